@@ -1,0 +1,217 @@
+/* libghostdrop codenames: 8 EFF words, normalised, stretched with Argon2id into a source's
+ * reply, identity and mailbox keys. PROTOCOL.md §7. */
+#include <ctype.h>
+
+#include "internal.h"
+#include "wordlist.h"
+
+/* Fixed by the protocol, not by libsodium's presets: changing them changes every identity. */
+#define CODENAME_OPSLIMIT 3ULL
+#define CODENAME_MEMLIMIT (256ULL << 20)
+#define WORD_MAX 32
+
+enum { SUB_REPLY = 1, SUB_IDENTITY = 2, SUB_MAILBOX = 3 };
+
+const char *gd_wordlist_word(unsigned idx)
+{
+	return idx < GD_WORDLIST_SIZE ? gd_words[idx] : NULL;
+}
+
+static int word_cmp(const char *w, const char *s, size_t len)
+{
+	int c = strncmp(w, s, len);
+	if (c != 0)
+		return c;
+	return w[len] == '\0' ? 0 : 1;
+}
+
+int gd_wordlist_find(const char *s, size_t len)
+{
+	int lo = 0, hi = GD_WORDLIST_SIZE - 1;
+	if (len == 0 || len > WORD_MAX || memchr(s, '\0', len) != NULL)
+		return -1;
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+		int c = word_cmp(gd_words[mid], s, len);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* Optimal string alignment distance: insertions, deletions, substitutions, transpositions. */
+static unsigned edit_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+	unsigned d[WORD_MAX + 1][WORD_MAX + 1];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (unsigned)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned cost = a[i - 1] != b[j - 1];
+			unsigned v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
+}
+
+const char *gd_wordlist_nearest(const char *s, size_t len)
+{
+	char low[WORD_MAX];
+	unsigned best = ~0u;
+	const char *found = NULL;
+	if (len > WORD_MAX)
+		len = WORD_MAX;
+	for (size_t i = 0; i < len; i++)
+		low[i] = (char)tolower((unsigned char)s[i]);
+	for (unsigned i = 0; i < GD_WORDLIST_SIZE; i++) {
+		unsigned dist = edit_distance(gd_words[i], strlen(gd_words[i]), low, len);
+		if (dist < best) {
+			best = dist;
+			found = gd_words[i];
+		}
+	}
+	return found;
+}
+
+int gd_codename_generate(char *out, size_t cap)
+{
+	size_t o = 0;
+	for (int i = 0; i < GD_CODENAME_WORDS; i++) {
+		const char *w = gd_words[randombytes_uniform(GD_WORDLIST_SIZE)];
+		size_t n = strlen(w);
+		if (o + n + 2 > cap) {
+			sodium_memzero(out, cap);
+			return GD_ERR_INVAL;
+		}
+		if (i > 0)
+			out[o++] = ' ';
+		memcpy(out + o, w, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return GD_OK;
+}
+
+int gd_codename_normalise(char *out, size_t cap, const char *in, size_t in_len, int *bad_word)
+{
+	char word[WORD_MAX + 1];
+	size_t o = 0, i = 0;
+	int count = 0, rc = GD_OK;
+	*bad_word = -1;
+	while (i < in_len) {
+		while (i < in_len && isspace((unsigned char)in[i]))
+			i++;
+		if (i == in_len)
+			break;
+		size_t n = 0;
+		while (i < in_len && !isspace((unsigned char)in[i])) {
+			if (n < WORD_MAX)
+				word[n] = (char)tolower((unsigned char)in[i]);
+			n++;
+			i++;
+		}
+		if (count >= GD_CODENAME_WORDS) {
+			count++;
+			continue;
+		}
+		int idx = n <= WORD_MAX ? gd_wordlist_find(word, n) : -1;
+		if (idx < 0) {
+			if (rc == GD_OK)
+				*bad_word = count;
+			rc = GD_ERR_WORD;
+		} else {
+			const char *w = gd_words[idx];
+			size_t wl = strlen(w);
+			if (o + wl + 2 > cap) {
+				rc = GD_ERR_INVAL;
+				break;
+			}
+			if (count > 0)
+				out[o++] = ' ';
+			memcpy(out + o, w, wl);
+			o += wl;
+		}
+		count++;
+	}
+	sodium_memzero(word, sizeof word);
+	if (rc == GD_OK && count != GD_CODENAME_WORDS)
+		rc = GD_ERR_WORD; /* *bad_word stays -1: wrong count */
+	if (rc != GD_OK) {
+		sodium_memzero(out, cap);
+		return rc;
+	}
+	out[o] = '\0';
+	return GD_OK;
+}
+
+void gd_mailbox_id(uint8_t id[GD_MAILBOX_ID_BYTES], const uint8_t pk[GD_SIGN_PK_BYTES])
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, GD_MAILBOX_ID_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)GD_CTX_MAILBOX_ID, sizeof GD_CTX_MAILBOX_ID);
+	crypto_generichash_update(&st, pk, GD_SIGN_PK_BYTES);
+	crypto_generichash_final(&st, id, GD_MAILBOX_ID_BYTES);
+}
+
+int gd_codename_derive(gd_source_keys *k, const char *canonical,
+		       const uint8_t newsroom_pk[GD_SIGN_PK_BYTES])
+{
+	uint8_t salt[crypto_pwhash_SALTBYTES];
+	uint8_t *seed = sodium_malloc(GD_SEED_BYTES * 2);
+	int rc = GD_ERR_CRYPTO;
+	if (seed == NULL)
+		return GD_ERR_NOMEM;
+	uint8_t *sub = seed + GD_SEED_BYTES;
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, sizeof salt);
+	crypto_generichash_update(&st, (const uint8_t *)GD_CTX_CODENAME_SALT,
+				  sizeof GD_CTX_CODENAME_SALT);
+	crypto_generichash_update(&st, newsroom_pk, GD_SIGN_PK_BYTES);
+	crypto_generichash_final(&st, salt, sizeof salt);
+	if (crypto_pwhash(seed, GD_SEED_BYTES, canonical, strlen(canonical), salt,
+			  CODENAME_OPSLIMIT, (size_t)CODENAME_MEMLIMIT,
+			  crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		rc = GD_ERR_NOMEM;
+		goto out;
+	}
+	if (crypto_kdf_derive_from_key(sub, GD_SEED_BYTES, SUB_REPLY, GD_KDF_CODENAME, seed) ||
+	    crypto_box_seed_keypair(k->reply_pk, k->reply_sk, sub) ||
+	    crypto_kdf_derive_from_key(sub, GD_SEED_BYTES, SUB_IDENTITY, GD_KDF_CODENAME, seed) ||
+	    crypto_sign_seed_keypair(k->identity_pk, k->identity_sk, sub) ||
+	    crypto_kdf_derive_from_key(sub, GD_SEED_BYTES, SUB_MAILBOX, GD_KDF_CODENAME, seed) ||
+	    crypto_sign_seed_keypair(k->mailbox_pk, k->mailbox_sk, sub))
+		goto out;
+	gd_mailbox_id(k->mailbox_id, k->mailbox_pk);
+	rc = GD_OK;
+out:
+	if (rc != GD_OK)
+		sodium_memzero(k, sizeof *k);
+	sodium_free(seed);
+	return rc;
+}
+
+int gd_mailbox_sign(uint8_t sig[GD_SIG_BYTES], const uint8_t *challenge, size_t len,
+		    const uint8_t sk[GD_SIGN_SK_BYTES])
+{
+	return gd_sign_ctx(sig, GD_CTX_MAILBOX_AUTH, challenge, len, NULL, 0, sk);
+}
+
+int gd_mailbox_verify(const uint8_t sig[GD_SIG_BYTES], const uint8_t *challenge, size_t len,
+		      const uint8_t pk[GD_SIGN_PK_BYTES])
+{
+	return gd_verify_ctx(sig, GD_CTX_MAILBOX_AUTH, challenge, len, NULL, 0, pk);
+}

@@ -1,0 +1,183 @@
+/* libghostdrop common ground: errors, init, base64url, days, context signatures, strict JSON. */
+#include <stdlib.h>
+
+#include "internal.h"
+
+const char *gd_strerror(int err)
+{
+	switch (err) {
+	case GD_OK: return "success";
+	case GD_ERR_INVAL: return "invalid argument";
+	case GD_ERR_NOMEM: return "out of memory";
+	case GD_ERR_CRYPTO: return "cryptographic library failure";
+	case GD_ERR_FORMAT: return "malformed input";
+	case GD_ERR_VERSION: return "unsupported format version";
+	case GD_ERR_CHECKSUM: return "checksum mismatch (typo or corrupt file)";
+	case GD_ERR_DECRYPT: return "wrong passphrase or tampered file";
+	case GD_ERR_SIGNATURE: return "signature verification failed";
+	case GD_ERR_EXPIRED: return "expired or not yet valid";
+	case GD_ERR_ROLLBACK: return "version older than the minimum known";
+	case GD_ERR_NO_KEY: return "no valid encryption key";
+	case GD_ERR_NOT_RECIPIENT: return "not addressed to any of these keys";
+	case GD_ERR_HEADER: return "envelope header authentication failed";
+	case GD_ERR_PAYLOAD: return "envelope payload authentication failed";
+	case GD_ERR_TRUNCATED: return "input truncated";
+	case GD_ERR_TRAILING: return "trailing data after the end";
+	case GD_ERR_TOO_LARGE: return "input too large";
+	case GD_ERR_IO: return "read or write failed";
+	case GD_ERR_WORD: return "codename word not in the word list";
+	case GD_ERR_POW: return "proof of work invalid";
+	case GD_ERR_PURPOSE: return "made for another purpose";
+	case GD_ERR_FORGED: return "not written with any journalist key of the bundle (forged)";
+	case GD_ERR_WEAK: return "key derivation parameters outside the accepted range";
+	}
+	return "unknown error";
+}
+
+int gd_init(void)
+{
+	return sodium_init() < 0 ? GD_ERR_CRYPTO : GD_OK;
+}
+
+uint32_t gd_day(int64_t t)
+{
+	if (t < 0)
+		return 0;
+	return (uint32_t)(t / 86400);
+}
+
+int gd_b64_encode(char *out, size_t out_cap, const uint8_t *in, size_t in_len)
+{
+	size_t need = sodium_base64_encoded_len(in_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	if (out_cap < need)
+		return GD_ERR_INVAL;
+	sodium_bin2base64(out, out_cap, in, in_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return GD_OK;
+}
+
+int gd_b64_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in, size_t in_len)
+{
+	const char *end = NULL;
+	size_t n = 0;
+	if (sodium_base642bin(out, out_cap, in, in_len, NULL, &n, &end,
+			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    end != in + in_len)
+		return GD_ERR_FORMAT;
+	/* Reject non-canonical encodings (unused low bits set): re-encode and compare. */
+	char check[128];
+	if (n <= 90) {
+		sodium_bin2base64(check, sizeof check, out, n,
+				  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		if (strlen(check) != in_len || memcmp(check, in, in_len) != 0)
+			return GD_ERR_FORMAT;
+	}
+	*out_len = n;
+	return GD_OK;
+}
+
+int gd_sign_ctx(uint8_t sig[GD_SIG_BYTES], const char *ctx, const uint8_t *a, size_t alen,
+		const uint8_t *b, size_t blen, const uint8_t sk[GD_SIGN_SK_BYTES])
+{
+	size_t clen = strlen(ctx) + 1;
+	uint8_t *m = malloc(clen + alen + blen);
+	if (m == NULL)
+		return GD_ERR_NOMEM;
+	memcpy(m, ctx, clen);
+	if (alen)
+		memcpy(m + clen, a, alen);
+	if (blen)
+		memcpy(m + clen + alen, b, blen);
+	int rc = crypto_sign_detached(sig, NULL, m, clen + alen + blen, sk) == 0 ? GD_OK
+										    : GD_ERR_CRYPTO;
+	free(m);
+	return rc;
+}
+
+int gd_verify_ctx(const uint8_t sig[GD_SIG_BYTES], const char *ctx, const uint8_t *a,
+		  size_t alen, const uint8_t *b, size_t blen, const uint8_t pk[GD_SIGN_PK_BYTES])
+{
+	size_t clen = strlen(ctx) + 1;
+	uint8_t *m = malloc(clen + alen + blen);
+	if (m == NULL)
+		return GD_ERR_NOMEM;
+	memcpy(m, ctx, clen);
+	if (alen)
+		memcpy(m + clen, a, alen);
+	if (blen)
+		memcpy(m + clen + alen, b, blen);
+	int rc = crypto_sign_verify_detached(sig, m, clen + alen + blen, pk) == 0
+			 ? GD_OK
+			 : GD_ERR_SIGNATURE;
+	free(m);
+	return rc;
+}
+
+json_t *gd_json_parse(const uint8_t *in, size_t len)
+{
+	json_error_t err;
+	/* Duplicate keys are an error: two parsers must never disagree on a value. */
+	json_t *j = json_loadb((const char *)in, len, JSON_REJECT_DUPLICATES, &err);
+	if (j != NULL && !json_is_object(j)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+int gd_json_only_keys(json_t *obj, const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v)
+	{
+		int ok = 0;
+		for (size_t i = 0; allowed[i] != NULL; i++)
+			if (strcmp(key, allowed[i]) == 0)
+				ok = 1;
+		if (!ok)
+			return GD_ERR_FORMAT;
+	}
+	return GD_OK;
+}
+
+int gd_json_get_b64(json_t *obj, const char *key, uint8_t *out, size_t want)
+{
+	json_t *v = json_object_get(obj, key);
+	size_t n = 0;
+	if (!json_is_string(v))
+		return GD_ERR_FORMAT;
+	if (gd_b64_decode(out, want, &n, json_string_value(v), json_string_length(v)) != GD_OK ||
+	    n != want)
+		return GD_ERR_FORMAT;
+	return GD_OK;
+}
+
+int gd_json_get_int(json_t *obj, const char *key, int64_t *out, int64_t min, int64_t max)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!json_is_integer(v))
+		return GD_ERR_FORMAT;
+	json_int_t x = json_integer_value(v);
+	if (x < min || x > max)
+		return GD_ERR_FORMAT;
+	*out = (int64_t)x;
+	return GD_OK;
+}
+
+int gd_json_set_b64(json_t *obj, const char *key, const uint8_t *in, size_t len)
+{
+	char buf[256];
+	if (gd_b64_encode(buf, sizeof buf, in, len) != GD_OK)
+		return GD_ERR_INVAL;
+	return json_object_set_new(obj, key, json_string(buf)) == 0 ? GD_OK : GD_ERR_NOMEM;
+}
+
+int gd_json_dump(json_t *obj, uint8_t **out, size_t *out_len)
+{
+	char *s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+	if (s == NULL)
+		return GD_ERR_NOMEM;
+	*out = (uint8_t *)s;
+	*out_len = strlen(s);
+	return GD_OK;
+}

@@ -1,0 +1,76 @@
+/* libghostdrop internals shared by the crypto/ modules: byte order, context strings. */
+#ifndef GD_INTERNAL_H
+#define GD_INTERNAL_H
+
+#include <sodium.h>
+#include <string.h>
+
+#include "ghostdrop.h"
+
+/* Context strings (PROTOCOL.md §1): each signature and MAC has its own. */
+#define GD_CTX_BUNDLE "ghostdrop/v1/bundle"
+#define GD_CTX_SUBMISSION "ghostdrop/v1/submission"
+#define GD_CTX_MAILBOX_AUTH "ghostdrop/v1/mailbox-auth"
+#define GD_CTX_HEADER_MAC "ghostdrop/v1/envelope-header"
+#define GD_CTX_ACK "ghostdrop/v1/ack"
+#define GD_CTX_POW_MAC "ghostdrop/v1/pow-challenge"
+#define GD_CTX_POW_WORK "ghostdrop/v1/pow-work"
+#define GD_CTX_KEYSTRING "ghostdrop/v1/newsroom-key"
+#define GD_CTX_CODENAME_SALT "ghostdrop/v1/codename-salt"
+#define GD_CTX_MAILBOX_ID "ghostdrop/v1/mailbox-id"
+#define GD_CTX_REPLY "ghostdrop/v1/reply"
+/* crypto_kdf contexts are exactly 8 bytes. */
+#define GD_KDF_ENVELOPE "gdenvel1"
+#define GD_KDF_CODENAME "gdcodnm1"
+
+static inline void gd_put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+static inline void gd_put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void gd_put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint16_t gd_get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+static inline uint32_t gd_get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
+}
+static inline uint64_t gd_get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* Ed25519 over ctx || 0x00 || msg, streamed through Ed25519ph is avoided: messages are small
+ * and assembled in a buffer by the caller of these helpers. */
+int gd_sign_ctx(uint8_t sig[GD_SIG_BYTES], const char *ctx, const uint8_t *a, size_t alen,
+		const uint8_t *b, size_t blen, const uint8_t sk[GD_SIGN_SK_BYTES]);
+int gd_verify_ctx(const uint8_t sig[GD_SIG_BYTES], const char *ctx, const uint8_t *a,
+		  size_t alen, const uint8_t *b, size_t blen, const uint8_t pk[GD_SIGN_PK_BYTES]);
+
+/* Strict JSON helpers shared by manifest, bundle and public-key files. */
+#include <jansson.h>
+json_t *gd_json_parse(const uint8_t *in, size_t len);
+/* 0 if every key of obj is in the NULL-terminated allowed list. */
+int gd_json_only_keys(json_t *obj, const char *const *allowed);
+int gd_json_get_b64(json_t *obj, const char *key, uint8_t *out, size_t want);
+int gd_json_get_int(json_t *obj, const char *key, int64_t *out, int64_t min, int64_t max);
+int gd_json_set_b64(json_t *obj, const char *key, const uint8_t *in, size_t len);
+/* Canonical serialisation: sorted keys, compact, UTF-8 as is. */
+int gd_json_dump(json_t *obj, uint8_t **out, size_t *out_len);
+
+#endif

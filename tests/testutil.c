@@ -1,0 +1,236 @@
+/* ghostdrop test helpers: in-memory streams, throwaway keys, the reference envelope builder. */
+#include "testutil.h"
+
+int membuf_write(void *arg, const uint8_t *buf, size_t len)
+{
+	membuf *m = arg;
+	if (m->len + len > m->cap) {
+		size_t cap = m->cap ? m->cap : 4096;
+		while (cap < m->len + len)
+			cap *= 2;
+		uint8_t *nb = realloc(m->buf, cap);
+		if (nb == NULL)
+			return -1;
+		m->buf = nb;
+		m->cap = cap;
+	}
+	memcpy(m->buf + m->len, buf, len);
+	m->len += len;
+	return 0;
+}
+
+ssize_t membuf_read(void *arg, uint8_t *buf, size_t len)
+{
+	membuf *m = arg;
+	size_t n = m->len - m->pos;
+	if (n > len)
+		n = len;
+	if (m->max_read && n > m->max_read)
+		n = m->max_read;
+	memcpy(buf, m->buf + m->pos, n);
+	m->pos += n;
+	return (ssize_t)n;
+}
+
+void membuf_free(membuf *m)
+{
+	free(m->buf);
+	memset(m, 0, sizeof *m);
+}
+
+void boxkey_new(boxkey *k)
+{
+	crypto_box_keypair(k->pk, k->sk);
+}
+
+int seal_to(membuf *out, const uint8_t (*pks)[32], unsigned n, const gd_manifest *m,
+	    const gd_source_keys *id, const uint8_t *atts, size_t atts_len, uint8_t ack[32])
+{
+	gd_seal *s = NULL;
+	int rc = gd_seal_new(&s, pks, n, m, id, membuf_write, out);
+	if (rc != GD_OK)
+		return rc;
+	/* Uneven pieces, to cross chunk boundaries at odd places. */
+	size_t off = 0, step = 7777;
+	while (rc == GD_OK && off < atts_len) {
+		size_t k = atts_len - off < step ? atts_len - off : step;
+		rc = gd_seal_write(s, atts + off, k);
+		off += k;
+		step = step * 3 % 100003 + 1;
+	}
+	if (rc == GD_OK)
+		rc = gd_seal_finish(s);
+	if (rc == GD_OK && ack != NULL)
+		memcpy(ack, gd_seal_ack_key(s), 32);
+	gd_seal_free(s);
+	return rc;
+}
+
+static int sink_manifest(void *arg, const gd_manifest *m)
+{
+	sink_state *s = arg;
+	s->got_manifest = 1;
+	s->m = *m;
+	/* deep-copy the owned parts */
+	s->m.text = strdup(m->text);
+	s->m.attachments = NULL;
+	if (m->n_attachments) {
+		s->m.attachments = malloc(m->n_attachments * sizeof *m->attachments);
+		memcpy(s->m.attachments, m->attachments, m->n_attachments * sizeof *m->attachments);
+	}
+	return 0;
+}
+
+static int sink_data(void *arg, size_t att, const uint8_t *buf, size_t len)
+{
+	sink_state *s = arg;
+	if (att < s->last_att)
+		return -1; /* attachments must arrive in order */
+	s->last_att = att;
+	return membuf_write(&s->data, buf, len);
+}
+
+const gd_open_sink *sink_for(sink_state *s)
+{
+	static __thread gd_open_sink sk;
+	memset(s, 0, sizeof *s);
+	sk.on_manifest = sink_manifest;
+	sk.on_data = sink_data;
+	sk.arg = s;
+	return &sk;
+}
+
+void sink_free(sink_state *s)
+{
+	gd_manifest_clear(&s->m);
+	membuf_free(&s->data);
+}
+
+int open_from(const membuf *env, const boxkey *keys, unsigned n, sink_state *s,
+	      gd_open_result *res)
+{
+	uint8_t(*sks)[32] = malloc(n * 32), (*pks)[32] = malloc(n * 32);
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(sks[i], keys[i].sk, 32);
+		memcpy(pks[i], keys[i].pk, 32);
+	}
+	membuf in = *env;
+	in.pos = 0;
+	const gd_open_sink *sink = s ? sink_for(s) : NULL;
+	int rc = gd_envelope_open(membuf_read, &in, (const uint8_t(*)[32])sks,
+				  (const uint8_t(*)[32])pks, n, sink, res);
+	free(sks);
+	free(pks);
+	return rc;
+}
+
+void envref_header(envref *e, const uint8_t file_key[32], const uint8_t (*stanza_keys)[32],
+		   const uint8_t (*pks)[32], unsigned n, int corrupt_ack_hash)
+{
+	uint8_t mac_key[32], payload[32], hdr[6 + 32 * 80 + 24 + 32 + 32], *p = hdr;
+	crypto_kdf_derive_from_key(mac_key, 32, 1, "gdenvel1", file_key);
+	crypto_kdf_derive_from_key(payload, 32, 2, "gdenvel1", file_key);
+	crypto_kdf_derive_from_key(e->ack, 32, 3, "gdenvel1", file_key);
+	memcpy(p, "GDEV\x01", 5);
+	p[5] = (uint8_t)n;
+	p += 6;
+	for (unsigned i = 0; i < n; i++, p += 80)
+		crypto_box_seal(p, stanza_keys ? stanza_keys[i] : file_key, 32, pks[i]);
+	crypto_secretstream_xchacha20poly1305_init_push(&e->ss, p, payload);
+	p += 24;
+	/* ack hash = BLAKE2b-256("ghostdrop/v1/ack" 0x00 || ack key) */
+	uint8_t ackmsg[17 + 32];
+	memcpy(ackmsg, "ghostdrop/v1/ack", 17);
+	memcpy(ackmsg + 17, e->ack, 32);
+	crypto_generichash(p, 32, ackmsg, sizeof ackmsg, NULL, 0);
+	if (corrupt_ack_hash)
+		p[0] ^= 1;
+	p += 32;
+	/* MAC = BLAKE2b-256(key = mac key, "ghostdrop/v1/envelope-header" 0x00 || header) */
+	size_t hlen = (size_t)(p - hdr);
+	uint8_t *macmsg = malloc(29 + hlen);
+	memcpy(macmsg, "ghostdrop/v1/envelope-header", 29);
+	memcpy(macmsg + 29, hdr, hlen);
+	crypto_generichash(p, 32, macmsg, 29 + hlen, mac_key, 32);
+	free(macmsg);
+	memcpy(e->mac, p, 32);
+	p += 32;
+	memset(&e->out, 0, sizeof e->out);
+	membuf_write(&e->out, hdr, (size_t)(p - hdr));
+}
+
+void envref_body(envref *e, const uint8_t *pt, size_t len)
+{
+	uint8_t ct[65536 + 17];
+	size_t off = 0;
+	do {
+		size_t n = len - off > 65536 ? 65536 : len - off;
+		int final = off + n == len;
+		unsigned long long clen;
+		crypto_secretstream_xchacha20poly1305_push(
+			&e->ss, ct, &clen, pt + off, n, NULL, 0,
+			final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
+			      : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
+		membuf_write(&e->out, ct, (size_t)clen);
+		off += n;
+	} while (off < len);
+}
+
+uint8_t *envref_frame(size_t *len, const uint8_t *manifest, size_t mlen, const uint8_t sig[64],
+		      const uint8_t *data, size_t dlen, size_t padded)
+{
+	size_t content = 4 + mlen + 64 + dlen;
+	if (padded == 0)
+		padded = (size_t)gd_pad_envelope(content);
+	uint8_t *pt = calloc(1, padded > content ? padded : content);
+	pt[0] = (uint8_t)mlen;
+	pt[1] = (uint8_t)(mlen >> 8);
+	pt[2] = (uint8_t)(mlen >> 16);
+	pt[3] = (uint8_t)(mlen >> 24);
+	memcpy(pt + 4, manifest, mlen);
+	memcpy(pt + 4 + mlen, sig, 64);
+	if (dlen)
+		memcpy(pt + 4 + mlen + 64, data, dlen);
+	*len = padded;
+	return pt;
+}
+
+void test_manifest(gd_manifest *m, const char *text, const gd_source_keys *src)
+{
+	memset(m, 0, sizeof *m);
+	m->kind = GD_KIND_TESTIMONY;
+	randombytes_buf(m->submission_id, sizeof m->submission_id);
+	m->text = (char *)text;
+	m->text_len = strlen(text);
+	if (src != NULL) {
+		m->has_source = 1;
+		memcpy(m->reply_pk, src->reply_pk, 32);
+		memcpy(m->identity_pk, src->identity_pk, 32);
+	}
+}
+
+gd_source_keys *test_source(const char *codename, const uint8_t newsroom_pk[32])
+{
+	gd_source_keys *k = sodium_malloc(sizeof *k);
+	ck_assert_ptr_nonnull(k);
+	ck_assert_int_eq(gd_codename_derive(k, codename, newsroom_pk), GD_OK);
+	return k;
+}
+
+char *hex_of(const uint8_t *b, size_t n)
+{
+	char *s = malloc(2 * n + 1);
+	sodium_bin2hex(s, 2 * n + 1, b, n);
+	return s;
+}
+
+uint8_t *unhex(const char *s, size_t *n)
+{
+	size_t cap = strlen(s) / 2 + 1;
+	uint8_t *b = malloc(cap);
+	if (sodium_hex2bin(b, cap, s, strlen(s), NULL, n, NULL) != 0) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}

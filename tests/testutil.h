@@ -1,0 +1,67 @@
+/* ghostdrop test helpers: in-memory streams, throwaway keys, the reference envelope builder. */
+#ifndef GD_TESTUTIL_H
+#define GD_TESTUTIL_H
+
+#include <check.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ghostdrop.h"
+
+typedef struct {
+	uint8_t *buf;
+	size_t len, cap, pos;
+	size_t max_read; /* 0: any; else at most this per read call (exercises short reads) */
+} membuf;
+
+int membuf_write(void *arg, const uint8_t *buf, size_t len);
+ssize_t membuf_read(void *arg, uint8_t *buf, size_t len);
+void membuf_free(membuf *m);
+
+typedef struct {
+	uint8_t pk[GD_BOX_PK_BYTES];
+	uint8_t sk[GD_BOX_SK_BYTES];
+} boxkey;
+void boxkey_new(boxkey *k);
+
+/* Seal an envelope with the library into a membuf. atts: concatenated attachment bytes. */
+int seal_to(membuf *out, const uint8_t (*pks)[32], unsigned n, const gd_manifest *m,
+	    const gd_source_keys *id, const uint8_t *atts, size_t atts_len, uint8_t ack[32]);
+
+/* Collects what gd_envelope_open hands to its sink. */
+typedef struct {
+	gd_manifest m;
+	int got_manifest;
+	membuf data;
+	size_t last_att;
+} sink_state;
+extern const gd_open_sink *sink_for(sink_state *s);
+void sink_free(sink_state *s);
+int open_from(const membuf *env, const boxkey *keys, unsigned n, sink_state *s,
+	      gd_open_result *res);
+
+/* Reference builder (PROTOCOL.md §6, straight from the spec with raw libsodium). Stanza i
+ * seals stanza_keys[i] (normally all the same file key) to pks[i]. */
+typedef struct {
+	crypto_secretstream_xchacha20poly1305_state ss;
+	uint8_t mac[32];
+	uint8_t ack[32];
+	membuf out;
+} envref;
+void envref_header(envref *e, const uint8_t file_key[32], const uint8_t (*stanza_keys)[32],
+		   const uint8_t (*pks)[32], unsigned n, int corrupt_ack_hash);
+/* Encrypt a raw plaintext (already framed and padded) in 64 KiB chunks, FINAL last. */
+void envref_body(envref *e, const uint8_t *pt, size_t len);
+/* Frame: len || manifest || sig || data || zeros up to padded (0: the canonical bucket). */
+uint8_t *envref_frame(size_t *len, const uint8_t *manifest, size_t mlen,
+		      const uint8_t sig[64], const uint8_t *data, size_t dlen, size_t padded);
+
+void test_manifest(gd_manifest *m, const char *text, const gd_source_keys *src);
+gd_source_keys *test_source(const char *codename, const uint8_t newsroom_pk[32]);
+
+/* Vectors: hex and base64 helpers. */
+char *hex_of(const uint8_t *b, size_t n);
+uint8_t *unhex(const char *s, size_t *n);
+
+#endif
