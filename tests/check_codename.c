@@ -1,0 +1,132 @@
+/* Tests for crypto/codename.c: word list, normalisation, typo suggestions, key derivation. */
+#include "check_main.h"
+#include "testutil.h"
+
+static const char *CODE = "abacus abdomen abdominal abide abiding ability ablaze able";
+static uint8_t nr1[32], nr2[32];
+static gd_source_keys *k1, *k1again, *k2;
+
+static void setup(void)
+{
+	memset(nr1, 1, 32);
+	memset(nr2, 2, 32);
+	k1 = test_source(CODE, nr1);
+	k1again = test_source(CODE, nr1);
+	k2 = test_source(CODE, nr2);
+}
+
+START_TEST(wordlist)
+{
+	ck_assert_str_eq(gd_wordlist_word(0), "abacus");
+	ck_assert_str_eq(gd_wordlist_word(7775), "zoom");
+	ck_assert_ptr_null(gd_wordlist_word(7776));
+	for (unsigned i = 0; i < GD_WORDLIST_SIZE; i++)
+		ck_assert_int_eq(gd_wordlist_find(gd_wordlist_word(i), strlen(gd_wordlist_word(i))),
+				 (int)i);
+	ck_assert_int_eq(gd_wordlist_find("yo-yo", 5) >= 0, 1);
+	ck_assert_int_eq(gd_wordlist_find("yoyo", 4) >= 0, 1); /* both are list words */
+	ck_assert_int_eq(gd_wordlist_find("zzz", 3), -1);
+	ck_assert_int_eq(gd_wordlist_find("", 0), -1);
+	ck_assert_str_eq(gd_wordlist_nearest("abdomin", 7), "abdomen");
+	ck_assert_str_eq(gd_wordlist_nearest("zoologst", 8), "zoologist");
+	ck_assert_str_eq(gd_wordlist_nearest("ABACSU", 6), "abacus"); /* transposition */
+}
+END_TEST
+
+START_TEST(generate)
+{
+	char *c = sodium_malloc(GD_CODENAME_MAX), *n = sodium_malloc(GD_CODENAME_MAX);
+	char *prev = sodium_malloc(GD_CODENAME_MAX);
+	prev[0] = '\0';
+	for (int i = 0; i < 50; i++) {
+		int bad;
+		ck_assert_int_eq(gd_codename_generate(c, GD_CODENAME_MAX), GD_OK);
+		ck_assert_int_eq(gd_codename_normalise(n, GD_CODENAME_MAX, c, strlen(c), &bad), GD_OK);
+		ck_assert_str_eq(n, c); /* generated codenames are canonical */
+		int spaces = 0;
+		for (char *p = c; *p; p++)
+			spaces += *p == ' ';
+		ck_assert_int_eq(spaces, 7);
+		ck_assert_str_ne(c, prev);
+		memcpy(prev, c, GD_CODENAME_MAX);
+	}
+	sodium_free(c);
+	sodium_free(n);
+	sodium_free(prev);
+}
+END_TEST
+
+START_TEST(normalise)
+{
+	char out[GD_CODENAME_MAX];
+	int bad;
+	const char *in = "  Abacus\tABDOMEN abdominal\n\nabide  abiding ability ablaze able \n";
+	ck_assert_int_eq(gd_codename_normalise(out, sizeof out, in, strlen(in), &bad), GD_OK);
+	ck_assert_str_eq(out, CODE);
+	/* a typo names the word, and is never silently a new identity */
+	in = "abacus abdomen abdominal abide abidng ability ablaze able";
+	ck_assert_int_eq(gd_codename_normalise(out, sizeof out, in, strlen(in), &bad), GD_ERR_WORD);
+	ck_assert_int_eq(bad, 4);
+	ck_assert_str_eq(gd_wordlist_nearest("abidng", 6), "abiding");
+	in = "abacus abdomen abdominal abide abiding ability ablaze";
+	ck_assert_int_eq(gd_codename_normalise(out, sizeof out, in, strlen(in), &bad), GD_ERR_WORD);
+	ck_assert_int_eq(bad, -1); /* seven words */
+	in = "abacus abdomen abdominal abide abiding ability ablaze able able";
+	ck_assert_int_eq(gd_codename_normalise(out, sizeof out, in, strlen(in), &bad), GD_ERR_WORD);
+	ck_assert_int_eq(bad, -1); /* nine words */
+	in = "abacus-abdomen abdominal abide abiding ability ablaze able zoom";
+	ck_assert_int_eq(gd_codename_normalise(out, sizeof out, in, strlen(in), &bad), GD_ERR_WORD);
+	ck_assert_int_eq(bad, 0); /* hyphens join, they do not separate */
+	in = "yo-yo t-shirt drop-down felt-tip yoyo zoom zoom zoom";
+	ck_assert_int_eq(gd_codename_normalise(out, sizeof out, in, strlen(in), &bad), GD_OK);
+	ck_assert_str_eq(out, in);
+	in = "abacus abdomen abdominal abide abiding ability ablaze \xc3\xa1" "ble";
+	ck_assert_int_eq(gd_codename_normalise(out, sizeof out, in, strlen(in), &bad), GD_ERR_WORD);
+	ck_assert_int_eq(bad, 7);
+}
+END_TEST
+
+START_TEST(derive)
+{
+	ck_assert(memcmp(k1, k1again, sizeof *k1) == 0); /* deterministic */
+	ck_assert(memcmp(k1->identity_pk, k2->identity_pk, 32) != 0); /* newsroom-bound */
+	ck_assert(memcmp(k1->mailbox_pk, k2->mailbox_pk, 32) != 0);
+	ck_assert(memcmp(k1->identity_pk, k1->mailbox_pk, 32) != 0); /* separate purposes */
+	uint8_t derived_pk[32], id[16];
+	crypto_scalarmult_base(derived_pk, k1->reply_sk);
+	ck_assert(memcmp(derived_pk, k1->reply_pk, 32) == 0);
+	gd_mailbox_id(id, k1->mailbox_pk);
+	ck_assert(memcmp(id, k1->mailbox_id, 16) == 0);
+}
+END_TEST
+
+START_TEST(mailbox_signatures)
+{
+	uint8_t ch[48], sig[64];
+	randombytes_buf(ch, sizeof ch);
+	ck_assert_int_eq(gd_mailbox_sign(sig, ch, sizeof ch, k1->mailbox_sk), GD_OK);
+	ck_assert_int_eq(gd_mailbox_verify(sig, ch, sizeof ch, k1->mailbox_pk), GD_OK);
+	ck_assert_int_eq(gd_mailbox_verify(sig, ch, sizeof ch, k1->identity_pk), GD_ERR_SIGNATURE);
+	ch[0] ^= 1;
+	ck_assert_int_eq(gd_mailbox_verify(sig, ch, sizeof ch, k1->mailbox_pk), GD_ERR_SIGNATURE);
+	/* A plain Ed25519 signature of the challenge (no context) is not a mailbox signature. */
+	crypto_sign_detached(sig, NULL, ch, sizeof ch, k1->mailbox_sk);
+	ck_assert_int_eq(gd_mailbox_verify(sig, ch, sizeof ch, k1->mailbox_pk), GD_ERR_SIGNATURE);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("codename");
+	TCase *tc = tcase_create("core");
+	tcase_add_unchecked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, wordlist);
+	tcase_add_test(tc, generate);
+	tcase_add_test(tc, normalise);
+	tcase_add_test(tc, derive);
+	tcase_add_test(tc, mailbox_signatures);
+	suite_add_tcase(s, tc);
+	return s;
+}
+GD_CHECK_MAIN(suite)
