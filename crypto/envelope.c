@@ -13,9 +13,17 @@ static const uint8_t ENV_MAGIC[4] = {'G', 'D', 'E', 'V'};
 
 enum { SUB_MAC = 1, SUB_PAYLOAD = 2, SUB_ACK = 3 };
 
+#define FIXED 14 /* magic, version, recipient count, padded length */
+
 size_t gd_envelope_header_size(unsigned n)
 {
-	return 6 + (size_t)n * GD_ENV_STANZA_BYTES + SS_HEADER + GD_ACK_HASH_BYTES + MAC_BYTES;
+	return FIXED + (size_t)n * GD_ENV_STANZA_BYTES + SS_HEADER + GD_ACK_HASH_BYTES + MAC_BYTES;
+}
+
+static int padded_valid(uint64_t padded)
+{
+	return padded >= GD_PAD_FLOOR && padded <= gd_pad_envelope(GD_ENV_MAX_PLAINTEXT) &&
+	       gd_pad_envelope(padded) == padded;
 }
 
 uint64_t gd_envelope_size(unsigned n, uint64_t padded)
@@ -174,7 +182,8 @@ int gd_seal_new(gd_seal **sp, const uint8_t (*rcpt)[GD_BOX_PK_BYTES], unsigned n
 	memcpy(hdr, ENV_MAGIC, 4);
 	hdr[4] = ENV_VERSION;
 	hdr[5] = (uint8_t)n;
-	uint8_t *p = hdr + 6;
+	gd_put_u64(hdr + 6, s->padded);
+	uint8_t *p = hdr + FIXED;
 	rc = GD_ERR_CRYPTO;
 	for (unsigned i = 0; i < n; i++, p += GD_ENV_STANZA_BYTES)
 		if (crypto_box_seal(p, file_key, sizeof file_key, rcpt[i]) != 0)
@@ -265,6 +274,7 @@ typedef struct {
 	uint64_t att_left;
 	uint64_t content;
 	uint64_t consumed; /* plaintext bytes seen */
+	uint64_t padded;   /* from the authenticated header */
 } opener;
 
 static int open_manifest_ready(opener *o, const gd_open_sink *sink)
@@ -284,6 +294,8 @@ static int open_manifest_ready(opener *o, const gd_open_sink *sink)
 	o->content = 4 + (uint64_t)o->mlen + GD_SIG_BYTES;
 	for (size_t i = 0; i < o->m.n_attachments; i++)
 		o->content += o->m.attachments[i].size;
+	if (gd_pad_envelope(o->content) != o->padded)
+		return GD_ERR_FORMAT; /* refused before a single attachment byte is handed out */
 	if (sink != NULL && sink->on_manifest != NULL && sink->on_manifest(sink->arg, &o->m) != 0)
 		return GD_ERR_IO;
 	o->att = 0;
@@ -370,7 +382,7 @@ static int open_header(opener *o, const uint8_t *hdr, size_t hlen, unsigned n,
 	if (file_key == NULL)
 		return GD_ERR_NOMEM;
 	for (unsigned i = 0; i < n && rc == GD_ERR_NOT_RECIPIENT; i++) {
-		const uint8_t *stanza = hdr + 6 + (size_t)i * GD_ENV_STANZA_BYTES;
+		const uint8_t *stanza = hdr + FIXED + (size_t)i * GD_ENV_STANZA_BYTES;
 		for (unsigned k = 0; k < n_keys; k++) {
 			if (crypto_box_seal_open(file_key, stanza, GD_ENV_STANZA_BYTES, pks[k],
 						 sks[k]) != 0)
@@ -388,7 +400,7 @@ static int open_header(opener *o, const uint8_t *hdr, size_t hlen, unsigned n,
 	sodium_free(file_key);
 	if (rc != GD_OK)
 		return rc;
-	const uint8_t *ss_header = hdr + 6 + (size_t)n * GD_ENV_STANZA_BYTES;
+	const uint8_t *ss_header = hdr + FIXED + (size_t)n * GD_ENV_STANZA_BYTES;
 	uint8_t ack_hash[GD_ACK_HASH_BYTES];
 	gd_ack_hash(ack_hash, o->keys.ack);
 	if (sodium_memcmp(ack_hash, ss_header + SS_HEADER, GD_ACK_HASH_BYTES) != 0)
@@ -405,8 +417,9 @@ int gd_envelope_open(gd_read_fn in, void *in_arg, const uint8_t (*sks)[GD_BOX_SK
 		     const uint8_t (*pks)[GD_BOX_PK_BYTES], unsigned n_keys,
 		     const gd_open_sink *sink, gd_open_result *res)
 {
-	uint8_t first[6], *hdr = NULL, *ct = NULL, probe;
+	uint8_t first[FIXED], *hdr = NULL, *ct = NULL, probe;
 	size_t got = 0, hlen;
+	uint64_t padded;
 	opener *o = NULL;
 	int rc;
 	memset(res, 0, sizeof *res);
@@ -416,7 +429,7 @@ int gd_envelope_open(gd_read_fn in, void *in_arg, const uint8_t (*sks)[GD_BOX_SK
 		return rc;
 	if (got < 4 || memcmp(first, ENV_MAGIC, 4) != 0)
 		return got < 4 ? GD_ERR_TRUNCATED : GD_ERR_FORMAT;
-	if (got < 6)
+	if (got < FIXED)
 		return GD_ERR_TRUNCATED;
 	if (first[4] != ENV_VERSION)
 		return GD_ERR_VERSION;
@@ -429,67 +442,54 @@ int gd_envelope_open(gd_read_fn in, void *in_arg, const uint8_t (*sks)[GD_BOX_SK
 		goto out;
 	memset(o, 0, sizeof *o);
 	memcpy(hdr, first, sizeof first);
-	if ((rc = read_full(in, in_arg, hdr + 6, hlen - 6, &got)) != GD_OK)
+	if ((rc = read_full(in, in_arg, hdr + FIXED, hlen - FIXED, &got)) != GD_OK)
 		goto out;
-	if (got != hlen - 6) {
+	if (got != hlen - FIXED) {
 		rc = GD_ERR_TRUNCATED;
 		goto out;
 	}
 	if ((rc = open_header(o, hdr, hlen, first[5], sks, pks, n_keys, res)) != GD_OK)
 		goto out;
+	/* The header (now authenticated) fixes the padded length, hence every chunk's size. */
+	padded = gd_get_u64(hdr + 6);
+	if (!padded_valid(padded)) {
+		rc = GD_ERR_FORMAT;
+		goto out;
+	}
+	o->padded = padded;
 	res->envelope_size = hlen;
 
 	for (;;) {
 		unsigned long long plen = 0;
 		uint8_t tag = 0;
-		/* Once the manifest is known, so is the padded length and every chunk's size. */
-		size_t want = CT_CHUNK;
-		if (o->stage >= 3) {
-			uint64_t left = gd_pad_envelope(o->content) - o->consumed;
-			if (left < GD_ENV_CHUNK)
-				want = (size_t)left + SS_ABYTES;
-		}
+		uint64_t left = padded - o->consumed;
+		size_t want = (left < GD_ENV_CHUNK ? (size_t)left : GD_ENV_CHUNK) + SS_ABYTES;
+		int last = left <= GD_ENV_CHUNK;
 		if ((rc = read_full(in, in_arg, ct, want, &got)) != GD_OK)
 			goto out;
-		if (got < want && o->stage >= 3) {
+		if (got < want) {
+			/* Cut at a chunk boundary, or inside a chunk (which cannot authenticate). */
 			rc = got == 0 ? GD_ERR_TRUNCATED : GD_ERR_PAYLOAD;
 			goto out;
 		}
-		if (got == 0) { /* ended on a chunk boundary without a FINAL chunk */
-			rc = GD_ERR_TRUNCATED;
-			goto out;
-		}
-		if (got <= SS_ABYTES) {
-			rc = GD_ERR_TRUNCATED;
-			goto out;
-		}
-		/* A short chunk that fails may be cut off or forged: both are payload failures. */
 		if (crypto_secretstream_xchacha20poly1305_pull(&o->ss, o->pt, &plen, &tag, ct, got,
 							       NULL, 0) != 0) {
 			rc = GD_ERR_PAYLOAD;
 			goto out;
 		}
 		res->envelope_size += got;
-		if (tag != crypto_secretstream_xchacha20poly1305_TAG_MESSAGE &&
-		    tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
+		if (tag != (last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
+				 : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE)) {
 			rc = GD_ERR_PAYLOAD;
-			goto out;
-		}
-		if (tag == crypto_secretstream_xchacha20poly1305_TAG_MESSAGE && got < CT_CHUNK) {
-			rc = GD_ERR_TRUNCATED; /* a short chunk must be the last */
 			goto out;
 		}
 		if ((rc = open_consume(o, o->pt, (size_t)plen, sink)) != GD_OK)
 			goto out;
-		if (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL)
+		if (last)
 			break;
-		if (o->stage >= 3 && o->consumed >= gd_pad_envelope(o->content)) {
-			rc = GD_ERR_FORMAT; /* all the plaintext is there but no FINAL tag */
-			goto out;
-		}
 	}
-	/* Framing complete, padding canonical, nothing after the FINAL chunk. */
-	if (o->stage < 3 || o->consumed != gd_pad_envelope(o->content)) {
+	/* Framing complete and the padding exactly the bucket of the content. */
+	if (o->stage < 3 || padded != gd_pad_envelope(o->content)) {
 		rc = GD_ERR_FORMAT;
 		goto out;
 	}
@@ -515,18 +515,23 @@ out:
 }
 
 int gd_envelope_peek(const uint8_t *buf, size_t len, unsigned *n_recipients,
-		     uint8_t ack_hash[GD_ACK_HASH_BYTES])
+		     uint64_t *total_size, uint8_t ack_hash[GD_ACK_HASH_BYTES])
 {
-	if (len < 6 || memcmp(buf, ENV_MAGIC, 4) != 0)
-		return len < 6 ? GD_ERR_TRUNCATED : GD_ERR_FORMAT;
+	if (len < FIXED)
+		return len >= 4 && memcmp(buf, ENV_MAGIC, 4) != 0 ? GD_ERR_FORMAT
+								   : GD_ERR_TRUNCATED;
+	if (memcmp(buf, ENV_MAGIC, 4) != 0)
+		return GD_ERR_FORMAT;
 	if (buf[4] != ENV_VERSION)
 		return GD_ERR_VERSION;
-	if (buf[5] < 1 || buf[5] > GD_ENV_MAX_RECIPIENTS)
+	uint64_t padded = gd_get_u64(buf + 6);
+	if (buf[5] < 1 || buf[5] > GD_ENV_MAX_RECIPIENTS || !padded_valid(padded))
 		return GD_ERR_FORMAT;
 	size_t hlen = gd_envelope_header_size(buf[5]);
 	if (len < hlen)
 		return GD_ERR_TRUNCATED;
 	*n_recipients = buf[5];
+	*total_size = gd_envelope_size(buf[5], padded);
 	memcpy(ack_hash, buf + hlen - MAC_BYTES - GD_ACK_HASH_BYTES, GD_ACK_HASH_BYTES);
 	return GD_OK;
 }

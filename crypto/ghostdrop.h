@@ -285,9 +285,10 @@ typedef struct {
 int gd_envelope_open(gd_read_fn in, void *in_arg, const uint8_t (*sks)[GD_BOX_SK_BYTES],
 		     const uint8_t (*pks)[GD_BOX_PK_BYTES], unsigned n_keys,
 		     const gd_open_sink *sink, gd_open_result *res);
-/* Parse only the header (for the server: ack hash, size checks). */
+/* Parse only the header, unauthenticated (for the server: the ack hash to store, and the
+ * total envelope size the header announces, to check an upload against). */
 int gd_envelope_peek(const uint8_t *buf, size_t len, unsigned *n_recipients,
-		     uint8_t ack_hash[GD_ACK_HASH_BYTES]);
+		     uint64_t *total_size, uint8_t ack_hash[GD_ACK_HASH_BYTES]);
 void gd_ack_hash(uint8_t hash[GD_ACK_HASH_BYTES], const uint8_t ack_key[GD_ACK_KEY_BYTES]);
 
 /* Low-level helpers for vectors/tests (signature layout, PROTOCOL.md §6.3). */

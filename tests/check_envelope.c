@@ -100,8 +100,10 @@ START_TEST(roundtrip_sizes)
 			sink_free(&s);
 		}
 		unsigned nr;
+		uint64_t total;
 		uint8_t peek_hash[32], h[32];
-		ck_assert_int_eq(gd_envelope_peek(env.buf, env.len, &nr, peek_hash), GD_OK);
+		ck_assert_int_eq(gd_envelope_peek(env.buf, env.len, &nr, &total, peek_hash), GD_OK);
+		ck_assert_uint_eq(total, env.len);
 		gd_ack_hash(h, ack);
 		ck_assert_uint_eq(nr, 3);
 		ck_assert(memcmp(peek_hash, h, 32) == 0);
@@ -192,9 +194,10 @@ START_TEST(bitflips)
 		gd_open_result res;
 		int rc = open_from(&env, &k[0], 1, NULL, &res);
 		ck_assert_msg(rc != GD_OK, "flip at %zu accepted", pos);
-		if (pos >= 6 + 80 && pos < hlen) /* other stanza, stream header, ack hash, MAC */
+		/* padded length, other stanza, stream header, ack hash, MAC */
+		if ((pos >= 6 && pos < 14) || (pos >= 14 + 80 && pos < hlen))
 			ck_assert_msg(rc == GD_ERR_HEADER, "flip at %zu gave %d", pos, rc);
-		if (pos >= 6 && pos < 6 + 80) /* our own stanza no longer opens */
+		if (pos >= 14 && pos < 14 + 80) /* our own stanza no longer opens */
 			ck_assert_int_eq(rc, GD_ERR_NOT_RECIPIENT);
 		if (pos >= hlen)
 			ck_assert_msg(rc == GD_ERR_PAYLOAD, "flip at %zu gave %d", pos, rc);
@@ -278,7 +281,7 @@ START_TEST(stanza_removed)
 	size_t dlen, sizes[1] = {100};
 	make(&env, k, 2, sizes, 1, &data, &dlen, ack);
 	/* Drop the second journalist's stanza and fix the count: the MAC must catch it. */
-	memmove(env.buf + 6 + 80, env.buf + 6 + 160, env.len - 6 - 160);
+	memmove(env.buf + 14 + 80, env.buf + 14 + 160, env.len - 14 - 160);
 	env.len -= 80;
 	env.buf[5] = 1;
 	gd_open_result res;
@@ -297,8 +300,9 @@ static void ref_envelope(envref *e, const uint8_t (*pks)[32], unsigned n,
 	uint8_t file_key[32], sig[64] = {0}, *mj;
 	size_t mlen, plen;
 	randombytes_buf(file_key, 32);
-	envref_header(e, file_key, stanza_keys, pks, n, corrupt_ack);
 	ck_assert_int_eq(gd_manifest_encode(&mj, &mlen, m), GD_OK);
+	uint8_t *pt = envref_frame(&plen, mj, mlen, sig, NULL, 0, padded);
+	envref_header(e, file_key, stanza_keys, pks, n, corrupt_ack, plen);
 	if (sig_override != NULL) {
 		memcpy(sig, sig_override, 64);
 	} else if (sign_with_mailbox) {
@@ -314,7 +318,7 @@ static void ref_envelope(envref *e, const uint8_t (*pks)[32], unsigned n,
 	} else if (m->has_source) {
 		gd_submission_sign(sig, e->mac, mj, mlen, src->identity_sk);
 	}
-	uint8_t *pt = envref_frame(&plen, mj, mlen, sig, NULL, 0, padded);
+	memcpy(pt + 4 + mlen, sig, 64);
 	if (dirty_padding)
 		pt[plen - 1] = 1;
 	envref_body(e, pt, plen);
@@ -357,10 +361,10 @@ START_TEST(two_file_keys)
 	test_manifest(&m, "x", src);
 	uint8_t *mj, sig[64], *pt;
 	size_t mlen, plen;
-	envref_header(&e, fk[0], (const uint8_t(*)[32])fk, (const uint8_t(*)[32])pks, 2, 0);
 	ck_assert_int_eq(gd_manifest_encode(&mj, &mlen, &m), GD_OK);
-	gd_submission_sign(sig, e.mac, mj, mlen, src->identity_sk);
 	pt = envref_frame(&plen, mj, mlen, sig, NULL, 0, 0);
+	envref_header(&e, fk[0], (const uint8_t(*)[32])fk, (const uint8_t(*)[32])pks, 2, 0, plen);
+	gd_submission_sign(pt + 4 + mlen, e.mac, mj, mlen, src->identity_sk);
 	envref_body(&e, pt, plen);
 	gd_open_result res;
 	ck_assert_int_eq(open_from(&e.out, &k[0], 1, NULL, &res), GD_OK);
@@ -429,6 +433,12 @@ START_TEST(padding_rules)
 	membuf_free(&e.out);
 	ref_envelope(&e, (const uint8_t(*)[32]) & k.pk, 1, NULL, &m, NULL, 0, 300, 0, 0);
 	ck_assert_int_eq(open_from(&e.out, &k, 1, NULL, &res), GD_ERR_FORMAT); /* unpadded */
+	membuf_free(&e.out);
+	/* a real bucket, but not the content's: refused before any attachment byte */
+	ref_envelope(&e, (const uint8_t(*)[32]) & k.pk, 1, NULL, &m, NULL, 0, 32768, 0, 0);
+	sink_state s;
+	ck_assert_int_eq(open_from(&e.out, &k, 1, &s, &res), GD_ERR_FORMAT);
+	ck_assert(!s.got_manifest);
 	membuf_free(&e.out);
 	ref_envelope(&e, (const uint8_t(*)[32]) & k.pk, 1, NULL, &m, NULL, 0, 0, 1, 0);
 	ck_assert_int_eq(open_from(&e.out, &k, 1, NULL, &res), GD_ERR_HEADER); /* ack hash lie */

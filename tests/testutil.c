@@ -125,15 +125,17 @@ int open_from(const membuf *env, const boxkey *keys, unsigned n, sink_state *s,
 }
 
 void envref_header(envref *e, const uint8_t file_key[32], const uint8_t (*stanza_keys)[32],
-		   const uint8_t (*pks)[32], unsigned n, int corrupt_ack_hash)
+		   const uint8_t (*pks)[32], unsigned n, int corrupt_ack_hash, uint64_t padded)
 {
-	uint8_t mac_key[32], payload[32], hdr[6 + 32 * 80 + 24 + 32 + 32], *p = hdr;
+	uint8_t mac_key[32], payload[32], hdr[14 + 32 * 80 + 24 + 32 + 32], *p = hdr;
 	crypto_kdf_derive_from_key(mac_key, 32, 1, "gdenvel1", file_key);
 	crypto_kdf_derive_from_key(payload, 32, 2, "gdenvel1", file_key);
 	crypto_kdf_derive_from_key(e->ack, 32, 3, "gdenvel1", file_key);
 	memcpy(p, "GDEV\x01", 5);
 	p[5] = (uint8_t)n;
-	p += 6;
+	for (int i = 0; i < 8; i++) /* padded plaintext length, little-endian */
+		p[6 + i] = (uint8_t)(padded >> (8 * i));
+	p += 14;
 	for (unsigned i = 0; i < n; i++, p += 80)
 		crypto_box_seal(p, stanza_keys ? stanza_keys[i] : file_key, 32, pks[i]);
 	crypto_secretstream_xchacha20poly1305_init_push(&e->ss, p, payload);
@@ -233,4 +235,48 @@ uint8_t *unhex(const char *s, size_t *n)
 		return NULL;
 	}
 	return b;
+}
+
+void vec_apply_edits(membuf *m, json_t *edits)
+{
+	json_t *e;
+	size_t i;
+	json_array_foreach(edits, i, e)
+	{
+		const char *op = json_string_value(json_object_get(e, "op"));
+		size_t at = (size_t)json_integer_value(json_object_get(e, "at"));
+		size_t len = (size_t)json_integer_value(json_object_get(e, "len"));
+		ck_assert_ptr_nonnull(op);
+		if (strcmp(op, "xor") == 0) {
+			ck_assert_uint_lt(at, m->len);
+			m->buf[at] ^= (uint8_t)json_integer_value(json_object_get(e, "value"));
+		} else if (strcmp(op, "set") == 0) {
+			ck_assert_uint_lt(at, m->len);
+			m->buf[at] = (uint8_t)json_integer_value(json_object_get(e, "value"));
+		} else if (strcmp(op, "truncate") == 0) {
+			ck_assert_uint_le(len, m->len);
+			m->len = len;
+		} else if (strcmp(op, "delete") == 0) {
+			ck_assert_uint_le(at + len, m->len);
+			memmove(m->buf + at, m->buf + at + len, m->len - at - len);
+			m->len -= len;
+		} else if (strcmp(op, "swap") == 0) {
+			size_t a = (size_t)json_integer_value(json_object_get(e, "a"));
+			size_t b = (size_t)json_integer_value(json_object_get(e, "b"));
+			ck_assert_uint_le(b + len, m->len);
+			for (size_t j = 0; j < len; j++) {
+				uint8_t t = m->buf[a + j];
+				m->buf[a + j] = m->buf[b + j];
+				m->buf[b + j] = t;
+			}
+		} else if (strcmp(op, "append") == 0) {
+			size_t n;
+			uint8_t *x = unhex(json_string_value(json_object_get(e, "hex")), &n);
+			ck_assert_ptr_nonnull(x);
+			membuf_write(m, x, n);
+			free(x);
+		} else {
+			ck_abort_msg("unknown edit %s", op);
+		}
+	}
 }

@@ -50,7 +50,7 @@ typedef struct {
 	membuf out;
 } envref;
 void envref_header(envref *e, const uint8_t file_key[32], const uint8_t (*stanza_keys)[32],
-		   const uint8_t (*pks)[32], unsigned n, int corrupt_ack_hash);
+		   const uint8_t (*pks)[32], unsigned n, int corrupt_ack_hash, uint64_t padded);
 /* Encrypt a raw plaintext (already framed and padded) in 64 KiB chunks, FINAL last. */
 void envref_body(envref *e, const uint8_t *pt, size_t len);
 /* Frame: len || manifest || sig || data || zeros up to padded (0: the canonical bucket). */
@@ -60,7 +60,11 @@ uint8_t *envref_frame(size_t *len, const uint8_t *manifest, size_t mlen,
 void test_manifest(gd_manifest *m, const char *text, const gd_source_keys *src);
 gd_source_keys *test_source(const char *codename, const uint8_t newsroom_pk[32]);
 
-/* Vectors: hex and base64 helpers. */
+/* Vectors: apply a list of byte edits (PROTOCOL.md-independent, see tests/vectors/README). */
+#include <jansson.h>
+void vec_apply_edits(membuf *m, json_t *edits);
+
+/* Vectors: hex helpers. */
 char *hex_of(const uint8_t *b, size_t n);
 uint8_t *unhex(const char *s, size_t *n);
 

@@ -1,0 +1,468 @@
+/* ghostdrop vector generator: writes the JSON files of tests/vectors once; check_vectors replays them so a
+ * change to any byte format is caught. Run: build/tests/gen_vectors tests/vectors */
+#include <jansson.h>
+#include <stdio.h>
+
+#include "testutil.h"
+
+#define NOW 1800000000LL
+#define DAY 86400LL
+
+static const char *outdir;
+
+/* source() asserts with Check, which only works inside a test run. */
+static gd_source_keys *source(const char *codename, const uint8_t nr[32])
+{
+	gd_source_keys *k = sodium_malloc(sizeof *k);
+	if (k == NULL || gd_codename_derive(k, codename, nr) != GD_OK) {
+		fprintf(stderr, "gen_vectors: derivation failed\n");
+		exit(1);
+	}
+	return k;
+}
+
+static json_t *hexj(const uint8_t *b, size_t n)
+{
+	char *h = hex_of(b, n);
+	json_t *j = json_string(h);
+	free(h);
+	return j;
+}
+
+static void save(const char *name, json_t *cases)
+{
+	char path[512];
+	json_t *doc = json_pack("{s:s, s:s, s:o}", "module", name, "generated_by",
+				"tests/gen_vectors.c", "vectors", cases);
+	snprintf(path, sizeof path, "%s/%s.json", outdir, name);
+	if (json_dump_file(doc, path, JSON_INDENT(1) | JSON_SORT_KEYS) != 0) {
+		fprintf(stderr, "gen_vectors: cannot write %s\n", path);
+		exit(1);
+	}
+	json_decref(doc);
+}
+
+static json_t *keys_json(const boxkey *k, unsigned n)
+{
+	json_t *a = json_array();
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:o, s:o}", "sk", hexj(k[i].sk, 32), "pk",
+						   hexj(k[i].pk, 32)));
+	return a;
+}
+
+static gd_source_keys *src;
+
+static void env_case(json_t *cases, const char *name, const char *expect, const membuf *env,
+		     const boxkey *keys, unsigned n)
+{
+	json_t *c = json_pack("{s:s, s:s, s:o, s:o}", "name", name, "expect", expect, "keys",
+			      keys_json(keys, n), "envelope", hexj(env->buf, env->len));
+	if (strcmp(expect, "success") == 0) {
+		sink_state s;
+		gd_open_result res;
+		if (open_from(env, keys, n, &s, &res) != GD_OK) {
+			fprintf(stderr, "gen_vectors: %s does not open\n", name);
+			exit(1);
+		}
+		uint8_t h[32];
+		crypto_hash_sha256(h, s.data.buf ? s.data.buf : (const uint8_t *)"", s.data.len);
+		json_object_set_new(c, "text", json_string(s.m.text));
+		json_object_set_new(c, "data_sha256", hexj(h, 32));
+		json_object_set_new(c, "ack_key", hexj(res.ack_key, 32));
+		json_object_set_new(c, "key_index", json_integer(res.key_index));
+		json_object_set_new(c, "has_source", json_boolean(s.m.has_source));
+		sink_free(&s);
+	}
+	json_array_append_new(cases, c);
+}
+
+static void seal_case(membuf *env, const boxkey *to, unsigned n, size_t data_len, int anon)
+{
+	gd_manifest m;
+	gd_attachment a = {"timesheet.csv", "text/csv", data_len};
+	uint8_t pks[4][32], *data = malloc(data_len + 1);
+	for (size_t i = 0; i < data_len; i++)
+		data[i] = (uint8_t)(i * 7 + 1);
+	test_manifest(&m, "Paid per task; tasks timed to the second; no breaks.", anon ? NULL : src);
+	m.attachments = &a;
+	m.n_attachments = 1;
+	for (unsigned i = 0; i < n; i++)
+		memcpy(pks[i], to[i].pk, 32);
+	memset(env, 0, sizeof *env);
+	if (seal_to(env, (const uint8_t(*)[32])pks, n, &m, anon ? NULL : src, data, data_len,
+		    NULL) != GD_OK)
+		exit(1);
+	free(data);
+}
+
+static json_t *edit(const char *op, long a, long b, long len)
+{
+	json_t *e = json_pack("{s:s}", "op", op);
+	if (strcmp(op, "truncate") == 0)
+		json_object_set_new(e, "len", json_integer(a));
+	else if (strcmp(op, "swap") == 0)
+		json_object_set_new(e, "a", json_integer(a)), json_object_set_new(e, "b", json_integer(b)),
+			json_object_set_new(e, "len", json_integer(len));
+	else if (strcmp(op, "delete") == 0)
+		json_object_set_new(e, "at", json_integer(a)), json_object_set_new(e, "len", json_integer(len));
+	else if (strcmp(op, "append") == 0)
+		json_object_set_new(e, "hex", json_string("00"));
+	else /* xor, set */
+		json_object_set_new(e, "at", json_integer(a)), json_object_set_new(e, "value", json_integer(b));
+	return e;
+}
+
+/* A case that edits the envelope of an earlier base case. */
+static void edited_case(json_t *cases, const char *name, const char *expect, const char *base,
+			json_t *edits, const boxkey *keys, unsigned n)
+{
+	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", name, "expect",
+					       expect, "base", base, "edits", edits, "keys",
+					       keys_json(keys, n)));
+}
+
+static void envelopes(void)
+{
+	json_t *cases = json_array();
+	boxkey k[3];
+	membuf env;
+	for (int i = 0; i < 3; i++)
+		boxkey_new(&k[i]);
+	size_t c = 65536 + 17, h2 = gd_envelope_header_size(2);
+
+	seal_case(&env, k, 1, 300, 0);
+	env_case(cases, "small", "success", &env, k, 1);
+	edited_case(cases, "small_wrong_recipient", "not_recipient", "small", json_array(), &k[2], 1);
+	edited_case(cases, "small_trailing_byte", "trailing", "small",
+		    json_pack("[o]", edit("append", 0, 0, 0)), k, 1);
+	edited_case(cases, "small_truncated_in_header", "truncated", "small",
+		    json_pack("[o]", edit("truncate", 64, 0, 0)), k, 1);
+	edited_case(cases, "small_truncated_after_header", "truncated", "small",
+		    json_pack("[o]", edit("truncate", (long)gd_envelope_header_size(1), 0, 0)), k, 1);
+	membuf_free(&env);
+
+	seal_case(&env, k, 1, 10, 1);
+	env_case(cases, "no_reply", "success", &env, k, 1);
+	membuf_free(&env);
+
+	seal_case(&env, k, 1, 10, 0); /* keyring: [old, new], sealed to old */
+	env_case(cases, "old_key_in_keyring", "success", &env, (boxkey[]){k[1], k[0]}, 2);
+	membuf_free(&env);
+
+	seal_case(&env, k, 2, 140000, 0); /* 3 chunks, 2 recipients */
+	env_case(cases, "multichunk", "success", &env, &k[1], 1);
+	static const struct {
+		const char *name, *expect;
+		long at;
+	} flips[] = {{"flip_padded_length", "header_failure", 7},
+		     {"flip_other_stanza", "header_failure", 14 + 80 + 5},
+		     {"flip_stream_header", "header_failure", 14 + 160 + 1},
+		     {"flip_ack_hash", "header_failure", 14 + 160 + 24 + 3},
+		     {"flip_mac", "header_failure", 14 + 160 + 24 + 32 + 31},
+		     {"flip_chunk0", "payload_failure", -1},
+		     {"flip_chunk1", "payload_failure", -2},
+		     {"flip_last_chunk", "payload_failure", -3}};
+	for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+		long at = flips[i].at >= 0 ? flips[i].at : (long)(h2 + (size_t)(-flips[i].at - 1) * c + 100);
+		edited_case(cases, flips[i].name, flips[i].expect, "multichunk",
+			    json_pack("[o]", edit("xor", at, 0x40, 0)), k, 1);
+	}
+	for (int b = 0; b < 3; b++) {
+		char name[64];
+		snprintf(name, sizeof name, "truncated_at_chunk_boundary_%d", b);
+		edited_case(cases, name, "truncated", "multichunk",
+			    json_pack("[o]", edit("truncate", (long)(h2 + (size_t)b * c), 0, 0)), k, 1);
+	}
+	edited_case(cases, "truncated_mid_chunk", "payload_failure", "multichunk",
+		    json_pack("[o]", edit("truncate", (long)(env.len - 7), 0, 0)), k, 1);
+	edited_case(cases, "chunks_reordered", "payload_failure", "multichunk",
+		    json_pack("[o]", edit("swap", (long)h2, (long)(h2 + c), (long)c)), k, 1);
+	edited_case(cases, "chunk_dropped", "payload_failure", "multichunk",
+		    json_pack("[o]", edit("delete", (long)(h2 + c), 0, (long)c)), k, 1);
+	/* drop the second stanza and fix the count */
+	edited_case(cases, "stanza_removed", "header_failure", "multichunk",
+		    json_pack("[o,o]", edit("delete", 14 + 80, 0, 80), edit("set", 5, 1, 0)), k, 1);
+	membuf_free(&env);
+
+	/* Reference-built forgeries. */
+	uint8_t pks[2][32], fk[2][32], *mj, sig[64], *pt;
+	size_t mlen, plen;
+	gd_manifest m;
+	envref e, a;
+	memcpy(pks[0], k[0].pk, 32);
+	memcpy(pks[1], k[1].pk, 32);
+	randombytes_buf(fk, sizeof fk);
+	test_manifest(&m, "forged", src);
+	gd_manifest_encode(&mj, &mlen, &m);
+	pt = envref_frame(&plen, mj, mlen, sig, NULL, 0, 0);
+	envref_header(&e, fk[0], (const uint8_t(*)[32])fk, (const uint8_t(*)[32])pks, 2, 0, plen);
+	gd_submission_sign(pt + 4 + mlen, e.mac, mj, mlen, src->identity_sk);
+	envref_body(&e, pt, plen);
+	env_case(cases, "two_file_keys_first", "success", &e.out, &k[0], 1);
+	env_case(cases, "two_file_keys_second", "header_failure", &e.out, &k[1], 1);
+	membuf_free(&e.out);
+	free(pt);
+
+	pt = envref_frame(&plen, mj, mlen, sig, NULL, 0, 0);
+	envref_header(&a, fk[0], NULL, (const uint8_t(*)[32])pks, 1, 0, plen);
+	gd_submission_sign(pt + 4 + mlen, a.mac, mj, mlen, src->identity_sk); /* A's signature */
+	envref_header(&e, fk[1], NULL, (const uint8_t(*)[32])pks, 1, 0, plen);
+	envref_body(&e, pt, plen);
+	env_case(cases, "signature_lifted", "signature_failure", &e.out, &k[0], 1);
+	membuf_free(&e.out);
+	membuf_free(&a.out);
+	free(pt);
+
+	pt = envref_frame(&plen, mj, mlen, sig, NULL, 0, 0);
+	pt[plen - 1] = 1;
+	envref_header(&e, fk[1], NULL, (const uint8_t(*)[32])pks, 1, 0, plen);
+	gd_submission_sign(sig, e.mac, mj, mlen, src->identity_sk);
+	memcpy(pt + 4 + mlen, sig, 64);
+	envref_body(&e, pt, plen);
+	env_case(cases, "nonzero_padding", "format_failure", &e.out, &k[0], 1);
+	membuf_free(&e.out);
+	free(pt);
+	free(mj);
+
+	memcpy(m.identity_pk, src->mailbox_pk, 32);
+	gd_manifest_encode(&mj, &mlen, &m);
+	pt = envref_frame(&plen, mj, mlen, sig, NULL, 0, 0);
+	envref_header(&e, fk[1], NULL, (const uint8_t(*)[32])pks, 1, 0, plen);
+	uint8_t *msg = malloc(36 + mlen);
+	memcpy(msg, e.mac, 32);
+	msg[32] = (uint8_t)mlen;
+	msg[33] = (uint8_t)(mlen >> 8);
+	msg[34] = msg[35] = 0;
+	memcpy(msg + 36, mj, mlen);
+	gd_mailbox_sign(pt + 4 + mlen, msg, 36 + mlen, src->mailbox_sk);
+	envref_body(&e, pt, plen);
+	env_case(cases, "mailbox_signature_as_submission", "signature_failure", &e.out, &k[0], 1);
+	membuf_free(&e.out);
+	free(pt);
+	free(msg);
+	free(mj);
+	save("envelope", cases);
+}
+
+static void bundles(void)
+{
+	json_t *cases = json_array();
+	uint8_t root_pk[32], root_sk[64], other_pk[32], other_sk[64], *out;
+	size_t len;
+	crypto_sign_keypair(root_pk, root_sk);
+	crypto_sign_keypair(other_pk, other_sk);
+	gd_bundle b = {.version = 7, .created = NOW - DAY, .expires = NOW + 29 * DAY,
+		       .n_servers = 1, .n_journalists = 2};
+	snprintf(b.newsroom, sizeof b.newsroom, "The Daily Ledger");
+	snprintf(b.servers[0], sizeof b.servers[0], "http://127.0.0.1:8080");
+	for (int i = 0; i < 2; i++) {
+		snprintf(b.journalists[i].name, sizeof b.journalists[i].name, "Ana");
+		randombytes_buf(b.journalists[i].pk, 32);
+		b.journalists[i].not_before = NOW - DAY;
+		b.journalists[i].not_after = NOW + 20 * DAY;
+		b.journalists[i].verify_only = i == 1;
+	}
+	gd_bundle_sign(&out, &len, &b, root_sk);
+	static const struct {
+		const char *name, *expect;
+		int other_root;
+		int64_t now;
+		uint64_t min;
+	} v[] = {{"valid", "success", 0, NOW, 7},
+		 {"signed_by_another_root", "signature_failure", 1, NOW, 0},
+		 {"below_minimum_version", "rollback", 0, NOW, 8},
+		 {"expired", "expired", 0, NOW + 31 * DAY, 0},
+		 {"keys_all_outside_window", "no_key", 0, NOW + 29 * DAY, 0}};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		json_array_append_new(
+			cases, json_pack("{s:s, s:s, s:o, s:I, s:I, s:o}", "name", v[i].name,
+					 "expect", v[i].expect, "root_pk",
+					 hexj(v[i].other_root ? other_pk : root_pk, 32), "now",
+					 (json_int_t)v[i].now, "min_version", (json_int_t)v[i].min,
+					 "bundle", hexj(out, len)));
+	free(out);
+	/* signed, duplicate key */
+	const char *dup = "{\"bundle_version\":3,\"bundle_version\":9,\"created\":1799900000,"
+			  "\"expires\":1801000000,\"newsroom\":\"x\",\"servers\":[\"http://a.onion\"],"
+			  "\"journalists\":[]}";
+	size_t jl = strlen(dup);
+	uint8_t *raw = malloc(9 + jl + 64), *msg = malloc(20 + 9 + jl);
+	memcpy(raw, "GDKB\x01", 5);
+	raw[5] = (uint8_t)jl;
+	raw[6] = (uint8_t)(jl >> 8);
+	raw[7] = raw[8] = 0;
+	memcpy(raw + 9, dup, jl);
+	memcpy(msg, "ghostdrop/v1/bundle", 20);
+	memcpy(msg + 20, raw, 9 + jl);
+	crypto_sign_detached(raw + 9 + jl, NULL, msg, 29 + jl, root_sk);
+	json_array_append_new(cases,
+			      json_pack("{s:s, s:s, s:o, s:I, s:I, s:o}", "name",
+					"duplicate_json_key", "expect", "format_failure", "root_pk",
+					hexj(root_pk, 32), "now", (json_int_t)NOW, "min_version",
+					(json_int_t)0, "bundle", hexj(raw, 9 + jl + 64)));
+	free(raw);
+	free(msg);
+	save("bundle", cases);
+}
+
+static void keystrings(void)
+{
+	json_t *cases = json_array();
+	uint8_t pk[32], sk[64];
+	char s[GD_KEYSTRING_LEN + 1];
+	crypto_sign_keypair(pk, sk);
+	gd_keystring_encode(s, pk);
+	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o}", "name", "valid", "expect",
+					       "success", "string", s, "pk", hexj(pk, 32)));
+	s[30] = s[30] == 'q' ? 'r' : 'q';
+	json_array_append_new(cases, json_pack("{s:s, s:s, s:s}", "name", "one_typo", "expect",
+					       "checksum_failure", "string", s));
+	json_array_append_new(cases, json_pack("{s:s, s:s, s:s}", "name", "bad_prefix", "expect",
+					       "format_failure", "string", "gdnk2aaaa"));
+	save("keystring", cases);
+}
+
+static void keyfiles(void)
+{
+	json_t *cases = json_array();
+	uint8_t secret[32], f[256];
+	size_t n;
+	randombytes_buf(secret, 32);
+	gd_keyfile_seal(f, sizeof f, &n, GD_KEY_JOURNALIST, secret, 32, "staple battery", 14, NULL);
+	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", "valid",
+					       "expect", "success", "passphrase", "staple battery",
+					       "file", hexj(f, n), "secret", hexj(secret, 32)));
+	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o}", "name", "wrong_passphrase",
+					       "expect", "wrong_passphrase", "passphrase",
+					       "staple batterY", "file", hexj(f, n)));
+	f[70] ^= 1;
+	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o}", "name", "corrupt", "expect",
+					       "corrupt", "passphrase", "staple battery", "file",
+					       hexj(f, n)));
+	save("keyfile", cases);
+}
+
+static void codenames(void)
+{
+	json_t *cases = json_array();
+	uint8_t nr[32];
+	for (int i = 0; i < 32; i++)
+		nr[i] = (uint8_t)i;
+	const char *in = "  Zoom yo-yo ABACUS\tfelt-tip zoologist  able ablaze abide ";
+	char canon[GD_CODENAME_MAX];
+	int bad;
+	gd_codename_normalise(canon, sizeof canon, in, strlen(in), &bad);
+	gd_source_keys *k = source(canon, nr);
+	json_array_append_new(
+		cases, json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o}", "name", "valid",
+				 "expect", "success", "input", in, "newsroom_pk", hexj(nr, 32),
+				 "canonical", canon, "reply_pk", hexj(k->reply_pk, 32),
+				 "identity_pk", hexj(k->identity_pk, 32), "mailbox_pk",
+				 hexj(k->mailbox_pk, 32), "mailbox_id", hexj(k->mailbox_id, 16)));
+	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o, s:i, s:s}", "name", "typo",
+					       "expect", "unknown_word", "input",
+					       "zoom yoyo abacus felt-tip zoologst able ablaze abide",
+					       "newsroom_pk", hexj(nr, 32), "bad_word", 4,
+					       "suggestion", "zoologist"));
+	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o, s:i}", "name", "seven_words",
+					       "expect", "unknown_word", "input",
+					       "zoom yoyo abacus felt-tip zoologist able ablaze",
+					       "newsroom_pk", hexj(nr, 32), "bad_word", -1));
+	sodium_free(k);
+	save("codename", cases);
+}
+
+static void replies(void)
+{
+	json_t *cases = json_array();
+	uint8_t nr[32], *r;
+	size_t len;
+	memset(nr, 5, 32);
+	const char *code = "zoom zoom zoom zoom zoom zoom zoom zoom";
+	gd_source_keys *k = source(code, nr);
+	boxkey j[3];
+	for (int i = 0; i < 3; i++)
+		boxkey_new(&j[i]);
+	json_t *pks = json_array();
+	for (int i = 0; i < 2; i++)
+		json_array_append_new(pks, json_pack("{s:o, s:b}", "pk", hexj(j[i].pk, 32),
+						     "verify_only", i == 1));
+	static const struct {
+		const char *name, *expect;
+		int from;
+	} v[] = {{"from_current_key", "success", 0},
+		 {"from_older_key", "success", 1},
+		 {"not_from_a_bundle_journalist", "forged", 2}};
+	for (size_t i = 0; i < 3; i++) {
+		gd_reply_seal(&r, &len, "Thank you. Please use a personal device only.", 45,
+			      k->mailbox_id, 20800, j[v[i].from].sk, k->reply_pk);
+		json_array_append_new(cases,
+				      json_pack("{s:s, s:s, s:s, s:o, s:O, s:o, s:i}", "name",
+						v[i].name, "expect", v[i].expect, "codename", code,
+						"newsroom_pk", hexj(nr, 32), "journalists", pks,
+						"reply", hexj(r, len), "journalist", v[i].from));
+		free(r);
+	}
+	json_decref(pks);
+	sodium_free(k);
+	save("reply", cases);
+}
+
+static void pows(void)
+{
+	json_t *cases = json_array();
+	uint8_t key[32], ch[GD_POW_CHALLENGE_BYTES];
+	uint64_t ctr;
+	randombytes_buf(key, 32);
+	gd_pow_challenge c = {.purpose = GD_POW_SUBMIT, .bits = 12, .expires = NOW + 300};
+	randombytes_buf(c.id, 16);
+	gd_pow_issue(ch, &c, key);
+	gd_pow_solve(&ctr, ch);
+	uint64_t bad = ctr + 1;
+	while (gd_pow_leading_zeros(ch, bad) >= 12)
+		bad++;
+	static const struct {
+		const char *name, *expect;
+		int purpose, other_key, wrong_ctr;
+		unsigned min_bits;
+		int64_t now;
+	} v[] = {{"valid", "success", GD_POW_SUBMIT, 0, 0, 12, NOW},
+		 {"wrong_mac", "pow_failure", GD_POW_SUBMIT, 1, 0, 12, NOW},
+		 {"other_purpose", "purpose_failure", GD_POW_UPLOAD, 0, 0, 12, NOW},
+		 {"expired", "expired", GD_POW_SUBMIT, 0, 0, 12, NOW + 301},
+		 {"too_few_bits", "pow_failure", GD_POW_SUBMIT, 0, 0, 13, NOW},
+		 {"wrong_solution", "pow_failure", GD_POW_SUBMIT, 0, 1, 12, NOW}};
+	uint8_t other[32];
+	randombytes_buf(other, 32);
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		json_array_append_new(
+			cases, json_pack("{s:s, s:s, s:o, s:o, s:I, s:i, s:i, s:I}", "name",
+					 v[i].name, "expect", v[i].expect, "key",
+					 hexj(v[i].other_key ? other : key, 32), "challenge",
+					 hexj(ch, sizeof ch), "counter",
+					 (json_int_t)(v[i].wrong_ctr ? bad : ctr), "purpose",
+					 v[i].purpose, "min_bits", v[i].min_bits, "now",
+					 (json_int_t)v[i].now));
+	save("pow", cases);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2 || gd_init() != GD_OK) {
+		fprintf(stderr, "usage: gen_vectors OUTDIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+	uint8_t nr[32];
+	memset(nr, 3, 32);
+	src = source("abacus abdomen abdominal abide abiding ability ablaze able", nr);
+	envelopes();
+	bundles();
+	keystrings();
+	keyfiles();
+	codenames();
+	replies();
+	pows();
+	return 0;
+}
