@@ -1,0 +1,27 @@
+# ghostdrop: install the Debian 12 packages the build and tests need (sourced by scripts/*).
+# Installs only what is missing; apt-get update first (fresh machines have no package lists).
+GD_PACKAGES="meson ninja-build pkg-config gcc python3 libsodium-dev libevent-dev liblmdb-dev
+libjansson-dev check diceware"
+
+gd_sudo() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+gd_install_deps() {
+	missing=""
+	for p in $GD_PACKAGES ${GD_EXTRA_PACKAGES:-}; do
+		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+			missing="$missing $p"
+		fi
+	done
+	[ -z "$missing" ] && return 0
+	echo "ghostdrop: installing:$missing" >&2
+	# Never let a package start a service (tor would try to reach the public network).
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' | gd_sudo tee /usr/sbin/policy-rc.d >/dev/null
+		gd_sudo chmod 755 /usr/sbin/policy-rc.d
+	fi
+	gd_sudo apt-get update -qq
+	# shellcheck disable=SC2086
+	gd_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+}

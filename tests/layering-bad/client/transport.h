@@ -1,0 +1,2 @@
+/* fixture: client header */
+int transport_get(void);

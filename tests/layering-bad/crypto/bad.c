@@ -1,0 +1,2 @@
+/* fixture: crypto/ reaching for LMDB */
+#include <lmdb.h>

@@ -1,0 +1,3 @@
+/* fixture: server using a client header and libevent outside http.c */
+#include "transport.h"
+#include <event2/event.h>
