@@ -1,0 +1,1336 @@
+/* ghostdropd routes: the /v1 HTTP API in ghostdrop terms (bundle, proof of work, submissions,
+ * uploads, mailboxes, couriers). PROTOCOL.md §11. */
+#include "api.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ghostdrop.h"
+#include "log.h"
+
+#define POW_TTL 600         /* seconds a challenge is valid */
+#define MAILBOX_TTL 300     /* seconds a mailbox challenge is valid */
+#define IDSET_CAP (1 << 17) /* spent PoW ids + live mailbox challenges, each */
+#define JSON_SMALL 16384
+#define REPLY_BODY_MAX (256 * 1024)
+#define MAX_LIST 100        /* replies per fetch, ids per ack */
+#define LOAD_WINDOW 10      /* seconds */
+
+/* A fixed-size open-addressing set of 32-byte values with expiry, rebuilt every minute:
+ * spent PoW ids and outstanding mailbox challenges. RAM only, gone with a restart. */
+typedef struct {
+	uint8_t (*val)[32];
+	time_t *exp;
+	size_t n;
+} idset;
+
+typedef struct upload {
+	uint8_t id[16];     /* the upload id (a capability) and the id of its chunk blob */
+	uint8_t sub_id[16]; /* the submission it becomes */
+	uint64_t size;
+	uint32_t n_chunks, chunk_size, received;
+	uint8_t (*hash)[32];
+	uint8_t *state; /* per chunk: 0 missing, 1 being committed, 2 stored */
+	uint8_t ack_hash[32];
+	int have_header, committing, committed;
+	unsigned pending; /* chunk writes in flight */
+	time_t created, progress;
+	struct upload *next;
+} upload;
+
+struct api {
+	store *st;
+	gd_config cfg;
+	uint8_t newsroom_pk[32];
+	uint8_t *pow_key; /* sodium_malloc'ed, new at every start */
+	idset spent, challenges;
+	upload *uploads;
+	unsigned n_uploads;
+	uint64_t reserved; /* declared bytes of open uploads not yet stored */
+	unsigned writes_window, load_bonus;
+	int wake_fd;
+	unsigned ticks;
+};
+
+typedef enum {
+	R_BUNDLE, R_POW, R_SUBMIT, R_UPLOAD_NEW, R_UPLOAD_GET, R_CHUNK, R_COMMIT,
+	R_MB_CHALLENGE, R_MB_FETCH, R_MB_ACK, R_C_LIST, R_C_GET, R_C_ACK, R_C_REPLY,
+} route;
+
+typedef struct {
+	api *a;
+	http_req *r;
+	route route;
+	uint8_t id[16];
+	uint32_t idx;
+	gd_pow_challenge pow;
+	upload *up;
+} rctx;
+
+static time_t now_s(void)
+{
+	return time(NULL);
+}
+
+static uint32_t today(void)
+{
+	return gd_day((int64_t)now_s());
+}
+
+/* ---- idset ---- */
+
+static int idset_init(idset *s)
+{
+	s->val = calloc(IDSET_CAP, sizeof *s->val);
+	s->exp = calloc(IDSET_CAP, sizeof *s->exp);
+	s->n = 0;
+	return s->val && s->exp ? 0 : -1;
+}
+
+static size_t idset_slot(const uint8_t v[32])
+{
+	uint64_t h = 0;
+	memcpy(&h, v, sizeof h); /* values are random (or MAC'd): their bytes are a hash */
+	return (size_t)(h & (IDSET_CAP - 1));
+}
+
+/* 1 present, 0 absent */
+static int idset_has(idset *s, const uint8_t v[32], int remove)
+{
+	static const uint8_t zero[32];
+	for (size_t i = idset_slot(v), k = 0; k < IDSET_CAP; i = (i + 1) & (IDSET_CAP - 1), k++) {
+		if (s->exp[i] == 0 && sodium_memcmp(s->val[i], zero, 32) == 0)
+			return 0;
+		if (sodium_memcmp(s->val[i], v, 32) == 0 && s->exp[i] >= now_s()) {
+			if (remove)
+				s->exp[i] = 1; /* a tombstone: expired, cleared at the next rebuild */
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int idset_add(idset *s, const uint8_t v[32], time_t exp)
+{
+	if (s->n >= IDSET_CAP / 2)
+		return -1;
+	size_t i = idset_slot(v);
+	while (s->exp[i] != 0)
+		i = (i + 1) & (IDSET_CAP - 1);
+	memcpy(s->val[i], v, 32);
+	s->exp[i] = exp;
+	s->n++;
+	return 0;
+}
+
+static void idset_rebuild(idset *s)
+{
+	idset old = *s;
+	if (idset_init(s) != 0) {
+		*s = old;
+		return;
+	}
+	for (size_t i = 0; i < IDSET_CAP; i++)
+		if (old.exp[i] >= now_s())
+			idset_add(s, old.val[i], old.exp[i]);
+	free(old.val);
+	free(old.exp);
+}
+
+/* ---- replies ---- */
+
+static void reply_json(http_req *r, int status, json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(o);
+	if (s == NULL) {
+		http_reply_error(r, 500, "internal_error", "out of memory");
+		return;
+	}
+	size_t n = strlen(s);
+	s[n] = '\n';
+	http_reply(r, status, "application/json", s, n + 1);
+	free(s);
+}
+
+static json_t *b64j(const uint8_t *b, size_t n)
+{
+	size_t cap = sodium_base64_encoded_len(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char *s = malloc(cap);
+	if (s == NULL)
+		return NULL;
+	gd_b64_encode(s, cap, b, n);
+	json_t *j = json_string(s);
+	free(s);
+	return j;
+}
+
+static int b64_exact(const char *s, uint8_t *out, size_t n)
+{
+	size_t got = 0;
+	if (s == NULL || gd_b64_decode(out, n, &got, s, strlen(s)) != GD_OK || got != n)
+		return -1;
+	return 0;
+}
+
+static void store_error(http_req *r, int rc)
+{
+	switch (rc) {
+	case STORE_FULL:
+		http_reply_error(r, 507, "storage_full", "the drop is full; try again later");
+		break;
+	case STORE_BUSY:
+		http_reply_error(r, 503, "overloaded", "too many writes in flight; retry");
+		break;
+	case STORE_NOT_FOUND:
+		http_reply_error(r, 404, "not_found", "no such item");
+		break;
+	default:
+		http_reply_error(r, 500, "internal_error", "storage failed");
+	}
+}
+
+/* ---- proof of work ---- */
+
+static unsigned size_bonus(uint64_t size)
+{
+	unsigned b = 0;
+	for (uint64_t mib = size >> 20; mib > 0; mib >>= 1)
+		b++;
+	return b;
+}
+
+static unsigned pow_bits(api *a, uint8_t purpose, uint64_t size)
+{
+	unsigned bits = a->cfg.pow_min_bits + a->load_bonus;
+	if (purpose == GD_POW_UPLOAD)
+		bits += size_bonus(size);
+	return bits > a->cfg.pow_max_bits ? a->cfg.pow_max_bits : bits;
+}
+
+static int pow_verify(api *a, http_req *r, uint8_t purpose, gd_pow_challenge *c)
+{
+	const char *h = http_header(r, "x-ghostdrop-pow"), *dot;
+	uint8_t ch[GD_POW_CHALLENGE_BYTES], key[32] = {0};
+	char *end;
+	if (h == NULL) {
+		http_reply_error(r, 403, "pow_required", "this request needs a proof of work");
+		return -1;
+	}
+	dot = strchr(h, '.');
+	size_t got = 0;
+	if (dot == NULL || gd_b64_decode(ch, sizeof ch, &got, h, (size_t)(dot - h)) != GD_OK ||
+	    got != sizeof ch || dot[1] == '\0' || strspn(dot + 1, "0123456789") != strlen(dot + 1) ||
+	    strlen(dot + 1) > 20) {
+		http_reply_error(r, 400, "bad_pow", "X-Ghostdrop-PoW must be CHALLENGE.COUNTER");
+		return -1;
+	}
+	errno = 0;
+	uint64_t counter = strtoull(dot + 1, &end, 10);
+	if (errno != 0) {
+		http_reply_error(r, 400, "bad_pow", "counter out of range");
+		return -1;
+	}
+	int rc = gd_pow_check(c, ch, counter, a->pow_key, purpose, a->cfg.pow_min_bits,
+			      (int64_t)now_s());
+	if (rc == GD_OK && purpose == GD_POW_UPLOAD &&
+	    c->bits < pow_bits(a, purpose, c->declared_size) - a->load_bonus)
+		rc = GD_ERR_POW; /* large uploads cost more, whatever the load */
+	if (rc == GD_ERR_PURPOSE) {
+		http_reply_error(r, 403, "pow_purpose", "proof of work made for another request");
+		return -1;
+	}
+	if (rc == GD_ERR_EXPIRED) {
+		http_reply_error(r, 403, "pow_expired", "proof of work expired; get a new challenge");
+		return -1;
+	}
+	if (rc != GD_OK) {
+		http_reply_error(r, 403, "pow_invalid", "proof of work does not verify");
+		return -1;
+	}
+	memcpy(key, c->id, sizeof c->id);
+	if (idset_has(&a->spent, key, 0)) {
+		http_reply_error(r, 403, "pow_replayed", "this proof of work was used already");
+		return -1;
+	}
+	if (idset_add(&a->spent, key, (time_t)c->expires) != 0) {
+		http_reply_error(r, 503, "overloaded", "too many challenges in flight; retry");
+		return -1;
+	}
+	a->writes_window++;
+	return 0;
+}
+
+static void on_pow(api *a, http_req *r)
+{
+	const char *p = http_query(r, "purpose");
+	gd_pow_challenge c = {0};
+	uint8_t ch[GD_POW_CHALLENGE_BYTES];
+	if (p != NULL && strcmp(p, "submit") == 0)
+		c.purpose = GD_POW_SUBMIT;
+	else if (p != NULL && strcmp(p, "upload") == 0)
+		c.purpose = GD_POW_UPLOAD;
+	else if (p != NULL && strcmp(p, "mailbox") == 0)
+		c.purpose = GD_POW_MAILBOX;
+	else {
+		http_reply_error(r, 400, "bad_request", "purpose must be submit, upload or mailbox");
+		return;
+	}
+	const char *sz = http_query(r, "size");
+	if (c.purpose == GD_POW_UPLOAD) {
+		char *end;
+		errno = 0;
+		c.declared_size = sz ? strtoull(sz, &end, 10) : 0;
+		if (sz == NULL || errno || *end != '\0' || sz[0] == '-' || c.declared_size == 0 ||
+		    c.declared_size > a->cfg.max_envelope) {
+			http_reply_error(r, 400, "bad_size", "size must be 1..max envelope size");
+			return;
+		}
+	}
+	c.bits = (uint8_t)pow_bits(a, c.purpose, c.declared_size);
+	c.backend = (uint16_t)a->cfg.backend_id;
+	c.expires = (int64_t)now_s() + POW_TTL;
+	randombytes_buf(c.id, sizeof c.id);
+	gd_pow_issue(ch, &c, a->pow_key);
+	json_t *o = json_object();
+	json_object_set_new(o, "challenge", b64j(ch, sizeof ch));
+	json_object_set_new(o, "bits", json_integer(c.bits));
+	json_object_set_new(o, "expires_in", json_integer(POW_TTL));
+	reply_json(r, 200, o);
+}
+
+/* ---- bundle ---- */
+
+static void on_bundle(api *a, http_req *r)
+{
+	uint8_t *b;
+	size_t len;
+	int rc = store_get_meta(a->st, "bundle", &b, &len);
+	if (rc == STORE_NOT_FOUND) {
+		http_reply_error(r, 404, "no_bundle", "no key bundle has been published");
+		return;
+	}
+	if (rc != STORE_OK) {
+		store_error(r, rc);
+		return;
+	}
+	http_reply(r, 200, "application/octet-stream", b, len);
+	free(b);
+}
+
+/* ---- submissions ---- */
+
+static void submit_done(store_op *op, void *arg)
+{
+	rctx *x = arg;
+	http_req *r = x->r;
+	json_t *o;
+	switch (op->result) {
+	case STORE_OK:
+	case STORE_EXISTS:
+		o = json_object();
+		json_object_set_new(o, "id", b64j(op->id, 16));
+		json_object_set_new(o, "status",
+				    json_string(op->result == STORE_OK ? "stored" : "already_stored"));
+		reply_json(r, op->result == STORE_OK ? 201 : 200, o);
+		break;
+	case STORE_CONFLICT:
+		http_reply_error(r, 409, "id_conflict", "another envelope was stored under this id");
+		break;
+	default:
+		store_error(r, op->result);
+	}
+	store_op_free(op);
+}
+
+static int enqueue(api *a, http_req *r, store_op *op, void (*done)(store_op *, void *), void *arg)
+{
+	op->done = done;
+	op->arg = arg;
+	int rc = store_enqueue(a->st, op);
+	if (rc != STORE_OK) {
+		store_op_free(op);
+		store_error(r, rc);
+		return -1;
+	}
+	return 0;
+}
+
+static void on_submit(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	uint8_t want[32], got[32], ack[32];
+	size_t len;
+	unsigned n;
+	uint64_t total;
+	if (b64_exact(http_header(r, "x-ghostdrop-hash"), want, 32) != 0) {
+		http_reply_error(r, 400, "bad_request", "X-Ghostdrop-Hash must be 32 bytes, base64url");
+		return;
+	}
+	const uint8_t *body = http_body(r, &len);
+	crypto_generichash(got, 32, body, len, NULL, 0);
+	if (sodium_memcmp(got, want, 32) != 0) {
+		http_reply_error(r, 400, "hash_mismatch", "body does not match X-Ghostdrop-Hash");
+		return;
+	}
+	if (gd_envelope_peek(body, len, &n, &total, ack) != GD_OK || total != len) {
+		http_reply_error(r, 400, "bad_envelope", "not a complete ghostdrop envelope");
+		return;
+	}
+	store_op *op = store_op_new(OP_SUBMIT);
+	if (op == NULL) {
+		store_error(r, STORE_ERROR);
+		return;
+	}
+	memcpy(op->id, x->id, 16);
+	randombytes_buf(op->blob, 16);
+	memcpy(op->hash, ack, 32);
+	memcpy(op->hash2, got, 32);
+	op->day = today();
+	op->chunk_size = (uint32_t)a->cfg.chunk_size;
+	op->data = http_take_body(r, &op->len); /* owned by the op: the client may vanish */
+	op->size = op->len;
+	op->n = (uint32_t)((op->len + op->chunk_size - 1) / op->chunk_size);
+	enqueue(a, r, op, submit_done, x);
+}
+
+/* ---- uploads ---- */
+
+static upload *upload_find(api *a, const uint8_t id[16])
+{
+	for (upload *u = a->uploads; u != NULL; u = u->next)
+		if (sodium_memcmp(u->id, id, 16) == 0)
+			return u;
+	return NULL;
+}
+
+static void upload_free(api *a, upload *u)
+{
+	upload **pp = &a->uploads;
+	while (*pp != u)
+		pp = &(*pp)->next;
+	*pp = u->next;
+	if (!u->committed) {
+		uint64_t stored = (uint64_t)u->received * u->chunk_size;
+		a->reserved -= u->size > stored ? u->size - stored : 0;
+	}
+	a->n_uploads--;
+	free(u->hash);
+	free(u->state);
+	free(u);
+}
+
+static uint64_t chunk_len(const upload *u, uint32_t i)
+{
+	return i + 1 < u->n_chunks ? u->chunk_size : u->size - (uint64_t)i * u->chunk_size;
+}
+
+static void upload_digest(uint8_t d[32], const upload *u)
+{
+	crypto_generichash_state st;
+	uint8_t sz[8];
+	for (int i = 0; i < 8; i++)
+		sz[i] = (uint8_t)(u->size >> (8 * i));
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, (const uint8_t *)"ghostdrop/v1/upload", 20);
+	crypto_generichash_update(&st, sz, 8);
+	for (uint32_t i = 0; i < u->n_chunks; i++)
+		crypto_generichash_update(&st, u->hash[i], 32);
+	crypto_generichash_final(&st, d, 32);
+}
+
+static json_t *upload_json(const upload *u)
+{
+	json_t *o = json_object(), *rec = json_array();
+	json_object_set_new(o, "upload", b64j(u->id, 16));
+	json_object_set_new(o, "size", json_integer((json_int_t)u->size));
+	json_object_set_new(o, "chunk_size", json_integer(u->chunk_size));
+	json_object_set_new(o, "chunks", json_integer(u->n_chunks));
+	for (uint32_t i = 0; i < u->n_chunks; i++)
+		if (u->state[i] == 2)
+			json_array_append_new(rec, json_integer(i));
+	json_object_set_new(o, "received", rec);
+	json_object_set_new(o, "committed", json_boolean(u->committed));
+	return o;
+}
+
+static json_t *body_json(http_req *r)
+{
+	size_t len;
+	const uint8_t *b = http_body(r, &len);
+	json_error_t err;
+	json_t *o = json_loadb((const char *)b, len, JSON_REJECT_DUPLICATES, &err);
+	if (o == NULL || !json_is_object(o)) {
+		json_decref(o);
+		http_reply_error(r, 400, "bad_json", "body must be a JSON object");
+		return NULL;
+	}
+	return o;
+}
+
+static void on_upload_new(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	json_t *o = body_json(r), *size;
+	uint8_t sub_id[16];
+	if (o == NULL)
+		return;
+	size = json_object_get(o, "size");
+	if (b64_exact(json_string_value(json_object_get(o, "id")), sub_id, 16) != 0 ||
+	    !json_is_integer(size) || json_integer_value(size) < 1 || json_object_size(o) != 2) {
+		json_decref(o);
+		http_reply_error(r, 400, "bad_request", "need {\"id\": 16 bytes base64url, \"size\": N}");
+		return;
+	}
+	uint64_t n = (uint64_t)json_integer_value(size);
+	json_decref(o);
+	if (n > a->cfg.max_envelope) {
+		http_reply_error(r, 413, "envelope_too_large", "envelope larger than this drop takes");
+		return;
+	}
+	if (n != x->pow.declared_size) {
+		http_reply_error(r, 403, "pow_size", "proof of work was made for another size");
+		return;
+	}
+	if (a->n_uploads >= a->cfg.max_uploads) {
+		http_reply_error(r, 503, "too_many_uploads", "too many uploads open; retry later");
+		return;
+	}
+	uint64_t used, map, hw;
+	if (store_usage(a->st, &used, &map, &hw) != STORE_OK || used + a->reserved + n > hw) {
+		http_reply_error(r, 507, "storage_full", "the drop is full; try again later");
+		return;
+	}
+	upload *u = calloc(1, sizeof *u);
+	if (u == NULL) {
+		store_error(r, STORE_ERROR);
+		return;
+	}
+	randombytes_buf(u->id, 16);
+	memcpy(u->sub_id, sub_id, 16);
+	u->size = n;
+	u->chunk_size = (uint32_t)a->cfg.chunk_size;
+	u->n_chunks = (uint32_t)((n + u->chunk_size - 1) / u->chunk_size);
+	u->hash = calloc(u->n_chunks, 32);
+	u->state = calloc(u->n_chunks, 1);
+	u->created = u->progress = now_s();
+	if (u->hash == NULL || u->state == NULL) {
+		free(u->hash);
+		free(u->state);
+		free(u);
+		store_error(r, STORE_ERROR);
+		return;
+	}
+	u->next = a->uploads;
+	a->uploads = u;
+	a->n_uploads++;
+	a->reserved += n; /* counts against the high-water mark until stored */
+	reply_json(r, 201, upload_json(u));
+}
+
+static void chunk_done(store_op *op, void *arg)
+{
+	rctx *x = arg;
+	upload *u = x->up;
+	u->pending--;
+	if (op->result == STORE_OK) {
+		u->state[op->idx] = 2;
+		u->received++;
+		u->progress = now_s();
+		x->a->reserved -= chunk_len(u, op->idx) <= x->a->reserved ? chunk_len(u, op->idx) : 0;
+		json_t *o = json_object();
+		json_object_set_new(o, "status", json_string("stored"));
+		json_object_set_new(o, "received", json_integer(u->received));
+		reply_json(x->r, 201, o);
+	} else {
+		u->state[op->idx] = 0;
+		store_error(x->r, op->result);
+	}
+	store_op_free(op);
+}
+
+static void on_chunk(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	upload *u = x->up;
+	uint8_t h[32], want[32];
+	size_t len;
+	const uint8_t *body = http_body(r, &len);
+	crypto_generichash(h, 32, body, len, NULL, 0);
+	const char *hh = http_header(r, "x-ghostdrop-hash");
+	if (hh != NULL && (b64_exact(hh, want, 32) != 0 || sodium_memcmp(want, h, 32) != 0)) {
+		http_reply_error(r, 400, "hash_mismatch", "chunk does not match X-Ghostdrop-Hash");
+		return;
+	}
+	if (u->state[x->idx] != 0) {
+		if (sodium_memcmp(u->hash[x->idx], h, 32) != 0) {
+			http_reply_error(r, 409, "chunk_conflict", "this chunk was stored with other bytes");
+			return;
+		}
+		if (u->state[x->idx] == 1) {
+			http_reply_error(r, 503, "chunk_pending", "this chunk is being stored; retry");
+			return;
+		}
+		json_t *o = json_object();
+		json_object_set_new(o, "status", json_string("already_stored"));
+		json_object_set_new(o, "received", json_integer(u->received));
+		reply_json(r, 200, o);
+		return;
+	}
+	if (x->idx == 0) {
+		unsigned n;
+		uint64_t total;
+		if (gd_envelope_peek(body, len, &n, &total, u->ack_hash) != GD_OK || total != u->size) {
+			http_reply_error(r, 400, "bad_envelope", "chunk 0 must start an envelope of the declared size");
+			return;
+		}
+		u->have_header = 1;
+	}
+	store_op *op = store_op_new(OP_CHUNK_PUT);
+	if (op == NULL) {
+		store_error(r, STORE_ERROR);
+		return;
+	}
+	memcpy(op->blob, u->id, 16);
+	op->idx = x->idx;
+	op->data = http_take_body(r, &op->len);
+	memcpy(u->hash[x->idx], h, 32);
+	u->state[x->idx] = 1;
+	u->pending++;
+	if (enqueue(a, r, op, chunk_done, x) != 0) {
+		u->state[x->idx] = 0;
+		u->pending--;
+	}
+}
+
+static void commit_done(store_op *op, void *arg)
+{
+	rctx *x = arg;
+	upload *u = x->up;
+	api *a = x->a;
+	u->committing = 0;
+	if (op->result == STORE_OK || op->result == STORE_EXISTS) {
+		if (op->result == STORE_EXISTS) {
+			/* stored before through another upload: this copy is not needed */
+			store_op *del = store_op_new(OP_BLOB_DEL);
+			if (del != NULL) {
+				memcpy(del->blob, u->id, 16);
+				if (store_enqueue(a->st, del) != STORE_OK)
+					store_op_free(del);
+			}
+		}
+		u->committed = 1; /* kept until its deadline, so a retried commit is answered */
+		json_t *o = json_object();
+		json_object_set_new(o, "id", b64j(u->sub_id, 16));
+		json_object_set_new(o, "status",
+				    json_string(op->result == STORE_OK ? "stored" : "already_stored"));
+		reply_json(x->r, op->result == STORE_OK ? 201 : 200, o);
+	} else if (op->result == STORE_CONFLICT) {
+		http_reply_error(x->r, 409, "id_conflict", "another envelope was stored under this id");
+	} else {
+		store_error(x->r, op->result);
+	}
+	store_op_free(op);
+}
+
+static void on_commit(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	upload *u = x->up;
+	uint8_t digest[32], want[32];
+	json_t *o = body_json(r);
+	if (o == NULL)
+		return;
+	int bad = b64_exact(json_string_value(json_object_get(o, "hash")), want, 32) != 0 ||
+		  json_object_size(o) != 1;
+	json_decref(o);
+	if (bad) {
+		http_reply_error(r, 400, "bad_request", "need {\"hash\": 32 bytes base64url}");
+		return;
+	}
+	if (u->received != u->n_chunks || u->pending > 0) {
+		http_reply_error(r, 409, "upload_incomplete", "not every chunk has been stored");
+		return;
+	}
+	upload_digest(digest, u);
+	if (sodium_memcmp(digest, want, 32) != 0) {
+		http_reply_error(r, 409, "hash_mismatch", "the chunks do not make this envelope");
+		return;
+	}
+	if (u->committed) {
+		json_t *done = json_object();
+		json_object_set_new(done, "id", b64j(u->sub_id, 16));
+		json_object_set_new(done, "status", json_string("already_stored"));
+		reply_json(r, 200, done);
+		return;
+	}
+	if (u->committing) {
+		http_reply_error(r, 503, "commit_pending", "this upload is being committed; retry");
+		return;
+	}
+	store_op *op = store_op_new(OP_COMMIT);
+	if (op == NULL) {
+		store_error(r, STORE_ERROR);
+		return;
+	}
+	memcpy(op->id, u->sub_id, 16);
+	memcpy(op->blob, u->id, 16);
+	memcpy(op->hash, u->ack_hash, 32);
+	memcpy(op->hash2, digest, 32);
+	op->day = today();
+	op->size = u->size;
+	op->n = u->n_chunks;
+	op->chunk_size = u->chunk_size;
+	u->committing = 1;
+	if (enqueue(a, r, op, commit_done, x) != 0)
+		u->committing = 0;
+}
+
+/* Abandoned uploads: past their deadline, or without progress for too long. */
+static void uploads_expire(api *a)
+{
+	time_t now = now_s();
+	for (upload *u = a->uploads, *next; u != NULL; u = next) {
+		next = u->next;
+		int late = now > u->created + (time_t)a->cfg.upload_hours * 3600;
+		int stalled = !u->committed &&
+			      now > u->progress + (time_t)a->cfg.upload_stall_minutes * 60;
+		if ((!late && !stalled) || u->pending > 0 || u->committing)
+			continue;
+		if (!u->committed) {
+			store_op *del = store_op_new(OP_BLOB_DEL);
+			if (del == NULL)
+				continue;
+			memcpy(del->blob, u->id, 16);
+			if (store_enqueue(a->st, del) != STORE_OK) {
+				store_op_free(del);
+				continue;
+			}
+		}
+		upload_free(a, u);
+	}
+}
+
+/* ---- mailboxes ---- */
+
+static void on_mb_challenge(api *a, http_req *r)
+{
+	uint8_t ch[32];
+	randombytes_buf(ch, sizeof ch);
+	if (idset_add(&a->challenges, ch, now_s() + MAILBOX_TTL) != 0) {
+		http_reply_error(r, 503, "overloaded", "too many challenges outstanding; retry");
+		return;
+	}
+	json_t *o = json_object();
+	json_object_set_new(o, "challenge", b64j(ch, sizeof ch));
+	json_object_set_new(o, "expires_in", json_integer(MAILBOX_TTL));
+	reply_json(r, 200, o);
+}
+
+/* The challenge is spent whatever the outcome; the signature proves the mailbox key. */
+static int mailbox_auth(api *a, http_req *r, json_t *o, uint8_t mailbox_id[16])
+{
+	uint8_t pk[32], ch[32], sig[64];
+	if (b64_exact(json_string_value(json_object_get(o, "mailbox_pk")), pk, 32) != 0 ||
+	    b64_exact(json_string_value(json_object_get(o, "challenge")), ch, 32) != 0 ||
+	    b64_exact(json_string_value(json_object_get(o, "signature")), sig, 64) != 0) {
+		http_reply_error(r, 400, "bad_request",
+				 "need mailbox_pk (32), challenge (32), signature (64), base64url");
+		return -1;
+	}
+	if (!idset_has(&a->challenges, ch, 1)) {
+		http_reply_error(r, 403, "challenge_invalid", "unknown, used or expired challenge");
+		return -1;
+	}
+	if (gd_mailbox_verify(sig, ch, sizeof ch, pk) != GD_OK) {
+		http_reply_error(r, 403, "bad_signature", "the signature does not verify");
+		return -1;
+	}
+	gd_mailbox_id(mailbox_id, pk);
+	return 0;
+}
+
+typedef struct {
+	json_t *list;
+	size_t n;
+} reply_list;
+
+static int collect_reply(void *arg, const uint8_t *id, const uint8_t *blob, size_t len)
+{
+	reply_list *l = arg;
+	json_t *o = json_object();
+	json_object_set_new(o, "id", b64j(id, 16));
+	json_object_set_new(o, "reply", b64j(blob, len));
+	json_array_append_new(l->list, o);
+	return ++l->n >= MAX_LIST;
+}
+
+static void on_mb_fetch(api *a, http_req *r)
+{
+	uint8_t mb[16];
+	json_t *o = body_json(r);
+	if (o == NULL)
+		return;
+	int rc = mailbox_auth(a, r, o, mb);
+	json_decref(o);
+	if (rc != 0)
+		return;
+	/* A missing mailbox and an empty one answer alike. */
+	reply_list l = {json_array(), 0};
+	if ((rc = store_mailbox_list(a->st, mb, collect_reply, &l)) != STORE_OK) {
+		json_decref(l.list);
+		store_error(r, rc);
+		return;
+	}
+	json_t *out = json_object();
+	json_object_set_new(out, "replies", l.list);
+	reply_json(r, 200, out);
+}
+
+static void del_done(store_op *op, void *arg)
+{
+	rctx *x = arg;
+	if (op->result >= 0) {
+		json_t *o = json_object();
+		json_object_set_new(o, "deleted", json_integer((json_int_t)op->count));
+		reply_json(x->r, 200, o);
+	} else {
+		store_error(x->r, op->result);
+	}
+	store_op_free(op);
+}
+
+static void on_mb_ack(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	uint8_t mb[16];
+	json_t *o = body_json(r), *ids, *v;
+	size_t i;
+	if (o == NULL)
+		return;
+	ids = json_object_get(o, "ids");
+	if (!json_is_array(ids) || json_array_size(ids) > MAX_LIST) {
+		json_decref(o);
+		http_reply_error(r, 400, "bad_request", "ids must be an array of at most 100 ids");
+		return;
+	}
+	store_op *op = store_op_new(OP_REPLY_DEL);
+	if (op == NULL || (op->data = malloc(16 * json_array_size(ids) + 1)) == NULL) {
+		store_op_free(op);
+		json_decref(o);
+		store_error(r, STORE_ERROR);
+		return;
+	}
+	json_array_foreach(ids, i, v)
+	{
+		if (b64_exact(json_string_value(v), op->data + 16 * i, 16) != 0) {
+			store_op_free(op);
+			json_decref(o);
+			http_reply_error(r, 400, "bad_request", "each id is 16 bytes, base64url");
+			return;
+		}
+	}
+	op->len = 16 * json_array_size(ids);
+	int rc = mailbox_auth(a, r, o, mb);
+	json_decref(o);
+	if (rc != 0) {
+		store_op_free(op);
+		return;
+	}
+	memcpy(op->id, mb, 16);
+	enqueue(a, r, op, del_done, x);
+}
+
+/* ---- couriers ---- */
+
+void api_token_hash(uint8_t hash[32], const uint8_t token[TOKEN_BYTES])
+{
+	static const char ctx[] = "ghostdrop/v1/courier-token";
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx);
+	crypto_generichash_update(&st, token, TOKEN_BYTES);
+	crypto_generichash_final(&st, hash, 32);
+}
+
+static int courier_auth(api *a, http_req *r)
+{
+	const char *h = http_header(r, "authorization");
+	uint8_t token[TOKEN_BYTES], hash[32];
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0 || b64_exact(h + 7, token, sizeof token)) {
+		http_reply_error(r, 401, "unauthorized", "a courier token is required");
+		return -1;
+	}
+	api_token_hash(hash, token);
+	sodium_memzero(token, sizeof token);
+	if (store_token_check(a->st, hash, NULL, 0) != STORE_OK) {
+		http_reply_error(r, 401, "unauthorized", "unknown or revoked courier token");
+		return -1;
+	}
+	return 0;
+}
+
+static int list_one(void *arg, const store_submission *s)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", b64j(s->id, 16));
+	json_object_set_new(o, "size", json_integer((json_int_t)s->size));
+	json_object_set_new(o, "day", json_integer(s->received_day));
+	json_object_set_new(o, "fetched", json_boolean(s->fetched_day != 0));
+	json_array_append_new(arg, o);
+	return 0;
+}
+
+static void on_c_list(api *a, http_req *r)
+{
+	json_t *list = json_array();
+	int rc = store_submission_list(a->st, list_one, list);
+	if (rc != STORE_OK) {
+		json_decref(list);
+		store_error(r, rc);
+		return;
+	}
+	json_t *o = json_object();
+	json_object_set_new(o, "submissions", list);
+	reply_json(r, 200, o);
+}
+
+typedef struct {
+	api *a;
+	store_submission sub;
+	uint32_t next;
+	uint8_t *buf;
+} download;
+
+/* One chunk per call, copied out of a short read transaction. */
+static int download_pull(void *arg, http_req *r)
+{
+	download *d = arg;
+	size_t len;
+	if (d->next >= d->sub.n_chunks)
+		return 1;
+	if (store_chunk_read(d->a->st, d->sub.blob, d->next, d->buf, d->sub.chunk_size, &len) !=
+		    STORE_OK ||
+	    http_stream_write(r, d->buf, len) != 0)
+		return -1;
+	d->next++;
+	return d->next >= d->sub.n_chunks;
+}
+
+static void download_done(void *arg)
+{
+	download *d = arg;
+	free(d->buf);
+	free(d);
+}
+
+static void on_c_get(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	download *d = calloc(1, sizeof *d);
+	if (d == NULL) {
+		store_error(r, STORE_ERROR);
+		return;
+	}
+	d->a = a;
+	int rc = store_submission_get(a->st, x->id, &d->sub);
+	if (rc != STORE_OK || (d->buf = malloc(d->sub.chunk_size)) == NULL) {
+		free(d);
+		store_error(r, rc == STORE_OK ? STORE_ERROR : rc);
+		return;
+	}
+	if (d->sub.fetched_day == 0) {
+		/* The retention clock starts at the first fetch; nobody waits for this commit. */
+		store_op *op = store_op_new(OP_FETCHED);
+		if (op != NULL) {
+			memcpy(op->id, x->id, 16);
+			op->day = today();
+			if (store_enqueue(a->st, op) != STORE_OK)
+				store_op_free(op);
+		}
+	}
+	http_reply_stream(r, 200, "application/octet-stream", d->sub.size, download_pull,
+			  download_done, d);
+}
+
+static void ack_done(store_op *op, void *arg)
+{
+	rctx *x = arg;
+	if (op->result == STORE_OK) {
+		json_t *o = json_object();
+		json_object_set_new(o, "status", json_string("deleted"));
+		reply_json(x->r, 200, o);
+	} else if (op->result == STORE_BAD_KEY) {
+		http_reply_error(x->r, 403, "bad_ack_key", "this ack key does not open this submission");
+	} else {
+		store_error(x->r, op->result);
+	}
+	store_op_free(op);
+}
+
+static void on_c_ack(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	json_t *o = body_json(r);
+	uint8_t key[32];
+	if (o == NULL)
+		return;
+	int bad = b64_exact(json_string_value(json_object_get(o, "ack_key")), key, 32) != 0;
+	json_decref(o);
+	if (bad) {
+		http_reply_error(r, 400, "bad_request", "need {\"ack_key\": 32 bytes base64url}");
+		return;
+	}
+	store_op *op = store_op_new(OP_ACK);
+	if (op == NULL) {
+		store_error(r, STORE_ERROR);
+		return;
+	}
+	memcpy(op->id, x->id, 16);
+	memcpy(op->hash, key, 32);
+	sodium_memzero(key, sizeof key);
+	enqueue(a, r, op, ack_done, x);
+}
+
+static void reply_put_done(store_op *op, void *arg)
+{
+	rctx *x = arg;
+	if (op->result == STORE_OK) {
+		json_t *o = json_object();
+		json_object_set_new(o, "id", b64j(op->blob, 16));
+		reply_json(x->r, 201, o);
+	} else {
+		store_error(x->r, op->result);
+	}
+	store_op_free(op);
+}
+
+static void on_c_reply(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	json_t *o = body_json(r);
+	uint8_t mb[16];
+	if (o == NULL)
+		return;
+	const char *blob = json_string_value(json_object_get(o, "reply"));
+	store_op *op = store_op_new(OP_REPLY_PUT);
+	size_t cap = blob ? strlen(blob) : 0, len = 0;
+	if (op == NULL || (op->data = malloc(cap + 1)) == NULL) {
+		store_op_free(op);
+		json_decref(o);
+		store_error(r, STORE_ERROR);
+		return;
+	}
+	/* The server cannot read a reply, but it checks that it is shaped like one. */
+	int bad = b64_exact(json_string_value(json_object_get(o, "mailbox_id")), mb, 16) != 0 ||
+		  blob == NULL || gd_b64_decode(op->data, cap, &len, blob, cap) != GD_OK ||
+		  len < 5 + 24 + 16 + GD_REPLY_PAD_FLOOR || memcmp(op->data, "GDRP\x01", 5) != 0;
+	json_decref(o);
+	if (bad) {
+		store_op_free(op);
+		http_reply_error(r, 400, "bad_reply", "need {\"mailbox_id\": 16 bytes, \"reply\": a reply}");
+		return;
+	}
+	op->len = len;
+	memcpy(op->id, mb, 16);
+	randombytes_buf(op->blob, 16);
+	op->day = today() + a->cfg.reply_days;
+	enqueue(a, r, op, reply_put_done, x);
+}
+
+/* ---- routing ---- */
+
+static void rctx_free(void *p)
+{
+	free(p);
+}
+
+/* Split "/v1/a/b/c" into at most 6 segments. */
+static int segments(const char *path, char seg[6][64])
+{
+	int n = 0;
+	const char *p = path;
+	while (*p == '/' && n < 6) {
+		const char *e = strchr(p + 1, '/');
+		size_t l = e ? (size_t)(e - p - 1) : strlen(p + 1);
+		if (l == 0 || l >= 64)
+			return -1;
+		memcpy(seg[n], p + 1, l);
+		seg[n][l] = '\0';
+		n++;
+		p += l + 1;
+	}
+	return *p == '\0' ? n : -1;
+}
+
+static int is_octets(http_req *r)
+{
+	const char *ct = http_header(r, "content-type");
+	if (ct != NULL && strcmp(ct, "application/octet-stream") == 0)
+		return 1;
+	http_reply_error(r, 415, "bad_content_type", "body must be application/octet-stream");
+	return 0;
+}
+
+static long long method_is(http_req *r, const char *m)
+{
+	if (strcmp(http_method(r), m) == 0)
+		return 1;
+	http_reply_error(r, 405, "method_not_allowed", "method not allowed here");
+	return 0;
+}
+
+static long long api_head(http_req *r, void *arg)
+{
+	api *a = arg;
+	char seg[6][64];
+	int n = segments(http_path(r), seg);
+	rctx *x = calloc(1, sizeof *x);
+	if (x == NULL) {
+		http_reply_error(r, 503, "overloaded", "out of memory");
+		return HTTP_REFUSED;
+	}
+	x->a = a;
+	x->r = r;
+	http_set_user(r, x, rctx_free);
+	if (n < 2 || strcmp(seg[0], "v1") != 0)
+		goto not_found;
+	if (n == 2 && strcmp(seg[1], "bundle") == 0) {
+		x->route = R_BUNDLE;
+		return method_is(r, "GET") ? 0 : HTTP_REFUSED;
+	}
+	if (n == 2 && strcmp(seg[1], "pow") == 0) {
+		x->route = R_POW;
+		return method_is(r, "POST") ? 0 : HTTP_REFUSED;
+	}
+	if (n == 2 && strcmp(seg[1], "submissions") == 0) {
+		x->route = R_SUBMIT;
+		/* Everything that needs no body is checked before one byte of it is read. */
+		if (!method_is(r, "POST") || !is_octets(r))
+			return HTTP_REFUSED;
+		if (b64_exact(http_header(r, "x-ghostdrop-id"), x->id, 16) != 0) {
+			http_reply_error(r, 400, "bad_request", "X-Ghostdrop-Id must be 16 bytes, base64url");
+			return HTTP_REFUSED;
+		}
+		if (pow_verify(a, r, GD_POW_SUBMIT, &x->pow) != 0)
+			return HTTP_REFUSED;
+		return (long long)a->cfg.max_submit;
+	}
+	if (n == 2 && strcmp(seg[1], "uploads") == 0) {
+		x->route = R_UPLOAD_NEW;
+		if (!method_is(r, "POST") || pow_verify(a, r, GD_POW_UPLOAD, &x->pow) != 0)
+			return HTTP_REFUSED;
+		return JSON_SMALL;
+	}
+	if (n >= 3 && strcmp(seg[1], "uploads") == 0) {
+		uint8_t id[16];
+		if (b64_exact(seg[2], id, 16) != 0 || (x->up = upload_find(a, id)) == NULL) {
+			http_reply_error(r, 404, "upload_not_found", "no such upload (expired?)");
+			return HTTP_REFUSED;
+		}
+		if (n == 3) {
+			x->route = R_UPLOAD_GET;
+			return method_is(r, "GET") ? 0 : HTTP_REFUSED;
+		}
+		if (n == 4 && strcmp(seg[3], "commit") == 0) {
+			x->route = R_COMMIT;
+			return method_is(r, "POST") ? JSON_SMALL : HTTP_REFUSED;
+		}
+		if (n == 5 && strcmp(seg[3], "chunks") == 0) {
+			char *end;
+			x->route = R_CHUNK;
+			if (!method_is(r, "PUT") || !is_octets(r))
+				return HTTP_REFUSED;
+			errno = 0;
+			unsigned long i = strtoul(seg[4], &end, 10);
+			if (errno || *end != '\0' || seg[4][0] == '-' || i >= x->up->n_chunks) {
+				http_reply_error(r, 400, "bad_chunk_index", "no such chunk in this upload");
+				return HTTP_REFUSED;
+			}
+			x->idx = (uint32_t)i;
+			const char *cl = http_header(r, "content-length");
+			if (cl == NULL || strtoull(cl, NULL, 10) != chunk_len(x->up, x->idx)) {
+				http_reply_error(r, 400, "bad_chunk_size", "chunk has the wrong size");
+				return HTTP_REFUSED;
+			}
+			return (long long)chunk_len(x->up, x->idx);
+		}
+		goto not_found;
+	}
+	if (n == 3 && strcmp(seg[1], "mailbox") == 0) {
+		if (strcmp(seg[2], "challenge") == 0)
+			x->route = R_MB_CHALLENGE;
+		else if (strcmp(seg[2], "fetch") == 0)
+			x->route = R_MB_FETCH;
+		else if (strcmp(seg[2], "ack") == 0)
+			x->route = R_MB_ACK;
+		else
+			goto not_found;
+		if (!method_is(r, "POST"))
+			return HTTP_REFUSED;
+		return x->route == R_MB_CHALLENGE ? 0 : JSON_SMALL;
+	}
+	if (n >= 3 && strcmp(seg[1], "courier") == 0) {
+		if (courier_auth(a, r) != 0)
+			return HTTP_REFUSED;
+		if (n == 3 && strcmp(seg[2], "submissions") == 0) {
+			x->route = R_C_LIST;
+			return method_is(r, "GET") ? 0 : HTTP_REFUSED;
+		}
+		if (n == 3 && strcmp(seg[2], "replies") == 0) {
+			x->route = R_C_REPLY;
+			return method_is(r, "POST") ? REPLY_BODY_MAX : HTTP_REFUSED;
+		}
+		if ((n == 4 || n == 5) && strcmp(seg[2], "submissions") == 0) {
+			if (b64_exact(seg[3], x->id, 16) != 0)
+				goto not_found;
+			if (n == 4) {
+				x->route = R_C_GET;
+				return method_is(r, "GET") ? 0 : HTTP_REFUSED;
+			}
+			if (strcmp(seg[4], "ack") == 0) {
+				x->route = R_C_ACK;
+				return method_is(r, "POST") ? JSON_SMALL : HTTP_REFUSED;
+			}
+		}
+	}
+not_found:
+	http_reply_error(r, 404, "not_found", "no such endpoint");
+	return HTTP_REFUSED;
+}
+
+static void api_handle(http_req *r, void *arg)
+{
+	api *a = arg;
+	rctx *x = http_user(r);
+	switch (x->route) {
+	case R_BUNDLE: on_bundle(a, r); break;
+	case R_POW: on_pow(a, r); break;
+	case R_SUBMIT: on_submit(a, x); break;
+	case R_UPLOAD_NEW: on_upload_new(a, x); break;
+	case R_UPLOAD_GET: reply_json(r, 200, upload_json(x->up)); break;
+	case R_CHUNK: on_chunk(a, x); break;
+	case R_COMMIT: on_commit(a, x); break;
+	case R_MB_CHALLENGE: on_mb_challenge(a, r); break;
+	case R_MB_FETCH: on_mb_fetch(a, r); break;
+	case R_MB_ACK: on_mb_ack(a, x); break;
+	case R_C_LIST: on_c_list(a, r); break;
+	case R_C_GET: on_c_get(a, x); break;
+	case R_C_ACK: on_c_ack(a, x); break;
+	case R_C_REPLY: on_c_reply(a, x); break;
+	}
+}
+
+/* ---- lifecycle ---- */
+
+static void wake(void *arg)
+{
+	api *a = arg;
+	store_drain(a->st);
+}
+
+static void notify(void *arg)
+{
+	api *a = arg;
+	ssize_t n = write(a->wake_fd, "x", 1); /* a full pipe already means "wake up" */
+	(void)n;
+}
+
+static void expire_now(api *a)
+{
+	store_op *op = store_op_new(OP_EXPIRE);
+	if (op == NULL)
+		return;
+	op->day = today();
+	op->idx = a->cfg.retention_days;
+	op->n = a->cfg.unfetched_retention_days;
+	if (store_enqueue(a->st, op) != STORE_OK)
+		store_op_free(op);
+}
+
+/* Every LOAD_WINDOW seconds: difficulty follows the write rate up and back down; once a
+ * minute, abandoned uploads and spent ids go; once an hour, retention runs. */
+static void tick(void *arg)
+{
+	api *a = arg;
+	unsigned rate = a->writes_window, bonus = 0;
+	for (unsigned w = rate / 20; w > 0; w >>= 1)
+		bonus++;
+	if (bonus != a->load_bonus)
+		log_msg(LOG_INFO, "proof-of-work difficulty now %u bits", a->cfg.pow_min_bits + bonus);
+	a->load_bonus = bonus;
+	a->writes_window = 0;
+	a->ticks++;
+	if (a->ticks % (60 / LOAD_WINDOW) == 0) {
+		uploads_expire(a);
+		idset_rebuild(&a->spent);
+		idset_rebuild(&a->challenges);
+	}
+	if (a->ticks % (3600 / LOAD_WINDOW) == 0)
+		expire_now(a);
+}
+
+api *api_new(store *st, const gd_config *cfg, const uint8_t newsroom_pk[32])
+{
+	api *a = calloc(1, sizeof *a);
+	if (a == NULL)
+		return NULL;
+	a->st = st;
+	a->cfg = *cfg;
+	memcpy(a->newsroom_pk, newsroom_pk, 32);
+	/* The PoW key lives in locked memory and is new at every start. */
+	if ((a->pow_key = sodium_malloc(GD_POW_KEY_BYTES)) == NULL || idset_init(&a->spent) != 0 ||
+	    idset_init(&a->challenges) != 0) {
+		api_free(a);
+		return NULL;
+	}
+	randombytes_buf(a->pow_key, GD_POW_KEY_BYTES);
+	return a;
+}
+
+void api_free(api *a)
+{
+	if (a == NULL)
+		return;
+	while (a->uploads != NULL)
+		upload_free(a, a->uploads);
+	if (a->pow_key != NULL)
+		sodium_free(a->pow_key);
+	free(a->spent.val);
+	free(a->spent.exp);
+	free(a->challenges.val);
+	free(a->challenges.exp);
+	free(a);
+}
+
+int api_attach(api *a, http_server *srv)
+{
+	if ((a->wake_fd = http_wakeup_fd(srv, wake, a)) < 0 ||
+	    store_writer_start(a->st, notify, a) != STORE_OK ||
+	    http_every(srv, LOAD_WINDOW, tick, a) != 0)
+		return -1;
+	/* Chunks of uploads that died with the previous process are useless now. */
+	store_op *gc = store_op_new(OP_GC);
+	if (gc != NULL && store_enqueue(a->st, gc) != STORE_OK)
+		store_op_free(gc);
+	expire_now(a);
+	return 0;
+}
+
+int api_idle(void *arg)
+{
+	api *a = arg;
+	return store_pending(a->st) == 0;
+}
+
+http_handler api_handler(api *a)
+{
+	http_handler h = {api_head, api_handle, a};
+	return h;
+}

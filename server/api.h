@@ -1,0 +1,26 @@
+/* ghostdropd routes: the /v1 HTTP API in ghostdrop terms (bundle, proof of work, submissions,
+ * uploads, mailboxes, couriers). PROTOCOL.md §11. */
+#ifndef GD_SERVER_API_H
+#define GD_SERVER_API_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "http.h"
+#include "store.h"
+
+typedef struct api api;
+
+#define TOKEN_BYTES 32
+
+api *api_new(store *st, const gd_config *cfg, const uint8_t newsroom_pk[32]);
+void api_free(api *a);
+/* Hook the API into a server: handlers, the writer's wake-up, periodic work. */
+int api_attach(api *a, http_server *srv);
+int api_idle(void *a); /* nothing queued or in flight: safe to stop */
+http_handler api_handler(api *a);
+
+/* BLAKE2b-256("ghostdrop/v1/courier-token" || 0x00 || token): what the server keeps. */
+void api_token_hash(uint8_t hash[32], const uint8_t token[TOKEN_BYTES]);
+
+#endif

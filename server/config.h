@@ -1,0 +1,39 @@
+/* ghostdropd configuration: DIR/ghostdropd.conf, "key = value" lines, every setting commented. */
+#ifndef GD_SERVER_CONFIG_H
+#define GD_SERVER_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+	char listen_host[64];
+	uint16_t listen_port;
+	char newsroom[80];          /* the newsroom key string (PROTOCOL.md §3) */
+	uint64_t map_size;          /* bytes */
+	unsigned high_water_percent;
+	uint64_t max_envelope;      /* bytes, through uploads */
+	size_t max_submit;          /* bytes, one-request submissions */
+	size_t chunk_size;          /* upload chunk size */
+	unsigned max_uploads;
+	unsigned upload_hours;      /* deadline of an upload */
+	unsigned upload_stall_minutes; /* minimum progress: a chunk at least this often */
+	unsigned max_connections;
+	unsigned header_timeout;    /* seconds, absolute, from connection or previous reply */
+	unsigned body_timeout;      /* seconds, absolute, from the end of the header */
+	unsigned retention_days;    /* after the first courier fetch */
+	unsigned unfetched_retention_days; /* 0: never expire unfetched submissions */
+	unsigned reply_days;
+	unsigned pow_min_bits;
+	unsigned pow_max_bits;
+	unsigned backend_id;
+} gd_config;
+
+void config_defaults(gd_config *c);
+/* Parse a config file. On error returns -1 and writes one line into err. */
+int config_load(gd_config *c, const char *path, char *err, size_t err_cap);
+/* The default file, every setting commented, for `init`. malloc'ed. */
+char *config_render(const gd_config *c);
+/* "host:port" into c; -1 if malformed. */
+int config_set_listen(gd_config *c, const char *hostport);
+
+#endif

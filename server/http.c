@@ -1,0 +1,788 @@
+/* ghostdropd HTTP/1.1 server on libevent bufferevents: strict parsing, a connection cap,
+ * absolute header and body deadlines, headers seen before the body. The only place that
+ * includes libevent. PROTOCOL.md §11.1 says why not evhttp. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define MAX_HEADERS 64
+#define STREAM_LOW_WATER (256 * 1024)
+#define STOP_GRACE_TICKS 100 /* x 100 ms */
+
+enum conn_state { C_HEAD, C_BODY, C_WAIT, C_WRITE };
+
+typedef struct conn conn;
+
+struct http_req {
+	conn *c;          /* NULL once the connection is gone (the reply then just frees) */
+	char *head;       /* the header block, NUL-separated in place */
+	const char *method, *target, *path, *query;
+	const char *names[MAX_HEADERS], *values[MAX_HEADERS];
+	int n_headers;
+	uint64_t content_length;
+	uint8_t *body;
+	size_t body_len;
+	int keepalive;
+	void *user;
+	void (*user_free)(void *);
+	/* streaming */
+	int (*pull)(void *, http_req *);
+	void (*done)(void *);
+	void *stream_arg;
+	int streaming, stream_finished;
+};
+
+struct conn {
+	http_server *srv;
+	struct bufferevent *bev;
+	struct event *deadline;
+	enum conn_state state;
+	http_req *req;
+	int close_after;
+	conn *prev, *next;
+};
+
+struct http_server {
+	struct event_base *base;
+	struct evconnlistener *listener;
+	http_limits lim;
+	http_handler h;
+	unsigned n_conns;
+	conn *conns;
+	struct event *sigint, *sigterm, *stop_timer, *wake;
+	int wake_fds[2];
+	void (*wake_cb)(void *);
+	void *wake_arg;
+	int stopping, stop_ticks;
+	int (*idle)(void *);
+	void *idle_arg;
+	struct event *timers[8];
+	int n_timers;
+};
+
+typedef struct {
+	void (*cb)(void *);
+	void *arg;
+} timer_ctx;
+
+static void conn_free(conn *c);
+static void conn_read_cb(struct bufferevent *bev, void *arg);
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
+	default: return "Unknown";
+	}
+}
+
+/* ---- request accessors ---- */
+
+const char *http_method(const http_req *r)
+{
+	return r->method;
+}
+const char *http_path(const http_req *r)
+{
+	return r->path;
+}
+const uint8_t *http_body(const http_req *r, size_t *len)
+{
+	*len = r->body_len;
+	return r->body;
+}
+uint8_t *http_take_body(http_req *r, size_t *len)
+{
+	uint8_t *b = r->body;
+	*len = r->body_len;
+	r->body = NULL;
+	r->body_len = 0;
+	return b;
+}
+void http_set_user(http_req *r, void *p, void (*free_fn)(void *))
+{
+	r->user = p;
+	r->user_free = free_fn;
+}
+void *http_user(const http_req *r)
+{
+	return r->user;
+}
+unsigned http_connections(const http_server *s)
+{
+	return s->n_conns;
+}
+
+const char *http_header(const http_req *r, const char *name)
+{
+	for (int i = 0; i < r->n_headers; i++)
+		if (strcasecmp(r->names[i], name) == 0)
+			return r->values[i];
+	return NULL;
+}
+
+const char *http_query(const http_req *r, const char *name)
+{
+	static char val[256];
+	size_t n = strlen(name);
+	const char *p = r->query;
+	while (p != NULL && *p != '\0') {
+		const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p);
+		if ((size_t)(end - p) > n && strncmp(p, name, n) == 0 && p[n] == '=') {
+			size_t vl = (size_t)(end - p) - n - 1;
+			if (vl >= sizeof val)
+				return NULL;
+			memcpy(val, p + n + 1, vl);
+			val[vl] = '\0';
+			return val;
+		}
+		p = amp ? amp + 1 : NULL;
+	}
+	return NULL;
+}
+
+static void req_free(http_req *r)
+{
+	if (r == NULL)
+		return;
+	if (r->streaming && r->done != NULL) {
+		r->done(r->stream_arg);
+		r->done = NULL;
+	}
+	if (r->user_free != NULL)
+		r->user_free(r->user);
+	free(r->head);
+	free(r->body);
+	free(r);
+}
+
+/* ---- deadlines ---- */
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	conn *c = arg;
+	(void)fd;
+	(void)what;
+	if (c->state == C_HEAD && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
+		conn_free(c); /* an idle keep-alive connection: just close */
+		return;
+	}
+	if (c->state == C_HEAD || c->state == C_BODY) {
+		/* Too slow, whatever the byte rate: answer and close. */
+		c->state = C_WAIT;
+		http_req *r = c->req;
+		if (r == NULL) {
+			r = calloc(1, sizeof *r);
+			if (r == NULL) {
+				conn_free(c);
+				return;
+			}
+			r->c = c;
+			c->req = r;
+		}
+		r->keepalive = 0;
+		http_reply_error(r, 408, "timeout", "request not received in time");
+		return;
+	}
+	conn_free(c);
+}
+
+static void arm(conn *c, unsigned seconds)
+{
+	struct timeval tv = {(time_t)seconds, 0};
+	evtimer_add(c->deadline, &tv);
+}
+
+/* ---- connections ---- */
+
+static void conn_free(conn *c)
+{
+	http_server *s = c->srv;
+	if (c->req != NULL) {
+		if (c->state == C_WAIT && c->req->c == c) {
+			c->req->c = NULL; /* the handler still owns it and will reply into the void */
+		} else {
+			req_free(c->req);
+		}
+	}
+	event_free(c->deadline);
+	bufferevent_free(c->bev);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->n_conns--;
+	free(c);
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	conn *c = arg;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		conn_free(c);
+}
+
+static void next_request(conn *c)
+{
+	req_free(c->req);
+	c->req = NULL;
+	if (c->close_after || c->srv->stopping) {
+		conn_free(c);
+		return;
+	}
+	c->state = C_HEAD;
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	bufferevent_enable(c->bev, EV_READ);
+	arm(c, c->srv->lim.header_timeout);
+	/* a pipelined request may already be buffered */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		conn_read_cb(c->bev, c);
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	conn *c = arg;
+	(void)bev;
+	if (c->state != C_WRITE)
+		return;
+	http_req *r = c->req;
+	if (r != NULL && r->streaming && !r->stream_finished) {
+		int rc = r->pull(r->stream_arg, r);
+		if (rc < 0) {
+			conn_free(c); /* cannot finish the promised length: cut the connection */
+			return;
+		}
+		if (rc == 1) {
+			r->stream_finished = 1;
+			bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+		}
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+			return;
+	}
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		next_request(c);
+}
+
+/* ---- parsing ---- */
+
+static int tchar(int ch)
+{
+	return isalnum(ch) || (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+/* 0 ok; else an HTTP status with *code set. */
+static int parse_head(http_req *r, char *h, size_t len, const char **code)
+{
+	char *line = h, *end = h + len, *eol;
+	*code = "bad_request";
+	/* request line */
+	if ((eol = strstr(line, "\r\n")) == NULL)
+		return 400;
+	*eol = '\0';
+	char *sp1 = strchr(line, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	if (sp1 == NULL || sp2 == NULL || strchr(sp2 + 1, ' ') != NULL)
+		return 400;
+	*sp1 = *sp2 = '\0';
+	r->method = line;
+	r->target = sp1 + 1;
+	for (const char *p = r->method; *p; p++)
+		if (!isupper((unsigned char)*p))
+			return 400;
+	if (r->method[0] == '\0' || strlen(r->method) > 7)
+		return 400;
+	if (r->target[0] != '/' || strlen(r->target) > 1024)
+		return 400;
+	for (const char *p = r->target; *p; p++)
+		if (*p < 0x21 || *p > 0x7e)
+			return 400;
+	if (strcmp(sp2 + 1, "HTTP/1.1") == 0)
+		r->keepalive = 1;
+	else if (strcmp(sp2 + 1, "HTTP/1.0") == 0)
+		r->keepalive = 0;
+	else {
+		*code = "unsupported_version";
+		return 400;
+	}
+	char *q = strchr((char *)r->target, '?');
+	r->path = r->target;
+	r->query = "";
+	if (q != NULL) {
+		*q = '\0';
+		r->query = q + 1;
+	}
+	/* header fields */
+	int have_length = 0;
+	for (line = eol + 2; line < end; line = eol + 2) {
+		if ((eol = strstr(line, "\r\n")) == NULL)
+			return 400;
+		*eol = '\0';
+		if (line[0] == '\0')
+			break; /* the blank line */
+		if (line[0] == ' ' || line[0] == '\t')
+			return 400; /* obsolete line folding */
+		char *colon = strchr(line, ':');
+		if (colon == NULL || colon == line)
+			return 400;
+		*colon = '\0';
+		for (const char *p = line; *p; p++)
+			if (!tchar((unsigned char)*p))
+				return 400;
+		char *v = colon + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		char *ve = v + strlen(v);
+		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+			*--ve = '\0';
+		for (const char *p = v; *p; p++)
+			if ((unsigned char)*p < 0x20 && *p != '\t')
+				return 400;
+		if (r->n_headers == MAX_HEADERS) {
+			*code = "header_too_large";
+			return 431;
+		}
+		r->names[r->n_headers] = line;
+		r->values[r->n_headers++] = v;
+		if (strcasecmp(line, "content-length") == 0) {
+			char *e;
+			if (*v == '\0' || strlen(v) > 18 || strspn(v, "0123456789") != strlen(v))
+				return 400;
+			uint64_t n = strtoull(v, &e, 10);
+			if (have_length && n != r->content_length)
+				return 400; /* two different lengths: request smuggling */
+			have_length = 1;
+			r->content_length = n;
+		} else if (strcasecmp(line, "transfer-encoding") == 0) {
+			*code = "unsupported_transfer_encoding";
+			return 501;
+		} else if (strcasecmp(line, "connection") == 0 && strcasecmp(v, "close") == 0) {
+			r->keepalive = 0;
+		}
+	}
+	*code = NULL;
+	return 0;
+}
+
+static void start_body(conn *c)
+{
+	http_req *r = c->req;
+	c->state = C_BODY;
+	event_del(c->deadline);
+	arm(c, c->srv->lim.body_timeout);
+	const char *expect = http_header(r, "expect");
+	if (expect != NULL && strcasecmp(expect, "100-continue") == 0)
+		bufferevent_write(c->bev, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+}
+
+static void dispatch(conn *c)
+{
+	c->state = C_WAIT;
+	event_del(c->deadline);
+	bufferevent_disable(c->bev, EV_READ);
+	c->srv->h.handle(c->req, c->srv->h.arg);
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	http_server *s = c->srv;
+	if (c->state == C_HEAD) {
+		struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+		if (end.pos < 0) {
+			if (evbuffer_get_length(in) > s->lim.max_header) {
+				c->req = calloc(1, sizeof *c->req);
+				if (c->req == NULL) {
+					conn_free(c);
+					return;
+				}
+				c->req->c = c;
+				c->state = C_WAIT;
+				http_reply_error(c->req, 431, "header_too_large", "request header too large");
+			}
+			return;
+		}
+		size_t hlen = (size_t)end.pos + 4;
+		http_req *r = calloc(1, sizeof *r);
+		if (r == NULL || hlen > s->lim.max_header || (r->head = malloc(hlen + 1)) == NULL) {
+			free(r);
+			conn_free(c);
+			return;
+		}
+		r->c = c;
+		c->req = r;
+		evbuffer_remove(in, r->head, hlen);
+		r->head[hlen] = '\0';
+		const char *code;
+		int st = parse_head(r, r->head, hlen, &code);
+		c->state = C_WAIT;
+		if (st != 0) {
+			r->keepalive = 0;
+			http_reply_error(r, st, code, "malformed request");
+			return;
+		}
+		event_del(c->deadline);
+		bufferevent_disable(bev, EV_READ);
+		long long max = s->h.head(r, s->h.arg);
+		if (max == HTTP_REFUSED)
+			return; /* replied already; the unread body goes with the connection */
+		if (r->content_length > (uint64_t)max) {
+			r->keepalive = 0;
+			http_reply_error(r, 413, "body_too_large", "request body too large");
+			return;
+		}
+		bufferevent_enable(bev, EV_READ);
+		if (r->content_length == 0) {
+			dispatch(c);
+			return;
+		}
+		if ((r->body = malloc((size_t)r->content_length)) == NULL) {
+			r->keepalive = 0;
+			http_reply_error(r, 503, "overloaded", "out of memory");
+			return;
+		}
+		start_body(c);
+	}
+	if (c->state == C_BODY) {
+		http_req *r = c->req;
+		size_t want = (size_t)r->content_length - r->body_len;
+		size_t n = evbuffer_remove(in, r->body + r->body_len, want);
+		r->body_len += n;
+		if (r->body_len == r->content_length)
+			dispatch(c);
+	}
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *arg)
+{
+	http_server *s = arg;
+	(void)l;
+	(void)sa; /* the peer's address is never looked at */
+	(void)salen;
+	if (s->n_conns >= s->lim.max_connections || s->stopping) {
+		static const char full[] =
+			"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+			"Content-Length: 64\r\nConnection: close\r\n\r\n"
+			"{\"error\":\"overloaded\",\"message\":\"too many connections, retry\"}\n";
+		if (send(fd, full, sizeof full - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			(void)0; /* best effort */
+		close(fd);
+		return;
+	}
+	conn *c = calloc(1, sizeof *c);
+	if (c == NULL) {
+		close(fd);
+		return;
+	}
+	c->srv = s;
+	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->deadline = evtimer_new(s->base, deadline_cb, c);
+	if (c->bev == NULL || c->deadline == NULL) {
+		if (c->bev)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
+		if (c->deadline)
+			event_free(c->deadline);
+		free(c);
+		return;
+	}
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->n_conns++;
+	c->state = C_HEAD;
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	struct timeval wt = {(time_t)s->lim.write_timeout, 0};
+	bufferevent_set_timeouts(c->bev, NULL, &wt);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	arm(c, s->lim.header_timeout);
+}
+
+/* ---- replies ---- */
+
+static void write_head(http_req *r, int status, const char *ctype, uint64_t len)
+{
+	conn *c = r->c;
+	char h[512];
+	int n = snprintf(h, sizeof h,
+			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %llu\r\n"
+			 "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+			 "Referrer-Policy: no-referrer\r\nConnection: %s\r\n\r\n",
+			 status, reason(status), ctype, (unsigned long long)len,
+			 r->keepalive ? "keep-alive" : "close");
+	c->close_after = !r->keepalive;
+	bufferevent_write(c->bev, h, (size_t)n);
+}
+
+void http_reply(http_req *r, int status, const char *ctype, const void *body, size_t len)
+{
+	conn *c = r->c;
+	if (c == NULL) { /* the client left while we worked: nobody to tell */
+		req_free(r);
+		return;
+	}
+	if (c->srv->stopping)
+		r->keepalive = 0;
+	write_head(r, status, ctype, len);
+	if (len > 0)
+		bufferevent_write(c->bev, body, len);
+	c->state = C_WRITE;
+	bufferevent_enable(c->bev, EV_WRITE);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		next_request(c);
+}
+
+/* JSON string escaping for the fixed texts of error replies. */
+static size_t json_escape(char *out, size_t cap, const char *in)
+{
+	size_t o = 0;
+	for (; *in != '\0' && o + 7 < cap; in++) {
+		unsigned char ch = (unsigned char)*in;
+		if (ch == '"' || ch == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)ch;
+		} else if (ch < 0x20) {
+			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", ch);
+		} else {
+			out[o++] = (char)ch;
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+void http_reply_error(http_req *r, int status, const char *code, const char *message)
+{
+	char body[600], c[128], m[400];
+	json_escape(c, sizeof c, code);
+	json_escape(m, sizeof m, message);
+	int n = snprintf(body, sizeof body, "{\"error\":\"%s\",\"message\":\"%s\"}\n", c, m);
+	http_reply(r, status, "application/json", body, (size_t)n);
+}
+
+void http_reply_stream(http_req *r, int status, const char *ctype, uint64_t len,
+		       int (*pull)(void *, http_req *), void (*done)(void *), void *arg)
+{
+	conn *c = r->c;
+	r->pull = pull;
+	r->done = done;
+	r->stream_arg = arg;
+	r->streaming = 1;
+	if (c == NULL) {
+		req_free(r); /* calls done */
+		return;
+	}
+	write_head(r, status, ctype, len);
+	c->state = C_WRITE;
+	bufferevent_setwatermark(c->bev, EV_WRITE, STREAM_LOW_WATER, 0);
+	conn_write_cb(c->bev, c); /* the first piece now */
+}
+
+int http_stream_write(http_req *r, const void *buf, size_t len)
+{
+	if (r->c == NULL)
+		return -1;
+	return bufferevent_write(r->c->bev, buf, len) == 0 ? 0 : -1;
+}
+
+/* ---- server ---- */
+
+http_server *http_server_new(const http_limits *lim, const http_handler *h)
+{
+	http_server *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return NULL;
+	s->lim = *lim;
+	s->h = *h;
+	s->wake_fds[0] = s->wake_fds[1] = -1;
+	if ((s->base = event_base_new()) == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void http_server_free(http_server *s)
+{
+	if (s == NULL)
+		return;
+	while (s->conns != NULL)
+		conn_free(s->conns);
+	if (s->listener)
+		evconnlistener_free(s->listener);
+	for (int i = 0; i < s->n_timers; i++) {
+		free(event_get_callback_arg(s->timers[i]));
+		event_free(s->timers[i]);
+	}
+	if (s->sigint)
+		event_free(s->sigint);
+	if (s->sigterm)
+		event_free(s->sigterm);
+	if (s->stop_timer)
+		event_free(s->stop_timer);
+	if (s->wake)
+		event_free(s->wake);
+	if (s->wake_fds[0] >= 0) {
+		close(s->wake_fds[0]);
+		close(s->wake_fds[1]);
+	}
+	event_base_free(s->base);
+	free(s);
+}
+
+int http_listen(http_server *s, const char *host, uint16_t port, uint16_t *bound)
+{
+	struct sockaddr_in sin;
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+		log_msg(LOG_ERR, "listen address must be an IPv4 address: %s", host);
+		return -1;
+	}
+	s->listener = evconnlistener_new_bind(s->base, accept_cb, s,
+					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+						      LEV_OPT_CLOSE_ON_EXEC,
+					      128, (struct sockaddr *)&sin, sizeof sin);
+	if (s->listener == NULL) {
+		log_msg(LOG_ERR, "cannot listen on %s:%u: %s", host, port, strerror(errno));
+		return -1;
+	}
+	socklen_t sl = sizeof sin;
+	getsockname(evconnlistener_get_fd(s->listener), (struct sockaddr *)&sin, &sl);
+	*bound = ntohs(sin.sin_port);
+	return 0;
+}
+
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	http_server *s = arg;
+	char buf[256];
+	(void)what;
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+	s->wake_cb(s->wake_arg);
+}
+
+int http_wakeup_fd(http_server *s, void (*cb)(void *), void *arg)
+{
+	if (pipe(s->wake_fds) != 0)
+		return -1;
+	evutil_make_socket_nonblocking(s->wake_fds[0]);
+	evutil_make_socket_nonblocking(s->wake_fds[1]);
+	s->wake_cb = cb;
+	s->wake_arg = arg;
+	s->wake = event_new(s->base, s->wake_fds[0], EV_READ | EV_PERSIST, wake_cb, s);
+	if (s->wake == NULL || event_add(s->wake, NULL) != 0)
+		return -1;
+	return s->wake_fds[1];
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	timer_ctx *t = arg;
+	(void)fd;
+	(void)what;
+	t->cb(t->arg);
+}
+
+int http_every(http_server *s, unsigned seconds, void (*cb)(void *), void *arg)
+{
+	timer_ctx *t = malloc(sizeof *t);
+	struct timeval tv = {(time_t)seconds, 0};
+	if (t == NULL || s->n_timers == 8)
+		return -1;
+	t->cb = cb;
+	t->arg = arg;
+	struct event *ev = event_new(s->base, -1, EV_PERSIST, timer_cb, t);
+	if (ev == NULL || event_add(ev, &tv) != 0)
+		return -1;
+	s->timers[s->n_timers++] = ev;
+	return 0;
+}
+
+static void stop_tick(evutil_socket_t fd, short what, void *arg)
+{
+	http_server *s = arg;
+	(void)fd;
+	(void)what;
+	int busy = 0;
+	for (conn *c = s->conns; c != NULL; c = c->next)
+		busy |= c->state == C_WAIT || c->state == C_WRITE;
+	if ((!busy && (s->idle == NULL || s->idle(s->idle_arg))) ||
+	    ++s->stop_ticks > STOP_GRACE_TICKS)
+		event_base_loopbreak(s->base);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	http_server *s = arg;
+	(void)what;
+	if (s->stopping)
+		return;
+	log_msg(LOG_INFO, "%s: finishing what is in flight, then stopping",
+		sig == SIGINT ? "SIGINT" : "SIGTERM");
+	s->stopping = 1;
+	evconnlistener_disable(s->listener);
+	/* Idle keep-alive connections go now; busy ones finish their reply first. */
+	for (conn *c = s->conns, *next; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == C_HEAD || c->state == C_BODY)
+			conn_free(c);
+	}
+	struct timeval tv = {0, 100000};
+	s->stop_timer = event_new(s->base, -1, EV_PERSIST, stop_tick, s);
+	event_add(s->stop_timer, &tv);
+}
+
+int http_run(http_server *s, int (*idle)(void *), void *arg)
+{
+	s->idle = idle;
+	s->idle_arg = arg;
+	s->sigint = evsignal_new(s->base, SIGINT, signal_cb, s);
+	s->sigterm = evsignal_new(s->base, SIGTERM, signal_cb, s);
+	if (s->sigint == NULL || s->sigterm == NULL || event_add(s->sigint, NULL) != 0 ||
+	    event_add(s->sigterm, NULL) != 0)
+		return -1;
+	return event_base_dispatch(s->base) < 0 ? -1 : 0;
+}

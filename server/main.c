@@ -1,0 +1,564 @@
+/* ghostdropd: the operator's command line (init, keys, token, serve, stats, purge, backup,
+ * torrc). Exit codes: docs/ghostdropd.8. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "config.h"
+#include "ghostdrop.h"
+#include "http.h"
+#include "log.h"
+#include "store.h"
+
+enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_VERIFY = 3, EX_EXISTS = 4 };
+
+static const char *prog = "ghostdropd";
+
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static const char *USAGE =
+	"usage: ghostdropd COMMAND [OPTIONS]\n"
+	"  init --data DIR --newsroom KEY [--listen HOST:PORT]  create a drop\n"
+	"  keys publish --data DIR BUNDLE                       publish a signed key bundle\n"
+	"  token add --data DIR --name NAME                     make a courier token (shown once)\n"
+	"  token list --data DIR                                list courier token names\n"
+	"  token revoke --data DIR NAME                         revoke a courier token\n"
+	"  serve --data DIR [--listen HOST:PORT] [--port-file F] run the drop in the foreground\n"
+	"  stats --data DIR                                     counts, space, warnings\n"
+	"  purge --data DIR (--id ID | --older-than DAYS | --all)  delete submissions\n"
+	"  backup --data DIR OUT                                compacting copy of the database\n"
+	"  torrc --data DIR                                     the Tor onion-service lines\n"
+	"Every command takes --help. Exit codes: 0 ok, 1 failure, 2 usage, 3 verification\n"
+	"failed, 4 already exists.\n";
+
+static int usage(const char *msg)
+{
+	if (msg != NULL)
+		fprintf(stderr, "%s: %s\n", prog, msg);
+	fputs(USAGE, stderr);
+	return EX_USAGE;
+}
+
+typedef struct {
+	const char *data, *newsroom, *listen, *name, *port_file, *id;
+	long older_than;
+	int all, help;
+	int argc;
+	char **argv; /* operands */
+} opts;
+
+/* One option parser for every subcommand; each checks what it needs. */
+static int parse(int argc, char **argv, opts *o)
+{
+	static const struct option lo[] = {
+		{"data", required_argument, NULL, 'd'},   {"newsroom", required_argument, NULL, 'n'},
+		{"listen", required_argument, NULL, 'l'}, {"name", required_argument, NULL, 'N'},
+		{"port-file", required_argument, NULL, 'p'}, {"id", required_argument, NULL, 'i'},
+		{"older-than", required_argument, NULL, 'o'}, {"all", no_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+	int c;
+	char *end;
+	memset(o, 0, sizeof *o);
+	o->older_than = -1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->data = optarg; break;
+		case 'n': o->newsroom = optarg; break;
+		case 'l': o->listen = optarg; break;
+		case 'N': o->name = optarg; break;
+		case 'p': o->port_file = optarg; break;
+		case 'i': o->id = optarg; break;
+		case 'a': o->all = 1; break;
+		case 'h': o->help = 1; break;
+		case 'o':
+			errno = 0;
+			o->older_than = strtol(optarg, &end, 10);
+			if (errno || *end != '\0' || o->older_than < 0)
+				return -1;
+			break;
+		default: return -1;
+		}
+	}
+	o->argc = argc - optind;
+	o->argv = argv + optind;
+	return 0;
+}
+
+static void path_in(char *out, size_t cap, const char *dir, const char *name)
+{
+	snprintf(out, cap, "%s/%s", dir, name);
+}
+
+static int load(const opts *o, gd_config *cfg, uint8_t pk[32])
+{
+	char path[PATH_MAX], err[512];
+	if (o->data == NULL)
+		return usage("--data DIR is required");
+	path_in(path, sizeof path, o->data, "ghostdropd.conf");
+	if (config_load(cfg, path, err, sizeof err) != 0)
+		return fail(EX_FAIL, "%s", err);
+	if (gd_keystring_decode(pk, cfg->newsroom) != GD_OK)
+		return fail(EX_FAIL, "%s: newsroom key is invalid", path);
+	return EX_OK;
+}
+
+static int open_store(const opts *o, const gd_config *cfg, store **st)
+{
+	char path[PATH_MAX];
+	path_in(path, sizeof path, o->data, "db");
+	if (store_open(st, path, cfg->map_size, cfg->high_water_percent) != STORE_OK)
+		return fail(EX_FAIL, "cannot open the database in %s", path);
+	return EX_OK;
+}
+
+static int sync_op(store *st, store_op *op)
+{
+	int rc = store_apply_sync(st, op);
+	store_op_free(op);
+	return rc;
+}
+
+static int cmd_init(const opts *o)
+{
+	gd_config cfg;
+	uint8_t pk[32];
+	char path[PATH_MAX];
+	struct stat sb;
+	if (o->help || o->data == NULL || o->newsroom == NULL || o->argc != 0)
+		return usage(o->help ? NULL : "init needs --data DIR and --newsroom KEY");
+	if (gd_keystring_decode(pk, o->newsroom) != GD_OK)
+		return fail(EX_USAGE, "--newsroom: not a valid newsroom key (typo?)");
+	config_defaults(&cfg);
+	snprintf(cfg.newsroom, sizeof cfg.newsroom, "%s", o->newsroom);
+	if (o->listen != NULL && config_set_listen(&cfg, o->listen) != 0)
+		return fail(EX_USAGE, "--listen must be HOST:PORT");
+	if (mkdir(o->data, 0700) != 0 && errno != EEXIST)
+		return fail(EX_FAIL, "%s: %s", o->data, strerror(errno));
+	path_in(path, sizeof path, o->data, "ghostdropd.conf");
+	if (lstat(path, &sb) == 0)
+		return fail(EX_EXISTS, "%s exists: this drop is initialised already", path);
+	if (chmod(o->data, 0700) != 0)
+		return fail(EX_FAIL, "%s: %s", o->data, strerror(errno));
+	path_in(path, sizeof path, o->data, "db");
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return fail(EX_FAIL, "%s: %s", path, strerror(errno));
+	store *st;
+	if (open_store(o, &cfg, &st) != EX_OK)
+		return EX_FAIL;
+	store_op *op = store_op_new(OP_META_PUT);
+	memcpy(op->blob, "newsroom_pk", 12);
+	op->data = malloc(32);
+	memcpy(op->data, pk, 32);
+	op->len = 32;
+	int rc = sync_op(st, op);
+	store_close(st);
+	if (rc != STORE_OK)
+		return fail(EX_FAIL, "cannot write the database");
+	char *text = config_render(&cfg);
+	path_in(path, sizeof path, o->data, "ghostdropd.conf");
+	FILE *f = fopen(path, "wx");
+	if (f == NULL || fputs(text, f) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0 ||
+	    fchmod(fileno(f), 0600) != 0) {
+		free(text);
+		if (f)
+			fclose(f);
+		return fail(EX_FAIL, "%s: %s", path, strerror(errno));
+	}
+	fclose(f);
+	free(text);
+	printf("initialised %s (listen %s:%u). Next: ghostdropd keys publish --data %s BUNDLE\n",
+	       o->data, cfg.listen_host, cfg.listen_port, o->data);
+	return EX_OK;
+}
+
+static int cmd_keys(const opts *o)
+{
+	gd_config cfg;
+	uint8_t pk[32];
+	if (o->help || o->argc != 2 || strcmp(o->argv[0], "publish") != 0)
+		return usage(o->help ? NULL : "usage: keys publish --data DIR BUNDLE");
+	int rc = load(o, &cfg, pk);
+	if (rc != EX_OK)
+		return rc;
+	FILE *f = fopen(o->argv[1], "rb");
+	if (f == NULL)
+		return fail(EX_FAIL, "%s: %s", o->argv[1], strerror(errno));
+	uint8_t *buf = malloc(GD_BUNDLE_MAX_JSON + 1024);
+	size_t len = fread(buf, 1, GD_BUNDLE_MAX_JSON + 1024, f);
+	fclose(f);
+	store *st;
+	if (open_store(o, &cfg, &st) != EX_OK) {
+		free(buf);
+		return EX_FAIL;
+	}
+	uint8_t *cur = NULL;
+	size_t cur_len = 0;
+	uint64_t min = 0;
+	gd_bundle *b = calloc(1, sizeof *b), *old = calloc(1, sizeof *old);
+	if (store_get_meta(st, "bundle", &cur, &cur_len) == STORE_OK &&
+	    gd_bundle_verify(old, cur, cur_len, pk, 0, 0) != GD_ERR_SIGNATURE && old->version > 0)
+		min = old->version;
+	rc = gd_bundle_verify(b, buf, len, pk, (int64_t)time(NULL), min);
+	if (rc == GD_OK && b->version == min && (cur_len != len || memcmp(cur, buf, len) != 0))
+		rc = GD_ERR_ROLLBACK; /* the same version with other contents */
+	if (rc != GD_OK) {
+		store_close(st);
+		free(buf);
+		free(cur);
+		free(b);
+		free(old);
+		return fail(EX_VERIFY, "%s: refused: %s%s", o->argv[1], gd_strerror(rc),
+			    rc == GD_ERR_SIGNATURE ? " (not signed by this drop's newsroom key)" : "");
+	}
+	store_op *op = store_op_new(OP_META_PUT);
+	memcpy(op->blob, "bundle", 7);
+	op->data = buf;
+	op->len = len;
+	rc = sync_op(st, op);
+	store_close(st);
+	free(cur);
+	if (rc != STORE_OK) {
+		free(b);
+		free(old);
+		return fail(EX_FAIL, "cannot write the database");
+	}
+	char day[32];
+	time_t exp = (time_t)b->expires;
+	strftime(day, sizeof day, "%Y-%m-%d", gmtime(&exp));
+	size_t valid = 0;
+	for (size_t i = 0; i < b->n_journalists; i++)
+		valid += (size_t)b->valid[i];
+	printf("published key bundle v%llu: %zu encryption key(s), expires %s\n",
+	       (unsigned long long)b->version, valid, day);
+	free(b);
+	free(old);
+	return EX_OK;
+}
+
+static int print_name(void *arg, const char *name)
+{
+	(void)arg;
+	printf("%s\n", name);
+	return 0;
+}
+
+static int cmd_token(const opts *o)
+{
+	gd_config cfg;
+	uint8_t pk[32];
+	store *st;
+	if (o->help || o->argc < 1)
+		return usage(o->help ? NULL : "usage: token add|list|revoke --data DIR ...");
+	const char *sub = o->argv[0];
+	int add = strcmp(sub, "add") == 0, list = strcmp(sub, "list") == 0,
+	    revoke = strcmp(sub, "revoke") == 0;
+	if ((add && (o->name == NULL || o->argc != 1)) || (list && o->argc != 1) ||
+	    (revoke && o->argc != 2) || (!add && !list && !revoke))
+		return usage("usage: token add --name NAME | token list | token revoke NAME");
+	const char *name = add ? o->name : revoke ? o->argv[1] : NULL;
+	if (name != NULL && !gd_name_valid(name))
+		return fail(EX_USAGE, "a token name is 1-64 of [A-Za-z0-9 ._-]");
+	int rc = load(o, &cfg, pk);
+	if (rc != EX_OK || (rc = open_store(o, &cfg, &st)) != EX_OK)
+		return rc;
+	if (list) {
+		store_token_list(st, print_name, NULL);
+		store_close(st);
+		return EX_OK;
+	}
+	store_op *op = store_op_new(add ? OP_TOKEN_PUT : OP_TOKEN_DEL);
+	op->data = (uint8_t *)strdup(name);
+	op->len = strlen(name);
+	uint8_t *token = sodium_malloc(TOKEN_BYTES);
+	randombytes_buf(token, TOKEN_BYTES);
+	api_token_hash(op->hash, token);
+	rc = sync_op(st, op);
+	store_close(st);
+	if (rc == STORE_EXISTS || rc == STORE_NOT_FOUND) {
+		sodium_free(token);
+		return fail(rc == STORE_EXISTS ? EX_EXISTS : EX_FAIL, "token '%s' %s", name,
+			    rc == STORE_EXISTS ? "exists already" : "does not exist");
+	}
+	if (rc != STORE_OK) {
+		sodium_free(token);
+		return fail(EX_FAIL, "cannot write the database");
+	}
+	if (add) {
+		char b64[64];
+		gd_b64_encode(b64, sizeof b64, token, TOKEN_BYTES);
+		printf("%s\n", b64);
+		fprintf(stderr, "%s: courier token '%s' created; it is shown only this once\n",
+			prog, name);
+		sodium_memzero(b64, sizeof b64);
+	} else {
+		fprintf(stderr, "%s: courier token '%s' revoked\n", prog, name);
+	}
+	sodium_free(token);
+	return EX_OK;
+}
+
+static void harden(void)
+{
+	/* Nothing of a running drop should ever land in a core file. */
+	struct rlimit rl = {0, 0};
+	if (setrlimit(RLIMIT_CORE, &rl) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		log_msg(LOG_WARN, "could not disable core dumps");
+}
+
+static int cmd_serve(const opts *o)
+{
+	gd_config cfg;
+	uint8_t pk[32];
+	store *st;
+	uint16_t port;
+	if (o->help || o->argc != 0)
+		return usage(o->help ? NULL : "usage: serve --data DIR [--listen HOST:PORT]");
+	int rc = load(o, &cfg, pk);
+	if (rc != EX_OK)
+		return rc;
+	if (o->listen != NULL && config_set_listen(&cfg, o->listen) != 0)
+		return fail(EX_USAGE, "--listen must be HOST:PORT");
+	harden();
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = open_store(o, &cfg, &st)) != EX_OK)
+		return rc;
+	http_limits lim = {cfg.max_connections, cfg.header_timeout, cfg.body_timeout, 60, 16384};
+	api *a = api_new(st, &cfg, pk);
+	http_handler h = api_handler(a);
+	http_server *srv = a ? http_server_new(&lim, &h) : NULL;
+	if (srv == NULL || http_listen(srv, cfg.listen_host, cfg.listen_port, &port) != 0 ||
+	    api_attach(a, srv) != 0) {
+		http_server_free(srv);
+		api_free(a);
+		store_close(st);
+		return fail(EX_FAIL, "cannot start serving");
+	}
+	if (o->port_file != NULL) {
+		FILE *f = fopen(o->port_file, "w");
+		if (f == NULL || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0)
+			log_msg(LOG_WARN, "cannot write %s", o->port_file);
+	}
+	log_msg(LOG_INFO, "serving (port %u)", port);
+	rc = http_run(srv, api_idle, a);
+	/* The writer commits what is queued before store_close returns. */
+	store_close(st);
+	http_server_free(srv);
+	api_free(a);
+	log_msg(LOG_INFO, "stopped");
+	return rc == 0 ? EX_OK : EX_FAIL;
+}
+
+typedef struct {
+	uint32_t today, oldest_unfetched;
+	uint64_t n, unfetched, bytes;
+	uint32_t days[8];
+	uint64_t per_day[8];
+	size_t n_days;
+} stats;
+
+static int count_one(void *arg, const store_submission *s)
+{
+	stats *t = arg;
+	t->n++;
+	t->bytes += s->size;
+	if (s->fetched_day == 0) {
+		t->unfetched++;
+		if (t->oldest_unfetched == 0 || s->received_day < t->oldest_unfetched)
+			t->oldest_unfetched = s->received_day;
+	}
+	if (s->received_day + 7 >= t->today) {
+		size_t i;
+		for (i = 0; i < t->n_days && t->days[i] != s->received_day; i++)
+			;
+		if (i == t->n_days && t->n_days < 8)
+			t->days[t->n_days++] = s->received_day;
+		if (i < 8)
+			t->per_day[i]++;
+	}
+	return 0;
+}
+
+static int cmd_stats(const opts *o)
+{
+	gd_config cfg;
+	uint8_t pk[32], *b = NULL;
+	store *st;
+	size_t blen;
+	if (o->help || o->argc != 0)
+		return usage(o->help ? NULL : "usage: stats --data DIR");
+	int rc = load(o, &cfg, pk);
+	if (rc != EX_OK || (rc = open_store(o, &cfg, &st)) != EX_OK)
+		return rc;
+	stats t = {.today = gd_day((int64_t)time(NULL))};
+	uint64_t used, map, hw;
+	store_submission_list(st, count_one, &t);
+	store_usage(st, &used, &map, &hw);
+	printf("submissions: %llu (%llu not yet fetched by a courier)\n",
+	       (unsigned long long)t.n, (unsigned long long)t.unfetched);
+	for (size_t i = 0; i < t.n_days; i++)
+		printf("  received %u day(s) ago: %llu\n", t.today - t.days[i],
+		       (unsigned long long)t.per_day[i]);
+	if (t.unfetched > 0)
+		printf("oldest unfetched submission: %u day(s) old\n", t.today - t.oldest_unfetched);
+	printf("storage: %.1f MiB used of %.1f MiB (new data refused past %.1f MiB)\n",
+	       (double)used / 1048576, (double)map / 1048576, (double)hw / 1048576);
+	gd_bundle *bd = calloc(1, sizeof *bd);
+	if (store_get_meta(st, "bundle", &b, &blen) != STORE_OK) {
+		printf("WARNING: no key bundle published: sources cannot submit\n");
+	} else {
+		rc = gd_bundle_verify(bd, b, blen, pk, (int64_t)time(NULL), 0);
+		long days = (long)((bd->expires - (int64_t)time(NULL)) / 86400);
+		if (rc == GD_ERR_EXPIRED || days < 0)
+			printf("WARNING: the key bundle v%llu has EXPIRED: sources cannot submit\n",
+			       (unsigned long long)bd->version);
+		else if (rc != GD_OK)
+			printf("WARNING: the key bundle does not verify: %s\n", gd_strerror(rc));
+		else
+			printf("key bundle v%llu expires in %ld day(s)%s\n",
+			       (unsigned long long)bd->version, days,
+			       days < 7 ? ": WARNING: sign and publish a new one" : "");
+	}
+	free(bd);
+	free(b);
+	store_close(st);
+	return EX_OK;
+}
+
+static int cmd_purge(const opts *o)
+{
+	gd_config cfg;
+	uint8_t pk[32];
+	store *st;
+	int modes = (o->id != NULL) + (o->older_than >= 0) + o->all;
+	if (o->help || o->argc != 0 || modes != 1)
+		return usage(o->help ? NULL : "purge needs exactly one of --id, --older-than, --all");
+	store_op *op = store_op_new(OP_PURGE);
+	if (o->id != NULL) {
+		size_t n = 0;
+		if (gd_b64_decode(op->id, 16, &n, o->id, strlen(o->id)) != GD_OK || n != 16) {
+			store_op_free(op);
+			return fail(EX_USAGE, "--id: a submission id is 16 bytes, base64url");
+		}
+	} else if (o->older_than >= 0) {
+		uint32_t today = gd_day((int64_t)time(NULL));
+		op->day = (uint32_t)o->older_than >= today ? 1 : today - (uint32_t)o->older_than;
+	}
+	int rc = load(o, &cfg, pk);
+	if (rc != EX_OK || (rc = open_store(o, &cfg, &st)) != EX_OK) {
+		store_op_free(op);
+		return rc;
+	}
+	rc = store_apply_sync(st, op);
+	uint64_t n = op->count;
+	store_op_free(op);
+	store_close(st);
+	if (rc != STORE_OK && !(rc == STORE_NOT_FOUND && o->id != NULL))
+		return fail(EX_FAIL, "purge failed: %s", store_strerror(rc));
+	if (rc == STORE_NOT_FOUND)
+		return fail(EX_FAIL, "no submission with that id");
+	printf("purged %llu submission(s)\n", (unsigned long long)n);
+	return EX_OK;
+}
+
+static int cmd_backup(const opts *o)
+{
+	gd_config cfg;
+	uint8_t pk[32];
+	store *st;
+	if (o->help || o->argc != 1)
+		return usage(o->help ? NULL : "usage: backup --data DIR OUT");
+	int rc = load(o, &cfg, pk);
+	if (rc != EX_OK)
+		return rc;
+	if (mkdir(o->argv[0], 0700) != 0)
+		return fail(errno == EEXIST ? EX_EXISTS : EX_FAIL, "%s: %s", o->argv[0],
+			    strerror(errno));
+	if ((rc = open_store(o, &cfg, &st)) != EX_OK)
+		return rc;
+	rc = store_backup(st, o->argv[0]);
+	store_close(st);
+	if (rc != STORE_OK)
+		return fail(EX_FAIL, "backup failed");
+	printf("backup written to %s/data.mdb (ciphertext only; keep it as safe as the drop)\n",
+	       o->argv[0]);
+	return EX_OK;
+}
+
+static int cmd_torrc(const opts *o)
+{
+	gd_config cfg;
+	uint8_t pk[32];
+	if (o->help || o->argc != 0)
+		return usage(o->help ? NULL : "usage: torrc --data DIR");
+	int rc = load(o, &cfg, pk);
+	if (rc != EX_OK)
+		return rc;
+	printf("# ghostdrop onion service: add to /etc/tor/torrc, then reload tor.\n"
+	       "HiddenServiceDir /var/lib/tor/ghostdrop/\n"
+	       "HiddenServicePort 80 %s:%u\n"
+	       "# At most this many streams per rendezvous circuit; close circuits that ask for more.\n"
+	       "HiddenServiceMaxStreams 32\n"
+	       "HiddenServiceMaxStreamsCloseCircuit 1\n"
+	       "# Tor's own proof-of-work defence in front of the drop (tor >= 0.4.8).\n"
+	       "HiddenServicePoWDefensesEnabled 1\n",
+	       cfg.listen_host, cfg.listen_port);
+	return EX_OK;
+}
+
+int main(int argc, char **argv)
+{
+	opts o;
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(USAGE, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EX_USAGE : EX_OK;
+	}
+	if (gd_init() != GD_OK)
+		return fail(EX_FAIL, "libsodium failed to initialise");
+	const char *cmd = argv[1];
+	if (parse(argc - 1, argv + 1, &o) != 0)
+		return usage("bad option");
+	if (o.help) {
+		fputs(USAGE, stdout);
+		return EX_OK;
+	}
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(&o);
+	if (strcmp(cmd, "keys") == 0)
+		return cmd_keys(&o);
+	if (strcmp(cmd, "token") == 0)
+		return cmd_token(&o);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(&o);
+	if (strcmp(cmd, "stats") == 0)
+		return cmd_stats(&o);
+	if (strcmp(cmd, "purge") == 0)
+		return cmd_purge(&o);
+	if (strcmp(cmd, "backup") == 0)
+		return cmd_backup(&o);
+	if (strcmp(cmd, "torrc") == 0)
+		return cmd_torrc(&o);
+	return usage("unknown command");
+}

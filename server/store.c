@@ -1,0 +1,922 @@
+/* ghostdropd storage: every LMDB call, and the one writer thread that owns write transactions
+ * (group commit). Speaks in submissions, chunks, mailboxes and tokens. PROTOCOL.md §12. */
+#include "store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ghostdrop.h"
+#include "log.h"
+
+#define SCHEMA_VERSION 1
+#define QUEUE_MAX 4096 /* operations waiting for the writer */
+#define BATCH_MAX 512  /* operations in one transaction */
+#define SUB_RECORD 104
+
+struct store {
+	MDB_env *env;
+	MDB_dbi meta, subs, blobs, mail, tokens;
+	uint64_t map_size, high_water;
+	pthread_t writer;
+	int writer_running, stopping;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	store_op *queue, *queue_tail, *done, *done_tail;
+	size_t queued, in_flight;
+	void (*notify)(void *);
+	void *notify_arg;
+};
+
+const char *store_strerror(int rc)
+{
+	switch (rc) {
+	case STORE_OK: return "ok";
+	case STORE_EXISTS: return "already stored";
+	case STORE_CONFLICT: return "conflict";
+	case STORE_NOT_FOUND: return "not found";
+	case STORE_FULL: return "storage full";
+	case STORE_BAD_KEY: return "key does not match";
+	case STORE_BUSY: return "write queue full";
+	default: return "storage error";
+	}
+}
+
+static int lmdb_fail(const char *what, int rc)
+{
+	log_msg(LOG_ERR, "lmdb %s: %s", what, mdb_strerror(rc));
+	return rc == MDB_MAP_FULL ? STORE_FULL : STORE_ERROR;
+}
+
+store_op *store_op_new(store_op_kind kind)
+{
+	store_op *op = calloc(1, sizeof *op);
+	if (op != NULL)
+		op->kind = kind;
+	return op;
+}
+
+void store_op_free(store_op *op)
+{
+	if (op == NULL)
+		return;
+	free(op->data);
+	free(op);
+}
+
+/* ---- records (PROTOCOL.md §12.2) ---- */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void sub_encode(uint8_t r[SUB_RECORD], const store_submission *s)
+{
+	put32(r, s->received_day);
+	put32(r + 4, s->fetched_day);
+	put64(r + 8, s->size);
+	put32(r + 16, s->n_chunks);
+	put32(r + 20, s->chunk_size);
+	memcpy(r + 24, s->blob, STORE_ID);
+	memcpy(r + 40, s->ack_hash, 32);
+	memcpy(r + 72, s->env_hash, 32);
+}
+
+static int sub_decode(store_submission *s, const uint8_t id[STORE_ID], const MDB_val *v)
+{
+	const uint8_t *r = v->mv_data;
+	if (v->mv_size != SUB_RECORD)
+		return STORE_ERROR;
+	memcpy(s->id, id, STORE_ID);
+	s->received_day = get32(r);
+	s->fetched_day = get32(r + 4);
+	s->size = get64(r + 8);
+	s->n_chunks = get32(r + 16);
+	s->chunk_size = get32(r + 20);
+	memcpy(s->blob, r + 24, STORE_ID);
+	memcpy(s->ack_hash, r + 40, 32);
+	memcpy(s->env_hash, r + 72, 32);
+	return STORE_OK;
+}
+
+/* Chunk keys sort by blob, then index (big-endian). */
+static void chunk_key(uint8_t k[STORE_ID + 4], const uint8_t blob[STORE_ID], uint32_t idx)
+{
+	memcpy(k, blob, STORE_ID);
+	k[16] = (uint8_t)(idx >> 24);
+	k[17] = (uint8_t)(idx >> 16);
+	k[18] = (uint8_t)(idx >> 8);
+	k[19] = (uint8_t)idx;
+}
+
+/* ---- opening ---- */
+
+int store_open(store **sp, const char *dir, uint64_t map_size, unsigned hw_percent)
+{
+	store *s = calloc(1, sizeof *s);
+	MDB_txn *txn = NULL;
+	int rc;
+	*sp = NULL;
+	if (s == NULL)
+		return STORE_ERROR;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->map_size = map_size;
+	s->high_water = map_size / 100 * hw_percent;
+	if ((rc = mdb_env_create(&s->env)) != 0 || (rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, (size_t)map_size)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(s->env, 126)) != 0) {
+		lmdb_fail("setup", rc);
+		goto fail;
+	}
+	/* Never MDB_WRITEMAP: a stray write must not reach the file; MDB_NOTLS: read
+	 * transactions are not tied to threads. Default durability: commit fsyncs. */
+	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0) {
+		lmdb_fail("open", rc);
+		goto fail;
+	}
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "submissions", MDB_CREATE, &s->subs)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "chunks", MDB_CREATE, &s->blobs)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "mailboxes", MDB_CREATE, &s->mail)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "tokens", MDB_CREATE, &s->tokens)) != 0) {
+		lmdb_fail("create databases", rc);
+		goto fail;
+	}
+	MDB_val k = {6, "schema"}, v;
+	if ((rc = mdb_get(txn, s->meta, &k, &v)) == MDB_NOTFOUND) {
+		uint8_t ver[4];
+		put32(ver, SCHEMA_VERSION);
+		v.mv_size = 4;
+		v.mv_data = ver;
+		rc = mdb_put(txn, s->meta, &k, &v, 0);
+	} else if (rc == 0 && (v.mv_size != 4 || get32(v.mv_data) != SCHEMA_VERSION)) {
+		log_msg(LOG_ERR, "database schema version is not %d", SCHEMA_VERSION);
+		goto fail;
+	}
+	if (rc != 0 || (rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		lmdb_fail("schema", rc);
+		goto fail;
+	}
+	*sp = s;
+	return STORE_OK;
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	free(s);
+	return STORE_ERROR;
+}
+
+/* ---- usage ---- */
+
+static int usage_in(store *s, MDB_txn *txn, uint64_t *used)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t free_pages = 0;
+	int rc;
+	mdb_env_info(s->env, &info);
+	mdb_env_stat(s->env, &st);
+	/* The freelist (dbi 0): each value is a page-number list whose first word is its length. */
+	if ((rc = mdb_cursor_open(txn, 0, &c)) != 0)
+		return lmdb_fail("freelist", rc);
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
+		if (v.mv_size >= sizeof(size_t))
+			free_pages += *(const size_t *)v.mv_data;
+	mdb_cursor_close(c);
+	uint64_t pages = (uint64_t)info.me_last_pgno + 1;
+	*used = (pages > free_pages ? pages - free_pages : 0) * st.ms_psize;
+	return STORE_OK;
+}
+
+int store_usage(store *s, uint64_t *used, uint64_t *map, uint64_t *high_water)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return lmdb_fail("read", rc);
+	rc = usage_in(s, txn, used);
+	mdb_txn_abort(txn);
+	*map = s->map_size;
+	*high_water = s->high_water;
+	return rc;
+}
+
+/* ---- applying operations (inside a write transaction) ---- */
+
+static int blob_delete(store *s, MDB_txn *txn, const uint8_t blob[STORE_ID])
+{
+	MDB_cursor *c;
+	uint8_t kb[STORE_ID + 4];
+	MDB_val k = {sizeof kb, kb}, v;
+	int rc;
+	chunk_key(kb, blob, 0);
+	if ((rc = mdb_cursor_open(txn, s->blobs, &c)) != 0)
+		return lmdb_fail("cursor", rc);
+	/* After a delete LMDB leaves the cursor on the next record, which MDB_NEXT returns. */
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size == STORE_ID + 4 && memcmp(k.mv_data, blob, STORE_ID) == 0) {
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	return rc == 0 || rc == MDB_NOTFOUND ? STORE_OK : lmdb_fail("delete chunks", rc);
+}
+
+static int sub_delete(store *s, MDB_txn *txn, const store_submission *sub)
+{
+	MDB_val k = {STORE_ID, (void *)sub->id};
+	int rc = blob_delete(s, txn, sub->blob);
+	if (rc != STORE_OK)
+		return rc;
+	if ((rc = mdb_del(txn, s->subs, &k, NULL)) != 0)
+		return lmdb_fail("delete submission", rc);
+	return STORE_OK;
+}
+
+static int sub_get(store *s, MDB_txn *txn, const uint8_t id[STORE_ID], store_submission *out)
+{
+	MDB_val k = {STORE_ID, (void *)id}, v;
+	int rc = mdb_get(txn, s->subs, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return STORE_NOT_FOUND;
+	if (rc != 0)
+		return lmdb_fail("get submission", rc);
+	return sub_decode(out, id, &v);
+}
+
+static int sub_put(store *s, MDB_txn *txn, const store_op *op)
+{
+	store_submission sub;
+	uint8_t rec[SUB_RECORD];
+	memset(&sub, 0, sizeof sub);
+	sub.received_day = op->day;
+	sub.size = op->size;
+	sub.n_chunks = op->n;
+	sub.chunk_size = op->chunk_size;
+	memcpy(sub.blob, op->blob, STORE_ID);
+	memcpy(sub.ack_hash, op->hash, 32);
+	memcpy(sub.env_hash, op->hash2, 32);
+	sub_encode(rec, &sub);
+	MDB_val k = {STORE_ID, (void *)op->id}, v = {sizeof rec, rec};
+	int rc = mdb_put(txn, s->subs, &k, &v, MDB_NOOVERWRITE);
+	return rc == 0 ? STORE_OK : lmdb_fail("put submission", rc);
+}
+
+/* Same id again: the same envelope is "already stored", another one a conflict. */
+static int sub_idempotent(store *s, MDB_txn *txn, const store_op *op)
+{
+	store_submission old;
+	int rc = sub_get(s, txn, op->id, &old);
+	if (rc != STORE_OK)
+		return rc;
+	return sodium_memcmp(old.env_hash, op->hash2, 32) == 0 ? STORE_EXISTS : STORE_CONFLICT;
+}
+
+static int chunk_put(store *s, MDB_txn *txn, const uint8_t blob[STORE_ID], uint32_t idx,
+		     const uint8_t *data, size_t len)
+{
+	uint8_t kb[STORE_ID + 4];
+	chunk_key(kb, blob, idx);
+	MDB_val k = {sizeof kb, kb}, v = {len, (void *)data};
+	int rc = mdb_put(txn, s->blobs, &k, &v, 0);
+	return rc == 0 ? STORE_OK : lmdb_fail("put chunk", rc);
+}
+
+static int op_expire(store *s, MDB_txn *txn, store_op *op)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+	uint32_t today = op->day;
+	if ((rc = mdb_cursor_open(txn, s->subs, &c)) != 0)
+		return lmdb_fail("cursor", rc);
+	/* Collect first: deleting chunks moves other cursors. */
+	size_t n = 0, cap = 64;
+	store_submission *doomed = malloc(cap * sizeof *doomed);
+	while (doomed != NULL && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		store_submission sub;
+		if (k.mv_size != STORE_ID || sub_decode(&sub, k.mv_data, &v) != STORE_OK)
+			continue;
+		int expired;
+		if (op->kind == OP_PURGE)
+			expired = op->day == 0 || sub.received_day < op->day;
+		else if (sub.fetched_day != 0)
+			expired = today >= sub.fetched_day + op->idx;
+		else
+			expired = op->n != 0 && today >= sub.received_day + op->n;
+		if (!expired)
+			continue;
+		if (n == cap) {
+			store_submission *more = realloc(doomed, 2 * cap * sizeof *doomed);
+			if (more == NULL)
+				break;
+			doomed = more;
+			cap *= 2;
+		}
+		doomed[n++] = sub;
+	}
+	mdb_cursor_close(c);
+	if (doomed == NULL)
+		return STORE_ERROR;
+	rc = STORE_OK;
+	for (size_t i = 0; i < n && rc == STORE_OK; i++)
+		rc = sub_delete(s, txn, &doomed[i]);
+	free(doomed);
+	op->count = n;
+	if (rc != STORE_OK || op->kind == OP_PURGE)
+		return rc;
+	/* Replies: value = expiry day (u32) || blob. */
+	if ((rc = mdb_cursor_open(txn, s->mail, &c)) != 0)
+		return lmdb_fail("cursor", rc);
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if (v.mv_size >= 4 && get32(v.mv_data) <= today) {
+			if ((rc = mdb_cursor_del(c, 0)) != 0)
+				break;
+			op->count++;
+		}
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND || rc == 0 ? STORE_OK : lmdb_fail("expire replies", rc);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, STORE_ID);
+}
+
+static int op_gc(store *s, MDB_txn *txn, store_op *op)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t n = 0, cap = 256;
+	uint8_t(*ids)[STORE_ID] = malloc(cap * STORE_ID);
+	int rc;
+	if (ids == NULL || (rc = mdb_cursor_open(txn, s->subs, &c)) != 0) {
+		free(ids);
+		return STORE_ERROR;
+	}
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		store_submission sub;
+		if (k.mv_size != STORE_ID || sub_decode(&sub, k.mv_data, &v) != STORE_OK)
+			continue;
+		if (n == cap) {
+			void *more = realloc(ids, 2 * cap * STORE_ID);
+			if (more == NULL) {
+				mdb_cursor_close(c);
+				free(ids);
+				return STORE_ERROR; /* keep everything rather than guess */
+			}
+			ids = more;
+			cap *= 2;
+		}
+		memcpy(ids[n++], sub.blob, STORE_ID);
+	}
+	mdb_cursor_close(c);
+	qsort(ids, n, STORE_ID, cmp_id);
+	if ((rc = mdb_cursor_open(txn, s->blobs, &c)) != 0) {
+		free(ids);
+		return STORE_ERROR;
+	}
+	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == 0) {
+		if (bsearch(k.mv_data, ids, n, STORE_ID, cmp_id) == NULL) {
+			if ((rc = mdb_cursor_del(c, 0)) != 0)
+				break;
+			op->count++;
+		}
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	free(ids);
+	return rc == MDB_NOTFOUND || rc == 0 ? STORE_OK : lmdb_fail("gc", rc);
+}
+
+/* Bytes an operation adds, roughly: its data, plus B-tree overhead. */
+static uint64_t op_growth(const store_op *op)
+{
+	return op->len + op->len / 32 + 4096;
+}
+
+static int op_adds_data(const store_op *op)
+{
+	return op->kind == OP_SUBMIT || op->kind == OP_REPLY_PUT || op->kind == OP_COMMIT;
+}
+
+static int apply(store *s, MDB_txn *txn, store_op *op, uint64_t *used)
+{
+	int rc = STORE_OK;
+	MDB_val k, v;
+	store_submission sub;
+	if (op_adds_data(op) && *used + op_growth(op) > s->high_water) {
+		/* Already stored is still an answer, even when full. */
+		if (op->kind == OP_SUBMIT && (rc = sub_idempotent(s, txn, op)) != STORE_NOT_FOUND)
+			return rc;
+		return STORE_FULL;
+	}
+	switch (op->kind) {
+	case OP_SUBMIT:
+		if ((rc = sub_idempotent(s, txn, op)) != STORE_NOT_FOUND)
+			return rc;
+		rc = STORE_OK;
+		for (uint32_t i = 0; i < op->n && rc == STORE_OK; i++) {
+			size_t off = (size_t)i * op->chunk_size;
+			size_t n = op->len - off < op->chunk_size ? op->len - off : op->chunk_size;
+			rc = chunk_put(s, txn, op->blob, i, op->data + off, n);
+		}
+		if (rc == STORE_OK)
+			rc = sub_put(s, txn, op);
+		break;
+	case OP_COMMIT:
+		if ((rc = sub_idempotent(s, txn, op)) != STORE_NOT_FOUND)
+			return rc;
+		rc = sub_put(s, txn, op);
+		break;
+	case OP_CHUNK_PUT:
+		rc = chunk_put(s, txn, op->blob, op->idx, op->data, op->len);
+		break;
+	case OP_BLOB_DEL:
+		rc = blob_delete(s, txn, op->blob);
+		break;
+	case OP_FETCHED:
+		if ((rc = sub_get(s, txn, op->id, &sub)) != STORE_OK || sub.fetched_day != 0)
+			return rc;
+		sub.fetched_day = op->day;
+		uint8_t rec[SUB_RECORD];
+		sub_encode(rec, &sub);
+		k = (MDB_val){STORE_ID, op->id};
+		v = (MDB_val){sizeof rec, rec};
+		rc = mdb_put(txn, s->subs, &k, &v, 0) == 0 ? STORE_OK : STORE_ERROR;
+		break;
+	case OP_ACK: {
+		uint8_t h[32];
+		if ((rc = sub_get(s, txn, op->id, &sub)) != STORE_OK)
+			return rc;
+		gd_ack_hash(h, op->hash);
+		if (sodium_memcmp(h, sub.ack_hash, 32) != 0)
+			return STORE_BAD_KEY; /* only a journalist who opened it can delete it */
+		rc = sub_delete(s, txn, &sub);
+		break;
+	}
+	case OP_REPLY_PUT: {
+		uint8_t kb[2 * STORE_ID], *val = malloc(4 + op->len);
+		if (val == NULL)
+			return STORE_ERROR;
+		memcpy(kb, op->id, STORE_ID);
+		memcpy(kb + STORE_ID, op->blob, STORE_ID);
+		put32(val, op->day);
+		memcpy(val + 4, op->data, op->len);
+		k = (MDB_val){sizeof kb, kb};
+		v = (MDB_val){4 + op->len, val};
+		rc = mdb_put(txn, s->mail, &k, &v, MDB_NOOVERWRITE);
+		free(val);
+		rc = rc == 0 ? STORE_OK : rc == MDB_KEYEXIST ? STORE_EXISTS : lmdb_fail("reply", rc);
+		break;
+	}
+	case OP_REPLY_DEL:
+		for (size_t i = 0; i + STORE_ID <= op->len; i += STORE_ID) {
+			uint8_t kb[2 * STORE_ID];
+			memcpy(kb, op->id, STORE_ID);
+			memcpy(kb + STORE_ID, op->data + i, STORE_ID);
+			k = (MDB_val){sizeof kb, kb};
+			int r = mdb_del(txn, s->mail, &k, NULL);
+			if (r == 0)
+				op->count++;
+			else if (r != MDB_NOTFOUND)
+				return lmdb_fail("delete reply", r);
+		}
+		break;
+	case OP_EXPIRE:
+		rc = op_expire(s, txn, op);
+		break;
+	case OP_PURGE: {
+		static const uint8_t zero[STORE_ID];
+		if (sodium_memcmp(op->id, zero, STORE_ID) != 0) {
+			if ((rc = sub_get(s, txn, op->id, &sub)) == STORE_OK &&
+			    (rc = sub_delete(s, txn, &sub)) == STORE_OK)
+				op->count = 1;
+		} else {
+			rc = op_expire(s, txn, op);
+		}
+		break;
+	}
+	case OP_META_PUT:
+		k = (MDB_val){strlen((const char *)op->blob), op->blob};
+		v = (MDB_val){op->len, op->data};
+		rc = mdb_put(txn, s->meta, &k, &v, 0) == 0 ? STORE_OK : STORE_ERROR;
+		break;
+	case OP_TOKEN_PUT:
+		k = (MDB_val){op->len, op->data};
+		v = (MDB_val){32, op->hash};
+		rc = mdb_put(txn, s->tokens, &k, &v, MDB_NOOVERWRITE);
+		rc = rc == 0 ? STORE_OK : rc == MDB_KEYEXIST ? STORE_EXISTS : STORE_ERROR;
+		break;
+	case OP_GC:
+		rc = op_gc(s, txn, op);
+		break;
+	case OP_TOKEN_DEL:
+		k = (MDB_val){op->len, op->data};
+		rc = mdb_del(txn, s->tokens, &k, NULL);
+		rc = rc == 0 ? STORE_OK : rc == MDB_NOTFOUND ? STORE_NOT_FOUND : STORE_ERROR;
+		break;
+	}
+	if (rc == STORE_OK && op_adds_data(op))
+		*used += op_growth(op);
+	return rc;
+}
+
+/* The freelist can only be read in a read-only transaction: measure before writing. */
+static uint64_t used_now(store *s)
+{
+	uint64_t used, map, hw;
+	if (store_usage(s, &used, &map, &hw) != STORE_OK)
+		return s->high_water; /* unknown: refuse growth, allow deletes */
+	return used;
+}
+
+int store_apply_sync(store *s, store_op *op)
+{
+	MDB_txn *txn;
+	uint64_t used = used_now(s);
+	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	if (rc != 0)
+		return op->result = lmdb_fail("begin", rc);
+	rc = apply(s, txn, op, &used);
+	if (rc < 0) {
+		mdb_txn_abort(txn);
+		return op->result = rc;
+	}
+	int c = mdb_txn_commit(txn);
+	if (c != 0)
+		rc = lmdb_fail("commit", c);
+	return op->result = rc;
+}
+
+/* One transaction for the whole batch, a nested one per operation: a member that fails
+ * (full, conflict, bad key) is rolled back alone. If the final commit hits MDB_MAP_FULL,
+ * the members are retried one by one, so one large write does not fail the others. */
+static void run_batch(store *s, store_op *batch)
+{
+	MDB_txn *txn, *child;
+	uint64_t used = used_now(s);
+	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	if (rc != 0) {
+		rc = lmdb_fail("begin", rc);
+		for (store_op *op = batch; op; op = op->next)
+			op->result = rc;
+		return;
+	}
+	for (store_op *op = batch; op; op = op->next) {
+		if ((rc = mdb_txn_begin(s->env, txn, 0, &child)) != 0) {
+			op->result = lmdb_fail("nested begin", rc);
+			continue;
+		}
+		op->result = apply(s, child, op, &used);
+		if (op->result < 0) {
+			mdb_txn_abort(child);
+		} else if ((rc = mdb_txn_commit(child)) != 0) {
+			op->result = lmdb_fail("nested commit", rc);
+		}
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc == 0)
+		return;
+	lmdb_fail("commit", rc);
+	for (store_op *op = batch; op; op = op->next)
+		if (op->result >= 0)
+			store_apply_sync(s, op);
+}
+
+static void *writer_main(void *arg)
+{
+	store *s = arg;
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		while (s->queue == NULL && !s->stopping)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->queue == NULL && s->stopping) {
+			pthread_mutex_unlock(&s->mu);
+			break;
+		}
+		store_op *batch = s->queue, *last = batch;
+		size_t n = 1;
+		while (last->next != NULL && n < BATCH_MAX) {
+			last = last->next;
+			n++;
+		}
+		s->queue = last->next;
+		if (s->queue == NULL)
+			s->queue_tail = NULL;
+		last->next = NULL;
+		s->queued -= n;
+		pthread_mutex_unlock(&s->mu);
+
+		run_batch(s, batch); /* the commit (fsync) happens here, off the event loop */
+
+		pthread_mutex_lock(&s->mu);
+		if (s->done_tail != NULL)
+			s->done_tail->next = batch;
+		else
+			s->done = batch;
+		s->done_tail = last;
+		pthread_mutex_unlock(&s->mu);
+		if (s->notify != NULL)
+			s->notify(s->notify_arg);
+	}
+	return NULL;
+}
+
+int store_writer_start(store *s, void (*notify)(void *), void *arg)
+{
+	s->notify = notify;
+	s->notify_arg = arg;
+	if (pthread_create(&s->writer, NULL, writer_main, s) != 0)
+		return STORE_ERROR;
+	s->writer_running = 1;
+	return STORE_OK;
+}
+
+int store_enqueue(store *s, store_op *op)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->queued >= QUEUE_MAX || s->stopping) {
+		pthread_mutex_unlock(&s->mu);
+		return STORE_BUSY;
+	}
+	op->next = NULL;
+	if (s->queue_tail != NULL)
+		s->queue_tail->next = op;
+	else
+		s->queue = op;
+	s->queue_tail = op;
+	s->queued++;
+	s->in_flight++;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return STORE_OK;
+}
+
+void store_drain(store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	store_op *done = s->done;
+	s->done = s->done_tail = NULL;
+	pthread_mutex_unlock(&s->mu);
+	while (done != NULL) {
+		store_op *next = done->next;
+		pthread_mutex_lock(&s->mu);
+		s->in_flight--;
+		pthread_mutex_unlock(&s->mu);
+		if (done->done != NULL)
+			done->done(done, done->arg); /* owns op from here */
+		else
+			store_op_free(done);
+		done = next;
+	}
+}
+
+size_t store_pending(store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	size_t n = s->in_flight;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+void store_close(store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->writer_running) {
+		pthread_mutex_lock(&s->mu);
+		s->stopping = 1;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->writer, NULL);
+		s->notify = NULL;
+		store_drain(s);
+	}
+	mdb_env_close(s->env);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s);
+}
+
+/* ---- reads ---- */
+
+static int read_begin(store *s, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+	return rc == 0 ? STORE_OK : lmdb_fail("read", rc);
+}
+
+int store_get_meta(store *s, const char *key, uint8_t **val, size_t *len)
+{
+	MDB_txn *txn;
+	MDB_val k = {strlen(key), (void *)key}, v;
+	int rc = read_begin(s, &txn);
+	if (rc != STORE_OK)
+		return rc;
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == 0) {
+		*val = malloc(v.mv_size ? v.mv_size : 1);
+		if (*val != NULL) {
+			memcpy(*val, v.mv_data, v.mv_size);
+			*len = v.mv_size;
+		}
+		rc = *val != NULL ? STORE_OK : STORE_ERROR;
+	} else {
+		rc = rc == MDB_NOTFOUND ? STORE_NOT_FOUND : lmdb_fail("get", rc);
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int store_submission_get(store *s, const uint8_t id[STORE_ID], store_submission *out)
+{
+	MDB_txn *txn;
+	int rc = read_begin(s, &txn);
+	if (rc != STORE_OK)
+		return rc;
+	rc = sub_get(s, txn, id, out);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int store_submission_list(store *s, int (*cb)(void *, const store_submission *), void *arg)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = read_begin(s, &txn);
+	if (rc != STORE_OK)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, s->subs, &c)) != 0) {
+		mdb_txn_abort(txn);
+		return lmdb_fail("cursor", rc);
+	}
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		store_submission sub;
+		if (k.mv_size == STORE_ID && sub_decode(&sub, k.mv_data, &v) == STORE_OK &&
+		    cb(arg, &sub) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return rc == 0 || rc == MDB_NOTFOUND ? STORE_OK : lmdb_fail("list", rc);
+}
+
+int store_chunk_read(store *s, const uint8_t blob[STORE_ID], uint32_t idx, uint8_t *buf,
+		     size_t cap, size_t *len)
+{
+	MDB_txn *txn;
+	uint8_t kb[STORE_ID + 4];
+	chunk_key(kb, blob, idx);
+	MDB_val k = {sizeof kb, kb}, v;
+	int rc = read_begin(s, &txn);
+	if (rc != STORE_OK)
+		return rc;
+	rc = mdb_get(txn, s->blobs, &k, &v);
+	if (rc == 0 && v.mv_size <= cap) {
+		memcpy(buf, v.mv_data, v.mv_size); /* copied out: the transaction ends now */
+		*len = v.mv_size;
+		rc = STORE_OK;
+	} else {
+		rc = rc == MDB_NOTFOUND ? STORE_NOT_FOUND : rc == 0 ? STORE_ERROR : lmdb_fail("chunk", rc);
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int store_chunk_hash(store *s, const uint8_t blob[STORE_ID], uint32_t idx, uint8_t hash[32])
+{
+	MDB_txn *txn;
+	uint8_t kb[STORE_ID + 4];
+	chunk_key(kb, blob, idx);
+	MDB_val k = {sizeof kb, kb}, v;
+	int rc = read_begin(s, &txn);
+	if (rc != STORE_OK)
+		return rc;
+	rc = mdb_get(txn, s->blobs, &k, &v);
+	if (rc == 0)
+		crypto_generichash(hash, 32, v.mv_data, v.mv_size, NULL, 0);
+	mdb_txn_abort(txn);
+	return rc == 0 ? STORE_OK : rc == MDB_NOTFOUND ? STORE_NOT_FOUND : lmdb_fail("chunk", rc);
+}
+
+int store_mailbox_list(store *s, const uint8_t mailbox[STORE_ID],
+		       int (*cb)(void *, const uint8_t *, const uint8_t *, size_t), void *arg)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	uint8_t kb[2 * STORE_ID] = {0};
+	memcpy(kb, mailbox, STORE_ID);
+	MDB_val k = {sizeof kb, kb}, v;
+	int rc = read_begin(s, &txn);
+	if (rc != STORE_OK)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, s->mail, &c)) != 0) {
+		mdb_txn_abort(txn);
+		return lmdb_fail("cursor", rc);
+	}
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size == 2 * STORE_ID && memcmp(k.mv_data, mailbox, STORE_ID) == 0) {
+		if (v.mv_size >= 4 &&
+		    cb(arg, (const uint8_t *)k.mv_data + STORE_ID, (const uint8_t *)v.mv_data + 4,
+		       v.mv_size - 4) != 0)
+			break;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return rc == 0 || rc == MDB_NOTFOUND ? STORE_OK : lmdb_fail("mailbox", rc);
+}
+
+int store_token_check(store *s, const uint8_t hash[32], char *name, size_t cap)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int found = 0;
+	int rc = read_begin(s, &txn);
+	if (rc != STORE_OK)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, s->tokens, &c)) != 0) {
+		mdb_txn_abort(txn);
+		return lmdb_fail("cursor", rc);
+	}
+	/* Every entry is compared, in constant time, whether or not one matched already. */
+	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
+		int match = v.mv_size == 32 && sodium_memcmp(v.mv_data, hash, 32) == 0;
+		if (match && !found && name != NULL && k.mv_size < cap) {
+			memcpy(name, k.mv_data, k.mv_size);
+			name[k.mv_size] = '\0';
+		}
+		found |= match;
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return found ? STORE_OK : STORE_NOT_FOUND;
+}
+
+int store_token_list(store *s, int (*cb)(void *, const char *), void *arg)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	char name[256];
+	int rc = read_begin(s, &txn);
+	if (rc != STORE_OK)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, s->tokens, &c)) != 0) {
+		mdb_txn_abort(txn);
+		return lmdb_fail("cursor", rc);
+	}
+	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
+		if (k.mv_size >= sizeof name)
+			continue;
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		if (cb(arg, name) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return STORE_OK;
+}
+
+int store_backup(store *s, const char *path)
+{
+	int rc = mdb_env_copy2(s->env, path, MDB_CP_COMPACT);
+	return rc == 0 ? STORE_OK : lmdb_fail("backup", rc);
+}

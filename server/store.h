@@ -1,0 +1,105 @@
+/* ghostdropd storage: every LMDB call, and the one writer thread that owns write transactions
+ * (group commit). Speaks in submissions, chunks, mailboxes and tokens. PROTOCOL.md §12. */
+#ifndef GD_SERVER_STORE_H
+#define GD_SERVER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store;
+
+enum {
+	STORE_OK = 0,
+	STORE_EXISTS = 1,     /* already stored, identical */
+	STORE_CONFLICT = -1,  /* already stored, different */
+	STORE_NOT_FOUND = -2,
+	STORE_FULL = -3,      /* past the high-water mark, or the map is full */
+	STORE_BAD_KEY = -4,   /* ack key does not match the stored ack hash */
+	STORE_BUSY = -5,      /* the write queue is full */
+	STORE_ERROR = -6,     /* LMDB failed; logged */
+};
+
+#define STORE_ID 16
+
+typedef struct {
+	uint8_t id[STORE_ID];
+	uint32_t received_day;
+	uint32_t fetched_day; /* 0: no courier fetched it yet */
+	uint64_t size;
+	uint32_t n_chunks;
+	uint32_t chunk_size;
+	uint8_t blob[STORE_ID]; /* where its chunks are */
+	uint8_t ack_hash[32];
+	uint8_t env_hash[32];
+} store_submission;
+
+typedef enum {
+	OP_SUBMIT,    /* id, blob, fields of a store_submission; data: the whole envelope */
+	OP_FETCHED,   /* id, day: start the retention clock once */
+	OP_ACK,       /* id, hash = ack key: delete if BLAKE2b(ack key) matches */
+	OP_REPLY_PUT, /* id = mailbox id, blob = reply id, day = expiry day, data */
+	OP_REPLY_DEL, /* id = mailbox id, data = n reply ids (16 bytes each) */
+	OP_CHUNK_PUT, /* blob, idx, data; reserved: counted against the map, not the mark */
+	OP_COMMIT,    /* id, blob, fields of a store_submission (chunks already stored) */
+	OP_BLOB_DEL,  /* blob, n = number of chunks: drop an abandoned upload */
+	OP_EXPIRE,    /* day = today; retention numbers in idx (after fetch), n (unfetched) */
+	OP_PURGE,     /* id set: that one; else all received before day (0: everything) */
+	OP_META_PUT,  /* blob[0..] = key name (NUL-terminated), data */
+	OP_TOKEN_PUT, /* data = name, hash */
+	OP_TOKEN_DEL, /* data = name */
+	OP_GC,        /* drop chunks no submission refers to (uploads of a previous run) */
+} store_op_kind;
+
+typedef struct store_op {
+	store_op_kind kind;
+	int result;
+	uint8_t id[STORE_ID];
+	uint8_t blob[STORE_ID];
+	uint8_t hash[32];
+	uint8_t hash2[32];
+	uint32_t idx, day, n, chunk_size;
+	uint64_t size;
+	uint8_t *data; /* owned by the op (malloc'ed), freed by store_op_free */
+	size_t len;
+	uint64_t count; /* out: items deleted, for EXPIRE and PURGE */
+	void (*done)(struct store_op *op, void *arg); /* on the event loop, after commit */
+	void *arg;
+	struct store_op *next;
+} store_op;
+
+store_op *store_op_new(store_op_kind kind);
+void store_op_free(store_op *op);
+
+int store_open(store **s, const char *dir, uint64_t map_size, unsigned high_water_percent);
+void store_close(store *s); /* commits what is queued, then stops the writer */
+const char *store_strerror(int rc);
+
+/* The writer thread. notify() is called from it after each commit; the event loop then
+ * calls store_drain(), which runs the done callbacks of the committed operations. */
+int store_writer_start(store *s, void (*notify)(void *arg), void *arg);
+int store_enqueue(store *s, store_op *op); /* STORE_BUSY when the bounded queue is full */
+void store_drain(store *s);
+size_t store_pending(store *s); /* queued or committing, not yet drained */
+/* Without a writer (CLI): apply one operation in its own transaction. */
+int store_apply_sync(store *s, store_op *op);
+
+/* Reads: short read-only transactions, never held across I/O. */
+int store_get_meta(store *s, const char *key, uint8_t **val, size_t *len);
+int store_submission_get(store *s, const uint8_t id[STORE_ID], store_submission *out);
+int store_submission_list(store *s, int (*cb)(void *arg, const store_submission *sub),
+			  void *arg);
+int store_chunk_read(store *s, const uint8_t blob[STORE_ID], uint32_t idx, uint8_t *buf,
+		     size_t cap, size_t *len);
+int store_chunk_hash(store *s, const uint8_t blob[STORE_ID], uint32_t idx, uint8_t hash[32]);
+int store_mailbox_list(store *s, const uint8_t mailbox[STORE_ID],
+		       int (*cb)(void *arg, const uint8_t reply_id[STORE_ID], const uint8_t *blob,
+				 size_t len),
+		       void *arg);
+/* Constant-time over every stored token hash; the name of the match into name. */
+int store_token_check(store *s, const uint8_t hash[32], char *name, size_t cap);
+int store_token_list(store *s, int (*cb)(void *arg, const char *name), void *arg);
+/* Bytes in use (pages in use, free pages excluded), the map size, and the high-water mark. */
+int store_usage(store *s, uint64_t *used, uint64_t *map, uint64_t *high_water);
+int store_backup(store *s, const char *path); /* compacting copy, safe while serving */
+
+#endif

@@ -1,0 +1,745 @@
+/* Integration tests: the real ghostdropd on 127.0.0.1 with a throwaway data directory. */
+#include <jansson.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <time.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "daemon.h"
+#include "testutil.h"
+
+static gd_source_keys *src;
+
+static void setup(void)
+{
+	uint8_t nr[32] = {4};
+	src = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
+}
+
+static void envelope(const drop *d, const char *text, size_t att_len, membuf *out, uint8_t ack[32])
+{
+	gd_manifest m;
+	gd_attachment a = {"notes.bin", "application/octet-stream", att_len};
+	uint8_t *data = malloc(att_len + 1);
+	for (size_t i = 0; i < att_len; i++)
+		data[i] = (uint8_t)(i * 13);
+	test_manifest(&m, text, src);
+	m.attachments = &a;
+	m.n_attachments = att_len > 0;
+	memset(out, 0, sizeof *out);
+	ck_assert_int_eq(seal_to(out, (const uint8_t(*)[32])d->jpk, 1, &m, src, data, att_len, ack),
+			 GD_OK);
+	free(data);
+}
+
+static void b64(char *out, size_t cap, const uint8_t *b, size_t n)
+{
+	ck_assert_int_eq(gd_b64_encode(out, cap, b, n), GD_OK);
+}
+
+/* POST /v1/submissions; pow NULL: solve a fresh one. */
+static void submit(const drop *d, const uint8_t id[16], const membuf *env, const char *pow,
+		   const char *ctype, resp *r)
+{
+	char hdr[1024], p[256], idb[32], hb[64];
+	uint8_t h[32];
+	if (pow == NULL) {
+		pow_header(d->port, "submit", 0, p, sizeof p);
+		pow = p;
+	}
+	crypto_generichash(h, 32, env->buf, env->len, NULL, 0);
+	b64(idb, sizeof idb, id, 16);
+	b64(hb, sizeof hb, h, 32);
+	snprintf(hdr, sizeof hdr,
+		 "Content-Type: %s\r\nX-Ghostdrop-Id: %s\r\nX-Ghostdrop-Hash: %s\r\n"
+		 "X-Ghostdrop-PoW: %s\r\n",
+		 ctype ? ctype : "application/octet-stream", idb, hb, pow);
+	ck_assert_int_eq(http_do(d->port, "POST", "/v1/submissions", hdr, env->buf, env->len, r), 0);
+}
+
+static char *auth(const drop *d)
+{
+	static char h[128];
+	snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", d->token);
+	return h;
+}
+
+START_TEST(bundle_served)
+{
+	drop d;
+	resp r;
+	drop_create(&d, NULL);
+	drop_start(&d);
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/bundle", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.len, d.bundle_len);
+	ck_assert(memcmp(r.body, d.bundle, r.len) == 0);
+	gd_bundle *b = calloc(1, sizeof *b);
+	ck_assert_int_eq(gd_bundle_verify(b, r.body, r.len, d.root_pk, time(NULL), 1), GD_OK);
+	free(b);
+	resp_free(&r);
+	/* a bundle signed by another key is refused, and the old one stays */
+	char out[256], path[256];
+	uint8_t pk[32], sk[64], *forged;
+	size_t flen;
+	crypto_sign_keypair(pk, sk);
+	gd_bundle *fb = calloc(1, sizeof *fb);
+	ck_assert_int_eq(gd_bundle_verify(fb, d.bundle, d.bundle_len, d.root_pk, time(NULL), 0), GD_OK);
+	fb->version = 2;
+	ck_assert_int_eq(gd_bundle_sign(&forged, &flen, fb, sk), GD_OK);
+	snprintf(path, sizeof path, "%s/forged.gdkb", d.dir);
+	FILE *f = fopen(path, "wb");
+	fwrite(forged, 1, flen, f);
+	fclose(f);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "keys publish --data %s/data %s", d.dir, path), 3);
+	/* older than the current one: refused */
+	fb->version = 1;
+	fb->expires -= 1;
+	free(forged);
+	ck_assert_int_eq(gd_bundle_sign(&forged, &flen, fb, d.root_sk), GD_OK);
+	f = fopen(path, "wb");
+	fwrite(forged, 1, flen, f);
+	fclose(f);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "keys publish --data %s/data %s", d.dir, path), 3);
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/bundle", NULL, NULL, 0, &r), 0);
+	ck_assert(r.len == d.bundle_len && memcmp(r.body, d.bundle, r.len) == 0);
+	resp_free(&r);
+	free(forged);
+	free(fb);
+	drop_destroy(&d);
+}
+END_TEST
+
+START_TEST(submit_fetch_ack)
+{
+	drop d;
+	resp r;
+	membuf env;
+	uint8_t id[16], ack[32];
+	char idb[32], path[128], body[128];
+	drop_create(&d, NULL);
+	drop_start(&d);
+	envelope(&d, "PLAINTEXT-MARKER-7f3a: we rate chatbot answers for $1.50/h", 3000, &env, ack);
+	randombytes_buf(id, 16);
+	b64(idb, sizeof idb, id, 16);
+	submit(&d, id, &env, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 201);
+	ck_assert(strstr((char *)r.body, "\"stored\"") != NULL);
+	resp_free(&r);
+	/* a retry after a lost answer: already stored, never a duplicate */
+	submit(&d, id, &env, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr((char *)r.body, "already_stored") != NULL);
+	resp_free(&r);
+	/* the same id with another envelope */
+	membuf other;
+	envelope(&d, "something else", 10, &other, NULL);
+	submit(&d, id, &other, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 409);
+	ck_assert_str_eq(r.error, "id_conflict");
+	resp_free(&r);
+	membuf_free(&other);
+
+	/* courier: list, download (the exact bytes), open, ack */
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr((char *)r.body, idb) != NULL);
+	ck_assert(strstr((char *)r.body, "\"fetched\":false") != NULL);
+	resp_free(&r);
+	snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
+	ck_assert_int_eq(http_do(d.port, "GET", path, auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.len, env.len);
+	ck_assert(memcmp(r.body, env.buf, env.len) == 0);
+	membuf got = {.buf = r.body, .len = r.len};
+	boxkey k;
+	memcpy(k.pk, d.jpk, 32);
+	memcpy(k.sk, d.jsk, 32);
+	gd_open_result res;
+	ck_assert_int_eq(open_from(&got, &k, 1, NULL, &res), GD_OK);
+	ck_assert(memcmp(res.ack_key, ack, 32) == 0);
+	resp_free(&r);
+	/* nobody without a token */
+	ck_assert_int_eq(http_do(d.port, "GET", path, NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	ck_assert_int_eq(http_do(d.port, "GET", path, "Authorization: Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n",
+				 NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	/* a stolen token cannot delete unread testimony: the ack key is needed */
+	char kb[64];
+	uint8_t wrong[32];
+	randombytes_buf(wrong, 32);
+	b64(kb, sizeof kb, wrong, 32);
+	snprintf(path, sizeof path, "/v1/courier/submissions/%s/ack", idb);
+	snprintf(body, sizeof body, "{\"ack_key\":\"%s\"}", kb);
+	ck_assert_int_eq(http_do(d.port, "POST", path, auth(&d), body, strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_str_eq(r.error, "bad_ack_key");
+	resp_free(&r);
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", auth(&d), NULL, 0, &r), 0);
+	ck_assert(strstr((char *)r.body, idb) != NULL);
+	ck_assert(strstr((char *)r.body, "\"fetched\":true") != NULL); /* retention clock started */
+	resp_free(&r);
+	b64(kb, sizeof kb, ack, 32);
+	snprintf(body, sizeof body, "{\"ack_key\":\"%s\"}", kb);
+	ck_assert_int_eq(http_do(d.port, "POST", path, auth(&d), body, strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", auth(&d), NULL, 0, &r), 0);
+	ck_assert(strstr((char *)r.body, idb) == NULL);
+	resp_free(&r);
+	membuf_free(&env);
+	drop_stop(&d, SIGTERM);
+	/* metadata: the log never names the client (127.0.0.1) nor the plaintext */
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "! grep -q -e 127.0.0.1 -e PLAINTEXT-MARKER %s/daemon.log", d.dir);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "! grep -q -a PLAINTEXT-MARKER %s/data/db/data.mdb", d.dir);
+	ck_assert_int_eq(system(cmd), 0);
+	drop_destroy(&d);
+}
+END_TEST
+
+START_TEST(pow_refusals)
+{
+	drop d;
+	resp r;
+	membuf env;
+	uint8_t id[16];
+	char pow[256], other[256];
+	drop_create(&d, NULL);
+	drop_start(&d);
+	envelope(&d, "pow", 0, &env, NULL);
+	randombytes_buf(id, 16);
+	submit(&d, id, &env, "", NULL, &r); /* empty header value */
+	ck_assert_int_eq(r.status, 400);
+	resp_free(&r);
+	pow_header(d.port, "submit", 0, pow, sizeof pow);
+	submit(&d, id, &env, pow, NULL, &r);
+	ck_assert_int_eq(r.status, 201);
+	resp_free(&r);
+	/* replayed, for another envelope */
+	randombytes_buf(id, 16);
+	submit(&d, id, &env, pow, NULL, &r);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_str_eq(r.error, "pow_replayed");
+	resp_free(&r);
+	/* made for another endpoint */
+	pow_header(d.port, "mailbox", 0, other, sizeof other);
+	submit(&d, id, &env, other, NULL, &r);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_str_eq(r.error, "pow_purpose");
+	resp_free(&r);
+	/* a wrong counter */
+	pow_header(d.port, "submit", 0, other, sizeof other);
+	char *dot = strrchr(other, '.');
+	uint8_t ch[GD_POW_CHALLENGE_BYTES];
+	size_t n;
+	gd_b64_decode(ch, sizeof ch, &n, other, (size_t)(dot - other));
+	uint64_t bad = 0;
+	while (gd_pow_leading_zeros(ch, bad) >= 4)
+		bad++;
+	snprintf(dot + 1, 24, "%llu", (unsigned long long)bad);
+	submit(&d, id, &env, other, NULL, &r);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_str_eq(r.error, "pow_invalid");
+	resp_free(&r);
+	/* a challenge from before a restart dies with it (the key is RAM only) */
+	pow_header(d.port, "submit", 0, other, sizeof other);
+	drop_stop(&d, SIGTERM);
+	drop_start(&d);
+	submit(&d, id, &env, other, NULL, &r);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_str_eq(r.error, "pow_invalid");
+	resp_free(&r);
+	/* and none at all */
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/submissions",
+				 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: AAAAAAAAAAAAAAAAAAAAAA\r\n",
+				 env.buf, env.len, &r), 0);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_str_eq(r.error, "pow_required");
+	resp_free(&r);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
+START_TEST(bad_input)
+{
+	drop d;
+	resp r;
+	membuf env;
+	uint8_t id[16];
+	drop_create(&d, NULL);
+	drop_start(&d);
+	envelope(&d, "bad input", 0, &env, NULL);
+	randombytes_buf(id, 16);
+	submit(&d, id, &env, NULL, "text/plain", &r);
+	ck_assert_int_eq(r.status, 415);
+	ck_assert_str_eq(r.error, "bad_content_type");
+	resp_free(&r);
+	/* truncated envelope (its hash header matches what was sent) */
+	membuf cut = env;
+	cut.len -= 100;
+	submit(&d, id, &cut, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(r.error, "bad_envelope");
+	resp_free(&r);
+	/* oversize: max_submit_kb = 64 in tests */
+	membuf big;
+	envelope(&d, "big", 70000, &big, NULL);
+	submit(&d, id, &big, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 413);
+	ck_assert_str_eq(r.error, "body_too_large");
+	resp_free(&r);
+	membuf_free(&big);
+	/* hash mismatch */
+	char pow[256], hdr[1024];
+	pow_header(d.port, "submit", 0, pow, sizeof pow);
+	snprintf(hdr, sizeof hdr,
+		 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: AAAAAAAAAAAAAAAAAAAAAA\r\n"
+		 "X-Ghostdrop-Hash: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\nX-Ghostdrop-PoW: %s\r\n", pow);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/submissions", hdr, env.buf, env.len, &r), 0);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(r.error, "hash_mismatch");
+	resp_free(&r);
+	static const struct {
+		const char *method, *path, *headers, *body;
+		int status;
+		const char *error;
+	} cases[] = {
+		{"GET", "/nope", NULL, NULL, 404, "not_found"},
+		{"GET", "/v1/bundle/x", NULL, NULL, 404, "not_found"},
+		{"DELETE", "/v1/bundle", NULL, NULL, 405, "method_not_allowed"},
+		{"POST", "/v1/pow?purpose=coffee", NULL, NULL, 400, "bad_request"},
+		{"POST", "/v1/pow?purpose=upload&size=-1", NULL, NULL, 400, "bad_size"},
+		{"POST", "/v1/mailbox/fetch", NULL, "{not json", 400, "bad_json"},
+		{"POST", "/v1/mailbox/fetch", NULL, "[1,2]", 400, "bad_json"},
+		{"POST", "/v1/mailbox/fetch", NULL, "{\"mailbox_pk\":\"!!\"}", 400, "bad_request"},
+		{"GET", "/v1/uploads/AAAAAAAAAAAAAAAAAAAAAA", NULL, NULL, 404, "upload_not_found"},
+		{"GET", "/v1/uploads/not-base64!", NULL, NULL, 404, "upload_not_found"},
+		{"GET", "/v1/courier/submissions/xyz", "Authorization: Bearer nope\r\n", NULL, 401,
+		 "unauthorized"},
+		{"POST", "/v1/submissions", "Transfer-Encoding: chunked\r\n", NULL, 501,
+		 "unsupported_transfer_encoding"},
+		{"POST", "/v1/submissions", "Content-Length: 5\r\n", NULL, 400, "bad_request"},
+		{"GET", "/v1/bundle", "Bad Header\r\n", NULL, 400, "bad_request"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		ck_assert_int_eq(http_do(d.port, cases[i].method, cases[i].path, cases[i].headers,
+					 cases[i].body, cases[i].body ? strlen(cases[i].body) : 0, &r),
+				 0);
+		ck_assert_msg(r.status == cases[i].status, "%s %s: %d", cases[i].method,
+			      cases[i].path, r.status);
+		ck_assert_str_eq(r.error, cases[i].error);
+		resp_free(&r);
+	}
+	/* a courier reply that is not shaped like one */
+	const char *rb = "{\"mailbox_id\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"reply\":\"AAAA\"}";
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", auth(&d), rb, strlen(rb), &r), 0);
+	ck_assert_msg(r.status == 400, "status %d: %s", r.status, (char *)r.body);
+	ck_assert_msg(strcmp(r.error, "bad_reply") == 0, "body: %s", (char *)r.body);
+	resp_free(&r);
+	/* nothing above changed anything */
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", auth(&d), NULL, 0, &r), 0);
+	ck_assert_str_eq((char *)r.body, "{\"submissions\":[]}\n");
+	resp_free(&r);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
+static void mailbox_auth_json(const drop *d, char *out, size_t cap, const char *extra,
+			      const uint8_t *mailbox_sk)
+{
+	resp r;
+	uint8_t ch[32], sig[64];
+	size_t n;
+	char pk[64], chb[64], sigb[128];
+	ck_assert_int_eq(http_do(d->port, "POST", "/v1/mailbox/challenge", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
+	const char *c = json_string_value(json_object_get(o, "challenge"));
+	ck_assert_int_eq(gd_b64_decode(ch, 32, &n, c, strlen(c)), GD_OK);
+	json_decref(o);
+	resp_free(&r);
+	gd_mailbox_sign(sig, ch, 32, mailbox_sk);
+	b64(pk, sizeof pk, src->mailbox_pk, 32);
+	b64(chb, sizeof chb, ch, 32);
+	b64(sigb, sizeof sigb, sig, 64);
+	snprintf(out, cap, "{\"mailbox_pk\":\"%s\",\"challenge\":\"%s\",\"signature\":\"%s\"%s}", pk,
+		 chb, sigb, extra ? extra : "");
+}
+
+START_TEST(replies_and_mailbox)
+{
+	drop d;
+	resp r;
+	char body[4096], mb[32], *blobb;
+	drop_create(&d, NULL);
+	drop_start(&d);
+	/* a journalist's reply, pushed by the courier */
+	uint8_t *blob;
+	size_t blen;
+	ck_assert_int_eq(gd_reply_seal(&blob, &blen, "Thank you for writing.", 22, src->mailbox_id,
+				       gd_day(time(NULL)), d.jsk, src->reply_pk),
+			 GD_OK);
+	blobb = malloc(blen * 2);
+	b64(blobb, blen * 2, blob, blen);
+	b64(mb, sizeof mb, src->mailbox_id, 16);
+	char *push = malloc(blen * 2 + 128);
+	snprintf(push, blen * 2 + 128, "{\"mailbox_id\":\"%s\",\"reply\":\"%s\"}", mb, blobb);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", auth(&d), push, strlen(push), &r), 0);
+	ck_assert_int_eq(r.status, 201);
+	resp_free(&r);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", NULL, push, strlen(push), &r), 0);
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	/* the source fetches by signing a fresh challenge with its mailbox key */
+	mailbox_auth_json(&d, body, sizeof body, NULL, src->mailbox_sk);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", NULL, body, strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
+	json_t *list = json_object_get(o, "replies");
+	ck_assert_uint_eq(json_array_size(list), 1);
+	const char *rb = json_string_value(json_object_get(json_array_get(list, 0), "reply"));
+	char rid[64];
+	snprintf(rid, sizeof rid, "%s", json_string_value(json_object_get(json_array_get(list, 0), "id")));
+	uint8_t *got = malloc(strlen(rb));
+	size_t glen;
+	ck_assert_int_eq(gd_b64_decode(got, strlen(rb), &glen, rb, strlen(rb)), GD_OK);
+	gd_bundle *b = calloc(1, sizeof *b);
+	ck_assert_int_eq(gd_bundle_verify(b, d.bundle, d.bundle_len, d.root_pk, time(NULL), 0), GD_OK);
+	gd_reply rep;
+	ck_assert_int_eq(gd_reply_open(&rep, got, glen, src, b), GD_OK);
+	ck_assert_str_eq(rep.text, "Thank you for writing.");
+	gd_reply_clear(&rep);
+	json_decref(o);
+	resp_free(&r);
+	/* the challenge is single-use */
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", NULL, body, strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_str_eq(r.error, "challenge_invalid");
+	resp_free(&r);
+	/* signed by the wrong key (the identity key, say) */
+	mailbox_auth_json(&d, body, sizeof body, NULL, src->identity_sk);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", NULL, body, strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_str_eq(r.error, "bad_signature");
+	resp_free(&r);
+	/* ack deletes; then the mailbox answers exactly like a mailbox that never existed */
+	char extra[128];
+	snprintf(extra, sizeof extra, ",\"ids\":[\"%s\"]", rid);
+	mailbox_auth_json(&d, body, sizeof body, extra, src->mailbox_sk);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/ack", NULL, body, strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr((char *)r.body, "\"deleted\":1") != NULL);
+	resp_free(&r);
+	mailbox_auth_json(&d, body, sizeof body, NULL, src->mailbox_sk);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", NULL, body, strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq((char *)r.body, "{\"replies\":[]}\n");
+	resp_free(&r);
+	free(b);
+	free(got);
+	free(push);
+	free(blobb);
+	free(blob);
+	drop_destroy(&d);
+}
+END_TEST
+
+static void put_chunk(const drop *d, const char *up, uint32_t i, const uint8_t *data, size_t len,
+		      resp *r)
+{
+	char path[128];
+	snprintf(path, sizeof path, "/v1/uploads/%s/chunks/%u", up, i);
+	ck_assert_int_eq(http_do(d->port, "PUT", path, "Content-Type: application/octet-stream\r\n",
+				 data, len, r), 0);
+}
+
+START_TEST(resumable_upload)
+{
+	drop d;
+	resp r;
+	membuf env;
+	uint8_t id[16], ack[32];
+	char pow[256], hdr[512], body[256], idb[32], up[32], path[128];
+	drop_create(&d, NULL);
+	drop_start(&d);
+	envelope(&d, "a recording of the training session", 300000, &env, ack); /* 5 chunks */
+	const size_t cs = 65536;
+	uint32_t n = (uint32_t)((env.len + cs - 1) / cs);
+	randombytes_buf(id, 16);
+	b64(idb, sizeof idb, id, 16);
+	pow_header(d.port, "upload", env.len, pow, sizeof pow);
+	snprintf(hdr, sizeof hdr, "X-Ghostdrop-PoW: %s\r\n", pow);
+	snprintf(body, sizeof body, "{\"id\":\"%s\",\"size\":%zu}", idb, env.len);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/uploads", hdr, body, strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 201);
+	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
+	snprintf(up, sizeof up, "%s", json_string_value(json_object_get(o, "upload")));
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "chunks")), n);
+	json_decref(o);
+	resp_free(&r);
+	/* a declared size other than the PoW's */
+	pow_header(d.port, "upload", 1000, pow, sizeof pow);
+	snprintf(hdr, sizeof hdr, "X-Ghostdrop-PoW: %s\r\n", pow);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/uploads", hdr, body, strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_str_eq(r.error, "pow_size");
+	resp_free(&r);
+	/* chunks in any order, the last first */
+	for (int j = (int)n - 1; j >= 1; j--) {
+		size_t off = (size_t)j * cs, len = env.len - off < cs ? env.len - off : cs;
+		put_chunk(&d, up, (uint32_t)j, env.buf + off, len, &r);
+		ck_assert_int_eq(r.status, 201);
+		resp_free(&r);
+	}
+	/* commit before all chunks */
+	snprintf(path, sizeof path, "/v1/uploads/%s/commit", up);
+	const char *early = "{\"hash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}";
+	ck_assert_int_eq(http_do(d.port, "POST", path, NULL, early, strlen(early), &r), 0);
+	ck_assert_int_eq(r.status, 409);
+	ck_assert_str_eq(r.error, "upload_incomplete");
+	resp_free(&r);
+	/* what arrived */
+	snprintf(path, sizeof path, "/v1/uploads/%s", up);
+	ck_assert_int_eq(http_do(d.port, "GET", path, NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr((char *)r.body, "\"received\":[1,2,3,4]") != NULL);
+	resp_free(&r);
+	put_chunk(&d, up, 0, env.buf, cs, &r);
+	ck_assert_int_eq(r.status, 201);
+	resp_free(&r);
+	/* the same chunk again (a broken circuit): fine; other bytes: conflict */
+	put_chunk(&d, up, 2, env.buf + 2 * cs, cs, &r);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	put_chunk(&d, up, 2, env.buf + 3 * cs, cs, &r);
+	ck_assert_int_eq(r.status, 409);
+	ck_assert_str_eq(r.error, "chunk_conflict");
+	resp_free(&r);
+	put_chunk(&d, up, n, env.buf, cs, &r);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(r.error, "bad_chunk_index");
+	resp_free(&r);
+	put_chunk(&d, up, 1, env.buf, cs - 1, &r);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(r.error, "bad_chunk_size");
+	resp_free(&r);
+	/* commit with the digest of the chunk hashes (PROTOCOL.md §11.4) */
+	crypto_generichash_state st;
+	uint8_t dg[32], h[32], sz[8];
+	for (int i = 0; i < 8; i++)
+		sz[i] = (uint8_t)((uint64_t)env.len >> (8 * i));
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, (const uint8_t *)"ghostdrop/v1/upload", 20);
+	crypto_generichash_update(&st, sz, 8);
+	for (uint32_t j = 0; j < n; j++) {
+		size_t off = (size_t)j * cs, len = env.len - off < cs ? env.len - off : cs;
+		crypto_generichash(h, 32, env.buf + off, len, NULL, 0);
+		crypto_generichash_update(&st, h, 32);
+	}
+	crypto_generichash_final(&st, dg, 32);
+	char dgb[64];
+	b64(dgb, sizeof dgb, dg, 32);
+	snprintf(body, sizeof body, "{\"hash\":\"%s\"}", dgb);
+	snprintf(path, sizeof path, "/v1/uploads/%s/commit", up);
+	ck_assert_int_eq(http_do(d.port, "POST", path, NULL, body, strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 201);
+	resp_free(&r);
+	ck_assert_int_eq(http_do(d.port, "POST", path, NULL, body, strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 200); /* idempotent */
+	resp_free(&r);
+	/* it is a submission now: the courier gets the exact envelope, even after a restart */
+	drop_stop(&d, SIGTERM);
+	drop_start(&d);
+	snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
+	ck_assert_int_eq(http_do(d.port, "GET", path, auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.len, env.len);
+	ck_assert(memcmp(r.body, env.buf, env.len) == 0);
+	resp_free(&r);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
+START_TEST(kill9_keeps_acknowledged)
+{
+	drop d;
+	resp r;
+	enum { N = 12 };
+	uint8_t ids[N][16];
+	membuf env[N];
+	drop_create(&d, NULL);
+	drop_start(&d);
+	for (int i = 0; i < N; i++) {
+		envelope(&d, "durable", (size_t)i * 1000, &env[i], NULL);
+		randombytes_buf(ids[i], 16);
+		submit(&d, ids[i], &env[i], NULL, NULL, &r);
+		ck_assert_int_eq(r.status, 201);
+		resp_free(&r);
+	}
+	drop_stop(&d, SIGKILL); /* no chance to flush anything: 201 meant committed */
+	drop_start(&d);
+	for (int i = 0; i < N; i++) {
+		char idb[32], path[128];
+		b64(idb, sizeof idb, ids[i], 16);
+		snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
+		ck_assert_int_eq(http_do(d.port, "GET", path, auth(&d), NULL, 0, &r), 0);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert(r.len == env[i].len && memcmp(r.body, env[i].buf, r.len) == 0);
+		resp_free(&r);
+		membuf_free(&env[i]);
+	}
+	drop_destroy(&d);
+}
+END_TEST
+
+START_TEST(limits_and_deadlines)
+{
+	drop d;
+	resp r;
+	drop_create(&d, "max_connections = 3\nheader_timeout = 1\n");
+	drop_start(&d);
+	/* a slow client (a header byte at a time, never finishing) is cut off after 1 s */
+	int fds[3];
+	for (int i = 0; i < 3; i++) {
+		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(d.port)};
+		inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		ck_assert_int_eq(connect(fds[i], (struct sockaddr *)&sin, sizeof sin), 0);
+		ck_assert_int_eq(send(fds[i], "GET /v1/bu", 10, 0), 10);
+	}
+	usleep(200000);
+	/* the cap: a 4th connection is told to come back later */
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/bundle", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 503);
+	ck_assert_str_eq(r.error, "overloaded");
+	resp_free(&r);
+	/* past the header deadline each slow one gets 408 and is closed */
+	for (int i = 0; i < 3; i++) {
+		char buf[512] = {0};
+		struct pollfd p = {fds[i], POLLIN, 0};
+		ck_assert_int_eq(poll(&p, 1, 5000), 1);
+		ssize_t k = recv(fds[i], buf, sizeof buf - 1, 0);
+		ck_assert_int_gt(k, 0);
+		ck_assert(strstr(buf, "408") != NULL && strstr(buf, "\"timeout\"") != NULL);
+		close(fds[i]);
+	}
+	usleep(100000);
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/bundle", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200); /* room again */
+	resp_free(&r);
+	drop_destroy(&d);
+}
+END_TEST
+
+START_TEST(full_map)
+{
+	drop d;
+	resp r;
+	membuf env;
+	/* a 16 MiB map, new data refused past 50% */
+	drop_create(&d, "map_size_mb = 16\nhigh_water_percent = 50\nmax_submit_kb = 1024\n");
+	drop_start(&d);
+	envelope(&d, "filler", 900000, &env, NULL);
+	int stored = 0, full = 0;
+	uint8_t first[16], ack[32];
+	for (int i = 0; i < 20 && !full; i++) {
+		uint8_t id[16];
+		randombytes_buf(id, 16);
+		submit(&d, id, &env, NULL, NULL, &r);
+		if (r.status == 201) {
+			if (stored++ == 0)
+				memcpy(first, id, 16);
+		} else {
+			ck_assert_int_eq(r.status, 507);
+			ck_assert_str_eq(r.error, "storage_full");
+			full = 1;
+		}
+		resp_free(&r);
+	}
+	ck_assert(full);
+	ck_assert_int_ge(stored, 4);
+	/* reads still work, and courier acks free room for writes */
+	membuf_free(&env);
+	envelope(&d, "after", 10, &env, ack);
+	uint8_t id[16];
+	randombytes_buf(id, 16);
+	submit(&d, id, &env, NULL, NULL, &r);
+	resp_free(&r);
+	char out[256];
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data --all", d.dir), 0);
+	ck_assert(strstr(out, "purged") != NULL);
+	randombytes_buf(id, 16);
+	submit(&d, id, &env, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 201);
+	resp_free(&r);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
+START_TEST(operator_commands)
+{
+	drop d;
+	char out[4096];
+	drop_create(&d, NULL);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "token list --data %s/data", d.dir), 0);
+	ck_assert_str_eq(out, "courier\n");
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "token add --data %s/data --name courier", d.dir), 4);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "stats --data %s/data", d.dir), 0);
+	ck_assert(strstr(out, "submissions: 0") != NULL);
+	ck_assert(strstr(out, "key bundle v1 expires in") != NULL);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "torrc --data %s/data", d.dir), 0);
+	ck_assert(strstr(out, "HiddenServicePort 80 127.0.0.1:0") != NULL);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "backup --data %s/data %s/bk", d.dir, d.dir), 0);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "backup --data %s/data %s/bk", d.dir, d.dir), 4);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data", d.dir), 2);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "frobnicate"), 2);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "init --data %s/x --newsroom gdnk1nope", d.dir), 2);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "serve --help"), 0);
+	/* the token works until revoked */
+	drop_start(&d);
+	resp r;
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "token revoke --data %s/data courier", d.dir), 0);
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	drop_destroy(&d);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("daemon");
+	TCase *tc = tcase_create("core");
+	tcase_add_unchecked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, bundle_served);
+	tcase_add_test(tc, submit_fetch_ack);
+	tcase_add_test(tc, pow_refusals);
+	tcase_add_test(tc, bad_input);
+	tcase_add_test(tc, replies_and_mailbox);
+	tcase_add_test(tc, resumable_upload);
+	tcase_add_test(tc, kill9_keeps_acknowledged);
+	tcase_add_test(tc, limits_and_deadlines);
+	tcase_add_test(tc, full_map);
+	tcase_add_test(tc, operator_commands);
+	suite_add_tcase(s, tc);
+	return s;
+}
+GD_CHECK_MAIN(suite)

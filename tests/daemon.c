@@ -1,0 +1,234 @@
+/* ghostdrop integration-test helpers: a throwaway drop (real ghostdropd on 127.0.0.1) and a tiny
+ * blocking HTTP client. */
+#include "daemon.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ghostdrop.h"
+
+#ifndef GHOSTDROPD
+#error GHOSTDROPD must name the daemon binary
+#endif
+
+int drop_cli(const drop *d, char *out, size_t cap, const char *fmt, ...)
+{
+	char args[1024], cmd[1400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof args, fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof cmd, "%s %s 2>>%s/cli.log", GHOSTDROPD, args, d->dir);
+	FILE *p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	size_t n = out ? fread(out, 1, cap - 1, p) : 0;
+	if (out)
+		out[n] = '\0';
+	else
+		while (fgetc(p) != EOF)
+			;
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void drop_create(drop *d, const char *extra)
+{
+	char ks[GD_KEYSTRING_LEN + 1], path[256];
+	memset(d, 0, sizeof *d);
+	snprintf(d->dir, sizeof d->dir, "/tmp/gd-drop-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(d->dir));
+	crypto_sign_keypair(d->root_pk, d->root_sk);
+	crypto_box_keypair(d->jpk, d->jsk);
+	gd_keystring_encode(ks, d->root_pk);
+	ck_assert_int_eq(drop_cli(d, NULL, 0, "init --data %s/data --newsroom %s --listen 127.0.0.1:0",
+				  d->dir, ks),
+			 0);
+	/* test settings: cheap PoW, short deadlines */
+	snprintf(path, sizeof path, "%s/data/ghostdropd.conf", d->dir);
+	FILE *f = fopen(path, "a");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "pow_min_bits = 4\npow_max_bits = 8\nchunk_size_kb = 64\nmax_submit_kb = 64\n%s\n",
+		extra ? extra : "");
+	fclose(f);
+	gd_bundle *b = calloc(1, sizeof *b);
+	int64_t now = (int64_t)time(NULL);
+	b->version = 1;
+	b->created = now - 60;
+	b->expires = now + 30 * 86400;
+	b->n_servers = 1;
+	snprintf(b->servers[0], sizeof b->servers[0], "http://127.0.0.1:8080");
+	b->n_journalists = 1;
+	snprintf(b->journalists[0].name, sizeof b->journalists[0].name, "Ana");
+	memcpy(b->journalists[0].pk, d->jpk, 32);
+	b->journalists[0].not_before = now - 60;
+	b->journalists[0].not_after = now + 29 * 86400;
+	ck_assert_int_eq(gd_bundle_sign(&d->bundle, &d->bundle_len, b, d->root_sk), GD_OK);
+	free(b);
+	snprintf(path, sizeof path, "%s/bundle.gdkb", d->dir);
+	f = fopen(path, "wb");
+	fwrite(d->bundle, 1, d->bundle_len, f);
+	fclose(f);
+	ck_assert_int_eq(drop_cli(d, NULL, 0, "keys publish --data %s/data %s", d->dir, path), 0);
+	ck_assert_int_eq(drop_cli(d, d->token, sizeof d->token, "token add --data %s/data --name courier",
+				  d->dir),
+			 0);
+	d->token[strcspn(d->token, "\n")] = '\0';
+	ck_assert_uint_eq(strlen(d->token), 43);
+}
+
+void drop_start(drop *d)
+{
+	char portfile[256], log[256];
+	snprintf(portfile, sizeof portfile, "%s/port", d->dir);
+	snprintf(log, sizeof log, "%s/daemon.log", d->dir);
+	unlink(portfile);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char data[256];
+		snprintf(data, sizeof data, "%s/data", d->dir);
+		FILE *f = freopen(log, "a", stderr);
+		(void)f;
+		execl(GHOSTDROPD, "ghostdropd", "serve", "--data", data, "--port-file", portfile,
+		      (char *)NULL);
+		_exit(127);
+	}
+	d->pid = pid;
+	for (int i = 0; i < 500; i++) { /* up to 5 s */
+		FILE *f = fopen(portfile, "r");
+		unsigned p = 0;
+		if (f != NULL && fscanf(f, "%u", &p) == 1 && p > 0) {
+			fclose(f);
+			d->port = (uint16_t)p;
+			return;
+		}
+		if (f)
+			fclose(f);
+		usleep(10000);
+	}
+	ck_abort_msg("ghostdropd did not start (see %s)", log);
+}
+
+void drop_stop(drop *d, int sig)
+{
+	int st;
+	if (d->pid <= 0)
+		return;
+	kill(d->pid, sig);
+	ck_assert_int_eq(waitpid(d->pid, &st, 0), d->pid);
+	if (sig == SIGTERM)
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ghostdropd did not stop cleanly");
+	d->pid = 0;
+}
+
+void drop_destroy(drop *d)
+{
+	char cmd[256];
+	drop_stop(d, SIGKILL);
+	free(d->bundle);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", d->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", d->dir);
+}
+
+static int dial(uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct timeval tv = {20, 0};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int http_do(uint16_t port, const char *method, const char *path, const char *headers,
+	    const void *body, size_t len, resp *r)
+{
+	char head[4096];
+	memset(r, 0, sizeof *r);
+	int fd = dial(port);
+	if (fd < 0)
+		return -1;
+	int n = snprintf(head, sizeof head,
+			 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+			 "Content-Length: %zu\r\n%s\r\n",
+			 method, path, len, headers ? headers : "");
+	if (send(fd, head, (size_t)n, MSG_NOSIGNAL) != n ||
+	    (len > 0 && send(fd, body, len, MSG_NOSIGNAL) != (ssize_t)len)) {
+		/* the server may answer early and close: read what it said */
+	}
+	size_t cap = 1 << 16, got = 0;
+	uint8_t *buf = malloc(cap);
+	ssize_t k;
+	while ((k = recv(fd, buf + got, cap - got, 0)) > 0) {
+		got += (size_t)k;
+		if (got == cap)
+			buf = realloc(buf, cap *= 2);
+	}
+	close(fd);
+	uint8_t *end = NULL;
+	for (size_t i = 0; i + 4 <= got; i++)
+		if (memcmp(buf + i, "\r\n\r\n", 4) == 0) {
+			end = buf + i + 4;
+			break;
+		}
+	if (end == NULL || sscanf((char *)buf, "HTTP/1.1 %d", &r->status) != 1) {
+		free(buf);
+		return -1;
+	}
+	r->len = got - (size_t)(end - buf);
+	r->body = malloc(r->len + 1);
+	memcpy(r->body, end, r->len);
+	r->body[r->len] = '\0';
+	free(buf);
+	json_t *o = json_loadb((char *)r->body, r->len, 0, NULL);
+	const char *e = json_string_value(json_object_get(o, "error"));
+	if (e != NULL)
+		snprintf(r->error, sizeof r->error, "%s", e);
+	json_decref(o);
+	return 0;
+}
+
+void resp_free(resp *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof *r);
+}
+
+void pow_header(uint16_t port, const char *purpose, uint64_t size, char *out, size_t cap)
+{
+	char path[128];
+	resp r;
+	uint8_t ch[GD_POW_CHALLENGE_BYTES];
+	size_t n;
+	uint64_t ctr;
+	snprintf(path, sizeof path, "/v1/pow?purpose=%s&size=%llu", purpose,
+		 (unsigned long long)size);
+	ck_assert_int_eq(http_do(port, "POST", path, NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
+	const char *c = json_string_value(json_object_get(o, "challenge"));
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(gd_b64_decode(ch, sizeof ch, &n, c, strlen(c)), GD_OK);
+	ck_assert_int_eq(gd_pow_solve(&ctr, ch), GD_OK);
+	snprintf(out, cap, "%s.%llu", c, (unsigned long long)ctr);
+	json_decref(o);
+	resp_free(&r);
+}
