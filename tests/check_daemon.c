@@ -1,5 +1,7 @@
 /* Integration tests: the real ghostdropd on 127.0.0.1 with a throwaway data directory. */
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -723,6 +725,101 @@ START_TEST(operator_commands)
 }
 END_TEST
 
+
+typedef struct {
+	const drop *d;
+	uint8_t id[16];
+	membuf env;
+	char pow[256];
+	int status;
+	atomic_int done;
+} submit_job;
+
+static void *submit_thread(void *arg)
+{
+	submit_job *j = arg;
+	resp r;
+	submit(j->d, j->id, &j->env, j->pow, NULL, &r);
+	j->status = r.status;
+	resp_free(&r);
+	atomic_store(&j->done, 1);
+	return NULL;
+}
+
+static void job_init(submit_job *j, const drop *d)
+{
+	memset(j, 0, sizeof *j);
+	j->d = d;
+	randombytes_buf(j->id, 16);
+	envelope(d, "job", 100, &j->env, NULL);
+	pow_header(d->port, "submit", 0, j->pow, sizeof j->pow); /* solved here, not in the thread */
+}
+
+/* Every commit's fsync takes 1.5 s; reads and challenges are answered meanwhile. */
+START_TEST(slow_commit_does_not_block)
+{
+	drop d;
+	resp r;
+	submit_job j;
+	pthread_t t;
+	drop_create(&d, NULL);
+	d.preload = SLOWSYNC;
+	d.env[0] = "GD_SLOW_SYNC_MS=1500";
+	drop_start(&d);
+	job_init(&j, &d);
+	ck_assert_int_eq(pthread_create(&t, NULL, submit_thread, &j), 0);
+	usleep(200000);
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/bundle", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/pow?purpose=submit", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	ck_assert_msg(!atomic_load(&j.done), "the submission was acknowledged before its commit");
+	pthread_join(t, NULL);
+	ck_assert_int_eq(j.status, 201); /* acknowledged only after the (slow) commit */
+	membuf_free(&j.env);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* Concurrent submissions share commits: fewer fsyncs than acknowledgements. */
+START_TEST(group_commit)
+{
+	enum { N = 16 };
+	drop d;
+	static submit_job jobs[N];
+	pthread_t t[N];
+	char env2[300], path[256];
+	drop_create(&d, NULL);
+	snprintf(path, sizeof path, "%s/syncs", d.dir);
+	snprintf(env2, sizeof env2, "GD_SYNC_COUNT_FILE=%s", path);
+	d.preload = SLOWSYNC;
+	d.env[0] = "GD_SLOW_SYNC_MS=200";
+	d.env[1] = env2;
+	drop_start(&d);
+	for (int i = 0; i < N; i++)
+		job_init(&jobs[i], &d);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, submit_thread, &jobs[i]), 0);
+	for (int i = 0; i < N; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(jobs[i].status, 201);
+		membuf_free(&jobs[i].env);
+	}
+	drop_stop(&d, SIGTERM);
+	FILE *f = fopen(path, "r");
+	unsigned long syncs = 0;
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%lu", &syncs), 1);
+	fclose(f);
+	fprintf(stderr, "group_commit: %d acknowledged submissions, %lu fsyncs in all\n", N, syncs);
+	ck_assert_uint_gt(syncs, 0);
+	ck_assert_uint_lt(syncs, N);
+	drop_destroy(&d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("daemon");
@@ -739,6 +836,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, limits_and_deadlines);
 	tcase_add_test(tc, full_map);
 	tcase_add_test(tc, operator_commands);
+	tcase_add_test(tc, slow_commit_does_not_block);
+	tcase_add_test(tc, group_commit);
 	suite_add_tcase(s, tc);
 	return s;
 }

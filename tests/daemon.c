@@ -102,12 +102,23 @@ void drop_start(drop *d)
 		snprintf(data, sizeof data, "%s/data", d->dir);
 		FILE *f = freopen(log, "a", stderr);
 		(void)f;
+		if (d->preload != NULL) {
+			/* a sanitizer runtime wants to be first; the shim is a test helper */
+			char asan[512];
+			const char *old = getenv("ASAN_OPTIONS");
+			snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0", old ? old : "",
+				 old ? ":" : "");
+			setenv("ASAN_OPTIONS", asan, 1);
+			setenv("LD_PRELOAD", d->preload, 1);
+		}
+		for (int i = 0; i < 4 && d->env[i] != NULL; i++)
+			putenv((char *)d->env[i]);
 		execl(GHOSTDROPD, "ghostdropd", "serve", "--data", data, "--port-file", portfile,
 		      (char *)NULL);
 		_exit(127);
 	}
 	d->pid = pid;
-	for (int i = 0; i < 500; i++) { /* up to 5 s */
+	for (int i = 0; i < 3000; i++) { /* up to 30 s: tests may slow every fsync down */
 		FILE *f = fopen(portfile, "r");
 		unsigned p = 0;
 		if (f != NULL && fscanf(f, "%u", &p) == 1 && p > 0) {

@@ -16,6 +16,8 @@ typedef struct {
 	uint8_t jpk[32], jsk[32]; /* the one journalist */
 	uint8_t *bundle;
 	size_t bundle_len;
+	const char *preload; /* an LD_PRELOAD shim for the daemon, or NULL */
+	const char *env[4];  /* extra NAME=VALUE for the daemon */
 } drop;
 
 /* init + keys publish + token add; extra config lines appended (later lines win). */
