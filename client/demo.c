@@ -16,6 +16,7 @@
 
 static const char *prog = "ghostdrop-demo";
 static char dir[2048];
+static const char *server = "http://127.0.0.1:8080";
 
 static void die(const char *what, int rc)
 {
@@ -77,7 +78,7 @@ static int show_data(void *arg, size_t att, const uint8_t *buf, size_t len)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: %s --dir DIR [--passphrase-file F]\n"
+	fprintf(stderr, "usage: %s --dir DIR [--server URL] [--passphrase-file F]\n"
 			"Creates a demo newsroom in DIR (which must not exist) and runs one\n"
 			"testimony through it.\n",
 		prog);
@@ -88,14 +89,17 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
 					     {"passphrase-file", required_argument, NULL, 'p'},
+					     {"server", required_argument, NULL, 's'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	const char *passfile = NULL;
 	int c, rc;
 	dir[0] = '\0';
-	while ((c = getopt_long(argc, argv, "d:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:p:s:h", opts, NULL)) != -1) {
 		if (c == 'd')
 			snprintf(dir, sizeof dir, "%s", optarg);
+		else if (c == 's')
+			server = optarg;
 		else if (c == 'p')
 			passfile = optarg;
 		else
@@ -160,7 +164,7 @@ int main(int argc, char **argv)
 	b->expires = now + 30 * DAY;
 	snprintf(b->newsroom, sizeof b->newsroom, "Demo Newsroom");
 	b->n_servers = 1;
-	snprintf(b->servers[0], sizeof b->servers[0], "http://127.0.0.1:8080");
+	snprintf(b->servers[0], sizeof b->servers[0], "%s", server);
 	b->n_journalists = 1;
 	b->journalists[0] = ana;
 	uint8_t *bundle;

@@ -13,6 +13,7 @@
 
 #include "check_main.h"
 #include "daemon.h"
+#include "store.h"
 #include "testutil.h"
 
 static gd_source_keys *src;
@@ -727,6 +728,97 @@ END_TEST
 
 
 typedef struct {
+	uint32_t today;
+	int n;
+} scan_state;
+
+static void no_precise_time(const uint8_t *p, size_t len)
+{
+	int64_t now = (int64_t)time(NULL);
+	for (size_t i = 0; i + 4 <= len; i++) {
+		uint32_t v32 = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8 | (uint32_t)p[i + 2] << 16 |
+			       (uint32_t)p[i + 3] << 24;
+		/* a stored time would be within seconds of now; random bytes land in this
+		 * 600-second window with odds of about 1 in 7 million per position */
+		ck_assert_msg(llabs((int64_t)v32 - now) > 300, "a precise time at offset %zu", i);
+	}
+}
+
+static int scan_sub(void *arg, const store_submission *s)
+{
+	scan_state *st = arg;
+	ck_assert_uint_eq(s->received_day, st->today); /* a day, never a time */
+	ck_assert(s->fetched_day == 0 || s->fetched_day == st->today);
+	no_precise_time((const uint8_t *)s, sizeof *s);
+	st->n++;
+	return 0;
+}
+
+static int scan_reply(void *arg, const uint8_t *id, const uint8_t *blob, size_t len)
+{
+	(void)id;
+	(void)blob;
+	(void)len;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* After a run of submissions, a fetch and a reply: every stored time is a day. */
+START_TEST(metadata_is_day_granular)
+{
+	drop d;
+	resp r;
+	membuf env;
+	uint8_t id[16];
+	char path[256], idb[32];
+	drop_create(&d, NULL);
+	drop_start(&d);
+	for (int i = 0; i < 5; i++) {
+		envelope(&d, "metadata", 100, &env, NULL);
+		randombytes_buf(id, 16);
+		submit(&d, id, &env, NULL, NULL, &r);
+		ck_assert_int_eq(r.status, 201);
+		resp_free(&r);
+		membuf_free(&env);
+	}
+	b64(idb, sizeof idb, id, 16);
+	snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
+	ck_assert_int_eq(http_do(d.port, "GET", path, auth(&d), NULL, 0, &r), 0);
+	resp_free(&r);
+	uint8_t *blob;
+	size_t blen;
+	ck_assert_int_eq(gd_reply_seal(&blob, &blen, "r", 1, src->mailbox_id, 1, d.jsk, src->reply_pk),
+			 GD_OK);
+	char *push = malloc(blen * 2 + 128), mb[32], *bb = malloc(blen * 2);
+	b64(mb, sizeof mb, src->mailbox_id, 16);
+	b64(bb, blen * 2, blob, blen);
+	snprintf(push, blen * 2 + 128, "{\"mailbox_id\":\"%s\",\"reply\":\"%s\"}", mb, bb);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", auth(&d), push, strlen(push), &r), 0);
+	ck_assert_int_eq(r.status, 201);
+	resp_free(&r);
+	usleep(100000); /* the first-fetch mark is committed without anyone waiting for it */
+	drop_stop(&d, SIGTERM);
+	store *st;
+	snprintf(path, sizeof path, "%s/data/db", d.dir);
+	ck_assert_int_eq(store_open(&st, path, 16ULL << 30, 90), STORE_OK);
+	scan_state ss = {gd_day(time(NULL)), 0};
+	ck_assert_int_eq(store_submission_list(st, scan_sub, &ss), STORE_OK);
+	ck_assert_int_eq(ss.n, 5);
+	store_submission sub;
+	ck_assert_int_eq(store_submission_get(st, id, &sub), STORE_OK);
+	ck_assert_uint_eq(sub.fetched_day, gd_day(time(NULL))); /* the retention clock started */
+	int replies = 0;
+	ck_assert_int_eq(store_mailbox_list(st, src->mailbox_id, scan_reply, &replies), STORE_OK);
+	ck_assert_int_eq(replies, 1);
+	store_close(st);
+	free(push);
+	free(bb);
+	free(blob);
+	drop_destroy(&d);
+}
+END_TEST
+
+typedef struct {
 	const drop *d;
 	uint8_t id[16];
 	membuf env;
@@ -838,6 +930,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, operator_commands);
 	tcase_add_test(tc, slow_commit_does_not_block);
 	tcase_add_test(tc, group_commit);
+	tcase_add_test(tc, metadata_is_day_granular);
 	suite_add_tcase(s, tc);
 	return s;
 }
