@@ -1,0 +1,468 @@
+/* bench/server: ghostdropd under load on 127.0.0.1. Acknowledged 16 KiB submissions per second
+ * with 1, 16 and 64 concurrent clients (each submission fetches and solves its own challenge,
+ * at difficulty 0), a 1 GiB envelope through the resumable upload, and the daemon's peak RSS.
+ * Prints medians; asserts nothing. Usage: bench/server [runs] [seconds] [upload MiB] */
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ghostdrop.h"
+
+#ifndef GHOSTDROPD
+#error GHOSTDROPD must name the daemon binary
+#endif
+
+static char dir[64];
+static uint16_t port;
+static pid_t daemon_pid;
+static uint8_t jpk[1][32];
+static atomic_int stop_flag;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void die(const char *m)
+{
+	fprintf(stderr, "bench/server: %s\n", m);
+	if (daemon_pid > 0)
+		kill(daemon_pid, SIGKILL);
+	exit(1);
+}
+
+/* ---- a keep-alive HTTP client ---- */
+
+typedef struct {
+	int fd;
+	uint8_t *buf;
+	size_t cap;
+} conn;
+
+static void conn_open(conn *c)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int one = 1;
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	c->fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (connect(c->fd, (struct sockaddr *)&sin, sizeof sin) != 0)
+		die("connect");
+	if (c->buf == NULL) {
+		c->cap = 1 << 16;
+		c->buf = malloc(c->cap);
+	}
+}
+
+static void send_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	while (n > 0) {
+		ssize_t k = send(fd, b, n, MSG_NOSIGNAL);
+		if (k <= 0)
+			die("send");
+		b += k;
+		n -= (size_t)k;
+	}
+}
+
+/* Returns the status; the body (NUL-terminated) in c->buf. */
+static int request(conn *c, const char *method, const char *path, const char *hdrs,
+		   const void *body, size_t len)
+{
+	char head[2048];
+	int n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: b\r\nContent-Length: %zu\r\n%s\r\n",
+			 method, path, len, hdrs ? hdrs : "");
+	send_all(c->fd, head, (size_t)n);
+	if (len)
+		send_all(c->fd, body, len);
+	size_t got = 0;
+	char *end = NULL;
+	while (end == NULL) {
+		ssize_t k = recv(c->fd, c->buf + got, c->cap - 1 - got, 0);
+		if (k <= 0)
+			die("recv");
+		got += (size_t)k;
+		c->buf[got] = '\0';
+		end = strstr((char *)c->buf, "\r\n\r\n");
+	}
+	int status = atoi((char *)c->buf + 9);
+	char *cl = strstr((char *)c->buf, "Content-Length: ");
+	size_t blen = cl ? strtoul(cl + 16, NULL, 10) : 0, hl = (size_t)(end + 4 - (char *)c->buf);
+	while (got < hl + blen) {
+		ssize_t k = recv(c->fd, c->buf + got, c->cap - 1 - got, 0);
+		if (k <= 0)
+			die("recv body");
+		got += (size_t)k;
+	}
+	memmove(c->buf, c->buf + hl, blen);
+	c->buf[blen] = '\0';
+	return status;
+}
+
+static void pow_for(conn *c, const char *purpose, uint64_t size, char *out, size_t cap)
+{
+	char path[128];
+	uint8_t ch[GD_POW_CHALLENGE_BYTES];
+	size_t n;
+	uint64_t ctr;
+	snprintf(path, sizeof path, "/v1/pow?purpose=%s&size=%llu", purpose, (unsigned long long)size);
+	if (request(c, "POST", path, NULL, NULL, 0) != 200)
+		die("pow");
+	json_t *o = json_loads((char *)c->buf, 0, NULL);
+	const char *s = json_string_value(json_object_get(o, "challenge"));
+	if (s == NULL || gd_b64_decode(ch, sizeof ch, &n, s, strlen(s)) != GD_OK)
+		die("challenge");
+	gd_pow_solve(&ctr, ch);
+	snprintf(out, cap, "%s.%llu", s, (unsigned long long)ctr);
+	json_decref(o);
+}
+
+/* ---- envelopes ---- */
+
+typedef struct {
+	uint8_t *buf;
+	size_t len, cap;
+} mem;
+
+static int mem_write(void *arg, const uint8_t *b, size_t n)
+{
+	mem *m = arg;
+	if (m->len + n > m->cap) {
+		m->cap = (m->len + n) * 2;
+		m->buf = realloc(m->buf, m->cap);
+	}
+	memcpy(m->buf + m->len, b, n);
+	m->len += n;
+	return 0;
+}
+
+static void testimony(mem *m)
+{
+	gd_manifest man = {.kind = GD_KIND_TESTIMONY, .text = "bench", .text_len = 5};
+	gd_seal *s;
+	randombytes_buf(man.submission_id, 16);
+	memset(m, 0, sizeof *m);
+	if (gd_seal_new(&s, (const uint8_t(*)[32])jpk, 1, &man, NULL, mem_write, m) != GD_OK ||
+	    gd_seal_finish(s) != GD_OK)
+		die("seal");
+	gd_seal_free(s);
+}
+
+/* ---- submissions per second ---- */
+
+#define POOL 256
+static mem pool[POOL];
+
+typedef struct {
+	long done;
+} worker;
+
+static void *submit_worker(void *arg)
+{
+	worker *w = arg;
+	conn c = {0};
+	char pow[256], hdr[1024], idb[32], hb[64];
+	conn_open(&c);
+	for (unsigned i = (unsigned)randombytes_uniform(POOL); !atomic_load(&stop_flag); i++) {
+		mem *m = &pool[i % POOL];
+		uint8_t id[16], h[32];
+		randombytes_buf(id, 16);
+		crypto_generichash(h, 32, m->buf, m->len, NULL, 0);
+		gd_b64_encode(idb, sizeof idb, id, 16);
+		gd_b64_encode(hb, sizeof hb, h, 32);
+		pow_for(&c, "submit", 0, pow, sizeof pow);
+		snprintf(hdr, sizeof hdr,
+			 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\n"
+			 "X-Ghostdrop-Hash: %s\r\nX-Ghostdrop-PoW: %s\r\n", idb, hb, pow);
+		if (request(&c, "POST", "/v1/submissions", hdr, m->buf, m->len) != 201)
+			die("submission not acknowledged");
+		w->done++;
+	}
+	close(c.fd);
+	free(c.buf);
+	return NULL;
+}
+
+static double submissions_per_second(int clients, double seconds)
+{
+	pthread_t t[64];
+	worker w[64] = {{0}};
+	atomic_store(&stop_flag, 0);
+	double t0 = now_s();
+	for (int i = 0; i < clients; i++)
+		pthread_create(&t[i], NULL, submit_worker, &w[i]);
+	usleep((useconds_t)(seconds * 1e6));
+	atomic_store(&stop_flag, 1);
+	long total = 0;
+	for (int i = 0; i < clients; i++) {
+		pthread_join(t[i], NULL);
+		total += w[i].done;
+	}
+	return (double)total / (now_s() - t0);
+}
+
+/* ---- a large upload, sealed and sent chunk by chunk ---- */
+
+typedef struct {
+	conn c;
+	char up[32];
+	uint8_t *chunk;
+	size_t fill, chunk_size;
+	uint32_t idx;
+	crypto_generichash_state digest;
+} uploader;
+
+static void put_chunk(uploader *u)
+{
+	char path[128], hdr[128];
+	uint8_t h[32];
+	crypto_generichash(h, 32, u->chunk, u->fill, NULL, 0);
+	crypto_generichash_update(&u->digest, h, 32);
+	snprintf(path, sizeof path, "/v1/uploads/%s/chunks/%u", u->up, u->idx++);
+	snprintf(hdr, sizeof hdr, "Content-Type: application/octet-stream\r\n");
+	if (request(&u->c, "PUT", path, hdr, u->chunk, u->fill) != 201)
+		die("chunk refused");
+	u->fill = 0;
+}
+
+static int up_write(void *arg, const uint8_t *b, size_t n)
+{
+	uploader *u = arg;
+	while (n > 0) {
+		size_t k = u->chunk_size - u->fill < n ? u->chunk_size - u->fill : n;
+		memcpy(u->chunk + u->fill, b, k);
+		u->fill += k;
+		b += k;
+		n -= k;
+		if (u->fill == u->chunk_size)
+			put_chunk(u);
+	}
+	return 0;
+}
+
+static long rss_kib(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	long v = -1;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, field, strlen(field)) == 0)
+			v = atol(line + strlen(field) + 1);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static double upload_mib_s(uint64_t data_len, long *daemon_peak)
+{
+	uploader u = {0};
+	gd_manifest man = {.kind = GD_KIND_TESTIMONY, .text = "a long recording", .text_len = 16};
+	gd_attachment a = {"recording.wav", "audio/wav", data_len};
+	man.attachments = &a;
+	man.n_attachments = 1;
+	randombytes_buf(man.submission_id, 16);
+	/* the size is known before sealing: it is a function of the manifest */
+	uint8_t *mj;
+	size_t mlen;
+	gd_manifest_encode(&mj, &mlen, &man);
+	free(mj);
+	uint64_t total = gd_envelope_size(1, gd_pad_envelope(4 + mlen + 64 + data_len));
+	char pow[256], hdr[512], body[128], idb[32];
+	uint8_t id[16];
+	conn_open(&u.c);
+	double t0 = now_s();
+	pow_for(&u.c, "upload", total, pow, sizeof pow);
+	randombytes_buf(id, 16);
+	gd_b64_encode(idb, sizeof idb, id, 16);
+	snprintf(hdr, sizeof hdr, "X-Ghostdrop-PoW: %s\r\n", pow);
+	snprintf(body, sizeof body, "{\"id\":\"%s\",\"size\":%llu}", idb, (unsigned long long)total);
+	if (request(&u.c, "POST", "/v1/uploads", hdr, body, strlen(body)) != 201)
+		die("upload refused");
+	json_t *o = json_loads((char *)u.c.buf, 0, NULL);
+	snprintf(u.up, sizeof u.up, "%s", json_string_value(json_object_get(o, "upload")));
+	u.chunk_size = (size_t)json_integer_value(json_object_get(o, "chunk_size"));
+	json_decref(o);
+	u.chunk = malloc(u.chunk_size);
+	u.c.cap = u.chunk_size + 65536;
+	u.c.buf = realloc(u.c.buf, u.c.cap);
+	uint8_t sz[8];
+	for (int i = 0; i < 8; i++)
+		sz[i] = (uint8_t)(total >> (8 * i));
+	crypto_generichash_init(&u.digest, NULL, 0, 32);
+	crypto_generichash_update(&u.digest, (const uint8_t *)"ghostdrop/v1/upload", 20);
+	crypto_generichash_update(&u.digest, sz, 8);
+	gd_seal *s;
+	uint8_t *data = malloc(1 << 20);
+	randombytes_buf(data, 1 << 20);
+	if (gd_seal_new(&s, (const uint8_t(*)[32])jpk, 1, &man, NULL, up_write, &u) != GD_OK)
+		die("seal");
+	*daemon_peak = 0;
+	for (uint64_t off = 0; off < data_len; off += 1 << 20) {
+		size_t n = data_len - off < (1 << 20) ? (size_t)(data_len - off) : (1 << 20);
+		if (gd_seal_write(s, data, n) != GD_OK)
+			die("seal write");
+		long r = rss_kib(daemon_pid, "VmRSS:");
+		if (r > *daemon_peak)
+			*daemon_peak = r;
+	}
+	if (gd_seal_finish(s) != GD_OK)
+		die("seal finish");
+	if (u.fill > 0)
+		put_chunk(&u);
+	gd_seal_free(s);
+	uint8_t d[32];
+	char db[64], path[128];
+	crypto_generichash_final(&u.digest, d, 32);
+	gd_b64_encode(db, sizeof db, d, 32);
+	snprintf(body, sizeof body, "{\"hash\":\"%s\"}", db);
+	snprintf(path, sizeof path, "/v1/uploads/%s/commit", u.up);
+	if (request(&u.c, "POST", path, NULL, body, strlen(body)) != 201)
+		die("commit refused");
+	double el = now_s() - t0;
+	close(u.c.fd);
+	free(u.c.buf);
+	free(u.chunk);
+	free(data);
+	return (double)total / el / 1048576.0;
+}
+
+/* ---- the drop ---- */
+
+static void sh(const char *cmd)
+{
+	if (system(cmd) != 0)
+		die(cmd);
+}
+
+static void start_drop(void)
+{
+	char cmd[1024], ks[GD_KEYSTRING_LEN + 1], path[128];
+	uint8_t rpk[32], rsk[64], jsk[32];
+	snprintf(dir, sizeof dir, "/tmp/gd-bench-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		die("mkdtemp");
+	crypto_sign_keypair(rpk, rsk);
+	crypto_box_keypair(jpk[0], jsk);
+	gd_keystring_encode(ks, rpk);
+	snprintf(cmd, sizeof cmd, "%s init --data %s/d --newsroom %s --listen 127.0.0.1:0 >/dev/null",
+		 GHOSTDROPD, dir, ks);
+	sh(cmd);
+	snprintf(cmd, sizeof cmd,
+		 "printf 'pow_min_bits = 0\\npow_max_bits = 0\\nmap_size_mb = 8192\\n"
+		 "max_connections = 1024\\n' >> %s/d/ghostdropd.conf", dir);
+	sh(cmd);
+	gd_bundle *b = calloc(1, sizeof *b);
+	int64_t now = (int64_t)time(NULL);
+	*b = (gd_bundle){.version = 1, .created = now - 60, .expires = now + 86400, .n_servers = 1,
+			 .n_journalists = 1};
+	snprintf(b->servers[0], sizeof b->servers[0], "http://127.0.0.1:8080");
+	snprintf(b->journalists[0].name, sizeof b->journalists[0].name, "bench");
+	memcpy(b->journalists[0].pk, jpk[0], 32);
+	b->journalists[0].not_before = now - 60;
+	b->journalists[0].not_after = now + 3600;
+	uint8_t *bundle;
+	size_t blen;
+	gd_bundle_sign(&bundle, &blen, b, rsk);
+	snprintf(path, sizeof path, "%s/bundle", dir);
+	FILE *f = fopen(path, "wb");
+	fwrite(bundle, 1, blen, f);
+	fclose(f);
+	free(bundle);
+	free(b);
+	snprintf(cmd, sizeof cmd, "%s keys publish --data %s/d %s >/dev/null", GHOSTDROPD, dir, path);
+	sh(cmd);
+	snprintf(path, sizeof path, "%s/port", dir);
+	if ((daemon_pid = fork()) == 0) {
+		char data[128], log[128];
+		snprintf(data, sizeof data, "%s/d", dir);
+		snprintf(log, sizeof log, "%s/log", dir);
+		if (freopen(log, "w", stderr) == NULL)
+			_exit(126);
+		execl(GHOSTDROPD, "ghostdropd", "serve", "--data", data, "--port-file", path,
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 1000 && port == 0; i++) {
+		usleep(10000);
+		f = fopen(path, "r");
+		unsigned p = 0;
+		if (f && fscanf(f, "%u", &p) == 1)
+			port = (uint16_t)p;
+		if (f)
+			fclose(f);
+	}
+	if (port == 0)
+		die("ghostdropd did not start");
+}
+
+int main(int argc, char **argv)
+{
+	int runs = argc > 1 ? atoi(argv[1]) : 3;
+	double seconds = argc > 2 ? atof(argv[2]) : 3;
+	uint64_t up_mib = argc > 3 ? strtoull(argv[3], NULL, 10) : 1024;
+	if (runs < 1 || seconds <= 0 || gd_init() != GD_OK) {
+		fprintf(stderr, "usage: server [runs] [seconds per run] [upload MiB]\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	start_drop();
+	for (int i = 0; i < POOL; i++)
+		testimony(&pool[i]);
+	printf("ghostdropd on 127.0.0.1, %d runs of %.0f s each, medians; one envelope = %zu bytes\n",
+	       runs, seconds, pool[0].len);
+	printf("(each submission: a challenge request, PoW at 0 bits, the POST, fsync'd commit)\n\n");
+	static const int conc[] = {1, 16, 64};
+	double *v = calloc((size_t)runs, sizeof *v);
+	for (size_t k = 0; k < 3; k++) {
+		for (int r = 0; r < runs; r++)
+			v[r] = submissions_per_second(conc[k], seconds);
+		printf("acknowledged submissions/s, %2d concurrent clients: %8.0f\n", conc[k],
+		       median(v, runs));
+	}
+	long peak = 0;
+	for (int r = 0; r < runs; r++) {
+		long p;
+		v[r] = upload_mib_s(up_mib << 20, &p);
+		if (p > peak)
+			peak = p;
+	}
+	printf("upload of a %llu MiB envelope (sealed + sent in 1 MiB chunks): %6.0f MiB/s\n",
+	       (unsigned long long)up_mib, median(v, runs));
+	printf("ghostdropd RSS: peak sampled during uploads %ld KiB, VmHWM %ld KiB\n", peak,
+	       rss_kib(daemon_pid, "VmHWM:"));
+	kill(daemon_pid, SIGTERM);
+	waitpid(daemon_pid, NULL, 0);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	sh(cmd);
+	free(v);
+	return 0;
+}
