@@ -458,6 +458,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)up_mib, median(v, runs));
 	printf("ghostdropd RSS: peak sampled during uploads %ld KiB, VmHWM %ld KiB\n", peak,
 	       rss_kib(daemon_pid, "VmHWM:"));
+	printf("  of which now: anonymous (heap) %ld KiB, file-backed (LMDB map pages) %ld KiB\n",
+	       rss_kib(daemon_pid, "RssAnon:"), rss_kib(daemon_pid, "RssFile:"));
 	kill(daemon_pid, SIGTERM);
 	waitpid(daemon_pid, NULL, 0);
 	char cmd[128];

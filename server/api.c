@@ -14,20 +14,22 @@
 #include "ghostdrop.h"
 #include "log.h"
 
-#define POW_TTL 600         /* seconds a challenge is valid */
+#define POW_TTL 300         /* seconds a challenge is valid */
 #define MAILBOX_TTL 300     /* seconds a mailbox challenge is valid */
-#define IDSET_CAP (1 << 17) /* spent PoW ids + live mailbox challenges, each */
+#define SPENT_CAP (1 << 19)     /* slots: 10 MiB; half of them usable */
+#define CHALLENGE_CAP (1 << 16) /* outstanding mailbox challenges */
 #define JSON_SMALL 16384
 #define REPLY_BODY_MAX (256 * 1024)
 #define MAX_LIST 100        /* replies per fetch, ids per ack */
 #define LOAD_WINDOW 10      /* seconds */
 
-/* A fixed-size open-addressing set of 32-byte values with expiry, rebuilt every minute:
- * spent PoW ids and outstanding mailbox challenges. RAM only, gone with a restart. */
+/* A fixed-size open-addressing set of 16-byte random ids with expiry, rebuilt every minute:
+ * spent PoW ids, and outstanding mailbox challenges (keyed by their first 16 bytes). RAM
+ * only, gone with a restart. Full: new entries are refused (503), never a replay let in. */
 typedef struct {
-	uint8_t (*val)[32];
-	time_t *exp;
-	size_t n;
+	uint8_t (*val)[16];
+	uint32_t *exp; /* unix seconds; 0 empty, 1 a tombstone */
+	size_t cap, n;
 } idset;
 
 typedef struct upload {
@@ -85,46 +87,47 @@ static uint32_t today(void)
 
 /* ---- idset ---- */
 
-static int idset_init(idset *s)
+static int idset_init(idset *s, size_t cap)
 {
-	s->val = calloc(IDSET_CAP, sizeof *s->val);
-	s->exp = calloc(IDSET_CAP, sizeof *s->exp);
+	s->val = calloc(cap, sizeof *s->val);
+	s->exp = calloc(cap, sizeof *s->exp);
+	s->cap = cap;
 	s->n = 0;
 	return s->val && s->exp ? 0 : -1;
 }
 
-static size_t idset_slot(const uint8_t v[32])
+static size_t idset_slot(const idset *s, const uint8_t v[16])
 {
 	uint64_t h = 0;
-	memcpy(&h, v, sizeof h); /* values are random (or MAC'd): their bytes are a hash */
-	return (size_t)(h & (IDSET_CAP - 1));
+	memcpy(&h, v, sizeof h); /* ids are random (or MAC'd): their bytes are a hash */
+	return (size_t)(h & (s->cap - 1));
 }
 
-/* 1 present, 0 absent */
-static int idset_has(idset *s, const uint8_t v[32], int remove)
+/* 1 present (and live), 0 absent */
+static int idset_has(idset *s, const uint8_t v[16], int remove)
 {
-	static const uint8_t zero[32];
-	for (size_t i = idset_slot(v), k = 0; k < IDSET_CAP; i = (i + 1) & (IDSET_CAP - 1), k++) {
-		if (s->exp[i] == 0 && sodium_memcmp(s->val[i], zero, 32) == 0)
+	uint32_t now = (uint32_t)now_s();
+	for (size_t i = idset_slot(s, v), k = 0; k < s->cap; i = (i + 1) & (s->cap - 1), k++) {
+		if (s->exp[i] == 0)
 			return 0;
-		if (sodium_memcmp(s->val[i], v, 32) == 0 && s->exp[i] >= now_s()) {
+		if (s->exp[i] >= now && sodium_memcmp(s->val[i], v, 16) == 0) {
 			if (remove)
-				s->exp[i] = 1; /* a tombstone: expired, cleared at the next rebuild */
+				s->exp[i] = 1; /* a tombstone, cleared at the next rebuild */
 			return 1;
 		}
 	}
 	return 0;
 }
 
-static int idset_add(idset *s, const uint8_t v[32], time_t exp)
+static int idset_add(idset *s, const uint8_t v[16], time_t exp)
 {
-	if (s->n >= IDSET_CAP / 2)
+	if (s->n >= s->cap / 2)
 		return -1;
-	size_t i = idset_slot(v);
+	size_t i = idset_slot(s, v);
 	while (s->exp[i] != 0)
-		i = (i + 1) & (IDSET_CAP - 1);
-	memcpy(s->val[i], v, 32);
-	s->exp[i] = exp;
+		i = (i + 1) & (s->cap - 1);
+	memcpy(s->val[i], v, 16);
+	s->exp[i] = (uint32_t)exp;
 	s->n++;
 	return 0;
 }
@@ -132,12 +135,12 @@ static int idset_add(idset *s, const uint8_t v[32], time_t exp)
 static void idset_rebuild(idset *s)
 {
 	idset old = *s;
-	if (idset_init(s) != 0) {
+	if (idset_init(s, old.cap) != 0) {
 		*s = old;
 		return;
 	}
-	for (size_t i = 0; i < IDSET_CAP; i++)
-		if (old.exp[i] >= now_s())
+	for (size_t i = 0; i < old.cap; i++)
+		if (old.exp[i] >= (uint32_t)now_s())
 			idset_add(s, old.val[i], old.exp[i]);
 	free(old.val);
 	free(old.exp);
@@ -206,9 +209,10 @@ static unsigned size_bonus(uint64_t size)
 	return b;
 }
 
-static unsigned pow_bits(api *a, uint8_t purpose, uint64_t size)
+/* What a challenge is issued with: the floor, more under load, more for large uploads. */
+static unsigned pow_bits(api *a, uint8_t purpose, uint64_t size, int with_load)
 {
-	unsigned bits = a->cfg.pow_min_bits + a->load_bonus;
+	unsigned bits = a->cfg.pow_min_bits + (with_load ? a->load_bonus : 0);
 	if (purpose == GD_POW_UPLOAD)
 		bits += size_bonus(size);
 	return bits > a->cfg.pow_max_bits ? a->cfg.pow_max_bits : bits;
@@ -217,7 +221,7 @@ static unsigned pow_bits(api *a, uint8_t purpose, uint64_t size)
 static int pow_verify(api *a, http_req *r, uint8_t purpose, gd_pow_challenge *c)
 {
 	const char *h = http_header(r, "x-ghostdrop-pow"), *dot;
-	uint8_t ch[GD_POW_CHALLENGE_BYTES], key[32] = {0};
+	uint8_t ch[GD_POW_CHALLENGE_BYTES];
 	char *end;
 	if (h == NULL) {
 		http_reply_error(r, 403, "pow_required", "this request needs a proof of work");
@@ -240,7 +244,7 @@ static int pow_verify(api *a, http_req *r, uint8_t purpose, gd_pow_challenge *c)
 	int rc = gd_pow_check(c, ch, counter, a->pow_key, purpose, a->cfg.pow_min_bits,
 			      (int64_t)now_s());
 	if (rc == GD_OK && purpose == GD_POW_UPLOAD &&
-	    c->bits < pow_bits(a, purpose, c->declared_size) - a->load_bonus)
+	    c->bits < pow_bits(a, purpose, c->declared_size, 0))
 		rc = GD_ERR_POW; /* large uploads cost more, whatever the load */
 	if (rc == GD_ERR_PURPOSE) {
 		http_reply_error(r, 403, "pow_purpose", "proof of work made for another request");
@@ -254,12 +258,11 @@ static int pow_verify(api *a, http_req *r, uint8_t purpose, gd_pow_challenge *c)
 		http_reply_error(r, 403, "pow_invalid", "proof of work does not verify");
 		return -1;
 	}
-	memcpy(key, c->id, sizeof c->id);
-	if (idset_has(&a->spent, key, 0)) {
+	if (idset_has(&a->spent, c->id, 0)) {
 		http_reply_error(r, 403, "pow_replayed", "this proof of work was used already");
 		return -1;
 	}
-	if (idset_add(&a->spent, key, (time_t)c->expires) != 0) {
+	if (idset_add(&a->spent, c->id, (time_t)c->expires) != 0) {
 		http_reply_error(r, 503, "overloaded", "too many challenges in flight; retry");
 		return -1;
 	}
@@ -293,7 +296,7 @@ static void on_pow(api *a, http_req *r)
 			return;
 		}
 	}
-	c.bits = (uint8_t)pow_bits(a, c.purpose, c.declared_size);
+	c.bits = (uint8_t)pow_bits(a, c.purpose, c.declared_size, 1);
 	c.backend = (uint16_t)a->cfg.backend_id;
 	c.expires = (int64_t)now_s() + POW_TTL;
 	randombytes_buf(c.id, sizeof c.id);
@@ -1285,8 +1288,8 @@ api *api_new(store *st, const gd_config *cfg, const uint8_t newsroom_pk[32])
 	a->cfg = *cfg;
 	memcpy(a->newsroom_pk, newsroom_pk, 32);
 	/* The PoW key lives in locked memory and is new at every start. */
-	if ((a->pow_key = sodium_malloc(GD_POW_KEY_BYTES)) == NULL || idset_init(&a->spent) != 0 ||
-	    idset_init(&a->challenges) != 0) {
+	if ((a->pow_key = sodium_malloc(GD_POW_KEY_BYTES)) == NULL ||
+	    idset_init(&a->spent, SPENT_CAP) != 0 || idset_init(&a->challenges, CHALLENGE_CAP) != 0) {
 		api_free(a);
 		return NULL;
 	}
