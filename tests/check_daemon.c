@@ -727,6 +727,90 @@ START_TEST(operator_commands)
 END_TEST
 
 
+static unsigned challenge_bits(const drop *d, const char *q)
+{
+	resp r;
+	char path[128];
+	snprintf(path, sizeof path, "/v1/pow?%s", q);
+	ck_assert_int_eq(http_do(d->port, "POST", path, NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
+	unsigned bits = (unsigned)json_integer_value(json_object_get(o, "bits"));
+	json_decref(o);
+	resp_free(&r);
+	return bits;
+}
+
+/* Difficulty grows with the declared size, rises with the write rate and falls back. */
+START_TEST(difficulty_adapts)
+{
+	drop d;
+	resp r;
+	membuf env;
+	drop_create(&d, "pow_max_bits = 12\n");
+	drop_start(&d);
+	ck_assert_uint_eq(challenge_bits(&d, "purpose=submit"), 4);
+	ck_assert_uint_eq(challenge_bits(&d, "purpose=upload&size=1048576"), 5);
+	ck_assert_uint_eq(challenge_bits(&d, "purpose=upload&size=104857600"), 11); /* 100 MiB */
+	envelope(&d, "load", 0, &env, NULL);
+	for (int i = 0; i < 45; i++) { /* over 40 writes in one 10-second window */
+		uint8_t id[16];
+		randombytes_buf(id, 16);
+		submit(&d, id, &env, NULL, NULL, &r);
+		ck_assert_int_eq(r.status, 201);
+		resp_free(&r);
+	}
+	unsigned bits = 4;
+	for (int i = 0; i < 120 && bits == 4; i++) { /* the next window closes within 10 s */
+		usleep(100000);
+		bits = challenge_bits(&d, "purpose=submit");
+	}
+	ck_assert_uint_gt(bits, 4);
+	for (int i = 0; i < 120 && bits > 4; i++) { /* a quiet window: back to the floor */
+		usleep(100000);
+		bits = challenge_bits(&d, "purpose=submit");
+	}
+	ck_assert_uint_eq(bits, 4);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
+START_TEST(upload_and_body_limits)
+{
+	drop d;
+	resp r;
+	char pow[256], hdr[512], body[128];
+	drop_create(&d, "max_uploads = 1\nbody_timeout = 1\n");
+	drop_start(&d);
+	for (int i = 0; i < 2; i++) {
+		pow_header(d.port, "upload", 200000, pow, sizeof pow);
+		snprintf(hdr, sizeof hdr, "X-Ghostdrop-PoW: %s\r\n", pow);
+		snprintf(body, sizeof body, "{\"id\":\"AAAAAAAAAAAAAAAAAAAAA%c\",\"size\":200000}",
+			 "AQ"[i]);
+		ck_assert_int_eq(http_do(d.port, "POST", "/v1/uploads", hdr, body, strlen(body), &r), 0);
+		ck_assert_int_eq(r.status, i == 0 ? 201 : 503);
+		if (i == 1)
+			ck_assert_str_eq(r.error, "too_many_uploads");
+		resp_free(&r);
+	}
+	/* a body that never finishes arriving: 408 after body_timeout, however slow */
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(d.port)};
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	const char *head = "POST /v1/mailbox/fetch HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"a";
+	ck_assert_int_eq(send(fd, head, strlen(head), 0), (ssize_t)strlen(head));
+	char buf[512] = {0};
+	struct pollfd p = {fd, POLLIN, 0};
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	ck_assert_int_gt(recv(fd, buf, sizeof buf - 1, 0), 0);
+	ck_assert(strstr(buf, "408") != NULL && strstr(buf, "\"timeout\"") != NULL);
+	close(fd);
+	drop_destroy(&d);
+}
+END_TEST
+
 typedef struct {
 	uint32_t today;
 	int n;
@@ -931,6 +1015,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, slow_commit_does_not_block);
 	tcase_add_test(tc, group_commit);
 	tcase_add_test(tc, metadata_is_day_granular);
+	tcase_add_test(tc, difficulty_adapts);
+	tcase_add_test(tc, upload_and_body_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }
