@@ -160,11 +160,7 @@ int gd_codename_normalise(char *out, size_t cap, const char *in, size_t in_len, 
 
 void gd_mailbox_id(uint8_t id[GD_MAILBOX_ID_BYTES], const uint8_t pk[GD_SIGN_PK_BYTES])
 {
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, NULL, 0, GD_MAILBOX_ID_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)GD_CTX_MAILBOX_ID, sizeof GD_CTX_MAILBOX_ID);
-	crypto_generichash_update(&st, pk, GD_SIGN_PK_BYTES);
-	crypto_generichash_final(&st, id, GD_MAILBOX_ID_BYTES);
+	gd_hash_ctx(id, GD_MAILBOX_ID_BYTES, GD_CTX_MAILBOX_ID, pk, GD_SIGN_PK_BYTES);
 }
 
 int gd_codename_derive(gd_source_keys *k, const char *canonical,
@@ -176,12 +172,7 @@ int gd_codename_derive(gd_source_keys *k, const char *canonical,
 	if (seed == NULL)
 		return GD_ERR_NOMEM;
 	uint8_t *sub = seed + GD_SEED_BYTES;
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, NULL, 0, sizeof salt);
-	crypto_generichash_update(&st, (const uint8_t *)GD_CTX_CODENAME_SALT,
-				  sizeof GD_CTX_CODENAME_SALT);
-	crypto_generichash_update(&st, newsroom_pk, GD_SIGN_PK_BYTES);
-	crypto_generichash_final(&st, salt, sizeof salt);
+	gd_hash_ctx(salt, sizeof salt, GD_CTX_CODENAME_SALT, newsroom_pk, GD_SIGN_PK_BYTES);
 	if (crypto_pwhash(seed, GD_SEED_BYTES, canonical, strlen(canonical), salt,
 			  CODENAME_OPSLIMIT, (size_t)CODENAME_MEMLIMIT,
 			  crypto_pwhash_ALG_ARGON2ID13) != 0) {

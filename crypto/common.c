@@ -75,20 +75,31 @@ int gd_b64_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in,
 	return GD_OK;
 }
 
-int gd_sign_ctx(uint8_t sig[GD_SIG_BYTES], const char *ctx, const uint8_t *a, size_t alen,
-		const uint8_t *b, size_t blen, const uint8_t sk[GD_SIGN_SK_BYTES])
+/* ctx || 0x00 || a || b in one malloc'ed buffer (PROTOCOL.md §1). */
+static uint8_t *ctx_message(const char *ctx, const uint8_t *a, size_t alen, const uint8_t *b,
+			    size_t blen, size_t *len)
 {
 	size_t clen = strlen(ctx) + 1;
 	uint8_t *m = malloc(clen + alen + blen);
 	if (m == NULL)
-		return GD_ERR_NOMEM;
+		return NULL;
 	memcpy(m, ctx, clen);
 	if (alen)
 		memcpy(m + clen, a, alen);
 	if (blen)
 		memcpy(m + clen + alen, b, blen);
-	int rc = crypto_sign_detached(sig, NULL, m, clen + alen + blen, sk) == 0 ? GD_OK
-										    : GD_ERR_CRYPTO;
+	*len = clen + alen + blen;
+	return m;
+}
+
+int gd_sign_ctx(uint8_t sig[GD_SIG_BYTES], const char *ctx, const uint8_t *a, size_t alen,
+		const uint8_t *b, size_t blen, const uint8_t sk[GD_SIGN_SK_BYTES])
+{
+	size_t len;
+	uint8_t *m = ctx_message(ctx, a, alen, b, blen, &len);
+	if (m == NULL)
+		return GD_ERR_NOMEM;
+	int rc = crypto_sign_detached(sig, NULL, m, len, sk) == 0 ? GD_OK : GD_ERR_CRYPTO;
 	free(m);
 	return rc;
 }
@@ -96,20 +107,22 @@ int gd_sign_ctx(uint8_t sig[GD_SIG_BYTES], const char *ctx, const uint8_t *a, si
 int gd_verify_ctx(const uint8_t sig[GD_SIG_BYTES], const char *ctx, const uint8_t *a,
 		  size_t alen, const uint8_t *b, size_t blen, const uint8_t pk[GD_SIGN_PK_BYTES])
 {
-	size_t clen = strlen(ctx) + 1;
-	uint8_t *m = malloc(clen + alen + blen);
+	size_t len;
+	uint8_t *m = ctx_message(ctx, a, alen, b, blen, &len);
 	if (m == NULL)
 		return GD_ERR_NOMEM;
-	memcpy(m, ctx, clen);
-	if (alen)
-		memcpy(m + clen, a, alen);
-	if (blen)
-		memcpy(m + clen + alen, b, blen);
-	int rc = crypto_sign_verify_detached(sig, m, clen + alen + blen, pk) == 0
-			 ? GD_OK
-			 : GD_ERR_SIGNATURE;
+	int rc = crypto_sign_verify_detached(sig, m, len, pk) == 0 ? GD_OK : GD_ERR_SIGNATURE;
 	free(m);
 	return rc;
+}
+
+void gd_hash_ctx(uint8_t *out, size_t out_len, const char *ctx, const uint8_t *data, size_t len)
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, out_len);
+	crypto_generichash_update(&st, (const uint8_t *)ctx, strlen(ctx) + 1);
+	crypto_generichash_update(&st, data, len);
+	crypto_generichash_final(&st, out, out_len);
 }
 
 json_t *gd_json_parse(const uint8_t *in, size_t len)

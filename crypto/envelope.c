@@ -34,11 +34,7 @@ uint64_t gd_envelope_size(unsigned n, uint64_t padded)
 
 void gd_ack_hash(uint8_t hash[GD_ACK_HASH_BYTES], const uint8_t ack_key[GD_ACK_KEY_BYTES])
 {
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, NULL, 0, GD_ACK_HASH_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)GD_CTX_ACK, sizeof GD_CTX_ACK);
-	crypto_generichash_update(&st, ack_key, GD_ACK_KEY_BYTES);
-	crypto_generichash_final(&st, hash, GD_ACK_HASH_BYTES);
+	gd_hash_ctx(hash, GD_ACK_HASH_BYTES, GD_CTX_ACK, ack_key, GD_ACK_KEY_BYTES);
 }
 
 /* Keyed BLAKE2b-256 over the header: key-committing, unlike Poly1305 (PROTOCOL.md §6.1). */

@@ -62,6 +62,9 @@ int gd_sign_ctx(uint8_t sig[GD_SIG_BYTES], const char *ctx, const uint8_t *a, si
 int gd_verify_ctx(const uint8_t sig[GD_SIG_BYTES], const char *ctx, const uint8_t *a,
 		  size_t alen, const uint8_t *b, size_t blen, const uint8_t pk[GD_SIGN_PK_BYTES]);
 
+/* Unkeyed BLAKE2b of ctx || 0x00 || data, out_len bytes (16..64). */
+void gd_hash_ctx(uint8_t *out, size_t out_len, const char *ctx, const uint8_t *data, size_t len);
+
 /* Strict JSON helpers shared by manifest, bundle and public-key files. */
 #include <jansson.h>
 json_t *gd_json_parse(const uint8_t *in, size_t len);

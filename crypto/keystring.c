@@ -10,11 +10,7 @@ static const char B32[] = "abcdefghijklmnopqrstuvwxyz234567";
 static void keystring_checksum(uint8_t sum[4], const uint8_t pk[GD_SIGN_PK_BYTES])
 {
 	uint8_t h[32];
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, NULL, 0, sizeof h);
-	crypto_generichash_update(&st, (const uint8_t *)GD_CTX_KEYSTRING, sizeof GD_CTX_KEYSTRING);
-	crypto_generichash_update(&st, pk, GD_SIGN_PK_BYTES);
-	crypto_generichash_final(&st, h, sizeof h);
+	gd_hash_ctx(h, sizeof h, GD_CTX_KEYSTRING, pk, GD_SIGN_PK_BYTES);
 	memcpy(sum, h, 4);
 }
 

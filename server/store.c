@@ -740,6 +740,25 @@ static int read_begin(store *s, MDB_txn **txn)
 	return rc == 0 ? STORE_OK : lmdb_fail("read", rc);
 }
 
+/* A read transaction with a cursor on one database; cursor_end closes both. */
+static int cursor_begin(store *s, MDB_dbi dbi, MDB_txn **txn, MDB_cursor **c)
+{
+	int rc = read_begin(s, txn);
+	if (rc != STORE_OK)
+		return rc;
+	if ((rc = mdb_cursor_open(*txn, dbi, c)) != 0) {
+		mdb_txn_abort(*txn);
+		return lmdb_fail("cursor", rc);
+	}
+	return STORE_OK;
+}
+
+static void cursor_end(MDB_txn *txn, MDB_cursor *c)
+{
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+}
+
 int store_get_meta(store *s, const char *key, uint8_t **val, size_t *len)
 {
 	MDB_txn *txn;
@@ -778,21 +797,16 @@ int store_submission_list(store *s, int (*cb)(void *, const store_submission *),
 	MDB_txn *txn;
 	MDB_cursor *c;
 	MDB_val k, v;
-	int rc = read_begin(s, &txn);
+	int rc = cursor_begin(s, s->subs, &txn, &c);
 	if (rc != STORE_OK)
 		return rc;
-	if ((rc = mdb_cursor_open(txn, s->subs, &c)) != 0) {
-		mdb_txn_abort(txn);
-		return lmdb_fail("cursor", rc);
-	}
 	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
 		store_submission sub;
 		if (k.mv_size == STORE_ID && sub_decode(&sub, k.mv_data, &v) == STORE_OK &&
 		    cb(arg, &sub) != 0)
 			break;
 	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	cursor_end(txn, c);
 	return rc == 0 || rc == MDB_NOTFOUND ? STORE_OK : lmdb_fail("list", rc);
 }
 
@@ -842,13 +856,9 @@ int store_mailbox_list(store *s, const uint8_t mailbox[STORE_ID],
 	uint8_t kb[2 * STORE_ID] = {0};
 	memcpy(kb, mailbox, STORE_ID);
 	MDB_val k = {sizeof kb, kb}, v;
-	int rc = read_begin(s, &txn);
+	int rc = cursor_begin(s, s->mail, &txn, &c);
 	if (rc != STORE_OK)
 		return rc;
-	if ((rc = mdb_cursor_open(txn, s->mail, &c)) != 0) {
-		mdb_txn_abort(txn);
-		return lmdb_fail("cursor", rc);
-	}
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	while (rc == 0 && k.mv_size == 2 * STORE_ID && memcmp(k.mv_data, mailbox, STORE_ID) == 0) {
 		if (v.mv_size >= 4 &&
@@ -857,8 +867,7 @@ int store_mailbox_list(store *s, const uint8_t mailbox[STORE_ID],
 			break;
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	cursor_end(txn, c);
 	return rc == 0 || rc == MDB_NOTFOUND ? STORE_OK : lmdb_fail("mailbox", rc);
 }
 
@@ -868,13 +877,9 @@ int store_token_check(store *s, const uint8_t hash[32], char *name, size_t cap)
 	MDB_cursor *c;
 	MDB_val k, v;
 	int found = 0;
-	int rc = read_begin(s, &txn);
+	int rc = cursor_begin(s, s->tokens, &txn, &c);
 	if (rc != STORE_OK)
 		return rc;
-	if ((rc = mdb_cursor_open(txn, s->tokens, &c)) != 0) {
-		mdb_txn_abort(txn);
-		return lmdb_fail("cursor", rc);
-	}
 	/* Every entry is compared, in constant time, whether or not one matched already. */
 	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
 		int match = v.mv_size == 32 && sodium_memcmp(v.mv_data, hash, 32) == 0;
@@ -884,8 +889,7 @@ int store_token_check(store *s, const uint8_t hash[32], char *name, size_t cap)
 		}
 		found |= match;
 	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	cursor_end(txn, c);
 	return found ? STORE_OK : STORE_NOT_FOUND;
 }
 
@@ -895,13 +899,9 @@ int store_token_list(store *s, int (*cb)(void *, const char *), void *arg)
 	MDB_cursor *c;
 	MDB_val k, v;
 	char name[256];
-	int rc = read_begin(s, &txn);
+	int rc = cursor_begin(s, s->tokens, &txn, &c);
 	if (rc != STORE_OK)
 		return rc;
-	if ((rc = mdb_cursor_open(txn, s->tokens, &c)) != 0) {
-		mdb_txn_abort(txn);
-		return lmdb_fail("cursor", rc);
-	}
 	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
 		if (k.mv_size >= sizeof name)
 			continue;
@@ -910,8 +910,7 @@ int store_token_list(store *s, int (*cb)(void *, const char *), void *arg)
 		if (cb(arg, name) != 0)
 			break;
 	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	cursor_end(txn, c);
 	return STORE_OK;
 }
 
