@@ -794,6 +794,12 @@ START_TEST(upload_and_body_limits)
 			ck_assert_str_eq(r.error, "too_many_uploads");
 		resp_free(&r);
 	}
+	/* larger than the drop takes at all: no challenge is even issued for it */
+	snprintf(body, sizeof body, "/v1/pow?purpose=upload&size=%llu", (unsigned long long)(4ULL << 30) + 1);
+	ck_assert_int_eq(http_do(d.port, "POST", body, NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(r.error, "bad_size");
+	resp_free(&r);
 	/* a body that never finishes arriving: 408 after body_timeout, however slow */
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(d.port)};
 	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
@@ -807,6 +813,52 @@ START_TEST(upload_and_body_limits)
 	ck_assert_int_gt(recv(fd, buf, sizeof buf - 1, 0), 0);
 	ck_assert(strstr(buf, "408") != NULL && strstr(buf, "\"timeout\"") != NULL);
 	close(fd);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* A client that sends its submission and leaves at once: the commit still happens (the body
+ * belongs to the queued operation) and the daemon stays up (under ASan: no use-after-free). */
+START_TEST(client_leaves_before_commit)
+{
+	drop d;
+	resp r;
+	membuf env;
+	uint8_t id[16], h[32];
+	char pow[256], head[1024], idb[32], hb[64];
+	drop_create(&d, NULL);
+	d.preload = SLOWSYNC;
+	d.env[0] = "GD_SLOW_SYNC_MS=300";
+	drop_start(&d);
+	envelope(&d, "gone", 1000, &env, NULL);
+	randombytes_buf(id, 16);
+	b64(idb, sizeof idb, id, 16);
+	crypto_generichash(h, 32, env.buf, env.len, NULL, 0);
+	b64(hb, sizeof hb, h, 32);
+	pow_header(d.port, "submit", 0, pow, sizeof pow);
+	int n = snprintf(head, sizeof head,
+			 "POST /v1/submissions HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
+			 "Content-Length: %zu\r\nX-Ghostdrop-Id: %s\r\nX-Ghostdrop-Hash: %s\r\n"
+			 "X-Ghostdrop-PoW: %s\r\n\r\n", env.len, idb, hb, pow);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(d.port)};
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	ck_assert_int_eq(send(fd, head, (size_t)n, 0), n);
+	ck_assert_int_eq(send(fd, env.buf, env.len, 0), (ssize_t)env.len);
+	struct linger lg = {1, 0}; /* close with a reset, while the commit is under way */
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	usleep(50000);
+	close(fd);
+	usleep(700000);
+	char path[128];
+	snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
+	ck_assert_int_eq(http_do(d.port, "GET", path, auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(r.len == env.len && memcmp(r.body, env.buf, r.len) == 0);
+	resp_free(&r);
+	membuf_free(&env);
+	drop_stop(&d, SIGTERM); /* exits 0: nothing crashed */
 	drop_destroy(&d);
 }
 END_TEST
@@ -1017,6 +1069,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, metadata_is_day_granular);
 	tcase_add_test(tc, difficulty_adapts);
 	tcase_add_test(tc, upload_and_body_limits);
+	tcase_add_test(tc, client_leaves_before_commit);
 	suite_add_tcase(s, tc);
 	return s;
 }
