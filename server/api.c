@@ -61,7 +61,7 @@ struct api {
 };
 
 typedef enum {
-	R_BUNDLE, R_POW, R_SUBMIT, R_UPLOAD_NEW, R_UPLOAD_GET, R_CHUNK, R_COMMIT,
+	R_LIMITS, R_BUNDLE, R_POW, R_SUBMIT, R_UPLOAD_NEW, R_UPLOAD_GET, R_CHUNK, R_COMMIT,
 	R_MB_CHALLENGE, R_MB_FETCH, R_MB_ACK, R_C_LIST, R_C_GET, R_C_ACK, R_C_REPLY,
 } route;
 
@@ -305,6 +305,17 @@ static void on_pow(api *a, http_req *r)
 	json_object_set_new(o, "challenge", b64j(ch, sizeof ch));
 	json_object_set_new(o, "bits", json_integer(c.bits));
 	json_object_set_new(o, "expires_in", json_integer(POW_TTL));
+	reply_json(r, 200, o);
+}
+
+/* ---- limits: what a client needs to choose one request or an upload ---- */
+
+static void on_limits(api *a, http_req *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "max_submit", json_integer((json_int_t)a->cfg.max_submit));
+	json_object_set_new(o, "max_envelope", json_integer((json_int_t)a->cfg.max_envelope));
+	json_object_set_new(o, "chunk_size", json_integer((json_int_t)a->cfg.chunk_size));
 	reply_json(r, 200, o);
 }
 
@@ -1104,6 +1115,10 @@ static long long api_head(http_req *r, void *arg)
 	http_set_user(r, x, rctx_free);
 	if (n < 2 || strcmp(seg[0], "v1") != 0)
 		goto not_found;
+	if (n == 2 && strcmp(seg[1], "limits") == 0) {
+		x->route = R_LIMITS;
+		return method_is(r, "GET") ? 0 : HTTP_REFUSED;
+	}
 	if (n == 2 && strcmp(seg[1], "bundle") == 0) {
 		x->route = R_BUNDLE;
 		return method_is(r, "GET") ? 0 : HTTP_REFUSED;
@@ -1213,6 +1228,7 @@ static void api_handle(http_req *r, void *arg)
 	api *a = arg;
 	rctx *x = http_user(r);
 	switch (x->route) {
+	case R_LIMITS: on_limits(a, r); break;
 	case R_BUNDLE: on_bundle(a, r); break;
 	case R_POW: on_pow(a, r); break;
 	case R_SUBMIT: on_submit(a, x); break;

@@ -243,3 +243,20 @@ void pow_header(uint16_t port, const char *purpose, uint64_t size, char *out, si
 	json_decref(o);
 	resp_free(&r);
 }
+
+void drop_publish_for_port(drop *d)
+{
+	char path[256];
+	gd_bundle *b = calloc(1, sizeof *b);
+	ck_assert_int_eq(gd_bundle_verify(b, d->bundle, d->bundle_len, d->root_pk, time(NULL), 0), GD_OK);
+	b->version = 2;
+	snprintf(b->servers[0], sizeof b->servers[0], "http://127.0.0.1:%u", d->port);
+	free(d->bundle);
+	ck_assert_int_eq(gd_bundle_sign(&d->bundle, &d->bundle_len, b, d->root_sk), GD_OK);
+	free(b);
+	snprintf(path, sizeof path, "%s/bundle2.gdkb", d->dir);
+	FILE *f = fopen(path, "wb");
+	fwrite(d->bundle, 1, d->bundle_len, f);
+	fclose(f);
+	ck_assert_int_eq(drop_cli(d, NULL, 0, "keys publish --data %s/data %s", d->dir, path), 0);
+}

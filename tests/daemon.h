@@ -23,6 +23,8 @@ typedef struct {
 /* init + keys publish + token add; extra config lines appended (later lines win). */
 void drop_create(drop *d, const char *extra_config);
 void drop_start(drop *d);
+/* Publish bundle v2 listing http://127.0.0.1:PORT (the running daemon serves it at once). */
+void drop_publish_for_port(drop *d);
 void drop_stop(drop *d, int sig); /* waits for exit */
 void drop_destroy(drop *d);
 /* Run the ghostdropd binary with arguments; returns its exit code, stdout into out. */

@@ -1,0 +1,908 @@
+/* ghostdrop: the worker's command line. Sends a testimony to a newsroom's drop, end-to-end
+ * encrypted to the journalists of a bundle checked against the pinned newsroom key, and reads
+ * the newsroom's replies. Writes nothing to disk it was not asked to write. docs/ghostdrop.1. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "ghostdrop.h"
+#include "transport.h"
+
+enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_VERIFY = 3, EX_NET = 4, EX_REFUSED = 5, EX_FILE = 6 };
+
+#define MAX_MESSAGE GD_ENV_MAX_TEXT
+#define MAX_FILES 64
+#define RETRIES 4
+
+typedef struct {
+	const char *server, *newsroom, *message_file, *codename_out, *codename_file, *proxy,
+		*state_dir;
+	int codename_prompt, no_reply, clearnet, unlisted, json, ack, keep_metadata;
+	uint64_t min_version;
+	char **files;
+	int n_files;
+} opts;
+
+static gd_url url;
+static gd_transport tr;
+static uint8_t newsroom_pk[32];
+static gd_bundle *bundle;
+
+static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int die(int code, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("ghostdrop: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static const char USAGE[] =
+	"usage: ghostdrop submit --server URL --newsroom KEY [--message-file F] [FILE...]\n"
+	"                        [--codename-out F | --codename-file F | --codename | --no-reply]\n"
+	"       ghostdrop replies --server URL --newsroom KEY (--codename-file F | --codename) [--ack]\n"
+	"options: --proxy IP:PORT (default Tor, 127.0.0.1:9050)  --clearnet  --unlisted-server\n"
+	"         --min-bundle-version N  --state-dir D  --keep-metadata  --json  --help\n"
+	"exit: 0 ok, 1 failure, 2 usage, 3 newsroom key or bundle did not verify, 4 Tor or network\n"
+	"      unreachable, 5 the drop refused, 6 a local file problem. See ghostdrop(1).\n";
+
+/* ---- talking to the drop ---- */
+
+static int net_error(int rc, gd_response *r)
+{
+	(void)rc;
+	return die(EX_NET, "%s", r->message[0] ? r->message : "the drop could not be reached");
+}
+
+static int refused(gd_response *r)
+{
+	return die(EX_REFUSED, "the drop refused: %s%s%s", r->error, r->message[0] ? ": " : "",
+		   r->message);
+}
+
+/* GET/POST returning JSON; a network failure is retried (requests here are idempotent). */
+static int call_json(const char *method, const char *path, const char *hdrs, const uint8_t *body,
+		     size_t len, json_t **out, int expect)
+{
+	gd_response r;
+	int rc = TR_ERR_CONNECT;
+	for (int i = 0; i < RETRIES && rc != TR_OK; i++) {
+		if (i > 0)
+			sleep(1u << i);
+		rc = gd_request(&tr, &url, method, path, hdrs, body, len, 1 << 20, &r);
+		if (rc == TR_ERR_SOCKS)
+			break; /* the proxy's answer will not change by asking again */
+	}
+	if (rc != TR_OK)
+		return net_error(rc, &r);
+	if (r.status != expect && !(expect == 201 && r.status == 200)) {
+		int e = refused(&r);
+		gd_response_free(&r);
+		return e;
+	}
+	*out = json_loadb((const char *)r.body, r.len, 0, NULL);
+	gd_response_free(&r);
+	if (*out == NULL)
+		return die(EX_FAIL, "the drop's answer is not JSON");
+	return EX_OK;
+}
+
+static int solve_pow(const char *purpose, uint64_t size, char *out, size_t cap)
+{
+	char path[128];
+	json_t *o;
+	uint8_t ch[GD_POW_CHALLENGE_BYTES];
+	size_t n;
+	uint64_t ctr;
+	snprintf(path, sizeof path, "/v1/pow?purpose=%s&size=%llu", purpose, (unsigned long long)size);
+	int rc = call_json("POST", path, NULL, NULL, 0, &o, 200);
+	if (rc != EX_OK)
+		return rc;
+	const char *c = json_string_value(json_object_get(o, "challenge"));
+	if (c == NULL || gd_b64_decode(ch, sizeof ch, &n, c, strlen(c)) != GD_OK || n != sizeof ch ||
+	    gd_pow_solve(&ctr, ch) != GD_OK) {
+		json_decref(o);
+		return die(EX_FAIL, "the drop sent a malformed challenge");
+	}
+	snprintf(out, cap, "X-Ghostdrop-PoW: %s.%llu\r\n", c, (unsigned long long)ctr);
+	json_decref(o);
+	return EX_OK;
+}
+
+static int state_path(const opts *o, char *out, size_t cap)
+{
+	char hex[17];
+	uint8_t h[8];
+	crypto_generichash(h, sizeof h, newsroom_pk, 32, NULL, 0);
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	return snprintf(out, cap, "%s/bundle-version-%s", o->state_dir, hex) >= (int)cap ? -1 : 0;
+}
+
+/* Fetch the bundle, verify it against the pinned key, check the server is one of its own. */
+static int verify_drop(const opts *o)
+{
+	gd_response r;
+	char err[256];
+	uint64_t min = o->min_version;
+	if (gd_keystring_decode(newsroom_pk, o->newsroom) != GD_OK)
+		return die(EX_USAGE, "--newsroom: not a valid newsroom key (check it for typos)");
+	if (gd_url_parse(&url, o->server, err, sizeof err) != 0 ||
+	    gd_transport_init(&tr, &url, o->proxy, o->clearnet, err, sizeof err) != 0)
+		return die(EX_USAGE, "%s", err);
+	char spath[4096];
+	if (o->state_dir != NULL) {
+		uint8_t *v;
+		size_t vl;
+		if (state_path(o, spath, sizeof spath) != 0)
+			return die(EX_USAGE, "--state-dir: path too long");
+		if (gd_file_read(spath, 64, &v, &vl) == 0) {
+			uint64_t known = strtoull((char *)v, NULL, 10);
+			min = known > min ? known : min;
+			free(v);
+		}
+	}
+	int rc = gd_request(&tr, &url, "GET", "/v1/bundle", NULL, NULL, 0, GD_BUNDLE_MAX_JSON + 1024, &r);
+	if (rc != TR_OK)
+		return net_error(rc, &r);
+	if (r.status != 200) {
+		int e = refused(&r);
+		gd_response_free(&r);
+		return e;
+	}
+	bundle = calloc(1, sizeof *bundle);
+	rc = gd_bundle_verify(bundle, r.body, r.len, newsroom_pk, (int64_t)time(NULL), min);
+	gd_response_free(&r);
+	if (rc != GD_OK)
+		return die(EX_VERIFY, "the drop's key bundle does not verify against the newsroom key: %s%s",
+			   gd_strerror(rc),
+			   rc == GD_ERR_SIGNATURE ? " (another key signed it: do not send anything)" : "");
+	char self[300];
+	snprintf(self, sizeof self, strchr(url.host, ':') ? "http://[%s]:%u" : "http://%s:%u", url.host,
+		 url.port);
+	if (!gd_bundle_lists_server(bundle, self) && !(url.port == 80 && gd_bundle_lists_server(bundle, o->server)) &&
+	    !o->unlisted)
+		return die(EX_VERIFY, "%s is not one of the newsroom's servers in its signed bundle; "
+				      "use --unlisted-server only if the newsroom told you so",
+			   o->server);
+	if (o->state_dir != NULL) {
+		char v[32];
+		int n = snprintf(v, sizeof v, "%llu\n", (unsigned long long)bundle->version);
+		if (mkdir(o->state_dir, 0700) != 0 && errno != EEXIST)
+			return die(EX_FILE, "%s: %s", o->state_dir, strerror(errno));
+		if (gd_file_write_atomic(spath, (const uint8_t *)v, (size_t)n, 0600, 0) != 0)
+			return die(EX_FILE, "%s: %s", spath, strerror(errno));
+	}
+	return EX_OK;
+}
+
+/* ---- codenames ---- */
+
+/* A line from the terminal with echo off. */
+static int tty_secret(const char *prompt, char *out, size_t cap)
+{
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	struct termios old, quiet;
+	if (fd < 0)
+		return -1;
+	if (write(fd, prompt, strlen(prompt)) < 0 || tcgetattr(fd, &old) != 0) {
+		close(fd);
+		return -1;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	tcsetattr(fd, TCSAFLUSH, &quiet);
+	size_t n = 0;
+	char c;
+	while (n + 1 < cap && read(fd, &c, 1) == 1 && c != '\n')
+		out[n++] = c;
+	out[n] = '\0';
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		n = 0;
+	close(fd);
+	return 0;
+}
+
+static int load_codename(const opts *o, char *canon)
+{
+	char *raw = sodium_malloc(1024);
+	size_t len = 0;
+	int bad, rc = EX_OK;
+	if (raw == NULL)
+		return die(EX_FAIL, "out of memory");
+	if (o->codename_file != NULL) {
+		uint8_t *f;
+		if (gd_file_read(o->codename_file, 1000, &f, &len) != 0) {
+			sodium_free(raw);
+			return die(EX_FILE, "%s: %s", o->codename_file, strerror(errno));
+		}
+		memcpy(raw, f, len);
+		sodium_memzero(f, len);
+		free(f);
+	} else if (tty_secret("Codename (not shown as you type): ", raw, 1024) != 0) {
+		sodium_free(raw);
+		return die(EX_USAGE, "--codename needs a terminal to type it on");
+	} else {
+		len = strlen(raw);
+	}
+	if (gd_codename_normalise(canon, GD_CODENAME_MAX, raw, len, &bad) != GD_OK) {
+		if (bad < 0) {
+			rc = die(EX_USAGE, "a codename is exactly %d words", GD_CODENAME_WORDS);
+		} else {
+			/* name the position and the nearest word, never the typed word itself */
+			const char *p = raw;
+			for (int w = 0; w <= bad; w++) {
+				while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+					p++;
+				if (w < bad)
+					p += strcspn(p, " \t\r\n");
+			}
+			rc = die(EX_USAGE, "word %d of the codename is not in the word list; did you mean "
+					   "\"%s\"? (nothing was sent)",
+				 bad + 1, gd_wordlist_nearest(p, strcspn(p, " \t\r\n")));
+		}
+	}
+	sodium_free(raw);
+	return rc;
+}
+
+/* ---- the testimony ---- */
+
+static char *read_message(const opts *o, size_t *len)
+{
+	uint8_t *buf;
+	if (o->message_file != NULL) {
+		if (gd_file_read(o->message_file, MAX_MESSAGE, &buf, len) != 0) {
+			die(EX_FILE, "%s: %s", o->message_file,
+			    errno == EFBIG ? "longer than 128 KiB: send it as an attachment" : strerror(errno));
+			return NULL;
+		}
+	} else {
+		if (isatty(0))
+			fprintf(stderr, "Type your testimony; end it with Ctrl-D on a line of its own.\n");
+		size_t cap = MAX_MESSAGE + 1, n = 0;
+		ssize_t k;
+		buf = malloc(cap + 1);
+		while (buf != NULL && n < cap && (k = read(0, buf + n, cap - n)) > 0)
+			n += (size_t)k;
+		if (buf == NULL || n > MAX_MESSAGE) {
+			if (buf) {
+				sodium_memzero(buf, n);
+				free(buf);
+			}
+			die(EX_FILE, "the message is longer than 128 KiB: send it as an attachment");
+			return NULL;
+		}
+		buf[n] = '\0';
+		*len = n;
+	}
+	char *text = sodium_malloc(*len + 1);
+	if (text != NULL)
+		memcpy(text, buf, *len + 1);
+	sodium_memzero(buf, *len);
+	free(buf);
+	return text;
+}
+
+static const char *media_type(const char *name)
+{
+	static const char *const map[][2] = {
+		{".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"}, {".png", "image/png"},
+		{".pdf", "application/pdf"}, {".txt", "text/plain"}, {".csv", "text/csv"},
+		{".mp3", "audio/mpeg"}, {".wav", "audio/wav"}, {".mp4", "video/mp4"},
+		{".zip", "application/zip"}};
+	const char *dot = strrchr(name, '.');
+	for (size_t i = 0; dot != NULL && i < sizeof map / sizeof map[0]; i++)
+		if (strcasecmp(dot, map[i][0]) == 0)
+			return map[i][1];
+	return "application/octet-stream";
+}
+
+typedef struct {
+	/* one-request submissions: the whole envelope */
+	uint8_t *buf;
+	size_t len, cap;
+	/* uploads: the current chunk, sent as soon as it is full */
+	int upload;
+	char up[32];
+	size_t chunk_size;
+	uint32_t idx;
+	crypto_generichash_state digest;
+	int failed;
+} outbox;
+
+static int put_chunk(outbox *ob)
+{
+	char path[128];
+	uint8_t h[32];
+	gd_response r;
+	crypto_generichash(h, 32, ob->buf, ob->len, NULL, 0);
+	crypto_generichash_update(&ob->digest, h, 32);
+	snprintf(path, sizeof path, "/v1/uploads/%s/chunks/%u", ob->up, ob->idx);
+	/* A broken circuit: reconnect and send the same bytes again (the drop keeps what it has). */
+	int rc = TR_ERR_CONNECT;
+	for (int i = 0; i < RETRIES && rc != TR_OK; i++) {
+		if (i > 0)
+			sleep(1u << i);
+		rc = gd_request(&tr, &url, "PUT", path, "Content-Type: application/octet-stream\r\n",
+				ob->buf, ob->len, 4096, &r);
+	}
+	if (rc != TR_OK) {
+		ob->failed = net_error(rc, &r);
+		return -1;
+	}
+	if (r.status != 201 && r.status != 200) {
+		ob->failed = refused(&r);
+		gd_response_free(&r);
+		return -1;
+	}
+	gd_response_free(&r);
+	ob->idx++;
+	ob->len = 0;
+	return 0;
+}
+
+static int outbox_write(void *arg, const uint8_t *b, size_t n)
+{
+	outbox *ob = arg;
+	while (n > 0) {
+		size_t room = ob->upload ? ob->chunk_size - ob->len : n;
+		if (!ob->upload && ob->len + n > ob->cap) {
+			size_t cap = (ob->len + n) * 2;
+			uint8_t *nb = realloc(ob->buf, cap);
+			if (nb == NULL)
+				return -1;
+			ob->buf = nb;
+			ob->cap = cap;
+		}
+		size_t k = room < n ? room : n;
+		memcpy(ob->buf + ob->len, b, k);
+		ob->len += k;
+		b += k;
+		n -= k;
+		if (ob->upload && ob->len == ob->chunk_size && put_chunk(ob) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void b64(char *out, size_t cap, const uint8_t *b, size_t n)
+{
+	gd_b64_encode(out, cap, b, n);
+}
+
+static int send_small(outbox *ob, const uint8_t id[16], int *already)
+{
+	char hdr[1024], pow[256], idb[32], hb[64];
+	uint8_t h[32];
+	crypto_generichash(h, 32, ob->buf, ob->len, NULL, 0);
+	b64(idb, sizeof idb, id, 16);
+	b64(hb, sizeof hb, h, 32);
+	/* A lost answer is retried with the same id: the drop answers "already stored". */
+	for (int i = 0; i < RETRIES; i++) {
+		gd_response r;
+		if (i > 0)
+			sleep(1u << i);
+		int rc = solve_pow("submit", 0, pow, sizeof pow);
+		if (rc != EX_OK)
+			return rc;
+		snprintf(hdr, sizeof hdr,
+			 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\n"
+			 "X-Ghostdrop-Hash: %s\r\n%s", idb, hb, pow);
+		rc = gd_request(&tr, &url, "POST", "/v1/submissions", hdr, ob->buf, ob->len, 4096, &r);
+		if (rc == TR_ERR_SOCKS || (rc != TR_OK && i == RETRIES - 1))
+			return net_error(rc, &r);
+		if (rc != TR_OK)
+			continue;
+		if (r.status == 201 || r.status == 200) {
+			*already = r.status == 200;
+			gd_response_free(&r);
+			return EX_OK;
+		}
+		int e = refused(&r);
+		gd_response_free(&r);
+		return e;
+	}
+	return EX_NET;
+}
+
+static int begin_upload(outbox *ob, const uint8_t id[16], uint64_t total)
+{
+	char hdr[512], pow[256], idb[32], body[128];
+	json_t *o;
+	uint8_t sz[8];
+	int rc = solve_pow("upload", total, pow, sizeof pow);
+	if (rc != EX_OK)
+		return rc;
+	b64(idb, sizeof idb, id, 16);
+	snprintf(hdr, sizeof hdr, "%s", pow);
+	snprintf(body, sizeof body, "{\"id\":\"%s\",\"size\":%llu}", idb, (unsigned long long)total);
+	if ((rc = call_json("POST", "/v1/uploads", hdr, (const uint8_t *)body, strlen(body), &o, 201)) !=
+	    EX_OK)
+		return rc;
+	const char *up = json_string_value(json_object_get(o, "upload"));
+	json_int_t cs = json_integer_value(json_object_get(o, "chunk_size"));
+	if (up == NULL || strlen(up) >= sizeof ob->up || cs < 1024 || cs > (64 << 20)) {
+		json_decref(o);
+		return die(EX_FAIL, "the drop's upload answer is malformed");
+	}
+	snprintf(ob->up, sizeof ob->up, "%s", up);
+	json_decref(o);
+	ob->upload = 1;
+	ob->chunk_size = (size_t)cs;
+	ob->cap = ob->chunk_size;
+	if ((ob->buf = malloc(ob->cap)) == NULL)
+		return die(EX_FAIL, "out of memory");
+	for (int i = 0; i < 8; i++)
+		sz[i] = (uint8_t)(total >> (8 * i));
+	crypto_generichash_init(&ob->digest, NULL, 0, 32);
+	crypto_generichash_update(&ob->digest, (const uint8_t *)"ghostdrop/v1/upload", 20);
+	crypto_generichash_update(&ob->digest, sz, 8);
+	return EX_OK;
+}
+
+static int finish_upload(outbox *ob, int *already)
+{
+	char path[128], body[128], db[64];
+	uint8_t d[32];
+	json_t *o;
+	if (ob->len > 0 && put_chunk(ob) != 0)
+		return ob->failed;
+	crypto_generichash_final(&ob->digest, d, 32);
+	b64(db, sizeof db, d, 32);
+	snprintf(body, sizeof body, "{\"hash\":\"%s\"}", db);
+	snprintf(path, sizeof path, "/v1/uploads/%s/commit", ob->up);
+	int rc = call_json("POST", path, NULL, (const uint8_t *)body, strlen(body), &o, 201);
+	if (rc != EX_OK)
+		return rc;
+	const char *st = json_string_value(json_object_get(o, "status"));
+	*already = st != NULL && strcmp(st, "already_stored") == 0;
+	json_decref(o);
+	return EX_OK;
+}
+
+static int show_codename_once(const char *codename)
+{
+	FILE *tty = fopen("/dev/tty", "w");
+	if (tty == NULL)
+		return -1;
+	fprintf(tty, "\nYour codename (shown only this once):\n\n    %s\n\n"
+		     "Write it down on paper and keep it where nobody at work can find it. With it\n"
+		     "you can read the newsroom's replies and send more; anyone who finds it can read\n"
+		     "those replies too. Do not keep it on a work device or in a cloud notes app.\n\n",
+		codename);
+	fclose(tty);
+	return 0;
+}
+
+static int cmd_submit(opts *o)
+{
+	char *codename = NULL, *text = NULL;
+	gd_source_keys *keys = NULL;
+	gd_attachment *atts = NULL;
+	int rc, already = 0, fresh = 0, wrote_codename = 0;
+	size_t text_len = 0;
+	outbox ob;
+	memset(&ob, 0, sizeof ob);
+	if (o->no_reply + (o->codename_file != NULL) + o->codename_prompt + (o->codename_out != NULL) > 1)
+		return die(EX_USAGE, "choose one of --no-reply, --codename-file, --codename, --codename-out");
+	fresh = !o->no_reply && o->codename_file == NULL && !o->codename_prompt;
+	if (fresh && o->codename_out == NULL) {
+		int tty = open("/dev/tty", O_WRONLY | O_CLOEXEC);
+		if (tty < 0)
+			return die(EX_USAGE, "no terminal to show the new codename on: use --codename-out F "
+					     "or --no-reply");
+		close(tty);
+		if (o->json)
+			return die(EX_USAGE, "--json with a new codename needs --codename-out F");
+	}
+	if (o->codename_out != NULL && access(o->codename_out, F_OK) == 0)
+		return die(EX_FILE, "%s exists: ghostdrop never overwrites a codename", o->codename_out);
+	if (o->n_files > MAX_FILES)
+		return die(EX_USAGE, "at most %d attachments", MAX_FILES);
+	/* Attachments: checked before anything is read or sent. */
+	atts = calloc((size_t)o->n_files + 1, sizeof *atts);
+	uint64_t att_total = 0;
+	for (int i = 0; i < o->n_files; i++) {
+		struct stat st;
+		if (stat(o->files[i], &st) != 0 || !S_ISREG(st.st_mode)) {
+			free(atts);
+			return die(EX_FILE, "%s: %s", o->files[i],
+				   errno ? strerror(errno) : "not a regular file");
+		}
+		if (!o->keep_metadata) {
+			free(atts);
+			return die(EX_FILE, "%s may carry metadata that identifies you (camera, GPS, author, "
+					    "software) and ghostdrop cannot remove it yet: remove it yourself, "
+					    "then pass --keep-metadata to send the file as it is",
+				   o->files[i]);
+		}
+		char *copy = strdup(o->files[i]);
+		snprintf(atts[i].name, sizeof atts[i].name, "%s", basename(copy));
+		free(copy);
+		snprintf(atts[i].type, sizeof atts[i].type, "%s", media_type(atts[i].name));
+		atts[i].size = (uint64_t)st.st_size;
+		att_total += atts[i].size;
+	}
+	if ((rc = verify_drop(o)) != EX_OK)
+		goto out;
+	if ((text = read_message(o, &text_len)) == NULL) {
+		rc = EX_FILE;
+		goto out;
+	}
+	if (text_len == 0 && o->n_files == 0) {
+		rc = die(EX_USAGE, "nothing to send: the message is empty and there are no files");
+		goto out;
+	}
+	gd_manifest m;
+	memset(&m, 0, sizeof m);
+	m.kind = fresh || o->no_reply ? GD_KIND_TESTIMONY : GD_KIND_FOLLOWUP;
+	m.text = text;
+	m.text_len = text_len;
+	m.attachments = atts;
+	m.n_attachments = (size_t)o->n_files;
+	randombytes_buf(m.submission_id, sizeof m.submission_id);
+	if (!o->no_reply) {
+		codename = sodium_malloc(GD_CODENAME_MAX);
+		keys = sodium_malloc(sizeof *keys);
+		if (codename == NULL || keys == NULL) {
+			rc = die(EX_FAIL, "out of memory");
+			goto out;
+		}
+		if (fresh)
+			gd_codename_generate(codename, GD_CODENAME_MAX);
+		else if ((rc = load_codename(o, codename)) != EX_OK)
+			goto out;
+		if (gd_codename_derive(keys, codename, newsroom_pk) != GD_OK) {
+			rc = die(EX_FAIL, "could not derive the keys (out of memory?)");
+			goto out;
+		}
+		m.has_source = 1;
+		memcpy(m.reply_pk, keys->reply_pk, 32);
+		memcpy(m.identity_pk, keys->identity_pk, 32);
+	}
+	uint8_t *mj;
+	size_t mlen;
+	if (gd_manifest_encode(&mj, &mlen, &m) != GD_OK) {
+		rc = die(EX_FILE, "the message must be UTF-8 text without NUL bytes");
+		goto out;
+	}
+	sodium_memzero(mj, mlen);
+	free(mj);
+	/* Recipients: every valid encryption key of the verified bundle. */
+	uint8_t(*pks)[32] = calloc(bundle->n_journalists, 32);
+	unsigned n = 0;
+	for (size_t i = 0; i < bundle->n_journalists; i++)
+		if (bundle->valid[i])
+			memcpy(pks[n++], bundle->journalists[i].pk, 32);
+	uint64_t total = gd_envelope_size(n, gd_pad_envelope(4 + mlen + GD_SIG_BYTES + att_total));
+	json_t *lim;
+	if ((rc = call_json("GET", "/v1/limits", NULL, NULL, 0, &lim, 200)) != EX_OK) {
+		free(pks);
+		goto out;
+	}
+	uint64_t max_submit = (uint64_t)json_integer_value(json_object_get(lim, "max_submit"));
+	uint64_t max_env = (uint64_t)json_integer_value(json_object_get(lim, "max_envelope"));
+	json_decref(lim);
+	if (total > max_env) {
+		free(pks);
+		rc = die(EX_REFUSED, "this drop takes at most %llu MiB; the testimony is %llu MiB",
+			 (unsigned long long)(max_env >> 20), (unsigned long long)(total >> 20));
+		goto out;
+	}
+	if (o->codename_out != NULL) {
+		/* Written before anything is sent, so a crash cannot lose it. */
+		char line[GD_CODENAME_MAX + 2];
+		int ln = snprintf(line, sizeof line, "%s\n", codename);
+		if (gd_file_write_atomic(o->codename_out, (const uint8_t *)line, (size_t)ln, 0600, 1) != 0) {
+			sodium_memzero(line, sizeof line);
+			free(pks);
+			rc = die(EX_FILE, "%s: %s", o->codename_out, strerror(errno));
+			goto out;
+		}
+		sodium_memzero(line, sizeof line);
+		wrote_codename = 1;
+	}
+	if (total > max_submit && (rc = begin_upload(&ob, m.submission_id, total)) != EX_OK) {
+		free(pks);
+		goto out;
+	}
+	gd_seal *s;
+	if ((rc = gd_seal_new(&s, (const uint8_t(*)[32])pks, n, &m, keys, outbox_write, &ob)) != GD_OK) {
+		free(pks);
+		rc = ob.failed ? ob.failed : die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
+		goto out;
+	}
+	free(pks);
+	uint8_t *piece = malloc(65536);
+	for (int i = 0; i < o->n_files && rc == GD_OK; i++) {
+		int fd = open(o->files[i], O_RDONLY | O_CLOEXEC);
+		uint64_t left = atts[i].size;
+		ssize_t k = 0;
+		while (fd >= 0 && left > 0 &&
+		       (k = read(fd, piece, left < 65536 ? (size_t)left : 65536)) > 0) {
+			if ((rc = gd_seal_write(s, piece, (size_t)k)) != GD_OK)
+				break;
+			left -= (uint64_t)k;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (rc == GD_OK && left != 0) {
+			rc = GD_ERR_IO;
+			ob.failed = die(EX_FILE, "%s changed or could not be read while it was being sent",
+					o->files[i]);
+		}
+	}
+	sodium_memzero(piece, 65536);
+	free(piece);
+	if (rc == GD_OK)
+		rc = gd_seal_finish(s);
+	gd_seal_free(s);
+	if (rc != GD_OK) {
+		rc = ob.failed ? ob.failed : die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
+		goto out;
+	}
+	rc = ob.upload ? finish_upload(&ob, &already) : send_small(&ob, m.submission_id, &already);
+	if (rc != EX_OK)
+		goto out;
+	if (o->json) {
+		char idb[32];
+		b64(idb, sizeof idb, m.submission_id, 16);
+		json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:b}", "status",
+				      already ? "already_stored" : "stored", "kind",
+				      m.kind == GD_KIND_FOLLOWUP ? "followup" : "testimony", "id", idb,
+				      "bytes", (json_int_t)total, "replies_possible", !o->no_reply);
+		if (wrote_codename)
+			json_object_set_new(j, "codename_file", json_string(o->codename_out));
+		char *js = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		printf("%s\n", js);
+		free(js);
+		json_decref(j);
+	} else {
+		fprintf(stderr, "Your %s reached the drop (%llu bytes, encrypted to %u journalist key%s).\n",
+			m.kind == GD_KIND_FOLLOWUP ? "follow-up" : "testimony", (unsigned long long)total,
+			n, n == 1 ? "" : "s");
+		if (fresh && !wrote_codename)
+			show_codename_once(codename);
+		else if (wrote_codename)
+			fprintf(stderr, "Your codename is in %s: move it somewhere safe.\n", o->codename_out);
+	}
+	rc = EX_OK;
+out:
+	if (rc != EX_OK && wrote_codename)
+		unlink(o->codename_out); /* nothing was sent under it */
+	if (text != NULL)
+		sodium_free(text);
+	if (codename != NULL)
+		sodium_free(codename);
+	if (keys != NULL)
+		sodium_free(keys);
+	free(ob.buf);
+	free(atts);
+	return rc;
+}
+
+/* ---- replies ---- */
+
+static int mailbox_body(const gd_source_keys *k, const char *extra, char *out, size_t cap)
+{
+	json_t *o;
+	uint8_t ch[32], sig[64];
+	size_t n;
+	int rc = call_json("POST", "/v1/mailbox/challenge", NULL, NULL, 0, &o, 200);
+	if (rc != EX_OK)
+		return rc;
+	const char *c = json_string_value(json_object_get(o, "challenge"));
+	if (c == NULL || gd_b64_decode(ch, 32, &n, c, strlen(c)) != GD_OK || n != 32) {
+		json_decref(o);
+		return die(EX_FAIL, "the drop sent a malformed challenge");
+	}
+	json_decref(o);
+	gd_mailbox_sign(sig, ch, 32, k->mailbox_sk);
+	char pk[64], chb[64], sigb[128];
+	b64(pk, sizeof pk, k->mailbox_pk, 32);
+	b64(chb, sizeof chb, ch, 32);
+	b64(sigb, sizeof sigb, sig, 64);
+	if (snprintf(out, cap, "{\"mailbox_pk\":\"%s\",\"challenge\":\"%s\",\"signature\":\"%s\"%s}", pk,
+		     chb, sigb, extra ? extra : "") >= (int)cap)
+		return die(EX_FAIL, "too many replies to acknowledge at once");
+	return EX_OK;
+}
+
+static int cmd_replies(opts *o)
+{
+	char *codename = NULL, *body = malloc(8192);
+	gd_source_keys *keys = NULL;
+	json_t *res = NULL, *shown = json_array();
+	int rc, forged = 0, malformed = 0;
+	if (o->codename_file == NULL && !o->codename_prompt) {
+		free(body);
+		json_decref(shown);
+		return die(EX_USAGE, "replies need your codename: --codename-file F or --codename");
+	}
+	if ((rc = verify_drop(o)) != EX_OK)
+		goto out;
+	codename = sodium_malloc(GD_CODENAME_MAX);
+	keys = sodium_malloc(sizeof *keys);
+	if ((rc = load_codename(o, codename)) != EX_OK)
+		goto out;
+	if (gd_codename_derive(keys, codename, newsroom_pk) != GD_OK) {
+		rc = die(EX_FAIL, "could not derive the keys (out of memory?)");
+		goto out;
+	}
+	if ((rc = mailbox_body(keys, NULL, body, 8192)) != EX_OK ||
+	    (rc = call_json("POST", "/v1/mailbox/fetch", NULL, (const uint8_t *)body, strlen(body), &res,
+			    200)) != EX_OK)
+		goto out;
+	json_t *list = json_object_get(res, "replies"), *v;
+	size_t i;
+	uint8_t seen[100][16];
+	size_t n_seen = 0;
+	char ids[100 * 30] = "";
+	size_t ids_len = 0;
+	json_array_foreach(list, i, v)
+	{
+		const char *id = json_string_value(json_object_get(v, "id"));
+		const char *bl = json_string_value(json_object_get(v, "reply"));
+		if (id != NULL && strlen(id) < 25 && ids_len + 30 < sizeof ids)
+			ids_len += (size_t)snprintf(ids + ids_len, sizeof ids - ids_len, "%s\"%s\"",
+						    ids_len ? "," : "", id);
+		size_t cap = bl ? strlen(bl) : 0, len = 0;
+		uint8_t *blob = malloc(cap + 1);
+		gd_reply rep;
+		if (blob == NULL || bl == NULL || gd_b64_decode(blob, cap, &len, bl, cap) != GD_OK) {
+			malformed++;
+			free(blob);
+			continue;
+		}
+		int r = gd_reply_open(&rep, blob, len, keys, bundle);
+		free(blob);
+		if (r == GD_ERR_FORGED) {
+			forged++;
+			continue;
+		}
+		if (r != GD_OK) {
+			malformed++;
+			continue;
+		}
+		int dup = 0;
+		for (size_t k = 0; k < n_seen; k++)
+			dup |= sodium_memcmp(seen[k], rep.reply_id, 16) == 0;
+		if (!dup && n_seen < 100) {
+			memcpy(seen[n_seen++], rep.reply_id, 16);
+			const gd_journalist *j = &bundle->journalists[rep.journalist];
+			json_array_append_new(shown, json_pack("{s:s, s:b, s:i, s:s}", "journalist", j->name,
+							       "older_key", rep.older_key, "day", (int)rep.day,
+							       "text", rep.text));
+			if (!o->json) {
+				time_t t = (time_t)rep.day * 86400;
+				char day[16];
+				strftime(day, sizeof day, "%Y-%m-%d", gmtime(&t));
+				printf("--- from %s%s, %s\n%s\n", j->name, rep.older_key ? " (older key)" : "",
+				       day, rep.text);
+			}
+		}
+		gd_reply_clear(&rep);
+	}
+	if (!o->json) {
+		if (json_array_size(shown) == 0)
+			fprintf(stderr, "No replies yet.\n");
+		if (forged > 0)
+			fprintf(stderr, "ghostdrop: warning: %d repl%s did not come from a journalist of the "
+					"newsroom's bundle and %s not shown (forged?)\n",
+				forged, forged == 1 ? "y" : "ies", forged == 1 ? "was" : "were");
+	}
+	int acked = 0;
+	if (o->ack && ids_len > 0) {
+		json_t *ackres;
+		char extra[100 * 30 + 16];
+		snprintf(extra, sizeof extra, ",\"ids\":[%s]", ids);
+		if ((rc = mailbox_body(keys, extra, body, 8192)) != EX_OK ||
+		    (rc = call_json("POST", "/v1/mailbox/ack", NULL, (const uint8_t *)body, strlen(body),
+				    &ackres, 200)) != EX_OK)
+			goto out;
+		acked = 1;
+		json_decref(ackres);
+	}
+	if (o->json) {
+		json_t *j = json_pack("{s:O, s:i, s:i, s:b}", "replies", shown, "forged", forged,
+				      "malformed", malformed, "acknowledged", acked);
+		char *js = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		printf("%s\n", js);
+		free(js);
+		json_decref(j);
+	}
+	rc = EX_OK;
+out:
+	json_decref(res);
+	json_decref(shown);
+	free(body);
+	if (codename != NULL)
+		sodium_free(codename);
+	if (keys != NULL)
+		sodium_free(keys);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"server", required_argument, NULL, 's'},       {"newsroom", required_argument, NULL, 'n'},
+		{"message-file", required_argument, NULL, 'm'}, {"codename-out", required_argument, NULL, 'O'},
+		{"codename-file", required_argument, NULL, 'C'}, {"codename", no_argument, NULL, 'c'},
+		{"no-reply", no_argument, NULL, 'R'},           {"proxy", required_argument, NULL, 'p'},
+		{"clearnet", no_argument, NULL, 'K'},           {"unlisted-server", no_argument, NULL, 'U'},
+		{"min-bundle-version", required_argument, NULL, 'V'},
+		{"state-dir", required_argument, NULL, 'S'},    {"json", no_argument, NULL, 'j'},
+		{"ack", no_argument, NULL, 'a'},                {"keep-metadata", no_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},               {NULL, 0, NULL, 0}};
+	opts o;
+	int c;
+	char *end;
+	memset(&o, 0, sizeof o);
+	if (argc < 2) {
+		fputs(USAGE, stderr);
+		return EX_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		fputs(USAGE, stdout);
+		return EX_OK;
+	}
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 's': o.server = optarg; break;
+		case 'n': o.newsroom = optarg; break;
+		case 'm': o.message_file = optarg; break;
+		case 'O': o.codename_out = optarg; break;
+		case 'C': o.codename_file = optarg; break;
+		case 'c': o.codename_prompt = 1; break;
+		case 'R': o.no_reply = 1; break;
+		case 'p': o.proxy = optarg; break;
+		case 'K': o.clearnet = 1; break;
+		case 'U': o.unlisted = 1; break;
+		case 'S': o.state_dir = optarg; break;
+		case 'j': o.json = 1; break;
+		case 'a': o.ack = 1; break;
+		case 'k': o.keep_metadata = 1; break;
+		case 'V':
+			errno = 0;
+			o.min_version = strtoull(optarg, &end, 10);
+			if (errno || *end != '\0' || optarg[0] == '-')
+				return die(EX_USAGE, "--min-bundle-version takes a number");
+			break;
+		case 'h': fputs(USAGE, stdout); return EX_OK;
+		default: fputs(USAGE, stderr); return EX_USAGE;
+		}
+	}
+	o.files = argv + optind;
+	o.n_files = argc - optind;
+	if (gd_init() != GD_OK)
+		return die(EX_FAIL, "libsodium failed to initialise");
+	if (o.server == NULL || o.newsroom == NULL)
+		return die(EX_USAGE, "--server URL and --newsroom KEY are required");
+	if (strcmp(cmd, "submit") == 0)
+		return cmd_submit(&o);
+	if (strcmp(cmd, "replies") == 0) {
+		if (o.n_files > 0)
+			return die(EX_USAGE, "replies takes no files");
+		return cmd_replies(&o);
+	}
+	return die(EX_USAGE, "unknown command %s (submit, replies)", cmd);
+}

@@ -1,0 +1,422 @@
+/* ghostdrop client transport: HTTP/1.1 requests to the drop, through Tor's SOCKS5 port by
+ * default, with deadlines. Never resolves a host name itself. Not libevent's evhttp client:
+ * in 2.1 it always (re)connects by itself, resolving the name locally, so it can neither use
+ * a socket negotiated through SOCKS nor be kept from leaking DNS. */
+#include "transport.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "socks5.h"
+
+#define HEAD_MAX 16384
+
+int gd_url_parse(gd_url *u, const char *url, char *err, size_t cap)
+{
+	const char *h;
+	memset(u, 0, sizeof *u);
+	if (strncmp(url, "http://", 7) == 0) {
+		h = url + 7;
+	} else {
+		snprintf(err, cap, "the server URL must start with http:// (onion services need no TLS)");
+		return -1;
+	}
+	size_t n = strcspn(h, "/");
+	if (h[n] == '/' && h[n + 1] != '\0') {
+		snprintf(err, cap, "the server URL has a path; give only http://host[:port]");
+		return -1;
+	}
+	const char *colon = NULL;
+	if (h[0] == '[') { /* [v6]:port */
+		const char *close = memchr(h, ']', n);
+		if (close == NULL)
+			goto bad;
+		if ((size_t)(close - h - 1) >= sizeof u->host)
+			goto bad;
+		memcpy(u->host, h + 1, (size_t)(close - h - 1));
+		colon = close + 1 < h + n && close[1] == ':' ? close + 1 : NULL;
+		if (close + 1 < h + n && colon == NULL)
+			goto bad;
+	} else {
+		colon = memchr(h, ':', n);
+		size_t hl = colon ? (size_t)(colon - h) : n;
+		if (hl == 0 || hl >= sizeof u->host)
+			goto bad;
+		memcpy(u->host, h, hl);
+	}
+	u->port = 80;
+	if (colon != NULL) {
+		char *end;
+		unsigned long p = strtoul(colon + 1, &end, 10);
+		if (end != h + n || colon[1] == '\0' || p == 0 || p > 65535)
+			goto bad;
+		u->port = (uint16_t)p;
+	}
+	for (char *p = u->host; *p; p++) {
+		*p = (char)tolower((unsigned char)*p);
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != ':')
+			goto bad;
+	}
+	size_t hl = strlen(u->host);
+	u->onion = hl > 6 && strcmp(u->host + hl - 6, ".onion") == 0;
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET, u->host, &a4) == 1) {
+		u->literal = 1;
+		u->loopback = (ntohl(a4.s_addr) >> 24) == 127;
+	} else if (inet_pton(AF_INET6, u->host, &a6) == 1) {
+		u->literal = 1;
+		u->loopback = IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	return 0;
+bad:
+	snprintf(err, cap, "not a valid server URL: %s", url);
+	return -1;
+}
+
+int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int clearnet,
+		      char *err, size_t cap)
+{
+	memset(t, 0, sizeof *t);
+	t->timeout = 120;
+	/* Random credentials: Tor puts streams with other credentials on other circuits. */
+	uint8_t r[12];
+	randombytes_buf(r, sizeof r);
+	sodium_bin2hex(t->user, sizeof t->user, r, 6);
+	sodium_bin2hex(t->pass, sizeof t->pass, r + 6, 6);
+	if (proxy == NULL && (u->onion || !clearnet)) {
+		if (!u->onion) {
+			snprintf(err, cap,
+				 "%s is not an onion address: refusing to connect without Tor; use "
+				 "--proxy HOST:PORT, or --clearnet if being seen connecting is acceptable",
+				 u->host);
+			return -1;
+		}
+		proxy = "127.0.0.1:9050";
+	}
+	if (proxy == NULL) {
+		if (!u->literal) {
+			snprintf(err, cap, "without a proxy the server must be an IP address "
+					   "(ghostdrop never looks up names itself)");
+			return -1;
+		}
+		return 0;
+	}
+	const char *colon = strrchr(proxy, ':');
+	char *end;
+	unsigned long p = colon ? strtoul(colon + 1, &end, 10) : 0;
+	if (colon == NULL || *end != '\0' || p == 0 || p > 65535 ||
+	    (size_t)(colon - proxy) >= sizeof t->proxy_ip) {
+		snprintf(err, cap, "--proxy must be IP:PORT");
+		return -1;
+	}
+	memcpy(t->proxy_ip, proxy, (size_t)(colon - proxy));
+	struct in_addr a;
+	if (inet_pton(AF_INET, t->proxy_ip, &a) != 1) {
+		snprintf(err, cap, "--proxy must be an IPv4 address and a port");
+		return -1;
+	}
+	t->proxy_port = (uint16_t)p;
+	t->use_proxy = 1;
+	return 0;
+}
+
+/* ---- sockets with deadlines ---- */
+
+static int wait_fd(int fd, short ev, time_t deadline)
+{
+	for (;;) {
+		time_t left = deadline - time(NULL);
+		if (left <= 0)
+			return TR_ERR_TIMEOUT;
+		struct pollfd p = {fd, ev, 0};
+		int n = poll(&p, 1, (int)(left > 1000 ? 1000000 : left * 1000));
+		if (n > 0)
+			return TR_OK;
+		if (n < 0 && errno != EINTR)
+			return TR_ERR_CONNECT;
+	}
+}
+
+static int dial(const char *ip, uint16_t port, time_t deadline)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	memset(&ss, 0, sizeof ss);
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		sl = sizeof *s4;
+	} else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		sl = sizeof *s6;
+	} else {
+		return -1;
+	}
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, sl) != 0 && errno != EINPROGRESS) {
+		close(fd);
+		return -1;
+	}
+	int soerr = 0;
+	socklen_t el = sizeof soerr;
+	if (wait_fd(fd, POLLOUT, deadline) != TR_OK ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &el) != 0 || soerr != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int send_all(int fd, const void *buf, size_t len, time_t deadline)
+{
+	const uint8_t *p = buf;
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return TR_ERR_CONNECT;
+		int rc = wait_fd(fd, POLLOUT, deadline);
+		if (rc != TR_OK)
+			return rc;
+	}
+	return TR_OK;
+}
+
+/* Read at most cap bytes; 0 bytes means the peer closed. */
+static int recv_some(int fd, uint8_t *buf, size_t cap, size_t *got, time_t deadline)
+{
+	for (;;) {
+		ssize_t n = recv(fd, buf, cap, 0);
+		if (n >= 0) {
+			*got = (size_t)n;
+			return TR_OK;
+		}
+		if (errno != EAGAIN && errno != EINTR)
+			return TR_ERR_CONNECT;
+		int rc = wait_fd(fd, POLLIN, deadline);
+		if (rc != TR_OK)
+			return rc;
+	}
+}
+
+/* Read one SOCKS reply into buf, using parse() to know when it is complete. */
+static int socks_read(int fd, uint8_t *buf, size_t cap, size_t *len, time_t deadline,
+		      int (*parse)(const uint8_t *, size_t))
+{
+	*len = 0;
+	for (;;) {
+		int st = parse(buf, *len);
+		if (st != SOCKS_MORE)
+			return st;
+		size_t got;
+		/* one byte at a time: never read past the reply into the HTTP stream */
+		if (*len == cap || recv_some(fd, buf + *len, 1, &got, deadline) != TR_OK || got == 0)
+			return SOCKS_ERR_PROTOCOL;
+		*len += got;
+	}
+}
+
+static int parse_connect_any(const uint8_t *in, size_t len)
+{
+	size_t used;
+	uint8_t code;
+	return socks5_parse_connect(in, len, &used, &code);
+}
+
+static int socks_dial(gd_transport *t, const gd_url *u, time_t deadline, char *msg, size_t cap)
+{
+	uint8_t buf[600];
+	size_t n, len;
+	int fd = dial(t->proxy_ip, t->proxy_port, deadline), st = SOCKS_ERR_PROTOCOL;
+	if (fd < 0) {
+		snprintf(msg, cap, "cannot reach the Tor SOCKS proxy at %s:%u (is Tor running?)",
+			 t->proxy_ip, t->proxy_port);
+		return TR_ERR_CONNECT;
+	}
+	n = socks5_greeting(buf);
+	if (send_all(fd, buf, n, deadline) != TR_OK ||
+	    (st = socks_read(fd, buf, 2, &len, deadline, socks5_parse_method)) != SOCKS_OK)
+		goto fail;
+	n = socks5_auth(buf, sizeof buf, t->user, t->pass);
+	if (send_all(fd, buf, n, deadline) != TR_OK ||
+	    (st = socks_read(fd, buf, 2, &len, deadline, socks5_parse_auth)) != SOCKS_OK)
+		goto fail;
+	n = socks5_connect(buf, sizeof buf, u->host, u->port);
+	if (n == 0 || send_all(fd, buf, n, deadline) != TR_OK)
+		goto fail_io;
+	st = socks_read(fd, buf, sizeof buf, &len, deadline, parse_connect_any);
+	if (st == SOCKS_ERR_REFUSED) {
+		size_t used;
+		uint8_t code = 0;
+		socks5_parse_connect(buf, len, &used, &code);
+		snprintf(msg, cap, "the Tor proxy could not connect to %.60s: %s", u->host,
+			 socks5_reply_text(code));
+		close(fd);
+		return TR_ERR_SOCKS;
+	}
+	if (st != SOCKS_OK)
+		goto fail;
+	return fd;
+fail:
+	snprintf(msg, cap, "%s:%u did not answer as a SOCKS5 proxy should%s", t->proxy_ip,
+		 t->proxy_port, st == SOCKS_ERR_AUTH ? " (it refused username/password)" : "");
+	close(fd);
+	return TR_ERR_SOCKS;
+fail_io:
+	snprintf(msg, cap, "the connection to the proxy broke");
+	close(fd);
+	return TR_ERR_CONNECT;
+}
+
+void gd_response_free(gd_response *r)
+{
+	free(r->body);
+	r->body = NULL;
+	r->len = 0;
+}
+
+static int parse_head(gd_response *r, char *head, uint64_t *clen)
+{
+	if (strncmp(head, "HTTP/1.1 ", 9) != 0 && strncmp(head, "HTTP/1.0 ", 9) != 0)
+		return TR_ERR_HTTP;
+	if (!isdigit((unsigned char)head[9]) || !isdigit((unsigned char)head[10]) ||
+	    !isdigit((unsigned char)head[11]) || head[12] != ' ')
+		return TR_ERR_HTTP;
+	r->status = atoi(head + 9);
+	int have = 0;
+	for (char *line = strstr(head, "\r\n"); line != NULL && line[2] != '\r';
+	     line = strstr(line + 2, "\r\n")) {
+		char *l = line + 2;
+		if (strncasecmp(l, "Content-Length:", 15) == 0) {
+			char *v = l + 15, *end;
+			while (*v == ' ')
+				v++;
+			errno = 0;
+			unsigned long long n = strtoull(v, &end, 10);
+			if (errno || end == v || (*end != '\r' && *end != ' ') || (have && n != *clen))
+				return TR_ERR_HTTP;
+			*clen = n;
+			have = 1;
+		} else if (strncasecmp(l, "Transfer-Encoding:", 18) == 0) {
+			return TR_ERR_HTTP; /* the drop never sends it */
+		}
+	}
+	return have ? TR_OK : TR_ERR_HTTP;
+}
+
+int gd_request(gd_transport *t, const gd_url *u, const char *method, const char *path,
+	       const char *headers, const uint8_t *body, size_t len, size_t max_body,
+	       gd_response *r)
+{
+	time_t deadline = time(NULL) + t->timeout;
+	char head[HEAD_MAX + 1], hosthdr[300];
+	int fd, rc;
+	memset(r, 0, sizeof *r);
+	if (!t->use_proxy && !u->loopback && !t->warned) {
+		fprintf(stderr, "ghostdrop: warning: connecting to %s without Tor: your network can "
+				"see that you contact this server\n",
+			u->host);
+		t->warned = 1;
+	}
+	if (t->use_proxy) {
+		fd = socks_dial(t, u, deadline, r->message, sizeof r->message);
+		if (fd < 0)
+			return fd;
+	} else if ((fd = dial(u->host, u->port, deadline)) < 0) {
+		snprintf(r->message, sizeof r->message, "cannot connect to %.64s:%u", u->host, u->port);
+		return TR_ERR_CONNECT;
+	}
+	snprintf(hosthdr, sizeof hosthdr, strchr(u->host, ':') ? "[%s]" : "%s", u->host);
+	int n = snprintf(head, sizeof head,
+			 "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nContent-Length: %zu\r\n"
+			 "%s\r\n",
+			 method, path, hosthdr, len, headers ? headers : "");
+	if (n < 0 || n >= (int)sizeof head) {
+		close(fd);
+		return TR_ERR_HTTP;
+	}
+	/* No User-Agent, no Accept-Language: nothing that tells one worker from another. */
+	if ((rc = send_all(fd, head, (size_t)n, deadline)) != TR_OK ||
+	    (len > 0 && (rc = send_all(fd, body, len, deadline)) != TR_OK)) {
+		/* the drop may have answered early (e.g. refused the PoW): read that answer */
+		if (rc == TR_ERR_TIMEOUT) {
+			close(fd);
+			return rc;
+		}
+	}
+	size_t got = 0, k;
+	char *end = NULL;
+	while (end == NULL) {
+		if (got == HEAD_MAX || (rc = recv_some(fd, (uint8_t *)head + got, HEAD_MAX - got, &k,
+						       deadline)) != TR_OK || k == 0) {
+			close(fd);
+			snprintf(r->message, sizeof r->message, "the connection broke before an answer");
+			return rc == TR_ERR_TIMEOUT ? rc : got == HEAD_MAX ? TR_ERR_HTTP : TR_ERR_CONNECT;
+		}
+		got += k;
+		head[got] = '\0';
+		end = strstr(head, "\r\n\r\n");
+	}
+	uint64_t clen = 0;
+	if (parse_head(r, head, &clen) != TR_OK || clen > max_body) {
+		close(fd);
+		snprintf(r->message, sizeof r->message, "the server's answer is malformed or too large");
+		return TR_ERR_HTTP;
+	}
+	size_t hl = (size_t)(end + 4 - head), have = got - hl;
+	if (have > clen) {
+		close(fd);
+		return TR_ERR_HTTP;
+	}
+	r->body = malloc((size_t)clen + 1);
+	if (r->body == NULL) {
+		close(fd);
+		return TR_ERR_HTTP;
+	}
+	memcpy(r->body, head + hl, have);
+	while (have < clen) {
+		if ((rc = recv_some(fd, r->body + have, (size_t)clen - have, &k, deadline)) != TR_OK ||
+		    k == 0) {
+			close(fd);
+			gd_response_free(r);
+			snprintf(r->message, sizeof r->message, "the connection broke mid-answer");
+			return rc == TR_ERR_TIMEOUT ? rc : TR_ERR_CONNECT;
+		}
+		have += k;
+	}
+	close(fd);
+	r->body[clen] = '\0';
+	r->len = (size_t)clen;
+	if (r->status >= 400) {
+		json_t *o = json_loadb((const char *)r->body, r->len, 0, NULL);
+		const char *e = json_string_value(json_object_get(o, "error"));
+		const char *m = json_string_value(json_object_get(o, "message"));
+		snprintf(r->error, sizeof r->error, "%s", e ? e : "http_error");
+		snprintf(r->message, sizeof r->message, "%s", m ? m : "");
+		json_decref(o);
+	}
+	return TR_OK;
+}

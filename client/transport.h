@@ -1,0 +1,54 @@
+/* ghostdrop client transport: HTTP/1.1 requests to the drop, through Tor's SOCKS5 port by
+ * default, with deadlines. Never resolves a host name itself. */
+#ifndef GD_TRANSPORT_H
+#define GD_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+	char host[256];
+	uint16_t port;
+	int onion;    /* a .onion address: only ever through the proxy */
+	int loopback; /* 127.0.0.0/8 or ::1 */
+	int literal;  /* an IP address, not a name */
+} gd_url;
+
+typedef struct {
+	int use_proxy;
+	char proxy_ip[64];
+	uint16_t proxy_port;
+	char user[24], pass[24]; /* random per run: a fresh Tor circuit (IsolateSOCKSAuth) */
+	unsigned timeout;        /* seconds per request, connection included */
+	int warned;
+} gd_transport;
+
+enum {
+	TR_OK = 0,
+	TR_ERR_CONNECT = -1, /* proxy or server unreachable */
+	TR_ERR_SOCKS = -2,   /* the proxy refused (message says why) */
+	TR_ERR_HTTP = -3,    /* not a well-formed HTTP answer, or too large */
+	TR_ERR_TIMEOUT = -4,
+};
+
+typedef struct {
+	int status;
+	uint8_t *body;
+	size_t len;
+	char error[64];    /* the drop's JSON error code, if any */
+	char message[256]; /* its message, or the transport's */
+} gd_response;
+
+/* http://host[:port] with an optional trailing '/'. */
+int gd_url_parse(gd_url *u, const char *url, char *err, size_t cap);
+/* The Tor rules: .onion always via proxy (default 127.0.0.1:9050); anything else needs a
+ * proxy or clearnet; a proxy must be an IP literal. 0, or -1 with a message in err. */
+int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int clearnet,
+		      char *err, size_t cap);
+/* One request on a fresh connection. headers: "Name: value\r\n" lines or NULL. */
+int gd_request(gd_transport *t, const gd_url *u, const char *method, const char *path,
+	       const char *headers, const uint8_t *body, size_t len, size_t max_body,
+	       gd_response *r);
+void gd_response_free(gd_response *r);
+
+#endif

@@ -1,0 +1,507 @@
+/* Integration tests: the worker's ghostdrop binary against a real ghostdropd on 127.0.0.1,
+ * directly (--clearnet) and through a fake SOCKS5 proxy that behaves, or does not. */
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "daemon.h"
+#include "testutil.h"
+
+#ifndef GHOSTDROP
+#error GHOSTDROP must name the worker binary
+#endif
+
+static char out[65536], err[65536];
+
+/* Run ghostdrop with stdin from `in`; stdout/stderr into out/err; returns the exit code. */
+static int gd(const drop *d, const char *in, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int gd(const drop *d, const char *in, const char *fmt, ...)
+{
+	char args[2048], cmd[4096], pin[256], pout[256], perr[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof args, fmt, ap);
+	va_end(ap);
+	snprintf(pin, sizeof pin, "%s/in", d->dir);
+	snprintf(pout, sizeof pout, "%s/out", d->dir);
+	snprintf(perr, sizeof perr, "%s/err", d->dir);
+	FILE *f = fopen(pin, "w");
+	fputs(in ? in : "", f);
+	fclose(f);
+	/* setsid: no controlling terminal, as when a script runs it */
+	snprintf(cmd, sizeof cmd, "setsid %s %s <%s >%s 2>%s", GHOSTDROP, args, pin, pout, perr);
+	int st = system(cmd);
+	f = fopen(pout, "r");
+	size_t n = fread(out, 1, sizeof out - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	f = fopen(perr, "r");
+	n = fread(err, 1, sizeof err - 1, f);
+	err[n] = '\0';
+	fclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char keystring[GD_KEYSTRING_LEN + 1];
+
+static void start(drop *d, const char *extra)
+{
+	drop_create(d, extra);
+	drop_start(d);
+	drop_publish_for_port(d);
+	gd_keystring_encode(keystring, d->root_pk);
+}
+
+static char *auth(const drop *d)
+{
+	static char h[128];
+	snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", d->token);
+	return h;
+}
+
+/* Every stored submission, opened with the journalist key. */
+typedef struct {
+	size_t n;
+	sink_state s[8];
+} stored;
+
+static void fetch_all(const drop *d, stored *st)
+{
+	resp r;
+	memset(st, 0, sizeof *st);
+	ck_assert_int_eq(http_do(d->port, "GET", "/v1/courier/submissions", auth(d), NULL, 0, &r), 0);
+	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL), *v;
+	resp_free(&r);
+	size_t i;
+	json_array_foreach(json_object_get(o, "submissions"), i, v)
+	{
+		char path[128];
+		snprintf(path, sizeof path, "/v1/courier/submissions/%s",
+			 json_string_value(json_object_get(v, "id")));
+		ck_assert_int_eq(http_do(d->port, "GET", path, auth(d), NULL, 0, &r), 0);
+		ck_assert_int_eq(r.status, 200);
+		membuf env = {.buf = r.body, .len = r.len};
+		boxkey k;
+		memcpy(k.pk, d->jpk, 32);
+		memcpy(k.sk, d->jsk, 32);
+		gd_open_result res;
+		ck_assert_uint_lt(st->n, 8);
+		ck_assert_int_eq(open_from(&env, &k, 1, &st->s[st->n], &res), GD_OK);
+		st->n++;
+		resp_free(&r);
+	}
+	json_decref(o);
+}
+
+static void stored_free(stored *st)
+{
+	for (size_t i = 0; i < st->n; i++)
+		sink_free(&st->s[i]);
+}
+
+static size_t count_stored(const drop *d)
+{
+	stored st;
+	fetch_all(d, &st);
+	size_t n = st.n;
+	stored_free(&st);
+	return n;
+}
+
+static gd_source_keys *keys_of_file(const drop *d, const char *path)
+{
+	char line[256], canon[GD_CODENAME_MAX];
+	int bad;
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+	fclose(f);
+	ck_assert_int_eq(gd_codename_normalise(canon, sizeof canon, line, strlen(line), &bad), GD_OK);
+	return test_source(canon, d->root_pk);
+}
+
+#define SERVER "--server http://127.0.0.1:%u --newsroom %s"
+
+START_TEST(submit_follow_up_and_open)
+{
+	drop d;
+	char code[256];
+	start(&d, NULL);
+	snprintf(code, sizeof code, "%s/code.txt", d.dir);
+	ck_assert_int_eq(gd(&d, "We transcribe medical calls; the NDA forbids naming the client.",
+			    "submit " SERVER " --clearnet --codename-out %s --json", d.port, keystring, code),
+			 0);
+	json_t *o = json_loads(out, 0, NULL);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "status")), "stored");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "kind")), "testimony");
+	json_decref(o);
+	struct stat sb;
+	ck_assert_int_eq(stat(code, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	ck_assert(strstr(out, "codename") == NULL || strstr(out, "codename_file") != NULL);
+	/* a follow-up under the same codename */
+	ck_assert_int_eq(gd(&d, "Second part: shifts are 10 hours.",
+			    "submit " SERVER " --clearnet --codename-file %s", d.port, keystring, code), 0);
+	ck_assert(strstr(err, "follow-up reached the drop") != NULL);
+	/* the journalist opens both: same identity key, the second a follow-up */
+	gd_source_keys *src = keys_of_file(&d, code);
+	stored st;
+	fetch_all(&d, &st);
+	ck_assert_uint_eq(st.n, 2);
+	int testimony = 0, followup = 0;
+	for (size_t i = 0; i < 2; i++) {
+		ck_assert(st.s[i].m.has_source);
+		ck_assert(memcmp(st.s[i].m.identity_pk, src->identity_pk, 32) == 0);
+		if (st.s[i].m.kind == GD_KIND_TESTIMONY) {
+			testimony++;
+			ck_assert_str_eq(st.s[i].m.text,
+					 "We transcribe medical calls; the NDA forbids naming the client.");
+		} else {
+			followup++;
+			ck_assert_str_eq(st.s[i].m.text, "Second part: shifts are 10 hours.");
+		}
+	}
+	ck_assert(testimony == 1 && followup == 1);
+	stored_free(&st);
+	sodium_free(src);
+	/* --codename-out never overwrites */
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --codename-out %s", d.port, keystring, code), 6);
+	ck_assert_uint_eq(count_stored(&d), 2);
+	drop_destroy(&d);
+}
+END_TEST
+
+START_TEST(large_attachment_via_upload)
+{
+	drop d;
+	char file[256];
+	start(&d, NULL);
+	snprintf(file, sizeof file, "%s/shift-recording.wav", d.dir);
+	size_t len = 3 * 1024 * 1024 + 12345;
+	uint8_t *data = malloc(len);
+	for (size_t i = 0; i < len; i++)
+		data[i] = (uint8_t)(i * 7 + (i >> 12));
+	FILE *f = fopen(file, "wb");
+	fwrite(data, 1, len, f);
+	fclose(f);
+	/* without --keep-metadata: refused, nothing leaves */
+	ck_assert_int_eq(gd(&d, "recording", "submit " SERVER " --clearnet --no-reply %s", d.port,
+			    keystring, file), 6);
+	ck_assert(strstr(err, "metadata") != NULL);
+	ck_assert_uint_eq(count_stored(&d), 0);
+	ck_assert_int_eq(gd(&d, "recording attached", "submit " SERVER " --clearnet --no-reply --keep-metadata %s",
+			    d.port, keystring, file), 0);
+	stored st;
+	fetch_all(&d, &st);
+	ck_assert_uint_eq(st.n, 1);
+	ck_assert(!st.s[0].m.has_source);
+	ck_assert_uint_eq(st.s[0].m.n_attachments, 1);
+	ck_assert_str_eq(st.s[0].m.attachments[0].name, "shift-recording.wav"); /* no directory */
+	ck_assert_str_eq(st.s[0].m.attachments[0].type, "audio/wav");
+	ck_assert_uint_eq(st.s[0].data.len, len);
+	ck_assert(memcmp(st.s[0].data.buf, data, len) == 0);
+	stored_free(&st);
+	free(data);
+	drop_destroy(&d);
+}
+END_TEST
+
+START_TEST(refusals_send_nothing)
+{
+	drop d;
+	char code[256];
+	start(&d, NULL);
+	uint8_t pk[32], sk[64];
+	char other[GD_KEYSTRING_LEN + 1];
+	crypto_sign_keypair(pk, sk);
+	gd_keystring_encode(other, pk);
+	/* another newsroom's key: the bundle does not verify */
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply", d.port, other), 3);
+	ck_assert(strstr(err, "does not verify") != NULL);
+	/* rollback below a version the worker knows */
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --min-bundle-version 3",
+			    d.port, keystring), 3);
+	/* a mistyped key string */
+	other[20] = other[20] == 'a' ? 'b' : 'a';
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply", d.port, other), 2);
+	/* not over Tor and not told --clearnet */
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply", d.port, keystring), 2);
+	ck_assert(strstr(err, "without Tor") != NULL);
+	/* Tor not running */
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply --proxy 127.0.0.1:1", d.port, keystring), 4);
+	/* a codename with a typo: a suggestion, never a new identity */
+	snprintf(code, sizeof code, "%s/typo.txt", d.dir);
+	FILE *f = fopen(code, "w");
+	fputs("zoom abacus yo-yo able ablaze abide zoologst felt-tip\n", f);
+	fclose(f);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --codename-file %s", d.port, keystring, code), 2);
+	ck_assert(strstr(err, "word 7") != NULL && strstr(err, "\"zoologist\"") != NULL);
+	/* nothing to send; conflicting options; no terminal for a new codename */
+	ck_assert_int_eq(gd(&d, "", "submit " SERVER " --clearnet --no-reply", d.port, keystring), 2);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --codename", d.port, keystring), 2);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet", d.port, keystring), 2);
+	ck_assert(strstr(err, "no terminal") != NULL);
+	ck_assert_int_eq(gd(&d, "x", "frobnicate " SERVER, d.port, keystring), 2);
+	ck_assert_uint_eq(count_stored(&d), 0);
+	/* a server the bundle does not list: the first bundle (v1) lists only :8080 */
+	drop_destroy(&d);
+	drop_create(&d, NULL);
+	drop_start(&d);
+	gd_keystring_encode(keystring, d.root_pk);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply", d.port, keystring), 3);
+	ck_assert(strstr(err, "not one of the newsroom's servers") != NULL);
+	ck_assert_uint_eq(count_stored(&d), 0);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server", d.port,
+			    keystring), 0);
+	ck_assert_uint_eq(count_stored(&d), 1);
+	drop_destroy(&d);
+}
+END_TEST
+
+static void push_reply(const drop *d, const gd_source_keys *src, const uint8_t jsk[32], const char *text)
+{
+	uint8_t *blob;
+	size_t blen;
+	resp r;
+	ck_assert_int_eq(gd_reply_seal(&blob, &blen, text, strlen(text), src->mailbox_id,
+				       gd_day(time(NULL)), jsk, src->reply_pk),
+			 GD_OK);
+	char *bb = malloc(blen * 2), mb[32], *body = malloc(blen * 2 + 128);
+	gd_b64_encode(bb, blen * 2, blob, blen);
+	gd_b64_encode(mb, sizeof mb, src->mailbox_id, 16);
+	snprintf(body, blen * 2 + 128, "{\"mailbox_id\":\"%s\",\"reply\":\"%s\"}", mb, bb);
+	ck_assert_int_eq(http_do(d->port, "POST", "/v1/courier/replies", auth(d), body, strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 201);
+	resp_free(&r);
+	free(bb);
+	free(body);
+	free(blob);
+}
+
+START_TEST(replies_verified_forged_acked)
+{
+	drop d;
+	char code[256];
+	start(&d, NULL);
+	snprintf(code, sizeof code, "%s/code.txt", d.dir);
+	ck_assert_int_eq(gd(&d, "hello", "submit " SERVER " --clearnet --codename-out %s", d.port, keystring, code), 0);
+	gd_source_keys *src = keys_of_file(&d, code);
+	ck_assert_int_eq(gd(&d, NULL, "replies " SERVER " --clearnet --codename-file %s", d.port, keystring, code), 0);
+	ck_assert(strstr(err, "No replies yet") != NULL);
+	push_reply(&d, src, d.jsk, "Thank you. Which platform do you work on?");
+	/* pushed with a valid courier token, but not written with a journalist key */
+	uint8_t fpk[32], fsk[32];
+	crypto_box_keypair(fpk, fsk);
+	push_reply(&d, src, fsk, "Please send your badge photo.");
+	ck_assert_int_eq(gd(&d, NULL, "replies " SERVER " --clearnet --codename-file %s", d.port, keystring, code), 0);
+	ck_assert(strstr(out, "--- from Ana") != NULL);
+	ck_assert(strstr(out, "Which platform do you work on?") != NULL);
+	ck_assert(strstr(out, "badge photo") == NULL);
+	ck_assert(strstr(err, "1 reply did not come from a journalist") != NULL);
+	ck_assert_int_eq(gd(&d, NULL, "replies " SERVER " --clearnet --codename-file %s --json --ack", d.port,
+			    keystring, code), 0);
+	json_t *o = json_loads(out, 0, NULL);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(json_array_size(json_object_get(o, "replies")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "forged")), 1);
+	ck_assert(json_is_true(json_object_get(o, "acknowledged")));
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(o, "replies"), 0),
+							   "journalist")), "Ana");
+	json_decref(o);
+	ck_assert_int_eq(gd(&d, NULL, "replies " SERVER " --clearnet --codename-file %s --json", d.port, keystring, code), 0);
+	ck_assert(strstr(out, "\"replies\":[]") != NULL); /* deleted by --ack */
+	sodium_free(src);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* ---- a fake SOCKS5 proxy ---- */
+
+enum { P_GOOD, P_V4, P_NOAUTH, P_ONION_GONE, P_HANGUP };
+
+typedef struct {
+	int mode, lfd;
+	uint16_t port;
+	volatile int stop;
+	int requests, domain_requests;
+	char user[64], host[256];
+} proxy;
+
+static int rd(int fd, uint8_t *b, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = recv(fd, b + got, n - got, 0);
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+	}
+	return 0;
+}
+
+static void relay(int a, int b)
+{
+	uint8_t buf[65536];
+	struct pollfd p[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+	while (poll(p, 2, 10000) > 0) {
+		for (int i = 0; i < 2; i++) {
+			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			ssize_t k = recv(p[i].fd, buf, sizeof buf, 0);
+			if (k <= 0 || send(p[1 - i].fd, buf, (size_t)k, MSG_NOSIGNAL) != k)
+				return;
+		}
+	}
+}
+
+static void serve_one(proxy *px, int c)
+{
+	uint8_t b[600];
+	if (px->mode == P_HANGUP)
+		return;
+	if (rd(c, b, 3) != 0)
+		return;
+	if (px->mode == P_V4) {
+		send(c, "\x04\x02", 2, MSG_NOSIGNAL);
+		return;
+	}
+	if (px->mode == P_NOAUTH) {
+		send(c, "\x05\xff", 2, MSG_NOSIGNAL);
+		return;
+	}
+	send(c, "\x05\x02", 2, MSG_NOSIGNAL);
+	if (rd(c, b, 2) != 0 || rd(c, b + 2, b[1] + 1u) != 0)
+		return;
+	size_t ul = b[1];
+	memcpy(px->user, b + 2, ul);
+	px->user[ul] = '\0';
+	if (rd(c, b, b[2 + ul]) != 0)
+		return;
+	send(c, "\x01\x00", 2, MSG_NOSIGNAL);
+	if (rd(c, b, 5) != 0)
+		return;
+	px->requests++;
+	if (b[3] != 3)
+		return;
+	px->domain_requests++;
+	size_t hl = b[4];
+	if (rd(c, b + 5, hl + 2) != 0)
+		return;
+	memcpy(px->host, b + 5, hl);
+	px->host[hl] = '\0';
+	uint16_t port = (uint16_t)(b[5 + hl] << 8 | b[6 + hl]);
+	if (px->mode == P_ONION_GONE) {
+		send(c, "\x05\xf0\x00\x01\x00\x00\x00\x00\x00\x00", 10, MSG_NOSIGNAL);
+		return;
+	}
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	if (inet_pton(AF_INET, px->host, &sin.sin_addr) != 1)
+		return; /* this fake proxy reaches only literal addresses */
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(s, (struct sockaddr *)&sin, sizeof sin) != 0) {
+		close(s);
+		return;
+	}
+	send(c, "\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x00", 10, MSG_NOSIGNAL);
+	relay(c, s);
+	close(s);
+}
+
+static void *proxy_main(void *arg)
+{
+	proxy *px = arg;
+	while (!px->stop) {
+		struct pollfd p = {px->lfd, POLLIN, 0};
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		int c = accept(px->lfd, NULL, NULL);
+		if (c < 0)
+			continue;
+		serve_one(px, c);
+		close(c);
+	}
+	return NULL;
+}
+
+static pthread_t proxy_start(proxy *px, int mode)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t sl = sizeof sin;
+	pthread_t t;
+	memset(px, 0, sizeof *px);
+	px->mode = mode;
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	px->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(px->lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+	ck_assert_int_eq(listen(px->lfd, 16), 0);
+	getsockname(px->lfd, (struct sockaddr *)&sin, &sl);
+	px->port = ntohs(sin.sin_port);
+	ck_assert_int_eq(pthread_create(&t, NULL, proxy_main, px), 0);
+	return t;
+}
+
+static void proxy_stop(proxy *px, pthread_t t)
+{
+	px->stop = 1;
+	pthread_join(t, NULL);
+	close(px->lfd);
+}
+
+START_TEST(through_socks5)
+{
+	drop d;
+	proxy px;
+	start(&d, NULL);
+	pthread_t t = proxy_start(&px, P_GOOD);
+	ck_assert_int_eq(gd(&d, "over the proxy", "submit " SERVER " --no-reply --proxy 127.0.0.1:%u",
+			    d.port, keystring, px.port), 0);
+	proxy_stop(&px, t);
+	ck_assert_uint_eq(count_stored(&d), 1);
+	ck_assert_int_ge(px.requests, 4); /* bundle, limits, challenge, submission */
+	ck_assert_int_eq(px.domain_requests, px.requests); /* always a name for the proxy to resolve */
+	ck_assert_str_eq(px.host, "127.0.0.1");
+	ck_assert_uint_eq(strlen(px.user), 12); /* random per run: a circuit of its own */
+	static const struct {
+		int mode;
+		const char *says;
+	} bad[] = {{P_V4, "did not answer as a SOCKS5 proxy"},
+		   {P_NOAUTH, "refused username/password"},
+		   {P_ONION_GONE, "descriptor not found"},
+		   {P_HANGUP, "did not answer as a SOCKS5 proxy"}};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		t = proxy_start(&px, bad[i].mode);
+		ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply --proxy 127.0.0.1:%u", d.port,
+				    keystring, px.port), 4);
+		ck_assert_msg(strstr(err, bad[i].says) != NULL, "mode %d: %s", bad[i].mode, err);
+		proxy_stop(&px, t);
+	}
+	ck_assert_uint_eq(count_stored(&d), 1);
+	drop_destroy(&d);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("ghostdrop");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, submit_follow_up_and_open);
+	tcase_add_test(tc, large_attachment_via_upload);
+	tcase_add_test(tc, refusals_send_nothing);
+	tcase_add_test(tc, replies_verified_forged_acked);
+	tcase_add_test(tc, through_socks5);
+	suite_add_tcase(s, tc);
+	return s;
+}
+GD_CHECK_MAIN(suite)
