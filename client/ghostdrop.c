@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "strip.h"
 #include "ghostdrop.h"
 #include "transport.h"
 
@@ -476,6 +477,11 @@ static int finish_upload(outbox *ob, int *already)
 	return EX_OK;
 }
 
+static int seal_sink(void *arg, const uint8_t *b, size_t n)
+{
+	return gd_seal_write(arg, b, n) == GD_OK ? 0 : -1;
+}
+
 static int show_codename_once(const char *codename)
 {
 	FILE *tty = fopen("/dev/tty", "w");
@@ -495,6 +501,7 @@ static int cmd_submit(opts *o)
 	char *codename = NULL, *text = NULL;
 	gd_source_keys *keys = NULL;
 	gd_attachment *atts = NULL;
+	strip_kind *kinds = NULL;
 	int rc, already = 0, fresh = 0, wrote_codename = 0;
 	size_t text_len = 0;
 	outbox ob;
@@ -515,28 +522,42 @@ static int cmd_submit(opts *o)
 		return die(EX_FILE, "%s exists: ghostdrop never overwrites a codename", o->codename_out);
 	if (o->n_files > MAX_FILES)
 		return die(EX_USAGE, "at most %d attachments", MAX_FILES);
-	/* Attachments: checked before anything is read or sent. */
+	/* Attachments: checked (and their cleaned sizes measured) before anything is sent. */
 	atts = calloc((size_t)o->n_files + 1, sizeof *atts);
+	kinds = calloc((size_t)o->n_files + 1, sizeof *kinds);
 	uint64_t att_total = 0;
 	for (int i = 0; i < o->n_files; i++) {
 		struct stat st;
-		if (stat(o->files[i], &st) != 0 || !S_ISREG(st.st_mode)) {
-			free(atts);
-			return die(EX_FILE, "%s: %s", o->files[i],
-				   errno ? strerror(errno) : "not a regular file");
+		int fd = open(o->files[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			rc = die(EX_FILE, "%s: %s", o->files[i], fd < 0 ? strerror(errno) : "not a regular file");
+			if (fd >= 0)
+				close(fd);
+			goto out;
 		}
-		if (!o->keep_metadata) {
-			free(atts);
-			return die(EX_FILE, "%s may carry metadata that identifies you (camera, GPS, author, "
-					    "software) and ghostdrop cannot remove it yet: remove it yourself, "
-					    "then pass --keep-metadata to send the file as it is",
-				   o->files[i]);
+		atts[i].size = (uint64_t)st.st_size;
+		kinds[i] = o->keep_metadata ? STRIP_OTHER : strip_detect(fd);
+		if (kinds[i] != STRIP_OTHER && strip_run(fd, kinds[i], NULL, NULL, &atts[i].size) != 0) {
+			close(fd);
+			rc = die(EX_FILE, "%s looks like a %s but is damaged, so its metadata cannot be removed; "
+					  "--keep-metadata sends it as it is",
+				 o->files[i], kinds[i] == STRIP_JPEG ? "JPEG" : "PNG");
+			goto out;
+		}
+		close(fd);
+		if (kinds[i] == STRIP_OTHER && !o->keep_metadata) {
+			rc = die(EX_FILE, "%s may carry metadata that identifies you (author, software, device) "
+					  "and ghostdrop can clean only JPEG and PNG files: remove it yourself, then "
+					  "pass --keep-metadata to send the file as it is",
+				 o->files[i]);
+			goto out;
 		}
 		char *copy = strdup(o->files[i]);
 		snprintf(atts[i].name, sizeof atts[i].name, "%s", basename(copy));
 		free(copy);
-		snprintf(atts[i].type, sizeof atts[i].type, "%s", media_type(atts[i].name));
-		atts[i].size = (uint64_t)st.st_size;
+		snprintf(atts[i].type, sizeof atts[i].type, "%s",
+			 kinds[i] == STRIP_JPEG ? "image/jpeg" : kinds[i] == STRIP_PNG ? "image/png"
+										 : media_type(atts[i].name));
 		att_total += atts[i].size;
 	}
 	if ((rc = verify_drop(o)) != EX_OK)
@@ -633,19 +654,27 @@ static int cmd_submit(opts *o)
 	for (int i = 0; i < o->n_files && rc == GD_OK; i++) {
 		int fd = open(o->files[i], O_RDONLY | O_CLOEXEC);
 		uint64_t left = atts[i].size;
-		ssize_t k = 0;
-		while (fd >= 0 && left > 0 &&
-		       (k = read(fd, piece, left < 65536 ? (size_t)left : 65536)) > 0) {
-			if ((rc = gd_seal_write(s, piece, (size_t)k)) != GD_OK)
-				break;
-			left -= (uint64_t)k;
+		if (fd >= 0 && kinds[i] != STRIP_OTHER) {
+			/* the cleaned bytes, streamed; the same count as measured, or the file changed */
+			uint64_t sent = 0;
+			if (strip_run(fd, kinds[i], seal_sink, s, &sent) == 0 && sent == atts[i].size)
+				left = 0;
+		} else {
+			ssize_t k;
+			while (fd >= 0 && left > 0 &&
+			       (k = read(fd, piece, left < 65536 ? (size_t)left : 65536)) > 0) {
+				if ((rc = gd_seal_write(s, piece, (size_t)k)) != GD_OK)
+					break;
+				left -= (uint64_t)k;
+			}
 		}
 		if (fd >= 0)
 			close(fd);
 		if (rc == GD_OK && left != 0) {
 			rc = GD_ERR_IO;
-			ob.failed = die(EX_FILE, "%s changed or could not be read while it was being sent",
-					o->files[i]);
+			ob.failed = ob.failed ? ob.failed
+					      : die(EX_FILE, "%s changed or could not be read while it was "
+							     "being sent", o->files[i]);
 		}
 	}
 	sodium_memzero(piece, 65536);
@@ -694,6 +723,7 @@ out:
 		sodium_free(keys);
 	free(ob.buf);
 	free(atts);
+	free(kinds);
 	return rc;
 }
 

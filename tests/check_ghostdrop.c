@@ -269,6 +269,35 @@ START_TEST(refusals_send_nothing)
 }
 END_TEST
 
+START_TEST(photos_arrive_without_metadata)
+{
+	drop d;
+	char jpg[512], png[512];
+	start(&d, NULL);
+	snprintf(jpg, sizeof jpg, "%s/exif-gps.jpg", SAMPLES);
+	snprintf(png, sizeof png, "%s/text-exif.png", SAMPLES);
+	ck_assert_int_eq(gd(&d, "screenshots of the task queue", "submit " SERVER " --clearnet --no-reply %s %s",
+			    d.port, keystring, jpg, png), 0);
+	stored st;
+	fetch_all(&d, &st);
+	ck_assert_uint_eq(st.n, 1);
+	ck_assert_uint_eq(st.s[0].m.n_attachments, 2);
+	ck_assert_str_eq(st.s[0].m.attachments[0].type, "image/jpeg");
+	ck_assert_str_eq(st.s[0].m.attachments[1].type, "image/png");
+	membuf *data = &st.s[0].data;
+	static const char *const gone[] = {"Jane Worker", "GhostCam", "SN-1234567", "Exif", "tEXt", NULL};
+	for (int i = 0; gone[i]; i++)
+		for (size_t j = 0; j + strlen(gone[i]) <= data->len; j++)
+			ck_assert_msg(memcmp(data->buf + j, gone[i], strlen(gone[i])) != 0, "%s arrived", gone[i]);
+	/* the JPEG still ends its scan: the image itself arrived */
+	uint64_t jl = st.s[0].m.attachments[0].size;
+	ck_assert(data->buf[0] == 0xff && data->buf[1] == 0xd8 && data->buf[jl - 1] == 0xd9);
+	ck_assert(memcmp(data->buf + jl, "\x89PNG", 4) == 0);
+	stored_free(&st);
+	drop_destroy(&d);
+}
+END_TEST
+
 static void push_reply(const drop *d, const gd_source_keys *src, const uint8_t jsk[32], const char *text)
 {
 	uint8_t *blob;
@@ -498,6 +527,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, submit_follow_up_and_open);
 	tcase_add_test(tc, large_attachment_via_upload);
+	tcase_add_test(tc, photos_arrive_without_metadata);
 	tcase_add_test(tc, refusals_send_nothing);
 	tcase_add_test(tc, replies_verified_forged_acked);
 	tcase_add_test(tc, through_socks5);
