@@ -1,5 +1,6 @@
 /* Integration tests: the worker's ghostdrop binary against a real ghostdropd on 127.0.0.1,
  * directly (--clearnet) and through a fake SOCKS5 proxy that behaves, or does not. */
+#define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -357,7 +358,7 @@ END_TEST
 
 /* ---- a fake SOCKS5 proxy ---- */
 
-enum { P_GOOD, P_V4, P_NOAUTH, P_ONION_GONE, P_HANGUP };
+enum { P_GOOD, P_V4, P_NOAUTH, P_ONION_GONE, P_HANGUP, P_FLAKY };
 
 typedef struct {
 	int mode, lfd;
@@ -365,6 +366,7 @@ typedef struct {
 	volatile int stop;
 	int requests, domain_requests;
 	char user[64], host[256];
+	int cut_mid_request, lost_answers, commits_swallowed; /* what P_FLAKY did */
 } proxy;
 
 static int rd(int fd, uint8_t *b, size_t n)
@@ -379,16 +381,39 @@ static int rd(int fd, uint8_t *b, size_t n)
 	return 0;
 }
 
-static void relay(int a, int b)
+/* Relay client a <-> server b. P_FLAKY breaks some connections the way Tor circuits break:
+ * connection 10 in the middle of its request, the answer of connection 20 (a stored chunk)
+ * and the answer of the first commit are lost after the drop has acted on the request. */
+static void relay(proxy *px, int a, int b)
 {
 	uint8_t buf[65536];
 	struct pollfd p[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+	size_t from_client = 0;
+	int n = px->requests, swallow = 0;
 	while (poll(p, 2, 10000) > 0) {
 		for (int i = 0; i < 2; i++) {
 			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			ssize_t k = recv(p[i].fd, buf, sizeof buf, 0);
-			if (k <= 0 || send(p[1 - i].fd, buf, (size_t)k, MSG_NOSIGNAL) != k)
+			if (k <= 0)
+				return;
+			if (px->mode == P_FLAKY && i == 0) {
+				from_client += (size_t)k;
+				if (n == 10 && from_client > 30000) {
+					px->cut_mid_request++;
+					return;
+				}
+				if (memmem(buf, (size_t)k, "/commit HTTP", 12) != NULL &&
+				    px->commits_swallowed++ == 0)
+					swallow = 1;
+				if (n == 20)
+					swallow = 1;
+			}
+			if (i == 1 && swallow) {
+				px->lost_answers++;
+				return; /* the drop answered; the worker never hears it */
+			}
+			if (send(p[1 - i].fd, buf, (size_t)k, MSG_NOSIGNAL) != k)
 				return;
 		}
 	}
@@ -443,7 +468,7 @@ static void serve_one(proxy *px, int c)
 		return;
 	}
 	send(c, "\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x00", 10, MSG_NOSIGNAL);
-	relay(c, s);
+	relay(px, c, s);
 	close(s);
 }
 
@@ -520,6 +545,38 @@ START_TEST(through_socks5)
 }
 END_TEST
 
+START_TEST(broken_connections_resume)
+{
+	drop d;
+	proxy px;
+	char file[256];
+	start(&d, NULL);
+	snprintf(file, sizeof file, "%s/recording.wav", d.dir);
+	size_t len = 50u << 20;
+	uint8_t *data = malloc(len);
+	randombytes_buf(data, len);
+	FILE *f = fopen(file, "wb");
+	fwrite(data, 1, len, f);
+	fclose(f);
+	pthread_t t = proxy_start(&px, P_FLAKY);
+	ck_assert_int_eq(gd(&d, "50 MiB over a flaky circuit",
+			    "submit " SERVER " --no-reply --keep-metadata --proxy 127.0.0.1:%u %s", d.port,
+			    keystring, px.port, file), 0);
+	proxy_stop(&px, t);
+	ck_assert_int_eq(px.cut_mid_request, 1);
+	ck_assert_int_eq(px.lost_answers, 2); /* a chunk's answer and the commit's */
+	ck_assert_int_ge(px.commits_swallowed, 2); /* the commit was sent again */
+	stored st;
+	fetch_all(&d, &st);
+	ck_assert_uint_eq(st.n, 1); /* exactly once */
+	ck_assert_uint_eq(st.s[0].data.len, len);
+	ck_assert(memcmp(st.s[0].data.buf, data, len) == 0); /* whole */
+	stored_free(&st);
+	free(data);
+	drop_destroy(&d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ghostdrop");
@@ -531,6 +588,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, refusals_send_nothing);
 	tcase_add_test(tc, replies_verified_forged_acked);
 	tcase_add_test(tc, through_socks5);
+	tcase_add_test(tc, broken_connections_resume);
 	suite_add_tcase(s, tc);
 	return s;
 }
