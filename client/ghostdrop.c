@@ -115,6 +115,10 @@ static int solve_pow(const char *purpose, uint64_t size, char *out, size_t cap)
 	if (rc != EX_OK)
 		return rc;
 	const char *c = json_string_value(json_object_get(o, "challenge"));
+	json_int_t bits = json_integer_value(json_object_get(o, "bits"));
+	if (bits >= 22 && isatty(2))
+		fprintf(stderr, "Solving a proof of work (%d bits: the drop is busy or the file large); "
+				"this can take a minute...\n", (int)bits);
 	if (c == NULL || gd_b64_decode(ch, sizeof ch, &n, c, strlen(c)) != GD_OK || n != sizeof ch ||
 	    gd_pow_solve(&ctr, ch) != GD_OK) {
 		json_decref(o);
@@ -314,6 +318,51 @@ static const char *media_type(const char *name)
 	return "application/octet-stream";
 }
 
+/* A progress line on stderr, only when it is a terminal. */
+typedef struct {
+	int on;
+	uint64_t total, done;
+	struct timespec start, last;
+} progress;
+
+static progress prog;
+
+static double since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void progress_start(uint64_t total)
+{
+	prog.on = isatty(2);
+	prog.total = total;
+	prog.done = 0;
+	clock_gettime(CLOCK_MONOTONIC, &prog.start);
+	prog.last = prog.start;
+}
+
+static void progress_add(uint64_t n)
+{
+	prog.done += n;
+	if (!prog.on || (since(&prog.last) < 0.2 && prog.done < prog.total))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &prog.last);
+	double el = since(&prog.start), rate = el > 0 ? (double)prog.done / el : 0;
+	int width = 30, fill = prog.total ? (int)((double)width * (double)prog.done / (double)prog.total) : width;
+	char bar[32];
+	for (int i = 0; i < width; i++)
+		bar[i] = i < fill ? '#' : '-';
+	bar[width] = '\0';
+	double eta = rate > 0 ? (double)(prog.total - prog.done) / rate : 0;
+	fprintf(stderr, "\r[%s] %7.1f/%.1f MiB  %6.2f MiB/s  ETA %d:%02d ", bar,
+		(double)prog.done / 1048576, (double)prog.total / 1048576, rate / 1048576,
+		(int)eta / 60, (int)eta % 60);
+	if (prog.done >= prog.total)
+		fputc('\n', stderr);
+}
+
 typedef struct {
 	/* one-request submissions: the whole envelope */
 	uint8_t *buf;
@@ -353,6 +402,7 @@ static int put_chunk(outbox *ob)
 		return -1;
 	}
 	gd_response_free(&r);
+	progress_add(ob->len);
 	ob->idx++;
 	ob->len = 0;
 	return 0;
@@ -445,6 +495,7 @@ static int begin_upload(outbox *ob, const uint8_t id[16], uint64_t total)
 	snprintf(ob->up, sizeof ob->up, "%s", up);
 	json_decref(o);
 	ob->upload = 1;
+	progress_start(total);
 	ob->chunk_size = (size_t)cs;
 	ob->cap = ob->chunk_size;
 	if ((ob->buf = malloc(ob->cap)) == NULL)
