@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -339,6 +340,39 @@ static double upload_mib_s(uint64_t data_len, long *daemon_peak)
 
 /* ---- the drop ---- */
 
+/* ---- the worker's CLI: ghostdrop submit of a large file, its time and peak RSS ---- */
+
+static char bundle_key[GD_KEYSTRING_LEN + 1];
+
+static double client_upload(const char *file, uint64_t len, long *maxrss_kib)
+{
+	char url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
+	double t0 = now_s();
+	pid_t pid = fork();
+	if (pid == 0) {
+		char log[128];
+		snprintf(log, sizeof log, "%s/client.log", dir);
+		if (freopen("/dev/null", "r", stdin) == NULL || freopen(log, "w", stderr) == NULL)
+			_exit(126);
+		execl(GHOSTDROP, "ghostdrop", "submit", "--server", url, "--newsroom", bundle_key,
+		      "--clearnet", "--unlisted-server", "--no-reply", "--keep-metadata", file,
+		      (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	struct rusage ru;
+	if (wait4(pid, &st, 0, &ru) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		char cmd[256];
+		snprintf(cmd, sizeof cmd, "tail -3 %s/client.log >&2", dir);
+		if (system(cmd) != 0)
+			(void)0;
+		die("ghostdrop submit failed");
+	}
+	*maxrss_kib = ru.ru_maxrss;
+	return (double)len / (now_s() - t0) / 1048576.0;
+}
+
 static void sh(const char *cmd)
 {
 	if (system(cmd) != 0)
@@ -355,11 +389,12 @@ static void start_drop(void)
 	crypto_sign_keypair(rpk, rsk);
 	crypto_box_keypair(jpk[0], jsk);
 	gd_keystring_encode(ks, rpk);
+	memcpy(bundle_key, ks, sizeof ks);
 	snprintf(cmd, sizeof cmd, "%s init --data %s/d --newsroom %s --listen 127.0.0.1:0 >/dev/null",
 		 GHOSTDROPD, dir, ks);
 	sh(cmd);
 	snprintf(cmd, sizeof cmd,
-		 "printf 'pow_min_bits = 0\\npow_max_bits = 0\\nmap_size_mb = 8192\\n"
+		 "printf 'pow_min_bits = 0\\npow_max_bits = 0\\nmap_size_mb = 16384\\n"
 		 "max_connections = 1024\\n' >> %s/d/ghostdropd.conf", dir);
 	sh(cmd);
 	gd_bundle *b = calloc(1, sizeof *b);
@@ -443,9 +478,22 @@ int main(int argc, char **argv)
 	       rss_kib(daemon_pid, "VmHWM:"));
 	printf("  of which now: anonymous (heap) %ld KiB, file-backed (LMDB map pages) %ld KiB\n",
 	       rss_kib(daemon_pid, "RssAnon:"), rss_kib(daemon_pid, "RssFile:"));
+	/* the worker's own binary: read, seal, upload a file of the same size */
+	char file[128], cmd[256];
+	snprintf(file, sizeof file, "%s/testimony.bin", dir);
+	snprintf(cmd, sizeof cmd, "head -c %llu /dev/urandom > %s", (unsigned long long)(up_mib << 20), file);
+	sh(cmd);
+	long crss = 0;
+	for (int r = 0; r < runs; r++) {
+		long m;
+		v[r] = client_upload(file, up_mib << 20, &m);
+		crss = m > crss ? m : crss;
+	}
+	printf("ghostdrop submit of a %llu MiB file (read, seal, upload; PoW included): %6.0f MiB/s, "
+	       "peak RSS %ld KiB\n", (unsigned long long)up_mib, median(v, runs), crss);
+	unlink(file);
 	kill(daemon_pid, SIGTERM);
 	waitpid(daemon_pid, NULL, 0);
-	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	sh(cmd);
 	free(v);
