@@ -17,6 +17,7 @@
 
 #include "check_main.h"
 #include "daemon.h"
+#include "store.h"
 #include "testutil.h"
 
 #ifndef GHOSTDROP
@@ -358,7 +359,7 @@ END_TEST
 
 /* ---- a fake SOCKS5 proxy ---- */
 
-enum { P_GOOD, P_V4, P_NOAUTH, P_ONION_GONE, P_HANGUP, P_FLAKY };
+enum { P_GOOD, P_V4, P_NOAUTH, P_ONION_GONE, P_HANGUP, P_FLAKY, P_LOSE_SUBMIT };
 
 typedef struct {
 	int mode, lfd;
@@ -409,6 +410,10 @@ static void relay(proxy *px, int a, int b)
 				if (n == 20)
 					swallow = 1;
 			}
+			if (px->mode == P_LOSE_SUBMIT && i == 0 &&
+			    memmem(buf, (size_t)k, "POST /v1/submissions", 20) != NULL &&
+			    px->commits_swallowed++ == 0)
+				swallow = 1;
 			if (i == 1 && swallow) {
 				px->lost_answers++;
 				return; /* the drop answered; the worker never hears it */
@@ -577,6 +582,90 @@ START_TEST(broken_connections_resume)
 }
 END_TEST
 
+/* Serve a given bundle: written straight into the stopped drop's database, as a compromised
+ * or stale server would. */
+static void serve_bundle(drop *d, gd_bundle *b)
+{
+	uint8_t *raw;
+	size_t len;
+	char path[256];
+	ck_assert_int_eq(gd_bundle_sign(&raw, &len, b, d->root_sk), GD_OK);
+	drop_stop(d, SIGTERM);
+	store *st;
+	snprintf(path, sizeof path, "%s/data/db", d->dir);
+	ck_assert_int_eq(store_open(&st, path, 16ULL << 30, 90), STORE_OK);
+	store_op *op = store_op_new(OP_META_PUT);
+	memcpy(op->blob, "bundle", 7);
+	op->data = raw;
+	op->len = len;
+	ck_assert_int_eq(store_apply_sync(st, op), STORE_OK);
+	store_op_free(op);
+	store_close(st);
+	drop_start(d);
+}
+
+START_TEST(stale_and_rolled_back_bundles)
+{
+	drop d;
+	char state[256], home[256];
+	start(&d, NULL);
+	snprintf(state, sizeof state, "%s/state", d.dir);
+	snprintf(home, sizeof home, "%s/home", d.dir);
+	ck_assert_int_eq(mkdir(home, 0700), 0);
+	/* opting in: the newest version seen (2) is remembered */
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --state-dir %s", d.port,
+			    keystring, state), 0);
+	/* without --state-dir nothing is written anywhere (HOME and the working directory) */
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "cd %s && echo x | HOME=%s setsid %s submit " SERVER " --clearnet "
+		 "--no-reply >/dev/null 2>&1 && test -z \"$(ls -A %s)\"", home, home, GHOSTDROP, d.port,
+		 keystring, home);
+	ck_assert_int_eq(system(cmd), 0);
+	/* a server that rolls back to bundle v1 (properly signed, but older) */
+	gd_bundle *b = calloc(1, sizeof *b);
+	ck_assert_int_eq(gd_bundle_verify(b, d.bundle, d.bundle_len, d.root_pk, time(NULL), 0), GD_OK);
+	b->version = 1;
+	serve_bundle(&d, b);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server --state-dir %s",
+			    d.port, keystring, state), 3);
+	ck_assert(strstr(err, "older than the minimum") != NULL);
+	/* an expired bundle */
+	int64_t now = (int64_t)time(NULL);
+	b->version = 3;
+	b->created = now - 60 * 86400;
+	b->expires = now - 86400;
+	b->journalists[0].not_before = now - 59 * 86400;
+	b->journalists[0].not_after = now - 2 * 86400;
+	serve_bundle(&d, b);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server", d.port,
+			    keystring), 3);
+	ck_assert(strstr(err, "expired") != NULL);
+	free(b);
+	ck_assert_uint_eq(count_stored(&d), 2); /* only the two before the rollback */
+	/* an onion address always goes to Tor (here: not running on 127.0.0.1:9050) */
+	ck_assert_int_eq(gd(&d, "x", "submit --server http://%s.onion --newsroom %s --clearnet --no-reply",
+			    "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx", keystring), 4);
+	ck_assert(strstr(err, "127.0.0.1:9050") != NULL);
+	drop_destroy(&d);
+}
+END_TEST
+
+START_TEST(lost_submit_answer)
+{
+	drop d;
+	proxy px;
+	start(&d, NULL);
+	pthread_t t = proxy_start(&px, P_LOSE_SUBMIT);
+	ck_assert_int_eq(gd(&d, "the answer gets lost", "submit " SERVER " --no-reply --json --proxy 127.0.0.1:%u",
+			    d.port, keystring, px.port), 0);
+	proxy_stop(&px, t);
+	ck_assert_int_eq(px.lost_answers, 1);
+	ck_assert(strstr(out, "\"already_stored\"") != NULL); /* the retry found it stored */
+	ck_assert_uint_eq(count_stored(&d), 1);             /* once */
+	drop_destroy(&d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ghostdrop");
@@ -589,6 +678,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, replies_verified_forged_acked);
 	tcase_add_test(tc, through_socks5);
 	tcase_add_test(tc, broken_connections_resume);
+	tcase_add_test(tc, stale_and_rolled_back_bundles);
+	tcase_add_test(tc, lost_submit_answer);
 	suite_add_tcase(s, tc);
 	return s;
 }
