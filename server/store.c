@@ -832,22 +832,6 @@ int store_chunk_read(store *s, const uint8_t blob[STORE_ID], uint32_t idx, uint8
 	return rc;
 }
 
-int store_chunk_hash(store *s, const uint8_t blob[STORE_ID], uint32_t idx, uint8_t hash[32])
-{
-	MDB_txn *txn;
-	uint8_t kb[STORE_ID + 4];
-	chunk_key(kb, blob, idx);
-	MDB_val k = {sizeof kb, kb}, v;
-	int rc = read_begin(s, &txn);
-	if (rc != STORE_OK)
-		return rc;
-	rc = mdb_get(txn, s->blobs, &k, &v);
-	if (rc == 0)
-		crypto_generichash(hash, 32, v.mv_data, v.mv_size, NULL, 0);
-	mdb_txn_abort(txn);
-	return rc == 0 ? STORE_OK : rc == MDB_NOTFOUND ? STORE_NOT_FOUND : lmdb_fail("chunk", rc);
-}
-
 int store_mailbox_list(store *s, const uint8_t mailbox[STORE_ID],
 		       int (*cb)(void *, const uint8_t *, const uint8_t *, size_t), void *arg)
 {

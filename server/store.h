@@ -90,7 +90,6 @@ int store_submission_list(store *s, int (*cb)(void *arg, const store_submission 
 			  void *arg);
 int store_chunk_read(store *s, const uint8_t blob[STORE_ID], uint32_t idx, uint8_t *buf,
 		     size_t cap, size_t *len);
-int store_chunk_hash(store *s, const uint8_t blob[STORE_ID], uint32_t idx, uint8_t hash[32]);
 int store_mailbox_list(store *s, const uint8_t mailbox[STORE_ID],
 		       int (*cb)(void *arg, const uint8_t reply_id[STORE_ID], const uint8_t *blob,
 				 size_t len),
