@@ -24,4 +24,14 @@ static inline double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* A positive integer argument, or fallback when absent; -1 when malformed. */
+static inline long bench_arg(int argc, char **argv, int i, long fallback)
+{
+	char *end;
+	if (argc <= i)
+		return fallback;
+	long v = strtol(argv[i], &end, 10);
+	return *end == '\0' && v > 0 ? v : -1;
+}
+
 #endif

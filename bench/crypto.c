@@ -92,7 +92,7 @@ static int open_mem(mem *m)
 
 int main(int argc, char **argv)
 {
-	int runs = argc > 1 ? atoi(argv[1]) : 5;
+	int runs = (int)bench_arg(argc, argv, 1, 5);
 	if (runs < 1 || runs > 100 || gd_init() != GD_OK) {
 		fprintf(stderr, "usage: crypto [runs 1..100]\n");
 		return 2;

@@ -96,7 +96,7 @@ static int request(conn *c, const char *method, const char *path, const char *hd
 		c->buf[got] = '\0';
 		end = strstr((char *)c->buf, "\r\n\r\n");
 	}
-	int status = atoi((char *)c->buf + 9);
+	int status = (int)strtol((char *)c->buf + 9, NULL, 10);
 	char *cl = strstr((char *)c->buf, "Content-Length: ");
 	size_t blen = cl ? strtoul(cl + 16, NULL, 10) : 0, hl = (size_t)(end + 4 - (char *)c->buf);
 	while (got < hl + blen) {
@@ -443,10 +443,11 @@ static void start_drop(void)
 
 int main(int argc, char **argv)
 {
-	int runs = argc > 1 ? atoi(argv[1]) : 3;
-	double seconds = argc > 2 ? atof(argv[2]) : 3;
-	uint64_t up_mib = argc > 3 ? strtoull(argv[3], NULL, 10) : 1024;
-	if (runs < 1 || seconds <= 0 || gd_init() != GD_OK) {
+	int runs = (int)bench_arg(argc, argv, 1, 3);
+	double seconds = (double)bench_arg(argc, argv, 2, 3);
+	long mib = bench_arg(argc, argv, 3, 1024);
+	uint64_t up_mib = (uint64_t)mib;
+	if (runs < 1 || runs > 100 || seconds <= 0 || mib < 1 || gd_init() != GD_OK) {
 		fprintf(stderr, "usage: server [runs] [seconds per run] [upload MiB]\n");
 		return 2;
 	}

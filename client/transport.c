@@ -305,7 +305,7 @@ static int parse_head(gd_response *r, char *head, uint64_t *clen)
 	if (!isdigit((unsigned char)head[9]) || !isdigit((unsigned char)head[10]) ||
 	    !isdigit((unsigned char)head[11]) || head[12] != ' ')
 		return TR_ERR_HTTP;
-	r->status = atoi(head + 9);
+	r->status = (head[9] - '0') * 100 + (head[10] - '0') * 10 + (head[11] - '0');
 	int have = 0;
 	for (char *line = strstr(head, "\r\n"); line != NULL && line[2] != '\r';
 	     line = strstr(line + 2, "\r\n")) {

@@ -272,25 +272,26 @@ static int pow_verify(api *a, http_req *r, uint8_t purpose, gd_pow_challenge *c)
 
 static void on_pow(api *a, http_req *r)
 {
-	const char *p = http_query(r, "purpose");
+	char p[16] = "", sz[32];
 	gd_pow_challenge c = {0};
 	uint8_t ch[GD_POW_CHALLENGE_BYTES];
-	if (p != NULL && strcmp(p, "submit") == 0)
+	http_query(r, "purpose", p, sizeof p);
+	if (strcmp(p, "submit") == 0)
 		c.purpose = GD_POW_SUBMIT;
-	else if (p != NULL && strcmp(p, "upload") == 0)
+	else if (strcmp(p, "upload") == 0)
 		c.purpose = GD_POW_UPLOAD;
-	else if (p != NULL && strcmp(p, "mailbox") == 0)
+	else if (strcmp(p, "mailbox") == 0)
 		c.purpose = GD_POW_MAILBOX;
 	else {
 		http_reply_error(r, 400, "bad_request", "purpose must be submit, upload or mailbox");
 		return;
 	}
-	const char *sz = http_query(r, "size");
+	int have_size = http_query(r, "size", sz, sizeof sz) == 0;
 	if (c.purpose == GD_POW_UPLOAD) {
-		char *end;
+		char *end = sz;
 		errno = 0;
-		c.declared_size = sz ? strtoull(sz, &end, 10) : 0;
-		if (sz == NULL || errno || *end != '\0' || sz[0] == '-' || c.declared_size == 0 ||
+		c.declared_size = have_size ? strtoull(sz, &end, 10) : 0;
+		if (!have_size || errno || *end != '\0' || sz[0] == '-' || c.declared_size == 0 ||
 		    c.declared_size > a->cfg.max_envelope) {
 			http_reply_error(r, 400, "bad_size", "size must be 1..max envelope size");
 			return;

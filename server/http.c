@@ -156,24 +156,23 @@ const char *http_header(const http_req *r, const char *name)
 	return NULL;
 }
 
-const char *http_query(const http_req *r, const char *name)
+int http_query(const http_req *r, const char *name, char *out, size_t cap)
 {
-	static char val[256];
 	size_t n = strlen(name);
 	const char *p = r->query;
 	while (p != NULL && *p != '\0') {
 		const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p);
 		if ((size_t)(end - p) > n && strncmp(p, name, n) == 0 && p[n] == '=') {
 			size_t vl = (size_t)(end - p) - n - 1;
-			if (vl >= sizeof val)
-				return NULL;
-			memcpy(val, p + n + 1, vl);
-			val[vl] = '\0';
-			return val;
+			if (vl >= cap)
+				return -1;
+			memcpy(out, p + n + 1, vl);
+			out[vl] = '\0';
+			return 0;
 		}
 		p = amp ? amp + 1 : NULL;
 	}
-	return NULL;
+	return -1;
 }
 
 static void req_free(http_req *r)

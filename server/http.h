@@ -43,8 +43,9 @@ unsigned http_connections(const http_server *s);
 
 const char *http_method(const http_req *r);
 const char *http_path(const http_req *r);
-/* Raw query value (no percent-decoding: values are numbers and base64url). */
-const char *http_query(const http_req *r, const char *name);
+/* Raw query value (no percent-decoding: values are numbers and base64url) into out;
+ * 0 if present and it fits, -1 otherwise. */
+int http_query(const http_req *r, const char *name, char *out, size_t cap);
 const char *http_header(const http_req *r, const char *name); /* case-insensitive */
 const uint8_t *http_body(const http_req *r, size_t *len);
 uint8_t *http_take_body(http_req *r, size_t *len); /* the caller owns it (malloc'ed) */
