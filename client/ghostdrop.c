@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -528,6 +531,97 @@ static int finish_upload(outbox *ob, int *already)
 	return EX_OK;
 }
 
+/* ---- other file types: mat2, on a private copy in RAM-backed storage ---- */
+
+#define TMPFS_MAGIC 0x01021994
+
+static char scratch_dir[256];
+static char scratch[MAX_FILES][512];
+static int n_scratch;
+
+/* Async-signal-safe: unlink and rmdir only, on paths made beforehand. */
+static void scratch_cleanup(void)
+{
+	for (int i = 0; i < n_scratch; i++)
+		unlink(scratch[i]);
+	n_scratch = 0;
+	if (scratch_dir[0] != '\0')
+		rmdir(scratch_dir);
+	scratch_dir[0] = '\0';
+}
+
+static void scratch_signal(int sig)
+{
+	scratch_cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int is_ram_backed(const char *dir)
+{
+	struct statfs fs;
+	return dir != NULL && dir[0] == '/' && statfs(dir, &fs) == 0 &&
+	       (unsigned long)fs.f_type == TMPFS_MAGIC;
+}
+
+/* Copy src into a 0700 directory on tmpfs (keeping its name: mat2 goes by the extension),
+ * clean it there with mat2 --inplace. The copy never reaches a disk. */
+static int mat2_clean(const char *src, const char *name, char *out, size_t cap, uint64_t *size)
+{
+	const char *base = getenv("XDG_RUNTIME_DIR");
+	if (!is_ram_backed(base))
+		base = "/dev/shm";
+	if (!is_ram_backed(base))
+		return die(EX_FILE, "no RAM-backed directory (XDG_RUNTIME_DIR or /dev/shm) to clean %s in; "
+				    "remove its metadata yourself and pass --keep-metadata", src);
+	if (scratch_dir[0] == '\0') {
+		snprintf(scratch_dir, sizeof scratch_dir, "%s/ghostdrop-XXXXXX", base);
+		if (mkdtemp(scratch_dir) == NULL) { /* mode 0700 */
+			scratch_dir[0] = '\0';
+			return die(EX_FILE, "%s: %s", base, strerror(errno));
+		}
+	}
+	if (n_scratch == MAX_FILES ||
+	    snprintf(out, cap, "%s/%d-%s", scratch_dir, n_scratch, name) >= (int)cap)
+		return die(EX_FILE, "%s: name too long", src);
+	snprintf(scratch[n_scratch++], sizeof scratch[0], "%s", out);
+	int in = open(src, O_RDONLY | O_CLOEXEC), fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	uint8_t buf[65536];
+	ssize_t k = 0;
+	while (in >= 0 && fd >= 0 && (k = read(in, buf, sizeof buf)) > 0)
+		if (write(fd, buf, (size_t)k) != k) {
+			k = -1;
+			break;
+		}
+	sodium_memzero(buf, sizeof buf);
+	if (in >= 0)
+		close(in);
+	if (fd < 0 || close(fd) != 0 || in < 0 || k < 0)
+		return die(EX_FILE, "%s: cannot make a private copy to clean", src);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execlp("mat2", "mat2", "--inplace", "--", out, (char *)NULL);
+		_exit(127);
+	}
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) == 127)
+		return die(EX_FILE, "%s may carry metadata that identifies you (author, software, device) and "
+				    "mat2, which would remove it, is not installed: install mat2, or remove it "
+				    "yourself and pass --keep-metadata",
+			   src);
+	struct stat sb;
+	if (WEXITSTATUS(st) != 0 || stat(out, &sb) != 0)
+		return die(EX_FILE, "mat2 could not clean %s (a format it does not know, or a damaged file); "
+				    "remove its metadata yourself and pass --keep-metadata",
+			   src);
+	*size = (uint64_t)sb.st_size;
+	return EX_OK;
+}
+
 static int seal_sink(void *arg, const uint8_t *b, size_t n)
 {
 	return gd_seal_write(arg, b, n) == GD_OK ? 0 : -1;
@@ -553,6 +647,8 @@ static int cmd_submit(opts *o)
 	gd_source_keys *keys = NULL;
 	gd_attachment *atts = NULL;
 	strip_kind *kinds = NULL;
+	const char **sources = NULL;
+	char(*cleaned)[512] = NULL;
 	int rc, already = 0, fresh = 0, wrote_codename = 0;
 	size_t text_len = 0;
 	outbox ob;
@@ -576,6 +672,11 @@ static int cmd_submit(opts *o)
 	/* Attachments: checked (and their cleaned sizes measured) before anything is sent. */
 	atts = calloc((size_t)o->n_files + 1, sizeof *atts);
 	kinds = calloc((size_t)o->n_files + 1, sizeof *kinds);
+	sources = calloc((size_t)o->n_files + 1, sizeof *sources);
+	cleaned = calloc((size_t)o->n_files + 1, sizeof *cleaned);
+	signal(SIGINT, scratch_signal); /* a cleaned copy never outlives this run */
+	signal(SIGTERM, scratch_signal);
+	signal(SIGHUP, scratch_signal);
 	uint64_t att_total = 0;
 	for (int i = 0; i < o->n_files; i++) {
 		struct stat st;
@@ -596,16 +697,16 @@ static int cmd_submit(opts *o)
 			goto out;
 		}
 		close(fd);
-		if (kinds[i] == STRIP_OTHER && !o->keep_metadata) {
-			rc = die(EX_FILE, "%s may carry metadata that identifies you (author, software, device) "
-					  "and ghostdrop can clean only JPEG and PNG files: remove it yourself, then "
-					  "pass --keep-metadata to send the file as it is",
-				 o->files[i]);
-			goto out;
-		}
 		char *copy = strdup(o->files[i]);
 		snprintf(atts[i].name, sizeof atts[i].name, "%s", basename(copy));
 		free(copy);
+		sources[i] = o->files[i];
+		if (kinds[i] == STRIP_OTHER && !o->keep_metadata) {
+			if ((rc = mat2_clean(o->files[i], atts[i].name, cleaned[i], sizeof cleaned[i],
+					     &atts[i].size)) != EX_OK)
+				goto out;
+			sources[i] = cleaned[i];
+		}
 		snprintf(atts[i].type, sizeof atts[i].type, "%s",
 			 kinds[i] == STRIP_JPEG ? "image/jpeg" : kinds[i] == STRIP_PNG ? "image/png"
 										 : media_type(atts[i].name));
@@ -703,7 +804,7 @@ static int cmd_submit(opts *o)
 	free(pks);
 	uint8_t *piece = malloc(65536);
 	for (int i = 0; i < o->n_files && rc == GD_OK; i++) {
-		int fd = open(o->files[i], O_RDONLY | O_CLOEXEC);
+		int fd = open(sources[i], O_RDONLY | O_CLOEXEC);
 		uint64_t left = atts[i].size;
 		if (fd >= 0 && kinds[i] != STRIP_OTHER) {
 			/* the cleaned bytes, streamed; the same count as measured, or the file changed */
@@ -773,8 +874,11 @@ out:
 	if (keys != NULL)
 		sodium_free(keys);
 	free(ob.buf);
+	scratch_cleanup();
 	free(atts);
 	free(kinds);
+	free(sources);
+	free(cleaned);
 	return rc;
 }
 

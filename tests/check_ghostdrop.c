@@ -300,6 +300,45 @@ START_TEST(photos_arrive_without_metadata)
 }
 END_TEST
 
+static int shm_leftovers(void)
+{
+	return system("ls -d /dev/shm/ghostdrop-* >/dev/null 2>&1") == 0;
+}
+
+/* Other file types go through mat2 on a private copy in RAM; without mat2, refused. */
+START_TEST(documents_cleaned_by_mat2)
+{
+	drop d;
+	char odt[512];
+	start(&d, NULL);
+	snprintf(odt, sizeof odt, "%s/author.odt", SAMPLES);
+	ck_assert(!shm_leftovers());
+	ck_assert_int_eq(gd(&d, "the rate sheet", "submit " SERVER " --clearnet --no-reply %s", d.port,
+			    keystring, odt), 0);
+	ck_assert(!shm_leftovers()); /* the cleaned copy is gone */
+	stored st;
+	fetch_all(&d, &st);
+	ck_assert_uint_eq(st.n, 1);
+	ck_assert_str_eq(st.s[0].m.attachments[0].name, "author.odt");
+	membuf *data = &st.s[0].data;
+	static const char *const gone[] = {"Jane Worker", "VendorOffice", NULL};
+	for (int i = 0; gone[i]; i++)
+		for (size_t j = 0; j + strlen(gone[i]) <= data->len; j++)
+			ck_assert_msg(memcmp(data->buf + j, gone[i], strlen(gone[i])) != 0, "%s arrived", gone[i]);
+	ck_assert(data->len > 100 && memcmp(data->buf, "PK", 2) == 0); /* still a document */
+	stored_free(&st);
+	/* no mat2 on the PATH: refused, nothing sent, nothing left behind */
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "echo x | PATH=/nonexistent /usr/bin/setsid %s submit " SERVER
+		 " --clearnet --no-reply %s >/dev/null 2>%s/err; test $? -eq 6 && grep -q 'install mat2' %s/err",
+		 GHOSTDROP, d.port, keystring, odt, d.dir, d.dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert(!shm_leftovers());
+	ck_assert_uint_eq(count_stored(&d), 1);
+	drop_destroy(&d);
+}
+END_TEST
+
 static void push_reply(const drop *d, const gd_source_keys *src, const uint8_t jsk[32], const char *text)
 {
 	uint8_t *blob;
@@ -674,6 +713,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, submit_follow_up_and_open);
 	tcase_add_test(tc, large_attachment_via_upload);
 	tcase_add_test(tc, photos_arrive_without_metadata);
+	tcase_add_test(tc, documents_cleaned_by_mat2);
 	tcase_add_test(tc, refusals_send_nothing);
 	tcase_add_test(tc, replies_verified_forged_acked);
 	tcase_add_test(tc, through_socks5);
