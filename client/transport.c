@@ -113,6 +113,10 @@ int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int c
 					   "(ghostdrop never looks up names itself)");
 			return -1;
 		}
+		if (!u->loopback) /* said before the first connection, not after */
+			fprintf(stderr, "ghostdrop: warning: connecting to %s without Tor: your network "
+					"can see that you contact this server\n",
+				u->host);
 		return 0;
 	}
 	const char *colon = strrchr(proxy, ':');
@@ -335,12 +339,6 @@ int gd_request(gd_transport *t, const gd_url *u, const char *method, const char 
 	char head[HEAD_MAX + 1], hosthdr[300];
 	int fd, rc;
 	memset(r, 0, sizeof *r);
-	if (!t->use_proxy && !u->loopback && !t->warned) {
-		fprintf(stderr, "ghostdrop: warning: connecting to %s without Tor: your network can "
-				"see that you contact this server\n",
-			u->host);
-		t->warned = 1;
-	}
 	if (t->use_proxy) {
 		fd = socks_dial(t, u, deadline, r->message, sizeof r->message);
 		if (fd < 0)

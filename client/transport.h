@@ -20,7 +20,6 @@ typedef struct {
 	uint16_t proxy_port;
 	char user[24], pass[24]; /* random per run: a fresh Tor circuit (IsolateSOCKSAuth) */
 	unsigned timeout;        /* seconds per request, connection included */
-	int warned;
 } gd_transport;
 
 enum {
@@ -42,7 +41,8 @@ typedef struct {
 /* http://host[:port] with an optional trailing '/'. */
 int gd_url_parse(gd_url *u, const char *url, char *err, size_t cap);
 /* The Tor rules: .onion always via proxy (default 127.0.0.1:9050); anything else needs a
- * proxy or clearnet; a proxy must be an IP literal. 0, or -1 with a message in err. */
+ * proxy or clearnet (warned on stderr unless loopback); a proxy must be an IP literal.
+ * 0, or -1 with a message in err. */
 int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int clearnet,
 		      char *err, size_t cap);
 /* One request on a fresh connection. headers: "Name: value\r\n" lines or NULL. */
