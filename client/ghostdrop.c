@@ -15,11 +15,11 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
+#include "prompt.h"
 #include "strip.h"
 #include "ghostdrop.h"
 #include "transport.h"
@@ -200,32 +200,6 @@ static int verify_drop(const opts *o)
 
 /* ---- codenames ---- */
 
-/* A line from the terminal with echo off. */
-static int tty_secret(const char *prompt, char *out, size_t cap)
-{
-	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
-	struct termios old, quiet;
-	if (fd < 0)
-		return -1;
-	if (write(fd, prompt, strlen(prompt)) < 0 || tcgetattr(fd, &old) != 0) {
-		close(fd);
-		return -1;
-	}
-	quiet = old;
-	quiet.c_lflag &= ~(tcflag_t)ECHO;
-	tcsetattr(fd, TCSAFLUSH, &quiet);
-	size_t n = 0;
-	char c;
-	while (n + 1 < cap && read(fd, &c, 1) == 1 && c != '\n')
-		out[n++] = c;
-	out[n] = '\0';
-	tcsetattr(fd, TCSAFLUSH, &old);
-	if (write(fd, "\n", 1) < 0)
-		n = 0;
-	close(fd);
-	return 0;
-}
-
 static int load_codename(const opts *o, char *canon)
 {
 	char *raw = sodium_malloc(1024);
@@ -242,7 +216,7 @@ static int load_codename(const opts *o, char *canon)
 		memcpy(raw, f, len);
 		sodium_memzero(f, len);
 		free(f);
-	} else if (tty_secret("Codename (not shown as you type): ", raw, 1024) != 0) {
+	} else if (gd_prompt_secret("Codename (not shown as you type): ", raw, 1024) != 0) {
 		sodium_free(raw);
 		return die(EX_USAGE, "--codename needs a terminal to type it on");
 	} else {
