@@ -643,6 +643,9 @@ static int cmd_submit(opts *o)
 		return die(EX_FILE, "%s exists: ghostdrop never overwrites a codename", o->codename_out);
 	if (o->n_files > MAX_FILES)
 		return die(EX_USAGE, "at most %d attachments", MAX_FILES);
+	if (o->codename_prompt && o->n_files > 0 && access(o->files[0], F_OK) != 0)
+		/* "--codename WORDS": never echo what may be the codename */
+		return die(EX_USAGE, "--codename takes no value: type the codename at its prompt");
 	/* Attachments: checked (and their cleaned sizes measured) before anything is sent. */
 	atts = calloc((size_t)o->n_files + 1, sizeof *atts);
 	kinds = calloc((size_t)o->n_files + 1, sizeof *kinds);

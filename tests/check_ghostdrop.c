@@ -255,6 +255,10 @@ START_TEST(refusals_send_nothing)
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet", d.port, keystring), 2);
 	ck_assert(strstr(err, "no terminal") != NULL);
 	ck_assert_int_eq(gd(&d, "x", "frobnicate " SERVER, d.port, keystring), 2);
+	/* a codename typed on the command line is refused without being repeated */
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --codename zoom abacus yo-yo able "
+			    "ablaze abide zoologist felt-tip", d.port, keystring), 2);
+	ck_assert(strstr(err, "zoom") == NULL && strstr(err, "takes no value") != NULL);
 	ck_assert_uint_eq(count_stored(&d), 0);
 	/* a server the bundle does not list: the first bundle (v1) lists only :8080 */
 	drop_destroy(&d);

@@ -1,0 +1,609 @@
+/* ghostdrop-desk: the newsroom's side. This part holds the keys and signs bundles: the newsroom
+ * root key, journalists' encryption keys with validity windows and rotation, and signed key
+ * bundles. None of these commands opens a network connection. docs/ghostdrop-desk.1. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "ghostdrop.h"
+#include "prompt.h"
+
+enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_VERIFY = 3, EX_FILE = 6 };
+
+#define DAY 86400
+#define REPLY_DAYS 30 /* how long a retired key stays in bundles to verify its replies */
+#define MAX_SERVERS GD_BUNDLE_MAX_SERVERS
+#define MAX_PUBS 32
+#define MAX_KEYS 64
+#define PASS_MAX 1024
+#define PASS_MIN 12
+
+typedef struct {
+	const char *dir, *name, *out, *passfile;
+	long days, expires_days;
+	const char *servers[MAX_SERVERS];
+	int n_servers;
+	const char *pubs[MAX_PUBS];
+	int n_pubs;
+	int json;
+	char **args;
+	int n_args;
+} opts;
+
+static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int die(int code, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("ghostdrop-desk: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static const char USAGE[] =
+	"usage: ghostdrop-desk newsroom init --dir D --name NAME\n"
+	"       ghostdrop-desk journalist add --dir D NAME [--days N]\n"
+	"       ghostdrop-desk journalist rotate --dir D NAME [--days N]\n"
+	"       ghostdrop-desk journalist list --dir D [--json]\n"
+	"       ghostdrop-desk bundle sign --dir D --server URL... --out FILE [--expires-days N]\n"
+	"                                  [--pub FILE...]\n"
+	"--dir defaults to $GHOSTDROP_DESK_DIR. Passphrases are typed (not shown) or read with\n"
+	"--passphrase-file F; never from the command line or the environment.\n"
+	"exit: 0 ok, 1 failure, 2 usage, 3 wrong passphrase or a key/bundle that does not verify,\n"
+	"      6 a file problem (exists, unreadable). See ghostdrop-desk(1).\n";
+
+static void path(char *out, size_t cap, const char *dir, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void path(char *out, size_t cap, const char *dir, const char *fmt, ...)
+{
+	char rest[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rest, sizeof rest, fmt, ap);
+	va_end(ap);
+	snprintf(out, cap, "%s/%s", dir, rest);
+}
+
+/* A passphrase into sodium_malloc'ed memory: from --passphrase-file, or typed (twice when it
+ * protects a new key). */
+static char *passphrase(const opts *o, const char *what, int is_new, int *rc)
+{
+	char *p = sodium_malloc(PASS_MAX), *again = NULL;
+	*rc = EX_OK;
+	if (p == NULL) {
+		*rc = die(EX_FAIL, "out of memory");
+		return NULL;
+	}
+	if (o->passfile != NULL) {
+		if (gd_secret_from_file(o->passfile, p, PASS_MAX) != 0) {
+			*rc = die(EX_FILE, "%s: %s", o->passfile, strerror(errno));
+			goto fail;
+		}
+	} else {
+		char prompt[160];
+		snprintf(prompt, sizeof prompt, "Passphrase for %s (not shown): ", what);
+		if (gd_prompt_secret(prompt, p, PASS_MAX) != 0) {
+			*rc = die(EX_USAGE, "no terminal to type the passphrase on: use --passphrase-file");
+			goto fail;
+		}
+		if (is_new) {
+			again = sodium_malloc(PASS_MAX);
+			if (again == NULL || gd_prompt_secret("The same again: ", again, PASS_MAX) != 0 ||
+			    strcmp(p, again) != 0) {
+				*rc = die(EX_USAGE, "the two passphrases differ; nothing was written");
+				goto fail;
+			}
+			sodium_free(again);
+			again = NULL;
+		}
+	}
+	if (is_new && strlen(p) < PASS_MIN) {
+		*rc = die(EX_USAGE, "a passphrase for a key is at least %d characters (several words)",
+			  PASS_MIN);
+		goto fail;
+	}
+	return p;
+fail:
+	if (again != NULL)
+		sodium_free(again);
+	sodium_free(p);
+	return NULL;
+}
+
+static int seal_to_file(const opts *o, const char *file, gd_key_kind kind, const uint8_t *secret,
+			size_t len, const char *what)
+{
+	int rc;
+	char *pass = passphrase(o, what, 1, &rc);
+	if (pass == NULL)
+		return rc;
+	uint8_t sealed[512];
+	size_t n;
+	rc = gd_keyfile_seal(sealed, sizeof sealed, &n, kind, secret, len, pass, strlen(pass), NULL);
+	sodium_free(pass);
+	if (rc != GD_OK)
+		return die(EX_FAIL, "sealing the key failed: %s", gd_strerror(rc));
+	if (gd_file_write_atomic(file, sealed, n, 0600, 1) != 0)
+		return die(EX_FILE, "%s: %s", file, strerror(errno));
+	return EX_OK;
+}
+
+/* Open a sealed key; *out is sodium_malloc'ed. */
+static int open_key(const opts *o, const char *file, gd_key_kind want, const char *what,
+		    uint8_t **out, size_t *len)
+{
+	uint8_t *raw;
+	size_t rlen;
+	gd_key_kind kind;
+	int rc;
+	if (gd_file_read(file, 4096, &raw, &rlen) != 0)
+		return die(EX_FILE, "%s: %s", file, strerror(errno));
+	char *pass = passphrase(o, what, 0, &rc);
+	if (pass == NULL) {
+		free(raw);
+		return rc;
+	}
+	*out = sodium_malloc(GD_KEYFILE_MAX_SECRET);
+	rc = gd_keyfile_open(*out, GD_KEYFILE_MAX_SECRET, len, &kind, raw, rlen, pass, strlen(pass));
+	sodium_free(pass);
+	free(raw);
+	if (rc == GD_OK && kind != want)
+		rc = GD_ERR_FORMAT;
+	if (rc != GD_OK) {
+		sodium_free(*out);
+		*out = NULL;
+		return die(rc == GD_ERR_DECRYPT ? EX_VERIFY : EX_FILE, "%s: %s", file,
+			   rc == GD_ERR_CHECKSUM ? "the file is corrupt" : gd_strerror(rc));
+	}
+	return EX_OK;
+}
+
+/* ---- newsroom ---- */
+
+static int cmd_newsroom(const opts *o)
+{
+	char file[4096], ks[GD_KEYSTRING_LEN + 1];
+	if (o->n_args != 1 || strcmp(o->args[0], "init") != 0 || o->name == NULL)
+		return die(EX_USAGE, "usage: newsroom init --dir D --name NAME");
+	if (!gd_name_valid(o->name))
+		return die(EX_USAGE, "a newsroom name is 1-64 of [A-Za-z0-9 ._-]");
+	if (mkdir(o->dir, 0700) != 0 && errno != EEXIST)
+		return die(EX_FILE, "%s: %s", o->dir, strerror(errno));
+	path(file, sizeof file, o->dir, "newsroom.key");
+	if (access(file, F_OK) == 0)
+		return die(EX_FILE, "%s exists: this directory has a newsroom key already", file);
+	uint8_t pk[32], *sk = sodium_malloc(64);
+	crypto_sign_keypair(pk, sk);
+	int rc = seal_to_file(o, file, GD_KEY_NEWSROOM_ROOT, sk, 64, "the newsroom root key");
+	sodium_free(sk);
+	if (rc != EX_OK)
+		return rc;
+	gd_keystring_encode(ks, pk);
+	char line[128];
+	int n = snprintf(line, sizeof line, "%s\n", ks);
+	path(file, sizeof file, o->dir, "newsroom.pub");
+	if (gd_file_write_atomic(file, (const uint8_t *)line, (size_t)n, 0644, 1) != 0)
+		return die(EX_FILE, "%s: %s", file, strerror(errno));
+	path(file, sizeof file, o->dir, "newsroom.name");
+	if (gd_file_write_atomic(file, (const uint8_t *)o->name, strlen(o->name), 0644, 1) != 0)
+		return die(EX_FILE, "%s: %s", file, strerror(errno));
+	printf("%s\n", ks);
+	fprintf(stderr, "The newsroom key of \"%s\" is above (also in %s/newsroom.pub). Publish it where "
+			"workers can check it: your website, print. Keep %s/newsroom.key offline.\n",
+		o->name, o->dir, o->dir);
+	return EX_OK;
+}
+
+/* ---- journalists ---- */
+
+typedef struct {
+	gd_journalist j;
+	int number;     /* key-N */
+	int64_t retired; /* 0: the current key */
+} jkey;
+
+static int key_cmp(const void *a, const void *b)
+{
+	const jkey *x = a, *y = b;
+	int c = strcmp(x->j.name, y->j.name);
+	return c ? c : x->number - y->number;
+}
+
+/* Every key of every journalist in D, sorted by name and number. */
+static int load_keys(const opts *o, jkey *keys, int *n)
+{
+	char dpath[4096];
+	*n = 0;
+	path(dpath, sizeof dpath, o->dir, "journalists");
+	DIR *jd = opendir(dpath);
+	if (jd == NULL)
+		return errno == ENOENT ? EX_OK : die(EX_FILE, "%s: %s", dpath, strerror(errno));
+	struct dirent *e;
+	while ((e = readdir(jd)) != NULL) {
+		if (e->d_name[0] == '.' || !gd_name_valid(e->d_name))
+			continue;
+		for (int k = 1; k < 1000 && *n < MAX_KEYS; k++) {
+			char f[4096];
+			uint8_t *text;
+			size_t len;
+			path(f, sizeof f, o->dir, "journalists/%s/key-%d.pub", e->d_name, k);
+			if (gd_file_read(f, 4096, &text, &len) != 0)
+				break;
+			jkey *jk = &keys[*n];
+			memset(jk, 0, sizeof *jk);
+			int rc = gd_pubfile_decode(&jk->j, (const char *)text, len);
+			free(text);
+			if (rc != GD_OK) {
+				closedir(jd);
+				return die(EX_FILE, "%s: %s", f, gd_strerror(rc));
+			}
+			jk->number = k;
+			path(f, sizeof f, o->dir, "journalists/%s/key-%d.retired", e->d_name, k);
+			if (gd_file_read(f, 64, &text, &len) == 0) {
+				jk->retired = strtoll((char *)text, NULL, 10);
+				free(text);
+			}
+			(*n)++;
+		}
+	}
+	closedir(jd);
+	qsort(keys, (size_t)*n, sizeof *keys, key_cmp);
+	return EX_OK;
+}
+
+static int new_journalist_key(const opts *o, const char *name, int number)
+{
+	char file[4096];
+	gd_journalist j;
+	memset(&j, 0, sizeof j);
+	snprintf(j.name, sizeof j.name, "%s", name);
+	j.not_before = (int64_t)time(NULL);
+	j.not_after = j.not_before + o->days * DAY;
+	uint8_t *sk = sodium_malloc(32);
+	crypto_box_keypair(j.pk, sk);
+	char what[128];
+	snprintf(what, sizeof what, "%s's key", name);
+	path(file, sizeof file, o->dir, "journalists/%s/key-%d.key", name, number);
+	int rc = seal_to_file(o, file, GD_KEY_JOURNALIST, sk, 32, what);
+	sodium_free(sk);
+	if (rc != EX_OK)
+		return rc;
+	char *pub = gd_pubfile_encode(&j);
+	path(file, sizeof file, o->dir, "journalists/%s/key-%d.pub", name, number);
+	if (pub == NULL || gd_file_write_atomic(file, (const uint8_t *)pub, strlen(pub), 0644, 1) != 0) {
+		free(pub);
+		return die(EX_FILE, "%s: %s", file, strerror(errno));
+	}
+	free(pub);
+	char day[16];
+	time_t t = (time_t)j.not_after;
+	strftime(day, sizeof day, "%Y-%m-%d", gmtime(&t));
+	fprintf(stderr, "%s: key %d, valid until %s; public part in %s\n", name, number, day, file);
+	return EX_OK;
+}
+
+static void print_day(char *out, size_t cap, int64_t t)
+{
+	time_t tt = (time_t)t;
+	strftime(out, cap, "%Y-%m-%d", gmtime(&tt));
+}
+
+static int cmd_journalist(const opts *o)
+{
+	jkey *keys = calloc(MAX_KEYS, sizeof *keys);
+	int n = 0, rc;
+	const char *sub = o->n_args > 0 ? o->args[0] : "";
+	if (keys == NULL)
+		return die(EX_FAIL, "out of memory");
+	if ((rc = load_keys(o, keys, &n)) != EX_OK)
+		goto out;
+	if (strcmp(sub, "list") == 0 && o->n_args == 1) {
+		int64_t now = (int64_t)time(NULL);
+		json_t *arr = json_array();
+		for (int i = 0; i < n; i++) {
+			char b[16], a[16];
+			print_day(b, sizeof b, keys[i].j.not_before);
+			print_day(a, sizeof a, keys[i].j.not_after);
+			const char *st = keys[i].retired ? (now < keys[i].retired + REPLY_DAYS * DAY
+								    ? "retired (verifies replies)"
+								    : "retired")
+				       : now > keys[i].j.not_after ? "expired"
+								   : "current";
+			if (o->json)
+				json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:s, s:s}", "name",
+								     keys[i].j.name, "key", keys[i].number,
+								     "not_before", b, "not_after", a, "state", st));
+			else
+				printf("%-24s key %-3d %s .. %s  %s\n", keys[i].j.name, keys[i].number, b, a, st);
+		}
+		if (o->json) {
+			char *s = json_dumps(arr, JSON_COMPACT);
+			printf("%s\n", s);
+			free(s);
+		}
+		json_decref(arr);
+		rc = EX_OK;
+		goto out;
+	}
+	if ((strcmp(sub, "add") != 0 && strcmp(sub, "rotate") != 0) || o->n_args != 2) {
+		rc = die(EX_USAGE, "usage: journalist add|rotate --dir D NAME [--days N] | journalist list");
+		goto out;
+	}
+	const char *name = o->args[1];
+	if (!gd_name_valid(name)) {
+		rc = die(EX_USAGE, "a journalist name is 1-64 of [A-Za-z0-9 ._-]");
+		goto out;
+	}
+	if (o->days < 1 || o->days > 3650) {
+		rc = die(EX_USAGE, "--days is 1..3650");
+		goto out;
+	}
+	int last = 0;
+	for (int i = 0; i < n; i++)
+		if (strcmp(keys[i].j.name, name) == 0)
+			last = keys[i].number;
+	char d[4096];
+	if (strcmp(sub, "add") == 0) {
+		if (last > 0) {
+			rc = die(EX_FILE, "%s has a key already: use journalist rotate", name);
+			goto out;
+		}
+		/* also on a journalist's own machine, where the directory holds no newsroom key */
+		path(d, sizeof d, o->dir, "journalists");
+		if ((mkdir(o->dir, 0700) != 0 && errno != EEXIST) || (mkdir(d, 0700) != 0 && errno != EEXIST)) {
+			rc = die(EX_FILE, "%s: %s", d, strerror(errno));
+			goto out;
+		}
+		path(d, sizeof d, o->dir, "journalists/%s", name);
+		if (mkdir(d, 0700) != 0 && errno != EEXIST) {
+			rc = die(EX_FILE, "%s: %s", d, strerror(errno));
+			goto out;
+		}
+		rc = new_journalist_key(o, name, 1);
+		goto out;
+	}
+	if (last == 0) {
+		rc = die(EX_USAGE, "%s has no key to rotate: use journalist add", name);
+		goto out;
+	}
+	/* The old secret stays, so old submissions stay readable; the old public key stays in
+	 * bundles as verify-only while replies written with it may still be waiting. */
+	if ((rc = new_journalist_key(o, name, last + 1)) != EX_OK)
+		goto out;
+	char stamp[32];
+	int sl = snprintf(stamp, sizeof stamp, "%lld\n", (long long)time(NULL));
+	path(d, sizeof d, o->dir, "journalists/%s/key-%d.retired", name, last);
+	if (gd_file_write_atomic(d, (const uint8_t *)stamp, (size_t)sl, 0644, 1) != 0)
+		rc = die(EX_FILE, "%s: %s", d, strerror(errno));
+out:
+	free(keys);
+	return rc;
+}
+
+/* ---- bundles ---- */
+
+static int add_key(gd_bundle *b, const gd_journalist *j, int64_t now, int verify_only,
+		   int64_t until)
+{
+	if (b->n_journalists == GD_BUNDLE_MAX_JOURNALISTS)
+		return -1;
+	for (size_t i = 0; i < b->n_journalists; i++)
+		if (memcmp(b->journalists[i].pk, j->pk, 32) == 0)
+			return 0; /* the same key twice (a --pub of our own): once is enough */
+	gd_journalist k = *j;
+	k.verify_only = verify_only;
+	if (until < k.not_after)
+		k.not_after = until; /* no key outlives the signature that vouches for it */
+	if (k.not_after > b->expires)
+		k.not_after = b->expires;
+	if (k.not_after <= k.not_before || k.not_after < now)
+		return 0; /* nothing left of its window */
+	b->journalists[b->n_journalists++] = k;
+	return 0;
+}
+
+static int cmd_bundle(const opts *o)
+{
+	char file[4096], ks[GD_KEYSTRING_LEN + 8];
+	jkey *keys = NULL;
+	uint8_t *sk = NULL, *out = NULL, pk[32];
+	size_t sklen, olen;
+	int n = 0, rc;
+	if (o->n_args != 1 || strcmp(o->args[0], "sign") != 0 || o->out == NULL || o->n_servers == 0)
+		return die(EX_USAGE, "usage: bundle sign --dir D --server URL... --out FILE");
+	if (o->expires_days < 1 || o->expires_days > 365)
+		return die(EX_USAGE, "--expires-days is 1..365 (the expiry is how long a revoked key "
+				     "can still be used: keep it short)");
+	gd_bundle *b = calloc(1, sizeof *b);
+	keys = calloc(MAX_KEYS, sizeof *keys);
+	int64_t now = (int64_t)time(NULL);
+	b->created = now;
+	b->expires = now + o->expires_days * DAY;
+	uint8_t *text;
+	size_t len;
+	path(file, sizeof file, o->dir, "newsroom.name");
+	if (gd_file_read(file, 64, &text, &len) == 0) {
+		snprintf(b->newsroom, sizeof b->newsroom, "%s", (char *)text);
+		free(text);
+	}
+	path(file, sizeof file, o->dir, "bundle.version");
+	if (gd_file_read(file, 32, &text, &len) == 0) {
+		b->version = strtoull((char *)text, NULL, 10);
+		free(text);
+	}
+	b->version++;
+	for (int i = 0; i < o->n_servers; i++) {
+		size_t l = strlen(o->servers[i]);
+		while (l > 0 && o->servers[i][l - 1] == '/')
+			l--;
+		if (l > GD_SERVER_MAX) {
+			rc = die(EX_USAGE, "--server: too long");
+			goto out;
+		}
+		memcpy(b->servers[b->n_servers], o->servers[i], l);
+		b->servers[b->n_servers++][l] = '\0';
+	}
+	if ((rc = load_keys(o, keys, &n)) != EX_OK)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		int64_t until = keys[i].retired ? keys[i].retired + REPLY_DAYS * DAY : INT64_MAX;
+		add_key(b, &keys[i].j, now, keys[i].retired != 0, until);
+	}
+	for (int i = 0; i < o->n_pubs; i++) {
+		gd_journalist j;
+		if (gd_file_read(o->pubs[i], 4096, &text, &len) != 0) {
+			rc = die(EX_FILE, "%s: %s", o->pubs[i], strerror(errno));
+			goto out;
+		}
+		int r = gd_pubfile_decode(&j, (const char *)text, len);
+		free(text);
+		if (r != GD_OK) {
+			rc = die(EX_VERIFY, "%s: not a journalist public-key file: %s", o->pubs[i], gd_strerror(r));
+			goto out;
+		}
+		if (j.not_after < now) {
+			rc = die(EX_VERIFY, "%s: %s's key expired", o->pubs[i], j.name);
+			goto out;
+		}
+		if (add_key(b, &j, now, j.verify_only, INT64_MAX) != 0) {
+			rc = die(EX_USAGE, "too many journalist keys for one bundle");
+			goto out;
+		}
+	}
+	int usable = 0;
+	for (size_t i = 0; i < b->n_journalists; i++)
+		usable += !b->journalists[i].verify_only && b->journalists[i].not_before <= now + GD_CLOCK_SKEW;
+	if (usable == 0) {
+		rc = die(EX_USAGE, "no current journalist key to encrypt to: journalist add, or --pub");
+		goto out;
+	}
+	path(file, sizeof file, o->dir, "newsroom.key");
+	if ((rc = open_key(o, file, GD_KEY_NEWSROOM_ROOT, "the newsroom root key", &sk, &sklen)) != EX_OK)
+		goto out;
+	if ((rc = gd_bundle_sign(&out, &olen, b, sk)) != GD_OK) {
+		rc = die(EX_USAGE, "cannot sign this bundle: %s (check --server: http://host[:port], no path)",
+			 gd_strerror(rc));
+		goto out;
+	}
+	/* Check what we made the way a worker will. */
+	memcpy(pk, sk + 32, 32);
+	gd_bundle *check = calloc(1, sizeof *check);
+	rc = gd_bundle_verify(check, out, olen, pk, now, b->version);
+	free(check);
+	if (rc != GD_OK) {
+		rc = die(EX_FAIL, "the signed bundle does not verify: %s", gd_strerror(rc));
+		goto out;
+	}
+	if (gd_file_write_atomic(o->out, out, olen, 0644, 0) != 0) {
+		rc = die(EX_FILE, "%s: %s", o->out, strerror(errno));
+		goto out;
+	}
+	int vl = snprintf(ks, sizeof ks, "%llu\n", (unsigned long long)b->version);
+	path(file, sizeof file, o->dir, "bundle.version");
+	if (gd_file_write_atomic(file, (const uint8_t *)ks, (size_t)vl, 0644, 0) != 0) {
+		rc = die(EX_FILE, "%s: %s", file, strerror(errno));
+		goto out;
+	}
+	char day[16];
+	print_day(day, sizeof day, b->expires);
+	fprintf(stderr, "signed key bundle v%llu: %d current key(s), %zu in all, %zu server(s), "
+			"expires %s. Publish it: ghostdropd keys publish --data DIR %s\n",
+		(unsigned long long)b->version, usable, b->n_journalists, b->n_servers, day, o->out);
+	rc = EX_OK;
+out:
+	if (sk != NULL)
+		sodium_free(sk);
+	free(out);
+	free(keys);
+	free(b);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"dir", required_argument, NULL, 'd'},         {"name", required_argument, NULL, 'n'},
+		{"days", required_argument, NULL, 'D'},        {"server", required_argument, NULL, 's'},
+		{"out", required_argument, NULL, 'o'},         {"expires-days", required_argument, NULL, 'e'},
+		{"pub", required_argument, NULL, 'p'},         {"passphrase-file", required_argument, NULL, 'P'},
+		{"json", no_argument, NULL, 'j'},              {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	opts o;
+	int c;
+	char *end;
+	memset(&o, 0, sizeof o);
+	o.days = 365;
+	o.expires_days = 30;
+	o.dir = getenv("GHOSTDROP_DESK_DIR"); /* a path, not a secret */
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(USAGE, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EX_USAGE : EX_OK;
+	}
+	const char *cmd = argv[1];
+	/* getopt_long takes abbreviations: "--passphrase SECRET" would be read as a file name and
+	 * end up in an error message. Only the whole option name is accepted. */
+	for (int i = 2; i < argc; i++)
+		if (strncmp(argv[i], "--pass", 6) == 0 && strcmp(argv[i], "--passphrase-file") != 0 &&
+		    strncmp(argv[i], "--passphrase-file=", 18) != 0)
+			return die(EX_USAGE, "passphrases are never read from the command line: type it at "
+					     "the prompt, or use --passphrase-file F");
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.dir = optarg; break;
+		case 'n': o.name = optarg; break;
+		case 'o': o.out = optarg; break;
+		case 'P': o.passfile = optarg; break;
+		case 'j': o.json = 1; break;
+		case 's':
+			if (o.n_servers == MAX_SERVERS)
+				return die(EX_USAGE, "at most %d --server", MAX_SERVERS);
+			o.servers[o.n_servers++] = optarg;
+			break;
+		case 'p':
+			if (o.n_pubs == MAX_PUBS)
+				return die(EX_USAGE, "at most %d --pub", MAX_PUBS);
+			o.pubs[o.n_pubs++] = optarg;
+			break;
+		case 'D':
+		case 'e': {
+			errno = 0;
+			long v = strtol(optarg, &end, 10);
+			if (errno || *end != '\0')
+				return die(EX_USAGE, "--%s takes a number", c == 'D' ? "days" : "expires-days");
+			if (c == 'D')
+				o.days = v;
+			else
+				o.expires_days = v;
+			break;
+		}
+		case 'h': fputs(USAGE, stdout); return EX_OK;
+		default: fputs(USAGE, stderr); return EX_USAGE;
+		}
+	}
+	o.args = argv + optind;
+	o.n_args = argc - optind;
+	if (gd_init() != GD_OK)
+		return die(EX_FAIL, "libsodium failed to initialise");
+	if (o.dir == NULL)
+		return die(EX_USAGE, "--dir D (or GHOSTDROP_DESK_DIR) is required");
+	if (strcmp(cmd, "newsroom") == 0)
+		return cmd_newsroom(&o);
+	if (strcmp(cmd, "journalist") == 0)
+		return cmd_journalist(&o);
+	if (strcmp(cmd, "bundle") == 0)
+		return cmd_bundle(&o);
+	return die(EX_USAGE, "unknown command %s (newsroom, journalist, bundle)", cmd);
+}
