@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "fileio.h"
 #include "ghostdrop.h"
 #include "prompt.h"
@@ -39,18 +40,6 @@ typedef struct {
 	char **args;
 	int n_args;
 } opts;
-
-static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int die(int code, const char *fmt, ...)
-{
-	va_list ap;
-	fputs("ghostdrop-desk: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
 
 static const char USAGE[] =
 	"usage: ghostdrop-desk newsroom init --dir D --name NAME\n"
@@ -83,26 +72,26 @@ static char *passphrase(const opts *o, const char *what, int is_new, int *rc)
 	char *p = sodium_malloc(PASS_MAX), *again = NULL;
 	*rc = EX_OK;
 	if (p == NULL) {
-		*rc = die(EX_FAIL, "out of memory");
+		*rc = cli_die(EX_FAIL, "out of memory");
 		return NULL;
 	}
 	if (o->passfile != NULL) {
 		if (gd_secret_from_file(o->passfile, p, PASS_MAX) != 0) {
-			*rc = die(EX_FILE, "%s: %s", o->passfile, strerror(errno));
+			*rc = cli_die(EX_FILE, "%s: %s", o->passfile, strerror(errno));
 			goto fail;
 		}
 	} else {
 		char prompt[160];
 		snprintf(prompt, sizeof prompt, "Passphrase for %s (not shown): ", what);
 		if (gd_prompt_secret(prompt, p, PASS_MAX) != 0) {
-			*rc = die(EX_USAGE, "no terminal to type the passphrase on: use --passphrase-file");
+			*rc = cli_die(EX_USAGE, "no terminal to type the passphrase on: use --passphrase-file");
 			goto fail;
 		}
 		if (is_new) {
 			again = sodium_malloc(PASS_MAX);
 			if (again == NULL || gd_prompt_secret("The same again: ", again, PASS_MAX) != 0 ||
 			    strcmp(p, again) != 0) {
-				*rc = die(EX_USAGE, "the two passphrases differ; nothing was written");
+				*rc = cli_die(EX_USAGE, "the two passphrases differ; nothing was written");
 				goto fail;
 			}
 			sodium_free(again);
@@ -110,7 +99,7 @@ static char *passphrase(const opts *o, const char *what, int is_new, int *rc)
 		}
 	}
 	if (is_new && strlen(p) < PASS_MIN) {
-		*rc = die(EX_USAGE, "a passphrase for a key is at least %d characters (several words)",
+		*rc = cli_die(EX_USAGE, "a passphrase for a key is at least %d characters (several words)",
 			  PASS_MIN);
 		goto fail;
 	}
@@ -134,9 +123,9 @@ static int seal_to_file(const opts *o, const char *file, gd_key_kind kind, const
 	rc = gd_keyfile_seal(sealed, sizeof sealed, &n, kind, secret, len, pass, strlen(pass), NULL);
 	sodium_free(pass);
 	if (rc != GD_OK)
-		return die(EX_FAIL, "sealing the key failed: %s", gd_strerror(rc));
+		return cli_die(EX_FAIL, "sealing the key failed: %s", gd_strerror(rc));
 	if (gd_file_write_atomic(file, sealed, n, 0600, 1) != 0)
-		return die(EX_FILE, "%s: %s", file, strerror(errno));
+		return cli_die(EX_FILE, "%s: %s", file, strerror(errno));
 	return EX_OK;
 }
 
@@ -149,7 +138,7 @@ static int open_key(const opts *o, const char *file, gd_key_kind want, const cha
 	gd_key_kind kind;
 	int rc;
 	if (gd_file_read(file, 4096, &raw, &rlen) != 0)
-		return die(EX_FILE, "%s: %s", file, strerror(errno));
+		return cli_die(EX_FILE, "%s: %s", file, strerror(errno));
 	char *pass = passphrase(o, what, 0, &rc);
 	if (pass == NULL) {
 		free(raw);
@@ -164,7 +153,7 @@ static int open_key(const opts *o, const char *file, gd_key_kind want, const cha
 	if (rc != GD_OK) {
 		sodium_free(*out);
 		*out = NULL;
-		return die(rc == GD_ERR_DECRYPT ? EX_VERIFY : EX_FILE, "%s: %s", file,
+		return cli_die(rc == GD_ERR_DECRYPT ? EX_VERIFY : EX_FILE, "%s: %s", file,
 			   rc == GD_ERR_CHECKSUM ? "the file is corrupt" : gd_strerror(rc));
 	}
 	return EX_OK;
@@ -176,14 +165,14 @@ static int cmd_newsroom(const opts *o)
 {
 	char file[4096], ks[GD_KEYSTRING_LEN + 1];
 	if (o->n_args != 1 || strcmp(o->args[0], "init") != 0 || o->name == NULL)
-		return die(EX_USAGE, "usage: newsroom init --dir D --name NAME");
+		return cli_die(EX_USAGE, "usage: newsroom init --dir D --name NAME");
 	if (!gd_name_valid(o->name))
-		return die(EX_USAGE, "a newsroom name is 1-64 of [A-Za-z0-9 ._-]");
+		return cli_die(EX_USAGE, "a newsroom name is 1-64 of [A-Za-z0-9 ._-]");
 	if (mkdir(o->dir, 0700) != 0 && errno != EEXIST)
-		return die(EX_FILE, "%s: %s", o->dir, strerror(errno));
+		return cli_die(EX_FILE, "%s: %s", o->dir, strerror(errno));
 	path(file, sizeof file, o->dir, "newsroom.key");
 	if (access(file, F_OK) == 0)
-		return die(EX_FILE, "%s exists: this directory has a newsroom key already", file);
+		return cli_die(EX_FILE, "%s exists: this directory has a newsroom key already", file);
 	uint8_t pk[32], *sk = sodium_malloc(64);
 	crypto_sign_keypair(pk, sk);
 	int rc = seal_to_file(o, file, GD_KEY_NEWSROOM_ROOT, sk, 64, "the newsroom root key");
@@ -195,10 +184,10 @@ static int cmd_newsroom(const opts *o)
 	int n = snprintf(line, sizeof line, "%s\n", ks);
 	path(file, sizeof file, o->dir, "newsroom.pub");
 	if (gd_file_write_atomic(file, (const uint8_t *)line, (size_t)n, 0644, 1) != 0)
-		return die(EX_FILE, "%s: %s", file, strerror(errno));
+		return cli_die(EX_FILE, "%s: %s", file, strerror(errno));
 	path(file, sizeof file, o->dir, "newsroom.name");
 	if (gd_file_write_atomic(file, (const uint8_t *)o->name, strlen(o->name), 0644, 1) != 0)
-		return die(EX_FILE, "%s: %s", file, strerror(errno));
+		return cli_die(EX_FILE, "%s: %s", file, strerror(errno));
 	printf("%s\n", ks);
 	fprintf(stderr, "The newsroom key of \"%s\" is above (also in %s/newsroom.pub). Publish it where "
 			"workers can check it: your website, print. Keep %s/newsroom.key offline.\n",
@@ -229,7 +218,7 @@ static int load_keys(const opts *o, jkey *keys, int *n)
 	path(dpath, sizeof dpath, o->dir, "journalists");
 	DIR *jd = opendir(dpath);
 	if (jd == NULL)
-		return errno == ENOENT ? EX_OK : die(EX_FILE, "%s: %s", dpath, strerror(errno));
+		return errno == ENOENT ? EX_OK : cli_die(EX_FILE, "%s: %s", dpath, strerror(errno));
 	struct dirent *e;
 	while ((e = readdir(jd)) != NULL) {
 		if (e->d_name[0] == '.' || !gd_name_valid(e->d_name))
@@ -247,7 +236,7 @@ static int load_keys(const opts *o, jkey *keys, int *n)
 			free(text);
 			if (rc != GD_OK) {
 				closedir(jd);
-				return die(EX_FILE, "%s: %s", f, gd_strerror(rc));
+				return cli_die(EX_FILE, "%s: %s", f, gd_strerror(rc));
 			}
 			jk->number = k;
 			path(f, sizeof f, o->dir, "journalists/%s/key-%d.retired", e->d_name, k);
@@ -284,7 +273,7 @@ static int new_journalist_key(const opts *o, const char *name, int number)
 	path(file, sizeof file, o->dir, "journalists/%s/key-%d.pub", name, number);
 	if (pub == NULL || gd_file_write_atomic(file, (const uint8_t *)pub, strlen(pub), 0644, 1) != 0) {
 		free(pub);
-		return die(EX_FILE, "%s: %s", file, strerror(errno));
+		return cli_die(EX_FILE, "%s: %s", file, strerror(errno));
 	}
 	free(pub);
 	char day[16];
@@ -306,7 +295,7 @@ static int cmd_journalist(const opts *o)
 	int n = 0, rc;
 	const char *sub = o->n_args > 0 ? o->args[0] : "";
 	if (keys == NULL)
-		return die(EX_FAIL, "out of memory");
+		return cli_die(EX_FAIL, "out of memory");
 	if ((rc = load_keys(o, keys, &n)) != EX_OK)
 		goto out;
 	if (strcmp(sub, "list") == 0 && o->n_args == 1) {
@@ -338,16 +327,16 @@ static int cmd_journalist(const opts *o)
 		goto out;
 	}
 	if ((strcmp(sub, "add") != 0 && strcmp(sub, "rotate") != 0) || o->n_args != 2) {
-		rc = die(EX_USAGE, "usage: journalist add|rotate --dir D NAME [--days N] | journalist list");
+		rc = cli_die(EX_USAGE, "usage: journalist add|rotate --dir D NAME [--days N] | journalist list");
 		goto out;
 	}
 	const char *name = o->args[1];
 	if (!gd_name_valid(name)) {
-		rc = die(EX_USAGE, "a journalist name is 1-64 of [A-Za-z0-9 ._-]");
+		rc = cli_die(EX_USAGE, "a journalist name is 1-64 of [A-Za-z0-9 ._-]");
 		goto out;
 	}
 	if (o->days < 1 || o->days > 3650) {
-		rc = die(EX_USAGE, "--days is 1..3650");
+		rc = cli_die(EX_USAGE, "--days is 1..3650");
 		goto out;
 	}
 	int last = 0;
@@ -357,25 +346,25 @@ static int cmd_journalist(const opts *o)
 	char d[4096];
 	if (strcmp(sub, "add") == 0) {
 		if (last > 0) {
-			rc = die(EX_FILE, "%s has a key already: use journalist rotate", name);
+			rc = cli_die(EX_FILE, "%s has a key already: use journalist rotate", name);
 			goto out;
 		}
 		/* also on a journalist's own machine, where the directory holds no newsroom key */
 		path(d, sizeof d, o->dir, "journalists");
 		if ((mkdir(o->dir, 0700) != 0 && errno != EEXIST) || (mkdir(d, 0700) != 0 && errno != EEXIST)) {
-			rc = die(EX_FILE, "%s: %s", d, strerror(errno));
+			rc = cli_die(EX_FILE, "%s: %s", d, strerror(errno));
 			goto out;
 		}
 		path(d, sizeof d, o->dir, "journalists/%s", name);
 		if (mkdir(d, 0700) != 0 && errno != EEXIST) {
-			rc = die(EX_FILE, "%s: %s", d, strerror(errno));
+			rc = cli_die(EX_FILE, "%s: %s", d, strerror(errno));
 			goto out;
 		}
 		rc = new_journalist_key(o, name, 1);
 		goto out;
 	}
 	if (last == 0) {
-		rc = die(EX_USAGE, "%s has no key to rotate: use journalist add", name);
+		rc = cli_die(EX_USAGE, "%s has no key to rotate: use journalist add", name);
 		goto out;
 	}
 	/* The old secret stays, so old submissions stay readable; the old public key stays in
@@ -386,7 +375,7 @@ static int cmd_journalist(const opts *o)
 	int sl = snprintf(stamp, sizeof stamp, "%lld\n", (long long)time(NULL));
 	path(d, sizeof d, o->dir, "journalists/%s/key-%d.retired", name, last);
 	if (gd_file_write_atomic(d, (const uint8_t *)stamp, (size_t)sl, 0644, 1) != 0)
-		rc = die(EX_FILE, "%s: %s", d, strerror(errno));
+		rc = cli_die(EX_FILE, "%s: %s", d, strerror(errno));
 out:
 	free(keys);
 	return rc;
@@ -422,9 +411,9 @@ static int cmd_bundle(const opts *o)
 	size_t sklen, olen;
 	int n = 0, rc;
 	if (o->n_args != 1 || strcmp(o->args[0], "sign") != 0 || o->out == NULL || o->n_servers == 0)
-		return die(EX_USAGE, "usage: bundle sign --dir D --server URL... --out FILE");
+		return cli_die(EX_USAGE, "usage: bundle sign --dir D --server URL... --out FILE");
 	if (o->expires_days < 1 || o->expires_days > 365)
-		return die(EX_USAGE, "--expires-days is 1..365 (the expiry is how long a revoked key "
+		return cli_die(EX_USAGE, "--expires-days is 1..365 (the expiry is how long a revoked key "
 				     "can still be used: keep it short)");
 	gd_bundle *b = calloc(1, sizeof *b);
 	keys = calloc(MAX_KEYS, sizeof *keys);
@@ -449,7 +438,7 @@ static int cmd_bundle(const opts *o)
 		while (l > 0 && o->servers[i][l - 1] == '/')
 			l--;
 		if (l > GD_SERVER_MAX) {
-			rc = die(EX_USAGE, "--server: too long");
+			rc = cli_die(EX_USAGE, "--server: too long");
 			goto out;
 		}
 		memcpy(b->servers[b->n_servers], o->servers[i], l);
@@ -464,21 +453,21 @@ static int cmd_bundle(const opts *o)
 	for (int i = 0; i < o->n_pubs; i++) {
 		gd_journalist j;
 		if (gd_file_read(o->pubs[i], 4096, &text, &len) != 0) {
-			rc = die(EX_FILE, "%s: %s", o->pubs[i], strerror(errno));
+			rc = cli_die(EX_FILE, "%s: %s", o->pubs[i], strerror(errno));
 			goto out;
 		}
 		int r = gd_pubfile_decode(&j, (const char *)text, len);
 		free(text);
 		if (r != GD_OK) {
-			rc = die(EX_VERIFY, "%s: not a journalist public-key file: %s", o->pubs[i], gd_strerror(r));
+			rc = cli_die(EX_VERIFY, "%s: not a journalist public-key file: %s", o->pubs[i], gd_strerror(r));
 			goto out;
 		}
 		if (j.not_after < now) {
-			rc = die(EX_VERIFY, "%s: %s's key expired", o->pubs[i], j.name);
+			rc = cli_die(EX_VERIFY, "%s: %s's key expired", o->pubs[i], j.name);
 			goto out;
 		}
 		if (add_key(b, &j, now, j.verify_only, INT64_MAX) != 0) {
-			rc = die(EX_USAGE, "too many journalist keys for one bundle");
+			rc = cli_die(EX_USAGE, "too many journalist keys for one bundle");
 			goto out;
 		}
 	}
@@ -486,14 +475,14 @@ static int cmd_bundle(const opts *o)
 	for (size_t i = 0; i < b->n_journalists; i++)
 		usable += !b->journalists[i].verify_only && b->journalists[i].not_before <= now + GD_CLOCK_SKEW;
 	if (usable == 0) {
-		rc = die(EX_USAGE, "no current journalist key to encrypt to: journalist add, or --pub");
+		rc = cli_die(EX_USAGE, "no current journalist key to encrypt to: journalist add, or --pub");
 		goto out;
 	}
 	path(file, sizeof file, o->dir, "newsroom.key");
 	if ((rc = open_key(o, file, GD_KEY_NEWSROOM_ROOT, "the newsroom root key", &sk, &sklen)) != EX_OK)
 		goto out;
 	if ((rc = gd_bundle_sign(&out, &olen, b, sk)) != GD_OK) {
-		rc = die(EX_USAGE, "cannot sign this bundle: %s (check --server: http://host[:port], no path)",
+		rc = cli_die(EX_USAGE, "cannot sign this bundle: %s (check --server: http://host[:port], no path)",
 			 gd_strerror(rc));
 		goto out;
 	}
@@ -503,17 +492,17 @@ static int cmd_bundle(const opts *o)
 	rc = gd_bundle_verify(check, out, olen, pk, now, b->version);
 	free(check);
 	if (rc != GD_OK) {
-		rc = die(EX_FAIL, "the signed bundle does not verify: %s", gd_strerror(rc));
+		rc = cli_die(EX_FAIL, "the signed bundle does not verify: %s", gd_strerror(rc));
 		goto out;
 	}
 	if (gd_file_write_atomic(o->out, out, olen, 0644, 0) != 0) {
-		rc = die(EX_FILE, "%s: %s", o->out, strerror(errno));
+		rc = cli_die(EX_FILE, "%s: %s", o->out, strerror(errno));
 		goto out;
 	}
 	int vl = snprintf(ks, sizeof ks, "%llu\n", (unsigned long long)b->version);
 	path(file, sizeof file, o->dir, "bundle.version");
 	if (gd_file_write_atomic(file, (const uint8_t *)ks, (size_t)vl, 0644, 0) != 0) {
-		rc = die(EX_FILE, "%s: %s", file, strerror(errno));
+		rc = cli_die(EX_FILE, "%s: %s", file, strerror(errno));
 		goto out;
 	}
 	char day[16];
@@ -546,6 +535,7 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	o.days = 365;
 	o.expires_days = 30;
+	cli_name = "ghostdrop-desk";
 	o.dir = getenv("GHOSTDROP_DESK_DIR"); /* a path, not a secret */
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fputs(USAGE, argc < 2 ? stderr : stdout);
@@ -557,7 +547,7 @@ int main(int argc, char **argv)
 	for (int i = 2; i < argc; i++)
 		if (strncmp(argv[i], "--pass", 6) == 0 && strcmp(argv[i], "--passphrase-file") != 0 &&
 		    strncmp(argv[i], "--passphrase-file=", 18) != 0)
-			return die(EX_USAGE, "passphrases are never read from the command line: type it at "
+			return cli_die(EX_USAGE, "passphrases are never read from the command line: type it at "
 					     "the prompt, or use --passphrase-file F");
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -569,12 +559,12 @@ int main(int argc, char **argv)
 		case 'j': o.json = 1; break;
 		case 's':
 			if (o.n_servers == MAX_SERVERS)
-				return die(EX_USAGE, "at most %d --server", MAX_SERVERS);
+				return cli_die(EX_USAGE, "at most %d --server", MAX_SERVERS);
 			o.servers[o.n_servers++] = optarg;
 			break;
 		case 'p':
 			if (o.n_pubs == MAX_PUBS)
-				return die(EX_USAGE, "at most %d --pub", MAX_PUBS);
+				return cli_die(EX_USAGE, "at most %d --pub", MAX_PUBS);
 			o.pubs[o.n_pubs++] = optarg;
 			break;
 		case 'D':
@@ -582,7 +572,7 @@ int main(int argc, char **argv)
 			errno = 0;
 			long v = strtol(optarg, &end, 10);
 			if (errno || *end != '\0')
-				return die(EX_USAGE, "--%s takes a number", c == 'D' ? "days" : "expires-days");
+				return cli_die(EX_USAGE, "--%s takes a number", c == 'D' ? "days" : "expires-days");
 			if (c == 'D')
 				o.days = v;
 			else
@@ -596,14 +586,14 @@ int main(int argc, char **argv)
 	o.args = argv + optind;
 	o.n_args = argc - optind;
 	if (gd_init() != GD_OK)
-		return die(EX_FAIL, "libsodium failed to initialise");
+		return cli_die(EX_FAIL, "libsodium failed to initialise");
 	if (o.dir == NULL)
-		return die(EX_USAGE, "--dir D (or GHOSTDROP_DESK_DIR) is required");
+		return cli_die(EX_USAGE, "--dir D (or GHOSTDROP_DESK_DIR) is required");
 	if (strcmp(cmd, "newsroom") == 0)
 		return cmd_newsroom(&o);
 	if (strcmp(cmd, "journalist") == 0)
 		return cmd_journalist(&o);
 	if (strcmp(cmd, "bundle") == 0)
 		return cmd_bundle(&o);
-	return die(EX_USAGE, "unknown command %s (newsroom, journalist, bundle)", cmd);
+	return cli_die(EX_USAGE, "unknown command %s (newsroom, journalist, bundle)", cmd);
 }

@@ -7,7 +7,6 @@
 #include <jansson.h>
 #include <libgen.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "fileio.h"
 #include "prompt.h"
 #include "strip.h"
@@ -44,18 +44,6 @@ static gd_transport tr;
 static uint8_t newsroom_pk[32];
 static gd_bundle *bundle;
 
-static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int die(int code, const char *fmt, ...)
-{
-	va_list ap;
-	fputs("ghostdrop: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
-
 static const char USAGE[] =
 	"usage: ghostdrop submit --server URL --newsroom KEY [--message-file F] [FILE...]\n"
 	"                        [--codename-out F | --codename-file F | --codename | --no-reply]\n"
@@ -70,12 +58,12 @@ static const char USAGE[] =
 static int net_error(int rc, gd_response *r)
 {
 	(void)rc;
-	return die(EX_NET, "%s", r->message[0] ? r->message : "the drop could not be reached");
+	return cli_die(EX_NET, "%s", r->message[0] ? r->message : "the drop could not be reached");
 }
 
 static int refused(gd_response *r)
 {
-	return die(EX_REFUSED, "the drop refused: %s%s%s", r->error, r->message[0] ? ": " : "",
+	return cli_die(EX_REFUSED, "the drop refused: %s%s%s", r->error, r->message[0] ? ": " : "",
 		   r->message);
 }
 
@@ -102,7 +90,7 @@ static int call_json(const char *method, const char *path, const char *hdrs, con
 	*out = json_loadb((const char *)r.body, r.len, 0, NULL);
 	gd_response_free(&r);
 	if (*out == NULL)
-		return die(EX_FAIL, "the drop's answer is not JSON");
+		return cli_die(EX_FAIL, "the drop's answer is not JSON");
 	return EX_OK;
 }
 
@@ -125,7 +113,7 @@ static int solve_pow(const char *purpose, uint64_t size, char *out, size_t cap)
 	if (c == NULL || gd_b64_decode(ch, sizeof ch, &n, c, strlen(c)) != GD_OK || n != sizeof ch ||
 	    gd_pow_solve(&ctr, ch) != GD_OK) {
 		json_decref(o);
-		return die(EX_FAIL, "the drop sent a malformed challenge");
+		return cli_die(EX_FAIL, "the drop sent a malformed challenge");
 	}
 	snprintf(out, cap, "X-Ghostdrop-PoW: %s.%llu\r\n", c, (unsigned long long)ctr);
 	json_decref(o);
@@ -148,16 +136,16 @@ static int verify_drop(const opts *o)
 	char err[256];
 	uint64_t min = o->min_version;
 	if (gd_keystring_decode(newsroom_pk, o->newsroom) != GD_OK)
-		return die(EX_USAGE, "--newsroom: not a valid newsroom key (check it for typos)");
+		return cli_die(EX_USAGE, "--newsroom: not a valid newsroom key (check it for typos)");
 	if (gd_url_parse(&url, o->server, err, sizeof err) != 0 ||
 	    gd_transport_init(&tr, &url, o->proxy, o->clearnet, err, sizeof err) != 0)
-		return die(EX_USAGE, "%s", err);
+		return cli_die(EX_USAGE, "%s", err);
 	char spath[4096];
 	if (o->state_dir != NULL) {
 		uint8_t *v;
 		size_t vl;
 		if (state_path(o, spath, sizeof spath) != 0)
-			return die(EX_USAGE, "--state-dir: path too long");
+			return cli_die(EX_USAGE, "--state-dir: path too long");
 		if (gd_file_read(spath, 64, &v, &vl) == 0) {
 			uint64_t known = strtoull((char *)v, NULL, 10);
 			min = known > min ? known : min;
@@ -176,7 +164,7 @@ static int verify_drop(const opts *o)
 	rc = gd_bundle_verify(bundle, r.body, r.len, newsroom_pk, (int64_t)time(NULL), min);
 	gd_response_free(&r);
 	if (rc != GD_OK)
-		return die(EX_VERIFY, "the drop's key bundle does not verify against the newsroom key: %s%s",
+		return cli_die(EX_VERIFY, "the drop's key bundle does not verify against the newsroom key: %s%s",
 			   gd_strerror(rc),
 			   rc == GD_ERR_SIGNATURE ? " (another key signed it: do not send anything)" : "");
 	char self[300];
@@ -184,16 +172,16 @@ static int verify_drop(const opts *o)
 		 url.port);
 	if (!gd_bundle_lists_server(bundle, self) && !(url.port == 80 && gd_bundle_lists_server(bundle, o->server)) &&
 	    !o->unlisted)
-		return die(EX_VERIFY, "%s is not one of the newsroom's servers in its signed bundle; "
+		return cli_die(EX_VERIFY, "%s is not one of the newsroom's servers in its signed bundle; "
 				      "use --unlisted-server only if the newsroom told you so",
 			   o->server);
 	if (o->state_dir != NULL) {
 		char v[32];
 		int n = snprintf(v, sizeof v, "%llu\n", (unsigned long long)bundle->version);
 		if (mkdir(o->state_dir, 0700) != 0 && errno != EEXIST)
-			return die(EX_FILE, "%s: %s", o->state_dir, strerror(errno));
+			return cli_die(EX_FILE, "%s: %s", o->state_dir, strerror(errno));
 		if (gd_file_write_atomic(spath, (const uint8_t *)v, (size_t)n, 0600, 0) != 0)
-			return die(EX_FILE, "%s: %s", spath, strerror(errno));
+			return cli_die(EX_FILE, "%s: %s", spath, strerror(errno));
 	}
 	return EX_OK;
 }
@@ -206,25 +194,25 @@ static int load_codename(const opts *o, char *canon)
 	size_t len = 0;
 	int bad, rc = EX_OK;
 	if (raw == NULL)
-		return die(EX_FAIL, "out of memory");
+		return cli_die(EX_FAIL, "out of memory");
 	if (o->codename_file != NULL) {
 		uint8_t *f;
 		if (gd_file_read(o->codename_file, 1000, &f, &len) != 0) {
 			sodium_free(raw);
-			return die(EX_FILE, "%s: %s", o->codename_file, strerror(errno));
+			return cli_die(EX_FILE, "%s: %s", o->codename_file, strerror(errno));
 		}
 		memcpy(raw, f, len);
 		sodium_memzero(f, len);
 		free(f);
 	} else if (gd_prompt_secret("Codename (not shown as you type): ", raw, 1024) != 0) {
 		sodium_free(raw);
-		return die(EX_USAGE, "--codename needs a terminal to type it on");
+		return cli_die(EX_USAGE, "--codename needs a terminal to type it on");
 	} else {
 		len = strlen(raw);
 	}
 	if (gd_codename_normalise(canon, GD_CODENAME_MAX, raw, len, &bad) != GD_OK) {
 		if (bad < 0) {
-			rc = die(EX_USAGE, "a codename is exactly %d words", GD_CODENAME_WORDS);
+			rc = cli_die(EX_USAGE, "a codename is exactly %d words", GD_CODENAME_WORDS);
 		} else {
 			/* name the position and the nearest word, never the typed word itself */
 			const char *p = raw;
@@ -234,7 +222,7 @@ static int load_codename(const opts *o, char *canon)
 				if (w < bad)
 					p += strcspn(p, " \t\r\n");
 			}
-			rc = die(EX_USAGE, "word %d of the codename is not in the word list; did you mean "
+			rc = cli_die(EX_USAGE, "word %d of the codename is not in the word list; did you mean "
 					   "\"%s\"? (nothing was sent)",
 				 bad + 1, gd_wordlist_nearest(p, strcspn(p, " \t\r\n")));
 		}
@@ -250,7 +238,7 @@ static char *read_message(const opts *o, size_t *len)
 	uint8_t *buf;
 	if (o->message_file != NULL) {
 		if (gd_file_read(o->message_file, MAX_MESSAGE, &buf, len) != 0) {
-			die(EX_FILE, "%s: %s", o->message_file,
+			cli_die(EX_FILE, "%s: %s", o->message_file,
 			    errno == EFBIG ? "longer than 128 KiB: send it as an attachment" : strerror(errno));
 			return NULL;
 		}
@@ -267,7 +255,7 @@ static char *read_message(const opts *o, size_t *len)
 				sodium_memzero(buf, n);
 				free(buf);
 			}
-			die(EX_FILE, "the message is longer than 128 KiB: send it as an attachment");
+			cli_die(EX_FILE, "the message is longer than 128 KiB: send it as an attachment");
 			return NULL;
 		}
 		buf[n] = '\0';
@@ -467,7 +455,7 @@ static int begin_upload(outbox *ob, const uint8_t id[16], uint64_t total)
 	json_int_t cs = json_integer_value(json_object_get(o, "chunk_size"));
 	if (up == NULL || strlen(up) >= sizeof ob->up || cs < 1024 || cs > (64 << 20)) {
 		json_decref(o);
-		return die(EX_FAIL, "the drop's upload answer is malformed");
+		return cli_die(EX_FAIL, "the drop's upload answer is malformed");
 	}
 	snprintf(ob->up, sizeof ob->up, "%s", up);
 	json_decref(o);
@@ -476,7 +464,7 @@ static int begin_upload(outbox *ob, const uint8_t id[16], uint64_t total)
 	ob->chunk_size = (size_t)cs;
 	ob->cap = ob->chunk_size;
 	if ((ob->buf = malloc(ob->cap)) == NULL)
-		return die(EX_FAIL, "out of memory");
+		return cli_die(EX_FAIL, "out of memory");
 	for (int i = 0; i < 8; i++)
 		sz[i] = (uint8_t)(total >> (8 * i));
 	crypto_generichash_init(&ob->digest, NULL, 0, 32);
@@ -546,18 +534,18 @@ static int mat2_clean(const char *src, const char *name, char *out, size_t cap, 
 	if (!is_ram_backed(base))
 		base = "/dev/shm";
 	if (!is_ram_backed(base))
-		return die(EX_FILE, "no RAM-backed directory (XDG_RUNTIME_DIR or /dev/shm) to clean %s in; "
+		return cli_die(EX_FILE, "no RAM-backed directory (XDG_RUNTIME_DIR or /dev/shm) to clean %s in; "
 				    "remove its metadata yourself and pass --keep-metadata", src);
 	if (scratch_dir[0] == '\0') {
 		snprintf(scratch_dir, sizeof scratch_dir, "%s/ghostdrop-XXXXXX", base);
 		if (mkdtemp(scratch_dir) == NULL) { /* mode 0700 */
 			scratch_dir[0] = '\0';
-			return die(EX_FILE, "%s: %s", base, strerror(errno));
+			return cli_die(EX_FILE, "%s: %s", base, strerror(errno));
 		}
 	}
 	if (n_scratch == MAX_FILES ||
 	    snprintf(out, cap, "%s/%d-%s", scratch_dir, n_scratch, name) >= (int)cap)
-		return die(EX_FILE, "%s: name too long", src);
+		return cli_die(EX_FILE, "%s: name too long", src);
 	snprintf(scratch[n_scratch++], sizeof scratch[0], "%s", out);
 	int in = open(src, O_RDONLY | O_CLOEXEC), fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	uint8_t buf[65536];
@@ -571,7 +559,7 @@ static int mat2_clean(const char *src, const char *name, char *out, size_t cap, 
 	if (in >= 0)
 		close(in);
 	if (fd < 0 || close(fd) != 0 || in < 0 || k < 0)
-		return die(EX_FILE, "%s: cannot make a private copy to clean", src);
+		return cli_die(EX_FILE, "%s: cannot make a private copy to clean", src);
 	pid_t pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
@@ -583,13 +571,13 @@ static int mat2_clean(const char *src, const char *name, char *out, size_t cap, 
 	}
 	int st = 0;
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) == 127)
-		return die(EX_FILE, "%s may carry metadata that identifies you (author, software, device) and "
+		return cli_die(EX_FILE, "%s may carry metadata that identifies you (author, software, device) and "
 				    "mat2, which would remove it, is not installed: install mat2, or remove it "
 				    "yourself and pass --keep-metadata",
 			   src);
 	struct stat sb;
 	if (WEXITSTATUS(st) != 0 || stat(out, &sb) != 0)
-		return die(EX_FILE, "mat2 could not clean %s (a format it does not know, or a damaged file); "
+		return cli_die(EX_FILE, "mat2 could not clean %s (a format it does not know, or a damaged file); "
 				    "remove its metadata yourself and pass --keep-metadata",
 			   src);
 	*size = (uint64_t)sb.st_size;
@@ -628,24 +616,24 @@ static int cmd_submit(opts *o)
 	outbox ob;
 	memset(&ob, 0, sizeof ob);
 	if (o->no_reply + (o->codename_file != NULL) + o->codename_prompt + (o->codename_out != NULL) > 1)
-		return die(EX_USAGE, "choose one of --no-reply, --codename-file, --codename, --codename-out");
+		return cli_die(EX_USAGE, "choose one of --no-reply, --codename-file, --codename, --codename-out");
 	fresh = !o->no_reply && o->codename_file == NULL && !o->codename_prompt;
 	if (fresh && o->codename_out == NULL) {
 		int tty = open("/dev/tty", O_WRONLY | O_CLOEXEC);
 		if (tty < 0)
-			return die(EX_USAGE, "no terminal to show the new codename on: use --codename-out F "
+			return cli_die(EX_USAGE, "no terminal to show the new codename on: use --codename-out F "
 					     "or --no-reply");
 		close(tty);
 		if (o->json)
-			return die(EX_USAGE, "--json with a new codename needs --codename-out F");
+			return cli_die(EX_USAGE, "--json with a new codename needs --codename-out F");
 	}
 	if (o->codename_out != NULL && access(o->codename_out, F_OK) == 0)
-		return die(EX_FILE, "%s exists: ghostdrop never overwrites a codename", o->codename_out);
+		return cli_die(EX_FILE, "%s exists: ghostdrop never overwrites a codename", o->codename_out);
 	if (o->n_files > MAX_FILES)
-		return die(EX_USAGE, "at most %d attachments", MAX_FILES);
+		return cli_die(EX_USAGE, "at most %d attachments", MAX_FILES);
 	if (o->codename_prompt && o->n_files > 0 && access(o->files[0], F_OK) != 0)
 		/* "--codename WORDS": never echo what may be the codename */
-		return die(EX_USAGE, "--codename takes no value: type the codename at its prompt");
+		return cli_die(EX_USAGE, "--codename takes no value: type the codename at its prompt");
 	/* Attachments: checked (and their cleaned sizes measured) before anything is sent. */
 	atts = calloc((size_t)o->n_files + 1, sizeof *atts);
 	kinds = calloc((size_t)o->n_files + 1, sizeof *kinds);
@@ -659,7 +647,7 @@ static int cmd_submit(opts *o)
 		struct stat st;
 		int fd = open(o->files[i], O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-			rc = die(EX_FILE, "%s: %s", o->files[i], fd < 0 ? strerror(errno) : "not a regular file");
+			rc = cli_die(EX_FILE, "%s: %s", o->files[i], fd < 0 ? strerror(errno) : "not a regular file");
 			if (fd >= 0)
 				close(fd);
 			goto out;
@@ -668,7 +656,7 @@ static int cmd_submit(opts *o)
 		kinds[i] = o->keep_metadata ? STRIP_OTHER : strip_detect(fd);
 		if (kinds[i] != STRIP_OTHER && strip_run(fd, kinds[i], NULL, NULL, &atts[i].size) != 0) {
 			close(fd);
-			rc = die(EX_FILE, "%s looks like a %s but is damaged, so its metadata cannot be removed; "
+			rc = cli_die(EX_FILE, "%s looks like a %s but is damaged, so its metadata cannot be removed; "
 					  "--keep-metadata sends it as it is",
 				 o->files[i], kinds[i] == STRIP_JPEG ? "JPEG" : "PNG");
 			goto out;
@@ -696,7 +684,7 @@ static int cmd_submit(opts *o)
 		goto out;
 	}
 	if (text_len == 0 && o->n_files == 0) {
-		rc = die(EX_USAGE, "nothing to send: the message is empty and there are no files");
+		rc = cli_die(EX_USAGE, "nothing to send: the message is empty and there are no files");
 		goto out;
 	}
 	gd_manifest m;
@@ -711,7 +699,7 @@ static int cmd_submit(opts *o)
 		codename = sodium_malloc(GD_CODENAME_MAX);
 		keys = sodium_malloc(sizeof *keys);
 		if (codename == NULL || keys == NULL) {
-			rc = die(EX_FAIL, "out of memory");
+			rc = cli_die(EX_FAIL, "out of memory");
 			goto out;
 		}
 		if (fresh)
@@ -719,7 +707,7 @@ static int cmd_submit(opts *o)
 		else if ((rc = load_codename(o, codename)) != EX_OK)
 			goto out;
 		if (gd_codename_derive(keys, codename, newsroom_pk) != GD_OK) {
-			rc = die(EX_FAIL, "could not derive the keys (out of memory?)");
+			rc = cli_die(EX_FAIL, "could not derive the keys (out of memory?)");
 			goto out;
 		}
 		m.has_source = 1;
@@ -729,7 +717,7 @@ static int cmd_submit(opts *o)
 	uint8_t *mj;
 	size_t mlen;
 	if (gd_manifest_encode(&mj, &mlen, &m) != GD_OK) {
-		rc = die(EX_FILE, "the message must be UTF-8 text without NUL bytes");
+		rc = cli_die(EX_FILE, "the message must be UTF-8 text without NUL bytes");
 		goto out;
 	}
 	sodium_memzero(mj, mlen);
@@ -751,7 +739,7 @@ static int cmd_submit(opts *o)
 	json_decref(lim);
 	if (total > max_env) {
 		free(pks);
-		rc = die(EX_REFUSED, "this drop takes at most %llu MiB; the testimony is %llu MiB",
+		rc = cli_die(EX_REFUSED, "this drop takes at most %llu MiB; the testimony is %llu MiB",
 			 (unsigned long long)(max_env >> 20), (unsigned long long)(total >> 20));
 		goto out;
 	}
@@ -762,7 +750,7 @@ static int cmd_submit(opts *o)
 		if (gd_file_write_atomic(o->codename_out, (const uint8_t *)line, (size_t)ln, 0600, 1) != 0) {
 			sodium_memzero(line, sizeof line);
 			free(pks);
-			rc = die(EX_FILE, "%s: %s", o->codename_out, strerror(errno));
+			rc = cli_die(EX_FILE, "%s: %s", o->codename_out, strerror(errno));
 			goto out;
 		}
 		sodium_memzero(line, sizeof line);
@@ -775,7 +763,7 @@ static int cmd_submit(opts *o)
 	gd_seal *s;
 	if ((rc = gd_seal_new(&s, (const uint8_t(*)[32])pks, n, &m, keys, outbox_write, &ob)) != GD_OK) {
 		free(pks);
-		rc = ob.failed ? ob.failed : die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
+		rc = ob.failed ? ob.failed : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
 		goto out;
 	}
 	free(pks);
@@ -802,7 +790,7 @@ static int cmd_submit(opts *o)
 		if (rc == GD_OK && left != 0) {
 			rc = GD_ERR_IO;
 			ob.failed = ob.failed ? ob.failed
-					      : die(EX_FILE, "%s changed or could not be read while it was "
+					      : cli_die(EX_FILE, "%s changed or could not be read while it was "
 							     "being sent", o->files[i]);
 		}
 	}
@@ -812,7 +800,7 @@ static int cmd_submit(opts *o)
 		rc = gd_seal_finish(s);
 	gd_seal_free(s);
 	if (rc != GD_OK) {
-		rc = ob.failed ? ob.failed : die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
+		rc = ob.failed ? ob.failed : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
 		goto out;
 	}
 	rc = ob.upload ? finish_upload(&ob, &already) : send_small(&ob, m.submission_id, &already);
@@ -872,7 +860,7 @@ static int mailbox_body(const gd_source_keys *k, const char *extra, char *out, s
 	const char *c = json_string_value(json_object_get(o, "challenge"));
 	if (c == NULL || gd_b64_decode(ch, 32, &n, c, strlen(c)) != GD_OK || n != 32) {
 		json_decref(o);
-		return die(EX_FAIL, "the drop sent a malformed challenge");
+		return cli_die(EX_FAIL, "the drop sent a malformed challenge");
 	}
 	json_decref(o);
 	gd_mailbox_sign(sig, ch, 32, k->mailbox_sk);
@@ -882,7 +870,7 @@ static int mailbox_body(const gd_source_keys *k, const char *extra, char *out, s
 	b64(sigb, sizeof sigb, sig, 64);
 	if (snprintf(out, cap, "{\"mailbox_pk\":\"%s\",\"challenge\":\"%s\",\"signature\":\"%s\"%s}", pk,
 		     chb, sigb, extra ? extra : "") >= (int)cap)
-		return die(EX_FAIL, "too many replies to acknowledge at once");
+		return cli_die(EX_FAIL, "too many replies to acknowledge at once");
 	return EX_OK;
 }
 
@@ -895,7 +883,7 @@ static int cmd_replies(opts *o)
 	if (o->codename_file == NULL && !o->codename_prompt) {
 		free(body);
 		json_decref(shown);
-		return die(EX_USAGE, "replies need your codename: --codename-file F or --codename");
+		return cli_die(EX_USAGE, "replies need your codename: --codename-file F or --codename");
 	}
 	if ((rc = verify_drop(o)) != EX_OK)
 		goto out;
@@ -904,7 +892,7 @@ static int cmd_replies(opts *o)
 	if ((rc = load_codename(o, codename)) != EX_OK)
 		goto out;
 	if (gd_codename_derive(keys, codename, newsroom_pk) != GD_OK) {
-		rc = die(EX_FAIL, "could not derive the keys (out of memory?)");
+		rc = cli_die(EX_FAIL, "could not derive the keys (out of memory?)");
 		goto out;
 	}
 	if ((rc = mailbox_body(keys, NULL, body, 8192)) != EX_OK ||
@@ -1047,7 +1035,7 @@ int main(int argc, char **argv)
 			errno = 0;
 			o.min_version = strtoull(optarg, &end, 10);
 			if (errno || *end != '\0' || optarg[0] == '-')
-				return die(EX_USAGE, "--min-bundle-version takes a number");
+				return cli_die(EX_USAGE, "--min-bundle-version takes a number");
 			break;
 		case 'h': fputs(USAGE, stdout); return EX_OK;
 		default: fputs(USAGE, stderr); return EX_USAGE;
@@ -1056,15 +1044,15 @@ int main(int argc, char **argv)
 	o.files = argv + optind;
 	o.n_files = argc - optind;
 	if (gd_init() != GD_OK)
-		return die(EX_FAIL, "libsodium failed to initialise");
+		return cli_die(EX_FAIL, "libsodium failed to initialise");
 	if (o.server == NULL || o.newsroom == NULL)
-		return die(EX_USAGE, "--server URL and --newsroom KEY are required");
+		return cli_die(EX_USAGE, "--server URL and --newsroom KEY are required");
 	if (strcmp(cmd, "submit") == 0)
 		return cmd_submit(&o);
 	if (strcmp(cmd, "replies") == 0) {
 		if (o.n_files > 0)
-			return die(EX_USAGE, "replies takes no files");
+			return cli_die(EX_USAGE, "replies takes no files");
 		return cmd_replies(&o);
 	}
-	return die(EX_USAGE, "unknown command %s (submit, replies)", cmd);
+	return cli_die(EX_USAGE, "unknown command %s (submit, replies)", cmd);
 }
