@@ -560,7 +560,9 @@ void http_reply(http_req *r, int status, const char *ctype, const void *body, si
 		req_free(r);
 		return;
 	}
-	if (c->srv->stopping)
+	/* A reply before the whole body was read (a refusal from the headers, a deadline) must
+	 * close: the unread bytes would otherwise be taken for the next request. */
+	if (c->srv->stopping || r->body_len < r->content_length)
 		r->keepalive = 0;
 	write_head(r, status, ctype, len);
 	if (len > 0)

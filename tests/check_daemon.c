@@ -349,6 +349,28 @@ START_TEST(bad_input)
 		ck_assert_str_eq(r.error, cases[i].error);
 		resp_free(&r);
 	}
+	/* refused from its headers, its body unread: the connection closes, so a request hidden
+	 * in that body is never served (no request smuggling) */
+	{
+		const char *hidden = "GET /v1/bundle HTTP/1.1\r\nHost: x\r\n\r\n";
+		char req[512], got[8192] = {0};
+		int n = snprintf(req, sizeof req,
+				 "POST /v1/submissions HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
+				 "Content-Length: %zu\r\n\r\n%s", strlen(hidden), hidden);
+		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(d.port)};
+		inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+		ck_assert_int_eq(send(fd, req, (size_t)n, 0), n);
+		size_t total = 0;
+		ssize_t k;
+		while ((k = recv(fd, got + total, sizeof got - 1 - total, 0)) > 0)
+			total += (size_t)k;
+		close(fd);
+		ck_assert(strstr(got, "HTTP/1.1 400") == got);
+		ck_assert(strstr(got, "Connection: close") != NULL);
+		ck_assert(strstr(got + 5, "HTTP/1.1") == NULL); /* one answer only */
+	}
 	/* a courier reply that is not shaped like one */
 	const char *rb = "{\"mailbox_id\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"reply\":\"AAAA\"}";
 	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", auth(&d), rb, strlen(rb), &r), 0);
