@@ -42,6 +42,7 @@ typedef struct upload {
 	uint8_t ack_hash[32];
 	int have_header, committing, committed;
 	unsigned pending; /* chunk writes in flight */
+	unsigned users;   /* requests holding a pointer to it: never freed while > 0 */
 	time_t created, progress;
 	struct upload *next;
 } upload;
@@ -716,7 +717,7 @@ static void uploads_expire(api *a)
 		int late = now > u->created + (time_t)a->cfg.upload_hours * 3600;
 		int stalled = !u->committed &&
 			      now > u->progress + (time_t)a->cfg.upload_stall_minutes * 60;
-		if ((!late && !stalled) || u->pending > 0 || u->committing)
+		if ((!late && !stalled) || u->pending > 0 || u->committing || u->users > 0)
 			continue;
 		if (!u->committed) {
 			store_op *del = store_op_new(OP_BLOB_DEL);
@@ -1063,7 +1064,10 @@ static void on_c_reply(api *a, rctx *x)
 
 static void rctx_free(void *p)
 {
-	free(p);
+	rctx *x = p;
+	if (x->up != NULL)
+		x->up->users--;
+	free(x);
 }
 
 /* Split "/v1/a/b/c" into at most 6 segments. */
@@ -1153,6 +1157,7 @@ static long long api_head(http_req *r, void *arg)
 			http_reply_error(r, 404, "upload_not_found", "no such upload (expired?)");
 			return HTTP_REFUSED;
 		}
+		x->up->users++; /* until this request ends, however it ends (rctx_free) */
 		if (n == 3) {
 			x->route = R_UPLOAD_GET;
 			return method_is(r, "GET") ? 0 : HTTP_REFUSED;
