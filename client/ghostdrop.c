@@ -852,21 +852,22 @@ out:
 static int mailbox_body(const gd_source_keys *k, const char *extra, char *out, size_t cap)
 {
 	json_t *o;
-	uint8_t ch[32], sig[64];
+	uint8_t ch[64], sig[64];
 	size_t n;
 	int rc = call_json("POST", "/v1/mailbox/challenge", NULL, NULL, 0, &o, 200);
 	if (rc != EX_OK)
 		return rc;
+	/* The mailbox key signs whatever opaque bytes the drop chose (in their own context). */
 	const char *c = json_string_value(json_object_get(o, "challenge"));
-	if (c == NULL || gd_b64_decode(ch, 32, &n, c, strlen(c)) != GD_OK || n != 32) {
+	if (c == NULL || gd_b64_decode(ch, sizeof ch, &n, c, strlen(c)) != GD_OK || n < 16) {
 		json_decref(o);
 		return cli_die(EX_FAIL, "the drop sent a malformed challenge");
 	}
 	json_decref(o);
-	gd_mailbox_sign(sig, ch, 32, k->mailbox_sk);
-	char pk[64], chb[64], sigb[128];
+	gd_mailbox_sign(sig, ch, n, k->mailbox_sk);
+	char pk[64], chb[96], sigb[128];
 	b64(pk, sizeof pk, k->mailbox_pk, 32);
-	b64(chb, sizeof chb, ch, 32);
+	b64(chb, sizeof chb, ch, n);
 	b64(sigb, sizeof sigb, sig, 64);
 	if (snprintf(out, cap, "{\"mailbox_pk\":\"%s\",\"challenge\":\"%s\",\"signature\":\"%s\"%s}", pk,
 		     chb, sigb, extra ? extra : "") >= (int)cap)

@@ -16,6 +16,7 @@
 
 #define POW_TTL 300         /* seconds a challenge is valid */
 #define MAILBOX_TTL 300     /* seconds a mailbox challenge is valid */
+#define MB_CHALLENGE 56     /* id (16) || expiry (u64) || MAC (32): PROTOCOL.md 11.3 */
 #define SPENT_CAP (1 << 19)     /* slots: 10 MiB; half of them usable */
 #define CHALLENGE_CAP (1 << 16) /* outstanding mailbox challenges */
 #define JSON_SMALL 16384
@@ -51,7 +52,7 @@ struct api {
 	store *st;
 	gd_config cfg;
 	uint8_t newsroom_pk[32];
-	uint8_t *pow_key; /* sodium_malloc'ed, new at every start */
+	uint8_t *pow_key; /* sodium_malloc'ed, new at every start; 32 more bytes key mailbox challenges */
 	idset spent, challenges;
 	upload *uploads;
 	unsigned n_uploads;
@@ -735,14 +736,26 @@ static void uploads_expire(api *a)
 
 /* ---- mailboxes ---- */
 
+/* Mailbox challenges are stateless (a MAC under a RAM-only key): issuing one costs nothing,
+ * so a flood of them fills nothing. Only used ones are remembered, to be single-use. */
+static void mb_mac(const api *a, uint8_t mac[32], const uint8_t body[24])
+{
+	static const char ctx[] = "ghostdrop/v1/mailbox-challenge";
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, a->pow_key + GD_POW_KEY_BYTES, 32, 32);
+	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx);
+	crypto_generichash_update(&st, body, 24);
+	crypto_generichash_final(&st, mac, 32);
+}
+
 static void on_mb_challenge(api *a, http_req *r)
 {
-	uint8_t ch[32];
-	randombytes_buf(ch, sizeof ch);
-	if (idset_add(&a->challenges, ch, now_s() + MAILBOX_TTL) != 0) {
-		http_reply_error(r, 503, "overloaded", "too many challenges outstanding; retry");
-		return;
-	}
+	uint8_t ch[MB_CHALLENGE];
+	uint64_t exp = (uint64_t)now_s() + MAILBOX_TTL;
+	randombytes_buf(ch, 16);
+	for (int i = 0; i < 8; i++)
+		ch[16 + i] = (uint8_t)(exp >> (8 * i));
+	mb_mac(a, ch + 24, ch);
 	json_t *o = json_object();
 	json_object_set_new(o, "challenge", b64j(ch, sizeof ch));
 	json_object_set_new(o, "expires_in", json_integer(MAILBOX_TTL));
@@ -752,16 +765,25 @@ static void on_mb_challenge(api *a, http_req *r)
 /* The challenge is spent whatever the outcome; the signature proves the mailbox key. */
 static int mailbox_auth(api *a, http_req *r, json_t *o, uint8_t mailbox_id[16])
 {
-	uint8_t pk[32], ch[32], sig[64];
+	uint8_t pk[32], ch[MB_CHALLENGE], sig[64], mac[32];
 	if (b64_exact(json_string_value(json_object_get(o, "mailbox_pk")), pk, 32) != 0 ||
-	    b64_exact(json_string_value(json_object_get(o, "challenge")), ch, 32) != 0 ||
+	    b64_exact(json_string_value(json_object_get(o, "challenge")), ch, sizeof ch) != 0 ||
 	    b64_exact(json_string_value(json_object_get(o, "signature")), sig, 64) != 0) {
 		http_reply_error(r, 400, "bad_request",
-				 "need mailbox_pk (32), challenge (32), signature (64), base64url");
+				 "need mailbox_pk (32), challenge (56), signature (64), base64url");
 		return -1;
 	}
-	if (!idset_has(&a->challenges, ch, 1)) {
+	uint64_t exp = 0;
+	for (int i = 7; i >= 0; i--)
+		exp = exp << 8 | ch[16 + i];
+	mb_mac(a, mac, ch);
+	if (crypto_verify_32(mac, ch + 24) != 0 || exp < (uint64_t)now_s() ||
+	    idset_has(&a->challenges, ch, 0)) {
 		http_reply_error(r, 403, "challenge_invalid", "unknown, used or expired challenge");
+		return -1;
+	}
+	if (idset_add(&a->challenges, ch, (time_t)exp) != 0) {
+		http_reply_error(r, 503, "overloaded", "too many mailbox requests; retry");
 		return -1;
 	}
 	if (gd_mailbox_verify(sig, ch, sizeof ch, pk) != GD_OK) {
@@ -1310,12 +1332,12 @@ api *api_new(store *st, const gd_config *cfg, const uint8_t newsroom_pk[32])
 	a->cfg = *cfg;
 	memcpy(a->newsroom_pk, newsroom_pk, 32);
 	/* The PoW key lives in locked memory and is new at every start. */
-	if ((a->pow_key = sodium_malloc(GD_POW_KEY_BYTES)) == NULL ||
+	if ((a->pow_key = sodium_malloc(GD_POW_KEY_BYTES + 32)) == NULL ||
 	    idset_init(&a->spent, SPENT_CAP) != 0 || idset_init(&a->challenges, CHALLENGE_CAP) != 0) {
 		api_free(a);
 		return NULL;
 	}
-	randombytes_buf(a->pow_key, GD_POW_KEY_BYTES);
+	randombytes_buf(a->pow_key, GD_POW_KEY_BYTES + 32);
 	return a;
 }
 

@@ -386,23 +386,28 @@ START_TEST(bad_input)
 }
 END_TEST
 
+static int forge;
+
 static void mailbox_auth_json(const drop *d, char *out, size_t cap, const char *extra,
 			      const uint8_t *mailbox_sk)
 {
 	resp r;
-	uint8_t ch[32], sig[64];
+	uint8_t ch[56], sig[64];
 	size_t n;
-	char pk[64], chb[64], sigb[128];
+	char pk[64], chb[96], sigb[128];
 	ck_assert_int_eq(http_do(d->port, "POST", "/v1/mailbox/challenge", NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
 	const char *c = json_string_value(json_object_get(o, "challenge"));
-	ck_assert_int_eq(gd_b64_decode(ch, 32, &n, c, strlen(c)), GD_OK);
+	ck_assert_int_eq(gd_b64_decode(ch, sizeof ch, &n, c, strlen(c)), GD_OK);
+	ck_assert_uint_eq(n, 56);
 	json_decref(o);
 	resp_free(&r);
-	gd_mailbox_sign(sig, ch, 32, mailbox_sk);
+	if (forge)
+		randombytes_buf(ch + 24, 32); /* a challenge the drop never issued */
+	gd_mailbox_sign(sig, ch, sizeof ch, mailbox_sk);
 	b64(pk, sizeof pk, src->mailbox_pk, 32);
-	b64(chb, sizeof chb, ch, 32);
+	b64(chb, sizeof chb, ch, sizeof ch);
 	b64(sigb, sizeof sigb, sig, 64);
 	snprintf(out, cap, "{\"mailbox_pk\":\"%s\",\"challenge\":\"%s\",\"signature\":\"%s\"%s}", pk,
 		 chb, sigb, extra ? extra : "");
@@ -454,6 +459,14 @@ START_TEST(replies_and_mailbox)
 	json_decref(o);
 	resp_free(&r);
 	/* the challenge is single-use */
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", NULL, body, strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_str_eq(r.error, "challenge_invalid");
+	resp_free(&r);
+	/* a challenge the drop did not issue (its MAC is wrong) */
+	forge = 1;
+	mailbox_auth_json(&d, body, sizeof body, NULL, src->mailbox_sk);
+	forge = 0;
 	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", NULL, body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "challenge_invalid");
