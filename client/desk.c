@@ -372,10 +372,28 @@ static int cmd_journalist(const opts *o)
 	if ((rc = new_journalist_key(o, name, last + 1)) != EX_OK)
 		goto out;
 	char stamp[32];
-	int sl = snprintf(stamp, sizeof stamp, "%lld\n", (long long)time(NULL));
+	int64_t now = (int64_t)time(NULL);
+	int sl = snprintf(stamp, sizeof stamp, "%lld\n", (long long)now);
 	path(d, sizeof d, o->dir, "journalists/%s/key-%d.retired", name, last);
-	if (gd_file_write_atomic(d, (const uint8_t *)stamp, (size_t)sl, 0644, 1) != 0)
+	if (gd_file_write_atomic(d, (const uint8_t *)stamp, (size_t)sl, 0644, 1) != 0) {
 		rc = cli_die(EX_FILE, "%s: %s", d, strerror(errno));
+		goto out;
+	}
+	/* The old public file says so itself, for a root-key holder on another machine:
+	 * verify-only, and only while its replies may still be waiting. */
+	for (int i = 0; i < n; i++) {
+		if (strcmp(keys[i].j.name, name) != 0 || keys[i].number != last)
+			continue;
+		gd_journalist old = keys[i].j;
+		old.verify_only = 1;
+		if (old.not_after > now + REPLY_DAYS * DAY)
+			old.not_after = now + REPLY_DAYS * DAY;
+		char *pub = gd_pubfile_encode(&old);
+		path(d, sizeof d, o->dir, "journalists/%s/key-%d.pub", name, last);
+		if (pub == NULL || gd_file_write_atomic(d, (const uint8_t *)pub, strlen(pub), 0644, 0) != 0)
+			rc = cli_die(EX_FILE, "%s: %s", d, strerror(errno));
+		free(pub);
+	}
 out:
 	free(keys);
 	return rc;

@@ -149,6 +149,19 @@ START_TEST(keys_bundles_rotation)
 
 	/* rotation: Ana's new key for new submissions, her old one still opens old ones */
 	ck_assert_int_eq(DESK("journalist rotate --dir %s Ana --passphrase-file %s", desk, pass), 0);
+	/* the old public file now says it is retired, for a root-key holder elsewhere */
+	{
+		char pf[256];
+		uint8_t buf[4096];
+		gd_journalist old;
+		snprintf(pf, sizeof pf, "%s/journalists/Ana/key-1.pub", desk);
+		FILE *pfh = fopen(pf, "r");
+		size_t pl = fread(buf, 1, sizeof buf, pfh);
+		fclose(pfh);
+		ck_assert_int_eq(gd_pubfile_decode(&old, (const char *)buf, pl), GD_OK);
+		ck_assert(old.verify_only);
+		ck_assert_int_le(old.not_after, (int64_t)time(NULL) + 30 * 86400);
+	}
 	ck_assert_int_eq(DESK("bundle sign --dir %s --server http://127.0.0.1:%u --out %s --passphrase-file %s",
 			      desk, d.port, b1, pass), 0);
 	ck_assert_int_eq(drop_cli(&d, NULL, 0, "keys publish --data %s/data %s", T, b1), 0);
