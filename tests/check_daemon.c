@@ -903,6 +903,58 @@ START_TEST(client_leaves_before_commit)
 }
 END_TEST
 
+/* Mutated and random requests: the daemon answers each with a status line or closes, and
+ * stays up (under ASan: without a memory error). A short taste of issue 7's fuzzing. */
+START_TEST(garbage_requests)
+{
+	drop d;
+	resp r;
+	static const char *const seeds[] = {
+		"GET /v1/bundle HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST /v1/submissions HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
+		"Content-Length: 4\r\nX-Ghostdrop-Id: AAAAAAAAAAAAAAAAAAAAAA\r\n\r\nGDEV",
+		"PUT /v1/uploads/AAAAAAAAAAAAAAAAAAAAAA/chunks/0 HTTP/1.1\r\nContent-Length: 2\r\n\r\nxy",
+		"POST /v1/mailbox/fetch HTTP/1.1\r\nContent-Length: 11\r\n\r\n{\"a\":\"b\"}\r\n",
+	};
+	drop_create(&d, "header_timeout = 1\nbody_timeout = 1\n");
+	drop_start(&d);
+	uint8_t buf[2048];
+	for (int i = 0; i < 500; i++) {
+		size_t n;
+		if (i % 5 == 4) { /* random bytes */
+			n = 1 + randombytes_uniform(sizeof buf - 1);
+			randombytes_buf(buf, n);
+		} else { /* a valid request with a few bytes changed, cut or repeated */
+			const char *seed = seeds[i % 4];
+			n = strlen(seed);
+			memcpy(buf, seed, n);
+			for (int k = 0; k < 3; k++)
+				buf[randombytes_uniform((uint32_t)n)] = (uint8_t)randombytes_uniform(256);
+			if (i % 3 == 0)
+				n = 1 + randombytes_uniform((uint32_t)n);
+		}
+		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(d.port)};
+		inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct timeval tv = {5, 0};
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+		send(fd, buf, n, MSG_NOSIGNAL);
+		shutdown(fd, SHUT_WR);
+		char got[512] = {0};
+		ssize_t k = recv(fd, got, sizeof got - 1, 0);
+		if (k > 0)
+			ck_assert_msg(strncmp(got, "HTTP/1.1 ", 9) == 0, "answer %d: %.40s", i, got);
+		close(fd);
+	}
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/bundle", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200); /* still serving */
+	resp_free(&r);
+	drop_stop(&d, SIGTERM); /* and stops cleanly */
+	drop_destroy(&d);
+}
+END_TEST
+
 typedef struct {
 	uint32_t today;
 	int n;
@@ -1110,6 +1162,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, difficulty_adapts);
 	tcase_add_test(tc, upload_and_body_limits);
 	tcase_add_test(tc, client_leaves_before_commit);
+	tcase_add_test(tc, garbage_requests);
 	suite_add_tcase(s, tc);
 	return s;
 }
