@@ -292,6 +292,61 @@ START_TEST(one_large_member_fails_alone)
 }
 END_TEST
 
+/* A real MDB_MAP_FULL (not the high-water estimate): 4 KiB values take two pages each, so a
+ * 3 MiB member overflows a 4 MiB map whose mark (99%) it passes on paper. It fails alone;
+ * its neighbours in the batch commit; the store keeps working. */
+START_TEST(map_full_member_fails_alone)
+{
+	store *tiny;
+	char d2[64], cmd[128];
+	uint8_t key[32];
+	snprintf(d2, sizeof d2, "/tmp/gd-tiny-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(d2));
+	ck_assert_int_eq(store_open(&tiny, d2, 4ULL << 20, 99), STORE_OK);
+	ck_assert_int_eq(pipe(wake_fds), 0);
+	ck_assert_int_eq(store_writer_start(tiny, notify, NULL), STORE_OK);
+	int results[3] = {99, 99, 99};
+	size_t sizes[3] = {100000, 3 << 20, 100000};
+	uint8_t ids[3][16];
+	for (int i = 0; i < 3; i++) {
+		randombytes_buf(ids[i], 16);
+		store_op *op = sub_op(ids[i], sizes[i], 1, key); /* 4 KiB chunks */
+		op->done = on_done;
+		op->arg = &results[i];
+		ck_assert_int_eq(store_enqueue(tiny, op), STORE_OK);
+	}
+	done_count = 0;
+	while (done_count < 3) {
+		char c;
+		ck_assert_int_eq(read(wake_fds[0], &c, 1), 1);
+		store_drain(tiny);
+	}
+	ck_assert_int_eq(results[1], STORE_FULL);
+	ck_assert_int_eq(results[0], STORE_OK);
+	ck_assert_int_eq(results[2], STORE_OK);
+	store_submission s;
+	ck_assert_int_eq(store_submission_get(tiny, ids[0], &s), STORE_OK);
+	ck_assert_int_eq(store_submission_get(tiny, ids[1], &s), STORE_NOT_FOUND);
+	ck_assert_int_eq(store_submission_get(tiny, ids[2], &s), STORE_OK);
+	/* still usable: a delete, then a write that fits */
+	store_op *p = store_op_new(OP_PURGE);
+	ck_assert_int_eq(store_enqueue(tiny, p), STORE_OK);
+	char c;
+	ck_assert_int_eq(read(wake_fds[0], &c, 1), 1);
+	store_drain(tiny);
+	store_close(tiny);
+	ck_assert_int_eq(store_open(&tiny, d2, 4ULL << 20, 99), STORE_OK);
+	uint8_t id[16];
+	randombytes_buf(id, 16);
+	store_op *w = sub_op(id, 200000, 1, key);
+	ck_assert_int_eq(store_apply_sync(tiny, w), STORE_OK);
+	store_op_free(w);
+	store_close(tiny);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", d2);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("store");
@@ -302,6 +357,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, replies_expire);
 	tcase_add_test(tc, gc_and_purge);
 	tcase_add_test(tc, one_large_member_fails_alone);
+	tcase_add_test(tc, map_full_member_fails_alone);
 	suite_add_tcase(s, tc);
 	return s;
 }
