@@ -39,6 +39,7 @@ struct http_req {
 	uint8_t *body;
 	size_t body_len;
 	int keepalive;
+	int complete; /* the whole request, body included, was read and handed to the handler */
 	void *user;
 	void (*user_free)(void *);
 	/* streaming */
@@ -415,6 +416,7 @@ static void dispatch(conn *c)
 	c->state = C_WAIT;
 	event_del(c->deadline);
 	bufferevent_disable(c->bev, EV_READ);
+	c->req->complete = 1;
 	c->srv->h.handle(c->req, c->srv->h.arg);
 }
 
@@ -560,9 +562,9 @@ void http_reply(http_req *r, int status, const char *ctype, const void *body, si
 		req_free(r);
 		return;
 	}
-	/* A reply before the whole body was read (a refusal from the headers, a deadline) must
-	 * close: the unread bytes would otherwise be taken for the next request. */
-	if (c->srv->stopping || r->body_len < r->content_length)
+	/* A reply before the whole request was read (a refusal from the headers, a deadline)
+	 * must close: the unread bytes would otherwise be taken for the next request. */
+	if (c->srv->stopping || !r->complete)
 		r->keepalive = 0;
 	write_head(r, status, ctype, len);
 	if (len > 0)

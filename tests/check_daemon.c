@@ -371,6 +371,46 @@ START_TEST(bad_input)
 		ck_assert(strstr(got, "Connection: close") != NULL);
 		ck_assert(strstr(got + 5, "HTTP/1.1") == NULL); /* one answer only */
 	}
+	/* but a request read whole keeps the connection, also when the handler took its body
+	 * (a submission): a second request on the same connection is answered */
+	{
+		membuf ok;
+		uint8_t oid[16], h[32];
+		char pw[256], idb[32], hb[64];
+		envelope(&d, "keep-alive", 0, &ok, NULL);
+		randombytes_buf(oid, 16);
+		b64(idb, sizeof idb, oid, 16);
+		crypto_generichash(h, 32, ok.buf, ok.len, NULL, 0);
+		b64(hb, sizeof hb, h, 32);
+		pow_header(d.port, "submit", 0, pw, sizeof pw);
+		size_t cap = ok.len + 2048, n;
+		char *req = malloc(cap), *got = calloc(1, 16384);
+		n = (size_t)snprintf(req, cap,
+				     "POST /v1/submissions HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
+				     "Content-Length: %zu\r\nX-Ghostdrop-Id: %s\r\nX-Ghostdrop-Hash: %s\r\n"
+				     "X-Ghostdrop-PoW: %s\r\n\r\n", ok.len, idb, hb, pw);
+		memcpy(req + n, ok.buf, ok.len);
+		n += ok.len;
+		n += (size_t)snprintf(req + n, cap - n, "GET /v1/bundle HTTP/1.1\r\nConnection: close\r\n\r\n");
+		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(d.port)};
+		inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+		ck_assert_int_eq(send(fd, req, n, 0), (ssize_t)n);
+		size_t total = 0;
+		ssize_t k;
+		while ((k = recv(fd, got + total, 16383 - total, 0)) > 0)
+			total += (size_t)k;
+		close(fd);
+		ck_assert(strstr(got, "HTTP/1.1 201") == got);
+		ck_assert(strstr(got, "Connection: keep-alive") != NULL);
+		ck_assert(strstr(got + 5, "HTTP/1.1 200") != NULL); /* the second request */
+		free(req);
+		free(got);
+		membuf_free(&ok);
+		/* the bad-input checks below expect an empty drop */
+		ck_assert_int_eq(drop_cli(&d, NULL, 0, "purge --data %s/data --all", d.dir), 0);
+	}
 	/* a courier reply that is not shaped like one */
 	const char *rb = "{\"mailbox_id\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"reply\":\"AAAA\"}";
 	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", auth(&d), rb, strlen(rb), &r), 0);
