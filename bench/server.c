@@ -220,7 +220,7 @@ typedef struct {
 	uint8_t *chunk;
 	size_t fill, chunk_size;
 	uint32_t idx;
-	crypto_generichash_state digest;
+	gd_upload_hasher *digest;
 } uploader;
 
 static void put_chunk(uploader *u)
@@ -228,7 +228,7 @@ static void put_chunk(uploader *u)
 	char path[128], hdr[128];
 	uint8_t h[32];
 	crypto_generichash(h, 32, u->chunk, u->fill, NULL, 0);
-	crypto_generichash_update(&u->digest, h, 32);
+	gd_upload_hasher_chunk(u->digest, h);
 	snprintf(path, sizeof path, "/v1/uploads/%s/chunks/%u", u->up, u->idx++);
 	snprintf(hdr, sizeof hdr, "Content-Type: application/octet-stream\r\n");
 	if (request(&u->c, "PUT", path, hdr, u->chunk, u->fill) != 201)
@@ -297,12 +297,7 @@ static double upload_mib_s(uint64_t data_len, long *daemon_peak)
 	u.chunk = malloc(u.chunk_size);
 	u.c.cap = u.chunk_size + 65536;
 	u.c.buf = realloc(u.c.buf, u.c.cap);
-	uint8_t sz[8];
-	for (int i = 0; i < 8; i++)
-		sz[i] = (uint8_t)(total >> (8 * i));
-	crypto_generichash_init(&u.digest, NULL, 0, 32);
-	crypto_generichash_update(&u.digest, (const uint8_t *)"ghostdrop/v1/upload", 20);
-	crypto_generichash_update(&u.digest, sz, 8);
+	u.digest = gd_upload_hasher_new(total);
 	gd_seal *s;
 	uint8_t *data = malloc(1 << 20);
 	randombytes_buf(data, 1 << 20);
@@ -324,7 +319,8 @@ static double upload_mib_s(uint64_t data_len, long *daemon_peak)
 	gd_seal_free(s);
 	uint8_t d[32];
 	char db[64], path[128];
-	crypto_generichash_final(&u.digest, d, 32);
+	gd_upload_hasher_final(u.digest, d);
+	gd_upload_hasher_free(u.digest);
 	gd_b64_encode(db, sizeof db, d, 32);
 	snprintf(body, sizeof body, "{\"hash\":\"%s\"}", db);
 	snprintf(path, sizeof path, "/v1/uploads/%s/commit", u.up);

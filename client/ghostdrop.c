@@ -337,7 +337,7 @@ typedef struct {
 	char up[32];
 	size_t chunk_size;
 	uint32_t idx;
-	crypto_generichash_state digest;
+	gd_upload_hasher *digest; /* PROTOCOL.md §11.3, chunk by chunk */
 	int failed;
 } outbox;
 
@@ -347,7 +347,7 @@ static int put_chunk(outbox *ob)
 	uint8_t h[32];
 	gd_response r;
 	crypto_generichash(h, 32, ob->buf, ob->len, NULL, 0);
-	crypto_generichash_update(&ob->digest, h, 32);
+	gd_upload_hasher_chunk(ob->digest, h);
 	snprintf(path, sizeof path, "/v1/uploads/%s/chunks/%u", ob->up, ob->idx);
 	/* A broken circuit: reconnect and send the same bytes again (the drop keeps what it has). */
 	int rc = TR_ERR_CONNECT;
@@ -441,7 +441,6 @@ static int begin_upload(outbox *ob, const uint8_t id[16], uint64_t total)
 {
 	char hdr[512], pow[256], idb[32], body[128];
 	json_t *o;
-	uint8_t sz[8];
 	int rc = solve_pow("upload", total, pow, sizeof pow);
 	if (rc != EX_OK)
 		return rc;
@@ -463,13 +462,8 @@ static int begin_upload(outbox *ob, const uint8_t id[16], uint64_t total)
 	progress_start(total);
 	ob->chunk_size = (size_t)cs;
 	ob->cap = ob->chunk_size;
-	if ((ob->buf = malloc(ob->cap)) == NULL)
+	if ((ob->buf = malloc(ob->cap)) == NULL || (ob->digest = gd_upload_hasher_new(total)) == NULL)
 		return cli_die(EX_FAIL, "out of memory");
-	for (int i = 0; i < 8; i++)
-		sz[i] = (uint8_t)(total >> (8 * i));
-	crypto_generichash_init(&ob->digest, NULL, 0, 32);
-	crypto_generichash_update(&ob->digest, (const uint8_t *)"ghostdrop/v1/upload", 20);
-	crypto_generichash_update(&ob->digest, sz, 8);
 	return EX_OK;
 }
 
@@ -480,7 +474,7 @@ static int finish_upload(outbox *ob, int *already)
 	json_t *o;
 	if (ob->len > 0 && put_chunk(ob) != 0)
 		return ob->failed;
-	crypto_generichash_final(&ob->digest, d, 32);
+	gd_upload_hasher_final(ob->digest, d);
 	b64(db, sizeof db, d, 32);
 	snprintf(body, sizeof body, "{\"hash\":\"%s\"}", db);
 	snprintf(path, sizeof path, "/v1/uploads/%s/commit", ob->up);

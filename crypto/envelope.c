@@ -32,6 +32,52 @@ uint64_t gd_envelope_size(unsigned n, uint64_t padded)
 	return gd_envelope_header_size(n) + padded + chunks * SS_ABYTES;
 }
 
+struct gd_upload_hasher {
+	crypto_generichash_state st;
+};
+
+gd_upload_hasher *gd_upload_hasher_new(uint64_t size)
+{
+	uint8_t sz[8];
+	gd_upload_hasher *h = malloc(sizeof *h);
+	if (h == NULL)
+		return NULL;
+	gd_put_u64(sz, size);
+	crypto_generichash_init(&h->st, NULL, 0, 32);
+	crypto_generichash_update(&h->st, (const uint8_t *)GD_CTX_UPLOAD, sizeof GD_CTX_UPLOAD);
+	crypto_generichash_update(&h->st, sz, sizeof sz);
+	return h;
+}
+
+void gd_upload_hasher_chunk(gd_upload_hasher *h, const uint8_t chunk_hash[32])
+{
+	crypto_generichash_update(&h->st, chunk_hash, 32);
+}
+
+void gd_upload_hasher_final(gd_upload_hasher *h, uint8_t out[32])
+{
+	crypto_generichash_final(&h->st, out, 32);
+}
+
+void gd_upload_hasher_free(gd_upload_hasher *h)
+{
+	free(h);
+}
+
+void gd_upload_digest(uint8_t out[32], uint64_t size, const uint8_t (*chunk_hashes)[32],
+		      size_t n_chunks)
+{
+	gd_upload_hasher *h = gd_upload_hasher_new(size);
+	if (h == NULL) {
+		memset(out, 0, 32); /* matches nothing: the commit is refused, never wrongly accepted */
+		return;
+	}
+	for (size_t i = 0; i < n_chunks; i++)
+		gd_upload_hasher_chunk(h, chunk_hashes[i]);
+	gd_upload_hasher_final(h, out);
+	gd_upload_hasher_free(h);
+}
+
 void gd_ack_hash(uint8_t hash[GD_ACK_HASH_BYTES], const uint8_t ack_key[GD_ACK_KEY_BYTES])
 {
 	gd_hash_ctx(hash, GD_ACK_HASH_BYTES, GD_CTX_ACK, ack_key, GD_ACK_KEY_BYTES);

@@ -291,6 +291,17 @@ int gd_envelope_peek(const uint8_t *buf, size_t len, unsigned *n_recipients,
 		     uint64_t *total_size, uint8_t ack_hash[GD_ACK_HASH_BYTES]);
 void gd_ack_hash(uint8_t hash[GD_ACK_HASH_BYTES], const uint8_t ack_key[GD_ACK_KEY_BYTES]);
 
+/* The digest a resumable upload is committed with (PROTOCOL.md §11.3): BLAKE2b-256 of
+ * "ghostdrop/v1/upload" || 0x00 || u64 size || the BLAKE2b-256 of each chunk, in order. */
+void gd_upload_digest(uint8_t out[32], uint64_t size, const uint8_t (*chunk_hashes)[32],
+		      size_t n_chunks);
+/* The same, chunk by chunk, for a sender that does not keep the hashes. */
+typedef struct gd_upload_hasher gd_upload_hasher;
+gd_upload_hasher *gd_upload_hasher_new(uint64_t size);
+void gd_upload_hasher_chunk(gd_upload_hasher *h, const uint8_t chunk_hash[32]);
+void gd_upload_hasher_final(gd_upload_hasher *h, uint8_t out[32]);
+void gd_upload_hasher_free(gd_upload_hasher *h); /* NULL is fine */
+
 /* Low-level helpers for vectors/tests (signature layout, PROTOCOL.md §6.3). */
 int gd_submission_sign(uint8_t sig[GD_SIG_BYTES], const uint8_t header_mac[32],
 		       const uint8_t *manifest, size_t len, const uint8_t sk[GD_SIGN_SK_BYTES]);

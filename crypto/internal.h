@@ -19,6 +19,7 @@
 #define GD_CTX_CODENAME_SALT "ghostdrop/v1/codename-salt"
 #define GD_CTX_MAILBOX_ID "ghostdrop/v1/mailbox-id"
 #define GD_CTX_REPLY "ghostdrop/v1/reply"
+#define GD_CTX_UPLOAD "ghostdrop/v1/upload"
 /* crypto_kdf contexts are exactly 8 bytes. */
 #define GD_KDF_ENVELOPE "gdenvel1"
 #define GD_KDF_CODENAME "gdcodnm1"

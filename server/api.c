@@ -448,20 +448,6 @@ static uint64_t chunk_len(const upload *u, uint32_t i)
 	return i + 1 < u->n_chunks ? u->chunk_size : u->size - (uint64_t)i * u->chunk_size;
 }
 
-static void upload_digest(uint8_t d[32], const upload *u)
-{
-	crypto_generichash_state st;
-	uint8_t sz[8];
-	for (int i = 0; i < 8; i++)
-		sz[i] = (uint8_t)(u->size >> (8 * i));
-	crypto_generichash_init(&st, NULL, 0, 32);
-	crypto_generichash_update(&st, (const uint8_t *)"ghostdrop/v1/upload", 20);
-	crypto_generichash_update(&st, sz, 8);
-	for (uint32_t i = 0; i < u->n_chunks; i++)
-		crypto_generichash_update(&st, u->hash[i], 32);
-	crypto_generichash_final(&st, d, 32);
-}
-
 static json_t *upload_json(const upload *u)
 {
 	json_t *o = json_object(), *rec = json_array();
@@ -675,7 +661,7 @@ static void on_commit(api *a, rctx *x)
 		http_reply_error(r, 409, "upload_incomplete", "not every chunk has been stored");
 		return;
 	}
-	upload_digest(digest, u);
+	gd_upload_digest(digest, u->size, (const uint8_t(*)[32])u->hash, u->n_chunks);
 	if (sodium_memcmp(digest, want, 32) != 0) {
 		http_reply_error(r, 409, "hash_mismatch", "the chunks do not make this envelope");
 		return;
