@@ -833,6 +833,7 @@ out:
 	if (keys != NULL)
 		sodium_free(keys);
 	free(ob.buf);
+	gd_upload_hasher_free(ob.digest);
 	scratch_cleanup();
 	free(atts);
 	free(kinds);
