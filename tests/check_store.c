@@ -235,6 +235,16 @@ static void notify(void *arg)
 	(void)n;
 }
 
+/* Drain until nothing is queued or committing (wake-up bytes can outnumber drains). */
+static void wait_idle(store *s)
+{
+	while (store_pending(s) > 0) {
+		char c;
+		ck_assert_int_eq(read(wake_fds[0], &c, 1), 1);
+		store_drain(s);
+	}
+}
+
 static int done_count;
 static void on_done(store_op *op, void *arg)
 {
@@ -256,6 +266,7 @@ START_TEST(one_large_member_fails_alone)
 	ck_assert_int_eq(pipe(wake_fds), 0);
 	ck_assert_int_eq(store_writer_start(st, notify, NULL), STORE_OK);
 	int results[5] = {99, 99, 99, 99, 99};
+	done_count = 0;
 	size_t sizes[5] = {2000, 3000, 3 << 20, 2500, 1000};
 	uint8_t ids[5][16];
 	for (int i = 0; i < 5; i++) {
@@ -265,12 +276,8 @@ START_TEST(one_large_member_fails_alone)
 		op->arg = &results[i];
 		ck_assert_int_eq(store_enqueue(st, op), STORE_OK);
 	}
-	done_count = 0;
-	while (done_count < 5) {
-		char c;
-		ck_assert_int_eq(read(wake_fds[0], &c, 1), 1);
-		store_drain(st);
-	}
+	wait_idle(st);
+	ck_assert_int_eq(done_count, 5);
 	ck_assert_int_eq(results[2], STORE_FULL);
 	for (int i = 0; i < 5; i++) {
 		store_submission s;
@@ -284,10 +291,7 @@ START_TEST(one_large_member_fails_alone)
 	/* deletes still work past the mark */
 	store_op *p = store_op_new(OP_PURGE);
 	ck_assert_int_eq(store_enqueue(st, p), STORE_OK);
-	ck_assert_int_eq(store_pending(st), 1);
-	char c;
-	ck_assert_int_eq(read(wake_fds[0], &c, 1), 1);
-	store_drain(st);
+	wait_idle(st);
 	ck_assert_int_eq(nsubs(), 0);
 }
 END_TEST
@@ -306,6 +310,7 @@ START_TEST(map_full_member_fails_alone)
 	ck_assert_int_eq(pipe(wake_fds), 0);
 	ck_assert_int_eq(store_writer_start(tiny, notify, NULL), STORE_OK);
 	int results[3] = {99, 99, 99};
+	done_count = 0;
 	size_t sizes[3] = {100000, 3 << 20, 100000};
 	uint8_t ids[3][16];
 	for (int i = 0; i < 3; i++) {
@@ -315,12 +320,8 @@ START_TEST(map_full_member_fails_alone)
 		op->arg = &results[i];
 		ck_assert_int_eq(store_enqueue(tiny, op), STORE_OK);
 	}
-	done_count = 0;
-	while (done_count < 3) {
-		char c;
-		ck_assert_int_eq(read(wake_fds[0], &c, 1), 1);
-		store_drain(tiny);
-	}
+	wait_idle(tiny);
+	ck_assert_int_eq(done_count, 3);
 	ck_assert_int_eq(results[1], STORE_FULL);
 	ck_assert_int_eq(results[0], STORE_OK);
 	ck_assert_int_eq(results[2], STORE_OK);
@@ -331,9 +332,7 @@ START_TEST(map_full_member_fails_alone)
 	/* still usable: a delete, then a write that fits */
 	store_op *p = store_op_new(OP_PURGE);
 	ck_assert_int_eq(store_enqueue(tiny, p), STORE_OK);
-	char c;
-	ck_assert_int_eq(read(wake_fds[0], &c, 1), 1);
-	store_drain(tiny);
+	wait_idle(tiny);
 	store_close(tiny);
 	ck_assert_int_eq(store_open(&tiny, d2, 4ULL << 20, 99), STORE_OK);
 	uint8_t id[16];
