@@ -55,9 +55,7 @@ static void manifest(gd_manifest *m, gd_attachment *a, uint64_t size, const char
 	randombytes_buf(m->submission_id, 16);
 	m->text = (char *)text;
 	m->text_len = strlen(text);
-	m->has_source = 1;
-	memcpy(m->reply_pk, src->reply_pk, 32);
-	memcpy(m->identity_pk, src->identity_pk, 32);
+	gd_manifest_set_source(m, src);
 	if (a != NULL) {
 		snprintf(a->name, sizeof a->name, "data.bin");
 		snprintf(a->type, sizeof a->type, "application/octet-stream");

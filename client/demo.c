@@ -196,8 +196,7 @@ int main(int argc, char **argv)
 	m.text = "We moderate 900 videos a shift. Nobody told us who the client is.";
 	m.text_len = strlen(m.text);
 	randombytes_buf(m.submission_id, sizeof m.submission_id);
-	memcpy(m.reply_pk, src->reply_pk, 32);
-	memcpy(m.identity_pk, src->identity_pk, 32);
+	gd_manifest_set_source(&m, src);
 	file_sink fs = {fopen(path("testimony.gde"), "wx")};
 	if (fs.f == NULL)
 		die(path("testimony.gde"), 0);

@@ -704,9 +704,7 @@ static int cmd_submit(opts *o)
 			rc = cli_die(EX_FAIL, "could not derive the keys (out of memory?)");
 			goto out;
 		}
-		m.has_source = 1;
-		memcpy(m.reply_pk, keys->reply_pk, 32);
-		memcpy(m.identity_pk, keys->identity_pk, 32);
+		gd_manifest_set_source(&m, keys);
 	}
 	uint8_t *mj;
 	size_t mlen;

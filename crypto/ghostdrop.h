@@ -241,9 +241,12 @@ typedef struct {
 	int has_source;  /* 0 for --no-reply submissions */
 	uint8_t reply_pk[GD_BOX_PK_BYTES];
 	uint8_t identity_pk[GD_SIGN_PK_BYTES];
+	uint8_t mailbox_id[GD_MAILBOX_ID_BYTES]; /* where the newsroom's replies go */
 } gd_manifest;
 
 void gd_manifest_clear(gd_manifest *m); /* frees and wipes fields; safe on zeroed struct */
+/* Mark a manifest as sent by this source: its reply key, identity key and mailbox id. */
+void gd_manifest_set_source(gd_manifest *m, const gd_source_keys *keys);
 /* Encode the manifest to canonical JSON bytes (malloc'ed). */
 int gd_manifest_encode(uint8_t **out, size_t *out_len, const gd_manifest *m);
 int gd_manifest_decode(gd_manifest *m, const uint8_t *in, size_t len);

@@ -19,6 +19,14 @@ void gd_manifest_clear(gd_manifest *m)
 	sodium_memzero(m, sizeof *m);
 }
 
+void gd_manifest_set_source(gd_manifest *m, const gd_source_keys *keys)
+{
+	m->has_source = 1;
+	memcpy(m->reply_pk, keys->reply_pk, GD_BOX_PK_BYTES);
+	memcpy(m->identity_pk, keys->identity_pk, GD_SIGN_PK_BYTES);
+	memcpy(m->mailbox_id, keys->mailbox_id, GD_MAILBOX_ID_BYTES);
+}
+
 static const char *kind_name(gd_submission_kind k)
 {
 	return k == GD_KIND_TESTIMONY ? "testimony" : k == GD_KIND_FOLLOWUP ? "followup" : NULL;
@@ -65,7 +73,8 @@ int gd_manifest_encode(uint8_t **out, size_t *out_len, const gd_manifest *m)
 	    gd_json_set_b64(o, "id", m->submission_id, GD_ID_BYTES) != GD_OK)
 		goto out;
 	if (m->has_source && (gd_json_set_b64(o, "reply_pk", m->reply_pk, GD_BOX_PK_BYTES) ||
-			      gd_json_set_b64(o, "identity_pk", m->identity_pk, GD_SIGN_PK_BYTES)))
+			      gd_json_set_b64(o, "identity_pk", m->identity_pk, GD_SIGN_PK_BYTES) ||
+			      gd_json_set_b64(o, "mailbox_id", m->mailbox_id, GD_MAILBOX_ID_BYTES)))
 		goto out;
 	for (size_t i = 0; i < m->n_attachments; i++) {
 		json_t *name = json_string(m->attachments[i].name),
@@ -94,7 +103,7 @@ out:
 }
 
 static const char *const MANIFEST_KEYS[] = {"v", "kind", "id", "text", "attachments",
-					    "reply_pk", "identity_pk", NULL};
+					    "reply_pk", "identity_pk", "mailbox_id", NULL};
 static const char *const ATTACHMENT_KEYS[] = {"name", "type", "size", NULL};
 
 static int copy_string(char *dst, size_t cap, json_t *v)
@@ -137,12 +146,14 @@ int gd_manifest_decode(gd_manifest *m, const uint8_t *in, size_t len)
 	if (gd_json_get_b64(o, "id", m->submission_id, GD_ID_BYTES) != GD_OK)
 		goto out;
 	int has_reply = json_object_get(o, "reply_pk") != NULL,
-	    has_id = json_object_get(o, "identity_pk") != NULL;
-	if (has_reply != has_id)
+	    has_id = json_object_get(o, "identity_pk") != NULL,
+	    has_mb = json_object_get(o, "mailbox_id") != NULL;
+	if (has_reply != has_id || has_reply != has_mb)
 		goto out;
 	if (has_reply &&
 	    (gd_json_get_b64(o, "reply_pk", m->reply_pk, GD_BOX_PK_BYTES) != GD_OK ||
-	     gd_json_get_b64(o, "identity_pk", m->identity_pk, GD_SIGN_PK_BYTES) != GD_OK))
+	     gd_json_get_b64(o, "identity_pk", m->identity_pk, GD_SIGN_PK_BYTES) != GD_OK ||
+	     gd_json_get_b64(o, "mailbox_id", m->mailbox_id, GD_MAILBOX_ID_BYTES) != GD_OK))
 		goto out;
 	m->has_source = has_reply;
 	m->text_len = json_string_length(text);

@@ -528,6 +528,10 @@ START_TEST(manifest_strict)
 		/* reply key without identity key */
 		"{\"v\":1,\"kind\":\"testimony\",\"id\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"text\":\"a\","
 		"\"attachments\":[],\"reply_pk\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+		/* reply and identity keys without a mailbox id */
+		"{\"v\":1,\"kind\":\"testimony\",\"id\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"text\":\"a\","
+		"\"attachments\":[],\"reply_pk\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+		"\"identity_pk\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
 		/* id not 16 bytes */
 		"{\"v\":1,\"kind\":\"testimony\",\"id\":\"AAAA\",\"text\":\"a\",\"attachments\":[]}",
 		/* negative size */

@@ -205,9 +205,7 @@ void test_manifest(gd_manifest *m, const char *text, const gd_source_keys *src)
 	m->text = (char *)text;
 	m->text_len = strlen(text);
 	if (src != NULL) {
-		m->has_source = 1;
-		memcpy(m->reply_pk, src->reply_pk, 32);
-		memcpy(m->identity_pk, src->identity_pk, 32);
+		gd_manifest_set_source(m, src);
 	}
 }
 
