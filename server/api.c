@@ -929,6 +929,7 @@ typedef struct {
 	api *a;
 	store_submission sub;
 	uint32_t next;
+	size_t skip; /* bytes of the first chunk before ?offset= */
 	uint8_t *buf;
 } download;
 
@@ -941,8 +942,9 @@ static int download_pull(void *arg, http_req *r)
 		return 1;
 	if (store_chunk_read(d->a->st, d->sub.blob, d->next, d->buf, d->sub.chunk_size, &len) !=
 		    STORE_OK ||
-	    http_stream_write(r, d->buf, len) != 0)
+	    d->skip > len || http_stream_write(r, d->buf + d->skip, len - d->skip) != 0)
 		return -1;
+	d->skip = 0;
 	d->next++;
 	return d->next >= d->sub.n_chunks;
 }
@@ -969,6 +971,25 @@ static void on_c_get(api *a, rctx *x)
 		store_error(r, rc == STORE_OK ? STORE_ERROR : rc);
 		return;
 	}
+	/* ?offset=N resumes an interrupted download (ghostdrop-desk fetch) */
+	char q[24], *end;
+	uint64_t offset = 0;
+	int qr = http_query(r, "offset", q, sizeof q);
+	if (qr == -2)
+		q[0] = '-'; /* too long: refused below */
+	if (qr != -1) {
+		errno = 0;
+		unsigned long long v = strtoull(q, &end, 10);
+		if (errno != 0 || end == q || *end != '\0' || q[0] == '-' || v > d->sub.size) {
+			free(d->buf);
+			free(d);
+			http_reply_error(r, 400, "bad_offset", "offset is a byte count within the submission");
+			return;
+		}
+		offset = v;
+		d->next = (uint32_t)(offset / d->sub.chunk_size);
+		d->skip = (size_t)(offset % d->sub.chunk_size);
+	}
 	if (d->sub.fetched_day == 0) {
 		/* The retention clock starts at the first fetch; nobody waits for this commit. */
 		store_op *op = store_op_new(OP_FETCHED);
@@ -979,7 +1000,7 @@ static void on_c_get(api *a, rctx *x)
 				store_op_free(op);
 		}
 	}
-	http_reply_stream(r, 200, "application/octet-stream", d->sub.size, download_pull,
+	http_reply_stream(r, 200, "application/octet-stream", d->sub.size - offset, download_pull,
 			  download_done, d);
 }
 

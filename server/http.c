@@ -166,7 +166,7 @@ int http_query(const http_req *r, const char *name, char *out, size_t cap)
 		if ((size_t)(end - p) > n && strncmp(p, name, n) == 0 && p[n] == '=') {
 			size_t vl = (size_t)(end - p) - n - 1;
 			if (vl >= cap)
-				return -1;
+				return -2;
 			memcpy(out, p + n + 1, vl);
 			out[vl] = '\0';
 			return 0;

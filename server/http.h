@@ -45,6 +45,7 @@ const char *http_method(const http_req *r);
 const char *http_path(const http_req *r);
 /* Raw query value (no percent-decoding: values are numbers and base64url) into out;
  * 0 if present and it fits, -1 otherwise. */
+/* 0 with the value in out, -1 if absent, -2 if longer than cap allows. */
 int http_query(const http_req *r, const char *name, char *out, size_t cap);
 const char *http_header(const http_req *r, const char *name); /* case-insensitive */
 const uint8_t *http_body(const http_req *r, size_t *len);

@@ -215,6 +215,48 @@ START_TEST(submit_fetch_ack)
 }
 END_TEST
 
+/* ?offset=N resumes a courier download anywhere, across chunk boundaries. */
+START_TEST(courier_download_offset)
+{
+	drop d;
+	resp r;
+	membuf env;
+	uint8_t id[16];
+	char idb[32], path[160];
+	drop_create(&d, "max_submit_kb = 512"); /* three 64 KiB chunks */
+	drop_start(&d);
+	envelope(&d, "resume me", 150000, &env, NULL);
+	randombytes_buf(id, 16);
+	b64(idb, sizeof idb, id, 16);
+	submit(&d, id, &env, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 201);
+	resp_free(&r);
+	const uint64_t offs[] = {0, 1, 65535, 65536, 65537, 140000, env.len - 1, env.len};
+	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+		snprintf(path, sizeof path, "/v1/courier/submissions/%s?offset=%llu", idb,
+			 (unsigned long long)offs[i]);
+		ck_assert_int_eq(http_do(d.port, "GET", path, auth(&d), NULL, 0, &r), 0);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_uint_eq(r.len, env.len - offs[i]);
+		ck_assert(r.len == 0 || memcmp(r.body, env.buf + offs[i], r.len) == 0);
+		resp_free(&r);
+	}
+	char past[32];
+	snprintf(past, sizeof past, "%zu", env.len + 1);
+	const char *bad[] = {past, "abc", "-1", "", "1x", "99999999999999999999999999999"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(path, sizeof path, "/v1/courier/submissions/%s?offset=%s", idb, bad[i]);
+		ck_assert_int_eq(http_do(d.port, "GET", path, auth(&d), NULL, 0, &r), 0);
+		ck_assert_msg(r.status == 400, "offset=%s: %d", bad[i], r.status);
+		ck_assert_str_eq(r.error, "bad_offset");
+		resp_free(&r);
+	}
+	membuf_free(&env);
+	drop_stop(&d, SIGTERM);
+	drop_destroy(&d);
+}
+END_TEST
+
 START_TEST(pow_refusals)
 {
 	drop d;
@@ -1188,6 +1230,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, bundle_served);
 	tcase_add_test(tc, submit_fetch_ack);
+	tcase_add_test(tc, courier_download_offset);
 	tcase_add_test(tc, pow_refusals);
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, replies_and_mailbox);
