@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "fileio.h"
+#include "progress.h"
 #include "prompt.h"
 #include "strip.h"
 #include "ghostdrop.h"
@@ -283,51 +284,6 @@ static const char *media_type(const char *name)
 	return "application/octet-stream";
 }
 
-/* A progress line on stderr, only when it is a terminal. */
-typedef struct {
-	int on;
-	uint64_t total, done;
-	struct timespec start, last;
-} progress;
-
-static progress prog;
-
-static double since(const struct timespec *t)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
-
-static void progress_start(uint64_t total)
-{
-	prog.on = isatty(2);
-	prog.total = total;
-	prog.done = 0;
-	clock_gettime(CLOCK_MONOTONIC, &prog.start);
-	prog.last = prog.start;
-}
-
-static void progress_add(uint64_t n)
-{
-	prog.done += n;
-	if (!prog.on || (since(&prog.last) < 0.2 && prog.done < prog.total))
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &prog.last);
-	double el = since(&prog.start), rate = el > 0 ? (double)prog.done / el : 0;
-	int width = 30, fill = prog.total ? (int)((double)width * (double)prog.done / (double)prog.total) : width;
-	char bar[32];
-	for (int i = 0; i < width; i++)
-		bar[i] = i < fill ? '#' : '-';
-	bar[width] = '\0';
-	double eta = rate > 0 ? (double)(prog.total - prog.done) / rate : 0;
-	fprintf(stderr, "\r[%s] %7.1f/%.1f MiB  %6.2f MiB/s  ETA %d:%02d ", bar,
-		(double)prog.done / 1048576, (double)prog.total / 1048576, rate / 1048576,
-		(int)eta / 60, (int)eta % 60);
-	if (prog.done >= prog.total)
-		fputc('\n', stderr);
-}
-
 typedef struct {
 	/* one-request submissions: the whole envelope */
 	uint8_t *buf;
@@ -357,6 +313,8 @@ static int put_chunk(outbox *ob)
 		rc = gd_request(&tr, &url, "PUT", path, "Content-Type: application/octet-stream\r\n",
 				ob->buf, ob->len, 4096, &r);
 	}
+	if (rc != TR_OK || (r.status != 201 && r.status != 200))
+		progress_end(); /* the error goes on a line of its own */
 	if (rc != TR_OK) {
 		ob->failed = net_error(rc, &r);
 		return -1;
@@ -459,7 +417,7 @@ static int begin_upload(outbox *ob, const uint8_t id[16], uint64_t total)
 	snprintf(ob->up, sizeof ob->up, "%s", up);
 	json_decref(o);
 	ob->upload = 1;
-	progress_start(total);
+	progress_start("", total);
 	ob->chunk_size = (size_t)cs;
 	ob->cap = ob->chunk_size;
 	if ((ob->buf = malloc(ob->cap)) == NULL || (ob->digest = gd_upload_hasher_new(total)) == NULL)
@@ -472,7 +430,9 @@ static int finish_upload(outbox *ob, int *already)
 	char path[128], body[128], db[64];
 	uint8_t d[32];
 	json_t *o;
-	if (ob->len > 0 && put_chunk(ob) != 0)
+	int sent = ob->len == 0 || put_chunk(ob) == 0;
+	progress_end();
+	if (!sent)
 		return ob->failed;
 	gd_upload_hasher_final(ob->digest, d);
 	b64(db, sizeof db, d, 32);

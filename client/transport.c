@@ -331,9 +331,39 @@ static int parse_head(gd_response *r, char *head, uint64_t *clen)
 	return have ? TR_OK : TR_ERR_HTTP;
 }
 
-int gd_request(gd_transport *t, const gd_url *u, const char *method, const char *path,
-	       const char *headers, const uint8_t *body, size_t len, size_t max_body,
-	       gd_response *r)
+/* The buffered body of gd_request, or of an error answer to gd_request_stream. */
+typedef struct {
+	gd_response *r;
+	size_t cap;
+} body_buf;
+
+static int buffer_body(void *arg, const uint8_t *buf, size_t len)
+{
+	body_buf *b = arg;
+	if (b->r->len + len > b->cap)
+		return -1;
+	memcpy(b->r->body + b->r->len, buf, len);
+	b->r->len += len;
+	return 0;
+}
+
+static void parse_error_body(gd_response *r)
+{
+	json_t *o = json_loadb((const char *)r->body, r->len, 0, NULL);
+	const char *e = json_string_value(json_object_get(o, "error"));
+	const char *m = json_string_value(json_object_get(o, "message"));
+	snprintf(r->error, sizeof r->error, "%s", e ? e : "http_error");
+	snprintf(r->message, sizeof r->message, "%s", m ? m : "");
+	json_decref(o);
+}
+
+#define ERROR_BODY_MAX 65536
+
+/* One request. A 2xx body goes to sink (when given) as it arrives, with the deadline
+ * counted from the last bytes received; otherwise it is buffered in r (max_body). */
+static int request(gd_transport *t, const gd_url *u, const char *method, const char *path,
+		   const char *headers, const uint8_t *body, size_t len, size_t max_body,
+		   gd_body_fn sink, void *sink_arg, gd_response *r)
 {
 	time_t deadline = time(NULL) + t->timeout;
 	char head[HEAD_MAX + 1], hosthdr[300];
@@ -379,42 +409,74 @@ int gd_request(gd_transport *t, const gd_url *u, const char *method, const char 
 		end = strstr(head, "\r\n\r\n");
 	}
 	uint64_t clen = 0;
-	if (parse_head(r, head, &clen) != TR_OK || clen > max_body) {
-		close(fd);
-		snprintf(r->message, sizeof r->message, "the server's answer is malformed or too large");
-		return TR_ERR_HTTP;
+	int streaming = sink != NULL && parse_head(r, head, &clen) == TR_OK && r->status / 100 == 2;
+	if (!streaming) {
+		if (sink != NULL)
+			max_body = ERROR_BODY_MAX;
+		if (parse_head(r, head, &clen) != TR_OK || clen > max_body) {
+			close(fd);
+			snprintf(r->message, sizeof r->message, "the server's answer is malformed or too large");
+			return TR_ERR_HTTP;
+		}
 	}
+	r->content_length = clen;
 	size_t hl = (size_t)(end + 4 - head), have = got - hl;
 	if (have > clen) {
 		close(fd);
 		return TR_ERR_HTTP;
 	}
-	r->body = malloc((size_t)clen + 1);
-	if (r->body == NULL) {
-		close(fd);
-		return TR_ERR_HTTP;
-	}
-	memcpy(r->body, head + hl, have);
-	while (have < clen) {
-		if ((rc = recv_some(fd, r->body + have, (size_t)clen - have, &k, deadline)) != TR_OK ||
-		    k == 0) {
+	body_buf bb = {r, (size_t)clen};
+	if (!streaming) {
+		if ((r->body = malloc((size_t)clen + 1)) == NULL) {
 			close(fd);
-			gd_response_free(r);
-			snprintf(r->message, sizeof r->message, "the connection broke mid-answer");
-			return rc == TR_ERR_TIMEOUT ? rc : TR_ERR_CONNECT;
+			return TR_ERR_HTTP;
 		}
-		have += k;
+		sink = buffer_body;
+		sink_arg = &bb;
 	}
+	uint8_t *buf = malloc(65536);
+	uint64_t done = have;
+	rc = buf == NULL || (have > 0 && sink(sink_arg, (const uint8_t *)head + hl, have) != 0)
+		     ? TR_ERR_SINK
+		     : TR_OK;
+	while (rc == TR_OK && done < clen) {
+		size_t want = clen - done < 65536 ? (size_t)(clen - done) : 65536;
+		if ((rc = recv_some(fd, buf, want, &k, deadline)) != TR_OK || k == 0) {
+			snprintf(r->message, sizeof r->message, "the connection broke mid-answer");
+			rc = rc == TR_ERR_TIMEOUT ? rc : TR_ERR_CONNECT;
+			break;
+		}
+		if (streaming)
+			deadline = time(NULL) + t->timeout; /* an idle limit, not a total one */
+		if (sink(sink_arg, buf, k) != 0)
+			rc = TR_ERR_SINK;
+		done += k;
+	}
+	free(buf);
 	close(fd);
-	r->body[clen] = '\0';
-	r->len = (size_t)clen;
-	if (r->status >= 400) {
-		json_t *o = json_loadb((const char *)r->body, r->len, 0, NULL);
-		const char *e = json_string_value(json_object_get(o, "error"));
-		const char *m = json_string_value(json_object_get(o, "message"));
-		snprintf(r->error, sizeof r->error, "%s", e ? e : "http_error");
-		snprintf(r->message, sizeof r->message, "%s", m ? m : "");
-		json_decref(o);
+	if (rc != TR_OK) {
+		if (rc == TR_ERR_SINK)
+			snprintf(r->message, sizeof r->message, "could not store the answer");
+		gd_response_free(r);
+		return rc;
+	}
+	if (!streaming) {
+		r->body[clen] = '\0';
+		if (r->status >= 400)
+			parse_error_body(r);
 	}
 	return TR_OK;
+}
+
+int gd_request(gd_transport *t, const gd_url *u, const char *method, const char *path,
+	       const char *headers, const uint8_t *body, size_t len, size_t max_body,
+	       gd_response *r)
+{
+	return request(t, u, method, path, headers, body, len, max_body, NULL, NULL, r);
+}
+
+int gd_request_stream(gd_transport *t, const gd_url *u, const char *path, const char *headers,
+		      gd_body_fn sink, void *arg, gd_response *r)
+{
+	return request(t, u, "GET", path, headers, NULL, 0, 0, sink, arg, r);
 }

@@ -28,6 +28,7 @@ enum {
 	TR_ERR_SOCKS = -2,   /* the proxy refused (message says why) */
 	TR_ERR_HTTP = -3,    /* not a well-formed HTTP answer, or too large */
 	TR_ERR_TIMEOUT = -4,
+	TR_ERR_SINK = -5, /* the caller's sink refused the bytes (e.g. disk full) */
 };
 
 typedef struct {
@@ -36,7 +37,11 @@ typedef struct {
 	size_t len;
 	char error[64];    /* the drop's JSON error code, if any */
 	char message[256]; /* its message, or the transport's */
+	uint64_t content_length;
 } gd_response;
+
+/* Where a streamed answer's body goes; 0, or -1 to abort. */
+typedef int (*gd_body_fn)(void *arg, const uint8_t *buf, size_t len);
 
 /* http://host[:port] with an optional trailing '/'. */
 int gd_url_parse(gd_url *u, const char *url, char *err, size_t cap);
@@ -49,6 +54,11 @@ int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int c
 int gd_request(gd_transport *t, const gd_url *u, const char *method, const char *path,
 	       const char *headers, const uint8_t *body, size_t len, size_t max_body,
 	       gd_response *r);
+/* A GET whose 2xx body is handed to sink as it arrives (r->content_length tells the size
+ * before the first bytes); the timeout then counts from the last bytes received. Any other
+ * answer is buffered in r as with gd_request. */
+int gd_request_stream(gd_transport *t, const gd_url *u, const char *path, const char *headers,
+		      gd_body_fn sink, void *arg, gd_response *r);
 void gd_response_free(gd_response *r);
 
 #endif
