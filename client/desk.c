@@ -15,31 +15,19 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "desk.h"
 #include "fileio.h"
 #include "ghostdrop.h"
 #include "prompt.h"
 
-enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_VERIFY = 3, EX_FILE = 6 };
-
 #define DAY 86400
 #define REPLY_DAYS 30 /* how long a retired key stays in bundles to verify its replies */
-#define MAX_SERVERS GD_BUNDLE_MAX_SERVERS
-#define MAX_PUBS 32
-#define MAX_KEYS 64
+#define MAX_SERVERS DESK_MAX_SERVERS
+#define MAX_PUBS DESK_MAX_PUBS
+#define MAX_KEYS DESK_MAX_KEYS
 #define PASS_MAX 1024
 #define PASS_MIN 12
 
-typedef struct {
-	const char *dir, *name, *out, *passfile;
-	long days, expires_days;
-	const char *servers[MAX_SERVERS];
-	int n_servers;
-	const char *pubs[MAX_PUBS];
-	int n_pubs;
-	int json;
-	char **args;
-	int n_args;
-} opts;
 
 static const char USAGE[] =
 	"usage: ghostdrop-desk newsroom init --dir D --name NAME\n"
@@ -48,14 +36,21 @@ static const char USAGE[] =
 	"       ghostdrop-desk journalist list --dir D [--json]\n"
 	"       ghostdrop-desk bundle sign --dir D --server URL... --out FILE [--expires-days N]\n"
 	"                                  [--pub FILE...]\n"
+	"online (no secret key is read):\n"
+	"       ghostdrop-desk fetch --server URL --token-file F --out BATCH\n"
+	"       ghostdrop-desk ack --server URL --token-file F ACKFILE\n"
+	"       ghostdrop-desk push --server URL --token-file F REPLYFILE...\n"
+	"       (with --proxy HOST:PORT, or --clearnet, as in ghostdrop(1))\n"
+	"offline (no network connection is made):\n"
+	"       ghostdrop-desk open --dir D BATCH --out OUTDIR [-j N] [--as NAME] [--ack-out FILE]\n"
+	"       ghostdrop-desk reply --dir D --as NAME --source SOURCE --message-file F --out FILE\n"
 	"--dir defaults to $GHOSTDROP_DESK_DIR. Passphrases are typed (not shown) or read with\n"
 	"--passphrase-file F; never from the command line or the environment.\n"
 	"exit: 0 ok, 1 failure, 2 usage, 3 wrong passphrase or a key/bundle that does not verify,\n"
-	"      6 a file problem (exists, unreadable). See ghostdrop-desk(1).\n";
+	"      4 network, 5 refused by the drop, 6 a file problem, 7 some submissions did not open.\n"
+	"See ghostdrop-desk(1).\n";
 
-static void path(char *out, size_t cap, const char *dir, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void path(char *out, size_t cap, const char *dir, const char *fmt, ...)
+void desk_path(char *out, size_t cap, const char *dir, const char *fmt, ...)
 {
 	char rest[512];
 	va_list ap;
@@ -67,7 +62,7 @@ static void path(char *out, size_t cap, const char *dir, const char *fmt, ...)
 
 /* A passphrase into sodium_malloc'ed memory: from --passphrase-file, or typed (twice when it
  * protects a new key). */
-static char *passphrase(const opts *o, const char *what, int is_new, int *rc)
+char *desk_passphrase(const opts *o, const char *what, int is_new, int *rc)
 {
 	char *p = sodium_malloc(PASS_MAX), *again = NULL;
 	*rc = EX_OK;
@@ -115,7 +110,7 @@ static int seal_to_file(const opts *o, const char *file, gd_key_kind kind, const
 			size_t len, const char *what)
 {
 	int rc;
-	char *pass = passphrase(o, what, 1, &rc);
+	char *pass = desk_passphrase(o, what, 1, &rc);
 	if (pass == NULL)
 		return rc;
 	uint8_t sealed[512];
@@ -129,24 +124,20 @@ static int seal_to_file(const opts *o, const char *file, gd_key_kind kind, const
 	return EX_OK;
 }
 
-/* Open a sealed key; *out is sodium_malloc'ed. */
-static int open_key(const opts *o, const char *file, gd_key_kind want, const char *what,
-		    uint8_t **out, size_t *len)
+int desk_open_key_with(const char *file, gd_key_kind want, const char *pass, uint8_t **out,
+		       size_t *len)
 {
 	uint8_t *raw;
 	size_t rlen;
 	gd_key_kind kind;
-	int rc;
 	if (gd_file_read(file, 4096, &raw, &rlen) != 0)
 		return cli_die(EX_FILE, "%s: %s", file, strerror(errno));
-	char *pass = passphrase(o, what, 0, &rc);
-	if (pass == NULL) {
-		free(raw);
-		return rc;
-	}
 	*out = sodium_malloc(GD_KEYFILE_MAX_SECRET);
-	rc = gd_keyfile_open(*out, GD_KEYFILE_MAX_SECRET, len, &kind, raw, rlen, pass, strlen(pass));
-	sodium_free(pass);
+	if (*out == NULL) {
+		free(raw);
+		return cli_die(EX_FAIL, "out of memory");
+	}
+	int rc = gd_keyfile_open(*out, GD_KEYFILE_MAX_SECRET, len, &kind, raw, rlen, pass, strlen(pass));
 	free(raw);
 	if (rc == GD_OK && kind != want)
 		rc = GD_ERR_FORMAT;
@@ -157,6 +148,21 @@ static int open_key(const opts *o, const char *file, gd_key_kind want, const cha
 			   rc == GD_ERR_CHECKSUM ? "the file is corrupt" : gd_strerror(rc));
 	}
 	return EX_OK;
+}
+
+/* Open a sealed key, asking for its passphrase; *out is sodium_malloc'ed. */
+static int open_key(const opts *o, const char *file, gd_key_kind want, const char *what,
+		    uint8_t **out, size_t *len)
+{
+	int rc;
+	if (access(file, R_OK) != 0)
+		return cli_die(EX_FILE, "%s: %s", file, strerror(errno));
+	char *pass = desk_passphrase(o, what, 0, &rc);
+	if (pass == NULL)
+		return rc;
+	rc = desk_open_key_with(file, want, pass, out, len);
+	sodium_free(pass);
+	return rc;
 }
 
 /* ---- newsroom ---- */
@@ -170,7 +176,7 @@ static int cmd_newsroom(const opts *o)
 		return cli_die(EX_USAGE, "a newsroom name is 1-64 of [A-Za-z0-9 ._-]");
 	if (mkdir(o->dir, 0700) != 0 && errno != EEXIST)
 		return cli_die(EX_FILE, "%s: %s", o->dir, strerror(errno));
-	path(file, sizeof file, o->dir, "newsroom.key");
+	desk_path(file, sizeof file, o->dir, "newsroom.key");
 	if (access(file, F_OK) == 0)
 		return cli_die(EX_FILE, "%s exists: this directory has a newsroom key already", file);
 	uint8_t pk[32], *sk = sodium_malloc(64);
@@ -182,10 +188,10 @@ static int cmd_newsroom(const opts *o)
 	gd_keystring_encode(ks, pk);
 	char line[128];
 	int n = snprintf(line, sizeof line, "%s\n", ks);
-	path(file, sizeof file, o->dir, "newsroom.pub");
+	desk_path(file, sizeof file, o->dir, "newsroom.pub");
 	if (gd_file_write_atomic(file, (const uint8_t *)line, (size_t)n, 0644, 1) != 0)
 		return cli_die(EX_FILE, "%s: %s", file, strerror(errno));
-	path(file, sizeof file, o->dir, "newsroom.name");
+	desk_path(file, sizeof file, o->dir, "newsroom.name");
 	if (gd_file_write_atomic(file, (const uint8_t *)o->name, strlen(o->name), 0644, 1) != 0)
 		return cli_die(EX_FILE, "%s: %s", file, strerror(errno));
 	printf("%s\n", ks);
@@ -197,12 +203,6 @@ static int cmd_newsroom(const opts *o)
 
 /* ---- journalists ---- */
 
-typedef struct {
-	gd_journalist j;
-	int number;     /* key-N */
-	int64_t retired; /* 0: the current key */
-} jkey;
-
 static int key_cmp(const void *a, const void *b)
 {
 	const jkey *x = a, *y = b;
@@ -210,12 +210,11 @@ static int key_cmp(const void *a, const void *b)
 	return c ? c : x->number - y->number;
 }
 
-/* Every key of every journalist in D, sorted by name and number. */
-static int load_keys(const opts *o, jkey *keys, int *n)
+int desk_load_keys(const opts *o, jkey *keys, int *n)
 {
 	char dpath[4096];
 	*n = 0;
-	path(dpath, sizeof dpath, o->dir, "journalists");
+	desk_path(dpath, sizeof dpath, o->dir, "journalists");
 	DIR *jd = opendir(dpath);
 	if (jd == NULL)
 		return errno == ENOENT ? EX_OK : cli_die(EX_FILE, "%s: %s", dpath, strerror(errno));
@@ -227,7 +226,7 @@ static int load_keys(const opts *o, jkey *keys, int *n)
 			char f[4096];
 			uint8_t *text;
 			size_t len;
-			path(f, sizeof f, o->dir, "journalists/%s/key-%d.pub", e->d_name, k);
+			desk_path(f, sizeof f, o->dir, "journalists/%s/key-%d.pub", e->d_name, k);
 			if (gd_file_read(f, 4096, &text, &len) != 0)
 				break;
 			jkey *jk = &keys[*n];
@@ -239,7 +238,7 @@ static int load_keys(const opts *o, jkey *keys, int *n)
 				return cli_die(EX_FILE, "%s: %s", f, gd_strerror(rc));
 			}
 			jk->number = k;
-			path(f, sizeof f, o->dir, "journalists/%s/key-%d.retired", e->d_name, k);
+			desk_path(f, sizeof f, o->dir, "journalists/%s/key-%d.retired", e->d_name, k);
 			if (gd_file_read(f, 64, &text, &len) == 0) {
 				jk->retired = strtoll((char *)text, NULL, 10);
 				free(text);
@@ -264,13 +263,13 @@ static int new_journalist_key(const opts *o, const char *name, int number)
 	crypto_box_keypair(j.pk, sk);
 	char what[128];
 	snprintf(what, sizeof what, "%s's key", name);
-	path(file, sizeof file, o->dir, "journalists/%s/key-%d.key", name, number);
+	desk_path(file, sizeof file, o->dir, "journalists/%s/key-%d.key", name, number);
 	int rc = seal_to_file(o, file, GD_KEY_JOURNALIST, sk, 32, what);
 	sodium_free(sk);
 	if (rc != EX_OK)
 		return rc;
 	char *pub = gd_pubfile_encode(&j);
-	path(file, sizeof file, o->dir, "journalists/%s/key-%d.pub", name, number);
+	desk_path(file, sizeof file, o->dir, "journalists/%s/key-%d.pub", name, number);
 	if (pub == NULL || gd_file_write_atomic(file, (const uint8_t *)pub, strlen(pub), 0644, 1) != 0) {
 		free(pub);
 		return cli_die(EX_FILE, "%s: %s", file, strerror(errno));
@@ -296,7 +295,7 @@ static int cmd_journalist(const opts *o)
 	const char *sub = o->n_args > 0 ? o->args[0] : "";
 	if (keys == NULL)
 		return cli_die(EX_FAIL, "out of memory");
-	if ((rc = load_keys(o, keys, &n)) != EX_OK)
+	if ((rc = desk_load_keys(o, keys, &n)) != EX_OK)
 		goto out;
 	if (strcmp(sub, "list") == 0 && o->n_args == 1) {
 		int64_t now = (int64_t)time(NULL);
@@ -350,12 +349,12 @@ static int cmd_journalist(const opts *o)
 			goto out;
 		}
 		/* also on a journalist's own machine, where the directory holds no newsroom key */
-		path(d, sizeof d, o->dir, "journalists");
+		desk_path(d, sizeof d, o->dir, "journalists");
 		if ((mkdir(o->dir, 0700) != 0 && errno != EEXIST) || (mkdir(d, 0700) != 0 && errno != EEXIST)) {
 			rc = cli_die(EX_FILE, "%s: %s", d, strerror(errno));
 			goto out;
 		}
-		path(d, sizeof d, o->dir, "journalists/%s", name);
+		desk_path(d, sizeof d, o->dir, "journalists/%s", name);
 		if (mkdir(d, 0700) != 0 && errno != EEXIST) {
 			rc = cli_die(EX_FILE, "%s: %s", d, strerror(errno));
 			goto out;
@@ -374,7 +373,7 @@ static int cmd_journalist(const opts *o)
 	char stamp[32];
 	int64_t now = (int64_t)time(NULL);
 	int sl = snprintf(stamp, sizeof stamp, "%lld\n", (long long)now);
-	path(d, sizeof d, o->dir, "journalists/%s/key-%d.retired", name, last);
+	desk_path(d, sizeof d, o->dir, "journalists/%s/key-%d.retired", name, last);
 	if (gd_file_write_atomic(d, (const uint8_t *)stamp, (size_t)sl, 0644, 1) != 0) {
 		rc = cli_die(EX_FILE, "%s: %s", d, strerror(errno));
 		goto out;
@@ -389,7 +388,7 @@ static int cmd_journalist(const opts *o)
 		if (old.not_after > now + REPLY_DAYS * DAY)
 			old.not_after = now + REPLY_DAYS * DAY;
 		char *pub = gd_pubfile_encode(&old);
-		path(d, sizeof d, o->dir, "journalists/%s/key-%d.pub", name, last);
+		desk_path(d, sizeof d, o->dir, "journalists/%s/key-%d.pub", name, last);
 		if (pub == NULL || gd_file_write_atomic(d, (const uint8_t *)pub, strlen(pub), 0644, 0) != 0)
 			rc = cli_die(EX_FILE, "%s: %s", d, strerror(errno));
 		free(pub);
@@ -440,12 +439,12 @@ static int cmd_bundle(const opts *o)
 	b->expires = now + o->expires_days * DAY;
 	uint8_t *text;
 	size_t len;
-	path(file, sizeof file, o->dir, "newsroom.name");
+	desk_path(file, sizeof file, o->dir, "newsroom.name");
 	if (gd_file_read(file, 64, &text, &len) == 0) {
 		snprintf(b->newsroom, sizeof b->newsroom, "%s", (char *)text);
 		free(text);
 	}
-	path(file, sizeof file, o->dir, "bundle.version");
+	desk_path(file, sizeof file, o->dir, "bundle.version");
 	if (gd_file_read(file, 32, &text, &len) == 0) {
 		b->version = strtoull((char *)text, NULL, 10);
 		free(text);
@@ -462,7 +461,7 @@ static int cmd_bundle(const opts *o)
 		memcpy(b->servers[b->n_servers], o->servers[i], l);
 		b->servers[b->n_servers++][l] = '\0';
 	}
-	if ((rc = load_keys(o, keys, &n)) != EX_OK)
+	if ((rc = desk_load_keys(o, keys, &n)) != EX_OK)
 		goto out;
 	for (int i = 0; i < n; i++) {
 		int64_t until = keys[i].retired ? keys[i].retired + REPLY_DAYS * DAY : INT64_MAX;
@@ -496,7 +495,7 @@ static int cmd_bundle(const opts *o)
 		rc = cli_die(EX_USAGE, "no current journalist key to encrypt to: journalist add, or --pub");
 		goto out;
 	}
-	path(file, sizeof file, o->dir, "newsroom.key");
+	desk_path(file, sizeof file, o->dir, "newsroom.key");
 	if ((rc = open_key(o, file, GD_KEY_NEWSROOM_ROOT, "the newsroom root key", &sk, &sklen)) != EX_OK)
 		goto out;
 	if ((rc = gd_bundle_sign(&out, &olen, b, sk)) != GD_OK) {
@@ -518,7 +517,7 @@ static int cmd_bundle(const opts *o)
 		goto out;
 	}
 	int vl = snprintf(ks, sizeof ks, "%llu\n", (unsigned long long)b->version);
-	path(file, sizeof file, o->dir, "bundle.version");
+	desk_path(file, sizeof file, o->dir, "bundle.version");
 	if (gd_file_write_atomic(file, (const uint8_t *)ks, (size_t)vl, 0644, 0) != 0) {
 		rc = cli_die(EX_FILE, "%s: %s", file, strerror(errno));
 		goto out;
@@ -545,7 +544,11 @@ int main(int argc, char **argv)
 		{"days", required_argument, NULL, 'D'},        {"server", required_argument, NULL, 's'},
 		{"out", required_argument, NULL, 'o'},         {"expires-days", required_argument, NULL, 'e'},
 		{"pub", required_argument, NULL, 'p'},         {"passphrase-file", required_argument, NULL, 'P'},
-		{"json", no_argument, NULL, 'j'},              {"help", no_argument, NULL, 'h'},
+		{"json", no_argument, NULL, 'J'},              {"help", no_argument, NULL, 'h'},
+		{"token-file", required_argument, NULL, 't'},  {"proxy", required_argument, NULL, 'x'},
+		{"clearnet", no_argument, NULL, 'c'},          {"ack-out", required_argument, NULL, 'a'},
+		{"as", required_argument, NULL, 'A'},          {"source", required_argument, NULL, 'S'},
+		{"message-file", required_argument, NULL, 'm'}, {"jobs", required_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0}};
 	opts o;
 	int c;
@@ -568,13 +571,20 @@ int main(int argc, char **argv)
 			return cli_die(EX_USAGE, "passphrases are never read from the command line: type it at "
 					     "the prompt, or use --passphrase-file F");
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hj:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': o.dir = optarg; break;
 		case 'n': o.name = optarg; break;
 		case 'o': o.out = optarg; break;
 		case 'P': o.passfile = optarg; break;
-		case 'j': o.json = 1; break;
+		case 'J': o.json = 1; break;
+		case 't': o.token_file = optarg; break;
+		case 'x': o.proxy = optarg; break;
+		case 'c': o.clearnet = 1; break;
+		case 'a': o.ack_out = optarg; break;
+		case 'A': o.as = optarg; break;
+		case 'S': o.source = optarg; break;
+		case 'm': o.message_file = optarg; break;
 		case 's':
 			if (o.n_servers == MAX_SERVERS)
 				return cli_die(EX_USAGE, "at most %d --server", MAX_SERVERS);
@@ -586,15 +596,14 @@ int main(int argc, char **argv)
 			o.pubs[o.n_pubs++] = optarg;
 			break;
 		case 'D':
-		case 'e': {
+		case 'e':
+		case 'j': {
 			errno = 0;
 			long v = strtol(optarg, &end, 10);
-			if (errno || *end != '\0')
-				return cli_die(EX_USAGE, "--%s takes a number", c == 'D' ? "days" : "expires-days");
-			if (c == 'D')
-				o.days = v;
-			else
-				o.expires_days = v;
+			if (errno || *end != '\0' || end == optarg)
+				return cli_die(EX_USAGE, "--%s takes a number",
+					       c == 'D' ? "days" : c == 'e' ? "expires-days" : "jobs");
+			*(c == 'D' ? &o.days : c == 'e' ? &o.expires_days : &o.jobs) = v;
 			break;
 		}
 		case 'h': fputs(USAGE, stdout); return EX_OK;
@@ -605,13 +614,29 @@ int main(int argc, char **argv)
 	o.n_args = argc - optind;
 	if (gd_init() != GD_OK)
 		return cli_die(EX_FAIL, "libsodium failed to initialise");
-	if (o.dir == NULL)
-		return cli_die(EX_USAGE, "--dir D (or GHOSTDROP_DESK_DIR) is required");
-	if (strcmp(cmd, "newsroom") == 0)
-		return cmd_newsroom(&o);
-	if (strcmp(cmd, "journalist") == 0)
-		return cmd_journalist(&o);
-	if (strcmp(cmd, "bundle") == 0)
-		return cmd_bundle(&o);
-	return cli_die(EX_USAGE, "unknown command %s (newsroom, journalist, bundle)", cmd);
+	/* online commands: no key directory, never a secret key */
+	static const struct {
+		const char *name;
+		int (*fn)(const opts *);
+	} online[] = {{"fetch", cmd_fetch}, {"ack", cmd_ack}, {"push", cmd_push}},
+	  offline[] = {{"newsroom", cmd_newsroom}, {"journalist", cmd_journalist},
+		       {"bundle", cmd_bundle},     {"open", cmd_open},
+		       {"reply", cmd_reply}};
+	for (size_t i = 0; i < sizeof online / sizeof online[0]; i++)
+		if (strcmp(cmd, online[i].name) == 0)
+			return online[i].fn(&o);
+	for (size_t i = 0; i < sizeof offline / sizeof offline[0]; i++) {
+		if (strcmp(cmd, offline[i].name) != 0)
+			continue;
+		if (o.dir == NULL)
+			return cli_die(EX_USAGE, "--dir D (or GHOSTDROP_DESK_DIR) is required");
+		/* (bundle sign's --server only names the addresses it signs) */
+		if (o.token_file != NULL || o.proxy != NULL || o.clearnet ||
+		    (o.n_servers > 0 && (offline[i].fn == cmd_open || offline[i].fn == cmd_reply)))
+			return cli_die(EX_USAGE, "%s works offline: it takes no --server, --token-file, "
+						 "--proxy or --clearnet", cmd);
+		return offline[i].fn(&o);
+	}
+	return cli_die(EX_USAGE, "unknown command %s (newsroom, journalist, bundle, fetch, open, reply, "
+				 "push, ack)", cmd);
 }

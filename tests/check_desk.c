@@ -1,6 +1,8 @@
 /* Integration tests: ghostdrop-desk's keys and bundles, published to a real ghostdropd, used by
  * the real ghostdrop worker CLI, opened with the desk's sealed keys. */
+#include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -8,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "check_main.h"
 #include "daemon.h"
 #include "testutil.h"
@@ -214,12 +217,257 @@ START_TEST(keys_bundles_rotation)
 }
 END_TEST
 
+/* ---- the whole loop: desk, drop, worker, courier, offline machine, and back ---- */
+
+static json_t *out_json(void)
+{
+	json_t *o = json_loads(out, 0, NULL);
+	ck_assert_msg(o != NULL, "not JSON: %s", out);
+	return o;
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "%s missing", path);
+	uint8_t *b = malloc(64 << 20);
+	*len = fread(b, 1, 64 << 20, f);
+	fclose(f);
+	b[*len] = '\0';
+	return b;
+}
+
+static int file_is(const char *path, const char *want)
+{
+	size_t n;
+	uint8_t *b = slurp(path, &n);
+	int ok = n == strlen(want) && memcmp(b, want, n) == 0;
+	free(b);
+	return ok;
+}
+
+static int count_files(const char *dir)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "find %s -type f -not -path '*/.desk/*' | wc -l", dir);
+	FILE *p = popen(cmd, "r");
+	int n = -1;
+	ck_assert_int_eq(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	return n;
+}
+
+static size_t stored_count(const drop *d)
+{
+	char h[128];
+	resp r;
+	snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", d->token);
+	ck_assert_int_eq(http_do(d->port, "GET", "/v1/courier/submissions", h, NULL, 0, &r), 0);
+	json_t *o = json_loadb((const char *)r.body, r.len, 0, NULL);
+	size_t n = json_array_size(json_object_get(o, "submissions"));
+	json_decref(o);
+	resp_free(&r);
+	return n;
+}
+
+/* A newsroom with journalist Ana, a running drop serving its signed bundle. */
+static void newsroom_and_drop(drop *d, char *desk, char *ks, char *pass, char *srv)
+{
+	memset(d, 0, sizeof *d);
+	snprintf(T, sizeof T, "/tmp/gd-desk-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(T));
+	snprintf(desk, 128, "%s/desk", T);
+	snprintf(pass, 128, "%s/pass", T);
+	write_file(pass, "correct horse battery staple\n", 29);
+	ck_assert_int_eq(DESK("newsroom init --dir %s --name Ledger --passphrase-file %s", desk, pass), 0);
+	snprintf(ks, 128, "%.*s", GD_KEYSTRING_LEN, out);
+	ck_assert_int_eq(DESK("journalist add --dir %s Ana --passphrase-file %s", desk, pass), 0);
+	snprintf(d->dir, sizeof d->dir, "%s", T);
+	ck_assert_int_eq(drop_cli(d, NULL, 0, "init --data %s/data --newsroom %s --listen 127.0.0.1:0", T, ks), 0);
+	char conf[256];
+	snprintf(conf, sizeof conf, "%s/data/ghostdropd.conf", T);
+	FILE *f = fopen(conf, "a");
+	fputs("pow_min_bits = 4\npow_max_bits = 8\n", f);
+	fclose(f);
+	ck_assert_int_eq(drop_cli(d, d->token, sizeof d->token, "token add --data %s/data --name c", T), 0);
+	d->token[strcspn(d->token, "\n")] = '\0';
+	char tf[256];
+	snprintf(tf, sizeof tf, "%s/token", T);
+	write_file(tf, d->token, strlen(d->token));
+	drop_start(d);
+	snprintf(srv, 64, "http://127.0.0.1:%u", d->port);
+	ck_assert_int_eq(DESK("bundle sign --dir %s --server %s --out %s/bundle --passphrase-file %s", desk,
+			      srv, T, pass), 0);
+	ck_assert_int_eq(drop_cli(d, NULL, 0, "keys publish --data %s/data %s/bundle", T, T), 0);
+}
+
+START_TEST(full_loop)
+{
+	drop d;
+	char desk[128], ks[128], pass[128], srv[64], p[512];
+	newsroom_and_drop(&d, desk, ks, pass, srv);
+	/* the worker: a testimony with an attachment, a follow-up, and one without a codename */
+	snprintf(p, sizeof p, "%s/shift-log.txt", T);
+	write_file(p, "date,hours,paid\n2026-11-02,9,6\n", 31);
+	ck_assert_int_eq(run(GHOSTDROP, "submit --server %s --newsroom %s --clearnet --codename-out %s/code %s",
+			     srv, ks, T, p), 0);
+	ck_assert_int_eq(run(GHOSTDROP, "submit --server %s --newsroom %s --clearnet --codename-file %s/code",
+			     srv, ks, T), 0);
+	ck_assert_int_eq(run(GHOSTDROP, "submit --server %s --newsroom %s --clearnet --no-reply", srv, ks), 0);
+	ck_assert_uint_eq(stored_count(&d), 3);
+
+	/* online: fetch (no key directory needed); never over an existing batch */
+	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --clearnet --out %s/batch --json",
+			      srv, T, T), 0);
+	json_t *o = out_json();
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "submissions")), 3);
+	json_decref(o);
+	snprintf(p, sizeof p, "%s/batch.part", T);
+	ck_assert(access(p, F_OK) != 0);
+	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --clearnet --out %s/batch", srv, T, T), 6);
+	/* a wrong token: refused, nothing written */
+	snprintf(p, sizeof p, "%s/badtoken", T);
+	write_file(p, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", 44);
+	ck_assert_int_eq(DESK("fetch --server %s --token-file %s --clearnet --out %s/b2", srv, p, T), 5);
+	/* the offline commands refuse anything of the network, the online ones need a proxy or
+	 * --clearnet for a non-onion address */
+	ck_assert_int_eq(DESK("open --dir %s %s/batch --out %s/o --server %s", desk, T, T, srv), 2);
+	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --out %s/b3", srv, T, T), 2);
+
+	/* offline: open on all cores */
+	ck_assert_int_eq(DESK("open --dir %s %s/batch --out %s/opened --passphrase-file %s --json", desk, T, T,
+			      pass), 0);
+	o = out_json();
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "opened")), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "failed")), 0);
+	char source[80] = "";
+	json_t *v;
+	size_t i;
+	int with_att = 0;
+	json_array_foreach(json_object_get(o, "submissions"), i, v)
+	{
+		const char *folder = json_string_value(json_object_get(v, "folder"));
+		ck_assert_ptr_nonnull(folder);
+		snprintf(p, sizeof p, "%s/opened/%s/message.txt", T, folder);
+		ck_assert(file_is(p, "testimony\n"));
+		snprintf(p, sizeof p, "%s/opened/%s/shift-log.txt", T, folder);
+		if (access(p, F_OK) == 0) {
+			with_att++;
+			ck_assert(file_is(p, "date,hours,paid\n2026-11-02,9,6\n"));
+		}
+		if (strncmp(folder, "no-reply/", 9) != 0)
+			snprintf(source, sizeof source, "%.*s", (int)(strchr(folder, '/') - folder), folder);
+	}
+	ck_assert_int_eq(with_att, 1);
+	json_decref(o);
+	char od[256];
+	snprintf(od, sizeof od, "%s/opened", T);
+	/* a source folder: the testimony (message, manifest, attachment) and the follow-up;
+	 * no-reply: one; and the ack file */
+	ck_assert_int_eq(count_files(od), 2 * 2 + 1 + 2 + 1);
+	snprintf(p, sizeof p, "%s/opened/%s", T, source);
+	ck_assert_int_eq(count_files(p), 5);
+	/* again into the same folder: nothing new, nothing doubled */
+	ck_assert_int_eq(DESK("open --dir %s %s/batch --out %s/opened --passphrase-file %s --json -j 1", desk, T,
+			      T, pass), 0);
+	o = out_json();
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "opened")), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "opened_before")), 3);
+	json_decref(o);
+	ck_assert_int_eq(count_files(od), 8);
+
+	/* a reply, written offline, pushed online, read by the worker */
+	snprintf(p, sizeof p, "%s/reply.txt", T);
+	write_file(p, "Thank you. Which client was it?\n", 32);
+	ck_assert_int_eq(DESK("reply --dir %s --as Ana --source %s --message-file %s --out %s/r1 "
+			      "--passphrase-file %s", desk, source, p, T, pass), 0);
+	ck_assert_int_eq(DESK("reply --dir %s --as Ana --source no-such-source --message-file %s --out %s/r2 "
+			      "--passphrase-file %s", desk, p, T, pass), 6);
+	ck_assert_int_eq(DESK("reply --dir %s --as Ana --source ../sources/x --message-file %s --out %s/r2 "
+			      "--passphrase-file %s", desk, p, T, pass), 2);
+	ck_assert_int_eq(DESK("push --server %s --token-file %s/token --clearnet %s/r1", srv, T, T), 0);
+	snprintf(p, sizeof p, "%s/pass", T);
+	ck_assert_int_eq(DESK("push --server %s --token-file %s/token --clearnet %s", srv, T, p), 6);
+	ck_assert_int_eq(run(GHOSTDROP, "replies --server %s --newsroom %s --clearnet --codename-file %s/code",
+			     srv, ks, T), 0);
+	ck_assert_msg(strstr(out, "Thank you. Which client was it?") != NULL, "%s", out);
+	ck_assert(strstr(out, "from Ana") != NULL);
+
+	/* ack: a wrong key deletes nothing; a malformed file sends nothing; the real one empties */
+	size_t alen;
+	snprintf(p, sizeof p, "%s/opened/ack", T);
+	char *ack = (char *)slurp(p, &alen);
+	json_t *a = json_loads(ack, 0, NULL);
+	ck_assert_uint_eq(json_array_size(json_object_get(a, "acks")), 3);
+	json_t *wrong = json_deep_copy(a);
+	json_object_set_new(json_array_get(json_object_get(wrong, "acks"), 0), "ack_key",
+			    json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+	json_array_remove(json_object_get(wrong, "acks"), 2);
+	json_array_remove(json_object_get(wrong, "acks"), 1);
+	snprintf(p, sizeof p, "%s/ack-wrong", T);
+	json_dump_file(wrong, p, 0);
+	ck_assert_int_eq(DESK("ack --server %s --token-file %s/token --clearnet %s", srv, T, p), 5);
+	ck_assert_uint_eq(stored_count(&d), 3);
+	json_object_del(json_array_get(json_object_get(wrong, "acks"), 0), "ack_key");
+	json_dump_file(wrong, p, 0);
+	ck_assert_int_eq(DESK("ack --server %s --token-file %s/token --clearnet %s", srv, T, p), 6);
+	ck_assert_uint_eq(stored_count(&d), 3);
+	json_decref(wrong);
+	json_decref(a);
+	free(ack);
+
+	/* resumable fetch: a batch cut in the middle of its second envelope is completed */
+	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --clearnet --out %s/whole", srv, T, T), 0);
+	size_t wl, cut;
+	snprintf(p, sizeof p, "%s/whole", T);
+	uint8_t *whole = slurp(p, &wl);
+	batch_index ix;
+	char e[160];
+	int fd = open(p, O_RDONLY);
+	ck_assert_int_eq(batch_scan(fd, &ix, e, sizeof e), 0);
+	close(fd);
+	ck_assert(ix.complete && ix.n == 3);
+	cut = (size_t)ix.e[1].offset + 5000;
+	batch_index_free(&ix);
+	snprintf(p, sizeof p, "%s/resumed.part", T);
+	write_file(p, whole, cut);
+	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --clearnet --out %s/resumed", srv, T, T), 0);
+	ck_assert_msg(strstr(err, "resuming") != NULL, "%s", err);
+	size_t rl;
+	snprintf(p, sizeof p, "%s/resumed", T);
+	uint8_t *resumed = slurp(p, &rl);
+	ck_assert_uint_eq(rl, wl);
+	ck_assert(memcmp(resumed, whole, wl) == 0);
+	free(resumed);
+	free(whole);
+
+	ck_assert_int_eq(DESK("ack --server %s --token-file %s/token --clearnet %s/opened/ack --json", srv, T, T), 0);
+	o = out_json();
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "deleted")), 3);
+	json_decref(o);
+	ck_assert_uint_eq(stored_count(&d), 0);
+	/* acked twice: already gone, fine */
+	ck_assert_int_eq(DESK("ack --server %s --token-file %s/token --clearnet %s/opened/ack", srv, T, T), 0);
+	drop_stop(&d, SIGTERM);
+	drop_destroy(&d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("desk");
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, keys_bundles_rotation);
+	tcase_add_test(tc, full_loop);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,511 @@
+/* ghostdrop-desk, online part: fetch ciphertext into a batch file, acknowledge what was
+ * opened, push replies. These commands hold a courier token and never read a secret key:
+ * they cannot decrypt anything, and an ack needs the ack keys that only `open` produces.
+ * docs/ghostdrop-desk.1, PROTOCOL.md §11.4 and §13. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "cli.h"
+#include "desk.h"
+#include "fileio.h"
+#include "progress.h"
+#include "prompt.h"
+#include "transport.h"
+
+#define TOKEN_MAX 128
+#define RETRIES 4
+#define LIST_MAX (64u << 20) /* a listing of a million submissions */
+
+typedef struct {
+	gd_url url;
+	gd_transport tr;
+	char *auth; /* "Authorization: Bearer ...\r\n", sodium_malloc'ed */
+} courier;
+
+static int courier_open(courier *c, const opts *o)
+{
+	char err[256];
+	memset(c, 0, sizeof *c);
+	if (o->n_servers != 1 || o->token_file == NULL)
+		return cli_die(EX_USAGE, "needs --server URL (once) and --token-file F");
+	if (gd_url_parse(&c->url, o->servers[0], err, sizeof err) != 0 ||
+	    gd_transport_init(&c->tr, &c->url, o->proxy, o->clearnet, err, sizeof err) != 0)
+		return cli_die(EX_USAGE, "%s", err);
+	char *tok = sodium_malloc(TOKEN_MAX);
+	c->auth = sodium_malloc(TOKEN_MAX + 64);
+	if (tok == NULL || c->auth == NULL) {
+		if (tok != NULL)
+			sodium_free(tok);
+		return cli_die(EX_FAIL, "out of memory");
+	}
+	if (gd_secret_from_file(o->token_file, tok, TOKEN_MAX) != 0) {
+		int e = errno;
+		sodium_free(tok);
+		return cli_die(EX_FILE, "%s: %s", o->token_file, strerror(e));
+	}
+	size_t tl = strlen(tok);
+	for (size_t i = 0; i < tl; i++)
+		if (!(tok[i] >= 'A' && tok[i] <= 'Z') && !(tok[i] >= 'a' && tok[i] <= 'z') &&
+		    !(tok[i] >= '0' && tok[i] <= '9') && tok[i] != '-' && tok[i] != '_') {
+			sodium_free(tok);
+			return cli_die(EX_USAGE, "%s does not hold a courier token (one line, as printed "
+						 "by ghostdropd token add)", o->token_file);
+		}
+	snprintf(c->auth, TOKEN_MAX + 64, "Authorization: Bearer %s\r\n", tok);
+	sodium_free(tok);
+	return EX_OK;
+}
+
+static void courier_close(courier *c)
+{
+	if (c->auth != NULL)
+		sodium_free(c->auth);
+	c->auth = NULL;
+}
+
+static int net_error(int rc, const gd_response *r)
+{
+	return cli_die(EX_NET, "%s", r->message[0] ? r->message
+				     : rc == TR_ERR_TIMEOUT ? "the drop did not answer in time"
+							    : "the drop could not be reached");
+}
+
+static int refused(const gd_response *r)
+{
+	return cli_die(r->status == 401 || r->status == 403 ? EX_REFUSED : EX_FAIL,
+		       "the drop refused (HTTP %d): %s%s%s", r->status, r->error,
+		       r->message[0] ? ": " : "", r->message);
+}
+
+/* A request with a JSON answer, retried on a broken connection when it is idempotent. */
+static int call(courier *c, const char *method, const char *path, const char *body,
+		size_t max, int retry, gd_response *r)
+{
+	int rc = TR_ERR_CONNECT;
+	char hdr[TOKEN_MAX + 128];
+	snprintf(hdr, sizeof hdr, "%s%s", c->auth, body ? "Content-Type: application/json\r\n" : "");
+	for (int i = 0; i < (retry ? RETRIES : 1) && rc != TR_OK; i++) {
+		if (i > 0)
+			sleep(1u << i);
+		rc = gd_request(&c->tr, &c->url, method, path, hdr, (const uint8_t *)body,
+				body ? strlen(body) : 0, max, r);
+	}
+	sodium_memzero(hdr, sizeof hdr);
+	return rc;
+}
+
+static int b64_id(const char *s, uint8_t id[16])
+{
+	size_t n;
+	return s != NULL && gd_b64_decode(id, 16, &n, s, strlen(s)) == GD_OK && n == 16 ? 0 : -1;
+}
+
+/* ---- fetch ---- */
+
+typedef struct {
+	int fd;
+	uint64_t written;
+} file_out;
+
+static int write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int to_batch(void *arg, const uint8_t *buf, size_t len)
+{
+	file_out *f = arg;
+	if (write_all(f->fd, buf, len) != 0)
+		return -1;
+	f->written += len;
+	progress_add(len);
+	return 0;
+}
+
+typedef struct {
+	uint8_t id[16];
+	uint32_t day;
+	uint64_t size;
+	int have; /* already complete in the .part file */
+} listed;
+
+/* Stream one envelope to the end of the file, resuming at `have` bytes after a broken
+ * connection. */
+static int fetch_one(courier *c, int fd, const listed *s, uint64_t have, int *gone)
+{
+	char idb[32], path[96];
+	gd_response r;
+	gd_b64_encode(idb, sizeof idb, s->id, 16);
+	*gone = 0;
+	for (int attempt = 0; have < s->size; attempt++) {
+		if (attempt > 0) {
+			if (attempt == RETRIES)
+				return EX_NET;
+			sleep(1u << attempt);
+		}
+		snprintf(path, sizeof path, "/v1/courier/submissions/%s?offset=%llu", idb,
+			 (unsigned long long)have);
+		file_out f = {fd, 0};
+		char hdr[TOKEN_MAX + 64];
+		snprintf(hdr, sizeof hdr, "%s", c->auth);
+		int rc = gd_request_stream(&c->tr, &c->url, path, hdr, to_batch, &f, &r);
+		sodium_memzero(hdr, sizeof hdr);
+		have += f.written;
+		if (rc == TR_ERR_SINK) {
+			progress_end();
+			return cli_die(EX_FILE, "writing the batch failed: %s", strerror(errno));
+		}
+		if (rc != TR_OK) {
+			if (attempt + 1 == RETRIES) {
+				progress_end();
+				return net_error(rc, &r);
+			}
+			continue;
+		}
+		if (r.status == 404) {
+			gd_response_free(&r);
+			*gone = 1; /* acknowledged by another courier in the meantime */
+			return EX_OK;
+		}
+		if (r.status != 200) {
+			progress_end();
+			rc = refused(&r);
+			gd_response_free(&r);
+			return rc;
+		}
+		gd_response_free(&r);
+		if (have != s->size) {
+			progress_end();
+			return cli_die(EX_FAIL, "the drop sent %llu bytes of a %llu-byte submission",
+				       (unsigned long long)have, (unsigned long long)s->size);
+		}
+	}
+	return EX_OK;
+}
+
+static int list_submissions(courier *c, listed **out, size_t *n)
+{
+	gd_response r;
+	int rc = call(c, "GET", "/v1/courier/submissions", NULL, LIST_MAX, 1, &r);
+	*out = NULL;
+	*n = 0;
+	if (rc != TR_OK)
+		return net_error(rc, &r);
+	if (r.status != 200) {
+		rc = refused(&r);
+		gd_response_free(&r);
+		return rc;
+	}
+	json_t *o = json_loadb((const char *)r.body, r.len, 0, NULL), *v;
+	gd_response_free(&r);
+	json_t *arr = json_object_get(o, "submissions");
+	size_t i;
+	if (!json_is_array(arr) || json_array_size(arr) > BATCH_MAX_RECORDS) {
+		json_decref(o);
+		return cli_die(EX_FAIL, "the drop's submission list is malformed");
+	}
+	*out = calloc(json_array_size(arr) + 1, sizeof **out);
+	if (*out == NULL) {
+		json_decref(o);
+		return cli_die(EX_FAIL, "out of memory");
+	}
+	json_array_foreach(arr, i, v)
+	{
+		listed *s = &(*out)[i];
+		json_t *sz = json_object_get(v, "size"), *day = json_object_get(v, "day");
+		if (b64_id(json_string_value(json_object_get(v, "id")), s->id) != 0 ||
+		    !json_is_integer(sz) || json_integer_value(sz) <= 0 ||
+		    (uint64_t)json_integer_value(sz) > BATCH_MAX_ENVELOPE || !json_is_integer(day) ||
+		    json_integer_value(day) < 0 || json_integer_value(day) > UINT32_MAX) {
+			json_decref(o);
+			free(*out);
+			*out = NULL;
+			return cli_die(EX_FAIL, "the drop's submission list is malformed");
+		}
+		s->size = (uint64_t)json_integer_value(sz);
+		s->day = (uint32_t)json_integer_value(day);
+	}
+	*n = json_array_size(arr);
+	json_decref(o);
+	return EX_OK;
+}
+
+int cmd_fetch(const opts *o)
+{
+	courier c;
+	char part[4096], err[256];
+	listed *subs = NULL;
+	size_t n = 0;
+	batch_index ix = {0};
+	int fd = -1, rc;
+	if (o->out == NULL || o->n_args != 0)
+		return cli_die(EX_USAGE, "usage: fetch --server URL --token-file F --out BATCH");
+	if (access(o->out, F_OK) == 0)
+		return cli_die(EX_FILE, "%s exists: fetch writes a new batch (open that one first)", o->out);
+	if ((rc = courier_open(&c, o)) != EX_OK)
+		return rc;
+	if ((rc = list_submissions(&c, &subs, &n)) != EX_OK)
+		goto out;
+	snprintf(part, sizeof part, "%s.part", o->out);
+	/* An interrupted fetch left BATCH.part: keep its complete records, resume the last one. */
+	fd = open(part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
+		goto out;
+	}
+	struct stat st;
+	uint8_t rec[BATCH_RECORD_BYTES];
+	int resumed = 0;
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		if (batch_scan(fd, &ix, err, sizeof err) != 0 || ix.complete || ix.corrupt) {
+			rc = cli_die(EX_FILE, "%s: %s; move it away to start again", part,
+				     ix.complete ? "already complete" : ix.corrupt ? ix.error : err);
+			goto out;
+		}
+		resumed = 1;
+	} else {
+		batch_header(rec);
+		if (write_all(fd, rec, BATCH_HEADER_BYTES) != 0) {
+			rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
+			goto out;
+		}
+		ix.good_end = BATCH_HEADER_BYTES;
+	}
+	uint64_t total = 0, count = ix.n, resume_have = 0;
+	listed *resume = NULL;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < ix.n && !subs[i].have; k++)
+			subs[i].have = sodium_memcmp(ix.e[k].id, subs[i].id, 16) == 0;
+		if (ix.partial && resume == NULL && ix.last.len == subs[i].size &&
+		    sodium_memcmp(ix.last.id, subs[i].id, 16) == 0) {
+			resume = &subs[i];
+			resume_have = ix.have;
+		}
+		if (!subs[i].have)
+			total += subs[i].size;
+	}
+	/* the cut record: continue it if the drop still has it, else drop it */
+	uint64_t keep = resume != NULL ? ix.last.offset + ix.have : ix.good_end;
+	if (ftruncate(fd, (off_t)keep) != 0 || lseek(fd, (off_t)keep, SEEK_SET) < 0) {
+		rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
+		goto out;
+	}
+	if (resumed)
+		fprintf(stderr, "%s: resuming %s: %zu submission(s) already complete\n", cli_name,
+			part, ix.n);
+	progress_start("fetch ", total);
+	progress_add(resume_have);
+	size_t fetched = 0, gone = 0;
+	if (resume != NULL) {
+		int g;
+		if ((rc = fetch_one(&c, fd, resume, resume_have, &g)) != EX_OK)
+			goto out;
+		if (g) { /* acknowledged meanwhile: the cut record goes */
+			if (ftruncate(fd, (off_t)ix.last.offset - BATCH_RECORD_BYTES) != 0 ||
+			    lseek(fd, 0, SEEK_END) < 0) {
+				rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
+				goto out;
+			}
+			gone++;
+		} else {
+			count++;
+			fetched++;
+		}
+		resume->have = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (subs[i].have)
+			continue;
+		off_t start = lseek(fd, 0, SEEK_CUR);
+		int g;
+		batch_record(rec, subs[i].id, subs[i].day, subs[i].size);
+		if (start < 0 || write_all(fd, rec, sizeof rec) != 0) {
+			progress_end();
+			rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
+			goto out;
+		}
+		if ((rc = fetch_one(&c, fd, &subs[i], 0, &g)) != EX_OK)
+			goto out;
+		if (g) {
+			if (ftruncate(fd, start) != 0 || lseek(fd, start, SEEK_SET) < 0) {
+				rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
+				goto out;
+			}
+			progress_add(subs[i].size);
+			gone++;
+			continue;
+		}
+		count++;
+		fetched++;
+	}
+	progress_end();
+	batch_end(rec, count);
+	if (write_all(fd, rec, sizeof rec) != 0 || fsync(fd) != 0) {
+		rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
+		goto out;
+	}
+	if (link(part, o->out) != 0) { /* never replaces a file that appeared meanwhile */
+		rc = cli_die(EX_FILE, "%s: %s", o->out, strerror(errno));
+		goto out;
+	}
+	unlink(part);
+	fprintf(stderr, "%s: %s: %llu submission(s) (%zu fetched now%s%zu acknowledged meanwhile). "
+			"Carry it to the offline machine: ghostdrop-desk open\n",
+		cli_name, o->out, (unsigned long long)count, fetched, resumed ? ", the rest earlier; " : "; ",
+		gone);
+	if (o->json) {
+		json_t *j = json_pack("{s:s, s:I, s:I}", "batch", o->out, "submissions", (json_int_t)count,
+				      "acknowledged_meanwhile", (json_int_t)gone);
+		char *txt = json_dumps(j, JSON_COMPACT);
+		printf("%s\n", txt);
+		free(txt);
+		json_decref(j);
+	}
+	rc = EX_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	batch_index_free(&ix);
+	free(subs);
+	courier_close(&c);
+	return rc;
+}
+
+/* ---- ack ---- */
+
+int cmd_ack(const opts *o)
+{
+	courier c;
+	json_error_t jerr;
+	json_t *doc, *v;
+	size_t i;
+	int rc;
+	if (o->n_args != 1)
+		return cli_die(EX_USAGE, "usage: ack --server URL --token-file F ACKFILE");
+	doc = json_load_file(o->args[0], JSON_REJECT_DUPLICATES, &jerr);
+	json_t *acks = json_object_get(doc, "acks");
+	if (doc == NULL || json_integer_value(json_object_get(doc, "ghostdrop_ack")) != 1 ||
+	    !json_is_array(acks)) {
+		json_decref(doc);
+		return cli_die(EX_FILE, "%s: not an ack file written by ghostdrop-desk open", o->args[0]);
+	}
+	json_array_foreach(acks, i, v)
+	{
+		uint8_t id[16], key[GD_ACK_KEY_BYTES];
+		const char *ks = json_string_value(json_object_get(v, "ack_key"));
+		size_t kl;
+		if (b64_id(json_string_value(json_object_get(v, "id")), id) != 0 || ks == NULL ||
+		    gd_b64_decode(key, sizeof key, &kl, ks, strlen(ks)) != GD_OK || kl != sizeof key) {
+			json_decref(doc);
+			return cli_die(EX_FILE, "%s: entry %zu is malformed; nothing was sent", o->args[0], i + 1);
+		}
+	}
+	if ((rc = courier_open(&c, o)) != EX_OK) {
+		json_decref(doc);
+		return rc;
+	}
+	size_t deleted = 0, absent = 0, bad = 0;
+	rc = EX_OK;
+	json_array_foreach(acks, i, v)
+	{
+		char path[96], body[96];
+		gd_response r;
+		snprintf(path, sizeof path, "/v1/courier/submissions/%s/ack",
+			 json_string_value(json_object_get(v, "id")));
+		snprintf(body, sizeof body, "{\"ack_key\":\"%s\"}",
+			 json_string_value(json_object_get(v, "ack_key")));
+		int t = call(&c, "POST", path, body, 4096, 1, &r);
+		if (t != TR_OK) {
+			rc = net_error(t, &r);
+			break;
+		}
+		if (r.status == 200)
+			deleted++;
+		else if (r.status == 404)
+			absent++; /* acknowledged before (another ack file, another courier) */
+		else if (r.status == 403) {
+			bad++;
+			fprintf(stderr, "%s: %s: the drop refused this ack key; the submission stays\n",
+				cli_name, json_string_value(json_object_get(v, "id")));
+		} else {
+			rc = refused(&r);
+			gd_response_free(&r);
+			break;
+		}
+		gd_response_free(&r);
+	}
+	json_decref(doc);
+	courier_close(&c);
+	if (o->json)
+		printf("{\"deleted\":%zu,\"already_gone\":%zu,\"refused\":%zu}\n", deleted, absent, bad);
+	fprintf(stderr, "%s: %zu deleted from the drop, %zu already gone, %zu refused\n", cli_name,
+		deleted, absent, bad);
+	return rc != EX_OK ? rc : bad > 0 ? EX_REFUSED : EX_OK;
+}
+
+/* ---- push ---- */
+
+int cmd_push(const opts *o)
+{
+	courier c;
+	int rc;
+	if (o->n_args < 1)
+		return cli_die(EX_USAGE, "usage: push --server URL --token-file F REPLYFILE...");
+	/* check every file before sending any */
+	for (int i = 0; i < o->n_args; i++) {
+		json_error_t jerr;
+		json_t *d = json_load_file(o->args[i], JSON_REJECT_DUPLICATES, &jerr);
+		uint8_t mb[16];
+		int ok = d != NULL && json_object_size(d) == 2 &&
+			 b64_id(json_string_value(json_object_get(d, "mailbox_id")), mb) == 0 &&
+			 json_is_string(json_object_get(d, "reply"));
+		json_decref(d);
+		if (!ok)
+			return cli_die(EX_FILE, "%s: not a reply file written by ghostdrop-desk reply; "
+						"nothing was sent", o->args[i]);
+	}
+	if ((rc = courier_open(&c, o)) != EX_OK)
+		return rc;
+	int sent = 0;
+	for (int i = 0; i < o->n_args && rc == EX_OK; i++) {
+		uint8_t *body;
+		size_t len;
+		gd_response r;
+		if (gd_file_read(o->args[i], 1 << 20, &body, &len) != 0) {
+			rc = cli_die(EX_FILE, "%s: %s", o->args[i], strerror(errno));
+			break;
+		}
+		/* retried after a broken connection: if the first one was stored after all, the
+		 * worker shows it once (duplicates share the reply id inside the box) */
+		int t = call(&c, "POST", "/v1/courier/replies", (const char *)body, 4096, 1, &r);
+		free(body);
+		if (t != TR_OK)
+			rc = net_error(t, &r);
+		else if (r.status != 201)
+			rc = refused(&r);
+		else
+			sent++;
+		gd_response_free(&r);
+	}
+	courier_close(&c);
+	fprintf(stderr, "%s: %d of %d repl%s delivered to the drop\n", cli_name, sent, o->n_args,
+		o->n_args == 1 ? "y" : "ies");
+	return rc;
+}

@@ -1,0 +1,880 @@
+/* ghostdrop-desk, offline part: open a batch into folders per source and per submission, and
+ * write replies. These commands read secret keys and never open a network connection.
+ * docs/ghostdrop-desk.1, PROTOCOL.md §13. */
+#define _GNU_SOURCE /* syncfs */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "cli.h"
+#include "desk.h"
+#include "fileio.h"
+#include "progress.h"
+
+#define MAX_JOBS 64
+#define NAME_MAX_BYTES 120
+#define BOOK ".desk" /* OUTDIR's bookkeeping: temporary folders, what was opened */
+
+/* ---- attachment names ---- */
+
+/* U+202A..U+202E and U+2066..U+2069 (bidirectional overrides: "gpj.exe" shown as "exe.jpg"),
+ * U+200B..U+200F, U+FEFF: replaced, like control characters. */
+static size_t invisible(const unsigned char *p)
+{
+	if (p[0] == 0xE2 && p[1] == 0x80 && ((p[2] >= 0x8B && p[2] <= 0x8F) || (p[2] >= 0xAA && p[2] <= 0xAE)))
+		return 3;
+	if (p[0] == 0xE2 && p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)
+		return 3;
+	if (p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
+		return 3;
+	return 0;
+}
+
+/* A file name for an attachment the source named `in`: its last path component, control
+ * and invisible characters and /\:*?"<>| replaced by '_', no leading dot or dash (no hidden
+ * files, no option-looking names), no trailing dot or space, at most NAME_MAX_BYTES bytes
+ * (cut on a character boundary), never empty and never one of the desk's own names. */
+static void safe_name(char *out, size_t cap, const char *in, size_t index)
+{
+	const char *base = in;
+	for (const char *p = in; *p; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	size_t o = 0;
+	const unsigned char *p = (const unsigned char *)base;
+	while (*p && o + 4 < cap && o < NAME_MAX_BYTES) {
+		size_t inv = (p[0] && p[1] && p[2]) ? invisible(p) : 0;
+		size_t clen = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : 4;
+		if (inv) {
+			out[o++] = '_';
+			p += inv;
+			continue;
+		}
+		if (*p < 0x20 || *p == 0x7f || strchr("/\\:*?\"<>|", *p) != NULL) {
+			out[o++] = '_';
+			p++;
+			continue;
+		}
+		if (o + clen > NAME_MAX_BYTES)
+			break;
+		size_t k = 0;
+		while (k < clen && p[k])
+			k++;
+		memcpy(out + o, p, k);
+		o += k;
+		p += k;
+	}
+	out[o] = '\0';
+	while (o > 0 && (out[o - 1] == '.' || out[o - 1] == ' '))
+		out[--o] = '\0';
+	size_t lead = 0;
+	while (out[lead] == '.' || out[lead] == '-' || out[lead] == ' ')
+		lead++;
+	memmove(out, out + lead, o - lead + 1);
+	if (out[0] == '\0' || strcmp(out, "message.txt") == 0 || strcmp(out, "manifest.json") == 0) {
+		char was[NAME_MAX_BYTES + 1];
+		snprintf(was, sizeof was, "%s", out);
+		if (snprintf(out, cap, "attachment-%zu%s%s", index + 1, was[0] ? "-" : "", was) >= (int)cap)
+			snprintf(out, cap, "attachment-%zu", index + 1);
+	}
+}
+
+/* Make name unique in the folder: "x.pdf", "x (2).pdf", ... */
+static int unique_name(int dirfd, char *name, size_t cap)
+{
+	char base[NAME_MAX_BYTES + 32];
+	snprintf(base, sizeof base, "%s", name);
+	char *dot = strrchr(base, '.');
+	const char *ext = "";
+	if (dot != NULL && dot != base) {
+		*dot = '\0';
+		ext = dot + 1;
+	}
+	for (int i = 2; faccessat(dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0; i++) {
+		if (i > 1000)
+			return -1;
+		int w = snprintf(name, cap, "%s (%d)%s%s", base, i, *ext ? "." : "", ext);
+		if (w < 0 || (size_t)w >= cap)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- keys ---- */
+
+typedef struct {
+	uint8_t (*sk)[GD_BOX_SK_BYTES]; /* sodium_malloc'ed */
+	uint8_t (*pk)[GD_BOX_PK_BYTES];
+	jkey *info;
+	unsigned n;
+} keyring;
+
+static void keyring_free(keyring *k)
+{
+	if (k->sk != NULL)
+		sodium_free(k->sk);
+	free(k->pk);
+	free(k->info);
+	memset(k, 0, sizeof *k);
+}
+
+/* The secret keys of this directory (only NAME's with --as), one passphrase per journalist. */
+static int keyring_load(const opts *o, keyring *kr)
+{
+	jkey *all = calloc(DESK_MAX_KEYS, sizeof *all);
+	int n = 0, rc;
+	memset(kr, 0, sizeof *kr);
+	if (all == NULL)
+		return cli_die(EX_FAIL, "out of memory");
+	if ((rc = desk_load_keys(o, all, &n)) != EX_OK) {
+		free(all);
+		return rc;
+	}
+	kr->sk = sodium_malloc(DESK_MAX_KEYS * sizeof *kr->sk);
+	kr->pk = calloc(DESK_MAX_KEYS, sizeof *kr->pk);
+	kr->info = calloc(DESK_MAX_KEYS, sizeof *kr->info);
+	if (kr->sk == NULL || kr->pk == NULL || kr->info == NULL) {
+		free(all);
+		keyring_free(kr);
+		return cli_die(EX_FAIL, "out of memory");
+	}
+	char *pass = NULL;
+	const char *pass_for = "";
+	rc = EX_OK;
+	for (int i = 0; i < n && rc == EX_OK; i++) {
+		char file[4096];
+		if (o->as != NULL && strcmp(all[i].j.name, o->as) != 0)
+			continue;
+		desk_path(file, sizeof file, o->dir, "journalists/%s/key-%d.key", all[i].j.name, all[i].number);
+		if (access(file, F_OK) != 0)
+			continue; /* a public key from elsewhere */
+		if (pass == NULL || (o->passfile == NULL && strcmp(pass_for, all[i].j.name) != 0)) {
+			char what[128];
+			if (pass != NULL)
+				sodium_free(pass);
+			snprintf(what, sizeof what, "%s's keys", all[i].j.name);
+			if ((pass = desk_passphrase(o, what, 0, &rc)) == NULL)
+				break;
+			pass_for = all[i].j.name;
+		}
+		uint8_t *sk;
+		size_t len;
+		if ((rc = desk_open_key_with(file, GD_KEY_JOURNALIST, pass, &sk, &len)) != EX_OK)
+			break;
+		if (len != GD_BOX_SK_BYTES) {
+			sodium_free(sk);
+			rc = cli_die(EX_FILE, "%s: not a journalist key", file);
+			break;
+		}
+		memcpy(kr->sk[kr->n], sk, GD_BOX_SK_BYTES);
+		sodium_free(sk);
+		crypto_scalarmult_base(kr->pk[kr->n], kr->sk[kr->n]);
+		if (sodium_memcmp(kr->pk[kr->n], all[i].j.pk, GD_BOX_PK_BYTES) != 0) {
+			rc = cli_die(EX_FILE, "%s does not match its public key file", file);
+			break;
+		}
+		kr->info[kr->n++] = all[i];
+	}
+	if (pass != NULL)
+		sodium_free(pass);
+	free(all);
+	if (rc == EX_OK && kr->n == 0)
+		rc = cli_die(EX_USAGE, o->as ? "%s/journalists/%s has no secret key" :
+					       "%s/journalists holds no secret key%s",
+			     o->dir, o->as ? o->as : "");
+	if (rc != EX_OK)
+		keyring_free(kr);
+	return rc;
+}
+
+/* ---- sources ---- */
+
+/* A source's folder name: three list words from a hash of its identity key. Stable across
+ * batches; says nothing about the codename. */
+static void source_label(char *out, size_t cap, const uint8_t identity_pk[GD_SIGN_PK_BYTES])
+{
+	static const char ctx[] = "ghostdrop/v1/source-label";
+	uint8_t h[32];
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, sizeof h);
+	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx);
+	crypto_generichash_update(&st, identity_pk, GD_SIGN_PK_BYTES);
+	crypto_generichash_final(&st, h, sizeof h);
+	unsigned w[3];
+	for (int i = 0; i < 3; i++)
+		w[i] = (unsigned)(((uint32_t)h[4 * i] | (uint32_t)h[4 * i + 1] << 8 |
+				   (uint32_t)h[4 * i + 2] << 16 | (uint32_t)h[4 * i + 3] << 24) %
+				  GD_WORDLIST_SIZE);
+	snprintf(out, cap, "%s-%s-%s", gd_wordlist_word(w[0]), gd_wordlist_word(w[1]),
+		 gd_wordlist_word(w[2]));
+}
+
+static void day_string(char *out, size_t cap, uint32_t day)
+{
+	time_t t = (time_t)day * 86400;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, cap, "%Y-%m-%d", &tm);
+}
+
+static json_t *b64j(const uint8_t *b, size_t n)
+{
+	char s[96];
+	gd_b64_encode(s, sizeof s, b, n);
+	return json_string(s);
+}
+
+static int b64_field(json_t *o, const char *key, uint8_t *out, size_t n)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	size_t got;
+	return s != NULL && gd_b64_decode(out, n, &got, s, strlen(s)) == GD_OK && got == n ? 0 : -1;
+}
+
+/* Find or record the source that signed m, in D/sources/LABEL.json. *changed: it showed a
+ * reply key or mailbox other than the first time (replies still go to the first). */
+static int source_register(const opts *o, const gd_manifest *m, uint32_t day, char *label,
+			   size_t cap, int *changed)
+{
+	char dir[4096], file[4096], base[64];
+	*changed = 0;
+	desk_path(dir, sizeof dir, o->dir, "sources");
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return -1;
+	source_label(base, sizeof base, m->identity_pk);
+	for (int i = 1; i < 100; i++) {
+		if (i == 1)
+			snprintf(label, cap, "%s", base);
+		else
+			snprintf(label, cap, "%s-%d", base, i);
+		desk_path(file, sizeof file, o->dir, "sources/%s.json", label);
+		json_error_t jerr;
+		json_t *s = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+		if (s == NULL) {
+			if (access(file, F_OK) == 0)
+				return -1; /* unreadable: never silently replace a source's keys */
+			char d[16];
+			day_string(d, sizeof d, day);
+			s = json_pack("{s:s, s:o, s:o, s:o, s:s}", "source", label, "identity_pk",
+				      b64j(m->identity_pk, 32), "reply_pk", b64j(m->reply_pk, 32),
+				      "mailbox_id", b64j(m->mailbox_id, 16), "first_seen", d);
+			char *txt = json_dumps(s, JSON_INDENT(2) | JSON_SORT_KEYS);
+			json_decref(s);
+			int rc = txt == NULL ? -1
+					     : gd_file_write_atomic(file, (const uint8_t *)txt, strlen(txt), 0600, 1);
+			free(txt);
+			return rc;
+		}
+		uint8_t id[32], rk[32], mb[16];
+		int bad = b64_field(s, "identity_pk", id, 32) || b64_field(s, "reply_pk", rk, 32) ||
+			  b64_field(s, "mailbox_id", mb, 16);
+		json_decref(s);
+		if (bad)
+			return -1;
+		if (sodium_memcmp(id, m->identity_pk, 32) != 0)
+			continue; /* another source whose words collide */
+		*changed = sodium_memcmp(rk, m->reply_pk, 32) != 0 || sodium_memcmp(mb, m->mailbox_id, 16) != 0;
+		return 0;
+	}
+	return -1;
+}
+
+/* ---- opening one submission ---- */
+
+typedef enum { R_FAILED = 0, R_NEW, R_EARLIER } result_kind;
+
+typedef struct {
+	result_kind kind;
+	char error[200];
+	char folder[256]; /* relative to OUTDIR */
+	uint8_t ack_key[GD_ACK_KEY_BYTES];
+	int reply_key_changed;
+} result;
+
+typedef struct {
+	const opts *o;
+	const keyring *kr;
+	int batch_fd, out_fd, book_fd;
+	const batch_index *ix;
+	result *res;
+	atomic_size_t next;
+	pthread_mutex_t lock; /* sources and renames into OUTDIR */
+} job;
+
+typedef struct {
+	int fd;
+	uint64_t off, end;
+} slice;
+
+static ssize_t read_slice(void *arg, uint8_t *buf, size_t len)
+{
+	slice *s = arg;
+	if (s->off >= s->end)
+		return 0;
+	if (len > s->end - s->off)
+		len = (size_t)(s->end - s->off);
+	ssize_t n;
+	do
+		n = pread(s->fd, buf, len, (off_t)s->off);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	s->off += (uint64_t)n;
+	progress_add((uint64_t)n);
+	return n;
+}
+
+typedef struct {
+	int dirfd; /* the temporary folder */
+	gd_manifest m;
+	char (*names)[NAME_MAX_BYTES + 32];
+	size_t cur; /* attachment whose file is open */
+	int fd;
+	int failed;
+} sink_state;
+
+static int on_manifest(void *arg, const gd_manifest *m)
+{
+	sink_state *s = arg;
+	s->m = *m; /* shallow: valid during gd_envelope_open; the text is copied below */
+	s->m.text = NULL;
+	s->m.attachments = NULL;
+	s->names = calloc(m->n_attachments + 1, sizeof *s->names);
+	if (s->names == NULL)
+		return -1;
+	int fd = openat(s->dirfd, "message.txt", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, m->text, m->text_len) != (ssize_t)m->text_len || close(fd) != 0)
+		return -1;
+	for (size_t i = 0; i < m->n_attachments; i++) {
+		safe_name(s->names[i], sizeof s->names[i], m->attachments[i].name, i);
+		if (unique_name(s->dirfd, s->names[i], sizeof s->names[i]) != 0)
+			return -1;
+		fd = openat(s->dirfd, s->names[i], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 || close(fd) != 0)
+			return -1;
+	}
+	/* the manifest's own copy, kept for manifest.json */
+	s->m.attachments = m->n_attachments ? calloc(m->n_attachments, sizeof *m->attachments) : NULL;
+	if (m->n_attachments && s->m.attachments == NULL)
+		return -1;
+	if (m->n_attachments)
+		memcpy(s->m.attachments, m->attachments, m->n_attachments * sizeof *m->attachments);
+	s->fd = -1;
+	return 0;
+}
+
+static int on_data(void *arg, size_t att, const uint8_t *buf, size_t len)
+{
+	sink_state *s = arg;
+	if (s->fd < 0 || s->cur != att) {
+		if (s->fd >= 0 && close(s->fd) != 0)
+			return -1;
+		s->cur = att;
+		s->fd = openat(s->dirfd, s->names[att], O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+		if (s->fd < 0)
+			return -1;
+	}
+	while (len > 0) {
+		ssize_t n = write(s->fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Remove a temporary folder of ours (flat: files only). */
+static void remove_tmp(int parent, const char *name)
+{
+	int d = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (d >= 0) {
+		DIR *dp = fdopendir(d);
+		struct dirent *e;
+		while (dp != NULL && (e = readdir(dp)) != NULL)
+			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+				unlinkat(d, e->d_name, 0);
+		if (dp != NULL)
+			closedir(dp);
+		else
+			close(d);
+	}
+	unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+static const char *why(int rc)
+{
+	switch (rc) {
+	case GD_ERR_NOT_RECIPIENT:
+		return "not addressed to any key here (another newsroom, or a key this machine "
+		       "does not hold)";
+	case GD_ERR_HEADER:
+	case GD_ERR_PAYLOAD:
+		return "tampered with or corrupt (authentication failed)";
+	case GD_ERR_SIGNATURE:
+		return "the source's signature does not verify (tampered with)";
+	case GD_ERR_TRUNCATED:
+		return "cut short";
+	case GD_ERR_TRAILING:
+		return "bytes after the end of the envelope";
+	case GD_ERR_IO:
+		return "could not write the decrypted files (disk full?)";
+	default:
+		return gd_strerror(rc);
+	}
+}
+
+static int write_manifest_json(int dirfd, const job *j, size_t idx, const sink_state *s,
+			       const char *label, const gd_open_result *res, int changed)
+{
+	const batch_entry *e = &j->ix->e[idx];
+	const jkey *k = &j->kr->info[res->key_index];
+	char d[16];
+	day_string(d, sizeof d, e->day);
+	json_t *atts = json_array();
+	for (size_t i = 0; i < s->m.n_attachments; i++)
+		json_array_append_new(atts, json_pack("{s:s, s:s, s:s, s:I}", "name",
+						      s->m.attachments[i].name, "saved_as", s->names[i],
+						      "type", s->m.attachments[i].type, "size",
+						      (json_int_t)s->m.attachments[i].size));
+	json_t *o = json_pack("{s:o, s:o, s:s, s:s, s:s?, s:b, s:{s:s, s:i}, s:s, s:o}", "submission",
+			      b64j(s->m.submission_id, 16), "drop_id", b64j(e->id, 16), "kind",
+			      s->m.kind == GD_KIND_FOLLOWUP ? "followup" : "testimony", "received", d,
+			      "source", label, "signed_by_source", s->m.has_source, "opened_with",
+			      "journalist", k->j.name, "key", k->number, "message", "message.txt",
+			      "attachments", atts);
+	if (o == NULL)
+		return -1;
+	if (changed)
+		json_object_set_new(o, "warning",
+				    json_string("this source showed a reply key or mailbox other than "
+						"the first time; replies still go to the first"));
+	char *txt = json_dumps(o, JSON_INDENT(2));
+	json_decref(o);
+	if (txt == NULL)
+		return -1;
+	int fd = openat(dirfd, "manifest.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int rc = fd >= 0 && write(fd, txt, strlen(txt)) == (ssize_t)strlen(txt) ? 0 : -1;
+	if (fd >= 0 && close(fd) != 0)
+		rc = -1;
+	free(txt);
+	return rc;
+}
+
+static int mkdirat_p(int dirfd, const char *name)
+{
+	return mkdirat(dirfd, name, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* Marker of a record opened before: BOOK/opened/<drop id>, "folder\nack key\n". */
+static int read_marker(job *j, const char *idb, result *r)
+{
+	char p[128], buf[512];
+	snprintf(p, sizeof p, "opened/%s", idb);
+	int fd = openat(j->book_fd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	char *nl = strchr(buf, '\n'), *key;
+	if (nl == NULL)
+		return -1;
+	*nl = '\0';
+	key = nl + 1;
+	key[strcspn(key, "\n")] = '\0';
+	size_t kl;
+	if (gd_b64_decode(r->ack_key, sizeof r->ack_key, &kl, key, strlen(key)) != GD_OK ||
+	    kl != sizeof r->ack_key || faccessat(j->out_fd, buf, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+		return -1; /* the folder was moved away: open it again */
+	int w = snprintf(r->folder, sizeof r->folder, "%s", buf);
+	return w > 0 && (size_t)w < sizeof r->folder ? 0 : -1;
+}
+
+static void open_one(job *j, size_t idx)
+{
+	const batch_entry *e = &j->ix->e[idx];
+	result *r = &j->res[idx];
+	char idb[32], tmp[64];
+	gd_b64_encode(idb, sizeof idb, e->id, 16);
+	if (read_marker(j, idb, r) == 0) {
+		r->kind = R_EARLIER;
+		progress_add(e->len);
+		return;
+	}
+	snprintf(tmp, sizeof tmp, "tmp-%s", idb);
+	remove_tmp(j->book_fd, tmp);
+	sink_state s;
+	memset(&s, 0, sizeof s);
+	s.fd = -1;
+	if (mkdirat(j->book_fd, tmp, 0700) != 0 ||
+	    (s.dirfd = openat(j->book_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		snprintf(r->error, sizeof r->error, "cannot create a folder: %s", strerror(errno));
+		progress_add(e->len);
+		return;
+	}
+	slice in = {j->batch_fd, e->offset, e->offset + e->len};
+	gd_open_sink sink = {on_manifest, on_data, &s};
+	gd_open_result res;
+	int rc = gd_envelope_open(read_slice, &in, (const uint8_t(*)[32])j->kr->sk,
+				  (const uint8_t(*)[32])j->kr->pk, j->kr->n, &sink, &res);
+	progress_add(in.end - in.off); /* what was not read (a failure) */
+	if (s.fd >= 0 && close(s.fd) != 0 && rc == GD_OK)
+		rc = GD_ERR_IO;
+	if (rc == GD_OK) {
+		char label[80] = "no-reply", folder[256], d[16], mid[32];
+		int changed = 0;
+		pthread_mutex_lock(&j->lock);
+		if (s.m.has_source &&
+		    source_register(j->o, &s.m, e->day, label, sizeof label, &changed) != 0) {
+			snprintf(r->error, sizeof r->error, "cannot record the source in %s/sources: %s",
+				 j->o->dir, strerror(errno));
+			rc = GD_ERR_IO;
+		}
+		day_string(d, sizeof d, e->day);
+		gd_b64_encode(mid, sizeof mid, s.m.submission_id, 16);
+		snprintf(folder, sizeof folder, "%s/%s-%.8s", label, d, mid);
+		if (rc == GD_OK && write_manifest_json(s.dirfd, j, idx, &s, s.m.has_source ? label : NULL,
+						       &res, changed) != 0) {
+			snprintf(r->error, sizeof r->error, "cannot write manifest.json: %s", strerror(errno));
+			rc = GD_ERR_IO;
+		}
+		if (rc == GD_OK && mkdirat_p(j->out_fd, label) != 0) {
+			snprintf(r->error, sizeof r->error, "cannot create %s: %s", label, strerror(errno));
+			rc = GD_ERR_IO;
+		}
+		if (rc == GD_OK) {
+			memcpy(r->ack_key, res.ack_key, sizeof r->ack_key);
+			snprintf(r->folder, sizeof r->folder, "%s", folder);
+			r->reply_key_changed = changed;
+			if (faccessat(j->out_fd, folder, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+				r->kind = R_EARLIER; /* the same submission, fetched in another batch */
+			} else if (renameat(j->book_fd, tmp, j->out_fd, folder) == 0) {
+				r->kind = R_NEW;
+			} else {
+				snprintf(r->error, sizeof r->error, "cannot create %.100s: %s", folder, strerror(errno));
+				rc = GD_ERR_IO;
+			}
+		}
+		if (rc == GD_OK) {
+			char mpath[96], line[400], kb[64];
+			gd_b64_encode(kb, sizeof kb, r->ack_key, sizeof r->ack_key);
+			snprintf(mpath, sizeof mpath, "opened/%s", idb);
+			int n = snprintf(line, sizeof line, "%s\n%s\n", folder, kb);
+			int fd = openat(j->book_fd, mpath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (fd >= 0) {
+				if (write(fd, line, (size_t)n) != n)
+					unlinkat(j->book_fd, mpath, 0); /* only costs a second decryption */
+				close(fd);
+			}
+		}
+		pthread_mutex_unlock(&j->lock);
+		if (rc != GD_OK)
+			r->kind = R_FAILED;
+	} else {
+		snprintf(r->error, sizeof r->error, "%s", why(rc));
+	}
+	close(s.dirfd);
+	if (r->kind != R_NEW)
+		remove_tmp(j->book_fd, tmp);
+	free(s.names);
+	if (s.m.attachments != NULL) {
+		sodium_memzero(s.m.attachments, s.m.n_attachments * sizeof *s.m.attachments);
+		free(s.m.attachments);
+	}
+	sodium_memzero(&s.m, sizeof s.m);
+	sodium_memzero(&res, sizeof res);
+}
+
+static void *worker(void *arg)
+{
+	job *j = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&j->next, 1);
+		if (i >= j->ix->n)
+			return NULL;
+		open_one(j, i);
+	}
+}
+
+static int write_ack_file(const char *file, const batch_index *ix, const result *res)
+{
+	json_t *acks = json_array();
+	for (size_t i = 0; i < ix->n; i++)
+		if (res[i].kind != R_FAILED)
+			json_array_append_new(acks, json_pack("{s:o, s:o}", "id", b64j(ix->e[i].id, 16),
+							      "ack_key", b64j(res[i].ack_key, 32)));
+	json_t *doc = json_pack("{s:i, s:o}", "ghostdrop_ack", 1, "acks", acks);
+	char *txt = json_dumps(doc, JSON_INDENT(1));
+	json_decref(doc);
+	int rc = txt == NULL ? -1 : gd_file_write_atomic(file, (const uint8_t *)txt, strlen(txt), 0600, 0);
+	free(txt);
+	return rc;
+}
+
+int cmd_open(const opts *o)
+{
+	char err[256], ackfile[4096];
+	batch_index ix;
+	keyring kr;
+	job j;
+	int rc;
+	if (o->n_args != 1 || o->out == NULL)
+		return cli_die(EX_USAGE, "usage: open --dir D BATCH --out OUTDIR [-j N] [--as NAME] "
+					 "[--ack-out FILE]");
+	if (o->jobs < 0 || o->jobs > MAX_JOBS)
+		return cli_die(EX_USAGE, "-j is 1..%d", MAX_JOBS);
+	memset(&j, 0, sizeof j);
+	j.batch_fd = open(o->args[0], O_RDONLY | O_CLOEXEC);
+	if (j.batch_fd < 0)
+		return cli_die(EX_FILE, "%s: %s", o->args[0], strerror(errno));
+	if (batch_scan(j.batch_fd, &ix, err, sizeof err) != 0) {
+		close(j.batch_fd);
+		return cli_die(EX_FILE, "%s: %s", o->args[0], err);
+	}
+	if ((rc = keyring_load(o, &kr)) != EX_OK) {
+		close(j.batch_fd);
+		batch_index_free(&ix);
+		return rc;
+	}
+	j.out_fd = j.book_fd = -1;
+	if ((mkdir(o->out, 0700) != 0 && errno != EEXIST) ||
+	    (j.out_fd = open(o->out, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    mkdirat_p(j.out_fd, BOOK) != 0 ||
+	    (j.book_fd = openat(j.out_fd, BOOK, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    mkdirat_p(j.book_fd, "opened") != 0) {
+		rc = cli_die(EX_FILE, "%s: %s", o->out, strerror(errno));
+		goto out;
+	}
+	j.o = o;
+	j.kr = &kr;
+	j.ix = &ix;
+	j.res = calloc(ix.n + 1, sizeof *j.res);
+	pthread_mutex_init(&j.lock, NULL);
+	atomic_init(&j.next, 0);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t jobs = o->jobs > 0 ? (size_t)o->jobs : cores > 0 ? (size_t)cores : 1;
+	if (jobs > MAX_JOBS)
+		jobs = MAX_JOBS;
+	if (jobs > ix.n)
+		jobs = ix.n ? ix.n : 1;
+	uint64_t total = 0;
+	for (size_t i = 0; i < ix.n; i++)
+		total += ix.e[i].len;
+	progress_start("open ", total);
+	pthread_t th[MAX_JOBS];
+	size_t started = 0;
+	for (; started < jobs && j.res != NULL; started++)
+		if (pthread_create(&th[started], NULL, worker, &j) != 0)
+			break;
+	if (started == 0 && ix.n > 0)
+		worker(&j); /* no thread could start: do it here */
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	progress_end();
+	pthread_mutex_destroy(&j.lock);
+	if (j.res == NULL) {
+		rc = cli_die(EX_FAIL, "out of memory");
+		goto out;
+	}
+	/* the report: every failure named, never skipped silently */
+	size_t fresh = 0, earlier = 0, failed = 0;
+	json_t *list = json_array();
+	for (size_t i = 0; i < ix.n; i++) {
+		const result *r = &j.res[i];
+		char idb[32];
+		gd_b64_encode(idb, sizeof idb, ix.e[i].id, 16);
+		fresh += r->kind == R_NEW;
+		earlier += r->kind == R_EARLIER;
+		failed += r->kind == R_FAILED;
+		if (r->kind == R_FAILED)
+			fprintf(stderr, "%s: submission %zu (%s): %s\n", cli_name, i + 1, idb, r->error);
+		if (r->reply_key_changed)
+			fprintf(stderr, "%s: warning: %s: this source showed another reply key than the "
+					"first time; replies still go to the first one\n",
+				cli_name, r->folder);
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s?, s:s?}", "drop_id", idb, "result",
+						      r->kind == R_NEW ? "opened" : r->kind == R_EARLIER ? "opened_before" : "failed",
+						      "folder", r->kind != R_FAILED ? r->folder : NULL,
+						      "error", r->kind == R_FAILED ? r->error : NULL));
+	}
+	char batch_problem[240] = "";
+	if (ix.corrupt)
+		snprintf(batch_problem, sizeof batch_problem, "the batch is corrupt after submission %zu: %s",
+			 ix.n, ix.error);
+	else if (ix.partial)
+		snprintf(batch_problem, sizeof batch_problem, "the batch is cut short inside submission %zu "
+			 "(fetch it again)", ix.n + 1);
+	else if (!ix.complete)
+		snprintf(batch_problem, sizeof batch_problem, "the batch has no end mark: it was cut short "
+			 "after submission %zu (fetch it again)", ix.n);
+	if (batch_problem[0] != '\0') {
+		fprintf(stderr, "%s: %s\n", cli_name, batch_problem);
+		failed++;
+	}
+	/* What was written is on disk before the ack file lets the drop delete its copy. */
+	if (syncfs(j.out_fd) != 0) {
+		json_decref(list);
+		rc = cli_die(EX_FILE, "%s: %s", o->out, strerror(errno));
+		goto out;
+	}
+	if (o->ack_out != NULL)
+		snprintf(ackfile, sizeof ackfile, "%s", o->ack_out);
+	else
+		desk_path(ackfile, sizeof ackfile, o->out, "ack");
+	if (write_ack_file(ackfile, &ix, j.res) != 0) {
+		json_decref(list);
+		rc = cli_die(EX_FILE, "%s: %s", ackfile, strerror(errno));
+		goto out;
+	}
+	fprintf(stderr, "%s: %zu submission(s) in %s: %zu opened now, %zu opened before, %zu failed. "
+			"Ack file: %s\n",
+		cli_name, ix.n, o->out, fresh, earlier, failed - (batch_problem[0] != '\0'), ackfile);
+	if (o->json) {
+		json_t *rep = json_pack("{s:I, s:I, s:I, s:s?, s:s, s:o}", "opened", (json_int_t)fresh,
+					"opened_before", (json_int_t)earlier, "failed", (json_int_t)failed,
+					"batch_problem", batch_problem[0] ? batch_problem : NULL, "ack_file",
+					ackfile, "submissions", list);
+		char *txt = json_dumps(rep, JSON_COMPACT);
+		printf("%s\n", txt);
+		free(txt);
+		json_decref(rep);
+	} else {
+		json_decref(list);
+	}
+	rc = failed ? EX_PARTIAL : EX_OK;
+out:
+	free(j.res);
+	if (j.book_fd >= 0)
+		close(j.book_fd);
+	if (j.out_fd >= 0)
+		close(j.out_fd);
+	close(j.batch_fd);
+	batch_index_free(&ix);
+	keyring_free(&kr);
+	return rc;
+}
+
+/* ---- reply ---- */
+
+int cmd_reply(const opts *o)
+{
+	char file[4096];
+	json_error_t jerr;
+	uint8_t rk[32], mb[16], *msg = NULL, *blob = NULL, *sk = NULL;
+	size_t mlen, blen, sklen;
+	jkey *keys = NULL;
+	int n = 0, rc;
+	if (o->n_args != 0 || o->as == NULL || o->source == NULL || o->message_file == NULL ||
+	    o->out == NULL)
+		return cli_die(EX_USAGE, "usage: reply --dir D --as NAME --source SOURCE --message-file F "
+					 "--out FILE");
+	if (!gd_name_valid(o->source) || strchr(o->source, '/') != NULL)
+		return cli_die(EX_USAGE, "SOURCE is a source's folder name from open");
+	desk_path(file, sizeof file, o->dir, "sources/%s.json", o->source);
+	json_t *s = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+	if (s == NULL)
+		return cli_die(EX_FILE, "no source %s in %s/sources (open a batch from it first)",
+			       o->source, o->dir);
+	int bad = b64_field(s, "reply_pk", rk, 32) || b64_field(s, "mailbox_id", mb, 16);
+	json_decref(s);
+	if (bad)
+		return cli_die(EX_FILE, "%s is damaged", file);
+	if (gd_file_read(o->message_file, GD_REPLY_MAX_TEXT, &msg, &mlen) != 0)
+		return cli_die(EX_FILE, "%s: %s", o->message_file,
+			       errno == EFBIG ? "a reply is at most 64 KiB of text" : strerror(errno));
+	if (mlen == 0 || memchr(msg, '\0', mlen) != NULL) {
+		rc = cli_die(EX_USAGE, "%s: a reply is 1 to 65536 bytes of text", o->message_file);
+		goto out;
+	}
+	/* the journalist's current key: the newest, not retired, inside its window */
+	if ((keys = calloc(DESK_MAX_KEYS, sizeof *keys)) == NULL) {
+		rc = cli_die(EX_FAIL, "out of memory");
+		goto out;
+	}
+	if ((rc = desk_load_keys(o, keys, &n)) != EX_OK)
+		goto out;
+	const jkey *cur = NULL;
+	int64_t now = (int64_t)time(NULL);
+	for (int i = 0; i < n; i++)
+		if (strcmp(keys[i].j.name, o->as) == 0 && !keys[i].retired && !keys[i].j.verify_only)
+			cur = &keys[i];
+	if (cur == NULL) {
+		rc = cli_die(EX_USAGE, "%s has no current key in %s", o->as, o->dir);
+		goto out;
+	}
+	if (now > cur->j.not_after) {
+		rc = cli_die(EX_VERIFY, "%s's key expired: journalist rotate %s, sign and publish a new bundle",
+			     o->as, o->as);
+		goto out;
+	}
+	char what[128];
+	snprintf(what, sizeof what, "%s's key", o->as);
+	desk_path(file, sizeof file, o->dir, "journalists/%s/key-%d.key", o->as, cur->number);
+	char *pass = desk_passphrase(o, what, 0, &rc);
+	if (pass == NULL)
+		goto out;
+	rc = desk_open_key_with(file, GD_KEY_JOURNALIST, pass, &sk, &sklen);
+	sodium_free(pass);
+	if (rc != EX_OK)
+		goto out;
+	if (sklen != GD_BOX_SK_BYTES) {
+		rc = cli_die(EX_FILE, "%s: not a journalist key", file);
+		goto out;
+	}
+	int r = gd_reply_seal(&blob, &blen, (const char *)msg, mlen, mb, gd_day(now), sk, rk);
+	if (r != GD_OK) {
+		rc = cli_die(r == GD_ERR_FORMAT ? EX_USAGE : EX_FAIL, "cannot write this reply: %s",
+			     gd_strerror(r));
+		goto out;
+	}
+	json_t *doc = json_pack("{s:o, s:o}", "mailbox_id", b64j(mb, 16), "reply", json_null());
+	char *b = malloc(blen * 4 / 3 + 8);
+	if (doc == NULL || b == NULL || gd_b64_encode(b, blen * 4 / 3 + 8, blob, blen) != GD_OK) {
+		json_decref(doc);
+		free(b);
+		rc = cli_die(EX_FAIL, "out of memory");
+		goto out;
+	}
+	json_object_set_new(doc, "reply", json_string(b));
+	free(b);
+	char *txt = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(doc);
+	if (txt == NULL || gd_file_write_atomic(o->out, (const uint8_t *)txt, strlen(txt), 0600, 1) != 0) {
+		rc = cli_die(EX_FILE, "%s: %s", o->out, txt == NULL ? "out of memory" : strerror(errno));
+		free(txt);
+		goto out;
+	}
+	free(txt);
+	fprintf(stderr, "%s: reply to %s written to %s (encrypted, padded to %zu bytes). Carry it to "
+			"the online machine: ghostdrop-desk push\n",
+		cli_name, o->source, o->out, blen);
+	rc = EX_OK;
+out:
+	if (sk != NULL)
+		sodium_free(sk);
+	if (msg != NULL) {
+		sodium_memzero(msg, mlen);
+		free(msg);
+	}
+	free(blob);
+	free(keys);
+	return rc;
+}
