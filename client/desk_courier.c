@@ -264,6 +264,13 @@ int cmd_fetch(const opts *o)
 	if ((rc = list_submissions(&c, &subs, &n)) != EX_OK)
 		goto out;
 	snprintf(part, sizeof part, "%s.part", o->out);
+	if (n == 0 && access(part, F_OK) != 0) {
+		fprintf(stderr, "%s: the drop holds no submissions; no batch written\n", cli_name);
+		if (o->json)
+			printf("{\"batch\":null,\"submissions\":0}\n");
+		rc = EX_OK;
+		goto out;
+	}
 	/* An interrupted fetch left BATCH.part: keep its complete records, resume the last one. */
 	fd = open(part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {

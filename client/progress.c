@@ -55,7 +55,7 @@ void progress_add(uint64_t n)
 {
 	pthread_mutex_lock(&lock);
 	prog.done += n;
-	if (prog.on && (since(&prog.last) >= 0.2 || prog.done >= prog.total)) {
+	if (prog.on && prog.total > 0 && (since(&prog.last) >= 0.2 || prog.done >= prog.total)) {
 		clock_gettime(CLOCK_MONOTONIC, &prog.last);
 		draw();
 	}

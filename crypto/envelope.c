@@ -204,7 +204,8 @@ int gd_seal_new(gd_seal **sp, const uint8_t (*rcpt)[GD_BOX_PK_BYTES], unsigned n
 		return GD_ERR_INVAL;
 	if (m->has_source &&
 	    (memcmp(m->identity_pk, id->identity_pk, GD_SIGN_PK_BYTES) != 0 ||
-	     memcmp(m->reply_pk, id->reply_pk, GD_BOX_PK_BYTES) != 0))
+	     memcmp(m->reply_pk, id->reply_pk, GD_BOX_PK_BYTES) != 0 ||
+	     memcmp(m->mailbox_id, id->mailbox_id, GD_MAILBOX_ID_BYTES) != 0))
 		return GD_ERR_INVAL;
 	if ((rc = gd_manifest_encode(&manifest, &mlen, m)) != GD_OK)
 		return rc;

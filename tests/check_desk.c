@@ -461,6 +461,267 @@ START_TEST(full_loop)
 }
 END_TEST
 
+/* ---- open: what a hostile source, a broken USB stick or a wrong key does ---- */
+
+typedef struct {
+	membuf env[8];
+	uint8_t id[8][16];
+	int n;
+} batch_parts;
+
+static void add_env(batch_parts *b, const uint8_t pk[32], gd_manifest *m, const gd_source_keys *src,
+		    const char *data, size_t dlen)
+{
+	memset(&b->env[b->n], 0, sizeof b->env[b->n]);
+	ck_assert_int_eq(seal_to(&b->env[b->n], (const uint8_t(*)[32])pk, 1, m, src, (const uint8_t *)data,
+				 dlen, NULL), GD_OK);
+	memcpy(b->id[b->n], m->submission_id, 16);
+	b->n++;
+}
+
+/* header, a record per envelope, the end mark; the file cut at `cut` bytes if non-zero */
+static void write_batch(const char *path, const batch_parts *b, size_t cut)
+{
+	membuf f = {0};
+	uint8_t h[BATCH_RECORD_BYTES];
+	batch_header(h);
+	membuf_write(&f, h, BATCH_HEADER_BYTES);
+	for (int i = 0; i < b->n; i++) {
+		batch_record(h, b->id[i], gd_day(time(NULL)), b->env[i].len);
+		membuf_write(&f, h, sizeof h);
+		membuf_write(&f, b->env[i].buf, b->env[i].len);
+	}
+	batch_end(h, (uint64_t)b->n);
+	membuf_write(&f, h, sizeof h);
+	write_file(path, f.buf, cut ? cut : f.len);
+	membuf_free(&f);
+}
+
+static void pub_of(const char *desk, const char *name, int n, gd_journalist *j)
+{
+	char p[256];
+	size_t len;
+	snprintf(p, sizeof p, "%s/journalists/%s/key-%d.pub", desk, name, n);
+	uint8_t *t = slurp(p, &len);
+	ck_assert_int_eq(gd_pubfile_decode(j, (const char *)t, len), GD_OK);
+	free(t);
+}
+
+static json_t *open_json(const char *desk, const char *batch, const char *outdir, const char *pass, int want)
+{
+	int rc = DESK("open --dir %s %s --out %s --passphrase-file %s --json", desk, batch, outdir, pass);
+	ck_assert_msg(rc == want, "open: exit %d, wanted %d: %s", rc, want, err);
+	return out_json();
+}
+
+static const char *result_of(json_t *rep, int i, const char **folder)
+{
+	json_t *v = json_array_get(json_object_get(rep, "submissions"), (size_t)i);
+	if (folder != NULL)
+		*folder = json_string_value(json_object_get(v, "folder"));
+	return json_string_value(json_object_get(v, "result"));
+}
+
+START_TEST(open_refuses_and_reports)
+{
+	char desk[128], other[128], pass[128], p[512], bp[256], od[256];
+	snprintf(T, sizeof T, "/tmp/gd-desk-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(T));
+	snprintf(desk, sizeof desk, "%s/desk", T);
+	snprintf(other, sizeof other, "%s/other", T);
+	snprintf(pass, sizeof pass, "%s/pass", T);
+	write_file(pass, "correct horse battery staple\n", 29);
+	ck_assert_int_eq(DESK("newsroom init --dir %s --name Ledger --passphrase-file %s", desk, pass), 0);
+	uint8_t root[32];
+	char ks[GD_KEYSTRING_LEN + 1];
+	snprintf(ks, sizeof ks, "%.*s", GD_KEYSTRING_LEN, out);
+	ck_assert_int_eq(gd_keystring_decode(root, ks), GD_OK);
+	ck_assert_int_eq(DESK("journalist add --dir %s Ana --passphrase-file %s", desk, pass), 0);
+	ck_assert_int_eq(DESK("journalist add --dir %s Bob --passphrase-file %s", other, pass), 0);
+	gd_journalist ana, bob;
+	pub_of(desk, "Ana", 1, &ana);
+	pub_of(other, "Bob", 1, &bob);
+	gd_source_keys *src = test_source("abacus abdomen abdominal abide abiding ability ablaze able", root);
+
+	/* 0: hostile attachment names; 1: fine; 2: for another newsroom; 3: fine */
+	batch_parts b = {0};
+	gd_attachment atts[8] = {{"../../etc/passwd", "text/plain", 2}, {".bashrc", "text/plain", 2},
+				 {"a\nb.txt", "text/plain", 2},        {"message.txt", "text/plain", 2},
+				 {"\xe2\x80\xaegpj.exe", "text/plain", 2}, {"dup.txt", "text/plain", 2},
+				 {"dup.txt", "text/plain", 2},         {"...", "text/plain", 2}};
+	gd_manifest m;
+	test_manifest(&m, "names", src);
+	m.attachments = atts;
+	m.n_attachments = 8;
+	add_env(&b, ana.pk, &m, src, "a1a2a3a4a5a6a7a8", 16);
+	test_manifest(&m, "second", src);
+	add_env(&b, ana.pk, &m, src, NULL, 0);
+	test_manifest(&m, "for another newsroom", NULL);
+	add_env(&b, bob.pk, &m, NULL, NULL, 0);
+	test_manifest(&m, "fourth", NULL);
+	add_env(&b, ana.pk, &m, NULL, NULL, 0);
+
+	snprintf(bp, sizeof bp, "%s/good", T);
+	write_batch(bp, &b, 0);
+	/* wrong passphrase: exit 3, nothing written */
+	snprintf(p, sizeof p, "%s/wrong", T);
+	write_file(p, "not the passphrase at all\n", 26);
+	snprintf(od, sizeof od, "%s/o-wrong", T);
+	ck_assert_int_eq(DESK("open --dir %s %s --out %s --passphrase-file %s", desk, bp, od, p), 3);
+	ck_assert(access(od, F_OK) != 0);
+	/* not a batch */
+	ck_assert_int_eq(DESK("open --dir %s %s --out %s --passphrase-file %s", desk, pass, od, pass), 6);
+
+	/* the names: nothing outside the folder, nothing hidden, nothing overwritten */
+	snprintf(od, sizeof od, "%s/o1", T);
+	json_t *rep = open_json(desk, bp, od, pass, 7);
+	const char *folder;
+	ck_assert_str_eq(result_of(rep, 0, &folder), "opened");
+	ck_assert_str_eq(result_of(rep, 1, NULL), "opened");
+	ck_assert_str_eq(result_of(rep, 2, NULL), "failed");
+	ck_assert_str_eq(result_of(rep, 3, NULL), "opened");
+	ck_assert_int_eq(json_integer_value(json_object_get(rep, "failed")), 1);
+	ck_assert_msg(strstr(err, "not addressed to any key here") != NULL, "%s", err);
+	static const char *const names[][2] = {
+		{"passwd", "a1"}, {"bashrc", "a2"}, {"a_b.txt", "a3"}, {"attachment-4-message.txt", "a4"},
+		{"_gpj.exe", "a5"}, {"dup.txt", "a6"}, {"dup (2).txt", "a7"}, {"attachment-8", "a8"}};
+	for (size_t i = 0; i < 8; i++) {
+		snprintf(p, sizeof p, "%s/%s/%s", od, folder, names[i][0]);
+		ck_assert_msg(file_is(p, names[i][1]), "%s", p);
+	}
+	snprintf(p, sizeof p, "%s/%s/message.txt", od, folder);
+	ck_assert(file_is(p, "names"));
+	snprintf(p, sizeof p, "%s/%s", od, folder);
+	ck_assert_int_eq(count_files(p), 10); /* 8 attachments, message, manifest */
+	snprintf(p, sizeof p, "%s/etc", T);
+	ck_assert(access(p, F_OK) != 0);
+	ck_assert(access("/etc/passwd", F_OK) == 0);
+	json_decref(rep);
+	/* the ack file holds exactly the three that opened */
+	size_t al;
+	snprintf(p, sizeof p, "%s/ack", od);
+	char *ack = (char *)slurp(p, &al);
+	json_t *a = json_loads(ack, 0, NULL);
+	ck_assert_uint_eq(json_array_size(json_object_get(a, "acks")), 3);
+	json_decref(a);
+	free(ack);
+
+	/* the same batch on one core gives the same tree */
+	char od1[256], cmd[1024];
+	snprintf(od1, sizeof od1, "%s/o-j1", T);
+	ck_assert_int_eq(DESK("open --dir %s %s --out %s --passphrase-file %s -j 1", desk, bp, od1, pass), 7);
+	snprintf(cmd, sizeof cmd, "diff -r -x .desk -x ack %s %s >/dev/null", od, od1);
+	ck_assert_int_eq(system(cmd), 0);
+
+	/* tampered: one byte of the second envelope's ciphertext; the others still open */
+	b.env[1].buf[b.env[1].len - 100] ^= 0x01;
+	snprintf(bp, sizeof bp, "%s/tampered", T);
+	write_batch(bp, &b, 0);
+	b.env[1].buf[b.env[1].len - 100] ^= 0x01;
+	snprintf(od, sizeof od, "%s/o2", T);
+	rep = open_json(desk, bp, od, pass, 7);
+	ck_assert_str_eq(result_of(rep, 0, NULL), "opened");
+	ck_assert_str_eq(result_of(rep, 1, NULL), "failed");
+	ck_assert_str_eq(result_of(rep, 3, NULL), "opened");
+	ck_assert_msg(strstr(err, "tampered with or corrupt") != NULL, "%s", err);
+	json_decref(rep);
+
+	/* truncated: cut inside the last envelope; and cut exactly before the end mark */
+	size_t total = BATCH_HEADER_BYTES + BATCH_RECORD_BYTES;
+	for (int i = 0; i < b.n; i++)
+		total += BATCH_RECORD_BYTES + b.env[i].len;
+	snprintf(bp, sizeof bp, "%s/cut", T);
+	write_batch(bp, &b, total - BATCH_RECORD_BYTES - 1000);
+	snprintf(od, sizeof od, "%s/o3", T);
+	rep = open_json(desk, bp, od, pass, 7);
+	ck_assert_uint_eq(json_array_size(json_object_get(rep, "submissions")), 3);
+	ck_assert_str_eq(result_of(rep, 0, NULL), "opened");
+	ck_assert_msg(strstr(err, "cut short inside submission 4") != NULL, "%s", err);
+	json_decref(rep);
+	write_batch(bp, &b, total - BATCH_RECORD_BYTES);
+	rep = open_json(desk, bp, od, pass, 7);
+	ck_assert_int_eq(json_integer_value(json_object_get(rep, "opened_before")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(rep, "opened")), 1); /* the fourth, whole now */
+	ck_assert_msg(strstr(err, "no end mark") != NULL, "%s", err);
+	json_decref(rep);
+
+	/* another newsroom's desk opens none of ours */
+	snprintf(bp, sizeof bp, "%s/good", T);
+	snprintf(od, sizeof od, "%s/o4", T);
+	rep = open_json(other, bp, od, pass, 7);
+	ck_assert_int_eq(json_integer_value(json_object_get(rep, "opened")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(rep, "failed")), 3);
+	json_decref(rep);
+
+	/* an expired key still opens what was sent to it; a rotated one opens the new */
+	gd_journalist old = ana;
+	old.not_before -= 400 * 86400;
+	old.not_after = time(NULL) - 86400;
+	char *pub = gd_pubfile_encode(&old);
+	snprintf(p, sizeof p, "%s/journalists/Ana/key-1.pub", desk);
+	write_file(p, pub, strlen(pub));
+	free(pub);
+	ck_assert_int_eq(DESK("journalist rotate --dir %s Ana --passphrase-file %s", desk, pass), 0);
+	gd_journalist ana2;
+	pub_of(desk, "Ana", 2, &ana2);
+	batch_parts c = {0};
+	test_manifest(&m, "to the old key", NULL);
+	add_env(&c, ana.pk, &m, NULL, NULL, 0);
+	test_manifest(&m, "to the new key", NULL);
+	add_env(&c, ana2.pk, &m, NULL, NULL, 0);
+	snprintf(bp, sizeof bp, "%s/rotated", T);
+	write_batch(bp, &c, 0);
+	snprintf(od, sizeof od, "%s/o5", T);
+	rep = open_json(desk, bp, od, pass, 0);
+	for (int i = 0; i < 2; i++) {
+		result_of(rep, i, &folder);
+		snprintf(p, sizeof p, "%s/%s/manifest.json", od, folder);
+		json_t *mj = json_load_file(p, 0, NULL);
+		ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(mj, "opened_with"), "key")),
+				 i + 1);
+		json_decref(mj);
+	}
+	json_decref(rep);
+
+	/* the same source with another reply key: flagged, and replies keep the first key */
+	batch_parts d2 = {0};
+	gd_source_keys *changed = sodium_malloc(sizeof *changed);
+	*changed = *src; /* the same identity key (a modified client), another reply key */
+	changed->reply_pk[0] ^= 1;
+	test_manifest(&m, "my new reply key", changed);
+	add_env(&d2, ana2.pk, &m, changed, NULL, 0);
+	sodium_free(changed);
+	snprintf(bp, sizeof bp, "%s/changed", T);
+	write_batch(bp, &d2, 0);
+	snprintf(od, sizeof od, "%s/o6", T);
+	rep = open_json(desk, bp, od, pass, 0);
+	ck_assert_msg(strstr(err, "another reply key") != NULL, "%s", err);
+	result_of(rep, 0, &folder);
+	snprintf(p, sizeof p, "%s/%s/manifest.json", od, folder);
+	json_t *mj = json_load_file(p, 0, NULL);
+	ck_assert_ptr_nonnull(json_object_get(mj, "warning"));
+	json_decref(mj);
+	char label[80];
+	snprintf(label, sizeof label, "%.*s", (int)(strchr(folder, '/') - folder), folder);
+	snprintf(p, sizeof p, "%s/sources/%s.json", desk, label);
+	json_t *sj = json_load_file(p, 0, NULL);
+	char rk[64];
+	gd_b64_encode(rk, sizeof rk, src->reply_pk, 32);
+	ck_assert_str_eq(json_string_value(json_object_get(sj, "reply_pk")), rk);
+	json_decref(sj);
+	json_decref(rep);
+
+	for (int i = 0; i < b.n; i++)
+		membuf_free(&b.env[i]);
+	for (int i = 0; i < c.n; i++)
+		membuf_free(&c.env[i]);
+	membuf_free(&d2.env[0]);
+	sodium_free(src);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", T);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("desk");
@@ -468,6 +729,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, keys_bundles_rotation);
 	tcase_add_test(tc, full_loop);
+	tcase_add_test(tc, open_refuses_and_reports);
 	suite_add_tcase(s, tc);
 	return s;
 }
