@@ -45,9 +45,11 @@ static void draw(void)
 		bar[i] = i < fill ? '#' : '-';
 	bar[width] = '\0';
 	double eta = rate > 0 && prog.total > prog.done ? (double)(prog.total - prog.done) / rate : 0;
-	fprintf(stderr, "\r%s[%s] %7.1f/%.1f MiB  %6.2f MiB/s  ETA %d:%02d ", prog.label, bar,
-		(double)prog.done / 1048576, (double)prog.total / 1048576, rate / 1048576,
-		(int)eta / 60, (int)eta % 60);
+	double unit = prog.total < 1048576 ? 1024 : 1048576;
+	const char *un = prog.total < 1048576 ? "KiB" : "MiB";
+	fprintf(stderr, "\r%s[%s] %7.1f/%.1f %s  %6.2f MiB/s  ETA %d:%02d ", prog.label, bar,
+		(double)prog.done / unit, (double)prog.total / unit, un, rate / 1048576, (int)eta / 60,
+		(int)eta % 60);
 	prog.drawn = 1;
 }
 
