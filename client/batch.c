@@ -1,6 +1,7 @@
 /* ghostdrop batch files. PROTOCOL.md §13. */
 #include "batch.h"
 
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,28 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bytes.h"
+
 static const uint8_t MAGIC[4] = {'G', 'D', 'B', 'T'}, REC[4] = {'G', 'D', 'B', 'R'},
 		     END[4] = {'G', 'D', 'B', 'E'};
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 void batch_header(uint8_t out[BATCH_HEADER_BYTES])
 {
@@ -43,15 +26,15 @@ void batch_record(uint8_t out[BATCH_RECORD_BYTES], const uint8_t id[16], uint32_
 {
 	memcpy(out, REC, 4);
 	memcpy(out + 4, id, 16);
-	put32(out + 20, day);
-	put64(out + 24, len);
+	gd_put_u32(out + 20, day);
+	gd_put_u64(out + 24, len);
 }
 
 void batch_end(uint8_t out[BATCH_RECORD_BYTES], uint64_t count)
 {
 	memset(out, 0, BATCH_RECORD_BYTES);
 	memcpy(out, END, 4);
-	put64(out + 4, count);
+	gd_put_u64(out + 4, count);
 }
 
 static int read_at(int fd, uint8_t *buf, size_t len, uint64_t off)
@@ -104,9 +87,9 @@ int batch_scan(int fd, batch_index *ix, char *err, size_t cap)
 		}
 		if (memcmp(h, END, 4) == 0) {
 			static const uint8_t zero[20];
-			if (get64(h + 4) != ix->n || memcmp(h + 12, zero, 20) != 0) {
+			if (gd_get_u64(h + 4) != ix->n || memcmp(h + 12, zero, 20) != 0) {
 				snprintf(ix->error, sizeof ix->error, "the end mark counts %llu submissions, the file holds %zu",
-					 (unsigned long long)get64(h + 4), ix->n);
+					 (unsigned long long)gd_get_u64(h + 4), ix->n);
 				goto corrupt;
 			}
 			if (off + BATCH_RECORD_BYTES != size) {
@@ -124,9 +107,8 @@ int batch_scan(int fd, batch_index *ix, char *err, size_t cap)
 		}
 		batch_entry e;
 		memcpy(e.id, h + 4, 16);
-		e.day = (uint32_t)h[20] | (uint32_t)h[21] << 8 | (uint32_t)h[22] << 16 |
-			(uint32_t)h[23] << 24;
-		e.len = get64(h + 24);
+		e.day = gd_get_u32(h + 20);
+		e.len = gd_get_u64(h + 24);
 		e.offset = off + BATCH_RECORD_BYTES;
 		if (e.len == 0 || e.len > BATCH_MAX_ENVELOPE || ix->n == BATCH_MAX_RECORDS) {
 			snprintf(ix->error, sizeof ix->error, "corrupt at byte %llu (impossible record)",

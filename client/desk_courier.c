@@ -115,24 +115,10 @@ typedef struct {
 	uint64_t written;
 } file_out;
 
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int to_batch(void *arg, const uint8_t *buf, size_t len)
 {
 	file_out *f = arg;
-	if (write_all(f->fd, buf, len) != 0)
+	if (gd_write_all(f->fd, buf, len) != 0)
 		return -1;
 	f->written += len;
 	progress_add(len);
@@ -289,7 +275,7 @@ int cmd_fetch(const opts *o)
 		resumed = 1;
 	} else {
 		batch_header(rec);
-		if (write_all(fd, rec, BATCH_HEADER_BYTES) != 0) {
+		if (gd_write_all(fd, rec, BATCH_HEADER_BYTES) != 0) {
 			rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
 			goto out;
 		}
@@ -343,7 +329,7 @@ int cmd_fetch(const opts *o)
 		off_t start = lseek(fd, 0, SEEK_CUR);
 		int g;
 		batch_record(rec, subs[i].id, subs[i].day, subs[i].size);
-		if (start < 0 || write_all(fd, rec, sizeof rec) != 0) {
+		if (start < 0 || gd_write_all(fd, rec, sizeof rec) != 0) {
 			progress_end();
 			rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
 			goto out;
@@ -364,7 +350,7 @@ int cmd_fetch(const opts *o)
 	}
 	progress_end();
 	batch_end(rec, count);
-	if (write_all(fd, rec, sizeof rec) != 0 || fsync(fd) != 0) {
+	if (gd_write_all(fd, rec, sizeof rec) != 0 || fsync(fd) != 0) {
 		rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
 		goto out;
 	}

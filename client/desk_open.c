@@ -391,16 +391,7 @@ static int on_data(void *arg, size_t att, const uint8_t *buf, size_t len)
 		if (s->fd < 0)
 			return -1;
 	}
-	while (len > 0) {
-		ssize_t n = write(s->fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return gd_write_all(s->fd, buf, len);
 }
 
 /* Remove a temporary folder of ours (flat: files only). */

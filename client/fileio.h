@@ -14,4 +14,7 @@ int gd_file_write_atomic(const char *path, const uint8_t *data, size_t len, int 
  * for convenience, the NUL not counted). Returns 0, or -1 with errno (EFBIG when larger). */
 int gd_file_read(const char *path, size_t max, uint8_t **out, size_t *len);
 
+/* Write all len bytes to fd (retrying short writes and EINTR). 0, or -1 with errno. */
+int gd_write_all(int fd, const uint8_t *buf, size_t len);
+
 #endif

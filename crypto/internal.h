@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "ghostdrop.h"
 
 /* Context strings (PROTOCOL.md §1): each signature and MAC has its own. */
@@ -23,38 +24,6 @@
 /* crypto_kdf contexts are exactly 8 bytes. */
 #define GD_KDF_ENVELOPE "gdenvel1"
 #define GD_KDF_CODENAME "gdcodnm1"
-
-static inline void gd_put_u16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-static inline void gd_put_u32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline void gd_put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline uint16_t gd_get_u16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-static inline uint32_t gd_get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-	       ((uint32_t)p[3] << 24);
-}
-static inline uint64_t gd_get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 /* Ed25519 over ctx || 0x00 || msg, streamed through Ed25519ph is avoided: messages are small
  * and assembled in a buffer by the caller of these helpers. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bytes.h"
 #include "ghostdrop.h"
 #include "log.h"
 
@@ -71,35 +72,14 @@ void store_op_free(store_op *op)
 
 /* ---- records (PROTOCOL.md §12.2) ---- */
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static void sub_encode(uint8_t r[SUB_RECORD], const store_submission *s)
 {
-	put32(r, s->received_day);
-	put32(r + 4, s->fetched_day);
-	put64(r + 8, s->size);
-	put32(r + 16, s->n_chunks);
-	put32(r + 20, s->chunk_size);
+	gd_put_u32(r, s->received_day);
+	gd_put_u32(r + 4, s->fetched_day);
+	gd_put_u64(r + 8, s->size);
+	gd_put_u32(r + 16, s->n_chunks);
+	gd_put_u32(r + 20, s->chunk_size);
 	memcpy(r + 24, s->blob, STORE_ID);
 	memcpy(r + 40, s->ack_hash, 32);
 	memcpy(r + 72, s->env_hash, 32);
@@ -111,11 +91,11 @@ static int sub_decode(store_submission *s, const uint8_t id[STORE_ID], const MDB
 	if (v->mv_size != SUB_RECORD)
 		return STORE_ERROR;
 	memcpy(s->id, id, STORE_ID);
-	s->received_day = get32(r);
-	s->fetched_day = get32(r + 4);
-	s->size = get64(r + 8);
-	s->n_chunks = get32(r + 16);
-	s->chunk_size = get32(r + 20);
+	s->received_day = gd_get_u32(r);
+	s->fetched_day = gd_get_u32(r + 4);
+	s->size = gd_get_u64(r + 8);
+	s->n_chunks = gd_get_u32(r + 16);
+	s->chunk_size = gd_get_u32(r + 20);
 	memcpy(s->blob, r + 24, STORE_ID);
 	memcpy(s->ack_hash, r + 40, 32);
 	memcpy(s->env_hash, r + 72, 32);
@@ -170,11 +150,11 @@ int store_open(store **sp, const char *dir, uint64_t map_size, unsigned hw_perce
 	MDB_val k = {6, "schema"}, v;
 	if ((rc = mdb_get(txn, s->meta, &k, &v)) == MDB_NOTFOUND) {
 		uint8_t ver[4];
-		put32(ver, SCHEMA_VERSION);
+		gd_put_u32(ver, SCHEMA_VERSION);
 		v.mv_size = 4;
 		v.mv_data = ver;
 		rc = mdb_put(txn, s->meta, &k, &v, 0);
-	} else if (rc == 0 && (v.mv_size != 4 || get32(v.mv_data) != SCHEMA_VERSION)) {
+	} else if (rc == 0 && (v.mv_size != 4 || gd_get_u32(v.mv_data) != SCHEMA_VERSION)) {
 		log_msg(LOG_ERR, "database schema version is not %d", SCHEMA_VERSION);
 		goto fail;
 	}
@@ -360,7 +340,7 @@ static int op_expire(store *s, MDB_txn *txn, store_op *op)
 	if ((rc = mdb_cursor_open(txn, s->mail, &c)) != 0)
 		return lmdb_fail("cursor", rc);
 	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
-		if (v.mv_size >= 4 && get32(v.mv_data) <= today) {
+		if (v.mv_size >= 4 && gd_get_u32(v.mv_data) <= today) {
 			if ((rc = mdb_cursor_del(c, 0)) != 0)
 				break;
 			op->count++;
@@ -494,7 +474,7 @@ static int apply(store *s, MDB_txn *txn, store_op *op, uint64_t *used)
 			return STORE_ERROR;
 		memcpy(kb, op->id, STORE_ID);
 		memcpy(kb + STORE_ID, op->blob, STORE_ID);
-		put32(val, op->day);
+		gd_put_u32(val, op->day);
 		memcpy(val + 4, op->data, op->len);
 		k = (MDB_val){sizeof kb, kb};
 		v = (MDB_val){4 + op->len, val};
