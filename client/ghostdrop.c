@@ -62,8 +62,14 @@ static int net_error(int rc, gd_response *r)
 	return cli_die(EX_NET, "%s", r->message[0] ? r->message : "the drop could not be reached");
 }
 
+/* Not an exit code: the drop no longer knows an upload (it restarted, or a new circuit reached
+ * another daemon behind the same onion address); cmd_submit sends the testimony again. */
+#define LOST_UPLOAD 100
+
 static int refused(gd_response *r)
 {
+	if (r->status == 404 && strcmp(r->error, "upload_not_found") == 0)
+		return LOST_UPLOAD;
 	return cli_die(EX_REFUSED, "the drop refused: %s%s%s", r->error, r->message[0] ? ": " : "",
 		   r->message);
 }
@@ -557,6 +563,66 @@ static int show_codename_once(const char *codename)
 	return 0;
 }
 
+/* Seal the testimony and send it: in one request, or as a resumable upload. */
+static int seal_and_send(const opts *o, outbox *ob, const gd_manifest *m,
+			 const uint8_t (*pks)[32], unsigned n, const gd_source_keys *keys,
+			 const char **sources, const strip_kind *kinds, uint64_t total,
+			 uint64_t max_submit, int *already)
+{
+	int rc;
+	if (total > max_submit && (rc = begin_upload(ob, m->submission_id, total)) != EX_OK)
+		return rc;
+	gd_seal *s;
+	if ((rc = gd_seal_new(&s, pks, n, m, keys, outbox_write, ob)) != GD_OK)
+		return ob->failed ? ob->failed : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
+	uint8_t *piece = malloc(65536);
+	if (piece == NULL) {
+		gd_seal_free(s);
+		return cli_die(EX_FAIL, "out of memory");
+	}
+	for (int i = 0; i < o->n_files && rc == GD_OK; i++) {
+		int fd = open(sources[i], O_RDONLY | O_CLOEXEC);
+		uint64_t left = m->attachments[i].size;
+		if (fd >= 0 && kinds[i] != STRIP_OTHER) {
+			/* the cleaned bytes, streamed; the same count as measured, or the file changed */
+			uint64_t sent = 0;
+			if (strip_run(fd, kinds[i], seal_sink, s, &sent) == 0 && sent == m->attachments[i].size)
+				left = 0;
+		} else {
+			ssize_t k;
+			while (fd >= 0 && left > 0 &&
+			       (k = read(fd, piece, left < 65536 ? (size_t)left : 65536)) > 0) {
+				if ((rc = gd_seal_write(s, piece, (size_t)k)) != GD_OK)
+					break;
+				left -= (uint64_t)k;
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+		if (rc == GD_OK && left != 0) {
+			rc = GD_ERR_IO;
+			ob->failed = ob->failed ? ob->failed
+						: cli_die(EX_FILE, "%s changed or could not be read while it was "
+							     "being sent", o->files[i]);
+		}
+	}
+	sodium_memzero(piece, 65536);
+	free(piece);
+	if (rc == GD_OK)
+		rc = gd_seal_finish(s);
+	gd_seal_free(s);
+	if (rc != GD_OK)
+		return ob->failed ? ob->failed : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
+	return ob->upload ? finish_upload(ob, already) : send_small(ob, m->submission_id, already);
+}
+
+static void outbox_reset(outbox *ob)
+{
+	free(ob->buf);
+	gd_upload_hasher_free(ob->digest);
+	memset(ob, 0, sizeof *ob);
+}
+
 static int cmd_submit(opts *o)
 {
 	char *codename = NULL, *text = NULL;
@@ -708,54 +774,22 @@ static int cmd_submit(opts *o)
 		sodium_memzero(line, sizeof line);
 		wrote_codename = 1;
 	}
-	if (total > max_submit && (rc = begin_upload(&ob, m.submission_id, total)) != EX_OK) {
-		free(pks);
-		goto out;
-	}
-	gd_seal *s;
-	if ((rc = gd_seal_new(&s, (const uint8_t(*)[32])pks, n, &m, keys, outbox_write, &ob)) != GD_OK) {
-		free(pks);
-		rc = ob.failed ? ob.failed : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
-		goto out;
+	for (int attempt = 1;; attempt++) {
+		rc = seal_and_send(o, &ob, &m, (const uint8_t(*)[32])pks, n, keys, sources, kinds, total,
+				   max_submit, &already);
+		if (rc != LOST_UPLOAD)
+			break;
+		progress_end();
+		outbox_reset(&ob);
+		if (attempt == 3) {
+			rc = cli_die(EX_REFUSED, "the drop lost the upload three times; try again later");
+			break;
+		}
+		fprintf(stderr, "%s: the drop no longer knows this upload (it restarted, or the connection "
+				"reached another of its servers): sending it again\n",
+			cli_name);
 	}
 	free(pks);
-	uint8_t *piece = malloc(65536);
-	for (int i = 0; i < o->n_files && rc == GD_OK; i++) {
-		int fd = open(sources[i], O_RDONLY | O_CLOEXEC);
-		uint64_t left = atts[i].size;
-		if (fd >= 0 && kinds[i] != STRIP_OTHER) {
-			/* the cleaned bytes, streamed; the same count as measured, or the file changed */
-			uint64_t sent = 0;
-			if (strip_run(fd, kinds[i], seal_sink, s, &sent) == 0 && sent == atts[i].size)
-				left = 0;
-		} else {
-			ssize_t k;
-			while (fd >= 0 && left > 0 &&
-			       (k = read(fd, piece, left < 65536 ? (size_t)left : 65536)) > 0) {
-				if ((rc = gd_seal_write(s, piece, (size_t)k)) != GD_OK)
-					break;
-				left -= (uint64_t)k;
-			}
-		}
-		if (fd >= 0)
-			close(fd);
-		if (rc == GD_OK && left != 0) {
-			rc = GD_ERR_IO;
-			ob.failed = ob.failed ? ob.failed
-					      : cli_die(EX_FILE, "%s changed or could not be read while it was "
-							     "being sent", o->files[i]);
-		}
-	}
-	sodium_memzero(piece, 65536);
-	free(piece);
-	if (rc == GD_OK)
-		rc = gd_seal_finish(s);
-	gd_seal_free(s);
-	if (rc != GD_OK) {
-		rc = ob.failed ? ob.failed : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
-		goto out;
-	}
-	rc = ob.upload ? finish_upload(&ob, &already) : send_small(&ob, m.submission_id, &already);
 	if (rc != EX_OK)
 		goto out;
 	if (o->json) {

@@ -402,7 +402,7 @@ END_TEST
 
 /* ---- a fake SOCKS5 proxy ---- */
 
-enum { P_GOOD, P_V4, P_NOAUTH, P_ONION_GONE, P_HANGUP, P_FLAKY, P_LOSE_SUBMIT };
+enum { P_GOOD, P_V4, P_NOAUTH, P_ONION_GONE, P_HANGUP, P_FLAKY, P_LOSE_SUBMIT, P_SWITCH };
 
 typedef struct {
 	int mode, lfd;
@@ -411,6 +411,8 @@ typedef struct {
 	int requests, domain_requests;
 	char user[64], host[256];
 	int cut_mid_request, lost_answers, commits_swallowed; /* what P_FLAKY did */
+	uint16_t other_port; /* P_SWITCH: from connection switch_at on, the other backend */
+	int switch_at;
 } proxy;
 
 static int rd(int fd, uint8_t *b, size_t n)
@@ -507,6 +509,8 @@ static void serve_one(proxy *px, int c)
 		send(c, "\x05\xf0\x00\x01\x00\x00\x00\x00\x00\x00", 10, MSG_NOSIGNAL);
 		return;
 	}
+	if (px->mode == P_SWITCH && px->requests >= px->switch_at)
+		port = px->other_port; /* a new circuit reached another daemon behind the address */
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
 	if (inet_pton(AF_INET, px->host, &sin.sin_addr) != 1)
 		return; /* this fake proxy reaches only literal addresses */
@@ -625,6 +629,53 @@ START_TEST(broken_connections_resume)
 }
 END_TEST
 
+/* Two daemons behind one address (Onionbalance): the upload starts on one, a new circuit
+ * lands on the other, which does not know the upload; the client starts it again there. */
+START_TEST(upload_moves_to_another_backend)
+{
+	drop a, b;
+	proxy px;
+	char file[256], cmd[600];
+	drop_create(&a, NULL);
+	b = a;
+	snprintf(b.dir, sizeof b.dir, "/tmp/gd-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(b.dir));
+	snprintf(cmd, sizeof cmd, "cp -a %s/data %s/data", a.dir, b.dir); /* same newsroom, token */
+	ck_assert_int_eq(system(cmd), 0);
+	drop_start(&a);
+	drop_start(&b);
+	drop_publish_for_port(&a); /* the bundle lists a's address: the one onion address */
+	snprintf(file, sizeof file, "%s/bundle2.gdkb", a.dir);
+	ck_assert_int_eq(drop_cli(&b, NULL, 0, "keys publish --data %s/data %s", b.dir, file), 0);
+	b.bundle = NULL; /* a's, freed with a */
+	gd_keystring_encode(keystring, a.root_pk);
+	snprintf(file, sizeof file, "%s/interview.mp3", a.dir);
+	size_t len = 3u << 20;
+	uint8_t *data = malloc(len);
+	randombytes_buf(data, len);
+	FILE *f = fopen(file, "wb");
+	fwrite(data, 1, len, f);
+	fclose(f);
+	pthread_t t = proxy_start(&px, P_SWITCH);
+	px.other_port = b.port;
+	px.switch_at = 12; /* after the upload was created on a, long before its commit */
+	ck_assert_int_eq(gd(&a, "moved", "submit " SERVER " --no-reply --keep-metadata --proxy 127.0.0.1:%u %s",
+			    a.port, keystring, px.port, file), 0);
+	proxy_stop(&px, t);
+	ck_assert_msg(strstr(err, "sending it again") != NULL, "%s", err);
+	ck_assert_uint_eq(count_stored(&a), 0); /* nothing half-done committed on a */
+	stored st;
+	fetch_all(&b, &st);
+	ck_assert_uint_eq(st.n, 1);
+	ck_assert_uint_eq(st.s[0].data.len, len);
+	ck_assert(memcmp(st.s[0].data.buf, data, len) == 0);
+	stored_free(&st);
+	free(data);
+	drop_destroy(&b);
+	drop_destroy(&a);
+}
+END_TEST
+
 /* Serve a given bundle: written straight into the stopped drop's database, as a compromised
  * or stale server would. */
 static void serve_bundle(drop *d, gd_bundle *b)
@@ -722,6 +773,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, replies_verified_forged_acked);
 	tcase_add_test(tc, through_socks5);
 	tcase_add_test(tc, broken_connections_resume);
+	tcase_add_test(tc, upload_moves_to_another_backend);
 	tcase_add_test(tc, stale_and_rolled_back_bundles);
 	tcase_add_test(tc, lost_submit_answer);
 	suite_add_tcase(s, tc);
