@@ -414,14 +414,22 @@ static void start_drop(void)
 	snprintf(cmd, sizeof cmd, "%s keys publish --data %s/d %s >/dev/null", GHOSTDROPD, dir, path);
 	sh(cmd);
 	snprintf(path, sizeof path, "%s/port", dir);
+	if (geteuid() == 0) { /* ghostdropd never serves as root: it runs as nobody here */
+		snprintf(cmd, sizeof cmd, "chown -R nobody:nogroup %s", dir);
+		sh(cmd);
+	}
 	if ((daemon_pid = fork()) == 0) {
 		char data[128], log[128];
 		snprintf(data, sizeof data, "%s/d", dir);
 		snprintf(log, sizeof log, "%s/log", dir);
 		if (freopen(log, "w", stderr) == NULL)
 			_exit(126);
-		execl(GHOSTDROPD, "ghostdropd", "serve", "--data", data, "--port-file", path,
-		      (char *)NULL);
+		if (geteuid() == 0)
+			execl(GHOSTDROPD, "ghostdropd", "serve", "--data", data, "--port-file", path,
+			      "--user", "nobody", (char *)NULL);
+		else
+			execl(GHOSTDROPD, "ghostdropd", "serve", "--data", data, "--port-file", path,
+			      (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 1000 && port == 0; i++) {

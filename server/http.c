@@ -673,9 +673,10 @@ void http_server_free(http_server *s)
 	free(s);
 }
 
-int http_listen(http_server *s, const char *host, uint16_t port, uint16_t *bound)
+int http_bind(const char *host, uint16_t port, uint16_t *bound)
 {
 	struct sockaddr_in sin;
+	int one = 1;
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
@@ -683,17 +684,40 @@ int http_listen(http_server *s, const char *host, uint16_t port, uint16_t *bound
 		log_msg(LOG_ERR, "listen address must be an IPv4 address: %s", host);
 		return -1;
 	}
-	s->listener = evconnlistener_new_bind(s->base, accept_cb, s,
-					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-						      LEV_OPT_CLOSE_ON_EXEC,
-					      128, (struct sockaddr *)&sin, sizeof sin);
-	if (s->listener == NULL) {
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(fd, 128) != 0) {
 		log_msg(LOG_ERR, "cannot listen on %s:%u: %s", host, port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	socklen_t sl = sizeof sin;
-	getsockname(evconnlistener_get_fd(s->listener), (struct sockaddr *)&sin, &sl);
+	getsockname(fd, (struct sockaddr *)&sin, &sl);
 	*bound = ntohs(sin.sin_port);
+	return fd;
+}
+
+int http_listen_fd(http_server *s, int fd)
+{
+	evutil_make_socket_nonblocking(fd);
+	s->listener = evconnlistener_new(s->base, accept_cb, s, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (s->listener == NULL) {
+		log_msg(LOG_ERR, "cannot accept connections");
+		return -1;
+	}
+	return 0;
+}
+
+int http_listen(http_server *s, const char *host, uint16_t port, uint16_t *bound)
+{
+	int fd = http_bind(host, port, bound);
+	if (fd < 0)
+		return -1;
+	if (http_listen_fd(s, fd) != 0) {
+		close(fd);
+		return -1;
+	}
 	return 0;
 }
 

@@ -33,6 +33,10 @@ http_server *http_server_new(const http_limits *lim, const http_handler *h);
 void http_server_free(http_server *s);
 /* Bind; port 0 picks a free port, written to *bound. */
 int http_listen(http_server *s, const char *host, uint16_t port, uint16_t *bound);
+/* The two halves of http_listen, for a daemon that binds before dropping privileges: a
+ * listening socket (fd, or -1), then serving on it (the server owns fd from then on). */
+int http_bind(const char *host, uint16_t port, uint16_t *bound);
+int http_listen_fd(http_server *s, int fd);
 /* A descriptor another thread writes one byte to; cb then runs on the event loop. */
 int http_wakeup_fd(http_server *s, void (*cb)(void *arg), void *arg);
 int http_every(http_server *s, unsigned seconds, void (*cb)(void *arg), void *arg);

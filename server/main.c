@@ -2,6 +2,8 @@
  * torrc). Exit codes: docs/ghostdropd.8. */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -45,7 +47,8 @@ static const char *USAGE =
 	"  token add --data DIR --name NAME                     make a courier token (shown once)\n"
 	"  token list --data DIR                                list courier token names\n"
 	"  token revoke --data DIR NAME                         revoke a courier token\n"
-	"  serve --data DIR [--listen HOST:PORT] [--port-file F] run the drop in the foreground\n"
+	"  serve --data DIR [--listen HOST:PORT] [--port-file F] [--user NAME]\n"
+	"                                                       run the drop in the foreground\n"
 	"  stats --data DIR                                     counts, space, warnings\n"
 	"  purge --data DIR (--id ID | --older-than DAYS | --all)  delete submissions\n"
 	"  backup --data DIR OUT                                compacting copy of the database\n"
@@ -62,7 +65,7 @@ static int usage(const char *msg)
 }
 
 typedef struct {
-	const char *data, *newsroom, *listen, *name, *port_file, *id;
+	const char *data, *newsroom, *listen, *name, *port_file, *id, *user;
 	long older_than;
 	int all, help;
 	int argc;
@@ -77,7 +80,8 @@ static int parse(int argc, char **argv, opts *o)
 		{"listen", required_argument, NULL, 'l'}, {"name", required_argument, NULL, 'N'},
 		{"port-file", required_argument, NULL, 'p'}, {"id", required_argument, NULL, 'i'},
 		{"older-than", required_argument, NULL, 'o'}, {"all", no_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+		{"help", no_argument, NULL, 'h'},         {"user", required_argument, NULL, 'u'},
+		{NULL, 0, NULL, 0}};
 	int c;
 	char *end;
 	memset(o, 0, sizeof *o);
@@ -90,6 +94,7 @@ static int parse(int argc, char **argv, opts *o)
 		case 'l': o->listen = optarg; break;
 		case 'N': o->name = optarg; break;
 		case 'p': o->port_file = optarg; break;
+		case 'u': o->user = optarg; break;
 		case 'i': o->id = optarg; break;
 		case 'a': o->all = 1; break;
 		case 'h': o->help = 1; break;
@@ -320,12 +325,29 @@ static int cmd_token(const opts *o)
 	return EX_OK;
 }
 
-static void harden(void)
+static void no_core_dumps(void)
 {
 	/* Nothing of a running drop should ever land in a core file. */
 	struct rlimit rl = {0, 0};
 	if (setrlimit(RLIMIT_CORE, &rl) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		log_msg(LOG_WARN, "could not disable core dumps");
+}
+
+/* Become `user` for good: supplementary groups, group, user, and no way back. */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	if (pw == NULL)
+		return fail(EX_USAGE, "--user %s: no such user", user);
+	if (pw->pw_uid == 0)
+		return fail(EX_USAGE, "--user must name an unprivileged user, not %s", user);
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0 ||
+	    getuid() != pw->pw_uid || geteuid() != pw->pw_uid || getegid() != pw->pw_gid ||
+	    setuid(0) == 0)
+		return fail(EX_FAIL, "could not drop privileges to %s", user);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		log_msg(LOG_WARN, "could not set no_new_privs");
+	return EX_OK;
 }
 
 static int cmd_serve(const opts *o)
@@ -335,22 +357,41 @@ static int cmd_serve(const opts *o)
 	store *st;
 	uint16_t port;
 	if (o->help || o->argc != 0)
-		return usage(o->help ? NULL : "usage: serve --data DIR [--listen HOST:PORT]");
+		return usage(o->help ? NULL : "usage: serve --data DIR [--listen HOST:PORT] [--user NAME]");
+	/* A drop parses what anonymous strangers send: never as root. */
+	if (geteuid() == 0 && o->user == NULL)
+		return fail(EX_USAGE, "refusing to serve as root: give --user NAME (an unprivileged user "
+				      "that owns --data; the drop switches to it right after binding)");
+	if (geteuid() != 0 && o->user != NULL)
+		return fail(EX_USAGE, "--user needs root to switch users; run without it as the user itself");
 	int rc = load(o, &cfg, pk);
 	if (rc != EX_OK)
 		return rc;
 	if (o->listen != NULL && config_set_listen(&cfg, o->listen) != 0)
 		return fail(EX_USAGE, "--listen must be HOST:PORT");
-	harden();
+	no_core_dumps();
 	signal(SIGPIPE, SIG_IGN);
-	if ((rc = open_store(o, &cfg, &st)) != EX_OK)
+	int lfd = http_bind(cfg.listen_host, cfg.listen_port, &port);
+	if (lfd < 0)
+		return fail(EX_FAIL, "cannot listen on %s:%u", cfg.listen_host, cfg.listen_port);
+	if (o->user != NULL) {
+		if ((rc = drop_privileges(o->user)) != EX_OK) {
+			close(lfd);
+			return rc;
+		}
+		no_core_dumps(); /* changing users resets the dumpable flag */
+	}
+	if ((rc = open_store(o, &cfg, &st)) != EX_OK) {
+		close(lfd);
 		return rc;
+	}
 	http_limits lim = {cfg.max_connections, cfg.header_timeout, cfg.body_timeout, 60, 16384};
 	api *a = api_new(st, &cfg, pk);
 	http_handler h = api_handler(a);
 	http_server *srv = a ? http_server_new(&lim, &h) : NULL;
-	if (srv == NULL || http_listen(srv, cfg.listen_host, cfg.listen_port, &port) != 0 ||
-	    api_attach(a, srv) != 0) {
+	if (srv == NULL || http_listen_fd(srv, lfd) != 0 || api_attach(a, srv) != 0) {
+		if (srv == NULL)
+			close(lfd);
 		http_server_free(srv);
 		api_free(a);
 		store_close(st);

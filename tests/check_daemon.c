@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <time.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -252,6 +253,86 @@ START_TEST(courier_download_offset)
 		resp_free(&r);
 	}
 	membuf_free(&env);
+	drop_stop(&d, SIGTERM);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* The value of a "Name:\t..." line of /proc/PID/status or /proc/PID/limits. */
+static int proc_line(pid_t pid, const char *file, const char *name, char *out, size_t cap)
+{
+	char p[64], line[256];
+	snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, file);
+	FILE *f = fopen(p, "r");
+	ck_assert_ptr_nonnull(f);
+	int found = 0;
+	while (!found && fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, name, strlen(name)) == 0) {
+			const char *v = line + strlen(name);
+			while (*v == ' ' || *v == '\t' || *v == ':')
+				v++;
+			snprintf(out, cap, "%s", v);
+			out[strcspn(out, "\n")] = '\0';
+			found = 1;
+		}
+	fclose(f);
+	return found;
+}
+
+static int log_has(const drop *d, const char *file, const char *text)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "grep -q -- '%s' %s/%s", text, d->dir, file);
+	return system(cmd) == 0;
+}
+
+/* A drop parses what strangers send: it never serves as root, it switches to the user it is
+ * given right after binding, for good, and it leaves no core. */
+START_TEST(privileges)
+{
+	drop d;
+	resp r;
+	char v[256];
+	drop_create(&d, NULL);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(drop_cli(&d, NULL, 0, "serve --data %s/data", d.dir), 2);
+		ck_assert(log_has(&d, "cli.log", "refusing to serve as root"));
+		ck_assert_int_eq(drop_cli(&d, NULL, 0, "serve --data %s/data --user root", d.dir), 2);
+		ck_assert_int_eq(drop_cli(&d, NULL, 0, "serve --data %s/data --user no-such-user-gd", d.dir), 2);
+		drop_start(&d); /* with --user nobody */
+		struct passwd *pw = getpwnam("nobody");
+		ck_assert_ptr_nonnull(pw);
+		char want[128];
+		snprintf(want, sizeof want, "%u\t%u\t%u\t%u", pw->pw_uid, pw->pw_uid, pw->pw_uid, pw->pw_uid);
+		ck_assert(proc_line(d.pid, "status", "Uid", v, sizeof v));
+		ck_assert_str_eq(v, want);
+		snprintf(want, sizeof want, "%u\t%u\t%u\t%u", pw->pw_gid, pw->pw_gid, pw->pw_gid, pw->pw_gid);
+		ck_assert(proc_line(d.pid, "status", "Gid", v, sizeof v));
+		ck_assert_str_eq(v, want);
+		ck_assert(proc_line(d.pid, "status", "Groups", v, sizeof v));
+		ck_assert_str_eq(v, ""); /* root's supplementary groups are gone */
+		ck_assert(proc_line(d.pid, "status", "CapEff", v, sizeof v));
+		ck_assert_str_eq(v, "0000000000000000");
+		ck_assert(proc_line(d.pid, "status", "CapPrm", v, sizeof v));
+		ck_assert_str_eq(v, "0000000000000000");
+		ck_assert(proc_line(d.pid, "status", "NoNewPrivs", v, sizeof v));
+		ck_assert_str_eq(v, "1");
+	} else {
+		ck_assert_int_eq(drop_cli(&d, NULL, 0, "serve --data %s/data --user nobody", d.dir), 2);
+		ck_assert(log_has(&d, "cli.log", "--user needs root"));
+		fprintf(stderr, "privileges: not root: --user is refused; switching users is checked when "
+				"the suite runs as root\n");
+		drop_start(&d);
+		char want[64];
+		snprintf(want, sizeof want, "%u", getuid());
+		ck_assert(proc_line(d.pid, "status", "Uid", v, sizeof v));
+		ck_assert(strncmp(v, want, strlen(want)) == 0);
+	}
+	ck_assert(proc_line(d.pid, "limits", "Max core file size", v, sizeof v));
+	ck_assert(strncmp(v, "0", 1) == 0);
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/limits", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200); /* and it serves, from its own files */
+	resp_free(&r);
 	drop_stop(&d, SIGTERM);
 	drop_destroy(&d);
 }
@@ -1231,6 +1312,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, bundle_served);
 	tcase_add_test(tc, submit_fetch_ack);
 	tcase_add_test(tc, courier_download_offset);
+	tcase_add_test(tc, privileges);
 	tcase_add_test(tc, pow_refusals);
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, replies_and_mailbox);

@@ -95,6 +95,11 @@ void drop_start(drop *d)
 	snprintf(portfile, sizeof portfile, "%s/port", d->dir);
 	snprintf(log, sizeof log, "%s/daemon.log", d->dir);
 	unlink(portfile);
+	if (geteuid() == 0) { /* the unprivileged user the drop becomes must own its files */
+		char cmd[400];
+		snprintf(cmd, sizeof cmd, "chown -R nobody:nogroup %s", d->dir);
+		ck_assert_int_eq(system(cmd), 0);
+	}
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -113,8 +118,12 @@ void drop_start(drop *d)
 		}
 		for (int i = 0; i < 4 && d->env[i] != NULL; i++)
 			putenv((char *)d->env[i]);
-		execl(GHOSTDROPD, "ghostdropd", "serve", "--data", data, "--port-file", portfile,
-		      (char *)NULL);
+		if (geteuid() == 0) /* ghostdropd refuses to serve as root: as an operator would */
+			execl(GHOSTDROPD, "ghostdropd", "serve", "--data", data, "--port-file", portfile,
+			      "--user", "nobody", (char *)NULL);
+		else
+			execl(GHOSTDROPD, "ghostdropd", "serve", "--data", data, "--port-file", portfile,
+			      (char *)NULL);
 		_exit(127);
 	}
 	d->pid = pid;
