@@ -45,5 +45,7 @@ void resp_free(resp *r);
 
 /* A solved PoW header value "CHALLENGE.COUNTER" for a purpose (and size, for uploads). */
 void pow_header(uint16_t port, const char *purpose, uint64_t size, char *out, size_t cap);
+/* The same without asserting (for threads racing a daemon that may be killed): 0 or -1. */
+int pow_try(uint16_t port, const char *purpose, uint64_t size, char *out, size_t cap);
 
 #endif

@@ -1,0 +1,260 @@
+/* Durability under faults: the real ghostdropd is killed with SIGKILL at random moments while
+ * clients submit and upload concurrently, again and again; then stopped with SIGTERM in the
+ * middle of uploads. Every request the drop answered 2xx must be there afterwards, byte for
+ * byte, and the database must still be whole (a compacting backup reads every page). */
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "daemon.h"
+#include "testutil.h"
+
+#define SUBMITTERS 6
+#define UPLOADERS 2
+#define POOL 16
+#define MAX_ACKED 20000
+
+static gd_source_keys *src;
+static membuf small[POOL], large[4]; /* envelopes sent under fresh ids */
+
+typedef struct {
+	uint8_t id[16];
+	uint8_t hash[32];
+} acked;
+
+static struct {
+	pthread_mutex_t lock;
+	acked a[MAX_ACKED];
+	size_t n;
+} book = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static atomic_int stop;
+static _Atomic uint16_t port; /* the daemon's port in this round */
+
+static void remember(const uint8_t id[16], const membuf *env)
+{
+	pthread_mutex_lock(&book.lock);
+	if (book.n < MAX_ACKED) {
+		memcpy(book.a[book.n].id, id, 16);
+		crypto_generichash(book.a[book.n].hash, 32, env->buf, env->len, NULL, 0);
+		book.n++;
+	}
+	pthread_mutex_unlock(&book.lock);
+}
+
+static void b64(char *out, size_t cap, const uint8_t *b, size_t n)
+{
+	gd_b64_encode(out, cap, b, n);
+}
+
+/* One submission; remembered only if the drop said 201 or 200. */
+static void submit_one(const membuf *env)
+{
+	char pow[256], hdr[1024], idb[32], hb[64];
+	uint8_t id[16], h[32];
+	resp r;
+	if (pow_try(port, "submit", 0, pow, sizeof pow) != 0)
+		return;
+	randombytes_buf(id, 16);
+	crypto_generichash(h, 32, env->buf, env->len, NULL, 0);
+	b64(idb, sizeof idb, id, 16);
+	b64(hb, sizeof hb, h, 32);
+	snprintf(hdr, sizeof hdr,
+		 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\n"
+		 "X-Ghostdrop-Hash: %s\r\nX-Ghostdrop-PoW: %s\r\n", idb, hb, pow);
+	if (http_do(port, "POST", "/v1/submissions", hdr, env->buf, env->len, &r) != 0)
+		return;
+	if (r.status == 201 || r.status == 200)
+		remember(id, env);
+	resp_free(&r);
+}
+
+/* One resumable upload, chunk by chunk; remembered only if the commit said 201 or 200. */
+static void upload_one(const membuf *env)
+{
+	char pow[256], hdr[512], body[256], idb[32], up[64], path[160];
+	uint8_t id[16];
+	resp r;
+	if (pow_try(port, "upload", env->len, pow, sizeof pow) != 0)
+		return;
+	randombytes_buf(id, 16);
+	b64(idb, sizeof idb, id, 16);
+	snprintf(hdr, sizeof hdr, "X-Ghostdrop-PoW: %s\r\n", pow);
+	snprintf(body, sizeof body, "{\"id\":\"%s\",\"size\":%zu}", idb, env->len);
+	if (http_do(port, "POST", "/v1/uploads", hdr, body, strlen(body), &r) != 0)
+		return;
+	json_t *o = r.status == 201 ? json_loadb((char *)r.body, r.len, 0, NULL) : NULL;
+	resp_free(&r);
+	const char *u = json_string_value(json_object_get(o, "upload"));
+	json_int_t cs = json_integer_value(json_object_get(o, "chunk_size"));
+	if (u == NULL || cs <= 0) {
+		json_decref(o);
+		return;
+	}
+	snprintf(up, sizeof up, "%s", u);
+	json_decref(o);
+	gd_upload_hasher *hs = gd_upload_hasher_new(env->len);
+	for (size_t off = 0, i = 0; off < env->len; off += (size_t)cs, i++) {
+		size_t len = env->len - off < (size_t)cs ? env->len - off : (size_t)cs;
+		uint8_t ch[32];
+		crypto_generichash(ch, 32, env->buf + off, len, NULL, 0);
+		gd_upload_hasher_chunk(hs, ch);
+		snprintf(path, sizeof path, "/v1/uploads/%s/chunks/%zu", up, i);
+		if (http_do(port, "PUT", path, "Content-Type: application/octet-stream\r\n", env->buf + off,
+			    len, &r) != 0) {
+			gd_upload_hasher_free(hs);
+			return;
+		}
+		int ok = r.status == 201 || r.status == 200;
+		resp_free(&r);
+		if (!ok) {
+			gd_upload_hasher_free(hs);
+			return;
+		}
+	}
+	uint8_t d[32];
+	char db[64];
+	gd_upload_hasher_final(hs, d);
+	gd_upload_hasher_free(hs);
+	b64(db, sizeof db, d, 32);
+	snprintf(body, sizeof body, "{\"hash\":\"%s\"}", db);
+	snprintf(path, sizeof path, "/v1/uploads/%s/commit", up);
+	if (http_do(port, "POST", path, NULL, body, strlen(body), &r) != 0)
+		return;
+	if (r.status == 201 || r.status == 200)
+		remember(id, env);
+	resp_free(&r);
+}
+
+static void *submitter(void *arg)
+{
+	unsigned k = (unsigned)(uintptr_t)arg;
+	while (!stop)
+		submit_one(&small[k++ % POOL]);
+	return NULL;
+}
+
+static void *uploader(void *arg)
+{
+	unsigned k = (unsigned)(uintptr_t)arg;
+	while (!stop)
+		upload_one(&large[k++ % 4]);
+	return NULL;
+}
+
+static void setup(void)
+{
+	uint8_t nr[32] = {7};
+	src = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
+}
+
+static void make_envelopes(const drop *d)
+{
+	static uint8_t data[300000];
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	for (int i = 0; i < POOL + 4; i++) {
+		gd_manifest m;
+		gd_attachment a = {"shift.log", "text/plain", i < POOL ? 100u * (unsigned)i : 150000u + 30000u * (unsigned)(i - POOL)};
+		test_manifest(&m, "KILL-MARKER: we were told to work through the outage", src);
+		m.attachments = &a;
+		m.n_attachments = 1;
+		membuf *out = i < POOL ? &small[i] : &large[i - POOL];
+		memset(out, 0, sizeof *out);
+		ck_assert_int_eq(seal_to(out, (const uint8_t(*)[32])d->jpk, 1, &m, src, data, a.size, NULL),
+				 GD_OK);
+	}
+}
+
+/* Run the clients for a random while, then stop the daemon with sig. */
+static void round_with(drop *d, int sig, unsigned min_ms, unsigned spread_ms)
+{
+	pthread_t t[SUBMITTERS + UPLOADERS];
+	drop_start(d);
+	port = d->port;
+	stop = 0;
+	for (uintptr_t i = 0; i < SUBMITTERS + UPLOADERS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, i < SUBMITTERS ? submitter : uploader,
+						(void *)(i * 5)), 0);
+	usleep((min_ms + randombytes_uniform(spread_ms)) * 1000);
+	drop_stop(d, sig); /* waits for the process to end */
+	stop = 1;
+	for (int i = 0; i < SUBMITTERS + UPLOADERS; i++)
+		pthread_join(t[i], NULL);
+}
+
+/* Everything acknowledged is there and whole; the database reads back completely. */
+static void check_everything(drop *d)
+{
+	char path[128], h[128], idb[32];
+	resp r;
+	drop_start(d);
+	snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", d->token);
+	for (size_t i = 0; i < book.n; i++) {
+		b64(idb, sizeof idb, book.a[i].id, 16);
+		snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
+		ck_assert_int_eq(http_do(d->port, "GET", path, h, NULL, 0, &r), 0);
+		ck_assert_msg(r.status == 200, "acknowledged submission %zu of %zu lost (HTTP %d)", i + 1,
+			      book.n, r.status);
+		uint8_t got[32];
+		crypto_generichash(got, 32, r.body, r.len, NULL, 0);
+		ck_assert_msg(memcmp(got, book.a[i].hash, 32) == 0, "submission %zu changed", i + 1);
+		resp_free(&r);
+	}
+	drop_stop(d, SIGTERM);
+	ck_assert_int_eq(drop_cli(d, NULL, 0, "backup --data %s/data %s/backup", d->dir, d->dir), 0);
+	ck_assert_int_eq(drop_cli(d, NULL, 0, "stats --data %s/data", d->dir), 0);
+}
+
+START_TEST(kill9_rounds)
+{
+	drop d;
+	drop_create(&d, NULL);
+	make_envelopes(&d);
+	book.n = 0;
+	const int rounds = 20;
+	for (int i = 0; i < rounds; i++)
+		round_with(&d, SIGKILL, 100, 500);
+	fprintf(stderr, "durability: %d rounds of SIGKILL, %zu acknowledged requests, all present and "
+			"whole\n", rounds, book.n);
+	ck_assert_uint_gt(book.n, (size_t)rounds); /* the clients did get work through */
+	check_everything(&d);
+	drop_destroy(&d);
+}
+END_TEST
+
+START_TEST(sigterm_during_uploads)
+{
+	drop d;
+	drop_create(&d, NULL);
+	make_envelopes(&d);
+	book.n = 0;
+	for (int i = 0; i < 3; i++)
+		round_with(&d, SIGTERM, 300, 300);
+	ck_assert_uint_gt(book.n, 0);
+	ck_assert_int_eq(d.pid, 0); /* drop_stop reaped it */
+	check_everything(&d);
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "grep -c 'finishing what is in flight' %s/daemon.log >/dev/null", d.dir);
+	ck_assert_int_eq(system(cmd), 0);
+	drop_destroy(&d);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("durability");
+	TCase *tc = tcase_create("core");
+	tcase_add_unchecked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, kill9_rounds);
+	tcase_add_test(tc, sigterm_during_uploads);
+	suite_add_tcase(s, tc);
+	return s;
+}
+GD_CHECK_MAIN(suite)
