@@ -400,6 +400,35 @@ START_TEST(replies_verified_forged_acked)
 }
 END_TEST
 
+/* A submission leaves nothing behind: not in HOME, not in TMPDIR, not in the working
+ * directory, not in RAM-backed storage; with a codename, a photo and a document (mat2). */
+START_TEST(leaves_no_files)
+{
+	drop d;
+	char cmd[4096], files[1024];
+	start(&d, NULL);
+	snprintf(cmd, sizeof cmd, "mkdir %s/home %s/tmp %s/cwd %s/xdg && chmod 700 %s/xdg", d.dir,
+		 d.dir, d.dir, d.dir, d.dir);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(files, sizeof files, "%s/exif-gps.jpg %s/author.odt", SAMPLES, SAMPLES);
+	for (int follow = 0; follow < 2; follow++) {
+		snprintf(cmd, sizeof cmd,
+			 "cd %s/cwd && echo 'the shift log' | env -i PATH=/usr/bin:/bin HOME=%s/home "
+			 "TMPDIR=%s/tmp XDG_RUNTIME_DIR=%s/xdg /usr/bin/setsid %s submit " SERVER
+			 " --clearnet %s %s/code %s >/dev/null 2>%s/err",
+			 d.dir, d.dir, d.dir, d.dir, GHOSTDROP, d.port, keystring,
+			 follow ? "--codename-file" : "--codename-out", d.dir, files, d.dir);
+		ck_assert_msg(system(cmd) == 0, "submit failed: see %s/err", d.dir);
+	}
+	snprintf(cmd, sizeof cmd, "test -z \"$(find %s/home %s/tmp %s/cwd %s/xdg -mindepth 1)\"", d.dir,
+		 d.dir, d.dir, d.dir);
+	ck_assert_msg(system(cmd) == 0, "files left behind");
+	ck_assert(!shm_leftovers());
+	ck_assert_uint_eq(count_stored(&d), 2);
+	drop_destroy(&d);
+}
+END_TEST
+
 /* ---- a fake SOCKS5 proxy ---- */
 
 enum { P_GOOD, P_V4, P_NOAUTH, P_ONION_GONE, P_HANGUP, P_FLAKY, P_LOSE_SUBMIT, P_SWITCH };
@@ -773,6 +802,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, replies_verified_forged_acked);
 	tcase_add_test(tc, through_socks5);
 	tcase_add_test(tc, broken_connections_resume);
+	tcase_add_test(tc, leaves_no_files);
 	tcase_add_test(tc, upload_moves_to_another_backend);
 	tcase_add_test(tc, stale_and_rolled_back_bundles);
 	tcase_add_test(tc, lost_submit_answer);
