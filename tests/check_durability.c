@@ -2,10 +2,13 @@
  * clients submit and upload concurrently, again and again; then stopped with SIGTERM in the
  * middle of uploads. Every request the drop answered 2xx must be there afterwards, byte for
  * byte, and the database must still be whole (a compacting backup reads every page). */
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <poll.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -246,6 +249,142 @@ START_TEST(sigterm_during_uploads)
 }
 END_TEST
 
+/* ---- floods and slow clients ---- */
+
+static int connect_to(uint16_t p)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(p)};
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static _Atomic long flood_requests, flood_refused;
+
+/* Requests without a valid proof of work, as fast as they go. */
+static void *flooder(void *arg)
+{
+	static const char *const bad[] = {"", "X-Ghostdrop-PoW: AAAA.1\r\n",
+					  "X-Ghostdrop-PoW: not-a-pow\r\n"};
+	unsigned k = (unsigned)(uintptr_t)arg;
+	uint8_t junk[16583];
+	memset(junk, 0x5a, sizeof junk);
+	while (!stop) {
+		char hdr[256];
+		resp r;
+		snprintf(hdr, sizeof hdr, "Content-Type: application/octet-stream\r\n"
+			 "X-Ghostdrop-Id: AAAAAAAAAAAAAAAAAAAAAA\r\n%s", bad[k++ % 3]);
+		if (http_do(port, "POST", "/v1/submissions", hdr, junk, sizeof junk, &r) == 0) {
+			flood_requests++;
+			flood_refused += r.status >= 400;
+			resp_free(&r);
+		}
+	}
+	return NULL;
+}
+
+/* One byte of a request head every 300 ms, never finishing. */
+static void *slowloris(void *arg)
+{
+	int *fds = arg;
+	static const char head[] = "POST /v1/submissions HTTP/1.1\r\nContent-Length: 10\r\nX-Pad: ";
+	for (size_t i = 0; !stop; i++) {
+		for (int c = 0; c < 50; c++)
+			if (fds[c] >= 0 && send(fds[c], head + i % (sizeof head - 1), 1, MSG_NOSIGNAL) != 1) {
+				close(fds[c]);
+				fds[c] = -1;
+			}
+		usleep(300000);
+	}
+	return NULL;
+}
+
+static long status_kib(pid_t pid, const char *field)
+{
+	char p[64], line[256];
+	long v = -1;
+	snprintf(p, sizeof p, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(p, "r");
+	while (f != NULL && fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, field, strlen(field)) == 0)
+			v = strtol(line + strlen(field) + 1, NULL, 10);
+	if (f != NULL)
+		fclose(f);
+	return v;
+}
+
+/* 100 idle connections, 50 that send a header byte every 300 ms, and 4 threads flooding
+ * requests without proof of work: a real source still gets its testimony in, the hostile
+ * connections are cut at the deadlines, and the daemon's memory stays bounded. */
+START_TEST(flood_and_slow_clients)
+{
+	drop d;
+	drop_create(&d, "header_timeout = 3\nbody_timeout = 5\n");
+	make_envelopes(&d);
+	drop_start(&d);
+	port = d.port;
+	stop = 0;
+	flood_requests = flood_refused = 0;
+	int idle[100], slow[50];
+	for (int i = 0; i < 100; i++)
+		ck_assert_int_ge(idle[i] = connect_to(d.port), 0);
+	for (int i = 0; i < 50; i++)
+		ck_assert_int_ge(slow[i] = connect_to(d.port), 0);
+	pthread_t t[5];
+	ck_assert_int_eq(pthread_create(&t[4], NULL, slowloris, slow), 0);
+	for (uintptr_t i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, flooder, (void *)i), 0);
+	long rss0 = status_kib(d.pid, "VmRSS");
+	/* a source, meanwhile: three testimonies, each within the client's own patience */
+	book.n = 0;
+	for (int i = 0; i < 3; i++) {
+		double t0 = (double)time(NULL);
+		size_t before = book.n;
+		for (int tries = 0; tries < 5 && book.n == before; tries++)
+			submit_one(&small[i]);
+		ck_assert_msg(book.n == before + 1, "a real testimony did not get through the flood");
+		ck_assert((double)time(NULL) - t0 < 20);
+		usleep(1500000);
+	}
+	/* past the header deadline, the idle ones were cut off (408, then closed) */
+	sleep(2);
+	int cut = 0;
+	for (int i = 0; i < 100; i++) {
+		char buf[256];
+		struct pollfd p = {idle[i], POLLIN, 0};
+		if (poll(&p, 1, 2000) == 1 && recv(idle[i], buf, sizeof buf, 0) >= 0)
+			cut++;
+		close(idle[i]);
+	}
+	ck_assert_int_eq(cut, 100);
+	long hwm = status_kib(d.pid, "VmHWM");
+	stop = 1;
+	for (int i = 0; i < 5; i++)
+		pthread_join(t[i], NULL);
+	int slow_open = 0;
+	for (int i = 0; i < 50; i++)
+		if (slow[i] >= 0) {
+			char buf[256];
+			struct pollfd p = {slow[i], POLLIN, 0};
+			slow_open += !(poll(&p, 1, 100) == 1 && recv(slow[i], buf, sizeof buf, 0) >= 0);
+			close(slow[i]);
+		}
+	ck_assert_int_eq(slow_open, 0); /* every slow one was cut too */
+	ck_assert_int_gt(flood_requests, 100);
+	ck_assert_int_eq(flood_refused, flood_requests); /* none got in without work */
+	fprintf(stderr, "flood: %ld requests without proof of work refused; 150 hostile connections "
+			"cut; daemon RSS %ld KiB before, peak %ld KiB\n",
+		(long)flood_requests, rss0, hwm);
+	ck_assert_int_lt(hwm, 512 * 1024); /* bounded (ASan included) */
+	check_everything(&d);
+	drop_destroy(&d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("durability");
@@ -254,6 +393,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, kill9_rounds);
 	tcase_add_test(tc, sigterm_during_uploads);
+	tcase_add_test(tc, flood_and_slow_clients);
 	suite_add_tcase(s, tc);
 	return s;
 }
