@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
 
 #include "bytes.h"
 #include "ghostdrop.h"
@@ -413,12 +415,37 @@ static int op_adds_data(const store_op *op)
 	return op->kind == OP_SUBMIT || op->kind == OP_REPLY_PUT || op->kind == OP_COMMIT;
 }
 
-static int apply(store *s, MDB_txn *txn, store_op *op, uint64_t *used)
+/* What a batch may still add: below the high-water mark of the map, and what the disk can
+ * still take (pages free inside the data file, plus the filesystem's free space, minus a
+ * reserve so that deletions and the database's own bookkeeping always fit). */
+typedef struct {
+	uint64_t used;
+	uint64_t disk;
+} budget;
+
+#define DISK_RESERVE (8ULL << 20)
+
+static int op_writes_disk(const store_op *op)
+{
+	return op_adds_data(op) || op->kind == OP_CHUNK_PUT;
+}
+
+static int apply(store *s, MDB_txn *txn, store_op *op, budget *b)
 {
 	int rc = STORE_OK;
 	MDB_val k, v;
 	store_submission sub;
-	if (op_adds_data(op) && *used + op_growth(op) > s->high_water) {
+	if (op_writes_disk(op) && op_growth(op) > b->disk) {
+		if (op->kind == OP_SUBMIT && (rc = sub_idempotent(s, txn, op)) != STORE_NOT_FOUND)
+			return rc;
+		static time_t said; /* once a minute, not once a request */
+		if (time(NULL) - said >= 60) {
+			said = time(NULL);
+			log_msg(LOG_WARN, "the disk is almost full: new data refused until space is freed");
+		}
+		return STORE_FULL;
+	}
+	if (op_adds_data(op) && b->used + op_growth(op) > s->high_water) {
 		/* Already stored is still an answer, even when full. */
 		if (op->kind == OP_SUBMIT && (rc = sub_idempotent(s, txn, op)) != STORE_NOT_FOUND)
 			return rc;
@@ -531,34 +558,60 @@ static int apply(store *s, MDB_txn *txn, store_op *op, uint64_t *used)
 		break;
 	}
 	if (rc == STORE_OK && op_adds_data(op))
-		*used += op_growth(op);
+		b->used += op_growth(op);
+	if (rc == STORE_OK && op_writes_disk(op))
+		b->disk -= op_growth(op) < b->disk ? op_growth(op) : b->disk;
 	return rc;
 }
 
 /* The freelist can only be read in a read-only transaction: measure before writing. */
-static uint64_t used_now(store *s)
+static budget budget_now(store *s)
 {
 	uint64_t used, map, hw;
-	if (store_usage(s, &used, &map, &hw) != STORE_OK)
-		return s->high_water; /* unknown: refuse growth, allow deletes */
-	return used;
+	budget b = {s->high_water, 0}; /* unknown: refuse growth, allow deletes */
+	int fd;
+	struct stat st;
+	struct statvfs vfs;
+	if (store_usage(s, &used, &map, &hw) != STORE_OK || mdb_env_get_fd(s->env, &fd) != 0 ||
+	    fstat(fd, &st) != 0 || fstatvfs(fd, &vfs) != 0)
+		return b;
+	b.used = used;
+	uint64_t inside = (uint64_t)st.st_size > used ? (uint64_t)st.st_size - used : 0;
+	uint64_t room = inside + (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	b.disk = room > DISK_RESERVE ? room - DISK_RESERVE : 0;
+	return b;
+}
+
+/* A failed commit: a full disk (ENOSPC, or a short write LMDB reports as EIO when the
+ * filesystem has no room left) is "full" (507, retry later), anything else an error. */
+static int commit_fail(store *s, int rc)
+{
+	log_msg(LOG_ERR, "lmdb commit: %s", mdb_strerror(rc));
+	if (rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT)
+		return STORE_FULL;
+	int fd;
+	struct statvfs vfs;
+	if (rc == EIO && mdb_env_get_fd(s->env, &fd) == 0 && fstatvfs(fd, &vfs) == 0 &&
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize < DISK_RESERVE)
+		return STORE_FULL;
+	return STORE_ERROR;
 }
 
 int store_apply_sync(store *s, store_op *op)
 {
 	MDB_txn *txn;
-	uint64_t used = used_now(s);
+	budget b = budget_now(s);
 	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (rc != 0)
 		return op->result = lmdb_fail("begin", rc);
-	rc = apply(s, txn, op, &used);
+	rc = apply(s, txn, op, &b);
 	if (rc < 0) {
 		mdb_txn_abort(txn);
 		return op->result = rc;
 	}
 	int c = mdb_txn_commit(txn);
 	if (c != 0)
-		rc = lmdb_fail("commit", c);
+		rc = commit_fail(s, c);
 	return op->result = rc;
 }
 
@@ -568,7 +621,7 @@ int store_apply_sync(store *s, store_op *op)
 static void run_batch(store *s, store_op *batch)
 {
 	MDB_txn *txn, *child;
-	uint64_t used = used_now(s);
+	budget b = budget_now(s);
 	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (rc != 0) {
 		rc = lmdb_fail("begin", rc);
@@ -581,7 +634,7 @@ static void run_batch(store *s, store_op *batch)
 			op->result = lmdb_fail("nested begin", rc);
 			continue;
 		}
-		op->result = apply(s, child, op, &used);
+		op->result = apply(s, child, op, &b);
 		if (op->result < 0) {
 			mdb_txn_abort(child);
 		} else if ((rc = mdb_txn_commit(child)) != 0) {
@@ -591,7 +644,7 @@ static void run_batch(store *s, store_op *batch)
 	rc = mdb_txn_commit(txn);
 	if (rc == 0)
 		return;
-	lmdb_fail("commit", rc);
+	commit_fail(s, rc);
 	for (store_op *op = batch; op; op = op->next)
 		if (op->result >= 0)
 			store_apply_sync(s, op);

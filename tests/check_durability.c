@@ -385,6 +385,91 @@ START_TEST(flood_and_slow_clients)
 }
 END_TEST
 
+/* ---- a filesystem that fills up ---- */
+
+/* The drop's data on a 12 MiB tmpfs (needs root to mount; otherwise said and skipped): it
+ * fills up, new data gets 507, nothing acknowledged is lost, fetches and acks still work, and
+ * writes resume once acks freed space. */
+START_TEST(disk_full_tmpfs)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "disk_full_tmpfs: SKIPPED: mounting a small tmpfs needs root (the map-full "
+				"case is tested in check_daemon and check_store)\n");
+		return;
+	}
+	drop d;
+	char cmd[1024], h[128];
+	resp r;
+	drop_create(&d, NULL);
+	make_envelopes(&d);
+	snprintf(cmd, sizeof cmd,
+		 "cd %s && mv data data.orig && mkdir data && mount -t tmpfs -o size=12m,mode=700 tmpfs data "
+		 "&& cp -a data.orig/. data/ && rm -rf data.orig", d.dir);
+	ck_assert_int_eq(system(cmd), 0);
+	drop_start(&d);
+	port = d.port;
+	book.n = 0;
+	/* fill it */
+	size_t before;
+	int rounds = 0;
+	do {
+		before = book.n;
+		submit_one(&small[rounds % POOL]);
+	} while (book.n > before && ++rounds < 5000);
+	ck_assert_int_lt(rounds, 5000);
+	ck_assert_uint_gt(book.n, 10);
+	char pow[256], hdr[512], idb[32], hb[64];
+	uint8_t id[16], hash[32];
+	pow_header(d.port, "submit", 0, pow, sizeof pow);
+	randombytes_buf(id, 16);
+	b64(idb, sizeof idb, id, 16);
+	crypto_generichash(hash, 32, small[0].buf, small[0].len, NULL, 0);
+	b64(hb, sizeof hb, hash, 32);
+	snprintf(hdr, sizeof hdr, "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\n"
+		 "X-Ghostdrop-Hash: %s\r\nX-Ghostdrop-PoW: %s\r\n", idb, hb, pow);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/submissions", hdr, small[0].buf, small[0].len, &r), 0);
+	ck_assert_int_eq(r.status, 507);
+	ck_assert_str_eq(r.error, "storage_full");
+	resp_free(&r);
+	/* reads and acks still work: open every acknowledged one, ack it with its key */
+	boxkey k;
+	memcpy(k.pk, d.jpk, 32);
+	memcpy(k.sk, d.jsk, 32);
+	snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", d.token);
+	size_t n = book.n;
+	for (size_t i = 0; i < n; i++) {
+		char path[128], body[128], kb[64];
+		b64(idb, sizeof idb, book.a[i].id, 16);
+		snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
+		ck_assert_int_eq(http_do(d.port, "GET", path, h, NULL, 0, &r), 0);
+		ck_assert_int_eq(r.status, 200);
+		uint8_t got[32];
+		crypto_generichash(got, 32, r.body, r.len, NULL, 0);
+		ck_assert(memcmp(got, book.a[i].hash, 32) == 0); /* whole */
+		membuf env = {.buf = r.body, .len = r.len};
+		gd_open_result res;
+		ck_assert_int_eq(open_from(&env, &k, 1, NULL, &res), GD_OK);
+		resp_free(&r);
+		b64(kb, sizeof kb, res.ack_key, 32);
+		snprintf(path, sizeof path, "/v1/courier/submissions/%s/ack", idb);
+		snprintf(body, sizeof body, "{\"ack_key\":\"%s\"}", kb);
+		ck_assert_int_eq(http_do(d.port, "POST", path, h, body, strlen(body), &r), 0);
+		ck_assert_int_eq(r.status, 200);
+		resp_free(&r);
+	}
+	/* room again */
+	before = book.n;
+	submit_one(&small[1]);
+	ck_assert_uint_eq(book.n, before + 1);
+	fprintf(stderr, "disk_full_tmpfs: %zu testimonies filled 12 MiB; then 507; all read and acked; "
+			"writes resumed\n", n);
+	drop_stop(&d, SIGTERM);
+	snprintf(cmd, sizeof cmd, "umount %s/data", d.dir);
+	ck_assert_int_eq(system(cmd), 0);
+	drop_destroy(&d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("durability");
@@ -394,6 +479,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, kill9_rounds);
 	tcase_add_test(tc, sigterm_during_uploads);
 	tcase_add_test(tc, flood_and_slow_clients);
+	tcase_add_test(tc, disk_full_tmpfs);
 	suite_add_tcase(s, tc);
 	return s;
 }
