@@ -2,6 +2,7 @@
  * torrc). Exit codes: docs/ghostdropd.8. */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <grp.h>
 #include <pwd.h>
 #include <limits.h>
@@ -22,6 +23,7 @@
 #include "ghostdrop.h"
 #include "http.h"
 #include "log.h"
+#include "sandbox.h"
 #include "store.h"
 
 enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_VERIFY = 3, EX_EXISTS = 4 };
@@ -47,7 +49,7 @@ static const char *USAGE =
 	"  token add --data DIR --name NAME                     make a courier token (shown once)\n"
 	"  token list --data DIR                                list courier token names\n"
 	"  token revoke --data DIR NAME                         revoke a courier token\n"
-	"  serve --data DIR [--listen HOST:PORT] [--port-file F] [--user NAME]\n"
+	"  serve --data DIR [--listen HOST:PORT] [--port-file F] [--user NAME] [--seccomp]\n"
 	"                                                       run the drop in the foreground\n"
 	"  stats --data DIR                                     counts, space, warnings\n"
 	"  purge --data DIR (--id ID | --older-than DAYS | --all)  delete submissions\n"
@@ -66,6 +68,7 @@ static int usage(const char *msg)
 
 typedef struct {
 	const char *data, *newsroom, *listen, *name, *port_file, *id, *user;
+	int seccomp;
 	long older_than;
 	int all, help;
 	int argc;
@@ -81,6 +84,7 @@ static int parse(int argc, char **argv, opts *o)
 		{"port-file", required_argument, NULL, 'p'}, {"id", required_argument, NULL, 'i'},
 		{"older-than", required_argument, NULL, 'o'}, {"all", no_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},         {"user", required_argument, NULL, 'u'},
+		{"seccomp", no_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0}};
 	int c;
 	char *end;
@@ -95,6 +99,7 @@ static int parse(int argc, char **argv, opts *o)
 		case 'N': o->name = optarg; break;
 		case 'p': o->port_file = optarg; break;
 		case 'u': o->user = optarg; break;
+		case 'S': o->seccomp = 1; break;
 		case 'i': o->id = optarg; break;
 		case 'a': o->all = 1; break;
 		case 'h': o->help = 1; break;
@@ -402,7 +407,15 @@ static int cmd_serve(const opts *o)
 		if (f == NULL || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0)
 			log_msg(LOG_WARN, "cannot write %s", o->port_file);
 	}
-	log_msg(LOG_INFO, "serving (port %u)", port);
+	/* Jansson seeds its hash function from /dev/urandom on first use: before the sandbox. */
+	json_object_seed(0);
+	if (o->seccomp && sandbox_enter() != 0) {
+		store_close(st);
+		http_server_free(srv);
+		api_free(a);
+		return fail(EX_FAIL, "cannot enter the system-call sandbox (--seccomp)");
+	}
+	log_msg(LOG_INFO, "serving (port %u)%s", port, o->seccomp ? ", sandboxed" : "");
 	rc = http_run(srv, api_idle, a);
 	/* The writer commits what is queued before store_close returns. */
 	store_close(st);

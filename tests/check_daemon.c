@@ -8,6 +8,7 @@
 #include <time.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -335,6 +336,35 @@ START_TEST(privileges)
 	resp_free(&r);
 	drop_stop(&d, SIGTERM);
 	drop_destroy(&d);
+}
+END_TEST
+
+/* --seccomp (every daemon test runs with it, tests/daemon.c): a system call outside the list
+ * kills the drop with SIGSYS. */
+START_TEST(seccomp_kills_forbidden_syscalls)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	fprintf(stderr, "seccomp: not checked under AddressSanitizer, whose runtime makes system calls "
+			"of its own; the normal build checks it\n");
+#else
+	drop d;
+	resp r;
+	int st;
+	drop_create(&d, NULL);
+	d.preload = SIGSYS_SHIM;
+	drop_start(&d);
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/limits", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "grep -q 'serving (port [0-9]*), sandboxed' %s/daemon.log", d.dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(kill(d.pid, SIGUSR2), 0); /* the shim calls getppid() */
+	ck_assert_int_eq(waitpid(d.pid, &st, 0), d.pid);
+	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "not killed by SIGSYS (status %d)", st);
+	d.pid = 0;
+	drop_destroy(&d);
+#endif
 }
 END_TEST
 
@@ -1313,6 +1343,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, submit_fetch_ack);
 	tcase_add_test(tc, courier_download_offset);
 	tcase_add_test(tc, privileges);
+	tcase_add_test(tc, seccomp_kills_forbidden_syscalls);
 	tcase_add_test(tc, pow_refusals);
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, replies_and_mailbox);
