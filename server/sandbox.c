@@ -46,8 +46,8 @@ int sandbox_enter(void)
 		}
 	}
 	/* libevent asks how many bytes wait on a socket before reading them; no other ioctl */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-			     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)FIONREAD)) != 0) {
+	struct scmp_arg_cmp fionread = {.arg = 1, .op = SCMP_CMP_EQ, .datum_a = FIONREAD, .datum_b = 0};
+	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, &fionread) != 0) {
 		log_msg(LOG_ERR, "seccomp: cannot allow ioctl(FIONREAD)");
 		seccomp_release(ctx);
 		return -1;
