@@ -368,6 +368,35 @@ START_TEST(seccomp_kills_forbidden_syscalls)
 }
 END_TEST
 
+/* A challenge solved too late is refused as expired (the drop's clock moved ten minutes on,
+ * by a preloaded shim, within one run); a fresh one is accepted. */
+START_TEST(pow_expires)
+{
+	drop d;
+	resp r;
+	membuf env;
+	uint8_t id[16];
+	char pow[256];
+	drop_create(&d, NULL);
+	d.preload = TIMESHIFT;
+	drop_start(&d);
+	envelope(&d, "late", 0, &env, NULL);
+	randombytes_buf(id, 16);
+	pow_header(d.port, "submit", 0, pow, sizeof pow);
+	ck_assert_int_eq(kill(d.pid, SIGUSR1), 0); /* ten minutes later: past its 300 s */
+	usleep(100000);
+	submit(&d, id, &env, pow, NULL, &r);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_str_eq(r.error, "pow_expired");
+	resp_free(&r);
+	submit(&d, id, &env, NULL, NULL, &r); /* a fresh challenge */
+	ck_assert_int_eq(r.status, 201);
+	resp_free(&r);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
 START_TEST(pow_refusals)
 {
 	drop d;
@@ -1345,6 +1374,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, privileges);
 	tcase_add_test(tc, seccomp_kills_forbidden_syscalls);
 	tcase_add_test(tc, pow_refusals);
+	tcase_add_test(tc, pow_expires);
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, replies_and_mailbox);
 	tcase_add_test(tc, resumable_upload);

@@ -457,6 +457,25 @@ START_TEST(full_loop)
 	/* acked twice: already gone, fine */
 	ck_assert_int_eq(DESK("ack --server %s --token-file %s/token --clearnet %s/opened/ack", srv, T, T), 0);
 	drop_stop(&d, SIGTERM);
+	/* after the whole loop, the drop's files and log hold nothing of it in the clear: no
+	 * content, no attachment name, no reply; and its log no client address (the files do
+	 * hold the drop's own, in its config and in the published bundle's server list) */
+	{
+		char cmd[512];
+		snprintf(cmd, sizeof cmd, "%s/daemon.log", T);
+		ck_assert_int_eq(access(cmd, R_OK), 0); /* (grep on a missing file would pass) */
+		snprintf(cmd, sizeof cmd, "%s/data/db/data.mdb", T);
+		ck_assert_int_eq(access(cmd, R_OK), 0);
+		snprintf(cmd, sizeof cmd, "grep -q -F 127.0.0.1 %s/daemon.log", T);
+		ck_assert_msg(system(cmd) != 0, "an address in the drop's log");
+	}
+	static const char *const leaks[] = {"date,hours,paid", "shift-log", "Which client was it",
+					    "testimony", NULL};
+	for (int l = 0; leaks[l] != NULL; l++) {
+		char cmd[512];
+		snprintf(cmd, sizeof cmd, "grep -r -a -q -F '%s' %s/data %s/daemon.log", leaks[l], T, T);
+		ck_assert_msg(system(cmd) != 0, "'%s' found in the drop's files or log", leaks[l]);
+	}
 	drop_destroy(&d);
 }
 END_TEST
