@@ -463,36 +463,124 @@ static json_t *upload_json(const upload *u)
 	return o;
 }
 
-static json_t *body_json(http_req *r)
+/* ---- request bodies: pure parsers (tests/fuzz/fuzz_api.c runs them on anything) ---- */
+
+/* A strict JSON object (no duplicate keys), or NULL. */
+static json_t *parse_object(const uint8_t *b, size_t len)
 {
-	size_t len;
-	const uint8_t *b = http_body(r, &len);
 	json_error_t err;
 	json_t *o = json_loadb((const char *)b, len, JSON_REJECT_DUPLICATES, &err);
 	if (o == NULL || !json_is_object(o)) {
 		json_decref(o);
-		http_reply_error(r, 400, "bad_json", "body must be a JSON object");
 		return NULL;
 	}
+	return o;
+}
+
+/* POST /v1/uploads: {"id": 16 bytes, "size": N >= 1} and nothing else. */
+static int upload_new_fields(json_t *o, uint8_t id[16], uint64_t *size)
+{
+	json_t *sz = json_object_get(o, "size");
+	if (b64_exact(json_string_value(json_object_get(o, "id")), id, 16) != 0 ||
+	    !json_is_integer(sz) || json_integer_value(sz) < 1 || json_object_size(o) != 2)
+		return -1;
+	*size = (uint64_t)json_integer_value(sz);
+	return 0;
+}
+
+/* POST /v1/uploads/ID/commit: {"hash": 32 bytes} and nothing else. */
+static int commit_fields(json_t *o, uint8_t hash[32])
+{
+	return b64_exact(json_string_value(json_object_get(o, "hash")), hash, 32) != 0 ||
+			       json_object_size(o) != 1
+		       ? -1
+		       : 0;
+}
+
+/* POST /v1/courier/submissions/ID/ack: {"ack_key": 32 bytes}. */
+static int ack_fields(json_t *o, uint8_t key[32])
+{
+	return b64_exact(json_string_value(json_object_get(o, "ack_key")), key, 32);
+}
+
+/* The mailbox requests' proof: the key, a challenge of ours, the signature over it. */
+static int mailbox_fields(json_t *o, uint8_t pk[32], uint8_t ch[MB_CHALLENGE], uint8_t sig[64])
+{
+	return b64_exact(json_string_value(json_object_get(o, "mailbox_pk")), pk, 32) != 0 ||
+			       b64_exact(json_string_value(json_object_get(o, "challenge")), ch,
+					 MB_CHALLENGE) != 0 ||
+			       b64_exact(json_string_value(json_object_get(o, "signature")), sig, 64) != 0
+		       ? -1
+		       : 0;
+}
+
+/* POST /v1/mailbox/ack's "ids": at most MAX_LIST ids of 16 bytes into out (16 * MAX_LIST).
+ * -1: not an array or too long; -2: an id that is not 16 bytes of base64url. */
+static int mailbox_ids(json_t *o, uint8_t *out, size_t *n)
+{
+	json_t *ids = json_object_get(o, "ids"), *v;
+	size_t i;
+	if (!json_is_array(ids) || json_array_size(ids) > MAX_LIST)
+		return -1;
+	json_array_foreach(ids, i, v)
+	{
+		if (b64_exact(json_string_value(v), out + 16 * i, 16) != 0)
+			return -2;
+	}
+	*n = json_array_size(ids);
+	return 0;
+}
+
+/* POST /v1/courier/replies: {"mailbox_id": 16 bytes, "reply": a §8 blob}. The drop cannot read
+ * a reply, but it checks that it is shaped like one. out holds at least strlen(reply) bytes. */
+static int reply_fields(json_t *o, uint8_t mb[16], uint8_t *out, size_t cap, size_t *len)
+{
+	const char *blob = json_string_value(json_object_get(o, "reply"));
+	*len = 0;
+	return b64_exact(json_string_value(json_object_get(o, "mailbox_id")), mb, 16) != 0 ||
+			       blob == NULL || gd_b64_decode(out, cap, len, blob, strlen(blob)) != GD_OK ||
+			       *len < 5 + 24 + 16 + GD_REPLY_PAD_FLOOR || memcmp(out, "GDRP\x01", 5) != 0
+		       ? -1
+		       : 0;
+}
+
+/* A chunk index in a path: decimal, below n_chunks. */
+static int chunk_index(const char *s, uint32_t n_chunks, uint32_t *idx)
+{
+	char *end;
+	errno = 0;
+	unsigned long i = strtoul(s, &end, 10);
+	if (errno || end == s || *end != '\0' || s[0] == '-' || s[0] == '+' || s[0] == ' ' ||
+	    i >= n_chunks)
+		return -1;
+	*idx = (uint32_t)i;
+	return 0;
+}
+
+static json_t *body_json(http_req *r)
+{
+	size_t len;
+	const uint8_t *b = http_body(r, &len);
+	json_t *o = parse_object(b, len);
+	if (o == NULL)
+		http_reply_error(r, 400, "bad_json", "body must be a JSON object");
 	return o;
 }
 
 static void on_upload_new(api *a, rctx *x)
 {
 	http_req *r = x->r;
-	json_t *o = body_json(r), *size;
+	json_t *o = body_json(r);
 	uint8_t sub_id[16];
+	uint64_t n;
 	if (o == NULL)
 		return;
-	size = json_object_get(o, "size");
-	if (b64_exact(json_string_value(json_object_get(o, "id")), sub_id, 16) != 0 ||
-	    !json_is_integer(size) || json_integer_value(size) < 1 || json_object_size(o) != 2) {
-		json_decref(o);
+	int bad = upload_new_fields(o, sub_id, &n);
+	json_decref(o);
+	if (bad) {
 		http_reply_error(r, 400, "bad_request", "need {\"id\": 16 bytes base64url, \"size\": N}");
 		return;
 	}
-	uint64_t n = (uint64_t)json_integer_value(size);
-	json_decref(o);
 	if (n > a->cfg.max_envelope) {
 		http_reply_error(r, 413, "envelope_too_large", "envelope larger than this drop takes");
 		return;
@@ -650,8 +738,7 @@ static void on_commit(api *a, rctx *x)
 	json_t *o = body_json(r);
 	if (o == NULL)
 		return;
-	int bad = b64_exact(json_string_value(json_object_get(o, "hash")), want, 32) != 0 ||
-		  json_object_size(o) != 1;
+	int bad = commit_fields(o, want);
 	json_decref(o);
 	if (bad) {
 		http_reply_error(r, 400, "bad_request", "need {\"hash\": 32 bytes base64url}");
@@ -752,9 +839,7 @@ static void on_mb_challenge(api *a, http_req *r)
 static int mailbox_auth(api *a, http_req *r, json_t *o, uint8_t mailbox_id[16])
 {
 	uint8_t pk[32], ch[MB_CHALLENGE], sig[64], mac[32];
-	if (b64_exact(json_string_value(json_object_get(o, "mailbox_pk")), pk, 32) != 0 ||
-	    b64_exact(json_string_value(json_object_get(o, "challenge")), ch, sizeof ch) != 0 ||
-	    b64_exact(json_string_value(json_object_get(o, "signature")), sig, 64) != 0) {
+	if (mailbox_fields(o, pk, ch, sig) != 0) {
 		http_reply_error(r, 400, "bad_request",
 				 "need mailbox_pk (32), challenge (56), signature (64), base64url");
 		return -1;
@@ -834,33 +919,26 @@ static void on_mb_ack(api *a, rctx *x)
 {
 	http_req *r = x->r;
 	uint8_t mb[16];
-	json_t *o = body_json(r), *ids, *v;
-	size_t i;
+	json_t *o = body_json(r);
+	size_t n_ids = 0;
 	if (o == NULL)
 		return;
-	ids = json_object_get(o, "ids");
-	if (!json_is_array(ids) || json_array_size(ids) > MAX_LIST) {
-		json_decref(o);
-		http_reply_error(r, 400, "bad_request", "ids must be an array of at most 100 ids");
-		return;
-	}
 	store_op *op = store_op_new(OP_REPLY_DEL);
-	if (op == NULL || (op->data = malloc(16 * json_array_size(ids) + 1)) == NULL) {
+	if (op == NULL || (op->data = malloc(16 * MAX_LIST + 1)) == NULL) {
 		store_op_free(op);
 		json_decref(o);
 		store_error(r, STORE_ERROR);
 		return;
 	}
-	json_array_foreach(ids, i, v)
-	{
-		if (b64_exact(json_string_value(v), op->data + 16 * i, 16) != 0) {
-			store_op_free(op);
-			json_decref(o);
-			http_reply_error(r, 400, "bad_request", "each id is 16 bytes, base64url");
-			return;
-		}
+	int bad = mailbox_ids(o, op->data, &n_ids);
+	if (bad != 0) {
+		store_op_free(op);
+		json_decref(o);
+		http_reply_error(r, 400, "bad_request", bad == -1 ? "ids must be an array of at most 100 ids"
+								  : "each id is 16 bytes, base64url");
+		return;
 	}
-	op->len = 16 * json_array_size(ids);
+	op->len = 16 * n_ids;
 	int rc = mailbox_auth(a, r, o, mb);
 	json_decref(o);
 	if (rc != 0) {
@@ -1026,7 +1104,7 @@ static void on_c_ack(api *a, rctx *x)
 	uint8_t key[32];
 	if (o == NULL)
 		return;
-	int bad = b64_exact(json_string_value(json_object_get(o, "ack_key")), key, 32) != 0;
+	int bad = ack_fields(o, key) != 0;
 	json_decref(o);
 	if (bad) {
 		http_reply_error(r, 400, "bad_request", "need {\"ack_key\": 32 bytes base64url}");
@@ -1072,10 +1150,7 @@ static void on_c_reply(api *a, rctx *x)
 		store_error(r, STORE_ERROR);
 		return;
 	}
-	/* The server cannot read a reply, but it checks that it is shaped like one. */
-	int bad = b64_exact(json_string_value(json_object_get(o, "mailbox_id")), mb, 16) != 0 ||
-		  blob == NULL || gd_b64_decode(op->data, cap, &len, blob, cap) != GD_OK ||
-		  len < 5 + 24 + 16 + GD_REPLY_PAD_FLOOR || memcmp(op->data, "GDRP\x01", 5) != 0;
+	int bad = reply_fields(o, mb, op->data, cap, &len);
 	json_decref(o);
 	if (bad) {
 		store_op_free(op);
@@ -1196,17 +1271,13 @@ static long long api_head(http_req *r, void *arg)
 			return method_is(r, "POST") ? JSON_SMALL : HTTP_REFUSED;
 		}
 		if (n == 5 && strcmp(seg[3], "chunks") == 0) {
-			char *end;
 			x->route = R_CHUNK;
 			if (!method_is(r, "PUT") || !is_octets(r))
 				return HTTP_REFUSED;
-			errno = 0;
-			unsigned long i = strtoul(seg[4], &end, 10);
-			if (errno || *end != '\0' || seg[4][0] == '-' || i >= x->up->n_chunks) {
+			if (chunk_index(seg[4], x->up->n_chunks, &x->idx) != 0) {
 				http_reply_error(r, 400, "bad_chunk_index", "no such chunk in this upload");
 				return HTTP_REFUSED;
 			}
-			x->idx = (uint32_t)i;
 			const char *cl = http_header(r, "content-length");
 			if (cl == NULL || strtoull(cl, NULL, 10) != chunk_len(x->up, x->idx)) {
 				http_reply_error(r, 400, "bad_chunk_size", "chunk has the wrong size");

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -318,6 +319,12 @@ START_TEST(privileges)
 		ck_assert_str_eq(v, "0000000000000000");
 		ck_assert(proc_line(d.pid, "status", "NoNewPrivs", v, sizeof v));
 		ck_assert_str_eq(v, "1");
+		/* not dumpable: the kernel hands its /proc files to root, not to the user it runs as */
+		char pf[64];
+		struct stat sb;
+		snprintf(pf, sizeof pf, "/proc/%d/status", (int)d.pid);
+		ck_assert_int_eq(stat(pf, &sb), 0);
+		ck_assert_uint_eq(sb.st_uid, 0);
 	} else {
 		ck_assert_int_eq(drop_cli(&d, NULL, 0, "serve --data %s/data --user nobody", d.dir), 2);
 		ck_assert(log_has(&d, "cli.log", "--user needs root"));

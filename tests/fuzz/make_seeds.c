@@ -234,6 +234,35 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof name, "head-%zu", i);
 		put("http", name, heads[i], strlen(heads[i]));
 	}
+	/* request bodies for fuzz_api: the first byte picks the parser (see fuzz_api.c) */
+	static const char *bodies[] = {
+		"\x00/v1/uploads/AAAAAAAAAAAAAAAAAAAAAA/chunks/7",
+		"\x01{\"id\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"size\":1048576}",
+		"\x02{\"hash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+		"\x03{\"ack_key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+		("\x04{\"mailbox_pk\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"challenge\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+		 "\"signature\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}"),
+		"\x05{\"ids\":[\"AAAAAAAAAAAAAAAAAAAAAA\",\"BBBBBBBBBBBBBBBBBBBBBB\"]}",
+	};
+	for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "body-%zu", i);
+		/* the first one starts with its selector byte 0x00: count from after it */
+		put("api", name, bodies[i], i == 0 ? 1 + strlen(bodies[i] + 1) : strlen(bodies[i]));
+	}
+	/* a courier reply body around a real reply */
+	uint8_t *rb2;
+	size_t rl2;
+	if (gd_reply_seal(&rb2, &rl2, "x", 1, src->mailbox_id, 20000, jsk, src->reply_pk) != GD_OK)
+		return 1;
+	char *b64r = malloc(rl2 * 2 + 8), mbb[32], *body = malloc(rl2 * 2 + 128);
+	gd_b64_encode(b64r, rl2 * 2 + 8, rb2, rl2);
+	gd_b64_encode(mbb, sizeof mbb, src->mailbox_id, 16);
+	int bodylen = snprintf(body, rl2 * 2 + 128, "\x06{\"mailbox_id\":\"%s\",\"reply\":\"%s\"}", mbb, b64r);
+	put("api", "body-reply", body, (size_t)bodylen);
+	free(b64r);
+	free(body);
+	free(rb2);
 	sodium_free(src);
 	return 0;
 }
