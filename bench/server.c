@@ -1,7 +1,8 @@
 /* bench/server: ghostdropd under load on 127.0.0.1. Acknowledged 16 KiB submissions per second
  * with 1, 16 and 64 concurrent clients (each submission fetches and solves its own challenge,
  * at difficulty 0), a 1 GiB envelope through the resumable upload, and the daemon's peak RSS.
- * Prints medians; asserts nothing. Usage: bench/server [runs] [seconds] [upload MiB] */
+ * Prints medians; asserts nothing. Usage: bench/server [runs] [seconds] [upload MiB]
+ * `bench/server growth`: the same submissions/s with 0, 10,000 and 100,000 stored. */
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -194,6 +196,8 @@ static void *submit_worker(void *arg)
 	return NULL;
 }
 
+static long stored_total; /* submissions acknowledged by this drop so far */
+
 static double submissions_per_second(int clients, double seconds)
 {
 	pthread_t t[64];
@@ -209,6 +213,7 @@ static double submissions_per_second(int clients, double seconds)
 		pthread_join(t[i], NULL);
 		total += w[i].done;
 	}
+	stored_total += total;
 	return (double)total / (now_s() - t0);
 }
 
@@ -445,14 +450,52 @@ static void start_drop(void)
 		die("ghostdropd did not start");
 }
 
+/* Does the cost grow with what the drop holds? Submissions/s (16 clients) with 0, 10,000
+ * and 100,000 testimonies stored, and the size of the database. */
+static int growth(double seconds, int runs)
+{
+	static const long levels[] = {0, 10000, 100000};
+	double v[32];
+	start_drop();
+	for (int i = 0; i < POOL; i++)
+		testimony(&pool[i]);
+	printf("cost growth: acknowledged submissions/s at 16 clients, %d runs of %.1f s, medians\n",
+	       runs, seconds);
+	for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
+		while (stored_total < levels[l])
+			submissions_per_second(64, 1.0);
+		long before = stored_total;
+		for (int r = 0; r < runs; r++)
+			v[r] = submissions_per_second(16, seconds);
+		char path[256];
+		struct stat st;
+		snprintf(path, sizeof path, "%s/d/db/data.mdb", dir);
+		stat(path, &st);
+		printf("with %7ld stored: %8.0f submissions/s   (data.mdb %lld MiB)\n", before,
+		       median(v, runs), (long long)st.st_size >> 20);
+	}
+	kill(daemon_pid, SIGTERM);
+	waitpid(daemon_pid, NULL, 0);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	sh(cmd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "growth") == 0) {
+		if (gd_init() != GD_OK)
+			return 1;
+		signal(SIGPIPE, SIG_IGN);
+		return growth(0.5, 3);
+	}
 	int runs = (int)bench_arg(argc, argv, 1, 3);
 	double seconds = (double)bench_arg(argc, argv, 2, 3);
 	long mib = bench_arg(argc, argv, 3, 1024);
 	uint64_t up_mib = (uint64_t)mib;
 	if (runs < 1 || runs > 100 || seconds <= 0 || mib < 1 || gd_init() != GD_OK) {
-		fprintf(stderr, "usage: server [runs] [seconds per run] [upload MiB]\n");
+		fprintf(stderr, "usage: server [runs] [seconds per run] [upload MiB] | server growth\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
