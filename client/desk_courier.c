@@ -102,12 +102,6 @@ static int call(courier *c, const char *method, const char *path, const char *bo
 	return rc;
 }
 
-static int b64_id(const char *s, uint8_t id[16])
-{
-	size_t n;
-	return s != NULL && gd_b64_decode(id, 16, &n, s, strlen(s)) == GD_OK && n == 16 ? 0 : -1;
-}
-
 /* ---- fetch ---- */
 
 typedef struct {
@@ -216,7 +210,7 @@ static int list_submissions(courier *c, listed **out, size_t *n)
 	{
 		listed *s = &(*out)[i];
 		json_t *sz = json_object_get(v, "size"), *day = json_object_get(v, "day");
-		if (b64_id(json_string_value(json_object_get(v, "id")), s->id) != 0 ||
+		if (gd_b64_decode_exact(s->id, 16, json_string_value(json_object_get(v, "id"))) != GD_OK ||
 		    !json_is_integer(sz) || json_integer_value(sz) <= 0 ||
 		    (uint64_t)json_integer_value(sz) > BATCH_MAX_ENVELOPE || !json_is_integer(day) ||
 		    json_integer_value(day) < 0 || json_integer_value(day) > UINT32_MAX) {
@@ -402,10 +396,9 @@ int cmd_ack(const opts *o)
 	json_array_foreach(acks, i, v)
 	{
 		uint8_t id[16], key[GD_ACK_KEY_BYTES];
-		const char *ks = json_string_value(json_object_get(v, "ack_key"));
-		size_t kl;
-		if (b64_id(json_string_value(json_object_get(v, "id")), id) != 0 || ks == NULL ||
-		    gd_b64_decode(key, sizeof key, &kl, ks, strlen(ks)) != GD_OK || kl != sizeof key) {
+		if (gd_b64_decode_exact(id, 16, json_string_value(json_object_get(v, "id"))) != GD_OK ||
+		    gd_b64_decode_exact(key, sizeof key, json_string_value(json_object_get(v, "ack_key"))) !=
+			    GD_OK) {
 			json_decref(doc);
 			return cli_die(EX_FILE, "%s: entry %zu is malformed; nothing was sent", o->args[0], i + 1);
 		}
@@ -467,7 +460,7 @@ int cmd_push(const opts *o)
 		json_t *d = json_load_file(o->args[i], JSON_REJECT_DUPLICATES, &jerr);
 		uint8_t mb[16];
 		int ok = d != NULL && json_object_size(d) == 2 &&
-			 b64_id(json_string_value(json_object_get(d, "mailbox_id")), mb) == 0 &&
+			 gd_b64_decode_exact(mb, 16, json_string_value(json_object_get(d, "mailbox_id"))) == GD_OK &&
 			 json_is_string(json_object_get(d, "reply"));
 		json_decref(d);
 		if (!ok)

@@ -237,9 +237,7 @@ static json_t *b64j(const uint8_t *b, size_t n)
 
 static int b64_field(json_t *o, const char *key, uint8_t *out, size_t n)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-	size_t got;
-	return s != NULL && gd_b64_decode(out, n, &got, s, strlen(s)) == GD_OK && got == n ? 0 : -1;
+	return gd_b64_decode_exact(out, n, json_string_value(json_object_get(o, key))) == GD_OK ? 0 : -1;
 }
 
 /* Find or record the source that signed m, in D/sources/LABEL.json. *changed: it showed a

@@ -106,7 +106,6 @@ static int solve_pow(const char *purpose, uint64_t size, char *out, size_t cap)
 	char path[128];
 	json_t *o;
 	uint8_t ch[GD_POW_CHALLENGE_BYTES];
-	size_t n;
 	uint64_t ctr;
 	snprintf(path, sizeof path, "/v1/pow?purpose=%s&size=%llu", purpose, (unsigned long long)size);
 	int rc = call_json("POST", path, NULL, NULL, 0, &o, 200);
@@ -117,8 +116,7 @@ static int solve_pow(const char *purpose, uint64_t size, char *out, size_t cap)
 	if (bits >= 22 && isatty(2))
 		fprintf(stderr, "Solving a proof of work (%d bits: the drop is busy or the file large); "
 				"this can take a minute...\n", (int)bits);
-	if (c == NULL || gd_b64_decode(ch, sizeof ch, &n, c, strlen(c)) != GD_OK || n != sizeof ch ||
-	    gd_pow_solve(&ctr, ch) != GD_OK) {
+	if (gd_b64_decode_exact(ch, sizeof ch, c) != GD_OK || gd_pow_solve(&ctr, ch) != GD_OK) {
 		json_decref(o);
 		return cli_die(EX_FAIL, "the drop sent a malformed challenge");
 	}

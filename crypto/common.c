@@ -75,6 +75,14 @@ int gd_b64_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in,
 	return GD_OK;
 }
 
+int gd_b64_decode_exact(uint8_t *out, size_t n, const char *in)
+{
+	size_t got = 0;
+	if (in == NULL || gd_b64_decode(out, n, &got, in, strlen(in)) != GD_OK || got != n)
+		return GD_ERR_FORMAT;
+	return GD_OK;
+}
+
 /* ctx || 0x00 || a || b in one malloc'ed buffer (PROTOCOL.md §1). */
 static uint8_t *ctx_message(const char *ctx, const uint8_t *a, size_t alen, const uint8_t *b,
 			    size_t blen, size_t *len)

@@ -66,6 +66,8 @@ int gd_init(void);
 /* base64url without padding; strict (no whitespace, canonical). out_len receives the size. */
 int gd_b64_encode(char *out, size_t out_cap, const uint8_t *in, size_t in_len);
 int gd_b64_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in, size_t in_len);
+/* A NUL-terminated string that decodes to exactly n bytes (NULL is GD_ERR_FORMAT too). */
+int gd_b64_decode_exact(uint8_t *out, size_t n, const char *in);
 /* Days since 1970-01-01 UTC: every time the server stores is at this granularity. */
 uint32_t gd_day(int64_t unix_time);
 

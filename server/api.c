@@ -178,10 +178,7 @@ static json_t *b64j(const uint8_t *b, size_t n)
 
 static int b64_exact(const char *s, uint8_t *out, size_t n)
 {
-	size_t got = 0;
-	if (s == NULL || gd_b64_decode(out, n, &got, s, strlen(s)) != GD_OK || got != n)
-		return -1;
-	return 0;
+	return gd_b64_decode_exact(out, n, s) == GD_OK ? 0 : -1;
 }
 
 static void store_error(http_req *r, int rc)

@@ -511,8 +511,7 @@ static int cmd_purge(const opts *o)
 		return usage(o->help ? NULL : "purge needs exactly one of --id, --older-than, --all");
 	store_op *op = store_op_new(OP_PURGE);
 	if (o->id != NULL) {
-		size_t n = 0;
-		if (gd_b64_decode(op->id, 16, &n, o->id, strlen(o->id)) != GD_OK || n != 16) {
+		if (gd_b64_decode_exact(op->id, 16, o->id) != GD_OK) {
 			store_op_free(op);
 			return fail(EX_USAGE, "--id: a submission id is 16 bytes, base64url");
 		}

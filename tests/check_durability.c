@@ -222,7 +222,8 @@ START_TEST(kill9_rounds)
 	book.n = 0;
 	/* 20 in the suite; scripts/soak runs hundreds */
 	const char *env = getenv("GD_KILL_ROUNDS");
-	const int rounds = env != NULL && atoi(env) > 0 ? atoi(env) : 20;
+	long asked = env != NULL ? strtol(env, NULL, 10) : 0;
+	const int rounds = asked > 0 && asked <= 100000 ? (int)asked : 20;
 	for (int i = 0; i < rounds; i++)
 		round_with(&d, SIGKILL, 100, 500);
 	fprintf(stderr, "durability: %d rounds of SIGKILL, %zu acknowledged requests, all present and "

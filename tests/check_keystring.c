@@ -80,6 +80,24 @@ START_TEST(copy_paste_and_errors)
 }
 END_TEST
 
+/* The base64url of ids and keys in the protocol's JSON: exactly the expected length, canonical. */
+START_TEST(b64_exact_lengths)
+{
+	uint8_t id[16], in[16];
+	char s[32];
+	randombytes_buf(in, sizeof in);
+	ck_assert_int_eq(gd_b64_encode(s, sizeof s, in, sizeof in), GD_OK);
+	ck_assert_int_eq(gd_b64_decode_exact(id, 16, s), GD_OK);
+	ck_assert(memcmp(id, in, 16) == 0);
+	ck_assert_int_eq(gd_b64_decode_exact(id, 15, s), GD_ERR_FORMAT); /* longer than asked */
+	s[strlen(s) - 2] = '\0';
+	ck_assert_int_eq(gd_b64_decode_exact(id, 16, s), GD_ERR_FORMAT); /* shorter */
+	ck_assert_int_eq(gd_b64_decode_exact(id, 16, NULL), GD_ERR_FORMAT);
+	ck_assert_int_eq(gd_b64_decode_exact(id, 16, "AAAAAAAAAAAAAAAAAAAAAB"), GD_ERR_FORMAT); /* non-canonical */
+	ck_assert_int_eq(gd_b64_decode_exact(id, 16, "AAAAAAAAAAAAAAAAAAAAA+"), GD_ERR_FORMAT); /* not url-safe */
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("keystring");
@@ -87,6 +105,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, roundtrip);
 	tcase_add_test(tc, every_typo_rejected);
 	tcase_add_test(tc, copy_paste_and_errors);
+	tcase_add_test(tc, b64_exact_lengths);
 	suite_add_tcase(s, tc);
 	return s;
 }
