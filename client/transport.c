@@ -326,6 +326,12 @@ static int parse_head(gd_response *r, char *head, uint64_t *clen)
 			have = 1;
 		} else if (strncasecmp(l, "Transfer-Encoding:", 18) == 0) {
 			return TR_ERR_HTTP; /* the drop never sends it */
+		} else if (strncasecmp(l, "Connection:", 11) == 0) {
+			const char *v = l + 11;
+			while (*v == ' ')
+				v++;
+			if (strncasecmp(v, "close", 5) == 0)
+				r->closing = 1;
 		}
 	}
 	return have ? TR_OK : TR_ERR_HTTP;
@@ -359,29 +365,43 @@ static void parse_error_body(gd_response *r)
 
 #define ERROR_BODY_MAX 65536
 
+static int connect_to(gd_transport *t, const gd_url *u, time_t deadline, gd_response *r)
+{
+	int fd;
+	if (t->use_proxy)
+		return socks_dial(t, u, deadline, r->message, sizeof r->message);
+	if ((fd = dial(u->host, u->port, deadline)) < 0) {
+		snprintf(r->message, sizeof r->message, "cannot connect to %.64s:%u", u->host, u->port);
+		return TR_ERR_CONNECT;
+	}
+	return fd;
+}
+
 /* One request. A 2xx body goes to sink (when given) as it arrives, with the deadline
- * counted from the last bytes received; otherwise it is buffered in r (max_body). */
-static int request(gd_transport *t, const gd_url *u, const char *method, const char *path,
-		   const char *headers, const uint8_t *body, size_t len, size_t max_body,
-		   gd_body_fn sink, void *sink_arg, gd_response *r)
+ * counted from the last bytes received; otherwise it is buffered in r (max_body).
+ * keep: NULL for a connection of its own (Connection: close); else a kept connection, used
+ * when *keep >= 0 and left there for the next request when the drop keeps it open.
+ * *answered tells whether any byte of an answer arrived. */
+static int request_once(gd_transport *t, const gd_url *u, const char *method, const char *path,
+			const char *headers, const uint8_t *body, size_t len, size_t max_body,
+			gd_body_fn sink, void *sink_arg, gd_response *r, int *keep, int *answered)
 {
 	time_t deadline = time(NULL) + t->timeout;
 	char head[HEAD_MAX + 1], hosthdr[300];
 	int fd, rc;
 	memset(r, 0, sizeof *r);
-	if (t->use_proxy) {
-		fd = socks_dial(t, u, deadline, r->message, sizeof r->message);
-		if (fd < 0)
-			return fd;
-	} else if ((fd = dial(u->host, u->port, deadline)) < 0) {
-		snprintf(r->message, sizeof r->message, "cannot connect to %.64s:%u", u->host, u->port);
-		return TR_ERR_CONNECT;
+	*answered = 0;
+	if (keep != NULL && *keep >= 0) {
+		fd = *keep;
+		*keep = -1; /* given back only after a whole answer */
+	} else if ((fd = connect_to(t, u, deadline, r)) < 0) {
+		return fd;
 	}
 	snprintf(hosthdr, sizeof hosthdr, strchr(u->host, ':') ? "[%s]" : "%s", u->host);
 	int n = snprintf(head, sizeof head,
-			 "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nContent-Length: %zu\r\n"
-			 "%s\r\n",
-			 method, path, hosthdr, len, headers ? headers : "");
+			 "%s %s HTTP/1.1\r\nHost: %s\r\n%sContent-Length: %zu\r\n%s\r\n", method,
+			 path, hosthdr, keep != NULL ? "" : "Connection: close\r\n", len,
+			 headers ? headers : "");
 	if (n < 0 || n >= (int)sizeof head) {
 		close(fd);
 		return TR_ERR_HTTP;
@@ -405,6 +425,7 @@ static int request(gd_transport *t, const gd_url *u, const char *method, const c
 			return rc == TR_ERR_TIMEOUT ? rc : got == HEAD_MAX ? TR_ERR_HTTP : TR_ERR_CONNECT;
 		}
 		got += k;
+		*answered = 1;
 		head[got] = '\0';
 		end = strstr(head, "\r\n\r\n");
 	}
@@ -453,7 +474,10 @@ static int request(gd_transport *t, const gd_url *u, const char *method, const c
 		done += k;
 	}
 	free(buf);
-	close(fd);
+	if (rc == TR_OK && keep != NULL && !r->closing)
+		*keep = fd; /* HTTP/1.1: the connection stays for the next request */
+	else
+		close(fd);
 	if (rc != TR_OK) {
 		if (rc == TR_ERR_SINK)
 			snprintf(r->message, sizeof r->message, "could not store the answer");
@@ -468,15 +492,44 @@ static int request(gd_transport *t, const gd_url *u, const char *method, const c
 	return TR_OK;
 }
 
+static int request(gd_transport *t, const gd_url *u, const char *method, const char *path,
+		   const char *headers, const uint8_t *body, size_t len, size_t max_body,
+		   gd_body_fn sink, void *sink_arg, gd_response *r, int *keep)
+{
+	int answered, reused = keep != NULL && *keep >= 0;
+	int rc = request_once(t, u, method, path, headers, body, len, max_body, sink, sink_arg, r,
+			      keep, &answered);
+	/* A kept connection the drop closed while it was idle (its header deadline, a restart):
+	 * nothing was answered, so the same request goes once more, on a new connection. */
+	if (reused && !answered && (rc == TR_ERR_CONNECT || rc == TR_ERR_HTTP))
+		rc = request_once(t, u, method, path, headers, body, len, max_body, sink, sink_arg,
+				  r, keep, &answered);
+	return rc;
+}
+
 int gd_request(gd_transport *t, const gd_url *u, const char *method, const char *path,
 	       const char *headers, const uint8_t *body, size_t len, size_t max_body,
 	       gd_response *r)
 {
-	return request(t, u, method, path, headers, body, len, max_body, NULL, NULL, r);
+	return request(t, u, method, path, headers, body, len, max_body, NULL, NULL, r, NULL);
+}
+
+int gd_request_keep(gd_transport *t, const gd_url *u, int *keep, const char *method,
+		    const char *path, const char *headers, const uint8_t *body, size_t len,
+		    size_t max_body, gd_response *r)
+{
+	return request(t, u, method, path, headers, body, len, max_body, NULL, NULL, r, keep);
+}
+
+void gd_keep_close(int *keep)
+{
+	if (*keep >= 0)
+		close(*keep);
+	*keep = -1;
 }
 
 int gd_request_stream(gd_transport *t, const gd_url *u, const char *path, const char *headers,
 		      gd_body_fn sink, void *arg, gd_response *r)
 {
-	return request(t, u, "GET", path, headers, NULL, 0, 0, sink, arg, r);
+	return request(t, u, "GET", path, headers, NULL, 0, 0, sink, arg, r, NULL);
 }

@@ -38,6 +38,7 @@ typedef struct {
 	char error[64];    /* the drop's JSON error code, if any */
 	char message[256]; /* its message, or the transport's */
 	uint64_t content_length;
+	int closing; /* the drop said Connection: close */
 } gd_response;
 
 /* Where a streamed answer's body goes; 0, or -1 to abort. */
@@ -54,6 +55,15 @@ int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int c
 int gd_request(gd_transport *t, const gd_url *u, const char *method, const char *path,
 	       const char *headers, const uint8_t *body, size_t len, size_t max_body,
 	       gd_response *r);
+/* The same on a kept connection: *keep is its socket, or -1 to open one; after the answer it
+ * holds the socket for the next request (or -1 if the drop closed it). A kept connection
+ * the drop had closed while idle is replaced once, before anything was answered. Within one
+ * run this links nothing Tor did not link already: every connection of a run goes through
+ * the same circuit (the same SOCKS credentials). */
+int gd_request_keep(gd_transport *t, const gd_url *u, int *keep, const char *method,
+		    const char *path, const char *headers, const uint8_t *body, size_t len,
+		    size_t max_body, gd_response *r);
+void gd_keep_close(int *keep);
 /* A GET whose 2xx body is handed to sink as it arrives (r->content_length tells the size
  * before the first bytes); the timeout then counts from the last bytes received. Any other
  * answer is buffered in r as with gd_request. */

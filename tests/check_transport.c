@@ -1,6 +1,11 @@
-/* Tests for client/transport.c's rules: URLs, and when Tor is used (no connection is made). */
+/* Tests for client/transport.c: URLs, when Tor is used (no connection is made), and kept
+ * connections against a scripted server on 127.0.0.1. */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "check_main.h"
@@ -84,12 +89,181 @@ START_TEST(tor_rules)
 }
 END_TEST
 
+/* ---- kept connections ---- */
+
+/* What the scripted server does after reading a request. */
+enum { A_KEEP, A_CLOSE_HEADER, A_ANSWER_THEN_DROP, A_DROP_UNANSWERED };
+
+typedef struct {
+	int lfd;
+	uint16_t port;
+	const int *script; /* one action per request, in order */
+	int n;
+	int conn_of[16];    /* the connection (1, 2, ...) each request came on */
+	int said_close[16]; /* its head had Connection: close */
+	char body[16][32];
+} script_server;
+
+/* Read one request (head and Content-Length body) into s; -1 at EOF. */
+static int read_request(int fd, script_server *s, int i)
+{
+	char buf[4096];
+	size_t got = 0;
+	char *end = NULL;
+	while (end == NULL) {
+		ssize_t k = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+		buf[got] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+	}
+	s->said_close[i] = strstr(buf, "Connection: close") != NULL;
+	const char *cl = strstr(buf, "Content-Length: ");
+	size_t len = cl ? strtoul(cl + 16, NULL, 10) : 0, have = got - (size_t)(end + 4 - buf);
+	ck_assert_uint_lt(len, sizeof s->body[i]);
+	memcpy(s->body[i], end + 4, have);
+	if (have < len && recv(fd, s->body[i] + have, len - have, MSG_WAITALL) != (ssize_t)(len - have))
+		return -1;
+	s->body[i][len] = '\0';
+	return 0;
+}
+
+static void *script_main(void *arg)
+{
+	script_server *s = arg;
+	int fd = -1, conn = 0;
+	for (int i = 0; i < s->n; i++) {
+		if (fd < 0) {
+			fd = accept(s->lfd, NULL, NULL);
+			conn++;
+		}
+		if (read_request(fd, s, i) != 0) { /* the client left: the same request, anew */
+			close(fd);
+			fd = -1;
+			i--;
+			continue;
+		}
+		s->conn_of[i] = conn;
+		char ans[256];
+		int n = snprintf(ans, sizeof ans, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n%s\r\n%s",
+				 strlen(s->body[i]),
+				 s->script[i] == A_CLOSE_HEADER ? "Connection: close\r\n" : "", s->body[i]);
+		if (s->script[i] != A_DROP_UNANSWERED)
+			ck_assert_int_eq(send(fd, ans, (size_t)n, MSG_NOSIGNAL), n);
+		if (s->script[i] != A_KEEP) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static pthread_t script_start(script_server *s, const int *script, int n)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t sl = sizeof sin;
+	pthread_t t;
+	memset(s, 0, sizeof *s);
+	s->script = script;
+	s->n = n;
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	s->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(s->lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+	ck_assert_int_eq(listen(s->lfd, 4), 0);
+	getsockname(s->lfd, (struct sockaddr *)&sin, &sl);
+	s->port = ntohs(sin.sin_port);
+	ck_assert_int_eq(pthread_create(&t, NULL, script_main, s), 0);
+	return t;
+}
+
+/* One request with the body "name"; the answer's body must echo it. */
+static int ask(gd_transport *t, const gd_url *u, int *keep, const char *name)
+{
+	gd_response r;
+	int rc = keep ? gd_request_keep(t, u, keep, "POST", "/x", NULL, (const uint8_t *)name,
+					strlen(name), 64, &r)
+		      : gd_request(t, u, "POST", "/x", NULL, (const uint8_t *)name, strlen(name), 64, &r);
+	if (rc == TR_OK) {
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_str_eq((const char *)r.body, name);
+		gd_response_free(&r);
+	}
+	return rc;
+}
+
+START_TEST(kept_connections)
+{
+	static const int script[] = {A_KEEP, A_KEEP, A_CLOSE_HEADER, A_ANSWER_THEN_DROP,
+				     A_CLOSE_HEADER, A_CLOSE_HEADER};
+	script_server s;
+	gd_transport t;
+	gd_url u;
+	char err[256], url[64];
+	pthread_t th = script_start(&s, script, 6);
+	snprintf(url, sizeof url, "http://127.0.0.1:%u", s.port);
+	ck_assert_int_eq(gd_url_parse(&u, url, err, sizeof err), 0);
+	ck_assert_int_eq(gd_transport_init(&t, &u, NULL, 1, err, sizeof err), 0);
+	int keep = -1;
+	ck_assert_int_eq(ask(&t, &u, &keep, "one"), TR_OK);
+	ck_assert_int_ge(keep, 0); /* kept for the next request */
+	ck_assert_int_eq(ask(&t, &u, &keep, "two"), TR_OK);
+	ck_assert_int_eq(ask(&t, &u, &keep, "three"), TR_OK);
+	ck_assert_int_eq(keep, -1); /* the drop said Connection: close */
+	ck_assert_int_eq(ask(&t, &u, &keep, "four"), TR_OK);
+	ck_assert_int_ge(keep, 0); /* answered without a close, then dropped while idle */
+	usleep(100000);
+	ck_assert_int_eq(ask(&t, &u, &keep, "five"), TR_OK); /* replaced once, on a new connection */
+	ck_assert_int_eq(keep, -1);
+	ck_assert_int_eq(ask(&t, &u, NULL, "six"), TR_OK);   /* one-shot: a connection of its own */
+	pthread_join(th, NULL);
+	gd_keep_close(&keep);
+	ck_assert_int_eq(keep, -1);
+	close(s.lfd);
+	static const int conn[] = {1, 1, 1, 2, 3, 4};
+	for (int i = 0; i < 6; i++) {
+		ck_assert_int_eq(s.conn_of[i], conn[i]);
+		ck_assert_int_eq(s.said_close[i], i == 5); /* only a one-shot request asks to close */
+	}
+}
+END_TEST
+
+/* A fresh connection the drop drops without an answer is not sent again by the transport:
+ * the caller decides (it may have acted on it). */
+START_TEST(unanswered_fresh_connection)
+{
+	static const int script[] = {A_DROP_UNANSWERED, A_KEEP};
+	script_server s;
+	gd_transport t;
+	gd_url u;
+	char err[256], url[64];
+	pthread_t th = script_start(&s, script, 2);
+	snprintf(url, sizeof url, "http://127.0.0.1:%u", s.port);
+	ck_assert_int_eq(gd_url_parse(&u, url, err, sizeof err), 0);
+	ck_assert_int_eq(gd_transport_init(&t, &u, NULL, 1, err, sizeof err), 0);
+	int keep = -1;
+	ck_assert_int_eq(ask(&t, &u, &keep, "lost"), TR_ERR_CONNECT);
+	ck_assert_int_eq(keep, -1);
+	ck_assert_int_eq(ask(&t, &u, &keep, "next"), TR_OK);
+	pthread_join(th, NULL);
+	gd_keep_close(&keep);
+	close(s.lfd);
+	ck_assert_int_eq(s.conn_of[0], 1);
+	ck_assert_int_eq(s.conn_of[1], 2);
+	ck_assert_str_eq(s.body[1], "next");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("transport");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, urls);
 	tcase_add_test(tc, tor_rules);
+	tcase_add_test(tc, kept_connections);
+	tcase_add_test(tc, unanswered_fresh_connection);
 	suite_add_tcase(s, tc);
 	return s;
 }
