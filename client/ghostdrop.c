@@ -24,6 +24,7 @@
 #include "strip.h"
 #include "ghostdrop.h"
 #include "transport.h"
+#include "upload.h"
 
 enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_VERIFY = 3, EX_NET = 4, EX_REFUSED = 5, EX_FILE = 6 };
 
@@ -292,45 +293,36 @@ typedef struct {
 	/* one-request submissions: the whole envelope */
 	uint8_t *buf;
 	size_t len, cap;
-	/* uploads: the current chunk, sent as soon as it is full */
+	/* uploads: the chunk being filled, handed to the senders as soon as it is full */
 	int upload;
 	char up[32];
 	size_t chunk_size;
-	uint32_t idx;
-	gd_upload_hasher *digest; /* PROTOCOL.md §11.3, chunk by chunk */
+	gd_uploader *upl;
 	int failed;
 } outbox;
 
+/* Chunks in flight at once, each on a kept connection: while the drop stores one, the next
+ * travels and the one after is sealed (docs/BENCHMARKS.md measures 1, 2 and 3). */
+#define SENDERS 3
+
+/* Wait for every chunk sent: EX_OK with the upload's digest, or the first chunk that failed,
+ * said once (an exit code, or LOST_UPLOAD). */
+static int upload_wait(outbox *ob, uint8_t digest[32])
+{
+	gd_upload_failure f;
+	int ok = gd_uploader_finish(ob->upl, digest, &f) == 0;
+	progress_end(); /* an error goes on a line of its own */
+	if (ok)
+		return EX_OK;
+	int rc = f.rc != TR_OK ? net_error(f.rc, &f.r) : refused(&f.r);
+	gd_response_free(&f.r);
+	return rc;
+}
+
 static int put_chunk(outbox *ob)
 {
-	char path[128];
-	uint8_t h[32];
-	gd_response r;
-	crypto_generichash(h, 32, ob->buf, ob->len, NULL, 0);
-	gd_upload_hasher_chunk(ob->digest, h);
-	snprintf(path, sizeof path, "/v1/uploads/%s/chunks/%u", ob->up, ob->idx);
-	/* A broken circuit: reconnect and send the same bytes again (the drop keeps what it has). */
-	int rc = TR_ERR_CONNECT;
-	for (int i = 0; i < RETRIES && rc != TR_OK; i++) {
-		if (i > 0)
-			sleep(1u << i);
-		rc = gd_request(&tr, &url, "PUT", path, "Content-Type: application/octet-stream\r\n",
-				ob->buf, ob->len, 4096, &r);
-	}
-	if (rc != TR_OK || (r.status != 201 && r.status != 200))
-		progress_end(); /* the error goes on a line of its own */
-	if (rc != TR_OK) {
-		ob->failed = net_error(rc, &r);
-		return -1;
-	}
-	if (r.status != 201 && r.status != 200) {
-		ob->failed = refused(&r);
-		gd_response_free(&r);
-		return -1;
-	}
-	gd_response_free(&r);
-	progress_add(ob->len);
-	ob->idx++;
+	gd_uploader_send(ob->upl, ob->buf, ob->len);
+	ob->buf = NULL;
 	ob->len = 0;
 	return 0;
 }
@@ -339,6 +331,12 @@ static int outbox_write(void *arg, const uint8_t *b, size_t n)
 {
 	outbox *ob = arg;
 	while (n > 0) {
+		if (ob->upload && ob->buf == NULL && (ob->buf = gd_uploader_buffer(ob->upl)) == NULL) {
+			uint8_t d[32];
+			int rc = upload_wait(ob, d);
+			ob->failed = rc != EX_OK ? rc : EX_FAIL;
+			return -1;
+		}
 		size_t room = ob->upload ? ob->chunk_size - ob->len : n;
 		if (!ob->upload && ob->len + n > ob->cap) {
 			size_t cap = (ob->len + n) * 2;
@@ -424,7 +422,8 @@ static int begin_upload(outbox *ob, const uint8_t id[16], uint64_t total)
 	progress_start("", total);
 	ob->chunk_size = (size_t)cs;
 	ob->cap = ob->chunk_size;
-	if ((ob->buf = malloc(ob->cap)) == NULL || (ob->digest = gd_upload_hasher_new(total)) == NULL)
+	if ((ob->upl = gd_uploader_new(&tr, &url, ob->up, ob->chunk_size, total, SENDERS, RETRIES)) ==
+	    NULL)
 		return cli_die(EX_FAIL, "out of memory");
 	return EX_OK;
 }
@@ -434,15 +433,15 @@ static int finish_upload(outbox *ob, int *already)
 	char path[128], body[128], db[64];
 	uint8_t d[32];
 	json_t *o;
-	int sent = ob->len == 0 || put_chunk(ob) == 0;
-	progress_end();
-	if (!sent)
-		return ob->failed;
-	gd_upload_hasher_final(ob->digest, d);
+	if (ob->len > 0)
+		put_chunk(ob);
+	int rc = upload_wait(ob, d);
+	if (rc != EX_OK)
+		return rc;
 	b64(db, sizeof db, d, 32);
 	snprintf(body, sizeof body, "{\"hash\":\"%s\"}", db);
 	snprintf(path, sizeof path, "/v1/uploads/%s/commit", ob->up);
-	int rc = call_json("POST", path, NULL, (const uint8_t *)body, strlen(body), &o, 201);
+	rc = call_json("POST", path, NULL, (const uint8_t *)body, strlen(body), &o, 201);
 	if (rc != EX_OK)
 		return rc;
 	const char *st = json_string_value(json_object_get(o, "status"));
@@ -616,8 +615,10 @@ static int seal_and_send(const opts *o, outbox *ob, const gd_manifest *m,
 
 static void outbox_reset(outbox *ob)
 {
-	free(ob->buf);
-	gd_upload_hasher_free(ob->digest);
+	if (ob->upl != NULL)
+		gd_uploader_free(ob->upl); /* owns the chunk buffers */
+	else
+		free(ob->buf);
 	memset(ob, 0, sizeof *ob);
 }
 
@@ -822,8 +823,7 @@ out:
 		sodium_free(codename);
 	if (keys != NULL)
 		sodium_free(keys);
-	free(ob.buf);
-	gd_upload_hasher_free(ob.digest);
+	outbox_reset(&ob);
 	scratch_cleanup();
 	free(atts);
 	free(kinds);

@@ -433,16 +433,26 @@ END_TEST
 
 enum { P_GOOD, P_V4, P_NOAUTH, P_ONION_GONE, P_HANGUP, P_FLAKY, P_LOSE_SUBMIT, P_SWITCH };
 
+/* Serves every connection in a thread of its own: the worker keeps several connections open
+ * at once during an upload. Counts under mu. */
 typedef struct {
 	int mode, lfd;
 	uint16_t port;
 	volatile int stop;
-	int requests, domain_requests;
+	pthread_mutex_t mu;
+	int active, max_active; /* connection threads running now, and at most */
+	int requests, domain_requests; /* SOCKS CONNECTs */
+	int puts;                      /* chunk requests seen, over all connections */
 	char user[64], host[256];
 	int cut_mid_request, lost_answers, commits_swallowed; /* what P_FLAKY did */
-	uint16_t other_port; /* P_SWITCH: from connection switch_at on, the other backend */
-	int switch_at;
+	uint16_t other_port; /* P_SWITCH: from chunk request switch_at on, the other backend */
+	int switch_at, switched;
 } proxy;
+
+typedef struct {
+	proxy *px;
+	int fd;
+} proxy_conn;
 
 static int rd(int fd, uint8_t *b, size_t n)
 {
@@ -456,32 +466,47 @@ static int rd(int fd, uint8_t *b, size_t n)
 	return 0;
 }
 
-/* Relay client a <-> server b. P_FLAKY breaks some connections the way Tor circuits break:
- * connection 10 in the middle of its request, the answer of connection 20 (a stored chunk)
- * and the answer of the first commit are lost after the drop has acted on the request. */
-static void relay(proxy *px, int a, int b)
+/* Relay client a <-> server b. A request's head always starts a read here: the worker sends
+ * one request at a time per connection and waits for its answer. P_FLAKY breaks requests the
+ * way Tor circuits break, whatever connection they travel on: the 10th chunk request in its
+ * middle, and the answers of the 20th chunk request and of the first commit after the drop
+ * acted on them. P_SWITCH: at chunk request switch_at every connection to the first backend
+ * breaks (a new circuit), and new ones reach the other backend. */
+static void relay(proxy *px, int a, int b, int on_first)
 {
 	uint8_t buf[65536];
 	struct pollfd p[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
-	size_t from_client = 0;
-	int n = px->requests, swallow = 0;
-	while (poll(p, 2, 10000) > 0) {
+	size_t in_request = 0;
+	int put_no = 0, swallow = 0;
+	while (poll(p, 2, 500) >= 0) {
+		pthread_mutex_lock(&px->mu);
+		int cut = (px->mode == P_SWITCH && on_first && px->switched) || px->stop;
+		pthread_mutex_unlock(&px->mu);
+		if (cut)
+			return;
 		for (int i = 0; i < 2; i++) {
 			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			ssize_t k = recv(p[i].fd, buf, sizeof buf, 0);
 			if (k <= 0)
 				return;
+			pthread_mutex_lock(&px->mu);
+			if (i == 0 && memmem(buf, (size_t)k, "PUT /v1/uploads/", 16) == buf) {
+				put_no = ++px->puts;
+				in_request = 0;
+				if (px->mode == P_SWITCH && put_no == px->switch_at)
+					px->switched = cut = 1;
+			}
+			in_request += (size_t)k;
 			if (px->mode == P_FLAKY && i == 0) {
-				from_client += (size_t)k;
-				if (n == 10 && from_client > 30000) {
+				if (put_no == 10 && in_request > 30000 && px->cut_mid_request == 0) {
 					px->cut_mid_request++;
-					return;
+					cut = 1;
 				}
 				if (memmem(buf, (size_t)k, "/commit HTTP", 12) != NULL &&
 				    px->commits_swallowed++ == 0)
 					swallow = 1;
-				if (n == 20)
+				if (put_no == 20 && memcmp(buf, "PUT ", 4) == 0)
 					swallow = 1;
 			}
 			if (px->mode == P_LOSE_SUBMIT && i == 0 &&
@@ -490,9 +515,10 @@ static void relay(proxy *px, int a, int b)
 				swallow = 1;
 			if (i == 1 && swallow) {
 				px->lost_answers++;
-				return; /* the drop answered; the worker never hears it */
+				cut = 1; /* the drop answered; the worker never hears it */
 			}
-			if (send(p[1 - i].fd, buf, (size_t)k, MSG_NOSIGNAL) != k)
+			pthread_mutex_unlock(&px->mu);
+			if (cut || send(p[1 - i].fd, buf, (size_t)k, MSG_NOSIGNAL) != k)
 				return;
 		}
 	}
@@ -517,31 +543,41 @@ static void serve_one(proxy *px, int c)
 	if (rd(c, b, 2) != 0 || rd(c, b + 2, b[1] + 1u) != 0)
 		return;
 	size_t ul = b[1];
+	if (rd(c, b + 3 + ul, b[2 + ul]) != 0)
+		return;
+	pthread_mutex_lock(&px->mu);
 	memcpy(px->user, b + 2, ul);
 	px->user[ul] = '\0';
-	if (rd(c, b, b[2 + ul]) != 0)
-		return;
+	pthread_mutex_unlock(&px->mu);
 	send(c, "\x01\x00", 2, MSG_NOSIGNAL);
 	if (rd(c, b, 5) != 0)
 		return;
+	pthread_mutex_lock(&px->mu);
 	px->requests++;
+	pthread_mutex_unlock(&px->mu);
 	if (b[3] != 3)
 		return;
-	px->domain_requests++;
 	size_t hl = b[4];
 	if (rd(c, b + 5, hl + 2) != 0)
 		return;
+	pthread_mutex_lock(&px->mu);
+	px->domain_requests++;
 	memcpy(px->host, b + 5, hl);
 	px->host[hl] = '\0';
+	int on_first = !px->switched;
 	uint16_t port = (uint16_t)(b[5 + hl] << 8 | b[6 + hl]);
+	if (px->mode == P_SWITCH && px->switched)
+		port = px->other_port; /* a new circuit reached another daemon behind the address */
+	pthread_mutex_unlock(&px->mu);
 	if (px->mode == P_ONION_GONE) {
 		send(c, "\x05\xf0\x00\x01\x00\x00\x00\x00\x00\x00", 10, MSG_NOSIGNAL);
 		return;
 	}
-	if (px->mode == P_SWITCH && px->requests >= px->switch_at)
-		port = px->other_port; /* a new circuit reached another daemon behind the address */
+	char host[256];
+	memcpy(host, b + 5, hl);
+	host[hl] = '\0';
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
-	if (inet_pton(AF_INET, px->host, &sin.sin_addr) != 1)
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
 		return; /* this fake proxy reaches only literal addresses */
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 	if (connect(s, (struct sockaddr *)&sin, sizeof sin) != 0) {
@@ -549,8 +585,21 @@ static void serve_one(proxy *px, int c)
 		return;
 	}
 	send(c, "\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x00", 10, MSG_NOSIGNAL);
-	relay(px, c, s);
+	relay(px, c, s, on_first);
 	close(s);
+}
+
+static void *conn_main(void *arg)
+{
+	proxy_conn *pc = arg;
+	proxy *px = pc->px;
+	serve_one(px, pc->fd);
+	close(pc->fd);
+	free(pc);
+	pthread_mutex_lock(&px->mu);
+	px->active--;
+	pthread_mutex_unlock(&px->mu);
+	return NULL;
 }
 
 static void *proxy_main(void *arg)
@@ -563,8 +612,16 @@ static void *proxy_main(void *arg)
 		int c = accept(px->lfd, NULL, NULL);
 		if (c < 0)
 			continue;
-		serve_one(px, c);
-		close(c);
+		proxy_conn *pc = malloc(sizeof *pc);
+		pthread_t t;
+		pc->px = px;
+		pc->fd = c;
+		pthread_mutex_lock(&px->mu);
+		if (++px->active > px->max_active)
+			px->max_active = px->active;
+		pthread_mutex_unlock(&px->mu);
+		ck_assert_int_eq(pthread_create(&t, NULL, conn_main, pc), 0);
+		pthread_detach(t);
 	}
 	return NULL;
 }
@@ -575,6 +632,7 @@ static pthread_t proxy_start(proxy *px, int mode)
 	socklen_t sl = sizeof sin;
 	pthread_t t;
 	memset(px, 0, sizeof *px);
+	pthread_mutex_init(&px->mu, NULL);
 	px->mode = mode;
 	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
 	px->lfd = socket(AF_INET, SOCK_STREAM, 0);
@@ -586,11 +644,22 @@ static pthread_t proxy_start(proxy *px, int mode)
 	return t;
 }
 
+/* The worker has exited: its connections are closed, so every relay ends at once. */
 static void proxy_stop(proxy *px, pthread_t t)
 {
 	px->stop = 1;
 	pthread_join(t, NULL);
+	for (int i = 0; i < 200; i++) {
+		pthread_mutex_lock(&px->mu);
+		int active = px->active;
+		pthread_mutex_unlock(&px->mu);
+		if (active == 0)
+			break;
+		usleep(10000);
+	}
+	ck_assert_int_eq(px->active, 0);
 	close(px->lfd);
+	pthread_mutex_destroy(&px->mu);
 }
 
 START_TEST(through_socks5)
@@ -645,6 +714,8 @@ START_TEST(broken_connections_resume)
 			    keystring, px.port, file), 0);
 	proxy_stop(&px, t);
 	ck_assert_int_eq(px.cut_mid_request, 1);
+	ck_assert_int_ge(px.max_active, 3); /* chunks travel on several kept connections at once */
+	ck_assert_int_lt(px.requests, 30);  /* not one connection per chunk (50 chunks) */
 	ck_assert_int_eq(px.lost_answers, 2); /* a chunk's answer and the commit's */
 	ck_assert_int_ge(px.commits_swallowed, 2); /* the commit was sent again */
 	stored st;
@@ -687,7 +758,7 @@ START_TEST(upload_moves_to_another_backend)
 	fclose(f);
 	pthread_t t = proxy_start(&px, P_SWITCH);
 	px.other_port = b.port;
-	px.switch_at = 12; /* after the upload was created on a, long before its commit */
+	px.switch_at = 2; /* after the upload was created on a, long before its commit */
 	ck_assert_int_eq(gd(&a, "moved", "submit " SERVER " --no-reply --keep-metadata --proxy 127.0.0.1:%u %s",
 			    a.port, keystring, px.port, file), 0);
 	proxy_stop(&px, t);
