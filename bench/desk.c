@@ -2,7 +2,9 @@
  * Batches are made here (sealed with libghostdrop to a journalist key the real desk made);
  * each run opens into an empty folder; medians over the runs. The time to unlock the key
  * (Argon2id, once per run) is measured with an empty batch and shown apart.
- * Usage: bench/desk [RUNS] [TEXTS] [BIG_COUNT] [BIG_MIB]   (defaults 3 1000 10 100) */
+ * Usage: bench/desk [RUNS] [TEXTS] [BIG_COUNT] [BIG_MIB]   (defaults 3 1000 10 100)
+ * `bench/desk growth [RUNS]`: 1,000 texts opened into a folder already holding 0, 10,000 and
+ * 100,000 opened testimonies (does the desk slow down as its folder fills?). */
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -102,6 +104,15 @@ static double open_once(const char *batch, int jobs)
 	return now_s() - t0;
 }
 
+/* Into one folder that keeps what was opened before. */
+static double open_into(const char *batch, const char *out, int jobs)
+{
+	double t0 = now_s();
+	sh("%s open --dir %s/desk %s/%s --out %s/%s --passphrase-file %s/pass -j %d 2>/dev/null",
+	   DESK_BIN, T, T, batch, T, out, T, jobs);
+	return now_s() - t0;
+}
+
 static double open_median(const char *batch, int jobs, int runs)
 {
 	double v[32];
@@ -110,19 +121,17 @@ static double open_median(const char *batch, int jobs, int runs)
 	return median(v, runs);
 }
 
-int main(int argc, char **argv)
+static const char text[] =
+	"We label images for a self-driving car project. 900 an hour, paid for 6 hours of a "
+	"9-hour shift: the rest is 'idle time' when the queue is empty. We were never told "
+	"the client's name, and the NDA says we cannot say we do this work at all.";
+
+/* A desk with one journalist, in a new T; her public key in j. */
+static int setup(gd_journalist *j)
 {
-	long runs = bench_arg(argc, argv, 1, 3), texts = bench_arg(argc, argv, 2, 1000),
-	     bigs = bench_arg(argc, argv, 3, 10), mib = bench_arg(argc, argv, 4, 100);
-	if (runs < 1 || runs > 31 || texts < 0 || bigs < 0 || mib < 0) {
-		fprintf(stderr, "usage: bench/desk [RUNS<=31] [TEXTS] [BIG_COUNT] [BIG_MIB]\n");
-		return 2;
-	}
-	if (gd_init() != GD_OK)
-		return 1;
 	snprintf(T, sizeof T, "/tmp/gd-bench-desk-XXXXXX");
 	if (mkdtemp(T) == NULL)
-		return 1;
+		return -1;
 	sh("printf 'correct horse battery staple\\n' > %s/pass", T);
 	sh("%s newsroom init --dir %s/desk --name Bench --passphrase-file %s/pass >/dev/null 2>&1", DESK_BIN, T, T);
 	sh("%s journalist add --dir %s/desk Ana --passphrase-file %s/pass 2>/dev/null", DESK_BIN, T, T);
@@ -132,16 +141,64 @@ int main(int argc, char **argv)
 	char pub[4096];
 	size_t pl = fread(pub, 1, sizeof pub, f);
 	fclose(f);
+	return gd_pubfile_decode(j, pub, pl) == GD_OK ? 0 : -1;
+}
+
+static int growth(long runs)
+{
+	static const long levels[] = {0, 10000, 100000};
 	gd_journalist j;
-	if (gd_pubfile_decode(&j, pub, pl) != GD_OK)
+	if (setup(&j) != 0)
+		return 1;
+	int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	long held = 0;
+	printf("bench/desk growth: 1000 texts opened with -j %d into a folder already holding N "
+	       "opened testimonies; %ld run(s), median (key unlock included)\n",
+	       cores, runs);
+	for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
+		while (held < levels[l]) { /* new testimonies: an opened one is not opened again */
+			long n = levels[l] - held < 10000 ? levels[l] - held : 10000;
+			make_batch("fill", j.pk, n, 0, text);
+			open_into("fill", "grow", cores);
+			held += n;
+		}
+		long at = held;
+		double v[32];
+		for (long r = 0; r < runs; r++) {
+			make_batch("probe", j.pk, 1000, 0, text);
+			v[r] = open_into("probe", "grow", cores);
+			held += 1000;
+		}
+		printf("holding %7ld: open 1000 texts %6.2f s\n", at, median(v, (int)runs));
+		fflush(stdout);
+	}
+	sh("rm -rf %s", T);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (gd_init() != GD_OK)
+		return 1;
+	if (argc > 1 && strcmp(argv[1], "growth") == 0) {
+		long runs = bench_arg(argc, argv, 2, 3);
+		if (runs < 1 || runs > 31) {
+			fprintf(stderr, "usage: bench/desk growth [RUNS<=31]\n");
+			return 2;
+		}
+		return growth(runs);
+	}
+	long runs = bench_arg(argc, argv, 1, 3), texts = bench_arg(argc, argv, 2, 1000),
+	     bigs = bench_arg(argc, argv, 3, 10), mib = bench_arg(argc, argv, 4, 100);
+	if (runs < 1 || runs > 31 || texts < 0 || bigs < 0 || mib < 0) {
+		fprintf(stderr, "usage: bench/desk [RUNS<=31] [TEXTS] [BIG_COUNT] [BIG_MIB]\n");
+		return 2;
+	}
+	gd_journalist j;
+	if (setup(&j) != 0)
 		return 1;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	printf("bench/desk: %ld run(s), median; %ld core(s)\n", runs, cores);
-
-	static const char text[] =
-		"We label images for a self-driving car project. 900 an hour, paid for 6 hours of a "
-		"9-hour shift: the rest is 'idle time' when the queue is empty. We were never told "
-		"the client's name, and the NDA says we cannot say we do this work at all.";
 	make_batch("empty", j.pk, 0, 0, text);
 	uint64_t tsz = make_batch("texts", j.pk, texts, 0, text);
 	uint64_t bsz = make_batch("big", j.pk, bigs, (uint64_t)mib << 20, text);

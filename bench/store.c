@@ -1,0 +1,138 @@
+/* bench/store: what LMDB itself can do on this disk, without ghostdrop around it: the limits
+ * the drop's text-testimony figures are measured against. Each record is what the drop
+ * stores per text testimony: a 16,583-byte envelope in one database and a 96-byte record in
+ * another, under random ids, in an environment opened as the drop opens its own
+ * (MDB_NOTLS, never MDB_WRITEMAP, every commit synced). Prints, for 0, 10,000 and 100,000
+ * records already stored:
+ *   - commits per second with one record each (the ceiling for one client at a time);
+ *   - records per second in commits of 64 (the ceiling with many clients: group commit);
+ *   - for the commits of 64: the time in mdb_put (CPU work in the B-trees) and in the commit
+ *     (writing the dirty pages, fdatasync, the meta page), and the B-tree depth.
+ * Each run is 300 single commits and 40 commits of 64, so the levels move on a little as
+ * they are measured; the table says how many were stored when a level began.
+ * Usage: bench/store [RUNS]   (default 3; medians over the runs) */
+#include <errno.h>
+#include <lmdb.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define ENVELOPE 16583
+#define RECORD 96
+
+static MDB_env *env;
+static MDB_dbi chunks, subs;
+static uint8_t envelope[ENVELOPE], record[RECORD];
+static long stored;
+static double put_s, commit_s; /* time spent in mdb_put and in mdb_txn_commit */
+
+static void check(int rc, const char *what)
+{
+	if (rc != 0) {
+		fprintf(stderr, "bench/store: %s: %s\n", what, mdb_strerror(rc));
+		exit(1);
+	}
+}
+
+/* One transaction of n records; the commit (and its fsync) included. */
+static void commit_records(int n)
+{
+	MDB_txn *txn;
+	double t0 = now_s();
+	check(mdb_txn_begin(env, NULL, 0, &txn), "begin");
+	for (int i = 0; i < n; i++) {
+		uint8_t key[20];
+		randombytes_buf(key, sizeof key);
+		MDB_val k = {sizeof key, key}, v = {ENVELOPE, envelope};
+		check(mdb_put(txn, chunks, &k, &v, 0), "put envelope");
+		MDB_val k2 = {16, key}, v2 = {RECORD, record};
+		check(mdb_put(txn, subs, &k2, &v2, 0), "put record");
+	}
+	double t1 = now_s();
+	check(mdb_txn_commit(txn), "commit");
+	put_s += t1 - t0;
+	commit_s += now_s() - t1;
+	stored += n;
+}
+
+/* Records per second in `commits` commits of `batch`; ms per commit in mdb_put and in the
+ * commit itself. */
+static double rate(int batch, int commits, double *put_ms, double *commit_ms)
+{
+	put_s = commit_s = 0;
+	double t0 = now_s();
+	for (int i = 0; i < commits; i++)
+		commit_records(batch);
+	double t = now_s() - t0;
+	*put_ms = put_s * 1000 / commits;
+	*commit_ms = commit_s * 1000 / commits;
+	return (double)batch * commits / t;
+}
+
+static unsigned depth(MDB_dbi dbi)
+{
+	MDB_txn *txn;
+	MDB_stat st;
+	check(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), "begin");
+	check(mdb_stat(txn, dbi, &st), "stat");
+	mdb_txn_abort(txn);
+	return st.ms_depth;
+}
+
+int main(int argc, char **argv)
+{
+	static const long levels[] = {0, 10000, 100000};
+	int runs = (int)bench_arg(argc, argv, 1, 3);
+	char dir[] = "/tmp/gd-bench-store-XXXXXX";
+	if (runs < 1 || runs > 32 || sodium_init() < 0) {
+		fprintf(stderr, "usage: store [runs]\n");
+		return 2;
+	}
+	if (mkdtemp(dir) == NULL) {
+		perror("bench/store: mkdtemp");
+		return 1;
+	}
+	randombytes_buf(envelope, sizeof envelope);
+	randombytes_buf(record, sizeof record);
+	check(mdb_env_create(&env), "env");
+	check(mdb_env_set_maxdbs(env, 4), "maxdbs");
+	check(mdb_env_set_mapsize(env, (size_t)16 << 30), "mapsize");
+	check(mdb_env_open(env, dir, MDB_NOTLS, 0600), "open");
+	MDB_txn *txn;
+	check(mdb_txn_begin(env, NULL, 0, &txn), "begin");
+	check(mdb_dbi_open(txn, "chunks", MDB_CREATE, &chunks), "dbi");
+	check(mdb_dbi_open(txn, "submissions", MDB_CREATE, &subs), "dbi");
+	check(mdb_txn_commit(txn), "commit");
+	printf("LMDB on this disk (%s), one record = a %d-byte envelope + a %d-byte record,\n"
+	       "%d runs, medians\n\n", dir, ENVELOPE, RECORD, runs);
+	printf("%-8s %14s %15s %24s %9s %5s\n", "stored", "commits/s (1)", "records/s (64)",
+	       "per commit of 64: put", "commit", "depth");
+	for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
+		while (stored < levels[l])
+			commit_records(1000);
+		long at = stored;
+		double one[32], many[32], pm[32], cm[32], unused;
+		for (int r = 0; r < runs; r++) {
+			one[r] = rate(1, 300, &unused, &unused);
+			many[r] = rate(64, 40, &pm[r], &cm[r]);
+		}
+		printf("%-8ld %14.0f %15.0f %21.2f ms %6.2f ms %5u\n", at, median(one, runs),
+		       median(many, runs), median(pm, runs), median(cm, runs), depth(subs));
+		fflush(stdout);
+	}
+	struct stat st;
+	char path[128];
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	if (stat(path, &st) == 0)
+		printf("\ndata.mdb: %lld MiB for %ld records\n", (long long)st.st_size >> 20, stored);
+	mdb_env_close(env);
+	snprintf(path, sizeof path, "rm -rf %s", dir);
+	if (system(path) != 0)
+		return 1;
+	return 0;
+}
