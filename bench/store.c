@@ -8,6 +8,8 @@
  *   - records per second in commits of 64 (the ceiling with many clients: group commit);
  *   - for the commits of 64: the time in mdb_put (CPU work in the B-trees) and in the commit
  *     (writing the dirty pages, fdatasync, the meta page), and the B-tree depth.
+ *   - what an upload chunk costs: 1 MiB values, one per commit, in MiB/s (the ceiling of the
+ *     drop's upload path on this disk), and the ms of such a commit.
  * Each run is 300 single commits and 40 commits of 64, so the levels move on a little as
  * they are measured; the table says how many were stored when a level began.
  * Usage: bench/store [RUNS]   (default 3; medians over the runs) */
@@ -60,6 +62,36 @@ static void commit_records(int n)
 	stored += n;
 }
 
+/* MiB/s storing 1 MiB values (random keys), one per commit, `n` commits; ms per commit. */
+static double chunk_rate(int n, double *put_ms, double *commit_ms)
+{
+	size_t len = 1 << 20;
+	uint8_t *buf = malloc(len);
+	if (buf == NULL)
+		exit(1);
+	randombytes_buf(buf, len);
+	put_s = commit_s = 0;
+	double t0 = now_s();
+	for (int i = 0; i < n; i++) {
+		MDB_txn *txn;
+		uint8_t key[20];
+		randombytes_buf(key, sizeof key);
+		double a = now_s();
+		check(mdb_txn_begin(env, NULL, 0, &txn), "begin");
+		MDB_val k = {sizeof key, key}, v = {len, buf};
+		check(mdb_put(txn, chunks, &k, &v, 0), "put chunk");
+		double b = now_s();
+		check(mdb_txn_commit(txn), "commit");
+		put_s += b - a;
+		commit_s += now_s() - b;
+	}
+	double t = now_s() - t0;
+	free(buf);
+	*put_ms = put_s * 1000 / n;
+	*commit_ms = commit_s * 1000 / n;
+	return n / t;
+}
+
 /* Records per second in `commits` commits of `batch`; ms per commit in mdb_put and in the
  * commit itself. */
 static double rate(int batch, int commits, double *put_ms, double *commit_ms)
@@ -74,15 +106,6 @@ static double rate(int batch, int commits, double *put_ms, double *commit_ms)
 	return (double)batch * commits / t;
 }
 
-static unsigned depth(MDB_dbi dbi)
-{
-	MDB_txn *txn;
-	MDB_stat st;
-	check(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), "begin");
-	check(mdb_stat(txn, dbi, &st), "stat");
-	mdb_txn_abort(txn);
-	return st.ms_depth;
-}
 
 int main(int argc, char **argv)
 {
@@ -110,19 +133,21 @@ int main(int argc, char **argv)
 	check(mdb_txn_commit(txn), "commit");
 	printf("LMDB on this disk (%s), one record = a %d-byte envelope + a %d-byte record,\n"
 	       "%d runs, medians\n\n", dir, ENVELOPE, RECORD, runs);
-	printf("%-8s %14s %15s %24s %9s %5s\n", "stored", "commits/s (1)", "records/s (64)",
-	       "per commit of 64: put", "commit", "depth");
+	printf("%-8s %14s %15s %24s %9s %17s %9s\n", "stored", "commits/s (1)", "records/s (64)",
+	       "per commit of 64: put", "commit", "1 MiB values", "commit");
 	for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
 		while (stored < levels[l])
 			commit_records(1000);
 		long at = stored;
-		double one[32], many[32], pm[32], cm[32], unused;
+		double one[32], many[32], pm[32], cm[32], big[32], bc[32], unused;
 		for (int r = 0; r < runs; r++) {
 			one[r] = rate(1, 300, &unused, &unused);
 			many[r] = rate(64, 40, &pm[r], &cm[r]);
+			big[r] = chunk_rate(64, &unused, &bc[r]);
 		}
-		printf("%-8ld %14.0f %15.0f %21.2f ms %6.2f ms %5u\n", at, median(one, runs),
-		       median(many, runs), median(pm, runs), median(cm, runs), depth(subs));
+		printf("%-8ld %14.0f %15.0f %21.2f ms %6.2f ms %11.0f MiB/s %6.2f ms\n", at,
+		       median(one, runs), median(many, runs), median(pm, runs), median(cm, runs),
+		       median(big, runs), median(bc, runs));
 		fflush(stdout);
 	}
 	struct stat st;
