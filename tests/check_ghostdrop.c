@@ -628,18 +628,11 @@ static void *proxy_main(void *arg)
 
 static pthread_t proxy_start(proxy *px, int mode)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	socklen_t sl = sizeof sin;
 	pthread_t t;
 	memset(px, 0, sizeof *px);
 	pthread_mutex_init(&px->mu, NULL);
 	px->mode = mode;
-	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-	px->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_int_eq(bind(px->lfd, (struct sockaddr *)&sin, sizeof sin), 0);
-	ck_assert_int_eq(listen(px->lfd, 16), 0);
-	getsockname(px->lfd, (struct sockaddr *)&sin, &sl);
-	px->port = ntohs(sin.sin_port);
+	px->lfd = test_listen(&px->port, 16);
 	ck_assert_int_eq(pthread_create(&t, NULL, proxy_main, px), 0);
 	return t;
 }

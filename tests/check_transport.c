@@ -1,8 +1,6 @@
 /* Tests for client/transport.c: URLs, when Tor is used (no connection is made), and kept
  * connections against a scripted server on 127.0.0.1. */
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -161,22 +159,21 @@ static void *script_main(void *arg)
 	return NULL;
 }
 
-static pthread_t script_start(script_server *s, const int *script, int n)
+/* The server, and a transport (--clearnet) to it in t and u. */
+static pthread_t script_start(script_server *s, const int *script, int n, gd_transport *t,
+			      gd_url *u)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	socklen_t sl = sizeof sin;
-	pthread_t t;
+	char err[256], url[64];
+	pthread_t th;
 	memset(s, 0, sizeof *s);
 	s->script = script;
 	s->n = n;
-	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-	s->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_int_eq(bind(s->lfd, (struct sockaddr *)&sin, sizeof sin), 0);
-	ck_assert_int_eq(listen(s->lfd, 4), 0);
-	getsockname(s->lfd, (struct sockaddr *)&sin, &sl);
-	s->port = ntohs(sin.sin_port);
-	ck_assert_int_eq(pthread_create(&t, NULL, script_main, s), 0);
-	return t;
+	s->lfd = test_listen(&s->port, 4);
+	ck_assert_int_eq(pthread_create(&th, NULL, script_main, s), 0);
+	snprintf(url, sizeof url, "http://127.0.0.1:%u", s->port);
+	ck_assert_int_eq(gd_url_parse(u, url, err, sizeof err), 0);
+	ck_assert_int_eq(gd_transport_init(t, u, NULL, 1, err, sizeof err), 0);
+	return th;
 }
 
 /* One request with the body "name"; the answer's body must echo it. */
@@ -201,11 +198,7 @@ START_TEST(kept_connections)
 	script_server s;
 	gd_transport t;
 	gd_url u;
-	char err[256], url[64];
-	pthread_t th = script_start(&s, script, 6);
-	snprintf(url, sizeof url, "http://127.0.0.1:%u", s.port);
-	ck_assert_int_eq(gd_url_parse(&u, url, err, sizeof err), 0);
-	ck_assert_int_eq(gd_transport_init(&t, &u, NULL, 1, err, sizeof err), 0);
+	pthread_t th = script_start(&s, script, 6, &t, &u);
 	int keep = -1;
 	ck_assert_int_eq(ask(&t, &u, &keep, "one"), TR_OK);
 	ck_assert_int_ge(keep, 0); /* kept for the next request */
@@ -238,11 +231,7 @@ START_TEST(unanswered_fresh_connection)
 	script_server s;
 	gd_transport t;
 	gd_url u;
-	char err[256], url[64];
-	pthread_t th = script_start(&s, script, 2);
-	snprintf(url, sizeof url, "http://127.0.0.1:%u", s.port);
-	ck_assert_int_eq(gd_url_parse(&u, url, err, sizeof err), 0);
-	ck_assert_int_eq(gd_transport_init(&t, &u, NULL, 1, err, sizeof err), 0);
+	pthread_t th = script_start(&s, script, 2, &t, &u);
 	int keep = -1;
 	ck_assert_int_eq(ask(&t, &u, &keep, "lost"), TR_ERR_CONNECT);
 	ck_assert_int_eq(keep, -1);

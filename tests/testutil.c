@@ -1,6 +1,25 @@
 /* ghostdrop test helpers: in-memory streams, throwaway keys, the reference envelope builder. */
 #include "testutil.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int test_listen(uint16_t *port, int backlog)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t sl = sizeof sin;
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	ck_assert_int_eq(listen(fd, backlog), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
 int membuf_write(void *arg, const uint8_t *buf, size_t len)
 {
 	membuf *m = arg;

@@ -68,4 +68,7 @@ void vec_apply_edits(membuf *m, json_t *edits);
 char *hex_of(const uint8_t *b, size_t n);
 uint8_t *unhex(const char *s, size_t *n);
 
+/* A listening TCP socket on 127.0.0.1 on a free port (the port in *port). */
+int test_listen(uint16_t *port, int backlog);
+
 #endif
