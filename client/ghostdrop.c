@@ -302,7 +302,7 @@ typedef struct {
 } outbox;
 
 /* Chunks in flight at once, each on a kept connection: while the drop stores one, the next
- * travels and the one after is sealed (docs/BENCHMARKS.md measures 1, 2 and 3). */
+ * travels and the one after is sealed (docs/BENCHMARKS.md measures 1 to 4). */
 #define SENDERS 3
 
 /* Wait for every chunk sent: EX_OK with the upload's digest, or the first chunk that failed,
