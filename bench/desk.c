@@ -92,25 +92,24 @@ static uint64_t make_batch(const char *name, const uint8_t pk[32], long n, uint6
 	return size;
 }
 
-/* Each run into a new folder, all removed at the end: ext4 slows down creating files right
- * after deleting thousands (it scans for recently deleted inodes), which would be measured
- * here instead of the desk. */
-static double open_once(const char *batch, int jobs)
-{
-	static int run;
-	double t0 = now_s();
-	sh("%s open --dir %s/desk %s/%s --out %s/out-%d --passphrase-file %s/pass -j %d 2>/dev/null",
-	   DESK_BIN, T, T, batch, T, run++, T, jobs);
-	return now_s() - t0;
-}
-
-/* Into one folder that keeps what was opened before. */
+/* Into T/out, which keeps what was opened there before. */
 static double open_into(const char *batch, const char *out, int jobs)
 {
 	double t0 = now_s();
 	sh("%s open --dir %s/desk %s/%s --out %s/%s --passphrase-file %s/pass -j %d 2>/dev/null",
 	   DESK_BIN, T, T, batch, T, out, T, jobs);
 	return now_s() - t0;
+}
+
+/* Each run into a new folder, all removed at the end: ext4 slows down creating files right
+ * after deleting thousands (it scans for recently deleted inodes), which would be measured
+ * here instead of the desk. */
+static double open_once(const char *batch, int jobs)
+{
+	static int run;
+	char out[32];
+	snprintf(out, sizeof out, "out-%d", run++);
+	return open_into(batch, out, jobs);
 }
 
 static double open_median(const char *batch, int jobs, int runs)

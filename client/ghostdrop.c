@@ -421,7 +421,6 @@ static int begin_upload(outbox *ob, const uint8_t id[16], uint64_t total)
 	ob->upload = 1;
 	progress_start("", total);
 	ob->chunk_size = (size_t)cs;
-	ob->cap = ob->chunk_size;
 	if ((ob->upl = gd_uploader_new(&tr, &url, ob->up, ob->chunk_size, total, SENDERS, RETRIES)) ==
 	    NULL)
 		return cli_die(EX_FAIL, "out of memory");

@@ -29,7 +29,7 @@ struct gd_uploader {
 	size_t chunk_size;
 	uint64_t total;
 	uint32_t n_chunks, next_idx;
-	unsigned senders, retries;
+	unsigned retries;
 	uint8_t (*hashes)[32]; /* per chunk, in order: the digest is made of them at the end */
 	slot slots[MAX_SENDERS + 1];
 	unsigned n_slots;
@@ -40,6 +40,14 @@ struct gd_uploader {
 	int stopping, failed;
 	gd_upload_failure failure;
 };
+
+/* A failure of the client's own (not the drop's, not the network's). */
+static void local_failure(gd_upload_failure *f, const char *message)
+{
+	memset(f, 0, sizeof *f);
+	f->rc = TR_ERR_SINK;
+	snprintf(f->r.message, sizeof f->r.message, "%s", message);
+}
 
 /* One chunk, with retries after a broken connection: the drop keeps what it has, and the
  * same bytes under the same index are answered "already stored". */
@@ -118,7 +126,6 @@ gd_uploader *gd_uploader_new(gd_transport *t, const gd_url *u, const char *up, s
 	g->chunk_size = chunk_size;
 	g->total = total;
 	g->n_chunks = (uint32_t)((total + chunk_size - 1) / chunk_size);
-	g->senders = senders;
 	g->retries = retries;
 	g->n_slots = senders + 1; /* one being filled while the others travel */
 	pthread_mutex_init(&g->mu, NULL);
@@ -167,10 +174,7 @@ void gd_uploader_send(gd_uploader *g, uint8_t *buf, size_t len)
 			s->state = B_FREE;
 		if (!g->failed) { /* more chunks than the declared size allows: a caller's bug */
 			g->failed = 1;
-			memset(&g->failure, 0, sizeof g->failure);
-			g->failure.rc = TR_ERR_SINK;
-			snprintf(g->failure.r.message, sizeof g->failure.r.message,
-			         "the envelope is longer than announced");
+			local_failure(&g->failure, "the envelope is longer than announced");
 		}
 		pthread_cond_broadcast(&g->cv);
 		pthread_mutex_unlock(&g->mu);
@@ -198,10 +202,7 @@ int gd_uploader_finish(gd_uploader *g, uint8_t digest[32], gd_upload_failure *f)
 	int failed = g->failed;
 	if (!failed && g->next_idx != g->n_chunks) {
 		failed = g->failed = 1;
-		memset(&g->failure, 0, sizeof g->failure);
-		g->failure.rc = TR_ERR_SINK;
-		snprintf(g->failure.r.message, sizeof g->failure.r.message,
-		         "the envelope is shorter than announced");
+		local_failure(&g->failure, "the envelope is shorter than announced");
 	}
 	if (failed) {
 		*f = g->failure;
@@ -212,9 +213,7 @@ int gd_uploader_finish(gd_uploader *g, uint8_t digest[32], gd_upload_failure *f)
 		return -1;
 	gd_upload_hasher *h = gd_upload_hasher_new(g->total);
 	if (h == NULL) {
-		memset(f, 0, sizeof *f);
-		f->rc = TR_ERR_SINK;
-		snprintf(f->r.message, sizeof f->r.message, "out of memory");
+		local_failure(f, "out of memory");
 		return -1;
 	}
 	for (uint32_t i = 0; i < g->n_chunks; i++)
