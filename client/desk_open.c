@@ -20,80 +20,16 @@
 #include "cli.h"
 #include "desk.h"
 #include "fileio.h"
+#include "names.h"
 #include "progress.h"
 
 #define MAX_JOBS 64
-#define NAME_MAX_BYTES 120
 #define BOOK ".desk" /* OUTDIR's bookkeeping: temporary folders, what was opened */
-
-/* ---- attachment names ---- */
-
-/* U+202A..U+202E and U+2066..U+2069 (bidirectional overrides: "gpj.exe" shown as "exe.jpg"),
- * U+200B..U+200F, U+FEFF: replaced, like control characters. */
-static size_t invisible(const unsigned char *p)
-{
-	if (p[0] == 0xE2 && p[1] == 0x80 && ((p[2] >= 0x8B && p[2] <= 0x8F) || (p[2] >= 0xAA && p[2] <= 0xAE)))
-		return 3;
-	if (p[0] == 0xE2 && p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)
-		return 3;
-	if (p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
-		return 3;
-	return 0;
-}
-
-/* A file name for an attachment the source named `in`: its last path component, control
- * and invisible characters and /\:*?"<>| replaced by '_', no leading dot or dash (no hidden
- * files, no option-looking names), no trailing dot or space, at most NAME_MAX_BYTES bytes
- * (cut on a character boundary), never empty and never one of the desk's own names. */
-static void safe_name(char *out, size_t cap, const char *in, size_t index)
-{
-	const char *base = in;
-	for (const char *p = in; *p; p++)
-		if (*p == '/' || *p == '\\')
-			base = p + 1;
-	size_t o = 0;
-	const unsigned char *p = (const unsigned char *)base;
-	while (*p && o + 4 < cap && o < NAME_MAX_BYTES) {
-		size_t inv = (p[0] && p[1] && p[2]) ? invisible(p) : 0;
-		size_t clen = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : 4;
-		if (inv) {
-			out[o++] = '_';
-			p += inv;
-			continue;
-		}
-		if (*p < 0x20 || *p == 0x7f || strchr("/\\:*?\"<>|", *p) != NULL) {
-			out[o++] = '_';
-			p++;
-			continue;
-		}
-		if (o + clen > NAME_MAX_BYTES)
-			break;
-		size_t k = 0;
-		while (k < clen && p[k])
-			k++;
-		memcpy(out + o, p, k);
-		o += k;
-		p += k;
-	}
-	out[o] = '\0';
-	while (o > 0 && (out[o - 1] == '.' || out[o - 1] == ' '))
-		out[--o] = '\0';
-	size_t lead = 0;
-	while (out[lead] == '.' || out[lead] == '-' || out[lead] == ' ')
-		lead++;
-	memmove(out, out + lead, o - lead + 1);
-	if (out[0] == '\0' || strcmp(out, "message.txt") == 0 || strcmp(out, "manifest.json") == 0) {
-		char was[NAME_MAX_BYTES + 1];
-		snprintf(was, sizeof was, "%s", out);
-		if (snprintf(out, cap, "attachment-%zu%s%s", index + 1, was[0] ? "-" : "", was) >= (int)cap)
-			snprintf(out, cap, "attachment-%zu", index + 1);
-	}
-}
 
 /* Make name unique in the folder: "x.pdf", "x (2).pdf", ... */
 static int unique_name(int dirfd, char *name, size_t cap)
 {
-	char base[NAME_MAX_BYTES + 32];
+	char base[NAMES_MAX_BYTES + 32];
 	snprintf(base, sizeof base, "%s", name);
 	char *dot = strrchr(base, '.');
 	const char *ext = "";
@@ -317,6 +253,8 @@ typedef struct {
 typedef struct {
 	int fd;
 	uint64_t off, end;
+	crypto_generichash_state *hash; /* of every byte read, or NULL */
+	int quiet;                      /* not counted in the progress bar */
 } slice;
 
 static ssize_t read_slice(void *arg, uint8_t *buf, size_t len)
@@ -335,18 +273,59 @@ static ssize_t read_slice(void *arg, uint8_t *buf, size_t len)
 	if (n == 0)
 		return 0;
 	s->off += (uint64_t)n;
-	progress_add((uint64_t)n);
+	if (s->hash != NULL)
+		crypto_generichash_update(s->hash, buf, (size_t)n);
+	if (!s->quiet)
+		progress_add((uint64_t)n);
 	return n;
+}
+
+/* The envelope's BLAKE2b-256 (what the drop stores as its envelope hash): read what the
+ * slice has left into the hash. 0, or -1 on a read error or a short file. */
+static int slice_hash_rest(slice *in, uint8_t out[32])
+{
+	uint8_t buf[65536];
+	ssize_t n;
+	while ((n = read_slice(in, buf, sizeof buf)) > 0)
+		;
+	if (n < 0 || in->off != in->end)
+		return -1;
+	crypto_generichash_final(in->hash, out, 32);
+	return 0;
 }
 
 typedef struct {
 	int dirfd; /* the temporary folder */
 	gd_manifest m;
-	char (*names)[NAME_MAX_BYTES + 32];
+	char (*names)[NAMES_MAX_BYTES + 32];
 	size_t cur; /* attachment whose file is open */
 	int fd;
 	int failed;
+	size_t text_replaced; /* characters of message.txt replaced for the terminal */
 } sink_state;
+
+/* message.txt: the testimony, safe to show in a terminal. If that replaced anything (escape
+ * sequences, bidi overrides, malformed UTF-8), message-exact.txt keeps the exact bytes. */
+static int write_message(sink_state *s, const gd_manifest *m)
+{
+	size_t clen = 0;
+	char *clean = names_clean_text((const uint8_t *)m->text, m->text_len, &clen, &s->text_replaced);
+	if (clean == NULL)
+		return -1;
+	int fd = openat(s->dirfd, "message.txt", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int rc = fd >= 0 && gd_write_all(fd, (const uint8_t *)clean, clen) == 0 ? 0 : -1;
+	if (fd >= 0 && close(fd) != 0)
+		rc = -1;
+	sodium_memzero(clean, clen);
+	free(clean);
+	if (rc != 0 || s->text_replaced == 0)
+		return rc;
+	fd = openat(s->dirfd, "message-exact.txt", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	rc = fd >= 0 && gd_write_all(fd, (const uint8_t *)m->text, m->text_len) == 0 ? 0 : -1;
+	if (fd >= 0 && close(fd) != 0)
+		rc = -1;
+	return rc;
+}
 
 static int on_manifest(void *arg, const gd_manifest *m)
 {
@@ -357,11 +336,11 @@ static int on_manifest(void *arg, const gd_manifest *m)
 	s->names = calloc(m->n_attachments + 1, sizeof *s->names);
 	if (s->names == NULL)
 		return -1;
-	int fd = openat(s->dirfd, "message.txt", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, m->text, m->text_len) != (ssize_t)m->text_len || close(fd) != 0)
+	if (write_message(s, m) != 0)
 		return -1;
+	int fd;
 	for (size_t i = 0; i < m->n_attachments; i++) {
-		safe_name(s->names[i], sizeof s->names[i], m->attachments[i].name, i);
+		names_safe(s->names[i], sizeof s->names[i], m->attachments[i].name, i);
 		if (unique_name(s->dirfd, s->names[i], sizeof s->names[i]) != 0)
 			return -1;
 		fd = openat(s->dirfd, s->names[i], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -449,8 +428,11 @@ static const char *why(int rc)
 	}
 }
 
+/* manifest.json: what the source sent and how it was saved. Names and text in it are the
+ * source's, so anything a terminal would act on is written as a \u escape. */
 static int write_manifest_json(int dirfd, const job *j, size_t idx, const sink_state *s,
-			       const char *label, const gd_open_result *res, int changed)
+			       const char *label, const gd_open_result *res, int changed,
+			       const uint8_t hash[32])
 {
 	const batch_entry *e = &j->ix->e[idx];
 	const jkey *k = &j->kr->info[res->key_index];
@@ -470,16 +452,21 @@ static int write_manifest_json(int dirfd, const job *j, size_t idx, const sink_s
 			      "attachments", atts);
 	if (o == NULL)
 		return -1;
+	json_object_set_new(o, "envelope_hash", b64j(hash, 32));
+	if (s->text_replaced)
+		json_object_set_new(o, "message_exact", json_string("message-exact.txt"));
 	if (changed)
 		json_object_set_new(o, "warning",
 				    json_string("this source showed a reply key or mailbox other than "
 						"the first time; replies still go to the first"));
-	char *txt = json_dumps(o, JSON_INDENT(2));
+	char *raw = json_dumps(o, JSON_INDENT(2));
 	json_decref(o);
+	char *txt = raw != NULL ? names_escape_json(raw) : NULL;
+	free(raw);
 	if (txt == NULL)
 		return -1;
 	int fd = openat(dirfd, "manifest.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	int rc = fd >= 0 && write(fd, txt, strlen(txt)) == (ssize_t)strlen(txt) ? 0 : -1;
+	int rc = fd >= 0 && gd_write_all(fd, (const uint8_t *)txt, strlen(txt)) == 0 ? 0 : -1;
 	if (fd >= 0 && close(fd) != 0)
 		rc = -1;
 	free(txt);
@@ -491,18 +478,29 @@ static int mkdirat_p(int dirfd, const char *name)
 	return mkdirat(dirfd, name, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-/* BOOK/opened: one line per submission opened, "DROPID<TAB>FOLDER<TAB>ACKKEY\n" (base64url
- * ids and keys; folders are words, digits and '-'), appended as each one lands, so opening
- * again skips what is there. One file, not one per submission: 1,000 fewer inodes a batch. */
+/* BOOK/opened: one line per submission opened,
+ * "DROPID<TAB>FOLDER<TAB>ACKKEY<TAB>ENVELOPEHASH\n" (base64url ids, keys and hashes; folders
+ * are words, digits, '-' and '_'), appended as each one lands, so opening again skips what is
+ * there. One file, not one per submission: 1,000 fewer inodes a batch. Lines of an older desk
+ * (no hash) are ignored: those submissions are decrypted again. */
 struct opened {
 	uint8_t id[16];
+	uint8_t hash[32];
 	uint8_t ack[GD_ACK_KEY_BYTES];
 	char folder[128];
 };
 
 static int opened_cmp(const void *a, const void *b)
 {
-	return memcmp(((const struct opened *)a)->id, ((const struct opened *)b)->id, 16);
+	const struct opened *x = a, *y = b;
+	int c = memcmp(x->id, y->id, 16);
+	return c != 0 ? c : memcmp(x->hash, y->hash, 32);
+}
+
+static int b64_exact(uint8_t *out, size_t n, const char *s, size_t len)
+{
+	size_t got;
+	return gd_b64_decode(out, n, &got, s, len) == GD_OK && got == n ? 0 : -1;
 }
 
 /* Read the index; a malformed line (a write cut by a crash) is ignored. */
@@ -535,12 +533,12 @@ static int index_load(job *j)
 	char *save = NULL;
 	for (char *line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		char *t3 = t2 ? strchr(t2 + 1, '\t') : NULL;
 		struct opened *o = &j->seen[j->n_seen];
-		size_t n1, n2;
-		if (t2 == NULL || (size_t)(t2 - t1 - 1) >= sizeof o->folder ||
-		    gd_b64_decode(o->id, 16, &n1, line, (size_t)(t1 - line)) != GD_OK || n1 != 16 ||
-		    gd_b64_decode(o->ack, sizeof o->ack, &n2, t2 + 1, strlen(t2 + 1)) != GD_OK ||
-		    n2 != sizeof o->ack)
+		if (t3 == NULL || (size_t)(t2 - t1 - 1) >= sizeof o->folder ||
+		    b64_exact(o->id, 16, line, (size_t)(t1 - line)) != 0 ||
+		    b64_exact(o->ack, sizeof o->ack, t2 + 1, (size_t)(t3 - t2 - 1)) != 0 ||
+		    b64_exact(o->hash, 32, t3 + 1, strlen(t3 + 1)) != 0)
 			continue;
 		memcpy(o->folder, t1 + 1, (size_t)(t2 - t1 - 1));
 		o->folder[t2 - t1 - 1] = '\0';
@@ -551,17 +549,137 @@ static int index_load(job *j)
 	return 0;
 }
 
-/* Opened before, and its folder is still there (moved away: open it again). */
-static int opened_before(job *j, const uint8_t id[16], result *r)
+/* The index has a line for this drop id (under any envelope hash). */
+static int index_has_id(const job *j, const uint8_t id[16])
+{
+	size_t lo = 0, hi = j->n_seen;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(j->seen[mid].id, id, 16);
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* FOLDER ("LABEL/NAME") opened without following a symbolic link at either level. */
+static int open_folder(int out_fd, const char *folder)
+{
+	char label[128];
+	const char *slash = strchr(folder, '/');
+	if (slash == NULL || (size_t)(slash - folder) >= sizeof label || strchr(slash + 1, '/') != NULL ||
+	    slash == folder || slash[1] == '\0' || folder[0] == '.' || slash[1] == '.')
+		return -1;
+	memcpy(label, folder, (size_t)(slash - folder));
+	label[slash - folder] = '\0';
+	int lfd = openat(out_fd, label, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (lfd < 0)
+		return -1;
+	int dfd = openat(lfd, slash + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(lfd);
+	return dfd;
+}
+
+static int regular_file(int dfd, const char *name, json_int_t size)
+{
+	struct stat st;
+	return name != NULL && strchr(name, '/') == NULL && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISREG(st.st_mode) && (size < 0 || st.st_size == (off_t)size);
+}
+
+/* FOLDER holds the submission whose envelope hash is `hash`, whole: its manifest.json names that
+ * hash, and the message and every attachment it lists are there, with their sizes. Nothing
+ * else makes a submission "opened before": not its drop id, not its folder's name. */
+static int folder_holds(int out_fd, const char *folder, const uint8_t hash[32])
+{
+	int dfd = open_folder(out_fd, folder), ok = 0;
+	if (dfd < 0)
+		return 0;
+	int fd = openat(dfd, "manifest.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	char *txt = NULL;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (4 << 20) &&
+	    (txt = malloc((size_t)st.st_size + 1)) != NULL &&
+	    read(fd, txt, (size_t)st.st_size) == (ssize_t)st.st_size) {
+		json_t *mj = json_loadb(txt, (size_t)st.st_size, JSON_REJECT_DUPLICATES, NULL);
+		uint8_t h[32];
+		ok = mj != NULL && b64_field(mj, "envelope_hash", h, 32) == 0 && sodium_memcmp(h, hash, 32) == 0 &&
+		     regular_file(dfd, json_string_value(json_object_get(mj, "message")), -1);
+		json_t *a;
+		size_t i;
+		json_array_foreach(json_object_get(mj, "attachments"), i, a)
+			ok = ok && regular_file(dfd, json_string_value(json_object_get(a, "saved_as")),
+						json_integer_value(json_object_get(a, "size")));
+		json_decref(mj);
+	}
+	free(txt);
+	if (fd >= 0)
+		close(fd);
+	close(dfd);
+	return ok;
+}
+
+/* Opened before: the index names this very envelope, and its folder still holds it whole
+ * (moved away or damaged: open it again). */
+static int opened_before(job *j, const uint8_t id[16], const uint8_t hash[32], result *r)
 {
 	struct opened key;
 	memcpy(key.id, id, 16);
+	memcpy(key.hash, hash, 32);
 	const struct opened *o = bsearch(&key, j->seen, j->n_seen, sizeof *j->seen, opened_cmp);
-	if (o == NULL || faccessat(j->out_fd, o->folder, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+	if (o == NULL || !folder_holds(j->out_fd, o->folder, hash))
 		return -1;
 	memcpy(r->ack_key, o->ack, sizeof r->ack_key);
 	snprintf(r->folder, sizeof r->folder, "%s", o->folder);
 	return 0;
+}
+
+/* Move the verified temporary folder into LABEL/: under its own name, or under the next free
+ * one when another submission holds that name. R_EARLIER only when the folder found holds this
+ * very envelope. 0, or -1 with r->error set. */
+static int place(job *j, const char *tmp, const char *label, uint32_t day, const uint8_t hash[32],
+		 result *r)
+{
+	if (mkdirat_p(j->out_fd, label) != 0) {
+		snprintf(r->error, sizeof r->error, "cannot create %s: %s", label, strerror(errno));
+		return -1;
+	}
+	int lfd = openat(j->out_fd, label, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (lfd < 0) {
+		snprintf(r->error, sizeof r->error, "%s in the output folder is not a folder of the desk (%s): "
+			 "nothing was written through it", label, errno == ELOOP || errno == ENOTDIR ?
+			 "a symbolic link or a file" : strerror(errno));
+		return -1;
+	}
+	int rc = -1;
+	for (unsigned attempt = 1; attempt <= 100; attempt++) {
+		char folder[sizeof r->folder];
+		if (names_folder(folder, sizeof folder, label, day, hash, attempt) != 0)
+			break;
+		const char *name = folder + strlen(label) + 1;
+		/* renameat never replaces a folder that has files */
+		if (renameat(j->book_fd, tmp, lfd, name) == 0) {
+			r->kind = R_NEW;
+		} else if (errno == EEXIST || errno == ENOTEMPTY) {
+			if (!folder_holds(j->out_fd, folder, hash))
+				continue; /* another submission's folder: never "opened before" */
+			r->kind = R_EARLIER;
+		} else {
+			snprintf(r->error, sizeof r->error, "cannot create %.100s: %s", folder, strerror(errno));
+			break;
+		}
+		snprintf(r->folder, sizeof r->folder, "%s", folder);
+		rc = 0;
+		break;
+	}
+	if (rc != 0 && r->error[0] == '\0')
+		snprintf(r->error, sizeof r->error, "no free folder name in %s", label);
+	close(lfd);
+	return rc;
 }
 
 static void open_one(job *j, size_t idx)
@@ -569,11 +687,17 @@ static void open_one(job *j, size_t idx)
 	const batch_entry *e = &j->ix->e[idx];
 	result *r = &j->res[idx];
 	char idb[32], tmp[64];
+	uint8_t hash[32];
+	crypto_generichash_state hs;
 	gd_b64_encode(idb, sizeof idb, e->id, 16);
-	if (opened_before(j, e->id, r) == 0) {
-		r->kind = R_EARLIER;
-		progress_add(e->len);
-		return;
+	if (index_has_id(j, e->id)) {
+		slice h = {j->batch_fd, e->offset, e->offset + e->len, &hs, 1};
+		crypto_generichash_init(&hs, NULL, 0, 32);
+		if (slice_hash_rest(&h, hash) == 0 && opened_before(j, e->id, hash, r) == 0) {
+			r->kind = R_EARLIER;
+			progress_add(e->len);
+			return;
+		}
 	}
 	snprintf(tmp, sizeof tmp, "tmp-%s", idb);
 	sink_state s;
@@ -585,16 +709,19 @@ static void open_one(job *j, size_t idx)
 		progress_add(e->len);
 		return;
 	}
-	slice in = {j->batch_fd, e->offset, e->offset + e->len};
+	crypto_generichash_init(&hs, NULL, 0, 32);
+	slice in = {j->batch_fd, e->offset, e->offset + e->len, &hs, 0};
 	gd_open_sink sink = {on_manifest, on_data, &s};
 	gd_open_result res;
 	int rc = gd_envelope_open(read_slice, &in, (const uint8_t(*)[32])j->kr->sk,
 				  (const uint8_t(*)[32])j->kr->pk, j->kr->n, &sink, &res);
+	if (rc == GD_OK && slice_hash_rest(&in, hash) != 0)
+		rc = GD_ERR_IO;
 	progress_add(in.end - in.off); /* what was not read (a failure) */
 	if (s.fd >= 0 && close(s.fd) != 0 && rc == GD_OK)
 		rc = GD_ERR_IO;
 	if (rc == GD_OK) {
-		char label[80] = "no-reply", folder[256], d[16], mid[32];
+		char label[80] = "no-reply";
 		int changed = 0;
 		/* only the sources' registry is shared; the rest runs in parallel */
 		if (s.m.has_source) {
@@ -606,38 +733,23 @@ static void open_one(job *j, size_t idx)
 			}
 			pthread_mutex_unlock(&j->lock);
 		}
-		day_string(d, sizeof d, e->day);
-		gd_b64_encode(mid, sizeof mid, s.m.submission_id, 16);
-		snprintf(folder, sizeof folder, "%s/%s-%.8s", label, d, mid);
 		if (rc == GD_OK && write_manifest_json(s.dirfd, j, idx, &s, s.m.has_source ? label : NULL,
-						       &res, changed) != 0) {
+						       &res, changed, hash) != 0) {
 			snprintf(r->error, sizeof r->error, "cannot write manifest.json: %s", strerror(errno));
-			rc = GD_ERR_IO;
-		}
-		if (rc == GD_OK && mkdirat_p(j->out_fd, label) != 0) {
-			snprintf(r->error, sizeof r->error, "cannot create %s: %s", label, strerror(errno));
 			rc = GD_ERR_IO;
 		}
 		if (rc == GD_OK) {
 			memcpy(r->ack_key, res.ack_key, sizeof r->ack_key);
-			snprintf(r->folder, sizeof r->folder, "%s", folder);
 			r->reply_key_changed = changed;
-			/* renameat never replaces a folder that has files: the same submission,
-			 * opened from another batch (or twice in this one under two drop ids) */
-			if (renameat(j->book_fd, tmp, j->out_fd, folder) == 0) {
-				r->kind = R_NEW;
-			} else if (errno == EEXIST || errno == ENOTEMPTY) {
-				r->kind = R_EARLIER;
-			} else {
-				snprintf(r->error, sizeof r->error, "cannot create %.100s: %s", folder, strerror(errno));
+			if (place(j, tmp, label, e->day, hash, r) != 0)
 				rc = GD_ERR_IO;
-			}
 		}
 		if (rc == GD_OK) {
 			/* one write() with O_APPEND: lines from several threads never mix */
-			char line[400], kb[64];
+			char line[400], kb[64], hb[64];
 			gd_b64_encode(kb, sizeof kb, r->ack_key, sizeof r->ack_key);
-			int n = snprintf(line, sizeof line, "%s\t%s\t%s\n", idb, folder, kb);
+			gd_b64_encode(hb, sizeof hb, hash, sizeof hash);
+			int n = snprintf(line, sizeof line, "%s\t%s\t%s\t%s\n", idb, r->folder, kb, hb);
 			if (write(j->index_fd, line, (size_t)n) != n)
 				atomic_fetch_add(&j->index_lost, 1); /* the next open decrypts it again */
 		}
@@ -656,6 +768,7 @@ static void open_one(job *j, size_t idx)
 	}
 	sodium_memzero(&s.m, sizeof s.m);
 	sodium_memzero(&res, sizeof res);
+	sodium_memzero(&hs, sizeof hs);
 }
 
 static void *worker(void *arg)

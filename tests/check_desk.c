@@ -13,6 +13,7 @@
 #include "batch.h"
 #include "check_main.h"
 #include "daemon.h"
+#include "names.h"
 #include "testutil.h"
 
 static char out[65536], err[65536], T[64];
@@ -741,6 +742,297 @@ START_TEST(open_refuses_and_reports)
 }
 END_TEST
 
+/* The attack of issue 14 played whole: a thief with a courier token reads the victim's drop id
+ * in the listing and submits a decoy, the same day, whose manifest id shares the victim's first
+ * 8 base64 characters and sorts first. The victim must still be opened, and acked only once
+ * its own files are on disk. */
+START_TEST(stolen_token_cannot_delete_unread)
+{
+	drop d;
+	char desk[128], ks[128], pass[128], srv[64], p[512], vid[32];
+	newsroom_and_drop(&d, desk, ks, pass, srv);
+	gd_journalist ana;
+	pub_of(desk, "Ana", 1, &ana);
+	submit_id(&d, ks, vid); /* the victim: "testimony", no reply */
+	uint8_t victim[16], h[32];
+	ck_assert_int_eq(gd_b64_decode_exact(victim, 16, vid), GD_OK);
+
+	gd_manifest m;
+	test_manifest(&m, "decoy", NULL);
+	memcpy(m.submission_id, victim, 6);
+	memset(m.submission_id + 6, 0, 10);
+	membuf env = {0};
+	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])ana.pk, 1, &m, NULL, NULL, 0, NULL), GD_OK);
+	char idb[32], hb[64], pow[256], hdr[1024];
+	gd_b64_encode(idb, sizeof idb, m.submission_id, 16);
+	ck_assert_int_eq(strncmp(idb, vid, 8), 0);
+	crypto_generichash(h, 32, env.buf, env.len, NULL, 0);
+	gd_b64_encode(hb, sizeof hb, h, 32);
+	pow_header(d.port, "submit", 0, pow, sizeof pow);
+	snprintf(hdr, sizeof hdr, "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\n"
+		 "X-Ghostdrop-Hash: %s\r\nX-Ghostdrop-PoW: %s\r\n", idb, hb, pow);
+	resp r;
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/submissions", hdr, env.buf, env.len, &r), 0);
+	ck_assert_int_eq(r.status, 201);
+	resp_free(&r);
+	membuf_free(&env);
+	ck_assert_uint_eq(stored_count(&d), 2);
+
+	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --clearnet --out %s/batch", srv, T, T), 0);
+	char bp[256], od[256];
+	snprintf(bp, sizeof bp, "%s/batch", T);
+	snprintf(od, sizeof od, "%s/opened", T);
+	json_t *rep = open_json(desk, bp, od, pass, 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(rep, "opened")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(rep, "opened_before")), 0);
+	/* each in a folder of its own, holding its own text */
+	const char *f0, *f1;
+	result_of(rep, 0, &f0);
+	result_of(rep, 1, &f1);
+	ck_assert_str_ne(f0, f1);
+	int victim_seen = 0;
+	for (int i = 0; i < 2; i++) {
+		const char *f = i ? f1 : f0;
+		snprintf(p, sizeof p, "%s/%s/message.txt", od, f);
+		victim_seen += file_is(p, "testimony\n");
+	}
+	ck_assert_int_eq(victim_seen, 1);
+	json_decref(rep);
+	/* the ack deletes both: each was opened, and is on this disk */
+	ck_assert_int_eq(DESK("ack --server %s --token-file %s/token --clearnet %s/ack --json", srv, T, od), 0);
+	ck_assert_uint_eq(stored_count(&d), 0);
+	drop_destroy(&d);
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", T);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* A fresh desk with journalist Ana in a new T, and her public key. */
+static void desk_with_ana(char *desk, char *pass, gd_journalist *ana, uint8_t root[32])
+{
+	snprintf(T, sizeof T, "/tmp/gd-desk-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(T));
+	snprintf(desk, 128, "%s/desk", T);
+	snprintf(pass, 128, "%s/pass", T);
+	write_file(pass, "correct horse battery staple\n", 29);
+	ck_assert_int_eq(DESK("newsroom init --dir %s --name Ledger --passphrase-file %s", desk, pass), 0);
+	char ks[GD_KEYSTRING_LEN + 1];
+	snprintf(ks, sizeof ks, "%.*s", GD_KEYSTRING_LEN, out);
+	ck_assert_int_eq(gd_keystring_decode(root, ks), GD_OK);
+	ck_assert_int_eq(DESK("journalist add --dir %s Ana --passphrase-file %s", desk, pass), 0);
+	pub_of(desk, "Ana", 1, ana);
+}
+
+static size_t acks_in(const char *od)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/ack", od);
+	json_t *a = json_load_file(p, 0, NULL);
+	size_t n = json_array_size(json_object_get(a, "acks"));
+	json_decref(a);
+	return n;
+}
+
+/* "Opened before" means: what is on disk is that very submission. Not its drop id (a new
+ * envelope under an id opened before), not its folder's name (a folder already there), not a
+ * folder damaged since. */
+START_TEST(open_trusts_only_what_is_on_disk)
+{
+	char desk[128], pass[128], bp[256], od[256], p[512];
+	gd_journalist ana;
+	uint8_t root[32];
+	desk_with_ana(desk, pass, &ana, root);
+	gd_manifest m;
+	batch_parts b1 = {0}, b2 = {0}, b3 = {0};
+	test_manifest(&m, "first", NULL);
+	add_env(&b1, ana.pk, &m, NULL, NULL, 0);
+	test_manifest(&m, "second", NULL);
+	add_env(&b2, ana.pk, &m, NULL, NULL, 0);
+	memcpy(b2.id[0], b1.id[0], 16); /* another envelope under the same drop id */
+	test_manifest(&m, "third", NULL);
+	add_env(&b3, ana.pk, &m, NULL, NULL, 0);
+	snprintf(od, sizeof od, "%s/o", T);
+
+	snprintf(bp, sizeof bp, "%s/b1", T);
+	write_batch(bp, &b1, 0);
+	json_t *rep = open_json(desk, bp, od, pass, 0);
+	const char *f;
+	ck_assert_str_eq(result_of(rep, 0, &f), "opened");
+	char first[128];
+	snprintf(first, sizeof first, "%s", f);
+	json_decref(rep);
+
+	/* the same drop id, another envelope: opened, not "opened before" */
+	snprintf(bp, sizeof bp, "%s/b2", T);
+	write_batch(bp, &b2, 0);
+	rep = open_json(desk, bp, od, pass, 0);
+	ck_assert_str_eq(result_of(rep, 0, &f), "opened");
+	snprintf(p, sizeof p, "%s/%s/message.txt", od, f);
+	ck_assert(file_is(p, "second"));
+	json_decref(rep);
+
+	/* a folder already under the name the third would get, holding something else */
+	uint8_t h[32];
+	char folder[128];
+	crypto_generichash(h, 32, b3.env[0].buf, b3.env[0].len, NULL, 0);
+	ck_assert_int_eq(names_folder(folder, sizeof folder, "no-reply", gd_day(time(NULL)), h, 1), 0);
+	snprintf(p, sizeof p, "%s/%s", od, folder);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	snprintf(p, sizeof p, "%s/%s/manifest.json", od, folder);
+	write_file(p, "{\"envelope_hash\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\", \"message\": "
+		      "\"message.txt\", \"attachments\": []}", 99);
+	snprintf(p, sizeof p, "%s/%s/message.txt", od, folder);
+	write_file(p, "planted", 7);
+	snprintf(bp, sizeof bp, "%s/b3", T);
+	write_batch(bp, &b3, 0);
+	rep = open_json(desk, bp, od, pass, 0);
+	ck_assert_str_eq(result_of(rep, 0, &f), "opened");
+	ck_assert_str_ne(f, folder);
+	snprintf(p, sizeof p, "%s/%s/message.txt", od, f);
+	ck_assert(file_is(p, "third"));
+	snprintf(p, sizeof p, "%s/%s/message.txt", od, folder);
+	ck_assert(file_is(p, "planted"));
+	ck_assert_uint_eq(acks_in(od), 1);
+	json_decref(rep);
+
+	/* the first, opened again after its message was deleted: opened anew, whole */
+	snprintf(p, sizeof p, "%s/%s/message.txt", od, first);
+	ck_assert_int_eq(unlink(p), 0);
+	snprintf(bp, sizeof bp, "%s/b1", T);
+	rep = open_json(desk, bp, od, pass, 0);
+	ck_assert_str_eq(result_of(rep, 0, &f), "opened");
+	snprintf(p, sizeof p, "%s/%s/message.txt", od, f);
+	ck_assert(file_is(p, "first"));
+	json_decref(rep);
+	/* and once more, untouched: opened before, the same folder */
+	rep = open_json(desk, bp, od, pass, 0);
+	char again[128];
+	snprintf(again, sizeof again, "%s", f);
+	ck_assert_str_eq(result_of(rep, 0, &f), "opened_before");
+	json_decref(rep);
+
+	membuf_free(&b1.env[0]);
+	membuf_free(&b2.env[0]);
+	membuf_free(&b3.env[0]);
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", T);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* A symbolic link planted as OUTDIR/no-reply: nothing is written through it, nothing acked. */
+START_TEST(open_never_follows_a_planted_link)
+{
+	char desk[128], pass[128], bp[256], p[512];
+	gd_journalist ana;
+	uint8_t root[32];
+	desk_with_ana(desk, pass, &ana, root);
+	gd_manifest m;
+	batch_parts b = {0};
+	test_manifest(&m, "first", NULL);
+	add_env(&b, ana.pk, &m, NULL, NULL, 0);
+	snprintf(bp, sizeof bp, "%s/b", T);
+	write_batch(bp, &b, 0);
+	json_t *rep;
+	char od2[256], elsewhere[256];
+	snprintf(od2, sizeof od2, "%s/o2", T);
+	snprintf(elsewhere, sizeof elsewhere, "%s/elsewhere", T);
+	ck_assert_int_eq(mkdir(od2, 0700), 0);
+	ck_assert_int_eq(mkdir(elsewhere, 0700), 0);
+	snprintf(p, sizeof p, "%s/no-reply", od2);
+	ck_assert_int_eq(symlink(elsewhere, p), 0);
+	rep = open_json(desk, bp, od2, pass, 7);
+	ck_assert_str_eq(result_of(rep, 0, NULL), "failed");
+	ck_assert_msg(strstr(err, "symbolic link") != NULL, "%s", err);
+	ck_assert_int_eq(count_files(elsewhere), 0);
+	ck_assert_uint_eq(acks_in(od2), 0);
+	json_decref(rep);
+
+	membuf_free(&b.env[0]);
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", T);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* What a source names and writes cannot drive the journalist's terminal: attachment names keep
+ * only letters, marks, numbers, punctuation, symbols and spaces; message.txt and manifest.json
+ * hold no escape sequence, control or invisible character, and message-exact.txt keeps the
+ * exact text. */
+START_TEST(open_names_and_text_are_terminal_safe)
+{
+	char desk[128], pass[128], bp[256], od[256], p[512];
+	gd_journalist ana;
+	uint8_t root[32];
+	desk_with_ana(desk, pass, &ana, root);
+	static const char *const hostile[][2] = {
+		{"a\xc2\x9b" "31mred.txt", "a_31mred.txt"},     /* C1 CSI */
+		{"line\xe2\x80\xa8" "break.txt", "line_break.txt"}, /* U+2028 */
+		{"\xd8\x9c" "alm.txt", "_alm.txt"},                 /* U+061C */
+		{"wj\xe2\x81\xa0.txt", "wj_.txt"},                  /* U+2060 */
+		{"soft\xc2\xad" "hyphen.txt", "soft_hyphen.txt"},   /* U+00AD */
+		{"tag\xf3\xa0\x81\x81.txt", "tag_.txt"},            /* U+E0041 */
+		{"esc\x1b]0;x\x07.txt", "esc_]0;x_.txt"},
+		{"se\xc3\xb1" "al \xe6\x97\xa5.png", "se\xc3\xb1" "al \xe6\x97\xa5.png"}, /* kept */
+	};
+	gd_attachment atts[8];
+	memset(atts, 0, sizeof atts);
+	for (int i = 0; i < 8; i++) {
+		snprintf(atts[i].name, sizeof atts[i].name, "%s", hostile[i][0]);
+		snprintf(atts[i].type, sizeof atts[i].type, "text/plain");
+		atts[i].size = 1;
+	}
+	const char text[] = "pay \x1b[2J\x1b[31mcleared\xc2\x9b\r\nline two \xe2\x80\xae" "evil\n";
+	gd_manifest m;
+	test_manifest(&m, text, NULL);
+	m.attachments = atts;
+	m.n_attachments = 8;
+	batch_parts b = {0};
+	add_env(&b, ana.pk, &m, NULL, "12345678", 8);
+	snprintf(bp, sizeof bp, "%s/b", T);
+	write_batch(bp, &b, 0);
+	snprintf(od, sizeof od, "%s/o", T);
+	json_t *rep = open_json(desk, bp, od, pass, 0);
+	const char *f;
+	ck_assert_str_eq(result_of(rep, 0, &f), "opened");
+	for (int i = 0; i < 8; i++) {
+		snprintf(p, sizeof p, "%s/%s/%s", od, f, hostile[i][1]);
+		ck_assert_msg(access(p, F_OK) == 0, "%s", p);
+	}
+	size_t n;
+	snprintf(p, sizeof p, "%s/%s/message-exact.txt", od, f);
+	uint8_t *exact = slurp(p, &n);
+	ck_assert_uint_eq(n, strlen(text));
+	ck_assert(memcmp(exact, text, n) == 0);
+	free(exact);
+	snprintf(p, sizeof p, "%s/%s/message.txt", od, f);
+	ck_assert(file_is(p, "pay \xef\xbf\xbd[2J\xef\xbf\xbd[31mcleared\xef\xbf\xbd\r\nline two "
+			     "\xef\xbf\xbd" "evil\n"));
+	snprintf(p, sizeof p, "%s/%s/manifest.json", od, f);
+	uint8_t *mj = slurp(p, &n);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(mj[i] >= 0x20 || mj[i] == '\n', "raw control byte 0x%02x in manifest.json", mj[i]);
+	for (size_t i = 0; i + 1 < n; i++) /* no C1 control (CSI), no U+2028 */
+		ck_assert(!(mj[i] == 0xc2 && mj[i + 1] >= 0x80 && mj[i + 1] < 0xa0) &&
+			  !(mj[i] == 0xe2 && mj[i + 1] == 0x80 && i + 2 < n && mj[i + 2] == 0xa8));
+	json_t *o = json_loadb((const char *)mj, n, 0, NULL);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "message_exact")), "message-exact.txt");
+	for (int i = 0; i < 8; i++) /* the exact names survive, escaped */
+		ck_assert_str_eq(json_string_value(json_object_get(
+					 json_array_get(json_object_get(o, "attachments"), (size_t)i), "name")),
+				 hostile[i][0]);
+	json_decref(o);
+	free(mj);
+	json_decref(rep);
+	membuf_free(&b.env[0]);
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", T);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("desk");
@@ -749,6 +1041,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, keys_bundles_rotation);
 	tcase_add_test(tc, full_loop);
 	tcase_add_test(tc, open_refuses_and_reports);
+	tcase_add_test(tc, stolen_token_cannot_delete_unread);
+	tcase_add_test(tc, open_trusts_only_what_is_on_disk);
+	tcase_add_test(tc, open_never_follows_a_planted_link);
+	tcase_add_test(tc, open_names_and_text_are_terminal_safe);
 	suite_add_tcase(s, tc);
 	return s;
 }
