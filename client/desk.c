@@ -557,6 +557,8 @@ int main(int argc, char **argv)
 	o.days = 365;
 	o.expires_days = 30;
 	cli_name = "ghostdrop-desk";
+	if (cli_harden() != 0)
+		return cli_die(EX_FAIL, "cannot turn core dumps off: %s", strerror(errno));
 	o.dir = getenv("GHOSTDROP_DESK_DIR"); /* a path, not a secret */
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fputs(USAGE, argc < 2 ? stderr : stdout);

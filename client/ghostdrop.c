@@ -989,6 +989,8 @@ int main(int argc, char **argv)
 	opts o;
 	int c;
 	char *end;
+	if (cli_harden() != 0)
+		return cli_die(EX_FAIL, "cannot turn core dumps off: %s", strerror(errno));
 	memset(&o, 0, sizeof o);
 	if (argc < 2) {
 		fputs(USAGE, stderr);

@@ -93,6 +93,7 @@ int gd_manifest_encode(uint8_t **out, size_t *out_len, const gd_manifest *m)
 	}
 	rc = gd_json_dump(o, out, out_len);
 	if (rc == GD_OK && *out_len > GD_ENV_MAX_MANIFEST) {
+		sodium_memzero(*out, *out_len);
 		free(*out);
 		*out = NULL;
 		rc = GD_ERR_TOO_LARGE;

@@ -2,6 +2,7 @@
  * directly (--clearnet) and through a fake SOCKS5 proxy that behaves, or does not. */
 #define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -853,6 +854,59 @@ START_TEST(lost_submit_answer)
 }
 END_TEST
 
+/* The worker's process cannot dump core and cannot be read through /proc or ptrace by its
+ * user: seen from outside while it waits for a drop that never answers. */
+START_TEST(worker_process_not_dumpable)
+{
+	uint16_t port;
+	int lfd = test_listen(&port, 4);
+	uint8_t pk[32];
+	char ks[GD_KEYSTRING_LEN + 1], server[64], path[64], line[256];
+	randombytes_buf(pk, sizeof pk);
+	gd_keystring_encode(ks, pk);
+	snprintf(server, sizeof server, "http://127.0.0.1:%u", port);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		/* as root, run it as nobody: a dumpable process's /proc files belong to its user */
+		if (getuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(99);
+		execl(GHOSTDROP, GHOSTDROP, "submit", "--server", server, "--clearnet", "--newsroom", ks,
+		      "--no-reply", "--message-file", "/dev/null", (char *)NULL);
+		_exit(98);
+	}
+	ck_assert_int_gt(pid, 0);
+	struct pollfd p = {lfd, POLLIN, 0};
+	ck_assert_int_eq(poll(&p, 1, 10000), 1); /* it connected: it is running, waiting */
+	int conn = accept(lfd, NULL, NULL);
+	snprintf(path, sizeof path, "/proc/%d/limits", (int)pid);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	int found = 0;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, "Max core file size", 18) == 0) {
+			char soft[32], hard[32];
+			ck_assert_int_eq(sscanf(line + 18, " %31s %31s", soft, hard), 2);
+			ck_assert_str_eq(soft, "0");
+			ck_assert_str_eq(hard, "0");
+			found = 1;
+		}
+	fclose(f);
+	ck_assert(found);
+	struct stat st;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 0); /* not dumpable: /proc/PID belongs to root */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(conn);
+	close(lfd);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ghostdrop");
@@ -870,6 +924,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, upload_moves_to_another_backend);
 	tcase_add_test(tc, stale_and_rolled_back_bundles);
 	tcase_add_test(tc, lost_submit_answer);
+	tcase_add_test(tc, worker_process_not_dumpable);
 	suite_add_tcase(s, tc);
 	return s;
 }
