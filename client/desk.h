@@ -18,6 +18,7 @@ enum {
 	EX_REFUSED = 5, /* the drop refused (token, ack key) */
 	EX_FILE = 6,
 	EX_PARTIAL = 7, /* open: some submissions could not be opened (the rest were) */
+	EX_MISMATCH = 8, /* fetch: the drop's answers contradicted its listing (the rest fetched) */
 };
 
 #define DESK_MAX_SERVERS GD_BUNDLE_MAX_SERVERS

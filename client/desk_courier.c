@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,11 @@
 
 #define TOKEN_MAX 128
 #define RETRIES 4
-#define LIST_MAX (64u << 20) /* a listing of a million submissions */
+/* The listing's answer: at most 96 bytes per record a batch can hold (an entry takes 85 at
+ * most), and at most 8 JSON values per record, counted before Jansson builds anything, so a
+ * drop cannot make the desk allocate more than a real listing would (PROTOCOL.md §13.1). */
+#define LIST_MAX ((size_t)BATCH_MAX_RECORDS * 96)
+#define LIST_MAX_VALUES ((size_t)BATCH_MAX_RECORDS * 8)
 
 typedef struct {
 	gd_url url;
@@ -92,7 +97,8 @@ static int call(courier *c, const char *method, const char *path, const char *bo
 	int rc = TR_ERR_CONNECT;
 	char hdr[TOKEN_MAX + 128];
 	snprintf(hdr, sizeof hdr, "%s%s", c->auth, body ? "Content-Type: application/json\r\n" : "");
-	for (int i = 0; i < (retry ? RETRIES : 1) && rc != TR_OK; i++) {
+	/* a malformed or oversized answer is not a broken connection: asking again would not help */
+	for (int i = 0; i < (retry ? RETRIES : 1) && rc != TR_OK && rc != TR_ERR_HTTP; i++) {
 		if (i > 0)
 			sleep(1u << i);
 		rc = gd_request(&c->tr, &c->url, method, path, hdr, (const uint8_t *)body,
@@ -104,17 +110,67 @@ static int call(courier *c, const char *method, const char *path, const char *bo
 
 /* ---- fetch ---- */
 
+/* Every byte written to the batch is bounded by what the listing declared: an answer whose
+ * Content-Length is not the listed size (minus the offset), or whose envelope header (§6.1)
+ * announces another size, is cut off before it is written; the transport never reads past
+ * Content-Length. */
 typedef struct {
 	int fd;
-	uint64_t written;
+	uint64_t written; /* by this request */
+	uint64_t want;    /* what this request may write: the listed size minus the offset */
+	uint64_t pos;     /* envelope offset of the next byte */
+	uint64_t size;    /* the listed size */
+	const gd_response *r;
+	int length_ok, head_ok;
+	uint8_t head[102 + GD_ENV_STANZA_BYTES * GD_ENV_MAX_RECIPIENTS]; /* §6.1 header */
+	size_t head_len;
+	char why[160]; /* set when the answer contradicts the listing */
 } file_out;
+
+static int check_head(file_out *f)
+{
+	unsigned n;
+	uint64_t total;
+	uint8_t ack[GD_ACK_HASH_BYTES];
+	int rc = gd_envelope_peek(f->head, f->head_len, &n, &total, ack);
+	if (rc == GD_ERR_TRUNCATED && f->head_len < sizeof f->head)
+		return 0; /* not all of it yet */
+	if (rc != GD_OK)
+		snprintf(f->why, sizeof f->why, "it is not an envelope (%s)", gd_strerror(rc));
+	else if (total != f->size)
+		snprintf(f->why, sizeof f->why, "its envelope header announces %llu bytes",
+			 (unsigned long long)total);
+	else
+		f->head_ok = 1;
+	return f->why[0] ? -1 : 0;
+}
 
 static int to_batch(void *arg, const uint8_t *buf, size_t len)
 {
 	file_out *f = arg;
+	if (!f->length_ok) { /* r->content_length is known before the first byte */
+		if (f->r->content_length != f->want) {
+			snprintf(f->why, sizeof f->why, "the drop announced %llu bytes",
+				 (unsigned long long)(f->pos + f->r->content_length));
+			return -1;
+		}
+		f->length_ok = 1;
+	}
+	if (len > f->want - f->written) {
+		snprintf(f->why, sizeof f->why, "the drop sent more bytes than it announced");
+		return -1;
+	}
+	if (!f->head_ok && f->pos < sizeof f->head) {
+		size_t k = sizeof f->head - (size_t)f->pos < len ? sizeof f->head - (size_t)f->pos : len;
+		memcpy(f->head + f->pos, buf, k);
+		f->head_len = (size_t)f->pos + k;
+		if (check_head(f) != 0)
+			return -1;
+	}
 	if (gd_write_all(f->fd, buf, len) != 0)
 		return -1;
 	f->written += len;
+	f->pos += len;
 	progress_add(len);
 	return 0;
 }
@@ -126,66 +182,165 @@ typedef struct {
 	int have; /* already complete in the .part file */
 } listed;
 
+enum { GOT = 0, GONE = 1, SKIPPED = 2 };
+
 /* Stream one envelope to the end of the file, resuming at `have` bytes after a broken
- * connection. */
-static int fetch_one(courier *c, int fd, const listed *s, uint64_t have, int *gone)
+ * connection. env_at: where the envelope starts in the file (its first bytes are read back
+ * from there when resuming, to check its header). *outcome: GOT, GONE (acknowledged by
+ * another courier meanwhile) or SKIPPED (the answer contradicted the listing: named on
+ * stderr; the caller drops what was written of it). */
+static int fetch_one(courier *c, int fd, const listed *s, uint64_t have, off_t env_at,
+		     int *outcome)
 {
 	char idb[32], path[96];
 	gd_response r;
+	file_out *f = calloc(1, sizeof *f);
+	int rc = EX_OK;
 	gd_b64_encode(idb, sizeof idb, s->id, 16);
-	*gone = 0;
+	*outcome = GOT;
+	if (f == NULL)
+		return cli_die(EX_FAIL, "out of memory");
+	f->fd = fd;
+	f->size = s->size;
+	f->head_len = have < sizeof f->head ? (size_t)have : sizeof f->head;
+	if (have > 0 && pread(fd, f->head, f->head_len, env_at) != (ssize_t)f->head_len) {
+		free(f);
+		return cli_die(EX_FILE, "reading the batch back failed: %s", strerror(errno));
+	}
 	for (int attempt = 0; have < s->size; attempt++) {
 		if (attempt > 0) {
-			if (attempt == RETRIES)
-				return EX_NET;
+			if (attempt == RETRIES) {
+				rc = EX_NET;
+				break;
+			}
 			sleep(1u << attempt);
 		}
 		snprintf(path, sizeof path, "/v1/courier/submissions/%s?offset=%llu", idb,
 			 (unsigned long long)have);
-		file_out f = {fd, 0};
+		f->written = 0;
+		f->want = s->size - have;
+		f->pos = have;
+		f->length_ok = 0;
+		f->r = &r;
 		char hdr[TOKEN_MAX + 64];
 		snprintf(hdr, sizeof hdr, "%s", c->auth);
-		int rc = gd_request_stream(&c->tr, &c->url, path, hdr, to_batch, &f, &r);
+		int t = gd_request_stream(&c->tr, &c->url, path, hdr, to_batch, f, &r);
 		sodium_memzero(hdr, sizeof hdr);
-		have += f.written;
-		if (rc == TR_ERR_SINK) {
+		have += f->written;
+		if (t == TR_ERR_SINK && f->why[0] == '\0') {
 			progress_end();
-			return cli_die(EX_FILE, "writing the batch failed: %s", strerror(errno));
+			rc = cli_die(EX_FILE, "writing the batch failed: %s", strerror(errno));
+			break;
 		}
-		if (rc != TR_OK) {
+		if (t == TR_ERR_HTTP && f->why[0] == '\0')
+			snprintf(f->why, sizeof f->why, "%.150s", r.message[0] ? r.message
+						 : "the drop's answer is malformed");
+		if (t == TR_OK && r.status == 200 && r.content_length != f->want && f->why[0] == '\0')
+			snprintf(f->why, sizeof f->why, "the drop announced %llu bytes",
+				 (unsigned long long)(f->pos - f->written + r.content_length));
+		if (f->why[0] != '\0') {
+			if (t == TR_OK)
+				gd_response_free(&r);
+			progress_end();
+			fprintf(stderr, "%s: submission %s: listed at %llu bytes, but %s; skipped (it stays "
+					"on the drop)\n",
+				cli_name, idb, (unsigned long long)s->size, f->why);
+			*outcome = SKIPPED;
+			break;
+		}
+		if (t != TR_OK) {
 			if (attempt + 1 == RETRIES) {
 				progress_end();
-				return net_error(rc, &r);
+				rc = net_error(t, &r);
+				break;
 			}
 			continue;
 		}
 		if (r.status == 404) {
 			gd_response_free(&r);
-			*gone = 1; /* acknowledged by another courier in the meantime */
-			return EX_OK;
+			*outcome = GONE;
+			break;
 		}
 		if (r.status != 200) {
 			progress_end();
 			rc = refused(&r);
 			gd_response_free(&r);
-			return rc;
+			break;
 		}
 		gd_response_free(&r);
-		if (have != s->size) {
-			progress_end();
-			return cli_die(EX_FAIL, "the drop sent %llu bytes of a %llu-byte submission",
-				       (unsigned long long)have, (unsigned long long)s->size);
+	}
+	free(f);
+	return rc;
+}
+
+/* size(n, P) of §6.5 for some 1 <= n <= 32 and a bucket P (§6.4): the only sizes an envelope
+ * can have. */
+static int envelope_size_possible(uint64_t size)
+{
+	for (unsigned n = 1; n <= GD_ENV_MAX_RECIPIENTS; n++) {
+		uint64_t h = gd_envelope_header_size(n);
+		if (size <= h)
+			return 0;
+		uint64_t rest = size - h, chunks = (rest + GD_ENV_CHUNK + 16) / (GD_ENV_CHUNK + 17);
+		if (rest <= 17 * chunks)
+			continue;
+		uint64_t p = rest - 17 * chunks;
+		if (p <= gd_pad_envelope(GD_ENV_MAX_PLAINTEXT) && gd_pad_envelope(p) == p && gd_envelope_size(n, p) == size)
+			return 1;
+	}
+	return 0;
+}
+
+/* JSON values (objects, arrays, members, elements) in text, counted without building them. */
+static size_t json_values(const char *p, size_t len)
+{
+	size_t n = 0;
+	int in_str = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (in_str) {
+			if (p[i] == '\\')
+				i++;
+			else if (p[i] == '"')
+				in_str = 0;
+		} else if (p[i] == '"') {
+			in_str = 1;
+		} else if (p[i] == '{' || p[i] == '[' || p[i] == ',') {
+			n++;
 		}
 	}
-	return EX_OK;
+	return n;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return memcmp(((const listed *)a)->id, ((const listed *)b)->id, 16);
+}
+
+static int bad_listing(json_t *o, listed **out, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int bad_listing(json_t *o, listed **out, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	json_decref(o);
+	free(*out);
+	*out = NULL;
+	return cli_die(EX_MISMATCH, "the drop's submission list is refused: %s; nothing was fetched",
+		       why);
 }
 
 static int list_submissions(courier *c, listed **out, size_t *n)
 {
 	gd_response r;
+	json_error_t jerr;
 	int rc = call(c, "GET", "/v1/courier/submissions", NULL, LIST_MAX, 1, &r);
 	*out = NULL;
 	*n = 0;
+	if (rc == TR_ERR_HTTP)
+		return bad_listing(NULL, out, "a malformed answer, or larger than %zu MiB", LIST_MAX >> 20);
 	if (rc != TR_OK)
 		return net_error(rc, &r);
 	if (r.status != 200) {
@@ -193,14 +348,21 @@ static int list_submissions(courier *c, listed **out, size_t *n)
 		gd_response_free(&r);
 		return rc;
 	}
-	json_t *o = json_loadb((const char *)r.body, r.len, 0, NULL), *v;
+	if (json_values((const char *)r.body, r.len) > LIST_MAX_VALUES) {
+		gd_response_free(&r);
+		return bad_listing(NULL, out, "more values than %d submissions can have", BATCH_MAX_RECORDS);
+	}
+	json_t *o = json_loadb((const char *)r.body, r.len, JSON_REJECT_DUPLICATES, &jerr), *v;
 	gd_response_free(&r);
 	json_t *arr = json_object_get(o, "submissions");
 	size_t i;
-	if (!json_is_array(arr) || json_array_size(arr) > BATCH_MAX_RECORDS) {
-		json_decref(o);
-		return cli_die(EX_FAIL, "the drop's submission list is malformed");
-	}
+	if (o == NULL)
+		return bad_listing(NULL, out, "not JSON (%s)", jerr.text);
+	if (!json_is_array(arr) || json_object_size(o) != 1)
+		return bad_listing(o, out, "not {\"submissions\": [...]}");
+	if (json_array_size(arr) > BATCH_MAX_RECORDS)
+		return bad_listing(o, out, "%zu submissions, more than a batch holds (%d)",
+				   json_array_size(arr), BATCH_MAX_RECORDS);
 	*out = calloc(json_array_size(arr) + 1, sizeof **out);
 	if (*out == NULL) {
 		json_decref(o);
@@ -209,21 +371,49 @@ static int list_submissions(courier *c, listed **out, size_t *n)
 	json_array_foreach(arr, i, v)
 	{
 		listed *s = &(*out)[i];
-		json_t *sz = json_object_get(v, "size"), *day = json_object_get(v, "day");
-		if (gd_b64_decode_exact(s->id, 16, json_string_value(json_object_get(v, "id"))) != GD_OK ||
-		    !json_is_integer(sz) || json_integer_value(sz) <= 0 ||
-		    (uint64_t)json_integer_value(sz) > BATCH_MAX_ENVELOPE || !json_is_integer(day) ||
-		    json_integer_value(day) < 0 || json_integer_value(day) > UINT32_MAX) {
-			json_decref(o);
-			free(*out);
-			*out = NULL;
-			return cli_die(EX_FAIL, "the drop's submission list is malformed");
-		}
+		const char *id = json_string_value(json_object_get(v, "id"));
+		json_t *sz = json_object_get(v, "size"), *day = json_object_get(v, "day"),
+		       *fetched = json_object_get(v, "fetched");
+		char name[40];
+		snprintf(name, sizeof name, "%.24s", id != NULL ? id : "(no id)");
+		if (gd_b64_decode_exact(s->id, 16, id) != GD_OK)
+			return bad_listing(o, out, "entry %zu has no valid id", i + 1);
+		if (!json_is_integer(sz))
+			return bad_listing(o, out, "submission %s: no size", name);
+		if (json_integer_value(sz) <= 0 || (uint64_t)json_integer_value(sz) > BATCH_MAX_ENVELOPE ||
+		    !envelope_size_possible((uint64_t)json_integer_value(sz)))
+			return bad_listing(o, out, "submission %s: %lld bytes, a size no envelope has", name,
+					   (long long)json_integer_value(sz));
+		if (!json_is_integer(day) || json_integer_value(day) < 0 ||
+		    json_integer_value(day) > UINT32_MAX)
+			return bad_listing(o, out, "submission %s: not a day", name);
+		if (json_object_size(v) != 3u + (fetched != NULL) ||
+		    (fetched != NULL && !json_is_boolean(fetched)))
+			return bad_listing(o, out, "submission %s: unknown fields", name);
 		s->size = (uint64_t)json_integer_value(sz);
 		s->day = (uint32_t)json_integer_value(day);
 	}
 	*n = json_array_size(arr);
 	json_decref(o);
+	/* the same id twice would put one submission twice in the batch */
+	listed *sorted = malloc((*n + 1) * sizeof *sorted);
+	if (sorted == NULL) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return cli_die(EX_FAIL, "out of memory");
+	}
+	memcpy(sorted, *out, *n * sizeof *sorted);
+	qsort(sorted, *n, sizeof *sorted, by_id);
+	for (i = 1; i < *n; i++)
+		if (memcmp(sorted[i].id, sorted[i - 1].id, 16) == 0) {
+			char idb[32];
+			gd_b64_encode(idb, sizeof idb, sorted[i].id, 16);
+			free(sorted);
+			*n = 0;
+			return bad_listing(NULL, out, "submission %s is listed twice", idb);
+		}
+	free(sorted);
 	return EX_OK;
 }
 
@@ -299,18 +489,18 @@ int cmd_fetch(const opts *o)
 			part, ix.n);
 	progress_start("fetch ", total);
 	progress_add(resume_have);
-	size_t fetched = 0, gone = 0;
+	size_t fetched = 0, gone = 0, skipped = 0;
 	if (resume != NULL) {
 		int g;
-		if ((rc = fetch_one(&c, fd, resume, resume_have, &g)) != EX_OK)
+		if ((rc = fetch_one(&c, fd, resume, resume_have, (off_t)ix.last.offset, &g)) != EX_OK)
 			goto out;
-		if (g) { /* acknowledged meanwhile: the cut record goes */
+		if (g != GOT) { /* acknowledged meanwhile, or a lie: the cut record goes */
 			if (ftruncate(fd, (off_t)ix.last.offset - BATCH_RECORD_BYTES) != 0 ||
 			    lseek(fd, 0, SEEK_END) < 0) {
 				rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
 				goto out;
 			}
-			gone++;
+			*(g == GONE ? &gone : &skipped) += 1;
 		} else {
 			count++;
 			fetched++;
@@ -328,15 +518,16 @@ int cmd_fetch(const opts *o)
 			rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
 			goto out;
 		}
-		if ((rc = fetch_one(&c, fd, &subs[i], 0, &g)) != EX_OK)
+		if ((rc = fetch_one(&c, fd, &subs[i], 0, start + BATCH_RECORD_BYTES, &g)) != EX_OK)
 			goto out;
-		if (g) {
-			if (ftruncate(fd, start) != 0 || lseek(fd, start, SEEK_SET) < 0) {
+		if (g != GOT) {
+			off_t end = lseek(fd, 0, SEEK_CUR);
+			if (end < 0 || ftruncate(fd, start) != 0 || lseek(fd, start, SEEK_SET) < 0) {
 				rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
 				goto out;
 			}
-			progress_add(subs[i].size);
-			gone++;
+			progress_add(subs[i].size - (uint64_t)(end - start - BATCH_RECORD_BYTES));
+			*(g == GONE ? &gone : &skipped) += 1;
 			continue;
 		}
 		count++;
@@ -357,15 +548,20 @@ int cmd_fetch(const opts *o)
 			"Carry it to the offline machine: ghostdrop-desk open\n",
 		cli_name, o->out, (unsigned long long)count, fetched, resumed ? ", the rest earlier; " : "; ",
 		gone);
+	if (skipped > 0)
+		fprintf(stderr, "%s: %zu submission(s) skipped: the drop's answers contradicted its own "
+				"listing (named above; they stay on the drop)\n",
+			cli_name, skipped);
 	if (o->json) {
-		json_t *j = json_pack("{s:s, s:I, s:I}", "batch", o->out, "submissions", (json_int_t)count,
-				      "acknowledged_meanwhile", (json_int_t)gone);
+		json_t *j = json_pack("{s:s, s:I, s:I, s:I}", "batch", o->out, "submissions",
+				      (json_int_t)count, "acknowledged_meanwhile", (json_int_t)gone,
+				      "skipped", (json_int_t)skipped);
 		char *txt = json_dumps(j, JSON_COMPACT);
 		printf("%s\n", txt);
 		free(txt);
 		json_decref(j);
 	}
-	rc = EX_OK;
+	rc = skipped > 0 ? EX_MISMATCH : EX_OK;
 out:
 	if (fd >= 0)
 		close(fd);
