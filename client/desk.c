@@ -429,9 +429,10 @@ static int cmd_bundle(const opts *o)
 	int n = 0, rc;
 	if (o->n_args != 1 || strcmp(o->args[0], "sign") != 0 || o->out == NULL || o->n_servers == 0)
 		return cli_die(EX_USAGE, "usage: bundle sign --dir D --server URL... --out FILE");
-	if (o->expires_days < 1 || o->expires_days > 365)
-		return cli_die(EX_USAGE, "--expires-days is 1..365 (the expiry is how long a revoked key "
-				     "can still be used: keep it short)");
+	/* workers refuse a bundle older than GD_BUNDLE_MAX_AGE whatever its expiry (§5.3) */
+	if (o->expires_days < 1 || o->expires_days > GD_BUNDLE_MAX_AGE / DAY)
+		return cli_die(EX_USAGE, "--expires-days is 1..%d (the expiry is how long a revoked key "
+				     "can still be used: keep it short)", GD_BUNDLE_MAX_AGE / DAY);
 	gd_bundle *b = calloc(1, sizeof *b);
 	keys = calloc(MAX_KEYS, sizeof *keys);
 	int64_t now = (int64_t)time(NULL);

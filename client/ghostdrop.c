@@ -167,8 +167,20 @@ static int verify_drop(const opts *o)
 		return e;
 	}
 	bundle = calloc(1, sizeof *bundle);
-	rc = gd_bundle_verify(bundle, r.body, r.len, newsroom_pk, (int64_t)time(NULL), min);
+	int64_t now = (int64_t)time(NULL);
+	rc = gd_bundle_verify(bundle, r.body, r.len, newsroom_pk, now, min);
 	gd_response_free(&r);
+	if (rc == GD_ERR_EXPIRED && now <= bundle->expires + GD_CLOCK_SKEW &&
+	    now > bundle->created + GD_BUNDLE_MAX_AGE + GD_CLOCK_SKEW) {
+		/* an old bundle, maybe served to keep a withdrawn key in use: PROTOCOL.md §5.3 */
+		char day[16];
+		time_t signed_at = (time_t)bundle->created;
+		strftime(day, sizeof day, "%Y-%m-%d", gmtime(&signed_at));
+		return cli_die(EX_VERIFY, "the drop's key bundle was signed on %s, more than %d days ago: "
+					  "refused (the newsroom must publish a new one, or this computer's "
+					  "clock is wrong); nothing was sent",
+			       day, GD_BUNDLE_MAX_AGE / 86400);
+	}
 	if (rc != GD_OK)
 		return cli_die(EX_VERIFY, "the drop's key bundle does not verify against the newsroom key: %s%s",
 			   gd_strerror(rc),

@@ -274,7 +274,8 @@ int gd_bundle_verify(gd_bundle *b, const uint8_t *in, size_t len,
 		return rc;
 	if (b->version < min_version)
 		return GD_ERR_ROLLBACK;
-	if (now > b->expires + GD_CLOCK_SKEW || now < b->created - GD_CLOCK_SKEW)
+	if (now > b->expires + GD_CLOCK_SKEW || now < b->created - GD_CLOCK_SKEW ||
+	    now > b->created + GD_BUNDLE_MAX_AGE + GD_CLOCK_SKEW)
 		return GD_ERR_EXPIRED;
 	int usable = 0;
 	for (size_t i = 0; i < b->n_journalists; i++) {

@@ -60,6 +60,10 @@ int gd_init(void);
 
 /* Allowed clock skew (seconds) when checking bundle and key validity windows. */
 #define GD_CLOCK_SKEW 7200
+/* A bundle is refused this long after it was signed (`created`), whatever its `expires`:
+ * without state, a drop can roll a client back only to a bundle signed within it
+ * (PROTOCOL.md §5.3). */
+#define GD_BUNDLE_MAX_AGE (31 * 86400)
 
 /* ---- small encodings (PROTOCOL.md §2) --------------------------------------------------- */
 

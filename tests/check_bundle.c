@@ -214,6 +214,26 @@ START_TEST(signed_but_malformed)
 }
 END_TEST
 
+/* A bundle signed more than GD_BUNDLE_MAX_AGE ago is refused whatever its expiry says: the
+ * stateless rollback bound (PROTOCOL.md §5.3). */
+START_TEST(max_age)
+{
+	gd_bundle b, v;
+	uint8_t *out;
+	size_t len;
+	make_bundle(&b);
+	b.expires = NOW + 300 * DAY;
+	for (int i = 0; i < 2; i++)
+		b.journalists[i].not_after = NOW + 300 * DAY;
+	ck_assert_int_eq(gd_bundle_sign(&out, &len, &b, root_sk), GD_OK);
+	int64_t limit = b.created + GD_BUNDLE_MAX_AGE + GD_CLOCK_SKEW;
+	ck_assert_int_eq(gd_bundle_verify(&v, out, len, root_pk, limit, 0), GD_OK);
+	ck_assert_int_eq(gd_bundle_verify(&v, out, len, root_pk, limit + 1, 0), GD_ERR_EXPIRED);
+	ck_assert_int_eq(gd_bundle_verify(&v, out, len, root_pk, NOW + 100 * DAY, 0), GD_ERR_EXPIRED);
+	free(out);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("bundle");
@@ -223,6 +243,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, refusals);
 	tcase_add_test(tc, key_windows);
 	tcase_add_test(tc, signed_but_malformed);
+	tcase_add_test(tc, max_age);
 	suite_add_tcase(s, tc);
 	return s;
 }

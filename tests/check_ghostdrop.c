@@ -854,6 +854,36 @@ START_TEST(lost_submit_answer)
 }
 END_TEST
 
+/* Without --state-dir or --min-bundle-version, and without writing anything: a validly signed
+ * bundle that has not expired, but was signed more than GD_BUNDLE_MAX_AGE ago, is refused
+ * (a drop rolling workers back to it); one signed recently is taken. */
+START_TEST(old_bundle_refused_by_default)
+{
+	drop d;
+	start(&d, NULL);
+	int64_t now = (int64_t)time(NULL);
+	gd_bundle *b = calloc(1, sizeof *b);
+	ck_assert_int_eq(gd_bundle_verify(b, d.bundle, d.bundle_len, d.root_pk, now, 0), GD_OK);
+	b->version = 5;
+	b->created = now - 40 * 86400;
+	b->expires = now + 300 * 86400;
+	b->journalists[0].not_before = now - 40 * 86400;
+	b->journalists[0].not_after = now + 300 * 86400;
+	serve_bundle(&d, b);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server", d.port,
+			    keystring), 3);
+	ck_assert_msg(strstr(err, "more than 31 days ago") != NULL, "%s", err);
+	ck_assert_uint_eq(count_stored(&d), 0);
+	b->created = now - 20 * 86400;
+	serve_bundle(&d, b);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server", d.port,
+			    keystring), 0);
+	ck_assert_uint_eq(count_stored(&d), 1);
+	free(b);
+	drop_destroy(&d);
+}
+END_TEST
+
 /* The worker's process cannot dump core and cannot be read through /proc or ptrace by its
  * user: seen from outside while it waits for a drop that never answers. */
 START_TEST(worker_process_not_dumpable)
@@ -925,6 +955,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, stale_and_rolled_back_bundles);
 	tcase_add_test(tc, lost_submit_answer);
 	tcase_add_test(tc, worker_process_not_dumpable);
+	tcase_add_test(tc, old_bundle_refused_by_default);
 	suite_add_tcase(s, tc);
 	return s;
 }
