@@ -161,8 +161,8 @@ char *names_clean_text(const uint8_t *in, size_t len, size_t *outlen, size_t *re
 char *names_escape_json(const char *in)
 {
 	size_t len = strlen(in), o = 0, i = 0;
-	/* a 4-byte character becomes two 6-byte escapes */
-	char *out = malloc(len * 3 + 1);
+	/* at worst a 1-byte character (DEL) becomes a 6-byte escape */
+	char *out = malloc(len * 6 + 1);
 	if (out == NULL)
 		return NULL;
 	while (i < len) {

@@ -155,6 +155,23 @@ int main(int argc, char **argv)
 	mem_write(&b, h, sizeof h);
 	put("batch", "made-complete", b.buf, b.len);
 	put("batch", "made-cut", b.buf, b.len - 1000);
+
+	/* names: a hash, a day and an attempt (36 bytes), then a name or text */
+	static const char *const names[] = {"Captura de pantalla (se\xc3\xb1" "al).png",
+					    "../..\\x\x1b[31m\xc2\x9b\xe2\x80\xae" "gpj.exe",
+					    "message.txt", "a\r\nb\tc\xf3\xa0\x81\x81\xd8\x9c"};
+	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+		mem nb = {0};
+		uint8_t pre[36];
+		memset(pre, (int)k * 37, sizeof pre);
+		pre[35] = (uint8_t)k;
+		mem_write(&nb, pre, sizeof pre);
+		mem_write(&nb, (const uint8_t *)names[k], strlen(names[k]));
+		char nm[16];
+		snprintf(nm, sizeof nm, "made-%zu", k);
+		put("names", nm, nb.buf, nb.len);
+		free(nb.buf);
+	}
 	free(b.buf);
 	for (int k = 0; k < 3; k++)
 		free(envs[k].buf);
