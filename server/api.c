@@ -33,20 +33,28 @@ typedef struct {
 	size_t cap, n;
 } idset;
 
+/* An open upload holds one of max_uploads slots and its space reservation. Committed, it
+ * gives both back at once and stays only as a small record (id, digest) so that a retried
+ * commit is answered; gone (dropped while a request still held it), it waits for that request
+ * to end. PROTOCOL.md §11.3. */
 typedef struct upload {
 	uint8_t id[16];     /* the upload id (a capability) and the id of its chunk blob */
 	uint8_t sub_id[16]; /* the submission it becomes */
 	uint64_t size;
 	uint32_t n_chunks, chunk_size, received;
-	uint8_t (*hash)[32];
-	uint8_t *state; /* per chunk: 0 missing, 1 being committed, 2 stored */
+	uint8_t (*hash)[32]; /* NULL once committed */
+	uint8_t *state; /* per chunk: 0 missing, 1 being committed, 2 stored; NULL once committed */
 	uint8_t ack_hash[32];
-	int have_header, committing, committed;
+	uint8_t digest[32]; /* once committed: the §11.3 digest it was committed with */
+	uint64_t reserved;  /* its space reservation not yet handed to a write (store_reserve) */
+	int have_header, committing, committed, gone;
 	unsigned pending; /* chunk writes in flight */
 	unsigned users;   /* requests holding a pointer to it: never freed while > 0 */
-	time_t created, progress;
+	time_t created, progress; /* progress: the last chunk stored, or the commit */
 	struct upload *next;
 } upload;
+
+#define DONE_MAX 4096 /* committed uploads remembered, for retried commits */
 
 struct api {
 	store *st;
@@ -55,8 +63,7 @@ struct api {
 	uint8_t *pow_key; /* sodium_malloc'ed, new at every start; 32 more bytes key mailbox challenges */
 	idset spent, challenges;
 	upload *uploads;
-	unsigned n_uploads;
-	uint64_t reserved; /* declared bytes of open uploads not yet stored */
+	unsigned n_uploads, n_done; /* open ones (the slots), committed ones remembered */
 	unsigned writes_window, load_bonus;
 	int wake_fd;
 	unsigned ticks;
@@ -419,25 +426,73 @@ static void on_submit(api *a, rctx *x)
 static upload *upload_find(api *a, const uint8_t id[16])
 {
 	for (upload *u = a->uploads; u != NULL; u = u->next)
-		if (sodium_memcmp(u->id, id, 16) == 0)
+		if (!u->gone && sodium_memcmp(u->id, id, 16) == 0)
 			return u;
 	return NULL;
 }
 
+/* Memory and list only: the slot, the space and the chunks are upload_drop's. */
 static void upload_free(api *a, upload *u)
 {
 	upload **pp = &a->uploads;
 	while (*pp != u)
 		pp = &(*pp)->next;
 	*pp = u->next;
-	if (!u->committed) {
-		uint64_t stored = (uint64_t)u->received * u->chunk_size;
-		a->reserved -= u->size > stored ? u->size - stored : 0;
-	}
-	a->n_uploads--;
+	if (u->committed)
+		a->n_done--;
+	else if (!u->gone)
+		a->n_uploads--;
 	free(u->hash);
 	free(u->state);
 	free(u);
+}
+
+/* An open upload is abandoned (deadline, no progress, or its slot given to a newcomer): its
+ * chunks go, its reservation and its slot come back now, its memory when no request holds it.
+ * -1 if the write queue cannot take the deletion now (tried again later). */
+static int upload_drop(api *a, upload *u)
+{
+	store_op *del = store_op_new(OP_BLOB_DEL); /* after its chunk writes: the queue is FIFO */
+	if (del == NULL)
+		return -1;
+	memcpy(del->blob, u->id, 16);
+	if (store_enqueue(a->st, del) != STORE_OK) {
+		store_op_free(del);
+		return -1;
+	}
+	store_unreserve(a->st, u->reserved);
+	u->reserved = 0;
+	a->n_uploads--;
+	u->gone = 1;
+	if (u->users == 0)
+		upload_free(a, u);
+	return 0;
+}
+
+/* Committed (stored now, or stored before): the slot and the space go back at once; what a
+ * retried commit needs stays, the oldest such record going first past DONE_MAX. */
+static void upload_done(api *a, upload *u, const uint8_t digest[32])
+{
+	store_unreserve(a->st, u->reserved);
+	u->reserved = 0;
+	memcpy(u->digest, digest, 32);
+	free(u->hash);
+	free(u->state);
+	u->hash = NULL;
+	u->state = NULL;
+	u->committed = 1;
+	u->progress = now_s();
+	a->n_uploads--;
+	a->n_done++;
+	while (a->n_done > DONE_MAX) {
+		upload *old = NULL;
+		for (upload *v = a->uploads; v != NULL; v = v->next)
+			if (v->committed && v->users == 0 && (old == NULL || v->progress <= old->progress))
+				old = v;
+		if (old == NULL)
+			break;
+		upload_free(a, old);
+	}
 }
 
 static uint64_t chunk_len(const upload *u, uint32_t i)
@@ -453,7 +508,7 @@ static json_t *upload_json(const upload *u)
 	json_object_set_new(o, "chunk_size", json_integer(u->chunk_size));
 	json_object_set_new(o, "chunks", json_integer(u->n_chunks));
 	for (uint32_t i = 0; i < u->n_chunks; i++)
-		if (u->state[i] == 2)
+		if (u->state == NULL || u->state[i] == 2) /* committed: every chunk */
 			json_array_append_new(rec, json_integer(i));
 	json_object_set_new(o, "received", rec);
 	json_object_set_new(o, "committed", json_boolean(u->committed));
@@ -564,6 +619,27 @@ static json_t *body_json(http_req *r)
 	return o;
 }
 
+/* Stored nothing for upload_idle_seconds: no chunk yet, or every chunk and no commit. */
+static int upload_idle(const api *a, const upload *u, time_t now)
+{
+	return now >= u->progress + (time_t)a->cfg.upload_idle_seconds;
+}
+
+/* Every slot is taken: the open upload that stored nothing for longest gives its slot, if it
+ * has been idle for upload_idle_seconds. Holding a slot therefore takes a stored chunk every
+ * upload_idle_seconds, and an upload has only as many chunks as its size, which its proof of
+ * work paid for (§11.3). 0 if a slot was freed. */
+static int upload_evict_idle(api *a)
+{
+	time_t now = now_s();
+	upload *old = NULL;
+	for (upload *u = a->uploads; u != NULL; u = u->next)
+		if (!u->committed && !u->gone && u->pending == 0 && !u->committing &&
+		    upload_idle(a, u, now) && (old == NULL || u->progress <= old->progress))
+			old = u; /* the list is newest first: on a tie, the older one */
+	return old != NULL ? upload_drop(a, old) : -1;
+}
+
 static void on_upload_new(api *a, rctx *x)
 {
 	http_req *r = x->r;
@@ -586,13 +662,8 @@ static void on_upload_new(api *a, rctx *x)
 		http_reply_error(r, 403, "pow_size", "proof of work was made for another size");
 		return;
 	}
-	if (a->n_uploads >= a->cfg.max_uploads) {
+	if (a->n_uploads >= a->cfg.max_uploads && upload_evict_idle(a) != 0) {
 		http_reply_error(r, 503, "too_many_uploads", "too many uploads open; retry later");
-		return;
-	}
-	uint64_t used, map, hw;
-	if (store_usage(a->st, &used, &map, &hw) != STORE_OK || used + a->reserved + n > hw) {
-		http_reply_error(r, 507, "storage_full", "the drop is full; try again later");
 		return;
 	}
 	upload *u = calloc(1, sizeof *u);
@@ -608,18 +679,35 @@ static void on_upload_new(api *a, rctx *x)
 	u->hash = calloc(u->n_chunks, 32);
 	u->state = calloc(u->n_chunks, 1);
 	u->created = u->progress = now_s();
-	if (u->hash == NULL || u->state == NULL) {
+	/* The whole upload must fit below the mark now, so every chunk and the commit will. */
+	u->reserved = store_upload_growth(n, u->chunk_size);
+	int rc = u->hash == NULL || u->state == NULL ? STORE_ERROR : store_reserve(a->st, u->reserved);
+	if (rc != STORE_OK) {
 		free(u->hash);
 		free(u->state);
 		free(u);
-		store_error(r, STORE_ERROR);
+		store_error(r, rc);
 		return;
 	}
 	u->next = a->uploads;
 	a->uploads = u;
 	a->n_uploads++;
-	a->reserved += n; /* counts against the high-water mark until stored */
 	reply_json(r, 201, upload_json(u));
+}
+
+/* A write that used a share of an upload's reservation did not happen: the share goes back to
+ * the upload, or to the store if the upload is gone. */
+static void share_back(api *a, upload *u, uint64_t share)
+{
+	if (u->gone || u->committed)
+		store_unreserve(a->st, share);
+	else
+		u->reserved += share;
+}
+
+static void upload_gone(http_req *r)
+{
+	http_reply_error(r, 404, "upload_not_found", "no such upload (expired?)");
 }
 
 static void chunk_done(store_op *op, void *arg)
@@ -627,11 +715,14 @@ static void chunk_done(store_op *op, void *arg)
 	rctx *x = arg;
 	upload *u = x->up;
 	u->pending--;
-	if (op->result == STORE_OK) {
+	if (op->result != STORE_OK)
+		share_back(x->a, u, op->reserved);
+	if (u->gone) {
+		upload_gone(x->r); /* its chunks are deleted after this write */
+	} else if (op->result == STORE_OK) {
 		u->state[op->idx] = 2;
 		u->received++;
 		u->progress = now_s();
-		x->a->reserved -= chunk_len(u, op->idx) <= x->a->reserved ? chunk_len(u, op->idx) : 0;
 		json_t *o = json_object();
 		json_object_set_new(o, "status", json_string("stored"));
 		json_object_set_new(o, "received", json_integer(u->received));
@@ -650,6 +741,10 @@ static void on_chunk(api *a, rctx *x)
 	uint8_t h[32], want[32];
 	size_t len;
 	const uint8_t *body = http_body(r, &len);
+	if (u->committed) {
+		http_reply_error(r, 409, "upload_committed", "this upload is committed already");
+		return;
+	}
 	crypto_generichash(h, 32, body, len, NULL, 0);
 	const char *hh = http_header(r, "x-ghostdrop-hash");
 	if (hh != NULL && (b64_exact(hh, want, 32) != 0 || sodium_memcmp(want, h, 32) != 0)) {
@@ -688,12 +783,17 @@ static void on_chunk(api *a, rctx *x)
 	memcpy(op->blob, u->id, 16);
 	op->idx = x->idx;
 	op->data = http_take_body(r, &op->len);
+	uint64_t share = store_chunk_growth(op->len);
+	op->reserved = share < u->reserved ? share : u->reserved;
+	share = op->reserved;
+	u->reserved -= share;
 	memcpy(u->hash[x->idx], h, 32);
 	u->state[x->idx] = 1;
 	u->pending++;
 	if (enqueue(a, r, op, chunk_done, x) != 0) {
 		u->state[x->idx] = 0;
 		u->pending--;
+		u->reserved += share;
 	}
 }
 
@@ -703,17 +803,21 @@ static void commit_done(store_op *op, void *arg)
 	upload *u = x->up;
 	api *a = x->a;
 	u->committing = 0;
-	if (op->result == STORE_OK || op->result == STORE_EXISTS) {
+	if (op->result != STORE_OK)
+		share_back(a, u, op->reserved);
+	if (u->gone) {
+		upload_gone(x->r);
+	} else if (op->result == STORE_OK || op->result == STORE_EXISTS) {
 		if (op->result == STORE_EXISTS) {
-			/* stored before through another upload: this copy is not needed */
+			/* stored before, in one request or through another upload: not needed */
 			store_op *del = store_op_new(OP_BLOB_DEL);
 			if (del != NULL) {
 				memcpy(del->blob, u->id, 16);
 				if (store_enqueue(a->st, del) != STORE_OK)
-					store_op_free(del);
+					store_op_free(del); /* the next start's GC takes them */
 			}
 		}
-		u->committed = 1; /* kept until its deadline, so a retried commit is answered */
+		upload_done(a, u, op->hash2);
 		json_t *o = json_object();
 		json_object_set_new(o, "id", b64j(u->sub_id, 16));
 		json_object_set_new(o, "status",
@@ -741,20 +845,24 @@ static void on_commit(api *a, rctx *x)
 		http_reply_error(r, 400, "bad_request", "need {\"hash\": 32 bytes base64url}");
 		return;
 	}
+	if (u->committed) { /* a retried commit, its answer lost: the record answers */
+		if (sodium_memcmp(u->digest, want, 32) != 0) {
+			http_reply_error(r, 400, "hash_mismatch", "the chunks do not make this envelope");
+			return;
+		}
+		json_t *done = json_object();
+		json_object_set_new(done, "id", b64j(u->sub_id, 16));
+		json_object_set_new(done, "status", json_string("already_stored"));
+		reply_json(r, 200, done);
+		return;
+	}
 	if (u->received != u->n_chunks || u->pending > 0) {
 		http_reply_error(r, 409, "upload_incomplete", "not every chunk has been stored");
 		return;
 	}
 	gd_upload_digest(digest, u->size, (const uint8_t(*)[32])u->hash, u->n_chunks);
 	if (sodium_memcmp(digest, want, 32) != 0) {
-		http_reply_error(r, 409, "hash_mismatch", "the chunks do not make this envelope");
-		return;
-	}
-	if (u->committed) {
-		json_t *done = json_object();
-		json_object_set_new(done, "id", b64j(u->sub_id, 16));
-		json_object_set_new(done, "status", json_string("already_stored"));
-		reply_json(r, 200, done);
+		http_reply_error(r, 400, "hash_mismatch", "the chunks do not make this envelope");
 		return;
 	}
 	if (u->committing) {
@@ -769,38 +877,42 @@ static void on_commit(api *a, rctx *x)
 	memcpy(op->id, u->sub_id, 16);
 	memcpy(op->blob, u->id, 16);
 	memcpy(op->hash, u->ack_hash, 32);
-	memcpy(op->hash2, digest, 32);
+	memcpy(op->hash2, digest, 32); /* the envelope hash of §12.2, as for one-request ones */
 	op->day = today();
 	op->size = u->size;
 	op->n = u->n_chunks;
 	op->chunk_size = u->chunk_size;
+	uint64_t share = store_chunk_growth(0);
+	op->reserved = share < u->reserved ? share : u->reserved;
+	share = op->reserved;
+	u->reserved -= share;
 	u->committing = 1;
-	if (enqueue(a, r, op, commit_done, x) != 0)
+	if (enqueue(a, r, op, commit_done, x) != 0) {
 		u->committing = 0;
+		u->reserved += share;
+	}
 }
 
-/* Abandoned uploads: past their deadline, or without progress for too long. */
+/* Abandoned uploads: past their deadline, without a chunk for upload_stall_minutes, or idle
+ * with nothing left to wait for (no chunk yet, or every chunk and no commit). Committed
+ * records go at the upload's deadline. */
 static void uploads_expire(api *a)
 {
 	time_t now = now_s();
 	for (upload *u = a->uploads, *next; u != NULL; u = next) {
 		next = u->next;
-		int late = now > u->created + (time_t)a->cfg.upload_hours * 3600;
-		int stalled = !u->committed &&
-			      now > u->progress + (time_t)a->cfg.upload_stall_minutes * 60;
-		if ((!late && !stalled) || u->pending > 0 || u->committing || u->users > 0)
+		if (u->gone || u->pending > 0 || u->committing)
 			continue;
-		if (!u->committed) {
-			store_op *del = store_op_new(OP_BLOB_DEL);
-			if (del == NULL)
-				continue;
-			memcpy(del->blob, u->id, 16);
-			if (store_enqueue(a->st, del) != STORE_OK) {
-				store_op_free(del);
-				continue;
-			}
+		int late = now > u->created + (time_t)a->cfg.upload_hours * 3600;
+		if (u->committed) {
+			if (late && u->users == 0)
+				upload_free(a, u);
+			continue;
 		}
-		upload_free(a, u);
+		int stalled = now > u->progress + (time_t)a->cfg.upload_stall_minutes * 60;
+		int idle = (u->received == 0 || u->received == u->n_chunks) && upload_idle(a, u, now);
+		if (late || stalled || idle)
+			upload_drop(a, u);
 	}
 }
 
@@ -1166,8 +1278,8 @@ static void on_c_reply(api *a, rctx *x)
 static void rctx_free(void *p)
 {
 	rctx *x = p;
-	if (x->up != NULL)
-		x->up->users--;
+	if (x->up != NULL && --x->up->users == 0 && x->up->gone)
+		upload_free(x->a, x->up); /* dropped while this request held it */
 	free(x);
 }
 
@@ -1330,6 +1442,10 @@ static void api_handle(http_req *r, void *arg)
 {
 	api *a = arg;
 	rctx *x = http_user(r);
+	if (x->up != NULL && x->up->gone) { /* dropped while its body arrived */
+		upload_gone(r);
+		return;
+	}
 	switch (x->route) {
 	case R_LIMITS: on_limits(a, r); break;
 	case R_BUNDLE: on_bundle(a, r); break;
@@ -1376,8 +1492,8 @@ static void expire_now(api *a)
 		store_op_free(op);
 }
 
-/* Every LOAD_WINDOW seconds: difficulty follows the write rate up and back down; once a
- * minute, abandoned uploads and spent ids go; once an hour, retention runs. */
+/* Every LOAD_WINDOW seconds: difficulty follows the write rate up and back down, abandoned
+ * uploads go; once a minute, spent ids go; once an hour, retention runs. */
 static void tick(void *arg)
 {
 	api *a = arg;
@@ -1389,8 +1505,8 @@ static void tick(void *arg)
 	a->load_bonus = bonus;
 	a->writes_window = 0;
 	a->ticks++;
+	uploads_expire(a); /* upload_idle_seconds is short */
 	if (a->ticks % (60 / LOAD_WINDOW) == 0) {
-		uploads_expire(a);
 		idset_rebuild(&a->spent);
 		idset_rebuild(&a->challenges);
 	}

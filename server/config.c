@@ -22,6 +22,7 @@ void config_defaults(gd_config *c)
 	c->max_uploads = 32;
 	c->upload_hours = 24;
 	c->upload_stall_minutes = 30;
+	c->upload_idle_seconds = 120;
 	c->max_connections = 256;
 	c->header_timeout = 20;
 	c->body_timeout = 120;
@@ -75,6 +76,10 @@ static const setting SETTINGS[] = {
 	{"upload_hours", 'u', F(upload_hours), 1, 24 * 30, "An upload must be committed within this."},
 	{"upload_stall_minutes", 'u', F(upload_stall_minutes), 1, 24 * 60,
 	 "An upload with no new chunk for this long is dropped (minimum progress)."},
+	{"upload_idle_seconds", 'u', F(upload_idle_seconds), 1, 24 * 3600,
+	 "Seconds an upload may wait for its first chunk, or for its commit once every chunk is\n"
+	 "# in; and when every upload slot is taken, an upload that stored no chunk for this long\n"
+	 "# gives its slot to a new one."},
 	{"max_connections", 'u', F(max_connections), 1, 1000000,
 	 "Connections open at once; past it new ones get 503 and are closed."},
 	{"header_timeout", 'u', F(header_timeout), 1, 3600,

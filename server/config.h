@@ -17,6 +17,7 @@ typedef struct {
 	unsigned max_uploads;
 	unsigned upload_hours;      /* deadline of an upload */
 	unsigned upload_stall_minutes; /* minimum progress: a chunk at least this often */
+	unsigned upload_idle_seconds;  /* no chunk yet, or all in and no commit; slot yielding */
 	unsigned max_connections;
 	unsigned header_timeout;    /* seconds, absolute, from connection or previous reply */
 	unsigned body_timeout;      /* seconds, absolute, from the end of the header */

@@ -26,6 +26,9 @@ struct store {
 	MDB_env *env;
 	MDB_dbi meta, subs, blobs, mail, tokens;
 	uint64_t map_size, high_water;
+	/* Space (§12.3), under mu: bytes in use at the last measure, growth accepted since, and
+	 * growth promised to open uploads. Every check against the mark counts all three. */
+	uint64_t used, pending, reserved;
 	pthread_t writer;
 	int writer_running, stopping;
 	pthread_mutex_t mu;
@@ -114,6 +117,8 @@ static void chunk_key(uint8_t k[STORE_ID + 4], const uint8_t blob[STORE_ID], uin
 	k[19] = (uint8_t)idx;
 }
 
+static void space_measure(store *s);
+
 /* ---- opening ---- */
 
 int store_open(store **sp, const char *dir, uint64_t map_size, unsigned hw_percent)
@@ -166,6 +171,7 @@ int store_open(store **sp, const char *dir, uint64_t map_size, unsigned hw_perce
 		goto fail;
 	}
 	*sp = s;
+	space_measure(s);
 	return STORE_OK;
 fail:
 	if (txn != NULL)
@@ -211,6 +217,86 @@ int store_usage(store *s, uint64_t *used, uint64_t *map, uint64_t *high_water)
 	*map = s->map_size;
 	*high_water = s->high_water;
 	return rc;
+}
+
+/* After a commit, or before a batch: what is in use now replaces the estimates. */
+static void space_measure(store *s)
+{
+	uint64_t used, map, hw;
+	if (store_usage(s, &used, &map, &hw) != STORE_OK)
+		return; /* the estimates stay: they only ever overstate */
+	pthread_mutex_lock(&s->mu);
+	s->used = used;
+	s->pending = 0;
+	pthread_mutex_unlock(&s->mu);
+}
+
+uint64_t store_chunk_growth(size_t len)
+{
+	return (uint64_t)len + len / 32 + 4096; /* overflow pages round up; a B-tree entry */
+}
+
+uint64_t store_upload_growth(uint64_t size, uint32_t chunk_size)
+{
+	uint64_t n = (size + chunk_size - 1) / chunk_size, last = size - (n - 1) * chunk_size;
+	return (n - 1) * store_chunk_growth(chunk_size) + store_chunk_growth((size_t)last) +
+	       store_chunk_growth(0); /* the chunks, then the submission record of the commit */
+}
+
+int store_reserve(store *s, uint64_t bytes)
+{
+	pthread_mutex_lock(&s->mu);
+	int ok = s->used + s->pending + s->reserved + bytes <= s->high_water;
+	if (ok)
+		s->reserved += bytes;
+	pthread_mutex_unlock(&s->mu);
+	return ok ? STORE_OK : STORE_FULL;
+}
+
+void store_unreserve(store *s, uint64_t bytes)
+{
+	pthread_mutex_lock(&s->mu);
+	s->reserved -= bytes < s->reserved ? bytes : s->reserved;
+	pthread_mutex_unlock(&s->mu);
+}
+
+uint64_t store_reserved(store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	uint64_t r = s->reserved;
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+/* An operation's growth: from its upload's reservation (op->reserved), else it must fit under
+ * the mark with everything in use, accepted and promised. -1: it does not. */
+static int space_take(store *s, store_op *op, uint64_t growth)
+{
+	int ok = 1;
+	pthread_mutex_lock(&s->mu);
+	if (op->reserved > 0) {
+		op->drawn = op->reserved < s->reserved ? op->reserved : s->reserved;
+		s->reserved -= op->drawn;
+		growth = op->reserved;
+	} else {
+		ok = s->used + s->pending + s->reserved + growth <= s->high_water;
+	}
+	if (ok) {
+		s->pending += growth;
+		op->charged = growth;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return ok ? 0 : -1;
+}
+
+/* The operation was rolled back: what it took goes back where it came from. */
+static void space_undo(store *s, store_op *op)
+{
+	pthread_mutex_lock(&s->mu);
+	s->pending -= op->charged < s->pending ? op->charged : s->pending;
+	s->reserved += op->drawn;
+	pthread_mutex_unlock(&s->mu);
+	op->charged = op->drawn = 0;
 }
 
 /* ---- applying operations (inside a write transaction) ---- */
@@ -295,19 +381,30 @@ static int chunk_put(store *s, MDB_txn *txn, const uint8_t blob[STORE_ID], uint3
 	return rc == 0 ? STORE_OK : lmdb_fail("put chunk", rc);
 }
 
-static int op_expire(store *s, MDB_txn *txn, store_op *op)
+/* limit 0: every expired submission. Else at most limit, from the id after *from on when *left
+ * is set; *left then says whether more may follow, *from where to go on. */
+static int op_expire(store *s, MDB_txn *txn, store_op *op, size_t limit, uint8_t *from,
+		     int *left)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
+	MDB_cursor_op how = MDB_NEXT;
 	int rc;
 	uint32_t today = op->day;
 	if ((rc = mdb_cursor_open(txn, s->subs, &c)) != 0)
 		return lmdb_fail("cursor", rc);
+	if (limit != 0 && *left) {
+		k = (MDB_val){STORE_ID, from}; /* deleted already: lands on the next one */
+		how = MDB_SET_RANGE;
+	}
+	if (limit != 0)
+		*left = 0;
 	/* Collect first: deleting chunks moves other cursors. */
 	size_t n = 0, cap = 64;
 	store_submission *doomed = malloc(cap * sizeof *doomed);
-	while (doomed != NULL && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+	while (doomed != NULL && (rc = mdb_cursor_get(c, &k, &v, how)) == 0) {
 		store_submission sub;
+		how = MDB_NEXT;
 		if (k.mv_size != STORE_ID || sub_decode(&sub, k.mv_data, &v) != STORE_OK)
 			continue;
 		int expired;
@@ -319,6 +416,10 @@ static int op_expire(store *s, MDB_txn *txn, store_op *op)
 			expired = op->n != 0 && today >= sub.received_day + op->n;
 		if (!expired)
 			continue;
+		if (limit != 0 && n == limit) {
+			*left = 1;
+			break;
+		}
 		if (n == cap) {
 			store_submission *more = realloc(doomed, 2 * cap * sizeof *doomed);
 			if (more == NULL)
@@ -334,8 +435,10 @@ static int op_expire(store *s, MDB_txn *txn, store_op *op)
 	rc = STORE_OK;
 	for (size_t i = 0; i < n && rc == STORE_OK; i++)
 		rc = sub_delete(s, txn, &doomed[i]);
+	if (limit != 0 && n > 0)
+		memcpy(from, doomed[n - 1].id, STORE_ID);
 	free(doomed);
-	op->count = n;
+	op->count += n;
 	if (rc != STORE_OK || op->kind == OP_PURGE)
 		return rc;
 	/* Replies: value = expiry day (u32) || blob. */
@@ -412,14 +515,14 @@ static uint64_t op_growth(const store_op *op)
 
 static int op_adds_data(const store_op *op)
 {
-	return op->kind == OP_SUBMIT || op->kind == OP_REPLY_PUT || op->kind == OP_COMMIT;
+	return op->kind == OP_SUBMIT || op->kind == OP_REPLY_PUT || op->kind == OP_COMMIT ||
+	       op->kind == OP_CHUNK_PUT;
 }
 
-/* What a batch may still add: below the high-water mark of the map, and what the disk can
- * still take (pages free inside the data file, plus the filesystem's free space, minus a
- * reserve so that deletions and the database's own bookkeeping always fit). */
+/* What a batch may still add to the disk (pages free inside the data file, plus the
+ * filesystem's free space, minus a reserve so that deletions and the database's own
+ * bookkeeping always fit). Below the high-water mark: space_take. */
 typedef struct {
-	uint64_t used;
 	uint64_t disk;
 } budget;
 
@@ -430,7 +533,7 @@ static int op_writes_disk(const store_op *op)
 	return op_adds_data(op) || op->kind == OP_CHUNK_PUT;
 }
 
-static int apply(store *s, MDB_txn *txn, store_op *op, budget *b)
+static int apply_op(store *s, MDB_txn *txn, store_op *op, budget *b)
 {
 	int rc = STORE_OK;
 	MDB_val k, v;
@@ -445,7 +548,7 @@ static int apply(store *s, MDB_txn *txn, store_op *op, budget *b)
 		}
 		return STORE_FULL;
 	}
-	if (op_adds_data(op) && b->used + op_growth(op) > s->high_water) {
+	if (op_adds_data(op) && space_take(s, op, op_growth(op)) != 0) {
 		/* Already stored is still an answer, even when full. */
 		if (op->kind == OP_SUBMIT && (rc = sub_idempotent(s, txn, op)) != STORE_NOT_FOUND)
 			return rc;
@@ -524,7 +627,7 @@ static int apply(store *s, MDB_txn *txn, store_op *op, budget *b)
 		}
 		break;
 	case OP_EXPIRE:
-		rc = op_expire(s, txn, op);
+		rc = op_expire(s, txn, op, 0, NULL, NULL);
 		break;
 	case OP_PURGE: {
 		static const uint8_t zero[STORE_ID];
@@ -533,7 +636,7 @@ static int apply(store *s, MDB_txn *txn, store_op *op, budget *b)
 			    (rc = sub_delete(s, txn, &sub)) == STORE_OK)
 				op->count = 1;
 		} else {
-			rc = op_expire(s, txn, op);
+			rc = op_expire(s, txn, op, 0, NULL, NULL);
 		}
 		break;
 	}
@@ -557,10 +660,17 @@ static int apply(store *s, MDB_txn *txn, store_op *op, budget *b)
 		rc = rc == 0 ? STORE_OK : rc == MDB_NOTFOUND ? STORE_NOT_FOUND : STORE_ERROR;
 		break;
 	}
-	if (rc == STORE_OK && op_adds_data(op))
-		b->used += op_growth(op);
 	if (rc == STORE_OK && op_writes_disk(op))
 		b->disk -= op_growth(op) < b->disk ? op_growth(op) : b->disk;
+	return rc;
+}
+
+static int apply(store *s, MDB_txn *txn, store_op *op, budget *b)
+{
+	op->charged = op->drawn = 0;
+	int rc = apply_op(s, txn, op, b);
+	if (rc != STORE_OK)
+		space_undo(s, op); /* nothing was added: stored before, conflict, full, failed */
 	return rc;
 }
 
@@ -568,14 +678,17 @@ static int apply(store *s, MDB_txn *txn, store_op *op, budget *b)
 static budget budget_now(store *s)
 {
 	uint64_t used, map, hw;
-	budget b = {s->high_water, 0}; /* unknown: refuse growth, allow deletes */
+	budget b = {0}; /* unknown: refuse growth, allow deletes */
 	int fd;
 	struct stat st;
 	struct statvfs vfs;
 	if (store_usage(s, &used, &map, &hw) != STORE_OK || mdb_env_get_fd(s->env, &fd) != 0 ||
 	    fstat(fd, &st) != 0 || fstatvfs(fd, &vfs) != 0)
 		return b;
-	b.used = used;
+	pthread_mutex_lock(&s->mu);
+	s->used = used;
+	s->pending = 0;
+	pthread_mutex_unlock(&s->mu);
 	uint64_t inside = (uint64_t)st.st_size > used ? (uint64_t)st.st_size - used : 0;
 	uint64_t room = inside + (uint64_t)vfs.f_bavail * vfs.f_frsize;
 	b.disk = room > DISK_RESERVE ? room - DISK_RESERVE : 0;
@@ -597,9 +710,45 @@ static int commit_fail(store *s, int rc)
 	return STORE_ERROR;
 }
 
+/* The operator's purge of many submissions: in transactions of at most `step` submissions, each
+ * of which needs few free pages and frees pages for the next; a step that finds the map full is
+ * tried again smaller, down to one submission. So even a map filled to its end empties (§12.3). */
+static int purge_in_steps(store *s, store_op *op)
+{
+	uint8_t from[STORE_ID] = {0}, from0[STORE_ID];
+	size_t step = 1024;
+	int left = 0, left0, rc;
+	do {
+		MDB_txn *txn;
+		uint64_t count0 = op->count;
+		memcpy(from0, from, STORE_ID);
+		left0 = left;
+		if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+			return op->result = lmdb_fail("begin", rc);
+		rc = op_expire(s, txn, op, step, from, &left);
+		if (rc != STORE_OK)
+			mdb_txn_abort(txn);
+		else if ((rc = mdb_txn_commit(txn)) != 0)
+			rc = commit_fail(s, rc);
+		if (rc == STORE_FULL && step > 1) {
+			step /= 2;
+			op->count = count0;
+			memcpy(from, from0, STORE_ID);
+			left = left0;
+			left0 = -1; /* go round again */
+		} else if (rc != STORE_OK) {
+			return op->result = rc;
+		}
+	} while (left || left0 == -1);
+	return op->result = STORE_OK;
+}
+
 int store_apply_sync(store *s, store_op *op)
 {
+	static const uint8_t zero[STORE_ID];
 	MDB_txn *txn;
+	if (op->kind == OP_PURGE && sodium_memcmp(op->id, zero, STORE_ID) == 0)
+		return purge_in_steps(s, op);
 	budget b = budget_now(s);
 	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (rc != 0)
@@ -610,8 +759,10 @@ int store_apply_sync(store *s, store_op *op)
 		return op->result = rc;
 	}
 	int c = mdb_txn_commit(txn);
-	if (c != 0)
+	if (c != 0) {
 		rc = commit_fail(s, c);
+		space_undo(s, op);
+	}
 	return op->result = rc;
 }
 
@@ -639,15 +790,22 @@ static void run_batch(store *s, store_op *batch)
 			mdb_txn_abort(child);
 		} else if ((rc = mdb_txn_commit(child)) != 0) {
 			op->result = lmdb_fail("nested commit", rc);
+			space_undo(s, op);
 		}
 	}
 	rc = mdb_txn_commit(txn);
-	if (rc == 0)
+	if (rc == 0) {
+		space_measure(s); /* deletions free room, estimates become bytes */
 		return;
+	}
 	commit_fail(s, rc);
 	for (store_op *op = batch; op; op = op->next)
-		if (op->result >= 0)
+		space_undo(s, op);
+	for (store_op *op = batch; op; op = op->next)
+		if (op->result >= 0) {
+			op->count = 0;
 			store_apply_sync(s, op);
+		}
 }
 
 static void *writer_main(void *arg)

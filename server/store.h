@@ -39,8 +39,9 @@ typedef enum {
 	OP_ACK,       /* id, hash = ack key: delete if BLAKE2b(ack key) matches */
 	OP_REPLY_PUT, /* id = mailbox id, blob = reply id, day = expiry day, data */
 	OP_REPLY_DEL, /* id = mailbox id, data = n reply ids (16 bytes each) */
-	OP_CHUNK_PUT, /* blob, idx, data; reserved: counted against the map, not the mark */
-	OP_COMMIT,    /* id, blob, fields of a store_submission (chunks already stored) */
+	OP_CHUNK_PUT, /* blob, idx, data; reserved: its share of the upload's reservation */
+	OP_COMMIT,    /* id, blob, fields of a store_submission (chunks already stored);
+		       * reserved: the record's share of the upload's reservation */
 	OP_BLOB_DEL,  /* blob, n = number of chunks: drop an abandoned upload */
 	OP_EXPIRE,    /* day = today; retention numbers in idx (after fetch), n (unfetched) */
 	OP_PURGE,     /* id set: that one; else all received before day (0: everything) */
@@ -62,6 +63,8 @@ typedef struct store_op {
 	uint8_t *data; /* owned by the op (malloc'ed), freed by store_op_free */
 	size_t len;
 	uint64_t count; /* out: items deleted, for EXPIRE and PURGE */
+	uint64_t reserved; /* bytes of store_reserve()'d space this write uses (0: must fit) */
+	uint64_t charged, drawn; /* the writer's own: space taken, and from the reservation */
 	void (*done)(struct store_op *op, void *arg); /* on the event loop, after commit */
 	void *arg;
 	struct store_op *next;
@@ -99,6 +102,15 @@ int store_token_check(store *s, const uint8_t hash[32], char *name, size_t cap);
 int store_token_list(store *s, int (*cb)(void *arg, const char *name), void *arg);
 /* Bytes in use (pages in use, free pages excluded), the map size, and the high-water mark. */
 int store_usage(store *s, uint64_t *used, uint64_t *map, uint64_t *high_water);
+/* Space promised to an upload at its creation (PROTOCOL.md §12.3), so that every chunk and the
+ * commit fit: every check against the mark counts it as used. STORE_FULL if it would pass the
+ * mark. A chunk or commit write turns its share (op->reserved) into data; what an abandoned
+ * upload did not use goes back with store_unreserve. */
+int store_reserve(store *s, uint64_t bytes);
+void store_unreserve(store *s, uint64_t bytes);
+uint64_t store_reserved(store *s);
+uint64_t store_chunk_growth(size_t len); /* at most what a write of len bytes adds */
+uint64_t store_upload_growth(uint64_t size, uint32_t chunk_size); /* chunks and the record */
 int store_backup(store *s, const char *path); /* compacting copy, safe while serving */
 
 #endif

@@ -1,0 +1,438 @@
+/* Integration tests (issue 14): the drop's upload slots and storage space under cheap attacks,
+ * against the real ghostdropd on 127.0.0.1. Slots freed at commit, idle uploads yielding, the
+ * reservation returning, the high-water mark holding, the same envelope sent two ways. */
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "daemon.h"
+#include "testutil.h"
+
+#define CS 65536 /* chunk_size_kb = 64, set by drop_create */
+/* The PoW floor is also its ceiling: these tests make many writes, and a difficulty rising
+ * between a challenge and its use would refuse it (§9.3). */
+#define CONF "pow_max_bits = 4\n"
+
+static gd_source_keys *src;
+
+static void setup(void)
+{
+	uint8_t nr[32] = {4};
+	src = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
+}
+
+static void envelope(const drop *d, size_t att_len, membuf *out, uint8_t ack[32])
+{
+	gd_manifest m;
+	gd_attachment a = {"notes.bin", "application/octet-stream", att_len};
+	uint8_t *data = malloc(att_len + 1);
+	for (size_t i = 0; i < att_len; i++)
+		data[i] = (uint8_t)(i * 13);
+	test_manifest(&m, "upload attack", src);
+	m.attachments = &a;
+	m.n_attachments = att_len > 0;
+	memset(out, 0, sizeof *out);
+	ck_assert_int_eq(seal_to(out, (const uint8_t(*)[32])d->jpk, 1, &m, src, data, att_len, ack),
+			 GD_OK);
+	free(data);
+}
+
+static void b64(char *out, size_t cap, const uint8_t *b, size_t n)
+{
+	ck_assert_int_eq(gd_b64_encode(out, cap, b, n), GD_OK);
+}
+
+static char *auth(const drop *d)
+{
+	static char h[128];
+	snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", d->token);
+	return h;
+}
+
+/* POST /v1/submissions; the status. */
+static int submit(const drop *d, const uint8_t id[16], const membuf *env, char *status, size_t cap)
+{
+	char hdr[1024], pow[256], idb[32], hb[64];
+	uint8_t h[32];
+	resp r;
+	pow_header(d->port, "submit", 0, pow, sizeof pow);
+	crypto_generichash(h, 32, env->buf, env->len, NULL, 0);
+	b64(idb, sizeof idb, id, 16);
+	b64(hb, sizeof hb, h, 32);
+	snprintf(hdr, sizeof hdr,
+		 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\nX-Ghostdrop-Hash: "
+		 "%s\r\nX-Ghostdrop-PoW: %s\r\n",
+		 idb, hb, pow);
+	ck_assert_int_eq(http_do(d->port, "POST", "/v1/submissions", hdr, env->buf, env->len, &r), 0);
+	int st = r.status;
+	if (status != NULL) {
+		json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
+		const char *s = json_string_value(json_object_get(o, "status"));
+		snprintf(status, cap, "%s", s ? s : r.error);
+		json_decref(o);
+	}
+	resp_free(&r);
+	return st;
+}
+
+/* POST /v1/uploads for a submission id and size; the status, the upload id into up. */
+static int up_create(const drop *d, const uint8_t id[16], uint64_t size, char up[32], char *err)
+{
+	char pow[256], hdr[512], body[128], idb[32];
+	resp r;
+	pow_header(d->port, "upload", size, pow, sizeof pow);
+	snprintf(hdr, sizeof hdr, "X-Ghostdrop-PoW: %s\r\n", pow);
+	b64(idb, sizeof idb, id, 16);
+	snprintf(body, sizeof body, "{\"id\":\"%s\",\"size\":%llu}", idb, (unsigned long long)size);
+	ck_assert_int_eq(http_do(d->port, "POST", "/v1/uploads", hdr, body, strlen(body), &r), 0);
+	int st = r.status;
+	if (st == 201) {
+		json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
+		snprintf(up, 32, "%s", json_string_value(json_object_get(o, "upload")));
+		json_decref(o);
+	}
+	if (err != NULL)
+		snprintf(err, 64, "%s", r.error);
+	resp_free(&r);
+	return st;
+}
+
+static int up_chunk(const drop *d, const char *up, uint32_t i, const uint8_t *data, size_t len)
+{
+	char path[128];
+	resp r;
+	snprintf(path, sizeof path, "/v1/uploads/%s/chunks/%u", up, i);
+	ck_assert_int_eq(http_do(d->port, "PUT", path, "Content-Type: application/octet-stream\r\n",
+				 data, len, &r), 0);
+	int st = r.status;
+	resp_free(&r);
+	return st;
+}
+
+static uint32_t n_chunks(const membuf *env)
+{
+	return (uint32_t)((env->len + CS - 1) / CS);
+}
+
+static size_t chunk_at(const membuf *env, uint32_t i)
+{
+	size_t off = (size_t)i * CS;
+	return env->len - off < CS ? env->len - off : CS;
+}
+
+/* Every chunk from `from` on, each answered 201 (or 200: stored before). */
+static void up_send(const drop *d, const char *up, const membuf *env, uint32_t from)
+{
+	for (uint32_t i = from; i < n_chunks(env); i++) {
+		int st = up_chunk(d, up, i, env->buf + (size_t)i * CS, chunk_at(env, i));
+		ck_assert_msg(st == 201 || st == 200, "chunk %u answered %d", i, st);
+	}
+}
+
+/* POST /v1/uploads/U/commit with the §11.3 digest of env (or of nothing, if wrong). */
+static int up_commit(const drop *d, const char *up, const membuf *env, int wrong, char *status,
+		     size_t cap)
+{
+	uint32_t n = n_chunks(env);
+	uint8_t(*h)[32] = calloc(n, 32), dg[32];
+	char body[128], dgb[64], path[128];
+	resp r;
+	for (uint32_t i = 0; i < n; i++)
+		crypto_generichash(h[i], 32, env->buf + (size_t)i * CS, chunk_at(env, i), NULL, 0);
+	gd_upload_digest(dg, env->len, (const uint8_t(*)[32])h, n);
+	free(h);
+	if (wrong)
+		dg[0] ^= 1;
+	b64(dgb, sizeof dgb, dg, 32);
+	snprintf(body, sizeof body, "{\"hash\":\"%s\"}", dgb);
+	snprintf(path, sizeof path, "/v1/uploads/%s/commit", up);
+	ck_assert_int_eq(http_do(d->port, "POST", path, NULL, body, strlen(body), &r), 0);
+	int st = r.status;
+	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
+	const char *s = json_string_value(json_object_get(o, "status"));
+	snprintf(status, cap, "%s", s ? s : r.error);
+	json_decref(o);
+	resp_free(&r);
+	return st;
+}
+
+static int up_get(const drop *d, const char *up)
+{
+	char path[128];
+	resp r;
+	snprintf(path, sizeof path, "/v1/uploads/%s", up);
+	ck_assert_int_eq(http_do(d->port, "GET", path, NULL, NULL, 0, &r), 0);
+	int st = r.status;
+	resp_free(&r);
+	return st;
+}
+
+/* The courier's copy of a submission is exactly env. */
+static void courier_has(const drop *d, const uint8_t id[16], const membuf *env)
+{
+	char idb[32], path[128];
+	resp r;
+	b64(idb, sizeof idb, id, 16);
+	snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
+	ck_assert_int_eq(http_do(d->port, "GET", path, auth(d), NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(r.len == env->len && memcmp(r.body, env->buf, r.len) == 0);
+	resp_free(&r);
+}
+
+/* Item 3: a committed upload gives its slot back at once; a retried commit is still answered. */
+START_TEST(slots_free_at_commit)
+{
+	drop d;
+	membuf env[4];
+	uint8_t id[4][16];
+	char up[4][32], st[64];
+	drop_create(&d, "max_uploads = 2\n" CONF);
+	drop_start(&d);
+	for (int i = 0; i < 4; i++) { /* ordinary uploads, one after the other, with 2 slots */
+		envelope(&d, 100000 + (size_t)i, &env[i], NULL);
+		randombytes_buf(id[i], 16);
+		ck_assert_int_eq(up_create(&d, id[i], env[i].len, up[i], st), 201);
+		up_send(&d, up[i], &env[i], 0);
+		ck_assert_int_eq(up_commit(&d, up[i], &env[i], 0, st, sizeof st), 201);
+		ck_assert_str_eq(st, "stored");
+	}
+	/* the first one's answer was lost: its commit again, long after its slot was reused */
+	ck_assert_int_eq(up_commit(&d, up[0], &env[0], 0, st, sizeof st), 200);
+	ck_assert_str_eq(st, "already_stored");
+	ck_assert_int_eq(up_commit(&d, up[0], &env[0], 1, st, sizeof st), 400);
+	ck_assert_str_eq(st, "hash_mismatch");
+	/* two more uploads open at once still fill the two slots */
+	membuf e2;
+	uint8_t i2[16];
+	char u2[32];
+	envelope(&d, 100, &e2, NULL);
+	for (int i = 0; i < 3; i++) {
+		randombytes_buf(i2, 16);
+		ck_assert_int_eq(up_create(&d, i2, e2.len, u2, st), i < 2 ? 201 : 503);
+	}
+	ck_assert_str_eq(st, "too_many_uploads");
+	for (int i = 0; i < 4; i++) {
+		courier_has(&d, id[i], &env[i]);
+		membuf_free(&env[i]);
+	}
+	membuf_free(&e2);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* Item 3: uploads that cost nothing to open and then do nothing (no chunk, or every chunk in and
+ * never committed) cannot keep a real testimony out: they yield their slot once idle. */
+START_TEST(idle_uploads_yield)
+{
+	drop d;
+	membuf big, tiny;
+	uint8_t id[16];
+	char up[32], a[32], b[32], st[64];
+	drop_create(&d, "max_uploads = 2\nupload_idle_seconds = 2\n" CONF);
+	drop_start(&d);
+	envelope(&d, 0, &tiny, NULL);
+	envelope(&d, 400000, &big, NULL);
+	/* the attacker: one upload never sent, one sent whole and never committed */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 5000000, a, st), 201);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, tiny.len, b, st), 201);
+	up_send(&d, b, &tiny, 0);
+	usleep(2500000);
+	/* the real testimony gets a slot, and finishes */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, big.len, up, st), 201);
+	up_send(&d, up, &big, 0);
+	ck_assert_int_eq(up_commit(&d, up, &big, 0, st, sizeof st), 201);
+	courier_has(&d, id, &big);
+	ck_assert_int_eq(up_get(&d, a), 404); /* the oldest idle one gave its slot */
+	/* without a newcomer, the idle one left goes at its deadline all the same */
+	int gone = 0;
+	for (int i = 0; i < 150 && !gone; i++) {
+		gone = up_get(&d, b) == 404;
+		if (!gone)
+			usleep(100000);
+	}
+	ck_assert_msg(gone, "an upload sent whole but never committed outlived its deadline");
+	membuf_free(&big);
+	membuf_free(&tiny);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* Item 7: abandoned uploads give back all the space they reserved. Each of these reserved two
+ * chunks and stored only the 1-byte last one; once they expire, an upload needing most of the
+ * room below the mark must be accepted. */
+START_TEST(abandoned_reservations_return)
+{
+	drop d;
+	uint8_t id[16], one = 7;
+	char up[32], st[64];
+	enum { N = 60 };
+	drop_create(&d, "map_size_mb = 16\nhigh_water_percent = 50\nmax_uploads = 100\n"
+			"upload_stall_minutes = 1\n" CONF);
+	d.preload = TIMESHIFT;
+	drop_start(&d);
+	for (int i = 0; i < N; i++) {
+		randombytes_buf(id, 16);
+		ck_assert_int_eq(up_create(&d, id, CS + 1, up, st), 201);
+		ck_assert_int_eq(up_chunk(&d, up, 1, &one, 1), 201);
+	}
+	ck_assert_int_eq(kill(d.pid, SIGUSR1), 0); /* ten minutes later: every one has stalled */
+	/* 6 MiB of an 8 MiB mark: refused while the abandoned ones hold their room, accepted once
+	 * they are gone (uploads are expired every 10 s) */
+	int status = 0;
+	for (int i = 0; i < 30 && status != 201; i++) {
+		randombytes_buf(id, 16);
+		status = up_create(&d, id, 6ULL << 20, up, st);
+		if (status != 201) {
+			ck_assert_int_eq(status, 507);
+			sleep(1);
+		}
+	}
+	ck_assert_msg(status == 201, "the space of abandoned uploads did not come back");
+	drop_destroy(&d);
+}
+END_TEST
+
+static void storage_line(const drop *d, double *used, double *mark)
+{
+	char out[4096];
+	ck_assert_int_eq(drop_cli(d, out, sizeof out, "stats --data %s/data", d->dir), 0);
+	const char *p = strstr(out, "storage: ");
+	ck_assert_ptr_nonnull(p);
+	double map;
+	ck_assert_int_eq(sscanf(p, "storage: %lf MiB used of %lf MiB (new data refused past %lf MiB)",
+				used, &map, mark),
+			 3);
+}
+
+/* Item 8: the high-water mark holds with uploads and submissions racing for the last room;
+ * uploads accepted at creation all complete; deletions work on the full store. */
+START_TEST(mark_holds_when_full)
+{
+	drop d;
+	membuf upenv[2], env;
+	uint8_t upid[2][16], first[16], ack[32], id[16];
+	char up[2][32], st[64], out[256];
+	drop_create(&d, "map_size_mb = 16\nhigh_water_percent = 90\nmax_submit_kb = 1024\n" CONF);
+	drop_start(&d);
+	for (int i = 0; i < 2; i++) { /* two 1.5 MB testimonies start uploading */
+		envelope(&d, 1500000 + (size_t)i, &upenv[i], NULL);
+		randombytes_buf(upid[i], 16);
+		ck_assert_int_eq(up_create(&d, upid[i], upenv[i].len, up[i], st), 201);
+		ck_assert_int_eq(up_chunk(&d, up[i], 0, upenv[i].buf, CS), 201);
+	}
+	/* meanwhile submissions fill the drop until it refuses */
+	envelope(&d, 900000, &env, ack);
+	int stored = 0, status = 201;
+	for (int i = 0; i < 30 && status == 201; i++) {
+		randombytes_buf(id, 16);
+		status = submit(&d, id, &env, st, sizeof st);
+		if (status == 201 && stored++ == 0)
+			memcpy(first, id, 16);
+	}
+	ck_assert_int_eq(status, 507);
+	ck_assert_str_eq(st, "storage_full");
+	ck_assert_int_ge(stored, 8);
+	/* the uploads accepted before finish all the same */
+	for (int i = 0; i < 2; i++) {
+		up_send(&d, up[i], &upenv[i], 1);
+		ck_assert_int_eq(up_commit(&d, up[i], &upenv[i], 0, st, sizeof st), 201);
+		courier_has(&d, upid[i], &upenv[i]);
+	}
+	double used, mark;
+	storage_line(&d, &used, &mark);
+	ck_assert_msg(used <= mark, "%.1f MiB used, past the mark at %.1f MiB", used, mark);
+	/* a new upload is refused whole, not half-way */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 1000000, up[0], st), 507);
+	/* deletions on the full drop: a courier's ack, then the operator's purge */
+	char idb[32], kb[64], path[128], body[128];
+	resp r;
+	b64(idb, sizeof idb, first, 16);
+	b64(kb, sizeof kb, ack, 32);
+	snprintf(path, sizeof path, "/v1/courier/submissions/%s/ack", idb);
+	snprintf(body, sizeof body, "{\"ack_key\":\"%s\"}", kb);
+	ck_assert_int_eq(http_do(d.port, "POST", path, auth(&d), body, strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data --all", d.dir), 0);
+	ck_assert(strstr(out, "purged") != NULL);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(submit(&d, id, &env, st, sizeof st), 201);
+	membuf_free(&env);
+	membuf_free(&upenv[0]);
+	membuf_free(&upenv[1]);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* Item 8, the issue's own sequence: uploads reserve most of the room below the mark, submissions
+ * arrive, then every upload sends its chunks. Nothing may go past the mark (before the fix the
+ * map filled to its end, 15.9 MiB of 16, and purge failed with MDB_MAP_FULL), and the operator's
+ * purge must work on the drop as left. */
+START_TEST(purge_after_race)
+{
+	drop d;
+	membuf upenv, env;
+	uint8_t id[16];
+	char up[10][32], st[64], out[256];
+	drop_create(&d, "map_size_mb = 16\nhigh_water_percent = 90\nmax_submit_kb = 1024\n" CONF);
+	drop_start(&d);
+	envelope(&d, 1400000, &upenv, NULL);
+	int open = 0;
+	for (int i = 0; i < 10; i++) {
+		randombytes_buf(id, 16);
+		if (up_create(&d, id, upenv.len, up[open], st) == 201)
+			open++;
+	}
+	ck_assert_int_ge(open, 4);
+	envelope(&d, 900000, &env, NULL);
+	int status = 201;
+	for (int i = 0; i < 30 && status == 201; i++) {
+		randombytes_buf(id, 16);
+		status = submit(&d, id, &env, st, sizeof st);
+	}
+	ck_assert_int_eq(status, 507);
+	for (int i = 0; i < open; i++)
+		for (uint32_t j = 0; j < n_chunks(&upenv); j++) {
+			int s = up_chunk(&d, up[i], j, upenv.buf + (size_t)j * CS, chunk_at(&upenv, j));
+			ck_assert_msg(s == 201, "upload %d chunk %u answered %d", i, j, s);
+		}
+	double used, mark;
+	storage_line(&d, &used, &mark);
+	ck_assert_msg(used <= mark, "%.1f MiB used, past the mark at %.1f MiB", used, mark);
+	drop_stop(&d, SIGTERM);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data --all", d.dir), 0);
+	ck_assert(strstr(out, "purged") != NULL);
+	membuf_free(&env);
+	membuf_free(&upenv);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* One case per test: CK_RUN_CASE=name runs one alone. */
+#define CASE(fn)                                                                                  \
+	do {                                                                                      \
+		TCase *tc = tcase_create(#fn);                                                    \
+		tcase_add_unchecked_fixture(tc, setup, NULL);                                     \
+		tcase_set_timeout(tc, 120);                                                       \
+		tcase_add_test(tc, fn);                                                           \
+		suite_add_tcase(s, tc);                                                           \
+	} while (0)
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("upload_attack");
+	CASE(slots_free_at_commit);
+	CASE(idle_uploads_yield);
+	CASE(abandoned_reservations_return);
+	CASE(mark_holds_when_full);
+	CASE(purge_after_race);
+	return s;
+}
+GD_CHECK_MAIN(suite)
