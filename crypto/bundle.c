@@ -28,18 +28,19 @@ int gd_name_valid(const char *name)
 /* http(s)://host[:port] with no path, user info or query: what the client pins against. */
 static int server_valid(const char *url)
 {
-	const char *h;
+	/* indexes into url, not a pointer past the scheme: GCC 12 at -O2 with ASan mistook
+	 * strlen(url + 7) for a read of a zero-sized region (-Wstringop-overread) */
+	size_t len = strlen(url), start;
 	if (strncmp(url, "http://", 7) == 0)
-		h = url + 7;
+		start = 7;
 	else if (strncmp(url, "https://", 8) == 0)
-		h = url + 8;
+		start = 8;
 	else
 		return 0;
-	size_t n = strlen(h);
-	if (n == 0 || strlen(url) > GD_SERVER_MAX)
+	if (len == start || len > GD_SERVER_MAX)
 		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)h[i];
+	for (size_t i = start; i < len; i++) {
+		unsigned char c = (unsigned char)url[i];
 		if (!(islower(c) || isdigit(c) || c == '.' || c == '-' || c == ':' || c == '[' ||
 		      c == ']'))
 			return 0;
