@@ -383,10 +383,28 @@ static int enqueue(api *a, http_req *r, store_op *op, void (*done)(store_op *, v
 	return 0;
 }
 
+/* The envelope hash a submission is stored with (§12.2), whichever way it arrived: the §11.3
+ * upload digest of its bytes cut in pieces of chunk_size. -1: out of memory. */
+static int envelope_digest(uint8_t out[32], const uint8_t *b, size_t len, uint32_t chunk_size)
+{
+	gd_upload_hasher *h = gd_upload_hasher_new(len);
+	if (h == NULL)
+		return -1;
+	for (size_t off = 0; off < len; off += chunk_size) {
+		uint8_t ch[32];
+		crypto_generichash(ch, 32, b + off, len - off < chunk_size ? len - off : chunk_size,
+				   NULL, 0);
+		gd_upload_hasher_chunk(h, ch);
+	}
+	gd_upload_hasher_final(h, out);
+	gd_upload_hasher_free(h);
+	return 0;
+}
+
 static void on_submit(api *a, rctx *x)
 {
 	http_req *r = x->r;
-	uint8_t want[32], got[32], ack[32];
+	uint8_t want[32], got[32], ack[32], digest[32];
 	size_t len;
 	unsigned n;
 	uint64_t total;
@@ -404,6 +422,27 @@ static void on_submit(api *a, rctx *x)
 		http_reply_error(r, 400, "bad_envelope", "not a complete ghostdrop envelope");
 		return;
 	}
+	store_submission old;
+	int rc = store_submission_get(a->st, x->id, &old);
+	if (rc == STORE_OK) { /* stored before, in one request or as an upload (§11.3) */
+		int same = old.size == len && old.chunk_size > 0 &&
+			   envelope_digest(digest, body, len, old.chunk_size) == 0 &&
+			   (sodium_memcmp(digest, old.env_hash, 32) == 0 ||
+			    sodium_memcmp(got, old.env_hash, 32) == 0); /* a record of an older drop */
+		if (!same) {
+			http_reply_error(r, 409, "id_conflict", "another envelope was stored under this id");
+			return;
+		}
+		json_t *o = json_object();
+		json_object_set_new(o, "id", b64j(x->id, 16));
+		json_object_set_new(o, "status", json_string("already_stored"));
+		reply_json(r, 200, o);
+		return;
+	}
+	if (envelope_digest(digest, body, len, (uint32_t)a->cfg.chunk_size) != 0) {
+		store_error(r, STORE_ERROR);
+		return;
+	}
 	store_op *op = store_op_new(OP_SUBMIT);
 	if (op == NULL) {
 		store_error(r, STORE_ERROR);
@@ -412,7 +451,7 @@ static void on_submit(api *a, rctx *x)
 	memcpy(op->id, x->id, 16);
 	randombytes_buf(op->blob, 16);
 	memcpy(op->hash, ack, 32);
-	memcpy(op->hash2, got, 32);
+	memcpy(op->hash2, digest, 32);
 	op->day = today();
 	op->chunk_size = (uint32_t)a->cfg.chunk_size;
 	op->data = http_take_body(r, &op->len); /* owned by the op: the client may vanish */

@@ -415,6 +415,50 @@ START_TEST(purge_after_race)
 }
 END_TEST
 
+/* Item 17: one envelope, one id, sent once in one request and once as an upload (either order):
+ * the second is "already stored", not a conflict; a wrong commit digest is 400. */
+START_TEST(same_envelope_two_ways)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16];
+	char up[32], st[64];
+	drop_create(&d, "max_submit_kb = 1024\n" CONF);
+	drop_start(&d);
+	envelope(&d, 150000, &env, NULL); /* 3 chunks */
+	/* one request first, then the upload */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(submit(&d, id, &env, st, sizeof st), 201);
+	ck_assert_int_eq(up_create(&d, id, env.len, up, st), 201);
+	up_send(&d, up, &env, 0);
+	ck_assert_int_eq(up_commit(&d, up, &env, 1, st, sizeof st), 400);
+	ck_assert_str_eq(st, "hash_mismatch");
+	ck_assert_int_eq(up_commit(&d, up, &env, 0, st, sizeof st), 200);
+	ck_assert_str_eq(st, "already_stored");
+	courier_has(&d, id, &env);
+	/* the upload first, then one request */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, env.len, up, st), 201);
+	up_send(&d, up, &env, 0);
+	ck_assert_int_eq(up_commit(&d, up, &env, 0, st, sizeof st), 201);
+	ck_assert_int_eq(submit(&d, id, &env, st, sizeof st), 200);
+	ck_assert_str_eq(st, "already_stored");
+	courier_has(&d, id, &env);
+	/* other bytes under that id are still a conflict, both ways */
+	membuf other;
+	envelope(&d, 150001, &other, NULL);
+	ck_assert_int_eq(submit(&d, id, &other, st, sizeof st), 409);
+	ck_assert_str_eq(st, "id_conflict");
+	ck_assert_int_eq(up_create(&d, id, other.len, up, st), 201);
+	up_send(&d, up, &other, 0);
+	ck_assert_int_eq(up_commit(&d, up, &other, 0, st, sizeof st), 409);
+	ck_assert_str_eq(st, "id_conflict");
+	membuf_free(&other);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
 /* One case per test: CK_RUN_CASE=name runs one alone. */
 #define CASE(fn)                                                                                  \
 	do {                                                                                      \
@@ -433,6 +477,7 @@ static Suite *suite(void)
 	CASE(abandoned_reservations_return);
 	CASE(mark_holds_when_full);
 	CASE(purge_after_race);
+	CASE(same_envelope_two_ways);
 	return s;
 }
 GD_CHECK_MAIN(suite)
