@@ -207,7 +207,9 @@ static int fetch_one(courier *c, int fd, const listed *s, uint64_t have, off_t e
 		free(f);
 		return cli_die(EX_FILE, "reading the batch back failed: %s", strerror(errno));
 	}
-	for (int attempt = 0; have < s->size; attempt++) {
+	/* what an earlier run wrote of the header must announce the listed size too */
+	int lied = have > 0 && check_head(f) != 0;
+	for (int attempt = 0; !lied && have < s->size; attempt++) {
 		if (attempt > 0) {
 			if (attempt == RETRIES) {
 				rc = EX_NET;
@@ -241,11 +243,6 @@ static int fetch_one(courier *c, int fd, const listed *s, uint64_t have, off_t e
 		if (f->why[0] != '\0') {
 			if (t == TR_OK)
 				gd_response_free(&r);
-			progress_end();
-			fprintf(stderr, "%s: submission %s: listed at %llu bytes, but %s; skipped (it stays "
-					"on the drop)\n",
-				cli_name, idb, (unsigned long long)s->size, f->why);
-			*outcome = SKIPPED;
 			break;
 		}
 		if (t != TR_OK) {
@@ -268,6 +265,13 @@ static int fetch_one(courier *c, int fd, const listed *s, uint64_t have, off_t e
 			break;
 		}
 		gd_response_free(&r);
+	}
+	if (rc == EX_OK && f->why[0] != '\0') {
+		progress_end();
+		fprintf(stderr, "%s: submission %s: listed at %llu bytes, but %s; skipped (it stays on "
+				"the drop)\n",
+			cli_name, idb, (unsigned long long)s->size, f->why);
+		*outcome = SKIPPED;
 	}
 	free(f);
 	return rc;

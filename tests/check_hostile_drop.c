@@ -278,6 +278,47 @@ START_TEST(lying_answers_are_bounded)
 }
 END_TEST
 
+/* A fetch cut in the middle of an envelope resumes with ?offset=; the drop then lies about the
+ * rest (its Content-Length, or an envelope header read back from BATCH.part that announces
+ * another size): the cut record is dropped, the others are fetched, exit 8. */
+START_TEST(resumed_fetch_still_bounded)
+{
+	for (int lie = 0; lie < 2; lie++) {
+		fake_drop d = {0};
+		char batch[128], part[160];
+		add_sub(&d, lie == 0 ? M_BIG_LENGTH : M_OK, lie == 0 ? 0 : 1024, 0);
+		add_sub(&d, M_OK, 0, 0);
+		fake_sub *cut = &d.subs[0];
+		snprintf(batch, sizeof batch, "%s/batch%d", T, lie);
+		snprintf(part, sizeof part, "%s.part", batch);
+		/* BATCH.part: the header, and 5000 bytes of the first envelope */
+		uint8_t h[BATCH_HEADER_BYTES], rec[BATCH_RECORD_BYTES], id[16];
+		batch_header(h);
+		gd_b64_decode_exact(id, 16, cut->id);
+		batch_record(rec, id, 20000, cut->listed);
+		FILE *f = fopen(part, "wb");
+		fwrite(h, 1, sizeof h, f);
+		fwrite(rec, 1, sizeof rec, f);
+		fwrite(cut->body, 1, 5000, f);
+		fclose(f);
+		drop_up(&d);
+		int rc = fetch(&d, batch);
+		ck_assert_msg(rc == EX_MISMATCH, "exit %d: %s", rc, err);
+		ck_assert_msg(strstr(err, cut->id) != NULL, "%s", err);
+		ck_assert_int_eq(file_size(batch), BATCH_HEADER_BYTES + BATCH_RECORD_BYTES + 16583 +
+							   BATCH_RECORD_BYTES);
+		int fd = open(batch, O_RDONLY);
+		batch_index ix;
+		char e[160];
+		ck_assert_int_eq(batch_scan(fd, &ix, e, sizeof e), 0);
+		close(fd);
+		ck_assert(ix.complete && ix.n == 1);
+		batch_index_free(&ix);
+		drop_down(&d);
+	}
+}
+END_TEST
+
 /* One listing that must be refused as a whole: exit 8, nothing written, the entry named. */
 static void refuse_listing(const char *listing, uint64_t claim, const char *named)
 {
@@ -397,6 +438,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, lying_answers_are_bounded);
+	tcase_add_test(tc, resumed_fetch_still_bounded);
 	tcase_add_test(tc, absurd_listings_refused);
 	tcase_add_test(tc, desk_process_not_dumpable);
 	suite_add_tcase(s, tc);
