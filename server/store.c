@@ -260,14 +260,6 @@ void store_unreserve(store *s, uint64_t bytes)
 	pthread_mutex_unlock(&s->mu);
 }
 
-uint64_t store_reserved(store *s)
-{
-	pthread_mutex_lock(&s->mu);
-	uint64_t r = s->reserved;
-	pthread_mutex_unlock(&s->mu);
-	return r;
-}
-
 /* An operation's growth: from its upload's reservation (op->reserved), else it must fit under
  * the mark with everything in use, accepted and promised. -1: it does not. */
 static int space_take(store *s, store_op *op, uint64_t growth)

@@ -108,7 +108,6 @@ int store_usage(store *s, uint64_t *used, uint64_t *map, uint64_t *high_water);
  * upload did not use goes back with store_unreserve. */
 int store_reserve(store *s, uint64_t bytes);
 void store_unreserve(store *s, uint64_t bytes);
-uint64_t store_reserved(store *s);
 uint64_t store_chunk_growth(size_t len); /* at most what a write of len bytes adds */
 uint64_t store_upload_growth(uint64_t size, uint32_t chunk_size); /* chunks and the record */
 int store_backup(store *s, const char *path); /* compacting copy, safe while serving */
