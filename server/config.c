@@ -25,6 +25,7 @@ void config_defaults(gd_config *c)
 	c->upload_idle_seconds = 120;
 	c->max_connections = 256;
 	c->header_timeout = 20;
+	c->first_byte_timeout = 10;
 	c->body_timeout = 120;
 	c->retention_days = 30;
 	c->unfetched_retention_days = 0;
@@ -81,9 +82,13 @@ static const setting SETTINGS[] = {
 	 "# in; and when every upload slot is taken, an upload that stored no chunk for this long\n"
 	 "# gives its slot to a new one."},
 	{"max_connections", 'u', F(max_connections), 1, 1000000,
-	 "Connections open at once; past it new ones get 503 and are closed."},
+	 "Connections open at once; past it new ones get 503 and are closed, unless one still\n"
+	 "# waiting for its headers can make room."},
 	{"header_timeout", 'u', F(header_timeout), 1, 3600,
 	 "Seconds, absolute, for a request's headers to arrive (slow clients are cut off)."},
+	{"first_byte_timeout", 'u', F(first_byte_timeout), 1, 3600,
+	 "Seconds for a new (or kept idle) connection to send its first byte. At the connection\n"
+	 "# cap a new connection also replaces the one waiting longest for its headers."},
 	{"body_timeout", 'u', F(body_timeout), 1, 86400,
 	 "Seconds, absolute, for a request's body to arrive after its headers."},
 	{"retention_days", 'u', F(retention_days), 1, 100000,

@@ -1,6 +1,6 @@
 /* ghostdropd HTTP/1.1 server on libevent bufferevents: strict parsing, a connection cap,
- * absolute header and body deadlines, headers seen before the body. The only place that
- * includes libevent. PROTOCOL.md §11.1 says why not evhttp. */
+ * absolute header and body deadlines, headers seen before the body, bounded input, lingering
+ * close. The only place that includes libevent. PROTOCOL.md §11.1 says why not evhttp. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -24,8 +25,12 @@
 #define MAX_HEADERS 64
 #define STREAM_LOW_WATER (256 * 1024)
 #define STOP_GRACE_TICKS 100 /* x 100 ms */
+#define LINGER_SECONDS 5      /* after a closing reply, input is discarded this long at most */
 
-enum conn_state { C_HEAD, C_BODY, C_WAIT, C_WRITE };
+/* C_LINGER: the reply was sent and the write side shut; the client's remaining input is read
+ * and discarded (bounded in time and bytes) so that closing with unread input does not reset
+ * the connection before the client has read the reply. */
+enum conn_state { C_HEAD, C_BODY, C_WAIT, C_WRITE, C_LINGER };
 
 typedef struct conn conn;
 
@@ -56,7 +61,10 @@ struct conn {
 	enum conn_state state;
 	http_req *req;
 	int close_after;
-	conn *prev, *next;
+	int got_byte;       /* a byte of the current request arrived (the first-byte deadline) */
+	time_t wait_since;  /* monotonic seconds when it began waiting for this request */
+	size_t lingered;    /* bytes discarded in C_LINGER */
+	conn *prev, *next;  /* oldest waiting first: a conn moves to the tail when it waits anew */
 };
 
 struct http_server {
@@ -65,7 +73,7 @@ struct http_server {
 	http_limits lim;
 	http_handler h;
 	unsigned n_conns;
-	conn *conns;
+	conn *conns, *tail;
 	struct event *sigint, *sigterm, *stop_timer, *wake;
 	int wake_fds[2];
 	void (*wake_cb)(void *);
@@ -84,6 +92,13 @@ typedef struct {
 
 static void conn_free(conn *c);
 static void conn_read_cb(struct bufferevent *bev, void *arg);
+
+static time_t mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
 
 static const char *reason(int status)
 {
@@ -149,6 +164,19 @@ unsigned http_connections(const http_server *s)
 	return s->n_conns;
 }
 
+size_t http_buffered_max(const http_server *s)
+{
+	size_t most = 0;
+	for (const conn *c = s->conns; c != NULL; c = c->next) {
+		size_t n = evbuffer_get_length(bufferevent_get_input(c->bev));
+		if (c->req != NULL && c->req->body != NULL)
+			n += (size_t)c->req->content_length;
+		if (n > most)
+			most = n;
+	}
+	return most;
+}
+
 const char *http_header(const http_req *r, const char *name)
 {
 	for (int i = 0; i < r->n_headers; i++)
@@ -199,7 +227,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (c->state == C_HEAD && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
-		conn_free(c); /* an idle keep-alive connection: just close */
+		conn_free(c); /* no byte yet, or an idle keep-alive connection: just close */
 		return;
 	}
 	if (c->state == C_HEAD || c->state == C_BODY) {
@@ -230,6 +258,62 @@ static void arm(conn *c, unsigned seconds)
 
 /* ---- connections ---- */
 
+static void list_unlink(conn *c)
+{
+	http_server *s = c->srv;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		s->tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void list_append(conn *c)
+{
+	http_server *s = c->srv;
+	c->prev = s->tail;
+	c->next = NULL;
+	if (s->tail)
+		s->tail->next = c;
+	else
+		s->conns = c;
+	s->tail = c;
+}
+
+/* Waiting for a request from now: the first-byte deadline (if shorter than the header one). */
+static void wait_request(conn *c)
+{
+	const http_limits *l = &c->srv->lim;
+	c->state = C_HEAD;
+	c->got_byte = 0;
+	c->wait_since = mono_now();
+	list_unlink(c);
+	list_append(c);
+	event_del(c->deadline);
+	arm(c, l->first_byte_timeout > 0 && l->first_byte_timeout < l->header_timeout
+		       ? l->first_byte_timeout
+		       : l->header_timeout);
+}
+
+/* At the cap, the connection a newcomer replaces: one lingering after its reply, else the
+ * one that has waited longest for its headers (it holds a slot without having proved
+ * anything). NULL if every connection is past its headers. */
+static conn *evictable(http_server *s)
+{
+	conn *oldest_head = NULL;
+	for (conn *c = s->conns; c != NULL; c = c->next) {
+		if (c->state == C_LINGER)
+			return c;
+		if (c->state == C_HEAD && oldest_head == NULL)
+			oldest_head = c;
+	}
+	return oldest_head;
+}
+
 static void conn_free(conn *c)
 {
 	http_server *s = c->srv;
@@ -242,12 +326,7 @@ static void conn_free(conn *c)
 	}
 	event_free(c->deadline);
 	bufferevent_free(c->bev);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	list_unlink(c);
 	s->n_conns--;
 	free(c);
 }
@@ -260,18 +339,39 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		conn_free(c);
 }
 
+/* The reply is out and the connection closes: shut the write side (the client sees the end of
+ * the reply), then read and discard what the client still sends, until it closes, for
+ * LINGER_SECONDS and linger_bytes at most. */
+static void linger(conn *c)
+{
+	if (c->srv->stopping) {
+		conn_free(c);
+		return;
+	}
+	c->state = C_LINGER;
+	c->lingered = 0;
+	bufferevent_disable(c->bev, EV_WRITE);
+	if (shutdown(bufferevent_getfd(c->bev), SHUT_WR) != 0) {
+		conn_free(c);
+		return;
+	}
+	event_del(c->deadline);
+	arm(c, LINGER_SECONDS);
+	bufferevent_enable(c->bev, EV_READ);
+	conn_read_cb(c->bev, c); /* what is buffered already */
+}
+
 static void next_request(conn *c)
 {
 	req_free(c->req);
 	c->req = NULL;
 	if (c->close_after || c->srv->stopping) {
-		conn_free(c);
+		linger(c);
 		return;
 	}
-	c->state = C_HEAD;
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	bufferevent_enable(c->bev, EV_READ);
-	arm(c, c->srv->lim.header_timeout);
+	wait_request(c);
 	/* a pipelined request may already be buffered */
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		conn_read_cb(c->bev, c);
@@ -372,7 +472,7 @@ static int parse_head(http_req *r, char *h, size_t len, const char **code)
 		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
 			*--ve = '\0';
 		for (const char *p = v; *p; p++)
-			if ((unsigned char)*p < 0x20 && *p != '\t')
+			if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
 				return 400;
 		if (r->n_headers == MAX_HEADERS) {
 			*code = "header_too_large";
@@ -425,24 +525,43 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 	conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	http_server *s = c->srv;
+	if (c->state == C_LINGER) {
+		size_t n = evbuffer_get_length(in);
+		c->lingered += n;
+		if (evbuffer_drain(in, n) != 0 || c->lingered > s->lim.linger_bytes)
+			conn_free(c);
+		return;
+	}
 	if (c->state == C_HEAD) {
+		if (!c->got_byte && evbuffer_get_length(in) > 0) {
+			/* the rest of the header deadline, counted from when the wait began */
+			time_t spent = mono_now() - c->wait_since;
+			c->got_byte = 1;
+			event_del(c->deadline);
+			arm(c, spent < (time_t)s->lim.header_timeout
+				       ? s->lim.header_timeout - (unsigned)spent
+				       : 0);
+		}
 		struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-		if (end.pos < 0) {
-			if (evbuffer_get_length(in) > s->lim.max_header) {
-				c->req = calloc(1, sizeof *c->req);
-				if (c->req == NULL) {
-					conn_free(c);
-					return;
-				}
-				c->req->c = c;
-				c->state = C_WAIT;
-				http_reply_error(c->req, 431, "header_too_large", "request header too large");
+		size_t hlen = end.pos < 0 ? 0 : (size_t)end.pos + 4;
+		/* The input never holds more than max_header (the read watermark): a head that
+		 * has not ended there is too large. */
+		if ((end.pos < 0 && evbuffer_get_length(in) >= s->lim.max_header) ||
+		    hlen > s->lim.max_header) {
+			c->req = calloc(1, sizeof *c->req);
+			if (c->req == NULL) {
+				conn_free(c);
+				return;
 			}
+			c->req->c = c;
+			c->state = C_WAIT;
+			http_reply_error(c->req, 431, "header_too_large", "request header too large");
 			return;
 		}
-		size_t hlen = (size_t)end.pos + 4;
+		if (end.pos < 0)
+			return;
 		http_req *r = calloc(1, sizeof *r);
-		if (r == NULL || hlen > s->lim.max_header || (r->head = malloc(hlen + 1)) == NULL) {
+		if (r == NULL || (r->head = malloc(hlen + 1)) == NULL) {
 			free(r);
 			conn_free(c);
 			return;
@@ -508,13 +627,24 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	(void)l;
 	(void)sa; /* the peer's address is never looked at */
 	(void)salen;
+	conn *victim;
+	if (s->n_conns >= s->lim.max_connections && !s->stopping && (victim = evictable(s)) != NULL)
+		conn_free(victim); /* a connection that has sent no headers yields to a newcomer */
 	if (s->n_conns >= s->lim.max_connections || s->stopping) {
-		static const char full[] =
-			"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-			"Content-Length: 64\r\nConnection: close\r\n\r\n"
-			"{\"error\":\"overloaded\",\"message\":\"too many connections, retry\"}\n";
-		if (send(fd, full, sizeof full - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+#define FULL_HEAD                                                                      \
+	"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"           \
+	"Content-Length: %zu\r\nConnection: close\r\n\r\n"
+#define FULL_BODY "{\"error\":\"overloaded\",\"message\":\"too many connections, retry\"}\n"
+		char msg[sizeof FULL_HEAD FULL_BODY + 16], junk[4096];
+		int n = snprintf(msg, sizeof msg, FULL_HEAD FULL_BODY, sizeof FULL_BODY - 1);
+#undef FULL_HEAD
+#undef FULL_BODY
+		if (send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			(void)0; /* best effort */
+		/* a request already here would make close() reset the connection: discard it */
+		shutdown(fd, SHUT_WR);
+		for (int i = 0; i < 16 && recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0; i++)
+			;
 		close(fd);
 		return;
 	}
@@ -536,17 +666,29 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		free(c);
 		return;
 	}
-	c->next = s->conns;
-	if (s->conns)
-		s->conns->prev = c;
-	s->conns = c;
+	list_append(c);
 	s->n_conns++;
-	c->state = C_HEAD;
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	struct timeval wt = {(time_t)s->lim.write_timeout, 0};
 	bufferevent_set_timeouts(c->bev, NULL, &wt);
+	/* Input held per connection never exceeds max_header, whatever the state: a body is
+	 * read straight into place, and past the mark libevent stops reading the socket. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, s->lim.max_header);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	arm(c, s->lim.header_timeout);
+	wait_request(c);
+}
+
+int http_adopt(http_server *s, int fd)
+{
+	if (evutil_make_socket_nonblocking(fd) != 0)
+		return -1;
+	accept_cb(NULL, fd, NULL, 0, s);
+	return 0;
+}
+
+int http_run_pending(http_server *s)
+{
+	return event_base_loop(s->base, EVLOOP_NONBLOCK) < 0 ? -1 : 0;
 }
 
 /* ---- replies ---- */
@@ -576,6 +718,10 @@ void http_reply(http_req *r, int status, const char *ctype, const void *body, si
 	 * must close: the unread bytes would otherwise be taken for the next request. */
 	if (c->srv->stopping || !r->complete)
 		r->keepalive = 0;
+	/* Nothing more is read while the reply goes out (pipelined requests wait in the kernel);
+	 * after a closing reply the rest is only discarded (linger). */
+	bufferevent_disable(c->bev, EV_READ);
+	event_del(c->deadline);
 	write_head(r, status, ctype, len);
 	if (len > 0)
 		bufferevent_write(c->bev, body, len);
@@ -625,6 +771,8 @@ void http_reply_stream(http_req *r, int status, const char *ctype, uint64_t len,
 		req_free(r); /* calls done */
 		return;
 	}
+	bufferevent_disable(c->bev, EV_READ);
+	event_del(c->deadline);
 	write_head(r, status, ctype, len);
 	c->state = C_WRITE;
 	bufferevent_setwatermark(c->bev, EV_WRITE, STREAM_LOW_WATER, 0);
@@ -804,7 +952,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	/* Idle keep-alive connections go now; busy ones finish their reply first. */
 	for (conn *c = s->conns, *next; c != NULL; c = next) {
 		next = c->next;
-		if (c->state == C_HEAD || c->state == C_BODY)
+		if (c->state == C_HEAD || c->state == C_BODY || c->state == C_LINGER)
 			conn_free(c);
 	}
 	struct timeval tv = {0, 100000};

@@ -1,6 +1,6 @@
 /* ghostdropd HTTP/1.1 server on libevent bufferevents: strict parsing, a connection cap,
- * absolute header and body deadlines, headers seen before the body. The only place that
- * includes libevent. PROTOCOL.md §11.1 says why not evhttp. */
+ * absolute header and body deadlines, headers seen before the body, bounded input, lingering
+ * close. The only place that includes libevent. PROTOCOL.md §11.1 says why not evhttp. */
 #ifndef GD_SERVER_HTTP_H
 #define GD_SERVER_HTTP_H
 
@@ -15,7 +15,9 @@ typedef struct {
 	unsigned header_timeout; /* seconds from accept (or the previous reply) to full headers */
 	unsigned body_timeout;   /* seconds from full headers to full body */
 	unsigned write_timeout;  /* seconds without progress while sending a reply */
-	size_t max_header;       /* bytes of request line and headers */
+	size_t max_header;       /* bytes of request line and headers; also the most input held */
+	unsigned first_byte_timeout; /* seconds from accept (or the previous reply) to a first byte */
+	size_t linger_bytes;     /* input read and discarded after a closing reply, at most */
 } http_limits;
 
 #define HTTP_REFUSED (-1LL)
@@ -44,6 +46,13 @@ int http_every(http_server *s, unsigned seconds, void (*cb)(void *arg), void *ar
  * pending (or after a grace period). */
 int http_run(http_server *s, int (*idle)(void *arg), void *arg);
 unsigned http_connections(const http_server *s);
+/* The most input one connection holds now: buffered bytes plus a body being read (tests). */
+size_t http_buffered_max(const http_server *s);
+/* For tests and fuzzing, without a listener: serve a connected socket (a socketpair's end) as
+ * if just accepted (the cap applies), and run what is ready on the event loop, without
+ * waiting. */
+int http_adopt(http_server *s, int fd);
+int http_run_pending(http_server *s);
 
 const char *http_method(const http_req *r);
 const char *http_path(const http_req *r);

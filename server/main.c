@@ -390,7 +390,10 @@ static int cmd_serve(const opts *o)
 		close(lfd);
 		return rc;
 	}
-	http_limits lim = {cfg.max_connections, cfg.header_timeout, cfg.body_timeout, 60, 16384};
+	http_limits lim = {cfg.max_connections, cfg.header_timeout, cfg.body_timeout, 60, 16384,
+			   cfg.first_byte_timeout,
+			   /* a refused chunk or submission can still be sent whole */
+			   (cfg.chunk_size > cfg.max_submit ? cfg.chunk_size : cfg.max_submit) + 65536};
 	api *a = api_new(st, &cfg, pk);
 	http_handler h = api_handler(a);
 	http_server *srv = a ? http_server_new(&lim, &h) : NULL;

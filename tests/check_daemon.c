@@ -893,17 +893,22 @@ START_TEST(limits_and_deadlines)
 		ck_assert_int_eq(send(fds[i], "GET /v1/bu", 10, 0), 10);
 	}
 	usleep(200000);
-	/* the cap: a 4th connection is told to come back later */
+	/* the cap: a 4th connection takes the place of the slow one that waited longest (which
+	 * is closed); the 503 when nothing can yield is in check_http_attack */
 	ck_assert_int_eq(http_do(d.port, "GET", "/v1/bundle", NULL, NULL, 0, &r), 0);
-	ck_assert_int_eq(r.status, 503);
-	ck_assert_str_eq(r.error, "overloaded");
+	ck_assert_int_eq(r.status, 200);
 	resp_free(&r);
-	/* past the header deadline each slow one gets 408 and is closed */
+	/* past the header deadline each other slow one gets 408 and is closed */
 	for (int i = 0; i < 3; i++) {
 		char buf[512] = {0};
 		struct pollfd p = {fds[i], POLLIN, 0};
 		ck_assert_int_eq(poll(&p, 1, 5000), 1);
 		ssize_t k = recv(fds[i], buf, sizeof buf - 1, 0);
+		if (i == 0) {
+			ck_assert_int_le(k, 0); /* replaced */
+			close(fds[i]);
+			continue;
+		}
 		ck_assert_int_gt(k, 0);
 		ck_assert(strstr(buf, "408") != NULL && strstr(buf, "\"timeout\"") != NULL);
 		close(fds[i]);
