@@ -251,6 +251,46 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof name, "head-%zu", i);
 		put("http", name, heads[i], strlen(heads[i]));
 	}
+	/* scripts for fuzz_conn: "S" sends the next string, other letters are events (see
+	 * fuzz_conn.c: t a loop turn, d the deadline, f a deferred reply, r the client reads,
+	 * e the client shuts its side) */
+	static const char *const scripts[][8] = {
+		{"SGET /a HTTP/1.1\r\n\r\nGET /a HTTP/1.1\r\n\r\nGET /stream HTTP/1.1\r\n\r\n", "trtrtr"},
+		{"SPOST /b HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello", "t",
+		 "SGET /defer HTTP/1.1\r\n\r\nGET /a HTTP/1.0\r\n\r\n", "tftrtr"},
+		{"SPOST /refuse HTTP/1.1\r\nContent-Length: 9999\r\n\r\nxxxxxxxxxxxxxxxxxxxxxxxxxx", "tr",
+		 "Sxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "tre"},
+		{"SGET /a HTTP/1.1\r\n\r\nGET /a HTTP/1.1\r\n\r\nBAD\x01\r\n\r\n", "t",
+		 "Sxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "tt"},
+		{"SGET /a HTTP/1.1\r\nHost: x", "tdtr"},
+		{"SPOST /b HTTP/1.1\r\nContent-Length: 200\r\n\r\nabc", "tdtr"},
+	};
+	for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
+		mem sc = {0};
+		for (int k = 0; k < 8 && scripts[i][k] != NULL; k++) {
+			const char *p = scripts[i][k];
+			if (p[0] == 'S') {
+				size_t rest = strlen(++p);
+				while (rest > 0) { /* op (k << 3) sends k * 16 + 1 bytes */
+					size_t q = (rest - 1) / 16 > 31 ? 31 : (rest - 1) / 16, n = q * 16 + 1;
+					uint8_t op = (uint8_t)(q << 3);
+					mem_write(&sc, &op, 1);
+					mem_write(&sc, (const uint8_t *)p, n);
+					p += n;
+					rest -= n;
+				}
+				continue;
+			}
+			for (; *p; p++) {
+				uint8_t op = *p == 't' ? 4 : *p == 'd' ? 5 : *p == 'f' ? 6 : *p == 'r' ? 7 : 0x87;
+				mem_write(&sc, &op, 1);
+			}
+		}
+		char name[16];
+		snprintf(name, sizeof name, "script-%zu", i);
+		put("conn", name, sc.buf, sc.len);
+		free(sc.buf);
+	}
 	/* request bodies for fuzz_api: the first byte picks the parser (see fuzz_api.c) */
 	static const char *bodies[] = {
 		"\x00/v1/uploads/AAAAAAAAAAAAAAAAAAAAAA/chunks/7",
