@@ -47,6 +47,7 @@ typedef struct upload {
 	uint8_t ack_hash[32];
 	uint8_t digest[32]; /* once committed: the §11.3 digest it was committed with */
 	uint64_t reserved;  /* its space reservation not yet handed to a write (store_reserve) */
+	unsigned bits;      /* the proof of work it was created with */
 	int have_header, committing, committed, gone;
 	unsigned pending; /* chunk writes in flight */
 	unsigned users;   /* requests holding a pointer to it: never freed while > 0 */
@@ -664,18 +665,23 @@ static int upload_idle(const api *a, const upload *u, time_t now)
 	return now >= u->progress + (time_t)a->cfg.upload_idle_seconds;
 }
 
-/* Every slot is taken: the open upload that stored nothing for longest gives its slot, if it
- * has been idle for upload_idle_seconds. Holding a slot therefore takes a stored chunk every
- * upload_idle_seconds, and an upload has only as many chunks as its size, which its proof of
- * work paid for (§11.3). 0 if a slot was freed. */
-static int upload_evict_idle(api *a)
+/* Every slot is taken by a newcomer whose proof of work has `bits`: the open upload that
+ * stored nothing for longest gives its slot, if it has been idle for upload_idle_seconds, or
+ * for half that per bit of work less than the newcomer's (down to 1/16). Holding a slot thus
+ * takes a stored chunk that often; an upload has only as many chunks as its size, which its
+ * proof of work paid for, and a cheap one keeps a costly one out only briefly (§11.3). 0 if a
+ * slot was freed. */
+static int upload_evict_idle(api *a, unsigned bits)
 {
 	time_t now = now_s();
 	upload *old = NULL;
-	for (upload *u = a->uploads; u != NULL; u = u->next)
+	for (upload *u = a->uploads; u != NULL; u = u->next) {
+		unsigned less = bits > u->bits ? bits - u->bits : 0;
+		time_t grace = (time_t)(a->cfg.upload_idle_seconds >> (less < 4 ? less : 4));
 		if (!u->committed && !u->gone && u->pending == 0 && !u->committing &&
-		    upload_idle(a, u, now) && (old == NULL || u->progress <= old->progress))
+		    now >= u->progress + grace && (old == NULL || u->progress <= old->progress))
 			old = u; /* the list is newest first: on a tie, the older one */
+	}
 	return old != NULL ? upload_drop(a, old) : -1;
 }
 
@@ -701,7 +707,7 @@ static void on_upload_new(api *a, rctx *x)
 		http_reply_error(r, 403, "pow_size", "proof of work was made for another size");
 		return;
 	}
-	if (a->n_uploads >= a->cfg.max_uploads && upload_evict_idle(a) != 0) {
+	if (a->n_uploads >= a->cfg.max_uploads && upload_evict_idle(a, x->pow.bits) != 0) {
 		http_reply_error(r, 503, "too_many_uploads", "too many uploads open; retry later");
 		return;
 	}
@@ -718,6 +724,7 @@ static void on_upload_new(api *a, rctx *x)
 	u->hash = calloc(u->n_chunks, 32);
 	u->state = calloc(u->n_chunks, 1);
 	u->created = u->progress = now_s();
+	u->bits = x->pow.bits;
 	/* The whole upload must fit below the mark now, so every chunk and the commit will. */
 	u->reserved = store_upload_growth(n, u->chunk_size);
 	int rc = u->hash == NULL || u->state == NULL ? STORE_ERROR : store_reserve(a->st, u->reserved);

@@ -80,7 +80,7 @@ static const setting SETTINGS[] = {
 	{"upload_idle_seconds", 'u', F(upload_idle_seconds), 1, 24 * 3600,
 	 "Seconds an upload may wait for its first chunk, or for its commit once every chunk is\n"
 	 "# in; and when every upload slot is taken, an upload that stored no chunk for this long\n"
-	 "# gives its slot to a new one."},
+	 "# (half as long per bit of proof of work it has less) gives its slot to a new one."},
 	{"max_connections", 'u', F(max_connections), 1, 1000000,
 	 "Connections open at once; past it new ones get 503 and are closed, unless one still\n"
 	 "# waiting for its headers can make room."},

@@ -263,6 +263,43 @@ START_TEST(idle_uploads_yield)
 }
 END_TEST
 
+/* Item 3: the slots cannot be held by work cheaper than the uploads they keep out. A tiny
+ * upload's proof of work is the cheapest there is; against an upload whose work cost 2^k times
+ * more it keeps its slot only upload_idle_seconds / 2^k (k at most 4) without storing a chunk. */
+START_TEST(cheap_uploads_yield_to_costly)
+{
+	drop d;
+	membuf big, tiny;
+	uint8_t id[16];
+	char up[32], a[32], b[32], st[64];
+	/* 8 s of idleness for uploads of equal work; 2 MiB costs 2 bits (4 times) more than 20 kB */
+	drop_create(&d, "max_uploads = 2\nupload_idle_seconds = 8\npow_max_bits = 6\n"
+			"max_submit_kb = 64\n");
+	drop_start(&d);
+	envelope(&d, 0, &tiny, NULL);
+	envelope(&d, 2200000, &big, NULL);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 20000, a, st), 201);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, tiny.len, b, st), 201);
+	up_send(&d, b, &tiny, 0);
+	/* another cheap one finds no slot: the two are not idle for 8 s yet */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 20000, up, st), 503);
+	ck_assert_str_eq(st, "too_many_uploads");
+	/* the costly testimony gets a slot after 8 / 4 = 2 s, and finishes */
+	usleep(3500000);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, big.len, up, st), 201);
+	up_send(&d, up, &big, 0);
+	ck_assert_int_eq(up_commit(&d, up, &big, 0, st, sizeof st), 201);
+	courier_has(&d, id, &big);
+	membuf_free(&big);
+	membuf_free(&tiny);
+	drop_destroy(&d);
+}
+END_TEST
+
 /* Item 7: abandoned uploads give back all the space they reserved. Each of these reserved two
  * chunks and stored only the 1-byte last one; once they expire, an upload needing most of the
  * room below the mark must be accepted. */
@@ -474,6 +511,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("upload_attack");
 	CASE(slots_free_at_commit);
 	CASE(idle_uploads_yield);
+	CASE(cheap_uploads_yield_to_costly);
 	CASE(abandoned_reservations_return);
 	CASE(mark_holds_when_full);
 	CASE(purge_after_race);
