@@ -462,6 +462,8 @@ static int write_manifest_json(int dirfd, const job *j, size_t idx, const sink_s
 	char *raw = json_dumps(o, JSON_INDENT(2));
 	json_decref(o);
 	char *txt = raw != NULL ? names_escape_json(raw) : NULL;
+	if (raw != NULL) /* the source's names and message details: wiped, like the rest */
+		sodium_memzero(raw, strlen(raw));
 	free(raw);
 	if (txt == NULL)
 		return -1;
@@ -469,6 +471,7 @@ static int write_manifest_json(int dirfd, const job *j, size_t idx, const sink_s
 	int rc = fd >= 0 && gd_write_all(fd, (const uint8_t *)txt, strlen(txt)) == 0 ? 0 : -1;
 	if (fd >= 0 && close(fd) != 0)
 		rc = -1;
+	sodium_memzero(txt, strlen(txt));
 	free(txt);
 	return rc;
 }

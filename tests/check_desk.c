@@ -904,12 +904,13 @@ START_TEST(open_trusts_only_what_is_on_disk)
 	ck_assert_str_eq(result_of(rep, 0, &f), "opened");
 	snprintf(p, sizeof p, "%s/%s/message.txt", od, f);
 	ck_assert(file_is(p, "first"));
+	char anew[128];
+	snprintf(anew, sizeof anew, "%s", f);
 	json_decref(rep);
 	/* and once more, untouched: opened before, the same folder */
 	rep = open_json(desk, bp, od, pass, 0);
-	char again[128];
-	snprintf(again, sizeof again, "%s", f);
 	ck_assert_str_eq(result_of(rep, 0, &f), "opened_before");
+	ck_assert_str_eq(f, anew);
 	json_decref(rep);
 
 	membuf_free(&b1.env[0]);
