@@ -383,6 +383,8 @@ START_TEST(mark_holds_when_full)
 	}
 	double used, mark;
 	storage_line(&d, &used, &mark);
+	fprintf(stderr, "mark_holds_when_full: %d submissions and 2 uploads: %.1f MiB used, mark %.1f\n",
+		stored, used, mark);
 	ck_assert_msg(used <= mark, "%.1f MiB used, past the mark at %.1f MiB", used, mark);
 	/* a new upload is refused whole, not half-way */
 	randombytes_buf(id, 16);
@@ -442,6 +444,8 @@ START_TEST(purge_after_race)
 		}
 	double used, mark;
 	storage_line(&d, &used, &mark);
+	fprintf(stderr, "purge_after_race: %d uploads, submissions to the mark: %.1f MiB used, mark %.1f\n",
+		open, used, mark);
 	ck_assert_msg(used <= mark, "%.1f MiB used, past the mark at %.1f MiB", used, mark);
 	drop_stop(&d, SIGTERM);
 	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data --all", d.dir), 0);
