@@ -519,6 +519,7 @@ typedef struct {
 } budget;
 
 #define DISK_RESERVE (8ULL << 20)
+#define PURGE_GROW (1 << 20) /* purge_in_steps: room to start deleting on a map full to its end */
 
 static int op_writes_disk(const store_op *op)
 {
@@ -702,14 +703,17 @@ static int commit_fail(store *s, int rc)
 	return STORE_ERROR;
 }
 
-/* The operator's purge of many submissions: in transactions of at most `step` submissions, each
+/* The operator's purge of many submissions: in transactions of at most 1024 submissions, each
  * of which needs few free pages and frees pages for the next; a step that finds the map full is
- * tried again smaller, down to one submission. So even a map filled to its end empties (§12.3). */
+ * tried again with one submission, and the steps grow back. If not even one fits (a map filled to its very
+ * end, with no free page: left so by a drop whose mark did not hold), the map is grown by a
+ * little, once: LMDB allows it between transactions, and the file grows only by the pages the
+ * deletions use. So even such a map empties (§12.3). */
 static int purge_in_steps(store *s, store_op *op)
 {
 	uint8_t from[STORE_ID] = {0}, from0[STORE_ID];
 	size_t step = 1024;
-	int left = 0, left0, rc;
+	int left = 0, left0, rc, grown = 0;
 	do {
 		MDB_txn *txn;
 		uint64_t count0 = op->count;
@@ -722,14 +726,26 @@ static int purge_in_steps(store *s, store_op *op)
 			mdb_txn_abort(txn);
 		else if ((rc = mdb_txn_commit(txn)) != 0)
 			rc = commit_fail(s, rc);
-		if (rc == STORE_FULL && step > 1) {
-			step /= 2;
+		if (rc == STORE_FULL && (step > 1 || !grown)) {
+			MDB_envinfo info;
+			if (step > 1) {
+				step = 1;
+			} else if (mdb_env_info(s->env, &info) != 0 ||
+				   mdb_env_set_mapsize(s->env, info.me_mapsize + PURGE_GROW) != 0) {
+				return op->result = rc;
+			} else {
+				grown = 1;
+				log_msg(LOG_WARN, "the map was full to its end: grown by %d MiB to delete "
+						  "(restart ghostdropd if it is running)", PURGE_GROW >> 20);
+			}
 			op->count = count0;
 			memcpy(from, from0, STORE_ID);
 			left = left0;
 			left0 = -1; /* go round again */
 		} else if (rc != STORE_OK) {
 			return op->result = rc;
+		} else if (step < 1024) {
+			step *= 2;
 		}
 	} while (left || left0 == -1);
 	return op->result = STORE_OK;

@@ -456,6 +456,39 @@ START_TEST(purge_after_race)
 }
 END_TEST
 
+/* Item 8: a map filled to its very end (as a drop before the fix left it: the mark did not
+ * hold) can still be purged. Built here by filling a 32 MiB map to 99% and then configuring
+ * 16 MiB: LMDB then opens it at exactly the size it uses, with no page to spare. */
+START_TEST(purge_on_brink)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16];
+	char st[64], out[4096], path[256];
+	drop_create(&d, "map_size_mb = 32\nhigh_water_percent = 99\nmax_submit_kb = 1024\n" CONF);
+	drop_start(&d);
+	envelope(&d, 900000, &env, NULL);
+	int status = 201;
+	for (int i = 0; i < 60 && status == 201; i++) {
+		randombytes_buf(id, 16);
+		status = submit(&d, id, &env, st, sizeof st);
+	}
+	ck_assert_int_eq(status, 507);
+	drop_stop(&d, SIGTERM);
+	snprintf(path, sizeof path, "%s/data/ghostdropd.conf", d.dir);
+	FILE *f = fopen(path, "a");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "map_size_mb = 16\n");
+	fclose(f);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data --all", d.dir), 0);
+	ck_assert(strstr(out, "purged") != NULL);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "stats --data %s/data", d.dir), 0);
+	ck_assert(strstr(out, "submissions: 0") != NULL);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
 /* Item 17: one envelope, one id, sent once in one request and once as an upload (either order):
  * the second is "already stored", not a conflict; a wrong commit digest is 400. */
 START_TEST(same_envelope_two_ways)
@@ -519,6 +552,7 @@ static Suite *suite(void)
 	CASE(abandoned_reservations_return);
 	CASE(mark_holds_when_full);
 	CASE(purge_after_race);
+	CASE(purge_on_brink);
 	CASE(same_envelope_two_ways);
 	return s;
 }
