@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "bytes.h"
 #include "cli.h"
 #include "desk.h"
 #include "fileio.h"
@@ -432,7 +433,7 @@ static const char *why(int rc)
  * source's, so anything a terminal would act on is written as a \u escape. */
 static int write_manifest_json(int dirfd, const job *j, size_t idx, const sink_state *s,
 			       const char *label, const gd_open_result *res, int changed,
-			       const uint8_t hash[32])
+			       const uint8_t hash[32], const uint8_t mac[32])
 {
 	const batch_entry *e = &j->ix->e[idx];
 	const jkey *k = &j->kr->info[res->key_index];
@@ -453,6 +454,7 @@ static int write_manifest_json(int dirfd, const job *j, size_t idx, const sink_s
 	if (o == NULL)
 		return -1;
 	json_object_set_new(o, "envelope_hash", b64j(hash, 32));
+	json_object_set_new(o, "content_mac", b64j(mac, 32));
 	if (s->text_replaced)
 		json_object_set_new(o, "message_exact", json_string("message-exact.txt"));
 	if (changed)
@@ -481,6 +483,16 @@ static int mkdirat_p(int dirfd, const char *name)
 	return mkdirat(dirfd, name, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
+/* A folder or file of ours: owned by this user, writable by nobody else, one name only.
+ * Another user who could write in OUTDIR could plant a folder, swap one in before a rename,
+ * or write the index. */
+static int only_mine(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 022) == 0 &&
+	       (S_ISDIR(st.st_mode) || st.st_nlink == 1);
+}
+
 /* BOOK/opened: one line per submission opened,
  * "DROPID<TAB>FOLDER<TAB>ACKKEY<TAB>ENVELOPEHASH\n" (base64url ids, keys and hashes; folders
  * are words, digits, '-' and '_'), appended as each one lands, so opening again skips what is
@@ -504,6 +516,21 @@ static int b64_exact(uint8_t *out, size_t n, const char *s, size_t len)
 {
 	size_t got;
 	return gd_b64_decode(out, n, &got, s, len) == GD_OK && got == n ? 0 : -1;
+}
+
+/* LABEL/NAME of the characters open uses ([A-Za-z0-9_-], one '/'): nothing else from the
+ * index reaches a path or the terminal. */
+static int index_folder_ok(const char *f, size_t len)
+{
+	size_t slashes = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (f[i] == '/')
+			slashes++;
+		else if (!(f[i] >= 'a' && f[i] <= 'z') && !(f[i] >= 'A' && f[i] <= 'Z') &&
+			 !(f[i] >= '0' && f[i] <= '9') && f[i] != '-' && f[i] != '_')
+			return 0;
+	}
+	return slashes == 1 && len > 2 && f[0] != '/' && f[len - 1] != '/';
 }
 
 /* Read the index; a malformed line (a write cut by a crash) is ignored. */
@@ -539,6 +566,7 @@ static int index_load(job *j)
 		char *t3 = t2 ? strchr(t2 + 1, '\t') : NULL;
 		struct opened *o = &j->seen[j->n_seen];
 		if (t3 == NULL || (size_t)(t2 - t1 - 1) >= sizeof o->folder ||
+		    !index_folder_ok(t1 + 1, (size_t)(t2 - t1 - 1)) ||
 		    b64_exact(o->id, 16, line, (size_t)(t1 - line)) != 0 ||
 		    b64_exact(o->ack, sizeof o->ack, t2 + 1, (size_t)(t3 - t2 - 1)) != 0 ||
 		    b64_exact(o->hash, 32, t3 + 1, strlen(t3 + 1)) != 0)
@@ -587,17 +615,81 @@ static int open_folder(int out_fd, const char *folder)
 	return dfd;
 }
 
-static int regular_file(int dfd, const char *name, json_int_t size)
+/* A file name open wrote: one component, no dot first, nothing to escape. */
+static int plain_name(const char *name)
 {
-	struct stat st;
-	return name != NULL && strchr(name, '/') == NULL && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       S_ISREG(st.st_mode) && (size < 0 || st.st_size == (off_t)size);
+	return name != NULL && name[0] != '\0' && name[0] != '.' && strchr(name, '/') == NULL &&
+	       strlen(name) < NAMES_MAX_BYTES + 32;
 }
 
-/* FOLDER holds the submission whose envelope hash is `hash`, whole: its manifest.json names that
- * hash, and the message and every attachment it lists are there, with their sizes. Nothing
- * else makes a submission "opened before": not its drop id, not its folder's name. */
-static int folder_holds(int out_fd, const char *folder, const uint8_t hash[32])
+/* What proves a folder holds what open wrote there: BLAKE2b-256 keyed with the submission's
+ * ack key (which only a holder of a journalist key can compute, and which the envelope's header
+ * commits to) over each file's index, length and bytes, in order. Someone who can write OUTDIR
+ * but never opened the envelope cannot make a folder that passes. 0, or -1 when a file is
+ * missing, not a regular file, or unreadable. */
+static int content_mac(int dfd, const char *const *files, size_t n, const uint8_t ack_key[GD_ACK_KEY_BYTES],
+		       uint8_t out[32])
+{
+	static const char ctx[] = "ghostdrop/v1/desk-content";
+	crypto_generichash_state st;
+	uint8_t buf[65536], le[8];
+	int rc = 0;
+	crypto_generichash_init(&st, ack_key, GD_ACK_KEY_BYTES, 32);
+	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct stat sb;
+		int fd = plain_name(files[i]) ? openat(dfd, files[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+		if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+			rc = -1;
+		} else {
+			gd_put_u64(le, (uint64_t)i);
+			crypto_generichash_update(&st, le, 8);
+			gd_put_u64(le, (uint64_t)sb.st_size);
+			crypto_generichash_update(&st, le, 8);
+			uint64_t left = (uint64_t)sb.st_size;
+			ssize_t r = 0;
+			while (left > 0 && (r = read(fd, buf, sizeof buf)) > 0) {
+				size_t k = (uint64_t)r < left ? (size_t)r : (size_t)left;
+				crypto_generichash_update(&st, buf, k);
+				left -= k;
+			}
+			if (left != 0 || r < 0)
+				rc = -1;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	crypto_generichash_final(&st, out, 32);
+	sodium_memzero(buf, sizeof buf);
+	return rc;
+}
+
+/* The files of a submission folder, in content_mac's order, as manifest.json lists them:
+ * the message, the exact message if any, the attachments. At most cap; the count, or -1. */
+static int manifest_files(json_t *mj, const char **files, size_t cap)
+{
+	size_t n = 0, i;
+	json_t *a, *exact = json_object_get(mj, "message_exact");
+	files[n++] = json_string_value(json_object_get(mj, "message"));
+	if (exact != NULL)
+		files[n++] = json_string_value(exact);
+	json_array_foreach(json_object_get(mj, "attachments"), i, a) {
+		if (n == cap)
+			return -1;
+		files[n++] = json_string_value(json_object_get(a, "saved_as"));
+	}
+	for (i = 0; i < n; i++)
+		if (!plain_name(files[i]))
+			return -1;
+	return (int)n;
+}
+
+/* FOLDER holds the submission whose envelope hash is `hash`, whole and unchanged: its
+ * manifest.json names that hash, and its content MAC under the submission's (authentic) ack
+ * key matches the files there. Nothing else makes a submission "opened before": not its
+ * drop id, not its folder's name, not a manifest someone wrote. */
+static int folder_holds(int out_fd, const char *folder, const uint8_t hash[32],
+			const uint8_t ack_key[GD_ACK_KEY_BYTES])
 {
 	int dfd = open_folder(out_fd, folder), ok = 0;
 	if (dfd < 0)
@@ -605,20 +697,19 @@ static int folder_holds(int out_fd, const char *folder, const uint8_t hash[32])
 	int fd = openat(dfd, "manifest.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	char *txt = NULL;
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (4 << 20) &&
+	const char **files = calloc(GD_ENV_MAX_ATTACHMENTS + 2, sizeof *files);
+	if (files != NULL && fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (4 << 20) &&
 	    (txt = malloc((size_t)st.st_size + 1)) != NULL &&
 	    read(fd, txt, (size_t)st.st_size) == (ssize_t)st.st_size) {
 		json_t *mj = json_loadb(txt, (size_t)st.st_size, JSON_REJECT_DUPLICATES, NULL);
-		uint8_t h[32];
-		ok = mj != NULL && b64_field(mj, "envelope_hash", h, 32) == 0 && sodium_memcmp(h, hash, 32) == 0 &&
-		     regular_file(dfd, json_string_value(json_object_get(mj, "message")), -1);
-		json_t *a;
-		size_t i;
-		json_array_foreach(json_object_get(mj, "attachments"), i, a)
-			ok = ok && regular_file(dfd, json_string_value(json_object_get(a, "saved_as")),
-						json_integer_value(json_object_get(a, "size")));
+		uint8_t h[32], want[32], got[32];
+		int n = mj != NULL ? manifest_files(mj, files, GD_ENV_MAX_ATTACHMENTS + 2) : -1;
+		ok = n > 0 && b64_field(mj, "envelope_hash", h, 32) == 0 && sodium_memcmp(h, hash, 32) == 0 &&
+		     b64_field(mj, "content_mac", want, 32) == 0 &&
+		     content_mac(dfd, files, (size_t)n, ack_key, got) == 0 && sodium_memcmp(got, want, 32) == 0;
 		json_decref(mj);
 	}
+	free(files);
 	free(txt);
 	if (fd >= 0)
 		close(fd);
@@ -626,15 +717,34 @@ static int folder_holds(int out_fd, const char *folder, const uint8_t hash[32])
 	return ok;
 }
 
-/* Opened before: the index names this very envelope, and its folder still holds it whole
- * (moved away or damaged: open it again). */
-static int opened_before(job *j, const uint8_t id[16], const uint8_t hash[32], result *r)
+/* The ack key is the one this envelope's header commits to (gd_ack_hash): an index line
+ * cannot bring a key of its own. */
+static int ack_key_fits(const job *j, const batch_entry *e, const uint8_t ack_key[GD_ACK_KEY_BYTES])
+{
+	uint8_t head[4096], want[GD_ACK_HASH_BYTES], got[GD_ACK_HASH_BYTES];
+	size_t len = gd_envelope_header_size(GD_ENV_MAX_RECIPIENTS);
+	unsigned n;
+	uint64_t total;
+	if (len > sizeof head)
+		return 0;
+	if (len > e->len)
+		len = (size_t)e->len;
+	if (pread(j->batch_fd, head, len, (off_t)e->offset) != (ssize_t)len ||
+	    gd_envelope_peek(head, len, &n, &total, want) != GD_OK)
+		return 0;
+	gd_ack_hash(got, ack_key);
+	return sodium_memcmp(got, want, sizeof got) == 0;
+}
+
+/* Opened before: the index names this very envelope with its true ack key, and its folder
+ * still holds it whole (moved away or changed: open it again). */
+static int opened_before(job *j, const batch_entry *e, const uint8_t hash[32], result *r)
 {
 	struct opened key;
-	memcpy(key.id, id, 16);
+	memcpy(key.id, e->id, 16);
 	memcpy(key.hash, hash, 32);
 	const struct opened *o = bsearch(&key, j->seen, j->n_seen, sizeof *j->seen, opened_cmp);
-	if (o == NULL || !folder_holds(j->out_fd, o->folder, hash))
+	if (o == NULL || !ack_key_fits(j, e, o->ack) || !folder_holds(j->out_fd, o->folder, hash, o->ack))
 		return -1;
 	memcpy(r->ack_key, o->ack, sizeof r->ack_key);
 	snprintf(r->folder, sizeof r->folder, "%s", o->folder);
@@ -652,6 +762,12 @@ static int place(job *j, const char *tmp, const char *label, uint32_t day, const
 		return -1;
 	}
 	int lfd = openat(j->out_fd, label, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (lfd >= 0 && !only_mine(lfd)) {
+		close(lfd);
+		snprintf(r->error, sizeof r->error, "%s in the output folder belongs to another user or "
+			 "others can write it: nothing was written there", label);
+		return -1;
+	}
 	if (lfd < 0) {
 		snprintf(r->error, sizeof r->error, "%s in the output folder is not a folder of the desk (%s): "
 			 "nothing was written through it", label, errno == ELOOP || errno == ENOTDIR ?
@@ -667,9 +783,9 @@ static int place(job *j, const char *tmp, const char *label, uint32_t day, const
 		/* renameat never replaces a folder that has files */
 		if (renameat(j->book_fd, tmp, lfd, name) == 0) {
 			r->kind = R_NEW;
-		} else if (errno == EEXIST || errno == ENOTEMPTY) {
-			if (!folder_holds(j->out_fd, folder, hash))
-				continue; /* another submission's folder: never "opened before" */
+		} else if (errno == EEXIST || errno == ENOTEMPTY || errno == ENOTDIR) {
+			if (!folder_holds(j->out_fd, folder, hash, r->ack_key))
+				continue; /* not this envelope, whole: never "opened before" */
 			r->kind = R_EARLIER;
 		} else {
 			snprintf(r->error, sizeof r->error, "cannot create %.100s: %s", folder, strerror(errno));
@@ -696,7 +812,7 @@ static void open_one(job *j, size_t idx)
 	if (index_has_id(j, e->id)) {
 		slice h = {j->batch_fd, e->offset, e->offset + e->len, &hs, 1};
 		crypto_generichash_init(&hs, NULL, 0, 32);
-		if (slice_hash_rest(&h, hash) == 0 && opened_before(j, e->id, hash, r) == 0) {
+		if (slice_hash_rest(&h, hash) == 0 && opened_before(j, e, hash, r) == 0) {
 			r->kind = R_EARLIER;
 			progress_add(e->len);
 			return;
@@ -736,8 +852,25 @@ static void open_one(job *j, size_t idx)
 			}
 			pthread_mutex_unlock(&j->lock);
 		}
+		/* what was written, as written: the proof that a folder holds this submission */
+		uint8_t mac[32];
+		const char **files = calloc(s.m.n_attachments + 2, sizeof *files);
+		size_t nf = 0;
+		if (files != NULL) {
+			files[nf++] = "message.txt";
+			if (s.text_replaced)
+				files[nf++] = "message-exact.txt";
+			for (size_t i = 0; i < s.m.n_attachments; i++)
+				files[nf++] = s.names[i];
+		}
+		if (rc == GD_OK && (files == NULL || content_mac(s.dirfd, files, nf, res.ack_key, mac) != 0)) {
+			snprintf(r->error, sizeof r->error, "cannot read back the decrypted files: %s",
+				 strerror(errno));
+			rc = GD_ERR_IO;
+		}
+		free(files);
 		if (rc == GD_OK && write_manifest_json(s.dirfd, j, idx, &s, s.m.has_source ? label : NULL,
-						       &res, changed, hash) != 0) {
+						       &res, changed, hash, mac) != 0) {
 			snprintf(r->error, sizeof r->error, "cannot write manifest.json: %s", strerror(errno));
 			rc = GD_ERR_IO;
 		}
@@ -831,9 +964,17 @@ int cmd_open(const opts *o)
 	    mkdirat_p(j.out_fd, BOOK) != 0 ||
 	    (j.book_fd = openat(j.out_fd, BOOK, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    (j.index_fd = openat(j.book_fd, "opened", O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
-				 0600)) < 0 ||
-	    index_load(&j) != 0) {
+				 0600)) < 0) {
 		rc = cli_die(EX_FILE, "%s: %s", o->out, strerror(errno));
+		goto out;
+	}
+	if (!only_mine(j.out_fd) || !only_mine(j.book_fd) || !only_mine(j.index_fd)) {
+		rc = cli_die(EX_FILE, "%s: it (or its %s folder) belongs to another user or others can "
+				      "write it; open into a folder only you can write", o->out, BOOK);
+		goto out;
+	}
+	if (index_load(&j) != 0) {
+		rc = cli_die(EX_FILE, "%s/%s/opened: %s", o->out, BOOK, strerror(errno));
 		goto out;
 	}
 	clean_book(j.book_fd);

@@ -957,6 +957,131 @@ START_TEST(open_never_follows_a_planted_link)
 }
 END_TEST
 
+/* Nothing planted in OUTDIR passes for a submission opened before, even by someone holding
+ * the envelope (its hash) but not a journalist key: a folder under its name with its real
+ * hash, a message emptied since (a power cut before syncfs), an index line with a key of its
+ * own. Each time the envelope is decrypted again, its text lands on disk, and only its true ack
+ * key is written. A folder others can write is refused. */
+START_TEST(open_believes_no_planted_proof)
+{
+	char desk[128], pass[128], bp[256], od[256], p[1024], folder[128], hb[64], ib[32];
+	gd_journalist ana;
+	uint8_t root[32], h[32];
+	desk_with_ana(desk, pass, &ana, root);
+	gd_manifest m;
+	batch_parts b = {0};
+	test_manifest(&m, "the victim's testimony", NULL);
+	add_env(&b, ana.pk, &m, NULL, NULL, 0);
+	snprintf(od, sizeof od, "%s/o", T);
+	snprintf(bp, sizeof bp, "%s/b", T);
+	write_batch(bp, &b, 0);
+	crypto_generichash(h, 32, b.env[0].buf, b.env[0].len, NULL, 0);
+	gd_b64_encode(hb, sizeof hb, h, 32);
+	gd_b64_encode(ib, sizeof ib, b.id[0], 16);
+	ck_assert_int_eq(names_folder(folder, sizeof folder, "no-reply", gd_day(time(NULL)), h, 1), 0);
+
+	/* a folder under its name, with its real hash */
+	snprintf(p, sizeof p, "mkdir -p %s/%s", od, folder);
+	ck_assert_int_eq(system(p), 0);
+	char mj[256];
+	int n = snprintf(mj, sizeof mj, "{\"envelope_hash\": \"%s\", \"content_mac\": \"%s\", \"message\": "
+					"\"message.txt\", \"attachments\": []}", hb, hb);
+	snprintf(p, sizeof p, "%s/%s/manifest.json", od, folder);
+	write_file(p, mj, (size_t)n);
+	snprintf(p, sizeof p, "%s/%s/message.txt", od, folder);
+	write_file(p, "planted", 7);
+	json_t *rep = open_json(desk, bp, od, pass, 0);
+	const char *f;
+	ck_assert_str_eq(result_of(rep, 0, &f), "opened");
+	ck_assert_str_ne(f, folder);
+	char real[128];
+	snprintf(real, sizeof real, "%s", f);
+	snprintf(p, sizeof p, "%s/%s/message.txt", od, real);
+	ck_assert(file_is(p, "the victim's testimony"));
+	json_decref(rep);
+	/* the ack key written is the one the header commits to */
+	unsigned nr;
+	uint64_t total;
+	uint8_t want[32], got[32], ak[32];
+	ck_assert_int_eq(gd_envelope_peek(b.env[0].buf, b.env[0].len, &nr, &total, want), GD_OK);
+	snprintf(p, sizeof p, "%s/ack", od);
+	json_t *a = json_load_file(p, 0, NULL);
+	ck_assert_int_eq(gd_b64_decode_exact(ak, 32, json_string_value(json_object_get(
+							     json_array_get(json_object_get(a, "acks"), 0), "ack_key"))),
+			 GD_OK);
+	json_decref(a);
+	gd_ack_hash(got, ak);
+	ck_assert(memcmp(got, want, 32) == 0);
+
+	/* its message emptied since: by the index, and by the folder alone */
+	snprintf(p, sizeof p, "%s/%s/message.txt", od, real);
+	ck_assert_int_eq(truncate(p, 0), 0);
+	rep = open_json(desk, bp, od, pass, 0);
+	ck_assert_str_eq(result_of(rep, 0, &f), "opened");
+	ck_assert_str_ne(f, real);
+	json_decref(rep);
+	snprintf(p, sizeof p, "rm -rf %s", od);
+	ck_assert_int_eq(system(p), 0);
+	rep = open_json(desk, bp, od, pass, 0);
+	result_of(rep, 0, &f);
+	snprintf(real, sizeof real, "%s", f);
+	json_decref(rep);
+	snprintf(p, sizeof p, "%s/%s/message.txt", od, real);
+	ck_assert_int_eq(truncate(p, 0), 0);
+	snprintf(p, sizeof p, "%s/.desk/opened", od);
+	ck_assert_int_eq(truncate(p, 0), 0);
+	rep = open_json(desk, bp, od, pass, 0);
+	ck_assert_str_eq(result_of(rep, 0, &f), "opened");
+	snprintf(p, sizeof p, "%s/%s/message.txt", od, f);
+	ck_assert(file_is(p, "the victim's testimony"));
+	json_decref(rep);
+
+	/* an index line with its drop id and hash, a key of its own and a folder named with a
+	 * terminal escape */
+	snprintf(p, sizeof p, "rm -rf %s && mkdir -p %s/.desk '%s/no-reply/\xc2\x9b" "2J'", od, od, od);
+	ck_assert_int_eq(system(p), 0);
+	snprintf(p, sizeof p, "%s/no-reply/\xc2\x9b" "2J/manifest.json", od);
+	write_file(p, mj, (size_t)n);
+	snprintf(p, sizeof p, "%s/no-reply/\xc2\x9b" "2J/message.txt", od);
+	write_file(p, "planted", 7);
+	char line[512];
+	n = snprintf(line, sizeof line, "%s\tno-reply/\xc2\x9b" "2J\tAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\t%s\n"
+		     "%s\tno-reply/%s\tAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\t%s\n", ib, hb, ib,
+		     folder + 9, hb);
+	snprintf(p, sizeof p, "%s/.desk/opened", od);
+	write_file(p, line, (size_t)n);
+	ck_assert_int_eq(chmod(p, 0600), 0);
+	snprintf(p, sizeof p, "chmod 700 %s %s/.desk", od, od);
+	ck_assert_int_eq(system(p), 0);
+	rep = open_json(desk, bp, od, pass, 0);
+	ck_assert_str_eq(result_of(rep, 0, &f), "opened");
+	ck_assert(strstr(out, "\xc2\x9b") == NULL);
+	json_decref(rep);
+	snprintf(p, sizeof p, "%s/ack", od);
+	a = json_load_file(p, 0, NULL);
+	ck_assert_int_eq(gd_b64_decode_exact(ak, 32, json_string_value(json_object_get(
+							     json_array_get(json_object_get(a, "acks"), 0), "ack_key"))),
+			 GD_OK);
+	json_decref(a);
+	gd_ack_hash(got, ak);
+	ck_assert(memcmp(got, want, 32) == 0);
+
+	/* an output folder others can write: refused, nothing opened */
+	char od2[256];
+	snprintf(od2, sizeof od2, "%s/shared", T);
+	ck_assert_int_eq(mkdir(od2, 0700), 0);
+	ck_assert_int_eq(chmod(od2, 0777), 0);
+	ck_assert_int_eq(DESK("open --dir %s %s --out %s --passphrase-file %s", desk, bp, od2, pass), 6);
+	ck_assert_msg(strstr(err, "only you can write") != NULL, "%s", err);
+	snprintf(p, sizeof p, "%s/no-reply", od2);
+	ck_assert(access(p, F_OK) != 0);
+
+	membuf_free(&b.env[0]);
+	snprintf(p, sizeof p, "rm -rf %s", T);
+	ck_assert_int_eq(system(p), 0);
+}
+END_TEST
+
 /* What a source names and writes cannot drive the journalist's terminal: attachment names keep
  * only letters, marks, numbers, punctuation, symbols and spaces; message.txt and manifest.json
  * hold no escape sequence, control or invisible character, and message-exact.txt keeps the
@@ -1045,6 +1170,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, stolen_token_cannot_delete_unread);
 	tcase_add_test(tc, open_trusts_only_what_is_on_disk);
 	tcase_add_test(tc, open_never_follows_a_planted_link);
+	tcase_add_test(tc, open_believes_no_planted_proof);
 	tcase_add_test(tc, open_names_and_text_are_terminal_safe);
 	suite_add_tcase(s, tc);
 	return s;
