@@ -66,11 +66,16 @@ static int net_error(int rc, gd_response *r)
 /* Not an exit code: the drop no longer knows an upload (it restarted, or a new circuit reached
  * another daemon behind the same onion address); cmd_submit sends the testimony again. */
 #define LOST_UPLOAD 100
+/* Not an exit code either: the drop got busier since it issued the proof-of-work challenge
+ * (PROTOCOL.md §9.3, pow_outdated); the request goes again with a new challenge. */
+#define POW_OUTDATED 101
 
 static int refused(gd_response *r)
 {
 	if (r->status == 404 && strcmp(r->error, "upload_not_found") == 0)
 		return LOST_UPLOAD;
+	if (r->status == 403 && strcmp(r->error, "pow_outdated") == 0)
+		return POW_OUTDATED;
 	return cli_die(EX_REFUSED, "the drop refused: %s%s%s", r->error, r->message[0] ? ": " : "",
 		   r->message);
 }
@@ -100,6 +105,12 @@ static int call_json(const char *method, const char *path, const char *hdrs, con
 	if (*out == NULL)
 		return cli_die(EX_FAIL, "the drop's answer is not JSON");
 	return EX_OK;
+}
+
+static int pow_outdated_die(void)
+{
+	return cli_die(EX_REFUSED, "the drop refused: pow_outdated: it keeps getting busier; "
+				   "try again later");
 }
 
 static int solve_pow(const char *purpose, uint64_t size, char *out, size_t cap)
@@ -404,7 +415,9 @@ static int send_small(outbox *ob, const uint8_t id[16], int *already)
 		}
 		int e = refused(&r);
 		gd_response_free(&r);
-		return e;
+		if (e == POW_OUTDATED && i < RETRIES - 1)
+			continue; /* a new challenge, at today's difficulty */
+		return e == POW_OUTDATED ? pow_outdated_die() : e;
 	}
 	return EX_NET;
 }
@@ -413,15 +426,17 @@ static int begin_upload(outbox *ob, const uint8_t id[16], uint64_t total)
 {
 	char hdr[512], pow[256], idb[32], body[128];
 	json_t *o;
-	int rc = solve_pow("upload", total, pow, sizeof pow);
-	if (rc != EX_OK)
-		return rc;
+	int rc = POW_OUTDATED;
 	b64(idb, sizeof idb, id, 16);
-	snprintf(hdr, sizeof hdr, "%s", pow);
 	snprintf(body, sizeof body, "{\"id\":\"%s\",\"size\":%llu}", idb, (unsigned long long)total);
-	if ((rc = call_json("POST", "/v1/uploads", hdr, (const uint8_t *)body, strlen(body), &o, 201)) !=
-	    EX_OK)
-		return rc;
+	for (int i = 0; i < RETRIES && rc == POW_OUTDATED; i++) {
+		if ((rc = solve_pow("upload", total, pow, sizeof pow)) != EX_OK)
+			return rc;
+		snprintf(hdr, sizeof hdr, "%s", pow);
+		rc = call_json("POST", "/v1/uploads", hdr, (const uint8_t *)body, strlen(body), &o, 201);
+	}
+	if (rc != EX_OK)
+		return rc == POW_OUTDATED ? pow_outdated_die() : rc;
 	const char *up = json_string_value(json_object_get(o, "upload"));
 	json_int_t cs = json_integer_value(json_object_get(o, "chunk_size"));
 	if (up == NULL || strlen(up) >= sizeof ob->up || cs < 1024 || cs > (64 << 20)) {
@@ -845,42 +860,167 @@ out:
 
 /* ---- replies ---- */
 
-static int mailbox_body(const gd_source_keys *k, const char *extra, char *out, size_t cap)
+#define REPLY_PAGES 256 /* fetch pages read at most (the drop holds max_mailbox_replies) */
+#define REPLY_KEEP 100  /* authentic replies shown at most: the newest by their signed day */
+#define ACK_MAX 10000   /* drop reply ids remembered for --ack */
+
+/* One mailbox request (PROTOCOL.md §11.3): a proof of work for purpose mailbox, whose challenge
+ * the mailbox key signs; extra holds the request's other fields (",\"k\":v..." or ""). */
+static int mailbox_call(const gd_source_keys *k, const char *path, const char *extra,
+			json_t **res)
 {
-	json_t *o;
-	uint8_t ch[64], sig[64];
-	size_t n;
-	int rc = call_json("POST", "/v1/mailbox/challenge", NULL, NULL, 0, &o, 200);
-	if (rc != EX_OK)
-		return rc;
-	/* The mailbox key signs whatever opaque bytes the drop chose (in their own context). */
-	const char *c = json_string_value(json_object_get(o, "challenge"));
-	if (c == NULL || gd_b64_decode(ch, sizeof ch, &n, c, strlen(c)) != GD_OK || n < 16) {
-		json_decref(o);
-		return cli_die(EX_FAIL, "the drop sent a malformed challenge");
+	char pow[512], pk[64], sigb[128], *body;
+	uint8_t ch[GD_POW_CHALLENGE_BYTES], sig[64];
+	size_t cap = strlen(extra) + 256;
+	int rc = POW_OUTDATED;
+	if ((body = malloc(cap)) == NULL)
+		return cli_die(EX_FAIL, "out of memory");
+	for (int i = 0; i < RETRIES && rc == POW_OUTDATED; i++) {
+		if ((rc = solve_pow("mailbox", 0, pow, sizeof pow)) != EX_OK)
+			break;
+		/* "X-Ghostdrop-PoW: CHALLENGE.COUNTER\r\n": the mailbox key signs the challenge bytes. */
+		const char *c = pow + strlen("X-Ghostdrop-PoW: "), *dot = strchr(c, '.');
+		size_t n = 0;
+		if (dot == NULL || gd_b64_decode(ch, sizeof ch, &n, c, (size_t)(dot - c)) != GD_OK ||
+		    n != sizeof ch) {
+			rc = cli_die(EX_FAIL, "the drop sent a malformed challenge");
+			break;
+		}
+		gd_mailbox_sign(sig, ch, sizeof ch, k->mailbox_sk);
+		b64(pk, sizeof pk, k->mailbox_pk, 32);
+		b64(sigb, sizeof sigb, sig, 64);
+		snprintf(body, cap, "{\"mailbox_pk\":\"%s\",\"signature\":\"%s\"%s}", pk, sigb, extra);
+		rc = call_json("POST", path, pow, (const uint8_t *)body, strlen(body), res, 200);
 	}
-	json_decref(o);
-	gd_mailbox_sign(sig, ch, n, k->mailbox_sk);
-	char pk[64], chb[96], sigb[128];
-	b64(pk, sizeof pk, k->mailbox_pk, 32);
-	b64(chb, sizeof chb, ch, n);
-	b64(sigb, sizeof sigb, sig, 64);
-	if (snprintf(out, cap, "{\"mailbox_pk\":\"%s\",\"challenge\":\"%s\",\"signature\":\"%s\"%s}", pk,
-		     chb, sigb, extra ? extra : "") >= (int)cap)
-		return cli_die(EX_FAIL, "too many replies to acknowledge at once");
-	return EX_OK;
+	free(body);
+	return rc == POW_OUTDATED ? pow_outdated_die() : rc;
+}
+
+typedef struct {
+	uint8_t id[16];
+	uint32_t day;
+	size_t journalist;
+	int older_key;
+	char *text;
+} shown_reply;
+
+typedef struct {
+	shown_reply keep[REPLY_KEEP];
+	size_t n_keep;
+	uint8_t (*ack)[16]; /* drop ids of everything read, junk included: --ack clears junk too */
+	size_t n_ack;
+	int forged, malformed, dropped;
+} reply_reader;
+
+/* Keep an opened reply if it is new and among the REPLY_KEEP newest; takes rep's text. */
+static void reply_keep(reply_reader *rr, gd_reply *rep)
+{
+	size_t oldest = 0;
+	for (size_t i = 0; i < rr->n_keep; i++) {
+		if (sodium_memcmp(rr->keep[i].id, rep->reply_id, 16) == 0)
+			return; /* the same reply twice (several backends, or pushed twice) */
+		if (rr->keep[i].day < rr->keep[oldest].day)
+			oldest = i;
+	}
+	shown_reply *s = &rr->keep[rr->n_keep];
+	if (rr->n_keep == REPLY_KEEP) {
+		rr->dropped++;
+		if (rr->keep[oldest].day >= rep->day)
+			return;
+		s = &rr->keep[oldest];
+		sodium_memzero(s->text, strlen(s->text));
+		free(s->text);
+	} else {
+		rr->n_keep++;
+	}
+	memcpy(s->id, rep->reply_id, 16);
+	s->day = rep->day;
+	s->journalist = rep->journalist;
+	s->older_key = rep->older_key;
+	s->text = rep->text;
+	rep->text = NULL;
+}
+
+/* One page of the fetch answer: every entry is verified; junk is counted, never kept. */
+static void reply_page_read(reply_reader *rr, json_t *list, const gd_source_keys *keys)
+{
+	json_t *v;
+	size_t i;
+	json_array_foreach(list, i, v)
+	{
+		const char *id = json_string_value(json_object_get(v, "id"));
+		const char *bl = json_string_value(json_object_get(v, "reply"));
+		if (id != NULL && rr->n_ack < ACK_MAX &&
+		    gd_b64_decode_exact(rr->ack[rr->n_ack], 16, id) == GD_OK)
+			rr->n_ack++;
+		size_t cap = bl ? strlen(bl) : 0, len = 0;
+		uint8_t *blob = malloc(cap + 1);
+		gd_reply rep;
+		if (blob == NULL || bl == NULL || gd_b64_decode(blob, cap, &len, bl, cap) != GD_OK) {
+			rr->malformed++;
+			free(blob);
+			continue;
+		}
+		int r = gd_reply_open(&rep, blob, len, keys, bundle);
+		free(blob);
+		if (r == GD_ERR_FORGED) {
+			rr->forged++;
+			continue;
+		}
+		if (r != GD_OK) {
+			rr->malformed++;
+			continue;
+		}
+		reply_keep(rr, &rep);
+		gd_reply_clear(&rep);
+	}
+}
+
+static int by_day(const void *a, const void *b)
+{
+	const shown_reply *x = a, *y = b;
+	return x->day < y->day ? -1 : x->day > y->day;
+}
+
+/* --ack: every id read, 100 per request (the drop's limit). */
+static int reply_ack_all(const reply_reader *rr, const gd_source_keys *keys)
+{
+	char *extra = malloc(100 * 30 + 16);
+	int rc = EX_OK;
+	if (extra == NULL)
+		return cli_die(EX_FAIL, "out of memory");
+	for (size_t i = 0; i < rr->n_ack && rc == EX_OK; i += 100) {
+		size_t len = (size_t)snprintf(extra, 16, ",\"ids\":[");
+		for (size_t k = i; k < rr->n_ack && k < i + 100; k++) {
+			char idb[32];
+			b64(idb, sizeof idb, rr->ack[k], 16);
+			len += (size_t)snprintf(extra + len, 100 * 30 + 16 - len, "%s\"%s\"",
+						k > i ? "," : "", idb);
+		}
+		snprintf(extra + len, 100 * 30 + 16 - len, "]");
+		json_t *res;
+		if ((rc = mailbox_call(keys, "/v1/mailbox/ack", extra, &res)) == EX_OK)
+			json_decref(res);
+	}
+	free(extra);
+	return rc;
 }
 
 static int cmd_replies(opts *o)
 {
-	char *codename = NULL, *body = malloc(8192);
+	char *codename = NULL;
 	gd_source_keys *keys = NULL;
 	json_t *res = NULL, *shown = json_array();
-	int rc, forged = 0, malformed = 0;
+	reply_reader *rr = calloc(1, sizeof *rr);
+	int rc, pages = 0, acked = 0;
 	if (o->codename_file == NULL && !o->codename_prompt) {
-		free(body);
+		free(rr);
 		json_decref(shown);
 		return cli_die(EX_USAGE, "replies need your codename: --codename-file F or --codename");
+	}
+	if (rr == NULL || (rr->ack = malloc(ACK_MAX * sizeof *rr->ack)) == NULL) {
+		rc = cli_die(EX_FAIL, "out of memory");
+		goto out;
 	}
 	if ((rc = verify_drop(o)) != EX_OK)
 		goto out;
@@ -892,83 +1032,63 @@ static int cmd_replies(opts *o)
 		rc = cli_die(EX_FAIL, "could not derive the keys (out of memory?)");
 		goto out;
 	}
-	if ((rc = mailbox_body(keys, NULL, body, 8192)) != EX_OK ||
-	    (rc = call_json("POST", "/v1/mailbox/fetch", NULL, (const uint8_t *)body, strlen(body), &res,
-			    200)) != EX_OK)
-		goto out;
-	json_t *list = json_object_get(res, "replies"), *v;
-	size_t i;
-	uint8_t seen[100][16];
-	size_t n_seen = 0;
-	char ids[100 * 30] = "";
-	size_t ids_len = 0;
-	json_array_foreach(list, i, v)
-	{
-		const char *id = json_string_value(json_object_get(v, "id"));
-		const char *bl = json_string_value(json_object_get(v, "reply"));
-		if (id != NULL && strlen(id) < 25 && ids_len + 30 < sizeof ids)
-			ids_len += (size_t)snprintf(ids + ids_len, sizeof ids - ids_len, "%s\"%s\"",
-						    ids_len ? "," : "", id);
-		size_t cap = bl ? strlen(bl) : 0, len = 0;
-		uint8_t *blob = malloc(cap + 1);
-		gd_reply rep;
-		if (blob == NULL || bl == NULL || gd_b64_decode(blob, cap, &len, bl, cap) != GD_OK) {
-			malformed++;
-			free(blob);
-			continue;
+	/* Page through the whole mailbox (§11.3): junk pushed with a stolen courier token can
+	 * neither hide the newsroom's replies nor make one answer too large to read. */
+	char extra[64] = "";
+	for (;;) {
+		if ((rc = mailbox_call(keys, "/v1/mailbox/fetch", extra, &res)) != EX_OK)
+			goto out;
+		reply_page_read(rr, json_object_get(res, "replies"), keys);
+		const char *next = json_string_value(json_object_get(res, "next"));
+		if (next == NULL || strlen(next) > 24)
+			break;
+		if (++pages == REPLY_PAGES) {
+			fprintf(stderr, "ghostdrop: warning: the mailbox holds more than could be read\n");
+			break;
 		}
-		int r = gd_reply_open(&rep, blob, len, keys, bundle);
-		free(blob);
-		if (r == GD_ERR_FORGED) {
-			forged++;
-			continue;
+		snprintf(extra, sizeof extra, ",\"cursor\":\"%s\"", next);
+		json_decref(res);
+		res = NULL;
+	}
+	qsort(rr->keep, rr->n_keep, sizeof rr->keep[0], by_day);
+	for (size_t i = 0; i < rr->n_keep; i++) {
+		const shown_reply *sr = &rr->keep[i];
+		const gd_journalist *j = &bundle->journalists[sr->journalist];
+		json_array_append_new(shown, json_pack("{s:s, s:b, s:i, s:s}", "journalist", j->name,
+						       "older_key", sr->older_key, "day", (int)sr->day,
+						       "text", sr->text));
+		if (!o->json) {
+			time_t t = (time_t)sr->day * 86400;
+			char day[16];
+			strftime(day, sizeof day, "%Y-%m-%d", gmtime(&t));
+			printf("--- from %s%s, %s\n%s\n", j->name, sr->older_key ? " (older key)" : "", day,
+			       sr->text);
 		}
-		if (r != GD_OK) {
-			malformed++;
-			continue;
-		}
-		int dup = 0;
-		for (size_t k = 0; k < n_seen; k++)
-			dup |= sodium_memcmp(seen[k], rep.reply_id, 16) == 0;
-		if (!dup && n_seen < 100) {
-			memcpy(seen[n_seen++], rep.reply_id, 16);
-			const gd_journalist *j = &bundle->journalists[rep.journalist];
-			json_array_append_new(shown, json_pack("{s:s, s:b, s:i, s:s}", "journalist", j->name,
-							       "older_key", rep.older_key, "day", (int)rep.day,
-							       "text", rep.text));
-			if (!o->json) {
-				time_t t = (time_t)rep.day * 86400;
-				char day[16];
-				strftime(day, sizeof day, "%Y-%m-%d", gmtime(&t));
-				printf("--- from %s%s, %s\n%s\n", j->name, rep.older_key ? " (older key)" : "",
-				       day, rep.text);
-			}
-		}
-		gd_reply_clear(&rep);
 	}
 	if (!o->json) {
-		if (json_array_size(shown) == 0)
+		if (rr->n_keep == 0)
 			fprintf(stderr, "No replies yet.\n");
-		if (forged > 0)
+		if (rr->dropped > 0)
+			fprintf(stderr, "ghostdrop: warning: only the %d newest replies are shown\n",
+				REPLY_KEEP);
+		if (rr->forged > 0)
 			fprintf(stderr, "ghostdrop: warning: %d repl%s did not come from a journalist of the "
 					"newsroom's bundle and %s not shown (forged?)\n",
-				forged, forged == 1 ? "y" : "ies", forged == 1 ? "was" : "were");
+				rr->forged, rr->forged == 1 ? "y" : "ies", rr->forged == 1 ? "was" : "were");
+		if (rr->malformed > 0)
+			fprintf(stderr, "ghostdrop: warning: %d repl%s could not be read (damaged or junk) "
+					"and %s not shown\n",
+				rr->malformed, rr->malformed == 1 ? "y" : "ies",
+				rr->malformed == 1 ? "was" : "were");
 	}
-	int acked = 0;
-	if (o->ack && ids_len > 0) {
-		json_t *ackres;
-		char extra[100 * 30 + 16];
-		snprintf(extra, sizeof extra, ",\"ids\":[%s]", ids);
-		if ((rc = mailbox_body(keys, extra, body, 8192)) != EX_OK ||
-		    (rc = call_json("POST", "/v1/mailbox/ack", NULL, (const uint8_t *)body, strlen(body),
-				    &ackres, 200)) != EX_OK)
+	if (o->ack && rr->n_ack > 0) {
+		if ((rc = reply_ack_all(rr, keys)) != EX_OK)
 			goto out;
 		acked = 1;
-		json_decref(ackres);
 	}
 	if (o->json) {
-		json_t *j = json_pack("{s:O, s:i, s:i, s:b}", "replies", shown, "forged", forged,
-				      "malformed", malformed, "acknowledged", acked);
+		json_t *j = json_pack("{s:O, s:i, s:i, s:b}", "replies", shown, "forged", rr->forged,
+				      "malformed", rr->malformed, "acknowledged", acked);
 		char *js = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 		printf("%s\n", js);
 		free(js);
@@ -978,7 +1098,14 @@ static int cmd_replies(opts *o)
 out:
 	json_decref(res);
 	json_decref(shown);
-	free(body);
+	if (rr != NULL) {
+		for (size_t i = 0; i < rr->n_keep; i++) {
+			sodium_memzero(rr->keep[i].text, strlen(rr->keep[i].text));
+			free(rr->keep[i].text);
+		}
+		free(rr->ack);
+		free(rr);
+	}
 	if (codename != NULL)
 		sodium_free(codename);
 	if (keys != NULL)

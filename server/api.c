@@ -15,18 +15,17 @@
 #include "log.h"
 
 #define POW_TTL 300         /* seconds a challenge is valid */
-#define MAILBOX_TTL 300     /* seconds a mailbox challenge is valid */
-#define MB_CHALLENGE 56     /* id (16) || expiry (u64) || MAC (32): PROTOCOL.md 11.3 */
 #define SPENT_CAP (1 << 19)     /* slots: 10 MiB; half of them usable */
-#define CHALLENGE_CAP (1 << 16) /* outstanding mailbox challenges */
 #define JSON_SMALL 16384
 #define REPLY_BODY_MAX (256 * 1024)
-#define MAX_LIST 100        /* replies per fetch, ids per ack */
+#define MAX_LIST 100        /* replies per fetch page, ids per ack */
+#define PAGE_BYTES (384 * 1024) /* reply bytes per fetch page: 512 KiB in base64 (§11.3) */
+#define PAGE_SCAN 1000      /* stored entries one fetch looks at, at most */
 #define LOAD_WINDOW 10      /* seconds */
 
 /* A fixed-size open-addressing set of 16-byte random ids with expiry, rebuilt every minute:
- * spent PoW ids, and outstanding mailbox challenges (keyed by their first 16 bytes). RAM
- * only, gone with a restart. Full: new entries are refused (503), never a replay let in. */
+ * spent PoW ids (submissions, uploads and mailbox requests alike). RAM only, gone with a
+ * restart. Full: new entries are refused (503), never a replay let in. */
 typedef struct {
 	uint8_t (*val)[16];
 	uint32_t *exp; /* unix seconds; 0 empty, 1 a tombstone */
@@ -61,8 +60,8 @@ struct api {
 	store *st;
 	gd_config cfg;
 	uint8_t newsroom_pk[32];
-	uint8_t *pow_key; /* sodium_malloc'ed, new at every start; 32 more bytes key mailbox challenges */
-	idset spent, challenges;
+	uint8_t *pow_key; /* sodium_malloc'ed, new at every start */
+	idset spent;
 	upload *uploads;
 	unsigned n_uploads, n_done; /* open ones (the slots), committed ones remembered */
 	unsigned writes_window, load_bonus;
@@ -72,7 +71,7 @@ struct api {
 
 typedef enum {
 	R_LIMITS, R_BUNDLE, R_POW, R_SUBMIT, R_UPLOAD_NEW, R_UPLOAD_GET, R_CHUNK, R_COMMIT,
-	R_MB_CHALLENGE, R_MB_FETCH, R_MB_ACK, R_C_LIST, R_C_GET, R_C_ACK, R_C_REPLY,
+	R_MB_FETCH, R_MB_ACK, R_C_LIST, R_C_GET, R_C_ACK, R_C_REPLY,
 } route;
 
 typedef struct {
@@ -82,6 +81,7 @@ typedef struct {
 	uint8_t id[16];
 	uint32_t idx;
 	gd_pow_challenge pow;
+	uint8_t pow_raw[GD_POW_CHALLENGE_BYTES]; /* mailbox requests sign these bytes (§7.3) */
 	upload *up;
 } rctx;
 
@@ -225,10 +225,12 @@ static unsigned pow_bits(api *a, uint8_t purpose, uint64_t size, int with_load)
 	return bits > a->cfg.pow_max_bits ? a->cfg.pow_max_bits : bits;
 }
 
-static int pow_verify(api *a, http_req *r, uint8_t purpose, gd_pow_challenge *c)
+/* Every check of §9.3 but the spending: a mailbox request spends its challenge only once its
+ * signature verified (on_mailbox), the others at once (pow_verify). */
+static int pow_check_header(api *a, http_req *r, uint8_t purpose, gd_pow_challenge *c,
+			    uint8_t ch[GD_POW_CHALLENGE_BYTES])
 {
 	const char *h = http_header(r, "x-ghostdrop-pow"), *dot;
-	uint8_t ch[GD_POW_CHALLENGE_BYTES];
 	char *end;
 	if (h == NULL) {
 		http_reply_error(r, 403, "pow_required", "this request needs a proof of work");
@@ -236,9 +238,9 @@ static int pow_verify(api *a, http_req *r, uint8_t purpose, gd_pow_challenge *c)
 	}
 	dot = strchr(h, '.');
 	size_t got = 0;
-	if (dot == NULL || gd_b64_decode(ch, sizeof ch, &got, h, (size_t)(dot - h)) != GD_OK ||
-	    got != sizeof ch || dot[1] == '\0' || strspn(dot + 1, "0123456789") != strlen(dot + 1) ||
-	    strlen(dot + 1) > 20) {
+	if (dot == NULL || gd_b64_decode(ch, GD_POW_CHALLENGE_BYTES, &got, h, (size_t)(dot - h)) != GD_OK ||
+	    got != GD_POW_CHALLENGE_BYTES || dot[1] == '\0' ||
+	    strspn(dot + 1, "0123456789") != strlen(dot + 1) || strlen(dot + 1) > 20) {
 		http_reply_error(r, 400, "bad_pow", "X-Ghostdrop-PoW must be CHALLENGE.COUNTER");
 		return -1;
 	}
@@ -250,9 +252,6 @@ static int pow_verify(api *a, http_req *r, uint8_t purpose, gd_pow_challenge *c)
 	}
 	int rc = gd_pow_check(c, ch, counter, a->pow_key, purpose, a->cfg.pow_min_bits,
 			      (int64_t)now_s());
-	if (rc == GD_OK && purpose == GD_POW_UPLOAD &&
-	    c->bits < pow_bits(a, purpose, c->declared_size, 0))
-		rc = GD_ERR_POW; /* large uploads cost more, whatever the load */
 	if (rc == GD_ERR_PURPOSE) {
 		http_reply_error(r, 403, "pow_purpose", "proof of work made for another request");
 		return -1;
@@ -269,12 +268,34 @@ static int pow_verify(api *a, http_req *r, uint8_t purpose, gd_pow_challenge *c)
 		http_reply_error(r, 403, "pow_replayed", "this proof of work was used already");
 		return -1;
 	}
+	/* The difficulty in force now, not when the challenge was issued: challenges stockpiled
+	 * while the drop was quiet do not stay cheap under load (§9.3). */
+	if (c->bits < pow_bits(a, purpose, c->declared_size, 1)) {
+		http_reply_error(r, 403, "pow_outdated",
+				 "the drop is busier now: get a new challenge and solve it");
+		return -1;
+	}
+	return 0;
+}
+
+static int pow_spend(api *a, http_req *r, const gd_pow_challenge *c)
+{
+	if (idset_has(&a->spent, c->id, 0)) {
+		http_reply_error(r, 403, "pow_replayed", "this proof of work was used already");
+		return -1;
+	}
 	if (idset_add(&a->spent, c->id, (time_t)c->expires) != 0) {
 		http_reply_error(r, 503, "overloaded", "too many challenges in flight; retry");
 		return -1;
 	}
 	a->writes_window++;
 	return 0;
+}
+
+static int pow_verify(api *a, http_req *r, uint8_t purpose, gd_pow_challenge *c)
+{
+	uint8_t ch[GD_POW_CHALLENGE_BYTES];
+	return pow_check_header(a, r, purpose, c, ch) != 0 ? -1 : pow_spend(a, r, c);
 }
 
 static void on_pow(api *a, http_req *r)
@@ -589,21 +610,43 @@ static int commit_fields(json_t *o, uint8_t hash[32])
 		       : 0;
 }
 
-/* POST /v1/courier/submissions/ID/ack: {"ack_key": 32 bytes}. */
+/* POST /v1/courier/submissions/ID/ack: {"ack_key": 32 bytes} and nothing else. */
 static int ack_fields(json_t *o, uint8_t key[32])
 {
-	return b64_exact(json_string_value(json_object_get(o, "ack_key")), key, 32);
+	return json_object_size(o) != 1 ? -1
+					 : b64_exact(json_string_value(json_object_get(o, "ack_key")), key, 32);
 }
 
-/* The mailbox requests' proof: the key, a challenge of ours, the signature over it. */
-static int mailbox_fields(json_t *o, uint8_t pk[32], uint8_t ch[MB_CHALLENGE], uint8_t sig[64])
+/* POST /v1/mailbox/fetch and /ack (§11.3): the mailbox key and its signature over the request's
+ * proof-of-work challenge; a fetch may add "cursor" (a reply id: start after it) and "limit"
+ * (1..MAX_LIST), an ack must add "ids" (mailbox_ids). Nothing else. */
+typedef struct {
+	uint8_t pk[32], sig[64], cursor[16];
+	int has_cursor;
+	unsigned limit;
+} mailbox_req;
+
+static int mailbox_fields(json_t *o, int ack, mailbox_req *m)
 {
-	return b64_exact(json_string_value(json_object_get(o, "mailbox_pk")), pk, 32) != 0 ||
-			       b64_exact(json_string_value(json_object_get(o, "challenge")), ch,
-					 MB_CHALLENGE) != 0 ||
-			       b64_exact(json_string_value(json_object_get(o, "signature")), sig, 64) != 0
-		       ? -1
-		       : 0;
+	json_t *cur = json_object_get(o, "cursor"), *lim = json_object_get(o, "limit");
+	size_t want = 2;
+	m->has_cursor = cur != NULL;
+	m->limit = MAX_LIST;
+	if (b64_exact(json_string_value(json_object_get(o, "mailbox_pk")), m->pk, 32) != 0 ||
+	    b64_exact(json_string_value(json_object_get(o, "signature")), m->sig, 64) != 0)
+		return -1;
+	if (ack)
+		return json_object_get(o, "ids") != NULL && json_object_size(o) == 3 ? 0 : -1;
+	if (cur != NULL && (want++, b64_exact(json_string_value(cur), m->cursor, 16) != 0))
+		return -1;
+	if (lim != NULL) {
+		want++;
+		if (!json_is_integer(lim) || json_integer_value(lim) < 1 ||
+		    json_integer_value(lim) > MAX_LIST)
+			return -1;
+		m->limit = (unsigned)json_integer_value(lim);
+	}
+	return json_object_size(o) == want ? 0 : -1;
 }
 
 /* POST /v1/mailbox/ack's "ids": at most MAX_LIST ids of 16 bytes into out (16 * MAX_LIST).
@@ -629,7 +672,8 @@ static int reply_fields(json_t *o, uint8_t mb[16], uint8_t *out, size_t cap, siz
 {
 	const char *blob = json_string_value(json_object_get(o, "reply"));
 	*len = 0;
-	return b64_exact(json_string_value(json_object_get(o, "mailbox_id")), mb, 16) != 0 ||
+	return json_object_size(o) != 2 ||
+			       b64_exact(json_string_value(json_object_get(o, "mailbox_id")), mb, 16) != 0 ||
 			       blob == NULL || gd_b64_decode(out, cap, len, blob, strlen(blob)) != GD_OK ||
 			       *len < 5 + 24 + 16 + GD_REPLY_PAD_FLOOR || memcmp(out, "GDRP\x01", 5) != 0
 		       ? -1
@@ -964,96 +1008,77 @@ static void uploads_expire(api *a)
 
 /* ---- mailboxes ---- */
 
-/* Mailbox challenges are stateless (a MAC under a RAM-only key): issuing one costs nothing,
- * so a flood of them fills nothing. Only used ones are remembered, to be single-use. */
-static void mb_mac(const api *a, uint8_t mac[32], const uint8_t body[24])
+/* A mailbox request (§11.3): its proof of work (purpose mailbox) was checked with the headers
+ * but not spent; the body names the mailbox key and signs that challenge with it. The challenge
+ * is spent only once the signature verified, so a bad one does not use up a source's work. */
+static int mailbox_auth(api *a, rctx *x, int ack, json_t *o, mailbox_req *m, uint8_t mailbox_id[16])
 {
-	static const char ctx[] = "ghostdrop/v1/mailbox-challenge";
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, a->pow_key + GD_POW_KEY_BYTES, 32, 32);
-	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx);
-	crypto_generichash_update(&st, body, 24);
-	crypto_generichash_final(&st, mac, 32);
-}
-
-static void on_mb_challenge(api *a, http_req *r)
-{
-	uint8_t ch[MB_CHALLENGE];
-	uint64_t exp = (uint64_t)now_s() + MAILBOX_TTL;
-	randombytes_buf(ch, 16);
-	for (int i = 0; i < 8; i++)
-		ch[16 + i] = (uint8_t)(exp >> (8 * i));
-	mb_mac(a, ch + 24, ch);
-	json_t *o = json_object();
-	json_object_set_new(o, "challenge", b64j(ch, sizeof ch));
-	json_object_set_new(o, "expires_in", json_integer(MAILBOX_TTL));
-	reply_json(r, 200, o);
-}
-
-/* The challenge is spent whatever the outcome; the signature proves the mailbox key. */
-static int mailbox_auth(api *a, http_req *r, json_t *o, uint8_t mailbox_id[16])
-{
-	uint8_t pk[32], ch[MB_CHALLENGE], sig[64], mac[32];
-	if (mailbox_fields(o, pk, ch, sig) != 0) {
+	http_req *r = x->r;
+	if (mailbox_fields(o, ack, m) != 0) {
 		http_reply_error(r, 400, "bad_request",
-				 "need mailbox_pk (32), challenge (56), signature (64), base64url");
+				 ack ? "need exactly mailbox_pk (32), signature (64) and ids"
+				     : "need mailbox_pk (32), signature (64), optional cursor and limit");
 		return -1;
 	}
-	uint64_t exp = 0;
-	for (int i = 7; i >= 0; i--)
-		exp = exp << 8 | ch[16 + i];
-	mb_mac(a, mac, ch);
-	if (crypto_verify_32(mac, ch + 24) != 0 || exp < (uint64_t)now_s() ||
-	    idset_has(&a->challenges, ch, 0)) {
-		http_reply_error(r, 403, "challenge_invalid", "unknown, used or expired challenge");
+	if ((int64_t)now_s() > x->pow.expires) { /* the body came late */
+		http_reply_error(r, 403, "pow_expired", "proof of work expired; get a new challenge");
 		return -1;
 	}
-	if (idset_add(&a->challenges, ch, (time_t)exp) != 0) {
-		http_reply_error(r, 503, "overloaded", "too many mailbox requests; retry");
-		return -1;
-	}
-	if (gd_mailbox_verify(sig, ch, sizeof ch, pk) != GD_OK) {
+	if (gd_mailbox_verify(m->sig, x->pow_raw, sizeof x->pow_raw, m->pk) != GD_OK) {
 		http_reply_error(r, 403, "bad_signature", "the signature does not verify");
 		return -1;
 	}
-	gd_mailbox_id(mailbox_id, pk);
+	if (pow_spend(a, r, &x->pow) != 0)
+		return -1;
+	gd_mailbox_id(mailbox_id, m->pk);
 	return 0;
 }
 
 typedef struct {
 	json_t *list;
-	size_t n;
-} reply_list;
+	size_t n, bytes, limit;
+} reply_page;
 
-static int collect_reply(void *arg, const uint8_t *id, const uint8_t *blob, size_t len)
+/* A page holds at most `limit` replies and PAGE_BYTES of them (one, whatever its size). */
+static int page_reply(void *arg, const uint8_t *id, const uint8_t *blob, size_t len)
 {
-	reply_list *l = arg;
+	reply_page *p = arg;
+	if (p->n > 0 && p->bytes + len > PAGE_BYTES)
+		return -1;
 	json_t *o = json_object();
 	json_object_set_new(o, "id", b64j(id, 16));
 	json_object_set_new(o, "reply", b64j(blob, len));
-	json_array_append_new(l->list, o);
-	return ++l->n >= MAX_LIST;
+	json_array_append_new(p->list, o);
+	p->bytes += len;
+	return ++p->n >= p->limit ? 1 : 0;
 }
 
-static void on_mb_fetch(api *a, http_req *r)
+static void on_mb_fetch(api *a, rctx *x)
 {
-	uint8_t mb[16];
+	http_req *r = x->r;
+	uint8_t mb[16], last[16];
+	mailbox_req m;
+	int more = 0;
 	json_t *o = body_json(r);
 	if (o == NULL)
 		return;
-	int rc = mailbox_auth(a, r, o, mb);
+	int rc = mailbox_auth(a, x, 0, o, &m, mb);
 	json_decref(o);
 	if (rc != 0)
 		return;
 	/* A missing mailbox and an empty one answer alike. */
-	reply_list l = {json_array(), 0};
-	if ((rc = store_mailbox_list(a->st, mb, collect_reply, &l)) != STORE_OK) {
-		json_decref(l.list);
+	reply_page p = {json_array(), 0, 0, m.limit};
+	rc = store_mailbox_page(a->st, mb, m.has_cursor ? m.cursor : NULL, PAGE_SCAN, page_reply, &p,
+				last, &more);
+	if (rc != STORE_OK) {
+		json_decref(p.list);
 		store_error(r, rc);
 		return;
 	}
 	json_t *out = json_object();
-	json_object_set_new(out, "replies", l.list);
+	json_object_set_new(out, "replies", p.list);
+	if (more)
+		json_object_set_new(out, "next", b64j(last, 16));
 	reply_json(r, 200, out);
 }
 
@@ -1074,6 +1099,7 @@ static void on_mb_ack(api *a, rctx *x)
 {
 	http_req *r = x->r;
 	uint8_t mb[16];
+	mailbox_req m;
 	json_t *o = body_json(r);
 	size_t n_ids = 0;
 	if (o == NULL)
@@ -1094,7 +1120,7 @@ static void on_mb_ack(api *a, rctx *x)
 		return;
 	}
 	op->len = 16 * n_ids;
-	int rc = mailbox_auth(a, r, o, mb);
+	int rc = mailbox_auth(a, x, 1, o, &m, mb);
 	json_decref(o);
 	if (rc != 0) {
 		store_op_free(op);
@@ -1279,14 +1305,34 @@ static void on_c_ack(api *a, rctx *x)
 static void reply_put_done(store_op *op, void *arg)
 {
 	rctx *x = arg;
-	if (op->result == STORE_OK) {
+	if (op->result == STORE_OK || op->result == STORE_EXISTS) {
 		json_t *o = json_object();
 		json_object_set_new(o, "id", b64j(op->blob, 16));
-		reply_json(x->r, 201, o);
+		json_object_set_new(o, "status", json_string(op->result == STORE_OK ? "stored"
+										    : "already_stored"));
+		reply_json(x->r, op->result == STORE_OK ? 201 : 200, o);
+	} else if (op->result == STORE_CONFLICT) {
+		http_reply_error(x->r, 409, "reply_acknowledged",
+				 "the source acknowledged this reply already; it is not shown again");
+	} else if (op->result == STORE_LIMIT) {
+		http_reply_error(x->r, 409, "mailbox_full",
+				 "this mailbox holds its most replies until its source reads them");
 	} else {
 		store_error(x->r, op->result);
 	}
 	store_op_free(op);
+}
+
+/* A reply's id at the drop is a hash of its bytes (§11.4): the same reply pushed twice is one,
+ * and an acknowledged one is recognised when it comes back. */
+static void reply_id(uint8_t id[16], const uint8_t *blob, size_t len)
+{
+	static const char ctx[] = "ghostdrop/v1/reply-id";
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 16);
+	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx);
+	crypto_generichash_update(&st, blob, len);
+	crypto_generichash_final(&st, id, 16);
 }
 
 static void on_c_reply(api *a, rctx *x)
@@ -1305,17 +1351,22 @@ static void on_c_reply(api *a, rctx *x)
 		store_error(r, STORE_ERROR);
 		return;
 	}
-	int bad = reply_fields(o, mb, op->data, cap, &len);
+	int bad = reply_fields(o, mb, op->data, cap, &len), extra = json_object_size(o) != 2;
 	json_decref(o);
 	if (bad) {
 		store_op_free(op);
-		http_reply_error(r, 400, "bad_reply", "need {\"mailbox_id\": 16 bytes, \"reply\": a reply}");
+		if (extra)
+			http_reply_error(r, 400, "bad_request", "need exactly mailbox_id and reply");
+		else
+			http_reply_error(r, 400, "bad_reply",
+					 "need {\"mailbox_id\": 16 bytes, \"reply\": a reply}");
 		return;
 	}
 	op->len = len;
 	memcpy(op->id, mb, 16);
-	randombytes_buf(op->blob, 16);
+	reply_id(op->blob, op->data, len);
 	op->day = today() + a->cfg.reply_days;
+	op->n = a->cfg.max_mailbox_replies;
 	enqueue(a, r, op, reply_put_done, x);
 }
 
@@ -1443,17 +1494,17 @@ static long long api_head(http_req *r, void *arg)
 		goto not_found;
 	}
 	if (n == 3 && strcmp(seg[1], "mailbox") == 0) {
-		if (strcmp(seg[2], "challenge") == 0)
-			x->route = R_MB_CHALLENGE;
-		else if (strcmp(seg[2], "fetch") == 0)
+		if (strcmp(seg[2], "fetch") == 0)
 			x->route = R_MB_FETCH;
 		else if (strcmp(seg[2], "ack") == 0)
 			x->route = R_MB_ACK;
 		else
 			goto not_found;
-		if (!method_is(r, "POST"))
+		/* Checked now, spent once the body's signature verified (mailbox_auth). */
+		if (!method_is(r, "POST") ||
+		    pow_check_header(a, r, GD_POW_MAILBOX, &x->pow, x->pow_raw) != 0)
 			return HTTP_REFUSED;
-		return x->route == R_MB_CHALLENGE ? 0 : JSON_SMALL;
+		return JSON_SMALL;
 	}
 	if (n >= 3 && strcmp(seg[1], "courier") == 0) {
 		if (courier_auth(a, r) != 0)
@@ -1501,8 +1552,7 @@ static void api_handle(http_req *r, void *arg)
 	case R_UPLOAD_GET: reply_json(r, 200, upload_json(x->up)); break;
 	case R_CHUNK: on_chunk(a, x); break;
 	case R_COMMIT: on_commit(a, x); break;
-	case R_MB_CHALLENGE: on_mb_challenge(a, r); break;
-	case R_MB_FETCH: on_mb_fetch(a, r); break;
+	case R_MB_FETCH: on_mb_fetch(a, x); break;
 	case R_MB_ACK: on_mb_ack(a, x); break;
 	case R_C_LIST: on_c_list(a, r); break;
 	case R_C_GET: on_c_get(a, x); break;
@@ -1554,7 +1604,6 @@ static void tick(void *arg)
 	uploads_expire(a); /* upload_idle_seconds is short */
 	if (a->ticks % (60 / LOAD_WINDOW) == 0) {
 		idset_rebuild(&a->spent);
-		idset_rebuild(&a->challenges);
 	}
 	if (a->ticks % (3600 / LOAD_WINDOW) == 0)
 		expire_now(a);
@@ -1569,12 +1618,12 @@ api *api_new(store *st, const gd_config *cfg, const uint8_t newsroom_pk[32])
 	a->cfg = *cfg;
 	memcpy(a->newsroom_pk, newsroom_pk, 32);
 	/* The PoW key lives in locked memory and is new at every start. */
-	if ((a->pow_key = sodium_malloc(GD_POW_KEY_BYTES + 32)) == NULL ||
-	    idset_init(&a->spent, SPENT_CAP) != 0 || idset_init(&a->challenges, CHALLENGE_CAP) != 0) {
+	if ((a->pow_key = sodium_malloc(GD_POW_KEY_BYTES)) == NULL ||
+	    idset_init(&a->spent, SPENT_CAP) != 0) {
 		api_free(a);
 		return NULL;
 	}
-	randombytes_buf(a->pow_key, GD_POW_KEY_BYTES + 32);
+	randombytes_buf(a->pow_key, GD_POW_KEY_BYTES);
 	return a;
 }
 
@@ -1588,8 +1637,6 @@ void api_free(api *a)
 		sodium_free(a->pow_key);
 	free(a->spent.val);
 	free(a->spent.exp);
-	free(a->challenges.val);
-	free(a->challenges.exp);
 	free(a);
 }
 

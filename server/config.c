@@ -30,6 +30,7 @@ void config_defaults(gd_config *c)
 	c->retention_days = 30;
 	c->unfetched_retention_days = 0;
 	c->reply_days = 30;
+	c->max_mailbox_replies = 100;
 	c->pow_min_bits = 18;
 	c->pow_max_bits = 28;
 	c->backend_id = 0;
@@ -96,6 +97,8 @@ static const setting SETTINGS[] = {
 	{"unfetched_retention_days", 'u', F(unfetched_retention_days), 0, 100000,
 	 "Days an unfetched submission is kept; 0 keeps it until a courier fetched it."},
 	{"reply_days", 'u', F(reply_days), 1, 100000, "Days a reply waits in its mailbox."},
+	{"max_mailbox_replies", 'u', F(max_mailbox_replies), 1, 100000,
+	 "Replies one mailbox holds at most; past it a push is refused (409 mailbox_full)."},
 	{"pow_min_bits", 'u', F(pow_min_bits), 0, GD_POW_MAX_BITS,
 	 "Proof-of-work difficulty when idle, in leading zero bits (each bit doubles the work)."},
 	{"pow_max_bits", 'u', F(pow_max_bits), 0, GD_POW_MAX_BITS,

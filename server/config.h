@@ -25,6 +25,7 @@ typedef struct {
 	unsigned retention_days;    /* after the first courier fetch */
 	unsigned unfetched_retention_days; /* 0: never expire unfetched submissions */
 	unsigned reply_days;
+	unsigned max_mailbox_replies; /* live replies per mailbox (PROTOCOL.md §11.4) */
 	unsigned pow_min_bits;
 	unsigned pow_max_bits;
 	unsigned backend_id;

@@ -49,6 +49,7 @@ const char *store_strerror(int rc)
 	case STORE_FULL: return "storage full";
 	case STORE_BAD_KEY: return "key does not match";
 	case STORE_BUSY: return "write queue full";
+	case STORE_LIMIT: return "mailbox full";
 	default: return "storage error";
 	}
 }
@@ -499,6 +500,42 @@ static int op_gc(store *s, MDB_txn *txn, store_op *op)
 	return rc == MDB_NOTFOUND || rc == 0 ? STORE_OK : lmdb_fail("gc", rc);
 }
 
+/* A reply key (mailbox id || reply id): STORE_EXISTS stored, STORE_CONFLICT acknowledged (a
+ * tombstone: its expiry day only), STORE_NOT_FOUND. */
+static int reply_present(store *s, MDB_txn *txn, uint8_t kb[2 * STORE_ID])
+{
+	MDB_val k = {2 * STORE_ID, kb}, v;
+	int rc = mdb_get(txn, s->mail, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return STORE_NOT_FOUND;
+	if (rc != 0)
+		return lmdb_fail("reply", rc);
+	return v.mv_size > 4 ? STORE_EXISTS : STORE_CONFLICT;
+}
+
+/* STORE_LIMIT when the mailbox holds `most` replies (tombstones not counted) already. */
+static int mailbox_live(store *s, MDB_txn *txn, const uint8_t mailbox[STORE_ID], uint32_t most)
+{
+	MDB_cursor *c;
+	uint8_t kb[2 * STORE_ID] = {0};
+	memcpy(kb, mailbox, STORE_ID);
+	MDB_val k = {sizeof kb, kb}, v;
+	uint32_t n = 0;
+	int rc = mdb_cursor_open(txn, s->mail, &c);
+	if (rc != 0)
+		return lmdb_fail("cursor", rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && n < most && k.mv_size == 2 * STORE_ID &&
+	       memcmp(k.mv_data, mailbox, STORE_ID) == 0) {
+		n += v.mv_size > 4;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return lmdb_fail("mailbox", rc);
+	return most > 0 && n >= most ? STORE_LIMIT : STORE_OK;
+}
+
 /* Bytes an operation adds, roughly: its data, plus B-tree overhead. */
 static uint64_t op_growth(const store_op *op)
 {
@@ -592,11 +629,16 @@ static int apply_op(store *s, MDB_txn *txn, store_op *op, budget *b)
 		break;
 	}
 	case OP_REPLY_PUT: {
-		uint8_t kb[2 * STORE_ID], *val = malloc(4 + op->len);
-		if (val == NULL)
-			return STORE_ERROR;
+		uint8_t kb[2 * STORE_ID], *val;
 		memcpy(kb, op->id, STORE_ID);
 		memcpy(kb + STORE_ID, op->blob, STORE_ID);
+		/* The reply id is a hash of the blob (§11.4): stored, or acknowledged (a tombstone). */
+		if ((rc = reply_present(s, txn, kb)) != STORE_NOT_FOUND)
+			return rc;
+		if ((rc = mailbox_live(s, txn, op->id, op->n)) != STORE_OK)
+			return rc;
+		if ((val = malloc(4 + op->len)) == NULL)
+			return STORE_ERROR;
 		gd_put_u32(val, op->day);
 		memcpy(val + 4, op->data, op->len);
 		k = (MDB_val){sizeof kb, kb};
@@ -608,15 +650,21 @@ static int apply_op(store *s, MDB_txn *txn, store_op *op, budget *b)
 	}
 	case OP_REPLY_DEL:
 		for (size_t i = 0; i + STORE_ID <= op->len; i += STORE_ID) {
-			uint8_t kb[2 * STORE_ID];
+			uint8_t kb[2 * STORE_ID], day[4];
 			memcpy(kb, op->id, STORE_ID);
 			memcpy(kb + STORE_ID, op->data + i, STORE_ID);
 			k = (MDB_val){sizeof kb, kb};
-			int r = mdb_del(txn, s->mail, &k, NULL);
-			if (r == 0)
-				op->count++;
-			else if (r != MDB_NOTFOUND)
+			int r = mdb_get(txn, s->mail, &k, &v);
+			if (r == MDB_NOTFOUND || (r == 0 && v.mv_size <= 4))
+				continue; /* unknown, or acknowledged already */
+			if (r != 0)
 				return lmdb_fail("delete reply", r);
+			/* The blob goes; its expiry day stays, so a re-push is refused until then. */
+			memcpy(day, v.mv_data, 4);
+			v = (MDB_val){sizeof day, day};
+			if ((r = mdb_put(txn, s->mail, &k, &v, 0)) != 0)
+				return lmdb_fail("delete reply", r);
+			op->count++;
 		}
 		break;
 	case OP_EXPIRE:
@@ -1044,10 +1092,47 @@ int store_mailbox_list(store *s, const uint8_t mailbox[STORE_ID],
 		return rc;
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	while (rc == 0 && k.mv_size == 2 * STORE_ID && memcmp(k.mv_data, mailbox, STORE_ID) == 0) {
-		if (v.mv_size >= 4 &&
+		if (v.mv_size > 4 && /* not a tombstone */
 		    cb(arg, (const uint8_t *)k.mv_data + STORE_ID, (const uint8_t *)v.mv_data + 4,
 		       v.mv_size - 4) != 0)
 			break;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	cursor_end(txn, c);
+	return rc == 0 || rc == MDB_NOTFOUND ? STORE_OK : lmdb_fail("mailbox", rc);
+}
+
+int store_mailbox_page(store *s, const uint8_t mailbox[STORE_ID], const uint8_t *after,
+		       unsigned scan, int (*cb)(void *, const uint8_t *, const uint8_t *, size_t),
+		       void *arg, uint8_t last[STORE_ID], int *more)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	uint8_t kb[2 * STORE_ID] = {0};
+	memcpy(kb, mailbox, STORE_ID);
+	if (after != NULL)
+		memcpy(kb + STORE_ID, after, STORE_ID);
+	MDB_val k = {sizeof kb, kb}, v;
+	int rc = cursor_begin(s, s->mail, &txn, &c), full = 0;
+	if (rc != STORE_OK)
+		return rc;
+	*more = 0;
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && after != NULL && k.mv_size == sizeof kb && memcmp(k.mv_data, kb, sizeof kb) == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT); /* strictly after the cursor */
+	for (unsigned seen = 0; rc == 0 && k.mv_size == 2 * STORE_ID &&
+				memcmp(k.mv_data, mailbox, STORE_ID) == 0;
+	     seen++) {
+		int t = seen == scan || full ? -1
+			: v.mv_size > 4	     ? cb(arg, (const uint8_t *)k.mv_data + STORE_ID,
+						  (const uint8_t *)v.mv_data + 4, v.mv_size - 4)
+					     : 0; /* a tombstone: passed */
+		if (t == -1) {
+			*more = 1; /* this one and the rest on the next page */
+			break;
+		}
+		memcpy(last, (const uint8_t *)k.mv_data + STORE_ID, STORE_ID);
+		full = t == 1;
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
 	cursor_end(txn, c);

@@ -17,6 +17,7 @@ enum {
 	STORE_BAD_KEY = -4,   /* ack key does not match the stored ack hash */
 	STORE_BUSY = -5,      /* the write queue is full */
 	STORE_ERROR = -6,     /* LMDB failed; logged */
+	STORE_LIMIT = -7,     /* a mailbox holds its most replies already */
 };
 
 #define STORE_ID 16
@@ -37,8 +38,10 @@ typedef enum {
 	OP_SUBMIT,    /* id, blob, fields of a store_submission; data: the whole envelope */
 	OP_FETCHED,   /* id, day: start the retention clock once */
 	OP_ACK,       /* id, hash = ack key: delete if BLAKE2b(ack key) matches */
-	OP_REPLY_PUT, /* id = mailbox id, blob = reply id, day = expiry day, data */
-	OP_REPLY_DEL, /* id = mailbox id, data = n reply ids (16 bytes each) */
+	OP_REPLY_PUT, /* id = mailbox id, blob = reply id, day = expiry day, data, n = most live
+		       * replies per mailbox: EXISTS if stored, CONFLICT if acknowledged, LIMIT */
+	OP_REPLY_DEL, /* id = mailbox id, data = n reply ids (16 bytes each): each becomes a
+		       * tombstone (its expiry day only) until it expires, so it cannot come back */
 	OP_CHUNK_PUT, /* blob, idx, data; reserved: its share of the upload's reservation */
 	OP_COMMIT,    /* id, blob, fields of a store_submission (chunks already stored);
 		       * reserved: the record's share of the upload's reservation */
@@ -97,6 +100,15 @@ int store_mailbox_list(store *s, const uint8_t mailbox[STORE_ID],
 		       int (*cb)(void *arg, const uint8_t reply_id[STORE_ID], const uint8_t *blob,
 				 size_t len),
 		       void *arg);
+/* One page of a mailbox's replies (tombstones skipped), in reply-id order after `after` (NULL:
+ * from the start), looking at no more than `scan` stored entries. cb: 0 took it, 1 took it and
+ * the page is full, -1 did not take it (full). *last: the id of the last entry taken or passed
+ * (the next page starts after it); *more: 1 if entries may follow. */
+int store_mailbox_page(store *s, const uint8_t mailbox[STORE_ID], const uint8_t *after,
+		       unsigned scan,
+		       int (*cb)(void *arg, const uint8_t reply_id[STORE_ID], const uint8_t *blob,
+				 size_t len),
+		       void *arg, uint8_t last[STORE_ID], int *more);
 /* Constant-time over every stored token hash; the name of the match into name. */
 int store_token_check(store *s, const uint8_t hash[32], char *name, size_t cap);
 int store_token_list(store *s, int (*cb)(void *arg, const char *name), void *arg);

@@ -517,9 +517,8 @@ START_TEST(bad_input)
 		{"DELETE", "/v1/bundle", NULL, NULL, 405, "method_not_allowed"},
 		{"POST", "/v1/pow?purpose=coffee", NULL, NULL, 400, "bad_request"},
 		{"POST", "/v1/pow?purpose=upload&size=-1", NULL, NULL, 400, "bad_size"},
-		{"POST", "/v1/mailbox/fetch", NULL, "{not json", 400, "bad_json"},
-		{"POST", "/v1/mailbox/fetch", NULL, "[1,2]", 400, "bad_json"},
-		{"POST", "/v1/mailbox/fetch", NULL, "{\"mailbox_pk\":\"!!\"}", 400, "bad_request"},
+		{"POST", "/v1/mailbox/fetch", NULL, "{not json", 403, "pow_required"},
+		{"POST", "/v1/mailbox/challenge", NULL, NULL, 404, "not_found"},
 		{"GET", "/v1/uploads/AAAAAAAAAAAAAAAAAAAAAA", NULL, NULL, 404, "upload_not_found"},
 		{"GET", "/v1/uploads/not-base64!", NULL, NULL, 404, "upload_not_found"},
 		{"GET", "/v1/courier/submissions/xyz", "Authorization: Bearer nope\r\n", NULL, 401,
@@ -617,29 +616,30 @@ END_TEST
 
 static int forge;
 
+/* A mailbox request (PROTOCOL.md §11.3): the PoW header into hdr, the signed body into out. */
+static char hdr_mb[512];
 static void mailbox_auth_json(const drop *d, char *out, size_t cap, const char *extra,
 			      const uint8_t *mailbox_sk)
 {
-	resp r;
-	uint8_t ch[56], sig[64];
+	uint8_t ch[GD_POW_CHALLENGE_BYTES], sig[64];
 	size_t n;
-	char pk[64], chb[96], sigb[128];
-	ck_assert_int_eq(http_do(d->port, "POST", "/v1/mailbox/challenge", NULL, NULL, 0, &r), 0);
-	ck_assert_int_eq(r.status, 200);
-	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
-	const char *c = json_string_value(json_object_get(o, "challenge"));
-	ck_assert_int_eq(gd_b64_decode(ch, sizeof ch, &n, c, strlen(c)), GD_OK);
-	ck_assert_uint_eq(n, 56);
-	json_decref(o);
-	resp_free(&r);
-	if (forge)
-		randombytes_buf(ch + 24, 32); /* a challenge the drop never issued */
+	char pow[256], pk[64], sigb[128];
+	pow_header(d->port, "mailbox", 0, pow, sizeof pow);
+	ck_assert_int_eq(gd_b64_decode(ch, sizeof ch, &n, pow, (size_t)(strchr(pow, '.') - pow)), GD_OK);
+	ck_assert_uint_eq(n, sizeof ch);
+	if (forge) { /* a challenge the drop never issued: its MAC is wrong */
+		char chb[128];
+		randombytes_buf(ch + 40, 32);
+		b64(chb, sizeof chb, ch, sizeof ch);
+		snprintf(hdr_mb, sizeof hdr_mb, "X-Ghostdrop-PoW: %s%s\r\n", chb, strchr(pow, '.'));
+	} else {
+		snprintf(hdr_mb, sizeof hdr_mb, "X-Ghostdrop-PoW: %s\r\n", pow);
+	}
 	gd_mailbox_sign(sig, ch, sizeof ch, mailbox_sk);
 	b64(pk, sizeof pk, src->mailbox_pk, 32);
-	b64(chb, sizeof chb, ch, sizeof ch);
 	b64(sigb, sizeof sigb, sig, 64);
-	snprintf(out, cap, "{\"mailbox_pk\":\"%s\",\"challenge\":\"%s\",\"signature\":\"%s\"%s}", pk,
-		 chb, sigb, extra ? extra : "");
+	snprintf(out, cap, "{\"mailbox_pk\":\"%s\",\"signature\":\"%s\"%s}", pk, sigb,
+		 extra ? extra : "");
 }
 
 START_TEST(replies_and_mailbox)
@@ -668,7 +668,7 @@ START_TEST(replies_and_mailbox)
 	resp_free(&r);
 	/* the source fetches by signing a fresh challenge with its mailbox key */
 	mailbox_auth_json(&d, body, sizeof body, NULL, src->mailbox_sk);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", NULL, body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr_mb, body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
 	json_t *list = json_object_get(o, "replies");
@@ -688,21 +688,21 @@ START_TEST(replies_and_mailbox)
 	json_decref(o);
 	resp_free(&r);
 	/* the challenge is single-use */
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", NULL, body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr_mb, body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 403);
-	ck_assert_str_eq(r.error, "challenge_invalid");
+	ck_assert_str_eq(r.error, "pow_replayed");
 	resp_free(&r);
 	/* a challenge the drop did not issue (its MAC is wrong) */
 	forge = 1;
 	mailbox_auth_json(&d, body, sizeof body, NULL, src->mailbox_sk);
 	forge = 0;
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", NULL, body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr_mb, body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 403);
-	ck_assert_str_eq(r.error, "challenge_invalid");
+	ck_assert_str_eq(r.error, "pow_invalid");
 	resp_free(&r);
 	/* signed by the wrong key (the identity key, say) */
 	mailbox_auth_json(&d, body, sizeof body, NULL, src->identity_sk);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", NULL, body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr_mb, body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "bad_signature");
 	resp_free(&r);
@@ -710,12 +710,12 @@ START_TEST(replies_and_mailbox)
 	char extra[128];
 	snprintf(extra, sizeof extra, ",\"ids\":[\"%s\"]", rid);
 	mailbox_auth_json(&d, body, sizeof body, extra, src->mailbox_sk);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/ack", NULL, body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/ack", hdr_mb, body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr((char *)r.body, "\"deleted\":1") != NULL);
 	resp_free(&r);
 	mailbox_auth_json(&d, body, sizeof body, NULL, src->mailbox_sk);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", NULL, body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr_mb, body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq((char *)r.body, "{\"replies\":[]}\n");
 	resp_free(&r);
@@ -1079,7 +1079,11 @@ START_TEST(upload_and_body_limits)
 	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	const char *head = "POST /v1/mailbox/fetch HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"a";
+	char head[512];
+	pow_header(d.port, "mailbox", 0, pow, sizeof pow);
+	snprintf(head, sizeof head,
+		 "POST /v1/mailbox/fetch HTTP/1.1\r\nX-Ghostdrop-PoW: %s\r\nContent-Length: 100\r\n\r\n{\"a",
+		 pow);
 	ck_assert_int_eq(send(fd, head, strlen(head), 0), (ssize_t)strlen(head));
 	char buf[512] = {0};
 	struct pollfd p = {fd, POLLIN, 0};

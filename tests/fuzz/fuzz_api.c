@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *o = parse_object(b, n);
 	if (o == NULL)
 		return 0;
-	uint8_t id[16], h[32], pk[32], ch[MB_CHALLENGE], sig[64], *ids = malloc(16 * MAX_LIST + 1);
+	uint8_t id[16], h[32], *ids = malloc(16 * MAX_LIST + 1);
+	mailbox_req m;
 	uint64_t sz;
 	size_t cnt = 0, len;
 	switch (which % 8) {
@@ -40,8 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 2: commit_fields(o, h); break;
 	case 3: ack_fields(o, h); break;
-	case 4: mailbox_fields(o, pk, ch, sig); break;
+	case 4:
+		if (mailbox_fields(o, 0, &m) == 0 && (m.limit < 1 || m.limit > MAX_LIST))
+			abort();
+		break;
 	case 5:
+		if (mailbox_fields(o, 1, &m) == 0 && json_object_size(o) != 3)
+			abort();
 		if (mailbox_ids(o, ids, &cnt) == 0 && cnt > MAX_LIST)
 			abort();
 		break;
