@@ -684,7 +684,7 @@ int cmd_push(const opts *o)
 		free(body);
 		if (t != TR_OK)
 			rc = net_error(t, &r);
-		else if (r.status != 201)
+		else if (r.status != 201 && r.status != 200) /* 200: stored before (PROTOCOL.md §11.4) */
 			rc = refused(&r);
 		else
 			sent++;
