@@ -641,7 +641,7 @@ static Suite *suite(void)
 {
 	Suite *s = suite_create("mailbox_attack");
 	TCase *tc = tcase_create("attacks");
-	const char *only = getenv("MB_ONLY");
+	const char *only = getenv("MB_ONLY"); /* MB_ONLY=stuffed_mailbox: that test alone */
 	tcase_set_timeout(tc, 240);
 #define ADD(t) if (only == NULL || strcmp(only, #t) == 0) tcase_add_test(tc, t)
 	ADD(signature_before_spending);
