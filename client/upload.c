@@ -50,7 +50,8 @@ static void local_failure(gd_upload_failure *f, const char *message)
 }
 
 /* One chunk, with retries after a broken connection: the drop keeps what it has, and the
- * same bytes under the same index are answered "already stored". */
+ * same bytes under the same index are answered "already stored". A 503 chunk_pending (the
+ * drop still receives this chunk on a connection that broke on our side) is retried too. */
 static int put_one(gd_uploader *g, int *keep, const slot *s, gd_response *r)
 {
 	char path[160], hdr[160], hb[64];
@@ -60,13 +61,16 @@ static int put_one(gd_uploader *g, int *keep, const slot *s, gd_response *r)
 	snprintf(path, sizeof path, "/v1/uploads/%s/chunks/%u", g->up, s->idx);
 	snprintf(hdr, sizeof hdr,
 	         "Content-Type: application/octet-stream\r\nX-Ghostdrop-Hash: %s\r\n", hb);
-	int rc = TR_ERR_CONNECT;
-	for (unsigned i = 0; i < g->retries && rc != TR_OK; i++) {
-		if (i > 0)
+	int rc = TR_ERR_CONNECT, again = 1;
+	for (unsigned i = 0; i < g->retries && again; i++) {
+		if (i > 0) {
+			gd_response_free(r);
 			sleep(1u << i);
+		}
 		rc = gd_request_keep(g->t, g->u, keep, "PUT", path, hdr, s->buf, s->len, 4096, r);
 		if (rc == TR_ERR_SOCKS)
 			break; /* the proxy's answer will not change by asking again */
+		again = rc != TR_OK || (r->status == 503 && strcmp(r->error, "chunk_pending") == 0);
 	}
 	return rc;
 }

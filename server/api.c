@@ -42,7 +42,8 @@ typedef struct upload {
 	uint64_t size;
 	uint32_t n_chunks, chunk_size, received;
 	uint8_t (*hash)[32]; /* NULL once committed */
-	uint8_t *state; /* per chunk: 0 missing, 1 being committed, 2 stored; NULL once committed */
+	uint8_t *state; /* per chunk: 0 missing, 1 being committed, 2 stored, 3 its body arriving;
+			 * NULL once committed */
 	uint8_t ack_hash[32];
 	uint8_t digest[32]; /* once committed: the §11.3 digest it was committed with */
 	uint64_t reserved;  /* its space reservation not yet handed to a write (store_reserve) */
@@ -50,9 +51,16 @@ typedef struct upload {
 	int have_header, committing, committed, gone;
 	unsigned pending; /* chunk writes in flight */
 	unsigned users;   /* requests holding a pointer to it: never freed while > 0 */
+	unsigned arriving; /* chunk bodies being received, at most UPLOAD_BODIES */
+	int body_lost;    /* a chunk body ended unstored since the last chunk stored */
 	time_t created, progress; /* progress: the last chunk stored, or the commit */
+	time_t body_since; /* when the bodies arriving now began to arrive */
 	struct upload *next;
 } upload;
+
+/* Chunk bodies of one upload received at once: the worker sends 3 (client/upload.c), one more
+ * leaves room for a retry while the drop has not yet seen a broken connection go. */
+#define UPLOAD_BODIES 4
 
 #define DONE_MAX 4096 /* committed uploads remembered, for retried commits */
 
@@ -81,6 +89,7 @@ typedef struct {
 	uint8_t id[16];
 	uint32_t idx;
 	gd_pow_challenge pow;
+	int arriving; /* its chunk body is counted in up->arriving */
 	uint8_t pow_raw[GD_POW_CHALLENGE_BYTES]; /* mailbox requests sign these bytes (§7.3) */
 	upload *up;
 } rctx;
@@ -216,13 +225,19 @@ static unsigned size_bonus(uint64_t size)
 	return b;
 }
 
-/* What a challenge is issued with: the floor, more under load, more for large uploads. */
+/* What a challenge is issued with: the floor, more under load, more for large uploads. Load
+ * stops at pow_max_bits; size does not (up to GD_POW_MAX_BITS), so the work an upload's
+ * reservation costs keeps growing with the space it holds (§12.3). */
 static unsigned pow_bits(api *a, uint8_t purpose, uint64_t size, int with_load)
 {
-	unsigned bits = a->cfg.pow_min_bits + (with_load ? a->load_bonus : 0);
-	if (purpose == GD_POW_UPLOAD)
+	unsigned bits = a->cfg.pow_min_bits + (with_load ? a->load_bonus : 0), sized = 0;
+	if (purpose == GD_POW_UPLOAD) {
 		bits += size_bonus(size);
-	return bits > a->cfg.pow_max_bits ? a->cfg.pow_max_bits : bits;
+		sized = a->cfg.pow_min_bits + size_bonus(size);
+		sized = sized > GD_POW_MAX_BITS ? GD_POW_MAX_BITS : sized;
+	}
+	bits = bits > a->cfg.pow_max_bits ? a->cfg.pow_max_bits : bits;
+	return bits > sized ? bits : sized;
 }
 
 /* Every check of §9.3 but the spending: a mailbox request spends its challenge only once its
@@ -423,6 +438,8 @@ static int envelope_digest(uint8_t out[32], const uint8_t *b, size_t len, uint32
 	return 0;
 }
 
+static int room_for(api *a, unsigned bits, uint64_t bytes, int reserve); /* uploads */
+
 static void on_submit(api *a, rctx *x)
 {
 	http_req *r = x->r;
@@ -465,6 +482,8 @@ static void on_submit(api *a, rctx *x)
 		store_error(r, STORE_ERROR);
 		return;
 	}
+	/* No room below the mark: idle uploads give theirs (the write itself decides). */
+	(void)room_for(a, x->pow.bits, store_upload_growth(len, (uint32_t)a->cfg.chunk_size), 0);
 	store_op *op = store_op_new(OP_SUBMIT);
 	if (op == NULL) {
 		store_error(r, STORE_ERROR);
@@ -703,18 +722,28 @@ static json_t *body_json(http_req *r)
 	return o;
 }
 
-/* Stored nothing for upload_idle_seconds: no chunk yet, or every chunk and no commit. */
-static int upload_idle(const api *a, const upload *u, time_t now)
+/* Idle for `grace` seconds: stored no chunk for that long, and no chunk body is arriving. A
+ * body arriving counts as activity (§11.3) for upload_idle_seconds from when it began, and only
+ * until one is lost unstored: storing a chunk is what keeps an upload, receiving is its pause. */
+static int upload_idle_for(const api *a, const upload *u, time_t now, time_t grace)
 {
-	return now >= u->progress + (time_t)a->cfg.upload_idle_seconds;
+	if (u->arriving > 0 && !u->body_lost &&
+	    now < u->body_since + (time_t)a->cfg.upload_idle_seconds)
+		return 0;
+	return now >= u->progress + grace;
 }
 
-/* Every slot is taken by a newcomer whose proof of work has `bits`: the open upload that
- * stored nothing for longest gives its slot, if it has been idle for upload_idle_seconds, or
- * for half that per bit of work less than the newcomer's (down to 1/16). Holding a slot thus
- * takes a stored chunk that often; an upload has only as many chunks as its size, which its
- * proof of work paid for, and a cheap one keeps a costly one out only briefly (§11.3). 0 if a
- * slot was freed. */
+static int upload_idle(const api *a, const upload *u, time_t now)
+{
+	return upload_idle_for(a, u, now, (time_t)a->cfg.upload_idle_seconds);
+}
+
+/* A newcomer whose proof of work has `bits` finds every slot, or the room below the mark,
+ * taken: the open upload that stored nothing for longest gives its slot and its reservation, if
+ * it has been idle for upload_idle_seconds, or for half that per bit of work less than the
+ * newcomer's (down to 1/16). Holding a slot or space thus takes a stored chunk that often; an
+ * upload has only as many chunks as its size, which its proof of work paid for, and a cheap
+ * one keeps a costly one out only briefly (§11.3). 0 if an upload was evicted. */
 static int upload_evict_idle(api *a, unsigned bits)
 {
 	time_t now = now_s();
@@ -723,10 +752,22 @@ static int upload_evict_idle(api *a, unsigned bits)
 		unsigned less = bits > u->bits ? bits - u->bits : 0;
 		time_t grace = (time_t)(a->cfg.upload_idle_seconds >> (less < 4 ? less : 4));
 		if (!u->committed && !u->gone && u->pending == 0 && !u->committing &&
-		    now >= u->progress + grace && (old == NULL || u->progress <= old->progress))
+		    upload_idle_for(a, u, now, grace) && (old == NULL || u->progress <= old->progress))
 			old = u; /* the list is newest first: on a tie, the older one */
 	}
 	return old != NULL ? upload_drop(a, old) : -1;
+}
+
+/* Room below the mark for `bytes` (reserved if `reserve`, for an upload; only checked for a
+ * one-request submission), evicting idle uploads for it as for a slot: a refusal for space is
+ * contention too (§12.3). STORE_OK or STORE_FULL. */
+static int room_for(api *a, unsigned bits, uint64_t bytes, int reserve)
+{
+	for (;;) {
+		int rc = reserve ? store_reserve(a->st, bytes) : store_fits(a->st, bytes);
+		if (rc == STORE_OK || upload_evict_idle(a, bits) != 0)
+			return rc;
+	}
 }
 
 static void on_upload_new(api *a, rctx *x)
@@ -771,7 +812,8 @@ static void on_upload_new(api *a, rctx *x)
 	u->bits = x->pow.bits;
 	/* The whole upload must fit below the mark now, so every chunk and the commit will. */
 	u->reserved = store_upload_growth(n, u->chunk_size);
-	int rc = u->hash == NULL || u->state == NULL ? STORE_ERROR : store_reserve(a->st, u->reserved);
+	int rc = u->hash == NULL || u->state == NULL ? STORE_ERROR
+						     : room_for(a, x->pow.bits, u->reserved, 1);
 	if (rc != STORE_OK) {
 		free(u->hash);
 		free(u->state);
@@ -813,6 +855,7 @@ static void chunk_done(store_op *op, void *arg)
 		u->state[op->idx] = 2;
 		u->received++;
 		u->progress = now_s();
+		u->body_lost = 0;
 		json_t *o = json_object();
 		json_object_set_new(o, "status", json_string("stored"));
 		json_object_set_new(o, "received", json_integer(u->received));
@@ -824,6 +867,21 @@ static void chunk_done(store_op *op, void *arg)
 	store_op_free(op);
 }
 
+/* A chunk body no longer arriving (handled, or its request ended without it): its index is free
+ * for another copy. `lost`: it ended unstored, as a broken or abandoned connection does. */
+static void chunk_arrived(rctx *x, int lost)
+{
+	upload *u = x->up;
+	if (!x->arriving)
+		return;
+	x->arriving = 0;
+	u->arriving--;
+	if (u->state != NULL && u->state[x->idx] == 3)
+		u->state[x->idx] = 0;
+	if (lost)
+		u->body_lost = 1;
+}
+
 static void on_chunk(api *a, rctx *x)
 {
 	http_req *r = x->r;
@@ -831,6 +889,7 @@ static void on_chunk(api *a, rctx *x)
 	uint8_t h[32], want[32];
 	size_t len;
 	const uint8_t *body = http_body(r, &len);
+	chunk_arrived(x, 0);
 	if (u->committed) {
 		http_reply_error(r, 409, "upload_committed", "this upload is committed already");
 		return;
@@ -999,8 +1058,10 @@ static void uploads_expire(api *a)
 				upload_free(a, u);
 			continue;
 		}
+		/* The minimum rate: a chunk stored every upload_idle_seconds (a chunk still arriving
+		 * extends it), and every upload_stall_minutes whatever arrives. */
 		int stalled = now > u->progress + (time_t)a->cfg.upload_stall_minutes * 60;
-		int idle = (u->received == 0 || u->received == u->n_chunks) && upload_idle(a, u, now);
+		int idle = upload_idle(a, u, now);
 		if (late || stalled || idle)
 			upload_drop(a, u);
 	}
@@ -1375,6 +1436,8 @@ static void on_c_reply(api *a, rctx *x)
 static void rctx_free(void *p)
 {
 	rctx *x = p;
+	if (x->up != NULL)
+		chunk_arrived(x, 1); /* its body never came whole */
 	if (x->up != NULL && --x->up->users == 0 && x->up->gone)
 		upload_free(x->a, x->up); /* dropped while this request held it */
 	free(x);
@@ -1489,6 +1552,20 @@ static long long api_head(http_req *r, void *arg)
 				http_reply_error(r, 400, "bad_chunk_size", "chunk has the wrong size");
 				return HTTP_REFUSED;
 			}
+			/* One body per chunk index, a few per upload, before any is buffered (§11.3). */
+			upload *u = x->up;
+			if ((u->state != NULL && u->state[x->idx] == 3) || u->arriving >= UPLOAD_BODIES) {
+				http_reply_error(r, 503, "chunk_pending",
+						 u->arriving >= UPLOAD_BODIES
+							 ? "too many chunks of this upload arriving; retry"
+							 : "this chunk is arriving on another connection; retry");
+				return HTTP_REFUSED;
+			}
+			if (u->state != NULL && u->state[x->idx] == 0)
+				u->state[x->idx] = 3;
+			if (u->arriving++ == 0)
+				u->body_since = now_s();
+			x->arriving = 1;
 			return (long long)chunk_len(x->up, x->idx);
 		}
 		goto not_found;

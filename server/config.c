@@ -77,11 +77,12 @@ static const setting SETTINGS[] = {
 	 "Uploads open at once; their declared sizes count against the high-water mark."},
 	{"upload_hours", 'u', F(upload_hours), 1, 24 * 30, "An upload must be committed within this."},
 	{"upload_stall_minutes", 'u', F(upload_stall_minutes), 1, 24 * 60,
-	 "An upload with no new chunk for this long is dropped (minimum progress)."},
+	 "An upload with no new chunk stored for this long is dropped, even with chunks arriving."},
 	{"upload_idle_seconds", 'u', F(upload_idle_seconds), 1, 24 * 3600,
-	 "Seconds an upload may wait for its first chunk, or for its commit once every chunk is\n"
-	 "# in; and when every upload slot is taken, an upload that stored no chunk for this long\n"
-	 "# (half as long per bit of proof of work it has less) gives its slot to a new one."},
+	 "Seconds an upload may go without storing a chunk (or its commit) while none arrives:\n"
+	 "# then it is dropped (the minimum rate). When every upload slot, or the space below the\n"
+	 "# mark, is taken, one that stored nothing for this long (half as long per bit of proof\n"
+	 "# of work it has less) gives its slot and its reserved space to a new one at once."},
 	{"max_connections", 'u', F(max_connections), 1, 1000000,
 	 "Connections open at once; past it new ones get 503 and are closed, unless one still\n"
 	 "# waiting for its headers can make room."},
@@ -102,7 +103,7 @@ static const setting SETTINGS[] = {
 	{"pow_min_bits", 'u', F(pow_min_bits), 0, GD_POW_MAX_BITS,
 	 "Proof-of-work difficulty when idle, in leading zero bits (each bit doubles the work)."},
 	{"pow_max_bits", 'u', F(pow_max_bits), 0, GD_POW_MAX_BITS,
-	 "Highest difficulty under load."},
+	 "Highest difficulty under load (an upload's size bits still count past it)."},
 	{"backend_id", 'u', F(backend_id), 0, 65535,
 	 "Distinct id of this daemon when several sit behind one onion address."},
 };

@@ -244,12 +244,26 @@ uint64_t store_upload_growth(uint64_t size, uint32_t chunk_size)
 	       store_chunk_growth(0); /* the chunks, then the submission record of the commit */
 }
 
+/* Uploads together leave this much below the mark to one-request submissions. */
+static uint64_t upload_headroom(const store *s)
+{
+	return s->high_water / 8;
+}
+
 int store_reserve(store *s, uint64_t bytes)
 {
 	pthread_mutex_lock(&s->mu);
-	int ok = s->used + s->pending + s->reserved + bytes <= s->high_water;
+	int ok = s->used + s->pending + s->reserved + bytes + upload_headroom(s) <= s->high_water;
 	if (ok)
 		s->reserved += bytes;
+	pthread_mutex_unlock(&s->mu);
+	return ok ? STORE_OK : STORE_FULL;
+}
+
+int store_fits(store *s, uint64_t bytes)
+{
+	pthread_mutex_lock(&s->mu);
+	int ok = s->used + s->pending + s->reserved + bytes <= s->high_water;
 	pthread_mutex_unlock(&s->mu);
 	return ok ? STORE_OK : STORE_FULL;
 }

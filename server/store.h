@@ -115,10 +115,13 @@ int store_token_list(store *s, int (*cb)(void *arg, const char *name), void *arg
 /* Bytes in use (pages in use, free pages excluded), the map size, and the high-water mark. */
 int store_usage(store *s, uint64_t *used, uint64_t *map, uint64_t *high_water);
 /* Space promised to an upload at its creation (PROTOCOL.md §12.3), so that every chunk and the
- * commit fit: every check against the mark counts it as used. STORE_FULL if it would pass the
- * mark. A chunk or commit write turns its share (op->reserved) into data; what an abandoned
- * upload did not use goes back with store_unreserve. */
+ * commit fit: every check against the mark counts it as used. STORE_FULL if it would leave less
+ * than an eighth of the mark's room free (kept for one-request submissions). A chunk or commit
+ * write turns its share (op->reserved) into data; what an abandoned upload did not use goes
+ * back with store_unreserve. */
 int store_reserve(store *s, uint64_t bytes);
+/* STORE_OK if a write of `bytes` would fit below the mark now (nothing reserved). */
+int store_fits(store *s, uint64_t bytes);
 void store_unreserve(store *s, uint64_t bytes);
 uint64_t store_chunk_growth(size_t len); /* at most what a write of len bytes adds */
 uint64_t store_upload_growth(uint64_t size, uint32_t chunk_size); /* chunks and the record */

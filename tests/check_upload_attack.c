@@ -1,9 +1,13 @@
 /* Integration tests (issue 14): the drop's upload slots and storage space under cheap attacks,
  * against the real ghostdropd on 127.0.0.1. Slots freed at commit, idle uploads yielding, the
  * reservation returning, the high-water mark holding, the same envelope sent two ways. */
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "check_main.h"
@@ -533,6 +537,208 @@ START_TEST(same_envelope_two_ways)
 }
 END_TEST
 
+/* Item 3, the review's F1: the work for an upload stopped growing with its size at
+ * pow_max_bits (28 by default: every size from 512 MiB up cost the same). The load's share
+ * stops there; the size's does not, so the work a reservation costs keeps its rate. */
+static unsigned upload_bits(const drop *d, uint64_t size)
+{
+	char path[96];
+	resp r;
+	snprintf(path, sizeof path, "/v1/pow?purpose=upload&size=%llu", (unsigned long long)size);
+	ck_assert_int_eq(http_do(d->port, "POST", path, NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
+	unsigned bits = (unsigned)json_integer_value(json_object_get(o, "bits"));
+	json_decref(o);
+	resp_free(&r);
+	return bits;
+}
+
+START_TEST(upload_work_keeps_scaling)
+{
+	drop d;
+	drop_create(&d, "max_envelope_mb = 64\n" CONF); /* pow_min_bits = pow_max_bits = 4 */
+	drop_start(&d);
+	ck_assert_uint_eq(upload_bits(&d, 500000), 4);
+	ck_assert_uint_eq(upload_bits(&d, 16ULL << 20), 4 + 5);
+	ck_assert_uint_eq(upload_bits(&d, 64ULL << 20), 4 + 7);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* Item 3, the review's F1: uploads that declare large sizes and store one junk chunk (not
+ * chunk 0) reserved their whole size for upload_stall_minutes, and a refusal for space evicted
+ * nothing: a one-request submission and a 1 MiB upload got 507. Now one-request submissions
+ * keep an eighth of the room below the mark, and an upload that stores no chunk for
+ * upload_idle_seconds gives its reservation back (and yields it at once to a newcomer). */
+START_TEST(reservations_need_progress)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16], junk[CS];
+	char up[32], st[64];
+	static const unsigned kib[] = {20480, 20480, 10240, 5120, 2048, 1024, 512, 256, 128};
+	memset(junk, 'A', sizeof junk);
+	drop_create(&d, "map_size_mb = 64\nmax_envelope_mb = 64\nupload_idle_seconds = 2\n" CONF);
+	drop_start(&d);
+	for (unsigned i = 0; i < sizeof kib / sizeof kib[0]; i++) {
+		randombytes_buf(id, 16);
+		if (up_create(&d, id, (uint64_t)kib[i] << 10, up, st) == 201)
+			ck_assert_int_eq(up_chunk(&d, up, 1, junk, CS), 201);
+		else
+			ck_assert_int_eq(up_create(&d, id, (uint64_t)kib[i] << 10, up, st), 507);
+	}
+	for (unsigned k = 64; k >= 1; k /= 2) { /* and chunkless ones for the last room */
+		randombytes_buf(id, 16);
+		up_create(&d, id, (uint64_t)k << 10, up, st);
+	}
+	envelope(&d, 100, &env, NULL); /* at once: a one-request submission finds its room */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(submit(&d, id, &env, st, sizeof st), 201);
+	usleep(2500000); /* every attacker upload is idle now; no tick need have run */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 1 << 20, up, st), 201);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
+static int tcp(uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	return fd;
+}
+
+/* A PUT of chunk i's headers and `part` bytes of its body on a new connection. */
+static int chunk_start(const drop *d, const char *up, uint32_t i, const uint8_t *b, size_t len,
+		       size_t part)
+{
+	char h[256];
+	int n = snprintf(h, sizeof h,
+			 "PUT /v1/uploads/%s/chunks/%u HTTP/1.1\r\nContent-Type: "
+			 "application/octet-stream\r\nContent-Length: %zu\r\n\r\n",
+			 up, i, len);
+	int fd = tcp(d->port);
+	ck_assert_int_eq(write(fd, h, (size_t)n), n);
+	if (part > 0)
+		ck_assert_int_eq(write(fd, b, part), (ssize_t)part);
+	return fd;
+}
+
+/* The status of the answer on fd within ms milliseconds (its error code into err), or 0. */
+static int answer(int fd, int ms, char err[64])
+{
+	char buf[2048];
+	size_t got = 0;
+	struct pollfd p = {fd, POLLIN, 0};
+	err[0] = '\0';
+	while (got < sizeof buf - 1 && poll(&p, 1, ms) == 1) {
+		ssize_t k = read(fd, buf + got, sizeof buf - 1 - got);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+		buf[got] = '\0';
+		if (strstr(buf, "\r\n\r\n") != NULL && strchr(strstr(buf, "\r\n\r\n"), '}') != NULL)
+			break;
+	}
+	buf[got] = '\0';
+	int st = 0;
+	if (sscanf(buf, "HTTP/1.1 %d", &st) != 1)
+		return 0;
+	const char *e = strstr(buf, "\"error\":");
+	if (e != NULL)
+		sscanf(e, "\"error\":%*[ \"]%63[a-z_]", err);
+	return st;
+}
+
+/* Item 3, the review's F2: one upload, many connections sending the same chunk, each body
+ * buffered whole (48 x 4 MiB: +223 MB). A second copy of a chunk still arriving is answered
+ * 503 chunk_pending before its body; an upload takes a few chunk bodies at once, no more; a
+ * chunk whose connection died can be sent again. */
+START_TEST(one_body_per_chunk)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16];
+	char up[32], st[64];
+	int fd[8];
+	drop_create(&d, CONF);
+	drop_start(&d);
+	envelope(&d, 10 * CS, &env, NULL); /* 11 chunks */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, env.len, up, st), 201);
+	const uint8_t *c1 = env.buf + CS;
+	fd[0] = chunk_start(&d, up, 1, c1, CS, CS / 2);
+	usleep(200000);
+	for (int i = 1; i < 3; i++) { /* copies of chunk 1: refused at their headers */
+		fd[i] = chunk_start(&d, up, 1, c1, CS, 0);
+		ck_assert_int_eq(answer(fd[i], 3000, st), 503);
+		ck_assert_str_eq(st, "chunk_pending");
+		close(fd[i]);
+	}
+	for (int i = 1; i < 8; i++) /* other chunks: a few at once */
+		fd[i] = chunk_start(&d, up, (uint32_t)i + 1, env.buf + (size_t)(i + 1) * CS, CS, 1);
+	usleep(300000);
+	int refused = 0;
+	for (int i = 1; i < 8; i++) {
+		int s = answer(fd[i], 100, st);
+		if (s != 0) {
+			ck_assert_int_eq(s, 503);
+			ck_assert_str_eq(st, "chunk_pending");
+			refused++;
+		}
+		close(fd[i]);
+	}
+	ck_assert_int_ge(refused, 3);
+	/* the first connection dies mid-chunk; the worker's retry of chunk 1 goes through */
+	close(fd[0]);
+	int s = 0;
+	for (int t = 0; t < 20 && s != 201; t++) {
+		usleep(100000);
+		s = up_chunk(&d, up, 1, c1, CS);
+	}
+	ck_assert_int_eq(s, 201);
+	up_send(&d, up, &env, 0);
+	ck_assert_int_eq(up_commit(&d, up, &env, 0, st, sizeof st), 201);
+	courier_has(&d, id, &env);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* Item 3, the review's F5: a chunk still arriving is activity. The worker's upload, its second
+ * chunk half sent, is not evicted by a newcomer with 16 times its work (whose grace is 1 s). */
+START_TEST(chunk_arriving_is_activity)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16];
+	char up[32], aup[32], st[64];
+	drop_create(&d, "max_uploads = 1\nupload_idle_seconds = 16\nmax_envelope_mb = 64\n"
+			"pow_max_bits = 8\n");
+	drop_start(&d);
+	envelope(&d, 100000, &env, NULL); /* 2 chunks, the cheapest upload work */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, env.len, up, st), 201);
+	ck_assert_int_eq(up_chunk(&d, up, 0, env.buf, CS), 201);
+	size_t l1 = env.len - CS;
+	int fd = chunk_start(&d, up, 1, env.buf + CS, l1, l1 / 2); /* a slow circuit */
+	usleep(2500000);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 16ULL << 20, aup, st), 503); /* 16 times the work */
+	ck_assert_str_eq(st, "too_many_uploads");
+	ck_assert_int_eq(write(fd, env.buf + CS + l1 / 2, l1 - l1 / 2), (ssize_t)(l1 - l1 / 2));
+	ck_assert_int_eq(answer(fd, 5000, st), 201);
+	close(fd);
+	ck_assert_int_eq(up_commit(&d, up, &env, 0, st, sizeof st), 201);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
 /* One case per test: CK_RUN_CASE=name runs one alone. */
 #define CASE(fn)                                                                                  \
 	do {                                                                                      \
@@ -554,6 +760,10 @@ static Suite *suite(void)
 	CASE(purge_after_race);
 	CASE(purge_on_brink);
 	CASE(same_envelope_two_ways);
+	CASE(upload_work_keeps_scaling);
+	CASE(reservations_need_progress);
+	CASE(one_body_per_chunk);
+	CASE(chunk_arriving_is_activity);
 	return s;
 }
 GD_CHECK_MAIN(suite)
