@@ -450,6 +450,54 @@ START_TEST(header_limits)
 }
 END_TEST
 
+/* Review finding 4: every error code the HTTP layer answers with is in PROTOCOL.md's table of
+ * stable codes (§11.2); unsupported_version (the answer to HTTP/2.0) was missing. */
+START_TEST(http_error_codes_documented)
+{
+	drop d;
+	static char big[17000];
+	static const char *const reqs[] = {
+		"GET /v1/limits HTTP/2.0\r\n\r\n",
+		"GET /v1/limits HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"BAD\x01\r\n\r\n",
+		"GET /v1/limits HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+		"GET /v1/limits HTTP/1.1\r\nX-A: b", /* never ends: 408 */
+		big,
+	};
+	char codes[8][64], doc[1 << 17];
+	int n_codes = 0;
+	memcpy(big, "GET /v1/limits HTTP/1.1\r\nX-Pad: ", 32);
+	memset(big + 32, 'a', sizeof big - 33);
+	drop_create(&d, "header_timeout = 1\n");
+	drop_start(&d);
+	for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+		int fd = dial(d.port, 0);
+		ck_assert_uint_eq(send_all(fd, reqs[i], strlen(reqs[i])), strlen(reqs[i]));
+		answer a;
+		ck_assert_msg(read_answer(fd, &a) == 0, "request %zu: no answer", i);
+		close(fd);
+		ck_assert_msg(sscanf(a.body, "{\"error\":\"%63[^\"]\"", codes[n_codes]) == 1,
+			      "request %zu: %d %s", i, a.status, a.body);
+		n_codes++;
+	}
+	snprintf(codes[n_codes++], sizeof codes[0], "overloaded"); /* the cap: cap_503_is_whole */
+	drop_destroy(&d);
+	FILE *f = fopen(PROTOCOL_MD, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t len = fread(doc, 1, sizeof doc - 1, f);
+	fclose(f);
+	doc[len] = '\0';
+	char *from = strstr(doc, "### 11.2"), *to = from ? strstr(from, "### 11.3") : NULL;
+	ck_assert(from != NULL && to != NULL);
+	*to = '\0';
+	for (int i = 0; i < n_codes; i++) {
+		char quoted[80];
+		snprintf(quoted, sizeof quoted, "`%.63s`", codes[i]);
+		ck_assert_msg(strstr(from, quoted) != NULL, "%s is not in PROTOCOL.md §11.2", quoted);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("http_attack");
@@ -463,6 +511,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, idle_connections_yield);
 	tcase_add_test(tc, first_byte_deadline);
 	tcase_add_test(tc, memory_bounded_under_unread_pipelining);
+	tcase_add_test(tc, http_error_codes_documented);
 	suite_add_tcase(s, tc);
 	return s;
 }
