@@ -26,6 +26,7 @@ void config_defaults(gd_config *c)
 	c->max_connections = 256;
 	c->header_timeout = 20;
 	c->first_byte_timeout = 10;
+	c->body_memory = 64ULL << 20;
 	c->body_timeout = 120;
 	c->retention_days = 30;
 	c->unfetched_retention_days = 0;
@@ -93,6 +94,10 @@ static const setting SETTINGS[] = {
 	 "# cap a new connection also replaces the one waiting longest for its headers."},
 	{"body_timeout", 'u', F(body_timeout), 1, 86400,
 	 "Seconds, absolute, for a request's body to arrive after its headers."},
+	{"body_memory_mb", 'm', F(body_memory), 1, 1 << 20,
+	 "Request bodies held in memory at once, all connections together, in MiB (raised to\n"
+	 "# the largest body a route accepts). Past it the body moving slowest gives way to a new\n"
+	 "# one, else the new one gets 503 overloaded before its body is read."},
 	{"retention_days", 'u', F(retention_days), 1, 100000,
 	 "Days a submission is kept after a courier first fetched it."},
 	{"unfetched_retention_days", 'u', F(unfetched_retention_days), 0, 100000,

@@ -20,6 +20,7 @@ typedef struct {
 	unsigned upload_idle_seconds;  /* no chunk yet, or all in and no commit; slot yielding */
 	unsigned max_connections;
 	unsigned header_timeout;    /* seconds, absolute, from connection or previous reply */
+	uint64_t body_memory;       /* bytes of request bodies in memory at once (PROTOCOL.md §11.1) */
 	unsigned first_byte_timeout; /* seconds from connection or previous reply to a first byte */
 	unsigned body_timeout;      /* seconds, absolute, from the end of the header */
 	unsigned retention_days;    /* after the first courier fetch */

@@ -26,6 +26,9 @@
 #define STREAM_LOW_WATER (256 * 1024)
 #define STOP_GRACE_TICKS 100 /* x 100 ms */
 #define LINGER_SECONDS 5      /* after a closing reply, input is discarded this long at most */
+/* A body or reply's byte rate is measured over at least this long, so that a transfer that has
+ * just begun is judged by the bytes it moved, not by a tiny elapsed time. */
+#define RATE_MIN_SECONDS 2.0
 
 /* C_LINGER: the reply was sent and the write side shut; the client's remaining input is read
  * and discarded (bounded in time and bytes) so that closing with unread input does not reset
@@ -36,6 +39,8 @@ typedef struct conn conn;
 
 struct http_req {
 	conn *c;          /* NULL once the connection is gone (the reply then just frees) */
+	http_server *srv;
+	size_t charged;   /* body bytes counted in srv->body_in_mem */
 	char *head;       /* the header block, NUL-separated in place */
 	const char *method, *target, *path, *query;
 	const char *names[MAX_HEADERS], *values[MAX_HEADERS];
@@ -64,6 +69,8 @@ struct conn {
 	int got_byte;       /* a byte of the current request arrived (the first-byte deadline) */
 	time_t wait_since;  /* monotonic seconds when it began waiting for this request */
 	size_t lingered;    /* bytes discarded in C_LINGER */
+	double phase_since; /* monotonic: when the body (C_BODY) or the reply (C_WRITE) began */
+	size_t queued;      /* bytes of the current reply handed to the bufferevent */
 	conn *prev, *next;  /* oldest waiting first: a conn moves to the tail when it waits anew */
 };
 
@@ -74,6 +81,7 @@ struct http_server {
 	http_handler h;
 	unsigned n_conns;
 	conn *conns, *tail;
+	size_t body_in_mem; /* request bodies allocated now, all connections */
 	struct event *sigint, *sigterm, *stop_timer, *wake;
 	int wake_fds[2];
 	void (*wake_cb)(void *);
@@ -98,6 +106,13 @@ static time_t mono_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
+}
+
+static double mono_precise(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static const char *reason(int status)
@@ -204,6 +219,17 @@ int http_query(const http_req *r, const char *name, char *out, size_t cap)
 	return -1;
 }
 
+/* The body is no longer needed once the reply begins: its memory goes back to the budget. */
+static void body_release(http_req *r)
+{
+	if (r->charged > 0)
+		r->srv->body_in_mem -= r->charged;
+	r->charged = 0;
+	free(r->body);
+	r->body = NULL;
+	r->body_len = 0;
+}
+
 static void req_free(http_req *r)
 {
 	if (r == NULL)
@@ -214,8 +240,8 @@ static void req_free(http_req *r)
 	}
 	if (r->user_free != NULL)
 		r->user_free(r->user);
+	body_release(r);
 	free(r->head);
-	free(r->body);
 	free(r);
 }
 
@@ -299,9 +325,47 @@ static void wait_request(conn *c)
 		       : l->header_timeout);
 }
 
+/* Bytes per second that a body (C_BODY) or a reply (C_WRITE) has moved since it began: the body
+ * bytes received, or the reply bytes the kernel took. */
+static double conn_rate(const conn *c, double now)
+{
+	double age = now - c->phase_since;
+	size_t moved = 0;
+	if (c->state == C_BODY) {
+		moved = c->req->body_len;
+	} else {
+		size_t left = evbuffer_get_length(bufferevent_get_output(c->bev));
+		moved = c->queued > left ? c->queued - left : 0;
+	}
+	return (double)moved / (age > RATE_MIN_SECONDS ? age : RATE_MIN_SECONDS);
+}
+
+/* Of the transfers under way (bodies arriving, replies going out; with only_bodies, bodies
+ * arriving), the one moving slowest, other than keep; the older on a tie. A connection whose
+ * handler is working (C_WAIT) is never chosen. NULL if none. */
+static conn *slowest(http_server *s, const conn *keep, int only_bodies)
+{
+	double now = mono_precise(), least = 0;
+	conn *pick = NULL;
+	for (conn *c = s->conns; c != NULL; c = c->next) {
+		if (c == keep || (c->state != C_BODY && c->state != C_WRITE))
+			continue;
+		if (only_bodies && c->state != C_BODY)
+			continue;
+		double r = conn_rate(c, now);
+		if (pick == NULL || r < least || (r == least && c->phase_since < pick->phase_since)) {
+			pick = c;
+			least = r;
+		}
+	}
+	return pick;
+}
+
 /* At the cap, the connection a newcomer replaces: one lingering after its reply, else the
  * one that has waited longest for its headers (it holds a slot without having proved
- * anything). NULL if every connection is past its headers. */
+ * anything), else the body or reply moving slowest (a client that finished its headers
+ * and then stalls, or reads its answers at a trickle, holds a slot as cheaply). NULL only if
+ * every connection's handler is working. */
 static conn *evictable(http_server *s)
 {
 	conn *oldest_head = NULL;
@@ -311,7 +375,24 @@ static conn *evictable(http_server *s)
 		if (c->state == C_HEAD && oldest_head == NULL)
 			oldest_head = c;
 	}
-	return oldest_head;
+	return oldest_head != NULL ? oldest_head : slowest(s, NULL, 0);
+}
+
+/* Room for a body of len bytes within the body memory budget: the slowest bodies in memory
+ * (not c's) give way. 0 if it fits now, -1 if it cannot. */
+static int body_room(http_server *s, const conn *c, size_t len)
+{
+	if (s->lim.body_memory == 0)
+		return 0;
+	if (len > s->lim.body_memory)
+		return -1;
+	while (s->body_in_mem > s->lim.body_memory - len) {
+		conn *v = slowest(s, c, 1);
+		if (v == NULL)
+			return -1;
+		conn_free(v);
+	}
+	return 0;
 }
 
 static void conn_free(conn *c)
@@ -320,6 +401,9 @@ static void conn_free(conn *c)
 	if (c->req != NULL) {
 		if (c->state == C_WAIT && c->req->c == c) {
 			c->req->c = NULL; /* the handler still owns it and will reply into the void */
+			/* and the server may be gone by then: its body is no longer counted */
+			s->body_in_mem -= c->req->charged;
+			c->req->charged = 0;
 		} else {
 			req_free(c->req);
 		}
@@ -504,6 +588,7 @@ static void start_body(conn *c)
 {
 	http_req *r = c->req;
 	c->state = C_BODY;
+	c->phase_since = mono_precise();
 	event_del(c->deadline);
 	arm(c, c->srv->lim.body_timeout);
 	const char *expect = http_header(r, "expect");
@@ -567,6 +652,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		}
 		r->c = c;
+		r->srv = s;
 		c->req = r;
 		evbuffer_remove(in, r->head, hlen);
 		r->head[hlen] = '\0';
@@ -593,11 +679,18 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 			dispatch(c);
 			return;
 		}
+		if (body_room(s, c, (size_t)r->content_length) != 0) {
+			r->keepalive = 0;
+			http_reply_error(r, 503, "overloaded", "too many request bodies at once, retry");
+			return;
+		}
 		if ((r->body = malloc((size_t)r->content_length)) == NULL) {
 			r->keepalive = 0;
 			http_reply_error(r, 503, "overloaded", "out of memory");
 			return;
 		}
+		r->charged = (size_t)r->content_length;
+		s->body_in_mem += r->charged;
 		start_body(c);
 	}
 	if (c->state == C_BODY) {
@@ -629,7 +722,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	(void)salen;
 	conn *victim;
 	if (s->n_conns >= s->lim.max_connections && !s->stopping && (victim = evictable(s)) != NULL)
-		conn_free(victim); /* a connection that has sent no headers yields to a newcomer */
+		conn_free(victim); /* see evictable(): it yields to a newcomer */
 	if (s->n_conns >= s->lim.max_connections || s->stopping) {
 #define FULL_HEAD                                                                      \
 	"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"           \
@@ -704,6 +797,8 @@ static void write_head(http_req *r, int status, const char *ctype, uint64_t len)
 			 status, reason(status), ctype, (unsigned long long)len,
 			 r->keepalive ? "keep-alive" : "close");
 	c->close_after = !r->keepalive;
+	c->phase_since = mono_precise();
+	c->queued = (size_t)n;
 	bufferevent_write(c->bev, h, (size_t)n);
 }
 
@@ -725,6 +820,8 @@ void http_reply(http_req *r, int status, const char *ctype, const void *body, si
 	write_head(r, status, ctype, len);
 	if (len > 0)
 		bufferevent_write(c->bev, body, len);
+	c->queued += len;
+	body_release(r);
 	c->state = C_WRITE;
 	bufferevent_enable(c->bev, EV_WRITE);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
@@ -773,6 +870,7 @@ void http_reply_stream(http_req *r, int status, const char *ctype, uint64_t len,
 	}
 	bufferevent_disable(c->bev, EV_READ);
 	event_del(c->deadline);
+	body_release(r);
 	write_head(r, status, ctype, len);
 	c->state = C_WRITE;
 	bufferevent_setwatermark(c->bev, EV_WRITE, STREAM_LOW_WATER, 0);
@@ -783,6 +881,7 @@ int http_stream_write(http_req *r, const void *buf, size_t len)
 {
 	if (r->c == NULL)
 		return -1;
+	r->c->queued += len;
 	return bufferevent_write(r->c->bev, buf, len) == 0 ? 0 : -1;
 }
 

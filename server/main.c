@@ -390,10 +390,16 @@ static int cmd_serve(const opts *o)
 		close(lfd);
 		return rc;
 	}
+	/* the largest body a route accepts (a courier reply is at most 256 KiB) */
+	size_t body_max = cfg.chunk_size > cfg.max_submit ? cfg.chunk_size : cfg.max_submit;
+	if (body_max < (256u << 10))
+		body_max = 256u << 10;
 	http_limits lim = {cfg.max_connections, cfg.header_timeout, cfg.body_timeout, 60, 16384,
 			   cfg.first_byte_timeout,
 			   /* a refused chunk or submission can still be sent whole */
-			   (cfg.chunk_size > cfg.max_submit ? cfg.chunk_size : cfg.max_submit) + 65536};
+			   (cfg.chunk_size > cfg.max_submit ? cfg.chunk_size : cfg.max_submit) + 65536,
+			   /* one body of any route always fits */
+			   cfg.body_memory > body_max ? (size_t)cfg.body_memory : body_max};
 	api *a = api_new(st, &cfg, pk);
 	http_handler h = api_handler(a);
 	http_server *srv = a ? http_server_new(&lim, &h) : NULL;

@@ -163,7 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size > 1 << 16)
 		return 0;
-	http_limits lim = {4, 20, 20, 60, 2048, 10, 8192};
+	http_limits lim = {4, 20, 20, 60, 2048, 10, 8192, BODY_MAX};
 	http_handler h = {toy_head, toy_handle, NULL};
 	http_server *s = http_server_new(&lim, &h);
 	int sv[2], small = 4096;
