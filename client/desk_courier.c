@@ -456,8 +456,10 @@ int cmd_fetch(const opts *o)
 	int resumed = 0;
 	if (fstat(fd, &st) == 0 && st.st_size > 0) {
 		if (batch_scan(fd, &ix, err, sizeof err) != 0 || ix.complete || ix.corrupt) {
-			rc = cli_die(EX_FILE, "%s: %s; move it away to start again", part,
-				     ix.complete ? "already complete" : ix.corrupt ? ix.error : err);
+			rc = ix.complete ? cli_die(EX_FILE, "%s is a complete batch: rename it to %s and carry it "
+							    "to the offline machine", part, o->out)
+					 : cli_die(EX_FILE, "%s: %s; move it away to start again", part,
+						   ix.corrupt ? ix.error : err);
 			goto out;
 		}
 		resumed = 1;
@@ -543,11 +545,11 @@ int cmd_fetch(const opts *o)
 		rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
 		goto out;
 	}
-	if (link(part, o->out) != 0) { /* never replaces a file that appeared meanwhile */
-		rc = cli_die(EX_FILE, "%s: %s", o->out, strerror(errno));
+	if (gd_publish_noreplace(part, o->out) != 0) { /* never replaces a file that appeared meanwhile */
+		rc = cli_die(EX_FILE, "%s: %s (the batch is complete in %s: rename it to %s)", o->out,
+			     strerror(errno), part, o->out);
 		goto out;
 	}
-	unlink(part);
 	fprintf(stderr, "%s: %s: %llu submission(s) (%zu fetched now%s%zu acknowledged meanwhile). "
 			"Carry it to the offline machine: ghostdrop-desk open\n",
 		cli_name, o->out, (unsigned long long)count, fetched, resumed ? ", the rest earlier; " : "; ",

@@ -3,6 +3,7 @@
  * docs/ghostdrop-desk.1, PROTOCOL.md §13. */
 #define _GNU_SOURCE /* syncfs */
 #include <dirent.h>
+#include <libgen.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -235,6 +236,7 @@ typedef struct {
 	char folder[256]; /* relative to OUTDIR */
 	uint8_t ack_key[GD_ACK_KEY_BYTES];
 	int reply_key_changed;
+	int cleaned; /* message.txt had characters replaced; message-unsafe.txt is the original */
 } result;
 
 typedef struct {
@@ -306,7 +308,7 @@ typedef struct {
 } sink_state;
 
 /* message.txt: the testimony, safe to show in a terminal. If that replaced anything (escape
- * sequences, bidi overrides, malformed UTF-8), message-exact.txt keeps the exact bytes. */
+ * sequences, bidi overrides, malformed UTF-8), message-unsafe.txt keeps the exact bytes. */
 static int write_message(sink_state *s, const gd_manifest *m)
 {
 	size_t clen = 0;
@@ -321,7 +323,7 @@ static int write_message(sink_state *s, const gd_manifest *m)
 	free(clean);
 	if (rc != 0 || s->text_replaced == 0)
 		return rc;
-	fd = openat(s->dirfd, "message-exact.txt", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(s->dirfd, "message-unsafe.txt", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	rc = fd >= 0 && gd_write_all(fd, (const uint8_t *)m->text, m->text_len) == 0 ? 0 : -1;
 	if (fd >= 0 && close(fd) != 0)
 		rc = -1;
@@ -456,7 +458,7 @@ static int write_manifest_json(int dirfd, const job *j, size_t idx, const sink_s
 	json_object_set_new(o, "envelope_hash", b64j(hash, 32));
 	json_object_set_new(o, "content_mac", b64j(mac, 32));
 	if (s->text_replaced)
-		json_object_set_new(o, "message_exact", json_string("message-exact.txt"));
+		json_object_set_new(o, "message_unsafe", json_string("message-unsafe.txt"));
 	if (changed)
 		json_object_set_new(o, "warning",
 				    json_string("this source showed a reply key or mailbox other than "
@@ -669,7 +671,7 @@ static int content_mac(int dfd, const char *const *files, size_t n, const uint8_
 static int manifest_files(json_t *mj, const char **files, size_t cap)
 {
 	size_t n = 0, i;
-	json_t *a, *exact = json_object_get(mj, "message_exact");
+	json_t *a, *exact = json_object_get(mj, "message_unsafe");
 	files[n++] = json_string_value(json_object_get(mj, "message"));
 	if (exact != NULL)
 		files[n++] = json_string_value(exact);
@@ -765,13 +767,14 @@ static int place(job *j, const char *tmp, const char *label, uint32_t day, const
 	if (lfd >= 0 && !only_mine(lfd)) {
 		close(lfd);
 		snprintf(r->error, sizeof r->error, "%s in the output folder belongs to another user or "
-			 "others can write it: nothing was written there", label);
+			 "others can write it: nothing was written there; remove or rename it, then run "
+			 "open again", label);
 		return -1;
 	}
 	if (lfd < 0) {
 		snprintf(r->error, sizeof r->error, "%s in the output folder is not a folder of the desk (%s): "
-			 "nothing was written through it", label, errno == ELOOP || errno == ENOTDIR ?
-			 "a symbolic link or a file" : strerror(errno));
+			 "nothing was written through it; remove or rename it, then run open again", label,
+			 errno == ELOOP || errno == ENOTDIR ? "a symbolic link or a file" : strerror(errno));
 		return -1;
 	}
 	int rc = -1;
@@ -859,7 +862,7 @@ static void open_one(job *j, size_t idx)
 		if (files != NULL) {
 			files[nf++] = "message.txt";
 			if (s.text_replaced)
-				files[nf++] = "message-exact.txt";
+				files[nf++] = "message-unsafe.txt";
 			for (size_t i = 0; i < s.m.n_attachments; i++)
 				files[nf++] = s.names[i];
 		}
@@ -877,6 +880,7 @@ static void open_one(job *j, size_t idx)
 		if (rc == GD_OK) {
 			memcpy(r->ack_key, res.ack_key, sizeof r->ack_key);
 			r->reply_key_changed = changed;
+			r->cleaned = s.text_replaced > 0;
 			if (place(j, tmp, label, e->day, hash, r) != 0)
 				rc = GD_ERR_IO;
 		}
@@ -933,6 +937,37 @@ static int write_ack_file(const char *file, const batch_index *ix, const result 
 	return rc;
 }
 
+/* Where decrypted testimony may go, checked before any passphrase is asked: a folder of this
+ * user's that nobody else can write (or, if it does not exist yet, the folder it will be made
+ * in), and never a USB stick's filesystem: FAT has no permissions, and a stick travels to the
+ * online machine. The checks on the open descriptors later are the ones that hold. */
+static int outdir_preflight(const char *out)
+{
+	int fd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC), existed = fd >= 0;
+	if (fd < 0 && errno == ENOENT) {
+		char *copy = strdup(out);
+		if (copy != NULL)
+			fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		free(copy);
+	}
+	if (fd < 0)
+		return cli_die(EX_FILE, "%s: %s", out, strerror(errno));
+	struct stat st;
+	int rc = EX_OK;
+	if (gd_fs_is_fat(fd))
+		rc = cli_die(EX_FILE, "%s is on a USB stick's filesystem (FAT): decrypted testimony must stay "
+				      "on this offline machine; choose a folder on its own disk, e.g. "
+				      "~/Persistent/testimonies", out);
+	else if (existed && fstat(fd, &st) == 0 && st.st_uid != geteuid())
+		rc = cli_die(EX_FILE, "%s belongs to another user (uid %u): choose a folder of your own",
+			     out, (unsigned)st.st_uid);
+	else if (existed && fstat(fd, &st) == 0 && (st.st_mode & 022) != 0)
+		rc = cli_die(EX_FILE, "others can write %s (mode %03o): run chmod 700 %s, or choose a folder "
+				      "only you can write", out, (unsigned)(st.st_mode & 0777), out);
+	close(fd);
+	return rc;
+}
+
 int cmd_open(const opts *o)
 {
 	char err[256], ackfile[4096];
@@ -953,7 +988,7 @@ int cmd_open(const opts *o)
 		close(j.batch_fd);
 		return cli_die(EX_FILE, "%s: %s", o->args[0], err);
 	}
-	if ((rc = keyring_load(o, &kr)) != EX_OK) {
+	if ((rc = outdir_preflight(o->out)) != EX_OK || (rc = keyring_load(o, &kr)) != EX_OK) {
 		close(j.batch_fd);
 		batch_index_free(&ix);
 		return rc;
@@ -1011,7 +1046,7 @@ int cmd_open(const opts *o)
 		goto out;
 	}
 	/* the report: every failure named, never skipped silently */
-	size_t fresh = 0, earlier = 0, failed = 0;
+	size_t fresh = 0, earlier = 0, failed = 0, cleaned = 0;
 	json_t *list = json_array();
 	for (size_t i = 0; i < ix.n; i++) {
 		const result *r = &j.res[i];
@@ -1022,6 +1057,7 @@ int cmd_open(const opts *o)
 		failed += r->kind == R_FAILED;
 		if (r->kind == R_FAILED)
 			fprintf(stderr, "%s: submission %zu (%s): %s\n", cli_name, i + 1, idb, r->error);
+		cleaned += r->kind == R_NEW && r->cleaned;
 		if (r->reply_key_changed)
 			fprintf(stderr, "%s: warning: %s: this source showed another reply key than the "
 					"first time; replies still go to the first one\n",
@@ -1045,6 +1081,11 @@ int cmd_open(const opts *o)
 		fprintf(stderr, "%s: %s\n", cli_name, batch_problem);
 		failed++;
 	}
+	if (cleaned > 0)
+		fprintf(stderr, "%s: %zu message(s) held terminal control or invisible characters: read "
+				"message.txt (cleaned); message-unsafe.txt keeps the exact text: never print it in "
+				"a terminal\n",
+			cli_name, cleaned);
 	if (atomic_load(&j.index_lost) > 0)
 		fprintf(stderr, "%s: warning: %zu submission(s) could not be noted in %s/%s/opened (disk "
 				"full?): the next open decrypts them again\n",

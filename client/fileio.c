@@ -1,4 +1,5 @@
 /* ghostdrop client file helpers: whole-file reads with a size cap, atomic 0600 writes. */
+#define _GNU_SOURCE /* renameat2 */
 #include "fileio.h"
 
 #include <errno.h>
@@ -8,7 +9,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#define MSDOS_MAGIC 0x4d44      /* FAT: what most USB sticks carry */
+#define EXFAT_MAGIC 0x2011BAB0
+
+int gd_fs_is_fat(int fd)
+{
+	struct statfs sf;
+	return fstatfs(fd, &sf) == 0 && (sf.f_type == MSDOS_MAGIC || (unsigned long)sf.f_type == EXFAT_MAGIC);
+}
+
+int gd_publish_noreplace(const char *from, const char *to)
+{
+	if (link(from, to) == 0) {
+		unlink(from); /* published; a leftover name would only be untidy */
+		return 0;
+	}
+	if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS)
+		return -1;
+	/* no hard links (FAT, exFAT): a rename that refuses to replace does the same */
+	return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}
 
 static int fsync_dir_of(const char *path)
 {
@@ -41,7 +64,9 @@ int gd_file_write_atomic(const char *path, const uint8_t *data, size_t len, int 
 	/* mkstemp opens with O_EXCL and 0600; narrow or widen to mode afterwards. */
 	if ((fd = mkstemp(tmp)) < 0)
 		return -1;
-	if (fchmod(fd, (mode_t)mode) != 0)
+	/* FAT has no permission bits to set (a stick mounted without "quiet" refuses); what the
+	 * desk writes there is ciphertext or ack keys, never a secret (PROTOCOL.md §13) */
+	if (fchmod(fd, (mode_t)mode) != 0 && !gd_fs_is_fat(fd))
 		goto fail;
 	for (size_t off = 0; off < len;) {
 		ssize_t n = write(fd, data + off, len - off);
@@ -56,10 +81,8 @@ int gd_file_write_atomic(const char *path, const uint8_t *data, size_t len, int 
 		goto fail;
 	}
 	fd = -1;
-	if (exclusive ? link(tmp, path) != 0 : rename(tmp, path) != 0)
+	if (exclusive ? gd_publish_noreplace(tmp, path) != 0 : rename(tmp, path) != 0)
 		goto fail;
-	if (exclusive)
-		unlink(tmp);
 	return fsync_dir_of(path);
 fail:
 	saved = errno;

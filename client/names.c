@@ -8,7 +8,7 @@
 #include "ghostdrop.h"
 #include "names.h"
 
-const char *const names_reserved[] = {"message.txt", "message-exact.txt", "manifest.json", NULL};
+const char *const names_reserved[] = {"message.txt", "message-unsafe.txt", "manifest.json", NULL};
 
 size_t names_utf8_next(const unsigned char *p, size_t len, uint32_t *cp)
 {

@@ -1072,7 +1072,7 @@ START_TEST(open_believes_no_planted_proof)
 	ck_assert_int_eq(mkdir(od2, 0700), 0);
 	ck_assert_int_eq(chmod(od2, 0777), 0);
 	ck_assert_int_eq(DESK("open --dir %s %s --out %s --passphrase-file %s", desk, bp, od2, pass), 6);
-	ck_assert_msg(strstr(err, "only you can write") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "others can write") != NULL, "%s", err);
 	snprintf(p, sizeof p, "%s/no-reply", od2);
 	ck_assert(access(p, F_OK) != 0);
 
@@ -1082,9 +1082,58 @@ START_TEST(open_believes_no_planted_proof)
 }
 END_TEST
 
+/* A USB stick (FAT: no owners, no permissions, no hard links; tests/fakefat.c plays one): the
+ * batch, the ack file and a codename can be written there, but decrypted testimony never is,
+ * and open says so before it asks for a passphrase. A folder others can write is named. */
+START_TEST(desk_on_a_usb_stick)
+{
+	drop d;
+	char desk[128], ks[128], pass[128], srv[64], p[512], vid[32], fat[512];
+	newsroom_and_drop(&d, desk, ks, pass, srv);
+	submit_id(&d, ks, vid);
+	snprintf(p, sizeof p, "%s/stick", T);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	snprintf(fat, sizeof fat, "env ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=%s FAKEFAT_DIR=%s/stick %s",
+		 FAKEFAT, T, DESK_BIN);
+	ck_assert_int_eq(run(fat, "fetch --server %s --token-file %s/token --clearnet --out %s/stick/batch", srv, T, T),
+			 0);
+	snprintf(p, sizeof p, "%s/stick/batch", T);
+	ck_assert(access(p, F_OK) == 0);
+	snprintf(p, sizeof p, "%s/stick/batch.part", T);
+	ck_assert(access(p, F_OK) != 0);
+	/* decrypted testimony onto the stick: refused, before the passphrase, nothing created */
+	ck_assert_int_eq(run(fat, "open --dir %s %s/stick/batch --out %s/stick/testimonies --passphrase-file /nonexistent",
+			     desk, T, T), 6);
+	ck_assert_msg(strstr(err, "USB stick") != NULL && strstr(err, "offline machine") != NULL, "%s", err);
+	snprintf(p, sizeof p, "%s/stick/testimonies", T);
+	ck_assert(access(p, F_OK) != 0);
+	/* on the machine's disk, with the ack file for the online machine on the stick */
+	ck_assert_int_eq(run(fat, "open --dir %s %s/stick/batch --out %s/opened --ack-out %s/stick/ack "
+				  "--passphrase-file %s", desk, T, T, T, pass), 0);
+	snprintf(p, sizeof p, "%s/stick/ack", T);
+	ck_assert(access(p, F_OK) == 0);
+	/* the worker's codename file on a stick */
+	snprintf(fat, sizeof fat, "env ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=%s FAKEFAT_DIR=%s/stick %s",
+		 FAKEFAT, T, GHOSTDROP);
+	ck_assert_int_eq(run(fat, "submit --server %s --newsroom %s --clearnet --codename-out %s/stick/code", srv,
+			     ks, T), 0);
+	snprintf(p, sizeof p, "%s/stick/code", T);
+	ck_assert(access(p, F_OK) == 0);
+	/* a folder others can write: named, with what to do */
+	snprintf(p, sizeof p, "%s/shared", T);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	ck_assert_int_eq(chmod(p, 0777), 0);
+	ck_assert_int_eq(DESK("open --dir %s %s/stick/batch --out %s --passphrase-file /nonexistent", desk, T, p), 6);
+	ck_assert_msg(strstr(err, "others can write") != NULL && strstr(err, "chmod 700") != NULL, "%s", err);
+	drop_destroy(&d);
+	snprintf(p, sizeof p, "rm -rf %s", T);
+	ck_assert_int_eq(system(p), 0);
+}
+END_TEST
+
 /* What a source names and writes cannot drive the journalist's terminal: attachment names keep
  * only letters, marks, numbers, punctuation, symbols and spaces; message.txt and manifest.json
- * hold no escape sequence, control or invisible character, and message-exact.txt keeps the
+ * hold no escape sequence, control or invisible character, and message-unsafe.txt keeps the
  * exact text. */
 START_TEST(open_names_and_text_are_terminal_safe)
 {
@@ -1122,12 +1171,13 @@ START_TEST(open_names_and_text_are_terminal_safe)
 	json_t *rep = open_json(desk, bp, od, pass, 0);
 	const char *f;
 	ck_assert_str_eq(result_of(rep, 0, &f), "opened");
+	ck_assert_msg(strstr(err, "never print it in a terminal") != NULL, "%s", err);
 	for (int i = 0; i < 8; i++) {
 		snprintf(p, sizeof p, "%s/%s/%s", od, f, hostile[i][1]);
 		ck_assert_msg(access(p, F_OK) == 0, "%s", p);
 	}
 	size_t n;
-	snprintf(p, sizeof p, "%s/%s/message-exact.txt", od, f);
+	snprintf(p, sizeof p, "%s/%s/message-unsafe.txt", od, f);
 	uint8_t *exact = slurp(p, &n);
 	ck_assert_uint_eq(n, strlen(text));
 	ck_assert(memcmp(exact, text, n) == 0);
@@ -1144,7 +1194,7 @@ START_TEST(open_names_and_text_are_terminal_safe)
 			  !(mj[i] == 0xe2 && mj[i + 1] == 0x80 && i + 2 < n && mj[i + 2] == 0xa8));
 	json_t *o = json_loadb((const char *)mj, n, 0, NULL);
 	ck_assert_ptr_nonnull(o);
-	ck_assert_str_eq(json_string_value(json_object_get(o, "message_exact")), "message-exact.txt");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "message_unsafe")), "message-unsafe.txt");
 	for (int i = 0; i < 8; i++) /* the exact names survive, escaped */
 		ck_assert_str_eq(json_string_value(json_object_get(
 					 json_array_get(json_object_get(o, "attachments"), (size_t)i), "name")),
@@ -1171,6 +1221,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, open_trusts_only_what_is_on_disk);
 	tcase_add_test(tc, open_never_follows_a_planted_link);
 	tcase_add_test(tc, open_believes_no_planted_proof);
+	tcase_add_test(tc, desk_on_a_usb_stick);
 	tcase_add_test(tc, open_names_and_text_are_terminal_safe);
 	suite_add_tcase(s, tc);
 	return s;
