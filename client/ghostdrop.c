@@ -181,16 +181,26 @@ static int verify_drop(const opts *o)
 	int64_t now = (int64_t)time(NULL);
 	rc = gd_bundle_verify(bundle, r.body, r.len, newsroom_pk, now, min);
 	gd_response_free(&r);
-	if (rc == GD_ERR_EXPIRED && now <= bundle->expires + GD_CLOCK_SKEW &&
-	    now > bundle->created + GD_BUNDLE_MAX_AGE + GD_CLOCK_SKEW) {
-		/* an old bundle, maybe served to keep a withdrawn key in use: PROTOCOL.md §5.3 */
-		char day[16];
-		time_t signed_at = (time_t)bundle->created;
-		strftime(day, sizeof day, "%Y-%m-%d", gmtime(&signed_at));
-		return cli_die(EX_VERIFY, "the drop's key bundle was signed on %s, more than %d days ago: "
-					  "refused (the newsroom must publish a new one, or this computer's "
-					  "clock is wrong); nothing was sent",
-			       day, GD_BUNDLE_MAX_AGE / 86400);
+	if (rc == GD_ERR_EXPIRED) {
+		/* signed by the newsroom (checked first), only out of its dates: not an attack on
+		 * this worker, and the way out is to wait or fix the clock, never another key */
+		char signed_on[16], until[16], today[16];
+		time_t c = (time_t)bundle->created, e = (time_t)bundle->expires, t = (time_t)now;
+		strftime(signed_on, sizeof signed_on, "%Y-%m-%d", gmtime(&c));
+		strftime(until, sizeof until, "%Y-%m-%d", gmtime(&e));
+		strftime(today, sizeof today, "%Y-%m-%d", gmtime(&t));
+		if (now < bundle->created - GD_CLOCK_SKEW)
+			return cli_die(EX_VERIFY, "the newsroom's key bundle was signed on %s, after today's "
+						  "date on this computer (%s): correct this computer's date and "
+						  "time, then try again. Nothing was sent",
+				       signed_on, today);
+		return cli_die(EX_VERIFY, "the newsroom's key bundle on this drop is too old (signed on %s, "
+					  "%s %s; refused after %d days): your newsroom key is fine and "
+					  "nothing was sent. Try again in a few days, when the newsroom has "
+					  "published a new one; if this computer's date (%s) is wrong, correct "
+					  "it. Do not use another key or server found elsewhere",
+			       signed_on, now > bundle->expires + GD_CLOCK_SKEW ? "expired on" : "valid until",
+			       until, GD_BUNDLE_MAX_AGE / 86400, today);
 	}
 	if (rc != GD_OK)
 		return cli_die(EX_VERIFY, "the drop's key bundle does not verify against the newsroom key: %s%s",

@@ -827,7 +827,21 @@ START_TEST(stale_and_rolled_back_bundles)
 	serve_bundle(&d, b);
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server", d.port,
 			    keystring), 3);
-	ck_assert(strstr(err, "expired") != NULL);
+	/* told apart from an attack: the newsroom key is fine, nothing was sent, wait or fix the
+	 * clock, never another key */
+	ck_assert_msg(strstr(err, "expired on") != NULL && strstr(err, "your newsroom key is fine") != NULL &&
+		      strstr(err, "nothing was sent") != NULL && strstr(err, "Do not use another key") != NULL &&
+		      strstr(err, "do not send anything") == NULL, "%s", err);
+	/* signed "tomorrow": this computer's clock is behind */
+	b->created = now + 2 * 86400;
+	b->expires = now + 30 * 86400;
+	b->journalists[0].not_before = now;
+	b->journalists[0].not_after = now + 30 * 86400;
+	serve_bundle(&d, b);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server", d.port,
+			    keystring), 3);
+	ck_assert_msg(strstr(err, "correct this computer's date") != NULL && strstr(err, "Nothing was sent") != NULL,
+		      "%s", err);
 	free(b);
 	ck_assert_uint_eq(count_stored(&d), 2); /* only the two before the rollback */
 	/* an onion address always goes to Tor (here: not running on 127.0.0.1:9050) */
@@ -872,7 +886,8 @@ START_TEST(old_bundle_refused_by_default)
 	serve_bundle(&d, b);
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server", d.port,
 			    keystring), 3);
-	ck_assert_msg(strstr(err, "more than 31 days ago") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "too old") != NULL && strstr(err, "refused after 31 days") != NULL &&
+		      strstr(err, "nothing was sent") != NULL, "%s", err);
 	ck_assert_uint_eq(count_stored(&d), 0);
 	b->created = now - 20 * 86400;
 	serve_bundle(&d, b);
