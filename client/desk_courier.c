@@ -332,7 +332,9 @@ static int bad_listing(json_t *o, listed **out, const char *fmt, ...)
 	json_decref(o);
 	free(*out);
 	*out = NULL;
-	return cli_die(EX_MISMATCH, "the drop's submission list is refused: %s; nothing was fetched",
+	return cli_die(EX_MISMATCH, "the drop's submission list is refused: %s; nothing was fetched "
+				    "(try again later; if it happens again, tell the drop's operator: the drop "
+				    "may be faulty or tampered with)",
 		       why);
 }
 
@@ -556,7 +558,9 @@ int cmd_fetch(const opts *o)
 		gone);
 	if (skipped > 0)
 		fprintf(stderr, "%s: %zu submission(s) skipped: the drop's answers contradicted its own "
-				"listing (named above; they stay on the drop)\n",
+				"listing (named above; they stay on the drop). Open this batch as usual; fetch "
+				"again later, and if it happens again, tell the drop's operator: the drop may be "
+				"faulty or tampered with\n",
 			cli_name, skipped);
 	if (o->json) {
 		json_t *j = json_pack("{s:s, s:I, s:I, s:I}", "batch", o->out, "submissions",

@@ -259,6 +259,7 @@ START_TEST(lying_answers_are_bounded)
 	for (int i = 1; i <= 3; i++)
 		ck_assert_msg(strstr(err, d.subs[i].id) != NULL, "%s not named: %s", d.subs[i].id, err);
 	ck_assert(strstr(err, d.subs[0].id) == NULL && strstr(err, d.subs[4].id) == NULL);
+	ck_assert_msg(strstr(err, "tell the drop's operator") != NULL, "no next step: %s", err);
 	/* the rest of the batch is there, exactly */
 	ck_assert_int_eq(file_size(batch), BATCH_HEADER_BYTES + 2 * (BATCH_RECORD_BYTES + 16583) +
 						   BATCH_RECORD_BYTES);
@@ -335,6 +336,7 @@ static void refuse_listing(const char *listing, uint64_t claim, const char *name
 	ck_assert_int_eq(file_size(batch), -1);
 	ck_assert_int_eq(file_size(part), -1);
 	ck_assert_msg(strchr(err, '\n') == strrchr(err, '\n'), "one line: %s", err);
+	ck_assert_msg(strstr(err, "tell the drop's operator") != NULL, "no next step: %s", err);
 	if (named != NULL)
 		ck_assert_msg(strstr(err, named) != NULL, "%s not named: %s", named, err);
 	drop_down(&d);
