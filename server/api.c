@@ -723,8 +723,9 @@ static json_t *body_json(http_req *r)
 }
 
 /* Idle for `grace` seconds: stored no chunk for that long, and no chunk body is arriving. A
- * body arriving counts as activity (§11.3) for upload_idle_seconds from when it began, and only
- * until one is lost unstored: storing a chunk is what keeps an upload, receiving is its pause. */
+ * body arriving counts as activity (§11.3) for upload_idle_seconds from when it began (or from
+ * the last chunk stored, with several arriving in turn), and only until one is lost unstored:
+ * storing a chunk is what keeps an upload, receiving is its pause. */
 static int upload_idle_for(const api *a, const upload *u, time_t now, time_t grace)
 {
 	if (u->arriving > 0 && !u->body_lost &&
@@ -856,6 +857,7 @@ static void chunk_done(store_op *op, void *arg)
 		u->received++;
 		u->progress = now_s();
 		u->body_lost = 0;
+		u->body_since = u->progress; /* bodies still arriving count anew from here */
 		json_t *o = json_object();
 		json_object_set_new(o, "status", json_string("stored"));
 		json_object_set_new(o, "received", json_integer(u->received));
