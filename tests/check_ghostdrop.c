@@ -906,7 +906,7 @@ START_TEST(worker_process_not_dumpable)
 	uint16_t port;
 	int lfd = test_listen(&port, 4);
 	uint8_t pk[32];
-	char ks[GD_KEYSTRING_LEN + 1], server[64], path[64], line[256];
+	char ks[GD_KEYSTRING_LEN + 1], server[64];
 	randombytes_buf(pk, sizeof pk);
 	gd_keystring_encode(ks, pk);
 	snprintf(server, sizeof server, "http://127.0.0.1:%u", port);
@@ -927,24 +927,7 @@ START_TEST(worker_process_not_dumpable)
 	struct pollfd p = {lfd, POLLIN, 0};
 	ck_assert_int_eq(poll(&p, 1, 10000), 1); /* it connected: it is running, waiting */
 	int conn = accept(lfd, NULL, NULL);
-	snprintf(path, sizeof path, "/proc/%d/limits", (int)pid);
-	FILE *f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	int found = 0;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (strncmp(line, "Max core file size", 18) == 0) {
-			char soft[32], hard[32];
-			ck_assert_int_eq(sscanf(line + 18, " %31s %31s", soft, hard), 2);
-			ck_assert_str_eq(soft, "0");
-			ck_assert_str_eq(hard, "0");
-			found = 1;
-		}
-	fclose(f);
-	ck_assert(found);
-	struct stat st;
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	ck_assert_int_eq(stat(path, &st), 0);
-	ck_assert_uint_eq(st.st_uid, 0); /* not dumpable: /proc/PID belongs to root */
+	assert_not_dumpable(pid);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	close(conn);

@@ -408,25 +408,7 @@ START_TEST(desk_process_not_dumpable)
 	for (int i = 0; i < 500 && d.connections == 0; i++)
 		usleep(10000);
 	ck_assert_int_gt(d.connections, 0); /* it is running, waiting for the answer */
-	char path[64], line[256];
-	snprintf(path, sizeof path, "/proc/%d/limits", (int)pid);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	int found = 0;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (strncmp(line, "Max core file size", 18) == 0) {
-			char soft[32], hard[32];
-			ck_assert_int_eq(sscanf(line + 18, " %31s %31s", soft, hard), 2);
-			ck_assert_str_eq(soft, "0");
-			ck_assert_str_eq(hard, "0");
-			found = 1;
-		}
-	fclose(f);
-	ck_assert(found);
-	struct stat st;
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	ck_assert_int_eq(stat(path, &st), 0);
-	ck_assert_uint_eq(st.st_uid, 0); /* not dumpable: /proc/PID belongs to root */
+	assert_not_dumpable(pid);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	drop_down(&d);

@@ -3,7 +3,10 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 int test_listen(uint16_t *port, int backlog)
@@ -296,4 +299,27 @@ void vec_apply_edits(membuf *m, json_t *edits)
 			ck_abort_msg("unknown edit %s", op);
 		}
 	}
+}
+
+void assert_not_dumpable(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/limits", (int)pid);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	int found = 0;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, "Max core file size", 18) == 0) {
+			char soft[32], hard[32];
+			ck_assert_int_eq(sscanf(line + 18, " %31s %31s", soft, hard), 2);
+			ck_assert_str_eq(soft, "0");
+			ck_assert_str_eq(hard, "0");
+			found = 1;
+		}
+	fclose(f);
+	ck_assert(found);
+	struct stat st;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 0); /* not dumpable: /proc/PID belongs to root */
 }

@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "ghostdrop.h"
 
@@ -70,5 +71,8 @@ uint8_t *unhex(const char *s, size_t *n);
 
 /* A listening TCP socket on 127.0.0.1 on a free port (the port in *port). */
 int test_listen(uint16_t *port, int backlog);
+/* Process pid cannot dump core (RLIMIT_CORE 0) and is not dumpable (/proc/PID is root's;
+ * the tests that call it run the process as another user). */
+void assert_not_dumpable(pid_t pid);
 
 #endif
