@@ -3,10 +3,10 @@
  * docs/ghostdrop-desk.1, PROTOCOL.md §13. */
 #define _GNU_SOURCE /* syncfs */
 #include <dirent.h>
-#include <libgen.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -283,8 +283,8 @@ static ssize_t read_slice(void *arg, uint8_t *buf, size_t len)
 	return n;
 }
 
-/* The envelope's BLAKE2b-256 (what the drop stores as its envelope hash): read what the
- * slice has left into the hash. 0, or -1 on a read error or a short file. */
+/* The envelope's BLAKE2b-256, the desk's own (PROTOCOL.md §13.2): read what the slice has
+ * left into the hash. 0, or -1 on a read error or a short file. */
 static int slice_hash_rest(slice *in, uint8_t out[32])
 {
 	uint8_t buf[65536];
