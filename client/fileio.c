@@ -64,8 +64,10 @@ int gd_file_write_atomic(const char *path, const uint8_t *data, size_t len, int 
 	/* mkstemp opens with O_EXCL and 0600; narrow or widen to mode afterwards. */
 	if ((fd = mkstemp(tmp)) < 0)
 		return -1;
-	/* FAT has no permission bits to set (a stick mounted without "quiet" refuses); what the
-	 * desk writes there is ciphertext or ack keys, never a secret (PROTOCOL.md §13) */
+	/* FAT has no permission bits (a stick mounted without "quiet" refuses the chmod): the file
+	 * gets the mount's, like every file on that stick. What goes there is ciphertext, ack keys
+	 * (PROTOCOL.md §13) or what the user chose to carry (a codename); open never decrypts
+	 * onto FAT (desk_open.c) */
 	if (fchmod(fd, (mode_t)mode) != 0 && !gd_fs_is_fat(fd))
 		goto fail;
 	for (size_t off = 0; off < len;) {
