@@ -209,10 +209,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		http_run_pending(s);
 		check_bound(s, &lim);
 	}
-	/* the end: every deferred reply is given, the client reads all there is */
-	while (n_pending > 0)
-		finish_one();
+	/* the end: every deferred reply is given (also to requests read only now, pipelined
+	 * behind one that was waiting), the client reads all there is */
 	for (int k = 0; k < 64; k++) {
+		while (n_pending > 0)
+			finish_one();
 		http_run_pending(s);
 		check_bound(s, &lim);
 		client_read(sv[0], &cap);
@@ -228,6 +229,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(sv[0]);
 	http_run_pending(s);
 	http_server_free(s);
+	/* as a handler does when its work ends after the client left: the reply goes nowhere and
+	 * frees the request */
+	while (n_pending > 0)
+		finish_one();
 	free(cap.buf);
 	return 0;
 }
