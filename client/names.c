@@ -158,19 +158,27 @@ char *names_clean_text(const uint8_t *in, size_t len, size_t *outlen, size_t *re
 	return out;
 }
 
+/* One UTF-16 unit as a JSON escape, "\uXXXX" (6 bytes), at out[*o]; cap is out's size. */
+static void put_escape(char *out, size_t cap, size_t *o, unsigned unit)
+{
+	int w = snprintf(out + *o, cap - *o, "\\u%04x", unit);
+	if (w > 0 && (size_t)w < cap - *o)
+		*o += (size_t)w;
+}
+
 char *names_escape_json(const char *in)
 {
 	size_t len = strlen(in), o = 0, i = 0;
 	/* at worst a 1-byte character (DEL) becomes a 6-byte escape */
-	char *out = malloc(len * 6 + 1);
+	size_t cap = len * 6 + 1;
+	char *out = malloc(cap);
 	if (out == NULL)
 		return NULL;
 	while (i < len) {
 		uint32_t cp = 0;
 		size_t n = names_utf8_next((const unsigned char *)in + i, len - i, &cp);
 		if (n == 0) { /* not from Jansson: never pass it on raw */
-			memcpy(out + o, "\\ufffd", 6);
-			o += 6;
+			put_escape(out, cap, &o, 0xFFFD);
 			i++;
 			continue;
 		}
@@ -178,11 +186,11 @@ char *names_escape_json(const char *in)
 			memcpy(out + o, in + i, n);
 			o += n;
 		} else if (cp < 0x10000) {
-			o += (size_t)sprintf(out + o, "\\u%04x", (unsigned)cp);
+			put_escape(out, cap, &o, (unsigned)cp);
 		} else {
 			uint32_t v = cp - 0x10000;
-			o += (size_t)sprintf(out + o, "\\u%04x\\u%04x", (unsigned)(0xD800 + (v >> 10)),
-					     (unsigned)(0xDC00 + (v & 0x3FF)));
+			put_escape(out, cap, &o, (unsigned)(0xD800 + (v >> 10)));
+			put_escape(out, cap, &o, (unsigned)(0xDC00 + (v & 0x3FF)));
 		}
 		i += n;
 	}

@@ -363,11 +363,11 @@ START_TEST(absurd_listings_refused)
 	refuse_listing("{\"submissions\":[]}", 1ULL << 30, NULL);
 	/* more entries than a batch can hold, however small each one is */
 	size_t n = 1000001, len = 16 + 3 * n + 2;
-	char *many = malloc(len + 1), *p = many;
-	p += sprintf(p, "{\"submissions\":[");
+	char *many = malloc(len + 1);
+	size_t o = (size_t)snprintf(many, len + 1, "{\"submissions\":[");
 	for (size_t i = 0; i < n; i++)
-		p += sprintf(p, "%s{}", i ? "," : "");
-	sprintf(p, "]}");
+		o += (size_t)snprintf(many + o, len + 1 - o, "%s{}", i ? "," : "");
+	snprintf(many + o, len + 1 - o, "]}");
 	refuse_listing(many, 0, NULL);
 	free(many);
 }
