@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "bench.h"
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 
 #define BIG (100u << 20)
 

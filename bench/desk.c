@@ -14,7 +14,7 @@
 
 #include "batch.h"
 #include "bench.h"
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 
 static char T[64];
 

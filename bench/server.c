@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 
 #ifndef GHOSTDROPD
 #error GHOSTDROPD must name the daemon binary

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "fileio.h"
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 
 #define DAY 86400
 

@@ -17,7 +17,7 @@
 #include "cli.h"
 #include "desk.h"
 #include "fileio.h"
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 #include "prompt.h"
 
 #define DAY 86400

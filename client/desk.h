@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 
 enum {
 	EX_OK = 0,

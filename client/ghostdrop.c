@@ -22,7 +22,7 @@
 #include "progress.h"
 #include "prompt.h"
 #include "strip.h"
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 #include "transport.h"
 #include "upload.h"
 

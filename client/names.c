@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "charclass.h"
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 #include "names.h"
 
 const char *const names_reserved[] = {"message.txt", "message-unsafe.txt", "manifest.json", NULL};

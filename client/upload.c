@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 #include "progress.h"
 
 #define MAX_SENDERS 8

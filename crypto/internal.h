@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "bytes.h"
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 
 /* Context strings (PROTOCOL.md §1): each signature and MAC has its own. */
 #define GD_CTX_BUNDLE "ghostdrop/v1/bundle"

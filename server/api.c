@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 #include "log.h"
 
 #define POW_TTL 300         /* seconds a challenge is valid */

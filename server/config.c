@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 
 void config_defaults(gd_config *c)
 {

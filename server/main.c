@@ -20,7 +20,7 @@
 
 #include "api.h"
 #include "config.h"
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 #include "http.h"
 #include "log.h"
 #include "sandbox.h"

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "bytes.h"
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 #include "log.h"
 
 #define SCHEMA_VERSION 1

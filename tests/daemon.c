@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 
 #ifndef GHOSTDROPD
 #error GHOSTDROPD must name the daemon binary

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 
 typedef struct {
 	uint8_t *buf;

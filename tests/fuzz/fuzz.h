@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ghostdrop.h"
+#include "gdcrypto.h"
 
 #define FUZZ_NOW 1800000000LL
 

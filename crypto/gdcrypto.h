@@ -1,7 +1,7 @@
-/* libghostdrop: the public API of ghostdrop's cryptography (keys, bundles, envelopes,
+/* gdcrypto.h: the public API of ghostdrop's cryptography (keys, bundles, envelopes,
  * codenames, replies, proof-of-work). Byte layouts: docs/PROTOCOL.md. */
-#ifndef GHOSTDROP_H
-#define GHOSTDROP_H
+#ifndef GD_GDCRYPTO_H
+#define GD_GDCRYPTO_H
 
 #include <stddef.h>
 #include <stdint.h>
