@@ -1,0 +1,2 @@
+/* fixture: the desk's shared header */
+#include <stddef.h>

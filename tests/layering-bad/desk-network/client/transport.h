@@ -1,0 +1,2 @@
+/* fixture: the network transport */
+#include <stddef.h>

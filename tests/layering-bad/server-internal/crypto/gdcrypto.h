@@ -1,0 +1,2 @@
+/* fixture: crypto's public header */
+#include <stdint.h>

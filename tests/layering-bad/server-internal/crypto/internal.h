@@ -1,0 +1,2 @@
+/* fixture: crypto's private header */
+#include "gdcrypto.h"
