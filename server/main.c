@@ -146,6 +146,8 @@ static int open_store(const opts *o, const gd_config *cfg, store **st)
 
 static int sync_op(store *st, store_op *op)
 {
+	if (op == NULL)
+		return STORE_ERROR;
 	int rc = store_apply_sync(st, op);
 	store_op_free(op);
 	return rc;
@@ -178,12 +180,10 @@ static int cmd_init(const opts *o)
 	store *st;
 	if (open_store(o, &cfg, &st) != EX_OK)
 		return EX_FAIL;
-	store_op *op = store_op_new(OP_META_PUT);
-	memcpy(op->blob, "newsroom_pk", 12);
-	op->data = malloc(32);
-	memcpy(op->data, pk, 32);
-	op->len = 32;
-	int rc = sync_op(st, op);
+	uint8_t *copy = malloc(sizeof pk);
+	if (copy != NULL)
+		memcpy(copy, pk, sizeof pk);
+	int rc = sync_op(st, store_op_meta_put("newsroom_pk", copy, sizeof pk));
 	store_close(st);
 	if (rc != STORE_OK)
 		return fail(EX_FAIL, "cannot write the database");
@@ -243,11 +243,7 @@ static int cmd_keys(const opts *o)
 		return fail(EX_VERIFY, "%s: refused: %s%s", o->argv[1], gd_strerror(rc),
 			    rc == GD_ERR_SIGNATURE ? " (not signed by this drop's newsroom key)" : "");
 	}
-	store_op *op = store_op_new(OP_META_PUT);
-	memcpy(op->blob, "bundle", 7);
-	op->data = buf;
-	op->len = len;
-	rc = sync_op(st, op);
+	rc = sync_op(st, store_op_meta_put("bundle", buf, len));
 	store_close(st);
 	free(cur);
 	if (rc != STORE_OK) {
@@ -299,13 +295,10 @@ static int cmd_token(const opts *o)
 		store_close(st);
 		return EX_OK;
 	}
-	store_op *op = store_op_new(add ? OP_TOKEN_PUT : OP_TOKEN_DEL);
-	op->data = (uint8_t *)strdup(name);
-	op->len = strlen(name);
-	uint8_t *token = sodium_malloc(TOKEN_BYTES);
+	uint8_t *token = sodium_malloc(TOKEN_BYTES), hash[32];
 	randombytes_buf(token, TOKEN_BYTES);
-	api_token_hash(op->hash, token);
-	rc = sync_op(st, op);
+	api_token_hash(hash, token);
+	rc = sync_op(st, add ? store_op_token_put(name, hash) : store_op_token_del(name));
 	store_close(st);
 	if (rc == STORE_EXISTS || rc == STORE_NOT_FOUND) {
 		sodium_free(token);
@@ -518,16 +511,20 @@ static int cmd_purge(const opts *o)
 	int modes = (o->id != NULL) + (o->older_than >= 0) + o->all;
 	if (o->help || o->argc != 0 || modes != 1)
 		return usage(o->help ? NULL : "purge needs exactly one of --id, --older-than, --all");
-	store_op *op = store_op_new(OP_PURGE);
+	store_op *op;
 	if (o->id != NULL) {
-		if (gd_b64_decode_exact(op->id, 16, o->id) != GD_OK) {
-			store_op_free(op);
+		uint8_t id[STORE_ID];
+		if (gd_b64_decode_exact(id, sizeof id, o->id) != GD_OK)
 			return fail(EX_USAGE, "--id: a submission id is 16 bytes, base64url");
-		}
+		op = store_op_purge_one(id);
 	} else if (o->older_than >= 0) {
-		uint32_t today = gd_day((int64_t)time(NULL));
-		op->day = (uint32_t)o->older_than >= today ? 1 : today - (uint32_t)o->older_than;
+		uint32_t today = gd_day((int64_t)time(NULL)), days = (uint32_t)o->older_than;
+		op = store_op_purge_before(days >= today ? 1 : today - days);
+	} else {
+		op = store_op_purge_before(0); /* --all */
 	}
+	if (op == NULL)
+		return fail(EX_FAIL, "out of memory");
 	int rc = load(o, &cfg, pk);
 	if (rc != EX_OK || (rc = open_store(o, &cfg, &st)) != EX_OK) {
 		store_op_free(op);

@@ -76,6 +76,193 @@ void store_op_free(store_op *op)
 	free(op);
 }
 
+/* ---- constructors ---- */
+
+/* A new op that holds data, or NULL (data freed) if data is missing or memory is. */
+static store_op *op_with(store_op_kind kind, uint8_t *data, size_t len)
+{
+	store_op *op = data != NULL || len == 0 ? store_op_new(kind) : NULL;
+	if (op == NULL) {
+		free(data);
+		return NULL;
+	}
+	op->data = data;
+	op->len = len;
+	return op;
+}
+
+static void op_put_sub(store_op *op, const store_submission *rec)
+{
+	memcpy(op->id, rec->id, STORE_ID);
+	memcpy(op->blob, rec->blob, STORE_ID);
+	memcpy(op->hash, rec->ack_hash, 32);
+	memcpy(op->hash2, rec->env_hash, 32);
+	op->day = rec->received_day;
+	op->size = rec->size;
+	op->n = rec->n_chunks;
+	op->chunk_size = rec->chunk_size;
+}
+
+store_op *store_op_submit(const store_submission *rec, uint8_t *data, size_t len)
+{
+	store_op *op = rec->chunk_size > 0 ? op_with(OP_SUBMIT, data, len) : NULL;
+	if (op == NULL) {
+		if (rec->chunk_size == 0)
+			free(data);
+		return NULL;
+	}
+	op_put_sub(op, rec);
+	op->size = len;
+	op->n = (uint32_t)((len + rec->chunk_size - 1) / rec->chunk_size);
+	return op;
+}
+
+store_op *store_op_commit(const store_submission *rec, uint64_t reserved)
+{
+	store_op *op = store_op_new(OP_COMMIT);
+	if (op != NULL) {
+		op_put_sub(op, rec);
+		op->reserved = reserved;
+	}
+	return op;
+}
+
+store_op *store_op_chunk_put(const uint8_t blob[STORE_ID], uint32_t idx, uint64_t reserved,
+			     uint8_t *data, size_t len)
+{
+	store_op *op = op_with(OP_CHUNK_PUT, data, len);
+	if (op != NULL) {
+		memcpy(op->blob, blob, STORE_ID);
+		op->idx = idx;
+		op->reserved = reserved;
+	}
+	return op;
+}
+
+store_op *store_op_blob_del(const uint8_t blob[STORE_ID])
+{
+	store_op *op = store_op_new(OP_BLOB_DEL);
+	if (op != NULL)
+		memcpy(op->blob, blob, STORE_ID);
+	return op;
+}
+
+store_op *store_op_fetched(const uint8_t id[STORE_ID], uint32_t day)
+{
+	store_op *op = store_op_new(OP_FETCHED);
+	if (op != NULL) {
+		memcpy(op->id, id, STORE_ID);
+		op->day = day;
+	}
+	return op;
+}
+
+store_op *store_op_ack(const uint8_t id[STORE_ID], const uint8_t ack_key[32])
+{
+	store_op *op = store_op_new(OP_ACK);
+	if (op != NULL) {
+		memcpy(op->id, id, STORE_ID);
+		memcpy(op->hash, ack_key, 32);
+	}
+	return op;
+}
+
+store_op *store_op_reply_put(const uint8_t mailbox[STORE_ID], const uint8_t reply_id[STORE_ID],
+			     uint32_t expiry_day, uint32_t max_live, uint8_t *data, size_t len)
+{
+	store_op *op = op_with(OP_REPLY_PUT, data, len);
+	if (op != NULL) {
+		memcpy(op->id, mailbox, STORE_ID);
+		memcpy(op->blob, reply_id, STORE_ID);
+		op->day = expiry_day;
+		op->n = max_live;
+	}
+	return op;
+}
+
+store_op *store_op_reply_del(const uint8_t mailbox[STORE_ID], const uint8_t *ids, size_t n)
+{
+	if ((ids == NULL && n > 0) || n > SIZE_MAX / STORE_ID)
+		return NULL;
+	uint8_t *copy = malloc(n > 0 ? n * STORE_ID : 1);
+	store_op *op = copy != NULL ? op_with(OP_REPLY_DEL, copy, n * STORE_ID) : NULL;
+	if (op != NULL) {
+		if (n > 0)
+			memcpy(copy, ids, n * STORE_ID);
+		memcpy(op->id, mailbox, STORE_ID);
+	}
+	return op;
+}
+
+store_op *store_op_expire(uint32_t today, uint32_t days_after_fetch, uint32_t days_unfetched)
+{
+	store_op *op = store_op_new(OP_EXPIRE);
+	if (op != NULL) {
+		op->day = today;
+		op->idx = days_after_fetch;
+		op->n = days_unfetched;
+	}
+	return op;
+}
+
+store_op *store_op_purge_one(const uint8_t id[STORE_ID])
+{
+	store_op *op = store_op_new(OP_PURGE);
+	if (op != NULL)
+		memcpy(op->id, id, STORE_ID);
+	return op;
+}
+
+store_op *store_op_purge_before(uint32_t day)
+{
+	store_op *op = store_op_new(OP_PURGE);
+	if (op != NULL)
+		op->day = day;
+	return op;
+}
+
+store_op *store_op_meta_put(const char *key, uint8_t *data, size_t len)
+{
+	size_t n = key != NULL ? strlen(key) : 0;
+	store_op *op = n > 0 && n <= STORE_META_KEY_MAX ? op_with(OP_META_PUT, data, len) : NULL;
+	if (op == NULL) {
+		if (n == 0 || n > STORE_META_KEY_MAX)
+			free(data);
+		return NULL;
+	}
+	memcpy(op->blob, key, n + 1);
+	return op;
+}
+
+static store_op *op_token(store_op_kind kind, const char *name)
+{
+	size_t n = name != NULL ? strlen(name) : 0;
+	if (n == 0 || n > STORE_TOKEN_NAME_MAX)
+		return NULL;
+	uint8_t *copy = malloc(n);
+	if (copy != NULL)
+		memcpy(copy, name, n);
+	return op_with(kind, copy, copy != NULL ? n : 1);
+}
+
+store_op *store_op_token_put(const char *name, const uint8_t hash[32])
+{
+	store_op *op = op_token(OP_TOKEN_PUT, name);
+	if (op != NULL)
+		memcpy(op->hash, hash, 32);
+	return op;
+}
+
+store_op *store_op_token_del(const char *name)
+{
+	return op_token(OP_TOKEN_DEL, name);
+}
+
+store_op *store_op_gc(void)
+{
+	return store_op_new(OP_GC);
+}
+
 /* ---- records (PROTOCOL.md §12.2) ---- */
 
 

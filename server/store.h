@@ -76,6 +76,43 @@ typedef struct store_op {
 store_op *store_op_new(store_op_kind kind);
 void store_op_free(store_op *op);
 
+/* One constructor per operation. What a constructor is given by const pointer it copies; the
+ * bytes it is given as `uint8_t *data` (malloc'ed) it takes over: the op frees them, and so
+ * does the constructor when it fails, so `store_op_meta_put(key, copy, n)` needs no check of
+ * the copy. NULL: out of memory, or bad input (NULL data with len > 0, a meta key or token
+ * name empty or too long, a chunk size of 0). The caller sets done and arg, then enqueues. */
+#define STORE_META_KEY_MAX 15   /* bytes of a meta key name */
+#define STORE_TOKEN_NAME_MAX 64 /* bytes of a courier token name */
+/* rec: id, blob, received_day, chunk_size, ack_hash, env_hash; size and n_chunks follow from
+ * the envelope (data), which is cut into chunks of chunk_size. */
+store_op *store_op_submit(const store_submission *rec, uint8_t *data, size_t len);
+/* Chunks stored already under rec->blob: write the record (rec->fetched_day is ignored).
+ * reserved: the record's share of the upload's reservation. */
+store_op *store_op_commit(const store_submission *rec, uint64_t reserved);
+store_op *store_op_chunk_put(const uint8_t blob[STORE_ID], uint32_t idx, uint64_t reserved,
+			     uint8_t *data, size_t len);
+store_op *store_op_blob_del(const uint8_t blob[STORE_ID]); /* an abandoned upload's chunks */
+store_op *store_op_fetched(const uint8_t id[STORE_ID], uint32_t day); /* retention clock, once */
+/* Delete the submission if BLAKE2b(ack_key) is its ack hash; STORE_BAD_KEY if not. */
+store_op *store_op_ack(const uint8_t id[STORE_ID], const uint8_t ack_key[32]);
+/* A reply blob into a mailbox until expiry_day: STORE_EXISTS if stored, STORE_CONFLICT if
+ * acknowledged, STORE_LIMIT if the mailbox holds max_live replies (0: no limit). */
+store_op *store_op_reply_put(const uint8_t mailbox[STORE_ID], const uint8_t reply_id[STORE_ID],
+			     uint32_t expiry_day, uint32_t max_live, uint8_t *data, size_t len);
+/* n reply ids (STORE_ID bytes each, back to back): each stored one becomes a tombstone (its
+ * expiry day only) until it expires, so it cannot come back. count: how many. */
+store_op *store_op_reply_del(const uint8_t mailbox[STORE_ID], const uint8_t *ids, size_t n);
+/* Retention on `today`: a fetched submission goes days_after_fetch days after its fetch, an
+ * unfetched one days_unfetched days after it was received (0: kept); expired replies go.
+ * count: how many. */
+store_op *store_op_expire(uint32_t today, uint32_t days_after_fetch, uint32_t days_unfetched);
+store_op *store_op_purge_one(const uint8_t id[STORE_ID]); /* STORE_NOT_FOUND if absent */
+store_op *store_op_purge_before(uint32_t day); /* received before day; 0: all. count: how many */
+store_op *store_op_meta_put(const char *key, uint8_t *data, size_t len);
+store_op *store_op_token_put(const char *name, const uint8_t hash[32]); /* STORE_EXISTS */
+store_op *store_op_token_del(const char *name);                        /* STORE_NOT_FOUND */
+store_op *store_op_gc(void); /* chunks no submission refers to (uploads of a previous run) */
+
 int store_open(store **s, const char *dir, uint64_t map_size, unsigned high_water_percent);
 void store_close(store *s); /* commits what is queued, then stops the writer */
 const char *store_strerror(int rc);

@@ -782,10 +782,8 @@ static void serve_bundle(drop *d, gd_bundle *b)
 	store *st;
 	snprintf(path, sizeof path, "%s/data/db", d->dir);
 	ck_assert_int_eq(store_open(&st, path, 16ULL << 30, 90), STORE_OK);
-	store_op *op = store_op_new(OP_META_PUT);
-	memcpy(op->blob, "bundle", 7);
-	op->data = raw;
-	op->len = len;
+	store_op *op = store_op_meta_put("bundle", raw, len);
+	ck_assert_ptr_nonnull(op);
 	ck_assert_int_eq(store_apply_sync(st, op), STORE_OK);
 	store_op_free(op);
 	store_close(st);

@@ -30,18 +30,19 @@ static void teardown(void)
 static store_op *sub_op_cs(const uint8_t id[16], size_t len, uint32_t day, uint8_t ack_key[32],
 			   uint32_t chunk)
 {
-	store_op *op = store_op_new(OP_SUBMIT);
-	memcpy(op->id, id, 16);
-	randombytes_buf(op->blob, 16);
+	store_submission rec = {0};
+	uint8_t *data = malloc(len);
+	ck_assert_ptr_nonnull(data);
+	memcpy(rec.id, id, 16);
+	randombytes_buf(rec.blob, 16);
 	randombytes_buf(ack_key, 32);
-	gd_ack_hash(op->hash, ack_key);
-	op->data = malloc(len);
-	randombytes_buf(op->data, len);
-	op->len = op->size = len;
-	crypto_generichash(op->hash2, 32, op->data, len, NULL, 0);
-	op->chunk_size = chunk;
-	op->n = (uint32_t)((len + chunk - 1) / chunk);
-	op->day = day;
+	gd_ack_hash(rec.ack_hash, ack_key);
+	randombytes_buf(data, len);
+	crypto_generichash(rec.env_hash, 32, data, len, NULL, 0);
+	rec.chunk_size = chunk;
+	rec.received_day = day;
+	store_op *op = store_op_submit(&rec, data, len);
+	ck_assert_ptr_nonnull(op);
 	return op;
 }
 
@@ -52,6 +53,7 @@ static store_op *sub_op(const uint8_t id[16], size_t len, uint32_t day, uint8_t 
 
 static int apply_free(store_op *op)
 {
+	ck_assert_ptr_nonnull(op);
 	int rc = store_apply_sync(st, op);
 	store_op_free(op);
 	return rc;
@@ -82,13 +84,11 @@ START_TEST(submit_read_ack)
 	ck_assert_uint_eq(len, 10000 - 2 * 4096);
 	ck_assert_int_eq(store_chunk_read(st, s.blob, 3, buf, sizeof buf, &len), STORE_NOT_FOUND);
 	/* ack: the wrong key changes nothing, the right one deletes record and chunks */
-	store_op *ack = store_op_new(OP_ACK);
-	memcpy(ack->id, id, 16);
-	randombytes_buf(ack->hash, 32);
-	ck_assert_int_eq(store_apply_sync(st, ack), STORE_BAD_KEY);
+	uint8_t wrong[32];
+	randombytes_buf(wrong, 32);
+	ck_assert_int_eq(apply_free(store_op_ack(id, wrong)), STORE_BAD_KEY);
 	ck_assert_int_eq(store_submission_get(st, id, &s), STORE_OK);
-	memcpy(ack->hash, key, 32);
-	ck_assert_int_eq(apply_free(ack), STORE_OK);
+	ck_assert_int_eq(apply_free(store_op_ack(id, key)), STORE_OK);
 	ck_assert_int_eq(store_submission_get(st, id, &s), STORE_NOT_FOUND);
 	ck_assert_int_eq(store_chunk_read(st, s.blob, 0, buf, sizeof buf, &len), STORE_NOT_FOUND);
 	free(copy);
@@ -116,31 +116,20 @@ START_TEST(retention)
 	randombytes_buf(b, 16);
 	ck_assert_int_eq(apply_free(sub_op(a, 100, 100, key)), STORE_OK); /* fetched on day 110 */
 	ck_assert_int_eq(apply_free(sub_op(b, 100, 100, key)), STORE_OK); /* never fetched */
-	store_op *f = store_op_new(OP_FETCHED);
-	memcpy(f->id, a, 16);
-	f->day = 110;
-	ck_assert_int_eq(store_apply_sync(st, f), STORE_OK);
-	f->day = 120; /* only the first fetch counts */
-	ck_assert_int_eq(apply_free(f), STORE_OK);
+	ck_assert_int_eq(apply_free(store_op_fetched(a, 110)), STORE_OK);
+	/* only the first fetch counts */
+	ck_assert_int_eq(apply_free(store_op_fetched(a, 120)), STORE_OK);
 	store_submission s;
 	ck_assert_int_eq(store_submission_get(st, a, &s), STORE_OK);
 	ck_assert_uint_eq(s.fetched_day, 110);
 	/* retention 30 days after the fetch; unfetched kept forever (0) */
 	for (uint32_t day = 120; day <= 1000; day += 20) {
-		store_op *e = store_op_new(OP_EXPIRE);
-		e->day = day;
-		e->idx = 30;
-		e->n = 0;
-		ck_assert_int_eq(apply_free(e), STORE_OK);
+		ck_assert_int_eq(apply_free(store_op_expire(day, 30, 0)), STORE_OK);
 		ck_assert_int_eq(store_submission_get(st, a, &s), day < 140 ? STORE_OK : STORE_NOT_FOUND);
 		ck_assert_int_eq(store_submission_get(st, b, &s), STORE_OK); /* the newsroom was away */
 	}
 	/* unless the operator sets a limit for unfetched ones */
-	store_op *e = store_op_new(OP_EXPIRE);
-	e->day = 1000;
-	e->idx = 30;
-	e->n = 365;
-	ck_assert_int_eq(apply_free(e), STORE_OK);
+	ck_assert_int_eq(apply_free(store_op_expire(1000, 30, 365)), STORE_OK);
 	ck_assert_int_eq(store_submission_get(st, b, &s), STORE_NOT_FOUND);
 }
 END_TEST
@@ -159,18 +148,16 @@ START_TEST(replies_expire)
 	uint8_t mb[16];
 	randombytes_buf(mb, 16);
 	for (uint32_t i = 0; i < 3; i++) {
-		store_op *op = store_op_new(OP_REPLY_PUT);
-		memcpy(op->id, mb, 16);
-		randombytes_buf(op->blob, 16);
-		op->day = 200 + i * 10; /* expiry days 200, 210, 220 */
-		op->data = malloc(1100);
-		op->len = 1100;
-		memset(op->data, 'r', op->len);
-		ck_assert_int_eq(apply_free(op), STORE_OK);
+		uint8_t rid[16], *blob = malloc(1100);
+		ck_assert_ptr_nonnull(blob);
+		randombytes_buf(rid, 16);
+		memset(blob, 'r', 1100);
+		/* expiry days 200, 210, 220 */
+		ck_assert_int_eq(apply_free(store_op_reply_put(mb, rid, 200 + i * 10, 0, blob, 1100)),
+				 STORE_OK);
 	}
-	store_op *e = store_op_new(OP_EXPIRE);
-	e->day = 210;
-	e->idx = 30;
+	store_op *e = store_op_expire(210, 30, 0);
+	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq(store_apply_sync(st, e), STORE_OK);
 	ck_assert_uint_eq(e->count, 2);
 	store_op_free(e);
@@ -189,15 +176,13 @@ START_TEST(gc_and_purge)
 	/* chunks of an upload that never committed */
 	randombytes_buf(orphan, 16);
 	for (uint32_t i = 0; i < 4; i++) {
-		store_op *c = store_op_new(OP_CHUNK_PUT);
-		memcpy(c->blob, orphan, 16);
-		c->idx = i;
-		c->data = malloc(10);
-		c->len = 10;
-		memset(c->data, 'c', 10);
-		ck_assert_int_eq(apply_free(c), STORE_OK);
+		uint8_t *data = malloc(10);
+		ck_assert_ptr_nonnull(data);
+		memset(data, 'c', 10);
+		ck_assert_int_eq(apply_free(store_op_chunk_put(orphan, i, 0, data, 10)), STORE_OK);
 	}
-	store_op *gc = store_op_new(OP_GC);
+	store_op *gc = store_op_gc();
+	ck_assert_ptr_nonnull(gc);
 	ck_assert_int_eq(store_apply_sync(st, gc), STORE_OK);
 	ck_assert_uint_eq(gc->count, 4);
 	store_op_free(gc);
@@ -210,13 +195,14 @@ START_TEST(gc_and_purge)
 	uint8_t newer[16];
 	randombytes_buf(newer, 16);
 	ck_assert_int_eq(apply_free(sub_op(newer, 100, 90, key)), STORE_OK);
-	store_op *p = store_op_new(OP_PURGE);
-	p->day = 60; /* received before day 60 */
+	store_op *p = store_op_purge_before(60); /* received before day 60 */
+	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(store_apply_sync(st, p), STORE_OK);
 	ck_assert_uint_eq(p->count, 1);
 	store_op_free(p);
 	ck_assert_int_eq(nsubs(), 1);
-	p = store_op_new(OP_PURGE);
+	p = store_op_purge_before(0);
+	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(store_apply_sync(st, p), STORE_OK);
 	ck_assert_uint_eq(p->count, 1);
 	store_op_free(p);
@@ -289,7 +275,8 @@ START_TEST(one_large_member_fails_alone)
 	store_submission s;
 	ck_assert_int_eq(store_submission_get(st, ids[2], &s), STORE_NOT_FOUND);
 	/* deletes still work past the mark */
-	store_op *p = store_op_new(OP_PURGE);
+	store_op *p = store_op_purge_before(0);
+	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(store_enqueue(st, p), STORE_OK);
 	wait_idle(st);
 	ck_assert_int_eq(nsubs(), 0);
@@ -330,7 +317,8 @@ START_TEST(map_full_member_fails_alone)
 	ck_assert_int_eq(store_submission_get(tiny, ids[1], &s), STORE_NOT_FOUND);
 	ck_assert_int_eq(store_submission_get(tiny, ids[2], &s), STORE_OK);
 	/* still usable: a delete, then a write that fits */
-	store_op *p = store_op_new(OP_PURGE);
+	store_op *p = store_op_purge_before(0);
+	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(store_enqueue(tiny, p), STORE_OK);
 	wait_idle(tiny);
 	store_close(tiny);
@@ -346,6 +334,185 @@ START_TEST(map_full_member_fails_alone)
 }
 END_TEST
 
+/* ---- one constructor per operation ---- */
+
+static uint8_t *bytes(size_t len, int c)
+{
+	uint8_t *p = malloc(len);
+	ck_assert_ptr_nonnull(p);
+	memset(p, c, len);
+	return p;
+}
+
+/* Bad input fails cleanly: NULL, and what was handed over freed (ASan sees leaks). */
+START_TEST(constructors_refuse_bad_input)
+{
+	uint8_t id[16] = {1}, hash[32] = {2};
+	char long_name[STORE_TOKEN_NAME_MAX + 2], long_key[STORE_META_KEY_MAX + 2];
+	store_submission rec = {0};
+	rec.chunk_size = 4096;
+	ck_assert_ptr_null(store_op_submit(&rec, NULL, 10));
+	rec.chunk_size = 0;
+	ck_assert_ptr_null(store_op_submit(&rec, bytes(10, 's'), 10));
+	ck_assert_ptr_null(store_op_chunk_put(id, 0, 0, NULL, 10));
+	ck_assert_ptr_null(store_op_reply_put(id, id, 1, 0, NULL, 10));
+	ck_assert_ptr_null(store_op_reply_del(id, NULL, 3));
+	ck_assert_ptr_null(store_op_meta_put("bundle", NULL, 10));
+	ck_assert_ptr_null(store_op_meta_put("", bytes(4, 'm'), 4));
+	memset(long_key, 'k', sizeof long_key - 1);
+	long_key[sizeof long_key - 1] = '\0';
+	ck_assert_ptr_null(store_op_meta_put(long_key, bytes(4, 'm'), 4));
+	memset(long_name, 'n', sizeof long_name - 1);
+	long_name[sizeof long_name - 1] = '\0';
+	ck_assert_ptr_null(store_op_token_put(long_name, hash));
+	ck_assert_ptr_null(store_op_token_del(long_name));
+	ck_assert_ptr_null(store_op_token_put("", hash));
+	/* nothing was written */
+	uint8_t *val;
+	size_t len;
+	ck_assert_int_eq(store_get_meta(st, "bundle", &val, &len), STORE_NOT_FOUND);
+	/* the longest name fits */
+	long_name[STORE_TOKEN_NAME_MAX] = '\0';
+	ck_assert_int_eq(apply_free(store_op_token_put(long_name, hash)), STORE_OK);
+	char name[STORE_TOKEN_NAME_MAX + 1];
+	ck_assert_int_eq(store_token_check(st, hash, name, sizeof name), STORE_OK);
+	ck_assert_str_eq(name, long_name);
+	/* an empty value is data too */
+	ck_assert_int_eq(apply_free(store_op_meta_put("empty", NULL, 0)), STORE_OK);
+	ck_assert_int_eq(store_get_meta(st, "empty", &val, &len), STORE_OK);
+	ck_assert_uint_eq(len, 0);
+	free(val);
+}
+END_TEST
+
+/* The two retention numbers are told apart: days after a fetch, days unfetched. */
+START_TEST(expire_fetched_and_unfetched_apart)
+{
+	uint8_t f[16], u[16], key[32];
+	store_submission s;
+	for (int round = 0; round < 2; round++) {
+		randombytes_buf(f, 16);
+		randombytes_buf(u, 16);
+		ck_assert_int_eq(apply_free(sub_op(f, 100, 100, key)), STORE_OK);
+		ck_assert_int_eq(apply_free(sub_op(u, 100, 100, key)), STORE_OK);
+		ck_assert_int_eq(apply_free(store_op_fetched(f, 100)), STORE_OK);
+		store_op *e = round == 0 ? store_op_expire(110, 10, 1000) : store_op_expire(110, 1000, 10);
+		ck_assert_ptr_nonnull(e);
+		ck_assert_int_eq(store_apply_sync(st, e), STORE_OK);
+		ck_assert_uint_eq(e->count, 1);
+		store_op_free(e);
+		/* round 0: the fetched one went; round 1: the unfetched one */
+		ck_assert_int_eq(store_submission_get(st, f, &s), round == 0 ? STORE_NOT_FOUND : STORE_OK);
+		ck_assert_int_eq(store_submission_get(st, u, &s), round == 0 ? STORE_OK : STORE_NOT_FOUND);
+		ck_assert_int_eq(apply_free(store_op_purge_before(0)), STORE_OK);
+	}
+}
+END_TEST
+
+START_TEST(replies_put_delete_limit)
+{
+	uint8_t mb[16], r[3][16], ids[2][16];
+	int n = 0;
+	randombytes_buf(mb, 16);
+	for (int i = 0; i < 3; i++)
+		randombytes_buf(r[i], 16);
+	ck_assert_int_eq(apply_free(store_op_reply_put(mb, r[0], 50, 2, bytes(40, 'a'), 40)), STORE_OK);
+	ck_assert_int_eq(apply_free(store_op_reply_put(mb, r[1], 50, 2, bytes(40, 'b'), 40)), STORE_OK);
+	ck_assert_int_eq(apply_free(store_op_reply_put(mb, r[2], 50, 2, bytes(40, 'c'), 40)),
+			 STORE_LIMIT);
+	ck_assert_int_eq(apply_free(store_op_reply_put(mb, r[0], 50, 2, bytes(40, 'a'), 40)),
+			 STORE_EXISTS);
+	memcpy(ids[0], r[0], 16);
+	randombytes_buf(ids[1], 16); /* unknown: passed over */
+	store_op *d = store_op_reply_del(mb, &ids[0][0], 2);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(store_apply_sync(st, d), STORE_OK);
+	ck_assert_uint_eq(d->count, 1);
+	store_op_free(d);
+	ck_assert_int_eq(store_mailbox_list(st, mb, count_reply, &n), STORE_OK);
+	ck_assert_int_eq(n, 1);
+	/* acknowledged: it cannot come back; the room it left takes a new one */
+	ck_assert_int_eq(apply_free(store_op_reply_put(mb, r[0], 50, 2, bytes(40, 'a'), 40)),
+			 STORE_CONFLICT);
+	ck_assert_int_eq(apply_free(store_op_reply_put(mb, r[2], 50, 2, bytes(40, 'c'), 40)), STORE_OK);
+	ck_assert_int_eq(apply_free(store_op_reply_del(mb, NULL, 0)), STORE_OK);
+}
+END_TEST
+
+/* An upload: chunks, then the record; a second commit is idempotent; an abandoned upload's
+ * chunks go with blob_del. */
+START_TEST(upload_chunks_commit_blob_del)
+{
+	uint8_t buf[8];
+	size_t len;
+	store_submission rec = {0}, s;
+	randombytes_buf(rec.id, 16);
+	randombytes_buf(rec.blob, 16);
+	randombytes_buf(rec.ack_hash, 32);
+	randombytes_buf(rec.env_hash, 32);
+	rec.received_day = 7;
+	rec.fetched_day = 99; /* ignored: nobody fetched it yet */
+	rec.size = 12;
+	rec.n_chunks = 2;
+	rec.chunk_size = 8;
+	ck_assert_int_eq(apply_free(store_op_chunk_put(rec.blob, 0, 0, bytes(8, '0'), 8)), STORE_OK);
+	ck_assert_int_eq(apply_free(store_op_chunk_put(rec.blob, 1, 0, bytes(4, '1'), 4)), STORE_OK);
+	ck_assert_int_eq(apply_free(store_op_commit(&rec, 0)), STORE_OK);
+	ck_assert_int_eq(apply_free(store_op_commit(&rec, 0)), STORE_EXISTS);
+	ck_assert_int_eq(store_submission_get(st, rec.id, &s), STORE_OK);
+	ck_assert_uint_eq(s.received_day, 7);
+	ck_assert_uint_eq(s.fetched_day, 0);
+	ck_assert_uint_eq(s.size, 12);
+	ck_assert_uint_eq(s.n_chunks, 2);
+	ck_assert_uint_eq(s.chunk_size, 8);
+	ck_assert(memcmp(s.blob, rec.blob, 16) == 0);
+	ck_assert(memcmp(s.ack_hash, rec.ack_hash, 32) == 0);
+	ck_assert_int_eq(store_chunk_read(st, s.blob, 1, buf, sizeof buf, &len), STORE_OK);
+	ck_assert_uint_eq(len, 4);
+	rec.env_hash[0] ^= 1;
+	ck_assert_int_eq(apply_free(store_op_commit(&rec, 0)), STORE_CONFLICT);
+	/* abandoned */
+	uint8_t other[16];
+	randombytes_buf(other, 16);
+	ck_assert_int_eq(apply_free(store_op_chunk_put(other, 0, 0, bytes(8, 'x'), 8)), STORE_OK);
+	ck_assert_int_eq(apply_free(store_op_blob_del(other)), STORE_OK);
+	ck_assert_int_eq(store_chunk_read(st, other, 0, buf, sizeof buf, &len), STORE_NOT_FOUND);
+	ck_assert_int_eq(store_chunk_read(st, s.blob, 0, buf, sizeof buf, &len), STORE_OK);
+}
+END_TEST
+
+START_TEST(tokens_meta_purge_one)
+{
+	uint8_t hash[32], a[16], b[16], key[32], *val;
+	size_t len;
+	char name[80];
+	randombytes_buf(hash, 32);
+	ck_assert_int_eq(apply_free(store_op_token_put("desk-1", hash)), STORE_OK);
+	ck_assert_int_eq(apply_free(store_op_token_put("desk-1", hash)), STORE_EXISTS);
+	ck_assert_int_eq(store_token_check(st, hash, name, sizeof name), STORE_OK);
+	ck_assert_str_eq(name, "desk-1");
+	ck_assert_int_eq(apply_free(store_op_token_del("desk-1")), STORE_OK);
+	ck_assert_int_eq(apply_free(store_op_token_del("desk-1")), STORE_NOT_FOUND);
+	ck_assert_int_eq(store_token_check(st, hash, name, sizeof name), STORE_NOT_FOUND);
+	ck_assert_int_eq(apply_free(store_op_meta_put("newsroom_pk", bytes(32, 'p'), 32)), STORE_OK);
+	ck_assert_int_eq(store_get_meta(st, "newsroom_pk", &val, &len), STORE_OK);
+	ck_assert_uint_eq(len, 32);
+	ck_assert_uint_eq(val[31], 'p');
+	free(val);
+	randombytes_buf(a, 16);
+	randombytes_buf(b, 16);
+	ck_assert_int_eq(apply_free(sub_op(a, 100, 1, key)), STORE_OK);
+	ck_assert_int_eq(apply_free(sub_op(b, 100, 1, key)), STORE_OK);
+	store_op *p = store_op_purge_one(a);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(store_apply_sync(st, p), STORE_OK);
+	ck_assert_uint_eq(p->count, 1);
+	store_op_free(p);
+	ck_assert_int_eq(apply_free(store_op_purge_one(a)), STORE_NOT_FOUND);
+	ck_assert_int_eq(nsubs(), 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("store");
@@ -357,6 +524,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, gc_and_purge);
 	tcase_add_test(tc, one_large_member_fails_alone);
 	tcase_add_test(tc, map_full_member_fails_alone);
+	tcase_add_test(tc, constructors_refuse_bad_input);
+	tcase_add_test(tc, expire_fetched_and_unfetched_apart);
+	tcase_add_test(tc, replies_put_delete_limit);
+	tcase_add_test(tc, upload_chunks_commit_blob_del);
+	tcase_add_test(tc, tokens_meta_purge_one);
 	suite_add_tcase(s, tc);
 	return s;
 }
