@@ -138,26 +138,6 @@ static int keyring_load(const opts *o, keyring *kr)
 
 /* ---- sources ---- */
 
-/* A source's folder name: three list words from a hash of its identity key. Stable across
- * batches; says nothing about the codename. */
-static void source_label(char *out, size_t cap, const uint8_t identity_pk[GD_SIGN_PK_BYTES])
-{
-	static const char ctx[] = "ghostdrop/v1/source-label";
-	uint8_t h[32];
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, NULL, 0, sizeof h);
-	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx);
-	crypto_generichash_update(&st, identity_pk, GD_SIGN_PK_BYTES);
-	crypto_generichash_final(&st, h, sizeof h);
-	unsigned w[3];
-	for (int i = 0; i < 3; i++)
-		w[i] = (unsigned)(((uint32_t)h[4 * i] | (uint32_t)h[4 * i + 1] << 8 |
-				   (uint32_t)h[4 * i + 2] << 16 | (uint32_t)h[4 * i + 3] << 24) %
-				  GD_WORDLIST_SIZE);
-	snprintf(out, cap, "%s-%s-%s", gd_wordlist_word(w[0]), gd_wordlist_word(w[1]),
-		 gd_wordlist_word(w[2]));
-}
-
 static void day_string(char *out, size_t cap, uint32_t day)
 {
 	time_t t = (time_t)day * 86400;
@@ -188,7 +168,8 @@ static int source_register(const opts *o, const gd_manifest *m, uint32_t day, ch
 	desk_path(dir, sizeof dir, o->dir, "sources");
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return -1;
-	source_label(base, sizeof base, m->identity_pk);
+	/* Three list words from the identity key: stable across batches, not the codename. */
+	gd_source_label(base, sizeof base, m->identity_pk);
 	for (int i = 1; i < 100; i++) {
 		if (i == 1)
 			snprintf(label, cap, "%s", base);

@@ -79,6 +79,32 @@ void gd_upload_digest(uint8_t out[32], uint64_t size, const uint8_t (*chunk_hash
 	gd_upload_hasher_free(h);
 }
 
+int gd_upload_digest_buf(uint8_t out[32], const uint8_t *buf, size_t len, uint32_t chunk_size)
+{
+	if (chunk_size == 0)
+		return GD_ERR_INVAL;
+	gd_upload_hasher *h = gd_upload_hasher_new(len);
+	if (h == NULL)
+		return GD_ERR_NOMEM;
+	for (size_t off = 0; off < len; off += chunk_size) {
+		uint8_t ch[32];
+		crypto_generichash(ch, 32, buf + off, len - off < chunk_size ? len - off : chunk_size,
+				   NULL, 0);
+		gd_upload_hasher_chunk(h, ch);
+	}
+	gd_upload_hasher_final(h, out);
+	gd_upload_hasher_free(h);
+	return GD_OK;
+}
+
+uint64_t gd_envelope_size_for(unsigned n, size_t manifest_len, uint64_t attachments_len)
+{
+	uint64_t fixed = 4 + (uint64_t)manifest_len + GD_SIG_BYTES; /* as gd_seal_new frames it */
+	if (attachments_len > (UINT64_MAX >> 2) - fixed) /* Padmé and the chunk tags fit below */
+		return UINT64_MAX;
+	return gd_envelope_size(n, gd_pad_envelope(fixed + attachments_len));
+}
+
 void gd_ack_hash(uint8_t hash[GD_ACK_HASH_BYTES], const uint8_t ack_key[GD_ACK_KEY_BYTES])
 {
 	gd_hash_ctx(hash, GD_ACK_HASH_BYTES, GD_CTX_ACK, ack_key, GD_ACK_KEY_BYTES);

@@ -311,6 +311,16 @@ void gd_upload_hasher_chunk(gd_upload_hasher *h, const uint8_t chunk_hash[32]);
 void gd_upload_hasher_final(gd_upload_hasher *h, uint8_t out[32]);
 void gd_upload_hasher_free(gd_upload_hasher *h); /* NULL is fine */
 
+/* The upload digest (§11.3) of a whole buffer cut into chunk_size chunks (the last may be
+ * shorter): what the drop stores as a submission's envelope hash (§12.2), however it arrived.
+ * GD_ERR_INVAL if chunk_size is 0, GD_ERR_NOMEM. */
+int gd_upload_digest_buf(uint8_t out[32], const uint8_t *buf, size_t len, uint32_t chunk_size);
+/* The size of the sealed envelope for a manifest of manifest_len bytes and attachments totalling
+ * attachments_len bytes, for n recipients: the length prefix, manifest, signature and attachments,
+ * padded (§6.4), in chunks, after the header. Sizes over the plaintext limit are computed
+ * too (for a message saying how large); UINT64_MAX only if the sum would overflow. */
+uint64_t gd_envelope_size_for(unsigned n_recipients, size_t manifest_len, uint64_t attachments_len);
+
 /* Low-level helpers for vectors/tests (signature layout, PROTOCOL.md §6.3). */
 int gd_submission_sign(uint8_t sig[GD_SIG_BYTES], const uint8_t header_mac[32],
 		       const uint8_t *manifest, size_t len, const uint8_t sk[GD_SIGN_SK_BYTES]);
@@ -339,6 +349,25 @@ int gd_reply_seal(uint8_t **out, size_t *out_len, const char *text, size_t text_
 int gd_reply_open(gd_reply *r, const uint8_t *in, size_t len, const gd_source_keys *keys,
 		  const gd_bundle *b);
 void gd_reply_clear(gd_reply *r);
+/* GD_OK if blob has the shape of a sealed reply (magic "GDRP", version 1, at least the smallest
+ * sealed size: 5 + 24-byte nonce + 16-byte MAC + GD_REPLY_PAD_FLOOR); GD_ERR_FORMAT otherwise.
+ * Opens nothing: what the drop checks of a reply it cannot read. */
+int gd_reply_peek(const uint8_t *blob, size_t len);
+
+/* ---- ids and names at the drop and the desk ---------------------------------------------- */
+
+#define GD_COURIER_TOKEN_BYTES 32
+#define GD_REPLY_ID_BYTES 16
+
+/* BLAKE2b-256("ghostdrop/v1/courier-token" NUL || token): what the drop stores for a courier
+ * token. */
+void gd_courier_token_hash(uint8_t hash[32], const uint8_t token[GD_COURIER_TOKEN_BYTES]);
+/* A reply's id at the drop: BLAKE2b-128("ghostdrop/v1/reply-id" NUL || blob) (§11.4). */
+void gd_reply_id(uint8_t id[GD_REPLY_ID_BYTES], const uint8_t *blob, size_t len);
+/* The desk's folder label for a source: three list words joined by '-', word i being the
+ * little-endian u32 at bytes 4i..4i+3 of BLAKE2b-256("ghostdrop/v1/source-label" NUL ||
+ * identity_pk), modulo GD_WORDLIST_SIZE. Truncated (NUL-terminated) to cap like snprintf. */
+void gd_source_label(char *out, size_t cap, const uint8_t identity_pk[GD_SIGN_PK_BYTES]);
 
 /* ---- proof of work (PROTOCOL.md §9) ----------------------------------------------------------- */
 

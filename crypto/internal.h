@@ -21,6 +21,9 @@
 #define GD_CTX_MAILBOX_ID "ghostdrop/v1/mailbox-id"
 #define GD_CTX_REPLY "ghostdrop/v1/reply"
 #define GD_CTX_UPLOAD "ghostdrop/v1/upload"
+#define GD_CTX_COURIER_TOKEN "ghostdrop/v1/courier-token"
+#define GD_CTX_REPLY_ID "ghostdrop/v1/reply-id"
+#define GD_CTX_SOURCE_LABEL "ghostdrop/v1/source-label"
 /* crypto_kdf contexts are exactly 8 bytes. */
 #define GD_KDF_ENVELOPE "gdenvel1"
 #define GD_KDF_CODENAME "gdcodnm1"

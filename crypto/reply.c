@@ -24,6 +24,14 @@ void gd_reply_clear(gd_reply *r)
 	sodium_memzero(r, sizeof *r);
 }
 
+int gd_reply_peek(const uint8_t *blob, size_t len)
+{
+	return blob != NULL && len >= RP_PREFIX + crypto_box_MACBYTES + GD_REPLY_PAD_FLOOR &&
+			       memcmp(blob, RP_MAGIC, 4) == 0 && blob[4] == RP_VERSION
+		       ? GD_OK
+		       : GD_ERR_FORMAT;
+}
+
 int gd_reply_seal(uint8_t **out, size_t *out_len, const char *text, size_t text_len,
 		  const uint8_t mailbox_id[GD_MAILBOX_ID_BYTES], uint32_t day,
 		  const uint8_t jsk[GD_BOX_SK_BYTES], const uint8_t spk[GD_BOX_PK_BYTES])
