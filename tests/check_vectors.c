@@ -3,7 +3,13 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include <signal.h>
+#include <strings.h>
+#include <time.h>
+
+#include "batch.h"
 #include "check_main.h"
+#include "daemon.h"
 #include "testutil.h"
 
 #ifndef VECTORS_DIR
@@ -14,23 +20,24 @@ static const struct {
 	const char *name;
 	int rc;
 } EXPECT[] = {{"success", GD_OK},
-	      {"header_failure", GD_ERR_HEADER},
-	      {"payload_failure", GD_ERR_PAYLOAD},
-	      {"not_recipient", GD_ERR_NOT_RECIPIENT},
-	      {"truncated", GD_ERR_TRUNCATED},
-	      {"trailing", GD_ERR_TRAILING},
-	      {"signature_failure", GD_ERR_SIGNATURE},
-	      {"format_failure", GD_ERR_FORMAT},
-	      {"checksum_failure", GD_ERR_CHECKSUM},
-	      {"wrong_passphrase", GD_ERR_DECRYPT},
-	      {"corrupt", GD_ERR_CHECKSUM},
-	      {"expired", GD_ERR_EXPIRED},
-	      {"rollback", GD_ERR_ROLLBACK},
-	      {"no_key", GD_ERR_NO_KEY},
-	      {"forged", GD_ERR_FORGED},
-	      {"unknown_word", GD_ERR_WORD},
-	      {"pow_failure", GD_ERR_POW},
-	      {"purpose_failure", GD_ERR_PURPOSE}};
+              {"header_failure", GD_ERR_HEADER},
+              {"payload_failure", GD_ERR_PAYLOAD},
+              {"not_recipient", GD_ERR_NOT_RECIPIENT},
+              {"truncated", GD_ERR_TRUNCATED},
+              {"trailing", GD_ERR_TRAILING},
+              {"signature_failure", GD_ERR_SIGNATURE},
+              {"format_failure", GD_ERR_FORMAT},
+              {"checksum_failure", GD_ERR_CHECKSUM},
+              {"wrong_passphrase", GD_ERR_DECRYPT},
+              {"corrupt", GD_ERR_CHECKSUM},
+              {"expired", GD_ERR_EXPIRED},
+              {"rollback", GD_ERR_ROLLBACK},
+              {"no_key", GD_ERR_NO_KEY},
+              {"forged", GD_ERR_FORGED},
+              {"unknown_word", GD_ERR_WORD},
+              {"pow_failure", GD_ERR_POW},
+              {"version", GD_ERR_VERSION},
+              {"purpose_failure", GD_ERR_PURPOSE}};
 
 static int expected(json_t *v)
 {
@@ -77,6 +84,18 @@ static void hexeq(json_t *v, const char *key, const uint8_t *got, size_t n)
 }
 
 #define NAME(v) json_string_value(json_object_get(v, "name"))
+#define STR(v, k) json_string_value(json_object_get(v, k))
+#define INT(v, k) json_integer_value(json_object_get(v, k))
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
 
 START_TEST(envelope)
 {
@@ -258,10 +277,26 @@ START_TEST(reply)
 		int rc = gd_reply_open(&rep, r, len, k, &b);
 		ck_assert_msg(rc == expected(v), "%s: got %d", NAME(v), rc);
 		if (rc == GD_OK) {
-			ck_assert_str_eq(rep.text, "Thank you. Please use a personal device only.");
+			ck_assert_str_eq(rep.text, json_string_value(json_object_get(v, "text")));
 			ck_assert_int_eq(rep.journalist,
 					 json_integer_value(json_object_get(v, "journalist")));
 			ck_assert_int_eq(rep.older_key, rep.journalist == 1);
+			ck_assert_uint_eq(rep.day, json_integer_value(json_object_get(v, "day")));
+			hexeq(v, "reply_id", rep.reply_id, 16);
+			hexeq(v, "mailbox_id", rep.mailbox_id, 16);
+			/* the whole plaintext of §8, rebuilt from its fields */
+			size_t plen;
+			uint8_t *pt = hexfield(v, "plaintext", &plen);
+			size_t t = strlen(rep.text),
+			       bucket = 40 + t <= 1024 ? 1024 : (size_t)gd_padme(40 + t);
+			ck_assert_uint_eq(plen, bucket);
+			ck_assert_uint_eq(len, 5 + 24 + 16 + plen);
+			ck_assert(memcmp(pt, rep.reply_id, 16) == 0 && le32(pt + 16) == rep.day);
+			ck_assert(memcmp(pt + 20, rep.mailbox_id, 16) == 0);
+			ck_assert(le32(pt + 36) == t && memcmp(pt + 40, rep.text, t) == 0);
+			for (size_t z = 40 + t; z < plen; z++)
+				ck_assert_uint_eq(pt[z], 0);
+			free(pt);
 			gd_reply_clear(&rep);
 		}
 		free(r);
@@ -292,6 +327,442 @@ START_TEST(pow_challenges)
 }
 END_TEST
 
+/* §4.2: each valid file decodes to its fields and is exactly what the encoder writes. */
+START_TEST(pubfile)
+{
+	json_t *vs = load("pubfile"), *v;
+	size_t i;
+	json_array_foreach(vs, i, v)
+	{
+		const char *f = STR(v, "file");
+		gd_journalist j;
+		int rc = gd_pubfile_decode(&j, f, strlen(f));
+		ck_assert_msg(rc == expected(v), "%s: got %d", NAME(v), rc);
+		if (rc != GD_OK)
+			continue;
+		ck_assert_str_eq(j.name, STR(v, "journalist"));
+		hexeq(v, "x25519", j.pk, 32);
+		ck_assert_int_eq(j.not_before, INT(v, "not_before"));
+		ck_assert_int_eq(j.not_after, INT(v, "not_after"));
+		ck_assert_int_eq(j.verify_only, json_is_true(json_object_get(v, "verify_only")));
+		if (strcmp(NAME(v), "verify_only_absent") != 0) { /* one serialisation per key */
+			char *again = gd_pubfile_encode(&j);
+			ck_assert_str_eq(again, f);
+			free(again);
+		}
+	}
+	json_decref(vs);
+}
+END_TEST
+
+static json_t *find_case(json_t *vs, const char *name)
+{
+	json_t *v;
+	size_t i;
+	json_array_foreach(vs, i, v)
+	{
+		if (strcmp(NAME(v), name) == 0)
+			return v;
+	}
+	ck_abort_msg("no vector %s", name);
+	return NULL;
+}
+
+/* §13.1 read from the text of the spec: how the batch ends, and its records. */
+static const char *scan_batch(const membuf *b, json_t *records, size_t *good)
+{
+	static const uint8_t zero[20];
+	size_t off = 8, n = 0;
+	if (b->len < 8 || memcmp(b->buf, "GDBT\x01\0\0\0", 8) != 0)
+		return "not_a_batch";
+	for (;;) {
+		if (b->len - off < 32) { /* on a boundary, or inside a record's 32-byte header */
+			*good = n;
+			return "cut_short";
+		}
+		const uint8_t *h = b->buf + off;
+		if (memcmp(h, "GDBE", 4) == 0) {
+			*good = n;
+			return le64(h + 4) == n && memcmp(h + 12, zero, 20) == 0 &&
+			               off + 32 == b->len
+			           ? "complete"
+			           : "corrupt";
+		}
+		uint64_t len = le64(h + 24);
+		if (memcmp(h, "GDBR", 4) != 0 || len < 1 || len > (1ULL << 40)) {
+			*good = n;
+			return "corrupt";
+		}
+		if (b->len - off - 32 < len) {
+			*good = n;
+			return "partial";
+		}
+		if (records != NULL) {
+			json_t *r = json_array_get(records, n);
+			uint8_t sha[32];
+			ck_assert_ptr_nonnull(r);
+			hexeq(r, "id", h + 4, 16);
+			ck_assert_uint_eq(le32(h + 20), INT(r, "day"));
+			ck_assert_uint_eq(len, INT(r, "len"));
+			crypto_hash_sha256(sha, h + 32, len);
+			hexeq(r, "envelope_sha256", sha, 32);
+		}
+		off += 32 + len;
+		n++;
+	}
+}
+
+START_TEST(desk_files)
+{
+	json_t *vs = load("desk"), *v;
+	size_t i;
+	json_array_foreach(vs, i, v)
+	{
+		const char *kind = STR(v, "kind"), *base = STR(v, "base");
+		if (strcmp(kind, "batch") == 0) {
+			json_t *bv = base ? find_case(vs, base) : v;
+			membuf b = {0};
+			b.buf = hexfield(bv, "batch", &b.len);
+			b.cap = b.len;
+			if (base)
+				vec_apply_edits(&b, json_object_get(v, "edits"));
+			size_t good = 0;
+			const char *how =
+			    scan_batch(&b, base ? NULL : json_object_get(v, "records"), &good);
+			ck_assert_msg(strcmp(how, STR(v, "expect")) == 0, "%s: %s", NAME(v), how);
+			/* and client/batch.c, which ghostdrop-desk uses, agrees */
+			FILE *f = tmpfile();
+			batch_index ix;
+			char err[160];
+			ck_assert_uint_eq(fwrite(b.buf, 1, b.len, f), b.len);
+			fflush(f);
+			int rc = batch_scan(fileno(f), &ix, err, sizeof err);
+			fclose(f);
+			if (strcmp(how, "not_a_batch") == 0) {
+				ck_assert_int_eq(rc, -1);
+			} else {
+				ck_assert_int_eq(rc, 0);
+				ck_assert_uint_eq(ix.n,
+				                  base ? (size_t)INT(v, "good_records") : good);
+				ck_assert_int_eq(ix.complete, strcmp(how, "complete") == 0);
+				ck_assert_int_eq(ix.partial, strcmp(how, "partial") == 0);
+				ck_assert_int_eq(ix.corrupt, strcmp(how, "corrupt") == 0);
+				batch_index_free(&ix);
+			}
+			if (base)
+				ck_assert_uint_eq(good, INT(v, "good_records"));
+			else { /* every envelope opens with the keys, to the recorded ack key */
+				json_t *keys = json_object_get(v, "keys"), *r;
+				boxkey kr;
+				uint8_t *sk = hexfield(json_array_get(keys, 0), "sk", NULL);
+				uint8_t *pk = hexfield(json_array_get(keys, 0), "pk", NULL);
+				memcpy(kr.sk, sk, 32);
+				memcpy(kr.pk, pk, 32);
+				free(sk);
+				free(pk);
+				size_t off = 8, n;
+				json_array_foreach(json_object_get(v, "records"), n, r)
+				{
+					membuf e = {.buf = b.buf + off + 32,
+					            .len = (size_t)INT(r, "len")};
+					sink_state s;
+					gd_open_result res;
+					ck_assert_int_eq(open_from(&e, &kr, 1, &s, &res), GD_OK);
+					hexeq(r, "ack_key", res.ack_key, 32);
+					ck_assert_str_eq(s.m.text, STR(r, "text"));
+					sink_free(&s);
+					off += 32 + e.len;
+				}
+			}
+			free(b.buf);
+		} else if (strcmp(kind, "ack") == 0) {
+			/* §13.3: exactly {ghostdrop_ack: 1, acks: [{id, ack_key}]}, one entry per
+			 * record opened, each key hashing to its envelope's ack hash (§6.7) */
+			json_t *bv = find_case(vs, STR(v, "batch")),
+			       *recs = json_object_get(bv, "records");
+			json_error_t err;
+			json_t *doc = json_loads(STR(v, "text"), JSON_REJECT_DUPLICATES, &err), *a;
+			ck_assert_ptr_nonnull(doc);
+			ck_assert_uint_eq(json_object_size(doc), 2);
+			ck_assert(json_is_integer(json_object_get(doc, "ghostdrop_ack")) &&
+			          INT(doc, "ghostdrop_ack") == 1);
+			json_t *acks = json_object_get(doc, "acks");
+			ck_assert_uint_eq(json_array_size(acks), json_array_size(recs));
+			membuf b = {0};
+			b.buf = hexfield(bv, "batch", &b.len);
+			size_t n, off = 8;
+			json_array_foreach(acks, n, a)
+			{
+				uint8_t id[16], key[32], hash[32], peek[32];
+				unsigned nr;
+				uint64_t total;
+				ck_assert_uint_eq(json_object_size(a), 2);
+				ck_assert_int_eq(gd_b64_decode_exact(id, 16, STR(a, "id")), GD_OK);
+				ck_assert_int_eq(gd_b64_decode_exact(key, 32, STR(a, "ack_key")),
+				                 GD_OK);
+				json_t *r = json_array_get(recs, n);
+				hexeq(r, "id", id, 16);
+				hexeq(r, "ack_key", key, 32);
+				ck_assert_int_eq(gd_envelope_peek(b.buf + off + 32,
+				                                  (size_t)INT(r, "len"), &nr,
+				                                  &total, peek),
+				                 GD_OK);
+				gd_ack_hash(hash, key);
+				ck_assert(memcmp(hash, peek, 32) == 0);
+				off += 32 + (size_t)INT(r, "len");
+			}
+			free(b.buf);
+			json_decref(doc);
+		} else {
+			/* §13.4: exactly {mailbox_id, reply}, to the mailbox of the source of the
+			 * codename, opening with a key of the batch's journalist to the recorded
+			 * text */
+			json_error_t err;
+			json_t *doc = json_loads(STR(v, "text"), JSON_REJECT_DUPLICATES, &err);
+			ck_assert_ptr_nonnull(doc);
+			ck_assert_uint_eq(json_object_size(doc), 2);
+			uint8_t mb[16], *nr = hexfield(v, "newsroom_pk", NULL), blob[4096];
+			size_t blen;
+			gd_source_keys *k = test_source(STR(v, "codename"), nr);
+			ck_assert_int_eq(gd_b64_decode_exact(mb, 16, STR(doc, "mailbox_id")),
+			                 GD_OK);
+			ck_assert(memcmp(mb, k->mailbox_id, 16) == 0);
+			const char *rb = STR(doc, "reply");
+			ck_assert_int_eq(gd_b64_decode(blob, sizeof blob, &blen, rb, strlen(rb)),
+			                 GD_OK);
+			gd_bundle bun;
+			memset(&bun, 0, sizeof bun);
+			uint8_t *jpk = hexfield(v, "journalist_pk", NULL);
+			memcpy(bun.journalists[0].pk, jpk, 32);
+			bun.n_journalists = 1;
+			gd_reply rep;
+			ck_assert_int_eq(gd_reply_open(&rep, blob, blen, k, &bun), GD_OK);
+			ck_assert_str_eq(rep.text, STR(v, "reply_text"));
+			ck_assert_uint_eq(rep.day, INT(v, "day"));
+			gd_reply_clear(&rep);
+			sodium_free(k);
+			free(nr);
+			free(jpk);
+			json_decref(doc);
+		}
+	}
+	json_decref(vs);
+}
+END_TEST
+
+/* §11.1: a header name is a token. */
+static int is_token(const char *s)
+{
+	return *s != '\0' &&
+	       strspn(s, "!#$%&'*+-.^_`|~"
+	                 "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") ==
+	           strlen(s);
+}
+
+static const char *req_header(json_t *req, const char *name)
+{
+	json_t *h;
+	size_t i;
+	const char *found = NULL;
+	json_array_foreach(json_object_get(req, "headers"), i, h)
+	{
+		if (strcasecmp(json_string_value(json_array_get(h, 0)), name) == 0) {
+			ck_assert_msg(found == NULL, "%s twice", name);
+			found = json_string_value(json_array_get(h, 1));
+		}
+	}
+	return found;
+}
+
+static uint8_t *req_body(json_t *req, size_t *len)
+{
+	const char *t = STR(req, "body_text");
+	if (t != NULL) {
+		*len = strlen(t);
+		return (uint8_t *)strdup(t);
+	}
+	if (json_object_get(req, "body_hex") != NULL)
+		return hexfield(req, "body_hex", len);
+	*len = 0;
+	return NULL;
+}
+
+/* The stable part of a response: its status, and the JSON fields §11 names (an error is
+ * exactly {"error", "message"}; only the code is stable). */
+static void check_response_shape(json_t *v, json_t *rsp)
+{
+	json_t *j = json_object_get(rsp, "json");
+	int status = (int)INT(rsp, "status");
+	if (status >= 400) {
+		ck_assert_uint_eq(json_object_size(j), 2);
+		ck_assert(json_is_string(json_object_get(j, "error")) &&
+		          json_is_string(json_object_get(j, "message")));
+	} else if (json_object_get(j, "challenge") != NULL) { /* §11.3 pow */
+		uint8_t ch[GD_POW_CHALLENGE_BYTES];
+		ck_assert_uint_eq(json_object_size(j), 3);
+		ck_assert_int_eq(gd_b64_decode_exact(ch, sizeof ch, STR(j, "challenge")), GD_OK);
+		ck_assert_int_eq(ch[0], 1);
+		ck_assert_int_eq(ch[2], INT(j, "bits"));
+		ck_assert_int_eq(INT(j, "expires_in"), 300);
+	} else if (j != NULL) { /* a stored submission */
+		ck_assert_uint_eq(json_object_size(j), 2);
+		ck_assert_str_eq(STR(j, "status"), "stored");
+		ck_assert_str_eq(STR(j, "id"),
+		                 req_header(json_object_get(v, "request"), "X-Ghostdrop-Id"));
+	}
+}
+
+START_TEST(http_requests)
+{
+	json_t *vs = load("http"), *v;
+	size_t i;
+	json_array_foreach(vs, i, v)
+	{
+		json_t *req = json_object_get(v, "request"), *h,
+		       *rsp = json_object_get(v, "response");
+		size_t k, len;
+		const char *m = STR(req, "method"), *t = STR(req, "target");
+		ck_assert(strcmp(m, "GET") == 0 || strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0);
+		ck_assert_msg(strncmp(t, "/v1/", 4) == 0, "%s", NAME(v));
+		json_array_foreach(json_object_get(req, "headers"), k, h)
+		{
+			ck_assert(is_token(json_string_value(json_array_get(h, 0))));
+			for (const char *c = json_string_value(json_array_get(h, 1)); *c; c++)
+				ck_assert((unsigned char)*c >= 0x20 && *c != 0x7f);
+		}
+		uint8_t *body = req_body(req, &len);
+		const char *cl = req_header(req, "Content-Length"), *hash, *id, *pow;
+		ck_assert_uint_eq(cl ? strtoull(cl, NULL, 10) : 0, len);
+		if ((id = req_header(req, "X-Ghostdrop-Id")) != NULL) {
+			uint8_t b[16];
+			ck_assert_int_eq(gd_b64_decode_exact(b, 16, id), GD_OK);
+		}
+		if ((hash = req_header(req, "X-Ghostdrop-Hash")) != NULL) {
+			uint8_t want[32], got[32];
+			ck_assert_int_eq(gd_b64_decode_exact(want, 32, hash), GD_OK);
+			crypto_generichash(got, 32, body, len, NULL, 0);
+			/* the body matches its hash unless the answer says it does not */
+			int same = memcmp(want, got, 32) == 0;
+			const char *err = STR(json_object_get(rsp, "json"), "error");
+			ck_assert_msg(same == !(err && strcmp(err, "hash_mismatch") == 0), "%s",
+			              NAME(v));
+		}
+		if (strcmp(t, "/v1/submissions") == 0 && INT(rsp, "status") < 300) {
+			unsigned n;
+			uint64_t total;
+			uint8_t ack[32];
+			ck_assert_int_eq(gd_envelope_peek(body, len, &n, &total, ack), GD_OK);
+			ck_assert_uint_eq(total, len);
+		}
+		json_t *pv = json_object_get(v, "pow");
+		if ((pow = req_header(req, "X-Ghostdrop-PoW")) != NULL ||
+		    json_object_get(json_object_get(rsp, "json"), "challenge") != NULL) {
+			ck_assert_ptr_nonnull(pv);
+			uint8_t ch[GD_POW_CHALLENGE_BYTES], *key = hexfield(pv, "key", NULL);
+			uint64_t ctr = 0;
+			const char *b64 =
+			    pow ? pow : STR(json_object_get(rsp, "json"), "challenge");
+			size_t cl64 = pow ? (size_t)(strchr(pow, '.') - pow) : strlen(b64), got;
+			ck_assert_int_eq(gd_b64_decode(ch, sizeof ch, &got, b64, cl64), GD_OK);
+			ck_assert_uint_eq(got, sizeof ch);
+			if (pow)
+				ctr = strtoull(strchr(pow, '.') + 1, NULL, 10);
+			else
+				ck_assert_int_eq(gd_pow_solve(&ctr, ch), GD_OK);
+			gd_pow_challenge c;
+			int rc = gd_pow_check(&c, ch, ctr, key, (uint8_t)INT(pv, "purpose"),
+			                      (unsigned)INT(pv, "min_bits"), INT(pv, "now"));
+			const char *e = STR(pv, "expect");
+			ck_assert_msg(rc == (e ? expected(pv) : GD_OK), "%s: pow %d", NAME(v), rc);
+			free(key);
+		}
+		if (STR(req, "body_text") != NULL && strcmp(STR(req, "body_text"), "{}") != 0) {
+			json_error_t err;
+			json_t *o = json_loads(STR(req, "body_text"), JSON_REJECT_DUPLICATES, &err);
+			ck_assert(json_is_object(o));
+			json_decref(o);
+		}
+		if (json_object_get(rsp, "body_hex") != NULL) { /* the bundle: verifies as §5 */
+			size_t bl;
+			uint8_t *bb = hexfield(rsp, "body_hex", &bl),
+			        *pk = hexfield(v, "root_pk", NULL);
+			gd_bundle out;
+			ck_assert_int_eq(gd_bundle_verify(&out, bb, bl, pk, INT(v, "now"), 0),
+			                 GD_OK);
+			free(bb);
+			free(pk);
+		} else {
+			check_response_shape(v, rsp);
+		}
+		free(body);
+	}
+	json_decref(vs);
+}
+END_TEST
+
+/* The same requests sent to a real ghostdropd (tests/daemon.c): a recorded proof of work is
+ * replaced by a fresh one of the purpose in "replay_pow", the bundle is the drop's own. */
+START_TEST(http_replay)
+{
+	json_t *vs = load("http"), *v;
+	size_t i;
+	drop d;
+	drop_create(&d, NULL);
+	drop_start(&d);
+	json_array_foreach(vs, i, v)
+	{
+		json_t *req = json_object_get(v, "request"), *h,
+		       *rsp = json_object_get(v, "response");
+		char hdrs[2048] = "", pow[256];
+		size_t k, len, o = 0;
+		json_array_foreach(json_object_get(req, "headers"), k, h)
+		{
+			const char *n = json_string_value(json_array_get(h, 0)),
+			           *val = json_string_value(json_array_get(h, 1));
+			/* http_do sends Host, Connection and Content-Length itself */
+			if (strcasecmp(n, "Host") == 0 || strcasecmp(n, "Connection") == 0 ||
+			    strcasecmp(n, "Content-Length") == 0)
+				continue;
+			if (strcasecmp(n, "X-Ghostdrop-PoW") == 0 && STR(v, "replay_pow") != NULL) {
+				pow_header(d.port, STR(v, "replay_pow"), 0, pow, sizeof pow);
+				val = pow;
+			}
+			o += (size_t)snprintf(hdrs + o, sizeof hdrs - o, "%s: %s\r\n", n, val);
+			ck_assert_uint_lt(o, sizeof hdrs);
+		}
+		uint8_t *body = req_body(req, &len);
+		resp r;
+		ck_assert_int_eq(
+		    http_do(d.port, STR(req, "method"), STR(req, "target"), hdrs, body, len, &r),
+		    0);
+		ck_assert_msg(r.status == INT(rsp, "status"), "%s: %d %s", NAME(v), r.status,
+		              r.error);
+		json_t *want = json_object_get(rsp, "json");
+		if (want != NULL) {
+			json_error_t err;
+			json_t *got =
+			    json_loadb((const char *)r.body, r.len, JSON_REJECT_DUPLICATES, &err);
+			ck_assert_ptr_nonnull(got);
+			json_t *copy = json_deep_copy(rsp);
+			json_object_set_new(copy, "json", got);
+			check_response_shape(v, copy);
+			if (STR(want, "error") != NULL)
+				ck_assert_str_eq(r.error, STR(want, "error"));
+			json_decref(copy);
+		} else {
+			gd_bundle out;
+			ck_assert_int_eq(
+			    gd_bundle_verify(&out, r.body, r.len, d.root_pk, time(NULL), 0), GD_OK);
+		}
+		resp_free(&r);
+		free(body);
+	}
+	drop_stop(&d, SIGTERM);
+	drop_destroy(&d);
+	json_decref(vs);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("vectors");
@@ -304,6 +775,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, codename);
 	tcase_add_test(tc, reply);
 	tcase_add_test(tc, pow_challenges);
+	tcase_add_test(tc, pubfile);
+	tcase_add_test(tc, desk_files);
+	tcase_add_test(tc, http_requests);
+	tcase_add_test(tc, http_replay);
 	suite_add_tcase(s, tc);
 	return s;
 }
