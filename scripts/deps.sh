@@ -1,7 +1,7 @@
 # ghostdrop: install the Debian 12 packages the build and tests need (sourced by scripts/*).
 # Installs only what is missing; apt-get update first (fresh machines have no package lists).
 GD_PACKAGES="meson ninja-build pkg-config gcc python3 libsodium-dev libevent-dev liblmdb-dev
-libjansson-dev libseccomp-dev check diceware mat2 tor curl"
+libjansson-dev libseccomp-dev check diceware mat2 tor curl clang-format"
 
 gd_sudo() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
