@@ -3,10 +3,7 @@
  * at difficulty 0), a 1 GiB envelope through the resumable upload, and the daemon's peak RSS.
  * Prints medians; asserts nothing. Usage: bench/server [runs] [seconds] [upload MiB]
  * `bench/server growth`: the same submissions/s with 0, 10,000 and 100,000 stored. */
-#include <arpa/inet.h>
 #include <jansson.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -15,14 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "drop.h"
 #include "gdcrypto.h"
+#include "upload.h"
 
 #ifndef GHOSTDROPD
 #error GHOSTDROPD must name the daemon binary
@@ -43,91 +41,16 @@ static void die(const char *m)
 	exit(1);
 }
 
-/* ---- a keep-alive HTTP client ---- */
+/* ---- the client: the worker's own library, on a kept connection per thread ---- */
 
-typedef struct {
-	int fd;
-	uint8_t *buf;
-	size_t cap;
-} conn;
-
-static void conn_open(conn *c)
+static void conn_open(drop_conn *c, int *keep)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
-	int one = 1;
-	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-	c->fd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (connect(c->fd, (struct sockaddr *)&sin, sizeof sin) != 0)
-		die("connect");
-	if (c->buf == NULL) {
-		c->cap = 1 << 16;
-		c->buf = malloc(c->cap);
-	}
-}
-
-static void send_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	while (n > 0) {
-		ssize_t k = send(fd, b, n, MSG_NOSIGNAL);
-		if (k <= 0)
-			die("send");
-		b += k;
-		n -= (size_t)k;
-	}
-}
-
-/* Returns the status; the body (NUL-terminated) in c->buf. */
-static int request(conn *c, const char *method, const char *path, const char *hdrs,
-		   const void *body, size_t len)
-{
-	char head[2048];
-	int n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: b\r\nContent-Length: %zu\r\n%s\r\n",
-			 method, path, len, hdrs ? hdrs : "");
-	send_all(c->fd, head, (size_t)n);
-	if (len)
-		send_all(c->fd, body, len);
-	size_t got = 0;
-	char *end = NULL;
-	while (end == NULL) {
-		ssize_t k = recv(c->fd, c->buf + got, c->cap - 1 - got, 0);
-		if (k <= 0)
-			die("recv");
-		got += (size_t)k;
-		c->buf[got] = '\0';
-		end = strstr((char *)c->buf, "\r\n\r\n");
-	}
-	int status = (int)strtol((char *)c->buf + 9, NULL, 10);
-	char *cl = strstr((char *)c->buf, "Content-Length: ");
-	size_t blen = cl ? strtoul(cl + 16, NULL, 10) : 0, hl = (size_t)(end + 4 - (char *)c->buf);
-	while (got < hl + blen) {
-		ssize_t k = recv(c->fd, c->buf + got, c->cap - 1 - got, 0);
-		if (k <= 0)
-			die("recv body");
-		got += (size_t)k;
-	}
-	memmove(c->buf, c->buf + hl, blen);
-	c->buf[blen] = '\0';
-	return status;
-}
-
-static void pow_for(conn *c, const char *purpose, uint64_t size, char *out, size_t cap)
-{
-	char path[128];
-	uint8_t ch[GD_POW_CHALLENGE_BYTES];
-	size_t n;
-	uint64_t ctr;
-	snprintf(path, sizeof path, "/v1/pow?purpose=%s&size=%llu", purpose, (unsigned long long)size);
-	if (request(c, "POST", path, NULL, NULL, 0) != 200)
-		die("pow");
-	json_t *o = json_loads((char *)c->buf, 0, NULL);
-	const char *s = json_string_value(json_object_get(o, "challenge"));
-	if (s == NULL || gd_b64_decode(ch, sizeof ch, &n, s, strlen(s)) != GD_OK)
-		die("challenge");
-	gd_pow_solve(&ctr, ch);
-	snprintf(out, cap, "%s.%llu", s, (unsigned long long)ctr);
-	json_decref(o);
+	char url[64], err[256];
+	snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
+	if (drop_open(c, url, NULL, 1, err, sizeof err) != 0)
+		die(err);
+	*keep = -1;
+	c->keep = keep;
 }
 
 /* ---- envelopes ---- */
@@ -173,26 +96,19 @@ typedef struct {
 static void *submit_worker(void *arg)
 {
 	worker *w = arg;
-	conn c = {0};
-	char pow[256], hdr[1024], idb[32], hb[64];
-	conn_open(&c);
+	drop_conn c;
+	drop_err e;
+	int keep, already;
+	conn_open(&c, &keep);
 	for (unsigned i = (unsigned)randombytes_uniform(POOL); !atomic_load(&stop_flag); i++) {
 		mem *m = &pool[i % POOL];
-		uint8_t id[16], h[32];
+		uint8_t id[16];
 		randombytes_buf(id, 16);
-		crypto_generichash(h, 32, m->buf, m->len, NULL, 0);
-		gd_b64_encode(idb, sizeof idb, id, 16);
-		gd_b64_encode(hb, sizeof hb, h, 32);
-		pow_for(&c, "submit", 0, pow, sizeof pow);
-		snprintf(hdr, sizeof hdr,
-			 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\n"
-			 "X-Ghostdrop-Hash: %s\r\nX-Ghostdrop-PoW: %s\r\n", idb, hb, pow);
-		if (request(&c, "POST", "/v1/submissions", hdr, m->buf, m->len) != 201)
+		if (drop_submit(&c, id, m->buf, m->len, &already, &e) != DROP_OK || already)
 			die("submission not acknowledged");
 		w->done++;
 	}
-	close(c.fd);
-	free(c.buf);
+	gd_keep_close(&keep);
 	return NULL;
 }
 
@@ -220,8 +136,9 @@ static double submissions_per_second(int clients, double seconds)
 /* ---- a large upload, sealed and sent chunk by chunk ---- */
 
 typedef struct {
-	conn c;
-	char up[32];
+	drop_conn c;
+	int keep;
+	char up[64];
 	uint8_t *chunk;
 	size_t fill, chunk_size;
 	uint32_t idx;
@@ -230,13 +147,11 @@ typedef struct {
 
 static void put_chunk(uploader *u)
 {
-	char path[128], hdr[128];
 	uint8_t h[32];
+	drop_err e;
 	crypto_generichash(h, 32, u->chunk, u->fill, NULL, 0);
 	gd_upload_hasher_chunk(u->digest, h);
-	snprintf(path, sizeof path, "/v1/uploads/%s/chunks/%u", u->up, u->idx++);
-	snprintf(hdr, sizeof hdr, "Content-Type: application/octet-stream\r\n");
-	if (request(&u->c, "PUT", path, hdr, u->chunk, u->fill) != 201)
+	if (drop_upload_chunk(&u->c, &u->keep, u->up, u->idx++, u->chunk, u->fill, h, &e) != DROP_OK)
 		die("chunk refused");
 	u->fill = 0;
 }
@@ -283,25 +198,15 @@ static double upload_mib_s(uint64_t data_len, long *daemon_peak)
 	size_t mlen;
 	gd_manifest_encode(&mj, &mlen, &man);
 	free(mj);
-	uint64_t total = gd_envelope_size(1, gd_pad_envelope(4 + mlen + 64 + data_len));
-	char pow[256], hdr[512], body[128], idb[32];
+	uint64_t total = gd_envelope_size_for(1, mlen, data_len);
 	uint8_t id[16];
-	conn_open(&u.c);
+	drop_err e;
+	conn_open(&u.c, &u.keep);
 	double t0 = now_s();
-	pow_for(&u.c, "upload", total, pow, sizeof pow);
 	randombytes_buf(id, 16);
-	gd_b64_encode(idb, sizeof idb, id, 16);
-	snprintf(hdr, sizeof hdr, "X-Ghostdrop-PoW: %s\r\n", pow);
-	snprintf(body, sizeof body, "{\"id\":\"%s\",\"size\":%llu}", idb, (unsigned long long)total);
-	if (request(&u.c, "POST", "/v1/uploads", hdr, body, strlen(body)) != 201)
+	if (drop_upload_create(&u.c, id, total, u.up, &u.chunk_size, &e) != DROP_OK)
 		die("upload refused");
-	json_t *o = json_loads((char *)u.c.buf, 0, NULL);
-	snprintf(u.up, sizeof u.up, "%s", json_string_value(json_object_get(o, "upload")));
-	u.chunk_size = (size_t)json_integer_value(json_object_get(o, "chunk_size"));
-	json_decref(o);
 	u.chunk = malloc(u.chunk_size);
-	u.c.cap = u.chunk_size + 65536;
-	u.c.buf = realloc(u.c.buf, u.c.cap);
 	u.digest = gd_upload_hasher_new(total);
 	gd_seal *s;
 	uint8_t *data = malloc(1 << 20);
@@ -323,17 +228,13 @@ static double upload_mib_s(uint64_t data_len, long *daemon_peak)
 		put_chunk(&u);
 	gd_seal_free(s);
 	uint8_t d[32];
-	char db[64], path[128];
+	int already;
 	gd_upload_hasher_final(u.digest, d);
 	gd_upload_hasher_free(u.digest);
-	gd_b64_encode(db, sizeof db, d, 32);
-	snprintf(body, sizeof body, "{\"hash\":\"%s\"}", db);
-	snprintf(path, sizeof path, "/v1/uploads/%s/commit", u.up);
-	if (request(&u.c, "POST", path, NULL, body, strlen(body)) != 201)
+	if (drop_upload_commit(&u.c, u.up, d, &already, &e) != DROP_OK || already)
 		die("commit refused");
 	double el = now_s() - t0;
-	close(u.c.fd);
-	free(u.c.buf);
+	gd_keep_close(&u.keep);
 	free(u.chunk);
 	free(data);
 	return (double)total / el / 1048576.0;

@@ -19,38 +19,27 @@
 #include "fileio.h"
 #include "progress.h"
 #include "prompt.h"
-#include "transport.h"
+#include "drop.h"
 
 #define TOKEN_MAX 128
-#define RETRIES 4
 /* The listing's answer: at most 96 bytes per record a batch can hold (an entry takes 85 at
  * most), and at most 8 JSON values per record, counted before Jansson builds anything, so a
  * drop cannot make the desk allocate more than a real listing would (PROTOCOL.md §13.1). */
 #define LIST_MAX ((size_t)BATCH_MAX_RECORDS * 96)
 #define LIST_MAX_VALUES ((size_t)BATCH_MAX_RECORDS * 8)
 
-typedef struct {
-	gd_url url;
-	gd_transport tr;
-	char *auth; /* "Authorization: Bearer ...\r\n", sodium_malloc'ed */
-} courier;
-
-static int courier_open(courier *c, const opts *o)
+/* The drop, with the courier token read from --token-file. */
+static int courier_open(drop_conn *c, const opts *o)
 {
 	char err[256];
 	memset(c, 0, sizeof *c);
 	if (o->n_servers != 1 || o->token_file == NULL)
 		return cli_die(EX_USAGE, "needs --server URL (once) and --token-file F");
-	if (gd_url_parse(&c->url, o->servers[0], err, sizeof err) != 0 ||
-	    gd_transport_init(&c->tr, &c->url, o->proxy, o->clearnet, err, sizeof err) != 0)
+	if (drop_open(c, o->servers[0], o->proxy, o->clearnet, err, sizeof err) != 0)
 		return cli_die(EX_USAGE, "%s", err);
 	char *tok = sodium_malloc(TOKEN_MAX);
-	c->auth = sodium_malloc(TOKEN_MAX + 64);
-	if (tok == NULL || c->auth == NULL) {
-		if (tok != NULL)
-			sodium_free(tok);
+	if (tok == NULL)
 		return cli_die(EX_FAIL, "out of memory");
-	}
 	if (gd_secret_from_file(o->token_file, tok, TOKEN_MAX) != 0) {
 		int e = errno;
 		sodium_free(tok);
@@ -64,48 +53,9 @@ static int courier_open(courier *c, const opts *o)
 			return cli_die(EX_USAGE, "%s does not hold a courier token (one line, as printed "
 						 "by ghostdropd token add)", o->token_file);
 		}
-	snprintf(c->auth, TOKEN_MAX + 64, "Authorization: Bearer %s\r\n", tok);
+	int rc = drop_set_token(c, tok);
 	sodium_free(tok);
-	return EX_OK;
-}
-
-static void courier_close(courier *c)
-{
-	if (c->auth != NULL)
-		sodium_free(c->auth);
-	c->auth = NULL;
-}
-
-static int net_error(int rc, const gd_response *r)
-{
-	return cli_die(EX_NET, "%s", r->message[0] ? r->message
-				     : rc == TR_ERR_TIMEOUT ? "the drop did not answer in time"
-							    : "the drop could not be reached");
-}
-
-static int refused(const gd_response *r)
-{
-	return cli_die(r->status == 401 || r->status == 403 ? EX_REFUSED : EX_FAIL,
-		       "the drop refused (HTTP %d): %s%s%s", r->status, r->error,
-		       r->message[0] ? ": " : "", r->message);
-}
-
-/* A request with a JSON answer, retried on a broken connection when it is idempotent. */
-static int call(courier *c, const char *method, const char *path, const char *body,
-		size_t max, int retry, gd_response *r)
-{
-	int rc = TR_ERR_CONNECT;
-	char hdr[TOKEN_MAX + 128];
-	snprintf(hdr, sizeof hdr, "%s%s", c->auth, body ? "Content-Type: application/json\r\n" : "");
-	/* a malformed or oversized answer is not a broken connection: asking again would not help */
-	for (int i = 0; i < (retry ? RETRIES : 1) && rc != TR_OK && rc != TR_ERR_HTTP; i++) {
-		if (i > 0)
-			sleep(1u << i);
-		rc = gd_request(&c->tr, &c->url, method, path, hdr, (const uint8_t *)body,
-				body ? strlen(body) : 0, max, r);
-	}
-	sodium_memzero(hdr, sizeof hdr);
-	return rc;
+	return rc == 0 ? EX_OK : cli_die(EX_FAIL, "out of memory");
 }
 
 /* ---- fetch ---- */
@@ -125,6 +75,7 @@ typedef struct {
 	uint8_t head[102 + GD_ENV_STANZA_BYTES * GD_ENV_MAX_RECIPIENTS]; /* §6.1 header */
 	size_t head_len;
 	char why[160]; /* set when the answer contradicts the listing */
+	int write_errno; /* set when the batch could not be written */
 } file_out;
 
 static int check_head(file_out *f)
@@ -167,8 +118,10 @@ static int to_batch(void *arg, const uint8_t *buf, size_t len)
 		if (check_head(f) != 0)
 			return -1;
 	}
-	if (gd_write_all(f->fd, buf, len) != 0)
+	if (gd_write_all(f->fd, buf, len) != 0) {
+		f->write_errno = errno;
 		return -1;
+	}
 	f->written += len;
 	f->pos += len;
 	progress_add(len);
@@ -184,16 +137,27 @@ typedef struct {
 
 enum { GOT = 0, GONE = 1, SKIPPED = 2 };
 
+/* Before each attempt: resume where the last one got to. */
+static uint64_t resume_at(void *arg)
+{
+	file_out *f = arg;
+	f->written = 0;
+	f->want = f->size - f->pos;
+	f->length_ok = 0;
+	return f->pos;
+}
+
 /* Stream one envelope to the end of the file, resuming at `have` bytes after a broken
  * connection. env_at: where the envelope starts in the file (its first bytes are read back
  * from there when resuming, to check its header). *outcome: GOT, GONE (acknowledged by
  * another courier meanwhile) or SKIPPED (the answer contradicted the listing: named on
  * stderr; the caller drops what was written of it). */
-static int fetch_one(courier *c, int fd, const listed *s, uint64_t have, off_t env_at,
+static int fetch_one(drop_conn *c, int fd, const listed *s, uint64_t have, off_t env_at,
 		     int *outcome)
 {
-	char idb[32], path[96];
+	char idb[32];
 	gd_response r;
+	drop_err e;
 	file_out *f = calloc(1, sizeof *f);
 	int rc = EX_OK;
 	gd_b64_encode(idb, sizeof idb, s->id, 16);
@@ -202,6 +166,8 @@ static int fetch_one(courier *c, int fd, const listed *s, uint64_t have, off_t e
 		return cli_die(EX_FAIL, "out of memory");
 	f->fd = fd;
 	f->size = s->size;
+	f->pos = have;
+	f->r = &r;
 	f->head_len = have < sizeof f->head ? (size_t)have : sizeof f->head;
 	if (have > 0 && pread(fd, f->head, f->head_len, env_at) != (ssize_t)f->head_len) {
 		free(f);
@@ -209,62 +175,25 @@ static int fetch_one(courier *c, int fd, const listed *s, uint64_t have, off_t e
 	}
 	/* what an earlier run wrote of the header must announce the listed size too */
 	int lied = have > 0 && check_head(f) != 0;
-	for (int attempt = 0; !lied && have < s->size; attempt++) {
-		if (attempt > 0) {
-			if (attempt == RETRIES) {
-				rc = EX_NET;
-				break;
-			}
-			sleep(1u << attempt);
-		}
-		snprintf(path, sizeof path, "/v1/courier/submissions/%s?offset=%llu", idb,
-			 (unsigned long long)have);
-		f->written = 0;
-		f->want = s->size - have;
-		f->pos = have;
-		f->length_ok = 0;
-		f->r = &r;
-		char hdr[TOKEN_MAX + 64];
-		snprintf(hdr, sizeof hdr, "%s", c->auth);
-		int t = gd_request_stream(&c->tr, &c->url, path, hdr, to_batch, f, &r);
-		sodium_memzero(hdr, sizeof hdr);
-		have += f->written;
-		if (t == TR_ERR_SINK && f->why[0] == '\0') {
-			progress_end();
-			rc = cli_die(EX_FILE, "writing the batch failed: %s", strerror(errno));
-			break;
-		}
-		if (t == TR_ERR_HTTP && f->why[0] == '\0')
-			snprintf(f->why, sizeof f->why, "%.150s", r.message[0] ? r.message
-						 : "the drop's answer is malformed");
-		if (t == TR_OK && r.status == 200 && r.content_length != f->want && f->why[0] == '\0')
-			snprintf(f->why, sizeof f->why, "the drop announced %llu bytes",
-				 (unsigned long long)(f->pos - f->written + r.content_length));
-		if (f->why[0] != '\0') {
-			if (t == TR_OK)
-				gd_response_free(&r);
-			break;
-		}
-		if (t != TR_OK) {
-			if (attempt + 1 == RETRIES) {
-				progress_end();
-				rc = net_error(t, &r);
-				break;
-			}
-			continue;
-		}
-		if (r.status == 404) {
+	if (!lied && have < s->size) {
+		if (drop_courier_fetch(c, s->id, resume_at, to_batch, f, &r, &e) == DROP_OK) {
+			if (r.content_length != f->want && f->why[0] == '\0')
+				snprintf(f->why, sizeof f->why, "the drop announced %llu bytes",
+					 (unsigned long long)(f->pos - f->written + r.content_length));
 			gd_response_free(&r);
+		} else if (f->why[0] != '\0') {
+			/* the answer contradicted the listing: said below */
+		} else if (e.transport == TR_ERR_SINK) {
+			progress_end();
+			rc = cli_die(EX_FILE, "writing the batch failed: %s", strerror(f->write_errno));
+		} else if (e.kind == DROP_MALFORMED) {
+			snprintf(f->why, sizeof f->why, "%.150s", e.message);
+		} else if (e.kind == DROP_REFUSED && e.http_status == 404) {
 			*outcome = GONE;
-			break;
-		}
-		if (r.status != 200) {
+		} else {
 			progress_end();
-			rc = refused(&r);
-			gd_response_free(&r);
-			break;
+			rc = drop_die(&e);
 		}
-		gd_response_free(&r);
 	}
 	if (rc == EX_OK && f->why[0] != '\0') {
 		progress_end();
@@ -338,22 +267,18 @@ static int bad_listing(json_t *o, listed **out, const char *fmt, ...)
 		       why);
 }
 
-static int list_submissions(courier *c, listed **out, size_t *n)
+static int list_submissions(drop_conn *c, listed **out, size_t *n)
 {
 	gd_response r;
+	drop_err e;
 	json_error_t jerr;
-	int rc = call(c, "GET", "/v1/courier/submissions", NULL, LIST_MAX, 1, &r);
+	int rc = drop_courier_list(c, LIST_MAX, &r, &e);
 	*out = NULL;
 	*n = 0;
-	if (rc == TR_ERR_HTTP)
+	if (rc == DROP_MALFORMED)
 		return bad_listing(NULL, out, "a malformed answer, or larger than %zu MiB", LIST_MAX >> 20);
-	if (rc != TR_OK)
-		return net_error(rc, &r);
-	if (r.status != 200) {
-		rc = refused(&r);
-		gd_response_free(&r);
-		return rc;
-	}
+	if (rc != DROP_OK)
+		return drop_die(&e);
 	if (json_values((const char *)r.body, r.len) > LIST_MAX_VALUES) {
 		gd_response_free(&r);
 		return bad_listing(NULL, out, "more values than %d submissions can have", BATCH_MAX_RECORDS);
@@ -425,7 +350,7 @@ static int list_submissions(courier *c, listed **out, size_t *n)
 
 int cmd_fetch(const opts *o)
 {
-	courier c;
+	drop_conn c;
 	char part[4096], err[256];
 	listed *subs = NULL;
 	size_t n = 0;
@@ -577,7 +502,7 @@ out:
 		close(fd);
 	batch_index_free(&ix);
 	free(subs);
-	courier_close(&c);
+	drop_close(&c);
 	return rc;
 }
 
@@ -585,7 +510,7 @@ out:
 
 int cmd_ack(const opts *o)
 {
-	courier c;
+	drop_conn c;
 	json_error_t jerr;
 	json_t *doc, *v;
 	size_t i;
@@ -617,34 +542,24 @@ int cmd_ack(const opts *o)
 	rc = EX_OK;
 	json_array_foreach(acks, i, v)
 	{
-		char path[96], body[96];
-		gd_response r;
-		snprintf(path, sizeof path, "/v1/courier/submissions/%s/ack",
-			 json_string_value(json_object_get(v, "id")));
-		snprintf(body, sizeof body, "{\"ack_key\":\"%s\"}",
-			 json_string_value(json_object_get(v, "ack_key")));
-		int t = call(&c, "POST", path, body, 4096, 1, &r);
-		if (t != TR_OK) {
-			rc = net_error(t, &r);
-			break;
-		}
-		if (r.status == 200)
+		drop_err e;
+		const char *id = json_string_value(json_object_get(v, "id"));
+		if (drop_courier_ack(&c, id, json_string_value(json_object_get(v, "ack_key")), &e) ==
+		    DROP_OK) {
 			deleted++;
-		else if (r.status == 404)
+		} else if (e.kind == DROP_REFUSED && e.http_status == 404) {
 			absent++; /* acknowledged before (another ack file, another courier) */
-		else if (r.status == 403) {
+		} else if (e.kind == DROP_REFUSED && e.http_status == 403) {
 			bad++;
 			fprintf(stderr, "%s: %s: the drop refused this ack key; the submission stays\n",
-				cli_name, json_string_value(json_object_get(v, "id")));
+				cli_name, id);
 		} else {
-			rc = refused(&r);
-			gd_response_free(&r);
+			rc = drop_die(&e);
 			break;
 		}
-		gd_response_free(&r);
 	}
 	json_decref(doc);
-	courier_close(&c);
+	drop_close(&c);
 	if (o->json)
 		printf("{\"deleted\":%zu,\"already_gone\":%zu,\"refused\":%zu}\n", deleted, absent, bad);
 	fprintf(stderr, "%s: %zu deleted from the drop, %zu already gone, %zu refused\n", cli_name,
@@ -656,7 +571,7 @@ int cmd_ack(const opts *o)
 
 int cmd_push(const opts *o)
 {
-	courier c;
+	drop_conn c;
 	int rc;
 	if (o->n_args < 1)
 		return cli_die(EX_USAGE, "usage: push --server URL --token-file F REPLYFILE...");
@@ -679,24 +594,18 @@ int cmd_push(const opts *o)
 	for (int i = 0; i < o->n_args && rc == EX_OK; i++) {
 		uint8_t *body;
 		size_t len;
-		gd_response r;
+		drop_err e;
 		if (gd_file_read(o->args[i], 1 << 20, &body, &len) != 0) {
 			rc = cli_die(EX_FILE, "%s: %s", o->args[i], strerror(errno));
 			break;
 		}
-		/* retried after a broken connection: if the first one was stored after all, the
-		 * worker shows it once (duplicates share the reply id inside the box) */
-		int t = call(&c, "POST", "/v1/courier/replies", (const char *)body, 4096, 1, &r);
-		free(body);
-		if (t != TR_OK)
-			rc = net_error(t, &r);
-		else if (r.status != 201 && r.status != 200) /* 200: stored before (PROTOCOL.md §11.4) */
-			rc = refused(&r);
-		else
+		if (drop_courier_push(&c, body, len, &e) == DROP_OK) /* 201, or 200: stored before */
 			sent++;
-		gd_response_free(&r);
+		else
+			rc = drop_die(&e);
+		free(body);
 	}
-	courier_close(&c);
+	drop_close(&c);
 	fprintf(stderr, "%s: %d of %d repl%s delivered to the drop\n", cli_name, sent, o->n_args,
 		o->n_args == 1 ? "y" : "ies");
 	return rc;

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,14 +22,13 @@
 #include "prompt.h"
 #include "strip.h"
 #include "gdcrypto.h"
-#include "transport.h"
+#include "drop.h"
 #include "upload.h"
 
 enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_VERIFY = 3, EX_NET = 4, EX_REFUSED = 5, EX_FILE = 6 };
 
 #define MAX_MESSAGE GD_ENV_MAX_TEXT
 #define MAX_FILES 64
-#define RETRIES 4
 
 typedef struct {
 	const char *server, *newsroom, *message_file, *codename_out, *codename_file, *proxy,
@@ -41,8 +39,7 @@ typedef struct {
 	int n_files;
 } opts;
 
-static gd_url url;
-static gd_transport tr;
+static drop_conn dc;
 static uint8_t newsroom_pk[32];
 static gd_bundle *bundle;
 
@@ -57,84 +54,17 @@ static const char USAGE[] =
 
 /* ---- talking to the drop ---- */
 
-static int net_error(int rc, gd_response *r)
-{
-	(void)rc;
-	return cli_die(EX_NET, "%s", r->message[0] ? r->message : "the drop could not be reached");
-}
-
 /* Not an exit code: the drop no longer knows an upload (it restarted, or a new circuit reached
  * another daemon behind the same onion address); cmd_submit sends the testimony again. */
 #define LOST_UPLOAD 100
-/* Not an exit code either: the drop got busier since it issued the proof-of-work challenge
- * (PROTOCOL.md §9.3, pow_outdated); the request goes again with a new challenge. */
-#define POW_OUTDATED 101
 
-static int refused(gd_response *r)
+/* A call that failed: said on stderr, with its documented exit code (drop.h), except a lost
+ * upload, which cmd_submit sends again. */
+static int drop_failed(const drop_err *e)
 {
-	if (r->status == 404 && strcmp(r->error, "upload_not_found") == 0)
+	if (e->http_status == 404 && drop_refused_with(e, "upload_not_found"))
 		return LOST_UPLOAD;
-	if (r->status == 403 && strcmp(r->error, "pow_outdated") == 0)
-		return POW_OUTDATED;
-	return cli_die(EX_REFUSED, "the drop refused: %s%s%s", r->error, r->message[0] ? ": " : "",
-		   r->message);
-}
-
-/* GET/POST returning JSON; a network failure is retried (requests here are idempotent). */
-static int call_json(const char *method, const char *path, const char *hdrs, const uint8_t *body,
-		     size_t len, json_t **out, int expect)
-{
-	gd_response r;
-	int rc = TR_ERR_CONNECT;
-	for (int i = 0; i < RETRIES && rc != TR_OK; i++) {
-		if (i > 0)
-			sleep(1u << i);
-		rc = gd_request(&tr, &url, method, path, hdrs, body, len, 1 << 20, &r);
-		if (rc == TR_ERR_SOCKS)
-			break; /* the proxy's answer will not change by asking again */
-	}
-	if (rc != TR_OK)
-		return net_error(rc, &r);
-	if (r.status != expect && !(expect == 201 && r.status == 200)) {
-		int e = refused(&r);
-		gd_response_free(&r);
-		return e;
-	}
-	*out = json_loadb((const char *)r.body, r.len, 0, NULL);
-	gd_response_free(&r);
-	if (*out == NULL)
-		return cli_die(EX_FAIL, "the drop's answer is not JSON");
-	return EX_OK;
-}
-
-static int pow_outdated_die(void)
-{
-	return cli_die(EX_REFUSED, "the drop refused: pow_outdated: it keeps getting busier; "
-				   "try again later");
-}
-
-static int solve_pow(const char *purpose, uint64_t size, char *out, size_t cap)
-{
-	char path[128];
-	json_t *o;
-	uint8_t ch[GD_POW_CHALLENGE_BYTES];
-	uint64_t ctr;
-	snprintf(path, sizeof path, "/v1/pow?purpose=%s&size=%llu", purpose, (unsigned long long)size);
-	int rc = call_json("POST", path, NULL, NULL, 0, &o, 200);
-	if (rc != EX_OK)
-		return rc;
-	const char *c = json_string_value(json_object_get(o, "challenge"));
-	json_int_t bits = json_integer_value(json_object_get(o, "bits"));
-	if (bits >= 22 && isatty(2))
-		fprintf(stderr, "Solving a proof of work (%d bits: the drop is busy or the file large); "
-				"this can take a minute...\n", (int)bits);
-	if (gd_b64_decode_exact(ch, sizeof ch, c) != GD_OK || gd_pow_solve(&ctr, ch) != GD_OK) {
-		json_decref(o);
-		return cli_die(EX_FAIL, "the drop sent a malformed challenge");
-	}
-	snprintf(out, cap, "X-Ghostdrop-PoW: %s.%llu\r\n", c, (unsigned long long)ctr);
-	json_decref(o);
-	return EX_OK;
+	return drop_die(e);
 }
 
 static int state_path(const opts *o, char *out, size_t cap)
@@ -150,12 +80,12 @@ static int state_path(const opts *o, char *out, size_t cap)
 static int verify_drop(const opts *o)
 {
 	gd_response r;
+	drop_err de;
 	char err[256];
 	uint64_t min = o->min_version;
 	if (gd_keystring_decode(newsroom_pk, o->newsroom) != GD_OK)
 		return cli_die(EX_USAGE, "--newsroom: not a valid newsroom key (check it for typos)");
-	if (gd_url_parse(&url, o->server, err, sizeof err) != 0 ||
-	    gd_transport_init(&tr, &url, o->proxy, o->clearnet, err, sizeof err) != 0)
+	if (drop_open(&dc, o->server, o->proxy, o->clearnet, err, sizeof err) != 0)
 		return cli_die(EX_USAGE, "%s", err);
 	char spath[4096];
 	if (o->state_dir != NULL) {
@@ -169,17 +99,14 @@ static int verify_drop(const opts *o)
 			free(v);
 		}
 	}
-	int rc = gd_request(&tr, &url, "GET", "/v1/bundle", NULL, NULL, 0, GD_BUNDLE_MAX_JSON + 1024, &r);
-	if (rc != TR_OK)
-		return net_error(rc, &r);
-	if (r.status != 200) {
-		int e = refused(&r);
+	if (drop_get_bundle(&dc, &r, &de) != DROP_OK)
+		return drop_die(&de);
+	if ((bundle = calloc(1, sizeof *bundle)) == NULL) {
 		gd_response_free(&r);
-		return e;
+		return cli_die(EX_FAIL, "out of memory");
 	}
-	bundle = calloc(1, sizeof *bundle);
 	int64_t now = (int64_t)time(NULL);
-	rc = gd_bundle_verify(bundle, r.body, r.len, newsroom_pk, now, min);
+	int rc = gd_bundle_verify(bundle, r.body, r.len, newsroom_pk, now, min);
 	gd_response_free(&r);
 	if (rc == GD_ERR_EXPIRED) {
 		/* signed by the newsroom (checked first), only out of its dates: not an attack on
@@ -207,9 +134,9 @@ static int verify_drop(const opts *o)
 			   gd_strerror(rc),
 			   rc == GD_ERR_SIGNATURE ? " (another key signed it: do not send anything)" : "");
 	char self[300];
-	snprintf(self, sizeof self, strchr(url.host, ':') ? "http://[%s]:%u" : "http://%s:%u", url.host,
-		 url.port);
-	if (!gd_bundle_lists_server(bundle, self) && !(url.port == 80 && gd_bundle_lists_server(bundle, o->server)) &&
+	snprintf(self, sizeof self, strchr(dc.url.host, ':') ? "http://[%s]:%u" : "http://%s:%u",
+		 dc.url.host, dc.url.port);
+	if (!gd_bundle_lists_server(bundle, self) && !(dc.url.port == 80 && gd_bundle_lists_server(bundle, o->server)) &&
 	    !o->unlisted)
 		return cli_die(EX_VERIFY, "%s is not one of the newsroom's servers in its signed bundle; "
 				      "use --unlisted-server only if the newsroom told you so",
@@ -322,168 +249,78 @@ static const char *media_type(const char *name)
 	return "application/octet-stream";
 }
 
+/* Where the sealed envelope goes: a buffer for a one-request submission, or the chunks of
+ * an upload, each handed to the senders as soon as it is full. */
 typedef struct {
-	/* one-request submissions: the whole envelope */
-	uint8_t *buf;
+	uint8_t *buf; /* the whole envelope, or the chunk being filled */
 	size_t len, cap;
-	/* uploads: the chunk being filled, handed to the senders as soon as it is full */
-	int upload;
-	char up[32];
-	size_t chunk_size;
-	gd_uploader *upl;
-	int failed;
+	gd_uploader *upl; /* an upload */
+	int failed;       /* an exit code (or LOST_UPLOAD) said already */
 } outbox;
 
 /* Chunks in flight at once, each on a kept connection: while the drop stores one, the next
  * travels and the one after is sealed (docs/BENCHMARKS.md measures 1 to 4). */
 #define SENDERS 3
 
-/* Wait for every chunk sent: EX_OK with the upload's digest, or the first chunk that failed,
- * said once (an exit code, or LOST_UPLOAD). */
-static int upload_wait(outbox *ob, uint8_t digest[32])
-{
-	gd_upload_failure f;
-	int ok = gd_uploader_finish(ob->upl, digest, &f) == 0;
-	progress_end(); /* an error goes on a line of its own */
-	if (ok)
-		return EX_OK;
-	int rc = f.rc != TR_OK ? net_error(f.rc, &f.r) : refused(&f.r);
-	gd_response_free(&f.r);
-	return rc;
-}
-
-static int put_chunk(outbox *ob)
-{
-	gd_uploader_send(ob->upl, ob->buf, ob->len);
-	ob->buf = NULL;
-	ob->len = 0;
-	return 0;
-}
-
 static int outbox_write(void *arg, const uint8_t *b, size_t n)
 {
 	outbox *ob = arg;
+	size_t chunk = ob->upl != NULL ? gd_uploader_chunk_size(ob->upl) : 0;
 	while (n > 0) {
-		if (ob->upload && ob->buf == NULL && (ob->buf = gd_uploader_buffer(ob->upl)) == NULL) {
-			uint8_t d[32];
-			int rc = upload_wait(ob, d);
-			ob->failed = rc != EX_OK ? rc : EX_FAIL;
+		if (ob->upl != NULL && ob->buf == NULL && (ob->buf = gd_uploader_buffer(ob->upl)) == NULL) {
+			drop_err e; /* a chunk failed: said once, here */
+			ob->failed = gd_uploader_wait(ob->upl, &e) != DROP_OK ? drop_failed(&e) : EX_FAIL;
 			return -1;
 		}
-		size_t room = ob->upload ? ob->chunk_size - ob->len : n;
-		if (!ob->upload && ob->len + n > ob->cap) {
+		if (ob->upl == NULL && ob->len + n > ob->cap) {
 			size_t cap = (ob->len + n) * 2;
 			uint8_t *nb = realloc(ob->buf, cap);
-			if (nb == NULL)
+			if (nb == NULL) {
+				ob->failed = cli_die(EX_FAIL, "out of memory");
 				return -1;
+			}
 			ob->buf = nb;
 			ob->cap = cap;
 		}
+		size_t room = ob->upl != NULL ? chunk - ob->len : n;
 		size_t k = room < n ? room : n;
 		memcpy(ob->buf + ob->len, b, k);
 		ob->len += k;
 		b += k;
 		n -= k;
-		if (ob->upload && ob->len == ob->chunk_size && put_chunk(ob) != 0)
-			return -1;
+		if (ob->upl != NULL && ob->len == chunk) {
+			gd_uploader_send(ob->upl, ob->buf, ob->len);
+			ob->buf = NULL;
+			ob->len = 0;
+		}
 	}
 	return 0;
 }
 
-static void b64(char *out, size_t cap, const uint8_t *b, size_t n)
+/* The sealed envelope's last bytes are in: send it (one request) or commit the upload. */
+static int outbox_finish(outbox *ob, const uint8_t id[16], int *already)
 {
-	gd_b64_encode(out, cap, b, n);
+	drop_err e;
+	int rc;
+	if (ob->upl == NULL) {
+		rc = drop_submit(&dc, id, ob->buf, ob->len, already, &e);
+	} else {
+		if (ob->len > 0)
+			gd_uploader_send(ob->upl, ob->buf, ob->len);
+		ob->buf = NULL;
+		ob->len = 0;
+		rc = gd_uploader_end(ob->upl, already, &e);
+	}
+	return rc == DROP_OK ? EX_OK : drop_failed(&e);
 }
 
-static int send_small(outbox *ob, const uint8_t id[16], int *already)
+static void outbox_reset(outbox *ob)
 {
-	char hdr[1024], pow[256], idb[32], hb[64];
-	uint8_t h[32];
-	crypto_generichash(h, 32, ob->buf, ob->len, NULL, 0);
-	b64(idb, sizeof idb, id, 16);
-	b64(hb, sizeof hb, h, 32);
-	/* A lost answer is retried with the same id: the drop answers "already stored". */
-	for (int i = 0; i < RETRIES; i++) {
-		gd_response r;
-		if (i > 0)
-			sleep(1u << i);
-		int rc = solve_pow("submit", 0, pow, sizeof pow);
-		if (rc != EX_OK)
-			return rc;
-		snprintf(hdr, sizeof hdr,
-			 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\n"
-			 "X-Ghostdrop-Hash: %s\r\n%s", idb, hb, pow);
-		rc = gd_request(&tr, &url, "POST", "/v1/submissions", hdr, ob->buf, ob->len, 4096, &r);
-		if (rc == TR_ERR_SOCKS || (rc != TR_OK && i == RETRIES - 1))
-			return net_error(rc, &r);
-		if (rc != TR_OK)
-			continue;
-		if (r.status == 201 || r.status == 200) {
-			*already = r.status == 200;
-			gd_response_free(&r);
-			return EX_OK;
-		}
-		int e = refused(&r);
-		gd_response_free(&r);
-		if (e == POW_OUTDATED && i < RETRIES - 1)
-			continue; /* a new challenge, at today's difficulty */
-		return e == POW_OUTDATED ? pow_outdated_die() : e;
-	}
-	return EX_NET;
-}
-
-static int begin_upload(outbox *ob, const uint8_t id[16], uint64_t total)
-{
-	char hdr[512], pow[256], idb[32], body[128];
-	json_t *o;
-	int rc = POW_OUTDATED;
-	b64(idb, sizeof idb, id, 16);
-	snprintf(body, sizeof body, "{\"id\":\"%s\",\"size\":%llu}", idb, (unsigned long long)total);
-	for (int i = 0; i < RETRIES && rc == POW_OUTDATED; i++) {
-		if ((rc = solve_pow("upload", total, pow, sizeof pow)) != EX_OK)
-			return rc;
-		snprintf(hdr, sizeof hdr, "%s", pow);
-		rc = call_json("POST", "/v1/uploads", hdr, (const uint8_t *)body, strlen(body), &o, 201);
-	}
-	if (rc != EX_OK)
-		return rc == POW_OUTDATED ? pow_outdated_die() : rc;
-	const char *up = json_string_value(json_object_get(o, "upload"));
-	json_int_t cs = json_integer_value(json_object_get(o, "chunk_size"));
-	if (up == NULL || strlen(up) >= sizeof ob->up || cs < 1024 || cs > (64 << 20)) {
-		json_decref(o);
-		return cli_die(EX_FAIL, "the drop's upload answer is malformed");
-	}
-	snprintf(ob->up, sizeof ob->up, "%s", up);
-	json_decref(o);
-	ob->upload = 1;
-	progress_start("", total);
-	ob->chunk_size = (size_t)cs;
-	if ((ob->upl = gd_uploader_new(&tr, &url, ob->up, ob->chunk_size, total, SENDERS, RETRIES)) ==
-	    NULL)
-		return cli_die(EX_FAIL, "out of memory");
-	return EX_OK;
-}
-
-static int finish_upload(outbox *ob, int *already)
-{
-	char path[128], body[128], db[64];
-	uint8_t d[32];
-	json_t *o;
-	if (ob->len > 0)
-		put_chunk(ob);
-	int rc = upload_wait(ob, d);
-	if (rc != EX_OK)
-		return rc;
-	b64(db, sizeof db, d, 32);
-	snprintf(body, sizeof body, "{\"hash\":\"%s\"}", db);
-	snprintf(path, sizeof path, "/v1/uploads/%s/commit", ob->up);
-	rc = call_json("POST", path, NULL, (const uint8_t *)body, strlen(body), &o, 201);
-	if (rc != EX_OK)
-		return rc;
-	const char *st = json_string_value(json_object_get(o, "status"));
-	*already = st != NULL && strcmp(st, "already_stored") == 0;
-	json_decref(o);
-	return EX_OK;
+	if (ob->upl != NULL)
+		gd_uploader_free(ob->upl); /* owns the chunk buffers */
+	else
+		free(ob->buf);
+	memset(ob, 0, sizeof *ob);
 }
 
 /* ---- other file types: mat2, on a private copy in RAM-backed storage ---- */
@@ -596,49 +433,78 @@ static int show_codename_once(const char *codename)
 	return 0;
 }
 
-/* Seal the testimony and send it: in one request, or as a resumable upload. */
-static int seal_and_send(const opts *o, outbox *ob, const gd_manifest *m,
-			 const uint8_t (*pks)[32], unsigned n, const gd_source_keys *keys,
-			 const char **sources, const strip_kind *kinds, uint64_t total,
-			 uint64_t max_submit, int *already)
+/* One submission on its way: what cmd_submit's steps share. */
+typedef struct {
+	const opts *o;
+	int fresh;          /* a new codename: a testimony, not a follow-up */
+	int wrote_codename; /* --codename-out written (removed again if nothing was sent) */
+	int already;        /* the drop had it stored before */
+	char *text;         /* the message (sodium_malloc) */
+	size_t text_len;
+	gd_attachment *atts;
+	strip_kind *kinds;
+	const char **sources; /* what is sealed: the file, or its cleaned copy */
+	char (*cleaned)[512];
+	uint64_t att_total;
+	char *codename;
+	gd_source_keys *keys;
+	gd_manifest m;
+	uint8_t (*pks)[32]; /* the recipients */
+	unsigned n;
+	uint64_t total, max_submit; /* the envelope's size, and the largest one request takes */
+	outbox ob;
+} submission;
+
+/* Seal attachment i into s, streaming the cleaned bytes or the file's. */
+static int seal_attachment(submission *sub, gd_seal *s, int i, uint8_t *piece)
 {
+	const opts *o = sub->o;
+	int rc = GD_OK, fd = open(sub->sources[i], O_RDONLY | O_CLOEXEC);
+	uint64_t left = sub->m.attachments[i].size;
+	if (fd >= 0 && sub->kinds[i] != STRIP_OTHER) {
+		/* the cleaned bytes, streamed; the same count as measured, or the file changed */
+		uint64_t sent = 0;
+		if (strip_run(fd, sub->kinds[i], seal_sink, s, &sent) == 0 && sent == left)
+			left = 0;
+	} else {
+		ssize_t k;
+		while (fd >= 0 && left > 0 && (k = read(fd, piece, left < 65536 ? (size_t)left : 65536)) > 0) {
+			if ((rc = gd_seal_write(s, piece, (size_t)k)) != GD_OK)
+				break;
+			left -= (uint64_t)k;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (rc == GD_OK && left != 0) {
+		rc = GD_ERR_IO;
+		sub->ob.failed = sub->ob.failed ? sub->ob.failed
+						: cli_die(EX_FILE, "%s changed or could not be read while it "
+								   "was being sent", o->files[i]);
+	}
+	return rc;
+}
+
+/* Seal the testimony and send it: in one request, or as a resumable upload. */
+static int seal_and_send(submission *sub)
+{
+	outbox *ob = &sub->ob;
+	drop_err e;
 	int rc;
-	if (total > max_submit && (rc = begin_upload(ob, m->submission_id, total)) != EX_OK)
-		return rc;
+	if (sub->total > sub->max_submit &&
+	    gd_uploader_begin(&dc, sub->m.submission_id, sub->total, SENDERS, &ob->upl, &e) != DROP_OK)
+		return drop_failed(&e);
 	gd_seal *s;
-	if ((rc = gd_seal_new(&s, pks, n, m, keys, outbox_write, ob)) != GD_OK)
+	if ((rc = gd_seal_new(&s, (const uint8_t(*)[32])sub->pks, sub->n, &sub->m, sub->keys,
+			      outbox_write, ob)) != GD_OK)
 		return ob->failed ? ob->failed : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
 	uint8_t *piece = malloc(65536);
 	if (piece == NULL) {
 		gd_seal_free(s);
 		return cli_die(EX_FAIL, "out of memory");
 	}
-	for (int i = 0; i < o->n_files && rc == GD_OK; i++) {
-		int fd = open(sources[i], O_RDONLY | O_CLOEXEC);
-		uint64_t left = m->attachments[i].size;
-		if (fd >= 0 && kinds[i] != STRIP_OTHER) {
-			/* the cleaned bytes, streamed; the same count as measured, or the file changed */
-			uint64_t sent = 0;
-			if (strip_run(fd, kinds[i], seal_sink, s, &sent) == 0 && sent == m->attachments[i].size)
-				left = 0;
-		} else {
-			ssize_t k;
-			while (fd >= 0 && left > 0 &&
-			       (k = read(fd, piece, left < 65536 ? (size_t)left : 65536)) > 0) {
-				if ((rc = gd_seal_write(s, piece, (size_t)k)) != GD_OK)
-					break;
-				left -= (uint64_t)k;
-			}
-		}
-		if (fd >= 0)
-			close(fd);
-		if (rc == GD_OK && left != 0) {
-			rc = GD_ERR_IO;
-			ob->failed = ob->failed ? ob->failed
-						: cli_die(EX_FILE, "%s changed or could not be read while it was "
-							     "being sent", o->files[i]);
-		}
-	}
+	for (int i = 0; i < sub->o->n_files && rc == GD_OK; i++)
+		rc = seal_attachment(sub, s, i, piece);
 	sodium_memzero(piece, 65536);
 	free(piece);
 	if (rc == GD_OK)
@@ -646,34 +512,17 @@ static int seal_and_send(const opts *o, outbox *ob, const gd_manifest *m,
 	gd_seal_free(s);
 	if (rc != GD_OK)
 		return ob->failed ? ob->failed : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
-	return ob->upload ? finish_upload(ob, already) : send_small(ob, m->submission_id, already);
+	return outbox_finish(ob, sub->m.submission_id, &sub->already);
 }
 
-static void outbox_reset(outbox *ob)
+/* The options' combinations, before anything is read or sent. */
+static int submit_check_options(submission *sub)
 {
-	if (ob->upl != NULL)
-		gd_uploader_free(ob->upl); /* owns the chunk buffers */
-	else
-		free(ob->buf);
-	memset(ob, 0, sizeof *ob);
-}
-
-static int cmd_submit(opts *o)
-{
-	char *codename = NULL, *text = NULL;
-	gd_source_keys *keys = NULL;
-	gd_attachment *atts = NULL;
-	strip_kind *kinds = NULL;
-	const char **sources = NULL;
-	char(*cleaned)[512] = NULL;
-	int rc, already = 0, fresh = 0, wrote_codename = 0;
-	size_t text_len = 0;
-	outbox ob;
-	memset(&ob, 0, sizeof ob);
+	const opts *o = sub->o;
 	if (o->no_reply + (o->codename_file != NULL) + o->codename_prompt + (o->codename_out != NULL) > 1)
 		return cli_die(EX_USAGE, "choose one of --no-reply, --codename-file, --codename, --codename-out");
-	fresh = !o->no_reply && o->codename_file == NULL && !o->codename_prompt;
-	if (fresh && o->codename_out == NULL) {
+	sub->fresh = !o->no_reply && o->codename_file == NULL && !o->codename_prompt;
+	if (sub->fresh && o->codename_out == NULL) {
 		int tty = open("/dev/tty", O_WRONLY | O_CLOEXEC);
 		if (tty < 0)
 			return cli_die(EX_USAGE, "no terminal to show the new codename on: use --codename-out F "
@@ -689,182 +538,226 @@ static int cmd_submit(opts *o)
 	if (o->codename_prompt && o->n_files > 0 && access(o->files[0], F_OK) != 0)
 		/* "--codename WORDS": never echo what may be the codename */
 		return cli_die(EX_USAGE, "--codename takes no value: type the codename at its prompt");
-	/* Attachments: checked (and their cleaned sizes measured) before anything is sent. */
-	atts = calloc((size_t)o->n_files + 1, sizeof *atts);
-	kinds = calloc((size_t)o->n_files + 1, sizeof *kinds);
-	sources = calloc((size_t)o->n_files + 1, sizeof *sources);
-	cleaned = calloc((size_t)o->n_files + 1, sizeof *cleaned);
+	return EX_OK;
+}
+
+/* Attachment i: checked, its kind found and its cleaned size measured (mat2 cleans a copy). */
+static int submit_attachment(submission *sub, int i)
+{
+	const opts *o = sub->o;
+	gd_attachment *a = &sub->atts[i];
+	struct stat st;
+	int fd = open(o->files[i], O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		int rc = cli_die(EX_FILE, "%s: %s", o->files[i], fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	a->size = (uint64_t)st.st_size;
+	sub->kinds[i] = o->keep_metadata ? STRIP_OTHER : strip_detect(fd);
+	if (sub->kinds[i] != STRIP_OTHER && strip_run(fd, sub->kinds[i], NULL, NULL, &a->size) != 0) {
+		close(fd);
+		return cli_die(EX_FILE, "%s looks like a %s but is damaged, so its metadata cannot be removed; "
+				    "--keep-metadata sends it as it is",
+			   o->files[i], sub->kinds[i] == STRIP_JPEG ? "JPEG" : "PNG");
+	}
+	close(fd);
+	const char *slash = strrchr(o->files[i], '/');
+	snprintf(a->name, sizeof a->name, "%s", slash != NULL ? slash + 1 : o->files[i]);
+	sub->sources[i] = o->files[i];
+	if (sub->kinds[i] == STRIP_OTHER && !o->keep_metadata) {
+		int rc = mat2_clean(o->files[i], a->name, sub->cleaned[i], sizeof sub->cleaned[i], &a->size);
+		if (rc != EX_OK)
+			return rc;
+		sub->sources[i] = sub->cleaned[i];
+	}
+	snprintf(a->type, sizeof a->type, "%s",
+		 sub->kinds[i] == STRIP_JPEG ? "image/jpeg"
+		 : sub->kinds[i] == STRIP_PNG ? "image/png"
+					      : media_type(a->name));
+	sub->att_total += a->size;
+	return EX_OK;
+}
+
+/* Attachments: checked (and their cleaned sizes measured) before anything is sent. */
+static int submit_attachments(submission *sub)
+{
+	size_t n = (size_t)sub->o->n_files + 1;
+	int rc = EX_OK;
+	sub->atts = calloc(n, sizeof *sub->atts);
+	sub->kinds = calloc(n, sizeof *sub->kinds);
+	sub->sources = calloc(n, sizeof *sub->sources);
+	sub->cleaned = calloc(n, sizeof *sub->cleaned);
+	if (sub->atts == NULL || sub->kinds == NULL || sub->sources == NULL || sub->cleaned == NULL)
+		return cli_die(EX_FAIL, "out of memory");
 	signal(SIGINT, scratch_signal); /* a cleaned copy never outlives this run */
 	signal(SIGTERM, scratch_signal);
 	signal(SIGHUP, scratch_signal);
-	uint64_t att_total = 0;
-	for (int i = 0; i < o->n_files; i++) {
-		struct stat st;
-		int fd = open(o->files[i], O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-			rc = cli_die(EX_FILE, "%s: %s", o->files[i], fd < 0 ? strerror(errno) : "not a regular file");
-			if (fd >= 0)
-				close(fd);
-			goto out;
-		}
-		atts[i].size = (uint64_t)st.st_size;
-		kinds[i] = o->keep_metadata ? STRIP_OTHER : strip_detect(fd);
-		if (kinds[i] != STRIP_OTHER && strip_run(fd, kinds[i], NULL, NULL, &atts[i].size) != 0) {
-			close(fd);
-			rc = cli_die(EX_FILE, "%s looks like a %s but is damaged, so its metadata cannot be removed; "
-					  "--keep-metadata sends it as it is",
-				 o->files[i], kinds[i] == STRIP_JPEG ? "JPEG" : "PNG");
-			goto out;
-		}
-		close(fd);
-		char *copy = strdup(o->files[i]);
-		snprintf(atts[i].name, sizeof atts[i].name, "%s", basename(copy));
-		free(copy);
-		sources[i] = o->files[i];
-		if (kinds[i] == STRIP_OTHER && !o->keep_metadata) {
-			if ((rc = mat2_clean(o->files[i], atts[i].name, cleaned[i], sizeof cleaned[i],
-					     &atts[i].size)) != EX_OK)
-				goto out;
-			sources[i] = cleaned[i];
-		}
-		snprintf(atts[i].type, sizeof atts[i].type, "%s",
-			 kinds[i] == STRIP_JPEG ? "image/jpeg" : kinds[i] == STRIP_PNG ? "image/png"
-										 : media_type(atts[i].name));
-		att_total += atts[i].size;
-	}
-	if ((rc = verify_drop(o)) != EX_OK)
-		goto out;
-	if ((text = read_message(o, &text_len)) == NULL) {
-		rc = EX_FILE;
-		goto out;
-	}
-	if (text_len == 0 && o->n_files == 0) {
-		rc = cli_die(EX_USAGE, "nothing to send: the message is empty and there are no files");
-		goto out;
-	}
-	gd_manifest m;
-	memset(&m, 0, sizeof m);
-	m.kind = fresh || o->no_reply ? GD_KIND_TESTIMONY : GD_KIND_FOLLOWUP;
-	m.text = text;
-	m.text_len = text_len;
-	m.attachments = atts;
-	m.n_attachments = (size_t)o->n_files;
-	randombytes_buf(m.submission_id, sizeof m.submission_id);
+	for (int i = 0; i < sub->o->n_files && rc == EX_OK; i++)
+		rc = submit_attachment(sub, i);
+	return rc;
+}
+
+/* The manifest, the source's keys (a new codename, or the one given) and the recipients. */
+static int submit_manifest(submission *sub)
+{
+	const opts *o = sub->o;
+	gd_manifest *m = &sub->m;
+	m->kind = sub->fresh || o->no_reply ? GD_KIND_TESTIMONY : GD_KIND_FOLLOWUP;
+	m->text = sub->text;
+	m->text_len = sub->text_len;
+	m->attachments = sub->atts;
+	m->n_attachments = (size_t)o->n_files;
+	randombytes_buf(m->submission_id, sizeof m->submission_id);
 	if (!o->no_reply) {
-		codename = sodium_malloc(GD_CODENAME_MAX);
-		keys = sodium_malloc(sizeof *keys);
-		if (codename == NULL || keys == NULL) {
-			rc = cli_die(EX_FAIL, "out of memory");
-			goto out;
-		}
-		if (fresh)
-			gd_codename_generate(codename, GD_CODENAME_MAX);
-		else if ((rc = load_codename(o, codename)) != EX_OK)
-			goto out;
-		if (gd_codename_derive(keys, codename, newsroom_pk) != GD_OK) {
-			rc = cli_die(EX_FAIL, "could not derive the keys (out of memory?)");
-			goto out;
-		}
-		gd_manifest_set_source(&m, keys);
+		int rc;
+		sub->codename = sodium_malloc(GD_CODENAME_MAX);
+		sub->keys = sodium_malloc(sizeof *sub->keys);
+		if (sub->codename == NULL || sub->keys == NULL)
+			return cli_die(EX_FAIL, "out of memory");
+		if (sub->fresh)
+			gd_codename_generate(sub->codename, GD_CODENAME_MAX);
+		else if ((rc = load_codename(o, sub->codename)) != EX_OK)
+			return rc;
+		if (gd_codename_derive(sub->keys, sub->codename, newsroom_pk) != GD_OK)
+			return cli_die(EX_FAIL, "could not derive the keys (out of memory?)");
+		gd_manifest_set_source(m, sub->keys);
 	}
 	uint8_t *mj;
 	size_t mlen;
-	if (gd_manifest_encode(&mj, &mlen, &m) != GD_OK) {
-		rc = cli_die(EX_FILE, "the message must be UTF-8 text without NUL bytes");
-		goto out;
-	}
+	if (gd_manifest_encode(&mj, &mlen, m) != GD_OK)
+		return cli_die(EX_FILE, "the message must be UTF-8 text without NUL bytes");
 	sodium_memzero(mj, mlen);
 	free(mj);
 	/* Recipients: every valid encryption key of the verified bundle. */
-	uint8_t(*pks)[32] = calloc(bundle->n_journalists, 32);
-	unsigned n = 0;
+	if ((sub->pks = calloc(bundle->n_journalists + 1, 32)) == NULL)
+		return cli_die(EX_FAIL, "out of memory");
 	for (size_t i = 0; i < bundle->n_journalists; i++)
 		if (bundle->valid[i])
-			memcpy(pks[n++], bundle->journalists[i].pk, 32);
-	uint64_t total = gd_envelope_size(n, gd_pad_envelope(4 + mlen + GD_SIG_BYTES + att_total));
-	json_t *lim;
-	if ((rc = call_json("GET", "/v1/limits", NULL, NULL, 0, &lim, 200)) != EX_OK) {
-		free(pks);
-		goto out;
-	}
-	uint64_t max_submit = (uint64_t)json_integer_value(json_object_get(lim, "max_submit"));
-	uint64_t max_env = (uint64_t)json_integer_value(json_object_get(lim, "max_envelope"));
-	json_decref(lim);
-	if (total > max_env) {
-		free(pks);
-		rc = cli_die(EX_REFUSED, "this drop takes at most %llu MiB; the testimony is %llu MiB",
-			 (unsigned long long)(max_env >> 20), (unsigned long long)(total >> 20));
-		goto out;
-	}
-	if (o->codename_out != NULL) {
-		/* Written before anything is sent, so a crash cannot lose it. */
-		char line[GD_CODENAME_MAX + 2];
-		int ln = snprintf(line, sizeof line, "%s\n", codename);
-		if (gd_file_write_atomic(o->codename_out, (const uint8_t *)line, (size_t)ln, 0600, 1) != 0) {
-			sodium_memzero(line, sizeof line);
-			free(pks);
-			rc = cli_die(EX_FILE, "%s: %s", o->codename_out, strerror(errno));
-			goto out;
-		}
-		sodium_memzero(line, sizeof line);
-		wrote_codename = 1;
-	}
+			memcpy(sub->pks[sub->n++], bundle->journalists[i].pk, 32);
+	sub->total = gd_envelope_size_for(sub->n, mlen, sub->att_total);
+	return EX_OK;
+}
+
+/* The drop's limits: one request, an upload, or too large for this drop. */
+static int submit_limits(submission *sub)
+{
+	drop_err e;
+	uint64_t max_env;
+	if (drop_get_limits(&dc, &sub->max_submit, &max_env, &e) != DROP_OK)
+		return drop_die(&e);
+	if (sub->total > max_env)
+		return cli_die(EX_REFUSED, "this drop takes at most %llu MiB; the testimony is %llu MiB",
+			       (unsigned long long)(max_env >> 20), (unsigned long long)(sub->total >> 20));
+	return EX_OK;
+}
+
+/* --codename-out: written before anything is sent, so a crash cannot lose it. */
+static int submit_write_codename(submission *sub)
+{
+	const opts *o = sub->o;
+	char line[GD_CODENAME_MAX + 2];
+	if (o->codename_out == NULL)
+		return EX_OK;
+	int ln = snprintf(line, sizeof line, "%s\n", sub->codename);
+	int bad = gd_file_write_atomic(o->codename_out, (const uint8_t *)line, (size_t)ln, 0600, 1) != 0;
+	sodium_memzero(line, sizeof line);
+	if (bad)
+		return cli_die(EX_FILE, "%s: %s", o->codename_out, strerror(errno));
+	sub->wrote_codename = 1;
+	return EX_OK;
+}
+
+/* Seal and send, again as a new upload when the drop lost one (at most three times). */
+static int submit_send(submission *sub)
+{
 	for (int attempt = 1;; attempt++) {
-		rc = seal_and_send(o, &ob, &m, (const uint8_t(*)[32])pks, n, keys, sources, kinds, total,
-				   max_submit, &already);
+		int rc = seal_and_send(sub);
 		if (rc != LOST_UPLOAD)
-			break;
+			return rc;
 		progress_end();
-		outbox_reset(&ob);
-		if (attempt == 3) {
-			rc = cli_die(EX_REFUSED, "the drop lost the upload three times; try again later");
-			break;
-		}
+		outbox_reset(&sub->ob);
+		if (attempt == 3)
+			return cli_die(EX_REFUSED, "the drop lost the upload three times; try again later");
 		fprintf(stderr, "%s: the drop no longer knows this upload (it restarted, or the connection "
 				"reached another of its servers): sending it again\n",
 			cli_name);
 	}
-	free(pks);
-	if (rc != EX_OK)
-		goto out;
-	if (o->json) {
-		char idb[32];
-		b64(idb, sizeof idb, m.submission_id, 16);
-		json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:b}", "status",
-				      already ? "already_stored" : "stored", "kind",
-				      m.kind == GD_KIND_FOLLOWUP ? "followup" : "testimony", "id", idb,
-				      "bytes", (json_int_t)total, "replies_possible", !o->no_reply);
-		if (wrote_codename)
-			json_object_set_new(j, "codename_file", json_string(o->codename_out));
-		char *js = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-		printf("%s\n", js);
-		free(js);
-		json_decref(j);
-	} else {
+}
+
+static int submit_print(const submission *sub)
+{
+	const opts *o = sub->o;
+	const gd_manifest *m = &sub->m;
+	if (!o->json) {
 		fprintf(stderr, "Your %s reached the drop (%llu bytes, encrypted to %u journalist key%s).\n",
-			m.kind == GD_KIND_FOLLOWUP ? "follow-up" : "testimony", (unsigned long long)total,
-			n, n == 1 ? "" : "s");
-		if (fresh && !wrote_codename)
-			show_codename_once(codename);
-		else if (wrote_codename)
+			m->kind == GD_KIND_FOLLOWUP ? "follow-up" : "testimony",
+			(unsigned long long)sub->total, sub->n, sub->n == 1 ? "" : "s");
+		if (sub->fresh && !sub->wrote_codename)
+			show_codename_once(sub->codename);
+		else if (sub->wrote_codename)
 			fprintf(stderr, "Your codename is in %s: move it somewhere safe.\n", o->codename_out);
+		return EX_OK;
 	}
-	rc = EX_OK;
-out:
-	if (rc != EX_OK && wrote_codename)
-		unlink(o->codename_out); /* nothing was sent under it */
-	if (text != NULL)
-		sodium_free(text);
-	if (codename != NULL)
-		sodium_free(codename);
-	if (keys != NULL)
-		sodium_free(keys);
-	outbox_reset(&ob);
+	char idb[32], *js = NULL;
+	gd_b64_encode(idb, sizeof idb, m->submission_id, 16);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:b}", "status",
+			      sub->already ? "already_stored" : "stored", "kind",
+			      m->kind == GD_KIND_FOLLOWUP ? "followup" : "testimony", "id", idb, "bytes",
+			      (json_int_t)sub->total, "replies_possible", !o->no_reply);
+	if (j != NULL && sub->wrote_codename &&
+	    json_object_set_new(j, "codename_file", json_string(o->codename_out)) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
+	if (j == NULL || (js = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+		json_decref(j);
+		return cli_die(EX_FAIL, "out of memory (the testimony was sent)");
+	}
+	printf("%s\n", js);
+	free(js);
+	json_decref(j);
+	return EX_OK;
+}
+
+static void submission_free(submission *sub, int rc)
+{
+	if (rc != EX_OK && sub->wrote_codename)
+		unlink(sub->o->codename_out); /* nothing was sent under it */
+	if (sub->text != NULL)
+		sodium_free(sub->text);
+	if (sub->codename != NULL)
+		sodium_free(sub->codename);
+	if (sub->keys != NULL)
+		sodium_free(sub->keys);
+	outbox_reset(&sub->ob);
 	scratch_cleanup();
-	free(atts);
-	free(kinds);
-	free(sources);
-	free(cleaned);
+	free(sub->pks);
+	free(sub->atts);
+	free(sub->kinds);
+	free(sub->sources);
+	free(sub->cleaned);
+}
+
+static int cmd_submit(const opts *o)
+{
+	submission sub;
+	memset(&sub, 0, sizeof sub);
+	sub.o = o;
+	int rc = submit_check_options(&sub);
+	if (rc != EX_OK)
+		return rc;
+	if ((rc = submit_attachments(&sub)) == EX_OK && (rc = verify_drop(o)) == EX_OK) {
+		if ((sub.text = read_message(o, &sub.text_len)) == NULL)
+			rc = EX_FILE;
+		else if (sub.text_len == 0 && o->n_files == 0)
+			rc = cli_die(EX_USAGE, "nothing to send: the message is empty and there are no files");
+	}
+	if (rc == EX_OK && (rc = submit_manifest(&sub)) == EX_OK && (rc = submit_limits(&sub)) == EX_OK &&
+	    (rc = submit_write_codename(&sub)) == EX_OK && (rc = submit_send(&sub)) == EX_OK)
+		rc = submit_print(&sub);
+	submission_free(&sub, rc);
 	return rc;
 }
 
@@ -873,38 +766,6 @@ out:
 #define REPLY_PAGES 256 /* fetch pages read at most (the drop holds max_mailbox_replies) */
 #define REPLY_KEEP 100  /* authentic replies shown at most: the newest by their signed day */
 #define ACK_MAX 10000   /* drop reply ids remembered for --ack */
-
-/* One mailbox request (PROTOCOL.md §11.3): a proof of work for purpose mailbox, whose challenge
- * the mailbox key signs; extra holds the request's other fields (",\"k\":v..." or ""). */
-static int mailbox_call(const gd_source_keys *k, const char *path, const char *extra,
-			json_t **res)
-{
-	char pow[512], pk[64], sigb[128], *body;
-	uint8_t ch[GD_POW_CHALLENGE_BYTES], sig[64];
-	size_t cap = strlen(extra) + 256;
-	int rc = POW_OUTDATED;
-	if ((body = malloc(cap)) == NULL)
-		return cli_die(EX_FAIL, "out of memory");
-	for (int i = 0; i < RETRIES && rc == POW_OUTDATED; i++) {
-		if ((rc = solve_pow("mailbox", 0, pow, sizeof pow)) != EX_OK)
-			break;
-		/* "X-Ghostdrop-PoW: CHALLENGE.COUNTER\r\n": the mailbox key signs the challenge bytes. */
-		const char *c = pow + strlen("X-Ghostdrop-PoW: "), *dot = strchr(c, '.');
-		size_t n = 0;
-		if (dot == NULL || gd_b64_decode(ch, sizeof ch, &n, c, (size_t)(dot - c)) != GD_OK ||
-		    n != sizeof ch) {
-			rc = cli_die(EX_FAIL, "the drop sent a malformed challenge");
-			break;
-		}
-		gd_mailbox_sign(sig, ch, sizeof ch, k->mailbox_sk);
-		b64(pk, sizeof pk, k->mailbox_pk, 32);
-		b64(sigb, sizeof sigb, sig, 64);
-		snprintf(body, cap, "{\"mailbox_pk\":\"%s\",\"signature\":\"%s\"%s}", pk, sigb, extra);
-		rc = call_json("POST", path, pow, (const uint8_t *)body, strlen(body), res, 200);
-	}
-	free(body);
-	return rc == POW_OUTDATED ? pow_outdated_die() : rc;
-}
 
 typedef struct {
 	uint8_t id[16];
@@ -995,25 +856,12 @@ static int by_day(const void *a, const void *b)
 /* --ack: every id read, 100 per request (the drop's limit). */
 static int reply_ack_all(const reply_reader *rr, const gd_source_keys *keys)
 {
-	char *extra = malloc(100 * 30 + 16);
-	int rc = EX_OK;
-	if (extra == NULL)
-		return cli_die(EX_FAIL, "out of memory");
-	for (size_t i = 0; i < rr->n_ack && rc == EX_OK; i += 100) {
-		size_t len = (size_t)snprintf(extra, 16, ",\"ids\":[");
-		for (size_t k = i; k < rr->n_ack && k < i + 100; k++) {
-			char idb[32];
-			b64(idb, sizeof idb, rr->ack[k], 16);
-			len += (size_t)snprintf(extra + len, 100 * 30 + 16 - len, "%s\"%s\"",
-						k > i ? "," : "", idb);
-		}
-		snprintf(extra + len, 100 * 30 + 16 - len, "]");
-		json_t *res;
-		if ((rc = mailbox_call(keys, "/v1/mailbox/ack", extra, &res)) == EX_OK)
-			json_decref(res);
-	}
-	free(extra);
-	return rc;
+	drop_err e;
+	for (size_t i = 0; i < rr->n_ack; i += 100)
+		if (drop_mailbox_ack(&dc, keys, (const uint8_t(*)[16])rr->ack + i,
+				     rr->n_ack - i < 100 ? rr->n_ack - i : 100, &e) != DROP_OK)
+			return drop_die(&e);
+	return EX_OK;
 }
 
 static int cmd_replies(opts *o)
@@ -1044,10 +892,13 @@ static int cmd_replies(opts *o)
 	}
 	/* Page through the whole mailbox (§11.3): junk pushed with a stolen courier token can
 	 * neither hide the newsroom's replies nor make one answer too large to read. */
-	char extra[64] = "";
+	char cursor[32] = "";
 	for (;;) {
-		if ((rc = mailbox_call(keys, "/v1/mailbox/fetch", extra, &res)) != EX_OK)
+		drop_err e;
+		if (drop_mailbox_fetch(&dc, keys, cursor[0] ? cursor : NULL, &res, &e) != DROP_OK) {
+			rc = drop_die(&e);
 			goto out;
+		}
 		reply_page_read(rr, json_object_get(res, "replies"), keys);
 		const char *next = json_string_value(json_object_get(res, "next"));
 		if (next == NULL || strlen(next) > 24)
@@ -1056,7 +907,7 @@ static int cmd_replies(opts *o)
 			fprintf(stderr, "ghostdrop: warning: the mailbox holds more than could be read\n");
 			break;
 		}
-		snprintf(extra, sizeof extra, ",\"cursor\":\"%s\"", next);
+		snprintf(cursor, sizeof cursor, "%s", next);
 		json_decref(res);
 		res = NULL;
 	}

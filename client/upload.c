@@ -1,17 +1,113 @@
-/* ghostdrop client: pipelined chunk uploads. See upload.h. */
+/* ghostdrop client: the resumable upload. See upload.h. */
 #include "upload.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "gdcrypto.h"
 #include "progress.h"
 
 #define MAX_SENDERS 8
+
+/* A failure of the client's own (not the drop's, not the network's). */
+static int local_failure(drop_err *e, int kind, const char *message)
+{
+	memset(e, 0, sizeof *e);
+	e->kind = kind;
+	snprintf(e->message, sizeof e->message, "%s", message);
+	return kind;
+}
+
+/* ---- the calls ---- */
+
+/* body (taken) as q's JSON body. */
+static int with_body(drop_req *q, json_t *body, char **text, drop_err *e)
+{
+	*text = NULL;
+	int rc = body != NULL ? drop_json_body(q, body, text, e)
+			      : local_failure(e, DROP_LOCAL, "out of memory");
+	json_decref(body);
+	return rc;
+}
+
+int drop_upload_create(drop_conn *d, const uint8_t id[16], uint64_t total, char *up,
+		       size_t *chunk_size, drop_err *e)
+{
+	char idb[32], *text;
+	json_t *o;
+	drop_req q = {.method = "POST", .path = "/v1/uploads", .pow = "upload", .pow_size = total};
+	gd_b64_encode(idb, sizeof idb, id, 16);
+	if (with_body(&q, json_pack("{s:s, s:I}", "id", idb, "size", (json_int_t)total), &text, e) !=
+	    DROP_OK)
+		return e->kind;
+	int rc = drop_call(d, &q, &o, e);
+	free(text);
+	if (rc != DROP_OK)
+		return rc;
+	const char *u = json_string_value(json_object_get(o, "upload"));
+	json_int_t cs = json_integer_value(json_object_get(o, "chunk_size"));
+	if (u == NULL || strlen(u) >= 64 || cs < 1024 || cs > (64 << 20)) {
+		json_decref(o);
+		return local_failure(e, DROP_MALFORMED, "the drop's upload answer is malformed");
+	}
+	snprintf(up, 64, "%s", u);
+	*chunk_size = (size_t)cs;
+	json_decref(o);
+	return DROP_OK;
+}
+
+int drop_upload_chunk(drop_conn *d, int *keep, const char *up, uint32_t idx, const uint8_t *buf,
+		      size_t len, const uint8_t hash[32], drop_err *e)
+{
+	char hdr[160], hb[64];
+	gd_response r;
+	gd_b64_encode(hb, sizeof hb, hash, 32);
+	snprintf(hdr, sizeof hdr,
+		 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Hash: %s\r\n", hb);
+	/* retried after a broken connection: the drop keeps what it has, and the same bytes
+	 * under the same index are answered "already stored"; a 503 chunk_pending (the drop
+	 * still receives this chunk on a connection that broke on our side) is retried too */
+	drop_req q = {.method = "PUT", .headers = hdr, .body = buf, .len = len, .max_body = 4096,
+		      .keep = keep};
+	snprintf(q.path, sizeof q.path, "/v1/uploads/%.64s/chunks/%u", up, idx);
+	if (drop_send(d, &q, &r, e) != DROP_OK)
+		return e->kind;
+	gd_response_free(&r);
+	return DROP_OK;
+}
+
+int drop_upload_status(drop_conn *d, const char *up, json_t **out, drop_err *e)
+{
+	drop_req q = {.method = "GET", .max_body = 1 << 20};
+	snprintf(q.path, sizeof q.path, "/v1/uploads/%.64s", up);
+	return drop_call(d, &q, out, e);
+}
+
+int drop_upload_commit(drop_conn *d, const char *up, const uint8_t digest[32], int *already,
+		       drop_err *e)
+{
+	char db[64], *text;
+	json_t *o;
+	drop_req q = {.method = "POST"};
+	snprintf(q.path, sizeof q.path, "/v1/uploads/%.64s/commit", up);
+	gd_b64_encode(db, sizeof db, digest, 32);
+	if (with_body(&q, json_pack("{s:s}", "hash", db), &text, e) != DROP_OK)
+		return e->kind;
+	int rc = drop_call(d, &q, &o, e);
+	free(text);
+	if (rc != DROP_OK)
+		return rc;
+	const char *st = json_string_value(json_object_get(o, "status"));
+	*already = st != NULL && strcmp(st, "already_stored") == 0;
+	json_decref(o);
+	return DROP_OK;
+}
+
+/* ---- the pipeline ---- */
 
 enum { B_FREE, B_FILLING, B_READY, B_SENDING };
 
@@ -23,13 +119,11 @@ typedef struct {
 } slot;
 
 struct gd_uploader {
-	gd_transport *t;
-	const gd_url *u;
+	drop_conn *d;
 	char up[64];
 	size_t chunk_size;
 	uint64_t total;
 	uint32_t n_chunks, next_idx;
-	unsigned retries;
 	uint8_t (*hashes)[32]; /* per chunk, in order: the digest is made of them at the end */
 	slot slots[MAX_SENDERS + 1];
 	unsigned n_slots;
@@ -38,42 +132,8 @@ struct gd_uploader {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stopping, failed;
-	gd_upload_failure failure;
+	drop_err failure;
 };
-
-/* A failure of the client's own (not the drop's, not the network's). */
-static void local_failure(gd_upload_failure *f, const char *message)
-{
-	memset(f, 0, sizeof *f);
-	f->rc = TR_ERR_SINK;
-	snprintf(f->r.message, sizeof f->r.message, "%s", message);
-}
-
-/* One chunk, with retries after a broken connection: the drop keeps what it has, and the
- * same bytes under the same index are answered "already stored". A 503 chunk_pending (the
- * drop still receives this chunk on a connection that broke on our side) is retried too. */
-static int put_one(gd_uploader *g, int *keep, const slot *s, gd_response *r)
-{
-	char path[160], hdr[160], hb[64];
-	/* hashed by the sender, so that it overlaps with the sealing of the next chunk */
-	crypto_generichash(g->hashes[s->idx], 32, s->buf, s->len, NULL, 0);
-	gd_b64_encode(hb, sizeof hb, g->hashes[s->idx], 32);
-	snprintf(path, sizeof path, "/v1/uploads/%s/chunks/%u", g->up, s->idx);
-	snprintf(hdr, sizeof hdr,
-	         "Content-Type: application/octet-stream\r\nX-Ghostdrop-Hash: %s\r\n", hb);
-	int rc = TR_ERR_CONNECT, again = 1;
-	for (unsigned i = 0; i < g->retries && again; i++) {
-		if (i > 0) {
-			gd_response_free(r);
-			sleep(1u << i);
-		}
-		rc = gd_request_keep(g->t, g->u, keep, "PUT", path, hdr, s->buf, s->len, 4096, r);
-		if (rc == TR_ERR_SOCKS)
-			break; /* the proxy's answer will not change by asking again */
-		again = rc != TR_OK || (r->status == 503 && strcmp(r->error, "chunk_pending") == 0);
-	}
-	return rc;
-}
 
 static void *sender_main(void *arg)
 {
@@ -92,21 +152,21 @@ static void *sender_main(void *arg)
 			continue;
 		}
 		s->state = B_SENDING;
-		int skip = g->failed; /* after a failure, nothing more is sent */
+		int ok = g->failed; /* after a failure, nothing more is sent */
 		pthread_mutex_unlock(&g->mu);
-		gd_response r;
-		memset(&r, 0, sizeof r);
-		int rc = skip ? TR_OK : put_one(g, &keep, s, &r);
-		int ok = skip || (rc == TR_OK && (r.status == 201 || r.status == 200));
-		if (ok && !skip)
-			progress_add(s->len);
+		drop_err e;
+		if (!ok) {
+			/* hashed by the sender, so that it overlaps with the sealing of the next chunk */
+			crypto_generichash(g->hashes[s->idx], 32, s->buf, s->len, NULL, 0);
+			ok = drop_upload_chunk(g->d, &keep, g->up, s->idx, s->buf, s->len,
+					       g->hashes[s->idx], &e) == DROP_OK;
+			if (ok)
+				progress_add(s->len);
+		}
 		pthread_mutex_lock(&g->mu);
 		if (!ok && !g->failed) {
 			g->failed = 1;
-			g->failure.rc = rc;
-			g->failure.r = r; /* its body, if any, goes with it */
-		} else {
-			gd_response_free(&r);
+			g->failure = e;
 		}
 		s->state = B_FREE;
 		pthread_cond_broadcast(&g->cv);
@@ -116,21 +176,19 @@ static void *sender_main(void *arg)
 	return NULL;
 }
 
-gd_uploader *gd_uploader_new(gd_transport *t, const gd_url *u, const char *up, size_t chunk_size,
-                             uint64_t total, unsigned senders, unsigned retries)
+static gd_uploader *uploader_new(drop_conn *d, const char *up, size_t chunk_size, uint64_t total,
+				 unsigned senders)
 {
 	if (senders < 1 || senders > MAX_SENDERS || chunk_size == 0 || strlen(up) >= 64)
 		return NULL;
 	gd_uploader *g = calloc(1, sizeof *g);
 	if (g == NULL)
 		return NULL;
-	g->t = t;
-	g->u = u;
+	g->d = d;
 	snprintf(g->up, sizeof g->up, "%s", up);
 	g->chunk_size = chunk_size;
 	g->total = total;
 	g->n_chunks = (uint32_t)((total + chunk_size - 1) / chunk_size);
-	g->retries = retries;
 	g->n_slots = senders + 1; /* one being filled while the others travel */
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
@@ -147,6 +205,25 @@ gd_uploader *gd_uploader_new(gd_transport *t, const gd_url *u, const char *up, s
 		return NULL;
 	}
 	return g;
+}
+
+int gd_uploader_begin(drop_conn *d, const uint8_t id[16], uint64_t total, unsigned senders,
+		      gd_uploader **out, drop_err *e)
+{
+	char up[64];
+	size_t chunk_size;
+	*out = NULL;
+	if (drop_upload_create(d, id, total, up, &chunk_size, e) != DROP_OK)
+		return e->kind;
+	if ((*out = uploader_new(d, up, chunk_size, total, senders)) == NULL)
+		return local_failure(e, DROP_LOCAL, "out of memory");
+	progress_start("", total);
+	return DROP_OK;
+}
+
+size_t gd_uploader_chunk_size(const gd_uploader *g)
+{
+	return g->chunk_size;
 }
 
 uint8_t *gd_uploader_buffer(gd_uploader *g)
@@ -178,7 +255,7 @@ void gd_uploader_send(gd_uploader *g, uint8_t *buf, size_t len)
 			s->state = B_FREE;
 		if (!g->failed) { /* more chunks than the declared size allows: a caller's bug */
 			g->failed = 1;
-			local_failure(&g->failure, "the envelope is longer than announced");
+			local_failure(&g->failure, DROP_LOCAL, "the envelope is longer than announced");
 		}
 		pthread_cond_broadcast(&g->cv);
 		pthread_mutex_unlock(&g->mu);
@@ -192,7 +269,9 @@ void gd_uploader_send(gd_uploader *g, uint8_t *buf, size_t len)
 	pthread_mutex_unlock(&g->mu);
 }
 
-int gd_uploader_finish(gd_uploader *g, uint8_t digest[32], gd_upload_failure *f)
+/* Wait for every chunk: the upload's digest (over the chunks' hashes in order), or the first
+ * failure. */
+static int uploader_finish(gd_uploader *g, uint8_t digest[32], drop_err *e)
 {
 	pthread_mutex_lock(&g->mu);
 	for (;;) {
@@ -206,25 +285,37 @@ int gd_uploader_finish(gd_uploader *g, uint8_t digest[32], gd_upload_failure *f)
 	int failed = g->failed;
 	if (!failed && g->next_idx != g->n_chunks) {
 		failed = g->failed = 1;
-		local_failure(&g->failure, "the envelope is shorter than announced");
+		local_failure(&g->failure, DROP_LOCAL, "the envelope is shorter than announced");
 	}
-	if (failed) {
-		*f = g->failure;
-		memset(&g->failure, 0, sizeof g->failure); /* the caller frees its body */
-	}
+	if (failed)
+		*e = g->failure;
 	pthread_mutex_unlock(&g->mu);
 	if (failed)
-		return -1;
+		return e->kind;
 	gd_upload_hasher *h = gd_upload_hasher_new(g->total);
-	if (h == NULL) {
-		local_failure(f, "out of memory");
-		return -1;
-	}
+	if (h == NULL)
+		return local_failure(e, DROP_LOCAL, "out of memory");
 	for (uint32_t i = 0; i < g->n_chunks; i++)
 		gd_upload_hasher_chunk(h, g->hashes[i]);
 	gd_upload_hasher_final(h, digest);
 	gd_upload_hasher_free(h);
-	return 0;
+	return DROP_OK;
+}
+
+int gd_uploader_wait(gd_uploader *g, drop_err *e)
+{
+	uint8_t digest[32];
+	int rc = uploader_finish(g, digest, e);
+	progress_end(); /* an error goes on a line of its own */
+	return rc;
+}
+
+int gd_uploader_end(gd_uploader *g, int *already, drop_err *e)
+{
+	uint8_t digest[32];
+	int rc = uploader_finish(g, digest, e);
+	progress_end();
+	return rc != DROP_OK ? rc : drop_upload_commit(g->d, g->up, digest, already, e);
 }
 
 void gd_uploader_free(gd_uploader *g)
@@ -239,7 +330,6 @@ void gd_uploader_free(gd_uploader *g)
 		pthread_join(g->threads[i], NULL);
 	for (unsigned i = 0; i < g->n_slots; i++)
 		free(g->slots[i].buf);
-	gd_response_free(&g->failure.r);
 	free(g->hashes);
 	pthread_mutex_destroy(&g->mu);
 	pthread_cond_destroy(&g->cv);

@@ -1,36 +1,44 @@
-/* ghostdrop client: the chunks of a resumable upload (PROTOCOL.md §11.3), sent by a few
- * threads at once, each on a connection of its own that stays open for the whole upload.
- * While one chunk travels and the drop commits it, the caller seals the next: the worker's
- * machine, the network and the drop's disk work at the same time instead of in turn. */
+/* ghostdrop client: the resumable upload (PROTOCOL.md §11.3), the whole protocol: create (with
+ * its proof of work), the chunks, sent by a few threads at once, each on a connection of its
+ * own that stays open for the whole upload, the status and the commit. While one chunk
+ * travels and the drop commits it, the caller seals the next: the worker's machine, the
+ * network and the drop's disk work at the same time instead of in turn. */
 #ifndef GD_UPLOAD_H
 #define GD_UPLOAD_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "transport.h"
+#include "drop.h"
 
+/* POST /v1/uploads for an envelope of total bytes: its upload id (up, 64 bytes) and chunk size. */
+int drop_upload_create(drop_conn *d, const uint8_t id[16], uint64_t total, char *up,
+		       size_t *chunk_size, drop_err *e);
+/* PUT /v1/uploads/U/chunks/I on a kept connection (*keep, -1 to open one). */
+int drop_upload_chunk(drop_conn *d, int *keep, const char *up, uint32_t idx, const uint8_t *buf,
+		      size_t len, const uint8_t hash[32], drop_err *e);
+/* GET /v1/uploads/U: the upload's object (with "received") in *out. */
+int drop_upload_status(drop_conn *d, const char *up, json_t **out, drop_err *e);
+/* POST /v1/uploads/U/commit with the upload digest (§12); *already: stored before. */
+int drop_upload_commit(drop_conn *d, const char *up, const uint8_t digest[32], int *already,
+		       drop_err *e);
+
+/* The pipeline: create, then chunks as the caller fills them, then the commit. */
 typedef struct gd_uploader gd_uploader;
 
-/* The first chunk that could not be stored: rc is the transport's (TR_OK when the drop
- * answered, with a refusal in r). */
-typedef struct {
-	int rc;
-	gd_response r;
-} gd_upload_failure;
-
-/* up: the upload's id from POST /v1/uploads; senders: chunks in flight at once (1-8);
- * retries: attempts per chunk after a broken connection. NULL when out of memory. */
-gd_uploader *gd_uploader_new(gd_transport *t, const gd_url *u, const char *up, size_t chunk_size,
-                             uint64_t total, unsigned senders, unsigned retries);
+/* Creates the upload and starts senders (1-8) threads: *out, or the failure in e. */
+int gd_uploader_begin(drop_conn *d, const uint8_t id[16], uint64_t total, unsigned senders,
+		      gd_uploader **out, drop_err *e);
+size_t gd_uploader_chunk_size(const gd_uploader *g);
 /* A buffer of chunk_size bytes to fill with the next chunk; waits while every buffer is in
  * flight. NULL once a chunk has failed. */
 uint8_t *gd_uploader_buffer(gd_uploader *g);
 /* Queue the buffer just filled (len bytes; only the last chunk may be short). */
 void gd_uploader_send(gd_uploader *g, uint8_t *buf, size_t len);
-/* Wait for every chunk. 0 with the upload's digest (gd_upload_hasher over the chunks in
- * order), or -1 with the first failure in *f (its response to be freed by the caller). */
-int gd_uploader_finish(gd_uploader *g, uint8_t digest[32], gd_upload_failure *f);
+/* Wait for every chunk (the first failure in e), then commit. */
+int gd_uploader_end(gd_uploader *g, int *already, drop_err *e);
+/* Wait for every chunk: DROP_OK, or the first failure in e (for a caller that stops early). */
+int gd_uploader_wait(gd_uploader *g, drop_err *e);
 /* Stops the senders (waiting for the chunks in flight) and frees everything. */
 void gd_uploader_free(gd_uploader *g);
 
