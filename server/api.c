@@ -77,16 +77,14 @@ struct api {
 	unsigned ticks;
 };
 
-typedef enum {
-	R_LIMITS, R_BUNDLE, R_POW, R_SUBMIT, R_UPLOAD_NEW, R_UPLOAD_GET, R_CHUNK, R_COMMIT,
-	R_MB_FETCH, R_MB_ACK, R_C_LIST, R_C_GET, R_C_ACK, R_C_REPLY,
-} route;
+typedef struct route route;
 
 typedef struct {
 	api *a;
 	http_req *r;
-	route route;
+	const route *route; /* the endpoint, once its head passed */
 	uint8_t id[16];
+	char seg_n[64]; /* the path's "{n}" segment */
 	uint32_t idx;
 	gd_pow_challenge pow;
 	int arriving; /* its chunk body is counted in up->arriving */
@@ -313,8 +311,9 @@ static int pow_verify(api *a, http_req *r, uint8_t purpose, gd_pow_challenge *c)
 	return pow_check_header(a, r, purpose, c, ch) != 0 ? -1 : pow_spend(a, r, c);
 }
 
-static void on_pow(api *a, http_req *r)
+static void on_pow(api *a, rctx *x)
 {
+	http_req *r = x->r;
 	char p[16] = "", sz[32];
 	gd_pow_challenge c = {0};
 	uint8_t ch[GD_POW_CHALLENGE_BYTES];
@@ -354,8 +353,9 @@ static void on_pow(api *a, http_req *r)
 
 /* ---- limits: what a client needs to choose one request or an upload ---- */
 
-static void on_limits(api *a, http_req *r)
+static void on_limits(api *a, rctx *x)
 {
+	http_req *r = x->r;
 	json_t *o = json_object();
 	json_object_set_new(o, "max_submit", json_integer((json_int_t)a->cfg.max_submit));
 	json_object_set_new(o, "max_envelope", json_integer((json_int_t)a->cfg.max_envelope));
@@ -365,8 +365,9 @@ static void on_limits(api *a, http_req *r)
 
 /* ---- bundle ---- */
 
-static void on_bundle(api *a, http_req *r)
+static void on_bundle(api *a, rctx *x)
 {
+	http_req *r = x->r;
 	uint8_t *b;
 	size_t len;
 	int rc = store_get_meta(a->st, "bundle", &b, &len);
@@ -1233,8 +1234,9 @@ static int list_one(void *arg, const store_submission *s)
 	return 0;
 }
 
-static void on_c_list(api *a, http_req *r)
+static void on_c_list(api *a, rctx *x)
 {
+	http_req *r = x->r;
 	json_t *list = json_array();
 	int rc = store_submission_list(a->st, list_one, list);
 	if (rc != STORE_OK) {
@@ -1463,20 +1465,144 @@ static int segments(const char *path, char seg[6][64])
 	return *p == '\0' ? n : -1;
 }
 
-static int is_octets(http_req *r)
+static void on_upload_get(api *a, rctx *x)
 {
-	const char *ct = http_header(r, "content-type");
-	if (ct != NULL && strcmp(ct, "application/octet-stream") == 0)
-		return 1;
-	http_reply_error(r, 415, "bad_content_type", "body must be application/octet-stream");
+	(void)a;
+	reply_json(x->r, 200, upload_json(x->up));
+}
+
+/* POST /v1/submissions, before its body: the id it is stored under. */
+static long long submit_head(api *a, rctx *x)
+{
+	(void)a;
+	if (b64_exact(http_header(x->r, "x-ghostdrop-id"), x->id, 16) != 0) {
+		http_reply_error(x->r, 400, "bad_request", "X-Ghostdrop-Id must be 16 bytes, base64url");
+		return HTTP_REFUSED;
+	}
 	return 0;
 }
 
-static long long method_is(http_req *r, const char *m)
+/* PUT /v1/uploads/ID/chunks/N, before its body: an index of this upload, the size of that
+ * chunk, and one body per chunk index, a few per upload, before any is buffered (§11.3). */
+static long long chunk_head(api *a, rctx *x)
 {
-	if (strcmp(http_method(r), m) == 0)
-		return 1;
-	http_reply_error(r, 405, "method_not_allowed", "method not allowed here");
+	http_req *r = x->r;
+	upload *u = x->up;
+	(void)a;
+	if (chunk_index(x->seg_n, u->n_chunks, &x->idx) != 0) {
+		http_reply_error(r, 400, "bad_chunk_index", "no such chunk in this upload");
+		return HTTP_REFUSED;
+	}
+	const char *cl = http_header(r, "content-length");
+	if (cl == NULL || strtoull(cl, NULL, 10) != chunk_len(u, x->idx)) {
+		http_reply_error(r, 400, "bad_chunk_size", "chunk has the wrong size");
+		return HTTP_REFUSED;
+	}
+	if ((u->state != NULL && u->state[x->idx] == 3) || u->arriving >= UPLOAD_BODIES) {
+		http_reply_error(r, 503, "chunk_pending",
+				 u->arriving >= UPLOAD_BODIES
+					 ? "too many chunks of this upload arriving; retry"
+					 : "this chunk is arriving on another connection; retry");
+		return HTTP_REFUSED;
+	}
+	if (u->state != NULL && u->state[x->idx] == 0)
+		u->state[x->idx] = 3;
+	if (u->arriving++ == 0)
+		u->body_since = now_s();
+	x->arriving = 1;
+	return (long long)chunk_len(u, x->idx);
+}
+
+/* The gates a route's request passes before one byte of its body is read, in this order: */
+enum {
+	G_COURIER = 1 << 0, /* a courier token (401), before anything else under /v1/courier */
+	G_OCTETS = 1 << 1,  /* Content-Type: application/octet-stream (415), after the method */
+	G_POW_HOLD = 1 << 2, /* the proof of work is checked, not spent: the body's signature
+			      * spends it (mailbox_auth) */
+};
+
+/* Body caps that depend on the drop's configuration or on the request. */
+#define BODY_SUBMIT (-2LL) /* max_submit */
+
+/* One row per endpoint (PROTOCOL.md §11). A pattern's segments after "/v1" are literals or
+ * placeholders: "{id}" a 16-byte id (404 not_found otherwise), "{upload}" an open upload
+ * (404 upload_not_found otherwise), "{n}" a segment the head hook reads. The checks run in
+ * this order: courier token, placeholders, method (405), content type (415), the head hook
+ * (which may set the body cap), the proof of work (purpose `pow`, 0 none); then the body, at
+ * most `body` bytes, then the handler. */
+typedef struct route {
+	const char *method;
+	const char *pattern;
+	long long body;
+	uint8_t pow;
+	unsigned gates;
+	long long (*head)(api *, rctx *);
+	void (*handle)(api *, rctx *);
+} route;
+
+static const route routes[] = {
+	{"GET", "limits", 0, 0, 0, NULL, on_limits},
+	{"GET", "bundle", 0, 0, 0, NULL, on_bundle},
+	{"POST", "pow", 0, 0, 0, NULL, on_pow},
+	{"POST", "submissions", BODY_SUBMIT, GD_POW_SUBMIT, G_OCTETS, submit_head, on_submit},
+	{"POST", "uploads", JSON_SMALL, GD_POW_UPLOAD, 0, NULL, on_upload_new},
+	{"GET", "uploads/{upload}", 0, 0, 0, NULL, on_upload_get},
+	{"POST", "uploads/{upload}/commit", JSON_SMALL, 0, 0, NULL, on_commit},
+	{"PUT", "uploads/{upload}/chunks/{n}", 0, 0, G_OCTETS, chunk_head, on_chunk},
+	{"POST", "mailbox/fetch", JSON_SMALL, GD_POW_MAILBOX, G_POW_HOLD, NULL, on_mb_fetch},
+	{"POST", "mailbox/ack", JSON_SMALL, GD_POW_MAILBOX, G_POW_HOLD, NULL, on_mb_ack},
+	{"GET", "courier/submissions", 0, 0, G_COURIER, NULL, on_c_list},
+	{"GET", "courier/submissions/{id}", 0, 0, G_COURIER, NULL, on_c_get},
+	{"POST", "courier/submissions/{id}/ack", JSON_SMALL, 0, G_COURIER, NULL, on_c_ack},
+	{"POST", "courier/replies", REPLY_BODY_MAX, 0, G_COURIER, NULL, on_c_reply},
+};
+
+/* How much of a path (n segments, "v1" first) a route's pattern names: 2 all of it; 1 its
+ * resource (the first segment after "v1"), both going on beyond it; 0 not even that. */
+static int route_match(const route *rt, char seg[6][64], int n)
+{
+	char pat[64];
+	int k = 1, whole = 1;
+	for (const char *p = rt->pattern; *p != '\0'; k++) {
+		size_t l = strcspn(p, "/");
+		snprintf(pat, sizeof pat, "%.*s", (int)l, p);
+		p += l + (p[l] == '/');
+		if (k >= n || (pat[0] != '{' && strcmp(pat, seg[k]) != 0)) {
+			if (k == 1)
+				return 0;
+			whole = 0;
+		}
+	}
+	if (whole && k == n)
+		return 2;
+	return n >= 3 && k >= 3 ? 1 : 0;
+}
+
+/* The gates a path passes for being under a resource: a courier token, an open upload, an
+ * id. 0 or HTTP_REFUSED (answered). */
+static long long path_gates(api *a, rctx *x, const route *rt, char seg[6][64], int n, int whole)
+{
+	http_req *r = x->r;
+	if ((rt->gates & G_COURIER) && courier_auth(a, r) != 0)
+		return HTTP_REFUSED;
+	const char *p = rt->pattern;
+	for (int k = 1; *p != '\0' && k < n; k++) {
+		size_t l = strcspn(p, "/");
+		if (strncmp(p, "{upload}", l) == 0 && l == 8) {
+			uint8_t id[16];
+			if (b64_exact(seg[k], id, 16) != 0 || (x->up = upload_find(a, id)) == NULL) {
+				upload_gone(r);
+				return HTTP_REFUSED;
+			}
+			x->up->users++; /* until this request ends, however it ends (rctx_free) */
+		} else if (whole && strncmp(p, "{id}", l) == 0 && l == 4) {
+			if (b64_exact(seg[k], x->id, 16) != 0)
+				return 1;
+		} else if (whole && strncmp(p, "{n}", l) == 0 && l == 3) {
+			snprintf(x->seg_n, sizeof x->seg_n, "%s", seg[k]);
+		}
+		p += l + (p[l] == '/');
+	}
 	return 0;
 }
 
@@ -1495,120 +1621,55 @@ static long long api_head(http_req *r, void *arg)
 	http_set_user(r, x, rctx_free);
 	if (n < 2 || strcmp(seg[0], "v1") != 0)
 		goto not_found;
-	if (n == 2 && strcmp(seg[1], "limits") == 0) {
-		x->route = R_LIMITS;
-		return method_is(r, "GET") ? 0 : HTTP_REFUSED;
+	const route *rt = NULL, *near = NULL;
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0] && rt == NULL; i++) {
+		int m = route_match(&routes[i], seg, n);
+		if (m == 2)
+			rt = &routes[i];
+		else if (m == 1 && near == NULL)
+			near = &routes[i];
 	}
-	if (n == 2 && strcmp(seg[1], "bundle") == 0) {
-		x->route = R_BUNDLE;
-		return method_is(r, "GET") ? 0 : HTTP_REFUSED;
-	}
-	if (n == 2 && strcmp(seg[1], "pow") == 0) {
-		x->route = R_POW;
-		return method_is(r, "POST") ? 0 : HTTP_REFUSED;
-	}
-	if (n == 2 && strcmp(seg[1], "submissions") == 0) {
-		x->route = R_SUBMIT;
-		/* Everything that needs no body is checked before one byte of it is read. */
-		if (!method_is(r, "POST") || !is_octets(r))
+	if (rt == NULL) {
+		/* No such endpoint; under a resource its path gates answer first, as they would for
+		 * an endpoint under it. */
+		if (near != NULL && path_gates(a, x, near, seg, n, 0) != 0)
 			return HTTP_REFUSED;
-		if (b64_exact(http_header(r, "x-ghostdrop-id"), x->id, 16) != 0) {
-			http_reply_error(r, 400, "bad_request", "X-Ghostdrop-Id must be 16 bytes, base64url");
-			return HTTP_REFUSED;
-		}
-		if (pow_verify(a, r, GD_POW_SUBMIT, &x->pow) != 0)
-			return HTTP_REFUSED;
-		return (long long)a->cfg.max_submit;
-	}
-	if (n == 2 && strcmp(seg[1], "uploads") == 0) {
-		x->route = R_UPLOAD_NEW;
-		if (!method_is(r, "POST") || pow_verify(a, r, GD_POW_UPLOAD, &x->pow) != 0)
-			return HTTP_REFUSED;
-		return JSON_SMALL;
-	}
-	if (n >= 3 && strcmp(seg[1], "uploads") == 0) {
-		uint8_t id[16];
-		if (b64_exact(seg[2], id, 16) != 0 || (x->up = upload_find(a, id)) == NULL) {
-			http_reply_error(r, 404, "upload_not_found", "no such upload (expired?)");
-			return HTTP_REFUSED;
-		}
-		x->up->users++; /* until this request ends, however it ends (rctx_free) */
-		if (n == 3) {
-			x->route = R_UPLOAD_GET;
-			return method_is(r, "GET") ? 0 : HTTP_REFUSED;
-		}
-		if (n == 4 && strcmp(seg[3], "commit") == 0) {
-			x->route = R_COMMIT;
-			return method_is(r, "POST") ? JSON_SMALL : HTTP_REFUSED;
-		}
-		if (n == 5 && strcmp(seg[3], "chunks") == 0) {
-			x->route = R_CHUNK;
-			if (!method_is(r, "PUT") || !is_octets(r))
-				return HTTP_REFUSED;
-			if (chunk_index(seg[4], x->up->n_chunks, &x->idx) != 0) {
-				http_reply_error(r, 400, "bad_chunk_index", "no such chunk in this upload");
-				return HTTP_REFUSED;
-			}
-			const char *cl = http_header(r, "content-length");
-			if (cl == NULL || strtoull(cl, NULL, 10) != chunk_len(x->up, x->idx)) {
-				http_reply_error(r, 400, "bad_chunk_size", "chunk has the wrong size");
-				return HTTP_REFUSED;
-			}
-			/* One body per chunk index, a few per upload, before any is buffered (§11.3). */
-			upload *u = x->up;
-			if ((u->state != NULL && u->state[x->idx] == 3) || u->arriving >= UPLOAD_BODIES) {
-				http_reply_error(r, 503, "chunk_pending",
-						 u->arriving >= UPLOAD_BODIES
-							 ? "too many chunks of this upload arriving; retry"
-							 : "this chunk is arriving on another connection; retry");
-				return HTTP_REFUSED;
-			}
-			if (u->state != NULL && u->state[x->idx] == 0)
-				u->state[x->idx] = 3;
-			if (u->arriving++ == 0)
-				u->body_since = now_s();
-			x->arriving = 1;
-			return (long long)chunk_len(x->up, x->idx);
-		}
 		goto not_found;
 	}
-	if (n == 3 && strcmp(seg[1], "mailbox") == 0) {
-		if (strcmp(seg[2], "fetch") == 0)
-			x->route = R_MB_FETCH;
-		else if (strcmp(seg[2], "ack") == 0)
-			x->route = R_MB_ACK;
-		else
-			goto not_found;
-		/* Checked now, spent once the body's signature verified (mailbox_auth). */
-		if (!method_is(r, "POST") ||
-		    pow_check_header(a, r, GD_POW_MAILBOX, &x->pow, x->pow_raw) != 0)
-			return HTTP_REFUSED;
-		return JSON_SMALL;
+	long long rc = path_gates(a, x, rt, seg, n, 1);
+	if (rc == 1)
+		goto not_found;
+	if (rc != 0)
+		return HTTP_REFUSED;
+	if (strcmp(http_method(r), rt->method) != 0) {
+		http_reply_error(r, 405, "method_not_allowed", "method not allowed here");
+		return HTTP_REFUSED;
 	}
-	if (n >= 3 && strcmp(seg[1], "courier") == 0) {
-		if (courier_auth(a, r) != 0)
+	if (rt->gates & G_OCTETS) {
+		const char *ct = http_header(r, "content-type");
+		if (ct == NULL || strcmp(ct, "application/octet-stream") != 0) {
+			http_reply_error(r, 415, "bad_content_type",
+					 "body must be application/octet-stream");
 			return HTTP_REFUSED;
-		if (n == 3 && strcmp(seg[2], "submissions") == 0) {
-			x->route = R_C_LIST;
-			return method_is(r, "GET") ? 0 : HTTP_REFUSED;
-		}
-		if (n == 3 && strcmp(seg[2], "replies") == 0) {
-			x->route = R_C_REPLY;
-			return method_is(r, "POST") ? REPLY_BODY_MAX : HTTP_REFUSED;
-		}
-		if ((n == 4 || n == 5) && strcmp(seg[2], "submissions") == 0) {
-			if (b64_exact(seg[3], x->id, 16) != 0)
-				goto not_found;
-			if (n == 4) {
-				x->route = R_C_GET;
-				return method_is(r, "GET") ? 0 : HTTP_REFUSED;
-			}
-			if (strcmp(seg[4], "ack") == 0) {
-				x->route = R_C_ACK;
-				return method_is(r, "POST") ? JSON_SMALL : HTTP_REFUSED;
-			}
 		}
 	}
+	long long cap = rt->body == BODY_SUBMIT ? (long long)a->cfg.max_submit : rt->body;
+	if (rt->head != NULL) {
+		long long h = rt->head(a, x);
+		if (h == HTTP_REFUSED)
+			return HTTP_REFUSED;
+		cap = h > 0 ? h : cap;
+	}
+	if (rt->pow != 0) {
+		/* A mailbox request's is checked now, spent once the body's signature verified. */
+		int bad = (rt->gates & G_POW_HOLD)
+				  ? pow_check_header(a, r, rt->pow, &x->pow, x->pow_raw)
+				  : pow_verify(a, r, rt->pow, &x->pow);
+		if (bad != 0)
+			return HTTP_REFUSED;
+	}
+	x->route = rt;
+	return cap;
 not_found:
 	http_reply_error(r, 404, "not_found", "no such endpoint");
 	return HTTP_REFUSED;
@@ -1622,22 +1683,7 @@ static void api_handle(http_req *r, void *arg)
 		upload_gone(r);
 		return;
 	}
-	switch (x->route) {
-	case R_LIMITS: on_limits(a, r); break;
-	case R_BUNDLE: on_bundle(a, r); break;
-	case R_POW: on_pow(a, r); break;
-	case R_SUBMIT: on_submit(a, x); break;
-	case R_UPLOAD_NEW: on_upload_new(a, x); break;
-	case R_UPLOAD_GET: reply_json(r, 200, upload_json(x->up)); break;
-	case R_CHUNK: on_chunk(a, x); break;
-	case R_COMMIT: on_commit(a, x); break;
-	case R_MB_FETCH: on_mb_fetch(a, x); break;
-	case R_MB_ACK: on_mb_ack(a, x); break;
-	case R_C_LIST: on_c_list(a, r); break;
-	case R_C_GET: on_c_get(a, x); break;
-	case R_C_ACK: on_c_ack(a, x); break;
-	case R_C_REPLY: on_c_reply(a, x); break;
-	}
+	x->route->handle(a, x);
 }
 
 /* ---- lifecycle ---- */
