@@ -10,6 +10,7 @@
 #include "batch.h"
 #include "check_main.h"
 #include "daemon.h"
+#include "fileio.h"
 #include "testutil.h"
 
 #ifndef VECTORS_DIR
@@ -700,6 +701,26 @@ START_TEST(http_requests)
 }
 END_TEST
 
+/* PROTOCOL.md §11.6 quotes submit_stored: its headers there are the vector's, byte for byte. */
+START_TEST(http_spec_example)
+{
+	json_t *vs = load("http"), *h;
+	size_t i, len;
+	uint8_t *doc;
+	ck_assert_int_eq(gd_file_read(VECTORS_DIR "/../../docs/PROTOCOL.md", 1 << 20, &doc, &len), 0);
+	json_t *req = json_object_get(find_case(vs, "submit_stored"), "request");
+	json_array_foreach(json_object_get(req, "headers"), i, h)
+	{
+		char line[512];
+		snprintf(line, sizeof line, "\n%s: %s\n", json_string_value(json_array_get(h, 0)),
+			 json_string_value(json_array_get(h, 1)));
+		ck_assert_msg(strstr((char *)doc, line) != NULL, "PROTOCOL.md lacks %s", line + 1);
+	}
+	free(doc);
+	json_decref(vs);
+}
+END_TEST
+
 /* The same requests sent to a real ghostdropd (tests/daemon.c): a recorded proof of work is
  * replaced by a fresh one of the purpose in "replay_pow", the bundle is the drop's own. */
 START_TEST(http_replay)
@@ -778,6 +799,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, pubfile);
 	tcase_add_test(tc, desk_files);
 	tcase_add_test(tc, http_requests);
+	tcase_add_test(tc, http_spec_example);
 	tcase_add_test(tc, http_replay);
 	suite_add_tcase(s, tc);
 	return s;
