@@ -29,50 +29,7 @@ static void setup(void)
 
 static void envelope(const drop *d, const char *text, size_t att_len, membuf *out, uint8_t ack[32])
 {
-	gd_manifest m;
-	gd_attachment a = {"notes.bin", "application/octet-stream", att_len};
-	uint8_t *data = malloc(att_len + 1);
-	for (size_t i = 0; i < att_len; i++)
-		data[i] = (uint8_t)(i * 13);
-	test_manifest(&m, text, src);
-	m.attachments = &a;
-	m.n_attachments = att_len > 0;
-	memset(out, 0, sizeof *out);
-	ck_assert_int_eq(seal_to(out, (const uint8_t(*)[32])d->jpk, 1, &m, src, data, att_len, ack),
-			 GD_OK);
-	free(data);
-}
-
-static void b64(char *out, size_t cap, const uint8_t *b, size_t n)
-{
-	ck_assert_int_eq(gd_b64_encode(out, cap, b, n), GD_OK);
-}
-
-/* POST /v1/submissions; pow NULL: solve a fresh one. */
-static void submit(const drop *d, const uint8_t id[16], const membuf *env, const char *pow,
-		   const char *ctype, resp *r)
-{
-	char hdr[1024], p[256], idb[32], hb[64];
-	uint8_t h[32];
-	if (pow == NULL) {
-		pow_header(d->port, "submit", 0, p, sizeof p);
-		pow = p;
-	}
-	crypto_generichash(h, 32, env->buf, env->len, NULL, 0);
-	b64(idb, sizeof idb, id, 16);
-	b64(hb, sizeof hb, h, 32);
-	snprintf(hdr, sizeof hdr,
-		 "Content-Type: %s\r\nX-Ghostdrop-Id: %s\r\nX-Ghostdrop-Hash: %s\r\n"
-		 "X-Ghostdrop-PoW: %s\r\n",
-		 ctype ? ctype : "application/octet-stream", idb, hb, pow);
-	ck_assert_int_eq(http_do(d->port, "POST", "/v1/submissions", hdr, env->buf, env->len, r), 0);
-}
-
-static char *auth(const drop *d)
-{
-	static char h[128];
-	snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", d->token);
-	return h;
+	drop_envelope(d, src, text, att_len, out, ack);
 }
 
 START_TEST(bundle_served)
@@ -137,33 +94,33 @@ START_TEST(submit_fetch_ack)
 	drop_start(&d);
 	envelope(&d, "PLAINTEXT-MARKER-7f3a: we rate chatbot answers for $1.50/h", 3000, &env, ack);
 	randombytes_buf(id, 16);
-	b64(idb, sizeof idb, id, 16);
-	submit(&d, id, &env, NULL, NULL, &r);
+	test_b64(idb, sizeof idb, id, 16);
+	post_submission(&d, id, &env, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 201);
 	ck_assert(strstr((char *)r.body, "\"stored\"") != NULL);
 	resp_free(&r);
 	/* a retry after a lost answer: already stored, never a duplicate */
-	submit(&d, id, &env, NULL, NULL, &r);
+	post_submission(&d, id, &env, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr((char *)r.body, "already_stored") != NULL);
 	resp_free(&r);
 	/* the same id with another envelope */
 	membuf other;
 	envelope(&d, "something else", 10, &other, NULL);
-	submit(&d, id, &other, NULL, NULL, &r);
+	post_submission(&d, id, &other, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 409);
 	ck_assert_str_eq(r.error, "id_conflict");
 	resp_free(&r);
 	membuf_free(&other);
 
 	/* courier: list, download (the exact bytes), open, ack */
-	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr((char *)r.body, idb) != NULL);
 	ck_assert(strstr((char *)r.body, "\"fetched\":false") != NULL);
 	resp_free(&r);
 	snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
-	ck_assert_int_eq(http_do(d.port, "GET", path, auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(http_do(d.port, "GET", path, drop_auth(&d), NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.len, env.len);
 	ck_assert(memcmp(r.body, env.buf, env.len) == 0);
@@ -187,23 +144,23 @@ START_TEST(submit_fetch_ack)
 	char kb[64];
 	uint8_t wrong[32];
 	randombytes_buf(wrong, 32);
-	b64(kb, sizeof kb, wrong, 32);
+	test_b64(kb, sizeof kb, wrong, 32);
 	snprintf(path, sizeof path, "/v1/courier/submissions/%s/ack", idb);
 	snprintf(body, sizeof body, "{\"ack_key\":\"%s\"}", kb);
-	ck_assert_int_eq(http_do(d.port, "POST", path, auth(&d), body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", path, drop_auth(&d), body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "bad_ack_key");
 	resp_free(&r);
-	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
 	ck_assert(strstr((char *)r.body, idb) != NULL);
 	ck_assert(strstr((char *)r.body, "\"fetched\":true") != NULL); /* retention clock started */
 	resp_free(&r);
-	b64(kb, sizeof kb, ack, 32);
+	test_b64(kb, sizeof kb, ack, 32);
 	snprintf(body, sizeof body, "{\"ack_key\":\"%s\"}", kb);
-	ck_assert_int_eq(http_do(d.port, "POST", path, auth(&d), body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", path, drop_auth(&d), body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	resp_free(&r);
-	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
 	ck_assert(strstr((char *)r.body, idb) == NULL);
 	resp_free(&r);
 	membuf_free(&env);
@@ -230,15 +187,15 @@ START_TEST(courier_download_offset)
 	drop_start(&d);
 	envelope(&d, "resume me", 150000, &env, NULL);
 	randombytes_buf(id, 16);
-	b64(idb, sizeof idb, id, 16);
-	submit(&d, id, &env, NULL, NULL, &r);
+	test_b64(idb, sizeof idb, id, 16);
+	post_submission(&d, id, &env, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 201);
 	resp_free(&r);
 	const uint64_t offs[] = {0, 1, 65535, 65536, 65537, 140000, env.len - 1, env.len};
 	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
 		snprintf(path, sizeof path, "/v1/courier/submissions/%s?offset=%llu", idb,
 			 (unsigned long long)offs[i]);
-		ck_assert_int_eq(http_do(d.port, "GET", path, auth(&d), NULL, 0, &r), 0);
+		ck_assert_int_eq(http_do(d.port, "GET", path, drop_auth(&d), NULL, 0, &r), 0);
 		ck_assert_int_eq(r.status, 200);
 		ck_assert_uint_eq(r.len, env.len - offs[i]);
 		ck_assert(r.len == 0 || memcmp(r.body, env.buf + offs[i], r.len) == 0);
@@ -249,7 +206,7 @@ START_TEST(courier_download_offset)
 	const char *bad[] = {past, "abc", "-1", "", "1x", "99999999999999999999999999999"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(path, sizeof path, "/v1/courier/submissions/%s?offset=%s", idb, bad[i]);
-		ck_assert_int_eq(http_do(d.port, "GET", path, auth(&d), NULL, 0, &r), 0);
+		ck_assert_int_eq(http_do(d.port, "GET", path, drop_auth(&d), NULL, 0, &r), 0);
 		ck_assert_msg(r.status == 400, "offset=%s: %d", bad[i], r.status);
 		ck_assert_str_eq(r.error, "bad_offset");
 		resp_free(&r);
@@ -392,11 +349,11 @@ START_TEST(pow_expires)
 	pow_header(d.port, "submit", 0, pow, sizeof pow);
 	ck_assert_int_eq(kill(d.pid, SIGUSR1), 0); /* ten minutes later: past its 300 s */
 	usleep(100000);
-	submit(&d, id, &env, pow, NULL, &r);
+	post_submission(&d, id, &env, pow, NULL, &r);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "pow_expired");
 	resp_free(&r);
-	submit(&d, id, &env, NULL, NULL, &r); /* a fresh challenge */
+	post_submission(&d, id, &env, NULL, NULL, &r); /* a fresh challenge */
 	ck_assert_int_eq(r.status, 201);
 	resp_free(&r);
 	membuf_free(&env);
@@ -415,22 +372,22 @@ START_TEST(pow_refusals)
 	drop_start(&d);
 	envelope(&d, "pow", 0, &env, NULL);
 	randombytes_buf(id, 16);
-	submit(&d, id, &env, "", NULL, &r); /* empty header value */
+	post_submission(&d, id, &env, "", NULL, &r); /* empty header value */
 	ck_assert_int_eq(r.status, 400);
 	resp_free(&r);
 	pow_header(d.port, "submit", 0, pow, sizeof pow);
-	submit(&d, id, &env, pow, NULL, &r);
+	post_submission(&d, id, &env, pow, NULL, &r);
 	ck_assert_int_eq(r.status, 201);
 	resp_free(&r);
 	/* replayed, for another envelope */
 	randombytes_buf(id, 16);
-	submit(&d, id, &env, pow, NULL, &r);
+	post_submission(&d, id, &env, pow, NULL, &r);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "pow_replayed");
 	resp_free(&r);
 	/* made for another endpoint */
 	pow_header(d.port, "mailbox", 0, other, sizeof other);
-	submit(&d, id, &env, other, NULL, &r);
+	post_submission(&d, id, &env, other, NULL, &r);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "pow_purpose");
 	resp_free(&r);
@@ -444,7 +401,7 @@ START_TEST(pow_refusals)
 	while (gd_pow_leading_zeros(ch, bad) >= 4)
 		bad++;
 	snprintf(dot + 1, 24, "%llu", (unsigned long long)bad);
-	submit(&d, id, &env, other, NULL, &r);
+	post_submission(&d, id, &env, other, NULL, &r);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "pow_invalid");
 	resp_free(&r);
@@ -452,7 +409,7 @@ START_TEST(pow_refusals)
 	pow_header(d.port, "submit", 0, other, sizeof other);
 	drop_stop(&d, SIGTERM);
 	drop_start(&d);
-	submit(&d, id, &env, other, NULL, &r);
+	post_submission(&d, id, &env, other, NULL, &r);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "pow_invalid");
 	resp_free(&r);
@@ -478,21 +435,21 @@ START_TEST(bad_input)
 	drop_start(&d);
 	envelope(&d, "bad input", 0, &env, NULL);
 	randombytes_buf(id, 16);
-	submit(&d, id, &env, NULL, "text/plain", &r);
+	post_submission(&d, id, &env, NULL, "text/plain", &r);
 	ck_assert_int_eq(r.status, 415);
 	ck_assert_str_eq(r.error, "bad_content_type");
 	resp_free(&r);
 	/* truncated envelope (its hash header matches what was sent) */
 	membuf cut = env;
 	cut.len -= 100;
-	submit(&d, id, &cut, NULL, NULL, &r);
+	post_submission(&d, id, &cut, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(r.error, "bad_envelope");
 	resp_free(&r);
 	/* oversize: max_submit_kb = 64 in tests */
 	membuf big;
 	envelope(&d, "big", 70000, &big, NULL);
-	submit(&d, id, &big, NULL, NULL, &r);
+	post_submission(&d, id, &big, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 413);
 	ck_assert_str_eq(r.error, "body_too_large");
 	resp_free(&r);
@@ -567,9 +524,9 @@ START_TEST(bad_input)
 		char pw[256], idb[32], hb[64];
 		envelope(&d, "keep-alive", 0, &ok, NULL);
 		randombytes_buf(oid, 16);
-		b64(idb, sizeof idb, oid, 16);
+		test_b64(idb, sizeof idb, oid, 16);
 		crypto_generichash(h, 32, ok.buf, ok.len, NULL, 0);
-		b64(hb, sizeof hb, h, 32);
+		test_b64(hb, sizeof hb, h, 32);
 		pow_header(d.port, "submit", 0, pw, sizeof pw);
 		size_t cap = ok.len + 2048, n;
 		char *req = malloc(cap), *got = calloc(1, 16384);
@@ -601,12 +558,12 @@ START_TEST(bad_input)
 	}
 	/* a courier reply that is not shaped like one */
 	const char *rb = "{\"mailbox_id\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"reply\":\"AAAA\"}";
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", auth(&d), rb, strlen(rb), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", drop_auth(&d), rb, strlen(rb), &r), 0);
 	ck_assert_msg(r.status == 400, "status %d: %s", r.status, (char *)r.body);
 	ck_assert_msg(strcmp(r.error, "bad_reply") == 0, "body: %s", (char *)r.body);
 	resp_free(&r);
 	/* nothing above changed anything */
-	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
 	ck_assert_str_eq((char *)r.body, "{\"submissions\":[]}\n");
 	resp_free(&r);
 	membuf_free(&env);
@@ -630,14 +587,14 @@ static void mailbox_auth_json(const drop *d, char *out, size_t cap, const char *
 	if (forge) { /* a challenge the drop never issued: its MAC is wrong */
 		char chb[128];
 		randombytes_buf(ch + 40, 32);
-		b64(chb, sizeof chb, ch, sizeof ch);
+		test_b64(chb, sizeof chb, ch, sizeof ch);
 		snprintf(hdr_mb, sizeof hdr_mb, "X-Ghostdrop-PoW: %s%s\r\n", chb, strchr(pow, '.'));
 	} else {
 		snprintf(hdr_mb, sizeof hdr_mb, "X-Ghostdrop-PoW: %s\r\n", pow);
 	}
 	gd_mailbox_sign(sig, ch, sizeof ch, mailbox_sk);
-	b64(pk, sizeof pk, src->mailbox_pk, 32);
-	b64(sigb, sizeof sigb, sig, 64);
+	test_b64(pk, sizeof pk, src->mailbox_pk, 32);
+	test_b64(sigb, sizeof sigb, sig, 64);
 	snprintf(out, cap, "{\"mailbox_pk\":\"%s\",\"signature\":\"%s\"%s}", pk, sigb,
 		 extra ? extra : "");
 }
@@ -656,11 +613,11 @@ START_TEST(replies_and_mailbox)
 				       gd_day(time(NULL)), d.jsk, src->reply_pk),
 			 GD_OK);
 	blobb = malloc(blen * 2);
-	b64(blobb, blen * 2, blob, blen);
-	b64(mb, sizeof mb, src->mailbox_id, 16);
+	test_b64(blobb, blen * 2, blob, blen);
+	test_b64(mb, sizeof mb, src->mailbox_id, 16);
 	char *push = malloc(blen * 2 + 128);
 	snprintf(push, blen * 2 + 128, "{\"mailbox_id\":\"%s\",\"reply\":\"%s\"}", mb, blobb);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", auth(&d), push, strlen(push), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", drop_auth(&d), push, strlen(push), &r), 0);
 	ck_assert_int_eq(r.status, 201);
 	resp_free(&r);
 	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", NULL, push, strlen(push), &r), 0);
@@ -750,7 +707,7 @@ START_TEST(resumable_upload)
 	const size_t cs = 65536;
 	uint32_t n = (uint32_t)((env.len + cs - 1) / cs);
 	randombytes_buf(id, 16);
-	b64(idb, sizeof idb, id, 16);
+	test_b64(idb, sizeof idb, id, 16);
 	pow_header(d.port, "upload", env.len, pow, sizeof pow);
 	snprintf(hdr, sizeof hdr, "X-Ghostdrop-PoW: %s\r\n", pow);
 	snprintf(body, sizeof body, "{\"id\":\"%s\",\"size\":%zu}", idb, env.len);
@@ -822,7 +779,7 @@ START_TEST(resumable_upload)
 	}
 	crypto_generichash_final(&st, dg, 32);
 	char dgb[64];
-	b64(dgb, sizeof dgb, dg, 32);
+	test_b64(dgb, sizeof dgb, dg, 32);
 	snprintf(body, sizeof body, "{\"hash\":\"%s\"}", dgb);
 	snprintf(path, sizeof path, "/v1/uploads/%s/commit", up);
 	ck_assert_int_eq(http_do(d.port, "POST", path, NULL, body, strlen(body), &r), 0);
@@ -835,7 +792,7 @@ START_TEST(resumable_upload)
 	drop_stop(&d, SIGTERM);
 	drop_start(&d);
 	snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
-	ck_assert_int_eq(http_do(d.port, "GET", path, auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(http_do(d.port, "GET", path, drop_auth(&d), NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.len, env.len);
 	ck_assert(memcmp(r.body, env.buf, env.len) == 0);
@@ -857,7 +814,7 @@ START_TEST(kill9_keeps_acknowledged)
 	for (int i = 0; i < N; i++) {
 		envelope(&d, "durable", (size_t)i * 1000, &env[i], NULL);
 		randombytes_buf(ids[i], 16);
-		submit(&d, ids[i], &env[i], NULL, NULL, &r);
+		post_submission(&d, ids[i], &env[i], NULL, NULL, &r);
 		ck_assert_int_eq(r.status, 201);
 		resp_free(&r);
 	}
@@ -865,9 +822,9 @@ START_TEST(kill9_keeps_acknowledged)
 	drop_start(&d);
 	for (int i = 0; i < N; i++) {
 		char idb[32], path[128];
-		b64(idb, sizeof idb, ids[i], 16);
+		test_b64(idb, sizeof idb, ids[i], 16);
 		snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
-		ck_assert_int_eq(http_do(d.port, "GET", path, auth(&d), NULL, 0, &r), 0);
+		ck_assert_int_eq(http_do(d.port, "GET", path, drop_auth(&d), NULL, 0, &r), 0);
 		ck_assert_int_eq(r.status, 200);
 		ck_assert(r.len == env[i].len && memcmp(r.body, env[i].buf, r.len) == 0);
 		resp_free(&r);
@@ -935,7 +892,7 @@ START_TEST(full_map)
 	for (int i = 0; i < 20 && !full; i++) {
 		uint8_t id[16];
 		randombytes_buf(id, 16);
-		submit(&d, id, &env, NULL, NULL, &r);
+		post_submission(&d, id, &env, NULL, NULL, &r);
 		if (r.status == 201) {
 			if (stored++ == 0)
 				memcpy(first, id, 16);
@@ -953,13 +910,13 @@ START_TEST(full_map)
 	envelope(&d, "after", 10, &env, ack);
 	uint8_t id[16];
 	randombytes_buf(id, 16);
-	submit(&d, id, &env, NULL, NULL, &r);
+	post_submission(&d, id, &env, NULL, NULL, &r);
 	resp_free(&r);
 	char out[256];
 	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data --all", d.dir), 0);
 	ck_assert(strstr(out, "purged") != NULL);
 	randombytes_buf(id, 16);
-	submit(&d, id, &env, NULL, NULL, &r);
+	post_submission(&d, id, &env, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 201);
 	resp_free(&r);
 	membuf_free(&env);
@@ -989,31 +946,17 @@ START_TEST(operator_commands)
 	/* the token works until revoked */
 	drop_start(&d);
 	resp r;
-	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	resp_free(&r);
 	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "token revoke --data %s/data courier", d.dir), 0);
-	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 401);
 	resp_free(&r);
 	drop_destroy(&d);
 }
 END_TEST
 
-
-static unsigned challenge_bits(const drop *d, const char *q)
-{
-	resp r;
-	char path[128];
-	snprintf(path, sizeof path, "/v1/pow?%s", q);
-	ck_assert_int_eq(http_do(d->port, "POST", path, NULL, NULL, 0, &r), 0);
-	ck_assert_int_eq(r.status, 200);
-	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
-	unsigned bits = (unsigned)json_integer_value(json_object_get(o, "bits"));
-	json_decref(o);
-	resp_free(&r);
-	return bits;
-}
 
 /* Difficulty grows with the declared size, rises with the write rate and falls back. */
 START_TEST(difficulty_adapts)
@@ -1023,26 +966,26 @@ START_TEST(difficulty_adapts)
 	membuf env;
 	drop_create(&d, "pow_max_bits = 12\n");
 	drop_start(&d);
-	ck_assert_uint_eq(challenge_bits(&d, "purpose=submit"), 4);
-	ck_assert_uint_eq(challenge_bits(&d, "purpose=upload&size=1048576"), 5);
-	ck_assert_uint_eq(challenge_bits(&d, "purpose=upload&size=104857600"), 11); /* 100 MiB */
+	ck_assert_uint_eq(pow_bits(d.port, "purpose=submit"), 4);
+	ck_assert_uint_eq(pow_bits(d.port, "purpose=upload&size=1048576"), 5);
+	ck_assert_uint_eq(pow_bits(d.port, "purpose=upload&size=104857600"), 11); /* 100 MiB */
 	envelope(&d, "load", 0, &env, NULL);
 	for (int i = 0; i < 45; i++) { /* over 40 writes in one 10-second window */
 		uint8_t id[16];
 		randombytes_buf(id, 16);
-		submit(&d, id, &env, NULL, NULL, &r);
+		post_submission(&d, id, &env, NULL, NULL, &r);
 		ck_assert_int_eq(r.status, 201);
 		resp_free(&r);
 	}
 	unsigned bits = 4;
 	for (int i = 0; i < 120 && bits == 4; i++) { /* the next window closes within 10 s */
 		usleep(100000);
-		bits = challenge_bits(&d, "purpose=submit");
+		bits = pow_bits(d.port, "purpose=submit");
 	}
 	ck_assert_uint_gt(bits, 4);
 	for (int i = 0; i < 120 && bits > 4; i++) { /* a quiet window: back to the floor */
 		usleep(100000);
-		bits = challenge_bits(&d, "purpose=submit");
+		bits = pow_bits(d.port, "purpose=submit");
 	}
 	ck_assert_uint_eq(bits, 4);
 	membuf_free(&env);
@@ -1110,9 +1053,9 @@ START_TEST(client_leaves_before_commit)
 	drop_start(&d);
 	envelope(&d, "gone", 1000, &env, NULL);
 	randombytes_buf(id, 16);
-	b64(idb, sizeof idb, id, 16);
+	test_b64(idb, sizeof idb, id, 16);
 	crypto_generichash(h, 32, env.buf, env.len, NULL, 0);
-	b64(hb, sizeof hb, h, 32);
+	test_b64(hb, sizeof hb, h, 32);
 	pow_header(d.port, "submit", 0, pow, sizeof pow);
 	int n = snprintf(head, sizeof head,
 			 "POST /v1/submissions HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
@@ -1131,7 +1074,7 @@ START_TEST(client_leaves_before_commit)
 	usleep(700000);
 	char path[128];
 	snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
-	ck_assert_int_eq(http_do(d.port, "GET", path, auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(http_do(d.port, "GET", path, drop_auth(&d), NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(r.len == env.len && memcmp(r.body, env.buf, r.len) == 0);
 	resp_free(&r);
@@ -1242,24 +1185,24 @@ START_TEST(metadata_is_day_granular)
 	for (int i = 0; i < 5; i++) {
 		envelope(&d, "metadata", 100, &env, NULL);
 		randombytes_buf(id, 16);
-		submit(&d, id, &env, NULL, NULL, &r);
+		post_submission(&d, id, &env, NULL, NULL, &r);
 		ck_assert_int_eq(r.status, 201);
 		resp_free(&r);
 		membuf_free(&env);
 	}
-	b64(idb, sizeof idb, id, 16);
+	test_b64(idb, sizeof idb, id, 16);
 	snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
-	ck_assert_int_eq(http_do(d.port, "GET", path, auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(http_do(d.port, "GET", path, drop_auth(&d), NULL, 0, &r), 0);
 	resp_free(&r);
 	uint8_t *blob;
 	size_t blen;
 	ck_assert_int_eq(gd_reply_seal(&blob, &blen, "r", 1, src->mailbox_id, 1, d.jsk, src->reply_pk),
 			 GD_OK);
 	char *push = malloc(blen * 2 + 128), mb[32], *bb = malloc(blen * 2);
-	b64(mb, sizeof mb, src->mailbox_id, 16);
-	b64(bb, blen * 2, blob, blen);
+	test_b64(mb, sizeof mb, src->mailbox_id, 16);
+	test_b64(bb, blen * 2, blob, blen);
 	snprintf(push, blen * 2 + 128, "{\"mailbox_id\":\"%s\",\"reply\":\"%s\"}", mb, bb);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", auth(&d), push, strlen(push), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", drop_auth(&d), push, strlen(push), &r), 0);
 	ck_assert_int_eq(r.status, 201);
 	resp_free(&r);
 	usleep(100000); /* the first-fetch mark is committed without anyone waiting for it */
@@ -1297,7 +1240,7 @@ static void *submit_thread(void *arg)
 {
 	submit_job *j = arg;
 	resp r;
-	submit(j->d, j->id, &j->env, j->pow, NULL, &r);
+	post_submission(j->d, j->id, &j->env, j->pow, NULL, &r);
 	j->status = r.status;
 	resp_free(&r);
 	atomic_store(&j->done, 1);

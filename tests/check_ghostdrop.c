@@ -31,47 +31,14 @@ static char out[65536], err[65536];
 static int gd(const drop *d, const char *in, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int gd(const drop *d, const char *in, const char *fmt, ...)
 {
-	char args[2048], cmd[4096], pin[256], pout[256], perr[256];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(args, sizeof args, fmt, ap);
+	int rc = drop_vrun(d, GHOSTDROP, in, out, err, sizeof out, fmt, ap);
 	va_end(ap);
-	snprintf(pin, sizeof pin, "%s/in", d->dir);
-	snprintf(pout, sizeof pout, "%s/out", d->dir);
-	snprintf(perr, sizeof perr, "%s/err", d->dir);
-	FILE *f = fopen(pin, "w");
-	fputs(in ? in : "", f);
-	fclose(f);
-	/* setsid: no controlling terminal, as when a script runs it */
-	snprintf(cmd, sizeof cmd, "setsid %s %s <%s >%s 2>%s", GHOSTDROP, args, pin, pout, perr);
-	int st = system(cmd);
-	f = fopen(pout, "r");
-	size_t n = fread(out, 1, sizeof out - 1, f);
-	out[n] = '\0';
-	fclose(f);
-	f = fopen(perr, "r");
-	n = fread(err, 1, sizeof err - 1, f);
-	err[n] = '\0';
-	fclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return rc;
 }
 
 static char keystring[GD_KEYSTRING_LEN + 1];
-
-static void start(drop *d, const char *extra)
-{
-	drop_create(d, extra);
-	drop_start(d);
-	drop_publish_for_port(d);
-	gd_keystring_encode(keystring, d->root_pk);
-}
-
-static char *auth(const drop *d)
-{
-	static char h[128];
-	snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", d->token);
-	return h;
-}
 
 /* Every stored submission, opened with the journalist key. */
 typedef struct {
@@ -83,7 +50,7 @@ static void fetch_all(const drop *d, stored *st)
 {
 	resp r;
 	memset(st, 0, sizeof *st);
-	ck_assert_int_eq(http_do(d->port, "GET", "/v1/courier/submissions", auth(d), NULL, 0, &r), 0);
+	ck_assert_int_eq(http_do(d->port, "GET", "/v1/courier/submissions", drop_auth(d), NULL, 0, &r), 0);
 	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL), *v;
 	resp_free(&r);
 	size_t i;
@@ -92,7 +59,7 @@ static void fetch_all(const drop *d, stored *st)
 		char path[128];
 		snprintf(path, sizeof path, "/v1/courier/submissions/%s",
 			 json_string_value(json_object_get(v, "id")));
-		ck_assert_int_eq(http_do(d->port, "GET", path, auth(d), NULL, 0, &r), 0);
+		ck_assert_int_eq(http_do(d->port, "GET", path, drop_auth(d), NULL, 0, &r), 0);
 		ck_assert_int_eq(r.status, 200);
 		membuf env = {.buf = r.body, .len = r.len};
 		boxkey k;
@@ -122,25 +89,13 @@ static size_t count_stored(const drop *d)
 	return n;
 }
 
-static gd_source_keys *keys_of_file(const drop *d, const char *path)
-{
-	char line[256], canon[GD_CODENAME_MAX];
-	int bad;
-	FILE *f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-	fclose(f);
-	ck_assert_int_eq(gd_codename_normalise(canon, sizeof canon, line, strlen(line), &bad), GD_OK);
-	return test_source(canon, d->root_pk);
-}
-
 #define SERVER "--server http://127.0.0.1:%u --newsroom %s"
 
 START_TEST(submit_follow_up_and_open)
 {
 	drop d;
 	char code[256];
-	start(&d, NULL);
+	drop_up(&d, NULL, keystring);
 	snprintf(code, sizeof code, "%s/code.txt", d.dir);
 	ck_assert_int_eq(gd(&d, "We transcribe medical calls; the NDA forbids naming the client.",
 			    "submit " SERVER " --clearnet --codename-out %s --json", d.port, keystring, code),
@@ -158,7 +113,7 @@ START_TEST(submit_follow_up_and_open)
 			    "submit " SERVER " --clearnet --codename-file %s", d.port, keystring, code), 0);
 	ck_assert(strstr(err, "follow-up reached the drop") != NULL);
 	/* the journalist opens both: same identity key, the second a follow-up */
-	gd_source_keys *src = keys_of_file(&d, code);
+	gd_source_keys *src = source_of_codename_file(&d, code);
 	stored st;
 	fetch_all(&d, &st);
 	ck_assert_uint_eq(st.n, 2);
@@ -189,7 +144,7 @@ START_TEST(large_attachment_via_upload)
 {
 	drop d;
 	char file[256];
-	start(&d, NULL);
+	drop_up(&d, NULL, keystring);
 	snprintf(file, sizeof file, "%s/shift-recording.wav", d.dir);
 	size_t len = 3 * 1024 * 1024 + 12345;
 	uint8_t *data = malloc(len);
@@ -224,7 +179,7 @@ START_TEST(refusals_send_nothing)
 {
 	drop d;
 	char code[256];
-	start(&d, NULL);
+	drop_up(&d, NULL, keystring);
 	uint8_t pk[32], sk[64];
 	char other[GD_KEYSTRING_LEN + 1];
 	crypto_sign_keypair(pk, sk);
@@ -280,7 +235,7 @@ START_TEST(photos_arrive_without_metadata)
 {
 	drop d;
 	char jpg[512], png[512];
-	start(&d, NULL);
+	drop_up(&d, NULL, keystring);
 	snprintf(jpg, sizeof jpg, "%s/exif-gps.jpg", SAMPLES);
 	snprintf(png, sizeof png, "%s/text-exif.png", SAMPLES);
 	ck_assert_int_eq(gd(&d, "screenshots of the task queue", "submit " SERVER " --clearnet --no-reply %s %s",
@@ -315,7 +270,7 @@ START_TEST(documents_cleaned_by_mat2)
 {
 	drop d;
 	char odt[512];
-	start(&d, NULL);
+	drop_up(&d, NULL, keystring);
 	snprintf(odt, sizeof odt, "%s/author.odt", SAMPLES);
 	ck_assert(!shm_leftovers());
 	ck_assert_int_eq(gd(&d, "the rate sheet", "submit " SERVER " --clearnet --no-reply %s", d.port,
@@ -356,7 +311,7 @@ static void push_reply(const drop *d, const gd_source_keys *src, const uint8_t j
 	gd_b64_encode(bb, blen * 2, blob, blen);
 	gd_b64_encode(mb, sizeof mb, src->mailbox_id, 16);
 	snprintf(body, blen * 2 + 128, "{\"mailbox_id\":\"%s\",\"reply\":\"%s\"}", mb, bb);
-	ck_assert_int_eq(http_do(d->port, "POST", "/v1/courier/replies", auth(d), body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d->port, "POST", "/v1/courier/replies", drop_auth(d), body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 201);
 	resp_free(&r);
 	free(bb);
@@ -368,10 +323,10 @@ START_TEST(replies_verified_forged_acked)
 {
 	drop d;
 	char code[256];
-	start(&d, NULL);
+	drop_up(&d, NULL, keystring);
 	snprintf(code, sizeof code, "%s/code.txt", d.dir);
 	ck_assert_int_eq(gd(&d, "hello", "submit " SERVER " --clearnet --codename-out %s", d.port, keystring, code), 0);
-	gd_source_keys *src = keys_of_file(&d, code);
+	gd_source_keys *src = source_of_codename_file(&d, code);
 	ck_assert_int_eq(gd(&d, NULL, "replies " SERVER " --clearnet --codename-file %s", d.port, keystring, code), 0);
 	ck_assert(strstr(err, "No replies yet") != NULL);
 	push_reply(&d, src, d.jsk, "Thank you. Which platform do you work on?");
@@ -407,7 +362,7 @@ START_TEST(leaves_no_files)
 {
 	drop d;
 	char cmd[4096], files[1024];
-	start(&d, NULL);
+	drop_up(&d, NULL, keystring);
 	snprintf(cmd, sizeof cmd, "mkdir %s/home %s/tmp %s/cwd %s/xdg && chmod 700 %s/xdg", d.dir,
 		 d.dir, d.dir, d.dir, d.dir);
 	ck_assert_int_eq(system(cmd), 0);
@@ -660,7 +615,7 @@ START_TEST(through_socks5)
 {
 	drop d;
 	proxy px;
-	start(&d, NULL);
+	drop_up(&d, NULL, keystring);
 	pthread_t t = proxy_start(&px, P_GOOD);
 	ck_assert_int_eq(gd(&d, "over the proxy", "submit " SERVER " --no-reply --proxy 127.0.0.1:%u",
 			    d.port, keystring, px.port), 0);
@@ -694,7 +649,7 @@ START_TEST(broken_connections_resume)
 	drop d;
 	proxy px;
 	char file[256];
-	start(&d, NULL);
+	drop_up(&d, NULL, keystring);
 	snprintf(file, sizeof file, "%s/recording.wav", d.dir);
 	size_t len = 50u << 20;
 	uint8_t *data = malloc(len);
@@ -794,7 +749,7 @@ START_TEST(stale_and_rolled_back_bundles)
 {
 	drop d;
 	char state[256], home[256];
-	start(&d, NULL);
+	drop_up(&d, NULL, keystring);
 	snprintf(state, sizeof state, "%s/state", d.dir);
 	snprintf(home, sizeof home, "%s/home", d.dir);
 	ck_assert_int_eq(mkdir(home, 0700), 0);
@@ -854,7 +809,7 @@ START_TEST(lost_submit_answer)
 {
 	drop d;
 	proxy px;
-	start(&d, NULL);
+	drop_up(&d, NULL, keystring);
 	pthread_t t = proxy_start(&px, P_LOSE_SUBMIT);
 	ck_assert_int_eq(gd(&d, "the answer gets lost", "submit " SERVER " --no-reply --json --proxy 127.0.0.1:%u",
 			    d.port, keystring, px.port), 0);
@@ -872,7 +827,7 @@ END_TEST
 START_TEST(old_bundle_refused_by_default)
 {
 	drop d;
-	start(&d, NULL);
+	drop_up(&d, NULL, keystring);
 	int64_t now = (int64_t)time(NULL);
 	gd_bundle *b = calloc(1, sizeof *b);
 	ck_assert_int_eq(gd_bundle_verify(b, d.bundle, d.bundle_len, d.root_pk, now, 0), GD_OK);

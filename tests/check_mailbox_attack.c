@@ -25,65 +25,25 @@
 static char out[65536], err[65536];
 static char keystring[GD_KEYSTRING_LEN + 1];
 
-/* Run ghostdrop; stdout/stderr into out/err; returns the exit code. */
+/* Run ghostdrop with "testimony" on stdin; stdout/stderr into out/err; returns the exit code. */
 static int gd(const drop *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int gd(const drop *d, const char *fmt, ...)
 {
-	char args[2048], cmd[4096], pout[256], perr[256];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(args, sizeof args, fmt, ap);
+	int rc = drop_vrun(d, GHOSTDROP, "testimony\n", out, err, sizeof out, fmt, ap);
 	va_end(ap);
-	snprintf(pout, sizeof pout, "%s/out", d->dir);
-	snprintf(perr, sizeof perr, "%s/err", d->dir);
-	snprintf(cmd, sizeof cmd, "echo testimony | setsid %s %s >%s 2>%s", GHOSTDROP, args, pout, perr);
-	int st = system(cmd);
-	FILE *f = fopen(pout, "r");
-	size_t n = fread(out, 1, sizeof out - 1, f);
-	out[n] = '\0';
-	fclose(f);
-	f = fopen(perr, "r");
-	n = fread(err, 1, sizeof err - 1, f);
-	err[n] = '\0';
-	fclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return rc;
 }
 
 #define SERVER "--server http://127.0.0.1:%u --newsroom %s --clearnet"
 
-static void start(drop *d, const char *extra)
-{
-	drop_create(d, extra);
-	drop_start(d);
-	drop_publish_for_port(d);
-	gd_keystring_encode(keystring, d->root_pk);
-}
-
-static char *auth(const drop *d)
-{
-	static char h[128];
-	snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", d->token);
-	return h;
-}
-
-static void b64(char *o, size_t cap, const uint8_t *b, size_t n)
-{
-	ck_assert_int_eq(gd_b64_encode(o, cap, b, n), GD_OK);
-}
-
 /* A source: the codename the CLI made at its first submission, and its keys. */
 static gd_source_keys *new_source(const drop *d, char code[256])
 {
-	char line[256], canon[GD_CODENAME_MAX];
-	int bad;
 	snprintf(code, 256, "%s/code.txt", d->dir);
 	ck_assert_int_eq(gd(d, "submit " SERVER " --codename-out %s", d->port, keystring, code), 0);
-	FILE *f = fopen(code, "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-	fclose(f);
-	ck_assert_int_eq(gd_codename_normalise(canon, sizeof canon, line, strlen(line), &bad), GD_OK);
-	return test_source(canon, d->root_pk);
+	return source_of_codename_file(d, code);
 }
 
 /* ---- mailbox requests, by hand ---- */
@@ -106,8 +66,8 @@ static void mb_body(char *o, size_t cap, const gd_source_keys *s, const uint8_t 
 	uint8_t sig[64];
 	char pk[64], sigb[128];
 	gd_mailbox_sign(sig, ch, n, sk);
-	b64(pk, sizeof pk, s->mailbox_pk, 32);
-	b64(sigb, sizeof sigb, sig, 64);
+	test_b64(pk, sizeof pk, s->mailbox_pk, 32);
+	test_b64(sigb, sizeof sigb, sig, 64);
 	snprintf(o, cap, "{\"mailbox_pk\":\"%s\",\"signature\":\"%s\"%s}", pk, sigb, extra ? extra : "");
 }
 
@@ -128,10 +88,10 @@ static int push(const drop *d, const uint8_t mailbox_id[16], const uint8_t *blob
 {
 	resp r;
 	char mb[32], *bb = malloc(len * 2 + 8), *body = malloc(len * 2 + 128);
-	b64(bb, len * 2 + 8, blob, len);
-	b64(mb, sizeof mb, mailbox_id, 16);
+	test_b64(bb, len * 2 + 8, blob, len);
+	test_b64(mb, sizeof mb, mailbox_id, 16);
 	snprintf(body, len * 2 + 128, "{\"mailbox_id\":\"%s\",\"reply\":\"%s\"}", mb, bb);
-	ck_assert_int_eq(http_do(d->port, "POST", "/v1/courier/replies", auth(d), body, strlen(body), &r),
+	ck_assert_int_eq(http_do(d->port, "POST", "/v1/courier/replies", drop_auth(d), body, strlen(body), &r),
 			 0);
 	int st = r.status;
 	if (e != NULL)
@@ -213,7 +173,7 @@ START_TEST(flood_of_junk_fetches)
 	drop d;
 	resp r;
 	char code[256], buf[8192], hdr[512], body[1024];
-	start(&d, NULL);
+	drop_up(&d, NULL, keystring);
 	gd_source_keys *s = new_source(&d, code);
 	gd_source_keys *junk_src = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip",
 					       d.root_pk);
@@ -234,9 +194,9 @@ START_TEST(flood_of_junk_fetches)
 			hdr[0] = '\0';
 			char chb[128], pk[64], sigb[128];
 			uint8_t sig[64] = {0};
-			b64(chb, sizeof chb, ch, n);
-			b64(pk, sizeof pk, junk_src->mailbox_pk, 32);
-			b64(sigb, sizeof sigb, sig, 64);
+			test_b64(chb, sizeof chb, ch, n);
+			test_b64(pk, sizeof pk, junk_src->mailbox_pk, 32);
+			test_b64(sigb, sizeof sigb, sig, 64);
 			snprintf(body, sizeof body,
 				 "{\"mailbox_pk\":\"%s\",\"challenge\":\"%s\",\"signature\":\"%s\"}", pk, chb,
 				 sigb);
@@ -280,7 +240,7 @@ START_TEST(signature_before_spending)
 	char hdr[512], body[2048];
 	uint8_t ch[72];
 	uint8_t nr[32] = {7};
-	start(&d, NULL);
+	drop_up(&d, NULL, keystring);
 	gd_source_keys *s = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
 	/* no free challenges any more, and no mailbox request without a proof of work */
 	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/challenge", NULL, NULL, 0, &r), 0);
@@ -386,37 +346,13 @@ static void *relay_main(void *arg)
 	return NULL;
 }
 
-static unsigned challenge_bits(const drop *d)
-{
-	resp r;
-	ck_assert_int_eq(http_do(d->port, "POST", "/v1/pow?purpose=submit", NULL, NULL, 0, &r), 0);
-	ck_assert_int_eq(r.status, 200);
-	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
-	unsigned bits = (unsigned)json_integer_value(json_object_get(o, "bits"));
-	json_decref(o);
-	resp_free(&r);
-	return bits;
-}
-
 /* A small envelope under a fresh id; its status. */
 static int submit_one(const drop *d, const membuf *env, const char *pow, char e[64])
 {
-	char hdr[1024], p[256], idb[32], hb[64];
-	uint8_t id[16], h[32];
+	uint8_t id[16];
 	resp r;
-	if (pow == NULL) {
-		pow_header(d->port, "submit", 0, p, sizeof p);
-		pow = p;
-	}
 	randombytes_buf(id, 16);
-	crypto_generichash(h, 32, env->buf, env->len, NULL, 0);
-	b64(idb, sizeof idb, id, 16);
-	b64(hb, sizeof hb, h, 32);
-	snprintf(hdr, sizeof hdr,
-		 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\nX-Ghostdrop-Hash: "
-		 "%s\r\nX-Ghostdrop-PoW: %s\r\n",
-		 idb, hb, pow);
-	ck_assert_int_eq(http_do(d->port, "POST", "/v1/submissions", hdr, env->buf, env->len, &r), 0);
+	post_submission(d, id, env, pow, NULL, &r);
 	int st = r.status;
 	if (e != NULL)
 		snprintf(e, 64, "%s", r.error);
@@ -432,14 +368,11 @@ START_TEST(stockpiled_challenges_refused)
 	char cheap[256], e[64], mhdr[512], body[2048];
 	uint8_t ch[72];
 	uint8_t nr[32] = {7};
-	start(&d, "pow_max_bits = 12\n");
+	drop_up(&d, "pow_max_bits = 12\n", keystring);
 	gd_source_keys *s = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
-	gd_manifest m;
-	test_manifest(&m, "load", s);
-	memset(&env, 0, sizeof env);
-	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])d.jpk, 1, &m, s, NULL, 0, NULL), GD_OK);
+	drop_envelope(&d, s, "load", 0, &env, NULL);
 	/* while the drop is quiet: cheap challenges, solved and kept */
-	ck_assert_uint_eq(challenge_bits(&d), 4);
+	ck_assert_uint_eq(pow_bits(d.port, "purpose=submit"), 4);
 	pow_header(d.port, "submit", 0, cheap, sizeof cheap);
 	size_t n = mb_challenge(&d, mhdr, sizeof mhdr, ch);
 	/* the worker's submission is held on its way, its challenge solved at 4 bits */
@@ -467,7 +400,7 @@ START_TEST(stockpiled_challenges_refused)
 	unsigned bits = 4;
 	for (int i = 0; i < 150 && bits == 4; i++) {
 		usleep(100000);
-		bits = challenge_bits(&d);
+		bits = pow_bits(d.port, "purpose=submit");
 	}
 	ck_assert_uint_gt(bits, 4);
 	/* the stockpiled solutions are refused: a submission... */
@@ -506,7 +439,7 @@ START_TEST(stuffed_mailbox)
 	drop d;
 	resp r;
 	char code[256], e[64];
-	start(&d, "max_mailbox_replies = 16\n");
+	drop_up(&d, "max_mailbox_replies = 16\n", keystring);
 	gd_source_keys *s = new_source(&d, code);
 	uint8_t *blob;
 	size_t blen;
@@ -554,7 +487,7 @@ START_TEST(acked_reply_pushed_again)
 {
 	drop d;
 	char code[256], e[64];
-	start(&d, NULL);
+	drop_up(&d, NULL, keystring);
 	gd_source_keys *s = new_source(&d, code);
 	uint8_t *blob;
 	size_t blen;
@@ -594,12 +527,12 @@ START_TEST(strict_bodies)
 	drop d;
 	resp r;
 	uint8_t nr[32] = {7};
-	start(&d, NULL);
+	drop_up(&d, NULL, keystring);
 	gd_source_keys *s = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
 	/* courier ack: one field, no other */
 	const char *ack = "{\"ack_key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"also\":1}";
 	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/submissions/AAAAAAAAAAAAAAAAAAAAAA/ack",
-				 auth(&d), ack, strlen(ack), &r),
+				 drop_auth(&d), ack, strlen(ack), &r),
 			 0);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(r.error, "bad_request");
@@ -623,10 +556,10 @@ START_TEST(strict_bodies)
 	/* a courier's reply push: two fields */
 	uint8_t *b = junk(2000);
 	char *bb = malloc(4000), mb[32], body[4200];
-	b64(bb, 4000, b, 2000);
-	b64(mb, sizeof mb, s->mailbox_id, 16);
+	test_b64(bb, 4000, b, 2000);
+	test_b64(mb, sizeof mb, s->mailbox_id, 16);
 	snprintf(body, sizeof body, "{\"mailbox_id\":\"%s\",\"reply\":\"%s\",\"day\":1}", mb, bb);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", auth(&d), body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", drop_auth(&d), body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(r.error, "bad_request");
 	resp_free(&r);

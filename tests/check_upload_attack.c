@@ -29,47 +29,14 @@ static void setup(void)
 
 static void envelope(const drop *d, size_t att_len, membuf *out, uint8_t ack[32])
 {
-	gd_manifest m;
-	gd_attachment a = {"notes.bin", "application/octet-stream", att_len};
-	uint8_t *data = malloc(att_len + 1);
-	for (size_t i = 0; i < att_len; i++)
-		data[i] = (uint8_t)(i * 13);
-	test_manifest(&m, "upload attack", src);
-	m.attachments = &a;
-	m.n_attachments = att_len > 0;
-	memset(out, 0, sizeof *out);
-	ck_assert_int_eq(seal_to(out, (const uint8_t(*)[32])d->jpk, 1, &m, src, data, att_len, ack),
-			 GD_OK);
-	free(data);
+	drop_envelope(d, src, "upload attack", att_len, out, ack);
 }
 
-static void b64(char *out, size_t cap, const uint8_t *b, size_t n)
-{
-	ck_assert_int_eq(gd_b64_encode(out, cap, b, n), GD_OK);
-}
-
-static char *auth(const drop *d)
-{
-	static char h[128];
-	snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", d->token);
-	return h;
-}
-
-/* POST /v1/submissions; the status. */
+/* POST /v1/submissions; the status, and the body's "status" (or its error) into status. */
 static int submit(const drop *d, const uint8_t id[16], const membuf *env, char *status, size_t cap)
 {
-	char hdr[1024], pow[256], idb[32], hb[64];
-	uint8_t h[32];
 	resp r;
-	pow_header(d->port, "submit", 0, pow, sizeof pow);
-	crypto_generichash(h, 32, env->buf, env->len, NULL, 0);
-	b64(idb, sizeof idb, id, 16);
-	b64(hb, sizeof hb, h, 32);
-	snprintf(hdr, sizeof hdr,
-		 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\nX-Ghostdrop-Hash: "
-		 "%s\r\nX-Ghostdrop-PoW: %s\r\n",
-		 idb, hb, pow);
-	ck_assert_int_eq(http_do(d->port, "POST", "/v1/submissions", hdr, env->buf, env->len, &r), 0);
+	post_submission(d, id, env, NULL, NULL, &r);
 	int st = r.status;
 	if (status != NULL) {
 		json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
@@ -88,7 +55,7 @@ static int up_create(const drop *d, const uint8_t id[16], uint64_t size, char up
 	resp r;
 	pow_header(d->port, "upload", size, pow, sizeof pow);
 	snprintf(hdr, sizeof hdr, "X-Ghostdrop-PoW: %s\r\n", pow);
-	b64(idb, sizeof idb, id, 16);
+	test_b64(idb, sizeof idb, id, 16);
 	snprintf(body, sizeof body, "{\"id\":\"%s\",\"size\":%llu}", idb, (unsigned long long)size);
 	ck_assert_int_eq(http_do(d->port, "POST", "/v1/uploads", hdr, body, strlen(body), &r), 0);
 	int st = r.status;
@@ -149,7 +116,7 @@ static int up_commit(const drop *d, const char *up, const membuf *env, int wrong
 	free(h);
 	if (wrong)
 		dg[0] ^= 1;
-	b64(dgb, sizeof dgb, dg, 32);
+	test_b64(dgb, sizeof dgb, dg, 32);
 	snprintf(body, sizeof body, "{\"hash\":\"%s\"}", dgb);
 	snprintf(path, sizeof path, "/v1/uploads/%s/commit", up);
 	ck_assert_int_eq(http_do(d->port, "POST", path, NULL, body, strlen(body), &r), 0);
@@ -178,9 +145,9 @@ static void courier_has(const drop *d, const uint8_t id[16], const membuf *env)
 {
 	char idb[32], path[128];
 	resp r;
-	b64(idb, sizeof idb, id, 16);
+	test_b64(idb, sizeof idb, id, 16);
 	snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
-	ck_assert_int_eq(http_do(d->port, "GET", path, auth(d), NULL, 0, &r), 0);
+	ck_assert_int_eq(http_do(d->port, "GET", path, drop_auth(d), NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(r.len == env->len && memcmp(r.body, env->buf, r.len) == 0);
 	resp_free(&r);
@@ -396,11 +363,11 @@ START_TEST(mark_holds_when_full)
 	/* deletions on the full drop: a courier's ack, then the operator's purge */
 	char idb[32], kb[64], path[128], body[128];
 	resp r;
-	b64(idb, sizeof idb, first, 16);
-	b64(kb, sizeof kb, ack, 32);
+	test_b64(idb, sizeof idb, first, 16);
+	test_b64(kb, sizeof kb, ack, 32);
 	snprintf(path, sizeof path, "/v1/courier/submissions/%s/ack", idb);
 	snprintf(body, sizeof body, "{\"ack_key\":\"%s\"}", kb);
-	ck_assert_int_eq(http_do(d.port, "POST", path, auth(&d), body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", path, drop_auth(&d), body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	resp_free(&r);
 	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data --all", d.dir), 0);
@@ -542,16 +509,9 @@ END_TEST
  * stops there; the size's does not, so the work a reservation costs keeps its rate. */
 static unsigned upload_bits(const drop *d, uint64_t size)
 {
-	char path[96];
-	resp r;
-	snprintf(path, sizeof path, "/v1/pow?purpose=upload&size=%llu", (unsigned long long)size);
-	ck_assert_int_eq(http_do(d->port, "POST", path, NULL, NULL, 0, &r), 0);
-	ck_assert_int_eq(r.status, 200);
-	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
-	unsigned bits = (unsigned)json_integer_value(json_object_get(o, "bits"));
-	json_decref(o);
-	resp_free(&r);
-	return bits;
+	char q[64];
+	snprintf(q, sizeof q, "purpose=upload&size=%llu", (unsigned long long)size);
+	return pow_bits(d->port, q);
 }
 
 START_TEST(upload_work_keeps_scaling)

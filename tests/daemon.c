@@ -1,5 +1,5 @@
-/* ghostdrop integration-test helpers: a throwaway drop (real ghostdropd on 127.0.0.1) and a tiny
- * blocking HTTP client. */
+/* ghostdrop integration-test helpers: a throwaway drop (real ghostdropd on 127.0.0.1), a tiny
+ * blocking HTTP client, and the requests and CLI runs the integration tests share. */
 #include "daemon.h"
 
 #include <arpa/inet.h>
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "gdcrypto.h"
+#include "testutil.h"
 
 #ifndef GHOSTDROPD
 #error GHOSTDROPD must name the daemon binary
@@ -273,6 +274,20 @@ void pow_header(uint16_t port, const char *purpose, uint64_t size, char *out, si
 	ck_assert_int_eq(pow_try(port, purpose, size, out, cap), 0);
 }
 
+unsigned pow_bits(uint16_t port, const char *query)
+{
+	resp r;
+	char path[128];
+	snprintf(path, sizeof path, "/v1/pow?%s", query);
+	ck_assert_int_eq(http_do(port, "POST", path, NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
+	unsigned bits = (unsigned)json_integer_value(json_object_get(o, "bits"));
+	json_decref(o);
+	resp_free(&r);
+	return bits;
+}
+
 void drop_publish_for_port(drop *d)
 {
 	char path[256];
@@ -288,4 +303,111 @@ void drop_publish_for_port(drop *d)
 	fwrite(d->bundle, 1, d->bundle_len, f);
 	fclose(f);
 	ck_assert_int_eq(drop_cli(d, NULL, 0, "keys publish --data %s/data %s", d->dir, path), 0);
+}
+
+const char *drop_auth(const drop *d)
+{
+	static char h[128];
+	snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", d->token);
+	return h;
+}
+
+void test_b64(char *out, size_t cap, const uint8_t *b, size_t n)
+{
+	ck_assert_int_eq(gd_b64_encode(out, cap, b, n), GD_OK);
+}
+
+void drop_envelope(const drop *d, const gd_source_keys *src, const char *text, size_t att_len,
+		   membuf *out, uint8_t ack[32])
+{
+	gd_manifest m;
+	gd_attachment a = {"notes.bin", "application/octet-stream", att_len};
+	uint8_t *data = malloc(att_len + 1);
+	ck_assert_ptr_nonnull(data);
+	for (size_t i = 0; i < att_len; i++)
+		data[i] = (uint8_t)(i * 13);
+	test_manifest(&m, text, src);
+	m.attachments = &a;
+	m.n_attachments = att_len > 0;
+	memset(out, 0, sizeof *out);
+	ck_assert_int_eq(seal_to(out, (const uint8_t(*)[32])d->jpk, 1, &m, src, data, att_len, ack),
+			 GD_OK);
+	free(data);
+}
+
+void post_submission(const drop *d, const uint8_t id[16], const membuf *env, const char *pow,
+		     const char *ctype, resp *r)
+{
+	char hdr[1024], p[256], idb[32], hb[64];
+	uint8_t h[32];
+	if (pow == NULL) {
+		pow_header(d->port, "submit", 0, p, sizeof p);
+		pow = p;
+	}
+	crypto_generichash(h, 32, env->buf, env->len, NULL, 0);
+	test_b64(idb, sizeof idb, id, 16);
+	test_b64(hb, sizeof hb, h, 32);
+	snprintf(hdr, sizeof hdr,
+		 "Content-Type: %s\r\nX-Ghostdrop-Id: %s\r\nX-Ghostdrop-Hash: %s\r\n"
+		 "X-Ghostdrop-PoW: %s\r\n",
+		 ctype ? ctype : "application/octet-stream", idb, hb, pow);
+	ck_assert_int_eq(http_do(d->port, "POST", "/v1/submissions", hdr, env->buf, env->len, r), 0);
+}
+
+void drop_up(drop *d, const char *extra, char keystring[GD_KEYSTRING_LEN + 1])
+{
+	drop_create(d, extra);
+	drop_start(d);
+	drop_publish_for_port(d);
+	gd_keystring_encode(keystring, d->root_pk);
+}
+
+static void slurp(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+int drop_vrun(const drop *d, const char *bin, const char *in, char *out, char *err, size_t cap,
+	      const char *fmt, va_list ap)
+{
+	char args[2048], cmd[4096], pin[256], pout[256], perr[256];
+	vsnprintf(args, sizeof args, fmt, ap);
+	snprintf(pin, sizeof pin, "%s/in", d->dir);
+	snprintf(pout, sizeof pout, "%s/out", d->dir);
+	snprintf(perr, sizeof perr, "%s/err", d->dir);
+	FILE *f = fopen(pin, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(in ? in : "", f);
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "setsid %s %s <%s >%s 2>%s", bin, args, pin, pout, perr);
+	int st = system(cmd);
+	slurp(pout, out, cap);
+	slurp(perr, err, cap);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int drop_run(const drop *d, const char *bin, const char *in, char *out, char *err, size_t cap,
+	     const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = drop_vrun(d, bin, in, out, err, cap, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+gd_source_keys *source_of_codename_file(const drop *d, const char *path)
+{
+	char line[256], canon[GD_CODENAME_MAX];
+	int bad;
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+	fclose(f);
+	ck_assert_int_eq(gd_codename_normalise(canon, sizeof canon, line, strlen(line), &bad), GD_OK);
+	return test_source(canon, d->root_pk);
 }
