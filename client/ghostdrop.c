@@ -181,16 +181,9 @@ static int load_codename(const opts *o, char *canon)
 			rc = cli_die(EX_USAGE, "a codename is exactly %d words", GD_CODENAME_WORDS);
 		} else {
 			/* name the position and the nearest word, never the typed word itself */
-			const char *p = raw;
-			for (int w = 0; w <= bad; w++) {
-				while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-					p++;
-				if (w < bad)
-					p += strcspn(p, " \t\r\n");
-			}
 			rc = cli_die(EX_USAGE, "word %d of the codename is not in the word list; did you mean "
 					   "\"%s\"? (nothing was sent)",
-				 bad + 1, gd_wordlist_nearest(p, strcspn(p, " \t\r\n")));
+				 bad + 1, gd_codename_suggest(raw, len, bad));
 		}
 	}
 	sodium_free(raw);

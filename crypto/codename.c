@@ -78,7 +78,10 @@ const char *gd_wordlist_nearest(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++)
 		low[i] = (char)tolower((unsigned char)s[i]);
 	for (unsigned i = 0; i < GD_WORDLIST_SIZE; i++) {
-		unsigned dist = edit_distance(gd_words[i], strlen(gd_words[i]), low, len);
+		size_t wl = strlen(gd_words[i]);
+		if ((wl > len ? wl - len : len - wl) >= best)
+			continue; /* the distance is at least the length difference: not nearer */
+		unsigned dist = edit_distance(gd_words[i], wl, low, len);
 		if (dist < best) {
 			best = dist;
 			found = gd_words[i];
@@ -106,28 +109,52 @@ int gd_codename_generate(char *out, size_t cap)
 	return GD_OK;
 }
 
+/* What separates the words of a codename: the six ASCII white-space bytes (C's isspace in the
+ * "C" locale, whatever the process's locale). Everything else, NUL included, is part of a word. */
+static int is_sep(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* The next word of in from *i: its start and length; 0 when only separators are left. The one
+ * split for normalising and for naming a bad word. */
+static int next_word(const char *in, size_t in_len, size_t *i, size_t *start, size_t *n)
+{
+	while (*i < in_len && is_sep(in[*i]))
+		(*i)++;
+	if (*i == in_len)
+		return 0;
+	*start = *i;
+	while (*i < in_len && !is_sep(in[*i]))
+		(*i)++;
+	*n = *i - *start;
+	return 1;
+}
+
+const char *gd_codename_suggest(const char *in, size_t in_len, int bad_word)
+{
+	size_t i = 0, start = 0, n = 0;
+	if (in == NULL || bad_word < 0)
+		return NULL;
+	for (int w = 0; w <= bad_word; w++)
+		if (!next_word(in, in_len, &i, &start, &n))
+			return NULL;
+	return gd_wordlist_nearest(in + start, n);
+}
+
 int gd_codename_normalise(char *out, size_t cap, const char *in, size_t in_len, int *bad_word)
 {
 	char word[WORD_MAX + 1];
-	size_t o = 0, i = 0;
+	size_t o = 0, i = 0, start, n;
 	int count = 0, rc = GD_OK;
 	*bad_word = -1;
-	while (i < in_len) {
-		while (i < in_len && isspace((unsigned char)in[i]))
-			i++;
-		if (i == in_len)
-			break;
-		size_t n = 0;
-		while (i < in_len && !isspace((unsigned char)in[i])) {
-			if (n < WORD_MAX)
-				word[n] = (char)tolower((unsigned char)in[i]);
-			n++;
-			i++;
-		}
-		if (count >= GD_CODENAME_WORDS) {
+	while (next_word(in, in_len, &i, &start, &n)) {
+		if (count >= GD_CODENAME_WORDS) { /* counted, never looked up */
 			count++;
 			continue;
 		}
+		for (size_t k = 0; k < n && k < WORD_MAX; k++)
+			word[k] = (char)tolower((unsigned char)in[start + k]);
 		int idx = n <= WORD_MAX ? gd_wordlist_find(word, n) : -1;
 		if (idx < 0) {
 			if (rc == GD_OK)

@@ -192,6 +192,10 @@ int gd_codename_generate(char *out, size_t cap);
 /* Normalise typed input into canonical form. On GD_ERR_WORD, *bad_word is the index of
  * the first unknown word (or -1 if the word count is wrong). */
 int gd_codename_normalise(char *out, size_t cap, const char *in, size_t in_len, int *bad_word);
+/* The list word nearest to word bad_word (as gd_codename_normalise reported it) of the same
+ * input, split the same way (words end at space, \t, \n, \v, \f, \r); reads only in_len bytes,
+ * so in need not be NUL-terminated. NULL if there is no such word. */
+const char *gd_codename_suggest(const char *in, size_t in_len, int bad_word);
 
 typedef struct {
 	uint8_t reply_pk[GD_BOX_PK_BYTES];

@@ -86,6 +86,43 @@ START_TEST(normalise)
 }
 END_TEST
 
+/* The hint names the word normalise rejected, split the same way, reading only in_len bytes. */
+START_TEST(suggest)
+{
+	char out[GD_CODENAME_MAX];
+	int bad;
+	const char *in = "abacus\vabdomen\fabdominal\r abidng ability ablaze able zoom";
+	ck_assert_int_eq(gd_codename_normalise(out, sizeof out, in, strlen(in), &bad), GD_ERR_WORD);
+	ck_assert_int_eq(bad, 3);
+	ck_assert_str_eq(gd_codename_suggest(in, strlen(in), bad), "abiding");
+	/* not NUL-terminated: a heap copy of exactly the bytes, last word unknown (ASan sees past) */
+	in = "abacus abdomen abdominal abide abiding ability ablaze zoologst";
+	size_t n = strlen(in);
+	char *exact = malloc(n);
+	memcpy(exact, in, n);
+	ck_assert_int_eq(gd_codename_normalise(out, sizeof out, exact, n, &bad), GD_ERR_WORD);
+	ck_assert_int_eq(bad, 7);
+	ck_assert_str_eq(gd_codename_suggest(exact, n, bad), "zoologist");
+	ck_assert_str_eq(gd_codename_suggest(exact, n, 0), "abacus");
+	ck_assert_ptr_null(gd_codename_suggest(exact, n, 8)); /* no ninth word */
+	ck_assert_ptr_null(gd_codename_suggest(exact, n, -1));
+	ck_assert_ptr_null(gd_codename_suggest(exact, 0, 0));
+	free(exact);
+	/* a NUL is part of a word, never its end */
+	static const char nul[] = "abacus abdomen abdominal abide abiding ability ablaze zoo\0logist";
+	ck_assert_int_eq(gd_codename_normalise(out, sizeof out, nul, sizeof nul - 1, &bad),
+			 GD_ERR_WORD);
+	ck_assert_int_eq(bad, 7);
+	ck_assert_ptr_nonnull(gd_codename_suggest(nul, sizeof nul - 1, bad));
+	/* a word longer than any list word still gets a suggestion */
+	in = "abacus abdomen abdominal abide abiding ability ablaze "
+	     "zoologistzoologistzoologistzoologistzoologist";
+	ck_assert_int_eq(gd_codename_normalise(out, sizeof out, in, strlen(in), &bad), GD_ERR_WORD);
+	ck_assert_int_eq(bad, 7);
+	ck_assert_ptr_nonnull(gd_codename_suggest(in, strlen(in), bad));
+}
+END_TEST
+
 START_TEST(derive)
 {
 	ck_assert(memcmp(k1, k1again, sizeof *k1) == 0); /* deterministic */
@@ -124,6 +161,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, wordlist);
 	tcase_add_test(tc, generate);
 	tcase_add_test(tc, normalise);
+	tcase_add_test(tc, suggest);
 	tcase_add_test(tc, derive);
 	tcase_add_test(tc, mailbox_signatures);
 	suite_add_tcase(s, tc);

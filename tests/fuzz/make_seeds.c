@@ -198,6 +198,17 @@ int main(int argc, char **argv)
 	free(bb);
 	free(bd);
 
+	/* codenames: from a file (first byte even) and typed (odd); one with a typo, one with
+	 * vertical tab and form feed between words, one file without its final newline */
+	static const char *const codes[] = {("\0" FUZZ_CODENAME "\n"), ("\1" FUZZ_CODENAME),
+					    "\0abacus abdomen abdominal abide abidng ability ablaze able",
+					    "\1abacus\vabdomen\fABDOMINAL\tabide\r abiding ability ablaze able"};
+	for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++) {
+		char nm[16];
+		snprintf(nm, sizeof nm, "made-%zu", k);
+		put("codename", nm, codes[k], 1 + strlen(codes[k] + 1));
+	}
+
 	/* key strings, proof of work, replies */
 	char ks[GD_KEYSTRING_LEN + 1];
 	gd_keystring_encode(ks, rpk);
