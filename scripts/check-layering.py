@@ -10,8 +10,7 @@ folder's default role without being named here, so it is covered from its first 
   crypto/   libsodium, Jansson and the C library; its own headers. No I/O library, no socket.
   server/   the C library and POSIX files, libsodium, Jansson; server/ headers and crypto's
             public ones (never crypto/internal.h). One foreign library, one owner: libevent and
-            sockets only in http.c, lmdb.h only in store.c, seccomp only in sandbox.c, the
-            process setup (users, rlimits, options) only in main.c.
+            sockets only in http.c, lmdb.h only in store.c, seccomp only in sandbox.c.
   client/   offline by default: what ghostdrop-desk open/reply/keys/bundle runs. Never the
             network code (sockets, name lookup, libevent, transport.h, socks5.h, drop.h,
             upload.h). Only the files in NETWORK_FILES speak to a drop.
@@ -58,9 +57,9 @@ def role(folder, name):
     if folder == "crypto":
         return C_LIB | CRYPTO_LIBS, lambda f, h: f == "crypto"
     if folder == "server":
-        system = C_LIB | POSIX_FILES | CRYPTO_LIBS
-        system |= {"http": NETWORK, "store": {"lmdb.h"}, "sandbox": {"seccomp.h", "sys/ioctl.h"},
-                   "main": PROCESS}.get(stem, set())
+        system = C_LIB | POSIX_FILES | PROCESS | CRYPTO_LIBS
+        system |= {"http": NETWORK, "store": {"lmdb.h"},
+                   "sandbox": {"seccomp.h", "sys/ioctl.h"}}.get(stem, set())
         return system, lambda f, h: f == "server" or crypto_public(f, h)
     if folder == "client":
         system = C_LIB | POSIX_FILES | PROCESS | CRYPTO_LIBS
