@@ -129,7 +129,6 @@ int desk_open_key_with(const char *file, gd_key_kind want, const char *pass, uin
 {
 	uint8_t *raw;
 	size_t rlen;
-	gd_key_kind kind;
 	if (gd_file_read(file, 4096, &raw, &rlen) != 0)
 		return cli_die(EX_FILE, "%s: %s", file, strerror(errno));
 	*out = sodium_malloc(GD_KEYFILE_MAX_SECRET);
@@ -137,10 +136,10 @@ int desk_open_key_with(const char *file, gd_key_kind want, const char *pass, uin
 		free(raw);
 		return cli_die(EX_FAIL, "out of memory");
 	}
-	int rc = gd_keyfile_open(*out, GD_KEYFILE_MAX_SECRET, len, &kind, raw, rlen, pass, strlen(pass));
+	/* another kind of key is format, found before Argon2id runs (not "wrong passphrase") */
+	int rc = gd_keyfile_open_kind(*out, GD_KEYFILE_MAX_SECRET, len, want, raw, rlen, pass,
+				      strlen(pass));
 	free(raw);
-	if (rc == GD_OK && kind != want)
-		rc = GD_ERR_FORMAT;
 	if (rc != GD_OK) {
 		sodium_free(*out);
 		*out = NULL;

@@ -112,10 +112,17 @@ size_t gd_keyfile_size(size_t secret_len);
 int gd_keyfile_seal(uint8_t *out, size_t out_cap, size_t *out_len, gd_key_kind kind,
 		    const uint8_t *secret, size_t len, const char *pass, size_t pass_len,
 		    const gd_kdf_params *params);
+/* The secret length a kind holds: 64 (newsroom root), 32 (journalist); 0 for courier (reserved:
+ * 1..GD_KEYFILE_MAX_SECRET bytes) and unknown kinds. Seal refuses other lengths (GD_ERR_INVAL);
+ * open refuses them as GD_ERR_FORMAT before running Argon2id. */
+size_t gd_keyfile_secret_len(gd_key_kind kind);
 /* Open a key file. secret must be sodium_malloc'ed by the caller (cap bytes).
  * GD_ERR_CHECKSUM: corrupt file; GD_ERR_DECRYPT: wrong passphrase or tampered. */
 int gd_keyfile_open(uint8_t *secret, size_t cap, size_t *len, gd_key_kind *kind,
 		    const uint8_t *file, size_t file_len, const char *pass, size_t pass_len);
+/* The same for a key of one kind: a file of another kind is GD_ERR_FORMAT, before Argon2id. */
+int gd_keyfile_open_kind(uint8_t *secret, size_t cap, size_t *len, gd_key_kind want,
+			 const uint8_t *file, size_t file_len, const char *pass, size_t pass_len);
 
 /* Journalist public-key file (JSON text, PROTOCOL.md §4.2). */
 typedef struct {

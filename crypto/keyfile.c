@@ -21,6 +21,20 @@ static int kind_valid(unsigned k)
 	return k == GD_KEY_NEWSROOM_ROOT || k == GD_KEY_JOURNALIST || k == GD_KEY_COURIER;
 }
 
+size_t gd_keyfile_secret_len(gd_key_kind kind)
+{
+	return kind == GD_KEY_NEWSROOM_ROOT ? GD_SIGN_SK_BYTES
+	       : kind == GD_KEY_JOURNALIST  ? GD_BOX_SK_BYTES
+					    : 0;
+}
+
+/* The lengths a kind may hold: its fixed size, or 1..GD_KEYFILE_MAX_SECRET for courier. */
+static int length_valid(unsigned kind, size_t len)
+{
+	size_t want = gd_keyfile_secret_len((gd_key_kind)kind);
+	return want != 0 ? len == want : len >= 1 && len <= GD_KEYFILE_MAX_SECRET;
+}
+
 static int derive(uint8_t *key, const char *pass, size_t pass_len, const uint8_t *salt,
 		  uint64_t ops, uint64_t mem)
 {
@@ -37,7 +51,7 @@ int gd_keyfile_seal(uint8_t *out, size_t out_cap, size_t *out_len, gd_key_kind k
 	const gd_kdf_params *p = params ? params : &GD_KDF_DEFAULT;
 	size_t total = gd_keyfile_size(len);
 	int rc;
-	if (!kind_valid(kind) || len == 0 || len > GD_KEYFILE_MAX_SECRET || out_cap < total)
+	if (!kind_valid(kind) || !length_valid(kind, len) || out_cap < total)
 		return GD_ERR_INVAL;
 	if (p->opslimit < GD_KDF_MIN_OPS || p->memlimit < GD_KDF_MIN_MEM ||
 	    p->opslimit > GD_KDF_MAX_OPS || p->memlimit > GD_KDF_MAX_MEM)
@@ -73,8 +87,10 @@ out:
 	return rc;
 }
 
-int gd_keyfile_open(uint8_t *secret, size_t cap, size_t *len, gd_key_kind *kind,
-		    const uint8_t *file, size_t file_len, const char *pass, size_t pass_len)
+/* want 0: any kind. Everything but the AEAD is checked before Argon2id runs. */
+static int keyfile_open(uint8_t *secret, size_t cap, size_t *len, gd_key_kind *kind,
+			gd_key_kind want, const uint8_t *file, size_t file_len, const char *pass,
+			size_t pass_len)
 {
 	const size_t overhead = GD_KEYFILE_HEADER_BYTES + KF_TAG + KF_SUM;
 	uint8_t sum[KF_SUM];
@@ -89,6 +105,10 @@ int gd_keyfile_open(uint8_t *secret, size_t cap, size_t *len, gd_key_kind *kind,
 	if (file[4] != KF_VERSION)
 		return GD_ERR_VERSION;
 	if (!kind_valid(file[5]) || file[6] != KF_ALG_ARGON2ID13 || file[7] != 0)
+		return GD_ERR_FORMAT;
+	/* A secret of the wrong length for its kind, or a key of another kind than asked for, is
+	 * not a file this reader can use, whatever the passphrase: format, before the KDF. */
+	if (!length_valid(file[5], file_len - overhead) || (want != 0 && file[5] != want))
 		return GD_ERR_FORMAT;
 	uint64_t ops = gd_get_u64(file + 8), mem = gd_get_u64(file + 16);
 	/* Too weak would let a tamperer downgrade; too strong would let a file exhaust memory. */
@@ -117,4 +137,19 @@ int gd_keyfile_open(uint8_t *secret, size_t cap, size_t *len, gd_key_kind *kind,
 out:
 	sodium_free(key);
 	return rc;
+}
+
+int gd_keyfile_open(uint8_t *secret, size_t cap, size_t *len, gd_key_kind *kind,
+		    const uint8_t *file, size_t file_len, const char *pass, size_t pass_len)
+{
+	return keyfile_open(secret, cap, len, kind, 0, file, file_len, pass, pass_len);
+}
+
+int gd_keyfile_open_kind(uint8_t *secret, size_t cap, size_t *len, gd_key_kind want,
+			 const uint8_t *file, size_t file_len, const char *pass, size_t pass_len)
+{
+	gd_key_kind kind;
+	if (!kind_valid(want))
+		return GD_ERR_INVAL;
+	return keyfile_open(secret, cap, len, &kind, want, file, file_len, pass, pass_len);
 }

@@ -1,8 +1,12 @@
-/* Fuzz: the drop's request bodies and paths, with the very parsers server/api.c runs (this
- * target includes the file): the path's segments, a chunk index, and each JSON body: upload
+/* Fuzz: the drop's request bodies and paths, with the very parsers the drop runs (linked from
+ * server/api_parse.c): the path's segments, a chunk index, and each JSON body: upload
  * creation and commit, courier ack, mailbox fetch and ack, courier reply. The first input byte
  * picks the parser; the rest is the body. */
-#include "../../server/api.c"
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_parse.h"
+#include "gdcrypto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

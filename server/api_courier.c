@@ -1,0 +1,248 @@
+/* ghostdropd /v1 API, couriers: the desk lists, fetches and acknowledges submissions and pushes replies (§11.4). */
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+
+void api_token_hash(uint8_t hash[32], const uint8_t token[TOKEN_BYTES])
+{
+	static const char ctx[] = "ghostdrop/v1/courier-token";
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx);
+	crypto_generichash_update(&st, token, TOKEN_BYTES);
+	crypto_generichash_final(&st, hash, 32);
+}
+
+int courier_auth(api *a, http_req *r)
+{
+	const char *h = http_header(r, "authorization");
+	uint8_t token[TOKEN_BYTES], hash[32];
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0 || b64_exact(h + 7, token, sizeof token)) {
+		http_reply_error(r, 401, "unauthorized", "a courier token is required");
+		return -1;
+	}
+	api_token_hash(hash, token);
+	sodium_memzero(token, sizeof token);
+	if (store_token_check(a->st, hash, NULL, 0) != STORE_OK) {
+		http_reply_error(r, 401, "unauthorized", "unknown or revoked courier token");
+		return -1;
+	}
+	return 0;
+}
+
+static int list_one(void *arg, const store_submission *s)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", b64j(s->id, 16));
+	json_object_set_new(o, "size", json_integer((json_int_t)s->size));
+	json_object_set_new(o, "day", json_integer(s->received_day));
+	json_object_set_new(o, "fetched", json_boolean(s->fetched_day != 0));
+	json_array_append_new(arg, o);
+	return 0;
+}
+
+void on_c_list(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	json_t *list = json_array();
+	int rc = store_submission_list(a->st, list_one, list);
+	if (rc != STORE_OK) {
+		json_decref(list);
+		store_error(r, rc);
+		return;
+	}
+	json_t *o = json_object();
+	json_object_set_new(o, "submissions", list);
+	reply_json(r, 200, o);
+}
+
+typedef struct {
+	api *a;
+	store_submission sub;
+	uint32_t next;
+	size_t skip; /* bytes of the first chunk before ?offset= */
+	uint8_t *buf;
+} download;
+
+/* One chunk per call, copied out of a short read transaction. */
+static int download_pull(void *arg, http_req *r)
+{
+	download *d = arg;
+	size_t len;
+	if (d->next >= d->sub.n_chunks)
+		return 1;
+	if (store_chunk_read(d->a->st, d->sub.blob, d->next, d->buf, d->sub.chunk_size, &len) !=
+		    STORE_OK ||
+	    d->skip > len || http_stream_write(r, d->buf + d->skip, len - d->skip) != 0)
+		return -1;
+	d->skip = 0;
+	d->next++;
+	return d->next >= d->sub.n_chunks;
+}
+
+static void download_done(void *arg)
+{
+	download *d = arg;
+	free(d->buf);
+	free(d);
+}
+
+void on_c_get(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	download *d = calloc(1, sizeof *d);
+	if (d == NULL) {
+		store_error(r, STORE_ERROR);
+		return;
+	}
+	d->a = a;
+	int rc = store_submission_get(a->st, x->id, &d->sub);
+	if (rc != STORE_OK || (d->buf = malloc(d->sub.chunk_size)) == NULL) {
+		free(d);
+		store_error(r, rc == STORE_OK ? STORE_ERROR : rc);
+		return;
+	}
+	/* ?offset=N resumes an interrupted download (ghostdrop-desk fetch) */
+	char q[24], *end;
+	uint64_t offset = 0;
+	int qr = http_query(r, "offset", q, sizeof q);
+	if (qr == -2)
+		q[0] = '-'; /* too long: refused below */
+	if (qr != -1) {
+		errno = 0;
+		unsigned long long v = strtoull(q, &end, 10);
+		if (errno != 0 || end == q || *end != '\0' || q[0] == '-' || v > d->sub.size) {
+			free(d->buf);
+			free(d);
+			http_reply_error(r, 400, "bad_offset", "offset is a byte count within the submission");
+			return;
+		}
+		offset = v;
+		d->next = (uint32_t)(offset / d->sub.chunk_size);
+		d->skip = (size_t)(offset % d->sub.chunk_size);
+	}
+	if (d->sub.fetched_day == 0) {
+		/* The retention clock starts at the first fetch; nobody waits for this commit. */
+		store_op *op = store_op_new(OP_FETCHED);
+		if (op != NULL) {
+			memcpy(op->id, x->id, 16);
+			op->day = today();
+			if (store_enqueue(a->st, op) != STORE_OK)
+				store_op_free(op);
+		}
+	}
+	http_reply_stream(r, 200, "application/octet-stream", d->sub.size - offset, download_pull,
+			  download_done, d);
+}
+
+static void ack_done(store_op *op, void *arg)
+{
+	rctx *x = arg;
+	if (op->result == STORE_OK) {
+		json_t *o = json_object();
+		json_object_set_new(o, "status", json_string("deleted"));
+		reply_json(x->r, 200, o);
+	} else if (op->result == STORE_BAD_KEY) {
+		http_reply_error(x->r, 403, "bad_ack_key", "this ack key does not open this submission");
+	} else {
+		store_error(x->r, op->result);
+	}
+	store_op_free(op);
+}
+
+void on_c_ack(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	json_t *o = body_json(r);
+	uint8_t key[32];
+	if (o == NULL)
+		return;
+	int bad = ack_fields(o, key) != 0;
+	json_decref(o);
+	if (bad) {
+		http_reply_error(r, 400, "bad_request", "need {\"ack_key\": 32 bytes base64url}");
+		return;
+	}
+	store_op *op = store_op_new(OP_ACK);
+	if (op == NULL) {
+		store_error(r, STORE_ERROR);
+		return;
+	}
+	memcpy(op->id, x->id, 16);
+	memcpy(op->hash, key, 32);
+	sodium_memzero(key, sizeof key);
+	enqueue(a, r, op, ack_done, x);
+}
+
+static void reply_put_done(store_op *op, void *arg)
+{
+	rctx *x = arg;
+	if (op->result == STORE_OK || op->result == STORE_EXISTS) {
+		json_t *o = json_object();
+		json_object_set_new(o, "id", b64j(op->blob, 16));
+		json_object_set_new(o, "status", json_string(op->result == STORE_OK ? "stored"
+										    : "already_stored"));
+		reply_json(x->r, op->result == STORE_OK ? 201 : 200, o);
+	} else if (op->result == STORE_CONFLICT) {
+		http_reply_error(x->r, 409, "reply_acknowledged",
+				 "the source acknowledged this reply already; it is not shown again");
+	} else if (op->result == STORE_LIMIT) {
+		http_reply_error(x->r, 409, "mailbox_full",
+				 "this mailbox holds its most replies until its source reads them");
+	} else {
+		store_error(x->r, op->result);
+	}
+	store_op_free(op);
+}
+
+/* A reply's id at the drop is a hash of its bytes (§11.4): the same reply pushed twice is one,
+ * and an acknowledged one is recognised when it comes back. */
+static void reply_id(uint8_t id[16], const uint8_t *blob, size_t len)
+{
+	static const char ctx[] = "ghostdrop/v1/reply-id";
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 16);
+	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx);
+	crypto_generichash_update(&st, blob, len);
+	crypto_generichash_final(&st, id, 16);
+}
+
+void on_c_reply(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	json_t *o = body_json(r);
+	uint8_t mb[16];
+	if (o == NULL)
+		return;
+	const char *blob = json_string_value(json_object_get(o, "reply"));
+	store_op *op = store_op_new(OP_REPLY_PUT);
+	size_t cap = blob ? strlen(blob) : 0, len = 0;
+	if (op == NULL || (op->data = malloc(cap + 1)) == NULL) {
+		store_op_free(op);
+		json_decref(o);
+		store_error(r, STORE_ERROR);
+		return;
+	}
+	int bad = reply_fields(o, mb, op->data, cap, &len), extra = json_object_size(o) != 2;
+	json_decref(o);
+	if (bad) {
+		store_op_free(op);
+		if (extra)
+			http_reply_error(r, 400, "bad_request", "need exactly mailbox_id and reply");
+		else
+			http_reply_error(r, 400, "bad_reply",
+					 "need {\"mailbox_id\": 16 bytes, \"reply\": a reply}");
+		return;
+	}
+	op->len = len;
+	memcpy(op->id, mb, 16);
+	reply_id(op->blob, op->data, len);
+	op->day = today() + a->cfg.reply_days;
+	op->n = a->cfg.max_mailbox_replies;
+	enqueue(a, r, op, reply_put_done, x);
+}
+

@@ -1,0 +1,139 @@
+/* Inside ghostdropd's /v1 API: what the shared core (api.c: context, gates, load control, the
+ * spent-id set, replies, routing) and the resources' handlers (api_pow.c, api_submit.c,
+ * api_upload.c, api_mailbox.c, api_courier.c) share. No other file includes it. */
+#ifndef GD_SERVER_API_INTERNAL_H
+#define GD_SERVER_API_INTERNAL_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "api.h"
+#include "api_parse.h"
+#include "gdcrypto.h"
+
+#define JSON_SMALL 16384 /* the cap of every JSON body but a courier's reply */
+
+/* A fixed-size open-addressing set of 16-byte random ids with expiry, rebuilt every minute:
+ * spent PoW ids (submissions, uploads and mailbox requests alike). RAM only, gone with a
+ * restart. Full: new entries are refused (503), never a replay let in. */
+typedef struct {
+	uint8_t (*val)[16];
+	uint32_t *exp; /* unix seconds; 0 empty, 1 a tombstone */
+	size_t cap, n;
+} idset;
+
+/* An open upload holds one of max_uploads slots and its space reservation. Committed, it
+ * gives both back at once and stays only as a small record (id, digest) so that a retried
+ * commit is answered; gone (dropped while a request still held it), it waits for that request
+ * to end. PROTOCOL.md §11.3. */
+typedef struct upload {
+	uint8_t id[16];     /* the upload id (a capability) and the id of its chunk blob */
+	uint8_t sub_id[16]; /* the submission it becomes */
+	uint64_t size;
+	uint32_t n_chunks, chunk_size, received;
+	uint8_t (*hash)[32]; /* NULL once committed */
+	uint8_t *state; /* per chunk: 0 missing, 1 being committed, 2 stored, 3 its body arriving;
+			 * NULL once committed */
+	uint8_t ack_hash[32];
+	uint8_t digest[32]; /* once committed: the §11.3 digest it was committed with */
+	uint64_t reserved;  /* its space reservation not yet handed to a write (store_reserve) */
+	unsigned bits;      /* the proof of work it was created with */
+	int have_header, committing, committed, gone;
+	unsigned pending; /* chunk writes in flight */
+	unsigned users;   /* requests holding a pointer to it: never freed while > 0 */
+	unsigned arriving; /* chunk bodies being received, at most UPLOAD_BODIES */
+	int body_lost;    /* a chunk body ended unstored since the last chunk stored */
+	time_t created, progress; /* progress: the last chunk stored, or the commit */
+	time_t body_since; /* when the bodies arriving now began to arrive */
+	struct upload *next;
+} upload;
+
+struct api {
+	store *st;
+	gd_config cfg;
+	uint8_t newsroom_pk[32];
+	uint8_t *pow_key; /* sodium_malloc'ed, new at every start */
+	idset spent;
+	upload *uploads;
+	unsigned n_uploads, n_done; /* open ones (the slots), committed ones remembered */
+	unsigned writes_window, load_bonus;
+	int wake_fd;
+	unsigned ticks;
+};
+
+typedef struct route route;
+
+typedef struct {
+	api *a;
+	http_req *r;
+	const route *route; /* the endpoint, once its head passed */
+	uint8_t id[16];
+	char seg_n[64]; /* the path's "{n}" segment */
+	uint32_t idx;
+	gd_pow_challenge pow;
+	int arriving; /* its chunk body is counted in up->arriving */
+	uint8_t pow_raw[GD_POW_CHALLENGE_BYTES]; /* mailbox requests sign these bytes (§7.3) */
+	upload *up;
+} rctx;
+
+static inline time_t now_s(void)
+{
+	return time(NULL);
+}
+
+static inline uint32_t today(void)
+{
+	return gd_day((int64_t)now_s());
+}
+
+/* ---- the core (api.c) ---- */
+
+/* Replies: a JSON object (taken), a store result that refuses. */
+void reply_json(http_req *r, int status, json_t *o);
+json_t *b64j(const uint8_t *b, size_t n);
+void store_error(http_req *r, int rc);
+/* Hand a write to the store's writer: done(op, arg) answers when it is through. -1 if the
+ * queue refused it (answered, op freed). */
+int enqueue(api *a, http_req *r, store_op *op, void (*done)(store_op *, void *), void *arg);
+/* The request's body as a JSON object, or NULL (answered: bad_json). */
+json_t *body_json(http_req *r);
+/* Proof of work (§9.3): the difficulty in force; spending a checked challenge. */
+unsigned pow_bits(api *a, uint8_t purpose, uint64_t size, int with_load);
+int pow_spend(api *a, http_req *r, const gd_pow_challenge *c);
+
+/* ---- the resources: a route's head hook runs before its body, its handler after ---- */
+
+void on_pow(api *a, rctx *x); /* api_pow.c */
+
+/* api_submit.c */
+long long submit_head(api *a, rctx *x);
+void on_submit(api *a, rctx *x);
+
+/* api_upload.c */
+upload *upload_find(api *a, const uint8_t id[16]);
+void upload_free(api *a, upload *u);
+int room_for(api *a, unsigned bits, uint64_t bytes, int reserve);
+void upload_gone(http_req *r);
+void uploads_expire(api *a);
+/* The request holding x->up ends: its chunk body (if it had one) no longer arrives, and the
+ * upload goes if it was dropped meanwhile. */
+void upload_release(rctx *x);
+long long chunk_head(api *a, rctx *x);
+void on_upload_new(api *a, rctx *x);
+void on_chunk(api *a, rctx *x);
+void on_commit(api *a, rctx *x);
+void on_upload_get(api *a, rctx *x);
+
+/* api_mailbox.c */
+void on_mb_fetch(api *a, rctx *x);
+void on_mb_ack(api *a, rctx *x);
+
+/* api_courier.c */
+int courier_auth(api *a, http_req *r); /* a courier token's gate: 0, or -1 answered (401) */
+void on_c_list(api *a, rctx *x);
+void on_c_get(api *a, rctx *x);
+void on_c_ack(api *a, rctx *x);
+void on_c_reply(api *a, rctx *x);
+
+#endif

@@ -1,0 +1,131 @@
+/* ghostdropd /v1 API, mailboxes: a source fetches and acknowledges its replies (§11.3). */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+
+#define PAGE_BYTES (384 * 1024) /* reply bytes per fetch page: 512 KiB in base64 (§11.3) */
+#define PAGE_SCAN 1000      /* stored entries one fetch looks at, at most */
+/* A mailbox request (§11.3): its proof of work (purpose mailbox) was checked with the headers
+ * but not spent; the body names the mailbox key and signs that challenge with it. The challenge
+ * is spent only once the signature verified, so a bad one does not use up a source's work. */
+static int mailbox_auth(api *a, rctx *x, int ack, json_t *o, mailbox_req *m, uint8_t mailbox_id[16])
+{
+	http_req *r = x->r;
+	if (mailbox_fields(o, ack, m) != 0) {
+		http_reply_error(r, 400, "bad_request",
+				 ack ? "need exactly mailbox_pk (32), signature (64) and ids"
+				     : "need mailbox_pk (32), signature (64), optional cursor and limit");
+		return -1;
+	}
+	if ((int64_t)now_s() > x->pow.expires) { /* the body came late */
+		http_reply_error(r, 403, "pow_expired", "proof of work expired; get a new challenge");
+		return -1;
+	}
+	if (gd_mailbox_verify(m->sig, x->pow_raw, sizeof x->pow_raw, m->pk) != GD_OK) {
+		http_reply_error(r, 403, "bad_signature", "the signature does not verify");
+		return -1;
+	}
+	if (pow_spend(a, r, &x->pow) != 0)
+		return -1;
+	gd_mailbox_id(mailbox_id, m->pk);
+	return 0;
+}
+
+typedef struct {
+	json_t *list;
+	size_t n, bytes, limit;
+} reply_page;
+
+/* A page holds at most `limit` replies and PAGE_BYTES of them (one, whatever its size). */
+static int page_reply(void *arg, const uint8_t *id, const uint8_t *blob, size_t len)
+{
+	reply_page *p = arg;
+	if (p->n > 0 && p->bytes + len > PAGE_BYTES)
+		return -1;
+	json_t *o = json_object();
+	json_object_set_new(o, "id", b64j(id, 16));
+	json_object_set_new(o, "reply", b64j(blob, len));
+	json_array_append_new(p->list, o);
+	p->bytes += len;
+	return ++p->n >= p->limit ? 1 : 0;
+}
+
+void on_mb_fetch(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	uint8_t mb[16], last[16];
+	mailbox_req m;
+	int more = 0;
+	json_t *o = body_json(r);
+	if (o == NULL)
+		return;
+	int rc = mailbox_auth(a, x, 0, o, &m, mb);
+	json_decref(o);
+	if (rc != 0)
+		return;
+	/* A missing mailbox and an empty one answer alike. */
+	reply_page p = {json_array(), 0, 0, m.limit};
+	rc = store_mailbox_page(a->st, mb, m.has_cursor ? m.cursor : NULL, PAGE_SCAN, page_reply, &p,
+				last, &more);
+	if (rc != STORE_OK) {
+		json_decref(p.list);
+		store_error(r, rc);
+		return;
+	}
+	json_t *out = json_object();
+	json_object_set_new(out, "replies", p.list);
+	if (more)
+		json_object_set_new(out, "next", b64j(last, 16));
+	reply_json(r, 200, out);
+}
+
+static void del_done(store_op *op, void *arg)
+{
+	rctx *x = arg;
+	if (op->result >= 0) {
+		json_t *o = json_object();
+		json_object_set_new(o, "deleted", json_integer((json_int_t)op->count));
+		reply_json(x->r, 200, o);
+	} else {
+		store_error(x->r, op->result);
+	}
+	store_op_free(op);
+}
+
+void on_mb_ack(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	uint8_t mb[16];
+	mailbox_req m;
+	json_t *o = body_json(r);
+	size_t n_ids = 0;
+	if (o == NULL)
+		return;
+	store_op *op = store_op_new(OP_REPLY_DEL);
+	if (op == NULL || (op->data = malloc(16 * MAX_LIST + 1)) == NULL) {
+		store_op_free(op);
+		json_decref(o);
+		store_error(r, STORE_ERROR);
+		return;
+	}
+	int bad = mailbox_ids(o, op->data, &n_ids);
+	if (bad != 0) {
+		store_op_free(op);
+		json_decref(o);
+		http_reply_error(r, 400, "bad_request", bad == -1 ? "ids must be an array of at most 100 ids"
+								  : "each id is 16 bytes, base64url");
+		return;
+	}
+	op->len = 16 * n_ids;
+	int rc = mailbox_auth(a, x, 1, o, &m, mb);
+	json_decref(o);
+	if (rc != 0) {
+		store_op_free(op);
+		return;
+	}
+	memcpy(op->id, mb, 16);
+	enqueue(a, r, op, del_done, x);
+}
+

@@ -1,0 +1,497 @@
+/* ghostdropd /v1 API, uploads: an envelope in chunks, resumable, committed whole (§11.3, §12.3). */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+
+/* Chunk bodies of one upload received at once: the worker sends 3 (client/upload.c), one more
+ * leaves room for a retry while the drop has not yet seen a broken connection go. */
+#define UPLOAD_BODIES 4
+
+#define DONE_MAX 4096 /* committed uploads remembered, for retried commits */
+
+upload *upload_find(api *a, const uint8_t id[16])
+{
+	for (upload *u = a->uploads; u != NULL; u = u->next)
+		if (!u->gone && sodium_memcmp(u->id, id, 16) == 0)
+			return u;
+	return NULL;
+}
+
+/* Memory and list only: the slot, the space and the chunks are upload_drop's. */
+void upload_free(api *a, upload *u)
+{
+	upload **pp = &a->uploads;
+	while (*pp != u)
+		pp = &(*pp)->next;
+	*pp = u->next;
+	if (u->committed)
+		a->n_done--;
+	else if (!u->gone)
+		a->n_uploads--;
+	free(u->hash);
+	free(u->state);
+	free(u);
+}
+
+/* An open upload is abandoned (deadline, no progress, or its slot given to a newcomer): its
+ * chunks go, its reservation and its slot come back now, its memory when no request holds it.
+ * -1 if the write queue cannot take the deletion now (tried again later). */
+static int upload_drop(api *a, upload *u)
+{
+	store_op *del = store_op_new(OP_BLOB_DEL); /* after its chunk writes: the queue is FIFO */
+	if (del == NULL)
+		return -1;
+	memcpy(del->blob, u->id, 16);
+	if (store_enqueue(a->st, del) != STORE_OK) {
+		store_op_free(del);
+		return -1;
+	}
+	store_unreserve(a->st, u->reserved);
+	u->reserved = 0;
+	a->n_uploads--;
+	u->gone = 1;
+	if (u->users == 0)
+		upload_free(a, u);
+	return 0;
+}
+
+/* Committed (stored now, or stored before): the slot and the space go back at once; what a
+ * retried commit needs stays, the oldest such record going first past DONE_MAX. */
+static void upload_done(api *a, upload *u, const uint8_t digest[32])
+{
+	store_unreserve(a->st, u->reserved);
+	u->reserved = 0;
+	memcpy(u->digest, digest, 32);
+	free(u->hash);
+	free(u->state);
+	u->hash = NULL;
+	u->state = NULL;
+	u->committed = 1;
+	u->progress = now_s();
+	a->n_uploads--;
+	a->n_done++;
+	while (a->n_done > DONE_MAX) {
+		upload *old = NULL;
+		for (upload *v = a->uploads; v != NULL; v = v->next)
+			if (v->committed && v->users == 0 && (old == NULL || v->progress <= old->progress))
+				old = v;
+		if (old == NULL)
+			break;
+		upload_free(a, old);
+	}
+}
+
+static uint64_t chunk_len(const upload *u, uint32_t i)
+{
+	return i + 1 < u->n_chunks ? u->chunk_size : u->size - (uint64_t)i * u->chunk_size;
+}
+
+static json_t *upload_json(const upload *u)
+{
+	json_t *o = json_object(), *rec = json_array();
+	json_object_set_new(o, "upload", b64j(u->id, 16));
+	json_object_set_new(o, "size", json_integer((json_int_t)u->size));
+	json_object_set_new(o, "chunk_size", json_integer(u->chunk_size));
+	json_object_set_new(o, "chunks", json_integer(u->n_chunks));
+	for (uint32_t i = 0; i < u->n_chunks; i++)
+		if (u->state == NULL || u->state[i] == 2) /* committed: every chunk */
+			json_array_append_new(rec, json_integer(i));
+	json_object_set_new(o, "received", rec);
+	json_object_set_new(o, "committed", json_boolean(u->committed));
+	return o;
+}
+
+/* Idle for `grace` seconds: stored no chunk for that long, and no chunk body is arriving. A
+ * body arriving counts as activity (§11.3) for upload_idle_seconds from when it began (or from
+ * the last chunk stored, with several arriving in turn), and only until one is lost unstored:
+ * storing a chunk is what keeps an upload, receiving is its pause. */
+static int upload_idle_for(const api *a, const upload *u, time_t now, time_t grace)
+{
+	if (u->arriving > 0 && !u->body_lost &&
+	    now < u->body_since + (time_t)a->cfg.upload_idle_seconds)
+		return 0;
+	return now >= u->progress + grace;
+}
+
+static int upload_idle(const api *a, const upload *u, time_t now)
+{
+	return upload_idle_for(a, u, now, (time_t)a->cfg.upload_idle_seconds);
+}
+
+/* A newcomer whose proof of work has `bits` finds every slot, or the room below the mark,
+ * taken: the open upload that stored nothing for longest gives its slot and its reservation, if
+ * it has been idle for upload_idle_seconds, or for half that per bit of work less than the
+ * newcomer's (down to 1/16). Holding a slot or space thus takes a stored chunk that often; an
+ * upload has only as many chunks as its size, which its proof of work paid for, and a cheap
+ * one keeps a costly one out only briefly (§11.3). 0 if an upload was evicted. */
+static int upload_evict_idle(api *a, unsigned bits)
+{
+	time_t now = now_s();
+	upload *old = NULL;
+	for (upload *u = a->uploads; u != NULL; u = u->next) {
+		unsigned less = bits > u->bits ? bits - u->bits : 0;
+		time_t grace = (time_t)(a->cfg.upload_idle_seconds >> (less < 4 ? less : 4));
+		if (!u->committed && !u->gone && u->pending == 0 && !u->committing &&
+		    upload_idle_for(a, u, now, grace) && (old == NULL || u->progress <= old->progress))
+			old = u; /* the list is newest first: on a tie, the older one */
+	}
+	return old != NULL ? upload_drop(a, old) : -1;
+}
+
+/* Room below the mark for `bytes` (reserved if `reserve`, for an upload; only checked for a
+ * one-request submission), evicting idle uploads for it as for a slot: a refusal for space is
+ * contention too (§12.3). STORE_OK or STORE_FULL. */
+int room_for(api *a, unsigned bits, uint64_t bytes, int reserve)
+{
+	for (;;) {
+		int rc = reserve ? store_reserve(a->st, bytes) : store_fits(a->st, bytes);
+		if (rc == STORE_OK || upload_evict_idle(a, bits) != 0)
+			return rc;
+	}
+}
+
+void on_upload_new(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	json_t *o = body_json(r);
+	uint8_t sub_id[16];
+	uint64_t n;
+	if (o == NULL)
+		return;
+	int bad = upload_new_fields(o, sub_id, &n);
+	json_decref(o);
+	if (bad) {
+		http_reply_error(r, 400, "bad_request", "need {\"id\": 16 bytes base64url, \"size\": N}");
+		return;
+	}
+	if (n > a->cfg.max_envelope) {
+		http_reply_error(r, 413, "envelope_too_large", "envelope larger than this drop takes");
+		return;
+	}
+	if (n != x->pow.declared_size) {
+		http_reply_error(r, 403, "pow_size", "proof of work was made for another size");
+		return;
+	}
+	if (a->n_uploads >= a->cfg.max_uploads && upload_evict_idle(a, x->pow.bits) != 0) {
+		http_reply_error(r, 503, "too_many_uploads", "too many uploads open; retry later");
+		return;
+	}
+	upload *u = calloc(1, sizeof *u);
+	if (u == NULL) {
+		store_error(r, STORE_ERROR);
+		return;
+	}
+	randombytes_buf(u->id, 16);
+	memcpy(u->sub_id, sub_id, 16);
+	u->size = n;
+	u->chunk_size = (uint32_t)a->cfg.chunk_size;
+	u->n_chunks = (uint32_t)((n + u->chunk_size - 1) / u->chunk_size);
+	u->hash = calloc(u->n_chunks, 32);
+	u->state = calloc(u->n_chunks, 1);
+	u->created = u->progress = now_s();
+	u->bits = x->pow.bits;
+	/* The whole upload must fit below the mark now, so every chunk and the commit will. */
+	u->reserved = store_upload_growth(n, u->chunk_size);
+	int rc = u->hash == NULL || u->state == NULL ? STORE_ERROR
+						     : room_for(a, x->pow.bits, u->reserved, 1);
+	if (rc != STORE_OK) {
+		free(u->hash);
+		free(u->state);
+		free(u);
+		store_error(r, rc);
+		return;
+	}
+	u->next = a->uploads;
+	a->uploads = u;
+	a->n_uploads++;
+	reply_json(r, 201, upload_json(u));
+}
+
+/* A write that used a share of an upload's reservation did not happen: the share goes back to
+ * the upload, or to the store if the upload is gone. */
+static void share_back(api *a, upload *u, uint64_t share)
+{
+	if (u->gone || u->committed)
+		store_unreserve(a->st, share);
+	else
+		u->reserved += share;
+}
+
+void upload_gone(http_req *r)
+{
+	http_reply_error(r, 404, "upload_not_found", "no such upload (expired?)");
+}
+
+static void chunk_done(store_op *op, void *arg)
+{
+	rctx *x = arg;
+	upload *u = x->up;
+	u->pending--;
+	if (op->result != STORE_OK)
+		share_back(x->a, u, op->reserved);
+	if (u->gone) {
+		upload_gone(x->r); /* its chunks are deleted after this write */
+	} else if (op->result == STORE_OK) {
+		u->state[op->idx] = 2;
+		u->received++;
+		u->progress = now_s();
+		u->body_lost = 0;
+		u->body_since = u->progress; /* bodies still arriving count anew from here */
+		json_t *o = json_object();
+		json_object_set_new(o, "status", json_string("stored"));
+		json_object_set_new(o, "received", json_integer(u->received));
+		reply_json(x->r, 201, o);
+	} else {
+		u->state[op->idx] = 0;
+		store_error(x->r, op->result);
+	}
+	store_op_free(op);
+}
+
+/* A chunk body no longer arriving (handled, or its request ended without it): its index is free
+ * for another copy. `lost`: it ended unstored, as a broken or abandoned connection does. */
+static void chunk_arrived(rctx *x, int lost)
+{
+	upload *u = x->up;
+	if (!x->arriving)
+		return;
+	x->arriving = 0;
+	u->arriving--;
+	if (u->state != NULL && u->state[x->idx] == 3)
+		u->state[x->idx] = 0;
+	if (lost)
+		u->body_lost = 1;
+}
+
+void upload_release(rctx *x)
+{
+	chunk_arrived(x, 1); /* its body never came whole */
+	if (--x->up->users == 0 && x->up->gone)
+		upload_free(x->a, x->up); /* dropped while this request held it */
+}
+
+void on_chunk(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	upload *u = x->up;
+	uint8_t h[32], want[32];
+	size_t len;
+	const uint8_t *body = http_body(r, &len);
+	chunk_arrived(x, 0);
+	if (u->committed) {
+		http_reply_error(r, 409, "upload_committed", "this upload is committed already");
+		return;
+	}
+	crypto_generichash(h, 32, body, len, NULL, 0);
+	const char *hh = http_header(r, "x-ghostdrop-hash");
+	if (hh != NULL && (b64_exact(hh, want, 32) != 0 || sodium_memcmp(want, h, 32) != 0)) {
+		http_reply_error(r, 400, "hash_mismatch", "chunk does not match X-Ghostdrop-Hash");
+		return;
+	}
+	if (u->state[x->idx] != 0) {
+		if (sodium_memcmp(u->hash[x->idx], h, 32) != 0) {
+			http_reply_error(r, 409, "chunk_conflict", "this chunk was stored with other bytes");
+			return;
+		}
+		if (u->state[x->idx] == 1) {
+			http_reply_error(r, 503, "chunk_pending", "this chunk is being stored; retry");
+			return;
+		}
+		json_t *o = json_object();
+		json_object_set_new(o, "status", json_string("already_stored"));
+		json_object_set_new(o, "received", json_integer(u->received));
+		reply_json(r, 200, o);
+		return;
+	}
+	if (x->idx == 0) {
+		unsigned n;
+		uint64_t total;
+		if (gd_envelope_peek(body, len, &n, &total, u->ack_hash) != GD_OK || total != u->size) {
+			http_reply_error(r, 400, "bad_envelope", "chunk 0 must start an envelope of the declared size");
+			return;
+		}
+		u->have_header = 1;
+	}
+	store_op *op = store_op_new(OP_CHUNK_PUT);
+	if (op == NULL) {
+		store_error(r, STORE_ERROR);
+		return;
+	}
+	memcpy(op->blob, u->id, 16);
+	op->idx = x->idx;
+	op->data = http_take_body(r, &op->len);
+	uint64_t share = store_chunk_growth(op->len);
+	op->reserved = share < u->reserved ? share : u->reserved;
+	share = op->reserved;
+	u->reserved -= share;
+	memcpy(u->hash[x->idx], h, 32);
+	u->state[x->idx] = 1;
+	u->pending++;
+	if (enqueue(a, r, op, chunk_done, x) != 0) {
+		u->state[x->idx] = 0;
+		u->pending--;
+		u->reserved += share;
+	}
+}
+
+static void commit_done(store_op *op, void *arg)
+{
+	rctx *x = arg;
+	upload *u = x->up;
+	api *a = x->a;
+	u->committing = 0;
+	if (op->result != STORE_OK)
+		share_back(a, u, op->reserved);
+	if (u->gone) {
+		upload_gone(x->r);
+	} else if (op->result == STORE_OK || op->result == STORE_EXISTS) {
+		if (op->result == STORE_EXISTS) {
+			/* stored before, in one request or through another upload: not needed */
+			store_op *del = store_op_new(OP_BLOB_DEL);
+			if (del != NULL) {
+				memcpy(del->blob, u->id, 16);
+				if (store_enqueue(a->st, del) != STORE_OK)
+					store_op_free(del); /* the next start's GC takes them */
+			}
+		}
+		upload_done(a, u, op->hash2);
+		json_t *o = json_object();
+		json_object_set_new(o, "id", b64j(u->sub_id, 16));
+		json_object_set_new(o, "status",
+				    json_string(op->result == STORE_OK ? "stored" : "already_stored"));
+		reply_json(x->r, op->result == STORE_OK ? 201 : 200, o);
+	} else if (op->result == STORE_CONFLICT) {
+		http_reply_error(x->r, 409, "id_conflict", "another envelope was stored under this id");
+	} else {
+		store_error(x->r, op->result);
+	}
+	store_op_free(op);
+}
+
+void on_commit(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	upload *u = x->up;
+	uint8_t digest[32], want[32];
+	json_t *o = body_json(r);
+	if (o == NULL)
+		return;
+	int bad = commit_fields(o, want);
+	json_decref(o);
+	if (bad) {
+		http_reply_error(r, 400, "bad_request", "need {\"hash\": 32 bytes base64url}");
+		return;
+	}
+	if (u->committed) { /* a retried commit, its answer lost: the record answers */
+		if (sodium_memcmp(u->digest, want, 32) != 0) {
+			http_reply_error(r, 400, "hash_mismatch", "the chunks do not make this envelope");
+			return;
+		}
+		json_t *done = json_object();
+		json_object_set_new(done, "id", b64j(u->sub_id, 16));
+		json_object_set_new(done, "status", json_string("already_stored"));
+		reply_json(r, 200, done);
+		return;
+	}
+	if (u->received != u->n_chunks || u->pending > 0) {
+		http_reply_error(r, 409, "upload_incomplete", "not every chunk has been stored");
+		return;
+	}
+	gd_upload_digest(digest, u->size, (const uint8_t(*)[32])u->hash, u->n_chunks);
+	if (sodium_memcmp(digest, want, 32) != 0) {
+		http_reply_error(r, 400, "hash_mismatch", "the chunks do not make this envelope");
+		return;
+	}
+	if (u->committing) {
+		http_reply_error(r, 503, "commit_pending", "this upload is being committed; retry");
+		return;
+	}
+	store_op *op = store_op_new(OP_COMMIT);
+	if (op == NULL) {
+		store_error(r, STORE_ERROR);
+		return;
+	}
+	memcpy(op->id, u->sub_id, 16);
+	memcpy(op->blob, u->id, 16);
+	memcpy(op->hash, u->ack_hash, 32);
+	memcpy(op->hash2, digest, 32); /* the envelope hash of §12.2, as for one-request ones */
+	op->day = today();
+	op->size = u->size;
+	op->n = u->n_chunks;
+	op->chunk_size = u->chunk_size;
+	uint64_t share = store_chunk_growth(0);
+	op->reserved = share < u->reserved ? share : u->reserved;
+	share = op->reserved;
+	u->reserved -= share;
+	u->committing = 1;
+	if (enqueue(a, r, op, commit_done, x) != 0) {
+		u->committing = 0;
+		u->reserved += share;
+	}
+}
+
+/* Abandoned uploads: past their deadline, without a chunk for upload_stall_minutes, or idle
+ * with nothing left to wait for (no chunk yet, or every chunk and no commit). Committed
+ * records go at the upload's deadline. */
+void uploads_expire(api *a)
+{
+	time_t now = now_s();
+	for (upload *u = a->uploads, *next; u != NULL; u = next) {
+		next = u->next;
+		if (u->gone || u->pending > 0 || u->committing)
+			continue;
+		int late = now > u->created + (time_t)a->cfg.upload_hours * 3600;
+		if (u->committed) {
+			if (late && u->users == 0)
+				upload_free(a, u);
+			continue;
+		}
+		/* The minimum rate: a chunk stored every upload_idle_seconds (a chunk still arriving
+		 * extends it), and every upload_stall_minutes whatever arrives. */
+		int stalled = now > u->progress + (time_t)a->cfg.upload_stall_minutes * 60;
+		int idle = upload_idle(a, u, now);
+		if (late || stalled || idle)
+			upload_drop(a, u);
+	}
+}
+
+void on_upload_get(api *a, rctx *x)
+{
+	(void)a;
+	reply_json(x->r, 200, upload_json(x->up));
+}
+
+/* PUT /v1/uploads/ID/chunks/N, before its body: an index of this upload, the size of that
+ * chunk, and one body per chunk index, a few per upload, before any is buffered (§11.3). */
+long long chunk_head(api *a, rctx *x)
+{
+	http_req *r = x->r;
+	upload *u = x->up;
+	(void)a;
+	if (chunk_index(x->seg_n, u->n_chunks, &x->idx) != 0) {
+		http_reply_error(r, 400, "bad_chunk_index", "no such chunk in this upload");
+		return HTTP_REFUSED;
+	}
+	const char *cl = http_header(r, "content-length");
+	if (cl == NULL || strtoull(cl, NULL, 10) != chunk_len(u, x->idx)) {
+		http_reply_error(r, 400, "bad_chunk_size", "chunk has the wrong size");
+		return HTTP_REFUSED;
+	}
+	if ((u->state != NULL && u->state[x->idx] == 3) || u->arriving >= UPLOAD_BODIES) {
+		http_reply_error(r, 503, "chunk_pending",
+				 u->arriving >= UPLOAD_BODIES
+					 ? "too many chunks of this upload arriving; retry"
+					 : "this chunk is arriving on another connection; retry");
+		return HTTP_REFUSED;
+	}
+	if (u->state != NULL && u->state[x->idx] == 0)
+		u->state[x->idx] = 3;
+	if (u->arriving++ == 0)
+		u->body_since = now_s();
+	x->arriving = 1;
+	return (long long)chunk_len(u, x->idx);
+}
+
