@@ -38,6 +38,7 @@ static const struct {
               {"unknown_word", GD_ERR_WORD},
               {"pow_failure", GD_ERR_POW},
               {"version", GD_ERR_VERSION},
+              {"weak", GD_ERR_WEAK},
               {"purpose_failure", GD_ERR_PURPOSE}};
 
 static int expected(json_t *v)
@@ -199,11 +200,15 @@ START_TEST(keyfile)
 		uint8_t *f = hexfield(v, "file", &len), *out = sodium_malloc(64);
 		const char *pass = json_string_value(json_object_get(v, "passphrase"));
 		gd_key_kind kind;
-		int rc = gd_keyfile_open(out, 64, &n, &kind, f, len, pass, strlen(pass));
+		json_t *want = json_object_get(v, "want_kind"), *k = json_object_get(v, "kind");
+		int rc = want != NULL ? gd_keyfile_open_kind(out, 64, &n, (gd_key_kind)json_integer_value(want),
+							     f, len, pass, strlen(pass))
+				      : gd_keyfile_open(out, 64, &n, &kind, f, len, pass, strlen(pass));
 		ck_assert_msg(rc == expected(v), "%s: got %d", NAME(v), rc);
 		if (rc == GD_OK) {
 			hexeq(v, "secret", out, n);
-			ck_assert_int_eq(kind, GD_KEY_JOURNALIST);
+			if (want == NULL)
+				ck_assert_int_eq(kind, k ? json_integer_value(k) : GD_KEY_JOURNALIST);
 		}
 		sodium_free(out);
 		free(f);

@@ -343,6 +343,37 @@ static void keyfiles(void)
 	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o}", "name", "corrupt", "expect",
 					       "corrupt", "passphrase", "staple battery", "file",
 					       hexj(f, n)));
+	/* A root key, then files refused before Argon2id: each with the wrong passphrase, so
+	 * that an answer other than wrong_passphrase shows the order of §4.1. The checksum is
+	 * recomputed after each edit (it is unkeyed). */
+	uint8_t root[64];
+	randombytes_buf(root, 64);
+	gd_keyfile_seal(f, sizeof f, &n, GD_KEY_NEWSROOM_ROOT, root, 64, "staple battery", 14, NULL);
+	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o, s:o, s:i, s:i}", "name",
+					       "root_key", "expect", "success", "passphrase",
+					       "staple battery", "file", hexj(f, n), "secret",
+					       hexj(root, 64), "kind", 1, "want_kind", 1));
+	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o, s:i}", "name",
+					       "root_key_asked_as_journalist", "expect",
+					       "format_failure", "passphrase", "wrong", "file",
+					       hexj(f, n), "want_kind", 2));
+	static const struct {
+		const char *name, *expect;
+		size_t at;
+		uint8_t value;
+	} ed[] = {{"journalist_kind_with_64_bytes", "format_failure", 5, 2},
+		  {"unknown_kind", "format_failure", 5, 4},
+		  {"version_2", "version", 4, 2},
+		  {"opslimit_2", "weak", 8, 2}};
+	for (size_t i = 0; i < sizeof ed / sizeof ed[0]; i++) {
+		uint8_t g[256];
+		memcpy(g, f, n);
+		g[ed[i].at] = ed[i].value;
+		crypto_generichash(g + n - 16, 16, g, n - 16, NULL, 0);
+		json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o}", "name", ed[i].name,
+						       "expect", ed[i].expect, "passphrase", "wrong",
+						       "file", hexj(g, n)));
+	}
 	save("keyfile", cases);
 }
 
