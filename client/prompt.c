@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "gdcrypto.h"
 
 int gd_prompt_secret(const char *prompt, char *out, size_t cap)
 {
@@ -36,7 +37,7 @@ int gd_prompt_secret(const char *prompt, char *out, size_t cap)
 	char c;
 	while (n + 1 < cap && read(fd, &c, 1) == 1 && c != '\n')
 		out[n++] = c;
-	out[n] = '\0';
+	out[gd_passphrase_len(out, n)] = '\0'; /* the same bytes as the line in a file */
 	tcsetattr(fd, TCSAFLUSH, &old);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	int rc = write(fd, "\n", 1) < 0 ? -1 : 0;
@@ -50,7 +51,7 @@ int gd_secret_from_file(const char *path, char *out, size_t cap)
 	size_t len;
 	if (gd_file_read(path, cap > 1 ? cap - 1 : 0, &buf, &len) != 0)
 		return -1;
-	size_t n = strcspn((char *)buf, "\r\n");
+	size_t n = gd_passphrase_len((const char *)buf, len);
 	memcpy(out, buf, n);
 	out[n] = '\0';
 	sodium_memzero(buf, len);

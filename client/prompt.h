@@ -4,9 +4,10 @@
 
 #include <stddef.h>
 
-/* One line from /dev/tty with echo off (the newline dropped). 0, or -1 without a terminal. */
+/* Both read a line as gd_passphrase_len says: the bytes before the first CR, LF or NUL, untrimmed.
+ * One line from /dev/tty with echo off (at most cap - 1 bytes). 0, or -1 without a terminal. */
 int gd_prompt_secret(const char *prompt, char *out, size_t cap);
-/* The first line of a file (for scripts). 0, or -1 with errno. */
+/* The first line of a file of at most cap - 1 bytes (for scripts). 0, or -1 with errno. */
 int gd_secret_from_file(const char *path, char *out, size_t cap);
 
 #endif

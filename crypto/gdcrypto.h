@@ -112,6 +112,10 @@ size_t gd_keyfile_size(size_t secret_len);
 int gd_keyfile_seal(uint8_t *out, size_t out_cap, size_t *out_len, gd_key_kind kind,
 		    const uint8_t *secret, size_t len, const char *pass, size_t pass_len,
 		    const gd_kdf_params *params);
+/* How input becomes passphrase bytes (typed or from a file, the same rule): the bytes of the
+ * first line, i.e. before the first CR, LF or NUL, as they are: no trimming, no Unicode
+ * normalisation. The length of that prefix of line[0..len). */
+size_t gd_passphrase_len(const char *line, size_t len);
 /* The secret length a kind holds: 64 (newsroom root), 32 (journalist); 0 for courier (reserved:
  * 1..GD_KEYFILE_MAX_SECRET bytes) and unknown kinds. Seal refuses other lengths (GD_ERR_INVAL);
  * open refuses them as GD_ERR_FORMAT before running Argon2id. */

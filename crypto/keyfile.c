@@ -21,6 +21,14 @@ static int kind_valid(unsigned k)
 	return k == GD_KEY_NEWSROOM_ROOT || k == GD_KEY_JOURNALIST || k == GD_KEY_COURIER;
 }
 
+size_t gd_passphrase_len(const char *line, size_t len)
+{
+	size_t n = 0;
+	while (n < len && line[n] != '\r' && line[n] != '\n' && line[n] != '\0')
+		n++;
+	return n;
+}
+
 size_t gd_keyfile_secret_len(gd_key_kind kind)
 {
 	return kind == GD_KEY_NEWSROOM_ROOT ? GD_SIGN_SK_BYTES

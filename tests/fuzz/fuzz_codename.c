@@ -1,6 +1,6 @@
 /* Fuzz: a codename as the worker gives it, typed or from a file, and the "did you mean" hint.
  * The first byte picks the way in: even, a file (exactly its bytes, no NUL after them, at most
- * 1000 as ghostdrop reads); odd, typed (the line up to the first newline, as a C string). What
+ * 1000 as ghostdrop reads); odd, typed (the line up to the first CR, LF or NUL). What
  * normalises is 8 list words that normalise to themselves; a bad word always has a suggestion
  * that is a list word; nothing is read past the input. */
 #include "fuzz.h"
@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while (n + 1 < 1024 && n < size && data[n] != '\n')
 			n++;
 		memcpy(line, data, n);
-		line[n] = '\0';
+		line[gd_passphrase_len(line, n)] = '\0'; /* as gd_prompt_secret */
 		check(line, strlen(line));
 		free(line);
 	} else if (size <= 1000) {
