@@ -199,6 +199,15 @@ START_TEST(keyfile)
 	{
 		uint8_t *f = hexfield(v, "file", &len), *out = sodium_malloc(64);
 		const char *pass = json_string_value(json_object_get(v, "passphrase"));
+		char line[256];
+		if (pass == NULL) { /* a line as the programs read it (§4.1) */
+			const char *l = json_string_value(json_object_get(v, "passphrase_line"));
+			size_t pl = gd_passphrase_len(l, strlen(l));
+			ck_assert_uint_lt(pl, sizeof line);
+			memcpy(line, l, pl);
+			line[pl] = '\0';
+			pass = line;
+		}
 		gd_key_kind kind;
 		json_t *want = json_object_get(v, "want_kind"), *k = json_object_get(v, "kind");
 		int rc = want != NULL ? gd_keyfile_open_kind(out, 64, &n, (gd_key_kind)json_integer_value(want),

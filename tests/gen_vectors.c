@@ -339,6 +339,18 @@ static void keyfiles(void)
 	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o}", "name", "wrong_passphrase",
 					       "expect", "wrong_passphrase", "passphrase",
 					       "staple batterY", "file", hexj(f, n)));
+	/* §4.1 passphrase bytes: a line as read from a file or a terminal */
+	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o, s:o}", "name",
+					       "passphrase_line_crlf", "expect", "success",
+					       "passphrase_line", "staple battery\r\nsecond line",
+					       "file", hexj(f, n), "secret", hexj(secret, 32)));
+	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o}", "name",
+					       "passphrase_not_trimmed", "expect", "wrong_passphrase",
+					       "passphrase_line", "staple battery \n", "file",
+					       hexj(f, n)));
+	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o}", "name",
+					       "passphrase_not_normalised", "expect", "wrong_passphrase",
+					       "passphrase", "Staple battery", "file", hexj(f, n)));
 	f[70] ^= 1;
 	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o}", "name", "corrupt", "expect",
 					       "corrupt", "passphrase", "staple battery", "file",
