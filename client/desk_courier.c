@@ -348,161 +348,193 @@ static int list_submissions(drop_conn *c, listed **out, size_t *n)
 	return EX_OK;
 }
 
-int cmd_fetch(const opts *o)
-{
+/* One fetch run: what cmd_fetch's steps share. */
+typedef struct {
+	const opts *o;
 	drop_conn c;
-	char part[4096], err[256];
-	listed *subs = NULL;
-	size_t n = 0;
-	batch_index ix = {0};
-	int fd = -1, rc;
-	if (o->out == NULL || o->n_args != 0)
-		return cli_die(EX_USAGE, "usage: fetch --server URL --token-file F --out BATCH");
-	if (access(o->out, F_OK) == 0)
-		return cli_die(EX_FILE, "%s exists: fetch writes a new batch (open that one first)", o->out);
-	if ((rc = courier_open(&c, o)) != EX_OK)
-		return rc;
-	if ((rc = list_submissions(&c, &subs, &n)) != EX_OK)
-		goto out;
-	snprintf(part, sizeof part, "%s.part", o->out);
-	if (n == 0 && access(part, F_OK) != 0) {
-		fprintf(stderr, "%s: the drop holds no submissions; no batch written\n", cli_name);
-		if (o->json)
-			printf("{\"batch\":null,\"submissions\":0}\n");
-		rc = EX_OK;
-		goto out;
-	}
-	/* An interrupted fetch left BATCH.part: keep its complete records, resume the last one. */
-	fd = open(part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
-		goto out;
-	}
+	char part[4096]; /* BATCH.part, until it is complete */
+	int fd;
+	batch_index ix; /* what an interrupted run left in BATCH.part */
+	listed *subs;   /* the drop's listing */
+	size_t n;
+	int resumed;
+	listed *resume; /* the record an interrupted run cut, if the drop still lists it */
+	uint64_t resume_have, count;
+	size_t fetched, gone, skipped;
+} fetch_run;
+
+/* An interrupted fetch left BATCH.part: keep its complete records, resume the last one. */
+static int fetch_open_part(fetch_run *f)
+{
+	char err[256];
 	struct stat st;
 	uint8_t rec[BATCH_RECORD_BYTES];
-	int resumed = 0;
-	if (fstat(fd, &st) == 0 && st.st_size > 0) {
-		if (batch_scan(fd, &ix, err, sizeof err) != 0 || ix.complete || ix.corrupt) {
-			rc = ix.complete ? cli_die(EX_FILE, "%s is a complete batch: rename it to %s and carry it "
-							    "to the offline machine", part, o->out)
-					 : cli_die(EX_FILE, "%s: %s; move it away to start again", part,
-						   ix.corrupt ? ix.error : err);
-			goto out;
-		}
-		resumed = 1;
-	} else {
-		batch_header(rec);
-		if (gd_write_all(fd, rec, BATCH_HEADER_BYTES) != 0) {
-			rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
-			goto out;
-		}
-		ix.good_end = BATCH_HEADER_BYTES;
+	f->fd = open(f->part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (f->fd < 0)
+		return cli_die(EX_FILE, "%s: %s", f->part, strerror(errno));
+	if (fstat(f->fd, &st) == 0 && st.st_size > 0) {
+		if (batch_scan(f->fd, &f->ix, err, sizeof err) != 0 || f->ix.complete || f->ix.corrupt)
+			return f->ix.complete ? cli_die(EX_FILE, "%s is a complete batch: rename it to %s and "
+								 "carry it to the offline machine", f->part, f->o->out)
+					      : cli_die(EX_FILE, "%s: %s; move it away to start again", f->part,
+							f->ix.corrupt ? f->ix.error : err);
+		f->resumed = 1;
+		return EX_OK;
 	}
-	uint64_t total = 0, count = ix.n, resume_have = 0;
-	listed *resume = NULL;
-	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < ix.n && !subs[i].have; k++)
-			subs[i].have = sodium_memcmp(ix.e[k].id, subs[i].id, 16) == 0;
-		if (ix.partial && resume == NULL && ix.last.len == subs[i].size &&
-		    sodium_memcmp(ix.last.id, subs[i].id, 16) == 0) {
-			resume = &subs[i];
-			resume_have = ix.have;
+	batch_header(rec);
+	if (gd_write_all(f->fd, rec, BATCH_HEADER_BYTES) != 0)
+		return cli_die(EX_FILE, "%s: %s", f->part, strerror(errno));
+	f->ix.good_end = BATCH_HEADER_BYTES;
+	return EX_OK;
+}
+
+/* What is in BATCH.part already, what to resume, what is left to fetch. */
+static int fetch_plan(fetch_run *f)
+{
+	const batch_index *ix = &f->ix;
+	uint64_t total = 0;
+	f->count = ix->n;
+	for (size_t i = 0; i < f->n; i++) {
+		listed *s = &f->subs[i];
+		for (size_t k = 0; k < ix->n && !s->have; k++)
+			s->have = sodium_memcmp(ix->e[k].id, s->id, 16) == 0;
+		if (ix->partial && f->resume == NULL && ix->last.len == s->size &&
+		    sodium_memcmp(ix->last.id, s->id, 16) == 0) {
+			f->resume = s;
+			f->resume_have = ix->have;
 		}
-		if (!subs[i].have)
-			total += subs[i].size;
+		if (!s->have)
+			total += s->size;
 	}
 	/* the cut record: continue it if the drop still has it, else drop it */
-	uint64_t keep = resume != NULL ? ix.last.offset + ix.have : ix.good_end;
-	if (ftruncate(fd, (off_t)keep) != 0 || lseek(fd, (off_t)keep, SEEK_SET) < 0) {
-		rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
-		goto out;
-	}
-	if (resumed)
+	uint64_t keep = f->resume != NULL ? ix->last.offset + ix->have : ix->good_end;
+	if (ftruncate(f->fd, (off_t)keep) != 0 || lseek(f->fd, (off_t)keep, SEEK_SET) < 0)
+		return cli_die(EX_FILE, "%s: %s", f->part, strerror(errno));
+	if (f->resumed)
 		fprintf(stderr, "%s: resuming %s: %zu submission(s) already complete\n", cli_name,
-			part, ix.n);
+			f->part, ix->n);
 	progress_start("fetch ", total);
-	progress_add(resume_have);
-	size_t fetched = 0, gone = 0, skipped = 0;
-	if (resume != NULL) {
-		int g;
-		if ((rc = fetch_one(&c, fd, resume, resume_have, (off_t)ix.last.offset, &g)) != EX_OK)
-			goto out;
-		if (g != GOT) { /* acknowledged meanwhile, or a lie: the cut record goes */
-			if (ftruncate(fd, (off_t)ix.last.offset - BATCH_RECORD_BYTES) != 0 ||
-			    lseek(fd, 0, SEEK_END) < 0) {
-				rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
-				goto out;
-			}
-			*(g == GONE ? &gone : &skipped) += 1;
-		} else {
-			count++;
-			fetched++;
-		}
-		resume->have = 1;
+	progress_add(f->resume_have);
+	return EX_OK;
+}
+
+static void fetch_count(fetch_run *f, int outcome)
+{
+	if (outcome == GOT) {
+		f->count++;
+		f->fetched++;
+	} else {
+		*(outcome == GONE ? &f->gone : &f->skipped) += 1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (subs[i].have)
-			continue;
-		off_t start = lseek(fd, 0, SEEK_CUR);
-		int g;
-		batch_record(rec, subs[i].id, subs[i].day, subs[i].size);
-		if (start < 0 || gd_write_all(fd, rec, sizeof rec) != 0) {
-			progress_end();
-			rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
-			goto out;
-		}
-		if ((rc = fetch_one(&c, fd, &subs[i], 0, start + BATCH_RECORD_BYTES, &g)) != EX_OK)
-			goto out;
-		if (g != GOT) {
-			off_t end = lseek(fd, 0, SEEK_CUR);
-			if (end < 0 || ftruncate(fd, start) != 0 || lseek(fd, start, SEEK_SET) < 0) {
-				rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
-				goto out;
-			}
-			progress_add(subs[i].size - (uint64_t)(end - start - BATCH_RECORD_BYTES));
-			*(g == GONE ? &gone : &skipped) += 1;
-			continue;
-		}
-		count++;
-		fetched++;
+}
+
+/* The record an interrupted run cut: continued, or dropped (acknowledged meanwhile, or a lie). */
+static int fetch_resumed(fetch_run *f)
+{
+	int g, rc = fetch_one(&f->c, f->fd, f->resume, f->resume_have, (off_t)f->ix.last.offset, &g);
+	if (rc != EX_OK)
+		return rc;
+	if (g != GOT && (ftruncate(f->fd, (off_t)f->ix.last.offset - BATCH_RECORD_BYTES) != 0 ||
+			 lseek(f->fd, 0, SEEK_END) < 0))
+		return cli_die(EX_FILE, "%s: %s", f->part, strerror(errno));
+	fetch_count(f, g);
+	f->resume->have = 1;
+	return EX_OK;
+}
+
+/* A new record: its header, then the envelope; dropped again if it did not come whole. */
+static int fetch_record(fetch_run *f, const listed *s)
+{
+	uint8_t rec[BATCH_RECORD_BYTES];
+	off_t start = lseek(f->fd, 0, SEEK_CUR);
+	int g, rc;
+	batch_record(rec, s->id, s->day, s->size);
+	if (start < 0 || gd_write_all(f->fd, rec, sizeof rec) != 0) {
+		progress_end();
+		return cli_die(EX_FILE, "%s: %s", f->part, strerror(errno));
 	}
-	progress_end();
-	batch_end(rec, count);
-	if (gd_write_all(fd, rec, sizeof rec) != 0 || fsync(fd) != 0) {
-		rc = cli_die(EX_FILE, "%s: %s", part, strerror(errno));
-		goto out;
+	if ((rc = fetch_one(&f->c, f->fd, s, 0, start + BATCH_RECORD_BYTES, &g)) != EX_OK)
+		return rc;
+	if (g != GOT) {
+		off_t end = lseek(f->fd, 0, SEEK_CUR);
+		if (end < 0 || ftruncate(f->fd, start) != 0 || lseek(f->fd, start, SEEK_SET) < 0)
+			return cli_die(EX_FILE, "%s: %s", f->part, strerror(errno));
+		progress_add(s->size - (uint64_t)(end - start - BATCH_RECORD_BYTES));
 	}
-	if (gd_publish_noreplace(part, o->out) != 0) { /* never replaces a file that appeared meanwhile */
-		rc = cli_die(EX_FILE, "%s: %s (the batch is complete in %s: rename it to %s)", o->out,
-			     strerror(errno), part, o->out);
-		goto out;
-	}
+	fetch_count(f, g);
+	return EX_OK;
+}
+
+/* The end record, then BATCH.part becomes BATCH; what was done, on stderr (and stdout). */
+static int fetch_publish(fetch_run *f)
+{
+	const opts *o = f->o;
+	uint8_t rec[BATCH_RECORD_BYTES];
+	batch_end(rec, f->count);
+	if (gd_write_all(f->fd, rec, sizeof rec) != 0 || fsync(f->fd) != 0)
+		return cli_die(EX_FILE, "%s: %s", f->part, strerror(errno));
+	if (gd_publish_noreplace(f->part, o->out) != 0) /* never replaces a file that appeared meanwhile */
+		return cli_die(EX_FILE, "%s: %s (the batch is complete in %s: rename it to %s)", o->out,
+			       strerror(errno), f->part, o->out);
 	fprintf(stderr, "%s: %s: %llu submission(s) (%zu fetched now%s%zu acknowledged meanwhile). "
 			"Carry it to the offline machine: ghostdrop-desk open\n",
-		cli_name, o->out, (unsigned long long)count, fetched, resumed ? ", the rest earlier; " : "; ",
-		gone);
-	if (skipped > 0)
+		cli_name, o->out, (unsigned long long)f->count, f->fetched,
+		f->resumed ? ", the rest earlier; " : "; ", f->gone);
+	if (f->skipped > 0)
 		fprintf(stderr, "%s: %zu submission(s) skipped: the drop's answers contradicted its own "
 				"listing (named above; they stay on the drop). Open this batch as usual; fetch "
 				"again later, and if it happens again, tell the drop's operator: the drop may be "
 				"faulty or tampered with\n",
-			cli_name, skipped);
+			cli_name, f->skipped);
 	if (o->json) {
 		json_t *j = json_pack("{s:s, s:I, s:I, s:I}", "batch", o->out, "submissions",
-				      (json_int_t)count, "acknowledged_meanwhile", (json_int_t)gone,
-				      "skipped", (json_int_t)skipped);
-		char *txt = json_dumps(j, JSON_COMPACT);
+				      (json_int_t)f->count, "acknowledged_meanwhile", (json_int_t)f->gone,
+				      "skipped", (json_int_t)f->skipped);
+		char *txt = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+		json_decref(j);
+		if (txt == NULL)
+			return cli_die(EX_FAIL, "out of memory (the batch is complete: %s)", o->out);
 		printf("%s\n", txt);
 		free(txt);
-		json_decref(j);
 	}
-	rc = skipped > 0 ? EX_MISMATCH : EX_OK;
+	return f->skipped > 0 ? EX_MISMATCH : EX_OK;
+}
+
+int cmd_fetch(const opts *o)
+{
+	fetch_run f = {.o = o, .fd = -1};
+	int rc;
+	if (o->out == NULL || o->n_args != 0)
+		return cli_die(EX_USAGE, "usage: fetch --server URL --token-file F --out BATCH");
+	if (access(o->out, F_OK) == 0)
+		return cli_die(EX_FILE, "%s exists: fetch writes a new batch (open that one first)", o->out);
+	if ((rc = courier_open(&f.c, o)) != EX_OK)
+		return rc;
+	if ((rc = list_submissions(&f.c, &f.subs, &f.n)) != EX_OK)
+		goto out;
+	snprintf(f.part, sizeof f.part, "%s.part", o->out);
+	if (f.n == 0 && access(f.part, F_OK) != 0) {
+		fprintf(stderr, "%s: the drop holds no submissions; no batch written\n", cli_name);
+		if (o->json)
+			printf("{\"batch\":null,\"submissions\":0}\n");
+		goto out;
+	}
+	if ((rc = fetch_open_part(&f)) != EX_OK || (rc = fetch_plan(&f)) != EX_OK)
+		goto out;
+	if (f.resume != NULL && (rc = fetch_resumed(&f)) != EX_OK)
+		goto out;
+	for (size_t i = 0; i < f.n && rc == EX_OK; i++)
+		if (!f.subs[i].have)
+			rc = fetch_record(&f, &f.subs[i]);
+	progress_end();
+	if (rc == EX_OK)
+		rc = fetch_publish(&f);
 out:
-	if (fd >= 0)
-		close(fd);
-	batch_index_free(&ix);
-	free(subs);
-	drop_close(&c);
+	if (f.fd >= 0)
+		close(f.fd);
+	batch_index_free(&f.ix);
+	free(f.subs);
+	drop_close(&f.c);
 	return rc;
 }
 

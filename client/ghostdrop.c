@@ -152,6 +152,18 @@ static int verify_drop(const opts *o)
 	return EX_OK;
 }
 
+/* --json: the answer on one line of stdout; j (taken) NULL when it could not be built. */
+static int print_json(json_t *j, const char *after_oom)
+{
+	char *js = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(j);
+	if (js == NULL)
+		return cli_die(EX_FAIL, "out of memory%s", after_oom);
+	printf("%s\n", js);
+	free(js);
+	return EX_OK;
+}
+
 /* ---- codenames ---- */
 
 static int load_codename(const opts *o, char *canon)
@@ -192,40 +204,39 @@ static int load_codename(const opts *o, char *canon)
 
 /* ---- the testimony ---- */
 
-static char *read_message(const opts *o, size_t *len)
+/* The message, from --message-file or standard input, into *text (sodium_malloc'ed). */
+static int read_message(const opts *o, char **text, size_t *len)
 {
 	uint8_t *buf;
 	if (o->message_file != NULL) {
-		if (gd_file_read(o->message_file, MAX_MESSAGE, &buf, len) != 0) {
-			cli_die(EX_FILE, "%s: %s", o->message_file,
-			    errno == EFBIG ? "longer than 128 KiB: send it as an attachment" : strerror(errno));
-			return NULL;
-		}
+		if (gd_file_read(o->message_file, MAX_MESSAGE, &buf, len) != 0)
+			return errno == ENOMEM ? cli_die(EX_FAIL, "out of memory")
+			       : cli_die(EX_FILE, "%s: %s", o->message_file,
+					 errno == EFBIG ? "longer than 128 KiB: send it as an attachment"
+							: strerror(errno));
 	} else {
 		if (isatty(0))
 			fprintf(stderr, "Type your testimony; end it with Ctrl-D on a line of its own.\n");
 		size_t cap = MAX_MESSAGE + 1, n = 0;
 		ssize_t k;
-		buf = malloc(cap + 1);
-		while (buf != NULL && n < cap && (k = read(0, buf + n, cap - n)) > 0)
+		if ((buf = malloc(cap + 1)) == NULL)
+			return cli_die(EX_FAIL, "out of memory");
+		while (n < cap && (k = read(0, buf + n, cap - n)) > 0)
 			n += (size_t)k;
-		if (buf == NULL || n > MAX_MESSAGE) {
-			if (buf) {
-				sodium_memzero(buf, n);
-				free(buf);
-			}
-			cli_die(EX_FILE, "the message is longer than 128 KiB: send it as an attachment");
-			return NULL;
+		if (n > MAX_MESSAGE) {
+			sodium_memzero(buf, n);
+			free(buf);
+			return cli_die(EX_FILE, "the message is longer than 128 KiB: send it as an attachment");
 		}
 		buf[n] = '\0';
 		*len = n;
 	}
-	char *text = sodium_malloc(*len + 1);
-	if (text != NULL)
-		memcpy(text, buf, *len + 1);
+	*text = sodium_malloc(*len + 1);
+	if (*text != NULL)
+		memcpy(*text, buf, *len + 1);
 	sodium_memzero(buf, *len);
 	free(buf);
-	return text;
+	return *text != NULL ? EX_OK : cli_die(EX_FAIL, "out of memory");
 }
 
 static const char *media_type(const char *name)
@@ -693,7 +704,7 @@ static int submit_print(const submission *sub)
 			fprintf(stderr, "Your codename is in %s: move it somewhere safe.\n", o->codename_out);
 		return EX_OK;
 	}
-	char idb[32], *js = NULL;
+	char idb[32];
 	gd_b64_encode(idb, sizeof idb, m->submission_id, 16);
 	json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:b}", "status",
 			      sub->already ? "already_stored" : "stored", "kind",
@@ -704,14 +715,7 @@ static int submit_print(const submission *sub)
 		json_decref(j);
 		j = NULL;
 	}
-	if (j == NULL || (js = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
-		json_decref(j);
-		return cli_die(EX_FAIL, "out of memory (the testimony was sent)");
-	}
-	printf("%s\n", js);
-	free(js);
-	json_decref(j);
-	return EX_OK;
+	return print_json(j, " (the testimony was sent)");
 }
 
 static void submission_free(submission *sub, int rc)
@@ -742,8 +746,8 @@ static int cmd_submit(const opts *o)
 	if (rc != EX_OK)
 		return rc;
 	if ((rc = submit_attachments(&sub)) == EX_OK && (rc = verify_drop(o)) == EX_OK) {
-		if ((sub.text = read_message(o, &sub.text_len)) == NULL)
-			rc = EX_FILE;
+		if ((rc = read_message(o, &sub.text, &sub.text_len)) != EX_OK)
+			;
 		else if (sub.text_len == 0 && o->n_files == 0)
 			rc = cli_die(EX_USAGE, "nothing to send: the message is empty and there are no files");
 	}
@@ -805,8 +809,9 @@ static void reply_keep(reply_reader *rr, gd_reply *rep)
 	rep->text = NULL;
 }
 
-/* One page of the fetch answer: every entry is verified; junk is counted, never kept. */
-static void reply_page_read(reply_reader *rr, json_t *list, const gd_source_keys *keys)
+/* One page of the fetch answer: every entry is verified; junk is counted, never kept.
+ * EX_OK, or EX_FAIL out of memory (said). */
+static int reply_page_read(reply_reader *rr, json_t *list, const gd_source_keys *keys)
 {
 	json_t *v;
 	size_t i;
@@ -820,7 +825,9 @@ static void reply_page_read(reply_reader *rr, json_t *list, const gd_source_keys
 		size_t cap = bl ? strlen(bl) : 0, len = 0;
 		uint8_t *blob = malloc(cap + 1);
 		gd_reply rep;
-		if (blob == NULL || bl == NULL || gd_b64_decode(blob, cap, &len, bl, cap) != GD_OK) {
+		if (blob == NULL)
+			return cli_die(EX_FAIL, "out of memory");
+		if (bl == NULL || gd_b64_decode(blob, cap, &len, bl, cap) != GD_OK) {
 			rr->malformed++;
 			free(blob);
 			continue;
@@ -838,6 +845,7 @@ static void reply_page_read(reply_reader *rr, json_t *list, const gd_source_keys
 		reply_keep(rr, &rep);
 		gd_reply_clear(&rep);
 	}
+	return EX_OK;
 }
 
 static int by_day(const void *a, const void *b)
@@ -857,100 +865,103 @@ static int reply_ack_all(const reply_reader *rr, const gd_source_keys *keys)
 	return EX_OK;
 }
 
-static int cmd_replies(opts *o)
+/* Page through the whole mailbox (§11.3): junk pushed with a stolen courier token can neither
+ * hide the newsroom's replies nor make one answer too large to read. */
+static int replies_fetch(reply_reader *rr, const gd_source_keys *keys)
 {
-	char *codename = NULL;
-	gd_source_keys *keys = NULL;
-	json_t *res = NULL, *shown = json_array();
-	reply_reader *rr = calloc(1, sizeof *rr);
-	int rc, pages = 0, acked = 0;
-	if (o->codename_file == NULL && !o->codename_prompt) {
-		free(rr);
-		json_decref(shown);
-		return cli_die(EX_USAGE, "replies need your codename: --codename-file F or --codename");
+	char cursor[32] = "";
+	for (int pages = 0;;) {
+		json_t *res;
+		drop_err e;
+		if (drop_mailbox_fetch(&dc, keys, cursor[0] ? cursor : NULL, &res, &e) != DROP_OK)
+			return drop_die(&e);
+		int rc = reply_page_read(rr, json_object_get(res, "replies"), keys);
+		const char *next = json_string_value(json_object_get(res, "next"));
+		int last = rc != EX_OK || next == NULL || strlen(next) > 24;
+		if (!last && ++pages == REPLY_PAGES) {
+			fprintf(stderr, "ghostdrop: warning: the mailbox holds more than could be read\n");
+			last = 1;
+		}
+		if (!last)
+			snprintf(cursor, sizeof cursor, "%s", next);
+		json_decref(res);
+		if (last)
+			return rc;
 	}
-	if (rr == NULL || (rr->ack = malloc(ACK_MAX * sizeof *rr->ack)) == NULL) {
+}
+
+/* The replies kept, oldest first, on stdout (or into shown, for --json); warnings on stderr. */
+static int replies_show(const opts *o, reply_reader *rr, json_t *shown)
+{
+	qsort(rr->keep, rr->n_keep, sizeof rr->keep[0], by_day);
+	for (size_t i = 0; i < rr->n_keep; i++) {
+		const shown_reply *sr = &rr->keep[i];
+		const gd_journalist *j = &bundle->journalists[sr->journalist];
+		if (o->json) {
+			if (json_array_append_new(shown, json_pack("{s:s, s:b, s:i, s:s}", "journalist",
+								   j->name, "older_key", sr->older_key,
+								   "day", (int)sr->day, "text", sr->text)) != 0)
+				return cli_die(EX_FAIL, "out of memory");
+			continue;
+		}
+		time_t t = (time_t)sr->day * 86400;
+		char day[16];
+		strftime(day, sizeof day, "%Y-%m-%d", gmtime(&t));
+		printf("--- from %s%s, %s\n%s\n", j->name, sr->older_key ? " (older key)" : "", day, sr->text);
+	}
+	if (o->json)
+		return EX_OK;
+	if (rr->n_keep == 0)
+		fprintf(stderr, "No replies yet.\n");
+	if (rr->dropped > 0)
+		fprintf(stderr, "ghostdrop: warning: only the %d newest replies are shown\n", REPLY_KEEP);
+	if (rr->forged > 0)
+		fprintf(stderr, "ghostdrop: warning: %d repl%s did not come from a journalist of the "
+				"newsroom's bundle and %s not shown (forged?)\n",
+			rr->forged, rr->forged == 1 ? "y" : "ies", rr->forged == 1 ? "was" : "were");
+	if (rr->malformed > 0)
+		fprintf(stderr, "ghostdrop: warning: %d repl%s could not be read (damaged or junk) "
+				"and %s not shown\n",
+			rr->malformed, rr->malformed == 1 ? "y" : "ies", rr->malformed == 1 ? "was" : "were");
+	return EX_OK;
+}
+
+static int replies_print_json(const reply_reader *rr, json_t *shown, int acked)
+{
+	json_t *j = json_pack("{s:O, s:i, s:i, s:b}", "replies", shown, "forged", rr->forged,
+			      "malformed", rr->malformed, "acknowledged", acked);
+	return print_json(j, "");
+}
+
+static int cmd_replies(const opts *o)
+{
+	if (o->codename_file == NULL && !o->codename_prompt)
+		return cli_die(EX_USAGE, "replies need your codename: --codename-file F or --codename");
+	char *codename = sodium_malloc(GD_CODENAME_MAX);
+	gd_source_keys *keys = sodium_malloc(sizeof *keys);
+	json_t *shown = json_array();
+	reply_reader *rr = calloc(1, sizeof *rr);
+	int rc, acked = 0;
+	if (codename == NULL || keys == NULL || shown == NULL || rr == NULL ||
+	    (rr->ack = malloc(ACK_MAX * sizeof *rr->ack)) == NULL) {
 		rc = cli_die(EX_FAIL, "out of memory");
 		goto out;
 	}
-	if ((rc = verify_drop(o)) != EX_OK)
-		goto out;
-	codename = sodium_malloc(GD_CODENAME_MAX);
-	keys = sodium_malloc(sizeof *keys);
-	if ((rc = load_codename(o, codename)) != EX_OK)
+	if ((rc = verify_drop(o)) != EX_OK || (rc = load_codename(o, codename)) != EX_OK)
 		goto out;
 	if (gd_codename_derive(keys, codename, newsroom_pk) != GD_OK) {
 		rc = cli_die(EX_FAIL, "could not derive the keys (out of memory?)");
 		goto out;
 	}
-	/* Page through the whole mailbox (§11.3): junk pushed with a stolen courier token can
-	 * neither hide the newsroom's replies nor make one answer too large to read. */
-	char cursor[32] = "";
-	for (;;) {
-		drop_err e;
-		if (drop_mailbox_fetch(&dc, keys, cursor[0] ? cursor : NULL, &res, &e) != DROP_OK) {
-			rc = drop_die(&e);
-			goto out;
-		}
-		reply_page_read(rr, json_object_get(res, "replies"), keys);
-		const char *next = json_string_value(json_object_get(res, "next"));
-		if (next == NULL || strlen(next) > 24)
-			break;
-		if (++pages == REPLY_PAGES) {
-			fprintf(stderr, "ghostdrop: warning: the mailbox holds more than could be read\n");
-			break;
-		}
-		snprintf(cursor, sizeof cursor, "%s", next);
-		json_decref(res);
-		res = NULL;
-	}
-	qsort(rr->keep, rr->n_keep, sizeof rr->keep[0], by_day);
-	for (size_t i = 0; i < rr->n_keep; i++) {
-		const shown_reply *sr = &rr->keep[i];
-		const gd_journalist *j = &bundle->journalists[sr->journalist];
-		json_array_append_new(shown, json_pack("{s:s, s:b, s:i, s:s}", "journalist", j->name,
-						       "older_key", sr->older_key, "day", (int)sr->day,
-						       "text", sr->text));
-		if (!o->json) {
-			time_t t = (time_t)sr->day * 86400;
-			char day[16];
-			strftime(day, sizeof day, "%Y-%m-%d", gmtime(&t));
-			printf("--- from %s%s, %s\n%s\n", j->name, sr->older_key ? " (older key)" : "", day,
-			       sr->text);
-		}
-	}
-	if (!o->json) {
-		if (rr->n_keep == 0)
-			fprintf(stderr, "No replies yet.\n");
-		if (rr->dropped > 0)
-			fprintf(stderr, "ghostdrop: warning: only the %d newest replies are shown\n",
-				REPLY_KEEP);
-		if (rr->forged > 0)
-			fprintf(stderr, "ghostdrop: warning: %d repl%s did not come from a journalist of the "
-					"newsroom's bundle and %s not shown (forged?)\n",
-				rr->forged, rr->forged == 1 ? "y" : "ies", rr->forged == 1 ? "was" : "were");
-		if (rr->malformed > 0)
-			fprintf(stderr, "ghostdrop: warning: %d repl%s could not be read (damaged or junk) "
-					"and %s not shown\n",
-				rr->malformed, rr->malformed == 1 ? "y" : "ies",
-				rr->malformed == 1 ? "was" : "were");
-	}
+	if ((rc = replies_fetch(rr, keys)) != EX_OK || (rc = replies_show(o, rr, shown)) != EX_OK)
+		goto out;
 	if (o->ack && rr->n_ack > 0) {
 		if ((rc = reply_ack_all(rr, keys)) != EX_OK)
 			goto out;
 		acked = 1;
 	}
-	if (o->json) {
-		json_t *j = json_pack("{s:O, s:i, s:i, s:b}", "replies", shown, "forged", rr->forged,
-				      "malformed", rr->malformed, "acknowledged", acked);
-		char *js = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-		printf("%s\n", js);
-		free(js);
-		json_decref(j);
-	}
-	rc = EX_OK;
+	rc = o->json ? replies_print_json(rr, shown, acked) : EX_OK;
 out:
-	json_decref(res);
 	json_decref(shown);
 	if (rr != NULL) {
 		for (size_t i = 0; i < rr->n_keep; i++) {

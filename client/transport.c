@@ -377,89 +377,87 @@ static int connect_to(gd_transport *t, const gd_url *u, time_t deadline, gd_resp
 	return fd;
 }
 
-/* One request. A 2xx body goes to sink (when given) as it arrives, with the deadline
- * counted from the last bytes received; otherwise it is buffered in r (max_body).
- * keep: NULL for a connection of its own (Connection: close); else a kept connection, used
- * when *keep >= 0 and left there for the next request when the drop keeps it open.
- * *answered tells whether any byte of an answer arrived. */
-static int request_once(gd_transport *t, const gd_url *u, const char *method, const char *path,
-			const char *headers, const uint8_t *body, size_t len, size_t max_body,
-			gd_body_fn sink, void *sink_arg, gd_response *r, int *keep, int *answered)
+/* One request, as request_once makes it. */
+typedef struct {
+	const char *method, *path, *headers; /* headers: "Name: value\r\n" lines, or NULL */
+	const uint8_t *body;
+	size_t len, max_body;
+	gd_body_fn sink; /* a 2xx body goes here as it arrives, or NULL: buffered in r */
+	void *sink_arg;
+	int *keep;    /* a kept connection, or NULL for one of its own (Connection: close) */
+	int answered; /* set when any byte of an answer arrived */
+} http_req;
+
+/* The request line, the headers and the body. A failure to send is not the end: the drop may
+ * have answered early (e.g. refused the PoW), and that answer is read. */
+static int send_request(int fd, const gd_url *u, const http_req *q, time_t deadline)
 {
-	time_t deadline = time(NULL) + t->timeout;
 	char head[HEAD_MAX + 1], hosthdr[300];
-	int fd, rc;
-	memset(r, 0, sizeof *r);
-	*answered = 0;
-	if (keep != NULL && *keep >= 0) {
-		fd = *keep;
-		*keep = -1; /* given back only after a whole answer */
-	} else if ((fd = connect_to(t, u, deadline, r)) < 0) {
-		return fd;
-	}
 	snprintf(hosthdr, sizeof hosthdr, strchr(u->host, ':') ? "[%s]" : "%s", u->host);
-	int n = snprintf(head, sizeof head,
-			 "%s %s HTTP/1.1\r\nHost: %s\r\n%sContent-Length: %zu\r\n%s\r\n", method,
-			 path, hosthdr, keep != NULL ? "" : "Connection: close\r\n", len,
-			 headers ? headers : "");
-	if (n < 0 || n >= (int)sizeof head) {
-		close(fd);
+	int rc, n = snprintf(head, sizeof head,
+			     "%s %s HTTP/1.1\r\nHost: %s\r\n%sContent-Length: %zu\r\n%s\r\n", q->method,
+			     q->path, hosthdr, q->keep != NULL ? "" : "Connection: close\r\n", q->len,
+			     q->headers ? q->headers : "");
+	if (n < 0 || n >= (int)sizeof head)
 		return TR_ERR_HTTP;
-	}
 	/* No User-Agent, no Accept-Language: nothing that tells one worker from another. */
-	if ((rc = send_all(fd, head, (size_t)n, deadline)) != TR_OK ||
-	    (len > 0 && (rc = send_all(fd, body, len, deadline)) != TR_OK)) {
-		/* the drop may have answered early (e.g. refused the PoW): read that answer */
-		if (rc == TR_ERR_TIMEOUT) {
-			close(fd);
-			return rc;
-		}
-	}
-	size_t got = 0, k;
+	if ((rc = send_all(fd, head, (size_t)n, deadline)) == TR_OK && q->len > 0)
+		rc = send_all(fd, q->body, q->len, deadline);
+	return rc == TR_ERR_TIMEOUT ? rc : TR_OK;
+}
+
+/* The answer's head into head (NUL-terminated); *hl: its length, *got: the bytes read. */
+static int read_head(int fd, char *head, size_t *hl, size_t *got, http_req *q, gd_response *r,
+		     time_t deadline)
+{
 	char *end = NULL;
+	size_t k;
+	int rc = TR_OK;
+	*got = 0;
 	while (end == NULL) {
-		if (got == HEAD_MAX || (rc = recv_some(fd, (uint8_t *)head + got, HEAD_MAX - got, &k,
-						       deadline)) != TR_OK || k == 0) {
-			close(fd);
+		if (*got == HEAD_MAX || (rc = recv_some(fd, (uint8_t *)head + *got, HEAD_MAX - *got, &k,
+							deadline)) != TR_OK || k == 0) {
 			snprintf(r->message, sizeof r->message, "the connection broke before an answer");
-			return rc == TR_ERR_TIMEOUT ? rc : got == HEAD_MAX ? TR_ERR_HTTP : TR_ERR_CONNECT;
+			return rc == TR_ERR_TIMEOUT ? rc : *got == HEAD_MAX ? TR_ERR_HTTP : TR_ERR_CONNECT;
 		}
-		got += k;
-		*answered = 1;
-		head[got] = '\0';
+		*got += k;
+		q->answered = 1;
+		head[*got] = '\0';
 		end = strstr(head, "\r\n\r\n");
 	}
+	*hl = (size_t)(end + 4 - head);
+	return TR_OK;
+}
+
+/* The body: streamed to q->sink (a 2xx answer to a streamed GET, the deadline then counted
+ * from the last bytes received) or buffered in r; first the `have` bytes read with the head. */
+static int read_body(const gd_transport *t, int fd, http_req *q, gd_response *r, char *head,
+		     size_t hl, size_t got, time_t deadline)
+{
 	uint64_t clen = 0;
-	int streaming = sink != NULL && parse_head(r, head, &clen) == TR_OK && r->status / 100 == 2;
-	if (!streaming) {
-		if (sink != NULL)
-			max_body = ERROR_BODY_MAX;
-		if (parse_head(r, head, &clen) != TR_OK || clen > max_body) {
-			close(fd);
-			snprintf(r->message, sizeof r->message, "the server's answer is malformed or too large");
-			return TR_ERR_HTTP;
-		}
-	}
-	r->content_length = clen;
-	size_t hl = (size_t)(end + 4 - head), have = got - hl;
-	if (have > clen) {
-		close(fd);
+	size_t max_body = q->sink != NULL ? ERROR_BODY_MAX : q->max_body, have = got - hl, k;
+	int streaming = q->sink != NULL && parse_head(r, head, &clen) == TR_OK && r->status / 100 == 2;
+	gd_body_fn sink = q->sink;
+	void *sink_arg = q->sink_arg;
+	if (!streaming && (parse_head(r, head, &clen) != TR_OK || clen > max_body)) {
+		snprintf(r->message, sizeof r->message, "the server's answer is malformed or too large");
 		return TR_ERR_HTTP;
 	}
+	r->content_length = clen;
+	if (have > clen)
+		return TR_ERR_HTTP;
 	body_buf bb = {r, (size_t)clen};
 	if (!streaming) {
-		if ((r->body = malloc((size_t)clen + 1)) == NULL) {
-			close(fd);
+		if ((r->body = malloc((size_t)clen + 1)) == NULL)
 			return TR_ERR_HTTP;
-		}
 		sink = buffer_body;
 		sink_arg = &bb;
 	}
 	uint8_t *buf = malloc(65536);
 	uint64_t done = have;
-	rc = buf == NULL || (have > 0 && sink(sink_arg, (const uint8_t *)head + hl, have) != 0)
-		     ? TR_ERR_SINK
-		     : TR_OK;
+	int rc = buf == NULL || (have > 0 && sink(sink_arg, (const uint8_t *)head + hl, have) != 0)
+			 ? TR_ERR_SINK
+			 : TR_OK;
 	while (rc == TR_OK && done < clen) {
 		size_t want = clen - done < 65536 ? (size_t)(clen - done) : 65536;
 		if ((rc = recv_some(fd, buf, want, &k, deadline)) != TR_OK || k == 0) {
@@ -474,36 +472,52 @@ static int request_once(gd_transport *t, const gd_url *u, const char *method, co
 		done += k;
 	}
 	free(buf);
-	if (rc == TR_OK && keep != NULL && !r->closing)
-		*keep = fd; /* HTTP/1.1: the connection stays for the next request */
+	if (rc == TR_OK && !streaming) {
+		r->body[clen] = '\0';
+		if (r->status >= 400)
+			parse_error_body(r);
+	}
+	return rc;
+}
+
+/* One request on a kept connection (q->keep, given back after a whole answer) or a new one. */
+static int request_once(gd_transport *t, const gd_url *u, http_req *q, gd_response *r)
+{
+	time_t deadline = time(NULL) + t->timeout;
+	char head[HEAD_MAX + 1];
+	size_t hl = 0, got = 0;
+	int fd, rc;
+	memset(r, 0, sizeof *r);
+	q->answered = 0;
+	if (q->keep != NULL && *q->keep >= 0) {
+		fd = *q->keep;
+		*q->keep = -1;
+	} else if ((fd = connect_to(t, u, deadline, r)) < 0) {
+		return fd;
+	}
+	if ((rc = send_request(fd, u, q, deadline)) == TR_OK &&
+	    (rc = read_head(fd, head, &hl, &got, q, r, deadline)) == TR_OK)
+		rc = read_body(t, fd, q, r, head, hl, got, deadline);
+	if (rc == TR_OK && q->keep != NULL && !r->closing)
+		*q->keep = fd; /* HTTP/1.1: the connection stays for the next request */
 	else
 		close(fd);
 	if (rc != TR_OK) {
 		if (rc == TR_ERR_SINK)
 			snprintf(r->message, sizeof r->message, "could not store the answer");
 		gd_response_free(r);
-		return rc;
 	}
-	if (!streaming) {
-		r->body[clen] = '\0';
-		if (r->status >= 400)
-			parse_error_body(r);
-	}
-	return TR_OK;
+	return rc;
 }
 
-static int request(gd_transport *t, const gd_url *u, const char *method, const char *path,
-		   const char *headers, const uint8_t *body, size_t len, size_t max_body,
-		   gd_body_fn sink, void *sink_arg, gd_response *r, int *keep)
+static int request(gd_transport *t, const gd_url *u, http_req *q, gd_response *r)
 {
-	int answered, reused = keep != NULL && *keep >= 0;
-	int rc = request_once(t, u, method, path, headers, body, len, max_body, sink, sink_arg, r,
-			      keep, &answered);
+	int reused = q->keep != NULL && *q->keep >= 0;
+	int rc = request_once(t, u, q, r);
 	/* A kept connection the drop closed while it was idle (its header deadline, a restart):
 	 * nothing was answered, so the same request goes once more, on a new connection. */
-	if (reused && !answered && (rc == TR_ERR_CONNECT || rc == TR_ERR_HTTP))
-		rc = request_once(t, u, method, path, headers, body, len, max_body, sink, sink_arg,
-				  r, keep, &answered);
+	if (reused && !q->answered && (rc == TR_ERR_CONNECT || rc == TR_ERR_HTTP))
+		rc = request_once(t, u, q, r);
 	return rc;
 }
 
@@ -511,14 +525,16 @@ int gd_request(gd_transport *t, const gd_url *u, const char *method, const char 
 	       const char *headers, const uint8_t *body, size_t len, size_t max_body,
 	       gd_response *r)
 {
-	return request(t, u, method, path, headers, body, len, max_body, NULL, NULL, r, NULL);
+	http_req q = {method, path, headers, body, len, max_body, NULL, NULL, NULL, 0};
+	return request(t, u, &q, r);
 }
 
 int gd_request_keep(gd_transport *t, const gd_url *u, int *keep, const char *method,
 		    const char *path, const char *headers, const uint8_t *body, size_t len,
 		    size_t max_body, gd_response *r)
 {
-	return request(t, u, method, path, headers, body, len, max_body, NULL, NULL, r, keep);
+	http_req q = {method, path, headers, body, len, max_body, NULL, NULL, keep, 0};
+	return request(t, u, &q, r);
 }
 
 void gd_keep_close(int *keep)
@@ -531,5 +547,6 @@ void gd_keep_close(int *keep)
 int gd_request_stream(gd_transport *t, const gd_url *u, const char *path, const char *headers,
 		      gd_body_fn sink, void *arg, gd_response *r)
 {
-	return request(t, u, "GET", path, headers, NULL, 0, 0, sink, arg, r, NULL);
+	http_req q = {"GET", path, headers, NULL, 0, 0, sink, arg, NULL, 0};
+	return request(t, u, &q, r);
 }

@@ -133,7 +133,8 @@ static void fake_up(fake_drop *d, const answer *script, int n, answer dflt)
 {
 	memset(d, 0, sizeof *d);
 	randombytes_buf(d->pow_key, sizeof d->pow_key);
-	memcpy(d->script, script, (size_t)n * sizeof *script);
+	if (n > 0)
+		memcpy(d->script, script, (size_t)n * sizeof *script);
 	d->n_script = n;
 	d->dflt = dflt;
 	d->lfd = test_listen(&d->port, 16);
