@@ -25,27 +25,142 @@ int gd_name_valid(const char *name)
 	return 1;
 }
 
-/* http(s)://host[:port] with no path, user info or query: what the client pins against. */
-static int server_valid(const char *url)
+/* ---- server URLs (PROTOCOL.md §5.2): one grammar for the signer, the verifier and the
+ * client's "is my server listed" ---- */
+
+static int is_lhex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* A decimal number, no leading zero, 1..5 digits, within lo..hi: its length, or 0. */
+static size_t dec(const char *s, size_t n, unsigned lo, unsigned hi)
+{
+	size_t i = 0;
+	unsigned v = 0;
+	while (i < n && i < 6 && is_digit(s[i]))
+		v = v * 10 + (unsigned)(s[i++] - '0');
+	if (i == 0 || i > 5 || (i > 1 && s[0] == '0') || v < lo || v > hi)
+		return 0;
+	return i;
+}
+
+/* Dotted-quad IPv4, exactly s[0..n). */
+static int ipv4_valid(const char *s, size_t n)
+{
+	size_t i = 0;
+	for (int part = 0; part < 4; part++) {
+		if (part > 0 && (i >= n || s[i++] != '.'))
+			return 0;
+		size_t k = dec(s + i, n - i, 0, 255);
+		if (k == 0)
+			return 0;
+		i += k;
+	}
+	return i == n;
+}
+
+/* An IPv6 address in RFC 4291 text form, lower-case hex, no zone: exactly s[0..n). */
+static int ipv6_valid(const char *s, size_t n)
+{
+	size_t i = 0;
+	unsigned groups = 0;
+	int gap = 0;
+	if (n >= 2 && s[0] == ':' && s[1] == ':') {
+		gap = 1;
+		i = 2;
+		if (i == n)
+			return 1; /* "::" */
+	}
+	for (;;) {
+		size_t k = 0;
+		while (i + k < n && k < 5 && is_lhex(s[i + k]))
+			k++;
+		if (i + k < n && s[i + k] == '.') { /* an IPv4 tail: the last 32 bits */
+			if (!ipv4_valid(s + i, n - i))
+				return 0;
+			groups += 2;
+			break;
+		}
+		if (k == 0 || k > 4)
+			return 0;
+		groups++;
+		i += k;
+		if (i == n)
+			break;
+		if (s[i++] != ':' || i == n)
+			return 0;
+		if (s[i] == ':') {
+			if (gap)
+				return 0;
+			gap = 1;
+			if (++i == n)
+				break;
+		}
+	}
+	return gap ? groups <= 7 : groups == 8;
+}
+
+/* A host name: dot-separated labels of [a-z0-9-], each 1..63 bytes (an IPv4 address is one). */
+static int name_valid(const char *s, size_t n)
+{
+	size_t label = 0;
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || is_digit(c) || c == '-') {
+			if (++label > 63)
+				return 0;
+		} else {
+			return 0;
+		}
+	}
+	return label > 0;
+}
+
+/* ("http" | "https") "://" (name | "[" IPv6 "]") [":" port 1..65535], lower case, at most
+ * GD_SERVER_MAX bytes: no user info, path (not even "/"), query or fragment. */
+int gd_server_url_check(const char *url)
 {
 	/* indexes into url, not a pointer past the scheme: GCC 12 at -O2 with ASan mistook
 	 * strlen(url + 7) for a read of a zero-sized region (-Wstringop-overread) */
-	size_t len = strlen(url), start;
+	size_t len, start, end;
+	if (url == NULL || (len = strnlen(url, GD_SERVER_MAX + 1)) > GD_SERVER_MAX)
+		return GD_ERR_FORMAT;
 	if (strncmp(url, "http://", 7) == 0)
 		start = 7;
 	else if (strncmp(url, "https://", 8) == 0)
 		start = 8;
 	else
-		return 0;
-	if (len == start || len > GD_SERVER_MAX)
-		return 0;
-	for (size_t i = start; i < len; i++) {
-		unsigned char c = (unsigned char)url[i];
-		if (!(islower(c) || isdigit(c) || c == '.' || c == '-' || c == ':' || c == '[' ||
-		      c == ']'))
-			return 0;
+		return GD_ERR_FORMAT;
+	if (start < len && url[start] == '[') {
+		const char *close = memchr(url + start, ']', len - start);
+		if (close == NULL || !ipv6_valid(url + start + 1, (size_t)(close - url) - start - 1))
+			return GD_ERR_FORMAT;
+		end = (size_t)(close - url) + 1;
+	} else {
+		end = start;
+		while (end < len && url[end] != ':')
+			end++;
+		if (!name_valid(url + start, end - start))
+			return GD_ERR_FORMAT;
 	}
-	return 1;
+	if (end == len)
+		return GD_OK;
+	if (url[end] != ':' || end + 1 == len ||
+	    dec(url + end + 1, len - end - 1, 1, 65535) != len - end - 1)
+		return GD_ERR_FORMAT;
+	return GD_OK;
 }
 
 static const char *const JOURNALIST_KEYS[] = {"name", "x25519", "not_before", "not_after",
@@ -133,7 +248,7 @@ static int bundle_check(const gd_bundle *b)
 	    (b->newsroom[0] != '\0' && !gd_name_valid(b->newsroom)))
 		return GD_ERR_FORMAT;
 	for (size_t i = 0; i < b->n_servers; i++) {
-		if (!server_valid(b->servers[i]))
+		if (gd_server_url_check(b->servers[i]) != GD_OK)
 			return GD_ERR_FORMAT;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(b->servers[i], b->servers[k]) == 0)
@@ -290,11 +405,21 @@ int gd_bundle_verify(gd_bundle *b, const uint8_t *in, size_t len,
 
 int gd_bundle_lists_server(const gd_bundle *b, const char *url)
 {
+	/* What a person may add to a listed URL: upper case, trailing slashes. The rest must be
+	 * the grammar the bundle's entries were signed and verified under. */
+	char canon[GD_SERVER_MAX + 1];
 	size_t n = strlen(url);
 	while (n > 0 && url[n - 1] == '/')
 		n--;
+	if (n > GD_SERVER_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		canon[i] = (char)tolower((unsigned char)url[i]);
+	canon[n] = '\0';
+	if (gd_server_url_check(canon) != GD_OK)
+		return 0;
 	for (size_t i = 0; i < b->n_servers; i++)
-		if (strlen(b->servers[i]) == n && strncasecmp(b->servers[i], url, n) == 0)
+		if (strcmp(b->servers[i], canon) == 0)
 			return 1;
 	return 0;
 }

@@ -170,7 +170,15 @@ int gd_bundle_sign(uint8_t **out, size_t *out_len, const gd_bundle *b,
  * min_version: reject bundles with a lower version (GD_ERR_ROLLBACK). */
 int gd_bundle_verify(gd_bundle *b, const uint8_t *in, size_t len,
 		     const uint8_t root_pk[GD_SIGN_PK_BYTES], int64_t now, uint64_t min_version);
-/* 1 if url (scheme://host[:port], no path) is listed in the bundle. */
+/* GD_OK if url is a server as a bundle lists it (PROTOCOL.md §5.2), GD_ERR_FORMAT otherwise:
+ * ("http" | "https") "://" host [":" port], at most GD_SERVER_MAX bytes, nothing after. host is
+ * a name (dot-separated labels of 1..63 bytes of [a-z0-9-]; an IPv4 address is one) or "["
+ * an IPv6 address in lower-case RFC 4291 text form, no zone "]"; port is 1..65535 in decimal
+ * without a leading zero. The one grammar of gd_bundle_sign, gd_bundle_verify and
+ * gd_bundle_lists_server. */
+int gd_server_url_check(const char *url);
+/* 1 if url, lower-cased and without trailing '/', passes gd_server_url_check and is listed in
+ * the bundle (byte for byte). */
 int gd_bundle_lists_server(const gd_bundle *b, const char *url);
 
 /* ---- padding (PROTOCOL.md §6.4) ---------------------------------------------------------- */

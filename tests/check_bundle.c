@@ -214,6 +214,116 @@ START_TEST(signed_but_malformed)
 }
 END_TEST
 
+/* Issue 15: one grammar for a bundle's server URL, enforced by the signer, the verifier and the
+ * client's check that its server is listed. */
+static const char *const bad_servers[] = {
+	"http://",                   /* empty host */
+	"http://:8080",              /* empty host, a port */
+	"http://a.onion:",           /* empty port */
+	"http://a.onion:0",          /* port 0 */
+	"http://a.onion:65536",      /* port over 65535 */
+	"http://a.onion:99999",
+	"http://a.onion:080",        /* leading zero */
+	"http://a.onion:+80",
+	"http://a.onion:8080:80",    /* two ports */
+	"http://::1",                /* IPv6 without brackets */
+	"http://[::1",               /* unclosed bracket */
+	"http://::1]",
+	"http://[]",                 /* empty literal */
+	"http://[::1]x",             /* junk after the literal */
+	"http://[:::1]",             /* not an IPv6 address */
+	"http://[1:2:3:4:5:6:7:8:9]",
+	"http://[1::2::3]",          /* two "::" */
+	"http://[12345::1]",         /* group over 4 digits */
+	"http://[::g]",
+	"http://[::1%25eth0]",       /* zone id */
+	"http://[fe80::1.2.3]",      /* IPv4 tail cut short */
+	"http://[::1.2.3.256]",
+	"http://[a.onion]",          /* a name in brackets */
+	"http://.onion",             /* empty label */
+	"http://a..onion",
+	"http://a.onion.",           /* trailing dot */
+	"http://a_b.onion",
+	"http://A.onion",            /* upper case: the canonical form is lower case */
+	"http://a.onion/",           /* a path, even "/" */
+	"http://a.onion/x",
+	"http://user@a.onion",
+	"ftp://a.onion",
+	"http:/a.onion",
+	"a.onion",
+	"",
+};
+
+static const char *const good_servers[] = {
+	"http://a.onion", "https://a.onion:443", "http://127.0.0.1:1", "http://127.0.0.1:65535",
+	"http://[::1]", "http://[::1]:8080", "http://[2001:db8::a:b]:80", "http://[::]",
+	"http://[1:2:3:4:5:6:7:8]", "http://[::ffff:127.0.0.1]:9", "http://[1::]",
+	"http://localhost", "http://x-y.example:443",
+};
+
+START_TEST(server_grammar)
+{
+	gd_bundle b, v;
+	uint8_t *out;
+	size_t len;
+	static const char *J = "{\"name\":\"Ana\",\"x25519\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+			       "\"not_before\":1799000000,\"not_after\":1800500000,\"verify_only\":false}";
+	char json[4096];
+	for (size_t i = 0; i < sizeof bad_servers / sizeof bad_servers[0]; i++) {
+		const char *u = bad_servers[i];
+		ck_assert_msg(gd_server_url_check(u) == GD_ERR_FORMAT, "accepted %s", u);
+		make_bundle(&b);
+		snprintf(b.servers[1], sizeof b.servers[1], "%s", u);
+		ck_assert_msg(gd_bundle_sign(&out, &len, &b, root_sk) == GD_ERR_FORMAT, "signed %s", u);
+		snprintf(json, sizeof json,
+			 "{\"bundle_version\":3,\"created\":1799900000,\"expires\":1801000000,"
+			 "\"newsroom\":\"x\",\"servers\":[\"%s\"],\"journalists\":[%s]}",
+			 u, J);
+		uint8_t *raw = raw_bundle(&len, json, root_sk);
+		ck_assert_msg(gd_bundle_verify(&v, raw, len, root_pk, NOW, 0) == GD_ERR_FORMAT,
+			      "verified %s", u);
+		free(raw);
+	}
+	for (size_t i = 0; i < sizeof good_servers / sizeof good_servers[0]; i++) {
+		const char *u = good_servers[i];
+		ck_assert_msg(gd_server_url_check(u) == GD_OK, "refused %s", u);
+		make_bundle(&b);
+		snprintf(b.servers[1], sizeof b.servers[1], "%s", u);
+		ck_assert_msg(gd_bundle_sign(&out, &len, &b, root_sk) == GD_OK, "not signed %s", u);
+		ck_assert_int_eq(gd_bundle_verify(&v, out, len, root_pk, NOW, 0), GD_OK);
+		free(out);
+		ck_assert(gd_bundle_lists_server(&v, u));
+		/* what a client may add: upper case, trailing slashes */
+		char loud[300];
+		snprintf(loud, sizeof loud, "%s//", u);
+		for (char *p = loud; *p; p++)
+			*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+		ck_assert_msg(gd_bundle_lists_server(&v, loud), "%s", loud);
+	}
+	/* The client's side of the same grammar: a listed server plus junk is never listed. */
+	make_bundle(&b);
+	ck_assert_int_eq(gd_bundle_sign(&out, &len, &b, root_sk), GD_OK);
+	ck_assert_int_eq(gd_bundle_verify(&v, out, len, root_pk, NOW, 0), GD_OK);
+	free(out);
+	static const char *const near[] = {"http://127.0.0.1:8080:", "http://127.0.0.1:8080/x",
+					   "http://127.0.0.1:08080", "http://127.0.0.1:8080 ",
+					   "http://127.0.0.1:8080?", ""};
+	for (size_t i = 0; i < sizeof near / sizeof near[0]; i++)
+		ck_assert_msg(!gd_bundle_lists_server(&v, near[i]), "%s", near[i]);
+	/* 255 bytes is the longest */
+	char longest[300] = "http://";
+	memset(longest + 7, 'a', 255 - 7 - 6);
+	memcpy(longest + 255 - 6, ".onion", 7);
+	ck_assert_uint_eq(strlen(longest), 255);
+	ck_assert_int_eq(gd_server_url_check(longest), GD_ERR_FORMAT); /* a 242-byte label */
+	for (size_t k = 7 + 60; k < 255 - 6; k += 61)
+		longest[k] = '.';
+	ck_assert_int_eq(gd_server_url_check(longest), GD_OK);
+	memcpy(longest + 255, "a", 2);
+	ck_assert_int_eq(gd_server_url_check(longest), GD_ERR_FORMAT);
+}
+END_TEST
+
 /* A bundle signed more than GD_BUNDLE_MAX_AGE ago is refused whatever its expiry says: the
  * stateless rollback bound (PROTOCOL.md §5.3). */
 START_TEST(max_age)
@@ -244,6 +354,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, key_windows);
 	tcase_add_test(tc, signed_but_malformed);
 	tcase_add_test(tc, max_age);
+	tcase_add_test(tc, server_grammar);
 	suite_add_tcase(s, tc);
 	return s;
 }
