@@ -478,12 +478,10 @@ static void notify(void *arg)
 
 static void expire_now(api *a)
 {
-	store_op *op = store_op_new(OP_EXPIRE);
+	store_op *op =
+		store_op_expire(today(), a->cfg.retention_days, a->cfg.unfetched_retention_days);
 	if (op == NULL)
 		return;
-	op->day = today();
-	op->idx = a->cfg.retention_days;
-	op->n = a->cfg.unfetched_retention_days;
 	if (store_enqueue(a->st, op) != STORE_OK)
 		store_op_free(op);
 }
@@ -547,7 +545,7 @@ int api_attach(api *a, http_server *srv)
 	    http_every(srv, LOAD_WINDOW, tick, a) != 0)
 		return -1;
 	/* Chunks of uploads that died with the previous process are useless now. */
-	store_op *gc = store_op_new(OP_GC);
+	store_op *gc = store_op_gc();
 	if (gc != NULL && store_enqueue(a->st, gc) != STORE_OK)
 		store_op_free(gc);
 	expire_now(a);

@@ -127,13 +127,9 @@ void on_c_get(api *a, rctx *x)
 	}
 	if (d->sub.fetched_day == 0) {
 		/* The retention clock starts at the first fetch; nobody waits for this commit. */
-		store_op *op = store_op_new(OP_FETCHED);
-		if (op != NULL) {
-			memcpy(op->id, x->id, 16);
-			op->day = today();
-			if (store_enqueue(a->st, op) != STORE_OK)
-				store_op_free(op);
-		}
+		store_op *op = store_op_fetched(x->id, today());
+		if (op != NULL && store_enqueue(a->st, op) != STORE_OK)
+			store_op_free(op);
 	}
 	http_reply_stream(r, 200, "application/octet-stream", d->sub.size - offset, download_pull,
 			  download_done, d);
@@ -167,14 +163,12 @@ void on_c_ack(api *a, rctx *x)
 		http_reply_error(r, 400, "bad_request", "need {\"ack_key\": 32 bytes base64url}");
 		return;
 	}
-	store_op *op = store_op_new(OP_ACK);
+	store_op *op = store_op_ack(x->id, key);
+	sodium_memzero(key, sizeof key);
 	if (op == NULL) {
 		store_error(r, STORE_ERROR);
 		return;
 	}
-	memcpy(op->id, x->id, 16);
-	memcpy(op->hash, key, 32);
-	sodium_memzero(key, sizeof key);
 	enqueue(a, r, op, ack_done, x);
 }
 
@@ -219,18 +213,17 @@ void on_c_reply(api *a, rctx *x)
 	if (o == NULL)
 		return;
 	const char *blob = json_string_value(json_object_get(o, "reply"));
-	store_op *op = store_op_new(OP_REPLY_PUT);
 	size_t cap = blob ? strlen(blob) : 0, len = 0;
-	if (op == NULL || (op->data = malloc(cap + 1)) == NULL) {
-		store_op_free(op);
+	uint8_t *data = malloc(cap + 1), rid[16];
+	if (data == NULL) {
 		json_decref(o);
 		store_error(r, STORE_ERROR);
 		return;
 	}
-	int bad = reply_fields(o, mb, op->data, cap, &len), extra = json_object_size(o) != 2;
+	int bad = reply_fields(o, mb, data, cap, &len), extra = json_object_size(o) != 2;
 	json_decref(o);
 	if (bad) {
-		store_op_free(op);
+		free(data);
 		if (extra)
 			http_reply_error(r, 400, "bad_request", "need exactly mailbox_id and reply");
 		else
@@ -238,11 +231,13 @@ void on_c_reply(api *a, rctx *x)
 					 "need {\"mailbox_id\": 16 bytes, \"reply\": a reply}");
 		return;
 	}
-	op->len = len;
-	memcpy(op->id, mb, 16);
-	reply_id(op->blob, op->data, len);
-	op->day = today() + a->cfg.reply_days;
-	op->n = a->cfg.max_mailbox_replies;
+	reply_id(rid, data, len);
+	store_op *op = store_op_reply_put(mb, rid, today() + a->cfg.reply_days,
+					  a->cfg.max_mailbox_replies, data, len);
+	if (op == NULL) {
+		store_error(r, STORE_ERROR);
+		return;
+	}
 	enqueue(a, r, op, reply_put_done, x);
 }
 

@@ -103,29 +103,23 @@ void on_mb_ack(api *a, rctx *x)
 	size_t n_ids = 0;
 	if (o == NULL)
 		return;
-	store_op *op = store_op_new(OP_REPLY_DEL);
-	if (op == NULL || (op->data = malloc(16 * MAX_LIST + 1)) == NULL) {
-		store_op_free(op);
-		json_decref(o);
-		store_error(r, STORE_ERROR);
-		return;
-	}
-	int bad = mailbox_ids(o, op->data, &n_ids);
+	uint8_t ids[16 * MAX_LIST];
+	int bad = mailbox_ids(o, ids, &n_ids);
 	if (bad != 0) {
-		store_op_free(op);
 		json_decref(o);
 		http_reply_error(r, 400, "bad_request", bad == -1 ? "ids must be an array of at most 100 ids"
 								  : "each id is 16 bytes, base64url");
 		return;
 	}
-	op->len = 16 * n_ids;
 	int rc = mailbox_auth(a, x, 1, o, &m, mb);
 	json_decref(o);
-	if (rc != 0) {
-		store_op_free(op);
+	if (rc != 0)
+		return;
+	store_op *op = store_op_reply_del(mb, ids, n_ids);
+	if (op == NULL) {
+		store_error(r, STORE_ERROR);
 		return;
 	}
-	memcpy(op->id, mb, 16);
 	enqueue(a, r, op, del_done, x);
 }
 

@@ -91,20 +91,19 @@ void on_submit(api *a, rctx *x)
 	}
 	/* No room below the mark: idle uploads give theirs (the write itself decides). */
 	(void)room_for(a, x->pow.bits, store_upload_growth(len, (uint32_t)a->cfg.chunk_size), 0);
-	store_op *op = store_op_new(OP_SUBMIT);
+	store_submission rec = {0};
+	memcpy(rec.id, x->id, 16);
+	randombytes_buf(rec.blob, 16);
+	memcpy(rec.ack_hash, ack, 32);
+	memcpy(rec.env_hash, digest, 32);
+	rec.received_day = today();
+	rec.chunk_size = (uint32_t)a->cfg.chunk_size;
+	uint8_t *owned = http_take_body(r, &len); /* owned by the op: the client may vanish */
+	store_op *op = store_op_submit(&rec, owned, len);
 	if (op == NULL) {
 		store_error(r, STORE_ERROR);
 		return;
 	}
-	memcpy(op->id, x->id, 16);
-	randombytes_buf(op->blob, 16);
-	memcpy(op->hash, ack, 32);
-	memcpy(op->hash2, digest, 32);
-	op->day = today();
-	op->chunk_size = (uint32_t)a->cfg.chunk_size;
-	op->data = http_take_body(r, &op->len); /* owned by the op: the client may vanish */
-	op->size = op->len;
-	op->n = (uint32_t)((op->len + op->chunk_size - 1) / op->chunk_size);
 	enqueue(a, r, op, submit_done, x);
 }
 

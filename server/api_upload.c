@@ -41,10 +41,9 @@ void upload_free(api *a, upload *u)
  * -1 if the write queue cannot take the deletion now (tried again later). */
 static int upload_drop(api *a, upload *u)
 {
-	store_op *del = store_op_new(OP_BLOB_DEL); /* after its chunk writes: the queue is FIFO */
+	store_op *del = store_op_blob_del(u->id); /* after its chunk writes: the queue is FIFO */
 	if (del == NULL)
 		return -1;
-	memcpy(del->blob, u->id, 16);
 	if (store_enqueue(a->st, del) != STORE_OK) {
 		store_op_free(del);
 		return -1;
@@ -315,17 +314,14 @@ void on_chunk(api *a, rctx *x)
 		}
 		u->have_header = 1;
 	}
-	store_op *op = store_op_new(OP_CHUNK_PUT);
+	uint8_t *owned = http_take_body(r, &len);
+	uint64_t share = store_chunk_growth(len);
+	share = share < u->reserved ? share : u->reserved;
+	store_op *op = store_op_chunk_put(u->id, x->idx, share, owned, len);
 	if (op == NULL) {
 		store_error(r, STORE_ERROR);
 		return;
 	}
-	memcpy(op->blob, u->id, 16);
-	op->idx = x->idx;
-	op->data = http_take_body(r, &op->len);
-	uint64_t share = store_chunk_growth(op->len);
-	op->reserved = share < u->reserved ? share : u->reserved;
-	share = op->reserved;
 	u->reserved -= share;
 	memcpy(u->hash[x->idx], h, 32);
 	u->state[x->idx] = 1;
@@ -350,12 +346,9 @@ static void commit_done(store_op *op, void *arg)
 	} else if (op->result == STORE_OK || op->result == STORE_EXISTS) {
 		if (op->result == STORE_EXISTS) {
 			/* stored before, in one request or through another upload: not needed */
-			store_op *del = store_op_new(OP_BLOB_DEL);
-			if (del != NULL) {
-				memcpy(del->blob, u->id, 16);
-				if (store_enqueue(a->st, del) != STORE_OK)
-					store_op_free(del); /* the next start's GC takes them */
-			}
+			store_op *del = store_op_blob_del(u->id);
+			if (del != NULL && store_enqueue(a->st, del) != STORE_OK)
+				store_op_free(del); /* the next start's GC takes them */
 		}
 		upload_done(a, u, op->hash2);
 		json_t *o = json_object();
@@ -409,22 +402,22 @@ void on_commit(api *a, rctx *x)
 		http_reply_error(r, 503, "commit_pending", "this upload is being committed; retry");
 		return;
 	}
-	store_op *op = store_op_new(OP_COMMIT);
+	store_submission rec = {0};
+	memcpy(rec.id, u->sub_id, 16);
+	memcpy(rec.blob, u->id, 16);
+	memcpy(rec.ack_hash, u->ack_hash, 32);
+	memcpy(rec.env_hash, digest, 32); /* the envelope hash of §12.2, as for one-request ones */
+	rec.received_day = today();
+	rec.size = u->size;
+	rec.n_chunks = u->n_chunks;
+	rec.chunk_size = u->chunk_size;
+	uint64_t share = store_chunk_growth(0);
+	share = share < u->reserved ? share : u->reserved;
+	store_op *op = store_op_commit(&rec, share);
 	if (op == NULL) {
 		store_error(r, STORE_ERROR);
 		return;
 	}
-	memcpy(op->id, u->sub_id, 16);
-	memcpy(op->blob, u->id, 16);
-	memcpy(op->hash, u->ack_hash, 32);
-	memcpy(op->hash2, digest, 32); /* the envelope hash of §12.2, as for one-request ones */
-	op->day = today();
-	op->size = u->size;
-	op->n = u->n_chunks;
-	op->chunk_size = u->chunk_size;
-	uint64_t share = store_chunk_growth(0);
-	op->reserved = share < u->reserved ? share : u->reserved;
-	share = op->reserved;
 	u->reserved -= share;
 	u->committing = 1;
 	if (enqueue(a, r, op, commit_done, x) != 0) {
