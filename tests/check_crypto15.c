@@ -1,5 +1,7 @@
 /* Tests for the crypto moved into crypto/ by issue 15: each function computes exactly what the
  * code it replaces computed (nothing changes on the wire or on disk). */
+#define _GNU_SOURCE /* memmem */
+#include <jansson.h>
 #include <stdio.h>
 
 #include "check_main.h"
@@ -197,6 +199,116 @@ START_TEST(envelope_size_for)
 }
 END_TEST
 
+/* Issue 15, manifests: what the encoder writes, the desk's decoder takes. A manifest without
+ * `attachments` used to be "stored" by the drop and refused by the desk. */
+static uint8_t *encode(const gd_manifest *m, size_t *len)
+{
+	uint8_t *out = NULL;
+	ck_assert_int_eq(gd_manifest_encode(&out, len, m), GD_OK);
+	return out;
+}
+
+/* The encoded manifest with one edit of its JSON: key removed (value NULL) or set. */
+static int decode_edited(const uint8_t *mj, size_t len, const char *key, json_t *value)
+{
+	json_t *o = json_loadb((const char *)mj, len, 0, NULL);
+	ck_assert_ptr_nonnull(o);
+	if (value == NULL)
+		ck_assert_int_eq(json_object_del(o, key), 0);
+	else
+		json_object_set_new(o, key, value);
+	char *t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	gd_manifest back;
+	int rc = gd_manifest_decode(&back, (const uint8_t *)t, strlen(t));
+	gd_manifest_clear(&back);
+	free(t);
+	json_decref(o);
+	return rc;
+}
+
+START_TEST(manifest_required_fields)
+{
+	uint8_t nr[32];
+	memset(nr, 9, 32);
+	gd_source_keys *src = test_source("zoom zoom zoom zoom zoom zoom zoom zoom", nr);
+	gd_manifest m, back;
+	test_manifest(&m, "", NULL); /* no text, no attachments, no source */
+	size_t len;
+	uint8_t *mj = encode(&m, &len);
+	ck_assert_ptr_nonnull(memmem(mj, len, "\"attachments\":[]", 16));
+	ck_assert_ptr_nonnull(memmem(mj, len, "\"text\":\"\"", 9));
+	ck_assert_int_eq(gd_manifest_decode(&back, mj, len), GD_OK);
+	ck_assert_uint_eq(back.n_attachments, 0);
+	gd_manifest_clear(&back);
+	/* each required field, removed: format */
+	static const char *const required[] = {"v", "kind", "id", "text", "attachments"};
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_msg(decode_edited(mj, len, required[i], NULL) == GD_ERR_FORMAT, "%s",
+			      required[i]);
+	/* the version: an integer 0..1000 other than 1 is `version`, anything else `format` */
+	ck_assert_int_eq(decode_edited(mj, len, "v", json_integer(2)), GD_ERR_VERSION);
+	ck_assert_int_eq(decode_edited(mj, len, "v", json_integer(0)), GD_ERR_VERSION);
+	ck_assert_int_eq(decode_edited(mj, len, "v", json_integer(1000)), GD_ERR_VERSION);
+	ck_assert_int_eq(decode_edited(mj, len, "v", json_integer(1001)), GD_ERR_FORMAT);
+	ck_assert_int_eq(decode_edited(mj, len, "v", json_integer(-1)), GD_ERR_FORMAT);
+	ck_assert_int_eq(decode_edited(mj, len, "v", json_string("1")), GD_ERR_FORMAT);
+	ck_assert_int_eq(decode_edited(mj, len, "v", json_real(1.0)), GD_ERR_FORMAT);
+	ck_assert_int_eq(decode_edited(mj, len, "v", json_null()), GD_ERR_FORMAT);
+	ck_assert_int_eq(decode_edited(mj, len, "v", json_integer(1)), GD_OK);
+	/* unknown fields are checked first: a v2 manifest with a new field is `format` */
+	json_t *o = json_loadb((const char *)mj, len, 0, NULL);
+	json_object_set_new(o, "v", json_integer(2));
+	ck_assert_int_eq(decode_edited(mj, len, "extra", json_true()), GD_ERR_FORMAT);
+	char *t = json_dumps(o, JSON_COMPACT);
+	json_object_set_new(o, "extra", json_true());
+	char *t2 = json_dumps(o, JSON_COMPACT);
+	ck_assert_int_eq(gd_manifest_decode(&back, (uint8_t *)t, strlen(t)), GD_ERR_VERSION);
+	ck_assert_int_eq(gd_manifest_decode(&back, (uint8_t *)t2, strlen(t2)), GD_ERR_FORMAT);
+	free(t);
+	free(t2);
+	json_decref(o);
+	free(mj);
+	/* the source fields: all three or none */
+	gd_manifest_set_source(&m, src);
+	m.kind = GD_KIND_FOLLOWUP;
+	mj = encode(&m, &len);
+	ck_assert_int_eq(gd_manifest_decode(&back, mj, len), GD_OK);
+	gd_manifest_clear(&back);
+	static const char *const trio[] = {"reply_pk", "identity_pk", "mailbox_id"};
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_msg(decode_edited(mj, len, trio[i], NULL) == GD_ERR_FORMAT, "%s", trio[i]);
+	free(mj);
+	/* and the encoder refuses what the decoder would refuse, never writing it */
+	gd_attachment a[2];
+	memset(a, 0, sizeof a);
+	m.attachments = a;
+	m.n_attachments = 1;
+	uint8_t *none = NULL;
+	ck_assert_int_eq(gd_manifest_encode(&none, &len, &m), GD_ERR_FORMAT); /* empty name */
+	memset(a[0].name, 'n', sizeof a[0].name); /* 256 bytes, no room for the NUL */
+	ck_assert_int_eq(gd_manifest_encode(&none, &len, &m), GD_ERR_FORMAT);
+	a[0].name[255] = '\0';
+	a[0].name[0] = '\xff'; /* not UTF-8 */
+	ck_assert_int_eq(gd_manifest_encode(&none, &len, &m), GD_ERR_FORMAT);
+	a[0].name[0] = 'n';
+	mj = encode(&m, &len); /* 255 bytes is the longest name */
+	ck_assert_int_eq(gd_manifest_decode(&back, mj, len), GD_OK);
+	ck_assert_uint_eq(strlen(back.attachments[0].name), 255);
+	gd_manifest_clear(&back);
+	free(mj);
+	a[0].size = GD_ENV_MAX_PLAINTEXT;
+	a[1] = a[0];
+	a[1].size = 1;
+	m.n_attachments = 2;
+	ck_assert_int_eq(gd_manifest_encode(&none, &len, &m), GD_ERR_TOO_LARGE);
+	m.n_attachments = 0;
+	m.has_source = 0; /* a follow-up without a source */
+	ck_assert_int_eq(gd_manifest_encode(&none, &len, &m), GD_ERR_FORMAT);
+	ck_assert_ptr_null(none);
+	sodium_free(src);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("crypto15");
@@ -208,6 +320,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, reply_peek);
 	tcase_add_test(tc, upload_digest_buf);
 	tcase_add_test(tc, envelope_size_for);
+	tcase_add_test(tc, manifest_required_fields);
 	suite_add_tcase(s, tc);
 	return s;
 }
