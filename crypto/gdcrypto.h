@@ -367,8 +367,9 @@ int gd_reply_seal(uint8_t **out, size_t *out_len, const char *text, size_t text_
 		  const uint8_t mailbox_id[GD_MAILBOX_ID_BYTES], uint32_t day,
 		  const uint8_t journalist_sk[GD_BOX_SK_BYTES],
 		  const uint8_t source_reply_pk[GD_BOX_PK_BYTES]);
-/* Open a reply with the source's keys, trying every journalist key of a verified bundle
- * (valid or verify_only). GD_ERR_FORGED if none verifies. */
+/* Open a reply with the source's keys, trying every journalist entry of a verified bundle in
+ * bundle order, whatever its window, `valid` flag or verify_only (older_key is set from that
+ * entry); the first whose box opens answers. GD_ERR_FORGED if none does. */
 int gd_reply_open(gd_reply *r, const uint8_t *in, size_t len, const gd_source_keys *keys,
 		  const gd_bundle *b);
 void gd_reply_clear(gd_reply *r);

@@ -71,6 +71,34 @@ START_TEST(older_key)
 }
 END_TEST
 
+/* Issue 15, for the spec: every journalist entry of the bundle is tried, in bundle order,
+ * whatever its window or `valid` flag; the first whose box opens answers. */
+START_TEST(keys_tried)
+{
+	gd_bundle b2 = b;
+	b2.n_journalists = 3;
+	b2.journalists[2] = b.journalists[0];
+	memcpy(b2.journalists[2].pk, j[2].pk, 32);
+	b2.journalists[2].not_before = 1;
+	b2.journalists[2].not_after = 2; /* long expired */
+	b2.journalists[2].verify_only = 0;
+	b2.valid[2] = 0;
+	size_t len;
+	uint8_t *r = seal(&len, "from a key whose window is over", &j[2], src, src->mailbox_id);
+	gd_reply rep;
+	ck_assert_int_eq(gd_reply_open(&rep, r, len, src, &b2), GD_OK);
+	ck_assert_uint_eq(rep.journalist, 2);
+	ck_assert(!rep.older_key);
+	gd_reply_clear(&rep);
+	/* the same key listed twice: the first entry answers */
+	b2.journalists[0] = b2.journalists[2];
+	ck_assert_int_eq(gd_reply_open(&rep, r, len, src, &b2), GD_OK);
+	ck_assert_uint_eq(rep.journalist, 0);
+	gd_reply_clear(&rep);
+	free(r);
+}
+END_TEST
+
 START_TEST(forged)
 {
 	size_t len;
@@ -139,6 +167,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, roundtrip);
 	tcase_add_test(tc, older_key);
+	tcase_add_test(tc, keys_tried);
 	tcase_add_test(tc, forged);
 	tcase_add_test(tc, framing);
 	suite_add_tcase(s, tc);
