@@ -798,6 +798,39 @@ START_TEST(http_replay)
 }
 END_TEST
 
+/* §5.2: each URL passes or fails the grammar, and a bundle listing it is signed
+ * only if it passes; "given" is what a client compares with a listed URL. */
+START_TEST(server_url)
+{
+	json_t *vs = load("server_url"), *v;
+	size_t i;
+	uint8_t pk[32], sk[64];
+	crypto_sign_keypair(pk, sk);
+	json_array_foreach(vs, i, v)
+	{
+		const char *url = STR(v, "url");
+		int rc = gd_server_url_check(url);
+		ck_assert_msg(rc == expected(v), "%s: %s got %d", NAME(v), url, rc);
+		gd_bundle b = {.version = 1, .created = 1800000000, .expires = 1800086400,
+			       .n_servers = 1, .n_journalists = 1};
+		snprintf(b.journalists[0].name, sizeof b.journalists[0].name, "Ana");
+		b.journalists[0].not_before = 1800000000;
+		b.journalists[0].not_after = 1800086400;
+		ck_assert_uint_lt(strlen(url), sizeof b.servers[0]);
+		snprintf(b.servers[0], sizeof b.servers[0], "%s", url);
+		uint8_t *out = NULL;
+		size_t len;
+		ck_assert_int_eq(gd_bundle_sign(&out, &len, &b, sk), rc);
+		free(out);
+		if (json_object_get(v, "given") != NULL)
+			ck_assert_msg(gd_bundle_lists_server(&b, STR(v, "given")) ==
+					      json_is_true(json_object_get(v, "listed")),
+				      "%s", NAME(v));
+	}
+	json_decref(vs);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("vectors");
@@ -811,6 +844,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, reply);
 	tcase_add_test(tc, pow_challenges);
 	tcase_add_test(tc, pubfile);
+	tcase_add_test(tc, server_url);
 	tcase_add_test(tc, desk_files);
 	tcase_add_test(tc, http_requests);
 	tcase_add_test(tc, http_spec_example);

@@ -860,6 +860,64 @@ static void http_exchanges(void)
 	save("http", cases);
 }
 
+/* §5.2: the server URL grammar, and what the listed-server check takes for a listed URL. */
+static void server_urls(void)
+{
+	json_t *cases = json_array();
+	static const char *const ok[] = {
+		"http://abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuv.onion",
+		"http://127.0.0.1:8080", "https://drop.example.org", "http://[::1]:8080",
+		"http://[2001:db8::7]", "http://[::ffff:192.0.2.1]:80", "http://a-b.c:65535",
+		"http://x.onion:1", "http://999.1.1.1"};
+	static const struct {
+		const char *name, *url;
+	} bad[] = {{"empty_host", "http://:8080"},
+		   {"no_host", "http://"},
+		   {"port_0", "http://x.onion:0"},
+		   {"port_65536", "http://x.onion:65536"},
+		   {"port_empty", "http://x.onion:"},
+		   {"port_leading_zero", "http://x.onion:080"},
+		   {"upper_case", "http://X.onion"},
+		   {"path_slash", "http://x.onion/"},
+		   {"path", "http://x.onion/drop"},
+		   {"user_info", "http://u@x.onion"},
+		   {"empty_label", "http://a..onion"},
+		   {"trailing_dot", "http://x.onion."},
+		   {"label_64", "http://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.onion"},
+		   {"ipv6_unbracketed", "http://::1"},
+		   {"ipv6_unclosed", "http://[::1"},
+		   {"ipv6_two_gaps", "http://[1::2::3]"},
+		   {"ipv6_nine_groups", "http://[1:2:3:4:5:6:7:8:9]"},
+		   {"ipv6_upper_hex", "http://[FE80::1]"},
+		   {"ipv6_zone", "http://[fe80::1%eth0]"},
+		   {"ipv6_port_without_colon", "http://[::1]8080"},
+		   {"other_scheme", "ftp://x.onion"},
+		   {"underscore", "http://a_b.onion"}};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "valid_%zu", i);
+		json_array_append_new(cases, json_pack("{s:s, s:s, s:s}", "name", name, "expect",
+						       "success", "url", ok[i]));
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		json_array_append_new(cases, json_pack("{s:s, s:s, s:s}", "name", bad[i].name,
+						       "expect", "format_failure", "url", bad[i].url));
+	/* the listed-server check: the client's URL against a bundle listing `url` */
+	static const struct {
+		const char *name, *listed, *given;
+		int yes;
+	} lists[] = {{"listed_upper_case_and_slash", "http://x.onion:8080", "HTTP://X.Onion:8080//", 1},
+		     {"listed_port_80_not_implied", "http://x.onion", "http://x.onion:80", 0},
+		     {"listed_ipv6", "http://[::1]:8080", "http://[::1]:8080/", 1},
+		     {"listed_other_server", "http://x.onion", "http://y.onion", 0}};
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+		json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:s, s:b}", "name",
+						       lists[i].name, "expect", "success", "url",
+						       lists[i].listed, "given", lists[i].given,
+						       "listed", lists[i].yes));
+	save("server_url", cases);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -868,7 +926,7 @@ int main(int argc, char **argv)
 	} modules[] = {{"envelope", envelopes}, {"bundle", bundles},     {"keystring", keystrings},
 	               {"keyfile", keyfiles},   {"codename", codenames}, {"reply", replies},
 	               {"pow", pows},           {"pubfile", pubfiles},   {"desk", desk_files},
-	               {"http", http_exchanges}};
+	               {"http", http_exchanges}, {"server_url", server_urls}};
 	if (argc < 2 || gd_init() != GD_OK) {
 		fprintf(stderr, "usage: gen_vectors OUTDIR [MODULE...]\n");
 		return 2;
