@@ -210,14 +210,17 @@ START_TEST(keyfile)
 		}
 		gd_key_kind kind;
 		json_t *want = json_object_get(v, "want_kind"), *k = json_object_get(v, "kind");
-		int rc = want != NULL ? gd_keyfile_open_kind(out, 64, &n, (gd_key_kind)json_integer_value(want),
-							     f, len, pass, strlen(pass))
-				      : gd_keyfile_open(out, 64, &n, &kind, f, len, pass, strlen(pass));
+		int rc =
+		    want != NULL
+		        ? gd_keyfile_open_kind(out, 64, &n, (gd_key_kind)json_integer_value(want),
+		                               f, len, pass, strlen(pass))
+		        : gd_keyfile_open(out, 64, &n, &kind, f, len, pass, strlen(pass));
 		ck_assert_msg(rc == expected(v), "%s: got %d", NAME(v), rc);
 		if (rc == GD_OK) {
 			hexeq(v, "secret", out, n);
 			if (want == NULL)
-				ck_assert_int_eq(kind, k ? json_integer_value(k) : GD_KEY_JOURNALIST);
+				ck_assert_int_eq(kind,
+				                 k ? json_integer_value(k) : GD_KEY_JOURNALIST);
 		}
 		sodium_free(out);
 		free(f);
@@ -721,13 +724,14 @@ START_TEST(http_spec_example)
 	json_t *vs = load("http"), *h;
 	size_t i, len;
 	uint8_t *doc;
-	ck_assert_int_eq(gd_file_read(VECTORS_DIR "/../../docs/PROTOCOL.md", 1 << 20, &doc, &len), 0);
+	ck_assert_int_eq(gd_file_read(VECTORS_DIR "/../../docs/PROTOCOL.md", 1 << 20, &doc, &len),
+	                 0);
 	json_t *req = json_object_get(find_case(vs, "submit_stored"), "request");
 	json_array_foreach(json_object_get(req, "headers"), i, h)
 	{
 		char line[512];
 		snprintf(line, sizeof line, "\n%s: %s\n", json_string_value(json_array_get(h, 0)),
-			 json_string_value(json_array_get(h, 1)));
+		         json_string_value(json_array_get(h, 1)));
 		ck_assert_msg(strstr((char *)doc, line) != NULL, "PROTOCOL.md lacks %s", line + 1);
 	}
 	free(doc);
@@ -811,8 +815,11 @@ START_TEST(server_url)
 		const char *url = STR(v, "url");
 		int rc = gd_server_url_check(url);
 		ck_assert_msg(rc == expected(v), "%s: %s got %d", NAME(v), url, rc);
-		gd_bundle b = {.version = 1, .created = 1800000000, .expires = 1800086400,
-			       .n_servers = 1, .n_journalists = 1};
+		gd_bundle b = {.version = 1,
+		               .created = 1800000000,
+		               .expires = 1800086400,
+		               .n_servers = 1,
+		               .n_journalists = 1};
 		snprintf(b.journalists[0].name, sizeof b.journalists[0].name, "Ana");
 		b.journalists[0].not_before = 1800000000;
 		b.journalists[0].not_after = 1800086400;
@@ -824,8 +831,8 @@ START_TEST(server_url)
 		free(out);
 		if (json_object_get(v, "given") != NULL)
 			ck_assert_msg(gd_bundle_lists_server(&b, STR(v, "given")) ==
-					      json_is_true(json_object_get(v, "listed")),
-				      "%s", NAME(v));
+			                  json_is_true(json_object_get(v, "listed")),
+			              "%s", NAME(v));
 	}
 	json_decref(vs);
 }

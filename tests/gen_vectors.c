@@ -341,16 +341,17 @@ static void keyfiles(void)
 					       "staple batterY", "file", hexj(f, n)));
 	/* §4.1 passphrase bytes: a line as read from a file or a terminal */
 	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o, s:o}", "name",
-					       "passphrase_line_crlf", "expect", "success",
-					       "passphrase_line", "staple battery\r\nsecond line",
-					       "file", hexj(f, n), "secret", hexj(secret, 32)));
-	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o}", "name",
-					       "passphrase_not_trimmed", "expect", "wrong_passphrase",
-					       "passphrase_line", "staple battery \n", "file",
-					       hexj(f, n)));
-	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o}", "name",
-					       "passphrase_not_normalised", "expect", "wrong_passphrase",
-					       "passphrase", "Staple battery", "file", hexj(f, n)));
+	                                       "passphrase_line_crlf", "expect", "success",
+	                                       "passphrase_line", "staple battery\r\nsecond line",
+	                                       "file", hexj(f, n), "secret", hexj(secret, 32)));
+	json_array_append_new(cases,
+	                      json_pack("{s:s, s:s, s:s, s:o}", "name", "passphrase_not_trimmed",
+	                                "expect", "wrong_passphrase", "passphrase_line",
+	                                "staple battery \n", "file", hexj(f, n)));
+	json_array_append_new(cases,
+	                      json_pack("{s:s, s:s, s:s, s:o}", "name", "passphrase_not_normalised",
+	                                "expect", "wrong_passphrase", "passphrase",
+	                                "Staple battery", "file", hexj(f, n)));
 	f[70] ^= 1;
 	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o}", "name", "corrupt", "expect",
 					       "corrupt", "passphrase", "staple battery", "file",
@@ -360,31 +361,32 @@ static void keyfiles(void)
 	 * recomputed after each edit (it is unkeyed). */
 	uint8_t root[64];
 	randombytes_buf(root, 64);
-	gd_keyfile_seal(f, sizeof f, &n, GD_KEY_NEWSROOM_ROOT, root, 64, "staple battery", 14, NULL);
+	gd_keyfile_seal(f, sizeof f, &n, GD_KEY_NEWSROOM_ROOT, root, 64, "staple battery", 14,
+	                NULL);
 	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o, s:o, s:i, s:i}", "name",
-					       "root_key", "expect", "success", "passphrase",
-					       "staple battery", "file", hexj(f, n), "secret",
-					       hexj(root, 64), "kind", 1, "want_kind", 1));
-	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o, s:i}", "name",
-					       "root_key_asked_as_journalist", "expect",
-					       "format_failure", "passphrase", "wrong", "file",
-					       hexj(f, n), "want_kind", 2));
+	                                       "root_key", "expect", "success", "passphrase",
+	                                       "staple battery", "file", hexj(f, n), "secret",
+	                                       hexj(root, 64), "kind", 1, "want_kind", 1));
+	json_array_append_new(cases,
+	                      json_pack("{s:s, s:s, s:s, s:o, s:i}", "name",
+	                                "root_key_asked_as_journalist", "expect", "format_failure",
+	                                "passphrase", "wrong", "file", hexj(f, n), "want_kind", 2));
 	static const struct {
 		const char *name, *expect;
 		size_t at;
 		uint8_t value;
 	} ed[] = {{"journalist_kind_with_64_bytes", "format_failure", 5, 2},
-		  {"unknown_kind", "format_failure", 5, 4},
-		  {"version_2", "version", 4, 2},
-		  {"opslimit_2", "weak", 8, 2}};
+	          {"unknown_kind", "format_failure", 5, 4},
+	          {"version_2", "version", 4, 2},
+	          {"opslimit_2", "weak", 8, 2}};
 	for (size_t i = 0; i < sizeof ed / sizeof ed[0]; i++) {
 		uint8_t g[256];
 		memcpy(g, f, n);
 		g[ed[i].at] = ed[i].value;
 		crypto_generichash(g + n - 16, 16, g, n - 16, NULL, 0);
 		json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o}", "name", ed[i].name,
-						       "expect", ed[i].expect, "passphrase", "wrong",
-						       "file", hexj(g, n)));
+		                                       "expect", ed[i].expect, "passphrase",
+		                                       "wrong", "file", hexj(g, n)));
 	}
 	save("keyfile", cases);
 }
@@ -865,56 +867,65 @@ static void server_urls(void)
 {
 	json_t *cases = json_array();
 	static const char *const ok[] = {
-		"http://abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuv.onion",
-		"http://127.0.0.1:8080", "https://drop.example.org", "http://[::1]:8080",
-		"http://[2001:db8::7]", "http://[::ffff:192.0.2.1]:80", "http://a-b.c:65535",
-		"http://x.onion:1", "http://999.1.1.1"};
+	    "http://abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuv.onion",
+	    "http://127.0.0.1:8080",
+	    "https://drop.example.org",
+	    "http://[::1]:8080",
+	    "http://[2001:db8::7]",
+	    "http://[::ffff:192.0.2.1]:80",
+	    "http://a-b.c:65535",
+	    "http://x.onion:1",
+	    "http://999.1.1.1"};
 	static const struct {
 		const char *name, *url;
-	} bad[] = {{"empty_host", "http://:8080"},
-		   {"no_host", "http://"},
-		   {"port_0", "http://x.onion:0"},
-		   {"port_65536", "http://x.onion:65536"},
-		   {"port_empty", "http://x.onion:"},
-		   {"port_leading_zero", "http://x.onion:080"},
-		   {"upper_case", "http://X.onion"},
-		   {"path_slash", "http://x.onion/"},
-		   {"path", "http://x.onion/drop"},
-		   {"user_info", "http://u@x.onion"},
-		   {"empty_label", "http://a..onion"},
-		   {"trailing_dot", "http://x.onion."},
-		   {"label_64", "http://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.onion"},
-		   {"ipv6_unbracketed", "http://::1"},
-		   {"ipv6_unclosed", "http://[::1"},
-		   {"ipv6_two_gaps", "http://[1::2::3]"},
-		   {"ipv6_nine_groups", "http://[1:2:3:4:5:6:7:8:9]"},
-		   {"ipv6_upper_hex", "http://[FE80::1]"},
-		   {"ipv6_zone", "http://[fe80::1%eth0]"},
-		   {"ipv6_port_without_colon", "http://[::1]8080"},
-		   {"other_scheme", "ftp://x.onion"},
-		   {"underscore", "http://a_b.onion"}};
+	} bad[] = {
+	    {"empty_host", "http://:8080"},
+	    {"no_host", "http://"},
+	    {"port_0", "http://x.onion:0"},
+	    {"port_65536", "http://x.onion:65536"},
+	    {"port_empty", "http://x.onion:"},
+	    {"port_leading_zero", "http://x.onion:080"},
+	    {"upper_case", "http://X.onion"},
+	    {"path_slash", "http://x.onion/"},
+	    {"path", "http://x.onion/drop"},
+	    {"user_info", "http://u@x.onion"},
+	    {"empty_label", "http://a..onion"},
+	    {"trailing_dot", "http://x.onion."},
+	    {"label_64",
+	     "http://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.onion"},
+	    {"ipv6_unbracketed", "http://::1"},
+	    {"ipv6_unclosed", "http://[::1"},
+	    {"ipv6_two_gaps", "http://[1::2::3]"},
+	    {"ipv6_nine_groups", "http://[1:2:3:4:5:6:7:8:9]"},
+	    {"ipv6_upper_hex", "http://[FE80::1]"},
+	    {"ipv6_zone", "http://[fe80::1%eth0]"},
+	    {"ipv6_port_without_colon", "http://[::1]8080"},
+	    {"other_scheme", "ftp://x.onion"},
+	    {"underscore", "http://a_b.onion"}};
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		char name[32];
 		snprintf(name, sizeof name, "valid_%zu", i);
 		json_array_append_new(cases, json_pack("{s:s, s:s, s:s}", "name", name, "expect",
-						       "success", "url", ok[i]));
+		                                       "success", "url", ok[i]));
 	}
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		json_array_append_new(cases, json_pack("{s:s, s:s, s:s}", "name", bad[i].name,
-						       "expect", "format_failure", "url", bad[i].url));
+		json_array_append_new(cases,
+		                      json_pack("{s:s, s:s, s:s}", "name", bad[i].name, "expect",
+		                                "format_failure", "url", bad[i].url));
 	/* the listed-server check: the client's URL against a bundle listing `url` */
 	static const struct {
 		const char *name, *listed, *given;
 		int yes;
-	} lists[] = {{"listed_upper_case_and_slash", "http://x.onion:8080", "HTTP://X.Onion:8080//", 1},
-		     {"listed_port_80_not_implied", "http://x.onion", "http://x.onion:80", 0},
-		     {"listed_ipv6", "http://[::1]:8080", "http://[::1]:8080/", 1},
-		     {"listed_other_server", "http://x.onion", "http://y.onion", 0}};
+	} lists[] = {
+	    {"listed_upper_case_and_slash", "http://x.onion:8080", "HTTP://X.Onion:8080//", 1},
+	    {"listed_port_80_not_implied", "http://x.onion", "http://x.onion:80", 0},
+	    {"listed_ipv6", "http://[::1]:8080", "http://[::1]:8080/", 1},
+	    {"listed_other_server", "http://x.onion", "http://y.onion", 0}};
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
-		json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:s, s:b}", "name",
-						       lists[i].name, "expect", "success", "url",
-						       lists[i].listed, "given", lists[i].given,
-						       "listed", lists[i].yes));
+		json_array_append_new(cases,
+		                      json_pack("{s:s, s:s, s:s, s:s, s:b}", "name", lists[i].name,
+		                                "expect", "success", "url", lists[i].listed,
+		                                "given", lists[i].given, "listed", lists[i].yes));
 	save("server_url", cases);
 }
 
@@ -923,10 +934,17 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		void (*make)(void);
-	} modules[] = {{"envelope", envelopes}, {"bundle", bundles},     {"keystring", keystrings},
-	               {"keyfile", keyfiles},   {"codename", codenames}, {"reply", replies},
-	               {"pow", pows},           {"pubfile", pubfiles},   {"desk", desk_files},
-	               {"http", http_exchanges}, {"server_url", server_urls}};
+	} modules[] = {{"envelope", envelopes},
+	               {"bundle", bundles},
+	               {"keystring", keystrings},
+	               {"keyfile", keyfiles},
+	               {"codename", codenames},
+	               {"reply", replies},
+	               {"pow", pows},
+	               {"pubfile", pubfiles},
+	               {"desk", desk_files},
+	               {"http", http_exchanges},
+	               {"server_url", server_urls}};
 	if (argc < 2 || gd_init() != GD_OK) {
 		fprintf(stderr, "usage: gen_vectors OUTDIR [MODULE...]\n");
 		return 2;
