@@ -39,7 +39,7 @@ int drop_refused_with(const drop_err *e, const char *code)
 	return e->kind == DROP_REFUSED && strcmp(e->code, code) == 0;
 }
 
-static int fail(drop_err *e, int kind, const char *message)
+int drop_fail(drop_err *e, int kind, const char *message)
 {
 	memset(e, 0, sizeof *e);
 	e->kind = kind;
@@ -178,7 +178,7 @@ int drop_call(drop_conn *d, drop_req *q, json_t **out, drop_err *e)
 		return e->kind;
 	if (r.len > 0 && (*out = json_loadb((const char *)r.body, r.len, 0, NULL)) == NULL) {
 		gd_response_free(&r);
-		return fail(e, DROP_MALFORMED, "the drop's answer is not JSON");
+		return drop_fail(e, DROP_MALFORMED, "the drop's answer is not JSON");
 	}
 	gd_response_free(&r);
 	return DROP_OK;
@@ -189,10 +189,22 @@ int drop_json_body(drop_req *q, const json_t *body, char **text, drop_err *e)
 	free(*text);
 	*text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
 	if (*text == NULL)
-		return fail(e, DROP_LOCAL, "out of memory");
+		return drop_fail(e, DROP_LOCAL, "out of memory");
 	q->body = (const uint8_t *)*text;
 	q->len = strlen(*text);
 	return DROP_OK;
+}
+
+int drop_call_json(drop_conn *d, drop_req *q, json_t *body, json_t **out, drop_err *e)
+{
+	char *text = NULL;
+	int rc = body == NULL ? drop_fail(e, DROP_LOCAL, "out of memory")
+			      : drop_json_body(q, body, &text, e);
+	if (rc == DROP_OK)
+		rc = drop_call(d, q, out, e);
+	json_decref(body);
+	free(text);
+	return rc;
 }
 
 /* ---- the worker's calls ---- */
@@ -215,7 +227,7 @@ int drop_get_limits(drop_conn *d, uint64_t *max_submit, uint64_t *max_envelope, 
 	*max_submit = ok ? (uint64_t)json_integer_value(s) : 0;
 	*max_envelope = ok ? (uint64_t)json_integer_value(v) : 0;
 	json_decref(o);
-	return ok ? DROP_OK : fail(e, DROP_MALFORMED, "the drop's limits are malformed");
+	return ok ? DROP_OK : drop_fail(e, DROP_MALFORMED, "the drop's limits are malformed");
 }
 
 int drop_pow(drop_conn *d, const char *purpose, uint64_t size, char *hdr, size_t cap,
@@ -236,7 +248,7 @@ int drop_pow(drop_conn *d, const char *purpose, uint64_t size, char *hdr, size_t
 	if (gd_b64_decode_exact(ch, GD_POW_CHALLENGE_BYTES, c) != GD_OK ||
 	    gd_pow_solve(&ctr, ch) != GD_OK) {
 		json_decref(o);
-		return fail(e, DROP_MALFORMED, "the drop sent a malformed challenge");
+		return drop_fail(e, DROP_MALFORMED, "the drop sent a malformed challenge");
 	}
 	snprintf(hdr, cap, "X-Ghostdrop-PoW: %s.%llu\r\n", c, (unsigned long long)ctr);
 	json_decref(o);
@@ -282,7 +294,7 @@ static int mailbox_prepare(drop_req *q, const uint8_t *challenge, drop_err *e)
 	gd_b64_encode(sigb, sizeof sigb, sig, sizeof sig);
 	if (json_object_set_new(m->body, "mailbox_pk", json_string(pk)) != 0 ||
 	    json_object_set_new(m->body, "signature", json_string(sigb)) != 0)
-		return fail(e, DROP_LOCAL, "out of memory");
+		return drop_fail(e, DROP_LOCAL, "out of memory");
 	return drop_json_body(q, m->body, &m->text, e);
 }
 
@@ -293,7 +305,7 @@ static int mailbox_call(drop_conn *d, const gd_source_keys *k, const char *path,
 	drop_req q = {.method = "POST", .pow = "mailbox", .max_body = 1 << 20, .arg = &m,
 		      .prepare = mailbox_prepare};
 	snprintf(q.path, sizeof q.path, "%s", path);
-	int rc = body == NULL ? fail(e, DROP_LOCAL, "out of memory") : drop_call(d, &q, out, e);
+	int rc = body == NULL ? drop_fail(e, DROP_LOCAL, "out of memory") : drop_call(d, &q, out, e);
 	json_decref(body);
 	free(m.text);
 	return rc;
@@ -367,23 +379,20 @@ int drop_courier_fetch(drop_conn *d, const uint8_t id[16], uint64_t (*offset)(vo
 	int rc = drop_send(d, &q, r, e);
 	if (rc == DROP_OK && r->status != 200) { /* 206 and the like: not what §11.4 answers */
 		gd_response_free(r);
-		return fail(e, DROP_MALFORMED, "the drop's answer is malformed");
+		return drop_fail(e, DROP_MALFORMED, "the drop's answer is malformed");
 	}
 	return rc;
 }
 
 int drop_courier_ack(drop_conn *d, const char *id_b64, const char *ack_key_b64, drop_err *e)
 {
-	json_t *body = json_pack("{s:s}", "ack_key", ack_key_b64), *res;
-	char *text = NULL;
+	json_t *res;
 	drop_req q = {.method = "POST", .max_body = 4096};
 	snprintf(q.path, sizeof q.path, "/v1/courier/submissions/%.64s/ack", id_b64);
-	int rc = body == NULL ? fail(e, DROP_LOCAL, "out of memory") : drop_json_body(&q, body, &text, e);
-	if (rc == DROP_OK && (rc = drop_call(d, &q, &res, e)) == DROP_OK)
-		json_decref(res);
-	json_decref(body);
-	free(text);
-	return rc;
+	if (drop_call_json(d, &q, json_pack("{s:s}", "ack_key", ack_key_b64), &res, e) != DROP_OK)
+		return e->kind;
+	json_decref(res);
+	return DROP_OK;
 }
 
 int drop_courier_push(drop_conn *d, const uint8_t *body, size_t len, drop_err *e)

@@ -85,6 +85,10 @@ typedef struct drop_req {
 
 /* body (not taken) as q's JSON body: its text in *text (NULL at first; free it after the call). */
 int drop_json_body(drop_req *q, const json_t *body, char **text, drop_err *e);
+/* drop_call with body (taken; NULL when it could not be built: out of memory) as JSON. */
+int drop_call_json(drop_conn *d, drop_req *q, json_t *body, json_t **out, drop_err *e);
+/* A failure of this side, or of the answer's shape, in e; returns kind. */
+int drop_fail(drop_err *e, int kind, const char *message);
 /* DROP_OK with a 2xx answer in r (to be freed), or the failure in e (r freed). */
 int drop_send(drop_conn *d, drop_req *q, gd_response *r, drop_err *e);
 /* The same with a JSON answer parsed into *out (NULL if the answer has no body). */

@@ -13,46 +13,23 @@
 
 #define MAX_SENDERS 8
 
-/* A failure of the client's own (not the drop's, not the network's). */
-static int local_failure(drop_err *e, int kind, const char *message)
-{
-	memset(e, 0, sizeof *e);
-	e->kind = kind;
-	snprintf(e->message, sizeof e->message, "%s", message);
-	return kind;
-}
-
 /* ---- the calls ---- */
-
-/* body (taken) as q's JSON body. */
-static int with_body(drop_req *q, json_t *body, char **text, drop_err *e)
-{
-	*text = NULL;
-	int rc = body != NULL ? drop_json_body(q, body, text, e)
-			      : local_failure(e, DROP_LOCAL, "out of memory");
-	json_decref(body);
-	return rc;
-}
 
 int drop_upload_create(drop_conn *d, const uint8_t id[16], uint64_t total, char *up,
 		       size_t *chunk_size, drop_err *e)
 {
-	char idb[32], *text;
+	char idb[32];
 	json_t *o;
 	drop_req q = {.method = "POST", .path = "/v1/uploads", .pow = "upload", .pow_size = total};
 	gd_b64_encode(idb, sizeof idb, id, 16);
-	if (with_body(&q, json_pack("{s:s, s:I}", "id", idb, "size", (json_int_t)total), &text, e) !=
-	    DROP_OK)
+	if (drop_call_json(d, &q, json_pack("{s:s, s:I}", "id", idb, "size", (json_int_t)total), &o,
+			   e) != DROP_OK)
 		return e->kind;
-	int rc = drop_call(d, &q, &o, e);
-	free(text);
-	if (rc != DROP_OK)
-		return rc;
 	const char *u = json_string_value(json_object_get(o, "upload"));
 	json_int_t cs = json_integer_value(json_object_get(o, "chunk_size"));
 	if (u == NULL || strlen(u) >= 64 || cs < 1024 || cs > (64 << 20)) {
 		json_decref(o);
-		return local_failure(e, DROP_MALFORMED, "the drop's upload answer is malformed");
+		return drop_fail(e, DROP_MALFORMED, "the drop's upload answer is malformed");
 	}
 	snprintf(up, 64, "%s", u);
 	*chunk_size = (size_t)cs;
@@ -90,17 +67,13 @@ int drop_upload_status(drop_conn *d, const char *up, json_t **out, drop_err *e)
 int drop_upload_commit(drop_conn *d, const char *up, const uint8_t digest[32], int *already,
 		       drop_err *e)
 {
-	char db[64], *text;
+	char db[64];
 	json_t *o;
 	drop_req q = {.method = "POST"};
 	snprintf(q.path, sizeof q.path, "/v1/uploads/%.64s/commit", up);
 	gd_b64_encode(db, sizeof db, digest, 32);
-	if (with_body(&q, json_pack("{s:s}", "hash", db), &text, e) != DROP_OK)
+	if (drop_call_json(d, &q, json_pack("{s:s}", "hash", db), &o, e) != DROP_OK)
 		return e->kind;
-	int rc = drop_call(d, &q, &o, e);
-	free(text);
-	if (rc != DROP_OK)
-		return rc;
 	const char *st = json_string_value(json_object_get(o, "status"));
 	*already = st != NULL && strcmp(st, "already_stored") == 0;
 	json_decref(o);
@@ -216,7 +189,7 @@ int gd_uploader_begin(drop_conn *d, const uint8_t id[16], uint64_t total, unsign
 	if (drop_upload_create(d, id, total, up, &chunk_size, e) != DROP_OK)
 		return e->kind;
 	if ((*out = uploader_new(d, up, chunk_size, total, senders)) == NULL)
-		return local_failure(e, DROP_LOCAL, "out of memory");
+		return drop_fail(e, DROP_LOCAL, "out of memory");
 	progress_start("", total);
 	return DROP_OK;
 }
@@ -255,7 +228,7 @@ void gd_uploader_send(gd_uploader *g, uint8_t *buf, size_t len)
 			s->state = B_FREE;
 		if (!g->failed) { /* more chunks than the declared size allows: a caller's bug */
 			g->failed = 1;
-			local_failure(&g->failure, DROP_LOCAL, "the envelope is longer than announced");
+			drop_fail(&g->failure, DROP_LOCAL, "the envelope is longer than announced");
 		}
 		pthread_cond_broadcast(&g->cv);
 		pthread_mutex_unlock(&g->mu);
@@ -285,7 +258,7 @@ static int uploader_finish(gd_uploader *g, uint8_t digest[32], drop_err *e)
 	int failed = g->failed;
 	if (!failed && g->next_idx != g->n_chunks) {
 		failed = g->failed = 1;
-		local_failure(&g->failure, DROP_LOCAL, "the envelope is shorter than announced");
+		drop_fail(&g->failure, DROP_LOCAL, "the envelope is shorter than announced");
 	}
 	if (failed)
 		*e = g->failure;
@@ -294,7 +267,7 @@ static int uploader_finish(gd_uploader *g, uint8_t digest[32], drop_err *e)
 		return e->kind;
 	gd_upload_hasher *h = gd_upload_hasher_new(g->total);
 	if (h == NULL)
-		return local_failure(e, DROP_LOCAL, "out of memory");
+		return drop_fail(e, DROP_LOCAL, "out of memory");
 	for (uint32_t i = 0; i < g->n_chunks; i++)
 		gd_upload_hasher_chunk(h, g->hashes[i]);
 	gd_upload_hasher_final(h, digest);

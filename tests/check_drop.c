@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "daemon.h"
 #include "drop.h"
 #include "testutil.h"
 #include "upload.h"
@@ -309,6 +310,66 @@ START_TEST(exit_codes_of_the_library)
 }
 END_TEST
 
+/* The typed calls against the real daemon: limits, a one-request submission sent twice, and
+ * an upload's create, status, chunk and commit (committed twice). */
+START_TEST(typed_calls_on_the_real_daemon)
+{
+	drop d;
+	drop_conn c;
+	drop_err e;
+	membuf env = {0};
+	gd_manifest m = {.kind = GD_KIND_TESTIMONY, .text = "typed", .text_len = 5};
+	uint64_t max_submit, max_env;
+	char up[64], url[64], er[256];
+	size_t chunk_size;
+	json_t *st;
+	int already = -1;
+	drop_create(&d, NULL);
+	drop_start(&d);
+	snprintf(url, sizeof url, "http://127.0.0.1:%u", d.port);
+	ck_assert_int_eq(drop_open(&c, url, NULL, 1, er, sizeof er), 0);
+	ck_assert_int_eq(drop_get_limits(&c, &max_submit, &max_env, &e), DROP_OK);
+	ck_assert(max_submit > 0 && max_env >= max_submit);
+	randombytes_buf(m.submission_id, 16);
+	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])d.jpk, 1, &m, NULL, NULL, 0, NULL), GD_OK);
+	ck_assert_int_eq(drop_submit(&c, m.submission_id, env.buf, env.len, &already, &e), DROP_OK);
+	ck_assert_int_eq(already, 0);
+	ck_assert_int_eq(drop_submit(&c, m.submission_id, env.buf, env.len, &already, &e), DROP_OK);
+	ck_assert_int_eq(already, 1);
+	membuf_free(&env);
+	/* the same as an upload, under another id */
+	randombytes_buf(m.submission_id, 16);
+	memset(&env, 0, sizeof env);
+	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])d.jpk, 1, &m, NULL, NULL, 0, NULL), GD_OK);
+	ck_assert_int_eq(drop_upload_create(&c, m.submission_id, env.len, up, &chunk_size, &e), DROP_OK);
+	ck_assert_uint_ge(chunk_size, env.len); /* one chunk */
+	ck_assert_int_eq(drop_upload_status(&c, up, &st, &e), DROP_OK);
+	ck_assert_uint_eq(json_array_size(json_object_get(st, "received")), 0);
+	json_decref(st);
+	uint8_t h[32], digest[32];
+	int keep = -1;
+	crypto_generichash(h, sizeof h, env.buf, env.len, NULL, 0);
+	ck_assert_int_eq(drop_upload_chunk(&c, &keep, up, 0, env.buf, env.len, h, &e), DROP_OK);
+	gd_keep_close(&keep);
+	ck_assert_int_eq(drop_upload_status(&c, up, &st, &e), DROP_OK);
+	ck_assert_uint_eq(json_array_size(json_object_get(st, "received")), 1);
+	json_decref(st);
+	ck_assert_int_eq(gd_upload_digest_buf(digest, env.buf, env.len, (uint32_t)chunk_size), GD_OK);
+	ck_assert_int_eq(drop_upload_commit(&c, up, digest, &already, &e), DROP_OK);
+	ck_assert_int_eq(already, 0);
+	ck_assert_int_eq(drop_upload_commit(&c, up, digest, &already, &e), DROP_OK);
+	ck_assert_int_eq(already, 1);
+	/* a refusal keeps the drop's code: a chunk after the commit */
+	ck_assert_int_eq(drop_upload_chunk(&c, &keep, up, 0, env.buf, env.len, h, &e), DROP_REFUSED);
+	ck_assert_str_eq(e.code, "upload_committed");
+	ck_assert_int_eq(drop_exit_code(&e), 5);
+	gd_keep_close(&keep);
+	membuf_free(&env);
+	drop_close(&c);
+	drop_destroy(&d);
+}
+END_TEST
+
 /* Run a binary with a shell command line; its exit code, its stderr in err. */
 static int run(const char *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int run(const char *in, const char *fmt, ...)
@@ -401,6 +462,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, retry_policy_broken_connections);
 	tcase_add_test(tc, retry_policy_pow_outdated);
 	tcase_add_test(tc, exit_codes_of_the_library);
+	tcase_add_test(tc, typed_calls_on_the_real_daemon);
 	tcase_add_test(tc, both_programs_map_refusals_alike);
 	suite_add_tcase(s, tc);
 	return s;
