@@ -39,6 +39,7 @@ static const struct {
               {"pow_failure", GD_ERR_POW},
               {"version", GD_ERR_VERSION},
               {"weak", GD_ERR_WEAK},
+              {"too_large", GD_ERR_TOO_LARGE},
               {"purpose_failure", GD_ERR_PURPOSE}};
 
 static int expected(json_t *v)
@@ -838,6 +839,35 @@ START_TEST(server_url)
 }
 END_TEST
 
+/* §6.2: each manifest decodes as expected; a valid one is exactly what the encoder writes. */
+START_TEST(manifest)
+{
+	json_t *vs = load("manifest"), *v;
+	size_t i;
+	json_array_foreach(vs, i, v)
+	{
+		const char *j = STR(v, "json");
+		gd_manifest m;
+		int rc = gd_manifest_decode(&m, (const uint8_t *)j, strlen(j));
+		ck_assert_msg(rc == expected(v), "%s: got %d", NAME(v), rc);
+		if (rc != GD_OK)
+			continue;
+		ck_assert_str_eq(m.kind == GD_KIND_FOLLOWUP ? "followup" : "testimony",
+		                 STR(v, "kind"));
+		ck_assert_uint_eq(m.n_attachments, INT(v, "attachments"));
+		ck_assert_int_eq(m.has_source, json_is_true(json_object_get(v, "has_source")));
+		uint8_t *enc;
+		size_t len;
+		ck_assert_int_eq(gd_manifest_encode(&enc, &len, &m), GD_OK);
+		ck_assert_uint_eq(len, strlen(j));
+		ck_assert(memcmp(enc, j, len) == 0);
+		free(enc);
+		gd_manifest_clear(&m);
+	}
+	json_decref(vs);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("vectors");
@@ -852,6 +882,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, pow_challenges);
 	tcase_add_test(tc, pubfile);
 	tcase_add_test(tc, server_url);
+	tcase_add_test(tc, manifest);
 	tcase_add_test(tc, desk_files);
 	tcase_add_test(tc, http_requests);
 	tcase_add_test(tc, http_spec_example);

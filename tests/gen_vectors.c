@@ -929,6 +929,84 @@ static void server_urls(void)
 	save("server_url", cases);
 }
 
+/* §6.2: manifests as JSON text, decoded alone (inside an envelope they are also signed). */
+static void manifests(void)
+{
+	json_t *cases = json_array();
+	gd_manifest m;
+	uint8_t *enc;
+	size_t len;
+	char id[32], t[1024];
+	gd_attachment a = {"rota.pdf", "application/pdf", 123456};
+	test_manifest(&m, "", NULL);
+	memset(m.submission_id, 0x33, 16);
+	gd_b64_encode(id, sizeof id, m.submission_id, 16);
+	gd_manifest_encode(&enc, &len,
+	                   &m); /* what a conforming sealer writes, no files, no source */
+	json_array_append_new(cases, json_pack("{s:s, s:s, s:s%, s:s, s:i, s:b}", "name", "minimal",
+	                                       "expect", "success", "json", enc, len, "kind",
+	                                       "testimony", "attachments", 0, "has_source", 0));
+	free(enc);
+	test_manifest(&m, "Paid per task.", src);
+	m.kind = GD_KIND_FOLLOWUP;
+	memset(m.submission_id, 0x33, 16);
+	m.attachments = &a;
+	m.n_attachments = 1;
+	gd_manifest_encode(&enc, &len, &m);
+	json_array_append_new(cases,
+	                      json_pack("{s:s, s:s, s:s%, s:s, s:i, s:b}", "name",
+	                                "followup_with_file", "expect", "success", "json", enc, len,
+	                                "kind", "followup", "attachments", 1, "has_source", 1));
+	free(enc);
+	static const struct {
+		const char *name, *expect, *fmt;
+	} bad[] = {
+	    {"no_attachments_field", "format_failure",
+	     "{\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"hi\",\"v\":1}"},
+	    {"no_text_field", "format_failure",
+	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"v\":1}"},
+	    {"v_2", "version",
+	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\",\"v\":2}"},
+	    {"v_0", "version",
+	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\",\"v\":0}"},
+	    {"v_1001", "format_failure",
+	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\",\"v\":1001}"},
+	    {"v_string", "format_failure",
+	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\",\"v\":\"1\"}"},
+	    {"no_v", "format_failure",
+	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\"}"},
+	    {"followup_without_source", "format_failure",
+	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"followup\",\"text\":\"\",\"v\":1}"},
+	    {"unknown_field", "format_failure",
+	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"lang\":\"en\",\"text\":"
+	     "\"\","
+	     "\"v\":1}"},
+	    {"attachment_without_type", "format_failure",
+	     "{\"attachments\":[{\"name\":\"a\",\"size\":1}],\"id\":\"%s\",\"kind\":\"testimony\","
+	     "\"text\":\"\",\"v\":1}"},
+	    {"attachment_empty_name", "format_failure",
+	     "{\"attachments\":[{\"name\":\"\",\"size\":1,\"type\":\"\"}],\"id\":\"%s\","
+	     "\"kind\":\"testimony\",\"text\":\"\",\"v\":1}"},
+	    {"attachments_over_64_gib", "too_large",
+	     "{\"attachments\":[{\"name\":\"a\",\"size\":68719476736,\"type\":\"\"},{\"name\":"
+	     "\"b\","
+	     "\"size\":1,\"type\":\"\"}],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\",\"v\":"
+	     "1}"},
+	    {"reply_pk_alone", "format_failure",
+	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"reply_pk\":"
+	     "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"text\":\"\",\"v\":1}"},
+	    {"text_with_nul", "format_failure",
+	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"a\\u0000b\","
+	     "\"v\":1}"}};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *x = strstr(bad[i].fmt, "%s");
+		snprintf(t, sizeof t, "%.*s%s%s", (int)(x - bad[i].fmt), bad[i].fmt, id, x + 2);
+		json_array_append_new(cases, json_pack("{s:s, s:s, s:s}", "name", bad[i].name,
+		                                       "expect", bad[i].expect, "json", t));
+	}
+	save("manifest", cases);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -944,7 +1022,8 @@ int main(int argc, char **argv)
 	               {"pubfile", pubfiles},
 	               {"desk", desk_files},
 	               {"http", http_exchanges},
-	               {"server_url", server_urls}};
+	               {"server_url", server_urls},
+	               {"manifest", manifests}};
 	if (argc < 2 || gd_init() != GD_OK) {
 		fprintf(stderr, "usage: gen_vectors OUTDIR [MODULE...]\n");
 		return 2;
