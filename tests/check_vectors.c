@@ -288,6 +288,8 @@ START_TEST(reply)
 			uint8_t *pk = hexfield(j, "pk", NULL);
 			memcpy(b.journalists[n].pk, pk, 32);
 			b.journalists[n].verify_only = json_is_true(json_object_get(j, "verify_only"));
+			b.journalists[n].not_before = INT(j, "not_before");
+			b.journalists[n].not_after = INT(j, "not_after");
 			free(pk);
 		}
 		b.n_journalists = json_array_size(js);
@@ -299,7 +301,7 @@ START_TEST(reply)
 			ck_assert_str_eq(rep.text, json_string_value(json_object_get(v, "text")));
 			ck_assert_int_eq(rep.journalist,
 					 json_integer_value(json_object_get(v, "journalist")));
-			ck_assert_int_eq(rep.older_key, rep.journalist == 1);
+			ck_assert_int_eq(rep.older_key, b.journalists[rep.journalist].verify_only);
 			ck_assert_uint_eq(rep.day, json_integer_value(json_object_get(v, "day")));
 			hexeq(v, "reply_id", rep.reply_id, 16);
 			hexeq(v, "mailbox_id", rep.mailbox_id, 16);

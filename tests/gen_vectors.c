@@ -429,21 +429,27 @@ static void replies(void)
 	memset(nr, 5, 32);
 	const char *code = "zoom zoom zoom zoom zoom zoom zoom zoom";
 	gd_source_keys *k = source(code, nr);
-	boxkey j[3];
-	for (int i = 0; i < 3; i++)
+	boxkey j[4];
+	for (int i = 0; i < 4; i++)
 		boxkey_new(&j[i]);
+	/* the bundle's journalists: current, verify_only, and one whose window ended (§8 tries
+	 * them all, windows unchecked); j[3] is nobody's */
 	json_t *pks = json_array();
-	for (int i = 0; i < 2; i++)
-		json_array_append_new(pks, json_pack("{s:o, s:b}", "pk", hexj(j[i].pk, 32),
-						     "verify_only", i == 1));
+	for (int i = 0; i < 3; i++)
+		json_array_append_new(
+		    pks, json_pack("{s:o, s:b, s:I, s:I}", "pk", hexj(j[i].pk, 32), "verify_only",
+		                   i == 1, "not_before",
+		                   (json_int_t)(i == 2 ? NOW - 60 * DAY : NOW - DAY), "not_after",
+		                   (json_int_t)(i == 2 ? NOW - 30 * DAY : NOW + 20 * DAY)));
 	static const struct {
 		const char *name, *expect;
 		int from;
 	} v[] = {{"from_current_key", "success", 0},
-		 {"from_older_key", "success", 1},
-		 {"not_from_a_bundle_journalist", "forged", 2}};
+	         {"from_older_key", "success", 1},
+	         {"from_key_outside_its_window", "success", 2},
+	         {"not_from_a_bundle_journalist", "forged", 3}};
 	const char *text = "Thank you. Please use a personal device only.";
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
 		gd_reply_seal(&r, &len, text, strlen(text), k->mailbox_id, 20800, j[v[i].from].sk,
 		              k->reply_pk);
 		json_t *c =
