@@ -177,7 +177,7 @@ static void reply_put_done(store_op *op, void *arg)
 	rctx *x = arg;
 	if (op->result == STORE_OK || op->result == STORE_EXISTS) {
 		json_t *o = json_object();
-		json_object_set_new(o, "id", b64j(op->blob, 16));
+		json_object_set_new(o, "id", b64j(op->u.reply_put.reply_id, 16));
 		json_object_set_new(o, "status", json_string(op->result == STORE_OK ? "stored"
 										    : "already_stored"));
 		reply_json(x->r, op->result == STORE_OK ? 201 : 200, o);

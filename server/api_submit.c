@@ -15,7 +15,7 @@ static void submit_done(store_op *op, void *arg)
 	case STORE_OK:
 	case STORE_EXISTS:
 		o = json_object();
-		json_object_set_new(o, "id", b64j(op->id, 16));
+		json_object_set_new(o, "id", b64j(op->u.submit.id, 16));
 		json_object_set_new(o, "status",
 				    json_string(op->result == STORE_OK ? "stored" : "already_stored"));
 		reply_json(r, op->result == STORE_OK ? 201 : 200, o);

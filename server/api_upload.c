@@ -234,7 +234,7 @@ static void chunk_done(store_op *op, void *arg)
 	if (u->gone) {
 		upload_gone(x->r); /* its chunks are deleted after this write */
 	} else if (op->result == STORE_OK) {
-		u->state[op->idx] = 2;
+		u->state[op->u.chunk_put.idx] = 2;
 		u->received++;
 		u->progress = now_s();
 		u->body_lost = 0;
@@ -244,7 +244,7 @@ static void chunk_done(store_op *op, void *arg)
 		json_object_set_new(o, "received", json_integer(u->received));
 		reply_json(x->r, 201, o);
 	} else {
-		u->state[op->idx] = 0;
+		u->state[op->u.chunk_put.idx] = 0;
 		store_error(x->r, op->result);
 	}
 	store_op_free(op);
@@ -350,7 +350,7 @@ static void commit_done(store_op *op, void *arg)
 			if (del != NULL && store_enqueue(a->st, del) != STORE_OK)
 				store_op_free(del); /* the next start's GC takes them */
 		}
-		upload_done(a, u, op->hash2);
+		upload_done(a, u, op->u.commit.env_hash);
 		json_t *o = json_object();
 		json_object_set_new(o, "id", b64j(u->sub_id, 16));
 		json_object_set_new(o, "status",

@@ -60,7 +60,9 @@ static int lmdb_fail(const char *what, int rc)
 	return rc == MDB_MAP_FULL ? STORE_FULL : STORE_ERROR;
 }
 
-store_op *store_op_new(store_op_kind kind)
+/* ---- constructors (store.h says who owns what) ---- */
+
+static store_op *store_op_new(store_op_kind kind)
 {
 	store_op *op = calloc(1, sizeof *op);
 	if (op != NULL)
@@ -73,10 +75,11 @@ void store_op_free(store_op *op)
 	if (op == NULL)
 		return;
 	free(op->data);
+	if (op->kind == OP_REPLY_DEL)
+		free(op->u.reply_del.ids);
+	sodium_memzero(op, sizeof *op); /* an ack key, among others */
 	free(op);
 }
-
-/* ---- constructors ---- */
 
 /* A new op that holds data, or NULL (data freed) if data is missing or memory is. */
 static store_op *op_with(store_op_kind kind, uint8_t *data, size_t len)
@@ -91,29 +94,19 @@ static store_op *op_with(store_op_kind kind, uint8_t *data, size_t len)
 	return op;
 }
 
-static void op_put_sub(store_op *op, const store_submission *rec)
-{
-	memcpy(op->id, rec->id, STORE_ID);
-	memcpy(op->blob, rec->blob, STORE_ID);
-	memcpy(op->hash, rec->ack_hash, 32);
-	memcpy(op->hash2, rec->env_hash, 32);
-	op->day = rec->received_day;
-	op->size = rec->size;
-	op->n = rec->n_chunks;
-	op->chunk_size = rec->chunk_size;
-}
-
 store_op *store_op_submit(const store_submission *rec, uint8_t *data, size_t len)
 {
-	store_op *op = rec->chunk_size > 0 ? op_with(OP_SUBMIT, data, len) : NULL;
-	if (op == NULL) {
-		if (rec->chunk_size == 0)
-			free(data);
+	if (rec->chunk_size == 0) {
+		free(data);
 		return NULL;
 	}
-	op_put_sub(op, rec);
-	op->size = len;
-	op->n = (uint32_t)((len + rec->chunk_size - 1) / rec->chunk_size);
+	store_op *op = op_with(OP_SUBMIT, data, len);
+	if (op != NULL) {
+		op->u.submit = *rec;
+		op->u.submit.fetched_day = 0;
+		op->u.submit.size = len;
+		op->u.submit.n_chunks = (uint32_t)((len + rec->chunk_size - 1) / rec->chunk_size);
+	}
 	return op;
 }
 
@@ -121,7 +114,8 @@ store_op *store_op_commit(const store_submission *rec, uint64_t reserved)
 {
 	store_op *op = store_op_new(OP_COMMIT);
 	if (op != NULL) {
-		op_put_sub(op, rec);
+		op->u.commit = *rec;
+		op->u.commit.fetched_day = 0;
 		op->reserved = reserved;
 	}
 	return op;
@@ -132,8 +126,8 @@ store_op *store_op_chunk_put(const uint8_t blob[STORE_ID], uint32_t idx, uint64_
 {
 	store_op *op = op_with(OP_CHUNK_PUT, data, len);
 	if (op != NULL) {
-		memcpy(op->blob, blob, STORE_ID);
-		op->idx = idx;
+		memcpy(op->u.chunk_put.blob, blob, STORE_ID);
+		op->u.chunk_put.idx = idx;
 		op->reserved = reserved;
 	}
 	return op;
@@ -143,7 +137,7 @@ store_op *store_op_blob_del(const uint8_t blob[STORE_ID])
 {
 	store_op *op = store_op_new(OP_BLOB_DEL);
 	if (op != NULL)
-		memcpy(op->blob, blob, STORE_ID);
+		memcpy(op->u.blob_del.blob, blob, STORE_ID);
 	return op;
 }
 
@@ -151,8 +145,8 @@ store_op *store_op_fetched(const uint8_t id[STORE_ID], uint32_t day)
 {
 	store_op *op = store_op_new(OP_FETCHED);
 	if (op != NULL) {
-		memcpy(op->id, id, STORE_ID);
-		op->day = day;
+		memcpy(op->u.fetched.id, id, STORE_ID);
+		op->u.fetched.day = day;
 	}
 	return op;
 }
@@ -161,8 +155,8 @@ store_op *store_op_ack(const uint8_t id[STORE_ID], const uint8_t ack_key[32])
 {
 	store_op *op = store_op_new(OP_ACK);
 	if (op != NULL) {
-		memcpy(op->id, id, STORE_ID);
-		memcpy(op->hash, ack_key, 32);
+		memcpy(op->u.ack.id, id, STORE_ID);
+		memcpy(op->u.ack.ack_key, ack_key, 32);
 	}
 	return op;
 }
@@ -172,10 +166,10 @@ store_op *store_op_reply_put(const uint8_t mailbox[STORE_ID], const uint8_t repl
 {
 	store_op *op = op_with(OP_REPLY_PUT, data, len);
 	if (op != NULL) {
-		memcpy(op->id, mailbox, STORE_ID);
-		memcpy(op->blob, reply_id, STORE_ID);
-		op->day = expiry_day;
-		op->n = max_live;
+		memcpy(op->u.reply_put.mailbox, mailbox, STORE_ID);
+		memcpy(op->u.reply_put.reply_id, reply_id, STORE_ID);
+		op->u.reply_put.expiry_day = expiry_day;
+		op->u.reply_put.max_live = max_live;
 	}
 	return op;
 }
@@ -184,13 +178,15 @@ store_op *store_op_reply_del(const uint8_t mailbox[STORE_ID], const uint8_t *ids
 {
 	if ((ids == NULL && n > 0) || n > SIZE_MAX / STORE_ID)
 		return NULL;
-	uint8_t *copy = malloc(n > 0 ? n * STORE_ID : 1);
-	store_op *op = copy != NULL ? op_with(OP_REPLY_DEL, copy, n * STORE_ID) : NULL;
-	if (op != NULL) {
-		if (n > 0)
-			memcpy(copy, ids, n * STORE_ID);
-		memcpy(op->id, mailbox, STORE_ID);
+	store_op *op = store_op_new(OP_REPLY_DEL);
+	if (op == NULL || (op->u.reply_del.ids = malloc(n > 0 ? n * STORE_ID : 1)) == NULL) {
+		store_op_free(op);
+		return NULL;
 	}
+	if (n > 0)
+		memcpy(op->u.reply_del.ids, ids, n * STORE_ID);
+	op->u.reply_del.n = n;
+	memcpy(op->u.reply_del.mailbox, mailbox, STORE_ID);
 	return op;
 }
 
@@ -198,9 +194,9 @@ store_op *store_op_expire(uint32_t today, uint32_t days_after_fetch, uint32_t da
 {
 	store_op *op = store_op_new(OP_EXPIRE);
 	if (op != NULL) {
-		op->day = today;
-		op->idx = days_after_fetch;
-		op->n = days_unfetched;
+		op->u.expire.today = today;
+		op->u.expire.days_after_fetch = days_after_fetch;
+		op->u.expire.days_unfetched = days_unfetched;
 	}
 	return op;
 }
@@ -208,8 +204,10 @@ store_op *store_op_expire(uint32_t today, uint32_t days_after_fetch, uint32_t da
 store_op *store_op_purge_one(const uint8_t id[STORE_ID])
 {
 	store_op *op = store_op_new(OP_PURGE);
-	if (op != NULL)
-		memcpy(op->id, id, STORE_ID);
+	if (op != NULL) {
+		op->u.purge.one = 1;
+		memcpy(op->u.purge.id, id, STORE_ID);
+	}
 	return op;
 }
 
@@ -217,39 +215,42 @@ store_op *store_op_purge_before(uint32_t day)
 {
 	store_op *op = store_op_new(OP_PURGE);
 	if (op != NULL)
-		op->day = day;
+		op->u.purge.before_day = day;
 	return op;
+}
+
+/* The length of a key or name of 1..max bytes, or 0. */
+static size_t name_len(const char *name, size_t max)
+{
+	size_t n = name != NULL ? strnlen(name, max + 1) : 0;
+	return n <= max ? n : 0;
 }
 
 store_op *store_op_meta_put(const char *key, uint8_t *data, size_t len)
 {
-	size_t n = key != NULL ? strlen(key) : 0;
-	store_op *op = n > 0 && n <= STORE_META_KEY_MAX ? op_with(OP_META_PUT, data, len) : NULL;
-	if (op == NULL) {
-		if (n == 0 || n > STORE_META_KEY_MAX)
-			free(data);
-		return NULL;
-	}
-	memcpy(op->blob, key, n + 1);
+	size_t n = name_len(key, STORE_META_KEY_MAX);
+	store_op *op = n > 0 ? op_with(OP_META_PUT, data, len) : NULL;
+	if (n == 0)
+		free(data);
+	if (op != NULL)
+		memcpy(op->u.meta_put.key, key, n + 1);
 	return op;
 }
 
 static store_op *op_token(store_op_kind kind, const char *name)
 {
-	size_t n = name != NULL ? strlen(name) : 0;
-	if (n == 0 || n > STORE_TOKEN_NAME_MAX)
-		return NULL;
-	uint8_t *copy = malloc(n);
-	if (copy != NULL)
-		memcpy(copy, name, n);
-	return op_with(kind, copy, copy != NULL ? n : 1);
+	size_t n = name_len(name, STORE_TOKEN_NAME_MAX);
+	store_op *op = n > 0 ? store_op_new(kind) : NULL;
+	if (op != NULL)
+		memcpy(op->u.token.name, name, n + 1);
+	return op;
 }
 
 store_op *store_op_token_put(const char *name, const uint8_t hash[32])
 {
 	store_op *op = op_token(OP_TOKEN_PUT, name);
 	if (op != NULL)
-		memcpy(op->hash, hash, 32);
+		memcpy(op->u.token.hash, hash, 32);
 	return op;
 }
 
@@ -537,32 +538,23 @@ static int sub_get(store *s, MDB_txn *txn, const uint8_t id[STORE_ID], store_sub
 	return sub_decode(out, id, &v);
 }
 
-static int sub_put(store *s, MDB_txn *txn, const store_op *op)
+static int sub_put(store *s, MDB_txn *txn, const store_submission *rec)
 {
-	store_submission sub;
-	uint8_t rec[SUB_RECORD];
-	memset(&sub, 0, sizeof sub);
-	sub.received_day = op->day;
-	sub.size = op->size;
-	sub.n_chunks = op->n;
-	sub.chunk_size = op->chunk_size;
-	memcpy(sub.blob, op->blob, STORE_ID);
-	memcpy(sub.ack_hash, op->hash, 32);
-	memcpy(sub.env_hash, op->hash2, 32);
-	sub_encode(rec, &sub);
-	MDB_val k = {STORE_ID, (void *)op->id}, v = {sizeof rec, rec};
+	uint8_t r[SUB_RECORD];
+	sub_encode(r, rec);
+	MDB_val k = {STORE_ID, (void *)rec->id}, v = {sizeof r, r};
 	int rc = mdb_put(txn, s->subs, &k, &v, MDB_NOOVERWRITE);
 	return rc == 0 ? STORE_OK : lmdb_fail("put submission", rc);
 }
 
 /* Same id again: the same envelope is "already stored", another one a conflict. */
-static int sub_idempotent(store *s, MDB_txn *txn, const store_op *op)
+static int sub_idempotent(store *s, MDB_txn *txn, const store_submission *rec)
 {
 	store_submission old;
-	int rc = sub_get(s, txn, op->id, &old);
+	int rc = sub_get(s, txn, rec->id, &old);
 	if (rc != STORE_OK)
 		return rc;
-	return sodium_memcmp(old.env_hash, op->hash2, 32) == 0 ? STORE_EXISTS : STORE_CONFLICT;
+	return sodium_memcmp(old.env_hash, rec->env_hash, 32) == 0 ? STORE_EXISTS : STORE_CONFLICT;
 }
 
 static int chunk_put(store *s, MDB_txn *txn, const uint8_t blob[STORE_ID], uint32_t idx,
@@ -575,16 +567,28 @@ static int chunk_put(store *s, MDB_txn *txn, const uint8_t blob[STORE_ID], uint3
 	return rc == 0 ? STORE_OK : lmdb_fail("put chunk", rc);
 }
 
-/* limit 0: every expired submission. Else at most limit, from the id after *from on when *left
- * is set; *left then says whether more may follow, *from where to go on. */
-static int op_expire(store *s, MDB_txn *txn, store_op *op, size_t limit, uint8_t *from,
-		     int *left)
+/* Whether an EXPIRE, or a PURGE of all received before a day, takes this submission. */
+static int sub_doomed(const store_op *op, const store_submission *sub)
+{
+	if (op->kind == OP_PURGE)
+		return op->u.purge.before_day == 0 || sub->received_day < op->u.purge.before_day;
+	uint32_t today = op->u.expire.today;
+	if (sub->fetched_day != 0)
+		return today >= sub->fetched_day + op->u.expire.days_after_fetch;
+	return op->u.expire.days_unfetched != 0 &&
+	       today >= sub->received_day + op->u.expire.days_unfetched;
+}
+
+/* Deletes the submissions sub_doomed takes. limit 0: all of them. Else at most limit, from the
+ * id after *from on when *left is set; *left then says whether more may follow, *from where to
+ * go on. */
+static int subs_expire(store *s, MDB_txn *txn, store_op *op, size_t limit, uint8_t *from,
+		       int *left)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
 	MDB_cursor_op how = MDB_NEXT;
 	int rc;
-	uint32_t today = op->day;
 	if ((rc = mdb_cursor_open(txn, s->subs, &c)) != 0)
 		return lmdb_fail("cursor", rc);
 	if (limit != 0 && *left) {
@@ -599,16 +603,8 @@ static int op_expire(store *s, MDB_txn *txn, store_op *op, size_t limit, uint8_t
 	while (doomed != NULL && (rc = mdb_cursor_get(c, &k, &v, how)) == 0) {
 		store_submission sub;
 		how = MDB_NEXT;
-		if (k.mv_size != STORE_ID || sub_decode(&sub, k.mv_data, &v) != STORE_OK)
-			continue;
-		int expired;
-		if (op->kind == OP_PURGE)
-			expired = op->day == 0 || sub.received_day < op->day;
-		else if (sub.fetched_day != 0)
-			expired = today >= sub.fetched_day + op->idx;
-		else
-			expired = op->n != 0 && today >= sub.received_day + op->n;
-		if (!expired)
+		if (k.mv_size != STORE_ID || sub_decode(&sub, k.mv_data, &v) != STORE_OK ||
+		    !sub_doomed(op, &sub))
 			continue;
 		if (limit != 0 && n == limit) {
 			*left = 1;
@@ -633,16 +629,22 @@ static int op_expire(store *s, MDB_txn *txn, store_op *op, size_t limit, uint8_t
 		memcpy(from, doomed[n - 1].id, STORE_ID);
 	free(doomed);
 	op->count += n;
-	if (rc != STORE_OK || op->kind == OP_PURGE)
-		return rc;
-	/* Replies: value = expiry day (u32) || blob. */
+	return rc;
+}
+
+/* Replies whose expiry day has come (value = expiry day (u32) || blob; a tombstone too). */
+static int replies_expire(store *s, MDB_txn *txn, uint32_t today, uint64_t *count)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
 	if ((rc = mdb_cursor_open(txn, s->mail, &c)) != 0)
 		return lmdb_fail("cursor", rc);
 	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
 		if (v.mv_size >= 4 && gd_get_u32(v.mv_data) <= today) {
 			if ((rc = mdb_cursor_del(c, 0)) != 0)
 				break;
-			op->count++;
+			(*count)++;
 		}
 	}
 	mdb_cursor_close(c);
@@ -654,7 +656,7 @@ static int cmp_id(const void *a, const void *b)
 	return memcmp(a, b, STORE_ID);
 }
 
-static int op_gc(store *s, MDB_txn *txn, store_op *op)
+static int apply_gc(store *s, MDB_txn *txn, store_op *op)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -759,18 +761,16 @@ typedef struct {
 #define DISK_RESERVE (8ULL << 20)
 #define PURGE_GROW (1 << 20) /* purge_in_steps: room to start deleting on a map full to its end */
 
-static int op_writes_disk(const store_op *op)
+/* Before a write that adds data: room on the disk and below the mark, or STORE_FULL. A
+ * submission stored already is still an answer, even when full. */
+static int space_gate(store *s, MDB_txn *txn, store_op *op, const budget *b)
 {
-	return op_adds_data(op) || op->kind == OP_CHUNK_PUT;
-}
-
-static int apply_op(store *s, MDB_txn *txn, store_op *op, budget *b)
-{
-	int rc = STORE_OK;
-	MDB_val k, v;
-	store_submission sub;
-	if (op_writes_disk(op) && op_growth(op) > b->disk) {
-		if (op->kind == OP_SUBMIT && (rc = sub_idempotent(s, txn, op)) != STORE_NOT_FOUND)
+	int rc;
+	if (!op_adds_data(op))
+		return STORE_OK;
+	if (op_growth(op) > b->disk) {
+		if (op->kind == OP_SUBMIT &&
+		    (rc = sub_idempotent(s, txn, &op->u.submit)) != STORE_NOT_FOUND)
 			return rc;
 		static time_t said; /* once a minute, not once a request */
 		if (time(NULL) - said >= 60) {
@@ -779,140 +779,176 @@ static int apply_op(store *s, MDB_txn *txn, store_op *op, budget *b)
 		}
 		return STORE_FULL;
 	}
-	if (op_adds_data(op) && space_take(s, op, op_growth(op)) != 0) {
-		/* Already stored is still an answer, even when full. */
-		if (op->kind == OP_SUBMIT && (rc = sub_idempotent(s, txn, op)) != STORE_NOT_FOUND)
+	if (space_take(s, op, op_growth(op)) != 0) {
+		if (op->kind == OP_SUBMIT &&
+		    (rc = sub_idempotent(s, txn, &op->u.submit)) != STORE_NOT_FOUND)
 			return rc;
 		return STORE_FULL;
 	}
-	switch (op->kind) {
-	case OP_SUBMIT:
-		if ((rc = sub_idempotent(s, txn, op)) != STORE_NOT_FOUND)
-			return rc;
-		rc = STORE_OK;
-		for (uint32_t i = 0; i < op->n && rc == STORE_OK; i++) {
-			size_t off = (size_t)i * op->chunk_size;
-			size_t n = op->len - off < op->chunk_size ? op->len - off : op->chunk_size;
-			rc = chunk_put(s, txn, op->blob, i, op->data + off, n);
-		}
-		if (rc == STORE_OK)
-			rc = sub_put(s, txn, op);
-		break;
-	case OP_COMMIT:
-		if ((rc = sub_idempotent(s, txn, op)) != STORE_NOT_FOUND)
-			return rc;
-		rc = sub_put(s, txn, op);
-		break;
-	case OP_CHUNK_PUT:
-		rc = chunk_put(s, txn, op->blob, op->idx, op->data, op->len);
-		break;
-	case OP_BLOB_DEL:
-		rc = blob_delete(s, txn, op->blob);
-		break;
-	case OP_FETCHED:
-		if ((rc = sub_get(s, txn, op->id, &sub)) != STORE_OK || sub.fetched_day != 0)
-			return rc;
-		sub.fetched_day = op->day;
-		uint8_t rec[SUB_RECORD];
-		sub_encode(rec, &sub);
-		k = (MDB_val){STORE_ID, op->id};
-		v = (MDB_val){sizeof rec, rec};
-		rc = mdb_put(txn, s->subs, &k, &v, 0) == 0 ? STORE_OK : STORE_ERROR;
-		break;
-	case OP_ACK: {
-		uint8_t h[32];
-		if ((rc = sub_get(s, txn, op->id, &sub)) != STORE_OK)
-			return rc;
-		gd_ack_hash(h, op->hash);
-		if (sodium_memcmp(h, sub.ack_hash, 32) != 0)
-			return STORE_BAD_KEY; /* only a journalist who opened it can delete it */
-		rc = sub_delete(s, txn, &sub);
-		break;
+	return STORE_OK;
+}
+
+static int apply_submit(store *s, MDB_txn *txn, store_op *op)
+{
+	const store_submission *rec = &op->u.submit;
+	int rc = sub_idempotent(s, txn, rec);
+	if (rc != STORE_NOT_FOUND)
+		return rc;
+	rc = STORE_OK;
+	for (uint32_t i = 0; i < rec->n_chunks && rc == STORE_OK; i++) {
+		size_t off = (size_t)i * rec->chunk_size;
+		size_t n = op->len - off < rec->chunk_size ? op->len - off : rec->chunk_size;
+		rc = chunk_put(s, txn, rec->blob, i, op->data + off, n);
 	}
-	case OP_REPLY_PUT: {
-		uint8_t kb[2 * STORE_ID], *val;
-		memcpy(kb, op->id, STORE_ID);
-		memcpy(kb + STORE_ID, op->blob, STORE_ID);
-		/* The reply id is a hash of the blob (§11.4): stored, or acknowledged (a tombstone). */
-		if ((rc = reply_present(s, txn, kb)) != STORE_NOT_FOUND)
-			return rc;
-		if ((rc = mailbox_live(s, txn, op->id, op->n)) != STORE_OK)
-			return rc;
-		if ((val = malloc(4 + op->len)) == NULL)
-			return STORE_ERROR;
-		gd_put_u32(val, op->day);
-		memcpy(val + 4, op->data, op->len);
-		k = (MDB_val){sizeof kb, kb};
-		v = (MDB_val){4 + op->len, val};
-		rc = mdb_put(txn, s->mail, &k, &v, MDB_NOOVERWRITE);
-		free(val);
-		rc = rc == 0 ? STORE_OK : rc == MDB_KEYEXIST ? STORE_EXISTS : lmdb_fail("reply", rc);
-		break;
+	return rc == STORE_OK ? sub_put(s, txn, rec) : rc;
+}
+
+static int apply_commit(store *s, MDB_txn *txn, store_op *op)
+{
+	int rc = sub_idempotent(s, txn, &op->u.commit);
+	return rc != STORE_NOT_FOUND ? rc : sub_put(s, txn, &op->u.commit);
+}
+
+static int apply_chunk_put(store *s, MDB_txn *txn, store_op *op)
+{
+	return chunk_put(s, txn, op->u.chunk_put.blob, op->u.chunk_put.idx, op->data, op->len);
+}
+
+static int apply_blob_del(store *s, MDB_txn *txn, store_op *op)
+{
+	return blob_delete(s, txn, op->u.blob_del.blob);
+}
+
+static int apply_fetched(store *s, MDB_txn *txn, store_op *op)
+{
+	store_submission sub;
+	uint8_t rec[SUB_RECORD];
+	int rc = sub_get(s, txn, op->u.fetched.id, &sub);
+	if (rc != STORE_OK || sub.fetched_day != 0)
+		return rc;
+	sub.fetched_day = op->u.fetched.day;
+	sub_encode(rec, &sub);
+	MDB_val k = {STORE_ID, sub.id}, v = {sizeof rec, rec};
+	return mdb_put(txn, s->subs, &k, &v, 0) == 0 ? STORE_OK : STORE_ERROR;
+}
+
+static int apply_ack(store *s, MDB_txn *txn, store_op *op)
+{
+	store_submission sub;
+	uint8_t h[32];
+	int rc = sub_get(s, txn, op->u.ack.id, &sub);
+	if (rc != STORE_OK)
+		return rc;
+	gd_ack_hash(h, op->u.ack.ack_key);
+	if (sodium_memcmp(h, sub.ack_hash, 32) != 0)
+		return STORE_BAD_KEY; /* only a journalist who opened it can delete it */
+	return sub_delete(s, txn, &sub);
+}
+
+static int apply_reply_put(store *s, MDB_txn *txn, store_op *op)
+{
+	uint8_t kb[2 * STORE_ID], *val;
+	int rc;
+	memcpy(kb, op->u.reply_put.mailbox, STORE_ID);
+	memcpy(kb + STORE_ID, op->u.reply_put.reply_id, STORE_ID);
+	/* The reply id is a hash of the blob (§11.4): stored, or acknowledged (a tombstone). */
+	if ((rc = reply_present(s, txn, kb)) != STORE_NOT_FOUND)
+		return rc;
+	if ((rc = mailbox_live(s, txn, op->u.reply_put.mailbox, op->u.reply_put.max_live)) !=
+	    STORE_OK)
+		return rc;
+	if ((val = malloc(4 + op->len)) == NULL)
+		return STORE_ERROR;
+	gd_put_u32(val, op->u.reply_put.expiry_day);
+	memcpy(val + 4, op->data, op->len);
+	MDB_val k = {sizeof kb, kb}, v = {4 + op->len, val};
+	rc = mdb_put(txn, s->mail, &k, &v, MDB_NOOVERWRITE);
+	free(val);
+	return rc == 0 ? STORE_OK : rc == MDB_KEYEXIST ? STORE_EXISTS : lmdb_fail("reply", rc);
+}
+
+static int apply_reply_del(store *s, MDB_txn *txn, store_op *op)
+{
+	for (size_t i = 0; i < op->u.reply_del.n; i++) {
+		uint8_t kb[2 * STORE_ID], day[4];
+		memcpy(kb, op->u.reply_del.mailbox, STORE_ID);
+		memcpy(kb + STORE_ID, op->u.reply_del.ids[i], STORE_ID);
+		MDB_val k = {sizeof kb, kb}, v;
+		int r = mdb_get(txn, s->mail, &k, &v);
+		if (r == MDB_NOTFOUND || (r == 0 && v.mv_size <= 4))
+			continue; /* unknown, or acknowledged already */
+		if (r != 0)
+			return lmdb_fail("delete reply", r);
+		/* The blob goes; its expiry day stays, so a re-push is refused until then. */
+		memcpy(day, v.mv_data, 4);
+		v = (MDB_val){sizeof day, day};
+		if ((r = mdb_put(txn, s->mail, &k, &v, 0)) != 0)
+			return lmdb_fail("delete reply", r);
+		op->count++;
 	}
-	case OP_REPLY_DEL:
-		for (size_t i = 0; i + STORE_ID <= op->len; i += STORE_ID) {
-			uint8_t kb[2 * STORE_ID], day[4];
-			memcpy(kb, op->id, STORE_ID);
-			memcpy(kb + STORE_ID, op->data + i, STORE_ID);
-			k = (MDB_val){sizeof kb, kb};
-			int r = mdb_get(txn, s->mail, &k, &v);
-			if (r == MDB_NOTFOUND || (r == 0 && v.mv_size <= 4))
-				continue; /* unknown, or acknowledged already */
-			if (r != 0)
-				return lmdb_fail("delete reply", r);
-			/* The blob goes; its expiry day stays, so a re-push is refused until then. */
-			memcpy(day, v.mv_data, 4);
-			v = (MDB_val){sizeof day, day};
-			if ((r = mdb_put(txn, s->mail, &k, &v, 0)) != 0)
-				return lmdb_fail("delete reply", r);
-			op->count++;
-		}
-		break;
-	case OP_EXPIRE:
-		rc = op_expire(s, txn, op, 0, NULL, NULL);
-		break;
-	case OP_PURGE: {
-		static const uint8_t zero[STORE_ID];
-		if (sodium_memcmp(op->id, zero, STORE_ID) != 0) {
-			if ((rc = sub_get(s, txn, op->id, &sub)) == STORE_OK &&
-			    (rc = sub_delete(s, txn, &sub)) == STORE_OK)
-				op->count = 1;
-		} else {
-			rc = op_expire(s, txn, op, 0, NULL, NULL);
-		}
-		break;
-	}
-	case OP_META_PUT:
-		k = (MDB_val){strlen((const char *)op->blob), op->blob};
-		v = (MDB_val){op->len, op->data};
-		rc = mdb_put(txn, s->meta, &k, &v, 0) == 0 ? STORE_OK : STORE_ERROR;
-		break;
-	case OP_TOKEN_PUT:
-		k = (MDB_val){op->len, op->data};
-		v = (MDB_val){32, op->hash};
-		rc = mdb_put(txn, s->tokens, &k, &v, MDB_NOOVERWRITE);
-		rc = rc == 0 ? STORE_OK : rc == MDB_KEYEXIST ? STORE_EXISTS : STORE_ERROR;
-		break;
-	case OP_GC:
-		rc = op_gc(s, txn, op);
-		break;
-	case OP_TOKEN_DEL:
-		k = (MDB_val){op->len, op->data};
-		rc = mdb_del(txn, s->tokens, &k, NULL);
-		rc = rc == 0 ? STORE_OK : rc == MDB_NOTFOUND ? STORE_NOT_FOUND : STORE_ERROR;
-		break;
-	}
-	if (rc == STORE_OK && op_writes_disk(op))
-		b->disk -= op_growth(op) < b->disk ? op_growth(op) : b->disk;
+	return STORE_OK;
+}
+
+static int apply_expire(store *s, MDB_txn *txn, store_op *op)
+{
+	int rc = subs_expire(s, txn, op, 0, NULL, NULL);
+	return rc == STORE_OK ? replies_expire(s, txn, op->u.expire.today, &op->count) : rc;
+}
+
+static int apply_purge(store *s, MDB_txn *txn, store_op *op)
+{
+	store_submission sub;
+	int rc;
+	if (!op->u.purge.one)
+		return subs_expire(s, txn, op, 0, NULL, NULL);
+	if ((rc = sub_get(s, txn, op->u.purge.id, &sub)) == STORE_OK &&
+	    (rc = sub_delete(s, txn, &sub)) == STORE_OK)
+		op->count = 1;
 	return rc;
 }
 
+static int apply_meta_put(store *s, MDB_txn *txn, store_op *op)
+{
+	MDB_val k = {strlen(op->u.meta_put.key), op->u.meta_put.key}, v = {op->len, op->data};
+	return mdb_put(txn, s->meta, &k, &v, 0) == 0 ? STORE_OK : STORE_ERROR;
+}
+
+static int apply_token_put(store *s, MDB_txn *txn, store_op *op)
+{
+	MDB_val k = {strlen(op->u.token.name), op->u.token.name}, v = {32, op->u.token.hash};
+	int rc = mdb_put(txn, s->tokens, &k, &v, MDB_NOOVERWRITE);
+	return rc == 0 ? STORE_OK : rc == MDB_KEYEXIST ? STORE_EXISTS : STORE_ERROR;
+}
+
+static int apply_token_del(store *s, MDB_txn *txn, store_op *op)
+{
+	MDB_val k = {strlen(op->u.token.name), op->u.token.name};
+	int rc = mdb_del(txn, s->tokens, &k, NULL);
+	return rc == 0 ? STORE_OK : rc == MDB_NOTFOUND ? STORE_NOT_FOUND : STORE_ERROR;
+}
+
+static int (*const appliers[])(store *, MDB_txn *, store_op *) = {
+	[OP_SUBMIT] = apply_submit,	  [OP_FETCHED] = apply_fetched,
+	[OP_ACK] = apply_ack,		  [OP_REPLY_PUT] = apply_reply_put,
+	[OP_REPLY_DEL] = apply_reply_del, [OP_CHUNK_PUT] = apply_chunk_put,
+	[OP_COMMIT] = apply_commit,	  [OP_BLOB_DEL] = apply_blob_del,
+	[OP_EXPIRE] = apply_expire,	  [OP_PURGE] = apply_purge,
+	[OP_META_PUT] = apply_meta_put,	  [OP_TOKEN_PUT] = apply_token_put,
+	[OP_TOKEN_DEL] = apply_token_del, [OP_GC] = apply_gc,
+};
+
+/* One operation, in a transaction of the caller's; what it takes from the budget and the
+ * space estimates goes back if it did not store (stored before, conflict, full, failed). */
 static int apply(store *s, MDB_txn *txn, store_op *op, budget *b)
 {
 	op->charged = op->drawn = 0;
-	int rc = apply_op(s, txn, op, b);
+	int rc = space_gate(s, txn, op, b);
+	if (rc == STORE_OK)
+		rc = appliers[op->kind](s, txn, op);
+	if (rc == STORE_OK && op_adds_data(op))
+		b->disk -= op_growth(op) < b->disk ? op_growth(op) : b->disk;
 	if (rc != STORE_OK)
-		space_undo(s, op); /* nothing was added: stored before, conflict, full, failed */
+		space_undo(s, op);
 	return rc;
 }
 
@@ -970,7 +1006,7 @@ static int purge_in_steps(store *s, store_op *op)
 		left0 = left;
 		if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 			return op->result = lmdb_fail("begin", rc);
-		rc = op_expire(s, txn, op, step, from, &left);
+		rc = subs_expire(s, txn, op, step, from, &left);
 		if (rc != STORE_OK)
 			mdb_txn_abort(txn);
 		else if ((rc = mdb_txn_commit(txn)) != 0)
@@ -1002,9 +1038,8 @@ static int purge_in_steps(store *s, store_op *op)
 
 int store_apply_sync(store *s, store_op *op)
 {
-	static const uint8_t zero[STORE_ID];
 	MDB_txn *txn;
-	if (op->kind == OP_PURGE && sodium_memcmp(op->id, zero, STORE_ID) == 0)
+	if (op->kind == OP_PURGE && !op->u.purge.one)
 		return purge_in_steps(s, op);
 	budget b = budget_now(s);
 	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);

@@ -35,45 +35,83 @@ typedef struct {
 } store_submission;
 
 typedef enum {
-	OP_SUBMIT,    /* id, blob, fields of a store_submission; data: the whole envelope */
-	OP_FETCHED,   /* id, day: start the retention clock once */
-	OP_ACK,       /* id, hash = ack key: delete if BLAKE2b(ack key) matches */
-	OP_REPLY_PUT, /* id = mailbox id, blob = reply id, day = expiry day, data, n = most live
-		       * replies per mailbox: EXISTS if stored, CONFLICT if acknowledged, LIMIT */
-	OP_REPLY_DEL, /* id = mailbox id, data = n reply ids (16 bytes each): each becomes a
-		       * tombstone (its expiry day only) until it expires, so it cannot come back */
-	OP_CHUNK_PUT, /* blob, idx, data; reserved: its share of the upload's reservation */
-	OP_COMMIT,    /* id, blob, fields of a store_submission (chunks already stored);
-		       * reserved: the record's share of the upload's reservation */
-	OP_BLOB_DEL,  /* blob, n = number of chunks: drop an abandoned upload */
-	OP_EXPIRE,    /* day = today; retention numbers in idx (after fetch), n (unfetched) */
-	OP_PURGE,     /* id set: that one; else all received before day (0: everything) */
-	OP_META_PUT,  /* blob[0..] = key name (NUL-terminated), data */
-	OP_TOKEN_PUT, /* data = name, hash */
-	OP_TOKEN_DEL, /* data = name */
+	OP_SUBMIT,    /* u.submit: a whole envelope in one request; data: the envelope */
+	OP_FETCHED,   /* u.fetched: start the retention clock once */
+	OP_ACK,       /* u.ack: delete if BLAKE2b(ack key) matches */
+	OP_REPLY_PUT, /* u.reply_put; data: the reply blob */
+	OP_REPLY_DEL, /* u.reply_del */
+	OP_CHUNK_PUT, /* u.chunk_put; data: the chunk */
+	OP_COMMIT,    /* u.commit: an upload's record, its chunks stored already */
+	OP_BLOB_DEL,  /* u.blob_del: drop an abandoned upload's chunks */
+	OP_EXPIRE,    /* u.expire: retention */
+	OP_PURGE,     /* u.purge: the operator's purge */
+	OP_META_PUT,  /* u.meta_put; data: the value */
+	OP_TOKEN_PUT, /* u.token */
+	OP_TOKEN_DEL, /* u.token (name only) */
 	OP_GC,        /* drop chunks no submission refers to (uploads of a previous run) */
 } store_op_kind;
 
+#define STORE_META_KEY_MAX 63   /* bytes of a meta key name */
+#define STORE_TOKEN_NAME_MAX 64 /* bytes of a courier token name */
+
+/* One write, built by its constructor below and read back by its done callback. Every field
+ * means one thing whatever the kind; what only one kind has is in its member of u. */
 typedef struct store_op {
 	store_op_kind kind;
-	int result;
-	uint8_t id[STORE_ID];
-	uint8_t blob[STORE_ID];
-	uint8_t hash[32];
-	uint8_t hash2[32];
-	uint32_t idx, day, n, chunk_size;
-	uint64_t size;
-	uint8_t *data; /* owned by the op (malloc'ed), freed by store_op_free */
+	int result;	/* out: STORE_* */
+	uint64_t count; /* out: entries deleted (EXPIRE, PURGE, REPLY_DEL, GC) */
+	uint8_t *data;	/* the bytes this write stores (see the kinds), owned by the op */
 	size_t len;
-	uint64_t count; /* out: items deleted, for EXPIRE and PURGE */
 	uint64_t reserved; /* bytes of store_reserve()'d space this write uses (0: must fit) */
+	union {
+		store_submission submit; /* fetched_day 0; size, n_chunks: the envelope's */
+		store_submission commit; /* fetched_day 0 */
+		struct {
+			uint8_t id[STORE_ID];
+			uint32_t day;
+		} fetched;
+		struct {
+			uint8_t id[STORE_ID];
+			uint8_t ack_key[32]; /* wiped by store_op_free */
+		} ack;
+		struct {
+			uint8_t mailbox[STORE_ID], reply_id[STORE_ID];
+			uint32_t expiry_day, max_live;
+		} reply_put;
+		struct {
+			uint8_t mailbox[STORE_ID];
+			uint8_t (*ids)[STORE_ID]; /* owned by the op */
+			size_t n;
+		} reply_del;
+		struct {
+			uint8_t blob[STORE_ID];
+			uint32_t idx;
+		} chunk_put;
+		struct {
+			uint8_t blob[STORE_ID];
+		} blob_del;
+		struct {
+			uint32_t today, days_after_fetch, days_unfetched;
+		} expire;
+		struct {
+			int one; /* 1: the submission id; 0: all received before before_day */
+			uint8_t id[STORE_ID];
+			uint32_t before_day; /* 0: all */
+		} purge;
+		struct {
+			char key[STORE_META_KEY_MAX + 1];
+		} meta_put;
+		struct {
+			char name[STORE_TOKEN_NAME_MAX + 1];
+			uint8_t hash[32]; /* TOKEN_PUT */
+		} token;
+	} u;
 	uint64_t charged, drawn; /* the writer's own: space taken, and from the reservation */
 	void (*done)(struct store_op *op, void *arg); /* on the event loop, after commit */
 	void *arg;
 	struct store_op *next;
 } store_op;
 
-store_op *store_op_new(store_op_kind kind);
 void store_op_free(store_op *op);
 
 /* One constructor per operation. What a constructor is given by const pointer it copies; the
@@ -81,8 +119,6 @@ void store_op_free(store_op *op);
  * does the constructor when it fails, so `store_op_meta_put(key, copy, n)` needs no check of
  * the copy. NULL: out of memory, or bad input (NULL data with len > 0, a meta key or token
  * name empty or too long, a chunk size of 0). The caller sets done and arg, then enqueues. */
-#define STORE_META_KEY_MAX 15   /* bytes of a meta key name */
-#define STORE_TOKEN_NAME_MAX 64 /* bytes of a courier token name */
 /* rec: id, blob, received_day, chunk_size, ack_hash, env_hash; size and n_chunks follow from
  * the envelope (data), which is cut into chunks of chunk_size. */
 store_op *store_op_submit(const store_submission *rec, uint8_t *data, size_t len);

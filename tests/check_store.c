@@ -69,7 +69,7 @@ START_TEST(submit_read_ack)
 	memcpy(copy, op->data, 10000);
 	ck_assert_int_eq(store_apply_sync(st, op), STORE_OK);
 	ck_assert_int_eq(store_apply_sync(st, op), STORE_EXISTS); /* same bytes: idempotent */
-	op->hash2[0] ^= 1;
+	op->u.submit.env_hash[0] ^= 1;
 	ck_assert_int_eq(store_apply_sync(st, op), STORE_CONFLICT);
 	store_op_free(op);
 	store_submission s;
@@ -153,8 +153,8 @@ START_TEST(replies_expire)
 		randombytes_buf(rid, 16);
 		memset(blob, 'r', 1100);
 		/* expiry days 200, 210, 220 */
-		ck_assert_int_eq(apply_free(store_op_reply_put(mb, rid, 200 + i * 10, 0, blob, 1100)),
-				 STORE_OK);
+		store_op *op = store_op_reply_put(mb, rid, 200 + i * 10, 0, blob, 1100);
+		ck_assert_int_eq(apply_free(op), STORE_OK);
 	}
 	store_op *e = store_op_expire(210, 30, 0);
 	ck_assert_ptr_nonnull(e);
@@ -396,18 +396,27 @@ START_TEST(expire_fetched_and_unfetched_apart)
 		ck_assert_int_eq(apply_free(sub_op(f, 100, 100, key)), STORE_OK);
 		ck_assert_int_eq(apply_free(sub_op(u, 100, 100, key)), STORE_OK);
 		ck_assert_int_eq(apply_free(store_op_fetched(f, 100)), STORE_OK);
-		store_op *e = round == 0 ? store_op_expire(110, 10, 1000) : store_op_expire(110, 1000, 10);
+		store_op *e = round == 0 ? store_op_expire(110, 10, 1000)
+					 : store_op_expire(110, 1000, 10);
 		ck_assert_ptr_nonnull(e);
 		ck_assert_int_eq(store_apply_sync(st, e), STORE_OK);
 		ck_assert_uint_eq(e->count, 1);
 		store_op_free(e);
 		/* round 0: the fetched one went; round 1: the unfetched one */
-		ck_assert_int_eq(store_submission_get(st, f, &s), round == 0 ? STORE_NOT_FOUND : STORE_OK);
-		ck_assert_int_eq(store_submission_get(st, u, &s), round == 0 ? STORE_OK : STORE_NOT_FOUND);
+		int f_rc = round == 0 ? STORE_NOT_FOUND : STORE_OK;
+		int u_rc = round == 0 ? STORE_OK : STORE_NOT_FOUND;
+		ck_assert_int_eq(store_submission_get(st, f, &s), f_rc);
+		ck_assert_int_eq(store_submission_get(st, u, &s), u_rc);
 		ck_assert_int_eq(apply_free(store_op_purge_before(0)), STORE_OK);
 	}
 }
 END_TEST
+
+/* A 40-byte reply of c's, kept until day 50, in a mailbox of at most 2 replies. */
+static int put_reply(const uint8_t mb[16], const uint8_t rid[16], int c)
+{
+	return apply_free(store_op_reply_put(mb, rid, 50, 2, bytes(40, c), 40));
+}
 
 START_TEST(replies_put_delete_limit)
 {
@@ -416,12 +425,10 @@ START_TEST(replies_put_delete_limit)
 	randombytes_buf(mb, 16);
 	for (int i = 0; i < 3; i++)
 		randombytes_buf(r[i], 16);
-	ck_assert_int_eq(apply_free(store_op_reply_put(mb, r[0], 50, 2, bytes(40, 'a'), 40)), STORE_OK);
-	ck_assert_int_eq(apply_free(store_op_reply_put(mb, r[1], 50, 2, bytes(40, 'b'), 40)), STORE_OK);
-	ck_assert_int_eq(apply_free(store_op_reply_put(mb, r[2], 50, 2, bytes(40, 'c'), 40)),
-			 STORE_LIMIT);
-	ck_assert_int_eq(apply_free(store_op_reply_put(mb, r[0], 50, 2, bytes(40, 'a'), 40)),
-			 STORE_EXISTS);
+	ck_assert_int_eq(put_reply(mb, r[0], 'a'), STORE_OK);
+	ck_assert_int_eq(put_reply(mb, r[1], 'b'), STORE_OK);
+	ck_assert_int_eq(put_reply(mb, r[2], 'c'), STORE_LIMIT);
+	ck_assert_int_eq(put_reply(mb, r[0], 'a'), STORE_EXISTS);
 	memcpy(ids[0], r[0], 16);
 	randombytes_buf(ids[1], 16); /* unknown: passed over */
 	store_op *d = store_op_reply_del(mb, &ids[0][0], 2);
@@ -432,9 +439,8 @@ START_TEST(replies_put_delete_limit)
 	ck_assert_int_eq(store_mailbox_list(st, mb, count_reply, &n), STORE_OK);
 	ck_assert_int_eq(n, 1);
 	/* acknowledged: it cannot come back; the room it left takes a new one */
-	ck_assert_int_eq(apply_free(store_op_reply_put(mb, r[0], 50, 2, bytes(40, 'a'), 40)),
-			 STORE_CONFLICT);
-	ck_assert_int_eq(apply_free(store_op_reply_put(mb, r[2], 50, 2, bytes(40, 'c'), 40)), STORE_OK);
+	ck_assert_int_eq(put_reply(mb, r[0], 'a'), STORE_CONFLICT);
+	ck_assert_int_eq(put_reply(mb, r[2], 'c'), STORE_OK);
 	ck_assert_int_eq(apply_free(store_op_reply_del(mb, NULL, 0)), STORE_OK);
 }
 END_TEST
@@ -455,8 +461,10 @@ START_TEST(upload_chunks_commit_blob_del)
 	rec.size = 12;
 	rec.n_chunks = 2;
 	rec.chunk_size = 8;
-	ck_assert_int_eq(apply_free(store_op_chunk_put(rec.blob, 0, 0, bytes(8, '0'), 8)), STORE_OK);
-	ck_assert_int_eq(apply_free(store_op_chunk_put(rec.blob, 1, 0, bytes(4, '1'), 4)), STORE_OK);
+	store_op *c0 = store_op_chunk_put(rec.blob, 0, 0, bytes(8, '0'), 8);
+	store_op *c1 = store_op_chunk_put(rec.blob, 1, 0, bytes(4, '1'), 4);
+	ck_assert_int_eq(apply_free(c0), STORE_OK);
+	ck_assert_int_eq(apply_free(c1), STORE_OK);
 	ck_assert_int_eq(apply_free(store_op_commit(&rec, 0)), STORE_OK);
 	ck_assert_int_eq(apply_free(store_op_commit(&rec, 0)), STORE_EXISTS);
 	ck_assert_int_eq(store_submission_get(st, rec.id, &s), STORE_OK);
@@ -494,7 +502,8 @@ START_TEST(tokens_meta_purge_one)
 	ck_assert_int_eq(apply_free(store_op_token_del("desk-1")), STORE_OK);
 	ck_assert_int_eq(apply_free(store_op_token_del("desk-1")), STORE_NOT_FOUND);
 	ck_assert_int_eq(store_token_check(st, hash, name, sizeof name), STORE_NOT_FOUND);
-	ck_assert_int_eq(apply_free(store_op_meta_put("newsroom_pk", bytes(32, 'p'), 32)), STORE_OK);
+	store_op *m = store_op_meta_put("newsroom_pk", bytes(32, 'p'), 32);
+	ck_assert_int_eq(apply_free(m), STORE_OK);
 	ck_assert_int_eq(store_get_meta(st, "newsroom_pk", &val, &len), STORE_OK);
 	ck_assert_uint_eq(len, 32);
 	ck_assert_uint_eq(val[31], 'p');
@@ -510,6 +519,34 @@ START_TEST(tokens_meta_purge_one)
 	store_op_free(p);
 	ck_assert_int_eq(apply_free(store_op_purge_one(a)), STORE_NOT_FOUND);
 	ck_assert_int_eq(nsubs(), 1);
+}
+END_TEST
+
+/* An id of sixteen zero bytes is an id like any other: purging it purges nothing else. */
+START_TEST(purge_one_zero_id)
+{
+	static const uint8_t zero[16];
+	uint8_t a[16], key[32];
+	randombytes_buf(a, 16);
+	ck_assert_int_eq(apply_free(sub_op(a, 100, 1, key)), STORE_OK);
+	ck_assert_int_eq(apply_free(store_op_purge_one(zero)), STORE_NOT_FOUND);
+	ck_assert_int_eq(nsubs(), 1);
+	ck_assert_int_eq(apply_free(sub_op(zero, 100, 1, key)), STORE_OK);
+	ck_assert_int_eq(apply_free(store_op_purge_one(zero)), STORE_OK);
+	ck_assert_int_eq(nsubs(), 1);
+}
+END_TEST
+
+/* A meta key is a name of its own, not squeezed into a 16-byte id. */
+START_TEST(meta_key_longer_than_an_id)
+{
+	const char *k = "a_meta_key_of_31_bytes_in_total";
+	uint8_t *val;
+	size_t len;
+	ck_assert_int_eq(apply_free(store_op_meta_put(k, bytes(3, 'v'), 3)), STORE_OK);
+	ck_assert_int_eq(store_get_meta(st, k, &val, &len), STORE_OK);
+	ck_assert_uint_eq(len, 3);
+	free(val);
 }
 END_TEST
 
@@ -529,6 +566,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, replies_put_delete_limit);
 	tcase_add_test(tc, upload_chunks_commit_blob_del);
 	tcase_add_test(tc, tokens_meta_purge_one);
+	tcase_add_test(tc, purge_one_zero_id);
+	tcase_add_test(tc, meta_key_longer_than_an_id);
 	suite_add_tcase(s, tc);
 	return s;
 }
