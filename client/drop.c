@@ -74,7 +74,8 @@ static int outcome(int rc, const gd_response *r, drop_err *e)
 static int worth_again(const drop_conn *d, const drop_err *e)
 {
 	if (e->kind == DROP_NET)
-		return d->reached && e->transport != TR_ERR_SOCKS;
+		return __atomic_load_n(&d->reached, __ATOMIC_RELAXED) &&
+		       e->transport != TR_ERR_SOCKS;
 	return (e->http_status == 403 && strcmp(e->code, "pow_outdated") == 0) ||
 	       (e->http_status == 503 && strcmp(e->code, "chunk_pending") == 0);
 }
