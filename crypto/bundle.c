@@ -145,7 +145,8 @@ int gd_server_url_check(const char *url)
 		return GD_ERR_FORMAT;
 	if (start < len && url[start] == '[') {
 		const char *close = memchr(url + start, ']', len - start);
-		if (close == NULL || !ipv6_valid(url + start + 1, (size_t)(close - url) - start - 1))
+		if (close == NULL ||
+		    !ipv6_valid(url + start + 1, (size_t)(close - url) - start - 1))
 			return GD_ERR_FORMAT;
 		end = (size_t)(close - url) + 1;
 	} else {

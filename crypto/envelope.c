@@ -88,8 +88,8 @@ int gd_upload_digest_buf(uint8_t out[32], const uint8_t *buf, size_t len, uint32
 		return GD_ERR_NOMEM;
 	for (size_t off = 0; off < len; off += chunk_size) {
 		uint8_t ch[32];
-		crypto_generichash(ch, 32, buf + off, len - off < chunk_size ? len - off : chunk_size,
-				   NULL, 0);
+		crypto_generichash(ch, 32, buf + off,
+		                   len - off < chunk_size ? len - off : chunk_size, NULL, 0);
 		gd_upload_hasher_chunk(h, ch);
 	}
 	gd_upload_hasher_final(h, out);

@@ -217,48 +217,57 @@ END_TEST
 /* Issue 15: one grammar for a bundle's server URL, enforced by the signer, the verifier and the
  * client's check that its server is listed. */
 static const char *const bad_servers[] = {
-	"http://",                   /* empty host */
-	"http://:8080",              /* empty host, a port */
-	"http://a.onion:",           /* empty port */
-	"http://a.onion:0",          /* port 0 */
-	"http://a.onion:65536",      /* port over 65535 */
-	"http://a.onion:99999",
-	"http://a.onion:080",        /* leading zero */
-	"http://a.onion:+80",
-	"http://a.onion:8080:80",    /* two ports */
-	"http://::1",                /* IPv6 without brackets */
-	"http://[::1",               /* unclosed bracket */
-	"http://::1]",
-	"http://[]",                 /* empty literal */
-	"http://[::1]x",             /* junk after the literal */
-	"http://[:::1]",             /* not an IPv6 address */
-	"http://[1:2:3:4:5:6:7:8:9]",
-	"http://[1::2::3]",          /* two "::" */
-	"http://[12345::1]",         /* group over 4 digits */
-	"http://[::g]",
-	"http://[::1%25eth0]",       /* zone id */
-	"http://[fe80::1.2.3]",      /* IPv4 tail cut short */
-	"http://[::1.2.3.256]",
-	"http://[a.onion]",          /* a name in brackets */
-	"http://.onion",             /* empty label */
-	"http://a..onion",
-	"http://a.onion.",           /* trailing dot */
-	"http://a_b.onion",
-	"http://A.onion",            /* upper case: the canonical form is lower case */
-	"http://a.onion/",           /* a path, even "/" */
-	"http://a.onion/x",
-	"http://user@a.onion",
-	"ftp://a.onion",
-	"http:/a.onion",
-	"a.onion",
-	"",
+    "http://",              /* empty host */
+    "http://:8080",         /* empty host, a port */
+    "http://a.onion:",      /* empty port */
+    "http://a.onion:0",     /* port 0 */
+    "http://a.onion:65536", /* port over 65535 */
+    "http://a.onion:99999",
+    "http://a.onion:080", /* leading zero */
+    "http://a.onion:+80",
+    "http://a.onion:8080:80", /* two ports */
+    "http://::1",             /* IPv6 without brackets */
+    "http://[::1",            /* unclosed bracket */
+    "http://::1]",
+    "http://[]",     /* empty literal */
+    "http://[::1]x", /* junk after the literal */
+    "http://[:::1]", /* not an IPv6 address */
+    "http://[1:2:3:4:5:6:7:8:9]",
+    "http://[1::2::3]",  /* two "::" */
+    "http://[12345::1]", /* group over 4 digits */
+    "http://[::g]",
+    "http://[::1%25eth0]",  /* zone id */
+    "http://[fe80::1.2.3]", /* IPv4 tail cut short */
+    "http://[::1.2.3.256]",
+    "http://[a.onion]", /* a name in brackets */
+    "http://.onion",    /* empty label */
+    "http://a..onion",
+    "http://a.onion.", /* trailing dot */
+    "http://a_b.onion",
+    "http://A.onion",  /* upper case: the canonical form is lower case */
+    "http://a.onion/", /* a path, even "/" */
+    "http://a.onion/x",
+    "http://user@a.onion",
+    "ftp://a.onion",
+    "http:/a.onion",
+    "a.onion",
+    "",
 };
 
 static const char *const good_servers[] = {
-	"http://a.onion", "https://a.onion:443", "http://127.0.0.1:1", "http://127.0.0.1:65535",
-	"http://[::1]", "http://[::1]:8080", "http://[2001:db8::a:b]:80", "http://[::]",
-	"http://[1:2:3:4:5:6:7:8]", "http://[::ffff:127.0.0.1]:9", "http://[1::]",
-	"http://localhost", "http://x-y.example:443",
+    "http://a.onion",
+    "https://a.onion:443",
+    "http://127.0.0.1:1",
+    "http://127.0.0.1:65535",
+    "http://[::1]",
+    "http://[::1]:8080",
+    "http://[2001:db8::a:b]:80",
+    "http://[::]",
+    "http://[1:2:3:4:5:6:7:8]",
+    "http://[::ffff:127.0.0.1]:9",
+    "http://[1::]",
+    "http://localhost",
+    "http://x-y.example:443",
 };
 
 START_TEST(server_grammar)
@@ -266,22 +275,24 @@ START_TEST(server_grammar)
 	gd_bundle b, v;
 	uint8_t *out;
 	size_t len;
-	static const char *J = "{\"name\":\"Ana\",\"x25519\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
-			       "\"not_before\":1799000000,\"not_after\":1800500000,\"verify_only\":false}";
+	static const char *J =
+	    "{\"name\":\"Ana\",\"x25519\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+	    "\"not_before\":1799000000,\"not_after\":1800500000,\"verify_only\":false}";
 	char json[4096];
 	for (size_t i = 0; i < sizeof bad_servers / sizeof bad_servers[0]; i++) {
 		const char *u = bad_servers[i];
 		ck_assert_msg(gd_server_url_check(u) == GD_ERR_FORMAT, "accepted %s", u);
 		make_bundle(&b);
 		snprintf(b.servers[1], sizeof b.servers[1], "%s", u);
-		ck_assert_msg(gd_bundle_sign(&out, &len, &b, root_sk) == GD_ERR_FORMAT, "signed %s", u);
+		ck_assert_msg(gd_bundle_sign(&out, &len, &b, root_sk) == GD_ERR_FORMAT, "signed %s",
+		              u);
 		snprintf(json, sizeof json,
-			 "{\"bundle_version\":3,\"created\":1799900000,\"expires\":1801000000,"
-			 "\"newsroom\":\"x\",\"servers\":[\"%s\"],\"journalists\":[%s]}",
-			 u, J);
+		         "{\"bundle_version\":3,\"created\":1799900000,\"expires\":1801000000,"
+		         "\"newsroom\":\"x\",\"servers\":[\"%s\"],\"journalists\":[%s]}",
+		         u, J);
 		uint8_t *raw = raw_bundle(&len, json, root_sk);
 		ck_assert_msg(gd_bundle_verify(&v, raw, len, root_pk, NOW, 0) == GD_ERR_FORMAT,
-			      "verified %s", u);
+		              "verified %s", u);
 		free(raw);
 	}
 	for (size_t i = 0; i < sizeof good_servers / sizeof good_servers[0]; i++) {
@@ -306,8 +317,8 @@ START_TEST(server_grammar)
 	ck_assert_int_eq(gd_bundle_verify(&v, out, len, root_pk, NOW, 0), GD_OK);
 	free(out);
 	static const char *const near[] = {"http://127.0.0.1:8080:", "http://127.0.0.1:8080/x",
-					   "http://127.0.0.1:08080", "http://127.0.0.1:8080 ",
-					   "http://127.0.0.1:8080?", ""};
+	                                   "http://127.0.0.1:08080", "http://127.0.0.1:8080 ",
+	                                   "http://127.0.0.1:8080?", ""};
 	for (size_t i = 0; i < sizeof near / sizeof near[0]; i++)
 		ck_assert_msg(!gd_bundle_lists_server(&v, near[i]), "%s", near[i]);
 	/* 255 bytes is the longest */

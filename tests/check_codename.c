@@ -95,7 +95,8 @@ START_TEST(suggest)
 	ck_assert_int_eq(gd_codename_normalise(out, sizeof out, in, strlen(in), &bad), GD_ERR_WORD);
 	ck_assert_int_eq(bad, 3);
 	ck_assert_str_eq(gd_codename_suggest(in, strlen(in), bad), "abiding");
-	/* not NUL-terminated: a heap copy of exactly the bytes, last word unknown (ASan sees past) */
+	/* not NUL-terminated: a heap copy of exactly the bytes, last word unknown (ASan sees past)
+	 */
 	in = "abacus abdomen abdominal abide abiding ability ablaze zoologst";
 	size_t n = strlen(in);
 	char *exact = malloc(n);
@@ -109,9 +110,10 @@ START_TEST(suggest)
 	ck_assert_ptr_null(gd_codename_suggest(exact, 0, 0));
 	free(exact);
 	/* a NUL is part of a word, never its end */
-	static const char nul[] = "abacus abdomen abdominal abide abiding ability ablaze zoo\0logist";
+	static const char nul[] =
+	    "abacus abdomen abdominal abide abiding ability ablaze zoo\0logist";
 	ck_assert_int_eq(gd_codename_normalise(out, sizeof out, nul, sizeof nul - 1, &bad),
-			 GD_ERR_WORD);
+	                 GD_ERR_WORD);
 	ck_assert_int_eq(bad, 7);
 	ck_assert_ptr_nonnull(gd_codename_suggest(nul, sizeof nul - 1, bad));
 	/* a word longer than any list word still gets a suggestion */

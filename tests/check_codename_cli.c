@@ -25,7 +25,7 @@ static int submit_with(const drop *d, const char *ks, const char *text, size_t l
 	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
 	fclose(f);
 	return drop_run(d, GHOSTDROP, "x", out, err, sizeof out,
-			"submit " SERVER " --clearnet --codename-file %s", d->port, ks, path);
+	                "submit " SERVER " --clearnet --codename-file %s", d->port, ks, path);
 }
 
 START_TEST(hint_in_bounds_and_right_word)
@@ -37,7 +37,8 @@ START_TEST(hint_in_bounds_and_right_word)
 	 * (SIGSEGV at sodium_malloc's guard page). */
 	const char *s = "zoom abacus yo-yo able ablaze abide felt-tip zoologst";
 	ck_assert_int_eq(submit_with(&d, ks, s, strlen(s)), 2);
-	ck_assert_msg(strstr(err, "word 8") != NULL && strstr(err, "\"zoologist\"") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "word 8") != NULL && strstr(err, "\"zoologist\"") != NULL, "%s",
+	              err);
 	/* The same with nothing but the 8 words, the last one over the longest list word. */
 	s = "zoom abacus yo-yo able ablaze abide felt-tip zoologistzoologistzoologistzoologist";
 	ck_assert_int_eq(submit_with(&d, ks, s, strlen(s)), 2);
@@ -46,7 +47,8 @@ START_TEST(hint_in_bounds_and_right_word)
 	 * names the word the worker typed (it used to show the nearest to "ablaze"). */
 	s = "zoom\vabacus\fyo-yo zoologst able ablaze abide felt-tip\n";
 	ck_assert_int_eq(submit_with(&d, ks, s, strlen(s)), 2);
-	ck_assert_msg(strstr(err, "word 4") != NULL && strstr(err, "\"zoologist\"") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "word 4") != NULL && strstr(err, "\"zoologist\"") != NULL, "%s",
+	              err);
 	/* A NUL inside the file: that word is not a list word, and the hint stays in bounds. */
 	static const char nul[] = "zoom abacus yo-yo able ablaze abide felt-tip zoo\0logist";
 	ck_assert_int_eq(submit_with(&d, ks, nul, sizeof nul - 1), 2);

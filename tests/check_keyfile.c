@@ -102,15 +102,15 @@ START_TEST(kind_length_before_kdf)
 	ck_assert_int_eq(try_open(f, file_len, "correct horse"), GD_ERR_FORMAT);
 	double fast = now_s() - t0;
 	t0 = now_s();
-	ck_assert_int_eq(try_open(file, file_len, "wrong horse"), GD_ERR_DECRYPT); /* runs the KDF */
+	ck_assert_int_eq(try_open(file, file_len, "wrong horse"),
+	                 GD_ERR_DECRYPT); /* runs the KDF */
 	double slow = now_s() - t0;
 	ck_assert_msg(fast * 20 < slow, "format took %.3f s, the KDF %.3f s", fast, slow);
 	/* A 32-byte secret labelled as a root key (64 bytes): format too. */
 	uint8_t j[256];
 	size_t jl;
-	ck_assert_int_eq(gd_keyfile_seal(j, sizeof j, &jl, GD_KEY_JOURNALIST, secret, 32, "p", 1,
-					 NULL),
-			 GD_OK);
+	ck_assert_int_eq(
+	    gd_keyfile_seal(j, sizeof j, &jl, GD_KEY_JOURNALIST, secret, 32, "p", 1, NULL), GD_OK);
 	j[5] = GD_KEY_NEWSROOM_ROOT;
 	fix_checksum(j, jl);
 	ck_assert_int_eq(try_open(j, jl, "p"), GD_ERR_FORMAT);
@@ -118,27 +118,27 @@ START_TEST(kind_length_before_kdf)
 	/* A key of another kind than the one asked for: format, whatever the passphrase. */
 	uint8_t *out = sodium_malloc(GD_KEYFILE_MAX_SECRET);
 	size_t n;
-	ck_assert_int_eq(gd_keyfile_open_kind(out, GD_KEYFILE_MAX_SECRET, &n, GD_KEY_JOURNALIST, file,
-					      file_len, "wrong horse", 11),
-			 GD_ERR_FORMAT);
+	ck_assert_int_eq(gd_keyfile_open_kind(out, GD_KEYFILE_MAX_SECRET, &n, GD_KEY_JOURNALIST,
+	                                      file, file_len, "wrong horse", 11),
+	                 GD_ERR_FORMAT);
 	ck_assert_int_eq(gd_keyfile_open_kind(out, GD_KEYFILE_MAX_SECRET, &n, GD_KEY_NEWSROOM_ROOT,
-					      file, file_len, "correct horse", 13),
-			 GD_OK);
+	                                      file, file_len, "correct horse", 13),
+	                 GD_OK);
 	ck_assert(n == 64 && memcmp(out, secret, 64) == 0);
 	ck_assert_int_eq(gd_keyfile_open_kind(out, GD_KEYFILE_MAX_SECRET, &n, 9, file, file_len,
-					      "correct horse", 13),
-			 GD_ERR_INVAL);
+	                                      "correct horse", 13),
+	                 GD_ERR_INVAL);
 	sodium_free(out);
 	ck_assert_uint_eq(gd_keyfile_secret_len(GD_KEY_NEWSROOM_ROOT), 64);
 	ck_assert_uint_eq(gd_keyfile_secret_len(GD_KEY_JOURNALIST), 32);
 	ck_assert_uint_eq(gd_keyfile_secret_len(GD_KEY_COURIER), 0);
 	/* The writer refuses what the reader would refuse. */
-	ck_assert_int_eq(gd_keyfile_seal(j, sizeof j, &jl, GD_KEY_NEWSROOM_ROOT, secret, 32, "p", 1,
-					 NULL),
-			 GD_ERR_INVAL);
-	ck_assert_int_eq(gd_keyfile_seal(j, sizeof j, &jl, GD_KEY_JOURNALIST, secret, 64, "p", 1,
-					 NULL),
-			 GD_ERR_INVAL);
+	ck_assert_int_eq(
+	    gd_keyfile_seal(j, sizeof j, &jl, GD_KEY_NEWSROOM_ROOT, secret, 32, "p", 1, NULL),
+	    GD_ERR_INVAL);
+	ck_assert_int_eq(
+	    gd_keyfile_seal(j, sizeof j, &jl, GD_KEY_JOURNALIST, secret, 64, "p", 1, NULL),
+	    GD_ERR_INVAL);
 }
 END_TEST
 

@@ -100,7 +100,7 @@ START_TEST(file_first_line)
 {
 	ck_assert_str_eq(from_file("correct horse\n", 14), "correct horse");
 	ck_assert_str_eq(from_file("correct horse\r\n", 15), "correct horse"); /* Windows editor */
-	ck_assert_str_eq(from_file("correct horse", 13), "correct horse");   /* no final newline */
+	ck_assert_str_eq(from_file("correct horse", 13), "correct horse"); /* no final newline */
 	ck_assert_str_eq(from_file("correct horse\rold line\n", 23), "correct horse");
 	ck_assert_str_eq(from_file("correct horse\0tail\n", 19), "correct horse");
 	/* nothing trimmed: spaces and tabs are passphrase bytes */
@@ -114,7 +114,8 @@ END_TEST
 
 START_TEST(typed_same_as_file)
 {
-	ck_assert_str_eq(typed("correct horse\r", 1), "correct horse"); /* Enter, as a terminal sends */
+	ck_assert_str_eq(typed("correct horse\r", 1),
+	                 "correct horse"); /* Enter, as a terminal sends */
 	ck_assert_str_eq(typed("correct horse\n", 0), "correct horse");
 	/* a terminal that passes CR through: CR ends the line too, as in a file */
 	ck_assert_str_eq(typed("correct horse\r\n", 0), from_file("correct horse\r\n", 15));
