@@ -30,7 +30,7 @@ static int idset_init(idset *s, size_t cap)
 	return s->val && s->exp ? 0 : -1;
 }
 
-static size_t idset_slot(const idset *s, const uint8_t v[16])
+static size_t idset_slot(const idset *s, const uint8_t v[GD_ID_BYTES])
 {
 	uint64_t h = 0;
 	memcpy(&h, v, sizeof h); /* ids are random (or MAC'd): their bytes are a hash */
@@ -38,13 +38,13 @@ static size_t idset_slot(const idset *s, const uint8_t v[16])
 }
 
 /* 1 present (and live), 0 absent */
-static int idset_has(idset *s, const uint8_t v[16], int remove)
+static int idset_has(idset *s, const uint8_t v[GD_ID_BYTES], int remove)
 {
 	uint32_t now = (uint32_t)now_s();
 	for (size_t i = idset_slot(s, v), k = 0; k < s->cap; i = (i + 1) & (s->cap - 1), k++) {
 		if (s->exp[i] == 0)
 			return 0;
-		if (s->exp[i] >= now && sodium_memcmp(s->val[i], v, 16) == 0) {
+		if (s->exp[i] >= now && sodium_memcmp(s->val[i], v, GD_ID_BYTES) == 0) {
 			if (remove)
 				s->exp[i] = 1; /* a tombstone, cleared at the next rebuild */
 			return 1;
@@ -53,14 +53,14 @@ static int idset_has(idset *s, const uint8_t v[16], int remove)
 	return 0;
 }
 
-static int idset_add(idset *s, const uint8_t v[16], time_t exp)
+static int idset_add(idset *s, const uint8_t v[GD_ID_BYTES], time_t exp)
 {
 	if (s->n >= s->cap / 2)
 		return -1;
 	size_t i = idset_slot(s, v);
 	while (s->exp[i] != 0)
 		i = (i + 1) & (s->cap - 1);
-	memcpy(s->val[i], v, 16);
+	memcpy(s->val[i], v, GD_ID_BYTES);
 	s->exp[i] = (uint32_t)exp;
 	s->n++;
 	return 0;
@@ -106,6 +106,38 @@ json_t *b64j(const uint8_t *b, size_t n)
 	json_t *j = json_string(s);
 	free(s);
 	return j;
+}
+
+const refusal id_conflict[] = {
+	{STORE_CONFLICT, 409, "id_conflict", "another envelope was stored under this id"},
+	{0, 0, NULL, NULL},
+};
+
+/* A write's answer when it went through: {"id", "status": "stored" | "already_stored"}; NULL
+ * if it did not (result < 0). */
+json_t *stored_json(const uint8_t id[GD_ID_BYTES], int result)
+{
+	if (result < 0)
+		return NULL;
+	json_t *o = json_object();
+	json_object_set_new(o, "id", b64j(id, GD_ID_BYTES));
+	json_object_set_new(o, "status", json_string(result == STORE_OK ? "stored" : "already_stored"));
+	return o;
+}
+
+void reply_write(http_req *r, int result, int created, json_t *ok, const refusal *own)
+{
+	if (result >= 0 && ok != NULL) {
+		reply_json(r, created && result == STORE_OK ? 201 : 200, ok);
+		return;
+	}
+	json_decref(ok);
+	for (; own != NULL && own->status != 0; own++)
+		if (own->result == result) {
+			http_reply_error(r, own->status, own->code, own->message);
+			return;
+		}
+	store_error(r, result < 0 ? result : STORE_ERROR);
 }
 
 void store_error(http_req *r, int rc)
@@ -334,9 +366,9 @@ static const route routes[] = {
 
 /* How much of a path (n segments, "v1" first) a route's pattern names: 2 all of it; 1 its
  * resource (the first segment after "v1"), both going on beyond it; 0 not even that. */
-static int route_match(const route *rt, char seg[6][64], int n)
+static int route_match(const route *rt, char seg[SEG_MAX][SEG_BYTES], int n)
 {
-	char pat[64];
+	char pat[SEG_BYTES];
 	int k = 1, whole = 1;
 	for (const char *p = rt->pattern; *p != '\0'; k++) {
 		size_t l = strcspn(p, "/");
@@ -355,7 +387,7 @@ static int route_match(const route *rt, char seg[6][64], int n)
 
 /* The gates a path passes for being under a resource: a courier token, an open upload, an
  * id. 0 or HTTP_REFUSED (answered). */
-static long long path_gates(api *a, rctx *x, const route *rt, char seg[6][64], int n, int whole)
+static long long path_gates(api *a, rctx *x, const route *rt, char seg[SEG_MAX][SEG_BYTES], int n, int whole)
 {
 	http_req *r = x->r;
 	if ((rt->gates & G_COURIER) && courier_auth(a, r) != 0)
@@ -364,14 +396,14 @@ static long long path_gates(api *a, rctx *x, const route *rt, char seg[6][64], i
 	for (int k = 1; *p != '\0' && k < n; k++) {
 		size_t l = strcspn(p, "/");
 		if (strncmp(p, "{upload}", l) == 0 && l == 8) {
-			uint8_t id[16];
-			if (b64_exact(seg[k], id, 16) != 0 || (x->up = upload_find(a, id)) == NULL) {
+			uint8_t id[STORE_ID];
+			if (b64_exact(seg[k], id, sizeof id) != 0 || (x->up = upload_find(a, id)) == NULL) {
 				upload_gone(r);
 				return HTTP_REFUSED;
 			}
 			x->up->users++; /* until this request ends, however it ends (rctx_free) */
 		} else if (whole && strncmp(p, "{id}", l) == 0 && l == 4) {
-			if (b64_exact(seg[k], x->id, 16) != 0)
+			if (b64_exact(seg[k], x->id, sizeof x->id) != 0)
 				return 1;
 		} else if (whole && strncmp(p, "{n}", l) == 0 && l == 3) {
 			snprintf(x->seg_n, sizeof x->seg_n, "%s", seg[k]);
@@ -384,7 +416,7 @@ static long long path_gates(api *a, rctx *x, const route *rt, char seg[6][64], i
 static long long api_head(http_req *r, void *arg)
 {
 	api *a = arg;
-	char seg[6][64];
+	char seg[SEG_MAX][SEG_BYTES];
 	int n = segments(http_path(r), seg);
 	rctx *x = calloc(1, sizeof *x);
 	if (x == NULL) {
@@ -507,14 +539,14 @@ static void tick(void *arg)
 		expire_now(a);
 }
 
-api *api_new(store *st, const gd_config *cfg, const uint8_t newsroom_pk[32])
+api *api_new(store *st, const gd_config *cfg, const uint8_t newsroom_pk[GD_SIGN_PK_BYTES])
 {
 	api *a = calloc(1, sizeof *a);
 	if (a == NULL)
 		return NULL;
 	a->st = st;
 	a->cfg = *cfg;
-	memcpy(a->newsroom_pk, newsroom_pk, 32);
+	memcpy(a->newsroom_pk, newsroom_pk, sizeof a->newsroom_pk);
 	/* The PoW key lives in locked memory and is new at every start. */
 	if ((a->pow_key = sodium_malloc(GD_POW_KEY_BYTES)) == NULL ||
 	    idset_init(&a->spent, SPENT_CAP) != 0) {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "gdcrypto.h"
 #include "http.h"
 #include "store.h"
 
@@ -13,7 +14,7 @@ typedef struct api api;
 
 #define TOKEN_BYTES 32
 
-api *api_new(store *st, const gd_config *cfg, const uint8_t newsroom_pk[32]);
+api *api_new(store *st, const gd_config *cfg, const uint8_t newsroom_pk[GD_SIGN_PK_BYTES]);
 void api_free(api *a);
 /* Hook the API into a server: handlers, the writer's wake-up, periodic work. */
 int api_attach(api *a, http_server *srv);

@@ -37,7 +37,7 @@ int courier_auth(api *a, http_req *r)
 static int list_one(void *arg, const store_submission *s)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "id", b64j(s->id, 16));
+	json_object_set_new(o, "id", b64j(s->id, sizeof s->id));
 	json_object_set_new(o, "size", json_integer((json_int_t)s->size));
 	json_object_set_new(o, "day", json_integer(s->received_day));
 	json_object_set_new(o, "fetched", json_boolean(s->fetched_day != 0));
@@ -137,16 +137,17 @@ void on_c_get(api *a, rctx *x)
 
 static void ack_done(store_op *op, void *arg)
 {
+	static const refusal own[] = {
+		{STORE_BAD_KEY, 403, "bad_ack_key", "this ack key does not open this submission"},
+		{0, 0, NULL, NULL},
+	};
 	rctx *x = arg;
-	if (op->result == STORE_OK) {
-		json_t *o = json_object();
+	json_t *o = NULL;
+	if (op->result >= 0) {
+		o = json_object();
 		json_object_set_new(o, "status", json_string("deleted"));
-		reply_json(x->r, 200, o);
-	} else if (op->result == STORE_BAD_KEY) {
-		http_reply_error(x->r, 403, "bad_ack_key", "this ack key does not open this submission");
-	} else {
-		store_error(x->r, op->result);
 	}
+	reply_write(x->r, op->result, 0, o, own);
 	store_op_free(op);
 }
 
@@ -154,7 +155,7 @@ void on_c_ack(api *a, rctx *x)
 {
 	http_req *r = x->r;
 	json_t *o = body_json(r);
-	uint8_t key[32];
+	uint8_t key[GD_ACK_KEY_BYTES];
 	if (o == NULL)
 		return;
 	int bad = ack_fields(o, key) != 0;
@@ -174,22 +175,15 @@ void on_c_ack(api *a, rctx *x)
 
 static void reply_put_done(store_op *op, void *arg)
 {
+	static const refusal own[] = {
+		{STORE_CONFLICT, 409, "reply_acknowledged",
+		 "the source acknowledged this reply already; it is not shown again"},
+		{STORE_LIMIT, 409, "mailbox_full",
+		 "this mailbox holds its most replies until its source reads them"},
+		{0, 0, NULL, NULL},
+	};
 	rctx *x = arg;
-	if (op->result == STORE_OK || op->result == STORE_EXISTS) {
-		json_t *o = json_object();
-		json_object_set_new(o, "id", b64j(op->u.reply_put.reply_id, 16));
-		json_object_set_new(o, "status", json_string(op->result == STORE_OK ? "stored"
-										    : "already_stored"));
-		reply_json(x->r, op->result == STORE_OK ? 201 : 200, o);
-	} else if (op->result == STORE_CONFLICT) {
-		http_reply_error(x->r, 409, "reply_acknowledged",
-				 "the source acknowledged this reply already; it is not shown again");
-	} else if (op->result == STORE_LIMIT) {
-		http_reply_error(x->r, 409, "mailbox_full",
-				 "this mailbox holds its most replies until its source reads them");
-	} else {
-		store_error(x->r, op->result);
-	}
+	reply_write(x->r, op->result, 1, stored_json(op->u.reply_put.reply_id, op->result), own);
 	store_op_free(op);
 }
 

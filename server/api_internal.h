@@ -18,7 +18,7 @@
  * spent PoW ids (submissions, uploads and mailbox requests alike). RAM only, gone with a
  * restart. Full: new entries are refused (503), never a replay let in. */
 typedef struct {
-	uint8_t (*val)[16];
+	uint8_t (*val)[GD_ID_BYTES];
 	uint32_t *exp; /* unix seconds; 0 empty, 1 a tombstone */
 	size_t cap, n;
 } idset;
@@ -28,15 +28,15 @@ typedef struct {
  * commit is answered; gone (dropped while a request still held it), it waits for that request
  * to end. PROTOCOL.md §11.3. */
 typedef struct upload {
-	uint8_t id[16];     /* the upload id (a capability) and the id of its chunk blob */
-	uint8_t sub_id[16]; /* the submission it becomes */
+	uint8_t id[STORE_ID]; /* the upload id (a capability) and the id of its chunk blob */
+	uint8_t sub_id[GD_ID_BYTES]; /* the submission it becomes */
 	uint64_t size;
 	uint32_t n_chunks, chunk_size, received;
-	uint8_t (*hash)[32]; /* NULL once committed */
+	uint8_t (*hash)[HASH_BYTES]; /* NULL once committed */
 	uint8_t *state; /* per chunk: 0 missing, 1 being committed, 2 stored, 3 its body arriving;
 			 * NULL once committed */
-	uint8_t ack_hash[32];
-	uint8_t digest[32]; /* once committed: the §11.3 digest it was committed with */
+	uint8_t ack_hash[GD_ACK_HASH_BYTES];
+	uint8_t digest[HASH_BYTES]; /* once committed: the §11.3 digest it was committed with */
 	uint64_t reserved;  /* its space reservation not yet handed to a write (store_reserve) */
 	unsigned bits;      /* the proof of work it was created with */
 	int have_header, committing, committed, gone;
@@ -52,7 +52,7 @@ typedef struct upload {
 struct api {
 	store *st;
 	gd_config cfg;
-	uint8_t newsroom_pk[32];
+	uint8_t newsroom_pk[GD_SIGN_PK_BYTES];
 	uint8_t *pow_key; /* sodium_malloc'ed, new at every start */
 	idset spent;
 	upload *uploads;
@@ -68,8 +68,8 @@ typedef struct {
 	api *a;
 	http_req *r;
 	const route *route; /* the endpoint, once its head passed */
-	uint8_t id[16];
-	char seg_n[64]; /* the path's "{n}" segment */
+	uint8_t id[GD_ID_BYTES];
+	char seg_n[SEG_BYTES]; /* the path's "{n}" segment */
 	uint32_t idx;
 	gd_pow_challenge pow;
 	int arriving; /* its chunk body is counted in up->arriving */
@@ -93,6 +93,21 @@ static inline uint32_t today(void)
 void reply_json(http_req *r, int status, json_t *o);
 json_t *b64j(const uint8_t *b, size_t n);
 void store_error(http_req *r, int rc);
+
+/* A store result a route answers in its own words. Lists of them end with {0}. */
+typedef struct {
+	int result, status;
+	const char *code, *message;
+} refusal;
+
+extern const refusal id_conflict[]; /* STORE_CONFLICT: another envelope under this id */
+
+/* Every write's answer, whichever resource made it: when the store is through with it (its
+ * *_done callback), or at once when the request needs no write. result >= 0 (STORE_OK,
+ * STORE_EXISTS): `ok` (taken), 201 if it `created` something new and the result is STORE_OK,
+ * else 200; result < 0: the route's own refusal for it (`own`), else store_error's. */
+void reply_write(http_req *r, int result, int created, json_t *ok, const refusal *own);
+json_t *stored_json(const uint8_t id[GD_ID_BYTES], int result);
 /* Hand a write to the store's writer: done(op, arg) answers when it is through. -1 if the
  * queue refused it (answered, op freed). */
 int enqueue(api *a, http_req *r, store_op *op, void (*done)(store_op *, void *), void *arg);
@@ -111,7 +126,7 @@ long long submit_head(api *a, rctx *x);
 void on_submit(api *a, rctx *x);
 
 /* api_upload.c */
-upload *upload_find(api *a, const uint8_t id[16]);
+upload *upload_find(api *a, const uint8_t id[STORE_ID]);
 void upload_free(api *a, upload *u);
 int room_for(api *a, unsigned bits, uint64_t bytes, int reserve);
 void upload_gone(http_req *r);

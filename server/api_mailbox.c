@@ -10,7 +10,7 @@
 /* A mailbox request (§11.3): its proof of work (purpose mailbox) was checked with the headers
  * but not spent; the body names the mailbox key and signs that challenge with it. The challenge
  * is spent only once the signature verified, so a bad one does not use up a source's work. */
-static int mailbox_auth(api *a, rctx *x, int ack, json_t *o, mailbox_req *m, uint8_t mailbox_id[16])
+static int mailbox_auth(api *a, rctx *x, int ack, json_t *o, mailbox_req *m, uint8_t mailbox_id[GD_MAILBOX_ID_BYTES])
 {
 	http_req *r = x->r;
 	if (mailbox_fields(o, ack, m) != 0) {
@@ -45,7 +45,7 @@ static int page_reply(void *arg, const uint8_t *id, const uint8_t *blob, size_t 
 	if (p->n > 0 && p->bytes + len > PAGE_BYTES)
 		return -1;
 	json_t *o = json_object();
-	json_object_set_new(o, "id", b64j(id, 16));
+	json_object_set_new(o, "id", b64j(id, GD_REPLY_ID_BYTES));
 	json_object_set_new(o, "reply", b64j(blob, len));
 	json_array_append_new(p->list, o);
 	p->bytes += len;
@@ -55,7 +55,7 @@ static int page_reply(void *arg, const uint8_t *id, const uint8_t *blob, size_t 
 void on_mb_fetch(api *a, rctx *x)
 {
 	http_req *r = x->r;
-	uint8_t mb[16], last[16];
+	uint8_t mb[GD_MAILBOX_ID_BYTES], last[GD_REPLY_ID_BYTES];
 	mailbox_req m;
 	int more = 0;
 	json_t *o = body_json(r);
@@ -77,33 +77,32 @@ void on_mb_fetch(api *a, rctx *x)
 	json_t *out = json_object();
 	json_object_set_new(out, "replies", p.list);
 	if (more)
-		json_object_set_new(out, "next", b64j(last, 16));
+		json_object_set_new(out, "next", b64j(last, sizeof last));
 	reply_json(r, 200, out);
 }
 
 static void del_done(store_op *op, void *arg)
 {
 	rctx *x = arg;
+	json_t *o = NULL;
 	if (op->result >= 0) {
-		json_t *o = json_object();
+		o = json_object();
 		json_object_set_new(o, "deleted", json_integer((json_int_t)op->count));
-		reply_json(x->r, 200, o);
-	} else {
-		store_error(x->r, op->result);
 	}
+	reply_write(x->r, op->result, 0, o, NULL);
 	store_op_free(op);
 }
 
 void on_mb_ack(api *a, rctx *x)
 {
 	http_req *r = x->r;
-	uint8_t mb[16];
+	uint8_t mb[GD_MAILBOX_ID_BYTES];
 	mailbox_req m;
 	json_t *o = body_json(r);
 	size_t n_ids = 0;
 	if (o == NULL)
 		return;
-	uint8_t ids[16 * MAX_LIST];
+	uint8_t ids[GD_REPLY_ID_BYTES * MAX_LIST];
 	int bad = mailbox_ids(o, ids, &n_ids);
 	if (bad != 0) {
 		json_decref(o);

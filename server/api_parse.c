@@ -25,10 +25,10 @@ json_t *parse_object(const uint8_t *b, size_t len)
 }
 
 /* POST /v1/uploads: {"id": 16 bytes, "size": N >= 1} and nothing else. */
-int upload_new_fields(json_t *o, uint8_t id[16], uint64_t *size)
+int upload_new_fields(json_t *o, uint8_t id[GD_ID_BYTES], uint64_t *size)
 {
 	json_t *sz = json_object_get(o, "size");
-	if (b64_exact(json_string_value(json_object_get(o, "id")), id, 16) != 0 ||
+	if (b64_exact(json_string_value(json_object_get(o, "id")), id, GD_ID_BYTES) != 0 ||
 	    !json_is_integer(sz) || json_integer_value(sz) < 1 || json_object_size(o) != 2)
 		return -1;
 	*size = (uint64_t)json_integer_value(sz);
@@ -36,19 +36,19 @@ int upload_new_fields(json_t *o, uint8_t id[16], uint64_t *size)
 }
 
 /* POST /v1/uploads/ID/commit: {"hash": 32 bytes} and nothing else. */
-int commit_fields(json_t *o, uint8_t hash[32])
+int commit_fields(json_t *o, uint8_t hash[HASH_BYTES])
 {
-	return b64_exact(json_string_value(json_object_get(o, "hash")), hash, 32) != 0 ||
+	return b64_exact(json_string_value(json_object_get(o, "hash")), hash, HASH_BYTES) != 0 ||
 			       json_object_size(o) != 1
 		       ? -1
 		       : 0;
 }
 
 /* POST /v1/courier/submissions/ID/ack: {"ack_key": 32 bytes} and nothing else. */
-int ack_fields(json_t *o, uint8_t key[32])
+int ack_fields(json_t *o, uint8_t key[GD_ACK_KEY_BYTES])
 {
 	return json_object_size(o) != 1 ? -1
-					 : b64_exact(json_string_value(json_object_get(o, "ack_key")), key, 32);
+					 : b64_exact(json_string_value(json_object_get(o, "ack_key")), key, GD_ACK_KEY_BYTES);
 }
 
 int mailbox_fields(json_t *o, int ack, mailbox_req *m)
@@ -57,12 +57,12 @@ int mailbox_fields(json_t *o, int ack, mailbox_req *m)
 	size_t want = 2;
 	m->has_cursor = cur != NULL;
 	m->limit = MAX_LIST;
-	if (b64_exact(json_string_value(json_object_get(o, "mailbox_pk")), m->pk, 32) != 0 ||
-	    b64_exact(json_string_value(json_object_get(o, "signature")), m->sig, 64) != 0)
+	if (b64_exact(json_string_value(json_object_get(o, "mailbox_pk")), m->pk, sizeof m->pk) != 0 ||
+	    b64_exact(json_string_value(json_object_get(o, "signature")), m->sig, sizeof m->sig) != 0)
 		return -1;
 	if (ack)
 		return json_object_get(o, "ids") != NULL && json_object_size(o) == 3 ? 0 : -1;
-	if (cur != NULL && (want++, b64_exact(json_string_value(cur), m->cursor, 16) != 0))
+	if (cur != NULL && (want++, b64_exact(json_string_value(cur), m->cursor, sizeof m->cursor) != 0))
 		return -1;
 	if (lim != NULL) {
 		want++;
@@ -74,7 +74,7 @@ int mailbox_fields(json_t *o, int ack, mailbox_req *m)
 	return json_object_size(o) == want ? 0 : -1;
 }
 
-/* POST /v1/mailbox/ack's "ids": at most MAX_LIST ids of 16 bytes into out (16 * MAX_LIST).
+/* POST /v1/mailbox/ack's "ids": at most MAX_LIST ids of 16 bytes into out (GD_REPLY_ID_BYTES * MAX_LIST).
  * -1: not an array or too long; -2: an id that is not 16 bytes of base64url. */
 int mailbox_ids(json_t *o, uint8_t *out, size_t *n)
 {
@@ -84,7 +84,7 @@ int mailbox_ids(json_t *o, uint8_t *out, size_t *n)
 		return -1;
 	json_array_foreach(ids, i, v)
 	{
-		if (b64_exact(json_string_value(v), out + 16 * i, 16) != 0)
+		if (b64_exact(json_string_value(v), out + GD_REPLY_ID_BYTES * i, GD_REPLY_ID_BYTES) != 0)
 			return -2;
 	}
 	*n = json_array_size(ids);
@@ -93,12 +93,12 @@ int mailbox_ids(json_t *o, uint8_t *out, size_t *n)
 
 /* POST /v1/courier/replies: {"mailbox_id": 16 bytes, "reply": a §8 blob}. The drop cannot read
  * a reply, but it checks that it is shaped like one. out holds at least strlen(reply) bytes. */
-int reply_fields(json_t *o, uint8_t mb[16], uint8_t *out, size_t cap, size_t *len)
+int reply_fields(json_t *o, uint8_t mb[GD_MAILBOX_ID_BYTES], uint8_t *out, size_t cap, size_t *len)
 {
 	const char *blob = json_string_value(json_object_get(o, "reply"));
 	*len = 0;
 	return json_object_size(o) != 2 ||
-			       b64_exact(json_string_value(json_object_get(o, "mailbox_id")), mb, 16) != 0 ||
+			       b64_exact(json_string_value(json_object_get(o, "mailbox_id")), mb, GD_MAILBOX_ID_BYTES) != 0 ||
 			       blob == NULL || gd_b64_decode(out, cap, len, blob, strlen(blob)) != GD_OK ||
 			       *len < 5 + 24 + 16 + GD_REPLY_PAD_FLOOR || memcmp(out, "GDRP\x01", 5) != 0
 		       ? -1
@@ -119,14 +119,14 @@ int chunk_index(const char *s, uint32_t n_chunks, uint32_t *idx)
 }
 
 /* Split "/v1/a/b/c" into at most 6 segments. */
-int segments(const char *path, char seg[6][64])
+int segments(const char *path, char seg[SEG_MAX][SEG_BYTES])
 {
 	int n = 0;
 	const char *p = path;
-	while (*p == '/' && n < 6) {
+	while (*p == '/' && n < SEG_MAX) {
 		const char *e = strchr(p + 1, '/');
 		size_t l = e ? (size_t)(e - p - 1) : strlen(p + 1);
-		if (l == 0 || l >= 64)
+		if (l == 0 || l >= SEG_BYTES)
 			return -1;
 		memcpy(seg[n], p + 1, l);
 		seg[n][l] = '\0';

@@ -12,7 +12,7 @@
 void on_pow(api *a, rctx *x)
 {
 	http_req *r = x->r;
-	char p[16] = "", sz[32];
+	char p[sizeof "mailbox"] = "", sz[24]; /* a purpose; a 64-bit size */
 	gd_pow_challenge c = {0};
 	uint8_t ch[GD_POW_CHALLENGE_BYTES];
 	http_query(r, "purpose", p, sizeof p);

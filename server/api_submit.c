@@ -9,36 +9,20 @@
 static void submit_done(store_op *op, void *arg)
 {
 	rctx *x = arg;
-	http_req *r = x->r;
-	json_t *o;
-	switch (op->result) {
-	case STORE_OK:
-	case STORE_EXISTS:
-		o = json_object();
-		json_object_set_new(o, "id", b64j(op->u.submit.id, 16));
-		json_object_set_new(o, "status",
-				    json_string(op->result == STORE_OK ? "stored" : "already_stored"));
-		reply_json(r, op->result == STORE_OK ? 201 : 200, o);
-		break;
-	case STORE_CONFLICT:
-		http_reply_error(r, 409, "id_conflict", "another envelope was stored under this id");
-		break;
-	default:
-		store_error(r, op->result);
-	}
+	reply_write(x->r, op->result, 1, stored_json(op->u.submit.id, op->result), id_conflict);
 	store_op_free(op);
 }
 
 /* The envelope hash a submission is stored with (§12.2), whichever way it arrived: the §11.3
  * upload digest of its bytes cut in pieces of chunk_size. -1: out of memory. */
-static int envelope_digest(uint8_t out[32], const uint8_t *b, size_t len, uint32_t chunk_size)
+static int envelope_digest(uint8_t out[HASH_BYTES], const uint8_t *b, size_t len, uint32_t chunk_size)
 {
 	gd_upload_hasher *h = gd_upload_hasher_new(len);
 	if (h == NULL)
 		return -1;
 	for (size_t off = 0; off < len; off += chunk_size) {
-		uint8_t ch[32];
-		crypto_generichash(ch, 32, b + off, len - off < chunk_size ? len - off : chunk_size,
+		uint8_t ch[HASH_BYTES];
+		crypto_generichash(ch, sizeof ch, b + off, len - off < chunk_size ? len - off : chunk_size,
 				   NULL, 0);
 		gd_upload_hasher_chunk(h, ch);
 	}
@@ -50,17 +34,17 @@ static int envelope_digest(uint8_t out[32], const uint8_t *b, size_t len, uint32
 void on_submit(api *a, rctx *x)
 {
 	http_req *r = x->r;
-	uint8_t want[32], got[32], ack[32], digest[32];
+	uint8_t want[HASH_BYTES], got[HASH_BYTES], ack[GD_ACK_HASH_BYTES], digest[HASH_BYTES];
 	size_t len;
 	unsigned n;
 	uint64_t total;
-	if (b64_exact(http_header(r, "x-ghostdrop-hash"), want, 32) != 0) {
+	if (b64_exact(http_header(r, "x-ghostdrop-hash"), want, sizeof want) != 0) {
 		http_reply_error(r, 400, "bad_request", "X-Ghostdrop-Hash must be 32 bytes, base64url");
 		return;
 	}
 	const uint8_t *body = http_body(r, &len);
-	crypto_generichash(got, 32, body, len, NULL, 0);
-	if (sodium_memcmp(got, want, 32) != 0) {
+	crypto_generichash(got, sizeof got, body, len, NULL, 0);
+	if (sodium_memcmp(got, want, sizeof got) != 0) {
 		http_reply_error(r, 400, "hash_mismatch", "body does not match X-Ghostdrop-Hash");
 		return;
 	}
@@ -73,16 +57,10 @@ void on_submit(api *a, rctx *x)
 	if (rc == STORE_OK) { /* stored before, in one request or as an upload (§11.3) */
 		int same = old.size == len && old.chunk_size > 0 &&
 			   envelope_digest(digest, body, len, old.chunk_size) == 0 &&
-			   (sodium_memcmp(digest, old.env_hash, 32) == 0 ||
-			    sodium_memcmp(got, old.env_hash, 32) == 0); /* a record of an older drop */
-		if (!same) {
-			http_reply_error(r, 409, "id_conflict", "another envelope was stored under this id");
-			return;
-		}
-		json_t *o = json_object();
-		json_object_set_new(o, "id", b64j(x->id, 16));
-		json_object_set_new(o, "status", json_string("already_stored"));
-		reply_json(r, 200, o);
+			   (sodium_memcmp(digest, old.env_hash, sizeof digest) == 0 ||
+			    sodium_memcmp(got, old.env_hash, sizeof got) == 0); /* a record of an older drop */
+		int result = same ? STORE_EXISTS : STORE_CONFLICT;
+		reply_write(r, result, 1, stored_json(x->id, result), id_conflict);
 		return;
 	}
 	if (envelope_digest(digest, body, len, (uint32_t)a->cfg.chunk_size) != 0) {
@@ -111,7 +89,7 @@ void on_submit(api *a, rctx *x)
 long long submit_head(api *a, rctx *x)
 {
 	(void)a;
-	if (b64_exact(http_header(x->r, "x-ghostdrop-id"), x->id, 16) != 0) {
+	if (b64_exact(http_header(x->r, "x-ghostdrop-id"), x->id, sizeof x->id) != 0) {
 		http_reply_error(x->r, 400, "bad_request", "X-Ghostdrop-Id must be 16 bytes, base64url");
 		return HTTP_REFUSED;
 	}

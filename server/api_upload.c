@@ -12,10 +12,10 @@
 
 #define DONE_MAX 4096 /* committed uploads remembered, for retried commits */
 
-upload *upload_find(api *a, const uint8_t id[16])
+upload *upload_find(api *a, const uint8_t id[STORE_ID])
 {
 	for (upload *u = a->uploads; u != NULL; u = u->next)
-		if (!u->gone && sodium_memcmp(u->id, id, 16) == 0)
+		if (!u->gone && sodium_memcmp(u->id, id, sizeof u->id) == 0)
 			return u;
 	return NULL;
 }
@@ -59,11 +59,11 @@ static int upload_drop(api *a, upload *u)
 
 /* Committed (stored now, or stored before): the slot and the space go back at once; what a
  * retried commit needs stays, the oldest such record going first past DONE_MAX. */
-static void upload_done(api *a, upload *u, const uint8_t digest[32])
+static void upload_done(api *a, upload *u, const uint8_t digest[HASH_BYTES])
 {
 	store_unreserve(a->st, u->reserved);
 	u->reserved = 0;
-	memcpy(u->digest, digest, 32);
+	memcpy(u->digest, digest, sizeof u->digest);
 	free(u->hash);
 	free(u->state);
 	u->hash = NULL;
@@ -91,7 +91,7 @@ static uint64_t chunk_len(const upload *u, uint32_t i)
 static json_t *upload_json(const upload *u)
 {
 	json_t *o = json_object(), *rec = json_array();
-	json_object_set_new(o, "upload", b64j(u->id, 16));
+	json_object_set_new(o, "upload", b64j(u->id, sizeof u->id));
 	json_object_set_new(o, "size", json_integer((json_int_t)u->size));
 	json_object_set_new(o, "chunk_size", json_integer(u->chunk_size));
 	json_object_set_new(o, "chunks", json_integer(u->n_chunks));
@@ -156,7 +156,7 @@ void on_upload_new(api *a, rctx *x)
 {
 	http_req *r = x->r;
 	json_t *o = body_json(r);
-	uint8_t sub_id[16];
+	uint8_t sub_id[GD_ID_BYTES];
 	uint64_t n;
 	if (o == NULL)
 		return;
@@ -183,12 +183,12 @@ void on_upload_new(api *a, rctx *x)
 		store_error(r, STORE_ERROR);
 		return;
 	}
-	randombytes_buf(u->id, 16);
-	memcpy(u->sub_id, sub_id, 16);
+	randombytes_buf(u->id, sizeof u->id);
+	memcpy(u->sub_id, sub_id, sizeof u->sub_id);
 	u->size = n;
 	u->chunk_size = (uint32_t)a->cfg.chunk_size;
 	u->n_chunks = (uint32_t)((n + u->chunk_size - 1) / u->chunk_size);
-	u->hash = calloc(u->n_chunks, 32);
+	u->hash = calloc(u->n_chunks, HASH_BYTES);
 	u->state = calloc(u->n_chunks, 1);
 	u->created = u->progress = now_s();
 	u->bits = x->pow.bits;
@@ -233,19 +233,21 @@ static void chunk_done(store_op *op, void *arg)
 		share_back(x->a, u, op->reserved);
 	if (u->gone) {
 		upload_gone(x->r); /* its chunks are deleted after this write */
-	} else if (op->result == STORE_OK) {
-		u->state[op->u.chunk_put.idx] = 2;
-		u->received++;
-		u->progress = now_s();
-		u->body_lost = 0;
-		u->body_since = u->progress; /* bodies still arriving count anew from here */
-		json_t *o = json_object();
-		json_object_set_new(o, "status", json_string("stored"));
-		json_object_set_new(o, "received", json_integer(u->received));
-		reply_json(x->r, 201, o);
 	} else {
-		u->state[op->u.chunk_put.idx] = 0;
-		store_error(x->r, op->result);
+		json_t *o = NULL;
+		if (op->result == STORE_OK) {
+			u->state[op->u.chunk_put.idx] = 2;
+			u->received++;
+			u->progress = now_s();
+			u->body_lost = 0;
+			u->body_since = u->progress; /* bodies still arriving count anew from here */
+			o = json_object();
+			json_object_set_new(o, "status", json_string("stored"));
+			json_object_set_new(o, "received", json_integer(u->received));
+		} else {
+			u->state[op->u.chunk_put.idx] = 0;
+		}
+		reply_write(x->r, op->result, 1, o, NULL);
 	}
 	store_op_free(op);
 }
@@ -276,7 +278,7 @@ void on_chunk(api *a, rctx *x)
 {
 	http_req *r = x->r;
 	upload *u = x->up;
-	uint8_t h[32], want[32];
+	uint8_t h[HASH_BYTES], want[HASH_BYTES];
 	size_t len;
 	const uint8_t *body = http_body(r, &len);
 	chunk_arrived(x, 0);
@@ -284,14 +286,14 @@ void on_chunk(api *a, rctx *x)
 		http_reply_error(r, 409, "upload_committed", "this upload is committed already");
 		return;
 	}
-	crypto_generichash(h, 32, body, len, NULL, 0);
+	crypto_generichash(h, sizeof h, body, len, NULL, 0);
 	const char *hh = http_header(r, "x-ghostdrop-hash");
-	if (hh != NULL && (b64_exact(hh, want, 32) != 0 || sodium_memcmp(want, h, 32) != 0)) {
+	if (hh != NULL && (b64_exact(hh, want, sizeof want) != 0 || sodium_memcmp(want, h, sizeof h) != 0)) {
 		http_reply_error(r, 400, "hash_mismatch", "chunk does not match X-Ghostdrop-Hash");
 		return;
 	}
 	if (u->state[x->idx] != 0) {
-		if (sodium_memcmp(u->hash[x->idx], h, 32) != 0) {
+		if (sodium_memcmp(u->hash[x->idx], h, sizeof h) != 0) {
 			http_reply_error(r, 409, "chunk_conflict", "this chunk was stored with other bytes");
 			return;
 		}
@@ -323,7 +325,7 @@ void on_chunk(api *a, rctx *x)
 		return;
 	}
 	u->reserved -= share;
-	memcpy(u->hash[x->idx], h, 32);
+	memcpy(u->hash[x->idx], h, sizeof h);
 	u->state[x->idx] = 1;
 	u->pending++;
 	if (enqueue(a, r, op, chunk_done, x) != 0) {
@@ -343,23 +345,16 @@ static void commit_done(store_op *op, void *arg)
 		share_back(a, u, op->reserved);
 	if (u->gone) {
 		upload_gone(x->r);
-	} else if (op->result == STORE_OK || op->result == STORE_EXISTS) {
+	} else {
 		if (op->result == STORE_EXISTS) {
 			/* stored before, in one request or through another upload: not needed */
 			store_op *del = store_op_blob_del(u->id);
 			if (del != NULL && store_enqueue(a->st, del) != STORE_OK)
 				store_op_free(del); /* the next start's GC takes them */
 		}
-		upload_done(a, u, op->u.commit.env_hash);
-		json_t *o = json_object();
-		json_object_set_new(o, "id", b64j(u->sub_id, 16));
-		json_object_set_new(o, "status",
-				    json_string(op->result == STORE_OK ? "stored" : "already_stored"));
-		reply_json(x->r, op->result == STORE_OK ? 201 : 200, o);
-	} else if (op->result == STORE_CONFLICT) {
-		http_reply_error(x->r, 409, "id_conflict", "another envelope was stored under this id");
-	} else {
-		store_error(x->r, op->result);
+		if (op->result >= 0)
+			upload_done(a, u, op->u.commit.env_hash);
+		reply_write(x->r, op->result, 1, stored_json(u->sub_id, op->result), id_conflict);
 	}
 	store_op_free(op);
 }
@@ -368,7 +363,7 @@ void on_commit(api *a, rctx *x)
 {
 	http_req *r = x->r;
 	upload *u = x->up;
-	uint8_t digest[32], want[32];
+	uint8_t digest[HASH_BYTES], want[HASH_BYTES];
 	json_t *o = body_json(r);
 	if (o == NULL)
 		return;
@@ -379,22 +374,19 @@ void on_commit(api *a, rctx *x)
 		return;
 	}
 	if (u->committed) { /* a retried commit, its answer lost: the record answers */
-		if (sodium_memcmp(u->digest, want, 32) != 0) {
+		if (sodium_memcmp(u->digest, want, sizeof want) != 0) {
 			http_reply_error(r, 400, "hash_mismatch", "the chunks do not make this envelope");
 			return;
 		}
-		json_t *done = json_object();
-		json_object_set_new(done, "id", b64j(u->sub_id, 16));
-		json_object_set_new(done, "status", json_string("already_stored"));
-		reply_json(r, 200, done);
+		reply_write(r, STORE_EXISTS, 1, stored_json(u->sub_id, STORE_EXISTS), NULL);
 		return;
 	}
 	if (u->received != u->n_chunks || u->pending > 0) {
 		http_reply_error(r, 409, "upload_incomplete", "not every chunk has been stored");
 		return;
 	}
-	gd_upload_digest(digest, u->size, (const uint8_t(*)[32])u->hash, u->n_chunks);
-	if (sodium_memcmp(digest, want, 32) != 0) {
+	gd_upload_digest(digest, u->size, (const uint8_t(*)[HASH_BYTES])u->hash, u->n_chunks);
+	if (sodium_memcmp(digest, want, sizeof want) != 0) {
 		http_reply_error(r, 400, "hash_mismatch", "the chunks do not make this envelope");
 		return;
 	}

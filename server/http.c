@@ -4,7 +4,6 @@
 #include "http.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -20,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http_parse.h"
 #include "log.h"
 
-#define MAX_HEADERS 64
 #define STREAM_LOW_WATER (256 * 1024)
 #define STOP_GRACE_TICKS 100 /* x 100 ms */
 #define LINGER_SECONDS 5      /* after a closing reply, input is discarded this long at most */
@@ -42,13 +41,9 @@ struct http_req {
 	http_server *srv;
 	size_t charged;   /* body bytes counted in srv->body_in_mem */
 	char *head;       /* the header block, NUL-separated in place */
-	const char *method, *target, *path, *query;
-	const char *names[MAX_HEADERS], *values[MAX_HEADERS];
-	int n_headers;
-	uint64_t content_length;
+	http_head h;      /* parsed from it, pointing into it */
 	uint8_t *body;
 	size_t body_len;
-	int keepalive;
 	int complete; /* the whole request, body included, was read and handed to the handler */
 	void *user;
 	void (*user_free)(void *);
@@ -146,11 +141,11 @@ static const char *reason(int status)
 
 const char *http_method(const http_req *r)
 {
-	return r->method;
+	return r->h.method;
 }
 const char *http_path(const http_req *r)
 {
-	return r->path;
+	return r->h.path;
 }
 const uint8_t *http_body(const http_req *r, size_t *len)
 {
@@ -185,7 +180,7 @@ size_t http_buffered_max(const http_server *s)
 	for (const conn *c = s->conns; c != NULL; c = c->next) {
 		size_t n = evbuffer_get_length(bufferevent_get_input(c->bev));
 		if (c->req != NULL && c->req->body != NULL)
-			n += (size_t)c->req->content_length;
+			n += (size_t)c->req->h.content_length;
 		if (n > most)
 			most = n;
 	}
@@ -194,29 +189,12 @@ size_t http_buffered_max(const http_server *s)
 
 const char *http_header(const http_req *r, const char *name)
 {
-	for (int i = 0; i < r->n_headers; i++)
-		if (strcasecmp(r->names[i], name) == 0)
-			return r->values[i];
-	return NULL;
+	return http_head_field(&r->h, name);
 }
 
 int http_query(const http_req *r, const char *name, char *out, size_t cap)
 {
-	size_t n = strlen(name);
-	const char *p = r->query;
-	while (p != NULL && *p != '\0') {
-		const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p);
-		if ((size_t)(end - p) > n && strncmp(p, name, n) == 0 && p[n] == '=') {
-			size_t vl = (size_t)(end - p) - n - 1;
-			if (vl >= cap)
-				return -2;
-			memcpy(out, p + n + 1, vl);
-			out[vl] = '\0';
-			return 0;
-		}
-		p = amp ? amp + 1 : NULL;
-	}
-	return -1;
+	return http_head_query(&r->h, name, out, cap);
 }
 
 /* The body is no longer needed once the reply begins: its memory goes back to the budget. */
@@ -269,7 +247,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 			r->c = c;
 			c->req = r;
 		}
-		r->keepalive = 0;
+		r->h.keepalive = 0;
 		http_reply_error(r, 408, "timeout", "request not received in time");
 		return;
 	}
@@ -485,105 +463,6 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 		next_request(c);
 }
 
-/* ---- parsing ---- */
-
-static int tchar(int ch)
-{
-	return isalnum(ch) || (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
-}
-
-/* 0 ok; else an HTTP status with *code set. */
-static int parse_head(http_req *r, char *h, size_t len, const char **code)
-{
-	char *line = h, *end = h + len, *eol;
-	*code = "bad_request";
-	/* request line */
-	if ((eol = strstr(line, "\r\n")) == NULL)
-		return 400;
-	*eol = '\0';
-	char *sp1 = strchr(line, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-	if (sp1 == NULL || sp2 == NULL || strchr(sp2 + 1, ' ') != NULL)
-		return 400;
-	*sp1 = *sp2 = '\0';
-	r->method = line;
-	r->target = sp1 + 1;
-	for (const char *p = r->method; *p; p++)
-		if (!isupper((unsigned char)*p))
-			return 400;
-	if (r->method[0] == '\0' || strlen(r->method) > 7)
-		return 400;
-	if (r->target[0] != '/' || strlen(r->target) > 1024)
-		return 400;
-	for (const char *p = r->target; *p; p++)
-		if (*p < 0x21 || *p > 0x7e)
-			return 400;
-	if (strcmp(sp2 + 1, "HTTP/1.1") == 0)
-		r->keepalive = 1;
-	else if (strcmp(sp2 + 1, "HTTP/1.0") == 0)
-		r->keepalive = 0;
-	else {
-		*code = "unsupported_version";
-		return 400;
-	}
-	char *q = strchr((char *)r->target, '?');
-	r->path = r->target;
-	r->query = "";
-	if (q != NULL) {
-		*q = '\0';
-		r->query = q + 1;
-	}
-	/* header fields */
-	int have_length = 0;
-	for (line = eol + 2; line < end; line = eol + 2) {
-		if ((eol = strstr(line, "\r\n")) == NULL)
-			return 400;
-		*eol = '\0';
-		if (line[0] == '\0')
-			break; /* the blank line */
-		if (line[0] == ' ' || line[0] == '\t')
-			return 400; /* obsolete line folding */
-		char *colon = strchr(line, ':');
-		if (colon == NULL || colon == line)
-			return 400;
-		*colon = '\0';
-		for (const char *p = line; *p; p++)
-			if (!tchar((unsigned char)*p))
-				return 400;
-		char *v = colon + 1;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		char *ve = v + strlen(v);
-		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-			*--ve = '\0';
-		for (const char *p = v; *p; p++)
-			if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
-				return 400;
-		if (r->n_headers == MAX_HEADERS) {
-			*code = "header_too_large";
-			return 431;
-		}
-		r->names[r->n_headers] = line;
-		r->values[r->n_headers++] = v;
-		if (strcasecmp(line, "content-length") == 0) {
-			char *e;
-			if (*v == '\0' || strlen(v) > 18 || strspn(v, "0123456789") != strlen(v))
-				return 400;
-			uint64_t n = strtoull(v, &e, 10);
-			if (have_length && n != r->content_length)
-				return 400; /* two different lengths: request smuggling */
-			have_length = 1;
-			r->content_length = n;
-		} else if (strcasecmp(line, "transfer-encoding") == 0) {
-			*code = "unsupported_transfer_encoding";
-			return 501;
-		} else if (strcasecmp(line, "connection") == 0 && strcasecmp(v, "close") == 0) {
-			r->keepalive = 0;
-		}
-	}
-	*code = NULL;
-	return 0;
-}
-
 static void start_body(conn *c)
 {
 	http_req *r = c->req;
@@ -657,10 +536,10 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_remove(in, r->head, hlen);
 		r->head[hlen] = '\0';
 		const char *code;
-		int st = parse_head(r, r->head, hlen, &code);
+		int st = http_parse_head(&r->h, r->head, hlen, &code);
 		c->state = C_WAIT;
 		if (st != 0) {
-			r->keepalive = 0;
+			r->h.keepalive = 0;
 			http_reply_error(r, st, code, "malformed request");
 			return;
 		}
@@ -669,46 +548,46 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 		long long max = s->h.head(r, s->h.arg);
 		if (max == HTTP_REFUSED)
 			return; /* replied already; the unread body goes with the connection */
-		if (r->content_length > (uint64_t)max) {
-			r->keepalive = 0;
+		if (r->h.content_length > (uint64_t)max) {
+			r->h.keepalive = 0;
 			http_reply_error(r, 413, "body_too_large", "request body too large");
 			return;
 		}
 		bufferevent_enable(bev, EV_READ);
-		if (r->content_length == 0) {
+		if (r->h.content_length == 0) {
 			dispatch(c);
 			return;
 		}
-		if (body_room(s, c, (size_t)r->content_length) != 0) {
-			r->keepalive = 0;
+		if (body_room(s, c, (size_t)r->h.content_length) != 0) {
+			r->h.keepalive = 0;
 			http_reply_error(r, 503, "overloaded", "too many request bodies at once, retry");
 			return;
 		}
-		if ((r->body = malloc((size_t)r->content_length)) == NULL) {
-			r->keepalive = 0;
+		if ((r->body = malloc((size_t)r->h.content_length)) == NULL) {
+			r->h.keepalive = 0;
 			http_reply_error(r, 503, "overloaded", "out of memory");
 			return;
 		}
-		r->charged = (size_t)r->content_length;
+		r->charged = (size_t)r->h.content_length;
 		s->body_in_mem += r->charged;
 		start_body(c);
 	}
 	if (c->state == C_BODY) {
 		http_req *r = c->req;
-		size_t want = (size_t)r->content_length - r->body_len;
+		size_t want = (size_t)r->h.content_length - r->body_len;
 		size_t n = evbuffer_remove(in, r->body + r->body_len, want);
 		r->body_len += n;
 		/* libevent 2.1 reads at most 4 KiB per wakeup (EVBUFFER_MAX_READ), a poll, an
 		 * ioctl and a readv for every 4 KiB of an upload chunk: read the rest of the body
 		 * straight into place instead, never past its end (the next request stays). */
-		while (r->body_len < r->content_length) {
+		while (r->body_len < r->h.content_length) {
 			ssize_t k = recv(bufferevent_getfd(bev), r->body + r->body_len,
-					 (size_t)r->content_length - r->body_len, MSG_DONTWAIT);
+					 (size_t)r->h.content_length - r->body_len, MSG_DONTWAIT);
 			if (k <= 0)
 				break; /* EAGAIN: wait; EOF and errors: the bufferevent sees them too */
 			r->body_len += (size_t)k;
 		}
-		if (r->body_len == r->content_length)
+		if (r->body_len == r->h.content_length)
 			dispatch(c);
 	}
 }
@@ -795,8 +674,8 @@ static void write_head(http_req *r, int status, const char *ctype, uint64_t len)
 			 "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
 			 "Referrer-Policy: no-referrer\r\nConnection: %s\r\n\r\n",
 			 status, reason(status), ctype, (unsigned long long)len,
-			 r->keepalive ? "keep-alive" : "close");
-	c->close_after = !r->keepalive;
+			 r->h.keepalive ? "keep-alive" : "close");
+	c->close_after = !r->h.keepalive;
 	c->phase_since = mono_precise();
 	c->queued = (size_t)n;
 	bufferevent_write(c->bev, h, (size_t)n);
@@ -812,7 +691,7 @@ void http_reply(http_req *r, int status, const char *ctype, const void *body, si
 	/* A reply before the whole request was read (a refusal from the headers, a deadline)
 	 * must close: the unread bytes would otherwise be taken for the next request. */
 	if (c->srv->stopping || !r->complete)
-		r->keepalive = 0;
+		r->h.keepalive = 0;
 	/* Nothing more is read while the reply goes out (pipelined requests wait in the kernel);
 	 * after a closing reply the rest is only discarded (linger). */
 	bufferevent_disable(c->bev, EV_READ);

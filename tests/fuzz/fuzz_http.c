@@ -1,7 +1,10 @@
-/* Fuzz: the drop's request-head parser and its header and query lookups, exactly as
- * server/http.c runs them on the bytes up to the first blank line. */
+/* Fuzz: the drop's request-head parser and its header and query lookups (server/http_parse.c,
+ * linked), on the bytes up to the first blank line, as server/http.c hands them over. */
 #define _GNU_SOURCE /* memmem */
-#include "../../server/http.c"
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -15,15 +18,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(h + size, "\r\n\r\n", 5);
 	size_t hlen = (size_t)((char *)memmem(h, size + 4, "\r\n\r\n", 4) - h) + 4;
 	h[hlen] = '\0';
-	http_req *r = calloc(1, sizeof *r);
+	http_head *r = calloc(1, sizeof *r);
 	const char *code;
-	if (parse_head(r, h, hlen, &code) == 0) {
+	if (http_parse_head(r, h, hlen, &code) == 0) {
 		char v[64];
-		http_header(r, "content-type");
-		http_header(r, "authorization");
-		http_query(r, "offset", v, sizeof v);
-		http_query(r, "purpose", v, sizeof v);
-		http_query(r, "size", v, 2);
+		http_head_field(r, "content-type");
+		http_head_field(r, "authorization");
+		http_head_query(r, "offset", v, sizeof v);
+		http_head_query(r, "purpose", v, sizeof v);
+		http_head_query(r, "size", v, 2);
 		if (r->path == NULL || r->path[0] != '/')
 			abort();
 	} else if (code == NULL) {
