@@ -12,16 +12,11 @@
 
 typedef struct api api;
 
-#define TOKEN_BYTES 32
-
 api *api_new(store *st, const gd_config *cfg, const uint8_t newsroom_pk[GD_SIGN_PK_BYTES]);
 void api_free(api *a);
 /* Hook the API into a server: handlers, the writer's wake-up, periodic work. */
 int api_attach(api *a, http_server *srv);
 int api_idle(void *a); /* nothing queued or in flight: safe to stop */
 http_handler api_handler(api *a);
-
-/* BLAKE2b-256("ghostdrop/v1/courier-token" || 0x00 || token): what the server keeps. */
-void api_token_hash(uint8_t hash[32], const uint8_t token[TOKEN_BYTES]);
 
 #endif

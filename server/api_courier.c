@@ -7,25 +7,15 @@
 
 #include "api_internal.h"
 
-void api_token_hash(uint8_t hash[32], const uint8_t token[TOKEN_BYTES])
-{
-	static const char ctx[] = "ghostdrop/v1/courier-token";
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, NULL, 0, 32);
-	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx);
-	crypto_generichash_update(&st, token, TOKEN_BYTES);
-	crypto_generichash_final(&st, hash, 32);
-}
-
 int courier_auth(api *a, http_req *r)
 {
 	const char *h = http_header(r, "authorization");
-	uint8_t token[TOKEN_BYTES], hash[32];
+	uint8_t token[GD_COURIER_TOKEN_BYTES], hash[HASH_BYTES];
 	if (h == NULL || strncmp(h, "Bearer ", 7) != 0 || b64_exact(h + 7, token, sizeof token)) {
 		http_reply_error(r, 401, "unauthorized", "a courier token is required");
 		return -1;
 	}
-	api_token_hash(hash, token);
+	gd_courier_token_hash(hash, token);
 	sodium_memzero(token, sizeof token);
 	if (store_token_check(a->st, hash, NULL, 0) != STORE_OK) {
 		http_reply_error(r, 401, "unauthorized", "unknown or revoked courier token");
@@ -187,18 +177,6 @@ static void reply_put_done(store_op *op, void *arg)
 	store_op_free(op);
 }
 
-/* A reply's id at the drop is a hash of its bytes (§11.4): the same reply pushed twice is one,
- * and an acknowledged one is recognised when it comes back. */
-static void reply_id(uint8_t id[16], const uint8_t *blob, size_t len)
-{
-	static const char ctx[] = "ghostdrop/v1/reply-id";
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, NULL, 0, 16);
-	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx);
-	crypto_generichash_update(&st, blob, len);
-	crypto_generichash_final(&st, id, 16);
-}
-
 void on_c_reply(api *a, rctx *x)
 {
 	http_req *r = x->r;
@@ -208,7 +186,7 @@ void on_c_reply(api *a, rctx *x)
 		return;
 	const char *blob = json_string_value(json_object_get(o, "reply"));
 	size_t cap = blob ? strlen(blob) : 0, len = 0;
-	uint8_t *data = malloc(cap + 1), rid[16];
+	uint8_t *data = malloc(cap + 1), rid[GD_REPLY_ID_BYTES];
 	if (data == NULL) {
 		json_decref(o);
 		store_error(r, STORE_ERROR);
@@ -225,7 +203,9 @@ void on_c_reply(api *a, rctx *x)
 					 "need {\"mailbox_id\": 16 bytes, \"reply\": a reply}");
 		return;
 	}
-	reply_id(rid, data, len);
+	/* Its id is a hash of its bytes (§11.4): the same reply pushed twice is one, and an
+	 * acknowledged one is recognised when it comes back. */
+	gd_reply_id(rid, data, len);
 	store_op *op = store_op_reply_put(mb, rid, today() + a->cfg.reply_days,
 					  a->cfg.max_mailbox_replies, data, len);
 	if (op == NULL) {

@@ -100,7 +100,7 @@ int reply_fields(json_t *o, uint8_t mb[GD_MAILBOX_ID_BYTES], uint8_t *out, size_
 	return json_object_size(o) != 2 ||
 			       b64_exact(json_string_value(json_object_get(o, "mailbox_id")), mb, GD_MAILBOX_ID_BYTES) != 0 ||
 			       blob == NULL || gd_b64_decode(out, cap, len, blob, strlen(blob)) != GD_OK ||
-			       *len < 5 + 24 + 16 + GD_REPLY_PAD_FLOOR || memcmp(out, "GDRP\x01", 5) != 0
+			       gd_reply_peek(out, *len) != GD_OK
 		       ? -1
 		       : 0;
 }

@@ -13,24 +13,6 @@ static void submit_done(store_op *op, void *arg)
 	store_op_free(op);
 }
 
-/* The envelope hash a submission is stored with (§12.2), whichever way it arrived: the §11.3
- * upload digest of its bytes cut in pieces of chunk_size. -1: out of memory. */
-static int envelope_digest(uint8_t out[HASH_BYTES], const uint8_t *b, size_t len, uint32_t chunk_size)
-{
-	gd_upload_hasher *h = gd_upload_hasher_new(len);
-	if (h == NULL)
-		return -1;
-	for (size_t off = 0; off < len; off += chunk_size) {
-		uint8_t ch[HASH_BYTES];
-		crypto_generichash(ch, sizeof ch, b + off, len - off < chunk_size ? len - off : chunk_size,
-				   NULL, 0);
-		gd_upload_hasher_chunk(h, ch);
-	}
-	gd_upload_hasher_final(h, out);
-	gd_upload_hasher_free(h);
-	return 0;
-}
-
 void on_submit(api *a, rctx *x)
 {
 	http_req *r = x->r;
@@ -56,14 +38,16 @@ void on_submit(api *a, rctx *x)
 	int rc = store_submission_get(a->st, x->id, &old);
 	if (rc == STORE_OK) { /* stored before, in one request or as an upload (§11.3) */
 		int same = old.size == len && old.chunk_size > 0 &&
-			   envelope_digest(digest, body, len, old.chunk_size) == 0 &&
+			   gd_upload_digest_buf(digest, body, len, old.chunk_size) == GD_OK &&
 			   (sodium_memcmp(digest, old.env_hash, sizeof digest) == 0 ||
 			    sodium_memcmp(got, old.env_hash, sizeof got) == 0); /* a record of an older drop */
 		int result = same ? STORE_EXISTS : STORE_CONFLICT;
 		reply_write(r, result, 1, stored_json(x->id, result), id_conflict);
 		return;
 	}
-	if (envelope_digest(digest, body, len, (uint32_t)a->cfg.chunk_size) != 0) {
+	/* The envelope hash it is stored with (§12.2), whichever way it arrived: the §11.3 upload
+	 * digest of its bytes cut in pieces of chunk_size. */
+	if (gd_upload_digest_buf(digest, body, len, (uint32_t)a->cfg.chunk_size) != GD_OK) {
 		store_error(r, STORE_ERROR);
 		return;
 	}

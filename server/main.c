@@ -295,9 +295,13 @@ static int cmd_token(const opts *o)
 		store_close(st);
 		return EX_OK;
 	}
-	uint8_t *token = sodium_malloc(TOKEN_BYTES), hash[32];
-	randombytes_buf(token, TOKEN_BYTES);
-	api_token_hash(hash, token);
+	uint8_t *token = sodium_malloc(GD_COURIER_TOKEN_BYTES), hash[crypto_generichash_BYTES];
+	if (token == NULL) {
+		store_close(st);
+		return fail(EX_FAIL, "out of memory");
+	}
+	randombytes_buf(token, GD_COURIER_TOKEN_BYTES);
+	gd_courier_token_hash(hash, token);
 	rc = sync_op(st, add ? store_op_token_put(name, hash) : store_op_token_del(name));
 	store_close(st);
 	if (rc == STORE_EXISTS || rc == STORE_NOT_FOUND) {
@@ -311,7 +315,7 @@ static int cmd_token(const opts *o)
 	}
 	if (add) {
 		char b64[64];
-		gd_b64_encode(b64, sizeof b64, token, TOKEN_BYTES);
+		gd_b64_encode(b64, sizeof b64, token, GD_COURIER_TOKEN_BYTES);
 		printf("%s\n", b64);
 		fprintf(stderr, "%s: courier token '%s' created; it is shown only this once\n",
 			prog, name);
