@@ -146,12 +146,13 @@ void on_c_ack(api *a, rctx *x)
 	http_req *r = x->r;
 	json_t *o = body_json(r);
 	uint8_t key[GD_ACK_KEY_BYTES];
+	body_why why;
 	if (o == NULL)
 		return;
-	int bad = ack_fields(o, key) != 0;
+	int bad = ack_fields(o, key, &why) != 0;
 	json_decref(o);
 	if (bad) {
-		http_reply_error(r, 400, "bad_request", "need {\"ack_key\": 32 bytes base64url}");
+		http_reply_error(r, 400, "bad_request", why.text);
 		return;
 	}
 	store_op *op = store_op_ack(x->id, key);
@@ -181,7 +182,7 @@ void on_c_reply(api *a, rctx *x)
 {
 	http_req *r = x->r;
 	json_t *o = body_json(r);
-	uint8_t mb[16];
+	uint8_t mb[GD_MAILBOX_ID_BYTES];
 	if (o == NULL)
 		return;
 	const char *blob = json_string_value(json_object_get(o, "reply"));
@@ -192,15 +193,12 @@ void on_c_reply(api *a, rctx *x)
 		store_error(r, STORE_ERROR);
 		return;
 	}
-	int bad = reply_fields(o, mb, data, cap, &len), extra = json_object_size(o) != 2;
+	body_why why;
+	int bad = reply_fields(o, mb, data, cap, &len, &why);
 	json_decref(o);
 	if (bad) {
 		free(data);
-		if (extra)
-			http_reply_error(r, 400, "bad_request", "need exactly mailbox_id and reply");
-		else
-			http_reply_error(r, 400, "bad_reply",
-					 "need {\"mailbox_id\": 16 bytes, \"reply\": a reply}");
+		http_reply_error(r, 400, bad == -2 ? "bad_reply" : "bad_request", why.text);
 		return;
 	}
 	/* Its id is a hash of its bytes (§11.4): the same reply pushed twice is one, and an

@@ -13,10 +13,9 @@
 static int mailbox_auth(api *a, rctx *x, int ack, json_t *o, mailbox_req *m, uint8_t mailbox_id[GD_MAILBOX_ID_BYTES])
 {
 	http_req *r = x->r;
-	if (mailbox_fields(o, ack, m) != 0) {
-		http_reply_error(r, 400, "bad_request",
-				 ack ? "need exactly mailbox_pk (32), signature (64) and ids"
-				     : "need mailbox_pk (32), signature (64), optional cursor and limit");
+	body_why why;
+	if (mailbox_fields(o, ack, m, &why) != 0) {
+		http_reply_error(r, 400, "bad_request", why.text);
 		return -1;
 	}
 	if ((int64_t)now_s() > x->pow.expires) { /* the body came late */
@@ -99,22 +98,13 @@ void on_mb_ack(api *a, rctx *x)
 	uint8_t mb[GD_MAILBOX_ID_BYTES];
 	mailbox_req m;
 	json_t *o = body_json(r);
-	size_t n_ids = 0;
 	if (o == NULL)
 		return;
-	uint8_t ids[GD_REPLY_ID_BYTES * MAX_LIST];
-	int bad = mailbox_ids(o, ids, &n_ids);
-	if (bad != 0) {
-		json_decref(o);
-		http_reply_error(r, 400, "bad_request", bad == -1 ? "ids must be an array of at most 100 ids"
-								  : "each id is 16 bytes, base64url");
-		return;
-	}
 	int rc = mailbox_auth(a, x, 1, o, &m, mb);
 	json_decref(o);
 	if (rc != 0)
 		return;
-	store_op *op = store_op_reply_del(mb, ids, n_ids);
+	store_op *op = store_op_reply_del(mb, m.ids, m.n_ids);
 	if (op == NULL) {
 		store_error(r, STORE_ERROR);
 		return;

@@ -2,6 +2,7 @@
 #include "api_parse.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,6 @@ int b64_exact(const char *s, uint8_t *out, size_t n)
 	return gd_b64_decode_exact(out, n, s) == GD_OK ? 0 : -1;
 }
 
-/* A strict JSON object (no duplicate keys), or NULL. */
 json_t *parse_object(const uint8_t *b, size_t len)
 {
 	json_error_t err;
@@ -24,88 +24,138 @@ json_t *parse_object(const uint8_t *b, size_t len)
 	return o;
 }
 
-/* POST /v1/uploads: {"id": 16 bytes, "size": N >= 1} and nothing else. */
-int upload_new_fields(json_t *o, uint8_t id[GD_ID_BYTES], uint64_t *size)
+static int listed(const char *const *names, const char *key)
 {
-	json_t *sz = json_object_get(o, "size");
-	if (b64_exact(json_string_value(json_object_get(o, "id")), id, GD_ID_BYTES) != 0 ||
-	    !json_is_integer(sz) || json_integer_value(sz) < 1 || json_object_size(o) != 2)
+	for (; *names != NULL; names++)
+		if (strcmp(*names, key) == 0)
+			return 1;
+	return 0;
+}
+
+int body_check(json_t *o, const body_fields *f, body_why *why)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(o, key, v)
+	{
+		if (listed(f->required, key) || listed(f->optional, key))
+			continue;
+		char name[41];
+		size_t i = 0;
+		for (; key[i] != '\0' && i < sizeof name - 1; i++) /* what a message can carry */
+			name[i] = key[i] >= 0x20 && key[i] < 0x7f && key[i] != '"' && key[i] != '\\'
+					  ? key[i]
+					  : '?';
+		name[i] = '\0';
+		snprintf(why->text, sizeof why->text, "unknown field \"%s\"%s", name,
+			 key[i] != '\0' ? " (cut)" : "");
 		return -1;
+	}
+	for (const char *const *p = f->required; *p != NULL; p++)
+		if (json_object_get(o, *p) == NULL) {
+			snprintf(why->text, sizeof why->text, "missing field \"%s\"", *p);
+			return -1;
+		}
+	return 0;
+}
+
+/* A field of n bytes in base64url: 0, or -1 with why saying so. */
+static int field_bytes(json_t *o, const char *name, uint8_t *out, size_t n, body_why *why)
+{
+	if (b64_exact(json_string_value(json_object_get(o, name)), out, n) == 0)
+		return 0;
+	snprintf(why->text, sizeof why->text, "\"%s\" must be %zu bytes, base64url", name, n);
+	return -1;
+}
+
+int upload_new_fields(json_t *o, uint8_t id[GD_ID_BYTES], uint64_t *size, body_why *why)
+{
+	static const body_fields f = {{"id", "size", NULL}, {NULL}};
+	json_t *sz = json_object_get(o, "size");
+	if (body_check(o, &f, why) != 0 || field_bytes(o, "id", id, GD_ID_BYTES, why) != 0)
+		return -1;
+	if (!json_is_integer(sz) || json_integer_value(sz) < 1) {
+		snprintf(why->text, sizeof why->text, "\"size\" must be an integer >= 1");
+		return -1;
+	}
 	*size = (uint64_t)json_integer_value(sz);
 	return 0;
 }
 
-/* POST /v1/uploads/ID/commit: {"hash": 32 bytes} and nothing else. */
-int commit_fields(json_t *o, uint8_t hash[HASH_BYTES])
+int commit_fields(json_t *o, uint8_t hash[HASH_BYTES], body_why *why)
 {
-	return b64_exact(json_string_value(json_object_get(o, "hash")), hash, HASH_BYTES) != 0 ||
-			       json_object_size(o) != 1
-		       ? -1
-		       : 0;
+	static const body_fields f = {{"hash", NULL}, {NULL}};
+	return body_check(o, &f, why) != 0 ? -1 : field_bytes(o, "hash", hash, HASH_BYTES, why);
 }
 
-/* POST /v1/courier/submissions/ID/ack: {"ack_key": 32 bytes} and nothing else. */
-int ack_fields(json_t *o, uint8_t key[GD_ACK_KEY_BYTES])
+int ack_fields(json_t *o, uint8_t key[GD_ACK_KEY_BYTES], body_why *why)
 {
-	return json_object_size(o) != 1 ? -1
-					 : b64_exact(json_string_value(json_object_get(o, "ack_key")), key, GD_ACK_KEY_BYTES);
+	static const body_fields f = {{"ack_key", NULL}, {NULL}};
+	return body_check(o, &f, why) != 0 ? -1 : field_bytes(o, "ack_key", key, GD_ACK_KEY_BYTES, why);
 }
 
-int mailbox_fields(json_t *o, int ack, mailbox_req *m)
+int mailbox_fields(json_t *o, int ack, mailbox_req *m, body_why *why)
 {
+	static const body_fields fetch = {{"mailbox_pk", "signature", NULL}, {"cursor", "limit", NULL}};
+	static const body_fields acks = {{"mailbox_pk", "signature", "ids", NULL}, {NULL}};
 	json_t *cur = json_object_get(o, "cursor"), *lim = json_object_get(o, "limit");
-	size_t want = 2;
 	m->has_cursor = cur != NULL;
 	m->limit = MAX_LIST;
-	if (b64_exact(json_string_value(json_object_get(o, "mailbox_pk")), m->pk, sizeof m->pk) != 0 ||
-	    b64_exact(json_string_value(json_object_get(o, "signature")), m->sig, sizeof m->sig) != 0)
+	m->n_ids = 0;
+	if (body_check(o, ack ? &acks : &fetch, why) != 0 ||
+	    field_bytes(o, "mailbox_pk", m->pk, sizeof m->pk, why) != 0 ||
+	    field_bytes(o, "signature", m->sig, sizeof m->sig, why) != 0)
 		return -1;
-	if (ack)
-		return json_object_get(o, "ids") != NULL && json_object_size(o) == 3 ? 0 : -1;
-	if (cur != NULL && (want++, b64_exact(json_string_value(cur), m->cursor, sizeof m->cursor) != 0))
+	if (ack) {
+		json_t *ids = json_object_get(o, "ids"), *v;
+		size_t i;
+		if (!json_is_array(ids) || json_array_size(ids) > MAX_LIST) {
+			snprintf(why->text, sizeof why->text, "\"ids\" must be an array of at most %d ids",
+				 MAX_LIST);
+			return -1;
+		}
+		json_array_foreach(ids, i, v)
+		{
+			if (b64_exact(json_string_value(v), m->ids + GD_REPLY_ID_BYTES * i,
+				      GD_REPLY_ID_BYTES) != 0) {
+				snprintf(why->text, sizeof why->text,
+					 "each of \"ids\" is %d bytes, base64url", GD_REPLY_ID_BYTES);
+				return -1;
+			}
+		}
+		m->n_ids = json_array_size(ids);
+		return 0;
+	}
+	if (cur != NULL && field_bytes(o, "cursor", m->cursor, sizeof m->cursor, why) != 0)
 		return -1;
 	if (lim != NULL) {
-		want++;
 		if (!json_is_integer(lim) || json_integer_value(lim) < 1 ||
-		    json_integer_value(lim) > MAX_LIST)
+		    json_integer_value(lim) > MAX_LIST) {
+			snprintf(why->text, sizeof why->text, "\"limit\" must be 1..%d", MAX_LIST);
 			return -1;
+		}
 		m->limit = (unsigned)json_integer_value(lim);
 	}
-	return json_object_size(o) == want ? 0 : -1;
-}
-
-/* POST /v1/mailbox/ack's "ids": at most MAX_LIST ids of 16 bytes into out (GD_REPLY_ID_BYTES * MAX_LIST).
- * -1: not an array or too long; -2: an id that is not 16 bytes of base64url. */
-int mailbox_ids(json_t *o, uint8_t *out, size_t *n)
-{
-	json_t *ids = json_object_get(o, "ids"), *v;
-	size_t i;
-	if (!json_is_array(ids) || json_array_size(ids) > MAX_LIST)
-		return -1;
-	json_array_foreach(ids, i, v)
-	{
-		if (b64_exact(json_string_value(v), out + GD_REPLY_ID_BYTES * i, GD_REPLY_ID_BYTES) != 0)
-			return -2;
-	}
-	*n = json_array_size(ids);
 	return 0;
 }
 
-/* POST /v1/courier/replies: {"mailbox_id": 16 bytes, "reply": a §8 blob}. The drop cannot read
- * a reply, but it checks that it is shaped like one. out holds at least strlen(reply) bytes. */
-int reply_fields(json_t *o, uint8_t mb[GD_MAILBOX_ID_BYTES], uint8_t *out, size_t cap, size_t *len)
+int reply_fields(json_t *o, uint8_t mb[GD_MAILBOX_ID_BYTES], uint8_t *out, size_t cap, size_t *len,
+		 body_why *why)
 {
+	static const body_fields f = {{"mailbox_id", "reply", NULL}, {NULL}};
 	const char *blob = json_string_value(json_object_get(o, "reply"));
 	*len = 0;
-	return json_object_size(o) != 2 ||
-			       b64_exact(json_string_value(json_object_get(o, "mailbox_id")), mb, GD_MAILBOX_ID_BYTES) != 0 ||
-			       blob == NULL || gd_b64_decode(out, cap, len, blob, strlen(blob)) != GD_OK ||
+	if (body_check(o, &f, why) != 0)
+		return -1;
+	if (field_bytes(o, "mailbox_id", mb, GD_MAILBOX_ID_BYTES, why) != 0)
+		return -2; /* its two fields, one not shaped as §11.4 says: bad_reply too */
+	snprintf(why->text, sizeof why->text, "\"reply\" must be a reply (section 8), base64url");
+	return blob == NULL || gd_b64_decode(out, cap, len, blob, strlen(blob)) != GD_OK ||
 			       gd_reply_peek(out, *len) != GD_OK
-		       ? -1
+		       ? -2
 		       : 0;
 }
 
-/* A chunk index in a path: decimal, below n_chunks. */
 int chunk_index(const char *s, uint32_t n_chunks, uint32_t *idx)
 {
 	char *end;
@@ -118,7 +168,6 @@ int chunk_index(const char *s, uint32_t n_chunks, uint32_t *idx)
 	return 0;
 }
 
-/* Split "/v1/a/b/c" into at most 6 segments. */
 int segments(const char *path, char seg[SEG_MAX][SEG_BYTES])
 {
 	int n = 0;

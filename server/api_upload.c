@@ -158,12 +158,13 @@ void on_upload_new(api *a, rctx *x)
 	json_t *o = body_json(r);
 	uint8_t sub_id[GD_ID_BYTES];
 	uint64_t n;
+	body_why why;
 	if (o == NULL)
 		return;
-	int bad = upload_new_fields(o, sub_id, &n);
+	int bad = upload_new_fields(o, sub_id, &n, &why);
 	json_decref(o);
 	if (bad) {
-		http_reply_error(r, 400, "bad_request", "need {\"id\": 16 bytes base64url, \"size\": N}");
+		http_reply_error(r, 400, "bad_request", why.text);
 		return;
 	}
 	if (n > a->cfg.max_envelope) {
@@ -365,12 +366,13 @@ void on_commit(api *a, rctx *x)
 	upload *u = x->up;
 	uint8_t digest[HASH_BYTES], want[HASH_BYTES];
 	json_t *o = body_json(r);
+	body_why why;
 	if (o == NULL)
 		return;
-	int bad = commit_fields(o, want);
+	int bad = commit_fields(o, want, &why);
 	json_decref(o);
 	if (bad) {
-		http_reply_error(r, 400, "bad_request", "need {\"hash\": 32 bytes base64url}");
+		http_reply_error(r, 400, "bad_request", why.text);
 		return;
 	}
 	if (u->committed) { /* a retried commit, its answer lost: the record answers */

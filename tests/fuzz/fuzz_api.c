@@ -34,37 +34,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *o = parse_object(b, n);
 	if (o == NULL)
 		return 0;
-	uint8_t id[16], h[32], *ids = malloc(16 * MAX_LIST + 1);
+	uint8_t id[GD_ID_BYTES], h[HASH_BYTES];
 	mailbox_req m;
+	body_why why;
 	uint64_t sz;
-	size_t cnt = 0, len;
+	size_t len;
+	int rc = 0;
 	switch (which % 8) {
 	case 1:
-		if (upload_new_fields(o, id, &sz) == 0 && sz < 1)
+		if ((rc = upload_new_fields(o, id, &sz, &why)) == 0 && sz < 1)
 			abort();
 		break;
-	case 2: commit_fields(o, h); break;
-	case 3: ack_fields(o, h); break;
+	case 2: rc = commit_fields(o, h, &why); break;
+	case 3: rc = ack_fields(o, h, &why); break;
 	case 4:
-		if (mailbox_fields(o, 0, &m) == 0 && (m.limit < 1 || m.limit > MAX_LIST))
+		if ((rc = mailbox_fields(o, 0, &m, &why)) == 0 && (m.limit < 1 || m.limit > MAX_LIST))
 			abort();
 		break;
 	case 5:
-		if (mailbox_fields(o, 1, &m) == 0 && json_object_size(o) != 3)
-			abort();
-		if (mailbox_ids(o, ids, &cnt) == 0 && cnt > MAX_LIST)
+		if ((rc = mailbox_fields(o, 1, &m, &why)) == 0 &&
+		    (json_object_size(o) != 3 || m.n_ids > MAX_LIST))
 			abort();
 		break;
 	default: {
 		size_t cap = n + 1;
 		uint8_t *out = malloc(cap);
-		if (reply_fields(o, id, out, cap, &len) == 0 &&
+		if ((rc = reply_fields(o, id, out, cap, &len, &why)) == 0 &&
 		    (len > cap || len < GD_REPLY_PAD_FLOOR || memcmp(out, "GDRP", 4) != 0))
 			abort();
 		free(out);
 	}
 	}
-	free(ids);
+	/* a refusal says why, in a message that fits */
+	if (rc != 0 && (memchr(why.text, '\0', sizeof why.text) == NULL || why.text[0] == '\0'))
+		abort();
 	json_decref(o);
 	return 0;
 }
