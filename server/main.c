@@ -42,27 +42,13 @@ static int fail(int code, const char *fmt, ...)
 	return code;
 }
 
-static const char *USAGE =
-	"usage: ghostdropd COMMAND [OPTIONS]\n"
-	"  init --data DIR --newsroom KEY [--listen HOST:PORT]  create a drop\n"
-	"  keys publish --data DIR BUNDLE                       publish a signed key bundle\n"
-	"  token add --data DIR --name NAME                     make a courier token (shown once)\n"
-	"  token list --data DIR                                list courier token names\n"
-	"  token revoke --data DIR NAME                         revoke a courier token\n"
-	"  serve --data DIR [--listen HOST:PORT] [--port-file F] [--user NAME] [--seccomp]\n"
-	"                                                       run the drop in the foreground\n"
-	"  stats --data DIR                                     counts, space, warnings\n"
-	"  purge --data DIR (--id ID | --older-than DAYS | --all)  delete submissions\n"
-	"  backup --data DIR OUT                                compacting copy of the database\n"
-	"  torrc --data DIR                                     the Tor onion-service lines\n"
-	"Every command takes --help. Exit codes: 0 ok, 1 failure, 2 usage, 3 verification\n"
-	"failed, 4 already exists.\n";
+static void print_usage(FILE *f); /* from the command table, at the end */
 
 static int usage(const char *msg)
 {
 	if (msg != NULL)
 		fprintf(stderr, "%s: %s\n", prog, msg);
-	fputs(USAGE, stderr);
+	print_usage(stderr);
 	return EX_USAGE;
 }
 
@@ -181,13 +167,18 @@ static int cmd_init(const opts *o)
 	if (open_store(o, &cfg, &st) != EX_OK)
 		return EX_FAIL;
 	uint8_t *copy = malloc(sizeof pk);
-	if (copy != NULL)
-		memcpy(copy, pk, sizeof pk);
+	if (copy == NULL) {
+		store_close(st);
+		return fail(EX_FAIL, "out of memory");
+	}
+	memcpy(copy, pk, sizeof pk);
 	int rc = sync_op(st, store_op_meta_put("newsroom_pk", copy, sizeof pk));
 	store_close(st);
 	if (rc != STORE_OK)
 		return fail(EX_FAIL, "cannot write the database");
 	char *text = config_render(&cfg);
+	if (text == NULL)
+		return fail(EX_FAIL, "out of memory");
 	path_in(path, sizeof path, o->data, "ghostdropd.conf");
 	FILE *f = fopen(path, "wx");
 	if (f == NULL || fputs(text, f) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0 ||
@@ -217,6 +208,10 @@ static int cmd_keys(const opts *o)
 	if (f == NULL)
 		return fail(EX_FAIL, "%s: %s", o->argv[1], strerror(errno));
 	uint8_t *buf = malloc(GD_BUNDLE_MAX_JSON + 1024);
+	if (buf == NULL) {
+		fclose(f);
+		return fail(EX_FAIL, "out of memory");
+	}
 	size_t len = fread(buf, 1, GD_BUNDLE_MAX_JSON + 1024, f);
 	fclose(f);
 	store *st;
@@ -228,6 +223,13 @@ static int cmd_keys(const opts *o)
 	size_t cur_len = 0;
 	uint64_t min = 0;
 	gd_bundle *b = calloc(1, sizeof *b), *old = calloc(1, sizeof *old);
+	if (b == NULL || old == NULL) {
+		store_close(st);
+		free(buf);
+		free(b);
+		free(old);
+		return fail(EX_FAIL, "out of memory");
+	}
 	if (store_get_meta(st, "bundle", &cur, &cur_len) == STORE_OK &&
 	    gd_bundle_verify(old, cur, cur_len, pk, 0, 0) != GD_ERR_SIGNATURE && old->version > 0)
 		min = old->version;
@@ -486,6 +488,10 @@ static int cmd_stats(const opts *o)
 	printf("storage: %.1f MiB used of %.1f MiB (new data refused past %.1f MiB)\n",
 	       (double)used / 1048576, (double)map / 1048576, (double)hw / 1048576);
 	gd_bundle *bd = calloc(1, sizeof *bd);
+	if (bd == NULL) {
+		store_close(st);
+		return fail(EX_FAIL, "out of memory");
+	}
 	if (store_get_meta(st, "bundle", &b, &blen) != STORE_OK) {
 		printf("WARNING: no key bundle published: sources cannot submit\n");
 	} else {
@@ -591,11 +597,47 @@ static int cmd_torrc(const opts *o)
 	return EX_OK;
 }
 
+/* Every command: its name, what runs it, and its line (or lines) of the usage text. */
+static const struct command {
+	const char *name;
+	int (*run)(const opts *);
+	const char *help;
+} commands[] = {
+	{"init", cmd_init, "  init --data DIR --newsroom KEY [--listen HOST:PORT]  create a drop\n"},
+	{"keys", cmd_keys,
+	 "  keys publish --data DIR BUNDLE                       publish a signed key bundle\n"},
+	{"token", cmd_token,
+	 "  token add --data DIR --name NAME                     make a courier token (shown once)\n"
+	 "  token list --data DIR                                list courier token names\n"
+	 "  token revoke --data DIR NAME                         revoke a courier token\n"},
+	{"serve", cmd_serve,
+	 "  serve --data DIR [--listen HOST:PORT] [--port-file F] [--user NAME] [--seccomp]\n"
+	 "                                                       run the drop in the foreground\n"},
+	{"stats", cmd_stats,
+	 "  stats --data DIR                                     counts, space, warnings\n"},
+	{"purge", cmd_purge,
+	 "  purge --data DIR (--id ID | --older-than DAYS | --all)  delete submissions\n"},
+	{"backup", cmd_backup,
+	 "  backup --data DIR OUT                                compacting copy of the database\n"},
+	{"torrc", cmd_torrc,
+	 "  torrc --data DIR                                     the Tor onion-service lines\n"},
+};
+
+static void print_usage(FILE *f)
+{
+	fputs("usage: ghostdropd COMMAND [OPTIONS]\n", f);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fputs(commands[i].help, f);
+	fputs("Every command takes --help. Exit codes: 0 ok, 1 failure, 2 usage, 3 verification\n"
+	      "failed, 4 already exists.\n",
+	      f);
+}
+
 int main(int argc, char **argv)
 {
 	opts o;
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(USAGE, argc < 2 ? stderr : stdout);
+		print_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EX_USAGE : EX_OK;
 	}
 	if (gd_init() != GD_OK)
@@ -604,24 +646,11 @@ int main(int argc, char **argv)
 	if (parse(argc - 1, argv + 1, &o) != 0)
 		return usage("bad option");
 	if (o.help) {
-		fputs(USAGE, stdout);
+		print_usage(stdout);
 		return EX_OK;
 	}
-	if (strcmp(cmd, "init") == 0)
-		return cmd_init(&o);
-	if (strcmp(cmd, "keys") == 0)
-		return cmd_keys(&o);
-	if (strcmp(cmd, "token") == 0)
-		return cmd_token(&o);
-	if (strcmp(cmd, "serve") == 0)
-		return cmd_serve(&o);
-	if (strcmp(cmd, "stats") == 0)
-		return cmd_stats(&o);
-	if (strcmp(cmd, "purge") == 0)
-		return cmd_purge(&o);
-	if (strcmp(cmd, "backup") == 0)
-		return cmd_backup(&o);
-	if (strcmp(cmd, "torrc") == 0)
-		return cmd_torrc(&o);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].run(&o);
 	return usage("unknown command");
 }
