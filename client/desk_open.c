@@ -613,27 +613,23 @@ static int plain_name(const char *name)
 static int content_mac(int dfd, const char *const *files, size_t n, const uint8_t ack_key[GD_ACK_KEY_BYTES],
 		       uint8_t out[32])
 {
-	static const char ctx[] = "ghostdrop/v1/desk-content";
-	crypto_generichash_state st;
-	uint8_t buf[65536], le[8];
+	uint8_t buf[65536];
 	int rc = 0;
-	crypto_generichash_init(&st, ack_key, GD_ACK_KEY_BYTES, 32);
-	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx);
+	gd_content_mac *m = gd_content_mac_new(ack_key);
+	if (m == NULL)
+		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct stat sb;
 		int fd = plain_name(files[i]) ? openat(dfd, files[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
 		if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 			rc = -1;
 		} else {
-			gd_put_u64(le, (uint64_t)i);
-			crypto_generichash_update(&st, le, 8);
-			gd_put_u64(le, (uint64_t)sb.st_size);
-			crypto_generichash_update(&st, le, 8);
+			gd_content_mac_file(m, (uint64_t)i, (uint64_t)sb.st_size);
 			uint64_t left = (uint64_t)sb.st_size;
 			ssize_t r = 0;
 			while (left > 0 && (r = read(fd, buf, sizeof buf)) > 0) {
 				size_t k = (uint64_t)r < left ? (size_t)r : (size_t)left;
-				crypto_generichash_update(&st, buf, k);
+				gd_content_mac_update(m, buf, k);
 				left -= k;
 			}
 			if (left != 0 || r < 0)
@@ -642,7 +638,8 @@ static int content_mac(int dfd, const char *const *files, size_t n, const uint8_
 		if (fd >= 0)
 			close(fd);
 	}
-	crypto_generichash_final(&st, out, 32);
+	gd_content_mac_final(m, out);
+	gd_content_mac_free(m);
 	sodium_memzero(buf, sizeof buf);
 	return rc;
 }

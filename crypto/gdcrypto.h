@@ -392,6 +392,16 @@ void gd_reply_id(uint8_t id[GD_REPLY_ID_BYTES], const uint8_t *blob, size_t len)
  * little-endian u32 at bytes 4i..4i+3 of BLAKE2b-256("ghostdrop/v1/source-label" NUL ||
  * identity_pk), modulo GD_WORDLIST_SIZE. Truncated (NUL-terminated) to cap like snprintf. */
 void gd_source_label(char *out, size_t cap, const uint8_t identity_pk[GD_SIGN_PK_BYTES]);
+/* The desk's content MAC over an opened folder (§13.2): BLAKE2b-256 keyed with the submission's
+ * ack key over "ghostdrop/v1/desk-content" NUL, then for each file in order u64le(index) ||
+ * u64le(size) || its bytes. The caller reads the files; gd_content_mac_file starts the next one,
+ * whose bytes then go through gd_content_mac_update. The state holds a secret key: _free wipes it. */
+typedef struct gd_content_mac gd_content_mac;
+gd_content_mac *gd_content_mac_new(const uint8_t ack_key[GD_ACK_KEY_BYTES]);
+void gd_content_mac_file(gd_content_mac *m, uint64_t index, uint64_t size);
+void gd_content_mac_update(gd_content_mac *m, const uint8_t *buf, size_t len);
+void gd_content_mac_final(gd_content_mac *m, uint8_t out[32]);
+void gd_content_mac_free(gd_content_mac *m); /* NULL is fine */
 
 /* ---- proof of work (PROTOCOL.md §9) ----------------------------------------------------------- */
 

@@ -24,6 +24,7 @@
 #define GD_CTX_COURIER_TOKEN "ghostdrop/v1/courier-token"
 #define GD_CTX_REPLY_ID "ghostdrop/v1/reply-id"
 #define GD_CTX_SOURCE_LABEL "ghostdrop/v1/source-label"
+#define GD_CTX_DESK_CONTENT "ghostdrop/v1/desk-content"
 /* crypto_kdf contexts are exactly 8 bytes. */
 #define GD_KDF_ENVELOPE "gdenvel1"
 #define GD_KDF_CODENAME "gdcodnm1"
