@@ -492,25 +492,29 @@ static int cmd_stats(const opts *o)
 		store_close(st);
 		return fail(EX_FAIL, "out of memory");
 	}
+	/* A drop whose sources cannot submit exits EX_VERIFY, for a script or monitor. */
+	int exit_code = EX_VERIFY;
 	if (store_get_meta(st, "bundle", &b, &blen) != STORE_OK) {
 		printf("WARNING: no key bundle published: sources cannot submit\n");
 	} else {
 		rc = gd_bundle_verify(bd, b, blen, pk, (int64_t)time(NULL), 0);
 		long days = (long)((bd->expires - (int64_t)time(NULL)) / 86400);
-		if (rc == GD_ERR_EXPIRED || days < 0)
+		if (rc == GD_ERR_EXPIRED || days < 0) {
 			printf("WARNING: the key bundle v%llu has EXPIRED: sources cannot submit\n",
 			       (unsigned long long)bd->version);
-		else if (rc != GD_OK)
+		} else if (rc != GD_OK) {
 			printf("WARNING: the key bundle does not verify: %s\n", gd_strerror(rc));
-		else
+		} else {
 			printf("key bundle v%llu expires in %ld day(s)%s\n",
 			       (unsigned long long)bd->version, days,
 			       days < 7 ? ": WARNING: sign and publish a new one" : "");
+			exit_code = EX_OK;
+		}
 	}
 	free(bd);
 	free(b);
 	store_close(st);
-	return EX_OK;
+	return exit_code;
 }
 
 static int cmd_purge(const opts *o)
