@@ -19,7 +19,6 @@
 #define GD_CTX_KEYSTRING "ghostdrop/v1/newsroom-key"
 #define GD_CTX_CODENAME_SALT "ghostdrop/v1/codename-salt"
 #define GD_CTX_MAILBOX_ID "ghostdrop/v1/mailbox-id"
-#define GD_CTX_REPLY "ghostdrop/v1/reply"
 #define GD_CTX_UPLOAD "ghostdrop/v1/upload"
 #define GD_CTX_COURIER_TOKEN "ghostdrop/v1/courier-token"
 #define GD_CTX_REPLY_ID "ghostdrop/v1/reply-id"
