@@ -11,7 +11,6 @@
 
 #define BIG (100u << 20)
 
-
 typedef struct {
 	uint8_t *buf;
 	size_t len, cap, pos;
@@ -104,7 +103,8 @@ int main(int argc, char **argv)
 
 	for (int i = 0; i < runs; i++) {
 		double t0 = now_s();
-		if (gd_codename_derive(src, "zoom abacus yo-yo able ablaze abide zoologist felt-tip",
+		if (gd_codename_derive(src,
+				       "zoom abacus yo-yo able ablaze abide zoologist felt-tip",
 				       nr) != GD_OK)
 			return 1;
 		t[i] = now_s() - t0;
@@ -170,7 +170,8 @@ int main(int argc, char **argv)
 		int n = runs * 3; /* solve times vary a lot: more samples */
 		double *p = calloc((size_t)n, sizeof *p), hashes = 0, total = 0;
 		for (int i = 0; i < n; i++) {
-			gd_pow_challenge c = {.purpose = GD_POW_SUBMIT, .bits = (uint8_t)bits[b],
+			gd_pow_challenge c = {.purpose = GD_POW_SUBMIT,
+					      .bits = (uint8_t)bits[b],
 					      .expires = 4000000000LL};
 			uint64_t ctr;
 			randombytes_buf(c.id, sizeof c.id);
@@ -181,7 +182,8 @@ int main(int argc, char **argv)
 			hashes += (double)ctr + 1;
 			total += p[i];
 		}
-		printf("PoW solve at %u bits (median of %d challenges)     %8.1f ms   (%.2f Mhash/s, "
+		printf("PoW solve at %u bits (median of %d challenges)     %8.1f ms   (%.2f "
+		       "Mhash/s, "
 		       "expected %.0f ms)\n",
 		       bits[b], n, median(p, n) * 1e3, hashes / total / 1e6,
 		       (double)(1u << bits[b]) / (hashes / total) * 1e3);

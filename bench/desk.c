@@ -38,8 +38,8 @@ static int to_file(void *arg, const uint8_t *buf, size_t len)
 }
 
 /* One record: header with the length patched in once the envelope is written. */
-static void add(FILE *f, const uint8_t pk[32], const char *text, uint64_t att_size, const uint8_t *fill,
-		size_t fill_len)
+static void add(FILE *f, const uint8_t pk[32], const char *text, uint64_t att_size,
+		const uint8_t *fill, size_t fill_len)
 {
 	gd_manifest m;
 	gd_attachment a = {"data.bin", "application/octet-stream", att_size};
@@ -66,7 +66,8 @@ static void add(FILE *f, const uint8_t pk[32], const char *text, uint64_t att_si
 		exit(1);
 	gd_seal_free(s);
 	long end = ftell(f);
-	batch_record(rec, m.submission_id, gd_day(time(NULL)), (uint64_t)(end - start) - sizeof rec);
+	batch_record(rec, m.submission_id, gd_day(time(NULL)),
+		     (uint64_t)(end - start) - sizeof rec);
 	fseek(f, start, SEEK_SET);
 	fwrite(rec, 1, sizeof rec, f);
 	fseek(f, end, SEEK_SET);
@@ -132,8 +133,10 @@ static int setup(gd_journalist *j)
 	if (mkdtemp(T) == NULL)
 		return -1;
 	sh("printf 'correct horse battery staple\\n' > %s/pass", T);
-	sh("%s newsroom init --dir %s/desk --name Bench --passphrase-file %s/pass >/dev/null 2>&1", DESK_BIN, T, T);
-	sh("%s journalist add --dir %s/desk Ana --passphrase-file %s/pass 2>/dev/null", DESK_BIN, T, T);
+	sh("%s newsroom init --dir %s/desk --name Bench --passphrase-file %s/pass >/dev/null 2>&1",
+	   DESK_BIN, T, T);
+	sh("%s journalist add --dir %s/desk Ana --passphrase-file %s/pass 2>/dev/null", DESK_BIN, T,
+	   T);
 	char p[256];
 	snprintf(p, sizeof p, "%s/desk/journalists/Ana/key-1.pub", T);
 	FILE *f = fopen(p, "r");
@@ -219,10 +222,11 @@ int main(int argc, char **argv)
 				snprintf(what, sizeof what, "%ld texts (16 KiB)", b[i].n);
 			else
 				snprintf(what, sizeof what, "%ld x %ld MiB", b[i].n, mib);
-			printf("open %-18s -j %-2d %7.2f s (%.2f s after unlock)  %8.1f MB/s  %8.1f "
+			printf("open %-18s -j %-2d %7.2f s (%.2f s after unlock)  %8.1f MB/s  "
+			       "%8.1f "
 			       "submissions/s\n",
-			       what, js[k], t, work,
-			       (double)b[i].size / 1e6 / work, (double)b[i].n / work);
+			       what, js[k], t, work, (double)b[i].size / 1e6 / work,
+			       (double)b[i].n / work);
 		}
 	}
 	sh("rm -rf %s", T);

@@ -32,7 +32,6 @@ static pid_t daemon_pid;
 static uint8_t jpk[1][32];
 static atomic_int stop_flag;
 
-
 static void die(const char *m)
 {
 	fprintf(stderr, "bench/server: %s\n", m);
@@ -151,7 +150,8 @@ static void put_chunk(uploader *u)
 	drop_err e;
 	crypto_generichash(h, 32, u->chunk, u->fill, NULL, 0);
 	gd_upload_hasher_chunk(u->digest, h);
-	if (drop_upload_chunk(&u->c, &u->keep, u->up, u->idx++, u->chunk, u->fill, h, &e) != DROP_OK)
+	if (drop_upload_chunk(&u->c, &u->keep, u->up, u->idx++, u->chunk, u->fill, h, &e) !=
+	    DROP_OK)
 		die("chunk refused");
 	u->fill = 0;
 }
@@ -258,8 +258,8 @@ static double cpu_s(pid_t pid)
 	buf[n] = '\0';
 	char *p = strrchr(buf, ')'); /* the name may hold spaces */
 	unsigned long long ut = 0, st = 0;
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-				&st) != 2)
+	if (p == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
 		return 0;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -296,7 +296,8 @@ static double client_upload(const char *file, uint64_t len, long *maxrss_kib, do
 	double el = now_s() - t0, mib = (double)len / 1048576.0;
 	*maxrss_kib = ru.ru_maxrss;
 	*client_ms = ((double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-		      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6) * 1000 / mib;
+		      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6) *
+		     1000 / mib;
 	*daemon_ms = (cpu_s(daemon_pid) - d0) * 1000 / mib;
 	return mib / el;
 }
@@ -318,16 +319,21 @@ static void start_drop(void)
 	crypto_box_keypair(jpk[0], jsk);
 	gd_keystring_encode(ks, rpk);
 	memcpy(bundle_key, ks, sizeof ks);
-	snprintf(cmd, sizeof cmd, "%s init --data %s/d --newsroom %s --listen 127.0.0.1:0 >/dev/null",
-		 GHOSTDROPD, dir, ks);
+	snprintf(cmd, sizeof cmd,
+		 "%s init --data %s/d --newsroom %s --listen 127.0.0.1:0 >/dev/null", GHOSTDROPD,
+		 dir, ks);
 	sh(cmd);
 	snprintf(cmd, sizeof cmd,
 		 "printf 'pow_min_bits = 0\\npow_max_bits = 0\\nmap_size_mb = 16384\\n"
-		 "max_connections = 1024\\n' >> %s/d/ghostdropd.conf", dir);
+		 "max_connections = 1024\\n' >> %s/d/ghostdropd.conf",
+		 dir);
 	sh(cmd);
 	gd_bundle *b = calloc(1, sizeof *b);
 	int64_t now = (int64_t)time(NULL);
-	*b = (gd_bundle){.version = 1, .created = now - 60, .expires = now + 86400, .n_servers = 1,
+	*b = (gd_bundle){.version = 1,
+			 .created = now - 60,
+			 .expires = now + 86400,
+			 .n_servers = 1,
 			 .n_journalists = 1};
 	snprintf(b->servers[0], sizeof b->servers[0], "http://127.0.0.1:8080");
 	snprintf(b->journalists[0].name, sizeof b->journalists[0].name, "bench");
@@ -343,7 +349,8 @@ static void start_drop(void)
 	fclose(f);
 	free(bundle);
 	free(b);
-	snprintf(cmd, sizeof cmd, "%s keys publish --data %s/d %s >/dev/null", GHOSTDROPD, dir, path);
+	snprintf(cmd, sizeof cmd, "%s keys publish --data %s/d %s >/dev/null", GHOSTDROPD, dir,
+		 path);
 	sh(cmd);
 	snprintf(path, sizeof path, "%s/port", dir);
 	if (geteuid() == 0) { /* ghostdropd never serves as root: it runs as nobody here */
@@ -357,11 +364,11 @@ static void start_drop(void)
 		if (freopen(log, "w", stderr) == NULL)
 			_exit(126);
 		if (geteuid() == 0)
-			execl(GHOSTDROPD, "ghostdropd", "serve", "--data", data, "--port-file", path,
-			      "--user", "nobody", (char *)NULL);
+			execl(GHOSTDROPD, "ghostdropd", "serve", "--data", data, "--port-file",
+			      path, "--user", "nobody", (char *)NULL);
 		else
-			execl(GHOSTDROPD, "ghostdropd", "serve", "--data", data, "--port-file", path,
-			      (char *)NULL);
+			execl(GHOSTDROPD, "ghostdropd", "serve", "--data", data, "--port-file",
+			      path, (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 1000 && port == 0; i++) {
@@ -386,7 +393,8 @@ static int growth(double seconds, int runs)
 	start_drop();
 	for (int i = 0; i < POOL; i++)
 		testimony(&pool[i]);
-	printf("cost growth: acknowledged submissions/s at 16 clients, %d runs of %.1f s, medians\n",
+	printf("cost growth: acknowledged submissions/s at 16 clients, %d runs of %.1f s, "
+	       "medians\n",
 	       runs, seconds);
 	for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
 		while (stored_total < levels[l])
@@ -422,16 +430,19 @@ int main(int argc, char **argv)
 	long mib = bench_arg(argc, argv, 3, 1024);
 	uint64_t up_mib = (uint64_t)mib;
 	if (runs < 1 || runs > 100 || seconds <= 0 || mib < 1 || gd_init() != GD_OK) {
-		fprintf(stderr, "usage: server [runs] [seconds per run] [upload MiB] | server growth\n");
+		fprintf(stderr,
+			"usage: server [runs] [seconds per run] [upload MiB] | server growth\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	start_drop();
 	for (int i = 0; i < POOL; i++)
 		testimony(&pool[i]);
-	printf("ghostdropd on 127.0.0.1, %d runs of %.0f s each, medians; one envelope = %zu bytes\n",
+	printf("ghostdropd on 127.0.0.1, %d runs of %.0f s each, medians; one envelope = %zu "
+	       "bytes\n",
 	       runs, seconds, pool[0].len);
-	printf("(each submission: a challenge request, PoW at 0 bits, the POST, fsync'd commit)\n\n");
+	printf("(each submission: a challenge request, PoW at 0 bits, the POST, fsync'd "
+	       "commit)\n\n");
 	static const int conc[] = {1, 16, 64};
 	double *v = calloc((size_t)runs, sizeof *v);
 	for (size_t k = 0; k < 3; k++) {
@@ -447,7 +458,8 @@ int main(int argc, char **argv)
 		if (p > peak)
 			peak = p;
 	}
-	printf("upload of a %llu MiB envelope (sealed + sent in 1 MiB chunks, one at a time): %6.0f MiB/s\n",
+	printf("upload of a %llu MiB envelope (sealed + sent in 1 MiB chunks, one at a time): "
+	       "%6.0f MiB/s\n",
 	       (unsigned long long)up_mib, median(v, runs));
 	printf("ghostdropd RSS: peak sampled during uploads %ld KiB, VmHWM %ld KiB\n", peak,
 	       rss_kib(daemon_pid, "VmHWM:"));
@@ -456,7 +468,8 @@ int main(int argc, char **argv)
 	/* the worker's own binary: read, seal, upload a file of the same size */
 	char file[128], cmd[256];
 	snprintf(file, sizeof file, "%s/testimony.bin", dir);
-	snprintf(cmd, sizeof cmd, "head -c %llu /dev/urandom > %s", (unsigned long long)(up_mib << 20), file);
+	snprintf(cmd, sizeof cmd, "head -c %llu /dev/urandom > %s",
+		 (unsigned long long)(up_mib << 20), file);
 	sh(cmd);
 	long crss = 0;
 	double *cc = calloc((size_t)runs, sizeof *cc), *dc = calloc((size_t)runs, sizeof *dc);
@@ -465,8 +478,10 @@ int main(int argc, char **argv)
 		v[r] = client_upload(file, up_mib << 20, &m, &cc[r], &dc[r]);
 		crss = m > crss ? m : crss;
 	}
-	printf("ghostdrop submit of a %llu MiB file (read, seal, upload; PoW included): %6.0f MiB/s, "
-	       "peak RSS %ld KiB\n", (unsigned long long)up_mib, median(v, runs), crss);
+	printf("ghostdrop submit of a %llu MiB file (read, seal, upload; PoW included): %6.0f "
+	       "MiB/s, "
+	       "peak RSS %ld KiB\n",
+	       (unsigned long long)up_mib, median(v, runs), crss);
 	printf("  CPU time per MiB: ghostdrop %.2f ms, ghostdropd %.2f ms (on %ld cores)\n",
 	       median(cc, runs), median(dc, runs), sysconf(_SC_NPROCESSORS_ONLN));
 	free(cc);

@@ -106,7 +106,6 @@ static double rate(int batch, int commits, double *put_ms, double *commit_ms)
 	return (double)batch * commits / t;
 }
 
-
 int main(int argc, char **argv)
 {
 	static const long levels[] = {0, 10000, 100000};
@@ -132,7 +131,8 @@ int main(int argc, char **argv)
 	check(mdb_dbi_open(txn, "submissions", MDB_CREATE, &subs), "dbi");
 	check(mdb_txn_commit(txn), "commit");
 	printf("LMDB on this disk (%s), one record = a %d-byte envelope + a %d-byte record,\n"
-	       "%d runs, medians\n\n", dir, ENVELOPE, RECORD, runs);
+	       "%d runs, medians\n\n",
+	       dir, ENVELOPE, RECORD, runs);
 	printf("%-8s %14s %15s %24s %9s %17s %9s\n", "stored", "commits/s (1)", "records/s (64)",
 	       "per commit of 64: put", "commit", "1 MiB values", "commit");
 	for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
@@ -154,7 +154,8 @@ int main(int argc, char **argv)
 	char path[128];
 	snprintf(path, sizeof path, "%s/data.mdb", dir);
 	if (stat(path, &st) == 0)
-		printf("\ndata.mdb: %lld MiB for %ld records\n", (long long)st.st_size >> 20, stored);
+		printf("\ndata.mdb: %lld MiB for %ld records\n", (long long)st.st_size >> 20,
+		       stored);
 	mdb_env_close(env);
 	snprintf(path, sizeof path, "rm -rf %s", dir);
 	if (system(path) != 0)

@@ -1,7 +1,6 @@
 /* ghostdrop batch files. PROTOCOL.md §13. */
 #include "batch.h"
 
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +20,7 @@ void batch_header(uint8_t out[BATCH_HEADER_BYTES])
 	out[4] = 1;
 }
 
-void batch_record(uint8_t out[BATCH_RECORD_BYTES], const uint8_t id[16], uint32_t day,
-		  uint64_t len)
+void batch_record(uint8_t out[BATCH_RECORD_BYTES], const uint8_t id[16], uint32_t day, uint64_t len)
 {
 	memcpy(out, REC, 4);
 	memcpy(out + 4, id, 16);
@@ -82,18 +80,21 @@ int batch_scan(int fd, batch_index *ix, char *err, size_t cap)
 		if (size - off < BATCH_RECORD_BYTES)
 			return 0; /* cut inside a record header: incomplete */
 		if (read_at(fd, h, BATCH_RECORD_BYTES, off) != 0) {
-			snprintf(ix->error, sizeof ix->error, "read error at byte %llu", (unsigned long long)off);
+			snprintf(ix->error, sizeof ix->error, "read error at byte %llu",
+				 (unsigned long long)off);
 			goto corrupt;
 		}
 		if (memcmp(h, END, 4) == 0) {
 			static const uint8_t zero[20];
 			if (gd_get_u64(h + 4) != ix->n || memcmp(h + 12, zero, 20) != 0) {
-				snprintf(ix->error, sizeof ix->error, "the end mark counts %llu submissions, the file holds %zu",
+				snprintf(ix->error, sizeof ix->error,
+					 "the end mark counts %llu submissions, the file holds %zu",
 					 (unsigned long long)gd_get_u64(h + 4), ix->n);
 				goto corrupt;
 			}
 			if (off + BATCH_RECORD_BYTES != size) {
-				snprintf(ix->error, sizeof ix->error, "%llu bytes after the end mark",
+				snprintf(ix->error, sizeof ix->error,
+					 "%llu bytes after the end mark",
 					 (unsigned long long)(size - off - BATCH_RECORD_BYTES));
 				goto corrupt;
 			}
@@ -101,7 +102,8 @@ int batch_scan(int fd, batch_index *ix, char *err, size_t cap)
 			return 0;
 		}
 		if (memcmp(h, REC, 4) != 0) {
-			snprintf(ix->error, sizeof ix->error, "corrupt at byte %llu (no record starts there)",
+			snprintf(ix->error, sizeof ix->error,
+				 "corrupt at byte %llu (no record starts there)",
 				 (unsigned long long)off);
 			goto corrupt;
 		}
@@ -111,7 +113,8 @@ int batch_scan(int fd, batch_index *ix, char *err, size_t cap)
 		e.len = gd_get_u64(h + 24);
 		e.offset = off + BATCH_RECORD_BYTES;
 		if (e.len == 0 || e.len > BATCH_MAX_ENVELOPE || ix->n == BATCH_MAX_RECORDS) {
-			snprintf(ix->error, sizeof ix->error, "corrupt at byte %llu (impossible record)",
+			snprintf(ix->error, sizeof ix->error,
+				 "corrupt at byte %llu (impossible record)",
 				 (unsigned long long)off);
 			goto corrupt;
 		}

@@ -13,21 +13,21 @@
 #define BATCH_MAX_ENVELOPE (1ULL << 40)
 
 typedef struct {
-	uint8_t id[16];   /* the drop's submission id (what an ack names) */
-	uint32_t day;     /* received, days since 1970-01-01 */
-	uint64_t len;     /* envelope bytes */
-	uint64_t offset;  /* where the envelope starts in the file */
+	uint8_t id[16];  /* the drop's submission id (what an ack names) */
+	uint32_t day;    /* received, days since 1970-01-01 */
+	uint64_t len;    /* envelope bytes */
+	uint64_t offset; /* where the envelope starts in the file */
 } batch_entry;
 
 typedef struct {
 	batch_entry *e; /* malloc'ed */
 	size_t n;
-	int complete;       /* the end mark was read, and nothing after it */
-	uint64_t good_end;  /* the byte after the last complete record (or the header) */
-	int partial;        /* the file ends inside a record's envelope */
-	batch_entry last;   /* that record; last.offset + have = end of file */
+	int complete;      /* the end mark was read, and nothing after it */
+	uint64_t good_end; /* the byte after the last complete record (or the header) */
+	int partial;       /* the file ends inside a record's envelope */
+	batch_entry last;  /* that record; last.offset + have = end of file */
 	uint64_t have;
-	int corrupt;        /* framing broken after the records in e: error says where */
+	int corrupt; /* framing broken after the records in e: error says where */
 	char error[160];
 } batch_index;
 

@@ -78,9 +78,10 @@ static int show_data(void *arg, size_t att, const uint8_t *buf, size_t len)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: %s --dir DIR [--server URL] [--passphrase-file F]\n"
-			"Creates a demo newsroom in DIR (which must not exist) and runs one\n"
-			"testimony through it.\n",
+	fprintf(stderr,
+		"usage: %s --dir DIR [--server URL] [--passphrase-file F]\n"
+		"Creates a demo newsroom in DIR (which must not exist) and runs one\n"
+		"testimony through it.\n",
 		prog);
 	exit(2);
 }
@@ -191,7 +192,9 @@ int main(int argc, char **argv)
 	printf("5. Worker: seals a testimony with an attachment to every valid key\n");
 	static const char note[] = "Shift log: 9h, paid for 6h of 'active' time.\n";
 	gd_attachment att = {"shift-log.txt", "text/plain", sizeof note - 1};
-	gd_manifest m = {.kind = GD_KIND_TESTIMONY, .n_attachments = 1, .attachments = &att,
+	gd_manifest m = {.kind = GD_KIND_TESTIMONY,
+			 .n_attachments = 1,
+			 .attachments = &att,
 			 .has_source = 1};
 	m.text = "We moderate 900 videos a shift. Nobody told us who the client is.";
 	m.text_len = strlen(m.text);
@@ -230,8 +233,8 @@ int main(int argc, char **argv)
 	gd_open_result res;
 	uint8_t sks[1][32];
 	memcpy(sks[0], sk, 32);
-	rc = gd_envelope_open(from_file, &fs, (const uint8_t(*)[32])sks,
-			      (const uint8_t(*)[32])pks, 1, &sink, &res);
+	rc = gd_envelope_open(from_file, &fs, (const uint8_t(*)[32])sks, (const uint8_t(*)[32])pks,
+			      1, &sink, &res);
 	sodium_memzero(sks, sizeof sks);
 	fclose(fs.f);
 	if (rc != GD_OK)

@@ -28,7 +28,6 @@
 #define PASS_MAX 1024
 #define PASS_MIN 12
 
-
 static const char USAGE[] =
 	"usage: ghostdrop-desk newsroom init --dir D --name NAME\n"
 	"       ghostdrop-desk journalist add --dir D NAME [--days N]\n"
@@ -42,12 +41,15 @@ static const char USAGE[] =
 	"       ghostdrop-desk push --server URL --token-file F REPLYFILE...\n"
 	"       (with --proxy HOST:PORT, or --clearnet, as in ghostdrop(1))\n"
 	"offline (no network connection is made):\n"
-	"       ghostdrop-desk open --dir D BATCH --out OUTDIR [-j N] [--as NAME] [--ack-out FILE]\n"
-	"       ghostdrop-desk reply --dir D --as NAME --source SOURCE --message-file F --out FILE\n"
+	"       ghostdrop-desk open --dir D BATCH --out OUTDIR [-j N] [--as NAME] [--ack-out "
+	"FILE]\n"
+	"       ghostdrop-desk reply --dir D --as NAME --source SOURCE --message-file F --out "
+	"FILE\n"
 	"--dir defaults to $GHOSTDROP_DESK_DIR. Passphrases are typed (not shown) or read with\n"
 	"--passphrase-file F; never from the command line or the environment.\n"
 	"exit: 0 ok, 1 failure, 2 usage, 3 wrong passphrase or a key/bundle that does not verify,\n"
-	"      4 network, 5 refused by the drop, 6 a file problem, 7 some submissions did not open.\n"
+	"      4 network, 5 refused by the drop, 6 a file problem, 7 some submissions did not "
+	"open.\n"
 	"See ghostdrop-desk(1).\n";
 
 void desk_path(char *out, size_t cap, const char *dir, const char *fmt, ...)
@@ -79,14 +81,18 @@ char *desk_passphrase(const opts *o, const char *what, int is_new, int *rc)
 		char prompt[160];
 		snprintf(prompt, sizeof prompt, "Passphrase for %s (not shown): ", what);
 		if (gd_prompt_secret(prompt, p, PASS_MAX) != 0) {
-			*rc = cli_die(EX_USAGE, "no terminal to type the passphrase on: use --passphrase-file");
+			*rc = cli_die(
+				EX_USAGE,
+				"no terminal to type the passphrase on: use --passphrase-file");
 			goto fail;
 		}
 		if (is_new) {
 			again = sodium_malloc(PASS_MAX);
-			if (again == NULL || gd_prompt_secret("The same again: ", again, PASS_MAX) != 0 ||
+			if (again == NULL ||
+			    gd_prompt_secret("The same again: ", again, PASS_MAX) != 0 ||
 			    strcmp(p, again) != 0) {
-				*rc = cli_die(EX_USAGE, "the two passphrases differ; nothing was written");
+				*rc = cli_die(EX_USAGE,
+					      "the two passphrases differ; nothing was written");
 				goto fail;
 			}
 			sodium_free(again);
@@ -94,8 +100,9 @@ char *desk_passphrase(const opts *o, const char *what, int is_new, int *rc)
 		}
 	}
 	if (is_new && strlen(p) < PASS_MIN) {
-		*rc = cli_die(EX_USAGE, "a passphrase for a key is at least %d characters (several words)",
-			  PASS_MIN);
+		*rc = cli_die(EX_USAGE,
+			      "a passphrase for a key is at least %d characters (several words)",
+			      PASS_MIN);
 		goto fail;
 	}
 	return p;
@@ -115,7 +122,8 @@ static int seal_to_file(const opts *o, const char *file, gd_key_kind kind, const
 		return rc;
 	uint8_t sealed[512];
 	size_t n;
-	rc = gd_keyfile_seal(sealed, sizeof sealed, &n, kind, secret, len, pass, strlen(pass), NULL);
+	rc = gd_keyfile_seal(sealed, sizeof sealed, &n, kind, secret, len, pass, strlen(pass),
+			     NULL);
 	sodium_free(pass);
 	if (rc != GD_OK)
 		return cli_die(EX_FAIL, "sealing the key failed: %s", gd_strerror(rc));
@@ -144,7 +152,7 @@ int desk_open_key_with(const char *file, gd_key_kind want, const char *pass, uin
 		sodium_free(*out);
 		*out = NULL;
 		return cli_die(rc == GD_ERR_DECRYPT ? EX_VERIFY : EX_FILE, "%s: %s", file,
-			   rc == GD_ERR_CHECKSUM ? "the file is corrupt" : gd_strerror(rc));
+			       rc == GD_ERR_CHECKSUM ? "the file is corrupt" : gd_strerror(rc));
 	}
 	return EX_OK;
 }
@@ -177,7 +185,8 @@ static int cmd_newsroom(const opts *o)
 		return cli_die(EX_FILE, "%s: %s", o->dir, strerror(errno));
 	desk_path(file, sizeof file, o->dir, "newsroom.key");
 	if (access(file, F_OK) == 0)
-		return cli_die(EX_FILE, "%s exists: this directory has a newsroom key already", file);
+		return cli_die(EX_FILE, "%s exists: this directory has a newsroom key already",
+			       file);
 	uint8_t pk[32], *sk = sodium_malloc(64);
 	crypto_sign_keypair(pk, sk);
 	int rc = seal_to_file(o, file, GD_KEY_NEWSROOM_ROOT, sk, 64, "the newsroom root key");
@@ -194,8 +203,9 @@ static int cmd_newsroom(const opts *o)
 	if (gd_file_write_atomic(file, (const uint8_t *)o->name, strlen(o->name), 0644, 1) != 0)
 		return cli_die(EX_FILE, "%s: %s", file, strerror(errno));
 	printf("%s\n", ks);
-	fprintf(stderr, "The newsroom key of \"%s\" is above (also in %s/newsroom.pub). Publish it where "
-			"workers can check it: your website, print. Keep %s/newsroom.key offline.\n",
+	fprintf(stderr,
+		"The newsroom key of \"%s\" is above (also in %s/newsroom.pub). Publish it where "
+		"workers can check it: your website, print. Keep %s/newsroom.key offline.\n",
 		o->name, o->dir, o->dir);
 	return EX_OK;
 }
@@ -237,7 +247,8 @@ int desk_load_keys(const opts *o, jkey *keys, int *n)
 				return cli_die(EX_FILE, "%s: %s", f, gd_strerror(rc));
 			}
 			jk->number = k;
-			desk_path(f, sizeof f, o->dir, "journalists/%s/key-%d.retired", e->d_name, k);
+			desk_path(f, sizeof f, o->dir, "journalists/%s/key-%d.retired", e->d_name,
+				  k);
 			if (gd_file_read(f, 64, &text, &len) == 0) {
 				jk->retired = strtoll((char *)text, NULL, 10);
 				free(text);
@@ -269,7 +280,8 @@ static int new_journalist_key(const opts *o, const char *name, int number)
 		return rc;
 	char *pub = gd_pubfile_encode(&j);
 	desk_path(file, sizeof file, o->dir, "journalists/%s/key-%d.pub", name, number);
-	if (pub == NULL || gd_file_write_atomic(file, (const uint8_t *)pub, strlen(pub), 0644, 1) != 0) {
+	if (pub == NULL ||
+	    gd_file_write_atomic(file, (const uint8_t *)pub, strlen(pub), 0644, 1) != 0) {
 		free(pub);
 		return cli_die(EX_FILE, "%s: %s", file, strerror(errno));
 	}
@@ -306,14 +318,17 @@ static int cmd_journalist(const opts *o)
 			const char *st = keys[i].retired ? (now < keys[i].retired + REPLY_DAYS * DAY
 								    ? "retired (verifies replies)"
 								    : "retired")
-				       : now > keys[i].j.not_after ? "expired"
-								   : "current";
+					 : now > keys[i].j.not_after ? "expired"
+								     : "current";
 			if (o->json)
-				json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:s, s:s}", "name",
-								     keys[i].j.name, "key", keys[i].number,
-								     "not_before", b, "not_after", a, "state", st));
+				json_array_append_new(arr,
+						      json_pack("{s:s, s:i, s:s, s:s, s:s}", "name",
+								keys[i].j.name, "key",
+								keys[i].number, "not_before", b,
+								"not_after", a, "state", st));
 			else
-				printf("%-24s key %-3d %s .. %s  %s\n", keys[i].j.name, keys[i].number, b, a, st);
+				printf("%-24s key %-3d %s .. %s  %s\n", keys[i].j.name,
+				       keys[i].number, b, a, st);
 		}
 		if (o->json) {
 			char *s = json_dumps(arr, JSON_COMPACT);
@@ -325,7 +340,9 @@ static int cmd_journalist(const opts *o)
 		goto out;
 	}
 	if ((strcmp(sub, "add") != 0 && strcmp(sub, "rotate") != 0) || o->n_args != 2) {
-		rc = cli_die(EX_USAGE, "usage: journalist add|rotate --dir D NAME [--days N] | journalist list");
+		rc = cli_die(
+			EX_USAGE,
+			"usage: journalist add|rotate --dir D NAME [--days N] | journalist list");
 		goto out;
 	}
 	const char *name = o->args[1];
@@ -349,7 +366,8 @@ static int cmd_journalist(const opts *o)
 		}
 		/* also on a journalist's own machine, where the directory holds no newsroom key */
 		desk_path(d, sizeof d, o->dir, "journalists");
-		if ((mkdir(o->dir, 0700) != 0 && errno != EEXIST) || (mkdir(d, 0700) != 0 && errno != EEXIST)) {
+		if ((mkdir(o->dir, 0700) != 0 && errno != EEXIST) ||
+		    (mkdir(d, 0700) != 0 && errno != EEXIST)) {
 			rc = cli_die(EX_FILE, "%s: %s", d, strerror(errno));
 			goto out;
 		}
@@ -388,7 +406,8 @@ static int cmd_journalist(const opts *o)
 			old.not_after = now + REPLY_DAYS * DAY;
 		char *pub = gd_pubfile_encode(&old);
 		desk_path(d, sizeof d, o->dir, "journalists/%s/key-%d.pub", name, last);
-		if (pub == NULL || gd_file_write_atomic(d, (const uint8_t *)pub, strlen(pub), 0644, 0) != 0)
+		if (pub == NULL ||
+		    gd_file_write_atomic(d, (const uint8_t *)pub, strlen(pub), 0644, 0) != 0)
 			rc = cli_die(EX_FILE, "%s: %s", d, strerror(errno));
 		free(pub);
 	}
@@ -426,12 +445,15 @@ static int cmd_bundle(const opts *o)
 	uint8_t *sk = NULL, *out = NULL, pk[32];
 	size_t sklen, olen;
 	int n = 0, rc;
-	if (o->n_args != 1 || strcmp(o->args[0], "sign") != 0 || o->out == NULL || o->n_servers == 0)
+	if (o->n_args != 1 || strcmp(o->args[0], "sign") != 0 || o->out == NULL ||
+	    o->n_servers == 0)
 		return cli_die(EX_USAGE, "usage: bundle sign --dir D --server URL... --out FILE");
 	/* workers refuse a bundle older than GD_BUNDLE_MAX_AGE whatever its expiry (§5.3) */
 	if (o->expires_days < 1 || o->expires_days > GD_BUNDLE_MAX_AGE / DAY)
-		return cli_die(EX_USAGE, "--expires-days is 1..%d (the expiry is how long a revoked key "
-				     "can still be used: keep it short)", GD_BUNDLE_MAX_AGE / DAY);
+		return cli_die(EX_USAGE,
+			       "--expires-days is 1..%d (the expiry is how long a revoked key "
+			       "can still be used: keep it short)",
+			       GD_BUNDLE_MAX_AGE / DAY);
 	gd_bundle *b = calloc(1, sizeof *b);
 	keys = calloc(MAX_KEYS, sizeof *keys);
 	int64_t now = (int64_t)time(NULL);
@@ -476,7 +498,8 @@ static int cmd_bundle(const opts *o)
 		int r = gd_pubfile_decode(&j, (const char *)text, len);
 		free(text);
 		if (r != GD_OK) {
-			rc = cli_die(EX_VERIFY, "%s: not a journalist public-key file: %s", o->pubs[i], gd_strerror(r));
+			rc = cli_die(EX_VERIFY, "%s: not a journalist public-key file: %s",
+				     o->pubs[i], gd_strerror(r));
 			goto out;
 		}
 		if (j.not_after < now) {
@@ -490,17 +513,22 @@ static int cmd_bundle(const opts *o)
 	}
 	int usable = 0;
 	for (size_t i = 0; i < b->n_journalists; i++)
-		usable += !b->journalists[i].verify_only && b->journalists[i].not_before <= now + GD_CLOCK_SKEW;
+		usable += !b->journalists[i].verify_only &&
+			  b->journalists[i].not_before <= now + GD_CLOCK_SKEW;
 	if (usable == 0) {
-		rc = cli_die(EX_USAGE, "no current journalist key to encrypt to: journalist add, or --pub");
+		rc = cli_die(EX_USAGE,
+			     "no current journalist key to encrypt to: journalist add, or --pub");
 		goto out;
 	}
 	desk_path(file, sizeof file, o->dir, "newsroom.key");
-	if ((rc = open_key(o, file, GD_KEY_NEWSROOM_ROOT, "the newsroom root key", &sk, &sklen)) != EX_OK)
+	if ((rc = open_key(o, file, GD_KEY_NEWSROOM_ROOT, "the newsroom root key", &sk, &sklen)) !=
+	    EX_OK)
 		goto out;
 	if ((rc = gd_bundle_sign(&out, &olen, b, sk)) != GD_OK) {
-		rc = cli_die(EX_USAGE, "cannot sign this bundle: %s (check --server: http://host[:port], no path)",
-			 gd_strerror(rc));
+		rc = cli_die(
+			EX_USAGE,
+			"cannot sign this bundle: %s (check --server: http://host[:port], no path)",
+			gd_strerror(rc));
 		goto out;
 	}
 	/* Check what we made the way a worker will. */
@@ -524,9 +552,11 @@ static int cmd_bundle(const opts *o)
 	}
 	char day[16];
 	print_day(day, sizeof day, b->expires);
-	fprintf(stderr, "signed key bundle v%llu: %d current key(s), %zu in all, %zu server(s), "
-			"expires %s. Publish it: ghostdropd keys publish --data DIR %s\n",
-		(unsigned long long)b->version, usable, b->n_journalists, b->n_servers, day, o->out);
+	fprintf(stderr,
+		"signed key bundle v%llu: %d current key(s), %zu in all, %zu server(s), "
+		"expires %s. Publish it: ghostdropd keys publish --data DIR %s\n",
+		(unsigned long long)b->version, usable, b->n_journalists, b->n_servers, day,
+		o->out);
 	rc = EX_OK;
 out:
 	if (sk != NULL)
@@ -539,17 +569,25 @@ out:
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"dir", required_argument, NULL, 'd'},         {"name", required_argument, NULL, 'n'},
-		{"days", required_argument, NULL, 'D'},        {"server", required_argument, NULL, 's'},
-		{"out", required_argument, NULL, 'o'},         {"expires-days", required_argument, NULL, 'e'},
-		{"pub", required_argument, NULL, 'p'},         {"passphrase-file", required_argument, NULL, 'P'},
-		{"json", no_argument, NULL, 'J'},              {"help", no_argument, NULL, 'h'},
-		{"token-file", required_argument, NULL, 't'},  {"proxy", required_argument, NULL, 'x'},
-		{"clearnet", no_argument, NULL, 'c'},          {"ack-out", required_argument, NULL, 'a'},
-		{"as", required_argument, NULL, 'A'},          {"source", required_argument, NULL, 'S'},
-		{"message-file", required_argument, NULL, 'm'}, {"jobs", required_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0}};
+	static const struct option lo[] = {{"dir", required_argument, NULL, 'd'},
+					   {"name", required_argument, NULL, 'n'},
+					   {"days", required_argument, NULL, 'D'},
+					   {"server", required_argument, NULL, 's'},
+					   {"out", required_argument, NULL, 'o'},
+					   {"expires-days", required_argument, NULL, 'e'},
+					   {"pub", required_argument, NULL, 'p'},
+					   {"passphrase-file", required_argument, NULL, 'P'},
+					   {"json", no_argument, NULL, 'J'},
+					   {"help", no_argument, NULL, 'h'},
+					   {"token-file", required_argument, NULL, 't'},
+					   {"proxy", required_argument, NULL, 'x'},
+					   {"clearnet", no_argument, NULL, 'c'},
+					   {"ack-out", required_argument, NULL, 'a'},
+					   {"as", required_argument, NULL, 'A'},
+					   {"source", required_argument, NULL, 'S'},
+					   {"message-file", required_argument, NULL, 'm'},
+					   {"jobs", required_argument, NULL, 'j'},
+					   {NULL, 0, NULL, 0}};
 	opts o;
 	int c;
 	char *end;
@@ -568,25 +606,52 @@ int main(int argc, char **argv)
 	/* getopt_long takes abbreviations: "--passphrase SECRET" would be read as a file name and
 	 * end up in an error message. Only the whole option name is accepted. */
 	for (int i = 2; i < argc; i++)
-		if (strncmp(argv[i], "--pass", 6) == 0 && strcmp(argv[i], "--passphrase-file") != 0 &&
+		if (strncmp(argv[i], "--pass", 6) == 0 &&
+		    strcmp(argv[i], "--passphrase-file") != 0 &&
 		    strncmp(argv[i], "--passphrase-file=", 18) != 0)
-			return cli_die(EX_USAGE, "passphrases are never read from the command line: type it at "
-					     "the prompt, or use --passphrase-file F");
+			return cli_die(
+				EX_USAGE,
+				"passphrases are never read from the command line: type it at "
+				"the prompt, or use --passphrase-file F");
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "hj:", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd': o.dir = optarg; break;
-		case 'n': o.name = optarg; break;
-		case 'o': o.out = optarg; break;
-		case 'P': o.passfile = optarg; break;
-		case 'J': o.json = 1; break;
-		case 't': o.token_file = optarg; break;
-		case 'x': o.proxy = optarg; break;
-		case 'c': o.clearnet = 1; break;
-		case 'a': o.ack_out = optarg; break;
-		case 'A': o.as = optarg; break;
-		case 'S': o.source = optarg; break;
-		case 'm': o.message_file = optarg; break;
+		case 'd':
+			o.dir = optarg;
+			break;
+		case 'n':
+			o.name = optarg;
+			break;
+		case 'o':
+			o.out = optarg;
+			break;
+		case 'P':
+			o.passfile = optarg;
+			break;
+		case 'J':
+			o.json = 1;
+			break;
+		case 't':
+			o.token_file = optarg;
+			break;
+		case 'x':
+			o.proxy = optarg;
+			break;
+		case 'c':
+			o.clearnet = 1;
+			break;
+		case 'a':
+			o.ack_out = optarg;
+			break;
+		case 'A':
+			o.as = optarg;
+			break;
+		case 'S':
+			o.source = optarg;
+			break;
+		case 'm':
+			o.message_file = optarg;
+			break;
 		case 's':
 			if (o.n_servers == MAX_SERVERS)
 				return cli_die(EX_USAGE, "at most %d --server", MAX_SERVERS);
@@ -604,12 +669,18 @@ int main(int argc, char **argv)
 			long v = strtol(optarg, &end, 10);
 			if (errno || *end != '\0' || end == optarg)
 				return cli_die(EX_USAGE, "--%s takes a number",
-					       c == 'D' ? "days" : c == 'e' ? "expires-days" : "jobs");
+					       c == 'D'   ? "days"
+					       : c == 'e' ? "expires-days"
+							  : "jobs");
 			*(c == 'D' ? &o.days : c == 'e' ? &o.expires_days : &o.jobs) = v;
 			break;
 		}
-		case 'h': fputs(USAGE, stdout); return EX_OK;
-		default: fputs(USAGE, stderr); return EX_USAGE;
+		case 'h':
+			fputs(USAGE, stdout);
+			return EX_OK;
+		default:
+			fputs(USAGE, stderr);
+			return EX_USAGE;
 		}
 	}
 	o.args = argv + optind;
@@ -621,8 +692,10 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(const opts *);
 	} online[] = {{"fetch", cmd_fetch}, {"ack", cmd_ack}, {"push", cmd_push}},
-	  offline[] = {{"newsroom", cmd_newsroom}, {"journalist", cmd_journalist},
-		       {"bundle", cmd_bundle},     {"open", cmd_open},
+	  offline[] = {{"newsroom", cmd_newsroom},
+		       {"journalist", cmd_journalist},
+		       {"bundle", cmd_bundle},
+		       {"open", cmd_open},
 		       {"reply", cmd_reply}};
 	for (size_t i = 0; i < sizeof online / sizeof online[0]; i++)
 		if (strcmp(cmd, online[i].name) == 0)
@@ -635,10 +708,14 @@ int main(int argc, char **argv)
 		/* (bundle sign's --server only names the addresses it signs) */
 		if (o.token_file != NULL || o.proxy != NULL || o.clearnet ||
 		    (o.n_servers > 0 && (offline[i].fn == cmd_open || offline[i].fn == cmd_reply)))
-			return cli_die(EX_USAGE, "%s works offline: it takes no --server, --token-file, "
-						 "--proxy or --clearnet", cmd);
+			return cli_die(EX_USAGE,
+				       "%s works offline: it takes no --server, --token-file, "
+				       "--proxy or --clearnet",
+				       cmd);
 		return offline[i].fn(&o);
 	}
-	return cli_die(EX_USAGE, "unknown command %s (newsroom, journalist, bundle, fetch, open, reply, "
-				 "push, ack)", cmd);
+	return cli_die(EX_USAGE,
+		       "unknown command %s (newsroom, journalist, bundle, fetch, open, reply, "
+		       "push, ack)",
+		       cmd);
 }

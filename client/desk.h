@@ -17,7 +17,7 @@ enum {
 	EX_NET = 4,     /* the drop or the proxy could not be reached */
 	EX_REFUSED = 5, /* the drop refused (token, ack key) */
 	EX_FILE = 6,
-	EX_PARTIAL = 7, /* open: some submissions could not be opened (the rest were) */
+	EX_PARTIAL = 7,  /* open: some submissions could not be opened (the rest were) */
 	EX_MISMATCH = 8, /* fetch: the drop's answers contradicted its listing (the rest fetched) */
 };
 

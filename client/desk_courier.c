@@ -50,8 +50,10 @@ static int courier_open(drop_conn *c, const opts *o)
 		if (!(tok[i] >= 'A' && tok[i] <= 'Z') && !(tok[i] >= 'a' && tok[i] <= 'z') &&
 		    !(tok[i] >= '0' && tok[i] <= '9') && tok[i] != '-' && tok[i] != '_') {
 			sodium_free(tok);
-			return cli_die(EX_USAGE, "%s does not hold a courier token (one line, as printed "
-						 "by ghostdropd token add)", o->token_file);
+			return cli_die(EX_USAGE,
+				       "%s does not hold a courier token (one line, as printed "
+				       "by ghostdropd token add)",
+				       o->token_file);
 		}
 	int rc = drop_set_token(c, tok);
 	sodium_free(tok);
@@ -74,7 +76,7 @@ typedef struct {
 	int length_ok, head_ok;
 	uint8_t head[102 + GD_ENV_STANZA_BYTES * GD_ENV_MAX_RECIPIENTS]; /* §6.1 header */
 	size_t head_len;
-	char why[160]; /* set when the answer contradicts the listing */
+	char why[160];   /* set when the answer contradicts the listing */
 	int write_errno; /* set when the batch could not be written */
 } file_out;
 
@@ -112,7 +114,8 @@ static int to_batch(void *arg, const uint8_t *buf, size_t len)
 		return -1;
 	}
 	if (!f->head_ok && f->pos < sizeof f->head) {
-		size_t k = sizeof f->head - (size_t)f->pos < len ? sizeof f->head - (size_t)f->pos : len;
+		size_t k = sizeof f->head - (size_t)f->pos < len ? sizeof f->head - (size_t)f->pos
+								 : len;
 		memcpy(f->head + f->pos, buf, k);
 		f->head_len = (size_t)f->pos + k;
 		if (check_head(f) != 0)
@@ -179,13 +182,15 @@ static int fetch_one(drop_conn *c, int fd, const listed *s, uint64_t have, off_t
 		if (drop_courier_fetch(c, s->id, resume_at, to_batch, f, &r, &e) == DROP_OK) {
 			if (r.content_length != f->want && f->why[0] == '\0')
 				snprintf(f->why, sizeof f->why, "the drop announced %llu bytes",
-					 (unsigned long long)(f->pos - f->written + r.content_length));
+					 (unsigned long long)(f->pos - f->written +
+							      r.content_length));
 			gd_response_free(&r);
 		} else if (f->why[0] != '\0') {
 			/* the answer contradicted the listing: said below */
 		} else if (e.transport == TR_ERR_SINK) {
 			progress_end();
-			rc = cli_die(EX_FILE, "writing the batch failed: %s", strerror(f->write_errno));
+			rc = cli_die(EX_FILE, "writing the batch failed: %s",
+				     strerror(f->write_errno));
 		} else if (e.kind == DROP_MALFORMED) {
 			snprintf(f->why, sizeof f->why, "%.150s", e.message);
 		} else if (e.kind == DROP_REFUSED && e.http_status == 404) {
@@ -197,8 +202,9 @@ static int fetch_one(drop_conn *c, int fd, const listed *s, uint64_t have, off_t
 	}
 	if (rc == EX_OK && f->why[0] != '\0') {
 		progress_end();
-		fprintf(stderr, "%s: submission %s: listed at %llu bytes, but %s; skipped (it stays on "
-				"the drop)\n",
+		fprintf(stderr,
+			"%s: submission %s: listed at %llu bytes, but %s; skipped (it stays on "
+			"the drop)\n",
 			cli_name, idb, (unsigned long long)s->size, f->why);
 		*outcome = SKIPPED;
 	}
@@ -218,7 +224,8 @@ static int envelope_size_possible(uint64_t size)
 		if (rest <= 17 * chunks)
 			continue;
 		uint64_t p = rest - 17 * chunks;
-		if (p <= gd_pad_envelope(GD_ENV_MAX_PLAINTEXT) && gd_pad_envelope(p) == p && gd_envelope_size(n, p) == size)
+		if (p <= gd_pad_envelope(GD_ENV_MAX_PLAINTEXT) && gd_pad_envelope(p) == p &&
+		    gd_envelope_size(n, p) == size)
 			return 1;
 	}
 	return 0;
@@ -261,9 +268,10 @@ static int bad_listing(json_t *o, listed **out, const char *fmt, ...)
 	json_decref(o);
 	free(*out);
 	*out = NULL;
-	return cli_die(EX_MISMATCH, "the drop's submission list is refused: %s; nothing was fetched "
-				    "(try again later; if it happens again, tell the drop's operator: the drop "
-				    "may be faulty or tampered with)",
+	return cli_die(EX_MISMATCH,
+		       "the drop's submission list is refused: %s; nothing was fetched "
+		       "(try again later; if it happens again, tell the drop's operator: the drop "
+		       "may be faulty or tampered with)",
 		       why);
 }
 
@@ -276,12 +284,14 @@ static int list_submissions(drop_conn *c, listed **out, size_t *n)
 	*out = NULL;
 	*n = 0;
 	if (rc == DROP_MALFORMED)
-		return bad_listing(NULL, out, "a malformed answer, or larger than %zu MiB", LIST_MAX >> 20);
+		return bad_listing(NULL, out, "a malformed answer, or larger than %zu MiB",
+				   LIST_MAX >> 20);
 	if (rc != DROP_OK)
 		return drop_die(&e);
 	if (json_values((const char *)r.body, r.len) > LIST_MAX_VALUES) {
 		gd_response_free(&r);
-		return bad_listing(NULL, out, "more values than %d submissions can have", BATCH_MAX_RECORDS);
+		return bad_listing(NULL, out, "more values than %d submissions can have",
+				   BATCH_MAX_RECORDS);
 	}
 	json_t *o = json_loadb((const char *)r.body, r.len, JSON_REJECT_DUPLICATES, &jerr), *v;
 	gd_response_free(&r);
@@ -299,8 +309,7 @@ static int list_submissions(drop_conn *c, listed **out, size_t *n)
 		json_decref(o);
 		return cli_die(EX_FAIL, "out of memory");
 	}
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach (arr, i, v) {
 		listed *s = &(*out)[i];
 		const char *id = json_string_value(json_object_get(v, "id"));
 		json_t *sz = json_object_get(v, "size"), *day = json_object_get(v, "day"),
@@ -311,10 +320,12 @@ static int list_submissions(drop_conn *c, listed **out, size_t *n)
 			return bad_listing(o, out, "entry %zu has no valid id", i + 1);
 		if (!json_is_integer(sz))
 			return bad_listing(o, out, "submission %s: no size", name);
-		if (json_integer_value(sz) <= 0 || (uint64_t)json_integer_value(sz) > BATCH_MAX_ENVELOPE ||
+		if (json_integer_value(sz) <= 0 ||
+		    (uint64_t)json_integer_value(sz) > BATCH_MAX_ENVELOPE ||
 		    !envelope_size_possible((uint64_t)json_integer_value(sz)))
-			return bad_listing(o, out, "submission %s: %lld bytes, a size no envelope has", name,
-					   (long long)json_integer_value(sz));
+			return bad_listing(o, out,
+					   "submission %s: %lld bytes, a size no envelope has",
+					   name, (long long)json_integer_value(sz));
 		if (!json_is_integer(day) || json_integer_value(day) < 0 ||
 		    json_integer_value(day) > UINT32_MAX)
 			return bad_listing(o, out, "submission %s: not a day", name);
@@ -373,11 +384,15 @@ static int fetch_open_part(fetch_run *f)
 	if (f->fd < 0)
 		return cli_die(EX_FILE, "%s: %s", f->part, strerror(errno));
 	if (fstat(f->fd, &st) == 0 && st.st_size > 0) {
-		if (batch_scan(f->fd, &f->ix, err, sizeof err) != 0 || f->ix.complete || f->ix.corrupt)
-			return f->ix.complete ? cli_die(EX_FILE, "%s is a complete batch: rename it to %s and "
-								 "carry it to the offline machine", f->part, f->o->out)
-					      : cli_die(EX_FILE, "%s: %s; move it away to start again", f->part,
-							f->ix.corrupt ? f->ix.error : err);
+		if (batch_scan(f->fd, &f->ix, err, sizeof err) != 0 || f->ix.complete ||
+		    f->ix.corrupt)
+			return f->ix.complete
+				       ? cli_die(EX_FILE,
+						 "%s is a complete batch: rename it to %s and "
+						 "carry it to the offline machine",
+						 f->part, f->o->out)
+				       : cli_die(EX_FILE, "%s: %s; move it away to start again",
+						 f->part, f->ix.corrupt ? f->ix.error : err);
 		f->resumed = 1;
 		return EX_OK;
 	}
@@ -431,7 +446,8 @@ static void fetch_count(fetch_run *f, int outcome)
 /* The record an interrupted run cut: continued, or dropped (acknowledged meanwhile, or a lie). */
 static int fetch_resumed(fetch_run *f)
 {
-	int g, rc = fetch_one(&f->c, f->fd, f->resume, f->resume_have, (off_t)f->ix.last.offset, &g);
+	int g, rc = fetch_one(&f->c, f->fd, f->resume, f->resume_have, (off_t)f->ix.last.offset,
+			      &g);
 	if (rc != EX_OK)
 		return rc;
 	if (g != GOT && (ftruncate(f->fd, (off_t)f->ix.last.offset - BATCH_RECORD_BYTES) != 0 ||
@@ -473,27 +489,33 @@ static int fetch_publish(fetch_run *f)
 	batch_end(rec, f->count);
 	if (gd_write_all(f->fd, rec, sizeof rec) != 0 || fsync(f->fd) != 0)
 		return cli_die(EX_FILE, "%s: %s", f->part, strerror(errno));
-	if (gd_publish_noreplace(f->part, o->out) != 0) /* never replaces a file that appeared meanwhile */
-		return cli_die(EX_FILE, "%s: %s (the batch is complete in %s: rename it to %s)", o->out,
-			       strerror(errno), f->part, o->out);
-	fprintf(stderr, "%s: %s: %llu submission(s) (%zu fetched now%s%zu acknowledged meanwhile). "
-			"Carry it to the offline machine: ghostdrop-desk open\n",
+	if (gd_publish_noreplace(f->part, o->out) !=
+	    0) /* never replaces a file that appeared meanwhile */
+		return cli_die(EX_FILE, "%s: %s (the batch is complete in %s: rename it to %s)",
+			       o->out, strerror(errno), f->part, o->out);
+	fprintf(stderr,
+		"%s: %s: %llu submission(s) (%zu fetched now%s%zu acknowledged meanwhile). "
+		"Carry it to the offline machine: ghostdrop-desk open\n",
 		cli_name, o->out, (unsigned long long)f->count, f->fetched,
 		f->resumed ? ", the rest earlier; " : "; ", f->gone);
 	if (f->skipped > 0)
-		fprintf(stderr, "%s: %zu submission(s) skipped: the drop's answers contradicted its own "
-				"listing (named above; they stay on the drop). Open this batch as usual; fetch "
-				"again later, and if it happens again, tell the drop's operator: the drop may be "
-				"faulty or tampered with\n",
+		fprintf(stderr,
+			"%s: %zu submission(s) skipped: the drop's answers contradicted its own "
+			"listing (named above; they stay on the drop). Open this batch as usual; "
+			"fetch "
+			"again later, and if it happens again, tell the drop's operator: the drop "
+			"may be "
+			"faulty or tampered with\n",
 			cli_name, f->skipped);
 	if (o->json) {
 		json_t *j = json_pack("{s:s, s:I, s:I, s:I}", "batch", o->out, "submissions",
-				      (json_int_t)f->count, "acknowledged_meanwhile", (json_int_t)f->gone,
-				      "skipped", (json_int_t)f->skipped);
+				      (json_int_t)f->count, "acknowledged_meanwhile",
+				      (json_int_t)f->gone, "skipped", (json_int_t)f->skipped);
 		char *txt = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 		json_decref(j);
 		if (txt == NULL)
-			return cli_die(EX_FAIL, "out of memory (the batch is complete: %s)", o->out);
+			return cli_die(EX_FAIL, "out of memory (the batch is complete: %s)",
+				       o->out);
 		printf("%s\n", txt);
 		free(txt);
 	}
@@ -507,7 +529,8 @@ int cmd_fetch(const opts *o)
 	if (o->out == NULL || o->n_args != 0)
 		return cli_die(EX_USAGE, "usage: fetch --server URL --token-file F --out BATCH");
 	if (access(o->out, F_OK) == 0)
-		return cli_die(EX_FILE, "%s exists: fetch writes a new batch (open that one first)", o->out);
+		return cli_die(EX_FILE, "%s exists: fetch writes a new batch (open that one first)",
+			       o->out);
 	if ((rc = courier_open(&f.c, o)) != EX_OK)
 		return rc;
 	if ((rc = list_submissions(&f.c, &f.subs, &f.n)) != EX_OK)
@@ -554,16 +577,19 @@ int cmd_ack(const opts *o)
 	if (doc == NULL || json_integer_value(json_object_get(doc, "ghostdrop_ack")) != 1 ||
 	    !json_is_array(acks)) {
 		json_decref(doc);
-		return cli_die(EX_FILE, "%s: not an ack file written by ghostdrop-desk open", o->args[0]);
+		return cli_die(EX_FILE, "%s: not an ack file written by ghostdrop-desk open",
+			       o->args[0]);
 	}
-	json_array_foreach(acks, i, v)
-	{
+	json_array_foreach (acks, i, v) {
 		uint8_t id[16], key[GD_ACK_KEY_BYTES];
-		if (gd_b64_decode_exact(id, 16, json_string_value(json_object_get(v, "id"))) != GD_OK ||
-		    gd_b64_decode_exact(key, sizeof key, json_string_value(json_object_get(v, "ack_key"))) !=
+		if (gd_b64_decode_exact(id, 16, json_string_value(json_object_get(v, "id"))) !=
+			    GD_OK ||
+		    gd_b64_decode_exact(key, sizeof key,
+					json_string_value(json_object_get(v, "ack_key"))) !=
 			    GD_OK) {
 			json_decref(doc);
-			return cli_die(EX_FILE, "%s: entry %zu is malformed; nothing was sent", o->args[0], i + 1);
+			return cli_die(EX_FILE, "%s: entry %zu is malformed; nothing was sent",
+				       o->args[0], i + 1);
 		}
 	}
 	if ((rc = courier_open(&c, o)) != EX_OK) {
@@ -572,18 +598,18 @@ int cmd_ack(const opts *o)
 	}
 	size_t deleted = 0, absent = 0, bad = 0;
 	rc = EX_OK;
-	json_array_foreach(acks, i, v)
-	{
+	json_array_foreach (acks, i, v) {
 		drop_err e;
 		const char *id = json_string_value(json_object_get(v, "id"));
-		if (drop_courier_ack(&c, id, json_string_value(json_object_get(v, "ack_key")), &e) ==
-		    DROP_OK) {
+		if (drop_courier_ack(&c, id, json_string_value(json_object_get(v, "ack_key")),
+				     &e) == DROP_OK) {
 			deleted++;
 		} else if (e.kind == DROP_REFUSED && e.http_status == 404) {
 			absent++; /* acknowledged before (another ack file, another courier) */
 		} else if (e.kind == DROP_REFUSED && e.http_status == 403) {
 			bad++;
-			fprintf(stderr, "%s: %s: the drop refused this ack key; the submission stays\n",
+			fprintf(stderr,
+				"%s: %s: the drop refused this ack key; the submission stays\n",
 				cli_name, id);
 		} else {
 			rc = drop_die(&e);
@@ -593,7 +619,8 @@ int cmd_ack(const opts *o)
 	json_decref(doc);
 	drop_close(&c);
 	if (o->json)
-		printf("{\"deleted\":%zu,\"already_gone\":%zu,\"refused\":%zu}\n", deleted, absent, bad);
+		printf("{\"deleted\":%zu,\"already_gone\":%zu,\"refused\":%zu}\n", deleted, absent,
+		       bad);
 	fprintf(stderr, "%s: %zu deleted from the drop, %zu already gone, %zu refused\n", cli_name,
 		deleted, absent, bad);
 	return rc != EX_OK ? rc : bad > 0 ? EX_REFUSED : EX_OK;
@@ -613,12 +640,16 @@ int cmd_push(const opts *o)
 		json_t *d = json_load_file(o->args[i], JSON_REJECT_DUPLICATES, &jerr);
 		uint8_t mb[16];
 		int ok = d != NULL && json_object_size(d) == 2 &&
-			 gd_b64_decode_exact(mb, 16, json_string_value(json_object_get(d, "mailbox_id"))) == GD_OK &&
+			 gd_b64_decode_exact(mb, 16,
+					     json_string_value(json_object_get(d, "mailbox_id"))) ==
+				 GD_OK &&
 			 json_is_string(json_object_get(d, "reply"));
 		json_decref(d);
 		if (!ok)
-			return cli_die(EX_FILE, "%s: not a reply file written by ghostdrop-desk reply; "
-						"nothing was sent", o->args[i]);
+			return cli_die(EX_FILE,
+				       "%s: not a reply file written by ghostdrop-desk reply; "
+				       "nothing was sent",
+				       o->args[i]);
 	}
 	if ((rc = courier_open(&c, o)) != EX_OK)
 		return rc;
@@ -631,7 +662,8 @@ int cmd_push(const opts *o)
 			rc = cli_die(EX_FILE, "%s: %s", o->args[i], strerror(errno));
 			break;
 		}
-		if (drop_courier_push(&c, body, len, &e) == DROP_OK) /* 201, or 200: stored before */
+		if (drop_courier_push(&c, body, len, &e) ==
+		    DROP_OK) /* 201, or 200: stored before */
 			sent++;
 		else
 			rc = drop_die(&e);

@@ -94,7 +94,8 @@ static int keyring_load(const opts *o, keyring *kr)
 		char file[4096];
 		if (o->as != NULL && strcmp(all[i].j.name, o->as) != 0)
 			continue;
-		desk_path(file, sizeof file, o->dir, "journalists/%s/key-%d.key", all[i].j.name, all[i].number);
+		desk_path(file, sizeof file, o->dir, "journalists/%s/key-%d.key", all[i].j.name,
+			  all[i].number);
 		if (access(file, F_OK) != 0)
 			continue; /* a public key from elsewhere */
 		if (pass == NULL || (o->passfile == NULL && strcmp(pass_for, all[i].j.name) != 0)) {
@@ -128,8 +129,9 @@ static int keyring_load(const opts *o, keyring *kr)
 		sodium_free(pass);
 	free(all);
 	if (rc == EX_OK && kr->n == 0)
-		rc = cli_die(EX_USAGE, o->as ? "%s/journalists/%s has no secret key" :
-					       "%s/journalists holds no secret key%s",
+		rc = cli_die(EX_USAGE,
+			     o->as ? "%s/journalists/%s has no secret key"
+				   : "%s/journalists holds no secret key%s",
 			     o->dir, o->as ? o->as : "");
 	if (rc != EX_OK)
 		keyring_free(kr);
@@ -155,7 +157,9 @@ static json_t *b64j(const uint8_t *b, size_t n)
 
 static int b64_field(json_t *o, const char *key, uint8_t *out, size_t n)
 {
-	return gd_b64_decode_exact(out, n, json_string_value(json_object_get(o, key))) == GD_OK ? 0 : -1;
+	return gd_b64_decode_exact(out, n, json_string_value(json_object_get(o, key))) == GD_OK
+		       ? 0
+		       : -1;
 }
 
 /* Find or record the source that signed m, in D/sources/LABEL.json. *changed: it showed a
@@ -189,7 +193,8 @@ static int source_register(const opts *o, const gd_manifest *m, uint32_t day, ch
 			char *txt = json_dumps(s, JSON_INDENT(2) | JSON_SORT_KEYS);
 			json_decref(s);
 			int rc = txt == NULL ? -1
-					     : gd_file_write_atomic(file, (const uint8_t *)txt, strlen(txt), 0600, 1);
+					     : gd_file_write_atomic(file, (const uint8_t *)txt,
+								    strlen(txt), 0600, 1);
 			free(txt);
 			return rc;
 		}
@@ -201,7 +206,8 @@ static int source_register(const opts *o, const gd_manifest *m, uint32_t day, ch
 			return -1;
 		if (sodium_memcmp(id, m->identity_pk, 32) != 0)
 			continue; /* another source whose words collide */
-		*changed = sodium_memcmp(rk, m->reply_pk, 32) != 0 || sodium_memcmp(mb, m->mailbox_id, 16) != 0;
+		*changed = sodium_memcmp(rk, m->reply_pk, 32) != 0 ||
+			   sodium_memcmp(mb, m->mailbox_id, 16) != 0;
 		return 0;
 	}
 	return -1;
@@ -224,8 +230,8 @@ typedef struct {
 	const opts *o;
 	const keyring *kr;
 	int batch_fd, out_fd, book_fd;
-	int index_fd;          /* BOOK/opened, appended to */
-	struct opened *seen;   /* what it held at the start, sorted by drop id */
+	int index_fd;        /* BOOK/opened, appended to */
+	struct opened *seen; /* what it held at the start, sorted by drop id */
 	size_t n_seen;
 	atomic_size_t index_lost;
 	const batch_index *ix;
@@ -293,10 +299,12 @@ typedef struct {
 static int write_message(sink_state *s, const gd_manifest *m)
 {
 	size_t clen = 0;
-	char *clean = names_clean_text((const uint8_t *)m->text, m->text_len, &clen, &s->text_replaced);
+	char *clean =
+		names_clean_text((const uint8_t *)m->text, m->text_len, &clen, &s->text_replaced);
 	if (clean == NULL)
 		return -1;
-	int fd = openat(s->dirfd, "message.txt", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = openat(s->dirfd, "message.txt",
+			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	int rc = fd >= 0 && gd_write_all(fd, (const uint8_t *)clean, clen) == 0 ? 0 : -1;
 	if (fd >= 0 && close(fd) != 0)
 		rc = -1;
@@ -304,7 +312,8 @@ static int write_message(sink_state *s, const gd_manifest *m)
 	free(clean);
 	if (rc != 0 || s->text_replaced == 0)
 		return rc;
-	fd = openat(s->dirfd, "message-unsafe.txt", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(s->dirfd, "message-unsafe.txt",
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	rc = fd >= 0 && gd_write_all(fd, (const uint8_t *)m->text, m->text_len) == 0 ? 0 : -1;
 	if (fd >= 0 && close(fd) != 0)
 		rc = -1;
@@ -327,12 +336,14 @@ static int on_manifest(void *arg, const gd_manifest *m)
 		names_safe(s->names[i], sizeof s->names[i], m->attachments[i].name, i);
 		if (unique_name(s->dirfd, s->names[i], sizeof s->names[i]) != 0)
 			return -1;
-		fd = openat(s->dirfd, s->names[i], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = openat(s->dirfd, s->names[i],
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0 || close(fd) != 0)
 			return -1;
 	}
 	/* the manifest's own copy, kept for manifest.json */
-	s->m.attachments = m->n_attachments ? calloc(m->n_attachments, sizeof *m->attachments) : NULL;
+	s->m.attachments =
+		m->n_attachments ? calloc(m->n_attachments, sizeof *m->attachments) : NULL;
 	if (m->n_attachments && s->m.attachments == NULL)
 		return -1;
 	if (m->n_attachments)
@@ -348,7 +359,8 @@ static int on_data(void *arg, size_t att, const uint8_t *buf, size_t len)
 		if (s->fd >= 0 && close(s->fd) != 0)
 			return -1;
 		s->cur = att;
-		s->fd = openat(s->dirfd, s->names[att], O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+		s->fd = openat(s->dirfd, s->names[att],
+			       O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 		if (s->fd < 0)
 			return -1;
 	}
@@ -424,16 +436,16 @@ static int write_manifest_json(int dirfd, const job *j, size_t idx, const sink_s
 	day_string(d, sizeof d, e->day);
 	json_t *atts = json_array();
 	for (size_t i = 0; i < s->m.n_attachments; i++)
-		json_array_append_new(atts, json_pack("{s:s, s:s, s:s, s:I}", "name",
-						      s->m.attachments[i].name, "saved_as", s->names[i],
-						      "type", s->m.attachments[i].type, "size",
-						      (json_int_t)s->m.attachments[i].size));
-	json_t *o = json_pack("{s:o, s:o, s:s, s:s, s:s?, s:b, s:{s:s, s:i}, s:s, s:o}", "submission",
-			      b64j(s->m.submission_id, 16), "drop_id", b64j(e->id, 16), "kind",
-			      s->m.kind == GD_KIND_FOLLOWUP ? "followup" : "testimony", "received", d,
-			      "source", label, "signed_by_source", s->m.has_source, "opened_with",
-			      "journalist", k->j.name, "key", k->number, "message", "message.txt",
-			      "attachments", atts);
+		json_array_append_new(
+			atts, json_pack("{s:s, s:s, s:s, s:I}", "name", s->m.attachments[i].name,
+					"saved_as", s->names[i], "type", s->m.attachments[i].type,
+					"size", (json_int_t)s->m.attachments[i].size));
+	json_t *o = json_pack(
+		"{s:o, s:o, s:s, s:s, s:s?, s:b, s:{s:s, s:i}, s:s, s:o}", "submission",
+		b64j(s->m.submission_id, 16), "drop_id", b64j(e->id, 16), "kind",
+		s->m.kind == GD_KIND_FOLLOWUP ? "followup" : "testimony", "received", d, "source",
+		label, "signed_by_source", s->m.has_source, "opened_with", "journalist", k->j.name,
+		"key", k->number, "message", "message.txt", "attachments", atts);
 	if (o == NULL)
 		return -1;
 	json_object_set_new(o, "envelope_hash", b64j(hash, 32));
@@ -441,9 +453,10 @@ static int write_manifest_json(int dirfd, const job *j, size_t idx, const sink_s
 	if (s->text_replaced)
 		json_object_set_new(o, "message_unsafe", json_string("message-unsafe.txt"));
 	if (changed)
-		json_object_set_new(o, "warning",
-				    json_string("this source showed a reply key or mailbox other than "
-						"the first time; replies still go to the first"));
+		json_object_set_new(
+			o, "warning",
+			json_string("this source showed a reply key or mailbox other than "
+				    "the first time; replies still go to the first"));
 	char *raw = json_dumps(o, JSON_INDENT(2));
 	json_decref(o);
 	char *txt = raw != NULL ? names_escape_json(raw) : NULL;
@@ -452,7 +465,8 @@ static int write_manifest_json(int dirfd, const job *j, size_t idx, const sink_s
 	free(raw);
 	if (txt == NULL)
 		return -1;
-	int fd = openat(dirfd, "manifest.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = openat(dirfd, "manifest.json",
+			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	int rc = fd >= 0 && gd_write_all(fd, (const uint8_t *)txt, strlen(txt)) == 0 ? 0 : -1;
 	if (fd >= 0 && close(fd) != 0)
 		rc = -1;
@@ -544,7 +558,8 @@ static int index_load(job *j)
 		return -1;
 	}
 	char *save = NULL;
-	for (char *line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+	for (char *line = strtok_r(buf, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
 		char *t3 = t2 ? strchr(t2 + 1, '\t') : NULL;
 		struct opened *o = &j->seen[j->n_seen];
@@ -585,8 +600,9 @@ static int open_folder(int out_fd, const char *folder)
 {
 	char label[128];
 	const char *slash = strchr(folder, '/');
-	if (slash == NULL || (size_t)(slash - folder) >= sizeof label || strchr(slash + 1, '/') != NULL ||
-	    slash == folder || slash[1] == '\0' || folder[0] == '.' || slash[1] == '.')
+	if (slash == NULL || (size_t)(slash - folder) >= sizeof label ||
+	    strchr(slash + 1, '/') != NULL || slash == folder || slash[1] == '\0' ||
+	    folder[0] == '.' || slash[1] == '.')
 		return -1;
 	memcpy(label, folder, (size_t)(slash - folder));
 	label[slash - folder] = '\0';
@@ -610,8 +626,8 @@ static int plain_name(const char *name)
  * commits to) over each file's index, length and bytes, in order. Someone who can write OUTDIR
  * but never opened the envelope cannot make a folder that passes. 0, or -1 when a file is
  * missing, not a regular file, or unreadable. */
-static int content_mac(int dfd, const char *const *files, size_t n, const uint8_t ack_key[GD_ACK_KEY_BYTES],
-		       uint8_t out[32])
+static int content_mac(int dfd, const char *const *files, size_t n,
+		       const uint8_t ack_key[GD_ACK_KEY_BYTES], uint8_t out[32])
 {
 	uint8_t buf[65536];
 	int rc = 0;
@@ -620,7 +636,9 @@ static int content_mac(int dfd, const char *const *files, size_t n, const uint8_
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct stat sb;
-		int fd = plain_name(files[i]) ? openat(dfd, files[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+		int fd = plain_name(files[i])
+				 ? openat(dfd, files[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+				 : -1;
 		if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 			rc = -1;
 		} else {
@@ -653,7 +671,7 @@ static int manifest_files(json_t *mj, const char **files, size_t cap)
 	files[n++] = json_string_value(json_object_get(mj, "message"));
 	if (exact != NULL)
 		files[n++] = json_string_value(exact);
-	json_array_foreach(json_object_get(mj, "attachments"), i, a) {
+	json_array_foreach (json_object_get(mj, "attachments"), i, a) {
 		if (n == cap)
 			return -1;
 		files[n++] = json_string_value(json_object_get(a, "saved_as"));
@@ -678,15 +696,17 @@ static int folder_holds(int out_fd, const char *folder, const uint8_t hash[32],
 	struct stat st;
 	char *txt = NULL;
 	const char **files = calloc(GD_ENV_MAX_ATTACHMENTS + 2, sizeof *files);
-	if (files != NULL && fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (4 << 20) &&
-	    (txt = malloc((size_t)st.st_size + 1)) != NULL &&
+	if (files != NULL && fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size < (4 << 20) && (txt = malloc((size_t)st.st_size + 1)) != NULL &&
 	    read(fd, txt, (size_t)st.st_size) == (ssize_t)st.st_size) {
 		json_t *mj = json_loadb(txt, (size_t)st.st_size, JSON_REJECT_DUPLICATES, NULL);
 		uint8_t h[32], want[32], got[32];
 		int n = mj != NULL ? manifest_files(mj, files, GD_ENV_MAX_ATTACHMENTS + 2) : -1;
-		ok = n > 0 && b64_field(mj, "envelope_hash", h, 32) == 0 && sodium_memcmp(h, hash, 32) == 0 &&
+		ok = n > 0 && b64_field(mj, "envelope_hash", h, 32) == 0 &&
+		     sodium_memcmp(h, hash, 32) == 0 &&
 		     b64_field(mj, "content_mac", want, 32) == 0 &&
-		     content_mac(dfd, files, (size_t)n, ack_key, got) == 0 && sodium_memcmp(got, want, 32) == 0;
+		     content_mac(dfd, files, (size_t)n, ack_key, got) == 0 &&
+		     sodium_memcmp(got, want, 32) == 0;
 		json_decref(mj);
 	}
 	free(files);
@@ -724,7 +744,8 @@ static int opened_before(job *j, const batch_entry *e, const uint8_t hash[32], r
 	memcpy(key.id, e->id, 16);
 	memcpy(key.hash, hash, 32);
 	const struct opened *o = bsearch(&key, j->seen, j->n_seen, sizeof *j->seen, opened_cmp);
-	if (o == NULL || !ack_key_fits(j, e, o->ack) || !folder_holds(j->out_fd, o->folder, hash, o->ack))
+	if (o == NULL || !ack_key_fits(j, e, o->ack) ||
+	    !folder_holds(j->out_fd, o->folder, hash, o->ack))
 		return -1;
 	memcpy(r->ack_key, o->ack, sizeof r->ack_key);
 	snprintf(r->folder, sizeof r->folder, "%s", o->folder);
@@ -744,15 +765,21 @@ static int place(job *j, const char *tmp, const char *label, uint32_t day, const
 	int lfd = openat(j->out_fd, label, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (lfd >= 0 && !only_mine(lfd)) {
 		close(lfd);
-		snprintf(r->error, sizeof r->error, "%s in the output folder belongs to another user or "
-			 "others can write it: nothing was written there; remove or rename it, then run "
-			 "open again", label);
+		snprintf(r->error, sizeof r->error,
+			 "%s in the output folder belongs to another user or "
+			 "others can write it: nothing was written there; remove or rename it, "
+			 "then run "
+			 "open again",
+			 label);
 		return -1;
 	}
 	if (lfd < 0) {
-		snprintf(r->error, sizeof r->error, "%s in the output folder is not a folder of the desk (%s): "
-			 "nothing was written through it; remove or rename it, then run open again", label,
-			 errno == ELOOP || errno == ENOTDIR ? "a symbolic link or a file" : strerror(errno));
+		snprintf(r->error, sizeof r->error,
+			 "%s in the output folder is not a folder of the desk (%s): "
+			 "nothing was written through it; remove or rename it, then run open again",
+			 label,
+			 errno == ELOOP || errno == ENOTDIR ? "a symbolic link or a file"
+							    : strerror(errno));
 		return -1;
 	}
 	int rc = -1;
@@ -769,7 +796,8 @@ static int place(job *j, const char *tmp, const char *label, uint32_t day, const
 				continue; /* not this envelope, whole: never "opened before" */
 			r->kind = R_EARLIER;
 		} else {
-			snprintf(r->error, sizeof r->error, "cannot create %.100s: %s", folder, strerror(errno));
+			snprintf(r->error, sizeof r->error, "cannot create %.100s: %s", folder,
+				 strerror(errno));
 			break;
 		}
 		snprintf(r->folder, sizeof r->folder, "%s", folder);
@@ -804,7 +832,8 @@ static void open_one(job *j, size_t idx)
 	memset(&s, 0, sizeof s);
 	s.fd = -1;
 	if (mkdirat(j->book_fd, tmp, 0700) != 0 ||
-	    (s.dirfd = openat(j->book_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+	    (s.dirfd = openat(j->book_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) <
+		    0) {
 		snprintf(r->error, sizeof r->error, "cannot create a folder: %s", strerror(errno));
 		progress_add(e->len);
 		return;
@@ -826,9 +855,11 @@ static void open_one(job *j, size_t idx)
 		/* only the sources' registry is shared; the rest runs in parallel */
 		if (s.m.has_source) {
 			pthread_mutex_lock(&j->lock);
-			if (source_register(j->o, &s.m, e->day, label, sizeof label, &changed) != 0) {
-				snprintf(r->error, sizeof r->error, "cannot record the source in %s/sources: %s",
-					 j->o->dir, strerror(errno));
+			if (source_register(j->o, &s.m, e->day, label, sizeof label, &changed) !=
+			    0) {
+				snprintf(r->error, sizeof r->error,
+					 "cannot record the source in %s/sources: %s", j->o->dir,
+					 strerror(errno));
 				rc = GD_ERR_IO;
 			}
 			pthread_mutex_unlock(&j->lock);
@@ -844,15 +875,18 @@ static void open_one(job *j, size_t idx)
 			for (size_t i = 0; i < s.m.n_attachments; i++)
 				files[nf++] = s.names[i];
 		}
-		if (rc == GD_OK && (files == NULL || content_mac(s.dirfd, files, nf, res.ack_key, mac) != 0)) {
-			snprintf(r->error, sizeof r->error, "cannot read back the decrypted files: %s",
-				 strerror(errno));
+		if (rc == GD_OK &&
+		    (files == NULL || content_mac(s.dirfd, files, nf, res.ack_key, mac) != 0)) {
+			snprintf(r->error, sizeof r->error,
+				 "cannot read back the decrypted files: %s", strerror(errno));
 			rc = GD_ERR_IO;
 		}
 		free(files);
-		if (rc == GD_OK && write_manifest_json(s.dirfd, j, idx, &s, s.m.has_source ? label : NULL,
-						       &res, changed, hash, mac) != 0) {
-			snprintf(r->error, sizeof r->error, "cannot write manifest.json: %s", strerror(errno));
+		if (rc == GD_OK &&
+		    write_manifest_json(s.dirfd, j, idx, &s, s.m.has_source ? label : NULL, &res,
+					changed, hash, mac) != 0) {
+			snprintf(r->error, sizeof r->error, "cannot write manifest.json: %s",
+				 strerror(errno));
 			rc = GD_ERR_IO;
 		}
 		if (rc == GD_OK) {
@@ -867,9 +901,11 @@ static void open_one(job *j, size_t idx)
 			char line[400], kb[64], hb[64];
 			gd_b64_encode(kb, sizeof kb, r->ack_key, sizeof r->ack_key);
 			gd_b64_encode(hb, sizeof hb, hash, sizeof hash);
-			int n = snprintf(line, sizeof line, "%s\t%s\t%s\t%s\n", idb, r->folder, kb, hb);
+			int n = snprintf(line, sizeof line, "%s\t%s\t%s\t%s\n", idb, r->folder, kb,
+					 hb);
 			if (write(j->index_fd, line, (size_t)n) != n)
-				atomic_fetch_add(&j->index_lost, 1); /* the next open decrypts it again */
+				atomic_fetch_add(&j->index_lost,
+						 1); /* the next open decrypts it again */
 		}
 		if (rc != GD_OK)
 			r->kind = R_FAILED;
@@ -905,12 +941,15 @@ static int write_ack_file(const char *file, const batch_index *ix, const result 
 	json_t *acks = json_array();
 	for (size_t i = 0; i < ix->n; i++)
 		if (res[i].kind != R_FAILED)
-			json_array_append_new(acks, json_pack("{s:o, s:o}", "id", b64j(ix->e[i].id, 16),
-							      "ack_key", b64j(res[i].ack_key, 32)));
+			json_array_append_new(acks,
+					      json_pack("{s:o, s:o}", "id", b64j(ix->e[i].id, 16),
+							"ack_key", b64j(res[i].ack_key, 32)));
 	json_t *doc = json_pack("{s:i, s:o}", "ghostdrop_ack", 1, "acks", acks);
 	char *txt = json_dumps(doc, JSON_INDENT(1));
 	json_decref(doc);
-	int rc = txt == NULL ? -1 : gd_file_write_atomic(file, (const uint8_t *)txt, strlen(txt), 0600, 0);
+	int rc = txt == NULL
+			 ? -1
+			 : gd_file_write_atomic(file, (const uint8_t *)txt, strlen(txt), 0600, 0);
 	free(txt);
 	return rc;
 }
@@ -933,15 +972,22 @@ static int outdir_preflight(const char *out)
 	struct stat st;
 	int rc = EX_OK;
 	if (gd_fs_is_fat(fd))
-		rc = cli_die(EX_FILE, "%s is on a USB stick's filesystem (FAT): decrypted testimony must stay "
-				      "on this offline machine; choose a folder on its own disk, e.g. "
-				      "~/Persistent/testimonies", out);
+		rc = cli_die(
+			EX_FILE,
+			"%s is on a USB stick's filesystem (FAT): decrypted testimony must stay "
+			"on this offline machine; choose a folder on its own disk, e.g. "
+			"~/Persistent/testimonies",
+			out);
 	else if (existed && fstat(fd, &st) == 0 && st.st_uid != geteuid())
-		rc = cli_die(EX_FILE, "%s belongs to another user (uid %u): choose a folder of your own",
+		rc = cli_die(EX_FILE,
+			     "%s belongs to another user (uid %u): choose a folder of your own",
 			     out, (unsigned)st.st_uid);
 	else if (existed && fstat(fd, &st) == 0 && (st.st_mode & 022) != 0)
-		rc = cli_die(EX_FILE, "others can write %s (mode %03o): run chmod 700 %s, or choose a folder "
-				      "only you can write", out, (unsigned)(st.st_mode & 0777), out);
+		rc = cli_die(
+			EX_FILE,
+			"others can write %s (mode %03o): run chmod 700 %s, or choose a folder "
+			"only you can write",
+			out, (unsigned)(st.st_mode & 0777), out);
 	close(fd);
 	return rc;
 }
@@ -954,8 +1000,9 @@ int cmd_open(const opts *o)
 	job j;
 	int rc;
 	if (o->n_args != 1 || o->out == NULL)
-		return cli_die(EX_USAGE, "usage: open --dir D BATCH --out OUTDIR [-j N] [--as NAME] "
-					 "[--ack-out FILE]");
+		return cli_die(EX_USAGE,
+			       "usage: open --dir D BATCH --out OUTDIR [-j N] [--as NAME] "
+			       "[--ack-out FILE]");
 	if (o->jobs < 0 || o->jobs > MAX_JOBS)
 		return cli_die(EX_USAGE, "-j is 1..%d", MAX_JOBS);
 	memset(&j, 0, sizeof j);
@@ -975,15 +1022,18 @@ int cmd_open(const opts *o)
 	if ((mkdir(o->out, 0700) != 0 && errno != EEXIST) ||
 	    (j.out_fd = open(o->out, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    mkdirat_p(j.out_fd, BOOK) != 0 ||
-	    (j.book_fd = openat(j.out_fd, BOOK, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    (j.index_fd = openat(j.book_fd, "opened", O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
-				 0600)) < 0) {
+	    (j.book_fd = openat(j.out_fd, BOOK, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) <
+		    0 ||
+	    (j.index_fd = openat(j.book_fd, "opened",
+				 O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
 		rc = cli_die(EX_FILE, "%s: %s", o->out, strerror(errno));
 		goto out;
 	}
 	if (!only_mine(j.out_fd) || !only_mine(j.book_fd) || !only_mine(j.index_fd)) {
-		rc = cli_die(EX_FILE, "%s: it (or its %s folder) belongs to another user or others can "
-				      "write it; open into a folder only you can write", o->out, BOOK);
+		rc = cli_die(EX_FILE,
+			     "%s: it (or its %s folder) belongs to another user or others can "
+			     "write it; open into a folder only you can write",
+			     o->out, BOOK);
 		goto out;
 	}
 	if (index_load(&j) != 0) {
@@ -1034,39 +1084,51 @@ int cmd_open(const opts *o)
 		earlier += r->kind == R_EARLIER;
 		failed += r->kind == R_FAILED;
 		if (r->kind == R_FAILED)
-			fprintf(stderr, "%s: submission %zu (%s): %s\n", cli_name, i + 1, idb, r->error);
+			fprintf(stderr, "%s: submission %zu (%s): %s\n", cli_name, i + 1, idb,
+				r->error);
 		cleaned += r->kind == R_NEW && r->cleaned;
 		if (r->reply_key_changed)
-			fprintf(stderr, "%s: warning: %s: this source showed another reply key than the "
-					"first time; replies still go to the first one\n",
+			fprintf(stderr,
+				"%s: warning: %s: this source showed another reply key than the "
+				"first time; replies still go to the first one\n",
 				cli_name, r->folder);
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s?, s:s?}", "drop_id", idb, "result",
-						      r->kind == R_NEW ? "opened" : r->kind == R_EARLIER ? "opened_before" : "failed",
-						      "folder", r->kind != R_FAILED ? r->folder : NULL,
-						      "error", r->kind == R_FAILED ? r->error : NULL));
+		json_array_append_new(list,
+				      json_pack("{s:s, s:s, s:s?, s:s?}", "drop_id", idb, "result",
+						r->kind == R_NEW       ? "opened"
+						: r->kind == R_EARLIER ? "opened_before"
+								       : "failed",
+						"folder", r->kind != R_FAILED ? r->folder : NULL,
+						"error", r->kind == R_FAILED ? r->error : NULL));
 	}
 	char batch_problem[240] = "";
 	if (ix.corrupt)
-		snprintf(batch_problem, sizeof batch_problem, "the batch is corrupt after submission %zu: %s",
-			 ix.n, ix.error);
+		snprintf(batch_problem, sizeof batch_problem,
+			 "the batch is corrupt after submission %zu: %s", ix.n, ix.error);
 	else if (ix.partial)
-		snprintf(batch_problem, sizeof batch_problem, "the batch is cut short inside submission %zu "
-			 "(fetch it again)", ix.n + 1);
+		snprintf(batch_problem, sizeof batch_problem,
+			 "the batch is cut short inside submission %zu "
+			 "(fetch it again)",
+			 ix.n + 1);
 	else if (!ix.complete)
-		snprintf(batch_problem, sizeof batch_problem, "the batch has no end mark: it was cut short "
-			 "after submission %zu (fetch it again)", ix.n);
+		snprintf(batch_problem, sizeof batch_problem,
+			 "the batch has no end mark: it was cut short "
+			 "after submission %zu (fetch it again)",
+			 ix.n);
 	if (batch_problem[0] != '\0') {
 		fprintf(stderr, "%s: %s\n", cli_name, batch_problem);
 		failed++;
 	}
 	if (cleaned > 0)
-		fprintf(stderr, "%s: %zu message(s) held terminal control or invisible characters: read "
-				"message.txt (cleaned); message-unsafe.txt keeps the exact text: never print it in "
-				"a terminal\n",
+		fprintf(stderr,
+			"%s: %zu message(s) held terminal control or invisible characters: read "
+			"message.txt (cleaned); message-unsafe.txt keeps the exact text: never "
+			"print it in "
+			"a terminal\n",
 			cli_name, cleaned);
 	if (atomic_load(&j.index_lost) > 0)
-		fprintf(stderr, "%s: warning: %zu submission(s) could not be noted in %s/%s/opened (disk "
-				"full?): the next open decrypts them again\n",
+		fprintf(stderr,
+			"%s: warning: %zu submission(s) could not be noted in %s/%s/opened (disk "
+			"full?): the next open decrypts them again\n",
 			cli_name, atomic_load(&j.index_lost), o->out, BOOK);
 	/* What was written is on disk before the ack file lets the drop delete its copy. */
 	if (syncfs(j.out_fd) != 0) {
@@ -1083,13 +1145,16 @@ int cmd_open(const opts *o)
 		rc = cli_die(EX_FILE, "%s: %s", ackfile, strerror(errno));
 		goto out;
 	}
-	fprintf(stderr, "%s: %zu submission(s) in %s: %zu opened now, %zu opened before, %zu failed. "
-			"Ack file: %s\n",
-		cli_name, ix.n, o->out, fresh, earlier, failed - (batch_problem[0] != '\0'), ackfile);
+	fprintf(stderr,
+		"%s: %zu submission(s) in %s: %zu opened now, %zu opened before, %zu failed. "
+		"Ack file: %s\n",
+		cli_name, ix.n, o->out, fresh, earlier, failed - (batch_problem[0] != '\0'),
+		ackfile);
 	if (o->json) {
-		json_t *rep = json_pack("{s:I, s:I, s:I, s:s?, s:s, s:o}", "opened", (json_int_t)fresh,
-					"opened_before", (json_int_t)earlier, "failed", (json_int_t)failed,
-					"batch_problem", batch_problem[0] ? batch_problem : NULL, "ack_file",
+		json_t *rep = json_pack("{s:I, s:I, s:I, s:s?, s:s, s:o}", "opened",
+					(json_int_t)fresh, "opened_before", (json_int_t)earlier,
+					"failed", (json_int_t)failed, "batch_problem",
+					batch_problem[0] ? batch_problem : NULL, "ack_file",
 					ackfile, "submissions", list);
 		char *txt = json_dumps(rep, JSON_COMPACT);
 		printf("%s\n", txt);
@@ -1126,8 +1191,9 @@ int cmd_reply(const opts *o)
 	int n = 0, rc;
 	if (o->n_args != 0 || o->as == NULL || o->source == NULL || o->message_file == NULL ||
 	    o->out == NULL)
-		return cli_die(EX_USAGE, "usage: reply --dir D --as NAME --source SOURCE --message-file F "
-					 "--out FILE");
+		return cli_die(EX_USAGE,
+			       "usage: reply --dir D --as NAME --source SOURCE --message-file F "
+			       "--out FILE");
 	if (!gd_name_valid(o->source) || strchr(o->source, '/') != NULL)
 		return cli_die(EX_USAGE, "SOURCE is a source's folder name from open");
 	desk_path(file, sizeof file, o->dir, "sources/%s.json", o->source);
@@ -1141,7 +1207,8 @@ int cmd_reply(const opts *o)
 		return cli_die(EX_FILE, "%s is damaged", file);
 	if (gd_file_read(o->message_file, GD_REPLY_MAX_TEXT, &msg, &mlen) != 0)
 		return cli_die(EX_FILE, "%s: %s", o->message_file,
-			       errno == EFBIG ? "a reply is at most 64 KiB of text" : strerror(errno));
+			       errno == EFBIG ? "a reply is at most 64 KiB of text"
+					      : strerror(errno));
 	if (mlen == 0 || memchr(msg, '\0', mlen) != NULL) {
 		rc = cli_die(EX_USAGE, "%s: a reply is 1 to 65536 bytes of text", o->message_file);
 		goto out;
@@ -1156,15 +1223,18 @@ int cmd_reply(const opts *o)
 	const jkey *cur = NULL;
 	int64_t now = (int64_t)time(NULL);
 	for (int i = 0; i < n; i++)
-		if (strcmp(keys[i].j.name, o->as) == 0 && !keys[i].retired && !keys[i].j.verify_only)
+		if (strcmp(keys[i].j.name, o->as) == 0 && !keys[i].retired &&
+		    !keys[i].j.verify_only)
 			cur = &keys[i];
 	if (cur == NULL) {
 		rc = cli_die(EX_USAGE, "%s has no current key in %s", o->as, o->dir);
 		goto out;
 	}
 	if (now > cur->j.not_after) {
-		rc = cli_die(EX_VERIFY, "%s's key expired: journalist rotate %s, sign and publish a new bundle",
-			     o->as, o->as);
+		rc = cli_die(
+			EX_VERIFY,
+			"%s's key expired: journalist rotate %s, sign and publish a new bundle",
+			o->as, o->as);
 		goto out;
 	}
 	char what[128];
@@ -1199,14 +1269,17 @@ int cmd_reply(const opts *o)
 	free(b);
 	char *txt = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(doc);
-	if (txt == NULL || gd_file_write_atomic(o->out, (const uint8_t *)txt, strlen(txt), 0600, 1) != 0) {
-		rc = cli_die(EX_FILE, "%s: %s", o->out, txt == NULL ? "out of memory" : strerror(errno));
+	if (txt == NULL ||
+	    gd_file_write_atomic(o->out, (const uint8_t *)txt, strlen(txt), 0600, 1) != 0) {
+		rc = cli_die(EX_FILE, "%s: %s", o->out,
+			     txt == NULL ? "out of memory" : strerror(errno));
 		free(txt);
 		goto out;
 	}
 	free(txt);
-	fprintf(stderr, "%s: reply to %s written to %s (encrypted, padded to %zu bytes). Carry it to "
-			"the online machine: ghostdrop-desk push\n",
+	fprintf(stderr,
+		"%s: reply to %s written to %s (encrypted, padded to %zu bytes). Carry it to "
+		"the online machine: ghostdrop-desk push\n",
 		cli_name, o->source, o->out, blen);
 	rc = EX_OK;
 out:

@@ -19,18 +19,22 @@
 int drop_exit_code(const drop_err *e)
 {
 	switch (e->kind) {
-	case DROP_OK: return 0;
-	case DROP_NET: return DROP_EX_NET;
-	case DROP_REFUSED: return DROP_EX_REFUSED;
-	default: return DROP_EX_FAIL;
+	case DROP_OK:
+		return 0;
+	case DROP_NET:
+		return DROP_EX_NET;
+	case DROP_REFUSED:
+		return DROP_EX_REFUSED;
+	default:
+		return DROP_EX_FAIL;
 	}
 }
 
 int drop_die(const drop_err *e)
 {
 	if (e->kind == DROP_REFUSED)
-		return cli_die(drop_exit_code(e), "the drop refused (HTTP %d): %s%s%s", e->http_status,
-			       e->code, e->message[0] ? ": " : "", e->message);
+		return cli_die(drop_exit_code(e), "the drop refused (HTTP %d): %s%s%s",
+			       e->http_status, e->code, e->message[0] ? ": " : "", e->message);
 	return cli_die(drop_exit_code(e), "%s", e->message);
 }
 
@@ -63,10 +67,10 @@ static int outcome(int rc, const gd_response *r, drop_err *e)
 	}
 	e->kind = rc == TR_ERR_HTTP ? DROP_MALFORMED : rc == TR_ERR_SINK ? DROP_LOCAL : DROP_NET;
 	snprintf(e->message, sizeof e->message, "%s",
-		 r->message[0]		   ? r->message
-		 : rc == TR_ERR_TIMEOUT	   ? "the drop did not answer in time"
-		 : rc == TR_ERR_HTTP	   ? "the drop's answer is malformed"
-					   : "the drop could not be reached");
+		 r->message[0]          ? r->message
+		 : rc == TR_ERR_TIMEOUT ? "the drop did not answer in time"
+		 : rc == TR_ERR_HTTP    ? "the drop's answer is malformed"
+					: "the drop could not be reached");
 	return e->kind;
 }
 
@@ -123,9 +127,10 @@ static int attempt(drop_conn *d, drop_req *q, const char *pow, gd_response *r)
 {
 	char hdr[HEADERS_MAX];
 	int *keep = q->keep != NULL ? q->keep : d->keep;
-	int n = snprintf(hdr, sizeof hdr, "%s%s%s%s", d->auth ? d->auth : "",
-			 q->body != NULL && q->headers == NULL ? "Content-Type: application/json\r\n" : "",
-			 q->headers ? q->headers : "", pow);
+	int n = snprintf(
+		hdr, sizeof hdr, "%s%s%s%s", d->auth ? d->auth : "",
+		q->body != NULL && q->headers == NULL ? "Content-Type: application/json\r\n" : "",
+		q->headers ? q->headers : "", pow);
 	int rc;
 	if (n < 0 || n >= (int)sizeof hdr) {
 		memset(r, 0, sizeof *r);
@@ -134,8 +139,8 @@ static int attempt(drop_conn *d, drop_req *q, const char *pow, gd_response *r)
 	} else if (q->sink != NULL) {
 		rc = gd_request_stream(&d->tr, &d->url, q->path, hdr, q->sink, q->arg, r);
 	} else if (keep != NULL) {
-		rc = gd_request_keep(&d->tr, &d->url, keep, q->method, q->path, hdr, q->body, q->len,
-				     q->max_body ? q->max_body : ANSWER_MAX, r);
+		rc = gd_request_keep(&d->tr, &d->url, keep, q->method, q->path, hdr, q->body,
+				     q->len, q->max_body ? q->max_body : ANSWER_MAX, r);
 	} else {
 		rc = gd_request(&d->tr, &d->url, q->method, q->path, hdr, q->body, q->len,
 				q->max_body ? q->max_body : ANSWER_MAX, r);
@@ -154,7 +159,8 @@ int drop_send(drop_conn *d, drop_req *q, gd_response *r, drop_err *e)
 	for (unsigned i = 0;; i++) {
 		if (i > 0)
 			backoff(d, i);
-		if (q->pow != NULL && drop_pow(d, q->pow, q->pow_size, pow, sizeof pow, ch, e) != DROP_OK)
+		if (q->pow != NULL &&
+		    drop_pow(d, q->pow, q->pow_size, pow, sizeof pow, ch, e) != DROP_OK)
 			return e->kind;
 		if (q->prepare != NULL && q->prepare(q, q->pow != NULL ? ch : NULL, e) != DROP_OK)
 			return e->kind;
@@ -244,8 +250,10 @@ int drop_pow(drop_conn *d, const char *purpose, uint64_t size, char *hdr, size_t
 	const char *c = json_string_value(json_object_get(o, "challenge"));
 	json_int_t bits = json_integer_value(json_object_get(o, "bits"));
 	if (bits >= 22 && isatty(2))
-		fprintf(stderr, "Solving a proof of work (%d bits: the drop is busy or the file large); "
-				"this can take a minute...\n", (int)bits);
+		fprintf(stderr,
+			"Solving a proof of work (%d bits: the drop is busy or the file large); "
+			"this can take a minute...\n",
+			(int)bits);
 	if (gd_b64_decode_exact(ch, GD_POW_CHALLENGE_BYTES, c) != GD_OK ||
 	    gd_pow_solve(&ctr, ch) != GD_OK) {
 		json_decref(o);
@@ -256,8 +264,8 @@ int drop_pow(drop_conn *d, const char *purpose, uint64_t size, char *hdr, size_t
 	return DROP_OK;
 }
 
-int drop_submit(drop_conn *d, const uint8_t id[16], const uint8_t *env, size_t len,
-		int *already, drop_err *e)
+int drop_submit(drop_conn *d, const uint8_t id[16], const uint8_t *env, size_t len, int *already,
+		drop_err *e)
 {
 	char hdr[256], idb[32], hb[64];
 	uint8_t h[32];
@@ -267,10 +275,16 @@ int drop_submit(drop_conn *d, const uint8_t id[16], const uint8_t *env, size_t l
 	gd_b64_encode(hb, sizeof hb, h, sizeof h);
 	snprintf(hdr, sizeof hdr,
 		 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\n"
-		 "X-Ghostdrop-Hash: %s\r\n", idb, hb);
+		 "X-Ghostdrop-Hash: %s\r\n",
+		 idb, hb);
 	/* A lost answer is retried with the same id: the drop answers "already stored". */
-	drop_req q = {.method = "POST", .path = "/v1/submissions", .headers = hdr, .body = env,
-		      .len = len, .max_body = 4096, .pow = "submit"};
+	drop_req q = {.method = "POST",
+		      .path = "/v1/submissions",
+		      .headers = hdr,
+		      .body = env,
+		      .len = len,
+		      .max_body = 4096,
+		      .pow = "submit"};
 	if (drop_send(d, &q, &r, e) != DROP_OK)
 		return e->kind;
 	*already = r.status == 200;
@@ -303,10 +317,14 @@ static int mailbox_call(drop_conn *d, const gd_source_keys *k, const char *path,
 			json_t **out, drop_err *e)
 {
 	mailbox_req m = {k, body, NULL};
-	drop_req q = {.method = "POST", .pow = "mailbox", .max_body = 1 << 20, .arg = &m,
+	drop_req q = {.method = "POST",
+		      .pow = "mailbox",
+		      .max_body = 1 << 20,
+		      .arg = &m,
 		      .prepare = mailbox_prepare};
 	snprintf(q.path, sizeof q.path, "%s", path);
-	int rc = body == NULL ? drop_fail(e, DROP_LOCAL, "out of memory") : drop_call(d, &q, out, e);
+	int rc =
+		body == NULL ? drop_fail(e, DROP_LOCAL, "out of memory") : drop_call(d, &q, out, e);
 	json_decref(body);
 	free(m.text);
 	return rc;
@@ -401,7 +419,10 @@ int drop_courier_push(drop_conn *d, const uint8_t *body, size_t len, drop_err *e
 	gd_response r;
 	/* retried after a broken connection: if the first one was stored after all, the worker
 	 * shows it once (duplicates share the reply id inside the box); 200: stored before */
-	drop_req q = {.method = "POST", .path = "/v1/courier/replies", .body = body, .len = len,
+	drop_req q = {.method = "POST",
+		      .path = "/v1/courier/replies",
+		      .body = body,
+		      .len = len,
 		      .max_body = 4096};
 	if (drop_send(d, &q, &r, e) != DROP_OK)
 		return e->kind;

@@ -44,8 +44,8 @@ int drop_refused_with(const drop_err *e, const char *code);
 typedef struct {
 	gd_url url;
 	gd_transport tr;
-	char *auth;          /* a courier's "Authorization: Bearer T\r\n" (sodium_malloc), or NULL */
-	unsigned attempts;   /* DROP_ATTEMPTS */
+	char *auth;        /* a courier's "Authorization: Bearer T\r\n" (sodium_malloc), or NULL */
+	unsigned attempts; /* DROP_ATTEMPTS */
 	unsigned backoff_ms; /* DROP_BACKOFF_MS */
 	int reached;         /* the drop answered once in this run (set by the calls) */
 	int *keep;           /* a kept connection for the calls that bring none, or NULL (one
@@ -72,12 +72,12 @@ typedef struct drop_req {
 	const char *headers; /* more header lines ("Name: value\r\n"), or NULL */
 	const uint8_t *body;
 	size_t len;
-	size_t max_body;        /* the largest answer body taken (0: 64 KiB) */
-	const char *pow;        /* each attempt carries a proof of work for this purpose, or NULL */
-	uint64_t pow_size;      /* its size (uploads) */
-	int *keep;              /* a kept connection (gd_request_keep), or NULL */
-	gd_body_fn sink;        /* a streamed GET: its 2xx body goes here */
-	void *arg;              /* for sink and prepare */
+	size_t max_body;   /* the largest answer body taken (0: 64 KiB) */
+	const char *pow;   /* each attempt carries a proof of work for this purpose, or NULL */
+	uint64_t pow_size; /* its size (uploads) */
+	int *keep;         /* a kept connection (gd_request_keep), or NULL */
+	gd_body_fn sink;   /* a streamed GET: its 2xx body goes here */
+	void *arg;         /* for sink and prepare */
 	/* Before each attempt, with the proof of work's challenge (NULL without one): a mailbox
 	 * request signs it into its body, a streamed fetch sets the offset to resume at. */
 	int (*prepare)(struct drop_req *q, const uint8_t *challenge, drop_err *e);
@@ -106,8 +106,8 @@ int drop_pow(drop_conn *d, const char *purpose, uint64_t size, char *hdr, size_t
 	     uint8_t ch[GD_POW_CHALLENGE_BYTES], drop_err *e);
 /* POST /v1/submissions, the whole envelope in one request. A lost answer is retried under
  * the same id: *already tells that the drop had stored it before (200). */
-int drop_submit(drop_conn *d, const uint8_t id[16], const uint8_t *env, size_t len,
-		int *already, drop_err *e);
+int drop_submit(drop_conn *d, const uint8_t id[16], const uint8_t *env, size_t len, int *already,
+		drop_err *e);
 /* POST /v1/mailbox/fetch: one page from cursor (NULL: the first); the answer in *out. */
 int drop_mailbox_fetch(drop_conn *d, const gd_source_keys *k, const char *cursor, json_t **out,
 		       drop_err *e);

@@ -12,13 +12,14 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#define MSDOS_MAGIC 0x4d44      /* FAT: what most USB sticks carry */
+#define MSDOS_MAGIC 0x4d44 /* FAT: what most USB sticks carry */
 #define EXFAT_MAGIC 0x2011BAB0
 
 int gd_fs_is_fat(int fd)
 {
 	struct statfs sf;
-	return fstatfs(fd, &sf) == 0 && (sf.f_type == MSDOS_MAGIC || (unsigned long)sf.f_type == EXFAT_MAGIC);
+	return fstatfs(fd, &sf) == 0 &&
+	       (sf.f_type == MSDOS_MAGIC || (unsigned long)sf.f_type == EXFAT_MAGIC);
 }
 
 int gd_publish_noreplace(const char *from, const char *to)
@@ -47,8 +48,7 @@ static int fsync_dir_of(const char *path)
 	return rc;
 }
 
-int gd_file_write_atomic(const char *path, const uint8_t *data, size_t len, int mode,
-			 int exclusive)
+int gd_file_write_atomic(const char *path, const uint8_t *data, size_t len, int mode, int exclusive)
 {
 	char tmp[4096];
 	struct stat st;

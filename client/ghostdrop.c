@@ -25,7 +25,15 @@
 #include "drop.h"
 #include "upload.h"
 
-enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_VERIFY = 3, EX_NET = 4, EX_REFUSED = 5, EX_FILE = 6 };
+enum {
+	EX_OK = 0,
+	EX_FAIL = 1,
+	EX_USAGE = 2,
+	EX_VERIFY = 3,
+	EX_NET = 4,
+	EX_REFUSED = 5,
+	EX_FILE = 6
+};
 
 #define MAX_MESSAGE GD_ENV_MAX_TEXT
 #define MAX_FILES 64
@@ -46,10 +54,12 @@ static gd_bundle *bundle;
 static const char USAGE[] =
 	"usage: ghostdrop submit --server URL --newsroom KEY [--message-file F] [FILE...]\n"
 	"                        [--codename-out F | --codename-file F | --codename | --no-reply]\n"
-	"       ghostdrop replies --server URL --newsroom KEY (--codename-file F | --codename) [--ack]\n"
+	"       ghostdrop replies --server URL --newsroom KEY (--codename-file F | --codename) "
+	"[--ack]\n"
 	"options: --proxy IP:PORT (default Tor, 127.0.0.1:9050)  --clearnet  --unlisted-server\n"
 	"         --min-bundle-version N  --state-dir D  --keep-metadata  --json  --help\n"
-	"exit: 0 ok, 1 failure, 2 usage, 3 newsroom key or bundle did not verify, 4 Tor or network\n"
+	"exit: 0 ok, 1 failure, 2 usage, 3 newsroom key or bundle did not verify, 4 Tor or "
+	"network\n"
 	"      unreachable, 5 the drop refused, 6 a local file problem. See ghostdrop(1).\n";
 
 /* ---- talking to the drop ---- */
@@ -84,7 +94,8 @@ static int verify_drop(const opts *o)
 	char err[256];
 	uint64_t min = o->min_version;
 	if (gd_keystring_decode(newsroom_pk, o->newsroom) != GD_OK)
-		return cli_die(EX_USAGE, "--newsroom: not a valid newsroom key (check it for typos)");
+		return cli_die(EX_USAGE,
+			       "--newsroom: not a valid newsroom key (check it for typos)");
 	if (drop_open(&dc, o->server, o->proxy, o->clearnet, err, sizeof err) != 0)
 		return cli_die(EX_USAGE, "%s", err);
 	char spath[4096];
@@ -117,30 +128,39 @@ static int verify_drop(const opts *o)
 		strftime(until, sizeof until, "%Y-%m-%d", gmtime(&e));
 		strftime(today, sizeof today, "%Y-%m-%d", gmtime(&t));
 		if (now < bundle->created - GD_CLOCK_SKEW)
-			return cli_die(EX_VERIFY, "the newsroom's key bundle was signed on %s, after today's "
-						  "date on this computer (%s): correct this computer's date and "
-						  "time, then try again. Nothing was sent",
-				       signed_on, today);
-		return cli_die(EX_VERIFY, "the newsroom's key bundle on this drop is too old (signed on %s, "
-					  "%s %s; refused after %d days): your newsroom key is fine and "
-					  "nothing was sent. Try again in a few days, when the newsroom has "
-					  "published a new one; if this computer's date (%s) is wrong, correct "
-					  "it. Do not use another key or server found elsewhere",
-			       signed_on, now > bundle->expires + GD_CLOCK_SKEW ? "expired on" : "valid until",
-			       until, GD_BUNDLE_MAX_AGE / 86400, today);
+			return cli_die(
+				EX_VERIFY,
+				"the newsroom's key bundle was signed on %s, after today's "
+				"date on this computer (%s): correct this computer's date and "
+				"time, then try again. Nothing was sent",
+				signed_on, today);
+		return cli_die(
+			EX_VERIFY,
+			"the newsroom's key bundle on this drop is too old (signed on %s, "
+			"%s %s; refused after %d days): your newsroom key is fine and "
+			"nothing was sent. Try again in a few days, when the newsroom has "
+			"published a new one; if this computer's date (%s) is wrong, correct "
+			"it. Do not use another key or server found elsewhere",
+			signed_on,
+			now > bundle->expires + GD_CLOCK_SKEW ? "expired on" : "valid until", until,
+			GD_BUNDLE_MAX_AGE / 86400, today);
 	}
 	if (rc != GD_OK)
-		return cli_die(EX_VERIFY, "the drop's key bundle does not verify against the newsroom key: %s%s",
-			   gd_strerror(rc),
-			   rc == GD_ERR_SIGNATURE ? " (another key signed it: do not send anything)" : "");
+		return cli_die(
+			EX_VERIFY,
+			"the drop's key bundle does not verify against the newsroom key: %s%s",
+			gd_strerror(rc),
+			rc == GD_ERR_SIGNATURE ? " (another key signed it: do not send anything)"
+					       : "");
 	char self[300];
 	snprintf(self, sizeof self, strchr(dc.url.host, ':') ? "http://[%s]:%u" : "http://%s:%u",
 		 dc.url.host, dc.url.port);
-	if (!gd_bundle_lists_server(bundle, self) && !(dc.url.port == 80 && gd_bundle_lists_server(bundle, o->server)) &&
-	    !o->unlisted)
-		return cli_die(EX_VERIFY, "%s is not one of the newsroom's servers in its signed bundle; "
-				      "use --unlisted-server only if the newsroom told you so",
-			   o->server);
+	if (!gd_bundle_lists_server(bundle, self) &&
+	    !(dc.url.port == 80 && gd_bundle_lists_server(bundle, o->server)) && !o->unlisted)
+		return cli_die(EX_VERIFY,
+			       "%s is not one of the newsroom's servers in its signed bundle; "
+			       "use --unlisted-server only if the newsroom told you so",
+			       o->server);
 	if (o->state_dir != NULL) {
 		char v[32];
 		int n = snprintf(v, sizeof v, "%llu\n", (unsigned long long)bundle->version);
@@ -193,9 +213,11 @@ static int load_codename(const opts *o, char *canon)
 			rc = cli_die(EX_USAGE, "a codename is exactly %d words", GD_CODENAME_WORDS);
 		} else {
 			/* name the position and the nearest word, never the typed word itself */
-			rc = cli_die(EX_USAGE, "word %d of the codename is not in the word list; did you mean "
-					   "\"%s\"? (nothing was sent)",
-				 bad + 1, gd_codename_suggest(raw, len, bad));
+			rc = cli_die(
+				EX_USAGE,
+				"word %d of the codename is not in the word list; did you mean "
+				"\"%s\"? (nothing was sent)",
+				bad + 1, gd_codename_suggest(raw, len, bad));
 		}
 	}
 	sodium_free(raw);
@@ -211,12 +233,14 @@ static int read_message(const opts *o, char **text, size_t *len)
 	if (o->message_file != NULL) {
 		if (gd_file_read(o->message_file, MAX_MESSAGE, &buf, len) != 0)
 			return errno == ENOMEM ? cli_die(EX_FAIL, "out of memory")
-			       : cli_die(EX_FILE, "%s: %s", o->message_file,
-					 errno == EFBIG ? "longer than 128 KiB: send it as an attachment"
-							: strerror(errno));
+					       : cli_die(EX_FILE, "%s: %s", o->message_file,
+							 errno == EFBIG ? "longer than 128 KiB: "
+									  "send it as an attachment"
+									: strerror(errno));
 	} else {
 		if (isatty(0))
-			fprintf(stderr, "Type your testimony; end it with Ctrl-D on a line of its own.\n");
+			fprintf(stderr,
+				"Type your testimony; end it with Ctrl-D on a line of its own.\n");
 		size_t cap = MAX_MESSAGE + 1, n = 0;
 		ssize_t k;
 		if ((buf = malloc(cap + 1)) == NULL)
@@ -226,7 +250,9 @@ static int read_message(const opts *o, char **text, size_t *len)
 		if (n > MAX_MESSAGE) {
 			sodium_memzero(buf, n);
 			free(buf);
-			return cli_die(EX_FILE, "the message is longer than 128 KiB: send it as an attachment");
+			return cli_die(
+				EX_FILE,
+				"the message is longer than 128 KiB: send it as an attachment");
 		}
 		buf[n] = '\0';
 		*len = n;
@@ -241,11 +267,11 @@ static int read_message(const opts *o, char **text, size_t *len)
 
 static const char *media_type(const char *name)
 {
-	static const char *const map[][2] = {
-		{".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"}, {".png", "image/png"},
-		{".pdf", "application/pdf"}, {".txt", "text/plain"}, {".csv", "text/csv"},
-		{".mp3", "audio/mpeg"}, {".wav", "audio/wav"}, {".mp4", "video/mp4"},
-		{".zip", "application/zip"}};
+	static const char *const map[][2] = {{".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"},
+					     {".png", "image/png"},  {".pdf", "application/pdf"},
+					     {".txt", "text/plain"}, {".csv", "text/csv"},
+					     {".mp3", "audio/mpeg"}, {".wav", "audio/wav"},
+					     {".mp4", "video/mp4"},  {".zip", "application/zip"}};
 	const char *dot = strrchr(name, '.');
 	for (size_t i = 0; dot != NULL && i < sizeof map / sizeof map[0]; i++)
 		if (strcasecmp(dot, map[i][0]) == 0)
@@ -271,9 +297,11 @@ static int outbox_write(void *arg, const uint8_t *b, size_t n)
 	outbox *ob = arg;
 	size_t chunk = ob->upl != NULL ? gd_uploader_chunk_size(ob->upl) : 0;
 	while (n > 0) {
-		if (ob->upl != NULL && ob->buf == NULL && (ob->buf = gd_uploader_buffer(ob->upl)) == NULL) {
+		if (ob->upl != NULL && ob->buf == NULL &&
+		    (ob->buf = gd_uploader_buffer(ob->upl)) == NULL) {
 			drop_err e; /* a chunk failed: said once, here */
-			ob->failed = gd_uploader_wait(ob->upl, &e) != DROP_OK ? drop_failed(&e) : EX_FAIL;
+			ob->failed = gd_uploader_wait(ob->upl, &e) != DROP_OK ? drop_failed(&e)
+									      : EX_FAIL;
 			return -1;
 		}
 		if (ob->upl == NULL && ob->len + n > ob->cap) {
@@ -368,8 +396,11 @@ static int mat2_clean(const char *src, const char *name, char *out, size_t cap, 
 	if (!is_ram_backed(base))
 		base = "/dev/shm";
 	if (!is_ram_backed(base))
-		return cli_die(EX_FILE, "no RAM-backed directory (XDG_RUNTIME_DIR or /dev/shm) to clean %s in; "
-				    "remove its metadata yourself and pass --keep-metadata", src);
+		return cli_die(
+			EX_FILE,
+			"no RAM-backed directory (XDG_RUNTIME_DIR or /dev/shm) to clean %s in; "
+			"remove its metadata yourself and pass --keep-metadata",
+			src);
 	if (scratch_dir[0] == '\0') {
 		snprintf(scratch_dir, sizeof scratch_dir, "%s/ghostdrop-XXXXXX", base);
 		if (mkdtemp(scratch_dir) == NULL) { /* mode 0700 */
@@ -381,7 +412,8 @@ static int mat2_clean(const char *src, const char *name, char *out, size_t cap, 
 	    snprintf(out, cap, "%s/%d-%s", scratch_dir, n_scratch, name) >= (int)cap)
 		return cli_die(EX_FILE, "%s: name too long", src);
 	snprintf(scratch[n_scratch++], sizeof scratch[0], "%s", out);
-	int in = open(src, O_RDONLY | O_CLOEXEC), fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int in = open(src, O_RDONLY | O_CLOEXEC),
+	    fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	uint8_t buf[65536];
 	ssize_t k = 0;
 	while (in >= 0 && fd >= 0 && (k = read(in, buf, sizeof buf)) > 0)
@@ -405,15 +437,19 @@ static int mat2_clean(const char *src, const char *name, char *out, size_t cap, 
 	}
 	int st = 0;
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) == 127)
-		return cli_die(EX_FILE, "%s may carry metadata that identifies you (author, software, device) and "
-				    "mat2, which would remove it, is not installed: install mat2, or remove it "
-				    "yourself and pass --keep-metadata",
-			   src);
+		return cli_die(
+			EX_FILE,
+			"%s may carry metadata that identifies you (author, software, device) and "
+			"mat2, which would remove it, is not installed: install mat2, or remove it "
+			"yourself and pass --keep-metadata",
+			src);
 	struct stat sb;
 	if (WEXITSTATUS(st) != 0 || stat(out, &sb) != 0)
-		return cli_die(EX_FILE, "mat2 could not clean %s (a format it does not know, or a damaged file); "
-				    "remove its metadata yourself and pass --keep-metadata",
-			   src);
+		return cli_die(
+			EX_FILE,
+			"mat2 could not clean %s (a format it does not know, or a damaged file); "
+			"remove its metadata yourself and pass --keep-metadata",
+			src);
 	*size = (uint64_t)sb.st_size;
 	return EX_OK;
 }
@@ -428,10 +464,11 @@ static int show_codename_once(const char *codename)
 	FILE *tty = fopen("/dev/tty", "w");
 	if (tty == NULL)
 		return -1;
-	fprintf(tty, "\nYour codename (shown only this once):\n\n    %s\n\n"
-		     "Write it down on paper and keep it where nobody at work can find it. With it\n"
-		     "you can read the newsroom's replies and send more; anyone who finds it can read\n"
-		     "those replies too. Do not keep it on a work device or in a cloud notes app.\n\n",
+	fprintf(tty,
+		"\nYour codename (shown only this once):\n\n    %s\n\n"
+		"Write it down on paper and keep it where nobody at work can find it. With it\n"
+		"you can read the newsroom's replies and send more; anyone who finds it can read\n"
+		"those replies too. Do not keep it on a work device or in a cloud notes app.\n\n",
 		codename);
 	fclose(tty);
 	return 0;
@@ -472,7 +509,8 @@ static int seal_attachment(submission *sub, gd_seal *s, int i, uint8_t *piece)
 			left = 0;
 	} else {
 		ssize_t k;
-		while (fd >= 0 && left > 0 && (k = read(fd, piece, left < 65536 ? (size_t)left : 65536)) > 0) {
+		while (fd >= 0 && left > 0 &&
+		       (k = read(fd, piece, left < 65536 ? (size_t)left : 65536)) > 0) {
 			if ((rc = gd_seal_write(s, piece, (size_t)k)) != GD_OK)
 				break;
 			left -= (uint64_t)k;
@@ -482,9 +520,12 @@ static int seal_attachment(submission *sub, gd_seal *s, int i, uint8_t *piece)
 		close(fd);
 	if (rc == GD_OK && left != 0) {
 		rc = GD_ERR_IO;
-		sub->ob.failed = sub->ob.failed ? sub->ob.failed
-						: cli_die(EX_FILE, "%s changed or could not be read while it "
-								   "was being sent", o->files[i]);
+		sub->ob.failed = sub->ob.failed
+					 ? sub->ob.failed
+					 : cli_die(EX_FILE,
+						   "%s changed or could not be read while it "
+						   "was being sent",
+						   o->files[i]);
 	}
 	return rc;
 }
@@ -495,13 +536,14 @@ static int seal_and_send(submission *sub)
 	outbox *ob = &sub->ob;
 	drop_err e;
 	int rc;
-	if (sub->total > sub->max_submit &&
-	    gd_uploader_begin(&dc, sub->m.submission_id, sub->total, SENDERS, &ob->upl, &e) != DROP_OK)
+	if (sub->total > sub->max_submit && gd_uploader_begin(&dc, sub->m.submission_id, sub->total,
+							      SENDERS, &ob->upl, &e) != DROP_OK)
 		return drop_failed(&e);
 	gd_seal *s;
 	if ((rc = gd_seal_new(&s, (const uint8_t(*)[32])sub->pks, sub->n, &sub->m, sub->keys,
 			      outbox_write, ob)) != GD_OK)
-		return ob->failed ? ob->failed : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
+		return ob->failed ? ob->failed
+				  : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
 	uint8_t *piece = malloc(65536);
 	if (piece == NULL) {
 		gd_seal_free(s);
@@ -515,7 +557,8 @@ static int seal_and_send(submission *sub)
 		rc = gd_seal_finish(s);
 	gd_seal_free(s);
 	if (rc != GD_OK)
-		return ob->failed ? ob->failed : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
+		return ob->failed ? ob->failed
+				  : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
 	return outbox_finish(ob, sub->m.submission_id, &sub->already);
 }
 
@@ -523,25 +566,34 @@ static int seal_and_send(submission *sub)
 static int submit_check_options(submission *sub)
 {
 	const opts *o = sub->o;
-	if (o->no_reply + (o->codename_file != NULL) + o->codename_prompt + (o->codename_out != NULL) > 1)
-		return cli_die(EX_USAGE, "choose one of --no-reply, --codename-file, --codename, --codename-out");
+	if (o->no_reply + (o->codename_file != NULL) + o->codename_prompt +
+		    (o->codename_out != NULL) >
+	    1)
+		return cli_die(
+			EX_USAGE,
+			"choose one of --no-reply, --codename-file, --codename, --codename-out");
 	sub->fresh = !o->no_reply && o->codename_file == NULL && !o->codename_prompt;
 	if (sub->fresh && o->codename_out == NULL) {
 		int tty = open("/dev/tty", O_WRONLY | O_CLOEXEC);
 		if (tty < 0)
-			return cli_die(EX_USAGE, "no terminal to show the new codename on: use --codename-out F "
-					     "or --no-reply");
+			return cli_die(
+				EX_USAGE,
+				"no terminal to show the new codename on: use --codename-out F "
+				"or --no-reply");
 		close(tty);
 		if (o->json)
-			return cli_die(EX_USAGE, "--json with a new codename needs --codename-out F");
+			return cli_die(EX_USAGE,
+				       "--json with a new codename needs --codename-out F");
 	}
 	if (o->codename_out != NULL && access(o->codename_out, F_OK) == 0)
-		return cli_die(EX_FILE, "%s exists: ghostdrop never overwrites a codename", o->codename_out);
+		return cli_die(EX_FILE, "%s exists: ghostdrop never overwrites a codename",
+			       o->codename_out);
 	if (o->n_files > MAX_FILES)
 		return cli_die(EX_USAGE, "at most %d attachments", MAX_FILES);
 	if (o->codename_prompt && o->n_files > 0 && access(o->files[0], F_OK) != 0)
 		/* "--codename WORDS": never echo what may be the codename */
-		return cli_die(EX_USAGE, "--codename takes no value: type the codename at its prompt");
+		return cli_die(EX_USAGE,
+			       "--codename takes no value: type the codename at its prompt");
 	return EX_OK;
 }
 
@@ -553,31 +605,36 @@ static int submit_attachment(submission *sub, int i)
 	struct stat st;
 	int fd = open(o->files[i], O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		int rc = cli_die(EX_FILE, "%s: %s", o->files[i], fd < 0 ? strerror(errno) : "not a regular file");
+		int rc = cli_die(EX_FILE, "%s: %s", o->files[i],
+				 fd < 0 ? strerror(errno) : "not a regular file");
 		if (fd >= 0)
 			close(fd);
 		return rc;
 	}
 	a->size = (uint64_t)st.st_size;
 	sub->kinds[i] = o->keep_metadata ? STRIP_OTHER : strip_detect(fd);
-	if (sub->kinds[i] != STRIP_OTHER && strip_run(fd, sub->kinds[i], NULL, NULL, &a->size) != 0) {
+	if (sub->kinds[i] != STRIP_OTHER &&
+	    strip_run(fd, sub->kinds[i], NULL, NULL, &a->size) != 0) {
 		close(fd);
-		return cli_die(EX_FILE, "%s looks like a %s but is damaged, so its metadata cannot be removed; "
-				    "--keep-metadata sends it as it is",
-			   o->files[i], sub->kinds[i] == STRIP_JPEG ? "JPEG" : "PNG");
+		return cli_die(
+			EX_FILE,
+			"%s looks like a %s but is damaged, so its metadata cannot be removed; "
+			"--keep-metadata sends it as it is",
+			o->files[i], sub->kinds[i] == STRIP_JPEG ? "JPEG" : "PNG");
 	}
 	close(fd);
 	const char *slash = strrchr(o->files[i], '/');
 	snprintf(a->name, sizeof a->name, "%s", slash != NULL ? slash + 1 : o->files[i]);
 	sub->sources[i] = o->files[i];
 	if (sub->kinds[i] == STRIP_OTHER && !o->keep_metadata) {
-		int rc = mat2_clean(o->files[i], a->name, sub->cleaned[i], sizeof sub->cleaned[i], &a->size);
+		int rc = mat2_clean(o->files[i], a->name, sub->cleaned[i], sizeof sub->cleaned[i],
+				    &a->size);
 		if (rc != EX_OK)
 			return rc;
 		sub->sources[i] = sub->cleaned[i];
 	}
 	snprintf(a->type, sizeof a->type, "%s",
-		 sub->kinds[i] == STRIP_JPEG ? "image/jpeg"
+		 sub->kinds[i] == STRIP_JPEG  ? "image/jpeg"
 		 : sub->kinds[i] == STRIP_PNG ? "image/png"
 					      : media_type(a->name));
 	sub->att_total += a->size;
@@ -652,8 +709,10 @@ static int submit_limits(submission *sub)
 	if (drop_get_limits(&dc, &sub->max_submit, &max_env, &e) != DROP_OK)
 		return drop_die(&e);
 	if (sub->total > max_env)
-		return cli_die(EX_REFUSED, "this drop takes at most %llu MiB; the testimony is %llu MiB",
-			       (unsigned long long)(max_env >> 20), (unsigned long long)(sub->total >> 20));
+		return cli_die(EX_REFUSED,
+			       "this drop takes at most %llu MiB; the testimony is %llu MiB",
+			       (unsigned long long)(max_env >> 20),
+			       (unsigned long long)(sub->total >> 20));
 	return EX_OK;
 }
 
@@ -665,7 +724,8 @@ static int submit_write_codename(submission *sub)
 	if (o->codename_out == NULL)
 		return EX_OK;
 	int ln = snprintf(line, sizeof line, "%s\n", sub->codename);
-	int bad = gd_file_write_atomic(o->codename_out, (const uint8_t *)line, (size_t)ln, 0600, 1) != 0;
+	int bad = gd_file_write_atomic(o->codename_out, (const uint8_t *)line, (size_t)ln, 0600,
+				       1) != 0;
 	sodium_memzero(line, sizeof line);
 	if (bad)
 		return cli_die(EX_FILE, "%s: %s", o->codename_out, strerror(errno));
@@ -683,9 +743,11 @@ static int submit_send(submission *sub)
 		progress_end();
 		outbox_reset(&sub->ob);
 		if (attempt == 3)
-			return cli_die(EX_REFUSED, "the drop lost the upload three times; try again later");
-		fprintf(stderr, "%s: the drop no longer knows this upload (it restarted, or the connection "
-				"reached another of its servers): sending it again\n",
+			return cli_die(EX_REFUSED,
+				       "the drop lost the upload three times; try again later");
+		fprintf(stderr,
+			"%s: the drop no longer knows this upload (it restarted, or the connection "
+			"reached another of its servers): sending it again\n",
 			cli_name);
 	}
 }
@@ -695,21 +757,24 @@ static int submit_print(const submission *sub)
 	const opts *o = sub->o;
 	const gd_manifest *m = &sub->m;
 	if (!o->json) {
-		fprintf(stderr, "Your %s reached the drop (%llu bytes, encrypted to %u journalist key%s).\n",
+		fprintf(stderr,
+			"Your %s reached the drop (%llu bytes, encrypted to %u journalist "
+			"key%s).\n",
 			m->kind == GD_KIND_FOLLOWUP ? "follow-up" : "testimony",
 			(unsigned long long)sub->total, sub->n, sub->n == 1 ? "" : "s");
 		if (sub->fresh && !sub->wrote_codename)
 			show_codename_once(sub->codename);
 		else if (sub->wrote_codename)
-			fprintf(stderr, "Your codename is in %s: move it somewhere safe.\n", o->codename_out);
+			fprintf(stderr, "Your codename is in %s: move it somewhere safe.\n",
+				o->codename_out);
 		return EX_OK;
 	}
 	char idb[32];
 	gd_b64_encode(idb, sizeof idb, m->submission_id, 16);
 	json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:b}", "status",
 			      sub->already ? "already_stored" : "stored", "kind",
-			      m->kind == GD_KIND_FOLLOWUP ? "followup" : "testimony", "id", idb, "bytes",
-			      (json_int_t)sub->total, "replies_possible", !o->no_reply);
+			      m->kind == GD_KIND_FOLLOWUP ? "followup" : "testimony", "id", idb,
+			      "bytes", (json_int_t)sub->total, "replies_possible", !o->no_reply);
 	if (j != NULL && sub->wrote_codename &&
 	    json_object_set_new(j, "codename_file", json_string(o->codename_out)) != 0) {
 		json_decref(j);
@@ -749,10 +814,13 @@ static int cmd_submit(const opts *o)
 		if ((rc = read_message(o, &sub.text, &sub.text_len)) != EX_OK)
 			;
 		else if (sub.text_len == 0 && o->n_files == 0)
-			rc = cli_die(EX_USAGE, "nothing to send: the message is empty and there are no files");
+			rc = cli_die(
+				EX_USAGE,
+				"nothing to send: the message is empty and there are no files");
 	}
-	if (rc == EX_OK && (rc = submit_manifest(&sub)) == EX_OK && (rc = submit_limits(&sub)) == EX_OK &&
-	    (rc = submit_write_codename(&sub)) == EX_OK && (rc = submit_send(&sub)) == EX_OK)
+	if (rc == EX_OK && (rc = submit_manifest(&sub)) == EX_OK &&
+	    (rc = submit_limits(&sub)) == EX_OK && (rc = submit_write_codename(&sub)) == EX_OK &&
+	    (rc = submit_send(&sub)) == EX_OK)
 		rc = submit_print(&sub);
 	submission_free(&sub, rc);
 	return rc;
@@ -815,8 +883,7 @@ static int reply_page_read(reply_reader *rr, json_t *list, const gd_source_keys 
 {
 	json_t *v;
 	size_t i;
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach (list, i, v) {
 		const char *id = json_string_value(json_object_get(v, "id"));
 		const char *bl = json_string_value(json_object_get(v, "reply"));
 		if (id != NULL && rr->n_ack < ACK_MAX &&
@@ -879,7 +946,8 @@ static int replies_fetch(reply_reader *rr, const gd_source_keys *keys)
 		const char *next = json_string_value(json_object_get(res, "next"));
 		int last = rc != EX_OK || next == NULL || strlen(next) > 24;
 		if (!last && ++pages == REPLY_PAGES) {
-			fprintf(stderr, "ghostdrop: warning: the mailbox holds more than could be read\n");
+			fprintf(stderr,
+				"ghostdrop: warning: the mailbox holds more than could be read\n");
 			last = 1;
 		}
 		if (!last)
@@ -898,31 +966,38 @@ static int replies_show(const opts *o, reply_reader *rr, json_t *shown)
 		const shown_reply *sr = &rr->keep[i];
 		const gd_journalist *j = &bundle->journalists[sr->journalist];
 		if (o->json) {
-			if (json_array_append_new(shown, json_pack("{s:s, s:b, s:i, s:s}", "journalist",
-								   j->name, "older_key", sr->older_key,
-								   "day", (int)sr->day, "text", sr->text)) != 0)
+			if (json_array_append_new(
+				    shown, json_pack("{s:s, s:b, s:i, s:s}", "journalist", j->name,
+						     "older_key", sr->older_key, "day",
+						     (int)sr->day, "text", sr->text)) != 0)
 				return cli_die(EX_FAIL, "out of memory");
 			continue;
 		}
 		time_t t = (time_t)sr->day * 86400;
 		char day[16];
 		strftime(day, sizeof day, "%Y-%m-%d", gmtime(&t));
-		printf("--- from %s%s, %s\n%s\n", j->name, sr->older_key ? " (older key)" : "", day, sr->text);
+		printf("--- from %s%s, %s\n%s\n", j->name, sr->older_key ? " (older key)" : "", day,
+		       sr->text);
 	}
 	if (o->json)
 		return EX_OK;
 	if (rr->n_keep == 0)
 		fprintf(stderr, "No replies yet.\n");
 	if (rr->dropped > 0)
-		fprintf(stderr, "ghostdrop: warning: only the %d newest replies are shown\n", REPLY_KEEP);
+		fprintf(stderr, "ghostdrop: warning: only the %d newest replies are shown\n",
+			REPLY_KEEP);
 	if (rr->forged > 0)
-		fprintf(stderr, "ghostdrop: warning: %d repl%s did not come from a journalist of the "
-				"newsroom's bundle and %s not shown (forged?)\n",
-			rr->forged, rr->forged == 1 ? "y" : "ies", rr->forged == 1 ? "was" : "were");
+		fprintf(stderr,
+			"ghostdrop: warning: %d repl%s did not come from a journalist of the "
+			"newsroom's bundle and %s not shown (forged?)\n",
+			rr->forged, rr->forged == 1 ? "y" : "ies",
+			rr->forged == 1 ? "was" : "were");
 	if (rr->malformed > 0)
-		fprintf(stderr, "ghostdrop: warning: %d repl%s could not be read (damaged or junk) "
-				"and %s not shown\n",
-			rr->malformed, rr->malformed == 1 ? "y" : "ies", rr->malformed == 1 ? "was" : "were");
+		fprintf(stderr,
+			"ghostdrop: warning: %d repl%s could not be read (damaged or junk) "
+			"and %s not shown\n",
+			rr->malformed, rr->malformed == 1 ? "y" : "ies",
+			rr->malformed == 1 ? "was" : "were");
 	return EX_OK;
 }
 
@@ -936,7 +1011,8 @@ static int replies_print_json(const reply_reader *rr, json_t *shown, int acked)
 static int cmd_replies(const opts *o)
 {
 	if (o->codename_file == NULL && !o->codename_prompt)
-		return cli_die(EX_USAGE, "replies need your codename: --codename-file F or --codename");
+		return cli_die(EX_USAGE,
+			       "replies need your codename: --codename-file F or --codename");
 	char *codename = sodium_malloc(GD_CODENAME_MAX);
 	gd_source_keys *keys = sodium_malloc(sizeof *keys);
 	json_t *shown = json_array();
@@ -980,16 +1056,23 @@ out:
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"server", required_argument, NULL, 's'},       {"newsroom", required_argument, NULL, 'n'},
-		{"message-file", required_argument, NULL, 'm'}, {"codename-out", required_argument, NULL, 'O'},
-		{"codename-file", required_argument, NULL, 'C'}, {"codename", no_argument, NULL, 'c'},
-		{"no-reply", no_argument, NULL, 'R'},           {"proxy", required_argument, NULL, 'p'},
-		{"clearnet", no_argument, NULL, 'K'},           {"unlisted-server", no_argument, NULL, 'U'},
-		{"min-bundle-version", required_argument, NULL, 'V'},
-		{"state-dir", required_argument, NULL, 'S'},    {"json", no_argument, NULL, 'j'},
-		{"ack", no_argument, NULL, 'a'},                {"keep-metadata", no_argument, NULL, 'k'},
-		{"help", no_argument, NULL, 'h'},               {NULL, 0, NULL, 0}};
+	static const struct option lo[] = {{"server", required_argument, NULL, 's'},
+					   {"newsroom", required_argument, NULL, 'n'},
+					   {"message-file", required_argument, NULL, 'm'},
+					   {"codename-out", required_argument, NULL, 'O'},
+					   {"codename-file", required_argument, NULL, 'C'},
+					   {"codename", no_argument, NULL, 'c'},
+					   {"no-reply", no_argument, NULL, 'R'},
+					   {"proxy", required_argument, NULL, 'p'},
+					   {"clearnet", no_argument, NULL, 'K'},
+					   {"unlisted-server", no_argument, NULL, 'U'},
+					   {"min-bundle-version", required_argument, NULL, 'V'},
+					   {"state-dir", required_argument, NULL, 'S'},
+					   {"json", no_argument, NULL, 'j'},
+					   {"ack", no_argument, NULL, 'a'},
+					   {"keep-metadata", no_argument, NULL, 'k'},
+					   {"help", no_argument, NULL, 'h'},
+					   {NULL, 0, NULL, 0}};
 	opts o;
 	int c;
 	char *end;
@@ -1008,28 +1091,60 @@ int main(int argc, char **argv)
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
-		case 's': o.server = optarg; break;
-		case 'n': o.newsroom = optarg; break;
-		case 'm': o.message_file = optarg; break;
-		case 'O': o.codename_out = optarg; break;
-		case 'C': o.codename_file = optarg; break;
-		case 'c': o.codename_prompt = 1; break;
-		case 'R': o.no_reply = 1; break;
-		case 'p': o.proxy = optarg; break;
-		case 'K': o.clearnet = 1; break;
-		case 'U': o.unlisted = 1; break;
-		case 'S': o.state_dir = optarg; break;
-		case 'j': o.json = 1; break;
-		case 'a': o.ack = 1; break;
-		case 'k': o.keep_metadata = 1; break;
+		case 's':
+			o.server = optarg;
+			break;
+		case 'n':
+			o.newsroom = optarg;
+			break;
+		case 'm':
+			o.message_file = optarg;
+			break;
+		case 'O':
+			o.codename_out = optarg;
+			break;
+		case 'C':
+			o.codename_file = optarg;
+			break;
+		case 'c':
+			o.codename_prompt = 1;
+			break;
+		case 'R':
+			o.no_reply = 1;
+			break;
+		case 'p':
+			o.proxy = optarg;
+			break;
+		case 'K':
+			o.clearnet = 1;
+			break;
+		case 'U':
+			o.unlisted = 1;
+			break;
+		case 'S':
+			o.state_dir = optarg;
+			break;
+		case 'j':
+			o.json = 1;
+			break;
+		case 'a':
+			o.ack = 1;
+			break;
+		case 'k':
+			o.keep_metadata = 1;
+			break;
 		case 'V':
 			errno = 0;
 			o.min_version = strtoull(optarg, &end, 10);
 			if (errno || *end != '\0' || optarg[0] == '-')
 				return cli_die(EX_USAGE, "--min-bundle-version takes a number");
 			break;
-		case 'h': fputs(USAGE, stdout); return EX_OK;
-		default: fputs(USAGE, stderr); return EX_USAGE;
+		case 'h':
+			fputs(USAGE, stdout);
+			return EX_OK;
+		default:
+			fputs(USAGE, stderr);
+			return EX_USAGE;
 		}
 	}
 	o.files = argv + optind;

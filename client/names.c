@@ -76,7 +76,8 @@ void names_safe(char *out, size_t cap, const char *in, size_t index)
 	while (left > 0 && o + 4 < cap) {
 		uint32_t cp = 0;
 		size_t n = names_utf8_next(p, left, &cp);
-		if (n == 0 || !names_char_ok(cp) || (cp < 0x80 && strchr("/\\:*?\"<>|", (int)cp) != NULL)) {
+		if (n == 0 || !names_char_ok(cp) ||
+		    (cp < 0x80 && strchr("/\\:*?\"<>|", (int)cp) != NULL)) {
 			if (o + 1 > NAMES_MAX_BYTES)
 				break;
 			out[o++] = '_';
@@ -100,7 +101,8 @@ void names_safe(char *out, size_t cap, const char *in, size_t index)
 	if (out[0] == '\0' || reserved(out)) {
 		char was[NAMES_MAX_BYTES + 1];
 		snprintf(was, sizeof was, "%s", out);
-		if (snprintf(out, cap, "attachment-%zu%s%s", index + 1, was[0] ? "-" : "", was) >= (int)cap)
+		if (snprintf(out, cap, "attachment-%zu%s%s", index + 1, was[0] ? "-" : "", was) >=
+		    (int)cap)
 			snprintf(out, cap, "attachment-%zu", index + 1);
 	}
 }

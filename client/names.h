@@ -35,8 +35,8 @@ int names_folder(char *out, size_t cap, const char *label, uint32_t day, const u
 
 /* Text safe in a terminal: `in` with U+FFFD for malformed UTF-8 and for every code point
  * outside the allowlist, except tab, newline, CR before LF, other spaces, ZWJ/ZWNJ and
- * LRM/RLM, which are kept. Returns a malloc'ed NUL-terminated copy (its length in *outlen) and how many
- * characters were replaced in *replaced; NULL when out of memory. */
+ * LRM/RLM, which are kept. Returns a malloc'ed NUL-terminated copy (its length in *outlen) and how
+ * many characters were replaced in *replaced; NULL when out of memory. */
 char *names_clean_text(const uint8_t *in, size_t len, size_t *outlen, size_t *replaced);
 
 /* JSON text (as Jansson writes it) with every code point outside the allowlist written as a

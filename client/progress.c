@@ -37,19 +37,22 @@ void progress_start(const char *label, uint64_t total)
 static void draw(void)
 {
 	double el = since(&prog.start), rate = el > 0 ? (double)prog.done / el : 0;
-	int width = 30, fill = prog.total ? (int)((double)width * (double)prog.done / (double)prog.total) : width;
+	int width = 30,
+	    fill = prog.total ? (int)((double)width * (double)prog.done / (double)prog.total)
+			      : width;
 	char bar[32];
 	if (fill > width)
 		fill = width;
 	for (int i = 0; i < width; i++)
 		bar[i] = i < fill ? '#' : '-';
 	bar[width] = '\0';
-	double eta = rate > 0 && prog.total > prog.done ? (double)(prog.total - prog.done) / rate : 0;
+	double eta =
+		rate > 0 && prog.total > prog.done ? (double)(prog.total - prog.done) / rate : 0;
 	double unit = prog.total < 1048576 ? 1024 : 1048576;
 	const char *un = prog.total < 1048576 ? "KiB" : "MiB";
 	fprintf(stderr, "\r%s[%s] %7.1f/%.1f %s  %6.2f MiB/s  ETA %d:%02d ", prog.label, bar,
-		(double)prog.done / unit, (double)prog.total / unit, un, rate / 1048576, (int)eta / 60,
-		(int)eta % 60);
+		(double)prog.done / unit, (double)prog.total / unit, un, rate / 1048576,
+		(int)eta / 60, (int)eta % 60);
 	prog.drawn = 1;
 }
 

@@ -71,10 +71,17 @@ int socks5_parse_connect(const uint8_t *in, size_t len, size_t *used, uint8_t *c
 	if (len < 5)
 		return SOCKS_MORE;
 	switch (in[3]) { /* the bound address, which we ignore but must skip exactly */
-	case 1: need = 4 + 4 + 2; break;
-	case 4: need = 4 + 16 + 2; break;
-	case 3: need = 4 + 1 + (size_t)in[4] + 2; break;
-	default: return SOCKS_ERR_PROTOCOL;
+	case 1:
+		need = 4 + 4 + 2;
+		break;
+	case 4:
+		need = 4 + 16 + 2;
+		break;
+	case 3:
+		need = 4 + 1 + (size_t)in[4] + 2;
+		break;
+	default:
+		return SOCKS_ERR_PROTOCOL;
 	}
 	if (len < need)
 		return SOCKS_MORE;
@@ -89,23 +96,40 @@ int socks5_parse_connect(const uint8_t *in, size_t len, size_t *used, uint8_t *c
 const char *socks5_reply_text(uint8_t code)
 {
 	switch (code) {
-	case 0x01: return "general failure";
-	case 0x02: return "not allowed by the proxy";
-	case 0x03: return "network unreachable";
-	case 0x04: return "host unreachable";
-	case 0x05: return "connection refused";
-	case 0x06: return "TTL expired (Tor: the circuit timed out)";
-	case 0x07: return "command not supported";
-	case 0x08: return "address type not supported";
+	case 0x01:
+		return "general failure";
+	case 0x02:
+		return "not allowed by the proxy";
+	case 0x03:
+		return "network unreachable";
+	case 0x04:
+		return "host unreachable";
+	case 0x05:
+		return "connection refused";
+	case 0x06:
+		return "TTL expired (Tor: the circuit timed out)";
+	case 0x07:
+		return "command not supported";
+	case 0x08:
+		return "address type not supported";
 	/* Tor's extended errors for onion services (tor 0.4.3+, ExtendedErrors) */
-	case 0xf0: return "onion service descriptor not found (offline, or a typo in the address)";
-	case 0xf1: return "onion service descriptor is invalid";
-	case 0xf2: return "onion service introduction failed";
-	case 0xf3: return "onion service rendezvous failed";
-	case 0xf4: return "onion service needs client authorisation";
-	case 0xf5: return "onion service client authorisation was refused";
-	case 0xf6: return "invalid onion address";
-	case 0xf7: return "onion service introduction timed out";
-	default: return "unknown SOCKS error";
+	case 0xf0:
+		return "onion service descriptor not found (offline, or a typo in the address)";
+	case 0xf1:
+		return "onion service descriptor is invalid";
+	case 0xf2:
+		return "onion service introduction failed";
+	case 0xf3:
+		return "onion service rendezvous failed";
+	case 0xf4:
+		return "onion service needs client authorisation";
+	case 0xf5:
+		return "onion service client authorisation was refused";
+	case 0xf6:
+		return "invalid onion address";
+	case 0xf7:
+		return "onion service introduction timed out";
+	default:
+		return "unknown SOCKS error";
 	}
 }

@@ -8,10 +8,10 @@
 
 enum {
 	SOCKS_OK = 0,
-	SOCKS_MORE = 1,           /* the reply is not complete yet: read more */
-	SOCKS_ERR_PROTOCOL = -1,  /* not a SOCKS5 answer, or one we did not ask for */
-	SOCKS_ERR_AUTH = -2,      /* the proxy refused our credentials or all our methods */
-	SOCKS_ERR_REFUSED = -3,   /* the proxy answered with an error code (see reply_code) */
+	SOCKS_MORE = 1,          /* the reply is not complete yet: read more */
+	SOCKS_ERR_PROTOCOL = -1, /* not a SOCKS5 answer, or one we did not ask for */
+	SOCKS_ERR_AUTH = -2,     /* the proxy refused our credentials or all our methods */
+	SOCKS_ERR_REFUSED = -3,  /* the proxy answered with an error code (see reply_code) */
 };
 
 /* Greeting offering username/password (0x02) only: Tor isolates circuits by credentials. */

@@ -151,9 +151,9 @@ static int strip_jpeg(strip_ctx *c)
 
 static int png_keep(const uint8_t t[4])
 {
-	static const char *const keep[] = {"IHDR", "PLTE", "IDAT", "IEND", "tRNS", "gAMA",
-					   "cHRM", "sRGB", "sBIT", "bKGD", "pHYs", "hIST",
-					   "acTL", "fcTL", "fdAT"};
+	static const char *const keep[] = {"IHDR", "PLTE", "IDAT", "IEND", "tRNS",
+					   "gAMA", "cHRM", "sRGB", "sBIT", "bKGD",
+					   "pHYs", "hIST", "acTL", "fcTL", "fdAT"};
 	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
 		if (memcmp(t, keep[i], 4) == 0)
 			return 1;
@@ -171,7 +171,8 @@ static int strip_png(strip_ctx *c)
 	for (;;) {
 		if (take(c, h, 8) != 0)
 			return -1;
-		uint32_t len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+		uint32_t len =
+			(uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
 		if (len > 0x7fffffffu)
 			return -1;
 		for (int i = 4; i < 8; i++)

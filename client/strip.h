@@ -14,7 +14,7 @@ strip_kind strip_detect(int fd);
  * JPEG keeps only what decoding needs (frame, tables, scans, a thumbnail-less JFIF header,
  * Adobe's colour transform) and stops at EOI; PNG keeps the chunks that draw the image and
  * stops at IEND. Returns 0, or -1 if the file is not well-formed enough to clean. */
-int strip_run(int fd, strip_kind kind, int (*out)(void *arg, const uint8_t *b, size_t n),
-	      void *arg, uint64_t *size);
+int strip_run(int fd, strip_kind kind, int (*out)(void *arg, const uint8_t *b, size_t n), void *arg,
+	      uint64_t *size);
 
 #endif

@@ -31,7 +31,8 @@ int gd_url_parse(gd_url *u, const char *url, char *err, size_t cap)
 	if (strncmp(url, "http://", 7) == 0) {
 		h = url + 7;
 	} else {
-		snprintf(err, cap, "the server URL must start with http:// (onion services need no TLS)");
+		snprintf(err, cap,
+			 "the server URL must start with http:// (onion services need no TLS)");
 		return -1;
 	}
 	size_t n = strcspn(h, "/");
@@ -87,8 +88,8 @@ bad:
 	return -1;
 }
 
-int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int clearnet,
-		      char *err, size_t cap)
+int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int clearnet, char *err,
+		      size_t cap)
 {
 	memset(t, 0, sizeof *t);
 	t->timeout = 120;
@@ -101,7 +102,8 @@ int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int c
 		if (!u->onion) {
 			snprintf(err, cap,
 				 "%s is not an onion address: refusing to connect without Tor; use "
-				 "--proxy HOST:PORT, or --clearnet if being seen connecting is acceptable",
+				 "--proxy HOST:PORT, or --clearnet if being seen connecting is "
+				 "acceptable",
 				 u->host);
 			return -1;
 		}
@@ -109,13 +111,15 @@ int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int c
 	}
 	if (proxy == NULL) {
 		if (!u->literal) {
-			snprintf(err, cap, "without a proxy the server must be an IP address "
-					   "(ghostdrop never looks up names itself)");
+			snprintf(err, cap,
+				 "without a proxy the server must be an IP address "
+				 "(ghostdrop never looks up names itself)");
 			return -1;
 		}
 		if (!u->loopback) /* said before the first connection, not after */
-			fprintf(stderr, "ghostdrop: warning: connecting to %s without Tor: your network "
-					"can see that you contact this server\n",
+			fprintf(stderr,
+				"ghostdrop: warning: connecting to %s without Tor: your network "
+				"can see that you contact this server\n",
 				u->host);
 		return 0;
 	}
@@ -237,7 +241,8 @@ static int socks_read(int fd, uint8_t *buf, size_t cap, size_t *len, time_t dead
 			return st;
 		size_t got;
 		/* one byte at a time: never read past the reply into the HTTP stream */
-		if (*len == cap || recv_some(fd, buf + *len, 1, &got, deadline) != TR_OK || got == 0)
+		if (*len == cap || recv_some(fd, buf + *len, 1, &got, deadline) != TR_OK ||
+		    got == 0)
 			return SOCKS_ERR_PROTOCOL;
 		*len += got;
 	}
@@ -320,7 +325,8 @@ static int parse_head(gd_response *r, char *head, uint64_t *clen)
 				v++;
 			errno = 0;
 			unsigned long long n = strtoull(v, &end, 10);
-			if (errno || end == v || (*end != '\r' && *end != ' ') || (have && n != *clen))
+			if (errno || end == v || (*end != '\r' && *end != ' ') ||
+			    (have && n != *clen))
 				return TR_ERR_HTTP;
 			*clen = n;
 			have = 1;
@@ -371,7 +377,8 @@ static int connect_to(gd_transport *t, const gd_url *u, time_t deadline, gd_resp
 	if (t->use_proxy)
 		return socks_dial(t, u, deadline, r->message, sizeof r->message);
 	if ((fd = dial(u->host, u->port, deadline)) < 0) {
-		snprintf(r->message, sizeof r->message, "cannot connect to %.64s:%u", u->host, u->port);
+		snprintf(r->message, sizeof r->message, "cannot connect to %.64s:%u", u->host,
+			 u->port);
 		return TR_ERR_CONNECT;
 	}
 	return fd;
@@ -395,8 +402,9 @@ static int send_request(int fd, const gd_url *u, const http_req *q, time_t deadl
 	char head[HEAD_MAX + 1], hosthdr[300];
 	snprintf(hosthdr, sizeof hosthdr, strchr(u->host, ':') ? "[%s]" : "%s", u->host);
 	int rc, n = snprintf(head, sizeof head,
-			     "%s %s HTTP/1.1\r\nHost: %s\r\n%sContent-Length: %zu\r\n%s\r\n", q->method,
-			     q->path, hosthdr, q->keep != NULL ? "" : "Connection: close\r\n", q->len,
+			     "%s %s HTTP/1.1\r\nHost: %s\r\n%sContent-Length: %zu\r\n%s\r\n",
+			     q->method, q->path, hosthdr,
+			     q->keep != NULL ? "" : "Connection: close\r\n", q->len,
 			     q->headers ? q->headers : "");
 	if (n < 0 || n >= (int)sizeof head)
 		return TR_ERR_HTTP;
@@ -415,10 +423,15 @@ static int read_head(int fd, char *head, size_t *hl, size_t *got, http_req *q, g
 	int rc = TR_OK;
 	*got = 0;
 	while (end == NULL) {
-		if (*got == HEAD_MAX || (rc = recv_some(fd, (uint8_t *)head + *got, HEAD_MAX - *got, &k,
-							deadline)) != TR_OK || k == 0) {
-			snprintf(r->message, sizeof r->message, "the connection broke before an answer");
-			return rc == TR_ERR_TIMEOUT ? rc : *got == HEAD_MAX ? TR_ERR_HTTP : TR_ERR_CONNECT;
+		if (*got == HEAD_MAX ||
+		    (rc = recv_some(fd, (uint8_t *)head + *got, HEAD_MAX - *got, &k, deadline)) !=
+			    TR_OK ||
+		    k == 0) {
+			snprintf(r->message, sizeof r->message,
+				 "the connection broke before an answer");
+			return rc == TR_ERR_TIMEOUT ? rc
+			       : *got == HEAD_MAX   ? TR_ERR_HTTP
+						    : TR_ERR_CONNECT;
 		}
 		*got += k;
 		q->answered = 1;
@@ -436,11 +449,13 @@ static int read_body(const gd_transport *t, int fd, http_req *q, gd_response *r,
 {
 	uint64_t clen = 0;
 	size_t max_body = q->sink != NULL ? ERROR_BODY_MAX : q->max_body, have = got - hl, k;
-	int streaming = q->sink != NULL && parse_head(r, head, &clen) == TR_OK && r->status / 100 == 2;
+	int streaming =
+		q->sink != NULL && parse_head(r, head, &clen) == TR_OK && r->status / 100 == 2;
 	gd_body_fn sink = q->sink;
 	void *sink_arg = q->sink_arg;
 	if (!streaming && (parse_head(r, head, &clen) != TR_OK || clen > max_body)) {
-		snprintf(r->message, sizeof r->message, "the server's answer is malformed or too large");
+		snprintf(r->message, sizeof r->message,
+			 "the server's answer is malformed or too large");
 		return TR_ERR_HTTP;
 	}
 	r->content_length = clen;

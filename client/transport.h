@@ -49,8 +49,8 @@ int gd_url_parse(gd_url *u, const char *url, char *err, size_t cap);
 /* The Tor rules: .onion always via proxy (default 127.0.0.1:9050); anything else needs a
  * proxy or clearnet (warned on stderr unless loopback); a proxy must be an IP literal.
  * 0, or -1 with a message in err. */
-int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int clearnet,
-		      char *err, size_t cap);
+int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int clearnet, char *err,
+		      size_t cap);
 /* One request on a fresh connection. headers: "Name: value\r\n" lines or NULL. */
 int gd_request(gd_transport *t, const gd_url *u, const char *method, const char *path,
 	       const char *headers, const uint8_t *body, size_t len, size_t max_body,

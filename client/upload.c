@@ -48,7 +48,11 @@ int drop_upload_chunk(drop_conn *d, int *keep, const char *up, uint32_t idx, con
 	/* retried after a broken connection: the drop keeps what it has, and the same bytes
 	 * under the same index are answered "already stored"; a 503 chunk_pending (the drop
 	 * still receives this chunk on a connection that broke on our side) is retried too */
-	drop_req q = {.method = "PUT", .headers = hdr, .body = buf, .len = len, .max_body = 4096,
+	drop_req q = {.method = "PUT",
+		      .headers = hdr,
+		      .body = buf,
+		      .len = len,
+		      .max_body = 4096,
 		      .keep = keep};
 	snprintf(q.path, sizeof q.path, "/v1/uploads/%.64s/chunks/%u", up, idx);
 	if (drop_send(d, &q, &r, e) != DROP_OK)
@@ -129,7 +133,8 @@ static void *sender_main(void *arg)
 		pthread_mutex_unlock(&g->mu);
 		drop_err e;
 		if (!ok) {
-			/* hashed by the sender, so that it overlaps with the sealing of the next chunk */
+			/* hashed by the sender, so that it overlaps with the sealing of the next
+			 * chunk */
 			crypto_generichash(g->hashes[s->idx], 32, s->buf, s->len, NULL, 0);
 			ok = drop_upload_chunk(g->d, &keep, g->up, s->idx, s->buf, s->len,
 					       g->hashes[s->idx], &e) == DROP_OK;

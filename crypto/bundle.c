@@ -164,8 +164,8 @@ int gd_server_url_check(const char *url)
 	return GD_OK;
 }
 
-static const char *const JOURNALIST_KEYS[] = {"name", "x25519", "not_before", "not_after",
-					      "verify_only", NULL};
+static const char *const JOURNALIST_KEYS[] = {"name",      "x25519",      "not_before",
+					      "not_after", "verify_only", NULL};
 
 static int journalist_from_json(gd_journalist *j, json_t *o)
 {
@@ -244,8 +244,8 @@ out:
 static int bundle_check(const gd_bundle *b)
 {
 	if (b->version < 1 || b->version > (uint64_t)VERSION_MAX || b->expires <= b->created ||
-	    b->n_servers < 1 || b->n_servers > GD_BUNDLE_MAX_SERVERS ||
-	    b->n_journalists < 1 || b->n_journalists > GD_BUNDLE_MAX_JOURNALISTS ||
+	    b->n_servers < 1 || b->n_servers > GD_BUNDLE_MAX_SERVERS || b->n_journalists < 1 ||
+	    b->n_journalists > GD_BUNDLE_MAX_JOURNALISTS ||
 	    (b->newsroom[0] != '\0' && !gd_name_valid(b->newsroom)))
 		return GD_ERR_FORMAT;
 	for (size_t i = 0; i < b->n_servers; i++) {
@@ -307,8 +307,8 @@ int gd_bundle_sign(uint8_t **out, size_t *out_len, const gd_bundle *b,
 	buf[4] = KB_FORMAT;
 	gd_put_u32(buf + 5, (uint32_t)jlen);
 	memcpy(buf + KB_PREFIX, json, jlen);
-	if ((rc = gd_sign_ctx(buf + KB_PREFIX + jlen, GD_CTX_BUNDLE, buf, KB_PREFIX + jlen, NULL,
-			      0, root_sk)) != GD_OK)
+	if ((rc = gd_sign_ctx(buf + KB_PREFIX + jlen, GD_CTX_BUNDLE, buf, KB_PREFIX + jlen, NULL, 0,
+			      root_sk)) != GD_OK)
 		goto out;
 	*out = buf;
 	*out_len = total;
@@ -320,8 +320,8 @@ out:
 	return rc;
 }
 
-static const char *const BUNDLE_KEYS[] = {"bundle_version", "created", "expires", "newsroom",
-					  "servers", "journalists", NULL};
+static const char *const BUNDLE_KEYS[] = {"bundle_version", "created",     "expires", "newsroom",
+					  "servers",        "journalists", NULL};
 
 static int bundle_parse(gd_bundle *b, const uint8_t *json, size_t len)
 {
@@ -345,16 +345,14 @@ static int bundle_parse(gd_bundle *b, const uint8_t *json, size_t len)
 	memcpy(b->newsroom, json_string_value(nr), json_string_length(nr));
 	if (strlen(b->newsroom) != json_string_length(nr))
 		goto out;
-	json_array_foreach(servers, i, v)
-	{
+	json_array_foreach (servers, i, v) {
 		if (!json_is_string(v) || json_string_length(v) > GD_SERVER_MAX ||
 		    strlen(json_string_value(v)) != json_string_length(v))
 			goto out;
 		memcpy(b->servers[i], json_string_value(v), json_string_length(v) + 1);
 	}
 	b->n_servers = json_array_size(servers);
-	json_array_foreach(js, i, v)
-	{
+	json_array_foreach (js, i, v) {
 		if ((rc = journalist_from_json(&b->journalists[i], v)) != GD_OK)
 			goto out;
 	}
@@ -384,8 +382,8 @@ int gd_bundle_verify(gd_bundle *b, const uint8_t *in, size_t len,
 	if (len > KB_PREFIX + (size_t)jlen + GD_SIG_BYTES)
 		return GD_ERR_TRAILING;
 	/* The signature is checked before a single JSON byte is parsed. */
-	if ((rc = gd_verify_ctx(in + KB_PREFIX + jlen, GD_CTX_BUNDLE, in, KB_PREFIX + jlen, NULL,
-				0, root_pk)) != GD_OK)
+	if ((rc = gd_verify_ctx(in + KB_PREFIX + jlen, GD_CTX_BUNDLE, in, KB_PREFIX + jlen, NULL, 0,
+				root_pk)) != GD_OK)
 		return rc;
 	if ((rc = bundle_parse(b, in + KB_PREFIX, jlen)) != GD_OK)
 		return rc;

@@ -6,30 +6,54 @@
 const char *gd_strerror(int err)
 {
 	switch (err) {
-	case GD_OK: return "success";
-	case GD_ERR_INVAL: return "invalid argument";
-	case GD_ERR_NOMEM: return "out of memory";
-	case GD_ERR_CRYPTO: return "cryptographic library failure";
-	case GD_ERR_FORMAT: return "malformed input";
-	case GD_ERR_VERSION: return "unsupported format version";
-	case GD_ERR_CHECKSUM: return "checksum mismatch (typo or corrupt file)";
-	case GD_ERR_DECRYPT: return "wrong passphrase or tampered file";
-	case GD_ERR_SIGNATURE: return "signature verification failed";
-	case GD_ERR_EXPIRED: return "expired or not yet valid";
-	case GD_ERR_ROLLBACK: return "version older than the minimum known";
-	case GD_ERR_NO_KEY: return "no valid encryption key";
-	case GD_ERR_NOT_RECIPIENT: return "not addressed to any of these keys";
-	case GD_ERR_HEADER: return "envelope header authentication failed";
-	case GD_ERR_PAYLOAD: return "envelope payload authentication failed";
-	case GD_ERR_TRUNCATED: return "input truncated";
-	case GD_ERR_TRAILING: return "trailing data after the end";
-	case GD_ERR_TOO_LARGE: return "input too large";
-	case GD_ERR_IO: return "read or write failed";
-	case GD_ERR_WORD: return "codename word not in the word list";
-	case GD_ERR_POW: return "proof of work invalid";
-	case GD_ERR_PURPOSE: return "made for another purpose";
-	case GD_ERR_FORGED: return "not written with any journalist key of the bundle (forged)";
-	case GD_ERR_WEAK: return "key derivation parameters outside the accepted range";
+	case GD_OK:
+		return "success";
+	case GD_ERR_INVAL:
+		return "invalid argument";
+	case GD_ERR_NOMEM:
+		return "out of memory";
+	case GD_ERR_CRYPTO:
+		return "cryptographic library failure";
+	case GD_ERR_FORMAT:
+		return "malformed input";
+	case GD_ERR_VERSION:
+		return "unsupported format version";
+	case GD_ERR_CHECKSUM:
+		return "checksum mismatch (typo or corrupt file)";
+	case GD_ERR_DECRYPT:
+		return "wrong passphrase or tampered file";
+	case GD_ERR_SIGNATURE:
+		return "signature verification failed";
+	case GD_ERR_EXPIRED:
+		return "expired or not yet valid";
+	case GD_ERR_ROLLBACK:
+		return "version older than the minimum known";
+	case GD_ERR_NO_KEY:
+		return "no valid encryption key";
+	case GD_ERR_NOT_RECIPIENT:
+		return "not addressed to any of these keys";
+	case GD_ERR_HEADER:
+		return "envelope header authentication failed";
+	case GD_ERR_PAYLOAD:
+		return "envelope payload authentication failed";
+	case GD_ERR_TRUNCATED:
+		return "input truncated";
+	case GD_ERR_TRAILING:
+		return "trailing data after the end";
+	case GD_ERR_TOO_LARGE:
+		return "input too large";
+	case GD_ERR_IO:
+		return "read or write failed";
+	case GD_ERR_WORD:
+		return "codename word not in the word list";
+	case GD_ERR_POW:
+		return "proof of work invalid";
+	case GD_ERR_PURPOSE:
+		return "made for another purpose";
+	case GD_ERR_FORGED:
+		return "not written with any journalist key of the bundle (forged)";
+	case GD_ERR_WEAK:
+		return "key derivation parameters outside the accepted range";
 	}
 	return "unknown error";
 }
@@ -112,8 +136,8 @@ int gd_sign_ctx(uint8_t sig[GD_SIG_BYTES], const char *ctx, const uint8_t *a, si
 	return rc;
 }
 
-int gd_verify_ctx(const uint8_t sig[GD_SIG_BYTES], const char *ctx, const uint8_t *a,
-		  size_t alen, const uint8_t *b, size_t blen, const uint8_t pk[GD_SIGN_PK_BYTES])
+int gd_verify_ctx(const uint8_t sig[GD_SIG_BYTES], const char *ctx, const uint8_t *a, size_t alen,
+		  const uint8_t *b, size_t blen, const uint8_t pk[GD_SIGN_PK_BYTES])
 {
 	size_t len;
 	uint8_t *m = ctx_message(ctx, a, alen, b, blen, &len);
@@ -149,8 +173,7 @@ int gd_json_only_keys(json_t *obj, const char *const *allowed)
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(obj, key, v)
-	{
+	json_object_foreach (obj, key, v) {
 		int ok = 0;
 		for (size_t i = 0; allowed[i] != NULL; i++)
 			if (strcmp(key, allowed[i]) == 0)

@@ -70,7 +70,8 @@ void gd_upload_digest(uint8_t out[32], uint64_t size, const uint8_t (*chunk_hash
 {
 	gd_upload_hasher *h = gd_upload_hasher_new(size);
 	if (h == NULL) {
-		memset(out, 0, 32); /* matches nothing: the commit is refused, never wrongly accepted */
+		memset(out, 0,
+		       32); /* matches nothing: the commit is refused, never wrongly accepted */
 		return;
 	}
 	for (size_t i = 0; i < n_chunks; i++)
@@ -89,7 +90,7 @@ int gd_upload_digest_buf(uint8_t out[32], const uint8_t *buf, size_t len, uint32
 	for (size_t off = 0; off < len; off += chunk_size) {
 		uint8_t ch[32];
 		crypto_generichash(ch, 32, buf + off,
-		                   len - off < chunk_size ? len - off : chunk_size, NULL, 0);
+				   len - off < chunk_size ? len - off : chunk_size, NULL, 0);
 		gd_upload_hasher_chunk(h, ch);
 	}
 	gd_upload_hasher_final(h, out);
@@ -164,8 +165,8 @@ struct gd_seal {
 	uint8_t pt[GD_ENV_CHUNK];
 	uint8_t ct[CT_CHUNK];
 	size_t fill;
-	uint64_t pushed;   /* plaintext bytes pushed, padding included */
-	uint64_t content;  /* length before padding */
+	uint64_t pushed;  /* plaintext bytes pushed, padding included */
+	uint64_t content; /* length before padding */
 	uint64_t padded;
 	gd_write_fn out;
 	void *out_arg;
@@ -228,10 +229,9 @@ int gd_seal_new(gd_seal **sp, const uint8_t (*rcpt)[GD_BOX_PK_BYTES], unsigned n
 	*sp = NULL;
 	if (n < 1 || n > GD_ENV_MAX_RECIPIENTS || out == NULL || (m->has_source && id == NULL))
 		return GD_ERR_INVAL;
-	if (m->has_source &&
-	    (memcmp(m->identity_pk, id->identity_pk, GD_SIGN_PK_BYTES) != 0 ||
-	     memcmp(m->reply_pk, id->reply_pk, GD_BOX_PK_BYTES) != 0 ||
-	     memcmp(m->mailbox_id, id->mailbox_id, GD_MAILBOX_ID_BYTES) != 0))
+	if (m->has_source && (memcmp(m->identity_pk, id->identity_pk, GD_SIGN_PK_BYTES) != 0 ||
+			      memcmp(m->reply_pk, id->reply_pk, GD_BOX_PK_BYTES) != 0 ||
+			      memcmp(m->mailbox_id, id->mailbox_id, GD_MAILBOX_ID_BYTES) != 0))
 		return GD_ERR_INVAL;
 	if ((rc = gd_manifest_encode(&manifest, &mlen, m)) != GD_OK)
 		return rc;
@@ -337,10 +337,10 @@ typedef struct {
 	uint8_t mac[MAC_BYTES];
 	uint8_t *manifest; /* sodium_malloc'ed, mlen bytes */
 	uint32_t mlen;
-	size_t have;       /* bytes of the current field collected */
-	int stage;         /* 0 length, 1 manifest, 2 signature, 3 attachments, 4 padding */
+	size_t have; /* bytes of the current field collected */
+	int stage;   /* 0 length, 1 manifest, 2 signature, 3 attachments, 4 padding */
 	gd_manifest m;
-	size_t att;        /* current attachment */
+	size_t att; /* current attachment */
 	uint64_t att_left;
 	uint64_t content;
 	uint64_t consumed; /* plaintext bytes seen */
@@ -414,8 +414,9 @@ static int open_consume(opener *o, const uint8_t *p, size_t len, const gd_open_s
 		case 3:
 			while (o->att < o->m.n_attachments && o->att_left == 0) {
 				o->att++;
-				o->att_left =
-					o->att < o->m.n_attachments ? o->m.attachments[o->att].size : 0;
+				o->att_left = o->att < o->m.n_attachments
+						      ? o->m.attachments[o->att].size
+						      : 0;
 			}
 			if (o->att >= o->m.n_attachments) {
 				o->stage = 4;
@@ -538,7 +539,8 @@ int gd_envelope_open(gd_read_fn in, void *in_arg, const uint8_t (*sks)[GD_BOX_SK
 		if ((rc = read_full(in, in_arg, ct, want, &got)) != GD_OK)
 			goto out;
 		if (got < want) {
-			/* Cut at a chunk boundary, or inside a chunk (which cannot authenticate). */
+			/* Cut at a chunk boundary, or inside a chunk (which cannot authenticate).
+			 */
 			rc = got == 0 ? GD_ERR_TRUNCATED : GD_ERR_PAYLOAD;
 			goto out;
 		}
@@ -584,12 +586,12 @@ out:
 	return rc;
 }
 
-int gd_envelope_peek(const uint8_t *buf, size_t len, unsigned *n_recipients,
-		     uint64_t *total_size, uint8_t ack_hash[GD_ACK_HASH_BYTES])
+int gd_envelope_peek(const uint8_t *buf, size_t len, unsigned *n_recipients, uint64_t *total_size,
+		     uint8_t ack_hash[GD_ACK_HASH_BYTES])
 {
 	if (len < FIXED)
 		return len >= 4 && memcmp(buf, ENV_MAGIC, 4) != 0 ? GD_ERR_FORMAT
-								   : GD_ERR_TRUNCATED;
+								  : GD_ERR_TRUNCATED;
 	if (memcmp(buf, ENV_MAGIC, 4) != 0)
 		return GD_ERR_FORMAT;
 	if (buf[4] != ENV_VERSION)

@@ -15,29 +15,29 @@ extern "C" {
 
 typedef enum {
 	GD_OK = 0,
-	GD_ERR_INVAL = -1,      /* bad argument from the caller */
+	GD_ERR_INVAL = -1, /* bad argument from the caller */
 	GD_ERR_NOMEM = -2,
-	GD_ERR_CRYPTO = -3,     /* libsodium failed (init, RNG, internal) */
-	GD_ERR_FORMAT = -4,     /* malformed input: bad magic, length, encoding, JSON */
-	GD_ERR_VERSION = -5,    /* unsupported format version */
-	GD_ERR_CHECKSUM = -6,   /* typo in a key string, or a corrupt file */
-	GD_ERR_DECRYPT = -7,    /* wrong passphrase or tampered key file */
-	GD_ERR_SIGNATURE = -8,  /* signature does not verify (wrong key or forged) */
-	GD_ERR_EXPIRED = -9,    /* bundle or challenge out of its validity window */
-	GD_ERR_ROLLBACK = -10,  /* bundle version below the known minimum */
-	GD_ERR_NO_KEY = -11,    /* bundle has no valid encryption key */
+	GD_ERR_CRYPTO = -3,         /* libsodium failed (init, RNG, internal) */
+	GD_ERR_FORMAT = -4,         /* malformed input: bad magic, length, encoding, JSON */
+	GD_ERR_VERSION = -5,        /* unsupported format version */
+	GD_ERR_CHECKSUM = -6,       /* typo in a key string, or a corrupt file */
+	GD_ERR_DECRYPT = -7,        /* wrong passphrase or tampered key file */
+	GD_ERR_SIGNATURE = -8,      /* signature does not verify (wrong key or forged) */
+	GD_ERR_EXPIRED = -9,        /* bundle or challenge out of its validity window */
+	GD_ERR_ROLLBACK = -10,      /* bundle version below the known minimum */
+	GD_ERR_NO_KEY = -11,        /* bundle has no valid encryption key */
 	GD_ERR_NOT_RECIPIENT = -12, /* none of our keys opens any stanza */
-	GD_ERR_HEADER = -13,    /* envelope header MAC fails or stanzas disagree */
-	GD_ERR_PAYLOAD = -14,   /* envelope chunk fails authentication or is out of order */
-	GD_ERR_TRUNCATED = -15, /* input ended early */
-	GD_ERR_TRAILING = -16,  /* bytes after the end */
-	GD_ERR_TOO_LARGE = -17, /* input over a documented limit */
-	GD_ERR_IO = -18,        /* a read or write callback failed */
-	GD_ERR_WORD = -19,      /* codename word not in the list, or wrong word count */
-	GD_ERR_POW = -20,       /* proof-of-work: bad MAC, too few bits, wrong solution */
-	GD_ERR_PURPOSE = -21,   /* proof-of-work or signature for another purpose */
-	GD_ERR_FORGED = -22,    /* reply not from any journalist key of the bundle */
-	GD_ERR_WEAK = -23,      /* key-file KDF parameters outside the accepted range */
+	GD_ERR_HEADER = -13,        /* envelope header MAC fails or stanzas disagree */
+	GD_ERR_PAYLOAD = -14,       /* envelope chunk fails authentication or is out of order */
+	GD_ERR_TRUNCATED = -15,     /* input ended early */
+	GD_ERR_TRAILING = -16,      /* bytes after the end */
+	GD_ERR_TOO_LARGE = -17,     /* input over a documented limit */
+	GD_ERR_IO = -18,            /* a read or write callback failed */
+	GD_ERR_WORD = -19,          /* codename word not in the list, or wrong word count */
+	GD_ERR_POW = -20,           /* proof-of-work: bad MAC, too few bits, wrong solution */
+	GD_ERR_PURPOSE = -21,       /* proof-of-work or signature for another purpose */
+	GD_ERR_FORGED = -22,        /* reply not from any journalist key of the bundle */
+	GD_ERR_WEAK = -23,          /* key-file KDF parameters outside the accepted range */
 } gd_err;
 
 const char *gd_strerror(int err);
@@ -255,19 +255,19 @@ uint64_t gd_envelope_size(unsigned n_recipients, uint64_t padded_len);
 typedef enum { GD_KIND_TESTIMONY = 1, GD_KIND_FOLLOWUP = 2 } gd_submission_kind;
 
 typedef struct {
-	char name[256];  /* as given by the source; the desk sanitises before use */
-	char type[128];  /* media type, e.g. "image/jpeg" */
+	char name[256]; /* as given by the source; the desk sanitises before use */
+	char type[128]; /* media type, e.g. "image/jpeg" */
 	uint64_t size;
 } gd_attachment;
 
 typedef struct {
 	gd_submission_kind kind;
 	uint8_t submission_id[GD_ID_BYTES];
-	char *text;      /* malloc'ed, NUL-terminated, may contain any UTF-8 */
+	char *text; /* malloc'ed, NUL-terminated, may contain any UTF-8 */
 	size_t text_len;
 	size_t n_attachments;
 	gd_attachment *attachments; /* malloc'ed array */
-	int has_source;  /* 0 for --no-reply submissions */
+	int has_source;             /* 0 for --no-reply submissions */
 	uint8_t reply_pk[GD_BOX_PK_BYTES];
 	uint8_t identity_pk[GD_SIGN_PK_BYTES];
 	uint8_t mailbox_id[GD_MAILBOX_ID_BYTES]; /* where the newsroom's replies go */
@@ -319,8 +319,8 @@ int gd_envelope_open(gd_read_fn in, void *in_arg, const uint8_t (*sks)[GD_BOX_SK
 		     const gd_open_sink *sink, gd_open_result *res);
 /* Parse only the header, unauthenticated (for the server: the ack hash to store, and the
  * total envelope size the header announces, to check an upload against). */
-int gd_envelope_peek(const uint8_t *buf, size_t len, unsigned *n_recipients,
-		     uint64_t *total_size, uint8_t ack_hash[GD_ACK_HASH_BYTES]);
+int gd_envelope_peek(const uint8_t *buf, size_t len, unsigned *n_recipients, uint64_t *total_size,
+		     uint8_t ack_hash[GD_ACK_HASH_BYTES]);
 void gd_ack_hash(uint8_t hash[GD_ACK_HASH_BYTES], const uint8_t ack_key[GD_ACK_KEY_BYTES]);
 
 /* The digest a resumable upload is committed with (PROTOCOL.md §11.3): BLAKE2b-256 of
@@ -395,7 +395,8 @@ void gd_source_label(char *out, size_t cap, const uint8_t identity_pk[GD_SIGN_PK
 /* The desk's content MAC over an opened folder (§13.2): BLAKE2b-256 keyed with the submission's
  * ack key over "ghostdrop/v1/desk-content" NUL, then for each file in order u64le(index) ||
  * u64le(size) || its bytes. The caller reads the files; gd_content_mac_file starts the next one,
- * whose bytes then go through gd_content_mac_update. The state holds a secret key: _free wipes it. */
+ * whose bytes then go through gd_content_mac_update. The state holds a secret key: _free wipes it.
+ */
 typedef struct gd_content_mac gd_content_mac;
 gd_content_mac *gd_content_mac_new(const uint8_t ack_key[GD_ACK_KEY_BYTES]);
 void gd_content_mac_file(gd_content_mac *m, uint64_t index, uint64_t size);
@@ -403,7 +404,8 @@ void gd_content_mac_update(gd_content_mac *m, const uint8_t *buf, size_t len);
 void gd_content_mac_final(gd_content_mac *m, uint8_t out[32]);
 void gd_content_mac_free(gd_content_mac *m); /* NULL is fine */
 
-/* ---- proof of work (PROTOCOL.md §9) ----------------------------------------------------------- */
+/* ---- proof of work (PROTOCOL.md §9) -----------------------------------------------------------
+ */
 
 #define GD_POW_CHALLENGE_BYTES 72
 #define GD_POW_KEY_BYTES 32

@@ -24,7 +24,7 @@ void gd_source_label(char *out, size_t cap, const uint8_t identity_pk[GD_SIGN_PK
 	for (int i = 0; i < 3; i++)
 		w[i] = (unsigned)(gd_get_u32(h + 4 * i) % GD_WORDLIST_SIZE);
 	snprintf(out, cap, "%s-%s-%s", gd_wordlist_word(w[0]), gd_wordlist_word(w[1]),
-	         gd_wordlist_word(w[2]));
+		 gd_wordlist_word(w[2]));
 }
 
 struct gd_content_mac {

@@ -32,8 +32,8 @@
  * and assembled in a buffer by the caller of these helpers. */
 int gd_sign_ctx(uint8_t sig[GD_SIG_BYTES], const char *ctx, const uint8_t *a, size_t alen,
 		const uint8_t *b, size_t blen, const uint8_t sk[GD_SIGN_SK_BYTES]);
-int gd_verify_ctx(const uint8_t sig[GD_SIG_BYTES], const char *ctx, const uint8_t *a,
-		  size_t alen, const uint8_t *b, size_t blen, const uint8_t pk[GD_SIGN_PK_BYTES]);
+int gd_verify_ctx(const uint8_t sig[GD_SIG_BYTES], const char *ctx, const uint8_t *a, size_t alen,
+		  const uint8_t *b, size_t blen, const uint8_t pk[GD_SIGN_PK_BYTES]);
 
 /* Unkeyed BLAKE2b of ctx || 0x00 || data, out_len bytes (16..64). */
 void gd_hash_ctx(uint8_t *out, size_t out_len, const char *ctx, const uint8_t *data, size_t len);

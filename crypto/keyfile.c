@@ -81,9 +81,9 @@ int gd_keyfile_seal(uint8_t *out, size_t out_cap, size_t *out_len, gd_key_kind k
 	if ((rc = derive(key, pass, pass_len, h + 24, p->opslimit, p->memlimit)) != GD_OK)
 		goto out;
 	unsigned long long clen = 0;
-	if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + GD_KEYFILE_HEADER_BYTES, &clen,
-						       secret, len, h, GD_KEYFILE_HEADER_BYTES,
-						       NULL, h + 40, key) != 0) {
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + GD_KEYFILE_HEADER_BYTES, &clen, secret,
+						       len, h, GD_KEYFILE_HEADER_BYTES, NULL,
+						       h + 40, key) != 0) {
 		rc = GD_ERR_CRYPTO;
 		goto out;
 	}

@@ -88,7 +88,8 @@ int gd_manifest_encode(uint8_t **out, size_t *out_len, const gd_manifest *m)
 		if (json_array_append_new(atts, a) != 0 ||
 		    json_object_set_new(a, "name", name) != 0 ||
 		    json_object_set_new(a, "type", type) != 0 ||
-		    json_object_set_new(a, "size", json_integer((json_int_t)m->attachments[i].size)))
+		    json_object_set_new(a, "size",
+					json_integer((json_int_t)m->attachments[i].size)))
 			goto out;
 	}
 	rc = gd_json_dump(o, out, out_len);
@@ -103,8 +104,8 @@ out:
 	return rc;
 }
 
-static const char *const MANIFEST_KEYS[] = {"v", "kind", "id", "text", "attachments",
-					    "reply_pk", "identity_pk", "mailbox_id", NULL};
+static const char *const MANIFEST_KEYS[] = {
+	"v", "kind", "id", "text", "attachments", "reply_pk", "identity_pk", "mailbox_id", NULL};
 static const char *const ATTACHMENT_KEYS[] = {"name", "type", "size", NULL};
 
 static int copy_string(char *dst, size_t cap, json_t *v)
@@ -169,8 +170,7 @@ int gd_manifest_decode(gd_manifest *m, const uint8_t *in, size_t len)
 		rc = GD_ERR_NOMEM;
 		goto out;
 	}
-	json_array_foreach(atts, i, v)
-	{
+	json_array_foreach (atts, i, v) {
 		gd_attachment *a = &m->attachments[i];
 		if (!json_is_object(v) || gd_json_only_keys(v, ATTACHMENT_KEYS) != GD_OK ||
 		    copy_string(a->name, sizeof a->name, json_object_get(v, "name")) != GD_OK ||

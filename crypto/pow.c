@@ -17,8 +17,8 @@ static void pow_mac(uint8_t mac[32], const uint8_t body[POW_BODY], const uint8_t
 int gd_pow_issue(uint8_t out[GD_POW_CHALLENGE_BYTES], const gd_pow_challenge *c,
 		 const uint8_t key[GD_POW_KEY_BYTES])
 {
-	if (c->purpose < GD_POW_SUBMIT || c->purpose > GD_POW_MAILBOX || c->bits > GD_POW_MAX_BITS ||
-	    c->expires < 0)
+	if (c->purpose < GD_POW_SUBMIT || c->purpose > GD_POW_MAILBOX ||
+	    c->bits > GD_POW_MAX_BITS || c->expires < 0)
 		return GD_ERR_INVAL;
 	out[0] = POW_VERSION;
 	out[1] = c->purpose;

@@ -15,9 +15,9 @@
 #include "api_internal.h"
 #include "log.h"
 
-#define SPENT_CAP (1 << 19)     /* slots: 10 MiB; half of them usable */
+#define SPENT_CAP (1 << 19) /* slots: 10 MiB; half of them usable */
 #define REPLY_BODY_MAX (256 * 1024)
-#define LOAD_WINDOW 10      /* seconds */
+#define LOAD_WINDOW 10 /* seconds */
 
 /* ---- idset ---- */
 
@@ -121,7 +121,8 @@ json_t *stored_json(const uint8_t id[GD_ID_BYTES], int result)
 		return NULL;
 	json_t *o = json_object();
 	json_object_set_new(o, "id", b64j(id, GD_ID_BYTES));
-	json_object_set_new(o, "status", json_string(result == STORE_OK ? "stored" : "already_stored"));
+	json_object_set_new(o, "status",
+			    json_string(result == STORE_OK ? "stored" : "already_stored"));
 	return o;
 }
 
@@ -195,7 +196,8 @@ static int pow_check_header(api *a, http_req *r, uint8_t purpose, gd_pow_challen
 	}
 	dot = strchr(h, '.');
 	size_t got = 0;
-	if (dot == NULL || gd_b64_decode(ch, GD_POW_CHALLENGE_BYTES, &got, h, (size_t)(dot - h)) != GD_OK ||
+	if (dot == NULL ||
+	    gd_b64_decode(ch, GD_POW_CHALLENGE_BYTES, &got, h, (size_t)(dot - h)) != GD_OK ||
 	    got != GD_POW_CHALLENGE_BYTES || dot[1] == '\0' ||
 	    strspn(dot + 1, "0123456789") != strlen(dot + 1) || strlen(dot + 1) > 20) {
 		http_reply_error(r, 400, "bad_pow", "X-Ghostdrop-PoW must be CHALLENGE.COUNTER");
@@ -214,7 +216,8 @@ static int pow_check_header(api *a, http_req *r, uint8_t purpose, gd_pow_challen
 		return -1;
 	}
 	if (rc == GD_ERR_EXPIRED) {
-		http_reply_error(r, 403, "pow_expired", "proof of work expired; get a new challenge");
+		http_reply_error(r, 403, "pow_expired",
+				 "proof of work expired; get a new challenge");
 		return -1;
 	}
 	if (rc != GD_OK) {
@@ -322,8 +325,8 @@ static void rctx_free(void *p)
 
 /* The gates a route's request passes before one byte of its body is read, in this order: */
 enum {
-	G_COURIER = 1 << 0, /* a courier token (401), before anything else under /v1/courier */
-	G_OCTETS = 1 << 1,  /* Content-Type: application/octet-stream (415), after the method */
+	G_COURIER = 1 << 0,  /* a courier token (401), before anything else under /v1/courier */
+	G_OCTETS = 1 << 1,   /* Content-Type: application/octet-stream (415), after the method */
 	G_POW_HOLD = 1 << 2, /* the proof of work is checked, not spent: the body's signature
 			      * spends it (mailbox_auth) */
 };
@@ -387,7 +390,8 @@ static int route_match(const route *rt, char seg[SEG_MAX][SEG_BYTES], int n)
 
 /* The gates a path passes for being under a resource: a courier token, an open upload, an
  * id. 0 or HTTP_REFUSED (answered). */
-static long long path_gates(api *a, rctx *x, const route *rt, char seg[SEG_MAX][SEG_BYTES], int n, int whole)
+static long long path_gates(api *a, rctx *x, const route *rt, char seg[SEG_MAX][SEG_BYTES], int n,
+			    int whole)
 {
 	http_req *r = x->r;
 	if ((rt->gates & G_COURIER) && courier_auth(a, r) != 0)
@@ -397,7 +401,8 @@ static long long path_gates(api *a, rctx *x, const route *rt, char seg[SEG_MAX][
 		size_t l = strcspn(p, "/");
 		if (strncmp(p, "{upload}", l) == 0 && l == 8) {
 			uint8_t id[STORE_ID];
-			if (b64_exact(seg[k], id, sizeof id) != 0 || (x->up = upload_find(a, id)) == NULL) {
+			if (b64_exact(seg[k], id, sizeof id) != 0 ||
+			    (x->up = upload_find(a, id)) == NULL) {
 				upload_gone(r);
 				return HTTP_REFUSED;
 			}
@@ -527,7 +532,8 @@ static void tick(void *arg)
 	for (unsigned w = rate / 20; w > 0; w >>= 1)
 		bonus++;
 	if (bonus != a->load_bonus)
-		log_msg(LOG_INFO, "proof-of-work difficulty now %u bits", a->cfg.pow_min_bits + bonus);
+		log_msg(LOG_INFO, "proof-of-work difficulty now %u bits",
+			a->cfg.pow_min_bits + bonus);
 	a->load_bonus = bonus;
 	a->writes_window = 0;
 	a->ticks++;
@@ -595,4 +601,3 @@ http_handler api_handler(api *a)
 	http_handler h = {api_head, api_handle, a};
 	return h;
 }
-

@@ -1,4 +1,5 @@
-/* ghostdropd /v1 API, couriers: the desk lists, fetches and acknowledges submissions and pushes replies (§11.4). */
+/* ghostdropd /v1 API, couriers: the desk lists, fetches and acknowledges submissions and pushes
+ * replies (§11.4). */
 #include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -108,7 +109,8 @@ void on_c_get(api *a, rctx *x)
 		if (errno != 0 || end == q || *end != '\0' || q[0] == '-' || v > d->sub.size) {
 			free(d->buf);
 			free(d);
-			http_reply_error(r, 400, "bad_offset", "offset is a byte count within the submission");
+			http_reply_error(r, 400, "bad_offset",
+					 "offset is a byte count within the submission");
 			return;
 		}
 		offset = v;
@@ -212,4 +214,3 @@ void on_c_reply(api *a, rctx *x)
 	}
 	enqueue(a, r, op, reply_put_done, x);
 }
-

@@ -28,7 +28,7 @@ typedef struct {
  * commit is answered; gone (dropped while a request still held it), it waits for that request
  * to end. PROTOCOL.md §11.3. */
 typedef struct upload {
-	uint8_t id[STORE_ID]; /* the upload id (a capability) and the id of its chunk blob */
+	uint8_t id[STORE_ID];        /* the upload id (a capability) and the id of its chunk blob */
 	uint8_t sub_id[GD_ID_BYTES]; /* the submission it becomes */
 	uint64_t size;
 	uint32_t n_chunks, chunk_size, received;
@@ -37,15 +37,15 @@ typedef struct upload {
 			 * NULL once committed */
 	uint8_t ack_hash[GD_ACK_HASH_BYTES];
 	uint8_t digest[HASH_BYTES]; /* once committed: the §11.3 digest it was committed with */
-	uint64_t reserved;  /* its space reservation not yet handed to a write (store_reserve) */
-	unsigned bits;      /* the proof of work it was created with */
+	uint64_t reserved; /* its space reservation not yet handed to a write (store_reserve) */
+	unsigned bits;     /* the proof of work it was created with */
 	int have_header, committing, committed, gone;
-	unsigned pending; /* chunk writes in flight */
-	unsigned users;   /* requests holding a pointer to it: never freed while > 0 */
-	unsigned arriving; /* chunk bodies being received, at most UPLOAD_BODIES */
-	int body_lost;    /* a chunk body ended unstored since the last chunk stored */
+	unsigned pending;         /* chunk writes in flight */
+	unsigned users;           /* requests holding a pointer to it: never freed while > 0 */
+	unsigned arriving;        /* chunk bodies being received, at most UPLOAD_BODIES */
+	int body_lost;            /* a chunk body ended unstored since the last chunk stored */
 	time_t created, progress; /* progress: the last chunk stored, or the commit */
-	time_t body_since; /* when the bodies arriving now began to arrive */
+	time_t body_since;        /* when the bodies arriving now began to arrive */
 	struct upload *next;
 } upload;
 
@@ -72,7 +72,7 @@ typedef struct {
 	char seg_n[SEG_BYTES]; /* the path's "{n}" segment */
 	uint32_t idx;
 	gd_pow_challenge pow;
-	int arriving; /* its chunk body is counted in up->arriving */
+	int arriving;                            /* its chunk body is counted in up->arriving */
 	uint8_t pow_raw[GD_POW_CHALLENGE_BYTES]; /* mailbox requests sign these bytes (§7.3) */
 	upload *up;
 } rctx;

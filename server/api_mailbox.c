@@ -6,11 +6,12 @@
 #include "api_internal.h"
 
 #define PAGE_BYTES (384 * 1024) /* reply bytes per fetch page: 512 KiB in base64 (§11.3) */
-#define PAGE_SCAN 1000      /* stored entries one fetch looks at, at most */
+#define PAGE_SCAN 1000          /* stored entries one fetch looks at, at most */
 /* A mailbox request (§11.3): its proof of work (purpose mailbox) was checked with the headers
  * but not spent; the body names the mailbox key and signs that challenge with it. The challenge
  * is spent only once the signature verified, so a bad one does not use up a source's work. */
-static int mailbox_auth(api *a, rctx *x, int ack, json_t *o, mailbox_req *m, uint8_t mailbox_id[GD_MAILBOX_ID_BYTES])
+static int mailbox_auth(api *a, rctx *x, int ack, json_t *o, mailbox_req *m,
+			uint8_t mailbox_id[GD_MAILBOX_ID_BYTES])
 {
 	http_req *r = x->r;
 	body_why why;
@@ -19,7 +20,8 @@ static int mailbox_auth(api *a, rctx *x, int ack, json_t *o, mailbox_req *m, uin
 		return -1;
 	}
 	if ((int64_t)now_s() > x->pow.expires) { /* the body came late */
-		http_reply_error(r, 403, "pow_expired", "proof of work expired; get a new challenge");
+		http_reply_error(r, 403, "pow_expired",
+				 "proof of work expired; get a new challenge");
 		return -1;
 	}
 	if (gd_mailbox_verify(m->sig, x->pow_raw, sizeof x->pow_raw, m->pk) != GD_OK) {
@@ -66,8 +68,8 @@ void on_mb_fetch(api *a, rctx *x)
 		return;
 	/* A missing mailbox and an empty one answer alike. */
 	reply_page p = {json_array(), 0, 0, m.limit};
-	rc = store_mailbox_page(a->st, mb, m.has_cursor ? m.cursor : NULL, PAGE_SCAN, page_reply, &p,
-				last, &more);
+	rc = store_mailbox_page(a->st, mb, m.has_cursor ? m.cursor : NULL, PAGE_SCAN, page_reply,
+				&p, last, &more);
 	if (rc != STORE_OK) {
 		json_decref(p.list);
 		store_error(r, rc);
@@ -111,4 +113,3 @@ void on_mb_ack(api *a, rctx *x)
 	}
 	enqueue(a, r, op, del_done, x);
 }
-

@@ -36,8 +36,7 @@ int body_check(json_t *o, const body_fields *f, body_why *why)
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(o, key, v)
-	{
+	json_object_foreach (o, key, v) {
 		if (listed(f->required, key) || listed(f->optional, key))
 			continue;
 		char name[41];
@@ -91,12 +90,14 @@ int commit_fields(json_t *o, uint8_t hash[HASH_BYTES], body_why *why)
 int ack_fields(json_t *o, uint8_t key[GD_ACK_KEY_BYTES], body_why *why)
 {
 	static const body_fields f = {{"ack_key", NULL}, {NULL}};
-	return body_check(o, &f, why) != 0 ? -1 : field_bytes(o, "ack_key", key, GD_ACK_KEY_BYTES, why);
+	return body_check(o, &f, why) != 0 ? -1
+					   : field_bytes(o, "ack_key", key, GD_ACK_KEY_BYTES, why);
 }
 
 int mailbox_fields(json_t *o, int ack, mailbox_req *m, body_why *why)
 {
-	static const body_fields fetch = {{"mailbox_pk", "signature", NULL}, {"cursor", "limit", NULL}};
+	static const body_fields fetch = {{"mailbox_pk", "signature", NULL},
+					  {"cursor", "limit", NULL}};
 	static const body_fields acks = {{"mailbox_pk", "signature", "ids", NULL}, {NULL}};
 	json_t *cur = json_object_get(o, "cursor"), *lim = json_object_get(o, "limit");
 	m->has_cursor = cur != NULL;
@@ -110,16 +111,16 @@ int mailbox_fields(json_t *o, int ack, mailbox_req *m, body_why *why)
 		json_t *ids = json_object_get(o, "ids"), *v;
 		size_t i;
 		if (!json_is_array(ids) || json_array_size(ids) > MAX_LIST) {
-			snprintf(why->text, sizeof why->text, "\"ids\" must be an array of at most %d ids",
-				 MAX_LIST);
+			snprintf(why->text, sizeof why->text,
+				 "\"ids\" must be an array of at most %d ids", MAX_LIST);
 			return -1;
 		}
-		json_array_foreach(ids, i, v)
-		{
+		json_array_foreach (ids, i, v) {
 			if (b64_exact(json_string_value(v), m->ids + GD_REPLY_ID_BYTES * i,
 				      GD_REPLY_ID_BYTES) != 0) {
 				snprintf(why->text, sizeof why->text,
-					 "each of \"ids\" is %d bytes, base64url", GD_REPLY_ID_BYTES);
+					 "each of \"ids\" is %d bytes, base64url",
+					 GD_REPLY_ID_BYTES);
 				return -1;
 			}
 		}
@@ -184,4 +185,3 @@ int segments(const char *path, char seg[SEG_MAX][SEG_BYTES])
 	}
 	return *p == '\0' ? n : -1;
 }
-

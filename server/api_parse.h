@@ -10,7 +10,7 @@
 
 #include "gdcrypto.h"
 
-#define MAX_LIST 100 /* replies per fetch page, ids per ack */
+#define MAX_LIST 100  /* replies per fetch page, ids per ack */
 #define HASH_BYTES 32 /* BLAKE2b-256 (crypto_generichash_BYTES): a body's, a chunk's, a digest */
 #define SEG_MAX 6     /* segments of a request path, "v1" first */
 #define SEG_BYTES 64  /* the longest segment, NUL included */

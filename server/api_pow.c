@@ -23,7 +23,8 @@ void on_pow(api *a, rctx *x)
 	else if (strcmp(p, "mailbox") == 0)
 		c.purpose = GD_POW_MAILBOX;
 	else {
-		http_reply_error(r, 400, "bad_request", "purpose must be submit, upload or mailbox");
+		http_reply_error(r, 400, "bad_request",
+				 "purpose must be submit, upload or mailbox");
 		return;
 	}
 	int have_size = http_query(r, "size", sz, sizeof sz) == 0;
@@ -48,4 +49,3 @@ void on_pow(api *a, rctx *x)
 	json_object_set_new(o, "expires_in", json_integer(POW_TTL));
 	reply_json(r, 200, o);
 }
-

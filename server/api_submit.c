@@ -21,7 +21,8 @@ void on_submit(api *a, rctx *x)
 	unsigned n;
 	uint64_t total;
 	if (b64_exact(http_header(r, "x-ghostdrop-hash"), want, sizeof want) != 0) {
-		http_reply_error(r, 400, "bad_request", "X-Ghostdrop-Hash must be 32 bytes, base64url");
+		http_reply_error(r, 400, "bad_request",
+				 "X-Ghostdrop-Hash must be 32 bytes, base64url");
 		return;
 	}
 	const uint8_t *body = http_body(r, &len);
@@ -40,7 +41,8 @@ void on_submit(api *a, rctx *x)
 		int same = old.size == len && old.chunk_size > 0 &&
 			   gd_upload_digest_buf(digest, body, len, old.chunk_size) == GD_OK &&
 			   (sodium_memcmp(digest, old.env_hash, sizeof digest) == 0 ||
-			    sodium_memcmp(got, old.env_hash, sizeof got) == 0); /* a record of an older drop */
+			    sodium_memcmp(got, old.env_hash, sizeof got) ==
+				    0); /* a record of an older drop */
 		int result = same ? STORE_EXISTS : STORE_CONFLICT;
 		reply_write(r, result, 1, stored_json(x->id, result), id_conflict);
 		return;
@@ -74,9 +76,9 @@ long long submit_head(api *a, rctx *x)
 {
 	(void)a;
 	if (b64_exact(http_header(x->r, "x-ghostdrop-id"), x->id, sizeof x->id) != 0) {
-		http_reply_error(x->r, 400, "bad_request", "X-Ghostdrop-Id must be 16 bytes, base64url");
+		http_reply_error(x->r, 400, "bad_request",
+				 "X-Ghostdrop-Id must be 16 bytes, base64url");
 		return HTTP_REFUSED;
 	}
 	return 0;
 }
-

@@ -75,7 +75,8 @@ static void upload_done(api *a, upload *u, const uint8_t digest[HASH_BYTES])
 	while (a->n_done > DONE_MAX) {
 		upload *old = NULL;
 		for (upload *v = a->uploads; v != NULL; v = v->next)
-			if (v->committed && v->users == 0 && (old == NULL || v->progress <= old->progress))
+			if (v->committed && v->users == 0 &&
+			    (old == NULL || v->progress <= old->progress))
 				old = v;
 		if (old == NULL)
 			break;
@@ -134,7 +135,8 @@ static int upload_evict_idle(api *a, unsigned bits)
 		unsigned less = bits > u->bits ? bits - u->bits : 0;
 		time_t grace = (time_t)(a->cfg.upload_idle_seconds >> (less < 4 ? less : 4));
 		if (!u->committed && !u->gone && u->pending == 0 && !u->committing &&
-		    upload_idle_for(a, u, now, grace) && (old == NULL || u->progress <= old->progress))
+		    upload_idle_for(a, u, now, grace) &&
+		    (old == NULL || u->progress <= old->progress))
 			old = u; /* the list is newest first: on a tie, the older one */
 	}
 	return old != NULL ? upload_drop(a, old) : -1;
@@ -168,7 +170,8 @@ void on_upload_new(api *a, rctx *x)
 		return;
 	}
 	if (n > a->cfg.max_envelope) {
-		http_reply_error(r, 413, "envelope_too_large", "envelope larger than this drop takes");
+		http_reply_error(r, 413, "envelope_too_large",
+				 "envelope larger than this drop takes");
 		return;
 	}
 	if (n != x->pow.declared_size) {
@@ -241,7 +244,8 @@ static void chunk_done(store_op *op, void *arg)
 			u->received++;
 			u->progress = now_s();
 			u->body_lost = 0;
-			u->body_since = u->progress; /* bodies still arriving count anew from here */
+			u->body_since =
+				u->progress; /* bodies still arriving count anew from here */
 			o = json_object();
 			json_object_set_new(o, "status", json_string("stored"));
 			json_object_set_new(o, "received", json_integer(u->received));
@@ -289,17 +293,20 @@ void on_chunk(api *a, rctx *x)
 	}
 	crypto_generichash(h, sizeof h, body, len, NULL, 0);
 	const char *hh = http_header(r, "x-ghostdrop-hash");
-	if (hh != NULL && (b64_exact(hh, want, sizeof want) != 0 || sodium_memcmp(want, h, sizeof h) != 0)) {
+	if (hh != NULL &&
+	    (b64_exact(hh, want, sizeof want) != 0 || sodium_memcmp(want, h, sizeof h) != 0)) {
 		http_reply_error(r, 400, "hash_mismatch", "chunk does not match X-Ghostdrop-Hash");
 		return;
 	}
 	if (u->state[x->idx] != 0) {
 		if (sodium_memcmp(u->hash[x->idx], h, sizeof h) != 0) {
-			http_reply_error(r, 409, "chunk_conflict", "this chunk was stored with other bytes");
+			http_reply_error(r, 409, "chunk_conflict",
+					 "this chunk was stored with other bytes");
 			return;
 		}
 		if (u->state[x->idx] == 1) {
-			http_reply_error(r, 503, "chunk_pending", "this chunk is being stored; retry");
+			http_reply_error(r, 503, "chunk_pending",
+					 "this chunk is being stored; retry");
 			return;
 		}
 		json_t *o = json_object();
@@ -311,8 +318,10 @@ void on_chunk(api *a, rctx *x)
 	if (x->idx == 0) {
 		unsigned n;
 		uint64_t total;
-		if (gd_envelope_peek(body, len, &n, &total, u->ack_hash) != GD_OK || total != u->size) {
-			http_reply_error(r, 400, "bad_envelope", "chunk 0 must start an envelope of the declared size");
+		if (gd_envelope_peek(body, len, &n, &total, u->ack_hash) != GD_OK ||
+		    total != u->size) {
+			http_reply_error(r, 400, "bad_envelope",
+					 "chunk 0 must start an envelope of the declared size");
 			return;
 		}
 		u->have_header = 1;
@@ -377,7 +386,8 @@ void on_commit(api *a, rctx *x)
 	}
 	if (u->committed) { /* a retried commit, its answer lost: the record answers */
 		if (sodium_memcmp(u->digest, want, sizeof want) != 0) {
-			http_reply_error(r, 400, "hash_mismatch", "the chunks do not make this envelope");
+			http_reply_error(r, 400, "hash_mismatch",
+					 "the chunks do not make this envelope");
 			return;
 		}
 		reply_write(r, STORE_EXISTS, 1, stored_json(u->sub_id, STORE_EXISTS), NULL);
@@ -436,8 +446,8 @@ void uploads_expire(api *a)
 				upload_free(a, u);
 			continue;
 		}
-		/* The minimum rate: a chunk stored every upload_idle_seconds (a chunk still arriving
-		 * extends it), and every upload_stall_minutes whatever arrives. */
+		/* The minimum rate: a chunk stored every upload_idle_seconds (a chunk still
+		 * arriving extends it), and every upload_stall_minutes whatever arrives. */
 		int stalled = now > u->progress + (time_t)a->cfg.upload_stall_minutes * 60;
 		int idle = upload_idle(a, u, now);
 		if (late || stalled || idle)
@@ -481,4 +491,3 @@ long long chunk_head(api *a, rctx *x)
 	x->arriving = 1;
 	return (long long)chunk_len(u, x->idx);
 }
-

@@ -76,7 +76,8 @@ static const setting SETTINGS[] = {
 	{"chunk_size_kb", 'k', F(chunk_size), 64, 1 << 14, "Upload chunk size, in KiB."},
 	{"max_uploads", 'u', F(max_uploads), 1, 100000,
 	 "Uploads open at once; their declared sizes count against the high-water mark."},
-	{"upload_hours", 'u', F(upload_hours), 1, 24 * 30, "An upload must be committed within this."},
+	{"upload_hours", 'u', F(upload_hours), 1, 24 * 30,
+	 "An upload must be committed within this."},
 	{"upload_stall_minutes", 'u', F(upload_stall_minutes), 1, 24 * 60,
 	 "An upload with no new chunk stored for this long is dropped, even with chunks arriving."},
 	{"upload_idle_seconds", 'u', F(upload_idle_seconds), 1, 24 * 3600,
@@ -119,11 +120,21 @@ static int set_value(gd_config *c, const setting *s, uint64_t v)
 		return -1;
 	char *base = (char *)c + s->off;
 	switch (s->kind) {
-	case 'u': *(unsigned *)(void *)base = (unsigned)v; break;
-	case 'U': *(uint64_t *)(void *)base = v; break;
-	case 'm': *(uint64_t *)(void *)base = v << 20; break;
-	case 'z': *(size_t *)(void *)base = (size_t)v; break;
-	case 'k': *(size_t *)(void *)base = (size_t)v << 10; break;
+	case 'u':
+		*(unsigned *)(void *)base = (unsigned)v;
+		break;
+	case 'U':
+		*(uint64_t *)(void *)base = v;
+		break;
+	case 'm':
+		*(uint64_t *)(void *)base = v << 20;
+		break;
+	case 'z':
+		*(size_t *)(void *)base = (size_t)v;
+		break;
+	case 'k':
+		*(size_t *)(void *)base = (size_t)v << 10;
+		break;
 	}
 	return 0;
 }
@@ -132,11 +143,16 @@ static uint64_t get_value(const gd_config *c, const setting *s)
 {
 	const char *base = (const char *)c + s->off;
 	switch (s->kind) {
-	case 'u': return *(const unsigned *)(const void *)base;
-	case 'm': return *(const uint64_t *)(const void *)base >> 20;
-	case 'k': return *(const size_t *)(const void *)base >> 10;
-	case 'z': return *(const size_t *)(const void *)base;
-	default: return *(const uint64_t *)(const void *)base;
+	case 'u':
+		return *(const unsigned *)(const void *)base;
+	case 'm':
+		return *(const uint64_t *)(const void *)base >> 20;
+	case 'k':
+		return *(const size_t *)(const void *)base >> 10;
+	case 'z':
+		return *(const size_t *)(const void *)base;
+	default:
+		return *(const uint64_t *)(const void *)base;
 	}
 }
 
@@ -181,8 +197,10 @@ int config_load(gd_config *c, const char *path, char *err, size_t cap)
 		}
 		if (strcmp(key, "newsroom") == 0) {
 			uint8_t pk[GD_SIGN_PK_BYTES];
-			if (gd_keystring_decode(pk, val) != GD_OK || strlen(val) >= sizeof c->newsroom) {
-				snprintf(err, cap, "%s:%d: newsroom is not a valid newsroom key", path, n);
+			if (gd_keystring_decode(pk, val) != GD_OK ||
+			    strlen(val) >= sizeof c->newsroom) {
+				snprintf(err, cap, "%s:%d: newsroom is not a valid newsroom key",
+					 path, n);
 				goto fail;
 			}
 			snprintf(c->newsroom, sizeof c->newsroom, "%s", val);
@@ -198,9 +216,10 @@ int config_load(gd_config *c, const char *path, char *err, size_t cap)
 		}
 		errno = 0;
 		unsigned long long v = strtoull(val, &end, 10);
-		if (errno || end == val || *end != '\0' || val[0] == '-' || set_value(c, s, v) != 0) {
-			snprintf(err, cap, "%s:%d: %s must be a number from %llu to %llu", path, n, key,
-				 (unsigned long long)s->min, (unsigned long long)s->max);
+		if (errno || end == val || *end != '\0' || val[0] == '-' ||
+		    set_value(c, s, v) != 0) {
+			snprintf(err, cap, "%s:%d: %s must be a number from %llu to %llu", path, n,
+				 key, (unsigned long long)s->min, (unsigned long long)s->max);
 			goto fail;
 		}
 	}
@@ -229,13 +248,14 @@ char *config_render(const gd_config *c)
 	char *out = malloc(cap);
 	if (out == NULL)
 		return NULL;
-	o += (size_t)snprintf(out + o, cap - o,
-			      "# ghostdropd configuration. Lines are \"key = value\"; # starts a "
-			      "comment.\n\n# The newsroom key (ghostdrop-desk newsroom init). Key "
-			      "bundles are\n# published only if signed by it.\nnewsroom = %s\n\n"
-			      "# Address to listen on. Keep it on loopback and publish it as a Tor\n"
-			      "# onion service (ghostdropd torrc).\nlisten = %s:%u\n",
-			      c->newsroom, c->listen_host, c->listen_port);
+	o += (size_t)snprintf(
+		out + o, cap - o,
+		"# ghostdropd configuration. Lines are \"key = value\"; # starts a "
+		"comment.\n\n# The newsroom key (ghostdrop-desk newsroom init). Key "
+		"bundles are\n# published only if signed by it.\nnewsroom = %s\n\n"
+		"# Address to listen on. Keep it on loopback and publish it as a Tor\n"
+		"# onion service (ghostdropd torrc).\nlisten = %s:%u\n",
+		c->newsroom, c->listen_host, c->listen_port);
 	for (size_t i = 0; i < sizeof SETTINGS / sizeof SETTINGS[0] && o < cap; i++)
 		o += (size_t)snprintf(out + o, cap - o, "\n# %s\n%s = %llu\n", SETTINGS[i].help,
 				      SETTINGS[i].key,

@@ -8,22 +8,22 @@
 typedef struct {
 	char listen_host[64];
 	uint16_t listen_port;
-	char newsroom[80];          /* the newsroom key string (PROTOCOL.md §3) */
-	uint64_t map_size;          /* bytes */
+	char newsroom[80]; /* the newsroom key string (PROTOCOL.md §3) */
+	uint64_t map_size; /* bytes */
 	unsigned high_water_percent;
-	uint64_t max_envelope;      /* bytes, through uploads */
-	size_t max_submit;          /* bytes, one-request submissions */
-	size_t chunk_size;          /* upload chunk size */
+	uint64_t max_envelope; /* bytes, through uploads */
+	size_t max_submit;     /* bytes, one-request submissions */
+	size_t chunk_size;     /* upload chunk size */
 	unsigned max_uploads;
-	unsigned upload_hours;      /* deadline of an upload */
+	unsigned upload_hours;         /* deadline of an upload */
 	unsigned upload_stall_minutes; /* minimum progress: a chunk at least this often */
 	unsigned upload_idle_seconds;  /* no chunk yet, or all in and no commit; slot yielding */
 	unsigned max_connections;
-	unsigned header_timeout;    /* seconds, absolute, from connection or previous reply */
-	uint64_t body_memory;       /* bytes of request bodies in memory at once (PROTOCOL.md §11.1) */
+	unsigned header_timeout; /* seconds, absolute, from connection or previous reply */
+	uint64_t body_memory; /* bytes of request bodies in memory at once (PROTOCOL.md §11.1) */
 	unsigned first_byte_timeout; /* seconds from connection or previous reply to a first byte */
-	unsigned body_timeout;      /* seconds, absolute, from the end of the header */
-	unsigned retention_days;    /* after the first courier fetch */
+	unsigned body_timeout;       /* seconds, absolute, from the end of the header */
+	unsigned retention_days;     /* after the first courier fetch */
 	unsigned unfetched_retention_days; /* 0: never expire unfetched submissions */
 	unsigned reply_days;
 	unsigned max_mailbox_replies; /* live replies per mailbox (PROTOCOL.md §11.4) */

@@ -24,7 +24,7 @@
 
 #define STREAM_LOW_WATER (256 * 1024)
 #define STOP_GRACE_TICKS 100 /* x 100 ms */
-#define LINGER_SECONDS 5      /* after a closing reply, input is discarded this long at most */
+#define LINGER_SECONDS 5     /* after a closing reply, input is discarded this long at most */
 /* A body or reply's byte rate is measured over at least this long, so that a transfer that has
  * just begun is judged by the bytes it moved, not by a tiny elapsed time. */
 #define RATE_MIN_SECONDS 2.0
@@ -37,11 +37,11 @@ enum conn_state { C_HEAD, C_BODY, C_WAIT, C_WRITE, C_LINGER };
 typedef struct conn conn;
 
 struct http_req {
-	conn *c;          /* NULL once the connection is gone (the reply then just frees) */
+	conn *c; /* NULL once the connection is gone (the reply then just frees) */
 	http_server *srv;
-	size_t charged;   /* body bytes counted in srv->body_in_mem */
-	char *head;       /* the header block, NUL-separated in place */
-	http_head h;      /* parsed from it, pointing into it */
+	size_t charged; /* body bytes counted in srv->body_in_mem */
+	char *head;     /* the header block, NUL-separated in place */
+	http_head h;    /* parsed from it, pointing into it */
 	uint8_t *body;
 	size_t body_len;
 	int complete; /* the whole request, body included, was read and handed to the handler */
@@ -113,27 +113,48 @@ static double mono_precise(void)
 static const char *reason(int status)
 {
 	switch (status) {
-	case 100: return "Continue";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	case 507: return "Insufficient Storage";
-	default: return "Unknown";
+	case 100:
+		return "Continue";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 410:
+		return "Gone";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Content Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	case 507:
+		return "Insufficient Storage";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -331,7 +352,8 @@ static conn *slowest(http_server *s, const conn *keep, int only_bodies)
 		if (only_bodies && c->state != C_BODY)
 			continue;
 		double r = conn_rate(c, now);
-		if (pick == NULL || r < least || (r == least && c->phase_since < pick->phase_since)) {
+		if (pick == NULL || r < least ||
+		    (r == least && c->phase_since < pick->phase_since)) {
 			pick = c;
 			least = r;
 		}
@@ -378,7 +400,8 @@ static void conn_free(conn *c)
 	http_server *s = c->srv;
 	if (c->req != NULL) {
 		if (c->state == C_WAIT && c->req->c == c) {
-			c->req->c = NULL; /* the handler still owns it and will reply into the void */
+			c->req->c =
+				NULL; /* the handler still owns it and will reply into the void */
 			/* and the server may be gone by then: its body is no longer counted */
 			s->body_in_mem -= c->req->charged;
 			c->req->charged = 0;
@@ -519,7 +542,8 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 			}
 			c->req->c = c;
 			c->state = C_WAIT;
-			http_reply_error(c->req, 431, "header_too_large", "request header too large");
+			http_reply_error(c->req, 431, "header_too_large",
+					 "request header too large");
 			return;
 		}
 		if (end.pos < 0)
@@ -560,7 +584,8 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 		}
 		if (body_room(s, c, (size_t)r->h.content_length) != 0) {
 			r->h.keepalive = 0;
-			http_reply_error(r, 503, "overloaded", "too many request bodies at once, retry");
+			http_reply_error(r, 503, "overloaded",
+					 "too many request bodies at once, retry");
 			return;
 		}
 		if ((r->body = malloc((size_t)r->h.content_length)) == NULL) {
@@ -584,7 +609,8 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 			ssize_t k = recv(bufferevent_getfd(bev), r->body + r->body_len,
 					 (size_t)r->h.content_length - r->body_len, MSG_DONTWAIT);
 			if (k <= 0)
-				break; /* EAGAIN: wait; EOF and errors: the bufferevent sees them too */
+				break; /* EAGAIN: wait; EOF and errors: the bufferevent sees them
+					  too */
 			r->body_len += (size_t)k;
 		}
 		if (r->body_len == r->h.content_length)
@@ -603,8 +629,8 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	if (s->n_conns >= s->lim.max_connections && !s->stopping && (victim = evictable(s)) != NULL)
 		conn_free(victim); /* see evictable(): it yields to a newcomer */
 	if (s->n_conns >= s->lim.max_connections || s->stopping) {
-#define FULL_HEAD                                                                      \
-	"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"           \
+#define FULL_HEAD                                                                                  \
+	"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"                   \
 	"Content-Length: %zu\r\nConnection: close\r\n\r\n"
 #define FULL_BODY "{\"error\":\"overloaded\",\"message\":\"too many connections, retry\"}\n"
 		char msg[sizeof FULL_HEAD FULL_BODY + 16], junk[4096];

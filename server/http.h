@@ -16,10 +16,11 @@ typedef struct {
 	unsigned body_timeout;   /* seconds from full headers to full body */
 	unsigned write_timeout;  /* seconds without progress while sending a reply */
 	size_t max_header;       /* bytes of request line and headers; also the most input held */
-	unsigned first_byte_timeout; /* seconds from accept (or the previous reply) to a first byte */
-	size_t linger_bytes;     /* input read and discarded after a closing reply, at most */
-	size_t body_memory;      /* request bodies held in memory at once, all connections (0: no
-				  * bound); past it the slowest body gives way, else 503 */
+	unsigned first_byte_timeout; /* seconds from accept (or the previous reply) to a first byte
+				      */
+	size_t linger_bytes;         /* input read and discarded after a closing reply, at most */
+	size_t body_memory; /* request bodies held in memory at once, all connections (0: no
+			     * bound); past it the slowest body gives way, else 503 */
 } http_limits;
 
 #define HTTP_REFUSED (-1LL)

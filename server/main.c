@@ -64,14 +64,18 @@ typedef struct {
 /* One option parser for every subcommand; each checks what it needs. */
 static int parse(int argc, char **argv, opts *o)
 {
-	static const struct option lo[] = {
-		{"data", required_argument, NULL, 'd'},   {"newsroom", required_argument, NULL, 'n'},
-		{"listen", required_argument, NULL, 'l'}, {"name", required_argument, NULL, 'N'},
-		{"port-file", required_argument, NULL, 'p'}, {"id", required_argument, NULL, 'i'},
-		{"older-than", required_argument, NULL, 'o'}, {"all", no_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},         {"user", required_argument, NULL, 'u'},
-		{"seccomp", no_argument, NULL, 'S'},
-		{NULL, 0, NULL, 0}};
+	static const struct option lo[] = {{"data", required_argument, NULL, 'd'},
+					   {"newsroom", required_argument, NULL, 'n'},
+					   {"listen", required_argument, NULL, 'l'},
+					   {"name", required_argument, NULL, 'N'},
+					   {"port-file", required_argument, NULL, 'p'},
+					   {"id", required_argument, NULL, 'i'},
+					   {"older-than", required_argument, NULL, 'o'},
+					   {"all", no_argument, NULL, 'a'},
+					   {"help", no_argument, NULL, 'h'},
+					   {"user", required_argument, NULL, 'u'},
+					   {"seccomp", no_argument, NULL, 'S'},
+					   {NULL, 0, NULL, 0}};
 	int c;
 	char *end;
 	memset(o, 0, sizeof *o);
@@ -79,23 +83,44 @@ static int parse(int argc, char **argv, opts *o)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd': o->data = optarg; break;
-		case 'n': o->newsroom = optarg; break;
-		case 'l': o->listen = optarg; break;
-		case 'N': o->name = optarg; break;
-		case 'p': o->port_file = optarg; break;
-		case 'u': o->user = optarg; break;
-		case 'S': o->seccomp = 1; break;
-		case 'i': o->id = optarg; break;
-		case 'a': o->all = 1; break;
-		case 'h': o->help = 1; break;
+		case 'd':
+			o->data = optarg;
+			break;
+		case 'n':
+			o->newsroom = optarg;
+			break;
+		case 'l':
+			o->listen = optarg;
+			break;
+		case 'N':
+			o->name = optarg;
+			break;
+		case 'p':
+			o->port_file = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'S':
+			o->seccomp = 1;
+			break;
+		case 'i':
+			o->id = optarg;
+			break;
+		case 'a':
+			o->all = 1;
+			break;
+		case 'h':
+			o->help = 1;
+			break;
 		case 'o':
 			errno = 0;
 			o->older_than = strtol(optarg, &end, 10);
 			if (errno || *end != '\0' || o->older_than < 0)
 				return -1;
 			break;
-		default: return -1;
+		default:
+			return -1;
 		}
 	}
 	o->argc = argc - optind;
@@ -243,7 +268,8 @@ static int cmd_keys(const opts *o)
 		free(b);
 		free(old);
 		return fail(EX_VERIFY, "%s: refused: %s%s", o->argv[1], gd_strerror(rc),
-			    rc == GD_ERR_SIGNATURE ? " (not signed by this drop's newsroom key)" : "");
+			    rc == GD_ERR_SIGNATURE ? " (not signed by this drop's newsroom key)"
+						   : "");
 	}
 	rc = sync_op(st, store_op_meta_put("bundle", buf, len));
 	store_close(st);
@@ -361,13 +387,17 @@ static int cmd_serve(const opts *o)
 	store *st;
 	uint16_t port;
 	if (o->help || o->argc != 0)
-		return usage(o->help ? NULL : "usage: serve --data DIR [--listen HOST:PORT] [--user NAME]");
+		return usage(
+			o->help ? NULL
+				: "usage: serve --data DIR [--listen HOST:PORT] [--user NAME]");
 	/* A drop parses what anonymous strangers send: never as root. */
 	if (geteuid() == 0 && o->user == NULL)
-		return fail(EX_USAGE, "refusing to serve as root: give --user NAME (an unprivileged user "
-				      "that owns --data; the drop switches to it right after binding)");
+		return fail(EX_USAGE,
+			    "refusing to serve as root: give --user NAME (an unprivileged user "
+			    "that owns --data; the drop switches to it right after binding)");
 	if (geteuid() != 0 && o->user != NULL)
-		return fail(EX_USAGE, "--user needs root to switch users; run without it as the user itself");
+		return fail(EX_USAGE,
+			    "--user needs root to switch users; run without it as the user itself");
 	int rc = load(o, &cfg, pk);
 	if (rc != EX_OK)
 		return rc;
@@ -396,7 +426,8 @@ static int cmd_serve(const opts *o)
 	http_limits lim = {cfg.max_connections, cfg.header_timeout, cfg.body_timeout, 60, 16384,
 			   cfg.first_byte_timeout,
 			   /* a refused chunk or submission can still be sent whole */
-			   (cfg.chunk_size > cfg.max_submit ? cfg.chunk_size : cfg.max_submit) + 65536,
+			   (cfg.chunk_size > cfg.max_submit ? cfg.chunk_size : cfg.max_submit) +
+				   65536,
 			   /* one body of any route always fits */
 			   cfg.body_memory > body_max ? (size_t)cfg.body_memory : body_max};
 	api *a = api_new(st, &cfg, pk);
@@ -478,13 +509,14 @@ static int cmd_stats(const opts *o)
 	uint64_t used, map, hw;
 	store_submission_list(st, count_one, &t);
 	store_usage(st, &used, &map, &hw);
-	printf("submissions: %llu (%llu not yet fetched by a courier)\n",
-	       (unsigned long long)t.n, (unsigned long long)t.unfetched);
+	printf("submissions: %llu (%llu not yet fetched by a courier)\n", (unsigned long long)t.n,
+	       (unsigned long long)t.unfetched);
 	for (size_t i = 0; i < t.n_days; i++)
 		printf("  received %u day(s) ago: %llu\n", t.today - t.days[i],
 		       (unsigned long long)t.per_day[i]);
 	if (t.unfetched > 0)
-		printf("oldest unfetched submission: %u day(s) old\n", t.today - t.oldest_unfetched);
+		printf("oldest unfetched submission: %u day(s) old\n",
+		       t.today - t.oldest_unfetched);
 	printf("storage: %.1f MiB used of %.1f MiB (new data refused past %.1f MiB)\n",
 	       (double)used / 1048576, (double)map / 1048576, (double)hw / 1048576);
 	gd_bundle *bd = calloc(1, sizeof *bd);
@@ -524,7 +556,8 @@ static int cmd_purge(const opts *o)
 	store *st;
 	int modes = (o->id != NULL) + (o->older_than >= 0) + o->all;
 	if (o->help || o->argc != 0 || modes != 1)
-		return usage(o->help ? NULL : "purge needs exactly one of --id, --older-than, --all");
+		return usage(o->help ? NULL
+				     : "purge needs exactly one of --id, --older-than, --all");
 	store_op *op;
 	if (o->id != NULL) {
 		uint8_t id[STORE_ID];
@@ -592,7 +625,8 @@ static int cmd_torrc(const opts *o)
 	printf("# ghostdrop onion service: add to /etc/tor/torrc, then reload tor.\n"
 	       "HiddenServiceDir /var/lib/tor/ghostdrop/\n"
 	       "HiddenServicePort 80 %s:%u\n"
-	       "# At most this many streams per rendezvous circuit; close circuits that ask for more.\n"
+	       "# At most this many streams per rendezvous circuit; close circuits that ask for "
+	       "more.\n"
 	       "HiddenServiceMaxStreams 32\n"
 	       "HiddenServiceMaxStreamsCloseCircuit 1\n"
 	       "# Tor's own proof-of-work defence in front of the drop (tor >= 0.4.8).\n"
@@ -607,11 +641,13 @@ static const struct command {
 	int (*run)(const opts *);
 	const char *help;
 } commands[] = {
-	{"init", cmd_init, "  init --data DIR --newsroom KEY [--listen HOST:PORT]  create a drop\n"},
+	{"init", cmd_init,
+	 "  init --data DIR --newsroom KEY [--listen HOST:PORT]  create a drop\n"},
 	{"keys", cmd_keys,
 	 "  keys publish --data DIR BUNDLE                       publish a signed key bundle\n"},
 	{"token", cmd_token,
-	 "  token add --data DIR --name NAME                     make a courier token (shown once)\n"
+	 "  token add --data DIR --name NAME                     make a courier token (shown "
+	 "once)\n"
 	 "  token list --data DIR                                list courier token names\n"
 	 "  token revoke --data DIR NAME                         revoke a courier token\n"},
 	{"serve", cmd_serve,
@@ -622,7 +658,8 @@ static const struct command {
 	{"purge", cmd_purge,
 	 "  purge --data DIR (--id ID | --older-than DAYS | --all)  delete submissions\n"},
 	{"backup", cmd_backup,
-	 "  backup --data DIR OUT                                compacting copy of the database\n"},
+	 "  backup --data DIR OUT                                compacting copy of the "
+	 "database\n"},
 	{"torrc", cmd_torrc,
 	 "  torrc --data DIR                                     the Tor onion-service lines\n"},
 };

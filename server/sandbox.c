@@ -12,19 +12,72 @@
 
 static const char *const ALLOWED[] = {
 	/* files and sockets already open: the database, the log, connections */
-	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "close",
-	"lseek", "fstat", "newfstatat", "statx", "fstatfs", "fcntl", "fsync", "fdatasync", "msync",
+	"read",
+	"write",
+	"readv",
+	"writev",
+	"pread64",
+	"pwrite64",
+	"preadv",
+	"pwritev",
+	"close",
+	"lseek",
+	"fstat",
+	"newfstatat",
+	"statx",
+	"fstatfs",
+	"fcntl",
+	"fsync",
+	"fdatasync",
+	"msync",
 	/* the event loop */
-	"epoll_wait", "epoll_pwait", "epoll_ctl", "poll", "ppoll", "accept", "accept4", "recvfrom",
-	"sendto", "recvmsg", "sendmsg", "shutdown", "getsockname", "getpeername", "setsockopt",
+	"epoll_wait",
+	"epoll_pwait",
+	"epoll_ctl",
+	"poll",
+	"ppoll",
+	"accept",
+	"accept4",
+	"recvfrom",
+	"sendto",
+	"recvmsg",
+	"sendmsg",
+	"shutdown",
+	"getsockname",
+	"getpeername",
+	"setsockopt",
 	"getsockopt",
 	/* memory: malloc, LMDB's map, libsodium's guarded allocations */
-	"mmap", "munmap", "mremap", "mprotect", "madvise", "brk", "mlock", "munlock", "mlock2",
+	"mmap",
+	"munmap",
+	"mremap",
+	"mprotect",
+	"madvise",
+	"brk",
+	"mlock",
+	"munlock",
+	"mlock2",
 	/* threads, time, randomness */
-	"futex", "set_robust_list", "get_robust_list", "rseq", "sched_yield", "clock_gettime",
-	"clock_nanosleep", "nanosleep", "gettimeofday", "time", "getrandom", "getpid", "gettid",
+	"futex",
+	"set_robust_list",
+	"get_robust_list",
+	"rseq",
+	"sched_yield",
+	"clock_gettime",
+	"clock_nanosleep",
+	"nanosleep",
+	"gettimeofday",
+	"time",
+	"getrandom",
+	"getpid",
+	"gettid",
 	/* signals (SIGTERM stops the drop cleanly), aborting, leaving */
-	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "tgkill", "exit",
+	"rt_sigaction",
+	"rt_sigprocmask",
+	"rt_sigreturn",
+	"sigaltstack",
+	"tgkill",
+	"exit",
 	"exit_group",
 };
 
@@ -46,7 +99,8 @@ int sandbox_enter(void)
 		}
 	}
 	/* libevent asks how many bytes wait on a socket before reading them; no other ioctl */
-	struct scmp_arg_cmp fionread = {.arg = 1, .op = SCMP_CMP_EQ, .datum_a = FIONREAD, .datum_b = 0};
+	struct scmp_arg_cmp fionread = {
+		.arg = 1, .op = SCMP_CMP_EQ, .datum_a = FIONREAD, .datum_b = 0};
 	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, &fionread) != 0) {
 		log_msg(LOG_ERR, "seccomp: cannot allow ioctl(FIONREAD)");
 		seccomp_release(ctx);

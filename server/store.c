@@ -42,15 +42,24 @@ struct store {
 const char *store_strerror(int rc)
 {
 	switch (rc) {
-	case STORE_OK: return "ok";
-	case STORE_EXISTS: return "already stored";
-	case STORE_CONFLICT: return "conflict";
-	case STORE_NOT_FOUND: return "not found";
-	case STORE_FULL: return "storage full";
-	case STORE_BAD_KEY: return "key does not match";
-	case STORE_BUSY: return "write queue full";
-	case STORE_LIMIT: return "mailbox full";
-	default: return "storage error";
+	case STORE_OK:
+		return "ok";
+	case STORE_EXISTS:
+		return "already stored";
+	case STORE_CONFLICT:
+		return "conflict";
+	case STORE_NOT_FOUND:
+		return "not found";
+	case STORE_FULL:
+		return "storage full";
+	case STORE_BAD_KEY:
+		return "key does not match";
+	case STORE_BUSY:
+		return "write queue full";
+	case STORE_LIMIT:
+		return "mailbox full";
+	default:
+		return "storage error";
 	}
 }
 
@@ -265,7 +274,6 @@ store_op *store_op_gc(void)
 }
 
 /* ---- records (PROTOCOL.md §12.2) ---- */
-
 
 static void sub_encode(uint8_t r[SUB_RECORD], const store_submission *s)
 {
@@ -582,8 +590,7 @@ static int sub_doomed(const store_op *op, const store_submission *sub)
 /* Deletes the submissions sub_doomed takes. limit 0: all of them. Else at most limit, from the
  * id after *from on when *left is set; *left then says whether more may follow, *from where to
  * go on. */
-static int subs_expire(store *s, MDB_txn *txn, store_op *op, size_t limit, uint8_t *from,
-		       int *left)
+static int subs_expire(store *s, MDB_txn *txn, store_op *op, size_t limit, uint8_t *from, int *left)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -775,7 +782,8 @@ static int space_gate(store *s, MDB_txn *txn, store_op *op, const budget *b)
 		static time_t said; /* once a minute, not once a request */
 		if (time(NULL) - said >= 60) {
 			said = time(NULL);
-			log_msg(LOG_WARN, "the disk is almost full: new data refused until space is freed");
+			log_msg(LOG_WARN,
+				"the disk is almost full: new data refused until space is freed");
 		}
 		return STORE_FULL;
 	}
@@ -928,13 +936,20 @@ static int apply_token_del(store *s, MDB_txn *txn, store_op *op)
 }
 
 static int (*const appliers[])(store *, MDB_txn *, store_op *) = {
-	[OP_SUBMIT] = apply_submit,	  [OP_FETCHED] = apply_fetched,
-	[OP_ACK] = apply_ack,		  [OP_REPLY_PUT] = apply_reply_put,
-	[OP_REPLY_DEL] = apply_reply_del, [OP_CHUNK_PUT] = apply_chunk_put,
-	[OP_COMMIT] = apply_commit,	  [OP_BLOB_DEL] = apply_blob_del,
-	[OP_EXPIRE] = apply_expire,	  [OP_PURGE] = apply_purge,
-	[OP_META_PUT] = apply_meta_put,	  [OP_TOKEN_PUT] = apply_token_put,
-	[OP_TOKEN_DEL] = apply_token_del, [OP_GC] = apply_gc,
+	[OP_SUBMIT] = apply_submit,
+	[OP_FETCHED] = apply_fetched,
+	[OP_ACK] = apply_ack,
+	[OP_REPLY_PUT] = apply_reply_put,
+	[OP_REPLY_DEL] = apply_reply_del,
+	[OP_CHUNK_PUT] = apply_chunk_put,
+	[OP_COMMIT] = apply_commit,
+	[OP_BLOB_DEL] = apply_blob_del,
+	[OP_EXPIRE] = apply_expire,
+	[OP_PURGE] = apply_purge,
+	[OP_META_PUT] = apply_meta_put,
+	[OP_TOKEN_PUT] = apply_token_put,
+	[OP_TOKEN_DEL] = apply_token_del,
+	[OP_GC] = apply_gc,
 };
 
 /* One operation, in a transaction of the caller's; what it takes from the budget and the
@@ -990,9 +1005,9 @@ static int commit_fail(store *s, int rc)
 
 /* The operator's purge of many submissions: in transactions of at most 1024 submissions, each
  * of which needs few free pages and frees pages for the next; a step that finds the map full is
- * tried again with one submission, and the steps grow back. If not even one fits (a map filled to its very
- * end, with no free page: left so by a drop whose mark did not hold), the map is grown by a
- * little, once: LMDB allows it between transactions, and the file grows only by the pages the
+ * tried again with one submission, and the steps grow back. If not even one fits (a map filled to
+ * its very end, with no free page: left so by a drop whose mark did not hold), the map is grown by
+ * a little, once: LMDB allows it between transactions, and the file grows only by the pages the
  * deletions use. So even such a map empties (§12.3). */
 static int purge_in_steps(store *s, store_op *op)
 {
@@ -1020,8 +1035,10 @@ static int purge_in_steps(store *s, store_op *op)
 				return op->result = rc;
 			} else {
 				grown = 1;
-				log_msg(LOG_WARN, "the map was full to its end: grown by %d MiB to delete "
-						  "(restart ghostdropd if it is running)", PURGE_GROW >> 20);
+				log_msg(LOG_WARN,
+					"the map was full to its end: grown by %d MiB to delete "
+					"(restart ghostdropd if it is running)",
+					PURGE_GROW >> 20);
 			}
 			op->count = count0;
 			memcpy(from, from0, STORE_ID);
@@ -1293,8 +1310,8 @@ int store_submission_list(store *s, int (*cb)(void *, const store_submission *),
 	return rc == 0 || rc == MDB_NOTFOUND ? STORE_OK : lmdb_fail("list", rc);
 }
 
-int store_chunk_read(store *s, const uint8_t blob[STORE_ID], uint32_t idx, uint8_t *buf,
-		     size_t cap, size_t *len)
+int store_chunk_read(store *s, const uint8_t blob[STORE_ID], uint32_t idx, uint8_t *buf, size_t cap,
+		     size_t *len)
 {
 	MDB_txn *txn;
 	uint8_t kb[STORE_ID + 4];
@@ -1309,7 +1326,9 @@ int store_chunk_read(store *s, const uint8_t blob[STORE_ID], uint32_t idx, uint8
 		*len = v.mv_size;
 		rc = STORE_OK;
 	} else {
-		rc = rc == MDB_NOTFOUND ? STORE_NOT_FOUND : rc == 0 ? STORE_ERROR : lmdb_fail("chunk", rc);
+		rc = rc == MDB_NOTFOUND ? STORE_NOT_FOUND
+		     : rc == 0          ? STORE_ERROR
+					: lmdb_fail("chunk", rc);
 	}
 	mdb_txn_abort(txn);
 	return rc;
@@ -1354,13 +1373,14 @@ int store_mailbox_page(store *s, const uint8_t mailbox[STORE_ID], const uint8_t 
 		return rc;
 	*more = 0;
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	if (rc == 0 && after != NULL && k.mv_size == sizeof kb && memcmp(k.mv_data, kb, sizeof kb) == 0)
+	if (rc == 0 && after != NULL && k.mv_size == sizeof kb &&
+	    memcmp(k.mv_data, kb, sizeof kb) == 0)
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT); /* strictly after the cursor */
-	for (unsigned seen = 0; rc == 0 && k.mv_size == 2 * STORE_ID &&
-				memcmp(k.mv_data, mailbox, STORE_ID) == 0;
+	for (unsigned seen = 0;
+	     rc == 0 && k.mv_size == 2 * STORE_ID && memcmp(k.mv_data, mailbox, STORE_ID) == 0;
 	     seen++) {
 		int t = seen == scan || full ? -1
-			: v.mv_size > 4	     ? cb(arg, (const uint8_t *)k.mv_data + STORE_ID,
+			: v.mv_size > 4      ? cb(arg, (const uint8_t *)k.mv_data + STORE_ID,
 						  (const uint8_t *)v.mv_data + 4, v.mv_size - 4)
 					     : 0; /* a tombstone: passed */
 		if (t == -1) {

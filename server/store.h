@@ -10,14 +10,14 @@ typedef struct store store;
 
 enum {
 	STORE_OK = 0,
-	STORE_EXISTS = 1,     /* already stored, identical */
-	STORE_CONFLICT = -1,  /* already stored, different */
+	STORE_EXISTS = 1,    /* already stored, identical */
+	STORE_CONFLICT = -1, /* already stored, different */
 	STORE_NOT_FOUND = -2,
-	STORE_FULL = -3,      /* past the high-water mark, or the map is full */
-	STORE_BAD_KEY = -4,   /* ack key does not match the stored ack hash */
-	STORE_BUSY = -5,      /* the write queue is full */
-	STORE_ERROR = -6,     /* LMDB failed; logged */
-	STORE_LIMIT = -7,     /* a mailbox holds its most replies already */
+	STORE_FULL = -3,    /* past the high-water mark, or the map is full */
+	STORE_BAD_KEY = -4, /* ack key does not match the stored ack hash */
+	STORE_BUSY = -5,    /* the write queue is full */
+	STORE_ERROR = -6,   /* LMDB failed; logged */
+	STORE_LIMIT = -7,   /* a mailbox holds its most replies already */
 };
 
 #define STORE_ID 16
@@ -58,9 +58,9 @@ typedef enum {
  * means one thing whatever the kind; what only one kind has is in its member of u. */
 typedef struct store_op {
 	store_op_kind kind;
-	int result;	/* out: STORE_* */
+	int result;     /* out: STORE_* */
 	uint64_t count; /* out: entries deleted (EXPIRE, PURGE, REPLY_DEL, GC) */
-	uint8_t *data;	/* the bytes this write stores (see the kinds), owned by the op */
+	uint8_t *data;  /* the bytes this write stores (see the kinds), owned by the op */
 	size_t len;
 	uint64_t reserved; /* bytes of store_reserve()'d space this write uses (0: must fit) */
 	union {
@@ -146,7 +146,7 @@ store_op *store_op_purge_one(const uint8_t id[STORE_ID]); /* STORE_NOT_FOUND if 
 store_op *store_op_purge_before(uint32_t day); /* received before day; 0: all. count: how many */
 store_op *store_op_meta_put(const char *key, uint8_t *data, size_t len);
 store_op *store_op_token_put(const char *name, const uint8_t hash[32]); /* STORE_EXISTS */
-store_op *store_op_token_del(const char *name);                        /* STORE_NOT_FOUND */
+store_op *store_op_token_del(const char *name);                         /* STORE_NOT_FOUND */
 store_op *store_op_gc(void); /* chunks no submission refers to (uploads of a previous run) */
 
 int store_open(store **s, const char *dir, uint64_t map_size, unsigned high_water_percent);
@@ -165,10 +165,9 @@ int store_apply_sync(store *s, store_op *op);
 /* Reads: short read-only transactions, never held across I/O. */
 int store_get_meta(store *s, const char *key, uint8_t **val, size_t *len);
 int store_submission_get(store *s, const uint8_t id[STORE_ID], store_submission *out);
-int store_submission_list(store *s, int (*cb)(void *arg, const store_submission *sub),
-			  void *arg);
-int store_chunk_read(store *s, const uint8_t blob[STORE_ID], uint32_t idx, uint8_t *buf,
-		     size_t cap, size_t *len);
+int store_submission_list(store *s, int (*cb)(void *arg, const store_submission *sub), void *arg);
+int store_chunk_read(store *s, const uint8_t blob[STORE_ID], uint32_t idx, uint8_t *buf, size_t cap,
+		     size_t *len);
 int store_mailbox_list(store *s, const uint8_t mailbox[STORE_ID],
 		       int (*cb)(void *arg, const uint8_t reply_id[STORE_ID], const uint8_t *blob,
 				 size_t len),

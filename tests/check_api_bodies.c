@@ -64,25 +64,26 @@ static void assert_refused(const char *path, const char *body, const resp *r, co
 	json_t *o = json_loadb((const char *)r->body, r->len, 0, NULL);
 	const char *msg = json_string_value(json_object_get(o, "message"));
 	snprintf(quoted, sizeof quoted, "\"%s\"", field);
-	ck_assert_msg(msg != NULL && strstr(msg, quoted) != NULL, "%s %s: message \"%s\" does not name %s",
-		      path, body, msg ? msg : "(none)", quoted);
+	ck_assert_msg(msg != NULL && strstr(msg, quoted) != NULL,
+		      "%s %s: message \"%s\" does not name %s", path, body, msg ? msg : "(none)",
+		      quoted);
 	json_decref(o);
 }
 
 /* Each body-taking route: its fields as a JSON object's inside, one of them required. */
 typedef struct {
-	const char *path;   /* NULL: the open upload's commit */
-	const char *fields; /* a body the route accepts as far as its fields go */
+	const char *path;               /* NULL: the open upload's commit */
+	const char *fields;             /* a body the route accepts as far as its fields go */
 	const char *required, *without; /* a required field, and fields without it */
 } body_route;
 
 static const body_route routes[] = {
 	{"/v1/uploads", "\"id\":\"" ID16 "\",\"size\":1000", "id", "\"size\":1000"},
 	{NULL, "\"hash\":\"" KEY32 "\"", "hash", ""},
-	{"/v1/mailbox/fetch", "\"mailbox_pk\":\"" KEY32 "\",\"signature\":\"" SIG64 "\"", "mailbox_pk",
-	 "\"signature\":\"" SIG64 "\""},
-	{"/v1/mailbox/ack", "\"mailbox_pk\":\"" KEY32 "\",\"signature\":\"" SIG64 "\",\"ids\":[]", "ids",
-	 "\"mailbox_pk\":\"" KEY32 "\",\"signature\":\"" SIG64 "\""},
+	{"/v1/mailbox/fetch", "\"mailbox_pk\":\"" KEY32 "\",\"signature\":\"" SIG64 "\"",
+	 "mailbox_pk", "\"signature\":\"" SIG64 "\""},
+	{"/v1/mailbox/ack", "\"mailbox_pk\":\"" KEY32 "\",\"signature\":\"" SIG64 "\",\"ids\":[]",
+	 "ids", "\"mailbox_pk\":\"" KEY32 "\",\"signature\":\"" SIG64 "\""},
 	{"/v1/courier/submissions/" ID16 "/ack", "\"ack_key\":\"" KEY32 "\"", "ack_key", ""},
 	{"/v1/courier/replies", "\"mailbox_id\":\"" ID16 "\",\"reply\":\"R0RSUAE\"", "reply",
 	 "\"mailbox_id\":\"" ID16 "\""},
@@ -112,7 +113,8 @@ START_TEST(unknown_and_missing_fields)
 		send_body(&d, path, body, &r);
 		assert_refused(path, body, &r, b->required);
 		resp_free(&r);
-		/* a required field misspelt: unknown and missing at once; the unknown one is named */
+		/* a required field misspelt: unknown and missing at once; the unknown one is named
+		 */
 		snprintf(body, sizeof body, "{%s%s\"%sx\":\"" KEY32 "\"}", b->without,
 			 b->without[0] ? "," : "", b->required);
 		send_body(&d, path, body, &r);
@@ -139,7 +141,8 @@ START_TEST(pow_purposes_not_interchangeable)
 	} eps[] = {
 		{"/v1/submissions",
 		 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: " ID16 "\r\n",
-		 "x", {"upload", "mailbox"}},
+		 "x",
+		 {"upload", "mailbox"}},
 		{"/v1/uploads", NULL, "{\"id\":\"" ID16 "\",\"size\":1000}", {"submit", "mailbox"}},
 		{"/v1/mailbox/fetch", NULL, "{}", {"submit", "upload"}},
 		{"/v1/mailbox/ack", NULL, "{}", {"submit", "upload"}},

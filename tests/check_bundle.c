@@ -22,7 +22,8 @@ static void make_bundle(gd_bundle *b)
 	b->expires = NOW + 29 * DAY;
 	snprintf(b->newsroom, sizeof b->newsroom, "The Daily Ledger");
 	b->n_servers = 2;
-	snprintf(b->servers[0], sizeof b->servers[0], "http://abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstu.onion");
+	snprintf(b->servers[0], sizeof b->servers[0],
+		 "http://abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstu.onion");
 	snprintf(b->servers[1], sizeof b->servers[1], "http://127.0.0.1:8080");
 	b->n_journalists = 2;
 	for (int i = 0; i < 2; i++) {
@@ -164,32 +165,40 @@ static void subst(char *out, size_t cap, const char *tmpl, const char *j)
 /* Properly signed by the root, but malformed: the parser must still refuse. */
 START_TEST(signed_but_malformed)
 {
-	static const char *J = "{\"name\":\"Ana\",\"x25519\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
-			       "\"not_before\":1799000000,\"not_after\":1800500000,\"verify_only\":false}";
+	static const char *J =
+		"{\"name\":\"Ana\",\"x25519\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+		"\"not_before\":1799000000,\"not_after\":1800500000,\"verify_only\":false}";
 	char json[2048];
 	const char *fmts[] = {
 		/* duplicate key: two parsers could disagree on which bundle_version counts */
-		"{\"bundle_version\":3,\"bundle_version\":9,\"created\":1799900000,\"expires\":1801000000,"
+		"{\"bundle_version\":3,\"bundle_version\":9,\"created\":1799900000,\"expires\":"
+		"1801000000,"
 		"\"newsroom\":\"x\",\"servers\":[\"http://a.onion\"],\"journalists\":[%s]}",
 		/* unknown field */
-		"{\"bundle_version\":3,\"created\":1799900000,\"expires\":1801000000,\"newsroom\":\"x\","
+		"{\"bundle_version\":3,\"created\":1799900000,\"expires\":1801000000,\"newsroom\":"
+		"\"x\","
 		"\"servers\":[\"http://a.onion\"],\"journalists\":[%s],\"extra\":1}",
 		/* no servers */
-		"{\"bundle_version\":3,\"created\":1799900000,\"expires\":1801000000,\"newsroom\":\"x\","
+		"{\"bundle_version\":3,\"created\":1799900000,\"expires\":1801000000,\"newsroom\":"
+		"\"x\","
 		"\"servers\":[],\"journalists\":[%s]}",
 		/* version as a string */
-		"{\"bundle_version\":\"3\",\"created\":1799900000,\"expires\":1801000000,\"newsroom\":\"x\","
+		"{\"bundle_version\":\"3\",\"created\":1799900000,\"expires\":1801000000,"
+		"\"newsroom\":\"x\","
 		"\"servers\":[\"http://a.onion\"],\"journalists\":[%s]}",
 		/* same journalist key twice */
-		"{\"bundle_version\":3,\"created\":1799900000,\"expires\":1801000000,\"newsroom\":\"x\","
+		"{\"bundle_version\":3,\"created\":1799900000,\"expires\":1801000000,\"newsroom\":"
+		"\"x\","
 		"\"servers\":[\"http://a.onion\"],\"journalists\":[%s,%s]}",
 		/* key outlives the bundle */
-		"{\"bundle_version\":3,\"created\":1799900000,\"expires\":1800400000,\"newsroom\":\"x\","
+		"{\"bundle_version\":3,\"created\":1799900000,\"expires\":1800400000,\"newsroom\":"
+		"\"x\","
 		"\"servers\":[\"http://a.onion\"],\"journalists\":[%s]}",
 		/* not an object */
 		"[%s]",
 		/* trailing garbage inside the signed JSON */
-		"{\"bundle_version\":3,\"created\":1799900000,\"expires\":1801000000,\"newsroom\":\"x\","
+		"{\"bundle_version\":3,\"created\":1799900000,\"expires\":1801000000,\"newsroom\":"
+		"\"x\","
 		"\"servers\":[\"http://a.onion\"],\"journalists\":[%s]} x",
 	};
 	for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
@@ -217,57 +226,57 @@ END_TEST
 /* Issue 15: one grammar for a bundle's server URL, enforced by the signer, the verifier and the
  * client's check that its server is listed. */
 static const char *const bad_servers[] = {
-    "http://",              /* empty host */
-    "http://:8080",         /* empty host, a port */
-    "http://a.onion:",      /* empty port */
-    "http://a.onion:0",     /* port 0 */
-    "http://a.onion:65536", /* port over 65535 */
-    "http://a.onion:99999",
-    "http://a.onion:080", /* leading zero */
-    "http://a.onion:+80",
-    "http://a.onion:8080:80", /* two ports */
-    "http://::1",             /* IPv6 without brackets */
-    "http://[::1",            /* unclosed bracket */
-    "http://::1]",
-    "http://[]",     /* empty literal */
-    "http://[::1]x", /* junk after the literal */
-    "http://[:::1]", /* not an IPv6 address */
-    "http://[1:2:3:4:5:6:7:8:9]",
-    "http://[1::2::3]",  /* two "::" */
-    "http://[12345::1]", /* group over 4 digits */
-    "http://[::g]",
-    "http://[::1%25eth0]",  /* zone id */
-    "http://[fe80::1.2.3]", /* IPv4 tail cut short */
-    "http://[::1.2.3.256]",
-    "http://[a.onion]", /* a name in brackets */
-    "http://.onion",    /* empty label */
-    "http://a..onion",
-    "http://a.onion.", /* trailing dot */
-    "http://a_b.onion",
-    "http://A.onion",  /* upper case: the canonical form is lower case */
-    "http://a.onion/", /* a path, even "/" */
-    "http://a.onion/x",
-    "http://user@a.onion",
-    "ftp://a.onion",
-    "http:/a.onion",
-    "a.onion",
-    "",
+	"http://",              /* empty host */
+	"http://:8080",         /* empty host, a port */
+	"http://a.onion:",      /* empty port */
+	"http://a.onion:0",     /* port 0 */
+	"http://a.onion:65536", /* port over 65535 */
+	"http://a.onion:99999",
+	"http://a.onion:080", /* leading zero */
+	"http://a.onion:+80",
+	"http://a.onion:8080:80", /* two ports */
+	"http://::1",             /* IPv6 without brackets */
+	"http://[::1",            /* unclosed bracket */
+	"http://::1]",
+	"http://[]",     /* empty literal */
+	"http://[::1]x", /* junk after the literal */
+	"http://[:::1]", /* not an IPv6 address */
+	"http://[1:2:3:4:5:6:7:8:9]",
+	"http://[1::2::3]",  /* two "::" */
+	"http://[12345::1]", /* group over 4 digits */
+	"http://[::g]",
+	"http://[::1%25eth0]",  /* zone id */
+	"http://[fe80::1.2.3]", /* IPv4 tail cut short */
+	"http://[::1.2.3.256]",
+	"http://[a.onion]", /* a name in brackets */
+	"http://.onion",    /* empty label */
+	"http://a..onion",
+	"http://a.onion.", /* trailing dot */
+	"http://a_b.onion",
+	"http://A.onion",  /* upper case: the canonical form is lower case */
+	"http://a.onion/", /* a path, even "/" */
+	"http://a.onion/x",
+	"http://user@a.onion",
+	"ftp://a.onion",
+	"http:/a.onion",
+	"a.onion",
+	"",
 };
 
 static const char *const good_servers[] = {
-    "http://a.onion",
-    "https://a.onion:443",
-    "http://127.0.0.1:1",
-    "http://127.0.0.1:65535",
-    "http://[::1]",
-    "http://[::1]:8080",
-    "http://[2001:db8::a:b]:80",
-    "http://[::]",
-    "http://[1:2:3:4:5:6:7:8]",
-    "http://[::ffff:127.0.0.1]:9",
-    "http://[1::]",
-    "http://localhost",
-    "http://x-y.example:443",
+	"http://a.onion",
+	"https://a.onion:443",
+	"http://127.0.0.1:1",
+	"http://127.0.0.1:65535",
+	"http://[::1]",
+	"http://[::1]:8080",
+	"http://[2001:db8::a:b]:80",
+	"http://[::]",
+	"http://[1:2:3:4:5:6:7:8]",
+	"http://[::ffff:127.0.0.1]:9",
+	"http://[1::]",
+	"http://localhost",
+	"http://x-y.example:443",
 };
 
 START_TEST(server_grammar)
@@ -276,8 +285,8 @@ START_TEST(server_grammar)
 	uint8_t *out;
 	size_t len;
 	static const char *J =
-	    "{\"name\":\"Ana\",\"x25519\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
-	    "\"not_before\":1799000000,\"not_after\":1800500000,\"verify_only\":false}";
+		"{\"name\":\"Ana\",\"x25519\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+		"\"not_before\":1799000000,\"not_after\":1800500000,\"verify_only\":false}";
 	char json[4096];
 	for (size_t i = 0; i < sizeof bad_servers / sizeof bad_servers[0]; i++) {
 		const char *u = bad_servers[i];
@@ -285,14 +294,14 @@ START_TEST(server_grammar)
 		make_bundle(&b);
 		snprintf(b.servers[1], sizeof b.servers[1], "%s", u);
 		ck_assert_msg(gd_bundle_sign(&out, &len, &b, root_sk) == GD_ERR_FORMAT, "signed %s",
-		              u);
+			      u);
 		snprintf(json, sizeof json,
-		         "{\"bundle_version\":3,\"created\":1799900000,\"expires\":1801000000,"
-		         "\"newsroom\":\"x\",\"servers\":[\"%s\"],\"journalists\":[%s]}",
-		         u, J);
+			 "{\"bundle_version\":3,\"created\":1799900000,\"expires\":1801000000,"
+			 "\"newsroom\":\"x\",\"servers\":[\"%s\"],\"journalists\":[%s]}",
+			 u, J);
 		uint8_t *raw = raw_bundle(&len, json, root_sk);
 		ck_assert_msg(gd_bundle_verify(&v, raw, len, root_pk, NOW, 0) == GD_ERR_FORMAT,
-		              "verified %s", u);
+			      "verified %s", u);
 		free(raw);
 	}
 	for (size_t i = 0; i < sizeof good_servers / sizeof good_servers[0]; i++) {
@@ -317,8 +326,8 @@ START_TEST(server_grammar)
 	ck_assert_int_eq(gd_bundle_verify(&v, out, len, root_pk, NOW, 0), GD_OK);
 	free(out);
 	static const char *const near[] = {"http://127.0.0.1:8080:", "http://127.0.0.1:8080/x",
-	                                   "http://127.0.0.1:08080", "http://127.0.0.1:8080 ",
-	                                   "http://127.0.0.1:8080?", ""};
+					   "http://127.0.0.1:08080", "http://127.0.0.1:8080 ",
+					   "http://127.0.0.1:8080?", ""};
 	for (size_t i = 0; i < sizeof near / sizeof near[0]; i++)
 		ck_assert_msg(!gd_bundle_lists_server(&v, near[i]), "%s", near[i]);
 	/* 255 bytes is the longest */
@@ -350,7 +359,8 @@ START_TEST(max_age)
 	int64_t limit = b.created + GD_BUNDLE_MAX_AGE + GD_CLOCK_SKEW;
 	ck_assert_int_eq(gd_bundle_verify(&v, out, len, root_pk, limit, 0), GD_OK);
 	ck_assert_int_eq(gd_bundle_verify(&v, out, len, root_pk, limit + 1, 0), GD_ERR_EXPIRED);
-	ck_assert_int_eq(gd_bundle_verify(&v, out, len, root_pk, NOW + 100 * DAY, 0), GD_ERR_EXPIRED);
+	ck_assert_int_eq(gd_bundle_verify(&v, out, len, root_pk, NOW + 100 * DAY, 0),
+			 GD_ERR_EXPIRED);
 	free(out);
 }
 END_TEST

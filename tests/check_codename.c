@@ -41,7 +41,8 @@ START_TEST(generate)
 	for (int i = 0; i < 50; i++) {
 		int bad;
 		ck_assert_int_eq(gd_codename_generate(c, GD_CODENAME_MAX), GD_OK);
-		ck_assert_int_eq(gd_codename_normalise(n, GD_CODENAME_MAX, c, strlen(c), &bad), GD_OK);
+		ck_assert_int_eq(gd_codename_normalise(n, GD_CODENAME_MAX, c, strlen(c), &bad),
+				 GD_OK);
 		ck_assert_str_eq(n, c); /* generated codenames are canonical */
 		int spaces = 0;
 		for (char *p = c; *p; p++)
@@ -80,7 +81,8 @@ START_TEST(normalise)
 	in = "yo-yo t-shirt drop-down felt-tip yoyo zoom zoom zoom";
 	ck_assert_int_eq(gd_codename_normalise(out, sizeof out, in, strlen(in), &bad), GD_OK);
 	ck_assert_str_eq(out, in);
-	in = "abacus abdomen abdominal abide abiding ability ablaze \xc3\xa1" "ble";
+	in = "abacus abdomen abdominal abide abiding ability ablaze \xc3\xa1"
+	     "ble";
 	ck_assert_int_eq(gd_codename_normalise(out, sizeof out, in, strlen(in), &bad), GD_ERR_WORD);
 	ck_assert_int_eq(bad, 7);
 }
@@ -111,9 +113,9 @@ START_TEST(suggest)
 	free(exact);
 	/* a NUL is part of a word, never its end */
 	static const char nul[] =
-	    "abacus abdomen abdominal abide abiding ability ablaze zoo\0logist";
+		"abacus abdomen abdominal abide abiding ability ablaze zoo\0logist";
 	ck_assert_int_eq(gd_codename_normalise(out, sizeof out, nul, sizeof nul - 1, &bad),
-	                 GD_ERR_WORD);
+			 GD_ERR_WORD);
 	ck_assert_int_eq(bad, 7);
 	ck_assert_ptr_nonnull(gd_codename_suggest(nul, sizeof nul - 1, bad));
 	/* a word longer than any list word still gets a suggestion */
@@ -127,7 +129,7 @@ END_TEST
 
 START_TEST(derive)
 {
-	ck_assert(memcmp(k1, k1again, sizeof *k1) == 0); /* deterministic */
+	ck_assert(memcmp(k1, k1again, sizeof *k1) == 0);              /* deterministic */
 	ck_assert(memcmp(k1->identity_pk, k2->identity_pk, 32) != 0); /* newsroom-bound */
 	ck_assert(memcmp(k1->mailbox_pk, k2->mailbox_pk, 32) != 0);
 	ck_assert(memcmp(k1->identity_pk, k1->mailbox_pk, 32) != 0); /* separate purposes */

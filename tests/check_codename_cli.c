@@ -25,7 +25,7 @@ static int submit_with(const drop *d, const char *ks, const char *text, size_t l
 	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
 	fclose(f);
 	return drop_run(d, GHOSTDROP, "x", out, err, sizeof out,
-	                "submit " SERVER " --clearnet --codename-file %s", d->port, ks, path);
+			"submit " SERVER " --clearnet --codename-file %s", d->port, ks, path);
 }
 
 START_TEST(hint_in_bounds_and_right_word)
@@ -38,7 +38,7 @@ START_TEST(hint_in_bounds_and_right_word)
 	const char *s = "zoom abacus yo-yo able ablaze abide felt-tip zoologst";
 	ck_assert_int_eq(submit_with(&d, ks, s, strlen(s)), 2);
 	ck_assert_msg(strstr(err, "word 8") != NULL && strstr(err, "\"zoologist\"") != NULL, "%s",
-	              err);
+		      err);
 	/* The same with nothing but the 8 words, the last one over the longest list word. */
 	s = "zoom abacus yo-yo able ablaze abide felt-tip zoologistzoologistzoologistzoologist";
 	ck_assert_int_eq(submit_with(&d, ks, s, strlen(s)), 2);
@@ -48,7 +48,7 @@ START_TEST(hint_in_bounds_and_right_word)
 	s = "zoom\vabacus\fyo-yo zoologst able ablaze abide felt-tip\n";
 	ck_assert_int_eq(submit_with(&d, ks, s, strlen(s)), 2);
 	ck_assert_msg(strstr(err, "word 4") != NULL && strstr(err, "\"zoologist\"") != NULL, "%s",
-	              err);
+		      err);
 	/* A NUL inside the file: that word is not a list word, and the hint stays in bounds. */
 	static const char nul[] = "zoom abacus yo-yo able ablaze abide felt-tip zoo\0logist";
 	ck_assert_int_eq(submit_with(&d, ks, nul, sizeof nul - 1), 2);

@@ -61,10 +61,10 @@ static void old_source_label(char *out, size_t cap, const uint8_t identity_pk[GD
 	unsigned w[3];
 	for (int i = 0; i < 3; i++)
 		w[i] = (unsigned)(((uint32_t)h[4 * i] | (uint32_t)h[4 * i + 1] << 8 |
-		                   (uint32_t)h[4 * i + 2] << 16 | (uint32_t)h[4 * i + 3] << 24) %
-		                  GD_WORDLIST_SIZE);
+				   (uint32_t)h[4 * i + 2] << 16 | (uint32_t)h[4 * i + 3] << 24) %
+				  GD_WORDLIST_SIZE);
 	snprintf(out, cap, "%s-%s-%s", gd_wordlist_word(w[0]), gd_wordlist_word(w[1]),
-	         gd_wordlist_word(w[2]));
+		 gd_wordlist_word(w[2]));
 }
 
 START_TEST(source_label)
@@ -159,16 +159,16 @@ START_TEST(envelope_size_for)
 	}
 	static uint8_t att[300000];
 	const size_t att_sizes[][2] = {{0, 0},     {1, 0},         {16000, 0},
-	                               {20000, 3}, {65536, 65536}, {131000, 140000}};
+				       {20000, 3}, {65536, 65536}, {131000, 140000}};
 	for (size_t t = 0; t < sizeof att_sizes / sizeof att_sizes[0]; t++)
 		for (unsigned n = 1; n <= 3; n++) {
 			gd_manifest m;
 			gd_attachment a[2];
 			memset(a, 0, sizeof a);
 			test_manifest(&m,
-			              n == 2 ? "a longer testimony text, to move the manifest size"
-			                     : "text",
-			              n == 3 ? NULL : src);
+				      n == 2 ? "a longer testimony text, to move the manifest size"
+					     : "text",
+				      n == 3 ? NULL : src);
 			uint64_t total = 0;
 			for (int i = 0; i < 2; i++) {
 				snprintf(a[i].name, sizeof a[i].name, "f%d.bin", i);
@@ -184,17 +184,18 @@ START_TEST(envelope_size_for)
 			free(mj);
 			membuf env = {0};
 			ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])pks, n, &m,
-			                         n == 3 ? NULL : src, att, (size_t)total, NULL),
-			                 GD_OK);
+						 n == 3 ? NULL : src, att, (size_t)total, NULL),
+					 GD_OK);
 			ck_assert_uint_eq(gd_envelope_size_for(n, mlen, total), env.len);
 			ck_assert_uint_eq(
-			    gd_envelope_size_for(n, mlen, total),
-			    gd_envelope_size(n, gd_pad_envelope(4 + mlen + GD_SIG_BYTES + total)));
+				gd_envelope_size_for(n, mlen, total),
+				gd_envelope_size(n,
+						 gd_pad_envelope(4 + mlen + GD_SIG_BYTES + total)));
 			membuf_free(&env);
 		}
 	/* Over the plaintext limit the size is still computed (for the message); no overflow. */
 	ck_assert_uint_gt(gd_envelope_size_for(1, 100, GD_ENV_MAX_PLAINTEXT * 2),
-	                  GD_ENV_MAX_PLAINTEXT);
+			  GD_ENV_MAX_PLAINTEXT);
 	ck_assert_uint_eq(gd_envelope_size_for(1, 100, UINT64_MAX), UINT64_MAX);
 	ck_assert_uint_eq(gd_envelope_size_for(1, 100, UINT64_MAX - 200), UINT64_MAX);
 	sodium_free(src);
@@ -246,7 +247,7 @@ START_TEST(manifest_required_fields)
 	static const char *const required[] = {"v", "kind", "id", "text", "attachments"};
 	for (size_t i = 0; i < 5; i++)
 		ck_assert_msg(decode_edited(mj, len, required[i], NULL) == GD_ERR_FORMAT, "%s",
-		              required[i]);
+			      required[i]);
 	/* the version: an integer 0..1000 other than 1 is `version`, anything else `format` */
 	ck_assert_int_eq(decode_edited(mj, len, "v", json_integer(2)), GD_ERR_VERSION);
 	ck_assert_int_eq(decode_edited(mj, len, "v", json_integer(0)), GD_ERR_VERSION);
@@ -279,7 +280,7 @@ START_TEST(manifest_required_fields)
 	static const char *const trio[] = {"reply_pk", "identity_pk", "mailbox_id"};
 	for (size_t i = 0; i < 3; i++)
 		ck_assert_msg(decode_edited(mj, len, trio[i], NULL) == GD_ERR_FORMAT, "%s",
-		              trio[i]);
+			      trio[i]);
 	free(mj);
 	/* and the encoder refuses what the decoder would refuse, never writing it */
 	gd_attachment a[2];
@@ -342,8 +343,10 @@ static void content_mac_lib(uint8_t out[32], const uint8_t key[GD_ACK_KEY_BYTES]
 	ck_assert_ptr_nonnull(m);
 	for (size_t i = 0; i < n; i++) {
 		gd_content_mac_file(m, i, sizes[i]);
-		for (size_t off = 0; off < sizes[i]; off += 1000) /* in pieces, as read() gives them */
-			gd_content_mac_update(m, files[i] + off, sizes[i] - off < 1000 ? sizes[i] - off : 1000);
+		for (size_t off = 0; off < sizes[i];
+		     off += 1000) /* in pieces, as read() gives them */
+			gd_content_mac_update(m, files[i] + off,
+					      sizes[i] - off < 1000 ? sizes[i] - off : 1000);
 	}
 	gd_content_mac_final(m, out);
 	gd_content_mac_free(m);

@@ -40,8 +40,9 @@ START_TEST(bundle_served)
 	drop_start(&d);
 	ck_assert_int_eq(http_do(d.port, "GET", "/v1/limits", NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq((char *)r.body,
-			 "{\"chunk_size\":65536,\"max_envelope\":4294967296,\"max_submit\":65536}\n");
+	ck_assert_str_eq(
+		(char *)r.body,
+		"{\"chunk_size\":65536,\"max_envelope\":4294967296,\"max_submit\":65536}\n");
 	resp_free(&r);
 	ck_assert_int_eq(http_do(d.port, "GET", "/v1/bundle", NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
@@ -57,14 +58,16 @@ START_TEST(bundle_served)
 	size_t flen;
 	crypto_sign_keypair(pk, sk);
 	gd_bundle *fb = calloc(1, sizeof *fb);
-	ck_assert_int_eq(gd_bundle_verify(fb, d.bundle, d.bundle_len, d.root_pk, time(NULL), 0), GD_OK);
+	ck_assert_int_eq(gd_bundle_verify(fb, d.bundle, d.bundle_len, d.root_pk, time(NULL), 0),
+			 GD_OK);
 	fb->version = 2;
 	ck_assert_int_eq(gd_bundle_sign(&forged, &flen, fb, sk), GD_OK);
 	snprintf(path, sizeof path, "%s/forged.gdkb", d.dir);
 	FILE *f = fopen(path, "wb");
 	fwrite(forged, 1, flen, f);
 	fclose(f);
-	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "keys publish --data %s/data %s", d.dir, path), 3);
+	ck_assert_int_eq(
+		drop_cli(&d, out, sizeof out, "keys publish --data %s/data %s", d.dir, path), 3);
 	/* older than the current one: refused */
 	fb->version = 1;
 	fb->expires -= 1;
@@ -73,7 +76,8 @@ START_TEST(bundle_served)
 	f = fopen(path, "wb");
 	fwrite(forged, 1, flen, f);
 	fclose(f);
-	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "keys publish --data %s/data %s", d.dir, path), 3);
+	ck_assert_int_eq(
+		drop_cli(&d, out, sizeof out, "keys publish --data %s/data %s", d.dir, path), 3);
 	ck_assert_int_eq(http_do(d.port, "GET", "/v1/bundle", NULL, NULL, 0, &r), 0);
 	ck_assert(r.len == d.bundle_len && memcmp(r.body, d.bundle, r.len) == 0);
 	resp_free(&r);
@@ -114,7 +118,8 @@ START_TEST(submit_fetch_ack)
 	membuf_free(&other);
 
 	/* courier: list, download (the exact bytes), open, ack */
-	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(
+		http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr((char *)r.body, idb) != NULL);
 	ck_assert(strstr((char *)r.body, "\"fetched\":false") != NULL);
@@ -136,8 +141,11 @@ START_TEST(submit_fetch_ack)
 	ck_assert_int_eq(http_do(d.port, "GET", path, NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 401);
 	resp_free(&r);
-	ck_assert_int_eq(http_do(d.port, "GET", path, "Authorization: Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n",
-				 NULL, 0, &r), 0);
+	ck_assert_int_eq(
+		http_do(d.port, "GET", path,
+			"Authorization: Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n",
+			NULL, 0, &r),
+		0);
 	ck_assert_int_eq(r.status, 401);
 	resp_free(&r);
 	/* a stolen token cannot delete unread testimony: the ack key is needed */
@@ -151,7 +159,8 @@ START_TEST(submit_fetch_ack)
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "bad_ack_key");
 	resp_free(&r);
-	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(
+		http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
 	ck_assert(strstr((char *)r.body, idb) != NULL);
 	ck_assert(strstr((char *)r.body, "\"fetched\":true") != NULL); /* retention clock started */
 	resp_free(&r);
@@ -160,14 +169,16 @@ START_TEST(submit_fetch_ack)
 	ck_assert_int_eq(http_do(d.port, "POST", path, drop_auth(&d), body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	resp_free(&r);
-	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(
+		http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
 	ck_assert(strstr((char *)r.body, idb) == NULL);
 	resp_free(&r);
 	membuf_free(&env);
 	drop_stop(&d, SIGTERM);
 	/* metadata: the log never names the client (127.0.0.1) nor the plaintext */
 	char cmd[512];
-	snprintf(cmd, sizeof cmd, "! grep -q -e 127.0.0.1 -e PLAINTEXT-MARKER %s/daemon.log", d.dir);
+	snprintf(cmd, sizeof cmd, "! grep -q -e 127.0.0.1 -e PLAINTEXT-MARKER %s/daemon.log",
+		 d.dir);
 	ck_assert_int_eq(system(cmd), 0);
 	snprintf(cmd, sizeof cmd, "! grep -q -a PLAINTEXT-MARKER %s/data/db/data.mdb", d.dir);
 	ck_assert_int_eq(system(cmd), 0);
@@ -256,16 +267,21 @@ START_TEST(privileges)
 	if (geteuid() == 0) {
 		ck_assert_int_eq(drop_cli(&d, NULL, 0, "serve --data %s/data", d.dir), 2);
 		ck_assert(log_has(&d, "cli.log", "refusing to serve as root"));
-		ck_assert_int_eq(drop_cli(&d, NULL, 0, "serve --data %s/data --user root", d.dir), 2);
-		ck_assert_int_eq(drop_cli(&d, NULL, 0, "serve --data %s/data --user no-such-user-gd", d.dir), 2);
+		ck_assert_int_eq(drop_cli(&d, NULL, 0, "serve --data %s/data --user root", d.dir),
+				 2);
+		ck_assert_int_eq(
+			drop_cli(&d, NULL, 0, "serve --data %s/data --user no-such-user-gd", d.dir),
+			2);
 		drop_start(&d); /* with --user nobody */
 		struct passwd *pw = getpwnam("nobody");
 		ck_assert_ptr_nonnull(pw);
 		char want[128];
-		snprintf(want, sizeof want, "%u\t%u\t%u\t%u", pw->pw_uid, pw->pw_uid, pw->pw_uid, pw->pw_uid);
+		snprintf(want, sizeof want, "%u\t%u\t%u\t%u", pw->pw_uid, pw->pw_uid, pw->pw_uid,
+			 pw->pw_uid);
 		ck_assert(proc_line(d.pid, "status", "Uid", v, sizeof v));
 		ck_assert_str_eq(v, want);
-		snprintf(want, sizeof want, "%u\t%u\t%u\t%u", pw->pw_gid, pw->pw_gid, pw->pw_gid, pw->pw_gid);
+		snprintf(want, sizeof want, "%u\t%u\t%u\t%u", pw->pw_gid, pw->pw_gid, pw->pw_gid,
+			 pw->pw_gid);
 		ck_assert(proc_line(d.pid, "status", "Gid", v, sizeof v));
 		ck_assert_str_eq(v, want);
 		ck_assert(proc_line(d.pid, "status", "Groups", v, sizeof v));
@@ -276,17 +292,20 @@ START_TEST(privileges)
 		ck_assert_str_eq(v, "0000000000000000");
 		ck_assert(proc_line(d.pid, "status", "NoNewPrivs", v, sizeof v));
 		ck_assert_str_eq(v, "1");
-		/* not dumpable: the kernel hands its /proc files to root, not to the user it runs as */
+		/* not dumpable: the kernel hands its /proc files to root, not to the user it runs
+		 * as */
 		char pf[64];
 		struct stat sb;
 		snprintf(pf, sizeof pf, "/proc/%d/status", (int)d.pid);
 		ck_assert_int_eq(stat(pf, &sb), 0);
 		ck_assert_uint_eq(sb.st_uid, 0);
 	} else {
-		ck_assert_int_eq(drop_cli(&d, NULL, 0, "serve --data %s/data --user nobody", d.dir), 2);
+		ck_assert_int_eq(drop_cli(&d, NULL, 0, "serve --data %s/data --user nobody", d.dir),
+				 2);
 		ck_assert(log_has(&d, "cli.log", "--user needs root"));
-		fprintf(stderr, "privileges: not root: --user is refused; switching users is checked when "
-				"the suite runs as root\n");
+		fprintf(stderr,
+			"privileges: not root: --user is refused; switching users is checked when "
+			"the suite runs as root\n");
 		drop_start(&d);
 		char want[64];
 		snprintf(want, sizeof want, "%u", getuid());
@@ -308,8 +327,9 @@ END_TEST
 START_TEST(seccomp_kills_forbidden_syscalls)
 {
 #if defined(__SANITIZE_ADDRESS__)
-	fprintf(stderr, "seccomp: not checked under AddressSanitizer, whose runtime makes system calls "
-			"of its own; the normal build checks it\n");
+	fprintf(stderr,
+		"seccomp: not checked under AddressSanitizer, whose runtime makes system calls "
+		"of its own; the normal build checks it\n");
 #else
 	drop d;
 	resp r;
@@ -321,11 +341,13 @@ START_TEST(seccomp_kills_forbidden_syscalls)
 	ck_assert_int_eq(r.status, 200);
 	resp_free(&r);
 	char cmd[256];
-	snprintf(cmd, sizeof cmd, "grep -q 'serving (port [0-9]*), sandboxed' %s/daemon.log", d.dir);
+	snprintf(cmd, sizeof cmd, "grep -q 'serving (port [0-9]*), sandboxed' %s/daemon.log",
+		 d.dir);
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert_int_eq(kill(d.pid, SIGUSR2), 0); /* the shim calls getppid() */
 	ck_assert_int_eq(waitpid(d.pid, &st, 0), d.pid);
-	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "not killed by SIGSYS (status %d)", st);
+	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "not killed by SIGSYS (status %d)",
+		      st);
 	d.pid = 0;
 	drop_destroy(&d);
 #endif
@@ -415,8 +437,10 @@ START_TEST(pow_refusals)
 	resp_free(&r);
 	/* and none at all */
 	ck_assert_int_eq(http_do(d.port, "POST", "/v1/submissions",
-				 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: AAAAAAAAAAAAAAAAAAAAAA\r\n",
-				 env.buf, env.len, &r), 0);
+				 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: "
+				 "AAAAAAAAAAAAAAAAAAAAAA\r\n",
+				 env.buf, env.len, &r),
+			 0);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "pow_required");
 	resp_free(&r);
@@ -458,8 +482,11 @@ START_TEST(bad_input)
 	char pow[256], hdr[1024];
 	pow_header(d.port, "submit", 0, pow, sizeof pow);
 	snprintf(hdr, sizeof hdr,
-		 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: AAAAAAAAAAAAAAAAAAAAAA\r\n"
-		 "X-Ghostdrop-Hash: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\nX-Ghostdrop-PoW: %s\r\n", pow);
+		 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: "
+		 "AAAAAAAAAAAAAAAAAAAAAA\r\n"
+		 "X-Ghostdrop-Hash: "
+		 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\nX-Ghostdrop-PoW: %s\r\n",
+		 pow);
 	ck_assert_int_eq(http_do(d.port, "POST", "/v1/submissions", hdr, env.buf, env.len, &r), 0);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(r.error, "hash_mismatch");
@@ -487,7 +514,8 @@ START_TEST(bad_input)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		ck_assert_int_eq(http_do(d.port, cases[i].method, cases[i].path, cases[i].headers,
-					 cases[i].body, cases[i].body ? strlen(cases[i].body) : 0, &r),
+					 cases[i].body, cases[i].body ? strlen(cases[i].body) : 0,
+					 &r),
 				 0);
 		ck_assert_msg(r.status == cases[i].status, "%s %s: %d", cases[i].method,
 			      cases[i].path, r.status);
@@ -500,8 +528,10 @@ START_TEST(bad_input)
 		const char *hidden = "GET /v1/bundle HTTP/1.1\r\nHost: x\r\n\r\n";
 		char req[512], got[8192] = {0};
 		int n = snprintf(req, sizeof req,
-				 "POST /v1/submissions HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
-				 "Content-Length: %zu\r\n\r\n%s", strlen(hidden), hidden);
+				 "POST /v1/submissions HTTP/1.1\r\nContent-Type: "
+				 "application/octet-stream\r\n"
+				 "Content-Length: %zu\r\n\r\n%s",
+				 strlen(hidden), hidden);
 		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(d.port)};
 		inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -530,13 +560,17 @@ START_TEST(bad_input)
 		pow_header(d.port, "submit", 0, pw, sizeof pw);
 		size_t cap = ok.len + 2048, n;
 		char *req = malloc(cap), *got = calloc(1, 16384);
-		n = (size_t)snprintf(req, cap,
-				     "POST /v1/submissions HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
-				     "Content-Length: %zu\r\nX-Ghostdrop-Id: %s\r\nX-Ghostdrop-Hash: %s\r\n"
-				     "X-Ghostdrop-PoW: %s\r\n\r\n", ok.len, idb, hb, pw);
+		n = (size_t)snprintf(
+			req, cap,
+			"POST /v1/submissions HTTP/1.1\r\nContent-Type: "
+			"application/octet-stream\r\n"
+			"Content-Length: %zu\r\nX-Ghostdrop-Id: %s\r\nX-Ghostdrop-Hash: %s\r\n"
+			"X-Ghostdrop-PoW: %s\r\n\r\n",
+			ok.len, idb, hb, pw);
 		memcpy(req + n, ok.buf, ok.len);
 		n += ok.len;
-		n += (size_t)snprintf(req + n, cap - n, "GET /v1/bundle HTTP/1.1\r\nConnection: close\r\n\r\n");
+		n += (size_t)snprintf(req + n, cap - n,
+				      "GET /v1/bundle HTTP/1.1\r\nConnection: close\r\n\r\n");
 		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(d.port)};
 		inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -558,12 +592,15 @@ START_TEST(bad_input)
 	}
 	/* a courier reply that is not shaped like one */
 	const char *rb = "{\"mailbox_id\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"reply\":\"AAAA\"}";
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", drop_auth(&d), rb, strlen(rb), &r), 0);
+	ck_assert_int_eq(
+		http_do(d.port, "POST", "/v1/courier/replies", drop_auth(&d), rb, strlen(rb), &r),
+		0);
 	ck_assert_msg(r.status == 400, "status %d: %s", r.status, (char *)r.body);
 	ck_assert_msg(strcmp(r.error, "bad_reply") == 0, "body: %s", (char *)r.body);
 	resp_free(&r);
 	/* nothing above changed anything */
-	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(
+		http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
 	ck_assert_str_eq((char *)r.body, "{\"submissions\":[]}\n");
 	resp_free(&r);
 	membuf_free(&env);
@@ -582,7 +619,8 @@ static void mailbox_auth_json(const drop *d, char *out, size_t cap, const char *
 	size_t n;
 	char pow[256], pk[64], sigb[128];
 	pow_header(d->port, "mailbox", 0, pow, sizeof pow);
-	ck_assert_int_eq(gd_b64_decode(ch, sizeof ch, &n, pow, (size_t)(strchr(pow, '.') - pow)), GD_OK);
+	ck_assert_int_eq(gd_b64_decode(ch, sizeof ch, &n, pow, (size_t)(strchr(pow, '.') - pow)),
+			 GD_OK);
 	ck_assert_uint_eq(n, sizeof ch);
 	if (forge) { /* a challenge the drop never issued: its MAC is wrong */
 		char chb[128];
@@ -617,27 +655,33 @@ START_TEST(replies_and_mailbox)
 	test_b64(mb, sizeof mb, src->mailbox_id, 16);
 	char *push = malloc(blen * 2 + 128);
 	snprintf(push, blen * 2 + 128, "{\"mailbox_id\":\"%s\",\"reply\":\"%s\"}", mb, blobb);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", drop_auth(&d), push, strlen(push), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", drop_auth(&d), push,
+				 strlen(push), &r),
+			 0);
 	ck_assert_int_eq(r.status, 201);
 	resp_free(&r);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", NULL, push, strlen(push), &r), 0);
+	ck_assert_int_eq(
+		http_do(d.port, "POST", "/v1/courier/replies", NULL, push, strlen(push), &r), 0);
 	ck_assert_int_eq(r.status, 401);
 	resp_free(&r);
 	/* the source fetches by signing a fresh challenge with its mailbox key */
 	mailbox_auth_json(&d, body, sizeof body, NULL, src->mailbox_sk);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr_mb, body, strlen(body), &r), 0);
+	ck_assert_int_eq(
+		http_do(d.port, "POST", "/v1/mailbox/fetch", hdr_mb, body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
 	json_t *list = json_object_get(o, "replies");
 	ck_assert_uint_eq(json_array_size(list), 1);
 	const char *rb = json_string_value(json_object_get(json_array_get(list, 0), "reply"));
 	char rid[64];
-	snprintf(rid, sizeof rid, "%s", json_string_value(json_object_get(json_array_get(list, 0), "id")));
+	snprintf(rid, sizeof rid, "%s",
+		 json_string_value(json_object_get(json_array_get(list, 0), "id")));
 	uint8_t *got = malloc(strlen(rb));
 	size_t glen;
 	ck_assert_int_eq(gd_b64_decode(got, strlen(rb), &glen, rb, strlen(rb)), GD_OK);
 	gd_bundle *b = calloc(1, sizeof *b);
-	ck_assert_int_eq(gd_bundle_verify(b, d.bundle, d.bundle_len, d.root_pk, time(NULL), 0), GD_OK);
+	ck_assert_int_eq(gd_bundle_verify(b, d.bundle, d.bundle_len, d.root_pk, time(NULL), 0),
+			 GD_OK);
 	gd_reply rep;
 	ck_assert_int_eq(gd_reply_open(&rep, got, glen, src, b), GD_OK);
 	ck_assert_str_eq(rep.text, "Thank you for writing.");
@@ -645,7 +689,8 @@ START_TEST(replies_and_mailbox)
 	json_decref(o);
 	resp_free(&r);
 	/* the challenge is single-use */
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr_mb, body, strlen(body), &r), 0);
+	ck_assert_int_eq(
+		http_do(d.port, "POST", "/v1/mailbox/fetch", hdr_mb, body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "pow_replayed");
 	resp_free(&r);
@@ -653,13 +698,15 @@ START_TEST(replies_and_mailbox)
 	forge = 1;
 	mailbox_auth_json(&d, body, sizeof body, NULL, src->mailbox_sk);
 	forge = 0;
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr_mb, body, strlen(body), &r), 0);
+	ck_assert_int_eq(
+		http_do(d.port, "POST", "/v1/mailbox/fetch", hdr_mb, body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "pow_invalid");
 	resp_free(&r);
 	/* signed by the wrong key (the identity key, say) */
 	mailbox_auth_json(&d, body, sizeof body, NULL, src->identity_sk);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr_mb, body, strlen(body), &r), 0);
+	ck_assert_int_eq(
+		http_do(d.port, "POST", "/v1/mailbox/fetch", hdr_mb, body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "bad_signature");
 	resp_free(&r);
@@ -667,12 +714,14 @@ START_TEST(replies_and_mailbox)
 	char extra[128];
 	snprintf(extra, sizeof extra, ",\"ids\":[\"%s\"]", rid);
 	mailbox_auth_json(&d, body, sizeof body, extra, src->mailbox_sk);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/ack", hdr_mb, body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/ack", hdr_mb, body, strlen(body), &r),
+			 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr((char *)r.body, "\"deleted\":1") != NULL);
 	resp_free(&r);
 	mailbox_auth_json(&d, body, sizeof body, NULL, src->mailbox_sk);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr_mb, body, strlen(body), &r), 0);
+	ck_assert_int_eq(
+		http_do(d.port, "POST", "/v1/mailbox/fetch", hdr_mb, body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq((char *)r.body, "{\"replies\":[]}\n");
 	resp_free(&r);
@@ -691,7 +740,8 @@ static void put_chunk(const drop *d, const char *up, uint32_t i, const uint8_t *
 	char path[128];
 	snprintf(path, sizeof path, "/v1/uploads/%s/chunks/%u", up, i);
 	ck_assert_int_eq(http_do(d->port, "PUT", path, "Content-Type: application/octet-stream\r\n",
-				 data, len, r), 0);
+				 data, len, r),
+			 0);
 }
 
 START_TEST(resumable_upload)
@@ -931,32 +981,38 @@ START_TEST(operator_commands)
 	drop_create(&d, NULL);
 	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "token list --data %s/data", d.dir), 0);
 	ck_assert_str_eq(out, "courier\n");
-	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "token add --data %s/data --name courier", d.dir), 4);
+	ck_assert_int_eq(
+		drop_cli(&d, out, sizeof out, "token add --data %s/data --name courier", d.dir), 4);
 	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "stats --data %s/data", d.dir), 0);
 	ck_assert(strstr(out, "submissions: 0") != NULL);
 	ck_assert(strstr(out, "key bundle v1 expires in") != NULL);
 	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "torrc --data %s/data", d.dir), 0);
 	ck_assert(strstr(out, "HiddenServicePort 80 127.0.0.1:0") != NULL);
-	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "backup --data %s/data %s/bk", d.dir, d.dir), 0);
-	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "backup --data %s/data %s/bk", d.dir, d.dir), 4);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "backup --data %s/data %s/bk", d.dir, d.dir),
+			 0);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "backup --data %s/data %s/bk", d.dir, d.dir),
+			 4);
 	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data", d.dir), 2);
 	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "frobnicate"), 2);
-	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "init --data %s/x --newsroom gdnk1nope", d.dir), 2);
+	ck_assert_int_eq(
+		drop_cli(&d, out, sizeof out, "init --data %s/x --newsroom gdnk1nope", d.dir), 2);
 	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "serve --help"), 0);
 	/* the token works until revoked */
 	drop_start(&d);
 	resp r;
-	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(
+		http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	resp_free(&r);
-	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "token revoke --data %s/data courier", d.dir), 0);
-	ck_assert_int_eq(http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
+	ck_assert_int_eq(
+		drop_cli(&d, out, sizeof out, "token revoke --data %s/data courier", d.dir), 0);
+	ck_assert_int_eq(
+		http_do(d.port, "GET", "/v1/courier/submissions", drop_auth(&d), NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 401);
 	resp_free(&r);
 	drop_destroy(&d);
 }
 END_TEST
-
 
 /* Difficulty grows with the declared size, rises with the write rate and falls back. */
 START_TEST(difficulty_adapts)
@@ -1005,14 +1061,16 @@ START_TEST(upload_and_body_limits)
 		snprintf(hdr, sizeof hdr, "X-Ghostdrop-PoW: %s\r\n", pow);
 		snprintf(body, sizeof body, "{\"id\":\"AAAAAAAAAAAAAAAAAAAAA%c\",\"size\":200000}",
 			 "AQ"[i]);
-		ck_assert_int_eq(http_do(d.port, "POST", "/v1/uploads", hdr, body, strlen(body), &r), 0);
+		ck_assert_int_eq(
+			http_do(d.port, "POST", "/v1/uploads", hdr, body, strlen(body), &r), 0);
 		ck_assert_int_eq(r.status, i == 0 ? 201 : 503);
 		if (i == 1)
 			ck_assert_str_eq(r.error, "too_many_uploads");
 		resp_free(&r);
 	}
 	/* larger than the drop takes at all: no challenge is even issued for it */
-	snprintf(body, sizeof body, "/v1/pow?purpose=upload&size=%llu", (unsigned long long)(4ULL << 30) + 1);
+	snprintf(body, sizeof body, "/v1/pow?purpose=upload&size=%llu",
+		 (unsigned long long)(4ULL << 30) + 1);
 	ck_assert_int_eq(http_do(d.port, "POST", body, NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(r.error, "bad_size");
@@ -1025,7 +1083,8 @@ START_TEST(upload_and_body_limits)
 	char head[512];
 	pow_header(d.port, "mailbox", 0, pow, sizeof pow);
 	snprintf(head, sizeof head,
-		 "POST /v1/mailbox/fetch HTTP/1.1\r\nX-Ghostdrop-PoW: %s\r\nContent-Length: 100\r\n\r\n{\"a",
+		 "POST /v1/mailbox/fetch HTTP/1.1\r\nX-Ghostdrop-PoW: %s\r\nContent-Length: "
+		 "100\r\n\r\n{\"a",
 		 pow);
 	ck_assert_int_eq(send(fd, head, strlen(head), 0), (ssize_t)strlen(head));
 	char buf[512] = {0};
@@ -1057,10 +1116,12 @@ START_TEST(client_leaves_before_commit)
 	crypto_generichash(h, 32, env.buf, env.len, NULL, 0);
 	test_b64(hb, sizeof hb, h, 32);
 	pow_header(d.port, "submit", 0, pow, sizeof pow);
-	int n = snprintf(head, sizeof head,
-			 "POST /v1/submissions HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
-			 "Content-Length: %zu\r\nX-Ghostdrop-Id: %s\r\nX-Ghostdrop-Hash: %s\r\n"
-			 "X-Ghostdrop-PoW: %s\r\n\r\n", env.len, idb, hb, pow);
+	int n = snprintf(
+		head, sizeof head,
+		"POST /v1/submissions HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
+		"Content-Length: %zu\r\nX-Ghostdrop-Id: %s\r\nX-Ghostdrop-Hash: %s\r\n"
+		"X-Ghostdrop-PoW: %s\r\n\r\n",
+		env.len, idb, hb, pow);
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(d.port)};
 	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -1094,7 +1155,8 @@ START_TEST(garbage_requests)
 		"GET /v1/bundle HTTP/1.1\r\nHost: x\r\n\r\n",
 		"POST /v1/submissions HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
 		"Content-Length: 4\r\nX-Ghostdrop-Id: AAAAAAAAAAAAAAAAAAAAAA\r\n\r\nGDEV",
-		"PUT /v1/uploads/AAAAAAAAAAAAAAAAAAAAAA/chunks/0 HTTP/1.1\r\nContent-Length: 2\r\n\r\nxy",
+		"PUT /v1/uploads/AAAAAAAAAAAAAAAAAAAAAA/chunks/0 HTTP/1.1\r\nContent-Length: "
+		"2\r\n\r\nxy",
 		"POST /v1/mailbox/fetch HTTP/1.1\r\nContent-Length: 11\r\n\r\n{\"a\":\"b\"}\r\n",
 	};
 	drop_create(&d, "header_timeout = 1\nbody_timeout = 1\n");
@@ -1110,7 +1172,8 @@ START_TEST(garbage_requests)
 			n = strlen(seed);
 			memcpy(buf, seed, n);
 			for (int k = 0; k < 3; k++)
-				buf[randombytes_uniform((uint32_t)n)] = (uint8_t)randombytes_uniform(256);
+				buf[randombytes_uniform((uint32_t)n)] =
+					(uint8_t)randombytes_uniform(256);
 			if (i % 3 == 0)
 				n = 1 + randombytes_uniform((uint32_t)n);
 		}
@@ -1125,7 +1188,8 @@ START_TEST(garbage_requests)
 		char got[512] = {0};
 		ssize_t k = recv(fd, got, sizeof got - 1, 0);
 		if (k > 0)
-			ck_assert_msg(strncmp(got, "HTTP/1.1 ", 9) == 0, "answer %d: %.40s", i, got);
+			ck_assert_msg(strncmp(got, "HTTP/1.1 ", 9) == 0, "answer %d: %.40s", i,
+				      got);
 		close(fd);
 	}
 	ck_assert_int_eq(http_do(d.port, "GET", "/v1/bundle", NULL, NULL, 0, &r), 0);
@@ -1196,13 +1260,16 @@ START_TEST(metadata_is_day_granular)
 	resp_free(&r);
 	uint8_t *blob;
 	size_t blen;
-	ck_assert_int_eq(gd_reply_seal(&blob, &blen, "r", 1, src->mailbox_id, 1, d.jsk, src->reply_pk),
-			 GD_OK);
+	ck_assert_int_eq(
+		gd_reply_seal(&blob, &blen, "r", 1, src->mailbox_id, 1, d.jsk, src->reply_pk),
+		GD_OK);
 	char *push = malloc(blen * 2 + 128), mb[32], *bb = malloc(blen * 2);
 	test_b64(mb, sizeof mb, src->mailbox_id, 16);
 	test_b64(bb, blen * 2, blob, blen);
 	snprintf(push, blen * 2 + 128, "{\"mailbox_id\":\"%s\",\"reply\":\"%s\"}", mb, bb);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", drop_auth(&d), push, strlen(push), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", drop_auth(&d), push,
+				 strlen(push), &r),
+			 0);
 	ck_assert_int_eq(r.status, 201);
 	resp_free(&r);
 	usleep(100000); /* the first-fetch mark is committed without anyone waiting for it */
@@ -1253,7 +1320,8 @@ static void job_init(submit_job *j, const drop *d)
 	j->d = d;
 	randombytes_buf(j->id, 16);
 	envelope(d, "job", 100, &j->env, NULL);
-	pow_header(d->port, "submit", 0, j->pow, sizeof j->pow); /* solved here, not in the thread */
+	pow_header(d->port, "submit", 0, j->pow,
+		   sizeof j->pow); /* solved here, not in the thread */
 }
 
 /* Every commit's fsync takes 1.5 s; reads and challenges are answered meanwhile. */

@@ -54,8 +54,9 @@ static void journalist_key(const char *desk, const char *name, int n, boxkey *k)
 	raw = malloc(4096);
 	len = fread(raw, 1, 4096, fp);
 	fclose(fp);
-	ck_assert_int_eq(gd_keyfile_open(sk, 64, &sl, &kind, raw, len, "correct horse battery staple", 28),
-			 GD_OK);
+	ck_assert_int_eq(
+		gd_keyfile_open(sk, 64, &sl, &kind, raw, len, "correct horse battery staple", 28),
+		GD_OK);
 	ck_assert_int_eq(kind, GD_KEY_JOURNALIST);
 	memcpy(k->sk, sk, 32);
 	crypto_scalarmult_base(k->pk, k->sk);
@@ -80,8 +81,11 @@ static int opens_with(const drop *d, const char *id, const boxkey *k)
 
 static void submit_id(const drop *d, const char *ks, char *id)
 {
-	ck_assert_int_eq(run(GHOSTDROP, "submit --server http://127.0.0.1:%u --newsroom %s --clearnet "
-				      "--no-reply --json", d->port, ks), 0);
+	ck_assert_int_eq(run(GHOSTDROP,
+			     "submit --server http://127.0.0.1:%u --newsroom %s --clearnet "
+			     "--no-reply --json",
+			     d->port, ks),
+			 0);
 	json_t *o = json_loads(out, 0, NULL);
 	ck_assert_ptr_nonnull(o);
 	snprintf(id, 32, "%s", json_string_value(json_object_get(o, "id")));
@@ -105,7 +109,9 @@ START_TEST(keys_bundles_rotation)
 	fputs("short\n", f);
 	fclose(f);
 
-	ck_assert_int_eq(DESK("newsroom init --dir %s --name 'The Ledger' --passphrase-file %s", desk, pass), 0);
+	ck_assert_int_eq(
+		DESK("newsroom init --dir %s --name 'The Ledger' --passphrase-file %s", desk, pass),
+		0);
 	snprintf(ks, sizeof ks, "%.*s", GD_KEYSTRING_LEN, out);
 	uint8_t root[32];
 	ck_assert_int_eq(gd_keystring_decode(root, ks), GD_OK);
@@ -114,35 +120,48 @@ START_TEST(keys_bundles_rotation)
 	snprintf(f2, sizeof f2, "%s/newsroom.key", desk);
 	ck_assert_int_eq(stat(f2, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0600);
-	ck_assert_int_eq(DESK("newsroom init --dir %s --name X --passphrase-file %s", desk, pass), 6);
+	ck_assert_int_eq(DESK("newsroom init --dir %s --name X --passphrase-file %s", desk, pass),
+			 6);
 	ck_assert_int_eq(DESK("journalist add --dir %s Ana --passphrase-file %s", desk, pass), 0);
-	ck_assert_int_eq(DESK("journalist add --dir %s Bea --days 30 --passphrase-file %s", desk, pass), 0);
+	ck_assert_int_eq(
+		DESK("journalist add --dir %s Bea --days 30 --passphrase-file %s", desk, pass), 0);
 	ck_assert_int_eq(DESK("journalist add --dir %s Ana --passphrase-file %s", desk, pass), 6);
 	ck_assert_int_eq(DESK("journalist add --dir %s Cat --passphrase-file %s", desk, shortp), 2);
 	ck_assert_int_eq(DESK("journalist add --dir %s ../x --passphrase-file %s", desk, pass), 2);
-	ck_assert_int_eq(DESK("journalist rotate --dir %s Zed --passphrase-file %s", desk, pass), 2);
-	ck_assert_int_eq(DESK("journalist add --dir %s Cat --passphrase 'on the command line'", desk), 2);
+	ck_assert_int_eq(DESK("journalist rotate --dir %s Zed --passphrase-file %s", desk, pass),
+			 2);
+	ck_assert_int_eq(
+		DESK("journalist add --dir %s Cat --passphrase 'on the command line'", desk), 2);
 
 	/* a drop for this newsroom */
 	snprintf(d.dir, sizeof d.dir, "%s", T);
-	ck_assert_int_eq(drop_cli(&d, NULL, 0, "init --data %s/data --newsroom %s --listen 127.0.0.1:0", T, ks), 0);
+	ck_assert_int_eq(drop_cli(&d, NULL, 0,
+				  "init --data %s/data --newsroom %s --listen 127.0.0.1:0", T, ks),
+			 0);
 	snprintf(f2, sizeof f2, "%s/data/ghostdropd.conf", T);
 	f = fopen(f2, "a");
 	fputs("pow_min_bits = 4\npow_max_bits = 8\n", f);
 	fclose(f);
-	ck_assert_int_eq(drop_cli(&d, d.token, sizeof d.token, "token add --data %s/data --name c", T), 0);
+	ck_assert_int_eq(
+		drop_cli(&d, d.token, sizeof d.token, "token add --data %s/data --name c", T), 0);
 	d.token[strcspn(d.token, "\n")] = '\0';
 	drop_start(&d);
 
 	/* sign, publish, submit, open with each journalist's sealed key */
 	snprintf(b1, sizeof b1, "%s/b1", T);
-	ck_assert_int_eq(DESK("bundle sign --dir %s --server http://127.0.0.1:%u --out %s --passphrase-file %s",
-			      desk, d.port, b1, shortp), 3); /* the wrong passphrase */
+	ck_assert_int_eq(DESK("bundle sign --dir %s --server http://127.0.0.1:%u --out %s "
+			      "--passphrase-file %s",
+			      desk, d.port, b1, shortp),
+			 3); /* the wrong passphrase */
 	ck_assert(access(b1, F_OK) != 0);
 	ck_assert_int_eq(DESK("bundle sign --dir %s --server http://127.0.0.1:%u/path --out %s "
-			      "--passphrase-file %s", desk, d.port, b1, pass), 2);
-	ck_assert_int_eq(DESK("bundle sign --dir %s --server http://127.0.0.1:%u --out %s --passphrase-file %s",
-			      desk, d.port, b1, pass), 0);
+			      "--passphrase-file %s",
+			      desk, d.port, b1, pass),
+			 2);
+	ck_assert_int_eq(DESK("bundle sign --dir %s --server http://127.0.0.1:%u --out %s "
+			      "--passphrase-file %s",
+			      desk, d.port, b1, pass),
+			 0);
 	ck_assert_int_eq(drop_cli(&d, NULL, 0, "keys publish --data %s/data %s", T, b1), 0);
 	submit_id(&d, ks, id1);
 	boxkey ana1, bea, ana2;
@@ -152,7 +171,8 @@ START_TEST(keys_bundles_rotation)
 	ck_assert(opens_with(&d, id1, &bea));
 
 	/* rotation: Ana's new key for new submissions, her old one still opens old ones */
-	ck_assert_int_eq(DESK("journalist rotate --dir %s Ana --passphrase-file %s", desk, pass), 0);
+	ck_assert_int_eq(DESK("journalist rotate --dir %s Ana --passphrase-file %s", desk, pass),
+			 0);
 	/* the old public file now says it is retired, for a root-key holder elsewhere */
 	{
 		char pf[256];
@@ -166,8 +186,10 @@ START_TEST(keys_bundles_rotation)
 		ck_assert(old.verify_only);
 		ck_assert_int_le(old.not_after, (int64_t)time(NULL) + 30 * 86400);
 	}
-	ck_assert_int_eq(DESK("bundle sign --dir %s --server http://127.0.0.1:%u --out %s --passphrase-file %s",
-			      desk, d.port, b1, pass), 0);
+	ck_assert_int_eq(DESK("bundle sign --dir %s --server http://127.0.0.1:%u --out %s "
+			      "--passphrase-file %s",
+			      desk, d.port, b1, pass),
+			 0);
 	ck_assert_int_eq(drop_cli(&d, NULL, 0, "keys publish --data %s/data %s", T, b1), 0);
 	gd_bundle *b = calloc(1, sizeof *b);
 	f = fopen(b1, "rb");
@@ -189,7 +211,7 @@ START_TEST(keys_bundles_rotation)
 	journalist_key(desk, "Ana", 2, &ana2);
 	ck_assert(opens_with(&d, id2, &ana2));
 	ck_assert(!opens_with(&d, id2, &ana1)); /* the retired key is no recipient any more */
-	ck_assert(opens_with(&d, id1, &ana1)); /* but still opens what it was sent */
+	ck_assert(opens_with(&d, id1, &ana1));  /* but still opens what it was sent */
 
 	/* a journalist whose key was made on another machine: --pub */
 	char desk2[128], pub[256];
@@ -197,7 +219,9 @@ START_TEST(keys_bundles_rotation)
 	ck_assert_int_eq(DESK("journalist add --dir %s Dana --passphrase-file %s", desk2, pass), 0);
 	snprintf(pub, sizeof pub, "%s/journalists/Dana/key-1.pub", desk2);
 	ck_assert_int_eq(DESK("bundle sign --dir %s --server http://127.0.0.1:%u --out %s --pub %s "
-			      "--passphrase-file %s", desk, d.port, b1, pub, pass), 0);
+			      "--passphrase-file %s",
+			      desk, d.port, b1, pub, pass),
+			 0);
 	f = fopen(b1, "rb");
 	rl = fread(raw, 1, sizeof raw, f);
 	fclose(f);
@@ -212,7 +236,8 @@ START_TEST(keys_bundles_rotation)
 	ck_assert_uint_eq(json_array_size(l), 3);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(l, 0), "state")),
 			 "retired (verifies replies)");
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(l, 1), "state")), "current");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(l, 1), "state")),
+			 "current");
 	json_decref(l);
 	drop_destroy(&d); /* removes T */
 }
@@ -288,25 +313,31 @@ static void newsroom_and_drop(drop *d, char *desk, char *ks, char *pass, char *s
 	snprintf(desk, 128, "%s/desk", T);
 	snprintf(pass, 128, "%s/pass", T);
 	write_file(pass, "correct horse battery staple\n", 29);
-	ck_assert_int_eq(DESK("newsroom init --dir %s --name Ledger --passphrase-file %s", desk, pass), 0);
+	ck_assert_int_eq(
+		DESK("newsroom init --dir %s --name Ledger --passphrase-file %s", desk, pass), 0);
 	snprintf(ks, 128, "%.*s", GD_KEYSTRING_LEN, out);
 	ck_assert_int_eq(DESK("journalist add --dir %s Ana --passphrase-file %s", desk, pass), 0);
 	snprintf(d->dir, sizeof d->dir, "%s", T);
-	ck_assert_int_eq(drop_cli(d, NULL, 0, "init --data %s/data --newsroom %s --listen 127.0.0.1:0", T, ks), 0);
+	ck_assert_int_eq(drop_cli(d, NULL, 0,
+				  "init --data %s/data --newsroom %s --listen 127.0.0.1:0", T, ks),
+			 0);
 	char conf[256];
 	snprintf(conf, sizeof conf, "%s/data/ghostdropd.conf", T);
 	FILE *f = fopen(conf, "a");
 	fputs("pow_min_bits = 4\npow_max_bits = 8\n", f);
 	fclose(f);
-	ck_assert_int_eq(drop_cli(d, d->token, sizeof d->token, "token add --data %s/data --name c", T), 0);
+	ck_assert_int_eq(
+		drop_cli(d, d->token, sizeof d->token, "token add --data %s/data --name c", T), 0);
 	d->token[strcspn(d->token, "\n")] = '\0';
 	char tf[256];
 	snprintf(tf, sizeof tf, "%s/token", T);
 	write_file(tf, d->token, strlen(d->token));
 	drop_start(d);
 	snprintf(srv, 64, "http://127.0.0.1:%u", d->port);
-	ck_assert_int_eq(DESK("bundle sign --dir %s --server %s --out %s/bundle --passphrase-file %s", desk,
-			      srv, T, pass), 0);
+	ck_assert_int_eq(
+		DESK("bundle sign --dir %s --server %s --out %s/bundle --passphrase-file %s", desk,
+		     srv, T, pass),
+		0);
 	ck_assert_int_eq(drop_cli(d, NULL, 0, "keys publish --data %s/data %s/bundle", T, T), 0);
 }
 
@@ -318,34 +349,47 @@ START_TEST(full_loop)
 	/* the worker: a testimony with an attachment, a follow-up, and one without a codename */
 	snprintf(p, sizeof p, "%s/shift-log.txt", T);
 	write_file(p, "date,hours,paid\n2026-11-02,9,6\n", 31);
-	ck_assert_int_eq(run(GHOSTDROP, "submit --server %s --newsroom %s --clearnet --codename-out %s/code %s",
-			     srv, ks, T, p), 0);
-	ck_assert_int_eq(run(GHOSTDROP, "submit --server %s --newsroom %s --clearnet --codename-file %s/code",
-			     srv, ks, T), 0);
-	ck_assert_int_eq(run(GHOSTDROP, "submit --server %s --newsroom %s --clearnet --no-reply", srv, ks), 0);
+	ck_assert_int_eq(
+		run(GHOSTDROP,
+		    "submit --server %s --newsroom %s --clearnet --codename-out %s/code %s", srv,
+		    ks, T, p),
+		0);
+	ck_assert_int_eq(run(GHOSTDROP,
+			     "submit --server %s --newsroom %s --clearnet --codename-file %s/code",
+			     srv, ks, T),
+			 0);
+	ck_assert_int_eq(
+		run(GHOSTDROP, "submit --server %s --newsroom %s --clearnet --no-reply", srv, ks),
+		0);
 	ck_assert_uint_eq(stored_count(&d), 3);
 
 	/* online: fetch (no key directory needed); never over an existing batch */
-	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --clearnet --out %s/batch --json",
-			      srv, T, T), 0);
+	ck_assert_int_eq(
+		DESK("fetch --server %s --token-file %s/token --clearnet --out %s/batch --json",
+		     srv, T, T),
+		0);
 	json_t *o = out_json();
 	ck_assert_int_eq(json_integer_value(json_object_get(o, "submissions")), 3);
 	json_decref(o);
 	snprintf(p, sizeof p, "%s/batch.part", T);
 	ck_assert(access(p, F_OK) != 0);
-	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --clearnet --out %s/batch", srv, T, T), 6);
+	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --clearnet --out %s/batch",
+			      srv, T, T),
+			 6);
 	/* a wrong token: refused, nothing written */
 	snprintf(p, sizeof p, "%s/badtoken", T);
 	write_file(p, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", 44);
-	ck_assert_int_eq(DESK("fetch --server %s --token-file %s --clearnet --out %s/b2", srv, p, T), 5);
+	ck_assert_int_eq(
+		DESK("fetch --server %s --token-file %s --clearnet --out %s/b2", srv, p, T), 5);
 	/* the offline commands refuse anything of the network, the online ones need a proxy or
 	 * --clearnet for a non-onion address */
 	ck_assert_int_eq(DESK("open --dir %s %s/batch --out %s/o --server %s", desk, T, T, srv), 2);
 	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --out %s/b3", srv, T, T), 2);
 
 	/* offline: open on all cores */
-	ck_assert_int_eq(DESK("open --dir %s %s/batch --out %s/opened --passphrase-file %s --json", desk, T, T,
-			      pass), 0);
+	ck_assert_int_eq(DESK("open --dir %s %s/batch --out %s/opened --passphrase-file %s --json",
+			      desk, T, T, pass),
+			 0);
 	o = out_json();
 	ck_assert_int_eq(json_integer_value(json_object_get(o, "opened")), 3);
 	ck_assert_int_eq(json_integer_value(json_object_get(o, "failed")), 0);
@@ -353,8 +397,7 @@ START_TEST(full_loop)
 	json_t *v;
 	size_t i;
 	int with_att = 0;
-	json_array_foreach(json_object_get(o, "submissions"), i, v)
-	{
+	json_array_foreach (json_object_get(o, "submissions"), i, v) {
 		const char *folder = json_string_value(json_object_get(v, "folder"));
 		ck_assert_ptr_nonnull(folder);
 		snprintf(p, sizeof p, "%s/opened/%s/message.txt", T, folder);
@@ -365,7 +408,8 @@ START_TEST(full_loop)
 			ck_assert(file_is(p, "date,hours,paid\n2026-11-02,9,6\n"));
 		}
 		if (strncmp(folder, "no-reply/", 9) != 0)
-			snprintf(source, sizeof source, "%.*s", (int)(strchr(folder, '/') - folder), folder);
+			snprintf(source, sizeof source, "%.*s", (int)(strchr(folder, '/') - folder),
+				 folder);
 	}
 	ck_assert_int_eq(with_att, 1);
 	json_decref(o);
@@ -377,8 +421,10 @@ START_TEST(full_loop)
 	snprintf(p, sizeof p, "%s/opened/%s", T, source);
 	ck_assert_int_eq(count_files(p), 5);
 	/* again into the same folder: nothing new, nothing doubled */
-	ck_assert_int_eq(DESK("open --dir %s %s/batch --out %s/opened --passphrase-file %s --json -j 1", desk, T,
-			      T, pass), 0);
+	ck_assert_int_eq(
+		DESK("open --dir %s %s/batch --out %s/opened --passphrase-file %s --json -j 1",
+		     desk, T, T, pass),
+		0);
 	o = out_json();
 	ck_assert_int_eq(json_integer_value(json_object_get(o, "opened")), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(o, "opened_before")), 3);
@@ -389,16 +435,28 @@ START_TEST(full_loop)
 	snprintf(p, sizeof p, "%s/reply.txt", T);
 	write_file(p, "Thank you. Which client was it?\n", 32);
 	ck_assert_int_eq(DESK("reply --dir %s --as Ana --source %s --message-file %s --out %s/r1 "
-			      "--passphrase-file %s", desk, source, p, T, pass), 0);
-	ck_assert_int_eq(DESK("reply --dir %s --as Ana --source no-such-source --message-file %s --out %s/r2 "
-			      "--passphrase-file %s", desk, p, T, pass), 6);
-	ck_assert_int_eq(DESK("reply --dir %s --as Ana --source ../sources/x --message-file %s --out %s/r2 "
-			      "--passphrase-file %s", desk, p, T, pass), 2);
-	ck_assert_int_eq(DESK("push --server %s --token-file %s/token --clearnet %s/r1", srv, T, T), 0);
+			      "--passphrase-file %s",
+			      desk, source, p, T, pass),
+			 0);
+	ck_assert_int_eq(DESK("reply --dir %s --as Ana --source no-such-source --message-file %s "
+			      "--out %s/r2 "
+			      "--passphrase-file %s",
+			      desk, p, T, pass),
+			 6);
+	ck_assert_int_eq(
+		DESK("reply --dir %s --as Ana --source ../sources/x --message-file %s --out %s/r2 "
+		     "--passphrase-file %s",
+		     desk, p, T, pass),
+		2);
+	ck_assert_int_eq(DESK("push --server %s --token-file %s/token --clearnet %s/r1", srv, T, T),
+			 0);
 	snprintf(p, sizeof p, "%s/pass", T);
-	ck_assert_int_eq(DESK("push --server %s --token-file %s/token --clearnet %s", srv, T, p), 6);
-	ck_assert_int_eq(run(GHOSTDROP, "replies --server %s --newsroom %s --clearnet --codename-file %s/code",
-			     srv, ks, T), 0);
+	ck_assert_int_eq(DESK("push --server %s --token-file %s/token --clearnet %s", srv, T, p),
+			 6);
+	ck_assert_int_eq(run(GHOSTDROP,
+			     "replies --server %s --newsroom %s --clearnet --codename-file %s/code",
+			     srv, ks, T),
+			 0);
 	ck_assert_msg(strstr(out, "Thank you. Which client was it?") != NULL, "%s", out);
 	ck_assert(strstr(out, "from Ana") != NULL);
 
@@ -426,7 +484,9 @@ START_TEST(full_loop)
 	free(ack);
 
 	/* resumable fetch: a batch cut in the middle of its second envelope is completed */
-	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --clearnet --out %s/whole", srv, T, T), 0);
+	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --clearnet --out %s/whole",
+			      srv, T, T),
+			 0);
 	size_t wl, cut;
 	snprintf(p, sizeof p, "%s/whole", T);
 	uint8_t *whole = slurp(p, &wl);
@@ -440,7 +500,9 @@ START_TEST(full_loop)
 	batch_index_free(&ix);
 	snprintf(p, sizeof p, "%s/resumed.part", T);
 	write_file(p, whole, cut);
-	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --clearnet --out %s/resumed", srv, T, T), 0);
+	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --clearnet --out %s/resumed",
+			      srv, T, T),
+			 0);
 	ck_assert_msg(strstr(err, "resuming") != NULL, "%s", err);
 	size_t rl;
 	snprintf(p, sizeof p, "%s/resumed", T);
@@ -450,13 +512,18 @@ START_TEST(full_loop)
 	free(resumed);
 	free(whole);
 
-	ck_assert_int_eq(DESK("ack --server %s --token-file %s/token --clearnet %s/opened/ack --json", srv, T, T), 0);
+	ck_assert_int_eq(
+		DESK("ack --server %s --token-file %s/token --clearnet %s/opened/ack --json", srv,
+		     T, T),
+		0);
 	o = out_json();
 	ck_assert_int_eq(json_integer_value(json_object_get(o, "deleted")), 3);
 	json_decref(o);
 	ck_assert_uint_eq(stored_count(&d), 0);
 	/* acked twice: already gone, fine */
-	ck_assert_int_eq(DESK("ack --server %s --token-file %s/token --clearnet %s/opened/ack", srv, T, T), 0);
+	ck_assert_int_eq(
+		DESK("ack --server %s --token-file %s/token --clearnet %s/opened/ack", srv, T, T),
+		0);
 	drop_stop(&d, SIGTERM);
 	/* after the whole loop, the drop's files and log hold nothing of it in the clear: no
 	 * content, no attachment name, no reply; and its log no client address (the files do
@@ -474,7 +541,8 @@ START_TEST(full_loop)
 					    "testimony", NULL};
 	for (int l = 0; leaks[l] != NULL; l++) {
 		char cmd[512];
-		snprintf(cmd, sizeof cmd, "grep -r -a -q -F '%s' %s/data %s/daemon.log", leaks[l], T, T);
+		snprintf(cmd, sizeof cmd, "grep -r -a -q -F '%s' %s/data %s/daemon.log", leaks[l],
+			 T, T);
 		ck_assert_msg(system(cmd) != 0, "'%s' found in the drop's files or log", leaks[l]);
 	}
 	drop_destroy(&d);
@@ -493,8 +561,9 @@ static void add_env(batch_parts *b, const uint8_t pk[32], gd_manifest *m, const 
 		    const char *data, size_t dlen)
 {
 	memset(&b->env[b->n], 0, sizeof b->env[b->n]);
-	ck_assert_int_eq(seal_to(&b->env[b->n], (const uint8_t(*)[32])pk, 1, m, src, (const uint8_t *)data,
-				 dlen, NULL), GD_OK);
+	ck_assert_int_eq(seal_to(&b->env[b->n], (const uint8_t(*)[32])pk, 1, m, src,
+				 (const uint8_t *)data, dlen, NULL),
+			 GD_OK);
 	memcpy(b->id[b->n], m->submission_id, 16);
 	b->n++;
 }
@@ -527,9 +596,11 @@ static void pub_of(const char *desk, const char *name, int n, gd_journalist *j)
 	free(t);
 }
 
-static json_t *open_json(const char *desk, const char *batch, const char *outdir, const char *pass, int want)
+static json_t *open_json(const char *desk, const char *batch, const char *outdir, const char *pass,
+			 int want)
 {
-	int rc = DESK("open --dir %s %s --out %s --passphrase-file %s --json", desk, batch, outdir, pass);
+	int rc = DESK("open --dir %s %s --out %s --passphrase-file %s --json", desk, batch, outdir,
+		      pass);
 	ck_assert_msg(rc == want, "open: exit %d, wanted %d: %s", rc, want, err);
 	return out_json();
 }
@@ -551,7 +622,8 @@ START_TEST(open_refuses_and_reports)
 	snprintf(other, sizeof other, "%s/other", T);
 	snprintf(pass, sizeof pass, "%s/pass", T);
 	write_file(pass, "correct horse battery staple\n", 29);
-	ck_assert_int_eq(DESK("newsroom init --dir %s --name Ledger --passphrase-file %s", desk, pass), 0);
+	ck_assert_int_eq(
+		DESK("newsroom init --dir %s --name Ledger --passphrase-file %s", desk, pass), 0);
 	uint8_t root[32];
 	char ks[GD_KEYSTRING_LEN + 1];
 	snprintf(ks, sizeof ks, "%.*s", GD_KEYSTRING_LEN, out);
@@ -561,14 +633,19 @@ START_TEST(open_refuses_and_reports)
 	gd_journalist ana, bob;
 	pub_of(desk, "Ana", 1, &ana);
 	pub_of(other, "Bob", 1, &bob);
-	gd_source_keys *src = test_source("abacus abdomen abdominal abide abiding ability ablaze able", root);
+	gd_source_keys *src =
+		test_source("abacus abdomen abdominal abide abiding ability ablaze able", root);
 
 	/* 0: hostile attachment names; 1: fine; 2: for another newsroom; 3: fine */
 	batch_parts b = {0};
-	gd_attachment atts[8] = {{"../../etc/passwd", "text/plain", 2}, {".bashrc", "text/plain", 2},
-				 {"a\nb.txt", "text/plain", 2},        {"message.txt", "text/plain", 2},
-				 {"\xe2\x80\xaegpj.exe", "text/plain", 2}, {"dup.txt", "text/plain", 2},
-				 {"dup.txt", "text/plain", 2},         {"...", "text/plain", 2}};
+	gd_attachment atts[8] = {{"../../etc/passwd", "text/plain", 2},
+				 {".bashrc", "text/plain", 2},
+				 {"a\nb.txt", "text/plain", 2},
+				 {"message.txt", "text/plain", 2},
+				 {"\xe2\x80\xaegpj.exe", "text/plain", 2},
+				 {"dup.txt", "text/plain", 2},
+				 {"dup.txt", "text/plain", 2},
+				 {"...", "text/plain", 2}};
 	gd_manifest m;
 	test_manifest(&m, "names", src);
 	m.attachments = atts;
@@ -587,10 +664,12 @@ START_TEST(open_refuses_and_reports)
 	snprintf(p, sizeof p, "%s/wrong", T);
 	write_file(p, "not the passphrase at all\n", 26);
 	snprintf(od, sizeof od, "%s/o-wrong", T);
-	ck_assert_int_eq(DESK("open --dir %s %s --out %s --passphrase-file %s", desk, bp, od, p), 3);
+	ck_assert_int_eq(DESK("open --dir %s %s --out %s --passphrase-file %s", desk, bp, od, p),
+			 3);
 	ck_assert(access(od, F_OK) != 0);
 	/* not a batch */
-	ck_assert_int_eq(DESK("open --dir %s %s --out %s --passphrase-file %s", desk, pass, od, pass), 6);
+	ck_assert_int_eq(
+		DESK("open --dir %s %s --out %s --passphrase-file %s", desk, pass, od, pass), 6);
 
 	/* the names: nothing outside the folder, nothing hidden, nothing overwritten */
 	snprintf(od, sizeof od, "%s/o1", T);
@@ -603,8 +682,10 @@ START_TEST(open_refuses_and_reports)
 	ck_assert_int_eq(json_integer_value(json_object_get(rep, "failed")), 1);
 	ck_assert_msg(strstr(err, "not addressed to any key here") != NULL, "%s", err);
 	static const char *const names[][2] = {
-		{"passwd", "a1"}, {"bashrc", "a2"}, {"a_b.txt", "a3"}, {"attachment-4-message.txt", "a4"},
-		{"_gpj.exe", "a5"}, {"dup.txt", "a6"}, {"dup (2).txt", "a7"}, {"attachment-8", "a8"}};
+		{"passwd", "a1"},      {"bashrc", "a2"},
+		{"a_b.txt", "a3"},     {"attachment-4-message.txt", "a4"},
+		{"_gpj.exe", "a5"},    {"dup.txt", "a6"},
+		{"dup (2).txt", "a7"}, {"attachment-8", "a8"}};
 	for (size_t i = 0; i < 8; i++) {
 		snprintf(p, sizeof p, "%s/%s/%s", od, folder, names[i][0]);
 		ck_assert_msg(file_is(p, names[i][1]), "%s", p);
@@ -629,7 +710,9 @@ START_TEST(open_refuses_and_reports)
 	/* the same batch on one core gives the same tree */
 	char od1[256], cmd[1024];
 	snprintf(od1, sizeof od1, "%s/o-j1", T);
-	ck_assert_int_eq(DESK("open --dir %s %s --out %s --passphrase-file %s -j 1", desk, bp, od1, pass), 7);
+	ck_assert_int_eq(
+		DESK("open --dir %s %s --out %s --passphrase-file %s -j 1", desk, bp, od1, pass),
+		7);
 	snprintf(cmd, sizeof cmd, "diff -r -x .desk -x ack %s %s >/dev/null", od, od1);
 	ck_assert_int_eq(system(cmd), 0);
 
@@ -661,7 +744,8 @@ START_TEST(open_refuses_and_reports)
 	write_batch(bp, &b, total - BATCH_RECORD_BYTES);
 	rep = open_json(desk, bp, od, pass, 7);
 	ck_assert_int_eq(json_integer_value(json_object_get(rep, "opened_before")), 2);
-	ck_assert_int_eq(json_integer_value(json_object_get(rep, "opened")), 1); /* the fourth, whole now */
+	ck_assert_int_eq(json_integer_value(json_object_get(rep, "opened")),
+			 1); /* the fourth, whole now */
 	ck_assert_msg(strstr(err, "no end mark") != NULL, "%s", err);
 	json_decref(rep);
 
@@ -681,7 +765,8 @@ START_TEST(open_refuses_and_reports)
 	snprintf(p, sizeof p, "%s/journalists/Ana/key-1.pub", desk);
 	write_file(p, pub, strlen(pub));
 	free(pub);
-	ck_assert_int_eq(DESK("journalist rotate --dir %s Ana --passphrase-file %s", desk, pass), 0);
+	ck_assert_int_eq(DESK("journalist rotate --dir %s Ana --passphrase-file %s", desk, pass),
+			 0);
 	gd_journalist ana2;
 	pub_of(desk, "Ana", 2, &ana2);
 	batch_parts c = {0};
@@ -697,7 +782,8 @@ START_TEST(open_refuses_and_reports)
 		result_of(rep, i, &folder);
 		snprintf(p, sizeof p, "%s/%s/manifest.json", od, folder);
 		json_t *mj = json_load_file(p, 0, NULL);
-		ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(mj, "opened_with"), "key")),
+		ck_assert_int_eq(json_integer_value(json_object_get(
+					 json_object_get(mj, "opened_with"), "key")),
 				 i + 1);
 		json_decref(mj);
 	}
@@ -762,15 +848,18 @@ START_TEST(stolen_token_cannot_delete_unread)
 	memcpy(m.submission_id, victim, 6);
 	memset(m.submission_id + 6, 0, 10);
 	membuf env = {0};
-	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])ana.pk, 1, &m, NULL, NULL, 0, NULL), GD_OK);
+	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])ana.pk, 1, &m, NULL, NULL, 0, NULL),
+			 GD_OK);
 	char idb[32], hb[64], pow[256], hdr[1024];
 	gd_b64_encode(idb, sizeof idb, m.submission_id, 16);
 	ck_assert_int_eq(strncmp(idb, vid, 8), 0);
 	crypto_generichash(h, 32, env.buf, env.len, NULL, 0);
 	gd_b64_encode(hb, sizeof hb, h, 32);
 	pow_header(d.port, "submit", 0, pow, sizeof pow);
-	snprintf(hdr, sizeof hdr, "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\n"
-		 "X-Ghostdrop-Hash: %s\r\nX-Ghostdrop-PoW: %s\r\n", idb, hb, pow);
+	snprintf(hdr, sizeof hdr,
+		 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\n"
+		 "X-Ghostdrop-Hash: %s\r\nX-Ghostdrop-PoW: %s\r\n",
+		 idb, hb, pow);
 	resp r;
 	ck_assert_int_eq(http_do(d.port, "POST", "/v1/submissions", hdr, env.buf, env.len, &r), 0);
 	ck_assert_int_eq(r.status, 201);
@@ -778,7 +867,9 @@ START_TEST(stolen_token_cannot_delete_unread)
 	membuf_free(&env);
 	ck_assert_uint_eq(stored_count(&d), 2);
 
-	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --clearnet --out %s/batch", srv, T, T), 0);
+	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --clearnet --out %s/batch",
+			      srv, T, T),
+			 0);
 	char bp[256], od[256];
 	snprintf(bp, sizeof bp, "%s/batch", T);
 	snprintf(od, sizeof od, "%s/opened", T);
@@ -799,7 +890,9 @@ START_TEST(stolen_token_cannot_delete_unread)
 	ck_assert_int_eq(victim_seen, 1);
 	json_decref(rep);
 	/* the ack deletes both: each was opened, and is on this disk */
-	ck_assert_int_eq(DESK("ack --server %s --token-file %s/token --clearnet %s/ack --json", srv, T, od), 0);
+	ck_assert_int_eq(
+		DESK("ack --server %s --token-file %s/token --clearnet %s/ack --json", srv, T, od),
+		0);
 	ck_assert_uint_eq(stored_count(&d), 0);
 	drop_destroy(&d);
 	char cmd[256];
@@ -816,7 +909,8 @@ static void desk_with_ana(char *desk, char *pass, gd_journalist *ana, uint8_t ro
 	snprintf(desk, 128, "%s/desk", T);
 	snprintf(pass, 128, "%s/pass", T);
 	write_file(pass, "correct horse battery staple\n", 29);
-	ck_assert_int_eq(DESK("newsroom init --dir %s --name Ledger --passphrase-file %s", desk, pass), 0);
+	ck_assert_int_eq(
+		DESK("newsroom init --dir %s --name Ledger --passphrase-file %s", desk, pass), 0);
 	char ks[GD_KEYSTRING_LEN + 1];
 	snprintf(ks, sizeof ks, "%.*s", GD_KEYSTRING_LEN, out);
 	ck_assert_int_eq(gd_keystring_decode(root, ks), GD_OK);
@@ -876,12 +970,16 @@ START_TEST(open_trusts_only_what_is_on_disk)
 	uint8_t h[32];
 	char folder[128];
 	crypto_generichash(h, 32, b3.env[0].buf, b3.env[0].len, NULL, 0);
-	ck_assert_int_eq(names_folder(folder, sizeof folder, "no-reply", gd_day(time(NULL)), h, 1), 0);
+	ck_assert_int_eq(names_folder(folder, sizeof folder, "no-reply", gd_day(time(NULL)), h, 1),
+			 0);
 	snprintf(p, sizeof p, "%s/%s", od, folder);
 	ck_assert_int_eq(mkdir(p, 0700), 0);
 	snprintf(p, sizeof p, "%s/%s/manifest.json", od, folder);
-	write_file(p, "{\"envelope_hash\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\", \"message\": "
-		      "\"message.txt\", \"attachments\": []}", 99);
+	write_file(
+		p,
+		"{\"envelope_hash\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\", \"message\": "
+		"\"message.txt\", \"attachments\": []}",
+		99);
 	snprintf(p, sizeof p, "%s/%s/message.txt", od, folder);
 	write_file(p, "planted", 7);
 	snprintf(bp, sizeof bp, "%s/b3", T);
@@ -978,14 +1076,17 @@ START_TEST(open_believes_no_planted_proof)
 	crypto_generichash(h, 32, b.env[0].buf, b.env[0].len, NULL, 0);
 	gd_b64_encode(hb, sizeof hb, h, 32);
 	gd_b64_encode(ib, sizeof ib, b.id[0], 16);
-	ck_assert_int_eq(names_folder(folder, sizeof folder, "no-reply", gd_day(time(NULL)), h, 1), 0);
+	ck_assert_int_eq(names_folder(folder, sizeof folder, "no-reply", gd_day(time(NULL)), h, 1),
+			 0);
 
 	/* a folder under its name, with its real hash */
 	snprintf(p, sizeof p, "mkdir -p %s/%s", od, folder);
 	ck_assert_int_eq(system(p), 0);
 	char mj[256];
-	int n = snprintf(mj, sizeof mj, "{\"envelope_hash\": \"%s\", \"content_mac\": \"%s\", \"message\": "
-					"\"message.txt\", \"attachments\": []}", hb, hb);
+	int n = snprintf(mj, sizeof mj,
+			 "{\"envelope_hash\": \"%s\", \"content_mac\": \"%s\", \"message\": "
+			 "\"message.txt\", \"attachments\": []}",
+			 hb, hb);
 	snprintf(p, sizeof p, "%s/%s/manifest.json", od, folder);
 	write_file(p, mj, (size_t)n);
 	snprintf(p, sizeof p, "%s/%s/message.txt", od, folder);
@@ -1006,8 +1107,10 @@ START_TEST(open_believes_no_planted_proof)
 	ck_assert_int_eq(gd_envelope_peek(b.env[0].buf, b.env[0].len, &nr, &total, want), GD_OK);
 	snprintf(p, sizeof p, "%s/ack", od);
 	json_t *a = json_load_file(p, 0, NULL);
-	ck_assert_int_eq(gd_b64_decode_exact(ak, 32, json_string_value(json_object_get(
-							     json_array_get(json_object_get(a, "acks"), 0), "ack_key"))),
+	ck_assert_int_eq(gd_b64_decode_exact(ak, 32,
+					     json_string_value(json_object_get(
+						     json_array_get(json_object_get(a, "acks"), 0),
+						     "ack_key"))),
 			 GD_OK);
 	json_decref(a);
 	gd_ack_hash(got, ak);
@@ -1038,16 +1141,27 @@ START_TEST(open_believes_no_planted_proof)
 
 	/* an index line with its drop id and hash, a key of its own and a folder named with a
 	 * terminal escape */
-	snprintf(p, sizeof p, "rm -rf %s && mkdir -p %s/.desk '%s/no-reply/\xc2\x9b" "2J'", od, od, od);
+	snprintf(p, sizeof p,
+		 "rm -rf %s && mkdir -p %s/.desk '%s/no-reply/\xc2\x9b"
+		 "2J'",
+		 od, od, od);
 	ck_assert_int_eq(system(p), 0);
-	snprintf(p, sizeof p, "%s/no-reply/\xc2\x9b" "2J/manifest.json", od);
+	snprintf(p, sizeof p,
+		 "%s/no-reply/\xc2\x9b"
+		 "2J/manifest.json",
+		 od);
 	write_file(p, mj, (size_t)n);
-	snprintf(p, sizeof p, "%s/no-reply/\xc2\x9b" "2J/message.txt", od);
+	snprintf(p, sizeof p,
+		 "%s/no-reply/\xc2\x9b"
+		 "2J/message.txt",
+		 od);
 	write_file(p, "planted", 7);
 	char line[512];
-	n = snprintf(line, sizeof line, "%s\tno-reply/\xc2\x9b" "2J\tAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\t%s\n"
-		     "%s\tno-reply/%s\tAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\t%s\n", ib, hb, ib,
-		     folder + 9, hb);
+	n = snprintf(line, sizeof line,
+		     "%s\tno-reply/\xc2\x9b"
+		     "2J\tAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\t%s\n"
+		     "%s\tno-reply/%s\tAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\t%s\n",
+		     ib, hb, ib, folder + 9, hb);
 	snprintf(p, sizeof p, "%s/.desk/opened", od);
 	write_file(p, line, (size_t)n);
 	ck_assert_int_eq(chmod(p, 0600), 0);
@@ -1059,8 +1173,10 @@ START_TEST(open_believes_no_planted_proof)
 	json_decref(rep);
 	snprintf(p, sizeof p, "%s/ack", od);
 	a = json_load_file(p, 0, NULL);
-	ck_assert_int_eq(gd_b64_decode_exact(ak, 32, json_string_value(json_object_get(
-							     json_array_get(json_object_get(a, "acks"), 0), "ack_key"))),
+	ck_assert_int_eq(gd_b64_decode_exact(ak, 32,
+					     json_string_value(json_object_get(
+						     json_array_get(json_object_get(a, "acks"), 0),
+						     "ack_key"))),
 			 GD_OK);
 	json_decref(a);
 	gd_ack_hash(got, ak);
@@ -1071,7 +1187,8 @@ START_TEST(open_believes_no_planted_proof)
 	snprintf(od2, sizeof od2, "%s/shared", T);
 	ck_assert_int_eq(mkdir(od2, 0700), 0);
 	ck_assert_int_eq(chmod(od2, 0777), 0);
-	ck_assert_int_eq(DESK("open --dir %s %s --out %s --passphrase-file %s", desk, bp, od2, pass), 6);
+	ck_assert_int_eq(
+		DESK("open --dir %s %s --out %s --passphrase-file %s", desk, bp, od2, pass), 6);
 	ck_assert_msg(strstr(err, "others can write") != NULL, "%s", err);
 	snprintf(p, sizeof p, "%s/no-reply", od2);
 	ck_assert(access(p, F_OK) != 0);
@@ -1093,38 +1210,55 @@ START_TEST(desk_on_a_usb_stick)
 	submit_id(&d, ks, vid);
 	snprintf(p, sizeof p, "%s/stick", T);
 	ck_assert_int_eq(mkdir(p, 0700), 0);
-	snprintf(fat, sizeof fat, "env ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=%s FAKEFAT_DIR=%s/stick %s",
+	snprintf(fat, sizeof fat,
+		 "env ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=%s FAKEFAT_DIR=%s/stick %s",
 		 FAKEFAT, T, DESK_BIN);
-	ck_assert_int_eq(run(fat, "fetch --server %s --token-file %s/token --clearnet --out %s/stick/batch", srv, T, T),
-			 0);
+	ck_assert_int_eq(
+		run(fat, "fetch --server %s --token-file %s/token --clearnet --out %s/stick/batch",
+		    srv, T, T),
+		0);
 	snprintf(p, sizeof p, "%s/stick/batch", T);
 	ck_assert(access(p, F_OK) == 0);
 	snprintf(p, sizeof p, "%s/stick/batch.part", T);
 	ck_assert(access(p, F_OK) != 0);
 	/* decrypted testimony onto the stick: refused, before the passphrase, nothing created */
-	ck_assert_int_eq(run(fat, "open --dir %s %s/stick/batch --out %s/stick/testimonies --passphrase-file /nonexistent",
-			     desk, T, T), 6);
-	ck_assert_msg(strstr(err, "USB stick") != NULL && strstr(err, "offline machine") != NULL, "%s", err);
+	ck_assert_int_eq(run(fat,
+			     "open --dir %s %s/stick/batch --out %s/stick/testimonies "
+			     "--passphrase-file /nonexistent",
+			     desk, T, T),
+			 6);
+	ck_assert_msg(strstr(err, "USB stick") != NULL && strstr(err, "offline machine") != NULL,
+		      "%s", err);
 	snprintf(p, sizeof p, "%s/stick/testimonies", T);
 	ck_assert(access(p, F_OK) != 0);
 	/* on the machine's disk, with the ack file for the online machine on the stick */
-	ck_assert_int_eq(run(fat, "open --dir %s %s/stick/batch --out %s/opened --ack-out %s/stick/ack "
-				  "--passphrase-file %s", desk, T, T, T, pass), 0);
+	ck_assert_int_eq(run(fat,
+			     "open --dir %s %s/stick/batch --out %s/opened --ack-out %s/stick/ack "
+			     "--passphrase-file %s",
+			     desk, T, T, T, pass),
+			 0);
 	snprintf(p, sizeof p, "%s/stick/ack", T);
 	ck_assert(access(p, F_OK) == 0);
 	/* the worker's codename file on a stick */
-	snprintf(fat, sizeof fat, "env ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=%s FAKEFAT_DIR=%s/stick %s",
+	snprintf(fat, sizeof fat,
+		 "env ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD=%s FAKEFAT_DIR=%s/stick %s",
 		 FAKEFAT, T, GHOSTDROP);
-	ck_assert_int_eq(run(fat, "submit --server %s --newsroom %s --clearnet --codename-out %s/stick/code", srv,
-			     ks, T), 0);
+	ck_assert_int_eq(
+		run(fat, "submit --server %s --newsroom %s --clearnet --codename-out %s/stick/code",
+		    srv, ks, T),
+		0);
 	snprintf(p, sizeof p, "%s/stick/code", T);
 	ck_assert(access(p, F_OK) == 0);
 	/* a folder others can write: named, with what to do */
 	snprintf(p, sizeof p, "%s/shared", T);
 	ck_assert_int_eq(mkdir(p, 0700), 0);
 	ck_assert_int_eq(chmod(p, 0777), 0);
-	ck_assert_int_eq(DESK("open --dir %s %s/stick/batch --out %s --passphrase-file /nonexistent", desk, T, p), 6);
-	ck_assert_msg(strstr(err, "others can write") != NULL && strstr(err, "chmod 700") != NULL, "%s", err);
+	ck_assert_int_eq(
+		DESK("open --dir %s %s/stick/batch --out %s --passphrase-file /nonexistent", desk,
+		     T, p),
+		6);
+	ck_assert_msg(strstr(err, "others can write") != NULL && strstr(err, "chmod 700") != NULL,
+		      "%s", err);
 	drop_destroy(&d);
 	snprintf(p, sizeof p, "rm -rf %s", T);
 	ck_assert_int_eq(system(p), 0);
@@ -1142,14 +1276,25 @@ START_TEST(open_names_and_text_are_terminal_safe)
 	uint8_t root[32];
 	desk_with_ana(desk, pass, &ana, root);
 	static const char *const hostile[][2] = {
-		{"a\xc2\x9b" "31mred.txt", "a_31mred.txt"},     /* C1 CSI */
-		{"line\xe2\x80\xa8" "break.txt", "line_break.txt"}, /* U+2028 */
-		{"\xd8\x9c" "alm.txt", "_alm.txt"},                 /* U+061C */
-		{"wj\xe2\x81\xa0.txt", "wj_.txt"},                  /* U+2060 */
-		{"soft\xc2\xad" "hyphen.txt", "soft_hyphen.txt"},   /* U+00AD */
-		{"tag\xf3\xa0\x81\x81.txt", "tag_.txt"},            /* U+E0041 */
+		{"a\xc2\x9b"
+		 "31mred.txt",
+		 "a_31mred.txt"}, /* C1 CSI */
+		{"line\xe2\x80\xa8"
+		 "break.txt",
+		 "line_break.txt"}, /* U+2028 */
+		{"\xd8\x9c"
+		 "alm.txt",
+		 "_alm.txt"},                      /* U+061C */
+		{"wj\xe2\x81\xa0.txt", "wj_.txt"}, /* U+2060 */
+		{"soft\xc2\xad"
+		 "hyphen.txt",
+		 "soft_hyphen.txt"},                     /* U+00AD */
+		{"tag\xf3\xa0\x81\x81.txt", "tag_.txt"}, /* U+E0041 */
 		{"esc\x1b]0;x\x07.txt", "esc_]0;x_.txt"},
-		{"se\xc3\xb1" "al \xe6\x97\xa5.png", "se\xc3\xb1" "al \xe6\x97\xa5.png"}, /* kept */
+		{"se\xc3\xb1"
+		 "al \xe6\x97\xa5.png",
+		 "se\xc3\xb1"
+		 "al \xe6\x97\xa5.png"}, /* kept */
 	};
 	gd_attachment atts[8];
 	memset(atts, 0, sizeof atts);
@@ -1158,7 +1303,8 @@ START_TEST(open_names_and_text_are_terminal_safe)
 		snprintf(atts[i].type, sizeof atts[i].type, "text/plain");
 		atts[i].size = 1;
 	}
-	const char text[] = "pay \x1b[2J\x1b[31mcleared\xc2\x9b\r\nline two \xe2\x80\xae" "evil\n";
+	const char text[] = "pay \x1b[2J\x1b[31mcleared\xc2\x9b\r\nline two \xe2\x80\xae"
+			    "evil\n";
 	gd_manifest m;
 	test_manifest(&m, text, NULL);
 	m.attachments = atts;
@@ -1184,21 +1330,26 @@ START_TEST(open_names_and_text_are_terminal_safe)
 	free(exact);
 	snprintf(p, sizeof p, "%s/%s/message.txt", od, f);
 	ck_assert(file_is(p, "pay \xef\xbf\xbd[2J\xef\xbf\xbd[31mcleared\xef\xbf\xbd\r\nline two "
-			     "\xef\xbf\xbd" "evil\n"));
+			     "\xef\xbf\xbd"
+			     "evil\n"));
 	snprintf(p, sizeof p, "%s/%s/manifest.json", od, f);
 	uint8_t *mj = slurp(p, &n);
 	for (size_t i = 0; i < n; i++)
-		ck_assert_msg(mj[i] >= 0x20 || mj[i] == '\n', "raw control byte 0x%02x in manifest.json", mj[i]);
+		ck_assert_msg(mj[i] >= 0x20 || mj[i] == '\n',
+			      "raw control byte 0x%02x in manifest.json", mj[i]);
 	for (size_t i = 0; i + 1 < n; i++) /* no C1 control (CSI), no U+2028 */
 		ck_assert(!(mj[i] == 0xc2 && mj[i + 1] >= 0x80 && mj[i + 1] < 0xa0) &&
 			  !(mj[i] == 0xe2 && mj[i + 1] == 0x80 && i + 2 < n && mj[i + 2] == 0xa8));
 	json_t *o = json_loadb((const char *)mj, n, 0, NULL);
 	ck_assert_ptr_nonnull(o);
-	ck_assert_str_eq(json_string_value(json_object_get(o, "message_unsafe")), "message-unsafe.txt");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "message_unsafe")),
+			 "message-unsafe.txt");
 	for (int i = 0; i < 8; i++) /* the exact names survive, escaped */
-		ck_assert_str_eq(json_string_value(json_object_get(
-					 json_array_get(json_object_get(o, "attachments"), (size_t)i), "name")),
-				 hostile[i][0]);
+		ck_assert_str_eq(
+			json_string_value(json_object_get(
+				json_array_get(json_object_get(o, "attachments"), (size_t)i),
+				"name")),
+			hostile[i][0]);
 	json_decref(o);
 	free(mj);
 	json_decref(rep);

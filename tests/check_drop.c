@@ -32,7 +32,10 @@ typedef struct {
 	const char *body;
 } answer;
 
-#define CLOSE {0, NULL}
+#define CLOSE                                                                                      \
+	{                                                                                          \
+		0, NULL                                                                            \
+	}
 #define SCRIPT_MAX 16
 #define LOG_MAX 64
 
@@ -43,7 +46,7 @@ typedef struct {
 	pthread_t t;
 	answer script[SCRIPT_MAX]; /* answers to requests other than POST /v1/pow, in order */
 	int n_script, next;
-	answer dflt; /* once the script is used up */
+	answer dflt;           /* once the script is used up */
 	char log[LOG_MAX][96]; /* "METHOD PATH" of each request, /v1/pow included */
 	volatile int n_log;
 	uint8_t pow_key[GD_POW_KEY_BYTES];
@@ -66,8 +69,9 @@ static void send_all(int fd, const char *p, size_t n)
 static void reply(int fd, int status, const char *body)
 {
 	char head[256];
-	snprintf(head, sizeof head, "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-		 status, strlen(body));
+	snprintf(head, sizeof head,
+		 "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
+		 strlen(body));
 	send_all(fd, head, strlen(head));
 	send_all(fd, body, strlen(body));
 }
@@ -106,7 +110,8 @@ static void *serve(void *arg)
 		}
 		if (end != NULL) { /* the body, read whole before answering */
 			const char *cl = strstr(req, "Content-Length: ");
-			size_t want = cl ? strtoul(cl + 16, NULL, 10) : 0, have = got - (size_t)(end + 4 - req);
+			size_t want = cl ? strtoul(cl + 16, NULL, 10) : 0,
+			       have = got - (size_t)(end + 4 - req);
 			char sink[65536];
 			while (have < want && (k = recv(fd, sink, sizeof sink, 0)) > 0)
 				have += (size_t)k;
@@ -249,7 +254,10 @@ END_TEST
  * reached at all is said at once. */
 START_TEST(retry_policy_broken_connections)
 {
-	const answer script[] = {CLOSE, {200, "{\"max_submit\":1,\"max_envelope\":2}"}, CLOSE, CLOSE,
+	const answer script[] = {CLOSE,
+				 {200, "{\"max_submit\":1,\"max_envelope\":2}"},
+				 CLOSE,
+				 CLOSE,
 				 {200, "{\"max_submit\":3,\"max_envelope\":4}"}};
 	drop_conn c;
 	drop_err e;
@@ -261,7 +269,8 @@ START_TEST(retry_policy_broken_connections)
 	ck_assert_int_eq(seen(&fd_, "GET /v1/limits"), 1); /* not reached yet: at once */
 	ck_assert_int_eq(drop_get_limits(&c, &ms, &me, &e), DROP_OK);
 	ck_assert(ms == 1 && me == 2);
-	ck_assert_int_eq(drop_get_limits(&c, &ms, &me, &e), DROP_OK); /* two hang-ups, then the answer */
+	ck_assert_int_eq(drop_get_limits(&c, &ms, &me, &e),
+			 DROP_OK); /* two hang-ups, then the answer */
 	ck_assert(ms == 3 && me == 4);
 	ck_assert_int_eq(seen(&fd_, "GET /v1/limits"), 5);
 	fake_down(&fd_);
@@ -278,7 +287,8 @@ START_TEST(retry_policy_pow_outdated)
 	drop_conn c;
 	drop_err e;
 	int already = -1;
-	fake_up(&fd_, script, 2, (answer){403, "{\"error\":\"pow_outdated\",\"message\":\"busier\"}"});
+	fake_up(&fd_, script, 2,
+		(answer){403, "{\"error\":\"pow_outdated\",\"message\":\"busier\"}"});
 	conn_to(&c, fd_.port);
 	ck_assert_int_eq(drop_submit(&c, id, env, sizeof env, &already, &e), DROP_OK);
 	ck_assert_int_eq(already, 0);
@@ -331,7 +341,8 @@ START_TEST(typed_calls_on_the_real_daemon)
 	ck_assert_int_eq(drop_get_limits(&c, &max_submit, &max_env, &e), DROP_OK);
 	ck_assert(max_submit > 0 && max_env >= max_submit);
 	randombytes_buf(m.submission_id, 16);
-	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])d.jpk, 1, &m, NULL, NULL, 0, NULL), GD_OK);
+	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])d.jpk, 1, &m, NULL, NULL, 0, NULL),
+			 GD_OK);
 	ck_assert_int_eq(drop_submit(&c, m.submission_id, env.buf, env.len, &already, &e), DROP_OK);
 	ck_assert_int_eq(already, 0);
 	ck_assert_int_eq(drop_submit(&c, m.submission_id, env.buf, env.len, &already, &e), DROP_OK);
@@ -340,8 +351,10 @@ START_TEST(typed_calls_on_the_real_daemon)
 	/* the same as an upload, under another id */
 	randombytes_buf(m.submission_id, 16);
 	memset(&env, 0, sizeof env);
-	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])d.jpk, 1, &m, NULL, NULL, 0, NULL), GD_OK);
-	ck_assert_int_eq(drop_upload_create(&c, m.submission_id, env.len, up, &chunk_size, &e), DROP_OK);
+	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])d.jpk, 1, &m, NULL, NULL, 0, NULL),
+			 GD_OK);
+	ck_assert_int_eq(drop_upload_create(&c, m.submission_id, env.len, up, &chunk_size, &e),
+			 DROP_OK);
 	ck_assert_uint_ge(chunk_size, env.len); /* one chunk */
 	ck_assert_int_eq(drop_upload_status(&c, up, &st, &e), DROP_OK);
 	ck_assert_uint_eq(json_array_size(json_object_get(st, "received")), 0);
@@ -354,13 +367,15 @@ START_TEST(typed_calls_on_the_real_daemon)
 	ck_assert_int_eq(drop_upload_status(&c, up, &st, &e), DROP_OK);
 	ck_assert_uint_eq(json_array_size(json_object_get(st, "received")), 1);
 	json_decref(st);
-	ck_assert_int_eq(gd_upload_digest_buf(digest, env.buf, env.len, (uint32_t)chunk_size), GD_OK);
+	ck_assert_int_eq(gd_upload_digest_buf(digest, env.buf, env.len, (uint32_t)chunk_size),
+			 GD_OK);
 	ck_assert_int_eq(drop_upload_commit(&c, up, digest, &already, &e), DROP_OK);
 	ck_assert_int_eq(already, 0);
 	ck_assert_int_eq(drop_upload_commit(&c, up, digest, &already, &e), DROP_OK);
 	ck_assert_int_eq(already, 1);
 	/* a refusal keeps the drop's code: a chunk after the commit */
-	ck_assert_int_eq(drop_upload_chunk(&c, &keep, up, 0, env.buf, env.len, h, &e), DROP_REFUSED);
+	ck_assert_int_eq(drop_upload_chunk(&c, &keep, up, 0, env.buf, env.len, h, &e),
+			 DROP_REFUSED);
 	ck_assert_str_eq(e.code, "upload_committed");
 	ck_assert_int_eq(drop_exit_code(&e), 5);
 	gd_keep_close(&keep);
@@ -419,22 +434,37 @@ START_TEST(both_programs_map_refusals_alike)
 	fclose(f);
 	for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
 		fake_up(&fd_, NULL, 0, refusals[i]);
-		ck_assert_int_eq(run("x", GHOSTDROP " submit --server http://127.0.0.1:%u --newsroom %s "
-						     "--clearnet --no-reply", fd_.port, ks), 5);
+		ck_assert_int_eq(run("x",
+				     GHOSTDROP " submit --server http://127.0.0.1:%u --newsroom %s "
+					       "--clearnet --no-reply",
+				     fd_.port, ks),
+				 5);
 		ck_assert_msg(strstr(err, "the drop refused") != NULL, "%s", err);
-		ck_assert_int_eq(run("", DESK_BIN " push --server http://127.0.0.1:%u --clearnet "
-						  "--token-file %s %s", fd_.port, tok, rep), 5);
+		ck_assert_int_eq(run("",
+				     DESK_BIN " push --server http://127.0.0.1:%u --clearnet "
+					      "--token-file %s %s",
+				     fd_.port, tok, rep),
+				 5);
 		ck_assert_msg(strstr(err, "the drop refused") != NULL, "%s", err);
-		ck_assert_int_eq(run("", DESK_BIN " fetch --server http://127.0.0.1:%u --clearnet "
-						  "--token-file %s --out %s/batch", fd_.port, tok, T), 5);
+		ck_assert_int_eq(run("",
+				     DESK_BIN " fetch --server http://127.0.0.1:%u --clearnet "
+					      "--token-file %s --out %s/batch",
+				     fd_.port, tok, T),
+				 5);
 		fake_down(&fd_);
 	}
 	/* nothing listens there any more */
 	uint16_t port = fd_.port;
-	ck_assert_int_eq(run("x", GHOSTDROP " submit --server http://127.0.0.1:%u --newsroom %s "
-					     "--clearnet --no-reply", port, ks), 4);
-	ck_assert_int_eq(run("", DESK_BIN " push --server http://127.0.0.1:%u --clearnet "
-					  "--token-file %s %s", port, tok, rep), 4);
+	ck_assert_int_eq(run("x",
+			     GHOSTDROP " submit --server http://127.0.0.1:%u --newsroom %s "
+				       "--clearnet --no-reply",
+			     port, ks),
+			 4);
+	ck_assert_int_eq(run("",
+			     DESK_BIN " push --server http://127.0.0.1:%u --clearnet "
+				      "--token-file %s %s",
+			     port, tok, rep),
+			 4);
 }
 END_TEST
 

@@ -69,7 +69,8 @@ static void submit_one(const membuf *env)
 	b64(hb, sizeof hb, h, 32);
 	snprintf(hdr, sizeof hdr,
 		 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\n"
-		 "X-Ghostdrop-Hash: %s\r\nX-Ghostdrop-PoW: %s\r\n", idb, hb, pow);
+		 "X-Ghostdrop-Hash: %s\r\nX-Ghostdrop-PoW: %s\r\n",
+		 idb, hb, pow);
 	if (http_do(port, "POST", "/v1/submissions", hdr, env->buf, env->len, &r) != 0)
 		return;
 	if (r.status == 201 || r.status == 200)
@@ -108,8 +109,8 @@ static void upload_one(const membuf *env)
 		crypto_generichash(ch, 32, env->buf + off, len, NULL, 0);
 		gd_upload_hasher_chunk(hs, ch);
 		snprintf(path, sizeof path, "/v1/uploads/%s/chunks/%zu", up, i);
-		if (http_do(port, "PUT", path, "Content-Type: application/octet-stream\r\n", env->buf + off,
-			    len, &r) != 0) {
+		if (http_do(port, "PUT", path, "Content-Type: application/octet-stream\r\n",
+			    env->buf + off, len, &r) != 0) {
 			gd_upload_hasher_free(hs);
 			return;
 		}
@@ -163,14 +164,17 @@ static void make_envelopes(const drop *d)
 		data[i] = (uint8_t)(i * 7 + 3);
 	for (int i = 0; i < POOL + 4; i++) {
 		gd_manifest m;
-		gd_attachment a = {"shift.log", "text/plain", i < POOL ? 100u * (unsigned)i : 150000u + 30000u * (unsigned)(i - POOL)};
+		gd_attachment a = {"shift.log", "text/plain",
+				   i < POOL ? 100u * (unsigned)i
+					    : 150000u + 30000u * (unsigned)(i - POOL)};
 		test_manifest(&m, "KILL-MARKER: we were told to work through the outage", src);
 		m.attachments = &a;
 		m.n_attachments = 1;
 		membuf *out = i < POOL ? &small[i] : &large[i - POOL];
 		memset(out, 0, sizeof *out);
-		ck_assert_int_eq(seal_to(out, (const uint8_t(*)[32])d->jpk, 1, &m, src, data, a.size, NULL),
-				 GD_OK);
+		ck_assert_int_eq(
+			seal_to(out, (const uint8_t(*)[32])d->jpk, 1, &m, src, data, a.size, NULL),
+			GD_OK);
 	}
 }
 
@@ -183,7 +187,8 @@ static void round_with(drop *d, int sig, unsigned min_ms, unsigned spread_ms)
 	stop = 0;
 	for (uintptr_t i = 0; i < SUBMITTERS + UPLOADERS; i++)
 		ck_assert_int_eq(pthread_create(&t[i], NULL, i < SUBMITTERS ? submitter : uploader,
-						(void *)(i * 5)), 0);
+						(void *)(i * 5)),
+				 0);
 	usleep((min_ms + randombytes_uniform(spread_ms)) * 1000);
 	drop_stop(d, sig); /* waits for the process to end */
 	stop = 1;
@@ -202,15 +207,17 @@ static void check_everything(drop *d)
 		b64(idb, sizeof idb, book.a[i].id, 16);
 		snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
 		ck_assert_int_eq(http_do(d->port, "GET", path, h, NULL, 0, &r), 0);
-		ck_assert_msg(r.status == 200, "acknowledged submission %zu of %zu lost (HTTP %d)", i + 1,
-			      book.n, r.status);
+		ck_assert_msg(r.status == 200, "acknowledged submission %zu of %zu lost (HTTP %d)",
+			      i + 1, book.n, r.status);
 		uint8_t got[32];
 		crypto_generichash(got, 32, r.body, r.len, NULL, 0);
-		ck_assert_msg(memcmp(got, book.a[i].hash, 32) == 0, "submission %zu changed", i + 1);
+		ck_assert_msg(memcmp(got, book.a[i].hash, 32) == 0, "submission %zu changed",
+			      i + 1);
 		resp_free(&r);
 	}
 	drop_stop(d, SIGTERM);
-	ck_assert_int_eq(drop_cli(d, NULL, 0, "backup --data %s/data %s/backup", d->dir, d->dir), 0);
+	ck_assert_int_eq(drop_cli(d, NULL, 0, "backup --data %s/data %s/backup", d->dir, d->dir),
+			 0);
 	ck_assert_int_eq(drop_cli(d, NULL, 0, "stats --data %s/data", d->dir), 0);
 }
 
@@ -226,8 +233,10 @@ START_TEST(kill9_rounds)
 	const int rounds = asked > 0 && asked <= 100000 ? (int)asked : 20;
 	for (int i = 0; i < rounds; i++)
 		round_with(&d, SIGKILL, 100, 500);
-	fprintf(stderr, "durability: %d rounds of SIGKILL, %zu acknowledged requests, all present and "
-			"whole\n", rounds, book.n);
+	fprintf(stderr,
+		"durability: %d rounds of SIGKILL, %zu acknowledged requests, all present and "
+		"whole\n",
+		rounds, book.n);
 	ck_assert_uint_gt(book.n, (size_t)rounds); /* the clients did get work through */
 	check_everything(&d);
 	drop_destroy(&d);
@@ -246,7 +255,8 @@ START_TEST(sigterm_during_uploads)
 	ck_assert_int_eq(d.pid, 0); /* drop_stop reaped it */
 	check_everything(&d);
 	char cmd[256];
-	snprintf(cmd, sizeof cmd, "grep -c 'finishing what is in flight' %s/daemon.log >/dev/null", d.dir);
+	snprintf(cmd, sizeof cmd, "grep -c 'finishing what is in flight' %s/daemon.log >/dev/null",
+		 d.dir);
 	ck_assert_int_eq(system(cmd), 0);
 	drop_destroy(&d);
 }
@@ -279,8 +289,10 @@ static void *flooder(void *arg)
 	while (!stop) {
 		char hdr[256];
 		resp r;
-		snprintf(hdr, sizeof hdr, "Content-Type: application/octet-stream\r\n"
-			 "X-Ghostdrop-Id: AAAAAAAAAAAAAAAAAAAAAA\r\n%s", bad[k++ % 3]);
+		snprintf(hdr, sizeof hdr,
+			 "Content-Type: application/octet-stream\r\n"
+			 "X-Ghostdrop-Id: AAAAAAAAAAAAAAAAAAAAAA\r\n%s",
+			 bad[k++ % 3]);
 		if (http_do(port, "POST", "/v1/submissions", hdr, junk, sizeof junk, &r) == 0) {
 			flood_requests++;
 			flood_refused += r.status >= 400;
@@ -297,7 +309,8 @@ static void *slowloris(void *arg)
 	static const char head[] = "POST /v1/submissions HTTP/1.1\r\nContent-Length: 10\r\nX-Pad: ";
 	for (size_t i = 0; !stop; i++) {
 		for (int c = 0; c < 50; c++)
-			if (fds[c] >= 0 && send(fds[c], head + i % (sizeof head - 1), 1, MSG_NOSIGNAL) != 1) {
+			if (fds[c] >= 0 &&
+			    send(fds[c], head + i % (sizeof head - 1), 1, MSG_NOSIGNAL) != 1) {
 				close(fds[c]);
 				fds[c] = -1;
 			}
@@ -349,7 +362,8 @@ START_TEST(flood_and_slow_clients)
 		size_t before = book.n;
 		for (int tries = 0; tries < 5 && book.n == before; tries++)
 			submit_one(&small[i]);
-		ck_assert_msg(book.n == before + 1, "a real testimony did not get through the flood");
+		ck_assert_msg(book.n == before + 1,
+			      "a real testimony did not get through the flood");
 		ck_assert((double)time(NULL) - t0 < 20);
 		usleep(1500000);
 	}
@@ -373,14 +387,16 @@ START_TEST(flood_and_slow_clients)
 		if (slow[i] >= 0) {
 			char buf[256];
 			struct pollfd p = {slow[i], POLLIN, 0};
-			slow_open += !(poll(&p, 1, 100) == 1 && recv(slow[i], buf, sizeof buf, 0) >= 0);
+			slow_open +=
+				!(poll(&p, 1, 100) == 1 && recv(slow[i], buf, sizeof buf, 0) >= 0);
 			close(slow[i]);
 		}
 	ck_assert_int_eq(slow_open, 0); /* every slow one was cut too */
 	ck_assert_int_gt(flood_requests, 100);
 	ck_assert_int_eq(flood_refused, flood_requests); /* none got in without work */
-	fprintf(stderr, "flood: %ld requests without proof of work refused; 150 hostile connections "
-			"cut; daemon RSS %ld KiB before, peak %ld KiB\n",
+	fprintf(stderr,
+		"flood: %ld requests without proof of work refused; 150 hostile connections "
+		"cut; daemon RSS %ld KiB before, peak %ld KiB\n",
 		(long)flood_requests, rss0, hwm);
 	ck_assert_int_lt(hwm, 512 * 1024); /* bounded (ASan included) */
 	check_everything(&d);
@@ -396,8 +412,9 @@ END_TEST
 START_TEST(disk_full_tmpfs)
 {
 	if (geteuid() != 0) {
-		fprintf(stderr, "disk_full_tmpfs: SKIPPED: mounting a small tmpfs needs root (the map-full "
-				"case is tested in check_daemon and check_store)\n");
+		fprintf(stderr,
+			"disk_full_tmpfs: SKIPPED: mounting a small tmpfs needs root (the map-full "
+			"case is tested in check_daemon and check_store)\n");
 		return;
 	}
 	drop d;
@@ -406,8 +423,10 @@ START_TEST(disk_full_tmpfs)
 	drop_create(&d, NULL);
 	make_envelopes(&d);
 	snprintf(cmd, sizeof cmd,
-		 "cd %s && mv data data.orig && mkdir data && mount -t tmpfs -o size=12m,mode=700 tmpfs data "
-		 "&& cp -a data.orig/. data/ && rm -rf data.orig", d.dir);
+		 "cd %s && mv data data.orig && mkdir data && mount -t tmpfs -o size=12m,mode=700 "
+		 "tmpfs data "
+		 "&& cp -a data.orig/. data/ && rm -rf data.orig",
+		 d.dir);
 	ck_assert_int_eq(system(cmd), 0);
 	drop_start(&d);
 	port = d.port;
@@ -428,9 +447,12 @@ START_TEST(disk_full_tmpfs)
 	b64(idb, sizeof idb, id, 16);
 	crypto_generichash(hash, 32, small[0].buf, small[0].len, NULL, 0);
 	b64(hb, sizeof hb, hash, 32);
-	snprintf(hdr, sizeof hdr, "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\n"
-		 "X-Ghostdrop-Hash: %s\r\nX-Ghostdrop-PoW: %s\r\n", idb, hb, pow);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/submissions", hdr, small[0].buf, small[0].len, &r), 0);
+	snprintf(hdr, sizeof hdr,
+		 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\n"
+		 "X-Ghostdrop-Hash: %s\r\nX-Ghostdrop-PoW: %s\r\n",
+		 idb, hb, pow);
+	ck_assert_int_eq(
+		http_do(d.port, "POST", "/v1/submissions", hdr, small[0].buf, small[0].len, &r), 0);
 	ck_assert_int_eq(r.status, 507);
 	ck_assert_str_eq(r.error, "storage_full");
 	resp_free(&r);
@@ -464,8 +486,10 @@ START_TEST(disk_full_tmpfs)
 	before = book.n;
 	submit_one(&small[1]);
 	ck_assert_uint_eq(book.n, before + 1);
-	fprintf(stderr, "disk_full_tmpfs: %zu testimonies filled 12 MiB; then 507; all read and acked; "
-			"writes resumed\n", n);
+	fprintf(stderr,
+		"disk_full_tmpfs: %zu testimonies filled 12 MiB; then 507; all read and acked; "
+		"writes resumed\n",
+		n);
 	drop_stop(&d, SIGTERM);
 	snprintf(cmd, sizeof cmd, "umount %s/data", d.dir);
 	ck_assert_int_eq(system(cmd), 0);

@@ -56,8 +56,8 @@ static void make(membuf *env, boxkey *k, unsigned n, const size_t *sizes, size_t
 START_TEST(roundtrip_sizes)
 {
 	/* Sizes around the 16 KiB floor and the 64 KiB chunk boundaries. */
-	static const size_t sizes[][2] = {{0, 0},         {1, 0},          {16000, 0},
-					  {65536, 0},     {65536 - 4, 1},  {131072, 3},
+	static const size_t sizes[][2] = {{0, 0},          {1, 0},         {16000, 0},
+					  {65536, 0},      {65536 - 4, 1}, {131072, 3},
 					  {200000, 77777}, {0, 300000}};
 	for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
 		boxkey k[3];
@@ -471,9 +471,9 @@ START_TEST(no_reply_submissions)
 	/* Follow-ups need a source. */
 	m.kind = GD_KIND_FOLLOWUP;
 	gd_seal *sl;
-	ck_assert_int_eq(gd_seal_new(&sl, (const uint8_t(*)[32]) & k.pk, 1, &m, NULL,
-				     membuf_write, &env),
-			 GD_ERR_FORMAT);
+	ck_assert_int_eq(
+		gd_seal_new(&sl, (const uint8_t(*)[32]) & k.pk, 1, &m, NULL, membuf_write, &env),
+		GD_ERR_FORMAT);
 }
 END_TEST
 
@@ -489,12 +489,12 @@ START_TEST(seal_api_misuse)
 	membuf env = {0};
 	gd_seal *s;
 	uint8_t buf[11] = {0};
-	ck_assert_int_eq(gd_seal_new(&s, (const uint8_t(*)[32]) & k.pk, 0, &m, src, membuf_write,
-				     &env),
-			 GD_ERR_INVAL);
-	ck_assert_int_eq(gd_seal_new(&s, (const uint8_t(*)[32]) & k.pk, 1, &m, src, membuf_write,
-				     &env),
-			 GD_OK);
+	ck_assert_int_eq(
+		gd_seal_new(&s, (const uint8_t(*)[32]) & k.pk, 0, &m, src, membuf_write, &env),
+		GD_ERR_INVAL);
+	ck_assert_int_eq(
+		gd_seal_new(&s, (const uint8_t(*)[32]) & k.pk, 1, &m, src, membuf_write, &env),
+		GD_OK);
 	ck_assert_int_eq(gd_seal_write(s, buf, 11), GD_ERR_INVAL); /* more than declared */
 	ck_assert_int_eq(gd_seal_write(s, buf, 5), GD_OK);
 	ck_assert_int_eq(gd_seal_finish(s), GD_ERR_INVAL); /* less than declared */
@@ -507,9 +507,9 @@ START_TEST(seal_api_misuse)
 	gd_source_keys *other = sodium_malloc(sizeof *other);
 	memcpy(other, src, sizeof *other);
 	other->identity_pk[0] ^= 1;
-	ck_assert_int_eq(gd_seal_new(&s, (const uint8_t(*)[32]) & k.pk, 1, &m, other,
-				     membuf_write, &env),
-			 GD_ERR_INVAL);
+	ck_assert_int_eq(
+		gd_seal_new(&s, (const uint8_t(*)[32]) & k.pk, 1, &m, other, membuf_write, &env),
+		GD_ERR_INVAL);
 	sodium_free(other);
 	membuf_free(&env);
 }
@@ -518,7 +518,10 @@ END_TEST
 START_TEST(manifest_strict)
 {
 	static const char *bad[] = {
-		"", "[]", "{}", "{\"v\":1}",
+		"",
+		"[]",
+		"{}",
+		"{\"v\":1}",
 		/* duplicate key */
 		"{\"v\":1,\"kind\":\"testimony\",\"id\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"text\":\"a\","
 		"\"text\":\"b\",\"attachments\":[]}",
@@ -533,12 +536,14 @@ START_TEST(manifest_strict)
 		"\"attachments\":[],\"reply_pk\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
 		"\"identity_pk\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
 		/* id not 16 bytes */
-		"{\"v\":1,\"kind\":\"testimony\",\"id\":\"AAAA\",\"text\":\"a\",\"attachments\":[]}",
+		"{\"v\":1,\"kind\":\"testimony\",\"id\":\"AAAA\",\"text\":\"a\",\"attachments\":[]"
+		"}",
 		/* negative size */
 		"{\"v\":1,\"kind\":\"testimony\",\"id\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"text\":\"a\","
 		"\"attachments\":[{\"name\":\"x\",\"type\":\"t\",\"size\":-1}]}",
 		/* NUL in text */
-		"{\"v\":1,\"kind\":\"testimony\",\"id\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"text\":\"a\\u0000b\","
+		"{\"v\":1,\"kind\":\"testimony\",\"id\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"text\":"
+		"\"a\\u0000b\","
 		"\"attachments\":[]}",
 		/* follow-up without a source */
 		"{\"v\":1,\"kind\":\"followup\",\"id\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"text\":\"a\","
@@ -548,7 +553,8 @@ START_TEST(manifest_strict)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		gd_manifest m;
-		ck_assert_msg(gd_manifest_decode(&m, (const uint8_t *)bad[i], strlen(bad[i])) != GD_OK,
+		ck_assert_msg(gd_manifest_decode(&m, (const uint8_t *)bad[i], strlen(bad[i])) !=
+				      GD_OK,
 			      "accepted: %s", bad[i]);
 	}
 	gd_manifest m;

@@ -28,7 +28,8 @@
 static char out[65536], err[65536];
 
 /* Run ghostdrop with stdin from `in`; stdout/stderr into out/err; returns the exit code. */
-static int gd(const drop *d, const char *in, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int gd(const drop *d, const char *in, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static int gd(const drop *d, const char *in, const char *fmt, ...)
 {
 	va_list ap;
@@ -50,12 +51,12 @@ static void fetch_all(const drop *d, stored *st)
 {
 	resp r;
 	memset(st, 0, sizeof *st);
-	ck_assert_int_eq(http_do(d->port, "GET", "/v1/courier/submissions", drop_auth(d), NULL, 0, &r), 0);
+	ck_assert_int_eq(
+		http_do(d->port, "GET", "/v1/courier/submissions", drop_auth(d), NULL, 0, &r), 0);
 	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL), *v;
 	resp_free(&r);
 	size_t i;
-	json_array_foreach(json_object_get(o, "submissions"), i, v)
-	{
+	json_array_foreach (json_object_get(o, "submissions"), i, v) {
 		char path[128];
 		snprintf(path, sizeof path, "/v1/courier/submissions/%s",
 			 json_string_value(json_object_get(v, "id")));
@@ -98,7 +99,8 @@ START_TEST(submit_follow_up_and_open)
 	drop_up(&d, NULL, keystring);
 	snprintf(code, sizeof code, "%s/code.txt", d.dir);
 	ck_assert_int_eq(gd(&d, "We transcribe medical calls; the NDA forbids naming the client.",
-			    "submit " SERVER " --clearnet --codename-out %s --json", d.port, keystring, code),
+			    "submit " SERVER " --clearnet --codename-out %s --json", d.port,
+			    keystring, code),
 			 0);
 	json_t *o = json_loads(out, 0, NULL);
 	ck_assert_str_eq(json_string_value(json_object_get(o, "status")), "stored");
@@ -110,7 +112,9 @@ START_TEST(submit_follow_up_and_open)
 	ck_assert(strstr(out, "codename") == NULL || strstr(out, "codename_file") != NULL);
 	/* a follow-up under the same codename */
 	ck_assert_int_eq(gd(&d, "Second part: shifts are 10 hours.",
-			    "submit " SERVER " --clearnet --codename-file %s", d.port, keystring, code), 0);
+			    "submit " SERVER " --clearnet --codename-file %s", d.port, keystring,
+			    code),
+			 0);
 	ck_assert(strstr(err, "follow-up reached the drop") != NULL);
 	/* the journalist opens both: same identity key, the second a follow-up */
 	gd_source_keys *src = source_of_codename_file(&d, code);
@@ -123,8 +127,9 @@ START_TEST(submit_follow_up_and_open)
 		ck_assert(memcmp(st.s[i].m.identity_pk, src->identity_pk, 32) == 0);
 		if (st.s[i].m.kind == GD_KIND_TESTIMONY) {
 			testimony++;
-			ck_assert_str_eq(st.s[i].m.text,
-					 "We transcribe medical calls; the NDA forbids naming the client.");
+			ck_assert_str_eq(
+				st.s[i].m.text,
+				"We transcribe medical calls; the NDA forbids naming the client.");
 		} else {
 			followup++;
 			ck_assert_str_eq(st.s[i].m.text, "Second part: shifts are 10 hours.");
@@ -134,7 +139,9 @@ START_TEST(submit_follow_up_and_open)
 	stored_free(&st);
 	sodium_free(src);
 	/* --codename-out never overwrites */
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --codename-out %s", d.port, keystring, code), 6);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --codename-out %s", d.port,
+			    keystring, code),
+			 6);
 	ck_assert_uint_eq(count_stored(&d), 2);
 	drop_destroy(&d);
 }
@@ -155,11 +162,14 @@ START_TEST(large_attachment_via_upload)
 	fclose(f);
 	/* without --keep-metadata: refused, nothing leaves */
 	ck_assert_int_eq(gd(&d, "recording", "submit " SERVER " --clearnet --no-reply %s", d.port,
-			    keystring, file), 6);
+			    keystring, file),
+			 6);
 	ck_assert(strstr(err, "metadata") != NULL);
 	ck_assert_uint_eq(count_stored(&d), 0);
-	ck_assert_int_eq(gd(&d, "recording attached", "submit " SERVER " --clearnet --no-reply --keep-metadata %s",
-			    d.port, keystring, file), 0);
+	ck_assert_int_eq(gd(&d, "recording attached",
+			    "submit " SERVER " --clearnet --no-reply --keep-metadata %s", d.port,
+			    keystring, file),
+			 0);
 	stored st;
 	fetch_all(&d, &st);
 	ck_assert_uint_eq(st.n, 1);
@@ -188,8 +198,10 @@ START_TEST(refusals_send_nothing)
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply", d.port, other), 3);
 	ck_assert(strstr(err, "does not verify") != NULL);
 	/* rollback below a version the worker knows */
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --min-bundle-version 3",
-			    d.port, keystring), 3);
+	ck_assert_int_eq(gd(&d, "x",
+			    "submit " SERVER " --clearnet --no-reply --min-bundle-version 3",
+			    d.port, keystring),
+			 3);
 	/* a mistyped key string */
 	other[20] = other[20] == 'a' ? 'b' : 'a';
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply", d.port, other), 2);
@@ -197,23 +209,33 @@ START_TEST(refusals_send_nothing)
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply", d.port, keystring), 2);
 	ck_assert(strstr(err, "without Tor") != NULL);
 	/* Tor not running */
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply --proxy 127.0.0.1:1", d.port, keystring), 4);
+	ck_assert_int_eq(
+		gd(&d, "x", "submit " SERVER " --no-reply --proxy 127.0.0.1:1", d.port, keystring),
+		4);
 	/* a codename with a typo: a suggestion, never a new identity */
 	snprintf(code, sizeof code, "%s/typo.txt", d.dir);
 	FILE *f = fopen(code, "w");
 	fputs("zoom abacus yo-yo able ablaze abide zoologst felt-tip\n", f);
 	fclose(f);
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --codename-file %s", d.port, keystring, code), 2);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --codename-file %s", d.port,
+			    keystring, code),
+			 2);
 	ck_assert(strstr(err, "word 7") != NULL && strstr(err, "\"zoologist\"") != NULL);
 	/* nothing to send; conflicting options; no terminal for a new codename */
-	ck_assert_int_eq(gd(&d, "", "submit " SERVER " --clearnet --no-reply", d.port, keystring), 2);
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --codename", d.port, keystring), 2);
+	ck_assert_int_eq(gd(&d, "", "submit " SERVER " --clearnet --no-reply", d.port, keystring),
+			 2);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --codename", d.port,
+			    keystring),
+			 2);
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet", d.port, keystring), 2);
 	ck_assert(strstr(err, "no terminal") != NULL);
 	ck_assert_int_eq(gd(&d, "x", "frobnicate " SERVER, d.port, keystring), 2);
 	/* a codename typed on the command line is refused without being repeated */
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --codename zoom abacus yo-yo able "
-			    "ablaze abide zoologist felt-tip", d.port, keystring), 2);
+	ck_assert_int_eq(gd(&d, "x",
+			    "submit " SERVER " --clearnet --codename zoom abacus yo-yo able "
+			    "ablaze abide zoologist felt-tip",
+			    d.port, keystring),
+			 2);
 	ck_assert(strstr(err, "zoom") == NULL && strstr(err, "takes no value") != NULL);
 	ck_assert_uint_eq(count_stored(&d), 0);
 	/* a server the bundle does not list: the first bundle (v1) lists only :8080 */
@@ -221,11 +243,13 @@ START_TEST(refusals_send_nothing)
 	drop_create(&d, NULL);
 	drop_start(&d);
 	gd_keystring_encode(keystring, d.root_pk);
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply", d.port, keystring), 3);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply", d.port, keystring),
+			 3);
 	ck_assert(strstr(err, "not one of the newsroom's servers") != NULL);
 	ck_assert_uint_eq(count_stored(&d), 0);
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server", d.port,
-			    keystring), 0);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server",
+			    d.port, keystring),
+			 0);
 	ck_assert_uint_eq(count_stored(&d), 1);
 	drop_destroy(&d);
 }
@@ -238,8 +262,10 @@ START_TEST(photos_arrive_without_metadata)
 	drop_up(&d, NULL, keystring);
 	snprintf(jpg, sizeof jpg, "%s/exif-gps.jpg", SAMPLES);
 	snprintf(png, sizeof png, "%s/text-exif.png", SAMPLES);
-	ck_assert_int_eq(gd(&d, "screenshots of the task queue", "submit " SERVER " --clearnet --no-reply %s %s",
-			    d.port, keystring, jpg, png), 0);
+	ck_assert_int_eq(gd(&d, "screenshots of the task queue",
+			    "submit " SERVER " --clearnet --no-reply %s %s", d.port, keystring, jpg,
+			    png),
+			 0);
 	stored st;
 	fetch_all(&d, &st);
 	ck_assert_uint_eq(st.n, 1);
@@ -247,10 +273,12 @@ START_TEST(photos_arrive_without_metadata)
 	ck_assert_str_eq(st.s[0].m.attachments[0].type, "image/jpeg");
 	ck_assert_str_eq(st.s[0].m.attachments[1].type, "image/png");
 	membuf *data = &st.s[0].data;
-	static const char *const gone[] = {"Jane Worker", "GhostCam", "SN-1234567", "Exif", "tEXt", NULL};
+	static const char *const gone[] = {"Jane Worker", "GhostCam", "SN-1234567",
+					   "Exif",        "tEXt",     NULL};
 	for (int i = 0; gone[i]; i++)
 		for (size_t j = 0; j + strlen(gone[i]) <= data->len; j++)
-			ck_assert_msg(memcmp(data->buf + j, gone[i], strlen(gone[i])) != 0, "%s arrived", gone[i]);
+			ck_assert_msg(memcmp(data->buf + j, gone[i], strlen(gone[i])) != 0,
+				      "%s arrived", gone[i]);
 	/* the JPEG still ends its scan: the image itself arrived */
 	uint64_t jl = st.s[0].m.attachments[0].size;
 	ck_assert(data->buf[0] == 0xff && data->buf[1] == 0xd8 && data->buf[jl - 1] == 0xd9);
@@ -273,8 +301,9 @@ START_TEST(documents_cleaned_by_mat2)
 	drop_up(&d, NULL, keystring);
 	snprintf(odt, sizeof odt, "%s/author.odt", SAMPLES);
 	ck_assert(!shm_leftovers());
-	ck_assert_int_eq(gd(&d, "the rate sheet", "submit " SERVER " --clearnet --no-reply %s", d.port,
-			    keystring, odt), 0);
+	ck_assert_int_eq(gd(&d, "the rate sheet", "submit " SERVER " --clearnet --no-reply %s",
+			    d.port, keystring, odt),
+			 0);
 	ck_assert(!shm_leftovers()); /* the cleaned copy is gone */
 	stored st;
 	fetch_all(&d, &st);
@@ -284,13 +313,16 @@ START_TEST(documents_cleaned_by_mat2)
 	static const char *const gone[] = {"Jane Worker", "VendorOffice", NULL};
 	for (int i = 0; gone[i]; i++)
 		for (size_t j = 0; j + strlen(gone[i]) <= data->len; j++)
-			ck_assert_msg(memcmp(data->buf + j, gone[i], strlen(gone[i])) != 0, "%s arrived", gone[i]);
+			ck_assert_msg(memcmp(data->buf + j, gone[i], strlen(gone[i])) != 0,
+				      "%s arrived", gone[i]);
 	ck_assert(data->len > 100 && memcmp(data->buf, "PK", 2) == 0); /* still a document */
 	stored_free(&st);
 	/* no mat2 on the PATH: refused, nothing sent, nothing left behind */
 	char cmd[2048];
-	snprintf(cmd, sizeof cmd, "echo x | PATH=/nonexistent /usr/bin/setsid %s submit " SERVER
-		 " --clearnet --no-reply %s >/dev/null 2>%s/err; test $? -eq 6 && grep -q 'install mat2' %s/err",
+	snprintf(cmd, sizeof cmd,
+		 "echo x | PATH=/nonexistent /usr/bin/setsid %s submit " SERVER
+		 " --clearnet --no-reply %s >/dev/null 2>%s/err; test $? -eq 6 && grep -q 'install "
+		 "mat2' %s/err",
 		 GHOSTDROP, d.port, keystring, odt, d.dir, d.dir);
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert(!shm_leftovers());
@@ -299,7 +331,8 @@ START_TEST(documents_cleaned_by_mat2)
 }
 END_TEST
 
-static void push_reply(const drop *d, const gd_source_keys *src, const uint8_t jsk[32], const char *text)
+static void push_reply(const drop *d, const gd_source_keys *src, const uint8_t jsk[32],
+		       const char *text)
 {
 	uint8_t *blob;
 	size_t blen;
@@ -311,7 +344,9 @@ static void push_reply(const drop *d, const gd_source_keys *src, const uint8_t j
 	gd_b64_encode(bb, blen * 2, blob, blen);
 	gd_b64_encode(mb, sizeof mb, src->mailbox_id, 16);
 	snprintf(body, blen * 2 + 128, "{\"mailbox_id\":\"%s\",\"reply\":\"%s\"}", mb, bb);
-	ck_assert_int_eq(http_do(d->port, "POST", "/v1/courier/replies", drop_auth(d), body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d->port, "POST", "/v1/courier/replies", drop_auth(d), body,
+				 strlen(body), &r),
+			 0);
 	ck_assert_int_eq(r.status, 201);
 	resp_free(&r);
 	free(bb);
@@ -325,31 +360,42 @@ START_TEST(replies_verified_forged_acked)
 	char code[256];
 	drop_up(&d, NULL, keystring);
 	snprintf(code, sizeof code, "%s/code.txt", d.dir);
-	ck_assert_int_eq(gd(&d, "hello", "submit " SERVER " --clearnet --codename-out %s", d.port, keystring, code), 0);
+	ck_assert_int_eq(gd(&d, "hello", "submit " SERVER " --clearnet --codename-out %s", d.port,
+			    keystring, code),
+			 0);
 	gd_source_keys *src = source_of_codename_file(&d, code);
-	ck_assert_int_eq(gd(&d, NULL, "replies " SERVER " --clearnet --codename-file %s", d.port, keystring, code), 0);
+	ck_assert_int_eq(gd(&d, NULL, "replies " SERVER " --clearnet --codename-file %s", d.port,
+			    keystring, code),
+			 0);
 	ck_assert(strstr(err, "No replies yet") != NULL);
 	push_reply(&d, src, d.jsk, "Thank you. Which platform do you work on?");
 	/* pushed with a valid courier token, but not written with a journalist key */
 	uint8_t fpk[32], fsk[32];
 	crypto_box_keypair(fpk, fsk);
 	push_reply(&d, src, fsk, "Please send your badge photo.");
-	ck_assert_int_eq(gd(&d, NULL, "replies " SERVER " --clearnet --codename-file %s", d.port, keystring, code), 0);
+	ck_assert_int_eq(gd(&d, NULL, "replies " SERVER " --clearnet --codename-file %s", d.port,
+			    keystring, code),
+			 0);
 	ck_assert(strstr(out, "--- from Ana") != NULL);
 	ck_assert(strstr(out, "Which platform do you work on?") != NULL);
 	ck_assert(strstr(out, "badge photo") == NULL);
 	ck_assert(strstr(err, "1 reply did not come from a journalist") != NULL);
-	ck_assert_int_eq(gd(&d, NULL, "replies " SERVER " --clearnet --codename-file %s --json --ack", d.port,
-			    keystring, code), 0);
+	ck_assert_int_eq(gd(&d, NULL,
+			    "replies " SERVER " --clearnet --codename-file %s --json --ack", d.port,
+			    keystring, code),
+			 0);
 	json_t *o = json_loads(out, 0, NULL);
 	ck_assert_ptr_nonnull(o);
 	ck_assert_uint_eq(json_array_size(json_object_get(o, "replies")), 1);
 	ck_assert_int_eq(json_integer_value(json_object_get(o, "forged")), 1);
 	ck_assert(json_is_true(json_object_get(o, "acknowledged")));
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(o, "replies"), 0),
-							   "journalist")), "Ana");
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_array_get(json_object_get(o, "replies"), 0), "journalist")),
+			 "Ana");
 	json_decref(o);
-	ck_assert_int_eq(gd(&d, NULL, "replies " SERVER " --clearnet --codename-file %s --json", d.port, keystring, code), 0);
+	ck_assert_int_eq(gd(&d, NULL, "replies " SERVER " --clearnet --codename-file %s --json",
+			    d.port, keystring, code),
+			 0);
 	ck_assert(strstr(out, "\"replies\":[]") != NULL); /* deleted by --ack */
 	sodium_free(src);
 	drop_destroy(&d);
@@ -369,15 +415,16 @@ START_TEST(leaves_no_files)
 	snprintf(files, sizeof files, "%s/exif-gps.jpg %s/author.odt", SAMPLES, SAMPLES);
 	for (int follow = 0; follow < 2; follow++) {
 		snprintf(cmd, sizeof cmd,
-			 "cd %s/cwd && echo 'the shift log' | env -i PATH=/usr/bin:/bin HOME=%s/home "
+			 "cd %s/cwd && echo 'the shift log' | env -i PATH=/usr/bin:/bin "
+			 "HOME=%s/home "
 			 "TMPDIR=%s/tmp XDG_RUNTIME_DIR=%s/xdg /usr/bin/setsid %s submit " SERVER
 			 " --clearnet %s %s/code %s >/dev/null 2>%s/err",
 			 d.dir, d.dir, d.dir, d.dir, GHOSTDROP, d.port, keystring,
 			 follow ? "--codename-file" : "--codename-out", d.dir, files, d.dir);
 		ck_assert_msg(system(cmd) == 0, "submit failed: see %s/err", d.dir);
 	}
-	snprintf(cmd, sizeof cmd, "test -z \"$(find %s/home %s/tmp %s/cwd %s/xdg -mindepth 1)\"", d.dir,
-		 d.dir, d.dir, d.dir);
+	snprintf(cmd, sizeof cmd, "test -z \"$(find %s/home %s/tmp %s/cwd %s/xdg -mindepth 1)\"",
+		 d.dir, d.dir, d.dir, d.dir);
 	ck_assert_msg(system(cmd) == 0, "files left behind");
 	ck_assert(!shm_leftovers());
 	ck_assert_uint_eq(count_stored(&d), 2);
@@ -396,7 +443,7 @@ typedef struct {
 	uint16_t port;
 	volatile int stop;
 	pthread_mutex_t mu;
-	int active, max_active; /* connection threads running now, and at most */
+	int active, max_active;        /* connection threads running now, and at most */
 	int requests, domain_requests; /* SOCKS CONNECTs */
 	int puts;                      /* chunk requests seen, over all connections */
 	char user[64], host[256];
@@ -455,7 +502,8 @@ static void relay(proxy *px, int a, int b, int on_first)
 			}
 			in_request += (size_t)k;
 			if (px->mode == P_FLAKY && i == 0) {
-				if (put_no == 10 && in_request > 30000 && px->cut_mid_request == 0) {
+				if (put_no == 10 && in_request > 30000 &&
+				    px->cut_mid_request == 0) {
 					px->cut_mid_request++;
 					cut = 1;
 				}
@@ -617,12 +665,15 @@ START_TEST(through_socks5)
 	proxy px;
 	drop_up(&d, NULL, keystring);
 	pthread_t t = proxy_start(&px, P_GOOD);
-	ck_assert_int_eq(gd(&d, "over the proxy", "submit " SERVER " --no-reply --proxy 127.0.0.1:%u",
-			    d.port, keystring, px.port), 0);
+	ck_assert_int_eq(gd(&d, "over the proxy",
+			    "submit " SERVER " --no-reply --proxy 127.0.0.1:%u", d.port, keystring,
+			    px.port),
+			 0);
 	proxy_stop(&px, t);
 	ck_assert_uint_eq(count_stored(&d), 1);
 	ck_assert_int_ge(px.requests, 4); /* bundle, limits, challenge, submission */
-	ck_assert_int_eq(px.domain_requests, px.requests); /* always a name for the proxy to resolve */
+	ck_assert_int_eq(px.domain_requests,
+			 px.requests); /* always a name for the proxy to resolve */
 	ck_assert_str_eq(px.host, "127.0.0.1");
 	ck_assert_uint_eq(strlen(px.user), 12); /* random per run: a circuit of its own */
 	static const struct {
@@ -634,8 +685,9 @@ START_TEST(through_socks5)
 		   {P_HANGUP, "did not answer as a SOCKS5 proxy"}};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		t = proxy_start(&px, bad[i].mode);
-		ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply --proxy 127.0.0.1:%u", d.port,
-				    keystring, px.port), 4);
+		ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply --proxy 127.0.0.1:%u",
+				    d.port, keystring, px.port),
+				 4);
 		ck_assert_msg(strstr(err, bad[i].says) != NULL, "mode %d: %s", bad[i].mode, err);
 		proxy_stop(&px, t);
 	}
@@ -659,13 +711,14 @@ START_TEST(broken_connections_resume)
 	fclose(f);
 	pthread_t t = proxy_start(&px, P_FLAKY);
 	ck_assert_int_eq(gd(&d, "50 MiB over a flaky circuit",
-			    "submit " SERVER " --no-reply --keep-metadata --proxy 127.0.0.1:%u %s", d.port,
-			    keystring, px.port, file), 0);
+			    "submit " SERVER " --no-reply --keep-metadata --proxy 127.0.0.1:%u %s",
+			    d.port, keystring, px.port, file),
+			 0);
 	proxy_stop(&px, t);
 	ck_assert_int_eq(px.cut_mid_request, 1);
 	ck_assert_int_ge(px.max_active, 3); /* chunks travel on several kept connections at once */
 	ck_assert_int_lt(px.requests, 30);  /* not one connection per chunk (50 chunks) */
-	ck_assert_int_eq(px.lost_answers, 2); /* a chunk's answer and the commit's */
+	ck_assert_int_eq(px.lost_answers, 2);      /* a chunk's answer and the commit's */
 	ck_assert_int_ge(px.commits_swallowed, 2); /* the commit was sent again */
 	stored st;
 	fetch_all(&d, &st);
@@ -708,8 +761,10 @@ START_TEST(upload_moves_to_another_backend)
 	pthread_t t = proxy_start(&px, P_SWITCH);
 	px.other_port = b.port;
 	px.switch_at = 2; /* after the upload was created on a, long before its commit */
-	ck_assert_int_eq(gd(&a, "moved", "submit " SERVER " --no-reply --keep-metadata --proxy 127.0.0.1:%u %s",
-			    a.port, keystring, px.port, file), 0);
+	ck_assert_int_eq(gd(&a, "moved",
+			    "submit " SERVER " --no-reply --keep-metadata --proxy 127.0.0.1:%u %s",
+			    a.port, keystring, px.port, file),
+			 0);
 	proxy_stop(&px, t);
 	ck_assert_msg(strstr(err, "sending it again") != NULL, "%s", err);
 	ck_assert_uint_eq(count_stored(&a), 0); /* nothing half-done committed on a */
@@ -754,21 +809,27 @@ START_TEST(stale_and_rolled_back_bundles)
 	snprintf(home, sizeof home, "%s/home", d.dir);
 	ck_assert_int_eq(mkdir(home, 0700), 0);
 	/* opting in: the newest version seen (2) is remembered */
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --state-dir %s", d.port,
-			    keystring, state), 0);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --state-dir %s",
+			    d.port, keystring, state),
+			 0);
 	/* without --state-dir nothing is written anywhere (HOME and the working directory) */
 	char cmd[2048];
-	snprintf(cmd, sizeof cmd, "cd %s && echo x | HOME=%s setsid %s submit " SERVER " --clearnet "
-		 "--no-reply >/dev/null 2>&1 && test -z \"$(ls -A %s)\"", home, home, GHOSTDROP, d.port,
-		 keystring, home);
+	snprintf(cmd, sizeof cmd,
+		 "cd %s && echo x | HOME=%s setsid %s submit " SERVER " --clearnet "
+		 "--no-reply >/dev/null 2>&1 && test -z \"$(ls -A %s)\"",
+		 home, home, GHOSTDROP, d.port, keystring, home);
 	ck_assert_int_eq(system(cmd), 0);
 	/* a server that rolls back to bundle v1 (properly signed, but older) */
 	gd_bundle *b = calloc(1, sizeof *b);
-	ck_assert_int_eq(gd_bundle_verify(b, d.bundle, d.bundle_len, d.root_pk, time(NULL), 0), GD_OK);
+	ck_assert_int_eq(gd_bundle_verify(b, d.bundle, d.bundle_len, d.root_pk, time(NULL), 0),
+			 GD_OK);
 	b->version = 1;
 	serve_bundle(&d, b);
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server --state-dir %s",
-			    d.port, keystring, state), 3);
+	ck_assert_int_eq(gd(&d, "x",
+			    "submit " SERVER
+			    " --clearnet --no-reply --unlisted-server --state-dir %s",
+			    d.port, keystring, state),
+			 3);
 	ck_assert(strstr(err, "older than the minimum") != NULL);
 	/* an expired bundle */
 	int64_t now = (int64_t)time(NULL);
@@ -778,28 +839,36 @@ START_TEST(stale_and_rolled_back_bundles)
 	b->journalists[0].not_before = now - 59 * 86400;
 	b->journalists[0].not_after = now - 2 * 86400;
 	serve_bundle(&d, b);
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server", d.port,
-			    keystring), 3);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server",
+			    d.port, keystring),
+			 3);
 	/* told apart from an attack: the newsroom key is fine, nothing was sent, wait or fix the
 	 * clock, never another key */
-	ck_assert_msg(strstr(err, "expired on") != NULL && strstr(err, "your newsroom key is fine") != NULL &&
-		      strstr(err, "nothing was sent") != NULL && strstr(err, "Do not use another key") != NULL &&
-		      strstr(err, "do not send anything") == NULL, "%s", err);
+	ck_assert_msg(strstr(err, "expired on") != NULL &&
+			      strstr(err, "your newsroom key is fine") != NULL &&
+			      strstr(err, "nothing was sent") != NULL &&
+			      strstr(err, "Do not use another key") != NULL &&
+			      strstr(err, "do not send anything") == NULL,
+		      "%s", err);
 	/* signed "tomorrow": this computer's clock is behind */
 	b->created = now + 2 * 86400;
 	b->expires = now + 30 * 86400;
 	b->journalists[0].not_before = now;
 	b->journalists[0].not_after = now + 30 * 86400;
 	serve_bundle(&d, b);
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server", d.port,
-			    keystring), 3);
-	ck_assert_msg(strstr(err, "correct this computer's date") != NULL && strstr(err, "Nothing was sent") != NULL,
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server",
+			    d.port, keystring),
+			 3);
+	ck_assert_msg(strstr(err, "correct this computer's date") != NULL &&
+			      strstr(err, "Nothing was sent") != NULL,
 		      "%s", err);
 	free(b);
 	ck_assert_uint_eq(count_stored(&d), 2); /* only the two before the rollback */
 	/* an onion address always goes to Tor (here: not running on 127.0.0.1:9050) */
-	ck_assert_int_eq(gd(&d, "x", "submit --server http://%s.onion --newsroom %s --clearnet --no-reply",
-			    "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx", keystring), 4);
+	ck_assert_int_eq(gd(&d, "x",
+			    "submit --server http://%s.onion --newsroom %s --clearnet --no-reply",
+			    "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx", keystring),
+			 4);
 	ck_assert(strstr(err, "127.0.0.1:9050") != NULL);
 	drop_destroy(&d);
 }
@@ -811,12 +880,14 @@ START_TEST(lost_submit_answer)
 	proxy px;
 	drop_up(&d, NULL, keystring);
 	pthread_t t = proxy_start(&px, P_LOSE_SUBMIT);
-	ck_assert_int_eq(gd(&d, "the answer gets lost", "submit " SERVER " --no-reply --json --proxy 127.0.0.1:%u",
-			    d.port, keystring, px.port), 0);
+	ck_assert_int_eq(gd(&d, "the answer gets lost",
+			    "submit " SERVER " --no-reply --json --proxy 127.0.0.1:%u", d.port,
+			    keystring, px.port),
+			 0);
 	proxy_stop(&px, t);
 	ck_assert_int_eq(px.lost_answers, 1);
 	ck_assert(strstr(out, "\"already_stored\"") != NULL); /* the retry found it stored */
-	ck_assert_uint_eq(count_stored(&d), 1);             /* once */
+	ck_assert_uint_eq(count_stored(&d), 1);               /* once */
 	drop_destroy(&d);
 }
 END_TEST
@@ -837,15 +908,19 @@ START_TEST(old_bundle_refused_by_default)
 	b->journalists[0].not_before = now - 40 * 86400;
 	b->journalists[0].not_after = now + 300 * 86400;
 	serve_bundle(&d, b);
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server", d.port,
-			    keystring), 3);
-	ck_assert_msg(strstr(err, "too old") != NULL && strstr(err, "refused after 31 days") != NULL &&
-		      strstr(err, "nothing was sent") != NULL, "%s", err);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server",
+			    d.port, keystring),
+			 3);
+	ck_assert_msg(strstr(err, "too old") != NULL &&
+			      strstr(err, "refused after 31 days") != NULL &&
+			      strstr(err, "nothing was sent") != NULL,
+		      "%s", err);
 	ck_assert_uint_eq(count_stored(&d), 0);
 	b->created = now - 20 * 86400;
 	serve_bundle(&d, b);
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server", d.port,
-			    keystring), 0);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server",
+			    d.port, keystring),
+			 0);
 	ck_assert_uint_eq(count_stored(&d), 1);
 	free(b);
 	drop_destroy(&d);
@@ -872,8 +947,8 @@ START_TEST(worker_process_not_dumpable)
 		/* as root, run it as nobody: a dumpable process's /proc files belong to its user */
 		if (getuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
 			_exit(99);
-		execl(GHOSTDROP, GHOSTDROP, "submit", "--server", server, "--clearnet", "--newsroom", ks,
-		      "--no-reply", "--message-file", "/dev/null", (char *)NULL);
+		execl(GHOSTDROP, GHOSTDROP, "submit", "--server", server, "--clearnet",
+		      "--newsroom", ks, "--no-reply", "--message-file", "/dev/null", (char *)NULL);
 		_exit(98);
 	}
 	ck_assert_int_gt(pid, 0);

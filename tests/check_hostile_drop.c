@@ -73,13 +73,16 @@ static void answer(fake_drop *d, int fd, const char *path)
 			o += (size_t)snprintf(gen + o, cap - o, "{\"submissions\":[");
 			for (int i = 0; i < d->n; i++)
 				o += (size_t)snprintf(gen + o, cap - o,
-						      "%s{\"id\":\"%s\",\"size\":%llu,\"day\":20000,\"fetched\":false}",
-						      i ? "," : "", d->subs[i].id, (unsigned long long)d->subs[i].listed);
+						      "%s{\"id\":\"%s\",\"size\":%llu,\"day\":"
+						      "20000,\"fetched\":false}",
+						      i ? "," : "", d->subs[i].id,
+						      (unsigned long long)d->subs[i].listed);
 			snprintf(gen + o, cap - o, "]}");
 			body = gen;
 		}
 		size_t len = strlen(body);
-		snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %llu\r\nConnection: close\r\n\r\n",
+		snprintf(head, sizeof head,
+			 "HTTP/1.1 200 OK\r\nContent-Length: %llu\r\nConnection: close\r\n\r\n",
 			 (unsigned long long)(d->listing_claim ? d->listing_claim : len));
 		send_all(fd, head, strlen(head));
 		send_all(fd, body, len);
@@ -87,7 +90,8 @@ static void answer(fake_drop *d, int fd, const char *path)
 		return;
 	}
 	const char *q = strchr(path, '?');
-	unsigned long long off = q != NULL && strncmp(q, "?offset=", 8) == 0 ? strtoull(q + 8, NULL, 10) : 0;
+	unsigned long long off =
+		q != NULL && strncmp(q, "?offset=", 8) == 0 ? strtoull(q + 8, NULL, 10) : 0;
 	const char *idp = path + strlen("/v1/courier/submissions/");
 	for (int i = 0; i < d->n; i++) {
 		fake_sub *s = &d->subs[i];
@@ -98,7 +102,8 @@ static void answer(fake_drop *d, int fd, const char *path)
 			claim = 4ULL << 30;
 		else if (s->mode == M_SHORT_LENGTH)
 			claim = 1000;
-		snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %llu\r\nConnection: close\r\n\r\n",
+		snprintf(head, sizeof head,
+			 "HTTP/1.1 200 OK\r\nContent-Length: %llu\r\nConnection: close\r\n\r\n",
 			 (unsigned long long)claim);
 		send_all(fd, head, strlen(head));
 		if (s->mode == M_SHORT_LENGTH) {
@@ -119,7 +124,8 @@ static void answer(fake_drop *d, int fd, const char *path)
 		return;
 	}
 	const char *nf = "{\"error\":\"not_found\",\"message\":\"no such submission\"}";
-	snprintf(head, sizeof head, "HTTP/1.1 404 Not Found\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+	snprintf(head, sizeof head,
+		 "HTTP/1.1 404 Not Found\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
 		 strlen(nf));
 	send_all(fd, head, strlen(head));
 	send_all(fd, nf, strlen(nf));
@@ -139,7 +145,8 @@ static void *serve(void *arg)
 		char req[4096];
 		size_t got = 0;
 		ssize_t k;
-		while (got < sizeof req - 1 && (k = recv(fd, req + got, sizeof req - 1 - got, 0)) > 0) {
+		while (got < sizeof req - 1 &&
+		       (k = recv(fd, req + got, sizeof req - 1 - got, 0)) > 0) {
 			got += (size_t)k;
 			req[got] = '\0';
 			if (strstr(req, "\r\n\r\n") != NULL)
@@ -184,7 +191,8 @@ static void add_sub(fake_drop *d, int mode, size_t extra, uint64_t listed)
 	uint8_t id[16];
 	boxkey_new(&k);
 	test_manifest(&m, "a testimony", NULL);
-	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])k.pk, 1, &m, NULL, NULL, 0, NULL), GD_OK);
+	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])k.pk, 1, &m, NULL, NULL, 0, NULL),
+			 GD_OK);
 	s->len = env.len + extra;
 	s->body = calloc(1, s->len);
 	memcpy(s->body, env.buf, env.len);
@@ -257,7 +265,8 @@ START_TEST(lying_answers_are_bounded)
 	ck_assert_msg(rc == EX_MISMATCH, "exit %d: %s", rc, err);
 	/* each lie named, on a line of its own */
 	for (int i = 1; i <= 3; i++)
-		ck_assert_msg(strstr(err, d.subs[i].id) != NULL, "%s not named: %s", d.subs[i].id, err);
+		ck_assert_msg(strstr(err, d.subs[i].id) != NULL, "%s not named: %s", d.subs[i].id,
+			      err);
 	ck_assert(strstr(err, d.subs[0].id) == NULL && strstr(err, d.subs[4].id) == NULL);
 	ck_assert_msg(strstr(err, "tell the drop's operator") != NULL, "no next step: %s", err);
 	/* the rest of the batch is there, exactly */
@@ -348,16 +357,22 @@ START_TEST(absurd_listings_refused)
 	char buf[1024];
 	refuse_listing("this is not JSON", 0, NULL);
 	refuse_listing("{\"submissions\":{}}", 0, NULL);
-	snprintf(buf, sizeof buf, "{\"submissions\":[{\"id\":\"%s\",\"size\":16583,\"day\":1},"
-		 "{\"id\":\"%s\",\"size\":16583,\"day\":1},{\"id\":\"%s\",\"size\":16583,\"day\":1}]}", A, B, A);
+	snprintf(buf, sizeof buf,
+		 "{\"submissions\":[{\"id\":\"%s\",\"size\":16583,\"day\":1},"
+		 "{\"id\":\"%s\",\"size\":16583,\"day\":1},{\"id\":\"%s\",\"size\":16583,\"day\":1}"
+		 "]}",
+		 A, B, A);
 	refuse_listing(buf, 0, A); /* the same id twice */
 	snprintf(buf, sizeof buf, "{\"submissions\":[{\"id\":\"%s\",\"size\":5000,\"day\":1}]}", A);
 	refuse_listing(buf, 0, A); /* smaller than any envelope */
-	snprintf(buf, sizeof buf, "{\"submissions\":[{\"id\":\"%s\",\"size\":16584,\"day\":1}]}", A);
+	snprintf(buf, sizeof buf, "{\"submissions\":[{\"id\":\"%s\",\"size\":16584,\"day\":1}]}",
+		 A);
 	refuse_listing(buf, 0, A); /* no envelope has this size */
-	snprintf(buf, sizeof buf, "{\"submissions\":[{\"id\":\"%s\",\"size\":2199023255552,\"day\":1}]}", A);
+	snprintf(buf, sizeof buf,
+		 "{\"submissions\":[{\"id\":\"%s\",\"size\":2199023255552,\"day\":1}]}", A);
 	refuse_listing(buf, 0, A); /* 2 TiB: over the batch's 2^40 per record */
-	snprintf(buf, sizeof buf, "{\"submissions\":[{\"id\":\"%s\",\"size\":16583,\"day\":-1}]}", A);
+	snprintf(buf, sizeof buf, "{\"submissions\":[{\"id\":\"%s\",\"size\":16583,\"day\":-1}]}",
+		 A);
 	refuse_listing(buf, 0, A);
 	/* a listing that claims 1 GiB: refused before it is read */
 	refuse_listing("{\"submissions\":[]}", 1ULL << 30, NULL);
@@ -400,8 +415,8 @@ START_TEST(desk_process_not_dumpable)
 		/* as root, run it as nobody: a dumpable process's /proc files belong to its user */
 		if (getuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
 			_exit(99);
-		execl(DESK_BIN, DESK_BIN, "fetch", "--server", server, "--clearnet", "--token-file", tok,
-		      "--out", "/nonexistent/batch", (char *)NULL);
+		execl(DESK_BIN, DESK_BIN, "fetch", "--server", server, "--clearnet", "--token-file",
+		      tok, "--out", "/nonexistent/batch", (char *)NULL);
 		_exit(98);
 	}
 	ck_assert_int_gt(pid, 0);

@@ -142,7 +142,8 @@ static int submit_one(const drop *d)
 	}
 	snprintf(hdr, sizeof hdr,
 		 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Id: %s\r\n"
-		 "X-Ghostdrop-Hash: %s\r\nX-Ghostdrop-PoW: %s\r\n", idb, hb, pow);
+		 "X-Ghostdrop-Hash: %s\r\nX-Ghostdrop-PoW: %s\r\n",
+		 idb, hb, pow);
 	int st = http_do(d->port, "POST", "/v1/submissions", hdr, env.buf, env.len, &r) == 0
 			 ? r.status
 			 : -1;
@@ -205,8 +206,9 @@ START_TEST(refusal_stops_reading)
 			ck_assert_msg(http_buffered_max(s) <= lim.max_header,
 				      "n=%d: %zu bytes of input held", n_get, http_buffered_max(s));
 		}
-		ck_assert_msg(pushed < (4u << 20), "n=%d: %zu bytes taken from a client that does not read",
-			      n_get, pushed);
+		ck_assert_msg(pushed < (4u << 20),
+			      "n=%d: %zu bytes taken from a client that does not read", n_get,
+			      pushed);
 		close(sv[0]);
 		http_run_pending(s);
 		http_server_free(s);
@@ -270,9 +272,10 @@ START_TEST(memory_bounded_under_unread_pipelining)
 	}
 	usleep(200000);
 	long after = rss_kib(d.pid);
-	fprintf(stderr, "unread pipelining: %d rounds, at most %zu MiB pushed on one connection, "
-			"%zu MiB in all; drop RSS %ld -> %ld KiB\n", rounds, most >> 20, total >> 20,
-		before, after);
+	fprintf(stderr,
+		"unread pipelining: %d rounds, at most %zu MiB pushed on one connection, "
+		"%zu MiB in all; drop RSS %ld -> %ld KiB\n",
+		rounds, most >> 20, total >> 20, before, after);
 	ck_assert_msg(after - before < RSS_SLACK_KIB, "RSS grew by %ld KiB", after - before);
 	ck_assert_uint_lt(most, 32u << 20); /* the drop stopped reading */
 	resp r;
@@ -392,15 +395,16 @@ START_TEST(early_refusal_reaches_client)
 	for (int i = 0; i < 5; i++) {
 		char head[256];
 		int fd = dial(d.port, 0);
-		int n = snprintf(head, sizeof head,
-				 "PUT /v1/uploads/AAAAAAAAAAAAAAAAAAAAAA/chunks/0 HTTP/1.1\r\n"
-				 "Content-Type: application/octet-stream\r\nContent-Length: %zu\r\n\r\n",
-				 blen);
+		int n = snprintf(
+			head, sizeof head,
+			"PUT /v1/uploads/AAAAAAAAAAAAAAAAAAAAAA/chunks/0 HTTP/1.1\r\n"
+			"Content-Type: application/octet-stream\r\nContent-Length: %zu\r\n\r\n",
+			blen);
 		ck_assert_uint_eq(send_all(fd, head, (size_t)n), (size_t)n);
 		size_t sent = send_all(fd, body, blen);
 		answer a;
-		ck_assert_msg(read_answer(fd, &a) == 0, "round %d: no answer (%zu body bytes sent)", i,
-			      sent);
+		ck_assert_msg(read_answer(fd, &a) == 0, "round %d: no answer (%zu body bytes sent)",
+			      i, sent);
 		close(fd);
 		ck_assert_int_eq(a.status, 404);
 		ck_assert_msg(a.declared == (long)a.got && !a.reset,
@@ -430,7 +434,8 @@ START_TEST(header_limits)
 		int fd = dial(d.port, 0);
 		ck_assert_uint_eq(send_all(fd, req, (size_t)n), (size_t)n);
 		answer a;
-		ck_assert_msg(read_answer(fd, &a) == 0, "no answer to a %s header block of %d bytes",
+		ck_assert_msg(read_answer(fd, &a) == 0,
+			      "no answer to a %s header block of %d bytes",
 			      ended ? "complete" : "endless", n);
 		close(fd);
 		ck_assert_int_eq(a.status, 431);
@@ -453,7 +458,8 @@ START_TEST(header_limits)
 		ck_assert_int_eq(a.status, 200);
 	}
 	static const char *const bad[] = {
-		"GET /v1/limits HTTP/1.1\r\nX-A: a\x7f" "b\r\n\r\n",
+		"GET /v1/limits HTTP/1.1\r\nX-A: a\x7f"
+		"b\r\n\r\n",
 		"GET /v1/limits HTTP/1.1\r\nX-A: \x7f\r\n\r\n",
 		"GET /v1/limits HTTP/1.1\r\nX-A\x7f: b\r\n\r\n",
 	};
@@ -544,11 +550,12 @@ START_TEST(slow_body_survives_newcomers)
 	ck_assert_int_eq(gd_b64_encode(idb, sizeof idb, id, 16), GD_OK);
 	ck_assert_int_eq(gd_b64_encode(hb, sizeof hb, hsh, 32), GD_OK);
 	ck_assert_int_eq(pow_try(d.port, "submit", 0, pow, sizeof pow), 0);
-	int n = snprintf(head, sizeof head,
-			 "POST /v1/submissions HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
-			 "X-Ghostdrop-Id: %s\r\nX-Ghostdrop-Hash: %s\r\nX-Ghostdrop-PoW: %s\r\n"
-			 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-			 idb, hb, pow, env.len);
+	int n = snprintf(
+		head, sizeof head,
+		"POST /v1/submissions HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
+		"X-Ghostdrop-Id: %s\r\nX-Ghostdrop-Hash: %s\r\nX-Ghostdrop-PoW: %s\r\n"
+		"Content-Length: %zu\r\nConnection: close\r\n\r\n",
+		idb, hb, pow, env.len);
 	int fd = dial(d.port, 0);
 	ck_assert_uint_eq(send_all(fd, head, (size_t)n), (size_t)n);
 	/* about 20 KB/s; each step a newcomer with a stalled body arrives at the full cap */
@@ -648,10 +655,11 @@ START_TEST(body_memory_bounded)
 	int fd[N], cut = 0;
 	for (int i = 0; i < N; i++) {
 		char h[256];
-		int n = snprintf(h, sizeof h,
-				 "PUT /v1/uploads/%s/chunks/%d HTTP/1.1\r\n"
-				 "Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n",
-				 up[i / 8], i % 8, CSZ);
+		int n = snprintf(
+			h, sizeof h,
+			"PUT /v1/uploads/%s/chunks/%d HTTP/1.1\r\n"
+			"Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n",
+			up[i / 8], i % 8, CSZ);
 		fd[i] = dial(d.port, 0);
 		ck_assert_uint_eq(send_all(fd[i], h, (size_t)n), (size_t)n);
 		fcntl(fd[i], F_SETFL, O_NONBLOCK);
@@ -679,15 +687,19 @@ START_TEST(body_memory_bounded)
 	for (int i = 0; i < N; i++) {
 		char b[256] = "";
 		ssize_t k = recv(fd[i], b, sizeof b - 1, MSG_DONTWAIT);
-		fate[i] = k == 0 ? 'c' : k < 0 ? (errno == EAGAIN ? 'a' : 'r')
-					  : strstr(b, " 503 ") != NULL ? '5' : '?';
+		fate[i] = k == 0                       ? 'c'
+			  : k < 0                      ? (errno == EAGAIN ? 'a' : 'r')
+			  : strstr(b, " 503 ") != NULL ? '5'
+						       : '?';
 		cut += fate[i] == 'c' || fate[i] == 'r' || fate[i] == '5';
 	}
 	fate[N] = '\0';
-	fprintf(stderr, "body memory: %d connections x %d MiB chunk: drop RSS %ld -> at most %ld KiB, "
-			"%d connections refused or cut (%s)\n", N, CSZ >> 20, before, most, cut, fate);
-	ck_assert_msg(most - before < (long)BUDGET_MIB * 1024 + RSS_SLACK_KIB, "RSS grew by %ld KiB",
-		      most - before);
+	fprintf(stderr,
+		"body memory: %d connections x %d MiB chunk: drop RSS %ld -> at most %ld KiB, "
+		"%d connections refused or cut (%s)\n",
+		N, CSZ >> 20, before, most, cut, fate);
+	ck_assert_msg(most - before < (long)BUDGET_MIB * 1024 + RSS_SLACK_KIB,
+		      "RSS grew by %ld KiB", most - before);
 	ck_assert_int_ge(cut, N - BUDGET_MIB / 4 - 1);
 	ck_assert_int_eq(probe(&d), 200);
 	ck_assert_int_eq(submit_one(&d), 201);
@@ -741,7 +753,8 @@ START_TEST(http_error_codes_documented)
 	for (int i = 0; i < n_codes; i++) {
 		char quoted[80];
 		snprintf(quoted, sizeof quoted, "`%.63s`", codes[i]);
-		ck_assert_msg(strstr(from, quoted) != NULL, "%s is not in PROTOCOL.md §11.2", quoted);
+		ck_assert_msg(strstr(from, quoted) != NULL, "%s is not in PROTOCOL.md §11.2",
+			      quoted);
 	}
 }
 END_TEST

@@ -103,14 +103,15 @@ START_TEST(kind_length_before_kdf)
 	double fast = now_s() - t0;
 	t0 = now_s();
 	ck_assert_int_eq(try_open(file, file_len, "wrong horse"),
-	                 GD_ERR_DECRYPT); /* runs the KDF */
+			 GD_ERR_DECRYPT); /* runs the KDF */
 	double slow = now_s() - t0;
 	ck_assert_msg(fast * 20 < slow, "format took %.3f s, the KDF %.3f s", fast, slow);
 	/* A 32-byte secret labelled as a root key (64 bytes): format too. */
 	uint8_t j[256];
 	size_t jl;
 	ck_assert_int_eq(
-	    gd_keyfile_seal(j, sizeof j, &jl, GD_KEY_JOURNALIST, secret, 32, "p", 1, NULL), GD_OK);
+		gd_keyfile_seal(j, sizeof j, &jl, GD_KEY_JOURNALIST, secret, 32, "p", 1, NULL),
+		GD_OK);
 	j[5] = GD_KEY_NEWSROOM_ROOT;
 	fix_checksum(j, jl);
 	ck_assert_int_eq(try_open(j, jl, "p"), GD_ERR_FORMAT);
@@ -119,26 +120,26 @@ START_TEST(kind_length_before_kdf)
 	uint8_t *out = sodium_malloc(GD_KEYFILE_MAX_SECRET);
 	size_t n;
 	ck_assert_int_eq(gd_keyfile_open_kind(out, GD_KEYFILE_MAX_SECRET, &n, GD_KEY_JOURNALIST,
-	                                      file, file_len, "wrong horse", 11),
-	                 GD_ERR_FORMAT);
+					      file, file_len, "wrong horse", 11),
+			 GD_ERR_FORMAT);
 	ck_assert_int_eq(gd_keyfile_open_kind(out, GD_KEYFILE_MAX_SECRET, &n, GD_KEY_NEWSROOM_ROOT,
-	                                      file, file_len, "correct horse", 13),
-	                 GD_OK);
+					      file, file_len, "correct horse", 13),
+			 GD_OK);
 	ck_assert(n == 64 && memcmp(out, secret, 64) == 0);
 	ck_assert_int_eq(gd_keyfile_open_kind(out, GD_KEYFILE_MAX_SECRET, &n, 9, file, file_len,
-	                                      "correct horse", 13),
-	                 GD_ERR_INVAL);
+					      "correct horse", 13),
+			 GD_ERR_INVAL);
 	sodium_free(out);
 	ck_assert_uint_eq(gd_keyfile_secret_len(GD_KEY_NEWSROOM_ROOT), 64);
 	ck_assert_uint_eq(gd_keyfile_secret_len(GD_KEY_JOURNALIST), 32);
 	ck_assert_uint_eq(gd_keyfile_secret_len(GD_KEY_COURIER), 0);
 	/* The writer refuses what the reader would refuse. */
 	ck_assert_int_eq(
-	    gd_keyfile_seal(j, sizeof j, &jl, GD_KEY_NEWSROOM_ROOT, secret, 32, "p", 1, NULL),
-	    GD_ERR_INVAL);
+		gd_keyfile_seal(j, sizeof j, &jl, GD_KEY_NEWSROOM_ROOT, secret, 32, "p", 1, NULL),
+		GD_ERR_INVAL);
 	ck_assert_int_eq(
-	    gd_keyfile_seal(j, sizeof j, &jl, GD_KEY_JOURNALIST, secret, 64, "p", 1, NULL),
-	    GD_ERR_INVAL);
+		gd_keyfile_seal(j, sizeof j, &jl, GD_KEY_JOURNALIST, secret, 64, "p", 1, NULL),
+		GD_ERR_INVAL);
 }
 END_TEST
 
@@ -159,9 +160,9 @@ START_TEST(version_and_weak_parameters)
 	ck_assert_int_eq(try_open(f, file_len, "correct horse"), GD_ERR_WEAK);
 	gd_kdf_params weak = {2, 64ULL << 20};
 	size_t n;
-	ck_assert_int_eq(gd_keyfile_seal(f, sizeof f, &n, GD_KEY_JOURNALIST, secret, 32, "p", 1,
-					 &weak),
-			 GD_ERR_WEAK);
+	ck_assert_int_eq(
+		gd_keyfile_seal(f, sizeof f, &n, GD_KEY_JOURNALIST, secret, 32, "p", 1, &weak),
+		GD_ERR_WEAK);
 	ck_assert_int_eq(gd_keyfile_seal(f, 10, &n, GD_KEY_JOURNALIST, secret, 32, "p", 1, NULL),
 			 GD_ERR_INVAL);
 }
@@ -180,7 +181,8 @@ START_TEST(pubfile)
 	ck_assert_int_eq(back.not_after, 1800000000);
 	free(text);
 	static const char *bad[] = {
-		"{}", "not json",
+		"{}",
+		"not json",
 		"{\"format\":\"ghostdrop-journalist-key\",\"version\":2,\"name\":\"a\"}",
 		"{\"format\":\"other\",\"version\":1}",
 		"{\"format\":\"ghostdrop-journalist-key\",\"version\":1,\"name\":\"../x\","
@@ -191,7 +193,8 @@ START_TEST(pubfile)
 		"\"not_after\":2}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		ck_assert_msg(gd_pubfile_decode(&back, bad[i], strlen(bad[i])) != GD_OK, "%s", bad[i]);
+		ck_assert_msg(gd_pubfile_decode(&back, bad[i], strlen(bad[i])) != GD_OK, "%s",
+			      bad[i]);
 	j.name[0] = '.';
 	ck_assert_ptr_null(gd_pubfile_encode(&j));
 }

@@ -93,8 +93,10 @@ START_TEST(b64_exact_lengths)
 	s[strlen(s) - 2] = '\0';
 	ck_assert_int_eq(gd_b64_decode_exact(id, 16, s), GD_ERR_FORMAT); /* shorter */
 	ck_assert_int_eq(gd_b64_decode_exact(id, 16, NULL), GD_ERR_FORMAT);
-	ck_assert_int_eq(gd_b64_decode_exact(id, 16, "AAAAAAAAAAAAAAAAAAAAAB"), GD_ERR_FORMAT); /* non-canonical */
-	ck_assert_int_eq(gd_b64_decode_exact(id, 16, "AAAAAAAAAAAAAAAAAAAAA+"), GD_ERR_FORMAT); /* not url-safe */
+	ck_assert_int_eq(gd_b64_decode_exact(id, 16, "AAAAAAAAAAAAAAAAAAAAAB"),
+			 GD_ERR_FORMAT); /* non-canonical */
+	ck_assert_int_eq(gd_b64_decode_exact(id, 16, "AAAAAAAAAAAAAAAAAAAAA+"),
+			 GD_ERR_FORMAT); /* not url-safe */
 }
 END_TEST
 

@@ -68,7 +68,8 @@ static void mb_body(char *o, size_t cap, const gd_source_keys *s, const uint8_t 
 	gd_mailbox_sign(sig, ch, n, sk);
 	test_b64(pk, sizeof pk, s->mailbox_pk, 32);
 	test_b64(sigb, sizeof sigb, sig, 64);
-	snprintf(o, cap, "{\"mailbox_pk\":\"%s\",\"signature\":\"%s\"%s}", pk, sigb, extra ? extra : "");
+	snprintf(o, cap, "{\"mailbox_pk\":\"%s\",\"signature\":\"%s\"%s}", pk, sigb,
+		 extra ? extra : "");
 }
 
 /* A whole request: new challenge, signed by the mailbox key. */
@@ -91,7 +92,8 @@ static int push(const drop *d, const uint8_t mailbox_id[16], const uint8_t *blob
 	test_b64(bb, len * 2 + 8, blob, len);
 	test_b64(mb, sizeof mb, mailbox_id, 16);
 	snprintf(body, len * 2 + 128, "{\"mailbox_id\":\"%s\",\"reply\":\"%s\"}", mb, bb);
-	ck_assert_int_eq(http_do(d->port, "POST", "/v1/courier/replies", drop_auth(d), body, strlen(body), &r),
+	ck_assert_int_eq(http_do(d->port, "POST", "/v1/courier/replies", drop_auth(d), body,
+				 strlen(body), &r),
 			 0);
 	int st = r.status;
 	if (e != NULL)
@@ -175,8 +177,8 @@ START_TEST(flood_of_junk_fetches)
 	char code[256], buf[8192], hdr[512], body[1024];
 	drop_up(&d, NULL, keystring);
 	gd_source_keys *s = new_source(&d, code);
-	gd_source_keys *junk_src = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip",
-					       d.root_pk);
+	gd_source_keys *junk_src =
+		test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", d.root_pk);
 	int fd = kc_dial(d.port);
 	time_t t0 = time(NULL);
 	int refused = 0;
@@ -184,7 +186,8 @@ START_TEST(flood_of_junk_fetches)
 		uint8_t ch[72];
 		uint64_t ctr;
 		/* The challenge the attacker needs: free before the fix, a proof of work now. */
-		int st = kc_do(&fd, d.port, "POST", "/v1/mailbox/challenge", NULL, NULL, buf, sizeof buf);
+		int st = kc_do(&fd, d.port, "POST", "/v1/mailbox/challenge", NULL, NULL, buf,
+			       sizeof buf);
 		size_t n = 0;
 		if (st == 200) {
 			json_t *o = json_loads(buf, 0, NULL);
@@ -197,18 +200,22 @@ START_TEST(flood_of_junk_fetches)
 			test_b64(chb, sizeof chb, ch, n);
 			test_b64(pk, sizeof pk, junk_src->mailbox_pk, 32);
 			test_b64(sigb, sizeof sigb, sig, 64);
-			snprintf(body, sizeof body,
-				 "{\"mailbox_pk\":\"%s\",\"challenge\":\"%s\",\"signature\":\"%s\"}", pk, chb,
-				 sigb);
+			snprintf(
+				body, sizeof body,
+				"{\"mailbox_pk\":\"%s\",\"challenge\":\"%s\",\"signature\":\"%s\"}",
+				pk, chb, sigb);
 		} else {
-			ck_assert_int_eq(st, 404); /* gone: mailbox requests carry a proof of work */
-			st = kc_do(&fd, d.port, "POST", "/v1/pow?purpose=mailbox", NULL, NULL, buf, sizeof buf);
+			ck_assert_int_eq(st,
+					 404); /* gone: mailbox requests carry a proof of work */
+			st = kc_do(&fd, d.port, "POST", "/v1/pow?purpose=mailbox", NULL, NULL, buf,
+				   sizeof buf);
 			ck_assert_int_eq(st, 200);
 			json_t *o = json_loads(buf, 0, NULL);
 			const char *c = json_string_value(json_object_get(o, "challenge"));
 			ck_assert_int_eq(gd_b64_decode(ch, sizeof ch, &n, c, strlen(c)), GD_OK);
 			ck_assert_int_eq(gd_pow_solve(&ctr, ch), GD_OK);
-			snprintf(hdr, sizeof hdr, "X-Ghostdrop-PoW: %s.%llu\r\n", c, (unsigned long long)ctr);
+			snprintf(hdr, sizeof hdr, "X-Ghostdrop-PoW: %s.%llu\r\n", c,
+				 (unsigned long long)ctr);
 			json_decref(o);
 			/* signed by another mailbox key than the one named: does not verify */
 			mb_body(body, sizeof body, s, ch, n, junk_src->mailbox_sk, NULL);
@@ -225,7 +232,8 @@ START_TEST(flood_of_junk_fetches)
 	mb_request(&d, s, "/v1/mailbox/fetch", NULL, &r);
 	ck_assert_msg(r.status == 200, "honest fetch after the flood: %d %s", r.status, r.error);
 	resp_free(&r);
-	ck_assert_int_eq(gd(&d, "replies " SERVER " --codename-file %s", d.port, keystring, code), 0);
+	ck_assert_int_eq(gd(&d, "replies " SERVER " --codename-file %s", d.port, keystring, code),
+			 0);
 	ck_assert(strstr(err, "No replies yet") != NULL);
 	sodium_free(s);
 	sodium_free(junk_src);
@@ -241,13 +249,15 @@ START_TEST(signature_before_spending)
 	uint8_t ch[72];
 	uint8_t nr[32] = {7};
 	drop_up(&d, NULL, keystring);
-	gd_source_keys *s = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
+	gd_source_keys *s =
+		test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
 	/* no free challenges any more, and no mailbox request without a proof of work */
 	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/challenge", NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 404);
 	resp_free(&r);
 	mb_body(body, sizeof body, s, ch, sizeof ch, s->mailbox_sk, NULL);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", NULL, body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", NULL, body, strlen(body), &r),
+			 0);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "pow_required");
 	resp_free(&r);
@@ -255,25 +265,29 @@ START_TEST(signature_before_spending)
 	char pow[256];
 	pow_header(d.port, "submit", 0, pow, sizeof pow);
 	snprintf(hdr, sizeof hdr, "X-Ghostdrop-PoW: %s\r\n", pow);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr, body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr, body, strlen(body), &r),
+			 0);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "pow_purpose");
 	resp_free(&r);
 	/* signed by the wrong key: refused, and the challenge is not spent... */
 	size_t n = mb_challenge(&d, hdr, sizeof hdr, ch);
 	mb_body(body, sizeof body, s, ch, n, s->identity_sk, NULL);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr, body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr, body, strlen(body), &r),
+			 0);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "bad_signature");
 	resp_free(&r);
 	/* ...so the same challenge, rightly signed, works */
 	mb_body(body, sizeof body, s, ch, n, s->mailbox_sk, NULL);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr, body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr, body, strlen(body), &r),
+			 0);
 	ck_assert_msg(r.status == 200, "%d %s", r.status, r.error);
 	ck_assert_str_eq((char *)r.body, "{\"replies\":[]}\n");
 	resp_free(&r);
 	/* and once only */
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr, body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", hdr, body, strlen(body), &r),
+			 0);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "pow_replayed");
 	resp_free(&r);
@@ -369,7 +383,8 @@ START_TEST(stockpiled_challenges_refused)
 	uint8_t ch[72];
 	uint8_t nr[32] = {7};
 	drop_up(&d, "pow_max_bits = 12\n", keystring);
-	gd_source_keys *s = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
+	gd_source_keys *s =
+		test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
 	drop_envelope(&d, s, "load", 0, &env, NULL);
 	/* while the drop is quiet: cheap challenges, solved and kept */
 	ck_assert_uint_eq(pow_bits(d.port, "purpose=submit"), 4);
@@ -385,7 +400,8 @@ START_TEST(stockpiled_challenges_refused)
 	if (pid == 0) {
 		char cmd[2048];
 		snprintf(cmd, sizeof cmd,
-			 "echo held | %s submit --server http://127.0.0.1:%u --newsroom %s --clearnet "
+			 "echo held | %s submit --server http://127.0.0.1:%u --newsroom %s "
+			 "--clearnet "
 			 "--unlisted-server --no-reply >%s/relay.out 2>%s/relay.err",
 			 GHOSTDROP, rl.port, keystring, d.dir, d.dir);
 		int st = system(cmd);
@@ -408,7 +424,8 @@ START_TEST(stockpiled_challenges_refused)
 	ck_assert_str_eq(e, "pow_outdated");
 	/* ...and a mailbox fetch */
 	mb_body(body, sizeof body, s, ch, n, s->mailbox_sk, NULL);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", mhdr, body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/mailbox/fetch", mhdr, body, strlen(body), &r),
+			 0);
 	ck_assert_int_eq(r.status, 403);
 	ck_assert_str_eq(r.error, "pow_outdated");
 	resp_free(&r);
@@ -422,7 +439,8 @@ START_TEST(stockpiled_challenges_refused)
 	size_t k = fread(err, 1, sizeof err - 1, f);
 	err[k] = '\0';
 	fclose(f);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "worker exit %d: %s", WEXITSTATUS(st), err);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "worker exit %d: %s", WEXITSTATUS(st),
+		      err);
 	atomic_store(&rl.stop, 1);
 	pthread_join(th, NULL);
 	close(rl.lfd);
@@ -467,11 +485,13 @@ START_TEST(stuffed_mailbox)
 	json_decref(o);
 	resp_free(&r);
 	/* the worker pages through everything, shows the genuine reply, counts the junk */
-	ck_assert_int_eq(gd(&d, "replies " SERVER " --codename-file %s", d.port, keystring, code), 0);
+	ck_assert_int_eq(gd(&d, "replies " SERVER " --codename-file %s", d.port, keystring, code),
+			 0);
 	ck_assert_msg(strstr(out, "The real answer.") != NULL, "out: %s err: %s", out, err);
 	ck_assert_msg(strstr(err, "15 replies could not be read") != NULL, "%s", err);
 	/* --ack clears the junk with the rest: the mailbox takes replies again */
-	ck_assert_int_eq(gd(&d, "replies " SERVER " --codename-file %s --ack", d.port, keystring, code), 0);
+	ck_assert_int_eq(
+		gd(&d, "replies " SERVER " --codename-file %s --ack", d.port, keystring, code), 0);
 	uint8_t *j = junk(2000);
 	ck_assert_int_eq(push(&d, s->mailbox_id, j, 2000, NULL), 201);
 	free(j);
@@ -495,9 +515,10 @@ START_TEST(acked_reply_pushed_again)
 				       gd_day(time(NULL)), d.jsk, s->reply_pk),
 			 GD_OK);
 	ck_assert_int_eq(push(&d, s->mailbox_id, blob, blen, NULL), 201);
-	ck_assert_int_eq(push(&d, s->mailbox_id, blob, blen, e), 200); /* a retried push: one copy */
-	ck_assert_int_eq(gd(&d, "replies " SERVER " --codename-file %s --json --ack", d.port, keystring,
-			    code),
+	ck_assert_int_eq(push(&d, s->mailbox_id, blob, blen, e),
+			 200); /* a retried push: one copy */
+	ck_assert_int_eq(gd(&d, "replies " SERVER " --codename-file %s --json --ack", d.port,
+			    keystring, code),
 			 0);
 	json_t *o = json_loads(out, 0, NULL);
 	ck_assert_uint_eq(json_array_size(json_object_get(o, "replies")), 1);
@@ -505,7 +526,8 @@ START_TEST(acked_reply_pushed_again)
 	/* pushed again after the source acknowledged it: refused, and not shown */
 	ck_assert_int_eq(push(&d, s->mailbox_id, blob, blen, e), 409);
 	ck_assert_str_eq(e, "reply_acknowledged");
-	ck_assert_int_eq(gd(&d, "replies " SERVER " --codename-file %s", d.port, keystring, code), 0);
+	ck_assert_int_eq(gd(&d, "replies " SERVER " --codename-file %s", d.port, keystring, code),
+			 0);
 	ck_assert_msg(strstr(out, "Only once") == NULL, "shown again: %s", out);
 	ck_assert(strstr(err, "No replies yet") != NULL);
 	/* the same text sealed anew is a new reply (a journalist who writes again) */
@@ -528,10 +550,13 @@ START_TEST(strict_bodies)
 	resp r;
 	uint8_t nr[32] = {7};
 	drop_up(&d, NULL, keystring);
-	gd_source_keys *s = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
+	gd_source_keys *s =
+		test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
 	/* courier ack: one field, no other */
-	const char *ack = "{\"ack_key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"also\":1}";
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/submissions/AAAAAAAAAAAAAAAAAAAAAA/ack",
+	const char *ack =
+		"{\"ack_key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"also\":1}";
+	ck_assert_int_eq(http_do(d.port, "POST",
+				 "/v1/courier/submissions/AAAAAAAAAAAAAAAAAAAAAA/ack",
 				 drop_auth(&d), ack, strlen(ack), &r),
 			 0);
 	ck_assert_int_eq(r.status, 400);
@@ -559,7 +584,9 @@ START_TEST(strict_bodies)
 	test_b64(bb, 4000, b, 2000);
 	test_b64(mb, sizeof mb, s->mailbox_id, 16);
 	snprintf(body, sizeof body, "{\"mailbox_id\":\"%s\",\"reply\":\"%s\",\"day\":1}", mb, bb);
-	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", drop_auth(&d), body, strlen(body), &r), 0);
+	ck_assert_int_eq(http_do(d.port, "POST", "/v1/courier/replies", drop_auth(&d), body,
+				 strlen(body), &r),
+			 0);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(r.error, "bad_request");
 	resp_free(&r);
@@ -576,7 +603,9 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("attacks");
 	const char *only = getenv("MB_ONLY"); /* MB_ONLY=stuffed_mailbox: that test alone */
 	tcase_set_timeout(tc, 240);
-#define ADD(t) if (only == NULL || strcmp(only, #t) == 0) tcase_add_test(tc, t)
+#define ADD(t)                                                                                     \
+	if (only == NULL || strcmp(only, #t) == 0)                                                 \
+	tcase_add_test(tc, t)
 	ADD(signature_before_spending);
 	ADD(strict_bodies);
 	ADD(acked_reply_pushed_again);

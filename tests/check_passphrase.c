@@ -115,7 +115,7 @@ END_TEST
 START_TEST(typed_same_as_file)
 {
 	ck_assert_str_eq(typed("correct horse\r", 1),
-	                 "correct horse"); /* Enter, as a terminal sends */
+			 "correct horse"); /* Enter, as a terminal sends */
 	ck_assert_str_eq(typed("correct horse\n", 0), "correct horse");
 	/* a terminal that passes CR through: CR ends the line too, as in a file */
 	ck_assert_str_eq(typed("correct horse\r\n", 0), from_file("correct horse\r\n", 15));

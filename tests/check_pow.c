@@ -7,8 +7,11 @@
 static void issue(uint8_t ch[GD_POW_CHALLENGE_BYTES], const uint8_t key[32], uint8_t purpose,
 		  uint8_t bits, int64_t expires)
 {
-	gd_pow_challenge c = {.purpose = purpose, .bits = bits, .backend = 3,
-			      .declared_size = 5 << 20, .expires = expires};
+	gd_pow_challenge c = {.purpose = purpose,
+			      .bits = bits,
+			      .backend = 3,
+			      .declared_size = 5 << 20,
+			      .expires = expires};
 	randombytes_buf(c.id, sizeof c.id);
 	ck_assert_int_eq(gd_pow_issue(ch, &c, key), GD_OK);
 }

@@ -136,7 +136,8 @@ START_TEST(framing)
 	ck_assert_uint_eq(l3, 5 + 24 + 16 + gd_padme(40 + 4999));
 	gd_reply rep;
 	ck_assert_int_eq(gd_reply_open(&rep, a, l1 - 1, src, &b), GD_ERR_TRUNCATED); /* < bucket */
-	ck_assert_int_eq(gd_reply_open(&rep, d, l3 - 1, src, &b), GD_ERR_FORGED); /* cut MAC'd box */
+	ck_assert_int_eq(gd_reply_open(&rep, d, l3 - 1, src, &b),
+			 GD_ERR_FORGED); /* cut MAC'd box */
 	ck_assert_int_eq(gd_reply_open(&rep, d, l3, src, &b), GD_OK);
 	ck_assert_str_eq(rep.text, big);
 	gd_reply_clear(&rep);

@@ -10,12 +10,21 @@ START_TEST(requests)
 	ck_assert(memcmp(b, "\x05\x01\x02", 3) == 0); /* username/password only */
 	size_t n = socks5_auth(b, sizeof b, "ab", "xyz");
 	ck_assert_uint_eq(n, 8);
-	ck_assert(memcmp(b, "\x01\x02" "ab" "\x03" "xyz", 8) == 0);
+	ck_assert(memcmp(b,
+			 "\x01\x02"
+			 "ab"
+			 "\x03"
+			 "xyz",
+			 8) == 0);
 	ck_assert_uint_eq(socks5_auth(b, sizeof b, "", "x"), 0);
 	n = socks5_connect(b, sizeof b, "abc.onion", 80);
 	ck_assert_uint_eq(n, 7 + 9);
 	/* ATYP 3: the proxy resolves the name; we never do */
-	ck_assert(memcmp(b, "\x05\x01\x00\x03\x09" "abc.onion" "\x00\x50", n) == 0);
+	ck_assert(memcmp(b,
+			 "\x05\x01\x00\x03\x09"
+			 "abc.onion"
+			 "\x00\x50",
+			 n) == 0);
 	char longname[300];
 	memset(longname, 'a', 299);
 	longname[299] = '\0';
@@ -32,7 +41,8 @@ START_TEST(method_and_auth_replies)
 	/* a method we did not offer (no auth): refused, or Tor's isolation is lost */
 	ck_assert_int_eq(socks5_parse_method((const uint8_t *)"\x05\x00", 2), SOCKS_ERR_PROTOCOL);
 	ck_assert_int_eq(socks5_parse_method((const uint8_t *)"\x04\x02", 2), SOCKS_ERR_PROTOCOL);
-	ck_assert_int_eq(socks5_parse_method((const uint8_t *)"H", 1), SOCKS_ERR_PROTOCOL); /* HTTP */
+	ck_assert_int_eq(socks5_parse_method((const uint8_t *)"H", 1),
+			 SOCKS_ERR_PROTOCOL); /* HTTP */
 	ck_assert_int_eq(socks5_parse_auth((const uint8_t *)"\x01\x00", 2), SOCKS_OK);
 	ck_assert_int_eq(socks5_parse_auth((const uint8_t *)"\x01\x01", 2), SOCKS_ERR_AUTH);
 	ck_assert_int_eq(socks5_parse_auth((const uint8_t *)"\x05\x00", 2), SOCKS_ERR_PROTOCOL);

@@ -125,8 +125,10 @@ START_TEST(retention)
 	/* retention 30 days after the fetch; unfetched kept forever (0) */
 	for (uint32_t day = 120; day <= 1000; day += 20) {
 		ck_assert_int_eq(apply_free(store_op_expire(day, 30, 0)), STORE_OK);
-		ck_assert_int_eq(store_submission_get(st, a, &s), day < 140 ? STORE_OK : STORE_NOT_FOUND);
-		ck_assert_int_eq(store_submission_get(st, b, &s), STORE_OK); /* the newsroom was away */
+		ck_assert_int_eq(store_submission_get(st, a, &s),
+				 day < 140 ? STORE_OK : STORE_NOT_FOUND);
+		ck_assert_int_eq(store_submission_get(st, b, &s),
+				 STORE_OK); /* the newsroom was away */
 	}
 	/* unless the operator sets a limit for unfetched ones */
 	ck_assert_int_eq(apply_free(store_op_expire(1000, 30, 365)), STORE_OK);

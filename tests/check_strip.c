@@ -44,9 +44,10 @@ static int contains(const membuf *m, const char *s)
 	return 0;
 }
 
-static const char *const SECRETS[] = {"Jane Worker", "GhostCam", "SN-1234567", "jane's laptop",
-				      "label queue", "Exif", "http://ns.adobe.com", "Photoshop",
-				      "Model X", NULL};
+static const char *const SECRETS[] = {
+	"Jane Worker", "GhostCam", "SN-1234567",          "jane's laptop",
+	"label queue", "Exif",     "http://ns.adobe.com", "Photoshop",
+	"Model X",     NULL};
 
 START_TEST(jpeg)
 {
@@ -55,7 +56,8 @@ START_TEST(jpeg)
 	size_t olen;
 	ck_assert_int_eq(strip_file("exif-gps.jpg", &out, &orig, &olen), 0);
 	membuf o = {.buf = orig, .len = olen};
-	ck_assert(contains(&o, "Jane Worker") && contains(&o, "GhostCam")); /* the sample has them */
+	ck_assert(contains(&o, "Jane Worker") &&
+		  contains(&o, "GhostCam")); /* the sample has them */
 	for (int i = 0; SECRETS[i]; i++)
 		ck_assert_msg(!contains(&out, SECRETS[i]), "%s survived", SECRETS[i]);
 	ck_assert_uint_lt(out.len, olen);
@@ -126,7 +128,9 @@ START_TEST(bad_files_refused)
 		size_t len;
 		strip_kind kind;
 	} bad[] = {
-		{"\xff\xd8\xff\xe1\x00\x10" "Exif", 10, STRIP_JPEG},
+		{"\xff\xd8\xff\xe1\x00\x10"
+		 "Exif",
+		 10, STRIP_JPEG},
 		{"\xff\xd8\xff\xc0\x00\x01", 6, STRIP_JPEG},
 		{"\xff\xd8\xff\xda\x00\x02\x12\x34", 8, STRIP_JPEG}, /* scan never ends */
 		{"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", 16, STRIP_PNG},

@@ -36,13 +36,18 @@ START_TEST(urls)
 {
 	gd_url u;
 	char err[256];
-	ck_assert_int_eq(gd_url_parse(&u, "http://abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion", err, sizeof err), 0);
+	ck_assert_int_eq(
+		gd_url_parse(
+			&u, "http://abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion",
+			err, sizeof err),
+		0);
 	ck_assert(u.onion && !u.literal && u.port == 80);
 	ck_assert_int_eq(gd_url_parse(&u, "http://127.0.0.1:8080/", err, sizeof err), 0);
 	ck_assert(u.loopback && u.literal && !u.onion && u.port == 8080);
 	ck_assert_int_eq(gd_url_parse(&u, "http://[::1]:9000", err, sizeof err), 0);
 	ck_assert(u.loopback && u.literal && u.port == 9000);
-	ck_assert_int_eq(gd_url_parse(&u, "HTTP://Example.ONION", err, sizeof err), -1); /* scheme case */
+	ck_assert_int_eq(gd_url_parse(&u, "HTTP://Example.ONION", err, sizeof err),
+			 -1); /* scheme case */
 	ck_assert_int_eq(gd_url_parse(&u, "https://x.onion", err, sizeof err), -1);
 	ck_assert_int_eq(gd_url_parse(&u, "http://x.onion/path", err, sizeof err), -1);
 	ck_assert_int_eq(gd_url_parse(&u, "http://user@x.onion", err, sizeof err), -1);
@@ -121,7 +126,8 @@ static int read_request(int fd, script_server *s, int i)
 	size_t len = cl ? strtoul(cl + 16, NULL, 10) : 0, have = got - (size_t)(end + 4 - buf);
 	ck_assert_uint_lt(len, sizeof s->body[i]);
 	memcpy(s->body[i], end + 4, have);
-	if (have < len && recv(fd, s->body[i] + have, len - have, MSG_WAITALL) != (ssize_t)(len - have))
+	if (have < len &&
+	    recv(fd, s->body[i] + have, len - have, MSG_WAITALL) != (ssize_t)(len - have))
 		return -1;
 	s->body[i][len] = '\0';
 	return 0;
@@ -144,9 +150,10 @@ static void *script_main(void *arg)
 		}
 		s->conn_of[i] = conn;
 		char ans[256];
-		int n = snprintf(ans, sizeof ans, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n%s\r\n%s",
-				 strlen(s->body[i]),
-				 s->script[i] == A_CLOSE_HEADER ? "Connection: close\r\n" : "", s->body[i]);
+		int n = snprintf(
+			ans, sizeof ans, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n%s\r\n%s",
+			strlen(s->body[i]),
+			s->script[i] == A_CLOSE_HEADER ? "Connection: close\r\n" : "", s->body[i]);
 		if (s->script[i] != A_DROP_UNANSWERED)
 			ck_assert_int_eq(send(fd, ans, (size_t)n, MSG_NOSIGNAL), n);
 		if (s->script[i] != A_KEEP) {
@@ -182,7 +189,8 @@ static int ask(gd_transport *t, const gd_url *u, int *keep, const char *name)
 	gd_response r;
 	int rc = keep ? gd_request_keep(t, u, keep, "POST", "/x", NULL, (const uint8_t *)name,
 					strlen(name), 64, &r)
-		      : gd_request(t, u, "POST", "/x", NULL, (const uint8_t *)name, strlen(name), 64, &r);
+		      : gd_request(t, u, "POST", "/x", NULL, (const uint8_t *)name, strlen(name),
+				   64, &r);
 	if (rc == TR_OK) {
 		ck_assert_int_eq(r.status, 200);
 		ck_assert_str_eq((const char *)r.body, name);
@@ -193,8 +201,8 @@ static int ask(gd_transport *t, const gd_url *u, int *keep, const char *name)
 
 START_TEST(kept_connections)
 {
-	static const int script[] = {A_KEEP, A_KEEP, A_CLOSE_HEADER, A_ANSWER_THEN_DROP,
-				     A_CLOSE_HEADER, A_CLOSE_HEADER};
+	static const int script[] = {
+		A_KEEP, A_KEEP, A_CLOSE_HEADER, A_ANSWER_THEN_DROP, A_CLOSE_HEADER, A_CLOSE_HEADER};
 	script_server s;
 	gd_transport t;
 	gd_url u;
@@ -208,9 +216,10 @@ START_TEST(kept_connections)
 	ck_assert_int_eq(ask(&t, &u, &keep, "four"), TR_OK);
 	ck_assert_int_ge(keep, 0); /* answered without a close, then dropped while idle */
 	usleep(100000);
-	ck_assert_int_eq(ask(&t, &u, &keep, "five"), TR_OK); /* replaced once, on a new connection */
+	ck_assert_int_eq(ask(&t, &u, &keep, "five"),
+			 TR_OK); /* replaced once, on a new connection */
 	ck_assert_int_eq(keep, -1);
-	ck_assert_int_eq(ask(&t, &u, NULL, "six"), TR_OK);   /* one-shot: a connection of its own */
+	ck_assert_int_eq(ask(&t, &u, NULL, "six"), TR_OK); /* one-shot: a connection of its own */
 	pthread_join(th, NULL);
 	gd_keep_close(&keep);
 	ck_assert_int_eq(keep, -1);
@@ -218,7 +227,8 @@ START_TEST(kept_connections)
 	static const int conn[] = {1, 1, 1, 2, 3, 4};
 	for (int i = 0; i < 6; i++) {
 		ck_assert_int_eq(s.conn_of[i], conn[i]);
-		ck_assert_int_eq(s.said_close[i], i == 5); /* only a one-shot request asks to close */
+		ck_assert_int_eq(s.said_close[i],
+				 i == 5); /* only a one-shot request asks to close */
 	}
 }
 END_TEST

@@ -76,7 +76,8 @@ static int up_chunk(const drop *d, const char *up, uint32_t i, const uint8_t *da
 	resp r;
 	snprintf(path, sizeof path, "/v1/uploads/%s/chunks/%u", up, i);
 	ck_assert_int_eq(http_do(d->port, "PUT", path, "Content-Type: application/octet-stream\r\n",
-				 data, len, &r), 0);
+				 data, len, &r),
+			 0);
 	int st = r.status;
 	resp_free(&r);
 	return st;
@@ -243,7 +244,8 @@ START_TEST(cheap_uploads_yield_to_costly)
 	membuf big, tiny;
 	uint8_t id[16];
 	char up[32], a[32], b[32], st[64];
-	/* 8 s of idleness for uploads of equal work; 2 MiB costs 2 bits (4 times) more than 20 kB */
+	/* 8 s of idleness for uploads of equal work; 2 MiB costs 2 bits (4 times) more than 20 kB
+	 */
 	drop_create(&d, "max_uploads = 2\nupload_idle_seconds = 8\npow_max_bits = 6\n"
 			"max_submit_kb = 64\n");
 	drop_start(&d);
@@ -313,7 +315,8 @@ static void storage_line(const drop *d, double *used, double *mark)
 	const char *p = strstr(out, "storage: ");
 	ck_assert_ptr_nonnull(p);
 	double map;
-	ck_assert_int_eq(sscanf(p, "storage: %lf MiB used of %lf MiB (new data refused past %lf MiB)",
+	ck_assert_int_eq(sscanf(p,
+				"storage: %lf MiB used of %lf MiB (new data refused past %lf MiB)",
 				used, &map, mark),
 			 3);
 }
@@ -354,7 +357,8 @@ START_TEST(mark_holds_when_full)
 	}
 	double used, mark;
 	storage_line(&d, &used, &mark);
-	fprintf(stderr, "mark_holds_when_full: %d submissions and 2 uploads: %.1f MiB used, mark %.1f\n",
+	fprintf(stderr,
+		"mark_holds_when_full: %d submissions and 2 uploads: %.1f MiB used, mark %.1f\n",
 		stored, used, mark);
 	ck_assert_msg(used <= mark, "%.1f MiB used, past the mark at %.1f MiB", used, mark);
 	/* a new upload is refused whole, not half-way */
@@ -410,12 +414,14 @@ START_TEST(purge_after_race)
 	ck_assert_int_eq(status, 507);
 	for (int i = 0; i < open; i++)
 		for (uint32_t j = 0; j < n_chunks(&upenv); j++) {
-			int s = up_chunk(&d, up[i], j, upenv.buf + (size_t)j * CS, chunk_at(&upenv, j));
+			int s = up_chunk(&d, up[i], j, upenv.buf + (size_t)j * CS,
+					 chunk_at(&upenv, j));
 			ck_assert_msg(s == 201, "upload %d chunk %u answered %d", i, j, s);
 		}
 	double used, mark;
 	storage_line(&d, &used, &mark);
-	fprintf(stderr, "purge_after_race: %d uploads, submissions to the mark: %.1f MiB used, mark %.1f\n",
+	fprintf(stderr,
+		"purge_after_race: %d uploads, submissions to the mark: %.1f MiB used, mark %.1f\n",
 		open, used, mark);
 	ck_assert_msg(used <= mark, "%.1f MiB used, past the mark at %.1f MiB", used, mark);
 	drop_stop(&d, SIGTERM);
@@ -700,13 +706,13 @@ START_TEST(chunk_arriving_is_activity)
 END_TEST
 
 /* One case per test: CK_RUN_CASE=name runs one alone. */
-#define CASE(fn)                                                                                  \
-	do {                                                                                      \
-		TCase *tc = tcase_create(#fn);                                                    \
-		tcase_add_unchecked_fixture(tc, setup, NULL);                                     \
-		tcase_set_timeout(tc, 120);                                                       \
-		tcase_add_test(tc, fn);                                                           \
-		suite_add_tcase(s, tc);                                                           \
+#define CASE(fn)                                                                                   \
+	do {                                                                                       \
+		TCase *tc = tcase_create(#fn);                                                     \
+		tcase_add_unchecked_fixture(tc, setup, NULL);                                      \
+		tcase_set_timeout(tc, 120);                                                        \
+		tcase_add_test(tc, fn);                                                            \
+		suite_add_tcase(s, tc);                                                            \
 	} while (0)
 
 static Suite *suite(void)

@@ -21,26 +21,26 @@ static const struct {
 	const char *name;
 	int rc;
 } EXPECT[] = {{"success", GD_OK},
-              {"header_failure", GD_ERR_HEADER},
-              {"payload_failure", GD_ERR_PAYLOAD},
-              {"not_recipient", GD_ERR_NOT_RECIPIENT},
-              {"truncated", GD_ERR_TRUNCATED},
-              {"trailing", GD_ERR_TRAILING},
-              {"signature_failure", GD_ERR_SIGNATURE},
-              {"format_failure", GD_ERR_FORMAT},
-              {"checksum_failure", GD_ERR_CHECKSUM},
-              {"wrong_passphrase", GD_ERR_DECRYPT},
-              {"corrupt", GD_ERR_CHECKSUM},
-              {"expired", GD_ERR_EXPIRED},
-              {"rollback", GD_ERR_ROLLBACK},
-              {"no_key", GD_ERR_NO_KEY},
-              {"forged", GD_ERR_FORGED},
-              {"unknown_word", GD_ERR_WORD},
-              {"pow_failure", GD_ERR_POW},
-              {"version", GD_ERR_VERSION},
-              {"weak", GD_ERR_WEAK},
-              {"too_large", GD_ERR_TOO_LARGE},
-              {"purpose_failure", GD_ERR_PURPOSE}};
+	      {"header_failure", GD_ERR_HEADER},
+	      {"payload_failure", GD_ERR_PAYLOAD},
+	      {"not_recipient", GD_ERR_NOT_RECIPIENT},
+	      {"truncated", GD_ERR_TRUNCATED},
+	      {"trailing", GD_ERR_TRAILING},
+	      {"signature_failure", GD_ERR_SIGNATURE},
+	      {"format_failure", GD_ERR_FORMAT},
+	      {"checksum_failure", GD_ERR_CHECKSUM},
+	      {"wrong_passphrase", GD_ERR_DECRYPT},
+	      {"corrupt", GD_ERR_CHECKSUM},
+	      {"expired", GD_ERR_EXPIRED},
+	      {"rollback", GD_ERR_ROLLBACK},
+	      {"no_key", GD_ERR_NO_KEY},
+	      {"forged", GD_ERR_FORGED},
+	      {"unknown_word", GD_ERR_WORD},
+	      {"pow_failure", GD_ERR_POW},
+	      {"version", GD_ERR_VERSION},
+	      {"weak", GD_ERR_WEAK},
+	      {"too_large", GD_ERR_TOO_LARGE},
+	      {"purpose_failure", GD_ERR_PURPOSE}};
 
 static int expected(json_t *v)
 {
@@ -104,15 +104,13 @@ START_TEST(envelope)
 {
 	json_t *vs = load("envelope"), *v;
 	size_t i;
-	json_array_foreach(vs, i, v)
-	{
+	json_array_foreach (vs, i, v) {
 		membuf env = {0};
 		json_t *base = json_object_get(v, "base");
 		if (base != NULL) { /* an earlier case's envelope, edited */
 			json_t *b;
 			size_t bi;
-			json_array_foreach(vs, bi, b)
-			{
+			json_array_foreach (vs, bi, b) {
 				if (bi < i && strcmp(NAME(b), json_string_value(base)) == 0)
 					env.buf = hexfield(b, "envelope", &env.len);
 			}
@@ -125,8 +123,7 @@ START_TEST(envelope)
 		json_t *keys = json_object_get(v, "keys"), *k;
 		boxkey kr[4];
 		size_t j;
-		json_array_foreach(keys, j, k)
-		{
+		json_array_foreach (keys, j, k) {
 			uint8_t *sk = hexfield(k, "sk", NULL), *pk = hexfield(k, "pk", NULL);
 			memcpy(kr[j].sk, sk, 32);
 			memcpy(kr[j].pk, pk, 32);
@@ -139,7 +136,8 @@ START_TEST(envelope)
 		ck_assert_msg(rc == expected(v), "%s: got %d (%s)", NAME(v), rc, gd_strerror(rc));
 		if (rc == GD_OK) {
 			uint8_t h[32];
-			crypto_hash_sha256(h, s.data.buf ? s.data.buf : (const uint8_t *)"", s.data.len);
+			crypto_hash_sha256(h, s.data.buf ? s.data.buf : (const uint8_t *)"",
+					   s.data.len);
 			hexeq(v, "data_sha256", h, 32);
 			hexeq(v, "ack_key", res.ack_key, 32);
 			ck_assert_str_eq(s.m.text, json_string_value(json_object_get(v, "text")));
@@ -159,13 +157,12 @@ START_TEST(bundle)
 {
 	json_t *vs = load("bundle"), *v;
 	size_t i, len;
-	json_array_foreach(vs, i, v)
-	{
+	json_array_foreach (vs, i, v) {
 		uint8_t *pk = hexfield(v, "root_pk", NULL), *b = hexfield(v, "bundle", &len);
 		gd_bundle out;
-		int rc = gd_bundle_verify(&out, b, len, pk,
-					  json_integer_value(json_object_get(v, "now")),
-					  (uint64_t)json_integer_value(json_object_get(v, "min_version")));
+		int rc = gd_bundle_verify(
+			&out, b, len, pk, json_integer_value(json_object_get(v, "now")),
+			(uint64_t)json_integer_value(json_object_get(v, "min_version")));
 		ck_assert_msg(rc == expected(v), "%s: got %d", NAME(v), rc);
 		if (rc == GD_OK)
 			ck_assert_str_eq(out.newsroom, "The Daily Ledger");
@@ -180,8 +177,7 @@ START_TEST(keystring)
 {
 	json_t *vs = load("keystring"), *v;
 	size_t i;
-	json_array_foreach(vs, i, v)
-	{
+	json_array_foreach (vs, i, v) {
 		uint8_t pk[32];
 		int rc = gd_keystring_decode(pk, json_string_value(json_object_get(v, "string")));
 		ck_assert_msg(rc == expected(v), "%s: got %d", NAME(v), rc);
@@ -196,8 +192,7 @@ START_TEST(keyfile)
 {
 	json_t *vs = load("keyfile"), *v;
 	size_t i, len, n;
-	json_array_foreach(vs, i, v)
-	{
+	json_array_foreach (vs, i, v) {
 		uint8_t *f = hexfield(v, "file", &len), *out = sodium_malloc(64);
 		const char *pass = json_string_value(json_object_get(v, "passphrase"));
 		char line[256];
@@ -211,17 +206,17 @@ START_TEST(keyfile)
 		}
 		gd_key_kind kind;
 		json_t *want = json_object_get(v, "want_kind"), *k = json_object_get(v, "kind");
-		int rc =
-		    want != NULL
-		        ? gd_keyfile_open_kind(out, 64, &n, (gd_key_kind)json_integer_value(want),
-		                               f, len, pass, strlen(pass))
-		        : gd_keyfile_open(out, 64, &n, &kind, f, len, pass, strlen(pass));
+		int rc = want != NULL
+				 ? gd_keyfile_open_kind(out, 64, &n,
+							(gd_key_kind)json_integer_value(want), f,
+							len, pass, strlen(pass))
+				 : gd_keyfile_open(out, 64, &n, &kind, f, len, pass, strlen(pass));
 		ck_assert_msg(rc == expected(v), "%s: got %d", NAME(v), rc);
 		if (rc == GD_OK) {
 			hexeq(v, "secret", out, n);
 			if (want == NULL)
 				ck_assert_int_eq(kind,
-				                 k ? json_integer_value(k) : GD_KEY_JOURNALIST);
+						 k ? json_integer_value(k) : GD_KEY_JOURNALIST);
 		}
 		sodium_free(out);
 		free(f);
@@ -234,8 +229,7 @@ START_TEST(codename)
 {
 	json_t *vs = load("codename"), *v;
 	size_t i;
-	json_array_foreach(vs, i, v)
-	{
+	json_array_foreach (vs, i, v) {
 		const char *in = json_string_value(json_object_get(v, "input"));
 		char canon[GD_CODENAME_MAX];
 		int bad;
@@ -249,7 +243,8 @@ START_TEST(codename)
 				for (int w = 0; w < bad; w++) /* find the bad word */
 					p = strchr(p, ' ') + 1;
 				size_t wl = strcspn(p, " ");
-				ck_assert_str_eq(gd_wordlist_nearest(p, wl), json_string_value(sug));
+				ck_assert_str_eq(gd_wordlist_nearest(p, wl),
+						 json_string_value(sug));
 			}
 			continue;
 		}
@@ -272,8 +267,7 @@ START_TEST(reply)
 	json_t *vs = load("reply"), *v;
 	size_t i, len;
 	gd_source_keys *k = NULL;
-	json_array_foreach(vs, i, v)
-	{
+	json_array_foreach (vs, i, v) {
 		if (k == NULL) {
 			uint8_t *nr = hexfield(v, "newsroom_pk", NULL);
 			k = test_source(json_string_value(json_object_get(v, "codename")), nr);
@@ -283,11 +277,11 @@ START_TEST(reply)
 		memset(&b, 0, sizeof b);
 		json_t *js = json_object_get(v, "journalists"), *j;
 		size_t n;
-		json_array_foreach(js, n, j)
-		{
+		json_array_foreach (js, n, j) {
 			uint8_t *pk = hexfield(j, "pk", NULL);
 			memcpy(b.journalists[n].pk, pk, 32);
-			b.journalists[n].verify_only = json_is_true(json_object_get(j, "verify_only"));
+			b.journalists[n].verify_only =
+				json_is_true(json_object_get(j, "verify_only"));
 			b.journalists[n].not_before = INT(j, "not_before");
 			b.journalists[n].not_after = INT(j, "not_after");
 			free(pk);
@@ -331,15 +325,15 @@ START_TEST(pow_challenges)
 {
 	json_t *vs = load("pow"), *v;
 	size_t i, len;
-	json_array_foreach(vs, i, v)
-	{
+	json_array_foreach (vs, i, v) {
 		uint8_t *key = hexfield(v, "key", NULL), *ch = hexfield(v, "challenge", &len);
 		ck_assert_uint_eq(len, GD_POW_CHALLENGE_BYTES);
 		gd_pow_challenge c;
-		int rc = gd_pow_check(&c, ch, (uint64_t)json_integer_value(json_object_get(v, "counter")),
-				      key, (uint8_t)json_integer_value(json_object_get(v, "purpose")),
-				      (unsigned)json_integer_value(json_object_get(v, "min_bits")),
-				      json_integer_value(json_object_get(v, "now")));
+		int rc = gd_pow_check(
+			&c, ch, (uint64_t)json_integer_value(json_object_get(v, "counter")), key,
+			(uint8_t)json_integer_value(json_object_get(v, "purpose")),
+			(unsigned)json_integer_value(json_object_get(v, "min_bits")),
+			json_integer_value(json_object_get(v, "now")));
 		ck_assert_msg(rc == expected(v), "%s: got %d", NAME(v), rc);
 		free(key);
 		free(ch);
@@ -353,8 +347,7 @@ START_TEST(pubfile)
 {
 	json_t *vs = load("pubfile"), *v;
 	size_t i;
-	json_array_foreach(vs, i, v)
-	{
+	json_array_foreach (vs, i, v) {
 		const char *f = STR(v, "file");
 		gd_journalist j;
 		int rc = gd_pubfile_decode(&j, f, strlen(f));
@@ -380,8 +373,7 @@ static json_t *find_case(json_t *vs, const char *name)
 {
 	json_t *v;
 	size_t i;
-	json_array_foreach(vs, i, v)
-	{
+	json_array_foreach (vs, i, v) {
 		if (strcmp(NAME(v), name) == 0)
 			return v;
 	}
@@ -405,9 +397,9 @@ static const char *scan_batch(const membuf *b, json_t *records, size_t *good)
 		if (memcmp(h, "GDBE", 4) == 0) {
 			*good = n;
 			return le64(h + 4) == n && memcmp(h + 12, zero, 20) == 0 &&
-			               off + 32 == b->len
-			           ? "complete"
-			           : "corrupt";
+					       off + 32 == b->len
+				       ? "complete"
+				       : "corrupt";
 		}
 		uint64_t len = le64(h + 24);
 		if (memcmp(h, "GDBR", 4) != 0 || len < 1 || len > (1ULL << 40)) {
@@ -437,8 +429,7 @@ START_TEST(desk_files)
 {
 	json_t *vs = load("desk"), *v;
 	size_t i;
-	json_array_foreach(vs, i, v)
-	{
+	json_array_foreach (vs, i, v) {
 		const char *kind = STR(v, "kind"), *base = STR(v, "base");
 		if (strcmp(kind, "batch") == 0) {
 			json_t *bv = base ? find_case(vs, base) : v;
@@ -449,7 +440,7 @@ START_TEST(desk_files)
 				vec_apply_edits(&b, json_object_get(v, "edits"));
 			size_t good = 0;
 			const char *how =
-			    scan_batch(&b, base ? NULL : json_object_get(v, "records"), &good);
+				scan_batch(&b, base ? NULL : json_object_get(v, "records"), &good);
 			ck_assert_msg(strcmp(how, STR(v, "expect")) == 0, "%s: %s", NAME(v), how);
 			/* and client/batch.c, which ghostdrop-desk uses, agrees */
 			FILE *f = tmpfile();
@@ -464,7 +455,7 @@ START_TEST(desk_files)
 			} else {
 				ck_assert_int_eq(rc, 0);
 				ck_assert_uint_eq(ix.n,
-				                  base ? (size_t)INT(v, "good_records") : good);
+						  base ? (size_t)INT(v, "good_records") : good);
 				ck_assert_int_eq(ix.complete, strcmp(how, "complete") == 0);
 				ck_assert_int_eq(ix.partial, strcmp(how, "partial") == 0);
 				ck_assert_int_eq(ix.corrupt, strcmp(how, "corrupt") == 0);
@@ -482,10 +473,9 @@ START_TEST(desk_files)
 				free(sk);
 				free(pk);
 				size_t off = 8, n;
-				json_array_foreach(json_object_get(v, "records"), n, r)
-				{
+				json_array_foreach (json_object_get(v, "records"), n, r) {
 					membuf e = {.buf = b.buf + off + 32,
-					            .len = (size_t)INT(r, "len")};
+						    .len = (size_t)INT(r, "len")};
 					sink_state s;
 					gd_open_result res;
 					ck_assert_int_eq(open_from(&e, &kr, 1, &s, &res), GD_OK);
@@ -506,28 +496,27 @@ START_TEST(desk_files)
 			ck_assert_ptr_nonnull(doc);
 			ck_assert_uint_eq(json_object_size(doc), 2);
 			ck_assert(json_is_integer(json_object_get(doc, "ghostdrop_ack")) &&
-			          INT(doc, "ghostdrop_ack") == 1);
+				  INT(doc, "ghostdrop_ack") == 1);
 			json_t *acks = json_object_get(doc, "acks");
 			ck_assert_uint_eq(json_array_size(acks), json_array_size(recs));
 			membuf b = {0};
 			b.buf = hexfield(bv, "batch", &b.len);
 			size_t n, off = 8;
-			json_array_foreach(acks, n, a)
-			{
+			json_array_foreach (acks, n, a) {
 				uint8_t id[16], key[32], hash[32], peek[32];
 				unsigned nr;
 				uint64_t total;
 				ck_assert_uint_eq(json_object_size(a), 2);
 				ck_assert_int_eq(gd_b64_decode_exact(id, 16, STR(a, "id")), GD_OK);
 				ck_assert_int_eq(gd_b64_decode_exact(key, 32, STR(a, "ack_key")),
-				                 GD_OK);
+						 GD_OK);
 				json_t *r = json_array_get(recs, n);
 				hexeq(r, "id", id, 16);
 				hexeq(r, "ack_key", key, 32);
 				ck_assert_int_eq(gd_envelope_peek(b.buf + off + 32,
-				                                  (size_t)INT(r, "len"), &nr,
-				                                  &total, peek),
-				                 GD_OK);
+								  (size_t)INT(r, "len"), &nr,
+								  &total, peek),
+						 GD_OK);
 				gd_ack_hash(hash, key);
 				ck_assert(memcmp(hash, peek, 32) == 0);
 				off += 32 + (size_t)INT(r, "len");
@@ -546,11 +535,11 @@ START_TEST(desk_files)
 			size_t blen;
 			gd_source_keys *k = test_source(STR(v, "codename"), nr);
 			ck_assert_int_eq(gd_b64_decode_exact(mb, 16, STR(doc, "mailbox_id")),
-			                 GD_OK);
+					 GD_OK);
 			ck_assert(memcmp(mb, k->mailbox_id, 16) == 0);
 			const char *rb = STR(doc, "reply");
 			ck_assert_int_eq(gd_b64_decode(blob, sizeof blob, &blen, rb, strlen(rb)),
-			                 GD_OK);
+					 GD_OK);
 			gd_bundle bun;
 			memset(&bun, 0, sizeof bun);
 			uint8_t *jpk = hexfield(v, "journalist_pk", NULL);
@@ -576,8 +565,8 @@ static int is_token(const char *s)
 {
 	return *s != '\0' &&
 	       strspn(s, "!#$%&'*+-.^_`|~"
-	                 "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") ==
-	           strlen(s);
+			 "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") ==
+		       strlen(s);
 }
 
 static const char *req_header(json_t *req, const char *name)
@@ -585,8 +574,7 @@ static const char *req_header(json_t *req, const char *name)
 	json_t *h;
 	size_t i;
 	const char *found = NULL;
-	json_array_foreach(json_object_get(req, "headers"), i, h)
-	{
+	json_array_foreach (json_object_get(req, "headers"), i, h) {
 		if (strcasecmp(json_string_value(json_array_get(h, 0)), name) == 0) {
 			ck_assert_msg(found == NULL, "%s twice", name);
 			found = json_string_value(json_array_get(h, 1));
@@ -617,7 +605,7 @@ static void check_response_shape(json_t *v, json_t *rsp)
 	if (status >= 400) {
 		ck_assert_uint_eq(json_object_size(j), 2);
 		ck_assert(json_is_string(json_object_get(j, "error")) &&
-		          json_is_string(json_object_get(j, "message")));
+			  json_is_string(json_object_get(j, "message")));
 	} else if (json_object_get(j, "challenge") != NULL) { /* §11.3 pow */
 		uint8_t ch[GD_POW_CHALLENGE_BYTES];
 		ck_assert_uint_eq(json_object_size(j), 3);
@@ -629,7 +617,7 @@ static void check_response_shape(json_t *v, json_t *rsp)
 		ck_assert_uint_eq(json_object_size(j), 2);
 		ck_assert_str_eq(STR(j, "status"), "stored");
 		ck_assert_str_eq(STR(j, "id"),
-		                 req_header(json_object_get(v, "request"), "X-Ghostdrop-Id"));
+				 req_header(json_object_get(v, "request"), "X-Ghostdrop-Id"));
 	}
 }
 
@@ -637,16 +625,14 @@ START_TEST(http_requests)
 {
 	json_t *vs = load("http"), *v;
 	size_t i;
-	json_array_foreach(vs, i, v)
-	{
+	json_array_foreach (vs, i, v) {
 		json_t *req = json_object_get(v, "request"), *h,
 		       *rsp = json_object_get(v, "response");
 		size_t k, len;
 		const char *m = STR(req, "method"), *t = STR(req, "target");
 		ck_assert(strcmp(m, "GET") == 0 || strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0);
 		ck_assert_msg(strncmp(t, "/v1/", 4) == 0, "%s", NAME(v));
-		json_array_foreach(json_object_get(req, "headers"), k, h)
-		{
+		json_array_foreach (json_object_get(req, "headers"), k, h) {
 			ck_assert(is_token(json_string_value(json_array_get(h, 0))));
 			for (const char *c = json_string_value(json_array_get(h, 1)); *c; c++)
 				ck_assert((unsigned char)*c >= 0x20 && *c != 0x7f);
@@ -666,7 +652,7 @@ START_TEST(http_requests)
 			int same = memcmp(want, got, 32) == 0;
 			const char *err = STR(json_object_get(rsp, "json"), "error");
 			ck_assert_msg(same == !(err && strcmp(err, "hash_mismatch") == 0), "%s",
-			              NAME(v));
+				      NAME(v));
 		}
 		if (strcmp(t, "/v1/submissions") == 0 && INT(rsp, "status") < 300) {
 			unsigned n;
@@ -682,7 +668,7 @@ START_TEST(http_requests)
 			uint8_t ch[GD_POW_CHALLENGE_BYTES], *key = hexfield(pv, "key", NULL);
 			uint64_t ctr = 0;
 			const char *b64 =
-			    pow ? pow : STR(json_object_get(rsp, "json"), "challenge");
+				pow ? pow : STR(json_object_get(rsp, "json"), "challenge");
 			size_t cl64 = pow ? (size_t)(strchr(pow, '.') - pow) : strlen(b64), got;
 			ck_assert_int_eq(gd_b64_decode(ch, sizeof ch, &got, b64, cl64), GD_OK);
 			ck_assert_uint_eq(got, sizeof ch);
@@ -692,7 +678,7 @@ START_TEST(http_requests)
 				ck_assert_int_eq(gd_pow_solve(&ctr, ch), GD_OK);
 			gd_pow_challenge c;
 			int rc = gd_pow_check(&c, ch, ctr, key, (uint8_t)INT(pv, "purpose"),
-			                      (unsigned)INT(pv, "min_bits"), INT(pv, "now"));
+					      (unsigned)INT(pv, "min_bits"), INT(pv, "now"));
 			const char *e = STR(pv, "expect");
 			ck_assert_msg(rc == (e ? expected(pv) : GD_OK), "%s: pow %d", NAME(v), rc);
 			free(key);
@@ -706,10 +692,10 @@ START_TEST(http_requests)
 		if (json_object_get(rsp, "body_hex") != NULL) { /* the bundle: verifies as §5 */
 			size_t bl;
 			uint8_t *bb = hexfield(rsp, "body_hex", &bl),
-			        *pk = hexfield(v, "root_pk", NULL);
+				*pk = hexfield(v, "root_pk", NULL);
 			gd_bundle out;
 			ck_assert_int_eq(gd_bundle_verify(&out, bb, bl, pk, INT(v, "now"), 0),
-			                 GD_OK);
+					 GD_OK);
 			free(bb);
 			free(pk);
 		} else {
@@ -728,13 +714,12 @@ START_TEST(http_spec_example)
 	size_t i, len;
 	uint8_t *doc;
 	ck_assert_int_eq(gd_file_read(VECTORS_DIR "/../../docs/PROTOCOL.md", 1 << 20, &doc, &len),
-	                 0);
+			 0);
 	json_t *req = json_object_get(find_case(vs, "submit_stored"), "request");
-	json_array_foreach(json_object_get(req, "headers"), i, h)
-	{
+	json_array_foreach (json_object_get(req, "headers"), i, h) {
 		char line[512];
 		snprintf(line, sizeof line, "\n%s: %s\n", json_string_value(json_array_get(h, 0)),
-		         json_string_value(json_array_get(h, 1)));
+			 json_string_value(json_array_get(h, 1)));
 		ck_assert_msg(strstr((char *)doc, line) != NULL, "PROTOCOL.md lacks %s", line + 1);
 	}
 	free(doc);
@@ -751,16 +736,14 @@ START_TEST(http_replay)
 	drop d;
 	drop_create(&d, NULL);
 	drop_start(&d);
-	json_array_foreach(vs, i, v)
-	{
+	json_array_foreach (vs, i, v) {
 		json_t *req = json_object_get(v, "request"), *h,
 		       *rsp = json_object_get(v, "response");
 		char hdrs[2048] = "", pow[256];
 		size_t k, len, o = 0;
-		json_array_foreach(json_object_get(req, "headers"), k, h)
-		{
+		json_array_foreach (json_object_get(req, "headers"), k, h) {
 			const char *n = json_string_value(json_array_get(h, 0)),
-			           *val = json_string_value(json_array_get(h, 1));
+				   *val = json_string_value(json_array_get(h, 1));
 			/* http_do sends Host, Connection and Content-Length itself */
 			if (strcasecmp(n, "Host") == 0 || strcasecmp(n, "Connection") == 0 ||
 			    strcasecmp(n, "Content-Length") == 0)
@@ -774,16 +757,16 @@ START_TEST(http_replay)
 		}
 		uint8_t *body = req_body(req, &len);
 		resp r;
-		ck_assert_int_eq(
-		    http_do(d.port, STR(req, "method"), STR(req, "target"), hdrs, body, len, &r),
-		    0);
+		ck_assert_int_eq(http_do(d.port, STR(req, "method"), STR(req, "target"), hdrs, body,
+					 len, &r),
+				 0);
 		ck_assert_msg(r.status == INT(rsp, "status"), "%s: %d %s", NAME(v), r.status,
-		              r.error);
+			      r.error);
 		json_t *want = json_object_get(rsp, "json");
 		if (want != NULL) {
 			json_error_t err;
-			json_t *got =
-			    json_loadb((const char *)r.body, r.len, JSON_REJECT_DUPLICATES, &err);
+			json_t *got = json_loadb((const char *)r.body, r.len,
+						 JSON_REJECT_DUPLICATES, &err);
 			ck_assert_ptr_nonnull(got);
 			json_t *copy = json_deep_copy(rsp);
 			json_object_set_new(copy, "json", got);
@@ -794,7 +777,8 @@ START_TEST(http_replay)
 		} else {
 			gd_bundle out;
 			ck_assert_int_eq(
-			    gd_bundle_verify(&out, r.body, r.len, d.root_pk, time(NULL), 0), GD_OK);
+				gd_bundle_verify(&out, r.body, r.len, d.root_pk, time(NULL), 0),
+				GD_OK);
 		}
 		resp_free(&r);
 		free(body);
@@ -813,16 +797,15 @@ START_TEST(server_url)
 	size_t i;
 	uint8_t pk[32], sk[64];
 	crypto_sign_keypair(pk, sk);
-	json_array_foreach(vs, i, v)
-	{
+	json_array_foreach (vs, i, v) {
 		const char *url = STR(v, "url");
 		int rc = gd_server_url_check(url);
 		ck_assert_msg(rc == expected(v), "%s: %s got %d", NAME(v), url, rc);
 		gd_bundle b = {.version = 1,
-		               .created = 1800000000,
-		               .expires = 1800086400,
-		               .n_servers = 1,
-		               .n_journalists = 1};
+			       .created = 1800000000,
+			       .expires = 1800086400,
+			       .n_servers = 1,
+			       .n_journalists = 1};
 		snprintf(b.journalists[0].name, sizeof b.journalists[0].name, "Ana");
 		b.journalists[0].not_before = 1800000000;
 		b.journalists[0].not_after = 1800086400;
@@ -834,8 +817,8 @@ START_TEST(server_url)
 		free(out);
 		if (json_object_get(v, "given") != NULL)
 			ck_assert_msg(gd_bundle_lists_server(&b, STR(v, "given")) ==
-			                  json_is_true(json_object_get(v, "listed")),
-			              "%s", NAME(v));
+					      json_is_true(json_object_get(v, "listed")),
+				      "%s", NAME(v));
 	}
 	json_decref(vs);
 }
@@ -846,8 +829,7 @@ START_TEST(manifest)
 {
 	json_t *vs = load("manifest"), *v;
 	size_t i;
-	json_array_foreach(vs, i, v)
-	{
+	json_array_foreach (vs, i, v) {
 		const char *j = STR(v, "json");
 		gd_manifest m;
 		int rc = gd_manifest_decode(&m, (const uint8_t *)j, strlen(j));
@@ -855,7 +837,7 @@ START_TEST(manifest)
 		if (rc != GD_OK)
 			continue;
 		ck_assert_str_eq(m.kind == GD_KIND_FOLLOWUP ? "followup" : "testimony",
-		                 STR(v, "kind"));
+				 STR(v, "kind"));
 		ck_assert_uint_eq(m.n_attachments, INT(v, "attachments"));
 		ck_assert_int_eq(m.has_source, json_is_true(json_object_get(v, "has_source")));
 		uint8_t *enc;

@@ -54,14 +54,16 @@ void drop_create(drop *d, const char *extra)
 	crypto_sign_keypair(d->root_pk, d->root_sk);
 	crypto_box_keypair(d->jpk, d->jsk);
 	gd_keystring_encode(ks, d->root_pk);
-	ck_assert_int_eq(drop_cli(d, NULL, 0, "init --data %s/data --newsroom %s --listen 127.0.0.1:0",
-				  d->dir, ks),
+	ck_assert_int_eq(drop_cli(d, NULL, 0,
+				  "init --data %s/data --newsroom %s --listen 127.0.0.1:0", d->dir,
+				  ks),
 			 0);
 	/* test settings: cheap PoW, short deadlines */
 	snprintf(path, sizeof path, "%s/data/ghostdropd.conf", d->dir);
 	FILE *f = fopen(path, "a");
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, "pow_min_bits = 4\npow_max_bits = 8\nchunk_size_kb = 64\nmax_submit_kb = 64\n%s\n",
+	fprintf(f,
+		"pow_min_bits = 4\npow_max_bits = 8\nchunk_size_kb = 64\nmax_submit_kb = 64\n%s\n",
 		extra ? extra : "");
 	fclose(f);
 	gd_bundle *b = calloc(1, sizeof *b);
@@ -83,8 +85,8 @@ void drop_create(drop *d, const char *extra)
 	fwrite(d->bundle, 1, d->bundle_len, f);
 	fclose(f);
 	ck_assert_int_eq(drop_cli(d, NULL, 0, "keys publish --data %s/data %s", d->dir, path), 0);
-	ck_assert_int_eq(drop_cli(d, d->token, sizeof d->token, "token add --data %s/data --name courier",
-				  d->dir),
+	ck_assert_int_eq(drop_cli(d, d->token, sizeof d->token,
+				  "token add --data %s/data --name courier", d->dir),
 			 0);
 	d->token[strcspn(d->token, "\n")] = '\0';
 	ck_assert_uint_eq(strlen(d->token), 43);
@@ -127,9 +129,11 @@ void drop_start(drop *d)
 		}
 		for (int i = 0; i < 4 && d->env[i] != NULL; i++)
 			putenv((char *)d->env[i]);
-		const char *argv[12] = {"ghostdropd", "serve", "--data", data, "--port-file", portfile};
+		const char *argv[12] = {"ghostdropd", "serve",       "--data",
+					data,         "--port-file", portfile};
 		int n = 6;
-		if (geteuid() == 0) { /* ghostdropd refuses to serve as root: as an operator would */
+		if (geteuid() ==
+		    0) { /* ghostdropd refuses to serve as root: as an operator would */
 			argv[n++] = "--user";
 			argv[n++] = "nobody";
 		}
@@ -163,7 +167,8 @@ void drop_stop(drop *d, int sig)
 	kill(d->pid, sig);
 	ck_assert_int_eq(waitpid(d->pid, &st, 0), d->pid);
 	if (sig == SIGTERM)
-		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ghostdropd did not stop cleanly");
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			      "ghostdropd did not stop cleanly");
 	d->pid = 0;
 }
 
@@ -259,9 +264,9 @@ int pow_try(uint16_t port, const char *purpose, uint64_t size, char *out, size_t
 	json_t *o = r.status == 200 ? json_loadb((char *)r.body, r.len, 0, NULL) : NULL;
 	const char *c = json_string_value(json_object_get(o, "challenge"));
 	int rc = c != NULL && gd_b64_decode(ch, sizeof ch, &n, c, strlen(c)) == GD_OK &&
-			 n == sizeof ch && gd_pow_solve(&ctr, ch) == GD_OK
-		     ? 0
-		     : -1;
+				 n == sizeof ch && gd_pow_solve(&ctr, ch) == GD_OK
+			 ? 0
+			 : -1;
 	if (rc == 0)
 		snprintf(out, cap, "%s.%llu", c, (unsigned long long)ctr);
 	json_decref(o);
@@ -292,7 +297,8 @@ void drop_publish_for_port(drop *d)
 {
 	char path[256];
 	gd_bundle *b = calloc(1, sizeof *b);
-	ck_assert_int_eq(gd_bundle_verify(b, d->bundle, d->bundle_len, d->root_pk, time(NULL), 0), GD_OK);
+	ck_assert_int_eq(gd_bundle_verify(b, d->bundle, d->bundle_len, d->root_pk, time(NULL), 0),
+			 GD_OK);
 	b->version = 2;
 	snprintf(b->servers[0], sizeof b->servers[0], "http://127.0.0.1:%u", d->port);
 	free(d->bundle);
@@ -351,7 +357,8 @@ void post_submission(const drop *d, const uint8_t id[16], const membuf *env, con
 		 "Content-Type: %s\r\nX-Ghostdrop-Id: %s\r\nX-Ghostdrop-Hash: %s\r\n"
 		 "X-Ghostdrop-PoW: %s\r\n",
 		 ctype ? ctype : "application/octet-stream", idb, hb, pow);
-	ck_assert_int_eq(http_do(d->port, "POST", "/v1/submissions", hdr, env->buf, env->len, r), 0);
+	ck_assert_int_eq(http_do(d->port, "POST", "/v1/submissions", hdr, env->buf, env->len, r),
+			 0);
 }
 
 void drop_up(drop *d, const char *extra, char keystring[GD_KEYSTRING_LEN + 1])
@@ -408,6 +415,7 @@ gd_source_keys *source_of_codename_file(const drop *d, const char *path)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
 	fclose(f);
-	ck_assert_int_eq(gd_codename_normalise(canon, sizeof canon, line, strlen(line), &bad), GD_OK);
+	ck_assert_int_eq(gd_codename_normalise(canon, sizeof canon, line, strlen(line), &bad),
+			 GD_OK);
 	return test_source(canon, d->root_pk);
 }

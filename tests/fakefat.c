@@ -46,7 +46,8 @@ int link(const char *from, const char *to)
 		errno = EPERM;
 		return -1;
 	}
-	int (*real)(const char *, const char *) = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "link");
+	int (*real)(const char *, const char *) =
+		(int (*)(const char *, const char *))dlsym(RTLD_NEXT, "link");
 	return real(from, to);
 }
 
@@ -62,7 +63,8 @@ int fchmod(int fd, mode_t mode)
 
 int fstatfs(int fd, struct statfs *sf)
 {
-	int (*real)(int, struct statfs *) = (int (*)(int, struct statfs *))dlsym(RTLD_NEXT, "fstatfs");
+	int (*real)(int, struct statfs *) =
+		(int (*)(int, struct statfs *))dlsym(RTLD_NEXT, "fstatfs");
 	int rc = real(fd, sf);
 	if (rc == 0 && fd_under(fd))
 		sf->f_type = MSDOS_MAGIC;
@@ -71,7 +73,8 @@ int fstatfs(int fd, struct statfs *sf)
 
 int fstatfs64(int fd, struct statfs64 *sf)
 {
-	int (*real)(int, struct statfs64 *) = (int (*)(int, struct statfs64 *))dlsym(RTLD_NEXT, "fstatfs64");
+	int (*real)(int, struct statfs64 *) =
+		(int (*)(int, struct statfs64 *))dlsym(RTLD_NEXT, "fstatfs64");
 	int rc = real(fd, sf);
 	if (rc == 0 && fd_under(fd))
 		sf->f_type = MSDOS_MAGIC;

@@ -1,5 +1,5 @@
-/* ghostdrop vector generator: writes the JSON files of tests/vectors once; check_vectors replays them so a
- * change to any byte format is caught. Run: build/tests/gen_vectors tests/vectors */
+/* ghostdrop vector generator: writes the JSON files of tests/vectors once; check_vectors replays
+ * them so a change to any byte format is caught. Run: build/tests/gen_vectors tests/vectors */
 #include <jansson.h>
 #include <stdio.h>
 
@@ -54,7 +54,7 @@ static json_t *keys_json(const boxkey *k, unsigned n)
 static gd_source_keys *src;
 #define SRC_CODENAME "abacus abdomen abdominal abide abiding ability ablaze able"
 static const uint8_t SRC_NEWSROOM[32] = {3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-                                         3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
+					 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
 
 static void env_case(json_t *cases, const char *name, const char *expect, const membuf *env,
 		     const boxkey *keys, unsigned n)
@@ -87,7 +87,8 @@ static void seal_case(membuf *env, const boxkey *to, unsigned n, size_t data_len
 	uint8_t pks[4][32], *data = malloc(data_len + 1);
 	for (size_t i = 0; i < data_len; i++)
 		data[i] = (uint8_t)(i * 7 + 1);
-	test_manifest(&m, "Paid per task; tasks timed to the second; no breaks.", anon ? NULL : src);
+	test_manifest(&m, "Paid per task; tasks timed to the second; no breaks.",
+		      anon ? NULL : src);
 	m.attachments = &a;
 	m.n_attachments = 1;
 	for (unsigned i = 0; i < n; i++)
@@ -105,14 +106,17 @@ static json_t *edit(const char *op, long a, long b, long len)
 	if (strcmp(op, "truncate") == 0)
 		json_object_set_new(e, "len", json_integer(a));
 	else if (strcmp(op, "swap") == 0)
-		json_object_set_new(e, "a", json_integer(a)), json_object_set_new(e, "b", json_integer(b)),
+		json_object_set_new(e, "a", json_integer(a)),
+			json_object_set_new(e, "b", json_integer(b)),
 			json_object_set_new(e, "len", json_integer(len));
 	else if (strcmp(op, "delete") == 0)
-		json_object_set_new(e, "at", json_integer(a)), json_object_set_new(e, "len", json_integer(len));
+		json_object_set_new(e, "at", json_integer(a)),
+			json_object_set_new(e, "len", json_integer(len));
 	else if (strcmp(op, "append") == 0)
 		json_object_set_new(e, "hex", json_string("00"));
 	else /* xor, set */
-		json_object_set_new(e, "at", json_integer(a)), json_object_set_new(e, "value", json_integer(b));
+		json_object_set_new(e, "at", json_integer(a)),
+			json_object_set_new(e, "value", json_integer(b));
 	return e;
 }
 
@@ -120,9 +124,9 @@ static json_t *edit(const char *op, long a, long b, long len)
 static void edited_case(json_t *cases, const char *name, const char *expect, const char *base,
 			json_t *edits, const boxkey *keys, unsigned n)
 {
-	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", name, "expect",
-					       expect, "base", base, "edits", edits, "keys",
-					       keys_json(keys, n)));
+	json_array_append_new(cases,
+			      json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", name, "expect", expect,
+					"base", base, "edits", edits, "keys", keys_json(keys, n)));
 }
 
 static void envelopes(void)
@@ -136,13 +140,15 @@ static void envelopes(void)
 
 	seal_case(&env, k, 1, 300, 0);
 	env_case(cases, "small", "success", &env, k, 1);
-	edited_case(cases, "small_wrong_recipient", "not_recipient", "small", json_array(), &k[2], 1);
+	edited_case(cases, "small_wrong_recipient", "not_recipient", "small", json_array(), &k[2],
+		    1);
 	edited_case(cases, "small_trailing_byte", "trailing", "small",
 		    json_pack("[o]", edit("append", 0, 0, 0)), k, 1);
 	edited_case(cases, "small_truncated_in_header", "truncated", "small",
 		    json_pack("[o]", edit("truncate", 64, 0, 0)), k, 1);
 	edited_case(cases, "small_truncated_after_header", "truncated", "small",
-		    json_pack("[o]", edit("truncate", (long)gd_envelope_header_size(1), 0, 0)), k, 1);
+		    json_pack("[o]", edit("truncate", (long)gd_envelope_header_size(1), 0, 0)), k,
+		    1);
 	membuf_free(&env);
 
 	seal_case(&env, k, 1, 10, 1);
@@ -167,7 +173,8 @@ static void envelopes(void)
 		     {"flip_chunk1", "payload_failure", -2},
 		     {"flip_last_chunk", "payload_failure", -3}};
 	for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
-		long at = flips[i].at >= 0 ? flips[i].at : (long)(h2 + (size_t)(-flips[i].at - 1) * c + 100);
+		long at = flips[i].at >= 0 ? flips[i].at
+					   : (long)(h2 + (size_t)(-flips[i].at - 1) * c + 100);
 		edited_case(cases, flips[i].name, flips[i].expect, "multichunk",
 			    json_pack("[o]", edit("xor", at, 0x40, 0)), k, 1);
 	}
@@ -175,7 +182,8 @@ static void envelopes(void)
 		char name[64];
 		snprintf(name, sizeof name, "truncated_at_chunk_boundary_%d", b);
 		edited_case(cases, name, "truncated", "multichunk",
-			    json_pack("[o]", edit("truncate", (long)(h2 + (size_t)b * c), 0, 0)), k, 1);
+			    json_pack("[o]", edit("truncate", (long)(h2 + (size_t)b * c), 0, 0)), k,
+			    1);
 	}
 	edited_case(cases, "truncated_mid_chunk", "payload_failure", "multichunk",
 		    json_pack("[o]", edit("truncate", (long)(env.len - 7), 0, 0)), k, 1);
@@ -255,8 +263,11 @@ static void bundles(void)
 	size_t len;
 	crypto_sign_keypair(root_pk, root_sk);
 	crypto_sign_keypair(other_pk, other_sk);
-	gd_bundle b = {.version = 7, .created = NOW - DAY, .expires = NOW + 29 * DAY,
-		       .n_servers = 1, .n_journalists = 2};
+	gd_bundle b = {.version = 7,
+		       .created = NOW - DAY,
+		       .expires = NOW + 29 * DAY,
+		       .n_servers = 1,
+		       .n_journalists = 2};
 	snprintf(b.newsroom, sizeof b.newsroom, "The Daily Ledger");
 	snprintf(b.servers[0], sizeof b.servers[0], "http://127.0.0.1:8080");
 	for (int i = 0; i < 2; i++) {
@@ -278,17 +289,18 @@ static void bundles(void)
 		 {"expired", "expired", 0, NOW + 31 * DAY, 0},
 		 {"keys_all_outside_window", "no_key", 0, NOW + 29 * DAY, 0}};
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-		json_array_append_new(
-			cases, json_pack("{s:s, s:s, s:o, s:I, s:I, s:o}", "name", v[i].name,
-					 "expect", v[i].expect, "root_pk",
-					 hexj(v[i].other_root ? other_pk : root_pk, 32), "now",
-					 (json_int_t)v[i].now, "min_version", (json_int_t)v[i].min,
-					 "bundle", hexj(out, len)));
+		json_array_append_new(cases,
+				      json_pack("{s:s, s:s, s:o, s:I, s:I, s:o}", "name", v[i].name,
+						"expect", v[i].expect, "root_pk",
+						hexj(v[i].other_root ? other_pk : root_pk, 32),
+						"now", (json_int_t)v[i].now, "min_version",
+						(json_int_t)v[i].min, "bundle", hexj(out, len)));
 	free(out);
 	/* signed, duplicate key */
-	const char *dup = "{\"bundle_version\":3,\"bundle_version\":9,\"created\":1799900000,"
-			  "\"expires\":1801000000,\"newsroom\":\"x\",\"servers\":[\"http://a.onion\"],"
-			  "\"journalists\":[]}";
+	const char *dup =
+		"{\"bundle_version\":3,\"bundle_version\":9,\"created\":1799900000,"
+		"\"expires\":1801000000,\"newsroom\":\"x\",\"servers\":[\"http://a.onion\"],"
+		"\"journalists\":[]}";
 	size_t jl = strlen(dup);
 	uint8_t *raw = malloc(9 + jl + 64), *msg = malloc(20 + 9 + jl);
 	memcpy(raw, "GDKB\x01", 5);
@@ -341,17 +353,17 @@ static void keyfiles(void)
 					       "staple batterY", "file", hexj(f, n)));
 	/* §4.1 passphrase bytes: a line as read from a file or a terminal */
 	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o, s:o}", "name",
-	                                       "passphrase_line_crlf", "expect", "success",
-	                                       "passphrase_line", "staple battery\r\nsecond line",
-	                                       "file", hexj(f, n), "secret", hexj(secret, 32)));
+					       "passphrase_line_crlf", "expect", "success",
+					       "passphrase_line", "staple battery\r\nsecond line",
+					       "file", hexj(f, n), "secret", hexj(secret, 32)));
 	json_array_append_new(cases,
-	                      json_pack("{s:s, s:s, s:s, s:o}", "name", "passphrase_not_trimmed",
-	                                "expect", "wrong_passphrase", "passphrase_line",
-	                                "staple battery \n", "file", hexj(f, n)));
+			      json_pack("{s:s, s:s, s:s, s:o}", "name", "passphrase_not_trimmed",
+					"expect", "wrong_passphrase", "passphrase_line",
+					"staple battery \n", "file", hexj(f, n)));
 	json_array_append_new(cases,
-	                      json_pack("{s:s, s:s, s:s, s:o}", "name", "passphrase_not_normalised",
-	                                "expect", "wrong_passphrase", "passphrase",
-	                                "Staple battery", "file", hexj(f, n)));
+			      json_pack("{s:s, s:s, s:s, s:o}", "name", "passphrase_not_normalised",
+					"expect", "wrong_passphrase", "passphrase",
+					"Staple battery", "file", hexj(f, n)));
 	f[70] ^= 1;
 	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o}", "name", "corrupt", "expect",
 					       "corrupt", "passphrase", "staple battery", "file",
@@ -362,31 +374,31 @@ static void keyfiles(void)
 	uint8_t root[64];
 	randombytes_buf(root, 64);
 	gd_keyfile_seal(f, sizeof f, &n, GD_KEY_NEWSROOM_ROOT, root, 64, "staple battery", 14,
-	                NULL);
+			NULL);
 	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o, s:o, s:i, s:i}", "name",
-	                                       "root_key", "expect", "success", "passphrase",
-	                                       "staple battery", "file", hexj(f, n), "secret",
-	                                       hexj(root, 64), "kind", 1, "want_kind", 1));
+					       "root_key", "expect", "success", "passphrase",
+					       "staple battery", "file", hexj(f, n), "secret",
+					       hexj(root, 64), "kind", 1, "want_kind", 1));
 	json_array_append_new(cases,
-	                      json_pack("{s:s, s:s, s:s, s:o, s:i}", "name",
-	                                "root_key_asked_as_journalist", "expect", "format_failure",
-	                                "passphrase", "wrong", "file", hexj(f, n), "want_kind", 2));
+			      json_pack("{s:s, s:s, s:s, s:o, s:i}", "name",
+					"root_key_asked_as_journalist", "expect", "format_failure",
+					"passphrase", "wrong", "file", hexj(f, n), "want_kind", 2));
 	static const struct {
 		const char *name, *expect;
 		size_t at;
 		uint8_t value;
 	} ed[] = {{"journalist_kind_with_64_bytes", "format_failure", 5, 2},
-	          {"unknown_kind", "format_failure", 5, 4},
-	          {"version_2", "version", 4, 2},
-	          {"opslimit_2", "weak", 8, 2}};
+		  {"unknown_kind", "format_failure", 5, 4},
+		  {"version_2", "version", 4, 2},
+		  {"opslimit_2", "weak", 8, 2}};
 	for (size_t i = 0; i < sizeof ed / sizeof ed[0]; i++) {
 		uint8_t g[256];
 		memcpy(g, f, n);
 		g[ed[i].at] = ed[i].value;
 		crypto_generichash(g + n - 16, 16, g, n - 16, NULL, 0);
 		json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o}", "name", ed[i].name,
-		                                       "expect", ed[i].expect, "passphrase",
-		                                       "wrong", "file", hexj(g, n)));
+						       "expect", ed[i].expect, "passphrase",
+						       "wrong", "file", hexj(g, n)));
 	}
 	save("keyfile", cases);
 }
@@ -408,11 +420,12 @@ static void codenames(void)
 				 "canonical", canon, "reply_pk", hexj(k->reply_pk, 32),
 				 "identity_pk", hexj(k->identity_pk, 32), "mailbox_pk",
 				 hexj(k->mailbox_pk, 32), "mailbox_id", hexj(k->mailbox_id, 16)));
-	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o, s:i, s:s}", "name", "typo",
-					       "expect", "unknown_word", "input",
-					       "zoom yoyo abacus felt-tip zoologst able ablaze abide",
-					       "newsroom_pk", hexj(nr, 32), "bad_word", 4,
-					       "suggestion", "zoologist"));
+	json_array_append_new(cases,
+			      json_pack("{s:s, s:s, s:s, s:o, s:i, s:s}", "name", "typo", "expect",
+					"unknown_word", "input",
+					"zoom yoyo abacus felt-tip zoologst able ablaze abide",
+					"newsroom_pk", hexj(nr, 32), "bad_word", 4, "suggestion",
+					"zoologist"));
 	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o, s:i}", "name", "seven_words",
 					       "expect", "unknown_word", "input",
 					       "zoom yoyo abacus felt-tip zoologist able ablaze",
@@ -437,31 +450,32 @@ static void replies(void)
 	json_t *pks = json_array();
 	for (int i = 0; i < 3; i++)
 		json_array_append_new(
-		    pks, json_pack("{s:o, s:b, s:I, s:I}", "pk", hexj(j[i].pk, 32), "verify_only",
-		                   i == 1, "not_before",
-		                   (json_int_t)(i == 2 ? NOW - 60 * DAY : NOW - DAY), "not_after",
-		                   (json_int_t)(i == 2 ? NOW - 30 * DAY : NOW + 20 * DAY)));
+			pks,
+			json_pack("{s:o, s:b, s:I, s:I}", "pk", hexj(j[i].pk, 32), "verify_only",
+				  i == 1, "not_before",
+				  (json_int_t)(i == 2 ? NOW - 60 * DAY : NOW - DAY), "not_after",
+				  (json_int_t)(i == 2 ? NOW - 30 * DAY : NOW + 20 * DAY)));
 	static const struct {
 		const char *name, *expect;
 		int from;
 	} v[] = {{"from_current_key", "success", 0},
-	         {"from_older_key", "success", 1},
-	         {"from_key_outside_its_window", "success", 2},
-	         {"not_from_a_bundle_journalist", "forged", 3}};
+		 {"from_older_key", "success", 1},
+		 {"from_key_outside_its_window", "success", 2},
+		 {"not_from_a_bundle_journalist", "forged", 3}};
 	const char *text = "Thank you. Please use a personal device only.";
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
 		gd_reply_seal(&r, &len, text, strlen(text), k->mailbox_id, 20800, j[v[i].from].sk,
-		              k->reply_pk);
-		json_t *c =
-		    json_pack("{s:s, s:s, s:s, s:o, s:O, s:o, s:i}", "name", v[i].name, "expect",
-		              v[i].expect, "codename", code, "newsroom_pk", hexj(nr, 32),
-		              "journalists", pks, "reply", hexj(r, len), "journalist", v[i].from);
+			      k->reply_pk);
+		json_t *c = json_pack("{s:s, s:s, s:s, s:o, s:O, s:o, s:i}", "name", v[i].name,
+				      "expect", v[i].expect, "codename", code, "newsroom_pk",
+				      hexj(nr, 32), "journalists", pks, "reply", hexj(r, len),
+				      "journalist", v[i].from);
 		if (strcmp(v[i].expect, "success") == 0) { /* what opening it must give (§8) */
 			uint8_t pt[2048];
 			size_t plen = len - 29 - crypto_box_MACBYTES;
 			if (plen > sizeof pt ||
 			    crypto_box_open_easy(pt, r + 29, len - 29, r + 5, j[v[i].from].pk,
-			                         k->reply_sk) != 0)
+						 k->reply_sk) != 0)
 				exit(1);
 			json_object_set_new(c, "text", json_string(text));
 			json_object_set_new(c, "day", json_integer(20800));
@@ -504,14 +518,14 @@ static void pows(void)
 	uint8_t other[32];
 	randombytes_buf(other, 32);
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-		json_array_append_new(
-			cases, json_pack("{s:s, s:s, s:o, s:o, s:I, s:i, s:i, s:I}", "name",
-					 v[i].name, "expect", v[i].expect, "key",
-					 hexj(v[i].other_key ? other : key, 32), "challenge",
-					 hexj(ch, sizeof ch), "counter",
-					 (json_int_t)(v[i].wrong_ctr ? bad : ctr), "purpose",
-					 v[i].purpose, "min_bits", v[i].min_bits, "now",
-					 (json_int_t)v[i].now));
+		json_array_append_new(cases,
+				      json_pack("{s:s, s:s, s:o, s:o, s:I, s:i, s:i, s:I}", "name",
+						v[i].name, "expect", v[i].expect, "key",
+						hexj(v[i].other_key ? other : key, 32), "challenge",
+						hexj(ch, sizeof ch), "counter",
+						(json_int_t)(v[i].wrong_ctr ? bad : ctr), "purpose",
+						v[i].purpose, "min_bits", v[i].min_bits, "now",
+						(json_int_t)v[i].now));
 	save("pow", cases);
 }
 
@@ -528,11 +542,11 @@ static void pubfiles(void)
 		if (f == NULL)
 			exit(1);
 		json_array_append_new(
-		    cases, json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:b}", "name",
-		                     vo ? "verify_only" : "valid", "expect", "success", "file", f,
-		                     "journalist", j.name, "x25519", hexj(j.pk, 32), "not_before",
-		                     (json_int_t)j.not_before, "not_after", (json_int_t)j.not_after,
-		                     "verify_only", vo));
+			cases, json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:b}", "name",
+					 vo ? "verify_only" : "valid", "expect", "success", "file",
+					 f, "journalist", j.name, "x25519", hexj(j.pk, 32),
+					 "not_before", (json_int_t)j.not_before, "not_after",
+					 (json_int_t)j.not_after, "verify_only", vo));
 		free(f);
 	}
 	char b[64], t[512];
@@ -540,38 +554,39 @@ static void pubfiles(void)
 	static const struct {
 		const char *name, *expect, *fmt;
 	} bad[] = {
-	    {"verify_only_absent", "success",
-	     "{\"format\":\"ghostdrop-journalist-key\",\"name\":\"Ana "
-	     "Lima\",\"not_after\":1807776000,"
-	     "\"not_before\":1799913600,\"version\":1,\"x25519\":\"%s\"}"},
-	    {"unknown_field", "format_failure",
-	     "{\"format\":\"ghostdrop-journalist-key\",\"name\":\"Ana "
-	     "Lima\",\"not_after\":1807776000,"
-	     "\"not_before\":1799913600,\"version\":1,\"x25519\":\"%s\",\"email\":\"a@b\"}"},
-	    {"name_starts_with_dot", "format_failure",
-	     "{\"format\":\"ghostdrop-journalist-key\",\"name\":\".Ana\",\"not_after\":1807776000,"
-	     "\"not_before\":1799913600,\"version\":1,\"x25519\":\"%s\"}"},
-	    {"window_empty", "format_failure",
-	     "{\"format\":\"ghostdrop-journalist-key\",\"name\":\"Ana "
-	     "Lima\",\"not_after\":1799913600,"
-	     "\"not_before\":1799913600,\"version\":1,\"x25519\":\"%s\"}"},
-	    {"other_format", "format_failure",
-	     "{\"format\":\"ghostdrop-newsroom-key\",\"name\":\"Ana "
-	     "Lima\",\"not_after\":1807776000,"
-	     "\"not_before\":1799913600,\"version\":1,\"x25519\":\"%s\"}"},
-	    {"version_2", "version",
-	     "{\"format\":\"ghostdrop-journalist-key\",\"name\":\"Ana "
-	     "Lima\",\"not_after\":1807776000,"
-	     "\"not_before\":1799913600,\"version\":2,\"x25519\":\"%s\"}"},
-	    {"duplicate_key", "format_failure",
-	     "{\"format\":\"ghostdrop-journalist-key\",\"name\":\"Ana Lima\",\"name\":\"Bo\","
-	     "\"not_after\":1807776000,\"not_before\":1799913600,\"version\":1,\"x25519\":\"%"
-	     "s\"}"}};
+		{"verify_only_absent", "success",
+		 "{\"format\":\"ghostdrop-journalist-key\",\"name\":\"Ana "
+		 "Lima\",\"not_after\":1807776000,"
+		 "\"not_before\":1799913600,\"version\":1,\"x25519\":\"%s\"}"},
+		{"unknown_field", "format_failure",
+		 "{\"format\":\"ghostdrop-journalist-key\",\"name\":\"Ana "
+		 "Lima\",\"not_after\":1807776000,"
+		 "\"not_before\":1799913600,\"version\":1,\"x25519\":\"%s\",\"email\":\"a@b\"}"},
+		{"name_starts_with_dot", "format_failure",
+		 "{\"format\":\"ghostdrop-journalist-key\",\"name\":\".Ana\",\"not_after\":"
+		 "1807776000,"
+		 "\"not_before\":1799913600,\"version\":1,\"x25519\":\"%s\"}"},
+		{"window_empty", "format_failure",
+		 "{\"format\":\"ghostdrop-journalist-key\",\"name\":\"Ana "
+		 "Lima\",\"not_after\":1799913600,"
+		 "\"not_before\":1799913600,\"version\":1,\"x25519\":\"%s\"}"},
+		{"other_format", "format_failure",
+		 "{\"format\":\"ghostdrop-newsroom-key\",\"name\":\"Ana "
+		 "Lima\",\"not_after\":1807776000,"
+		 "\"not_before\":1799913600,\"version\":1,\"x25519\":\"%s\"}"},
+		{"version_2", "version",
+		 "{\"format\":\"ghostdrop-journalist-key\",\"name\":\"Ana "
+		 "Lima\",\"not_after\":1807776000,"
+		 "\"not_before\":1799913600,\"version\":2,\"x25519\":\"%s\"}"},
+		{"duplicate_key", "format_failure",
+		 "{\"format\":\"ghostdrop-journalist-key\",\"name\":\"Ana Lima\",\"name\":\"Bo\","
+		 "\"not_after\":1807776000,\"not_before\":1799913600,\"version\":1,\"x25519\":\"%"
+		 "s\"}"}};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		const char *x = strstr(bad[i].fmt, "%s"); /* the key goes where the template says */
 		snprintf(t, sizeof t, "%.*s%s%s", (int)(x - bad[i].fmt), bad[i].fmt, b, x + 2);
 		json_t *c = json_pack("{s:s, s:s, s:s}", "name", bad[i].name, "expect",
-		                      bad[i].expect, "file", t);
+				      bad[i].expect, "file", t);
 		if (strcmp(bad[i].expect, "success") == 0) {
 			json_object_set_new(c, "journalist", json_string("Ana Lima"));
 			json_object_set_new(c, "x25519", hexj(j.pk, 32));
@@ -626,10 +641,10 @@ static void desk_files(void)
 			exit(1);
 		crypto_hash_sha256(h, env[i].buf, env[i].len);
 		json_array_append_new(records, json_pack("{s:o, s:i, s:I, s:o, s:o, s:s}", "id",
-		                                         hexj(ids[i], 16), "day", (int)days[i],
-		                                         "len", (json_int_t)env[i].len,
-		                                         "envelope_sha256", hexj(h, 32), "ack_key",
-		                                         hexj(res.ack_key, 32), "text", s.m.text));
+							 hexj(ids[i], 16), "day", (int)days[i],
+							 "len", (json_int_t)env[i].len,
+							 "envelope_sha256", hexj(h, 32), "ack_key",
+							 hexj(res.ack_key, 32), "text", s.m.text));
 		char ib[32], kb[64];
 		gd_b64_encode(ib, sizeof ib, ids[i], 16);
 		gd_b64_encode(kb, sizeof kb, res.ack_key, 32);
@@ -642,49 +657,49 @@ static void desk_files(void)
 	membuf_write(&batch, head, 32);
 	size_t rec1 = 8 + 32 + env[0].len; /* where the second record starts */
 	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "name",
-	                                       "batch_two_records", "expect", "complete", "kind",
-	                                       "batch", "keys", keys_json(&k, 1), "records",
-	                                       records, "batch", hexj(batch.buf, batch.len)));
+					       "batch_two_records", "expect", "complete", "kind",
+					       "batch", "keys", keys_json(&k, 1), "records",
+					       records, "batch", hexj(batch.buf, batch.len)));
 	static const struct {
 		const char *name, *expect;
 		long op_at, len, n_good;
 		const char *op;
 	} ed[] = {{"batch_cut_inside_record", "partial", 0, -100, 1, "truncate"},
-	          {"batch_cut_between_records", "cut_short", 0, -32, 2, "truncate"},
-	          {"batch_cut_in_record_header", "cut_short", 0, -1, 1, "truncate"},
-	          {"batch_end_count_wrong", "corrupt", -28, 0, 2, "xor"},
-	          {"batch_record_magic_wrong", "corrupt", -1, 0, 1, "xor"},
-	          {"batch_bytes_after_end", "corrupt", 0, 0, 2, "append"},
-	          {"batch_not_a_batch", "not_a_batch", 0, 0, 0, "xor"},
-	          {"batch_version_2", "not_a_batch", 4, 0, 0, "set"}};
+		  {"batch_cut_between_records", "cut_short", 0, -32, 2, "truncate"},
+		  {"batch_cut_in_record_header", "cut_short", 0, -1, 1, "truncate"},
+		  {"batch_end_count_wrong", "corrupt", -28, 0, 2, "xor"},
+		  {"batch_record_magic_wrong", "corrupt", -1, 0, 1, "xor"},
+		  {"batch_bytes_after_end", "corrupt", 0, 0, 2, "append"},
+		  {"batch_not_a_batch", "not_a_batch", 0, 0, 0, "xor"},
+		  {"batch_version_2", "not_a_batch", 4, 0, 0, "set"}};
 	for (size_t i = 0; i < sizeof ed / sizeof ed[0]; i++) {
 		json_t *e;
 		if (strcmp(ed[i].op, "truncate") == 0)
 			e = edit("truncate",
-			         ed[i].len == -1 ? (long)rec1 + 10 : (long)batch.len + ed[i].len, 0,
-			         0);
+				 ed[i].len == -1 ? (long)rec1 + 10 : (long)batch.len + ed[i].len, 0,
+				 0);
 		else if (strcmp(ed[i].op, "append") == 0)
 			e = edit("append", 0, 0, 0);
 		else if (strcmp(ed[i].op, "set") == 0)
 			e = edit("set", ed[i].op_at, 2, 0);
 		else
 			e = edit("xor",
-			         ed[i].op_at == -1 ? (long)rec1
-			         : ed[i].op_at < 0 ? (long)batch.len + ed[i].op_at
-			                           : ed[i].op_at,
-			         1, 0);
+				 ed[i].op_at == -1 ? (long)rec1
+				 : ed[i].op_at < 0 ? (long)batch.len + ed[i].op_at
+						   : ed[i].op_at,
+				 1, 0);
 		json_array_append_new(cases,
-		                      json_pack("{s:s, s:s, s:s, s:s, s:[o], s:i}", "name",
-		                                ed[i].name, "expect", ed[i].expect, "kind", "batch",
-		                                "base", "batch_two_records", "edits", e,
-		                                "good_records", (int)ed[i].n_good));
+				      json_pack("{s:s, s:s, s:s, s:s, s:[o], s:i}", "name",
+						ed[i].name, "expect", ed[i].expect, "kind", "batch",
+						"base", "batch_two_records", "edits", e,
+						"good_records", (int)ed[i].n_good));
 	}
 	/* the ack file `open` writes for that batch (§13.3), serialised as desk_open.c does */
 	json_t *doc = json_pack("{s:i, s:o}", "ghostdrop_ack", 1, "acks", acks);
 	char *txt = json_dumps(doc, JSON_INDENT(1));
 	json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", "ack_file",
-	                                       "expect", "success", "kind", "ack", "batch",
-	                                       "batch_two_records", "text", txt));
+					       "expect", "success", "kind", "ack", "batch",
+					       "batch_two_records", "text", txt));
 	free(txt);
 	json_decref(doc);
 	/* a reply file (§13.4) to the source of the first record */
@@ -692,17 +707,17 @@ static void desk_files(void)
 	size_t rlen;
 	char mb[32], *rb = malloc(4096);
 	gd_reply_seal(&r, &rlen, "We read it. Can you send the rota?", 34, src->mailbox_id, 20802,
-	              k.sk, src->reply_pk);
+		      k.sk, src->reply_pk);
 	gd_b64_encode(mb, sizeof mb, src->mailbox_id, 16);
 	gd_b64_encode(rb, 4096, r, rlen);
 	doc = json_pack("{s:s, s:s}", "mailbox_id", mb, "reply", rb);
 	txt = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	json_array_append_new(
-	    cases, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:s, s:i}", "name",
-	                     "reply_file", "expect", "success", "kind", "reply", "text", txt,
-	                     "codename", SRC_CODENAME, "newsroom_pk", hexj(SRC_NEWSROOM, 32),
-	                     "batch", "batch_two_records", "journalist_pk", hexj(k.pk, 32),
-	                     "reply_text", "We read it. Can you send the rota?", "day", 20802));
+		cases, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:s, s:i}", "name",
+				 "reply_file", "expect", "success", "kind", "reply", "text", txt,
+				 "codename", SRC_CODENAME, "newsroom_pk", hexj(SRC_NEWSROOM, 32),
+				 "batch", "batch_two_records", "journalist_pk", hexj(k.pk, 32),
+				 "reply_text", "We read it. Can you send the rota?", "day", 20802));
 	free(txt);
 	json_decref(doc);
 	free(rb);
@@ -721,12 +736,12 @@ static json_t *header(const char *n, const char *v)
 }
 
 static json_t *exchange(const char *name, const char *section, const char *method,
-                        const char *target, json_t *headers, json_t *resp_json, int status)
+			const char *target, json_t *headers, json_t *resp_json, int status)
 {
 	return json_pack("{s:s, s:s, s:{s:s, s:s, s:o}, s:{s:i, s:s, s:o}}", "name", name,
-	                 "section", section, "request", "method", method, "target", target,
-	                 "headers", headers, "response", "status", status, "content_type",
-	                 "application/json", "json", resp_json);
+			 "section", section, "request", "method", method, "target", target,
+			 "headers", headers, "response", "status", status, "content_type",
+			 "application/json", "json", resp_json);
 }
 
 static void http_exchanges(void)
@@ -743,10 +758,10 @@ static void http_exchanges(void)
 	/* GET /v1/bundle */
 	crypto_sign_keypair(root_pk, root_sk);
 	gd_bundle b = {.version = 3,
-	               .created = NOW - DAY,
-	               .expires = NOW + 29 * DAY,
-	               .n_servers = 1,
-	               .n_journalists = 1};
+		       .created = NOW - DAY,
+		       .expires = NOW + 29 * DAY,
+		       .n_servers = 1,
+		       .n_journalists = 1};
 	snprintf(b.newsroom, sizeof b.newsroom, "The Daily Ledger");
 	snprintf(b.servers[0], sizeof b.servers[0], "http://127.0.0.1:8080");
 	snprintf(b.journalists[0].name, sizeof b.journalists[0].name, "Ana");
@@ -756,11 +771,11 @@ static void http_exchanges(void)
 	b.journalists[0].not_after = NOW + 20 * DAY;
 	gd_bundle_sign(&bun, &blen, &b, root_sk);
 	c = json_pack("{s:s, s:s, s:{s:s, s:s, s:[o,o]}, s:{s:i, s:s, s:o}, s:o, s:I}", "name",
-	              "bundle_get", "section", "11.3", "request", "method", "GET", "target",
-	              "/v1/bundle", "headers", header("Host", "127.0.0.1"),
-	              header("Connection", "close"), "response", "status", 200, "content_type",
-	              "application/octet-stream", "body_hex", hexj(bun, blen), "root_pk",
-	              hexj(root_pk, 32), "now", (json_int_t)NOW);
+		      "bundle_get", "section", "11.3", "request", "method", "GET", "target",
+		      "/v1/bundle", "headers", header("Host", "127.0.0.1"),
+		      header("Connection", "close"), "response", "status", 200, "content_type",
+		      "application/octet-stream", "body_hex", hexj(bun, blen), "root_pk",
+		      hexj(root_pk, 32), "now", (json_int_t)NOW);
 	json_array_append_new(cases, c);
 	free(bun);
 
@@ -770,13 +785,13 @@ static void http_exchanges(void)
 	gd_pow_issue(ch, &pc, key);
 	gd_b64_encode(chb, sizeof chb, ch, sizeof ch);
 	c = exchange("pow_challenge_submit", "11.3", "POST", "/v1/pow?purpose=submit",
-	             json_pack("[o,o,o]", header("Host", "127.0.0.1"),
-	                       header("Connection", "close"), header("Content-Length", "0")),
-	             json_pack("{s:s, s:i, s:i}", "challenge", chb, "bits", 8, "expires_in", 300),
-	             200);
+		     json_pack("[o,o,o]", header("Host", "127.0.0.1"),
+			       header("Connection", "close"), header("Content-Length", "0")),
+		     json_pack("{s:s, s:i, s:i}", "challenge", chb, "bits", 8, "expires_in", 300),
+		     200);
 	json_object_set_new(c, "pow",
-	                    json_pack("{s:o, s:I, s:i, s:i}", "key", hexj(key, 32), "now",
-	                              (json_int_t)NOW, "purpose", GD_POW_SUBMIT, "min_bits", 8));
+			    json_pack("{s:o, s:I, s:i, s:i}", "key", hexj(key, 32), "now",
+				      (json_int_t)NOW, "purpose", GD_POW_SUBMIT, "min_bits", 8));
 	json_array_append_new(cases, c);
 
 	/* POST /v1/submissions: stored (201), with every header a client sends */
@@ -789,81 +804,81 @@ static void http_exchanges(void)
 	crypto_generichash(h, 32, env.buf, env.len, NULL, 0);
 	gd_b64_encode(hb, sizeof hb, h, 32);
 	snprintf(cl, sizeof cl, "%zu", env.len);
-	json_t *hs =
-	    json_pack("[o,o,o,o,o,o,o]", header("Host", "127.0.0.1"), header("Connection", "close"),
-	              header("Content-Type", "application/octet-stream"),
-	              header("X-Ghostdrop-Id", idb), header("X-Ghostdrop-Hash", hb),
-	              header("X-Ghostdrop-PoW", powv), header("Content-Length", cl));
+	json_t *hs = json_pack("[o,o,o,o,o,o,o]", header("Host", "127.0.0.1"),
+			       header("Connection", "close"),
+			       header("Content-Type", "application/octet-stream"),
+			       header("X-Ghostdrop-Id", idb), header("X-Ghostdrop-Hash", hb),
+			       header("X-Ghostdrop-PoW", powv), header("Content-Length", cl));
 	c = exchange("submit_stored", "11.3", "POST", "/v1/submissions", hs,
-	             json_pack("{s:s, s:s}", "id", idb, "status", "stored"), 201);
+		     json_pack("{s:s, s:s}", "id", idb, "status", "stored"), 201);
 	json_object_set_new(json_object_get(c, "request"), "body_hex", hexj(env.buf, env.len));
 	json_object_set_new(c, "pow",
-	                    json_pack("{s:o, s:I, s:i, s:i}", "key", hexj(key, 32), "now",
-	                              (json_int_t)NOW, "purpose", GD_POW_SUBMIT, "min_bits", 8));
+			    json_pack("{s:o, s:I, s:i, s:i}", "key", hexj(key, 32), "now",
+				      (json_int_t)NOW, "purpose", GD_POW_SUBMIT, "min_bits", 8));
 	json_object_set_new(c, "replay_pow", json_string("submit"));
 	json_array_append_new(cases, c);
 
 	/* the same, one byte of the body changed: refused, nothing stored */
 	hs = json_deep_copy(hs);
 	c = exchange("submit_hash_mismatch", "11.3", "POST", "/v1/submissions", hs,
-	             json_pack("{s:s, s:s}", "error", "hash_mismatch", "message",
-	                       "body does not match X-Ghostdrop-Hash"),
-	             400);
+		     json_pack("{s:s, s:s}", "error", "hash_mismatch", "message",
+			       "body does not match X-Ghostdrop-Hash"),
+		     400);
 	env.buf[env.len - 1] ^= 1;
 	json_object_set_new(json_object_get(c, "request"), "body_hex", hexj(env.buf, env.len));
 	json_object_set_new(c, "pow",
-	                    json_pack("{s:o, s:I, s:i, s:i}", "key", hexj(key, 32), "now",
-	                              (json_int_t)NOW, "purpose", GD_POW_SUBMIT, "min_bits", 8));
+			    json_pack("{s:o, s:I, s:i, s:i}", "key", hexj(key, 32), "now",
+				      (json_int_t)NOW, "purpose", GD_POW_SUBMIT, "min_bits", 8));
 	json_object_set_new(c, "replay_pow", json_string("submit"));
 	json_array_append_new(cases, c);
 
 	env.buf[env.len - 1] ^= 1;
 	/* without a proof of work: refused with the headers, before the body is read */
 	c = exchange("submit_without_pow", "11.3", "POST", "/v1/submissions",
-	             json_pack("[o,o,o,o,o,o]", header("Host", "127.0.0.1"),
-	                       header("Connection", "close"),
-	                       header("Content-Type", "application/octet-stream"),
-	                       header("X-Ghostdrop-Id", idb), header("X-Ghostdrop-Hash", hb),
-	                       header("Content-Length", cl)),
-	             json_pack("{s:s, s:s}", "error", "pow_required", "message",
-	                       "this request needs a proof of work"),
-	             403);
+		     json_pack("[o,o,o,o,o,o]", header("Host", "127.0.0.1"),
+			       header("Connection", "close"),
+			       header("Content-Type", "application/octet-stream"),
+			       header("X-Ghostdrop-Id", idb), header("X-Ghostdrop-Hash", hb),
+			       header("Content-Length", cl)),
+		     json_pack("{s:s, s:s}", "error", "pow_required", "message",
+			       "this request needs a proof of work"),
+		     403);
 	json_object_set_new(json_object_get(c, "request"), "body_hex", hexj(env.buf, env.len));
 	json_array_append_new(cases, c);
 	membuf_free(&env);
 
 	/* a mailbox request with a proof of work made for submissions */
 	c = exchange("mailbox_fetch_with_submit_pow", "11.3", "POST", "/v1/mailbox/fetch",
-	             json_pack("[o,o,o,o,o]", header("Host", "127.0.0.1"),
-	                       header("Connection", "close"),
-	                       header("Content-Type", "application/json"),
-	                       header("X-Ghostdrop-PoW", powv), header("Content-Length", "2")),
-	             json_pack("{s:s, s:s}", "error", "pow_purpose", "message",
-	                       "proof of work made for another request"),
-	             403);
+		     json_pack("[o,o,o,o,o]", header("Host", "127.0.0.1"),
+			       header("Connection", "close"),
+			       header("Content-Type", "application/json"),
+			       header("X-Ghostdrop-PoW", powv), header("Content-Length", "2")),
+		     json_pack("{s:s, s:s}", "error", "pow_purpose", "message",
+			       "proof of work made for another request"),
+		     403);
 	json_object_set_new(json_object_get(c, "request"), "body_text", json_string("{}"));
 	json_object_set_new(c, "pow",
-	                    json_pack("{s:o, s:I, s:i, s:i, s:s}", "key", hexj(key, 32), "now",
-	                              (json_int_t)NOW, "purpose", GD_POW_MAILBOX, "min_bits", 8,
-	                              "expect", "purpose_failure"));
+			    json_pack("{s:o, s:I, s:i, s:i, s:s}", "key", hexj(key, 32), "now",
+				      (json_int_t)NOW, "purpose", GD_POW_MAILBOX, "min_bits", 8,
+				      "expect", "purpose_failure"));
 	json_object_set_new(c, "replay_pow", json_string("submit"));
 	json_array_append_new(cases, c);
 
 	/* an unknown purpose */
 	c = exchange("pow_unknown_purpose", "11.3", "POST", "/v1/pow?purpose=reply",
-	             json_pack("[o,o,o]", header("Host", "127.0.0.1"),
-	                       header("Connection", "close"), header("Content-Length", "0")),
-	             json_pack("{s:s, s:s}", "error", "bad_request", "message",
-	                       "purpose must be submit, upload or mailbox"),
-	             400);
+		     json_pack("[o,o,o]", header("Host", "127.0.0.1"),
+			       header("Connection", "close"), header("Content-Length", "0")),
+		     json_pack("{s:s, s:s}", "error", "bad_request", "message",
+			       "purpose must be submit, upload or mailbox"),
+		     400);
 	json_array_append_new(cases, c);
 
 	/* the courier listing without a token */
 	c = exchange("courier_list_without_token", "11.4", "GET", "/v1/courier/submissions",
-	             json_pack("[o,o]", header("Host", "127.0.0.1"), header("Connection", "close")),
-	             json_pack("{s:s, s:s}", "error", "unauthorized", "message",
-	                       "a courier token is required"),
-	             401);
+		     json_pack("[o,o]", header("Host", "127.0.0.1"), header("Connection", "close")),
+		     json_pack("{s:s, s:s}", "error", "unauthorized", "message",
+			       "a courier token is required"),
+		     401);
 	json_array_append_new(cases, c);
 	save("http", cases);
 }
@@ -873,65 +888,65 @@ static void server_urls(void)
 {
 	json_t *cases = json_array();
 	static const char *const ok[] = {
-	    "http://abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuv.onion",
-	    "http://127.0.0.1:8080",
-	    "https://drop.example.org",
-	    "http://[::1]:8080",
-	    "http://[2001:db8::7]",
-	    "http://[::ffff:192.0.2.1]:80",
-	    "http://a-b.c:65535",
-	    "http://x.onion:1",
-	    "http://999.1.1.1"};
+		"http://abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuv.onion",
+		"http://127.0.0.1:8080",
+		"https://drop.example.org",
+		"http://[::1]:8080",
+		"http://[2001:db8::7]",
+		"http://[::ffff:192.0.2.1]:80",
+		"http://a-b.c:65535",
+		"http://x.onion:1",
+		"http://999.1.1.1"};
 	static const struct {
 		const char *name, *url;
 	} bad[] = {
-	    {"empty_host", "http://:8080"},
-	    {"no_host", "http://"},
-	    {"port_0", "http://x.onion:0"},
-	    {"port_65536", "http://x.onion:65536"},
-	    {"port_empty", "http://x.onion:"},
-	    {"port_leading_zero", "http://x.onion:080"},
-	    {"upper_case", "http://X.onion"},
-	    {"path_slash", "http://x.onion/"},
-	    {"path", "http://x.onion/drop"},
-	    {"user_info", "http://u@x.onion"},
-	    {"empty_label", "http://a..onion"},
-	    {"trailing_dot", "http://x.onion."},
-	    {"label_64",
-	     "http://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.onion"},
-	    {"ipv6_unbracketed", "http://::1"},
-	    {"ipv6_unclosed", "http://[::1"},
-	    {"ipv6_two_gaps", "http://[1::2::3]"},
-	    {"ipv6_nine_groups", "http://[1:2:3:4:5:6:7:8:9]"},
-	    {"ipv6_upper_hex", "http://[FE80::1]"},
-	    {"ipv6_zone", "http://[fe80::1%eth0]"},
-	    {"ipv6_port_without_colon", "http://[::1]8080"},
-	    {"other_scheme", "ftp://x.onion"},
-	    {"underscore", "http://a_b.onion"}};
+		{"empty_host", "http://:8080"},
+		{"no_host", "http://"},
+		{"port_0", "http://x.onion:0"},
+		{"port_65536", "http://x.onion:65536"},
+		{"port_empty", "http://x.onion:"},
+		{"port_leading_zero", "http://x.onion:080"},
+		{"upper_case", "http://X.onion"},
+		{"path_slash", "http://x.onion/"},
+		{"path", "http://x.onion/drop"},
+		{"user_info", "http://u@x.onion"},
+		{"empty_label", "http://a..onion"},
+		{"trailing_dot", "http://x.onion."},
+		{"label_64",
+		 "http://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.onion"},
+		{"ipv6_unbracketed", "http://::1"},
+		{"ipv6_unclosed", "http://[::1"},
+		{"ipv6_two_gaps", "http://[1::2::3]"},
+		{"ipv6_nine_groups", "http://[1:2:3:4:5:6:7:8:9]"},
+		{"ipv6_upper_hex", "http://[FE80::1]"},
+		{"ipv6_zone", "http://[fe80::1%eth0]"},
+		{"ipv6_port_without_colon", "http://[::1]8080"},
+		{"other_scheme", "ftp://x.onion"},
+		{"underscore", "http://a_b.onion"}};
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		char name[32];
 		snprintf(name, sizeof name, "valid_%zu", i);
 		json_array_append_new(cases, json_pack("{s:s, s:s, s:s}", "name", name, "expect",
-		                                       "success", "url", ok[i]));
+						       "success", "url", ok[i]));
 	}
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		json_array_append_new(cases,
-		                      json_pack("{s:s, s:s, s:s}", "name", bad[i].name, "expect",
-		                                "format_failure", "url", bad[i].url));
+				      json_pack("{s:s, s:s, s:s}", "name", bad[i].name, "expect",
+						"format_failure", "url", bad[i].url));
 	/* the listed-server check: the client's URL against a bundle listing `url` */
 	static const struct {
 		const char *name, *listed, *given;
 		int yes;
 	} lists[] = {
-	    {"listed_upper_case_and_slash", "http://x.onion:8080", "HTTP://X.Onion:8080//", 1},
-	    {"listed_port_80_not_implied", "http://x.onion", "http://x.onion:80", 0},
-	    {"listed_ipv6", "http://[::1]:8080", "http://[::1]:8080/", 1},
-	    {"listed_other_server", "http://x.onion", "http://y.onion", 0}};
+		{"listed_upper_case_and_slash", "http://x.onion:8080", "HTTP://X.Onion:8080//", 1},
+		{"listed_port_80_not_implied", "http://x.onion", "http://x.onion:80", 0},
+		{"listed_ipv6", "http://[::1]:8080", "http://[::1]:8080/", 1},
+		{"listed_other_server", "http://x.onion", "http://y.onion", 0}};
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
 		json_array_append_new(cases,
-		                      json_pack("{s:s, s:s, s:s, s:s, s:b}", "name", lists[i].name,
-		                                "expect", "success", "url", lists[i].listed,
-		                                "given", lists[i].given, "listed", lists[i].yes));
+				      json_pack("{s:s, s:s, s:s, s:s, s:b}", "name", lists[i].name,
+						"expect", "success", "url", lists[i].listed,
+						"given", lists[i].given, "listed", lists[i].yes));
 	save("server_url", cases);
 }
 
@@ -948,10 +963,10 @@ static void manifests(void)
 	memset(m.submission_id, 0x33, 16);
 	gd_b64_encode(id, sizeof id, m.submission_id, 16);
 	gd_manifest_encode(&enc, &len,
-	                   &m); /* what a conforming sealer writes, no files, no source */
+			   &m); /* what a conforming sealer writes, no files, no source */
 	json_array_append_new(cases, json_pack("{s:s, s:s, s:s%, s:s, s:i, s:b}", "name", "minimal",
-	                                       "expect", "success", "json", enc, len, "kind",
-	                                       "testimony", "attachments", 0, "has_source", 0));
+					       "expect", "success", "json", enc, len, "kind",
+					       "testimony", "attachments", 0, "has_source", 0));
 	free(enc);
 	test_manifest(&m, "Paid per task.", src);
 	m.kind = GD_KIND_FOLLOWUP;
@@ -960,55 +975,60 @@ static void manifests(void)
 	m.n_attachments = 1;
 	gd_manifest_encode(&enc, &len, &m);
 	json_array_append_new(cases,
-	                      json_pack("{s:s, s:s, s:s%, s:s, s:i, s:b}", "name",
-	                                "followup_with_file", "expect", "success", "json", enc, len,
-	                                "kind", "followup", "attachments", 1, "has_source", 1));
+			      json_pack("{s:s, s:s, s:s%, s:s, s:i, s:b}", "name",
+					"followup_with_file", "expect", "success", "json", enc, len,
+					"kind", "followup", "attachments", 1, "has_source", 1));
 	free(enc);
 	static const struct {
 		const char *name, *expect, *fmt;
 	} bad[] = {
-	    {"no_attachments_field", "format_failure",
-	     "{\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"hi\",\"v\":1}"},
-	    {"no_text_field", "format_failure",
-	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"v\":1}"},
-	    {"v_2", "version",
-	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\",\"v\":2}"},
-	    {"v_0", "version",
-	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\",\"v\":0}"},
-	    {"v_1001", "format_failure",
-	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\",\"v\":1001}"},
-	    {"v_string", "format_failure",
-	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\",\"v\":\"1\"}"},
-	    {"no_v", "format_failure",
-	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\"}"},
-	    {"followup_without_source", "format_failure",
-	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"followup\",\"text\":\"\",\"v\":1}"},
-	    {"unknown_field", "format_failure",
-	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"lang\":\"en\",\"text\":"
-	     "\"\","
-	     "\"v\":1}"},
-	    {"attachment_without_type", "format_failure",
-	     "{\"attachments\":[{\"name\":\"a\",\"size\":1}],\"id\":\"%s\",\"kind\":\"testimony\","
-	     "\"text\":\"\",\"v\":1}"},
-	    {"attachment_empty_name", "format_failure",
-	     "{\"attachments\":[{\"name\":\"\",\"size\":1,\"type\":\"\"}],\"id\":\"%s\","
-	     "\"kind\":\"testimony\",\"text\":\"\",\"v\":1}"},
-	    {"attachments_over_64_gib", "too_large",
-	     "{\"attachments\":[{\"name\":\"a\",\"size\":68719476736,\"type\":\"\"},{\"name\":"
-	     "\"b\","
-	     "\"size\":1,\"type\":\"\"}],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\",\"v\":"
-	     "1}"},
-	    {"reply_pk_alone", "format_failure",
-	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"reply_pk\":"
-	     "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"text\":\"\",\"v\":1}"},
-	    {"text_with_nul", "format_failure",
-	     "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"a\\u0000b\","
-	     "\"v\":1}"}};
+		{"no_attachments_field", "format_failure",
+		 "{\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"hi\",\"v\":1}"},
+		{"no_text_field", "format_failure",
+		 "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"v\":1}"},
+		{"v_2", "version",
+		 "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\",\"v\":2}"},
+		{"v_0", "version",
+		 "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\",\"v\":0}"},
+		{"v_1001", "format_failure",
+		 "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\",\"v\":"
+		 "1001}"},
+		{"v_string", "format_failure",
+		 "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\",\"v\":"
+		 "\"1\"}"},
+		{"no_v", "format_failure",
+		 "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\"}"},
+		{"followup_without_source", "format_failure",
+		 "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"followup\",\"text\":\"\",\"v\":1}"},
+		{"unknown_field", "format_failure",
+		 "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"lang\":\"en\","
+		 "\"text\":"
+		 "\"\","
+		 "\"v\":1}"},
+		{"attachment_without_type", "format_failure",
+		 "{\"attachments\":[{\"name\":\"a\",\"size\":1}],\"id\":\"%s\",\"kind\":"
+		 "\"testimony\","
+		 "\"text\":\"\",\"v\":1}"},
+		{"attachment_empty_name", "format_failure",
+		 "{\"attachments\":[{\"name\":\"\",\"size\":1,\"type\":\"\"}],\"id\":\"%s\","
+		 "\"kind\":\"testimony\",\"text\":\"\",\"v\":1}"},
+		{"attachments_over_64_gib", "too_large",
+		 "{\"attachments\":[{\"name\":\"a\",\"size\":68719476736,\"type\":\"\"},{\"name\":"
+		 "\"b\","
+		 "\"size\":1,\"type\":\"\"}],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"\","
+		 "\"v\":"
+		 "1}"},
+		{"reply_pk_alone", "format_failure",
+		 "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"reply_pk\":"
+		 "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"text\":\"\",\"v\":1}"},
+		{"text_with_nul", "format_failure",
+		 "{\"attachments\":[],\"id\":\"%s\",\"kind\":\"testimony\",\"text\":\"a\\u0000b\","
+		 "\"v\":1}"}};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		const char *x = strstr(bad[i].fmt, "%s");
 		snprintf(t, sizeof t, "%.*s%s%s", (int)(x - bad[i].fmt), bad[i].fmt, id, x + 2);
 		json_array_append_new(cases, json_pack("{s:s, s:s, s:s}", "name", bad[i].name,
-		                                       "expect", bad[i].expect, "json", t));
+						       "expect", bad[i].expect, "json", t));
 	}
 	save("manifest", cases);
 }
@@ -1019,17 +1039,17 @@ int main(int argc, char **argv)
 		const char *name;
 		void (*make)(void);
 	} modules[] = {{"envelope", envelopes},
-	               {"bundle", bundles},
-	               {"keystring", keystrings},
-	               {"keyfile", keyfiles},
-	               {"codename", codenames},
-	               {"reply", replies},
-	               {"pow", pows},
-	               {"pubfile", pubfiles},
-	               {"desk", desk_files},
-	               {"http", http_exchanges},
-	               {"server_url", server_urls},
-	               {"manifest", manifests}};
+		       {"bundle", bundles},
+		       {"keystring", keystrings},
+		       {"keyfile", keyfiles},
+		       {"codename", codenames},
+		       {"reply", replies},
+		       {"pow", pows},
+		       {"pubfile", pubfiles},
+		       {"desk", desk_files},
+		       {"http", http_exchanges},
+		       {"server_url", server_urls},
+		       {"manifest", manifests}};
 	if (argc < 2 || gd_init() != GD_OK) {
 		fprintf(stderr, "usage: gen_vectors OUTDIR [MODULE...]\n");
 		return 2;

@@ -128,8 +128,7 @@ void sink_free(sink_state *s)
 	membuf_free(&s->data);
 }
 
-int open_from(const membuf *env, const boxkey *keys, unsigned n, sink_state *s,
-	      gd_open_result *res)
+int open_from(const membuf *env, const boxkey *keys, unsigned n, sink_state *s, gd_open_result *res)
 {
 	uint8_t(*sks)[32] = malloc(n * 32), (*pks)[32] = malloc(n * 32);
 	for (unsigned i = 0; i < n; i++) {
@@ -261,8 +260,7 @@ void vec_apply_edits(membuf *m, json_t *edits)
 {
 	json_t *e;
 	size_t i;
-	json_array_foreach(edits, i, e)
-	{
+	json_array_foreach (edits, i, e) {
 		const char *op = json_string_value(json_object_get(e, "op"));
 		size_t at = (size_t)json_integer_value(json_object_get(e, "at"));
 		size_t len = (size_t)json_integer_value(json_object_get(e, "len"));

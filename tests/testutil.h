@@ -55,8 +55,8 @@ void envref_header(envref *e, const uint8_t file_key[32], const uint8_t (*stanza
 /* Encrypt a raw plaintext (already framed and padded) in 64 KiB chunks, FINAL last. */
 void envref_body(envref *e, const uint8_t *pt, size_t len);
 /* Frame: len || manifest || sig || data || zeros up to padded (0: the canonical bucket). */
-uint8_t *envref_frame(size_t *len, const uint8_t *manifest, size_t mlen,
-		      const uint8_t sig[64], const uint8_t *data, size_t dlen, size_t padded);
+uint8_t *envref_frame(size_t *len, const uint8_t *manifest, size_t mlen, const uint8_t sig[64],
+		      const uint8_t *data, size_t dlen, size_t padded);
 
 void test_manifest(gd_manifest *m, const char *text, const gd_source_keys *src);
 gd_source_keys *test_source(const char *codename, const uint8_t newsroom_pk[32]);

@@ -45,10 +45,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((rc = upload_new_fields(o, id, &sz, &why)) == 0 && sz < 1)
 			abort();
 		break;
-	case 2: rc = commit_fields(o, h, &why); break;
-	case 3: rc = ack_fields(o, h, &why); break;
+	case 2:
+		rc = commit_fields(o, h, &why);
+		break;
+	case 3:
+		rc = ack_fields(o, h, &why);
+		break;
 	case 4:
-		if ((rc = mailbox_fields(o, 0, &m, &why)) == 0 && (m.limit < 1 || m.limit > MAX_LIST))
+		if ((rc = mailbox_fields(o, 0, &m, &why)) == 0 &&
+		    (m.limit < 1 || m.limit > MAX_LIST))
 			abort();
 		break;
 	case 5:

@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (batch_scan(fd, &ix, err, sizeof err) == 0) {
 		uint64_t end = BATCH_HEADER_BYTES;
 		for (size_t i = 0; i < ix.n; i++) {
-			if (ix.e[i].offset != end + BATCH_RECORD_BYTES || ix.e[i].offset + ix.e[i].len > size)
+			if (ix.e[i].offset != end + BATCH_RECORD_BYTES ||
+			    ix.e[i].offset + ix.e[i].len > size)
 				abort(); /* records must tile the file */
 			end = ix.e[i].offset + ix.e[i].len;
 		}

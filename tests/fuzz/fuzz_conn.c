@@ -181,21 +181,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (i < size) {
 		uint8_t op = data[i++];
 		switch (op % 8) {
-		case 0: case 1: case 2: case 3: { /* client bytes */
+		case 0:
+		case 1:
+		case 2:
+		case 3: { /* client bytes */
 			size_t n = (size_t)(op >> 3) * 16 + 1;
 			if (n > size - i)
 				n = size - i;
-			if (!shut && n > 0 && send(sv[0], data + i, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			if (!shut && n > 0 &&
+			    send(sv[0], data + i, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 				(void)0; /* full, or closed by the server: the client just tries */
 			i += n;
 			break;
 		}
-		case 4: break; /* one more turn of the loop */
+		case 4:
+			break; /* one more turn of the loop */
 		case 5:        /* the connection's deadline fires */
 			if (s->conns != NULL)
 				event_active(s->conns->deadline, EV_TIMEOUT, 1);
 			break;
-		case 6: finish_one(); break;
+		case 6:
+			finish_one();
+			break;
 		case 7:
 			if (op & 0x80) {
 				if (!shut)

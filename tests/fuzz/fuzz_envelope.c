@@ -36,8 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_in in = {data, size, 0};
 	gd_open_sink sink = {on_manifest, on_data, &got};
 	gd_open_result res;
-	int rc = gd_envelope_open(fuzz_read, &in, (const uint8_t(*)[32])sk, (const uint8_t(*)[32])pk, 1,
-				  &sink, &res);
+	int rc = gd_envelope_open(fuzz_read, &in, (const uint8_t(*)[32])sk,
+				  (const uint8_t(*)[32])pk, 1, &sink, &res);
 	if (rc == GD_OK && res.envelope_size != size)
 		abort(); /* success must consume exactly the envelope */
 	return 0;

@@ -35,7 +35,8 @@ static int text_ok(uint32_t cp, const char *at, size_t left)
 		return cp == '\t' || cp == '\n';
 	/* never what reorders or hides text */
 	return !(cp >= 0x202A && cp <= 0x202E) && !(cp >= 0x2066 && cp <= 0x2069) && cp != 0x2028 &&
-	       cp != 0x2029 && cp != 0x061C && cp != 0x00AD && cp != 0xFEFF && !(cp >= 0xE0000 && cp <= 0xE007F);
+	       cp != 0x2029 && cp != 0x061C && cp != 0x00AD && cp != 0xFEFF &&
+	       !(cp >= 0xE0000 && cp <= 0xE007F);
 }
 
 static int json_ok(uint32_t cp, const char *at, size_t left)
@@ -50,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const uint8_t *hash = data;
 	uint32_t day = (uint32_t)data[32] | (uint32_t)data[33] << 8 | (uint32_t)data[34] << 16 |
-	       (uint32_t)data[35] << 24;
+		       (uint32_t)data[35] << 24;
 	unsigned attempt = data[34]; /* also a few bits of the day: no matter */
 	data += 36, size -= 36;
 
@@ -76,10 +77,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	int y, mo, d, tail = 0;
 	char h12[NAMES_HASH_CHARS + 1];
-	if (sscanf(folder, "no-reply/%d-%2d-%2d-%12[A-Za-z0-9_-]%n", &y, &mo, &d, h12, &tail) != 4 ||
-	    strlen(h12) != NAMES_HASH_CHARS || strstr(folder, "..") != NULL || strchr(folder + 9, '/') != NULL)
+	if (sscanf(folder, "no-reply/%d-%2d-%2d-%12[A-Za-z0-9_-]%n", &y, &mo, &d, h12, &tail) !=
+		    4 ||
+	    strlen(h12) != NAMES_HASH_CHARS || strstr(folder, "..") != NULL ||
+	    strchr(folder + 9, '/') != NULL)
 		abort();
-	if (attempt > 1 ? atoi(folder + tail + 1) != (int)attempt || folder[tail] != '-' : folder[tail] != '\0')
+	if (attempt > 1 ? atoi(folder + tail + 1) != (int)attempt || folder[tail] != '-'
+			: folder[tail] != '\0')
 		abort();
 
 	/* text for the terminal */

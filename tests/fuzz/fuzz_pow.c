@@ -9,7 +9,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ready) {
 		if (gd_init() != GD_OK)
 			abort();
-		crypto_generichash(key, 32, (const uint8_t *)FUZZ_POW_KEY, strlen(FUZZ_POW_KEY), NULL, 0);
+		crypto_generichash(key, 32, (const uint8_t *)FUZZ_POW_KEY, strlen(FUZZ_POW_KEY),
+				   NULL, 0);
 		ready = 1;
 	}
 	if (size < GD_POW_CHALLENGE_BYTES + 8)
@@ -21,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gd_pow_parse(&c, data);
 	for (uint8_t purpose = 1; purpose <= 3; purpose++) {
 		int rc = gd_pow_check(&c, data, ctr, key, purpose, 0, FUZZ_NOW);
-		if (rc == GD_OK && (c.purpose != purpose || gd_pow_leading_zeros(data, ctr) < c.bits))
+		if (rc == GD_OK &&
+		    (c.purpose != purpose || gd_pow_leading_zeros(data, ctr) < c.bits))
 			abort(); /* accepted for another purpose, or without the work */
 	}
 	/* the fields, properly MAC'd: the rest of the check */

@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	gd_reply r;
 	if (gd_reply_open(&r, data, size, src, b) == GD_OK) {
-		if (memcmp(r.mailbox_id, src->mailbox_id, 16) != 0 || r.text_len > GD_REPLY_MAX_TEXT)
+		if (memcmp(r.mailbox_id, src->mailbox_id, 16) != 0 ||
+		    r.text_len > GD_REPLY_MAX_TEXT)
 			abort();
 		gd_reply_clear(&r);
 	}

@@ -46,8 +46,7 @@ static void from_vectors(const char *dir, const char *module, const char *field,
 		fprintf(stderr, "make_seeds: cannot read %s\n", p);
 		exit(1);
 	}
-	json_array_foreach(json_object_get(doc, "vectors"), i, v)
-	{
+	json_array_foreach (json_object_get(doc, "vectors"), i, v) {
 		const char *h = json_string_value(json_object_get(v, field));
 		size_t n;
 		uint8_t *b = h ? unhex(h, &n) : NULL;
@@ -113,7 +112,8 @@ int main(int argc, char **argv)
 		return 1;
 
 	/* manifests and envelopes: plain, signed by a source, with attachments over chunks */
-	gd_attachment atts[2] = {{"photo.jpg", "image/jpeg", 70000}, {"../notes.txt", "text/plain", 30000}};
+	gd_attachment atts[2] = {{"photo.jpg", "image/jpeg", 70000},
+				 {"../notes.txt", "text/plain", 30000}};
 	gd_manifest m;
 	memset(&m, 0, sizeof m);
 	m.kind = GD_KIND_TESTIMONY;
@@ -157,8 +157,10 @@ int main(int argc, char **argv)
 	put("batch", "made-cut", b.buf, b.len - 1000);
 
 	/* names: a hash, a day and an attempt (36 bytes), then a name or text */
-	static const char *const names[] = {"Captura de pantalla (se\xc3\xb1" "al).png",
-					    "../..\\x\x1b[31m\xc2\x9b\xe2\x80\xae" "gpj.exe",
+	static const char *const names[] = {"Captura de pantalla (se\xc3\xb1"
+					    "al).png",
+					    "../..\\x\x1b[31m\xc2\x9b\xe2\x80\xae"
+					    "gpj.exe",
 					    "message.txt", "a\r\nb\tc\xf3\xa0\x81\x81\xd8\x9c"};
 	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
 		mem nb = {0};
@@ -200,9 +202,10 @@ int main(int argc, char **argv)
 
 	/* codenames: from a file (first byte even) and typed (odd); one with a typo, one with
 	 * vertical tab and form feed between words, one file without its final newline */
-	static const char *const codes[] = {("\0" FUZZ_CODENAME "\n"), ("\1" FUZZ_CODENAME),
-					    "\0abacus abdomen abdominal abide abidng ability ablaze able",
-					    "\1abacus\vabdomen\fABDOMINAL\tabide\r abiding ability ablaze able"};
+	static const char *const codes[] = {
+		("\0" FUZZ_CODENAME "\n"), ("\1" FUZZ_CODENAME),
+		"\0abacus abdomen abdominal abide abidng ability ablaze able",
+		"\1abacus\vabdomen\fABDOMINAL\tabide\r abiding ability ablaze able"};
 	for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++) {
 		char nm[16];
 		snprintf(nm, sizeof nm, "made-%zu", k);
@@ -226,7 +229,8 @@ int main(int argc, char **argv)
 	uint8_t *rb;
 	size_t rl;
 	const char *text = "Thank you. Which client was it?";
-	if (gd_reply_seal(&rb, &rl, text, strlen(text), src->mailbox_id, 20000, jsk, src->reply_pk) != GD_OK)
+	if (gd_reply_seal(&rb, &rl, text, strlen(text), src->mailbox_id, 20000, jsk,
+			  src->reply_pk) != GD_OK)
 		return 1;
 	put("reply", "made", rb, rl);
 	free(rb);
@@ -240,8 +244,16 @@ int main(int argc, char **argv)
 		{"method", "\x05\x02", 2},
 		{"auth", "\x01\x00", 2},
 		{"connect-v4", "\x05\x00\x00\x01\x7f\x00\x00\x01\x1f\x90", 10},
-		{"connect-v6", "\x05\x00\x00\x04" "0123456789abcdef" "\x00\x50", 22},
-		{"connect-name", "\x05\x00\x00\x03\x05" "hello" "\x00\x50", 12},
+		{"connect-v6",
+		 "\x05\x00\x00\x04"
+		 "0123456789abcdef"
+		 "\x00\x50",
+		 22},
+		{"connect-name",
+		 "\x05\x00\x00\x03\x05"
+		 "hello"
+		 "\x00\x50",
+		 12},
 		{"onion-gone", "\x05\xf0\x00\x01\x00\x00\x00\x00\x00\x00", 10},
 	};
 	for (size_t i = 0; i < sizeof socks / sizeof socks[0]; i++)
@@ -249,13 +261,15 @@ int main(int argc, char **argv)
 
 	/* request heads as the drop sees them */
 	static const char *heads[] = {
-		("POST /v1/submissions HTTP/1.1\r\nHost: x.onion\r\nContent-Type: application/octet-stream\r\n"
+		("POST /v1/submissions HTTP/1.1\r\nHost: x.onion\r\nContent-Type: "
+		 "application/octet-stream\r\n"
 		 "Content-Length: 16583\r\nX-Ghostdrop-Id: AAAAAAAAAAAAAAAAAAAAAA\r\n"
 		 "X-Ghostdrop-PoW: AQEM.12\r\n\r\n"),
 		("GET /v1/courier/submissions/AAAAAAAAAAAAAAAAAAAAAA?offset=65536 HTTP/1.1\r\n"
 		 "Authorization: Bearer abc\r\nConnection: close\r\n\r\n"),
 		"POST /v1/pow?purpose=upload&size=1048576 HTTP/1.0\r\nContent-Length: 0\r\n\r\n",
-		"PUT /v1/uploads/abc/chunks/7 HTTP/1.1\r\nContent-Length: 10\r\nContent-Length: 10\r\n\r\n",
+		"PUT /v1/uploads/abc/chunks/7 HTTP/1.1\r\nContent-Length: 10\r\nContent-Length: "
+		"10\r\n\r\n",
 	};
 	for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
 		char name[16];
@@ -266,11 +280,12 @@ int main(int argc, char **argv)
 	 * fuzz_conn.c: t a loop turn, d the deadline, f a deferred reply, r the client reads,
 	 * e the client shuts its side) */
 	static const char *const scripts[][8] = {
-		{"SGET /a HTTP/1.1\r\n\r\nGET /a HTTP/1.1\r\n\r\nGET /stream HTTP/1.1\r\n\r\n", "trtrtr"},
+		{"SGET /a HTTP/1.1\r\n\r\nGET /a HTTP/1.1\r\n\r\nGET /stream HTTP/1.1\r\n\r\n",
+		 "trtrtr"},
 		{"SPOST /b HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello", "t",
 		 "SGET /defer HTTP/1.1\r\n\r\nGET /a HTTP/1.0\r\n\r\n", "tftrtr"},
-		{"SPOST /refuse HTTP/1.1\r\nContent-Length: 9999\r\n\r\nxxxxxxxxxxxxxxxxxxxxxxxxxx", "tr",
-		 "Sxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "tre"},
+		{"SPOST /refuse HTTP/1.1\r\nContent-Length: 9999\r\n\r\nxxxxxxxxxxxxxxxxxxxxxxxxxx",
+		 "tr", "Sxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "tre"},
 		{"SGET /a HTTP/1.1\r\n\r\nGET /a HTTP/1.1\r\n\r\nBAD\x01\r\n\r\n", "t",
 		 "Sxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "tt"},
 		{"SGET /a HTTP/1.1\r\nHost: x", "tdtr"},
@@ -283,7 +298,8 @@ int main(int argc, char **argv)
 			if (p[0] == 'S') {
 				size_t rest = strlen(++p);
 				while (rest > 0) { /* op (k << 3) sends k * 16 + 1 bytes */
-					size_t q = (rest - 1) / 16 > 31 ? 31 : (rest - 1) / 16, n = q * 16 + 1;
+					size_t q = (rest - 1) / 16 > 31 ? 31 : (rest - 1) / 16,
+					       n = q * 16 + 1;
 					uint8_t op = (uint8_t)(q << 3);
 					mem_write(&sc, &op, 1);
 					mem_write(&sc, (const uint8_t *)p, n);
@@ -293,7 +309,11 @@ int main(int argc, char **argv)
 				continue;
 			}
 			for (; *p; p++) {
-				uint8_t op = *p == 't' ? 4 : *p == 'd' ? 5 : *p == 'f' ? 6 : *p == 'r' ? 7 : 0x87;
+				uint8_t op = *p == 't'   ? 4
+					     : *p == 'd' ? 5
+					     : *p == 'f' ? 6
+					     : *p == 'r' ? 7
+							 : 0x87;
 				mem_write(&sc, &op, 1);
 			}
 		}
@@ -308,8 +328,12 @@ int main(int argc, char **argv)
 		"\x01{\"id\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"size\":1048576}",
 		"\x02{\"hash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
 		"\x03{\"ack_key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
-		("\x04{\"mailbox_pk\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"challenge\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
-		 "\"signature\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}"),
+		("\x04{\"mailbox_pk\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+		 "\"challenge\":"
+		 "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+		 "\"signature\":"
+		 "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		 "AAAAAAAA\"}"),
 		"\x05{\"ids\":[\"AAAAAAAAAAAAAAAAAAAAAA\",\"BBBBBBBBBBBBBBBBBBBBBB\"]}",
 	};
 	for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
@@ -326,7 +350,8 @@ int main(int argc, char **argv)
 	char *b64r = malloc(rl2 * 2 + 8), mbb[32], *body = malloc(rl2 * 2 + 128);
 	gd_b64_encode(b64r, rl2 * 2 + 8, rb2, rl2);
 	gd_b64_encode(mbb, sizeof mbb, src->mailbox_id, 16);
-	int bodylen = snprintf(body, rl2 * 2 + 128, "\x06{\"mailbox_id\":\"%s\",\"reply\":\"%s\"}", mbb, b64r);
+	int bodylen = snprintf(body, rl2 * 2 + 128, "\x06{\"mailbox_id\":\"%s\",\"reply\":\"%s\"}",
+			       mbb, b64r);
 	put("api", "body-reply", body, (size_t)bodylen);
 	free(b64r);
 	free(body);
