@@ -244,6 +244,10 @@ int gd_seal_new(gd_seal **sp, const uint8_t (*rcpt)[GD_BOX_PK_BYTES], unsigned n
 	s->content = 4 + mlen + GD_SIG_BYTES;
 	for (size_t i = 0; i < m->n_attachments; i++)
 		s->content += m->attachments[i].size;
+	if (s->content > GD_ENV_MAX_PLAINTEXT) { /* would pad past the largest bucket (§6.4) */
+		rc = GD_ERR_TOO_LARGE;
+		goto out;
+	}
 	s->padded = gd_pad_envelope(s->content);
 
 	randombytes_buf(file_key, sizeof file_key);

@@ -374,6 +374,43 @@ START_TEST(content_mac)
 }
 END_TEST
 
+static int discard(void *arg, const uint8_t *buf, size_t len)
+{
+	(void)arg;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
+/* A sealer never starts an envelope that no reader would open: content (manifest framing,
+ * signature and attachments) over 2^36 bytes pads past the largest bucket (PROTOCOL.md §6.4),
+ * which every reader refuses as format. */
+START_TEST(seal_refuses_past_largest_bucket)
+{
+	uint8_t pk[1][32];
+	memset(pk, 7, sizeof pk);
+	gd_attachment a;
+	memset(&a, 0, sizeof a);
+	snprintf(a.name, sizeof a.name, "big.bin");
+	snprintf(a.type, sizeof a.type, "application/octet-stream");
+	const uint64_t sizes[] = {GD_ENV_MAX_PLAINTEXT, GD_ENV_MAX_PLAINTEXT - 100, 1ULL << 35};
+	const int want[] = {GD_ERR_TOO_LARGE, GD_ERR_TOO_LARGE, GD_OK};
+	for (int i = 0; i < 3; i++) {
+		gd_manifest m;
+		gd_seal *s = NULL;
+		test_manifest(&m, "text", NULL);
+		a.size = sizes[i];
+		m.attachments = &a;
+		m.n_attachments = 1;
+		ck_assert_int_eq(
+			gd_seal_new(&s, (const uint8_t(*)[32])pk, 1, &m, NULL, discard, NULL),
+			want[i]);
+		ck_assert(want[i] == GD_OK ? s != NULL : s == NULL);
+		gd_seal_free(s);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("crypto15");
@@ -387,6 +424,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, envelope_size_for);
 	tcase_add_test(tc, manifest_required_fields);
 	tcase_add_test(tc, content_mac);
+	tcase_add_test(tc, seal_refuses_past_largest_bucket);
 	suite_add_tcase(s, tc);
 	return s;
 }
