@@ -395,8 +395,9 @@ int gd_bundle_verify(gd_bundle *b, const uint8_t *in, size_t len,
 	int usable = 0;
 	for (size_t i = 0; i < b->n_journalists; i++) {
 		const gd_journalist *j = &b->journalists[i];
-		b->valid[i] = !j->verify_only && now >= j->not_before - GD_CLOCK_SKEW &&
-			      now <= j->not_after + GD_CLOCK_SKEW;
+		b->in_window[i] =
+			now >= j->not_before - GD_CLOCK_SKEW && now <= j->not_after + GD_CLOCK_SKEW;
+		b->valid[i] = !j->verify_only && b->in_window[i];
 		usable |= b->valid[i];
 	}
 	return usable ? GD_OK : GD_ERR_NO_KEY;

@@ -159,8 +159,11 @@ typedef struct {
 	char servers[GD_BUNDLE_MAX_SERVERS][GD_SERVER_MAX + 1];
 	size_t n_journalists;
 	gd_journalist journalists[GD_BUNDLE_MAX_JOURNALISTS];
-	/* Filled by gd_bundle_verify: 1 if the key is inside its window (with skew) at `now`. */
+	/* Filled by gd_bundle_verify at `now` (with skew): valid, a key to encrypt to (inside its
+	 * window and not verify_only); in_window, a key a reply may come from (inside its window,
+	 * verify_only or not). */
 	int valid[GD_BUNDLE_MAX_JOURNALISTS];
+	int in_window[GD_BUNDLE_MAX_JOURNALISTS];
 } gd_bundle;
 
 /* Serialise and sign. out is malloc'ed. */
@@ -367,9 +370,10 @@ int gd_reply_seal(uint8_t **out, size_t *out_len, const char *text, size_t text_
 		  const uint8_t mailbox_id[GD_MAILBOX_ID_BYTES], uint32_t day,
 		  const uint8_t journalist_sk[GD_BOX_SK_BYTES],
 		  const uint8_t source_reply_pk[GD_BOX_PK_BYTES]);
-/* Open a reply with the source's keys, trying every journalist entry of a verified bundle in
- * bundle order, whatever its window, `valid` flag or verify_only (older_key is set from that
- * entry); the first whose box opens answers. GD_ERR_FORGED if none does. */
+/* Open a reply with the source's keys, trying the journalist entries of a verified bundle that
+ * are inside their window (in_window: current and verify_only keys), in bundle order (older_key
+ * is set from that entry); the first whose box opens answers. GD_ERR_FORGED if none does: a key
+ * outside its window, even in the bundle, does not speak for the newsroom. */
 int gd_reply_open(gd_reply *r, const uint8_t *in, size_t len, const gd_source_keys *keys,
 		  const gd_bundle *b);
 void gd_reply_clear(gd_reply *r);

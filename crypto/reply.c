@@ -88,6 +88,8 @@ int gd_reply_open(gd_reply *r, const uint8_t *in, size_t len, const gd_source_ke
 		return GD_ERR_NOMEM;
 	rc = GD_ERR_FORGED;
 	for (size_t i = 0; i < b->n_journalists; i++) {
+		if (!b->in_window[i])
+			continue;
 		if (crypto_box_open_easy(pt, in + RP_PREFIX, len - RP_PREFIX, in + 5,
 					 b->journalists[i].pk, keys->reply_sk) == 0) {
 			r->journalist = i;

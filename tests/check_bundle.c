@@ -69,6 +69,8 @@ START_TEST(sign_and_verify)
 	ck_assert(memcmp(v.journalists[0].pk, b.journalists[0].pk, 32) == 0);
 	ck_assert(v.valid[0]);
 	ck_assert(!v.valid[1]); /* verify_only: never an encryption key */
+	/* but both may have written a reply */
+	ck_assert(v.in_window[0] && v.in_window[1]);
 	ck_assert(v.journalists[1].verify_only);
 	ck_assert(gd_bundle_lists_server(&v, "http://127.0.0.1:8080/"));
 	ck_assert(!gd_bundle_lists_server(&v, "http://127.0.0.1:8081"));
@@ -130,6 +132,7 @@ START_TEST(key_windows)
 	ck_assert_int_eq(gd_bundle_verify(&v, out, len, root_pk, NOW, 0), GD_OK);
 	ck_assert(v.valid[0]);
 	ck_assert(!v.valid[1]);
+	ck_assert(v.in_window[0] && !v.in_window[1]); /* retired: its replies no longer open */
 	free(out);
 	/* The signer refuses a key that outlives the bundle, and a repeated key. */
 	make_bundle(&b);

@@ -22,6 +22,7 @@ static void setup(void)
 		snprintf(b.journalists[i].name, sizeof b.journalists[i].name, "Ana");
 		memcpy(b.journalists[i].pk, j[i].pk, 32);
 		b.journalists[i].verify_only = i == 1;
+		b.in_window[i] = 1; /* as gd_bundle_verify marks keys inside their window */
 	}
 }
 
@@ -71,8 +72,10 @@ START_TEST(older_key)
 }
 END_TEST
 
-/* Issue 15, for the spec: every journalist entry of the bundle is tried, in bundle order,
- * whatever its window or `valid` flag; the first whose box opens answers. */
+/* Issue 15, for the spec: the journalist entries inside their window are tried, in bundle
+ * order; the first whose box opens answers. A key outside its window does not speak for the
+ * newsroom, even while the bundle still lists it (a newsroom that ends a compromised key's
+ * window must not find it still writing replies). */
 START_TEST(keys_tried)
 {
 	gd_bundle b2 = b;
@@ -83,9 +86,12 @@ START_TEST(keys_tried)
 	b2.journalists[2].not_after = 2; /* long expired */
 	b2.journalists[2].verify_only = 0;
 	b2.valid[2] = 0;
+	b2.in_window[2] = 0;
 	size_t len;
 	uint8_t *r = seal(&len, "from a key whose window is over", &j[2], src, src->mailbox_id);
 	gd_reply rep;
+	ck_assert_int_eq(gd_reply_open(&rep, r, len, src, &b2), GD_ERR_FORGED);
+	b2.in_window[2] = 1; /* the same entry inside its window opens it */
 	ck_assert_int_eq(gd_reply_open(&rep, r, len, src, &b2), GD_OK);
 	ck_assert_uint_eq(rep.journalist, 2);
 	ck_assert(!rep.older_key);
@@ -95,6 +101,12 @@ START_TEST(keys_tried)
 	ck_assert_int_eq(gd_reply_open(&rep, r, len, src, &b2), GD_OK);
 	ck_assert_uint_eq(rep.journalist, 0);
 	gd_reply_clear(&rep);
+	/* an older (verify_only) key outside its window is not tried either */
+	free(r);
+	r = seal(&len, "from my previous key, after its 30 days", &j[1], src, src->mailbox_id);
+	b2 = b;
+	b2.in_window[1] = 0;
+	ck_assert_int_eq(gd_reply_open(&rep, r, len, src, &b2), GD_ERR_FORGED);
 	free(r);
 }
 END_TEST

@@ -446,7 +446,7 @@ static void replies(void)
 	for (int i = 0; i < 4; i++)
 		boxkey_new(&j[i]);
 	/* the bundle's journalists: current, verify_only, and one whose window ended (§8 tries
-	 * them all, windows unchecked); j[3] is nobody's */
+	 * only keys inside their window at `now`: that one is not tried); j[3] is nobody's */
 	json_t *pks = json_array();
 	for (int i = 0; i < 3; i++)
 		json_array_append_new(
@@ -460,7 +460,7 @@ static void replies(void)
 		int from;
 	} v[] = {{"from_current_key", "success", 0},
 		 {"from_older_key", "success", 1},
-		 {"from_key_outside_its_window", "success", 2},
+		 {"from_key_outside_its_window", "forged", 2},
 		 {"not_from_a_bundle_journalist", "forged", 3}};
 	const char *text = "Thank you. Please use a personal device only.";
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
@@ -470,6 +470,7 @@ static void replies(void)
 				      "expect", v[i].expect, "codename", code, "newsroom_pk",
 				      hexj(nr, 32), "journalists", pks, "reply", hexj(r, len),
 				      "journalist", v[i].from);
+		json_object_set_new(c, "now", json_integer(NOW));
 		if (strcmp(v[i].expect, "success") == 0) { /* what opening it must give (§8) */
 			uint8_t pt[2048];
 			size_t plen = len - 29 - crypto_box_MACBYTES;

@@ -17,6 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		b = calloc(1, sizeof *b);
 		b->n_journalists = 1;
 		b->valid[0] = 1;
+		b->in_window[0] = 1;
 		uint8_t sk[32];
 		fuzz_box_key(FUZZ_JOURNALIST, b->journalists[0].pk, sk);
 		snprintf(b->journalists[0].name, sizeof b->journalists[0].name, "Ana");
