@@ -157,6 +157,30 @@ int desk_open_key_with(const char *file, gd_key_kind want, const char *pass, uin
 	return EX_OK;
 }
 
+static const char *kind_name(gd_key_kind k)
+{
+	return k == GD_KEY_NEWSROOM_ROOT ? "the newsroom's root key"
+	       : k == GD_KEY_JOURNALIST  ? "a journalist key"
+					 : "a courier key";
+}
+
+int desk_key_kind_check(const char *file, gd_key_kind want, const char *what_to_do)
+{
+	uint8_t *raw;
+	size_t rlen;
+	gd_key_kind kind;
+	if (gd_file_read(file, 4096, &raw, &rlen) != 0)
+		return EX_OK;
+	int rc = gd_keyfile_kind(raw, rlen, &kind);
+	free(raw);
+	if (rc != GD_OK || kind == want)
+		return EX_OK;
+	return cli_die(EX_FILE, "%s is %s, not %s: %s", file, kind_name(kind),
+		       want == GD_KEY_NEWSROOM_ROOT ? "the newsroom's root key"
+						    : "a journalist key",
+		       what_to_do);
+}
+
 /* Open a sealed key, asking for its passphrase; *out is sodium_malloc'ed. */
 static int open_key(const opts *o, const char *file, gd_key_kind want, const char *what,
 		    uint8_t **out, size_t *len)
@@ -164,6 +188,9 @@ static int open_key(const opts *o, const char *file, gd_key_kind want, const cha
 	int rc;
 	if (access(file, R_OK) != 0)
 		return cli_die(EX_FILE, "%s: %s", file, strerror(errno));
+	if ((rc = desk_key_kind_check(file, want,
+				      "put the root key that newsroom init made there")) != EX_OK)
+		return rc;
 	char *pass = desk_passphrase(o, what, 0, &rc);
 	if (pass == NULL)
 		return rc;

@@ -59,6 +59,9 @@ char *desk_passphrase(const opts *o, const char *what, int is_new, int *rc);
  * Returns EX_OK, or prints the error and returns the exit code. */
 int desk_open_key_with(const char *file, gd_key_kind want, const char *pass, uint8_t **out,
 		       size_t *len);
+/* Before asking for a passphrase: a key file of another kind than want is named as such, with
+ * what to do (EX_FILE, printed); anything else (unreadable, damaged) is left to the open. */
+int desk_key_kind_check(const char *file, gd_key_kind want, const char *what_to_do);
 
 int cmd_fetch(const opts *o);
 int cmd_ack(const opts *o);

@@ -98,6 +98,12 @@ static int keyring_load(const opts *o, keyring *kr)
 			  all[i].number);
 		if (access(file, F_OK) != 0)
 			continue; /* a public key from elsewhere */
+		char todo[256];
+		snprintf(todo, sizeof todo,
+			 "put %s's own key file there (see ghostdrop-desk journalist list)",
+			 all[i].j.name);
+		if ((rc = desk_key_kind_check(file, GD_KEY_JOURNALIST, todo)) != EX_OK)
+			break;
 		if (pass == NULL || (o->passfile == NULL && strcmp(pass_for, all[i].j.name) != 0)) {
 			char what[128];
 			if (pass != NULL)
@@ -1240,6 +1246,11 @@ int cmd_reply(const opts *o)
 	char what[128];
 	snprintf(what, sizeof what, "%s's key", o->as);
 	desk_path(file, sizeof file, o->dir, "journalists/%s/key-%d.key", o->as, cur->number);
+	char todo[256];
+	snprintf(todo, sizeof todo,
+		 "put %s's own key file there (see ghostdrop-desk journalist list)", o->as);
+	if ((rc = desk_key_kind_check(file, GD_KEY_JOURNALIST, todo)) != EX_OK)
+		goto out;
 	char *pass = desk_passphrase(o, what, 0, &rc);
 	if (pass == NULL)
 		goto out;

@@ -124,6 +124,10 @@ size_t gd_keyfile_secret_len(gd_key_kind kind);
  * GD_ERR_CHECKSUM: corrupt file; GD_ERR_DECRYPT: wrong passphrase or tampered. */
 int gd_keyfile_open(uint8_t *secret, size_t cap, size_t *len, gd_key_kind *kind,
 		    const uint8_t *file, size_t file_len, const char *pass, size_t pass_len);
+/* The kind a key file says it holds, read without a passphrase and without checking anything
+ * else (GD_ERR_FORMAT: not a key file): for naming a key of another kind before asking for a
+ * passphrase. Opening it still checks everything. */
+int gd_keyfile_kind(const uint8_t *file, size_t file_len, gd_key_kind *kind);
 /* The same for a key of one kind: a file of another kind is GD_ERR_FORMAT, before Argon2id. */
 int gd_keyfile_open_kind(uint8_t *secret, size_t cap, size_t *len, gd_key_kind want,
 			 const uint8_t *file, size_t file_len, const char *pass, size_t pass_len);

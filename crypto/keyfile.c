@@ -147,6 +147,14 @@ out:
 	return rc;
 }
 
+int gd_keyfile_kind(const uint8_t *file, size_t file_len, gd_key_kind *kind)
+{
+	if (file_len < 8 || memcmp(file, KF_MAGIC, 4) != 0 || !kind_valid(file[5]))
+		return GD_ERR_FORMAT;
+	*kind = (gd_key_kind)file[5];
+	return GD_OK;
+}
+
 int gd_keyfile_open(uint8_t *secret, size_t cap, size_t *len, gd_key_kind *kind,
 		    const uint8_t *file, size_t file_len, const char *pass, size_t pass_len)
 {

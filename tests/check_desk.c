@@ -1360,6 +1360,51 @@ START_TEST(open_names_and_text_are_terminal_safe)
 }
 END_TEST
 
+/* ---- messages a new user reads: each names what is wrong and what to do ---- */
+
+/* A key file of another kind (the newsroom's root key where Ana's key goes, Ana's key as
+ * newsroom.key) is named as such before any passphrase is asked for (the passphrase file does
+ * not even exist here): exit 6, not "malformed input", which reads as a damaged key. */
+START_TEST(key_of_another_kind_named_first)
+{
+	char desk[128], pass[128], p[1024], q[512], batch[256];
+	gd_journalist ana;
+	uint8_t root[32];
+	desk_with_ana(desk, pass, &ana, root);
+	batch_parts b = {0};
+	snprintf(batch, sizeof batch, "%s/batch", T);
+	write_batch(batch, &b, 0);
+	snprintf(p, sizeof p,
+		 "cp %s/journalists/Ana/key-1.key %s/ana.key && cp %s/newsroom.key "
+		 "%s/journalists/Ana/key-1.key",
+		 desk, T, desk, desk);
+	ck_assert_int_eq(system(p), 0);
+	ck_assert_int_eq(
+		DESK("open --dir %s %s --out %s/o --passphrase-file /nonexistent", desk, batch, T),
+		6);
+	snprintf(q, sizeof q,
+		 "%s/journalists/Ana/key-1.key is the newsroom's root key, not a "
+		 "journalist key",
+		 desk);
+	ck_assert_msg(strstr(err, q) != NULL && strstr(err, "Ana's") != NULL &&
+			      strstr(err, "malformed") == NULL,
+		      "%s", err);
+	ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1, "one line: %s", err);
+	/* and Ana's key as newsroom.key, for bundle sign */
+	snprintf(p, sizeof p, "cp %s/ana.key %s/newsroom.key", T, desk);
+	ck_assert_int_eq(system(p), 0);
+	ck_assert_int_eq(DESK("bundle sign --dir %s --server http://x.onion --out %s/b "
+			      "--passphrase-file /nonexistent",
+			      desk, T),
+			 6);
+	snprintf(q, sizeof q, "%s/newsroom.key is a journalist key, not the newsroom's root key",
+		 desk);
+	ck_assert_msg(strstr(err, q) != NULL, "%s", err);
+	snprintf(p, sizeof p, "rm -rf %s", T);
+	ck_assert_int_eq(system(p), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("desk");
@@ -1375,6 +1420,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, desk_on_a_usb_stick);
 	tcase_add_test(tc, open_names_and_text_are_terminal_safe);
 	suite_add_tcase(s, tc);
+	TCase *msg = tcase_create("messages");
+	tcase_set_timeout(msg, 120);
+	tcase_add_test(msg, key_of_another_kind_named_first);
+	suite_add_tcase(s, msg);
 	return s;
 }
 GD_CHECK_MAIN(suite)

@@ -168,6 +168,26 @@ START_TEST(version_and_weak_parameters)
 }
 END_TEST
 
+/* The kind a key file says it holds, read without a passphrase: what a CLI names when it was
+ * given a key of another kind, before it asks for the passphrase. */
+START_TEST(kind_peek)
+{
+	gd_key_kind kind = 0;
+	ck_assert_int_eq(gd_keyfile_kind(file, file_len, &kind), GD_OK);
+	ck_assert_int_eq(kind, GD_KEY_NEWSROOM_ROOT);
+	uint8_t f[256];
+	memcpy(f, file, file_len);
+	f[5] = GD_KEY_JOURNALIST;
+	ck_assert_int_eq(gd_keyfile_kind(f, file_len, &kind), GD_OK);
+	ck_assert_int_eq(kind, GD_KEY_JOURNALIST);
+	f[5] = 9;
+	ck_assert_int_eq(gd_keyfile_kind(f, file_len, &kind), GD_ERR_FORMAT);
+	ck_assert_int_eq(gd_keyfile_kind(file, 5, &kind), GD_ERR_FORMAT);
+	ck_assert_int_eq(gd_keyfile_kind((const uint8_t *)"gdnk1AAAAAAA", 12, &kind),
+			 GD_ERR_FORMAT);
+}
+END_TEST
+
 START_TEST(pubfile)
 {
 	gd_journalist j = {.name = "Ana Lima", .not_before = 1700000000, .not_after = 1800000000};
@@ -212,6 +232,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, tampered_with_valid_checksum);
 	tcase_add_test(tc, version_and_weak_parameters);
 	tcase_add_test(tc, kind_length_before_kdf);
+	tcase_add_test(tc, kind_peek);
 	tcase_add_test(tc, pubfile);
 	suite_add_tcase(s, tc);
 	return s;
