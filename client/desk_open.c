@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1233,7 +1234,24 @@ int cmd_reply(const opts *o)
 		    !keys[i].j.verify_only)
 			cur = &keys[i];
 	if (cur == NULL) {
-		rc = cli_die(EX_USAGE, "%s has no current key in %s", o->as, o->dir);
+		/* names are identities, kept exact: say which spelling exists */
+		const char *known = NULL, *like = NULL;
+		for (int i = 0; i < n; i++) {
+			if (strcmp(keys[i].j.name, o->as) == 0)
+				known = keys[i].j.name;
+			else if (strcasecmp(keys[i].j.name, o->as) == 0)
+				like = keys[i].j.name;
+		}
+		if (known == NULL && like != NULL)
+			rc = cli_die(EX_USAGE,
+				     "no journalist '%s'; did you mean '%s'? (names are "
+				     "case-sensitive)",
+				     o->as, like);
+		else if (known == NULL)
+			rc = cli_die(EX_USAGE, "no journalist '%s' in %s (see journalist list)",
+				     o->as, o->dir);
+		else
+			rc = cli_die(EX_USAGE, "%s has no current key in %s", o->as, o->dir);
 		goto out;
 	}
 	if (now > cur->j.not_after) {

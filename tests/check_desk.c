@@ -1405,6 +1405,35 @@ START_TEST(key_of_another_kind_named_first)
 }
 END_TEST
 
+/* reply --as ana when the journalist is Ana: names are exact (they are identities), and the
+ * message says which spelling exists. */
+START_TEST(reply_as_suggests_the_spelling)
+{
+	char desk[128], pass[128], p[512];
+	gd_journalist ana;
+	uint8_t root[32];
+	desk_with_ana(desk, pass, &ana, root);
+	snprintf(p, sizeof p, "%s/sources", desk);
+	mkdir(p, 0700);
+	snprintf(p, sizeof p, "%s/sources/crust-exes-malt.json", desk);
+	const char *src = "{\"reply_pk\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+			  "\"mailbox_id\":\"AAAAAAAAAAAAAAAAAAAAAA\"}";
+	write_file(p, src, strlen(src));
+	snprintf(p, sizeof p, "%s/msg", T);
+	write_file(p, "hello\n", 6);
+	ck_assert_int_eq(DESK("reply --dir %s --as ana --source crust-exes-malt --message-file %s "
+			      "--out %s/r --passphrase-file %s",
+			      desk, p, T, pass),
+			 2);
+	ck_assert_msg(strstr(err, "no journalist 'ana'") != NULL &&
+			      strstr(err, "did you mean 'Ana'?") != NULL &&
+			      strstr(err, "case-sensitive") != NULL,
+		      "%s", err);
+	snprintf(p, sizeof p, "rm -rf %s", T);
+	ck_assert_int_eq(system(p), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("desk");
@@ -1423,6 +1452,7 @@ static Suite *suite(void)
 	TCase *msg = tcase_create("messages");
 	tcase_set_timeout(msg, 120);
 	tcase_add_test(msg, key_of_another_kind_named_first);
+	tcase_add_test(msg, reply_as_suggests_the_spelling);
 	suite_add_tcase(s, msg);
 	return s;
 }
