@@ -40,9 +40,14 @@ static int courier_open(drop_conn *c, const opts *o)
 	char *tok = sodium_malloc(TOKEN_MAX);
 	if (tok == NULL)
 		return cli_die(EX_FAIL, "out of memory");
+	static const char NOT_A_TOKEN[] =
+		"%s does not hold a courier token (one line, as printed by ghostdropd token add)";
 	if (gd_secret_from_file(o->token_file, tok, TOKEN_MAX) != 0) {
 		int e = errno;
 		sodium_free(tok);
+		/* longer than any token: another file (a .pub, a batch), not a damaged one */
+		if (e == EFBIG)
+			return cli_die(EX_USAGE, NOT_A_TOKEN, o->token_file);
 		return cli_die(EX_FILE, "%s: %s", o->token_file, strerror(e));
 	}
 	size_t tl = strlen(tok);
@@ -50,10 +55,7 @@ static int courier_open(drop_conn *c, const opts *o)
 		if (!(tok[i] >= 'A' && tok[i] <= 'Z') && !(tok[i] >= 'a' && tok[i] <= 'z') &&
 		    !(tok[i] >= '0' && tok[i] <= '9') && tok[i] != '-' && tok[i] != '_') {
 			sodium_free(tok);
-			return cli_die(EX_USAGE,
-				       "%s does not hold a courier token (one line, as printed "
-				       "by ghostdropd token add)",
-				       o->token_file);
+			return cli_die(EX_USAGE, NOT_A_TOKEN, o->token_file);
 		}
 	int rc = drop_set_token(c, tok);
 	sodium_free(tok);

@@ -1434,6 +1434,26 @@ START_TEST(reply_as_suggests_the_spelling)
 }
 END_TEST
 
+/* A token file that is not one (a .pub file, too long for a token) gets the message a
+ * malformed token file gets, not "File too large". */
+START_TEST(token_file_that_is_not_a_token)
+{
+	char desk[128], pass[128], p[512];
+	gd_journalist ana;
+	uint8_t root[32];
+	desk_with_ana(desk, pass, &ana, root);
+	ck_assert_int_eq(DESK("fetch --server http://127.0.0.1:1 --clearnet --token-file "
+			      "%s/journalists/Ana/key-1.pub --out %s/batch",
+			      desk, T),
+			 2);
+	ck_assert_msg(strstr(err, "does not hold a courier token (one line") != NULL &&
+			      strstr(err, "too large") == NULL,
+		      "%s", err);
+	snprintf(p, sizeof p, "rm -rf %s", T);
+	ck_assert_int_eq(system(p), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("desk");
@@ -1453,6 +1473,7 @@ static Suite *suite(void)
 	tcase_set_timeout(msg, 120);
 	tcase_add_test(msg, key_of_another_kind_named_first);
 	tcase_add_test(msg, reply_as_suggests_the_spelling);
+	tcase_add_test(msg, token_file_that_is_not_a_token);
 	suite_add_tcase(s, msg);
 	return s;
 }
