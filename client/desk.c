@@ -199,6 +199,53 @@ static int open_key(const opts *o, const char *file, gd_key_kind want, const cha
 	return rc;
 }
 
+/* What is wrong with a --server URL that gd_server_url_check (the grammar every worker
+ * enforces) refuses, in words: 0 if nothing is. */
+static int server_url_problem(const char *u, char *why, size_t cap)
+{
+	if (gd_server_url_check(u) == GD_OK)
+		return 0;
+	size_t len = strlen(u), start = 0, end;
+	for (size_t i = 0; i < len; i++)
+		if (u[i] >= 'A' && u[i] <= 'Z') {
+			char low[GD_SERVER_MAX + 1];
+			for (size_t k = 0; k <= len; k++)
+				low[k] = (u[k] >= 'A' && u[k] <= 'Z') ? (char)(u[k] - 'A' + 'a')
+								      : u[k];
+			snprintf(why, cap, "lower case only (%s)", low);
+			return 1;
+		}
+	if (strncmp(u, "http://", 7) == 0)
+		start = 7;
+	else if (strncmp(u, "https://", 8) == 0)
+		start = 8;
+	else {
+		snprintf(why, cap, "it starts with http:// or https://");
+		return 1;
+	}
+	if (strchr(u + start, '@') != NULL) {
+		snprintf(why, cap, "no user name or password in it");
+		return 1;
+	}
+	const char *close = u[start] == '[' ? strchr(u + start, ']') : NULL;
+	end = close != NULL ? (size_t)(close - u) + 1 : start + strcspn(u + start, ":/?#");
+	if (u[end] == ':') {
+		size_t p = end + 1, d = strspn(u + p, "0123456789");
+		unsigned long port = d > 0 && d <= 5 ? strtoul(u + p, NULL, 10) : 0;
+		if (d == 0 || port < 1 || port > 65535 ||
+		    (u[p + d] != '\0' && strchr("/?#", u[p + d]) == NULL)) {
+			snprintf(why, cap, "port must be 1..65535");
+			return 1;
+		}
+		end = p + d;
+	}
+	if (u[end] == '/' || u[end] == '?' || u[end] == '#')
+		snprintf(why, cap, "no path, query or fragment: http://host[:port] only");
+	else
+		snprintf(why, cap, "not a host name or [IPv6 address]: http://host[:port]");
+	return 1;
+}
+
 /* ---- newsroom ---- */
 
 static int cmd_newsroom(const opts *o)
@@ -508,7 +555,13 @@ static int cmd_bundle(const opts *o)
 			goto out;
 		}
 		memcpy(b->servers[b->n_servers], o->servers[i], l);
-		b->servers[b->n_servers++][l] = '\0';
+		b->servers[b->n_servers][l] = '\0';
+		char why[GD_SERVER_MAX + 64];
+		if (server_url_problem(b->servers[b->n_servers], why, sizeof why)) {
+			rc = cli_die(EX_USAGE, "--server %s: %s", b->servers[b->n_servers], why);
+			goto out;
+		}
+		b->n_servers++;
 	}
 	if ((rc = desk_load_keys(o, keys, &n)) != EX_OK)
 		goto out;

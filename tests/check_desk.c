@@ -1454,6 +1454,33 @@ START_TEST(token_file_that_is_not_a_token)
 }
 END_TEST
 
+/* bundle sign --server says what is wrong with the URL, before asking for the passphrase. */
+START_TEST(server_url_says_what_is_wrong)
+{
+	char desk[128], pass[128], p[512];
+	gd_journalist ana;
+	uint8_t root[32];
+	desk_with_ana(desk, pass, &ana, root);
+	static const char *const cases[][2] = {
+		{"http://Localhost:18431", "lower case only (http://localhost:18431)"},
+		{"http://localhost:99999", "port must be 1..65535"},
+		{"http://localhost:0", "port must be 1..65535"},
+		{"http://localhost/drop", "no path"},
+		{"localhost:8080", "http:// or https://"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		ck_assert_int_eq(DESK("bundle sign --dir %s --server %s --out %s/b "
+				      "--passphrase-file /nonexistent",
+				      desk, cases[i][0], T),
+				 2);
+		ck_assert_msg(strstr(err, cases[i][1]) != NULL && strstr(err, cases[i][0]) != NULL,
+			      "%s: %s", cases[i][0], err);
+	}
+	snprintf(p, sizeof p, "rm -rf %s", T);
+	ck_assert_int_eq(system(p), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("desk");
@@ -1474,6 +1501,7 @@ static Suite *suite(void)
 	tcase_add_test(msg, key_of_another_kind_named_first);
 	tcase_add_test(msg, reply_as_suggests_the_spelling);
 	tcase_add_test(msg, token_file_that_is_not_a_token);
+	tcase_add_test(msg, server_url_says_what_is_wrong);
 	suite_add_tcase(s, msg);
 	return s;
 }
