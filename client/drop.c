@@ -51,13 +51,22 @@ int drop_fail(drop_err *e, int kind, const char *message)
 	return kind;
 }
 
-/* What one attempt ended in, from the transport's code and the answer. */
-static int outcome(int rc, const gd_response *r, drop_err *e)
+/* What one attempt ended in, from the transport's code and the answer: success is only a
+ * status the call expects (a 202 with no body is not "stored"). */
+static int outcome(int rc, const drop_req *q, const gd_response *r, drop_err *e)
 {
+	int ok = q->ok[0] == 0 ? r->status == 200 : r->status == q->ok[0] || r->status == q->ok[1];
 	memset(e, 0, sizeof *e);
 	e->transport = rc;
-	if (rc == TR_OK && r->status / 100 == 2)
+	if (rc == TR_OK && ok)
 		return DROP_OK;
+	if (rc == TR_OK && r->status / 100 == 2) {
+		e->kind = DROP_MALFORMED;
+		snprintf(e->message, sizeof e->message,
+			 "the drop's answer is malformed (HTTP %d where %d was expected)",
+			 r->status, q->ok[0] ? q->ok[0] : 200);
+		return e->kind;
+	}
 	if (rc == TR_OK) {
 		e->kind = DROP_REFUSED;
 		e->http_status = r->status;
@@ -165,7 +174,7 @@ int drop_send(drop_conn *d, drop_req *q, gd_response *r, drop_err *e)
 		if (q->prepare != NULL && q->prepare(q, q->pow != NULL ? ch : NULL, e) != DROP_OK)
 			return e->kind;
 		int rc = attempt(d, q, pow, r);
-		if (outcome(rc, r, e) == DROP_OK)
+		if (outcome(rc, q, r, e) == DROP_OK)
 			return DROP_OK;
 		if (rc == TR_OK)
 			gd_response_free(r);
@@ -284,7 +293,8 @@ int drop_submit(drop_conn *d, const uint8_t id[16], const uint8_t *env, size_t l
 		      .body = env,
 		      .len = len,
 		      .max_body = 4096,
-		      .pow = "submit"};
+		      .pow = "submit",
+		      .ok = {201, 200}};
 	if (drop_send(d, &q, &r, e) != DROP_OK)
 		return e->kind;
 	*already = r.status == 200;
@@ -423,7 +433,8 @@ int drop_courier_push(drop_conn *d, const uint8_t *body, size_t len, drop_err *e
 		      .path = "/v1/courier/replies",
 		      .body = body,
 		      .len = len,
-		      .max_body = 4096};
+		      .max_body = 4096,
+		      .ok = {201, 200}};
 	if (drop_send(d, &q, &r, e) != DROP_OK)
 		return e->kind;
 	gd_response_free(&r);

@@ -76,6 +76,8 @@ typedef struct drop_req {
 	const char *pow;   /* each attempt carries a proof of work for this purpose, or NULL */
 	uint64_t pow_size; /* its size (uploads) */
 	int *keep;         /* a kept connection (gd_request_keep), or NULL */
+	int ok[2];         /* the statuses that mean success, as §11 answers them ({0}: 200
+			      only); another 2xx is a malformed answer */
 	gd_body_fn sink;   /* a streamed GET: its 2xx body goes here */
 	void *arg;         /* for sink and prepare */
 	/* Before each attempt, with the proof of work's challenge (NULL without one): a mailbox
@@ -89,7 +91,8 @@ int drop_json_body(drop_req *q, const json_t *body, char **text, drop_err *e);
 int drop_call_json(drop_conn *d, drop_req *q, json_t *body, json_t **out, drop_err *e);
 /* A failure of this side, or of the answer's shape, in e; returns kind. */
 int drop_fail(drop_err *e, int kind, const char *message);
-/* DROP_OK with a 2xx answer in r (to be freed), or the failure in e (r freed). */
+/* DROP_OK with an answer of one of q->ok's statuses in r (to be freed), or the failure in e
+ * (r freed). */
 int drop_send(drop_conn *d, drop_req *q, gd_response *r, drop_err *e);
 /* The same with a JSON answer parsed into *out (NULL if the answer has no body). */
 int drop_call(drop_conn *d, drop_req *q, json_t **out, drop_err *e);

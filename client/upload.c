@@ -20,7 +20,11 @@ int drop_upload_create(drop_conn *d, const uint8_t id[16], uint64_t total, char 
 {
 	char idb[32];
 	json_t *o;
-	drop_req q = {.method = "POST", .path = "/v1/uploads", .pow = "upload", .pow_size = total};
+	drop_req q = {.method = "POST",
+		      .path = "/v1/uploads",
+		      .pow = "upload",
+		      .pow_size = total,
+		      .ok = {201, 200}};
 	gd_b64_encode(idb, sizeof idb, id, 16);
 	if (drop_call_json(d, &q, json_pack("{s:s, s:I}", "id", idb, "size", (json_int_t)total), &o,
 			   e) != DROP_OK)
@@ -53,7 +57,8 @@ int drop_upload_chunk(drop_conn *d, int *keep, const char *up, uint32_t idx, con
 		      .body = buf,
 		      .len = len,
 		      .max_body = 4096,
-		      .keep = keep};
+		      .keep = keep,
+		      .ok = {201, 200}};
 	snprintf(q.path, sizeof q.path, "/v1/uploads/%.64s/chunks/%u", up, idx);
 	if (drop_send(d, &q, &r, e) != DROP_OK)
 		return e->kind;
@@ -73,7 +78,7 @@ int drop_upload_commit(drop_conn *d, const char *up, const uint8_t digest[32], i
 {
 	char db[64];
 	json_t *o;
-	drop_req q = {.method = "POST"};
+	drop_req q = {.method = "POST", .ok = {201, 200}};
 	snprintf(q.path, sizeof q.path, "/v1/uploads/%.64s/commit", up);
 	gd_b64_encode(db, sizeof db, digest, 32);
 	if (drop_call_json(d, &q, json_pack("{s:s}", "hash", db), &o, e) != DROP_OK)
