@@ -307,9 +307,10 @@ json_t *body_json(http_req *r)
 {
 	size_t len;
 	const uint8_t *b = http_body(r, &len);
-	json_t *o = parse_object(b, len);
+	char why[BAD_JSON_WHY];
+	json_t *o = parse_object_why(b, len, why, sizeof why);
 	if (o == NULL)
-		http_reply_error(r, 400, "bad_json", "body must be a JSON object");
+		http_reply_error(r, 400, "bad_json", why);
 	return o;
 }
 

@@ -15,13 +15,32 @@ int b64_exact(const char *s, uint8_t *out, size_t n)
 
 json_t *parse_object(const uint8_t *b, size_t len)
 {
+	char why[BAD_JSON_WHY];
+	return parse_object_why(b, len, why, sizeof why);
+}
+
+json_t *parse_object_why(const uint8_t *b, size_t len, char *why, size_t cap)
+{
 	json_error_t err;
 	json_t *o = json_loadb((const char *)b, len, JSON_REJECT_DUPLICATES, &err);
-	if (o == NULL || !json_is_object(o)) {
-		json_decref(o);
+	if (o != NULL && json_is_object(o))
+		return o;
+	json_decref(o);
+	snprintf(why, cap, "body must be a JSON object");
+	if (o != NULL || json_error_code(&err) != json_error_duplicate_key)
 		return NULL;
-	}
-	return o;
+	/* Jansson shows the key as it was written: `duplicate object key near '"NAME"'`. Only a
+	 * plain name is repeated back; anything else gets the general words. */
+	const char *q = strstr(err.text, "near '\""), *name = q != NULL ? q + 7 : NULL;
+	size_t n = name != NULL ? strspn(name, "abcdefghijklmnopqrstuvwxyz"
+					       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+				: 0;
+	if (n > 0 && strcmp(name + n, "\"'") == 0)
+		snprintf(why, cap, "body must be a JSON object: duplicate field \"%.*s\"", (int)n,
+			 name);
+	else
+		snprintf(why, cap, "body must be a JSON object without duplicate fields");
+	return NULL;
 }
 
 static int listed(const char *const *names, const char *key)

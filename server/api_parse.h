@@ -34,6 +34,9 @@ int body_check(json_t *o, const body_fields *f, body_why *why);
 int b64_exact(const char *s, uint8_t *out, size_t n);
 /* A strict JSON object (no duplicate keys), or NULL. */
 json_t *parse_object(const uint8_t *b, size_t len);
+/* The same, with why it is not one (for 400 bad_json): a duplicate field is named. */
+#define BAD_JSON_WHY 96
+json_t *parse_object_why(const uint8_t *b, size_t len, char *why, size_t cap);
 
 /* The bodies (§11.3, §11.4). Each returns 0, or -1 with why set (400 bad_request). */
 /* POST /v1/uploads: {"id": 16 bytes, "size": N >= 1}. */

@@ -162,6 +162,38 @@ START_TEST(pow_purposes_not_interchangeable)
 }
 END_TEST
 
+/* A field given twice is named: 400 bad_json (it is not JSON a strict parser takes), with the
+ * message saying which field, not only "body must be a JSON object"; a body that is not an
+ * object keeps that message. */
+START_TEST(duplicate_field_named)
+{
+	drop d;
+	resp r;
+	drop_create(&d, NULL);
+	drop_start(&d);
+	static const struct {
+		const char *body, *says;
+	} cases[] = {
+		{"{\"id\":\"" ID16 "\",\"size\":1000,\"id\":\"" ID16 "\"}",
+		 "duplicate field \"id\""},
+		{"{\"size\":1,\"size\":1000}", "duplicate field \"size\""},
+		{"[1]", "body must be a JSON object"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		send_body(&d, "/v1/uploads", cases[i].body, &r);
+		json_t *o = json_loadb((const char *)r.body, r.len, 0, NULL);
+		const char *msg = json_string_value(json_object_get(o, "message"));
+		ck_assert_msg(r.status == 400 && strcmp(r.error, "bad_json") == 0 && msg != NULL &&
+				      strstr(msg, cases[i].says) != NULL,
+			      "%s: %d %s \"%s\"", cases[i].body, r.status, r.error,
+			      msg ? msg : "(none)");
+		json_decref(o);
+		resp_free(&r);
+	}
+	drop_destroy(&d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("api_bodies");
@@ -169,6 +201,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, unknown_and_missing_fields);
 	tcase_add_test(tc, pow_purposes_not_interchangeable);
+	tcase_add_test(tc, duplicate_field_named);
 	suite_add_tcase(s, tc);
 	return s;
 }
