@@ -31,7 +31,10 @@ int drop_upload_create(drop_conn *d, const uint8_t id[16], uint64_t total, char 
 		return e->kind;
 	const char *u = json_string_value(json_object_get(o, "upload"));
 	json_int_t cs = json_integer_value(json_object_get(o, "chunk_size"));
-	if (u == NULL || strlen(u) >= 64 || cs < 1024 || cs > (64 << 20)) {
+	uint8_t raw[16];
+	/* U goes into request lines: only what §11.3 says it is (16 bytes in base64url) */
+	if (u == NULL || gd_b64_decode_exact(raw, sizeof raw, u) != GD_OK || cs < 1024 ||
+	    cs > (64 << 20)) {
 		json_decref(o);
 		return drop_fail(e, DROP_MALFORMED, "the drop's upload answer is malformed");
 	}

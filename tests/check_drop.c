@@ -178,7 +178,7 @@ static const char BUSY[] = "{\"error\":\"chunk_pending\",\"message\":\"still arr
 START_TEST(upload_retries_chunk_pending)
 {
 	const answer script[] = {
-		{201, "{\"upload\":\"U1\",\"chunk_size\":1024}"},
+		{201, "{\"upload\":\"U1AAAAAAAAAAAAAAAAAAAA\",\"chunk_size\":1024}"},
 		{503, BUSY},
 		{503, BUSY},
 		{201, "{}"},
@@ -201,8 +201,8 @@ START_TEST(upload_retries_chunk_pending)
 	gd_uploader_free(g);
 	fake_down(&fd_);
 	ck_assert_int_eq(seen(&fd_, "POST /v1/pow?purpose=upload"), 1);
-	ck_assert_int_eq(seen(&fd_, "PUT /v1/uploads/U1/chunks/0"), 3);
-	ck_assert_int_eq(seen(&fd_, "POST /v1/uploads/U1/commit"), 1);
+	ck_assert_int_eq(seen(&fd_, "PUT /v1/uploads/U1AAAAAAAAAAAAAAAAAAAA/chunks/0"), 3);
+	ck_assert_int_eq(seen(&fd_, "POST /v1/uploads/U1AAAAAAAAAAAAAAAAAAAA/commit"), 1);
 	drop_close(&c);
 }
 END_TEST
@@ -481,12 +481,41 @@ static void teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+/* ATTACK REVIEW: what the drop answers is checked as the old code did (issue 15 keeps
+ * behaviour): a submission is "stored" only on 201/200, never on another 2xx with no body;
+ * an upload id the drop hands back goes into request lines, so it must be base64url. */
+START_TEST(atk_hostile_answers_refused)
+{
+	const uint8_t id[16] = {3}, env[4] = {1, 2, 3, 4};
+	drop_conn c;
+	drop_err e;
+	int already = -1;
+	fake_up(&fd_, NULL, 0, (answer){202, ""});
+	conn_to(&c, fd_.port);
+	int rc0 = drop_submit(&c, id, env, sizeof env, &already, &e);
+	fake_down(&fd_);
+	const answer up[] = {{201, "{\"upload\":\"U HTTP/1.1\\r\\nX-Evil: 1\\r\\n\\r\\nGET "
+				   "/x\",\"chunk_size\":1024}"}};
+	fake_up(&fd_, up, 1, (answer){201, "{}"});
+	c.url.port = fd_.port;
+	gd_uploader *g = NULL;
+	int rc = gd_uploader_begin(&c, id, 100, 1, &g, &e);
+	gd_uploader_free(g);
+	fake_down(&fd_);
+	drop_close(&c);
+	ck_assert_msg(rc0 != DROP_OK && rc == DROP_MALFORMED,
+		      "202 taken as stored: %d; CR LF upload id taken: %d", rc0 == DROP_OK,
+		      rc != DROP_MALFORMED);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("drop");
 	TCase *tc = tcase_create("client library");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, atk_hostile_answers_refused);
 	tcase_add_test(tc, upload_retries_chunk_pending);
 	tcase_add_test(tc, retry_policy_bounds);
 	tcase_add_test(tc, retry_policy_broken_connections);
