@@ -359,6 +359,20 @@ static int buffer_body(void *arg, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* The drop's words go to a terminal: its control bytes (C0, DEL, and C1 written as UTF-8,
+ * U+0080..U+009F) become '?', so a hostile drop cannot retitle or clear the terminal nor
+ * fake a line. The text is valid UTF-8 (Jansson checks it), capped by the buffer. */
+static void inert(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p; p++) {
+		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			*p++ = '?'; /* and its second byte below */
+		else if (*p >= 0x20 && *p != 0x7f)
+			continue;
+		*p = '?';
+	}
+}
+
 static void parse_error_body(gd_response *r)
 {
 	json_t *o = json_loadb((const char *)r->body, r->len, 0, NULL);
@@ -366,6 +380,8 @@ static void parse_error_body(gd_response *r)
 	const char *m = json_string_value(json_object_get(o, "message"));
 	snprintf(r->error, sizeof r->error, "%s", e ? e : "http_error");
 	snprintf(r->message, sizeof r->message, "%s", m ? m : "");
+	inert(r->error);
+	inert(r->message);
 	json_decref(o);
 }
 

@@ -509,6 +509,27 @@ START_TEST(atk_hostile_answers_refused)
 }
 END_TEST
 
+/* The drop's error text reaches the terminal: control bytes (C0, DEL, and C1 as UTF-8) a
+ * hostile drop puts in it come out as '?', so it can neither retitle nor clear the terminal
+ * nor fake a line of ours. */
+START_TEST(hostile_error_text_is_inert)
+{
+	const char *body =
+		"{\"error\":\"x\\u001b[2J\",\"message\":\"\\u001b]0;pwned\\u0007\\u001b[2J"
+		"\\r\\nfake line \\u009b31m \\u00e9\\u007f\"}";
+	uint64_t a, b;
+	drop_conn c;
+	drop_err e;
+	fake_up(&fd_, NULL, 0, (answer){403, body});
+	conn_to(&c, fd_.port);
+	ck_assert_int_eq(drop_get_limits(&c, &a, &b, &e), DROP_REFUSED);
+	fake_down(&fd_);
+	drop_close(&c);
+	ck_assert_str_eq(e.code, "x?[2J");
+	ck_assert_str_eq(e.message, "?]0;pwned??[2J??fake line ??31m \xc3\xa9?");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("drop");
@@ -516,6 +537,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, atk_hostile_answers_refused);
+	tcase_add_test(tc, hostile_error_text_is_inert);
 	tcase_add_test(tc, upload_retries_chunk_pending);
 	tcase_add_test(tc, retry_policy_bounds);
 	tcase_add_test(tc, retry_policy_broken_connections);
