@@ -531,15 +531,28 @@ static int cmd_stats(const opts *o)
 	} else {
 		rc = gd_bundle_verify(bd, b, blen, pk, (int64_t)time(NULL), 0);
 		long days = (long)((bd->expires - (int64_t)time(NULL)) / 86400);
+		/* the operator cannot sign a bundle: the newsroom does (ghostdrop-desk bundle sign)
+		 */
 		if (rc == GD_ERR_EXPIRED || days < 0) {
-			printf("WARNING: the key bundle v%llu has EXPIRED: sources cannot submit\n",
-			       (unsigned long long)bd->version);
+			printf("WARNING: the key bundle v%llu has EXPIRED: sources cannot submit; "
+			       "ask "
+			       "the newsroom for a new signed bundle, then: ghostdropd keys "
+			       "publish "
+			       "--data %s FILE\n",
+			       (unsigned long long)bd->version, o->data);
 		} else if (rc != GD_OK) {
 			printf("WARNING: the key bundle does not verify: %s\n", gd_strerror(rc));
+		} else if (days < 7) {
+			printf("key bundle v%llu expires in %ld day(s): WARNING: the newsroom "
+			       "signs a "
+			       "new one (ghostdrop-desk bundle sign), then: ghostdropd keys "
+			       "publish "
+			       "--data %s FILE\n",
+			       (unsigned long long)bd->version, days, o->data);
+			exit_code = EX_OK;
 		} else {
-			printf("key bundle v%llu expires in %ld day(s)%s\n",
-			       (unsigned long long)bd->version, days,
-			       days < 7 ? ": WARNING: sign and publish a new one" : "");
+			printf("key bundle v%llu expires in %ld day(s)\n",
+			       (unsigned long long)bd->version, days);
 			exit_code = EX_OK;
 		}
 	}

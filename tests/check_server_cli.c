@@ -57,12 +57,36 @@ START_TEST(stats_fails_on_expired_bundle)
 }
 END_TEST
 
+/* stats says the next step: on an expired bundle, who makes a new one and the command that
+ * publishes it; with days left, that the newsroom signs it (the operator cannot). */
+START_TEST(stats_says_the_next_step)
+{
+	drop d;
+	char out[4096], want[512];
+	drop_create(&d, NULL);
+	snprintf(want, sizeof want, "then: ghostdropd keys publish --data %s/data FILE", d.dir);
+	put_bundle(&d, (int64_t)time(NULL) - 86400);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "stats --data %s/data", d.dir), 3);
+	ck_assert_msg(strstr(out, "ask the newsroom for a new signed bundle") != NULL &&
+			      strstr(out, want) != NULL,
+		      "%s", out);
+	put_bundle(&d, (int64_t)time(NULL) + 3 * 86400 - 3600);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "stats --data %s/data", d.dir), 0);
+	ck_assert_msg(strstr(out, "expires in 2 day(s)") != NULL &&
+			      strstr(out, "the newsroom signs a new one") != NULL &&
+			      strstr(out, want) != NULL,
+		      "%s", out);
+	drop_destroy(&d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("server_cli");
 	TCase *tc = tcase_create("cli");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, stats_fails_on_expired_bundle);
+	tcase_add_test(tc, stats_says_the_next_step);
 	suite_add_tcase(s, tc);
 	return s;
 }
