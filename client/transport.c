@@ -20,26 +20,38 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gdcrypto.h"
 #include "socks5.h"
 
 #define HEAD_MAX 16384
 
+/* As §5.2's listed-server check: lower-cased, without trailing '/', then the bundle's grammar
+ * (gd_server_url_check: a port has no sign, space or leading zero, a label is never empty). */
 int gd_url_parse(gd_url *u, const char *url, char *err, size_t cap)
 {
-	const char *h;
+	char canon[GD_SERVER_MAX + 1];
+	size_t len = strlen(url);
 	memset(u, 0, sizeof *u);
-	if (strncmp(url, "http://", 7) == 0) {
-		h = url + 7;
-	} else {
+	while (len > 0 && url[len - 1] == '/')
+		len--;
+	if (len > GD_SERVER_MAX)
+		goto bad;
+	for (size_t i = 0; i < len; i++)
+		canon[i] = (char)tolower((unsigned char)url[i]);
+	canon[len] = '\0';
+	if (strncmp(canon, "http://", 7) != 0) {
 		snprintf(err, cap,
 			 "the server URL must start with http:// (onion services need no TLS)");
 		return -1;
 	}
+	const char *h = canon + 7;
 	size_t n = strcspn(h, "/");
-	if (h[n] == '/' && h[n + 1] != '\0') {
+	if (h[n] == '/') {
 		snprintf(err, cap, "the server URL has a path; give only http://host[:port]");
 		return -1;
 	}
+	if (gd_server_url_check(canon) != GD_OK)
+		goto bad;
 	const char *colon = NULL;
 	if (h[0] == '[') { /* [v6]:port */
 		const char *close = memchr(h, ']', n);

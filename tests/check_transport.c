@@ -46,14 +46,38 @@ START_TEST(urls)
 	ck_assert(u.loopback && u.literal && !u.onion && u.port == 8080);
 	ck_assert_int_eq(gd_url_parse(&u, "http://[::1]:9000", err, sizeof err), 0);
 	ck_assert(u.loopback && u.literal && u.port == 9000);
-	ck_assert_int_eq(gd_url_parse(&u, "HTTP://Example.ONION", err, sizeof err),
-			 -1); /* scheme case */
+	/* lower-cased first, as §5.2 says the client does */
+	ck_assert_int_eq(gd_url_parse(&u, "HTTP://Example.ONION", err, sizeof err), 0);
+	ck_assert_str_eq(u.host, "example.onion");
 	ck_assert_int_eq(gd_url_parse(&u, "https://x.onion", err, sizeof err), -1);
 	ck_assert_int_eq(gd_url_parse(&u, "http://x.onion/path", err, sizeof err), -1);
 	ck_assert_int_eq(gd_url_parse(&u, "http://user@x.onion", err, sizeof err), -1);
 	ck_assert_int_eq(gd_url_parse(&u, "http://x.onion:0", err, sizeof err), -1);
 	ck_assert_int_eq(gd_url_parse(&u, "http://x.onion:99999", err, sizeof err), -1);
 	ck_assert_int_eq(gd_url_parse(&u, "http://", err, sizeof err), -1);
+}
+END_TEST
+
+/* The worker reads --server with the bundle's grammar (PROTOCOL.md §5.2): a port is 1..65535
+ * in decimal with no sign, space or leading zero; the host has no empty label; upper case is
+ * lower-cased first. */
+START_TEST(urls_in_the_bundles_grammar)
+{
+	static const char *const bad[] = {
+		"http://127.0.0.1:018431", "http://127.0.0.1:+18431",
+		"http://127.0.0.1: 18431", "http://127.0.0.1:-1",
+		"http://127.0.0.1:18431 ", "http://127.0.0.1:",
+		"http://a..onion",         "http://:8080",
+		"http://x_y.onion",        "http://a.onion.",
+	};
+	gd_url u;
+	char err[256];
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		ck_assert_msg(gd_url_parse(&u, bad[i], err, sizeof err) == -1, "taken: %s", bad[i]);
+	ck_assert_int_eq(gd_url_parse(&u, "HTTP://127.0.0.1:18431", err, sizeof err), 0);
+	ck_assert(u.loopback && u.port == 18431 && strcmp(u.host, "127.0.0.1") == 0);
+	ck_assert_int_eq(gd_url_parse(&u, "http://[::1]:65535", err, sizeof err), 0);
+	ck_assert(u.loopback && u.port == 65535);
 }
 END_TEST
 
@@ -260,6 +284,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("transport");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, urls);
+	tcase_add_test(tc, urls_in_the_bundles_grammar);
 	tcase_add_test(tc, tor_rules);
 	tcase_add_test(tc, kept_connections);
 	tcase_add_test(tc, unanswered_fresh_connection);
