@@ -453,6 +453,23 @@ START_TEST(both_programs_map_refusals_alike)
 				 5);
 		fake_down(&fd_);
 	}
+	/* push: a reply the source read already, or a full mailbox, is the drop refusing (5, as
+	 * ghostdrop-desk(1) says), not another failure */
+	static const answer push_refusals[] = {
+		{409, "{\"error\":\"reply_acknowledged\",\"message\":\"read\"}"},
+		{409, "{\"error\":\"mailbox_full\",\"message\":\"full\"}"},
+	};
+	for (size_t i = 0; i < sizeof push_refusals / sizeof push_refusals[0]; i++) {
+		fake_up(&fd_, NULL, 0, push_refusals[i]);
+		ck_assert_int_eq(run("",
+				     DESK_BIN " push --server http://127.0.0.1:%u --clearnet "
+					      "--token-file %s %s",
+				     fd_.port, tok, rep),
+				 5);
+		ck_assert_msg(strstr(err, i == 0 ? "reply_acknowledged" : "mailbox_full") != NULL,
+			      "%s", err);
+		fake_down(&fd_);
+	}
 	/* nothing listens there any more */
 	uint16_t port = fd_.port;
 	ck_assert_int_eq(run("x",
