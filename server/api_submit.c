@@ -56,10 +56,10 @@ void on_submit(api *a, rctx *x)
 	/* No room below the mark: idle uploads give theirs (the write itself decides). */
 	(void)room_for(a, x->pow.bits, store_upload_growth(len, (uint32_t)a->cfg.chunk_size), 0);
 	store_submission rec = {0};
-	memcpy(rec.id, x->id, 16);
-	randombytes_buf(rec.blob, 16);
-	memcpy(rec.ack_hash, ack, 32);
-	memcpy(rec.env_hash, digest, 32);
+	memcpy(rec.id, x->id, sizeof rec.id);
+	randombytes_buf(rec.blob, sizeof rec.blob);
+	memcpy(rec.ack_hash, ack, sizeof rec.ack_hash);
+	memcpy(rec.env_hash, digest, sizeof rec.env_hash);
 	rec.received_day = today();
 	rec.chunk_size = (uint32_t)a->cfg.chunk_size;
 	uint8_t *owned = http_take_body(r, &len); /* owned by the op: the client may vanish */

@@ -407,10 +407,11 @@ void on_commit(api *a, rctx *x)
 		return;
 	}
 	store_submission rec = {0};
-	memcpy(rec.id, u->sub_id, 16);
-	memcpy(rec.blob, u->id, 16);
-	memcpy(rec.ack_hash, u->ack_hash, 32);
-	memcpy(rec.env_hash, digest, 32); /* the envelope hash of §12.2, as for one-request ones */
+	memcpy(rec.id, u->sub_id, sizeof rec.id);
+	memcpy(rec.blob, u->id, sizeof rec.blob);
+	memcpy(rec.ack_hash, u->ack_hash, sizeof rec.ack_hash);
+	memcpy(rec.env_hash, digest,
+	       sizeof rec.env_hash); /* the envelope hash of §12.2, as for one-request ones */
 	rec.received_day = today();
 	rec.size = u->size;
 	rec.n_chunks = u->n_chunks;

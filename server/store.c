@@ -17,6 +17,10 @@
 #include "gdcrypto.h"
 #include "log.h"
 
+_Static_assert(STORE_ID == GD_ID_BYTES && STORE_HASH == GD_ACK_HASH_BYTES &&
+		       STORE_ACK_KEY == GD_ACK_KEY_BYTES,
+	       "the store's sizes are the protocol's");
+
 #define SCHEMA_VERSION 1
 #define QUEUE_MAX 4096 /* operations waiting for the writer */
 #define BATCH_MAX 512  /* operations in one transaction */
@@ -160,12 +164,12 @@ store_op *store_op_fetched(const uint8_t id[STORE_ID], uint32_t day)
 	return op;
 }
 
-store_op *store_op_ack(const uint8_t id[STORE_ID], const uint8_t ack_key[32])
+store_op *store_op_ack(const uint8_t id[STORE_ID], const uint8_t ack_key[STORE_ACK_KEY])
 {
 	store_op *op = store_op_new(OP_ACK);
 	if (op != NULL) {
 		memcpy(op->u.ack.id, id, STORE_ID);
-		memcpy(op->u.ack.ack_key, ack_key, 32);
+		memcpy(op->u.ack.ack_key, ack_key, STORE_ACK_KEY);
 	}
 	return op;
 }
@@ -255,11 +259,11 @@ static store_op *op_token(store_op_kind kind, const char *name)
 	return op;
 }
 
-store_op *store_op_token_put(const char *name, const uint8_t hash[32])
+store_op *store_op_token_put(const char *name, const uint8_t hash[STORE_HASH])
 {
 	store_op *op = op_token(OP_TOKEN_PUT, name);
 	if (op != NULL)
-		memcpy(op->u.token.hash, hash, 32);
+		memcpy(op->u.token.hash, hash, STORE_HASH);
 	return op;
 }
 
@@ -283,8 +287,8 @@ static void sub_encode(uint8_t r[SUB_RECORD], const store_submission *s)
 	gd_put_u32(r + 16, s->n_chunks);
 	gd_put_u32(r + 20, s->chunk_size);
 	memcpy(r + 24, s->blob, STORE_ID);
-	memcpy(r + 40, s->ack_hash, 32);
-	memcpy(r + 72, s->env_hash, 32);
+	memcpy(r + 40, s->ack_hash, STORE_HASH);
+	memcpy(r + 72, s->env_hash, STORE_HASH);
 }
 
 static int sub_decode(store_submission *s, const uint8_t id[STORE_ID], const MDB_val *v)
@@ -299,8 +303,8 @@ static int sub_decode(store_submission *s, const uint8_t id[STORE_ID], const MDB
 	s->n_chunks = gd_get_u32(r + 16);
 	s->chunk_size = gd_get_u32(r + 20);
 	memcpy(s->blob, r + 24, STORE_ID);
-	memcpy(s->ack_hash, r + 40, 32);
-	memcpy(s->env_hash, r + 72, 32);
+	memcpy(s->ack_hash, r + 40, STORE_HASH);
+	memcpy(s->env_hash, r + 72, STORE_HASH);
 	return STORE_OK;
 }
 
@@ -562,7 +566,8 @@ static int sub_idempotent(store *s, MDB_txn *txn, const store_submission *rec)
 	int rc = sub_get(s, txn, rec->id, &old);
 	if (rc != STORE_OK)
 		return rc;
-	return sodium_memcmp(old.env_hash, rec->env_hash, 32) == 0 ? STORE_EXISTS : STORE_CONFLICT;
+	return sodium_memcmp(old.env_hash, rec->env_hash, STORE_HASH) == 0 ? STORE_EXISTS
+									   : STORE_CONFLICT;
 }
 
 static int chunk_put(store *s, MDB_txn *txn, const uint8_t blob[STORE_ID], uint32_t idx,
@@ -843,12 +848,12 @@ static int apply_fetched(store *s, MDB_txn *txn, store_op *op)
 static int apply_ack(store *s, MDB_txn *txn, store_op *op)
 {
 	store_submission sub;
-	uint8_t h[32];
+	uint8_t h[STORE_HASH];
 	int rc = sub_get(s, txn, op->u.ack.id, &sub);
 	if (rc != STORE_OK)
 		return rc;
 	gd_ack_hash(h, op->u.ack.ack_key);
-	if (sodium_memcmp(h, sub.ack_hash, 32) != 0)
+	if (sodium_memcmp(h, sub.ack_hash, STORE_HASH) != 0)
 		return STORE_BAD_KEY; /* only a journalist who opened it can delete it */
 	return sub_delete(s, txn, &sub);
 }
@@ -923,7 +928,8 @@ static int apply_meta_put(store *s, MDB_txn *txn, store_op *op)
 
 static int apply_token_put(store *s, MDB_txn *txn, store_op *op)
 {
-	MDB_val k = {strlen(op->u.token.name), op->u.token.name}, v = {32, op->u.token.hash};
+	MDB_val k = {strlen(op->u.token.name), op->u.token.name},
+		v = {STORE_HASH, op->u.token.hash};
 	int rc = mdb_put(txn, s->tokens, &k, &v, MDB_NOOVERWRITE);
 	return rc == 0 ? STORE_OK : rc == MDB_KEYEXIST ? STORE_EXISTS : STORE_ERROR;
 }
@@ -1395,7 +1401,7 @@ int store_mailbox_page(store *s, const uint8_t mailbox[STORE_ID], const uint8_t 
 	return rc == 0 || rc == MDB_NOTFOUND ? STORE_OK : lmdb_fail("mailbox", rc);
 }
 
-int store_token_check(store *s, const uint8_t hash[32], char *name, size_t cap)
+int store_token_check(store *s, const uint8_t hash[STORE_HASH], char *name, size_t cap)
 {
 	MDB_txn *txn;
 	MDB_cursor *c;
@@ -1406,7 +1412,8 @@ int store_token_check(store *s, const uint8_t hash[32], char *name, size_t cap)
 		return rc;
 	/* Every entry is compared, in constant time, whether or not one matched already. */
 	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
-		int match = v.mv_size == 32 && sodium_memcmp(v.mv_data, hash, 32) == 0;
+		int match =
+			v.mv_size == STORE_HASH && sodium_memcmp(v.mv_data, hash, STORE_HASH) == 0;
 		if (match && !found && name != NULL && k.mv_size < cap) {
 			memcpy(name, k.mv_data, k.mv_size);
 			name[k.mv_size] = '\0';

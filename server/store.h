@@ -21,6 +21,8 @@ enum {
 };
 
 #define STORE_ID 16
+#define STORE_HASH 32    /* BLAKE2b-256: an ack hash, an envelope hash, a courier token hash */
+#define STORE_ACK_KEY 32 /* GD_ACK_KEY_BYTES: what a courier proves deletion with */
 
 typedef struct {
 	uint8_t id[STORE_ID];
@@ -30,8 +32,8 @@ typedef struct {
 	uint32_t n_chunks;
 	uint32_t chunk_size;
 	uint8_t blob[STORE_ID]; /* where its chunks are */
-	uint8_t ack_hash[32];
-	uint8_t env_hash[32];
+	uint8_t ack_hash[STORE_HASH];
+	uint8_t env_hash[STORE_HASH];
 } store_submission;
 
 typedef enum {
@@ -72,7 +74,7 @@ typedef struct store_op {
 		} fetched;
 		struct {
 			uint8_t id[STORE_ID];
-			uint8_t ack_key[32]; /* wiped by store_op_free */
+			uint8_t ack_key[STORE_ACK_KEY]; /* wiped by store_op_free */
 		} ack;
 		struct {
 			uint8_t mailbox[STORE_ID], reply_id[STORE_ID];
@@ -103,7 +105,7 @@ typedef struct store_op {
 		} meta_put;
 		struct {
 			char name[STORE_TOKEN_NAME_MAX + 1];
-			uint8_t hash[32]; /* TOKEN_PUT */
+			uint8_t hash[STORE_HASH]; /* TOKEN_PUT */
 		} token;
 	} u;
 	uint64_t charged, drawn; /* the writer's own: space taken, and from the reservation */
@@ -130,7 +132,7 @@ store_op *store_op_chunk_put(const uint8_t blob[STORE_ID], uint32_t idx, uint64_
 store_op *store_op_blob_del(const uint8_t blob[STORE_ID]); /* an abandoned upload's chunks */
 store_op *store_op_fetched(const uint8_t id[STORE_ID], uint32_t day); /* retention clock, once */
 /* Delete the submission if BLAKE2b(ack_key) is its ack hash; STORE_BAD_KEY if not. */
-store_op *store_op_ack(const uint8_t id[STORE_ID], const uint8_t ack_key[32]);
+store_op *store_op_ack(const uint8_t id[STORE_ID], const uint8_t ack_key[STORE_ACK_KEY]);
 /* A reply blob into a mailbox until expiry_day: STORE_EXISTS if stored, STORE_CONFLICT if
  * acknowledged, STORE_LIMIT if the mailbox holds max_live replies (0: no limit). */
 store_op *store_op_reply_put(const uint8_t mailbox[STORE_ID], const uint8_t reply_id[STORE_ID],
@@ -145,8 +147,8 @@ store_op *store_op_expire(uint32_t today, uint32_t days_after_fetch, uint32_t da
 store_op *store_op_purge_one(const uint8_t id[STORE_ID]); /* STORE_NOT_FOUND if absent */
 store_op *store_op_purge_before(uint32_t day); /* received before day; 0: all. count: how many */
 store_op *store_op_meta_put(const char *key, uint8_t *data, size_t len);
-store_op *store_op_token_put(const char *name, const uint8_t hash[32]); /* STORE_EXISTS */
-store_op *store_op_token_del(const char *name);                         /* STORE_NOT_FOUND */
+store_op *store_op_token_put(const char *name, const uint8_t hash[STORE_HASH]); /* STORE_EXISTS */
+store_op *store_op_token_del(const char *name); /* STORE_NOT_FOUND */
 store_op *store_op_gc(void); /* chunks no submission refers to (uploads of a previous run) */
 
 int store_open(store **s, const char *dir, uint64_t map_size, unsigned high_water_percent);
@@ -182,7 +184,7 @@ int store_mailbox_page(store *s, const uint8_t mailbox[STORE_ID], const uint8_t 
 				 size_t len),
 		       void *arg, uint8_t last[STORE_ID], int *more);
 /* Constant-time over every stored token hash; the name of the match into name. */
-int store_token_check(store *s, const uint8_t hash[32], char *name, size_t cap);
+int store_token_check(store *s, const uint8_t hash[STORE_HASH], char *name, size_t cap);
 int store_token_list(store *s, int (*cb)(void *arg, const char *name), void *arg);
 /* Bytes in use (pages in use, free pages excluded), the map size, and the high-water mark. */
 int store_usage(store *s, uint64_t *used, uint64_t *map, uint64_t *high_water);
