@@ -208,6 +208,21 @@ size_t http_buffered_max(const http_server *s)
 	return most;
 }
 
+void http_fire_deadline(http_server *s)
+{
+	if (s->conns != NULL)
+		event_active(s->conns->deadline, EV_TIMEOUT, 1);
+}
+
+int http_first_conn_state(const http_server *s)
+{
+	if (s->conns == NULL)
+		return HTTP_CONN_NONE;
+	return s->conns->state == C_HEAD   ? HTTP_CONN_HEAD
+	       : s->conns->state == C_BODY ? HTTP_CONN_BODY
+					   : HTTP_CONN_OTHER;
+}
+
 const char *http_header(const http_req *r, const char *name)
 {
 	return http_head_field(&r->h, name);

@@ -56,6 +56,11 @@ size_t http_buffered_max(const http_server *s);
  * waiting. */
 int http_adopt(http_server *s, int fd);
 int http_run_pending(http_server *s);
+/* For the connection fuzz target: fire the first connection's deadline now; and where that
+ * connection is: none, waiting for a request's head, reading a body, or anything else. */
+enum { HTTP_CONN_NONE, HTTP_CONN_HEAD, HTTP_CONN_BODY, HTTP_CONN_OTHER };
+void http_fire_deadline(http_server *s);
+int http_first_conn_state(const http_server *s);
 
 const char *http_method(const http_req *r);
 const char *http_path(const http_req *r);

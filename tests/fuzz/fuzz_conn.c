@@ -1,4 +1,4 @@
-/* Fuzz: the drop's whole HTTP connection state machine (server/http.c, included), not only its
+/* Fuzz: the drop's whole HTTP connection state machine (server/http.c, linked), not only its
  * head parser. The input is a script of events on one connection, served on a socketpair whose
  * server end has a small send buffer: bytes from the client, event-loop turns, the deadline
  * firing, a deferred reply completing, the client reading (or not) and closing its side. A toy
@@ -8,9 +8,17 @@
  * follows an answer that says "Connection: close"; at most one answer per request, and exactly
  * one for every request of a connection still open at the end. */
 #define _GNU_SOURCE
-#include "../../server/http.c"
-
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -197,8 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4:
 			break; /* one more turn of the loop */
 		case 5:        /* the connection's deadline fires */
-			if (s->conns != NULL)
-				event_active(s->conns->deadline, EV_TIMEOUT, 1);
+			http_fire_deadline(s);
 			break;
 		case 6:
 			finish_one();
@@ -226,12 +233,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		client_read(sv[0], &cap);
 	}
 	int finals = parse_answers(&cap);
-	const conn *c = s->conns;
+	int state = http_first_conn_state(s);
 	if (finals > heads + 1 || handles > heads)
 		abort(); /* more answers than requests */
-	if (c != NULL && !shut && !cap.eof && c->state == C_HEAD && finals != heads)
+	if (state == HTTP_CONN_HEAD && !shut && !cap.eof && finals != heads)
 		abort(); /* an open connection waiting for a request left one unanswered */
-	if (c != NULL && !shut && !cap.eof && c->state == C_BODY && finals != heads - 1)
+	if (state == HTTP_CONN_BODY && !shut && !cap.eof && finals != heads - 1)
 		abort();
 	close(sv[0]);
 	http_run_pending(s);
