@@ -5,7 +5,8 @@ architecture"; Tor's .may_include files do the same).
 Every .c and .h file under crypto/, server/, client/, bench/ and tests/ has a role, taken from
 its folder (and, for a few named files, from its name). A role says which system headers and
 which project headers the file may include; anything else is a violation. A new file gets its
-folder's default role without being named here, so it is covered from its first line.
+folder's default role without being named here, so it is covered from its first line. No
+file includes a .c file: sources are linked (the fuzz targets link the parsers they reach).
 
   crypto/   libsodium, Jansson and the C library; its own headers. No I/O library, no socket.
   server/   the C library and POSIX files, libsodium, Jansson; server/ headers and crypto's
@@ -101,6 +102,9 @@ def main(argv):
             if kind == "<":
                 if not allowed(name, system):
                     errors.append(f"{rel}: {folder}/ may not include <{name}>")
+                continue
+            if name.endswith(".c"):  # a source file is linked, never included
+                errors.append(f'{rel}: includes the source file "{name}" (link it instead)')
                 continue
             target = os.path.normpath(os.path.join(os.path.dirname(rel), name))
             if os.path.exists(os.path.join(root, target)):
