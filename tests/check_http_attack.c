@@ -109,6 +109,15 @@ static int read_answer(int fd, answer *a)
 }
 
 /* Send all of buf (blocking); the count that went out. */
+/* Appends s (without its NUL) at p + o, within cap; the new length. */
+static size_t put(char *p, size_t o, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+	ck_assert_uint_le(o + n, cap);
+	memcpy(p + o, s, n);
+	return o + n;
+}
+
 static size_t send_all(int fd, const void *buf, size_t len)
 {
 	size_t off = 0;
@@ -240,13 +249,17 @@ START_TEST(memory_bounded_under_unread_pipelining)
 		/* answers of two sizes, so that their sum meets the buffer's end at every offset */
 		int n_get = rounds / 3, n_bundle = rounds % 3;
 		int fd = dial(d.port, 4096);
-		size_t plen = strlen(get) * (size_t)(n_get + n_bundle) + 16, o = 0;
+		static const char bad[] = "BAD\x01\r\n\r\n";
+		size_t plen = strlen(bundle) * (size_t)n_bundle + strlen(get) * (size_t)n_get +
+			      sizeof bad,
+		       o = 0;
 		char *p = malloc(plen);
+		ck_assert_ptr_nonnull(p);
 		for (int i = 0; i < n_bundle; i++)
-			o += (size_t)sprintf(p + o, "%s", bundle);
+			o = put(p, o, plen, bundle);
 		for (int i = 0; i < n_get; i++)
-			o += (size_t)sprintf(p + o, "%s", get);
-		o += (size_t)sprintf(p + o, "BAD\x01\r\n\r\n");
+			o = put(p, o, plen, get);
+		o = put(p, o, plen, bad);
 		fcntl(fd, F_SETFL, O_NONBLOCK);
 		size_t sent = 0, pushed = 0;
 		while (now_s() < end && pushed < cap) {
