@@ -20,6 +20,7 @@
 #include "fileio.h"
 #include "progress.h"
 #include "prompt.h"
+#include "attach.h"
 #include "strip.h"
 #include "gdcrypto.h"
 #include "drop.h"
@@ -265,20 +266,6 @@ static int read_message(const opts *o, char **text, size_t *len)
 	return *text != NULL ? EX_OK : cli_die(EX_FAIL, "out of memory");
 }
 
-static const char *media_type(const char *name)
-{
-	static const char *const map[][2] = {{".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"},
-					     {".png", "image/png"},  {".pdf", "application/pdf"},
-					     {".txt", "text/plain"}, {".csv", "text/csv"},
-					     {".mp3", "audio/mpeg"}, {".wav", "audio/wav"},
-					     {".mp4", "video/mp4"},  {".zip", "application/zip"}};
-	const char *dot = strrchr(name, '.');
-	for (size_t i = 0; dot != NULL && i < sizeof map / sizeof map[0]; i++)
-		if (strcasecmp(dot, map[i][0]) == 0)
-			return map[i][1];
-	return "application/octet-stream";
-}
-
 /* Where the sealed envelope goes: a buffer for a one-request submission, or the chunks of
  * an upload, each handed to the senders as soon as it is full. */
 typedef struct {
@@ -355,105 +342,6 @@ static void outbox_reset(outbox *ob)
 	memset(ob, 0, sizeof *ob);
 }
 
-/* ---- other file types: mat2, on a private copy in RAM-backed storage ---- */
-
-#define TMPFS_MAGIC 0x01021994
-
-static char scratch_dir[256];
-static char scratch[MAX_FILES][512];
-static int n_scratch;
-
-/* Async-signal-safe: unlink and rmdir only, on paths made beforehand. */
-static void scratch_cleanup(void)
-{
-	for (int i = 0; i < n_scratch; i++)
-		unlink(scratch[i]);
-	n_scratch = 0;
-	if (scratch_dir[0] != '\0')
-		rmdir(scratch_dir);
-	scratch_dir[0] = '\0';
-}
-
-static void scratch_signal(int sig)
-{
-	scratch_cleanup();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static int is_ram_backed(const char *dir)
-{
-	struct statfs fs;
-	return dir != NULL && dir[0] == '/' && statfs(dir, &fs) == 0 &&
-	       (unsigned long)fs.f_type == TMPFS_MAGIC;
-}
-
-/* Copy src into a 0700 directory on tmpfs (keeping its name: mat2 goes by the extension),
- * clean it there with mat2 --inplace. The copy never reaches a disk. */
-static int mat2_clean(const char *src, const char *name, char *out, size_t cap, uint64_t *size)
-{
-	const char *base = getenv("XDG_RUNTIME_DIR");
-	if (!is_ram_backed(base))
-		base = "/dev/shm";
-	if (!is_ram_backed(base))
-		return cli_die(
-			EX_FILE,
-			"no RAM-backed directory (XDG_RUNTIME_DIR or /dev/shm) to clean %s in; "
-			"remove its metadata yourself and pass --keep-metadata",
-			src);
-	if (scratch_dir[0] == '\0') {
-		snprintf(scratch_dir, sizeof scratch_dir, "%s/ghostdrop-XXXXXX", base);
-		if (mkdtemp(scratch_dir) == NULL) { /* mode 0700 */
-			scratch_dir[0] = '\0';
-			return cli_die(EX_FILE, "%s: %s", base, strerror(errno));
-		}
-	}
-	if (n_scratch == MAX_FILES ||
-	    snprintf(out, cap, "%s/%d-%s", scratch_dir, n_scratch, name) >= (int)cap)
-		return cli_die(EX_FILE, "%s: name too long", src);
-	snprintf(scratch[n_scratch++], sizeof scratch[0], "%s", out);
-	int in = open(src, O_RDONLY | O_CLOEXEC),
-	    fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	uint8_t buf[65536];
-	ssize_t k = 0;
-	while (in >= 0 && fd >= 0 && (k = read(in, buf, sizeof buf)) > 0)
-		if (write(fd, buf, (size_t)k) != k) {
-			k = -1;
-			break;
-		}
-	sodium_memzero(buf, sizeof buf);
-	if (in >= 0)
-		close(in);
-	if (fd < 0 || close(fd) != 0 || in < 0 || k < 0)
-		return cli_die(EX_FILE, "%s: cannot make a private copy to clean", src);
-	pid_t pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		execlp("mat2", "mat2", "--inplace", "--", out, (char *)NULL);
-		_exit(127);
-	}
-	int st = 0;
-	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) == 127)
-		return cli_die(
-			EX_FILE,
-			"%s may carry metadata that identifies you (author, software, device) and "
-			"mat2, which would remove it, is not installed: install mat2, or remove it "
-			"yourself and pass --keep-metadata",
-			src);
-	struct stat sb;
-	if (WEXITSTATUS(st) != 0 || stat(out, &sb) != 0)
-		return cli_die(
-			EX_FILE,
-			"mat2 could not clean %s (a format it does not know, or a damaged file); "
-			"remove its metadata yourself and pass --keep-metadata",
-			src);
-	*size = (uint64_t)sb.st_size;
-	return EX_OK;
-}
-
 static int seal_sink(void *arg, const uint8_t *b, size_t n)
 {
 	return gd_seal_write(arg, b, n) == GD_OK ? 0 : -1;
@@ -482,10 +370,10 @@ typedef struct {
 	int already;        /* the drop had it stored before */
 	char *text;         /* the message (sodium_malloc) */
 	size_t text_len;
-	gd_attachment *atts;
-	strip_kind *kinds;
-	const char **sources; /* what is sealed: the file, or its cleaned copy */
-	char (*cleaned)[512];
+	attach_set as;        /* the attachments, checked and cleaned (attach.c) */
+	gd_attachment *atts;  /* as's: the manifest's entries */
+	strip_kind *kinds;    /* as's */
+	const char **sources; /* as's: what is sealed, the file or its cleaned copy */
 	uint64_t att_total;
 	char *codename;
 	gd_source_keys *keys;
@@ -597,66 +485,15 @@ static int submit_check_options(submission *sub)
 	return EX_OK;
 }
 
-/* Attachment i: checked, its kind found and its cleaned size measured (mat2 cleans a copy). */
-static int submit_attachment(submission *sub, int i)
-{
-	const opts *o = sub->o;
-	gd_attachment *a = &sub->atts[i];
-	struct stat st;
-	int fd = open(o->files[i], O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		int rc = cli_die(EX_FILE, "%s: %s", o->files[i],
-				 fd < 0 ? strerror(errno) : "not a regular file");
-		if (fd >= 0)
-			close(fd);
-		return rc;
-	}
-	a->size = (uint64_t)st.st_size;
-	sub->kinds[i] = o->keep_metadata ? STRIP_OTHER : strip_detect(fd);
-	if (sub->kinds[i] != STRIP_OTHER &&
-	    strip_run(fd, sub->kinds[i], NULL, NULL, &a->size) != 0) {
-		close(fd);
-		return cli_die(
-			EX_FILE,
-			"%s looks like a %s but is damaged, so its metadata cannot be removed; "
-			"--keep-metadata sends it as it is",
-			o->files[i], sub->kinds[i] == STRIP_JPEG ? "JPEG" : "PNG");
-	}
-	close(fd);
-	const char *slash = strrchr(o->files[i], '/');
-	snprintf(a->name, sizeof a->name, "%s", slash != NULL ? slash + 1 : o->files[i]);
-	sub->sources[i] = o->files[i];
-	if (sub->kinds[i] == STRIP_OTHER && !o->keep_metadata) {
-		int rc = mat2_clean(o->files[i], a->name, sub->cleaned[i], sizeof sub->cleaned[i],
-				    &a->size);
-		if (rc != EX_OK)
-			return rc;
-		sub->sources[i] = sub->cleaned[i];
-	}
-	snprintf(a->type, sizeof a->type, "%s",
-		 sub->kinds[i] == STRIP_JPEG  ? "image/jpeg"
-		 : sub->kinds[i] == STRIP_PNG ? "image/png"
-					      : media_type(a->name));
-	sub->att_total += a->size;
-	return EX_OK;
-}
-
-/* Attachments: checked (and their cleaned sizes measured) before anything is sent. */
+/* Attachments: checked, cleaned and measured (attach.c) before anything is sent. */
 static int submit_attachments(submission *sub)
 {
-	size_t n = (size_t)sub->o->n_files + 1;
-	int rc = EX_OK;
-	sub->atts = calloc(n, sizeof *sub->atts);
-	sub->kinds = calloc(n, sizeof *sub->kinds);
-	sub->sources = calloc(n, sizeof *sub->sources);
-	sub->cleaned = calloc(n, sizeof *sub->cleaned);
-	if (sub->atts == NULL || sub->kinds == NULL || sub->sources == NULL || sub->cleaned == NULL)
-		return cli_die(EX_FAIL, "out of memory");
-	signal(SIGINT, scratch_signal); /* a cleaned copy never outlives this run */
-	signal(SIGTERM, scratch_signal);
-	signal(SIGHUP, scratch_signal);
-	for (int i = 0; i < sub->o->n_files && rc == EX_OK; i++)
-		rc = submit_attachment(sub, i);
+	const opts *o = sub->o;
+	int rc = attach_prepare(&sub->as, o->files, o->n_files, o->keep_metadata);
+	sub->atts = sub->as.atts;
+	sub->kinds = sub->as.kinds;
+	sub->sources = sub->as.sources;
+	sub->att_total = sub->as.total;
 	return rc;
 }
 
@@ -794,12 +631,8 @@ static void submission_free(submission *sub, int rc)
 	if (sub->keys != NULL)
 		sodium_free(sub->keys);
 	outbox_reset(&sub->ob);
-	scratch_cleanup();
+	attach_free(&sub->as);
 	free(sub->pks);
-	free(sub->atts);
-	free(sub->kinds);
-	free(sub->sources);
-	free(sub->cleaned);
 }
 
 static int cmd_submit(const opts *o)
