@@ -26,7 +26,9 @@
 #include "sandbox.h"
 #include "store.h"
 
-enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_VERIFY = 3, EX_EXISTS = 4 };
+/* EX_SOON: stats, the published bundle expires within --warn-days (monitoring: act now). */
+enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_VERIFY = 3, EX_EXISTS = 4, EX_SOON = 5 };
+#define WARN_DAYS 7 /* stats: a bundle expiring within this many days exits EX_SOON */
 
 static const char *prog = "ghostdropd";
 
@@ -55,8 +57,8 @@ static int usage(const char *msg)
 typedef struct {
 	const char *data, *newsroom, *listen, *name, *port_file, *id, *user;
 	int seccomp;
-	long older_than;
-	int all, help;
+	long older_than, warn_days;
+	int all, help, yes, json, version;
 	int argc;
 	char **argv; /* operands */
 } opts;
@@ -75,11 +77,16 @@ static int parse(int argc, char **argv, opts *o)
 					   {"help", no_argument, NULL, 'h'},
 					   {"user", required_argument, NULL, 'u'},
 					   {"seccomp", no_argument, NULL, 'S'},
+					   {"yes", no_argument, NULL, 'y'},
+					   {"json", no_argument, NULL, 'J'},
+					   {"warn-days", required_argument, NULL, 'w'},
+					   {"version", no_argument, NULL, 'V'},
 					   {NULL, 0, NULL, 0}};
 	int c;
 	char *end;
 	memset(o, 0, sizeof *o);
 	o->older_than = -1;
+	o->warn_days = WARN_DAYS;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
 		switch (c) {
@@ -113,6 +120,24 @@ static int parse(int argc, char **argv, opts *o)
 		case 'h':
 			o->help = 1;
 			break;
+		case 'y':
+			o->yes = 1;
+			break;
+		case 'J':
+			o->json = 1;
+			break;
+		case 'V':
+			o->version = 1;
+			break;
+		case 'w':
+			errno = 0;
+			o->warn_days = strtol(optarg, &end, 10);
+			if (errno || *end != '\0' || end == optarg || o->warn_days < 0 ||
+			    o->warn_days > 365) {
+				fprintf(stderr, "%s: --warn-days is a number of days, 0..365\n", prog);
+				return -1;
+			}
+			break;
 		case 'o':
 			errno = 0;
 			o->older_than = strtol(optarg, &end, 10);
@@ -136,9 +161,13 @@ static void path_in(char *out, size_t cap, const char *dir, const char *name)
 static int load(const opts *o, gd_config *cfg, uint8_t pk[32])
 {
 	char path[PATH_MAX], err[512];
+	struct stat sb;
 	if (o->data == NULL)
 		return usage("--data DIR is required");
 	path_in(path, sizeof path, o->data, "ghostdropd.conf");
+	if (stat(path, &sb) != 0 && errno == ENOENT)
+		return fail(EX_FAIL, "%s: not a drop: run ghostdropd init --data %s --newsroom KEY",
+			    o->data, o->data);
 	if (config_load(cfg, path, err, sizeof err) != 0)
 		return fail(EX_FAIL, "%s", err);
 	if (gd_keystring_decode(pk, cfg->newsroom) != GD_OK)
@@ -267,6 +296,11 @@ static int cmd_keys(const opts *o)
 		free(cur);
 		free(b);
 		free(old);
+		if (rc == GD_ERR_FORMAT || rc == GD_ERR_VERSION)
+			return fail(EX_VERIFY,
+				    "%s is not a key bundle (ghostdrop-desk bundle sign makes one); "
+				    "nothing was published",
+				    o->argv[1]);
 		return fail(EX_VERIFY, "%s: refused: %s%s", o->argv[1], gd_strerror(rc),
 			    rc == GD_ERR_SIGNATURE ? " (not signed by this drop's newsroom key)"
 						   : "");
@@ -380,6 +414,62 @@ static int drop_privileges(const char *user)
 	return EX_OK;
 }
 
+/* The published bundle as a source meets it now: what stats and serve say of it. */
+typedef struct {
+	const char *state; /* ok, expires_soon, expired, missing, invalid */
+	int rc;            /* gd_bundle_verify's */
+	unsigned long long version;
+	long days; /* whole days left; negative once expired */
+	char day[16];
+} bundle_view;
+
+static void bundle_look(store *st, const uint8_t pk[32], long warn_days, bundle_view *v)
+{
+	uint8_t *raw = NULL;
+	size_t len;
+	int64_t now = (int64_t)time(NULL);
+	memset(v, 0, sizeof *v);
+	v->state = "missing";
+	if (store_get_meta(st, "bundle", &raw, &len) != STORE_OK)
+		return;
+	gd_bundle *b = calloc(1, sizeof *b);
+	v->rc = b != NULL ? gd_bundle_verify(b, raw, len, pk, now, 0) : GD_ERR_NOMEM;
+	free(raw);
+	if (b == NULL) {
+		v->state = "invalid";
+		return;
+	}
+	time_t t = (time_t)b->expires;
+	strftime(v->day, sizeof v->day, "%Y-%m-%d", gmtime(&t));
+	v->version = (unsigned long long)b->version;
+	v->days = (long)((b->expires - now) / 86400);
+	free(b);
+	v->state = v->rc == GD_ERR_EXPIRED || v->days < 0 ? "expired"
+		   : v->rc != GD_OK                        ? "invalid"
+		   : v->days < warn_days                   ? "expires_soon"
+							   : "ok";
+}
+
+/* serve's first words: where it listens, and until when sources can submit. */
+static void log_start(const gd_config *cfg, uint16_t port, store *st, const uint8_t pk[32])
+{
+	bundle_view v;
+	bundle_look(st, pk, WARN_DAYS, &v);
+	if (strcmp(v.state, "missing") == 0 || strcmp(v.state, "invalid") == 0)
+		log_msg(LOG_WARN,
+			"listening on http://%s:%u; no valid key bundle published: sources cannot "
+			"submit (ghostdropd keys publish)",
+			cfg->listen_host, port);
+	else
+		log_msg(strcmp(v.state, "ok") == 0 ? LOG_INFO : LOG_WARN,
+			"listening on http://%s:%u; key bundle v%llu expires %s%s", cfg->listen_host,
+			port, v.version, v.day,
+			strcmp(v.state, "expired") == 0 ? ": EXPIRED, sources cannot submit"
+			: strcmp(v.state, "expires_soon") == 0
+				? ": soon; the newsroom signs a new one (ghostdrop-desk bundle sign)"
+				: "");
+}
+
 static int cmd_serve(const opts *o)
 {
 	gd_config cfg;
@@ -407,7 +497,7 @@ static int cmd_serve(const opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	int lfd = http_bind(cfg.listen_host, cfg.listen_port, &port);
 	if (lfd < 0)
-		return fail(EX_FAIL, "cannot listen on %s:%u", cfg.listen_host, cfg.listen_port);
+		return EX_FAIL; /* http_bind said why (the port in use, ...) */
 	if (o->user != NULL) {
 		if ((rc = drop_privileges(o->user)) != EX_OK) {
 			close(lfd);
@@ -441,6 +531,7 @@ static int cmd_serve(const opts *o)
 		store_close(st);
 		return fail(EX_FAIL, "cannot start serving");
 	}
+	log_start(&cfg, port, st, pk); /* before the sandbox, and before the port file says "up" */
 	if (o->port_file != NULL) {
 		FILE *f = fopen(o->port_file, "w");
 		if (f == NULL || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0)
@@ -494,72 +585,112 @@ static int count_one(void *arg, const store_submission *s)
 	return 0;
 }
 
+static void stats_text(const opts *o, const stats *t, const uint64_t use[3],
+		       const bundle_view *v)
+{
+	printf("submissions: %llu (%llu not yet fetched by a courier)\n", (unsigned long long)t->n,
+	       (unsigned long long)t->unfetched);
+	for (size_t i = 0; i < t->n_days; i++)
+		printf("  received %u day(s) ago: %llu\n", t->today - t->days[i],
+		       (unsigned long long)t->per_day[i]);
+	if (t->unfetched > 0)
+		printf("oldest unfetched submission: %u day(s) old\n",
+		       t->today - t->oldest_unfetched);
+	printf("storage: %.1f MiB used of %.1f MiB (new data refused past %.1f MiB)\n",
+	       (double)use[0] / 1048576, (double)use[1] / 1048576, (double)use[2] / 1048576);
+	/* the operator cannot sign a bundle: the newsroom does (ghostdrop-desk bundle sign) */
+	if (strcmp(v->state, "missing") == 0)
+		printf("WARNING: no key bundle published: sources cannot submit\n");
+	else if (strcmp(v->state, "expired") == 0)
+		printf("WARNING: the key bundle v%llu has EXPIRED: sources cannot submit; ask the "
+		       "newsroom for a new signed bundle, then: ghostdropd keys publish --data %s "
+		       "FILE\n",
+		       v->version, o->data);
+	else if (strcmp(v->state, "invalid") == 0)
+		printf("WARNING: the key bundle does not verify: %s\n", gd_strerror(v->rc));
+	else if (strcmp(v->state, "expires_soon") == 0)
+		printf("key bundle v%llu expires in %ld day(s) (within %ld days: exit 5): WARNING: "
+		       "the newsroom signs a new one (ghostdrop-desk bundle sign), then: ghostdropd "
+		       "keys publish --data %s FILE\n",
+		       v->version, v->days, o->warn_days, o->data);
+	else
+		printf("key bundle v%llu expires in %ld day(s)\n", v->version, v->days);
+}
+
+static int stats_json(const opts *o, const stats *t, const uint64_t use[3], const bundle_view *v)
+{
+	json_t *days = json_array(), *bundle;
+	for (size_t i = 0; i < t->n_days; i++)
+		json_array_append_new(days, json_pack("{s:I, s:I}", "days_ago",
+						      (json_int_t)(t->today - t->days[i]), "count",
+						      (json_int_t)t->per_day[i]));
+	int have = strcmp(v->state, "missing") != 0 && strcmp(v->state, "invalid") != 0;
+	bundle = have ? json_pack("{s:s, s:I, s:s, s:I, s:I}", "state", v->state, "version",
+				  (json_int_t)v->version, "expires", v->day, "days_left",
+				  (json_int_t)v->days, "warn_days", (json_int_t)o->warn_days)
+		      : json_pack("{s:s, s:I}", "state", v->state, "warn_days",
+				  (json_int_t)o->warn_days);
+	json_t *doc = json_pack(
+		"{s:I, s:I, s:o, s:o, s:{s:I, s:I, s:I}, s:o}", "submissions", (json_int_t)t->n,
+		"unfetched", (json_int_t)t->unfetched, "oldest_unfetched_days",
+		t->unfetched ? json_integer(t->today - t->oldest_unfetched) : json_null(),
+		"received_per_day", days, "storage", "used_bytes", (json_int_t)use[0], "map_bytes",
+		(json_int_t)use[1], "high_water_bytes", (json_int_t)use[2], "bundle", bundle);
+	char *txt = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	if (txt == NULL)
+		return fail(EX_FAIL, "out of memory");
+	printf("%s\n", txt);
+	free(txt);
+	return EX_OK;
+}
+
+/* Counts only, and the bundle's state; the exit code is for a script or monitor: EX_VERIFY
+ * when sources cannot submit, EX_SOON when the bundle expires within --warn-days. */
 static int cmd_stats(const opts *o)
 {
 	gd_config cfg;
-	uint8_t pk[32], *b = NULL;
+	uint8_t pk[32];
 	store *st;
-	size_t blen;
+	bundle_view v;
 	if (o->help || o->argc != 0)
-		return usage(o->help ? NULL : "usage: stats --data DIR");
+		return usage(o->help ? NULL
+				     : "usage: stats --data DIR [--json] [--warn-days N]");
 	int rc = load(o, &cfg, pk);
 	if (rc != EX_OK || (rc = open_store(o, &cfg, &st)) != EX_OK)
 		return rc;
 	stats t = {.today = gd_day((int64_t)time(NULL))};
-	uint64_t used, map, hw;
+	uint64_t use[3];
 	store_submission_list(st, count_one, &t);
-	store_usage(st, &used, &map, &hw);
-	printf("submissions: %llu (%llu not yet fetched by a courier)\n", (unsigned long long)t.n,
-	       (unsigned long long)t.unfetched);
-	for (size_t i = 0; i < t.n_days; i++)
-		printf("  received %u day(s) ago: %llu\n", t.today - t.days[i],
-		       (unsigned long long)t.per_day[i]);
-	if (t.unfetched > 0)
-		printf("oldest unfetched submission: %u day(s) old\n",
-		       t.today - t.oldest_unfetched);
-	printf("storage: %.1f MiB used of %.1f MiB (new data refused past %.1f MiB)\n",
-	       (double)used / 1048576, (double)map / 1048576, (double)hw / 1048576);
-	gd_bundle *bd = calloc(1, sizeof *bd);
-	if (bd == NULL) {
-		store_close(st);
-		return fail(EX_FAIL, "out of memory");
-	}
-	/* A drop whose sources cannot submit exits EX_VERIFY, for a script or monitor. */
-	int exit_code = EX_VERIFY;
-	if (store_get_meta(st, "bundle", &b, &blen) != STORE_OK) {
-		printf("WARNING: no key bundle published: sources cannot submit\n");
-	} else {
-		rc = gd_bundle_verify(bd, b, blen, pk, (int64_t)time(NULL), 0);
-		long days = (long)((bd->expires - (int64_t)time(NULL)) / 86400);
-		/* the operator cannot sign a bundle: the newsroom does (ghostdrop-desk bundle sign)
-		 */
-		if (rc == GD_ERR_EXPIRED || days < 0) {
-			printf("WARNING: the key bundle v%llu has EXPIRED: sources cannot submit; "
-			       "ask "
-			       "the newsroom for a new signed bundle, then: ghostdropd keys "
-			       "publish "
-			       "--data %s FILE\n",
-			       (unsigned long long)bd->version, o->data);
-		} else if (rc != GD_OK) {
-			printf("WARNING: the key bundle does not verify: %s\n", gd_strerror(rc));
-		} else if (days < 7) {
-			printf("key bundle v%llu expires in %ld day(s): WARNING: the newsroom "
-			       "signs a "
-			       "new one (ghostdrop-desk bundle sign), then: ghostdropd keys "
-			       "publish "
-			       "--data %s FILE\n",
-			       (unsigned long long)bd->version, days, o->data);
-			exit_code = EX_OK;
-		} else {
-			printf("key bundle v%llu expires in %ld day(s)\n",
-			       (unsigned long long)bd->version, days);
-			exit_code = EX_OK;
-		}
-	}
-	free(bd);
-	free(b);
+	store_usage(st, &use[0], &use[1], &use[2]);
+	bundle_look(st, pk, o->warn_days, &v);
 	store_close(st);
-	return exit_code;
+	if (o->json) {
+		if ((rc = stats_json(o, &t, use, &v)) != EX_OK)
+			return rc;
+	} else {
+		stats_text(o, &t, use, &v);
+	}
+	return strcmp(v.state, "ok") == 0		? EX_OK
+	       : strcmp(v.state, "expires_soon") == 0 ? EX_SOON
+							: EX_VERIFY;
+}
+
+/* purge --all on a terminal: the count, and "yes" typed. */
+static int purge_confirmed(const opts *o, store *st)
+{
+	stats t = {.today = gd_day((int64_t)time(NULL))};
+	char line[32];
+	store_submission_list(st, count_one, &t);
+	fprintf(stderr,
+		"Delete all %llu submission(s) of %s, %llu of them not yet fetched by a courier? "
+		"This cannot be undone. Type yes to delete them: ",
+		(unsigned long long)t.n, o->data, (unsigned long long)t.unfetched);
+	fflush(stderr);
+	if (fgets(line, sizeof line, stdin) == NULL)
+		return 0;
+	line[strcspn(line, "\r\n")] = '\0';
+	return strcmp(line, "yes") == 0;
 }
 
 static int cmd_purge(const opts *o)
@@ -585,10 +716,20 @@ static int cmd_purge(const opts *o)
 	}
 	if (op == NULL)
 		return fail(EX_FAIL, "out of memory");
+	if (o->all && !o->yes && !isatty(STDIN_FILENO)) {
+		store_op_free(op);
+		return fail(EX_USAGE, "purge --all deletes every submission: run it on a terminal "
+				      "to confirm, or add --yes; nothing was deleted");
+	}
 	int rc = load(o, &cfg, pk);
 	if (rc != EX_OK || (rc = open_store(o, &cfg, &st)) != EX_OK) {
 		store_op_free(op);
 		return rc;
+	}
+	if (o->all && !o->yes && !purge_confirmed(o, st)) {
+		store_op_free(op);
+		store_close(st);
+		return fail(EX_FAIL, "not confirmed: nothing was deleted");
 	}
 	rc = store_apply_sync(st, op);
 	uint64_t n = op->count;
@@ -655,26 +796,33 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{"init", cmd_init,
-	 "  init --data DIR --newsroom KEY [--listen HOST:PORT]  create a drop\n"},
+	 "  init --data DIR --newsroom KEY [--listen HOST:PORT]\n"
+	 "        create a drop\n"},
 	{"keys", cmd_keys,
-	 "  keys publish --data DIR BUNDLE                       publish a signed key bundle\n"},
+	 "  keys publish --data DIR BUNDLE\n"
+	 "        publish a key bundle signed by the newsroom\n"},
 	{"token", cmd_token,
-	 "  token add --data DIR --name NAME                     make a courier token (shown "
-	 "once)\n"
-	 "  token list --data DIR                                list courier token names\n"
-	 "  token revoke --data DIR NAME                         revoke a courier token\n"},
+	 "  token add --data DIR --name NAME\n"
+	 "        make a courier token (shown once)\n"
+	 "  token list --data DIR\n"
+	 "        list courier token names\n"
+	 "  token revoke --data DIR NAME\n"
+	 "        revoke a courier token\n"},
 	{"serve", cmd_serve,
-	 "  serve --data DIR [--listen HOST:PORT] [--port-file F] [--user NAME] [--seccomp]\n"
-	 "                                                       run the drop in the foreground\n"},
+	 "  serve --data DIR [--listen HOST:PORT] [--port-file F] [--user NAME]\n"
+	 "        [--seccomp]: run the drop in the foreground\n"},
 	{"stats", cmd_stats,
-	 "  stats --data DIR                                     counts, space, warnings\n"},
+	 "  stats --data DIR [--json] [--warn-days N]\n"
+	 "        counts, space, the key bundle's expiry (exit 3 or 5: act)\n"},
 	{"purge", cmd_purge,
-	 "  purge --data DIR (--id ID | --older-than DAYS | --all)  delete submissions\n"},
+	 "  purge --data DIR (--id ID | --older-than DAYS | --all [--yes])\n"
+	 "        delete submissions (--all asks on a terminal)\n"},
 	{"backup", cmd_backup,
-	 "  backup --data DIR OUT                                compacting copy of the "
-	 "database\n"},
+	 "  backup --data DIR OUT\n"
+	 "        compacting copy of the database\n"},
 	{"torrc", cmd_torrc,
-	 "  torrc --data DIR                                     the Tor onion-service lines\n"},
+	 "  torrc --data DIR\n"
+	 "        the Tor onion-service lines\n"},
 };
 
 static void print_usage(FILE *f)
@@ -682,8 +830,10 @@ static void print_usage(FILE *f)
 	fputs("usage: ghostdropd COMMAND [OPTIONS]\n", f);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fputs(commands[i].help, f);
-	fputs("Every command takes --help. Exit codes: 0 ok, 1 failure, 2 usage, 3 verification\n"
-	      "failed, 4 already exists.\n",
+	fputs("Every command takes --help; --version prints the version.\n"
+	      "Exit codes: 0 ok, 1 failure, 2 usage, 3 verification failed (stats: sources\n"
+	      "cannot submit), 4 already exists, 5 stats: the key bundle expires within\n"
+	      "--warn-days (default 7).\n",
 	      f);
 }
 
@@ -694,11 +844,19 @@ int main(int argc, char **argv)
 		print_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EX_USAGE : EX_OK;
 	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("%s %s\n", prog, GD_VERSION);
+		return EX_OK;
+	}
 	if (gd_init() != GD_OK)
 		return fail(EX_FAIL, "libsodium failed to initialise");
 	const char *cmd = argv[1];
 	if (parse(argc - 1, argv + 1, &o) != 0)
 		return usage("bad option");
+	if (o.version) {
+		printf("%s %s\n", prog, GD_VERSION);
+		return EX_OK;
+	}
 	if (o.help) {
 		print_usage(stdout);
 		return EX_OK;

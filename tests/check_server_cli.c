@@ -71,7 +71,7 @@ START_TEST(stats_says_the_next_step)
 			      strstr(out, want) != NULL,
 		      "%s", out);
 	put_bundle(&d, (int64_t)time(NULL) + 3 * 86400 - 3600);
-	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "stats --data %s/data", d.dir), 0);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "stats --data %s/data", d.dir), 5);
 	ck_assert_msg(strstr(out, "expires in 2 day(s)") != NULL &&
 			      strstr(out, "the newsroom signs a new one") != NULL &&
 			      strstr(out, want) != NULL,
