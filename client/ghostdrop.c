@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -22,6 +23,7 @@
 #include "prompt.h"
 #include "attach.h"
 #include "strip.h"
+#include "textenc.h"
 #include "gdcrypto.h"
 #include "drop.h"
 #include "upload.h"
@@ -46,6 +48,7 @@ typedef struct {
 	uint64_t min_version;
 	char **files;
 	int n_files;
+	const char *newsroom_file, *cmd; /* --newsroom-file F; the command (for verify_drop) */
 } opts;
 
 static drop_conn dc;
@@ -87,6 +90,53 @@ static int state_path(const opts *o, char *out, size_t cap)
 	return snprintf(out, cap, "%s/bundle-version-%s", o->state_dir, hex) >= (int)cap ? -1 : 0;
 }
 
+/* A file name where the key goes: one that exists, has a '/', or a file's extension. */
+static int looks_like_file(const char *s)
+{
+	static const char *const ext[] = {".txt", ".pub", ".key", ".asc", ".pem", ".md", ".text"};
+	size_t n = strlen(s);
+	if (access(s, F_OK) == 0 || strchr(s, '/') != NULL)
+		return 1;
+	for (size_t i = 0; i < sizeof ext / sizeof *ext; i++)
+		if (n > strlen(ext[i]) && strcasecmp(s + n - strlen(ext[i]), ext[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The pinned newsroom key: --newsroom KEY, or the first line of --newsroom-file F. */
+static int newsroom_key(const opts *o)
+{
+	if (o->newsroom != NULL && o->newsroom_file != NULL)
+		return cli_die(EX_USAGE, "give --newsroom KEY or --newsroom-file F, not both");
+	if (o->newsroom_file != NULL) {
+		uint8_t *f;
+		size_t n;
+		if (gd_file_read(o->newsroom_file, 4096, &f, &n) != 0)
+			return cli_die(EX_FILE, "--newsroom-file %s: %s", o->newsroom_file,
+				       errno == EFBIG ? "too large to be a newsroom key"
+						      : strerror(errno));
+		char *k = (char *)f + strspn((char *)f, " \t\r\n"), *e = k + strcspn(k, "\r\n");
+		while (e > k && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		*e = '\0';
+		int ok = gd_keystring_decode(newsroom_pk, k) == GD_OK;
+		free(f);
+		return ok ? EX_OK
+			  : cli_die(EX_USAGE,
+				    "--newsroom-file %s: its first line is not a newsroom key "
+				    "(check that you saved the key the newsroom published)",
+				    o->newsroom_file);
+	}
+	if (gd_keystring_decode(newsroom_pk, o->newsroom) == GD_OK)
+		return EX_OK;
+	if (looks_like_file(o->newsroom))
+		return cli_die(EX_USAGE,
+			       "--newsroom takes the key itself, and %s looks like a file name: "
+			       "to read the key from a file, use --newsroom-file %s",
+			       o->newsroom, o->newsroom);
+	return cli_die(EX_USAGE, "--newsroom: not a valid newsroom key (check it for typos)");
+}
+
 /* Fetch the bundle, verify it against the pinned key, check the server is one of its own. */
 static int verify_drop(const opts *o)
 {
@@ -94,9 +144,9 @@ static int verify_drop(const opts *o)
 	drop_err de;
 	char err[256];
 	uint64_t min = o->min_version;
-	if (gd_keystring_decode(newsroom_pk, o->newsroom) != GD_OK)
-		return cli_die(EX_USAGE,
-			       "--newsroom: not a valid newsroom key (check it for typos)");
+	int rc = newsroom_key(o);
+	if (rc != EX_OK)
+		return rc;
 	if (drop_open(&dc, o->server, o->proxy, o->clearnet, err, sizeof err) != 0)
 		return cli_die(EX_USAGE, "%s", err);
 	char spath[4096];
@@ -118,46 +168,65 @@ static int verify_drop(const opts *o)
 		return cli_die(EX_FAIL, "out of memory");
 	}
 	int64_t now = (int64_t)time(NULL);
-	int rc = gd_bundle_verify(bundle, r.body, r.len, newsroom_pk, now, min);
+	rc = gd_bundle_verify(bundle, r.body, r.len, newsroom_pk, now, min);
 	gd_response_free(&r);
+	/* replies are not read with an expired (or too old) bundle either: it may list a
+	 * journalist key the newsroom has since withdrawn (lost, or a journalist who left), and
+	 * whoever holds such a key, serving the old bundle, could write replies as the newsroom
+	 * ("send the rest to ...") that this worker would take for real. The replies wait on the
+	 * drop for a new bundle; PROTOCOL.md 8, ghostdrop(1). */
+	int reading = o->cmd != NULL && strcmp(o->cmd, "replies") == 0;
 	if (rc == GD_ERR_EXPIRED) {
 		/* signed by the newsroom (checked first), only out of its dates: not an attack on
 		 * this worker, and the way out is to wait or fix the clock, never another key */
-		char signed_on[16], until[16], today[16];
+		char signed_on[16], until[16], clock[32];
 		time_t c = (time_t)bundle->created, e = (time_t)bundle->expires, t = (time_t)now;
 		strftime(signed_on, sizeof signed_on, "%Y-%m-%d", gmtime(&c));
 		strftime(until, sizeof until, "%Y-%m-%d", gmtime(&e));
-		strftime(today, sizeof today, "%Y-%m-%d", gmtime(&t));
+		strftime(clock, sizeof clock, "%Y-%m-%d %H:%M UTC", gmtime(&t));
 		if (now < bundle->created - GD_CLOCK_SKEW)
-			return cli_die(
-				EX_VERIFY,
-				"the newsroom's key bundle was signed on %s, after today's "
-				"date on this computer (%s): correct this computer's date and "
-				"time, then try again. Nothing was sent",
-				signed_on, today);
+			return cli_die(EX_VERIFY,
+				       "the newsroom's key bundle was signed on %s, after this "
+				       "computer's clock (%s): correct this computer's date and "
+				       "time, then try again. %s",
+				       signed_on, clock,
+				       reading ? "No replies were read" : "Nothing was sent");
+		int expired = now > bundle->expires + GD_CLOCK_SKEW;
 		return cli_die(
 			EX_VERIFY,
-			"the newsroom's key bundle on this drop is too old (signed on %s, "
-			"%s %s; refused after %d days): your newsroom key is fine and "
-			"nothing was sent. Try again in a few days, when the newsroom has "
-			"published a new one; if this computer's date (%s) is wrong, correct "
-			"it. Do not use another key or server found elsewhere",
-			signed_on,
-			now > bundle->expires + GD_CLOCK_SKEW ? "expired on" : "valid until", until,
-			GD_BUNDLE_MAX_AGE / 86400, today);
+			"the newsroom's key bundle on this drop %s %s (signed on %s; refused "
+			"after %d days); this computer's clock says %s. Either this computer's "
+			"clock is wrong (correct its date and time) or the newsroom must "
+			"publish a new bundle (try again in a few days); your newsroom key is "
+			"fine, and %s. Do not use another key or server found elsewhere",
+			expired ? "expired on" : "is too old, valid until", until, signed_on,
+			GD_BUNDLE_MAX_AGE / 86400, clock,
+			reading ? "replies are not read with an expired or too old bundle, which "
+				  "may list a journalist key the newsroom has since withdrawn "
+				  "(your replies wait on the drop)"
+				: "nothing was sent");
 	}
+	if (rc == GD_ERR_SIGNATURE)
+		return cli_die(EX_VERIFY,
+			       "the drop's key bundle does not verify against this newsroom key "
+			       "(another key signed it): check that you copied the newsroom key "
+			       "correctly, from a place the newsroom published it. If it is "
+			       "right, this drop is not the newsroom's: do not send anything");
 	if (rc != GD_OK)
 		return cli_die(
 			EX_VERIFY,
-			"the drop's key bundle does not verify against the newsroom key: %s%s",
-			gd_strerror(rc),
-			rc == GD_ERR_SIGNATURE ? " (another key signed it: do not send anything)"
-					       : "");
-	char self[300];
+			"the drop's key bundle does not verify against the newsroom key: %s",
+			gd_strerror(rc));
+	char self[300], plain[300];
 	snprintf(self, sizeof self, strchr(dc.url.host, ':') ? "http://[%s]:%u" : "http://%s:%u",
 		 dc.url.host, dc.url.port);
+	snprintf(plain, sizeof plain, strchr(dc.url.host, ':') ? "http://[%s]" : "http://%s",
+		 dc.url.host);
+	/* port 80 is also listed without it (a bare NAME.onion, or http://NAME.onion) */
 	if (!gd_bundle_lists_server(bundle, self) &&
-	    !(dc.url.port == 80 && gd_bundle_lists_server(bundle, o->server)) && !o->unlisted)
+	    !(dc.url.port == 80 && (gd_bundle_lists_server(bundle, plain) ||
+				    gd_bundle_lists_server(bundle, o->server))) &&
+	    !o->unlisted)
 		return cli_die(EX_VERIFY,
 			       "%s is not one of the newsroom's servers in its signed bundle; "
 			       "use --unlisted-server only if the newsroom told you so",
@@ -227,12 +296,19 @@ static int load_codename(const opts *o, char *canon)
 
 /* ---- the testimony ---- */
 
-/* The message, from --message-file or standard input, into *text (sodium_malloc'ed). */
+/* The message, from --message-file or standard input, into *text (sodium_malloc'ed), made
+ * UTF-8 (textenc.h: Windows editors save UTF-16). Read up to twice the limit, the size of the
+ * longest UTF-16 form of a message within it. */
+#define MESSAGE_RAW_MAX (2 * MAX_MESSAGE + 2)
+
 static int read_message(const opts *o, char **text, size_t *len)
 {
-	uint8_t *buf;
+	const char *name = o->message_file != NULL ? o->message_file : "standard input";
+	uint8_t *buf, *u;
+	size_t n = 0, ul;
+	const char *why;
 	if (o->message_file != NULL) {
-		if (gd_file_read(o->message_file, MAX_MESSAGE, &buf, len) != 0)
+		if (gd_file_read(o->message_file, MESSAGE_RAW_MAX, &buf, &n) != 0)
 			return errno == ENOMEM ? cli_die(EX_FAIL, "out of memory")
 					       : cli_die(EX_FILE, "%s: %s", o->message_file,
 							 errno == EFBIG ? "longer than 128 KiB: "
@@ -242,27 +318,41 @@ static int read_message(const opts *o, char **text, size_t *len)
 		if (isatty(0))
 			fprintf(stderr,
 				"Type your testimony; end it with Ctrl-D on a line of its own.\n");
-		size_t cap = MAX_MESSAGE + 1, n = 0;
+		size_t cap = MESSAGE_RAW_MAX + 1;
 		ssize_t k;
-		if ((buf = malloc(cap + 1)) == NULL)
+		if ((buf = malloc(cap)) == NULL)
 			return cli_die(EX_FAIL, "out of memory");
 		while (n < cap && (k = read(0, buf + n, cap - n)) > 0)
 			n += (size_t)k;
-		if (n > MAX_MESSAGE) {
+		if (n > MESSAGE_RAW_MAX) {
 			sodium_memzero(buf, n);
 			free(buf);
 			return cli_die(
 				EX_FILE,
 				"the message is longer than 128 KiB: send it as an attachment");
 		}
-		buf[n] = '\0';
-		*len = n;
 	}
-	*text = sodium_malloc(*len + 1);
-	if (*text != NULL)
-		memcpy(*text, buf, *len + 1);
-	sodium_memzero(buf, *len);
+	int rc = gd_text_to_utf8(buf, n, &u, &ul, &why);
+	sodium_memzero(buf, n);
 	free(buf);
+	if (rc != 0 && why == NULL)
+		return cli_die(EX_FAIL, "out of memory");
+	if (rc != 0)
+		return cli_die(EX_FILE,
+			       "%s %s: open it in your text editor and save it as UTF-8 (often "
+			       "\"Save as\", then Encoding: UTF-8), then try again; nothing was sent",
+			       name, why);
+	if (ul > MAX_MESSAGE) {
+		sodium_memzero(u, ul);
+		free(u);
+		return cli_die(EX_FILE, "%s: longer than 128 KiB: send it as an attachment", name);
+	}
+	*text = sodium_malloc(ul + 1);
+	if (*text != NULL)
+		memcpy(*text, u, ul + 1);
+	*len = ul;
+	sodium_memzero(u, ul);
+	free(u);
 	return *text != NULL ? EX_OK : cli_die(EX_FAIL, "out of memory");
 }
 
@@ -891,6 +981,7 @@ int main(int argc, char **argv)
 {
 	static const struct option lo[] = {{"server", required_argument, NULL, 's'},
 					   {"newsroom", required_argument, NULL, 'n'},
+					   {"newsroom-file", required_argument, NULL, 'N'},
 					   {"message-file", required_argument, NULL, 'm'},
 					   {"codename-out", required_argument, NULL, 'O'},
 					   {"codename-file", required_argument, NULL, 'C'},
@@ -929,6 +1020,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			o.newsroom = optarg;
+			break;
+		case 'N':
+			o.newsroom_file = optarg;
 			break;
 		case 'm':
 			o.message_file = optarg;
@@ -984,7 +1078,8 @@ int main(int argc, char **argv)
 	o.n_files = argc - optind;
 	if (gd_init() != GD_OK)
 		return cli_die(EX_FAIL, "libsodium failed to initialise");
-	if (o.server == NULL || o.newsroom == NULL)
+	o.cmd = cmd;
+	if (o.server == NULL || (o.newsroom == NULL && o.newsroom_file == NULL))
 		return cli_die(EX_USAGE, "--server URL and --newsroom KEY are required");
 	if (strcmp(cmd, "submit") == 0)
 		return cmd_submit(&o);

@@ -39,6 +39,14 @@ int gd_url_parse(gd_url *u, const char *url, char *err, size_t cap)
 	for (size_t i = 0; i < len; i++)
 		canon[i] = (char)tolower((unsigned char)url[i]);
 	canon[len] = '\0';
+	/* a bare NAME.onion[:PORT], as onion addresses are often written: http:// is meant */
+	size_t hl0 = strcspn(canon, ":/");
+	if (strstr(canon, "://") == NULL && hl0 > 6 && memcmp(canon + hl0 - 6, ".onion", 6) == 0) {
+		if (len + 7 > GD_SERVER_MAX)
+			goto bad;
+		memmove(canon + 7, canon, len + 1);
+		memcpy(canon, "http://", 7);
+	}
 	if (strncmp(canon, "http://", 7) != 0) {
 		snprintf(err, cap,
 			 "the server URL must start with http:// (onion services need no TLS)");
@@ -272,9 +280,14 @@ static int socks_dial(gd_transport *t, const gd_url *u, time_t deadline, char *m
 	uint8_t buf[600];
 	size_t n, len;
 	int fd = dial(t->proxy_ip, t->proxy_port, deadline), st = SOCKS_ERR_PROTOCOL;
-	if (fd < 0) {
-		snprintf(msg, cap, "cannot reach the Tor SOCKS proxy at %s:%u (is Tor running?)",
-			 t->proxy_ip, t->proxy_port);
+	if (fd < 0) { /* the worker's and the desk's words: both have --proxy */
+		snprintf(msg, cap,
+			 "cannot reach the Tor SOCKS proxy at %s:%u: Tor does not seem to be "
+			 "running. Start Tor, or %s",
+			 t->proxy_ip, t->proxy_port,
+			 t->proxy_port == 9150 ? "open Tor Browser and keep it open (or use "
+						 "--proxy 127.0.0.1:9050 for the system's Tor)"
+					       : "with Tor Browser open, add --proxy 127.0.0.1:9150");
 		return TR_ERR_CONNECT;
 	}
 	n = socks5_greeting(buf);
