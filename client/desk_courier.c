@@ -430,8 +430,8 @@ static int fetch_plan(fetch_run *f)
 	if (f->resumed)
 		fprintf(stderr, "%s: resuming %s: %zu submission(s) already complete\n", cli_name,
 			f->part, ix->n);
-	progress_start("fetch ", total);
-	progress_add(f->resume_have);
+	progress_start("fetch", total);
+	progress_skip(f->resume_have); /* fetched by an earlier run: not this run's rate */
 	return EX_OK;
 }
 

@@ -203,7 +203,7 @@ int gd_uploader_begin(drop_conn *d, const uint8_t id[16], uint64_t total, unsign
 		return e->kind;
 	if ((*out = uploader_new(d, up, chunk_size, total, senders)) == NULL)
 		return drop_fail(e, DROP_LOCAL, "out of memory");
-	progress_start("", total);
+	progress_start("upload", total);
 	return DROP_OK;
 }
 
