@@ -55,16 +55,61 @@ static drop_conn dc;
 static uint8_t newsroom_pk[32];
 static gd_bundle *bundle;
 
+/* Help texts: each line within 80 columns (check_flow asserts it). */
 static const char USAGE[] =
-	"usage: ghostdrop submit --server URL --newsroom KEY [--message-file F] [FILE...]\n"
-	"                        [--codename-out F | --codename-file F | --codename | --no-reply]\n"
-	"       ghostdrop replies --server URL --newsroom KEY (--codename-file F | --codename) "
-	"[--ack]\n"
-	"options: --proxy IP:PORT (default Tor, 127.0.0.1:9050)  --clearnet  --unlisted-server\n"
-	"         --min-bundle-version N  --state-dir D  --keep-metadata  --json  --help\n"
-	"exit: 0 ok, 1 failure, 2 usage, 3 newsroom key or bundle did not verify, 4 Tor or "
-	"network\n"
-	"      unreachable, 5 the drop refused, 6 a local file problem. See ghostdrop(1).\n";
+	"ghostdrop: send a testimony to a newsroom, anonymously, and read its replies.\n"
+	"\n"
+	"usage: ghostdrop submit --server URL --newsroom KEY [options] [FILE...]\n"
+	"       ghostdrop replies --server URL --newsroom KEY --codename [options]\n"
+	"       ghostdrop help [COMMAND]\n"
+	"       ghostdrop --version\n"
+	"\n"
+	"commands:\n"
+	"  submit   send a testimony (typed, from a file or standard input) and files\n"
+	"  replies  read the newsroom's replies to your codename\n"
+	"  help     this text; a command's options: ghostdrop help COMMAND\n"
+	"\n"
+	"exit: 0 ok, 1 failure, 2 usage, 3 newsroom key or bundle did not verify,\n"
+	"      4 Tor or network unreachable, 5 the drop refused, 6 a local file problem;\n"
+	"      Ctrl-C stops at once (130 in a shell). See ghostdrop(1).\n";
+
+static const char HELP_COMMON[] =
+	"  --newsroom-file F   read the newsroom key from the first line of file F\n"
+	"  --proxy IP:PORT     Tor's SOCKS port (default 127.0.0.1:9050; Tor Browser:\n"
+	"                      127.0.0.1:9150)\n"
+	"  --clearnet          a server that is not an onion address, without Tor (tests)\n"
+	"  --unlisted-server   a server the newsroom's bundle does not list\n"
+	"  --min-bundle-version N  refuse a bundle older than version N\n"
+	"  --state-dir D       remember the newest bundle version seen in directory D\n";
+
+static const char HELP_SUBMIT[] =
+	"usage: ghostdrop submit --server URL --newsroom KEY [options] [FILE...]\n"
+	"Send a testimony, encrypted on this computer to the newsroom's journalists.\n"
+	"Type it when asked, or give --message-file F or standard input; FILEs are\n"
+	"attached. With --codename, the codename is asked for first.\n"
+	"\n"
+	"codename (how the newsroom can answer you; at most one of these):\n"
+	"  (none)              a new codename, shown once on this terminal\n"
+	"  --codename-out F    a new codename, written to the new file F\n"
+	"  --codename          type your codename (not shown): a follow-up\n"
+	"  --codename-file F   your codename from file F: a follow-up\n"
+	"  --no-reply          no codename: the newsroom cannot answer\n"
+	"\n"
+	"options:\n"
+	"  --message-file F    the testimony from file F (text, at most 128 KiB)\n"
+	"  --keep-metadata     send files that cannot be cleaned as they are\n"
+	"  --json              one line of JSON on standard output\n";
+
+static const char HELP_REPLIES[] =
+	"usage: ghostdrop replies --server URL --newsroom KEY --codename [options]\n"
+	"Read the newsroom's replies to your codename. Only replies written by a\n"
+	"journalist of the newsroom's signed bundle are shown.\n"
+	"\n"
+	"options:\n"
+	"  --codename          type your codename when asked (not shown)\n"
+	"  --codename-file F   your codename from file F\n"
+	"  --ack               delete the replies shown from the drop\n"
+	"  --json              one line of JSON on standard output (days as YYYY-MM-DD)\n";
 
 /* ---- talking to the drop ---- */
 
@@ -256,39 +301,73 @@ static int print_json(json_t *j, const char *after_oom)
 
 /* ---- codenames ---- */
 
-static int load_codename(const opts *o, char *canon)
+#define CODENAME_TRIES 3
+
+/* What is wrong with a codename as typed: the number of words, and every word not in the list
+ * by its position with the nearest list word; never the typed word itself. */
+static void say_bad_codename(const char *raw, size_t len)
 {
+	int n;
+	unsigned bad = gd_codename_bad_words(raw, len, &n);
+	if (n != GD_CODENAME_WORDS)
+		fprintf(stderr, "%s: a codename is exactly %d words; this has %d\n", cli_name,
+			GD_CODENAME_WORDS, n);
+	for (int i = 0; i < GD_CODENAME_WORDS; i++) {
+		const char *near = bad & (1u << i) ? gd_codename_suggest(raw, len, i) : NULL;
+		if (near != NULL)
+			fprintf(stderr,
+				"%s: codename word %d is not in the word list; did you mean \"%s\"?\n",
+				cli_name, i + 1, near);
+	}
+}
+
+/* The worker's codename, canonical, into canon: from --codename-file, or typed at its prompt
+ * (CODENAME_TRIES tries). sending: submit (the last words say that nothing was sent). */
+static int load_codename(const opts *o, char *canon, int sending)
+{
+	const char *unsent = sending ? "; nothing was sent" : "";
 	char *raw = sodium_malloc(1024);
 	size_t len = 0;
-	int bad, rc = EX_OK;
+	int bad, rc = EX_USAGE;
 	if (raw == NULL)
 		return cli_die(EX_FAIL, "out of memory");
-	if (o->codename_file != NULL) {
-		uint8_t *f;
-		if (gd_file_read(o->codename_file, 1000, &f, &len) != 0) {
-			sodium_free(raw);
-			return cli_die(EX_FILE, "%s: %s", o->codename_file, strerror(errno));
-		}
-		memcpy(raw, f, len);
-		sodium_memzero(f, len);
-		free(f);
-	} else if (gd_prompt_secret("Codename (not shown as you type): ", raw, 1024) != 0) {
-		sodium_free(raw);
-		return cli_die(EX_USAGE, "--codename needs a terminal to type it on");
-	} else {
-		len = strlen(raw);
-	}
-	if (gd_codename_normalise(canon, GD_CODENAME_MAX, raw, len, &bad) != GD_OK) {
-		if (bad < 0) {
-			rc = cli_die(EX_USAGE, "a codename is exactly %d words", GD_CODENAME_WORDS);
+	for (int tries = 1; rc == EX_USAGE; tries++) {
+		if (o->codename_file != NULL) {
+			uint8_t *f;
+			if (gd_file_read(o->codename_file, 1000, &f, &len) != 0) {
+				rc = cli_die(EX_FILE, "%s: %s", o->codename_file, strerror(errno));
+				break;
+			}
+			memcpy(raw, f, len);
+			sodium_memzero(f, len);
+			free(f);
 		} else {
-			/* name the position and the nearest word, never the typed word itself */
-			rc = cli_die(
-				EX_USAGE,
-				"word %d of the codename is not in the word list; did you mean "
-				"\"%s\"? (nothing was sent)",
-				bad + 1, gd_codename_suggest(raw, len, bad));
+			int p = gd_prompt_secret("Codename (not shown as you type): ", raw, 1024);
+			if (p != 0) {
+				rc = p == -2 ? cli_die(EX_FAIL, "interrupted%s", unsent)
+					     : cli_die(EX_USAGE,
+						       "--codename needs a terminal to type it on");
+				break;
+			}
+			len = strlen(raw);
 		}
+		if (gd_codename_normalise(canon, GD_CODENAME_MAX, raw, len, &bad) == GD_OK) {
+			rc = EX_OK;
+			break;
+		}
+		say_bad_codename(raw, len);
+		sodium_memzero(raw, 1024);
+		if (o->codename_file != NULL)
+			rc = cli_die(EX_USAGE, "check the codename in %s%s", o->codename_file,
+				     unsent);
+		else if (tries == CODENAME_TRIES)
+			rc = cli_die(EX_USAGE, "the codename was not accepted after %d tries%s",
+				     CODENAME_TRIES, unsent);
+		else
+			fprintf(stderr, "%s: try again (%d tr%s left)\n", cli_name,
+				CODENAME_TRIES - tries, CODENAME_TRIES - tries == 1 ? "y" : "ies");
+		if (o->codename_file != NULL || tries == CODENAME_TRIES)
+			break;
 	}
 	sodium_free(raw);
 	return rc;
@@ -598,20 +677,18 @@ static int submit_manifest(submission *sub)
 	m->attachments = sub->atts;
 	m->n_attachments = (size_t)o->n_files;
 	randombytes_buf(m->submission_id, sizeof m->submission_id);
-	if (!o->no_reply) {
-		int rc;
+	if (!o->no_reply && sub->fresh) { /* a given codename: submit_codename, beforehand */
 		sub->codename = sodium_malloc(GD_CODENAME_MAX);
 		sub->keys = sodium_malloc(sizeof *sub->keys);
 		if (sub->codename == NULL || sub->keys == NULL)
 			return cli_die(EX_FAIL, "out of memory");
 		if (sub->fresh)
 			gd_codename_generate(sub->codename, GD_CODENAME_MAX);
-		else if ((rc = load_codename(o, sub->codename)) != EX_OK)
-			return rc;
 		if (gd_codename_derive(sub->keys, sub->codename, newsroom_pk) != GD_OK)
 			return cli_die(EX_FAIL, "could not derive the keys (out of memory?)");
-		gd_manifest_set_source(m, sub->keys);
 	}
+	if (!o->no_reply)
+		gd_manifest_set_source(m, sub->keys);
 	uint8_t *mj;
 	size_t mlen;
 	if (gd_manifest_encode(&mj, &mlen, m) != GD_OK)
@@ -725,6 +802,58 @@ static void submission_free(submission *sub, int rc)
 	free(sub->pks);
 }
 
+/* A given codename and its keys, before the testimony is typed: at its prompt first, so it is
+ * never typed where the testimony goes (or from --codename-file). A new one: submit_manifest. */
+static int submit_codename(submission *sub)
+{
+	const opts *o = sub->o;
+	int rc;
+	if (o->no_reply || sub->fresh)
+		return EX_OK;
+	sub->codename = sodium_malloc(GD_CODENAME_MAX);
+	sub->keys = sodium_malloc(sizeof *sub->keys);
+	if (sub->codename == NULL || sub->keys == NULL)
+		return cli_die(EX_FAIL, "out of memory");
+	if ((rc = load_codename(o, sub->codename, 1)) != EX_OK)
+		return rc;
+	if (gd_codename_derive(sub->keys, sub->codename, newsroom_pk) != GD_OK)
+		return cli_die(EX_FAIL, "could not derive the keys (out of memory?)");
+	return EX_OK;
+}
+
+/* Codename words in a testimony from which it is refused: whoever reads it could read the
+ * newsroom's replies and write as the worker (gd_codename_words_in_text counts them). */
+#define CODENAME_IN_TEXT 4
+
+/* The testimony, refused while it holds the worker's codename; typed again on a terminal. */
+static int submit_testimony(submission *sub)
+{
+	const opts *o = sub->o;
+	int typed = o->message_file == NULL && isatty(0);
+	for (int tries = 1;; tries++) {
+		int rc = read_message(o, &sub->text, &sub->text_len), k = 0;
+		if (rc != EX_OK)
+			return rc;
+		if (!sub->fresh && sub->codename != NULL)
+			k = gd_codename_words_in_text(sub->codename, sub->text, sub->text_len);
+		if (k < CODENAME_IN_TEXT)
+			break;
+		sodium_free(sub->text); /* wiped */
+		sub->text = NULL;
+		fprintf(stderr,
+			"%s: the testimony contains %d of your codename's words: whoever\n"
+			"reads it could read the newsroom's replies to you and write as you.\n",
+			cli_name, k);
+		if (!typed || tries == CODENAME_TRIES)
+			return cli_die(EX_USAGE,
+				       "take the codename out of the testimony; nothing was sent");
+		fprintf(stderr, "Type it again without them (Ctrl-C stops; nothing was sent).\n");
+	}
+	if (sub->text_len == 0 && o->n_files == 0)
+		return cli_die(EX_USAGE, "nothing to send: the message is empty and there are no files");
+	return EX_OK;
+}
+
 static int cmd_submit(const opts *o)
 {
 	submission sub;
@@ -733,14 +862,10 @@ static int cmd_submit(const opts *o)
 	int rc = submit_check_options(&sub);
 	if (rc != EX_OK)
 		return rc;
-	if ((rc = submit_attachments(&sub)) == EX_OK && (rc = verify_drop(o)) == EX_OK) {
-		if ((rc = read_message(o, &sub.text, &sub.text_len)) != EX_OK)
-			;
-		else if (sub.text_len == 0 && o->n_files == 0)
-			rc = cli_die(
-				EX_USAGE,
-				"nothing to send: the message is empty and there are no files");
-	}
+	/* the drop and its bundle, then the codename, then the testimony */
+	if ((rc = submit_attachments(&sub)) == EX_OK && (rc = verify_drop(o)) == EX_OK &&
+	    (rc = submit_codename(&sub)) == EX_OK)
+		rc = submit_testimony(&sub);
 	if (rc == EX_OK && (rc = submit_manifest(&sub)) == EX_OK &&
 	    (rc = submit_limits(&sub)) == EX_OK && (rc = submit_write_codename(&sub)) == EX_OK &&
 	    (rc = submit_send(&sub)) == EX_OK)
@@ -888,24 +1013,25 @@ static int replies_show(const opts *o, reply_reader *rr, json_t *shown)
 	for (size_t i = 0; i < rr->n_keep; i++) {
 		const shown_reply *sr = &rr->keep[i];
 		const gd_journalist *j = &bundle->journalists[sr->journalist];
+		time_t t = (time_t)sr->day * 86400;
+		char day[16];
+		strftime(day, sizeof day, "%Y-%m-%d", gmtime(&t)); /* ISO, as the desk says days */
 		if (o->json) {
 			if (json_array_append_new(
-				    shown, json_pack("{s:s, s:b, s:i, s:s}", "journalist", j->name,
-						     "older_key", sr->older_key, "day",
-						     (int)sr->day, "text", sr->text)) != 0)
+				    shown, json_pack("{s:s, s:b, s:s, s:s}", "journalist", j->name,
+						     "older_key", sr->older_key, "day", day, "text",
+						     sr->text)) != 0)
 				return cli_die(EX_FAIL, "out of memory");
 			continue;
 		}
-		time_t t = (time_t)sr->day * 86400;
-		char day[16];
-		strftime(day, sizeof day, "%Y-%m-%d", gmtime(&t));
 		printf("--- from %s%s, %s\n%s\n", j->name, sr->older_key ? " (older key)" : "", day,
 		       sr->text);
 	}
 	if (o->json)
 		return EX_OK;
-	if (rr->n_keep == 0)
-		fprintf(stderr, "No replies yet.\n");
+	if (rr->n_keep == 0) /* true also after --ack, which deletes the replies read */
+		fprintf(stderr, "No replies are waiting. Acknowledged replies (--ack) are deleted "
+				"from the drop.\n");
 	if (rr->dropped > 0)
 		fprintf(stderr, "ghostdrop: warning: only the %d newest replies are shown\n",
 			REPLY_KEEP);
@@ -946,7 +1072,7 @@ static int cmd_replies(const opts *o)
 		rc = cli_die(EX_FAIL, "out of memory");
 		goto out;
 	}
-	if ((rc = verify_drop(o)) != EX_OK || (rc = load_codename(o, codename)) != EX_OK)
+	if ((rc = verify_drop(o)) != EX_OK || (rc = load_codename(o, codename, 0)) != EX_OK)
 		goto out;
 	if (gd_codename_derive(keys, codename, newsroom_pk) != GD_OK) {
 		rc = cli_die(EX_FAIL, "could not derive the keys (out of memory?)");
@@ -975,6 +1101,81 @@ out:
 	if (keys != NULL)
 		sodium_free(keys);
 	return rc;
+}
+
+/* Levenshtein distance of two short words (at most 31 bytes each are compared). */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strnlen(a, 31), lb = strnlen(b, 31), row[32];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			best = up + 1 < best ? up + 1 : best;
+			best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* An unknown command, not repeated (it may be anything the worker typed): the nearest one. */
+static int unknown_command(const char *cmd)
+{
+	static const char *const known[] = {"submit", "replies", "help"};
+	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+		if (edit_distance(cmd, known[i]) <= 2)
+			return cli_die(EX_USAGE,
+				       "unknown command; did you mean \"%s\"? (see ghostdrop help)",
+				       known[i]);
+	return cli_die(EX_USAGE, "unknown command: the commands are submit, replies and help");
+}
+
+/* ghostdrop help [COMMAND], --help, COMMAND --help: on standard output. */
+static int help(const char *cmd)
+{
+	if (cmd == NULL || strcmp(cmd, "help") == 0)
+		fputs(USAGE, stdout);
+	else if (strcmp(cmd, "submit") == 0)
+		printf("%s%s", HELP_SUBMIT, HELP_COMMON);
+	else if (strcmp(cmd, "replies") == 0)
+		printf("%s%s", HELP_REPLIES, HELP_COMMON);
+	else
+		return unknown_command(cmd);
+	return EX_OK;
+}
+
+/* An option getopt_long did not take: named (up to any '=', never its value). */
+static int bad_option(const char *arg, int val, const char *cmd)
+{
+	if (arg == NULL || strncmp(arg, "--", 2) != 0 || val == 'c')
+		return val == 'c' ? cli_die(EX_USAGE, "--codename takes no value: type the codename "
+						      "at its prompt")
+				  : cli_die(EX_USAGE, "unknown option -%c (see ghostdrop help %s)",
+					    val > 32 && val < 127 ? val : '?', cmd);
+	int n = (int)strcspn(arg, "=");
+	if (val != 0)
+		return cli_die(EX_USAGE, "%.*s takes no value (see ghostdrop help %s)",
+			       n < 40 ? n : 40, arg, cmd);
+	return cli_die(EX_USAGE, "unknown option %.*s (see ghostdrop help %s)", n < 40 ? n : 40,
+		       arg, cmd);
+}
+
+/* An option of one command given to the other (by the val of its long option). */
+static int wrong_command(const struct option *lo, const unsigned char *seen, const char *cmd)
+{
+	static const char submit_only[] = "mORk", replies_only[] = "a";
+	int replies = strcmp(cmd, "replies") == 0;
+	const char *other = replies ? submit_only : replies_only;
+	for (const struct option *p = lo; p->name != NULL; p++)
+		if (p->val > 0 && p->val < 128 && seen[p->val] && strchr(other, p->val) != NULL)
+			return cli_die(EX_USAGE, "--%s is for %s, not %s", p->name,
+				       replies ? "submit" : "replies", cmd);
+	return EX_OK;
 }
 
 int main(int argc, char **argv)
@@ -1007,13 +1208,25 @@ int main(int argc, char **argv)
 		fputs(USAGE, stderr);
 		return EX_USAGE;
 	}
+	/* the command and the options are checked first, before what they need */
 	const char *cmd = argv[1];
-	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-		fputs(USAGE, stdout);
+	if (strcmp(cmd, "--version") == 0) {
+		puts("ghostdrop " GD_VERSION);
 		return EX_OK;
 	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
+		return help(argc > 2 ? argv[2] : NULL);
+	if (cmd[0] == '-')
+		return cli_die(EX_USAGE, "the command comes first: ghostdrop submit ... or "
+					 "ghostdrop replies ... (see ghostdrop help)");
+	if (strcmp(cmd, "submit") != 0 && strcmp(cmd, "replies") != 0)
+		return unknown_command(cmd);
+	unsigned char seen[128] = {0};
+	opterr = 0; /* said here, without repeating a value */
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		if (c > 0 && c < 128)
+			seen[c] = 1;
 		switch (c) {
 		case 's':
 			o.server = optarg;
@@ -1067,26 +1280,28 @@ int main(int argc, char **argv)
 				return cli_die(EX_USAGE, "--min-bundle-version takes a number");
 			break;
 		case 'h':
-			fputs(USAGE, stdout);
-			return EX_OK;
+			return help(cmd);
+		case ':':
+			return cli_die(EX_USAGE, "%s needs a value (see ghostdrop help %s)",
+				       argv[optind - 1], cmd);
 		default:
-			fputs(USAGE, stderr);
-			return EX_USAGE;
+			return bad_option(argv[optind - 1], optopt, cmd);
 		}
 	}
 	o.files = argv + optind;
 	o.n_files = argc - optind;
+	if ((c = wrong_command(lo, seen, cmd)) != EX_OK)
+		return c;
+	/* "--codename WORDS": never echo what may be the codename */
+	if (o.codename_prompt && o.n_files > 0 &&
+	    (strcmp(cmd, "replies") == 0 || access(o.files[0], F_OK) != 0))
+		return cli_die(EX_USAGE, "--codename takes no value: type the codename at its prompt");
+	if (strcmp(cmd, "replies") == 0 && o.n_files > 0)
+		return cli_die(EX_USAGE, "replies takes no files");
 	if (gd_init() != GD_OK)
 		return cli_die(EX_FAIL, "libsodium failed to initialise");
 	o.cmd = cmd;
 	if (o.server == NULL || (o.newsroom == NULL && o.newsroom_file == NULL))
 		return cli_die(EX_USAGE, "--server URL and --newsroom KEY are required");
-	if (strcmp(cmd, "submit") == 0)
-		return cmd_submit(&o);
-	if (strcmp(cmd, "replies") == 0) {
-		if (o.n_files > 0)
-			return cli_die(EX_USAGE, "replies takes no files");
-		return cmd_replies(&o);
-	}
-	return cli_die(EX_USAGE, "unknown command %s (submit, replies)", cmd);
+	return strcmp(cmd, "submit") == 0 ? cmd_submit(&o) : cmd_replies(&o);
 }

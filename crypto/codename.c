@@ -1,6 +1,7 @@
 /* libghostdrop codenames: 8 EFF words, normalised, stretched with Argon2id into a source's
  * reply, identity and mailbox keys. PROTOCOL.md §7. */
 #include <ctype.h>
+#include <strings.h>
 
 #include "internal.h"
 #include "wordlist.h"
@@ -140,6 +141,66 @@ const char *gd_codename_suggest(const char *in, size_t in_len, int bad_word)
 		if (!next_word(in, in_len, &i, &start, &n))
 			return NULL;
 	return gd_wordlist_nearest(in + start, n);
+}
+
+unsigned gd_codename_bad_words(const char *in, size_t in_len, int *n_words)
+{
+	char word[WORD_MAX + 1];
+	size_t i = 0, start, n;
+	unsigned bad = 0;
+	int count = 0;
+	while (in != NULL && next_word(in, in_len, &i, &start, &n)) {
+		if (count < GD_CODENAME_WORDS) {
+			for (size_t k = 0; k < n && k < WORD_MAX; k++)
+				word[k] = (char)tolower((unsigned char)in[start + k]);
+			if (n > WORD_MAX || gd_wordlist_find(word, n) < 0)
+				bad |= 1u << count;
+		}
+		count++;
+	}
+	sodium_memzero(word, sizeof word);
+	*n_words = count;
+	return bad;
+}
+
+static int is_text_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+int gd_codename_words_in_text(const char *canonical, const char *text, size_t len)
+{
+	enum { WINDOW = 2 * GD_CODENAME_WORDS };
+	const char *cw[GD_CODENAME_WORDS];
+	size_t cl[GD_CODENAME_WORDS], i = 0, start, n;
+	unsigned masks[WINDOW] = {0};
+	int nc = 0, best = 0;
+	size_t clen = strlen(canonical);
+	while (nc < GD_CODENAME_WORDS && next_word(canonical, clen, &i, &start, &n)) {
+		cw[nc] = canonical + start;
+		cl[nc++] = n;
+	}
+	for (size_t t = 0, w = 0; t < len; w++) {
+		while (t < len && !is_text_letter(text[t]))
+			t++;
+		size_t s = t;
+		while (t < len && (is_text_letter(text[t]) ||
+				   (text[t] == '-' && t + 1 < len && is_text_letter(text[t + 1]))))
+			t++;
+		if (t == s)
+			break;
+		unsigned m = 0, all = 0;
+		for (int k = 0; k < nc; k++)
+			if (cl[k] == t - s && strncasecmp(cw[k], text + s, cl[k]) == 0)
+				m |= 1u << k;
+		masks[w % WINDOW] = m;
+		for (int k = 0; k < WINDOW; k++)
+			all |= masks[k];
+		int c = __builtin_popcount(all);
+		best = c > best ? c : best;
+	}
+	sodium_memzero(masks, sizeof masks);
+	return best;
 }
 
 int gd_codename_normalise(char *out, size_t cap, const char *in, size_t in_len, int *bad_word)

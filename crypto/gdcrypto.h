@@ -222,6 +222,14 @@ int gd_codename_normalise(char *out, size_t cap, const char *in, size_t in_len, 
  * input, split the same way (words end at space, \t, \n, \v, \f, \r); reads only in_len bytes,
  * so in need not be NUL-terminated. NULL if there is no such word. */
 const char *gd_codename_suggest(const char *in, size_t in_len, int bad_word);
+/* Every bad word of typed input at once: bit i set when word i (from 0, of the first
+ * GD_CODENAME_WORDS) is not a list word; *n_words receives how many words in has. Reads only
+ * in_len bytes, split as gd_codename_normalise splits. */
+unsigned gd_codename_bad_words(const char *in, size_t in_len, int *n_words);
+/* How many of a canonical codename's words (by position) a text holds as whole words, in any
+ * case, within any 2 * GD_CODENAME_WORDS consecutive words (words of text: runs of ASCII
+ * letters and inner '-'). 0 to GD_CODENAME_WORDS; reads only len bytes of text. */
+int gd_codename_words_in_text(const char *canonical, const char *text, size_t len);
 
 typedef struct {
 	uint8_t reply_pk[GD_BOX_PK_BYTES];

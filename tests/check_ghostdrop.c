@@ -367,7 +367,7 @@ START_TEST(replies_verified_forged_acked)
 	ck_assert_int_eq(gd(&d, NULL, "replies " SERVER " --clearnet --codename-file %s", d.port,
 			    keystring, code),
 			 0);
-	ck_assert(strstr(err, "No replies yet") != NULL);
+	ck_assert(strstr(err, "No replies are waiting") != NULL);
 	push_reply(&d, src, d.jsk, "Thank you. Which platform do you work on?");
 	/* pushed with a valid courier token, but not written with a journalist key */
 	uint8_t fpk[32], fsk[32];

@@ -234,7 +234,7 @@ START_TEST(flood_of_junk_fetches)
 	resp_free(&r);
 	ck_assert_int_eq(gd(&d, "replies " SERVER " --codename-file %s", d.port, keystring, code),
 			 0);
-	ck_assert(strstr(err, "No replies yet") != NULL);
+	ck_assert(strstr(err, "No replies are waiting") != NULL);
 	sodium_free(s);
 	sodium_free(junk_src);
 	drop_destroy(&d);
@@ -529,7 +529,7 @@ START_TEST(acked_reply_pushed_again)
 	ck_assert_int_eq(gd(&d, "replies " SERVER " --codename-file %s", d.port, keystring, code),
 			 0);
 	ck_assert_msg(strstr(out, "Only once") == NULL, "shown again: %s", out);
-	ck_assert(strstr(err, "No replies yet") != NULL);
+	ck_assert(strstr(err, "No replies are waiting") != NULL);
 	/* the same text sealed anew is a new reply (a journalist who writes again) */
 	free(blob);
 	ck_assert_int_eq(gd_reply_seal(&blob, &blen, "Only once, please.", 18, s->mailbox_id,
