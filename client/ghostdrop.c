@@ -219,7 +219,7 @@ static int verify_drop(const opts *o)
 	 * journalist key the newsroom has since withdrawn (lost, or a journalist who left), and
 	 * whoever holds such a key, serving the old bundle, could write replies as the newsroom
 	 * ("send the rest to ...") that this worker would take for real. The replies wait on the
-	 * drop for a new bundle; PROTOCOL.md 8, ghostdrop(1). */
+	 * drop (reply_days) for a new bundle; ghostdrop(1), THREAT_MODEL.md. */
 	int reading = o->cmd != NULL && strcmp(o->cmd, "replies") == 0;
 	if (rc == GD_ERR_EXPIRED) {
 		/* signed by the newsroom (checked first), only out of its dates: not an attack on
@@ -248,7 +248,8 @@ static int verify_drop(const opts *o)
 			GD_BUNDLE_MAX_AGE / 86400, clock,
 			reading ? "replies are not read with an expired or too old bundle, which "
 				  "may list a journalist key the newsroom has since withdrawn "
-				  "(your replies wait on the drop)"
+				  "(replies wait on the drop for weeks, 30 days by default: read "
+				  "them when the new bundle is out)"
 				: "nothing was sent");
 	}
 	if (rc == GD_ERR_SIGNATURE)
