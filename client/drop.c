@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "powsolve.h"
 
 #define TOKEN_MAX 128
 #define HEADERS_MAX 1024
@@ -257,16 +258,17 @@ int drop_pow(drop_conn *d, const char *purpose, uint64_t size, char *hdr, size_t
 	if (drop_call(d, &q, &o, e) != DROP_OK)
 		return e->kind;
 	const char *c = json_string_value(json_object_get(o, "challenge"));
-	json_int_t bits = json_integer_value(json_object_get(o, "bits"));
-	if (bits >= 22 && isatty(2))
-		fprintf(stderr,
-			"Solving a proof of work (%d bits: the drop is busy or the file large); "
-			"this can take a minute...\n",
-			(int)bits);
-	if (gd_b64_decode_exact(ch, GD_POW_CHALLENGE_BYTES, c) != GD_OK ||
-	    gd_pow_solve(&ctr, ch) != GD_OK) {
+	/* every core, and a line in plain words on a terminal */
+	int rc = gd_b64_decode_exact(ch, GD_POW_CHALLENGE_BYTES, c) != GD_OK
+			 ? POWSOLVE_INVALID
+			 : powsolve_worker(&ctr, ch, NULL);
+	if (rc != POWSOLVE_OK) {
 		json_decref(o);
-		return drop_fail(e, DROP_MALFORMED, "the drop sent a malformed challenge");
+		if (rc == POWSOLVE_INVALID)
+			return drop_fail(e, DROP_MALFORMED, "the drop sent a malformed challenge");
+		return drop_fail(e, DROP_LOCAL,
+				 rc == POWSOLVE_STOPPED ? "interrupted"
+							: "could not start a thread");
 	}
 	snprintf(hdr, cap, "X-Ghostdrop-PoW: %s.%llu\r\n", c, (unsigned long long)ctr);
 	json_decref(o);

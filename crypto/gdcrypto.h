@@ -448,6 +448,11 @@ int gd_pow_issue(uint8_t out[GD_POW_CHALLENGE_BYTES], const gd_pow_challenge *c,
 int gd_pow_parse(gd_pow_challenge *c, const uint8_t in[GD_POW_CHALLENGE_BYTES]);
 /* Find a counter (single thread). Returns GD_OK or GD_ERR_INVAL. */
 int gd_pow_solve(uint64_t *counter, const uint8_t challenge[GD_POW_CHALLENGE_BYTES]);
+/* Search counters start .. start + count - 1 in order: GD_OK with the first solution in
+ * *counter, GD_ERR_POW when the range holds none, GD_ERR_INVAL for a malformed challenge. The
+ * building block of a solver on several threads (client/powsolve.h): each searches its ranges. */
+int gd_pow_search(uint64_t *counter, const uint8_t challenge[GD_POW_CHALLENGE_BYTES],
+		  uint64_t start, uint64_t count);
 /* Server check: MAC (constant time), purpose, expiry, at least min_bits, solution.
  * Spent-set bookkeeping is the caller's (keyed by c->id). */
 int gd_pow_check(gd_pow_challenge *c, const uint8_t challenge[GD_POW_CHALLENGE_BYTES],

@@ -88,19 +88,29 @@ unsigned gd_pow_leading_zeros(const uint8_t ch[GD_POW_CHALLENGE_BYTES], uint64_t
 	return work_zeros(&st, counter);
 }
 
-int gd_pow_solve(uint64_t *counter, const uint8_t ch[GD_POW_CHALLENGE_BYTES])
+int gd_pow_search(uint64_t *counter, const uint8_t ch[GD_POW_CHALLENGE_BYTES], uint64_t start,
+		  uint64_t count)
 {
 	gd_pow_challenge c;
 	crypto_generichash_state st;
 	if (gd_pow_parse(&c, ch) != GD_OK)
 		return GD_ERR_INVAL;
 	work_prefix(&st, ch);
-	for (uint64_t i = 0;; i++) {
-		if (work_zeros(&st, i) >= c.bits) {
-			*counter = i;
+	for (uint64_t i = 0; i < count; i++) {
+		if (work_zeros(&st, start + i) >= c.bits) {
+			*counter = start + i;
 			return GD_OK;
 		}
 	}
+	return GD_ERR_POW;
+}
+
+int gd_pow_solve(uint64_t *counter, const uint8_t ch[GD_POW_CHALLENGE_BYTES])
+{
+	int rc;
+	for (uint64_t i = 0;; i += 1u << 20)
+		if ((rc = gd_pow_search(counter, ch, i, 1u << 20)) != GD_ERR_POW)
+			return rc;
 }
 
 int gd_pow_check(gd_pow_challenge *c, const uint8_t ch[GD_POW_CHALLENGE_BYTES], uint64_t counter,

@@ -1,0 +1,240 @@
+/* See powsolve.h. */
+#include "powsolve.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RANGE (1u << 14) /* counters a thread takes at a time: a few ms of work */
+#define MAX_THREADS 64
+#define TICK_NS 50000000L /* how often the calling thread looks: 50 ms */
+
+typedef struct {
+	const uint8_t *ch;
+	uint64_t next;   /* the start of the next range to search (atomic) */
+	uint64_t hashes; /* counters tried so far (atomic) */
+	int halt;        /* set once a solution was found or the work was stopped (atomic) */
+	int found;       /* under lock */
+	uint64_t counter;
+	pthread_mutex_t lock;
+} search;
+
+unsigned powsolve_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
+}
+
+static void *worker(void *arg)
+{
+	search *s = arg;
+	uint64_t ctr;
+	while (!__atomic_load_n(&s->halt, __ATOMIC_RELAXED)) {
+		uint64_t start = __atomic_fetch_add(&s->next, RANGE, __ATOMIC_RELAXED);
+		int rc = gd_pow_search(&ctr, s->ch, start, RANGE);
+		__atomic_fetch_add(&s->hashes, rc == GD_OK ? ctr - start + 1 : RANGE,
+				   __ATOMIC_RELAXED);
+		if (rc != GD_OK)
+			continue;
+		pthread_mutex_lock(&s->lock);
+		if (!s->found) {
+			s->found = 1;
+			s->counter = ctr;
+		}
+		pthread_mutex_unlock(&s->lock);
+		__atomic_store_n(&s->halt, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static double since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void measure(powsolve_stats *st, search *s, const struct timespec *t0, unsigned bits)
+{
+	st->hashes = __atomic_load_n(&s->hashes, __ATOMIC_RELAXED);
+	st->seconds = since(t0);
+	/* The rate is measured once the threads have run a little; before, it is noise. */
+	if (st->seconds >= 0.2 && st->hashes > 0)
+		st->expected_s = (double)((uint64_t)1 << bits) * st->seconds / (double)st->hashes;
+}
+
+int powsolve_run(uint64_t *counter, const uint8_t ch[GD_POW_CHALLENGE_BYTES], unsigned threads,
+		 const int *stop, powsolve_stats *st,
+		 int (*tick)(const powsolve_stats *st, unsigned bits, void *arg), void *arg)
+{
+	gd_pow_challenge c;
+	powsolve_stats mine;
+	pthread_t t[MAX_THREADS];
+	sigset_t all, old;
+	unsigned n = threads ? threads : powsolve_threads(), started = 0;
+	search s = {.ch = ch, .lock = PTHREAD_MUTEX_INITIALIZER};
+	struct timespec t0, nap = {0, TICK_NS};
+	if (st == NULL)
+		st = &mine;
+	memset(st, 0, sizeof *st);
+	if (gd_pow_parse(&c, ch) != GD_OK)
+		return POWSOLVE_INVALID;
+	n = n > MAX_THREADS ? MAX_THREADS : n;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Signals go to the calling thread, whose handlers may stop the work. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (; started < n; started++)
+		if (pthread_create(&t[started], NULL, worker, &s) != 0)
+			break;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	st->threads = started;
+	if (started == 0)
+		return POWSOLVE_NO_THREADS;
+	int stopped = 0;
+	while (!__atomic_load_n(&s.halt, __ATOMIC_RELAXED)) {
+		nanosleep(&nap, NULL); /* a signal cuts it short: looked at at once */
+		measure(st, &s, &t0, c.bits);
+		if ((stop != NULL && __atomic_load_n(stop, __ATOMIC_RELAXED)) ||
+		    (tick != NULL && tick(st, c.bits, arg) != 0)) {
+			stopped = 1;
+			__atomic_store_n(&s.halt, 1, __ATOMIC_RELAXED);
+		}
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	measure(st, &s, &t0, c.bits);
+	pthread_mutex_destroy(&s.lock);
+	if (!s.found)
+		return stopped ? POWSOLVE_STOPPED : POWSOLVE_INVALID;
+	*counter = s.counter; /* a solution found as the work was stopped is still good */
+	return POWSOLVE_OK;
+}
+
+/* ---- the worker's line ---- */
+
+static int rounded(double x)
+{
+	return (int)(x + 0.5);
+}
+
+static void span(char *out, size_t cap, double s)
+{
+	int n;
+	if (s < 1.5)
+		snprintf(out, cap, "about a second");
+	else if (s < 57.5)
+		snprintf(out, cap, "about %d seconds", s < 10 ? rounded(s) : rounded(s / 5) * 5);
+	else if ((n = rounded(s / 60)) < 90)
+		snprintf(out, cap, n == 1 ? "about a minute" : "about %d minutes", n);
+	else
+		snprintf(out, cap, "about %d hours", rounded(s / 3600));
+}
+
+static void clock_text(char *out, size_t cap, double s)
+{
+	int n = (int)s;
+	if (n < 60)
+		snprintf(out, cap, "%d s", n);
+	else if (n < 3600)
+		snprintf(out, cap, "%d:%02d", n / 60, n % 60);
+	else
+		snprintf(out, cap, "%d:%02d:%02d", n / 3600, n / 60 % 60, n % 60);
+}
+
+#define LINE_HEAD "An anti-spam check the drop asks for: "
+
+void powsolve_line(char *out, size_t cap, double expected_s, double elapsed_s)
+{
+	char how[40], so_far[24];
+	span(how, sizeof how, expected_s);
+	clock_text(so_far, sizeof so_far, elapsed_s);
+	/* The time is the mean: a solve is luck, and some take two or three times as long. */
+	int n = snprintf(out, cap, LINE_HEAD "%s (%s so far%s)", how, so_far,
+			 elapsed_s > 1.5 * expected_s && elapsed_s >= 3 ? ", it varies" : "");
+	if (n >= 80) /* an 80-column terminal holds it whole */
+		snprintf(out, cap, LINE_HEAD "%s (%s so far)", how, so_far);
+}
+
+typedef struct {
+	int tty, drawn;
+	size_t len;     /* of the line drawn last */
+	double last;    /* when it was drawn */
+	char text[128]; /* the line drawn last */
+} line;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void draw(line *l, const char *text, int end)
+{
+	size_t n = strlen(text);
+	fprintf(stderr, "\r%s", text);
+	for (size_t i = n; i < l->len; i++)
+		fputc(' ', stderr); /* what a longer line left */
+	if (end)
+		fputc('\n', stderr);
+	fflush(stderr);
+	snprintf(l->text, sizeof l->text, "%s", text);
+	l->len = n;
+	l->drawn = !end;
+}
+
+static int line_tick(const powsolve_stats *st, unsigned bits, void *arg)
+{
+	line *l = arg;
+	char text[128];
+	(void)bits;
+	if (interrupted)
+		return 1;
+	/* Nothing for work over in a moment; then at most 4 redraws a second, when it changed. */
+	if (!l->tty || st->seconds < 0.5 || st->expected_s <= 0 ||
+	    (l->drawn && st->seconds - l->last < 0.25))
+		return 0;
+	powsolve_line(text, sizeof text, st->expected_s, st->seconds);
+	if (!l->drawn || strcmp(text, l->text) != 0) {
+		draw(l, text, 0);
+		l->last = st->seconds;
+	}
+	return 0;
+}
+
+int powsolve_worker(uint64_t *counter, const uint8_t ch[GD_POW_CHALLENGE_BYTES], powsolve_stats *st)
+{
+	struct sigaction sa, old;
+	powsolve_stats mine;
+	line l = {.tty = isatty(2)};
+	char text[160], so_far[24];
+	if (st == NULL)
+		st = &mine;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	sigaction(SIGINT, NULL, &old);
+	int catch = old.sa_handler != SIG_IGN; /* an ignored Ctrl-C stays ignored */
+	if (catch)
+		sigaction(SIGINT, &sa, NULL);
+	int rc = powsolve_run(counter, ch, 0, NULL, st, line_tick, &l);
+	if (catch)
+		sigaction(SIGINT, &old, NULL);
+	if (l.drawn) {
+		clock_text(so_far, sizeof so_far, st->seconds);
+		snprintf(text, sizeof text, LINE_HEAD "%s %s",
+			 rc == POWSOLVE_OK ? "done in" : "stopped after", so_far);
+		draw(&l, text, 1);
+	}
+	if (interrupted) {
+		raise(SIGINT); /* to the handler in place before (by default, the end) */
+		return POWSOLVE_STOPPED;
+	}
+	return rc;
+}
