@@ -160,10 +160,16 @@ void store_error(http_req *r, int rc)
 
 /* ---- proof of work ---- */
 
+/* An upload's size bits: one per doubling from 8 MiB (none below 8 MiB, 1 from 8 MiB, 2 from
+ * 16 MiB, ... 10 at 4 GiB), so its work grows in proportion to its size, 2^(floor-3) to
+ * 2^(floor-2) hashes per MiB (the floor is pow_min_bits): at the default 18 bits, a few ms of
+ * a core per MiB against seconds through Tor (PROTOCOL.md §9.4 has the policy, BENCHMARKS.md
+ * its figures). */
+#define POW_SIZE_STEP_SHIFT 23 /* 8 MiB */
 static unsigned size_bonus(uint64_t size)
 {
 	unsigned b = 0;
-	for (uint64_t mib = size >> 20; mib > 0; mib >>= 1)
+	for (uint64_t steps = size >> POW_SIZE_STEP_SHIFT; steps > 0; steps >>= 1)
 		b++;
 	return b;
 }

@@ -1023,8 +1023,8 @@ START_TEST(difficulty_adapts)
 	drop_create(&d, "pow_max_bits = 12\n");
 	drop_start(&d);
 	ck_assert_uint_eq(pow_bits(d.port, "purpose=submit"), 4);
-	ck_assert_uint_eq(pow_bits(d.port, "purpose=upload&size=1048576"), 5);
-	ck_assert_uint_eq(pow_bits(d.port, "purpose=upload&size=104857600"), 11); /* 100 MiB */
+	ck_assert_uint_eq(pow_bits(d.port, "purpose=upload&size=1048576"), 4);
+	ck_assert_uint_eq(pow_bits(d.port, "purpose=upload&size=104857600"), 8); /* 100 MiB */
 	envelope(&d, "load", 0, &env, NULL);
 	for (int i = 0; i < 45; i++) { /* over 40 writes in one 10-second window */
 		uint8_t id[16];

@@ -244,13 +244,13 @@ START_TEST(cheap_uploads_yield_to_costly)
 	membuf big, tiny;
 	uint8_t id[16];
 	char up[32], a[32], b[32], st[64];
-	/* 8 s of idleness for uploads of equal work; 2 MiB costs 2 bits (4 times) more than 20 kB
-	 */
+	/* 8 s of idleness for uploads of equal work; 16 MiB costs 2 bits (4 times) more than
+	 * 20 kB (one bit per doubling from 8 MiB, PROTOCOL.md §9.4) */
 	drop_create(&d, "max_uploads = 2\nupload_idle_seconds = 8\npow_max_bits = 6\n"
 			"max_submit_kb = 64\n");
 	drop_start(&d);
 	envelope(&d, 0, &tiny, NULL);
-	envelope(&d, 2200000, &big, NULL);
+	envelope(&d, 17000000, &big, NULL);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, 20000, a, st), 201);
 	randombytes_buf(id, 16);
@@ -526,8 +526,8 @@ START_TEST(upload_work_keeps_scaling)
 	drop_create(&d, "max_envelope_mb = 64\n" CONF); /* pow_min_bits = pow_max_bits = 4 */
 	drop_start(&d);
 	ck_assert_uint_eq(upload_bits(&d, 500000), 4);
-	ck_assert_uint_eq(upload_bits(&d, 16ULL << 20), 4 + 5);
-	ck_assert_uint_eq(upload_bits(&d, 64ULL << 20), 4 + 7);
+	ck_assert_uint_eq(upload_bits(&d, 16ULL << 20), 4 + 2); /* one bit per doubling from */
+	ck_assert_uint_eq(upload_bits(&d, 64ULL << 20), 4 + 4); /* 8 MiB (PROTOCOL.md §9.4) */
 	drop_destroy(&d);
 }
 END_TEST
