@@ -44,7 +44,8 @@ enum {
 typedef struct {
 	const char *server, *newsroom, *message_file, *codename_out, *codename_file, *proxy,
 		*state_dir;
-	int codename_prompt, no_reply, clearnet, unlisted, json, ack, keep_metadata;
+	int codename_prompt, no_reply, clearnet, unlisted, json, ack, yes;
+	attach_opts attach; /* --keep-metadata [FILE], --keep-names */
 	uint64_t min_version;
 	char **files;
 	int n_files;
@@ -97,7 +98,10 @@ static const char HELP_SUBMIT[] =
 	"\n"
 	"options:\n"
 	"  --message-file F    the testimony from file F (text, at most 128 KiB)\n"
-	"  --keep-metadata     send files that cannot be cleaned as they are\n"
+	"  --keep-metadata F   send F as it is if it cannot be cleaned (once per file);\n"
+	"                      files that can be cleaned always are\n"
+	"  --keep-names        send the files' real names (default: attachment-1.jpg...)\n"
+	"  --yes               send without asking (the files are still listed)\n"
 	"  --json              one line of JSON on standard output\n";
 
 static const char HELP_REPLIES[] =
@@ -659,7 +663,7 @@ static int submit_check_options(submission *sub)
 static int submit_attachments(submission *sub)
 {
 	const opts *o = sub->o;
-	int rc = attach_prepare(&sub->as, o->files, o->n_files, o->keep_metadata);
+	int rc = attach_prepare(&sub->as, o->files, o->n_files, &o->attach);
 	sub->atts = sub->as.atts;
 	sub->kinds = sub->as.kinds;
 	sub->sources = sub->as.sources;
@@ -785,6 +789,10 @@ static int submit_print(const submission *sub)
 		json_decref(j);
 		j = NULL;
 	}
+	if (j != NULL && json_object_set_new(j, "attachments", attach_json(&sub->as)) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
 	return print_json(j, " (the testimony was sent)");
 }
 
@@ -868,7 +876,9 @@ static int cmd_submit(const opts *o)
 	    (rc = submit_codename(&sub)) == EX_OK)
 		rc = submit_testimony(&sub);
 	if (rc == EX_OK && (rc = submit_manifest(&sub)) == EX_OK &&
-	    (rc = submit_limits(&sub)) == EX_OK && (rc = submit_write_codename(&sub)) == EX_OK &&
+	    (rc = submit_limits(&sub)) == EX_OK &&
+	    (rc = attach_confirm(&sub.as, sub.text_len, o->yes)) == EX_OK &&
+	    (rc = submit_write_codename(&sub)) == EX_OK &&
 	    (rc = submit_send(&sub)) == EX_OK)
 		rc = submit_print(&sub);
 	submission_free(&sub, rc);
@@ -1169,7 +1179,7 @@ static int bad_option(const char *arg, int val, const char *cmd)
 /* An option of one command given to the other (by the val of its long option). */
 static int wrong_command(const struct option *lo, const unsigned char *seen, const char *cmd)
 {
-	static const char submit_only[] = "mORk", replies_only[] = "a";
+	static const char submit_only[] = "mORkLY", replies_only[] = "a";
 	int replies = strcmp(cmd, "replies") == 0;
 	const char *other = replies ? submit_only : replies_only;
 	for (const struct option *p = lo; p->name != NULL; p++)
@@ -1196,7 +1206,9 @@ int main(int argc, char **argv)
 					   {"state-dir", required_argument, NULL, 'S'},
 					   {"json", no_argument, NULL, 'j'},
 					   {"ack", no_argument, NULL, 'a'},
-					   {"keep-metadata", no_argument, NULL, 'k'},
+					   {"keep-metadata", optional_argument, NULL, 'k'},
+					   {"keep-names", no_argument, NULL, 'L'},
+					   {"yes", no_argument, NULL, 'Y'},
 					   {"help", no_argument, NULL, 'h'},
 					   {NULL, 0, NULL, 0}};
 	opts o;
@@ -1271,8 +1283,21 @@ int main(int argc, char **argv)
 		case 'a':
 			o.ack = 1;
 			break;
-		case 'k':
-			o.keep_metadata = 1;
+		case 'k': /* --keep-metadata=F, --keep-metadata F (F stays a file to send), bare */
+			if (optarg == NULL && optind < argc && argv[optind][0] != '-')
+				optarg = argv[optind];
+			if (optarg == NULL)
+				o.attach.keep_any = 1;
+			else if (o.attach.n_keep == ATTACH_MAX)
+				return cli_die(EX_USAGE, "at most %d --keep-metadata files", ATTACH_MAX);
+			else
+				o.attach.keep[o.attach.n_keep++] = optarg;
+			break;
+		case 'L':
+			o.attach.keep_names = 1;
+			break;
+		case 'Y':
+			o.yes = 1;
 			break;
 		case 'V':
 			errno = 0;
