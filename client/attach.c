@@ -18,15 +18,19 @@
 
 #include "cli.h"
 
-enum { EX_OK = 0, EX_FAIL = 1, EX_FILE = 6 }; /* ghostdrop's exit codes (ghostdrop.c) */
+/* ghostdrop's exit codes (ghostdrop.c, docs/ghostdrop.1) */
+enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_FILE = 6 };
 
 static const char *media_type(const char *name)
 {
-	static const char *const map[][2] = {{".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"},
-					     {".png", "image/png"},  {".pdf", "application/pdf"},
-					     {".txt", "text/plain"}, {".csv", "text/csv"},
-					     {".mp3", "audio/mpeg"}, {".wav", "audio/wav"},
-					     {".mp4", "video/mp4"},  {".zip", "application/zip"}};
+	static const char *const map[][2] = {
+		{".jpg", "image/jpeg"},      {".jpeg", "image/jpeg"},
+		{".png", "image/png"},       {".pdf", "application/pdf"},
+		{".txt", "text/plain"},      {".csv", "text/csv"},
+		{".tsv", "text/tab-separated-values"}, {".md", "text/markdown"},
+		{".json", "application/json"}, {".log", "text/plain"},
+		{".mp3", "audio/mpeg"},      {".wav", "audio/wav"},
+		{".mp4", "video/mp4"},       {".zip", "application/zip"}};
 	const char *dot = strrchr(name, '.');
 	for (size_t i = 0; dot != NULL && i < sizeof map / sizeof map[0]; i++)
 		if (strcasecmp(dot, map[i][0]) == 0)
@@ -67,19 +71,70 @@ static int is_ram_backed(const char *dir)
 	       (unsigned long)fs.f_type == TMPFS_MAGIC;
 }
 
+/* mat2_clean's answers besides an exit code: the file cannot be cleaned here (*why says why). */
+#define MAT2_CANNOT (-1)
+
+/* What mat2 --show lists for path: the metadata's names (never their values), ", " between. */
+static void mat2_show(const char *path, char *out, size_t cap)
+{
+	int p[2];
+	out[0] = '\0';
+	if (pipe(p) != 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(p[1], 1);
+		dup2(null, 2);
+		close(p[0]);
+		execlp("mat2", "mat2", "--show", "--", path, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	FILE *f = pid > 0 ? fdopen(p[0], "r") : NULL;
+	char line[1024];
+	size_t o = 0;
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		char *k = line, *colon;
+		while (*k == ' ' || *k == '\t')
+			k++;
+		if (*k == '[' || (colon = strstr(k, ": ")) == NULL || colon == k)
+			continue; /* "[+] Metadata for F:", or not "name: value" */
+		*colon = '\0';
+		for (char *c = k; *c; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f)
+				*c = '?';
+		size_t kl = strlen(k);
+		int seen = 0; /* each name once */
+		for (const char *q = out; (q = strstr(q, k)) != NULL; q += kl)
+			if ((q == out || q[-1] == ' ') && (q[kl] == ',' || q[kl] == '\0'))
+				seen = 1;
+		if (!seen && o + kl + 3 < cap)
+			o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? ", " : "", k);
+	}
+	if (f != NULL)
+		fclose(f);
+	else
+		close(p[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
 /* Copy src into a 0700 directory on tmpfs (keeping its name: mat2 goes by the extension),
- * clean it there with mat2 --inplace. The copy never reaches a disk. */
-static int mat2_clean(const char *src, const char *name, char *out, size_t cap, uint64_t *size)
+ * list its metadata and clean it there with mat2 --inplace. The copy never reaches a disk.
+ * EX_OK, an exit code (said), or MAT2_CANNOT with *why. */
+static int mat2_clean(const char *src, const char *name, char *out, size_t cap, uint64_t *size,
+		      char *shown, size_t shown_cap, const char **why)
 {
 	const char *base = getenv("XDG_RUNTIME_DIR");
 	if (!is_ram_backed(base))
 		base = "/dev/shm";
-	if (!is_ram_backed(base))
-		return cli_die(
-			EX_FILE,
-			"no RAM-backed directory (XDG_RUNTIME_DIR or /dev/shm) to clean %s in; "
-			"remove its metadata yourself and pass --keep-metadata",
-			src);
+	if (!is_ram_backed(base)) {
+		*why = "there is no RAM-backed directory (XDG_RUNTIME_DIR or /dev/shm) to clean "
+		       "it in";
+		return MAT2_CANNOT;
+	}
 	if (scratch_dir[0] == '\0') {
 		snprintf(scratch_dir, sizeof scratch_dir, "%s/ghostdrop-XXXXXX", base);
 		if (mkdtemp(scratch_dir) == NULL) { /* mode 0700 */
@@ -105,6 +160,7 @@ static int mat2_clean(const char *src, const char *name, char *out, size_t cap, 
 		close(in);
 	if (fd < 0 || close(fd) != 0 || in < 0 || k < 0)
 		return cli_die(EX_FILE, "%s: cannot make a private copy to clean", src);
+	mat2_show(out, shown, shown_cap);
 	pid_t pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
@@ -115,29 +171,133 @@ static int mat2_clean(const char *src, const char *name, char *out, size_t cap, 
 		_exit(127);
 	}
 	int st = 0;
-	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) == 127)
-		return cli_die(
-			EX_FILE,
-			"%s may carry metadata that identifies you (author, software, device) and "
-			"mat2, which would remove it, is not installed: install mat2, or remove it "
-			"yourself and pass --keep-metadata",
-			src);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) == 127) {
+		*why = "mat2, which would remove its metadata, is not installed";
+		return MAT2_CANNOT;
+	}
 	struct stat sb;
-	if (WEXITSTATUS(st) != 0 || stat(out, &sb) != 0)
-		return cli_die(
-			EX_FILE,
-			"mat2 could not clean %s (a format it does not know, or a damaged file); "
-			"remove its metadata yourself and pass --keep-metadata",
-			src);
+	if (WEXITSTATUS(st) != 0 || stat(out, &sb) != 0) {
+		*why = "mat2 could not clean it (a format it does not know, or a damaged file)";
+		return MAT2_CANNOT;
+	}
 	*size = (uint64_t)sb.st_size;
 	return EX_OK;
 }
 
+/* ---- plain text: nothing hidden, when it really is text ---- */
+
+static int text_name(const char *name)
+{
+	static const char *const ext[] = {"txt", "text", "csv",  "tsv",   "md",  "markdown",
+					  "json", "jsonl", "ndjson", "log", "yaml", "yml",
+					  "srt", "vtt"};
+	const char *dot = strrchr(name, '.');
+	for (size_t i = 0; dot != NULL && i < sizeof ext / sizeof ext[0]; i++)
+		if (strcasecmp(dot + 1, ext[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* UTF-8 (ASCII included) without NUL or other control characters than tab, line ends, form
+ * feed and escape: what a text editor or a spreadsheet export writes. A document, an archive
+ * or a picture renamed .txt is not. */
+static int text_content(int fd)
+{
+	uint8_t buf[65536];
+	unsigned need = 0;   /* continuation bytes still expected */
+	uint8_t lo = 0x80, hi = 0xbf; /* the next continuation byte's range */
+	ssize_t k;
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return 0;
+	while ((k = read(fd, buf, sizeof buf)) > 0)
+		for (ssize_t i = 0; i < k; i++) {
+			uint8_t b = buf[i];
+			if (need > 0) {
+				if (b < lo || b > hi)
+					return 0;
+				lo = 0x80;
+				hi = 0xbf;
+				need--;
+				continue;
+			}
+			if (b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f' && b != 0x1b)
+				return 0;
+			if (b < 0x80)
+				continue;
+			if (b >= 0xc2 && b <= 0xdf)
+				need = 1;
+			else if (b >= 0xe0 && b <= 0xef) {
+				need = 2;
+				lo = b == 0xe0 ? 0xa0 : 0x80; /* no overlong form */
+				hi = b == 0xed ? 0x9f : 0xbf; /* no surrogate */
+			} else if (b >= 0xf0 && b <= 0xf4) {
+				need = 3;
+				lo = b == 0xf0 ? 0x90 : 0x80;
+				hi = b == 0xf4 ? 0x8f : 0xbf; /* at most U+10FFFF */
+			} else
+				return 0;
+		}
+	return k == 0 && need == 0;
+}
+
+/* ---- names ---- */
+
+/* "attachment-N.ext": the extension lower-cased, when it looks like one. */
+static void neutral_name(char *out, size_t cap, const char *base, int i, strip_kind kind)
+{
+	const char *dot = strrchr(base, '.');
+	char ext[16] = "";
+	size_t n = dot != NULL && dot != base ? strlen(dot + 1) : 0;
+	int ok = n >= 1 && n <= 8;
+	for (size_t j = 0; ok && j < n; j++) {
+		char c = dot[1 + j];
+		ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		ext[j] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	}
+	ext[ok ? n : 0] = '\0';
+	if (!ok && kind != STRIP_OTHER)
+		snprintf(ext, sizeof ext, "%s", kind == STRIP_JPEG ? "jpg" : "png");
+	snprintf(out, cap, "attachment-%d%s%s", i + 1, ext[0] ? "." : "", ext);
+}
+
+/* ---- one file ---- */
+
+static int kept_by_name(const attach_opts *ao, const struct stat *st)
+{
+	for (int j = 0; j < ao->n_keep; j++) {
+		struct stat k;
+		if (stat(ao->keep[j], &k) == 0 && k.st_dev == st->st_dev && k.st_ino == st->st_ino)
+			return 1;
+	}
+	return ao->keep_any;
+}
+
+/* It cannot be cleaned: as it is if the worker named it, else refused with what to do. */
+static int cannot_clean(attach_set *as, int i, const attach_opts *ao, const struct stat *st,
+			const char *why)
+{
+	attach_info *f = &as->info[i];
+	if (!kept_by_name(ao, st))
+		return cli_die(EX_FILE,
+			       "%s: %s, so it may carry metadata that identifies you (author, "
+			       "software, device); remove it yourself, then pass --keep-metadata "
+			       "%s to send it as it is",
+			       f->file, why, f->file);
+	f->how = ATTACH_AS_IS;
+	f->why = why;
+	as->kinds[i] = STRIP_OTHER;
+	as->sources[i] = f->file;
+	as->atts[i].size = (uint64_t)st->st_size;
+	return EX_OK;
+}
+
 /* Attachment i: checked, its kind found and its cleaned size measured (mat2 cleans a copy). */
-static int attach_one(attach_set *as, char **files, int i, int keep_metadata)
+static int attach_one(attach_set *as, char **files, int i, const attach_opts *ao)
 {
 	gd_attachment *a = &as->atts[i];
+	attach_info *f = &as->info[i];
 	struct stat st;
+	f->file = files[i];
 	int fd = open(files[i], O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		int rc = cli_die(EX_FILE, "%s: %s", files[i],
@@ -146,54 +306,238 @@ static int attach_one(attach_set *as, char **files, int i, int keep_metadata)
 			close(fd);
 		return rc;
 	}
+	const char *slash = strrchr(files[i], '/');
+	const char *base = slash != NULL ? slash + 1 : files[i];
 	a->size = (uint64_t)st.st_size;
-	as->kinds[i] = keep_metadata ? STRIP_OTHER : strip_detect(fd);
-	if (as->kinds[i] != STRIP_OTHER &&
-	    strip_run(fd, as->kinds[i], NULL, NULL, &a->size) != 0) {
-		close(fd);
-		return cli_die(
-			EX_FILE,
-			"%s looks like a %s but is damaged, so its metadata cannot be removed; "
-			"--keep-metadata sends it as it is",
-			files[i], as->kinds[i] == STRIP_JPEG ? "JPEG" : "PNG");
+	as->sources[i] = files[i];
+	as->kinds[i] = strip_detect(fd); /* by content: whatever the name or the flags */
+	int rc = EX_OK;
+	if (as->kinds[i] != STRIP_OTHER) {
+		f->how = ATTACH_STRIPPED;
+		if (strip_run_found(fd, as->kinds[i], NULL, NULL, &a->size, &f->found) != 0)
+			rc = cannot_clean(as, i, ao, &st,
+					  as->kinds[i] == STRIP_JPEG
+						  ? "it looks like a JPEG but is damaged"
+						  : "it looks like a PNG but is damaged");
+	} else if (text_name(base)) {
+		f->how = ATTACH_TEXT;
+		if (!text_content(fd))
+			rc = cannot_clean(as, i, ao, &st,
+					  "it is named like text but is not plain text (UTF-8 "
+					  "without NUL bytes): it may be a document renamed");
+	} else {
+		const char *why = NULL;
+		f->how = ATTACH_MAT2;
+		rc = mat2_clean(files[i], base, as->cleaned[i], sizeof as->cleaned[i], &a->size,
+				f->mat2, sizeof f->mat2, &why);
+		if (rc == EX_OK) {
+			as->sources[i] = as->cleaned[i];
+			if (strcasecmp(media_type(base), "application/pdf") == 0)
+				f->why = "pages are now images, text is no longer selectable";
+		} else if (rc == MAT2_CANNOT)
+			rc = cannot_clean(as, i, ao, &st, why);
 	}
 	close(fd);
-	const char *slash = strrchr(files[i], '/');
-	snprintf(a->name, sizeof a->name, "%s", slash != NULL ? slash + 1 : files[i]);
-	as->sources[i] = files[i];
-	if (as->kinds[i] == STRIP_OTHER && !keep_metadata) {
-		int rc = mat2_clean(files[i], a->name, as->cleaned[i], sizeof as->cleaned[i],
-				    &a->size);
-		if (rc != EX_OK)
-			return rc;
-		as->sources[i] = as->cleaned[i];
-	}
+	if (rc != EX_OK)
+		return rc;
+	if (as->keep_names)
+		snprintf(a->name, sizeof a->name, "%s", base);
+	else
+		neutral_name(a->name, sizeof a->name, base, i, as->kinds[i]);
 	snprintf(a->type, sizeof a->type, "%s",
 		 as->kinds[i] == STRIP_JPEG  ? "image/jpeg"
 		 : as->kinds[i] == STRIP_PNG ? "image/png"
-					      : media_type(a->name));
+					     : media_type(base));
 	as->total += a->size;
 	return EX_OK;
 }
 
-int attach_prepare(attach_set *as, char **files, int n_files, int keep_metadata)
+int attach_prepare(attach_set *as, char **files, int n_files, const attach_opts *ao)
 {
 	size_t n = (size_t)n_files + 1;
 	int rc = EX_OK;
 	memset(as, 0, sizeof *as);
 	as->n = n_files;
+	as->keep_names = ao->keep_names;
 	as->atts = calloc(n, sizeof *as->atts);
 	as->kinds = calloc(n, sizeof *as->kinds);
 	as->sources = calloc(n, sizeof *as->sources);
 	as->cleaned = calloc(n, sizeof *as->cleaned);
-	if (as->atts == NULL || as->kinds == NULL || as->sources == NULL || as->cleaned == NULL)
+	as->info = calloc(n, sizeof *as->info);
+	if (as->atts == NULL || as->kinds == NULL || as->sources == NULL || as->cleaned == NULL ||
+	    as->info == NULL)
 		return cli_die(EX_FAIL, "out of memory");
+	/* --keep-metadata FILE names a file that is attached */
+	for (int j = 0; j < ao->n_keep; j++) {
+		struct stat k, st;
+		int found = 0;
+		if (stat(ao->keep[j], &k) != 0)
+			return cli_die(EX_FILE, "--keep-metadata %s: %s", ao->keep[j],
+				       strerror(errno));
+		for (int i = 0; i < n_files && !found; i++)
+			found = stat(files[i], &st) == 0 && st.st_dev == k.st_dev &&
+				st.st_ino == k.st_ino;
+		if (!found)
+			return cli_die(EX_USAGE,
+				       "--keep-metadata %s: not one of the files to send (name it "
+				       "among the files too)",
+				       ao->keep[j]);
+	}
 	signal(SIGINT, scratch_signal); /* a cleaned copy never outlives this run */
 	signal(SIGTERM, scratch_signal);
 	signal(SIGHUP, scratch_signal);
 	for (int i = 0; i < n_files && rc == EX_OK; i++)
-		rc = attach_one(as, files, i, keep_metadata);
+		rc = attach_one(as, files, i, ao);
 	return rc;
+}
+
+/* ---- what the worker sees ---- */
+
+const char *attach_human_size(uint64_t n, char *out, size_t cap)
+{
+	static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB"};
+	if (n < 1024) {
+		snprintf(out, cap, "%llu byte%s", (unsigned long long)n, n == 1 ? "" : "s");
+		return out;
+	}
+	double v = (double)n / 1024;
+	int u = 0;
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, cap, "%.1f %s", v, unit[u]);
+	return out;
+}
+
+/* One file's "what was done", for the preview. */
+static void describe(const attach_info *f, char *out, size_t cap)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	switch (f->how) {
+	case ATTACH_STRIPPED:
+		for (unsigned b = 1; b != 0 && b <= STRIP_F_LAST; b <<= 1)
+			if ((f->found & b) && o + 2 < cap)
+				o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? ", " : "",
+						      strip_found_name(b));
+		if (o == 0)
+			snprintf(out, cap, "no metadata found");
+		else if (o + 9 < cap)
+			snprintf(out + o, cap - o, " removed");
+		break;
+	case ATTACH_MAT2:
+		snprintf(out, cap, "cleaned by mat2%s%s%s%s%s", f->mat2[0] ? " (removed: " : "",
+			 f->mat2, f->mat2[0] ? ")" : "", f->why ? ", " : "", f->why ? f->why : "");
+		break;
+	case ATTACH_TEXT:
+		snprintf(out, cap, "plain text, nothing hidden in it");
+		break;
+	case ATTACH_AS_IS:
+		snprintf(out, cap, "SENT AS IT IS, with any metadata it carries (--keep-metadata): %s",
+			 f->why);
+		break;
+	}
+}
+
+/* words, wrapped at 78 columns under a 6-column indent */
+static void wrapped(FILE *tty, const char *words)
+{
+	const char *p = words;
+	while (*p) {
+		size_t room = 72, len = strlen(p);
+		size_t cut = len;
+		if (len > room) {
+			cut = room;
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = room;
+		}
+		fprintf(tty, "      %.*s\n", (int)cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+int attach_confirm(const attach_set *as, size_t text_len, int yes)
+{
+	char size[32], what[1024];
+	if (as->n == 0)
+		return EX_OK;
+	FILE *tty = fopen("/dev/tty", "r+");
+	if (tty == NULL)
+		return EX_OK; /* a script: as before, nothing asked */
+	fprintf(tty, "\nTo be sent, encrypted to the newsroom:\n  the message, %s\n",
+		attach_human_size(text_len, size, sizeof size));
+	for (int i = 0; i < as->n; i++) {
+		const attach_info *f = &as->info[i];
+		const char *slash = strrchr(f->file, '/');
+		fprintf(tty, "  %s, %s", as->atts[i].name,
+			attach_human_size(as->atts[i].size, size, sizeof size));
+		if (!as->keep_names)
+			fprintf(tty, " (your %s)", slash != NULL ? slash + 1 : f->file);
+		fputc('\n', tty);
+		describe(f, what, sizeof what);
+		wrapped(tty, what);
+	}
+	fputs(as->keep_names ? "The files travel under their real names.\n"
+			     : "The files travel under the names shown (--keep-names sends "
+			       "their real names).\n",
+	      tty);
+	if (yes) {
+		fputc('\n', tty);
+		fclose(tty);
+		return EX_OK;
+	}
+	fputs("Send these? [y/N] ", tty);
+	fflush(tty);
+	char line[64];
+	int ok = fgets(line, sizeof line, tty) != NULL &&
+		 (strcasecmp(line, "y\n") == 0 || strcasecmp(line, "yes\n") == 0);
+	fclose(tty);
+	if (!ok)
+		return cli_die(ATTACH_CANCELLED, "cancelled: nothing was sent");
+	return EX_OK;
+}
+
+json_t *attach_json(const attach_set *as)
+{
+	static const char *const kinds[] = {"", "jpeg", "png"};
+	json_t *arr = json_array();
+	for (int i = 0; arr != NULL && i < as->n; i++) {
+		const attach_info *f = &as->info[i];
+		const char *kind = f->how == ATTACH_STRIPPED ? kinds[as->kinds[i]]
+				   : f->how == ATTACH_MAT2   ? "mat2"
+				   : f->how == ATTACH_TEXT   ? "text"
+							     : "as_is";
+		json_t *removed = json_array(), *o;
+		if (f->how == ATTACH_STRIPPED)
+			for (unsigned b = 1; removed != NULL && b != 0 && b <= STRIP_F_LAST; b <<= 1)
+				if (f->found & b)
+					json_array_append_new(removed,
+							      json_string(strip_found_name(b)));
+		char *m = f->how == ATTACH_MAT2 ? strdup(f->mat2) : NULL, *save = NULL;
+		for (char *t = m != NULL ? strtok_r(m, ",", &save) : NULL; removed != NULL && t;
+		     t = strtok_r(NULL, ",", &save))
+			json_array_append_new(removed, json_string(t[0] == ' ' ? t + 1 : t));
+		free(m);
+		o = json_pack("{s:s, s:I, s:s, s:o}", "name", as->atts[i].name, "size",
+			      (json_int_t)as->atts[i].size, "kind", kind, "removed",
+			      removed != NULL ? removed : json_array());
+		const char *slash = strrchr(f->file, '/');
+		if (o != NULL && f->why != NULL)
+			json_object_set_new(o, "note", json_string(f->why));
+		if (o != NULL && as->keep_names)
+			json_object_set_new(o, "original",
+					    json_string(slash != NULL ? slash + 1 : f->file));
+		if (o == NULL || json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
 }
 
 void attach_free(attach_set *as)
@@ -203,6 +547,6 @@ void attach_free(attach_set *as)
 	free(as->kinds);
 	free(as->sources);
 	free(as->cleaned);
+	free(as->info);
 	memset(as, 0, sizeof *as);
 }
-

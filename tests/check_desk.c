@@ -402,7 +402,8 @@ START_TEST(full_loop)
 		ck_assert_ptr_nonnull(folder);
 		snprintf(p, sizeof p, "%s/opened/%s/message.txt", T, folder);
 		ck_assert(file_is(p, "testimony\n"));
-		snprintf(p, sizeof p, "%s/opened/%s/shift-log.txt", T, folder);
+		/* shift-log.txt travelled under a neutral name, saved as such */
+		snprintf(p, sizeof p, "%s/opened/%s/attachment-1.txt", T, folder);
 		if (access(p, F_OK) == 0) {
 			with_att++;
 			ck_assert(file_is(p, "date,hours,paid\n2026-11-02,9,6\n"));
