@@ -21,6 +21,7 @@
 
 #include "check_main.h"
 #include "daemon.h"
+#include "prompt.h"
 #include "testutil.h"
 
 #ifndef GHOSTDROP
@@ -390,6 +391,49 @@ START_TEST(ctrl_c_at_hidden_prompt)
 }
 END_TEST
 
+/* A handler of the program that returns (it does not stop the program): the prompt ends with
+ * -2, echo back on, nothing kept of what was typed. */
+static volatile sig_atomic_t caught;
+static void note_signal(int sig)
+{
+	caught = sig;
+}
+
+START_TEST(prompt_interrupted_by_a_returning_handler)
+{
+	term t;
+	memset(&t, 0, sizeof t);
+	ck_assert_int_eq(openpty(&t.master, &t.slave, NULL, NULL, NULL), 0);
+	t.pid = fork();
+	ck_assert_int_ge(t.pid, 0);
+	if (t.pid == 0) {
+		setsid();
+		ioctl(t.slave, TIOCSCTTY, 0);
+		dup2(t.slave, 0);
+		dup2(t.slave, 1);
+		dup2(t.slave, 2);
+		close(t.master);
+		signal(SIGINT, note_signal);
+		char buf[64];
+		memset(buf, 'x', sizeof buf);
+		int rc = gd_prompt_secret("Secret: ", buf, sizeof buf);
+		int wiped = buf[0] == '\0' && buf[3] == '\0';
+		/* the program's handler ran, and is in place again */
+		struct sigaction now;
+		sigaction(SIGINT, NULL, &now);
+		_exit(rc == -2 && caught == SIGINT && wiped && now.sa_handler == note_signal ? 0 : 1);
+	}
+	ck_assert_msg(term_expect(&t, "Secret: ", 10000), "%s", t.seen);
+	ck_assert(term_quiet(&t));
+	term_type(&t, "abc");
+	term_type(&t, "\x03");
+	ck_assert_msg(term_exit(&t, 3000), "still waiting after Ctrl-C");
+	ck_assert_msg(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0, "status %d", t.status);
+	ck_assert(term_echo(&t));
+	term_close(&t);
+}
+END_TEST
+
 /* ---- 4. conventions ---- */
 
 START_TEST(version_help_and_mistakes_first)
@@ -595,6 +639,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, version_help_and_mistakes_first);
 	tcase_add_test(tc, ctrl_c_at_hidden_prompt);
+	tcase_add_test(tc, prompt_interrupted_by_a_returning_handler);
 	tcase_add_test(tc, codename_asked_first_three_tries);
 	tcase_add_test(tc, wrong_count_said);
 	tcase_add_test(tc, testimony_with_the_codename_refused);
