@@ -25,6 +25,7 @@
 #include "testutil.h"
 #include "progress.h"
 #include "textenc.h"
+#include "transport.h"
 
 #ifndef GHOSTDROP
 #error GHOSTDROP must name the worker binary
@@ -439,6 +440,29 @@ START_TEST(newsroom_file_and_bare_onion)
 }
 END_TEST
 
+/* 5b. The URL grammar: a bare NAME.onion[:PORT] is http://NAME.onion; nothing else bare. */
+START_TEST(bare_onion_urls)
+{
+	gd_url u;
+	char e[256];
+	ck_assert_int_eq(gd_url_parse(&u, ONION, e, sizeof e), 0);
+	ck_assert_str_eq(u.host, ONION);
+	ck_assert_uint_eq(u.port, 80);
+	ck_assert(u.onion);
+	ck_assert_int_eq(gd_url_parse(&u, "ABC.onion:8080/", e, sizeof e), 0);
+	ck_assert_str_eq(u.host, "abc.onion");
+	ck_assert_uint_eq(u.port, 8080);
+	ck_assert_int_eq(gd_url_parse(&u, "abc.onion/path", e, sizeof e), -1);
+	ck_assert_int_eq(gd_url_parse(&u, "abc.onion:0", e, sizeof e), -1);
+	ck_assert_int_eq(gd_url_parse(&u, "example.com", e, sizeof e), -1);
+	ck_assert(strstr(e, "http://") != NULL);
+	ck_assert_int_eq(gd_url_parse(&u, "127.0.0.1:8080", e, sizeof e), -1);
+	ck_assert_int_eq(gd_url_parse(&u, "onion", e, sizeof e), -1);
+	ck_assert_int_eq(gd_url_parse(&u, "https://abc.onion", e, sizeof e), -1);
+	ck_assert_int_eq(gd_url_parse(&u, "ftp://abc.onion", e, sizeof e), -1);
+}
+END_TEST
+
 /* 6. The progress bar, through a pseudo-terminal of the given width: PROGRESS_DEMO draws a
  * bar (a fetch resumed at half of 256 MiB, then 4 MiB more in this run). Returns what the
  * terminal received. */
@@ -593,6 +617,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, text_conversion);
 	tcase_add_test(tc, message_file_encodings);
 	tcase_add_test(tc, newsroom_file_and_bare_onion);
+	tcase_add_test(tc, bare_onion_urls);
 	tcase_add_test(tc, progress_fits_and_rates_this_run);
 	tcase_add_test(tc, progress_line_widths);
 	suite_add_tcase(s, tc);
