@@ -27,8 +27,8 @@
 #include "textenc.h"
 #include "transport.h"
 
-#ifndef GHOSTDROP
-#error GHOSTDROP must name the worker binary
+#if !defined(GHOSTDROP) || !defined(GHOSTDROP_DESK)
+#error GHOSTDROP and GHOSTDROP_DESK must name the worker's and the desk's binaries
 #endif
 
 #define SERVER "--server http://127.0.0.1:%u --newsroom %s"
@@ -179,6 +179,36 @@ START_TEST(tor_not_running)
 			      strstr(err, "Tor does not seem to be running") != NULL &&
 			      strstr(err, "--proxy 127.0.0.1:9150") != NULL,
 		      "%s", err);
+	/* the desk's courier says the same (and takes a bare NAME.onion too) */
+	char tok[256];
+	snprintf(tok, sizeof tok, "%s/token", d.dir);
+	write_file(tok, d.token, strlen(d.token));
+	ck_assert_int_eq(drop_run(&d, GHOSTDROP_DESK, NULL, out, err, sizeof out,
+				  "fetch --server " ONION " --token-file %s --out %s/batch --proxy %s",
+				  tok, d.dir, where),
+			 4);
+	ck_assert_msg(strstr(err, "Tor does not seem to be running") != NULL &&
+			      strstr(err, "--proxy 127.0.0.1:9150") != NULL,
+		      "%s", err);
+	/* at Tor Browser's port already (when nothing listens there on this machine): keep Tor
+	 * Browser open, or the system's Tor */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons(9150),
+				.sin_addr.s_addr = htonl(0x7f000001)};
+	int busy = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+	close(fd);
+	if (!busy) {
+		ck_assert_int_eq(gd(&d, "x",
+				    "submit --server " ONION " --newsroom %s --no-reply --proxy "
+				    "127.0.0.1:9150",
+				    keystring),
+				 4);
+		ck_assert_msg(strstr(err, "Tor does not seem to be running") != NULL &&
+				      strstr(err, "open Tor Browser") != NULL &&
+				      strstr(err, "--proxy 127.0.0.1:9050") != NULL,
+			      "%s", err);
+	}
 	drop_destroy(&d);
 }
 END_TEST
