@@ -103,8 +103,9 @@ int drop_call(drop_conn *d, drop_req *q, json_t **out, drop_err *e);
 int drop_get_bundle(drop_conn *d, gd_response *r, drop_err *e);
 /* GET /v1/limits. */
 int drop_get_limits(drop_conn *d, uint64_t *max_submit, uint64_t *max_envelope, drop_err *e);
-/* POST /v1/pow: a challenge for purpose (and size), solved: "X-Ghostdrop-PoW: C.N\r\n" in
- * hdr; the challenge's bytes in ch. */
+/* POST /v1/pow: a challenge for purpose (and size), solved on every core (powsolve_worker: a
+ * line in plain words on a terminal; Ctrl-C stops it): "X-Ghostdrop-PoW: C.N\r\n" in hdr; the
+ * challenge's bytes in ch. */
 int drop_pow(drop_conn *d, const char *purpose, uint64_t size, char *hdr, size_t cap,
 	     uint8_t ch[GD_POW_CHALLENGE_BYTES], drop_err *e);
 /* POST /v1/submissions, the whole envelope in one request. A lost answer is retried under

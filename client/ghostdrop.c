@@ -263,10 +263,9 @@ static int verify_drop(const opts *o)
 			       "correctly, from a place the newsroom published it. If it is "
 			       "right, this drop is not the newsroom's: do not send anything");
 	if (rc != GD_OK)
-		return cli_die(
-			EX_VERIFY,
-			"the drop's key bundle does not verify against the newsroom key: %s",
-			gd_strerror(rc));
+		return cli_die(EX_VERIFY,
+			       "the drop's key bundle does not verify against the newsroom key: %s",
+			       gd_strerror(rc));
 	char self[300], plain[300];
 	snprintf(self, sizeof self, strchr(dc.url.host, ':') ? "http://[%s]:%u" : "http://%s:%u",
 		 dc.url.host, dc.url.port);
@@ -422,10 +421,11 @@ static int read_message(const opts *o, char **text, size_t *len)
 	if (rc != 0 && why == NULL)
 		return cli_die(EX_FAIL, "out of memory");
 	if (rc != 0)
-		return cli_die(EX_FILE,
-			       "%s %s: open it in your text editor and save it as UTF-8 (often "
-			       "\"Save as\", then Encoding: UTF-8), then try again; nothing was sent",
-			       name, why);
+		return cli_die(
+			EX_FILE,
+			"%s %s: open it in your text editor and save it as UTF-8 (often "
+			"\"Save as\", then Encoding: UTF-8), then try again; nothing was sent",
+			name, why);
 	if (ul > MAX_MESSAGE) {
 		sodium_memzero(u, ul);
 		free(u);

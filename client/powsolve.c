@@ -178,8 +178,8 @@ static void draw(line *l, const char *text, int end)
 {
 	size_t n = strlen(text);
 	fprintf(stderr, "\r%s", text);
-	for (size_t i = n; i < l->len; i++)
-		fputc(' ', stderr); /* what a longer line left */
+	if (n < l->len) /* blank what a longer line left, and come back to the end of this one */
+		fprintf(stderr, "%*s\r%s", (int)(l->len - n), "", text);
 	if (end)
 		fputc('\n', stderr);
 	fflush(stderr);

@@ -116,8 +116,8 @@ void progress_format(char *out, size_t cap, int width, const char *label, uint64
 		size_t fixed = ln + (ln ? 1 : 0) + strlen(right);
 		if (tries[k].bar && fixed + 2 + 10 <= max) { /* a bar of 10 or more */
 			size_t bw = fixed + 2 + 30 <= max ? 30 : max - fixed - 2;
-			size_t fill = total ? (size_t)((double)bw * (double)done / (double)total)
-					    : bw;
+			size_t fill =
+				total ? (size_t)((double)bw * (double)done / (double)total) : bw;
 			char bar[64];
 			for (size_t i = 0; i < bw; i++)
 				bar[i] = i < fill ? '#' : '-';

@@ -104,8 +104,7 @@ static int from_utf16(const uint8_t *in, size_t len, int be, uint8_t **out, size
 	return 0;
 }
 
-int gd_text_to_utf8(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len,
-		    const char **why)
+int gd_text_to_utf8(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len, const char **why)
 {
 	*why = NULL;
 	*out = NULL;

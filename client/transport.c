@@ -285,9 +285,10 @@ static int socks_dial(gd_transport *t, const gd_url *u, time_t deadline, char *m
 			 "cannot reach the Tor SOCKS proxy at %s:%u: Tor does not seem to be "
 			 "running. Start Tor, or %s",
 			 t->proxy_ip, t->proxy_port,
-			 t->proxy_port == 9150 ? "open Tor Browser and keep it open (or use "
-						 "--proxy 127.0.0.1:9050 for the system's Tor)"
-					       : "with Tor Browser open, add --proxy 127.0.0.1:9150");
+			 t->proxy_port == 9150
+				 ? "open Tor Browser and keep it open (or use "
+				   "--proxy 127.0.0.1:9050 for the system's Tor)"
+				 : "with Tor Browser open, add --proxy 127.0.0.1:9150");
 		return TR_ERR_CONNECT;
 	}
 	n = socks5_greeting(buf);

@@ -184,7 +184,8 @@ START_TEST(tor_not_running)
 	snprintf(tok, sizeof tok, "%s/token", d.dir);
 	write_file(tok, d.token, strlen(d.token));
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP_DESK, NULL, out, err, sizeof out,
-				  "fetch --server " ONION " --token-file %s --out %s/batch --proxy %s",
+				  "fetch --server " ONION
+				  " --token-file %s --out %s/batch --proxy %s",
 				  tok, d.dir, where),
 			 4);
 	ck_assert_msg(strstr(err, "Tor does not seem to be running") != NULL &&
@@ -238,11 +239,10 @@ static const char *conv_bad(const void *in, size_t len)
 
 /* "héllo €𝄞\n" in UTF-8 */
 static const char HELLO[] = "h\xc3\xa9llo \xe2\x82\xac\xf0\x9d\x84\x9e\n";
-static const uint8_t HELLO16LE[] = {0xff, 0xfe, 'h', 0,    0xe9, 0,    'l',  0,    'l', 0,
-				    'o',  0,    ' ', 0,    0xac, 0x20, 0x34, 0xd8, 0x1e, 0xdd,
-				    '\n', 0};
-static const uint8_t HELLO16BE[] = {0xfe, 0xff, 0,    'h', 0,    0xe9, 0,    'l',  0,    'l', 0,
-				    'o',  0,    ' ', 0x20, 0xac, 0xd8, 0x34, 0xdd, 0x1e, 0,    '\n'};
+static const uint8_t HELLO16LE[] = {0xff, 0xfe, 'h', 0,    0xe9, 0,    'l',  0,    'l',  0,    'o',
+				    0,    ' ',  0,   0xac, 0x20, 0x34, 0xd8, 0x1e, 0xdd, '\n', 0};
+static const uint8_t HELLO16BE[] = {0xfe, 0xff, 0,   'h',  0,    0xe9, 0,    'l',  0,    'l', 0,
+				    'o',  0,    ' ', 0x20, 0xac, 0xd8, 0x34, 0xdd, 0x1e, 0,   '\n'};
 
 START_TEST(text_conversion)
 {
@@ -295,9 +295,9 @@ START_TEST(message_file_encodings)
 			      strstr(err, "nothing was sent") != NULL,
 		      "%s", err);
 	/* the same on standard input */
-	ck_assert_int_eq(gd(&d, "caf\xe9\n", "submit " SERVER " --clearnet --no-reply", d.port,
-			    keystring),
-			 6);
+	ck_assert_int_eq(
+		gd(&d, "caf\xe9\n", "submit " SERVER " --clearnet --no-reply", d.port, keystring),
+		6);
 	ck_assert_msg(strstr(err, "standard input") != NULL && strstr(err, "not UTF-8") != NULL,
 		      "%s", err);
 	/* an unpaired surrogate */
@@ -305,8 +305,8 @@ START_TEST(message_file_encodings)
 	ck_assert_int_eq(gd(&d, NULL, "submit " SERVER " --clearnet --no-reply --message-file %s",
 			    d.port, keystring, path),
 			 6);
-	ck_assert_msg(strstr(err, path) != NULL && strstr(err, "unpaired surrogate") != NULL,
-		      "%s", err);
+	ck_assert_msg(strstr(err, path) != NULL && strstr(err, "unpaired surrogate") != NULL, "%s",
+		      err);
 	drop_destroy(&d);
 }
 END_TEST
@@ -404,8 +404,7 @@ START_TEST(newsroom_file_and_bare_onion)
 	char kl[128];
 	int n = snprintf(kl, sizeof kl, "  %s\r\n", keystring);
 	write_file(path, kl, (size_t)n);
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply", d.port, "code"),
-			 2);
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply", d.port, "code"), 2);
 	ck_assert_msg(strstr(err, "not a valid newsroom key") != NULL, "%s", err);
 	/* an existing file without a telling extension */
 	char bare[256];
@@ -431,8 +430,7 @@ START_TEST(newsroom_file_and_bare_onion)
 			    "--no-reply",
 			    d.port, path),
 			 2);
-	ck_assert_msg(strstr(err, path) != NULL && strstr(err, "newsroom key") != NULL, "%s",
-		      err);
+	ck_assert_msg(strstr(err, path) != NULL && strstr(err, "newsroom key") != NULL, "%s", err);
 
 	/* A bare NAME.onion, through Tor (here a forwarding proxy), matched against the bundle's
 	 * http://NAME.onion */
@@ -451,17 +449,19 @@ START_TEST(newsroom_file_and_bare_onion)
 	f.port = ntohs(a.sin_port);
 	pthread_t t;
 	pthread_create(&t, NULL, fwd_loop, &f);
-	ck_assert_int_eq(gd(&d, "x", "submit --server %s --newsroom %s --no-reply --proxy 127.0.0.1:%u",
+	ck_assert_int_eq(gd(&d, "x",
+			    "submit --server %s --newsroom %s --no-reply --proxy 127.0.0.1:%u",
 			    ONION, keystring, f.port),
 			 0);
 	ck_assert_str_eq(f.host, ONION);
 	ck_assert_uint_eq(f.requested_port, 80);
 	/* with a trailing slash and in capitals, as people copy it */
-	ck_assert_int_eq(gd(&d, "x",
-			    "submit --server ABCDEFGHIJKLMNOPQRSTUVWXYZ234567abcdefghijklmnopqrstuvwx"
-			    ".ONION/ --newsroom %s --no-reply --proxy 127.0.0.1:%u",
-			    keystring, f.port),
-			 0);
+	ck_assert_int_eq(
+		gd(&d, "x",
+		   "submit --server ABCDEFGHIJKLMNOPQRSTUVWXYZ234567abcdefghijklmnopqrstuvwx"
+		   ".ONION/ --newsroom %s --no-reply --proxy 127.0.0.1:%u",
+		   keystring, f.port),
+		0);
 	shutdown(f.lfd, SHUT_RDWR);
 	pthread_join(t, NULL);
 	close(f.lfd);
@@ -578,7 +578,8 @@ START_TEST(progress_fits_and_rates_this_run)
 		measure(buf, n, &widest, &lines, &draws);
 		/* never as wide as the terminal: no wrap, so every redraw stays on its row */
 		ck_assert_msg(widest < widths[w], "%zu columns on %u: %s", widest, widths[w], buf);
-		ck_assert_msg(lines == 1 && draws >= 2, "%d lines, %d draws: %s", lines, draws, buf);
+		ck_assert_msg(lines == 1 && draws >= 2, "%d lines, %d draws: %s", lines, draws,
+			      buf);
 		ck_assert_msg(strstr(buf, "fetch") != NULL, "%s", buf); /* the label */
 		/* a clear to the end of the line after each draw */
 		ck_assert_msg(strstr(buf, "\033[K") != NULL, "%s", buf);
@@ -601,7 +602,8 @@ START_TEST(progress_fits_and_rates_this_run)
 			while (num > buf && num[-1] != ' ')
 				num--;
 			double rate = strtod(num, NULL);
-			int mib = strncmp(r - 3, "MiB", 3) == 0, gib = strncmp(r - 3, "GiB", 3) == 0;
+			int mib = strncmp(r - 3, "MiB", 3) == 0,
+			    gib = strncmp(r - 3, "GiB", 3) == 0;
 			ck_assert_msg(!gib && (!mib || rate < 40), "rate %.2f at %.40s", rate, num);
 		}
 	}
@@ -621,11 +623,12 @@ START_TEST(progress_line_widths)
 			progress_format(line, sizeof line, w, "", totals[t], totals[t], 0, 0);
 			ck_assert_msg(strlen(line) < (size_t)w || w == 1, "%d: %s", w, line);
 		}
-	progress_format(line, sizeof line, 80, "upload", 91ULL << 20, 204ULL << 20,
-			2.5 * 1048576, 10);
+	progress_format(line, sizeof line, 80, "upload", 91ULL << 20, 204ULL << 20, 2.5 * 1048576,
+			10);
 	ck_assert_msg(strstr(line, "upload [") == line && strstr(line, "44%") != NULL &&
 			      strstr(line, "91.0/204.0 MiB") != NULL &&
-			      strstr(line, "2.5 MiB/s") != NULL && strstr(line, "0:45 left") != NULL,
+			      strstr(line, "2.5 MiB/s") != NULL &&
+			      strstr(line, "0:45 left") != NULL,
 		      "%s", line);
 	progress_size(sz, sizeof sz, 512);
 	ck_assert_str_eq(sz, "512 B");
