@@ -172,7 +172,7 @@ static int mat2_clean(const char *src, const char *name, char *out, size_t cap, 
 	}
 	int st = 0;
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) == 127) {
-		*why = "mat2, which would remove its metadata, is not installed";
+		*why = "mat2 is not installed (install mat2 to have it cleaned)";
 		return MAT2_CANNOT;
 	}
 	struct stat sb;
@@ -279,9 +279,9 @@ static int cannot_clean(attach_set *as, int i, const attach_opts *ao, const stru
 	attach_info *f = &as->info[i];
 	if (!kept_by_name(ao, st))
 		return cli_die(EX_FILE,
-			       "%s: %s, so it may carry metadata that identifies you (author, "
-			       "software, device); remove it yourself, then pass --keep-metadata "
-			       "%s to send it as it is",
+			       "%s cannot be cleaned of metadata that may identify you (author, "
+			       "software, device): %s. Remove it yourself, then pass "
+			       "--keep-metadata %s to send it as it is",
 			       f->file, why, f->file);
 	f->how = ATTACH_AS_IS;
 	f->why = why;
