@@ -219,8 +219,32 @@ const uint8_t *gd_seal_ack_key(const gd_seal *s)
 	return s->keys.ack;
 }
 
-int gd_seal_new(gd_seal **sp, const uint8_t (*rcpt)[GD_BOX_PK_BYTES], unsigned n,
-		const gd_manifest *m, const gd_source_keys *id, gd_write_fn out, void *out_arg)
+/* Seeded sealing (gd_seal_new_seeded): every value gd_seal_new draws at random is derived
+ * from the seed instead, each under its own KDF subkey id. */
+#define SEED_KDF "gdseal01"
+enum { SEED_FILE_KEY = 1, SEED_STREAM_HEADER = 2, SEED_EPHEMERAL = 16 };
+
+/* crypto_box_seal's exact construction (ephemeral key || crypto_box under the nonce
+ * BLAKE2b-192(epk || pk)), with the ephemeral key pair made from eseed. */
+static int box_seal_seeded(uint8_t *c, const uint8_t *m, size_t mlen,
+			   const uint8_t pk[GD_BOX_PK_BYTES], const uint8_t eseed[32])
+{
+	uint8_t esk[crypto_box_SECRETKEYBYTES], nonce[crypto_box_NONCEBYTES];
+	crypto_generichash_state st;
+	int rc = crypto_box_seed_keypair(c, esk, eseed);
+	crypto_generichash_init(&st, NULL, 0, sizeof nonce);
+	crypto_generichash_update(&st, c, crypto_box_PUBLICKEYBYTES);
+	crypto_generichash_update(&st, pk, crypto_box_PUBLICKEYBYTES);
+	crypto_generichash_final(&st, nonce, sizeof nonce);
+	if (rc == 0)
+		rc = crypto_box_easy(c + crypto_box_PUBLICKEYBYTES, m, mlen, nonce, pk, esk);
+	sodium_memzero(esk, sizeof esk);
+	return rc;
+}
+
+static int seal_new(gd_seal **sp, const uint8_t (*rcpt)[GD_BOX_PK_BYTES], unsigned n,
+		    const gd_manifest *m, const gd_source_keys *id, gd_write_fn out, void *out_arg,
+		    const uint8_t *seed)
 {
 	uint8_t *manifest = NULL, *hdr = NULL, file_key[32], sig[GD_SIG_BYTES] = {0}, mlen_le[4];
 	size_t mlen = 0, hlen = gd_envelope_header_size(n);
@@ -250,7 +274,11 @@ int gd_seal_new(gd_seal **sp, const uint8_t (*rcpt)[GD_BOX_PK_BYTES], unsigned n
 	}
 	s->padded = gd_pad_envelope(s->content);
 
-	randombytes_buf(file_key, sizeof file_key);
+	if (seed == NULL)
+		randombytes_buf(file_key, sizeof file_key);
+	else if (crypto_kdf_derive_from_key(file_key, sizeof file_key, SEED_FILE_KEY, SEED_KDF,
+					    seed) != 0)
+		goto out;
 	if ((rc = derive_subkeys(&s->keys, file_key)) != GD_OK)
 		goto out;
 	memcpy(hdr, ENV_MAGIC, 4);
@@ -259,11 +287,30 @@ int gd_seal_new(gd_seal **sp, const uint8_t (*rcpt)[GD_BOX_PK_BYTES], unsigned n
 	gd_put_u64(hdr + 6, s->padded);
 	uint8_t *p = hdr + FIXED;
 	rc = GD_ERR_CRYPTO;
-	for (unsigned i = 0; i < n; i++, p += GD_ENV_STANZA_BYTES)
-		if (crypto_box_seal(p, file_key, sizeof file_key, rcpt[i]) != 0)
+	for (unsigned i = 0; i < n; i++, p += GD_ENV_STANZA_BYTES) {
+		uint8_t eseed[32];
+		int bad = seed == NULL
+				  ? crypto_box_seal(p, file_key, sizeof file_key, rcpt[i]) != 0
+				  : crypto_kdf_derive_from_key(eseed, sizeof eseed, SEED_EPHEMERAL + i,
+							       SEED_KDF, seed) != 0 ||
+					    box_seal_seeded(p, file_key, sizeof file_key, rcpt[i],
+							    eseed) != 0;
+		sodium_memzero(eseed, sizeof eseed);
+		if (bad)
 			goto out;
-	if (crypto_secretstream_xchacha20poly1305_init_push(&s->ss, p, s->keys.payload) != 0)
+	}
+	if (seed == NULL) {
+		if (crypto_secretstream_xchacha20poly1305_init_push(&s->ss, p, s->keys.payload) !=
+		    0)
+			goto out;
+	} else if (crypto_kdf_derive_from_key(p, SS_HEADER, SEED_STREAM_HEADER, SEED_KDF, seed) !=
+			   0 ||
+		   /* init_push draws the header and sets the state from it exactly as init_pull
+		    * does from a given one: the same state, from a header of our choosing */
+		   crypto_secretstream_xchacha20poly1305_init_pull(&s->ss, p, s->keys.payload) !=
+			   0) {
 		goto out;
+	}
 	p += SS_HEADER;
 	gd_ack_hash(p, s->keys.ack);
 	p += GD_ACK_HASH_BYTES;
@@ -291,6 +338,19 @@ out:
 	free(hdr);
 	gd_seal_free(s);
 	return rc;
+}
+
+int gd_seal_new(gd_seal **sp, const uint8_t (*rcpt)[GD_BOX_PK_BYTES], unsigned n,
+		const gd_manifest *m, const gd_source_keys *id, gd_write_fn out, void *out_arg)
+{
+	return seal_new(sp, rcpt, n, m, id, out, out_arg, NULL);
+}
+
+int gd_seal_new_seeded(gd_seal **sp, const uint8_t (*rcpt)[GD_BOX_PK_BYTES], unsigned n,
+		       const gd_manifest *m, const gd_source_keys *id, gd_write_fn out,
+		       void *out_arg, const uint8_t seed[GD_SEAL_SEED_BYTES])
+{
+	return seed == NULL ? GD_ERR_INVAL : seal_new(sp, rcpt, n, m, id, out, out_arg, seed);
 }
 
 int gd_seal_write(gd_seal *s, const uint8_t *buf, size_t len)

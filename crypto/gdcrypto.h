@@ -303,6 +303,14 @@ typedef struct gd_seal gd_seal;
 int gd_seal_new(gd_seal **s, const uint8_t (*recipients)[GD_BOX_PK_BYTES], unsigned n,
 		const gd_manifest *m, const gd_source_keys *identity, gd_write_fn out,
 		void *out_arg);
+/* The same, reproducibly: every value gd_seal_new draws at random (the file key, each
+ * stanza's ephemeral key, the stream header) is derived from seed, so the same inputs and
+ * seed give the same bytes (a resumed upload, PROTOCOL.md §11.3). A seed is secret like the
+ * file key, and is used for one testimony only. */
+#define GD_SEAL_SEED_BYTES 32
+int gd_seal_new_seeded(gd_seal **s, const uint8_t (*recipients)[GD_BOX_PK_BYTES], unsigned n,
+		       const gd_manifest *m, const gd_source_keys *identity, gd_write_fn out,
+		       void *out_arg, const uint8_t seed[GD_SEAL_SEED_BYTES]);
 /* Feed attachment bytes, in manifest order, exactly the declared sizes in total. */
 int gd_seal_write(gd_seal *s, const uint8_t *buf, size_t len);
 /* Pad, write the FINAL chunk. */
