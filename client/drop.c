@@ -54,7 +54,8 @@ int drop_fail(drop_err *e, int kind, const char *message)
 
 /* What one attempt ended in, from the transport's code and the answer: success is only a
  * status the call expects (a 202 with no body is not "stored"). */
-static int outcome(int rc, const drop_req *q, const gd_response *r, drop_err *e)
+static int outcome(const drop_conn *d, int rc, const drop_req *q, const gd_response *r,
+		   drop_err *e)
 {
 	int ok = q->ok[0] == 0 ? r->status == 200 : r->status == q->ok[0] || r->status == q->ok[1];
 	memset(e, 0, sizeof *e);
@@ -80,7 +81,9 @@ static int outcome(int rc, const drop_req *q, const gd_response *r, drop_err *e)
 		 r->message[0]          ? r->message
 		 : rc == TR_ERR_TIMEOUT ? "the drop did not answer in time"
 		 : rc == TR_ERR_HTTP    ? "the drop's answer is malformed"
-					: "the drop could not be reached");
+		 : d->tr.use_proxy && __atomic_load_n(&d->reached, __ATOMIC_RELAXED)
+			 ? "the connection through Tor was lost" /* a circuit or Tor itself */
+			 : "the drop could not be reached");
 	return e->kind;
 }
 
@@ -175,7 +178,7 @@ int drop_send(drop_conn *d, drop_req *q, gd_response *r, drop_err *e)
 		if (q->prepare != NULL && q->prepare(q, q->pow != NULL ? ch : NULL, e) != DROP_OK)
 			return e->kind;
 		int rc = attempt(d, q, pow, r);
-		if (outcome(rc, q, r, e) == DROP_OK)
+		if (outcome(d, rc, q, r, e) == DROP_OK)
 			return DROP_OK;
 		if (rc == TR_OK)
 			gd_response_free(r);

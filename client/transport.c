@@ -250,6 +250,10 @@ static int recv_some(int fd, uint8_t *buf, size_t cap, size_t *got, time_t deadl
 	}
 }
 
+/* socks_read: the proxy closed the connection (or it broke) before its reply was whole: a
+ * Tor that stops or restarts does that; it says nothing about how the proxy speaks SOCKS5. */
+#define SOCKS_LOST (-100)
+
 /* Read one SOCKS reply into buf, using parse() to know when it is complete. */
 static int socks_read(int fd, uint8_t *buf, size_t cap, size_t *len, time_t deadline,
 		      int (*parse)(const uint8_t *, size_t))
@@ -260,10 +264,14 @@ static int socks_read(int fd, uint8_t *buf, size_t cap, size_t *len, time_t dead
 		if (st != SOCKS_MORE)
 			return st;
 		size_t got;
-		/* one byte at a time: never read past the reply into the HTTP stream */
-		if (*len == cap || recv_some(fd, buf + *len, 1, &got, deadline) != TR_OK ||
-		    got == 0)
+		if (*len == cap)
 			return SOCKS_ERR_PROTOCOL;
+		/* one byte at a time: never read past the reply into the HTTP stream */
+		int rc = recv_some(fd, buf + *len, 1, &got, deadline);
+		if (rc == TR_ERR_TIMEOUT)
+			return SOCKS_ERR_PROTOCOL;
+		if (rc != TR_OK || got == 0)
+			return SOCKS_LOST;
 		*len += got;
 	}
 }
@@ -292,11 +300,11 @@ static int socks_dial(gd_transport *t, const gd_url *u, time_t deadline, char *m
 		return TR_ERR_CONNECT;
 	}
 	n = socks5_greeting(buf);
-	if (send_all(fd, buf, n, deadline) != TR_OK ||
+	if ((st = send_all(fd, buf, n, deadline) == TR_OK ? SOCKS_OK : SOCKS_LOST) != SOCKS_OK ||
 	    (st = socks_read(fd, buf, 2, &len, deadline, socks5_parse_method)) != SOCKS_OK)
 		goto fail;
 	n = socks5_auth(buf, sizeof buf, t->user, t->pass);
-	if (send_all(fd, buf, n, deadline) != TR_OK ||
+	if ((st = send_all(fd, buf, n, deadline) == TR_OK ? SOCKS_OK : SOCKS_LOST) != SOCKS_OK ||
 	    (st = socks_read(fd, buf, 2, &len, deadline, socks5_parse_auth)) != SOCKS_OK)
 		goto fail;
 	n = socks5_connect(buf, sizeof buf, u->host, u->port);
@@ -316,12 +324,20 @@ static int socks_dial(gd_transport *t, const gd_url *u, time_t deadline, char *m
 		goto fail;
 	return fd;
 fail:
+	if (st == SOCKS_LOST) {
+		snprintf(msg, cap,
+			 "the connection to Tor at %s:%u was lost before Tor answered (is Tor "
+			 "restarting? is that port Tor's SOCKS port?)",
+			 t->proxy_ip, t->proxy_port);
+		close(fd);
+		return TR_ERR_CONNECT;
+	}
 	snprintf(msg, cap, "%s:%u did not answer as a SOCKS5 proxy should%s", t->proxy_ip,
 		 t->proxy_port, st == SOCKS_ERR_AUTH ? " (it refused username/password)" : "");
 	close(fd);
 	return TR_ERR_SOCKS;
 fail_io:
-	snprintf(msg, cap, "the connection to the proxy broke");
+	snprintf(msg, cap, "the connection to Tor at %s:%u was lost", t->proxy_ip, t->proxy_port);
 	close(fd);
 	return TR_ERR_CONNECT;
 }
