@@ -440,21 +440,22 @@ static void describe(const attach_info *f, char *out, size_t cap)
 	}
 }
 
-/* words, wrapped at 78 columns under a 6-column indent */
-static void wrapped(FILE *tty, const char *words)
+/* words, wrapped at 78 columns: the first line indented by `first`, the next ones by `next` */
+static void wrapped(FILE *tty, int first, int next, const char *words)
 {
 	const char *p = words;
-	while (*p) {
-		size_t room = 72, len = strlen(p);
+	for (int indent = first; *p; indent = next) {
+		size_t room = (size_t)(78 - indent), len = strlen(p);
 		size_t cut = len;
 		if (len > room) {
 			cut = room;
 			while (cut > 0 && p[cut] != ' ')
 				cut--;
-			if (cut == 0)
-				cut = room;
+			if (cut == 0) /* one long word: cut it, between characters */
+				for (cut = room; cut > 1 && ((unsigned char)p[cut] & 0xc0) == 0x80;)
+					cut--;
 		}
-		fprintf(tty, "      %.*s\n", (int)cut, p);
+		fprintf(tty, "%*s%.*s\n", indent, "", (int)cut, p);
 		p += cut;
 		while (*p == ' ')
 			p++;
@@ -463,7 +464,7 @@ static void wrapped(FILE *tty, const char *words)
 
 int attach_confirm(const attach_set *as, size_t text_len, int yes)
 {
-	char size[32], what[1024];
+	char size[32], what[1024], line[600];
 	if (as->n == 0)
 		return EX_OK;
 	FILE *tty = fopen("/dev/tty", "r+");
@@ -474,13 +475,17 @@ int attach_confirm(const attach_set *as, size_t text_len, int yes)
 	for (int i = 0; i < as->n; i++) {
 		const attach_info *f = &as->info[i];
 		const char *slash = strrchr(f->file, '/');
-		fprintf(tty, "  %s, %s", as->atts[i].name,
-			attach_human_size(as->atts[i].size, size, sizeof size));
-		if (!as->keep_names)
-			fprintf(tty, " (your %s)", slash != NULL ? slash + 1 : f->file);
-		fputc('\n', tty);
+		int n = snprintf(line, sizeof line, "%s, %s", as->atts[i].name,
+				 attach_human_size(as->atts[i].size, size, sizeof size));
+		if (!as->keep_names && n > 0 && (size_t)n < sizeof line)
+			snprintf(line + n, sizeof line - (size_t)n, " (your %s)",
+				 slash != NULL ? slash + 1 : f->file);
+		for (char *c = line; *c; c++) /* a name's control characters stay inert */
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+		wrapped(tty, 2, 4, line);
 		describe(f, what, sizeof what);
-		wrapped(tty, what);
+		wrapped(tty, 6, 6, what);
 	}
 	fputs(as->keep_names ? "The files travel under their real names.\n"
 			     : "The files travel under the names shown (--keep-names sends "
@@ -493,7 +498,6 @@ int attach_confirm(const attach_set *as, size_t text_len, int yes)
 	}
 	fputs("Send these? [y/N] ", tty);
 	fflush(tty);
-	char line[64];
 	int ok = fgets(line, sizeof line, tty) != NULL &&
 		 (strcasecmp(line, "y\n") == 0 || strcasecmp(line, "yes\n") == 0);
 	fclose(tty);

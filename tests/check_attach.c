@@ -456,9 +456,12 @@ START_TEST(preview_and_confirm_on_a_terminal)
 	snprintf(msg, sizeof msg, "%s/message.txt", d.dir);
 	write_file(msg, "the queue\n", 10);
 	snprintf(code, sizeof code, "%s/codename.txt", d.dir);
+	char esc[512]; /* a name that would retitle the terminal */
+	snprintf(esc, sizeof esc, "%s/x\033]0;owned\007.txt", d.dir);
+	write_file(esc, "x\n", 2);
 	int rc = on_pty(&d, "[y/N]", "n\r",
-			"submit " SERVER " --message-file %s --codename-out %s %s %s", d.port,
-			keystring, msg, code, jpg, rates);
+			"submit " SERVER " --message-file %s --codename-out %s %s %s 'x'*.txt",
+			d.port, keystring, msg, code, jpg, rates);
 	ck_assert_msg(rc == 7, "exit %d: %s", rc, pout);
 	ck_assert_msg(strstr(pout, "attachment-1.jpg") && strstr(pout, "attachment-2.csv") &&
 			      strstr(pout, "GPS position") && strstr(pout, "camera serial") &&
@@ -466,6 +469,7 @@ START_TEST(preview_and_confirm_on_a_terminal)
 			      strstr(pout, "43 bytes") && strstr(pout, "Send these? [y/N]") &&
 			      strstr(pout, "nothing was sent"),
 		      "%s", pout);
+	ck_assert(strstr(pout, "attachment-3.txt") && !strstr(pout, "\033]0;"));
 	ck_assert_int_ne(access(code, F_OK), 0); /* no codename left for a testimony not sent */
 	ck_assert_uint_eq(count_stored(&d), 0);
 	/* a yes sends */
