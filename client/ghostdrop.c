@@ -27,6 +27,7 @@
 #include "gdcrypto.h"
 #include "drop.h"
 #include "upload.h"
+#include "resume.h"
 
 enum {
 	EX_OK = 0,
@@ -447,11 +448,24 @@ typedef struct {
 	size_t len, cap;
 	gd_uploader *upl; /* an upload */
 	int failed;       /* an exit code (or LOST_UPLOAD) said already */
+	int resumed;      /* the upload continues one of an earlier run */
 } outbox;
 
 /* Chunks in flight at once, each on a kept connection: while the drop stores one, the next
  * travels and the one after is sealed (docs/BENCHMARKS.md measures 1 to 4). */
 #define SENDERS 3
+
+/* Not an exit code: a resumed upload's bytes sealed again are not those the drop holds (a
+ * chunk or the digest disagrees); submit_send starts a new upload. */
+#define RESEAL_MISMATCH 101
+
+static int upload_failed(const outbox *ob, const drop_err *e)
+{
+	if (ob->resumed && ((e->http_status == 400 && drop_refused_with(e, "hash_mismatch")) ||
+			    (e->http_status == 409 && drop_refused_with(e, "chunk_conflict"))))
+		return RESEAL_MISMATCH;
+	return drop_failed(e);
+}
 
 static int outbox_write(void *arg, const uint8_t *b, size_t n)
 {
@@ -461,7 +475,7 @@ static int outbox_write(void *arg, const uint8_t *b, size_t n)
 		if (ob->upl != NULL && ob->buf == NULL &&
 		    (ob->buf = gd_uploader_buffer(ob->upl)) == NULL) {
 			drop_err e; /* a chunk failed: said once, here */
-			ob->failed = gd_uploader_wait(ob->upl, &e) != DROP_OK ? drop_failed(&e)
+			ob->failed = gd_uploader_wait(ob->upl, &e) != DROP_OK ? upload_failed(ob, &e)
 									      : EX_FAIL;
 			return -1;
 		}
@@ -504,7 +518,7 @@ static int outbox_finish(outbox *ob, const uint8_t id[16], int *already)
 		ob->len = 0;
 		rc = gd_uploader_end(ob->upl, already, &e);
 	}
-	return rc == DROP_OK ? EX_OK : drop_failed(&e);
+	return rc == DROP_OK ? EX_OK : upload_failed(ob, &e);
 }
 
 static void outbox_reset(outbox *ob)
@@ -556,6 +570,8 @@ typedef struct {
 	unsigned n;
 	uint64_t total, max_submit; /* the envelope's size, and the largest one request takes */
 	outbox ob;
+	gd_resume *rs; /* --state-dir: the resume record (sodium_malloc), or NULL */
+	int rs_found;  /* rs was read from an earlier run */
 } submission;
 
 /* Seal attachment i into s, streaming the cleaned bytes or the file's. */
@@ -592,18 +608,211 @@ static int seal_attachment(submission *sub, gd_seal *s, int i, uint8_t *piece)
 	return rc;
 }
 
+/* ---- an interrupted upload (PROTOCOL.md §11.3, "Resuming") ---- */
+
+/* Read by the signal handler: the upload under way, and whether a record lets it continue. */
+static gd_uploader *volatile sig_upload;
+static volatile sig_atomic_t sig_resumable;
+static struct sigaction sig_old[3];
+static const int sig_nums[3] = {SIGINT, SIGTERM, SIGHUP};
+
+static size_t put_str(char *b, size_t at, const char *s)
+{
+	while (*s != '\0' && at < 511)
+		b[at++] = *s++;
+	return at;
+}
+
+/* n bytes as MiB with one decimal, without stdio (async-signal-safe). */
+static size_t put_mib(char *b, size_t at, uint64_t n)
+{
+	uint64_t tenths = (n * 10 + 524288) / 1048576;
+	char d[24];
+	int k = 0;
+	uint64_t whole = tenths / 10;
+	do
+		d[k++] = (char)('0' + whole % 10);
+	while ((whole /= 10) > 0 && k < 20);
+	while (k > 0 && at < 511)
+		b[at++] = d[--k];
+	if (at < 509) {
+		b[at++] = '.';
+		b[at++] = (char)('0' + tenths % 10);
+	}
+	return at;
+}
+
+/* Ctrl-C (or SIGTERM, SIGHUP) during an upload: say where it stopped and what running the
+ * same command again will do, then go on as before (attach.c's cleanup, then the signal's
+ * default action: killed by it, status 130 for Ctrl-C). Async-signal-safe: write(2) only. */
+static void upload_signal(int sig)
+{
+	char b[512];
+	size_t at = 0;
+	gd_uploader *g = sig_upload;
+	int i = sig == SIGINT ? 0 : sig == SIGTERM ? 1 : 2;
+	if (g != NULL) {
+		uint64_t a = gd_uploader_acked(g), t = gd_uploader_total(g);
+		at = put_str(b, at, "\n");
+		at = put_str(b, at, cli_name);
+		if (a < t) {
+			at = put_str(b, at, ": interrupted at ");
+			at = put_mib(b, at, a);
+			at = put_str(b, at, " of ");
+			at = put_mib(b, at, t);
+			at = put_str(b, at,
+				     sig_resumable
+					     ? " MiB; nothing was stored yet; run the same command "
+					       "again to continue\n"
+					     : " MiB; nothing was stored; the same command would "
+					       "start again from the beginning (with --state-dir DIR "
+					       "it continues where it stopped)\n");
+		} else {
+			at = put_str(b, at,
+				     sig_resumable
+					     ? ": interrupted while the drop stored the testimony; "
+					       "run the same command again to make sure it is stored "
+					       "(it is never stored twice)\n"
+					     : ": interrupted while the drop stored the testimony: it "
+					       "may or may not be stored, and the same command would "
+					       "send it a second time\n");
+		}
+		ssize_t w = write(2, b, at);
+		(void)w;
+	}
+	if (sig_old[i].sa_handler != SIG_DFL && sig_old[i].sa_handler != SIG_IGN &&
+	    !(sig_old[i].sa_flags & SA_SIGINFO)) {
+		sig_old[i].sa_handler(sig); /* attach.c's: removes the cleaned copies, re-raises */
+		return;
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void upload_signals(gd_uploader *g, int resumable)
+{
+	sig_resumable = resumable;
+	sig_upload = g;
+	if (g != NULL) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = upload_signal;
+		sigemptyset(&sa.sa_mask);
+		for (int i = 0; i < 3; i++)
+			sigaction(sig_nums[i], &sa, &sig_old[i]);
+	} else {
+		for (int i = 0; i < 3; i++)
+			sigaction(sig_nums[i], &sig_old[i], NULL);
+	}
+}
+
+/* --state-dir: find the record of an earlier run of the same command (the same newsroom,
+ * server, kind, codename file, text and files), before the submission id and a new codename
+ * are chosen. The record's name and key come from these: see resume.h. */
+static int resume_find(submission *sub)
+{
+	const opts *o = sub->o;
+	crypto_generichash_state st;
+	if (o->state_dir == NULL)
+		return EX_OK;
+	if ((sub->rs = sodium_malloc(sizeof *sub->rs)) == NULL)
+		return cli_die(EX_FAIL, "out of memory");
+	memset(sub->rs, 0, sizeof *sub->rs);
+	gd_resume_init(&st);
+	gd_resume_part(&st, newsroom_pk, sizeof newsroom_pk);
+	gd_resume_part(&st, o->server, strlen(o->server));
+	gd_resume_part(&st, sub->fresh ? "new" : o->no_reply ? "none" : "given", 3 + !sub->fresh);
+	if (o->codename_file != NULL && gd_resume_file(&st, o->codename_file) != 0)
+		return cli_die(EX_FILE, "%s: %s", o->codename_file, strerror(errno));
+	gd_resume_part(&st, sub->text, sub->text_len);
+	for (int i = 0; i < o->n_files; i++) {
+		const gd_attachment *a = &sub->atts[i];
+		uint8_t size[8];
+		for (int k = 0; k < 8; k++)
+			size[k] = (uint8_t)(a->size >> (8 * k));
+		gd_resume_part(&st, a->name, strlen(a->name));
+		gd_resume_part(&st, a->type, strlen(a->type));
+		gd_resume_part(&st, size, sizeof size);
+		/* the worker's file as it is: its cleaned copy is made again each run */
+		if (gd_resume_file(&st, o->files[i]) != 0)
+			return cli_die(EX_FILE, "%s: %s", o->files[i], strerror(errno));
+	}
+	if (gd_resume_locate(sub->rs, o->state_dir, &st) != 0)
+		return cli_die(EX_USAGE, "--state-dir: path too long");
+	int r = gd_resume_read(sub->rs);
+	if (r < 0 && errno != EBADMSG)
+		return cli_die(EX_FILE, "%s: %s", sub->rs->path, strerror(errno));
+	if (r < 0) {
+		fprintf(stderr,
+			"%s: %s does not open (damaged, altered, or from another version): not "
+			"used; sending from the beginning\n",
+			cli_name, sub->rs->path);
+		gd_resume_remove(sub->rs); /* its fields were not touched: a new upload */
+	}
+	sub->rs_found = r == 1;
+	if (!sub->rs_found)
+		randombytes_buf(sub->rs->seed, sizeof sub->rs->seed);
+	return EX_OK;
+}
+
+/* Create the upload, or continue the record's; with --state-dir the record is written (the
+ * new upload id) before the first chunk is sent. */
+static int upload_open(submission *sub)
+{
+	outbox *ob = &sub->ob;
+	gd_resume *rs = sub->rs;
+	drop_err e;
+	if (rs != NULL && rs->up[0] != '\0' && rs->total == sub->total) {
+		uint64_t held;
+		if (gd_uploader_resume(&dc, rs->up, sub->total, SENDERS, &ob->upl, &held, &e) ==
+		    DROP_OK) {
+			ob->resumed = 1;
+			fprintf(stderr,
+				"%s: continuing the interrupted upload: the drop holds %.1f of "
+				"%.1f MiB\n",
+				cli_name, (double)held / 1048576.0,
+				(double)sub->total / 1048576.0);
+			return EX_OK;
+		}
+		if (!(e.http_status == 404 && drop_refused_with(&e, "upload_not_found")))
+			return drop_die(&e);
+		fprintf(stderr,
+			"%s: the drop no longer holds the interrupted upload (it drops one left "
+			"idle for a few minutes, and when it restarts): sending from the "
+			"beginning\n",
+			cli_name);
+	}
+	if (gd_uploader_begin(&dc, sub->m.submission_id, sub->total, SENDERS, &ob->upl, &e) !=
+	    DROP_OK)
+		return drop_failed(&e);
+	if (rs != NULL) {
+		snprintf(rs->up, sizeof rs->up, "%s", gd_uploader_id(ob->upl));
+		memcpy(rs->sub_id, sub->m.submission_id, sizeof rs->sub_id);
+		rs->total = sub->total;
+		if (sub->fresh)
+			snprintf(rs->codename, sizeof rs->codename, "%s", sub->codename);
+		if (gd_resume_write(rs) != 0)
+			return cli_die(EX_FILE, "%s: %s", rs->path, strerror(errno));
+	}
+	return EX_OK;
+}
+
 /* Seal the testimony and send it: in one request, or as a resumable upload. */
 static int seal_and_send(submission *sub)
 {
 	outbox *ob = &sub->ob;
-	drop_err e;
-	int rc;
-	if (sub->total > sub->max_submit && gd_uploader_begin(&dc, sub->m.submission_id, sub->total,
-							      SENDERS, &ob->upl, &e) != DROP_OK)
-		return drop_failed(&e);
+	int rc, upload = sub->total > sub->max_submit;
+	if (upload && (rc = upload_open(sub)) != EX_OK)
+		return rc;
+	if (upload)
+		upload_signals(ob->upl, sub->rs != NULL);
 	gd_seal *s;
-	if ((rc = gd_seal_new(&s, (const uint8_t(*)[32])sub->pks, sub->n, &sub->m, sub->keys,
-			      outbox_write, ob)) != GD_OK)
+	/* with a record, the seal is made from its seed: the same bytes as the earlier run's */
+	if ((rc = upload && sub->rs != NULL
+			  ? gd_seal_new_seeded(&s, (const uint8_t(*)[32])sub->pks, sub->n, &sub->m,
+					       sub->keys, outbox_write, ob, sub->rs->seed)
+			  : gd_seal_new(&s, (const uint8_t(*)[32])sub->pks, sub->n, &sub->m,
+					sub->keys, outbox_write, ob)) != GD_OK)
 		return ob->failed ? ob->failed
 				  : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
 	uint8_t *piece = malloc(65536);
@@ -622,6 +831,15 @@ static int seal_and_send(submission *sub)
 		return ob->failed ? ob->failed
 				  : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
 	return outbox_finish(ob, sub->m.submission_id, &sub->already);
+}
+
+/* seal_and_send, with the signal handlers of an upload removed again after it. */
+static int seal_and_send_once(submission *sub)
+{
+	int rc = seal_and_send(sub);
+	if (sig_upload != NULL)
+		upload_signals(NULL, 0);
+	return rc;
 }
 
 /* The options' combinations, before anything is read or sent. */
@@ -647,7 +865,8 @@ static int submit_check_options(submission *sub)
 			return cli_die(EX_USAGE,
 				       "--json with a new codename needs --codename-out F");
 	}
-	if (o->codename_out != NULL && access(o->codename_out, F_OK) == 0)
+	/* with --state-dir, an interrupted run's file may be there: submit_write_codename */
+	if (o->codename_out != NULL && o->state_dir == NULL && access(o->codename_out, F_OK) == 0)
 		return cli_die(EX_FILE, "%s exists: ghostdrop never overwrites a codename",
 			       o->codename_out);
 	if (o->n_files > MAX_FILES)
@@ -681,13 +900,21 @@ static int submit_manifest(submission *sub)
 	m->text_len = sub->text_len;
 	m->attachments = sub->atts;
 	m->n_attachments = (size_t)o->n_files;
-	randombytes_buf(m->submission_id, sizeof m->submission_id);
+	int rrc = resume_find(sub);
+	if (rrc != EX_OK)
+		return rrc;
+	if (sub->rs_found) /* the same id and codename as the interrupted run's */
+		memcpy(m->submission_id, sub->rs->sub_id, sizeof m->submission_id);
+	else
+		randombytes_buf(m->submission_id, sizeof m->submission_id);
 	if (!o->no_reply && sub->fresh) { /* a given codename: submit_codename, beforehand */
 		sub->codename = sodium_malloc(GD_CODENAME_MAX);
 		sub->keys = sodium_malloc(sizeof *sub->keys);
 		if (sub->codename == NULL || sub->keys == NULL)
 			return cli_die(EX_FAIL, "out of memory");
-		if (sub->fresh)
+		if (sub->fresh && sub->rs_found && sub->rs->codename[0] != '\0')
+			snprintf(sub->codename, GD_CODENAME_MAX, "%s", sub->rs->codename);
+		else if (sub->fresh)
 			gd_codename_generate(sub->codename, GD_CODENAME_MAX);
 		if (gd_codename_derive(sub->keys, sub->codename, newsroom_pk) != GD_OK)
 			return cli_die(EX_FAIL, "could not derive the keys (out of memory?)");
@@ -733,6 +960,23 @@ static int submit_write_codename(submission *sub)
 	if (o->codename_out == NULL)
 		return EX_OK;
 	int ln = snprintf(line, sizeof line, "%s\n", sub->codename);
+	if (o->state_dir != NULL && access(o->codename_out, F_OK) == 0) {
+		/* kept from the interrupted run of this testimony (the record's codename) */
+		uint8_t *f;
+		size_t fl;
+		int same = sub->rs_found && gd_file_read(o->codename_out, 1000, &f, &fl) == 0;
+		if (same) {
+			same = fl == (size_t)ln && sodium_memcmp(f, line, fl) == 0;
+			sodium_memzero(f, fl);
+			free(f);
+		}
+		sodium_memzero(line, sizeof line);
+		if (!same)
+			return cli_die(EX_FILE, "%s exists: ghostdrop never overwrites a codename",
+				       o->codename_out);
+		sub->wrote_codename = 1;
+		return EX_OK;
+	}
 	int bad = gd_file_write_atomic(o->codename_out, (const uint8_t *)line, (size_t)ln, 0600,
 				       1) != 0;
 	sodium_memzero(line, sizeof line);
@@ -746,9 +990,26 @@ static int submit_write_codename(submission *sub)
 static int submit_send(submission *sub)
 {
 	for (int attempt = 1;; attempt++) {
-		int rc = seal_and_send(sub);
+		int rc = seal_and_send_once(sub);
+		if (sub->rs != NULL && (rc == EX_OK || rc == LOST_UPLOAD || rc == RESEAL_MISMATCH))
+			gd_resume_remove(sub->rs); /* stored, or its upload is gone */
+		if (rc == RESEAL_MISMATCH) {
+			/* a file cleaned to other bytes than in the earlier run (mat2 may not be
+			 * reproducible), or another version: a new upload of these bytes */
+			progress_end();
+			outbox_reset(&sub->ob);
+			randombytes_buf(sub->rs->seed, sizeof sub->rs->seed);
+			sub->rs->up[0] = '\0';
+			fprintf(stderr,
+				"%s: sealed again, the testimony does not match what the drop holds "
+				"from the interrupted run: sending it from the beginning\n",
+				cli_name);
+			continue;
+		}
 		if (rc != LOST_UPLOAD)
 			return rc;
+		if (sub->rs != NULL)
+			sub->rs->up[0] = '\0';
 		progress_end();
 		outbox_reset(&sub->ob);
 		if (attempt == 3)
@@ -807,6 +1068,8 @@ static void submission_free(submission *sub, int rc)
 	if (sub->keys != NULL)
 		sodium_free(sub->keys);
 	outbox_reset(&sub->ob);
+	if (sub->rs != NULL)
+		sodium_free(sub->rs);
 	attach_free(&sub->as);
 	free(sub->pks);
 }

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "cli.h"
 #include "gdcrypto.h"
 #include "progress.h"
 
@@ -110,6 +112,10 @@ struct gd_uploader {
 	uint64_t total;
 	uint32_t n_chunks, next_idx;
 	uint8_t (*hashes)[32]; /* per chunk, in order: the digest is made of them at the end */
+	uint8_t *held;         /* per chunk: the drop holds it already (a resumed upload) */
+	uint64_t acked;        /* bytes the drop holds (atomic: read by a signal handler) */
+	unsigned patience;     /* seconds a chunk is tried again after the connection is lost */
+	int waiting;           /* a sender waits for the connection to come back (said once) */
 	slot slots[MAX_SENDERS + 1];
 	unsigned n_slots;
 	pthread_t threads[MAX_SENDERS];
@@ -119,6 +125,64 @@ struct gd_uploader {
 	int stopping, failed;
 	drop_err failure;
 };
+
+static void sleep_s(unsigned s)
+{
+	struct timespec ts = {(time_t)s, 0};
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/* One chunk, the same bytes again after a lost connection (a lost circuit, a restarted Tor, a
+ * laptop that slept) for up to g->patience seconds past drop_send's own attempts: the drop
+ * keeps what it has, and answers "already stored" for the same bytes under the same index. */
+static int send_chunk(gd_uploader *g, int *keep, const slot *s, drop_err *e)
+{
+	time_t until = time(NULL) + (time_t)g->patience;
+	/* this loop is the retry policy of the chunks: one attempt per call, so that the first
+	 * loss is said at once */
+	drop_conn d = *g->d;
+	d.attempts = 1;
+	d.keep = NULL;
+	for (unsigned wait = 1;; wait = wait < 4 ? wait * 2 : 5) {
+		int rc = drop_upload_chunk(&d, keep, g->up, s->idx, s->buf, s->len,
+					   g->hashes[s->idx], e);
+		if (rc == DROP_REFUSED && e->http_status == 503 &&
+		    drop_refused_with(e, "chunk_pending")) {
+			sleep_s(1); /* the drop still receives this chunk on a lost connection */
+			continue;
+		}
+		if (rc != DROP_NET || time(NULL) >= until) {
+			if (rc == DROP_OK && wait > 1) {
+				pthread_mutex_lock(&g->mu);
+				if (g->waiting) {
+					g->waiting = 0;
+					progress_end();
+					fprintf(stderr, "%s: connected again: continuing.\n",
+						cli_name);
+				}
+				pthread_mutex_unlock(&g->mu);
+			}
+			return rc;
+		}
+		pthread_mutex_lock(&g->mu);
+		int stop = g->failed || g->stopping, say = !stop && !g->waiting;
+		if (say) {
+			g->waiting = 1;
+			uint64_t a = __atomic_load_n(&g->acked, __ATOMIC_RELAXED);
+			progress_end();
+			fprintf(stderr,
+				"%s: the connection %s was lost; waiting for it to come back (up "
+				"to %u s) to continue from %.1f of %.1f MiB. Ctrl-C stops.\n",
+				cli_name, d.tr.use_proxy ? "to Tor" : "to the drop", g->patience,
+				(double)a / 1048576.0, (double)g->total / 1048576.0);
+		}
+		pthread_mutex_unlock(&g->mu);
+		if (stop)
+			return rc;
+		sleep_s(wait);
+	}
+}
 
 static void *sender_main(void *arg)
 {
@@ -144,10 +208,11 @@ static void *sender_main(void *arg)
 			/* hashed by the sender, so that it overlaps with the sealing of the next
 			 * chunk */
 			crypto_generichash(g->hashes[s->idx], 32, s->buf, s->len, NULL, 0);
-			ok = drop_upload_chunk(g->d, &keep, g->up, s->idx, s->buf, s->len,
-					       g->hashes[s->idx], &e) == DROP_OK;
-			if (ok)
+			ok = g->held != NULL && g->held[s->idx]; /* resumed: the drop has it */
+			if (!ok && (ok = send_chunk(g, &keep, s, &e) == DROP_OK))
 				progress_add(s->len);
+			if (ok)
+				__atomic_add_fetch(&g->acked, s->len, __ATOMIC_RELAXED);
 		}
 		pthread_mutex_lock(&g->mu);
 		if (!ok && !g->failed) {
@@ -176,10 +241,12 @@ static gd_uploader *uploader_new(drop_conn *d, const char *up, size_t chunk_size
 	g->total = total;
 	g->n_chunks = (uint32_t)((total + chunk_size - 1) / chunk_size);
 	g->n_slots = senders + 1; /* one being filled while the others travel */
+	g->patience = GD_UPLOAD_PATIENCE;
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
 	g->hashes = calloc(g->n_chunks ? g->n_chunks : 1, 32);
-	int bad = g->hashes == NULL;
+	g->held = calloc(g->n_chunks ? g->n_chunks : 1, 1);
+	int bad = g->hashes == NULL || g->held == NULL;
 	for (unsigned i = 0; i < g->n_slots && !bad; i++)
 		bad = (g->slots[i].buf = malloc(chunk_size)) == NULL;
 	for (unsigned i = 0; i < senders && !bad; i++) {
@@ -205,6 +272,66 @@ int gd_uploader_begin(drop_conn *d, const uint8_t id[16], uint64_t total, unsign
 		return drop_fail(e, DROP_LOCAL, "out of memory");
 	progress_start("upload", total);
 	return DROP_OK;
+}
+
+int gd_uploader_resume(drop_conn *d, const char *up, uint64_t total, unsigned senders,
+		       gd_uploader **out, uint64_t *held, drop_err *e)
+{
+	json_t *o;
+	*out = NULL;
+	*held = 0;
+	if (drop_upload_status(d, up, &o, e) != DROP_OK)
+		return e->kind;
+	json_int_t size = json_integer_value(json_object_get(o, "size")),
+		   cs = json_integer_value(json_object_get(o, "chunk_size"));
+	json_t *rec = json_object_get(o, "received");
+	int committed = json_is_true(json_object_get(o, "committed"));
+	if (size < 0 || (uint64_t)size != total || cs < 1024 || cs > (64 << 20) ||
+	    !json_is_array(rec)) {
+		json_decref(o);
+		return drop_fail(e, DROP_MALFORMED, "the drop's upload status is malformed");
+	}
+	if ((*out = uploader_new(d, up, (size_t)cs, total, senders)) == NULL) {
+		json_decref(o);
+		return drop_fail(e, DROP_LOCAL, "out of memory");
+	}
+	gd_uploader *g = *out;
+	size_t i;
+	json_t *v;
+	json_array_foreach (rec, i, v) {
+		json_int_t k = json_integer_value(v);
+		if (k >= 0 && k < (json_int_t)g->n_chunks)
+			g->held[k] = 1;
+	}
+	for (uint32_t k = 0; k < g->n_chunks; k++)
+		if (committed || g->held[k]) {
+			g->held[k] = 1;
+			*held += k + 1 < g->n_chunks ? (uint64_t)cs : total - (uint64_t)k * (uint64_t)cs;
+		}
+	json_decref(o);
+	progress_start("upload", total);
+	progress_skip(*held); /* sent by an earlier run: not this run's rate */
+	return DROP_OK;
+}
+
+const char *gd_uploader_id(const gd_uploader *g)
+{
+	return g->up;
+}
+
+uint64_t gd_uploader_acked(const gd_uploader *g)
+{
+	return __atomic_load_n(&g->acked, __ATOMIC_RELAXED);
+}
+
+uint64_t gd_uploader_total(const gd_uploader *g)
+{
+	return g->total;
+}
+
+void gd_uploader_set_patience(gd_uploader *g, unsigned seconds)
+{
+	g->patience = seconds;
 }
 
 size_t gd_uploader_chunk_size(const gd_uploader *g)
@@ -317,6 +444,7 @@ void gd_uploader_free(gd_uploader *g)
 	for (unsigned i = 0; i < g->n_slots; i++)
 		free(g->slots[i].buf);
 	free(g->hashes);
+	free(g->held);
 	pthread_mutex_destroy(&g->mu);
 	pthread_cond_destroy(&g->cv);
 	free(g);

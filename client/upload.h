@@ -29,6 +29,22 @@ typedef struct gd_uploader gd_uploader;
 /* Creates the upload and starts senders (1-8) threads: *out, or the failure in e. */
 int gd_uploader_begin(drop_conn *d, const uint8_t id[16], uint64_t total, unsigned senders,
 		      gd_uploader **out, drop_err *e);
+/* Resume upload up (an id from an earlier run) of total bytes: its status from the drop; the
+ * chunks the drop holds are sealed again (for the digest) but not sent, their bytes in *held.
+ * A drop that no longer knows it answers 404 upload_not_found (DROP_REFUSED in e). */
+int gd_uploader_resume(drop_conn *d, const char *up, uint64_t total, unsigned senders,
+		       gd_uploader **out, uint64_t *held, drop_err *e);
+/* The upload id (the capability, PROTOCOL.md §11.3), for a resume record. */
+const char *gd_uploader_id(const gd_uploader *g);
+/* Bytes the drop holds now, and the envelope's size; the first is a single atomic load, so a
+ * signal handler may read it. */
+uint64_t gd_uploader_acked(const gd_uploader *g);
+uint64_t gd_uploader_total(const gd_uploader *g);
+/* Seconds a chunk is tried again while the connection is lost (GD_UPLOAD_PATIENCE): a line on
+ * stderr says so once; the drop drops an upload idle for upload_idle_seconds (120 by
+ * default), so waiting longer than that would only find it gone. */
+#define GD_UPLOAD_PATIENCE 100
+void gd_uploader_set_patience(gd_uploader *g, unsigned seconds);
 size_t gd_uploader_chunk_size(const gd_uploader *g);
 /* A buffer of chunk_size bytes to fill with the next chunk; waits while every buffer is in
  * flight. NULL once a chunk has failed. */

@@ -1,0 +1,40 @@
+/* ghostdrop client: the resume record of an interrupted upload (--state-dir only; PROTOCOL.md
+ * §11.3, THREAT_MODEL.md). Its file name and its key come from the testimony's own content,
+ * so the record tells nothing to anyone who does not have that content already, and the same
+ * command finds it again. Written before the first chunk is sent, removed when the upload is
+ * stored. */
+#ifndef GD_RESUME_H
+#define GD_RESUME_H
+
+#include <sodium.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gdcrypto.h"
+
+typedef struct {
+	char path[4096];
+	uint8_t key[32];                 /* the record's key: from the content */
+	uint8_t seed[GD_SEAL_SEED_BYTES]; /* gd_seal_new_seeded's: the same envelope again */
+	uint8_t sub_id[16];              /* the submission id */
+	uint64_t total;                  /* the envelope's size */
+	char up[32];                     /* the drop's upload id (the capability), or "" */
+	char codename[GD_CODENAME_MAX];  /* a new codename made for this testimony, or "" */
+} gd_resume;
+
+/* The content's hash: what the record is named and keyed by. Feed every part with
+ * gd_resume_part (length-prefixed) or gd_resume_file (a file's bytes). */
+void gd_resume_init(crypto_generichash_state *st);
+void gd_resume_part(crypto_generichash_state *st, const void *p, size_t n);
+/* 0, or -1 with errno when the file cannot be read. */
+int gd_resume_file(crypto_generichash_state *st, const char *path);
+/* The record's path in dir and its key, from the hash (finalised). 0, or -1: path too long. */
+int gd_resume_locate(gd_resume *r, const char *dir, crypto_generichash_state *st);
+/* 1: read into r; 0: there is none; -1: there is one that does not open (damaged, altered,
+ * or made by another version), errno EBADMSG; or it could not be read (errno). */
+int gd_resume_read(gd_resume *r);
+/* Written (0600, fsync'd, atomically replacing an older one). 0, or -1 with errno. */
+int gd_resume_write(const gd_resume *r);
+void gd_resume_remove(const gd_resume *r);
+
+#endif
