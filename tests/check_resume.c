@@ -800,6 +800,48 @@ START_TEST(upload_gone_at_the_drop)
 }
 END_TEST
 
+/* The newsroom replaced its journalist key between the runs: sealed again, the testimony is not
+ * what the drop holds (the commit's digest disagrees), so the run says so and starts a new
+ * upload, which the new key opens. */
+START_TEST(other_bytes_start_a_new_upload)
+{
+	rig g;
+	char extra[400], path[256];
+	rig_up(&g, LEN, NULL);
+	snprintf(extra, sizeof extra, "--no-reply --state-dir %s", g.state);
+	g.px.stall_at = 10;
+	pid_t pid = spawn(&g, extra);
+	wait_puts(&g, 10);
+	usleep(200000);
+	kill(pid, SIGKILL);
+	reap(&g, pid);
+	/* bundle version 3: the same one journalist slot, another key */
+	gd_bundle *b = calloc(1, sizeof *b);
+	ck_assert_int_eq(
+		gd_bundle_verify(b, g.d.bundle, g.d.bundle_len, g.d.root_pk, time(NULL), 0), GD_OK);
+	b->version = 3;
+	crypto_box_keypair(g.d.jpk, g.d.jsk);
+	memcpy(b->journalists[0].pk, g.d.jpk, 32);
+	free(g.d.bundle);
+	ck_assert_int_eq(gd_bundle_sign(&g.d.bundle, &g.d.bundle_len, b, g.d.root_sk), GD_OK);
+	free(b);
+	snprintf(path, sizeof path, "%s/bundle3.gdkb", g.d.dir);
+	write_file(path, g.d.bundle, g.d.bundle_len);
+	ck_assert_int_eq(drop_cli(&g.d, NULL, 0, "keys publish --data %s/data %s", g.d.dir, path),
+			 0);
+	pthread_mutex_lock(&g.px.mu);
+	g.px.stall_at = 0;
+	pthread_mutex_unlock(&g.px.mu);
+	ck_assert_int_eq(run(&g, extra), 0);
+	ck_assert_msg(strstr(err, "continuing the interrupted upload") != NULL &&
+			      strstr(err, "does not match what the drop holds") != NULL,
+		      "%s", err);
+	assert_stored_once(&g); /* with the new key */
+	ck_assert_int_eq(count_records(&g), 0);
+	rig_down(&g);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("resume");
@@ -815,6 +857,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, bad_record_and_changed_file);
 	tcase_add_test(tc, new_codename_is_kept_across_resume);
 	tcase_add_test(tc, upload_gone_at_the_drop);
+	tcase_add_test(tc, other_bytes_start_a_new_upload);
 	suite_add_tcase(s, tc);
 	return s;
 }
