@@ -73,7 +73,8 @@ static const char USAGE[] =
 	"\n"
 	"exit: 0 ok, 1 failure, 2 usage, 3 newsroom key or bundle did not verify,\n"
 	"      4 Tor or network unreachable, 5 the drop refused, 6 a local file problem;\n"
-	"      Ctrl-C stops at once (130 in a shell). See ghostdrop(1).\n";
+	"      7 not confirmed at \"Send these?\"; Ctrl-C stops at once (130 in a shell).\n"
+	"      See ghostdrop(1).\n";
 
 static const char HELP_COMMON[] =
 	"  --newsroom-file F   read the newsroom key from the first line of file F\n"
