@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progress.h"
+
 #define RANGE (1u << 14) /* counters a thread takes at a time: a few ms of work */
 #define MAX_THREADS 64
 #define TICK_NS 50000000L /* how often the calling thread looks: 50 ms */
@@ -146,17 +148,34 @@ static void clock_text(char *out, size_t cap, double s)
 }
 
 #define LINE_HEAD "An anti-spam check the drop asks for: "
+#define SHORT_HEAD "Anti-spam check: "
 
-void powsolve_line(char *out, size_t cap, double expected_s, double elapsed_s)
+/* head + rest, else the short head + rest, else cut: fewer than width characters. */
+static void fit(char *out, size_t cap, int width, const char *rest, const char *rest_short)
 {
-	char how[40], so_far[24];
+	size_t max = width > 1 ? (size_t)width - 1 : 0;
+	if (max >= cap)
+		max = cap - 1;
+	if ((size_t)snprintf(out, cap, LINE_HEAD "%s", rest) > max)
+		snprintf(out, cap, SHORT_HEAD "%s", rest_short);
+	if (strlen(out) > max)
+		out[max] = '\0';
+}
+
+void powsolve_line(char *out, size_t cap, int width, double expected_s, double elapsed_s)
+{
+	char how[40], so_far[24], rest[96], bare[96];
 	span(how, sizeof how, expected_s);
 	clock_text(so_far, sizeof so_far, elapsed_s);
+	snprintf(bare, sizeof bare, "%s (%s so far)", how, so_far);
 	/* The time is the mean: a solve is luck, and some take two or three times as long. */
-	int n = snprintf(out, cap, LINE_HEAD "%s (%s so far%s)", how, so_far,
-			 elapsed_s > 1.5 * expected_s && elapsed_s >= 3 ? ", it varies" : "");
-	if (n >= 80) /* an 80-column terminal holds it whole */
-		snprintf(out, cap, LINE_HEAD "%s (%s so far)", how, so_far);
+	if (elapsed_s > 1.5 * expected_s && elapsed_s >= 3)
+		snprintf(rest, sizeof rest, "%s (%s so far, it varies)", how, so_far);
+	else
+		snprintf(rest, sizeof rest, "%s", bare);
+	if (strlen(LINE_HEAD) + strlen(rest) >= 80) /* an 80-column terminal holds it whole */
+		snprintf(rest, sizeof rest, "%s", bare);
+	fit(out, cap, width, rest, bare);
 }
 
 typedef struct {
@@ -199,7 +218,7 @@ static int line_tick(const powsolve_stats *st, unsigned bits, void *arg)
 	if (!l->tty || st->seconds < 0.5 || st->expected_s <= 0 ||
 	    (l->drawn && st->seconds - l->last < 0.25))
 		return 0;
-	powsolve_line(text, sizeof text, st->expected_s, st->seconds);
+	powsolve_line(text, sizeof text, progress_columns(), st->expected_s, st->seconds);
 	if (!l->drawn || strcmp(text, l->text) != 0) {
 		draw(l, text, 0);
 		l->last = st->seconds;
@@ -227,9 +246,13 @@ int powsolve_worker(uint64_t *counter, const uint8_t ch[GD_POW_CHALLENGE_BYTES],
 	if (catch)
 		sigaction(SIGINT, &old, NULL);
 	if (l.drawn) {
+		char rest[48];
 		clock_text(so_far, sizeof so_far, st->seconds);
-		snprintf(text, sizeof text, LINE_HEAD "%s %s",
+		snprintf(rest, sizeof rest, "%s %s",
 			 rc == POWSOLVE_OK ? "done in" : "stopped after", so_far);
+		fit(text, sizeof text, progress_columns(), rest, rest);
+		if (interrupted && l.len + 2 < (size_t)progress_columns())
+			l.len += 2; /* the terminal echoed "^C" after the line: blank it too */
 		draw(&l, text, 1);
 	}
 	if (interrupted) {

@@ -47,8 +47,8 @@ int powsolve_run(uint64_t *counter, const uint8_t ch[GD_POW_CHALLENGE_BYTES], un
 int powsolve_worker(uint64_t *counter, const uint8_t ch[GD_POW_CHALLENGE_BYTES],
 		    powsolve_stats *st);
 
-/* The line's text for an expected time and the time so far, at most cap - 1 bytes (for the
- * tests: it must not speak of bits). */
-void powsolve_line(char *out, size_t cap, double expected_s, double elapsed_s);
+/* The line's text for an expected time and the time so far, fewer than width characters (a
+ * shorter wording first, then cut) and at most cap - 1 bytes. Exposed for the tests. */
+void powsolve_line(char *out, size_t cap, int width, double expected_s, double elapsed_s);
 
 #endif

@@ -142,6 +142,11 @@ static int columns(void)
 	return 80;
 }
 
+int progress_columns(void)
+{
+	return columns();
+}
+
 static void draw(void)
 {
 	char line[512];

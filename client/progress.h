@@ -19,6 +19,9 @@ void progress_end(void);
 /* The line for a terminal of width columns: at most width - 1 characters. Exposed for tests. */
 void progress_format(char *out, size_t cap, int width, const char *label, uint64_t done,
 		     uint64_t total, double rate, double elapsed);
+/* The width of the terminal on stderr (80 when it cannot be told): for other one-line
+ * displays (the proof of work's, powsolve.c). */
+int progress_columns(void);
 /* "1.5 MiB", "512 B": a size in binary units. */
 void progress_size(char *out, size_t cap, double bytes);
 

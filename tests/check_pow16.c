@@ -140,19 +140,26 @@ END_TEST
 START_TEST(line_in_plain_words)
 {
 	char l[160];
-	powsolve_line(l, sizeof l, 20.3, 12.7);
+	powsolve_line(l, sizeof l, 80, 20.3, 12.7);
 	ck_assert_str_eq(l, "An anti-spam check the drop asks for: about 20 seconds (12 s so far)");
-	powsolve_line(l, sizeof l, 0.8, 0.6);
+	powsolve_line(l, sizeof l, 80, 0.8, 0.6);
 	ck_assert_str_eq(l, "An anti-spam check the drop asks for: about a second (0 s so far)");
-	powsolve_line(l, sizeof l, 7.4, 25);
+	powsolve_line(l, sizeof l, 80, 7.4, 25);
 	ck_assert_str_eq(l, "An anti-spam check the drop asks for: about 7 seconds "
 			    "(25 s so far, it varies)");
-	powsolve_line(l, sizeof l, 130, 65);
+	powsolve_line(l, sizeof l, 80, 130, 65);
 	ck_assert_str_eq(l, "An anti-spam check the drop asks for: about 2 minutes (1:05 so far)");
 	/* the longest it says still fits an 80-column terminal */
-	powsolve_line(l, sizeof l, 3600 * 99.0, 3600 * 99.0 * 2);
+	powsolve_line(l, sizeof l, 80, 3600 * 99.0, 3600 * 99.0 * 2);
 	ck_assert_msg(strlen(l) < 80, "%s", l);
 	ck_assert_ptr_null(strstr(l, "bits"));
+	/* a narrower terminal gets a shorter line, never one as wide as itself (no wrap) */
+	powsolve_line(l, sizeof l, 60, 20.3, 12.7);
+	ck_assert_str_eq(l, "Anti-spam check: about 20 seconds (12 s so far)");
+	powsolve_line(l, sizeof l, 30, 20.3, 12.7);
+	ck_assert_str_eq(l, "Anti-spam check: about 20 sec"); /* 29 characters */
+	powsolve_line(l, sizeof l, 1, 20.3, 12.7);
+	ck_assert_str_eq(l, "");
 }
 END_TEST
 
