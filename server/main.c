@@ -134,7 +134,8 @@ static int parse(int argc, char **argv, opts *o)
 			o->warn_days = strtol(optarg, &end, 10);
 			if (errno || *end != '\0' || end == optarg || o->warn_days < 0 ||
 			    o->warn_days > 365) {
-				fprintf(stderr, "%s: --warn-days is a number of days, 0..365\n", prog);
+				fprintf(stderr, "%s: --warn-days is a number of days, 0..365\n",
+					prog);
 				return -1;
 			}
 			break;
@@ -297,10 +298,11 @@ static int cmd_keys(const opts *o)
 		free(b);
 		free(old);
 		if (rc == GD_ERR_FORMAT || rc == GD_ERR_VERSION)
-			return fail(EX_VERIFY,
-				    "%s is not a key bundle (ghostdrop-desk bundle sign makes one); "
-				    "nothing was published",
-				    o->argv[1]);
+			return fail(
+				EX_VERIFY,
+				"%s is not a key bundle (ghostdrop-desk bundle sign makes one); "
+				"nothing was published",
+				o->argv[1]);
 		return fail(EX_VERIFY, "%s: refused: %s%s", o->argv[1], gd_strerror(rc),
 			    rc == GD_ERR_SIGNATURE ? " (not signed by this drop's newsroom key)"
 						   : "");
@@ -445,29 +447,33 @@ static void bundle_look(store *st, const uint8_t pk[32], long warn_days, bundle_
 	v->days = (long)((b->expires - now) / 86400);
 	free(b);
 	v->state = v->rc == GD_ERR_EXPIRED || v->days < 0 ? "expired"
-		   : v->rc != GD_OK                        ? "invalid"
-		   : v->days < warn_days                   ? "expires_soon"
-							   : "ok";
+		   : v->rc != GD_OK                       ? "invalid"
+		   : v->days < warn_days                  ? "expires_soon"
+							  : "ok";
 }
 
-/* serve's first words: where it listens, and until when sources can submit. */
-static void log_start(const gd_config *cfg, uint16_t port, store *st, const uint8_t pk[32])
+/* serve's first words, on stdout: where it listens, and until when sources can submit (the
+ * log, stderr, never holds an address; it gets the bundle's warning). */
+static void say_start(const gd_config *cfg, uint16_t port, store *st, const uint8_t pk[32])
 {
 	bundle_view v;
+	char what[200];
 	bundle_look(st, pk, WARN_DAYS, &v);
 	if (strcmp(v.state, "missing") == 0 || strcmp(v.state, "invalid") == 0)
-		log_msg(LOG_WARN,
-			"listening on http://%s:%u; no valid key bundle published: sources cannot "
-			"submit (ghostdropd keys publish)",
-			cfg->listen_host, port);
+		snprintf(what, sizeof what,
+			 "no valid key bundle published: sources cannot submit (ghostdropd keys "
+			 "publish)");
 	else
-		log_msg(strcmp(v.state, "ok") == 0 ? LOG_INFO : LOG_WARN,
-			"listening on http://%s:%u; key bundle v%llu expires %s%s", cfg->listen_host,
-			port, v.version, v.day,
-			strcmp(v.state, "expired") == 0 ? ": EXPIRED, sources cannot submit"
-			: strcmp(v.state, "expires_soon") == 0
-				? ": soon; the newsroom signs a new one (ghostdrop-desk bundle sign)"
-				: "");
+		snprintf(what, sizeof what, "key bundle v%llu expires %s%s", v.version, v.day,
+			 strcmp(v.state, "expired") == 0 ? ": EXPIRED, sources cannot submit"
+			 : strcmp(v.state, "expires_soon") == 0
+				 ? " (soon: the newsroom signs a new one, ghostdrop-desk bundle "
+				   "sign)"
+				 : "");
+	printf("%s: listening on http://%s:%u; %s\n", prog, cfg->listen_host, port, what);
+	fflush(stdout);
+	if (strcmp(v.state, "ok") != 0)
+		log_msg(LOG_WARN, "%s", what);
 }
 
 static int cmd_serve(const opts *o)
@@ -531,7 +537,7 @@ static int cmd_serve(const opts *o)
 		store_close(st);
 		return fail(EX_FAIL, "cannot start serving");
 	}
-	log_start(&cfg, port, st, pk); /* before the sandbox, and before the port file says "up" */
+	say_start(&cfg, port, st, pk); /* before the sandbox, and before the port file says "up" */
 	if (o->port_file != NULL) {
 		FILE *f = fopen(o->port_file, "w");
 		if (f == NULL || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0)
@@ -585,8 +591,7 @@ static int count_one(void *arg, const store_submission *s)
 	return 0;
 }
 
-static void stats_text(const opts *o, const stats *t, const uint64_t use[3],
-		       const bundle_view *v)
+static void stats_text(const opts *o, const stats *t, const uint64_t use[3], const bundle_view *v)
 {
 	printf("submissions: %llu (%llu not yet fetched by a courier)\n", (unsigned long long)t->n,
 	       (unsigned long long)t->unfetched);
@@ -610,7 +615,8 @@ static void stats_text(const opts *o, const stats *t, const uint64_t use[3],
 		printf("WARNING: the key bundle does not verify: %s\n", gd_strerror(v->rc));
 	else if (strcmp(v->state, "expires_soon") == 0)
 		printf("key bundle v%llu expires in %ld day(s) (within %ld days: exit 5): WARNING: "
-		       "the newsroom signs a new one (ghostdrop-desk bundle sign), then: ghostdropd "
+		       "the newsroom signs a new one (ghostdrop-desk bundle sign), then: "
+		       "ghostdropd "
 		       "keys publish --data %s FILE\n",
 		       v->version, v->days, o->warn_days, o->data);
 	else
@@ -654,8 +660,7 @@ static int cmd_stats(const opts *o)
 	store *st;
 	bundle_view v;
 	if (o->help || o->argc != 0)
-		return usage(o->help ? NULL
-				     : "usage: stats --data DIR [--json] [--warn-days N]");
+		return usage(o->help ? NULL : "usage: stats --data DIR [--json] [--warn-days N]");
 	int rc = load(o, &cfg, pk);
 	if (rc != EX_OK || (rc = open_store(o, &cfg, &st)) != EX_OK)
 		return rc;
@@ -671,9 +676,9 @@ static int cmd_stats(const opts *o)
 	} else {
 		stats_text(o, &t, use, &v);
 	}
-	return strcmp(v.state, "ok") == 0		? EX_OK
+	return strcmp(v.state, "ok") == 0             ? EX_OK
 	       : strcmp(v.state, "expires_soon") == 0 ? EX_SOON
-							: EX_VERIFY;
+						      : EX_VERIFY;
 }
 
 /* purge --all on a terminal: the count, and "yes" typed. */

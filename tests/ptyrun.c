@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +32,16 @@ int pty_run(const char *const argv[], const char *dir, const char *const script[
 		if (script != NULL && script[step] != NULL && strstr(out + seen, script[step])) {
 			const char *say = script[step + 1];
 			seen = len; /* the next prompt is looked for in what comes after */
+			/* a hidden prompt turns echo off with TCSAFLUSH after it shows, which drops
+			 * what was typed before: wait for that (at most a second for a prompt that
+			 * keeps echo on) */
+			for (int k = 0; k < 50; k++) {
+				struct termios t;
+				if (tcgetattr(fd, &t) != 0 || !(t.c_lflag & ECHO))
+					break;
+				struct timespec ts = {0, 20 * 1000 * 1000};
+				nanosleep(&ts, NULL);
+			}
 			if (write(fd, say, strlen(say)) != (ssize_t)strlen(say))
 				break;
 			step += 2;

@@ -7,8 +7,8 @@
 
 /* Run argv[0] (a path) with argv on a new pty, in dir (or NULL). script: pairs of strings, "text
  * to wait for" then "what to type", ended by NULL; what to type is sent once the text has
- * appeared. Everything shown goes into out (cap bytes, terminated). Stops after 60 s.
- * Returns the exit code, or -1 if killed or the wait timed out. */
+ * appeared and, for a hidden prompt, echo is off. Everything shown goes into out (cap bytes,
+ * terminated). Stops after 60 s. Returns the exit code, or -1 if killed or timed out. */
 int pty_run(const char *const argv[], const char *dir, const char *const script[], char *out,
 	    size_t cap);
 
