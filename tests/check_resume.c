@@ -518,8 +518,8 @@ static void assert_stored_once(rig *g)
 	resp_free(&r);
 }
 
-/* ~2 MiB: 33 chunks of 64 KiB (drop_create's chunk_size_kb). */
-#define LEN (2u << 20)
+/* 1 MiB: 17 chunks of 64 KiB (drop_create's chunk_size_kb), 3 in flight at a time. */
+#define LEN (1u << 20)
 
 START_TEST(sigint_then_resume_with_state_dir)
 {
@@ -527,9 +527,9 @@ START_TEST(sigint_then_resume_with_state_dir)
 	char extra[400];
 	rig_up(&g, LEN, NULL);
 	snprintf(extra, sizeof extra, "--no-reply --state-dir %s", g.state);
-	g.px.stall_at = 12; /* the circuit stops carrying anything at the 12th chunk */
+	g.px.stall_at = 10; /* the circuit stops carrying anything at the 10th chunk */
 	pid_t pid = spawn(&g, extra);
-	wait_puts(&g, 12);
+	wait_puts(&g, 10);
 	usleep(300000);
 	ck_assert_int_eq(count_records(&g), 1); /* written before the first chunk */
 	kill(pid, SIGINT);
@@ -549,7 +549,7 @@ START_TEST(sigint_then_resume_with_state_dir)
 	ck_assert_int_eq(run(&g, extra), 0);
 	ck_assert_msg(strstr(err, "continuing the interrupted upload") != NULL, "%s", err);
 	uint64_t second = px_put_bytes(&g.px);
-	ck_assert_uint_lt(second, LEN - 6 * 65536); /* at least the chunks it held */
+	ck_assert_uint_lt(second, LEN - 4 * 65536); /* at least the chunks it held */
 	assert_stored_once(&g);
 	ck_assert_int_eq(count_records(&g), 0); /* removed once stored */
 	rig_down(&g);
@@ -562,9 +562,9 @@ START_TEST(kill9_then_resume)
 	char extra[400];
 	rig_up(&g, LEN, NULL);
 	snprintf(extra, sizeof extra, "--no-reply --state-dir %s", g.state);
-	g.px.stall_at = 20;
+	g.px.stall_at = 12;
 	pid_t pid = spawn(&g, extra);
-	wait_puts(&g, 20);
+	wait_puts(&g, 12);
 	usleep(300000);
 	kill(pid, SIGKILL);
 	ck_assert_int_eq(reap(&g, pid), 128 + SIGKILL);
@@ -585,7 +585,7 @@ START_TEST(kill9_then_resume)
 	pthread_mutex_unlock(&g.px.mu);
 	ck_assert_int_eq(run(&g, extra), 0);
 	ck_assert_msg(strstr(err, "continuing the interrupted upload") != NULL, "%s", err);
-	ck_assert_uint_lt(px_put_bytes(&g.px), LEN - 15 * 65536);
+	ck_assert_uint_lt(px_put_bytes(&g.px), LEN - 6 * 65536);
 	assert_stored_once(&g);
 	ck_assert_int_eq(count_records(&g), 0);
 	/* and again: a new testimony (the record is gone), not a resumed one */
