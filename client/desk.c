@@ -1,12 +1,14 @@
 /* ghostdrop-desk: the newsroom's side. This part holds the keys and signs bundles: the newsroom
  * root key, journalists' encryption keys with validity windows and rotation, and signed key
  * bundles. None of these commands opens a network connection. docs/ghostdrop-desk.1. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,27 +31,30 @@
 #define PASS_MIN 12
 
 static const char USAGE[] =
+	"ghostdrop-desk: the newsroom's keys, and the journalists' side of a drop.\n"
 	"usage: ghostdrop-desk newsroom init --dir D --name NAME\n"
 	"       ghostdrop-desk journalist add --dir D NAME [--days N]\n"
 	"       ghostdrop-desk journalist rotate --dir D NAME [--days N]\n"
 	"       ghostdrop-desk journalist list --dir D [--json]\n"
-	"       ghostdrop-desk bundle sign --dir D --server URL... --out FILE [--expires-days N]\n"
-	"                                  [--pub FILE...]\n"
+	"       ghostdrop-desk bundle sign --dir D --server URL... --out FILE\n"
+	"                                  [--expires-days N] [--pub FILE...]\n"
 	"online (no secret key is read):\n"
 	"       ghostdrop-desk fetch --server URL --token-file F --out BATCH\n"
 	"       ghostdrop-desk ack --server URL --token-file F ACKFILE\n"
 	"       ghostdrop-desk push --server URL --token-file F REPLYFILE...\n"
 	"       (with --proxy HOST:PORT, or --clearnet, as in ghostdrop(1))\n"
 	"offline (no network connection is made):\n"
-	"       ghostdrop-desk open --dir D BATCH --out OUTDIR [-j N] [--as NAME] [--ack-out "
-	"FILE]\n"
-	"       ghostdrop-desk reply --dir D --as NAME --source SOURCE --message-file F --out "
-	"FILE\n"
-	"--dir defaults to $GHOSTDROP_DESK_DIR. Passphrases are typed (not shown) or read with\n"
-	"--passphrase-file F; never from the command line or the environment.\n"
-	"exit: 0 ok, 1 failure, 2 usage, 3 wrong passphrase or a key/bundle that does not verify,\n"
-	"      4 network, 5 refused by the drop, 6 a file problem, 7 some submissions did not "
-	"open.\n"
+	"       ghostdrop-desk open --dir D BATCH --out OUTDIR [-j N] [--as NAME]\n"
+	"                           [--ack-out FILE]\n"
+	"       ghostdrop-desk reply --dir D --as NAME --source SOURCE --out FILE\n"
+	"                            [--message-file F] (else the text on standard input)\n"
+	"--dir defaults to $GHOSTDROP_DESK_DIR. Passphrases are typed (not shown; three\n"
+	"tries) or read with --passphrase-file F; never from the command line or the\n"
+	"environment. --version prints the version.\n"
+	"exit: 0 ok, 1 failure, 2 usage, 3 wrong passphrase or a key/bundle that does not\n"
+	"      verify, 4 network, 5 refused by the drop, 6 a file problem, 7 some\n"
+	"      submissions did not open, 8 the drop's answers contradicted its listing\n"
+	"      (fetch: the rest was fetched).\n"
 	"See ghostdrop-desk(1).\n";
 
 void desk_path(char *out, size_t cap, const char *dir, const char *fmt, ...)
@@ -62,53 +67,64 @@ void desk_path(char *out, size_t cap, const char *dir, const char *fmt, ...)
 	snprintf(out, cap, "%s/%s", dir, rest);
 }
 
-/* A passphrase into sodium_malloc'ed memory: from --passphrase-file, or typed (twice when it
- * protects a new key). */
+/* One passphrase typed at the terminal into p: for a new key, its length is checked at once
+ * and it is typed twice. 0; 1 when it may be typed again (said why); -1 with *rc set. */
+static int type_passphrase(const char *what, int is_new, char *p, int *rc)
+{
+	char prompt[160];
+	snprintf(prompt, sizeof prompt, "Passphrase for %s (not shown): ", what);
+	if (gd_prompt_secret(prompt, p, PASS_MAX) != 0) {
+		*rc = cli_die(EX_USAGE,
+			      "no terminal to type the passphrase on: use --passphrase-file");
+		return -1;
+	}
+	if (!is_new)
+		return 0;
+	if (strlen(p) < PASS_MIN) {
+		fprintf(stderr,
+			"%s: a passphrase for a key is at least %d characters (several words)\n",
+			cli_name, PASS_MIN);
+		return 1;
+	}
+	char *again = sodium_malloc(PASS_MAX);
+	int same = again != NULL && gd_prompt_secret("The same again: ", again, PASS_MAX) == 0 &&
+		   strcmp(p, again) == 0;
+	if (again != NULL)
+		sodium_free(again);
+	if (!same)
+		fprintf(stderr, "%s: the two passphrases differ\n", cli_name);
+	return same ? 0 : 1;
+}
+
+/* A passphrase into sodium_malloc'ed memory: from --passphrase-file, or typed (a new key's:
+ * long enough, and twice; three tries on a terminal). */
 char *desk_passphrase(const opts *o, const char *what, int is_new, int *rc)
 {
-	char *p = sodium_malloc(PASS_MAX), *again = NULL;
+	char *p = sodium_malloc(PASS_MAX);
 	*rc = EX_OK;
 	if (p == NULL) {
 		*rc = cli_die(EX_FAIL, "out of memory");
 		return NULL;
 	}
 	if (o->passfile != NULL) {
-		if (gd_secret_from_file(o->passfile, p, PASS_MAX) != 0) {
+		if (gd_secret_from_file(o->passfile, p, PASS_MAX) != 0)
 			*rc = cli_die(EX_FILE, "%s: %s", o->passfile, strerror(errno));
-			goto fail;
-		}
+		else if (is_new && strlen(p) < PASS_MIN)
+			*rc = cli_die(EX_USAGE,
+				      "a passphrase for a key is at least %d characters (several "
+				      "words)",
+				      PASS_MIN);
 	} else {
-		char prompt[160];
-		snprintf(prompt, sizeof prompt, "Passphrase for %s (not shown): ", what);
-		if (gd_prompt_secret(prompt, p, PASS_MAX) != 0) {
-			*rc = cli_die(
-				EX_USAGE,
-				"no terminal to type the passphrase on: use --passphrase-file");
-			goto fail;
-		}
-		if (is_new) {
-			again = sodium_malloc(PASS_MAX);
-			if (again == NULL ||
-			    gd_prompt_secret("The same again: ", again, PASS_MAX) != 0 ||
-			    strcmp(p, again) != 0) {
-				*rc = cli_die(EX_USAGE,
-					      "the two passphrases differ; nothing was written");
-				goto fail;
-			}
-			sodium_free(again);
-			again = NULL;
-		}
+		int t = 1, tries = is_new ? DESK_TRIES : 1;
+		for (int k = 0; k < tries && t == 1; k++)
+			t = type_passphrase(what, is_new, p, rc);
+		if (t == 1)
+			*rc = cli_die(EX_USAGE,
+				      "no usable passphrase in %d tries; nothing was written",
+				      DESK_TRIES);
 	}
-	if (is_new && strlen(p) < PASS_MIN) {
-		*rc = cli_die(EX_USAGE,
-			      "a passphrase for a key is at least %d characters (several words)",
-			      PASS_MIN);
-		goto fail;
-	}
-	return p;
-fail:
-	if (again != NULL)
-		sodium_free(again);
+	if (*rc == EX_OK)
+		return p;
 	sodium_free(p);
 	return NULL;
 }
@@ -132,17 +148,22 @@ static int seal_to_file(const opts *o, const char *file, gd_key_kind kind, const
 	return EX_OK;
 }
 
-int desk_open_key_with(const char *file, gd_key_kind want, const char *pass, uint8_t **out,
-		       size_t *len)
+/* Open a sealed key file with a passphrase: a gd_ code; GD_ERR_IO with *eno when the file
+ * cannot be read. */
+static int open_key_quiet(const char *file, gd_key_kind want, const char *pass, uint8_t **out,
+			  size_t *len, int *eno)
 {
 	uint8_t *raw;
 	size_t rlen;
-	if (gd_file_read(file, 4096, &raw, &rlen) != 0)
-		return cli_die(EX_FILE, "%s: %s", file, strerror(errno));
+	*out = NULL;
+	if (gd_file_read(file, 4096, &raw, &rlen) != 0) {
+		*eno = errno;
+		return GD_ERR_IO;
+	}
 	*out = sodium_malloc(GD_KEYFILE_MAX_SECRET);
 	if (*out == NULL) {
 		free(raw);
-		return cli_die(EX_FAIL, "out of memory");
+		return GD_ERR_NOMEM;
 	}
 	/* another kind of key is format, found before Argon2id runs (not "wrong passphrase") */
 	int rc = gd_keyfile_open_kind(*out, GD_KEYFILE_MAX_SECRET, len, want, raw, rlen, pass,
@@ -151,10 +172,48 @@ int desk_open_key_with(const char *file, gd_key_kind want, const char *pass, uin
 	if (rc != GD_OK) {
 		sodium_free(*out);
 		*out = NULL;
-		return cli_die(rc == GD_ERR_DECRYPT ? EX_VERIFY : EX_FILE, "%s: %s", file,
-			       rc == GD_ERR_CHECKSUM ? "the file is corrupt" : gd_strerror(rc));
 	}
-	return EX_OK;
+	return rc;
+}
+
+static int key_error(const char *file, int rc, int eno)
+{
+	if (rc == GD_ERR_IO)
+		return cli_die(EX_FILE, "%s: %s", file, strerror(eno));
+	if (rc == GD_ERR_NOMEM)
+		return cli_die(EX_FAIL, "out of memory");
+	return cli_die(rc == GD_ERR_DECRYPT ? EX_VERIFY : EX_FILE, "%s: %s", file,
+		       rc == GD_ERR_CHECKSUM ? "the file is corrupt" : gd_strerror(rc));
+}
+
+int desk_open_key_with(const char *file, gd_key_kind want, const char *pass, uint8_t **out,
+		       size_t *len)
+{
+	int eno = 0, rc = open_key_quiet(file, want, pass, out, len, &eno);
+	return rc == GD_OK ? EX_OK : key_error(file, rc, eno);
+}
+
+int desk_unlock(const opts *o, const char *file, gd_key_kind want, const char *what,
+		char **pass_out, uint8_t **out, size_t *len)
+{
+	int tries = o->passfile != NULL ? 1 : DESK_TRIES, rc = GD_ERR_DECRYPT, eno = 0;
+	for (int k = 1; k <= tries && rc == GD_ERR_DECRYPT; k++) {
+		int erc;
+		char *pass = desk_passphrase(o, what, 0, &erc);
+		if (pass == NULL)
+			return erc;
+		rc = open_key_quiet(file, want, pass, out, len, &eno);
+		if (rc == GD_OK && pass_out != NULL)
+			*pass_out = pass;
+		else
+			sodium_free(pass);
+		if (rc == GD_ERR_DECRYPT && k < tries)
+			fprintf(stderr, "%s: wrong passphrase; try again (%d tr%s left)\n",
+				cli_name, tries - k, tries - k == 1 ? "y" : "ies");
+	}
+	if (rc == GD_ERR_DECRYPT && tries > 1)
+		return cli_die(EX_VERIFY, "%s: wrong passphrase (%d tries)", file, tries);
+	return rc == GD_OK ? EX_OK : key_error(file, rc, eno);
 }
 
 static const char *kind_name(gd_key_kind k)
@@ -191,12 +250,7 @@ static int open_key(const opts *o, const char *file, gd_key_kind want, const cha
 	if ((rc = desk_key_kind_check(file, want,
 				      "put the root key that newsroom init made there")) != EX_OK)
 		return rc;
-	char *pass = desk_passphrase(o, what, 0, &rc);
-	if (pass == NULL)
-		return rc;
-	rc = desk_open_key_with(file, want, pass, out, len);
-	sodium_free(pass);
-	return rc;
+	return desk_unlock(o, file, want, what, NULL, out, len);
 }
 
 /* What is wrong with a --server URL that gd_server_url_check (the grammar every worker
@@ -244,6 +298,65 @@ static int server_url_problem(const char *u, char *why, size_t cap)
 	else
 		snprintf(why, cap, "not a host name or [IPv6 address]: http://host[:port]");
 	return 1;
+}
+
+/* ---- names ---- */
+
+/* Edit distance of two short names, case ignored (names of at most 64 bytes). */
+static size_t name_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[66];
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			int same = tolower((unsigned char)a[i - 1]) ==
+				   tolower((unsigned char)b[j - 1]);
+			size_t best = diag + !same;
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *desk_nearest(const char *name, const char *const *known, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX, len = strlen(name);
+	/* a typo, not another name: at most 2 edits, and at most a third of the name */
+	size_t limit = len / 3 < 2 ? (len / 3 > 0 ? len / 3 : 1) : 2;
+	for (size_t i = 0; i < n; i++) {
+		size_t dist = name_distance(name, known[i]);
+		if (dist < best_d && strcmp(name, known[i]) != 0) {
+			best_d = dist;
+			best = known[i];
+		}
+	}
+	return best_d <= limit ? best : NULL;
+}
+
+int desk_no_journalist(const opts *o, const char *name, const jkey *keys, int n)
+{
+	const char *names[DESK_MAX_KEYS];
+	for (int i = 0; i < n && i < DESK_MAX_KEYS; i++)
+		names[i] = keys[i].j.name;
+	const char *near =
+		desk_nearest(name, names, (size_t)(n < DESK_MAX_KEYS ? n : DESK_MAX_KEYS));
+	if (near != NULL)
+		return cli_die(EX_USAGE,
+			       "no journalist '%s'; did you mean '%s'? (names are case-sensitive)",
+			       name, near);
+	return cli_die(EX_USAGE, "no journalist '%s' in %s (see journalist list)", name, o->dir);
 }
 
 /* ---- newsroom ---- */
@@ -647,42 +760,130 @@ out:
 	return rc;
 }
 
-int main(int argc, char **argv)
+static const struct option OPTIONS[] = {{"dir", required_argument, NULL, 'd'},
+					{"name", required_argument, NULL, 'n'},
+					{"days", required_argument, NULL, 'D'},
+					{"server", required_argument, NULL, 's'},
+					{"out", required_argument, NULL, 'o'},
+					{"expires-days", required_argument, NULL, 'e'},
+					{"pub", required_argument, NULL, 'p'},
+					{"passphrase-file", required_argument, NULL, 'P'},
+					{"json", no_argument, NULL, 'J'},
+					{"help", no_argument, NULL, 'h'},
+					{"token-file", required_argument, NULL, 't'},
+					{"proxy", required_argument, NULL, 'x'},
+					{"clearnet", no_argument, NULL, 'c'},
+					{"ack-out", required_argument, NULL, 'a'},
+					{"as", required_argument, NULL, 'A'},
+					{"source", required_argument, NULL, 'S'},
+					{"message-file", required_argument, NULL, 'm'},
+					{"jobs", required_argument, NULL, 'j'},
+					{"version", no_argument, NULL, 'V'},
+					{NULL, 0, NULL, 0}};
+
+/* The options each online command takes (their codes in OPTIONS), and its usage words. */
+static const struct {
+	const char *name;
+	int (*fn)(const opts *);
+	const char *takes, *words;
+} ONLINE[] = {
+	{"fetch", cmd_fetch, "stxcoJ",
+	 "--server, --token-file, --proxy or --clearnet, --out, --json"},
+	{"ack", cmd_ack, "stxcJ", "--server, --token-file, --proxy or --clearnet, --json"},
+	{"push", cmd_push, "stxcJ", "--server, --token-file, --proxy or --clearnet, --json"},
+};
+
+static const char *option_name(int c)
 {
-	static const struct option lo[] = {{"dir", required_argument, NULL, 'd'},
-					   {"name", required_argument, NULL, 'n'},
-					   {"days", required_argument, NULL, 'D'},
-					   {"server", required_argument, NULL, 's'},
-					   {"out", required_argument, NULL, 'o'},
-					   {"expires-days", required_argument, NULL, 'e'},
-					   {"pub", required_argument, NULL, 'p'},
-					   {"passphrase-file", required_argument, NULL, 'P'},
-					   {"json", no_argument, NULL, 'J'},
-					   {"help", no_argument, NULL, 'h'},
-					   {"token-file", required_argument, NULL, 't'},
-					   {"proxy", required_argument, NULL, 'x'},
-					   {"clearnet", no_argument, NULL, 'c'},
-					   {"ack-out", required_argument, NULL, 'a'},
-					   {"as", required_argument, NULL, 'A'},
-					   {"source", required_argument, NULL, 'S'},
-					   {"message-file", required_argument, NULL, 'm'},
-					   {"jobs", required_argument, NULL, 'j'},
-					   {NULL, 0, NULL, 0}};
-	opts o;
-	int c;
+	for (size_t i = 0; OPTIONS[i].name != NULL; i++)
+		if (OPTIONS[i].val == c)
+			return OPTIONS[i].name;
+	return "?";
+}
+
+/* One option into o; *given records it. EX_OK, or the exit code (help and version: -1). */
+static int take_option(opts *o, int c, char *given)
+{
 	char *end;
-	memset(&o, 0, sizeof o);
-	o.days = 365;
-	o.expires_days = 30;
-	cli_name = "ghostdrop-desk";
-	if (cli_harden() != 0)
-		return cli_die(EX_FAIL, "cannot turn core dumps off: %s", strerror(errno));
-	o.dir = getenv("GHOSTDROP_DESK_DIR"); /* a path, not a secret */
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(USAGE, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EX_USAGE : EX_OK;
+	size_t g = strlen(given);
+	if (c != '?' && strchr(given, c) == NULL && g < 31) {
+		given[g] = (char)c;
+		given[g + 1] = '\0';
 	}
-	const char *cmd = argv[1];
+	switch (c) {
+	case 'd':
+		o->dir = optarg;
+		break;
+	case 'n':
+		o->name = optarg;
+		break;
+	case 'o':
+		o->out = optarg;
+		break;
+	case 'P':
+		o->passfile = optarg;
+		break;
+	case 'J':
+		o->json = 1;
+		break;
+	case 't':
+		o->token_file = optarg;
+		break;
+	case 'x':
+		o->proxy = optarg;
+		break;
+	case 'c':
+		o->clearnet = 1;
+		break;
+	case 'a':
+		o->ack_out = optarg;
+		break;
+	case 'A':
+		o->as = optarg;
+		break;
+	case 'S':
+		o->source = optarg;
+		break;
+	case 'm':
+		o->message_file = optarg;
+		break;
+	case 's':
+		if (o->n_servers == MAX_SERVERS)
+			return cli_die(EX_USAGE, "at most %d --server", MAX_SERVERS);
+		o->servers[o->n_servers++] = optarg;
+		break;
+	case 'p':
+		if (o->n_pubs == MAX_PUBS)
+			return cli_die(EX_USAGE, "at most %d --pub", MAX_PUBS);
+		o->pubs[o->n_pubs++] = optarg;
+		break;
+	case 'D':
+	case 'e':
+	case 'j': {
+		errno = 0;
+		long v = strtol(optarg, &end, 10);
+		if (errno || *end != '\0' || end == optarg)
+			return cli_die(EX_USAGE, "--%s takes a number", option_name(c));
+		*(c == 'D' ? &o->days : c == 'e' ? &o->expires_days : &o->jobs) = v;
+		break;
+	}
+	case 'h':
+		fputs(USAGE, stdout);
+		return -1;
+	case 'V':
+		printf("ghostdrop-desk %s\n", GD_VERSION);
+		return -1;
+	default:
+		fputs(USAGE, stderr);
+		return EX_USAGE;
+	}
+	return EX_OK;
+}
+
+/* The options after the command into o; given: the codes of those on the command line. */
+static int parse_options(int argc, char **argv, opts *o, char *given)
+{
+	int c, rc;
 	/* getopt_long takes abbreviations: "--passphrase SECRET" would be read as a file name and
 	 * end up in an error message. Only the whole option name is accepted. */
 	for (int i = 2; i < argc; i++)
@@ -694,108 +895,81 @@ int main(int argc, char **argv)
 				"passphrases are never read from the command line: type it at "
 				"the prompt, or use --passphrase-file F");
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "hj:", lo, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			o.dir = optarg;
-			break;
-		case 'n':
-			o.name = optarg;
-			break;
-		case 'o':
-			o.out = optarg;
-			break;
-		case 'P':
-			o.passfile = optarg;
-			break;
-		case 'J':
-			o.json = 1;
-			break;
-		case 't':
-			o.token_file = optarg;
-			break;
-		case 'x':
-			o.proxy = optarg;
-			break;
-		case 'c':
-			o.clearnet = 1;
-			break;
-		case 'a':
-			o.ack_out = optarg;
-			break;
-		case 'A':
-			o.as = optarg;
-			break;
-		case 'S':
-			o.source = optarg;
-			break;
-		case 'm':
-			o.message_file = optarg;
-			break;
-		case 's':
-			if (o.n_servers == MAX_SERVERS)
-				return cli_die(EX_USAGE, "at most %d --server", MAX_SERVERS);
-			o.servers[o.n_servers++] = optarg;
-			break;
-		case 'p':
-			if (o.n_pubs == MAX_PUBS)
-				return cli_die(EX_USAGE, "at most %d --pub", MAX_PUBS);
-			o.pubs[o.n_pubs++] = optarg;
-			break;
-		case 'D':
-		case 'e':
-		case 'j': {
-			errno = 0;
-			long v = strtol(optarg, &end, 10);
-			if (errno || *end != '\0' || end == optarg)
-				return cli_die(EX_USAGE, "--%s takes a number",
-					       c == 'D'   ? "days"
-					       : c == 'e' ? "expires-days"
-							  : "jobs");
-			*(c == 'D' ? &o.days : c == 'e' ? &o.expires_days : &o.jobs) = v;
-			break;
-		}
-		case 'h':
-			fputs(USAGE, stdout);
-			return EX_OK;
-		default:
-			fputs(USAGE, stderr);
-			return EX_USAGE;
-		}
-	}
-	o.args = argv + optind;
-	o.n_args = argc - optind;
-	if (gd_init() != GD_OK)
-		return cli_die(EX_FAIL, "libsodium failed to initialise");
-	/* online commands: no key directory, never a secret key */
+	while ((c = getopt_long(argc, argv, "hj:", OPTIONS, NULL)) != -1)
+		if ((rc = take_option(o, c, given)) != EX_OK)
+			return rc;
+	o->args = argv + optind;
+	o->n_args = argc - optind;
+	return EX_OK;
+}
+
+/* Run the command: an online one takes only its own options, an offline one nothing of the
+ * network. */
+static int dispatch(const char *cmd, const opts *o, const char *given)
+{
 	static const struct {
 		const char *name;
 		int (*fn)(const opts *);
-	} online[] = {{"fetch", cmd_fetch}, {"ack", cmd_ack}, {"push", cmd_push}},
-	  offline[] = {{"newsroom", cmd_newsroom},
+	} offline[] = {{"newsroom", cmd_newsroom},
 		       {"journalist", cmd_journalist},
 		       {"bundle", cmd_bundle},
 		       {"open", cmd_open},
 		       {"reply", cmd_reply}};
-	for (size_t i = 0; i < sizeof online / sizeof online[0]; i++)
-		if (strcmp(cmd, online[i].name) == 0)
-			return online[i].fn(&o);
+	for (size_t i = 0; i < sizeof ONLINE / sizeof ONLINE[0]; i++) {
+		if (strcmp(cmd, ONLINE[i].name) != 0)
+			continue;
+		for (const char *g = given; *g != '\0'; g++)
+			if (strchr(ONLINE[i].takes, *g) == NULL)
+				return cli_die(
+					EX_USAGE,
+					"%s does not take --%s (%s takes %s; it works online "
+					"and never reads a key directory)",
+					cmd, option_name(*g), cmd, ONLINE[i].words);
+		return ONLINE[i].fn(o);
+	}
 	for (size_t i = 0; i < sizeof offline / sizeof offline[0]; i++) {
 		if (strcmp(cmd, offline[i].name) != 0)
 			continue;
-		if (o.dir == NULL)
+		if (o->dir == NULL)
 			return cli_die(EX_USAGE, "--dir D (or GHOSTDROP_DESK_DIR) is required");
 		/* (bundle sign's --server only names the addresses it signs) */
-		if (o.token_file != NULL || o.proxy != NULL || o.clearnet ||
-		    (o.n_servers > 0 && (offline[i].fn == cmd_open || offline[i].fn == cmd_reply)))
+		if (o->token_file != NULL || o->proxy != NULL || o->clearnet ||
+		    (o->n_servers > 0 && (offline[i].fn == cmd_open || offline[i].fn == cmd_reply)))
 			return cli_die(EX_USAGE,
 				       "%s works offline: it takes no --server, --token-file, "
 				       "--proxy or --clearnet",
 				       cmd);
-		return offline[i].fn(&o);
+		return offline[i].fn(o);
 	}
 	return cli_die(EX_USAGE,
 		       "unknown command %s (newsroom, journalist, bundle, fetch, open, reply, "
 		       "push, ack)",
 		       cmd);
+}
+
+int main(int argc, char **argv)
+{
+	opts o;
+	char given[32] = "";
+	memset(&o, 0, sizeof o);
+	o.days = 365;
+	o.expires_days = 30;
+	cli_name = "ghostdrop-desk";
+	if (cli_harden() != 0)
+		return cli_die(EX_FAIL, "cannot turn core dumps off: %s", strerror(errno));
+	o.dir = getenv("GHOSTDROP_DESK_DIR"); /* a path, not a secret */
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(USAGE, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EX_USAGE : EX_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("ghostdrop-desk %s\n", GD_VERSION);
+		return EX_OK;
+	}
+	int rc = parse_options(argc, argv, &o, given);
+	if (rc != EX_OK)
+		return rc < 0 ? EX_OK : rc;
+	if (gd_init() != GD_OK)
+		return cli_die(EX_FAIL, "libsodium failed to initialise");
+	return dispatch(argv[1], &o, given);
 }

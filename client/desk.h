@@ -24,6 +24,7 @@ enum {
 #define DESK_MAX_SERVERS GD_BUNDLE_MAX_SERVERS
 #define DESK_MAX_PUBS 32
 #define DESK_MAX_KEYS 64
+#define DESK_TRIES 3 /* a passphrase typed on a terminal */
 
 typedef struct {
 	const char *dir, *name, *out, *passfile;
@@ -59,6 +60,15 @@ char *desk_passphrase(const opts *o, const char *what, int is_new, int *rc);
  * Returns EX_OK, or prints the error and returns the exit code. */
 int desk_open_key_with(const char *file, gd_key_kind want, const char *pass, uint8_t **out,
 		       size_t *len);
+/* Open a sealed key, asking for its passphrase (three tries on a terminal, one with
+ * --passphrase-file); *out is sodium_malloc'ed; with pass_out, the passphrase that opened it
+ * too (sodium_malloc'ed). EX_OK, or the error printed and its exit code. */
+int desk_unlock(const opts *o, const char *file, gd_key_kind want, const char *what,
+		char **pass_out, uint8_t **out, size_t *len);
+/* A known name nearest to name (the same in another case, or a typo of it), or NULL. */
+const char *desk_nearest(const char *name, const char *const *known, size_t n);
+/* "no journalist 'X'" with the nearest name of keys (or what to do), printed; EX_USAGE. */
+int desk_no_journalist(const opts *o, const char *name, const jkey *keys, int n);
 /* Before asking for a passphrase: a key file of another kind than want is named as such, with
  * what to do (EX_FILE, printed); anything else (unreadable, damaged) is left to the open. */
 int desk_key_kind_check(const char *file, gd_key_kind want, const char *what_to_do);

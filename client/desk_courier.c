@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,21 @@
 #define LIST_MAX ((size_t)BATCH_MAX_RECORDS * 96)
 #define LIST_MAX_VALUES ((size_t)BATCH_MAX_RECORDS * 8)
 
+static const char *token_file; /* --token-file, for courier_die */
+
+/* A refusal of the drop in words: the courier token (401, whether malformed, unknown or
+ * revoked) names the file and what to do; anything else as drop_die says it. */
+static int courier_die(const drop_err *e)
+{
+	if (e->kind == DROP_REFUSED && e->http_status == 401)
+		return cli_die(
+			EX_REFUSED,
+			"the drop refused the courier token in %s: it is wrong or was "
+			"revoked; ask the drop's operator for a new one (ghostdropd token add)",
+			token_file);
+	return drop_die(e);
+}
+
 /* The drop, with the courier token read from --token-file. */
 static int courier_open(drop_conn *c, const opts *o)
 {
@@ -35,6 +51,7 @@ static int courier_open(drop_conn *c, const opts *o)
 	memset(c, 0, sizeof *c);
 	if (o->n_servers != 1 || o->token_file == NULL)
 		return cli_die(EX_USAGE, "needs --server URL (once) and --token-file F");
+	token_file = o->token_file;
 	if (drop_open(c, o->servers[0], o->proxy, o->clearnet, err, sizeof err) != 0)
 		return cli_die(EX_USAGE, "%s", err);
 	char *tok = sodium_malloc(TOKEN_MAX);
@@ -199,7 +216,7 @@ static int fetch_one(drop_conn *c, int fd, const listed *s, uint64_t have, off_t
 			*outcome = GONE;
 		} else {
 			progress_end();
-			rc = drop_die(&e);
+			rc = courier_die(&e);
 		}
 	}
 	if (rc == EX_OK && f->why[0] != '\0') {
@@ -289,7 +306,7 @@ static int list_submissions(drop_conn *c, listed **out, size_t *n)
 		return bad_listing(NULL, out, "a malformed answer, or larger than %zu MiB",
 				   LIST_MAX >> 20);
 	if (rc != DROP_OK)
-		return drop_die(&e);
+		return courier_die(&e);
 	if (json_values((const char *)r.body, r.len) > LIST_MAX_VALUES) {
 		gd_response_free(&r);
 		return bad_listing(NULL, out, "more values than %d submissions can have",
@@ -524,6 +541,26 @@ static int fetch_publish(fetch_run *f)
 	return f->skipped > 0 ? EX_MISMATCH : EX_OK;
 }
 
+/* The folder the batch goes in exists and is one, said before the drop is asked anything. */
+static int out_folder_check(const char *out)
+{
+	struct stat st;
+	char *copy = strdup(out);
+	if (copy == NULL)
+		return cli_die(EX_FAIL, "out of memory");
+	const char *dir = dirname(copy);
+	int rc = EX_OK;
+	if (stat(dir, &st) != 0 && errno == ENOENT)
+		rc = cli_die(EX_FILE,
+			     "--out %s: the folder %s does not exist: make it first (mkdir -p %s), "
+			     "or choose another --out",
+			     out, dir, dir);
+	else if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+		rc = cli_die(EX_FILE, "--out %s: %s is not a folder", out, dir);
+	free(copy);
+	return rc;
+}
+
 int cmd_fetch(const opts *o)
 {
 	fetch_run f = {.o = o, .fd = -1};
@@ -533,6 +570,8 @@ int cmd_fetch(const opts *o)
 	if (access(o->out, F_OK) == 0)
 		return cli_die(EX_FILE, "%s exists: fetch writes a new batch (open that one first)",
 			       o->out);
+	if ((rc = out_folder_check(o->out)) != EX_OK)
+		return rc;
 	if ((rc = courier_open(&f.c, o)) != EX_OK)
 		return rc;
 	if ((rc = list_submissions(&f.c, &f.subs, &f.n)) != EX_OK)
@@ -614,17 +653,20 @@ int cmd_ack(const opts *o)
 				"%s: %s: the drop refused this ack key; the submission stays\n",
 				cli_name, id);
 		} else {
-			rc = drop_die(&e);
+			rc = courier_die(&e);
 			break;
 		}
 	}
 	json_decref(doc);
 	drop_close(&c);
+	/* after a failure before any answer, the failure is all there is to say */
+	if (rc != EX_OK && deleted + absent + bad == 0)
+		return rc;
 	if (o->json)
 		printf("{\"deleted\":%zu,\"already_gone\":%zu,\"refused\":%zu}\n", deleted, absent,
 		       bad);
-	fprintf(stderr, "%s: %zu deleted from the drop, %zu already gone, %zu refused\n", cli_name,
-		deleted, absent, bad);
+	fprintf(stderr, "%s: %zu deleted from the drop, %zu already gone, %zu refused%s\n",
+		cli_name, deleted, absent, bad, rc != EX_OK ? " before the failure above" : "");
 	return rc != EX_OK ? rc : bad > 0 ? EX_REFUSED : EX_OK;
 }
 
@@ -668,7 +710,7 @@ int cmd_push(const opts *o)
 		    DROP_OK) /* 201, or 200: stored before */
 			sent++;
 		else
-			rc = drop_die(&e);
+			rc = courier_die(&e);
 		free(body);
 	}
 	drop_close(&c);

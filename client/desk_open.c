@@ -91,6 +91,11 @@ static int keyring_load(const opts *o, keyring *kr)
 	char *pass = NULL;
 	const char *pass_for = "";
 	rc = EX_OK;
+	int known = o->as == NULL;
+	for (int i = 0; i < n && !known; i++)
+		known = strcmp(all[i].j.name, o->as) == 0;
+	if (!known)
+		rc = desk_no_journalist(o, o->as, all, n);
 	for (int i = 0; i < n && rc == EX_OK; i++) {
 		char file[4096];
 		if (o->as != NULL && strcmp(all[i].j.name, o->as) != 0)
@@ -105,19 +110,23 @@ static int keyring_load(const opts *o, keyring *kr)
 			 all[i].j.name);
 		if ((rc = desk_key_kind_check(file, GD_KEY_JOURNALIST, todo)) != EX_OK)
 			break;
+		uint8_t *sk;
+		size_t len;
 		if (pass == NULL || (o->passfile == NULL && strcmp(pass_for, all[i].j.name) != 0)) {
+			/* a journalist's first key: asked for (three tries on a terminal) */
 			char what[128];
 			if (pass != NULL)
 				sodium_free(pass);
+			pass = NULL;
 			snprintf(what, sizeof what, "%s's keys", all[i].j.name);
-			if ((pass = desk_passphrase(o, what, 0, &rc)) == NULL)
+			if ((rc = desk_unlock(o, file, GD_KEY_JOURNALIST, what, &pass, &sk,
+					      &len)) != EX_OK)
 				break;
 			pass_for = all[i].j.name;
-		}
-		uint8_t *sk;
-		size_t len;
-		if ((rc = desk_open_key_with(file, GD_KEY_JOURNALIST, pass, &sk, &len)) != EX_OK)
+		} else if ((rc = desk_open_key_with(file, GD_KEY_JOURNALIST, pass, &sk, &len)) !=
+			   EX_OK) {
 			break;
+		}
 		if (len != GD_BOX_SK_BYTES) {
 			sodium_free(sk);
 			rc = cli_die(EX_FILE, "%s: not a journalist key", file);
@@ -999,12 +1008,185 @@ static int outdir_preflight(const char *out)
 	return rc;
 }
 
+/* OUTDIR, its bookkeeping folder and index, made or opened, checked as ours; what was opened
+ * before read; temporary folders of an interrupted open removed. */
+static int open_outdir(const opts *o, job *j)
+{
+	j->out_fd = j->book_fd = j->index_fd = -1;
+	if ((mkdir(o->out, 0700) != 0 && errno != EEXIST) ||
+	    (j->out_fd = open(o->out, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    mkdirat_p(j->out_fd, BOOK) != 0 ||
+	    (j->book_fd = openat(j->out_fd, BOOK,
+				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (j->index_fd = openat(j->book_fd, "opened",
+				  O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+		return cli_die(EX_FILE, "%s: %s", o->out, strerror(errno));
+	if (!only_mine(j->out_fd) || !only_mine(j->book_fd) || !only_mine(j->index_fd))
+		return cli_die(EX_FILE,
+			       "%s: it (or its %s folder) belongs to another user or others can "
+			       "write it; open into a folder only you can write",
+			       o->out, BOOK);
+	if (index_load(j) != 0)
+		return cli_die(EX_FILE, "%s/%s/opened: %s", o->out, BOOK, strerror(errno));
+	clean_book(j->book_fd);
+	return EX_OK;
+}
+
+/* Every submission opened, on -j threads (all cores by default). */
+static int open_all(const opts *o, job *j)
+{
+	const batch_index *ix = j->ix;
+	j->res = calloc(ix->n + 1, sizeof *j->res);
+	if (j->res == NULL)
+		return cli_die(EX_FAIL, "out of memory");
+	pthread_mutex_init(&j->lock, NULL);
+	atomic_init(&j->next, 0);
+	atomic_init(&j->index_lost, 0);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t jobs = o->jobs > 0 ? (size_t)o->jobs : cores > 0 ? (size_t)cores : 1;
+	if (jobs > MAX_JOBS)
+		jobs = MAX_JOBS;
+	if (jobs > ix->n)
+		jobs = ix->n ? ix->n : 1;
+	uint64_t total = 0;
+	for (size_t i = 0; i < ix->n; i++)
+		total += ix->e[i].len;
+	progress_start("open", total);
+	pthread_t th[MAX_JOBS];
+	size_t started = 0;
+	for (; started < jobs; started++)
+		if (pthread_create(&th[started], NULL, worker, j) != 0)
+			break;
+	if (started == 0 && ix->n > 0)
+		worker(j); /* no thread could start: do it here */
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	progress_end();
+	pthread_mutex_destroy(&j->lock);
+	return EX_OK;
+}
+
+/* What open found, counted for its summary. */
+typedef struct {
+	size_t fresh, earlier, failed, cleaned;
+	char batch_problem[240];
+	json_t *list; /* the submissions, for --json */
+} open_tally;
+
+/* Every failure named, never skipped silently; the batch's own state; warnings. */
+static void open_report(const opts *o, const job *j, open_tally *t)
+{
+	const batch_index *ix = j->ix;
+	t->list = json_array();
+	for (size_t i = 0; i < ix->n; i++) {
+		const result *r = &j->res[i];
+		char idb[32];
+		gd_b64_encode(idb, sizeof idb, ix->e[i].id, 16);
+		t->fresh += r->kind == R_NEW;
+		t->earlier += r->kind == R_EARLIER;
+		t->failed += r->kind == R_FAILED;
+		if (r->kind == R_FAILED)
+			fprintf(stderr, "%s: submission %zu (%s): %s\n", cli_name, i + 1, idb,
+				r->error);
+		t->cleaned += r->kind == R_NEW && r->cleaned;
+		if (r->reply_key_changed)
+			fprintf(stderr,
+				"%s: warning: %s: this source showed another reply key than the "
+				"first time; replies still go to the first one\n",
+				cli_name, r->folder);
+		json_array_append_new(t->list,
+				      json_pack("{s:s, s:s, s:s?, s:s?}", "drop_id", idb, "result",
+						r->kind == R_NEW       ? "opened"
+						: r->kind == R_EARLIER ? "opened_before"
+								       : "failed",
+						"folder", r->kind != R_FAILED ? r->folder : NULL,
+						"error", r->kind == R_FAILED ? r->error : NULL));
+	}
+	if (ix->corrupt)
+		snprintf(t->batch_problem, sizeof t->batch_problem,
+			 "the batch is corrupt after submission %zu: %s", ix->n, ix->error);
+	else if (ix->partial)
+		snprintf(t->batch_problem, sizeof t->batch_problem,
+			 "the batch is cut short inside submission %zu (fetch it again)",
+			 ix->n + 1);
+	else if (!ix->complete)
+		snprintf(t->batch_problem, sizeof t->batch_problem,
+			 "the batch has no end mark: it was cut short after submission %zu (fetch "
+			 "it again)",
+			 ix->n);
+	if (t->batch_problem[0] != '\0')
+		fprintf(stderr, "%s: %s\n", cli_name, t->batch_problem);
+	if (t->cleaned > 0)
+		fprintf(stderr,
+			"%s: %zu message(s) held terminal control or invisible characters: read "
+			"message.txt (cleaned); message-unsafe.txt keeps the exact text: never "
+			"print it in a terminal\n",
+			cli_name, t->cleaned);
+	if (atomic_load(&j->index_lost) > 0)
+		fprintf(stderr,
+			"%s: warning: %zu submission(s) could not be noted in %s/%s/opened (disk "
+			"full?): the next open decrypts them again\n",
+			cli_name, atomic_load(&j->index_lost), o->out, BOOK);
+}
+
+#define NEW_FOLDERS_SHOWN 20
+
+/* The summary: counts, the ack file, and the folders opened now (where to read). */
+static void open_summary(const opts *o, const job *j, const open_tally *t, const char *ackfile)
+{
+	fprintf(stderr,
+		"%s: %zu submission(s) in %s: %zu opened now, %zu opened before, %zu failed. "
+		"Ack file: %s\n",
+		cli_name, j->ix->n, o->out, t->fresh, t->earlier, t->failed, ackfile);
+	size_t shown = 0;
+	for (size_t i = 0; i < j->ix->n; i++) {
+		if (j->res[i].kind != R_NEW)
+			continue;
+		if (shown++ < NEW_FOLDERS_SHOWN)
+			fprintf(stderr, "  new: %s/%s\n", o->out, j->res[i].folder);
+	}
+	if (shown > NEW_FOLDERS_SHOWN)
+		fprintf(stderr, "  and %zu more new folder(s) (--json lists them all)\n",
+			shown - NEW_FOLDERS_SHOWN);
+}
+
+/* What was written is on disk before the ack file lets the drop delete its copy; then the
+ * summary (and --json). */
+static int open_finish(const opts *o, job *j, open_tally *t)
+{
+	char ackfile[4096];
+	if (syncfs(j->out_fd) != 0)
+		return cli_die(EX_FILE, "%s: %s", o->out, strerror(errno));
+	if (o->ack_out != NULL)
+		snprintf(ackfile, sizeof ackfile, "%s", o->ack_out);
+	else
+		desk_path(ackfile, sizeof ackfile, o->out, "ack");
+	if (write_ack_file(ackfile, j->ix, j->res) != 0)
+		return cli_die(EX_FILE, "%s: %s", ackfile, strerror(errno));
+	open_summary(o, j, t, ackfile);
+	int problem = t->batch_problem[0] != '\0';
+	if (o->json) {
+		json_t *rep =
+			json_pack("{s:I, s:I, s:I, s:s?, s:s, s:O}", "opened", (json_int_t)t->fresh,
+				  "opened_before", (json_int_t)t->earlier, "failed",
+				  (json_int_t)(t->failed + (size_t)problem), "batch_problem",
+				  problem ? t->batch_problem : NULL, "ack_file", ackfile,
+				  "submissions", t->list);
+		char *txt = json_dumps(rep, JSON_COMPACT);
+		printf("%s\n", txt);
+		free(txt);
+		json_decref(rep);
+	}
+	return t->failed || problem ? EX_PARTIAL : EX_OK;
+}
+
 int cmd_open(const opts *o)
 {
-	char err[256], ackfile[4096];
+	char err[256];
 	batch_index ix;
 	keyring kr;
 	job j;
+	open_tally t;
 	int rc;
 	if (o->n_args != 1 || o->out == NULL)
 		return cli_die(EX_USAGE,
@@ -1013,6 +1195,7 @@ int cmd_open(const opts *o)
 	if (o->jobs < 0 || o->jobs > MAX_JOBS)
 		return cli_die(EX_USAGE, "-j is 1..%d", MAX_JOBS);
 	memset(&j, 0, sizeof j);
+	memset(&t, 0, sizeof t);
 	j.batch_fd = open(o->args[0], O_RDONLY | O_CLOEXEC);
 	if (j.batch_fd < 0)
 		return cli_die(EX_FILE, "%s: %s", o->args[0], strerror(errno));
@@ -1025,153 +1208,14 @@ int cmd_open(const opts *o)
 		batch_index_free(&ix);
 		return rc;
 	}
-	j.out_fd = j.book_fd = j.index_fd = -1;
-	if ((mkdir(o->out, 0700) != 0 && errno != EEXIST) ||
-	    (j.out_fd = open(o->out, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    mkdirat_p(j.out_fd, BOOK) != 0 ||
-	    (j.book_fd = openat(j.out_fd, BOOK, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) <
-		    0 ||
-	    (j.index_fd = openat(j.book_fd, "opened",
-				 O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
-		rc = cli_die(EX_FILE, "%s: %s", o->out, strerror(errno));
-		goto out;
-	}
-	if (!only_mine(j.out_fd) || !only_mine(j.book_fd) || !only_mine(j.index_fd)) {
-		rc = cli_die(EX_FILE,
-			     "%s: it (or its %s folder) belongs to another user or others can "
-			     "write it; open into a folder only you can write",
-			     o->out, BOOK);
-		goto out;
-	}
-	if (index_load(&j) != 0) {
-		rc = cli_die(EX_FILE, "%s/%s/opened: %s", o->out, BOOK, strerror(errno));
-		goto out;
-	}
-	clean_book(j.book_fd);
 	j.o = o;
 	j.kr = &kr;
 	j.ix = &ix;
-	j.res = calloc(ix.n + 1, sizeof *j.res);
-	pthread_mutex_init(&j.lock, NULL);
-	atomic_init(&j.next, 0);
-	atomic_init(&j.index_lost, 0);
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t jobs = o->jobs > 0 ? (size_t)o->jobs : cores > 0 ? (size_t)cores : 1;
-	if (jobs > MAX_JOBS)
-		jobs = MAX_JOBS;
-	if (jobs > ix.n)
-		jobs = ix.n ? ix.n : 1;
-	uint64_t total = 0;
-	for (size_t i = 0; i < ix.n; i++)
-		total += ix.e[i].len;
-	progress_start("open ", total);
-	pthread_t th[MAX_JOBS];
-	size_t started = 0;
-	for (; started < jobs && j.res != NULL; started++)
-		if (pthread_create(&th[started], NULL, worker, &j) != 0)
-			break;
-	if (started == 0 && ix.n > 0)
-		worker(&j); /* no thread could start: do it here */
-	for (size_t i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	progress_end();
-	pthread_mutex_destroy(&j.lock);
-	if (j.res == NULL) {
-		rc = cli_die(EX_FAIL, "out of memory");
-		goto out;
+	if ((rc = open_outdir(o, &j)) == EX_OK && (rc = open_all(o, &j)) == EX_OK) {
+		open_report(o, &j, &t);
+		rc = open_finish(o, &j, &t);
 	}
-	/* the report: every failure named, never skipped silently */
-	size_t fresh = 0, earlier = 0, failed = 0, cleaned = 0;
-	json_t *list = json_array();
-	for (size_t i = 0; i < ix.n; i++) {
-		const result *r = &j.res[i];
-		char idb[32];
-		gd_b64_encode(idb, sizeof idb, ix.e[i].id, 16);
-		fresh += r->kind == R_NEW;
-		earlier += r->kind == R_EARLIER;
-		failed += r->kind == R_FAILED;
-		if (r->kind == R_FAILED)
-			fprintf(stderr, "%s: submission %zu (%s): %s\n", cli_name, i + 1, idb,
-				r->error);
-		cleaned += r->kind == R_NEW && r->cleaned;
-		if (r->reply_key_changed)
-			fprintf(stderr,
-				"%s: warning: %s: this source showed another reply key than the "
-				"first time; replies still go to the first one\n",
-				cli_name, r->folder);
-		json_array_append_new(list,
-				      json_pack("{s:s, s:s, s:s?, s:s?}", "drop_id", idb, "result",
-						r->kind == R_NEW       ? "opened"
-						: r->kind == R_EARLIER ? "opened_before"
-								       : "failed",
-						"folder", r->kind != R_FAILED ? r->folder : NULL,
-						"error", r->kind == R_FAILED ? r->error : NULL));
-	}
-	char batch_problem[240] = "";
-	if (ix.corrupt)
-		snprintf(batch_problem, sizeof batch_problem,
-			 "the batch is corrupt after submission %zu: %s", ix.n, ix.error);
-	else if (ix.partial)
-		snprintf(batch_problem, sizeof batch_problem,
-			 "the batch is cut short inside submission %zu "
-			 "(fetch it again)",
-			 ix.n + 1);
-	else if (!ix.complete)
-		snprintf(batch_problem, sizeof batch_problem,
-			 "the batch has no end mark: it was cut short "
-			 "after submission %zu (fetch it again)",
-			 ix.n);
-	if (batch_problem[0] != '\0') {
-		fprintf(stderr, "%s: %s\n", cli_name, batch_problem);
-		failed++;
-	}
-	if (cleaned > 0)
-		fprintf(stderr,
-			"%s: %zu message(s) held terminal control or invisible characters: read "
-			"message.txt (cleaned); message-unsafe.txt keeps the exact text: never "
-			"print it in "
-			"a terminal\n",
-			cli_name, cleaned);
-	if (atomic_load(&j.index_lost) > 0)
-		fprintf(stderr,
-			"%s: warning: %zu submission(s) could not be noted in %s/%s/opened (disk "
-			"full?): the next open decrypts them again\n",
-			cli_name, atomic_load(&j.index_lost), o->out, BOOK);
-	/* What was written is on disk before the ack file lets the drop delete its copy. */
-	if (syncfs(j.out_fd) != 0) {
-		json_decref(list);
-		rc = cli_die(EX_FILE, "%s: %s", o->out, strerror(errno));
-		goto out;
-	}
-	if (o->ack_out != NULL)
-		snprintf(ackfile, sizeof ackfile, "%s", o->ack_out);
-	else
-		desk_path(ackfile, sizeof ackfile, o->out, "ack");
-	if (write_ack_file(ackfile, &ix, j.res) != 0) {
-		json_decref(list);
-		rc = cli_die(EX_FILE, "%s: %s", ackfile, strerror(errno));
-		goto out;
-	}
-	fprintf(stderr,
-		"%s: %zu submission(s) in %s: %zu opened now, %zu opened before, %zu failed. "
-		"Ack file: %s\n",
-		cli_name, ix.n, o->out, fresh, earlier, failed - (batch_problem[0] != '\0'),
-		ackfile);
-	if (o->json) {
-		json_t *rep = json_pack("{s:I, s:I, s:I, s:s?, s:s, s:o}", "opened",
-					(json_int_t)fresh, "opened_before", (json_int_t)earlier,
-					"failed", (json_int_t)failed, "batch_problem",
-					batch_problem[0] ? batch_problem : NULL, "ack_file",
-					ackfile, "submissions", list);
-		char *txt = json_dumps(rep, JSON_COMPACT);
-		printf("%s\n", txt);
-		free(txt);
-		json_decref(rep);
-	} else {
-		json_decref(list);
-	}
-	rc = failed ? EX_PARTIAL : EX_OK;
-out:
+	json_decref(t.list);
 	free(j.res);
 	if (j.index_fd >= 0)
 		close(j.index_fd);
@@ -1188,111 +1232,163 @@ out:
 
 /* ---- reply ---- */
 
-int cmd_reply(const opts *o)
+/* The source names in DIR/sources, for the nearest to a mistyped one: up to cap of them in
+ * names (each malloc'ed); their count. */
+static size_t source_names(const opts *o, char **names, size_t cap)
+{
+	char dpath[4096];
+	size_t n = 0;
+	desk_path(dpath, sizeof dpath, o->dir, "sources");
+	DIR *d = opendir(dpath);
+	struct dirent *e;
+	while (d != NULL && n < cap && (e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		if (e->d_name[0] != '.' && len > 5 && strcmp(e->d_name + len - 5, ".json") == 0)
+			names[n++] = strndup(e->d_name, len - 5);
+		if (n > 0 && names[n - 1] == NULL)
+			n--;
+	}
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
+/* The source's reply key and mailbox, from DIR/sources/SOURCE.json; an unknown name gets the
+ * nearest known one. */
+static int reply_source(const opts *o, uint8_t rk[32], uint8_t mb[16])
 {
 	char file[4096];
 	json_error_t jerr;
-	uint8_t rk[32], mb[16], *msg = NULL, *blob = NULL, *sk = NULL;
-	size_t mlen, blen, sklen;
-	jkey *keys = NULL;
-	int n = 0, rc;
-	if (o->n_args != 0 || o->as == NULL || o->source == NULL || o->message_file == NULL ||
-	    o->out == NULL)
-		return cli_die(EX_USAGE,
-			       "usage: reply --dir D --as NAME --source SOURCE --message-file F "
-			       "--out FILE");
 	if (!gd_name_valid(o->source) || strchr(o->source, '/') != NULL)
 		return cli_die(EX_USAGE, "SOURCE is a source's folder name from open");
 	desk_path(file, sizeof file, o->dir, "sources/%s.json", o->source);
 	json_t *s = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
-	if (s == NULL)
-		return cli_die(EX_FILE, "no source %s in %s/sources (open a batch from it first)",
-			       o->source, o->dir);
+	if (s == NULL) {
+		char *names[256];
+		size_t n = source_names(o, names, sizeof names / sizeof names[0]);
+		const char *near = desk_nearest(o->source, (const char *const *)names, n);
+		int rc = near != NULL
+				 ? cli_die(EX_FILE, "no source %s in %s/sources; did you mean %s?",
+					   o->source, o->dir, near)
+				 : cli_die(EX_FILE,
+					   "no source %s in %s/sources (open a batch from it "
+					   "first)",
+					   o->source, o->dir);
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		return rc;
+	}
 	int bad = b64_field(s, "reply_pk", rk, 32) || b64_field(s, "mailbox_id", mb, 16);
 	json_decref(s);
-	if (bad)
-		return cli_die(EX_FILE, "%s is damaged", file);
-	if (gd_file_read(o->message_file, GD_REPLY_MAX_TEXT, &msg, &mlen) != 0)
-		return cli_die(EX_FILE, "%s: %s", o->message_file,
+	return bad ? cli_die(EX_FILE, "%s is damaged", file) : EX_OK;
+}
+
+/* Standard input, at most max bytes, into one malloc'ed buffer (no copies left behind by a
+ * realloc). 0, or -1 with errno (EFBIG when longer). */
+static int read_stdin(size_t max, uint8_t **out, size_t *len)
+{
+	uint8_t *buf = malloc(max + 2);
+	size_t n = 0;
+	int e = 0;
+	if (buf == NULL)
+		return -1;
+	while (n <= max) {
+		ssize_t r = read(STDIN_FILENO, buf + n, max + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			e = errno;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	if (e != 0 || n > max) {
+		sodium_memzero(buf, n);
+		free(buf);
+		errno = e != 0 ? e : EFBIG;
+		return -1;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/* The reply's text: --message-file F, or standard input (also with F "-"). */
+static int reply_text(const opts *o, uint8_t **msg, size_t *mlen)
+{
+	int from_stdin = o->message_file == NULL || strcmp(o->message_file, "-") == 0;
+	const char *name = from_stdin ? "standard input" : o->message_file;
+	if (from_stdin && isatty(STDIN_FILENO))
+		fprintf(stderr, "%s: type the reply, then Ctrl-D on a line of its own\n", cli_name);
+	int r = from_stdin ? read_stdin(GD_REPLY_MAX_TEXT, msg, mlen)
+			   : gd_file_read(o->message_file, GD_REPLY_MAX_TEXT, msg, mlen);
+	if (r != 0)
+		return cli_die(EX_FILE, "%s: %s", name,
 			       errno == EFBIG ? "a reply is at most 64 KiB of text"
 					      : strerror(errno));
-	if (mlen == 0 || memchr(msg, '\0', mlen) != NULL) {
-		rc = cli_die(EX_USAGE, "%s: a reply is 1 to 65536 bytes of text", o->message_file);
-		goto out;
-	}
-	/* the journalist's current key: the newest, not retired, inside its window */
-	if ((keys = calloc(DESK_MAX_KEYS, sizeof *keys)) == NULL) {
-		rc = cli_die(EX_FAIL, "out of memory");
-		goto out;
-	}
+	if (*mlen == 0 || memchr(*msg, '\0', *mlen) != NULL)
+		return cli_die(EX_USAGE, "%s: a reply is 1 to 65536 bytes of text", name);
+	return EX_OK;
+}
+
+/* The journalist's current key (the newest, not retired, inside its window), unlocked. */
+static int reply_key(const opts *o, uint8_t **sk)
+{
+	char file[4096], what[128], todo[256];
+	jkey *keys = calloc(DESK_MAX_KEYS, sizeof *keys);
+	const jkey *cur = NULL;
+	int n = 0, rc, known = 0;
+	size_t sklen;
+	if (keys == NULL)
+		return cli_die(EX_FAIL, "out of memory");
 	if ((rc = desk_load_keys(o, keys, &n)) != EX_OK)
 		goto out;
-	const jkey *cur = NULL;
-	int64_t now = (int64_t)time(NULL);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		known |= strcmp(keys[i].j.name, o->as) == 0;
 		if (strcmp(keys[i].j.name, o->as) == 0 && !keys[i].retired &&
 		    !keys[i].j.verify_only)
 			cur = &keys[i];
+	}
+	/* names are identities, kept exact: say which spelling exists */
 	if (cur == NULL) {
-		/* names are identities, kept exact: say which spelling exists */
-		const char *known = NULL, *like = NULL;
-		for (int i = 0; i < n; i++) {
-			if (strcmp(keys[i].j.name, o->as) == 0)
-				known = keys[i].j.name;
-			else if (strcasecmp(keys[i].j.name, o->as) == 0)
-				like = keys[i].j.name;
-		}
-		if (known == NULL && like != NULL)
-			rc = cli_die(EX_USAGE,
-				     "no journalist '%s'; did you mean '%s'? (names are "
-				     "case-sensitive)",
-				     o->as, like);
-		else if (known == NULL)
-			rc = cli_die(EX_USAGE, "no journalist '%s' in %s (see journalist list)",
-				     o->as, o->dir);
-		else
-			rc = cli_die(EX_USAGE, "%s has no current key in %s", o->as, o->dir);
+		rc = known ? cli_die(EX_USAGE, "%s has no current key in %s", o->as, o->dir)
+			   : desk_no_journalist(o, o->as, keys, n);
 		goto out;
 	}
-	if (now > cur->j.not_after) {
+	if ((int64_t)time(NULL) > cur->j.not_after) {
 		rc = cli_die(
 			EX_VERIFY,
 			"%s's key expired: journalist rotate %s, sign and publish a new bundle",
 			o->as, o->as);
 		goto out;
 	}
-	char what[128];
 	snprintf(what, sizeof what, "%s's key", o->as);
 	desk_path(file, sizeof file, o->dir, "journalists/%s/key-%d.key", o->as, cur->number);
-	char todo[256];
 	snprintf(todo, sizeof todo,
 		 "put %s's own key file there (see ghostdrop-desk journalist list)", o->as);
-	if ((rc = desk_key_kind_check(file, GD_KEY_JOURNALIST, todo)) != EX_OK)
-		goto out;
-	char *pass = desk_passphrase(o, what, 0, &rc);
-	if (pass == NULL)
-		goto out;
-	rc = desk_open_key_with(file, GD_KEY_JOURNALIST, pass, &sk, &sklen);
-	sodium_free(pass);
-	if (rc != EX_OK)
+	if ((rc = desk_key_kind_check(file, GD_KEY_JOURNALIST, todo)) != EX_OK ||
+	    (rc = desk_unlock(o, file, GD_KEY_JOURNALIST, what, NULL, sk, &sklen)) != EX_OK)
 		goto out;
 	if (sklen != GD_BOX_SK_BYTES) {
+		sodium_free(*sk);
+		*sk = NULL;
 		rc = cli_die(EX_FILE, "%s: not a journalist key", file);
-		goto out;
 	}
-	int r = gd_reply_seal(&blob, &blen, (const char *)msg, mlen, mb, gd_day(now), sk, rk);
-	if (r != GD_OK) {
-		rc = cli_die(r == GD_ERR_FORMAT ? EX_USAGE : EX_FAIL, "cannot write this reply: %s",
-			     gd_strerror(r));
-		goto out;
-	}
+out:
+	free(keys);
+	return rc;
+}
+
+/* The reply file: {"mailbox_id", "reply"} as push sends it. */
+static int reply_write(const opts *o, const uint8_t mb[16], const uint8_t *blob, size_t blen)
+{
 	json_t *doc = json_pack("{s:o, s:o}", "mailbox_id", b64j(mb, 16), "reply", json_null());
 	char *b = malloc(blen * 4 / 3 + 8);
 	if (doc == NULL || b == NULL || gd_b64_encode(b, blen * 4 / 3 + 8, blob, blen) != GD_OK) {
 		json_decref(doc);
 		free(b);
-		rc = cli_die(EX_FAIL, "out of memory");
-		goto out;
+		return cli_die(EX_FAIL, "out of memory");
 	}
 	json_object_set_new(doc, "reply", json_string(b));
 	free(b);
@@ -1300,17 +1396,38 @@ int cmd_reply(const opts *o)
 	json_decref(doc);
 	if (txt == NULL ||
 	    gd_file_write_atomic(o->out, (const uint8_t *)txt, strlen(txt), 0600, 1) != 0) {
-		rc = cli_die(EX_FILE, "%s: %s", o->out,
-			     txt == NULL ? "out of memory" : strerror(errno));
+		int rc = cli_die(EX_FILE, "%s: %s", o->out,
+				 txt == NULL ? "out of memory" : strerror(errno));
 		free(txt);
-		goto out;
+		return rc;
 	}
 	free(txt);
 	fprintf(stderr,
 		"%s: reply to %s written to %s (encrypted, padded to %zu bytes). Carry it to "
 		"the online machine: ghostdrop-desk push\n",
 		cli_name, o->source, o->out, blen);
-	rc = EX_OK;
+	return EX_OK;
+}
+
+int cmd_reply(const opts *o)
+{
+	uint8_t rk[32], mb[16], *msg = NULL, *blob = NULL, *sk = NULL;
+	size_t mlen = 0, blen;
+	int rc;
+	if (o->n_args != 0 || o->as == NULL || o->source == NULL || o->out == NULL)
+		return cli_die(EX_USAGE,
+			       "usage: reply --dir D --as NAME --source SOURCE --out FILE "
+			       "[--message-file F] (else the text on standard input)");
+	if ((rc = reply_source(o, rk, mb)) != EX_OK || (rc = reply_text(o, &msg, &mlen)) != EX_OK ||
+	    (rc = reply_key(o, &sk)) != EX_OK)
+		goto out;
+	int r = gd_reply_seal(&blob, &blen, (const char *)msg, mlen, mb, gd_day(time(NULL)), sk,
+			      rk);
+	if (r != GD_OK)
+		rc = cli_die(r == GD_ERR_FORMAT ? EX_USAGE : EX_FAIL, "cannot write this reply: %s",
+			     gd_strerror(r));
+	else
+		rc = reply_write(o, mb, blob, blen);
 out:
 	if (sk != NULL)
 		sodium_free(sk);
@@ -1319,6 +1436,5 @@ out:
 		free(msg);
 	}
 	free(blob);
-	free(keys);
 	return rc;
 }

@@ -416,7 +416,7 @@ START_TEST(desk_process_not_dumpable)
 		if (getuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
 			_exit(99);
 		execl(DESK_BIN, DESK_BIN, "fetch", "--server", server, "--clearnet", "--token-file",
-		      tok, "--out", "/nonexistent/batch", (char *)NULL);
+		      tok, "--out", batch, (char *)NULL);
 		_exit(98);
 	}
 	ck_assert_int_gt(pid, 0);
