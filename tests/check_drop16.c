@@ -290,6 +290,43 @@ START_TEST(run_refuses_while_the_demo_serves)
 }
 END_TEST
 
+/* scripts/run says what it does while it builds (a fake dpkg-query, ss and meson: meson
+ * fails at once, so nothing is built or installed), and with no demo serving it goes on. */
+START_TEST(run_says_what_it_builds)
+{
+	drop d = {0};
+	char root[256], cmd[2048], p[512];
+	snprintf(d.dir, sizeof d.dir, "/tmp/gd-run-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(d.dir));
+	snprintf(root, sizeof root, "%s/tree", d.dir);
+	snprintf(cmd, sizeof cmd,
+		 "mkdir -p %s/scripts %s/demo %s/bin && cp %s %s/scripts/run && "
+		 "cp $(dirname %s)/deps.sh %s/scripts/",
+		 root, root, d.dir, RUN_SCRIPT, root, RUN_SCRIPT, root);
+	ck_assert_int_eq(system(cmd), 0);
+	static const char *const fakes[][2] = {
+		{"dpkg-query", "echo 'install ok installed'"},
+		{"ss", "exit 0"},
+		{"meson", "echo \"fake meson $*\" >&2; exit 1"},
+	};
+	for (size_t i = 0; i < sizeof fakes / sizeof fakes[0]; i++) {
+		snprintf(p, sizeof p, "%s/bin/%s", d.dir, fakes[i][0]);
+		snprintf(cmd, sizeof cmd, "#!/bin/sh\n%s\n", fakes[i][1]);
+		write_file(p, cmd);
+		chmod(p, 0755);
+	}
+	snprintf(p, sizeof p, "%s/demo/drop.pid", root);
+	write_file(p, "999999999\n"); /* a demo that stopped: no process */
+	snprintf(cmd, sizeof cmd, "env PATH=%s/bin:/usr/bin:/bin sh", d.dir);
+	ck_assert_int_eq(drop_run(&d, cmd, NULL, out, err, sizeof out, "%s/scripts/run", root), 1);
+	ck_assert_msg(strstr(out, "== checking the packages ghostdrop needs (scripts/deps.sh)\n"
+				  "== configuring the build in ./build (meson setup)\n") != NULL &&
+			      strstr(err, "fake meson setup build") != NULL,
+		      "%s\n%s", out, err);
+	drop_destroy(&d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("drop16");
@@ -303,6 +340,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, serve_port_in_use_said_once);
 	tcase_add_test(tc, not_a_drop_not_a_bundle);
 	tcase_add_test(tc, run_refuses_while_the_demo_serves);
+	tcase_add_test(tc, run_says_what_it_builds);
 	suite_add_tcase(s, tc);
 	return s;
 }
