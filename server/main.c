@@ -681,16 +681,18 @@ static int cmd_stats(const opts *o)
 						      : EX_VERIFY;
 }
 
-/* purge --all on a terminal: the count, and "yes" typed. */
-static int purge_confirmed(const opts *o, store *st)
+/* purge --all on a terminal: the count, and "yes" typed (nothing to ask when it is empty). */
+static int purge_confirmed(store *st)
 {
 	stats t = {.today = gd_day((int64_t)time(NULL))};
 	char line[32];
 	store_submission_list(st, count_one, &t);
+	if (t.n == 0)
+		return 1;
 	fprintf(stderr,
-		"Delete all %llu submission(s) of %s, %llu of them not yet fetched by a courier? "
-		"This cannot be undone. Type yes to delete them: ",
-		(unsigned long long)t.n, o->data, (unsigned long long)t.unfetched);
+		"Delete all %llu submission(s) (%llu not yet fetched)? This cannot be undone.\n"
+		"Type yes to delete them: ",
+		(unsigned long long)t.n, (unsigned long long)t.unfetched);
 	fflush(stderr);
 	if (fgets(line, sizeof line, stdin) == NULL)
 		return 0;
@@ -731,7 +733,7 @@ static int cmd_purge(const opts *o)
 		store_op_free(op);
 		return rc;
 	}
-	if (o->all && !o->yes && !purge_confirmed(o, st)) {
+	if (o->all && !o->yes && !purge_confirmed(st)) {
 		store_op_free(op);
 		store_close(st);
 		return fail(EX_FAIL, "not confirmed: nothing was deleted");
