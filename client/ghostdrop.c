@@ -678,16 +678,20 @@ static void upload_signal(int sig)
 					       "may or may not be stored, and the same command would "
 					       "send it a second time\n");
 		}
-		ssize_t w = write(2, b, at);
+		/* the senders' progress bar goes nowhere from now on: the line stays the last */
+		int tty = dup(2), null = open("/dev/null", O_WRONLY);
+		if (tty >= 0 && null >= 0)
+			dup2(null, 2);
+		ssize_t w = write(tty >= 0 ? tty : 2, b, at);
 		(void)w;
 	}
 	if (sig_old[i].sa_handler != SIG_DFL && sig_old[i].sa_handler != SIG_IGN &&
-	    !(sig_old[i].sa_flags & SA_SIGINFO)) {
-		sig_old[i].sa_handler(sig); /* attach.c's: removes the cleaned copies, re-raises */
-		return;
-	}
+	    !(sig_old[i].sa_flags & SA_SIGINFO))
+		sig_old[i].sa_handler(sig); /* attach.c's: removes the cleaned copies */
+	/* to the process, not this thread (which blocks sig until the handler returns): another
+	 * thread takes it at once, so no sender draws the progress bar again under the line */
 	signal(sig, SIG_DFL);
-	raise(sig);
+	kill(getpid(), sig);
 }
 
 static void upload_signals(gd_uploader *g, int resumable)
@@ -719,6 +723,7 @@ static int resume_find(submission *sub)
 	if ((sub->rs = sodium_malloc(sizeof *sub->rs)) == NULL)
 		return cli_die(EX_FAIL, "out of memory");
 	memset(sub->rs, 0, sizeof *sub->rs);
+	gd_resume_sweep(o->state_dir, GD_RESUME_MAX_AGE);
 	gd_resume_init(&st);
 	gd_resume_part(&st, newsroom_pk, sizeof newsroom_pk);
 	gd_resume_part(&st, o->server, strlen(o->server));

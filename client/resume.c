@@ -1,8 +1,11 @@
 /* ghostdrop client: the resume record. See resume.h. */
 #include "resume.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -134,4 +137,21 @@ void gd_resume_remove(const gd_resume *r)
 {
 	if (r->path[0] != '\0')
 		unlink(r->path);
+}
+
+void gd_resume_sweep(const char *dir, long max_age)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	time_t now = time(NULL);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		if (strncmp(e->d_name, "resume-", 7) == 0 &&
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && now - st.st_mtime > max_age)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
 }

@@ -36,5 +36,9 @@ int gd_resume_read(gd_resume *r);
 /* Written (0600, fsync'd, atomically replacing an older one). 0, or -1 with errno. */
 int gd_resume_write(const gd_resume *r);
 void gd_resume_remove(const gd_resume *r);
+/* Remove the records in dir last written more than max_age seconds ago: abandoned testimonies
+ * (the file or text changed, or never sent again), whose uploads the drop dropped long ago. */
+#define GD_RESUME_MAX_AGE (7 * 86400)
+void gd_resume_sweep(const char *dir, long max_age);
 
 #endif

@@ -683,6 +683,12 @@ START_TEST(bad_record_and_changed_file)
 	ck_assert_int_eq(count_records(&g), 1); /* the new upload's */
 	/* garbage of another size */
 	write_file(rec, (const uint8_t *)"garbage", 7);
+	/* and a record abandoned 8 days ago: swept by any run with this state directory */
+	char old[300];
+	snprintf(old, sizeof old, "%s/resume-00000000000000000000000000000000", g.state);
+	write_file(old, (const uint8_t *)"abandoned", 9);
+	struct timespec ts[2] = {{time(NULL) - 8 * 86400, 0}, {time(NULL) - 8 * 86400, 0}};
+	ck_assert_int_eq(utimensat(AT_FDCWD, old, ts, 0), 0);
 	/* the attachment changes: another testimony, another record */
 	g.data[100] ^= 1;
 	write_file(g.file, g.data, g.len);
@@ -693,6 +699,7 @@ START_TEST(bad_record_and_changed_file)
 	ck_assert_msg(strstr(err, "continuing") == NULL, "%s", err);
 	assert_stored_once(&g);
 	ck_assert_int_eq(count_records(&g), 1); /* the garbage one, not this testimony's */
+	ck_assert_int_eq(access(old, F_OK), -1);
 	free(raw);
 	rig_down(&g);
 }
