@@ -460,11 +460,21 @@ typedef struct {
  * chunk or the digest disagrees); submit_send starts a new upload. */
 #define RESEAL_MISMATCH 101
 
+static volatile sig_atomic_t sig_resumable;
+
 static int upload_failed(const outbox *ob, const drop_err *e)
 {
 	if (ob->resumed && ((e->http_status == 400 && drop_refused_with(e, "hash_mismatch")) ||
 			    (e->http_status == 409 && drop_refused_with(e, "chunk_conflict"))))
 		return RESEAL_MISMATCH;
+	if (e->kind == DROP_NET && ob->upl != NULL) /* Tor stayed away: say how to go on */
+		return cli_die(drop_exit_code(e),
+			       "%s; the upload stopped at %.1f of %.1f MiB, nothing was stored: %s",
+			       e->message, (double)gd_uploader_acked(ob->upl) / 1048576.0,
+			       (double)gd_uploader_total(ob->upl) / 1048576.0,
+			       sig_resumable ? "run the same command again to continue"
+					     : "the same command would start again from the "
+					       "beginning (with --state-dir DIR it continues)");
 	return drop_failed(e);
 }
 
@@ -613,7 +623,6 @@ static int seal_attachment(submission *sub, gd_seal *s, int i, uint8_t *piece)
 
 /* Read by the signal handler: the upload under way, and whether a record lets it continue. */
 static gd_uploader *volatile sig_upload;
-static volatile sig_atomic_t sig_resumable;
 static struct sigaction sig_old[3];
 static const int sig_nums[3] = {SIGINT, SIGTERM, SIGHUP};
 

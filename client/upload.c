@@ -148,7 +148,7 @@ static int send_chunk(gd_uploader *g, int *keep, const slot *s, drop_err *e)
 		int rc = drop_upload_chunk(&d, keep, g->up, s->idx, s->buf, s->len,
 					   g->hashes[s->idx], e);
 		if (rc == DROP_REFUSED && e->http_status == 503 &&
-		    drop_refused_with(e, "chunk_pending")) {
+		    drop_refused_with(e, "chunk_pending") && time(NULL) < until) {
 			sleep_s(1); /* the drop still receives this chunk on a lost connection */
 			continue;
 		}
