@@ -588,7 +588,8 @@ START_TEST(bad_input)
 		free(got);
 		membuf_free(&ok);
 		/* the bad-input checks below expect an empty drop */
-		ck_assert_int_eq(drop_cli(&d, NULL, 0, "purge --data %s/data --all", d.dir), 0);
+		ck_assert_int_eq(drop_cli(&d, NULL, 0, "purge --data %s/data --all --yes", d.dir),
+				 0);
 	}
 	/* a courier reply that is not shaped like one */
 	const char *rb = "{\"mailbox_id\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"reply\":\"AAAA\"}";
@@ -963,7 +964,8 @@ START_TEST(full_map)
 	post_submission(&d, id, &env, NULL, NULL, &r);
 	resp_free(&r);
 	char out[256];
-	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data --all", d.dir), 0);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data --all --yes", d.dir),
+			 0);
 	ck_assert(strstr(out, "purged") != NULL);
 	randombytes_buf(id, 16);
 	post_submission(&d, id, &env, NULL, NULL, &r);

@@ -374,7 +374,8 @@ START_TEST(mark_holds_when_full)
 	ck_assert_int_eq(http_do(d.port, "POST", path, drop_auth(&d), body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	resp_free(&r);
-	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data --all", d.dir), 0);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data --all --yes", d.dir),
+			 0);
 	ck_assert(strstr(out, "purged") != NULL);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(submit(&d, id, &env, st, sizeof st), 201);
@@ -425,7 +426,8 @@ START_TEST(purge_after_race)
 		open, used, mark);
 	ck_assert_msg(used <= mark, "%.1f MiB used, past the mark at %.1f MiB", used, mark);
 	drop_stop(&d, SIGTERM);
-	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data --all", d.dir), 0);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data --all --yes", d.dir),
+			 0);
 	ck_assert(strstr(out, "purged") != NULL);
 	membuf_free(&env);
 	membuf_free(&upenv);
@@ -457,7 +459,8 @@ START_TEST(purge_on_brink)
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "map_size_mb = 16\n");
 	fclose(f);
-	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data --all", d.dir), 0);
+	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "purge --data %s/data --all --yes", d.dir),
+			 0);
 	ck_assert(strstr(out, "purged") != NULL);
 	ck_assert_int_eq(drop_cli(&d, out, sizeof out, "stats --data %s/data", d.dir), 0);
 	ck_assert(strstr(out, "submissions: 0") != NULL);
