@@ -735,7 +735,9 @@ static int resume_find(submission *sub)
 	gd_resume_sweep(o->state_dir, GD_RESUME_MAX_AGE);
 	gd_resume_init(&st);
 	gd_resume_part(&st, newsroom_pk, sizeof newsroom_pk);
-	gd_resume_part(&st, o->server, strlen(o->server));
+	uint8_t port[2] = {(uint8_t)(dc.url.port >> 8), (uint8_t)dc.url.port};
+	gd_resume_part(&st, dc.url.host, strlen(dc.url.host)); /* however --server was spelt */
+	gd_resume_part(&st, port, sizeof port);
 	gd_resume_part(&st, sub->fresh ? "new" : o->no_reply ? "none" : "given", 3 + !sub->fresh);
 	if (o->codename_file != NULL && gd_resume_file(&st, o->codename_file) != 0)
 		return cli_die(EX_FILE, "%s: %s", o->codename_file, strerror(errno));

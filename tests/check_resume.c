@@ -321,6 +321,7 @@ typedef struct {
 	char shm[64]; /* the run's XDG_RUNTIME_DIR, on tmpfs: a copy mat2 cleans goes there */
 	uint8_t *data;
 	size_t len;
+	const char *scheme; /* how --server is spelt: "http" (NULL) or another case */
 } rig;
 
 static void mkdir_in(char *out_path, size_t cap, const char *dir, const char *name)
@@ -353,6 +354,7 @@ static void write_file(const char *path, const uint8_t *b, size_t n)
  * own, and an empty state directory. */
 static void rig_up(rig *g, size_t len, const char *config)
 {
+	g->scheme = NULL;
 	drop_up(&g->d, config, keystring);
 	proxy_up(&g->px, 0);
 	mkdir_in(g->work, sizeof g->work, g->d.dir, "work");
@@ -390,9 +392,9 @@ static pid_t spawn(rig *g, const char *extra)
 	char cmd[2048], errp[300];
 	snprintf(errp, sizeof errp, "%s/err", g->d.dir);
 	snprintf(cmd, sizeof cmd,
-		 "exec %s submit --server http://127.0.0.1:%u --newsroom %s "
+		 "exec %s submit --server %s://127.0.0.1:%u --newsroom %s "
 		 "--proxy 127.0.0.1:%u %s %s <%s/in 2>%s >%s/out",
-		 GHOSTDROP, g->d.port, keystring, g->px.port, extra, g->file, g->d.dir, errp,
+		 GHOSTDROP, g->scheme != NULL ? g->scheme : "http", g->d.port, keystring, g->px.port, extra, g->file, g->d.dir, errp,
 		 g->d.dir);
 	char in[300];
 	snprintf(in, sizeof in, "%s/in", g->d.dir);
@@ -583,6 +585,7 @@ START_TEST(kill9_then_resume)
 	g.px.stall_at = 0;
 	g.px.put_bytes = 0;
 	pthread_mutex_unlock(&g.px.mu);
+	g.scheme = "HTTP"; /* the same server, spelt otherwise */
 	ck_assert_int_eq(run(&g, extra), 0);
 	ck_assert_msg(strstr(err, "continuing the interrupted upload") != NULL, "%s", err);
 	ck_assert_uint_lt(px_put_bytes(&g.px), LEN - 6 * 65536);
