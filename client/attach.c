@@ -3,6 +3,7 @@
  * measured, before anything is sent. Offline: no network. */
 #include "attach.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -42,11 +44,15 @@ static const char *media_type(const char *name)
 
 #define TMPFS_MAGIC 0x01021994
 
+/* BASE/ghostdrop-PID-XXXXXX, mode 0700, locked (flock) by this run while it exists: a run
+ * killed before it could remove it (kill -9, a power cut) is recognised by the next one
+ * (attach_sweep) by its dead PID and its free lock. */
 static char scratch_dir[256];
+static int scratch_lock = -1;
 static char scratch[ATTACH_MAX][512];
 static int n_scratch;
 
-/* Async-signal-safe: unlink and rmdir only, on paths made beforehand. */
+/* Async-signal-safe: unlink, rmdir and close only, on paths made beforehand. */
 static void scratch_cleanup(void)
 {
 	for (int i = 0; i < n_scratch; i++)
@@ -55,6 +61,9 @@ static void scratch_cleanup(void)
 	if (scratch_dir[0] != '\0')
 		rmdir(scratch_dir);
 	scratch_dir[0] = '\0';
+	if (scratch_lock >= 0)
+		close(scratch_lock); /* after rmdir: the lock is held while the directory exists */
+	scratch_lock = -1;
 }
 
 static void scratch_signal(int sig)
@@ -136,11 +145,15 @@ static int mat2_clean(const char *src, const char *name, char *out, size_t cap, 
 		return MAT2_CANNOT;
 	}
 	if (scratch_dir[0] == '\0') {
-		snprintf(scratch_dir, sizeof scratch_dir, "%s/ghostdrop-XXXXXX", base);
+		snprintf(scratch_dir, sizeof scratch_dir, "%s/ghostdrop-%ld-XXXXXX", base,
+			 (long)getpid());
 		if (mkdtemp(scratch_dir) == NULL) { /* mode 0700 */
 			scratch_dir[0] = '\0';
 			return cli_die(EX_FILE, "%s: %s", base, strerror(errno));
 		}
+		scratch_lock = open(scratch_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (scratch_lock < 0 || flock(scratch_lock, LOCK_EX | LOCK_NB) != 0)
+			return cli_die(EX_FILE, "%s: %s", scratch_dir, strerror(errno));
 	}
 	if (n_scratch == ATTACH_MAX ||
 	    snprintf(out, cap, "%s/%d-%s", scratch_dir, n_scratch, name) >= (int)cap)
@@ -350,6 +363,107 @@ static int attach_one(attach_set *as, char **files, int i, const attach_opts *ao
 					     : media_type(base));
 	as->total += a->size;
 	return EX_OK;
+}
+
+/* ---- before anything: what a killed run left, and a file named twice ---- */
+
+/* base/name if it is a killed run's scratch directory: named ghostdrop-PID-XXXXXX with no
+ * process PID, a directory (not a symbolic link) of this user's, mode 0700, its lock free.
+ * Its files go (unlinkat: a link inside is removed, never followed), then the directory. 1 if
+ * it is gone. */
+static int sweep_one(int base, const char *name)
+{
+	const char *p = name + strlen("ghostdrop-");
+	char *end;
+	struct stat st;
+	int fd, gone = 0;
+	if (strncmp(name, "ghostdrop-", strlen("ghostdrop-")) != 0 || *p < '1' || *p > '9')
+		return 0;
+	errno = 0;
+	long pid = strtol(p, &end, 10);
+	if (errno != 0 || *end != '-' || strlen(end + 1) != 6 || pid <= 0 || pid == getpid() ||
+	    (pid_t)pid != pid)
+		return 0;
+	if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		return 0; /* its run may be alive (or it is another user's) */
+	fd = openat(base, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid() &&
+	    (st.st_mode & 07777) == 0700 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		int fd2 = dup(fd);
+		DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
+		struct dirent *e;
+		/* a directory inside would stay, and so would this one */
+		while (d != NULL && (e = readdir(d)) != NULL)
+			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+				unlinkat(fd, e->d_name, 0);
+		if (d != NULL)
+			closedir(d);
+		else if (fd2 >= 0)
+			close(fd2);
+		gone = unlinkat(base, name, AT_REMOVEDIR) == 0;
+	}
+	close(fd);
+	return gone;
+}
+
+static int sweep_dir(const char *path)
+{
+	int base = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), n = 0;
+	DIR *d = base >= 0 ? fdopendir(dup(base)) : NULL;
+	struct dirent *e;
+	while (d != NULL && (e = readdir(d)) != NULL)
+		n += (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) && sweep_one(base, e->d_name);
+	if (d != NULL)
+		closedir(d);
+	if (base >= 0)
+		close(base);
+	return n;
+}
+
+void attach_sweep(void)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int n = 0;
+	if (is_ram_backed(xdg) && strcmp(xdg, "/dev/shm") != 0)
+		n += sweep_dir(xdg);
+	n += sweep_dir("/dev/shm");
+	if (n > 0)
+		fprintf(stderr, "%s: removed the cleaned files an interrupted run left in RAM\n",
+			cli_name);
+}
+
+int attach_unique(char **files, int n, const attach_opts *ao)
+{
+	struct stat *st = calloc((size_t)n + 1, sizeof *st);
+	int *ok = calloc((size_t)n + 1, sizeof *ok), k = 0;
+	if (st == NULL || ok == NULL) {
+		free(st);
+		free(ok);
+		return n; /* each file is still checked, and sent, as given */
+	}
+	for (int i = 0; i < n; i++) {
+		int same = -1;
+		ok[k] = stat(files[i], &st[k]) == 0;
+		for (int j = 0; ok[k] && j < k && same < 0; j++)
+			if (ok[j] && st[j].st_dev == st[k].st_dev && st[j].st_ino == st[k].st_ino)
+				same = j;
+		if (same < 0) {
+			files[k++] = files[i];
+			continue;
+		}
+		/* "--keep-metadata F F": F's second naming is the documented spelling */
+		int spelling = 0;
+		for (int j = 0; j < ao->n_keep; j++)
+			spelling |= ao->keep[j] == files[same] || ao->keep[j] == files[i];
+		if (!spelling)
+			fprintf(stderr, "%s: %s is the same file as %s: it is sent once\n",
+				cli_name, files[i], files[same]);
+	}
+	free(st);
+	free(ok);
+	return k;
 }
 
 int attach_prepare(attach_set *as, char **files, int n_files, const attach_opts *ao)

@@ -53,6 +53,15 @@ typedef struct {
 	uint64_t total; /* the attachments' bytes as sent */
 } attach_set;
 
+/* Before anything else: remove the scratch directories that runs killed before they could
+ * (kill -9, a power cut) left in $XDG_RUNTIME_DIR or /dev/shm with cleaned copies of files
+ * in them; only those provably abandoned (ghostdrop-PID-XXXXXX of this user's, mode 0700, no
+ * process PID, its lock free), never through a symbolic link. One line on stderr if any. */
+void attach_sweep(void);
+/* The same file named twice (the same path, or two names of one file: st_dev and st_ino) is
+ * sent once: files[] keeps each file's first naming, in order; returns their number. Said on
+ * stderr, except for --keep-metadata F F (F named again among the files, as documented). */
+int attach_unique(char **files, int n, const attach_opts *ao);
 /* Check files[0..n-1], find each one's kind, clean and measure it. An exit code of ghostdrop
  * (0, or 1, 2, 6 with the message said on stderr). Installs a SIGINT/SIGTERM/SIGHUP handler
  * that removes the cleaned copies. */

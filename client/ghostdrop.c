@@ -72,8 +72,8 @@ static const char USAGE[] =
 	"  help     this text; a command's options: ghostdrop help COMMAND\n"
 	"\n"
 	"exit: 0 ok, 1 failure, 2 usage, 3 newsroom key or bundle did not verify,\n"
-	"      4 Tor or network unreachable, 5 the drop refused, 6 a local file problem;\n"
-	"      7 not confirmed at \"Send these?\"; Ctrl-C stops at once (130 in a shell).\n"
+	"      4 Tor or network unreachable, 5 the drop refused, 6 a local file problem,\n"
+	"      7 not confirmed at \"Send these?\", 130 interrupted (Ctrl-C stops at once).\n"
 	"      See ghostdrop(1).\n";
 
 static const char HELP_COMMON[] =
@@ -1609,5 +1609,7 @@ int main(int argc, char **argv)
 	o.cmd = cmd;
 	if (o.server == NULL || (o.newsroom == NULL && o.newsroom_file == NULL))
 		return cli_die(EX_USAGE, "--server URL and --newsroom KEY are required");
+	attach_sweep(); /* cleaned copies a killed run left in RAM */
+	o.n_files = attach_unique(o.files, o.n_files, &o.attach);
 	return strcmp(cmd, "submit") == 0 ? cmd_submit(&o) : cmd_replies(&o);
 }
