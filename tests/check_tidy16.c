@@ -82,6 +82,12 @@ static size_t stored_attachments(const drop *d, size_t per[8])
 	return n;
 }
 
+/* err without the line of a run that removed what another test's killed run left in /dev/shm */
+static const char *own_err(void)
+{
+	return strncmp(err, "ghostdrop: removed", 18) == 0 ? strchr(err, '\n') + 1 : err;
+}
+
 /* A fake mat2 first on PATH: --show lists nothing; --inplace leaves the file as it is and, as
  * TIDY_MAT2 says, fails (cannot clean), or writes its pid to $TIDY_MARK and waits (at most
  * 30 s) for $TIDY_MARK.go to exist. */
@@ -127,7 +133,7 @@ START_TEST(same_file_sent_once)
 	ck_assert_msg(j != NULL, "%s%s", out, err);
 	ck_assert_uint_eq(json_array_size(json_object_get(j, "attachments")), 1);
 	json_decref(j);
-	ck_assert_msg(err[0] == '\0', "the documented spelling is not remarked on: %s", err);
+	ck_assert_msg(own_err()[0] == '\0', "the documented spelling is not remarked on: %s", err);
 	/* the same file under three names (a hard link among them): once, and said, once */
 	snprintf(csv, sizeof csv, "%s/rates.csv", d.dir);
 	snprintf(hard, sizeof hard, "%s/rates-link.csv", d.dir);
@@ -151,7 +157,7 @@ START_TEST(same_file_sent_once)
 		 "ghostdrop: %s is the same file as %s: it is sent once\n"
 		 "ghostdrop: %s is the same file as %s: it is sent once\n",
 		 csv2, csv, hard, csv);
-	ck_assert_str_eq(err, said);
+	ck_assert_str_eq(own_err(), said);
 	size_t per[8];
 	ck_assert_uint_eq(stored_attachments(&d, per), 2);
 	ck_assert_uint_eq(per[0] + per[1], 3); /* 1 and 2, in whatever order the drop lists */
