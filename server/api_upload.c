@@ -431,9 +431,11 @@ void on_commit(api *a, rctx *x)
 	}
 }
 
-/* Abandoned uploads: past their deadline, without a chunk for upload_stall_minutes, or idle
- * with nothing left to wait for (no chunk yet, or every chunk and no commit). Committed
- * records go at the upload's deadline. */
+/* Abandoned uploads: past their deadline, without a chunk stored for upload_stall_minutes while
+ * chunks arrive, or idle for upload_keep_idle_minutes (an interrupted worker comes back within
+ * it; until then only a newcomer short of room takes its slot and space, upload_evict_idle).
+ * With upload_keep_idle_minutes 0, idle for upload_idle_seconds, or stalled whatever arrives.
+ * Committed records go at the upload's deadline. */
 void uploads_expire(api *a)
 {
 	time_t now = now_s();
@@ -447,10 +449,13 @@ void uploads_expire(api *a)
 				upload_free(a, u);
 			continue;
 		}
-		/* The minimum rate: a chunk stored every upload_idle_seconds (a chunk still
-		 * arriving extends it), and every upload_stall_minutes whatever arrives. */
-		int stalled = now > u->progress + (time_t)a->cfg.upload_stall_minutes * 60;
-		int idle = upload_idle(a, u, now);
+		/* A slow body is its connection's matter (body_timeout, the slowest transfer giving
+		 * way): the upload it belongs to is not dropped for it while it is kept, and the
+		 * body counts as activity against a newcomer only for upload_idle_seconds. */
+		time_t keep = (time_t)a->cfg.upload_keep_idle_minutes * 60;
+		int stalled = (u->arriving > 0 || keep == 0) &&
+			      now > u->progress + (time_t)a->cfg.upload_stall_minutes * 60;
+		int idle = keep > 0 ? upload_idle_for(a, u, now, keep) : upload_idle(a, u, now);
 		if (late || stalled || idle)
 			upload_drop(a, u);
 	}

@@ -23,6 +23,7 @@ void config_defaults(gd_config *c)
 	c->upload_hours = 24;
 	c->upload_stall_minutes = 30;
 	c->upload_idle_seconds = 120;
+	c->upload_keep_idle_minutes = 720;
 	c->max_connections = 256;
 	c->header_timeout = 20;
 	c->first_byte_timeout = 10;
@@ -81,10 +82,14 @@ static const setting SETTINGS[] = {
 	{"upload_stall_minutes", 'u', F(upload_stall_minutes), 1, 24 * 60,
 	 "An upload with no new chunk stored for this long is dropped, even with chunks arriving."},
 	{"upload_idle_seconds", 'u', F(upload_idle_seconds), 1, 24 * 3600,
-	 "Seconds an upload may go without storing a chunk (or its commit) while none arrives:\n"
-	 "# then it is dropped (the minimum rate). When every upload slot, or the space below the\n"
-	 "# mark, is taken, one that stored nothing for this long (half as long per bit of proof\n"
-	 "# of work it has less) gives its slot and its reserved space to a new one at once."},
+	 "Seconds an upload may go without storing a chunk (or its commit) while none arrives\n"
+	 "# and still keep its room: when every upload slot, or the space below the mark, is\n"
+	 "# taken, one that stored nothing for this long (half as long per bit of proof of work\n"
+	 "# it has less) gives its slot and its reserved space to a new one at once."},
+	{"upload_keep_idle_minutes", 'u', F(upload_keep_idle_minutes), 0, 24 * 30 * 60,
+	 "Minutes an idle upload (no chunk stored, none arriving) keeps its chunks while nobody\n"
+	 "# needs its room, so that an interrupted worker continues it (within upload_hours of\n"
+	 "# its start, and this daemon run). 0: dropped after upload_idle_seconds."},
 	{"max_connections", 'u', F(max_connections), 1, 1000000,
 	 "Connections open at once; past it new ones get 503 and are closed, unless one still\n"
 	 "# waiting for its headers can make room."},

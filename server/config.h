@@ -18,6 +18,7 @@ typedef struct {
 	unsigned upload_hours;         /* deadline of an upload */
 	unsigned upload_stall_minutes; /* minimum progress: a chunk at least this often */
 	unsigned upload_idle_seconds;  /* no chunk yet, or all in and no commit; slot yielding */
+	unsigned upload_keep_idle_minutes; /* an idle upload kept while its room is not needed */
 	unsigned max_connections;
 	unsigned header_timeout; /* seconds, absolute, from connection or previous reply */
 	uint64_t body_memory; /* bytes of request bodies in memory at once (PROTOCOL.md §11.1) */

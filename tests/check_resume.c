@@ -773,13 +773,14 @@ START_TEST(new_codename_is_kept_across_resume)
 }
 END_TEST
 
-/* The drop dropped the interrupted upload (idle too long): the record's upload is gone, the
- * run says so and sends from the beginning, once. */
+/* The drop dropped the interrupted upload (idle too long: a keep time of 0 drops it after
+ * upload_idle_seconds): the record's upload is gone, the run says so and sends from the
+ * beginning, once. */
 START_TEST(upload_gone_at_the_drop)
 {
 	rig g;
 	char extra[400];
-	rig_up(&g, LEN, "upload_idle_seconds = 1\n");
+	rig_up(&g, LEN, "upload_idle_seconds = 1\nupload_keep_idle_minutes = 0\n");
 	snprintf(extra, sizeof extra, "--no-reply --state-dir %s", g.state);
 	g.px.stall_at = 6;
 	pid_t pid = spawn(&g, extra);

@@ -203,7 +203,9 @@ START_TEST(idle_uploads_yield)
 	membuf big, tiny;
 	uint8_t id[16];
 	char up[32], a[32], b[32], st[64];
-	drop_create(&d, "max_uploads = 2\nupload_idle_seconds = 2\n" CONF);
+	drop_create(&d, "max_uploads = 2\nupload_idle_seconds = 2\nupload_keep_idle_minutes = 10\n"
+			CONF);
+	d.preload = TIMESHIFT;
 	drop_start(&d);
 	envelope(&d, 0, &tiny, NULL);
 	envelope(&d, 400000, &big, NULL);
@@ -221,7 +223,13 @@ START_TEST(idle_uploads_yield)
 	ck_assert_int_eq(up_commit(&d, up, &big, 0, st, sizeof st), 201);
 	courier_has(&d, id, &big);
 	ck_assert_int_eq(up_get(&d, a), 404); /* the oldest idle one gave its slot */
-	/* without a newcomer, the idle one left goes at its deadline all the same */
+	/* without a newcomer, the idle one left goes at its deadline all the same: kept for its
+	 * worker upload_keep_idle_minutes (issue 16), not upload_idle_seconds as it was */
+	ck_assert_int_eq(up_get(&d, b), 200);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(kill(d.pid, SIGUSR1), 0); /* twenty minutes later */
+		usleep(20000);
+	}
 	int gone = 0;
 	for (int i = 0; i < 150 && !gone; i++) {
 		gone = up_get(&d, b) == 404;

@@ -1,0 +1,274 @@
+/* Integration tests (issue 16, 3): an interrupted upload waits for its worker. The real
+ * ghostdropd on 127.0.0.1 keeps an idle upload's chunks for upload_keep_idle_minutes while
+ * nobody needs its room, and still gives its slot and its reserved space to a newcomer at once
+ * when room is short (idle for upload_idle_seconds, §11.3). The timeshift shim moves the
+ * daemon's clock ten minutes per SIGUSR1; uploads are expired every 10 s. */
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "daemon.h"
+#include "testutil.h"
+
+#define CS 65536		   /* chunk_size_kb = 64, set by drop_create */
+#define CONF "pow_max_bits = 4\n" /* a difficulty that does not rise between challenge and use */
+
+static gd_source_keys *src;
+
+static void setup(void)
+{
+	uint8_t nr[32] = {4};
+	src = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
+}
+
+/* POST /v1/uploads for a submission id and size; the status, the upload id into up. */
+static int up_create(const drop *d, const uint8_t id[16], uint64_t size, char up[32])
+{
+	char pow[256], hdr[512], body[128], idb[32];
+	resp r;
+	pow_header(d->port, "upload", size, pow, sizeof pow);
+	snprintf(hdr, sizeof hdr, "X-Ghostdrop-PoW: %s\r\n", pow);
+	test_b64(idb, sizeof idb, id, 16);
+	snprintf(body, sizeof body, "{\"id\":\"%s\",\"size\":%llu}", idb, (unsigned long long)size);
+	ck_assert_int_eq(http_do(d->port, "POST", "/v1/uploads", hdr, body, strlen(body), &r), 0);
+	int st = r.status;
+	if (st == 201) {
+		json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
+		snprintf(up, 32, "%s", json_string_value(json_object_get(o, "upload")));
+		json_decref(o);
+	}
+	resp_free(&r);
+	return st;
+}
+
+static size_t chunk_len(const membuf *env, uint32_t i)
+{
+	size_t off = (size_t)i * CS;
+	return env->len - off < CS ? env->len - off : CS;
+}
+
+/* PUT chunk i of env; the status, its error code into err (if any). */
+static int up_chunk(const drop *d, const char *up, const membuf *env, uint32_t i, char err[64])
+{
+	char path[128];
+	resp r;
+	snprintf(path, sizeof path, "/v1/uploads/%s/chunks/%u", up, i);
+	ck_assert_int_eq(http_do(d->port, "PUT", path, "Content-Type: application/octet-stream\r\n",
+				 env->buf + (size_t)i * CS, chunk_len(env, i), &r),
+			 0);
+	int st = r.status;
+	if (err != NULL)
+		snprintf(err, 64, "%s", r.error);
+	resp_free(&r);
+	return st;
+}
+
+/* GET /v1/uploads/U: the status, and how many chunks it lists as received (or -1). */
+static int up_get(const drop *d, const char *up, int *received)
+{
+	char path[128];
+	resp r;
+	snprintf(path, sizeof path, "/v1/uploads/%s", up);
+	ck_assert_int_eq(http_do(d->port, "GET", path, NULL, NULL, 0, &r), 0);
+	int st = r.status;
+	*received = -1;
+	if (st == 200) {
+		json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
+		*received = (int)json_array_size(json_object_get(o, "received"));
+		json_decref(o);
+	} else {
+		ck_assert_str_eq(r.error, "upload_not_found");
+	}
+	resp_free(&r);
+	return st;
+}
+
+static int up_commit(const drop *d, const char *up, const membuf *env)
+{
+	uint32_t n = (uint32_t)((env->len + CS - 1) / CS);
+	uint8_t(*h)[32] = calloc(n, 32), dg[32];
+	char body[128], dgb[64], path[128];
+	resp r;
+	for (uint32_t i = 0; i < n; i++)
+		crypto_generichash(h[i], 32, env->buf + (size_t)i * CS, chunk_len(env, i), NULL, 0);
+	gd_upload_digest(dg, env->len, (const uint8_t(*)[32])h, n);
+	free(h);
+	test_b64(dgb, sizeof dgb, dg, 32);
+	snprintf(body, sizeof body, "{\"hash\":\"%s\"}", dgb);
+	snprintf(path, sizeof path, "/v1/uploads/%s/commit", up);
+	ck_assert_int_eq(http_do(d->port, "POST", path, NULL, body, strlen(body), &r), 0);
+	int st = r.status;
+	resp_free(&r);
+	return st;
+}
+
+/* The daemon's clock `steps` times ten minutes ahead, then long enough for one expiry tick. */
+static void later(const drop *d, int steps)
+{
+	for (int i = 0; i < steps; i++) {
+		ck_assert_int_eq(kill(d->pid, SIGUSR1), 0);
+		usleep(20000);
+	}
+	sleep(11);
+}
+
+/* The upload is gone within two expiry ticks (after the clock moved): 1, or 0 if still there. */
+static int gone_soon(const drop *d, const char *up)
+{
+	int got;
+	for (int i = 0; i < 100; i++) {
+		if (up_get(d, up, &got) == 404)
+			return 1;
+		usleep(200000);
+	}
+	return 0;
+}
+
+/* Idle far past upload_idle_seconds (an hour, 2 s set) but within the keep time (the
+ * default): the upload answers with its chunks, the rest is sent, the commit stores it. */
+START_TEST(idle_upload_is_kept)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16];
+	char up[32], err[64];
+	int got;
+	drop_create(&d, "upload_idle_seconds = 2\n" CONF);
+	d.preload = TIMESHIFT;
+	drop_start(&d);
+	drop_envelope(&d, src, "idle", 200000, &env, NULL); /* several chunks */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, env.len, up), 201);
+	ck_assert_int_eq(up_chunk(&d, up, &env, 0, err), 201);
+	ck_assert_int_eq(up_chunk(&d, up, &env, 1, err), 201);
+	later(&d, 6); /* an hour: the laptop slept, or Ctrl-C before lunch and again after it */
+	ck_assert_int_eq(up_get(&d, up, &got), 200);
+	ck_assert_int_eq(got, 2);
+	for (uint32_t i = 2; i < (uint32_t)((env.len + CS - 1) / CS); i++)
+		ck_assert_int_eq(up_chunk(&d, up, &env, i, err), 201);
+	ck_assert_int_eq(up_commit(&d, up, &env), 201);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* Past upload_keep_idle_minutes without a stored chunk it is gone: status, chunks alike. */
+START_TEST(gone_after_keep_time)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16];
+	char up[32], err[64];
+	int got;
+	drop_create(&d, "upload_keep_idle_minutes = 15\n" CONF);
+	d.preload = TIMESHIFT;
+	drop_start(&d);
+	drop_envelope(&d, src, "keep", 100000, &env, NULL);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, env.len, up), 201);
+	ck_assert_int_eq(up_chunk(&d, up, &env, 0, err), 201);
+	later(&d, 1);
+	ck_assert_int_eq(up_get(&d, up, &got), 200); /* 10 minutes */
+	ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);   /* 20 */
+	ck_assert(gone_soon(&d, up));
+	ck_assert_int_eq(up_chunk(&d, up, &env, 1, err), 404);
+	ck_assert_str_eq(err, "upload_not_found");
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* The keep time never outlasts the upload's deadline, upload_hours from its creation. */
+START_TEST(deadline_bounds_keep_time)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16];
+	char up[32], err[64];
+	drop_create(&d, "upload_hours = 1\nupload_keep_idle_minutes = 600\n" CONF);
+	d.preload = TIMESHIFT;
+	drop_start(&d);
+	drop_envelope(&d, src, "deadline", 100000, &env, NULL);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, env.len, up), 201);
+	ck_assert_int_eq(up_chunk(&d, up, &env, 0, err), 201);
+	for (int i = 0; i < 7; i++) { /* 70 minutes */
+		ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
+		usleep(20000);
+	}
+	ck_assert(gone_soon(&d, up));
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* Every slot taken: an upload idle for upload_idle_seconds still gives its slot to a newcomer
+ * at once, however long it could otherwise be kept. */
+START_TEST(slot_still_yields)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16];
+	char a[32], b[32], err[64];
+	int got;
+	drop_create(&d, "max_uploads = 1\nupload_idle_seconds = 2\n" CONF);
+	drop_start(&d);
+	drop_envelope(&d, src, "slot", 100000, &env, NULL);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, env.len, a), 201);
+	ck_assert_int_eq(up_chunk(&d, a, &env, 0, err), 201);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, env.len, b), 503); /* not idle yet */
+	usleep(2500000);
+	ck_assert_int_eq(up_create(&d, id, env.len, b), 201);
+	ck_assert_int_eq(up_get(&d, a, &got), 404);
+	ck_assert_int_eq(up_get(&d, b, &got), 200);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* The room below the mark taken by an idle upload's reservation: it gives it at once too. */
+START_TEST(space_still_yields)
+{
+	drop d;
+	uint8_t id[16];
+	char a[32], b[32];
+	int got;
+	drop_create(&d, "map_size_mb = 16\nhigh_water_percent = 50\nupload_idle_seconds = 2\n" CONF);
+	drop_start(&d);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 5ULL << 20, a), 201); /* no chunk yet: Tor went */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 5ULL << 20, b), 507); /* not idle yet */
+	usleep(2500000);
+	ck_assert_int_eq(up_create(&d, id, 5ULL << 20, b), 201);
+	ck_assert_int_eq(up_get(&d, a, &got), 404);
+	ck_assert_int_eq(up_get(&d, b, &got), 200);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* One case per test: CK_RUN_CASE=name runs one alone. */
+#define CASE(fn)                                                                                   \
+	do {                                                                                       \
+		TCase *tc = tcase_create(#fn);                                                     \
+		tcase_add_unchecked_fixture(tc, setup, NULL);                                      \
+		tcase_set_timeout(tc, 120);                                                        \
+		tcase_add_test(tc, fn);                                                            \
+		suite_add_tcase(s, tc);                                                            \
+	} while (0)
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("idle16");
+	CASE(idle_upload_is_kept);
+	CASE(gone_after_keep_time);
+	CASE(deadline_bounds_keep_time);
+	CASE(slot_still_yields);
+	CASE(space_still_yields);
+	return s;
+}
+GD_CHECK_MAIN(suite)
