@@ -3,9 +3,12 @@
  * nobody needs its room, and still gives its slot and its reserved space to a newcomer at once
  * when room is short (idle for upload_idle_seconds, §11.3). The timeshift shim moves the
  * daemon's clock ten minutes per SIGUSR1; uploads are expired every 10 s. */
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "check_main.h"
@@ -204,6 +207,46 @@ START_TEST(deadline_bounds_keep_time)
 }
 END_TEST
 
+/* The laptop slept in the middle of a chunk: its body stops arriving, an expiry tick passes
+ * with it still open past upload_idle_seconds, then body_timeout cuts it. The upload is not
+ * dropped for that slow body (its connection's matter): it is kept, and the chunk sent again. */
+START_TEST(slow_chunk_keeps_upload)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16];
+	char up[32], err[64], h[256];
+	int got;
+	drop_create(&d, "upload_idle_seconds = 2\nbody_timeout = 14\n" CONF);
+	drop_start(&d);
+	drop_envelope(&d, src, "slept", 100000, &env, NULL);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, env.len, up), 201);
+	ck_assert_int_eq(up_chunk(&d, up, &env, 0, err), 201);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(d.port)};
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	int n = snprintf(h, sizeof h,
+			 "PUT /v1/uploads/%s/chunks/1 HTTP/1.1\r\nContent-Type: "
+			 "application/octet-stream\r\nContent-Length: %zu\r\n\r\n",
+			 up, chunk_len(&env, 1));
+	ck_assert_int_eq(write(fd, h, (size_t)n), n);
+	ck_assert_int_eq(write(fd, env.buf + CS, 1000), 1000);
+	sleep(12); /* a tick saw the body arriving for longer than upload_idle_seconds */
+	ck_assert_int_eq(up_get(&d, up, &got), 200);
+	sleep(4); /* body_timeout cut it */
+	close(fd);
+	ck_assert_int_eq(up_get(&d, up, &got), 200);
+	ck_assert_int_eq(got, 1);
+	for (uint32_t i = 1; i < (uint32_t)((env.len + CS - 1) / CS); i++)
+		ck_assert_int_eq(up_chunk(&d, up, &env, i, err), 201);
+	ck_assert_int_eq(up_commit(&d, up, &env), 201);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
 /* Every slot taken: an upload idle for upload_idle_seconds still gives its slot to a newcomer
  * at once, however long it could otherwise be kept. */
 START_TEST(slot_still_yields)
@@ -267,6 +310,7 @@ static Suite *suite(void)
 	CASE(idle_upload_is_kept);
 	CASE(gone_after_keep_time);
 	CASE(deadline_bounds_keep_time);
+	CASE(slow_chunk_keeps_upload);
 	CASE(slot_still_yields);
 	CASE(space_still_yields);
 	return s;
