@@ -80,7 +80,7 @@ static const setting SETTINGS[] = {
 	{"upload_hours", 'u', F(upload_hours), 1, 24 * 30,
 	 "An upload must be committed within this."},
 	{"upload_stall_minutes", 'u', F(upload_stall_minutes), 1, 24 * 60,
-	 "An upload with no new chunk stored for this long is dropped, even with chunks arriving."},
+	 "An upload with no new chunk stored for this long while chunks arrive is dropped."},
 	{"upload_idle_seconds", 'u', F(upload_idle_seconds), 1, 24 * 3600,
 	 "Seconds an upload may go without storing a chunk (or its commit) while none arrives\n"
 	 "# and still keep its room: when every upload slot, or the space below the mark, is\n"
