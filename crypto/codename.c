@@ -1,7 +1,6 @@
 /* libghostdrop codenames: 8 EFF words, normalised, stretched with Argon2id into a source's
  * reply, identity and mailbox keys. PROTOCOL.md §7. */
 #include <ctype.h>
-#include <strings.h>
 
 #include "internal.h"
 #include "wordlist.h"
@@ -163,6 +162,20 @@ unsigned gd_codename_bad_words(const char *in, size_t in_len, int *n_words)
 	return bad;
 }
 
+/* Equal when ASCII letters are folded to lower case (the canonical word is lower case); the same
+ * answer in every locale, unlike strncasecmp. */
+static int ascii_ieq(const char *canonical, const char *typed, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)typed[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		if (c != (unsigned char)canonical[i])
+			return 0;
+	}
+	return 1;
+}
+
 static int is_text_letter(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -191,7 +204,7 @@ int gd_codename_words_in_text(const char *canonical, const char *text, size_t le
 			break;
 		unsigned m = 0, all = 0;
 		for (int k = 0; k < nc; k++)
-			if (cl[k] == t - s && strncasecmp(cw[k], text + s, cl[k]) == 0)
+			if (cl[k] == t - s && ascii_ieq(cw[k], text + s, cl[k]))
 				m |= 1u << k;
 		masks[w % WINDOW] = m;
 		for (int k = 0; k < WINDOW; k++)

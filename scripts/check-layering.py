@@ -64,6 +64,8 @@ def role(folder, name):
         return system, lambda f, h: f == "server" or crypto_public(f, h)
     if folder == "client":
         system = C_LIB | POSIX_FILES | PROCESS | CRYPTO_LIBS
+        # the scratch folder's lock (flock), the terminal's width (TIOCGWINSZ)
+        system |= {"attach": {"sys/file.h"}, "progress": {"sys/ioctl.h"}}.get(stem, set())
         if stem in NETWORK_FILES:
             return system | NETWORK, lambda f, h: f == "client" or crypto_public(f, h)
         offline = lambda f, h: (f == "client" and os.path.splitext(h)[0] not in NETWORK_FILES)
