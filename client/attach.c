@@ -25,14 +25,20 @@ enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_FILE = 6 };
 
 static const char *media_type(const char *name)
 {
-	static const char *const map[][2] = {
-		{".jpg", "image/jpeg"},      {".jpeg", "image/jpeg"},
-		{".png", "image/png"},       {".pdf", "application/pdf"},
-		{".txt", "text/plain"},      {".csv", "text/csv"},
-		{".tsv", "text/tab-separated-values"}, {".md", "text/markdown"},
-		{".json", "application/json"}, {".log", "text/plain"},
-		{".mp3", "audio/mpeg"},      {".wav", "audio/wav"},
-		{".mp4", "video/mp4"},       {".zip", "application/zip"}};
+	static const char *const map[][2] = {{".jpg", "image/jpeg"},
+					     {".jpeg", "image/jpeg"},
+					     {".png", "image/png"},
+					     {".pdf", "application/pdf"},
+					     {".txt", "text/plain"},
+					     {".csv", "text/csv"},
+					     {".tsv", "text/tab-separated-values"},
+					     {".md", "text/markdown"},
+					     {".json", "application/json"},
+					     {".log", "text/plain"},
+					     {".mp3", "audio/mpeg"},
+					     {".wav", "audio/wav"},
+					     {".mp4", "video/mp4"},
+					     {".zip", "application/zip"}};
 	const char *dot = strrchr(name, '.');
 	for (size_t i = 0; dot != NULL && i < sizeof map / sizeof map[0]; i++)
 		if (strcasecmp(dot, map[i][0]) == 0)
@@ -201,9 +207,9 @@ static int mat2_clean(const char *src, const char *name, char *out, size_t cap, 
 
 static int text_name(const char *name)
 {
-	static const char *const ext[] = {"txt", "text", "csv",  "tsv",   "md",  "markdown",
-					  "json", "jsonl", "ndjson", "log", "yaml", "yml",
-					  "srt", "vtt"};
+	static const char *const ext[] = {"txt",      "text", "csv",   "tsv",    "md",
+					  "markdown", "json", "jsonl", "ndjson", "log",
+					  "yaml",     "yml",  "srt",   "vtt"};
 	const char *dot = strrchr(name, '.');
 	for (size_t i = 0; dot != NULL && i < sizeof ext / sizeof ext[0]; i++)
 		if (strcasecmp(dot + 1, ext[i]) == 0)
@@ -217,7 +223,7 @@ static int text_name(const char *name)
 static int text_content(int fd)
 {
 	uint8_t buf[65536];
-	unsigned need = 0;   /* continuation bytes still expected */
+	unsigned need = 0;            /* continuation bytes still expected */
 	uint8_t lo = 0x80, hi = 0xbf; /* the next continuation byte's range */
 	ssize_t k;
 	if (lseek(fd, 0, SEEK_SET) != 0)
@@ -233,7 +239,8 @@ static int text_content(int fd)
 				need--;
 				continue;
 			}
-			if (b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f' && b != 0x1b)
+			if (b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f' &&
+			    b != 0x1b)
 				return 0;
 			if (b < 0x80)
 				continue;
@@ -548,7 +555,8 @@ static void describe(const attach_info *f, char *out, size_t cap)
 		snprintf(out, cap, "plain text, nothing hidden in it");
 		break;
 	case ATTACH_AS_IS:
-		snprintf(out, cap, "SENT AS IT IS, with any metadata it carries (--keep-metadata): %s",
+		snprintf(out, cap,
+			 "SENT AS IT IS, with any metadata it carries (--keep-metadata): %s",
 			 f->why);
 		break;
 	}
@@ -632,7 +640,8 @@ json_t *attach_json(const attach_set *as)
 							     : "as_is";
 		json_t *removed = json_array(), *o;
 		if (f->how == ATTACH_STRIPPED)
-			for (unsigned b = 1; removed != NULL && b != 0 && b <= STRIP_F_LAST; b <<= 1)
+			for (unsigned b = 1; removed != NULL && b != 0 && b <= STRIP_F_LAST;
+			     b <<= 1)
 				if (f->found & b)
 					json_array_append_new(removed,
 							      json_string(strip_found_name(b)));

@@ -54,8 +54,7 @@ int drop_fail(drop_err *e, int kind, const char *message)
 
 /* What one attempt ended in, from the transport's code and the answer: success is only a
  * status the call expects (a 202 with no body is not "stored"). */
-static int outcome(const drop_conn *d, int rc, const drop_req *q, const gd_response *r,
-		   drop_err *e)
+static int outcome(const drop_conn *d, int rc, const drop_req *q, const gd_response *r, drop_err *e)
 {
 	int ok = q->ok[0] == 0 ? r->status == 200 : r->status == q->ok[0] || r->status == q->ok[1];
 	memset(e, 0, sizeof *e);

@@ -322,7 +322,8 @@ static void say_bad_codename(const char *raw, size_t len)
 		const char *near = bad & (1u << i) ? gd_codename_suggest(raw, len, i) : NULL;
 		if (near != NULL)
 			fprintf(stderr,
-				"%s: codename word %d is not in the word list; did you mean \"%s\"?\n",
+				"%s: codename word %d is not in the word list; did you mean "
+				"\"%s\"?\n",
 				cli_name, i + 1, near);
 	}
 }
@@ -486,8 +487,9 @@ static int outbox_write(void *arg, const uint8_t *b, size_t n)
 		if (ob->upl != NULL && ob->buf == NULL &&
 		    (ob->buf = gd_uploader_buffer(ob->upl)) == NULL) {
 			drop_err e; /* a chunk failed: said once, here */
-			ob->failed = gd_uploader_wait(ob->upl, &e) != DROP_OK ? upload_failed(ob, &e)
-									      : EX_FAIL;
+			ob->failed = gd_uploader_wait(ob->upl, &e) != DROP_OK
+					     ? upload_failed(ob, &e)
+					     : EX_FAIL;
 			return -1;
 		}
 		if (ob->upl == NULL && ob->len + n > ob->cap) {
@@ -670,22 +672,24 @@ static void upload_signal(int sig)
 			at = put_mib(b, at, a);
 			at = put_str(b, at, " of ");
 			at = put_mib(b, at, t);
-			at = put_str(b, at,
-				     sig_resumable
-					     ? " MiB; nothing was stored yet; run the same command "
-					       "again to continue\n"
-					     : " MiB; nothing was stored; the same command would "
-					       "start again from the beginning (with --state-dir DIR "
-					       "it continues where it stopped)\n");
+			at = put_str(
+				b, at,
+				sig_resumable
+					? " MiB; nothing was stored yet; run the same command "
+					  "again to continue\n"
+					: " MiB; nothing was stored; the same command would "
+					  "start again from the beginning (with --state-dir DIR "
+					  "it continues where it stopped)\n");
 		} else {
-			at = put_str(b, at,
-				     sig_resumable
-					     ? ": interrupted while the drop stored the testimony; "
-					       "run the same command again to make sure it is stored "
-					       "(it is never stored twice)\n"
-					     : ": interrupted while the drop stored the testimony: it "
-					       "may or may not be stored, and the same command would "
-					       "send it a second time\n");
+			at = put_str(
+				b, at,
+				sig_resumable
+					? ": interrupted while the drop stored the testimony; "
+					  "run the same command again to make sure it is stored "
+					  "(it is never stored twice)\n"
+					: ": interrupted while the drop stored the testimony: it "
+					  "may or may not be stored, and the same command would "
+					  "send it a second time\n");
 		}
 		/* the senders' progress bar goes nowhere from now on: the line stays the last */
 		int tty = dup(2), null = open("/dev/null", O_WRONLY);
@@ -787,8 +791,7 @@ static int upload_open(submission *sub)
 			fprintf(stderr,
 				"%s: continuing the interrupted upload: the drop holds %.1f of "
 				"%.1f MiB\n",
-				cli_name, (double)held / 1048576.0,
-				(double)sub->total / 1048576.0);
+				cli_name, (double)held / 1048576.0, (double)sub->total / 1048576.0);
 			return EX_OK;
 		}
 		if (!(e.http_status == 404 && drop_refused_with(&e, "upload_not_found")))
@@ -1018,7 +1021,8 @@ static int submit_send(submission *sub)
 			randombytes_buf(sub->rs->seed, sizeof sub->rs->seed);
 			sub->rs->up[0] = '\0';
 			fprintf(stderr,
-				"%s: sealed again, the testimony does not match what the drop holds "
+				"%s: sealed again, the testimony does not match what the drop "
+				"holds "
 				"from the interrupted run: sending it from the beginning\n",
 				cli_name);
 			continue;
@@ -1139,7 +1143,8 @@ static int submit_testimony(submission *sub)
 		fprintf(stderr, "Type it again without them (Ctrl-C stops; nothing was sent).\n");
 	}
 	if (sub->text_len == 0 && o->n_files == 0)
-		return cli_die(EX_USAGE, "nothing to send: the message is empty and there are no files");
+		return cli_die(EX_USAGE,
+			       "nothing to send: the message is empty and there are no files");
 	return EX_OK;
 }
 
@@ -1158,8 +1163,7 @@ static int cmd_submit(const opts *o)
 	if (rc == EX_OK && (rc = submit_manifest(&sub)) == EX_OK &&
 	    (rc = submit_limits(&sub)) == EX_OK &&
 	    (rc = attach_confirm(&sub.as, sub.text_len, o->yes)) == EX_OK &&
-	    (rc = submit_write_codename(&sub)) == EX_OK &&
-	    (rc = submit_send(&sub)) == EX_OK)
+	    (rc = submit_write_codename(&sub)) == EX_OK && (rc = submit_send(&sub)) == EX_OK)
 		rc = submit_print(&sub);
 	submission_free(&sub, rc);
 	return rc;
@@ -1308,10 +1312,10 @@ static int replies_show(const opts *o, reply_reader *rr, json_t *shown)
 		char day[16];
 		strftime(day, sizeof day, "%Y-%m-%d", gmtime(&t)); /* ISO, as the desk says days */
 		if (o->json) {
-			if (json_array_append_new(
-				    shown, json_pack("{s:s, s:b, s:s, s:s}", "journalist", j->name,
-						     "older_key", sr->older_key, "day", day, "text",
-						     sr->text)) != 0)
+			if (json_array_append_new(shown,
+						  json_pack("{s:s, s:b, s:s, s:s}", "journalist",
+							    j->name, "older_key", sr->older_key,
+							    "day", day, "text", sr->text)) != 0)
 				return cli_die(EX_FAIL, "out of memory");
 			continue;
 		}
@@ -1444,10 +1448,11 @@ static int help(const char *cmd)
 static int bad_option(const char *arg, int val, const char *cmd)
 {
 	if (arg == NULL || strncmp(arg, "--", 2) != 0 || val == 'c')
-		return val == 'c' ? cli_die(EX_USAGE, "--codename takes no value: type the codename "
-						      "at its prompt")
-				  : cli_die(EX_USAGE, "unknown option -%c (see ghostdrop help %s)",
-					    val > 32 && val < 127 ? val : '?', cmd);
+		return val == 'c'
+			       ? cli_die(EX_USAGE, "--codename takes no value: type the codename "
+						   "at its prompt")
+			       : cli_die(EX_USAGE, "unknown option -%c (see ghostdrop help %s)",
+					 val > 32 && val < 127 ? val : '?', cmd);
 	int n = (int)strcspn(arg, "=");
 	if (val != 0)
 		return cli_die(EX_USAGE, "%.*s takes no value (see ghostdrop help %s)",
@@ -1569,7 +1574,8 @@ int main(int argc, char **argv)
 			if (optarg == NULL)
 				o.attach.keep_any = 1;
 			else if (o.attach.n_keep == ATTACH_MAX)
-				return cli_die(EX_USAGE, "at most %d --keep-metadata files", ATTACH_MAX);
+				return cli_die(EX_USAGE, "at most %d --keep-metadata files",
+					       ATTACH_MAX);
 			else
 				o.attach.keep[o.attach.n_keep++] = optarg;
 			break;
@@ -1601,7 +1607,8 @@ int main(int argc, char **argv)
 	/* "--codename WORDS": never echo what may be the codename */
 	if (o.codename_prompt && o.n_files > 0 &&
 	    (strcmp(cmd, "replies") == 0 || access(o.files[0], F_OK) != 0))
-		return cli_die(EX_USAGE, "--codename takes no value: type the codename at its prompt");
+		return cli_die(EX_USAGE,
+			       "--codename takes no value: type the codename at its prompt");
 	if (strcmp(cmd, "replies") == 0 && o.n_files > 0)
 		return cli_die(EX_USAGE, "replies takes no files");
 	if (gd_init() != GD_OK)

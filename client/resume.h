@@ -14,12 +14,12 @@
 
 typedef struct {
 	char path[4096];
-	uint8_t key[32];                 /* the record's key: from the content */
+	uint8_t key[32];                  /* the record's key: from the content */
 	uint8_t seed[GD_SEAL_SEED_BYTES]; /* gd_seal_new_seeded's: the same envelope again */
-	uint8_t sub_id[16];              /* the submission id */
-	uint64_t total;                  /* the envelope's size */
-	char up[32];                     /* the drop's upload id (the capability), or "" */
-	char codename[GD_CODENAME_MAX];  /* a new codename made for this testimony, or "" */
+	uint8_t sub_id[16];               /* the submission id */
+	uint64_t total;                   /* the envelope's size */
+	char up[32];                      /* the drop's upload id (the capability), or "" */
+	char codename[GD_CODENAME_MAX];   /* a new codename made for this testimony, or "" */
 } gd_resume;
 
 /* The content's hash: what the record is named and keyed by. Feed every part with

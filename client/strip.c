@@ -62,11 +62,23 @@ strip_kind strip_detect(int fd)
 
 /* ---- what is left out, named for the worker ---- */
 
-static const char *const found_names[] = {
-	"GPS position", "camera serial", "author",    "copyright",   "camera make and model",
-	"maker notes",  "dates and times", "software", "thumbnail",  "XMP",
-	"IPTC",         "comment",       "text chunks", "other EXIF data", "colour profile",
-	"other metadata", "data after the image"};
+static const char *const found_names[] = {"GPS position",
+					  "camera serial",
+					  "author",
+					  "copyright",
+					  "camera make and model",
+					  "maker notes",
+					  "dates and times",
+					  "software",
+					  "thumbnail",
+					  "XMP",
+					  "IPTC",
+					  "comment",
+					  "text chunks",
+					  "other EXIF data",
+					  "colour profile",
+					  "other metadata",
+					  "data after the image"};
 
 const char *strip_found_name(unsigned bit)
 {
@@ -380,8 +392,8 @@ int strip_run(int fd, strip_kind kind, int (*out)(void *, const uint8_t *, size_
 	return strip_run_found(fd, kind, out, arg, size, &found);
 }
 
-int strip_run_found(int fd, strip_kind kind, int (*out)(void *, const uint8_t *, size_t),
-		    void *arg, uint64_t *size, unsigned *found)
+int strip_run_found(int fd, strip_kind kind, int (*out)(void *, const uint8_t *, size_t), void *arg,
+		    uint64_t *size, unsigned *found)
 {
 	strip_ctx *c = calloc(1, sizeof *c);
 	if (c == NULL || lseek(fd, 0, SEEK_SET) != 0) {

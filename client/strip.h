@@ -27,15 +27,16 @@ enum {
 	STRIP_F_MAKERNOTE = 1u << 5, /* the maker's private block (often serials) */
 	STRIP_F_DATES = 1u << 6,     /* EXIF dates, PNG tIME and date chunks */
 	STRIP_F_SOFTWARE = 1u << 7,  /* Software, XMP CreatorTool */
-	STRIP_F_THUMBNAIL = 1u << 8, /* EXIF IFD1 or JFIF thumbnail (may show the uncropped image) */
+	STRIP_F_THUMBNAIL =
+		1u << 8, /* EXIF IFD1 or JFIF thumbnail (may show the uncropped image) */
 	STRIP_F_XMP = 1u << 9,
 	STRIP_F_IPTC = 1u << 10,
-	STRIP_F_COMMENT = 1u << 11,  /* JPEG COM, PNG Comment/Description/Title */
-	STRIP_F_TEXT = 1u << 12,     /* other PNG text chunks */
-	STRIP_F_EXIF = 1u << 13,     /* other EXIF data */
-	STRIP_F_PROFILE = 1u << 14,  /* ICC colour profile */
-	STRIP_F_OTHER = 1u << 15,    /* other metadata segments or chunks */
-	STRIP_F_TRAILER = 1u << 16,  /* data after the image's end */
+	STRIP_F_COMMENT = 1u << 11, /* JPEG COM, PNG Comment/Description/Title */
+	STRIP_F_TEXT = 1u << 12,    /* other PNG text chunks */
+	STRIP_F_EXIF = 1u << 13,    /* other EXIF data */
+	STRIP_F_PROFILE = 1u << 14, /* ICC colour profile */
+	STRIP_F_OTHER = 1u << 15,   /* other metadata segments or chunks */
+	STRIP_F_TRAILER = 1u << 16, /* data after the image's end */
 	STRIP_F_LAST = STRIP_F_TRAILER
 };
 /* As strip_run, also saying what was removed (*found: STRIP_F_ bits). */

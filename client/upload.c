@@ -306,7 +306,8 @@ int gd_uploader_resume(drop_conn *d, const char *up, uint64_t total, unsigned se
 	for (uint32_t k = 0; k < g->n_chunks; k++)
 		if (committed || g->held[k]) {
 			g->held[k] = 1;
-			*held += k + 1 < g->n_chunks ? (uint64_t)cs : total - (uint64_t)k * (uint64_t)cs;
+			*held += k + 1 < g->n_chunks ? (uint64_t)cs
+						     : total - (uint64_t)k * (uint64_t)cs;
 		}
 	json_decref(o);
 	progress_start("upload", total);

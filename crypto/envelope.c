@@ -289,12 +289,12 @@ static int seal_new(gd_seal **sp, const uint8_t (*rcpt)[GD_BOX_PK_BYTES], unsign
 	rc = GD_ERR_CRYPTO;
 	for (unsigned i = 0; i < n; i++, p += GD_ENV_STANZA_BYTES) {
 		uint8_t eseed[32];
-		int bad = seed == NULL
-				  ? crypto_box_seal(p, file_key, sizeof file_key, rcpt[i]) != 0
-				  : crypto_kdf_derive_from_key(eseed, sizeof eseed, SEED_EPHEMERAL + i,
-							       SEED_KDF, seed) != 0 ||
-					    box_seal_seeded(p, file_key, sizeof file_key, rcpt[i],
-							    eseed) != 0;
+		int bad = seed == NULL ? crypto_box_seal(p, file_key, sizeof file_key, rcpt[i]) != 0
+				       : crypto_kdf_derive_from_key(eseed, sizeof eseed,
+								    SEED_EPHEMERAL + i, SEED_KDF,
+								    seed) != 0 ||
+						 box_seal_seeded(p, file_key, sizeof file_key,
+								 rcpt[i], eseed) != 0;
 		sodium_memzero(eseed, sizeof eseed);
 		if (bad)
 			goto out;

@@ -111,8 +111,8 @@ static uint8_t *read_all(const char *path, size_t *n)
 }
 
 /* The identifying strings of the samples (tests/samples/README.md). */
-static const char *const leaks[] = {"Jane Worker", "GhostCam", "SN-1234567", "Exif", "tEXt",
-				    "jane's laptop", "label queue", NULL};
+static const char *const leaks[] = {"Jane Worker", "GhostCam",      "SN-1234567",  "Exif",
+				    "tEXt",        "jane's laptop", "label queue", NULL};
 
 static void assert_no_leak(const membuf *data, const char *what)
 {
@@ -138,11 +138,11 @@ START_TEST(cleanable_always_cleaned)
 	write_file(rates, csv, strlen(csv));
 	/* J the photo, P the PNG, C the CSV */
 	static const char *const keeps[] = {
-		"--keep-metadata J P C",                /* the old advice: names the photo */
+		"--keep-metadata J P C", /* the old advice: names the photo */
 		"J P C",
-		"J P C --keep-metadata",                /* the old bare spelling */
-		"--keep-metadata --no-reply J P C",     /* bare, before another option */
-		"--keep-metadata=J J P C",              /* names the photo */
+		"J P C --keep-metadata",            /* the old bare spelling */
+		"--keep-metadata --no-reply J P C", /* bare, before another option */
+		"--keep-metadata=J J P C",          /* names the photo */
 		"--keep-metadata J --keep-metadata P --keep-metadata C",
 	};
 	static const char *const extra[] = {"", "--keep-names", "--yes", "--keep-names --yes",
@@ -152,7 +152,10 @@ START_TEST(cleanable_always_cleaned)
 		for (size_t e = 0; e < sizeof extra / sizeof extra[0]; e++) {
 			char files[2048] = "", args[4096];
 			for (const char *t = keeps[k]; *t; t++) {
-				const char *put = *t == 'J' ? jpg : *t == 'P' ? png : *t == 'C' ? rates : NULL;
+				const char *put = *t == 'J'   ? jpg
+						  : *t == 'P' ? png
+						  : *t == 'C' ? rates
+							      : NULL;
 				size_t at = strlen(files);
 				if (put != NULL)
 					snprintf(files + at, sizeof files - at, "%s", put);
@@ -262,8 +265,11 @@ START_TEST(plain_text_accepted_fake_text_refused)
 	char p[6][512], odt[512], fake[512], nul[512], latin[512];
 	drop_up(&d, NULL, keystring);
 	static const char *const ext[] = {"csv", "tsv", "txt", "md", "json", "log"};
-	static const char *const body[] = {csv, "a\tb\n1\t2\n", "plain words\n",
-					   "# Notes\n\n* café ünïcode\n", "{\"k\": [1, 2]}\n",
+	static const char *const body[] = {csv,
+					   "a\tb\n1\t2\n",
+					   "plain words\n",
+					   "# Notes\n\n* café ünïcode\n",
+					   "{\"k\": [1, 2]}\n",
 					   "2026-11-30 09:12 queue 7 stalled\r\n"};
 	char args[4096] = "";
 	for (int i = 0; i < 6; i++) {
@@ -331,9 +337,9 @@ START_TEST(damaged_photo_only_when_named)
 	uint8_t *b = read_all(jpg, &n);
 	write_file(broken, b, n / 2);
 	free(b);
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply %s %s", d.port, keystring, jpg,
-			    broken),
-			 6);
+	ck_assert_int_eq(
+		gd(&d, "x", "submit " SERVER " --no-reply %s %s", d.port, keystring, jpg, broken),
+		6);
 	ck_assert(strstr(err, "damaged") != NULL && strstr(err, "--keep-metadata") != NULL);
 	/* --keep-metadata=FILE names a file that must be attached; a missing one is said */
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply --keep-metadata=%s %s", d.port,
@@ -379,8 +385,8 @@ START_TEST(neutral_names)
 	free(b);
 	snprintf(noext, sizeof noext, "%s/README", d.dir);
 	write_file(noext, "plain\n", 6);
-	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply '%s' %s --keep-metadata",
-			    d.port, keystring, shot, noext),
+	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply '%s' %s --keep-metadata", d.port,
+			    keystring, shot, noext),
 			 0);
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply --keep-names '%s'", d.port,
 			    keystring, shot),
@@ -520,21 +526,24 @@ START_TEST(strip_reports_and_survives_damage)
 		uint64_t size;
 		unsigned found = 0;
 		ck_assert_int_eq(pwrite(fd, orig, n, 0), (ssize_t)n);
-		ck_assert_int_eq(strip_run_found(fd, k ? STRIP_PNG : STRIP_JPEG, NULL, NULL, &size,
-						 &found),
-				 0);
+		ck_assert_int_eq(
+			strip_run_found(fd, k ? STRIP_PNG : STRIP_JPEG, NULL, NULL, &size, &found),
+			0);
 		ck_assert_msg((found & want[k]) == want[k], "%s: %#x", sample[k], found);
 		for (int round = 0; round < 3000; round++) {
 			memcpy(b, orig, n);
 			size_t len = round % 4 == 0 ? randombytes_uniform((uint32_t)n) : n;
 			for (uint32_t j = 1 + randombytes_uniform(6); j > 0; j--)
-				b[randombytes_uniform((uint32_t)n)] = (uint8_t)randombytes_uniform(256);
+				b[randombytes_uniform((uint32_t)n)] =
+					(uint8_t)randombytes_uniform(256);
 			ck_assert_int_eq(ftruncate(fd, 0), 0);
 			ck_assert_int_eq(pwrite(fd, b, len, 0), (ssize_t)len);
 			unsigned f1 = 0, f2 = 0;
 			uint64_t s1 = 0, s2 = 0;
-			int r1 = strip_run_found(fd, k ? STRIP_PNG : STRIP_JPEG, NULL, NULL, &s1, &f1);
-			int r2 = strip_run_found(fd, k ? STRIP_PNG : STRIP_JPEG, NULL, NULL, &s2, &f2);
+			int r1 = strip_run_found(fd, k ? STRIP_PNG : STRIP_JPEG, NULL, NULL, &s1,
+						 &f1);
+			int r2 = strip_run_found(fd, k ? STRIP_PNG : STRIP_JPEG, NULL, NULL, &s2,
+						 &f2);
 			ck_assert(r1 == r2 && s1 == s2 && f1 == f2);
 		}
 		free(orig);

@@ -240,8 +240,7 @@ START_TEST(codename_asked_first_three_tries)
 	ck_assert(term_echo(&t));
 	term_type(&t, "The night shift labels faces for a client we may not name.\n\x04");
 	ck_assert_msg(term_exit(&t, 60000), "still running: %s", t.seen);
-	ck_assert_msg(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0, "%d %s", t.status,
-		      t.seen);
+	ck_assert_msg(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0, "%d %s", t.status, t.seen);
 	ck_assert_msg(strstr(t.seen, "reached the drop") != NULL, "%s", t.seen);
 	ck_assert(strstr(t.seen, good) == NULL);
 	term_close(&t);
@@ -263,13 +262,12 @@ START_TEST(codename_asked_first_three_tries)
 				      "%s", t.seen);
 	}
 	ck_assert_msg(term_exit(&t, 30000), "still running: %s", t.seen);
-	ck_assert_msg(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 2, "%d %s", t.status,
-		      t.seen);
+	ck_assert_msg(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 2, "%d %s", t.status, t.seen);
 	ck_assert_msg(strstr(t.seen, "codename word 1 is not in the word list; did you mean "
-					 "\"zoologist\"?") != NULL,
+				     "\"zoologist\"?") != NULL,
 		      "%s", t.seen);
-	ck_assert_msg(strstr(t.seen, "not accepted after 3 tries; nothing was sent") != NULL,
-		      "%s", t.seen);
+	ck_assert_msg(strstr(t.seen, "not accepted after 3 tries; nothing was sent") != NULL, "%s",
+		      t.seen);
 	ck_assert(strstr(t.seen, "zoologst") == NULL && strstr(t.seen, "testimony") == NULL);
 	fits_80(t.seen);
 	term_close(&t);
@@ -285,14 +283,16 @@ START_TEST(wrong_count_said)
 	drop_up(&d, NULL, ks);
 	write_file(&d, "code.txt", "zoom abacus\n", path, sizeof path);
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP, "x", out, err, sizeof out,
-				  "submit " SERVER " --clearnet --codename-file %s", d.port, ks, path),
+				  "submit " SERVER " --clearnet --codename-file %s", d.port, ks,
+				  path),
 			 2);
 	ck_assert_msg(strstr(err, "a codename is exactly 8 words; this has 2") != NULL, "%s", err);
 	/* a file with two bad words: both named, each with its nearest word */
 	write_file(&d, "code.txt", "zoologst zoom abacus yo-yo able ablaz abide felt-tip\n", path,
 		   sizeof path);
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP, "x", out, err, sizeof out,
-				  "submit " SERVER " --clearnet --codename-file %s", d.port, ks, path),
+				  "submit " SERVER " --clearnet --codename-file %s", d.port, ks,
+				  path),
 			 2);
 	ck_assert_msg(strstr(err, "codename word 1 is not in the word list; did you mean "
 				  "\"zoologist\"?") != NULL &&
@@ -325,7 +325,8 @@ START_TEST(testimony_with_the_codename_refused)
 	snprintf(text, sizeof text, "My codename is: %s.\nWe label faces at night.\n", up);
 	write_file(&d, "msg.txt", text, msg, sizeof msg);
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out,
-				  "submit " SERVER " --clearnet --codename-file %s --message-file %s",
+				  "submit " SERVER
+				  " --clearnet --codename-file %s --message-file %s",
 				  d.port, ks, code, msg),
 			 2);
 	ck_assert_msg(strstr(err, "the testimony contains 8 of your codename's words") != NULL,
@@ -336,7 +337,8 @@ START_TEST(testimony_with_the_codename_refused)
 	fits_80(err);
 	/* from standard input too */
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP, text, out, err, sizeof out,
-				  "submit " SERVER " --clearnet --codename-file %s", d.port, ks, code),
+				  "submit " SERVER " --clearnet --codename-file %s", d.port, ks,
+				  code),
 			 2);
 	ck_assert_msg(strstr(err, "the testimony contains 8 of your codename's words") != NULL,
 		      "%s", err);
@@ -351,8 +353,9 @@ START_TEST(testimony_with_the_codename_refused)
 	ck_assert_msg(term_expect(&t, "Type your testimony", 20000), "%s", t.seen);
 	snprintf(text, sizeof text, "%s\n\x04", good);
 	term_type(&t, text);
-	ck_assert_msg(term_expect(&t, "Type it again without them (Ctrl-C stops; nothing was "
-				       "sent).",
+	ck_assert_msg(term_expect(&t,
+				  "Type it again without them (Ctrl-C stops; nothing was "
+				  "sent).",
 				  10000),
 		      "%s", t.seen);
 	ck_assert_msg(strstr(t.seen, "the testimony contains 8 of your codename's words") != NULL,
@@ -360,8 +363,7 @@ START_TEST(testimony_with_the_codename_refused)
 	ck_assert_uint_eq(count_stored(&d), 0);
 	term_type(&t, "Only the facts this time.\n\x04");
 	ck_assert_msg(term_exit(&t, 60000), "still running: %s", t.seen);
-	ck_assert_msg(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0, "%d %s", t.status,
-		      t.seen);
+	ck_assert_msg(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0, "%d %s", t.status, t.seen);
 	term_close(&t);
 	ck_assert_uint_eq(count_stored(&d), 1);
 	drop_destroy(&d);
@@ -383,8 +385,7 @@ START_TEST(ctrl_c_at_hidden_prompt)
 	term_type(&t, "\x03");
 	/* stops at once (killed by SIGINT, 130 in a shell), the terminal echoes again */
 	ck_assert_msg(term_exit(&t, 3000), "still waiting after Ctrl-C: %s", t.seen);
-	ck_assert_msg(WIFSIGNALED(t.status) && WTERMSIG(t.status) == SIGINT, "status %d",
-		      t.status);
+	ck_assert_msg(WIFSIGNALED(t.status) && WTERMSIG(t.status) == SIGINT, "status %d", t.status);
 	ck_assert(term_echo(&t));
 	term_close(&t);
 	drop_destroy(&d);
@@ -421,7 +422,8 @@ START_TEST(prompt_interrupted_by_a_returning_handler)
 		/* the program's handler ran, and is in place again */
 		struct sigaction now;
 		sigaction(SIGINT, NULL, &now);
-		_exit(rc == -2 && caught == SIGINT && wiped && now.sa_handler == note_signal ? 0 : 1);
+		_exit(rc == -2 && caught == SIGINT && wiped && now.sa_handler == note_signal ? 0
+											     : 1);
 	}
 	ck_assert_msg(term_expect(&t, "Secret: ", 10000), "%s", t.seen);
 	ck_assert(term_quiet(&t));
@@ -490,9 +492,8 @@ START_TEST(version_help_and_mistakes_first)
 	ck_assert_str_eq(err, "ghostdrop: unknown option -x (see ghostdrop help replies)\n");
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out, "submit --server"), 2);
 	ck_assert_str_eq(err, "ghostdrop: --server needs a value (see ghostdrop help submit)\n");
-	ck_assert_int_eq(drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out,
-				  "replies --message-file m"),
-			 2);
+	ck_assert_int_eq(
+		drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out, "replies --message-file m"), 2);
 	ck_assert_str_eq(err, "ghostdrop: --message-file is for submit, not replies\n");
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out, "submit --json=yes"),
 			 2);
@@ -539,7 +540,8 @@ START_TEST(replies_iso_days_and_after_ack)
 	drop_up(&d, NULL, ks);
 	snprintf(code, sizeof code, "%s/code.txt", d.dir);
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP, "hello", out, err, sizeof out,
-				  "submit " SERVER " --clearnet --codename-out %s", d.port, ks, code),
+				  "submit " SERVER " --clearnet --codename-out %s", d.port, ks,
+				  code),
 			 0);
 	gd_source_keys *src = source_of_codename_file(&d, code);
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out,

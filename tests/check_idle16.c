@@ -15,7 +15,7 @@
 #include "daemon.h"
 #include "testutil.h"
 
-#define CS 65536		   /* chunk_size_kb = 64, set by drop_create */
+#define CS 65536                  /* chunk_size_kb = 64, set by drop_create */
 #define CONF "pow_max_bits = 4\n" /* a difficulty that does not rise between challenge and use */
 
 static gd_source_keys *src;
@@ -280,7 +280,8 @@ START_TEST(space_still_yields)
 	uint8_t id[16];
 	char a[32], b[32];
 	int got;
-	drop_create(&d, "map_size_mb = 16\nhigh_water_percent = 50\nupload_idle_seconds = 2\n" CONF);
+	drop_create(&d,
+		    "map_size_mb = 16\nhigh_water_percent = 50\nupload_idle_seconds = 2\n" CONF);
 	drop_start(&d);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, 5ULL << 20, a), 201); /* no chunk yet: Tor went */

@@ -52,8 +52,8 @@ START_TEST(seeded_seal_is_reproducible)
 	memcpy(pks[1], k[1].pk, 32);
 	randombytes_buf(seed, sizeof seed);
 	randombytes_buf(att, sizeof att);
-	gd_source_keys *src = test_source(
-		"zoom abacus yo-yo able ablaze abide felt-tip zoologist", pks[0]);
+	gd_source_keys *src =
+		test_source("zoom abacus yo-yo able ablaze abide felt-tip zoologist", pks[0]);
 	gd_manifest m;
 	gd_attachment a = {.size = sizeof att};
 	snprintf(a.name, sizeof a.name, "attachment-1.bin");
@@ -394,8 +394,8 @@ static pid_t spawn(rig *g, const char *extra)
 	snprintf(cmd, sizeof cmd,
 		 "exec %s submit --server %s://127.0.0.1:%u --newsroom %s "
 		 "--proxy 127.0.0.1:%u %s %s <%s/in 2>%s >%s/out",
-		 GHOSTDROP, g->scheme != NULL ? g->scheme : "http", g->d.port, keystring, g->px.port, extra, g->file, g->d.dir, errp,
-		 g->d.dir);
+		 GHOSTDROP, g->scheme != NULL ? g->scheme : "http", g->d.port, keystring,
+		 g->px.port, extra, g->file, g->d.dir, errp, g->d.dir);
 	char in[300];
 	snprintf(in, sizeof in, "%s/in", g->d.dir);
 	write_file(in, (const uint8_t *)"An interrupted testimony.", 25);
@@ -493,9 +493,9 @@ static void record_path(const rig *g, char *path, size_t cap)
 static void assert_stored_once(rig *g)
 {
 	resp r;
-	ck_assert_int_eq(http_do(g->d.port, "GET", "/v1/courier/submissions", drop_auth(&g->d),
-				 NULL, 0, &r),
-			 0);
+	ck_assert_int_eq(
+		http_do(g->d.port, "GET", "/v1/courier/submissions", drop_auth(&g->d), NULL, 0, &r),
+		0);
 	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
 	resp_free(&r);
 	json_t *list = json_object_get(o, "submissions");
@@ -681,8 +681,8 @@ START_TEST(bad_record_and_changed_file)
 	usleep(200000);
 	kill(pid, SIGKILL);
 	reap(&g, pid);
-	ck_assert_msg(strstr(err, "does not open") != NULL && strstr(err, "not used") != NULL,
-		      "%s", err);
+	ck_assert_msg(strstr(err, "does not open") != NULL && strstr(err, "not used") != NULL, "%s",
+		      err);
 	ck_assert_int_eq(count_records(&g), 1); /* the new upload's */
 	/* garbage of another size */
 	write_file(rec, (const uint8_t *)"garbage", 7);
@@ -741,9 +741,9 @@ START_TEST(new_codename_is_kept_across_resume)
 	/* the stored testimony is signed by that codename's identity */
 	gd_source_keys *src = source_of_codename_file(&g.d, code);
 	resp r;
-	ck_assert_int_eq(http_do(g.d.port, "GET", "/v1/courier/submissions", drop_auth(&g.d),
-				 NULL, 0, &r),
-			 0);
+	ck_assert_int_eq(
+		http_do(g.d.port, "GET", "/v1/courier/submissions", drop_auth(&g.d), NULL, 0, &r),
+		0);
 	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
 	resp_free(&r);
 	char path[128];

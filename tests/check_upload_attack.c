@@ -203,8 +203,9 @@ START_TEST(idle_uploads_yield)
 	membuf big, tiny;
 	uint8_t id[16];
 	char up[32], a[32], b[32], st[64];
-	drop_create(&d, "max_uploads = 2\nupload_idle_seconds = 2\nupload_keep_idle_minutes = 10\n"
-			CONF);
+	drop_create(
+		&d,
+		"max_uploads = 2\nupload_idle_seconds = 2\nupload_keep_idle_minutes = 10\n" CONF);
 	d.preload = TIMESHIFT;
 	drop_start(&d);
 	envelope(&d, 0, &tiny, NULL);
