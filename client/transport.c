@@ -121,9 +121,9 @@ int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int c
 	if (proxy == NULL && (u->onion || !clearnet)) {
 		if (!u->onion) {
 			snprintf(err, cap,
-				 "%s is not an onion address: refusing to connect without Tor; use "
-				 "--proxy HOST:PORT, or --clearnet if being seen connecting is "
-				 "acceptable",
+				 "%s is not an onion address, and ghostdrop connects only through "
+				 "Tor: use the newsroom's onion address, or --proxy 127.0.0.1:9050 "
+				 "to reach this one through Tor",
 				 u->host);
 			return -1;
 		}

@@ -98,7 +98,7 @@ START_TEST(tor_rules)
 	ck_assert_str_ne(t.user, t2.user); /* fresh credentials each run: fresh circuits */
 	/* anything else: a proxy, or --clearnet */
 	ck_assert_int_eq(init(&t, "http://10.0.0.1:80", NULL, 0, err), -1);
-	ck_assert(strstr(err, "without Tor") != NULL);
+	ck_assert(strstr(err, "only through Tor") != NULL);
 	ck_assert_int_eq(init(&t, "http://10.0.0.1:80", "127.0.0.1:9050", 0, err), 0);
 	ck_assert(t.use_proxy);
 	ck_assert_str_eq(warning, "");

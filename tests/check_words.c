@@ -179,6 +179,17 @@ START_TEST(tor_not_running)
 			      strstr(err, "Tor does not seem to be running") != NULL &&
 			      strstr(err, "--proxy 127.0.0.1:9150") != NULL,
 		      "%s", err);
+	/* a server that is not an onion address, without a proxy: the way out offered is the
+	 * newsroom's onion address or Tor, never connecting without Tor (a tired worker follows
+	 * the advice given, and --clearnet shows their address to the drop) */
+	ck_assert_int_eq(gd(&d, "x", "submit --server http://127.0.0.1:%u --newsroom %s --no-reply",
+			    d.port, keystring),
+			 2);
+	ck_assert_msg(strstr(err, "only through Tor") != NULL &&
+			      strstr(err, "onion address") != NULL &&
+			      strstr(err, "--proxy 127.0.0.1:9050") != NULL &&
+			      strstr(err, "--clearnet") == NULL,
+		      "%s", err);
 	/* the desk's courier says the same (and takes a bare NAME.onion too) */
 	char tok[256];
 	snprintf(tok, sizeof tok, "%s/token", d.dir);
