@@ -1048,11 +1048,12 @@ static int submit_print(const submission *sub)
 	const opts *o = sub->o;
 	const gd_manifest *m = &sub->m;
 	if (!o->json) {
+		char size[32];
+		progress_size(size, sizeof size, (double)sub->total);
 		fprintf(stderr,
-			"Your %s reached the drop (%llu bytes, encrypted to %u journalist "
-			"key%s).\n",
-			m->kind == GD_KIND_FOLLOWUP ? "follow-up" : "testimony",
-			(unsigned long long)sub->total, sub->n, sub->n == 1 ? "" : "s");
+			"Your %s reached the drop (%s, encrypted to %u journalist key%s).\n",
+			m->kind == GD_KIND_FOLLOWUP ? "follow-up" : "testimony", size, sub->n,
+			sub->n == 1 ? "" : "s");
 		if (sub->fresh && !sub->wrote_codename)
 			show_codename_once(sub->codename);
 		else if (sub->wrote_codename)
@@ -1327,6 +1328,9 @@ static int replies_show(const opts *o, reply_reader *rr, json_t *shown)
 	if (rr->n_keep == 0) /* true also after --ack, which deletes the replies read */
 		fprintf(stderr, "No replies are waiting. Acknowledged replies (--ack) are deleted "
 				"from the drop.\n");
+	else
+		fprintf(stderr,
+			"To answer, send a follow-up: ghostdrop submit, with --codename.\n");
 	if (rr->dropped > 0)
 		fprintf(stderr, "ghostdrop: warning: only the %d newest replies are shown\n",
 			REPLY_KEEP);
@@ -1379,6 +1383,11 @@ static int cmd_replies(const opts *o)
 		if ((rc = reply_ack_all(rr, keys)) != EX_OK)
 			goto out;
 		acked = 1;
+		if (!o->json && rr->n_keep > 0) /* the only copy was the drop's: say it is gone */
+			fprintf(stderr,
+				"%zu repl%s deleted from the drop (--ack): keep a copy if you "
+				"need one.\n",
+				rr->n_keep, rr->n_keep == 1 ? "y was" : "ies were");
 	}
 	rc = o->json ? replies_print_json(rr, shown, acked) : EX_OK;
 out:

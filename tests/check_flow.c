@@ -549,6 +549,24 @@ START_TEST(replies_iso_days_and_after_ack)
 				  code),
 			 0);
 	ck_assert_msg(strstr(err, "No replies are waiting") != NULL, "%s", err);
+	/* read on a screen: how to answer is said; with --ack, that the replies were deleted */
+	push_reply(&d, src, "Did they change the rates?");
+	ck_assert_int_eq(drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out,
+				  "replies " SERVER " --clearnet --codename-file %s", d.port, ks,
+				  code),
+			 0);
+	ck_assert_msg(strstr(out, "Did they change the rates?") != NULL, "%s", out);
+	ck_assert_msg(strstr(err, "To answer, send a follow-up: ghostdrop submit") != NULL &&
+			      strstr(err, "with --codename") != NULL &&
+			      strstr(err, "deleted") == NULL,
+		      "%s", err);
+	fits_80(err);
+	ck_assert_int_eq(drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out,
+				  "replies " SERVER " --clearnet --codename-file %s --ack", d.port,
+				  ks, code),
+			 0);
+	ck_assert_msg(strstr(err, "1 reply was deleted from the drop (--ack)") != NULL, "%s", err);
+	fits_80(err);
 	push_reply(&d, src, "Thank you. Which platform?");
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out,
 				  "replies " SERVER " --clearnet --codename-file %s --json --ack",

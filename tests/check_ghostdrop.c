@@ -116,6 +116,8 @@ START_TEST(submit_follow_up_and_open)
 			    code),
 			 0);
 	ck_assert(strstr(err, "follow-up reached the drop") != NULL);
+	/* its size in a person's units (a padded envelope is some KiB), not a count of bytes */
+	ck_assert_msg(strstr(err, " KiB, encrypted to 1 journalist key).") != NULL, "%s", err);
 	/* the journalist opens both: same identity key, the second a follow-up */
 	gd_source_keys *src = source_of_codename_file(&d, code);
 	stored st;
