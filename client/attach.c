@@ -139,8 +139,8 @@ static void mat2_show(const char *path, char *out, size_t cap)
 /* Copy src into a 0700 directory on tmpfs (keeping its name: mat2 goes by the extension),
  * list its metadata and clean it there with mat2 --inplace. The copy never reaches a disk.
  * EX_OK, an exit code (said), or MAT2_CANNOT with *why. */
-static int mat2_clean(const char *src, const char *name, char *out, size_t cap, uint64_t *size,
-		      char *shown, size_t shown_cap, const char **why)
+static int mat2_clean(const char *src, int in, const char *name, char *out, size_t cap,
+		      uint64_t *size, char *shown, size_t shown_cap, const char **why)
 {
 	const char *base = getenv("XDG_RUNTIME_DIR");
 	if (!is_ram_backed(base))
@@ -165,19 +165,20 @@ static int mat2_clean(const char *src, const char *name, char *out, size_t cap, 
 	    snprintf(out, cap, "%s/%d-%s", scratch_dir, n_scratch, name) >= (int)cap)
 		return cli_die(EX_FILE, "%s: name too long", src);
 	snprintf(scratch[n_scratch++], sizeof scratch[0], "%s", out);
-	int in = open(src, O_RDONLY | O_CLOEXEC),
-	    fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* from the file as checked (its descriptor), not opened again by its name */
+	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	uint8_t buf[65536];
 	ssize_t k = 0;
-	while (in >= 0 && fd >= 0 && (k = read(in, buf, sizeof buf)) > 0)
+	off_t at = 0;
+	while (fd >= 0 && (k = pread(in, buf, sizeof buf, at)) > 0) {
 		if (write(fd, buf, (size_t)k) != k) {
 			k = -1;
 			break;
 		}
+		at += k;
+	}
 	sodium_memzero(buf, sizeof buf);
-	if (in >= 0)
-		close(in);
-	if (fd < 0 || close(fd) != 0 || in < 0 || k < 0)
+	if (fd < 0 || close(fd) != 0 || k < 0)
 		return cli_die(EX_FILE, "%s: cannot make a private copy to clean", src);
 	mat2_show(out, shown, shown_cap);
 	pid_t pid = fork();
@@ -311,6 +312,21 @@ static int cannot_clean(attach_set *as, int i, const attach_opts *ao, const stru
 	return EX_OK;
 }
 
+/* Attachment i's cleaned copy (mat2's, private, in RAM), held open from now on. 0, or -1. */
+static int hold(attach_set *as, int i)
+{
+	int fd = open(as->cleaned[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &as->st[i]) != 0 || (uint64_t)as->st[i].st_size != as->atts[i].size) {
+		close(fd);
+		errno = EIO;
+		return -1;
+	}
+	as->fds[i] = fd;
+	return 0;
+}
+
 /* Attachment i: checked, its kind found and its cleaned size measured (mat2 cleans a copy). */
 static int attach_one(attach_set *as, char **files, int i, const attach_opts *ao)
 {
@@ -348,8 +364,10 @@ static int attach_one(attach_set *as, char **files, int i, const attach_opts *ao
 	} else {
 		const char *why = NULL;
 		f->how = ATTACH_MAT2;
-		rc = mat2_clean(files[i], base, as->cleaned[i], sizeof as->cleaned[i], &a->size,
-				f->mat2, sizeof f->mat2, &why);
+		rc = mat2_clean(files[i], fd, base, as->cleaned[i], sizeof as->cleaned[i],
+				&a->size, f->mat2, sizeof f->mat2, &why);
+		if (rc == EX_OK && hold(as, i) != 0)
+			rc = cli_die(EX_FILE, "%s: %s", as->cleaned[i], strerror(errno));
 		if (rc == EX_OK) {
 			as->sources[i] = as->cleaned[i];
 			if (strcasecmp(media_type(base), "application/pdf") == 0)
@@ -357,7 +375,11 @@ static int attach_one(attach_set *as, char **files, int i, const attach_opts *ao
 		} else if (rc == MAT2_CANNOT)
 			rc = cannot_clean(as, i, ao, &st, why);
 	}
-	close(fd);
+	if (rc == EX_OK && as->fds[i] < 0) { /* the file as checked is what is sealed */
+		as->fds[i] = fd;
+		as->st[i] = st;
+	} else
+		close(fd);
 	if (rc != EX_OK)
 		return rc;
 	if (as->keep_names)
@@ -485,9 +507,13 @@ int attach_prepare(attach_set *as, char **files, int n_files, const attach_opts 
 	as->sources = calloc(n, sizeof *as->sources);
 	as->cleaned = calloc(n, sizeof *as->cleaned);
 	as->info = calloc(n, sizeof *as->info);
+	as->fds = malloc(n * sizeof *as->fds);
+	as->st = calloc(n, sizeof *as->st);
 	if (as->atts == NULL || as->kinds == NULL || as->sources == NULL || as->cleaned == NULL ||
-	    as->info == NULL)
+	    as->info == NULL || as->fds == NULL || as->st == NULL)
 		return cli_die(EX_FAIL, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		as->fds[i] = -1;
 	/* --keep-metadata FILE names a file that is attached */
 	for (int j = 0; j < ao->n_keep; j++) {
 		struct stat k, st;
@@ -667,8 +693,117 @@ json_t *attach_json(const attach_set *as)
 	return arr;
 }
 
+/* The file as it was checked: the same size, modification and change times. */
+static int unchanged(const attach_set *as, int i)
+{
+	struct stat now;
+	const struct stat *then = &as->st[i];
+	return fstat(as->fds[i], &now) == 0 && now.st_size == then->st_size &&
+	       now.st_mtim.tv_sec == then->st_mtim.tv_sec &&
+	       now.st_mtim.tv_nsec == then->st_mtim.tv_nsec &&
+	       now.st_ctim.tv_sec == then->st_ctim.tv_sec &&
+	       now.st_ctim.tv_nsec == then->st_ctim.tv_nsec;
+}
+
+int attach_stream(const attach_set *as, int i, int (*out)(void *arg, const uint8_t *b, size_t n),
+		  void *arg)
+{
+	uint64_t size = as->atts[i].size, got = 0;
+	int fd = as->fds[i], sunk = 0, ok = fd >= 0 && unchanged(as, i);
+	if (ok && as->kinds[i] != STRIP_OTHER) { /* cleaned here, again: the same bytes */
+		int r = lseek(fd, 0, SEEK_SET) == 0 ? strip_run(fd, as->kinds[i], out, arg, &got)
+						    : -1;
+		ok = r == 0 && got == size;
+		sunk = r != 0 && got < size && unchanged(as, i); /* strip.c's sink said no */
+	} else if (ok) { /* as it is: exactly size bytes, then the end of the file */
+		uint8_t *buf = malloc(65536);
+		ssize_t k = 0;
+		while (buf != NULL && got < size &&
+		       (k = pread(fd, buf, size - got < 65536 ? (size_t)(size - got) : 65536,
+				  (off_t)got)) > 0) {
+			if (out(arg, buf, (size_t)k) != 0) {
+				sunk = 1;
+				break;
+			}
+			got += (uint64_t)k;
+		}
+		ok = !sunk && buf != NULL && got == size && pread(fd, buf, 1, (off_t)size) == 0;
+		if (buf != NULL)
+			sodium_memzero(buf, 65536);
+		free(buf);
+	}
+	if (sunk)
+		return -1;
+	if (!ok || !unchanged(as, i))
+		return cli_die(EX_FILE,
+			       "%s changed after it was checked: nothing more was sent; run the "
+			       "command again",
+			       as->info[i].file);
+	return EX_OK;
+}
+
+/* Whether the text in path holds limit or more of the codename's words: 1, 0, or -1 when it
+ * cannot be read. Read in 1 MiB pieces that overlap by 4 KiB (a codename written out is far
+ * shorter), wiped after. */
+static int text_codename(const char *path, const char *codename, int limit)
+{
+	enum { PIECE = 1 << 20, OVERLAP = 4096 };
+	char *buf = malloc(PIECE + OVERLAP);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
+	size_t have = 0;
+	ssize_t k = 0;
+	if (buf == NULL || fd < 0) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while (!found && (k = read(fd, buf + have, PIECE + OVERLAP - have)) > 0) {
+		have += (size_t)k;
+		int w = gd_codename_words_in_text(codename, buf, have);
+		found = w < 0 || w >= limit;
+		if (have > OVERLAP) {
+			memmove(buf, buf + have - OVERLAP, OVERLAP);
+			have = OVERLAP;
+		}
+	}
+	close(fd);
+	sodium_memzero(buf, PIECE + OVERLAP);
+	free(buf);
+	return k < 0 ? -1 : found;
+}
+
+int attach_codename_check(const attach_set *as, const char *codename, int limit)
+{
+	char shown[1024];
+	for (int i = 0; i < as->n; i++) {
+		const attach_info *f = &as->info[i];
+		const char *slash = strrchr(f->file, '/');
+		if (f->how != ATTACH_TEXT &&
+		    !(f->how == ATTACH_AS_IS && text_name(slash != NULL ? slash + 1 : f->file)))
+			continue;
+		int r = text_codename(as->sources[i], codename, limit);
+		attach_safe_name(f->file, shown, sizeof shown);
+		if (r < 0)
+			return cli_die(EX_FILE, "%s: cannot be read again to check it", shown);
+		if (r > 0)
+			return cli_die(EX_FILE,
+				       "%s holds your codename (%d or more of its words, however "
+				       "written): whoever reads it could read the newsroom's replies to "
+				       "you and write as you. Take the codename out of it; nothing was "
+				       "sent",
+				       shown, limit);
+	}
+	return EX_OK;
+}
+
 void attach_free(attach_set *as)
 {
+	for (int i = 0; as->fds != NULL && i <= as->n; i++)
+		if (as->fds[i] >= 0)
+			close(as->fds[i]);
+	free(as->fds);
+	free(as->st);
 	scratch_cleanup();
 	free(as->atts);
 	free(as->kinds);

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "gdcrypto.h"
 #include "strip.h"
@@ -50,6 +51,11 @@ typedef struct {
 	const char **sources; /* what is sealed: the file, or its cleaned copy */
 	char (*cleaned)[512]; /* the cleaned copies' paths */
 	attach_info *info;
+	/* what is sealed, held open since it was checked (the file, or its cleaned copy), never
+	 * opened again by its name: a file replaced after its check is not what gets sent; and
+	 * its fstat then (size, mtime, ctime), to refuse one written over in place */
+	int *fds;
+	struct stat *st;
 	uint64_t total; /* the attachments' bytes as sent */
 } attach_set;
 
@@ -76,7 +82,13 @@ int attach_confirm(const attach_set *as, size_t text_len, int yes);
 json_t *attach_json(const attach_set *as);
 /* "43 bytes", "14.2 KiB", "2.1 MiB": into out. */
 const char *attach_human_size(uint64_t n, char *out, size_t cap);
-/* Remove the cleaned copies and free the set (a zeroed set is fine). */
+/* Attachment i's bytes as sealed (cleaned by strip.c, or as they are), read from the
+ * descriptor held since the check, to out. EX_OK; EX_FILE, said on stderr ("FILE changed
+ * after it was checked"), when it changed since (size, mtime or ctime, before or after the
+ * reading) or does not give exactly the size measured then; -1 when out failed (not said). */
+int attach_stream(const attach_set *as, int i, int (*out)(void *arg, const uint8_t *b, size_t n),
+		  void *arg);
+/* Remove the cleaned copies, close the held files and free the set (a zeroed set is fine). */
 void attach_free(attach_set *as);
 
 #endif

@@ -587,38 +587,16 @@ typedef struct {
 	int rs_found;  /* rs was read from an earlier run */
 } submission;
 
-/* Seal attachment i into s, streaming the cleaned bytes or the file's. */
-static int seal_attachment(submission *sub, gd_seal *s, int i, uint8_t *piece)
+/* Seal attachment i into s: the bytes checked (attach.c holds the file, or its cleaned copy,
+ * open since its check, and refuses one changed since, every time it is sealed). */
+static int seal_attachment(submission *sub, gd_seal *s, int i)
 {
-	const opts *o = sub->o;
-	int rc = GD_OK, fd = open(sub->sources[i], O_RDONLY | O_CLOEXEC);
-	uint64_t left = sub->m.attachments[i].size;
-	if (fd >= 0 && sub->kinds[i] != STRIP_OTHER) {
-		/* the cleaned bytes, streamed; the same count as measured, or the file changed */
-		uint64_t sent = 0;
-		if (strip_run(fd, sub->kinds[i], seal_sink, s, &sent) == 0 && sent == left)
-			left = 0;
-	} else {
-		ssize_t k;
-		while (fd >= 0 && left > 0 &&
-		       (k = read(fd, piece, left < 65536 ? (size_t)left : 65536)) > 0) {
-			if ((rc = gd_seal_write(s, piece, (size_t)k)) != GD_OK)
-				break;
-			left -= (uint64_t)k;
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	if (rc == GD_OK && left != 0) {
-		rc = GD_ERR_IO;
-		sub->ob.failed = sub->ob.failed
-					 ? sub->ob.failed
-					 : cli_die(EX_FILE,
-						   "%s changed or could not be read while it "
-						   "was being sent",
-						   o->files[i]);
-	}
-	return rc;
+	int rc = attach_stream(&sub->as, i, seal_sink, s);
+	if (rc == EX_OK)
+		return GD_OK;
+	if (rc > 0 && !sub->ob.failed)
+		sub->ob.failed = rc; /* said */
+	return GD_ERR_IO;
 }
 
 /* ---- an interrupted upload (PROTOCOL.md §11.3, "Resuming") ---- */
@@ -724,13 +702,26 @@ static void upload_signals(gd_uploader *g, int resumable)
 	}
 }
 
-/* --state-dir: find the record of an earlier run of the same command (the same newsroom,
- * server, kind, codename file, text and files), before the submission id and a new codename
- * are chosen. The record's name and key come from these: see resume.h. */
+static int hash_sink(void *arg, const uint8_t *b, size_t n)
+{
+	return crypto_generichash_update(arg, b, n);
+}
+
+static int pk_order(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/* --state-dir: find the record of an earlier run of the same command, before the submission id
+ * and a new codename are chosen. The record's name and key, and the seal's seed with it, come
+ * from everything that goes into the envelope: the newsroom, the server, the recipients'
+ * keys, the kind and a given codename's public identity, the text, and each attachment's
+ * bytes as sealed (the cleaned ones), so one seed never seals other bytes (see resume.h). */
 static int resume_find(submission *sub)
 {
 	const opts *o = sub->o;
 	crypto_generichash_state st;
+	uint8_t(*pks)[32];
 	if (o->state_dir == NULL)
 		return EX_OK;
 	if ((sub->rs = sodium_malloc(sizeof *sub->rs)) == NULL)
@@ -742,9 +733,18 @@ static int resume_find(submission *sub)
 	uint8_t port[2] = {(uint8_t)(dc.url.port >> 8), (uint8_t)dc.url.port};
 	gd_resume_part(&st, dc.url.host, strlen(dc.url.host)); /* however --server was spelt */
 	gd_resume_part(&st, port, sizeof port);
+	/* the recipients, sorted: a bundle with another key is another testimony */
+	if ((pks = malloc((size_t)sub->n * 32 + 1)) == NULL)
+		return cli_die(EX_FAIL, "out of memory");
+	memcpy(pks, sub->pks, (size_t)sub->n * 32);
+	qsort(pks, sub->n, 32, pk_order);
+	gd_resume_part(&st, pks, (size_t)sub->n * 32);
+	free(pks);
 	gd_resume_part(&st, sub->fresh ? "new" : o->no_reply ? "none" : "given", 3 + !sub->fresh);
-	if (o->codename_file != NULL && gd_resume_file(&st, o->codename_file) != 0)
-		return cli_die(EX_FILE, "%s: %s", o->codename_file, strerror(errno));
+	if (!sub->fresh && !o->no_reply) { /* which codename: its public keys, never itself */
+		gd_resume_part(&st, sub->keys->identity_pk, sizeof sub->keys->identity_pk);
+		gd_resume_part(&st, sub->keys->reply_pk, sizeof sub->keys->reply_pk);
+	}
 	gd_resume_part(&st, sub->text, sub->text_len);
 	for (int i = 0; i < o->n_files; i++) {
 		const gd_attachment *a = &sub->atts[i];
@@ -754,9 +754,16 @@ static int resume_find(submission *sub)
 		gd_resume_part(&st, a->name, strlen(a->name));
 		gd_resume_part(&st, a->type, strlen(a->type));
 		gd_resume_part(&st, size, sizeof size);
-		/* the worker's file as it is: its cleaned copy is made again each run */
-		if (gd_resume_file(&st, o->files[i]) != 0)
-			return cli_die(EX_FILE, "%s: %s", o->files[i], strerror(errno));
+		/* the bytes sealed: cleaned as they will be sealed, read from what attach.c
+		 * checked (a cleaned copy mat2 makes again next run may differ: another record) */
+		crypto_generichash_state f;
+		uint8_t h[32];
+		crypto_generichash_init(&f, NULL, 0, sizeof h);
+		int rc = attach_stream(&sub->as, i, hash_sink, &f);
+		crypto_generichash_final(&f, h, sizeof h);
+		if (rc != EX_OK)
+			return rc > 0 ? rc : cli_die(EX_FILE, "%s: cannot be read", o->files[i]);
+		gd_resume_part(&st, h, sizeof h);
 	}
 	if (gd_resume_locate(sub->rs, o->state_dir, &st) != 0)
 		return cli_die(EX_USAGE, "--state-dir: path too long");
@@ -783,6 +790,11 @@ static int upload_open(submission *sub)
 	outbox *ob = &sub->ob;
 	gd_resume *rs = sub->rs;
 	drop_err e;
+	if (rs != NULL && sub->rs_found && rs->total != sub->total) {
+		/* not what the record was sealed for: never the same seed for other bytes */
+		randombytes_buf(rs->seed, sizeof rs->seed);
+		rs->up[0] = '\0';
+	}
 	if (rs != NULL && rs->up[0] != '\0' && rs->total == sub->total) {
 		uint64_t held;
 		if (gd_uploader_resume(&dc, rs->up, sub->total, SENDERS, &ob->upl, &held, &e) ==
@@ -827,23 +839,22 @@ static int seal_and_send(submission *sub)
 	if (upload)
 		upload_signals(ob->upl, sub->rs != NULL);
 	gd_seal *s;
-	/* with a record, the seal is made from its seed: the same bytes as the earlier run's */
-	if ((rc = upload && sub->rs != NULL
-			  ? gd_seal_new_seeded(&s, (const uint8_t(*)[32])sub->pks, sub->n, &sub->m,
-					       sub->keys, outbox_write, ob, sub->rs->seed)
-			  : gd_seal_new(&s, (const uint8_t(*)[32])sub->pks, sub->n, &sub->m,
-					sub->keys, outbox_write, ob)) != GD_OK)
+	/* with a record, the seal is made from its seed and everything the record was found by
+	 * (gd_resume_seal_seed): the same bytes as the earlier run's, only for the same input */
+	uint8_t seed[GD_SEAL_SEED_BYTES];
+	if (upload && sub->rs != NULL)
+		gd_resume_seal_seed(sub->rs, seed);
+	rc = upload && sub->rs != NULL
+		     ? gd_seal_new_seeded(&s, (const uint8_t(*)[32])sub->pks, sub->n, &sub->m,
+					  sub->keys, outbox_write, ob, seed)
+		     : gd_seal_new(&s, (const uint8_t(*)[32])sub->pks, sub->n, &sub->m, sub->keys,
+				   outbox_write, ob);
+	sodium_memzero(seed, sizeof seed);
+	if (rc != GD_OK)
 		return ob->failed ? ob->failed
 				  : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
-	uint8_t *piece = malloc(65536);
-	if (piece == NULL) {
-		gd_seal_free(s);
-		return cli_die(EX_FAIL, "out of memory");
-	}
 	for (int i = 0; i < sub->o->n_files && rc == GD_OK; i++)
-		rc = seal_attachment(sub, s, i, piece);
-	sodium_memzero(piece, 65536);
-	free(piece);
+		rc = seal_attachment(sub, s, i);
 	if (rc == GD_OK)
 		rc = gd_seal_finish(s);
 	gd_seal_free(s);
@@ -920,6 +931,12 @@ static int submit_manifest(submission *sub)
 	m->text_len = sub->text_len;
 	m->attachments = sub->atts;
 	m->n_attachments = (size_t)o->n_files;
+	/* Recipients: every valid encryption key of the verified bundle. */
+	if ((sub->pks = calloc(bundle->n_journalists + 1, 32)) == NULL)
+		return cli_die(EX_FAIL, "out of memory");
+	for (size_t i = 0; i < bundle->n_journalists; i++)
+		if (bundle->valid[i])
+			memcpy(sub->pks[sub->n++], bundle->journalists[i].pk, 32);
 	int rrc = resume_find(sub);
 	if (rrc != EX_OK)
 		return rrc;
@@ -947,12 +964,6 @@ static int submit_manifest(submission *sub)
 		return cli_die(EX_FILE, "the message must be UTF-8 text without NUL bytes");
 	sodium_memzero(mj, mlen);
 	free(mj);
-	/* Recipients: every valid encryption key of the verified bundle. */
-	if ((sub->pks = calloc(bundle->n_journalists + 1, 32)) == NULL)
-		return cli_die(EX_FAIL, "out of memory");
-	for (size_t i = 0; i < bundle->n_journalists; i++)
-		if (bundle->valid[i])
-			memcpy(sub->pks[sub->n++], bundle->journalists[i].pk, 32);
 	sub->total = gd_envelope_size_for(sub->n, mlen, sub->att_total);
 	return EX_OK;
 }

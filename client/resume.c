@@ -72,10 +72,21 @@ int gd_resume_locate(gd_resume *r, const char *dir, crypto_generichash_state *st
 	crypto_generichash_final(st, h, sizeof h);
 	sodium_bin2hex(hex, sizeof hex, h, 16); /* the name: half of the hash */
 	memcpy(r->key, h + 32, 32);             /* the key: the other half */
+	memcpy(r->content, h, sizeof r->content);
 	sodium_memzero(h, sizeof h);
 	return snprintf(r->path, sizeof r->path, "%s/resume-%s", dir, hex) >= (int)sizeof r->path
 		       ? -1
 		       : 0;
+}
+
+void gd_resume_seal_seed(const gd_resume *r, uint8_t out[GD_SEAL_SEED_BYTES])
+{
+	static const char ctx[] = "ghostdrop/v1/resume-seal";
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, r->seed, sizeof r->seed, GD_SEAL_SEED_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx);
+	crypto_generichash_update(&st, r->content, sizeof r->content);
+	crypto_generichash_final(&st, out, GD_SEAL_SEED_BYTES);
 }
 
 int gd_resume_read(gd_resume *r)

@@ -20,6 +20,7 @@ typedef struct {
 	uint64_t total;                   /* the envelope's size */
 	char up[32];                      /* the drop's upload id (the capability), or "" */
 	char codename[GD_CODENAME_MAX];   /* a new codename made for this testimony, or "" */
+	uint8_t content[64];              /* H, the hash it was found by (not written) */
 } gd_resume;
 
 /* The content's hash: what the record is named and keyed by. Feed every part with
@@ -30,6 +31,10 @@ void gd_resume_part(crypto_generichash_state *st, const void *p, size_t n);
 int gd_resume_file(crypto_generichash_state *st, const char *path);
 /* The record's path in dir and its key, from the hash (finalised). 0, or -1: path too long. */
 int gd_resume_locate(gd_resume *r, const char *dir, crypto_generichash_state *st);
+/* The seal's seed: BLAKE2b keyed by the record's seed, of H (what the record was found by:
+ * everything sealed). Even a record used for other input (a bug, a collision of names) seals
+ * it under other keys: one seed never seals two plaintexts. */
+void gd_resume_seal_seed(const gd_resume *r, uint8_t out[GD_SEAL_SEED_BYTES]);
 /* 1: read into r; 0: there is none; -1: there is one that does not open (damaged, altered,
  * or made by another version), errno EBADMSG; or it could not be read (errno). */
 int gd_resume_read(gd_resume *r);

@@ -108,6 +108,7 @@ typedef struct {
 	pthread_mutex_t mu;
 	int dead;           /* every relay ends at once; no new connection */
 	int active;         /* connection threads running */
+	int conns;          /* connections accepted */
 	int stall_at;       /* from this chunk request on, nothing more is relayed (0: never) */
 	int puts;           /* chunk requests seen */
 	uint64_t up_bytes;  /* bytes from the worker to the drop, after the handshakes */
@@ -245,6 +246,7 @@ static void *accept_main(void *arg)
 		pc->fd = c;
 		pthread_mutex_lock(&px->mu);
 		px->active++;
+		px->conns++;
 		pthread_mutex_unlock(&px->mu);
 		ck_assert_int_eq(pthread_create(&t, NULL, conn_main, pc), 0);
 		pthread_detach(t);
@@ -397,8 +399,10 @@ static pid_t spawn(rig *g, const char *extra)
 		 GHOSTDROP, g->scheme != NULL ? g->scheme : "http", g->d.port, keystring,
 		 g->px.port, extra, g->file, g->d.dir, errp, g->d.dir);
 	char in[300];
+	struct stat sb;
 	snprintf(in, sizeof in, "%s/in", g->d.dir);
-	write_file(in, (const uint8_t *)"An interrupted testimony.", 25);
+	if (lstat(in, &sb) != 0 || !S_ISFIFO(sb.st_mode)) /* a FIFO: the test writes it */
+		write_file(in, (const uint8_t *)"An interrupted testimony.", 25);
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -811,9 +815,9 @@ START_TEST(upload_gone_at_the_drop)
 }
 END_TEST
 
-/* The newsroom replaced its journalist key between the runs: sealed again, the testimony is not
- * what the drop holds (the commit's digest disagrees), so the run says so and starts a new
- * upload, which the new key opens. */
+/* The newsroom replaced its journalist key between the runs: the recipients are part of what
+ * the record is named and keyed by, so the interrupted run's record (and its seed) is not
+ * found: a new upload, which the new key opens. */
 START_TEST(other_bytes_start_a_new_upload)
 {
 	rig g;
@@ -844,11 +848,149 @@ START_TEST(other_bytes_start_a_new_upload)
 	g.px.stall_at = 0;
 	pthread_mutex_unlock(&g.px.mu);
 	ck_assert_int_eq(run(&g, extra), 0);
-	ck_assert_msg(strstr(err, "continuing the interrupted upload") != NULL &&
-			      strstr(err, "does not match what the drop holds") != NULL,
-		      "%s", err);
+	/* issue 16 attack review, B2: the record (its seed: the file key, the stream's header)
+	 * was the old recipients'; other recipients are another testimony, a new upload under
+	 * a new seed, never the old file key sealing again to the new key */
+	ck_assert_msg(strstr(err, "continuing the interrupted upload") == NULL, "%s", err);
 	assert_stored_once(&g); /* with the new key */
-	ck_assert_int_eq(count_records(&g), 0);
+	ck_assert_int_eq(count_records(&g), 1); /* the old record, not used, left to age */
+	rig_down(&g);
+}
+END_TEST
+
+/* Issue 16 attack review, B1: the worker's notes.txt is checked (plain text), then, while the
+ * testimony is still being typed, replaced (a photo renamed over it), or written over in place.
+ * ghostdrop seals from the file it checked, held open, and refuses it changed: nothing is sent,
+ * never the photo as attachment-1.txt. The testimony comes through a FIFO the test holds. */
+static pid_t spawn_typing(rig *g, const char *extra, int *w)
+{
+	char in[300];
+	snprintf(in, sizeof in, "%s/in", g->d.dir);
+	unlink(in);
+	ck_assert_int_eq(mkfifo(in, 0600), 0);
+	int before = px_get(&g->px, &g->px.conns);
+	pid_t pid = spawn(g, extra);
+	*w = open(in, O_WRONLY | O_CLOEXEC);
+	ck_assert_int_ge(*w, 0);
+	ck_assert_int_eq(write(*w, "An interrupted testimony.", 25), 25);
+	/* the files are checked before the drop is asked for its bundle through Tor */
+	for (int i = 0; i < 3000 && px_get(&g->px, &g->px.conns) == before; i++)
+		usleep(10000);
+	ck_assert_int_gt(px_get(&g->px, &g->px.conns), before);
+	usleep(300000);
+	return pid;
+}
+
+/* a photo's first bytes (EXIF with GPS and an owner), as long as the notes */
+static uint8_t photo[4000];
+static const uint8_t exif[] = "\xff\xd8\xff\xe1\x00\x40" "Exif\0\0 GPS 51.5N 0.1W Jane Worker";
+
+static void photo_make(void)
+{
+	memset(photo, 0x55, sizeof photo);
+	memcpy(photo, exif, sizeof exif - 1);
+}
+
+static int stored_count(rig *g)
+{
+	resp r;
+	ck_assert_int_eq(
+		http_do(g->d.port, "GET", "/v1/courier/submissions", drop_auth(&g->d), NULL, 0, &r),
+		0);
+	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
+	resp_free(&r);
+	int n = (int)json_array_size(json_object_get(o, "submissions"));
+	json_decref(o);
+	return n;
+}
+
+START_TEST(file_swapped_after_its_check)
+{
+	rig g;
+	int w;
+	char tmp[300];
+	photo_make();
+	for (int inplace = 0; inplace < 2; inplace++) {
+		rig_up(&g, sizeof photo, NULL);
+		pid_t pid = spawn_typing(&g, "--no-reply", &w);
+		if (!inplace) { /* a photo renamed over it (its checked inode is unlinked) */
+			snprintf(tmp, sizeof tmp, "%s.new", g.file);
+			write_file(tmp, photo, sizeof photo);
+			ck_assert_int_eq(rename(tmp, g.file), 0);
+		} else { /* written over in place: the same size, other bytes */
+			int f = open(g.file, O_WRONLY | O_CLOEXEC);
+			ck_assert_int_ge(f, 0);
+			ck_assert_int_eq(pwrite(f, photo, sizeof photo, 0), (ssize_t)sizeof photo);
+			close(f);
+		}
+		close(w);
+		ck_assert_int_eq(reap(&g, pid), 6);
+		ck_assert_msg(strstr(err, "changed after it was checked: nothing more was sent") !=
+				      NULL,
+			      "%s", err);
+		ck_assert_int_eq(stored_count(&g), 0); /* never the photo as attachment-1.txt */
+		rig_down(&g);
+	}
+}
+END_TEST
+
+/* B2 (c): a codename typed at --codename's prompt (a terminal: script(1)) is another source
+ * when it is another codename, so its record (and seed) is another one: the second run,
+ * typing another codename, does not continue the first one's upload. */
+static pid_t spawn_typed_codename(rig *g, const char *codename)
+{
+	char cmd[3000], msg[300];
+	snprintf(msg, sizeof msg, "%s/msg", g->d.dir);
+	write_file(msg, (const uint8_t *)"A follow-up.", 12);
+	snprintf(cmd, sizeof cmd,
+		 "(sleep 2; printf '%%s\\n' '%s') | exec script -qec \"%s submit --server "
+		 "http://127.0.0.1:%u --newsroom %s --proxy 127.0.0.1:%u --codename "
+		 "--message-file %s --yes --state-dir %s %s\" /dev/null >%s/err 2>&1",
+		 codename, GHOSTDROP, g->d.port, keystring, g->px.port, msg, g->state, g->file,
+		 g->d.dir);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char h[300], t[300], x[100];
+		snprintf(h, sizeof h, "HOME=%s", g->home);
+		snprintf(t, sizeof t, "TMPDIR=%s", g->tmp);
+		snprintf(x, sizeof x, "XDG_RUNTIME_DIR=%s", g->shm);
+		putenv(h);
+		putenv(t);
+		putenv(x);
+		if (chdir(g->work) != 0)
+			_exit(126);
+		setsid();
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+START_TEST(typed_codename_names_the_record)
+{
+	rig g;
+	char a[GD_CODENAME_MAX], b[GD_CODENAME_MAX];
+	gd_codename_generate(a, sizeof a);
+	gd_codename_generate(b, sizeof b);
+	rig_up(&g, LEN, NULL);
+	g.px.stall_at = 6;
+	pid_t pid = spawn_typed_codename(&g, a);
+	wait_puts(&g, 6);
+	usleep(200000);
+	kill(-pid, SIGKILL); /* the terminal goes: ghostdrop is hung up on */
+	reap(&g, pid);
+	for (int i = 0; i < 500 && count_records(&g) == 0; i++)
+		usleep(10000);
+	ck_assert_int_eq(count_records(&g), 1);
+	pthread_mutex_lock(&g.px.mu);
+	g.px.stall_at = 0;
+	pthread_mutex_unlock(&g.px.mu);
+	ck_assert_int_eq(reap(&g, spawn_typed_codename(&g, b)), 0);
+	ck_assert_msg(strstr(err, "continuing the interrupted upload") == NULL, "%s", err);
+	ck_assert_int_eq(count_records(&g), 1); /* codename a's, not used */
+	sodium_memzero(a, sizeof a);
+	sodium_memzero(b, sizeof b);
 	rig_down(&g);
 }
 END_TEST
@@ -869,6 +1011,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, new_codename_is_kept_across_resume);
 	tcase_add_test(tc, upload_gone_at_the_drop);
 	tcase_add_test(tc, other_bytes_start_a_new_upload);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("fix16"); /* the attack review of issue 16 */
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, file_swapped_after_its_check);
+	tcase_add_test(tc, typed_codename_names_the_record);
 	suite_add_tcase(s, tc);
 	return s;
 }
