@@ -1141,6 +1141,8 @@ static int submit_testimony(submission *sub)
 			return rc;
 		if (!sub->fresh && sub->codename != NULL)
 			k = gd_codename_words_in_text(sub->codename, sub->text, sub->text_len);
+		if (k < 0)
+			return cli_die(EX_FAIL, "out of memory");
 		if (k < CODENAME_IN_TEXT)
 			break;
 		sodium_free(sub->text); /* wiped */

@@ -1,6 +1,7 @@
 /* libghostdrop codenames: 8 EFF words, normalised, stretched with Argon2id into a source's
  * reply, identity and mailbox keys. PROTOCOL.md §7. */
 #include <ctype.h>
+#include <stdlib.h>
 
 #include "internal.h"
 #include "wordlist.h"
@@ -162,57 +163,111 @@ unsigned gd_codename_bad_words(const char *in, size_t in_len, int *n_words)
 	return bad;
 }
 
-/* Equal when ASCII letters are folded to lower case (the canonical word is lower case); the same
- * answer in every locale, unlike strncasecmp. */
-static int ascii_ieq(const char *canonical, const char *typed, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)typed[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c - 'A' + 'a');
-		if (c != (unsigned char)canonical[i])
-			return 0;
-	}
-	return 1;
-}
-
 static int is_text_letter(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+static int is_text_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* The text's ASCII letters, lower case, each with its piece (a run of letters: anything else
+ * separates pieces) and its token (a run of anything but white space: "zoom-abacus" is one
+ * token of two pieces). A codename word (its letters only: "yo-yo" is "yoyo") is found where
+ * a piece is the word, where a token's letters are the word, or where two or more words
+ * follow one another in a token's letters ("ZoomAbacus", "zoom_abacus"). A word alone inside
+ * a longer one ("zoomed", "capable") is not found: ordinary text is not refused for it. The
+ * words found within any 2 * GD_CODENAME_WORDS consecutive pieces are counted. */
 int gd_codename_words_in_text(const char *canonical, const char *text, size_t len)
 {
 	enum { WINDOW = 2 * GD_CODENAME_WORDS };
-	const char *cw[GD_CODENAME_WORDS];
-	size_t cl[GD_CODENAME_WORDS], i = 0, start, n;
+	char cw[GD_CODENAME_WORDS][WORD_MAX + 1];
+	size_t cl[GD_CODENAME_WORDS], i = 0, start, n, nl = 0;
 	unsigned masks[WINDOW] = {0};
 	int nc = 0, best = 0;
 	size_t clen = strlen(canonical);
 	while (nc < GD_CODENAME_WORDS && next_word(canonical, clen, &i, &start, &n)) {
-		cw[nc] = canonical + start;
-		cl[nc++] = n;
+		cl[nc] = 0;
+		for (size_t k = 0; k < n && cl[nc] < WORD_MAX; k++)
+			if (is_text_letter(canonical[start + k]))
+				cw[nc][cl[nc]++] = (char)(canonical[start + k] | 0x20);
+		if (cl[nc] > 0)
+			nc++;
 	}
-	for (size_t t = 0, w = 0; t < len; w++) {
-		while (t < len && !is_text_letter(text[t]))
-			t++;
-		size_t s = t;
-		while (t < len && (is_text_letter(text[t]) ||
-				   (text[t] == '-' && t + 1 < len && is_text_letter(text[t + 1]))))
-			t++;
-		if (t == s)
-			break;
-		unsigned m = 0, all = 0;
+	for (size_t t = 0; t < len; t++)
+		nl += is_text_letter(text[t]);
+	if (nc == 0 || nl == 0)
+		return 0;
+	char *low = malloc(nl);
+	size_t *piece = malloc(nl * sizeof *piece), *tok = malloc(nl * sizeof *tok);
+	unsigned char *starts = calloc(nl, 1);
+	if (low == NULL || piece == NULL || tok == NULL || starts == NULL) {
+		free(low);
+		free(piece);
+		free(tok);
+		free(starts);
+		return -1;
+	}
+	size_t p = 0, tk = 0, l = 0;
+	int gap = 0, space = 0;
+	for (size_t t = 0; t < len; t++) {
+		if (!is_text_letter(text[t])) {
+			gap = 1;
+			space |= is_text_space(text[t]);
+			continue;
+		}
+		if (l > 0) {
+			p += gap;
+			tk += space;
+		}
+		gap = space = 0;
+		low[l] = (char)(text[t] | 0x20);
+		piece[l] = p;
+		tok[l++] = tk;
+	}
+	for (size_t a = 0; a < nl; a++)
 		for (int k = 0; k < nc; k++)
-			if (cl[k] == t - s && ascii_ieq(cw[k], text + s, cl[k]))
+			if (cl[k] <= nl - a && tok[a + cl[k] - 1] == tok[a] &&
+			    memcmp(low + a, cw[k], cl[k]) == 0)
+				starts[a] |= (unsigned char)(1u << k);
+	size_t last = 0;
+	for (size_t a = 0; a < nl; a++) {
+		unsigned m = 0;
+		for (int k = 0; k < nc; k++) {
+			if (!(starts[a] & (1u << k)))
+				continue;
+			size_t e = a + cl[k]; /* one past its last letter */
+			int first_p = a == 0 || piece[a - 1] != piece[a];
+			int end_p = e == nl || piece[e] != piece[e - 1];
+			int first_t = a == 0 || tok[a - 1] != tok[a];
+			int end_t = e == nl || tok[e] != tok[e - 1];
+			int chained = e < nl && tok[e] == tok[a] && starts[e] != 0;
+			for (int j = 0; j < nc && !chained; j++)
+				chained = cl[j] <= a && tok[a - cl[j]] == tok[a] &&
+					  (starts[a - cl[j]] & (1u << j));
+			if ((first_p && end_p && piece[a] == piece[e - 1]) || (first_t && end_t) ||
+			    chained)
 				m |= 1u << k;
-		masks[w % WINDOW] = m;
+		}
+		for (size_t q = last + 1; q <= piece[a] && q <= last + WINDOW; q++)
+			masks[q % WINDOW] = 0;
+		last = piece[a];
+		masks[last % WINDOW] |= m;
+		unsigned all = 0;
 		for (int k = 0; k < WINDOW; k++)
 			all |= masks[k];
 		int c = __builtin_popcount(all);
 		best = c > best ? c : best;
 	}
+	sodium_memzero(low, nl);
 	sodium_memzero(masks, sizeof masks);
+	sodium_memzero(cw, sizeof cw);
+	free(low);
+	free(piece);
+	free(tok);
+	free(starts);
 	return best;
 }
 

@@ -226,9 +226,12 @@ const char *gd_codename_suggest(const char *in, size_t in_len, int bad_word);
  * GD_CODENAME_WORDS) is not a list word; *n_words receives how many words in has. Reads only
  * in_len bytes, split as gd_codename_normalise splits. */
 unsigned gd_codename_bad_words(const char *in, size_t in_len, int *n_words);
-/* How many of a canonical codename's words (by position) a text holds as whole words, in any
- * case, within any 2 * GD_CODENAME_WORDS consecutive words (words of text: runs of ASCII
- * letters and inner '-'). 0 to GD_CODENAME_WORDS; reads only len bytes of text. */
+/* How many of a canonical codename's words (by position) a text holds, in any case, within
+ * any 2 * GD_CODENAME_WORDS consecutive words of text (runs of ASCII letters: anything else
+ * separates them): a word of text that is a codename word, or codename words run together
+ * ("ZoomAbacus", "zoom-abacus", "yoyo" for "yo-yo"); never a codename word alone inside a
+ * longer word ("zoomed"). 0 to GD_CODENAME_WORDS, -1 when out of memory; reads only len
+ * bytes of text. */
 int gd_codename_words_in_text(const char *canonical, const char *text, size_t len);
 
 typedef struct {

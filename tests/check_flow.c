@@ -629,9 +629,9 @@ START_TEST(codename_words_in_text)
 	/* the same word many times is one word */
 	t = "able able able able able able";
 	ck_assert_int_eq(gd_codename_words_in_text(c, t, strlen(t)), 1);
-	/* parts of longer words are not the words */
+	/* parts of longer words are not the words ("yoyo" is "yo-yo" written without its '-') */
 	t = "zoomed abacuses yoyo capable";
-	ck_assert_int_eq(gd_codename_words_in_text(c, t, strlen(t)), 0);
+	ck_assert_int_eq(gd_codename_words_in_text(c, t, strlen(t)), 1);
 	/* common words far apart in a long text are not the codename */
 	char longt[4096] = "";
 	strcat(longt, "zoom ");
