@@ -742,61 +742,6 @@ int attach_stream(const attach_set *as, int i, int (*out)(void *arg, const uint8
 	return EX_OK;
 }
 
-/* Whether the text in path holds limit or more of the codename's words: 1, 0, or -1 when it
- * cannot be read. Read in 1 MiB pieces that overlap by 4 KiB (a codename written out is far
- * shorter), wiped after. */
-static int text_codename(const char *path, const char *codename, int limit)
-{
-	enum { PIECE = 1 << 20, OVERLAP = 4096 };
-	char *buf = malloc(PIECE + OVERLAP);
-	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
-	size_t have = 0;
-	ssize_t k = 0;
-	if (buf == NULL || fd < 0) {
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	while (!found && (k = read(fd, buf + have, PIECE + OVERLAP - have)) > 0) {
-		have += (size_t)k;
-		int w = gd_codename_words_in_text(codename, buf, have);
-		found = w < 0 || w >= limit;
-		if (have > OVERLAP) {
-			memmove(buf, buf + have - OVERLAP, OVERLAP);
-			have = OVERLAP;
-		}
-	}
-	close(fd);
-	sodium_memzero(buf, PIECE + OVERLAP);
-	free(buf);
-	return k < 0 ? -1 : found;
-}
-
-int attach_codename_check(const attach_set *as, const char *codename, int limit)
-{
-	char shown[1024];
-	for (int i = 0; i < as->n; i++) {
-		const attach_info *f = &as->info[i];
-		const char *slash = strrchr(f->file, '/');
-		if (f->how != ATTACH_TEXT &&
-		    !(f->how == ATTACH_AS_IS && text_name(slash != NULL ? slash + 1 : f->file)))
-			continue;
-		int r = text_codename(as->sources[i], codename, limit);
-		attach_safe_name(f->file, shown, sizeof shown);
-		if (r < 0)
-			return cli_die(EX_FILE, "%s: cannot be read again to check it", shown);
-		if (r > 0)
-			return cli_die(EX_FILE,
-				       "%s holds your codename (%d or more of its words, however "
-				       "written): whoever reads it could read the newsroom's replies to "
-				       "you and write as you. Take the codename out of it; nothing was "
-				       "sent",
-				       shown, limit);
-	}
-	return EX_OK;
-}
-
 void attach_free(attach_set *as)
 {
 	for (int i = 0; as->fds != NULL && i <= as->n; i++)
