@@ -218,52 +218,109 @@ static int text_name(const char *name)
 	return 0;
 }
 
-/* UTF-8 (ASCII included) without NUL or other control characters than tab, line ends, form
- * feed and escape: what a text editor or a spreadsheet export writes. A document, an archive
- * or a picture renamed .txt is not. */
+/* What text_content finds: text, or why not. */
+enum { TEXT_OK = 0, TEXT_NOT, TEXT_RTF, TEXT_CONTROL, TEXT_INVISIBLE };
+
+/* Characters that show as nothing and can mark who copied a text (canary traps): zero-width
+ * spaces and joiners, direction marks, word joiner and invisible operators, a byte order mark
+ * past the start, Unicode tags. */
+static int invisible(uint32_t cp, int at_start)
+{
+	return (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2060 && cp <= 0x2064) ||
+	       (cp == 0xfeff && !at_start) || (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
+/* UTF-8 (ASCII included) without control characters other than tab and line ends: what a
+ * text editor or a spreadsheet export writes (TEXT_OK). A document, an archive or a picture
+ * renamed .txt is not (TEXT_NOT), nor an RTF document (TEXT_RTF: it holds its author);
+ * escapes (ESC, C1) would reach the desk's terminal (TEXT_CONTROL); invisible characters
+ * (TEXT_INVISIBLE) are watermarks. Bytes that are not text anywhere make it TEXT_NOT (a
+ * renamed archive); else the first other reason found. */
 static int text_content(int fd)
 {
 	uint8_t buf[65536];
 	unsigned need = 0;            /* continuation bytes still expected */
 	uint8_t lo = 0x80, hi = 0xbf; /* the next continuation byte's range */
+	uint32_t cp = 0;
+	uint64_t at = 0; /* bytes before buf */
 	ssize_t k;
+	int found = TEXT_OK, other = TEXT_OK; /* other: control or invisible, the first */
 	if (lseek(fd, 0, SEEK_SET) != 0)
-		return 0;
-	while ((k = read(fd, buf, sizeof buf)) > 0)
-		for (ssize_t i = 0; i < k; i++) {
+		return TEXT_NOT;
+	while (found == TEXT_OK && (k = read(fd, buf, sizeof buf)) > 0) {
+		if (at == 0) {
+			size_t b = k >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+			if ((size_t)k >= b + 5 && memcmp(buf + b, "{\\rtf", 5) == 0)
+				found = TEXT_RTF;
+		}
+		for (ssize_t i = 0; found == TEXT_OK && i < k; i++) {
 			uint8_t b = buf[i];
 			if (need > 0) {
 				if (b < lo || b > hi)
-					return 0;
+					found = TEXT_NOT;
 				lo = 0x80;
 				hi = 0xbf;
-				need--;
+				cp = cp << 6 | (b & 0x3f);
+				if (--need == 0 && found == TEXT_OK && other == TEXT_OK) {
+					if (cp >= 0x80 && cp <= 0x9f)
+						other = TEXT_CONTROL;
+					else if (invisible(cp, at + (uint64_t)i == 2))
+						other = TEXT_INVISIBLE;
+				}
 				continue;
 			}
-			if (b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f' &&
-			    b != 0x1b)
-				return 0;
-			if (b < 0x80)
+			if (b == 0)
+				found = TEXT_NOT;
+			else if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7f)
+				other = other == TEXT_OK ? TEXT_CONTROL : other;
+			else if (b < 0x80)
 				continue;
-			if (b >= 0xc2 && b <= 0xdf)
+			else if (b >= 0xc2 && b <= 0xdf) {
 				need = 1;
-			else if (b >= 0xe0 && b <= 0xef) {
+				cp = b & 0x1f;
+			} else if (b >= 0xe0 && b <= 0xef) {
 				need = 2;
+				cp = b & 0x0f;
 				lo = b == 0xe0 ? 0xa0 : 0x80; /* no overlong form */
 				hi = b == 0xed ? 0x9f : 0xbf; /* no surrogate */
 			} else if (b >= 0xf0 && b <= 0xf4) {
 				need = 3;
+				cp = b & 0x07;
 				lo = b == 0xf0 ? 0x90 : 0x80;
 				hi = b == 0xf4 ? 0x8f : 0xbf; /* at most U+10FFFF */
 			} else
-				return 0;
+				found = TEXT_NOT;
 		}
-	return k == 0 && need == 0;
+		at += (uint64_t)k;
+	}
+	sodium_memzero(buf, sizeof buf);
+	if (found == TEXT_OK && (k != 0 || need != 0))
+		found = TEXT_NOT;
+	return found != TEXT_OK ? found : other;
 }
 
 /* ---- names ---- */
 
-/* "attachment-N.ext": the extension lower-cased, when it looks like one. */
+/* Extensions a neutral name keeps: common formats only, so that an extension cannot carry a
+ * name or a date ("x.JaneDoe", "scan.20261130"). */
+static int known_extension(const char *ext)
+{
+	static const char *const known[] = {
+		"jpg",  "jpeg", "png",  "gif",  "webp", "heic", "heif", "tif",  "tiff", "bmp",
+		"svg",  "mp4",  "mov",  "m4v",  "mkv",  "webm", "avi",  "mp3",  "m4a",  "wav",
+		"ogg",  "oga",  "opus", "flac", "aac",  "pdf",  "odt",  "ods",  "odp",  "odg",
+		"doc",  "docx", "xls",  "xlsx", "ppt",  "pptx", "epub", "txt",  "text", "csv",
+		"tsv",  "md",   "markdown", "json", "jsonl", "ndjson", "log", "yaml", "yml", "srt",
+		"vtt",  "html", "htm",  "xml",  "zip",  "tar",  "gz",   "tgz",  "bz2",  "xz",
+		"7z",   "eml",  "mbox"};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (strcmp(ext, known[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* "attachment-N.ext": the extension lower-cased when it is a known one, else the detected
+ * type's (JPEG, PNG), else none. */
 static void neutral_name(char *out, size_t cap, const char *base, int i, strip_kind kind)
 {
 	const char *dot = strrchr(base, '.');
@@ -276,9 +333,48 @@ static void neutral_name(char *out, size_t cap, const char *base, int i, strip_k
 		ext[j] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
 	}
 	ext[ok ? n : 0] = '\0';
-	if (!ok && kind != STRIP_OTHER)
-		snprintf(ext, sizeof ext, "%s", kind == STRIP_JPEG ? "jpg" : "png");
+	if (!known_extension(ext))
+		ext[0] = '\0';
+	if (kind == STRIP_JPEG && strcmp(ext, "jpeg") != 0)
+		snprintf(ext, sizeof ext, "jpg");
+	else if (kind == STRIP_PNG)
+		snprintf(ext, sizeof ext, "png");
 	snprintf(out, cap, "attachment-%d%s%s", i + 1, ext[0] ? "." : "", ext);
+}
+
+/* A file's name as shown (the preview, the messages): control characters (C0, DEL, C1), the
+ * bidirectional controls (U+202A-U+202E, U+2066-U+2069) and bytes that are not UTF-8 become
+ * '?', so that a name cannot move the cursor, retitle the terminal or reorder what is shown. */
+const char *attach_safe_name(const char *name, char *out, size_t cap)
+{
+	size_t o = 0;
+	const unsigned char *p = (const unsigned char *)name;
+	while (*p != '\0' && o + 5 < cap) {
+		unsigned n = *p < 0x80 ? 1 : *p >= 0xc2 && *p <= 0xdf ? 2 : *p >= 0xe0 && *p <= 0xef ? 3
+					 : *p >= 0xf0 && *p <= 0xf4			    ? 4
+												    : 0;
+		uint32_t cp = n == 1 ? *p : n == 2 ? *p & 0x1fu : n == 3 ? *p & 0x0fu : *p & 0x07u;
+		for (unsigned j = 1; j < n; j++) {
+			if ((p[j] & 0xc0) != 0x80) {
+				n = 0;
+				break;
+			}
+			cp = cp << 6 | (p[j] & 0x3fu);
+		}
+		if (n == 0 || (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || cp < 0x20 ||
+		    (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069)) {
+			out[o++] = '?';
+			p += n == 0 ? 1 : n;
+			continue;
+		}
+		memcpy(out + o, p, n);
+		o += n;
+		p += n;
+	}
+	out[o] = '\0';
+	return out;
 }
 
 /* ---- one file ---- */
@@ -298,12 +394,13 @@ static int cannot_clean(attach_set *as, int i, const attach_opts *ao, const stru
 			const char *why)
 {
 	attach_info *f = &as->info[i];
+	char shown[1024];
 	if (!kept_by_name(ao, st))
 		return cli_die(EX_FILE,
 			       "%s cannot be cleaned of metadata that may identify you (author, "
 			       "software, device): %s. Remove it yourself, then pass "
 			       "--keep-metadata %s to send it as it is",
-			       f->file, why, f->file);
+			       attach_safe_name(f->file, shown, sizeof shown), why, shown);
 	f->how = ATTACH_AS_IS;
 	f->why = why;
 	as->kinds[i] = STRIP_OTHER;
@@ -325,6 +422,40 @@ static int hold(attach_set *as, int i)
 	}
 	as->fds[i] = fd;
 	return 0;
+}
+
+/* A file named like text: sent as it is when it is plain text; else refused, or sent as it is
+ * when named by --keep-metadata (cannot_clean). Invisible characters have their own words. */
+static int text_checked(attach_set *as, int i, const attach_opts *ao, const struct stat *st,
+			int fd)
+{
+	char shown[1024];
+	switch (text_content(fd)) {
+	case TEXT_OK:
+		return EX_OK;
+	case TEXT_RTF:
+		return cannot_clean(as, i, ao, st,
+				    "it is an RTF document named like text (RTF holds its "
+				    "author, company and dates): it may be a document renamed");
+	case TEXT_CONTROL:
+		return cannot_clean(as, i, ao, st,
+				    "it holds control characters (such as ESC) that plain text "
+				    "does not: they would act on the journalist's terminal");
+	case TEXT_INVISIBLE:
+		if (kept_by_name(ao, st))
+			return cannot_clean(as, i, ao, st,
+					    "it holds invisible characters that can mark who "
+					    "copied it");
+		return cli_die(EX_FILE,
+			       "%s holds invisible characters that can mark who copied it (a "
+			       "watermark in text copied from your employer). Remove them, or pass "
+			       "--keep-metadata %s to send it as it is",
+			       attach_safe_name(as->info[i].file, shown, sizeof shown), shown);
+	default:
+		return cannot_clean(as, i, ao, st,
+				    "it is named like text but is not plain text (UTF-8 "
+				    "without NUL bytes): it may be a document renamed");
+	}
 }
 
 /* Attachment i: checked, its kind found and its cleaned size measured (mat2 cleans a copy). */
@@ -357,10 +488,7 @@ static int attach_one(attach_set *as, char **files, int i, const attach_opts *ao
 						  : "it looks like a PNG but is damaged");
 	} else if (text_name(base)) {
 		f->how = ATTACH_TEXT;
-		if (!text_content(fd))
-			rc = cannot_clean(as, i, ao, &st,
-					  "it is named like text but is not plain text (UTF-8 "
-					  "without NUL bytes): it may be a document renamed");
+		rc = text_checked(as, i, ao, &st, fd);
 	} else {
 		const char *why = NULL;
 		f->how = ATTACH_MAT2;
@@ -578,7 +706,7 @@ static void describe(const attach_info *f, char *out, size_t cap)
 			 f->mat2, f->mat2[0] ? ")" : "", f->why ? ", " : "", f->why ? f->why : "");
 		break;
 	case ATTACH_TEXT:
-		snprintf(out, cap, "plain text, nothing hidden in it");
+		snprintf(out, cap, "plain text: no hidden metadata; read it once for names");
 		break;
 	case ATTACH_AS_IS:
 		snprintf(out, cap,
@@ -612,7 +740,7 @@ static void wrapped(FILE *tty, int first, int next, const char *words)
 
 int attach_confirm(const attach_set *as, size_t text_len, int yes)
 {
-	char size[32], what[1024], line[600];
+	char size[32], what[1024], line[600], shown[600];
 	if (as->n == 0)
 		return EX_OK;
 	FILE *tty = fopen("/dev/tty", "r+");
@@ -628,10 +756,8 @@ int attach_confirm(const attach_set *as, size_t text_len, int yes)
 		if (!as->keep_names && n > 0 && (size_t)n < sizeof line)
 			snprintf(line + n, sizeof line - (size_t)n, " (your %s)",
 				 slash != NULL ? slash + 1 : f->file);
-		for (char *c = line; *c; c++) /* a name's control characters stay inert */
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				*c = '?';
-		wrapped(tty, 2, 4, line);
+		/* a name's control characters stay inert */
+		wrapped(tty, 2, 4, attach_safe_name(line, shown, sizeof shown));
 		describe(f, what, sizeof what);
 		wrapped(tty, 6, 6, what);
 	}
@@ -739,6 +865,61 @@ int attach_stream(const attach_set *as, int i, int (*out)(void *arg, const uint8
 			       "%s changed after it was checked: nothing more was sent; run the "
 			       "command again",
 			       as->info[i].file);
+	return EX_OK;
+}
+
+/* Whether the text in path holds limit or more of the codename's words: 1, 0, or -1 when it
+ * cannot be read. Read in 1 MiB pieces that overlap by 4 KiB (a codename written out is far
+ * shorter), wiped after. */
+static int text_codename(const char *path, const char *codename, int limit)
+{
+	enum { PIECE = 1 << 20, OVERLAP = 4096 };
+	char *buf = malloc(PIECE + OVERLAP);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
+	size_t have = 0;
+	ssize_t k = 0;
+	if (buf == NULL || fd < 0) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while (!found && (k = read(fd, buf + have, PIECE + OVERLAP - have)) > 0) {
+		have += (size_t)k;
+		int w = gd_codename_words_in_text(codename, buf, have);
+		found = w < 0 || w >= limit;
+		if (have > OVERLAP) {
+			memmove(buf, buf + have - OVERLAP, OVERLAP);
+			have = OVERLAP;
+		}
+	}
+	close(fd);
+	sodium_memzero(buf, PIECE + OVERLAP);
+	free(buf);
+	return k < 0 ? -1 : found;
+}
+
+int attach_codename_check(const attach_set *as, const char *codename, int limit)
+{
+	char shown[1024];
+	for (int i = 0; i < as->n; i++) {
+		const attach_info *f = &as->info[i];
+		const char *slash = strrchr(f->file, '/');
+		if (f->how != ATTACH_TEXT &&
+		    !(f->how == ATTACH_AS_IS && text_name(slash != NULL ? slash + 1 : f->file)))
+			continue;
+		int r = text_codename(as->sources[i], codename, limit);
+		attach_safe_name(f->file, shown, sizeof shown);
+		if (r < 0)
+			return cli_die(EX_FILE, "%s: cannot be read again to check it", shown);
+		if (r > 0)
+			return cli_die(EX_FILE,
+				       "%s holds your codename (%d or more of its words, however "
+				       "written): whoever reads it could read the newsroom's replies to "
+				       "you and write as you. Take the codename out of it; nothing was "
+				       "sent",
+				       shown, limit);
+	}
 	return EX_OK;
 }
 

@@ -30,7 +30,7 @@ typedef struct {
 typedef enum {
 	ATTACH_STRIPPED = 1, /* JPEG or PNG, cleaned here (strip.c) */
 	ATTACH_MAT2,         /* cleaned by mat2 */
-	ATTACH_TEXT,         /* plain text, checked: nothing hidden */
+	ATTACH_TEXT,         /* plain text, checked: no hidden metadata, marks or escapes */
 	ATTACH_AS_IS         /* could not be cleaned, named by --keep-metadata: as it is */
 } attach_how;
 
@@ -82,6 +82,13 @@ int attach_confirm(const attach_set *as, size_t text_len, int yes);
 json_t *attach_json(const attach_set *as);
 /* "43 bytes", "14.2 KiB", "2.1 MiB": into out. */
 const char *attach_human_size(uint64_t n, char *out, size_t cap);
+/* The text files (plain text, or named like text and sent as they are) checked for the
+ * worker's codename: EX_OK, or 6 (said, naming the file) when one holds limit or more of its
+ * words, however written (gd_codename_words_in_text). */
+int attach_codename_check(const attach_set *as, const char *codename, int limit);
+/* name as it may be shown on a terminal: control characters (C0, DEL, C1), bidirectional
+ * controls and bytes that are not UTF-8 made '?'; into out, returned. */
+const char *attach_safe_name(const char *name, char *out, size_t cap);
 /* Attachment i's bytes as sealed (cleaned by strip.c, or as they are), read from the
  * descriptor held since the check, to out. EX_OK; EX_FILE, said on stderr ("FILE changed
  * after it was checked"), when it changed since (size, mtime or ctime, before or after the

@@ -1172,7 +1172,9 @@ static int cmd_submit(const opts *o)
 		return rc;
 	/* the drop and its bundle, then the codename, then the testimony */
 	if ((rc = submit_attachments(&sub)) == EX_OK && (rc = verify_drop(o)) == EX_OK &&
-	    (rc = submit_codename(&sub)) == EX_OK)
+	    (rc = submit_codename(&sub)) == EX_OK &&
+	    (sub.codename == NULL || sub.fresh ||
+	     (rc = attach_codename_check(&sub.as, sub.codename, CODENAME_IN_TEXT)) == EX_OK))
 		rc = submit_testimony(&sub);
 	if (rc == EX_OK && (rc = submit_manifest(&sub)) == EX_OK &&
 	    (rc = submit_limits(&sub)) == EX_OK &&
@@ -1496,6 +1498,21 @@ static int wrong_command(const struct option *lo, const unsigned char *seen, con
 	return EX_OK;
 }
 
+/* The positional arguments hold CODENAME_IN_TEXT or more words of the codename list (each
+ * argument split at white space, as a codename is): a codename typed where files go. */
+static int codename_in_args(char **args, int n)
+{
+	int found = 0;
+	for (int i = 0; i < n; i++) {
+		int words = 0;
+		unsigned bad = gd_codename_bad_words(args[i], strlen(args[i]), &words);
+		if (words > GD_CODENAME_WORDS)
+			words = GD_CODENAME_WORDS;
+		found += words - __builtin_popcount(bad & ((1u << words) - 1));
+	}
+	return found >= CODENAME_IN_TEXT;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {{"server", required_argument, NULL, 's'},
@@ -1626,11 +1643,19 @@ int main(int argc, char **argv)
 	o.n_files = argc - optind;
 	if ((c = wrong_command(lo, seen, cmd)) != EX_OK)
 		return c;
-	/* "--codename WORDS": never echo what may be the codename */
+	/* "--codename WORDS": never echo what may be the codename, a file named like its first
+	 * word there or not */
 	if (o.codename_prompt && o.n_files > 0 &&
-	    (strcmp(cmd, "replies") == 0 || access(o.files[0], F_OK) != 0))
+	    (strcmp(cmd, "replies") == 0 || access(o.files[0], F_OK) != 0 ||
+	     codename_in_args(o.files, o.n_files)))
 		return cli_die(EX_USAGE,
 			       "--codename takes no value: type the codename at its prompt");
+	if (codename_in_args(o.files, o.n_files))
+		return cli_die(EX_USAGE,
+			       "the command line holds %d or more words of the codename list: "
+			       "never type a codename on a command line (--codename asks for it at "
+			       "a prompt); nothing was sent",
+			       CODENAME_IN_TEXT);
 	if (strcmp(cmd, "replies") == 0 && o.n_files > 0)
 		return cli_die(EX_USAGE, "replies takes no files");
 	if (gd_init() != GD_OK)
