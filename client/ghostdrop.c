@@ -83,7 +83,9 @@ static const char HELP_COMMON[] =
 	"  --clearnet          a server that is not an onion address, without Tor (tests)\n"
 	"  --unlisted-server   a server the newsroom's bundle does not list\n"
 	"  --min-bundle-version N  refuse a bundle older than version N\n"
-	"  --state-dir D       remember the newest bundle version seen in directory D\n";
+	"  --state-dir D       a folder of yours (not on a work computer) where an\n"
+	"                      interrupted upload is kept to continue, encrypted, and the\n"
+	"                      newest bundle version seen\n";
 
 static const char HELP_SUBMIT[] =
 	"usage: ghostdrop submit --server URL --newsroom KEY [options] [FILE...]\n"

@@ -459,6 +459,8 @@ START_TEST(version_help_and_mistakes_first)
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out, "help submit"), 0);
 	ck_assert_msg(strncmp(out, "usage: ghostdrop submit", 23) == 0, "%s", out);
 	ck_assert(strstr(out, "--codename-out") != NULL && strstr(out, "--ack") == NULL);
+	/* what --state-dir is for, as the worker's guide says: continuing an interrupted upload */
+	ck_assert_msg(strstr(out, "interrupted upload is kept to continue") != NULL, "%s", out);
 	fits_80(out);
 	char sub[sizeof out];
 	memcpy(sub, out, sizeof out);

@@ -209,7 +209,7 @@ START_TEST(refusals_send_nothing)
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply", d.port, other), 2);
 	/* not over Tor and not told --clearnet */
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply", d.port, keystring), 2);
-	ck_assert(strstr(err, "without Tor") != NULL);
+	ck_assert(strstr(err, "only through Tor") != NULL);
 	/* Tor not running */
 	ck_assert_int_eq(
 		gd(&d, "x", "submit " SERVER " --no-reply --proxy 127.0.0.1:1", d.port, keystring),
