@@ -1470,8 +1470,9 @@ static int help(const char *cmd)
 	return EX_OK;
 }
 
-/* An option getopt_long did not take: named (up to any '=', never its value). */
-static int bad_option(const char *arg, int val, const char *cmd)
+/* An option getopt_long did not take: named (up to any '=', never its value), with the nearest
+ * known option when one is close. */
+static int bad_option(const struct option *lo, const char *arg, int val, const char *cmd)
 {
 	if (arg == NULL || strncmp(arg, "--", 2) != 0 || val == 'c')
 		return val == 'c'
@@ -1483,6 +1484,14 @@ static int bad_option(const char *arg, int val, const char *cmd)
 	if (val != 0)
 		return cli_die(EX_USAGE, "%.*s takes no value (see ghostdrop help %s)",
 			       n < 40 ? n : 40, arg, cmd);
+	char name[48];
+	snprintf(name, sizeof name, "%.*s", n - 2 < 40 ? n - 2 : 40, arg + 2);
+	for (const struct option *p = lo; p->name != NULL; p++)
+		if (edit_distance(name, p->name) <= 2)
+			return cli_die(
+				EX_USAGE,
+				"unknown option --%s; did you mean --%s? (see ghostdrop help %s)",
+				name, p->name, cmd);
 	return cli_die(EX_USAGE, "unknown option %.*s (see ghostdrop help %s)", n < 40 ? n : 40,
 		       arg, cmd);
 }
@@ -1638,7 +1647,7 @@ int main(int argc, char **argv)
 			return cli_die(EX_USAGE, "%s needs a value (see ghostdrop help %s)",
 				       argv[optind - 1], cmd);
 		default:
-			return bad_option(argv[optind - 1], optopt, cmd);
+			return bad_option(lo, argv[optind - 1], optopt, cmd);
 		}
 	}
 	o.files = argv + optind;

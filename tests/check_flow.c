@@ -490,6 +490,12 @@ START_TEST(version_help_and_mistakes_first)
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out, "submit --frob=zoom"),
 			 2);
 	ck_assert_str_eq(err, "ghostdrop: unknown option --frob (see ghostdrop help submit)\n");
+	/* a mistyped option gets the nearest one */
+	ck_assert_int_eq(drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out,
+				  "submit --newsrom gdnk1x --server x.onion"),
+			 2);
+	ck_assert_str_eq(err, "ghostdrop: unknown option --newsrom; did you mean --newsroom? (see "
+			      "ghostdrop help submit)\n");
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out, "replies -x"), 2);
 	ck_assert_str_eq(err, "ghostdrop: unknown option -x (see ghostdrop help replies)\n");
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out, "submit --server"), 2);
