@@ -550,17 +550,30 @@ static int seal_sink(void *arg, const uint8_t *b, size_t n)
 	return gd_seal_write(arg, b, n) == GD_OK ? 0 : -1;
 }
 
+/* On the terminal, never on stdout or stderr (which may be a file); then, once the worker says it
+ * is written down, the screen and its scrollback are cleared: a shared computer's next user
+ * does not find it there. */
 static int show_codename_once(const char *codename)
 {
-	FILE *tty = fopen("/dev/tty", "w");
-	if (tty == NULL)
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	FILE *tty = fd >= 0 ? fdopen(fd, "r+") : NULL;
+	if (tty == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
 	fprintf(tty,
 		"\nYour codename (shown only this once):\n\n    %s\n\n"
 		"Write it down on paper and keep it where nobody at work can find it. With it\n"
 		"you can read the newsroom's replies and send more; anyone who finds it can read\n"
-		"those replies too. Do not keep it on a work device or in a cloud notes app.\n\n",
+		"those replies too. Do not keep it on a work device or in a cloud notes app.\n\n"
+		"Press Enter when it is written down: the screen is then cleared.",
 		codename);
+	fflush(tty);
+	int c;
+	while ((c = fgetc(tty)) != EOF && c != '\n' && c != '\r')
+		;
+	fputs("\033[H\033[2J\033[3J", tty); /* home, clear the screen, clear the scrollback */
 	fclose(tty);
 	return 0;
 }

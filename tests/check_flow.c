@@ -212,6 +212,34 @@ static void fits_80(const char *s)
 
 /* ---- 1. the codename first, three tries, never in the testimony ---- */
 
+/* A new codename on a terminal: shown once, then the screen is cleared when the worker says it is
+ * written down, so it does not stay on a shared computer's screen or in its scrollback. */
+START_TEST(new_codename_cleared_from_the_screen)
+{
+	drop d;
+	char ks[GD_KEYSTRING_LEN + 1], msg[512];
+	term t;
+	drop_up(&d, NULL, ks);
+	write_file(&d, "msg.txt", "The queue pays 1.40 an hour.\n", msg, sizeof msg);
+	term_start(&t, &d, "submit " SERVER " --clearnet --message-file %s", d.port, ks, msg);
+	ck_assert_msg(term_expect(&t, "Press Enter", 60000), "%s", t.seen);
+	ck_assert_msg(strstr(t.seen, "Your codename (shown only this once)") != NULL, "%s", t.seen);
+	/* it waits: nothing cleared yet, still running */
+	ck_assert(strstr(t.seen, "\033[2J") == NULL);
+	term_expect(&t, "\x01never\x01", 300);
+	ck_assert_msg(waitpid(t.pid, &t.status, WNOHANG) == 0, "did not wait: %s", t.seen);
+	term_type(&t, "\n");
+	ck_assert_msg(term_exit(&t, 10000), "still running: %s", t.seen);
+	ck_assert_msg(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0, "%d %s", t.status, t.seen);
+	const char *clear = strstr(t.seen, "\033[H\033[2J\033[3J");
+	ck_assert_msg(clear != NULL, "%s", t.seen);
+	ck_assert_msg(strstr(t.seen, "Press Enter") < clear, "%s", t.seen);
+	ck_assert_int_eq(count_stored(&d), 1);
+	term_close(&t);
+	drop_destroy(&d);
+}
+END_TEST
+
 START_TEST(codename_asked_first_three_tries)
 {
 	drop d;
@@ -672,6 +700,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, wrong_count_said);
 	tcase_add_test(tc, testimony_with_the_codename_refused);
 	tcase_add_test(tc, replies_iso_days_and_after_ack);
+	tcase_add_test(tc, new_codename_cleared_from_the_screen);
 	suite_add_tcase(s, tc);
 	return s;
 }
