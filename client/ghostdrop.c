@@ -41,6 +41,12 @@ enum {
 
 #define MAX_MESSAGE GD_ENV_MAX_TEXT
 #define MAX_FILES 64
+/* A codename typed on the command line is in the shell's history: what to do about it. */
+#define HISTORY_ADVICE                                                                             \
+	"If it was your codename, it is now in this terminal's history: run history -c and close " \
+	"the terminal"
+#define CODENAME_TYPED_HERE                                                                        \
+	"--codename takes no value: type the codename at its prompt. " HISTORY_ADVICE
 
 typedef struct {
 	const char *server, *newsroom, *message_file, *codename_out, *codename_file, *proxy,
@@ -919,8 +925,7 @@ static int submit_check_options(submission *sub)
 		return cli_die(EX_USAGE, "at most %d attachments", MAX_FILES);
 	if (o->codename_prompt && o->n_files > 0 && access(o->files[0], F_OK) != 0)
 		/* "--codename WORDS": never echo what may be the codename */
-		return cli_die(EX_USAGE,
-			       "--codename takes no value: type the codename at its prompt");
+		return cli_die(EX_USAGE, CODENAME_TYPED_HERE);
 	return EX_OK;
 }
 
@@ -1488,11 +1493,9 @@ static int help(const char *cmd)
 static int bad_option(const struct option *lo, const char *arg, int val, const char *cmd)
 {
 	if (arg == NULL || strncmp(arg, "--", 2) != 0 || val == 'c')
-		return val == 'c'
-			       ? cli_die(EX_USAGE, "--codename takes no value: type the codename "
-						   "at its prompt")
-			       : cli_die(EX_USAGE, "unknown option -%c (see ghostdrop help %s)",
-					 val > 32 && val < 127 ? val : '?', cmd);
+		return val == 'c' ? cli_die(EX_USAGE, CODENAME_TYPED_HERE)
+				  : cli_die(EX_USAGE, "unknown option -%c (see ghostdrop help %s)",
+					    val > 32 && val < 127 ? val : '?', cmd);
 	int n = (int)strcspn(arg, "=");
 	if (val != 0)
 		return cli_die(EX_USAGE, "%.*s takes no value (see ghostdrop help %s)",
@@ -1672,13 +1675,12 @@ int main(int argc, char **argv)
 	if (o.codename_prompt && o.n_files > 0 &&
 	    (strcmp(cmd, "replies") == 0 || access(o.files[0], F_OK) != 0 ||
 	     codename_in_args(o.files, o.n_files)))
-		return cli_die(EX_USAGE,
-			       "--codename takes no value: type the codename at its prompt");
+		return cli_die(EX_USAGE, CODENAME_TYPED_HERE);
 	if (codename_in_args(o.files, o.n_files))
 		return cli_die(EX_USAGE,
 			       "the command line holds %d or more words of the codename list: "
 			       "never type a codename on a command line (--codename asks for it at "
-			       "a prompt); nothing was sent",
+			       "a prompt); nothing was sent. " HISTORY_ADVICE,
 			       CODENAME_IN_TEXT);
 	if (strcmp(cmd, "replies") == 0 && o.n_files > 0)
 		return cli_die(EX_USAGE, "replies takes no files");

@@ -550,13 +550,15 @@ START_TEST(version_help_and_mistakes_first)
 				  "abacus yo-yo able ablaze abide zoologist felt-tip"),
 			 2);
 	ck_assert_str_eq(err, "ghostdrop: --codename takes no value: type the codename at its "
-			      "prompt\n");
+			      "prompt. If it was your codename, it is now in this terminal's "
+			      "history: run history -c and close the terminal\n");
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out,
 				  "replies --codename='zoom abacus yo-yo able ablaze abide "
 				  "zoologist felt-tip'"),
 			 2);
 	ck_assert_str_eq(err, "ghostdrop: --codename takes no value: type the codename at its "
-			      "prompt\n");
+			      "prompt. If it was your codename, it is now in this terminal's "
+			      "history: run history -c and close the terminal\n");
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out,
 				  "replies --server http://x.onion --newsroom k f.txt"),
 			 2);
