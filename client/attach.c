@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 
 /* ghostdrop's exit codes (ghostdrop.c, docs/ghostdrop.1) */
 enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_FILE = 6 };
@@ -306,13 +307,13 @@ static int text_content(int fd)
 static int known_extension(const char *ext)
 {
 	static const char *const known[] = {
-		"jpg",  "jpeg", "png",  "gif",  "webp", "heic", "heif", "tif",  "tiff", "bmp",
-		"svg",  "mp4",  "mov",  "m4v",  "mkv",  "webm", "avi",  "mp3",  "m4a",  "wav",
-		"ogg",  "oga",  "opus", "flac", "aac",  "pdf",  "odt",  "ods",  "odp",  "odg",
-		"doc",  "docx", "xls",  "xlsx", "ppt",  "pptx", "epub", "txt",  "text", "csv",
-		"tsv",  "md",   "markdown", "json", "jsonl", "ndjson", "log", "yaml", "yml", "srt",
-		"vtt",  "html", "htm",  "xml",  "zip",  "tar",  "gz",   "tgz",  "bz2",  "xz",
-		"7z",   "eml",  "mbox"};
+		"jpg",    "jpeg", "png",  "gif", "webp", "heic", "heif",     "tif",  "tiff",
+		"bmp",    "svg",  "mp4",  "mov", "m4v",  "mkv",  "webm",     "avi",  "mp3",
+		"m4a",    "wav",  "ogg",  "oga", "opus", "flac", "aac",      "pdf",  "odt",
+		"ods",    "odp",  "odg",  "doc", "docx", "xls",  "xlsx",     "ppt",  "pptx",
+		"epub",   "txt",  "text", "csv", "tsv",  "md",   "markdown", "json", "jsonl",
+		"ndjson", "log",  "yaml", "yml", "srt",  "vtt",  "html",     "htm",  "xml",
+		"zip",    "tar",  "gz",   "tgz", "bz2",  "xz",   "7z",       "eml",  "mbox"};
 	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
 		if (strcmp(ext, known[i]) == 0)
 			return 1;
@@ -350,9 +351,11 @@ const char *attach_safe_name(const char *name, char *out, size_t cap)
 	size_t o = 0;
 	const unsigned char *p = (const unsigned char *)name;
 	while (*p != '\0' && o + 5 < cap) {
-		unsigned n = *p < 0x80 ? 1 : *p >= 0xc2 && *p <= 0xdf ? 2 : *p >= 0xe0 && *p <= 0xef ? 3
-					 : *p >= 0xf0 && *p <= 0xf4			    ? 4
-												    : 0;
+		unsigned n = *p < 0x80                  ? 1
+			     : *p >= 0xc2 && *p <= 0xdf ? 2
+			     : *p >= 0xe0 && *p <= 0xef ? 3
+			     : *p >= 0xf0 && *p <= 0xf4 ? 4
+							: 0;
 		uint32_t cp = n == 1 ? *p : n == 2 ? *p & 0x1fu : n == 3 ? *p & 0x0fu : *p & 0x07u;
 		for (unsigned j = 1; j < n; j++) {
 			if ((p[j] & 0xc0) != 0x80) {
@@ -396,11 +399,12 @@ static int cannot_clean(attach_set *as, int i, const attach_opts *ao, const stru
 	attach_info *f = &as->info[i];
 	char shown[1024];
 	if (!kept_by_name(ao, st))
-		return cli_die(EX_FILE,
-			       "%s cannot be cleaned of metadata that may identify you (author, "
-			       "software, device): %s. Remove it yourself, then pass "
-			       "--keep-metadata %s to send it as it is",
-			       attach_safe_name(f->file, shown, sizeof shown), why, shown);
+		return cli_die(
+			EX_FILE,
+			"ghostdrop cannot check %s for hidden data that may identify you "
+			"(author, software, device): %s. Send it only if you made it yourself "
+			"or are sure it holds nothing about you: then add --keep-metadata %s",
+			attach_safe_name(f->file, shown, sizeof shown), why, shown);
 	f->how = ATTACH_AS_IS;
 	f->why = why;
 	as->kinds[i] = STRIP_OTHER;
@@ -426,8 +430,7 @@ static int hold(attach_set *as, int i)
 
 /* A file named like text: sent as it is when it is plain text; else refused, or sent as it is
  * when named by --keep-metadata (cannot_clean). Invisible characters have their own words. */
-static int text_checked(attach_set *as, int i, const attach_opts *ao, const struct stat *st,
-			int fd)
+static int text_checked(attach_set *as, int i, const attach_opts *ao, const struct stat *st, int fd)
 {
 	char shown[1024];
 	switch (text_content(fd)) {
@@ -492,8 +495,8 @@ static int attach_one(attach_set *as, char **files, int i, const attach_opts *ao
 	} else {
 		const char *why = NULL;
 		f->how = ATTACH_MAT2;
-		rc = mat2_clean(files[i], fd, base, as->cleaned[i], sizeof as->cleaned[i],
-				&a->size, f->mat2, sizeof f->mat2, &why);
+		rc = mat2_clean(files[i], fd, base, as->cleaned[i], sizeof as->cleaned[i], &a->size,
+				f->mat2, sizeof f->mat2, &why);
 		if (rc == EX_OK && hold(as, i) != 0)
 			rc = cli_die(EX_FILE, "%s: %s", as->cleaned[i], strerror(errno));
 		if (rc == EX_OK) {
@@ -716,12 +719,15 @@ static void describe(const attach_info *f, char *out, size_t cap)
 	}
 }
 
-/* words, wrapped at 78 columns: the first line indented by `first`, the next ones by `next` */
+/* words, wrapped to the terminal (at most 78 columns, as on 80): the first line indented by
+ * `first`, the next ones by `next` */
 static void wrapped(FILE *tty, int first, int next, const char *words)
 {
 	const char *p = words;
+	int cols = progress_columns();
+	cols = cols > 80 ? 80 : cols < 32 ? 32 : cols;
 	for (int indent = first; *p; indent = next) {
-		size_t room = (size_t)(78 - indent), len = strlen(p);
+		size_t room = (size_t)(cols - 2 - indent), len = strlen(p);
 		size_t cut = len;
 		if (len > room) {
 			cut = room;
@@ -761,10 +767,10 @@ int attach_confirm(const attach_set *as, size_t text_len, int yes)
 		describe(f, what, sizeof what);
 		wrapped(tty, 6, 6, what);
 	}
-	fputs(as->keep_names ? "The files travel under their real names.\n"
-			     : "The files travel under the names shown (--keep-names sends "
-			       "their real names).\n",
-	      tty);
+	wrapped(tty, 0, 0,
+		as->keep_names ? "The files travel under their real names."
+			       : "The files travel under the names shown (--keep-names sends "
+				 "their real names).");
 	if (yes) {
 		fputc('\n', tty);
 		fclose(tty);
@@ -913,12 +919,13 @@ int attach_codename_check(const attach_set *as, const char *codename, int limit)
 		if (r < 0)
 			return cli_die(EX_FILE, "%s: cannot be read again to check it", shown);
 		if (r > 0)
-			return cli_die(EX_FILE,
-				       "%s holds your codename (%d or more of its words, however "
-				       "written): whoever reads it could read the newsroom's replies to "
-				       "you and write as you. Take the codename out of it; nothing was "
-				       "sent",
-				       shown, limit);
+			return cli_die(
+				EX_FILE,
+				"%s holds your codename (%d or more of its words, however "
+				"written): whoever reads it could read the newsroom's replies to "
+				"you and write as you. Take the codename out of it; nothing was "
+				"sent",
+				shown, limit);
 	}
 	return EX_OK;
 }

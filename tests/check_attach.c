@@ -309,6 +309,11 @@ START_TEST(plain_text_accepted_fake_text_refused)
 		ck_assert_msg(strstr(err, "not plain text") != NULL, "%s", err);
 		ck_assert(strstr(err, strrchr(bad[i], '/') + 1) != NULL);
 		ck_assert_msg(strstr(err, "--keep-metadata") != NULL, "%s", err);
+		/* what to do in words a worker can act on: no "remove it yourself" (how?) */
+		ck_assert_msg(strstr(err, "cannot check") != NULL &&
+				      strstr(err, "Send it only if you made it yourself") != NULL &&
+				      strstr(err, "yourself, then") == NULL,
+			      "%s", err);
 		/* whatever the bare opt-out says */
 		ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply --keep-names %s %s",
 				    d.port, keystring, p[0], bad[i]),
@@ -414,6 +419,7 @@ END_TEST
 /* Run ghostdrop on a pseudo-terminal; answer `say` once `wait` has appeared (wait NULL: no
  * answer). Everything shown into pout. The exit code, -1 on a timeout. */
 static char pout[65536];
+static unsigned short pty_cols; /* the terminal's width, 0: the pty's default */
 static int on_pty(const drop *d, const char *wait, const char *say, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static int on_pty(const drop *d, const char *wait, const char *say, const char *fmt, ...)
@@ -426,7 +432,8 @@ static int on_pty(const drop *d, const char *wait, const char *say, const char *
 	snprintf(cmd, sizeof cmd, "exec %s %s", GHOSTDROP, args);
 	int fd;
 	size_t len = 0;
-	pid_t pid = forkpty(&fd, NULL, NULL, NULL);
+	struct winsize ws = {.ws_row = 24, .ws_col = pty_cols};
+	pid_t pid = forkpty(&fd, NULL, NULL, pty_cols != 0 ? &ws : NULL);
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		if (chdir(d->dir) != 0)
@@ -502,6 +509,22 @@ START_TEST(preview_and_confirm_on_a_terminal)
 	ck_assert_msg(rc == 0, "exit %d: %s", rc, pout);
 	ck_assert(strstr(pout, "GPS position") != NULL && strstr(pout, "[y/N]") == NULL);
 	ck_assert_uint_eq(count_stored(&d), 2);
+	/* on a 60-column terminal the list wraps at its width, between words */
+	pty_cols = 60;
+	rc = on_pty(&d, NULL, NULL, "submit " SERVER " --message-file %s --no-reply --yes %s",
+		    d.port, keystring, msg, jpg);
+	pty_cols = 0;
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, pout);
+	ck_assert(strstr(pout, "GPS position") != NULL);
+	const char *from = strstr(pout, "attachment-1");
+	ck_assert_ptr_nonnull(from);
+	const char *to = strstr(from, "Your testimony"); /* the list, up to the result */
+	ck_assert_ptr_nonnull(to);
+	for (const char *l = from; l < to;) {
+		size_t w = strcspn(l, "\r\n");
+		ck_assert_msg(w < 60, "%zu columns: %.*s", w, (int)w, l);
+		l += w + 1;
+	}
 	drop_destroy(&d);
 }
 END_TEST
