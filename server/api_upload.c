@@ -121,25 +121,100 @@ static int upload_idle(const api *a, const upload *u, time_t now)
 	return upload_idle_for(a, u, now, (time_t)a->cfg.upload_idle_seconds);
 }
 
+/* The least an idle upload's grace against a newcomer can be, however much more work the
+ * newcomer did: the worker's client waits up to 100 s for a lost Tor connection to come back
+ * (GD_UPLOAD_PATIENCE, client/upload.c), trying every 5 s at most, then builds a circuit and
+ * sends its next chunk, which counts as activity as soon as its body begins (§11.3). 120 s
+ * covers that; upload_idle_seconds set lower is the operator's choice and is the floor then. */
+#define EVICT_GRACE_FLOOR 120
+
+/* What an upload has stored, in bytes (its last chunk counted whole). */
+static uint64_t upload_stored(const upload *u)
+{
+	uint64_t b = (uint64_t)u->received * u->chunk_size;
+	return b < u->size ? b : u->size;
+}
+
 /* A newcomer whose proof of work has `bits` finds every slot, or the room below the mark,
- * taken: the open upload that stored nothing for longest gives its slot and its reservation, if
- * it has been idle for upload_idle_seconds, or for half that per bit of work less than the
- * newcomer's (down to 1/16). Holding a slot or space thus takes a stored chunk that often; an
- * upload has only as many chunks as its size, which its proof of work paid for, and a cheap
- * one keeps a costly one out only briefly (§11.3). 0 if an upload was evicted. */
-static int upload_evict_idle(api *a, unsigned bits)
+ * taken: an open upload that stored nothing for upload_idle_seconds, or for half that per bit
+ * of work less than the newcomer's (down to 1/16) but never under EVICT_GRACE_FLOOR, may give
+ * its slot and its reservation. Holding a slot or space thus takes a stored chunk that often;
+ * an upload has only as many chunks as its size, which its proof of work paid for (§11.3). */
+static int evictable(const api *a, const upload *u, unsigned bits, time_t now)
+{
+	unsigned less = bits > u->bits ? bits - u->bits : 0;
+	time_t full = (time_t)a->cfg.upload_idle_seconds;
+	time_t floor = full < EVICT_GRACE_FLOOR ? full : EVICT_GRACE_FLOOR;
+	time_t grace = full >> (less < 4 ? less : 4);
+	return !u->committed && !u->gone && u->pending == 0 && !u->committing &&
+	       upload_idle_for(a, u, now, grace > floor ? grace : floor);
+}
+
+/* Which of two idle uploads gives way first to a newcomer declaring `size`: one that stored no
+ * more than the newcomer brings, before one that did (a fresh small upload does not destroy a
+ * worker's larger progress while anything else gives room); then the one idle longest; then the
+ * one with less work. The list is newest first: on a full tie, the older one (later in it). */
+static int yields_before(const upload *u, const upload *v, uint64_t size)
+{
+	int uk = upload_stored(u) > size, vk = upload_stored(v) > size;
+	if (uk != vk)
+		return uk < vk;
+	if (u->progress != v->progress)
+		return u->progress < v->progress;
+	return u->bits <= v->bits;
+}
+
+static int fits_after(api *a, uint64_t bytes, uint64_t freed, int reserve)
+{
+	return store_fits_after(a->st, bytes, freed, reserve);
+}
+
+/* Make room for a newcomer (proof of work `bits`, declaring `size`): a slot if `slot`, and
+ * `bytes` below the mark (reserved or only checked, as `reserve`). Only idle uploads give way,
+ * and only as few as needed: one that alone makes the room left fit, else the first to yield,
+ * until it fits; if even every idle one would not make room, none is evicted. 0 once the room
+ * is made (the reservation then still to take), -1 if not. */
+static int make_room(api *a, unsigned bits, uint64_t size, int slot, uint64_t bytes, int reserve)
 {
 	time_t now = now_s();
-	upload *old = NULL;
-	for (upload *u = a->uploads; u != NULL; u = u->next) {
-		unsigned less = bits > u->bits ? bits - u->bits : 0;
-		time_t grace = (time_t)(a->cfg.upload_idle_seconds >> (less < 4 ? less : 4));
-		if (!u->committed && !u->gone && u->pending == 0 && !u->committing &&
-		    upload_idle_for(a, u, now, grace) &&
-		    (old == NULL || u->progress <= old->progress))
-			old = u; /* the list is newest first: on a tie, the older one */
+	size_t n = 0, k = 0;
+	uint64_t freed = 0;
+	for (upload *u = a->uploads; u != NULL; u = u->next)
+		n += evictable(a, u, bits, now);
+	if (n == 0)
+		return slot || !fits_after(a, bytes, 0, reserve) ? -1 : 0;
+	upload **c = calloc(n, sizeof *c);
+	if (c == NULL)
+		return -1;
+	for (upload *u = a->uploads; u != NULL; u = u->next)
+		if (evictable(a, u, bits, now))
+			c[k++] = u;
+	size_t chosen = 0; /* c[0 .. chosen) are to go */
+	while ((slot && chosen == 0) || !fits_after(a, bytes, freed, reserve)) {
+		size_t best = n, alone = n;
+		for (size_t i = chosen; i < n; i++) {
+			if (best == n || yields_before(c[i], c[best], size))
+				best = i;
+			if (fits_after(a, bytes, freed + c[i]->reserved, reserve) &&
+			    (alone == n || yields_before(c[i], c[alone], size)))
+				alone = i;
+		}
+		if (best == n) {
+			free(c);
+			return -1; /* not even all of them: evict none */
+		}
+		size_t pick = alone < n ? alone : best;
+		upload *t = c[chosen];
+		c[chosen] = c[pick];
+		c[pick] = t;
+		freed += c[chosen++]->reserved;
 	}
-	return old != NULL ? upload_drop(a, old) : -1;
+	int rc = 0;
+	for (size_t i = 0; i < chosen; i++)
+		if (upload_drop(a, c[i]) != 0)
+			rc = -1; /* the write queue is full: tried again by the next newcomer */
+	free(c);
+	return rc;
 }
 
 /* Room below the mark for `bytes` (reserved if `reserve`, for an upload; only checked for a
@@ -147,11 +222,10 @@ static int upload_evict_idle(api *a, unsigned bits)
  * contention too (§12.3). STORE_OK or STORE_FULL. */
 int room_for(api *a, unsigned bits, uint64_t bytes, int reserve)
 {
-	for (;;) {
-		int rc = reserve ? store_reserve(a->st, bytes) : store_fits(a->st, bytes);
-		if (rc == STORE_OK || upload_evict_idle(a, bits) != 0)
-			return rc;
-	}
+	int rc = reserve ? store_reserve(a->st, bytes) : store_fits(a->st, bytes);
+	if (rc == STORE_OK || make_room(a, bits, bytes, 0, bytes, reserve) != 0)
+		return rc;
+	return reserve ? store_reserve(a->st, bytes) : store_fits(a->st, bytes);
 }
 
 void on_upload_new(api *a, rctx *x)
@@ -178,7 +252,10 @@ void on_upload_new(api *a, rctx *x)
 		http_reply_error(r, 403, "pow_size", "proof of work was made for another size");
 		return;
 	}
-	if (a->n_uploads >= a->cfg.max_uploads && upload_evict_idle(a, x->pow.bits) != 0) {
+	/* A slot taken from an idle upload only if the newcomer's reservation then fits too. */
+	if (a->n_uploads >= a->cfg.max_uploads &&
+	    make_room(a, x->pow.bits, n, 1, store_upload_growth(n, (uint32_t)a->cfg.chunk_size),
+		      1) != 0) {
 		http_reply_error(r, 503, "too_many_uploads", "too many uploads open; retry later");
 		return;
 	}

@@ -468,6 +468,16 @@ int store_fits(store *s, uint64_t bytes)
 	return ok ? STORE_OK : STORE_FULL;
 }
 
+int store_fits_after(store *s, uint64_t bytes, uint64_t freed, int reserve)
+{
+	pthread_mutex_lock(&s->mu);
+	uint64_t held = s->reserved > freed ? s->reserved - freed : 0;
+	int ok = s->used + s->pending + held + bytes + (reserve ? upload_headroom(s) : 0) <=
+		 s->high_water;
+	pthread_mutex_unlock(&s->mu);
+	return ok;
+}
+
 void store_unreserve(store *s, uint64_t bytes)
 {
 	pthread_mutex_lock(&s->mu);

@@ -197,6 +197,9 @@ int store_reserve(store *s, uint64_t bytes);
 /* STORE_OK if a write of `bytes` would fit below the mark now (nothing reserved). */
 int store_fits(store *s, uint64_t bytes);
 void store_unreserve(store *s, uint64_t bytes);
+/* Would store_reserve (if `reserve`) or store_fits of `bytes` succeed with `freed` bytes of
+ * reservations given back first? Nothing changes: for choosing what to give back. */
+int store_fits_after(store *s, uint64_t bytes, uint64_t freed, int reserve);
 uint64_t store_chunk_growth(size_t len); /* at most what a write of len bytes adds */
 uint64_t store_upload_growth(uint64_t size, uint32_t chunk_size); /* chunks and the record */
 int store_backup(store *s, const char *path); /* compacting copy, safe while serving */

@@ -295,6 +295,179 @@ START_TEST(space_still_yields)
 }
 END_TEST
 
+/* The review's W4: a newcomer with far more work (128 MiB declared: 5 size bits more) no longer
+ * evicts a worker's upload idle for 8 s, upload_idle_seconds >> 4 (default 120). The grace
+ * never drops below 120 s: the worker's own wait for a lost circuit (100 s) and a new one. */
+START_TEST(grace_floor_against_more_work)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16];
+	char a[32], b[32], err[64];
+	int got;
+	drop_create(&d, "max_uploads = 1\nmax_envelope_mb = 256\n" CONF);
+	drop_start(&d);
+	drop_envelope(&d, src, "floor", 100000, &env, NULL);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, env.len, a), 201);
+	ck_assert_int_eq(up_chunk(&d, a, &env, 0, err), 201);
+	sleep(8); /* Tor lost its circuit; the worker's client waits up to 100 s */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 128ULL << 20, b), 503);
+	ck_assert_int_eq(up_get(&d, a, &got), 200);
+	ck_assert_int_eq(up_chunk(&d, a, &env, 1, err), 201); /* connected again */
+	ck_assert_int_eq(up_commit(&d, a, &env), 201);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* Below 120 s the grace is upload_idle_seconds itself, whatever the newcomer's work: an
+ * attacker's idle uploads keep a worker out no longer than that (the anti-holding property). */
+START_TEST(grace_is_idle_seconds_below_floor)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16];
+	char a[32], b[32], err[64];
+	int got;
+	drop_create(&d, "max_uploads = 1\nupload_idle_seconds = 4\nmax_envelope_mb = 64\n" CONF);
+	drop_start(&d);
+	drop_envelope(&d, src, "short", 100000, &env, NULL);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, env.len, a), 201);
+	ck_assert_int_eq(up_chunk(&d, a, &env, 0, err), 201);
+	usleep(1500000);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 64ULL << 20, b), 503); /* 4 bits more: 4 >> 4 was 0 s */
+	ck_assert_int_eq(up_get(&d, a, &got), 200);
+	usleep(3000000);
+	ck_assert_int_eq(up_create(&d, id, 64ULL << 20, b), 201);
+	ck_assert_int_eq(up_get(&d, a, &got), 404);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* Room short: the newcomer evicts only what it needs. 32 MiB mark, uploads get 28 MiB of it;
+ * A and B (4 MiB each) and C (12 MiB) idle, A the most idle. A 16 MiB newcomer needs more than
+ * A and B give: C alone is evicted, not A, B and C in turn; a 3 MiB one then takes just A. */
+START_TEST(evicts_only_what_is_needed)
+{
+	drop d;
+	uint8_t id[16];
+	char a[32], b[32], c[32], n[32];
+	int got;
+	drop_create(&d, "map_size_mb = 64\nhigh_water_percent = 50\nmax_envelope_mb = 64\n"
+			"upload_idle_seconds = 2\n" CONF);
+	drop_start(&d);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 4ULL << 20, a), 201);
+	usleep(100000);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 4ULL << 20, b), 201);
+	usleep(100000);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 12ULL << 20, c), 201);
+	usleep(2500000);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 16ULL << 20, n), 201);
+	ck_assert_int_eq(up_get(&d, c, &got), 404);
+	ck_assert_int_eq(up_get(&d, a, &got), 200);
+	ck_assert_int_eq(up_get(&d, b, &got), 200);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 3ULL << 20, n), 201); /* the loop stops once it fits */
+	ck_assert_int_eq(up_get(&d, a, &got), 404);
+	ck_assert_int_eq(up_get(&d, b, &got), 200);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* A newcomer that would not fit even with every idle upload gone evicts none of them. */
+START_TEST(evicts_nothing_for_nothing)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16];
+	char a[32], b[32], n[32], err[64];
+	int got;
+	drop_create(&d, "map_size_mb = 64\nhigh_water_percent = 50\nmax_envelope_mb = 64\n"
+			"upload_idle_seconds = 2\n" CONF);
+	drop_start(&d);
+	drop_envelope(&d, src, "busy", 100000, &env, NULL);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 12ULL << 20, a), 201); /* idle */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 12ULL << 20, b), 201); /* a worker busy sending */
+	usleep(2500000);
+	int fd = socket(AF_INET, SOCK_STREAM, 0); /* B's chunk arriving: activity */
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(d.port)};
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	char h[256];
+	int k = snprintf(h, sizeof h,
+			 "PUT /v1/uploads/%s/chunks/1 HTTP/1.1\r\nContent-Type: "
+			 "application/octet-stream\r\nContent-Length: %d\r\n\r\n",
+			 b, CS);
+	ck_assert_int_eq(write(fd, h, (size_t)k), k);
+	ck_assert_int_eq(write(fd, env.buf, 1000), 1000);
+	usleep(300000);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 20ULL << 20, n), 507); /* needs A and B */
+	ck_assert_int_eq(up_get(&d, a, &got), 200);
+	ck_assert_int_eq(up_get(&d, b, &got), 200);
+	close(fd);
+	(void)err;
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* A newcomer evicts an upload that stored more than it declares only when nothing else gives
+ * room: here the chunkless B goes first though the worker's A (3 chunks of 4 in) idled longer;
+ * alone, A still yields (else its stored junk would hold a slot for 12 h). */
+START_TEST(stored_work_goes_last)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16];
+	char a[32], b[32], n[32], err[64];
+	int got;
+	drop_create(&d, "max_uploads = 2\nupload_idle_seconds = 2\n" CONF);
+	drop_start(&d);
+	drop_envelope(&d, src, "most", 200000, &env, NULL); /* 4 chunks */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, env.len, a), 201);
+	for (uint32_t i = 0; i < 3; i++)
+		ck_assert_int_eq(up_chunk(&d, a, &env, i, err), 201);
+	usleep(200000);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 20000, b), 201);
+	usleep(2500000);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 20000, n), 201);
+	ck_assert_int_eq(up_get(&d, b, &got), 404);
+	ck_assert_int_eq(up_get(&d, a, &got), 200);
+	ck_assert_int_eq(got, 3);
+	membuf small;
+	drop_envelope(&d, src, "next", 1000, &small, NULL); /* 1 chunk */
+	usleep(2500000); /* the newcomer idles too, but A stored more than the next declares */
+	char c[32];
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, small.len, c), 201);
+	ck_assert_int_eq(up_get(&d, n, &got), 404);
+	ck_assert_int_eq(up_get(&d, a, &got), 200);
+	ck_assert_int_eq(up_chunk(&d, c, &small, 0, err), 201); /* C busy, A the only idle one */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, 20000, n), 201);
+	ck_assert_int_eq(up_get(&d, a, &got), 404);
+	ck_assert_int_eq(up_get(&d, c, &got), 200);
+	membuf_free(&small);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
 /* One case per test: CK_RUN_CASE=name runs one alone. */
 #define CASE(fn)                                                                                   \
 	do {                                                                                       \
@@ -314,6 +487,11 @@ static Suite *suite(void)
 	CASE(slow_chunk_keeps_upload);
 	CASE(slot_still_yields);
 	CASE(space_still_yields);
+	CASE(grace_floor_against_more_work);
+	CASE(grace_is_idle_seconds_below_floor);
+	CASE(evicts_only_what_is_needed);
+	CASE(evicts_nothing_for_nothing);
+	CASE(stored_work_goes_last);
 	return s;
 }
 GD_CHECK_MAIN(suite)
