@@ -41,30 +41,6 @@ void gd_resume_part(crypto_generichash_state *st, const void *p, size_t n)
 	crypto_generichash_update(st, p, n);
 }
 
-int gd_resume_file(crypto_generichash_state *st, const char *path)
-{
-	uint8_t buf[65536];
-	crypto_generichash_state f;
-	uint8_t h[32];
-	ssize_t k;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	crypto_generichash_init(&f, NULL, 0, sizeof h);
-	while ((k = read(fd, buf, sizeof buf)) > 0)
-		crypto_generichash_update(&f, buf, (size_t)k);
-	int e = errno;
-	close(fd);
-	sodium_memzero(buf, sizeof buf);
-	if (k < 0) {
-		errno = e;
-		return -1;
-	}
-	crypto_generichash_final(&f, h, sizeof h);
-	gd_resume_part(st, h, sizeof h);
-	return 0;
-}
-
 int gd_resume_locate(gd_resume *r, const char *dir, crypto_generichash_state *st)
 {
 	uint8_t h[64];

@@ -24,11 +24,9 @@ typedef struct {
 } gd_resume;
 
 /* The content's hash: what the record is named and keyed by. Feed every part with
- * gd_resume_part (length-prefixed) or gd_resume_file (a file's bytes). */
+ * gd_resume_part (length-prefixed; an attachment's bytes as sealed are fed through it too). */
 void gd_resume_init(crypto_generichash_state *st);
 void gd_resume_part(crypto_generichash_state *st, const void *p, size_t n);
-/* 0, or -1 with errno when the file cannot be read. */
-int gd_resume_file(crypto_generichash_state *st, const char *path);
 /* The record's path in dir and its key, from the hash (finalised). 0, or -1: path too long. */
 int gd_resume_locate(gd_resume *r, const char *dir, crypto_generichash_state *st);
 /* The seal's seed: BLAKE2b keyed by the record's seed, of H (what the record was found by:
