@@ -83,23 +83,6 @@ static void stored_free(stored *st)
 		sink_free(&st->s[i]);
 }
 
-static size_t count_stored(const drop *d)
-{
-	stored st;
-	fetch_all(d, &st);
-	size_t n = st.n;
-	stored_free(&st);
-	return n;
-}
-
-static void write_file(const char *path, const void *b, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(b, 1, n, f), n);
-	fclose(f);
-}
-
 static uint8_t *read_all(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "rb");
@@ -135,7 +118,7 @@ START_TEST(cleanable_always_cleaned)
 	snprintf(jpg, sizeof jpg, "%s/exif-gps.jpg", SAMPLES);
 	snprintf(png, sizeof png, "%s/text-exif.png", SAMPLES);
 	snprintf(rates, sizeof rates, "%s/rates.csv", d.dir);
-	write_file(rates, csv, strlen(csv));
+	write_bytes(rates, csv, strlen(csv));
 	/* J the photo, P the PNG, C the CSV */
 	static const char *const keeps[] = {
 		"--keep-metadata J P C", /* the old advice: names the photo */
@@ -210,7 +193,7 @@ START_TEST(removed_reported_in_json)
 	snprintf(png, sizeof png, "%s/text-exif.png", SAMPLES);
 	snprintf(odt, sizeof odt, "%s/author.odt", SAMPLES);
 	snprintf(rates, sizeof rates, "%s/Rates Nov.CSV", d.dir);
-	write_file(rates, csv, strlen(csv));
+	write_bytes(rates, csv, strlen(csv));
 	ck_assert_int_eq(gd(&d, "the queue", "submit " SERVER " --no-reply --json %s %s '%s' %s",
 			    d.port, keystring, jpg, png, rates, odt),
 			 0);
@@ -274,7 +257,7 @@ START_TEST(plain_text_accepted_fake_text_refused)
 	char args[4096] = "";
 	for (int i = 0; i < 6; i++) {
 		snprintf(p[i], sizeof p[i], "%s/file%d.%s", d.dir, i, ext[i]);
-		write_file(p[i], body[i], strlen(body[i]));
+		write_bytes(p[i], body[i], strlen(body[i]));
 		strcat(args, " ");
 		strcat(args, p[i]);
 	}
@@ -295,12 +278,12 @@ START_TEST(plain_text_accepted_fake_text_refused)
 	snprintf(fake, sizeof fake, "%s/notes.txt", d.dir);
 	size_t n;
 	uint8_t *b = read_all(odt, &n);
-	write_file(fake, b, n);
+	write_bytes(fake, b, n);
 	free(b);
 	snprintf(nul, sizeof nul, "%s/nul.csv", d.dir);
-	write_file(nul, "a,b\n1,\0\n", 8);
+	write_bytes(nul, "a,b\n1,\0\n", 8);
 	snprintf(latin, sizeof latin, "%s/latin.txt", d.dir);
-	write_file(latin, "caf\xe9\n", 5);
+	write_bytes(latin, "caf\xe9\n", 5);
 	const char *bad[] = {fake, nul, latin};
 	for (int i = 0; i < 3; i++) {
 		ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply %s %s", d.port,
@@ -319,12 +302,12 @@ START_TEST(plain_text_accepted_fake_text_refused)
 				    d.port, keystring, p[0], bad[i]),
 				 6);
 	}
-	ck_assert_uint_eq(count_stored(&d), 1);
+	ck_assert_uint_eq(drop_count_stored(&d), 1);
 	/* named, it goes as it is (it cannot be cleaned: not the format its name says) */
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply --keep-metadata %s", d.port,
 			    keystring, fake),
 			 0);
-	ck_assert_uint_eq(count_stored(&d), 2);
+	ck_assert_uint_eq(drop_count_stored(&d), 2);
 	drop_destroy(&d);
 }
 END_TEST
@@ -340,7 +323,7 @@ START_TEST(damaged_photo_only_when_named)
 	snprintf(broken, sizeof broken, "%s/broken.jpg", d.dir);
 	size_t n;
 	uint8_t *b = read_all(jpg, &n);
-	write_file(broken, b, n / 2);
+	write_bytes(broken, b, n / 2);
 	free(b);
 	ck_assert_int_eq(
 		gd(&d, "x", "submit " SERVER " --no-reply %s %s", d.port, keystring, jpg, broken),
@@ -354,7 +337,7 @@ START_TEST(damaged_photo_only_when_named)
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply --keep-metadata=%s/gone %s",
 			    d.port, keystring, d.dir, jpg),
 			 6);
-	ck_assert_uint_eq(count_stored(&d), 0);
+	ck_assert_uint_eq(drop_count_stored(&d), 0);
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply --json %s --keep-metadata %s",
 			    d.port, keystring, jpg, broken),
 			 0);
@@ -386,10 +369,10 @@ START_TEST(neutral_names)
 	char png[512];
 	snprintf(png, sizeof png, "%s/text-exif.png", SAMPLES);
 	uint8_t *b = read_all(png, &n);
-	write_file(shot, b, n);
+	write_bytes(shot, b, n);
 	free(b);
 	snprintf(noext, sizeof noext, "%s/README", d.dir);
-	write_file(noext, "plain\n", 6);
+	write_bytes(noext, "plain\n", 6);
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply '%s' %s --keep-metadata", d.port,
 			    keystring, shot, noext),
 			 0);
@@ -474,13 +457,13 @@ START_TEST(preview_and_confirm_on_a_terminal)
 	drop_up(&d, NULL, keystring);
 	snprintf(jpg, sizeof jpg, "%s/exif-gps.jpg", SAMPLES);
 	snprintf(rates, sizeof rates, "%s/rates.csv", d.dir);
-	write_file(rates, csv, strlen(csv));
+	write_bytes(rates, csv, strlen(csv));
 	snprintf(msg, sizeof msg, "%s/message.txt", d.dir);
-	write_file(msg, "the queue\n", 10);
+	write_bytes(msg, "the queue\n", 10);
 	snprintf(code, sizeof code, "%s/codename.txt", d.dir);
 	char esc[512]; /* a name that would retitle the terminal */
 	snprintf(esc, sizeof esc, "%s/x\033]0;owned\007.txt", d.dir);
-	write_file(esc, "x\n", 2);
+	write_bytes(esc, "x\n", 2);
 	int rc = on_pty(&d, "[y/N]", "n\r",
 			"submit " SERVER " --message-file %s --codename-out %s %s %s 'x'*.txt",
 			d.port, keystring, msg, code, jpg, rates);
@@ -493,14 +476,14 @@ START_TEST(preview_and_confirm_on_a_terminal)
 		      "%s", pout);
 	ck_assert(strstr(pout, "attachment-3.txt") && !strstr(pout, "\033]0;"));
 	ck_assert_int_ne(access(code, F_OK), 0); /* no codename left for a testimony not sent */
-	ck_assert_uint_eq(count_stored(&d), 0);
+	ck_assert_uint_eq(drop_count_stored(&d), 0);
 	/* a yes sends */
 	rc = on_pty(&d, "[y/N]", "y\r",
 		    "submit " SERVER " --message-file %s --codename-out %s --keep-names %s", d.port,
 		    keystring, msg, code, rates);
 	ck_assert_msg(rc == 0, "exit %d: %s", rc, pout);
 	ck_assert(strstr(pout, "rates.csv") != NULL);
-	ck_assert_uint_eq(count_stored(&d), 1);
+	ck_assert_uint_eq(drop_count_stored(&d), 1);
 	ck_assert_int_eq(access(code, F_OK), 0);
 	unlink(code);
 	/* --yes: the preview, no question */
@@ -508,7 +491,7 @@ START_TEST(preview_and_confirm_on_a_terminal)
 		    d.port, keystring, msg, jpg);
 	ck_assert_msg(rc == 0, "exit %d: %s", rc, pout);
 	ck_assert(strstr(pout, "GPS position") != NULL && strstr(pout, "[y/N]") == NULL);
-	ck_assert_uint_eq(count_stored(&d), 2);
+	ck_assert_uint_eq(drop_count_stored(&d), 2);
 	/* on a 60-column terminal the list wraps at its width, between words */
 	pty_cols = 60;
 	rc = on_pty(&d, NULL, NULL, "submit " SERVER " --message-file %s --no-reply --yes %s",

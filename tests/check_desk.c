@@ -252,14 +252,6 @@ static json_t *out_json(void)
 	return o;
 }
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-	fclose(f);
-}
-
 static uint8_t *slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -312,7 +304,7 @@ static void newsroom_and_drop(drop *d, char *desk, char *ks, char *pass, char *s
 	ck_assert_ptr_nonnull(mkdtemp(T));
 	snprintf(desk, 128, "%s/desk", T);
 	snprintf(pass, 128, "%s/pass", T);
-	write_file(pass, "correct horse battery staple\n", 29);
+	write_bytes(pass, "correct horse battery staple\n", 29);
 	ck_assert_int_eq(
 		DESK("newsroom init --dir %s --name Ledger --passphrase-file %s", desk, pass), 0);
 	snprintf(ks, 128, "%.*s", GD_KEYSTRING_LEN, out);
@@ -331,7 +323,7 @@ static void newsroom_and_drop(drop *d, char *desk, char *ks, char *pass, char *s
 	d->token[strcspn(d->token, "\n")] = '\0';
 	char tf[256];
 	snprintf(tf, sizeof tf, "%s/token", T);
-	write_file(tf, d->token, strlen(d->token));
+	write_bytes(tf, d->token, strlen(d->token));
 	drop_start(d);
 	snprintf(srv, 64, "http://127.0.0.1:%u", d->port);
 	ck_assert_int_eq(
@@ -348,7 +340,7 @@ START_TEST(full_loop)
 	newsroom_and_drop(&d, desk, ks, pass, srv);
 	/* the worker: a testimony with an attachment, a follow-up, and one without a codename */
 	snprintf(p, sizeof p, "%s/shift-log.txt", T);
-	write_file(p, "date,hours,paid\n2026-11-02,9,6\n", 31);
+	write_bytes(p, "date,hours,paid\n2026-11-02,9,6\n", 31);
 	ck_assert_int_eq(
 		run(GHOSTDROP,
 		    "submit --server %s --newsroom %s --clearnet --codename-out %s/code %s", srv,
@@ -378,7 +370,7 @@ START_TEST(full_loop)
 			 6);
 	/* a wrong token: refused, nothing written */
 	snprintf(p, sizeof p, "%s/badtoken", T);
-	write_file(p, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", 44);
+	write_bytes(p, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", 44);
 	ck_assert_int_eq(
 		DESK("fetch --server %s --token-file %s --clearnet --out %s/b2", srv, p, T), 5);
 	/* the offline commands refuse anything of the network, the online ones need a proxy or
@@ -434,7 +426,7 @@ START_TEST(full_loop)
 
 	/* a reply, written offline, pushed online, read by the worker */
 	snprintf(p, sizeof p, "%s/reply.txt", T);
-	write_file(p, "Thank you. Which client was it?\n", 32);
+	write_bytes(p, "Thank you. Which client was it?\n", 32);
 	ck_assert_int_eq(DESK("reply --dir %s --as Ana --source %s --message-file %s --out %s/r1 "
 			      "--passphrase-file %s",
 			      desk, source, p, T, pass),
@@ -500,7 +492,7 @@ START_TEST(full_loop)
 	cut = (size_t)ix.e[1].offset + 5000;
 	batch_index_free(&ix);
 	snprintf(p, sizeof p, "%s/resumed.part", T);
-	write_file(p, whole, cut);
+	write_bytes(p, whole, cut);
 	ck_assert_int_eq(DESK("fetch --server %s --token-file %s/token --clearnet --out %s/resumed",
 			      srv, T, T),
 			 0);
@@ -583,7 +575,7 @@ static void write_batch(const char *path, const batch_parts *b, size_t cut)
 	}
 	batch_end(h, (uint64_t)b->n);
 	membuf_write(&f, h, sizeof h);
-	write_file(path, f.buf, cut ? cut : f.len);
+	write_bytes(path, f.buf, cut ? cut : f.len);
 	membuf_free(&f);
 }
 
@@ -622,7 +614,7 @@ START_TEST(open_refuses_and_reports)
 	snprintf(desk, sizeof desk, "%s/desk", T);
 	snprintf(other, sizeof other, "%s/other", T);
 	snprintf(pass, sizeof pass, "%s/pass", T);
-	write_file(pass, "correct horse battery staple\n", 29);
+	write_bytes(pass, "correct horse battery staple\n", 29);
 	ck_assert_int_eq(
 		DESK("newsroom init --dir %s --name Ledger --passphrase-file %s", desk, pass), 0);
 	uint8_t root[32];
@@ -663,7 +655,7 @@ START_TEST(open_refuses_and_reports)
 	write_batch(bp, &b, 0);
 	/* wrong passphrase: exit 3, nothing written */
 	snprintf(p, sizeof p, "%s/wrong", T);
-	write_file(p, "not the passphrase at all\n", 26);
+	write_bytes(p, "not the passphrase at all\n", 26);
 	snprintf(od, sizeof od, "%s/o-wrong", T);
 	ck_assert_int_eq(DESK("open --dir %s %s --out %s --passphrase-file %s", desk, bp, od, p),
 			 3);
@@ -764,7 +756,7 @@ START_TEST(open_refuses_and_reports)
 	old.not_after = time(NULL) - 86400;
 	char *pub = gd_pubfile_encode(&old);
 	snprintf(p, sizeof p, "%s/journalists/Ana/key-1.pub", desk);
-	write_file(p, pub, strlen(pub));
+	write_bytes(p, pub, strlen(pub));
 	free(pub);
 	ck_assert_int_eq(DESK("journalist rotate --dir %s Ana --passphrase-file %s", desk, pass),
 			 0);
@@ -909,7 +901,7 @@ static void desk_with_ana(char *desk, char *pass, gd_journalist *ana, uint8_t ro
 	ck_assert_ptr_nonnull(mkdtemp(T));
 	snprintf(desk, 128, "%s/desk", T);
 	snprintf(pass, 128, "%s/pass", T);
-	write_file(pass, "correct horse battery staple\n", 29);
+	write_bytes(pass, "correct horse battery staple\n", 29);
 	ck_assert_int_eq(
 		DESK("newsroom init --dir %s --name Ledger --passphrase-file %s", desk, pass), 0);
 	char ks[GD_KEYSTRING_LEN + 1];
@@ -976,13 +968,13 @@ START_TEST(open_trusts_only_what_is_on_disk)
 	snprintf(p, sizeof p, "%s/%s", od, folder);
 	ck_assert_int_eq(mkdir(p, 0700), 0);
 	snprintf(p, sizeof p, "%s/%s/manifest.json", od, folder);
-	write_file(
+	write_bytes(
 		p,
 		"{\"envelope_hash\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\", \"message\": "
 		"\"message.txt\", \"attachments\": []}",
 		99);
 	snprintf(p, sizeof p, "%s/%s/message.txt", od, folder);
-	write_file(p, "planted", 7);
+	write_bytes(p, "planted", 7);
 	snprintf(bp, sizeof bp, "%s/b3", T);
 	write_batch(bp, &b3, 0);
 	rep = open_json(desk, bp, od, pass, 0);
@@ -1089,9 +1081,9 @@ START_TEST(open_believes_no_planted_proof)
 			 "\"message.txt\", \"attachments\": []}",
 			 hb, hb);
 	snprintf(p, sizeof p, "%s/%s/manifest.json", od, folder);
-	write_file(p, mj, (size_t)n);
+	write_bytes(p, mj, (size_t)n);
 	snprintf(p, sizeof p, "%s/%s/message.txt", od, folder);
-	write_file(p, "planted", 7);
+	write_bytes(p, "planted", 7);
 	json_t *rep = open_json(desk, bp, od, pass, 0);
 	const char *f;
 	ck_assert_str_eq(result_of(rep, 0, &f), "opened");
@@ -1151,12 +1143,12 @@ START_TEST(open_believes_no_planted_proof)
 		 "%s/no-reply/\xc2\x9b"
 		 "2J/manifest.json",
 		 od);
-	write_file(p, mj, (size_t)n);
+	write_bytes(p, mj, (size_t)n);
 	snprintf(p, sizeof p,
 		 "%s/no-reply/\xc2\x9b"
 		 "2J/message.txt",
 		 od);
-	write_file(p, "planted", 7);
+	write_bytes(p, "planted", 7);
 	char line[512];
 	n = snprintf(line, sizeof line,
 		     "%s\tno-reply/\xc2\x9b"
@@ -1164,7 +1156,7 @@ START_TEST(open_believes_no_planted_proof)
 		     "%s\tno-reply/%s\tAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\t%s\n",
 		     ib, hb, ib, folder + 9, hb);
 	snprintf(p, sizeof p, "%s/.desk/opened", od);
-	write_file(p, line, (size_t)n);
+	write_bytes(p, line, (size_t)n);
 	ck_assert_int_eq(chmod(p, 0600), 0);
 	snprintf(p, sizeof p, "chmod 700 %s %s/.desk", od, od);
 	ck_assert_int_eq(system(p), 0);
@@ -1419,9 +1411,9 @@ START_TEST(reply_as_suggests_the_spelling)
 	snprintf(p, sizeof p, "%s/sources/crust-exes-malt.json", desk);
 	const char *src = "{\"reply_pk\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
 			  "\"mailbox_id\":\"AAAAAAAAAAAAAAAAAAAAAA\"}";
-	write_file(p, src, strlen(src));
+	write_bytes(p, src, strlen(src));
 	snprintf(p, sizeof p, "%s/msg", T);
-	write_file(p, "hello\n", 6);
+	write_bytes(p, "hello\n", 6);
 	ck_assert_int_eq(DESK("reply --dir %s --as ana --source crust-exes-malt --message-file %s "
 			      "--out %s/r --passphrase-file %s",
 			      desk, p, T, pass),

@@ -32,27 +32,6 @@ static int gd(const drop *d, const char *in, const char *fmt, ...)
 	return rc;
 }
 
-static void write_file(const char *path, const void *b, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(b, 1, n, f), n);
-	fclose(f);
-}
-
-static size_t count_stored(const drop *d)
-{
-	resp r;
-	ck_assert_int_eq(
-		http_do(d->port, "GET", "/v1/courier/submissions", drop_auth(d), NULL, 0, &r), 0);
-	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
-	resp_free(&r);
-	ck_assert_ptr_nonnull(o);
-	size_t n = json_array_size(json_object_get(o, "submissions"));
-	json_decref(o);
-	return n;
-}
-
 static int words(const char *c, const char *t)
 {
 	return gd_codename_words_in_text(c, t, strlen(t));
@@ -96,7 +75,7 @@ END_TEST
 static void codename_file(const drop *d, char *path, size_t cap, const char *c)
 {
 	snprintf(path, cap, "%s/codename", d->dir);
-	write_file(path, c, strlen(c));
+	write_bytes(path, c, strlen(c));
 }
 
 /* A notes file holding the codename went to the newsroom: now refused, named, nothing sent. */
@@ -111,23 +90,25 @@ START_TEST(text_attachment_with_codename)
 	snprintf(md, sizeof md, "%s/todo.md", d.dir);
 	snprintf(fine, sizeof fine, "%s/fine.csv", d.dir);
 	const char *n1 = "remember: zoom-abacus-yo-yo-able-ablaze-abide-zoologist-felt-tip\n";
-	write_file(notes, n1, strlen(n1));
-	write_file(md, "# todo\nZoomAbacusYoyoAble\n", 26);
-	write_file(fine, "a,b\nzoom,1\n", 11);
-	int rc = gd(&d, "the queue", "submit " SERVER " --codename-file %s %s %s", d.port, keystring,
-		    cf, fine, notes);
+	write_bytes(notes, n1, strlen(n1));
+	write_bytes(md, "# todo\nZoomAbacusYoyoAble\n", 26);
+	write_bytes(fine, "a,b\nzoom,1\n", 11);
+	int rc = gd(&d, "the queue", "submit " SERVER " --codename-file %s %s %s", d.port,
+		    keystring, cf, fine, notes);
 	ck_assert_msg(rc == 6, "exit %d: %s", rc, err);
-	ck_assert_msg(strstr(err, "notes.txt") != NULL && (strstr(err, "codename") != NULL || strstr(err, "--codename takes no value") != NULL), "%s",
-		      err);
+	ck_assert_msg(strstr(err, "notes.txt") != NULL &&
+			      (strstr(err, "codename") != NULL ||
+			       strstr(err, "--codename takes no value") != NULL),
+		      "%s", err);
 	ck_assert_ptr_null(strstr(err, "abacus"));
 	rc = gd(&d, "the queue", "submit " SERVER " --codename-file %s %s", d.port, keystring, cf,
 		md);
 	ck_assert_msg(rc == 6 && strstr(err, "todo.md") != NULL, "exit %d: %s", rc, err);
-	ck_assert_uint_eq(count_stored(&d), 0);
+	ck_assert_uint_eq(drop_count_stored(&d), 0);
 	rc = gd(&d, "the queue", "submit " SERVER " --codename-file %s %s", d.port, keystring, cf,
 		fine);
 	ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
-	ck_assert_uint_eq(count_stored(&d), 1);
+	ck_assert_uint_eq(drop_count_stored(&d), 1);
 	drop_destroy(&d);
 }
 END_TEST
@@ -140,7 +121,7 @@ START_TEST(codename_words_as_arguments)
 	char first[512];
 	drop_up(&d, NULL, keystring);
 	snprintf(first, sizeof first, "%s/zoom.txt", d.dir);
-	write_file(first, "x\n", 2);
+	write_bytes(first, "x\n", 2);
 	static const char *const how[] = {"--codename", "--codename-file /nonexistent",
 					  "--no-reply"};
 	for (int i = 0; i < 3; i++) {
@@ -148,13 +129,14 @@ START_TEST(codename_words_as_arguments)
 			    keystring, how[i], first);
 		ck_assert_msg(rc == 2, "%s: exit %d: %s", how[i], rc, err);
 		ck_assert_msg(strstr(err, "abacus") == NULL && strstr(err, "ablaze") == NULL &&
-				      (strstr(err, "codename") != NULL || strstr(err, "--codename takes no value") != NULL),
+				      (strstr(err, "codename") != NULL ||
+				       strstr(err, "--codename takes no value") != NULL),
 			      "%s", err);
 		rc = gd(&d, "", "replies " SERVER " %s %s abacus yo-yo able ablaze", d.port,
 			keystring, how[i], first);
 		ck_assert_msg(rc == 2 && strstr(err, "abacus") == NULL, "%d %s", rc, err);
 	}
-	ck_assert_uint_eq(count_stored(&d), 0);
+	ck_assert_uint_eq(drop_count_stored(&d), 0);
 	drop_destroy(&d);
 }
 END_TEST
@@ -170,7 +152,10 @@ START_TEST(text_that_is_not_plain)
 	} bad[] = {
 		{"memo.txt", "the plan\xe2\x80\x8b is final\n", "invisible"},
 		{"memo2.md", "the plan\xe2\x81\xa0 is final\n", "invisible"},
-		{"memo3.csv", "a,b\n\xef\xbb\xbf" "1,2\n", "invisible"},
+		{"memo3.csv",
+		 "a,b\n\xef\xbb\xbf"
+		 "1,2\n",
+		 "invisible"},
 		{"memo4.txt", "tag\xf3\xa0\x81\x81\xf3\xa0\x81\xbf here\n", "invisible"},
 		{"memo5.txt", "{\\rtf1\\ansi{\\info{\\author Jane Worker}} hello}\n", "RTF"},
 		{"memo6.log", "ok \x1b]2;pwned\x07 \x1b[2J\n", "control"},
@@ -178,13 +163,13 @@ START_TEST(text_that_is_not_plain)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(p, sizeof p, "%s/%s", d.dir, bad[i].name);
-		write_file(p, bad[i].body, strlen(bad[i].body));
+		write_bytes(p, bad[i].body, strlen(bad[i].body));
 		int rc = gd(&d, "x", "submit " SERVER " --no-reply %s", d.port, keystring, p);
 		ck_assert_msg(rc == 6, "%s: exit %d: %s", bad[i].name, rc, err);
 		ck_assert_msg(strstr(err, bad[i].name) != NULL && strstr(err, bad[i].says) != NULL,
 			      "%s: %s", bad[i].name, err);
 	}
-	ck_assert_uint_eq(count_stored(&d), 0);
+	ck_assert_uint_eq(drop_count_stored(&d), 0);
 	/* named with --keep-metadata: sent as it is, as documented */
 	snprintf(p, sizeof p, "%s/memo.txt", d.dir);
 	int rc = gd(&d, "x", "submit " SERVER " --no-reply --keep-metadata %s %s", d.port,
@@ -192,10 +177,10 @@ START_TEST(text_that_is_not_plain)
 	ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
 	/* a byte order mark at the start is not a watermark */
 	snprintf(p, sizeof p, "%s/bom.txt", d.dir);
-	write_file(p, "\xef\xbb\xbfhello\tthere\r\n", 15);
+	write_bytes(p, "\xef\xbb\xbfhello\tthere\r\n", 15);
 	rc = gd(&d, "x", "submit " SERVER " --no-reply %s", d.port, keystring, p);
 	ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
-	ck_assert_uint_eq(count_stored(&d), 2);
+	ck_assert_uint_eq(drop_count_stored(&d), 2);
 	drop_destroy(&d);
 }
 END_TEST
@@ -214,30 +199,33 @@ START_TEST(names_known_extensions_and_masked)
 	};
 	for (size_t i = 0; i < 4; i++) {
 		snprintf(p, sizeof p, "%s/%s", d.dir, names[i][0]);
-		write_file(p, "plain\n", 6);
+		write_bytes(p, "plain\n", 6);
 		int rc = gd(&d, "x", "submit " SERVER " --no-reply --json --keep-metadata %s %s",
 			    d.port, keystring, p, p);
 		ck_assert_msg(rc == 0, "%s: exit %d: %s", names[i][0], rc, err);
 		json_t *o = json_loads(out, 0, NULL);
 		ck_assert_ptr_nonnull(o);
-		const char *sent = json_string_value(
-			json_object_get(json_array_get(json_object_get(o, "attachments"), 0), "name"));
+		const char *sent = json_string_value(json_object_get(
+			json_array_get(json_object_get(o, "attachments"), 0), "name"));
 		ck_assert_msg(sent != NULL && strcmp(sent, names[i][1]) == 0, "%s: %s", names[i][0],
 			      sent ? sent : "(none)");
 		json_decref(o);
 	}
 	/* C1 (CSI), bidi override and invalid UTF-8 in a refused file's name: masked */
-	static const char *const odd[] = {"a\xc2\x9b" "2J.txt", "b\xe2\x80\xaetxt.exe.txt",
-					  "c\xff.txt", "d\xe2\x81\xa6x.txt"};
+	static const char *const odd[] = {"a\xc2\x9b"
+					  "2J.txt",
+					  "b\xe2\x80\xaetxt.exe.txt", "c\xff.txt",
+					  "d\xe2\x81\xa6x.txt"};
 	for (size_t i = 0; i < 4; i++) {
 		snprintf(p, sizeof p, "%s/%s", d.dir, odd[i]);
-		write_file(p, "nul\0byte", 8);
+		write_bytes(p, "nul\0byte", 8);
 		int rc = gd(&d, "x", "submit " SERVER " --no-reply '%s'", d.port, keystring, p);
 		ck_assert_int_eq(rc, 6);
-		ck_assert_msg(strstr(err, "\xc2\x9b") == NULL && strstr(err, "\xe2\x80\xae") == NULL &&
-				      strstr(err, "\xff") == NULL &&
-				      strstr(err, "\xe2\x81\xa6") == NULL && strchr(err, '?') != NULL,
-			      "%zu: %s", i, err);
+		ck_assert_msg(
+			strstr(err, "\xc2\x9b") == NULL && strstr(err, "\xe2\x80\xae") == NULL &&
+				strstr(err, "\xff") == NULL &&
+				strstr(err, "\xe2\x81\xa6") == NULL && strchr(err, '?') != NULL,
+			"%zu: %s", i, err);
 	}
 	drop_destroy(&d);
 }

@@ -142,20 +142,6 @@ static void term_close(term *t)
 
 /* ---- the drop's side ---- */
 
-static size_t count_stored(const drop *d)
-{
-	resp r;
-	ck_assert_int_eq(
-		http_do(d->port, "GET", "/v1/courier/submissions", drop_auth(d), NULL, 0, &r), 0);
-	ck_assert_int_eq(r.status, 200);
-	json_t *o = json_loadb((const char *)r.body, r.len, 0, NULL);
-	ck_assert_ptr_nonnull(o);
-	size_t n = json_array_size(json_object_get(o, "submissions"));
-	json_decref(o);
-	resp_free(&r);
-	return n;
-}
-
 static void push_reply(const drop *d, const gd_source_keys *src, const char *text)
 {
 	uint8_t *blob;
@@ -234,7 +220,7 @@ START_TEST(new_codename_cleared_from_the_screen)
 	const char *clear = strstr(t.seen, "\033[H\033[2J\033[3J");
 	ck_assert_msg(clear != NULL, "%s", t.seen);
 	ck_assert_msg(strstr(t.seen, "Press Enter") < clear, "%s", t.seen);
-	ck_assert_int_eq(count_stored(&d), 1);
+	ck_assert_int_eq(drop_count_stored(&d), 1);
 	term_close(&t);
 	drop_destroy(&d);
 }
@@ -272,7 +258,7 @@ START_TEST(codename_asked_first_three_tries)
 	ck_assert_msg(strstr(t.seen, "reached the drop") != NULL, "%s", t.seen);
 	ck_assert(strstr(t.seen, good) == NULL);
 	term_close(&t);
-	ck_assert_uint_eq(count_stored(&d), 1);
+	ck_assert_uint_eq(drop_count_stored(&d), 1);
 
 	/* three bad tries: stop, nothing asked after, nothing sent */
 	term_start(&t, &d, "submit " SERVER " --clearnet --codename", d.port, ks);
@@ -299,7 +285,7 @@ START_TEST(codename_asked_first_three_tries)
 	ck_assert(strstr(t.seen, "zoologst") == NULL && strstr(t.seen, "testimony") == NULL);
 	fits_80(t.seen);
 	term_close(&t);
-	ck_assert_uint_eq(count_stored(&d), 1);
+	ck_assert_uint_eq(drop_count_stored(&d), 1);
 	drop_destroy(&d);
 }
 END_TEST
@@ -332,7 +318,7 @@ START_TEST(wrong_count_said)
 			      strstr(err, "code.txt; nothing was sent\n") != NULL,
 		      "%s", err);
 	fits_80(err);
-	ck_assert_uint_eq(count_stored(&d), 0);
+	ck_assert_uint_eq(drop_count_stored(&d), 0);
 	drop_destroy(&d);
 }
 END_TEST
@@ -370,7 +356,7 @@ START_TEST(testimony_with_the_codename_refused)
 			 2);
 	ck_assert_msg(strstr(err, "the testimony contains 8 of your codename's words") != NULL,
 		      "%s", err);
-	ck_assert_uint_eq(count_stored(&d), 0);
+	ck_assert_uint_eq(drop_count_stored(&d), 0);
 
 	/* typed on a terminal: said why, and typed again without it */
 	term t;
@@ -388,12 +374,12 @@ START_TEST(testimony_with_the_codename_refused)
 		      "%s", t.seen);
 	ck_assert_msg(strstr(t.seen, "the testimony contains 8 of your codename's words") != NULL,
 		      "%s", t.seen);
-	ck_assert_uint_eq(count_stored(&d), 0);
+	ck_assert_uint_eq(drop_count_stored(&d), 0);
 	term_type(&t, "Only the facts this time.\n\x04");
 	ck_assert_msg(term_exit(&t, 60000), "still running: %s", t.seen);
 	ck_assert_msg(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0, "%d %s", t.status, t.seen);
 	term_close(&t);
-	ck_assert_uint_eq(count_stored(&d), 1);
+	ck_assert_uint_eq(drop_count_stored(&d), 1);
 	drop_destroy(&d);
 }
 END_TEST

@@ -81,15 +81,6 @@ static void stored_free(stored *st)
 		sink_free(&st->s[i]);
 }
 
-static size_t count_stored(const drop *d)
-{
-	stored st;
-	fetch_all(d, &st);
-	size_t n = st.n;
-	stored_free(&st);
-	return n;
-}
-
 #define SERVER "--server http://127.0.0.1:%u --newsroom %s"
 
 START_TEST(submit_follow_up_and_open)
@@ -144,7 +135,7 @@ START_TEST(submit_follow_up_and_open)
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --codename-out %s", d.port,
 			    keystring, code),
 			 6);
-	ck_assert_uint_eq(count_stored(&d), 2);
+	ck_assert_uint_eq(drop_count_stored(&d), 2);
 	drop_destroy(&d);
 }
 END_TEST
@@ -167,7 +158,7 @@ START_TEST(large_attachment_via_upload)
 			    keystring, file),
 			 6);
 	ck_assert(strstr(err, "metadata") != NULL);
-	ck_assert_uint_eq(count_stored(&d), 0);
+	ck_assert_uint_eq(drop_count_stored(&d), 0);
 	ck_assert_int_eq(gd(&d, "recording attached",
 			    "submit " SERVER " --clearnet --no-reply --keep-metadata %s", d.port,
 			    keystring, file),
@@ -239,7 +230,7 @@ START_TEST(refusals_send_nothing)
 			    d.port, keystring),
 			 2);
 	ck_assert(strstr(err, "zoom") == NULL && strstr(err, "takes no value") != NULL);
-	ck_assert_uint_eq(count_stored(&d), 0);
+	ck_assert_uint_eq(drop_count_stored(&d), 0);
 	/* a server the bundle does not list: the first bundle (v1) lists only :8080 */
 	drop_destroy(&d);
 	drop_create(&d, NULL);
@@ -248,11 +239,11 @@ START_TEST(refusals_send_nothing)
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply", d.port, keystring),
 			 3);
 	ck_assert(strstr(err, "not one of the newsroom's servers") != NULL);
-	ck_assert_uint_eq(count_stored(&d), 0);
+	ck_assert_uint_eq(drop_count_stored(&d), 0);
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server",
 			    d.port, keystring),
 			 0);
-	ck_assert_uint_eq(count_stored(&d), 1);
+	ck_assert_uint_eq(drop_count_stored(&d), 1);
 	drop_destroy(&d);
 }
 END_TEST
@@ -328,7 +319,7 @@ START_TEST(documents_cleaned_by_mat2)
 		 GHOSTDROP, d.port, keystring, odt, d.dir, d.dir);
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert(!shm_leftovers());
-	ck_assert_uint_eq(count_stored(&d), 1);
+	ck_assert_uint_eq(drop_count_stored(&d), 1);
 	drop_destroy(&d);
 }
 END_TEST
@@ -429,7 +420,7 @@ START_TEST(leaves_no_files)
 		 d.dir, d.dir, d.dir, d.dir);
 	ck_assert_msg(system(cmd) == 0, "files left behind");
 	ck_assert(!shm_leftovers());
-	ck_assert_uint_eq(count_stored(&d), 2);
+	ck_assert_uint_eq(drop_count_stored(&d), 2);
 	drop_destroy(&d);
 }
 END_TEST
@@ -672,7 +663,7 @@ START_TEST(through_socks5)
 			    px.port),
 			 0);
 	proxy_stop(&px, t);
-	ck_assert_uint_eq(count_stored(&d), 1);
+	ck_assert_uint_eq(drop_count_stored(&d), 1);
 	ck_assert_int_ge(px.requests, 4); /* bundle, limits, challenge, submission */
 	ck_assert_int_eq(px.domain_requests,
 			 px.requests); /* always a name for the proxy to resolve */
@@ -693,7 +684,7 @@ START_TEST(through_socks5)
 		ck_assert_msg(strstr(err, bad[i].says) != NULL, "mode %d: %s", bad[i].mode, err);
 		proxy_stop(&px, t);
 	}
-	ck_assert_uint_eq(count_stored(&d), 1);
+	ck_assert_uint_eq(drop_count_stored(&d), 1);
 	drop_destroy(&d);
 }
 END_TEST
@@ -769,7 +760,7 @@ START_TEST(upload_moves_to_another_backend)
 			 0);
 	proxy_stop(&px, t);
 	ck_assert_msg(strstr(err, "sending it again") != NULL, "%s", err);
-	ck_assert_uint_eq(count_stored(&a), 0); /* nothing half-done committed on a */
+	ck_assert_uint_eq(drop_count_stored(&a), 0); /* nothing half-done committed on a */
 	stored st;
 	fetch_all(&b, &st);
 	ck_assert_uint_eq(st.n, 1);
@@ -865,7 +856,7 @@ START_TEST(stale_and_rolled_back_bundles)
 			      strstr(err, "Nothing was sent") != NULL,
 		      "%s", err);
 	free(b);
-	ck_assert_uint_eq(count_stored(&d), 2); /* only the two before the rollback */
+	ck_assert_uint_eq(drop_count_stored(&d), 2); /* only the two before the rollback */
 	/* an onion address always goes to Tor (here: not running on 127.0.0.1:9050) */
 	ck_assert_int_eq(gd(&d, "x",
 			    "submit --server http://%s.onion --newsroom %s --clearnet --no-reply",
@@ -889,7 +880,7 @@ START_TEST(lost_submit_answer)
 	proxy_stop(&px, t);
 	ck_assert_int_eq(px.lost_answers, 1);
 	ck_assert(strstr(out, "\"already_stored\"") != NULL); /* the retry found it stored */
-	ck_assert_uint_eq(count_stored(&d), 1);               /* once */
+	ck_assert_uint_eq(drop_count_stored(&d), 1);          /* once */
 	drop_destroy(&d);
 }
 END_TEST
@@ -917,13 +908,13 @@ START_TEST(old_bundle_refused_by_default)
 			      strstr(err, "refused after 31 days") != NULL &&
 			      strstr(err, "nothing was sent") != NULL,
 		      "%s", err);
-	ck_assert_uint_eq(count_stored(&d), 0);
+	ck_assert_uint_eq(drop_count_stored(&d), 0);
 	b->created = now - 20 * 86400;
 	serve_bundle(&d, b);
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply --unlisted-server",
 			    d.port, keystring),
 			 0);
-	ck_assert_uint_eq(count_stored(&d), 1);
+	ck_assert_uint_eq(drop_count_stored(&d), 1);
 	free(b);
 	drop_destroy(&d);
 }

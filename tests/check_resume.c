@@ -343,14 +343,6 @@ static int test_read_file(const char *path, uint8_t **out, size_t *len)
 	return 0;
 }
 
-static void write_file(const char *path, const uint8_t *b, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(b, 1, n, f), n);
-	fclose(f);
-}
-
 /* A drop, a proxy, a working directory with a text attachment of len bytes (text formats
  * are sent as they are: the bytes are the same in every run), HOME and TMPDIR of the run's
  * own, and an empty state directory. */
@@ -374,7 +366,7 @@ static void rig_up(rig *g, size_t len, const char *config)
 		g->data[i] = (uint8_t)('a' + randombytes_uniform(26));
 	for (size_t i = 80; i < len; i += 81)
 		g->data[i] = '\n';
-	write_file(g->file, g->data, len);
+	write_bytes(g->file, g->data, len);
 }
 
 static void rig_down(rig *g)
@@ -402,7 +394,7 @@ static pid_t spawn(rig *g, const char *extra)
 	struct stat sb;
 	snprintf(in, sizeof in, "%s/in", g->d.dir);
 	if (lstat(in, &sb) != 0 || !S_ISFIFO(sb.st_mode)) /* a FIFO: the test writes it */
-		write_file(in, (const uint8_t *)"An interrupted testimony.", 25);
+		write_bytes(in, (const uint8_t *)"An interrupted testimony.", 25);
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -675,7 +667,7 @@ START_TEST(bad_record_and_changed_file)
 	size_t rl;
 	ck_assert_int_eq(test_read_file(rec, &raw, &rl), 0);
 	raw[rl / 2] ^= 4;
-	write_file(rec, raw, rl);
+	write_bytes(rec, raw, rl);
 	pthread_mutex_lock(&g.px.mu);
 	g.px.stall_at = 8; /* interrupt the new upload too */
 	g.px.puts = 0;
@@ -689,16 +681,16 @@ START_TEST(bad_record_and_changed_file)
 		      err);
 	ck_assert_int_eq(count_records(&g), 1); /* the new upload's */
 	/* garbage of another size */
-	write_file(rec, (const uint8_t *)"garbage", 7);
+	write_bytes(rec, (const uint8_t *)"garbage", 7);
 	/* and a record abandoned 8 days ago: swept by any run with this state directory */
 	char old[300];
 	snprintf(old, sizeof old, "%s/resume-00000000000000000000000000000000", g.state);
-	write_file(old, (const uint8_t *)"abandoned", 9);
+	write_bytes(old, (const uint8_t *)"abandoned", 9);
 	struct timespec ts[2] = {{time(NULL) - 8 * 86400, 0}, {time(NULL) - 8 * 86400, 0}};
 	ck_assert_int_eq(utimensat(AT_FDCWD, old, ts, 0), 0);
 	/* the attachment changes: another testimony, another record */
 	g.data[100] ^= 1;
-	write_file(g.file, g.data, g.len);
+	write_bytes(g.file, g.data, g.len);
 	pthread_mutex_lock(&g.px.mu);
 	g.px.stall_at = 0;
 	pthread_mutex_unlock(&g.px.mu);
@@ -770,7 +762,7 @@ START_TEST(new_codename_is_kept_across_resume)
 	sodium_free(src);
 	/* a codename file of another testimony is never overwritten */
 	g.data[0] ^= 1;
-	write_file(g.file, g.data, g.len);
+	write_bytes(g.file, g.data, g.len);
 	ck_assert_int_eq(run(&g, extra), 6);
 	ck_assert_msg(strstr(err, "never overwrites a codename") != NULL, "%s", err);
 	rig_down(&g);
@@ -841,7 +833,7 @@ START_TEST(other_bytes_start_a_new_upload)
 	ck_assert_int_eq(gd_bundle_sign(&g.d.bundle, &g.d.bundle_len, b, g.d.root_sk), GD_OK);
 	free(b);
 	snprintf(path, sizeof path, "%s/bundle3.gdkb", g.d.dir);
-	write_file(path, g.d.bundle, g.d.bundle_len);
+	write_bytes(path, g.d.bundle, g.d.bundle_len);
 	ck_assert_int_eq(drop_cli(&g.d, NULL, 0, "keys publish --data %s/data %s", g.d.dir, path),
 			 0);
 	pthread_mutex_lock(&g.px.mu);
@@ -852,7 +844,7 @@ START_TEST(other_bytes_start_a_new_upload)
 	 * was the old recipients'; other recipients are another testimony, a new upload under
 	 * a new seed, never the old file key sealing again to the new key */
 	ck_assert_msg(strstr(err, "continuing the interrupted upload") == NULL, "%s", err);
-	assert_stored_once(&g); /* with the new key */
+	assert_stored_once(&g);                 /* with the new key */
 	ck_assert_int_eq(count_records(&g), 1); /* the old record, not used, left to age */
 	rig_down(&g);
 }
@@ -883,7 +875,8 @@ static pid_t spawn_typing(rig *g, const char *extra, int *w)
 
 /* a photo's first bytes (EXIF with GPS and an owner), as long as the notes */
 static uint8_t photo[4000];
-static const uint8_t exif[] = "\xff\xd8\xff\xe1\x00\x40" "Exif\0\0 GPS 51.5N 0.1W Jane Worker";
+static const uint8_t exif[] = "\xff\xd8\xff\xe1\x00\x40"
+			      "Exif\0\0 GPS 51.5N 0.1W Jane Worker";
 
 static void photo_make(void)
 {
@@ -915,7 +908,7 @@ START_TEST(file_swapped_after_its_check)
 		pid_t pid = spawn_typing(&g, "--no-reply", &w);
 		if (!inplace) { /* a photo renamed over it (its checked inode is unlinked) */
 			snprintf(tmp, sizeof tmp, "%s.new", g.file);
-			write_file(tmp, photo, sizeof photo);
+			write_bytes(tmp, photo, sizeof photo);
 			ck_assert_int_eq(rename(tmp, g.file), 0);
 		} else { /* written over in place: the same size, other bytes */
 			int f = open(g.file, O_WRONLY | O_CLOEXEC);
@@ -941,7 +934,7 @@ static pid_t spawn_typed_codename(rig *g, const char *codename)
 {
 	char cmd[3000], msg[300];
 	snprintf(msg, sizeof msg, "%s/msg", g->d.dir);
-	write_file(msg, (const uint8_t *)"A follow-up.", 12);
+	write_bytes(msg, (const uint8_t *)"A follow-up.", 12);
 	snprintf(cmd, sizeof cmd,
 		 "(sleep 2; printf '%%s\\n' '%s') | exec script -qec \"%s submit --server "
 		 "http://127.0.0.1:%u --newsroom %s --proxy 127.0.0.1:%u --codename "

@@ -48,14 +48,6 @@ static int gd(const drop *d, const char *in, const char *fmt, ...)
 	return rc;
 }
 
-static void write_file(const char *path, const void *b, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(b, 1, n, f), n);
-	fclose(f);
-}
-
 /* Serve a given bundle: written straight into the stopped drop's database. */
 static void serve_bundle(drop *d, gd_bundle *b)
 {
@@ -193,7 +185,7 @@ START_TEST(tor_not_running)
 	/* the desk's courier says the same (and takes a bare NAME.onion too) */
 	char tok[256];
 	snprintf(tok, sizeof tok, "%s/token", d.dir);
-	write_file(tok, d.token, strlen(d.token));
+	write_bytes(tok, d.token, strlen(d.token));
 	ck_assert_int_eq(drop_run(&d, GHOSTDROP_DESK, NULL, out, err, sizeof out,
 				  "fetch --server " ONION
 				  " --token-file %s --out %s/batch --proxy %s",
@@ -288,16 +280,16 @@ START_TEST(message_file_encodings)
 	char path[256];
 	drop_up(&d, NULL, keystring);
 	snprintf(path, sizeof path, "%s/msg.txt", d.dir);
-	write_file(path, HELLO16LE, sizeof HELLO16LE);
+	write_bytes(path, HELLO16LE, sizeof HELLO16LE);
 	ck_assert_int_eq(gd(&d, NULL, "submit " SERVER " --clearnet --no-reply --message-file %s",
 			    d.port, keystring, path),
 			 0);
-	write_file(path, HELLO16BE, sizeof HELLO16BE);
+	write_bytes(path, HELLO16BE, sizeof HELLO16BE);
 	ck_assert_int_eq(gd(&d, NULL, "submit " SERVER " --clearnet --no-reply --message-file %s",
 			    d.port, keystring, path),
 			 0);
 	/* Latin-1: the file is named and the way out said */
-	write_file(path, "caf\xe9\n", 5);
+	write_bytes(path, "caf\xe9\n", 5);
 	ck_assert_int_eq(gd(&d, NULL, "submit " SERVER " --clearnet --no-reply --message-file %s",
 			    d.port, keystring, path),
 			 6);
@@ -312,7 +304,7 @@ START_TEST(message_file_encodings)
 	ck_assert_msg(strstr(err, "standard input") != NULL && strstr(err, "not UTF-8") != NULL,
 		      "%s", err);
 	/* an unpaired surrogate */
-	write_file(path, "\xff\xfe\x34\xd8h\0", 6);
+	write_bytes(path, "\xff\xfe\x34\xd8h\0", 6);
 	ck_assert_int_eq(gd(&d, NULL, "submit " SERVER " --clearnet --no-reply --message-file %s",
 			    d.port, keystring, path),
 			 6);
@@ -414,13 +406,13 @@ START_TEST(newsroom_file_and_bare_onion)
 		      "%s", err);
 	char kl[128];
 	int n = snprintf(kl, sizeof kl, "  %s\r\n", keystring);
-	write_file(path, kl, (size_t)n);
+	write_bytes(path, kl, (size_t)n);
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply", d.port, "code"), 2);
 	ck_assert_msg(strstr(err, "not a valid newsroom key") != NULL, "%s", err);
 	/* an existing file without a telling extension */
 	char bare[256];
 	snprintf(bare, sizeof bare, "%s/key", d.dir);
-	write_file(bare, kl, (size_t)n);
+	write_bytes(bare, kl, (size_t)n);
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --no-reply", d.port, bare), 2);
 	ck_assert_msg(strstr(err, "looks like a file name") != NULL, "%s", err);
 	/* --newsroom-file takes it (spaces and CR LF around the key) */
@@ -435,7 +427,7 @@ START_TEST(newsroom_file_and_bare_onion)
 			    d.port, d.dir),
 			 6);
 	ck_assert_msg(strstr(err, "/none") != NULL, "%s", err);
-	write_file(path, "hello\n", 6);
+	write_bytes(path, "hello\n", 6);
 	ck_assert_int_eq(gd(&d, "x",
 			    "submit --server http://127.0.0.1:%u --newsroom-file %s --clearnet "
 			    "--no-reply",

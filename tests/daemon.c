@@ -311,6 +311,20 @@ void drop_publish_for_port(drop *d)
 	ck_assert_int_eq(drop_cli(d, NULL, 0, "keys publish --data %s/data %s", d->dir, path), 0);
 }
 
+size_t drop_count_stored(const drop *d)
+{
+	resp r;
+	ck_assert_int_eq(
+		http_do(d->port, "GET", "/v1/courier/submissions", drop_auth(d), NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	json_t *o = json_loadb((const char *)r.body, r.len, 0, NULL);
+	ck_assert_ptr_nonnull(o);
+	size_t n = json_array_size(json_object_get(o, "submissions"));
+	json_decref(o);
+	resp_free(&r);
+	return n;
+}
+
 const char *drop_auth(const drop *d)
 {
 	static char h[128];

@@ -56,6 +56,8 @@ int pow_try(uint16_t port, const char *purpose, uint64_t size, char *out, size_t
 /* Requests as the clients make them, for tests that also make them wrong. */
 /* "Authorization: Bearer TOKEN\r\n" for the drop's courier token (a static buffer). */
 const char *drop_auth(const drop *d);
+/* How many submissions the drop holds (its courier listing). */
+size_t drop_count_stored(const drop *d);
 /* Base64 into out, asserted to fit. */
 void test_b64(char *out, size_t cap, const uint8_t *b, size_t n);
 /* An envelope from src to the drop's journalist: text, and att_len bytes of one attachment

@@ -321,3 +321,11 @@ void assert_not_dumpable(pid_t pid)
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_uid, 0); /* not dumpable: /proc/PID belongs to root */
 }
+
+void write_bytes(const char *path, const void *b, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(b, 1, n, f), n);
+	fclose(f);
+}

@@ -74,5 +74,7 @@ int test_listen(uint16_t *port, int backlog);
 /* Process pid cannot dump core (RLIMIT_CORE 0) and is not dumpable (/proc/PID is root's;
  * the tests that call it run the process as another user). */
 void assert_not_dumpable(pid_t pid);
+/* A file of exactly these n bytes (created or replaced), asserted. */
+void write_bytes(const char *path, const void *b, size_t n);
 
 #endif
