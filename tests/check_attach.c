@@ -43,46 +43,6 @@ static int gd(const drop *d, const char *in, const char *fmt, ...)
 	return rc;
 }
 
-/* Every stored submission, opened with the journalist key (at most 40). */
-typedef struct {
-	size_t n;
-	sink_state s[40];
-} stored;
-
-static void fetch_all(const drop *d, stored *st)
-{
-	resp r;
-	memset(st, 0, sizeof *st);
-	ck_assert_int_eq(
-		http_do(d->port, "GET", "/v1/courier/submissions", drop_auth(d), NULL, 0, &r), 0);
-	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL), *v;
-	resp_free(&r);
-	size_t i;
-	json_array_foreach (json_object_get(o, "submissions"), i, v) {
-		char path[128];
-		snprintf(path, sizeof path, "/v1/courier/submissions/%s",
-			 json_string_value(json_object_get(v, "id")));
-		ck_assert_int_eq(http_do(d->port, "GET", path, drop_auth(d), NULL, 0, &r), 0);
-		ck_assert_int_eq(r.status, 200);
-		membuf env = {.buf = r.body, .len = r.len};
-		boxkey k;
-		memcpy(k.pk, d->jpk, 32);
-		memcpy(k.sk, d->jsk, 32);
-		gd_open_result res;
-		ck_assert_uint_lt(st->n, 40);
-		ck_assert_int_eq(open_from(&env, &k, 1, &st->s[st->n], &res), GD_OK);
-		st->n++;
-		resp_free(&r);
-	}
-	json_decref(o);
-}
-
-static void stored_free(stored *st)
-{
-	for (size_t i = 0; i < st->n; i++)
-		sink_free(&st->s[i]);
-}
-
 static uint8_t *read_all(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "rb");
@@ -150,15 +110,15 @@ START_TEST(cleanable_always_cleaned)
 			int rc = gd(&d, "the queue", "%s", args);
 			ck_assert_msg(rc == 0, "%s: exit %d: %s", args, rc, err);
 			runs++;
-			stored st;
-			fetch_all(&d, &st);
+			drop_stored st;
+			drop_fetch_all(&d, &st);
 			ck_assert_uint_eq(st.n, runs);
 			for (size_t i = 0; i < st.n; i++)
 				assert_no_leak(&st.s[i].data, args);
-			stored_free(&st);
+			drop_stored_free(&st);
 		}
-	stored st;
-	fetch_all(&d, &st);
+	drop_stored st;
+	drop_fetch_all(&d, &st);
 	for (size_t i = 0; i < st.n; i++) {
 		ck_assert_uint_eq(st.s[i].m.n_attachments, 3);
 		uint64_t jl = st.s[i].m.attachments[0].size, pl = st.s[i].m.attachments[1].size;
@@ -168,7 +128,7 @@ START_TEST(cleanable_always_cleaned)
 		ck_assert_uint_eq(st.s[i].m.attachments[2].size, strlen(csv));
 		ck_assert(memcmp(b + jl + pl, csv, strlen(csv)) == 0);
 	}
-	stored_free(&st);
+	drop_stored_free(&st);
 	drop_destroy(&d);
 }
 END_TEST
@@ -201,8 +161,8 @@ START_TEST(removed_reported_in_json)
 	ck_assert_ptr_nonnull(j);
 	json_t *a = json_object_get(j, "attachments");
 	ck_assert_uint_eq(json_array_size(a), 4);
-	stored st;
-	fetch_all(&d, &st);
+	drop_stored st;
+	drop_fetch_all(&d, &st);
 	ck_assert_uint_eq(st.n, 1);
 	static const char *const names[] = {"attachment-1.jpg", "attachment-2.png",
 					    "attachment-3.csv", "attachment-4.odt"};
@@ -227,7 +187,7 @@ START_TEST(removed_reported_in_json)
 	ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(a, 2), "removed")), 0);
 	ck_assert_uint_gt(json_array_size(json_object_get(json_array_get(a, 3), "removed")), 0);
 	json_decref(j);
-	stored_free(&st);
+	drop_stored_free(&st);
 	/* --keep-names: the real names travel, and --json says so */
 	ck_assert_int_eq(gd(&d, "again", "submit " SERVER " --no-reply --json --keep-names '%s'",
 			    d.port, keystring, rates),
@@ -263,8 +223,8 @@ START_TEST(plain_text_accepted_fake_text_refused)
 	}
 	ck_assert_int_eq(gd(&d, "notes", "submit " SERVER " --no-reply%s", d.port, keystring, args),
 			 0);
-	stored st;
-	fetch_all(&d, &st);
+	drop_stored st;
+	drop_fetch_all(&d, &st);
 	ck_assert_uint_eq(st.n, 1);
 	size_t at = 0;
 	for (int i = 0; i < 6; i++) {
@@ -272,7 +232,7 @@ START_TEST(plain_text_accepted_fake_text_refused)
 		ck_assert(memcmp(st.s[0].data.buf + at, body[i], strlen(body[i])) == 0);
 		at += strlen(body[i]);
 	}
-	stored_free(&st);
+	drop_stored_free(&st);
 	/* a document renamed .txt; a CSV with a NUL byte; Latin-1 text: refused, nothing sent */
 	snprintf(odt, sizeof odt, "%s/author.odt", SAMPLES);
 	snprintf(fake, sizeof fake, "%s/notes.txt", d.dir);
@@ -345,14 +305,14 @@ START_TEST(damaged_photo_only_when_named)
 	json_t *f = json_array_get(json_object_get(j, "attachments"), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(f, "kind")), "as_is");
 	json_decref(j);
-	stored st;
-	fetch_all(&d, &st);
+	drop_stored st;
+	drop_fetch_all(&d, &st);
 	ck_assert_uint_eq(st.n, 1);
 	ck_assert_uint_eq(st.s[0].m.attachments[1].size, n / 2);
 	/* the first file, the cleanable one, was cleaned; the named broken one went as is */
 	membuf first = {.buf = st.s[0].data.buf, .len = st.s[0].m.attachments[0].size};
 	assert_no_leak(&first, "photo");
-	stored_free(&st);
+	drop_stored_free(&st);
 	drop_destroy(&d);
 }
 END_TEST
@@ -379,8 +339,8 @@ START_TEST(neutral_names)
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --no-reply --keep-names '%s'", d.port,
 			    keystring, shot),
 			 0);
-	stored st;
-	fetch_all(&d, &st);
+	drop_stored st;
+	drop_fetch_all(&d, &st);
 	ck_assert_uint_eq(st.n, 2);
 	int neutral = st.s[0].m.n_attachments == 2 ? 0 : 1;
 	ck_assert_str_eq(st.s[neutral].m.attachments[0].name, "attachment-1.png");
@@ -394,7 +354,7 @@ START_TEST(neutral_names)
 	ck_assert_str_eq(saved, "attachment-1.png");
 	names_safe(saved, sizeof saved, st.s[neutral].m.attachments[1].name, 1);
 	ck_assert_str_eq(saved, "attachment-2");
-	stored_free(&st);
+	drop_stored_free(&st);
 	drop_destroy(&d);
 }
 END_TEST

@@ -41,46 +41,6 @@ static int gd(const drop *d, const char *in, const char *fmt, ...)
 
 static char keystring[GD_KEYSTRING_LEN + 1];
 
-/* Every stored submission, opened with the journalist key. */
-typedef struct {
-	size_t n;
-	sink_state s[8];
-} stored;
-
-static void fetch_all(const drop *d, stored *st)
-{
-	resp r;
-	memset(st, 0, sizeof *st);
-	ck_assert_int_eq(
-		http_do(d->port, "GET", "/v1/courier/submissions", drop_auth(d), NULL, 0, &r), 0);
-	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL), *v;
-	resp_free(&r);
-	size_t i;
-	json_array_foreach (json_object_get(o, "submissions"), i, v) {
-		char path[128];
-		snprintf(path, sizeof path, "/v1/courier/submissions/%s",
-			 json_string_value(json_object_get(v, "id")));
-		ck_assert_int_eq(http_do(d->port, "GET", path, drop_auth(d), NULL, 0, &r), 0);
-		ck_assert_int_eq(r.status, 200);
-		membuf env = {.buf = r.body, .len = r.len};
-		boxkey k;
-		memcpy(k.pk, d->jpk, 32);
-		memcpy(k.sk, d->jsk, 32);
-		gd_open_result res;
-		ck_assert_uint_lt(st->n, 8);
-		ck_assert_int_eq(open_from(&env, &k, 1, &st->s[st->n], &res), GD_OK);
-		st->n++;
-		resp_free(&r);
-	}
-	json_decref(o);
-}
-
-static void stored_free(stored *st)
-{
-	for (size_t i = 0; i < st->n; i++)
-		sink_free(&st->s[i]);
-}
-
 #define SERVER "--server http://127.0.0.1:%u --newsroom %s"
 
 START_TEST(submit_follow_up_and_open)
@@ -111,8 +71,8 @@ START_TEST(submit_follow_up_and_open)
 	ck_assert_msg(strstr(err, " KiB, encrypted to 1 journalist key).") != NULL, "%s", err);
 	/* the journalist opens both: same identity key, the second a follow-up */
 	gd_source_keys *src = source_of_codename_file(&d, code);
-	stored st;
-	fetch_all(&d, &st);
+	drop_stored st;
+	drop_fetch_all(&d, &st);
 	ck_assert_uint_eq(st.n, 2);
 	int testimony = 0, followup = 0;
 	for (size_t i = 0; i < 2; i++) {
@@ -129,7 +89,7 @@ START_TEST(submit_follow_up_and_open)
 		}
 	}
 	ck_assert(testimony == 1 && followup == 1);
-	stored_free(&st);
+	drop_stored_free(&st);
 	sodium_free(src);
 	/* --codename-out never overwrites */
 	ck_assert_int_eq(gd(&d, "x", "submit " SERVER " --clearnet --codename-out %s", d.port,
@@ -163,8 +123,8 @@ START_TEST(large_attachment_via_upload)
 			    "submit " SERVER " --clearnet --no-reply --keep-metadata %s", d.port,
 			    keystring, file),
 			 0);
-	stored st;
-	fetch_all(&d, &st);
+	drop_stored st;
+	drop_fetch_all(&d, &st);
 	ck_assert_uint_eq(st.n, 1);
 	ck_assert(!st.s[0].m.has_source);
 	ck_assert_uint_eq(st.s[0].m.n_attachments, 1);
@@ -172,7 +132,7 @@ START_TEST(large_attachment_via_upload)
 	ck_assert_str_eq(st.s[0].m.attachments[0].type, "audio/wav");
 	ck_assert_uint_eq(st.s[0].data.len, len);
 	ck_assert(memcmp(st.s[0].data.buf, data, len) == 0);
-	stored_free(&st);
+	drop_stored_free(&st);
 	free(data);
 	drop_destroy(&d);
 }
@@ -259,8 +219,8 @@ START_TEST(photos_arrive_without_metadata)
 			    "submit " SERVER " --clearnet --no-reply %s %s", d.port, keystring, jpg,
 			    png),
 			 0);
-	stored st;
-	fetch_all(&d, &st);
+	drop_stored st;
+	drop_fetch_all(&d, &st);
 	ck_assert_uint_eq(st.n, 1);
 	ck_assert_uint_eq(st.s[0].m.n_attachments, 2);
 	ck_assert_str_eq(st.s[0].m.attachments[0].type, "image/jpeg");
@@ -276,7 +236,7 @@ START_TEST(photos_arrive_without_metadata)
 	uint64_t jl = st.s[0].m.attachments[0].size;
 	ck_assert(data->buf[0] == 0xff && data->buf[1] == 0xd8 && data->buf[jl - 1] == 0xd9);
 	ck_assert(memcmp(data->buf + jl, "\x89PNG", 4) == 0);
-	stored_free(&st);
+	drop_stored_free(&st);
 	drop_destroy(&d);
 }
 END_TEST
@@ -298,8 +258,8 @@ START_TEST(documents_cleaned_by_mat2)
 			    d.port, keystring, odt),
 			 0);
 	ck_assert(!shm_leftovers()); /* the cleaned copy is gone */
-	stored st;
-	fetch_all(&d, &st);
+	drop_stored st;
+	drop_fetch_all(&d, &st);
 	ck_assert_uint_eq(st.n, 1);
 	ck_assert_str_eq(st.s[0].m.attachments[0].name, "attachment-1.odt");
 	membuf *data = &st.s[0].data;
@@ -309,7 +269,7 @@ START_TEST(documents_cleaned_by_mat2)
 			ck_assert_msg(memcmp(data->buf + j, gone[i], strlen(gone[i])) != 0,
 				      "%s arrived", gone[i]);
 	ck_assert(data->len > 100 && memcmp(data->buf, "PK", 2) == 0); /* still a document */
-	stored_free(&st);
+	drop_stored_free(&st);
 	/* no mat2 on the PATH: refused, nothing sent, nothing left behind */
 	char cmd[2048];
 	snprintf(cmd, sizeof cmd,
@@ -713,12 +673,12 @@ START_TEST(broken_connections_resume)
 	ck_assert_int_lt(px.requests, 30);  /* not one connection per chunk (50 chunks) */
 	ck_assert_int_eq(px.lost_answers, 2);      /* a chunk's answer and the commit's */
 	ck_assert_int_ge(px.commits_swallowed, 2); /* the commit was sent again */
-	stored st;
-	fetch_all(&d, &st);
+	drop_stored st;
+	drop_fetch_all(&d, &st);
 	ck_assert_uint_eq(st.n, 1); /* exactly once */
 	ck_assert_uint_eq(st.s[0].data.len, len);
 	ck_assert(memcmp(st.s[0].data.buf, data, len) == 0); /* whole */
-	stored_free(&st);
+	drop_stored_free(&st);
 	free(data);
 	drop_destroy(&d);
 }
@@ -761,12 +721,12 @@ START_TEST(upload_moves_to_another_backend)
 	proxy_stop(&px, t);
 	ck_assert_msg(strstr(err, "sending it again") != NULL, "%s", err);
 	ck_assert_uint_eq(drop_count_stored(&a), 0); /* nothing half-done committed on a */
-	stored st;
-	fetch_all(&b, &st);
+	drop_stored st;
+	drop_fetch_all(&b, &st);
 	ck_assert_uint_eq(st.n, 1);
 	ck_assert_uint_eq(st.s[0].data.len, len);
 	ck_assert(memcmp(st.s[0].data.buf, data, len) == 0);
-	stored_free(&st);
+	drop_stored_free(&st);
 	free(data);
 	drop_destroy(&b);
 	drop_destroy(&a);

@@ -311,6 +311,40 @@ void drop_publish_for_port(drop *d)
 	ck_assert_int_eq(drop_cli(d, NULL, 0, "keys publish --data %s/data %s", d->dir, path), 0);
 }
 
+void drop_fetch_all(const drop *d, drop_stored *st)
+{
+	resp r;
+	memset(st, 0, sizeof *st);
+	ck_assert_int_eq(
+		http_do(d->port, "GET", "/v1/courier/submissions", drop_auth(d), NULL, 0, &r), 0);
+	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL), *v;
+	resp_free(&r);
+	size_t i;
+	json_array_foreach (json_object_get(o, "submissions"), i, v) {
+		char path[128];
+		snprintf(path, sizeof path, "/v1/courier/submissions/%s",
+			 json_string_value(json_object_get(v, "id")));
+		ck_assert_int_eq(http_do(d->port, "GET", path, drop_auth(d), NULL, 0, &r), 0);
+		ck_assert_int_eq(r.status, 200);
+		membuf env = {.buf = r.body, .len = r.len};
+		boxkey k;
+		memcpy(k.pk, d->jpk, 32);
+		memcpy(k.sk, d->jsk, 32);
+		gd_open_result res;
+		ck_assert_uint_lt(st->n, 40);
+		ck_assert_int_eq(open_from(&env, &k, 1, &st->s[st->n], &res), GD_OK);
+		st->n++;
+		resp_free(&r);
+	}
+	json_decref(o);
+}
+
+void drop_stored_free(drop_stored *st)
+{
+	for (size_t i = 0; i < st->n; i++)
+		sink_free(&st->s[i]);
+}
+
 size_t drop_count_stored(const drop *d)
 {
 	resp r;

@@ -58,6 +58,14 @@ int pow_try(uint16_t port, const char *purpose, uint64_t size, char *out, size_t
 const char *drop_auth(const drop *d);
 /* How many submissions the drop holds (its courier listing). */
 size_t drop_count_stored(const drop *d);
+/* Every stored submission, fetched as the courier does and opened with the journalist key (at
+ * most 40), asserted; drop_stored_free frees them. */
+typedef struct {
+	size_t n;
+	sink_state s[40];
+} drop_stored;
+void drop_fetch_all(const drop *d, drop_stored *st);
+void drop_stored_free(drop_stored *st);
 /* Base64 into out, asserted to fit. */
 void test_b64(char *out, size_t cap, const uint8_t *b, size_t n);
 /* An envelope from src to the drop's journalist: text, and att_len bytes of one attachment
