@@ -8,8 +8,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check_main.h"
@@ -22,6 +24,9 @@
 static char out[65536], err[65536];
 static drop d; /* the drop, and d.dir the test's directory */
 static char desk[256], pass[256], srv[64], ks[128], tok[256], source[80];
+/* newsroom(): a drop that stores a chunk at a time, slowly (64 KiB chunks, each commit's sync
+ * made slow by the slowsync shim), so a worker can be stopped halfway through an upload */
+static int slow_drop;
 
 #define DESK(in, ...) drop_run(&d, DESK_BIN, in, out, err, sizeof out, __VA_ARGS__)
 #define WORKER(in, ...) drop_run(&d, GHOSTDROP, in, out, err, sizeof out, __VA_ARGS__)
@@ -57,6 +62,8 @@ static void newsroom(void)
 	snprintf(p, sizeof p, "%s/data/ghostdropd.conf", d.dir);
 	FILE *f = fopen(p, "a");
 	fputs("pow_min_bits = 4\npow_max_bits = 8\n", f);
+	if (slow_drop)
+		fputs("chunk_size_kb = 64\nmax_submit_kb = 64\n", f);
 	fclose(f);
 	ck_assert_int_eq(
 		drop_cli(&d, d.token, sizeof d.token, "token add --data %s/data --name c", d.dir),
@@ -64,6 +71,10 @@ static void newsroom(void)
 	d.token[strcspn(d.token, "\n")] = '\0';
 	snprintf(tok, sizeof tok, "%s/token", d.dir);
 	write_file(tok, d.token);
+	if (slow_drop) {
+		d.preload = SLOWSYNC;
+		d.env[0] = "GD_SLOW_SYNC_MS=60";
+	}
 	drop_start(&d);
 	snprintf(srv, sizeof srv, "http://127.0.0.1:%u", d.port);
 	ck_assert_int_eq(
@@ -360,6 +371,95 @@ START_TEST(ack_and_fetch_fail_plainly)
 }
 END_TEST
 
+/* Issue 16, 3, at the journalist's desk: an upload killed (kill -9) halfway and continued by
+ * the same command with --state-dir is fetched and opened by ghostdrop-desk, byte-identical. */
+static int resume_records(const char *dir)
+{
+	int n = 0;
+	DIR *dd = opendir(dir);
+	struct dirent *e;
+	while (dd != NULL && (e = readdir(dd)) != NULL)
+		n += strncmp(e->d_name, "resume-", 7) == 0;
+	if (dd != NULL)
+		closedir(dd);
+	return n;
+}
+
+START_TEST(resumed_upload_opens_at_the_desk)
+{
+	slow_drop = 1;
+	newsroom();
+	slow_drop = 0;
+	char csv[512], msg[512], state[512], cmd[4096], got[512];
+	snprintf(csv, sizeof csv, "%s/rates.csv", d.dir);
+	snprintf(msg, sizeof msg, "%s/msg.txt", d.dir);
+	snprintf(state, sizeof state, "%s/state", d.dir);
+	write_file(msg, "The rates changed in November.\n");
+	size_t len = 0, cap = 1u << 20;
+	char *data = malloc(cap + 64);
+	ck_assert_ptr_nonnull(data);
+	for (unsigned i = 0; len < cap; i++)
+		len += (size_t)sprintf(data + len, "task-%u,0.%02u\n", i, i % 100);
+	write_bytes(csv, data, len);
+	snprintf(cmd, sizeof cmd,
+		 "exec %s submit --server %s --newsroom %s --clearnet --no-reply --yes --state-dir "
+		 "%s --message-file %s %s >/dev/null 2>&1 </dev/null",
+		 GHOSTDROP, srv, ks, state, msg, csv);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	/* the record is written before the first chunk; a few chunks later, the process dies */
+	for (int i = 0; i < 400 && resume_records(state) == 0; i++)
+		usleep(25000);
+	ck_assert_int_eq(resume_records(state), 1);
+	usleep(400000);
+	kill(pid, SIGKILL);
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st));
+	ck_assert_uint_eq(drop_count_stored(&d), 0);
+	/* the same command again continues what the drop holds, then forgets the record */
+	ck_assert_int_eq(WORKER(NULL,
+				"submit --server %s --newsroom %s --clearnet --no-reply --yes "
+				"--state-dir %s --message-file %s %s",
+				srv, ks, state, msg, csv),
+			 0);
+	ck_assert_msg(strstr(err, "continuing the interrupted upload: the drop holds ") != NULL,
+		      "%s", err);
+	ck_assert_int_eq(resume_records(state), 0);
+	ck_assert_uint_eq(drop_count_stored(&d), 1);
+	/* the courier fetches it, the desk opens it: the file as the worker had it */
+	ck_assert_int_eq(DESK(NULL, "fetch --server %s --token-file %s --clearnet --out %s/batch",
+			      srv, tok, d.dir),
+			 0);
+	ck_assert_int_eq(DESK(NULL,
+			      "open --dir %s %s/batch --out %s/opened --passphrase-file %s --json",
+			      desk, d.dir, d.dir, pass),
+			 0);
+	json_t *o = json_loads(out, 0, NULL);
+	ck_assert_ptr_nonnull(o);
+	json_t *subs = json_object_get(o, "submissions");
+	ck_assert_uint_eq(json_array_size(subs), 1);
+	const char *folder = json_string_value(json_object_get(json_array_get(subs, 0), "folder"));
+	ck_assert_ptr_nonnull(folder);
+	snprintf(got, sizeof got, "%s/opened/%s/attachment-1.csv", d.dir, folder);
+	json_decref(o);
+	FILE *f = fopen(got, "rb");
+	ck_assert_msg(f != NULL, "%s", got);
+	char *back = malloc(len + 1);
+	ck_assert_ptr_nonnull(back);
+	ck_assert_uint_eq(fread(back, 1, len + 1, f), len);
+	fclose(f);
+	ck_assert(memcmp(back, data, len) == 0);
+	free(back);
+	free(data);
+	done();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("desk16");
@@ -374,6 +474,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, fetch_refuses_foreign_flags);
 	tcase_add_test(tc, wrong_token_in_words);
 	tcase_add_test(tc, ack_and_fetch_fail_plainly);
+	tcase_add_test(tc, resumed_upload_opens_at_the_desk);
 	suite_add_tcase(s, tc);
 	return s;
 }
