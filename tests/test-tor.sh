@@ -139,7 +139,10 @@ sys.exit(0 if r["opened"] == 3 and r["failed"] == 0 else 1)
 PY
 grep -rlq "TOR-MARKER-1" "$T/opened" || fail "the testimony did not arrive"
 grep -rlq "TOR-MARKER-2" "$T/opened" || fail "the follow-up did not arrive"
-got=$(find "$T/opened" -name attachment-1.bin) # a neutral name
+# a neutral name, the one the worker was told it sends (--json)
+sent=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["attachments"][0]["name"])' "$T/out2")
+case "$sent" in attachment-1*) ;; *) fail "the attachment was sent as $sent, not a neutral name" ;; esac
+got=$(find "$T/opened" -name "$sent")
 [ -n "$got" ] || fail "the 20 MiB attachment did not arrive"
 cmp -s "$got" "$T/recording.bin" || fail "the 20 MiB attachment arrived different"
 [ "$(ls "$T/opened" | grep -v -e '^ack$' | wc -l)" -eq 1 ] || fail "not one source folder"
