@@ -152,7 +152,9 @@ START_TEST(three_passphrase_tries)
 		"(not shown): ", "wrong one\n", "(not shown): ", "wrong two\n", "(not shown): ",
 		"wrong three\n", NULL};
 	ck_assert_int_eq(pty_run(argv, NULL, wrong, pout, sizeof pout), 3);
-	ck_assert_msg(strstr(pout, "wrong passphrase (3 tries)") != NULL, "%s", pout);
+	/* on a terminal a long line is wrapped between words */
+	ck_assert_msg(strstr(pout, "wrong passphrase (3") != NULL && strstr(pout, "tries)") != NULL,
+		      "%s", pout);
 	ck_assert(access(bundle, F_OK) != 0);
 	done();
 }

@@ -198,6 +198,56 @@ static void fits_80(const char *s)
 
 /* ---- 1. the codename first, three tries, never in the testimony ---- */
 
+/* An error on a terminal is wrapped to its width between words (a tired reader does not piece
+ * words cut at the edge together); to a file or a pipe it stays one line. */
+START_TEST(errors_wrap_on_a_terminal)
+{
+	drop d;
+	char ks[GD_KEYSTRING_LEN + 1];
+	term t;
+	drop_up(&d, NULL, ks);
+	const char *words = "127.0.0.1 is not an onion address, and ghostdrop connects only "
+			    "through Tor: use the newsroom's onion address, or --proxy "
+			    "127.0.0.1:9050 to reach this one through Tor";
+	ck_assert_int_eq(drop_run(&d, GHOSTDROP, "x", out, err, sizeof out,
+				  "submit " SERVER " --no-reply", d.port, ks),
+			 2);
+	ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1, "%s", err); /* one line */
+	ck_assert_msg(strstr(err, words) != NULL, "%s", err);
+	term_start(&t, &d, "submit " SERVER " --no-reply", d.port, ks);
+	ck_assert_msg(term_exit(&t, 20000), "still running: %s", t.seen);
+	ck_assert_msg(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 2, "%s", t.seen);
+	char joined[4096];
+	size_t n = 0, lines = 0;
+	for (const char *l = t.seen; *l;) {
+		size_t w = strcspn(l, "\r\n");
+		ck_assert_msg(w < 80, "%zu columns: %.*s", w, (int)w, l);
+		const char *p = l;
+		size_t k = w;
+		if (lines > 0 && w >= 2 && p[0] == ' ' && p[1] == ' ') { /* a continuation */
+			p += 2;
+			k -= 2;
+		}
+		if (w > 0) {
+			if (lines > 0)
+				joined[n++] = ' ';
+			ck_assert_uint_lt(n + k, sizeof joined);
+			memcpy(joined + n, p, k);
+			n += k;
+			lines++;
+		}
+		l += w;
+		while (*l == '\r' || *l == '\n')
+			l++;
+	}
+	joined[n] = '\0';
+	ck_assert_msg(lines >= 2, "%s", t.seen);
+	ck_assert_msg(strstr(joined, words) != NULL, "%s", joined);
+	term_close(&t);
+	drop_destroy(&d);
+}
+END_TEST
+
 /* A new codename on a terminal: shown once, then the screen is cleared when the worker says it is
  * written down, so it does not stay on a shared computer's screen or in its scrollback. */
 START_TEST(new_codename_cleared_from_the_screen)
@@ -689,6 +739,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, testimony_with_the_codename_refused);
 	tcase_add_test(tc, replies_iso_days_and_after_ack);
 	tcase_add_test(tc, new_codename_cleared_from_the_screen);
+	tcase_add_test(tc, errors_wrap_on_a_terminal);
 	suite_add_tcase(s, tc);
 	return s;
 }
