@@ -579,9 +579,12 @@ static int show_codename_once(const char *codename)
 	int c;
 	while ((c = fgetc(tty)) != EOF && c != '\n' && c != '\r')
 		;
-	fputs("\033[H\033[2J\033[3J", tty); /* home, clear the screen, clear the scrollback */
+	/* home, clear the screen, clear the scrollback: straight to the terminal (a stream that
+	 * was read from is not written without repositioning, which a terminal cannot do) */
+	static const char clear[] = "\033[H\033[2J\033[3J";
+	int bad = write(fd, clear, sizeof clear - 1) != (ssize_t)(sizeof clear - 1);
 	fclose(tty);
-	return 0;
+	return bad ? -1 : 0;
 }
 
 /* One submission on its way: what cmd_submit's steps share. */
