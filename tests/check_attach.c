@@ -215,11 +215,13 @@ START_TEST(plain_text_accepted_fake_text_refused)
 					   "{\"k\": [1, 2]}\n",
 					   "2026-11-30 09:12 queue 7 stalled\r\n"};
 	char args[4096] = "";
+	size_t an = 0;
 	for (int i = 0; i < 6; i++) {
 		snprintf(p[i], sizeof p[i], "%s/file%d.%s", d.dir, i, ext[i]);
 		write_bytes(p[i], body[i], strlen(body[i]));
-		strcat(args, " ");
-		strcat(args, p[i]);
+		int k = snprintf(args + an, sizeof args - an, " %s", p[i]);
+		ck_assert(k > 0 && (size_t)k < sizeof args - an);
+		an += (size_t)k;
 	}
 	ck_assert_int_eq(gd(&d, "notes", "submit " SERVER " --no-reply%s", d.port, keystring, args),
 			 0);

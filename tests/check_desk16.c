@@ -401,7 +401,7 @@ START_TEST(resumed_upload_opens_at_the_desk)
 	char *data = malloc(cap + 64);
 	ck_assert_ptr_nonnull(data);
 	for (unsigned i = 0; len < cap; i++)
-		len += (size_t)sprintf(data + len, "task-%u,0.%02u\n", i, i % 100);
+		len += (size_t)snprintf(data + len, cap + 64 - len, "task-%u,0.%02u\n", i, i % 100);
 	write_bytes(csv, data, len);
 	snprintf(cmd, sizeof cmd,
 		 "exec %s submit --server %s --newsroom %s --clearnet --no-reply --yes --state-dir "

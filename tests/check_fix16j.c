@@ -62,7 +62,7 @@ START_TEST(codename_however_written)
 			if (*p != ' ')
 				j[o++] = *p;
 		j[o] = '\0';
-		strcpy(h, cn);
+		snprintf(h, sizeof h, "%s", cn);
 		for (char *p = h; *p; p++)
 			if (*p == ' ')
 				*p = '-';

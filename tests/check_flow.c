@@ -707,14 +707,16 @@ START_TEST(codename_words_in_text)
 	t = "zoomed abacuses yoyo capable";
 	ck_assert_int_eq(gd_codename_words_in_text(c, t, strlen(t)), 1);
 	/* common words far apart in a long text are not the codename */
-	char longt[4096] = "";
-	strcat(longt, "zoom ");
+	char longt[4096];
+	size_t ln = 0;
+	ln += (size_t)snprintf(longt + ln, sizeof longt - ln, "zoom ");
 	for (int i = 0; i < 40; i++)
-		strcat(longt, "word ");
-	strcat(longt, "abacus ");
+		ln += (size_t)snprintf(longt + ln, sizeof longt - ln, "word ");
+	ln += (size_t)snprintf(longt + ln, sizeof longt - ln, "abacus ");
 	for (int i = 0; i < 40; i++)
-		strcat(longt, "word ");
-	strcat(longt, "able ablaze");
+		ln += (size_t)snprintf(longt + ln, sizeof longt - ln, "word ");
+	ln += (size_t)snprintf(longt + ln, sizeof longt - ln, "able ablaze");
+	ck_assert_uint_lt(ln, sizeof longt);
 	ck_assert_int_eq(gd_codename_words_in_text(c, longt, strlen(longt)), 2);
 	/* only len bytes are read */
 	t = "zoom abacus yo-yo able";
