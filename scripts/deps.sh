@@ -1,7 +1,9 @@
 # ghostdrop: install the Debian 12 packages the build and tests need (sourced by scripts/*).
 # Installs only what is missing; apt-get update first (fresh machines have no package lists).
+# chromium: Debian's, for the submission page's browser tests (tests/web; about a minute to
+# install on a fresh machine). Node and npm (scripts/web-deps) come below, only if missing.
 GD_PACKAGES="meson ninja-build pkg-config gcc python3 libsodium-dev libevent-dev liblmdb-dev
-libjansson-dev libseccomp-dev check diceware mat2 tor curl clang-format"
+libjansson-dev libseccomp-dev check diceware mat2 tor curl clang-format chromium"
 
 gd_sudo() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -14,6 +16,10 @@ gd_install_deps() {
 			missing="$missing $p"
 		fi
 	done
+	# Node and npm by command, not by package: a Node from elsewhere (NodeSource's nodejs
+	# carries its own npm) is used as it is; Debian's nodejs and npm when there is none.
+	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+	command -v npm >/dev/null 2>&1 || missing="$missing npm"
 	[ -z "$missing" ] && return 0
 	echo "ghostdrop: installing:$missing" >&2
 	# Never let a package start a service (tor would try to reach the public network).
