@@ -1,0 +1,716 @@
+// ghostdrop's submission page: the screens (write, send, codename shown once, come back) over
+// gdproto.js (the protocol) and client.js (the drop's HTTP API). Every word shown comes from
+// strings.js. Nothing is stored: no cookie, no Web Storage, no IndexedDB; secrets live in this
+// page's memory only and are wiped (sodium.memzero) once used. JavaScript strings (the
+// testimony, the codename) cannot be wiped: their references are dropped and the fields emptied.
+
+import { STRINGS } from './strings.js';
+
+const MAX_TEXT = 128 * 1024; // GD_ENV_MAX_TEXT: the manifest's text, in UTF-8 bytes
+const MAX_FILES = 256; // the manifest's attachments (PROTOCOL.md §6.2)
+const TICK_MS = 1500; // status text updated at most this often while numbers move (aria-live)
+
+const lang = (navigator.language || 'en').split('-')[0];
+const S = { ...STRINGS.en, ...(STRINGS[lang] || {}) };
+
+// A catalogue string with its {placeholders} filled.
+function t(key, vars = {}) {
+	const s = Object.hasOwn(S, key) ? S[key] : key;
+	return s.replace(/\{([a-z_]+)\}/g, (m, k) => (Object.hasOwn(vars, k) ? String(vars[k]) : m));
+}
+
+const $ = (id) => document.getElementById(id);
+
+// ---- what the page holds (memory only) ----
+let sodium, gd, client, strip;
+let rootPk = null; // the newsroom key (32 bytes)
+let bundle = null; // verified
+let mode = 'write'; // 'write' (a new testimony) or 'back' (come back with a codename)
+let session = null; // {canonical, keys}: a codename typed to come back
+let fresh = null; // {canonical, keys}: a new codename made for a send that has not finished
+let entries = []; // attachments: {file, res (strip.cleanFile's, or null while checked), keep}
+let checking = Promise.resolve();
+let busy = false;
+let codenameShown = false;
+
+// ---- status ----
+let lastTick = 0;
+let lastPhase = '';
+
+function setStatus(text, kind = 'info', title = null) {
+	const st = $('status');
+	st.replaceChildren();
+	st.className = `status ${kind}`;
+	if (title) {
+		const b = document.createElement('strong');
+		b.textContent = title;
+		st.append(b, document.createElement('br'));
+	}
+	if (text)
+		st.append(text);
+	st.hidden = !text && !title;
+	lastPhase = '';
+}
+
+// Progress of a long step: the text changes at once for a new phase, else at most every TICK_MS.
+function progress(phase, text, done, total) {
+	const bar = $('progress');
+	bar.hidden = false;
+	if (total > 0) {
+		bar.max = total;
+		bar.value = Math.min(done, total);
+	} else
+		bar.removeAttribute('value'); // indeterminate
+	const now = Date.now();
+	if (phase === lastPhase && now - lastTick < TICK_MS)
+		return;
+	setStatus(text);
+	lastPhase = phase;
+	lastTick = now;
+}
+
+function progressDone() {
+	$('progress').hidden = true;
+}
+
+function mib(n) {
+	return (n / 1048576).toFixed(1);
+}
+
+// client/attach.c's attach_human_size, in the catalogue's words
+function humanSize(n) {
+	if (n === 1)
+		return t('size_byte');
+	if (n < 1024)
+		return t('size_bytes', { n });
+	const units = ['size_kib', 'size_mib', 'size_gib'];
+	let v = n / 1024, u = 0;
+	while (v >= 1024 && u < units.length - 1) {
+		v /= 1024;
+		u++;
+	}
+	return t(units[u], { n: v.toFixed(1) });
+}
+
+// ---- secrets ----
+function wipeKeys(keys) {
+	if (!keys)
+		return;
+	for (const v of Object.values(keys))
+		if (v instanceof Uint8Array)
+			sodium.memzero(v);
+}
+
+function forgetSession() {
+	if (session)
+		wipeKeys(session.keys);
+	session = null;
+	$('replies').replaceChildren();
+	$('mailbox').hidden = true;
+	$('codename-form').hidden = false;
+	render();
+}
+
+// ---- errors, in the catalogue's words ----
+function errorCode(e) {
+	if (e && typeof e.code === 'string')
+		return e.code;
+	if (e && e.name === 'NotReadableError')
+		return 'file_changed';
+	if (e instanceof TypeError)
+		return 'network'; // fetch's failure
+	return (e && e.name) || 'error';
+}
+
+function errorText(e) {
+	const code = errorCode(e);
+	const map = {
+		network: 'err_network', timeout: 'err_network',
+		overloaded: 'err_overloaded', too_many_uploads: 'err_overloaded',
+		chunk_pending: 'err_overloaded', commit_pending: 'err_overloaded',
+		storage_full: 'err_storage_full',
+		envelope_too_large: 'err_envelope_too_large', body_too_large: 'err_body_too_large',
+		too_large: 'err_too_large',
+		pow: 'err_pow', bad_pow: 'err_pow', pow_invalid: 'err_pow', pow_expired: 'err_pow',
+		pow_required: 'err_pow', pow_purpose: 'err_pow', pow_replayed: 'err_pow',
+		pow_size: 'err_pow', pow_outdated: 'err_pow',
+		forged: 'err_forged',
+		file_changed: 'err_file_changed',
+	};
+	return t(map[code] || 'err_other', { code });
+}
+
+// The bundle does not verify (or cannot be had): which, and what to do.
+function bundleFailed(e) {
+	const code = errorCode(e).replace(/^bundle_/, '');
+	const map = {
+		signature: 'bundle_signature', expired: 'bundle_expired', rollback: 'bundle_rollback',
+		no_key: 'bundle_no_key', unlisted: 'bundle_unlisted', server: 'bundle_unlisted',
+		not_listed: 'bundle_unlisted', no_bundle: 'bundle_missing', not_found: 'bundle_missing',
+		network: 'bundle_network', timeout: 'bundle_network',
+	};
+	const key = map[code] || 'bundle_bad';
+	if (key === 'bundle_network' || key === 'bundle_missing')
+		setStatus(t(key), 'error');
+	else
+		setStatus(t(key, { code }), 'error', t('bundle_failed_title'));
+}
+
+// ---- screens ----
+function render() {
+	const followup = mode === 'back' && session !== null;
+	$('mode-write').setAttribute('aria-pressed', String(mode === 'write'));
+	$('mode-back').setAttribute('aria-pressed', String(mode === 'back'));
+	$('back').hidden = mode !== 'back';
+	$('write').hidden = mode === 'back' && !followup;
+	$('write-heading').textContent = t(followup ? 'followup_heading' : 'write_heading');
+	$('send').textContent = t(followup ? 'followup_send' : 'send');
+	$('no-reply-row').hidden = followup;
+}
+
+function showOnly(id) {
+	for (const s of ['modes', 'back', 'write', 'done', 'after'])
+		$(s).hidden = s !== id;
+}
+
+function showMain() {
+	$('done').hidden = true;
+	$('after').hidden = true;
+	$('modes').hidden = false;
+	render();
+}
+
+function setBusy(b) {
+	busy = b;
+	for (const el of document.querySelectorAll('#modes button, #back input, #back button, ' +
+		'#write textarea, #write input, #write button'))
+		el.disabled = b;
+}
+
+// ---- attachments ----
+function neutralName(i) {
+	const e = entries[i];
+	return strip.neutralName(e.file.name, i, e.res ? e.res.kind : 'other');
+}
+
+// What will be done to the file, in the CLI's words; '' while it is checked.
+function describe(e) {
+	const r = e.res;
+	if (r === null)
+		return t('file_checking');
+	if (r.error)
+		return t('file_unreadable');
+	if (r.cleaned) {
+		if (r.removed.length === 0)
+			return t('file_nothing_found');
+		const what = r.removed.map((k) => t(Object.hasOwn(S, `meta_${k}`) ? `meta_${k}` :
+			'meta_other'));
+		return t('file_removed', { what: [...new Set(what)].join(t('list_separator')) });
+	}
+	const note = r.note && Object.hasOwn(S, `file_${r.note}`) ? r.note : 'not_cleaned';
+	return t(`file_${note}`);
+}
+
+// The file as it would be sent: refused (damaged, unreadable), needs the worker's word
+// (cannot be cleaned or checked), or fine.
+function fileVerdict(e) {
+	const r = e.res;
+	if (r === null)
+		return 'pending';
+	if (r.error || r.blob === null)
+		return 'refused';
+	if (r.cleaned || (r.kind === 'text' && r.note === 'text_ok'))
+		return 'ok';
+	return 'ask';
+}
+
+function renderFiles() {
+	const ul = $('file-report');
+	ul.replaceChildren();
+	$('files').hidden = entries.length === 0;
+	if (entries.length === 0)
+		return;
+	const msg = document.createElement('li');
+	msg.textContent = t('file_message', {
+		size: humanSize(new TextEncoder().encode($('testimony').value).length) });
+	ul.append(msg);
+	entries.forEach((e, i) => {
+		const li = document.createElement('li');
+		li.id = `file-${i + 1}`;
+		const size = e.res && e.res.blob ? e.res.blob.size : e.file.size;
+		const head = document.createElement('span');
+		head.className = 'file-name';
+		head.textContent = t('file_line', { name: neutralName(i), size: humanSize(size),
+			original: e.file.name });
+		const what = document.createElement('span');
+		const v = fileVerdict(e);
+		what.className = `file-what ${v}`;
+		what.textContent = describe(e);
+		li.append(head, what);
+		const row = document.createElement('span');
+		row.className = 'file-actions';
+		if (v === 'ask') {
+			const label = document.createElement('label');
+			label.className = 'check';
+			const box = document.createElement('input');
+			box.type = 'checkbox';
+			box.id = `keep-${i + 1}`;
+			box.checked = e.keep;
+			box.disabled = busy;
+			box.addEventListener('change', () => { e.keep = box.checked; });
+			const span = document.createElement('span');
+			span.textContent = t('file_keep_label');
+			label.append(box, span);
+			row.append(label);
+		}
+		const rm = document.createElement('button');
+		rm.type = 'button';
+		rm.id = `remove-${i + 1}`;
+		rm.className = 'secondary small';
+		rm.textContent = t('file_remove');
+		rm.disabled = busy;
+		rm.addEventListener('click', () => removeFile(i));
+		row.append(rm);
+		li.append(row);
+		ul.append(li);
+	});
+}
+
+// The file input shows what the list holds (DataTransfer sets its FileList where it can).
+function syncInput() {
+	const input = $('attachments');
+	try {
+		const dt = new DataTransfer();
+		for (const e of entries)
+			dt.items.add(e.file);
+		input.files = dt.files;
+	} catch {
+		if (entries.length === 0)
+			input.value = '';
+	}
+}
+
+function removeFile(i) {
+	if (busy)
+		return;
+	entries.splice(i, 1);
+	syncInput();
+	renderFiles();
+}
+
+async function clean(e) {
+	try {
+		e.res = await strip.cleanFile(e.file, e.file.name, 0);
+	} catch {
+		e.res = { error: true, blob: null, kind: 'other', cleaned: false, removed: [] };
+	}
+	renderFiles();
+}
+
+// Files chosen are added to the list (a phone picks one at a time); where the file input's list
+// cannot be set (no DataTransfer), a new choice replaces the list, as the input itself does.
+function onFiles() {
+	const chosen = [...$('attachments').files];
+	const sync = canSync();
+	if (sync && chosen.length === 0) { // a chooser closed without a choice
+		syncInput();
+		return;
+	}
+	const known = new Set(entries.map((e) => e.file));
+	const added = chosen.filter((f) => !known.has(f)).map((file) => ({ file, res: null,
+		keep: false }));
+	entries = sync ? entries.concat(added) : chosen.map((f) => entries.find((e) => e.file === f) ||
+		added.find((e) => e.file === f));
+	if (sync)
+		syncInput();
+	renderFiles();
+	checking = Promise.all([checking, ...added.map(clean)]);
+}
+
+function canSync() {
+	try {
+		return new DataTransfer().files !== undefined;
+	} catch {
+		return false;
+	}
+}
+
+// ---- sending ----
+function onEvent(ev) {
+	const done = ev.done || 0, total = ev.total || 0;
+	switch (ev.type) {
+	case 'pow':
+		progress('pow', t('pow'), done, total);
+		break;
+	case 'seal':
+		progress('seal', t('sealing', { done: mib(done), total: mib(total) }), done, total);
+		break;
+	case 'upload':
+		progress('upload', t('uploading', { done: mib(done), total: mib(total) }), done, total);
+		break;
+	case 'retry':
+		progress('retry', t('retrying'), done, total);
+		break;
+	case 'resumed':
+		progress('resumed', t('resumed'), done, total);
+		break;
+	case 'commit':
+		progress('commit', t('committing'), 0, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+async function derive(canonical) {
+	progress('derive', t('codename_deriving', { percent: 0 }), 0, 100);
+	return gd.deriveCodename(canonical, rootPk, (p) => {
+		const percent = Math.floor(p * 100);
+		progress('derive', t('codename_deriving', { percent }), percent, 100);
+	});
+}
+
+// The CLI's rule: the testimony (and a text file) must not hold the codename.
+async function codenameFound(canonical) {
+	const text = $('testimony').value;
+	if (gd.codenameWordsIn(text, canonical))
+		return t('codename_in_text', { count: 4 });
+	for (let i = 0; i < entries.length; i++) {
+		const r = entries[i].res;
+		if (r && r.kind === 'text' && r.blob && gd.codenameWordsIn(await r.blob.text(), canonical))
+			return t('codename_in_file', { name: neutralName(i), count: 4 });
+	}
+	return null;
+}
+
+// What keeps this from being sent, in words; null when it can go.
+async function refusal(followup) {
+	const text = $('testimony').value;
+	if (text.trim() === '' && entries.length === 0)
+		return t('empty');
+	const len = new TextEncoder().encode(text).length;
+	if (len > MAX_TEXT)
+		return t('too_long', { size: humanSize(len), max: humanSize(MAX_TEXT) });
+	if (entries.length > MAX_FILES)
+		return t('files_too_many', { max: MAX_FILES });
+	await checking;
+	for (let i = 0; i < entries.length; i++) {
+		const v = fileVerdict(entries[i]);
+		if (v === 'refused')
+			return t('files_damaged', { name: neutralName(i) });
+		if (v === 'ask' && !entries[i].keep)
+			return t('files_keep_needed', { name: neutralName(i) });
+	}
+	if (followup)
+		return codenameFound(session.canonical);
+	return null;
+}
+
+async function onSend(ev) {
+	ev.preventDefault();
+	if (busy || bundle === null)
+		return;
+	const followup = mode === 'back' && session !== null;
+	setBusy(true);
+	try {
+		const why = await refusal(followup);
+		if (why !== null) {
+			setStatus(why, 'error');
+			return;
+		}
+		let keys = null;
+		if (followup)
+			keys = session.keys;
+		else if (!$('no-reply').checked) {
+			if (fresh === null) {
+				const canonical = gd.newCodename();
+				fresh = { canonical, keys: await derive(canonical) };
+			}
+			keys = fresh.keys;
+		}
+		const files = entries.map((e, i) => ({ blob: e.res.blob, name: neutralName(i),
+			type: e.res.type || strip.mediaType(e.file.name, e.res.kind) }));
+		progress('pow', t('pow'), 0, 0);
+		const res = await client.send({ bundle, text: $('testimony').value, files, keys,
+			kind: followup ? 'followup' : 'testimony', onEvent });
+		progressDone();
+		sent(followup, keys !== null, res);
+	} catch (e) {
+		progressDone();
+		setStatus(`${errorText(e)} ${t('err_nothing_sent')}`, 'error');
+	} finally {
+		setBusy(false);
+		renderFiles();
+	}
+}
+
+// Sent: the testimony and the files leave the page; keys are wiped; a new codename is shown once.
+function sent(followup, withCodename, res) {
+	$('testimony').value = '';
+	entries = [];
+	syncInput();
+	$('attachments').value = '';
+	renderFiles();
+	const already = res && res.status === 'already';
+	if (followup) {
+		forgetSession();
+		setStatus(t('sent_followup'), 'ok');
+		return;
+	}
+	if (!withCodename) {
+		setStatus(t(already ? 'sent_already' : 'sent_no_reply'), 'ok');
+		return;
+	}
+	const { canonical } = fresh;
+	wipeKeys(fresh.keys);
+	fresh = null;
+	setStatus(t(already ? 'sent_already' : 'sent'), 'ok');
+	$('codename').textContent = canonical;
+	codenameShown = true;
+	showOnly('done');
+	$('codename-written').focus();
+}
+
+function onWritten() {
+	$('codename').textContent = '';
+	codenameShown = false;
+	showOnly('after');
+	$('after-text').textContent = t('done_cleared');
+	setStatus('');
+	$('again').focus();
+}
+
+// ---- coming back ----
+function codenameError(e) {
+	const d = (e && e.detail) || {};
+	if (d.position !== undefined)
+		return d.nearest ? t('codename_wrong_word', { position: d.position, nearest: d.nearest }) :
+			t('codename_wrong_word_plain', { position: d.position });
+	if (d.count !== undefined)
+		return t('codename_wrong_count', { count: d.count });
+	return t('codename_wrong_count', { count: '?' });
+}
+
+async function onOpen(ev) {
+	ev.preventDefault();
+	if (busy || bundle === null)
+		return;
+	const input = $('codename-input');
+	let canonical;
+	try {
+		canonical = gd.normaliseCodename(input.value);
+	} catch (e) {
+		if (!(e && e.code === 'word'))
+			throw e;
+		setStatus(codenameError(e), 'error'); // never the word typed
+		input.focus();
+		return;
+	}
+	input.value = '';
+	input.type = 'password';
+	$('codename-show').checked = false;
+	setBusy(true);
+	try {
+		const keys = await derive(canonical);
+		session = { canonical, keys };
+		$('codename-form').hidden = true;
+		await readReplies();
+	} catch (e) {
+		progressDone();
+		setStatus(errorText(e), 'error');
+	} finally {
+		setBusy(false);
+		render();
+	}
+}
+
+function dayText(day) {
+	if (typeof day === 'number')
+		return new Date(day * 86400000).toISOString().slice(0, 10);
+	return String(day ?? '');
+}
+
+let replyIds = [];
+
+async function readReplies() {
+	progress('replies', t('replies_fetching'), 0, 0);
+	const r = await client.replies(session.keys, bundle);
+	progressDone();
+	const ul = $('replies');
+	ul.replaceChildren();
+	replyIds = r.ids || r.replies.map((x) => x.id);
+	for (const rep of r.replies) {
+		const li = document.createElement('li');
+		const who = document.createElement('p');
+		who.className = 'reply-from';
+		who.textContent = t(rep.older ? 'reply_older_key' : 'reply_from',
+			{ author: rep.author, day: dayText(rep.day) });
+		const text = document.createElement('p');
+		text.className = 'reply-text';
+		text.textContent = rep.text;
+		li.append(who, text);
+		ul.append(li);
+	}
+	$('mailbox').hidden = false;
+	$('ack').hidden = replyIds.length === 0;
+	$('ack-hint').hidden = replyIds.length === 0;
+	const parts = [t(r.replies.length ? 'replies_how_to_answer' : 'replies_none')];
+	if (r.forged > 0)
+		parts.unshift(t('replies_forged', { count: r.forged }));
+	setStatus(parts.join(' '), r.forged > 0 ? 'error' : 'info');
+}
+
+async function onAck() {
+	if (busy || session === null)
+		return;
+	setBusy(true);
+	try {
+		await client.ack(session.keys, replyIds);
+		replyIds = [];
+		$('replies').replaceChildren();
+		$('ack').hidden = true;
+		$('ack-hint').hidden = true;
+		setStatus(t('acked'), 'ok');
+	} catch (e) {
+		setStatus(errorText(e), 'error');
+	} finally {
+		setBusy(false);
+	}
+}
+
+// ---- start ----
+function applyStrings() {
+	document.title = t('page_title');
+	for (const el of document.querySelectorAll('[data-s]'))
+		el.textContent = t(el.dataset.s);
+}
+
+function wire() {
+	$('mode-write').addEventListener('click', () => { mode = 'write'; setStatus(''); render(); });
+	$('mode-back').addEventListener('click', () => { mode = 'back'; setStatus(''); render(); });
+	$('write-form').addEventListener('submit', onSend);
+	$('attachments').addEventListener('change', onFiles);
+	$('testimony').addEventListener('input', () => { if (entries.length) renderFiles(); });
+	$('codename-form').addEventListener('submit', onOpen);
+	$('codename-show').addEventListener('change', (e) => {
+		$('codename-input').type = e.target.checked ? 'text' : 'password';
+	});
+	$('codename-written').addEventListener('click', onWritten);
+	$('again').addEventListener('click', () => { mode = 'write'; setStatus(''); showMain(); });
+	$('ack').addEventListener('click', onAck);
+	$('forget').addEventListener('click', () => {
+		forgetSession();
+		setStatus(t('forgotten'), 'ok');
+	});
+	// a send in progress, or a codename not yet written down, is not lost by a slip
+	window.addEventListener('beforeunload', (e) => {
+		if (busy || codenameShown) {
+			e.preventDefault();
+			e.returnValue = t('leave_warning');
+		}
+	});
+}
+
+// The newsroom key: the drop's (meta tag), and the worker's own pinned copy when the address
+// carries one (#gdnk1...): they must be the same key.
+function newsroomKey() {
+	const meta = document.querySelector('meta[name="ghostdrop-newsroom"]');
+	let pk;
+	try {
+		pk = gd.parseNewsroomKey(((meta && meta.content) || '').trim());
+	} catch {
+		setStatus(t('key_missing'), 'error', t('bundle_failed_title'));
+		return null;
+	}
+	const fp = gd.fingerprintGroups(pk);
+	$('fingerprint').textContent = Array.isArray(fp) ? fp.join(' ') : String(fp);
+	let frag = '';
+	try {
+		frag = decodeURIComponent(location.hash.slice(1)).trim();
+	} catch {
+		frag = location.hash.slice(1);
+	}
+	if (/^gdnk/i.test(frag)) {
+		let pinned;
+		try {
+			pinned = gd.parseNewsroomKey(frag);
+		} catch {
+			setStatus(t('key_link_typo'), 'error', t('bundle_failed_title'));
+			return null;
+		}
+		const same = sodium.memcmp(pinned, pk);
+		sodium.memzero(pinned);
+		if (!same) {
+			$('key').classList.add('bad');
+			setStatus(t('key_link_differs'), 'error', t('bundle_failed_title'));
+			return null;
+		}
+		$('key-link').hidden = false;
+	}
+	return pk;
+}
+
+// libsodium.js, its two classic scripts loaded from here, in order. Why not <script> tags: its
+// module falls back to its JavaScript build when WebAssembly is off (Tor Browser's Safer level)
+// or refused (this page's CSP), and that fallback, finishing in the microtasks between the two
+// scripts, deletes the module's `ready` before the wrappers read it (they then throw, and
+// window.sodium never appears). A `ready` it cannot see as its own (not enumerable) survives.
+function loadScript(src) {
+	return new Promise((resolve, reject) => {
+		const s = document.createElement('script');
+		s.src = src;
+		s.onload = resolve;
+		s.onerror = () => reject(new Error(`${src} did not load`));
+		document.head.append(s);
+	});
+}
+
+async function loadSodium() {
+	let ready;
+	const mod = {};
+	Object.defineProperty(mod, 'ready', { get: () => ready, set: (v) => { ready = v; } });
+	window.libsodium_mod = mod;
+	await loadScript(new URL('./vendor/libsodium-sumo.js', import.meta.url));
+	await loadScript(new URL('./vendor/libsodium-wrappers.js', import.meta.url));
+	if (!window.sodium)
+		throw new Error('libsodium did not load');
+	await window.sodium.ready;
+	return window.sodium;
+}
+
+async function main() {
+	applyStrings();
+	wire();
+	$('app').hidden = false;
+	setStatus(t('loading'));
+	let mods;
+	try {
+		sodium = await loadSodium();
+		mods = await Promise.all([import('./gdproto.js'), import('./client.js'),
+			import('./strip.js'), import('./wordlist.js'), import('./vendor/noble/argon2.js'),
+			import('./vendor/noble/blake2.js')]);
+	} catch (e) {
+		console.error(e);
+		setStatus(t('load_failed'), 'error');
+		return;
+	}
+	const [proto, cl, st, wl, argon2, blake2] = mods;
+	strip = st;
+	gd = proto.createProto({ sodium, argon2idAsync: argon2.argon2idAsync,
+		blake2b: blake2.blake2b, words: wl.WORDS });
+	client = cl.createClient({ gd });
+	rootPk = newsroomKey();
+	if (rootPk === null)
+		return;
+	setStatus(t('bundle_checking'));
+	try {
+		bundle = await client.bundle(rootPk);
+	} catch (e) {
+		bundleFailed(e);
+		return;
+	}
+	setStatus('');
+	showMain();
+}
+
+main();
