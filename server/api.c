@@ -374,6 +374,14 @@ static const route routes[] = {
 	{"POST", "courier/replies", REPLY_BODY_MAX, 0, G_COURIER, NULL, on_c_reply},
 };
 
+static void on_web(api *a, rctx *x)
+{
+	web_reply(a->web, x);
+}
+
+/* The page and its assets (api_web.c): outside /v1, no body, no proof of work. */
+static const route web_route = {"GET", "", 0, 0, 0, NULL, on_web};
+
 /* How much of a path (n segments, "v1" first) a route's pattern names: 2 all of it; 1 its
  * resource (the first segment after "v1"), both going on beyond it; 0 not even that. */
 static int route_match(const route *rt, char seg[SEG_MAX][SEG_BYTES], int n)
@@ -438,6 +446,11 @@ static long long api_head(http_req *r, void *arg)
 	x->a = a;
 	x->r = r;
 	http_set_user(r, x, rctx_free);
+	int page = web_head(a->web, x); /* GET / and the page's assets, before /v1 */
+	if (page != 0) {
+		x->route = &web_route;
+		return page > 0 ? 0 : HTTP_REFUSED;
+	}
 	if (n < 2 || strcmp(seg[0], "v1") != 0)
 		goto not_found;
 	const route *rt = NULL, *near = NULL;
@@ -567,6 +580,10 @@ api *api_new(store *st, const gd_config *cfg, const uint8_t newsroom_pk[GD_SIGN_
 		return NULL;
 	}
 	randombytes_buf(a->pow_key, GD_POW_KEY_BYTES);
+	if (cfg->web_page && web_built() && (a->web = web_new(cfg->newsroom)) == NULL) {
+		api_free(a);
+		return NULL;
+	}
 	return a;
 }
 
@@ -580,6 +597,7 @@ void api_free(api *a)
 		sodium_free(a->pow_key);
 	free(a->spent.val);
 	free(a->spent.exp);
+	web_free(a->web);
 	free(a);
 }
 

@@ -11,6 +11,7 @@
 #include "api.h"
 #include "api_parse.h"
 #include "gdcrypto.h"
+#include "webassets.h"
 
 #define JSON_SMALL 16384 /* the cap of every JSON body but a courier's reply */
 
@@ -49,6 +50,8 @@ typedef struct upload {
 	struct upload *next;
 } upload;
 
+typedef struct web web; /* the submission page (api_web.c) */
+
 struct api {
 	store *st;
 	gd_config cfg;
@@ -60,6 +63,7 @@ struct api {
 	unsigned writes_window, load_bonus;
 	int wake_fd;
 	unsigned ticks;
+	web *web; /* NULL: no page (web_page = off, or not built) */
 };
 
 typedef struct route route;
@@ -75,6 +79,7 @@ typedef struct {
 	int arriving;                            /* its chunk body is counted in up->arriving */
 	uint8_t pow_raw[GD_POW_CHALLENGE_BYTES]; /* mailbox requests sign these bytes (§7.3) */
 	upload *up;
+	const gd_web_asset *asset; /* a request for the page or an asset (api_web.c) */
 } rctx;
 
 static inline time_t now_s(void)
@@ -150,5 +155,15 @@ void on_c_list(api *a, rctx *x);
 void on_c_get(api *a, rctx *x);
 void on_c_ack(api *a, rctx *x);
 void on_c_reply(api *a, rctx *x);
+
+/* api_web.c: the submission page. web_new: the page with the newsroom key string in it, NULL
+ * when built without it (web_built() 0) or out of memory. web_head: a GET of / or of an asset
+ * (x->asset set) 1, another method 405 -1 (answered), any other path 0 (not the page's). */
+int web_built(void);
+web *web_new(const char *newsroom);
+void web_free(web *w);
+int web_head(web *w, rctx *x);
+void web_reply(web *w, rctx *x);
+int web_accepts_gzip(const char *accept_encoding);
 
 #endif

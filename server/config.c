@@ -36,6 +36,7 @@ void config_defaults(gd_config *c)
 	c->pow_min_bits = 18;
 	c->pow_max_bits = 28;
 	c->backend_id = 0;
+	c->web_page = 1;
 }
 
 int config_set_listen(gd_config *c, const char *hp)
@@ -211,6 +212,14 @@ int config_load(gd_config *c, const char *path, char *err, size_t cap)
 			snprintf(c->newsroom, sizeof c->newsroom, "%s", val);
 			continue;
 		}
+		if (strcmp(key, "web_page") == 0) {
+			if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
+				snprintf(err, cap, "%s:%d: web_page must be on or off", path, n);
+				goto fail;
+			}
+			c->web_page = strcmp(val, "on") == 0;
+			continue;
+		}
 		const setting *s = NULL;
 		for (size_t i = 0; i < sizeof SETTINGS / sizeof SETTINGS[0]; i++)
 			if (strcmp(key, SETTINGS[i].key) == 0)
@@ -259,8 +268,12 @@ char *config_render(const gd_config *c)
 		"comment.\n\n# The newsroom key (ghostdrop-desk newsroom init). Key "
 		"bundles are\n# published only if signed by it.\nnewsroom = %s\n\n"
 		"# Address to listen on. Keep it on loopback and publish it as a Tor\n"
-		"# onion service (ghostdropd torrc).\nlisten = %s:%u\n",
-		c->newsroom, c->listen_host, c->listen_port);
+		"# onion service (ghostdropd torrc).\nlisten = %s:%u\n\n"
+		"# The submission page for Tor Browser at / (on or off; docs/OPERATOR.md,\n"
+		"# \"The web page\"). Off: only the API under /v1 is served. The page's code comes\n"
+		"# from this drop: a compromised drop could serve one that leaks, which the\n"
+		"# ghostdrop command line cannot suffer.\nweb_page = %s\n",
+		c->newsroom, c->listen_host, c->listen_port, c->web_page ? "on" : "off");
 	for (size_t i = 0; i < sizeof SETTINGS / sizeof SETTINGS[0] && o < cap; i++)
 		o += (size_t)snprintf(out + o, cap - o, "\n# %s\n%s = %llu\n", SETTINGS[i].help,
 				      SETTINGS[i].key,

@@ -31,6 +31,7 @@ typedef struct {
 	unsigned pow_min_bits;
 	unsigned pow_max_bits;
 	unsigned backend_id;
+	int web_page; /* serve the submission page at / (docs/OPERATOR.md "The web page") */
 } gd_config;
 
 void config_defaults(gd_config *c);

@@ -233,6 +233,12 @@ int http_query(const http_req *r, const char *name, char *out, size_t cap)
 	return http_head_query(&r->h, name, out, cap);
 }
 
+int http_has_query(const http_req *r)
+{
+	/* the parser cuts the target at '?' in place: a query, even empty, follows the path */
+	return r->h.path != NULL && r->h.query == r->h.path + strlen(r->h.path) + 1;
+}
+
 /* The body is no longer needed once the reply begins: its memory goes back to the budget. */
 static void body_release(http_req *r)
 {
@@ -706,23 +712,32 @@ int http_run_pending(http_server *s)
 
 /* ---- replies ---- */
 
-static void write_head(http_req *r, int status, const char *ctype, uint64_t len)
+/* extra: more header lines, each ending "\r\n" (NULL: none). */
+static void write_head(http_req *r, int status, const char *ctype, uint64_t len, const char *extra)
 {
 	conn *c = r->c;
 	char h[512];
+	size_t x = extra != NULL ? strlen(extra) : 0;
 	int n = snprintf(h, sizeof h,
 			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %llu\r\n"
 			 "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
-			 "Referrer-Policy: no-referrer\r\nConnection: %s\r\n\r\n",
+			 "Referrer-Policy: no-referrer\r\nConnection: %s\r\n%s",
 			 status, reason(status), ctype, (unsigned long long)len,
-			 r->h.keepalive ? "keep-alive" : "close");
+			 r->h.keepalive ? "keep-alive" : "close", x > 0 ? "" : "\r\n");
 	c->close_after = !r->h.keepalive;
 	c->phase_since = mono_precise();
 	c->queued = (size_t)n;
 	bufferevent_write(c->bev, h, (size_t)n);
+	if (x > 0) {
+		bufferevent_write(c->bev, extra, x);
+		bufferevent_write(c->bev, "\r\n", 2);
+		c->queued += x + 2;
+	}
 }
 
-void http_reply(http_req *r, int status, const char *ctype, const void *body, size_t len)
+/* body_ref: the body is referenced, not copied (it outlives the server). */
+static void reply(http_req *r, int status, const char *ctype, const char *extra, const void *body,
+		  size_t len, int body_ref)
 {
 	conn *c = r->c;
 	if (c == NULL) { /* the client left while we worked: nobody to tell */
@@ -737,8 +752,10 @@ void http_reply(http_req *r, int status, const char *ctype, const void *body, si
 	 * after a closing reply the rest is only discarded (linger). */
 	bufferevent_disable(c->bev, EV_READ);
 	event_del(c->deadline);
-	write_head(r, status, ctype, len);
-	if (len > 0)
+	write_head(r, status, ctype, len, extra);
+	if (len > 0 && body_ref)
+		evbuffer_add_reference(bufferevent_get_output(c->bev), body, len, NULL, NULL);
+	else if (len > 0)
 		bufferevent_write(c->bev, body, len);
 	c->queued += len;
 	body_release(r);
@@ -746,6 +763,17 @@ void http_reply(http_req *r, int status, const char *ctype, const void *body, si
 	bufferevent_enable(c->bev, EV_WRITE);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		next_request(c);
+}
+
+void http_reply(http_req *r, int status, const char *ctype, const void *body, size_t len)
+{
+	reply(r, status, ctype, NULL, body, len, 0);
+}
+
+void http_reply_static(http_req *r, int status, const char *ctype, const char *extra,
+		       const void *body, size_t len)
+{
+	reply(r, status, ctype, extra, body, len, 1);
 }
 
 /* JSON string escaping for the fixed texts of error replies. */
@@ -791,7 +819,7 @@ void http_reply_stream(http_req *r, int status, const char *ctype, uint64_t len,
 	bufferevent_disable(c->bev, EV_READ);
 	event_del(c->deadline);
 	body_release(r);
-	write_head(r, status, ctype, len);
+	write_head(r, status, ctype, len, NULL);
 	c->state = C_WRITE;
 	bufferevent_setwatermark(c->bev, EV_WRITE, STREAM_LOW_WATER, 0);
 	conn_write_cb(c->bev, c); /* the first piece now */

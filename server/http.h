@@ -68,6 +68,8 @@ const char *http_path(const http_req *r);
  * 0 if present and it fits, -1 otherwise. */
 /* 0 with the value in out, -1 if absent, -2 if longer than cap allows. */
 int http_query(const http_req *r, const char *name, char *out, size_t cap);
+/* Whether the target had a '?' (a query, even an empty one). */
+int http_has_query(const http_req *r);
 const char *http_header(const http_req *r, const char *name); /* case-insensitive */
 const uint8_t *http_body(const http_req *r, size_t *len);
 uint8_t *http_take_body(http_req *r, size_t *len); /* the caller owns it (malloc'ed) */
@@ -76,6 +78,10 @@ void http_set_user(http_req *r, void *p, void (*free_fn)(void *));
 void *http_user(const http_req *r);
 
 void http_reply(http_req *r, int status, const char *ctype, const void *body, size_t len);
+/* A reply whose body lives as long as the server (static bytes: never copied per request),
+ * with more header lines in extra, each ending "\r\n" (NULL: none). */
+void http_reply_static(http_req *r, int status, const char *ctype, const char *extra,
+		       const void *body, size_t len);
 void http_reply_error(http_req *r, int status, const char *code, const char *message);
 /* Stream a reply of exactly len bytes. pull() is called whenever the socket wants more: it
  * writes with http_stream_write and returns 0 (more later), 1 (all written) or -1 (abort).
