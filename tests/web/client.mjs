@@ -1,0 +1,211 @@
+// The page's HTTP client (web/src/client.js) from Node against a real ghostdropd, opened by the
+// real desk: node --noexpose_wasm client.mjs BUILD_DIR WORDLIST
+// - a text testimony with a new codename, in one request;
+// - a 3 MiB attachment through the upload API (64 KiB chunks), with one PUT failing before it
+//   left, one whose answer was lost after the drop stored it (the client asks GET /v1/uploads/U
+//   and does not send it again), and a commit whose answer is lost and then the upload
+//   forgotten (404 upload_not_found): sealed again from the same seed under the same id, so
+//   the drop answers already_stored (another byte would be id_conflict), never a second copy;
+// - the desk fetches and opens both, byte-identical; Ana's reply read with client.replies, a
+//   tampered reply counted as forged; ack deletes both; a follow-up reaches the same source.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { webcrypto } from 'node:crypto';
+import { Drop, SRC, check, fail, log, run, runProc } from './harness.mjs';
+import { createProto } from '../../web/src/gdproto.js';
+import { createClient, ClientError } from '../../web/src/client.js';
+import { cleanFile } from '../../web/src/strip.js';
+import { argon2idAsync } from '../../web/node_modules/@noble/hashes/argon2.js';
+import { blake2b } from '../../web/node_modules/@noble/hashes/blake2.js';
+
+// libsodium.js first tries WebAssembly and, without it, rejects a promise nobody awaits before
+// falling back to its JavaScript module: harmless in a browser, fatal in Node (as vectors.mjs).
+process.on('unhandledRejection', (e) => {
+	if (String(e).includes('WebAssembly'))
+		return;
+	console.error('unhandled rejection:', e);
+	process.exit(1);
+});
+
+async function proto(wordlist) {
+	const sodium = createRequire(path.join(SRC, 'web', 'package.json'))('libsodium-wrappers-sumo');
+	await sodium.ready;
+	const words = fs.readFileSync(wordlist, 'ascii').split('\n').filter(Boolean).map((l) => l.split('\t')[1]);
+	return createProto({ sodium, argon2idAsync, blake2b, words });
+}
+
+// Node's fetch parses HTTP with llhttp in WebAssembly, which --noexpose_wasm takes away: the
+// page's fetch here is this small one on node:http (what client.js uses of it: method,
+// headers, a body of bytes or a string; status and arrayBuffer). A broken connection is a
+// TypeError, as fetch's.
+function httpFetch(url, init = {}) {
+	return new Promise((resolve, reject) => {
+		const body = init.body === undefined ? null : typeof init.body === 'string' ? Buffer.from(init.body) : Buffer.from(init.body.buffer, init.body.byteOffset, init.body.byteLength);
+		const req = http.request(url, { method: init.method || 'GET', headers: { ...(init.headers || {}), 'Content-Length': body ? body.length : 0 }, agent }, (res) => {
+			const parts = [];
+			res.on('data', (d) => parts.push(d));
+			res.on('end', () => {
+				const b = Buffer.concat(parts);
+				resolve({ status: res.statusCode, arrayBuffer: async () => b.buffer.slice(b.byteOffset, b.byteOffset + b.length) });
+			});
+			res.on('error', () => reject(new TypeError('fetch failed')));
+		});
+		req.on('error', () => reject(new TypeError('fetch failed')));
+		req.setTimeout(60000, () => req.destroy());
+		req.end(body);
+	});
+}
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+const json = (status, o) => ({ status, arrayBuffer: async () => new TextEncoder().encode(JSON.stringify(o)).buffer });
+
+run('client', async (build, [wordlist]) => {
+	check(wordlist && fs.existsSync(wordlist), 'usage: client.mjs BUILD_DIR WORDLIST');
+	if (!globalThis.crypto)
+		globalThis.crypto = webcrypto;
+	const gd = await proto(wordlist);
+	const d = await Drop.start(build, { conf: { chunk_size_kb: 64, max_submit_kb: 64, pow_min_bits: 6, pow_max_bits: 10 } });
+	const rootPk = gd.parseNewsroomKey(d.newsroom);
+
+	// every request seen, and the faults to inject: a function of (method, path, n-th time)
+	const seen = [];
+	let fault = null;
+	const fetchThrough = async (url, init) => {
+		const p = new URL(url).pathname;
+		const k = `${init.method} ${p}`;
+		const nth = seen.filter((s) => s === k).length;
+		seen.push(k);
+		const f = fault && fault(init.method, p, nth);
+		if (f === 'before')
+			throw new TypeError('fetch failed (injected: the connection broke before the request left)');
+		const res = await httpFetch(url, init);
+		if (f === 'after') {
+			await res.arrayBuffer();
+			throw new TypeError('fetch failed (injected: the answer was lost)');
+		}
+		if (f === 'gone') {
+			await res.arrayBuffer();
+			return json(404, { error: 'upload_not_found', message: 'injected' });
+		}
+		return res;
+	};
+	const client = createClient({ gd, base: d.url, threads: 0, fetch: fetchThrough });
+
+	// the bundle: verified, and refused for another address or another newsroom key
+	const lim = await client.limits();
+	
+	check(lim.chunk_size === 65536 && lim.max_submit === 65536, `limits ${JSON.stringify(lim)}`);
+	const b = await client.bundle(rootPk);
+	check(b.recipients.length === 1 && b.servers.includes(d.url), 'the bundle');
+	const elsewhere = createClient({ gd, base: 'http://drop.example', threads: 0,
+		fetch: (u, init) => httpFetch(u.replace('http://drop.example', d.url), init) });
+	for (const [c, key, want] of [[elsewhere, rootPk, 'bundle_server'],
+		[client, new Uint8Array(32).fill(9), 'bundle_signature']]) {
+		const e = await c.bundle(key).then(() => null, (x) => x);
+		check(e instanceof ClientError && e.code === want, `bundle refused: ${e && e.code}, not ${want}`);
+	}
+
+	// a new codename's keys (Argon2id by noble, 256 MiB)
+	let t0 = Date.now();
+	const codename = gd.normaliseCodename(gd.newCodename());
+	const keys = await gd.deriveCodename(codename, rootPk);
+	log(`codename derived in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+	// 1. a text testimony, in one request
+	const text = 'We label 400 images an hour and are paid for 6 of our 9 hours. ✓';
+	const events = [];
+	const r1 = await client.send({ bundle: b, text, keys, onEvent: (e) => events.push(e) });
+	check(r1.status === 'stored', `text: ${JSON.stringify(r1)}`);
+	check(seen.includes('POST /v1/submissions') && !seen.includes('POST /v1/uploads'), 'one request');
+	check(events.some((e) => e.type === 'pow'), 'pow events');
+
+	// 2. 3 MiB through the upload API, with a connection lost twice and an upload forgotten
+	const big = new Uint8Array(3 << 20);
+	for (let o = 0; o < big.length; o += 65536)
+		webcrypto.getRandomValues(big.subarray(o, o + 65536));
+	const att = await cleanFile(new Blob([big]), 'minutes.bin', 0);
+	check(att.kind === 'other' && att.name === 'attachment-1', `cleanFile: ${att.kind} ${att.name}`);
+	let commits = 0;
+	const fired = new Set(); // each fault once, in the first upload only
+	const once = (what) => !fired.has(what) && fired.add(what);
+	fault = (method, p) => {
+		if (method === 'PUT' && p.endsWith('/chunks/3') && once('3'))
+			return 'before';
+		if (method === 'PUT' && p.endsWith('/chunks/7') && once('7'))
+			return 'after';
+		if (method === 'POST' && p.endsWith('/commit') && commits++ === 0)
+			return 'gone'; // stored by the drop, then an answer that says it forgot the upload
+		return null;
+	};
+	seen.length = 0;
+	events.length = 0;
+	t0 = Date.now();
+	const r2 = await client.send({ bundle: b, text: 'the minutes, attached', files: [{ blob: att.blob, name: att.name, type: att.type }],
+		keys: null, onEvent: (e) => events.push(e) });
+	log(`3 MiB sent in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${r2.status}`);
+	fault = null;
+	check(r2.status === 'already_stored', `re-sealed from the same seed: ${JSON.stringify(r2)}`);
+	const count = (k) => seen.filter((s) => s.startsWith(k)).length;
+	const creates = count('POST /v1/uploads') - count('POST /v1/uploads/');
+	check(creates === 2, `two uploads (the second after upload_not_found): ${creates}`);
+	const puts = (i) => seen.filter((s) => s.startsWith('PUT ') && s.endsWith(`/chunks/${i}`)).length;
+	check(puts(3) === 3, `chunk 3: failed once, sent again, then once in the re-sealed upload: ${puts(3)}`);
+	check(puts(7) === 2, `chunk 7: stored, answer lost, not sent again (GET said so): ${puts(7)}`);
+	check(count('GET /v1/uploads/') >= 2, 'GET /v1/uploads/U after each lost connection');
+	for (const t of ['retry', 'resumed', 'upload', 'commit', 'pow'])
+		check(events.some((e) => e.type === t), `a ${t} event`);
+	const up = events.filter((e) => e.type === 'upload');
+	check(up.at(-1).done === up.at(-1).total && up.at(-1).total > big.length, 'upload progress to the end');
+
+	// 3. the desk opens both, byte-identical
+	const opened = await d.fetchAndOpen('batch1');
+	check(opened.subs.length === 2, `two submissions at the desk, not three: ${opened.subs.length}`);
+	const s1 = opened.subs.find((s) => s.message && s.message.toString() === text);
+	check(s1, 'the text testimony opened');
+	const s2 = opened.subs.find((s) => Object.values(s.files).some((f) => f.length === big.length));
+	check(s2, 'the attachment opened');
+	const got = Object.entries(s2.files).find(([, f]) => f.length === big.length);
+	check(Buffer.from(big).equals(got[1]), 'the attachment byte-identical');
+	check(got[0].startsWith('attachment-1'), `its name: ${got[0]}`);
+	check(s2.manifest.attachments[0].name === 'attachment-1', 'manifest name');
+
+	// 4. replies: Ana's, and a tampered one (forged)
+	const gdr = await d.reply(s1.source, 'Thank you. Could we talk about the idle time?');
+	const o = JSON.parse(fs.readFileSync(gdr, 'utf8'));
+	const blob = gd.b64u.decode(o.reply);
+	blob[blob.length - 20] ^= 1;
+	const bad = gdr.replace(/\.gdr$/, '-tampered.gdr');
+	fs.writeFileSync(bad, JSON.stringify({ mailbox_id: o.mailbox_id, reply: gd.b64u.encode(blob) }));
+	await runProc(d.deskBin, ['push', '--server', d.url, '--token-file', d.tokenFile, '--clearnet', bad]);
+	const rep = await client.replies(keys, b);
+	check(rep.replies.length === 1 && rep.forged === 1 && rep.ids.length === 2,
+		`replies: ${rep.replies.length} good, ${rep.forged} forged, ${rep.ids.length} ids`);
+	check(rep.replies[0].text === 'Thank you. Could we talk about the idle time?' && rep.replies[0].author === 'Ana',
+		`the reply: ${JSON.stringify(rep.replies[0])}`);
+	check((await client.ack(keys, rep.ids)) === 2, 'ack deleted both');
+	const after = await client.replies(keys, b);
+	check(after.replies.length === 0 && after.forged === 0, 'the mailbox empty after ack');
+
+	// 5. a follow-up with the codename reaches the same source at the desk
+	const r3 = await client.send({ bundle: b, text: 'A follow-up: yes, Tuesday.', keys, kind: 'followup' });
+	check(r3.status === 'stored', 'follow-up');
+	const opened2 = await d.fetchAndOpen('batch2');
+	const s3 = opened2.subs.find((s) => s.message && s.message.toString() === 'A follow-up: yes, Tuesday.');
+	check(s3 && s3.source === s1.source, `the follow-up's source: ${s3 && s3.source} vs ${s1.source}`);
+
+	// 6. the drop's error codes come through as ClientError codes
+	const e = await client.send({ bundle: b, text: 'x'.repeat(10), keys, kind: 'followup',
+		files: [{ blob: new Blob([new Uint8Array(10)]), name: 'a', type: '' }] }).then(() => null, (x) => x);
+	check(e === null, `a small follow-up with a file: ${e && e.code}`);
+	const c2 = createClient({ gd, base: d.url, threads: 0, fetch: async (u, init) => {
+		if (init.method === 'POST' && new URL(u).pathname === '/v1/submissions')
+			return json(507, { error: 'storage_full', message: 'injected' });
+		return httpFetch(u, init);
+	} });
+	const full = await c2.send({ bundle: b, text: 'x', keys: null }).then(() => null, (x) => x);
+	check(full instanceof ClientError && full.code === 'storage_full' && full.status === 507, `storage_full: ${full && full.code}`);
+	if (!d.log().includes('serving'))
+		fail('the drop log');
+}, { timeoutS: 240 });
