@@ -580,7 +580,7 @@ api *api_new(store *st, const gd_config *cfg, const uint8_t newsroom_pk[GD_SIGN_
 		return NULL;
 	}
 	randombytes_buf(a->pow_key, GD_POW_KEY_BYTES);
-	if (cfg->web_page && web_built() && (a->web = web_new(cfg->newsroom)) == NULL) {
+	if (cfg->web_page && api_web_built() && (a->web = web_new(cfg->newsroom)) == NULL) {
 		api_free(a);
 		return NULL;
 	}

@@ -18,5 +18,7 @@ void api_free(api *a);
 int api_attach(api *a, http_server *srv);
 int api_idle(void *a); /* nothing queued or in flight: safe to stop */
 http_handler api_handler(api *a);
+/* 1 if this ghostdropd embeds the submission page (meson -Dweb), 0 if it was built without. */
+int api_web_built(void);
 
 #endif

@@ -157,9 +157,8 @@ void on_c_ack(api *a, rctx *x);
 void on_c_reply(api *a, rctx *x);
 
 /* api_web.c: the submission page. web_new: the page with the newsroom key string in it, NULL
- * when built without it (web_built() 0) or out of memory. web_head: a GET of / or of an asset
+ * when built without it (api_web_built() 0) or out of memory. web_head: a GET of / or of an asset
  * (x->asset set) 1, another method 405 -1 (answered), any other path 0 (not the page's). */
-int web_built(void);
 web *web_new(const char *newsroom);
 void web_free(web *w);
 int web_head(web *w, rctx *x);

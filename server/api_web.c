@@ -31,7 +31,7 @@ struct web {
 
 #ifdef GD_WEB
 
-int web_built(void)
+int api_web_built(void)
 {
 	return 1;
 }
@@ -135,7 +135,7 @@ web *web_new(const char *newsroom)
 
 #else /* built without the page (meson -Dweb=disabled, or web/node_modules missing) */
 
-int web_built(void)
+int api_web_built(void)
 {
 	return 0;
 }

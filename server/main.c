@@ -454,6 +454,12 @@ static void bundle_look(store *st, const uint8_t pk[32], long warn_days, bundle_
 
 /* serve's first words, on stdout: where it listens, and until when sources can submit (the
  * log, stderr, never holds an address; it gets the bundle's warning). */
+/* The submission page: "on", "off" (web_page = off) or "not_built" (meson -Dweb). */
+static const char *web_state(const gd_config *cfg)
+{
+	return !api_web_built() ? "not_built" : cfg->web_page ? "on" : "off";
+}
+
 static void say_start(const gd_config *cfg, uint16_t port, store *st, const uint8_t pk[32])
 {
 	bundle_view v;
@@ -551,7 +557,8 @@ static int cmd_serve(const opts *o)
 		api_free(a);
 		return fail(EX_FAIL, "cannot enter the system-call sandbox (--seccomp)");
 	}
-	log_msg(LOG_INFO, "serving (port %u)%s", port, o->seccomp ? ", sandboxed" : "");
+	log_msg(LOG_INFO, "serving (port %u)%s; web page %s", port, o->seccomp ? ", sandboxed" : "",
+		strcmp(web_state(&cfg), "not_built") == 0 ? "not built" : web_state(&cfg));
 	rc = http_run(srv, api_idle, a);
 	/* The writer commits what is queued before store_close returns. */
 	store_close(st);
@@ -623,7 +630,8 @@ static void stats_text(const opts *o, const stats *t, const uint64_t use[3], con
 		printf("key bundle v%llu expires in %ld day(s)\n", v->version, v->days);
 }
 
-static int stats_json(const opts *o, const stats *t, const uint64_t use[3], const bundle_view *v)
+static int stats_json(const opts *o, const stats *t, const uint64_t use[3], const bundle_view *v,
+		      const char *web)
 {
 	json_t *days = json_array(), *bundle;
 	for (size_t i = 0; i < t->n_days; i++)
@@ -642,6 +650,8 @@ static int stats_json(const opts *o, const stats *t, const uint64_t use[3], cons
 		t->unfetched ? json_integer(t->today - t->oldest_unfetched) : json_null(),
 		"received_per_day", days, "storage", "used_bytes", (json_int_t)use[0], "map_bytes",
 		(json_int_t)use[1], "high_water_bytes", (json_int_t)use[2], "bundle", bundle);
+	if (doc != NULL)
+		json_object_set_new(doc, "web_page", json_string(web));
 	char *txt = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
 	if (txt == NULL)
@@ -671,10 +681,14 @@ static int cmd_stats(const opts *o)
 	bundle_look(st, pk, o->warn_days, &v);
 	store_close(st);
 	if (o->json) {
-		if ((rc = stats_json(o, &t, use, &v)) != EX_OK)
+		if ((rc = stats_json(o, &t, use, &v, web_state(&cfg))) != EX_OK)
 			return rc;
 	} else {
 		stats_text(o, &t, use, &v);
+		printf("web page: %s\n",
+		       !api_web_built() ? "not built into this ghostdropd (meson -Dweb=enabled)"
+		       : cfg.web_page   ? "served at /"
+					: "off (web_page = off)");
 	}
 	return strcmp(v.state, "ok") == 0             ? EX_OK
 	       : strcmp(v.state, "expires_soon") == 0 ? EX_SOON
