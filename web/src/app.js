@@ -50,6 +50,25 @@ function setStatus(text, kind = 'info', title = null) {
 		st.append(text);
 	st.hidden = !text && !title;
 	lastPhase = '';
+	if (!st.hidden)
+		statusIntoView();
+}
+
+// The status and its progress bar move to where the person is looking (after the button just
+// pressed, before a screen just shown), and into view: on a phone the top of the page is far.
+function placeStatus(el, before = false) {
+	const st = $('status'), bar = $('progress');
+	if (before)
+		el.before(st, bar);
+	else
+		el.after(st, bar);
+}
+
+function statusIntoView() {
+	const st = $('status');
+	const r = st.getBoundingClientRect();
+	if (r.top < 0 || r.bottom > window.innerHeight)
+		st.scrollIntoView({ block: 'nearest' });
 }
 
 // Progress of a long step: the text changes at once for a new phase, else at most every TICK_MS.
@@ -135,7 +154,8 @@ function errorText(e) {
 		pow_required: 'err_pow', pow_purpose: 'err_pow', pow_replayed: 'err_pow',
 		pow_size: 'err_pow', pow_outdated: 'err_pow',
 		forged: 'err_forged',
-		file_changed: 'err_file_changed',
+		file_changed: 'err_file_changed', file_unreadable: 'err_file_changed',
+		malformed: 'err_malformed',
 	};
 	return t(map[code] || 'err_other', { code });
 }
@@ -370,11 +390,12 @@ async function derive(canonical) {
 	});
 }
 
-// The CLI's rule: the testimony (and a text file) must not hold the codename.
+// The CLI's rule: the testimony (and a text file) must not hold the codename (4 or more of its
+// words, however written).
 async function codenameFound(canonical) {
 	const text = $('testimony').value;
 	if (gd.codenameWordsIn(text, canonical))
-		return t('codename_in_text', { count: 4 });
+		return t('codename_in_text', { count: gd.codenameWordsCount(text, canonical) });
 	for (let i = 0; i < entries.length; i++) {
 		const r = entries[i].res;
 		if (r && r.kind === 'text' && r.blob && gd.codenameWordsIn(await r.blob.text(), canonical))
@@ -411,6 +432,7 @@ async function onSend(ev) {
 	if (busy || bundle === null)
 		return;
 	const followup = mode === 'back' && session !== null;
+	placeStatus($('send'));
 	setBusy(true);
 	try {
 		const why = await refusal(followup);
@@ -451,9 +473,10 @@ function sent(followup, withCodename, res) {
 	syncInput();
 	$('attachments').value = '';
 	renderFiles();
-	const already = res && res.status === 'already';
+	const already = res && res.status === 'already_stored';
 	if (followup) {
 		forgetSession();
+		placeStatus($('codename-form'));
 		setStatus(t('sent_followup'), 'ok');
 		return;
 	}
@@ -464,10 +487,11 @@ function sent(followup, withCodename, res) {
 	const { canonical } = fresh;
 	wipeKeys(fresh.keys);
 	fresh = null;
-	setStatus(t(already ? 'sent_already' : 'sent'), 'ok');
 	$('codename').textContent = canonical;
 	codenameShown = true;
 	showOnly('done');
+	placeStatus($('done'), true);
+	setStatus(t(already ? 'sent_already' : 'sent'), 'ok');
 	$('codename-written').focus();
 }
 
@@ -496,6 +520,7 @@ async function onOpen(ev) {
 	if (busy || bundle === null)
 		return;
 	const input = $('codename-input');
+	placeStatus($('codename-form'));
 	let canonical;
 	try {
 		canonical = gd.normaliseCodename(input.value);
@@ -534,7 +559,7 @@ let replyIds = [];
 
 async function readReplies() {
 	progress('replies', t('replies_fetching'), 0, 0);
-	const r = await client.replies(session.keys, bundle);
+	const r = await client.replies(session.keys, bundle, onEvent);
 	progressDone();
 	const ul = $('replies');
 	ul.replaceChildren();
@@ -556,16 +581,18 @@ async function readReplies() {
 	$('ack-hint').hidden = replyIds.length === 0;
 	const parts = [t(r.replies.length ? 'replies_how_to_answer' : 'replies_none')];
 	if (r.forged > 0)
-		parts.unshift(t('replies_forged', { count: r.forged }));
+		parts.unshift(t(r.forged === 1 ? 'replies_forged_one' : 'replies_forged',
+			{ count: r.forged }));
 	setStatus(parts.join(' '), r.forged > 0 ? 'error' : 'info');
 }
 
 async function onAck() {
 	if (busy || session === null)
 		return;
+	placeStatus($('ack-hint'));
 	setBusy(true);
 	try {
-		await client.ack(session.keys, replyIds);
+		await client.ack(session.keys, replyIds, onEvent);
 		replyIds = [];
 		$('replies').replaceChildren();
 		$('ack').hidden = true;
@@ -600,6 +627,7 @@ function wire() {
 	$('ack').addEventListener('click', onAck);
 	$('forget').addEventListener('click', () => {
 		forgetSession();
+		placeStatus($('codename-form'));
 		setStatus(t('forgotten'), 'ok');
 	});
 	// a send in progress, or a codename not yet written down, is not lost by a slip

@@ -152,8 +152,7 @@ export const STRINGS = {
 		too_long:
 			'The testimony is too long ({size}; at most {max}). Send the rest as a text file.',
 		codename_in_text:
-			'The testimony contains your codename ({count} or more of its words): whoever reads ' +
-			'it could ' +
+			'The testimony contains {count} of your codename\'s words: whoever reads it could ' +
 			'read the newsroom\'s replies to you and write as you. Take the codename out; ' +
 			'nothing was sent.',
 		codename_in_file:
@@ -211,6 +210,8 @@ export const STRINGS = {
 		replies_none: 'No replies are waiting.',
 		reply_from: 'From {author}, {day}',
 		reply_older_key: 'From {author} (older key), {day}',
+		replies_forged_one:
+			'1 reply did not come from a journalist of the newsroom and was not shown (forged?).',
 		replies_forged:
 			'{count} replies did not come from a journalist of the newsroom and were not shown ' +
 			'(forged?).',
@@ -237,6 +238,9 @@ export const STRINGS = {
 		err_file_changed:
 			'A file changed or could not be read while it was sent. Choose it again; nothing ' +
 			'more was sent.',
+		err_malformed:
+			'The drop answered something this page does not understand. Try again later; if it ' +
+			'fails again, use the ghostdrop program instead.',
 		err_other: 'It did not work ({code}). Try again; if it fails again, use the ghostdrop ' +
 			'program instead.',
 		err_nothing_sent: 'Nothing was stored.',
