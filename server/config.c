@@ -270,9 +270,9 @@ char *config_render(const gd_config *c)
 		"# Address to listen on. Keep it on loopback and publish it as a Tor\n"
 		"# onion service (ghostdropd torrc).\nlisten = %s:%u\n\n"
 		"# The submission page for Tor Browser at / (on or off; docs/OPERATOR.md,\n"
-		"# \"The web page\"). Off: only the API under /v1 is served. The page's code comes\n"
-		"# from this drop: a compromised drop could serve one that leaks, which the\n"
-		"# ghostdrop command line cannot suffer.\nweb_page = %s\n",
+		"# \"The web page\"). Off: only the API under /v1 is served. The page's\n"
+		"# code comes from this drop: a compromised drop could serve one that\n"
+		"# leaks, which the ghostdrop command line cannot suffer.\nweb_page = %s\n",
 		c->newsroom, c->listen_host, c->listen_port, c->web_page ? "on" : "off");
 	for (size_t i = 0; i < sizeof SETTINGS / sizeof SETTINGS[0] && o < cap; i++)
 		o += (size_t)snprintf(out + o, cap - o, "\n# %s\n%s = %llu\n", SETTINGS[i].help,

@@ -38,7 +38,8 @@ static const struct {
 	{"powworker.js", "src/powworker.js"},
 	{"style.css", "src/style.css"},
 	{"wordlist.js", NULL},
-	{"vendor/libsodium-sumo.js", "node_modules/libsodium-sumo/dist/modules-sumo/libsodium-sumo.js"},
+	{"vendor/libsodium-sumo.js",
+	 "node_modules/libsodium-sumo/dist/modules-sumo/libsodium-sumo.js"},
 	{"vendor/libsodium-wrappers.js",
 	 "node_modules/libsodium-wrappers-sumo/dist/modules-sumo/libsodium-wrappers.js"},
 	{"vendor/noble/argon2.js", "node_modules/@noble/hashes/argon2.js"},
@@ -134,8 +135,9 @@ static void fetch(uint16_t port, const char *method, const char *path, const cha
 {
 	char req[2048];
 	int fd = dial(port);
-	int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s\r\n",
-			 method, path, more ? more : "");
+	int n = snprintf(req, sizeof req,
+			 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s\r\n", method,
+			 path, more ? more : "");
 	ck_assert(n > 0 && (size_t)n < sizeof req);
 	ck_assert_int_eq(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
 	size_t got;
@@ -149,11 +151,19 @@ static void fetch(uint16_t port, const char *method, const char *path, const cha
 /* Exactly the headers of the design, nothing else (no Set-Cookie, no Date, no Server). */
 static void assert_page_headers(const wresp *r, const char *ctype, int gz)
 {
-	static const char *const names[] = {
-		"Content-Type", "Content-Length", "Cache-Control", "X-Content-Type-Options",
-		"Referrer-Policy", "Connection", "Content-Security-Policy", "X-Frame-Options",
-		"Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy", "Permissions-Policy",
-		"Vary", "Content-Encoding"};
+	static const char *const names[] = {"Content-Type",
+					    "Content-Length",
+					    "Cache-Control",
+					    "X-Content-Type-Options",
+					    "Referrer-Policy",
+					    "Connection",
+					    "Content-Security-Policy",
+					    "X-Frame-Options",
+					    "Cross-Origin-Opener-Policy",
+					    "Cross-Origin-Resource-Policy",
+					    "Permissions-Policy",
+					    "Vary",
+					    "Content-Encoding"};
 	char v[512];
 	ck_assert_str_eq(header(r, "Content-Type", v, sizeof v), ctype);
 	ck_assert_str_eq(header(r, "Content-Security-Policy", v, sizeof v), CSP);
@@ -404,15 +414,41 @@ END_TEST
  * itself, and other methods are the API's refusals. */
 START_TEST(only_the_listed_paths)
 {
-	static const char *const paths[] = {
-		"/s/0.0.0/app.js", "/s/" GD_VERSION "x/app.js", "/s/app.js", "/s//app.js", "/app.js",
-		V "../" GD_VERSION "/app.js", V "./app.js", V "%2e%2e/" GD_VERSION "/app.js",
-		V "%61pp.js", V "/app.js", V "app.js/", V "APP.JS", V "app.js%00", V "app.js?v=1",
-		V "app.js?", "/?", "/?lang=en", "//", "/index.html", V "index.html", V, "/s/" GD_VERSION,
-		"/s/", "/s", V "vendor/../app.js", V "vendor/noble/../../app.js",
-		V "vendor/noble/", V "vendor/libsodium-sumo.js/..", V "../../web/vendor.sha256",
-		V "node_modules/@noble/hashes/argon2.js", V "vendor/noble/argon2", V "src/app.js",
-		"/v1", "/v1/", "/favicon.ico"};
+	static const char *const paths[] = {"/s/0.0.0/app.js",
+					    "/s/" GD_VERSION "x/app.js",
+					    "/s/app.js",
+					    "/s//app.js",
+					    "/app.js",
+					    V "../" GD_VERSION "/app.js",
+					    V "./app.js",
+					    V "%2e%2e/" GD_VERSION "/app.js",
+					    V "%61pp.js",
+					    V "/app.js",
+					    V "app.js/",
+					    V "APP.JS",
+					    V "app.js%00",
+					    V "app.js?v=1",
+					    V "app.js?",
+					    "/?",
+					    "/?lang=en",
+					    "//",
+					    "/index.html",
+					    V "index.html",
+					    V,
+					    "/s/" GD_VERSION,
+					    "/s/",
+					    "/s",
+					    V "vendor/../app.js",
+					    V "vendor/noble/../../app.js",
+					    V "vendor/noble/",
+					    V "vendor/libsodium-sumo.js/..",
+					    V "../../web/vendor.sha256",
+					    V "node_modules/@noble/hashes/argon2.js",
+					    V "vendor/noble/argon2",
+					    V "src/app.js",
+					    "/v1",
+					    "/v1/",
+					    "/favicon.ico"};
 	drop d;
 	drop_create(&d, NULL);
 	drop_start(&d);
@@ -422,9 +458,9 @@ START_TEST(only_the_listed_paths)
 	static const char *const methods[] = {"POST", "HEAD", "PUT", "DELETE", "OPTIONS"};
 	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
 		resp r;
-		ck_assert_int_eq(http_do(d.port, methods[i], i % 2 ? "/" : V "app.js", NULL, NULL, 0,
-					 &r),
-				 0);
+		ck_assert_int_eq(
+			http_do(d.port, methods[i], i % 2 ? "/" : V "app.js", NULL, NULL, 0, &r),
+			0);
 		ck_assert_int_eq(r.status, 405);
 		ck_assert_str_eq(r.error, "method_not_allowed");
 		resp_free(&r);
@@ -541,8 +577,8 @@ START_TEST(served_while_storage_full)
 	drop_create(&d, "map_size_mb = 16\nhigh_water_percent = 10\nmax_submit_kb = 1024\n"
 			"pow_min_bits = 0\npow_max_bits = 0\n");
 	drop_start(&d);
-	gd_source_keys *src = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip",
-					  d.root_pk);
+	gd_source_keys *src =
+		test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", d.root_pk);
 	membuf env;
 	drop_envelope(&d, src, "filler", 900000, &env, NULL);
 	int full = 0;
