@@ -146,6 +146,15 @@ START_TEST(envelope)
 			ck_assert_int_eq(s.m.has_source,
 					 json_is_true(json_object_get(v, "has_source")));
 		}
+		json_t *seal = json_object_get(v, "seal");
+		if (seal != NULL) { /* gd_seal_new_seeded from these inputs gives these bytes */
+			membuf again = {0};
+			ck_assert_int_eq(vec_seal_seeded(&again, seal), GD_OK);
+			ck_assert_msg(again.len == env.len &&
+					      memcmp(again.buf, env.buf, env.len) == 0,
+				      "%s: sealed again, other bytes", NAME(v));
+			membuf_free(&again);
+		}
 		sink_free(&s);
 		free(env.buf);
 	}

@@ -299,6 +299,90 @@ void vec_apply_edits(membuf *m, json_t *edits)
 	}
 }
 
+static int unhex_exact(const char *s, uint8_t *dst, size_t n)
+{
+	size_t got = 0;
+	uint8_t *b = s != NULL ? unhex(s, &got) : NULL;
+	int ok = b != NULL && got == n;
+	if (ok)
+		memcpy(dst, b, n);
+	free(b);
+	return ok ? GD_OK : GD_ERR_FORMAT;
+}
+
+int vec_seal_seeded(membuf *out, json_t *seal)
+{
+	enum { MAX_ATT = 8 };
+	json_t *rcpt = json_object_get(seal, "recipients"),
+	       *atts = json_object_get(seal, "attachments");
+	json_t *v;
+	const char *kind = json_string_value(json_object_get(seal, "kind"));
+	const char *text = json_string_value(json_object_get(seal, "text"));
+	const char *iseed_hex = json_string_value(json_object_get(seal, "identity_seed"));
+	uint8_t pks[GD_ENV_MAX_RECIPIENTS][32], seed[GD_SEAL_SEED_BYTES], iseed[32];
+	gd_attachment a[MAX_ATT];
+	uint8_t *data[MAX_ATT] = {0};
+	size_t dlen[MAX_ATT] = {0}, i, n = json_array_size(rcpt), na = json_array_size(atts);
+	gd_source_keys *src = sodium_malloc(sizeof *src);
+	gd_seal *s = NULL;
+	gd_manifest m;
+	int rc = GD_ERR_FORMAT;
+	memset(&m, 0, sizeof m);
+	memset(a, 0, sizeof a);
+	if (src == NULL || kind == NULL || text == NULL || n < 1 || n > GD_ENV_MAX_RECIPIENTS ||
+	    na > MAX_ATT ||
+	    unhex_exact(json_string_value(json_object_get(seal, "seed")), seed, sizeof seed) ||
+	    unhex_exact(json_string_value(json_object_get(seal, "id")), m.submission_id,
+			GD_ID_BYTES))
+		goto out;
+	json_array_foreach (rcpt, i, v)
+		if (unhex_exact(json_string_value(v), pks[i], 32) != GD_OK)
+			goto out;
+	m.kind = strcmp(kind, "followup") == 0 ? GD_KIND_FOLLOWUP : GD_KIND_TESTIMONY;
+	m.text = (char *)text;
+	m.text_len = strlen(text);
+	if (iseed_hex != NULL) {
+		memset(src, 0, sizeof *src);
+		if (unhex_exact(iseed_hex, iseed, sizeof iseed) != GD_OK ||
+		    crypto_sign_seed_keypair(src->identity_pk, src->identity_sk, iseed) != 0 ||
+		    unhex_exact(json_string_value(json_object_get(seal, "reply_pk")), src->reply_pk,
+				32) != GD_OK ||
+		    unhex_exact(json_string_value(json_object_get(seal, "mailbox_id")),
+				src->mailbox_id, GD_MAILBOX_ID_BYTES) != GD_OK)
+			goto out;
+		gd_manifest_set_source(&m, src);
+	}
+	json_array_foreach (atts, i, v) {
+		const char *name = json_string_value(json_object_get(v, "name")),
+			   *type = json_string_value(json_object_get(v, "type")),
+			   *hex = json_string_value(json_object_get(v, "data"));
+		if (name == NULL || type == NULL || hex == NULL ||
+		    (data[i] = unhex(hex, &dlen[i])) == NULL)
+			goto out;
+		snprintf(a[i].name, sizeof a[i].name, "%s", name);
+		snprintf(a[i].type, sizeof a[i].type, "%s", type);
+		a[i].size = dlen[i];
+	}
+	m.attachments = a;
+	m.n_attachments = na;
+	rc = gd_seal_new_seeded(&s, (const uint8_t(*)[32])pks, (unsigned)n, &m,
+				iseed_hex != NULL ? src : NULL, membuf_write, out, seed);
+	for (i = 0; rc == GD_OK && i < na; i++) /* in pieces of 1000 bytes */
+		for (size_t off = 0; rc == GD_OK && off < dlen[i]; off += 1000)
+			rc = gd_seal_write(s, data[i] + off,
+					   dlen[i] - off < 1000 ? dlen[i] - off : 1000);
+	if (rc == GD_OK)
+		rc = gd_seal_finish(s);
+out:
+	gd_seal_free(s);
+	for (i = 0; i < MAX_ATT; i++)
+		free(data[i]);
+	sodium_memzero(seed, sizeof seed);
+	sodium_memzero(iseed, sizeof iseed);
+	sodium_free(src);
+	return rc;
+}
+
 void assert_not_dumpable(pid_t pid)
 {
 	char path[64], line[256];

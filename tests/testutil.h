@@ -64,6 +64,9 @@ gd_source_keys *test_source(const char *codename, const uint8_t newsroom_pk[32])
 /* Vectors: apply a list of byte edits (PROTOCOL.md-independent, see tests/vectors/README). */
 #include <jansson.h>
 void vec_apply_edits(membuf *m, json_t *edits);
+/* Vectors: seal an envelope case's "seal" object (tests/vectors/README.md) again with
+ * gd_seal_new_seeded into out: GD_OK or the error (no Check asserts: gen_vectors uses it). */
+int vec_seal_seeded(membuf *out, json_t *seal);
 
 /* Vectors: hex helpers. */
 char *hex_of(const uint8_t *b, size_t n);
