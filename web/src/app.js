@@ -170,7 +170,8 @@ function bundleFailed(e) {
 		network: 'bundle_network', timeout: 'bundle_network',
 	};
 	const key = map[code] || 'bundle_bad';
-	if (key === 'bundle_network' || key === 'bundle_missing')
+	// not an attack on this worker (the newsroom's key is fine): no "do not send here"
+	if (key === 'bundle_network' || key === 'bundle_missing' || key === 'bundle_expired')
 		setStatus(t(key), 'error');
 	else
 		setStatus(t(key, { code }), 'error', t('bundle_failed_title'));
@@ -200,8 +201,16 @@ function showMain() {
 	render();
 }
 
+// <body data-state>: what the page is doing, for tests and tools (docs/WORKER.md): loading,
+// ready, busy (deriving, sending, reading), codename (a new one shown), refused (it cannot be
+// used: the key, the bundle or its code).
+function setState(state) {
+	document.body.dataset.state = state;
+}
+
 function setBusy(b) {
 	busy = b;
+	setState(b ? 'busy' : codenameShown ? 'codename' : 'ready');
 	for (const el of document.querySelectorAll('#modes button, #back input, #back button, ' +
 		'#write textarea, #write input, #write button'))
 		el.disabled = b;
@@ -490,6 +499,7 @@ function sent(followup, withCodename, res) {
 	$('codename').textContent = canonical;
 	codenameShown = true;
 	showOnly('done');
+	setState('codename');
 	placeStatus($('done'), true);
 	setStatus(t(already ? 'sent_already' : 'sent'), 'ok');
 	$('codename-written').focus();
@@ -498,6 +508,7 @@ function sent(followup, withCodename, res) {
 function onWritten() {
 	$('codename').textContent = '';
 	codenameShown = false;
+	setState('ready');
 	showOnly('after');
 	$('after-text').textContent = t('done_cleared');
 	setStatus('');
@@ -707,6 +718,7 @@ async function loadSodium() {
 }
 
 async function main() {
+	setState('loading');
 	applyStrings();
 	wire();
 	$('app').hidden = false;
@@ -720,6 +732,7 @@ async function main() {
 	} catch (e) {
 		console.error(e);
 		setStatus(t('load_failed'), 'error');
+		setState('refused');
 		return;
 	}
 	const [proto, cl, st, wl, argon2, blake2] = mods;
@@ -728,17 +741,21 @@ async function main() {
 		blake2b: blake2.blake2b, words: wl.WORDS });
 	client = cl.createClient({ gd });
 	rootPk = newsroomKey();
-	if (rootPk === null)
+	if (rootPk === null) {
+		setState('refused');
 		return;
+	}
 	setStatus(t('bundle_checking'));
 	try {
 		bundle = await client.bundle(rootPk);
 	} catch (e) {
 		bundleFailed(e);
+		setState('refused');
 		return;
 	}
 	setStatus('');
 	showMain();
+	setState('ready');
 }
 
 main();
