@@ -78,8 +78,8 @@ function progress(phase, text, done, total) {
 	if (total > 0) {
 		bar.max = total;
 		bar.value = Math.min(done, total);
-	} else
-		bar.removeAttribute('value'); // indeterminate
+	} else if (done !== null)
+		bar.removeAttribute('value'); // indeterminate; null: as it was (a retry)
 	const now = Date.now();
 	if (phase === lastPhase && now - lastTick < TICK_MS)
 		return;
@@ -378,10 +378,10 @@ function onEvent(ev) {
 		progress('upload', t('uploading', { done: mib(done), total: mib(total) }), done, total);
 		break;
 	case 'retry':
-		progress('retry', t('retrying'), done, total);
+		progress('retry', t('retrying'), total > 0 ? done : null, total);
 		break;
 	case 'resumed':
-		progress('resumed', t('resumed'), done, total);
+		progress('resumed', t('resumed'), total > 0 ? done : null, total);
 		break;
 	case 'commit':
 		progress('commit', t('committing'), 0, 0);
@@ -490,6 +490,10 @@ function sent(followup, withCodename, res) {
 		return;
 	}
 	if (!withCodename) {
+		if (fresh !== null) { // made for an earlier try that failed, never shown
+			wipeKeys(fresh.keys);
+			fresh = null;
+		}
 		setStatus(t(already ? 'sent_already' : 'sent_no_reply'), 'ok');
 		return;
 	}
