@@ -467,6 +467,16 @@ for (const v of load('pow')) {
 		ok(strided % 3 === 1 && gd.powCheck(ch, strided), 'powSolve with a stride');
 		ok(gd.powSolve(ch, 0, 1, 0) === -1, 'powSolve gives up');
 		ok(hex(gd.powHash(ch, v.counter)) === hex(blake2b(new Uint8Array([...new TextEncoder().encode('ghostdrop/v1/pow-work\0'), ...ch, ...new Uint8Array(new BigUint64Array([BigInt(v.counter)]).buffer)]), { dkLen: 32 })), 'powHash');
+		// powSolve's own one-block BLAKE2b against powHash (noble), counters across 32 bits
+		let same = 0;
+		const cs = [0, 1, 255, 256, 65535, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 12345, 2 ** 53 - 1];
+		for (let i = 0; i < 300; i++) cs.push(i * 7919);
+		for (const c of cs) {
+			const h = gd.powHash(ch, c);
+			const dv = new DataView(h.buffer, h.byteOffset);
+			same += gd._powFirst8(ch, c)[0] === dv.getUint32(0, true) && gd._powFirst8(ch, c)[1] === dv.getUint32(4, true);
+		}
+		ok(same === cs.length, 'powSolve hashes as powHash');
 		const hard = ch.slice();
 		hard[2] = 40; // never found in these tries: a rate
 		const N = 50000,
