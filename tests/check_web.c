@@ -605,6 +605,60 @@ START_TEST(served_while_storage_full)
 }
 END_TEST
 
+static long rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* Many clients asking for the largest asset and not reading it cost the drop no copy of it
+ * each: the reply references the embedded bytes (64 copies would be 75 MiB). */
+START_TEST(big_assets_not_copied_per_request)
+{
+	enum { CONNS = 64 };
+	drop d;
+	int fds[CONNS];
+	drop_create(&d, NULL);
+	drop_start(&d);
+	wresp w;
+	fetch(d.port, "GET", V "vendor/libsodium-sumo.js", NULL, &w); /* its pages touched once */
+	ck_assert_uint_gt(w.len, 1u << 20);
+	wresp_free(&w);
+	long before = rss_kib(d.pid);
+	const char *req = "GET " V "vendor/libsodium-sumo.js HTTP/1.1\r\nHost: x\r\n\r\n";
+	for (int i = 0; i < CONNS; i++) {
+		fds[i] = dial(d.port);
+		int small = 4096;
+		setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+		ck_assert_int_eq(send(fds[i], req, strlen(req), MSG_NOSIGNAL),
+				 (ssize_t)strlen(req));
+	}
+	for (int i = 0; i < CONNS; i++) { /* each answered: its reply is queued whole */
+		char head[16];
+		ck_assert_int_eq(recv(fds[i], head, sizeof head, MSG_WAITALL),
+				 (ssize_t)sizeof head);
+		ck_assert(memcmp(head, "HTTP/1.1 200 OK\r\n", 16) == 0);
+	}
+	long after = rss_kib(d.pid);
+	ck_assert_msg(after - before < 24 * 1024, "the daemon grew by %ld KiB", after - before);
+	for (int i = 0; i < CONNS; i++)
+		close(fds[i]);
+	resp r;
+	ck_assert_int_eq(http_do(d.port, "GET", "/v1/limits", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	drop_destroy(&d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("web");
@@ -617,6 +671,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, api_unchanged);
 	tcase_add_test(tc, web_page_off);
 	tcase_add_test(tc, served_while_storage_full);
+	tcase_add_test(tc, big_assets_not_copied_per_request);
 	suite_add_tcase(s, tc);
 	return s;
 }
