@@ -217,6 +217,12 @@ function setBusy(b) {
 }
 
 // ---- attachments ----
+// A file's own name as shown: control characters and the bidirectional controls become '?', as
+// client/attach.c's attach_safe_name does, so a name cannot reorder what is shown around it.
+function safeName(name) {
+	return name.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?');
+}
+
 function neutralName(i) {
 	const e = entries[i];
 	return strip.neutralName(e.file.name, i, e.res ? e.res.kind : 'other');
@@ -270,7 +276,7 @@ function renderFiles() {
 		const head = document.createElement('span');
 		head.className = 'file-name';
 		head.textContent = t('file_line', { name: neutralName(i), size: humanSize(size),
-			original: e.file.name });
+			original: safeName(e.file.name) });
 		const what = document.createElement('span');
 		const v = fileVerdict(e);
 		what.className = `file-what ${v}`;
