@@ -225,6 +225,19 @@ run('client', async (build, [wordlist]) => {
 	check((await c3.send({ bundle: b, text: 'after pow_outdated', keys: null })).status === 'stored', 'after pow_outdated');
 	check(outdated === 2 && seen.filter((s) => s === 'POST /v1/pow').length === 2, `pow_outdated: a second challenge (${outdated})`);
 
+	// a connection lost while asking for a challenge: asked again (drop.c's policy)
+	let powLost = 0;
+	const c4 = createClient({ gd, base: d.url, threads: 0, fetch: async (u, init) => {
+		if (new URL(u).pathname === '/v1/pow' && powLost++ === 0)
+			throw new TypeError('fetch failed (injected)');
+		return httpFetch(u, init);
+	} });
+	check((await c4.send({ bundle: b, text: 'after a lost challenge', keys: null })).status === 'stored', 'after a lost challenge');
+	check(powLost === 2, `the challenge asked again: ${powLost}`);
+	const damaged = await c4.send({ bundle: b, text: 'x', keys: null, files: [{ blob: null, name: 'attachment-1.jpg', type: 'image/jpeg' }] })
+		.then(() => null, (x) => x);
+	check(damaged instanceof ClientError && damaged.code === 'file_refused', 'a file strip.js refused is not sent');
+
 	// 8. powworker.js as the page's Web Workers run it (here a stand-in Worker that runs the
 	// module in this thread): strided counters, every worker terminated, the drop accepts it
 	const dir = fs.mkdtempSync(path.join(d.dir, 'powworker-'));

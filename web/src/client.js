@@ -109,21 +109,23 @@ export function createClient({
 		for (let i = 0; ; i++) {
 			if (i > 0)
 				await sleep(BACKOFF_MS << i);
-			const headers = { ...(opts.headers || {}) };
-			let body = opts.body;
-			if (opts.pow) {
-				const sol = await solvePow(opts.pow.purpose, opts.pow.size, opts.pow.onProgress);
-				headers['X-Ghostdrop-PoW'] = sol;
-				if (typeof body === 'function')
-					body = body(gd.b64u.decode(sol.slice(0, sol.indexOf('.')), 72));
-			}
-			if (opts.json !== undefined || (body !== undefined && !(body instanceof Uint8Array))) {
-				body = JSON.stringify(body !== undefined ? body : opts.json);
-				headers['Content-Type'] = 'application/json';
-			}
 			try {
+				const headers = { ...(opts.headers || {}) };
+				let body = opts.body;
+				if (opts.pow) {
+					const sol = await solvePow(opts.pow.purpose, opts.pow.size, opts.pow.onProgress);
+					headers['X-Ghostdrop-PoW'] = sol;
+					if (typeof body === 'function')
+						body = body(gd.b64u.decode(sol.slice(0, sol.indexOf('.')), 72));
+				}
+				if (opts.json !== undefined || (body !== undefined && !(body instanceof Uint8Array))) {
+					body = JSON.stringify(body !== undefined ? body : opts.json);
+					headers['Content-Type'] = 'application/json';
+				}
 				return await attempt(method, path, { ...opts, headers, body });
 			} catch (e) {
+				if (!(e instanceof ClientError))
+					throw e;
 				const again = (e.code === 'network' && reached) ||
 					(e.status === 403 && e.code === 'pow_outdated') ||
 					(e.status === 503 && e.code === 'chunk_pending');
@@ -419,6 +421,8 @@ export function createClient({
 		const idB64 = b64(id);
 		const seed = new Uint8Array(32);
 		globalThis.crypto.getRandomValues(seed);
+		if (!files.every((f) => f.blob instanceof Blob))
+			throw new ClientError('file_refused'); // strip.js refused it (damaged): never sent
 		const attachments = files.map((f) => ({ name: f.name, type: f.type, size: f.blob.size }));
 		const seal = () => gd.createSeal({ recipients: b.recipients, kind, id, text, attachments, keys, seed });
 		try {
