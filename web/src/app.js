@@ -263,6 +263,7 @@ function renderFiles() {
 	const ul = $('file-report');
 	ul.replaceChildren();
 	$('files').hidden = entries.length === 0;
+	$('attachments-more').hidden = entries.length === 0 || !canSync();
 	if (entries.length === 0)
 		return;
 	const msg = document.createElement('li');

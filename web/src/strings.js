@@ -166,9 +166,6 @@ export const STRINGS = {
 		pow:
 			'Proof of work: your device solves a puzzle so the drop can tell real testimonies ' +
 			'from floods of junk. It can take minutes on a slow phone. Keep this page open.',
-		pow_progress:
-			'Proof of work: {done} of about {total} tries. It can take minutes on a slow ' +
-			'phone. Keep this page open.',
 		sealing: 'Encrypting: {done} of {total} MiB.',
 		uploading: 'Encrypting and sending: {done} of {total} MiB. Keep this page open.',
 		retrying:
