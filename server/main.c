@@ -685,10 +685,10 @@ static int cmd_stats(const opts *o)
 			return rc;
 	} else {
 		stats_text(o, &t, use, &v);
-		printf("web page: %s\n",
-		       !api_web_built() ? "not built into this ghostdropd (meson -Dweb=enabled)"
-		       : cfg.web_page   ? "served at /"
-					: "off (web_page = off)");
+		printf("web page: %s\n", !api_web_built()
+						 ? "not built (scripts/web-deps, then rebuild)"
+					 : cfg.web_page ? "served at /"
+							: "off (web_page = off)");
 	}
 	return strcmp(v.state, "ok") == 0             ? EX_OK
 	       : strcmp(v.state, "expires_soon") == 0 ? EX_SOON
