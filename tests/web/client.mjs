@@ -241,7 +241,8 @@ run('client', async (build, [wordlist]) => {
 	// 8. powworker.js as the page's Web Workers run it (here a stand-in Worker that runs the
 	// module in this thread): strided counters, every worker terminated, the drop accepts it
 	const dir = fs.mkdtempSync(path.join(d.dir, 'powworker-'));
-	fs.copyFileSync(path.join(SRC, 'web', 'src', 'powworker.js'), path.join(dir, 'powworker.js'));
+	for (const f of ['powworker.js', 'gdproto.js'])
+		fs.copyFileSync(path.join(SRC, 'web', 'src', f), path.join(dir, f));
 	fs.mkdirSync(path.join(dir, 'vendor'));
 	fs.symlinkSync(path.join(SRC, 'web', 'node_modules', '@noble', 'hashes'), path.join(dir, 'vendor', 'noble'));
 	globalThis.self = { onmessage: null, postMessage: null };
