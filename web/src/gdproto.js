@@ -1128,7 +1128,11 @@ export function createProto({ sodium, argon2idAsync, blake2b, words }) {
 		}
 		const nl = low.length,
 			nc = cw.length;
-		if (nc === 0 || nl === 0) return 0;
+		if (nc === 0 || nl === 0) {
+			for (const w of cw) w.fill(0);
+			if (t !== text) wipe(t);
+			return 0;
+		}
 		const starts = new Uint8Array(nl);
 		for (let a = 0; a < nl; a++)
 			for (let k = 0; k < nc; k++) {
@@ -1161,7 +1165,10 @@ export function createProto({ sodium, argon2idAsync, blake2b, words }) {
 			for (; all; all &= all - 1) c++;
 			if (c > best) best = c;
 		}
+		// wiped as gd_codename_words_in_text wipes them: they spell the codename
 		low.fill(0);
+		for (const w of cw) w.fill(0);
+		if (t !== text) wipe(t);
 		return best;
 	}
 	const codenameWordsIn = (text, canonical) => codenameWordsCount(text, canonical) >= 4;
@@ -1264,40 +1271,11 @@ export function createProto({ sodium, argon2idAsync, blake2b, words }) {
 		block.set(ch, POW_PREFIX.length);
 		const at = POW_PREFIX.length + 72; // the counter: bytes 94..101
 		const m = new Uint32Array(block.buffer);
-		const v = new Uint32Array(32);
 		const out = new Uint32Array(2);
-		const h0lo = IV32[0] ^ 0x01010020; // digest 32 bytes, no key
-		const G = (a, b, c, d, x, y) => {
-			let lo = v[a] + v[b] + m[x];
-			v[a + 1] = v[a + 1] + v[b + 1] + m[x + 1] + ((lo / 4294967296) | 0);
-			v[a] = lo;
-			let xl = v[d] ^ v[a],
-				xh = v[d + 1] ^ v[a + 1];
-			v[d] = xh; // rotr 32
-			v[d + 1] = xl;
-			lo = v[c] + v[d];
-			v[c + 1] = v[c + 1] + v[d + 1] + (lo > 0xffffffff ? 1 : 0);
-			v[c] = lo;
-			xl = v[b] ^ v[c];
-			xh = v[b + 1] ^ v[c + 1];
-			v[b] = (xl >>> 24) | (xh << 8); // rotr 24
-			v[b + 1] = (xh >>> 24) | (xl << 8);
-			lo = v[a] + v[b] + m[y];
-			v[a + 1] = v[a + 1] + v[b + 1] + m[y + 1] + ((lo / 4294967296) | 0);
-			v[a] = lo;
-			xl = v[d] ^ v[a];
-			xh = v[d + 1] ^ v[a + 1];
-			v[d] = (xl >>> 16) | (xh << 16); // rotr 16
-			v[d + 1] = (xh >>> 16) | (xl << 16);
-			lo = v[c] + v[d];
-			v[c + 1] = v[c + 1] + v[d + 1] + (lo > 0xffffffff ? 1 : 0);
-			v[c] = lo;
-			xl = v[b] ^ v[c];
-			xh = v[b + 1] ^ v[c + 1];
-			v[b] = (xl << 1) | (xh >>> 31); // rotr 63
-			v[b + 1] = (xh << 1) | (xl >>> 31);
-		};
-		// the first 8 bytes of the digest of counter c, as [lo, hi]
+		const h0lo = (IV32[0] ^ 0x01010020) >>> 0; // digest 32 bytes, no key
+		const [i0l, i0h, i1l, i1h, i2l, i2h, i3l, i3h, i4l, i4h, i5l, i5h, i6l, i6h, i7l, i7h] = IV32;
+		// the first 8 bytes of the digest of counter c, as [lo, hi]; the state in 32 local
+		// halves and G written out: Safer's interpreter (no JIT) pays for every array access
 		return (c) => {
 			const clo = c % 4294967296,
 				chi = Math.floor(c / 4294967296);
@@ -1309,25 +1287,99 @@ export function createProto({ sodium, argon2idAsync, blake2b, words }) {
 			block[at + 5] = (chi >>> 8) & 255;
 			block[at + 6] = (chi >>> 16) & 255;
 			block[at + 7] = chi >>> 24;
-			for (let i = 0; i < 16; i++) v[i] = IV32[i];
-			v[0] = h0lo;
-			for (let i = 0; i < 16; i++) v[16 + i] = IV32[i];
-			v[24] ^= POW_PREFIX.length + 80; // t = 102 bytes
-			v[28] = ~v[28]; // the last block
-			v[29] = ~v[29];
+			let v0l = h0lo, v0h = i0h, v1l = i1l, v1h = i1h, v2l = i2l, v2h = i2h, v3l = i3l, v3h = i3h;
+			let v4l = i4l, v4h = i4h, v5l = i5l, v5h = i5h, v6l = i6l, v6h = i6h, v7l = i7l, v7h = i7h;
+			let v8l = i0l, v8h = i0h, v9l = i1l, v9h = i1h, v10l = i2l, v10h = i2h, v11l = i3l, v11h = i3h;
+			let v12l = (i4l ^ (POW_PREFIX.length + 80)) >>> 0, v12h = i4h; // t = 102 bytes
+			let v13l = i5l, v13h = i5h;
+			let v14l = ~i6l >>> 0, v14h = ~i6h >>> 0; // the last block
+			let v15l = i7l, v15h = i7h;
+			let lo, xl, xh;
 			for (let r = 0; r < 12; r++) {
 				const s = SIGMA[r % 10];
-				G(0, 8, 16, 24, s[0], s[1]);
-				G(2, 10, 18, 26, s[2], s[3]);
-				G(4, 12, 20, 28, s[4], s[5]);
-				G(6, 14, 22, 30, s[6], s[7]);
-				G(0, 10, 20, 30, s[8], s[9]);
-				G(2, 12, 22, 24, s[10], s[11]);
-				G(4, 14, 16, 26, s[12], s[13]);
-				G(6, 8, 18, 28, s[14], s[15]);
+				// G(0, 4, 8, 12)
+				lo = v0l + v4l + m[s[0]]; v0h = (v0h + v4h + m[s[0] + 1] + ((lo / 4294967296) | 0)) >>> 0; v0l = lo >>> 0;
+				xl = v12l ^ v0l; v12l = (v12h ^ v0h) >>> 0; v12h = xl >>> 0;
+				lo = v8l + v12l; v8h = (v8h + v12h + (lo > 4294967295 ? 1 : 0)) >>> 0; v8l = lo >>> 0;
+				xl = v4l ^ v8l; xh = v4h ^ v8h; v4l = ((xl >>> 24) | (xh << 8)) >>> 0;
+				v4h = ((xh >>> 24) | (xl << 8)) >>> 0; lo = v0l + v4l + m[s[1]]; v0h = (v0h + v4h + m[s[1] + 1] + ((lo / 4294967296) | 0)) >>> 0;
+				v0l = lo >>> 0; xl = v12l ^ v0l; xh = v12h ^ v0h;
+				v12l = ((xl >>> 16) | (xh << 16)) >>> 0; v12h = ((xh >>> 16) | (xl << 16)) >>> 0; lo = v8l + v12l;
+				v8h = (v8h + v12h + (lo > 4294967295 ? 1 : 0)) >>> 0; v8l = lo >>> 0; xl = v4l ^ v8l;
+				xh = v4h ^ v8h; v4l = ((xl << 1) | (xh >>> 31)) >>> 0; v4h = ((xh << 1) | (xl >>> 31)) >>> 0;
+				// G(1, 5, 9, 13)
+				lo = v1l + v5l + m[s[2]]; v1h = (v1h + v5h + m[s[2] + 1] + ((lo / 4294967296) | 0)) >>> 0; v1l = lo >>> 0;
+				xl = v13l ^ v1l; v13l = (v13h ^ v1h) >>> 0; v13h = xl >>> 0;
+				lo = v9l + v13l; v9h = (v9h + v13h + (lo > 4294967295 ? 1 : 0)) >>> 0; v9l = lo >>> 0;
+				xl = v5l ^ v9l; xh = v5h ^ v9h; v5l = ((xl >>> 24) | (xh << 8)) >>> 0;
+				v5h = ((xh >>> 24) | (xl << 8)) >>> 0; lo = v1l + v5l + m[s[3]]; v1h = (v1h + v5h + m[s[3] + 1] + ((lo / 4294967296) | 0)) >>> 0;
+				v1l = lo >>> 0; xl = v13l ^ v1l; xh = v13h ^ v1h;
+				v13l = ((xl >>> 16) | (xh << 16)) >>> 0; v13h = ((xh >>> 16) | (xl << 16)) >>> 0; lo = v9l + v13l;
+				v9h = (v9h + v13h + (lo > 4294967295 ? 1 : 0)) >>> 0; v9l = lo >>> 0; xl = v5l ^ v9l;
+				xh = v5h ^ v9h; v5l = ((xl << 1) | (xh >>> 31)) >>> 0; v5h = ((xh << 1) | (xl >>> 31)) >>> 0;
+				// G(2, 6, 10, 14)
+				lo = v2l + v6l + m[s[4]]; v2h = (v2h + v6h + m[s[4] + 1] + ((lo / 4294967296) | 0)) >>> 0; v2l = lo >>> 0;
+				xl = v14l ^ v2l; v14l = (v14h ^ v2h) >>> 0; v14h = xl >>> 0;
+				lo = v10l + v14l; v10h = (v10h + v14h + (lo > 4294967295 ? 1 : 0)) >>> 0; v10l = lo >>> 0;
+				xl = v6l ^ v10l; xh = v6h ^ v10h; v6l = ((xl >>> 24) | (xh << 8)) >>> 0;
+				v6h = ((xh >>> 24) | (xl << 8)) >>> 0; lo = v2l + v6l + m[s[5]]; v2h = (v2h + v6h + m[s[5] + 1] + ((lo / 4294967296) | 0)) >>> 0;
+				v2l = lo >>> 0; xl = v14l ^ v2l; xh = v14h ^ v2h;
+				v14l = ((xl >>> 16) | (xh << 16)) >>> 0; v14h = ((xh >>> 16) | (xl << 16)) >>> 0; lo = v10l + v14l;
+				v10h = (v10h + v14h + (lo > 4294967295 ? 1 : 0)) >>> 0; v10l = lo >>> 0; xl = v6l ^ v10l;
+				xh = v6h ^ v10h; v6l = ((xl << 1) | (xh >>> 31)) >>> 0; v6h = ((xh << 1) | (xl >>> 31)) >>> 0;
+				// G(3, 7, 11, 15)
+				lo = v3l + v7l + m[s[6]]; v3h = (v3h + v7h + m[s[6] + 1] + ((lo / 4294967296) | 0)) >>> 0; v3l = lo >>> 0;
+				xl = v15l ^ v3l; v15l = (v15h ^ v3h) >>> 0; v15h = xl >>> 0;
+				lo = v11l + v15l; v11h = (v11h + v15h + (lo > 4294967295 ? 1 : 0)) >>> 0; v11l = lo >>> 0;
+				xl = v7l ^ v11l; xh = v7h ^ v11h; v7l = ((xl >>> 24) | (xh << 8)) >>> 0;
+				v7h = ((xh >>> 24) | (xl << 8)) >>> 0; lo = v3l + v7l + m[s[7]]; v3h = (v3h + v7h + m[s[7] + 1] + ((lo / 4294967296) | 0)) >>> 0;
+				v3l = lo >>> 0; xl = v15l ^ v3l; xh = v15h ^ v3h;
+				v15l = ((xl >>> 16) | (xh << 16)) >>> 0; v15h = ((xh >>> 16) | (xl << 16)) >>> 0; lo = v11l + v15l;
+				v11h = (v11h + v15h + (lo > 4294967295 ? 1 : 0)) >>> 0; v11l = lo >>> 0; xl = v7l ^ v11l;
+				xh = v7h ^ v11h; v7l = ((xl << 1) | (xh >>> 31)) >>> 0; v7h = ((xh << 1) | (xl >>> 31)) >>> 0;
+				// G(0, 5, 10, 15)
+				lo = v0l + v5l + m[s[8]]; v0h = (v0h + v5h + m[s[8] + 1] + ((lo / 4294967296) | 0)) >>> 0; v0l = lo >>> 0;
+				xl = v15l ^ v0l; v15l = (v15h ^ v0h) >>> 0; v15h = xl >>> 0;
+				lo = v10l + v15l; v10h = (v10h + v15h + (lo > 4294967295 ? 1 : 0)) >>> 0; v10l = lo >>> 0;
+				xl = v5l ^ v10l; xh = v5h ^ v10h; v5l = ((xl >>> 24) | (xh << 8)) >>> 0;
+				v5h = ((xh >>> 24) | (xl << 8)) >>> 0; lo = v0l + v5l + m[s[9]]; v0h = (v0h + v5h + m[s[9] + 1] + ((lo / 4294967296) | 0)) >>> 0;
+				v0l = lo >>> 0; xl = v15l ^ v0l; xh = v15h ^ v0h;
+				v15l = ((xl >>> 16) | (xh << 16)) >>> 0; v15h = ((xh >>> 16) | (xl << 16)) >>> 0; lo = v10l + v15l;
+				v10h = (v10h + v15h + (lo > 4294967295 ? 1 : 0)) >>> 0; v10l = lo >>> 0; xl = v5l ^ v10l;
+				xh = v5h ^ v10h; v5l = ((xl << 1) | (xh >>> 31)) >>> 0; v5h = ((xh << 1) | (xl >>> 31)) >>> 0;
+				// G(1, 6, 11, 12)
+				lo = v1l + v6l + m[s[10]]; v1h = (v1h + v6h + m[s[10] + 1] + ((lo / 4294967296) | 0)) >>> 0; v1l = lo >>> 0;
+				xl = v12l ^ v1l; v12l = (v12h ^ v1h) >>> 0; v12h = xl >>> 0;
+				lo = v11l + v12l; v11h = (v11h + v12h + (lo > 4294967295 ? 1 : 0)) >>> 0; v11l = lo >>> 0;
+				xl = v6l ^ v11l; xh = v6h ^ v11h; v6l = ((xl >>> 24) | (xh << 8)) >>> 0;
+				v6h = ((xh >>> 24) | (xl << 8)) >>> 0; lo = v1l + v6l + m[s[11]]; v1h = (v1h + v6h + m[s[11] + 1] + ((lo / 4294967296) | 0)) >>> 0;
+				v1l = lo >>> 0; xl = v12l ^ v1l; xh = v12h ^ v1h;
+				v12l = ((xl >>> 16) | (xh << 16)) >>> 0; v12h = ((xh >>> 16) | (xl << 16)) >>> 0; lo = v11l + v12l;
+				v11h = (v11h + v12h + (lo > 4294967295 ? 1 : 0)) >>> 0; v11l = lo >>> 0; xl = v6l ^ v11l;
+				xh = v6h ^ v11h; v6l = ((xl << 1) | (xh >>> 31)) >>> 0; v6h = ((xh << 1) | (xl >>> 31)) >>> 0;
+				// G(2, 7, 8, 13)
+				lo = v2l + v7l + m[s[12]]; v2h = (v2h + v7h + m[s[12] + 1] + ((lo / 4294967296) | 0)) >>> 0; v2l = lo >>> 0;
+				xl = v13l ^ v2l; v13l = (v13h ^ v2h) >>> 0; v13h = xl >>> 0;
+				lo = v8l + v13l; v8h = (v8h + v13h + (lo > 4294967295 ? 1 : 0)) >>> 0; v8l = lo >>> 0;
+				xl = v7l ^ v8l; xh = v7h ^ v8h; v7l = ((xl >>> 24) | (xh << 8)) >>> 0;
+				v7h = ((xh >>> 24) | (xl << 8)) >>> 0; lo = v2l + v7l + m[s[13]]; v2h = (v2h + v7h + m[s[13] + 1] + ((lo / 4294967296) | 0)) >>> 0;
+				v2l = lo >>> 0; xl = v13l ^ v2l; xh = v13h ^ v2h;
+				v13l = ((xl >>> 16) | (xh << 16)) >>> 0; v13h = ((xh >>> 16) | (xl << 16)) >>> 0; lo = v8l + v13l;
+				v8h = (v8h + v13h + (lo > 4294967295 ? 1 : 0)) >>> 0; v8l = lo >>> 0; xl = v7l ^ v8l;
+				xh = v7h ^ v8h; v7l = ((xl << 1) | (xh >>> 31)) >>> 0; v7h = ((xh << 1) | (xl >>> 31)) >>> 0;
+				// G(3, 4, 9, 14)
+				lo = v3l + v4l + m[s[14]]; v3h = (v3h + v4h + m[s[14] + 1] + ((lo / 4294967296) | 0)) >>> 0; v3l = lo >>> 0;
+				xl = v14l ^ v3l; v14l = (v14h ^ v3h) >>> 0; v14h = xl >>> 0;
+				lo = v9l + v14l; v9h = (v9h + v14h + (lo > 4294967295 ? 1 : 0)) >>> 0; v9l = lo >>> 0;
+				xl = v4l ^ v9l; xh = v4h ^ v9h; v4l = ((xl >>> 24) | (xh << 8)) >>> 0;
+				v4h = ((xh >>> 24) | (xl << 8)) >>> 0; lo = v3l + v4l + m[s[15]]; v3h = (v3h + v4h + m[s[15] + 1] + ((lo / 4294967296) | 0)) >>> 0;
+				v3l = lo >>> 0; xl = v14l ^ v3l; xh = v14h ^ v3h;
+				v14l = ((xl >>> 16) | (xh << 16)) >>> 0; v14h = ((xh >>> 16) | (xl << 16)) >>> 0; lo = v9l + v14l;
+				v9h = (v9h + v14h + (lo > 4294967295 ? 1 : 0)) >>> 0; v9l = lo >>> 0; xl = v4l ^ v9l;
+				xh = v4h ^ v9h; v4l = ((xl << 1) | (xh >>> 31)) >>> 0; v4h = ((xh << 1) | (xl >>> 31)) >>> 0;
 			}
-			out[0] = h0lo ^ v[0] ^ v[16];
-			out[1] = IV32[1] ^ v[1] ^ v[17];
+			out[0] = h0lo ^ v0l ^ v8l;
+			out[1] = i0h ^ v0h ^ v8h;
 			return out;
 		};
 	}
