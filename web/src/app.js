@@ -81,8 +81,8 @@ function progress(phase, text, done, total) {
 	} else if (done !== null)
 		bar.removeAttribute('value'); // indeterminate; null: as it was (a retry)
 	const now = Date.now();
-	if (phase === lastPhase && now - lastTick < TICK_MS)
-		return;
+	if (phase === lastPhase && (now - lastTick < TICK_MS || text === $('status').textContent))
+		return; // a screen reader hears each change: not the same words again
 	setStatus(text);
 	lastPhase = phase;
 	lastTick = now;
@@ -764,6 +764,8 @@ async function main() {
 		setState('refused');
 		return;
 	}
+	if (typeof bundle.newsroom === 'string' && bundle.newsroom !== '') // signed by its key
+		$('heading').textContent = t('heading_named', { newsroom: bundle.newsroom });
 	setStatus('');
 	showMain();
 	setState('ready');

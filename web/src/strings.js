@@ -5,6 +5,7 @@ export const STRINGS = {
 	en: {
 		page_title: 'Send a testimony',
 		heading: 'Send a testimony to the newsroom',
+		heading_named: 'Send a testimony to {newsroom}',
 		intro:
 			'What you write here is encrypted on this device, in this page, to the newsroom\'s ' +
 			'journalists. The drop stores it without being able to read it, and does not learn ' +
