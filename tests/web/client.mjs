@@ -74,6 +74,7 @@ run('client', async (build, [wordlist]) => {
 	// every request seen, and the faults to inject: a function of (method, path, n-th time)
 	const seen = [];
 	let fault = null;
+	let putsNow = 0, putsMax = 0; // chunks in flight at once
 	const fetchThrough = async (url, init) => {
 		const p = new URL(url).pathname;
 		const k = `${init.method} ${p}`;
@@ -82,7 +83,10 @@ run('client', async (build, [wordlist]) => {
 		const f = fault && fault(init.method, p, nth);
 		if (f === 'before')
 			throw new TypeError('fetch failed (injected: the connection broke before the request left)');
-		const res = await httpFetch(url, init);
+		const put = init.method === 'PUT';
+		putsNow += put;
+		putsMax = Math.max(putsMax, putsNow);
+		const res = await httpFetch(url, init).finally(() => { putsNow -= put; });
 		if (f === 'after') {
 			await res.arrayBuffer();
 			throw new TypeError('fetch failed (injected: the answer was lost)');
@@ -160,6 +164,7 @@ run('client', async (build, [wordlist]) => {
 	const puts = (i) => seen.filter((s) => s.startsWith('PUT ') && s.endsWith(`/chunks/${i}`)).length;
 	check(puts(3) === 3, `chunk 3: failed once, sent again, then once in the re-sealed upload: ${puts(3)}`);
 	check(puts(7) === 2, `chunk 7: stored, answer lost, not sent again (GET said so): ${puts(7)}`);
+	check(putsMax === 2, `two chunks in flight at once, never more: ${putsMax}`);
 	check(count('GET /v1/uploads/') >= 2, 'GET /v1/uploads/U after each lost connection');
 	for (const t of ['retry', 'resumed', 'upload', 'commit', 'pow'])
 		check(events.some((e) => e.type === t), `a ${t} event`);

@@ -21,6 +21,7 @@ const PATIENCE_MS = 100000; // upload.h's GD_UPLOAD_PATIENCE
 const ATTEMPTS = 4; // drop.h's DROP_ATTEMPTS
 const BACKOFF_MS = 1000; // DROP_BACKOFF_MS: attempt i waits BACKOFF_MS << i
 const RESEALS = 3;
+const DEPTH = 2; // chunks in flight at once (upload.c has SENDERS threads)
 const SLICE = 8192; // proof-of-work tries between yields when solved in this thread
 
 export class ClientError extends Error {
@@ -301,7 +302,7 @@ export function createClient({
 	// `patience` ms from the first failure, while it fails with a lost connection or a 503
 	// that says retry. check() (after a lost connection): true when the drop holds the
 	// work already; it fails with 'network' while the connection is still away.
-	async function patiently(fn, check, ev) {
+	async function patiently(fn, check, ev, stop = { failed: null }) {
 		let first = 0, wait = 1000, lost = false;
 		for (;;) {
 			let e;
@@ -317,7 +318,7 @@ export function createClient({
 			}
 			for (;;) {
 				first = first || Date.now();
-				if (Date.now() - first >= patience)
+				if (Date.now() - first >= patience || stop.failed)
 					throw e;
 				lost = lost || e.code === 'network';
 				ev({ type: 'retry', code: e.code, wait, waited: Date.now() - first, patience });
@@ -367,39 +368,62 @@ export function createClient({
 		const ev = (e) => onEvent({ ...e, done, total });
 		const buf = new Uint8Array(cs);
 		let fill = 0;
+		// DEPTH chunks travel at once (the next one is sealed meanwhile, and a response's
+		// round trip through Tor does not stall the upload); each holds its own bytes for its
+		// retries; the first failure stops the others' waiting
+		const inflight = [], stop = { failed: null };
 		const flush = async () => {
 			if (idx >= chunks)
 				throw new ClientError('internal');
-			const chunk = buf.subarray(0, fill), i = idx;
+			const chunk = buf.slice(0, fill), i = idx++;
+			fill = 0;
 			const h = gd.chunkHash(chunk);
 			hashes.push(h);
-			await patiently(
+			const p = patiently(
 				() => attempt('PUT', `/v1/uploads/${U}/chunks/${i}`, {
 					body: chunk,
 					headers: { 'Content-Type': 'application/octet-stream', 'X-Ghostdrop-Hash': b64(h) },
 					ok: [201, 200],
 				}),
 				async () => (await status()).received.includes(i),
-				ev);
-			done += fill;
-			idx++;
-			fill = 0;
-			onEvent({ type: 'upload', done, total });
+				ev, stop).then(() => {
+				done += chunk.length;
+				chunk.fill(0);
+				onEvent({ type: 'upload', done, total });
+			}, (e) => {
+				stop.failed = stop.failed || e;
+				throw e;
+			});
+			p.catch(() => {}); // awaited in order below: not an unhandled rejection meanwhile
+			inflight.push(p);
+			if (inflight.length >= DEPTH)
+				await inflight.shift();
 		};
 		onEvent({ type: 'upload', done: 0, total });
-		await sealAll(seal, files, cs, async (c) => {
-			for (let o = 0; o < c.length;) {
-				const n = Math.min(cs - fill, c.length - o);
-				buf.set(c.subarray(o, o + n), fill);
-				fill += n;
-				o += n;
-				if (fill === cs)
-					await flush();
-			}
-		}, () => {});
-		if (fill > 0)
-			await flush();
-		buf.fill(0);
+		try {
+			await sealAll(seal, files, cs, async (c) => {
+				if (stop.failed)
+					throw stop.failed;
+				for (let o = 0; o < c.length;) {
+					const n = Math.min(cs - fill, c.length - o);
+					buf.set(c.subarray(o, o + n), fill);
+					fill += n;
+					o += n;
+					if (fill === cs)
+						await flush();
+				}
+			}, () => {});
+			if (fill > 0)
+				await flush();
+			while (inflight.length > 0)
+				await inflight.shift();
+		} catch (e) {
+			stop.failed = stop.failed || e;
+			await Promise.allSettled(inflight); // nothing of this upload goes on behind the next
+			throw e;
+		} finally {
+			buf.fill(0);
+		}
 		if (idx !== chunks || done !== total)
 			throw new ClientError('internal');
 		const digest = b64(gd.uploadDigest(total, hashes));
