@@ -136,7 +136,18 @@ run('client', async (build, [wordlist]) => {
 	const big = new Uint8Array(3 << 20);
 	for (let o = 0; o < big.length; o += 65536)
 		webcrypto.getRandomValues(big.subarray(o, o + 65536));
-	const att = await cleanFile(new Blob([big]), 'minutes.bin', 0);
+	// the file is only ever read one upload chunk at a time (Blob.slice), never whole
+	const sliced = [];
+	class File1 extends Blob {
+		slice(a, b) {
+			sliced.push(b - a);
+			return super.slice(a, b);
+		}
+		arrayBuffer() { fail('the whole file read at once'); }
+		stream() { fail('the whole file streamed at once'); }
+		text() { fail('the whole file read at once'); }
+	}
+	const att = await cleanFile(new File1([big]), 'minutes.bin', 0);
 	check(att.kind === 'other' && att.name === 'attachment-1', `cleanFile: ${att.kind} ${att.name}`);
 	let commits = 0;
 	const fired = new Set(); // each fault once, in the first upload only
@@ -164,6 +175,7 @@ run('client', async (build, [wordlist]) => {
 	const puts = (i) => seen.filter((s) => s.startsWith('PUT ') && s.endsWith(`/chunks/${i}`)).length;
 	check(puts(3) === 3, `chunk 3: failed once, sent again, then once in the re-sealed upload: ${puts(3)}`);
 	check(puts(7) === 2, `chunk 7: stored, answer lost, not sent again (GET said so): ${puts(7)}`);
+	check(sliced.length > 96 && Math.max(...sliced) <= 65536, `read in slices of at most a chunk: ${sliced.length}, ${Math.max(...sliced)}`);
 	check(putsMax === 2, `two chunks in flight at once, never more: ${putsMax}`);
 	check(count('GET /v1/uploads/') >= 2, 'GET /v1/uploads/U after each lost connection');
 	for (const t of ['retry', 'resumed', 'upload', 'commit', 'pow'])
