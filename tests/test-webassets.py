@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """scripts/gen-webassets.py (issue 17): the same inputs give the same bytes, and it refuses a
-vendor file that is not the pinned one, a listed file that is missing, an unknown
-placeholder and a word list that is not the EFF list.
+vendor file that is not the pinned one, a listed file that is missing, a name that is not
+plain path segments, an unknown placeholder and a word list that is not the EFF list.
 
 Usage: test-webassets.py GENERATOR WEB_DIR WORDLIST"""
 import os
@@ -15,10 +15,11 @@ VENDOR = "vendor/noble/_u64.js=@noble/hashes/_u64.js"
 failures = []
 
 
-def run(out, srcdir, vendor_dir, words=wordlist, src=("index.html", "style.css")):
+def run(out, srcdir, vendor_dir, words=wordlist, src=("index.html", "style.css"),
+        vendor=VENDOR):
     cmd = [sys.executable, gen, "--version", "9.9.9", "--srcdir", srcdir, "--vendor-dir",
            vendor_dir, "--vendor-sha", os.path.join(web, "vendor.sha256"), "--wordlist", words,
-           "--out", out, "--vendor", VENDOR]
+           "--out", out, "--vendor", vendor]
     for s in src:
         cmd += ["--src", s]
     return subprocess.run(cmd, capture_output=True, text=True)
@@ -54,6 +55,11 @@ with tempfile.TemporaryDirectory() as t:
     expect_refusal("missing file", run(os.path.join(t, "d.c"), src, mods,
                                        src=("index.html", "nosuch.js")), ["is missing"])
 
+    # a name that is not one path of plain segments
+    expect_refusal("name with ..", run(os.path.join(t, "g.c"), src, mods,
+                                       vendor="vendor/../x.js=@noble/hashes/_u64.js"),
+                   ["only letters, digits"])
+
     # a placeholder the generator does not know (a typo would reach the browser)
     odd = os.path.join(t, "src")
     os.makedirs(odd)
@@ -71,7 +77,7 @@ with tempfile.TemporaryDirectory() as t:
                    ["codenames would change meaning"])
 
     if not os.path.exists(os.path.join(t, "a.c")) or any(
-            os.path.exists(os.path.join(t, f)) for f in ("c.c", "d.c", "e.c", "f.c")):
+            os.path.exists(os.path.join(t, f)) for f in ("c.c", "d.c", "e.c", "f.c", "g.c")):
         failures.append("a refused run left an output file")
 
 for f in failures:
