@@ -1,0 +1,519 @@
+// The submission page in a real browser (issue 17): Debian's Chromium, headless, without
+// WebAssembly, against a drop made with the real programs of the build directory.
+// Usage: node browser.mjs BUILD_DIR CASE   (CASE: one of the keys of CASES below)
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import * as h from './harness.mjs';
+
+// The page's words (web/src/strings.js, an ES module in a folder without "type": "module").
+const { STRINGS } = await import('data:text/javascript;base64,' +
+	fs.readFileSync(path.join(h.SRC, 'web', 'src', 'strings.js')).toString('base64'));
+const S = STRINGS.en;
+const { check, fail, log } = h;
+const TESTIMONY = 'We label 400 images an hour — paid for 6 of our 9 hours.\n' +
+	'Línea 2: «pausas» de 3 minutos; 第三行.\n\tEnd.\n';
+
+// The headers of docs/OPERATOR.md / the design, on the page and every asset.
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; " +
+	"connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'; " +
+	"frame-ancestors 'none'";
+const PAGE_HEADERS = {
+	'content-security-policy': CSP,
+	'referrer-policy': 'no-referrer',
+	'x-content-type-options': 'nosniff',
+	'cache-control': 'no-store',
+	'x-frame-options': 'DENY',
+	'cross-origin-opener-policy': 'same-origin',
+	'cross-origin-resource-policy': 'same-origin',
+	'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+};
+const ASSETS = ['app.js', 'gdproto.js', 'client.js', 'strings.js', 'strip.js', 'powworker.js',
+	'style.css', 'wordlist.js', 'vendor/libsodium-sumo.js', 'vendor/libsodium-wrappers.js',
+	'vendor/noble/argon2.js', 'vendor/noble/blake2.js', 'vendor/noble/_blake.js',
+	'vendor/noble/_md.js', 'vendor/noble/_u64.js', 'vendor/noble/utils.js'];
+const TYPES = { js: 'text/javascript', css: 'text/css', html: 'text/html' };
+
+function checkPageHeaders(what, hd, { gzip }) {
+	for (const [k, v] of Object.entries(PAGE_HEADERS))
+		check(hd[k] === v, `${what}: ${k} is ${JSON.stringify(hd[k])}, wanted ${JSON.stringify(v)}`);
+	check(!('set-cookie' in hd), `${what} sets a cookie: ${hd['set-cookie']}`);
+	const p = what.split(' ')[0];
+	const ext = p.endsWith('/') ? 'html' : p.split('.').pop();
+	check((hd['content-type'] || '').startsWith(TYPES[ext]),
+		`${what}: content-type ${hd['content-type']}, wanted ${TYPES[ext]}`);
+	check(/accept-encoding/i.test(hd.vary || ''), `${what}: no Vary: Accept-Encoding`);
+	if (gzip !== undefined)
+		check((hd['content-encoding'] === 'gzip') === gzip,
+			`${what}: content-encoding ${hd['content-encoding']} when gzip is ${gzip ? '' : 'not '}accepted`);
+}
+
+/* The page loaded, its bundle verified: the write and come-back modes are offered. */
+async function ready(page) {
+	await page.waitForFunction(() => {
+		const st = document.getElementById('status');
+		return !document.getElementById('modes').hidden ||
+			(st && st.className.includes('error'));
+	}, { timeout: 60000 });
+	const st = await statusText(page);
+	check(await page.$eval('#modes', (e) => !e.hidden), `the page did not become ready: ${st}`);
+}
+
+async function statusText(page) {
+	return page.$eval('#status', (e) => e.textContent.trim());
+}
+
+async function statusClass(page) {
+	return page.$eval('#status', (e) => e.className);
+}
+
+async function noSideScroll(page, where) {
+	const w = await page.evaluate(() => [document.documentElement.scrollWidth,
+		document.documentElement.clientWidth, window.innerWidth]);
+	check(w[0] <= 360, `${where}: the page is ${w[0]} px wide at 360 (scrolls sideways)`);
+}
+
+/* A visible element, at least 44x44 px if it is something to touch. */
+async function visible(page, sel) {
+	return page.$eval(sel, (e) => {
+		const r = e.getBoundingClientRect();
+		return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden';
+	});
+}
+
+async function setTestimony(page, text) {
+	await page.$eval('#testimony', (e, v) => {
+		e.value = v;
+		e.dispatchEvent(new Event('input', { bubbles: true }));
+	}, text);
+}
+
+/* Waits until the status says one of `texts` (or an error): returns the status. */
+async function waitStatus(page, texts, timeout = 240000) {
+	await page.waitForFunction((texts) => {
+		const st = document.getElementById('status');
+		const s = st.textContent;
+		return texts.some((t) => s.includes(t)) || st.className.includes('error');
+	}, { timeout, polling: 200 }, texts);
+	return statusText(page);
+}
+
+/* Sends what the form holds; returns the codename shown (or '' without one). */
+async function send(page, { expect = [S.sent], timeout = 240000 } = {}) {
+	await page.click('#send');
+	const st = await waitStatus(page, expect, timeout);
+	check(expect.some((t) => st.includes(t)), `after #send the status says: ${st}`);
+	return page.$eval('#codename', (e) => e.textContent.trim());
+}
+
+async function drop(build, opts) {
+	const d = await h.Drop.start(build, opts);
+	log(`drop on ${d.url}`);
+	return d;
+}
+
+/* ---- (a) the headers on every response, no cookie, no request elsewhere ---- */
+async function headers(build) {
+	const d = await drop(build);
+	const browser = await h.launchBrowser();
+	const page = await h.newPage(browser);
+	const origin = d.url;
+	const seen = new Map(), elsewhere = [];
+	const onRequest = (r) => {
+		const u = r.url();
+		if (!u.startsWith(origin + '/') && !/^(data|blob):/.test(u))
+			elsewhere.push(u);
+	};
+	const onResponse = (r) => seen.set(new URL(r.url()).pathname, r.headers());
+	page.on('request', onRequest);
+	page.on('response', onResponse);
+	// (puppeteer reports the workers' requests too: powworker.js and its imports)
+	await h.openPage(page, origin + '/');
+	await ready(page);
+	// a submission without a codename: the proof of work's workers load powworker.js
+	await setTestimony(page, 'headers test: a short testimony');
+	await page.click('#no-reply');
+	await send(page, { expect: [S.sent_no_reply] });
+	check((await d.stored()).submissions === 1, 'the submission was not stored');
+
+	const version = [...seen.keys()].find((p) => p.startsWith('/s/')).split('/')[2];
+	const want = ['/', ...ASSETS.map((a) => `/s/${version}/${a}`)];
+	for (const p of want)
+		check(seen.has(p), `Chromium did not load ${p} (seen: ${[...seen.keys()].join(' ')})`);
+	let n = 0;
+	for (const [p, hd] of seen) {
+		check(!('set-cookie' in hd), `${p} sets a cookie`);
+		if (p === '/' || p.startsWith('/s/')) {
+			checkPageHeaders(p, hd, { gzip: true }); // Chromium accepts gzip
+			n++;
+		}
+	}
+	check(elsewhere.length === 0, `requests to other origins: ${elsewhere.join(' ')}`);
+	const cookies = await browser.cookies();
+	check(cookies.length === 0, `cookies set: ${JSON.stringify(cookies)}`);
+	check(await page.evaluate(() => document.cookie) === '', 'document.cookie is not empty');
+
+	// the same files without gzip (a client that does not accept it), and gzip the same bytes
+	for (const p of want) {
+		const plain = await get(origin + p, {});
+		const gz = await get(origin + p, { 'accept-encoding': 'gzip' });
+		check(plain.status === 200 && gz.status === 200, `${p}: ${plain.status} ${gz.status}`);
+		checkPageHeaders(`${p} (identity)`, plain.headers, { gzip: false });
+		checkPageHeaders(`${p} (gzip)`, gz.headers, { gzip: true });
+		check(zlib.gunzipSync(gz.body).equals(plain.body), `${p}: gzip and identity differ`);
+	}
+	log(`headers checked on ${n} responses in Chromium and ${want.length * 2} from Node; ` +
+		'no cookie, no other origin');
+}
+
+function get(url, headers) {
+	return new Promise((resolve, reject) => {
+		http.get(url, { headers }, (res) => {
+			const parts = [];
+			res.on('data', (c) => parts.push(c));
+			res.on('end', () => resolve({ status: res.statusCode, headers: res.headers,
+				body: Buffer.concat(parts) }));
+		}).on('error', reject);
+	});
+}
+
+/* ---- (b) 360x640: nothing scrolls sideways, on each screen ---- */
+async function layout(build) {
+	const d = await drop(build);
+	const browser = await h.launchBrowser();
+	const page = await h.newPage(browser, { width: 360, height: 640 });
+	await h.openPage(page, d.url + '/');
+	await noSideScroll(page, 'loading');
+	await ready(page);
+	await noSideScroll(page, 'write');
+	for (const sel of ['#send', '#mode-write', '#mode-back']) {
+		const box = await (await page.$(sel)).boundingBox();
+		check(box && box.height >= 44 && box.width >= 44,
+			`${sel} is ${box && box.width}x${box && box.height}: under 44 px to touch`);
+	}
+	// a long line without spaces (a pasted URL), and files with long names in the report
+	await setTestimony(page, 'https://example.org/' + 'a'.repeat(300) + '\n' + 'word '.repeat(400));
+	const jpeg = await h.makeGpsJpeg(browser);
+	const dir = h.tmpdir();
+	const long = path.join(dir, 'IMG_20261201_123456_a_very_long_name_from_the_phone_camera.jpg');
+	fs.writeFileSync(long, jpeg.withGps);
+	const other = path.join(dir, 'Quarterly-report-of-the-labelling-team-draft-v7-final.odt');
+	fs.writeFileSync(other, 'not an image');
+	await (await page.$('#attachments')).uploadFile(long, other);
+	await page.waitForFunction(() => document.querySelectorAll('#file-report li').length === 3 &&
+		!document.getElementById('file-report').textContent.includes('…'), { timeout: 20000 });
+	await noSideScroll(page, 'write, with the file report');
+	// refused: a file that cannot be cleaned and was not ticked
+	await page.click('#send');
+	await page.waitForFunction(() => document.getElementById('status').className.includes('error'),
+		{ timeout: 20000 });
+	await noSideScroll(page, 'write, refused');
+	// come back with a codename: a mistyped one
+	await page.click('#mode-back');
+	await page.type('#codename-input', 'abacus abdomen abdominal abide abiding ability ablaze xyzzyq');
+	await page.click('#codename-open');
+	await page.waitForFunction(() => document.getElementById('status').className.includes('error'),
+		{ timeout: 20000 });
+	check((await statusText(page)).length > 0, 'no message for a mistyped codename');
+	await noSideScroll(page, 'come back, a word mistyped');
+	// sent without a codename
+	await page.click('#mode-write');
+	await page.click('#remove-2');
+	await page.click('#no-reply');
+	await send(page, { expect: [S.sent_no_reply] });
+	await noSideScroll(page, 'sent');
+	log('360x640: no sideways scroll on the write, report, refusal, codename and sent screens');
+}
+
+/* ---- (c) JavaScript off: the explanation, no sideways scroll ---- */
+async function nojs(build) {
+	const d = await drop(build);
+	const browser = await h.launchBrowser();
+	const page = await h.newPage(browser, { width: 360, height: 640 });
+	await page.setJavaScriptEnabled(false);
+	const r = await page.goto(d.url + '/', { waitUntil: 'load' });
+	check(r.status() === 200, `GET /: ${r.status()}`);
+	const shown = await page.evaluate(() => {
+		const n = document.querySelector('#nojs > *') || document.getElementById('nojs');
+		const box = n.getBoundingClientRect();
+		return { h: box.height, w: box.width, text: n.textContent };
+	});
+	check(shown.h > 100 && shown.w > 200, `#nojs is not shown (${shown.w}x${shown.h})`);
+	check(/Safer/.test(shown.text) && /ghostdrop/.test(shown.text),
+		'#nojs does not say to use Safer or the ghostdrop program');
+	check(!(await visible(page, '#app').catch(() => false)), 'the app shows without JavaScript');
+	check(!(await visible(page, '#send').catch(() => false)), 'a send button shows without JavaScript');
+	await noSideScroll(page, 'JavaScript off');
+	// the stylesheet applied (not blocked by the CSP): the explanation is styled by style.css
+	const styled = await page.evaluate(() => document.styleSheets.length);
+	check(styled >= 1, 'no stylesheet applied');
+	log('JavaScript off: the explanation is shown, nothing else');
+}
+
+/* ---- (c') Tor Browser's Safer level: no JIT, no WebAssembly in the engine ---- */
+async function safer(build) {
+	const d = await drop(build);
+	const browser = await h.launchBrowser({ mode: 'safer' });
+	const page = await h.newPage(browser, { width: 360, height: 640 });
+	await h.openPage(page, d.url + '/');
+	await ready(page);
+	// jitless is the whole renderer's: the page's workers have no WebAssembly either
+	await setTestimony(page, TESTIMONY);
+	await page.click('#no-reply');
+	const t0 = Date.now();
+	await send(page, { expect: [S.sent_no_reply] });
+	const { subs } = await d.fetchAndOpen();
+	check(subs.length === 1 && subs[0].message.equals(Buffer.from(TESTIMONY)),
+		'the testimony sent at Safer did not arrive as written');
+	log(`at Safer (no JIT, no WebAssembly): bundle verified, proof of work, sealed and sent in ` +
+		`${((Date.now() - t0) / 1000).toFixed(1)} s, opened at the desk`);
+}
+
+/* ---- (d) a testimony and a JPEG with GPS through the page, opened at the desk ---- */
+
+async function submitJpeg(page, browser, { noReply = false } = {}) {
+	const jpeg = await h.makeGpsJpeg(browser);
+	const file = path.join(h.tmpdir(), 'IMG_4021.jpg');
+	fs.writeFileSync(file, jpeg.withGps);
+	await setTestimony(page, TESTIMONY);
+	await (await page.$('#attachments')).uploadFile(file);
+	await page.waitForFunction((s) => document.getElementById('file-report').textContent
+		.includes(s), { timeout: 20000 }, S.meta_gps);
+	if (noReply)
+		await page.click('#no-reply');
+	const codename = await send(page, { expect: [noReply ? S.sent_no_reply : S.sent] });
+	return { jpeg, codename };
+}
+
+function checkOpened(sub, jpeg) {
+	check(sub.message.equals(Buffer.from(TESTIMONY)),
+		`the testimony arrived different: ${JSON.stringify(sub.message.toString())}`);
+	const names = Object.keys(sub.files).filter((n) => !/^(message\.txt|manifest\.json)$/.test(n));
+	check(names.length === 1 && /^attachment-1\.jpe?g$/.test(names[0]),
+		`attachments: ${names.join(', ')}`);
+	const got = sub.files[names[0]];
+	check(!got.includes(Buffer.from('Exif\0\0', 'latin1')), 'the photo still has its Exif block');
+	check(!got.includes(Buffer.from(jpeg.marker)), 'the photo still names the camera');
+	check(!h.jpegSegments(got).some((s) => s.marker === 0xe1), 'the photo has an APP1 segment');
+	// nothing else changed: the image the canvas made, byte for byte
+	check(got.equals(jpeg.clean), `the photo differs from the image without its Exif block ` +
+		`(${got.length} bytes, wanted ${jpeg.clean.length})`);
+}
+
+async function submit(build) {
+	const d = await drop(build);
+	const browser = await h.launchBrowser();
+	const page = await h.newPage(browser, { width: 360, height: 640 });
+	await h.openPage(page, d.url + '/');
+	await ready(page);
+	const t0 = Date.now();
+	const { jpeg, codename } = await submitJpeg(page, browser);
+	log(`sent in ${((Date.now() - t0) / 1000).toFixed(1)} s (codename derivation included)`);
+	check(codename.split(/\s+/).length === 8, `the codename shown is not 8 words: ${codename}`);
+	await noSideScroll(page, 'the codename shown');
+	const { subs } = await d.fetchAndOpen();
+	check(subs.length === 1, `${subs.length} submissions opened, wanted 1`);
+	checkOpened(subs[0], jpeg);
+	check(subs[0].source !== 'no-reply', 'the submission has no source (no codename)');
+	await page.click('#codename-written');
+	check(await page.$eval('#codename', (e) => e.textContent) === '', 'the codename stays shown');
+	log('the testimony arrived byte-identical, the photo without its Exif/GPS block');
+}
+
+/* ---- (e) a large attachment, the connection cut in the middle, resumed ---- */
+async function resume(build) {
+	const d = await drop(build, { conf: { upload_idle_seconds: 600 } });
+	const proxy = await h.CutProxy.start(d.port);
+	await d.publishBundle([proxy.url]);
+	const browser = await h.launchBrowser();
+	const page = await h.newPage(browser);
+	await h.openPage(page, proxy.url + '/');
+	await ready(page);
+	const size = 24 << 20;
+	const big = Buffer.alloc(size);
+	for (let i = 0; i < size; i += 65536)
+		h.randomFill(big.subarray(i, i + 65536));
+	const file = path.join(h.tmpdir(), 'recording.m4a.bin');
+	fs.writeFileSync(file, big);
+	await setTestimony(page, 'the recording of the meeting');
+	await (await page.$('#attachments')).uploadFile(file);
+	await page.waitForSelector('#keep-1', { timeout: 20000 });
+	await page.click('#keep-1');
+	await page.click('#no-reply');
+	const said = new Set();
+	const watch = setInterval(() => statusText(page).then((s) => said.add(s), () => {}), 200);
+	await page.click('#send');
+	const base = proxy.up;
+	await h.waitFor(() => proxy.up - base > 10 << 20, 'the first 10 MiB through the proxy', 180000,
+		100);
+	proxy.cut();
+	log(`cut after ${((proxy.up - base) / 1048576).toFixed(1)} MiB`);
+	await h.sleep(3000);
+	await proxy.restore();
+	log('connection back');
+	const st = await waitStatus(page, [S.sent_no_reply], 300000);
+	clearInterval(watch);
+	check(st.includes(S.sent_no_reply), `after the cut the status says: ${st}`);
+	const sent = proxy.up - base;
+	check([...said].some((s) => s.includes(S.retrying)), 'the page never said it was retrying');
+	check(sent < size * 1.6, `${(sent / 1048576).toFixed(1)} MiB went through for 24 MiB: ` +
+		'started over instead of resuming');
+	const { subs } = await d.fetchAndOpen();
+	check(subs.length === 1, `${subs.length} submissions, wanted 1`);
+	const names = Object.keys(subs[0].files).filter((n) => n.startsWith('attachment-'));
+	check(names.length === 1 && subs[0].files[names[0]].equals(big),
+		`the 24 MiB attachment did not arrive intact (${names.join(', ')})`);
+	log(`24 MiB resumed after a cut: ${(sent / 1048576).toFixed(1)} MiB through the proxy, ` +
+		'opened intact');
+}
+
+/* ---- (f) a follow-up and a reply read with the codename ---- */
+async function cliSubmission(d, text) {
+	const msg = path.join(d.dir, `cli-${Date.now()}.txt`);
+	fs.writeFileSync(msg, text);
+	const codeFile = path.join(d.dir, 'codename');
+	await h.runProc(d.gdBin, ['submit', '--server', d.url, '--newsroom', d.newsroom,
+		'--clearnet', '--message-file', msg, '--codename-out', codeFile]);
+	return fs.readFileSync(codeFile, 'utf8').trim();
+}
+
+async function openCodename(page, codename) {
+	await page.click('#mode-back');
+	await page.type('#codename-input', codename);
+	await page.click('#codename-open');
+	await page.waitForFunction(() => !document.getElementById('mailbox').hidden ||
+		document.getElementById('status').className.includes('error'),
+	{ timeout: 240000, polling: 200 });
+}
+
+async function followup(build) {
+	const d = await drop(build);
+	// the first testimony with the CLI: the page must derive the same keys from its codename
+	const codename = await cliSubmission(d, 'the first testimony, from the command line\n');
+	const first = await d.fetchAndOpen('batch1');
+	check(first.subs.length === 1, 'the CLI submission did not open');
+	const source = first.subs[0].source;
+	const replyText = 'Thank you. Which client was it? — Ana';
+	await d.reply(source, replyText);
+
+	const browser = await h.launchBrowser();
+	const page = await h.newPage(browser, { width: 360, height: 640 });
+	await h.openPage(page, d.url + '/');
+	await ready(page);
+	const t0 = Date.now();
+	await openCodename(page, codename.toUpperCase().replace(/ /g, '  '));
+	log(`codename derived and mailbox read in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+	const replies = await page.$$eval('#replies li', (l) => l.map((e) => e.textContent));
+	check(replies.length === 1 && replies[0].includes(replyText) && replies[0].includes('Ana'),
+		`replies shown: ${JSON.stringify(replies)} (status: ${await statusText(page)})`);
+	await noSideScroll(page, 'the replies');
+	const follow = 'Follow-up: it was the shopping-site client, March to May.\n';
+	await setTestimony(page, follow);
+	await send(page, { expect: [S.sent_followup] });
+	const second = await d.fetchAndOpen('batch2');
+	const sub = second.subs.find((s) => s.message.equals(Buffer.from(follow)));
+	check(sub, `the follow-up did not arrive as sent (${second.subs.length} opened)`);
+	check(sub.source === source, `the follow-up came as source ${sub.source}, not ${source}`);
+	log('the reply was read with the CLI\'s codename; the follow-up arrived from the same source');
+}
+
+/* ---- (g) a bundle that does not verify; a tampered reply ---- */
+async function refuse(build) {
+	const d = await drop(build);
+	const impostor = await h.otherNewsroomBundle(build, [d.url]);
+	const browser = await h.launchBrowser();
+	// 1. the drop serves a bundle signed by another newsroom key
+	let page = await h.newPage(browser, { width: 360, height: 640 });
+	await page.setRequestInterception(true);
+	page.on('request', (r) => {
+		if (r.isInterceptResolutionHandled())
+			return;
+		if (new URL(r.url()).pathname === '/v1/bundle')
+			r.respond({ status: 200, contentType: 'application/octet-stream', body: impostor });
+		else
+			r.continue();
+	});
+	await h.openPage(page, d.url + '/');
+	await page.waitForFunction(() => document.getElementById('status').className.includes('error'),
+		{ timeout: 60000 });
+	let st = await statusText(page);
+	check(st.includes(S.bundle_signature) && st.includes(S.bundle_failed_title),
+		`a bundle of another newsroom: the status says ${JSON.stringify(st)}`);
+	check(!(await page.$eval('#modes', (e) => !e.hidden)), 'the page offers to send anyway');
+	check(!(await visible(page, '#send').catch(() => false)), 'the send button is shown anyway');
+	await noSideScroll(page, 'the bundle refused');
+	await page.close();
+	log('a bundle signed by another newsroom: refused, nothing offered');
+
+	// 2. a reply changed on the way (one byte of its ciphertext)
+	const codename = await cliSubmission(d, 'a testimony to be answered\n');
+	const { subs } = await d.fetchAndOpen();
+	await d.reply(subs[0].source, 'a genuine reply, then tampered with', { tamper: true });
+	log('a reply tampered with at the drop (one byte of its ciphertext)');
+	page = await h.newPage(browser, { width: 360, height: 640 });
+	await h.openPage(page, d.url + '/');
+	await ready(page);
+	await openCodename(page, codename);
+	st = await statusText(page);
+	check(st.includes(S.replies_forged_one), `a tampered reply: the status says ${JSON.stringify(st)}`);
+	check(await statusClass(page).then((c) => c.includes('error')), 'not shown as an error');
+	const shown = await page.$$eval('#replies li', (l) => l.length);
+	check(shown === 0, `${shown} replies shown, the tampered one among them`);
+	log('a tampered reply: not shown, the page says it did not come from the newsroom');
+}
+
+/* ---- (h) the same submission through the private Tor network, from the onion address ---- */
+async function tor(build) {
+	const testnet = path.join(h.SRC, '..', 'shared', 'tools', 'tor-testnet');
+	check(fs.existsSync(testnet), `${testnet} not found: the Tor case needs the shared tool`);
+	const d = await drop(build);
+	const tn = path.join(h.tmpdir(), 'tn');
+	h.atExit(() => {
+		try {
+			execFileSync(testnet, ['stop', tn], { stdio: 'ignore', timeout: 30000 });
+		} catch {}
+	});
+	log('starting a private Tor network (about a minute)');
+	const r = await h.runProc(testnet, ['start', tn, String(d.port)], { allowFail: true,
+		timeoutS: 240 });
+	check(r.code === 0, `tor-testnet did not start: ${r.stderr.split('\n').slice(-15).join('\n')}`);
+	const env = Object.fromEntries(r.stdout.toString().trim().split('\n').map((l) =>
+		l.split('=')));
+	check(env.TOR_SOCKS && env.ONION, `tor-testnet said: ${r.stdout}`);
+	const onion = `http://${env.ONION}`;
+	await d.publishBundle([onion]);
+	const browser = await h.launchBrowser({ proxy: `socks5://${env.TOR_SOCKS}`,
+		// Tor Browser treats an onion address as a secure context; Chromium needs telling
+		extraArgs: [`--unsafely-treat-insecure-origin-as-secure=${onion}`] });
+	const page = await h.newPage(browser, { width: 360, height: 640 });
+	const origin = new Set();
+	page.on('request', (q) => origin.add(new URL(q.url()).origin));
+	const t0 = Date.now();
+	await h.openPage(page, onion + '/');
+	await ready(page);
+	log(`the page loaded and checked its bundle through the onion in ${((Date.now() - t0) / 1000)
+		.toFixed(1)} s`);
+	const { jpeg } = await submitJpeg(page, browser, { noReply: true });
+	log(`sent through the onion in ${((Date.now() - t0) / 1000).toFixed(1)} s from the start`);
+	check(origin.size === 1 && origin.has(onion), `requests went to ${[...origin].join(' ')}`);
+	const { subs } = await d.fetchAndOpen();
+	check(subs.length === 1, `${subs.length} submissions opened, wanted 1`);
+	checkOpened(subs[0], jpeg);
+	const logged = d.log().split('\n').filter((l) => !/listening on|serving/.test(l)).join('\n');
+	check(!logged.includes('127.0.0.1') && !logged.includes('400 images'),
+		`the drop's log names a client or the testimony: ${logged}`);
+	log('through Tor: the testimony byte-identical, the photo without its Exif/GPS block');
+}
+
+const CASES = { headers, layout, nojs, safer, submit, resume, followup, refuse, tor };
+
+h.run('browser', async (build, names) => {
+	if (names.length === 0 || names.some((n) => !CASES[n]))
+		fail(`cases: ${Object.keys(CASES).join(' ')}`);
+	for (const n of names) {
+		log(`== ${n}`);
+		await CASES[n](build);
+	}
+}, { timeoutS: Number(process.env.GD_WEB_TIMEOUT || 280) });
