@@ -163,6 +163,5 @@ web *web_new(const char *newsroom);
 void web_free(web *w);
 int web_head(web *w, rctx *x);
 void web_reply(web *w, rctx *x);
-int web_accepts_gzip(const char *accept_encoding);
 
 #endif

@@ -157,12 +157,12 @@ void web_free(web *w)
 	free(w);
 }
 
-/* Whether an Accept-Encoding value accepts gzip (RFC 9110 §12.5.3): "gzip" or "x-gzip" with a
- * q above 0, else "*" with one; q=0 (0, 0.0, 0.000) refuses it; a q that does not parse
- * counts as 0 (identity always works). */
+/* Accept-Encoding (RFC 9110 §12.5.3): gzip is accepted when "gzip" or "x-gzip" has a q above
+ * 0, else when "*" has one; q=0 (0, 0.0, 0.000) refuses it; a q that does not parse counts
+ * as 0 (identity always works). Whether the parameters of one coding, from p up to end,
+ * give it a q above 0 (none: q=1). */
 static int qvalue_positive(const char *p, const char *end)
 {
-	/* p: the parameters after the coding, up to end */
 	while (p < end) {
 		while (p < end && (*p == ';' || *p == ' ' || *p == '\t'))
 			p++;
@@ -202,11 +202,10 @@ static int qvalue_positive(const char *p, const char *end)
 	return 1; /* no q: 1 */
 }
 
-int web_accepts_gzip(const char *ae)
+/* One Accept-Encoding field's codings: gzip (or x-gzip) and '*' seen with a q above 0 (1) or
+ * of 0 (0); -1 while not seen. */
+static void scan_codings(const char *ae, int *gzip, int *star)
 {
-	int gzip = -1, star = -1;
-	if (ae == NULL)
-		return 0;
 	for (const char *p = ae; *p != '\0';) {
 		while (*p == ' ' || *p == '\t' || *p == ',')
 			p++;
@@ -220,11 +219,20 @@ int web_accepts_gzip(const char *ae)
 		int ok = qvalue_positive(ce, e);
 		if ((cl == 4 && strncasecmp(p, "gzip", 4) == 0) ||
 		    (cl == 6 && strncasecmp(p, "x-gzip", 6) == 0))
-			gzip = gzip == 1 ? 1 : ok; /* listed twice: any positive one */
+			*gzip = *gzip == 1 ? 1 : ok; /* listed twice: any positive one */
 		else if (cl == 1 && *p == '*')
-			star = ok;
+			*star = *star == 1 ? 1 : ok;
 		p = e;
 	}
+}
+
+/* Whether the request accepts gzip, all its Accept-Encoding lines together (one list). */
+static int accepts_gzip(const http_req *r)
+{
+	int gzip = -1, star = -1;
+	const char *ae;
+	for (int i = 0; (ae = http_header_nth(r, "accept-encoding", i)) != NULL; i++)
+		scan_codings(ae, &gzip, &star);
 	return gzip >= 0 ? gzip : star == 1;
 }
 
@@ -265,7 +273,7 @@ void web_reply(web *w, rctx *x)
 {
 	const gd_web_asset *s = x->asset;
 	(void)w;
-	if (s->gz != NULL && web_accepts_gzip(http_header(x->r, "accept-encoding")))
+	if (s->gz != NULL && accepts_gzip(x->r))
 		http_reply_static(x->r, 200, s->ctype, WEB_HEADERS "Content-Encoding: gzip\r\n",
 				  s->gz, s->gz_len);
 	else

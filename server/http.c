@@ -233,6 +233,14 @@ int http_query(const http_req *r, const char *name, char *out, size_t cap)
 	return http_head_query(&r->h, name, out, cap);
 }
 
+const char *http_header_nth(const http_req *r, const char *name, int n)
+{
+	for (int i = 0; i < r->h.n_headers; i++)
+		if (strcasecmp(r->h.names[i], name) == 0 && n-- == 0)
+			return r->h.values[i];
+	return NULL;
+}
+
 int http_has_query(const http_req *r)
 {
 	/* the parser cuts the target at '?' in place: a query, even empty, follows the path */

@@ -71,6 +71,9 @@ int http_query(const http_req *r, const char *name, char *out, size_t cap);
 /* Whether the target had a '?' (a query, even an empty one). */
 int http_has_query(const http_req *r);
 const char *http_header(const http_req *r, const char *name); /* case-insensitive */
+/* The field named name after n others of that name (0: the first), or NULL: a list field sent
+ * on several lines is their values joined by commas. */
+const char *http_header_nth(const http_req *r, const char *name, int n);
 const uint8_t *http_body(const http_req *r, size_t *len);
 uint8_t *http_take_body(http_req *r, size_t *len); /* the caller owns it (malloc'ed) */
 /* Per-request data, freed with free_fn when the request ends, however it ends. */

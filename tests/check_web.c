@@ -392,6 +392,9 @@ START_TEST(gzip_only_when_accepted)
 		{"gzip;q=2", 0},
 		{"gzip;q=0.0000", 0},
 		{"", 0},
+		{"br\r\nAccept-Encoding: gzip", 1},    /* two lines: one list */
+		{"gzip;q=0\r\nAccept-Encoding: *", 0}, /* gzip refused on the first */
+		{"identity\r\nAccept-Encoding: *;q=0", 0},
 	};
 	drop d;
 	drop_create(&d, NULL);
