@@ -10,8 +10,9 @@ const MAX_TEXT = 128 * 1024; // GD_ENV_MAX_TEXT: the manifest's text, in UTF-8 b
 const MAX_FILES = 256; // the manifest's attachments (PROTOCOL.md §6.2)
 const TICK_MS = 1500; // status text updated at most this often while numbers move (aria-live)
 
-const lang = (navigator.language || 'en').split('-')[0];
-const S = { ...STRINGS.en, ...(STRINGS[lang] || {}) };
+const asked = (navigator.language || 'en').split('-')[0];
+const lang = Object.hasOwn(STRINGS, asked) ? asked : 'en';
+const S = { ...STRINGS.en, ...STRINGS[lang] };
 
 // A catalogue string with its {placeholders} filled.
 function t(key, vars = {}) {
@@ -37,7 +38,9 @@ let codenameShown = false;
 let lastTick = 0;
 let lastPhase = '';
 
-function setStatus(text, kind = 'info', title = null) {
+// scroll: brought into view if it is not (not for each tick of a progress: the person may have
+// scrolled away to read).
+function setStatus(text, kind = 'info', title = null, scroll = true) {
 	const st = $('status');
 	st.replaceChildren();
 	st.className = `status ${kind}`;
@@ -50,7 +53,7 @@ function setStatus(text, kind = 'info', title = null) {
 		st.append(text);
 	st.hidden = !text && !title;
 	lastPhase = '';
-	if (!st.hidden)
+	if (scroll && !st.hidden)
 		statusIntoView();
 }
 
@@ -83,7 +86,7 @@ function progress(phase, text, done, total) {
 	const now = Date.now();
 	if (phase === lastPhase && (now - lastTick < TICK_MS || text === $('status').textContent))
 		return; // a screen reader hears each change: not the same words again
-	setStatus(text);
+	setStatus(text, 'info', null, phase !== lastPhase);
 	lastPhase = phase;
 	lastTick = now;
 }
@@ -136,8 +139,7 @@ function errorCode(e) {
 		return e.code;
 	if (e && e.name === 'NotReadableError')
 		return 'file_changed';
-	if (e instanceof TypeError)
-		return 'network'; // fetch's failure
+	console.error(e); // not one of client.js's: a fault of this page, told by its name
 	return (e && e.name) || 'error';
 }
 
@@ -629,6 +631,7 @@ async function onAck() {
 
 // ---- start ----
 function applyStrings() {
+	document.documentElement.lang = lang;
 	document.title = t('page_title');
 	for (const el of document.querySelectorAll('[data-s]'))
 		el.textContent = t(el.dataset.s);
