@@ -1,12 +1,13 @@
 /* Integration tests (issue 16, 3): an interrupted upload waits for its worker. The real
  * ghostdropd on 127.0.0.1 keeps an idle upload's chunks for upload_keep_idle_minutes while
  * nobody needs its room, and still gives its slot and its reserved space to a newcomer at once
- * when room is short (idle for upload_idle_seconds, §11.3). The timeshift shim moves the
- * daemon's clock ten minutes per SIGUSR1; uploads are expired every 10 s. */
+ * when room is short (idle for upload_idle_seconds, §11.3). Uploads are expired every 10 s.
+ * The daemon runs with the timeshift shim: drop_jump moves its wall clock ten minutes ahead,
+ * drop_advance all its clocks (and so the expiry tick, body_timeout) by seconds, instead of
+ * waiting real seconds for them. */
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,10 +21,12 @@
 
 static gd_source_keys *src;
 
+/* Once per run (Argon2id at 256 MiB): an unchecked fixture runs in this process, per case. */
 static void setup(void)
 {
 	uint8_t nr[32] = {4};
-	src = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
+	if (src == NULL)
+		src = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
 }
 
 /* POST /v1/uploads for a submission id and size; the status, the upload id into up. */
@@ -107,24 +110,29 @@ static int up_commit(const drop *d, const char *up, const membuf *env)
 	return st;
 }
 
+/* A drop with the timeshift shim. */
+static void start(drop *d, const char *config)
+{
+	drop_create(d, config);
+	d->preload = TIMESHIFT;
+	drop_start(d);
+}
+
 /* The daemon's clock `steps` times ten minutes ahead, then long enough for one expiry tick. */
 static void later(const drop *d, int steps)
 {
-	for (int i = 0; i < steps; i++) {
-		ck_assert_int_eq(kill(d->pid, SIGUSR1), 0);
-		usleep(20000);
-	}
-	sleep(11);
+	drop_jump(d, steps);
+	drop_advance(d, 11);
 }
 
 /* The upload is gone within two expiry ticks (after the clock moved): 1, or 0 if still there. */
 static int gone_soon(const drop *d, const char *up)
 {
 	int got;
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 2; i++) {
+		drop_advance(d, 11);
 		if (up_get(d, up, &got) == 404)
 			return 1;
-		usleep(200000);
 	}
 	return 0;
 }
@@ -138,9 +146,7 @@ START_TEST(idle_upload_is_kept)
 	uint8_t id[16];
 	char up[32], err[64];
 	int got;
-	drop_create(&d, "upload_idle_seconds = 2\n" CONF);
-	d.preload = TIMESHIFT;
-	drop_start(&d);
+	start(&d, "upload_idle_seconds = 2\n" CONF);
 	drop_envelope(&d, src, "idle", 200000, &env, NULL); /* several chunks */
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, env.len, up), 201);
@@ -165,16 +171,14 @@ START_TEST(gone_after_keep_time)
 	uint8_t id[16];
 	char up[32], err[64];
 	int got;
-	drop_create(&d, "upload_keep_idle_minutes = 15\n" CONF);
-	d.preload = TIMESHIFT;
-	drop_start(&d);
+	start(&d, "upload_keep_idle_minutes = 15\n" CONF);
 	drop_envelope(&d, src, "keep", 100000, &env, NULL);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, env.len, up), 201);
 	ck_assert_int_eq(up_chunk(&d, up, &env, 0, err), 201);
 	later(&d, 1);
 	ck_assert_int_eq(up_get(&d, up, &got), 200); /* 10 minutes */
-	ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);   /* 20 */
+	drop_jump(&d, 1);                            /* 20 */
 	ck_assert(gone_soon(&d, up));
 	ck_assert_int_eq(up_chunk(&d, up, &env, 1, err), 404);
 	ck_assert_str_eq(err, "upload_not_found");
@@ -190,17 +194,12 @@ START_TEST(deadline_bounds_keep_time)
 	membuf env;
 	uint8_t id[16];
 	char up[32], err[64];
-	drop_create(&d, "upload_hours = 1\nupload_keep_idle_minutes = 600\n" CONF);
-	d.preload = TIMESHIFT;
-	drop_start(&d);
+	start(&d, "upload_hours = 1\nupload_keep_idle_minutes = 600\n" CONF);
 	drop_envelope(&d, src, "deadline", 100000, &env, NULL);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, env.len, up), 201);
 	ck_assert_int_eq(up_chunk(&d, up, &env, 0, err), 201);
-	for (int i = 0; i < 7; i++) { /* 70 minutes */
-		ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
-		usleep(20000);
-	}
+	drop_jump(&d, 7); /* 70 minutes */
 	ck_assert(gone_soon(&d, up));
 	membuf_free(&env);
 	drop_destroy(&d);
@@ -217,8 +216,7 @@ START_TEST(slow_chunk_keeps_upload)
 	uint8_t id[16];
 	char up[32], err[64], h[256];
 	int got;
-	drop_create(&d, "upload_idle_seconds = 2\nbody_timeout = 14\n" CONF);
-	drop_start(&d);
+	start(&d, "upload_idle_seconds = 2\nbody_timeout = 20\n" CONF);
 	drop_envelope(&d, src, "slept", 100000, &env, NULL);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, env.len, up), 201);
@@ -233,9 +231,9 @@ START_TEST(slow_chunk_keeps_upload)
 			 up, chunk_len(&env, 1));
 	ck_assert_int_eq(write(fd, h, (size_t)n), n);
 	ck_assert_int_eq(write(fd, env.buf + CS, 1000), 1000);
-	sleep(12); /* a tick saw the body arriving for longer than upload_idle_seconds */
+	drop_advance(&d, 13); /* a tick saw the body arriving for longer than upload_idle_seconds */
 	ck_assert_int_eq(up_get(&d, up, &got), 200);
-	sleep(4); /* body_timeout cut it */
+	drop_advance(&d, 9); /* body_timeout cut it */
 	close(fd);
 	ck_assert_int_eq(up_get(&d, up, &got), 200);
 	ck_assert_int_eq(got, 1);
@@ -256,15 +254,14 @@ START_TEST(slot_still_yields)
 	uint8_t id[16];
 	char a[32], b[32], err[64];
 	int got;
-	drop_create(&d, "max_uploads = 1\nupload_idle_seconds = 2\n" CONF);
-	drop_start(&d);
+	start(&d, "max_uploads = 1\nupload_idle_seconds = 2\n" CONF);
 	drop_envelope(&d, src, "slot", 100000, &env, NULL);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, env.len, a), 201);
 	ck_assert_int_eq(up_chunk(&d, a, &env, 0, err), 201);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, env.len, b), 503); /* not idle yet */
-	usleep(2500000);
+	drop_advance(&d, 3);
 	ck_assert_int_eq(up_create(&d, id, env.len, b), 201);
 	ck_assert_int_eq(up_get(&d, a, &got), 404);
 	ck_assert_int_eq(up_get(&d, b, &got), 200);
@@ -280,14 +277,12 @@ START_TEST(space_still_yields)
 	uint8_t id[16];
 	char a[32], b[32];
 	int got;
-	drop_create(&d,
-		    "map_size_mb = 16\nhigh_water_percent = 50\nupload_idle_seconds = 2\n" CONF);
-	drop_start(&d);
+	start(&d, "map_size_mb = 16\nhigh_water_percent = 50\nupload_idle_seconds = 2\n" CONF);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, 5ULL << 20, a), 201); /* no chunk yet: Tor went */
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, 5ULL << 20, b), 507); /* not idle yet */
-	usleep(2500000);
+	drop_advance(&d, 3);
 	ck_assert_int_eq(up_create(&d, id, 5ULL << 20, b), 201);
 	ck_assert_int_eq(up_get(&d, a, &got), 404);
 	ck_assert_int_eq(up_get(&d, b, &got), 200);
@@ -305,13 +300,12 @@ START_TEST(grace_floor_against_more_work)
 	uint8_t id[16];
 	char a[32], b[32], err[64];
 	int got;
-	drop_create(&d, "max_uploads = 1\nmax_envelope_mb = 256\n" CONF);
-	drop_start(&d);
+	start(&d, "max_uploads = 1\nmax_envelope_mb = 256\n" CONF);
 	drop_envelope(&d, src, "floor", 100000, &env, NULL);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, env.len, a), 201);
 	ck_assert_int_eq(up_chunk(&d, a, &env, 0, err), 201);
-	sleep(8); /* Tor lost its circuit; the worker's client waits up to 100 s */
+	drop_advance(&d, 8); /* Tor lost its circuit; the worker's client waits up to 100 s */
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, 128ULL << 20, b), 503);
 	ck_assert_int_eq(up_get(&d, a, &got), 200);
@@ -331,17 +325,16 @@ START_TEST(grace_is_idle_seconds_below_floor)
 	uint8_t id[16];
 	char a[32], b[32], err[64];
 	int got;
-	drop_create(&d, "max_uploads = 1\nupload_idle_seconds = 4\nmax_envelope_mb = 64\n" CONF);
-	drop_start(&d);
+	start(&d, "max_uploads = 1\nupload_idle_seconds = 4\nmax_envelope_mb = 64\n" CONF);
 	drop_envelope(&d, src, "short", 100000, &env, NULL);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, env.len, a), 201);
 	ck_assert_int_eq(up_chunk(&d, a, &env, 0, err), 201);
-	usleep(1500000);
+	drop_advance(&d, 1);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, 64ULL << 20, b), 503); /* 4 bits more: 4 >> 4 was 0 s */
 	ck_assert_int_eq(up_get(&d, a, &got), 200);
-	usleep(3000000);
+	drop_advance(&d, 3);
 	ck_assert_int_eq(up_create(&d, id, 64ULL << 20, b), 201);
 	ck_assert_int_eq(up_get(&d, a, &got), 404);
 	membuf_free(&env);
@@ -358,9 +351,8 @@ START_TEST(evicts_only_what_is_needed)
 	uint8_t id[16];
 	char a[32], b[32], c[32], n[32];
 	int got;
-	drop_create(&d, "map_size_mb = 64\nhigh_water_percent = 50\nmax_envelope_mb = 64\n"
-			"upload_idle_seconds = 2\n" CONF);
-	drop_start(&d);
+	start(&d, "map_size_mb = 64\nhigh_water_percent = 50\nmax_envelope_mb = 64\n"
+		  "upload_idle_seconds = 2\n" CONF);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, 4ULL << 20, a), 201);
 	usleep(100000);
@@ -369,7 +361,7 @@ START_TEST(evicts_only_what_is_needed)
 	usleep(100000);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, 12ULL << 20, c), 201);
-	usleep(2500000);
+	drop_advance(&d, 3);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, 16ULL << 20, n), 201);
 	ck_assert_int_eq(up_get(&d, c, &got), 404);
@@ -391,15 +383,14 @@ START_TEST(evicts_nothing_for_nothing)
 	uint8_t id[16];
 	char a[32], b[32], n[32], err[64];
 	int got;
-	drop_create(&d, "map_size_mb = 64\nhigh_water_percent = 50\nmax_envelope_mb = 64\n"
-			"upload_idle_seconds = 2\n" CONF);
-	drop_start(&d);
+	start(&d, "map_size_mb = 64\nhigh_water_percent = 50\nmax_envelope_mb = 64\n"
+		  "upload_idle_seconds = 2\n" CONF);
 	drop_envelope(&d, src, "busy", 100000, &env, NULL);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, 12ULL << 20, a), 201); /* idle */
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, 12ULL << 20, b), 201); /* a worker busy sending */
-	usleep(2500000);
+	drop_advance(&d, 3);
 	int fd = socket(AF_INET, SOCK_STREAM, 0); /* B's chunk arriving: activity */
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(d.port)};
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -433,8 +424,7 @@ START_TEST(stored_work_goes_last)
 	uint8_t id[16];
 	char a[32], b[32], n[32], err[64];
 	int got;
-	drop_create(&d, "max_uploads = 2\nupload_idle_seconds = 2\n" CONF);
-	drop_start(&d);
+	start(&d, "max_uploads = 2\nupload_idle_seconds = 2\n" CONF);
 	drop_envelope(&d, src, "most", 200000, &env, NULL); /* 4 chunks */
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, env.len, a), 201);
@@ -443,7 +433,7 @@ START_TEST(stored_work_goes_last)
 	usleep(200000);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, 20000, b), 201);
-	usleep(2500000);
+	drop_advance(&d, 3);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, 20000, n), 201);
 	ck_assert_int_eq(up_get(&d, b, &got), 404);
@@ -451,7 +441,7 @@ START_TEST(stored_work_goes_last)
 	ck_assert_int_eq(got, 3);
 	membuf small;
 	drop_envelope(&d, src, "next", 1000, &small, NULL); /* 1 chunk */
-	usleep(2500000); /* the newcomer idles too, but A stored more than the next declares */
+	drop_advance(&d, 3); /* the newcomer idles too, but A stored more than the next declares */
 	char c[32];
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, small.len, c), 201);

@@ -279,6 +279,51 @@ void pow_header(uint16_t port, const char *purpose, uint64_t size, char *out, si
 	ck_assert_int_eq(pow_try(port, purpose, size, out, cap), 0);
 }
 
+int64_t drop_now(const drop *d)
+{
+	resp r;
+	uint8_t ch[GD_POW_CHALLENGE_BYTES];
+	gd_pow_challenge c;
+	ck_assert_int_eq(http_do(d->port, "POST", "/v1/pow?purpose=submit", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
+	const char *s = json_string_value(json_object_get(o, "challenge"));
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(gd_b64_decode_exact(ch, sizeof ch, s), GD_OK);
+	ck_assert_int_eq(gd_pow_parse(&c, ch), GD_OK);
+	int64_t now = c.expires - json_integer_value(json_object_get(o, "expires_in"));
+	json_decref(o);
+	resp_free(&r);
+	return now;
+}
+
+/* Wait until the daemon's time() reaches `t` (a few seconds of real time at most). */
+static void now_reaches(const drop *d, int64_t t)
+{
+	for (int i = 0; drop_now(d) < t; i++) {
+		ck_assert_msg(i < 3000, "the daemon's clock did not move (timeshift shim?)");
+		usleep(2000);
+	}
+}
+
+void drop_jump(const drop *d, int steps)
+{
+	for (int i = 0; i < steps; i++) {
+		int64_t t = drop_now(d);
+		ck_assert_int_eq(kill(d->pid, SIGUSR1), 0); /* standard signals do not queue */
+		now_reaches(d, t + 600);
+	}
+}
+
+void drop_advance(const drop *d, unsigned seconds)
+{
+	int64_t t = drop_now(d);
+	for (unsigned i = 0; i < seconds; i++)
+		ck_assert_int_eq(kill(d->pid, SIGRTMIN), 0);
+	now_reaches(d, t + seconds);
+	(void)drop_now(d); /* one more wake-up: the timers due by then have run before it answers */
+}
+
 unsigned pow_bits(uint16_t port, const char *query)
 {
 	resp r;

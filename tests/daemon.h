@@ -53,6 +53,17 @@ void pow_header(uint16_t port, const char *purpose, uint64_t size, char *out, si
 /* The same without asserting (for threads racing a daemon that may be killed): 0 or -1. */
 int pow_try(uint16_t port, const char *purpose, uint64_t size, char *out, size_t cap);
 
+/* The drop's clock, for a daemon started with the timeshift shim (d->preload = TIMESHIFT).
+ * drop_now: its time(), read from a fresh challenge's expiry (§9.1). drop_jump: time() ten
+ * minutes ahead `steps` times (SIGUSR1), each step seen by the daemon. drop_advance: every
+ * clock of the daemon `seconds` ahead (SIGRTMIN, one second each), so its timers (the expiry
+ * tick every 10 s, body_timeout) fire as they would that much later; returns once time() shows
+ * it (at least seconds - 1 more on a finer clock) and the daemon has woken since, running the
+ * timers then due. Instead of waiting real seconds. */
+int64_t drop_now(const drop *d);
+void drop_jump(const drop *d, int steps);
+void drop_advance(const drop *d, unsigned seconds);
+
 /* Requests as the clients make them, for tests that also make them wrong. */
 /* "Authorization: Bearer TOKEN\r\n" for the drop's courier token (a static buffer). */
 const char *drop_auth(const drop *d);
