@@ -21,10 +21,12 @@
 
 static gd_source_keys *src;
 
+/* Once per run (Argon2id at 256 MiB): an unchecked fixture runs in this process, per case. */
 static void setup(void)
 {
 	uint8_t nr[32] = {4};
-	src = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
+	if (src == NULL)
+		src = test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
 }
 
 static void envelope(const drop *d, size_t att_len, membuf *out, uint8_t ack[32])
@@ -216,7 +218,7 @@ START_TEST(idle_uploads_yield)
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, tiny.len, b, st), 201);
 	up_send(&d, b, &tiny, 0);
-	usleep(2500000);
+	drop_advance(&d, 3); /* the timeshift shim: the daemon's clocks, not real seconds */
 	/* the real testimony gets a slot, and finishes */
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, big.len, up, st), 201);
@@ -227,15 +229,11 @@ START_TEST(idle_uploads_yield)
 	/* without a newcomer, the idle one left goes at its deadline all the same: kept for its
 	 * worker upload_keep_idle_minutes (issue 16), not upload_idle_seconds as it was */
 	ck_assert_int_eq(up_get(&d, b), 200);
-	for (int i = 0; i < 2; i++) {
-		ck_assert_int_eq(kill(d.pid, SIGUSR1), 0); /* twenty minutes later */
-		usleep(20000);
-	}
+	drop_jump(&d, 2); /* twenty minutes later */
 	int gone = 0;
-	for (int i = 0; i < 150 && !gone; i++) {
+	for (int i = 0; i < 2 && !gone; i++) { /* within two expiry ticks (every 10 s) */
+		drop_advance(&d, 11);
 		gone = up_get(&d, b) == 404;
-		if (!gone)
-			usleep(100000);
 	}
 	ck_assert_msg(gone, "an upload sent whole but never committed outlived its deadline");
 	membuf_free(&big);
@@ -259,6 +257,7 @@ START_TEST(cheap_uploads_yield_to_costly)
 	 * from 8 MiB, PROTOCOL.md §9.4), which no longer shortens it below 120 s */
 	drop_create(&d, "max_uploads = 2\nupload_idle_seconds = 4\npow_max_bits = 6\n"
 			"max_submit_kb = 64\n");
+	d.preload = TIMESHIFT;
 	drop_start(&d);
 	envelope(&d, 0, &tiny, NULL);
 	envelope(&d, 17000000, &big, NULL);
@@ -273,10 +272,10 @@ START_TEST(cheap_uploads_yield_to_costly)
 	ck_assert_str_eq(st, "too_many_uploads");
 	/* the costly testimony finds none after 4 / 4 = 1 s (as it did before issue 16's floor),
 	 * gets a slot after 4 s, and finishes */
-	usleep(2000000);
+	drop_advance(&d, 1);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, big.len, up, st), 503);
-	usleep(2500000);
+	drop_advance(&d, 3);
 	ck_assert_int_eq(up_create(&d, id, big.len, up, st), 201);
 	up_send(&d, up, &big, 0);
 	ck_assert_int_eq(up_commit(&d, up, &big, 0, st, sizeof st), 201);
@@ -305,16 +304,16 @@ START_TEST(abandoned_reservations_return)
 		ck_assert_int_eq(up_create(&d, id, CS + 1, up, st), 201);
 		ck_assert_int_eq(up_chunk(&d, up, 1, &one, 1), 201);
 	}
-	ck_assert_int_eq(kill(d.pid, SIGUSR1), 0); /* ten minutes later: every one has stalled */
+	drop_jump(&d, 1); /* ten minutes later: every one has stalled */
 	/* 6 MiB of an 8 MiB mark: refused while the abandoned ones hold their room, accepted once
-	 * they are gone (uploads are expired every 10 s) */
+	 * they are gone (uploads are expired every 10 s, within 30 s of the daemon's clock) */
 	int status = 0;
-	for (int i = 0; i < 30 && status != 201; i++) {
+	for (int i = 0; i < 4 && status != 201; i++) {
 		randombytes_buf(id, 16);
 		status = up_create(&d, id, 6ULL << 20, up, st);
 		if (status != 201) {
 			ck_assert_int_eq(status, 507);
-			sleep(1);
+			drop_advance(&d, 11);
 		}
 	}
 	ck_assert_msg(status == 201, "the space of abandoned uploads did not come back");
@@ -563,6 +562,7 @@ START_TEST(reservations_need_progress)
 	static const unsigned kib[] = {20480, 20480, 10240, 5120, 2048, 1024, 512, 256, 128};
 	memset(junk, 'A', sizeof junk);
 	drop_create(&d, "map_size_mb = 64\nmax_envelope_mb = 64\nupload_idle_seconds = 2\n" CONF);
+	d.preload = TIMESHIFT;
 	drop_start(&d);
 	for (unsigned i = 0; i < sizeof kib / sizeof kib[0]; i++) {
 		randombytes_buf(id, 16);
@@ -578,7 +578,7 @@ START_TEST(reservations_need_progress)
 	envelope(&d, 100, &env, NULL); /* at once: a one-request submission finds its room */
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(submit(&d, id, &env, st, sizeof st), 201);
-	usleep(2500000); /* every attacker upload is idle now; no tick need have run */
+	drop_advance(&d, 3); /* every attacker upload is idle now (whether a tick ran or not) */
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, 1 << 20, up, st), 201);
 	membuf_free(&env);
@@ -702,6 +702,7 @@ START_TEST(chunk_arriving_is_activity)
 	char up[32], aup[32], st[64];
 	drop_create(&d, "max_uploads = 1\nupload_idle_seconds = 16\nmax_envelope_mb = 64\n"
 			"pow_max_bits = 8\n");
+	d.preload = TIMESHIFT;
 	drop_start(&d);
 	envelope(&d, 100000, &env, NULL); /* 2 chunks, the cheapest upload work */
 	randombytes_buf(id, 16);
@@ -709,7 +710,7 @@ START_TEST(chunk_arriving_is_activity)
 	ck_assert_int_eq(up_chunk(&d, up, 0, env.buf, CS), 201);
 	size_t l1 = env.len - CS;
 	int fd = chunk_start(&d, up, 1, env.buf + CS, l1, l1 / 2); /* a slow circuit */
-	usleep(2500000);
+	drop_advance(&d, 3);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, 16ULL << 20, aup, st), 503); /* 16 times the work */
 	ck_assert_str_eq(st, "too_many_uploads");
