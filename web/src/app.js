@@ -400,6 +400,12 @@ function onEvent(ev) {
 	}
 }
 
+// Reading or deleting replies: a proof of work too, for the mailbox.
+function mailboxEvent(ev) {
+	if (ev.type === 'pow')
+		progress('pow', t('pow_mailbox'), ev.done || 0, ev.total || 0);
+}
+
 async function derive(canonical) {
 	progress('derive', t('codename_deriving', { percent: 0 }), 0, 100);
 	return gd.deriveCodename(canonical, rootPk, (p) => {
@@ -583,7 +589,7 @@ let replyIds = [];
 
 async function readReplies() {
 	progress('replies', t('replies_fetching'), 0, 0);
-	const r = await client.replies(session.keys, bundle, onEvent);
+	const r = await client.replies(session.keys, bundle, mailboxEvent);
 	progressDone();
 	const ul = $('replies');
 	ul.replaceChildren();
@@ -616,7 +622,7 @@ async function onAck() {
 	placeStatus($('ack-hint'));
 	setBusy(true);
 	try {
-		await client.ack(session.keys, replyIds, onEvent);
+		await client.ack(session.keys, replyIds, mailboxEvent);
 		replyIds = [];
 		$('replies').replaceChildren();
 		$('ack').hidden = true;

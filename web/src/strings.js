@@ -167,6 +167,9 @@ export const STRINGS = {
 		pow:
 			'Proof of work: your device solves a puzzle so the drop can tell real testimonies ' +
 			'from floods of junk. It can take minutes on a slow phone. Keep this page open.',
+		pow_mailbox:
+			'Proof of work: your device solves a puzzle before the drop opens your mailbox. It ' +
+			'can take a minute on a slow phone. Keep this page open.',
 		sealing: 'Encrypting: {done} of {total} MiB.',
 		uploading: 'Encrypting and sending: {done} of {total} MiB. Keep this page open.',
 		retrying:
