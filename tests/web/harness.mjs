@@ -86,7 +86,7 @@ export function run(name, main, { timeoutS = 120 } = {}) {
 		process.exit(1);
 	}, timeoutS * 1000);
 	timer.unref();
-	main(build, process.argv.slice(3)).then(
+	main(build, process.argv.slice(3)).then(() => stopDrops()).then(
 		() => {
 			console.log(`web: ${name}: ok`);
 			process.exit(0);
@@ -162,6 +162,23 @@ export async function waitFor(fn, what, timeoutMs = 10000, stepMs = 50) {
 	}
 }
 
+const drops = [];
+
+/* Every drop stopped as a daemon is (SIGTERM), its log read for a sanitizer's report (the
+ * sanitizer builds run these tests too: a leak shows only at a clean exit). */
+async function stopDrops() {
+	for (const d of drops) {
+		if (d.proc.exitCode !== null || d.proc.signalCode !== null)
+			fail(`ghostdropd died during the test: ${d.log().slice(-2000)}`);
+		const exited = new Promise((r) => d.proc.once('exit', (code, sig) => r(code ?? sig)));
+		d.proc.kill('SIGTERM');
+		const how = await Promise.race([exited, sleep(15000).then(() => 'timeout')]);
+		const report = d.log().match(/(ERROR: \w+Sanitizer|runtime error:)[^]*/);
+		check(!report, `ghostdropd under a sanitizer: ${report && report[0].slice(0, 3000)}`);
+		check(how === 0, `ghostdropd did not exit cleanly on SIGTERM: ${how}`);
+	}
+}
+
 /* A newsroom (its keys in DIR/desk, one journalist Ana) and a drop serving on 127.0.0.1, the
  * bundle signed for the drop's own address and any `servers` added later (publishBundle). */
 export class Drop {
@@ -205,6 +222,7 @@ export class Drop {
 			const s = fs.existsSync(portFile) ? fs.readFileSync(portFile, 'utf8').trim() : '';
 			return s ? Number(s) : 0;
 		}, 'the drop to serve');
+		drops.push(d);
 		d.url = `http://127.0.0.1:${d.port}`;
 		d.servers = [d.url];
 		await d.publishBundle();
