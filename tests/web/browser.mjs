@@ -7,10 +7,8 @@ import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import * as h from './harness.mjs';
+import { STRINGS } from '../../web/src/strings.js'; // the page's words, to find them shown
 
-// The page's words (web/src/strings.js, an ES module in a folder without "type": "module").
-const { STRINGS } = await import('data:text/javascript;base64,' +
-	fs.readFileSync(path.join(h.SRC, 'web', 'src', 'strings.js')).toString('base64'));
 const S = STRINGS.en;
 const { check, fail, log } = h;
 const TESTIMONY = 'We label 400 images an hour — paid for 6 of our 9 hours.\n' +
