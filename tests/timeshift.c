@@ -17,8 +17,8 @@ static int (*real_clock_gettime)(clockid_t, struct timespec *);
 static int now_real(clockid_t id, struct timespec *ts)
 {
 	if (real_clock_gettime == NULL)
-		real_clock_gettime = (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT,
-										  "clock_gettime");
+		real_clock_gettime =
+			(int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
 	return real_clock_gettime(id, ts);
 }
 
@@ -64,7 +64,8 @@ static void second(int sig)
 
 __attribute__((constructor)) static void arm(void)
 {
-	struct sigaction sa = {.sa_handler = later}, sb = {.sa_handler = second, .sa_flags = SA_RESTART};
+	struct sigaction sa = {.sa_handler = later},
+			 sb = {.sa_handler = second, .sa_flags = SA_RESTART};
 	now_real(CLOCK_REALTIME, &(struct timespec){0});
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGRTMIN, &sb, NULL);
