@@ -95,10 +95,6 @@ function progressDone() {
 	$('progress').hidden = true;
 }
 
-function mib(n) {
-	return (n / 1048576).toFixed(1);
-}
-
 // client/attach.c's attach_human_size, in the catalogue's words
 function humanSize(n) {
 	if (n === 1)
@@ -381,10 +377,12 @@ function onEvent(ev) {
 		progress('pow', t('pow'), done, total);
 		break;
 	case 'seal':
-		progress('seal', t('sealing', { done: mib(done), total: mib(total) }), done, total);
+		progress('seal', t('sealing', { done: humanSize(done), total: humanSize(total) }), done,
+			total);
 		break;
 	case 'upload':
-		progress('upload', t('uploading', { done: mib(done), total: mib(total) }), done, total);
+		progress('upload', t('uploading', { done: humanSize(done), total: humanSize(total) }),
+			done, total);
 		break;
 	case 'retry':
 		progress('retry', t('retrying'), total > 0 ? done : null, total);

@@ -162,16 +162,17 @@ export const STRINGS = {
 
 		// sending
 		codename_deriving:
-			'Making the keys of your codename: {percent}%. This takes seconds, or minutes on a ' +
-			'slow phone. Keep this page open.',
+			'Making the keys of your codename: {percent}%. This takes from half a minute to ' +
+			'several minutes (longer on a slow phone, or at Tor Browser\'s Safer level). Keep ' +
+			'this page open.',
 		pow:
 			'Proof of work: your device solves a puzzle so the drop can tell real testimonies ' +
 			'from floods of junk. It can take minutes on a slow phone. Keep this page open.',
 		pow_mailbox:
 			'Proof of work: your device solves a puzzle before the drop opens your mailbox. It ' +
 			'can take a minute on a slow phone. Keep this page open.',
-		sealing: 'Encrypting: {done} of {total} MiB.',
-		uploading: 'Encrypting and sending: {done} of {total} MiB. Keep this page open.',
+		sealing: 'Encrypting: {done} of {total}.',
+		uploading: 'Encrypting and sending: {done} of {total}. Keep this page open.',
 		retrying:
 			'Connection lost, retrying. Keep this page open: it continues where it stopped.',
 		resumed: 'Connection back: continuing where it stopped.',
