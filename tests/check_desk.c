@@ -296,19 +296,52 @@ static size_t stored_count(const drop *d)
 	return n;
 }
 
-/* A newsroom with journalist Ana, a running drop serving its signed bundle. */
-static void newsroom_and_drop(drop *d, char *desk, char *ks, char *pass, char *srv)
+/* Newsroom Ledger's desk with journalist Ana (two Argon2id runs at 256 MiB), made once per
+ * case in this process (an unchecked fixture: before the tests are forked), copied for each
+ * test that needs one. */
+static char ledger[64], ledger_ks[GD_KEYSTRING_LEN + 1];
+
+static void make_ledger(void)
 {
-	memset(d, 0, sizeof *d);
+	char desk[128], pass[128];
+	snprintf(ledger, sizeof ledger, "/tmp/gd-desk-ledger-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(ledger));
+	snprintf(T, sizeof T, "%s", ledger);
+	snprintf(desk, sizeof desk, "%s/desk", T);
+	snprintf(pass, sizeof pass, "%s/pass", T);
+	write_bytes(pass, "correct horse battery staple\n", 29);
+	ck_assert_int_eq(
+		DESK("newsroom init --dir %s --name Ledger --passphrase-file %s", desk, pass), 0);
+	snprintf(ledger_ks, sizeof ledger_ks, "%.*s", GD_KEYSTRING_LEN, out);
+	ck_assert_int_eq(DESK("journalist add --dir %s Ana --passphrase-file %s", desk, pass), 0);
+}
+
+static void remove_ledger(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", ledger);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* A new T with a copy of Ledger's desk (T/desk) and its passphrase file (T/pass). */
+static void ledger_copy(char *desk, char *pass)
+{
+	char cmd[256];
 	snprintf(T, sizeof T, "/tmp/gd-desk-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(T));
 	snprintf(desk, 128, "%s/desk", T);
 	snprintf(pass, 128, "%s/pass", T);
 	write_bytes(pass, "correct horse battery staple\n", 29);
-	ck_assert_int_eq(
-		DESK("newsroom init --dir %s --name Ledger --passphrase-file %s", desk, pass), 0);
-	snprintf(ks, 128, "%.*s", GD_KEYSTRING_LEN, out);
-	ck_assert_int_eq(DESK("journalist add --dir %s Ana --passphrase-file %s", desk, pass), 0);
+	snprintf(cmd, sizeof cmd, "cp -a %s/desk %s", ledger, desk);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* A newsroom with journalist Ana, a running drop serving its signed bundle. */
+static void newsroom_and_drop(drop *d, char *desk, char *ks, char *pass, char *srv)
+{
+	memset(d, 0, sizeof *d);
+	ledger_copy(desk, pass);
+	snprintf(ks, 128, "%s", ledger_ks);
 	snprintf(d->dir, sizeof d->dir, "%s", T);
 	ck_assert_int_eq(drop_cli(d, NULL, 0,
 				  "init --data %s/data --newsroom %s --listen 127.0.0.1:0", T, ks),
@@ -894,20 +927,11 @@ START_TEST(stolen_token_cannot_delete_unread)
 }
 END_TEST
 
-/* A fresh desk with journalist Ana in a new T, and her public key. */
+/* A copy of Ledger's desk with journalist Ana in a new T, and her public key. */
 static void desk_with_ana(char *desk, char *pass, gd_journalist *ana, uint8_t root[32])
 {
-	snprintf(T, sizeof T, "/tmp/gd-desk-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(T));
-	snprintf(desk, 128, "%s/desk", T);
-	snprintf(pass, 128, "%s/pass", T);
-	write_bytes(pass, "correct horse battery staple\n", 29);
-	ck_assert_int_eq(
-		DESK("newsroom init --dir %s --name Ledger --passphrase-file %s", desk, pass), 0);
-	char ks[GD_KEYSTRING_LEN + 1];
-	snprintf(ks, sizeof ks, "%.*s", GD_KEYSTRING_LEN, out);
-	ck_assert_int_eq(gd_keystring_decode(root, ks), GD_OK);
-	ck_assert_int_eq(DESK("journalist add --dir %s Ana --passphrase-file %s", desk, pass), 0);
+	ledger_copy(desk, pass);
+	ck_assert_int_eq(gd_keystring_decode(root, ledger_ks), GD_OK);
 	pub_of(desk, "Ana", 1, ana);
 }
 
@@ -1479,6 +1503,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("desk");
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 600);
+	tcase_add_unchecked_fixture(tc, make_ledger, remove_ledger);
 	tcase_add_test(tc, keys_bundles_rotation);
 	tcase_add_test(tc, full_loop);
 	tcase_add_test(tc, open_refuses_and_reports);
@@ -1491,6 +1516,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, tc);
 	TCase *msg = tcase_create("messages");
 	tcase_set_timeout(msg, 120);
+	tcase_add_unchecked_fixture(msg, make_ledger, remove_ledger);
 	tcase_add_test(msg, key_of_another_kind_named_first);
 	tcase_add_test(msg, reply_as_suggests_the_spelling);
 	tcase_add_test(msg, token_file_that_is_not_a_token);
