@@ -16,7 +16,7 @@
  * no-referrer) http.c sends on every reply. */
 #define WEB_HEADERS                                                                                \
 	"Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "       \
-	"img-src 'self' blob:; connect-src 'self'; worker-src 'self'; base-uri 'none'; "           \
+	"img-src 'self'; connect-src 'self'; worker-src 'self'; base-uri 'none'; "                 \
 	"form-action 'none'; frame-ancestors 'none'\r\n"                                           \
 	"X-Frame-Options: DENY\r\n"                                                                \
 	"Cross-Origin-Opener-Policy: same-origin\r\n"                                              \

@@ -21,7 +21,7 @@
 
 #define V "/s/" GD_VERSION "/"
 #define CSP                                                                                        \
-	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "          \
+	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "                \
 	"connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'; "             \
 	"frame-ancestors 'none'"
 

@@ -15,7 +15,7 @@ const TESTIMONY = 'We label 400 images an hour — paid for 6 of our 9 hours.\n'
 	'Línea 2: «pausas» de 3 minutos; 第三行.\n\tEnd.\n';
 
 // The headers of docs/OPERATOR.md / the design, on the page and every asset.
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; " +
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
 	"connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'; " +
 	"frame-ancestors 'none'";
 const PAGE_HEADERS = {
