@@ -191,7 +191,8 @@ static int qvalue_positive(const char *p, const char *end)
 				return 0;
 			int nonzero = v[0] == '1';
 			for (size_t i = 2; i < vl; i++) {
-				if (v[i] < '0' || v[i] > '9')
+				/* after "1." only zeros: 1 is the highest qvalue */
+				if (v[i] < '0' || v[i] > '9' || (v[0] == '1' && v[i] != '0'))
 					return 0;
 				nonzero |= v[i] != '0';
 			}

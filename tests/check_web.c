@@ -391,6 +391,10 @@ START_TEST(gzip_only_when_accepted)
 		{"gzipx", 0},
 		{"gzip;q=2", 0},
 		{"gzip;q=0.0000", 0},
+		{"gzip;q=1.5", 0}, /* qvalue: after "1." only zeros (RFC 9110 12.4.2) */
+		{"gzip;q=1.001", 0},
+		{"gzip;q=1.000", 1},
+		{"gzip;q=1.", 1},
 		{"", 0},
 		{"br\r\nAccept-Encoding: gzip", 1},    /* two lines: one list */
 		{"gzip;q=0\r\nAccept-Encoding: *", 0}, /* gzip refused on the first */
