@@ -262,7 +262,8 @@ int web_head(web *w, rctx *x)
 #endif
 	if (found == NULL)
 		return 0;
-	if (strcmp(http_method(r), "GET") != 0) {
+	/* HEAD where GET works (RFC 9110 9.3.2): web_reply sends GET's headers only */
+	if (strcmp(http_method(r), "GET") != 0 && strcmp(http_method(r), "HEAD") != 0) {
 		http_reply_error(r, 405, "method_not_allowed", "method not allowed here");
 		return -1;
 	}
@@ -273,10 +274,13 @@ int web_head(web *w, rctx *x)
 void web_reply(web *w, rctx *x)
 {
 	const gd_web_asset *s = x->asset;
+	int head = strcmp(http_method(x->r), "HEAD") == 0;
 	(void)w;
 	if (s->gz != NULL && accepts_gzip(x->r))
-		http_reply_static(x->r, 200, s->ctype, WEB_HEADERS "Content-Encoding: gzip\r\n",
-				  s->gz, s->gz_len);
+		(head ? http_reply_static_head : http_reply_static)(
+			x->r, 200, s->ctype, WEB_HEADERS "Content-Encoding: gzip\r\n", s->gz,
+			s->gz_len);
 	else
-		http_reply_static(x->r, 200, s->ctype, WEB_HEADERS, s->body, s->len);
+		(head ? http_reply_static_head : http_reply_static)(x->r, 200, s->ctype,
+								    WEB_HEADERS, s->body, s->len);
 }

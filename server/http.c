@@ -743,7 +743,8 @@ static void write_head(http_req *r, int status, const char *ctype, uint64_t len,
 	}
 }
 
-/* body_ref: the body is referenced, not copied (it outlives the server). */
+/* body_ref: the body is referenced, not copied (it outlives the server); 2: a HEAD's reply, the
+ * headers of a body of len bytes but not the body. */
 static void reply(http_req *r, int status, const char *ctype, const char *extra, const void *body,
 		  size_t len, int body_ref)
 {
@@ -761,7 +762,9 @@ static void reply(http_req *r, int status, const char *ctype, const char *extra,
 	bufferevent_disable(c->bev, EV_READ);
 	event_del(c->deadline);
 	write_head(r, status, ctype, len, extra);
-	if (len > 0 && body_ref)
+	if (body_ref == 2)
+		len = 0;
+	else if (len > 0 && body_ref)
 		evbuffer_add_reference(bufferevent_get_output(c->bev), body, len, NULL, NULL);
 	else if (len > 0)
 		bufferevent_write(c->bev, body, len);
@@ -782,6 +785,12 @@ void http_reply_static(http_req *r, int status, const char *ctype, const char *e
 		       const void *body, size_t len)
 {
 	reply(r, status, ctype, extra, body, len, 1);
+}
+
+void http_reply_static_head(http_req *r, int status, const char *ctype, const char *extra,
+			    const void *body, size_t len)
+{
+	reply(r, status, ctype, extra, body, len, 2);
 }
 
 /* JSON string escaping for the fixed texts of error replies. */

@@ -85,6 +85,9 @@ void http_reply(http_req *r, int status, const char *ctype, const void *body, si
  * with more header lines in extra, each ending "\r\n" (NULL: none). */
 void http_reply_static(http_req *r, int status, const char *ctype, const char *extra,
 		       const void *body, size_t len);
+/* The same reply to a HEAD: its headers (Content-Length len), not its body. */
+void http_reply_static_head(http_req *r, int status, const char *ctype, const char *extra,
+			    const void *body, size_t len);
 void http_reply_error(http_req *r, int status, const char *code, const char *message);
 /* Stream a reply of exactly len bytes. pull() is called whenever the socket wants more: it
  * writes with http_stream_write and returns 0 (more later), 1 (all written) or -1 (abort).

@@ -461,8 +461,8 @@ START_TEST(only_the_listed_paths)
 	drop_start(&d);
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
 		assert_not_found(d.port, "GET", paths[i]);
-	/* another method: 405 as under /v1 (HEAD too: the page has no HEAD); a body: too large */
-	static const char *const methods[] = {"POST", "HEAD", "PUT", "DELETE", "OPTIONS"};
+	/* another method: 405 as under /v1 (HEAD: head_like_get); a body: too large */
+	static const char *const methods[] = {"POST", "PUT", "DELETE", "OPTIONS"};
 	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
 		resp r;
 		ck_assert_int_eq(
@@ -508,6 +508,68 @@ START_TEST(one_connection_for_the_page)
 	ck_assert_int_eq(r[2].status, 200);
 	for (int i = 0; i < 3; i++)
 		wresp_free(&r[i]);
+	free(buf);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* The status and header lines of a reply without a body (HEAD's) at the start of buf. Returns
+ * the bytes it took. */
+static size_t parse_head_only(const uint8_t *buf, size_t got, wresp *r)
+{
+	const uint8_t *end = NULL;
+	for (size_t i = 0; i + 4 <= got && end == NULL; i++)
+		if (memcmp(buf + i, "\r\n\r\n", 4) == 0)
+			end = buf + i + 4;
+	ck_assert_ptr_nonnull(end);
+	memset(r, 0, sizeof *r);
+	ck_assert_int_eq(sscanf((const char *)buf, "HTTP/1.1 %d", &r->status), 1);
+	const uint8_t *eol = memchr(buf, '\n', got);
+	size_t hl = (size_t)(end - 2 - (eol + 1));
+	ck_assert_uint_lt(hl, sizeof r->head);
+	memcpy(r->head, eol + 1, hl);
+	r->head[hl] = '\0';
+	return (size_t)(end - buf);
+}
+
+/* HEAD where GET works (RFC 9110 9.3.2): GET's headers, its Content-Length for that
+ * Accept-Encoding, no body, and the connection goes on (keep-alive) to the next request. */
+START_TEST(head_like_get)
+{
+	drop d;
+	drop_create(&d, NULL);
+	drop_start(&d);
+	wresp g[2];
+	fetch(d.port, "GET", "/", NULL, &g[0]);
+	fetch(d.port, "GET", V "app.js", "Accept-Encoding: gzip\r\n", &g[1]);
+	int fd = dial(d.port);
+	const char *req = "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"
+			  "HEAD " V "app.js HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n"
+			  "GET /v1/limits HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	ck_assert_int_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+	size_t got, off = 0;
+	uint8_t *buf = read_all(fd, &got);
+	close(fd);
+	wresp h[2], last;
+	char v[128], w[128];
+	for (int i = 0; i < 2; i++) {
+		off += parse_head_only(buf + off, got - off, &h[i]);
+		ck_assert_int_eq(h[i].status, 200);
+		assert_page_headers(&h[i], i == 0 ? "text/html; charset=utf-8"
+						  : "text/javascript; charset=utf-8",
+				    i);
+		ck_assert_str_eq(header(&h[i], "Content-Length", v, sizeof v),
+				 header(&g[i], "Content-Length", w, sizeof w));
+		ck_assert_str_eq(header(&h[i], "Connection", v, sizeof v), "keep-alive");
+	}
+	/* the next bytes are the third reply's, not a body */
+	off += parse_resp(buf + off, got - off, &last);
+	ck_assert_uint_eq(off, got);
+	ck_assert_int_eq(last.status, 200);
+	ck_assert_ptr_nonnull(strstr((char *)last.body, "max_submit"));
+	wresp_free(&last);
+	wresp_free(&g[0]);
+	wresp_free(&g[1]);
 	free(buf);
 	drop_destroy(&d);
 }
@@ -675,6 +737,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, gzip_only_when_accepted);
 	tcase_add_test(tc, only_the_listed_paths);
 	tcase_add_test(tc, one_connection_for_the_page);
+	tcase_add_test(tc, head_like_get);
 	tcase_add_test(tc, api_unchanged);
 	tcase_add_test(tc, web_page_off);
 	tcase_add_test(tc, served_while_storage_full);
