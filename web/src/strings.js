@@ -209,7 +209,8 @@ export const STRINGS = {
 		codename_wrong_word_plain: 'Word {position} of the codename is not in the word list.',
 		replies_fetching: 'Looking for replies…',
 		replies_heading: 'Replies from the newsroom',
-		replies_none: 'No replies are waiting.',
+		replies_none: 'No replies are waiting. If you expected a reply, check every word of your ' +
+			'codename: a wrong word opens another, empty mailbox.',
 		reply_from: 'From {author}, {day}',
 		reply_older_key: 'From {author} (older key), {day}',
 		replies_forged_one:
