@@ -375,10 +375,14 @@ export function createClient({
 		const flush = async () => {
 			if (idx >= chunks)
 				throw new ClientError('internal');
-			const chunk = buf.slice(0, fill), i = idx++;
-			fill = 0;
-			const h = gd.chunkHash(chunk);
+			const bytes = buf.subarray(0, fill), i = idx++;
+			const h = gd.chunkHash(bytes);
 			hashes.push(h);
+			// the body is a Blob (a copy, kept for the retries): Chromium copies an ArrayBuffer
+			// body on the page's thread before the request leaves, 30 to 300 ms a MiB (10 MiB
+			// took 19 s, the PUTs themselves under 30 ms); a Blob's bytes it hands over as they are
+			const chunk = new Blob([bytes], { type: 'application/octet-stream' });
+			fill = 0;
 			const p = patiently(
 				() => attempt('PUT', `/v1/uploads/${U}/chunks/${i}`, {
 					body: chunk,
@@ -387,8 +391,7 @@ export function createClient({
 				}),
 				async () => (await status()).received.includes(i),
 				ev, stop).then(() => {
-				done += chunk.length;
-				chunk.fill(0);
+				done += chunk.size;
 				onEvent({ type: 'upload', done, total });
 			}, (e) => {
 				stop.failed = stop.failed || e;
