@@ -262,6 +262,24 @@ run('client', async (build, [wordlist]) => {
 		.then(() => null, (x) => x);
 	check(damaged instanceof ClientError && damaged.code === 'file_refused', 'a file strip.js refused is not sent');
 
+	// 7c. a hostile drop's answers: more than 1 MiB, a challenge above the CLI's 40 bits, a
+	// max_submit above server/config.c's maximum (64 MiB)
+	const hostile = (over) => createClient({ gd, base: d.url, threads: 0, fetch: async (u, init) => {
+		const r = over(new URL(u).pathname);
+		return r || httpFetch(u, init);
+	} });
+	const huge = await hostile((p) => p === '/v1/limits' && json(200, { max_submit: 70000, max_envelope: 1 << 30,
+		chunk_size: 65536, pad: 'x'.repeat((1 << 20) + 1) })).limits().then(() => null, (x) => x);
+	check(huge instanceof ClientError && huge.code === 'malformed', `an answer over 1 MiB: ${huge && huge.code}`);
+	const bigLim = await hostile((p) => p === '/v1/limits' && json(200, { max_submit: 2 ** 40, max_envelope: 2 ** 41,
+		chunk_size: 65536 })).limits();
+	check(bigLim.max_submit === 64 << 20, `max_submit trusted up to 64 MiB: ${bigLim.max_submit}`);
+	const ch41 = new Uint8Array(72);
+	ch41.set([1, 1, 41]);
+	const pow41 = await hostile((p) => p === '/v1/pow' && json(200, { challenge: gd.b64u.encode(ch41) }))
+		.solvePow('submit', 0).then(() => null, (x) => x);
+	check(pow41 instanceof ClientError && pow41.code === 'malformed', `a 41-bit challenge: ${pow41 && pow41.code}`);
+
 	// 8. powworker.js as the page's Web Workers run it (here a stand-in Worker that runs the
 	// module in this thread): strided counters, every worker terminated, the drop accepts it
 	const dir = fs.mkdtempSync(path.join(d.dir, 'powworker-'));

@@ -23,6 +23,14 @@ const BACKOFF_MS = 1000; // DROP_BACKOFF_MS: attempt i waits BACKOFF_MS << i
 const RESEALS = 3;
 const DEPTH = 2; // chunks in flight at once (upload.c has SENDERS threads)
 const SLICE = 8192; // proof-of-work tries between yields when solved in this thread
+// What a drop's answers can make the page do: an answer is read up to 1 MiB (client/drop.c's
+// largest, the mailbox's) and refused as 'malformed' beyond; a challenge of more than 40 bits
+// is refused (gd.powParse: GD_POW_MAX_BITS, what the CLI accepts); max_submit is trusted up to
+// server/config.c's maximum (max_submit_kb 65536: 64 MiB held in memory at most for one POST)
+// and chunk_size up to its own (chunk_size_kb 16384).
+const MAX_ANSWER = 1 << 20;
+const MAX_SUBMIT = 64 << 20;
+const MAX_CHUNK = 16 << 20;
 
 export class ClientError extends Error {
 	constructor(code, { status = 0, detail = null } = {}) {
@@ -74,7 +82,11 @@ export function createClient({
 			if (typeof AbortSignal !== 'undefined' && AbortSignal.timeout)
 				init.signal = AbortSignal.timeout(timeout);
 			res = await doFetch(base + path, init);
-			bytes = new Uint8Array(await res.arrayBuffer());
+		} catch (e) {
+			throw new ClientError('network', { detail: e?.cause?.code || e?.name || null });
+		}
+		try {
+			bytes = await readCapped(res);
 		} catch (e) {
 			if (e instanceof ClientError)
 				throw e;
@@ -101,6 +113,32 @@ export function createClient({
 			return { status: res.status, ...o };
 		} catch {
 			throw new ClientError('malformed', { status: res.status });
+		}
+	}
+
+	// An answer's bytes, at most MAX_ANSWER of them (more: 'malformed', the rest not read).
+	async function readCapped(res) {
+		const tooBig = () => new ClientError('malformed', { status: res.status });
+		if (Number(res.headers?.get?.('content-length')) > MAX_ANSWER)
+			throw tooBig();
+		if (!res.body?.getReader) {
+			const b = new Uint8Array(await res.arrayBuffer());
+			if (b.length > MAX_ANSWER)
+				throw tooBig();
+			return b;
+		}
+		const reader = res.body.getReader(), parts = [];
+		let n = 0;
+		for (;;) {
+			const { done, value } = await reader.read();
+			if (done)
+				return concat(parts);
+			n += value.length;
+			if (n > MAX_ANSWER) {
+				reader.cancel().catch(() => {});
+				throw tooBig();
+			}
+			parts.push(value);
 		}
 	}
 
@@ -207,7 +245,7 @@ export function createClient({
 		let ch;
 		try {
 			ch = gd.b64u.decode(o.challenge, 72);
-			gd.powParse?.(ch);
+			gd.powParse(ch); // above 40 bits (the CLI's GD_POW_MAX_BITS): refused
 		} catch {
 			throw new ClientError('malformed', { status: o.status });
 		}
@@ -230,9 +268,11 @@ export function createClient({
 			return limitsCache;
 		const o = await request('GET', '/v1/limits');
 		if (!isCount(o.max_submit, 1, 2 ** 53) || !isCount(o.max_envelope, 1, 2 ** 53) ||
-		    !isCount(o.chunk_size, 1024, 64 << 20))
+		    !isCount(o.chunk_size, 1024, MAX_CHUNK))
 			throw new ClientError('malformed');
-		limitsCache = { max_submit: o.max_submit, max_envelope: o.max_envelope, chunk_size: o.chunk_size };
+		// a larger envelope than MAX_SUBMIT goes through the upload API, a chunk at a time
+		limitsCache = { max_submit: Math.min(o.max_submit, MAX_SUBMIT), max_envelope: o.max_envelope,
+			chunk_size: o.chunk_size };
 		return limitsCache;
 	}
 
