@@ -300,6 +300,43 @@ function checkOpened(sub, jpeg) {
 		`(${got.length} bytes, wanted ${jpeg.clean.length})`);
 }
 
+/* The codename shown: numbered 1-8 in one column, focus on its heading (not on the button that
+ * clears it), and cleared only once two of its words, asked at random, are typed back. */
+async function writtenDown(page, codename) {
+	const words = codename.split(/\s+/);
+	const focused = await page.evaluate(() => document.activeElement.id);
+	check(focused === 'done-heading', `focus on #${focused} when the codename is shown`);
+	const items = await page.$$eval('#codename li', (l) => l.map((e) => ({
+		text: e.textContent.trim(), x: Math.round(e.getBoundingClientRect().left),
+		style: getComputedStyle(e).listStyleType })));
+	check(items.length === 8 && items.every((it, i) => it.text === words[i]),
+		`the codename's words are not 8 list items in order: ${JSON.stringify(items)}`);
+	check(items.every((it) => it.style === 'decimal' && it.x === items[0].x),
+		`the codename's words are not numbered in one column: ${JSON.stringify(items)}`);
+	const pos = await page.$$eval('#written-check input', (l) => l.map((e) =>
+		Number(e.dataset.position)));
+	check(pos.length === 2 && pos[0] !== pos[1] && pos.every((n) => n >= 1 && n <= 8),
+		`two words asked back, got positions ${JSON.stringify(pos)}`);
+	// nothing typed, then the second word wrong: the codename stays, the wrong one is named
+	await page.click('#codename-written');
+	check(await page.$eval('#codename', (e) => e.textContent.trim()) === codename,
+		'one tap on "I wrote it down" cleared the codename');
+	await page.type('#written-a', words[pos[0] - 1].toUpperCase());
+	await page.type('#written-b', words[pos[1] - 1] === 'abacus' ? 'zoom' : 'abacus');
+	await page.click('#codename-written');
+	const st = await statusText(page);
+	check(st.includes(S.written_differs.replace('{position}', pos[1])),
+		`a wrong word ${pos[1]}: the status says ${JSON.stringify(st)}`);
+	check(await page.$eval('#codename', (e) => e.textContent.trim()) === codename,
+		'a wrong word typed back cleared the codename');
+	await page.$eval('#written-b', (e) => { e.value = ''; });
+	await page.type('#written-b', ` ${words[pos[1] - 1]} `);
+	await page.click('#codename-written');
+	check(await page.$eval('#codename', (e) => e.textContent) === '', 'the codename stays shown');
+	check(await page.$$eval('#written-check input', (l) => l.every((e) => e.value === '')),
+		'the words typed back stay in the fields');
+}
+
 async function submit(build) {
 	const d = await drop(build);
 	const browser = await h.launchBrowser();
@@ -315,8 +352,7 @@ async function submit(build) {
 	check(subs.length === 1, `${subs.length} submissions opened, wanted 1`);
 	checkOpened(subs[0], jpeg);
 	check(subs[0].source !== 'no-reply', 'the submission has no source (no codename)');
-	await page.click('#codename-written');
-	check(await page.$eval('#codename', (e) => e.textContent) === '', 'the codename stays shown');
+	await writtenDown(page, codename);
 	log('the testimony arrived byte-identical, the photo without its Exif/GPS block');
 }
 

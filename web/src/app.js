@@ -513,16 +513,66 @@ function sent(followup, withCodename, res) {
 	const { canonical } = fresh;
 	wipeKeys(fresh.keys);
 	fresh = null;
-	$('codename').textContent = canonical;
+	showCodename(canonical);
 	codenameShown = true;
 	showOnly('done');
 	setState('codename');
 	placeStatus($('done'), true);
 	setStatus(t(already ? 'sent_already' : 'sent'), 'ok');
-	$('codename-written').focus();
+	// not the button that clears it: one tap, or Enter, would lose the codename for good
+	$('done-heading').focus();
+}
+
+// The codename as a numbered list, one word a line (its textContent: the words, spaced), and
+// two of its words, chosen at random, to be typed back from the paper before it is cleared.
+let shownWords = [];
+let askedAt = [];
+
+function showCodename(canonical) {
+	shownWords = canonical.split(' ');
+	$('codename').replaceChildren(...shownWords.flatMap((w, i) => {
+		const li = document.createElement('li');
+		li.textContent = w;
+		return i === 0 ? [li] : [' ', li];
+	}));
+	const a = sodium.randombytes_uniform(8);
+	let b = sodium.randombytes_uniform(7);
+	if (b >= a)
+		b++;
+	askedAt = [Math.min(a, b) + 1, Math.max(a, b) + 1];
+	$('written-ask').textContent = t('written_ask', { a: askedAt[0], b: askedAt[1] });
+	['a', 'b'].forEach((k, i) => {
+		const input = $(`written-${k}`);
+		input.value = '';
+		input.dataset.position = String(askedAt[i]);
+		$(`written-${k}-label`).textContent = t('written_word', { position: askedAt[i] });
+	});
+}
+
+// The words typed back, as normaliseCodename compares words: case and spaces aside.
+function writtenMismatch() {
+	for (const [i, k] of ['a', 'b'].entries()) {
+		const input = $(`written-${k}`);
+		const typed = input.value.trim().toLowerCase();
+		const position = askedAt[i];
+		if (typed === '')
+			return { input, text: t('written_missing', { position }) };
+		if (typed !== shownWords[position - 1])
+			return { input, text: t('written_differs', { position }) };
+	}
+	return null;
 }
 
 function onWritten() {
+	const wrong = writtenMismatch();
+	if (wrong !== null) {
+		setStatus(wrong.text, 'error');
+		wrong.input.focus();
+		return;
+	}
+	for (const k of ['a', 'b'])
+		$(`written-${k}`).value = '';
+	shownWords = [];
 	$('codename').textContent = '';
 	codenameShown = false;
 	setState('ready');

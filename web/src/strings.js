@@ -193,6 +193,14 @@ export const STRINGS = {
 			'it you can read the newsroom\'s replies and send more as the same person; anyone ' +
 			'who finds it can read those replies too.',
 		done_written: 'I wrote it down',
+		written_ask:
+			'To check what you wrote, type two words of your codename from your paper: word ' +
+			'{a} and word {b}. Then the codename is cleared from this page for good.',
+		written_word: 'Word {position}',
+		written_missing: 'Type word {position} of your codename from your paper first.',
+		written_differs:
+			'Word {position} is not the same as in your codename. Look at the codename above and ' +
+			'correct your paper. The codename is still shown.',
 		done_cleared:
 			'The codename was cleared from this page. Come back in a few days with it to read ' +
 			'replies ("I have a codename").',
