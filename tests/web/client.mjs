@@ -262,6 +262,32 @@ run('client', async (build, [wordlist]) => {
 		.then(() => null, (x) => x);
 	check(damaged instanceof ClientError && damaged.code === 'file_refused', 'a file strip.js refused is not sent');
 
+	// 7b. the answer to POST /v1/submissions lost after the drop stored it, every time: the
+	// error says it may have arrived; the same inputs sent again with the same id and seed are
+	// already_stored, and the desk gets one testimony
+	check(!full.mayHaveArrived, 'an answered refusal is not mayHaveArrived');
+	const lostText = 'stored, but its answer lost';
+	const id7 = gd.randomId(), seed7 = new Uint8Array(32);
+	globalThis.crypto.getRandomValues(seed7);
+	const c7 = createClient({ gd, base: d.url, threads: 0, fetch: async (u, init) => {
+		const res = await httpFetch(u, init);
+		if (init.method === 'POST' && new URL(u).pathname === '/v1/submissions') {
+			await res.arrayBuffer();
+			throw new TypeError('fetch failed (injected: the answer was lost)');
+		}
+		return res;
+	} });
+	const lostErr = await c7.send({ bundle: b, text: lostText, keys, kind: 'followup', id: id7, seed: seed7 })
+		.then(() => null, (x) => x);
+	check(lostErr instanceof ClientError && lostErr.code === 'network' && lostErr.mayHaveArrived === true,
+		`lost answer: ${lostErr && lostErr.code}, mayHaveArrived ${lostErr && lostErr.mayHaveArrived}`);
+	check(seed7.some((x) => x !== 0), 'the caller\'s seed is left to the caller');
+	const again7 = await client.send({ bundle: b, text: lostText, keys, kind: 'followup', id: id7, seed: seed7 });
+	check(again7.status === 'already_stored' && again7.id === gd.b64u.encode(id7), `sent again: ${again7.status}`);
+	const opened3 = await d.fetchAndOpen('batch3');
+	const n7 = opened3.subs.filter((s) => s.message && s.message.toString() === lostText).length;
+	check(n7 === 1, `one copy of the lost-answer testimony at the desk: ${n7}`);
+
 	// 7c. a hostile drop's answers: more than 1 MiB, a challenge above the CLI's 40 bits, a
 	// max_submit above server/config.c's maximum (64 MiB)
 	const hostile = (over) => createClient({ gd, base: d.url, threads: 0, fetch: async (u, init) => {

@@ -29,6 +29,10 @@ let bundle = null; // verified
 let mode = 'write'; // 'write' (a new testimony) or 'back' (come back with a codename)
 let session = null; // {canonical, keys}: a codename typed to come back
 let fresh = null; // {canonical, keys}: a new codename made for a send that has not finished
+// The last send that failed after its testimony may have reached the drop (in memory only):
+// {id, seed, digest, blobs, mayHave}. Send again with the same inputs: the same id and
+// seed seal the same bytes, which the drop answers already_stored instead of keeping two.
+let lastTry = null;
 let entries = []; // attachments: {file, res (strip.cleanFile's, or null while checked), keep}
 let checking = Promise.resolve();
 let busy = false;
@@ -111,6 +115,23 @@ function humanSize(n) {
 }
 
 // ---- secrets ----
+function forgetTry() {
+	if (lastTry !== null)
+		lastTry.seed.fill(0);
+	lastTry = null;
+}
+
+// What a send seals, as one string (the text hashed) and the cleaned files as objects: equal
+// inputs give the same envelope under the same id and seed.
+function inputsOf(kind, keys, text, files) {
+	const meta = JSON.stringify([kind, keys ? gd.b64u.encode(keys.mailbox_pk) : null,
+		files.map((f, i) => [f.name, f.type, f.blob.size, entries[i].file.name, entries[i].file.size,
+			entries[i].file.lastModified])]);
+	const enc = new TextEncoder();
+	return { digest: `${gd.b64u.encode(gd.chunkHash(enc.encode(text)))}.${meta}`,
+		blobs: files.map((f) => f.blob) };
+}
+
 function wipeKeys(keys) {
 	if (!keys)
 		return;
@@ -474,14 +495,32 @@ async function onSend(ev) {
 		}
 		const files = entries.map((e, i) => ({ blob: e.res.blob, name: neutralName(i),
 			type: e.res.type || strip.mediaType(e.file.name, e.res.kind) }));
+		const text = $('testimony').value, kind = followup ? 'followup' : 'testimony';
+		const now = inputsOf(kind, keys, text, files);
+		if (lastTry !== null && (lastTry.digest !== now.digest ||
+		    lastTry.blobs.length !== now.blobs.length || lastTry.blobs.some((b, i) => b !== now.blobs[i])))
+			forgetTry(); // changed: a new testimony, under a new id
+		if (lastTry === null) {
+			const seed = new Uint8Array(32);
+			globalThis.crypto.getRandomValues(seed);
+			lastTry = { id: gd.randomId(), seed, mayHave: false, ...now };
+		}
 		progress('pow', t('pow'), 0, 0);
-		const res = await client.send({ bundle, text: $('testimony').value, files, keys,
-			kind: followup ? 'followup' : 'testimony', onEvent });
+		const res = await client.send({ bundle, text, files, keys, kind, onEvent, id: lastTry.id,
+			seed: lastTry.seed });
+		forgetTry();
 		progressDone();
 		sent(followup, keys !== null, res);
 	} catch (e) {
 		progressDone();
-		setStatus(`${errorText(e)} ${t('err_nothing_sent')}`, 'error');
+		if (lastTry !== null && e?.mayHaveArrived)
+			lastTry.mayHave = true;
+		if (lastTry !== null && lastTry.mayHave) {
+			setStatus(`${errorText(e)} ${t('err_may_have_arrived')}`, 'error');
+		} else {
+			forgetTry();
+			setStatus(`${errorText(e)} ${t('err_nothing_sent')}`, 'error');
+		}
 	} finally {
 		setBusy(false);
 		renderFiles();

@@ -73,7 +73,8 @@ export function createClient({
 	let limitsCache = null;
 
 	// One attempt: the parsed JSON answer (or bytes when raw) for a status in ok, else throws.
-	async function attempt(method, path, { body, headers = {}, ok = [200], raw = false }) {
+	// lost: {v} set when this POST's answer did not come back (it may have been stored).
+	async function attempt(method, path, { body, headers = {}, ok = [200], raw = false, lost = null }) {
 		let res, bytes;
 		try {
 			const init = { method, headers, credentials: 'omit', redirect: 'error', referrerPolicy: 'no-referrer' };
@@ -83,6 +84,8 @@ export function createClient({
 				init.signal = AbortSignal.timeout(timeout);
 			res = await doFetch(base + path, init);
 		} catch (e) {
+			if (lost)
+				lost.v = true;
 			throw new ClientError('network', { detail: e?.cause?.code || e?.name || null });
 		}
 		try {
@@ -90,6 +93,8 @@ export function createClient({
 		} catch (e) {
 			if (e instanceof ClientError)
 				throw e;
+			if (lost)
+				lost.v = true;
 			throw new ClientError('network', { detail: e?.cause?.code || e?.name || null });
 		}
 		reached = true;
@@ -318,7 +323,7 @@ export function createClient({
 			await out(c);
 	}
 
-	async function sendOnce(seal, files, idB64, lim, onEvent) {
+	async function sendOnce(seal, files, idB64, lim, onEvent, lost) {
 		const parts = [];
 		let read = 0;
 		const total = files.reduce((n, f) => n + f.blob.size, 0);
@@ -333,6 +338,7 @@ export function createClient({
 				'X-Ghostdrop-Hash': b64(gd.chunkHash(body)) },
 			pow: { purpose: 'submit', onProgress: (p) => onEvent({ type: 'pow', ...p }) },
 			ok: [201, 200],
+			lost,
 		});
 		onEvent({ type: 'upload', done: body.length, total: body.length });
 		return o;
@@ -381,7 +387,7 @@ export function createClient({
 		}
 	}
 
-	async function sendUpload(seal, files, idB64, lim, onEvent) {
+	async function sendUpload(seal, files, idB64, lim, onEvent, lost) {
 		const total = seal.size;
 		const up = await request('POST', '/v1/uploads', {
 			json: { id: idB64, size: total },
@@ -477,17 +483,31 @@ export function createClient({
 				body: JSON.stringify({ hash: digest }),
 				headers: { 'Content-Type': 'application/json' },
 				ok: [201, 200],
+				lost,
 			}), null, ev);
 		return o;
 	}
 
-	// One testimony or follow-up: {id, status: 'stored' | 'already_stored'}.
-	async function send({ bundle: b, text = '', files = [], keys = null, kind = 'testimony', onEvent = () => {} }) {
+	// One testimony or follow-up: {id, status: 'stored' | 'already_stored'}. id (16 bytes) and
+	// seed (32) given: those of an earlier send whose answer was lost (its error had
+	// mayHaveArrived), so the same inputs seal to the same bytes and a copy the drop stored
+	// is already_stored, not a second testimony; the caller's seed is not wiped here.
+	// An error after a submission's POST or an upload's commit left without its answer has
+	// .mayHaveArrived = true: the drop may hold the testimony.
+	async function send({ bundle: b, text = '', files = [], keys = null, kind = 'testimony', onEvent = () => {},
+		id: givenId = null, seed: givenSeed = null }) {
 		const lim = await limits();
-		const id = gd.randomId();
+		if ((givenId !== null && !(givenId instanceof Uint8Array && givenId.length === 16)) ||
+		    (givenSeed !== null && !(givenSeed instanceof Uint8Array && givenSeed.length === 32)))
+			throw new ClientError('internal');
+		const id = givenId !== null ? Uint8Array.from(givenId) : gd.randomId();
 		const idB64 = b64(id);
 		const seed = new Uint8Array(32);
-		globalThis.crypto.getRandomValues(seed);
+		if (givenSeed !== null)
+			seed.set(givenSeed);
+		else
+			globalThis.crypto.getRandomValues(seed);
+		const lost = { v: false };
 		if (!files.every((f) => f.blob instanceof Blob))
 			throw new ClientError('file_refused'); // strip.js refused it (damaged): never sent
 		const attachments = files.map((f) => ({ name: f.name, type: f.type, size: f.blob.size }));
@@ -498,11 +518,11 @@ export function createClient({
 				throw new ClientError('envelope_too_large');
 			let o;
 			if (s.size <= lim.max_submit) {
-				o = await sendOnce(s, files, idB64, lim, onEvent);
+				o = await sendOnce(s, files, idB64, lim, onEvent, lost);
 			} else {
 				for (let round = 0; ; round++) {
 					try {
-						o = await sendUpload(s, files, idB64, lim, onEvent);
+						o = await sendUpload(s, files, idB64, lim, onEvent, lost);
 						break;
 					} catch (e) {
 						if (!(e instanceof ClientError) || e.code !== 'upload_not_found' || round >= RESEALS)
@@ -515,6 +535,10 @@ export function createClient({
 			if (o.status !== 'stored' && o.status !== 'already_stored')
 				throw new ClientError('malformed');
 			return { id: idB64, status: o.status };
+		} catch (e) {
+			if (lost.v && e instanceof ClientError)
+				e.mayHaveArrived = true;
+			throw e;
 		} finally {
 			seed.fill(0);
 		}

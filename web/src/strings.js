@@ -255,5 +255,9 @@ export const STRINGS = {
 		err_other: 'It did not work ({code}). Try again; if it fails again, use the ghostdrop ' +
 			'program instead.',
 		err_nothing_sent: 'Nothing was stored.',
+		err_may_have_arrived:
+			'The connection broke after the testimony was sent, so it may have arrived. Pressing ' +
+			'Send again with the same text and files is safe: the drop keeps one copy. If you ' +
+			'change anything, it arrives as a second testimony.',
 	},
 };
