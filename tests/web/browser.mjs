@@ -186,6 +186,7 @@ async function layout(build) {
 	await noSideScroll(page, 'loading');
 	await ready(page);
 	await noSideScroll(page, 'write');
+	await keyCheck(page, d);
 	for (const sel of ['#send', '#mode-write', '#mode-back']) {
 		const box = await (await page.$(sel)).boundingBox();
 		check(box && box.height >= 44 && box.width >= 44,
@@ -223,6 +224,39 @@ async function layout(build) {
 	await send(page, { expect: [S.sent_no_reply] });
 	await noSideScroll(page, 'sent');
 	log('360x640: no sideways scroll on the write, report, refusal, codename and sent screens');
+}
+
+/* The key pasted from the newsroom's website is compared by the page: same, DIFFERENT, not a
+ * key; the prefix every newsroom shares (gdnk1) is dimmed in the fingerprint. */
+async function keyCheck(page, d) {
+	const other = (await h.runProc(d.deskBin, ['newsroom', 'init', '--dir',
+		path.join(h.tmpdir(), 'other-desk'), '--name', 'Other', '--passphrase-file', d.pwFile]))
+		.stdout.toString().trim();
+	const result = async (text) => {
+		await page.$eval('#key-check', (e, v) => {
+			e.value = v;
+			e.dispatchEvent(new Event('input', { bubbles: true }));
+		}, text);
+		return page.$eval('#key-check-result', (e) => (e.hidden ? '' : e.textContent.trim()));
+	};
+	let r = await result(`  ${d.newsroom}\n`);
+	check(r === S.key_check_same, `the drop's own key pasted: ${JSON.stringify(r)}`);
+	const grouped = await page.$eval('#fingerprint', (e) => e.textContent);
+	r = await result(grouped);
+	check(r === S.key_check_same, `the fingerprint's groups pasted: ${JSON.stringify(r)}`);
+	r = await result(other);
+	check(r === S.key_check_differs, `another newsroom's key pasted: ${JSON.stringify(r)}`);
+	check(await page.$eval('#key', (e) => e.classList.contains('bad')), 'a different key: not red');
+	r = await result(d.newsroom.slice(0, -1) + (d.newsroom.endsWith('a') ? 'b' : 'a'));
+	check(r === S.key_check_not_key, `a key with a typo pasted: ${JSON.stringify(r)}`);
+	r = await result('');
+	check(r === '', `nothing pasted: ${JSON.stringify(r)}`);
+	const dim = await page.$eval('#fingerprint', (e) => {
+		const p = e.querySelector('.fp-prefix');
+		return p && p.textContent === 'gdnk1' &&
+			getComputedStyle(p).color !== getComputedStyle(e).color;
+	});
+	check(dim, 'the fingerprint\'s gdnk1 prefix is not dimmed');
 }
 
 /* ---- (c) JavaScript off: the explanation, no sideways scroll ---- */

@@ -769,7 +769,11 @@ function newsroomKey() {
 		return null;
 	}
 	const fp = gd.fingerprintGroups(pk);
-	$('fingerprint').textContent = Array.isArray(fp) ? fp.join(' ') : String(fp);
+	// the prefix every newsroom shares, dimmed: the groups after it are what differ
+	const prefix = document.createElement('span');
+	prefix.className = 'fp-prefix';
+	prefix.textContent = fp[0];
+	$('fingerprint').replaceChildren(prefix, ` ${fp.slice(1).join(' ')}`);
 	let frag = '';
 	try {
 		frag = decodeURIComponent(location.hash.slice(1)).trim();
@@ -793,7 +797,34 @@ function newsroomKey() {
 		}
 		$('key-link').hidden = false;
 	}
+	$('key-check').addEventListener('input', (e) => keyCheck(pk, e.target.value));
 	return pk;
+}
+
+// The key pasted from the newsroom's website, compared with the drop's (in constant time): the
+// page says same, DIFFERENT or not a key, so nobody compares 63 characters by eye. Spaces and
+// line breaks are ignored (a key copied in groups, or across lines).
+function keyCheck(pk, pasted) {
+	const out = $('key-check-result');
+	const text = pasted.replace(/\s+/g, '');
+	out.hidden = text === '';
+	$('key').classList.remove('bad');
+	if (text === '')
+		return;
+	let other;
+	try {
+		other = gd.parseNewsroomKey(text);
+	} catch {
+		out.className = 'key-check error';
+		out.textContent = t('key_check_not_key');
+		return;
+	}
+	const same = sodium.memcmp(other, pk);
+	sodium.memzero(other);
+	out.className = `key-check ${same ? 'ok' : 'error'}`;
+	out.textContent = t(same ? 'key_check_same' : 'key_check_differs');
+	if (!same)
+		$('key').classList.add('bad');
 }
 
 // libsodium.js, its two classic scripts loaded from here, in order. Why not <script> tags: its

@@ -16,8 +16,17 @@ export const STRINGS = {
 		key_heading: 'Newsroom key',
 		key_compare:
 			'Compare this key with the one your newsroom publishes elsewhere (its website, its ' +
-			'paper, its verified account). If it differs, stop: this drop is not your ' +
+			'paper, its verified account). Compare every group, not only the first ones: ' +
+			'"gdnk1" is the same for every newsroom. If it differs, stop: this drop is not your ' +
 			'newsroom\'s. Send nothing.',
+		key_check_label: 'Or paste the key from the newsroom\'s website here, to compare it:',
+		key_check_same: 'Same key: this is the key the newsroom published.',
+		key_check_differs:
+			'DIFFERENT key: stop. This drop is not your newsroom\'s, or the key you pasted is ' +
+			'another newsroom\'s. Send nothing here.',
+		key_check_not_key:
+			'This is not a whole newsroom key (it starts with gdnk1 and has 63 letters and ' +
+			'digits). Copy it again, all of it.',
 		key_matches_link: 'It is the same key as in the link you opened.',
 		key_missing:
 			'This drop has no valid newsroom key set up, so nothing can be encrypted. Send ' +
