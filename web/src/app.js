@@ -649,7 +649,7 @@ async function onOpen(ev) {
 		return;
 	}
 	input.value = '';
-	input.type = 'password';
+	input.classList.remove('revealed');
 	$('codename-show').checked = false;
 	setBusy(true);
 	try {
@@ -736,9 +736,14 @@ function wire() {
 	$('write-form').addEventListener('submit', onSend);
 	$('attachments').addEventListener('change', onFiles);
 	$('testimony').addEventListener('input', () => { if (entries.length) renderFiles(); });
-	$('codename-form').addEventListener('submit', onOpen);
+	// not a <form>'s submit (index.html): the button, and Enter in the field
+	$('codename-open').addEventListener('click', onOpen);
+	$('codename-input').addEventListener('keydown', (e) => {
+		if (e.key === 'Enter' && !e.isComposing)
+			onOpen(e);
+	});
 	$('codename-show').addEventListener('change', (e) => {
-		$('codename-input').type = e.target.checked ? 'text' : 'password';
+		$('codename-input').classList.toggle('revealed', e.target.checked);
 	});
 	$('codename-written').addEventListener('click', onWritten);
 	$('again').addEventListener('click', () => { mode = 'write'; setStatus(''); showMain(); });
