@@ -25,9 +25,10 @@ const opt = (name, dflt) => {
 const PIECE = opt('--piece-kib', 64) * 1024;
 const RUNS = opt('--runs', 3), MIB = opt('--mib', 10), SAFER_RUNS = opt('--safer-runs', 1);
 const ASSETS = ['app.js', 'gdproto.js', 'client.js', 'strings.js', 'strip.js', 'powworker.js',
-	'style.css', 'wordlist.js', 'vendor/libsodium-sumo.js', 'vendor/libsodium-wrappers.js',
-	'vendor/noble/argon2.js', 'vendor/noble/blake2.js', 'vendor/noble/_blake.js',
-	'vendor/noble/_md.js', 'vendor/noble/_u64.js', 'vendor/noble/utils.js'];
+	'kdfworker.js', 'style.css', 'wordlist.js', 'vendor/libsodium-sumo.js',
+	'vendor/libsodium-wrappers.js', 'vendor/noble/argon2.js', 'vendor/noble/blake2.js',
+	'vendor/noble/_blake.js', 'vendor/noble/_md.js', 'vendor/noble/_u64.js',
+	'vendor/noble/utils.js'];
 
 const median = (a) => {
 	const s = [...a].sort((x, y) => x - y);

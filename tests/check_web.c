@@ -36,6 +36,7 @@ static const struct {
 	{"strings.js", "src/strings.js"},
 	{"strip.js", "src/strip.js"},
 	{"powworker.js", "src/powworker.js"},
+	{"kdfworker.js", "src/kdfworker.js"},
 	{"style.css", "src/style.css"},
 	{"wordlist.js", NULL},
 	{"vendor/libsodium-sumo.js",

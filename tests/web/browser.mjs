@@ -29,9 +29,10 @@ const PAGE_HEADERS = {
 	'permissions-policy': 'camera=(), microphone=(), geolocation=()',
 };
 const ASSETS = ['app.js', 'gdproto.js', 'client.js', 'strings.js', 'strip.js', 'powworker.js',
-	'style.css', 'wordlist.js', 'vendor/libsodium-sumo.js', 'vendor/libsodium-wrappers.js',
-	'vendor/noble/argon2.js', 'vendor/noble/blake2.js', 'vendor/noble/_blake.js',
-	'vendor/noble/_md.js', 'vendor/noble/_u64.js', 'vendor/noble/utils.js'];
+	'kdfworker.js', 'style.css', 'wordlist.js', 'vendor/libsodium-sumo.js',
+	'vendor/libsodium-wrappers.js', 'vendor/noble/argon2.js', 'vendor/noble/blake2.js',
+	'vendor/noble/_blake.js', 'vendor/noble/_md.js', 'vendor/noble/_u64.js',
+	'vendor/noble/utils.js'];
 const TYPES = { js: 'text/javascript', css: 'text/css', html: 'text/html' };
 
 function checkPageHeaders(what, hd, { gzip }) {
@@ -138,7 +139,8 @@ async function headers(build) {
 
 	const version = [...seen.keys()].find((p) => p.startsWith('/s/')).split('/')[2];
 	const want = ['/', ...ASSETS.map((a) => `/s/${version}/${a}`)];
-	for (const p of want)
+	// (kdfworker.js only when a codename's keys are made: the followup case)
+	for (const p of want.filter((p) => !p.endsWith('/kdfworker.js')))
 		check(seen.has(p), `Chromium did not load ${p} (seen: ${[...seen.keys()].join(' ')})`);
 	let n = 0;
 	for (const [p, hd] of seen) {
@@ -465,10 +467,71 @@ async function noPasswordField(page) {
 	check((await field()).mask === 'disc', 'the codename not masked again');
 }
 
-async function openCodename(page, codename) {
+/* The page stays responsive while the codename's keys are made (256 MiB of Argon2id, in
+ * kdfworker.js): a 50 ms timer in the page notes the largest gap between its ticks from now
+ * until the status has moved past the derivation, and the progress texts it saw. On the main
+ * thread (noble's argon2idAsync yields only to microtasks) no tick ran for the whole
+ * derivation. Call before the click that derives; await what it returns after. */
+async function watchDerivation(page) {
+	await page.evaluate((prefix) => {
+		const st = document.getElementById('status');
+		const w = { s0: st.textContent, last: performance.now(), maxGap: 0, shown: [],
+			t0: null, t1: null, done: false };
+		window.gdWatch = w;
+		w.timer = setInterval(() => {
+			const now = performance.now(), s = st.textContent;
+			w.maxGap = Math.max(w.maxGap, now - w.last);
+			w.last = now;
+			if (s.includes(prefix)) {
+				if (w.t0 === null)
+					w.t0 = now;
+				if (!w.shown.includes(s))
+					w.shown.push(s);
+			} else if (s !== w.s0 || w.t0 !== null) {
+				w.t1 = now;
+				w.done = true;
+				clearInterval(w.timer);
+			}
+		}, 50);
+	}, S.codename_deriving.split('{')[0]);
+	return async (what) => {
+		await page.waitForFunction(() => window.gdWatch.done,
+			{ timeout: 240000, polling: 200 });
+		const w = await page.evaluate(() => window.gdWatch);
+		const took = w.t0 === null ? '?' : ((w.t1 - w.t0) / 1000).toFixed(1);
+		const gap = (w.maxGap / 1000).toFixed(2);
+		log(`${what}: the page's 50 ms timer waited at most ${gap} s while the keys were ` +
+			`made (${took} s), ${w.shown.length} progress texts shown`);
+		check(w.maxGap < 2000, `${what}: the page froze ${gap} s while the codename's ` +
+			'keys were made');
+		check(w.shown.length >= 2, `${what}: the progress was shown ${w.shown.length} ` +
+			'times');
+	};
+}
+
+// The codename field is no password field and in no <form>: password managers offer to save
+// those whatever autocomplete says, which would put the codename on a shared device's disk. It
+// is masked by CSS (-webkit-text-security: Chromium, Safari, Firefox 114+), shown on request.
+async function noPasswordField(page) {
+	const field = () => page.$eval('#codename-input', (e) => ({ type: e.type,
+		form: e.form !== null || e.closest('form') !== null, ac: e.autocomplete,
+		passwords: document.querySelectorAll('input[type=password]').length,
+		mask: getComputedStyle(e).webkitTextSecurity }));
+	const f = await field();
+	check(f.type === 'text' && !f.form && f.ac === 'off' && f.passwords === 0,
+		`the codename field: ${JSON.stringify(f)}`);
+	check(f.mask === 'disc', `the codename not masked: ${f.mask}`);
+	await page.click('#codename-show');
+	check((await field()).mask === 'none', 'the codename not shown on request');
+	await page.click('#codename-show');
+	check((await field()).mask === 'disc', 'the codename not masked again');
+}
+
+async function openCodename(page, codename, beforeOpen = async () => {}) {
 	await page.click('#mode-back');
 	await noPasswordField(page);
 	await page.type('#codename-input', codename);
+	await beforeOpen();
 	await page.focus('#codename-input');
 	await page.keyboard.press('Enter'); // no <form>: the field's keydown handler opens it
 	await page.waitForFunction(() => !document.getElementById('mailbox').hidden ||
@@ -491,8 +554,12 @@ async function followup(build) {
 	await h.openPage(page, d.url + '/');
 	await ready(page);
 	const t0 = Date.now();
-	await openCodename(page, codename.toUpperCase().replace(/ /g, '  '));
+	let responsive;
+	await openCodename(page, codename.toUpperCase().replace(/ /g, '  '), async () => {
+		responsive = await watchDerivation(page);
+	});
 	log(`codename derived and mailbox read in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+	await responsive('coming back with a codename');
 	const replies = await page.$$eval('#replies li', (l) => l.map((e) => e.textContent));
 	check(replies.length === 1 && replies[0].includes(replyText) && replies[0].includes('Ana'),
 		`replies shown: ${JSON.stringify(replies)} (status: ${await statusText(page)})`);

@@ -175,6 +175,7 @@ function errorText(e) {
 		forged: 'err_forged',
 		file_changed: 'err_file_changed', file_unreadable: 'err_file_changed',
 		malformed: 'err_malformed',
+		kdf_memory: 'err_kdf_memory',
 	};
 	return t(map[code] || 'err_other', { code });
 }
@@ -423,6 +424,51 @@ function onEvent(ev) {
 function mailboxEvent(ev) {
 	if (ev.type === 'pow')
 		progress('pow', t('pow_mailbox'), ev.done || 0, ev.total || 0);
+}
+
+// The codename's Argon2id (256 MiB) in a Web Worker, kdfworker.js: on this thread the page would
+// not repaint for the whole derivation (seconds, minutes without a JIT), and a phone would call
+// it not responding. Null (gdproto.js then derives here) when no worker starts, as in a browser
+// without module workers; a worker that dies for lack of memory is said so.
+function kdfSeed(pass, salt, params, onProgress) {
+	let w;
+	try {
+		w = new Worker(new URL('./kdfworker.js', import.meta.url), { type: 'module' });
+	} catch {
+		return Promise.resolve(null);
+	}
+	return new Promise((resolve, reject) => {
+		let started = false;
+		const fault = (memory, message) => {
+			const e = new Error(`kdfworker: ${message}`);
+			e.code = memory ? 'kdf_memory' : 'kdf_failed';
+			return e;
+		};
+		const end = (fn, v) => {
+			w.terminate();
+			fn(v);
+		};
+		w.onmessage = (ev) => {
+			const m = ev.data;
+			if (m.type === 'started')
+				started = true;
+			else if (m.type === 'progress' && onProgress)
+				onProgress(m.value);
+			else if (m.type === 'seed')
+				end(resolve, m.seed);
+			else if (m.type === 'error')
+				end(reject, fault(m.memory, m.message));
+		};
+		w.onerror = (ev) => {
+			ev.preventDefault();
+			const message = String(ev.message || '');
+			if (!started)
+				end(resolve, null); // it did not load: derive on this thread
+			else
+				end(reject, fault(/memory|alloc/i.test(message), message));
+		};
+		w.postMessage({ pass, salt, params }); // copies, which the worker wipes
+	});
 }
 
 async function derive(canonical) {
@@ -881,7 +927,7 @@ async function main() {
 	const [proto, cl, st, wl, argon2, blake2] = mods;
 	strip = st;
 	gd = proto.createProto({ sodium, argon2idAsync: argon2.argon2idAsync,
-		blake2b: blake2.blake2b, words: wl.WORDS });
+		blake2b: blake2.blake2b, words: wl.WORDS, argon2Seed: kdfSeed });
 	client = cl.createClient({ gd });
 	rootPk = newsroomKey();
 	if (rootPk === null) {

@@ -16,8 +16,11 @@
 //   {sk, pk} objects. openReply also returns pk (the journalist key that wrote it).
 // - Extras: powParse(challenge72), codenameWordsCount(text, canonical) (the number the CLI
 //   compares with 4), manifestDecode(bytes), parseJson(bytes) (the strict parser), hex helpers.
+// - createProto also takes argon2Seed (optional): async (pass, salt, {t, m, p, dkLen},
+//   onProgress) -> Uint8Array(32), the Argon2id of deriveCodename computed elsewhere (the page's
+//   kdfworker.js), or null to compute it here with argon2idAsync; the rest of §7.3 stays here.
 
-export function createProto({ sodium, argon2idAsync, blake2b, words }) {
+export function createProto({ sodium, argon2idAsync, blake2b, words, argon2Seed = null }) {
 	if (!sodium || !argon2idAsync || !blake2b || !words || words.length !== 7776)
 		throw new Error('gdproto: sodium, argon2idAsync, blake2b and the 7776 words are needed');
 
@@ -1070,7 +1073,15 @@ export function createProto({ sodium, argon2idAsync, blake2b, words }) {
 		const pass = utf8(canonical);
 		const opts = { t: 3, m: 262144, p: 1, dkLen: 32, maxmem: 2 ** 32 - 1 };
 		if (onProgress) opts.onProgress = onProgress;
-		const seed = await argon2idAsync(pass, salt, opts);
+		// argon2Seed (the page's Web Worker) computes the same Argon2id elsewhere, or
+		// answers null when it cannot (no worker): then noble's argon2idAsync here
+		const params = { t: opts.t, m: opts.m, p: opts.p, dkLen: opts.dkLen };
+		let seed = argon2Seed ? await argon2Seed(pass, salt, params, onProgress || null)
+			: null;
+		if (seed !== null && !(seed instanceof Uint8Array && seed.length === 32))
+			fail('inval', 'argon2Seed: a Uint8Array(32) or null');
+		if (seed === null)
+			seed = await argon2idAsync(pass, salt, opts);
 		wipe(pass);
 		const sub = kdf(32, 1, KDF_CODENAME, seed);
 		const reply = sodium.crypto_box_seed_keypair(sub);

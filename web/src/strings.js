@@ -263,6 +263,10 @@ export const STRINGS = {
 			'fails again, use the ghostdrop program instead.',
 		err_other: 'It did not work ({code}). Try again; if it fails again, use the ghostdrop ' +
 			'program instead.',
+		err_kdf_memory:
+			'This device ran out of memory making the codename\'s keys (they need ' +
+			'256 MiB). Close other tabs and apps, then try again; or use the ghostdrop ' +
+			'program on a computer.',
 		err_nothing_sent: 'Nothing was stored.',
 		err_may_have_arrived:
 			'The connection broke after the testimony was sent, so it may have arrived. Pressing ' +
