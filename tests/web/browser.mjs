@@ -509,24 +509,6 @@ async function watchDerivation(page) {
 	};
 }
 
-// The codename field is no password field and in no <form>: password managers offer to save
-// those whatever autocomplete says, which would put the codename on a shared device's disk. It
-// is masked by CSS (-webkit-text-security: Chromium, Safari, Firefox 114+), shown on request.
-async function noPasswordField(page) {
-	const field = () => page.$eval('#codename-input', (e) => ({ type: e.type,
-		form: e.form !== null || e.closest('form') !== null, ac: e.autocomplete,
-		passwords: document.querySelectorAll('input[type=password]').length,
-		mask: getComputedStyle(e).webkitTextSecurity }));
-	const f = await field();
-	check(f.type === 'text' && !f.form && f.ac === 'off' && f.passwords === 0,
-		`the codename field: ${JSON.stringify(f)}`);
-	check(f.mask === 'disc', `the codename not masked: ${f.mask}`);
-	await page.click('#codename-show');
-	check((await field()).mask === 'none', 'the codename not shown on request');
-	await page.click('#codename-show');
-	check((await field()).mask === 'disc', 'the codename not masked again');
-}
-
 async function openCodename(page, codename, beforeOpen = async () => {}) {
 	await page.click('#mode-back');
 	await noPasswordField(page);
