@@ -599,6 +599,37 @@ async function refuse(build) {
 	const shown = await page.$$eval('#replies li', (l) => l.length);
 	check(shown === 0, `${shown} replies shown, the tampered one among them`);
 	log('a tampered reply: not shown, the page says it did not come from the newsroom');
+
+	// 3. every answer to POST /v1/submissions lost after the drop stored it: the page says it may
+	// have arrived (not "Nothing was stored"), and Send again with the same text is
+	// already_stored: the desk gets one copy
+	const lostText = 'a testimony whose answer was lost on the way back\n';
+	page = await h.newPage(browser, { width: 360, height: 640 });
+	const cdp = await page.createCDPSession();
+	let cut = true, cutN = 0;
+	cdp.on('Fetch.requestPaused', (e) => {
+		const fail = cut && e.request.method === 'POST';
+		cutN += fail;
+		cdp.send(fail ? 'Fetch.failRequest' : 'Fetch.continueRequest', fail
+			? { requestId: e.requestId, errorReason: 'ConnectionReset' } : { requestId: e.requestId })
+			.catch(() => {});
+	});
+	await cdp.send('Fetch.enable', { patterns: [{ urlPattern: '*/v1/submissions', requestStage: 'Response' }] });
+	await h.openPage(page, d.url + '/');
+	await ready(page);
+	await setTestimony(page, lostText);
+	await page.click('#no-reply');
+	await send(page, { expect: [S.err_may_have_arrived, S.err_nothing_sent] });
+	st = await statusText(page);
+	check(cutN >= 1 && st.includes(S.err_may_have_arrived) && !st.includes(S.err_nothing_sent),
+		`an answer lost after the drop stored it (${cutN} cut): the status says ${JSON.stringify(st)}`);
+	cut = false;
+	await send(page, { expect: [S.sent_already, S.sent_no_reply] });
+	check((await statusText(page)).includes(S.sent_already), 'sent again: not already_stored');
+	const lostSubs = (await d.fetchAndOpen('batch-lost')).subs
+		.filter((x) => x.message && x.message.equals(Buffer.from(lostText)));
+	check(lostSubs.length === 1, `the testimony whose answer was lost: ${lostSubs.length} copies at the desk`);
+	log('an answer lost after the drop stored it: "may have arrived", sent again: one copy');
 }
 
 /* ---- (h) the same submission through the private Tor network, from the onion address ---- */
