@@ -521,6 +521,28 @@ async function openCodename(page, codename, beforeOpen = async () => {}) {
 	{ timeout: 240000, polling: 200 });
 }
 
+/* Deleting the replies asks a second tap ("Yes, delete them"), looks unlike "Forget the
+ * codename", and comes after it. */
+async function ackConfirm(page) {
+	const look = await page.evaluate(() => {
+		const ack = document.getElementById('ack'), forget = document.getElementById('forget');
+		return { after: Boolean(forget.compareDocumentPosition(ack) &
+			Node.DOCUMENT_POSITION_FOLLOWING), ack: getComputedStyle(ack).backgroundColor,
+		forget: getComputedStyle(forget).backgroundColor };
+	});
+	check(look.after, '"Delete these replies" comes before "Forget the codename"');
+	check(look.ack !== look.forget, `"Delete" looks like "Forget" (${look.ack})`);
+	await page.click('#ack');
+	check(await page.$$eval('#replies li', (l) => l.length) === 1,
+		'one tap on "Delete these replies" deleted them');
+	const label = await page.$eval('#ack', (e) => e.textContent.trim());
+	check(label === S.ack_confirm, `#ack after one tap says ${JSON.stringify(label)}`);
+	await page.click('#ack');
+	const st = await waitStatus(page, [S.acked], 120000);
+	check(st.includes(S.acked), `after the second tap the status says ${JSON.stringify(st)}`);
+	check(await page.$$eval('#replies li', (l) => l.length) === 0, 'the replies stay shown');
+}
+
 async function followup(build) {
 	const d = await drop(build);
 	// the first testimony with the CLI: the page must derive the same keys from its codename
@@ -546,6 +568,7 @@ async function followup(build) {
 	check(replies.length === 1 && replies[0].includes(replyText) && replies[0].includes('Ana'),
 		`replies shown: ${JSON.stringify(replies)} (status: ${await statusText(page)})`);
 	await noSideScroll(page, 'the replies');
+	await ackConfirm(page);
 	const follow = 'Follow-up: it was the shopping-site client, March to May.\n';
 	await setTestimony(page, follow);
 	await send(page, { expect: [S.sent_followup] });

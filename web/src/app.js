@@ -144,6 +144,7 @@ function forgetSession() {
 	if (session)
 		wipeKeys(session.keys);
 	session = null;
+	armAck(false);
 	$('replies').replaceChildren();
 	$('mailbox').hidden = true;
 	$('codename-form').hidden = false;
@@ -740,6 +741,7 @@ async function readReplies() {
 		ul.append(li);
 	}
 	$('mailbox').hidden = false;
+	armAck(false);
 	$('ack').hidden = replyIds.length === 0;
 	$('ack-hint').hidden = replyIds.length === 0;
 	const parts = [t(r.replies.length ? 'replies_how_to_answer' : 'replies_none')];
@@ -749,10 +751,25 @@ async function readReplies() {
 	setStatus(parts.join(' '), r.forged > 0 ? 'error' : 'info');
 }
 
+// "Delete these replies" asks a second tap: the first turns it into "Yes, delete them".
+let ackArmed = false;
+
+function armAck(armed) {
+	ackArmed = armed;
+	$('ack').textContent = t(armed ? 'ack_confirm' : 'ack');
+	$('ack').classList.toggle('armed', armed);
+}
+
 async function onAck() {
 	if (busy || session === null)
 		return;
 	placeStatus($('ack-hint'));
+	if (!ackArmed) {
+		armAck(true);
+		setStatus(t('ack_ask'), 'info');
+		return;
+	}
+	armAck(false);
 	setBusy(true);
 	try {
 		await client.ack(session.keys, replyIds, mailboxEvent);

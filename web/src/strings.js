@@ -237,6 +237,10 @@ export const STRINGS = {
 			'(forged?).',
 		replies_how_to_answer: 'To answer, send a follow-up below.',
 		ack: 'Delete these replies from the drop',
+		ack_confirm: 'Yes, delete them',
+		ack_ask:
+			'Delete these replies for good? Tap "Yes, delete them" to delete them; they cannot ' +
+			'be read again.',
 		ack_hint:
 			'The drop holds their only copy: write down what you need first. Deleted replies ' +
 			'cannot be read again.',
