@@ -2,6 +2,7 @@
 // WebAssembly, against a drop made with the real programs of the build directory.
 // Usage: node browser.mjs BUILD_DIR CASE   (CASE: one of the keys of CASES below)
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -653,6 +654,50 @@ async function refuse(build) {
 		.filter((x) => x.message && x.message.equals(Buffer.from(lostText)));
 	check(lostSubs.length === 1, `the testimony whose answer was lost: ${lostSubs.length} copies at the desk`);
 	log('an answer lost after the drop stored it: "may have arrived", sent again: one copy');
+	await restartedDrop(browser, d);
+}
+
+/* The drop forgets an upload mid-way (404 upload_not_found: it restarted): the page seals again
+ * and starts over with a new proof of work, and says so, not that it continues. */
+async function restartedDrop(browser, d) {
+	const page = await h.newPage(browser, { width: 360, height: 640 });
+	const cdp = await page.createCDPSession();
+	let forgot = 0;
+	cdp.on('Fetch.requestPaused', (e) => {
+		const forget = forgot === 0 && e.request.method === 'PUT';
+		forgot += forget;
+		const body = Buffer.from(JSON.stringify({ error: 'upload_not_found',
+			message: 'no such upload' })).toString('base64');
+		cdp.send(forget ? 'Fetch.fulfillRequest' : 'Fetch.continueRequest', forget
+			? { requestId: e.requestId, responseCode: 404, body, responseHeaders: [
+				{ name: 'Content-Type', value: 'application/json' }] }
+			: { requestId: e.requestId }).catch(() => {});
+	});
+	await cdp.send('Fetch.enable', { patterns: [{ urlPattern: '*/v1/uploads/*/chunks/*',
+		requestStage: 'Request' }] });
+	await h.openPage(page, d.url + '/');
+	await ready(page);
+	await page.evaluate(() => {
+		window.gdSaid = [];
+		new MutationObserver(() => window.gdSaid.push(document.getElementById('status')
+			.textContent)).observe(document.getElementById('status'),
+		{ childList: true, subtree: true, characterData: true });
+	});
+	const file = path.join(h.tmpdir(), 'notes.bin');
+	fs.writeFileSync(file, crypto.randomBytes(1536 << 10));
+	await setTestimony(page, 'sent again after the drop restarted');
+	await (await page.$('#attachments')).uploadFile(file);
+	await page.waitForSelector('#keep-1', { timeout: 20000 });
+	await page.click('#keep-1');
+	await page.click('#no-reply');
+	await send(page, { expect: [S.sent_no_reply] });
+	const said = await page.evaluate(() => window.gdSaid);
+	check(forgot === 1, `the drop forgot ${forgot} uploads`);
+	check(said.some((x) => x.includes(S.restarted)),
+		`the page never said the drop restarted: ${JSON.stringify([...new Set(said)])}`);
+	check(!said.some((x) => /where it stopped/.test(x)),
+		'the page said it continues where it stopped, after starting over');
+	log('the drop forgot the upload: the page said it sends again from the start, and sent it');
 }
 
 /* ---- (h) the same submission through the private Tor network, from the onion address ---- */

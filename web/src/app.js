@@ -393,6 +393,8 @@ function canSync() {
 }
 
 // ---- sending ----
+let restarted = false; // this send started over (the drop forgot its upload)
+
 function onEvent(ev) {
 	const done = ev.done || 0, total = ev.total || 0;
 	switch (ev.type) {
@@ -404,11 +406,17 @@ function onEvent(ev) {
 			total);
 		break;
 	case 'upload':
-		progress('upload', t('uploading', { done: humanSize(done), total: humanSize(total) }),
-			done, total);
+		progress('upload', t(restarted ? 'uploading_again' : 'uploading',
+			{ done: humanSize(done), total: humanSize(total) }), done, total);
 		break;
 	case 'retry':
-		progress('retry', t('retrying'), total > 0 ? done : null, total);
+		// upload_not_found: the drop lost the upload (it restarted): client.js seals it again
+		// and starts over, with a new proof of work; it does not continue
+		if (ev.code === 'upload_not_found') {
+			restarted = true;
+			progress('restart', t('restarted'), 0, total);
+		} else
+			progress('retry', t('retrying'), total > 0 ? done : null, total);
 		break;
 	case 'resumed':
 		progress('resumed', t('resumed'), total > 0 ? done : null, total);
@@ -553,6 +561,7 @@ async function onSend(ev) {
 			lastTry = { id: gd.randomId(), seed, mayHave: false, ...now };
 		}
 		progress('pow', t('pow'), 0, 0);
+		restarted = false;
 		const res = await client.send({ bundle, text, files, keys, kind, onEvent, id: lastTry.id,
 			seed: lastTry.seed });
 		forgetTry();

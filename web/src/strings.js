@@ -182,8 +182,13 @@ export const STRINGS = {
 			'can take a minute on a slow phone. Keep this page open.',
 		sealing: 'Encrypting: {done} of {total}.',
 		uploading: 'Encrypting and sending: {done} of {total}. Keep this page open.',
-		retrying:
-			'Connection lost, retrying. Keep this page open: it continues where it stopped.',
+		retrying: 'Connection lost, retrying. Keep this page open.',
+		restarted:
+			'The drop restarted: sending again from the start (a new proof of work first). Keep ' +
+			'this page open.',
+		uploading_again:
+			'The drop restarted: sending again from the start: {done} of {total}. Keep this ' +
+			'page open.',
 		resumed: 'Connection back: continuing where it stopped.',
 		committing: 'Almost done: the drop is storing it.',
 		leave_warning: 'Sending is not finished. Leaving this page stops it.',
