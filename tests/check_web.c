@@ -556,9 +556,9 @@ START_TEST(head_like_get)
 	for (int i = 0; i < 2; i++) {
 		off += parse_head_only(buf + off, got - off, &h[i]);
 		ck_assert_int_eq(h[i].status, 200);
-		assert_page_headers(&h[i], i == 0 ? "text/html; charset=utf-8"
-						  : "text/javascript; charset=utf-8",
-				    i);
+		const char *ct =
+			i == 0 ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8";
+		assert_page_headers(&h[i], ct, i);
 		ck_assert_str_eq(header(&h[i], "Content-Length", v, sizeof v),
 				 header(&g[i], "Content-Length", w, sizeof w));
 		ck_assert_str_eq(header(&h[i], "Connection", v, sizeof v), "keep-alive");
