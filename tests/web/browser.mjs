@@ -203,8 +203,10 @@ async function layout(build) {
 	fs.writeFileSync(long, jpeg.withGps);
 	const other = path.join(dir, 'Quarterly-report-of-the-labelling-team-draft-v7-final.odt');
 	fs.writeFileSync(other, 'not an image');
-	await (await page.$('#attachments')).uploadFile(long, other);
-	await page.waitForFunction(() => document.querySelectorAll('#file-report li').length === 3 &&
+	const video = path.join(dir, 'VID_20261130_meeting.mp4');
+	fs.writeFileSync(video, 'not a video either');
+	await (await page.$('#attachments')).uploadFile(long, other, video);
+	await page.waitForFunction(() => document.querySelectorAll('#file-report li').length === 4 &&
 		!document.getElementById('file-report').textContent.includes('…'), { timeout: 20000 });
 	await noSideScroll(page, 'write, with the file report');
 	// refused: a file that cannot be cleaned and was not ticked
@@ -212,6 +214,7 @@ async function layout(build) {
 	await page.waitForFunction(() => document.getElementById('status').className.includes('error'),
 		{ timeout: 20000 });
 	await noSideScroll(page, 'write, refused');
+	await fileAdvice(page, [other, video].map((f) => path.basename(f)));
 	// come back with a codename: a mistyped one
 	await page.click('#mode-back');
 	await page.type('#codename-input', 'abacus abdomen abdominal abide abiding ability ablaze xyzzyq');
@@ -223,10 +226,23 @@ async function layout(build) {
 	// sent without a codename
 	await page.click('#mode-write');
 	await page.click('#remove-2');
+	await page.click('#remove-2');
 	await page.click('#no-reply');
 	await send(page, { expect: [S.sent_no_reply] });
 	await noSideScroll(page, 'sent');
 	log('360x640: no sideways scroll on the write, report, refusal, codename and sent screens');
+}
+
+/* Files the page cannot clean: advice for their kind (a document: paste its text or send a
+ * screenshot; a video: the device and place), and the refusal names every one still to be
+ * decided by the worker's own file name. */
+async function fileAdvice(page, names) {
+	const what = await page.$$eval('#file-report .file-what', (l) => l.map((e) => e.textContent));
+	check(what[1] === S.file_not_cleaned_doc, `an .odt document: ${JSON.stringify(what[1])}`);
+	check(what[2] === S.file_not_cleaned_media, `an .mp4 video: ${JSON.stringify(what[2])}`);
+	const st = await statusText(page);
+	check(names.every((n) => st.includes(n)),
+		`the refusal does not name ${names.join(' and ')}: ${JSON.stringify(st)}`);
 }
 
 /* The key pasted from the newsroom's website is compared by the page: same, DIFFERENT, not a

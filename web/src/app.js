@@ -263,8 +263,23 @@ function describe(e) {
 			'meta_other'));
 		return t('file_removed', { what: [...new Set(what)].join(t('list_separator')) });
 	}
-	const note = r.note && Object.hasOwn(S, `file_${r.note}`) ? r.note : 'not_cleaned';
-	return t(`file_${note}`);
+	if (r.note && r.note !== 'not_cleaned' && Object.hasOwn(S, `file_${r.note}`))
+		return t(`file_${r.note}`);
+	return t(`file_not_cleaned${uncleanedKind(e.file)}`);
+}
+
+// What a file the page cannot clean is likely to hold, by its media type (its name's, else the
+// browser's): '_doc' (an office document or PDF: its author and software), '_media' (a video or
+// a recording: the device and place), '' (anything else).
+function uncleanedKind(file) {
+	const named = strip.mediaType(file.name, 'other');
+	const type = (named !== 'application/octet-stream' ? named : file.type || '').toLowerCase();
+	if (/^(video|audio)\//.test(type))
+		return '_media';
+	if (/^application\/(pdf|msword|rtf|epub|vnd\.(oasis\.opendocument|openxmlformats|ms-))/
+		.test(type) || /^text\/rtf/.test(type))
+		return '_doc';
+	return '';
 }
 
 // The file as it would be sent: refused (damaged, unreadable), needs the worker's word
@@ -513,13 +528,17 @@ async function refusal(followup) {
 	if (entries.length > MAX_FILES)
 		return t('files_too_many', { max: MAX_FILES });
 	await checking;
+	const undecided = [];
 	for (let i = 0; i < entries.length; i++) {
 		const v = fileVerdict(entries[i]);
 		if (v === 'refused')
 			return t('files_damaged', { name: neutralName(i) });
-		if (v === 'ask' && !entries[i].keep)
-			return t('files_keep_needed', { name: neutralName(i) });
+		if (v === 'ask' && !entries[i].keep) // the worker's own name, as the list shows it
+			undecided.push(t('file_ref', { original: safeName(entries[i].file.name),
+				name: neutralName(i) }));
 	}
+	if (undecided.length > 0)
+		return t('files_keep_needed', { names: undecided.join(t('list_separator')) });
 	if (followup)
 		return codenameFound(session.canonical);
 	return null;

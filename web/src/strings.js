@@ -104,6 +104,13 @@ export const STRINGS = {
 			'cannot be cleaned: this page cannot check it for hidden data that may identify you ' +
 			'(author, software, device). Send it only if you made it yourself or are sure it ' +
 			'holds nothing about you.',
+		file_not_cleaned_doc:
+			'cannot be cleaned: a document (Word, ODT, PDF) keeps the name of its author and ' +
+			'the software that made it, often your employer\'s. Paste the text into the box ' +
+			'above instead, or send a screenshot of it: screenshots are cleaned.',
+		file_not_cleaned_media:
+			'cannot be cleaned: a video or a recording may hold the device that made it and ' +
+			'the place and time. Send it only if you are sure it holds nothing about you.',
 		file_text_not:
 			'cannot be checked: it is named like text but is not plain text (it may be a ' +
 			'document renamed). Send it only if you are sure it holds nothing about you.',
@@ -124,9 +131,10 @@ export const STRINGS = {
 		file_remove: 'Remove',
 		attachments_more: 'Choosing more files adds them to the list.',
 		files_neutral: 'The files travel under the names shown, not their real names.',
+		file_ref: '"{original}" ({name})',
 		files_keep_needed:
-			'{name} cannot be cleaned. Tick "Send it as it is" if you are sure of it, or remove ' +
-			'it. Nothing was sent.',
+			'These files cannot be cleaned: {names}. For each one, tick "Send it as it is" if ' +
+			'you are sure of it, or remove it. Nothing was sent.',
 		files_damaged: '{name} cannot be sent as it is. Remove it. Nothing was sent.',
 		files_too_many: 'At most {max} files can be sent at once.',
 
