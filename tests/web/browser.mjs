@@ -229,8 +229,21 @@ async function layout(build) {
 	await page.click('#remove-2');
 	await page.click('#no-reply');
 	await send(page, { expect: [S.sent_no_reply] });
+	await focusOn(page, 'write-heading', 'sending started');
 	await noSideScroll(page, 'sent');
 	log('360x640: no sideways scroll on the write, report, refusal, codename and sent screens');
+}
+
+/* Where the focus is after a screen changed under it (not lost to BODY), and the one live
+ * region (#status) still where it was (after the key panel): only a visible copy moves. */
+async function focusOn(page, id, when) {
+	const f = await page.evaluate(() => ({ id: document.activeElement.id,
+		tag: document.activeElement.tagName,
+		after: document.getElementById('status').previousElementSibling.id,
+		live: document.querySelectorAll('[aria-live]').length }));
+	check(f.id === id, `${when}: the focus is on ${f.tag}#${f.id}, wanted #${id}`);
+	check(f.after === 'key' && f.live === 1,
+		`${when}: #status moved (after #${f.after}) or ${f.live} live regions`);
 }
 
 /* Files the page cannot clean: advice for their kind (a document: paste its text or send a
@@ -585,10 +598,12 @@ async function followup(build) {
 	check(replies.length === 1 && replies[0].includes(replyText) && replies[0].includes('Ana'),
 		`replies shown: ${JSON.stringify(replies)} (status: ${await statusText(page)})`);
 	await noSideScroll(page, 'the replies');
+	await focusOn(page, 'replies-heading', 'the replies shown');
 	await ackConfirm(page);
 	const follow = 'Follow-up: it was the shopping-site client, March to May.\n';
 	await setTestimony(page, follow);
 	await send(page, { expect: [S.sent_followup] });
+	await focusOn(page, 'back-heading', 'the follow-up sent');
 	const second = await d.fetchAndOpen('batch2');
 	const sub = second.subs.find((s) => s.message.equals(Buffer.from(follow)));
 	check(sub, `the follow-up did not arrive as sent (${second.subs.length} opened)`);

@@ -43,28 +43,31 @@ let lastTick = 0;
 let lastPhase = '';
 
 // scroll: brought into view if it is not (not for each tick of a progress: the person may have
-// scrolled away to read).
-function setStatus(text, kind = 'info', title = null, scroll = true) {
-	const st = $('status');
-	st.replaceChildren();
-	st.className = `status ${kind}`;
-	if (title) {
-		const b = document.createElement('strong');
-		b.textContent = title;
-		st.append(b, document.createElement('br'));
+// scrolled away to read). announce: false updates only what is shown (#status-view), not the
+// live region a screen reader reads out (#status).
+function setStatus(text, kind = 'info', title = null, scroll = true, announce = true) {
+	for (const st of announce ? [$('status'), $('status-view')] : [$('status-view')]) {
+		st.replaceChildren();
+		st.className = `status ${kind}${st.id === 'status' ? ' sr-only' : ''}`;
+		if (title) {
+			const b = document.createElement('strong');
+			b.textContent = title;
+			st.append(b, document.createElement('br'));
+		}
+		if (text)
+			st.append(text);
+		st.hidden = !text && !title;
 	}
-	if (text)
-		st.append(text);
-	st.hidden = !text && !title;
 	lastPhase = '';
-	if (scroll && !st.hidden)
+	if (scroll && !$('status-view').hidden)
 		statusIntoView();
 }
 
-// The status and its progress bar move to where the person is looking (after the button just
-// pressed, before a screen just shown), and into view: on a phone the top of the page is far.
+// What the status shows, and its progress bar, move to where the person is looking (after the
+// button just pressed, before a screen just shown), and into view: on a phone the top of the
+// page is far. The live region itself (#status) stays where it is.
 function placeStatus(el, before = false) {
-	const st = $('status'), bar = $('progress');
+	const st = $('status-view'), bar = $('progress');
 	if (before)
 		el.before(st, bar);
 	else
@@ -72,13 +75,16 @@ function placeStatus(el, before = false) {
 }
 
 function statusIntoView() {
-	const st = $('status');
+	const st = $('status-view');
 	const r = st.getBoundingClientRect();
 	if (r.top < 0 || r.bottom > window.innerHeight)
 		st.scrollIntoView({ block: 'nearest' });
 }
 
-// Progress of a long step: the text changes at once for a new phase, else at most every TICK_MS.
+// Progress of a long step: the text changes at once for a new phase, else at most every TICK_MS;
+// a screen reader hears a new phase, and then every 25 %.
+let lastQuarter = -1;
+
 function progress(phase, text, done, total) {
 	const bar = $('progress');
 	bar.hidden = false;
@@ -88,11 +94,16 @@ function progress(phase, text, done, total) {
 	} else if (done !== null)
 		bar.removeAttribute('value'); // indeterminate; null: as it was (a retry)
 	const now = Date.now();
-	if (phase === lastPhase && (now - lastTick < TICK_MS || text === $('status').textContent))
-		return; // a screen reader hears each change: not the same words again
-	setStatus(text, 'info', null, phase !== lastPhase);
+	if (phase === lastPhase && (now - lastTick < TICK_MS ||
+		text === $('status-view').textContent))
+		return;
+	const quarter = total > 0 ? Math.floor((4 * Math.min(done, total)) / total) : -1;
+	const announce = phase !== lastPhase || quarter !== lastQuarter;
+	setStatus(text, 'info', null, phase !== lastPhase, announce);
 	lastPhase = phase;
 	lastTick = now;
+	if (announce)
+		lastQuarter = quarter;
 }
 
 function progressDone() {
@@ -550,7 +561,8 @@ async function onSend(ev) {
 		return;
 	const followup = mode === 'back' && session !== null;
 	placeStatus($('send'));
-	setBusy(true);
+	setBusy(true); // #send is disabled: the focus goes to the form's heading, not to BODY
+	$('write-heading').focus({ preventScroll: true }); // the status, by #send, stays in view
 	try {
 		const why = await refusal(followup);
 		if (why !== null) {
@@ -614,6 +626,7 @@ function sent(followup, withCodename, res) {
 		forgetSession();
 		placeStatus($('codename-form'));
 		setStatus(t('sent_followup'), 'ok');
+		$('back-heading').focus();
 		return;
 	}
 	if (!withCodename) {
@@ -732,6 +745,7 @@ async function onOpen(ev) {
 		session = { canonical, keys };
 		$('codename-form').hidden = true;
 		await readReplies();
+		$('replies-heading').focus();
 	} catch (e) {
 		progressDone();
 		setStatus(errorText(e), 'error');
