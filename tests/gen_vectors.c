@@ -151,14 +151,14 @@ static void seeded_seal_case(json_t *cases)
 	memset(b, 0x31, sizeof b);
 	json_t *atts = json_pack("[{s:s, s:s, s:o}, {s:s, s:s, s:s}, {s:s, s:s, s:s}]", "name",
 				 "timesheet.csv", "type", "text/csv", "data", hexj(data, dlen),
-				 "name", "empty", "type", "", "data", "", "name", "note.txt", "type",
-				 "text/plain", "data", "6f6b0a");
+				 "name", "empty", "type", "", "data", "", "name", "note.txt",
+				 "type", "text/plain", "data", "6f6b0a");
 	json_t *seal = json_pack(
 		"{s:o, s:[o,o], s:s, s:o, s:s, s:o, s:o, s:o, s:o}", "seed", hexj(seed, 32),
 		"recipients", hexj(k[0].pk, 32), hexj(k[1].pk, 32), "kind", "followup", "id",
 		hexj((const uint8_t *)"UUUUUUUUUUUUUUUU", 16), "text",
-		"Sealed again from the same seed: the same bytes (\u00a7 11.3).", "attachments", atts,
-		"identity_seed", hexj(b, 32), "reply_pk", hexj(ipk, 32), "mailbox_id",
+		"Sealed again from the same seed: the same bytes (\u00a7 11.3).", "attachments",
+		atts, "identity_seed", hexj(b, 32), "reply_pk", hexj(ipk, 32), "mailbox_id",
 		hexj((const uint8_t *)"3333333333333333", 16));
 	free(data);
 	if (seal == NULL || vec_seal_seeded(&env, seal) != GD_OK) {
