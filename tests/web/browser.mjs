@@ -223,6 +223,7 @@ async function layout(build) {
 		{ timeout: 20000 });
 	check((await statusText(page)).length > 0, 'no message for a mistyped codename');
 	await noSideScroll(page, 'come back, a word mistyped');
+	await codenameSeparators(page);
 	// sent without a codename
 	await page.click('#mode-write');
 	await page.click('#remove-2');
@@ -232,6 +233,30 @@ async function layout(build) {
 	await focusOn(page, 'write-heading', 'sending started');
 	await noSideScroll(page, 'sent');
 	log('360x640: no sideways scroll on the write, report, refusal, codename and sent screens');
+}
+
+/* A codename whose words are joined by - , . ; / : the page says to separate them with spaces,
+ * not "did you mean" a wrong word; list words with a hyphen (t-shirt, yo-yo) stay words. */
+async function codenameSeparators(page) {
+	const attempt = async (text) => {
+		await page.$eval('#codename-input', (e) => { e.value = ''; });
+		await page.type('#codename-input', text);
+		await page.click('#codename-open');
+		await page.waitForFunction(() => document.getElementById('status').className
+			.includes('error'), { timeout: 20000 });
+		return statusText(page);
+	};
+	for (const typed of ['abacus-abdomen abdominal abide abiding ability ablaze able',
+		'abacus, abdomen, abdominal, abide, abiding, ability, ablaze, able',
+		'abacus.abdomen.abdominal.abide abiding;ability/ablaze-t-shirt']) {
+		const st = await attempt(typed);
+		check(st === S.codename_separators, `${JSON.stringify(typed)}: the status says ${
+			JSON.stringify(st)}`);
+	}
+	const st = await attempt('t-shirt yo-yo drop-down felt-tip abacus abdomen abide xyzzyq');
+	check(st !== S.codename_separators && st.includes('8'),
+		`list words with a hyphen, the 8th mistyped: the status says ${JSON.stringify(st)}`);
+	await page.$eval('#codename-input', (e) => { e.value = ''; });
 }
 
 /* Where the focus is after a screen changed under it (not lost to BODY), and the one live

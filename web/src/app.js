@@ -710,7 +710,41 @@ function onWritten() {
 }
 
 // ---- coming back ----
-function codenameError(e) {
+let wordSet = null; // the word list, to tell words joined by other characters
+
+// Is this typed "word" list words joined by - , . ; / (not itself a word)? Hyphens also live
+// inside list words (drop-down, t-shirt, yo-yo, felt-tip): a split may cut only between words.
+const SEPARATOR = /[-,.;/]/;
+
+function joinedWords(token) {
+	const w = token.toLowerCase();
+	if (wordSet === null || wordSet.has(w) || !SEPARATOR.test(w))
+		return false;
+	const best = new Array(w.length + 1).fill(-1); // list words to reach a start position
+	let i = 0;
+	while (i < w.length && SEPARATOR.test(w[i]))
+		i++;
+	best[i] = 0;
+	for (; i < w.length; i++) {
+		if (best[i] < 0)
+			continue;
+		for (let j = i + 1; j <= w.length; j++) {
+			if (j < w.length && !SEPARATOR.test(w[j]))
+				continue;
+			if (!wordSet.has(w.slice(i, j)))
+				continue;
+			let k = j;
+			while (k < w.length && SEPARATOR.test(w[k]))
+				k++;
+			best[k] = Math.max(best[k], best[i] + 1);
+		}
+	}
+	return best[w.length] >= 1; // not itself a word: a separator was used
+}
+
+function codenameError(e, typed = '') {
+	if (typed.split(/\s+/).some(joinedWords))
+		return t('codename_separators');
 	const d = (e && e.detail) || {};
 	if (d.position !== undefined)
 		return d.nearest ? t('codename_wrong_word', { position: d.position, nearest: d.nearest }) :
@@ -732,7 +766,7 @@ async function onOpen(ev) {
 	} catch (e) {
 		if (!(e && e.code === 'word'))
 			throw e;
-		setStatus(codenameError(e), 'error'); // never the word typed
+		setStatus(codenameError(e, input.value), 'error'); // never the word typed
 		input.focus();
 		return;
 	}
@@ -985,6 +1019,7 @@ async function main() {
 	}
 	const [proto, cl, st, wl, argon2, blake2] = mods;
 	strip = st;
+	wordSet = new Set(wl.WORDS);
 	gd = proto.createProto({ sodium, argon2idAsync: argon2.argon2idAsync,
 		blake2b: blake2.blake2b, words: wl.WORDS, argon2Seed: kdfSeed });
 	client = cl.createClient({ gd });

@@ -236,6 +236,9 @@ export const STRINGS = {
 		codename_wrong_count: 'A codename is exactly 8 words; this has {count}.',
 		codename_wrong_word:
 			'Word {position} of the codename is not in the word list. Did you mean "{nearest}"?',
+		codename_separators:
+			'Separate the 8 words of the codename with spaces only, not with "-", ",", ".", ";" ' +
+			'or "/".',
 		codename_wrong_word_plain: 'Word {position} of the codename is not in the word list.',
 		replies_fetching: 'Looking for replies…',
 		replies_heading: 'Replies from the newsroom',
