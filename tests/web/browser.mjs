@@ -332,6 +332,10 @@ async function nojs(build) {
 	check(shown.h > 100 && shown.w > 200, `#nojs is not shown (${shown.w}x${shown.h})`);
 	check(/Safer/.test(shown.text) && /ghostdrop/.test(shown.text),
 		'#nojs does not say to use Safer or the ghostdrop program');
+	// no repository path for a worker to follow; the newsroom key, to compare or give the CLI
+	check(!shown.text.includes('docs/') && /ask the newsroom for the ghostdrop program/
+		.test(shown.text.replace(/\s+/g, ' ')), '#nojs sends the worker to a repository path');
+	check(shown.text.includes(d.newsroom), '#nojs does not show the newsroom key');
 	check(!(await visible(page, '#app').catch(() => false)), 'the app shows without JavaScript');
 	check(!(await visible(page, '#send').catch(() => false)), 'a send button shows without JavaScript');
 	await noSideScroll(page, 'JavaScript off');
