@@ -43,15 +43,15 @@ export const STRINGS = {
 		bundle_checking: 'Checking the newsroom\'s signed list of journalist keys…',
 		bundle_failed_title: 'Do not send anything here.',
 		bundle_signature:
-			'The drop\'s list of journalist keys is not signed by this newsroom key (another key ' +
-			'signed it). Check that the newsroom key shown above is the one your newsroom ' +
+			'The drop\'s list of journalist keys was not signed by this newsroom\'s key, or it ' +
+			'was damaged. Check that the newsroom key shown above is the one your newsroom ' +
 			'publishes. If it is, this drop is not the newsroom\'s: send nothing, and tell the ' +
 			'newsroom another way.',
 		bundle_expired:
 			'The newsroom\'s list of journalist keys on this drop is out of date, or this ' +
 			'device\'s clock is wrong. Check the date and time of this device; otherwise the ' +
-			'newsroom must publish new keys (try again in a few days). Nothing was sent. Do not ' +
-			'use another key or address found elsewhere.',
+			'newsroom must publish new keys (try again in a few days). Do not use another key or ' +
+			'address found elsewhere.',
 		bundle_rollback:
 			'The drop serves an older list of journalist keys than one already seen. Send ' +
 			'nothing here, and tell the newsroom another way.',
