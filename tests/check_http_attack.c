@@ -60,21 +60,6 @@ static int dial(uint16_t port, int rcvbuf)
 #define RSS_SLACK_KIB (32 * 1024)
 #endif
 
-static long rss_kib(pid_t pid)
-{
-	char path[64], line[256];
-	long kib = -1;
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	ck_assert_int_gt(kib, 0);
-	return kib;
-}
-
 /* One answer read to EOF: its status, its declared Content-Length and the body bytes that
  * arrived; the body (NUL-terminated) in body. 0, or -1 if no complete head arrived. */
 typedef struct {
@@ -241,7 +226,7 @@ START_TEST(memory_bounded_under_unread_pipelining)
 	d.preload = SMALLSNDBUF;
 	drop_start(&d);
 	memset(garbage, 'x', sizeof garbage);
-	long before = rss_kib(d.pid);
+	long before = proc_rss_kib(d.pid);
 	size_t most = 0, total = 0;
 	int rounds = 0;
 	double end = now_s() + 5.0;
@@ -284,7 +269,7 @@ START_TEST(memory_bounded_under_unread_pipelining)
 			most = pushed;
 	}
 	usleep(200000);
-	long after = rss_kib(d.pid);
+	long after = proc_rss_kib(d.pid);
 	fprintf(stderr,
 		"unread pipelining: %d rounds, at most %zu MiB pushed on one connection, "
 		"%zu MiB in all; drop RSS %ld -> %ld KiB\n",
@@ -662,7 +647,7 @@ START_TEST(body_memory_bounded)
 	drop_start(&d);
 	for (int i = 0; i < 3; i++) /* distinct chunks: each could be a real one in flight */
 		upload_new(&d, 32ULL << 20, up[i]);
-	long before = rss_kib(d.pid), most = 0;
+	long before = proc_rss_kib(d.pid), most = 0;
 	uint8_t *junk = malloc(CSZ);
 	memset(junk, 'B', CSZ);
 	int fd[N], cut = 0;
@@ -688,12 +673,12 @@ START_TEST(body_memory_bounded)
 			if ((w < 0 && errno != EAGAIN) || poll(&pf, 1, 100) != 1)
 				break;
 		}
-		long now = rss_kib(d.pid);
+		long now = proc_rss_kib(d.pid);
 		if (now > most)
 			most = now;
 	}
 	usleep(300000);
-	long after = rss_kib(d.pid);
+	long after = proc_rss_kib(d.pid);
 	if (after > most)
 		most = after;
 	char fate[N + 1]; /* per connection: c closed, r reset, 5 a 503, a still open, ? else */

@@ -704,20 +704,6 @@ START_TEST(served_while_storage_full)
 }
 END_TEST
 
-static long rss_kib(pid_t pid)
-{
-	char path[64], line[256];
-	long kib = -1;
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
 /* Many clients asking for the largest asset and not reading it cost the drop no copy of it
  * each: the reply references the embedded bytes (64 copies would be 75 MiB). */
 START_TEST(big_assets_not_copied_per_request)
@@ -731,7 +717,7 @@ START_TEST(big_assets_not_copied_per_request)
 	fetch(d.port, "GET", V "vendor/libsodium-sumo.js", NULL, &w); /* its pages touched once */
 	ck_assert_uint_gt(w.len, 1u << 20);
 	wresp_free(&w);
-	long before = rss_kib(d.pid);
+	long before = proc_rss_kib(d.pid);
 	const char *req = "GET " V "vendor/libsodium-sumo.js HTTP/1.1\r\nHost: x\r\n\r\n";
 	for (int i = 0; i < CONNS; i++) {
 		fds[i] = dial(d.port);
@@ -746,7 +732,7 @@ START_TEST(big_assets_not_copied_per_request)
 				 (ssize_t)sizeof head);
 		ck_assert(memcmp(head, "HTTP/1.1 200 OK\r\n", 16) == 0);
 	}
-	long after = rss_kib(d.pid);
+	long after = proc_rss_kib(d.pid);
 	ck_assert_msg(after - before < 24 * 1024, "the daemon grew by %ld KiB", after - before);
 	for (int i = 0; i < CONNS; i++)
 		close(fds[i]);

@@ -413,3 +413,18 @@ void write_bytes(const char *path, const void *b, size_t n)
 	ck_assert_uint_eq(fwrite(b, 1, n, f), n);
 	fclose(f);
 }
+
+long proc_rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	ck_assert_int_gt(kib, 0);
+	return kib;
+}

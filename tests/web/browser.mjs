@@ -803,7 +803,52 @@ async function tor(build) {
 	log('through Tor: the testimony byte-identical, the photo without its Exif/GPS block');
 }
 
-const CASES = { headers, layout, nojs, safer, submit, resume, followup, refuse, tor };
+/* ---- (v) every case of tests/vectors, replayed in the page by the files the drop serves ---- */
+async function vectors(build) {
+	// the same replay as web_vectors (vectors-replay.mjs), run by Node at the same time: the
+	// page must make exactly as many checks, all passing
+	const { MODULES } = await import('./vectors-replay.mjs');
+	const replaySrc = fs.readFileSync(path.join(h.SRC, 'tests/web/vectors-replay.mjs'), 'utf8');
+	const docs = Object.fromEntries(MODULES.map((m) =>
+		[m, JSON.parse(fs.readFileSync(path.join(h.SRC, 'tests/vectors', m + '.json'), 'utf8'))]));
+	const inNode = h.runProc(process.execPath,
+		['--noexpose_wasm', path.join(h.SRC, 'tests/web/vectors.mjs'), h.SRC], { timeoutS: 300 });
+	const d = await drop(build);
+	const browser = await h.launchBrowser();
+	const page = await h.newPage(browser);
+	await h.openPage(page, d.url + '/');
+	await ready(page);
+	// the replay is a test file, not an asset: evaluated through DevTools (which the page's CSP
+	// does not govern); what it tests, gdproto.js and its dependencies, is imported from the drop
+	await page.evaluate(`window.gdReplayVectors = (() => {${replaySrc.replace(/^export /gm, '')}
+		return replayVectors; })()`);
+	const t0 = Date.now();
+	const r = await page.evaluate(async (docs) => {
+		const base = new URL('.', document.querySelector('script[type=module]').src).pathname;
+		const [{ createProto }, { WORDS }, { argon2idAsync }, { blake2b }] = await Promise.all(
+			['gdproto.js', 'wordlist.js', 'vendor/noble/argon2.js', 'vendor/noble/blake2.js']
+				.map((n) => import(base + n)));
+		await window.sodium.ready;
+		const lines = [];
+		const sink = { log: (...a) => lines.push(a.join(' ')), error: (...a) => lines.push(a.join(' ')) };
+		const res = await window.gdReplayVectors(
+			{ createProto, sodium: window.sodium, argon2idAsync, blake2b, words: WORDS }, docs, sink);
+		return { ...res, lines, base };
+	}, docs);
+	for (const l of r.lines)
+		log(`page: ${l}`);
+	log(`in the page (${r.base}, WebAssembly ${r.wasm ? 'on' : 'off'}): ` +
+		`${r.checks - r.failures}/${r.checks} checks passed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+	const node = (await inNode).stdout.toString();
+	const m = /web_vectors: (\d+)\/(\d+) checks passed/.exec(node);
+	check(m && m[1] === m[2], `web_vectors in Node did not pass: ${node}`);
+	check(!r.wasm, 'the page had WebAssembly: not the path of Tor Browser at Safer');
+	check(r.failures === 0, `${r.failures} of ${r.checks} checks failed in the page`);
+	check(r.checks === Number(m[2]), `the page made ${r.checks} checks, Node ${m[2]}`);
+	log(`tests/vectors in Chromium: ${r.checks} checks, as many as in Node, all passed`);
+}
+
+const CASES = { headers, layout, nojs, safer, submit, resume, followup, refuse, tor, vectors };
 
 h.run('browser', async (build, names) => {
 	if (names.length === 0 || names.some((n) => !CASES[n]))
