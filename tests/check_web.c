@@ -355,11 +355,15 @@ START_TEST(page_and_every_asset)
 	}
 	/* wordlist.js: the 7776 words of the EFF list, in its order */
 	uint8_t *list = slurp(WORDLIST, &len);
-	char *js = malloc(len * 2 + 64), *o = js;
-	o += sprintf(o, "export const WORDS = [\n");
-	for (char *line = strtok((char *)list, "\n"); line != NULL; line = strtok(NULL, "\n"))
-		o += sprintf(o, "\"%s\",\n", strchr(line, '\t') + 1);
-	snprintf(o - 2, 5, "\n];\n");
+	size_t cap = len * 2 + 64, at = 0;
+	char *js = malloc(cap);
+	ck_assert_ptr_nonnull(js);
+	at += (size_t)snprintf(js, cap, "export const WORDS = [\n");
+	for (char *line = strtok((char *)list, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		at += (size_t)snprintf(js + at, cap - at, "\"%s\",\n", strchr(line, '\t') + 1);
+		ck_assert_uint_lt(at, cap);
+	}
+	snprintf(js + at - 2, cap - at + 2, "\n];\n");
 	assert_served(&d, V "wordlist.js", "text/javascript; charset=utf-8", (uint8_t *)js,
 		      strlen(js));
 	free(js);
