@@ -12,6 +12,13 @@ export const STRINGS = {
 			'who you are: keep using Tor Browser.',
 		loading: 'Loading the encryption. This can take a moment on a slow connection.',
 
+		// the language selector (<select id="lang">, at the top); lang_note is shown under it
+		// in every language but English (so its English text is only the translators' source)
+		lang_label: 'Language',
+		lang_note:
+			'This translation has not yet been checked by a native speaker. Where it is ' +
+			'unclear, choose English.',
+
 		// the newsroom key
 		key_heading: 'Newsroom key',
 		key_compare:
@@ -214,6 +221,10 @@ export const STRINGS = {
 			'in a file, a photo, a chat or a cloud notes app, and never on a work device. With ' +
 			'it you can read the newsroom\'s replies and send more as the same person; anyone ' +
 			'who finds it can read those replies too.',
+		// shown with the codename (done, and coming back). The codename is always 8 ENGLISH
+		// words from the list: a translation says "The words are English words: copy them
+		// exactly, letter for letter."
+		codename_copy: 'Copy the words exactly, letter for letter.',
 		done_written: 'I wrote it down',
 		written_ask:
 			'To check what you wrote, type two words of your codename from your paper: word ' +
