@@ -15,11 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "gdcrypto.h"
 #include "socks5.h"
 
@@ -37,7 +37,7 @@ int gd_url_parse(gd_url *u, const char *url, char *err, size_t cap)
 	if (len > GD_SERVER_MAX)
 		goto bad;
 	for (size_t i = 0; i < len; i++)
-		canon[i] = (char)tolower((unsigned char)url[i]);
+		canon[i] = gd_ascii_lower(url[i]);
 	canon[len] = '\0';
 	/* a bare NAME.onion[:PORT], as onion addresses are often written: http:// is meant */
 	size_t hl0 = strcspn(canon, ":/");
@@ -87,8 +87,8 @@ int gd_url_parse(gd_url *u, const char *url, char *err, size_t cap)
 		u->port = (uint16_t)p;
 	}
 	for (char *p = u->host; *p; p++) {
-		*p = (char)tolower((unsigned char)*p);
-		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != ':')
+		*p = gd_ascii_lower(*p);
+		if (!gd_ascii_isalnum(*p) && *p != '.' && *p != '-' && *p != ':')
 			goto bad;
 	}
 	size_t hl = strlen(u->host);
@@ -361,7 +361,7 @@ static int parse_head(gd_response *r, char *head, uint64_t *clen)
 	for (char *line = strstr(head, "\r\n"); line != NULL && line[2] != '\r';
 	     line = strstr(line + 2, "\r\n")) {
 		char *l = line + 2;
-		if (strncasecmp(l, "Content-Length:", 15) == 0) {
+		if (gd_ascii_ncasecmp(l, "Content-Length:", 15) == 0) {
 			char *v = l + 15, *end;
 			while (*v == ' ')
 				v++;
@@ -372,13 +372,13 @@ static int parse_head(gd_response *r, char *head, uint64_t *clen)
 				return TR_ERR_HTTP;
 			*clen = n;
 			have = 1;
-		} else if (strncasecmp(l, "Transfer-Encoding:", 18) == 0) {
+		} else if (gd_ascii_ncasecmp(l, "Transfer-Encoding:", 18) == 0) {
 			return TR_ERR_HTTP; /* the drop never sends it */
-		} else if (strncasecmp(l, "Connection:", 11) == 0) {
+		} else if (gd_ascii_ncasecmp(l, "Connection:", 11) == 0) {
 			const char *v = l + 11;
 			while (*v == ' ')
 				v++;
-			if (strncasecmp(v, "close", 5) == 0)
+			if (gd_ascii_ncasecmp(v, "close", 5) == 0)
 				r->closing = 1;
 		}
 	}

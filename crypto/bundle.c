@@ -1,6 +1,5 @@
 /* libghostdrop key bundle and journalist public-key files: signed over opaque bytes, verified
  * before the JSON is parsed, parsed strictly. PROTOCOL.md §4.2 and §5. */
-#include <ctype.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -18,8 +17,8 @@ int gd_name_valid(const char *name)
 	if (n == 0 || n > 64 || name[0] == '.' || name[0] == ' ' || name[n - 1] == ' ')
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (!isalnum(c) && c != ' ' && c != '.' && c != '_' && c != '-')
+		char c = name[i];
+		if (!gd_ascii_isalnum(c) && c != ' ' && c != '.' && c != '_' && c != '-')
 			return 0;
 	}
 	return 1;
@@ -414,7 +413,7 @@ int gd_bundle_lists_server(const gd_bundle *b, const char *url)
 	if (n > GD_SERVER_MAX)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		canon[i] = (char)tolower((unsigned char)url[i]);
+		canon[i] = gd_ascii_lower(url[i]);
 	canon[n] = '\0';
 	if (gd_server_url_check(canon) != GD_OK)
 		return 0;

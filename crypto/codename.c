@@ -1,6 +1,5 @@
 /* libghostdrop codenames: 8 EFF words, normalised, stretched with Argon2id into a source's
  * reply, identity and mailbox keys. PROTOCOL.md §7. */
-#include <ctype.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -77,7 +76,7 @@ const char *gd_wordlist_nearest(const char *s, size_t len)
 	if (len > WORD_MAX)
 		len = WORD_MAX;
 	for (size_t i = 0; i < len; i++)
-		low[i] = (char)tolower((unsigned char)s[i]);
+		low[i] = gd_ascii_lower(s[i]);
 	for (unsigned i = 0; i < GD_WORDLIST_SIZE; i++) {
 		size_t wl = strlen(gd_words[i]);
 		if ((wl > len ? wl - len : len - wl) >= best)
@@ -114,7 +113,7 @@ int gd_codename_generate(char *out, size_t cap)
  * "C" locale, whatever the process's locale). Everything else, NUL included, is part of a word. */
 static int is_sep(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+	return gd_ascii_isspace(c);
 }
 
 /* The next word of in from *i: its start and length; 0 when only separators are left. The one
@@ -152,7 +151,7 @@ unsigned gd_codename_bad_words(const char *in, size_t in_len, int *n_words)
 	while (in != NULL && next_word(in, in_len, &i, &start, &n)) {
 		if (count < GD_CODENAME_WORDS) {
 			for (size_t k = 0; k < n && k < WORD_MAX; k++)
-				word[k] = (char)tolower((unsigned char)in[start + k]);
+				word[k] = gd_ascii_lower(in[start + k]);
 			if (n > WORD_MAX || gd_wordlist_find(word, n) < 0)
 				bad |= 1u << count;
 		}
@@ -283,7 +282,7 @@ int gd_codename_normalise(char *out, size_t cap, const char *in, size_t in_len, 
 			continue;
 		}
 		for (size_t k = 0; k < n && k < WORD_MAX; k++)
-			word[k] = (char)tolower((unsigned char)in[start + k]);
+			word[k] = gd_ascii_lower(in[start + k]);
 		int idx = n <= WORD_MAX ? gd_wordlist_find(word, n) : -1;
 		if (idx < 0) {
 			if (rc == GD_OK)

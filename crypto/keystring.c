@@ -1,5 +1,4 @@
 /* libghostdrop newsroom key string: "gdnk1" + base32(pk || checksum), PROTOCOL.md §3. */
-#include <ctype.h>
 
 #include "internal.h"
 
@@ -39,19 +38,19 @@ int gd_keystring_decode(uint8_t pk[GD_SIGN_PK_BYTES], const char *s)
 {
 	size_t len = strlen(s);
 	/* Copy-paste friendly: surrounding whitespace and upper case are accepted. */
-	while (len > 0 && isspace((unsigned char)s[0])) {
+	while (len > 0 && gd_ascii_isspace(s[0])) {
 		s++;
 		len--;
 	}
-	while (len > 0 && isspace((unsigned char)s[len - 1]))
+	while (len > 0 && gd_ascii_isspace(s[len - 1]))
 		len--;
-	if (len != GD_KEYSTRING_LEN || strncasecmp(s, GD_KEYSTRING_PREFIX, 5) != 0)
+	if (len != GD_KEYSTRING_LEN || gd_ascii_ncasecmp(s, GD_KEYSTRING_PREFIX, 5) != 0)
 		return GD_ERR_FORMAT;
 	uint8_t raw[KS_RAW];
 	unsigned bits = 0, acc = 0;
 	size_t o = 0;
 	for (size_t i = 5; i < len; i++) {
-		const char *p = strchr(B32, tolower((unsigned char)s[i]));
+		const char *p = strchr(B32, gd_ascii_lower(s[i]));
 		if (p == NULL || s[i] == '\0')
 			return GD_ERR_FORMAT;
 		acc = (acc << 5) | (unsigned)(p - B32);
