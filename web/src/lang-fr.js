@@ -108,7 +108,7 @@ export default {
 	sent_no_reply: 'Envoyé, sans nom de code : la rédaction ne peut pas vous répondre.',
 	done_heading: 'Votre nom de code (affiché cette seule fois)',
 	done_advice: 'Écrivez-le sur papier et gardez-le là où personne de votre travail ne peut le trouver. Ne le gardez jamais dans un fichier, une photo, une discussion ou une application de notes en ligne, et jamais sur un appareil de travail. Avec lui, vous pouvez lire les réponses de la rédaction et envoyer d\'autres messages comme la même personne ; toute personne qui le trouve peut aussi lire ces réponses.',
-	codename_copy: 'Ces mots sont des mots anglais : copiez-les exactement, lettre pour lettre.',
+	codename_copy: 'Les mots du nom de code sont des mots anglais : copiez-les exactement, lettre pour lettre.',
 	done_written: 'Je l\'ai noté',
 	written_ask: 'Pour vérifier ce que vous avez écrit, tapez deux mots de votre nom de code, depuis votre papier : le mot {a} et le mot {b}. Ensuite, le nom de code est effacé de cette page pour de bon.',
 	written_word: 'Mot {position}',
