@@ -108,7 +108,7 @@ export default {
 	sent_no_reply: 'Imetumwa, bila jina la siri: chombo cha habari hakiwezi kukujibu.',
 	done_heading: 'Jina lako la siri (linaonyeshwa mara hii moja tu)',
 	done_advice: 'Liandike kwenye karatasi na ulihifadhi mahali ambapo hakuna mtu wa kazini anayeweza kulipata. Kamwe usiliweke katika faili, picha, gumzo au programu ya madokezo ya mtandaoni (cloud), na kamwe kwenye kifaa cha kazini. Kwa jina hilo unaweza kusoma majibu ya chombo cha habari na kutuma zaidi kama mtu yule yule; yeyote atakayelipata anaweza kusoma majibu hayo pia.',
-	codename_copy: 'Maneno haya ni maneno ya Kiingereza: yanakili kama yalivyo, herufi kwa herufi.',
+	codename_copy: 'Maneno ya jina la siri ni maneno ya Kiingereza: yanakili kama yalivyo, herufi kwa herufi.',
 	done_written: 'Nimeliandika',
 	written_ask: 'Ili kukagua ulichoandika, andika maneno mawili ya jina lako la siri kutoka kwenye karatasi yako: neno la {a} na neno la {b}. Kisha jina la siri litafutwa kwenye ukurasa huu kabisa.',
 	written_word: 'Neno la {position}',
