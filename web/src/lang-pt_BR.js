@@ -3,7 +3,7 @@
 export default {
 	page_title: 'Enviar um depoimento',
 	heading: 'Enviar um depoimento à redação',
-	heading_named: 'Enviar um depoimento a {newsroom}',
+	heading_named: 'Enviar um depoimento à redação de {newsroom}',
 	intro: 'O que você escrever aqui é criptografado neste aparelho, nesta página, para os jornalistas da redação. O servidor guarda o depoimento sem conseguir lê-lo, e não fica sabendo quem você é: continue usando o Tor Browser.',
 	loading: 'Carregando a criptografia. Isso pode demorar um pouco numa conexão lenta.',
 	lang_label: 'Idioma',
