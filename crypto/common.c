@@ -3,59 +3,64 @@
 
 #include "internal.h"
 
+/* The library never translates (the daemon and the desk link it too): its error texts are only
+ * marked, so xgettext extracts them into the worker CLI's catalogue, which translates them
+ * where it prints them (_(gd_strerror(rc))). */
+#define N_(s) (s)
+
 const char *gd_strerror(int err)
 {
 	switch (err) {
 	case GD_OK:
-		return "success";
+		return N_("success");
 	case GD_ERR_INVAL:
-		return "invalid argument";
+		return N_("invalid argument");
 	case GD_ERR_NOMEM:
-		return "out of memory";
+		return N_("out of memory");
 	case GD_ERR_CRYPTO:
-		return "cryptographic library failure";
+		return N_("cryptographic library failure");
 	case GD_ERR_FORMAT:
-		return "malformed input";
+		return N_("malformed input");
 	case GD_ERR_VERSION:
-		return "unsupported format version";
+		return N_("unsupported format version");
 	case GD_ERR_CHECKSUM:
-		return "checksum mismatch (typo or corrupt file)";
+		return N_("checksum mismatch (typo or corrupt file)");
 	case GD_ERR_DECRYPT:
-		return "wrong passphrase or tampered file";
+		return N_("wrong passphrase or tampered file");
 	case GD_ERR_SIGNATURE:
-		return "signature verification failed";
+		return N_("signature verification failed");
 	case GD_ERR_EXPIRED:
-		return "expired or not yet valid";
+		return N_("expired or not yet valid");
 	case GD_ERR_ROLLBACK:
-		return "version older than the minimum known";
+		return N_("version older than the minimum known");
 	case GD_ERR_NO_KEY:
-		return "no valid encryption key";
+		return N_("no valid encryption key");
 	case GD_ERR_NOT_RECIPIENT:
-		return "not addressed to any of these keys";
+		return N_("not addressed to any of these keys");
 	case GD_ERR_HEADER:
-		return "envelope header authentication failed";
+		return N_("envelope header authentication failed");
 	case GD_ERR_PAYLOAD:
-		return "envelope payload authentication failed";
+		return N_("envelope payload authentication failed");
 	case GD_ERR_TRUNCATED:
-		return "input truncated";
+		return N_("input truncated");
 	case GD_ERR_TRAILING:
-		return "trailing data after the end";
+		return N_("trailing data after the end");
 	case GD_ERR_TOO_LARGE:
-		return "input too large";
+		return N_("input too large");
 	case GD_ERR_IO:
-		return "read or write failed";
+		return N_("read or write failed");
 	case GD_ERR_WORD:
-		return "codename word not in the word list";
+		return N_("codename word not in the word list");
 	case GD_ERR_POW:
-		return "proof of work invalid";
+		return N_("proof of work invalid");
 	case GD_ERR_PURPOSE:
-		return "made for another purpose";
+		return N_("made for another purpose");
 	case GD_ERR_FORGED:
-		return "not written with any journalist key of the bundle (forged)";
+		return N_("not written with any journalist key of the bundle (forged)");
 	case GD_ERR_WEAK:
-		return "key derivation parameters outside the accepted range";
+		return N_("key derivation parameters outside the accepted range");
 	}
-	return "unknown error";
+	return N_("unknown error");
 }
 
 int gd_init(void)
