@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "i18n.h"
+
 size_t socks5_greeting(uint8_t out[3])
 {
 	out[0] = 5; /* version */
@@ -93,43 +95,46 @@ int socks5_parse_connect(const uint8_t *in, size_t len, size_t *used, uint8_t *c
 	return SOCKS_OK;
 }
 
+/* Marked only: the caller translates (_(socks5_reply_text(code))). */
 const char *socks5_reply_text(uint8_t code)
 {
 	switch (code) {
 	case 0x01:
-		return "general failure";
+		return N_("general failure");
 	case 0x02:
-		return "not allowed by the proxy";
+		return N_("not allowed by the proxy");
 	case 0x03:
-		return "network unreachable";
+		return N_("network unreachable");
 	case 0x04:
-		return "host unreachable";
+		return N_("host unreachable");
 	case 0x05:
-		return "connection refused";
+		return N_("connection refused");
 	case 0x06:
-		return "TTL expired (Tor: the circuit timed out)";
+		/* TRANSLATORS: TTL stays as it is */
+		return N_("TTL expired (Tor: the circuit timed out)");
 	case 0x07:
-		return "command not supported";
+		return N_("command not supported");
 	case 0x08:
-		return "address type not supported";
+		return N_("address type not supported");
 	/* Tor's extended errors for onion services (tor 0.4.3+, ExtendedErrors) */
 	case 0xf0:
-		return "onion service descriptor not found (offline, or a typo in the address)";
+		return N_("onion service descriptor not found (offline, or a typo in the address)");
 	case 0xf1:
-		return "onion service descriptor is invalid";
+		return N_("onion service descriptor is invalid");
 	case 0xf2:
-		return "onion service introduction failed";
+		return N_("onion service introduction failed");
 	case 0xf3:
-		return "onion service rendezvous failed";
+		return N_("onion service rendezvous failed");
 	case 0xf4:
-		return "onion service needs client authorisation";
+		return N_("onion service needs client authorisation");
 	case 0xf5:
-		return "onion service client authorisation was refused";
+		return N_("onion service client authorisation was refused");
 	case 0xf6:
-		return "invalid onion address";
+		return N_("invalid onion address");
 	case 0xf7:
-		return "onion service introduction timed out";
+		return N_("onion service introduction timed out");
 	default:
-		return "unknown SOCKS error";
+		/* TRANSLATORS: SOCKS stays as it is */
+		return N_("unknown SOCKS error");
 	}
 }

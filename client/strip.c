@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "i18n.h"
+
 typedef struct {
 	int fd;
 	uint8_t buf[65536];
@@ -62,23 +64,26 @@ strip_kind strip_detect(int fd)
 
 /* ---- what is left out, named for the worker ---- */
 
-static const char *const found_names[] = {"GPS position",
-					  "camera serial",
-					  "author",
-					  "copyright",
-					  "camera make and model",
-					  "maker notes",
-					  "dates and times",
-					  "software",
-					  "thumbnail",
+/* Marked only: JSON output keeps the English, the preview translates them. */
+/* TRANSLATORS: kinds of metadata removed from a picture, listed one after another */
+static const char *const found_names[] = {N_("GPS position"),
+					  N_("camera serial"),
+					  N_("author"),
+					  N_("copyright"),
+					  N_("camera make and model"),
+					  N_("maker notes"),
+					  N_("dates and times"),
+					  N_("software"),
+					  N_("thumbnail"),
 					  "XMP",
 					  "IPTC",
-					  "comment",
-					  "text chunks",
-					  "other EXIF data",
-					  "colour profile",
-					  "other metadata",
-					  "data after the image"};
+					  N_("comment"),
+					  N_("text chunks"),
+					  /* TRANSLATORS: EXIF stays as it is */
+					  N_("other EXIF data"),
+					  N_("colour profile"),
+					  N_("other metadata"),
+					  N_("data after the image")};
 
 const char *strip_found_name(unsigned bit)
 {

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
+
 /* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong forms, no surrogates,
  * nothing past U+10FFFF), or 0. */
 static size_t utf8_seq(const uint8_t *p, size_t left)
@@ -67,6 +69,8 @@ static int fail(uint8_t *buf, size_t cap, const char **why, const char *what)
 	return -1;
 }
 
+/* The reasons (*why) are marked only, and said after the file's name ("notes.txt is not UTF-8
+ * text"): the caller translates them. */
 static int from_utf16(const uint8_t *in, size_t len, int be, uint8_t **out, size_t *out_len,
 		      const char **why)
 {
@@ -76,26 +80,28 @@ static int from_utf16(const uint8_t *in, size_t len, int be, uint8_t **out, size
 	if (o == NULL)
 		return -1;
 	if (len % 2 != 0)
-		return fail(o, cap, why, "is UTF-16 text cut in the middle of a character");
+		/* TRANSLATORS: said after a file name, as "notes.txt is UTF-16 text cut..."; UTF-16,
+		 * UTF-8, NUL and the encodings' names stay */
+		return fail(o, cap, why, N_("is UTF-16 text cut in the middle of a character"));
 	for (size_t i = 0; i < len; i += 2) {
 		uint32_t u = be ? (uint32_t)(in[i] << 8 | in[i + 1])
 				: (uint32_t)(in[i + 1] << 8 | in[i]);
 		if (u >= 0xDC00 && u <= 0xDFFF)
-			return fail(o, cap, why, "is UTF-16 text with an unpaired surrogate");
+			return fail(o, cap, why, N_("is UTF-16 text with an unpaired surrogate"));
 		if (u >= 0xD800 && u <= 0xDBFF) {
 			if (i + 3 >= len)
 				return fail(o, cap, why,
-					    "is UTF-16 text with an unpaired surrogate");
+					    N_("is UTF-16 text with an unpaired surrogate"));
 			uint32_t l = be ? (uint32_t)(in[i + 2] << 8 | in[i + 3])
 					: (uint32_t)(in[i + 3] << 8 | in[i + 2]);
 			if (l < 0xDC00 || l > 0xDFFF)
 				return fail(o, cap, why,
-					    "is UTF-16 text with an unpaired surrogate");
+					    N_("is UTF-16 text with an unpaired surrogate"));
 			u = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
 			i += 2;
 		}
 		if (u == 0)
-			return fail(o, cap, why, "holds NUL characters, which text never does");
+			return fail(o, cap, why, N_("holds NUL characters, which text never does"));
 		n += put_utf8(o + n, u);
 	}
 	o[n] = '\0';
@@ -118,11 +124,11 @@ int gd_text_to_utf8(const uint8_t *in, size_t len, uint8_t **out, size_t *out_le
 	int nul = memchr(in, 0, len) != NULL;
 	for (size_t i = 0, k; i < len && !nul; i += k)
 		if ((k = utf8_seq(in + i, len - i)) == 0) {
-			*why = "is not UTF-8 text (perhaps Latin-1 or Windows-1252)";
+			*why = N_("is not UTF-8 text (perhaps Latin-1 or Windows-1252)");
 			return -1;
 		}
 	if (nul) {
-		*why = "holds NUL bytes (perhaps UTF-16 saved without a byte-order mark)";
+		*why = N_("holds NUL bytes (perhaps UTF-16 saved without a byte-order mark)");
 		return -1;
 	}
 	if ((*out = malloc(len + 1)) == NULL)
