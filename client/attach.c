@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "progress.h"
 
 /* ghostdrop's exit codes (ghostdrop.c, docs/ghostdrop.1) */
@@ -147,8 +148,9 @@ static int mat2_clean(const char *src, int in, const char *name, char *out, size
 	if (!is_ram_backed(base))
 		base = "/dev/shm";
 	if (!is_ram_backed(base)) {
-		*why = "there is no RAM-backed directory (XDG_RUNTIME_DIR or /dev/shm) to clean "
-		       "it in";
+		/* TRANSLATORS: XDG_RUNTIME_DIR and /dev/shm stay as they are */
+		*why = N_("there is no RAM-backed directory (XDG_RUNTIME_DIR or /dev/shm) to clean "
+			  "it in");
 		return MAT2_CANNOT;
 	}
 	if (scratch_dir[0] == '\0') {
@@ -164,7 +166,7 @@ static int mat2_clean(const char *src, int in, const char *name, char *out, size
 	}
 	if (n_scratch == ATTACH_MAX ||
 	    snprintf(out, cap, "%s/%d-%s", scratch_dir, n_scratch, name) >= (int)cap)
-		return cli_die(EX_FILE, "%s: name too long", src);
+		return cli_die(EX_FILE, _("%s: name too long"), src);
 	snprintf(scratch[n_scratch++], sizeof scratch[0], "%s", out);
 	/* from the file as checked (its descriptor), not opened again by its name */
 	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -180,7 +182,7 @@ static int mat2_clean(const char *src, int in, const char *name, char *out, size
 	}
 	sodium_memzero(buf, sizeof buf);
 	if (fd < 0 || close(fd) != 0 || k < 0)
-		return cli_die(EX_FILE, "%s: cannot make a private copy to clean", src);
+		return cli_die(EX_FILE, _("%s: cannot make a private copy to clean"), src);
 	mat2_show(out, shown, shown_cap);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -193,12 +195,13 @@ static int mat2_clean(const char *src, int in, const char *name, char *out, size
 	}
 	int st = 0;
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) == 127) {
-		*why = "mat2 is not installed (install mat2 to have it cleaned)";
+		/* TRANSLATORS: mat2 is the name of a program */
+		*why = N_("mat2 is not installed (install mat2 to have it cleaned)");
 		return MAT2_CANNOT;
 	}
 	struct stat sb;
 	if (WEXITSTATUS(st) != 0 || stat(out, &sb) != 0) {
-		*why = "mat2 could not clean it (a format it does not know, or a damaged file)";
+		*why = N_("mat2 could not clean it (a format it does not know, or a damaged file)");
 		return MAT2_CANNOT;
 	}
 	*size = (uint64_t)sb.st_size;
@@ -401,10 +404,12 @@ static int cannot_clean(attach_set *as, int i, const attach_opts *ao, const stru
 	if (!kept_by_name(ao, st))
 		return cli_die(
 			EX_FILE,
-			"ghostdrop cannot check %s for hidden data that may identify you "
-			"(author, software, device): %s. Send it only if you made it yourself "
-			"or are sure it holds nothing about you: then add --keep-metadata %s",
-			attach_safe_name(f->file, shown, sizeof shown), why, shown);
+			/* TRANSLATORS: the first and last %s are a file name, the second is why
+			 * (a reason translated apart); ghostdrop and --keep-metadata stay */
+			_("ghostdrop cannot check %s for hidden data that may identify you "
+			  "(author, software, device): %s. Send it only if you made it yourself "
+			  "or are sure it holds nothing about you: then add --keep-metadata %s"),
+			attach_safe_name(f->file, shown, sizeof shown), _(why), shown);
 	f->how = ATTACH_AS_IS;
 	f->why = why;
 	as->kinds[i] = STRIP_OTHER;
@@ -438,26 +443,27 @@ static int text_checked(attach_set *as, int i, const attach_opts *ao, const stru
 		return EX_OK;
 	case TEXT_RTF:
 		return cannot_clean(as, i, ao, st,
-				    "it is an RTF document named like text (RTF holds its "
-				    "author, company and dates): it may be a document renamed");
+				    N_("it is an RTF document named like text (RTF holds its "
+				       "author, company and dates): it may be a document renamed"));
 	case TEXT_CONTROL:
 		return cannot_clean(as, i, ao, st,
-				    "it holds control characters (such as ESC) that plain text "
-				    "does not: they would act on the journalist's terminal");
+				    N_("it holds control characters (such as ESC) that plain text "
+				       "does not: they would act on the journalist's terminal"));
 	case TEXT_INVISIBLE:
 		if (kept_by_name(ao, st))
 			return cannot_clean(as, i, ao, st,
-					    "it holds invisible characters that can mark who "
-					    "copied it");
+					    N_("it holds invisible characters that can mark who "
+					       "copied it"));
 		return cli_die(EX_FILE,
-			       "%s holds invisible characters that can mark who copied it (a "
-			       "watermark in text copied from your employer). Remove them, or pass "
-			       "--keep-metadata %s to send it as it is",
+			       /* TRANSLATORS: both %s are a file name; --keep-metadata stays */
+			       _("%s holds invisible characters that can mark who copied it (a "
+				 "watermark in text copied from your employer). Remove them, or pass "
+				 "--keep-metadata %s to send it as it is"),
 			       attach_safe_name(as->info[i].file, shown, sizeof shown), shown);
 	default:
 		return cannot_clean(as, i, ao, st,
-				    "it is named like text but is not plain text (UTF-8 "
-				    "without NUL bytes): it may be a document renamed");
+				    N_("it is named like text but is not plain text (UTF-8 "
+				       "without NUL bytes): it may be a document renamed"));
 	}
 }
 
@@ -471,7 +477,7 @@ static int attach_one(attach_set *as, char **files, int i, const attach_opts *ao
 	int fd = open(files[i], O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		int rc = cli_die(EX_FILE, "%s: %s", files[i],
-				 fd < 0 ? strerror(errno) : "not a regular file");
+				 fd < 0 ? strerror(errno) : _("not a regular file"));
 		if (fd >= 0)
 			close(fd);
 		return rc;
@@ -487,8 +493,8 @@ static int attach_one(attach_set *as, char **files, int i, const attach_opts *ao
 		if (strip_run_found(fd, as->kinds[i], NULL, NULL, &a->size, &f->found) != 0)
 			rc = cannot_clean(as, i, ao, &st,
 					  as->kinds[i] == STRIP_JPEG
-						  ? "it looks like a JPEG but is damaged"
-						  : "it looks like a PNG but is damaged");
+						  ? N_("it looks like a JPEG but is damaged")
+						  : N_("it looks like a PNG but is damaged"));
 	} else if (text_name(base)) {
 		f->how = ATTACH_TEXT;
 		rc = text_checked(as, i, ao, &st, fd);
@@ -502,7 +508,8 @@ static int attach_one(attach_set *as, char **files, int i, const attach_opts *ao
 		if (rc == EX_OK) {
 			as->sources[i] = as->cleaned[i];
 			if (strcasecmp(media_type(base), "application/pdf") == 0)
-				f->why = "pages are now images, text is no longer selectable";
+				f->why = N_("pages are now images, text is no longer "
+					    "selectable");
 		} else if (rc == MAT2_CANNOT)
 			rc = cannot_clean(as, i, ao, &st, why);
 	}
@@ -590,7 +597,7 @@ void attach_sweep(void)
 		n += sweep_dir(xdg);
 	n += sweep_dir("/dev/shm");
 	if (n > 0)
-		fprintf(stderr, "%s: removed the cleaned files an interrupted run left in RAM\n",
+		fprintf(stderr, _("%s: removed the cleaned files an interrupted run left in RAM\n"),
 			cli_name);
 }
 
@@ -618,7 +625,7 @@ int attach_unique(char **files, int n, const attach_opts *ao)
 		for (int j = 0; j < ao->n_keep; j++)
 			spelling |= ao->keep[j] == files[same] || ao->keep[j] == files[i];
 		if (!spelling)
-			fprintf(stderr, "%s: %s is the same file as %s: it is sent once\n",
+			fprintf(stderr, _("%s: %s is the same file as %s: it is sent once\n"),
 				cli_name, files[i], files[same]);
 	}
 	free(st);
@@ -642,7 +649,7 @@ int attach_prepare(attach_set *as, char **files, int n_files, const attach_opts 
 	as->st = calloc(n, sizeof *as->st);
 	if (as->atts == NULL || as->kinds == NULL || as->sources == NULL || as->cleaned == NULL ||
 	    as->info == NULL || as->fds == NULL || as->st == NULL)
-		return cli_die(EX_FAIL, "out of memory");
+		return cli_die(EX_FAIL, _("out of memory"));
 	for (size_t i = 0; i < n; i++)
 		as->fds[i] = -1;
 	/* --keep-metadata FILE names a file that is attached */
@@ -657,8 +664,9 @@ int attach_prepare(attach_set *as, char **files, int n_files, const attach_opts 
 				st.st_ino == k.st_ino;
 		if (!found)
 			return cli_die(EX_USAGE,
-				       "--keep-metadata %s: not one of the files to send (name it "
-				       "among the files too)",
+				       /* TRANSLATORS: --keep-metadata stays; %s is a file name */
+				       _("--keep-metadata %s: not one of the files to send (name it "
+					 "among the files too)"),
 				       ao->keep[j]);
 	}
 	signal(SIGINT, scratch_signal); /* a cleaned copy never outlives this run */
@@ -675,7 +683,8 @@ const char *attach_human_size(uint64_t n, char *out, size_t cap)
 {
 	static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB"};
 	if (n < 1024) {
-		snprintf(out, cap, "%llu byte%s", (unsigned long long)n, n == 1 ? "" : "s");
+		snprintf(out, cap, P_("%llu byte", "%llu bytes", (unsigned long)n),
+			 (unsigned long long)n);
 		return out;
 	}
 	double v = (double)n / 1024;
@@ -691,30 +700,40 @@ const char *attach_human_size(uint64_t n, char *out, size_t cap)
 /* One file's "what was done", for the preview. */
 static void describe(const attach_info *f, char *out, size_t cap)
 {
+	char list[768];
 	size_t o = 0;
-	out[0] = '\0';
+	out[0] = list[0] = '\0';
 	switch (f->how) {
 	case ATTACH_STRIPPED:
 		for (unsigned b = 1; b != 0 && b <= STRIP_F_LAST; b <<= 1)
-			if ((f->found & b) && o + 2 < cap)
-				o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? ", " : "",
-						      strip_found_name(b));
+			if ((f->found & b) && o + 2 < sizeof list)
+				o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
+						      o ? ", " : "", _(strip_found_name(b)));
 		if (o == 0)
-			snprintf(out, cap, "no metadata found");
-		else if (o + 9 < cap)
-			snprintf(out + o, cap - o, " removed");
+			snprintf(out, cap, "%s", _("no metadata found"));
+		else
+			/* TRANSLATORS: %s lists kinds of metadata, e.g. "GPS position, author" */
+			snprintf(out, cap, _("%s removed"), list);
 		break;
 	case ATTACH_MAT2:
-		snprintf(out, cap, "cleaned by mat2%s%s%s%s%s", f->mat2[0] ? " (removed: " : "",
-			 f->mat2, f->mat2[0] ? ")" : "", f->why ? ", " : "", f->why ? f->why : "");
+		/* TRANSLATORS: mat2 is a program; after "removed:", mat2's own names of the
+		 * fields (untranslated); the last %s says what the cleaning changed */
+		if (f->mat2[0] && f->why)
+			snprintf(out, cap, _("cleaned by mat2 (removed: %s), %s"), f->mat2, _(f->why));
+		else if (f->mat2[0])
+			snprintf(out, cap, _("cleaned by mat2 (removed: %s)"), f->mat2);
+		else if (f->why)
+			snprintf(out, cap, _("cleaned by mat2, %s"), _(f->why));
+		else
+			snprintf(out, cap, "%s", _("cleaned by mat2"));
 		break;
 	case ATTACH_TEXT:
-		snprintf(out, cap, "plain text: no hidden metadata; read it once for names");
+		snprintf(out, cap, "%s", _("plain text: no hidden metadata; read it once for names"));
 		break;
 	case ATTACH_AS_IS:
-		snprintf(out, cap,
-			 "SENT AS IT IS, with any metadata it carries (--keep-metadata): %s",
-			 f->why);
+		/* TRANSLATORS: --keep-metadata stays; %s is why it could not be cleaned */
+		snprintf(out, cap, _("SENT AS IT IS, with any metadata it carries (--keep-metadata): %s"),
+			 _(f->why));
 		break;
 	}
 }
@@ -752,7 +771,8 @@ int attach_confirm(const attach_set *as, size_t text_len, int yes)
 	FILE *tty = fopen("/dev/tty", "r+");
 	if (tty == NULL)
 		return EX_OK; /* a script: as before, nothing asked */
-	fprintf(tty, "\nTo be sent, encrypted to the newsroom:\n  the message, %s\n",
+	/* TRANSLATORS: %s is a size, e.g. "1.2 KiB"; keep the two leading spaces */
+	fprintf(tty, _("\nTo be sent, encrypted to the newsroom:\n  the message, %s\n"),
 		attach_human_size(text_len, size, sizeof size));
 	for (int i = 0; i < as->n; i++) {
 		const attach_info *f = &as->info[i];
@@ -760,7 +780,9 @@ int attach_confirm(const attach_set *as, size_t text_len, int yes)
 		int n = snprintf(line, sizeof line, "%s, %s", as->atts[i].name,
 				 attach_human_size(as->atts[i].size, size, sizeof size));
 		if (!as->keep_names && n > 0 && (size_t)n < sizeof line)
-			snprintf(line + n, sizeof line - (size_t)n, " (your %s)",
+			/* TRANSLATORS: after an attachment's name and size: %s is the worker's own
+			 * file name it was given in place of; keep the leading space */
+			snprintf(line + n, sizeof line - (size_t)n, _(" (your %s)"),
 				 slash != NULL ? slash + 1 : f->file);
 		/* a name's control characters stay inert */
 		wrapped(tty, 2, 4, attach_safe_name(line, shown, sizeof shown));
@@ -768,21 +790,23 @@ int attach_confirm(const attach_set *as, size_t text_len, int yes)
 		wrapped(tty, 6, 6, what);
 	}
 	wrapped(tty, 0, 0,
-		as->keep_names ? "The files travel under their real names."
-			       : "The files travel under the names shown (--keep-names sends "
-				 "their real names).");
+		as->keep_names ? _("The files travel under their real names.")
+			       : _("The files travel under the names shown (--keep-names sends "
+				   "their real names)."));
 	if (yes) {
 		fputc('\n', tty);
 		fclose(tty);
 		return EX_OK;
 	}
-	fputs("Send these? [y/N] ", tty);
+	/* TRANSLATORS: keep "[y/N]" and the trailing space: the answer is typed as y or yes in
+	 * every language */
+	fputs(_("Send these? [y/N] "), tty);
 	fflush(tty);
 	int ok = fgets(line, sizeof line, tty) != NULL &&
 		 (strcasecmp(line, "y\n") == 0 || strcasecmp(line, "yes\n") == 0);
 	fclose(tty);
 	if (!ok)
-		return cli_die(ATTACH_CANCELLED, "cancelled: nothing was sent");
+		return cli_die(ATTACH_CANCELLED, _("cancelled: nothing was sent"));
 	return EX_OK;
 }
 
@@ -868,8 +892,8 @@ int attach_stream(const attach_set *as, int i, int (*out)(void *arg, const uint8
 		return -1;
 	if (!ok || !unchanged(as, i))
 		return cli_die(EX_FILE,
-			       "%s changed after it was checked: nothing more was sent; run the "
-			       "command again",
+			       _("%s changed after it was checked: nothing more was sent; run the "
+				 "command again"),
 			       as->info[i].file);
 	return EX_OK;
 }
@@ -917,14 +941,20 @@ int attach_codename_check(const attach_set *as, const char *codename, int limit)
 		int r = text_codename(as->sources[i], codename, limit);
 		attach_safe_name(f->file, shown, sizeof shown);
 		if (r < 0)
-			return cli_die(EX_FILE, "%s: cannot be read again to check it", shown);
+			return cli_die(EX_FILE, _("%s: cannot be read again to check it"), shown);
 		if (r > 0)
 			return cli_die(
 				EX_FILE,
-				"%s holds your codename (%d or more of its words, however "
-				"written): whoever reads it could read the newsroom's replies to "
-				"you and write as you. Take the codename out of it; nothing was "
-				"sent",
+				/* TRANSLATORS: %s is a file name, %d a number of words */
+				P_("%s holds your codename (%d or more of its words, however "
+				   "written): whoever reads it could read the newsroom's replies to "
+				   "you and write as you. Take the codename out of it; nothing was "
+				   "sent",
+				   "%s holds your codename (%d or more of its words, however "
+				   "written): whoever reads it could read the newsroom's replies to "
+				   "you and write as you. Take the codename out of it; nothing was "
+				   "sent",
+				   (unsigned long)limit),
 				shown, limit);
 	}
 	return EX_OK;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "powsolve.h"
 
 #define TOKEN_MAX 128
@@ -33,9 +34,16 @@ int drop_exit_code(const drop_err *e)
 
 int drop_die(const drop_err *e)
 {
+	if (e->kind == DROP_REFUSED && e->message[0] == '\0')
+		/* TRANSLATORS: %d is an HTTP status, %s the drop's error code (stays as it is,
+		 * e.g. pow_invalid) */
+		return cli_die(drop_exit_code(e), _("the drop refused (HTTP %d): %s"),
+			       e->http_status, e->code);
 	if (e->kind == DROP_REFUSED)
-		return cli_die(drop_exit_code(e), "the drop refused (HTTP %d): %s%s%s",
-			       e->http_status, e->code, e->message[0] ? ": " : "", e->message);
+		/* TRANSLATORS: %d is an HTTP status, the first %s the drop's error code (stays as
+		 * it is), the second the drop's own words (in English) */
+		return cli_die(drop_exit_code(e), _("the drop refused (HTTP %d): %s: %s"),
+			       e->http_status, e->code, e->message);
 	return cli_die(drop_exit_code(e), "%s", e->message);
 }
 
@@ -64,7 +72,7 @@ static int outcome(const drop_conn *d, int rc, const drop_req *q, const gd_respo
 	if (rc == TR_OK && r->status / 100 == 2) {
 		e->kind = DROP_MALFORMED;
 		snprintf(e->message, sizeof e->message,
-			 "the drop's answer is malformed (HTTP %d where %d was expected)",
+			 _("the drop's answer is malformed (HTTP %d where %d was expected)"),
 			 r->status, q->ok[0] ? q->ok[0] : 200);
 		return e->kind;
 	}
@@ -78,11 +86,11 @@ static int outcome(const drop_conn *d, int rc, const drop_req *q, const gd_respo
 	e->kind = rc == TR_ERR_HTTP ? DROP_MALFORMED : rc == TR_ERR_SINK ? DROP_LOCAL : DROP_NET;
 	snprintf(e->message, sizeof e->message, "%s",
 		 r->message[0]          ? r->message
-		 : rc == TR_ERR_TIMEOUT ? "the drop did not answer in time"
-		 : rc == TR_ERR_HTTP    ? "the drop's answer is malformed"
+		 : rc == TR_ERR_TIMEOUT ? _("the drop did not answer in time")
+		 : rc == TR_ERR_HTTP    ? _(_("the drop's answer is malformed"))
 		 : d->tr.use_proxy && __atomic_load_n(&d->reached, __ATOMIC_RELAXED)
-			 ? "the connection through Tor was lost" /* a circuit or Tor itself */
-			 : "the drop could not be reached");
+			 ? _("the connection through Tor was lost") /* a circuit or Tor itself */
+			 : _("the drop could not be reached"));
 	return e->kind;
 }
 
@@ -146,7 +154,8 @@ static int attempt(drop_conn *d, drop_req *q, const char *pow, gd_response *r)
 	int rc;
 	if (n < 0 || n >= (int)sizeof hdr) {
 		memset(r, 0, sizeof *r);
-		snprintf(r->message, sizeof r->message, "the request's headers are too long");
+		snprintf(r->message, sizeof r->message, "%s",
+			 _("the request's headers are too long"));
 		rc = TR_ERR_SINK;
 	} else if (q->sink != NULL) {
 		rc = gd_request_stream(&d->tr, &d->url, q->path, hdr, q->sink, q->arg, r);
@@ -185,7 +194,8 @@ int drop_send(drop_conn *d, drop_req *q, gd_response *r, drop_err *e)
 			break;
 	}
 	if (drop_refused_with(e, "pow_outdated"))
-		snprintf(e->message, sizeof e->message, "it keeps getting busier; try again later");
+		snprintf(e->message, sizeof e->message, "%s",
+			 _("it keeps getting busier; try again later"));
 	return e->kind;
 }
 
@@ -197,7 +207,7 @@ int drop_call(drop_conn *d, drop_req *q, json_t **out, drop_err *e)
 		return e->kind;
 	if (r.len > 0 && (*out = json_loadb((const char *)r.body, r.len, 0, NULL)) == NULL) {
 		gd_response_free(&r);
-		return drop_fail(e, DROP_MALFORMED, "the drop's answer is not JSON");
+		return drop_fail(e, DROP_MALFORMED, _("the drop's answer is not JSON"));
 	}
 	gd_response_free(&r);
 	return DROP_OK;
@@ -208,7 +218,7 @@ int drop_json_body(drop_req *q, const json_t *body, char **text, drop_err *e)
 	free(*text);
 	*text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
 	if (*text == NULL)
-		return drop_fail(e, DROP_LOCAL, "out of memory");
+		return drop_fail(e, DROP_LOCAL, _("out of memory"));
 	q->body = (const uint8_t *)*text;
 	q->len = strlen(*text);
 	return DROP_OK;
@@ -217,7 +227,7 @@ int drop_json_body(drop_req *q, const json_t *body, char **text, drop_err *e)
 int drop_call_json(drop_conn *d, drop_req *q, json_t *body, json_t **out, drop_err *e)
 {
 	char *text = NULL;
-	int rc = body == NULL ? drop_fail(e, DROP_LOCAL, "out of memory")
+	int rc = body == NULL ? drop_fail(e, DROP_LOCAL, _("out of memory"))
 			      : drop_json_body(q, body, &text, e);
 	if (rc == DROP_OK)
 		rc = drop_call(d, q, out, e);
@@ -246,7 +256,7 @@ int drop_get_limits(drop_conn *d, uint64_t *max_submit, uint64_t *max_envelope, 
 	*max_submit = ok ? (uint64_t)json_integer_value(s) : 0;
 	*max_envelope = ok ? (uint64_t)json_integer_value(v) : 0;
 	json_decref(o);
-	return ok ? DROP_OK : drop_fail(e, DROP_MALFORMED, "the drop's limits are malformed");
+	return ok ? DROP_OK : drop_fail(e, DROP_MALFORMED, _("the drop's limits are malformed"));
 }
 
 int drop_pow(drop_conn *d, const char *purpose, uint64_t size, char *hdr, size_t cap,
@@ -267,10 +277,10 @@ int drop_pow(drop_conn *d, const char *purpose, uint64_t size, char *hdr, size_t
 	if (rc != POWSOLVE_OK) {
 		json_decref(o);
 		if (rc == POWSOLVE_INVALID)
-			return drop_fail(e, DROP_MALFORMED, "the drop sent a malformed challenge");
+			return drop_fail(e, DROP_MALFORMED, _("the drop sent a malformed challenge"));
 		return drop_fail(e, DROP_LOCAL,
-				 rc == POWSOLVE_STOPPED ? "interrupted"
-							: "could not start a thread");
+				 rc == POWSOLVE_STOPPED ? _("interrupted")
+							: _("could not start a thread"));
 	}
 	snprintf(hdr, cap, "X-Ghostdrop-PoW: %s.%llu\r\n", c, (unsigned long long)ctr);
 	json_decref(o);
@@ -323,7 +333,7 @@ static int mailbox_prepare(drop_req *q, const uint8_t *challenge, drop_err *e)
 	gd_b64_encode(sigb, sizeof sigb, sig, sizeof sig);
 	if (json_object_set_new(m->body, "mailbox_pk", json_string(pk)) != 0 ||
 	    json_object_set_new(m->body, "signature", json_string(sigb)) != 0)
-		return drop_fail(e, DROP_LOCAL, "out of memory");
+		return drop_fail(e, DROP_LOCAL, _("out of memory"));
 	return drop_json_body(q, m->body, &m->text, e);
 }
 
@@ -338,7 +348,7 @@ static int mailbox_call(drop_conn *d, const gd_source_keys *k, const char *path,
 		      .prepare = mailbox_prepare};
 	snprintf(q.path, sizeof q.path, "%s", path);
 	int rc =
-		body == NULL ? drop_fail(e, DROP_LOCAL, "out of memory") : drop_call(d, &q, out, e);
+		body == NULL ? drop_fail(e, DROP_LOCAL, _("out of memory")) : drop_call(d, &q, out, e);
 	json_decref(body);
 	free(m.text);
 	return rc;
@@ -412,7 +422,7 @@ int drop_courier_fetch(drop_conn *d, const uint8_t id[16], uint64_t (*offset)(vo
 	int rc = drop_send(d, &q, r, e);
 	if (rc == DROP_OK && r->status != 200) { /* 206 and the like: not what §11.4 answers */
 		gd_response_free(r);
-		return drop_fail(e, DROP_MALFORMED, "the drop's answer is malformed");
+		return drop_fail(e, DROP_MALFORMED, _("the drop's answer is malformed"));
 	}
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "progress.h"
 
 #define RANGE (1u << 14) /* counters a thread takes at a time: a few ms of work */
@@ -126,54 +127,79 @@ static int rounded(double x)
 static void span(char *out, size_t cap, double s)
 {
 	int n;
+	/* The counts of seconds and hours are 2 or more, of minutes too after "about a minute". */
 	if (s < 1.5)
-		snprintf(out, cap, "about a second");
-	else if (s < 57.5)
-		snprintf(out, cap, "about %d seconds", s < 10 ? rounded(s) : rounded(s / 5) * 5);
-	else if ((n = rounded(s / 60)) < 90)
-		snprintf(out, cap, n == 1 ? "about a minute" : "about %d minutes", n);
-	else
-		snprintf(out, cap, "about %d hours", rounded(s / 3600));
+		snprintf(out, cap, "%s", _("about a second"));
+	else if (s < 57.5) {
+		n = s < 10 ? rounded(s) : rounded(s / 5) * 5;
+		snprintf(out, cap, P_("about %d second", "about %d seconds", (unsigned long)n), n);
+	} else if ((n = rounded(s / 60)) == 1)
+		snprintf(out, cap, "%s", _("about a minute"));
+	else if (n < 90)
+		snprintf(out, cap, P_("about %d minute", "about %d minutes", (unsigned long)n), n);
+	else {
+		n = rounded(s / 3600);
+		snprintf(out, cap, P_("about %d hour", "about %d hours", (unsigned long)n), n);
+	}
 }
 
 static void clock_text(char *out, size_t cap, double s)
 {
 	int n = (int)s;
 	if (n < 60)
-		snprintf(out, cap, "%d s", n);
+		/* TRANSLATORS: a time in seconds, short (the line has little room) */
+		snprintf(out, cap, _("%d s"), n);
 	else if (n < 3600)
 		snprintf(out, cap, "%d:%02d", n / 60, n % 60);
 	else
 		snprintf(out, cap, "%d:%02d:%02d", n / 3600, n / 60 % 60, n % 60);
 }
 
-#define LINE_HEAD "An anti-spam check the drop asks for: "
-#define SHORT_HEAD "Anti-spam check: "
+/* TRANSLATORS: the start of a one-line status on the terminal; %s says how long it takes
+ * ("about 5 minutes (0:12 so far)"): the whole line fits 80 columns in English */
+#define LINE_HEAD _("An anti-spam check the drop asks for: %s")
+/* TRANSLATORS: the same, shorter, for a narrow terminal */
+#define SHORT_HEAD _("Anti-spam check: %s")
 
-/* head + rest, else the short head + rest, else cut: fewer than width characters. */
+/* head + rest, else the short head + rest, else cut (between characters): fewer than width
+ * bytes, so fewer columns. */
 static void fit(char *out, size_t cap, int width, const char *rest, const char *rest_short)
 {
 	size_t max = width > 1 ? (size_t)width - 1 : 0;
 	if (max >= cap)
 		max = cap - 1;
-	if ((size_t)snprintf(out, cap, LINE_HEAD "%s", rest) > max)
-		snprintf(out, cap, SHORT_HEAD "%s", rest_short);
-	if (strlen(out) > max)
-		out[max] = '\0';
+	if ((size_t)snprintf(out, cap, LINE_HEAD, rest) > max)
+		snprintf(out, cap, SHORT_HEAD, rest_short);
+	size_t n = strlen(out), k;
+	if (n > max)
+		n = max;
+	/* a last UTF-8 character cut short (here or by snprintf) goes: back to its first byte */
+	for (k = n; k > 0 && ((unsigned char)out[k - 1] & 0xc0) == 0x80;)
+		k--;
+	if (k > 0 && (unsigned char)out[k - 1] >= 0xc0) {
+		unsigned char lead = (unsigned char)out[k - 1];
+		size_t whole = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+		if (n - (k - 1) < whole)
+			n = k - 1;
+	}
+	out[n] = '\0';
 }
 
 void powsolve_line(char *out, size_t cap, int width, double expected_s, double elapsed_s)
 {
-	char how[40], so_far[24], rest[96], bare[96];
+	char how[64], so_far[24], rest[160], bare[160];
 	span(how, sizeof how, expected_s);
 	clock_text(so_far, sizeof so_far, elapsed_s);
-	snprintf(bare, sizeof bare, "%s (%s so far)", how, so_far);
+	/* TRANSLATORS: the first %s is an estimate ("about 5 minutes"), the second the time
+	 * spent ("0:12") */
+	snprintf(bare, sizeof bare, _("%s (%s so far)"), how, so_far);
 	/* The time is the mean: a solve is luck, and some take two or three times as long. */
 	if (elapsed_s > 1.5 * expected_s && elapsed_s >= 3)
-		snprintf(rest, sizeof rest, "%s (%s so far, it varies)", how, so_far);
+		/* TRANSLATORS: as "%s (%s so far)", when it takes longer than the estimate */
+		snprintf(rest, sizeof rest, _("%s (%s so far, it varies)"), how, so_far);
 	else
 		snprintf(rest, sizeof rest, "%s", bare);
-	if (strlen(LINE_HEAD) + strlen(rest) >= 80) /* an 80-column terminal holds it whole */
+	if (strlen(LINE_HEAD) - 2 + strlen(rest) >= 80) /* an 80-column terminal holds it whole */
 		snprintf(rest, sizeof rest, "%s", bare);
 	fit(out, cap, width, rest, bare);
 }
@@ -246,10 +272,11 @@ int powsolve_worker(uint64_t *counter, const uint8_t ch[GD_POW_CHALLENGE_BYTES],
 	if (catch)
 		sigaction(SIGINT, &old, NULL);
 	if (l.drawn) {
-		char rest[48];
+		char rest[96];
 		clock_text(so_far, sizeof so_far, st->seconds);
-		snprintf(rest, sizeof rest, "%s %s",
-			 rc == POWSOLVE_OK ? "done in" : "stopped after", so_far);
+		/* TRANSLATORS: %s is the time spent ("0:12", "5 s") */
+		snprintf(rest, sizeof rest, rc == POWSOLVE_OK ? _("done in %s") : _("stopped after %s"),
+			 so_far);
 		fit(text, sizeof text, progress_columns(), rest, rest);
 		if (interrupted && l.len + 2 < (size_t)progress_columns())
 			l.len += 2; /* the terminal echoed "^C" after the line: blank it too */

@@ -21,6 +21,7 @@
 
 #include "bytes.h"
 #include "gdcrypto.h"
+#include "i18n.h"
 #include "socks5.h"
 
 #define HEAD_MAX 16384
@@ -48,14 +49,16 @@ int gd_url_parse(gd_url *u, const char *url, char *err, size_t cap)
 		memcpy(canon, "http://", 7);
 	}
 	if (strncmp(canon, "http://", 7) != 0) {
-		snprintf(err, cap,
-			 "the server URL must start with http:// (onion services need no TLS)");
+		/* TRANSLATORS: http:// and TLS stay as they are */
+		snprintf(err, cap, "%s",
+			 _("the server URL must start with http:// (onion services need no TLS)"));
 		return -1;
 	}
 	const char *h = canon + 7;
 	size_t n = strcspn(h, "/");
 	if (h[n] == '/') {
-		snprintf(err, cap, "the server URL has a path; give only http://host[:port]");
+		/* TRANSLATORS: http://host[:port] stays as it is */
+		snprintf(err, cap, "%s", _("the server URL has a path; give only http://host[:port]"));
 		return -1;
 	}
 	if (gd_server_url_check(canon) != GD_OK)
@@ -104,7 +107,7 @@ int gd_url_parse(gd_url *u, const char *url, char *err, size_t cap)
 	}
 	return 0;
 bad:
-	snprintf(err, cap, "not a valid server URL: %s", url);
+	snprintf(err, cap, _("not a valid server URL: %s"), url);
 	return -1;
 }
 
@@ -120,10 +123,11 @@ int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int c
 	sodium_bin2hex(t->pass, sizeof t->pass, r + 6, 6);
 	if (proxy == NULL && (u->onion || !clearnet)) {
 		if (!u->onion) {
+			/* TRANSLATORS: %s is a host name; ghostdrop and --proxy 127.0.0.1:9050 stay */
 			snprintf(err, cap,
-				 "%s is not an onion address, and ghostdrop connects only through "
-				 "Tor: use the newsroom's onion address, or --proxy 127.0.0.1:9050 "
-				 "to reach this one through Tor",
+				 _("%s is not an onion address, and ghostdrop connects only through "
+				   "Tor: use the newsroom's onion address, or --proxy 127.0.0.1:9050 "
+				   "to reach this one through Tor"),
 				 u->host);
 			return -1;
 		}
@@ -131,15 +135,16 @@ int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int c
 	}
 	if (proxy == NULL) {
 		if (!u->literal) {
-			snprintf(err, cap,
-				 "without a proxy the server must be an IP address "
-				 "(ghostdrop never looks up names itself)");
+			snprintf(err, cap, "%s",
+				 _("without a proxy the server must be an IP address "
+				   "(ghostdrop never looks up names itself)"));
 			return -1;
 		}
 		if (!u->loopback) /* said before the first connection, not after */
+			/* TRANSLATORS: "ghostdrop:" stays; %s is the server's address */
 			fprintf(stderr,
-				"ghostdrop: warning: connecting to %s without Tor: your network "
-				"can see that you contact this server\n",
+				_("ghostdrop: warning: connecting to %s without Tor: your network "
+				  "can see that you contact this server\n"),
 				u->host);
 		return 0;
 	}
@@ -148,13 +153,14 @@ int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int c
 	unsigned long p = colon ? strtoul(colon + 1, &end, 10) : 0;
 	if (colon == NULL || *end != '\0' || p == 0 || p > 65535 ||
 	    (size_t)(colon - proxy) >= sizeof t->proxy_ip) {
-		snprintf(err, cap, "--proxy must be IP:PORT");
+		/* TRANSLATORS: --proxy stays; IP and PORT may be translated */
+		snprintf(err, cap, "%s", _("--proxy must be IP:PORT"));
 		return -1;
 	}
 	memcpy(t->proxy_ip, proxy, (size_t)(colon - proxy));
 	struct in_addr a;
 	if (inet_pton(AF_INET, t->proxy_ip, &a) != 1) {
-		snprintf(err, cap, "--proxy must be an IPv4 address and a port");
+		snprintf(err, cap, "%s", _("--proxy must be an IPv4 address and a port"));
 		return -1;
 	}
 	t->proxy_port = (uint16_t)p;
@@ -289,14 +295,20 @@ static int socks_dial(gd_transport *t, const gd_url *u, time_t deadline, char *m
 	size_t n, len;
 	int fd = dial(t->proxy_ip, t->proxy_port, deadline), st = SOCKS_ERR_PROTOCOL;
 	if (fd < 0) { /* the worker's and the desk's words: both have --proxy */
-		snprintf(msg, cap,
-			 "cannot reach the Tor SOCKS proxy at %s:%u: Tor does not seem to be "
-			 "running. Start Tor, or %s",
-			 t->proxy_ip, t->proxy_port,
-			 t->proxy_port == 9150
-				 ? "open Tor Browser and keep it open (or use "
-				   "--proxy 127.0.0.1:9050 for the system's Tor)"
-				 : "with Tor Browser open, add --proxy 127.0.0.1:9150");
+		/* TRANSLATORS: %s:%u is an address and port; --proxy 127.0.0.1:9050 stays */
+		if (t->proxy_port == 9150)
+			snprintf(msg, cap,
+				 _("cannot reach the Tor SOCKS proxy at %s:%u: Tor does not seem to "
+				   "be running. Start Tor, or open Tor Browser and keep it open (or "
+				   "use --proxy 127.0.0.1:9050 for the system's Tor)"),
+				 t->proxy_ip, t->proxy_port);
+		else
+			/* TRANSLATORS: %s:%u is an address and port; --proxy 127.0.0.1:9150 stays */
+			snprintf(msg, cap,
+				 _("cannot reach the Tor SOCKS proxy at %s:%u: Tor does not seem to "
+				   "be running. Start Tor, or with Tor Browser open, add --proxy "
+				   "127.0.0.1:9150"),
+				 t->proxy_ip, t->proxy_port);
 		return TR_ERR_CONNECT;
 	}
 	n = socks5_greeting(buf);
@@ -315,8 +327,9 @@ static int socks_dial(gd_transport *t, const gd_url *u, time_t deadline, char *m
 		size_t used;
 		uint8_t code = 0;
 		socks5_parse_connect(buf, len, &used, &code);
-		snprintf(msg, cap, "the Tor proxy could not connect to %.60s: %s", u->host,
-			 socks5_reply_text(code));
+		/* TRANSLATORS: the first %s is a host name, the second the proxy's reason */
+		snprintf(msg, cap, _("the Tor proxy could not connect to %.60s: %s"), u->host,
+			 _(socks5_reply_text(code)));
 		close(fd);
 		return TR_ERR_SOCKS;
 	}
@@ -326,18 +339,25 @@ static int socks_dial(gd_transport *t, const gd_url *u, time_t deadline, char *m
 fail:
 	if (st == SOCKS_LOST) {
 		snprintf(msg, cap,
-			 "the connection to Tor at %s:%u was lost before Tor answered (is Tor "
-			 "restarting? is that port Tor's SOCKS port?)",
+			 _("the connection to Tor at %s:%u was lost before Tor answered (is Tor "
+			   "restarting? is that port Tor's SOCKS port?)"),
 			 t->proxy_ip, t->proxy_port);
 		close(fd);
 		return TR_ERR_CONNECT;
 	}
-	snprintf(msg, cap, "%s:%u did not answer as a SOCKS5 proxy should%s", t->proxy_ip,
-		 t->proxy_port, st == SOCKS_ERR_AUTH ? " (it refused username/password)" : "");
+	if (st == SOCKS_ERR_AUTH)
+		snprintf(msg, cap,
+			 _("%s:%u did not answer as a SOCKS5 proxy should (it refused "
+			   "username/password)"),
+			 t->proxy_ip, t->proxy_port);
+	else
+		snprintf(msg, cap, _("%s:%u did not answer as a SOCKS5 proxy should"), t->proxy_ip,
+			 t->proxy_port);
 	close(fd);
 	return TR_ERR_SOCKS;
 fail_io:
-	snprintf(msg, cap, "the connection to Tor at %s:%u was lost", t->proxy_ip, t->proxy_port);
+	snprintf(msg, cap, _("the connection to Tor at %s:%u was lost"), t->proxy_ip,
+		 t->proxy_port);
 	close(fd);
 	return TR_ERR_CONNECT;
 }
@@ -435,7 +455,7 @@ static int connect_to(gd_transport *t, const gd_url *u, time_t deadline, gd_resp
 	if (t->use_proxy)
 		return socks_dial(t, u, deadline, r->message, sizeof r->message);
 	if ((fd = dial(u->host, u->port, deadline)) < 0) {
-		snprintf(r->message, sizeof r->message, "cannot connect to %.64s:%u", u->host,
+		snprintf(r->message, sizeof r->message, _("cannot connect to %.64s:%u"), u->host,
 			 u->port);
 		return TR_ERR_CONNECT;
 	}
@@ -485,8 +505,8 @@ static int read_head(int fd, char *head, size_t *hl, size_t *got, http_req *q, g
 		    (rc = recv_some(fd, (uint8_t *)head + *got, HEAD_MAX - *got, &k, deadline)) !=
 			    TR_OK ||
 		    k == 0) {
-			snprintf(r->message, sizeof r->message,
-				 "the connection broke before an answer");
+			snprintf(r->message, sizeof r->message, "%s",
+				 _("the connection broke before an answer"));
 			return rc == TR_ERR_TIMEOUT ? rc
 			       : *got == HEAD_MAX   ? TR_ERR_HTTP
 						    : TR_ERR_CONNECT;
@@ -512,8 +532,8 @@ static int read_body(const gd_transport *t, int fd, http_req *q, gd_response *r,
 	gd_body_fn sink = q->sink;
 	void *sink_arg = q->sink_arg;
 	if (!streaming && (parse_head(r, head, &clen) != TR_OK || clen > max_body)) {
-		snprintf(r->message, sizeof r->message,
-			 "the server's answer is malformed or too large");
+		snprintf(r->message, sizeof r->message, "%s",
+			 _("the server's answer is malformed or too large"));
 		return TR_ERR_HTTP;
 	}
 	r->content_length = clen;
@@ -534,7 +554,8 @@ static int read_body(const gd_transport *t, int fd, http_req *q, gd_response *r,
 	while (rc == TR_OK && done < clen) {
 		size_t want = clen - done < 65536 ? (size_t)(clen - done) : 65536;
 		if ((rc = recv_some(fd, buf, want, &k, deadline)) != TR_OK || k == 0) {
-			snprintf(r->message, sizeof r->message, "the connection broke mid-answer");
+			snprintf(r->message, sizeof r->message, "%s",
+				 _("the connection broke mid-answer"));
 			rc = rc == TR_ERR_TIMEOUT ? rc : TR_ERR_CONNECT;
 			break;
 		}
@@ -577,7 +598,8 @@ static int request_once(gd_transport *t, const gd_url *u, http_req *q, gd_respon
 		close(fd);
 	if (rc != TR_OK) {
 		if (rc == TR_ERR_SINK)
-			snprintf(r->message, sizeof r->message, "could not store the answer");
+			snprintf(r->message, sizeof r->message, "%s",
+				 _("could not store the answer"));
 		gd_response_free(r);
 	}
 	return rc;

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "gdcrypto.h"
+#include "i18n.h"
 #include "progress.h"
 
 #define MAX_SENDERS 8
@@ -38,7 +39,7 @@ int drop_upload_create(drop_conn *d, const uint8_t id[16], uint64_t total, char 
 	if (u == NULL || gd_b64_decode_exact(raw, sizeof raw, u) != GD_OK || cs < 1024 ||
 	    cs > (64 << 20)) {
 		json_decref(o);
-		return drop_fail(e, DROP_MALFORMED, "the drop's upload answer is malformed");
+		return drop_fail(e, DROP_MALFORMED, _("the drop's upload answer is malformed"));
 	}
 	snprintf(up, 64, "%s", u);
 	*chunk_size = (size_t)cs;
@@ -158,7 +159,7 @@ static int send_chunk(gd_uploader *g, int *keep, const slot *s, drop_err *e)
 				if (g->waiting) {
 					g->waiting = 0;
 					progress_end();
-					fprintf(stderr, "%s: connected again: continuing.\n",
+					fprintf(stderr, _("%s: connected again: continuing.\n"),
 						cli_name);
 				}
 				pthread_mutex_unlock(&g->mu);
@@ -171,11 +172,18 @@ static int send_chunk(gd_uploader *g, int *keep, const slot *s, drop_err *e)
 			g->waiting = 1;
 			uint64_t a = __atomic_load_n(&g->acked, __ATOMIC_RELAXED);
 			progress_end();
+			/* TRANSLATORS: the first %s is "ghostdrop", %u seconds, then MiB sent of
+			 * MiB in all (with a decimal point) */
 			fprintf(stderr,
-				"%s: the connection %s was lost; waiting for it to come back (up "
-				"to %u s) to continue from %.1f of %.1f MiB. Ctrl-C stops.\n",
-				cli_name, d.tr.use_proxy ? "to Tor" : "to the drop", g->patience,
-				(double)a / 1048576.0, (double)g->total / 1048576.0);
+				d.tr.use_proxy
+					? _("%s: the connection to Tor was lost; waiting for it to "
+					    "come back (up to %u s) to continue from %.1f of %.1f "
+					    "MiB. Ctrl-C stops.\n")
+					: _("%s: the connection to the drop was lost; waiting for it "
+					    "to come back (up to %u s) to continue from %.1f of %.1f "
+					    "MiB. Ctrl-C stops.\n"),
+				cli_name, g->patience, (double)a / 1048576.0,
+				(double)g->total / 1048576.0);
 		}
 		pthread_mutex_unlock(&g->mu);
 		if (stop)
@@ -269,7 +277,7 @@ int gd_uploader_begin(drop_conn *d, const uint8_t id[16], uint64_t total, unsign
 	if (drop_upload_create(d, id, total, up, &chunk_size, e) != DROP_OK)
 		return e->kind;
 	if ((*out = uploader_new(d, up, chunk_size, total, senders)) == NULL)
-		return drop_fail(e, DROP_LOCAL, "out of memory");
+		return drop_fail(e, DROP_LOCAL, _("out of memory"));
 	progress_start("upload", total);
 	return DROP_OK;
 }
@@ -289,11 +297,11 @@ int gd_uploader_resume(drop_conn *d, const char *up, uint64_t total, unsigned se
 	if (size < 0 || (uint64_t)size != total || cs < 1024 || cs > (64 << 20) ||
 	    !json_is_array(rec)) {
 		json_decref(o);
-		return drop_fail(e, DROP_MALFORMED, "the drop's upload status is malformed");
+		return drop_fail(e, DROP_MALFORMED, _("the drop's upload status is malformed"));
 	}
 	if ((*out = uploader_new(d, up, (size_t)cs, total, senders)) == NULL) {
 		json_decref(o);
-		return drop_fail(e, DROP_LOCAL, "out of memory");
+		return drop_fail(e, DROP_LOCAL, _("out of memory"));
 	}
 	gd_uploader *g = *out;
 	size_t i;
@@ -369,7 +377,7 @@ void gd_uploader_send(gd_uploader *g, uint8_t *buf, size_t len)
 			s->state = B_FREE;
 		if (!g->failed) { /* more chunks than the declared size allows: a caller's bug */
 			g->failed = 1;
-			drop_fail(&g->failure, DROP_LOCAL, "the envelope is longer than announced");
+			drop_fail(&g->failure, DROP_LOCAL, _("the envelope is longer than announced"));
 		}
 		pthread_cond_broadcast(&g->cv);
 		pthread_mutex_unlock(&g->mu);
@@ -399,7 +407,7 @@ static int uploader_finish(gd_uploader *g, uint8_t digest[32], drop_err *e)
 	int failed = g->failed;
 	if (!failed && g->next_idx != g->n_chunks) {
 		failed = g->failed = 1;
-		drop_fail(&g->failure, DROP_LOCAL, "the envelope is shorter than announced");
+		drop_fail(&g->failure, DROP_LOCAL, _("the envelope is shorter than announced"));
 	}
 	if (failed)
 		*e = g->failure;
@@ -408,7 +416,7 @@ static int uploader_finish(gd_uploader *g, uint8_t digest[32], drop_err *e)
 		return e->kind;
 	gd_upload_hasher *h = gd_upload_hasher_new(g->total);
 	if (h == NULL)
-		return drop_fail(e, DROP_LOCAL, "out of memory");
+		return drop_fail(e, DROP_LOCAL, _("out of memory"));
 	for (uint32_t i = 0; i < g->n_chunks; i++)
 		gd_upload_hasher_chunk(h, g->hashes[i]);
 	gd_upload_hasher_final(h, digest);
