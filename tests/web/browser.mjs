@@ -8,7 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import * as h from './harness.mjs';
-import { STRINGS } from '../../web/src/strings.js'; // the page's words, to find them shown
+import { LANGUAGES, STRINGS } from '../../web/src/strings.js'; // the page's words, to find them shown
 
 const S = STRINGS.en;
 const { check, fail, log } = h;
@@ -30,7 +30,8 @@ const PAGE_HEADERS = {
 	'permissions-policy': 'camera=(), microphone=(), geolocation=()',
 };
 const ASSETS = ['app.js', 'gdproto.js', 'client.js', 'strings.js', 'strip.js', 'powworker.js',
-	'kdfworker.js', 'style.css', 'wordlist.js', 'vendor/libsodium-sumo.js',
+	'kdfworker.js', 'style.css', 'lang-es.js', 'lang-pt_BR.js', 'lang-fil.js', 'lang-sw.js',
+	'lang-fr.js', 'wordlist.js', 'vendor/libsodium-sumo.js',
 	'vendor/libsodium-wrappers.js', 'vendor/noble/argon2.js', 'vendor/noble/blake2.js',
 	'vendor/noble/_blake.js', 'vendor/noble/_md.js', 'vendor/noble/_u64.js',
 	'vendor/noble/utils.js'];
@@ -848,7 +849,144 @@ async function vectors(build) {
 	log(`tests/vectors in Chromium: ${r.checks} checks, as many as in Node, all passed`);
 }
 
-const CASES = { headers, layout, nojs, safer, submit, resume, followup, refuse, tor, vectors };
+/* ---- (k) the page's languages (issue 18): for each, Accept-Language (and navigator.languages)
+ * set through DevTools -> that language shown everywhere (every data-s text, the title, <html
+ * lang>) at 360x640 without sideways scroll; then the selector switches a page holding a file
+ * report and an error to every language with no request, status and report included. A
+ * screenshot per language is kept in BUILD/meson-logs/web-lang/ for a human to look at. ---- */
+const LANG_ASKED = { en: 'en-US,en', es: 'es-CO,es', pt_BR: 'pt-BR,pt', fil: 'fil-PH,tl',
+	sw: 'sw-KE,sw', fr: 'fr-FR,fr' };
+
+function tr(cat, key, vars = {}) {
+	return cat[key].replace(/\{([a-z_]+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+}
+
+/* Every visible data-s element says its key's text in cat; the title and <html lang> too. */
+async function shownIn(page, code, where) {
+	const cat = STRINGS[code], tag = LANGUAGES.find((l) => l.code === code).tag;
+	const got = await page.evaluate(() => ({
+		lang: document.documentElement.lang, title: document.title,
+		sel: document.getElementById('lang').value,
+		note: !document.getElementById('lang-note').hidden,
+		texts: [...document.querySelectorAll('#app [data-s]')].filter((e) => e.offsetParent !== null)
+			.map((e) => [e.dataset.s, e.textContent]),
+		heading: document.getElementById('heading').textContent,
+		send: document.getElementById('send').textContent,
+		label: document.querySelector('label[for="lang"]').textContent,
+	}));
+	check(got.lang === tag, `${where}: <html lang="${got.lang}">, wanted ${tag}`);
+	check(got.title === cat.page_title, `${where}: title ${JSON.stringify(got.title)}`);
+	check(got.sel === code, `${where}: the selector shows ${got.sel}`);
+	check(got.note === (code !== 'en'), `${where}: the review note is ${got.note ? '' : 'not '}shown`);
+	check(got.label === cat.lang_label, `${where}: the selector's label is ${JSON.stringify(got.label)}`);
+	check(got.send === cat.send, `${where}: #send says ${JSON.stringify(got.send)}`);
+	check(got.heading === cat.heading || got.heading.startsWith(cat.heading_named.split('{')[0]),
+		`${where}: the heading is ${JSON.stringify(got.heading)}`);
+	check(got.texts.length >= 10, `${where}: only ${got.texts.length} texts shown`);
+	for (const [k, v] of got.texts)
+		check(v === cat[k], `${where}: ${k} shows ${JSON.stringify(v)}, wanted ${JSON.stringify(cat[k])}`);
+}
+
+async function lang(build) {
+	const d = await drop(build);
+	const browser = await h.launchBrowser();
+	const shots = path.join(build, 'meson-logs', 'web-lang');
+	fs.mkdirSync(shots, { recursive: true });
+	const codes = LANGUAGES.map((l) => l.code);
+	for (const code of Object.keys(LANG_ASKED))
+		check(Object.hasOwn(STRINGS, code), `${code}: not in strings.js's STRINGS`);
+	for (const code of codes) {
+		const page = await h.newPage(browser, { width: 360, height: 640 });
+		const cdp = await page.createCDPSession();
+		await cdp.send('Network.enable');
+		const sent = [];
+		cdp.on('Network.requestWillBeSentExtraInfo', (e) => {
+			const hd = Object.fromEntries(Object.entries(e.headers).map(([k, v]) =>
+				[k.toLowerCase(), v]));
+			sent.push(hd['accept-language']);
+		});
+		const ua = await browser.userAgent();
+		await cdp.send('Network.setUserAgentOverride', { userAgent: ua,
+			acceptLanguage: LANG_ASKED[code] });
+		await h.openPage(page, d.url + '/');
+		await ready(page);
+		const first = LANG_ASKED[code].split(',')[0];
+		check(sent.length > 0 && sent.every((a) => a && a.startsWith(first)),
+			`${code}: Accept-Language sent: ${JSON.stringify(sent.slice(0, 3))}, wanted ${first}...`);
+		const nl = await page.evaluate(() => [...navigator.languages]);
+		check(nl[0] === first, `${code}: navigator.languages is ${JSON.stringify(nl)}`);
+		await shownIn(page, code, `${code} (asked ${LANG_ASKED[code]})`);
+		const box = await (await page.$('#lang')).boundingBox();
+		const head = await (await page.$('#heading')).boundingBox();
+		check(box.height >= 44 && box.width >= 44 && box.x + box.width <= 360 && box.y < head.y,
+			`${code}: #lang is ${box.width}x${box.height} at ${box.x},${box.y}: not a 44 px ` +
+			'target at the top within 360 px');
+		await noSideScroll(page, `${code}: write`);
+		await page.screenshot({ path: path.join(shots, `write-${code}.png`), fullPage: true });
+		await page.click('#mode-back');
+		await noSideScroll(page, `${code}: come back`);
+		await shownIn(page, code, `${code}: come back`);
+		await page.close();
+	}
+
+	// the selector, on a page holding a file report (a size) and an error (a refusal)
+	const page = await h.newPage(browser, { width: 360, height: 640 });
+	await h.openPage(page, d.url + '/');
+	await ready(page);
+	const doc = path.join(h.tmpdir(), 'report.odt');
+	fs.writeFileSync(doc, 'not a document');
+	await setTestimony(page, 'x'.repeat(1536));
+	await (await page.$('#attachments')).uploadFile(doc);
+	await page.waitForFunction(() => document.querySelectorAll('#file-report li').length === 2 &&
+		!document.getElementById('file-report').textContent.includes('…'), { timeout: 20000 });
+	await page.click('#send');
+	await page.waitForFunction(() => document.getElementById('status').className.includes('error'),
+		{ timeout: 20000 });
+	const requests = [];
+	page.on('request', (r) => requests.push(r.url()));
+	for (const code of [...codes.slice(1), 'en']) {
+		await page.select('#lang', code);
+		const cat = STRINGS[code], tag = LANGUAGES.find((l) => l.code === code).tag;
+		await shownIn(page, code, `switched to ${code}`);
+		const n = new Intl.NumberFormat(tag, { minimumFractionDigits: 1, maximumFractionDigits: 1 })
+			.format(1.5);
+		const got = await page.evaluate(() => ({
+			st: document.getElementById('status').textContent,
+			view: document.getElementById('status-view').textContent,
+			report: [...document.querySelectorAll('#file-report li')].map((e) => e.textContent),
+			what: document.querySelector('#file-1 .file-what').textContent,
+			keep: document.querySelector('#file-1 label.check').textContent,
+		}));
+		const wantMsg = tr(cat, 'file_message', { size: tr(cat, 'size_kib', { n }) });
+		check(got.report[0] === wantMsg, `switched to ${code}: the report says ${
+			JSON.stringify(got.report[0])}, wanted ${JSON.stringify(wantMsg)}`);
+		check(got.what === cat.file_not_cleaned_doc, `switched to ${code}: the file's report is ${
+			JSON.stringify(got.what)}`);
+		check(got.keep === cat.file_keep_label, `switched to ${code}: ${JSON.stringify(got.keep)}`);
+		const parts = cat.files_keep_needed.split('{names}');
+		check(parts.every((p) => got.st.includes(p)) && got.st.includes('report.odt') &&
+			got.view === got.st, `switched to ${code}: the status says ${JSON.stringify(got.st)}`);
+	}
+	await page.click('#mode-back');
+	await page.type('#codename-input', 'abacus abdomen abdominal abide abiding ability ablaze');
+	await page.click('#codename-open');
+	await page.waitForFunction(() => document.getElementById('status').className.includes('error'),
+		{ timeout: 20000 });
+	for (const code of codes.slice(1)) {
+		await page.select('#lang', code);
+		const st = await statusText(page);
+		check(st === tr(STRINGS[code], 'codename_wrong_count', { count: 7 }),
+			`switched to ${code} on come back: the status says ${JSON.stringify(st)}`);
+	}
+	check(requests.length === 0, `switching language made requests: ${requests.join(' ')}`);
+	const stored = await page.evaluate(() => [localStorage.length, sessionStorage.length,
+		document.cookie]);
+	check(stored[0] === 0 && stored[1] === 0 && stored[2] === '', `the page stored: ${stored}`);
+	log(`${codes.length} languages shown from Accept-Language at 360x640 and switched with ` +
+		`no request (screenshots in ${shots})`);
+}
+
+const CASES = { headers, layout, nojs, safer, submit, resume, followup, refuse, tor, vectors, lang };
 
 h.run('browser', async (build, names) => {
 	if (names.length === 0 || names.some((n) => !CASES[n]))

@@ -4,21 +4,52 @@
 // page's memory only and are wiped (sodium.memzero) once used. JavaScript strings (the
 // testimony, the codename) cannot be wiped: their references are dropped and the fields emptied.
 
-import { STRINGS } from './strings.js';
+import { STRINGS, LANGUAGES, pickLanguage } from './strings.js';
 
 const MAX_TEXT = 128 * 1024; // GD_ENV_MAX_TEXT: the manifest's text, in UTF-8 bytes
 const MAX_FILES = 256; // the manifest's attachments (PROTOCOL.md §6.2)
 const TICK_MS = 1500; // status text updated at most this often while numbers move (aria-live)
 
-const asked = (navigator.language || 'en').split('-')[0];
-const lang = Object.hasOwn(STRINGS, asked) ? asked : 'en';
-const S = { ...STRINGS.en, ...STRINGS[lang] };
+// The language: the first of the browser's that the page has (Tor Browser asks for English
+// whatever its own language), then the selector (#lang), which switches at once: every
+// catalogue came with the page, so switching asks the drop for nothing, and nothing remembers
+// the choice (no cookie, no storage). No English fallback: a key a language lacks is a fault
+// its test (tests/web/lang.mjs) reports, not an English sentence in the middle of another.
+let lang = pickLanguage(navigator.languages || [navigator.language || 'en']);
+let S = STRINGS[lang];
+const numbers = new Map(); // Intl.NumberFormat by language and decimals
 
-// A catalogue string with its {placeholders} filled.
+function langTag() {
+	return LANGUAGES.find((l) => l.code === lang).tag;
+}
+
+// A number as the language writes it (1.5 in English, 1,5 in Spanish); digits only if Intl
+// cannot format for the language.
+function num(v, decimals = 0) {
+	const k = `${lang} ${decimals}`;
+	try {
+		if (!numbers.has(k))
+			numbers.set(k, new Intl.NumberFormat(langTag(), { minimumFractionDigits: decimals,
+				maximumFractionDigits: decimals }));
+		return numbers.get(k).format(v);
+	} catch {
+		return v.toFixed(decimals);
+	}
+}
+
+// A catalogue string with its {placeholders} filled; numbers as the language writes them.
 function t(key, vars = {}) {
 	const s = Object.hasOwn(S, key) ? S[key] : key;
-	return s.replace(/\{([a-z_]+)\}/g, (m, k) => (Object.hasOwn(vars, k) ? String(vars[k]) : m));
+	return s.replace(/\{([a-z_]+)\}/g, (m, k) => {
+		if (!Object.hasOwn(vars, k))
+			return m;
+		return typeof vars[k] === 'number' ? num(vars[k]) : String(vars[k]);
+	});
 }
+
+// What is shown that is not a catalogue string as it is (a status, a count, a file's report) is
+// kept as a function of the language, inLang(), called again when the language changes.
+const inLang = (v) => (typeof v === 'function' ? v() : v);
 
 const $ = (id) => document.getElementById(id);
 
@@ -45,18 +76,23 @@ let lastPhase = '';
 // scroll: brought into view if it is not (not for each tick of a progress: the person may have
 // scrolled away to read). announce: false updates only what is shown (#status-view), not the
 // live region a screen reader reads out (#status).
-function setStatus(text, kind = 'info', title = null, scroll = true, announce = true) {
+// msg and title: a string, or a function giving it in the current language (see inLang()).
+let shownStatus = { msg: '', kind: 'info', title: null };
+
+function setStatus(msg, kind = 'info', title = null, scroll = true, announce = true) {
+	shownStatus = { msg, kind, title };
+	const m = inLang(msg), h = inLang(title);
 	for (const st of announce ? [$('status'), $('status-view')] : [$('status-view')]) {
 		st.replaceChildren();
 		st.className = `status ${kind}${st.id === 'status' ? ' sr-only' : ''}`;
-		if (title) {
+		if (h) {
 			const b = document.createElement('strong');
-			b.textContent = title;
+			b.textContent = h;
 			st.append(b, document.createElement('br'));
 		}
-		if (text)
-			st.append(text);
-		st.hidden = !text && !title;
+		if (m)
+			st.append(m);
+		st.hidden = !m && !h;
 	}
 	lastPhase = '';
 	if (scroll && !$('status-view').hidden)
@@ -85,7 +121,7 @@ function statusIntoView() {
 // a screen reader hears a new phase, and then every 25 %.
 let lastQuarter = -1;
 
-function progress(phase, text, done, total) {
+function progress(phase, msg, done, total) {
 	const bar = $('progress');
 	bar.hidden = false;
 	if (total > 0) {
@@ -95,11 +131,11 @@ function progress(phase, text, done, total) {
 		bar.removeAttribute('value'); // indeterminate; null: as it was (a retry)
 	const now = Date.now();
 	if (phase === lastPhase && (now - lastTick < TICK_MS ||
-		text === $('status-view').textContent))
+		inLang(msg) === $('status-view').textContent))
 		return;
 	const quarter = total > 0 ? Math.floor((4 * Math.min(done, total)) / total) : -1;
 	const announce = phase !== lastPhase || quarter !== lastQuarter;
-	setStatus(text, 'info', null, phase !== lastPhase, announce);
+	setStatus(msg, 'info', null, phase !== lastPhase, announce);
 	lastPhase = phase;
 	lastTick = now;
 	if (announce)
@@ -122,7 +158,7 @@ function humanSize(n) {
 		v /= 1024;
 		u++;
 	}
-	return t(units[u], { n: v.toFixed(1) });
+	return t(units[u], { n: num(v, 1) });
 }
 
 // ---- secrets ----
@@ -156,6 +192,7 @@ function forgetSession() {
 		wipeKeys(session.keys);
 	session = null;
 	armAck(false);
+	shownReplies = [];
 	$('replies').replaceChildren();
 	$('mailbox').hidden = true;
 	$('codename-form').hidden = false;
@@ -172,8 +209,9 @@ function errorCode(e) {
 	return (e && e.name) || 'error';
 }
 
+// e: an error, or its code (errorCode's, once: it logs a fault of the page)
 function errorText(e) {
-	const code = errorCode(e);
+	const code = typeof e === 'string' ? e : errorCode(e);
 	const map = {
 		network: 'err_network', timeout: 'err_network',
 		overloaded: 'err_overloaded', too_many_uploads: 'err_overloaded',
@@ -204,9 +242,9 @@ function bundleFailed(e) {
 	const key = map[code] || 'bundle_bad';
 	// not an attack on this worker (the newsroom's key is fine): no "do not send here"
 	if (key === 'bundle_network' || key === 'bundle_missing' || key === 'bundle_expired')
-		setStatus(t(key), 'error');
+		setStatus(() => t(key), 'error');
 	else
-		setStatus(t(key, { code }), 'error', t('bundle_failed_title'));
+		setStatus(() => t(key, { code }), 'error', () => t('bundle_failed_title'));
 }
 
 // ---- screens ----
@@ -425,30 +463,32 @@ function onEvent(ev) {
 	const done = ev.done || 0, total = ev.total || 0;
 	switch (ev.type) {
 	case 'pow':
-		progress('pow', t('pow'), done, total);
+		progress('pow', () => t('pow'), done, total);
 		break;
 	case 'seal':
-		progress('seal', t('sealing', { done: humanSize(done), total: humanSize(total) }), done,
+		progress('seal', () => t('sealing', { done: humanSize(done), total: humanSize(total) }),
+			done, total);
+		break;
+	case 'upload': {
+		const key = restarted ? 'uploading_again' : 'uploading';
+		progress('upload', () => t(key, { done: humanSize(done), total: humanSize(total) }), done,
 			total);
 		break;
-	case 'upload':
-		progress('upload', t(restarted ? 'uploading_again' : 'uploading',
-			{ done: humanSize(done), total: humanSize(total) }), done, total);
-		break;
+	}
 	case 'retry':
 		// upload_not_found: the drop lost the upload (it restarted): client.js seals it again
 		// and starts over, with a new proof of work; it does not continue
 		if (ev.code === 'upload_not_found') {
 			restarted = true;
-			progress('restart', t('restarted'), 0, total);
+			progress('restart', () => t('restarted'), 0, total);
 		} else
-			progress('retry', t('retrying'), total > 0 ? done : null, total);
+			progress('retry', () => t('retrying'), total > 0 ? done : null, total);
 		break;
 	case 'resumed':
-		progress('resumed', t('resumed'), total > 0 ? done : null, total);
+		progress('resumed', () => t('resumed'), total > 0 ? done : null, total);
 		break;
 	case 'commit':
-		progress('commit', t('committing'), 0, 0);
+		progress('commit', () => t('committing'), 0, 0);
 		break;
 	default:
 		break;
@@ -458,7 +498,7 @@ function onEvent(ev) {
 // Reading or deleting replies: a proof of work too, for the mailbox.
 function mailboxEvent(ev) {
 	if (ev.type === 'pow')
-		progress('pow', t('pow_mailbox'), ev.done || 0, ev.total || 0);
+		progress('pow', () => t('pow_mailbox'), ev.done || 0, ev.total || 0);
 }
 
 // The codename's Argon2id (256 MiB) in a Web Worker, kdfworker.js: on this thread the page would
@@ -507,10 +547,10 @@ function kdfSeed(pass, salt, params, onProgress) {
 }
 
 async function derive(canonical) {
-	progress('derive', t('codename_deriving', { percent: 0 }), 0, 100);
+	progress('derive', () => t('codename_deriving', { percent: 0 }), 0, 100);
 	return gd.deriveCodename(canonical, rootPk, (p) => {
 		const percent = Math.floor(p * 100);
-		progress('derive', t('codename_deriving', { percent }), percent, 100);
+		progress('derive', () => t('codename_deriving', { percent }), percent, 100);
 	});
 }
 
@@ -518,38 +558,43 @@ async function derive(canonical) {
 // words, however written).
 async function codenameFound(canonical) {
 	const text = $('testimony').value;
-	if (gd.codenameWordsIn(text, canonical))
-		return t('codename_in_text', { count: gd.codenameWordsCount(text, canonical) });
+	if (gd.codenameWordsIn(text, canonical)) {
+		const count = gd.codenameWordsCount(text, canonical);
+		return () => t('codename_in_text', { count });
+	}
 	for (let i = 0; i < entries.length; i++) {
 		const r = entries[i].res;
-		if (r && r.kind === 'text' && r.blob && gd.codenameWordsIn(await r.blob.text(), canonical))
-			return t('codename_in_file', { name: neutralName(i), count: 4 });
+		if (r && r.kind === 'text' && r.blob && gd.codenameWordsIn(await r.blob.text(), canonical)) {
+			const name = neutralName(i);
+			return () => t('codename_in_file', { name, count: 4 });
+		}
 	}
 	return null;
 }
 
-// What keeps this from being sent, in words; null when it can go.
+// What keeps this from being sent, in words (a function of the language); null when it can go.
 async function refusal(followup) {
-	const text = $('testimony').value;
-	if (text.trim() === '' && entries.length === 0)
-		return t('empty');
-	const len = new TextEncoder().encode(text).length;
+	const typed = $('testimony').value;
+	if (typed.trim() === '' && entries.length === 0)
+		return () => t('empty');
+	const len = new TextEncoder().encode(typed).length;
 	if (len > MAX_TEXT)
-		return t('too_long', { size: humanSize(len), max: humanSize(MAX_TEXT) });
+		return () => t('too_long', { size: humanSize(len), max: humanSize(MAX_TEXT) });
 	if (entries.length > MAX_FILES)
-		return t('files_too_many', { max: MAX_FILES });
+		return () => t('files_too_many', { max: MAX_FILES });
 	await checking;
 	const undecided = [];
 	for (let i = 0; i < entries.length; i++) {
 		const v = fileVerdict(entries[i]);
+		const name = neutralName(i);
 		if (v === 'refused')
-			return t('files_damaged', { name: neutralName(i) });
+			return () => t('files_damaged', { name });
 		if (v === 'ask' && !entries[i].keep) // the worker's own name, as the list shows it
-			undecided.push(t('file_ref', { original: safeName(entries[i].file.name),
-				name: neutralName(i) }));
+			undecided.push({ original: safeName(entries[i].file.name), name });
 	}
 	if (undecided.length > 0)
-		return t('files_keep_needed', { names: undecided.join(t('list_separator')) });
+		return () => t('files_keep_needed', { names: undecided.map((u) => t('file_ref', u))
+			.join(t('list_separator')) });
 	if (followup)
 		return codenameFound(session.canonical);
 	return null;
@@ -591,7 +636,7 @@ async function onSend(ev) {
 			globalThis.crypto.getRandomValues(seed);
 			lastTry = { id: gd.randomId(), seed, mayHave: false, ...now };
 		}
-		progress('pow', t('pow'), 0, 0);
+		progress('pow', () => t('pow'), 0, 0);
 		restarted = false;
 		const res = await client.send({ bundle, text, files, keys, kind, onEvent, id: lastTry.id,
 			seed: lastTry.seed });
@@ -600,13 +645,14 @@ async function onSend(ev) {
 		sent(followup, keys !== null, res);
 	} catch (e) {
 		progressDone();
+		const code = errorCode(e);
 		if (lastTry !== null && e?.mayHaveArrived)
 			lastTry.mayHave = true;
 		if (lastTry !== null && lastTry.mayHave) {
-			setStatus(`${errorText(e)} ${t('err_may_have_arrived')}`, 'error');
+			setStatus(() => `${errorText(code)} ${t('err_may_have_arrived')}`, 'error');
 		} else {
 			forgetTry();
-			setStatus(`${errorText(e)} ${t('err_nothing_sent')}`, 'error');
+			setStatus(() => `${errorText(code)} ${t('err_nothing_sent')}`, 'error');
 		}
 	} finally {
 		setBusy(false);
@@ -625,7 +671,7 @@ function sent(followup, withCodename, res) {
 	if (followup) {
 		forgetSession();
 		placeStatus($('codename-form'));
-		setStatus(t('sent_followup'), 'ok');
+		setStatus(() => t('sent_followup'), 'ok');
 		$('back-heading').focus();
 		return;
 	}
@@ -634,7 +680,7 @@ function sent(followup, withCodename, res) {
 			wipeKeys(fresh.keys);
 			fresh = null;
 		}
-		setStatus(t(already ? 'sent_already' : 'sent_no_reply'), 'ok');
+		setStatus(() => t(already ? 'sent_already' : 'sent_no_reply'), 'ok');
 		return;
 	}
 	const { canonical } = fresh;
@@ -645,7 +691,7 @@ function sent(followup, withCodename, res) {
 	showOnly('done');
 	setState('codename');
 	placeStatus($('done'), true);
-	setStatus(t(already ? 'sent_already' : 'sent'), 'ok');
+	setStatus(() => t(already ? 'sent_already' : 'sent'), 'ok');
 	// not the button that clears it: one tap, or Enter, would lose the codename for good
 	$('done-heading').focus();
 }
@@ -667,11 +713,19 @@ function showCodename(canonical) {
 	if (b >= a)
 		b++;
 	askedAt = [Math.min(a, b) + 1, Math.max(a, b) + 1];
-	$('written-ask').textContent = t('written_ask', { a: askedAt[0], b: askedAt[1] });
 	['a', 'b'].forEach((k, i) => {
 		const input = $(`written-${k}`);
 		input.value = '';
 		input.dataset.position = String(askedAt[i]);
+	});
+	renderWritten();
+}
+
+function renderWritten() {
+	if (askedAt.length !== 2)
+		return;
+	$('written-ask').textContent = t('written_ask', { a: askedAt[0], b: askedAt[1] });
+	['a', 'b'].forEach((k, i) => {
 		$(`written-${k}-label`).textContent = t('written_word', { position: askedAt[i] });
 	});
 }
@@ -683,9 +737,9 @@ function writtenMismatch() {
 		const typed = input.value.trim().toLowerCase();
 		const position = askedAt[i];
 		if (typed === '')
-			return { input, text: t('written_missing', { position }) };
+			return { input, text: () => t('written_missing', { position }) };
 		if (typed !== shownWords[position - 1])
-			return { input, text: t('written_differs', { position }) };
+			return { input, text: () => t('written_differs', { position }) };
 	}
 	return null;
 }
@@ -704,7 +758,6 @@ function onWritten() {
 	codenameShown = false;
 	setState('ready');
 	showOnly('after');
-	$('after-text').textContent = t('done_cleared');
 	setStatus('');
 	$('again').focus();
 }
@@ -744,14 +797,14 @@ function joinedWords(token) {
 
 function codenameError(e, typed = '') {
 	if (typed.split(/\s+/).some(joinedWords))
-		return t('codename_separators');
+		return () => t('codename_separators');
 	const d = (e && e.detail) || {};
 	if (d.position !== undefined)
-		return d.nearest ? t('codename_wrong_word', { position: d.position, nearest: d.nearest }) :
-			t('codename_wrong_word_plain', { position: d.position });
+		return d.nearest ? () => t('codename_wrong_word', { position: d.position,
+			nearest: d.nearest }) : () => t('codename_wrong_word_plain', { position: d.position });
 	if (d.count !== undefined)
-		return t('codename_wrong_count', { count: d.count });
-	return t('codename_wrong_count', { count: '?' });
+		return () => t('codename_wrong_count', { count: d.count });
+	return () => t('codename_wrong_count', { count: '?' });
 }
 
 async function onOpen(ev) {
@@ -782,7 +835,8 @@ async function onOpen(ev) {
 		$('replies-heading').focus();
 	} catch (e) {
 		progressDone();
-		setStatus(errorText(e), 'error');
+		const code = errorCode(e);
+		setStatus(() => errorText(code), 'error');
 	} finally {
 		setBusy(false);
 		render();
@@ -796,15 +850,33 @@ function dayText(day) {
 }
 
 let replyIds = [];
+let shownReplies = []; // as the list shows them, to show them again in another language
 
 async function readReplies() {
-	progress('replies', t('replies_fetching'), 0, 0);
+	progress('replies', () => t('replies_fetching'), 0, 0);
 	const r = await client.replies(session.keys, bundle, mailboxEvent);
 	progressDone();
+	replyIds = r.ids || r.replies.map((x) => x.id);
+	shownReplies = r.replies;
+	renderReplies();
+	$('mailbox').hidden = false;
+	armAck(false);
+	$('ack').hidden = replyIds.length === 0;
+	$('ack-hint').hidden = replyIds.length === 0;
+	const some = r.replies.length > 0, forged = r.forged;
+	setStatus(() => {
+		const parts = [t(some ? 'replies_how_to_answer' : 'replies_none')];
+		if (forged > 0)
+			parts.unshift(t(forged === 1 ? 'replies_forged_one' : 'replies_forged',
+				{ count: forged }));
+		return parts.join(' ');
+	}, forged > 0 ? 'error' : 'info');
+}
+
+function renderReplies() {
 	const ul = $('replies');
 	ul.replaceChildren();
-	replyIds = r.ids || r.replies.map((x) => x.id);
-	for (const rep of r.replies) {
+	for (const rep of shownReplies) {
 		const li = document.createElement('li');
 		const who = document.createElement('p');
 		who.className = 'reply-from';
@@ -816,15 +888,6 @@ async function readReplies() {
 		li.append(who, text);
 		ul.append(li);
 	}
-	$('mailbox').hidden = false;
-	armAck(false);
-	$('ack').hidden = replyIds.length === 0;
-	$('ack-hint').hidden = replyIds.length === 0;
-	const parts = [t(r.replies.length ? 'replies_how_to_answer' : 'replies_none')];
-	if (r.forged > 0)
-		parts.unshift(t(r.forged === 1 ? 'replies_forged_one' : 'replies_forged',
-			{ count: r.forged }));
-	setStatus(parts.join(' '), r.forged > 0 ? 'error' : 'info');
 }
 
 // "Delete these replies" asks a second tap: the first turns it into "Yes, delete them".
@@ -842,7 +905,7 @@ async function onAck() {
 	placeStatus($('ack-hint'));
 	if (!ackArmed) {
 		armAck(true);
-		setStatus(t('ack_ask'), 'info');
+		setStatus(() => t('ack_ask'), 'info');
 		return;
 	}
 	armAck(false);
@@ -850,24 +913,72 @@ async function onAck() {
 	try {
 		await client.ack(session.keys, replyIds, mailboxEvent);
 		replyIds = [];
+		shownReplies = [];
 		$('replies').replaceChildren();
 		$('ack').hidden = true;
 		$('ack-hint').hidden = true;
-		setStatus(t('acked'), 'ok');
+		setStatus(() => t('acked'), 'ok');
 	} catch (e) {
-		setStatus(errorText(e), 'error');
+		const code = errorCode(e);
+		setStatus(() => errorText(code), 'error');
 	} finally {
 		setBusy(false);
 	}
 }
 
-// ---- start ----
+// ---- the language ----
+let newsroomName = null; // the bundle's, signed by the newsroom's key
+let keyChecked = null; // the pasted key compared again (its verdict in the new language)
+
+function renderHeading() {
+	$('heading').textContent = newsroomName === null ? t('heading') :
+		t('heading_named', { newsroom: newsroomName });
+}
+
 function applyStrings() {
-	document.documentElement.lang = lang;
+	document.documentElement.lang = langTag();
 	document.title = t('page_title');
 	for (const el of document.querySelectorAll('[data-s]'))
 		el.textContent = t(el.dataset.s);
+	renderHeading();
+	$('lang-note').hidden = lang === 'en';
+	$('lang').value = lang;
 }
+
+// Everything shown again in the language chosen: the static texts, the screens, the list of
+// files, the codename check, the replies, the status (its progress or error) as it is.
+function setLang(code) {
+	if (!Object.hasOwn(STRINGS, code))
+		return;
+	lang = code;
+	S = STRINGS[lang];
+	applyStrings();
+	render();
+	renderFiles();
+	renderWritten();
+	if (shownReplies.length > 0)
+		renderReplies();
+	if (keyChecked !== null && $('key-check').value !== '')
+		keyChecked();
+	armAck(ackArmed);
+	const phase = lastPhase;
+	setStatus(shownStatus.msg, shownStatus.kind, shownStatus.title, false);
+	lastPhase = phase;
+}
+
+function langSelector() {
+	const sel = $('lang');
+	sel.replaceChildren(...LANGUAGES.filter((l) => Object.hasOwn(STRINGS, l.code)).map((l) => {
+		const o = document.createElement('option');
+		o.value = l.code;
+		o.lang = l.tag; // each name in its own language, whatever the page's
+		o.textContent = l.name;
+		return o;
+	}));
+	sel.addEventListener('change', () => setLang(sel.value));
+}
+
+// ---- start ----
 
 function wire() {
 	$('mode-write').addEventListener('click', () => { mode = 'write'; setStatus(''); render(); });
@@ -890,7 +1001,7 @@ function wire() {
 	$('forget').addEventListener('click', () => {
 		forgetSession();
 		placeStatus($('codename-form'));
-		setStatus(t('forgotten'), 'ok');
+		setStatus(() => t('forgotten'), 'ok');
 	});
 	// a send in progress, or a codename not yet written down, is not lost by a slip
 	window.addEventListener('beforeunload', (e) => {
@@ -909,7 +1020,7 @@ function newsroomKey() {
 	try {
 		pk = gd.parseNewsroomKey(((meta && meta.content) || '').trim());
 	} catch {
-		setStatus(t('key_missing'), 'error', t('bundle_failed_title'));
+		setStatus(() => t('key_missing'), 'error', () => t('bundle_failed_title'));
 		return null;
 	}
 	const fp = gd.fingerprintGroups(pk);
@@ -929,19 +1040,20 @@ function newsroomKey() {
 		try {
 			pinned = gd.parseNewsroomKey(frag);
 		} catch {
-			setStatus(t('key_link_typo'), 'error', t('bundle_failed_title'));
+			setStatus(() => t('key_link_typo'), 'error', () => t('bundle_failed_title'));
 			return null;
 		}
 		const same = sodium.memcmp(pinned, pk);
 		sodium.memzero(pinned);
 		if (!same) {
 			$('key').classList.add('bad');
-			setStatus(t('key_link_differs'), 'error', t('bundle_failed_title'));
+			setStatus(() => t('key_link_differs'), 'error', () => t('bundle_failed_title'));
 			return null;
 		}
 		$('key-link').hidden = false;
 	}
 	$('key-check').addEventListener('input', (e) => keyCheck(pk, e.target.value));
+	keyChecked = () => keyCheck(pk, $('key-check').value);
 	return pk;
 }
 
@@ -1001,10 +1113,11 @@ async function loadSodium() {
 
 async function main() {
 	setState('loading');
+	langSelector();
 	applyStrings();
 	wire();
 	$('app').hidden = false;
-	setStatus(t('loading'));
+	setStatus(() => t('loading'));
 	let mods;
 	try {
 		sodium = await loadSodium();
@@ -1013,7 +1126,7 @@ async function main() {
 			import('./vendor/noble/blake2.js')]);
 	} catch (e) {
 		console.error(e);
-		setStatus(t('load_failed'), 'error');
+		setStatus(() => t('load_failed'), 'error');
 		setState('refused');
 		return;
 	}
@@ -1028,7 +1141,7 @@ async function main() {
 		setState('refused');
 		return;
 	}
-	setStatus(t('bundle_checking'));
+	setStatus(() => t('bundle_checking'));
 	try {
 		bundle = await client.bundle(rootPk);
 	} catch (e) {
@@ -1036,8 +1149,10 @@ async function main() {
 		setState('refused');
 		return;
 	}
-	if (typeof bundle.newsroom === 'string' && bundle.newsroom !== '') // signed by its key
-		$('heading').textContent = t('heading_named', { newsroom: bundle.newsroom });
+	if (typeof bundle.newsroom === 'string' && bundle.newsroom !== '') { // signed by its key
+		newsroomName = bundle.newsroom;
+		renderHeading();
+	}
 	setStatus('');
 	showMain();
 	setState('ready');

@@ -1,6 +1,39 @@
 // The submission page's words, every one a person sees (app.js and index.html hold none but the
 // <noscript> explanation). One catalogue per language; {name} placeholders are filled whole,
-// never sentences glued from pieces, so a translation can reorder them.
+// never sentences glued from pieces, so a translation can reorder them. English is here; each
+// other language is lang-CODE.js with exactly these keys (tests/web/lang.mjs checks them), all
+// loaded with the page: switching language asks the drop for nothing.
+
+import es from './lang-es.js';
+import fil from './lang-fil.js';
+import fr from './lang-fr.js';
+import pt_BR from './lang-pt_BR.js'; // eslint-disable-line camelcase
+import sw from './lang-sw.js';
+
+// The languages, in the selector's order: code (as in po/), name (in its own language), tag
+// (BCP 47, for <html lang> and number formatting).
+export const LANGUAGES = [
+	{ code: 'en', name: 'English', tag: 'en' },
+	{ code: 'es', name: 'Español', tag: 'es' },
+	{ code: 'pt_BR', name: 'Português (Brasil)', tag: 'pt-BR' },
+	{ code: 'fil', name: 'Filipino', tag: 'fil' },
+	{ code: 'sw', name: 'Kiswahili', tag: 'sw' },
+	{ code: 'fr', name: 'Français', tag: 'fr' },
+];
+
+// The first of the browser's languages (navigator.languages, most wanted first) the page has:
+// pt and pt-* -> pt_BR, tl and fil(-*) -> fil, es-*, fr-*, sw-* -> their language; else English.
+export function pickLanguage(wanted) {
+	const alias = { pt: 'pt_BR', tl: 'fil', fil: 'fil', es: 'es', fr: 'fr', sw: 'sw', en: 'en' };
+	for (const w of wanted || []) {
+		const base = String(w).toLowerCase().split(/[-_]/)[0];
+		const code = alias[base];
+		if (code !== undefined && Object.hasOwn(STRINGS, code))
+			return code;
+	}
+	return 'en';
+}
+
 export const STRINGS = {
 	en: {
 		page_title: 'Send a testimony',
@@ -304,4 +337,9 @@ export const STRINGS = {
 			'Send again with the same text and files is safe: the drop keeps one copy. If you ' +
 			'change anything, it arrives as a second testimony.',
 	},
+	es,
+	pt_BR,
+	fil,
+	sw,
+	fr,
 };
