@@ -1,5 +1,6 @@
 /* ghostdrop client command lines: the one-line error convention ("PROG: message" on stderr),
  * and the process set-up both programs share. */
+#define _XOPEN_SOURCE 700 /* wcwidth */
 #include "cli.h"
 
 #include <jansson.h>
@@ -7,33 +8,68 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "progress.h"
 
 const char *cli_name = "ghostdrop";
 
-/* On a terminal, a message longer than it is wrapped between words (continuation lines indented
- * by two spaces), so no word is cut at the edge; to a file or a pipe it stays one line. */
+/* The bytes of the UTF-8 character at s (1 for a stray byte), and the terminal columns it
+ * takes: wcwidth's (LC_CTYPE, which ghostdrop takes from the locale), 1 where it cannot tell. */
+static size_t char_at(const char *s, int *cols)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = u[0] < 0x80 ? 1 : u[0] >= 0xf0 ? 4 : u[0] >= 0xe0 ? 3 : u[0] >= 0xc0 ? 2 : 1;
+	uint32_t cp = n == 1 ? u[0] : u[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80) { /* cut short: one stray byte */
+			*cols = 1;
+			return 1;
+		}
+		cp = cp << 6 | (u[i] & 0x3f);
+	}
+	int w = wcwidth((wchar_t)cp);
+	*cols = w >= 0 ? w : 1;
+	return n;
+}
+
+size_t cli_columns(const char *s, size_t len)
+{
+	size_t cols = 0;
+	int w;
+	for (size_t i = 0; i < len; cols += (size_t)w)
+		i += char_at(s + i, &w);
+	return cols;
+}
+
+/* On a terminal, a message wider than it is wrapped between words (continuation lines indented
+ * by two spaces), so no word is cut at the edge; to a file or a pipe it stays one line. Widths
+ * are display columns (a translation's accents take one, CJK two), never bytes. */
 static void say_wrapped(const char *msg)
 {
 	int cols = isatty(STDERR_FILENO) ? progress_columns() : 0;
-	size_t len = strlen(msg), room = cols > 20 ? (size_t)cols - 1 : len;
+	size_t len = strlen(msg), room = cols > 20 ? (size_t)cols - 1 : (size_t)-1;
 	for (size_t indent = 0; len > 0; indent = 2) {
-		size_t cut = len;
-		if (indent + len > room) {
-			cut = room - indent;
-			while (cut > 0 && msg[cut] != ' ')
-				cut--;
-			if (cut == 0) /* one word wider than the terminal: cut between characters */
-				for (cut = room - indent;
-				     cut > 1 && ((unsigned char)msg[cut] & 0xc0) == 0x80;)
-					cut--;
+		/* the most that fits (at least one character), then back to the last space */
+		size_t cut = 0, space = 0, used = indent;
+		int w;
+		while (cut < len) {
+			size_t k = char_at(msg + cut, &w);
+			if (cut + k > len || (used + (size_t)w > room && cut > 0))
+				break;
+			if (msg[cut] == ' ')
+				space = cut;
+			used += (size_t)w;
+			cut += k;
 		}
+		if (cut < len && msg[cut] != ' ' && space > 0)
+			cut = space;
 		fprintf(stderr, "%*s%.*s\n", (int)indent, "", (int)cut, msg);
 		msg += cut;
 		len -= cut;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "fileio.h"
 #include "progress.h"
 #include "prompt.h"
@@ -41,12 +42,10 @@ enum {
 
 #define MAX_MESSAGE GD_ENV_MAX_TEXT
 #define MAX_FILES 64
-/* A codename typed on the command line is in the shell's history: what to do about it. */
-#define HISTORY_ADVICE                                                                             \
-	"If it was your codename, it is now in this terminal's history: run history -c and close " \
-	"the terminal"
+/* --codename given a value: the codename may now be in the shell's history. */
 #define CODENAME_TYPED_HERE                                                                        \
-	"--codename takes no value: type the codename at its prompt. " HISTORY_ADVICE
+	_("--codename takes no value: type the codename at its prompt. If it was your codename, " \
+	  "it is now in this terminal's history: run history -c and close the terminal")
 
 typedef struct {
 	const char *server, *newsroom, *message_file, *codename_out, *codename_file, *proxy,
@@ -63,9 +62,13 @@ static drop_conn dc;
 static uint8_t newsroom_pk[32];
 static gd_bundle *bundle;
 
-/* Help texts: each line within 80 columns (check_flow asserts it). */
-static const char USAGE[] =
-	"ghostdrop: send a testimony to a newsroom, anonymously, and read its replies.\n"
+/* Help texts: each line within 80 columns (check_flow and tests/i18n assert it, in every
+ * language), one msgid each. */
+static const char *const USAGE =
+	/* TRANSLATORS: ghostdrop's help. Every line at most 80 columns. Keep ghostdrop, the commands
+	   (submit, replies, help), the options (--server...), URL, KEY, COMMAND, FILE and the exit
+	   codes as they are; translate the descriptions. */
+	N_("ghostdrop: send a testimony to a newsroom, anonymously, and read its replies.\n"
 	"\n"
 	"usage: ghostdrop submit --server URL --newsroom KEY [options] [FILE...]\n"
 	"       ghostdrop replies --server URL --newsroom KEY --codename [options]\n"
@@ -80,10 +83,13 @@ static const char USAGE[] =
 	"exit: 0 ok, 1 failure, 2 usage, 3 newsroom key or bundle did not verify,\n"
 	"      4 Tor or network unreachable, 5 the drop refused, 6 a local file problem,\n"
 	"      7 not confirmed at \"Send these?\", 130 interrupted (Ctrl-C stops at once).\n"
-	"      See ghostdrop(1).\n";
+	"      See ghostdrop(1).\n");
 
-static const char HELP_COMMON[] =
-	"  --newsroom-file F   read the newsroom key from the first line of file F\n"
+static const char *const HELP_COMMON =
+	/* TRANSLATORS: the options of both commands (end of "ghostdrop help submit" and "help replies").
+	   Every line at most 80 columns; keep the options, F, IP:PORT, N, D and the addresses; the
+	   descriptions start in column 23 (align them with spaces as in English). */
+	N_("  --newsroom-file F   read the newsroom key from the first line of file F\n"
 	"  --proxy IP:PORT     Tor's SOCKS port (default 127.0.0.1:9050; Tor Browser:\n"
 	"                      127.0.0.1:9150)\n"
 	"  --clearnet          a server that is not an onion address, without Tor (tests)\n"
@@ -91,10 +97,12 @@ static const char HELP_COMMON[] =
 	"  --min-bundle-version N  refuse a bundle older than version N\n"
 	"  --state-dir D       a folder of yours (not on a work computer) where an\n"
 	"                      interrupted upload is kept to continue, encrypted, and the\n"
-	"                      newest bundle version seen\n";
+	"                      newest bundle version seen\n");
 
-static const char HELP_SUBMIT[] =
-	"usage: ghostdrop submit --server URL --newsroom KEY [options] [FILE...]\n"
+static const char *const HELP_SUBMIT =
+	/* TRANSLATORS: "ghostdrop help submit". Every line at most 80 columns; keep the command
+	   line of "usage:", the options and F as they are; descriptions start in column 23. */
+	N_("usage: ghostdrop submit --server URL --newsroom KEY [options] [FILE...]\n"
 	"Send a testimony, encrypted on this computer to the newsroom's journalists.\n"
 	"Type it when asked, or give --message-file F or standard input; FILEs are\n"
 	"attached. With --codename, the codename is asked for first.\n"
@@ -112,10 +120,12 @@ static const char HELP_SUBMIT[] =
 	"                      files that can be cleaned always are\n"
 	"  --keep-names        send the files' real names (default: attachment-1.jpg...)\n"
 	"  --yes               send without asking (the files are still listed)\n"
-	"  --json              one line of JSON on standard output\n";
+	"  --json              one line of JSON on standard output\n");
 
-static const char HELP_REPLIES[] =
-	"usage: ghostdrop replies --server URL --newsroom KEY --codename [options]\n"
+static const char *const HELP_REPLIES =
+	/* TRANSLATORS: "ghostdrop help replies". Every line at most 80 columns; keep the command
+	   line of "usage:", the options, F and YYYY-MM-DD as they are. */
+	N_("usage: ghostdrop replies --server URL --newsroom KEY --codename [options]\n"
 	"Read the newsroom's replies to your codename. Only replies written by a\n"
 	"journalist of the newsroom's signed bundle are shown.\n"
 	"\n"
@@ -123,7 +133,7 @@ static const char HELP_REPLIES[] =
 	"  --codename          type your codename when asked (not shown)\n"
 	"  --codename-file F   your codename from file F\n"
 	"  --ack               delete the replies shown from the drop\n"
-	"  --json              one line of JSON on standard output (days as YYYY-MM-DD)\n";
+	"  --json              one line of JSON on standard output (days as YYYY-MM-DD)\n");
 
 /* ---- talking to the drop ---- */
 
@@ -166,13 +176,13 @@ static int looks_like_file(const char *s)
 static int newsroom_key(const opts *o)
 {
 	if (o->newsroom != NULL && o->newsroom_file != NULL)
-		return cli_die(EX_USAGE, "give --newsroom KEY or --newsroom-file F, not both");
+		return cli_die(EX_USAGE, _("give --newsroom KEY or --newsroom-file F, not both"));
 	if (o->newsroom_file != NULL) {
 		uint8_t *f;
 		size_t n;
 		if (gd_file_read(o->newsroom_file, 4096, &f, &n) != 0)
-			return cli_die(EX_FILE, "--newsroom-file %s: %s", o->newsroom_file,
-				       errno == EFBIG ? "too large to be a newsroom key"
+			return cli_die(EX_FILE, _("--newsroom-file %s: %s"), o->newsroom_file,
+				       errno == EFBIG ? _("too large to be a newsroom key")
 						      : strerror(errno));
 		char *k = (char *)f + strspn((char *)f, " \t\r\n"), *e = k + strcspn(k, "\r\n");
 		while (e > k && (e[-1] == ' ' || e[-1] == '\t'))
@@ -182,18 +192,18 @@ static int newsroom_key(const opts *o)
 		free(f);
 		return ok ? EX_OK
 			  : cli_die(EX_USAGE,
-				    "--newsroom-file %s: its first line is not a newsroom key "
-				    "(check that you saved the key the newsroom published)",
+				    _("--newsroom-file %s: its first line is not a newsroom key "
+				    "(check that you saved the key the newsroom published)"),
 				    o->newsroom_file);
 	}
 	if (gd_keystring_decode(newsroom_pk, o->newsroom) == GD_OK)
 		return EX_OK;
 	if (looks_like_file(o->newsroom))
 		return cli_die(EX_USAGE,
-			       "--newsroom takes the key itself, and %s looks like a file name: "
-			       "to read the key from a file, use --newsroom-file %s",
+			       _("--newsroom takes the key itself, and %s looks like a file name: "
+			       "to read the key from a file, use --newsroom-file %s"),
 			       o->newsroom, o->newsroom);
-	return cli_die(EX_USAGE, "--newsroom: not a valid newsroom key (check it for typos)");
+	return cli_die(EX_USAGE, _("--newsroom: not a valid newsroom key (check it for typos)"));
 }
 
 /* Fetch the bundle, verify it against the pinned key, check the server is one of its own. */
@@ -213,7 +223,7 @@ static int verify_drop(const opts *o)
 		uint8_t *v;
 		size_t vl;
 		if (state_path(o, spath, sizeof spath) != 0)
-			return cli_die(EX_USAGE, "--state-dir: path too long");
+			return cli_die(EX_USAGE, _("--state-dir: path too long"));
 		if (gd_file_read(spath, 64, &v, &vl) == 0) {
 			uint64_t known = strtoull((char *)v, NULL, 10);
 			min = known > min ? known : min;
@@ -224,7 +234,7 @@ static int verify_drop(const opts *o)
 		return drop_die(&de);
 	if ((bundle = calloc(1, sizeof *bundle)) == NULL) {
 		gd_response_free(&r);
-		return cli_die(EX_FAIL, "out of memory");
+		return cli_die(EX_FAIL, _("out of memory"));
 	}
 	int64_t now = (int64_t)time(NULL);
 	rc = gd_bundle_verify(bundle, r.body, r.len, newsroom_pk, now, min);
@@ -245,37 +255,49 @@ static int verify_drop(const opts *o)
 		strftime(clock, sizeof clock, "%Y-%m-%d %H:%M UTC", gmtime(&t));
 		if (now < bundle->created - GD_CLOCK_SKEW)
 			return cli_die(EX_VERIFY,
-				       "the newsroom's key bundle was signed on %s, after this "
+				       _("the newsroom's key bundle was signed on %s, after this "
 				       "computer's clock (%s): correct this computer's date and "
-				       "time, then try again. %s",
+				       "time, then try again. %s"),
 				       signed_on, clock,
-				       reading ? "No replies were read" : "Nothing was sent");
+				       reading ? _("No replies were read") : _("Nothing was sent"));
 		int expired = now > bundle->expires + GD_CLOCK_SKEW;
 		return cli_die(
 			EX_VERIFY,
-			"the newsroom's key bundle on this drop %s %s (signed on %s; refused "
-			"after %d days); this computer's clock says %s. Either this computer's "
-			"clock is wrong (correct its date and time) or the newsroom must "
-			"publish a new bundle (try again in a few days); your newsroom key is "
-			"fine, and %s. Do not use another key or server found elsewhere",
-			expired ? "expired on" : "is too old, valid until", until, signed_on,
-			GD_BUNDLE_MAX_AGE / 86400, clock,
-			reading ? "replies are not read with an expired or too old bundle, which "
-				  "may list a journalist key the newsroom has since withdrawn "
-				  "(replies wait on the drop for weeks, 30 days by default: read "
-				  "them when the new bundle is out)"
-				: "nothing was sent");
+			/* TRANSLATORS: the last %s is "nothing was sent" or "replies are not read
+			   with an expired or too old bundle, ..." (translated separately). */
+			expired ? _("the newsroom's key bundle on this drop expired on %s "
+					      "(signed on %s; refused after %d days); this "
+					      "computer's clock says %s. Either this computer's "
+					      "clock is wrong (correct its date and time) or the "
+					      "newsroom must publish a new bundle (try again in a "
+					      "few days); your newsroom key is fine, and %s. Do not "
+					      "use another key or server found elsewhere")
+					  /* TRANSLATORS: as the message before, for a bundle still
+					     valid but older than the client accepts. */
+					  : _("the newsroom's key bundle on this drop is too old, "
+					      "valid until %s (signed on %s; refused after %d days); "
+					      "this computer's clock says %s. Either this computer's "
+					      "clock is wrong (correct its date and time) or the "
+					      "newsroom must publish a new bundle (try again in a "
+					      "few days); your newsroom key is fine, and %s. Do not "
+					      "use another key or server found elsewhere"),
+			until, signed_on, GD_BUNDLE_MAX_AGE / 86400, clock,
+			       reading ? _("replies are not read with an expired or too old "
+					   "bundle, which may list a journalist key the newsroom "
+					   "has since withdrawn (replies wait on the drop for weeks, "
+					   "30 days by default: read them when the new bundle is out)")
+				       : _("nothing was sent"));
 	}
 	if (rc == GD_ERR_SIGNATURE)
 		return cli_die(EX_VERIFY,
-			       "the drop's key bundle does not verify against this newsroom key "
+			       _("the drop's key bundle does not verify against this newsroom key "
 			       "(another key signed it): check that you copied the newsroom key "
 			       "correctly, from a place the newsroom published it. If it is "
-			       "right, this drop is not the newsroom's: do not send anything");
+			       "right, this drop is not the newsroom's: do not send anything"));
 	if (rc != GD_OK)
 		return cli_die(EX_VERIFY,
-			       "the drop's key bundle does not verify against the newsroom key: %s",
-			       gd_strerror(rc));
+			       _("the drop's key bundle does not verify against the newsroom key: %s"),
+			       _(gd_strerror(rc)));
 	char self[300], plain[300];
 	snprintf(self, sizeof self, strchr(dc.url.host, ':') ? "http://[%s]:%u" : "http://%s:%u",
 		 dc.url.host, dc.url.port);
@@ -287,8 +309,8 @@ static int verify_drop(const opts *o)
 				    gd_bundle_lists_server(bundle, o->server))) &&
 	    !o->unlisted)
 		return cli_die(EX_VERIFY,
-			       "%s is not one of the newsroom's servers in its signed bundle; "
-			       "use --unlisted-server only if the newsroom told you so",
+			       _("%s is not one of the newsroom's servers in its signed bundle; "
+			       "use --unlisted-server only if the newsroom told you so"),
 			       o->server);
 	if (o->state_dir != NULL) {
 		char v[32];
@@ -301,13 +323,14 @@ static int verify_drop(const opts *o)
 	return EX_OK;
 }
 
-/* --json: the answer on one line of stdout; j (taken) NULL when it could not be built. */
-static int print_json(json_t *j, const char *after_oom)
+/* --json: the answer on one line of stdout; j (taken) NULL when it could not be built, said
+ * with oom (an "out of memory" message). */
+static int print_json(json_t *j, const char *oom)
 {
 	char *js = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(j);
 	if (js == NULL)
-		return cli_die(EX_FAIL, "out of memory%s", after_oom);
+		return cli_die(EX_FAIL, "%s", oom);
 	printf("%s\n", js);
 	free(js);
 	return EX_OK;
@@ -324,15 +347,14 @@ static void say_bad_codename(const char *raw, size_t len)
 	int n;
 	unsigned bad = gd_codename_bad_words(raw, len, &n);
 	if (n != GD_CODENAME_WORDS)
-		fprintf(stderr, "%s: a codename is exactly %d words; this has %d\n", cli_name,
-			GD_CODENAME_WORDS, n);
+		cli_die(0, _("a codename is exactly %d words; this has %d"), GD_CODENAME_WORDS, n);
 	for (int i = 0; i < GD_CODENAME_WORDS; i++) {
 		const char *near = bad & (1u << i) ? gd_codename_suggest(raw, len, i) : NULL;
 		if (near != NULL)
-			fprintf(stderr,
-				"%s: codename word %d is not in the word list; did you mean "
-				"\"%s\"?\n",
-				cli_name, i + 1, near);
+			/* TRANSLATORS: the last %s is an English word of the codename list: keep
+			   it in the straight quotes or your language's quotes. */
+			cli_die(0, _("codename word %d is not in the word list; did you mean \"%s\"?"),
+				i + 1, near);
 	}
 }
 
@@ -340,12 +362,11 @@ static void say_bad_codename(const char *raw, size_t len)
  * (CODENAME_TRIES tries). sending: submit (the last words say that nothing was sent). */
 static int load_codename(const opts *o, char *canon, int sending)
 {
-	const char *unsent = sending ? "; nothing was sent" : "";
 	char *raw = sodium_malloc(1024);
 	size_t len = 0;
 	int bad, rc = EX_USAGE;
 	if (raw == NULL)
-		return cli_die(EX_FAIL, "out of memory");
+		return cli_die(EX_FAIL, _("out of memory"));
 	for (int tries = 1; rc == EX_USAGE; tries++) {
 		if (o->codename_file != NULL) {
 			uint8_t *f;
@@ -357,11 +378,13 @@ static int load_codename(const opts *o, char *canon, int sending)
 			sodium_memzero(f, len);
 			free(f);
 		} else {
-			int p = gd_prompt_secret("Codename (not shown as you type): ", raw, 1024);
+			int p = gd_prompt_secret(_("Codename (not shown as you type): "), raw, 1024);
 			if (p != 0) {
-				rc = p == -2 ? cli_die(EX_FAIL, "interrupted%s", unsent)
+				rc = p == -2 ? cli_die(EX_FAIL, "%s",
+						       sending ? _("interrupted; nothing was sent")
+							       : _("interrupted"))
 					     : cli_die(EX_USAGE,
-						       "--codename needs a terminal to type it on");
+						       _("--codename needs a terminal to type it on"));
 				break;
 			}
 			len = strlen(raw);
@@ -373,14 +396,21 @@ static int load_codename(const opts *o, char *canon, int sending)
 		say_bad_codename(raw, len);
 		sodium_memzero(raw, 1024);
 		if (o->codename_file != NULL)
-			rc = cli_die(EX_USAGE, "check the codename in %s%s", o->codename_file,
-				     unsent);
+			rc = cli_die(EX_USAGE,
+				     sending ? _("check the codename in %s; nothing was sent")
+					     : _("check the codename in %s"),
+				     o->codename_file);
 		else if (tries == CODENAME_TRIES)
-			rc = cli_die(EX_USAGE, "the codename was not accepted after %d tries%s",
-				     CODENAME_TRIES, unsent);
+			rc = cli_die(EX_USAGE,
+				     sending ? _("the codename was not accepted after %d tries; "
+						 "nothing was sent")
+					     : _("the codename was not accepted after %d tries"),
+				     CODENAME_TRIES);
 		else
-			fprintf(stderr, "%s: try again (%d tr%s left)\n", cli_name,
-				CODENAME_TRIES - tries, CODENAME_TRIES - tries == 1 ? "y" : "ies");
+			cli_die(0,
+				P_("try again (%d try left)", "try again (%d tries left)",
+				   (unsigned long)(CODENAME_TRIES - tries)),
+				CODENAME_TRIES - tries);
 		if (o->codename_file != NULL || tries == CODENAME_TRIES)
 			break;
 	}
@@ -397,25 +427,25 @@ static int load_codename(const opts *o, char *canon, int sending)
 
 static int read_message(const opts *o, char **text, size_t *len)
 {
-	const char *name = o->message_file != NULL ? o->message_file : "standard input";
+	const char *name = o->message_file != NULL ? o->message_file : _("standard input");
 	uint8_t *buf, *u;
 	size_t n = 0, ul;
 	const char *why;
 	if (o->message_file != NULL) {
 		if (gd_file_read(o->message_file, MESSAGE_RAW_MAX, &buf, &n) != 0)
-			return errno == ENOMEM ? cli_die(EX_FAIL, "out of memory")
+			return errno == ENOMEM ? cli_die(EX_FAIL, _("out of memory"))
 					       : cli_die(EX_FILE, "%s: %s", o->message_file,
-							 errno == EFBIG ? "longer than 128 KiB: "
-									  "send it as an attachment"
+							 errno == EFBIG ? _("longer than 128 KiB: "
+									    "send it as an attachment")
 									: strerror(errno));
 	} else {
 		if (isatty(0))
-			fprintf(stderr,
-				"Type your testimony; end it with Ctrl-D on a line of its own.\n");
+			fputs(_("Type your testimony; end it with Ctrl-D on a line of its own.\n"),
+			      stderr);
 		size_t cap = MESSAGE_RAW_MAX + 1;
 		ssize_t k;
 		if ((buf = malloc(cap)) == NULL)
-			return cli_die(EX_FAIL, "out of memory");
+			return cli_die(EX_FAIL, _("out of memory"));
 		while (n < cap && (k = read(0, buf + n, cap - n)) > 0)
 			n += (size_t)k;
 		if (n > MESSAGE_RAW_MAX) {
@@ -423,24 +453,26 @@ static int read_message(const opts *o, char **text, size_t *len)
 			free(buf);
 			return cli_die(
 				EX_FILE,
-				"the message is longer than 128 KiB: send it as an attachment");
+				_("the message is longer than 128 KiB: send it as an attachment"));
 		}
 	}
 	int rc = gd_text_to_utf8(buf, n, &u, &ul, &why);
 	sodium_memzero(buf, n);
 	free(buf);
 	if (rc != 0 && why == NULL)
-		return cli_die(EX_FAIL, "out of memory");
+		return cli_die(EX_FAIL, _("out of memory"));
 	if (rc != 0)
 		return cli_die(
 			EX_FILE,
-			"%s %s: open it in your text editor and save it as UTF-8 (often "
-			"\"Save as\", then Encoding: UTF-8), then try again; nothing was sent",
-			name, why);
+			/* TRANSLATORS: the first %s is a file name (or "standard input"), the
+			   second what is wrong with its text (translated separately). */
+			_("%s %s: open it in your text editor and save it as UTF-8 (often "
+			"\"Save as\", then Encoding: UTF-8), then try again; nothing was sent"),
+			name, _(why));
 	if (ul > MAX_MESSAGE) {
 		sodium_memzero(u, ul);
 		free(u);
-		return cli_die(EX_FILE, "%s: longer than 128 KiB: send it as an attachment", name);
+		return cli_die(EX_FILE, _("%s: longer than 128 KiB: send it as an attachment"), name);
 	}
 	*text = sodium_malloc(ul + 1);
 	if (*text != NULL)
@@ -448,7 +480,7 @@ static int read_message(const opts *o, char **text, size_t *len)
 	*len = ul;
 	sodium_memzero(u, ul);
 	free(u);
-	return *text != NULL ? EX_OK : cli_die(EX_FAIL, "out of memory");
+	return *text != NULL ? EX_OK : cli_die(EX_FAIL, _("out of memory"));
 }
 
 /* Where the sealed envelope goes: a buffer for a one-request submission, or the chunks of
@@ -478,12 +510,14 @@ static int upload_failed(const outbox *ob, const drop_err *e)
 		return RESEAL_MISMATCH;
 	if (e->kind == DROP_NET && ob->upl != NULL) /* Tor stayed away: say how to go on */
 		return cli_die(drop_exit_code(e),
-			       "%s; the upload stopped at %.1f of %.1f MiB, nothing was stored: %s",
+			       /* TRANSLATORS: the first %s is why (translated elsewhere), the
+				  last what to do (translated separately). */
+			       _("%s; the upload stopped at %.1f of %.1f MiB, nothing was stored: %s"),
 			       e->message, (double)gd_uploader_acked(ob->upl) / 1048576.0,
 			       (double)gd_uploader_total(ob->upl) / 1048576.0,
-			       sig_resumable ? "run the same command again to continue"
-					     : "the same command would start again from the "
-					       "beginning (with --state-dir DIR it continues)");
+			       sig_resumable ? _("run the same command again to continue")
+					     : _("the same command would start again from the "
+						 "beginning (with --state-dir DIR it continues)"));
 	return drop_failed(e);
 }
 
@@ -504,7 +538,7 @@ static int outbox_write(void *arg, const uint8_t *b, size_t n)
 			size_t cap = (ob->len + n) * 2;
 			uint8_t *nb = realloc(ob->buf, cap);
 			if (nb == NULL) {
-				ob->failed = cli_die(EX_FAIL, "out of memory");
+				ob->failed = cli_die(EX_FAIL, _("out of memory"));
 				return -1;
 			}
 			ob->buf = nb;
@@ -568,13 +602,15 @@ static int show_codename_once(const char *codename)
 			close(fd);
 		return -1;
 	}
-	fprintf(tty,
-		"\nYour codename (shown only this once):\n\n    %s\n\n"
-		"Write it down on paper and keep it where nobody at work can find it. With it\n"
-		"you can read the newsroom's replies and send more; anyone who finds it can read\n"
-		"those replies too. Do not keep it on a work device or in a cloud notes app.\n\n"
-		"Press Enter when it is written down: the screen is then cleared.",
-		codename);
+	fprintf(tty, "\n%s\n\n    %s\n\n", _("Your codename (shown only this once):"), codename);
+	/* TRANSLATORS: shown under the new codename, whose 8 words stay English: say that they
+	   are English words to copy exactly, letter for letter. Lines at most 80 columns. */
+	fputs(_("Copy the words exactly, letter for letter. Write them down on paper and keep\n"
+		"them where nobody at work can find them. With the codename you can read the\n"
+		"newsroom's replies and send more; anyone who finds it can read those replies\n"
+		"too. Do not keep it on a work device or in a cloud notes app.\n\n"
+		"Press Enter when it is written down: the screen is then cleared."),
+	      tty);
 	fflush(tty);
 	int c;
 	while ((c = fgetc(tty)) != EOF && c != '\n' && c != '\r')
@@ -627,6 +663,8 @@ static int seal_attachment(submission *sub, gd_seal *s, int i)
 
 /* Read by the signal handler: the upload under way, and whether a record lets it continue. */
 static gd_uploader *volatile sig_upload;
+/* Its messages, in the worker's language: looked up beforehand (gettext is no signal-safe). */
+static const char *volatile sig_msg_part, *volatile sig_msg_stored;
 static struct sigaction sig_old[3];
 static const int sig_nums[3] = {SIGINT, SIGTERM, SIGHUP};
 
@@ -636,6 +674,9 @@ static size_t put_str(char *b, size_t at, const char *s)
 		b[at++] = *s++;
 	return at;
 }
+
+/* fmt, each %s (or %1$s, %2$s) the MiB of a or t: a translation, without stdio. */
+static size_t put_mibs(char *b, size_t at, const char *fmt, uint64_t a, uint64_t t);
 
 /* n bytes as MiB with one decimal, without stdio (async-signal-safe). */
 static size_t put_mib(char *b, size_t at, uint64_t n)
@@ -656,6 +697,27 @@ static size_t put_mib(char *b, size_t at, uint64_t n)
 	return at;
 }
 
+static size_t put_mibs(char *b, size_t at, const char *fmt, uint64_t a, uint64_t t)
+{
+	int next = 0;
+	while (*fmt != '\0' && at < 511) {
+		if (fmt[0] == '%' && fmt[1] == 's') {
+			at = put_mib(b, at, next++ == 0 ? a : t);
+			fmt += 2;
+		} else if (fmt[0] == '%' && (fmt[1] == '1' || fmt[1] == '2') && fmt[2] == '$' &&
+			   fmt[3] == 's') {
+			at = put_mib(b, at, fmt[1] == '1' ? a : t);
+			fmt += 4;
+		} else if (fmt[0] == '%' && fmt[1] == '%') {
+			b[at++] = '%';
+			fmt += 2;
+		} else {
+			b[at++] = *fmt++;
+		}
+	}
+	return at;
+}
+
 /* Ctrl-C (or SIGTERM, SIGHUP) during an upload: say where it stopped and what running the
  * same command again will do, then go on as before (attach.c's cleanup, then the signal's
  * default action: killed by it, status 130 for Ctrl-C). Async-signal-safe: write(2) only. */
@@ -669,30 +731,12 @@ static void upload_signal(int sig)
 		uint64_t a = gd_uploader_acked(g), t = gd_uploader_total(g);
 		at = put_str(b, at, "\n");
 		at = put_str(b, at, cli_name);
-		if (a < t) {
-			at = put_str(b, at, ": interrupted at ");
-			at = put_mib(b, at, a);
-			at = put_str(b, at, " of ");
-			at = put_mib(b, at, t);
-			at = put_str(
-				b, at,
-				sig_resumable
-					? " MiB; nothing was stored yet; run the same command "
-					  "again to continue\n"
-					: " MiB; nothing was stored; the same command would "
-					  "start again from the beginning (with --state-dir DIR "
-					  "it continues where it stopped)\n");
-		} else {
-			at = put_str(
-				b, at,
-				sig_resumable
-					? ": interrupted while the drop stored the testimony; "
-					  "run the same command again to make sure it is stored "
-					  "(it is never stored twice)\n"
-					: ": interrupted while the drop stored the testimony: it "
-					  "may or may not be stored, and the same command would "
-					  "send it a second time\n");
-		}
+		at = put_str(b, at, ": ");
+		if (a < t)
+			at = put_mibs(b, at, sig_msg_part, a, t);
+		else
+			at = put_str(b, at, sig_msg_stored);
+		at = put_str(b, at, "\n");
 		/* the senders' progress bar goes nowhere from now on: the line stays the last */
 		int tty = dup(2), null = open("/dev/null", O_WRONLY);
 		if (tty >= 0 && null >= 0)
@@ -712,6 +756,20 @@ static void upload_signal(int sig)
 static void upload_signals(gd_uploader *g, int resumable)
 {
 	sig_resumable = resumable;
+	/* TRANSLATORS: after Ctrl-C during an upload. The two %s are sizes ("1.5", "12.0"),
+	   in this order (or %1$s, %2$s); no other % conversion may be used here. */
+	sig_msg_part = resumable ? _("interrupted at %s of %s MiB; nothing was stored yet; run the "
+				     "same command again to continue")
+				 /* TRANSLATORS: as the message before. */
+				 : _("interrupted at %s of %s MiB; nothing was stored; the same "
+				     "command would start again from the beginning (with "
+				     "--state-dir DIR it continues where it stopped)");
+	sig_msg_stored = resumable ? _("interrupted while the drop stored the testimony; run the "
+				       "same command again to make sure it is stored (it is never "
+				       "stored twice)")
+				   : _("interrupted while the drop stored the testimony: it may or "
+				       "may not be stored, and the same command would send it a "
+				       "second time");
 	sig_upload = g;
 	if (g != NULL) {
 		struct sigaction sa;
@@ -749,7 +807,7 @@ static int resume_find(submission *sub)
 	if (o->state_dir == NULL)
 		return EX_OK;
 	if ((sub->rs = sodium_malloc(sizeof *sub->rs)) == NULL)
-		return cli_die(EX_FAIL, "out of memory");
+		return cli_die(EX_FAIL, _("out of memory"));
 	memset(sub->rs, 0, sizeof *sub->rs);
 	gd_resume_sweep(o->state_dir, GD_RESUME_MAX_AGE);
 	gd_resume_init(&st);
@@ -759,7 +817,7 @@ static int resume_find(submission *sub)
 	gd_resume_part(&st, port, sizeof port);
 	/* the recipients, sorted: a bundle with another key is another testimony */
 	if ((pks = malloc((size_t)sub->n * 32 + 1)) == NULL)
-		return cli_die(EX_FAIL, "out of memory");
+		return cli_die(EX_FAIL, _("out of memory"));
 	memcpy(pks, sub->pks, (size_t)sub->n * 32);
 	qsort(pks, sub->n, 32, pk_order);
 	gd_resume_part(&st, pks, (size_t)sub->n * 32);
@@ -786,19 +844,19 @@ static int resume_find(submission *sub)
 		int rc = attach_stream(&sub->as, i, hash_sink, &f);
 		crypto_generichash_final(&f, h, sizeof h);
 		if (rc != EX_OK)
-			return rc > 0 ? rc : cli_die(EX_FILE, "%s: cannot be read", o->files[i]);
+			return rc > 0 ? rc : cli_die(EX_FILE, _("%s: cannot be read"), o->files[i]);
 		gd_resume_part(&st, h, sizeof h);
 	}
 	if (gd_resume_locate(sub->rs, o->state_dir, &st) != 0)
-		return cli_die(EX_USAGE, "--state-dir: path too long");
+		return cli_die(EX_USAGE, _("--state-dir: path too long"));
 	int r = gd_resume_read(sub->rs);
 	if (r < 0 && errno != EBADMSG)
 		return cli_die(EX_FILE, "%s: %s", sub->rs->path, strerror(errno));
 	if (r < 0) {
-		fprintf(stderr,
-			"%s: %s does not open (damaged, altered, or from another version): not "
-			"used; sending from the beginning\n",
-			cli_name, sub->rs->path);
+		cli_die(0,
+			_("%s does not open (damaged, altered, or from another version): not "
+			  "used; sending from the beginning"),
+			sub->rs->path);
 		gd_resume_remove(sub->rs); /* its fields were not touched: a new upload */
 	}
 	sub->rs_found = r == 1;
@@ -824,19 +882,17 @@ static int upload_open(submission *sub)
 		if (gd_uploader_resume(&dc, rs->up, sub->total, SENDERS, &ob->upl, &held, &e) ==
 		    DROP_OK) {
 			ob->resumed = 1;
-			fprintf(stderr,
-				"%s: continuing the interrupted upload: the drop holds %.1f of "
-				"%.1f MiB\n",
-				cli_name, (double)held / 1048576.0, (double)sub->total / 1048576.0);
+			cli_die(0,
+				_("continuing the interrupted upload: the drop holds %.1f of "
+				  "%.1f MiB"),
+				(double)held / 1048576.0, (double)sub->total / 1048576.0);
 			return EX_OK;
 		}
 		if (!(e.http_status == 404 && drop_refused_with(&e, "upload_not_found")))
 			return drop_die(&e);
-		fprintf(stderr,
-			"%s: the drop no longer holds the interrupted upload (it drops one left "
-			"idle for a few minutes, and when it restarts): sending from the "
-			"beginning\n",
-			cli_name);
+		cli_die(0, _("the drop no longer holds the interrupted upload (it drops one left "
+			     "idle for a few minutes, and when it restarts): sending from the "
+			     "beginning"));
 	}
 	if (gd_uploader_begin(&dc, sub->m.submission_id, sub->total, SENDERS, &ob->upl, &e) !=
 	    DROP_OK)
@@ -876,7 +932,7 @@ static int seal_and_send(submission *sub)
 	sodium_memzero(seed, sizeof seed);
 	if (rc != GD_OK)
 		return ob->failed ? ob->failed
-				  : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
+				  : cli_die(EX_FAIL, _("sealing failed: %s"), _(gd_strerror(rc)));
 	for (int i = 0; i < sub->o->n_files && rc == GD_OK; i++)
 		rc = seal_attachment(sub, s, i);
 	if (rc == GD_OK)
@@ -884,7 +940,7 @@ static int seal_and_send(submission *sub)
 	gd_seal_free(s);
 	if (rc != GD_OK)
 		return ob->failed ? ob->failed
-				  : cli_die(EX_FAIL, "sealing failed: %s", gd_strerror(rc));
+				  : cli_die(EX_FAIL, _("sealing failed: %s"), _(gd_strerror(rc)));
 	return outbox_finish(ob, sub->m.submission_id, &sub->already);
 }
 
@@ -906,26 +962,26 @@ static int submit_check_options(submission *sub)
 	    1)
 		return cli_die(
 			EX_USAGE,
-			"choose one of --no-reply, --codename-file, --codename, --codename-out");
+			_("choose one of --no-reply, --codename-file, --codename, --codename-out"));
 	sub->fresh = !o->no_reply && o->codename_file == NULL && !o->codename_prompt;
 	if (sub->fresh && o->codename_out == NULL) {
 		int tty = open("/dev/tty", O_WRONLY | O_CLOEXEC);
 		if (tty < 0)
 			return cli_die(
 				EX_USAGE,
-				"no terminal to show the new codename on: use --codename-out F "
-				"or --no-reply");
+				_("no terminal to show the new codename on: use --codename-out F "
+				"or --no-reply"));
 		close(tty);
 		if (o->json)
 			return cli_die(EX_USAGE,
-				       "--json with a new codename needs --codename-out F");
+				       _("--json with a new codename needs --codename-out F"));
 	}
 	/* with --state-dir, an interrupted run's file may be there: submit_write_codename */
 	if (o->codename_out != NULL && o->state_dir == NULL && access(o->codename_out, F_OK) == 0)
-		return cli_die(EX_FILE, "%s exists: ghostdrop never overwrites a codename",
+		return cli_die(EX_FILE, _("%s exists: ghostdrop never overwrites a codename"),
 			       o->codename_out);
 	if (o->n_files > MAX_FILES)
-		return cli_die(EX_USAGE, "at most %d attachments", MAX_FILES);
+		return cli_die(EX_USAGE, _("at most %d attachments"), MAX_FILES);
 	if (o->codename_prompt && o->n_files > 0 && access(o->files[0], F_OK) != 0)
 		/* "--codename WORDS": never echo what may be the codename */
 		return cli_die(EX_USAGE, CODENAME_TYPED_HERE);
@@ -956,7 +1012,7 @@ static int submit_manifest(submission *sub)
 	m->n_attachments = (size_t)o->n_files;
 	/* Recipients: every valid encryption key of the verified bundle. */
 	if ((sub->pks = calloc(bundle->n_journalists + 1, 32)) == NULL)
-		return cli_die(EX_FAIL, "out of memory");
+		return cli_die(EX_FAIL, _("out of memory"));
 	for (size_t i = 0; i < bundle->n_journalists; i++)
 		if (bundle->valid[i])
 			memcpy(sub->pks[sub->n++], bundle->journalists[i].pk, 32);
@@ -971,20 +1027,20 @@ static int submit_manifest(submission *sub)
 		sub->codename = sodium_malloc(GD_CODENAME_MAX);
 		sub->keys = sodium_malloc(sizeof *sub->keys);
 		if (sub->codename == NULL || sub->keys == NULL)
-			return cli_die(EX_FAIL, "out of memory");
+			return cli_die(EX_FAIL, _("out of memory"));
 		if (sub->fresh && sub->rs_found && sub->rs->codename[0] != '\0')
 			snprintf(sub->codename, GD_CODENAME_MAX, "%s", sub->rs->codename);
 		else if (sub->fresh)
 			gd_codename_generate(sub->codename, GD_CODENAME_MAX);
 		if (gd_codename_derive(sub->keys, sub->codename, newsroom_pk) != GD_OK)
-			return cli_die(EX_FAIL, "could not derive the keys (out of memory?)");
+			return cli_die(EX_FAIL, _("could not derive the keys (out of memory?)"));
 	}
 	if (!o->no_reply)
 		gd_manifest_set_source(m, sub->keys);
 	uint8_t *mj;
 	size_t mlen;
 	if (gd_manifest_encode(&mj, &mlen, m) != GD_OK)
-		return cli_die(EX_FILE, "the message must be UTF-8 text without NUL bytes");
+		return cli_die(EX_FILE, _("the message must be UTF-8 text without NUL bytes"));
 	sodium_memzero(mj, mlen);
 	free(mj);
 	sub->total = gd_envelope_size_for(sub->n, mlen, sub->att_total);
@@ -1000,7 +1056,7 @@ static int submit_limits(submission *sub)
 		return drop_die(&e);
 	if (sub->total > max_env)
 		return cli_die(EX_REFUSED,
-			       "this drop takes at most %llu MiB; the testimony is %llu MiB",
+			       _("this drop takes at most %llu MiB; the testimony is %llu MiB"),
 			       (unsigned long long)(max_env >> 20),
 			       (unsigned long long)(sub->total >> 20));
 	return EX_OK;
@@ -1026,7 +1082,7 @@ static int submit_write_codename(submission *sub)
 		}
 		sodium_memzero(line, sizeof line);
 		if (!same)
-			return cli_die(EX_FILE, "%s exists: ghostdrop never overwrites a codename",
+			return cli_die(EX_FILE, _("%s exists: ghostdrop never overwrites a codename"),
 				       o->codename_out);
 		sub->wrote_codename = 1;
 		return EX_OK;
@@ -1054,11 +1110,8 @@ static int submit_send(submission *sub)
 			outbox_reset(&sub->ob);
 			randombytes_buf(sub->rs->seed, sizeof sub->rs->seed);
 			sub->rs->up[0] = '\0';
-			fprintf(stderr,
-				"%s: sealed again, the testimony does not match what the drop "
-				"holds "
-				"from the interrupted run: sending it from the beginning\n",
-				cli_name);
+			cli_die(0, _("sealed again, the testimony does not match what the drop "
+				     "holds from the interrupted run: sending it from the beginning"));
 			continue;
 		}
 		if (rc != LOST_UPLOAD)
@@ -1069,11 +1122,9 @@ static int submit_send(submission *sub)
 		outbox_reset(&sub->ob);
 		if (attempt == 3)
 			return cli_die(EX_REFUSED,
-				       "the drop lost the upload three times; try again later");
-		fprintf(stderr,
-			"%s: the drop no longer knows this upload (it restarted, or the connection "
-			"reached another of its servers): sending it again\n",
-			cli_name);
+				       _("the drop lost the upload three times; try again later"));
+		cli_die(0, _("the drop no longer knows this upload (it restarted, or the connection "
+			     "reached another of its servers): sending it again"));
 	}
 }
 
@@ -1085,13 +1136,24 @@ static int submit_print(const submission *sub)
 		char size[32];
 		progress_size(size, sizeof size, (double)sub->total);
 		fprintf(stderr,
-			"Your %s reached the drop (%s, encrypted to %u journalist key%s).\n",
-			m->kind == GD_KIND_FOLLOWUP ? "follow-up" : "testimony", size, sub->n,
-			sub->n == 1 ? "" : "s");
+			m->kind == GD_KIND_FOLLOWUP
+				/* TRANSLATORS: %s is a size ("1.2 KiB"), %u how many keys. */
+				? P_("Your follow-up reached the drop (%s, encrypted to %u "
+				     "journalist key).\n",
+				     "Your follow-up reached the drop (%s, encrypted to %u "
+				     "journalist keys).\n",
+				     sub->n)
+				/* TRANSLATORS: as the message before, for a first testimony. */
+				: P_("Your testimony reached the drop (%s, encrypted to %u "
+				     "journalist key).\n",
+				     "Your testimony reached the drop (%s, encrypted to %u "
+				     "journalist keys).\n",
+				     sub->n),
+			size, sub->n);
 		if (sub->fresh && !sub->wrote_codename)
 			show_codename_once(sub->codename);
 		else if (sub->wrote_codename)
-			fprintf(stderr, "Your codename is in %s: move it somewhere safe.\n",
+			fprintf(stderr, _("Your codename is in %s: move it somewhere safe.\n"),
 				o->codename_out);
 		return EX_OK;
 	}
@@ -1110,7 +1172,7 @@ static int submit_print(const submission *sub)
 		json_decref(j);
 		j = NULL;
 	}
-	return print_json(j, " (the testimony was sent)");
+	return print_json(j, _("out of memory (the testimony was sent)"));
 }
 
 static void submission_free(submission *sub, int rc)
@@ -1141,11 +1203,11 @@ static int submit_codename(submission *sub)
 	sub->codename = sodium_malloc(GD_CODENAME_MAX);
 	sub->keys = sodium_malloc(sizeof *sub->keys);
 	if (sub->codename == NULL || sub->keys == NULL)
-		return cli_die(EX_FAIL, "out of memory");
+		return cli_die(EX_FAIL, _("out of memory"));
 	if ((rc = load_codename(o, sub->codename, 1)) != EX_OK)
 		return rc;
 	if (gd_codename_derive(sub->keys, sub->codename, newsroom_pk) != GD_OK)
-		return cli_die(EX_FAIL, "could not derive the keys (out of memory?)");
+		return cli_die(EX_FAIL, _("could not derive the keys (out of memory?)"));
 	return EX_OK;
 }
 
@@ -1165,23 +1227,26 @@ static int submit_testimony(submission *sub)
 		if (!sub->fresh && sub->codename != NULL)
 			k = gd_codename_words_in_text(sub->codename, sub->text, sub->text_len);
 		if (k < 0)
-			return cli_die(EX_FAIL, "out of memory");
+			return cli_die(EX_FAIL, _("out of memory"));
 		if (k < CODENAME_IN_TEXT)
 			break;
 		sodium_free(sub->text); /* wiped */
 		sub->text = NULL;
+		fprintf(stderr, "%s: ", cli_name);
+		/* TRANSLATORS: two lines: the first after "ghostdrop: " (at most 69 columns), the
+		   second at most 80. */
 		fprintf(stderr,
-			"%s: the testimony contains %d of your codename's words: whoever\n"
-			"reads it could read the newsroom's replies to you and write as you.\n",
-			cli_name, k);
+			_("the testimony contains %d of your codename's words: whoever\n"
+			  "reads it could read the newsroom's replies to you and write as you.\n"),
+			k);
 		if (!typed || tries == CODENAME_TRIES)
 			return cli_die(EX_USAGE,
-				       "take the codename out of the testimony; nothing was sent");
-		fprintf(stderr, "Type it again without them (Ctrl-C stops; nothing was sent).\n");
+				       _("take the codename out of the testimony; nothing was sent"));
+		fputs(_("Type it again without them (Ctrl-C stops; nothing was sent).\n"), stderr);
 	}
 	if (sub->text_len == 0 && o->n_files == 0)
 		return cli_die(EX_USAGE,
-			       "nothing to send: the message is empty and there are no files");
+			       _("nothing to send: the message is empty and there are no files"));
 	return EX_OK;
 }
 
@@ -1275,7 +1340,7 @@ static int reply_page_read(reply_reader *rr, json_t *list, const gd_source_keys 
 		uint8_t *blob = malloc(cap + 1);
 		gd_reply rep;
 		if (blob == NULL)
-			return cli_die(EX_FAIL, "out of memory");
+			return cli_die(EX_FAIL, _("out of memory"));
 		if (bl == NULL || gd_b64_decode(blob, cap, &len, bl, cap) != GD_OK) {
 			rr->malformed++;
 			free(blob);
@@ -1328,8 +1393,7 @@ static int replies_fetch(reply_reader *rr, const gd_source_keys *keys)
 		const char *next = json_string_value(json_object_get(res, "next"));
 		int last = rc != EX_OK || next == NULL || strlen(next) > 24;
 		if (!last && ++pages == REPLY_PAGES) {
-			fprintf(stderr,
-				"ghostdrop: warning: the mailbox holds more than could be read\n");
+			cli_die(0, _("warning: the mailbox holds more than could be read"));
 			last = 1;
 		}
 		if (!last)
@@ -1355,35 +1419,41 @@ static int replies_show(const opts *o, reply_reader *rr, json_t *shown)
 						  json_pack("{s:s, s:b, s:s, s:s}", "journalist",
 							    j->name, "older_key", sr->older_key,
 							    "day", day, "text", sr->text)) != 0)
-				return cli_die(EX_FAIL, "out of memory");
+				return cli_die(EX_FAIL, _("out of memory"));
 			continue;
 		}
-		printf("--- from %s%s, %s\n%s\n", j->name, sr->older_key ? " (older key)" : "", day,
-		       sr->text);
+		/* TRANSLATORS: the line above a reply: %s a journalist's name, then the day. */
+		printf(sr->older_key ? _("--- from %s (older key), %s\n") : _("--- from %s, %s\n"),
+		       j->name, day);
+		printf("%s\n", sr->text);
 	}
 	if (o->json)
 		return EX_OK;
 	if (rr->n_keep == 0) /* true also after --ack, which deletes the replies read */
-		fprintf(stderr, "No replies are waiting. Acknowledged replies (--ack) are deleted "
-				"from the drop.\n");
+		fputs(_("No replies are waiting. Acknowledged replies (--ack) are deleted from the "
+			"drop.\n"),
+		      stderr);
 	else
-		fprintf(stderr,
-			"To answer, send a follow-up: ghostdrop submit, with --codename.\n");
+		fputs(_("To answer, send a follow-up: ghostdrop submit, with --codename.\n"),
+		      stderr);
 	if (rr->dropped > 0)
-		fprintf(stderr, "ghostdrop: warning: only the %d newest replies are shown\n",
-			REPLY_KEEP);
+		cli_die(0, _("warning: only the %d newest replies are shown"), REPLY_KEEP);
 	if (rr->forged > 0)
-		fprintf(stderr,
-			"ghostdrop: warning: %d repl%s did not come from a journalist of the "
-			"newsroom's bundle and %s not shown (forged?)\n",
-			rr->forged, rr->forged == 1 ? "y" : "ies",
-			rr->forged == 1 ? "was" : "were");
+		cli_die(0,
+			P_("warning: %d reply did not come from a journalist of the newsroom's "
+			   "bundle and was not shown (forged?)",
+			   "warning: %d replies did not come from a journalist of the newsroom's "
+			   "bundle and were not shown (forged?)",
+			   (unsigned long)rr->forged),
+			rr->forged);
 	if (rr->malformed > 0)
-		fprintf(stderr,
-			"ghostdrop: warning: %d repl%s could not be read (damaged or junk) "
-			"and %s not shown\n",
-			rr->malformed, rr->malformed == 1 ? "y" : "ies",
-			rr->malformed == 1 ? "was" : "were");
+		cli_die(0,
+			P_("warning: %d reply could not be read (damaged or junk) and was not "
+			   "shown",
+			   "warning: %d replies could not be read (damaged or junk) and were not "
+			   "shown",
+			   (unsigned long)rr->malformed),
+			rr->malformed);
 	return EX_OK;
 }
 
@@ -1391,14 +1461,14 @@ static int replies_print_json(const reply_reader *rr, json_t *shown, int acked)
 {
 	json_t *j = json_pack("{s:O, s:i, s:i, s:b}", "replies", shown, "forged", rr->forged,
 			      "malformed", rr->malformed, "acknowledged", acked);
-	return print_json(j, "");
+	return print_json(j, _("out of memory"));
 }
 
 static int cmd_replies(const opts *o)
 {
 	if (o->codename_file == NULL && !o->codename_prompt)
 		return cli_die(EX_USAGE,
-			       "replies need your codename: --codename-file F or --codename");
+			       _("replies need your codename: --codename-file F or --codename"));
 	char *codename = sodium_malloc(GD_CODENAME_MAX);
 	gd_source_keys *keys = sodium_malloc(sizeof *keys);
 	json_t *shown = json_array();
@@ -1406,13 +1476,13 @@ static int cmd_replies(const opts *o)
 	int rc, acked = 0;
 	if (codename == NULL || keys == NULL || shown == NULL || rr == NULL ||
 	    (rr->ack = malloc(ACK_MAX * sizeof *rr->ack)) == NULL) {
-		rc = cli_die(EX_FAIL, "out of memory");
+		rc = cli_die(EX_FAIL, _("out of memory"));
 		goto out;
 	}
 	if ((rc = verify_drop(o)) != EX_OK || (rc = load_codename(o, codename, 0)) != EX_OK)
 		goto out;
 	if (gd_codename_derive(keys, codename, newsroom_pk) != GD_OK) {
-		rc = cli_die(EX_FAIL, "could not derive the keys (out of memory?)");
+		rc = cli_die(EX_FAIL, _("could not derive the keys (out of memory?)"));
 		goto out;
 	}
 	if ((rc = replies_fetch(rr, keys)) != EX_OK || (rc = replies_show(o, rr, shown)) != EX_OK)
@@ -1423,9 +1493,12 @@ static int cmd_replies(const opts *o)
 		acked = 1;
 		if (!o->json && rr->n_keep > 0) /* the only copy was the drop's: say it is gone */
 			fprintf(stderr,
-				"%zu repl%s deleted from the drop (--ack): keep a copy if you "
-				"need one.\n",
-				rr->n_keep, rr->n_keep == 1 ? "y was" : "ies were");
+				P_("%zu reply was deleted from the drop (--ack): keep a copy if "
+				   "you need one.\n",
+				   "%zu replies were deleted from the drop (--ack): keep a copy if "
+				   "you need them.\n",
+				   rr->n_keep),
+				rr->n_keep);
 	}
 	rc = o->json ? replies_print_json(rr, shown, acked) : EX_OK;
 out:
@@ -1472,20 +1545,20 @@ static int unknown_command(const char *cmd)
 	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
 		if (edit_distance(cmd, known[i]) <= 2)
 			return cli_die(EX_USAGE,
-				       "unknown command; did you mean \"%s\"? (see ghostdrop help)",
+				       _("unknown command; did you mean \"%s\"? (see ghostdrop help)"),
 				       known[i]);
-	return cli_die(EX_USAGE, "unknown command: the commands are submit, replies and help");
+	return cli_die(EX_USAGE, _("unknown command: the commands are submit, replies and help"));
 }
 
 /* ghostdrop help [COMMAND], --help, COMMAND --help: on standard output. */
 static int help(const char *cmd)
 {
 	if (cmd == NULL || strcmp(cmd, "help") == 0)
-		fputs(USAGE, stdout);
+		fputs(_(USAGE), stdout);
 	else if (strcmp(cmd, "submit") == 0)
-		printf("%s%s", HELP_SUBMIT, HELP_COMMON);
+		printf("%s%s", _(HELP_SUBMIT), _(HELP_COMMON));
 	else if (strcmp(cmd, "replies") == 0)
-		printf("%s%s", HELP_REPLIES, HELP_COMMON);
+		printf("%s%s", _(HELP_REPLIES), _(HELP_COMMON));
 	else
 		return unknown_command(cmd);
 	return EX_OK;
@@ -1497,11 +1570,11 @@ static int bad_option(const struct option *lo, const char *arg, int val, const c
 {
 	if (arg == NULL || strncmp(arg, "--", 2) != 0 || val == 'c')
 		return val == 'c' ? cli_die(EX_USAGE, CODENAME_TYPED_HERE)
-				  : cli_die(EX_USAGE, "unknown option -%c (see ghostdrop help %s)",
+				  : cli_die(EX_USAGE, _("unknown option -%c (see ghostdrop help %s)"),
 					    val > 32 && val < 127 ? val : '?', cmd);
 	int n = (int)strcspn(arg, "=");
 	if (val != 0)
-		return cli_die(EX_USAGE, "%.*s takes no value (see ghostdrop help %s)",
+		return cli_die(EX_USAGE, _("%.*s takes no value (see ghostdrop help %s)"),
 			       n < 40 ? n : 40, arg, cmd);
 	char name[48];
 	snprintf(name, sizeof name, "%.*s", n - 2 < 40 ? n - 2 : 40, arg + 2);
@@ -1509,9 +1582,9 @@ static int bad_option(const struct option *lo, const char *arg, int val, const c
 		if (edit_distance(name, p->name) <= 2)
 			return cli_die(
 				EX_USAGE,
-				"unknown option --%s; did you mean --%s? (see ghostdrop help %s)",
+				_("unknown option --%s; did you mean --%s? (see ghostdrop help %s)"),
 				name, p->name, cmd);
-	return cli_die(EX_USAGE, "unknown option %.*s (see ghostdrop help %s)", n < 40 ? n : 40,
+	return cli_die(EX_USAGE, _("unknown option %.*s (see ghostdrop help %s)"), n < 40 ? n : 40,
 		       arg, cmd);
 }
 
@@ -1523,7 +1596,7 @@ static int wrong_command(const struct option *lo, const unsigned char *seen, con
 	const char *other = replies ? submit_only : replies_only;
 	for (const struct option *p = lo; p->name != NULL; p++)
 		if (p->val > 0 && p->val < 128 && seen[p->val] && strchr(other, p->val) != NULL)
-			return cli_die(EX_USAGE, "--%s is for %s, not %s", p->name,
+			return cli_die(EX_USAGE, _("--%s is for %s, not %s"), p->name,
 				       replies ? "submit" : "replies", cmd);
 	return EX_OK;
 }
@@ -1568,11 +1641,21 @@ int main(int argc, char **argv)
 	opts o;
 	int c;
 	char *end;
+	const char *lang;
+	/* the language first, so every message is in it (--lang anywhere: taken out of argv) */
+	if (i18n_take_lang(&argc, argv, &lang) != 0) {
+		i18n_init(NULL);
+		return cli_die(EX_USAGE, _("--lang needs a language: %s"), GD_LANGUAGES);
+	}
+	if (i18n_init(lang) != 0)
+		/* TRANSLATORS: %s is the list of codes "en es pt_BR fil sw fr" (keep them). */
+		return cli_die(EX_USAGE, _("--lang: not a language of ghostdrop; the languages are %s"),
+			       GD_LANGUAGES);
 	if (cli_harden() != 0)
-		return cli_die(EX_FAIL, "cannot turn core dumps off: %s", strerror(errno));
+		return cli_die(EX_FAIL, _("cannot turn core dumps off: %s"), strerror(errno));
 	memset(&o, 0, sizeof o);
 	if (argc < 2) {
-		fputs(USAGE, stderr);
+		fputs(_(USAGE), stderr);
 		return EX_USAGE;
 	}
 	/* the command and the options are checked first, before what they need */
@@ -1584,8 +1667,8 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
 		return help(argc > 2 ? argv[2] : NULL);
 	if (cmd[0] == '-')
-		return cli_die(EX_USAGE, "the command comes first: ghostdrop submit ... or "
-					 "ghostdrop replies ... (see ghostdrop help)");
+		return cli_die(EX_USAGE, _("the command comes first: ghostdrop submit ... or "
+					 "ghostdrop replies ... (see ghostdrop help)"));
 	if (strcmp(cmd, "submit") != 0 && strcmp(cmd, "replies") != 0)
 		return unknown_command(cmd);
 	unsigned char seen[128] = {0};
@@ -1643,7 +1726,7 @@ int main(int argc, char **argv)
 			if (optarg == NULL)
 				o.attach.keep_any = 1;
 			else if (o.attach.n_keep == ATTACH_MAX)
-				return cli_die(EX_USAGE, "at most %d --keep-metadata files",
+				return cli_die(EX_USAGE, _("at most %d --keep-metadata files"),
 					       ATTACH_MAX);
 			else
 				o.attach.keep[o.attach.n_keep++] = optarg;
@@ -1658,12 +1741,12 @@ int main(int argc, char **argv)
 			errno = 0;
 			o.min_version = strtoull(optarg, &end, 10);
 			if (errno || *end != '\0' || optarg[0] == '-')
-				return cli_die(EX_USAGE, "--min-bundle-version takes a number");
+				return cli_die(EX_USAGE, _("--min-bundle-version takes a number"));
 			break;
 		case 'h':
 			return help(cmd);
 		case ':':
-			return cli_die(EX_USAGE, "%s needs a value (see ghostdrop help %s)",
+			return cli_die(EX_USAGE, _("%s needs a value (see ghostdrop help %s)"),
 				       argv[optind - 1], cmd);
 		default:
 			return bad_option(lo, argv[optind - 1], optopt, cmd);
@@ -1681,17 +1764,19 @@ int main(int argc, char **argv)
 		return cli_die(EX_USAGE, CODENAME_TYPED_HERE);
 	if (codename_in_args(o.files, o.n_files))
 		return cli_die(EX_USAGE,
-			       "the command line holds %d or more words of the codename list: "
-			       "never type a codename on a command line (--codename asks for it at "
-			       "a prompt); nothing was sent. " HISTORY_ADVICE,
+			       _("the command line holds %d or more words of the codename list: "
+				 "never type a codename on a command line (--codename asks for it "
+				 "at a prompt); nothing was sent. If it was your codename, it is "
+				 "now in this terminal's history: run history -c and close the "
+				 "terminal"),
 			       CODENAME_IN_TEXT);
 	if (strcmp(cmd, "replies") == 0 && o.n_files > 0)
-		return cli_die(EX_USAGE, "replies takes no files");
+		return cli_die(EX_USAGE, _("replies takes no files"));
 	if (gd_init() != GD_OK)
-		return cli_die(EX_FAIL, "libsodium failed to initialise");
+		return cli_die(EX_FAIL, _("libsodium failed to initialise"));
 	o.cmd = cmd;
 	if (o.server == NULL || (o.newsroom == NULL && o.newsroom_file == NULL))
-		return cli_die(EX_USAGE, "--server URL and --newsroom KEY are required");
+		return cli_die(EX_USAGE, _("--server URL and --newsroom KEY are required"));
 	attach_sweep(); /* cleaned copies a killed run left in RAM */
 	o.n_files = attach_unique(o.files, o.n_files, &o.attach);
 	return strcmp(cmd, "submit") == 0 ? cmd_submit(&o) : cmd_replies(&o);

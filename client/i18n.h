@@ -14,4 +14,19 @@
 /* A message with a count: the language's plural form for n. */
 #define P_(one, many, n) ngettext((one), (many), (n))
 
+/* The languages --lang takes (aliases: pt-BR and pt for pt_BR, tl for fil). */
+#define GD_LANGUAGES "en es pt_BR fil sw fr"
+
+/* The locale's messages and character type (LC_MESSAGES, LC_CTYPE; never LC_ALL, so numbers
+ * keep their '.'), and the catalogues (GHOSTDROP_LOCALEDIR, else the installed ones). lang: a
+ * --lang value or NULL; it wins over LANGUAGE, LC_ALL and LANG, also with no locale generated
+ * (C.UTF-8 then). 0, or -1 when lang is none of GD_LANGUAGES (the locale's language is set). */
+int i18n_init(const char *lang);
+/* The catalogue code of a --lang value ("pt-BR" -> "pt_BR", "tl" -> "fil"), or NULL. */
+const char *i18n_code(const char *lang);
+/* Take every --lang L and --lang=L out of argv (before a "--"), wherever it stands, so the
+ * command line is read as without it; *lang the last given (or NULL). -1 when a --lang has no
+ * value. */
+int i18n_take_lang(int *argc, char **argv, const char **lang);
+
 #endif

@@ -1,6 +1,8 @@
 /* ghostdrop client progress bar. */
 #include "progress.h"
 
+#include "i18n.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,7 +73,7 @@ static void position(char *out, size_t cap, uint64_t done, uint64_t total)
 void progress_format(char *out, size_t cap, int width, const char *label, uint64_t done,
 		     uint64_t total, double rate, double elapsed)
 {
-	char pos[64], sp[32] = "", eta[32] = "", name[64];
+	char pos[64], sp[32] = "", eta[96] = "", name[64];
 	size_t max = width > 1 ? (size_t)width - 1 : 1;
 	if (max >= cap)
 		max = cap - 1;
@@ -85,6 +87,8 @@ void progress_format(char *out, size_t cap, int width, const char *label, uint64
 		ln = max / 3;
 	if (ln > sizeof name - 1)
 		ln = sizeof name - 1;
+	while (ln > 0 && ln < strlen(label) && ((unsigned char)label[ln] & 0xc0) == 0x80)
+		ln--; /* never half a UTF-8 character */
 	snprintf(name, sizeof name, "%.*s", (int)ln, label);
 	position(pos, sizeof pos, done, total);
 	int pct = total ? (int)((double)done * 100 / (double)total) : 100;
@@ -97,10 +101,15 @@ void progress_format(char *out, size_t cap, int width, const char *label, uint64
 			if (left < 360000) {
 				unsigned s = (unsigned)left;
 				if (s >= 3600)
-					snprintf(eta, sizeof eta, "  %u:%02u:%02u left", s / 3600,
-						 s / 60 % 60, s % 60);
-				else
-					snprintf(eta, sizeof eta, "  %u:%02u left", s / 60, s % 60);
+					snprintf(eta, sizeof eta,
+						 /* TRANSLATORS: the time left of an upload on its
+						    progress line, hours:minutes:seconds; keep the
+						    two leading spaces, and keep it short. */
+						 _("  %u:%02u:%02u left"),
+						 s / 3600, s / 60 % 60, s % 60);
+				else /* TRANSLATORS: as the one before, minutes:seconds. */
+					snprintf(eta, sizeof eta, _("  %u:%02u left"), s / 60,
+						 s % 60);
 			}
 		}
 	}
@@ -130,8 +139,12 @@ void progress_format(char *out, size_t cap, int width, const char *label, uint64
 			break;
 		}
 	}
-	if (strlen(out) > max)
-		out[max] = '\0';
+	if (strlen(out) > max) { /* bytes: never wider than max columns, never half a character */
+		size_t cut = max;
+		while (cut > 0 && ((unsigned char)out[cut] & 0xc0) == 0x80)
+			cut--;
+		out[cut] = '\0';
+	}
 }
 
 static int columns(void)
