@@ -2,8 +2,12 @@
 # Installs only what is missing; apt-get update first (fresh machines have no package lists).
 # chromium: Debian's, for the submission page's browser tests (tests/web; about a minute to
 # install on a fresh machine). Node and npm (scripts/web-deps) come below, only if missing.
+# gettext (msgfmt, xgettext) builds the worker CLI's translations (po/); locales has localedef
+# and the locale sources gd_locales generates the tests' locales from.
 GD_PACKAGES="meson ninja-build pkg-config gcc python3 libsodium-dev libevent-dev liblmdb-dev
-libjansson-dev libseccomp-dev check diceware mat2 tor curl clang-format chromium"
+libjansson-dev libseccomp-dev check diceware mat2 tor curl clang-format chromium gettext locales"
+# The locales tests/i18n runs the worker CLI under, one per language of po/LINGUAS.
+GD_LOCALES="es_ES pt_BR fil_PH sw_KE fr_FR"
 
 gd_sudo() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -30,4 +34,15 @@ gd_install_deps() {
 	gd_sudo apt-get update -qq
 	# shellcheck disable=SC2086
 	gd_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+}
+
+# Generate the GD_LOCALES that are missing (UTF-8; a few seconds each): tests/i18n fails, and
+# says which, when one is not there.
+gd_locales() {
+	for l in $GD_LOCALES; do
+		if ! locale -a 2>/dev/null | grep -qix "$l\.utf-\?8"; then
+			echo "ghostdrop: generating the locale $l.UTF-8" >&2
+			gd_sudo localedef -i "$l" -f UTF-8 "$l.UTF-8"
+		fi
+	done
 }
