@@ -278,7 +278,8 @@ int gd_uploader_begin(drop_conn *d, const uint8_t id[16], uint64_t total, unsign
 		return e->kind;
 	if ((*out = uploader_new(d, up, chunk_size, total, senders)) == NULL)
 		return drop_fail(e, DROP_LOCAL, _("out of memory"));
-	progress_start("upload", total);
+	/* TRANSLATORS: the progress bar's label while sending, one short word */
+	progress_start(_("upload"), total);
 	return DROP_OK;
 }
 
@@ -318,7 +319,7 @@ int gd_uploader_resume(drop_conn *d, const char *up, uint64_t total, unsigned se
 						     : total - (uint64_t)k * (uint64_t)cs;
 		}
 	json_decref(o);
-	progress_start("upload", total);
+	progress_start(_("upload"), total);
 	progress_skip(*held); /* sent by an earlier run: not this run's rate */
 	return DROP_OK;
 }
