@@ -343,7 +343,32 @@ async function nojs(build) {
 	// the stylesheet applied (not blocked by the CSP): the explanation is styled by style.css
 	const styled = await page.evaluate(() => document.styleSheets.length);
 	check(styled >= 1, 'no stylesheet applied');
-	log('JavaScript off: the explanation is shown, nothing else');
+	// each translation folded under its language's own name, a 44 px line to tap; opened, all
+	// of them still fit 360 px
+	const folds = await page.evaluate(() => [...document.querySelectorAll('#nojs details')]
+		.map((e) => ({ lang: e.lang, name: e.querySelector('summary').textContent.trim(),
+			h: e.querySelector('summary').getBoundingClientRect().height, open: e.open })));
+	for (const l of LANGUAGES.filter((x) => x.code !== 'en')) {
+		const f = folds.find((x) => x.lang === l.tag || x.lang === l.code);
+		check(f && f.name === l.name && f.h >= 44 && !f.open,
+			`#nojs: ${l.code}'s explanation is not folded under "${l.name}" on a 44 px line: ${
+				JSON.stringify(f)}`);
+	}
+	const shots = path.join(build, 'meson-logs', 'web-lang');
+	fs.mkdirSync(shots, { recursive: true });
+	const clip = await page.evaluate(() => {
+		const all = [...document.querySelectorAll('#nojs details')].map((e) =>
+			e.getBoundingClientRect());
+		const y = all[0].top - 40 + window.scrollY;
+		return { x: 0, y, width: 360, height: all[all.length - 1].bottom + window.scrollY - y + 40 };
+	});
+	await page.screenshot({ path: path.join(shots, 'nojs-folded.png'), clip });
+	await page.evaluate(() => document.querySelectorAll('#nojs details').forEach((e) => {
+		e.open = true;
+	}));
+	await noSideScroll(page, 'JavaScript off, every translation open');
+	await (await page.$('#nojs details')).screenshot({ path: path.join(shots, 'nojs-open.png') });
+	log('JavaScript off: the explanation is shown, nothing else; in each language folded');
 }
 
 /* ---- (c') Tor Browser's Safer level: no JIT, no WebAssembly in the engine ---- */
