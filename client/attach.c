@@ -11,13 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "cli.h"
 #include "i18n.h"
 #include "progress.h"
@@ -43,7 +43,7 @@ static const char *media_type(const char *name)
 					     {".zip", "application/zip"}};
 	const char *dot = strrchr(name, '.');
 	for (size_t i = 0; dot != NULL && i < sizeof map / sizeof map[0]; i++)
-		if (strcasecmp(dot, map[i][0]) == 0)
+		if (gd_ascii_casecmp(dot, map[i][0]) == 0)
 			return map[i][1];
 	return "application/octet-stream";
 }
@@ -217,7 +217,7 @@ static int text_name(const char *name)
 					  "yaml",     "yml",  "srt",   "vtt"};
 	const char *dot = strrchr(name, '.');
 	for (size_t i = 0; dot != NULL && i < sizeof ext / sizeof ext[0]; i++)
-		if (strcasecmp(dot + 1, ext[i]) == 0)
+		if (gd_ascii_casecmp(dot + 1, ext[i]) == 0)
 			return 1;
 	return 0;
 }
@@ -507,7 +507,7 @@ static int attach_one(attach_set *as, char **files, int i, const attach_opts *ao
 			rc = cli_die(EX_FILE, "%s: %s", as->cleaned[i], strerror(errno));
 		if (rc == EX_OK) {
 			as->sources[i] = as->cleaned[i];
-			if (strcasecmp(media_type(base), "application/pdf") == 0)
+			if (strcmp(media_type(base), "application/pdf") == 0)
 				f->why = N_("pages are now images, text is no longer "
 					    "selectable");
 		} else if (rc == MAT2_CANNOT)
@@ -803,7 +803,7 @@ int attach_confirm(const attach_set *as, size_t text_len, int yes)
 	fputs(_("Send these? [y/N] "), tty);
 	fflush(tty);
 	int ok = fgets(line, sizeof line, tty) != NULL &&
-		 (strcasecmp(line, "y\n") == 0 || strcasecmp(line, "yes\n") == 0);
+		 (gd_ascii_casecmp(line, "y\n") == 0 || gd_ascii_casecmp(line, "yes\n") == 0);
 	fclose(tty);
 	if (!ok)
 		return cli_die(ATTACH_CANCELLED, _("cancelled: nothing was sent"));

@@ -63,5 +63,10 @@ static inline int gd_ascii_ncasecmp(const char *a, const char *b, size_t n)
 	}
 	return 0;
 }
+/* strcasecmp over ASCII letters only. */
+static inline int gd_ascii_casecmp(const char *a, const char *b)
+{
+	return gd_ascii_ncasecmp(a, b, (size_t)-1);
+}
 
 #endif

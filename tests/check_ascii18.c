@@ -26,6 +26,9 @@ START_TEST(helpers_every_byte)
 	ck_assert_int_eq(gd_ascii_ncasecmp("GDNK1x", "gdnk1y", 5), 0);
 	ck_assert_int_ne(gd_ascii_ncasecmp("gdnk\xfd", "gdnki", 5), 0);
 	ck_assert_int_ne(gd_ascii_ncasecmp("gd", "gdnk1", 5), 0);
+	ck_assert_int_eq(gd_ascii_casecmp(".ZIP", ".zip"), 0);
+	ck_assert_int_ne(gd_ascii_casecmp(".zip", ".zipx"), 0);
+	ck_assert_int_ne(gd_ascii_casecmp(".\xc9", ".\xe9"), 0);
 }
 END_TEST
 
