@@ -118,7 +118,7 @@ void progress_format(char *out, size_t cap, int width, const char *label, uint64
 	static const struct {
 		int bar, rate, eta;
 	} tries[] = {{1, 1, 1}, {1, 1, 0}, {1, 0, 0}, {0, 1, 1}, {0, 1, 0}, {0, 0, 0}};
-	char right[160];
+	char right[256];
 	for (size_t k = 0; k < sizeof tries / sizeof *tries; k++) {
 		snprintf(right, sizeof right, " %3d%%  %s%s%s", pct, pos, tries[k].rate ? sp : "",
 			 tries[k].eta ? eta : "");
