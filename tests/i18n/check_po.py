@@ -278,6 +278,10 @@ def columns(line):
     return w
 
 
+# Messages of several lines whose first line follows "ghostdrop: " (fprintf, not cli_die),
+# with the arguments of their widest use.
+AFTER_PREFIX = {"the testimony contains %d of your codename's words: whoever\n"
+                "reads it could read the newsroom's replies to you and write as you.\n": (8,)}
 USAGE_ID = 'ghostdrop: send a testimony to a newsroom, anonymously, and read its replies.\n'
 REQUIRED_ID = '--server URL and --newsroom KEY are required'
 UNKNOWN_ID = 'unknown command; did you mean "%s"? (see ghostdrop help)'
@@ -476,6 +480,15 @@ def main():
                 for l in s.split('\n'):
                     if columns(l) > 80:
                         fail('po/%s.po: a line of %d columns: %s' % (lang, columns(l), l))
+        # messages of several lines printed after "ghostdrop: ": the first line has 11 less
+        for msgid, args in AFTER_PREFIX.items():
+            t = cat.get(msgid)
+            if t is not None and t['msgstr'] and t['msgstr'][0]:
+                first = cformat(t['msgstr'][0], *args).split('\n')[0]
+                if columns('ghostdrop: ' + first) > 80:
+                    fail('po/%s.po: "ghostdrop: %s" is %d columns (at most 80: the line '
+                         'starts after "ghostdrop: ", so at most 69 of its own)' %
+                         (lang, first, columns('ghostdrop: ' + first)))
         if not os.path.exists(os.path.join(LOCALEDIR, lang, 'LC_MESSAGES', 'ghostdrop.mo')):
             fail('%s: no %s/%s/LC_MESSAGES/ghostdrop.mo built (reconfigure the build dir after '
                  'adding po/%s.po: meson setup --reconfigure)' % (lang, LOCALEDIR, lang, lang))
