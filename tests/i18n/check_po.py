@@ -391,19 +391,24 @@ def check_wrap(tmp):
                      % (i, columns(l), nxt))
 
 
-def check_desk_english(cat_es):
-    """The desk never calls setlocale: its messages from code shared with the worker (drop.c's
-    URL check here) stay English under a Spanish locale, where es.mo is found."""
-    args = ['fetch', '--server', 'ftp://127.0.0.1:1', '--token-file', '/nonexistent',
-            '--out', '/nonexistent/x']
+def check_desk_english(cat_es, tmp):
+    """The desk never calls setlocale: its messages from code shared with the worker
+    (transport.c's URL check here, translated in es.po) stay English under a Spanish locale,
+    where es.mo is found."""
+    token = os.path.join(tmp, 'token')
+    with open(token, 'w') as f:
+        f.write('x\n')
+    args = ['fetch', '--server', 'ftp://127.0.0.1:1', '--token-file', token, '--out',
+            os.path.join(tmp, 'batch')]
     c = run(args, 'C', prog=DESK)
     es = run(args, 'es_ES.UTF-8', prog=DESK)
     if c != es:
         fail('the desk under LANG=es_ES.UTF-8 says %r, under C %r' % (es[2], c[2]))
-    for e in cat_es.values():
-        tr_ = e['msgstr'][0]
-        if len(tr_) > 20 and tr_ != e['msgid'] and tr_ in es[2]:
-            fail('the desk printed a Spanish message: %r' % tr_)
+    said = c[2].rstrip('\n').split(': ', 1)[-1]
+    t = cat_es.get(said)
+    if c[0] != 2 or t is None or t['msgstr'][0] in ('', said):
+        fail('the desk\'s check is vacuous: %r (exit %d) is no message translated in es.po'
+             % (c[2], c[0]))
 
 
 def main():
@@ -511,7 +516,7 @@ def main():
     if 'es_es.utf8' in have:
         check_wrap(tmp)
         if 'es' in cats:
-            check_desk_english(cats['es'])
+            check_desk_english(cats['es'], tmp)
     else:
         fail('the locale es_ES.UTF-8 is not installed: scripts/test generates it')
     subprocess.run(['rm', '-rf', tmp])
