@@ -85,6 +85,14 @@ static const char *const USAGE =
 	"      7 not confirmed at \"Send these?\", 130 interrupted (Ctrl-C stops at once).\n"
 	"      See ghostdrop(1).\n");
 
+/* The languages of --lang, each by its own name, under the usage: not translated, so that a
+ * worker who reads no English finds theirs in the English help (a computer in English, as
+ * Tails starts by default). */
+static const char LANGUAGES_LINES[] =
+	"\n"
+	"--lang  en English, es Español, pt_BR Português (Brasil), fil Filipino,\n"
+	"        sw Kiswahili, fr Français\n";
+
 static const char *const HELP_COMMON =
 	/* TRANSLATORS: the options of both commands (end of "ghostdrop help submit" and "help replies").
 	   Every line at most 80 columns; keep the options, F, IP:PORT, N, D and the addresses; the
@@ -1554,7 +1562,7 @@ static int unknown_command(const char *cmd)
 static int help(const char *cmd)
 {
 	if (cmd == NULL || strcmp(cmd, "help") == 0)
-		fputs(_(USAGE), stdout);
+		printf("%s%s", _(USAGE), LANGUAGES_LINES);
 	else if (strcmp(cmd, "submit") == 0)
 		printf("%s%s", _(HELP_SUBMIT), _(HELP_COMMON));
 	else if (strcmp(cmd, "replies") == 0)
@@ -1655,7 +1663,7 @@ int main(int argc, char **argv)
 		return cli_die(EX_FAIL, _("cannot turn core dumps off: %s"), strerror(errno));
 	memset(&o, 0, sizeof o);
 	if (argc < 2) {
-		fputs(_(USAGE), stderr);
+		fprintf(stderr, "%s%s", _(USAGE), LANGUAGES_LINES);
 		return EX_USAGE;
 	}
 	/* the command and the options are checked first, before what they need */

@@ -307,10 +307,16 @@ def check_cli(lang, cat, loc):
     usage_tr, usage_id = tr(cat, USAGE_ID)
     if usage_tr == usage_id:
         fail('%s: the usage is not translated' % lang)
+    # the usage, then the languages of --lang by their own names (never translated: a worker
+    # who reads no English finds theirs in the English help)
+    rc, en, err = run(['help'], 'C')
+    tail = en[len(usage_id):] if en.startswith(usage_id) else ''
+    if '--lang' not in tail or 'Español' not in tail or 'Kiswahili' not in tail:
+        fail('the English help does not list the languages of --lang by their names: %r' % tail)
     rc, out, err = run(['help'], loc)
-    if rc != 0 or out != usage_tr:
-        fail('%s: LANG=%s ghostdrop help is not the catalogue\'s usage (exit %d):\n%s' %
-             (lang, loc, rc, out[:300]))
+    if rc != 0 or out != usage_tr + tail:
+        fail('%s: LANG=%s ghostdrop help is not the catalogue\'s usage and the languages '
+             '(exit %d):\n%s' % (lang, loc, rc, out[:300]))
     expect = 'ghostdrop: ' + cat[REQUIRED_ID]['msgstr'][0] + '\n'
     rc, out, err = run(['submit'], loc)
     if rc != 2 or err != expect:
