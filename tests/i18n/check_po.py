@@ -423,6 +423,15 @@ def main():
             fail('%s is missing (gettext: scripts/deps.sh installs it)' % tool)
             return
     tmp = tempfile.mkdtemp(prefix='gd-i18n-')
+    # every file with a marked message is one xgettext reads
+    listed = {l.strip() for l in read(os.path.join(SRC, 'po', 'POTFILES.in')).split('\n')
+              if l.strip() and not l.startswith('#')}
+    for d in ('client', 'crypto'):
+        for name in sorted(os.listdir(os.path.join(SRC, d))):
+            path = d + '/' + name
+            if name.endswith('.c') and path not in listed and \
+                    re.search(r'\b[NP]?_\(\s*"', read(os.path.join(SRC, path))):
+                fail('%s marks messages and po/POTFILES.in does not list it' % path)
     pot = fresh_pot(tmp)
     pot_ids = {(e['msgid'], e['plural']) for e in pot if e['msgid'] != ''}
     if len(pot_ids) < 100:
