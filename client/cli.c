@@ -39,15 +39,6 @@ static size_t char_at(const char *s, int *cols)
 	return n;
 }
 
-size_t cli_columns(const char *s, size_t len)
-{
-	size_t cols = 0;
-	int w;
-	for (size_t i = 0; i < len; cols += (size_t)w)
-		i += char_at(s + i, &w);
-	return cols;
-}
-
 /* On a terminal, a message wider than it is wrapped between words (continuation lines indented
  * by two spaces), so no word is cut at the edge; to a file or a pipe it stays one line. Widths
  * are display columns (a translation's accents take one, CJK two), never bytes. */

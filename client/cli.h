@@ -8,8 +8,6 @@
 extern const char *cli_name;
 /* Print "cli_name: message" on stderr and return code (for `return cli_die(...)`). */
 int cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The terminal columns of the UTF-8 text s[0..len) (wcwidth of each character, by LC_CTYPE). */
-size_t cli_columns(const char *s, size_t len);
 
 /* First thing in main: no core file (RLIMIT_CORE 0), not dumpable (no ptrace or /proc reading
  * of its memory by the same user), and Jansson's blocks wiped when freed, so the copies it
