@@ -133,6 +133,22 @@ START_TEST(lang_overrides_and_exit_codes_stay)
 		ck_assert_msg(rc == 6 && strcmp(said, err) != 0 && strstr(err, "UTF-8") != NULL,
 			      "%s: --lang en said the same as --lang es/fr: %s", locales[i], err);
 	}
+	/* a bad --server URL (transport.c's check): exit 2, in the locale's language */
+	static char english[sizeof err];
+	use_locale("C.UTF-8");
+	ck_assert_int_eq(drop_run(&d, GHOSTDROP, NULL, out, english, sizeof out,
+				  "submit --server ftp://127.0.0.1:%u --newsroom %s --no-reply",
+				  d.port, ks),
+			 2);
+	ck_assert_msg(strstr(english, "http://") != NULL, "%s", english);
+	for (size_t i = 1; i < N_LOCALES; i++) {
+		use_locale(locales[i]);
+		int rc = drop_run(&d, GHOSTDROP, NULL, out, err, sizeof out,
+				  "submit --server ftp://127.0.0.1:%u --newsroom %s --no-reply",
+				  d.port, ks);
+		ck_assert_msg(rc == 2 && strcmp(err, english) != 0 && strstr(err, "http://"),
+			      "%s: exit %d, %s", locales[i], rc, err);
+	}
 	ck_assert_uint_eq(drop_count_stored(&d), 0);
 	drop_destroy(&d);
 }
