@@ -154,6 +154,39 @@ START_TEST(lang_overrides_and_exit_codes_stay)
 }
 END_TEST
 
+/* The codename stays English words in every language, and the typo hint too: each misspelt
+ * word is named by its position with the nearest list word, never the typed one. */
+START_TEST(typo_hint_in_every_language)
+{
+	drop d;
+	char ks[GD_KEYSTRING_LEN + 1], path[512];
+	static char english[sizeof err];
+	drop_up(&d, NULL, ks);
+	snprintf(path, sizeof path, "%s/code.txt", d.dir);
+	const char *code = "zoologst zoom abacus yo-yo able ablaz abide felt-tip\n";
+	write_bytes(path, code, strlen(code));
+	for (size_t i = 0; i < N_LOCALES; i++) {
+		use_locale(locales[i]);
+		int rc = drop_run(&d, GHOSTDROP, "x", out, err, sizeof out,
+				  "submit --server http://127.0.0.1:%u --newsroom %s --clearnet "
+				  "--codename-file %s",
+				  d.port, ks, path);
+		ck_assert_msg(rc == 2, "%s: exit %d: %s", locales[i], rc, err);
+		ck_assert_msg(strstr(err, "zoologist") != NULL && strstr(err, "ablaze") != NULL,
+			      "%s: the hint lost its English words: %s", locales[i], err);
+		ck_assert_msg(strstr(err, "zoologst") == NULL && strstr(err, "ablaz ") == NULL,
+			      "%s: the typed words repeated: %s", locales[i], err);
+		if (i == 0)
+			memcpy(english, err, sizeof err);
+		else
+			ck_assert_msg(strcmp(err, english) != 0, "%s: in English: %s", locales[i],
+				      err);
+	}
+	ck_assert_uint_eq(drop_count_stored(&d), 0);
+	drop_destroy(&d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("i18n_flow");
@@ -161,6 +194,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, non_ascii_arrives_in_every_locale);
 	tcase_add_test(tc, lang_overrides_and_exit_codes_stay);
+	tcase_add_test(tc, typo_hint_in_every_language);
 	suite_add_tcase(s, tc);
 	return s;
 }
