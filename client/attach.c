@@ -454,12 +454,13 @@ static int text_checked(attach_set *as, int i, const attach_opts *ao, const stru
 			return cannot_clean(as, i, ao, st,
 					    N_("it holds invisible characters that can mark who "
 					       "copied it"));
-		return cli_die(EX_FILE,
-			       /* TRANSLATORS: both %s are a file name; --keep-metadata stays */
-			       _("%s holds invisible characters that can mark who copied it (a "
-				 "watermark in text copied from your employer). Remove them, or pass "
-				 "--keep-metadata %s to send it as it is"),
-			       attach_safe_name(as->info[i].file, shown, sizeof shown), shown);
+		return cli_die(
+			EX_FILE,
+			/* TRANSLATORS: both %s are a file name; --keep-metadata stays */
+			_("%s holds invisible characters that can mark who copied it (a "
+			  "watermark in text copied from your employer). Remove them, or pass "
+			  "--keep-metadata %s to send it as it is"),
+			attach_safe_name(as->info[i].file, shown, sizeof shown), shown);
 	default:
 		return cannot_clean(as, i, ao, st,
 				    N_("it is named like text but is not plain text (UTF-8 "
@@ -663,11 +664,12 @@ int attach_prepare(attach_set *as, char **files, int n_files, const attach_opts 
 			found = stat(files[i], &st) == 0 && st.st_dev == k.st_dev &&
 				st.st_ino == k.st_ino;
 		if (!found)
-			return cli_die(EX_USAGE,
-				       /* TRANSLATORS: --keep-metadata stays; %s is a file name */
-				       _("--keep-metadata %s: not one of the files to send (name it "
-					 "among the files too)"),
-				       ao->keep[j]);
+			return cli_die(
+				EX_USAGE,
+				/* TRANSLATORS: --keep-metadata stays; %s is a file name */
+				_("--keep-metadata %s: not one of the files to send (name it "
+				  "among the files too)"),
+				ao->keep[j]);
 	}
 	signal(SIGINT, scratch_signal); /* a cleaned copy never outlives this run */
 	signal(SIGTERM, scratch_signal);
@@ -719,7 +721,8 @@ static void describe(const attach_info *f, char *out, size_t cap)
 		/* TRANSLATORS: mat2 is a program; after "removed:", mat2's own names of the
 		 * fields (untranslated); the last %s says what the cleaning changed */
 		if (f->mat2[0] && f->why)
-			snprintf(out, cap, _("cleaned by mat2 (removed: %s), %s"), f->mat2, _(f->why));
+			snprintf(out, cap, _("cleaned by mat2 (removed: %s), %s"), f->mat2,
+				 _(f->why));
 		else if (f->mat2[0])
 			snprintf(out, cap, _("cleaned by mat2 (removed: %s)"), f->mat2);
 		else if (f->why)
@@ -728,11 +731,13 @@ static void describe(const attach_info *f, char *out, size_t cap)
 			snprintf(out, cap, "%s", _("cleaned by mat2"));
 		break;
 	case ATTACH_TEXT:
-		snprintf(out, cap, "%s", _("plain text: no hidden metadata; read it once for names"));
+		snprintf(out, cap, "%s",
+			 _("plain text: no hidden metadata; read it once for names"));
 		break;
 	case ATTACH_AS_IS:
 		/* TRANSLATORS: --keep-metadata stays; %s is why it could not be cleaned */
-		snprintf(out, cap, _("SENT AS IT IS, with any metadata it carries (--keep-metadata): %s"),
+		snprintf(out, cap,
+			 _("SENT AS IT IS, with any metadata it carries (--keep-metadata): %s"),
 			 _(f->why));
 		break;
 	}
@@ -761,6 +766,27 @@ static void wrapped(FILE *tty, int first, int next, const char *words)
 		while (*p == ' ')
 			p++;
 	}
+}
+
+/* The answer at "Send these? [y/N]" says yes: y or yes, or one of the words the worker's
+ * language gives for yes (its catalogue's "y,yes"), without regard to ASCII case. A word that
+ * is a "no" in English (n, no) is never taken for a yes, whatever a catalogue says. */
+static int said_yes(const char *line)
+{
+	size_t n = strcspn(line, "\r\n");
+	/* TRANSLATORS: the answers that mean yes at "Send these? [y/N]", lower case, separated by
+	 * commas, no spaces. Keep y,yes and add your language's words (e.g. y,yes,s,sí,si); never
+	 * a word or letter that could mean no */
+	const char *words[] = {"y,yes", _("y,yes")};
+	for (size_t w = 0; w < 2; w++)
+		for (const char *p = words[w]; *p != '\0';) {
+			size_t len = strcspn(p, ",");
+			if (len == n && n > 0 && gd_ascii_ncasecmp(p, line, n) == 0 &&
+			    gd_ascii_ncasecmp(p, "n", n) != 0 && gd_ascii_ncasecmp(p, "no", n) != 0)
+				return 1;
+			p += len + (p[len] == ',');
+		}
+	return 0;
 }
 
 int attach_confirm(const attach_set *as, size_t text_len, int yes)
@@ -798,12 +824,11 @@ int attach_confirm(const attach_set *as, size_t text_len, int yes)
 		fclose(tty);
 		return EX_OK;
 	}
-	/* TRANSLATORS: keep "[y/N]" and the trailing space: the answer is typed as y or yes in
-	 * every language */
+	/* TRANSLATORS: keep "[y/N]" and the trailing space: y or yes is a yes in every
+	 * language, and so are the words of your "y,yes" entry */
 	fputs(_("Send these? [y/N] "), tty);
 	fflush(tty);
-	int ok = fgets(line, sizeof line, tty) != NULL &&
-		 (gd_ascii_casecmp(line, "y\n") == 0 || gd_ascii_casecmp(line, "yes\n") == 0);
+	int ok = fgets(line, sizeof line, tty) != NULL && said_yes(line);
 	fclose(tty);
 	if (!ok)
 		return cli_die(ATTACH_CANCELLED, _("cancelled: nothing was sent"));
@@ -947,11 +972,13 @@ int attach_codename_check(const attach_set *as, const char *codename, int limit)
 				EX_FILE,
 				/* TRANSLATORS: %s is a file name, %d a number of words */
 				P_("%s holds your codename (%d or more of its words, however "
-				   "written): whoever reads it could read the newsroom's replies to "
+				   "written): whoever reads it could read the newsroom's replies "
+				   "to "
 				   "you and write as you. Take the codename out of it; nothing was "
 				   "sent",
 				   "%s holds your codename (%d or more of its words, however "
-				   "written): whoever reads it could read the newsroom's replies to "
+				   "written): whoever reads it could read the newsroom's replies "
+				   "to "
 				   "you and write as you. Take the codename out of it; nothing was "
 				   "sent",
 				   (unsigned long)limit),

@@ -535,6 +535,42 @@ START_TEST(human_sizes)
 }
 END_TEST
 
+/* "Send these? [y/N]" in the worker's language takes its own word for yes (sí, oui, ndiyo...)
+ * as well as y or yes; a word of another language is not a yes, and neither is n, even in
+ * Swahili, whose yes (ndiyo) starts with it. */
+START_TEST(yes_in_the_workers_language)
+{
+	static const struct {
+		const char *lang, *say;
+		int rc;
+	} cases[] = {{"es", "s\xc3\xad\r", 0}, {"es", "Si\r", 0},        {"pt_BR", "sim\r", 0},
+		     {"fr", "OUI\r", 0},       {"fil", "oo\r", 0},       {"sw", "ndiyo\r", 0},
+		     {"sw", "yes\r", 0},       {"sw", "n\r", 7},         {"sw", "no\r", 7},
+		     {"fr", "non\r", 7},       {"en", "s\xc3\xad\r", 7}, {"es", "oui\r", 7},
+		     {"pt_BR", "\r", 7}};
+	drop d;
+	char msg[512], rates[512];
+	drop_up(&d, NULL, keystring);
+	ck_assert_int_eq(setenv("GHOSTDROP_LOCALEDIR", PO_DIR, 1), 0);
+	snprintf(msg, sizeof msg, "%s/message.txt", d.dir);
+	write_bytes(msg, "the queue\n", 10);
+	snprintf(rates, sizeof rates, "%s/rates.csv", d.dir);
+	write_bytes(rates, csv, strlen(csv));
+	size_t stored = 0;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int rc = on_pty(&d, "[y/N]", cases[i].say,
+				"submit " SERVER " --lang %s --message-file %s --no-reply %s",
+				d.port, keystring, cases[i].lang, msg, rates);
+		ck_assert_msg(rc == cases[i].rc, "--lang %s, answer %s: exit %d: %s", cases[i].lang,
+			      cases[i].say, rc, pout);
+		stored += cases[i].rc == 0;
+		ck_assert_uint_eq(drop_count_stored(&d), stored);
+	}
+	unsetenv("GHOSTDROP_LOCALEDIR");
+	drop_destroy(&d);
+}
+END_TEST
+
 static Suite *attach_suite(void)
 {
 	Suite *s = suite_create("attach");
@@ -548,6 +584,7 @@ static Suite *attach_suite(void)
 	tcase_add_test(tc, damaged_photo_only_when_named);
 	tcase_add_test(tc, neutral_names);
 	tcase_add_test(tc, preview_and_confirm_on_a_terminal);
+	tcase_add_test(tc, yes_in_the_workers_language);
 	suite_add_tcase(s, tc);
 	return s;
 }
