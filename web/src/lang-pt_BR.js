@@ -36,7 +36,7 @@ export default {
 	testimony_label: 'O que você quer que os jornalistas saibam?',
 	testimony_hint: 'Não escreva o seu nome, o seu ID de trabalhador, a sua equipe nem nada que só poucas pessoas sabem, a não ser que você queira.',
 	attachments_label: 'Arquivos (opcional): capturas de tela, documentos',
-	attachments_hint: 'Corte as capturas de tela: o seu nome, ID de trabalhador e e-mail costumam aparecer nos cantos e nas abas.',
+	attachments_hint: 'Recorte as capturas de tela: o seu nome, ID de trabalhador e e-mail costumam aparecer nos cantos e nas abas.',
 	no_reply_label: 'Não quero respostas (sem codinome)',
 	send: 'Criptografar e enviar',
 	followup_send: 'Criptografar e enviar a nova mensagem',
