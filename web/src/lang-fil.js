@@ -107,7 +107,7 @@ export default {
 	sent_followup: 'Naipadala ang follow-up. Binura na ang iyong codename sa page na ito: i-type ulit ito para mabasa ang mga sagot.',
 	sent_no_reply: 'Naipadala, nang walang codename: hindi ka masasagot ng newsroom.',
 	done_heading: 'Ang iyong codename (ipinapakita nang isang beses lang)',
-	done_advice: 'Isulat ito sa papel at itago kung saan walang makakahanap nito sa trabaho. Huwag itong itago kailanman sa file, litrato, chat o cloud notes app, at hindi kailanman sa device ng trabaho. Sa pamamagitan nito, mababasa mo ang mga sagot ng newsroom at makakapagpadala ka pa bilang parehong tao; ang sinumang makakita nito ay makakabasa rin ng mga sagot na iyon.',
+	done_advice: 'Isulat ito sa papel at itago sa lugar na hindi ito mahahanap ng kahit sino mula sa trabaho mo. Huwag itong itago kailanman sa file, litrato, chat o cloud notes app, at hindi kailanman sa device ng trabaho. Sa pamamagitan nito, mababasa mo ang mga sagot ng newsroom at makakapagpadala ka pa bilang parehong tao; ang sinumang makakita nito ay makakabasa rin ng mga sagot na iyon.',
 	codename_copy: 'Mga salitang Ingles ang mga salita ng codename: kopyahin ang mga ito nang eksakto, letra por letra.',
 	done_written: 'Naisulat ko na',
 	written_ask: 'Para masuri ang isinulat mo, i-type mula sa iyong papel ang dalawang salita ng iyong codename: salita {a} at salita {b}. Pagkatapos, buburahin na nang tuluyan ang codename sa page na ito.',
