@@ -46,7 +46,7 @@ export default {
 	file_checking: 'vérification…',
 	file_removed: 'retiré : {what}',
 	file_nothing_found: 'aucune métadonnée trouvée',
-	file_text_ok: 'texte simple : pas de métadonnées cachées ; relisez-le une fois pour les noms',
+	file_text_ok: 'texte simple : pas de métadonnées cachées ; relisez-le une fois pour y chercher des noms',
 	file_not_cleaned: 'ne peut pas être nettoyé : cette page ne peut pas y chercher les données cachées qui pourraient vous identifier (auteur, logiciel, appareil). Envoyez-le seulement si vous l\'avez créé vous-même ou si vous êtes sûr qu\'il ne contient rien sur vous.',
 	file_not_cleaned_doc: 'ne peut pas être nettoyé : un document (Word, ODT, PDF) garde le nom de son auteur et du logiciel qui l\'a créé, souvent ceux de votre employeur. Collez plutôt le texte dans la zone plus haut, ou envoyez-en une capture d\'écran : les captures d\'écran sont nettoyées.',
 	file_not_cleaned_media: 'ne peut pas être nettoyé : une vidéo ou un enregistrement peut contenir l\'appareil qui l\'a fait, le lieu et l\'heure. Envoyez-le seulement si vous êtes sûr qu\'il ne contient rien sur vous.',
