@@ -87,7 +87,7 @@ static int outcome(const drop_conn *d, int rc, const drop_req *q, const gd_respo
 	snprintf(e->message, sizeof e->message, "%s",
 		 r->message[0]          ? r->message
 		 : rc == TR_ERR_TIMEOUT ? _("the drop did not answer in time")
-		 : rc == TR_ERR_HTTP    ? _(_("the drop's answer is malformed"))
+		 : rc == TR_ERR_HTTP    ? _("the drop's answer is malformed")
 		 : d->tr.use_proxy && __atomic_load_n(&d->reached, __ATOMIC_RELAXED)
 			 ? _("the connection through Tor was lost") /* a circuit or Tor itself */
 			 : _("the drop could not be reached"));

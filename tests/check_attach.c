@@ -543,11 +543,12 @@ START_TEST(yes_in_the_workers_language)
 	static const struct {
 		const char *lang, *say;
 		int rc;
-	} cases[] = {{"es", "s\xc3\xad\r", 0}, {"es", "Si\r", 0},        {"pt_BR", "sim\r", 0},
-		     {"fr", "OUI\r", 0},       {"fil", "oo\r", 0},       {"sw", "ndiyo\r", 0},
-		     {"sw", "yes\r", 0},       {"sw", "n\r", 7},         {"sw", "no\r", 7},
-		     {"fr", "non\r", 7},       {"en", "s\xc3\xad\r", 7}, {"es", "oui\r", 7},
-		     {"pt_BR", "\r", 7}};
+	} cases[] = {{"es", "s\xc3\xad\r", 0},     {"es", "Si\r", 0},        {"pt_BR", "sim\r", 0},
+		     {"fr", "OUI\r", 0},           {"fil", "oo\r", 0},       {"sw", "ndiyo\r", 0},
+		     {"sw", "yes\r", 0},           {"sw", "n\r", 7},         {"sw", "no\r", 7},
+		     {"fr", "non\r", 7},           {"en", "s\xc3\xad\r", 7}, {"es", "oui\r", 7},
+		     {"pt_BR", "\r", 7},           {"sw", "hapana\r", 7},    {"fil", "hindi\r", 7},
+		     {"pt_BR", "n\xc3\xa3o\r", 7}, {"es", "no\r", 7}};
 	drop d;
 	char msg[512], rates[512];
 	drop_up(&d, NULL, keystring);

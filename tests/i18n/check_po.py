@@ -29,7 +29,10 @@ SRC, GHOSTDROP, DESK, LOCALEDIR = sys.argv[1:5]
 # The languages the issue ships, and the locale each is tested under.
 REQUIRED = {'es': 'es_ES', 'pt_BR': 'pt_BR', 'fil': 'fil_PH', 'sw': 'sw_KE', 'fr': 'fr_FR'}
 XGETTEXT_ARGS = ['--add-comments=TRANSLATORS', '--keyword=_', '--keyword=N_',
-                 '--keyword=P_:1,2', '--from-code=UTF-8']
+                 '--keyword=P_:1,2', '--from-code=UTF-8', '--flag=cli_die:2:c-format',
+                 '--flag=fprintf:2:c-format', '--flag=printf:1:c-format',
+                 '--flag=snprintf:3:c-format', '--flag=vsnprintf:3:c-format',
+                 '--flag=vfprintf:2:c-format']
 failures = []
 
 
@@ -131,8 +134,30 @@ def conversions(s):
     return plain
 
 
+def stray_percent(s):
+    """The % signs of s that start no conversion CONV knows (%S, %C, %Is, %Zd...)."""
+    i, bad = 0, []
+    while True:
+        i = s.find('%', i)
+        if i < 0:
+            return bad
+        m = CONV.match(s, i)
+        if m is None:
+            bad.append(s[i:i + 4])
+            i += 1
+        else:
+            i = m.end()
+
+
+# What a translation must not hold: C0/C1 controls other than a newline (a CSI can hide or
+# recolour text on a terminal) and the bidirectional overrides and isolates (they reorder it).
+UNSAFE = re.compile('[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]')
+
+
 def conversion_problems(entries):
-    """Each msgstr whose conversions are not its msgid's: a list of messages."""
+    """Each msgstr whose conversions are not its msgid's, which adds a % the English has not
+    (any message may be a printf format at run time), or which holds a control or bidi
+    character: a list of messages."""
     bad = []
     for e in entries:
         if e['msgid'] == '' or 'fuzzy' in e['flags']:
@@ -141,7 +166,13 @@ def conversion_problems(entries):
             if tr == '':
                 continue
             src = e['msgid'] if n == 0 or e['plural'] is None else e['plural']
-            if conversions(tr) != conversions(src):
+            if stray_percent(tr) or tr.count('%') != src.count('%'):
+                bad.append('%r: msgstr[%d] %r has a %% the msgid has not (%s)' %
+                           (e['msgid'][:60], n, tr[:60], stray_percent(tr) or 'count'))
+            elif UNSAFE.search(tr) and not UNSAFE.search(src):
+                bad.append('%r: msgstr[%d] %r holds a control or bidi character %r' %
+                           (e['msgid'][:60], n, tr[:60], UNSAFE.search(tr).group()))
+            elif conversions(tr) != conversions(src):
                 bad.append('%r: msgstr[%d] %r has %s, the msgid %s' %
                            (e['msgid'][:60], n, tr[:60], conversions(tr), conversions(src)))
     return bad
@@ -189,33 +220,46 @@ def break_po(text, how):
         if len(be) != 1:
             continue
         e = be[0]
-        if 'c-format' in e['flags'] and e['plural'] is None and '%s' in e['msgstr'][0] \
-                and e['msgstr'][0].count('%s') == e['msgstr'][0].count('%') \
-                and 'fuzzy' not in e['flags']:
-            new = e['msgstr'][0].replace('%s', '%d' if how == 'type' else '', 1)
-            lines = b.split('\n')
-            k = next(j for j, l in enumerate(lines) if l.startswith('msgstr '))
-            blocks[i] = '\n'.join(lines[:k] + ['msgstr ' + po_quote(new)])
-            return '\n\n'.join(blocks)
+        if 'c-format' not in e['flags'] or e['plural'] is not None or 'fuzzy' in e['flags'] \
+                or e['msgstr'][0] == '':
+            continue
+        tr = e['msgstr'][0]
+        if how in ('extra', 'csi'):
+            # a message printed as a format although its English has no %: a %S added, or a
+            # terminal's CSI (U+009B) that would hide what follows
+            if '%' in e['msgid']:
+                continue
+            new = tr + (' %S' if how == 'extra' else '\u009b8m')
+        elif '%s' in tr and tr.count('%s') == tr.count('%'):
+            new = tr.replace('%s', '%d' if how == 'type' else '', 1)
+        else:
+            continue
+        lines = b.split('\n')
+        k = next(j for j, l in enumerate(lines) if l.startswith('msgstr '))
+        blocks[i] = '\n'.join(lines[:k] + ['msgstr ' + po_quote(new)])
+        return '\n\n'.join(blocks)
     return None
 
 
+SELF_TEST = {'type': 'a %s made %d', 'drop': 'a %s dropped',
+             'extra': 'a %S added to a format without conversions',
+             'csi': 'a CSI control character added'}
+
+
 def self_test(tmp, sample_text, name):
-    for how in ('type', 'drop'):
+    for how, what in SELF_TEST.items():
         broken = break_po(sample_text, how)
         if broken is None:
-            fail('%s: no c-format message with %%s to break for the self-test' % name)
+            fail('%s: no c-format message to break for the self-test (%s)' % (name, what))
             return
         p = os.path.join(tmp, 'broken-%s-%s.po' % (re.sub(r'\W', '_', name), how))
         with open(p, 'w', encoding='utf-8') as f:
             f.write(broken)
         rc, _ = msgfmt_check(p)
-        if rc == 0:
-            fail('self-test: msgfmt --check passed %s with a %%s %s' %
-                 (name, 'made %d' if how == 'type' else 'dropped'))
+        if rc == 0 and how != 'csi':  # msgfmt has no opinion on control characters
+            fail('self-test: msgfmt --check passed %s with %s' % (name, what))
         if not conversion_problems(parse_po(broken)):
-            fail('self-test: the conversion check passed %s with a %%s %s' %
-                 (name, 'made %d' if how == 'type' else 'dropped'))
+            fail('self-test: the conversion check passed %s with %s' % (name, what))
 
 
 def synthetic_po(pot_entries):

@@ -25,6 +25,9 @@ function check(cond, msg) {
 const placeholders = (s) => [...s.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]).sort();
 // markup: a tag, an entity, or a stray brace that is not a {placeholder}
 const MARKUP = /<\/?[a-zA-Z!][^>]*>|&[a-zA-Z]+;|&#\d+;|&#x[0-9a-fA-F]+;/;
+// controls other than a newline, and the bidirectional overrides and isolates, which reorder
+// what a person reads (a warning's words shown in another order)
+const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 // What is wrong with catalogue cat (of language code) against English: a list of sentences.
 export function problems(en, cat, code) {
@@ -53,6 +56,8 @@ export function problems(en, cat, code) {
 			out.push(`${code}: ${k} has a brace that is not a placeholder: ${JSON.stringify(v)}`);
 		if (MARKUP.test(v))
 			out.push(`${code}: ${k} holds markup: ${JSON.stringify(v)}`);
+		if (UNSAFE.test(v) && !UNSAFE.test(en[k]))
+			out.push(`${code}: ${k} holds a control or bidi character: ${JSON.stringify(v)}`);
 		if (v !== v.trim() && en[k] === en[k].trim() && k !== 'list_separator')
 			out.push(`${code}: ${k} starts or ends with spaces`);
 	}
@@ -95,6 +100,8 @@ function selfTest(en, base, code) {
 		'a placeholder dropped': (c) => { c[key] = c[key].replace(/\{[a-z_]+\}/g, 'X'); },
 		'markup': (c) => { c[plain] = `<b>${c[plain]}</b>`; },
 		'an entity': (c) => { c[plain] = `${c[plain]}&nbsp;`; },
+		'a bidi override': (c) => { c[plain] = `\u202e${c[plain]}`; },
+		'a control character': (c) => { c[plain] = `${c[plain]}\u009b8m`; },
 	};
 	check(problems(en, base, code).length === 0 || code !== 'en',
 		`self-test: English against itself: ${problems(en, base, code).join('; ')}`);
