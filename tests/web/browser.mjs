@@ -897,7 +897,7 @@ async function shownIn(page, code, where) {
 			.map((e) => [e.dataset.s, e.textContent]),
 		heading: document.getElementById('heading').textContent,
 		send: document.getElementById('send').textContent,
-		label: document.querySelector('label[for="lang"]').textContent,
+		label: document.querySelector('label[for="lang"] [data-s="lang_label"]').textContent,
 	}));
 	check(got.lang === tag, `${where}: <html lang="${got.lang}">, wanted ${tag}`);
 	check(got.title === cat.page_title, `${where}: title ${JSON.stringify(got.title)}`);
@@ -941,12 +941,25 @@ async function lang(build) {
 		const nl = await page.evaluate(() => [...navigator.languages]);
 		check(nl[0] === first, `${code}: navigator.languages is ${JSON.stringify(nl)}`);
 		await shownIn(page, code, `${code} (asked ${LANG_ASKED[code]})`);
+		// loaded: still at the top (the loading statuses scrolled it down 287-575 px), the
+		// selector in view, its label in every language (Tor Browser asks pages for English)
+		const top = await page.evaluate(() => {
+			const r = document.getElementById('lang').getBoundingClientRect();
+			return { y: window.scrollY, top: r.top, bottom: r.bottom,
+				label: document.querySelector('label[for="lang"]').textContent };
+		});
+		check(top.y === 0 && top.top >= 0 && top.bottom <= 640, `${code}: after loading the page ` +
+			`is scrolled ${top.y} px, #lang at ${top.top}..${top.bottom} of 640`);
+		for (const l of codes)
+			check(top.label.includes(STRINGS[l].lang_label), `${code}: the selector's label ` +
+				`${JSON.stringify(top.label)} lacks ${l}'s ${JSON.stringify(STRINGS[l].lang_label)}`);
 		const box = await (await page.$('#lang')).boundingBox();
 		const head = await (await page.$('#heading')).boundingBox();
 		check(box.height >= 44 && box.width >= 44 && box.x + box.width <= 360 && box.y < head.y,
 			`${code}: #lang is ${box.width}x${box.height} at ${box.x},${box.y}: not a 44 px ` +
 			'target at the top within 360 px');
 		await noSideScroll(page, `${code}: write`);
+		await page.screenshot({ path: path.join(shots, `top-${code}.png`) }); // as first seen
 		await page.screenshot({ path: path.join(shots, `write-${code}.png`), fullPage: true });
 		await page.click('#mode-back');
 		await noSideScroll(page, `${code}: come back`);

@@ -941,6 +941,20 @@ function applyStrings() {
 	for (const el of document.querySelectorAll('[data-s]'))
 		el.textContent = t(el.dataset.s);
 	renderHeading();
+	// the selector's label in every language at once (after the page's own): a worker whose
+	// browser asks pages for English (Tor Browser) finds it in their own
+	const seen = new Set([S.lang_label]);
+	$('lang-all').replaceChildren(...LANGUAGES.filter((l) => Object.hasOwn(STRINGS, l.code))
+		.flatMap((l) => {
+			const w = STRINGS[l.code].lang_label;
+			if (seen.has(w))
+				return [];
+			seen.add(w);
+			const s = document.createElement('span');
+			s.lang = l.tag;
+			s.textContent = w;
+			return [' · ', s];
+		}));
 	$('lang-note').hidden = lang === 'en';
 	$('lang').value = lang;
 }
@@ -1117,7 +1131,9 @@ async function main() {
 	applyStrings();
 	wire();
 	$('app').hidden = false;
-	setStatus(() => t('loading'));
+	// not brought into view (scroll false): on a phone it is far down, and the page would stay
+	// scrolled past the language selector once it is gone (a failure still is brought)
+	setStatus(() => t('loading'), 'info', null, false);
 	let mods;
 	try {
 		sodium = await loadSodium();
@@ -1141,7 +1157,7 @@ async function main() {
 		setState('refused');
 		return;
 	}
-	setStatus(() => t('bundle_checking'));
+	setStatus(() => t('bundle_checking'), 'info', null, false);
 	try {
 		bundle = await client.bundle(rootPk);
 	} catch (e) {
