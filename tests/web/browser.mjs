@@ -354,8 +354,41 @@ async function nojs(build) {
 			`#nojs: ${l.code}'s explanation is not folded under "${l.name}" on a 44 px line: ${
 				JSON.stringify(f)}`);
 	}
+	// one line at the top in each language, in view at 360x640, each a link (a fragment: no
+	// request) to its translation, which it opens (<details> opened on fragment navigation)
+	const pointers = await page.evaluate(() => [...document.querySelectorAll('#nojs .nojs-langs a')]
+		.map((a) => ({ href: a.getAttribute('href'), lang: a.lang, text: a.textContent,
+			bottom: a.getBoundingClientRect().bottom + window.scrollY,
+			h: a.getBoundingClientRect().height })));
+	const asked = [];
+	page.on('request', (rq) => asked.push(rq.url()));
+	for (const l of LANGUAGES.filter((x) => x.code !== 'en')) {
+		const p = pointers.find((x) => x.lang === l.tag);
+		check(p && p.bottom <= 640 && p.h >= 44 && p.text.includes(l.name),
+			`#nojs: no line for ${l.code} in the first 640 px: ${JSON.stringify(pointers)}`);
+		if (!p)
+			continue;
+		await page.evaluate(() => window.scrollTo(0, 0));
+		await page.click(`#nojs .nojs-langs a[href="${p.href}"]`);
+		await new Promise((r) => setTimeout(r, 300));
+		const to = await page.evaluate((id) => {
+			const t = document.getElementById(id);
+			const d = t && t.closest('details');
+			const r = t && t.getBoundingClientRect();
+			return t && { open: d && d.open, lang: d && d.lang, top: r.top, h: r.height,
+				text: t.textContent };
+		}, p.href.slice(1));
+		check(to && to.open && to.lang === l.tag && to.top >= 0 && to.top < 640 && to.h > 0,
+			`#nojs: the ${l.code} line's link ${p.href} does not show its text: ${JSON.stringify(to)}`);
+		await page.evaluate(() => document.querySelectorAll('#nojs details').forEach((e) => {
+			e.open = false;
+		}));
+	}
+	check(asked.length === 0, `#nojs: the language links made requests: ${asked.join(' ')}`);
 	const shots = path.join(build, 'meson-logs', 'web-lang');
 	fs.mkdirSync(shots, { recursive: true });
+	await page.evaluate(() => window.scrollTo(0, 0));
+	await page.screenshot({ path: path.join(shots, 'nojs-top.png') });
 	const clip = await page.evaluate(() => {
 		const all = [...document.querySelectorAll('#nojs details')].map((e) =>
 			e.getBoundingClientRect());
