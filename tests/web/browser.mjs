@@ -481,6 +481,17 @@ async function writtenDown(page, codename) {
 	const st = await statusText(page);
 	check(st.includes(S.written_differs.replace('{position}', pos[1])),
 		`a wrong word ${pos[1]}: the status says ${JSON.stringify(st)}`);
+	// said next to that word's field, in view at 360x640 (not above the codename, off screen)
+	const seen = await page.evaluate(() => {
+		const v = document.getElementById('status-view'), r = v.getBoundingClientRect();
+		const f = document.getElementById('written-b').getBoundingClientRect();
+		return { text: v.textContent, hidden: v.hidden, top: r.top, bottom: r.bottom,
+			gap: Math.min(Math.abs(r.top - f.bottom), Math.abs(f.top - r.bottom)),
+			inner: window.innerHeight };
+	});
+	check(!seen.hidden && seen.text === st && seen.top >= 0 && seen.bottom <= seen.inner &&
+		seen.gap < 60, `a wrong word ${pos[1]}: its message is not shown by its field, in view: ` +
+		JSON.stringify(seen));
 	check(await page.$eval('#codename', (e) => e.textContent.trim()) === codename,
 		'a wrong word typed back cleared the codename');
 	await page.$eval('#written-b', (e) => { e.value = ''; });

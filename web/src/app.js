@@ -747,6 +747,7 @@ function writtenMismatch() {
 function onWritten() {
 	const wrong = writtenMismatch();
 	if (wrong !== null) {
+		placeStatus(wrong.input); // under that word's field: the list above is off a phone's screen
 		setStatus(wrong.text, 'error');
 		wrong.input.focus();
 		return;
@@ -758,6 +759,7 @@ function onWritten() {
 	codenameShown = false;
 	setState('ready');
 	showOnly('after');
+	placeStatus($('after'), true);
 	setStatus('');
 	$('again').focus();
 }
