@@ -513,6 +513,9 @@ async function submit(build) {
 	log(`sent in ${((Date.now() - t0) / 1000).toFixed(1)} s (codename derivation included)`);
 	check(codename.split(/\s+/).length === 8, `the codename shown is not 8 words: ${codename}`);
 	await noSideScroll(page, 'the codename shown');
+	const shots = path.join(build, 'meson-logs', 'web-lang');
+	fs.mkdirSync(shots, { recursive: true });
+	await (await page.$('#codename')).screenshot({ path: path.join(shots, 'codename.png') });
 	const { subs } = await d.fetchAndOpen();
 	check(subs.length === 1, `${subs.length} submissions opened, wanted 1`);
 	checkOpened(subs[0], jpeg);
