@@ -158,11 +158,11 @@ static int mat2_clean(const char *src, int in, const char *name, char *out, size
 			 (long)getpid());
 		if (mkdtemp(scratch_dir) == NULL) { /* mode 0700 */
 			scratch_dir[0] = '\0';
-			return cli_die(EX_FILE, "%s: %s", base, strerror(errno));
+			return cli_die(EX_FILE, "%s: %s", base, cli_strerror(errno));
 		}
 		scratch_lock = open(scratch_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (scratch_lock < 0 || flock(scratch_lock, LOCK_EX | LOCK_NB) != 0)
-			return cli_die(EX_FILE, "%s: %s", scratch_dir, strerror(errno));
+			return cli_die(EX_FILE, "%s: %s", scratch_dir, cli_strerror(errno));
 	}
 	if (n_scratch == ATTACH_MAX ||
 	    snprintf(out, cap, "%s/%d-%s", scratch_dir, n_scratch, name) >= (int)cap)
@@ -478,7 +478,7 @@ static int attach_one(attach_set *as, char **files, int i, const attach_opts *ao
 	int fd = open(files[i], O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		int rc = cli_die(EX_FILE, "%s: %s", files[i],
-				 fd < 0 ? strerror(errno) : _("not a regular file"));
+				 fd < 0 ? cli_strerror(errno) : _("not a regular file"));
 		if (fd >= 0)
 			close(fd);
 		return rc;
@@ -505,7 +505,7 @@ static int attach_one(attach_set *as, char **files, int i, const attach_opts *ao
 		rc = mat2_clean(files[i], fd, base, as->cleaned[i], sizeof as->cleaned[i], &a->size,
 				f->mat2, sizeof f->mat2, &why);
 		if (rc == EX_OK && hold(as, i) != 0)
-			rc = cli_die(EX_FILE, "%s: %s", as->cleaned[i], strerror(errno));
+			rc = cli_die(EX_FILE, "%s: %s", as->cleaned[i], cli_strerror(errno));
 		if (rc == EX_OK) {
 			as->sources[i] = as->cleaned[i];
 			if (strcmp(media_type(base), "application/pdf") == 0)
@@ -598,8 +598,8 @@ void attach_sweep(void)
 		n += sweep_dir(xdg);
 	n += sweep_dir("/dev/shm");
 	if (n > 0)
-		fprintf(stderr, _("%s: removed the cleaned files an interrupted run left in RAM\n"),
-			cli_name);
+		cli_sayf(stderr, _("%s: removed the cleaned files an interrupted run left in RAM\n"),
+			 cli_name);
 }
 
 int attach_unique(char **files, int n, const attach_opts *ao)
@@ -626,8 +626,8 @@ int attach_unique(char **files, int n, const attach_opts *ao)
 		for (int j = 0; j < ao->n_keep; j++)
 			spelling |= ao->keep[j] == files[same] || ao->keep[j] == files[i];
 		if (!spelling)
-			fprintf(stderr, _("%s: %s is the same file as %s: it is sent once\n"),
-				cli_name, files[i], files[same]);
+			cli_sayf(stderr, _("%s: %s is the same file as %s: it is sent once\n"),
+				 cli_name, files[i], files[same]);
 	}
 	free(st);
 	free(ok);
@@ -659,7 +659,7 @@ int attach_prepare(attach_set *as, char **files, int n_files, const attach_opts 
 		int found = 0;
 		if (stat(ao->keep[j], &k) != 0)
 			return cli_die(EX_FILE, "--keep-metadata %s: %s", ao->keep[j],
-				       strerror(errno));
+				       cli_strerror(errno));
 		for (int i = 0; i < n_files && !found; i++)
 			found = stat(files[i], &st) == 0 && st.st_dev == k.st_dev &&
 				st.st_ino == k.st_ino;

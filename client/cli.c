@@ -3,6 +3,7 @@
 #define _XOPEN_SOURCE 700 /* wcwidth */
 #include "cli.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <malloc.h>
 #include <sodium.h>
@@ -11,12 +12,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <wchar.h>
 
-#include "progress.h"
+#include "i18n.h"
 
 const char *cli_name = "ghostdrop";
 
@@ -39,16 +41,15 @@ static size_t char_at(const char *s, int *cols)
 	return n;
 }
 
-/* On a terminal, a message wider than it is wrapped between words (continuation lines indented
- * by two spaces), so no word is cut at the edge; to a file or a pipe it stays one line. Widths
- * are display columns (a translation's accents take one, CJK two), never bytes. */
-static void say_wrapped(const char *msg)
+/* Write msg's len bytes as lines of at most room display columns, cut between words (a word
+ * wider than room alone on its line, cut), continuation lines indented by indent; a newline
+ * after the last unless nl is 0. Widths are display columns (a translation's accents take one,
+ * CJK two), never bytes. */
+static void wrap(FILE *f, size_t room, size_t indent, const char *msg, size_t len, int nl)
 {
-	int cols = isatty(STDERR_FILENO) ? progress_columns() : 0;
-	size_t len = strlen(msg), room = cols > 20 ? (size_t)cols - 1 : (size_t)-1;
-	for (size_t indent = 0; len > 0; indent = 2) {
+	for (size_t ind = 0; len > 0; ind = indent) {
 		/* the most that fits (at least one character), then back to the last space */
-		size_t cut = 0, space = 0, used = indent;
+		size_t cut = 0, space = 0, used = ind;
 		int w;
 		while (cut < len) {
 			size_t k = char_at(msg + cut, &w);
@@ -61,13 +62,132 @@ static void say_wrapped(const char *msg)
 		}
 		if (cut < len && msg[cut] != ' ' && space > 0)
 			cut = space;
-		fprintf(stderr, "%*s%.*s\n", (int)indent, "", (int)cut, msg);
-		msg += cut;
-		len -= cut;
-		while (*msg == ' ') {
-			msg++;
-			len--;
+		size_t rest = cut;
+		while (rest < len && msg[rest] == ' ')
+			rest++;
+		fprintf(f, "%*s%.*s%s", (int)ind, "", (int)cut, msg, rest < len || nl ? "\n" : "");
+		msg += rest;
+		len -= rest;
+	}
+}
+
+/* The columns of the terminal f is, or 0 when f is not a terminal (a file, a pipe). */
+static int term_columns(FILE *f)
+{
+	struct winsize ws;
+	int fd = fileno(f);
+	if (fd < 0 || !isatty(fd))
+		return 0;
+	return ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+}
+
+/* On a terminal, a message wider than it is wrapped between words (continuation lines indented
+ * by two spaces), so no word is cut at the edge; to a file or a pipe it stays one line. */
+static void say_wrapped(const char *msg)
+{
+	int cols = term_columns(stderr);
+	wrap(stderr, cols > 20 ? (size_t)cols - 1 : (size_t)-1, 2, msg, strlen(msg), 1);
+}
+
+void cli_say(FILE *f, const char *text)
+{
+	int cols = term_columns(f);
+	if (cols <= 20) {
+		fputs(text, f);
+		return;
+	}
+	while (*text != '\0') {
+		const char *eol = strchr(text, '\n');
+		size_t n = eol != NULL ? (size_t)(eol - text) : strlen(text);
+		if (n == 0)
+			fputc('\n', f);
+		else
+			wrap(f, (size_t)cols - 1, 0, text, n, eol != NULL);
+		text += n + (eol != NULL);
+	}
+}
+
+void cli_say_para(FILE *f, const char *text)
+{
+	int cols = term_columns(f);
+	if (cols <= 20) {
+		fputs(text, f);
+		return;
+	}
+	size_t room = cols > 81 ? 80 : (size_t)cols - 1;
+	char *para = malloc(strlen(text) + 1);
+	if (para == NULL) {
+		fputs(text, f);
+		return;
+	}
+	while (*text != '\0') {
+		if (*text == '\n') { /* a blank line */
+			fputc('\n', f);
+			text++;
+			continue;
 		}
+		/* the paragraph's lines joined by spaces, up to a blank line or the end */
+		size_t n = 0;
+		int nl = 0;
+		while (*text != '\0') {
+			size_t k = strcspn(text, "\n");
+			if (n > 0)
+				para[n++] = ' ';
+			memcpy(para + n, text, k);
+			n += k;
+			text += k;
+			nl = *text == '\n';
+			text += nl;
+			if (!nl || *text == '\n')
+				break;
+		}
+		wrap(f, room, 0, para, n, nl);
+	}
+	free(para);
+}
+
+void cli_sayf(FILE *f, const char *fmt, ...)
+{
+	char msg[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cli_say(f, msg);
+	sodium_memzero(msg, sizeof msg); /* it may name a file the worker sends */
+}
+
+const char *cli_strerror(int e)
+{
+	switch (e) {
+	case ENOENT:
+		/* TRANSLATORS: this and the next eleven: the system's reasons a file could not be
+		   read or written, after its name ("hakuna.jpg: No such file or directory"). */
+		return _("No such file or directory");
+	case EACCES:
+		return _("Permission denied");
+	case EISDIR:
+		return _("Is a directory");
+	case ENOTDIR:
+		return _("Not a directory");
+	case ELOOP:
+		return _("Too many levels of symbolic links");
+	case ENAMETOOLONG:
+		return _("File name too long");
+	case EFBIG:
+		return _("File too large");
+	case ENOSPC:
+		return _("No space left on device");
+	case EROFS:
+		return _("Read-only file system");
+	case EMFILE:
+		return _("Too many open files");
+	case ENFILE:
+		return _("Too many open files in system");
+	case EIO:
+		return _("Input/output error");
+	default:
+		return strerror(e);
 	}
 }
 

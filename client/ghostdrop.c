@@ -191,7 +191,7 @@ static int newsroom_key(const opts *o)
 		if (gd_file_read(o->newsroom_file, 4096, &f, &n) != 0)
 			return cli_die(EX_FILE, _("--newsroom-file %s: %s"), o->newsroom_file,
 				       errno == EFBIG ? _("too large to be a newsroom key")
-						      : strerror(errno));
+						      : cli_strerror(errno));
 		char *k = (char *)f + strspn((char *)f, " \t\r\n"), *e = k + strcspn(k, "\r\n");
 		while (e > k && (e[-1] == ' ' || e[-1] == '\t'))
 			e--;
@@ -324,9 +324,9 @@ static int verify_drop(const opts *o)
 		char v[32];
 		int n = snprintf(v, sizeof v, "%llu\n", (unsigned long long)bundle->version);
 		if (mkdir(o->state_dir, 0700) != 0 && errno != EEXIST)
-			return cli_die(EX_FILE, "%s: %s", o->state_dir, strerror(errno));
+			return cli_die(EX_FILE, "%s: %s", o->state_dir, cli_strerror(errno));
 		if (gd_file_write_atomic(spath, (const uint8_t *)v, (size_t)n, 0600, 0) != 0)
-			return cli_die(EX_FILE, "%s: %s", spath, strerror(errno));
+			return cli_die(EX_FILE, "%s: %s", spath, cli_strerror(errno));
 	}
 	return EX_OK;
 }
@@ -379,7 +379,7 @@ static int load_codename(const opts *o, char *canon, int sending)
 		if (o->codename_file != NULL) {
 			uint8_t *f;
 			if (gd_file_read(o->codename_file, 1000, &f, &len) != 0) {
-				rc = cli_die(EX_FILE, "%s: %s", o->codename_file, strerror(errno));
+				rc = cli_die(EX_FILE, "%s: %s", o->codename_file, cli_strerror(errno));
 				break;
 			}
 			memcpy(raw, f, len);
@@ -445,11 +445,11 @@ static int read_message(const opts *o, char **text, size_t *len)
 					       : cli_die(EX_FILE, "%s: %s", o->message_file,
 							 errno == EFBIG ? _("longer than 128 KiB: "
 									    "send it as an attachment")
-									: strerror(errno));
+									: cli_strerror(errno));
 	} else {
 		if (isatty(0))
-			fputs(_("Type your testimony; end it with Ctrl-D on a line of its own.\n"),
-			      stderr);
+			cli_say(stderr,
+				_("Type your testimony; end it with Ctrl-D on a line of its own.\n"));
 		size_t cap = MESSAGE_RAW_MAX + 1;
 		ssize_t k;
 		if ((buf = malloc(cap)) == NULL)
@@ -610,15 +610,25 @@ static int show_codename_once(const char *codename)
 			close(fd);
 		return -1;
 	}
-	fprintf(tty, "\n%s\n\n    %s\n\n", _("Your codename (shown only this once):"), codename);
+	fputc('\n', tty);
+	cli_say(tty, _("Your codename (shown only this once):"));
+	/* one word a line, numbered as on the web page: a narrow terminal never cuts one */
+	fputs("\n\n", tty);
+	for (int i = 1; *codename != '\0'; i++) {
+		size_t n = strcspn(codename, " ");
+		fprintf(tty, "    %d. %.*s\n", i, (int)n, codename);
+		codename += n;
+		codename += strspn(codename, " ");
+	}
+	fputc('\n', tty);
 	/* TRANSLATORS: shown under the new codename, whose 8 words stay English: say that they
-	   are English words to copy exactly, letter for letter. Lines at most 80 columns. */
-	fputs(_("Copy the words exactly, letter for letter. Write them down on paper and keep\n"
+	   are English words to copy exactly, letter for letter. Lines at most 80 columns (a
+	   narrower terminal rewraps each paragraph between words). */
+	cli_say_para(tty, _("Copy the words exactly, letter for letter. Write them down on paper and keep\n"
 		"them where nobody at work can find them. With the codename you can read the\n"
 		"newsroom's replies and send more; anyone who finds it can read those replies\n"
 		"too. Do not keep it on a work device or in a cloud notes app.\n\n"
-		"Press Enter when it is written down: the screen is then cleared."),
-	      tty);
+		"Press Enter when it is written down: the screen is then cleared."));
 	fflush(tty);
 	int c;
 	while ((c = fgetc(tty)) != EOF && c != '\n' && c != '\r')
@@ -859,7 +869,7 @@ static int resume_find(submission *sub)
 		return cli_die(EX_USAGE, _("--state-dir: path too long"));
 	int r = gd_resume_read(sub->rs);
 	if (r < 0 && errno != EBADMSG)
-		return cli_die(EX_FILE, "%s: %s", sub->rs->path, strerror(errno));
+		return cli_die(EX_FILE, "%s: %s", sub->rs->path, cli_strerror(errno));
 	if (r < 0) {
 		cli_die(0,
 			_("%s does not open (damaged, altered, or from another version): not "
@@ -912,7 +922,7 @@ static int upload_open(submission *sub)
 		if (sub->fresh)
 			snprintf(rs->codename, sizeof rs->codename, "%s", sub->codename);
 		if (gd_resume_write(rs) != 0)
-			return cli_die(EX_FILE, "%s: %s", rs->path, strerror(errno));
+			return cli_die(EX_FILE, "%s: %s", rs->path, cli_strerror(errno));
 	}
 	return EX_OK;
 }
@@ -1099,7 +1109,7 @@ static int submit_write_codename(submission *sub)
 				       1) != 0;
 	sodium_memzero(line, sizeof line);
 	if (bad)
-		return cli_die(EX_FILE, "%s: %s", o->codename_out, strerror(errno));
+		return cli_die(EX_FILE, "%s: %s", o->codename_out, cli_strerror(errno));
 	sub->wrote_codename = 1;
 	return EX_OK;
 }
@@ -1143,8 +1153,8 @@ static int submit_print(const submission *sub)
 	if (!o->json) {
 		char size[32];
 		progress_size(size, sizeof size, (double)sub->total);
-		fprintf(stderr,
-			m->kind == GD_KIND_FOLLOWUP
+		cli_sayf(stderr,
+			 m->kind == GD_KIND_FOLLOWUP
 				/* TRANSLATORS: %s is a size ("1.2 KiB"), %u how many keys. */
 				? P_("Your follow-up reached the drop (%s, encrypted to %u "
 				     "journalist key).\n",
@@ -1161,8 +1171,8 @@ static int submit_print(const submission *sub)
 		if (sub->fresh && !sub->wrote_codename)
 			show_codename_once(sub->codename);
 		else if (sub->wrote_codename)
-			fprintf(stderr, _("Your codename is in %s: move it somewhere safe.\n"),
-				o->codename_out);
+			cli_sayf(stderr, _("Your codename is in %s: move it somewhere safe.\n"),
+				 o->codename_out);
 		return EX_OK;
 	}
 	char idb[32];
@@ -1240,17 +1250,18 @@ static int submit_testimony(submission *sub)
 			break;
 		sodium_free(sub->text); /* wiped */
 		sub->text = NULL;
-		fprintf(stderr, "%s: ", cli_name);
+		char warn[1024];
 		/* TRANSLATORS: two lines: the first after "ghostdrop: " (at most 69 columns), the
 		   second at most 80. */
-		fprintf(stderr,
-			_("the testimony contains %d of your codename's words: whoever\n"
-			  "reads it could read the newsroom's replies to you and write as you.\n"),
-			k);
+		snprintf(warn, sizeof warn,
+			 _("the testimony contains %d of your codename's words: whoever\n"
+			   "reads it could read the newsroom's replies to you and write as you.\n"),
+			 k);
+		cli_sayf(stderr, "%s: %s", cli_name, warn);
 		if (!typed || tries == CODENAME_TRIES)
 			return cli_die(EX_USAGE,
 				       _("take the codename out of the testimony; nothing was sent"));
-		fputs(_("Type it again without them (Ctrl-C stops; nothing was sent).\n"), stderr);
+		cli_say(stderr, _("Type it again without them (Ctrl-C stops; nothing was sent).\n"));
 	}
 	if (sub->text_len == 0 && o->n_files == 0)
 		return cli_die(EX_USAGE,
@@ -1431,19 +1442,18 @@ static int replies_show(const opts *o, reply_reader *rr, json_t *shown)
 			continue;
 		}
 		/* TRANSLATORS: the line above a reply: %s a journalist's name, then the day. */
-		printf(sr->older_key ? _("--- from %s (older key), %s\n") : _("--- from %s, %s\n"),
-		       j->name, day);
+		cli_sayf(stdout,
+			 sr->older_key ? _("--- from %s (older key), %s\n") : _("--- from %s, %s\n"),
+			 j->name, day);
 		printf("%s\n", sr->text);
 	}
 	if (o->json)
 		return EX_OK;
 	if (rr->n_keep == 0) /* true also after --ack, which deletes the replies read */
-		fputs(_("No replies are waiting. Acknowledged replies (--ack) are deleted from the "
-			"drop.\n"),
-		      stderr);
+		cli_say(stderr, _("No replies are waiting. Acknowledged replies (--ack) are deleted "
+				  "from the drop.\n"));
 	else
-		fputs(_("To answer, send a follow-up: ghostdrop submit, with --codename.\n"),
-		      stderr);
+		cli_say(stderr, _("To answer, send a follow-up: ghostdrop submit, with --codename.\n"));
 	if (rr->dropped > 0)
 		cli_die(0, _("warning: only the %d newest replies are shown"), REPLY_KEEP);
 	if (rr->forged > 0)
@@ -1500,7 +1510,7 @@ static int cmd_replies(const opts *o)
 			goto out;
 		acked = 1;
 		if (!o->json && rr->n_keep > 0) /* the only copy was the drop's: say it is gone */
-			fprintf(stderr,
+			cli_sayf(stderr,
 				P_("%zu reply was deleted from the drop (--ack): keep a copy if "
 				   "you need one.\n",
 				   "%zu replies were deleted from the drop (--ack): keep a copy if "
@@ -1660,7 +1670,7 @@ int main(int argc, char **argv)
 		return cli_die(EX_USAGE, _("--lang: not a language of ghostdrop; the languages are %s"),
 			       GD_LANGUAGES);
 	if (cli_harden() != 0)
-		return cli_die(EX_FAIL, _("cannot turn core dumps off: %s"), strerror(errno));
+		return cli_die(EX_FAIL, _("cannot turn core dumps off: %s"), cli_strerror(errno));
 	memset(&o, 0, sizeof o);
 	if (argc < 2) {
 		fprintf(stderr, "%s%s", _(USAGE), LANGUAGES_LINES);

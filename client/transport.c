@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bytes.h"
+#include "cli.h"
 #include "gdcrypto.h"
 #include "i18n.h"
 #include "socks5.h"
@@ -142,10 +143,10 @@ int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int c
 		}
 		if (!u->loopback) /* said before the first connection, not after */
 			/* TRANSLATORS: "ghostdrop:" stays; %s is the server's address */
-			fprintf(stderr,
-				_("ghostdrop: warning: connecting to %s without Tor: your network "
-				  "can see that you contact this server\n"),
-				u->host);
+			cli_sayf(stderr,
+				 _("ghostdrop: warning: connecting to %s without Tor: your network "
+				   "can see that you contact this server\n"),
+				 u->host);
 		return 0;
 	}
 	const char *colon = strrchr(proxy, ':');

@@ -159,8 +159,8 @@ static int send_chunk(gd_uploader *g, int *keep, const slot *s, drop_err *e)
 				if (g->waiting) {
 					g->waiting = 0;
 					progress_end();
-					fprintf(stderr, _("%s: connected again: continuing.\n"),
-						cli_name);
+					cli_sayf(stderr, _("%s: connected again: continuing.\n"),
+						 cli_name);
 				}
 				pthread_mutex_unlock(&g->mu);
 			}
@@ -174,16 +174,16 @@ static int send_chunk(gd_uploader *g, int *keep, const slot *s, drop_err *e)
 			progress_end();
 			/* TRANSLATORS: the first %s is "ghostdrop", %u seconds, then MiB sent of
 			 * MiB in all (with a decimal point) */
-			fprintf(stderr,
-				d.tr.use_proxy
+			cli_sayf(stderr,
+				 d.tr.use_proxy
 					? _("%s: the connection to Tor was lost; waiting for it to "
 					    "come back (up to %u s) to continue from %.1f of %.1f "
 					    "MiB. Ctrl-C stops.\n")
 					: _("%s: the connection to the drop was lost; waiting for it "
 					    "to come back (up to %u s) to continue from %.1f of %.1f "
 					    "MiB. Ctrl-C stops.\n"),
-				cli_name, g->patience, (double)a / 1048576.0,
-				(double)g->total / 1048576.0);
+				 cli_name, g->patience, (double)a / 1048576.0,
+				 (double)g->total / 1048576.0);
 		}
 		pthread_mutex_unlock(&g->mu);
 		if (stop)
