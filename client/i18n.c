@@ -13,9 +13,9 @@
 /* The languages ghostdrop speaks, and the other names --lang takes for them. */
 static const struct {
 	const char *name, *code;
-} langs[] = {{"en", "en"},	 {"es", "es"}, {"pt_BR", "pt_BR"}, {"fil", "fil"}, {"sw", "sw"},
-	     {"fr", "fr"},	 {"pt-BR", "pt_BR"}, {"pt", "pt_BR"}, {"tl", "fil"},
-	     {"pt_br", "pt_BR"}, {"pt-br", "pt_BR"}};
+} langs[] = {{"en", "en"},  {"es", "es"},       {"pt_BR", "pt_BR"}, {"fil", "fil"},
+	     {"sw", "sw"},  {"fr", "fr"},       {"pt-BR", "pt_BR"}, {"pt", "pt_BR"},
+	     {"tl", "fil"}, {"pt_br", "pt_BR"}, {"pt-br", "pt_BR"}};
 
 const char *i18n_code(const char *lang)
 {
@@ -31,11 +31,53 @@ static int plain(const char *loc)
 	return loc == NULL || strcmp(loc, "C") == 0 || strcmp(loc, "POSIX") == 0;
 }
 
+/* Without --lang: the language the environment names (LC_ALL, else LC_MESSAGES, else LANG,
+ * as setlocale reads them) when gettext alone would miss it: Tagalog (tl_PH) is our Filipino,
+ * Portuguese other than Brazil's gets pt_BR (as the web page does), and a language of ours
+ * whose locale is not generated on this machine (setlocale fell back to C) is still spoken.
+ * NULL: leave it to gettext (an explicit LANGUAGE is the worker's own choice). */
+static const char *env_code(const char *messages_locale)
+{
+	const char *v = getenv("LANGUAGE");
+	if (v != NULL && v[0] != '\0')
+		return NULL;
+	v = getenv("LC_ALL");
+	if (v == NULL || v[0] == '\0')
+		v = getenv("LC_MESSAGES");
+	if (v == NULL || v[0] == '\0')
+		v = getenv("LANG");
+	if (v == NULL)
+		return NULL;
+	size_t n = strcspn(v, "_.@"); /* the language part of ll_CC.codeset@modifier */
+	if (n == 2 && strncmp(v, "tl", 2) == 0)
+		return "fil";
+	if (n == 2 && strncmp(v, "pt", 2) == 0 && strncmp(v, "pt_BR", 5) != 0)
+		return "pt_BR";
+	if (!plain(messages_locale))
+		return NULL; /* gettext finds es_MX, fr_CA, sw_TZ, pt_BR... in the locale itself */
+	for (size_t i = 0; i < sizeof langs / sizeof *langs; i++)
+		if (strcmp(langs[i].name, langs[i].code) == 0 && strlen(langs[i].code) >= n &&
+		    strncmp(v, langs[i].code, n) == 0 && langs[i].code[n] == '\0')
+			return strcmp(langs[i].code, "pt") == 0 ? "pt_BR" : langs[i].code;
+	return NULL;
+}
+
 int i18n_init(const char *lang)
 {
 	const char *code = lang != NULL ? i18n_code(lang) : NULL;
 	setlocale(LC_CTYPE, "");
-	setlocale(LC_MESSAGES, "");
+	const char *messages = setlocale(LC_MESSAGES, "");
+	if (lang == NULL) {
+		code = env_code(messages != NULL ? messages : "C");
+		const char *list = getenv("LANGUAGE");
+		if (code == NULL && list != NULL && list[0] != '\0' &&
+		    plain(setlocale(LC_MESSAGES, NULL))) {
+			/* the worker's own LANGUAGE, which gettext would ignore under C */
+			setlocale(LC_MESSAGES, "C.UTF-8");
+			if (plain(setlocale(LC_CTYPE, NULL)))
+				setlocale(LC_CTYPE, "C.UTF-8");
+		}
+	}
 	if (code != NULL) {
 		/* LANGUAGE wins over LC_ALL, LC_MESSAGES and LANG for gettext, but gettext ignores
 		 * it under the C locale: then C.UTF-8 (in glibc, no generated locale needed) */

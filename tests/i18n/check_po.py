@@ -572,6 +572,20 @@ def main():
     rc, out, err = run(['help', '--lang'], 'C')
     if rc != 2:
         fail('--lang without a value: exit %d, %r' % (rc, err))
+    # without --lang, the environment's language where gettext alone would miss it: Tagalog is
+    # our Filipino, Portugal's Portuguese gets Brazil's, a locale not generated here (es_MX,
+    # sw_TZ: setlocale falls back to C) still gets its language, and so does LANGUAGE under C;
+    # a language we do not have stays English
+    for env, want in (({'LANG': 'tl_PH.UTF-8'}, 'fil'), ({'LANG': 'pt_PT.UTF-8'}, 'pt_BR'),
+                      ({'LANG': 'es_MX.UTF-8'}, 'es'), ({'LC_ALL': 'sw_TZ.UTF-8'}, 'sw'),
+                      ({'LANG': 'C', 'LANGUAGE': 'fr'}, 'fr'),
+                      ({'LANG': 'de_DE.UTF-8'}, 'en'), ({'LANG': 'C'}, 'en')):
+        if want != 'en' and want not in cats:
+            continue
+        msg = REQUIRED_ID if want == 'en' else cats[want][REQUIRED_ID]['msgstr'][0]
+        rc, out, err = run(['submit'], None, env)
+        if rc != 2 or err != 'ghostdrop: ' + msg + '\n':
+            fail('%s: ghostdrop submit is not in %s: %r' % (env, want, err))
     if 'es_es.utf8' in have:
         check_wrap(tmp)
         if 'es' in cats:
