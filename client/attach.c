@@ -598,7 +598,8 @@ void attach_sweep(void)
 		n += sweep_dir(xdg);
 	n += sweep_dir("/dev/shm");
 	if (n > 0)
-		cli_sayf(stderr, _("%s: removed the cleaned files an interrupted run left in RAM\n"),
+		cli_sayf(stderr,
+			 _("%s: removed the cleaned files an interrupted run left in RAM\n"),
 			 cli_name);
 }
 

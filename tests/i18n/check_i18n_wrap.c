@@ -113,8 +113,9 @@ static void assert_fits(const char *what, unsigned short cols)
 {
 	for (const char *l = pout; *l != '\0';) {
 		size_t n = strcspn(l, "\r\n");
-		ck_assert_msg(columns_of(l, n) <= cols, "%s: a line wider than %u columns: '%.*s'\n%s",
-			      what, cols, (int)n, l, pout);
+		ck_assert_msg(columns_of(l, n) <= cols,
+			      "%s: a line wider than %u columns: '%.*s'\n%s", what, cols, (int)n, l,
+			      pout);
 		l += n + (l[n] != '\0');
 	}
 }
@@ -168,7 +169,8 @@ START_TEST(codename_never_cut_on_a_narrow_terminal)
 	size_t sent = 0;
 	for (size_t w = 0; w < 2; w++)
 		for (size_t l = 0; l < 2; l++) {
-			snprintf(what, sizeof what, "%s at %u columns", codename_langs[l], widths[w]);
+			snprintf(what, sizeof what, "%s at %u columns", codename_langs[l],
+				 widths[w]);
 			int rc = on_pty(&d, widths[w],
 					"submit --server http://127.0.0.1:%u --newsroom %s "
 					"--clearnet --message-file %s --yes --lang %s",
