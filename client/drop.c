@@ -277,7 +277,8 @@ int drop_pow(drop_conn *d, const char *purpose, uint64_t size, char *hdr, size_t
 	if (rc != POWSOLVE_OK) {
 		json_decref(o);
 		if (rc == POWSOLVE_INVALID)
-			return drop_fail(e, DROP_MALFORMED, _("the drop sent a malformed challenge"));
+			return drop_fail(e, DROP_MALFORMED,
+					 _("the drop sent a malformed challenge"));
 		return drop_fail(e, DROP_LOCAL,
 				 rc == POWSOLVE_STOPPED ? _("interrupted")
 							: _("could not start a thread"));
@@ -347,8 +348,8 @@ static int mailbox_call(drop_conn *d, const gd_source_keys *k, const char *path,
 		      .arg = &m,
 		      .prepare = mailbox_prepare};
 	snprintf(q.path, sizeof q.path, "%s", path);
-	int rc =
-		body == NULL ? drop_fail(e, DROP_LOCAL, _("out of memory")) : drop_call(d, &q, out, e);
+	int rc = body == NULL ? drop_fail(e, DROP_LOCAL, _("out of memory"))
+			      : drop_call(d, &q, out, e);
 	json_decref(body);
 	free(m.text);
 	return rc;

@@ -44,7 +44,7 @@ enum {
 #define MAX_FILES 64
 /* --codename given a value: the codename may now be in the shell's history. */
 #define CODENAME_TYPED_HERE                                                                        \
-	_("--codename takes no value: type the codename at its prompt. If it was your codename, " \
+	_("--codename takes no value: type the codename at its prompt. If it was your codename, "  \
 	  "it is now in this terminal's history: run history -c and close the terminal")
 
 typedef struct {
@@ -65,25 +65,25 @@ static gd_bundle *bundle;
 /* Help texts: each line within 80 columns (check_flow and tests/i18n assert it, in every
  * language), one msgid each. */
 static const char *const USAGE =
-	/* TRANSLATORS: ghostdrop's help. Every line at most 80 columns. Keep ghostdrop, the commands
-	   (submit, replies, help), the options (--server...), URL, KEY, COMMAND, FILE and the exit
-	   codes as they are; translate the descriptions. */
+	/* TRANSLATORS: ghostdrop's help. Every line at most 80 columns. Keep ghostdrop, the
+	   commands (submit, replies, help), the options (--server...), URL, KEY, COMMAND, FILE and
+	   the exit codes as they are; translate the descriptions. */
 	N_("ghostdrop: send a testimony to a newsroom, anonymously, and read its replies.\n"
-	"\n"
-	"usage: ghostdrop submit --server URL --newsroom KEY [options] [FILE...]\n"
-	"       ghostdrop replies --server URL --newsroom KEY --codename [options]\n"
-	"       ghostdrop help [COMMAND]\n"
-	"       ghostdrop --version\n"
-	"\n"
-	"commands:\n"
-	"  submit   send a testimony (typed, from a file or standard input) and files\n"
-	"  replies  read the newsroom's replies to your codename\n"
-	"  help     this text; a command's options: ghostdrop help COMMAND\n"
-	"\n"
-	"exit: 0 ok, 1 failure, 2 usage, 3 newsroom key or bundle did not verify,\n"
-	"      4 Tor or network unreachable, 5 the drop refused, 6 a local file problem,\n"
-	"      7 not confirmed at \"Send these?\", 130 interrupted (Ctrl-C stops at once).\n"
-	"      See ghostdrop(1).\n");
+	   "\n"
+	   "usage: ghostdrop submit --server URL --newsroom KEY [options] [FILE...]\n"
+	   "       ghostdrop replies --server URL --newsroom KEY --codename [options]\n"
+	   "       ghostdrop help [COMMAND]\n"
+	   "       ghostdrop --version\n"
+	   "\n"
+	   "commands:\n"
+	   "  submit   send a testimony (typed, from a file or standard input) and files\n"
+	   "  replies  read the newsroom's replies to your codename\n"
+	   "  help     this text; a command's options: ghostdrop help COMMAND\n"
+	   "\n"
+	   "exit: 0 ok, 1 failure, 2 usage, 3 newsroom key or bundle did not verify,\n"
+	   "      4 Tor or network unreachable, 5 the drop refused, 6 a local file problem,\n"
+	   "      7 not confirmed at \"Send these?\", 130 interrupted (Ctrl-C stops at once).\n"
+	   "      See ghostdrop(1).\n");
 
 /* The languages of --lang, each by its own name, under the usage: not translated, so that a
  * worker who reads no English finds theirs in the English help (a computer in English, as
@@ -94,54 +94,54 @@ static const char LANGUAGES_LINES[] =
 	"        sw Kiswahili, fr Français\n";
 
 static const char *const HELP_COMMON =
-	/* TRANSLATORS: the options of both commands (end of "ghostdrop help submit" and "help replies").
-	   Every line at most 80 columns; keep the options, F, IP:PORT, N, D and the addresses; the
-	   descriptions start in column 23 (align them with spaces as in English). */
+	/* TRANSLATORS: the options of both commands (end of "ghostdrop help submit" and "help
+	   replies"). Every line at most 80 columns; keep the options, F, IP:PORT, N, D and the
+	   addresses; the descriptions start in column 23 (align them with spaces as in English). */
 	N_("  --newsroom-file F   read the newsroom key from the first line of file F\n"
-	"  --proxy IP:PORT     Tor's SOCKS port (default 127.0.0.1:9050; Tor Browser:\n"
-	"                      127.0.0.1:9150)\n"
-	"  --clearnet          a server that is not an onion address, without Tor (tests)\n"
-	"  --unlisted-server   a server the newsroom's bundle does not list\n"
-	"  --min-bundle-version N  refuse a bundle older than version N\n"
-	"  --state-dir D       a folder of yours (not on a work computer) where an\n"
-	"                      interrupted upload is kept to continue, encrypted, and the\n"
-	"                      newest bundle version seen\n");
+	   "  --proxy IP:PORT     Tor's SOCKS port (default 127.0.0.1:9050; Tor Browser:\n"
+	   "                      127.0.0.1:9150)\n"
+	   "  --clearnet          a server that is not an onion address, without Tor (tests)\n"
+	   "  --unlisted-server   a server the newsroom's bundle does not list\n"
+	   "  --min-bundle-version N  refuse a bundle older than version N\n"
+	   "  --state-dir D       a folder of yours (not on a work computer) where an\n"
+	   "                      interrupted upload is kept to continue, encrypted, and the\n"
+	   "                      newest bundle version seen\n");
 
 static const char *const HELP_SUBMIT =
 	/* TRANSLATORS: "ghostdrop help submit". Every line at most 80 columns; keep the command
 	   line of "usage:", the options and F as they are; descriptions start in column 23. */
 	N_("usage: ghostdrop submit --server URL --newsroom KEY [options] [FILE...]\n"
-	"Send a testimony, encrypted on this computer to the newsroom's journalists.\n"
-	"Type it when asked, or give --message-file F or standard input; FILEs are\n"
-	"attached. With --codename, the codename is asked for first.\n"
-	"\n"
-	"codename (how the newsroom can answer you; at most one of these):\n"
-	"  (none)              a new codename, shown once on this terminal\n"
-	"  --codename-out F    a new codename, written to the new file F\n"
-	"  --codename          type your codename (not shown): a follow-up\n"
-	"  --codename-file F   your codename from file F: a follow-up\n"
-	"  --no-reply          no codename: the newsroom cannot answer\n"
-	"\n"
-	"options:\n"
-	"  --message-file F    the testimony from file F (text, at most 128 KiB)\n"
-	"  --keep-metadata F   send F as it is if it cannot be cleaned (once per file);\n"
-	"                      files that can be cleaned always are\n"
-	"  --keep-names        send the files' real names (default: attachment-1.jpg...)\n"
-	"  --yes               send without asking (the files are still listed)\n"
-	"  --json              one line of JSON on standard output\n");
+	   "Send a testimony, encrypted on this computer to the newsroom's journalists.\n"
+	   "Type it when asked, or give --message-file F or standard input; FILEs are\n"
+	   "attached. With --codename, the codename is asked for first.\n"
+	   "\n"
+	   "codename (how the newsroom can answer you; at most one of these):\n"
+	   "  (none)              a new codename, shown once on this terminal\n"
+	   "  --codename-out F    a new codename, written to the new file F\n"
+	   "  --codename          type your codename (not shown): a follow-up\n"
+	   "  --codename-file F   your codename from file F: a follow-up\n"
+	   "  --no-reply          no codename: the newsroom cannot answer\n"
+	   "\n"
+	   "options:\n"
+	   "  --message-file F    the testimony from file F (text, at most 128 KiB)\n"
+	   "  --keep-metadata F   send F as it is if it cannot be cleaned (once per file);\n"
+	   "                      files that can be cleaned always are\n"
+	   "  --keep-names        send the files' real names (default: attachment-1.jpg...)\n"
+	   "  --yes               send without asking (the files are still listed)\n"
+	   "  --json              one line of JSON on standard output\n");
 
 static const char *const HELP_REPLIES =
 	/* TRANSLATORS: "ghostdrop help replies". Every line at most 80 columns; keep the command
 	   line of "usage:", the options, F and YYYY-MM-DD as they are. */
 	N_("usage: ghostdrop replies --server URL --newsroom KEY --codename [options]\n"
-	"Read the newsroom's replies to your codename. Only replies written by a\n"
-	"journalist of the newsroom's signed bundle are shown.\n"
-	"\n"
-	"options:\n"
-	"  --codename          type your codename when asked (not shown)\n"
-	"  --codename-file F   your codename from file F\n"
-	"  --ack               delete the replies shown from the drop\n"
-	"  --json              one line of JSON on standard output (days as YYYY-MM-DD)\n");
+	   "Read the newsroom's replies to your codename. Only replies written by a\n"
+	   "journalist of the newsroom's signed bundle are shown.\n"
+	   "\n"
+	   "options:\n"
+	   "  --codename          type your codename when asked (not shown)\n"
+	   "  --codename-file F   your codename from file F\n"
+	   "  --ack               delete the replies shown from the drop\n"
+	   "  --json              one line of JSON on standard output (days as YYYY-MM-DD)\n");
 
 /* ---- talking to the drop ---- */
 
@@ -201,7 +201,7 @@ static int newsroom_key(const opts *o)
 		return ok ? EX_OK
 			  : cli_die(EX_USAGE,
 				    _("--newsroom-file %s: its first line is not a newsroom key "
-				    "(check that you saved the key the newsroom published)"),
+				      "(check that you saved the key the newsroom published)"),
 				    o->newsroom_file);
 	}
 	if (gd_keystring_decode(newsroom_pk, o->newsroom) == GD_OK)
@@ -209,7 +209,7 @@ static int newsroom_key(const opts *o)
 	if (looks_like_file(o->newsroom))
 		return cli_die(EX_USAGE,
 			       _("--newsroom takes the key itself, and %s looks like a file name: "
-			       "to read the key from a file, use --newsroom-file %s"),
+				 "to read the key from a file, use --newsroom-file %s"),
 			       o->newsroom, o->newsroom);
 	return cli_die(EX_USAGE, _("--newsroom: not a valid newsroom key (check it for typos)"));
 }
@@ -264,8 +264,8 @@ static int verify_drop(const opts *o)
 		if (now < bundle->created - GD_CLOCK_SKEW)
 			return cli_die(EX_VERIFY,
 				       _("the newsroom's key bundle was signed on %s, after this "
-				       "computer's clock (%s): correct this computer's date and "
-				       "time, then try again. %s"),
+					 "computer's clock (%s): correct this computer's date and "
+					 "time, then try again. %s"),
 				       signed_on, clock,
 				       reading ? _("No replies were read") : _("Nothing was sent"));
 		int expired = now > bundle->expires + GD_CLOCK_SKEW;
@@ -274,38 +274,39 @@ static int verify_drop(const opts *o)
 			/* TRANSLATORS: the last %s is "nothing was sent" or "replies are not read
 			   with an expired or too old bundle, ..." (translated separately). */
 			expired ? _("the newsroom's key bundle on this drop expired on %s "
-					      "(signed on %s; refused after %d days); this "
-					      "computer's clock says %s. Either this computer's "
-					      "clock is wrong (correct its date and time) or the "
-					      "newsroom must publish a new bundle (try again in a "
-					      "few days); your newsroom key is fine, and %s. Do not "
-					      "use another key or server found elsewhere")
-					  /* TRANSLATORS: as the message before, for a bundle still
-					     valid but older than the client accepts. */
-					  : _("the newsroom's key bundle on this drop is too old, "
-					      "valid until %s (signed on %s; refused after %d days); "
-					      "this computer's clock says %s. Either this computer's "
-					      "clock is wrong (correct its date and time) or the "
-					      "newsroom must publish a new bundle (try again in a "
-					      "few days); your newsroom key is fine, and %s. Do not "
-					      "use another key or server found elsewhere"),
+				    "(signed on %s; refused after %d days); this "
+				    "computer's clock says %s. Either this computer's "
+				    "clock is wrong (correct its date and time) or the "
+				    "newsroom must publish a new bundle (try again in a "
+				    "few days); your newsroom key is fine, and %s. Do not "
+				    "use another key or server found elsewhere")
+				/* TRANSLATORS: as the message before, for a bundle still
+				   valid but older than the client accepts. */
+				: _("the newsroom's key bundle on this drop is too old, "
+				    "valid until %s (signed on %s; refused after %d days); "
+				    "this computer's clock says %s. Either this computer's "
+				    "clock is wrong (correct its date and time) or the "
+				    "newsroom must publish a new bundle (try again in a "
+				    "few days); your newsroom key is fine, and %s. Do not "
+				    "use another key or server found elsewhere"),
 			until, signed_on, GD_BUNDLE_MAX_AGE / 86400, clock,
-			       reading ? _("replies are not read with an expired or too old "
-					   "bundle, which may list a journalist key the newsroom "
-					   "has since withdrawn (replies wait on the drop for weeks, "
-					   "30 days by default: read them when the new bundle is out)")
-				       : _("nothing was sent"));
+			reading ? _("replies are not read with an expired or too old "
+				    "bundle, which may list a journalist key the newsroom "
+				    "has since withdrawn (replies wait on the drop for weeks, "
+				    "30 days by default: read them when the new bundle is out)")
+				: _("nothing was sent"));
 	}
 	if (rc == GD_ERR_SIGNATURE)
 		return cli_die(EX_VERIFY,
 			       _("the drop's key bundle does not verify against this newsroom key "
-			       "(another key signed it): check that you copied the newsroom key "
-			       "correctly, from a place the newsroom published it. If it is "
-			       "right, this drop is not the newsroom's: do not send anything"));
+				 "(another key signed it): check that you copied the newsroom key "
+				 "correctly, from a place the newsroom published it. If it is "
+				 "right, this drop is not the newsroom's: do not send anything"));
 	if (rc != GD_OK)
-		return cli_die(EX_VERIFY,
-			       _("the drop's key bundle does not verify against the newsroom key: %s"),
-			       _(gd_strerror(rc)));
+		return cli_die(
+			EX_VERIFY,
+			_("the drop's key bundle does not verify against the newsroom key: %s"),
+			_(gd_strerror(rc)));
 	char self[300], plain[300];
 	snprintf(self, sizeof self, strchr(dc.url.host, ':') ? "http://[%s]:%u" : "http://%s:%u",
 		 dc.url.host, dc.url.port);
@@ -318,7 +319,7 @@ static int verify_drop(const opts *o)
 	    !o->unlisted)
 		return cli_die(EX_VERIFY,
 			       _("%s is not one of the newsroom's servers in its signed bundle; "
-			       "use --unlisted-server only if the newsroom told you so"),
+				 "use --unlisted-server only if the newsroom told you so"),
 			       o->server);
 	if (o->state_dir != NULL) {
 		char v[32];
@@ -361,7 +362,8 @@ static void say_bad_codename(const char *raw, size_t len)
 		if (near != NULL)
 			/* TRANSLATORS: the last %s is an English word of the codename list: keep
 			   it in the straight quotes or your language's quotes. */
-			cli_die(0, _("codename word %d is not in the word list; did you mean \"%s\"?"),
+			cli_die(0,
+				_("codename word %d is not in the word list; did you mean \"%s\"?"),
 				i + 1, near);
 	}
 }
@@ -379,20 +381,22 @@ static int load_codename(const opts *o, char *canon, int sending)
 		if (o->codename_file != NULL) {
 			uint8_t *f;
 			if (gd_file_read(o->codename_file, 1000, &f, &len) != 0) {
-				rc = cli_die(EX_FILE, "%s: %s", o->codename_file, cli_strerror(errno));
+				rc = cli_die(EX_FILE, "%s: %s", o->codename_file,
+					     cli_strerror(errno));
 				break;
 			}
 			memcpy(raw, f, len);
 			sodium_memzero(f, len);
 			free(f);
 		} else {
-			int p = gd_prompt_secret(_("Codename (not shown as you type): "), raw, 1024);
+			int p = gd_prompt_secret(_("Codename (not shown as you type): "), raw,
+						 1024);
 			if (p != 0) {
 				rc = p == -2 ? cli_die(EX_FAIL, "%s",
 						       sending ? _("interrupted; nothing was sent")
 							       : _("interrupted"))
-					     : cli_die(EX_USAGE,
-						       _("--codename needs a terminal to type it on"));
+					     : cli_die(EX_USAGE, _("--codename needs a terminal to "
+								   "type it on"));
 				break;
 			}
 			len = strlen(raw);
@@ -441,15 +445,16 @@ static int read_message(const opts *o, char **text, size_t *len)
 	const char *why;
 	if (o->message_file != NULL) {
 		if (gd_file_read(o->message_file, MESSAGE_RAW_MAX, &buf, &n) != 0)
-			return errno == ENOMEM ? cli_die(EX_FAIL, _("out of memory"))
-					       : cli_die(EX_FILE, "%s: %s", o->message_file,
-							 errno == EFBIG ? _("longer than 128 KiB: "
-									    "send it as an attachment")
-									: cli_strerror(errno));
+			return errno == ENOMEM
+				       ? cli_die(EX_FAIL, _("out of memory"))
+				       : cli_die(EX_FILE, "%s: %s", o->message_file,
+						 errno == EFBIG ? _("longer than 128 KiB: "
+								    "send it as an attachment")
+								: cli_strerror(errno));
 	} else {
 		if (isatty(0))
-			cli_say(stderr,
-				_("Type your testimony; end it with Ctrl-D on a line of its own.\n"));
+			cli_say(stderr, _("Type your testimony; end it with Ctrl-D on a line of "
+					  "its own.\n"));
 		size_t cap = MESSAGE_RAW_MAX + 1;
 		ssize_t k;
 		if ((buf = malloc(cap)) == NULL)
@@ -475,12 +480,13 @@ static int read_message(const opts *o, char **text, size_t *len)
 			/* TRANSLATORS: the first %s is a file name (or "standard input"), the
 			   second what is wrong with its text (translated separately). */
 			_("%s %s: open it in your text editor and save it as UTF-8 (often "
-			"\"Save as\", then Encoding: UTF-8), then try again; nothing was sent"),
+			  "\"Save as\", then Encoding: UTF-8), then try again; nothing was sent"),
 			name, _(why));
 	if (ul > MAX_MESSAGE) {
 		sodium_memzero(u, ul);
 		free(u);
-		return cli_die(EX_FILE, _("%s: longer than 128 KiB: send it as an attachment"), name);
+		return cli_die(EX_FILE, _("%s: longer than 128 KiB: send it as an attachment"),
+			       name);
 	}
 	*text = sodium_malloc(ul + 1);
 	if (*text != NULL)
@@ -517,15 +523,16 @@ static int upload_failed(const outbox *ob, const drop_err *e)
 			    (e->http_status == 409 && drop_refused_with(e, "chunk_conflict"))))
 		return RESEAL_MISMATCH;
 	if (e->kind == DROP_NET && ob->upl != NULL) /* Tor stayed away: say how to go on */
-		return cli_die(drop_exit_code(e),
-			       /* TRANSLATORS: the first %s is why (translated elsewhere), the
-				  last what to do (translated separately). */
-			       _("%s; the upload stopped at %.1f of %.1f MiB, nothing was stored: %s"),
-			       e->message, (double)gd_uploader_acked(ob->upl) / 1048576.0,
-			       (double)gd_uploader_total(ob->upl) / 1048576.0,
-			       sig_resumable ? _("run the same command again to continue")
-					     : _("the same command would start again from the "
-						 "beginning (with --state-dir DIR it continues)"));
+		return cli_die(
+			drop_exit_code(e),
+			/* TRANSLATORS: the first %s is why (translated elsewhere), the
+			   last what to do (translated separately). */
+			_("%s; the upload stopped at %.1f of %.1f MiB, nothing was stored: %s"),
+			e->message, (double)gd_uploader_acked(ob->upl) / 1048576.0,
+			(double)gd_uploader_total(ob->upl) / 1048576.0,
+			sig_resumable ? _("run the same command again to continue")
+				      : _("the same command would start again from the "
+					  "beginning (with --state-dir DIR it continues)"));
 	return drop_failed(e);
 }
 
@@ -624,11 +631,13 @@ static int show_codename_once(const char *codename)
 	/* TRANSLATORS: shown under the new codename, whose 8 words stay English: say that they
 	   are English words to copy exactly, letter for letter. Lines at most 80 columns (a
 	   narrower terminal rewraps each paragraph between words). */
-	cli_say_para(tty, _("Copy the words exactly, letter for letter. Write them down on paper and keep\n"
-		"them where nobody at work can find them. With the codename you can read the\n"
-		"newsroom's replies and send more; anyone who finds it can read those replies\n"
-		"too. Do not keep it on a work device or in a cloud notes app.\n\n"
-		"Press Enter when it is written down: the screen is then cleared."));
+	cli_say_para(
+		tty,
+		_("Copy the words exactly, letter for letter. Write them down on paper and keep\n"
+		  "them where nobody at work can find them. With the codename you can read the\n"
+		  "newsroom's replies and send more; anyone who finds it can read those replies\n"
+		  "too. Do not keep it on a work device or in a cloud notes app.\n\n"
+		  "Press Enter when it is written down: the screen is then cleared."));
 	fflush(tty);
 	int c;
 	while ((c = fgetc(tty)) != EOF && c != '\n' && c != '\r')
@@ -988,7 +997,7 @@ static int submit_check_options(submission *sub)
 			return cli_die(
 				EX_USAGE,
 				_("no terminal to show the new codename on: use --codename-out F "
-				"or --no-reply"));
+				  "or --no-reply"));
 		close(tty);
 		if (o->json)
 			return cli_die(EX_USAGE,
@@ -1100,7 +1109,8 @@ static int submit_write_codename(submission *sub)
 		}
 		sodium_memzero(line, sizeof line);
 		if (!same)
-			return cli_die(EX_FILE, _("%s exists: ghostdrop never overwrites a codename"),
+			return cli_die(EX_FILE,
+				       _("%s exists: ghostdrop never overwrites a codename"),
 				       o->codename_out);
 		sub->wrote_codename = 1;
 		return EX_OK;
@@ -1128,8 +1138,9 @@ static int submit_send(submission *sub)
 			outbox_reset(&sub->ob);
 			randombytes_buf(sub->rs->seed, sizeof sub->rs->seed);
 			sub->rs->up[0] = '\0';
-			cli_die(0, _("sealed again, the testimony does not match what the drop "
-				     "holds from the interrupted run: sending it from the beginning"));
+			cli_die(0,
+				_("sealed again, the testimony does not match what the drop "
+				  "holds from the interrupted run: sending it from the beginning"));
 			continue;
 		}
 		if (rc != LOST_UPLOAD)
@@ -1141,8 +1152,9 @@ static int submit_send(submission *sub)
 		if (attempt == 3)
 			return cli_die(EX_REFUSED,
 				       _("the drop lost the upload three times; try again later"));
-		cli_die(0, _("the drop no longer knows this upload (it restarted, or the connection "
-			     "reached another of its servers): sending it again"));
+		cli_die(0,
+			_("the drop no longer knows this upload (it restarted, or the connection "
+			  "reached another of its servers): sending it again"));
 	}
 }
 
@@ -1155,19 +1167,19 @@ static int submit_print(const submission *sub)
 		progress_size(size, sizeof size, (double)sub->total);
 		cli_sayf(stderr,
 			 m->kind == GD_KIND_FOLLOWUP
-				/* TRANSLATORS: %s is a size ("1.2 KiB"), %u how many keys. */
-				? P_("Your follow-up reached the drop (%s, encrypted to %u "
-				     "journalist key).\n",
-				     "Your follow-up reached the drop (%s, encrypted to %u "
-				     "journalist keys).\n",
-				     sub->n)
-				/* TRANSLATORS: as the message before, for a first testimony. */
-				: P_("Your testimony reached the drop (%s, encrypted to %u "
-				     "journalist key).\n",
-				     "Your testimony reached the drop (%s, encrypted to %u "
-				     "journalist keys).\n",
-				     sub->n),
-			size, sub->n);
+				 /* TRANSLATORS: %s is a size ("1.2 KiB"), %u how many keys. */
+				 ? P_("Your follow-up reached the drop (%s, encrypted to %u "
+				      "journalist key).\n",
+				      "Your follow-up reached the drop (%s, encrypted to %u "
+				      "journalist keys).\n",
+				      sub->n)
+				 /* TRANSLATORS: as the message before, for a first testimony. */
+				 : P_("Your testimony reached the drop (%s, encrypted to %u "
+				      "journalist key).\n",
+				      "Your testimony reached the drop (%s, encrypted to %u "
+				      "journalist keys).\n",
+				      sub->n),
+			 size, sub->n);
 		if (sub->fresh && !sub->wrote_codename)
 			show_codename_once(sub->codename);
 		else if (sub->wrote_codename)
@@ -1259,9 +1271,11 @@ static int submit_testimony(submission *sub)
 			 k);
 		cli_sayf(stderr, "%s: %s", cli_name, warn);
 		if (!typed || tries == CODENAME_TRIES)
-			return cli_die(EX_USAGE,
-				       _("take the codename out of the testimony; nothing was sent"));
-		cli_say(stderr, _("Type it again without them (Ctrl-C stops; nothing was sent).\n"));
+			return cli_die(
+				EX_USAGE,
+				_("take the codename out of the testimony; nothing was sent"));
+		cli_say(stderr,
+			_("Type it again without them (Ctrl-C stops; nothing was sent).\n"));
 	}
 	if (sub->text_len == 0 && o->n_files == 0)
 		return cli_die(EX_USAGE,
@@ -1443,17 +1457,20 @@ static int replies_show(const opts *o, reply_reader *rr, json_t *shown)
 		}
 		/* TRANSLATORS: the line above a reply: %s a journalist's name, then the day. */
 		cli_sayf(stdout,
-			 sr->older_key ? _("--- from %s (older key), %s\n") : _("--- from %s, %s\n"),
+			 sr->older_key ? _("--- from %s (older key), %s\n")
+				       : _("--- from %s, %s\n"),
 			 j->name, day);
 		printf("%s\n", sr->text);
 	}
 	if (o->json)
 		return EX_OK;
 	if (rr->n_keep == 0) /* true also after --ack, which deletes the replies read */
-		cli_say(stderr, _("No replies are waiting. Acknowledged replies (--ack) are deleted "
-				  "from the drop.\n"));
+		cli_say(stderr,
+			_("No replies are waiting. Acknowledged replies (--ack) are deleted "
+			  "from the drop.\n"));
 	else
-		cli_say(stderr, _("To answer, send a follow-up: ghostdrop submit, with --codename.\n"));
+		cli_say(stderr,
+			_("To answer, send a follow-up: ghostdrop submit, with --codename.\n"));
 	if (rr->dropped > 0)
 		cli_die(0, _("warning: only the %d newest replies are shown"), REPLY_KEEP);
 	if (rr->forged > 0)
@@ -1510,7 +1527,8 @@ static int cmd_replies(const opts *o)
 			goto out;
 		acked = 1;
 		if (!o->json && rr->n_keep > 0) /* the only copy was the drop's: say it is gone */
-			cli_sayf(stderr,
+			cli_sayf(
+				stderr,
 				P_("%zu reply was deleted from the drop (--ack): keep a copy if "
 				   "you need one.\n",
 				   "%zu replies were deleted from the drop (--ack): keep a copy if "
@@ -1562,9 +1580,10 @@ static int unknown_command(const char *cmd)
 	static const char *const known[] = {"submit", "replies", "help"};
 	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
 		if (edit_distance(cmd, known[i]) <= 2)
-			return cli_die(EX_USAGE,
-				       _("unknown command; did you mean \"%s\"? (see ghostdrop help)"),
-				       known[i]);
+			return cli_die(
+				EX_USAGE,
+				_("unknown command; did you mean \"%s\"? (see ghostdrop help)"),
+				known[i]);
 	return cli_die(EX_USAGE, _("unknown command: the commands are submit, replies and help"));
 }
 
@@ -1587,9 +1606,10 @@ static int help(const char *cmd)
 static int bad_option(const struct option *lo, const char *arg, int val, const char *cmd)
 {
 	if (arg == NULL || strncmp(arg, "--", 2) != 0 || val == 'c')
-		return val == 'c' ? cli_die(EX_USAGE, CODENAME_TYPED_HERE)
-				  : cli_die(EX_USAGE, _("unknown option -%c (see ghostdrop help %s)"),
-					    val > 32 && val < 127 ? val : '?', cmd);
+		return val == 'c'
+			       ? cli_die(EX_USAGE, CODENAME_TYPED_HERE)
+			       : cli_die(EX_USAGE, _("unknown option -%c (see ghostdrop help %s)"),
+					 val > 32 && val < 127 ? val : '?', cmd);
 	int n = (int)strcspn(arg, "=");
 	if (val != 0)
 		return cli_die(EX_USAGE, _("%.*s takes no value (see ghostdrop help %s)"),
@@ -1598,10 +1618,10 @@ static int bad_option(const struct option *lo, const char *arg, int val, const c
 	snprintf(name, sizeof name, "%.*s", n - 2 < 40 ? n - 2 : 40, arg + 2);
 	for (const struct option *p = lo; p->name != NULL; p++)
 		if (edit_distance(name, p->name) <= 2)
-			return cli_die(
-				EX_USAGE,
-				_("unknown option --%s; did you mean --%s? (see ghostdrop help %s)"),
-				name, p->name, cmd);
+			return cli_die(EX_USAGE,
+				       _("unknown option --%s; did you mean --%s? (see ghostdrop "
+					 "help %s)"),
+				       name, p->name, cmd);
 	return cli_die(EX_USAGE, _("unknown option %.*s (see ghostdrop help %s)"), n < 40 ? n : 40,
 		       arg, cmd);
 }
@@ -1667,7 +1687,8 @@ int main(int argc, char **argv)
 	}
 	if (i18n_init(lang) != 0)
 		/* TRANSLATORS: %s is the list of codes "en es pt_BR fil sw fr" (keep them). */
-		return cli_die(EX_USAGE, _("--lang: not a language of ghostdrop; the languages are %s"),
+		return cli_die(EX_USAGE,
+			       _("--lang: not a language of ghostdrop; the languages are %s"),
 			       GD_LANGUAGES);
 	if (cli_harden() != 0)
 		return cli_die(EX_FAIL, _("cannot turn core dumps off: %s"), cli_strerror(errno));
@@ -1686,7 +1707,7 @@ int main(int argc, char **argv)
 		return help(argc > 2 ? argv[2] : NULL);
 	if (cmd[0] == '-')
 		return cli_die(EX_USAGE, _("the command comes first: ghostdrop submit ... or "
-					 "ghostdrop replies ... (see ghostdrop help)"));
+					   "ghostdrop replies ... (see ghostdrop help)"));
 	if (strcmp(cmd, "submit") != 0 && strcmp(cmd, "replies") != 0)
 		return unknown_command(cmd);
 	unsigned char seen[128] = {0};

@@ -275,8 +275,8 @@ int powsolve_worker(uint64_t *counter, const uint8_t ch[GD_POW_CHALLENGE_BYTES],
 		char rest[96];
 		clock_text(so_far, sizeof so_far, st->seconds);
 		/* TRANSLATORS: %s is the time spent ("0:12", "5 s") */
-		snprintf(rest, sizeof rest, rc == POWSOLVE_OK ? _("done in %s") : _("stopped after %s"),
-			 so_far);
+		snprintf(rest, sizeof rest,
+			 rc == POWSOLVE_OK ? _("done in %s") : _("stopped after %s"), so_far);
 		fit(text, sizeof text, progress_columns(), rest, rest);
 		if (interrupted && l.len + 2 < (size_t)progress_columns())
 			l.len += 2; /* the terminal echoed "^C" after the line: blank it too */

@@ -105,8 +105,8 @@ void progress_format(char *out, size_t cap, int width, const char *label, uint64
 						 /* TRANSLATORS: the time left of an upload on its
 						    progress line, hours:minutes:seconds; keep the
 						    two leading spaces, and keep it short. */
-						 _("  %u:%02u:%02u left"),
-						 s / 3600, s / 60 % 60, s % 60);
+						 _("  %u:%02u:%02u left"), s / 3600, s / 60 % 60,
+						 s % 60);
 				else /* TRANSLATORS: as the one before, minutes:seconds. */
 					snprintf(eta, sizeof eta, _("  %u:%02u left"), s / 60,
 						 s % 60);

@@ -66,24 +66,13 @@ strip_kind strip_detect(int fd)
 
 /* Marked only: JSON output keeps the English, the preview translates them. */
 /* TRANSLATORS: kinds of metadata removed from a picture, listed one after another */
-static const char *const found_names[] = {N_("GPS position"),
-					  N_("camera serial"),
-					  N_("author"),
-					  N_("copyright"),
-					  N_("camera make and model"),
-					  N_("maker notes"),
-					  N_("dates and times"),
-					  N_("software"),
-					  N_("thumbnail"),
-					  "XMP",
-					  "IPTC",
-					  N_("comment"),
-					  N_("text chunks"),
-					  /* TRANSLATORS: EXIF stays as it is */
-					  N_("other EXIF data"),
-					  N_("colour profile"),
-					  N_("other metadata"),
-					  N_("data after the image")};
+static const char *const found_names[] = {
+	N_("GPS position"), N_("camera serial"), N_("author"), N_("copyright"),
+	N_("camera make and model"), N_("maker notes"), N_("dates and times"), N_("software"),
+	N_("thumbnail"), "XMP", "IPTC", N_("comment"), N_("text chunks"),
+	/* TRANSLATORS: EXIF stays as it is */
+	N_("other EXIF data"), N_("colour profile"), N_("other metadata"),
+	N_("data after the image")};
 
 const char *strip_found_name(unsigned bit)
 {

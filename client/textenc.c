@@ -80,8 +80,8 @@ static int from_utf16(const uint8_t *in, size_t len, int be, uint8_t **out, size
 	if (o == NULL)
 		return -1;
 	if (len % 2 != 0)
-		/* TRANSLATORS: said after a file name, as "notes.txt is UTF-16 text cut..."; UTF-16,
-		 * UTF-8, NUL and the encodings' names stay */
+		/* TRANSLATORS: said after a file name, as "notes.txt is UTF-16 text cut...";
+		 * UTF-16, UTF-8, NUL and the encodings' names stay */
 		return fail(o, cap, why, N_("is UTF-16 text cut in the middle of a character"));
 	for (size_t i = 0; i < len; i += 2) {
 		uint32_t u = be ? (uint32_t)(in[i] << 8 | in[i + 1])

@@ -59,7 +59,8 @@ int gd_url_parse(gd_url *u, const char *url, char *err, size_t cap)
 	size_t n = strcspn(h, "/");
 	if (h[n] == '/') {
 		/* TRANSLATORS: http://host[:port] stays as it is */
-		snprintf(err, cap, "%s", _("the server URL has a path; give only http://host[:port]"));
+		snprintf(err, cap, "%s",
+			 _("the server URL has a path; give only http://host[:port]"));
 		return -1;
 	}
 	if (gd_server_url_check(canon) != GD_OK)
@@ -124,12 +125,15 @@ int gd_transport_init(gd_transport *t, const gd_url *u, const char *proxy, int c
 	sodium_bin2hex(t->pass, sizeof t->pass, r + 6, 6);
 	if (proxy == NULL && (u->onion || !clearnet)) {
 		if (!u->onion) {
-			/* TRANSLATORS: %s is a host name; ghostdrop and --proxy 127.0.0.1:9050 stay */
-			snprintf(err, cap,
-				 _("%s is not an onion address, and ghostdrop connects only through "
-				   "Tor: use the newsroom's onion address, or --proxy 127.0.0.1:9050 "
-				   "to reach this one through Tor"),
-				 u->host);
+			/* TRANSLATORS: %s is a host name; ghostdrop and --proxy 127.0.0.1:9050 stay
+			 */
+			snprintf(
+				err, cap,
+				_("%s is not an onion address, and ghostdrop connects only through "
+				  "Tor: use the newsroom's onion address, or --proxy "
+				  "127.0.0.1:9050 "
+				  "to reach this one through Tor"),
+				u->host);
 			return -1;
 		}
 		proxy = "127.0.0.1:9050";
@@ -298,18 +302,21 @@ static int socks_dial(gd_transport *t, const gd_url *u, time_t deadline, char *m
 	if (fd < 0) { /* the worker's and the desk's words: both have --proxy */
 		/* TRANSLATORS: %s:%u is an address and port; --proxy 127.0.0.1:9050 stays */
 		if (t->proxy_port == 9150)
-			snprintf(msg, cap,
-				 _("cannot reach the Tor SOCKS proxy at %s:%u: Tor does not seem to "
-				   "be running. Start Tor, or open Tor Browser and keep it open (or "
-				   "use --proxy 127.0.0.1:9050 for the system's Tor)"),
-				 t->proxy_ip, t->proxy_port);
+			snprintf(
+				msg, cap,
+				_("cannot reach the Tor SOCKS proxy at %s:%u: Tor does not seem to "
+				  "be running. Start Tor, or open Tor Browser and keep it open (or "
+				  "use --proxy 127.0.0.1:9050 for the system's Tor)"),
+				t->proxy_ip, t->proxy_port);
 		else
-			/* TRANSLATORS: %s:%u is an address and port; --proxy 127.0.0.1:9150 stays */
-			snprintf(msg, cap,
-				 _("cannot reach the Tor SOCKS proxy at %s:%u: Tor does not seem to "
-				   "be running. Start Tor, or with Tor Browser open, add --proxy "
-				   "127.0.0.1:9150"),
-				 t->proxy_ip, t->proxy_port);
+			/* TRANSLATORS: %s:%u is an address and port; --proxy 127.0.0.1:9150 stays
+			 */
+			snprintf(
+				msg, cap,
+				_("cannot reach the Tor SOCKS proxy at %s:%u: Tor does not seem to "
+				  "be running. Start Tor, or with Tor Browser open, add --proxy "
+				  "127.0.0.1:9150"),
+				t->proxy_ip, t->proxy_port);
 		return TR_ERR_CONNECT;
 	}
 	n = socks5_greeting(buf);

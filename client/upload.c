@@ -174,16 +174,19 @@ static int send_chunk(gd_uploader *g, int *keep, const slot *s, drop_err *e)
 			progress_end();
 			/* TRANSLATORS: the first %s is "ghostdrop", %u seconds, then MiB sent of
 			 * MiB in all (with a decimal point) */
-			cli_sayf(stderr,
-				 d.tr.use_proxy
+			cli_sayf(
+				stderr,
+				d.tr.use_proxy
 					? _("%s: the connection to Tor was lost; waiting for it to "
 					    "come back (up to %u s) to continue from %.1f of %.1f "
 					    "MiB. Ctrl-C stops.\n")
-					: _("%s: the connection to the drop was lost; waiting for it "
-					    "to come back (up to %u s) to continue from %.1f of %.1f "
+					: _("%s: the connection to the drop was lost; waiting for "
+					    "it "
+					    "to come back (up to %u s) to continue from %.1f of "
+					    "%.1f "
 					    "MiB. Ctrl-C stops.\n"),
-				 cli_name, g->patience, (double)a / 1048576.0,
-				 (double)g->total / 1048576.0);
+				cli_name, g->patience, (double)a / 1048576.0,
+				(double)g->total / 1048576.0);
 		}
 		pthread_mutex_unlock(&g->mu);
 		if (stop)
@@ -378,7 +381,8 @@ void gd_uploader_send(gd_uploader *g, uint8_t *buf, size_t len)
 			s->state = B_FREE;
 		if (!g->failed) { /* more chunks than the declared size allows: a caller's bug */
 			g->failed = 1;
-			drop_fail(&g->failure, DROP_LOCAL, _("the envelope is longer than announced"));
+			drop_fail(&g->failure, DROP_LOCAL,
+				  _("the envelope is longer than announced"));
 		}
 		pthread_cond_broadcast(&g->cv);
 		pthread_mutex_unlock(&g->mu);

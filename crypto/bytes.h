@@ -1,7 +1,8 @@
 /* libghostdrop bytes: every integer in ghostdrop's formats is little-endian (PROTOCOL.md §1),
  * and text in them is classified and lower-cased as ASCII, whatever the process's locale (the
  * worker CLI sets LC_CTYPE from the user's: tolower() there may map 'I' to 0xFD or 0xC9 to 0xE9,
- * and isalnum() accept 0xC9). Shared by the library, the drop's store and the desk's batch files. */
+ * and isalnum() accept 0xC9). Shared by the library, the drop's store and the desk's batch files.
+ */
 #ifndef GD_BYTES_H
 #define GD_BYTES_H
 

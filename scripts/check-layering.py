@@ -63,9 +63,11 @@ def role(folder, name):
                    "sandbox": {"seccomp.h", "sys/ioctl.h"}}.get(stem, set())
         return system, lambda f, h: f == "server" or crypto_public(f, h)
     if folder == "client":
-        system = C_LIB | POSIX_FILES | PROCESS | CRYPTO_LIBS
+        # gettext: the worker's messages in its language (client/i18n.h)
+        system = C_LIB | POSIX_FILES | PROCESS | CRYPTO_LIBS | {"libintl.h"}
         # the scratch folder's lock (flock), the terminal's width (TIOCGWINSZ)
-        system |= {"attach": {"sys/file.h"}, "progress": {"sys/ioctl.h"}}.get(stem, set())
+        system |= {"attach": {"sys/file.h"}, "progress": {"sys/ioctl.h"},
+                   "cli": {"sys/ioctl.h"}}.get(stem, set())
         if stem in NETWORK_FILES:
             return system | NETWORK, lambda f, h: f == "client" or crypto_public(f, h)
         offline = lambda f, h: (f == "client" and os.path.splitext(h)[0] not in NETWORK_FILES)

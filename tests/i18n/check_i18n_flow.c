@@ -23,7 +23,7 @@
 static char out[65536], err[65536];
 
 /* The locales of the languages (po/LINGUAS), and C.UTF-8 for English. */
-static const char *const locales[] = {"C.UTF-8",     "es_ES.UTF-8", "pt_BR.UTF-8",
+static const char *const locales[] = {"C.UTF-8",      "es_ES.UTF-8", "pt_BR.UTF-8",
 				      "fil_PH.UTF-8", "sw_KE.UTF-8", "fr_FR.UTF-8"};
 #define N_LOCALES (sizeof locales / sizeof *locales)
 
@@ -73,8 +73,7 @@ START_TEST(non_ascii_arrives_in_every_locale)
 	for (size_t i = 0; i < N_LOCALES; i++) {
 		use_locale(locales[i]);
 		int json = i % 2; /* half with --json: its numbers are JSON's */
-		int rc = drop_run(&d, GHOSTDROP, TEXT,
-				  out, err, sizeof out,
+		int rc = drop_run(&d, GHOSTDROP, TEXT, out, err, sizeof out,
 				  "submit --server http://127.0.0.1:%u --newsroom %s --clearnet "
 				  "--no-reply --keep-names --yes%s '%s'",
 				  d.port, ks, json ? " --json" : "", path);
@@ -87,8 +86,8 @@ START_TEST(non_ascii_arrives_in_every_locale)
 				      locales[i], out);
 			json_decref(o);
 		} else {
-			ck_assert_msg(size_has_point(err), "%s: the size is not written 1.2 KiB: %s",
-				      locales[i], err);
+			ck_assert_msg(size_has_point(err),
+				      "%s: the size is not written 1.2 KiB: %s", locales[i], err);
 		}
 	}
 	drop_stored st;
