@@ -115,7 +115,7 @@ void cli_say_para(FILE *f, const char *text)
 		return;
 	}
 	size_t room = cols > 81 ? 80 : (size_t)cols - 1;
-	char *para = malloc(strlen(text) + 1);
+	char *para = malloc(strlen(text) + 1); /* the text joined: never longer, NUL-ended */
 	if (para == NULL) {
 		fputs(text, f);
 		return;
@@ -141,6 +141,8 @@ void cli_say_para(FILE *f, const char *text)
 			if (!nl || *text == '\n')
 				break;
 		}
+		/* char_at may look past a cut-short last character: it stops here */
+		para[n] = '\0';
 		wrap(f, room, 0, para, n, nl);
 	}
 	free(para);
