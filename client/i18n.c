@@ -6,6 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef GD_EMBEDDED_CATALOGUES
+#include "catalogue.h"
+
+/* The catalogue i18n_init chose (NULL: English, as before it is called). */
+static const struct gd_catalogue *chosen;
+#endif
+
 #ifndef GD_LOCALEDIR
 #define GD_LOCALEDIR "/usr/local/share/locale"
 #endif
@@ -89,11 +96,27 @@ int i18n_init(const char *lang)
 				setlocale(LC_CTYPE, "C.UTF-8");
 		}
 	}
+#ifdef GD_EMBEDDED_CATALOGUES
+	chosen = gd_catalogue_choose(); /* what gettext would read, from the same settings */
+#else
 	const char *dir = getenv("GHOSTDROP_LOCALEDIR");
 	bindtextdomain(GD_TEXT_DOMAIN, dir != NULL && dir[0] != '\0' ? dir : GD_LOCALEDIR);
 	textdomain(GD_TEXT_DOMAIN);
+#endif
 	return lang != NULL && code == NULL ? -1 : 0;
 }
+
+#ifdef GD_EMBEDDED_CATALOGUES
+const char *i18n_gettext(const char *msgid)
+{
+	return gd_catalogue_gettext(chosen, msgid);
+}
+
+const char *i18n_ngettext(const char *one, const char *many, unsigned long n)
+{
+	return gd_catalogue_ngettext(chosen, one, many, n);
+}
+#endif
 
 int i18n_take_lang(int *argc, char **argv, const char **lang)
 {

@@ -4,15 +4,24 @@
 #ifndef GD_I18N_H
 #define GD_I18N_H
 
-#include <libintl.h>
-
 #define GD_TEXT_DOMAIN "ghostdrop"
+#ifdef GD_EMBEDDED_CATALOGUES
+/* The static worker binary (-Dembedded_catalogues=true): the catalogues are in the program
+ * (catalogue.h), looked up as gettext would look up the installed ones. */
+const char *i18n_gettext(const char *msgid) __attribute__((format_arg(1)));
+const char *i18n_ngettext(const char *one, const char *many, unsigned long n)
+	__attribute__((format_arg(1), format_arg(2)));
+#define _(s) i18n_gettext(s)
+#define P_(one, many, n) i18n_ngettext((one), (many), (n))
+#else
+#include <libintl.h>
 /* A message the worker reads, looked up in its language. */
 #define _(s) gettext(s)
-/* A message marked for translation where it is defined, looked up where it is used. */
-#define N_(s) (s)
 /* A message with a count: the language's plural form for n. */
 #define P_(one, many, n) ngettext((one), (many), (n))
+#endif
+/* A message marked for translation where it is defined, looked up where it is used. */
+#define N_(s) (s)
 
 /* The languages --lang takes (aliases: pt-BR and pt for pt_BR, tl for fil). */
 #define GD_LANGUAGES "en es pt_BR fil sw fr"

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Embed the worker CLI's compiled catalogues (the .mo files msgfmt builds from po/) as C, for
+the static worker binary, which has no /usr/share/locale (client/catalogue.h reads them).
+
+usage: gen-catalogues.py OUT.c DIR/LANG/LC_MESSAGES/ghostdrop.mo...
+
+Each catalogue's entries are sorted by their original string (the singular msgid), as
+client/catalogue.c's binary search expects. The output depends only on the .mo files' content
+(no path, no time). A catalogue this cannot reproduce exactly is refused: a plural expression
+other than the two below (a new language needs its own here and in catalogue.c, else its
+plurals would silently be wrong), a charset other than UTF-8, system-dependent strings
+(<PRIu64>), a message context, or an entry whose forms do not match its msgid's."""
+import re
+import struct
+import sys
+
+# The Plural-Forms expressions client/catalogue.c evaluates, and their names there.
+PLURALS = {
+    "nplurals=2; plural=(n != 1);": "GD_PLURAL_NOT_ONE",
+    "nplurals=2; plural=(n > 1);": "GD_PLURAL_MORE_THAN_ONE",
+}
+
+
+def fail(msg):
+    sys.exit(f"gen-catalogues: {msg}")
+
+
+def read_mo(path):
+    """[(original bytes, translation bytes)] of a GNU .mo file, in file order."""
+    data = open(path, "rb").read()
+    if len(data) < 28:
+        fail(f"{path}: not a .mo file")
+    magic = struct.unpack("<I", data[:4])[0]
+    if magic == 0x950412DE:
+        end = "<"
+    elif magic == 0xDE120495:
+        end = ">"
+    else:
+        fail(f"{path}: not a .mo file (magic {magic:#x})")
+    rev, n, orig, trans = struct.unpack(end + "4I", data[4:20])
+    if rev >> 16 != 0:
+        fail(f"{path}: .mo major revision {rev >> 16} unknown")
+    if rev & 0xFFFF and len(data) >= 48:
+        nsysdep = struct.unpack(end + "I", data[36:40])[0]
+        if nsysdep:
+            fail(f"{path}: {nsysdep} system-dependent strings (<PRIu64>...): not supported")
+
+    def string(table, i):
+        length, offset = struct.unpack(end + "2I", data[table + 8 * i : table + 8 * i + 8])
+        if offset + length >= len(data) or data[offset + length] != 0:
+            fail(f"{path}: string {i} out of bounds")
+        return data[offset : offset + length]
+
+    return [(string(orig, i), string(trans, i)) for i in range(n)]
+
+
+def c_string(b):
+    """A C string literal for bytes b (which may hold NULs between plural forms): printable
+    ASCII as is, every other byte as a three-digit octal escape (a following digit cannot
+    extend it), '?' escaped (no trigraph under -std=c11)."""
+    out = []
+    for c in b:
+        if c in b'"\\?':
+            out.append("\\" + chr(c))
+        elif 0x20 <= c < 0x7F:
+            out.append(chr(c))
+        else:
+            out.append(f"\\{c:03o}")
+    return '"' + "".join(out) + '"'
+
+
+def catalogue(path):
+    m = re.search(r"(?:^|/)([A-Za-z]{2,3}(?:_[A-Z]{2})?)/LC_MESSAGES/[^/]+\.mo$", path)
+    if not m:
+        fail(f"{path}: expected DIR/LANG/LC_MESSAGES/DOMAIN.mo")
+    lang = m.group(1)
+    entries = read_mo(path)
+    header = dict(entries).get(b"")
+    if header is None:
+        fail(f"{path}: no header entry")
+    fields = {}
+    for line in header.decode("utf-8").split("\n"):
+        if ":" in line:
+            k, v = line.split(":", 1)
+            fields[k.strip()] = v.strip()
+    ctype = fields.get("Content-Type", "")
+    if not re.search(r"charset=UTF-8\b", ctype, re.I):
+        fail(f"{path}: Content-Type {ctype!r}: only UTF-8 catalogues are embedded")
+    forms = re.sub(r"\s+", " ", fields.get("Plural-Forms", "")).strip()
+    forms = forms.replace("plural= ", "plural=").rstrip()
+    if not forms.endswith(";"):
+        forms += ";"
+    plural = PLURALS.get(forms)
+    if plural is None:
+        fail(f"{path}: Plural-Forms {forms!r} is not one of {sorted(PLURALS)}: add its "
+             "expression to scripts/gen-catalogues.py and client/catalogue.c")
+    rows = []
+    for orig, trans in entries:
+        if b"\x04" in orig:
+            fail(f"{path}: {orig[:40]!r}: message contexts are not supported")
+        parts = orig.split(b"\0")
+        if len(parts) > 2:
+            fail(f"{path}: {orig[:40]!r}: more than one plural msgid")
+        nforms = len(trans.split(b"\0"))
+        if len(parts) == 2 and nforms != 2:
+            fail(f"{path}: {orig[:40]!r}: {nforms} plural forms, the header says 2")
+        if len(parts) == 1 and nforms != 1:
+            fail(f"{path}: {orig[:40]!r}: plural forms for a message without a plural")
+        rows.append((parts[0], orig, trans))
+    rows.sort(key=lambda r: r[0])
+    for a, b in zip(rows, rows[1:]):
+        if a[0] == b[0]:
+            fail(f"{path}: {a[0][:40]!r} twice")
+    return lang, plural, rows
+
+
+def main():
+    if len(sys.argv) < 2:
+        fail("usage: gen-catalogues.py OUT.c MO...")
+    cats = sorted((catalogue(p) for p in sys.argv[2:]), key=lambda c: c[0])
+    names = [c[0] for c in cats]
+    if len(set(names)) != len(names):
+        fail(f"a language given twice: {names}")
+    out = ["/* Generated by scripts/gen-catalogues.py from the .mo files msgfmt built from po/: do not edit. */",
+           '#include "catalogue.h"', ""]
+    for lang, plural, rows in cats:
+        out.append(f"static const struct gd_catalogue_entry entries_{lang}[] = {{")
+        for _, orig, trans in rows:
+            plural_flag = int(b"\0" in orig)
+            out.append(f"\t{{{c_string(orig)}, {c_string(trans)}, {plural_flag}}},")
+        out.append("};")
+    out.append("const struct gd_catalogue gd_catalogues[] = {")
+    for lang, plural, rows in cats:
+        out.append(f'\t{{"{lang}", {plural}, entries_{lang}, {len(rows)}}},')
+    if not cats:
+        out.append("\t{0},")  # no empty array in C; the count says there is none
+    out.append("};")
+    out.append(f"const size_t gd_catalogues_count = {len(cats)};")
+    with open(sys.argv[1], "w", encoding="ascii") as f:
+        f.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
