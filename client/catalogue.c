@@ -1,7 +1,6 @@
 /* Lookups in the embedded catalogues (catalogue.h), with gettext's answers. */
 #include "catalogue.h"
 
-#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,9 +50,8 @@ static const struct gd_catalogue *for_locale(const char *name, size_t len)
 	return gd_catalogue_find(buf);
 }
 
-const struct gd_catalogue *gd_catalogue_choose(void)
+const struct gd_catalogue *gd_catalogue_choose(const char *loc)
 {
-	const char *loc = setlocale(LC_MESSAGES, NULL);
 	if (loc == NULL || strcmp(loc, "C") == 0 || strcmp(loc, "POSIX") == 0)
 		return NULL; /* gettext ignores LANGUAGE under the C locale */
 	const char *list = getenv("LANGUAGE");

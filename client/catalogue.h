@@ -32,10 +32,11 @@ extern const size_t gd_catalogues_count;
 
 /* The catalogue named lang exactly, or NULL. */
 const struct gd_catalogue *gd_catalogue_find(const char *lang);
-/* The catalogue gettext would read now, from LC_MESSAGES's locale and LANGUAGE (as glibc:
- * nothing under the C locale; else each entry of LANGUAGE, or the locale's name, in turn,
- * as ll_CC then ll, after the locale aliases french and spanish), or NULL for English. */
-const struct gd_catalogue *gd_catalogue_choose(void);
+/* The catalogue gettext reads under the LC_MESSAGES locale named messages (setlocale's) and
+ * LANGUAGE (as glibc: nothing under the C locale; else each entry of LANGUAGE, or the
+ * locale's name, in turn, as ll_CC then ll, after the locale aliases french and spanish), or
+ * NULL for English. */
+const struct gd_catalogue *gd_catalogue_choose(const char *messages);
 /* msgid in c (NULL: none), or msgid itself. */
 const char *gd_catalogue_gettext(const struct gd_catalogue *c, const char *msgid);
 /* The form of one/many for n in c, or one when n is 1 and many otherwise (as ngettext). */

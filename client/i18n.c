@@ -74,6 +74,7 @@ int i18n_init(const char *lang)
 	const char *code = lang != NULL ? i18n_code(lang) : NULL;
 	setlocale(LC_CTYPE, "");
 	const char *messages = setlocale(LC_MESSAGES, "");
+	int want_c_utf8 = 0; /* C.UTF-8 asked for LC_MESSAGES, whether it exists or not */
 	if (lang == NULL) {
 		code = env_code(messages != NULL ? messages : "C");
 		const char *list = getenv("LANGUAGE");
@@ -81,24 +82,32 @@ int i18n_init(const char *lang)
 		    plain(setlocale(LC_MESSAGES, NULL))) {
 			/* the worker's own LANGUAGE, which gettext would ignore under C */
 			setlocale(LC_MESSAGES, "C.UTF-8");
+			want_c_utf8 = 1;
 			if (plain(setlocale(LC_CTYPE, NULL)))
 				setlocale(LC_CTYPE, "C.UTF-8");
 		}
 	}
 	if (code != NULL) {
 		/* LANGUAGE wins over LC_ALL, LC_MESSAGES and LANG for gettext, but gettext ignores
-		 * it under the C locale: then C.UTF-8 (in glibc, no generated locale needed) */
+		 * it under the C locale: then C.UTF-8 (glibc's, installed with it) */
 		setenv("LANGUAGE", code, 1);
 		if (strcmp(code, "en") != 0) {
-			if (plain(setlocale(LC_MESSAGES, NULL)))
+			if (plain(setlocale(LC_MESSAGES, NULL))) {
 				setlocale(LC_MESSAGES, "C.UTF-8");
+				want_c_utf8 = 1;
+			}
 			if (plain(setlocale(LC_CTYPE, NULL)))
 				setlocale(LC_CTYPE, "C.UTF-8");
 		}
 	}
 #ifdef GD_EMBEDDED_CATALOGUES
-	chosen = gd_catalogue_choose(); /* what gettext would read, from the same settings */
+	/* What gettext reads with the same settings. glibc's C.UTF-8 is a locale file (Debian:
+	 * /usr/lib/locale/C.utf8), absent from a bare system or an empty chroot, where gettext
+	 * would read nothing under the C locale left: the worker's language would be lost. */
+	const char *now = setlocale(LC_MESSAGES, NULL);
+	chosen = gd_catalogue_choose(want_c_utf8 && plain(now) ? "C.UTF-8" : now);
 #else
+	(void)want_c_utf8;
 	const char *dir = getenv("GHOSTDROP_LOCALEDIR");
 	bindtextdomain(GD_TEXT_DOMAIN, dir != NULL && dir[0] != '\0' ? dir : GD_LOCALEDIR);
 	textdomain(GD_TEXT_DOMAIN);

@@ -133,7 +133,8 @@ START_TEST(same_choice)
 				if (locales[l] != NULL)
 					setenv(var, locales[l], 1);
 				i18n_init(lang_opts[a]);
-				const struct gd_catalogue *c = gd_catalogue_choose();
+				const struct gd_catalogue *c =
+					gd_catalogue_choose(setlocale(LC_MESSAGES, NULL));
 				/* the header's Language: line (the rest may be converted) */
 				const char *want = strstr(gettext(""), "Language:");
 				const char *got = strstr(gd_catalogue_gettext(c, ""), "Language:");
