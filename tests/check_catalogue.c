@@ -133,6 +133,9 @@ START_TEST(same_choice)
 				if (locales[l] != NULL)
 					setenv(var, locales[l], 1);
 				i18n_init(lang_opts[a]);
+				/* gettext's files also where i18n_init reads the embedded tables */
+				bindtextdomain(GD_TEXT_DOMAIN, PO_DIR);
+				textdomain(GD_TEXT_DOMAIN);
 				const struct gd_catalogue *c =
 					gd_catalogue_choose(setlocale(LC_MESSAGES, NULL));
 				/* the header's Language: line (the rest may be converted) */
