@@ -9,10 +9,15 @@ client/catalogue.c's binary search expects. The output depends only on the .mo f
 (no path, no time). A catalogue this cannot reproduce exactly is refused: a plural expression
 other than the two below (a new language needs its own here and in catalogue.c, else its
 plurals would silently be wrong), a charset other than UTF-8, system-dependent strings
-(<PRIu64>), a message context, or an entry whose forms do not match its msgid's."""
+(<PRIu64>), a message context, or an entry whose forms do not match its msgid's. So is a
+translation unsafe as a printf format or on a terminal, marked c-format or not (po_check.py:
+a conversion or a % its msgid has not, a control or bidi character)."""
+import os
 import re
-import struct
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import po_check  # noqa: E402 (scripts/po_check.py: the same check as po/ and tests/i18n)
 
 # The Plural-Forms expressions client/catalogue.c evaluates, and their names there.
 PLURALS = {
@@ -27,31 +32,10 @@ def fail(msg):
 
 def read_mo(path):
     """[(original bytes, translation bytes)] of a GNU .mo file, in file order."""
-    data = open(path, "rb").read()
-    if len(data) < 28:
-        fail(f"{path}: not a .mo file")
-    magic = struct.unpack("<I", data[:4])[0]
-    if magic == 0x950412DE:
-        end = "<"
-    elif magic == 0xDE120495:
-        end = ">"
-    else:
-        fail(f"{path}: not a .mo file (magic {magic:#x})")
-    rev, n, orig, trans = struct.unpack(end + "4I", data[4:20])
-    if rev >> 16 != 0:
-        fail(f"{path}: .mo major revision {rev >> 16} unknown")
-    if rev & 0xFFFF and len(data) >= 48:
-        nsysdep = struct.unpack(end + "I", data[36:40])[0]
-        if nsysdep:
-            fail(f"{path}: {nsysdep} system-dependent strings (<PRIu64>...): not supported")
-
-    def string(table, i):
-        length, offset = struct.unpack(end + "2I", data[table + 8 * i : table + 8 * i + 8])
-        if offset + length >= len(data) or data[offset + length] != 0:
-            fail(f"{path}: string {i} out of bounds")
-        return data[offset : offset + length]
-
-    return [(string(orig, i), string(trans, i)) for i in range(n)]
+    try:
+        return po_check.read_mo(path)
+    except (OSError, ValueError) as e:
+        fail(f"{path}: {e}")
 
 
 def c_string(b):
@@ -94,6 +78,10 @@ def catalogue(path):
     if plural is None:
         fail(f"{path}: Plural-Forms {forms!r} is not one of {sorted(PLURALS)}: add its "
              "expression to scripts/gen-catalogues.py and client/catalogue.c")
+    bad = po_check.conversion_problems(po_check.mo_entries(entries))
+    if bad:
+        fail(f"{path}: {len(bad)} translation(s) unsafe as a printf format or on a terminal, "
+             f"e.g. {bad[0]}")
     rows = []
     for orig, trans in entries:
         if b"\x04" in orig:

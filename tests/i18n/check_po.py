@@ -42,140 +42,15 @@ def fail(msg):
 
 
 # ---- PO files ----
-
-def unquote(s):
-    s = s.strip()
-    assert s.startswith('"') and s.endswith('"'), s
-    out, i, s = [], 0, s[1:-1]
-    esc = {'n': '\n', 't': '\t', '"': '"', '\\': '\\', 'r': '\r', 'a': '\a'}
-    while i < len(s):
-        if s[i] == '\\' and i + 1 < len(s):
-            out.append(esc.get(s[i + 1], '\\' + s[i + 1]))
-            i += 2
-        else:
-            out.append(s[i])
-            i += 1
-    return ''.join(out)
-
-
-def parse_po(text):
-    """The entries of a PO file: dicts with msgid, plural, msgstr (list), flags, comments."""
-    entries, cur, field = [], None, None
-
-    def flush():
-        if cur is not None and 'msgid' in cur:
-            entries.append(cur)
-
-    for line in text.split('\n'):
-        if line.startswith('#~') or not line.strip():
-            if not line.strip() and cur is not None and 'msgid' in cur:
-                flush()
-                cur, field = None, None
-            continue
-        if cur is None:
-            cur = {'flags': set(), 'comments': [], 'msgstr': {}, 'plural': None}
-        if line.startswith('#,'):
-            cur['flags'] |= {f.strip() for f in line[2:].split(',')}
-        elif line.startswith('#'):
-            cur['comments'].append(line)
-        elif line.startswith('msgctxt '):
-            cur['ctxt'] = unquote(line[8:])
-            field = ('ctxt',)
-        elif line.startswith('msgid_plural '):
-            cur['plural'] = unquote(line[13:])
-            field = ('plural',)
-        elif line.startswith('msgid '):
-            if 'msgid' in cur:  # no blank line between entries
-                flush()
-                cur = {'flags': set(), 'comments': [], 'msgstr': {}, 'plural': None}
-            cur['msgid'] = unquote(line[6:])
-            field = ('msgid',)
-        elif line.startswith('msgstr['):
-            n = int(line[7:line.index(']')])
-            cur['msgstr'][n] = unquote(line[line.index(']') + 1:])
-            field = ('msgstr', n)
-        elif line.startswith('msgstr '):
-            cur['msgstr'][0] = unquote(line[7:])
-            field = ('msgstr', 0)
-        elif line.startswith('"'):
-            if field[0] == 'msgstr':
-                cur['msgstr'][field[1]] += unquote(line)
-            else:
-                cur[field[0]] += unquote(line)
-    flush()
-    for e in entries:
-        e['msgstr'] = [e['msgstr'][k] for k in sorted(e['msgstr'])]
-    return entries
+# parse_po, conversions, conversion_problems...: scripts/po_check.py, the check the build runs
+# (po/meson.build, scripts/gen-catalogues.py); the self-tests below prove it refuses.
+sys.path.insert(0, os.path.join(SRC, 'scripts'))
+from po_check import (CONV, UNSAFE, conversion_problems, conversions,  # noqa: E402,F401
+                      parse_po, stray_percent, unquote)
 
 
 def catalogue(entries):
     return {e['msgid']: e for e in entries if e['msgid'] != ''}
-
-
-CONV = re.compile(r"%(?:(\d+)\$)?[-+ #0']*(?:\*|\d+)?(?:\.(?:\*|\d+))?"
-                  r"(hh|h|ll|l|L|q|j|z|t)?([diouxXeEfFgGaAcspn%])")
-
-
-def conversions(s):
-    """The printf conversions of s in the order of the arguments they take: [(length, conv)]."""
-    plain, positional = [], {}
-    for m in CONV.finditer(s):
-        if m.group(3) == '%':
-            continue
-        conv = (m.group(2) or '', 'd' if m.group(3) == 'i' else m.group(3))
-        if m.group(1):
-            positional[int(m.group(1))] = conv
-        else:
-            plain.append(conv)
-    if positional:
-        if plain:
-            return [('mixed', 'positional and plain')]
-        return [positional.get(k, ('missing', str(k))) for k in range(1, max(positional) + 1)]
-    return plain
-
-
-def stray_percent(s):
-    """The % signs of s that start no conversion CONV knows (%S, %C, %Is, %Zd...)."""
-    i, bad = 0, []
-    while True:
-        i = s.find('%', i)
-        if i < 0:
-            return bad
-        m = CONV.match(s, i)
-        if m is None:
-            bad.append(s[i:i + 4])
-            i += 1
-        else:
-            i = m.end()
-
-
-# What a translation must not hold: C0/C1 controls other than a newline (a CSI can hide or
-# recolour text on a terminal) and the bidirectional overrides and isolates (they reorder it).
-UNSAFE = re.compile('[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]')
-
-
-def conversion_problems(entries):
-    """Each msgstr whose conversions are not its msgid's, which adds a % the English has not
-    (any message may be a printf format at run time), or which holds a control or bidi
-    character: a list of messages."""
-    bad = []
-    for e in entries:
-        if e['msgid'] == '' or 'fuzzy' in e['flags']:
-            continue
-        for n, tr in enumerate(e['msgstr']):
-            if tr == '':
-                continue
-            src = e['msgid'] if n == 0 or e['plural'] is None else e['plural']
-            if stray_percent(tr) or tr.count('%') != src.count('%'):
-                bad.append('%r: msgstr[%d] %r has a %% the msgid has not (%s)' %
-                           (e['msgid'][:60], n, tr[:60], stray_percent(tr) or 'count'))
-            elif UNSAFE.search(tr) and not UNSAFE.search(src):
-                bad.append('%r: msgstr[%d] %r holds a control or bidi character %r' %
-                           (e['msgid'][:60], n, tr[:60], UNSAFE.search(tr).group()))
-            elif conversions(tr) != conversions(src):
-                bad.append('%r: msgstr[%d] %r has %s, the msgid %s' %
-                           (e['msgid'][:60], n, tr[:60], conversions(tr), conversions(src)))
-    return bad
 
 
 def msgfmt_check(path):
