@@ -7,7 +7,8 @@
 # 127.0.0.1 (ghostdropd, --clearnet) and writes nothing but the codename file it was told to,
 # and the desk opens the testimony; with --lang es it speaks the Spanish of po/es.po (the
 # embedded catalogue); a second build from a copy of the sources in another directory gives
-# the same bytes.
+# the same bytes; it is hardened as the .debs' programs are (static PIE, RELRO, BIND_NOW,
+# _FORTIFY_SOURCE=2).
 # The drop and the desk: $GHOSTDROPD and $GHOSTDROP_DESK, else the installed programs, else
 # build-test's or build's. As root the chroot is entered with chroot(8), otherwise with
 # `unshare -r` (a user namespace); it shares the network, so 127.0.0.1 is the drop.
@@ -52,9 +53,10 @@ if [ ! -f "$bin" ]; then
 fi
 
 # ---- the file itself
-if ldd "$bin" 2>&1 | grep -q "not a dynamic executable" &&
+# (ldd says "statically linked" of a static PIE, "not a dynamic executable" of a static EXEC)
+if ldd "$bin" 2>&1 | grep -Eq "not a dynamic executable|statically linked" &&
 	! readelf -lW "$bin" | grep -q INTERP &&
-	file "$bin" | grep -q "statically linked"; then
+	file "$bin" | grep -Eq "static-pie linked|statically linked"; then
 	result static-not-dynamic OK
 else
 	result static-not-dynamic FAIL "$(ldd "$bin" 2>&1 | head -n 3)"
@@ -197,10 +199,36 @@ else
 	result static-chroot-lang-es FAIL "expected '$done_es' and '$missing_es'"
 fi
 
+b2ok=0
 if wait "$build2" && cmp "$bin" "$T/out2/$(basename "$bin")"; then
 	result static-reproducible OK
+	b2ok=1
 else
 	sed 's/^/  | /' "$T/build2.log" | tail -n 20 >&2
 	result static-reproducible FAIL "a second build in $T/elsewhere differs from $bin"
+fi
+
+# ---- hardened as the .debs' programs are: a static PIE (ELF type DYN without PT_INTERP: it
+# relocates itself, so ASLR moves it), RELRO and BIND_NOW (the GOT read-only once relocated),
+# and fortified (-D_FORTIFY_SOURCE=2: our objects call the __*_chk functions). The file is
+# stripped, so the fortified calls are read from the objects of the second build, whose
+# program is byte for byte this one (static-reproducible).
+why=""
+readelf -hW "$bin" | grep -Eq 'Type: +DYN' || why="$why not PIE (ELF type $(readelf -hW "$bin" |
+	sed -n 's/ *Type: *//p'));"
+readelf -lW "$bin" | grep -q INTERP && why="$why has PT_INTERP;"
+readelf -lW "$bin" | grep -q GNU_RELRO || why="$why no GNU_RELRO;"
+readelf -dW "$bin" 2>/dev/null | grep -Eq 'BIND_NOW|FLAGS_1.*NOW' || why="$why no BIND_NOW;"
+if [ "$b2ok" = 1 ]; then
+	chk=$(find "$T/elsewhere/build/client" -name '*.o' -exec nm -u {} + 2>/dev/null |
+		grep -c ' U __.*_chk$' || true)
+	[ "$chk" -gt 0 ] || why="$why no __*_chk call in the worker's objects (not fortified);"
+else
+	why="$why fortification not checked (no equal second build);"
+fi
+if [ -z "$why" ]; then
+	result static-hardened OK
+else
+	result static-hardened FAIL "${why%;}"
 fi
 exit $failed
