@@ -1,6 +1,7 @@
 /* ghostdrop: a submission's attachments made ready to seal: checked, cleaned of metadata
  * (strip.c for JPEG and PNG, mat2 on a private copy in RAM-backed storage for the rest) and
  * measured, before anything is sent. Offline: no network. */
+#define _GNU_SOURCE /* getdents64, pipe2 */
 #include "attach.h"
 
 #include <dirent.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -60,12 +62,70 @@ static int scratch_lock = -1;
 static char scratch[ATTACH_MAX][512];
 static int n_scratch;
 
-/* Async-signal-safe: unlink, rmdir and close only, on paths made beforehand. */
+/* The running mat2's process group (its pid), 0 when none runs. */
+static volatile pid_t mat2_group;
+
+/* Everything inside the directory dir (an open descriptor), at any depth up to 32: files and
+ * links are unlinked (never followed), directories emptied the same way and removed. mat2's
+ * temporaries (tmpXXXXXXXX/word/document.xml) are such trees. Async-signal-safe: system calls
+ * only (getdents64, not readdir, which allocates). */
+static void remove_inside(int dir, int depth)
+{
+	char buf[2048] __attribute__((aligned(8)));
+	ssize_t n;
+	int removed;
+	do { /* again from the start while something went: removing shifts what is listed */
+		removed = 0;
+		if (lseek(dir, 0, SEEK_SET) != 0)
+			return;
+		while ((n = getdents64(dir, buf, sizeof buf)) > 0)
+			for (ssize_t at = 0; at < n;) {
+				const struct dirent64 *e = (const struct dirent64 *)(buf + at);
+				const char *name = e->d_name;
+				at += e->d_reclen;
+				if (name[0] == '.' &&
+				    (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
+					continue;
+				if (unlinkat(dir, name, 0) == 0) {
+					removed = 1;
+					continue;
+				}
+				if (errno != EISDIR || depth >= 32)
+					continue;
+				int sub = openat(dir, name,
+						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				if (sub < 0)
+					continue;
+				remove_inside(sub, depth + 1);
+				close(sub);
+				removed |= unlinkat(dir, name, AT_REMOVEDIR) == 0;
+			}
+	} while (removed);
+}
+
+/* Stop the running mat2, if any: SIGKILL to its whole process group (what it started too),
+ * then wait for every one of them (ghostdrop is their subreaper), so that none writes in the
+ * scratch directory as it is removed, nor outlives this run. Async-signal-safe. */
+static void mat2_stop(void)
+{
+	pid_t g = mat2_group;
+	if (g <= 0)
+		return;
+	kill(-g, SIGKILL);
+	while (waitpid(-g, NULL, 0) > 0 || errno == EINTR) /* mat2 itself, then the rest */
+		;
+	mat2_group = 0;
+}
+
+/* Async-signal-safe: kill, waitpid, unlink, rmdir and close only, on paths made beforehand. */
 static void scratch_cleanup(void)
 {
+	mat2_stop();
 	for (int i = 0; i < n_scratch; i++)
 		unlink(scratch[i]);
 	n_scratch = 0;
+	if (scratch_lock >= 0)
+		remove_inside(scratch_lock, 0); /* what mat2 left in it as its TMPDIR */
 	if (scratch_dir[0] != '\0')
 		rmdir(scratch_dir);
 	scratch_dir[0] = '\0';
@@ -91,23 +151,93 @@ static int is_ram_backed(const char *dir)
 /* mat2_clean's answers besides an exit code: the file cannot be cleaned here (*why says why). */
 #define MAT2_CANNOT (-1)
 
+/* Start `mat2 ARG -- path`, its output to out (-1: /dev/null), in a process group of its own
+ * (a Ctrl-C reaches ghostdrop, which stops it: mat2_stop) that dies with ghostdrop (even by
+ * kill -9), with TMPDIR, TMP and TEMP set to the scratch directory: mat2 unpacks a document
+ * into its temporary directory, /tmp by default, which is on disk on most laptops. Its pid,
+ * or -1. */
+static pid_t mat2_start(const char *arg, const char *path, int out)
+{
+	extern char **environ;
+	static char tmp[3][sizeof scratch_dir + 8];
+	static const char *const names[] = {"TMPDIR=", "TMP=", "TEMP="};
+	size_t n = 0, k = 0;
+	while (environ[n] != NULL)
+		n++;
+	char **env = malloc((n + 4) * sizeof *env);
+	if (env == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "TMPDIR=", 7) != 0 && strncmp(environ[i], "TMP=", 4) != 0 &&
+		    strncmp(environ[i], "TEMP=", 5) != 0)
+			env[k++] = environ[i];
+	for (int i = 0; i < 3; i++) {
+		snprintf(tmp[i], sizeof tmp[i], "%s%s", names[i], scratch_dir);
+		env[k++] = tmp[i];
+	}
+	env[k] = NULL;
+	/* descendants left when mat2 ends or is stopped come back to ghostdrop to be waited for */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old); /* until mat2_group names it */
+	pid_t parent = getpid(), pid = fork();
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL); /* not scratch_signal: the child removes nothing */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127); /* ghostdrop died before PDEATHSIG was set */
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(out >= 0 ? out : null, 1);
+		dup2(null, 2);
+		environ = env;
+		execlp("mat2", "mat2", arg, "--", path, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0) {
+		setpgid(pid, pid); /* also here: either may run first */
+		mat2_group = pid;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	free(env);
+	return pid;
+}
+
+/* Wait for mat2 (pid) to end, its status into *st; then stop what it may have left running.
+ * pid, or -1. */
+static pid_t mat2_wait(pid_t pid, int *st)
+{
+	siginfo_t info;
+	pid_t r;
+	/* ended, not yet waited for: its pid, the group's id, cannot be another's while the
+	 * rest of its group is killed */
+	while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) != 0 && errno == EINTR)
+		;
+	kill(-pid, SIGKILL);
+	while ((r = waitpid(pid, st, 0)) < 0 && errno == EINTR)
+		;
+	while (waitpid(-pid, NULL, 0) > 0 || errno == EINTR)
+		;
+	mat2_group = 0;
+	return r;
+}
+
 /* What mat2 --show lists for path: the metadata's names (never their values), ", " between. */
 static void mat2_show(const char *path, char *out, size_t cap)
 {
 	int p[2];
 	out[0] = '\0';
-	if (pipe(p) != 0)
+	if (pipe2(p, O_CLOEXEC) != 0)
 		return;
-	pid_t pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		dup2(null, 0);
-		dup2(p[1], 1);
-		dup2(null, 2);
-		close(p[0]);
-		execlp("mat2", "mat2", "--show", "--", path, (char *)NULL);
-		_exit(127);
-	}
+	pid_t pid = mat2_start("--show", path, p[1]);
 	close(p[1]);
 	FILE *f = pid > 0 ? fdopen(p[0], "r") : NULL;
 	char line[1024];
@@ -135,11 +265,12 @@ static void mat2_show(const char *path, char *out, size_t cap)
 	else
 		close(p[0]);
 	if (pid > 0)
-		waitpid(pid, NULL, 0);
+		mat2_wait(pid, NULL);
 }
 
 /* Copy src into a 0700 directory on tmpfs (keeping its name: mat2 goes by the extension),
- * list its metadata and clean it there with mat2 --inplace. The copy never reaches a disk.
+ * list its metadata and clean it there with mat2 --inplace, that directory being mat2's TMPDIR
+ * too. The copy never reaches a disk, nor does what mat2 unpacks of it.
  * EX_OK, an exit code (said), or MAT2_CANNOT with *why. */
 static int mat2_clean(const char *src, int in, const char *name, char *out, size_t cap,
 		      uint64_t *size, char *shown, size_t shown_cap, const char **why)
@@ -184,17 +315,9 @@ static int mat2_clean(const char *src, int in, const char *name, char *out, size
 	if (fd < 0 || close(fd) != 0 || k < 0)
 		return cli_die(EX_FILE, _("%s: cannot make a private copy to clean"), src);
 	mat2_show(out, shown, shown_cap);
-	pid_t pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		execlp("mat2", "mat2", "--inplace", "--", out, (char *)NULL);
-		_exit(127);
-	}
+	pid_t pid = mat2_start("--inplace", out, -1);
 	int st = 0;
-	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) == 127) {
+	if (pid < 0 || mat2_wait(pid, &st) != pid || !WIFEXITED(st) || WEXITSTATUS(st) == 127) {
 		/* TRANSLATORS: mat2 is the name of a program */
 		*why = N_("mat2 is not installed (install mat2 to have it cleaned)");
 		return MAT2_CANNOT;
@@ -537,8 +660,8 @@ static int attach_one(attach_set *as, char **files, int i, const attach_opts *ao
 
 /* base/name if it is a killed run's scratch directory: named ghostdrop-PID-XXXXXX with no
  * process PID, a directory (not a symbolic link) of this user's, mode 0700, its lock free.
- * Its files go (unlinkat: a link inside is removed, never followed), then the directory. 1 if
- * it is gone. */
+ * What is inside goes (unlinkat: a link inside is removed, never followed), then the
+ * directory. 1 if it is gone. */
 static int sweep_one(int base, const char *name)
 {
 	const char *p = name + strlen("ghostdrop-");
@@ -559,17 +682,7 @@ static int sweep_one(int base, const char *name)
 		return 0;
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid() &&
 	    (st.st_mode & 07777) == 0700 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
-		int fd2 = dup(fd);
-		DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
-		struct dirent *e;
-		/* a directory inside would stay, and so would this one */
-		while (d != NULL && (e = readdir(d)) != NULL)
-			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-				unlinkat(fd, e->d_name, 0);
-		if (d != NULL)
-			closedir(d);
-		else if (fd2 >= 0)
-			close(fd2);
+		remove_inside(fd, 0); /* the copies, and what its mat2 unpacked there */
 		gone = unlinkat(base, name, AT_REMOVEDIR) == 0;
 	}
 	close(fd);
