@@ -17,6 +17,8 @@ import sys
 import tempfile
 
 GEN, PO_CHECK = sys.argv[1:3]
+sys.path.insert(0, os.path.dirname(os.path.abspath(PO_CHECK)))
+import po_check  # noqa: E402
 PO = """msgid ""
 msgstr ""
 "Content-Type: text/plain; charset={charset}\\n"
@@ -84,13 +86,19 @@ with tempfile.TemporaryDirectory() as tmp:
         d = os.path.join(tmp, str(i), "es", "LC_MESSAGES")
         os.makedirs(d)
         po, mo = os.path.join(tmp, str(i), "es.po"), os.path.join(d, "ghostdrop.mo")
+        PO_TEXT = UNSAFE_PO.format(tr=tr)
         with open(po, "w", encoding="utf-8") as f:
-            f.write(UNSAFE_PO.format(tr=tr))
+            f.write(PO_TEXT)
         r = subprocess.run(["msgfmt", "--check", "-o", mo, po], capture_output=True, text=True)
         if r.returncode != 0:
             failed += 1
             print(f"FAIL: msgfmt --check refused {tr!r} (the case tests nothing): {r.stderr}")
             continue
+        # tests/i18n/check_po.py reads the .po itself (po_check.parse_po): \\033 is an escape
+        if (not po_check.conversion_problems(po_check.parse_po(PO_TEXT))) != ok:
+            failed += 1
+            print(f"FAIL: po_check.parse_po and conversion_problems {tr!r}: expected "
+                  f"{'success' if ok else 'a refusal'}")
         for what, cmd in (("gen-catalogues.py", [sys.executable, GEN, mo + ".c", mo]),
                           ("po_check.py", [sys.executable, PO_CHECK, po])):
             r = subprocess.run(cmd, capture_output=True, text=True)
