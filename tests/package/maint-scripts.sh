@@ -1,0 +1,64 @@
+#!/bin/sh
+# ghostdropd's maintainer scripts (postinst configure, postrm purge) run for real, each case in
+# a private mount namespace (unshare -m: a copy of /etc bound over /etc, tmpfs on /var/lib,
+# /home and /run), so accounts and directories are made and planted there and nothing of this
+# machine changes. deb-systemd-invoke, deb-systemd-helper and systemctl are stand-ins that
+# log what they are asked.
+# Cases: a fresh install; an upgrade (only try-restart: a drop its operator stopped stays
+# stopped); an existing login account "ghostdrop" (refused, never adopted); a system user
+# without its group; /var/lib/ghostdrop as a symlink, a dangling symlink, an empty root-owned
+# 0755 directory (made the drop's), a directory of someone else's files (refused); purge with
+# a drop's data (kept, and the message says how to fetch it: install ghostdropd again).
+# Appends {"name": "maint-...", "result": ...} lines to RESULTS; exit status 1 if one failed.
+# Runs as root. Usage: tests/package/maint-scripts.sh GHOSTDROPD.deb RESULTS
+set -eu
+deb=$(realpath "$1")
+results=$2
+T=$(mktemp -d "${TMPDIR:-/tmp}/ghostdrop-maint-XXXXXX")
+trap 'rm -rf "$T"' EXIT
+trap 'exit 1' INT TERM
+dpkg-deb -e "$deb" "$T/ctl"
+mkdir "$T/bin"
+for t in deb-systemd-invoke deb-systemd-helper systemctl; do
+	printf '#!/bin/sh\necho "%s $*" >>/run/invoked\n' "$t" >"$T/bin/$t"
+	chmod 755 "$T/bin/$t"
+done
+failed=0
+# CASE SETUP SCRIPT CHECK: SETUP then SCRIPT (e.g. "postinst configure ''"), output in
+# $T/CASE.out, then CHECK (sh, in the namespace; $rc is the script's exit status)
+case_() {
+	name=$1
+	rm -rf "${T:?}/etc"
+	cp -a /etc "$T/etc"
+	if unshare -m sh -c "
+		set -u
+		mount --make-rprivate / && mount --bind '$T/etc' /etc && mount -t tmpfs tmpfs /var/lib &&
+			mount -t tmpfs tmpfs /home && mount -t tmpfs tmpfs /run || exit 90
+		mkdir -p /run/systemd/system /var/lib/systemd
+		$2
+		DPKG_MAINTSCRIPT_PACKAGE=ghostdropd DPKG_MAINTSCRIPT_NAME=${3%% *} \
+			PATH='$T/bin':\$PATH sh '$T/ctl/'$3 >'$T/$name.out' 2>&1; rc=\$?
+		{ $4
+		} || { echo invoked:; cat /run/invoked; ls -ld $s; id ghostdrop; exit 1; }
+	" >"$T/$name.check" 2>&1; then
+		printf '{"name": "maint-%s", "result": "OK"}\n' "$name" >>"$results"
+		echo "maint-scripts: $name: ok"
+	else
+		printf '{"name": "maint-%s", "result": "FAIL"}\n' "$name" >>"$results"
+		echo "maint-scripts: $name: FAIL" >&2
+		sed 's/^/  | /' "$T/$name.out" "$T/$name.check" | tail -20 >&2
+		failed=1
+	fi
+	rm -rf "${T:?}/etc"
+}
+s=/var/lib/ghostdrop
+ours="test \"\$(stat -c '%a %U %G' $s)\" = '700 ghostdrop ghostdrop'"
+sysuser="getent passwd ghostdrop | grep -q ':$s:/usr/sbin/nologin\$' &&
+	[ \$(id -u ghostdrop) -lt 1000 ] && id -Gn ghostdrop | grep -qw ghostdrop"
+
+case_ login-account-refused "useradd -m -s /bin/bash ghostdrop" "postinst configure ''" \
+	"[ \$rc != 0 ] && grep -q 'not a system account' '$T/login-account-refused.out' &&
+	! test -e $s && getent passwd ghostdrop | grep -q ':/bin/bash\$'"
+case_ system-user-without-group "adduser --quiet --system ghostdrop" "postinst configure ''" \
+	"[ \$rc = 0 ] && getent group ghostdrop && id -Gn ghostdrop | grep -qw ghostdrop && $ours"
+exit $failed
