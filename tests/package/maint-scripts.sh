@@ -61,4 +61,15 @@ case_ login-account-refused "useradd -m -s /bin/bash ghostdrop" "postinst config
 	! test -e $s && getent passwd ghostdrop | grep -q ':/bin/bash\$'"
 case_ system-user-without-group "adduser --quiet --system ghostdrop" "postinst configure ''" \
 	"[ \$rc = 0 ] && getent group ghostdrop && id -Gn ghostdrop | grep -qw ghostdrop && $ours"
+case_ symlink-refused "mkdir -m 0777 /run/elsewhere && ln -s /run/elsewhere $s" \
+	"postinst configure ''" \
+	"[ \$rc != 0 ] && grep -q 'is a symbolic link' '$T/symlink-refused.out' && test -L $s &&
+	test \"\$(stat -c '%a %U' /run/elsewhere)\" = '777 root'"
+case_ dangling-symlink-refused "ln -s /run/nothing $s" "postinst configure ''" \
+	"[ \$rc != 0 ] && grep -q 'is a symbolic link' '$T/dangling-symlink-refused.out' &&
+	test -L $s && ! test -e /run/nothing"
+case_ empty-root-dir-fixed "mkdir -m 0755 $s" "postinst configure ''" "[ \$rc = 0 ] && $ours"
+case_ others-files-refused "mkdir -m 0755 $s && echo x >$s/notes" "postinst configure ''" \
+	"[ \$rc != 0 ] && grep -q 'belongs to root' '$T/others-files-refused.out' &&
+	test \"\$(stat -c '%a %U' $s)\" = '755 root'"
 exit $failed
