@@ -56,6 +56,12 @@ ours="test \"\$(stat -c '%a %U %G' $s)\" = '700 ghostdrop ghostdrop'"
 sysuser="getent passwd ghostdrop | grep -q ':$s:/usr/sbin/nologin\$' &&
 	[ \$(id -u ghostdrop) -lt 1000 ] && id -Gn ghostdrop | grep -qw ghostdrop"
 
+case_ fresh-install : "postinst configure ''" \
+	"[ \$rc = 0 ] && $sysuser && $ours && ! grep -qw 'start\\|restart' /run/invoked"
+case_ upgrade-try-restart "adduser --quiet --system --group --home $s --no-create-home ghostdrop &&
+	install -d -m 0700 -o ghostdrop -g ghostdrop $s" "postinst configure 0.0.9" \
+	"[ \$rc = 0 ] && grep -qx 'deb-systemd-invoke try-restart ghostdropd.service' /run/invoked &&
+	! grep -q 'invoke start\\|invoke restart' /run/invoked"
 case_ login-account-refused "useradd -m -s /bin/bash ghostdrop" "postinst configure ''" \
 	"[ \$rc != 0 ] && grep -q 'not a system account' '$T/login-account-refused.out' &&
 	! test -e $s && getent passwd ghostdrop | grep -q ':/bin/bash\$'"
