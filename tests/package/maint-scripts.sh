@@ -78,4 +78,9 @@ case_ empty-root-dir-fixed "mkdir -m 0755 $s" "postinst configure ''" "[ \$rc = 
 case_ others-files-refused "mkdir -m 0755 $s && echo x >$s/notes" "postinst configure ''" \
 	"[ \$rc != 0 ] && grep -q 'belongs to root' '$T/others-files-refused.out' &&
 	test \"\$(stat -c '%a %U' $s)\" = '755 root'"
+case_ purge-keeps-data-says-reinstall "mkdir -p $s/drop && echo x >$s/drop/ghostdropd.conf" \
+	"postrm purge" \
+	"[ \$rc = 0 ] && test -f $s/drop/ghostdropd.conf &&
+	tr '\\n' ' ' <'$T/purge-keeps-data-says-reinstall.out' | grep -q 'install ghostdropd again' &&
+	grep -q 'submissions: 0' '$T/purge-keeps-data-says-reinstall.out'"
 exit $failed
