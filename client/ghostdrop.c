@@ -643,8 +643,9 @@ static int show_codename_once(const char *codename)
 	while ((c = fgetc(tty)) != EOF && c != '\n' && c != '\r')
 		;
 	/* home, clear the screen, clear the scrollback: straight to the terminal (a stream that
-	 * was read from is not written without repositioning, which a terminal cannot do) */
-	static const char clear[] = "\033[H\033[2J\033[3J";
+	 * was read from is not written without repositioning, which a terminal cannot do); after
+	 * a line end, for an Enter typed ahead (echoed before the prompt) */
+	static const char clear[] = "\n\033[H\033[2J\033[3J";
 	int bad = write(fd, clear, sizeof clear - 1) != (ssize_t)(sizeof clear - 1);
 	fclose(tty);
 	return bad ? -1 : 0;
@@ -1158,31 +1159,39 @@ static int submit_send(submission *sub)
 	}
 }
 
+/* "Your testimony (follow-up) reached the drop (SIZE, ...)." on stderr. */
+static void say_reached(const submission *sub)
+{
+	const gd_manifest *m = &sub->m;
+	char size[32];
+	progress_size(size, sizeof size, (double)sub->total);
+	cli_sayf(stderr,
+		 m->kind == GD_KIND_FOLLOWUP
+			 /* TRANSLATORS: %s is a size ("1.2 KiB"), %u how many keys. */
+			 ? P_("Your follow-up reached the drop (%s, encrypted to %u "
+			      "journalist key).\n",
+			      "Your follow-up reached the drop (%s, encrypted to %u "
+			      "journalist keys).\n",
+			      sub->n)
+			 /* TRANSLATORS: as the message before, for a first testimony. */
+			 : P_("Your testimony reached the drop (%s, encrypted to %u "
+			      "journalist key).\n",
+			      "Your testimony reached the drop (%s, encrypted to %u "
+			      "journalist keys).\n",
+			      sub->n),
+		 size, sub->n);
+}
+
 static int submit_print(const submission *sub)
 {
 	const opts *o = sub->o;
 	const gd_manifest *m = &sub->m;
 	if (!o->json) {
-		char size[32];
-		progress_size(size, sizeof size, (double)sub->total);
-		cli_sayf(stderr,
-			 m->kind == GD_KIND_FOLLOWUP
-				 /* TRANSLATORS: %s is a size ("1.2 KiB"), %u how many keys. */
-				 ? P_("Your follow-up reached the drop (%s, encrypted to %u "
-				      "journalist key).\n",
-				      "Your follow-up reached the drop (%s, encrypted to %u "
-				      "journalist keys).\n",
-				      sub->n)
-				 /* TRANSLATORS: as the message before, for a first testimony. */
-				 : P_("Your testimony reached the drop (%s, encrypted to %u "
-				      "journalist key).\n",
-				      "Your testimony reached the drop (%s, encrypted to %u "
-				      "journalist keys).\n",
-				      sub->n),
-			 size, sub->n);
-		if (sub->fresh && !sub->wrote_codename)
-			show_codename_once(sub->codename);
-		else if (sub->wrote_codename)
+		say_reached(sub);
+		if (sub->fresh && !sub->wrote_codename) {
+			if (show_codename_once(sub->codename) == 0)
+				say_reached(sub); /* on the cleared screen: it worked */
+		} else if (sub->wrote_codename)
 			cli_sayf(stderr, _("Your codename is in %s: move it somewhere safe.\n"),
 				 o->codename_out);
 		return EX_OK;

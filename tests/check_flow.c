@@ -270,6 +270,9 @@ START_TEST(new_codename_cleared_from_the_screen)
 	const char *clear = strstr(t.seen, "\033[H\033[2J\033[3J");
 	ck_assert_msg(clear != NULL, "%s", t.seen);
 	ck_assert_msg(strstr(t.seen, "Press Enter") < clear, "%s", t.seen);
+	/* the cleared screen still says that it worked (it was left empty) */
+	ck_assert_msg(strstr(clear, "Your testimony reached the drop") != NULL, "%s", clear);
+	ck_assert_msg(strstr(clear, "Your codename (shown") == NULL, "%s", clear);
 	ck_assert_int_eq(drop_count_stored(&d), 1);
 	term_close(&t);
 	drop_destroy(&d);
