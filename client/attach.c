@@ -527,9 +527,10 @@ static int cannot_clean(attach_set *as, int i, const attach_opts *ao, const stru
 	if (!kept_by_name(ao, st))
 		return cli_die(
 			EX_FILE,
-			/* TRANSLATORS: the first and last %s are a file name, the second is why
-			 * (a reason translated apart); ghostdrop and --keep-metadata stay */
-			_("ghostdrop cannot check %s for hidden data that may identify you "
+			/* TRANSLATORS: after "ghostdrop: "; the first and last %s are a file
+			 * name, the second is why (a reason translated apart); --keep-metadata
+			 * stays */
+			_("cannot check %s for hidden data that may identify you "
 			  "(author, software, device): %s. Send it only if you made it yourself "
 			  "or are sure it holds nothing about you: then add --keep-metadata %s"),
 			attach_safe_name(f->file, shown, sizeof shown), _(why), shown);

@@ -302,6 +302,30 @@ START_TEST(interrupted_leaves_nothing)
 }
 END_TEST
 
+/* No mat2 (a borrowed laptop): the refusal is one line that names ghostdrop once (it said
+ * "ghostdrop: ghostdrop cannot check"). */
+START_TEST(no_mat2_said_once)
+{
+	place p;
+	char docx[512], bin[256];
+	place_up(&p);
+	char link[300];
+	snprintf(bin, sizeof bin, "%s/no-mat2", p.d.dir);
+	ck_assert_int_eq(mkdir(bin, 0700), 0);
+	snprintf(link, sizeof link, "%s/setsid", bin); /* drop_run's */
+	ck_assert_int_eq(symlink("/usr/bin/setsid", link), 0);
+	setenv("PATH", bin, 1);
+	snprintf(docx, sizeof docx, "%s/author.docx", SAMPLES);
+	int rc = drop_run(&p.d, GHOSTDROP, "the memo", out, err, sizeof out,
+			  "submit " SERVER " --no-reply %s", p.d.port, keystring, docx);
+	ck_assert_msg(rc == 6 && strstr(err, "mat2 is not installed") != NULL, "%d: %s", rc, err);
+	ck_assert_msg(strncmp(err, "ghostdrop: cannot check ", 24) == 0, "%s", err);
+	ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
+	assert_nothing_left(&p, "without mat2");
+	place_down(&p);
+}
+END_TEST
+
 static Suite *mat2tmp_suite(void)
 {
 	Suite *s = suite_create("mat2tmp");
@@ -310,6 +334,7 @@ static Suite *mat2tmp_suite(void)
 	tcase_add_test(tc, real_mat2_unpacks_in_ram_only);
 	tcase_add_test(tc, refused_leaves_nothing);
 	tcase_add_test(tc, interrupted_leaves_nothing);
+	tcase_add_test(tc, no_mat2_said_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
