@@ -6,7 +6,7 @@
 # is given (no /dev, /proc, /etc, /tmp, locale or HOME) it sends a testimony to a drop on
 # 127.0.0.1 (ghostdropd, --clearnet) and writes nothing but the codename file it was told to,
 # and the desk opens the testimony; with --lang es it speaks the Spanish of po/es.po (the
-# embedded catalogue); a second build from a copy of the sources in another directory gives
+# embedded catalogue); a second build of HEAD's sources in another directory gives
 # the same bytes; it is hardened as the .debs' programs are (static PIE, RELRO, BIND_NOW,
 # _FORTIFY_SOURCE=2).
 # The drop and the desk: $GHOSTDROPD and $GHOSTDROP_DESK, else the installed programs, else
@@ -48,8 +48,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
+# Both builds are HEAD's, as scripts/package's is (git archive): an uncommitted edit in the
+# working tree is in neither, and cannot make two builds differ.
+head_sources() { # DIR: HEAD's files, no .git, no build dir
+	mkdir -p "$1" && git -C "$src" archive --format=tar HEAD | tar -xf - -C "$1"
+}
 if [ ! -f "$bin" ]; then
-	"$src/scripts/static-worker" "$out" >/dev/null
+	head_sources "$T/first/ghostdrop-src"
+	STATIC_BUILD_DIR="$T/first/build" "$T/first/ghostdrop-src/scripts/static-worker" "$out" \
+		>/dev/null
 fi
 
 # ---- the file itself
@@ -72,12 +79,7 @@ fi
 # ---- reproducible: the same bytes from a copy of the sources elsewhere, built elsewhere,
 # in the background while the chroot is tested (most of this check's time)
 copy="$T/elsewhere/ghostdrop-src"
-mkdir -p "$copy"
-copy_sources() { # the working tree's files (tracked and new, not ignored; no build dir)
-	cd "$src" && git ls-files -z --cached --others --exclude-standard | grep -zv '^build' |
-		tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C "$copy"
-}
-(copy_sources) && STATIC_BUILD_DIR="$T/elsewhere/build" "$copy/scripts/static-worker" \
+head_sources "$copy" && STATIC_BUILD_DIR="$T/elsewhere/build" "$copy/scripts/static-worker" \
 	"$T/out2" >"$T/build2.log" 2>&1 &
 build2=$!
 
