@@ -5,10 +5,12 @@
 # gettext (msgfmt, xgettext) builds the worker CLI's translations (po/); locales has localedef
 # and the locale sources gd_locales generates the tests' locales from. debhelper, dpkg-dev,
 # lintian: scripts/package and scripts/test-packages (the Debian packages; no fakeroot:
-# debian/control says Rules-Requires-Root: no); man-db: `man ghostdrop` there.
+# debian/control says Rules-Requires-Root: no); man-db: `man ghostdrop` there; systemd for
+# systemd-analyze verify on the installed unit (nothing is started); file and binutils (readelf)
+# for tests/package/static-check.sh.
 GD_PACKAGES="meson ninja-build pkg-config gcc python3 libsodium-dev libevent-dev liblmdb-dev
 libjansson-dev libseccomp-dev check diceware mat2 tor curl clang-format chromium gettext locales
-debhelper dpkg-dev lintian man-db"
+debhelper dpkg-dev lintian man-db systemd file binutils"
 # The locales tests/i18n runs the worker CLI under, one per language of po/LINGUAS.
 GD_LOCALES="es_ES pt_BR fil_PH sw_KE fr_FR"
 
