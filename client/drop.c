@@ -44,6 +44,13 @@ int drop_die(const drop_err *e)
 		 * it is), the second the drop's own words (in English) */
 		return cli_die(drop_exit_code(e), _("the drop refused (HTTP %d): %s: %s"),
 			       e->http_status, e->code, e->message);
+	if (e->kind == DROP_NET && e->transport == TR_ERR_SOCKS) /* Tor is there, the drop not */
+		/* TRANSLATORS: %s is why (translated apart), e.g. "the Tor proxy could not
+		 * connect to ADDRESS: host unreachable" */
+		return cli_die(drop_exit_code(e),
+			       _("%s. Nothing was sent: the drop may be offline, or Tor still "
+				 "connecting. Try again in a few minutes"),
+			       e->message);
 	return cli_die(drop_exit_code(e), "%s", e->message);
 }
 

@@ -335,8 +335,15 @@ static int socks_dial(gd_transport *t, const gd_url *u, time_t deadline, char *m
 		size_t used;
 		uint8_t code = 0;
 		socks5_parse_connect(buf, len, &used, &code);
+		/* the host whole (a v3 onion's is 62 characters: cut, it looked mistyped), in
+		 * printable ASCII, at most 100 characters */
+		char host[101];
+		size_t h = 0;
+		for (const char *c = u->host; *c != '\0' && h < sizeof host - 1; c++)
+			host[h++] = *c > 0x20 && *c < 0x7f ? *c : '?';
+		host[h] = '\0';
 		/* TRANSLATORS: the first %s is a host name, the second the proxy's reason */
-		snprintf(msg, cap, _("the Tor proxy could not connect to %.60s: %s"), u->host,
+		snprintf(msg, cap, _("the Tor proxy could not connect to %s: %s"), host,
 			 _(socks5_reply_text(code)));
 		close(fd);
 		return TR_ERR_SOCKS;

@@ -644,6 +644,19 @@ START_TEST(through_socks5)
 		ck_assert_msg(strstr(err, bad[i].says) != NULL, "mode %d: %s", bad[i].mode, err);
 		proxy_stop(&px, t);
 	}
+	/* an onion the proxy cannot reach (Tor's F0): its whole address (62 characters) and what
+	 * to do, not a cut ".oni" beside "a typo in the address" */
+	static const char onion[] = "duskwoodx7q3mljfa2pnk4kzsqgv6yl5ihmwozrcx4b7ugbu3mkrbwyd.onion";
+	t = proxy_start(&px, P_ONION_GONE);
+	ck_assert_int_eq(gd(&d, "x", "submit --server http://%s --newsroom %s --no-reply --proxy "
+			     "127.0.0.1:%u",
+			     onion, keystring, px.port),
+			 4);
+	proxy_stop(&px, t);
+	ck_assert_msg(strstr(err, onion) != NULL && strstr(err, "Nothing was sent") != NULL &&
+			      strstr(err, "Try again in a few minutes") != NULL &&
+			      strchr(err, '\n') == err + strlen(err) - 1,
+		      "%s", err);
 	ck_assert_uint_eq(drop_count_stored(&d), 1);
 	drop_destroy(&d);
 }
