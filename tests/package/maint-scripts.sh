@@ -1,12 +1,12 @@
 #!/bin/sh
-# ghostdropd's maintainer scripts (postinst configure, postrm purge) run for real, each case in
+# ghostdropd's maintainer scripts (postinst configure, prerm, postrm purge) run for real, each case in
 # a private mount namespace (unshare -m: a copy of /etc bound over /etc, tmpfs on /var/lib,
 # /home and /run), so accounts and directories are made and planted there and nothing of this
 # machine changes. deb-systemd-invoke, deb-systemd-helper and systemctl are stand-ins that
 # log what they are asked.
-# Cases: a fresh install; an upgrade (only try-restart: a drop its operator stopped stays
-# stopped); an existing login account "ghostdrop" (refused, never adopted); a system user
-# without its group; /var/lib/ghostdrop as a symlink, a dangling symlink, an empty root-owned
+# Cases: a fresh install (no start); an upgrade (only try-restart: a drop its operator
+# stopped stays stopped); prerm stops it on remove, not on upgrade; an existing login account
+# "ghostdrop" (refused, never adopted); a system user without its group; /var/lib/ghostdrop as a symlink, a dangling symlink, an empty root-owned
 # 0755 directory (made the drop's), a directory of someone else's files (refused); purge with
 # a drop's data (kept, and the message says how to fetch it: install ghostdropd again).
 # Appends {"name": "maint-...", "result": ...} lines to RESULTS; exit status 1 if one failed.
@@ -62,6 +62,10 @@ case_ upgrade-try-restart "adduser --quiet --system --group --home $s --no-creat
 	install -d -m 0700 -o ghostdrop -g ghostdrop $s" "postinst configure 0.0.9" \
 	"[ \$rc = 0 ] && grep -qx 'deb-systemd-invoke try-restart ghostdropd.service' /run/invoked &&
 	! grep -q 'invoke start\\|invoke restart' /run/invoked"
+case_ remove-stops "" "prerm remove" \
+	"[ \$rc = 0 ] && grep -qx 'deb-systemd-invoke stop ghostdropd.service' /run/invoked"
+case_ upgrade-does-not-stop "" "prerm upgrade 0.1.0" \
+	"[ \$rc = 0 ] && ! grep -q 'invoke stop' /run/invoked"
 case_ login-account-refused "useradd -m -s /bin/bash ghostdrop" "postinst configure ''" \
 	"[ \$rc != 0 ] && grep -q 'not a system account' '$T/login-account-refused.out' &&
 	! test -e $s && getent passwd ghostdrop | grep -q ':/bin/bash\$'"
