@@ -646,11 +646,13 @@ START_TEST(through_socks5)
 	}
 	/* an onion the proxy cannot reach (Tor's F0): its whole address (62 characters) and what
 	 * to do, not a cut ".oni" beside "a typo in the address" */
-	static const char onion[] = "duskwoodx7q3mljfa2pnk4kzsqgv6yl5ihmwozrcx4b7ugbu3mkrbwyd.onion";
+	static const char onion[] =
+		"duskwoodx7q3mljfa2pnk4kzsqgv6yl5ihmwozrcx4b7ugbu3mkrbwyd.onion";
 	t = proxy_start(&px, P_ONION_GONE);
-	ck_assert_int_eq(gd(&d, "x", "submit --server http://%s --newsroom %s --no-reply --proxy "
-			     "127.0.0.1:%u",
-			     onion, keystring, px.port),
+	ck_assert_int_eq(gd(&d, "x",
+			    "submit --server http://%s --newsroom %s --no-reply --proxy "
+			    "127.0.0.1:%u",
+			    onion, keystring, px.port),
 			 4);
 	proxy_stop(&px, t);
 	ck_assert_msg(strstr(err, onion) != NULL && strstr(err, "Nothing was sent") != NULL &&

@@ -242,8 +242,7 @@ START_TEST(refused_leaves_nothing)
 	snprintf(docx, sizeof docx, "%s/author.docx", SAMPLES);
 	int rc = drop_run(&p.d, GHOSTDROP, "the memo", out, err, sizeof out,
 			  "submit " SERVER " --no-reply %s", p.d.port, keystring, docx);
-	ck_assert_msg(rc == 6 && strstr(err, "mat2 could not clean it") != NULL, "%d: %s", rc,
-		      err);
+	ck_assert_msg(rc == 6 && strstr(err, "mat2 could not clean it") != NULL, "%d: %s", rc, err);
 	assert_env(&p, mark);
 	assert_nothing_left(&p, "after a refusal");
 	ck_assert_uint_eq(drop_count_stored(&p.d), 0);
@@ -292,8 +291,7 @@ START_TEST(interrupted_leaves_nothing)
 			ck_assert_uint_eq(entries(p.run), 1);
 			int rc = drop_run(&p.d, GHOSTDROP, "later", out, err, sizeof out,
 					  "submit " SERVER " --no-reply", p.d.port, keystring);
-			ck_assert_msg(rc == 0 && strstr(err, "removed") != NULL, "%d: %s", rc,
-				      err);
+			ck_assert_msg(rc == 0 && strstr(err, "removed") != NULL, "%d: %s", rc, err);
 		}
 		assert_nothing_left(&p, how[k].what);
 	}
