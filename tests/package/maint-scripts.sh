@@ -8,7 +8,8 @@
 # stopped stays stopped); prerm stops it on remove, not on upgrade; an existing login account
 # "ghostdrop" (refused, never adopted); a system user without its group; /var/lib/ghostdrop as a symlink, a dangling symlink, an empty root-owned
 # 0755 directory (made the drop's), a directory of someone else's files (refused); purge with
-# a drop's data (kept, and the message says how to fetch it: install ghostdropd again).
+# a drop's data (kept, and the message says how to fetch it: install ghostdropd again, or to
+# delete it if "submissions: 0" was checked; it names no file the purge removed).
 # Appends {"name": "maint-...", "result": ...} lines to RESULTS; exit status 1 if one failed.
 # Runs as root. Usage: tests/package/maint-scripts.sh GHOSTDROPD.deb RESULTS
 set -eu
@@ -86,5 +87,7 @@ case_ purge-keeps-data-says-reinstall "mkdir -p $s/drop && echo x >$s/drop/ghost
 	"postrm purge" \
 	"[ \$rc = 0 ] && test -f $s/drop/ghostdropd.conf &&
 	tr '\\n' ' ' <'$T/purge-keeps-data-says-reinstall.out' | grep -q 'install ghostdropd again' &&
-	grep -q 'submissions: 0' '$T/purge-keeps-data-says-reinstall.out'"
+	grep -q 'submissions: 0' '$T/purge-keeps-data-says-reinstall.out' &&
+	grep -q 'already checked' '$T/purge-keeps-data-says-reinstall.out' &&
+	! grep -q /usr/share/doc '$T/purge-keeps-data-says-reinstall.out'"
 exit $failed
