@@ -57,12 +57,17 @@ ours="test \"\$(stat -c '%a %U %G' $s)\" = '700 ghostdrop ghostdrop'"
 sysuser="getent passwd ghostdrop | grep -q ':$s:/usr/sbin/nologin\$' &&
 	[ \$(id -u ghostdrop) -lt 1000 ] && id -Gn ghostdrop | grep -qw ghostdrop"
 
+# a first install says, in two lines, that the drop is not made yet and which command the service
+# waits for; an upgrade says nothing
 case_ fresh-install : "postinst configure ''" \
-	"[ \$rc = 0 ] && $sysuser && $ours && ! grep -qw 'start\\|restart' /run/invoked"
+	"[ \$rc = 0 ] && $sysuser && $ours && ! grep -qw 'start\\|restart' /run/invoked &&
+	grep -q 'no drop made yet' '$T/fresh-install.out' &&
+	grep -q 'sudo -u ghostdrop ghostdropd init --data $s/drop' '$T/fresh-install.out' &&
+	[ \$(wc -l <'$T/fresh-install.out') -le 2 ]"
 case_ upgrade-try-restart "adduser --quiet --system --group --home $s --no-create-home ghostdrop &&
 	install -d -m 0700 -o ghostdrop -g ghostdrop $s" "postinst configure 0.0.9" \
 	"[ \$rc = 0 ] && grep -qx 'deb-systemd-invoke try-restart ghostdropd.service' /run/invoked &&
-	! grep -q 'invoke start\\|invoke restart' /run/invoked"
+	! grep -q 'invoke start\\|invoke restart' /run/invoked && ! test -s '$T/upgrade-try-restart.out'"
 case_ remove-stops "" "prerm remove" \
 	"[ \$rc = 0 ] && grep -qx 'deb-systemd-invoke stop ghostdropd.service' /run/invoked"
 case_ upgrade-does-not-stop "" "prerm upgrade 0.1.0" \
