@@ -3,10 +3,16 @@
 # accepts without a single warning (systemd-analyze verify), it starts nothing before
 # `ghostdropd init` wrote the drop's configuration (the packages enable it at install), and the
 # check would notice a misspelt hardening option. Skipped, visibly (77),
-# only where systemd-analyze does not exist.
-# Usage: test-unit.sh SOURCE_ROOT GHOSTDROPD
+# only where systemd-analyze does not exist. The unit meson generates (the one installed, which
+# `systemctl cat ghostdropd` shows an operator) has every @...@ filled in and does not call
+# itself the template.
+# Usage: test-unit.sh SOURCE_ROOT GHOSTDROPD GENERATED_UNIT
 set -eu
-src=$1 bin=$(readlink -f "$2")
+src=$1 bin=$(readlink -f "$2") unit=$3
+if grep -n '@[a-z_]*@\|template' "$unit" >&2; then
+	echo "test-unit: FAIL: the generated unit (above) says it is the template or has an @...@ left" >&2
+	exit 1
+fi
 if ! command -v systemd-analyze >/dev/null; then
 	echo "test-unit: SKIP: systemd-analyze is not installed" >&2
 	exit 77
