@@ -194,6 +194,32 @@ static int sync_op(store *st, store_op *op)
 	return rc;
 }
 
+/* What init leaves to do (OPERATOR.md, sections 3 to 5). Run through sudo as another user
+ * (SUDO_USER set, not root: `sudo -u ghostdrop ghostdropd init ...`), each line is written as
+ * that user with this program's full path, so that it works when copied by the operator, whose
+ * PATH may lack /usr/sbin and who must not run them as root. */
+static void print_next(const char *data)
+{
+	char exe[PATH_MAX], pre[128] = "";
+	const char *self = "ghostdropd";
+	const struct passwd *pw;
+	if (getenv("SUDO_USER") != NULL && geteuid() != 0 && (pw = getpwuid(geteuid())) != NULL) {
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		if (n > 0) {
+			exe[n] = '\0';
+			self = exe;
+		}
+		snprintf(pre, sizeof pre, "sudo -u %s ", pw->pw_name);
+	}
+	printf("Next (OPERATOR.md, sections 3 to 5): a courier token; the onion service, whose\n"
+	       "address goes to the newsroom; the bundle it signs for that address; the start:\n"
+	       "  %s%s token add --data %s --name NAME\n"
+	       "  %s%s torrc --data %s\n"
+	       "  %s%s keys publish --data %s BUNDLE\n"
+	       "  sudo systemctl start ghostdropd    (the package's service)\n",
+	       pre, self, data, pre, self, data, pre, self, data);
+}
+
 static int cmd_init(const opts *o)
 {
 	gd_config cfg;
@@ -245,8 +271,8 @@ static int cmd_init(const opts *o)
 	}
 	fclose(f);
 	free(text);
-	printf("initialised %s (listen %s:%u). Next: ghostdropd keys publish --data %s BUNDLE\n",
-	       o->data, cfg.listen_host, cfg.listen_port, o->data);
+	printf("initialised %s (listen %s:%u).\n", o->data, cfg.listen_host, cfg.listen_port);
+	print_next(o->data);
 	return EX_OK;
 }
 

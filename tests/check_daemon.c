@@ -1,5 +1,6 @@
 /* Integration tests: the real ghostdropd on 127.0.0.1 with a throwaway data directory. */
 #include <jansson.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <arpa/inet.h>
@@ -1016,6 +1017,61 @@ START_TEST(operator_commands)
 }
 END_TEST
 
+/* init ends with the steps left (token add, torrc, keys publish, start). Run through sudo as
+ * another user (SUDO_USER set, not root), each line is written with `sudo -u USER` and this
+ * program's full path, so that it works when copied: /usr/sbin is not in a user's PATH. */
+static void init_out(const char *cmd, char *out, size_t cap)
+{
+	FILE *p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	size_t n = fread(out, 1, cap - 1, p);
+	out[n] = '\0';
+	ck_assert_int_eq(pclose(p), 0);
+}
+
+START_TEST(init_next_hint)
+{
+	char dir[] = "/tmp/gd-hint-XXXXXX", ks[GD_KEYSTRING_LEN + 1], cmd[1024], out[4096];
+	char exe[PATH_MAX], want[PATH_MAX + 256], as[64] = "";
+	uint8_t pk[32], sk[64];
+	crypto_sign_keypair(pk, sk);
+	gd_keystring_encode(ks, pk);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_ptr_nonnull(realpath(GHOSTDROPD, exe));
+	snprintf(cmd, sizeof cmd, "env -u SUDO_USER %s init --data %s/a --newsroom %s", GHOSTDROPD,
+		 dir, ks);
+	init_out(cmd, out, sizeof out);
+	snprintf(want, sizeof want, "ghostdropd token add --data %s/a --name", dir);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	snprintf(want, sizeof want, "ghostdropd keys publish --data %s/a BUNDLE", dir);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "torrc --data") != NULL && strstr(out, "sudo -u") == NULL, "%s",
+		      out);
+	/* through sudo: as root, the test becomes nobody as sudo -u nobody would */
+	const char *user;
+	if (geteuid() == 0) {
+		struct passwd *pw = getpwnam("nobody");
+		ck_assert_ptr_nonnull(pw);
+		ck_assert_int_eq(chown(dir, pw->pw_uid, pw->pw_gid), 0);
+		snprintf(as, sizeof as, "setpriv --reuid=%u --regid=%u --clear-groups",
+			 (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+		user = "nobody";
+	} else {
+		user = getpwuid(geteuid())->pw_name;
+	}
+	snprintf(cmd, sizeof cmd, "env SUDO_USER=alice %s %s init --data %s/b --newsroom %s", as,
+		 GHOSTDROPD, dir, ks);
+	init_out(cmd, out, sizeof out);
+	snprintf(want, sizeof want, "sudo -u %s %s token add --data %s/b --name", user, exe, dir);
+	ck_assert_msg(strstr(out, want) != NULL, "want %s in: %s", want, out);
+	snprintf(want, sizeof want, "sudo -u %s %s keys publish --data %s/b BUNDLE", user, exe,
+		 dir);
+	ck_assert_msg(strstr(out, want) != NULL, "want %s in: %s", want, out);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* Difficulty grows with the declared size, rises with the write rate and falls back. */
 START_TEST(difficulty_adapts)
 {
@@ -1412,6 +1468,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, limits_and_deadlines);
 	tcase_add_test(tc, full_map);
 	tcase_add_test(tc, operator_commands);
+	tcase_add_test(tc, init_next_hint);
 	tcase_add_test(tc, slow_commit_does_not_block);
 	tcase_add_test(tc, group_commit);
 	tcase_add_test(tc, metadata_is_day_granular);
