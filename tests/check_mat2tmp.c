@@ -31,15 +31,6 @@ static char keystring[GD_KEYSTRING_LEN + 1];
 
 #define SERVER "--server http://127.0.0.1:%u --newsroom %s --clearnet"
 
-static void write_file(const char *path, const char *s, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
-	ck_assert_int_eq(fchmod(fd, mode), 0);
-	close(fd);
-}
-
 static size_t entries(const char *path)
 {
 	DIR *dir = opendir(path);
@@ -132,21 +123,21 @@ static void fake_mat2(const place *p)
 	snprintf(bin, sizeof bin, "%s/bin", p->d.dir);
 	ck_assert_int_eq(mkdir(bin, 0700), 0);
 	snprintf(path, sizeof path, "%s/mat2", bin);
-	write_file(path,
-		   "#!/bin/sh\n"
-		   "trap '' INT TERM HUP\n"
-		   "echo \"$TMPDIR|$TMP|$TEMP\" > \"$M2_MARK.env\"\n"
-		   "mkdir -p \"$TMPDIR/tmpfake/word\" || exit 1\n"
-		   "echo 'SECRET quota memo' > \"$TMPDIR/tmpfake/word/document.xml\"\n"
-		   "[ \"$1\" = --show ] && rm -r \"$TMPDIR/tmpfake\" && exit 0\n"
-		   "echo $$ > \"$M2_MARK.tmp\" && mv \"$M2_MARK.tmp\" \"$M2_MARK\"\n"
-		   "[ \"$M2_MODE\" = fail ] && exit 1\n"
-		   "i=0\n"
-		   "while [ ! -e \"$M2_MARK.go\" ] && [ $i -lt 300 ]; do\n"
-		   "  sleep 0.1; i=$((i+1))\n"
-		   "done\n"
-		   "exit 0\n",
-		   0700);
+	write_file_mode(path,
+			"#!/bin/sh\n"
+			"trap '' INT TERM HUP\n"
+			"echo \"$TMPDIR|$TMP|$TEMP\" > \"$M2_MARK.env\"\n"
+			"mkdir -p \"$TMPDIR/tmpfake/word\" || exit 1\n"
+			"echo 'SECRET quota memo' > \"$TMPDIR/tmpfake/word/document.xml\"\n"
+			"[ \"$1\" = --show ] && rm -r \"$TMPDIR/tmpfake\" && exit 0\n"
+			"echo $$ > \"$M2_MARK.tmp\" && mv \"$M2_MARK.tmp\" \"$M2_MARK\"\n"
+			"[ \"$M2_MODE\" = fail ] && exit 1\n"
+			"i=0\n"
+			"while [ ! -e \"$M2_MARK.go\" ] && [ $i -lt 300 ]; do\n"
+			"  sleep 0.1; i=$((i+1))\n"
+			"done\n"
+			"exit 0\n",
+			0700);
 	snprintf(path, sizeof path, "%s:%s", bin, getenv("PATH"));
 	setenv("PATH", path, 1);
 }
@@ -158,7 +149,7 @@ static pid_t spawn_gd(const place *p, const char *mark, const char *doc)
 	char server[64], msg[256];
 	snprintf(server, sizeof server, "http://127.0.0.1:%u", p->d.port);
 	snprintf(msg, sizeof msg, "%s/message", p->d.dir);
-	write_file(msg, "the memo", 0600);
+	write_file_mode(msg, "the memo", 0600);
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -284,7 +275,7 @@ START_TEST(interrupted_leaves_nothing)
 		int left = alive(m2);
 		if (left) { /* let it end, not to disturb what follows */
 			snprintf(path, sizeof path, "%s.go", mark);
-			write_file(path, "", 0600);
+			write_file_mode(path, "", 0600);
 		}
 		ck_assert_msg(!left, "%s: mat2 (pid %ld) still runs", how[k].what, (long)m2);
 		if (how[k].sig == SIGKILL) {

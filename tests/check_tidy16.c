@@ -42,15 +42,6 @@ static int gd(const drop *d, const char *in, const char *fmt, ...)
 	return rc;
 }
 
-static void write_file(const char *path, const char *s, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
-	ck_assert_int_eq(fchmod(fd, mode), 0);
-	close(fd);
-}
-
 /* The attachments' names of every stored submission, in the order the drop lists them. */
 static size_t stored_attachments(const drop *d, size_t per[8])
 {
@@ -97,17 +88,17 @@ static void fake_mat2(const drop *d)
 	snprintf(bin, sizeof bin, "%s/bin", d->dir);
 	ck_assert_int_eq(mkdir(bin, 0700), 0);
 	snprintf(path, sizeof path, "%s/mat2", bin);
-	write_file(path,
-		   "#!/bin/sh\n"
-		   "[ \"$1\" = --show ] && exit 0\n"
-		   "[ \"$TIDY_MAT2\" = fail ] && exit 1\n"
-		   "echo $$ > \"$TIDY_MARK.tmp\" && mv \"$TIDY_MARK.tmp\" \"$TIDY_MARK\"\n"
-		   "i=0\n"
-		   "while [ ! -e \"$TIDY_MARK.go\" ] && [ $i -lt 300 ]; do\n"
-		   "  sleep 0.1; i=$((i+1))\n"
-		   "done\n"
-		   "exit 0\n",
-		   0700);
+	write_file_mode(path,
+			"#!/bin/sh\n"
+			"[ \"$1\" = --show ] && exit 0\n"
+			"[ \"$TIDY_MAT2\" = fail ] && exit 1\n"
+			"echo $$ > \"$TIDY_MARK.tmp\" && mv \"$TIDY_MARK.tmp\" \"$TIDY_MARK\"\n"
+			"i=0\n"
+			"while [ ! -e \"$TIDY_MARK.go\" ] && [ $i -lt 300 ]; do\n"
+			"  sleep 0.1; i=$((i+1))\n"
+			"done\n"
+			"exit 0\n",
+			0700);
 	snprintf(path, sizeof path, "%s:%s", bin, getenv("PATH"));
 	setenv("PATH", path, 1);
 }
@@ -124,7 +115,7 @@ START_TEST(same_file_sent_once)
 	fake_mat2(&d);
 	setenv("TIDY_MAT2", "fail", 1); /* a recording mat2 cannot clean: only by name */
 	snprintf(wav, sizeof wav, "%s/rec.wav", d.dir);
-	write_file(wav, "RIFF....WAVEfmt a recording", 0600);
+	write_file_mode(wav, "RIFF....WAVEfmt a recording", 0600);
 	int rc =
 		gd(&d, "the recording", "submit " SERVER " --no-reply --json --keep-metadata %s %s",
 		   d.port, keystring, wav, wav);
@@ -139,8 +130,8 @@ START_TEST(same_file_sent_once)
 	snprintf(hard, sizeof hard, "%s/rates-link.csv", d.dir);
 	snprintf(copy, sizeof copy, "%s/copy.csv", d.dir);
 	snprintf(csv2, sizeof csv2, "%s/./rates.csv", d.dir);
-	write_file(csv, "day,items\n2026-11-30,412\n", 0600);
-	write_file(copy, "day,items\n2026-11-30,412\n", 0600); /* same bytes, another file */
+	write_file_mode(csv, "day,items\n2026-11-30,412\n", 0600);
+	write_file_mode(copy, "day,items\n2026-11-30,412\n", 0600); /* same bytes, another file */
 	ck_assert_int_eq(link(csv, hard), 0);
 	ck_assert_int_eq(gd(&d, "the rates", "submit " SERVER " --no-reply --json %s %s %s %s",
 			    d.port, keystring, csv, csv2, hard, copy),
@@ -174,7 +165,7 @@ static pid_t spawn_gd(const drop *d, const char *mark, const char *wav)
 	char server[64], msg[256];
 	snprintf(server, sizeof server, "http://127.0.0.1:%u", d->port);
 	snprintf(msg, sizeof msg, "%s/message", d->dir);
-	write_file(msg, "the recording of the meeting", 0600);
+	write_file_mode(msg, "the recording of the meeting", 0600);
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -258,7 +249,7 @@ START_TEST(killed_runs_copies_removed_by_next_run)
 	ck_assert_ptr_nonnull(mkdtemp(run));
 	setenv("XDG_RUNTIME_DIR", run, 1);
 	snprintf(wav, sizeof wav, "%s/rec.wav", d.dir);
-	write_file(wav, "RIFF....WAVEfmt the worker's voice", 0600);
+	write_file_mode(wav, "RIFF....WAVEfmt the worker's voice", 0600);
 
 	/* B: alive, in mat2 */
 	snprintf(mark, sizeof mark, "%s/mark-b", d.dir);
@@ -290,11 +281,11 @@ START_TEST(killed_runs_copies_removed_by_next_run)
 	ck_assert_int_eq(mkdir(odd, 0750), 0);
 	ck_assert_int_eq(chmod(odd, 0750), 0);
 	snprintf(path, sizeof path, "%s/kept", odd);
-	write_file(path, "kept", 0600);
+	write_file_mode(path, "kept", 0600);
 	snprintf(target, sizeof target, "%s/target", d.dir);
 	ck_assert_int_eq(mkdir(target, 0700), 0);
 	snprintf(path, sizeof path, "%s/kept", target);
-	write_file(path, "kept", 0600);
+	write_file_mode(path, "kept", 0600);
 	snprintf(link, sizeof link, "%s/ghostdrop-%ld-bbbbbb", run, (long)dead);
 	ck_assert_int_eq(symlink(target, link), 0);
 
@@ -319,7 +310,7 @@ START_TEST(killed_runs_copies_removed_by_next_run)
 
 	/* B goes on and sends its file; its directory goes with it */
 	snprintf(go, sizeof go, "%s.go", mark);
-	write_file(go, "", 0600);
+	write_file_mode(go, "", 0600);
 	int status = 0;
 	for (int i = 0; i < 600 && waitpid(b, &status, WNOHANG) == 0; i++)
 		usleep(100000);

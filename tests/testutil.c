@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -412,6 +413,15 @@ void write_bytes(const char *path, const void *b, size_t n)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(fwrite(b, 1, n, f), n);
 	fclose(f);
+}
+
+void write_file_mode(const char *path, const char *s, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	close(fd);
 }
 
 long proc_rss_kib(pid_t pid)

@@ -79,6 +79,8 @@ int test_listen(uint16_t *port, int backlog);
 void assert_not_dumpable(pid_t pid);
 /* A file of exactly these n bytes (created or replaced), asserted. */
 void write_bytes(const char *path, const void *b, size_t n);
+/* path holds the string s, with the permission bits mode (fchmod: whatever the umask). */
+void write_file_mode(const char *path, const char *s, mode_t mode);
 /* A process's resident memory now (VmRSS of /proc/PID/status), in KiB; fails the test if
  * it cannot be read. */
 long proc_rss_kib(pid_t pid);
