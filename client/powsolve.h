@@ -32,7 +32,10 @@ unsigned powsolve_threads(void);
  * with POWSOLVE_STOPPED as soon as *stop (read atomically; NULL: never) becomes nonzero. The
  * counter found verifies like any other (gd_pow_check); it need not be the smallest. st may be
  * NULL. `tick`, when not NULL, is called about every 50 ms from the calling thread with the
- * figures so far, and returns nonzero to stop. */
+ * figures so far, and returns nonzero to stop. The first POWSOLVE_INLINE counters are tried on
+ * the calling thread before any thread starts: small work (a drop at rest asks for little) is
+ * done without them (st->threads 0), as starting and ending threads costs more than it. */
+#define POWSOLVE_INLINE 1024u
 int powsolve_run(uint64_t *counter, const uint8_t ch[GD_POW_CHALLENGE_BYTES], unsigned threads,
 		 const int *stop, powsolve_stats *st,
 		 int (*tick)(const powsolve_stats *st, unsigned bits, void *arg), void *arg);

@@ -56,19 +56,66 @@ START_TEST(threads_and_one_thread_verify)
 		unsigned bits = 12 + (unsigned)i % 3;
 		challenge(ch, bits);
 		ck_assert_int_eq(powsolve_run(&many, ch, 4, NULL, &st, NULL, NULL), POWSOLVE_OK);
-		ck_assert_uint_eq(st.threads, 4);
+		/* a solution among the first POWSOLVE_INLINE counters is found without threads */
+		ck_assert_uint_eq(st.threads, many < POWSOLVE_INLINE ? 0 : 4);
 		ck_assert_uint_ge(st.hashes, 1);
 		verifies(ch, many, bits);
 		ck_assert_int_eq(powsolve_run(&one, ch, 1, NULL, &st, NULL, NULL), POWSOLVE_OK);
-		ck_assert_uint_eq(st.threads, 1);
+		ck_assert_uint_eq(st.threads, one < POWSOLVE_INLINE ? 0 : 1);
 		verifies(ch, one, bits);
 		/* one thread searches in order: the smallest counter, as the single solver finds */
 		ck_assert_int_eq(gd_pow_solve(&ref, ch), GD_OK);
 		ck_assert_uint_eq(one, ref);
 		ck_assert_int_eq(powsolve_run(&many, ch, 0, NULL, &st, NULL, NULL), POWSOLVE_OK);
-		ck_assert_uint_eq(st.threads, powsolve_threads());
+		ck_assert_uint_eq(st.threads, many < POWSOLVE_INLINE ? 0 : powsolve_threads());
 		verifies(ch, many, bits);
 	}
+}
+END_TEST
+
+static int ticked;
+
+static int count_tick(const powsolve_stats *st, unsigned bits, void *arg)
+{
+	(void)st;
+	(void)bits;
+	(void)arg;
+	ticked++;
+	return 0;
+}
+
+/* Small work (what a drop at rest asks for) is solved on the calling thread at once: no thread
+ * started, no tick, no nap. It used to start a thread per core and sleep a whole 50 ms tick
+ * before its first look: every request of a worker then took 50 ms or more, however little work
+ * the drop asked for (bench/server: 12 text submissions a second with one client). */
+START_TEST(small_work_starts_no_thread)
+{
+	uint8_t ch[GD_POW_CHALLENGE_BYTES];
+	uint64_t ctr = 99, ref;
+	powsolve_stats st;
+	randombytes_buf(key, sizeof key);
+	challenge(ch, 0);
+	ticked = 0;
+	ck_assert_int_eq(powsolve_run(&ctr, ch, 4, NULL, &st, count_tick, NULL), POWSOLVE_OK);
+	ck_assert_uint_eq(ctr, 0);
+	ck_assert_uint_eq(st.threads, 0);
+	ck_assert_uint_eq(st.hashes, 1);
+	ck_assert_int_eq(ticked, 0);
+	verifies(ch, ctr, 0);
+	/* work whose first solution lies past the inline range goes to the threads, which go on
+	 * from there: the single thread still finds the smallest counter */
+	do {
+		challenge(ch, 12);
+		ck_assert_int_eq(gd_pow_solve(&ref, ch), GD_OK);
+	} while (ref < POWSOLVE_INLINE);
+	ck_assert_int_eq(powsolve_run(&ctr, ch, 1, NULL, &st, NULL, NULL), POWSOLVE_OK);
+	ck_assert_uint_eq(st.threads, 1);
+	ck_assert_uint_eq(ctr, ref);
+	ck_assert_uint_ge(st.hashes, ref + 1);
+	ck_assert_int_eq(powsolve_run(&ctr, ch, 3, NULL, &st, NULL, NULL), POWSOLVE_OK);
+	ck_assert_uint_eq(st.threads, 3);
+	ck_assert_uint_ge(ctr, POWSOLVE_INLINE);
+	verifies(ch, ctr, 12);
 }
 END_TEST
 
@@ -130,9 +177,14 @@ START_TEST(stopped_on_request)
 	ck_assert_uint_gt(st.hashes, 0);
 	ck_assert(st.expected_s > 3600); /* 2^40 hashes: hours on any computer */
 	ticks = 0;
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
 	ck_assert_int_eq(powsolve_run(&ctr, ch, 2, NULL, NULL, stop_at_third_tick, &ticks),
 			 POWSOLVE_STOPPED);
+	clock_gettime(CLOCK_MONOTONIC, &b);
 	ck_assert_int_eq(ticks, 3);
+	/* the calling thread looks early and often, but ticks stay about 50 ms apart */
+	ck_assert((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9 >= 0.14);
 	ck_assert_int_le(time(NULL) - t0, 20); /* generous: about half a second of work */
 }
 END_TEST
@@ -314,6 +366,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("pow16");
 	TCase *t = tcase_create("solver");
 	tcase_add_test(t, threads_and_one_thread_verify);
+	tcase_add_test(t, small_work_starts_no_thread);
 	tcase_add_test(t, search_ranges);
 	tcase_add_test(t, stopped_on_request);
 	tcase_add_test(t, line_in_plain_words);
