@@ -2,8 +2,12 @@
  * with 1, 16 and 64 concurrent clients (each submission fetches and solves its own challenge,
  * at difficulty 0), a 1 GiB envelope through the resumable upload, and the daemon's peak RSS.
  * Prints medians; asserts nothing. Usage: bench/server [runs] [seconds] [upload MiB]
- * `bench/server growth`: the same submissions/s with 0, 10,000 and 100,000 stored. */
+ * `bench/server growth`: the same submissions/s with 0, 10,000 and 100,000 stored.
+ * `bench/server idle [starts]`: start-up time and RSS of an idle drop, empty and holding
+ * 100,000 (default 11 starts each). */
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -12,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -264,6 +270,23 @@ static double cpu_s(pid_t pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* Minor page faults a process has taken so far (/proc/PID/stat). */
+static double minflt(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	unsigned long long mf = 0;
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %llu", &mf) != 1)
+		return 0;
+	return (double)mf;
+}
+
 /* The worker's CLI uploads a file: MiB/s, its peak RSS, and the CPU time per MiB it and the
  * daemon spent (the machine's cores are shared between them on loopback). */
 static double client_upload(const char *file, uint64_t len, long *maxrss_kib, double *client_ms,
@@ -273,6 +296,7 @@ static double client_upload(const char *file, uint64_t len, long *maxrss_kib, do
 	char url[64];
 	snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
 	double t0 = now_s();
+	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
 		char log[128];
@@ -308,7 +332,8 @@ static void sh(const char *cmd)
 		die(cmd);
 }
 
-static void start_drop(void)
+/* A new drop in a new directory: init, the bench's settings, a signed key bundle published. */
+static void make_drop(void)
 {
 	char cmd[1024], ks[GD_KEYSTRING_LEN + 1], path[128];
 	uint8_t rpk[32], rsk[64], jsk[32];
@@ -352,16 +377,56 @@ static void start_drop(void)
 	snprintf(cmd, sizeof cmd, "%s keys publish --data %s/d %s >/dev/null", GHOSTDROPD, dir,
 		 path);
 	sh(cmd);
-	snprintf(path, sizeof path, "%s/port", dir);
 	if (geteuid() == 0) { /* ghostdropd never serves as root: it runs as nobody here */
 		snprintf(cmd, sizeof cmd, "chown -R nobody:nogroup %s", dir);
 		sh(cmd);
 	}
+}
+
+/* The port in the port file, once ghostdropd has written it whole; 0 before. */
+static uint16_t read_port(const char *path)
+{
+	unsigned p = 0;
+	FILE *f = fopen(path, "r");
+	if (f && fscanf(f, "%u\n", &p) != 1)
+		p = 0;
+	if (f)
+		fclose(f);
+	return (uint16_t)p;
+}
+
+/* Does a request on a new connection get an answer (the first bytes of one)? */
+static int answered(void)
+{
+	char req[] = "GET /v1/limits HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+	char buf[16];
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok = 0;
+	struct timeval tv = {2, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+	    send(fd, req, sizeof req - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof req - 1))
+		ok = recv(fd, buf, sizeof buf, 0) > 0 && memcmp(buf, "HTTP/1.1", 8) == 0;
+	close(fd);
+	return ok;
+}
+
+/* ghostdropd serve on the drop made; the seconds from fork to the port file written and to
+ * the first request answered (polled every 0.2 ms; either may be NULL). */
+static void launch_drop(double *to_port, double *to_answer)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/port", dir);
+	unlink(path);
+	port = 0;
+	fflush(NULL); /* the child's freopen would write what stdout holds again */
+	double t0 = now_s();
 	if ((daemon_pid = fork()) == 0) {
 		char data[128], log[128];
 		snprintf(data, sizeof data, "%s/d", dir);
 		snprintf(log, sizeof log, "%s/log", dir);
-		if (freopen(log, "w", stderr) == NULL)
+		if (freopen("/dev/null", "w", stdout) == NULL || freopen(log, "a", stderr) == NULL)
 			_exit(126);
 		if (geteuid() == 0)
 			execl(GHOSTDROPD, "ghostdropd", "serve", "--data", data, "--port-file",
@@ -371,17 +436,80 @@ static void start_drop(void)
 			      path, (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 1000 && port == 0; i++) {
-		usleep(10000);
-		f = fopen(path, "r");
-		unsigned p = 0;
-		if (f && fscanf(f, "%u", &p) == 1)
-			port = (uint16_t)p;
-		if (f)
-			fclose(f);
+	for (int i = 0; i < 50000 && port == 0; i++) {
+		if ((port = read_port(path)) == 0)
+			usleep(200);
 	}
 	if (port == 0)
 		die("ghostdropd did not start");
+	if (to_port)
+		*to_port = now_s() - t0;
+	for (int i = 0; i < 50000 && !answered(); i++)
+		usleep(200);
+	if (to_answer)
+		*to_answer = now_s() - t0;
+}
+
+static void stop_drop(void)
+{
+	kill(daemon_pid, SIGTERM);
+	waitpid(daemon_pid, NULL, 0);
+	daemon_pid = 0;
+}
+
+static void start_drop(void)
+{
+	make_drop();
+	launch_drop(NULL, NULL);
+}
+
+/* The idle drop: start-up time (fork to the port file written, and to the first request
+ * answered) and RSS once started, over `starts` starts, with an empty drop and with
+ * 100,000 testimonies stored (filled at 64 clients, then the drop restarted). */
+static int idle(int starts)
+{
+	static const long levels[] = {0, 100000};
+	double tp[100], ta[100], rss[100], anon[100], file[100], flt[100], rss0[100];
+	make_drop();
+	for (int i = 0; i < POOL; i++)
+		testimony(&pool[i]);
+	printf("idle ghostdropd: %d starts per level, medians (min-max); RSS 0.5 s after the "
+	       "first answer\n",
+	       starts);
+	for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
+		if (stored_total < levels[l]) {
+			launch_drop(NULL, NULL);
+			while (stored_total < levels[l])
+				submissions_per_second(64, 1.0);
+			stop_drop();
+		}
+		for (int r = 0; r < starts; r++) {
+			launch_drop(&tp[r], &ta[r]);
+			rss0[r] = (double)rss_kib(daemon_pid, "VmRSS:");
+			usleep(500000);
+			flt[r] = minflt(daemon_pid);
+			rss[r] = (double)rss_kib(daemon_pid, "VmRSS:");
+			anon[r] = (double)rss_kib(daemon_pid, "RssAnon:");
+			file[r] = (double)rss_kib(daemon_pid, "RssFile:");
+			stop_drop();
+		}
+		/* median() sorts: then [0] is the least, [starts - 1] the most */
+		double mp = median(tp, starts), ma = median(ta, starts), mr = median(rss, starts);
+		double man = median(anon, starts), mf = median(file, starts);
+		double m0 = median(rss0, starts), mflt = median(flt, starts);
+		printf("with %7ld stored: start-up to the port file %6.1f ms (%.1f-%.1f), to the "
+		       "first answer %6.1f ms (%.1f-%.1f)\n",
+		       stored_total, mp * 1e3, tp[0] * 1e3, tp[starts - 1] * 1e3, ma * 1e3,
+		       ta[0] * 1e3, ta[starts - 1] * 1e3);
+		printf("                   RSS %6.0f KiB (%.0f-%.0f): anonymous %.0f KiB, "
+		       "file-backed %.0f KiB; at the first answer %.0f KiB; minor faults %.0f\n",
+		       mr, rss[0], rss[starts - 1], man, mf, m0, mflt);
+		fflush(stdout);
+	}
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	sh(cmd);
+	return 0;
 }
 
 /* Does the cost grow with what the drop holds? Submissions/s (16 clients) with 0, 10,000
@@ -419,6 +547,15 @@ static int growth(double seconds, int runs)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "idle") == 0) {
+		long starts = bench_arg(argc, argv, 2, 11);
+		if (starts < 1 || starts > 100 || gd_init() != GD_OK) {
+			fprintf(stderr, "usage: server idle [starts, at most 100]\n");
+			return 2;
+		}
+		signal(SIGPIPE, SIG_IGN);
+		return idle((int)starts);
+	}
 	if (argc > 1 && strcmp(argv[1], "growth") == 0) {
 		if (gd_init() != GD_OK)
 			return 1;
