@@ -150,13 +150,50 @@ static int is_ram_backed(const char *dir)
 
 /* mat2_clean's answers besides an exit code: the file cannot be cleaned here (*why says why). */
 #define MAT2_CANNOT (-1)
+/* TRANSLATORS: mat2 is the name of a program */
+static const char *const mat2_missing =
+	N_("mat2 is not installed (install mat2 to have it cleaned)");
+static const char *const mat2_refused =
+	N_("mat2 could not clean it (a format it does not know, or a damaged file)");
 
-/* Start `mat2 ARG -- path`, its output to out (-1: /dev/null), in a process group of its own
- * (a Ctrl-C reaches ghostdrop, which stops it: mat2_stop) that dies with ghostdrop (even by
- * kill -9), with TMPDIR, TMP and TEMP set to the scratch directory: mat2 unpacks a document
- * into its temporary directory, /tmp by default, which is on disk on most laptops. Its pid,
- * or -1. */
-static pid_t mat2_start(const char *arg, const char *path, int out)
+/* The mat2 that runs: found on PATH as execvp would find it (glibc's default path when PATH is
+ * unset), looked for once, before any copy is made. "" when there is none. */
+static char mat2_path[4096];
+static int mat2_looked;
+
+static const char *mat2_find(void)
+{
+	char dir[4096];
+	if (mat2_looked)
+		return mat2_path;
+	mat2_looked = 1;
+	const char *p = getenv("PATH");
+	if (p == NULL) {
+		size_t n = confstr(_CS_PATH, dir, sizeof dir);
+		p = n > 0 && n <= sizeof dir ? dir : "/bin:/usr/bin";
+	}
+	while (mat2_path[0] == '\0') {
+		size_t len = strcspn(p, ":");
+		struct stat st;
+		/* an empty element is the current directory, as for execvp */
+		if (snprintf(mat2_path, sizeof mat2_path, "%.*s%smat2", (int)len, p,
+			     len == 0 ? "" : "/") >= (int)sizeof mat2_path ||
+		    stat(mat2_path, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    access(mat2_path, X_OK) != 0)
+			mat2_path[0] = '\0';
+		if (p[len] == '\0')
+			break;
+		p += len + 1;
+	}
+	return mat2_path;
+}
+
+/* Start `mat2 ARG -- path` (path NULL: `mat2 ARG`), its output to out (-1: /dev/null), in a
+ * process group of its own (a Ctrl-C reaches ghostdrop, which stops it: mat2_stop) that dies
+ * with ghostdrop (even by kill -9), with TMPDIR, TMP and TEMP set to tmpdir, RAM-backed: mat2
+ * unpacks a document into its temporary directory, /tmp by default, which is on disk on most
+ * laptops. Its pid, or -1. */
+static pid_t mat2_start(const char *arg, const char *path, int out, const char *tmpdir)
 {
 	extern char **environ;
 	static char tmp[3][sizeof scratch_dir + 8];
@@ -172,7 +209,7 @@ static pid_t mat2_start(const char *arg, const char *path, int out)
 		    strncmp(environ[i], "TEMP=", 5) != 0)
 			env[k++] = environ[i];
 	for (int i = 0; i < 3; i++) {
-		snprintf(tmp[i], sizeof tmp[i], "%s%s", names[i], scratch_dir);
+		snprintf(tmp[i], sizeof tmp[i], "%s%s", names[i], tmpdir);
 		env[k++] = tmp[i];
 	}
 	env[k] = NULL;
@@ -199,7 +236,10 @@ static pid_t mat2_start(const char *arg, const char *path, int out)
 		dup2(out >= 0 ? out : null, 1);
 		dup2(null, 2);
 		environ = env;
-		execlp("mat2", "mat2", arg, "--", path, (char *)NULL);
+		if (path != NULL)
+			execl(mat2_path, "mat2", arg, "--", path, (char *)NULL);
+		else
+			execl(mat2_path, "mat2", arg, (char *)NULL);
 		_exit(127);
 	}
 	if (pid > 0) {
@@ -237,7 +277,7 @@ static void mat2_show(const char *path, char *out, size_t cap)
 	out[0] = '\0';
 	if (pipe2(p, O_CLOEXEC) != 0)
 		return;
-	pid_t pid = mat2_start("--show", path, p[1]);
+	pid_t pid = mat2_start("--show", path, p[1], scratch_dir);
 	close(p[1]);
 	FILE *f = pid > 0 ? fdopen(p[0], "r") : NULL;
 	char line[1024];
@@ -268,6 +308,79 @@ static void mat2_show(const char *path, char *out, size_t cap)
 		mat2_wait(pid, NULL);
 }
 
+/* The extensions mat2 --list gives, lower case, each as " .ext " (run once, only when a file
+ * goes to mat2); "" when it did not answer, or not in the form known. */
+static char mat2_exts[8192];
+static int mat2_listed;
+
+static void mat2_list(const char *tmpdir)
+{
+	int p[2];
+	mat2_listed = 1;
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return;
+	pid_t pid = mat2_start("--list", NULL, p[1], tmpdir);
+	close(p[1]);
+	FILE *f = pid > 0 ? fdopen(p[0], "r") : NULL;
+	char line[1024];
+	size_t o = 0;
+	int full = 0;
+	/* "  - application/pdf (.pdf)", "  - image/tiff (.tiff, .tif)" */
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		char *lp = strstr(line, " ("), *rp = strrchr(line, ')');
+		if (strncmp(line, "  - ", 4) != 0 || lp == NULL || rp == NULL || rp < lp)
+			continue;
+		*rp = '\0';
+		for (char *e = lp + 2; *e != '\0'; e += strspn(e, ", ")) {
+			size_t n = strcspn(e, ", ");
+			if (o + n + 3 > sizeof mat2_exts)
+				full = 1;
+			else if (e[0] == '.' && n > 1)
+				o += (size_t)snprintf(mat2_exts + o, sizeof mat2_exts - o,
+						      "%s%.*s ", o ? "" : " ", (int)n, e);
+			e += n;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	else
+		close(p[0]);
+	int st = 0;
+	if (pid <= 0 || mat2_wait(pid, &st) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+	    full)
+		o = 0;
+	mat2_exts[o] = '\0';
+	for (size_t i = 0; i < o; i++)
+		mat2_exts[i] = gd_ascii_lower(mat2_exts[i]);
+}
+
+/* Whether mat2 may know the format of a file named name: it goes by the extension (Python's
+ * mimetypes, any case), which must be one mat2 --list gives. A compressed one (.gz, .tgz...)
+ * is looked through by mimetypes, and a list that could not be read proves nothing: mat2 is
+ * tried on those, as on the others before. */
+static int mat2_may_know(const char *name, const char *tmpdir)
+{
+	static const char *const through[] = {".gz",  ".z",  ".bz2",  ".xz",  ".br",  ".tgz",
+					      ".taz", ".tz", ".tbz2", ".txz", ".svgz"};
+	char ext[64] = " ";
+	const char *dot = strrchr(name, '.');
+	size_t n = dot != NULL ? strlen(dot) : 0;
+	if (!mat2_listed)
+		mat2_list(tmpdir);
+	if (mat2_exts[0] == '\0')
+		return 1;
+	if (n < 2 || n + 3 > sizeof ext)
+		return 0; /* no extension: no type; or none mat2 lists */
+	for (size_t i = 0; i < n; i++)
+		ext[1 + i] = gd_ascii_lower(dot[i]);
+	ext[n + 1] = ' ';
+	ext[n + 2] = '\0';
+	for (size_t i = 0; i < sizeof through / sizeof through[0]; i++)
+		if (strncmp(ext + 1, through[i], n) == 0 && through[i][n] == '\0')
+			return 1;
+	return strstr(mat2_exts, ext) != NULL;
+}
+
 /* Copy src into a 0700 directory on tmpfs (keeping its name: mat2 goes by the extension),
  * list its metadata and clean it there with mat2 --inplace, that directory being mat2's TMPDIR
  * too. The copy never reaches a disk, nor does what mat2 unpacks of it.
@@ -282,6 +395,15 @@ static int mat2_clean(const char *src, int in, const char *name, char *out, size
 		/* TRANSLATORS: XDG_RUNTIME_DIR and /dev/shm stay as they are */
 		*why = N_("there is no RAM-backed directory (XDG_RUNTIME_DIR or /dev/shm) to clean "
 			  "it in");
+		return MAT2_CANNOT;
+	}
+	/* no copy of a file mat2 cannot clean: not installed, or a format it does not know */
+	if (mat2_find()[0] == '\0') {
+		*why = mat2_missing;
+		return MAT2_CANNOT;
+	}
+	if (!mat2_may_know(name, scratch_dir[0] != '\0' ? scratch_dir : base)) {
+		*why = mat2_refused;
 		return MAT2_CANNOT;
 	}
 	if (scratch_dir[0] == '\0') {
@@ -315,16 +437,15 @@ static int mat2_clean(const char *src, int in, const char *name, char *out, size
 	if (fd < 0 || close(fd) != 0 || k < 0)
 		return cli_die(EX_FILE, _("%s: cannot make a private copy to clean"), src);
 	mat2_show(out, shown, shown_cap);
-	pid_t pid = mat2_start("--inplace", out, -1);
+	pid_t pid = mat2_start("--inplace", out, -1, scratch_dir);
 	int st = 0;
 	if (pid < 0 || mat2_wait(pid, &st) != pid || !WIFEXITED(st) || WEXITSTATUS(st) == 127) {
-		/* TRANSLATORS: mat2 is the name of a program */
-		*why = N_("mat2 is not installed (install mat2 to have it cleaned)");
+		*why = mat2_missing;
 		return MAT2_CANNOT;
 	}
 	struct stat sb;
 	if (WEXITSTATUS(st) != 0 || stat(out, &sb) != 0) {
-		*why = N_("mat2 could not clean it (a format it does not know, or a damaged file)");
+		*why = mat2_refused;
 		return MAT2_CANNOT;
 	}
 	*size = (uint64_t)sb.st_size;

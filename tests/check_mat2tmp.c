@@ -112,11 +112,12 @@ START_TEST(real_mat2_unpacks_in_ram_only)
 }
 END_TEST
 
-/* A fake mat2 first on PATH. It writes its TMPDIR, TMP and TEMP to $M2_MARK.env, unpacks "the
- * document" into $TMPDIR/tmpfake/word/, ignores SIGINT, SIGTERM and SIGHUP (as a mat2 busy in
- * a large file did: it outlived ghostdrop); then --show ends, --inplace writes its pid to
- * $M2_MARK and, as M2_MODE says, fails leaving its files, or waits (at most 30 s) for
- * $M2_MARK.go. */
+/* A fake mat2 first on PATH. Each run appends its first argument to $M2_MARK.args; --list
+ * lists .docx only. Else it writes its TMPDIR, TMP and TEMP to $M2_MARK.env (--show lists
+ * $TMPDIR, its copies, into $M2_MARK.ls), unpacks "the document" into $TMPDIR/tmpfake/word/,
+ * ignores SIGINT, SIGTERM and SIGHUP (as a mat2 busy in a large file did: it outlived
+ * ghostdrop); then --show ends, --inplace writes its pid to $M2_MARK and, as M2_MODE says,
+ * fails leaving its files, or waits (at most 30 s) for $M2_MARK.go. */
 static void fake_mat2(const place *p)
 {
 	char bin[256], path[4096];
@@ -125,8 +126,16 @@ static void fake_mat2(const place *p)
 	snprintf(path, sizeof path, "%s/mat2", bin);
 	write_file_mode(path,
 			"#!/bin/sh\n"
+			"echo \"$1\" >> \"$M2_MARK.args\"\n"
+			"if [ \"$1\" = --list ]; then\n"
+			"  echo '[+] Supported formats:'\n"
+			"  echo '  - application/vnd.openxmlformats-officedocument."
+			"wordprocessingml.document (.docx)'\n"
+			"  exit 0\n"
+			"fi\n"
 			"trap '' INT TERM HUP\n"
 			"echo \"$TMPDIR|$TMP|$TEMP\" > \"$M2_MARK.env\"\n"
+			"[ \"$1\" = --show ] && ls -A \"$TMPDIR\" > \"$M2_MARK.ls\"\n"
 			"mkdir -p \"$TMPDIR/tmpfake/word\" || exit 1\n"
 			"echo 'SECRET quota memo' > \"$TMPDIR/tmpfake/word/document.xml\"\n"
 			"[ \"$1\" = --show ] && rm -r \"$TMPDIR/tmpfake\" && exit 0\n"
@@ -291,8 +300,115 @@ START_TEST(interrupted_leaves_nothing)
 }
 END_TEST
 
+/* Watches the RAM-backed XDG_RUNTIME_DIR: anything made there (ghostdrop's directory for the
+ * copies) is seen by ram_untouched, even if removed again. */
+static int ram_watch(const place *p)
+{
+	int w = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ck_assert_int_ge(w, 0);
+	ck_assert_int_ge(inotify_add_watch(w, p->run, IN_CREATE | IN_MOVED_TO), 0);
+	return w;
+}
+
+static void ram_untouched(int w, const char *when)
+{
+	char ev[4096];
+	ssize_t n = read(w, ev, sizeof ev);
+	const struct inotify_event *e = (const struct inotify_event *)ev;
+	ck_assert_msg(n < 0 && errno == EAGAIN, "%s: %s was made in RAM for a copy", when,
+		      n > 0 && e->len > 0 ? e->name : "something");
+	close(w);
+}
+
+/* The whole of path (small) must be want. */
+static void assert_file_is(const char *path, const char *want)
+{
+	char got[1024] = "";
+	FILE *f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s is missing", path);
+	size_t n = fread(got, 1, sizeof got - 1, f);
+	fclose(f);
+	got[n] = '\0';
+	ck_assert_msg(strcmp(got, want) == 0, "%s: \"%s\", not \"%s\"", path, got, want);
+}
+
+/* A file of a format mat2 does not know (a recording.bin, as bench/server sends) was copied
+ * whole into RAM (1 GiB for a 1 GiB file) before mat2 refused it: now mat2 --list (once per
+ * run, before any copy) says so, and nothing is copied; the refusal and --keep-metadata are as
+ * before, and a .docx in the same run is still cleaned, its copy the only one. */
+START_TEST(unknown_format_never_copied)
+{
+	place p;
+	char mark[512], path[600], bin[512], docx[512];
+	static const uint8_t rec[] = {0x52, 0x00, 0xff, 0x10, 0x00, 0x7f, 0x80, 0x01};
+	place_up(&p);
+	fake_mat2(&p);
+	snprintf(mark, sizeof mark, "%s/mark", p.d.dir);
+	setenv("M2_MARK", mark, 1);
+	snprintf(bin, sizeof bin, "%s/recording.bin", p.d.dir);
+	write_bytes(bin, rec, sizeof rec);
+	snprintf(docx, sizeof docx, "%s/author.docx", SAMPLES);
+	int w = ram_watch(&p);
+	int rc = drop_run(&p.d, GHOSTDROP, "the memo", out, err, sizeof out,
+			  "submit " SERVER " --no-reply %s", p.d.port, keystring, bin);
+	ck_assert_msg(rc == 6 && strstr(err, "mat2 could not clean it") != NULL &&
+			      strstr(err, "--keep-metadata") != NULL,
+		      "%d: %s", rc, err);
+	rc = drop_run(&p.d, GHOSTDROP, "the memo", out, err, sizeof out,
+		      "submit " SERVER " --no-reply --keep-metadata %s", p.d.port, keystring, bin);
+	ck_assert_msg(rc == 0, "%d: %s", rc, err);
+	ram_untouched(w, "an unknown format");
+	snprintf(path, sizeof path, "%s.args", mark);
+	assert_file_is(path, "--list\n--list\n");
+	ck_assert_int_eq(unlink(path), 0);
+	snprintf(path, sizeof path, "%s.go", mark); /* the fake's --inplace ends at once */
+	write_file_mode(path, "", 0600);
+	rc = drop_run(&p.d, GHOSTDROP, "the memo", out, err, sizeof out,
+		      "submit " SERVER " --no-reply --json --keep-metadata %s %s %s", p.d.port,
+		      keystring, bin, bin, docx);
+	ck_assert_msg(rc == 0 && strstr(out, "\"as_is\"") != NULL &&
+			      strstr(out, "\"mat2\"") != NULL,
+		      "%d: %s %s", rc, out, err);
+	snprintf(path, sizeof path, "%s.ls", mark);
+	assert_file_is(path, "0-author.docx\n");
+	snprintf(path, sizeof path, "%s.args", mark);
+	assert_file_is(path, "--list\n--show\n--inplace\n");
+	ck_assert_uint_eq(drop_count_stored(&p.d), 2);
+	assert_nothing_left(&p, "after an unknown format");
+	unsetenv("M2_MARK");
+	place_down(&p);
+}
+END_TEST
+
+/* The real mat2: a .bin is never copied, and an extension in capitals (AUTHOR.DOCX) is still
+ * one mat2 knows, and cleans. */
+START_TEST(real_mat2_unknown_never_copied)
+{
+	place p;
+	char bin[512], docx[512], cmd[1200];
+	place_up(&p);
+	snprintf(bin, sizeof bin, "%s/recording.bin", p.d.dir);
+	write_bytes(bin, (const uint8_t *)"\x52\x00\xff\x10", 4);
+	int w = ram_watch(&p);
+	int rc = drop_run(&p.d, GHOSTDROP, "the memo", out, err, sizeof out,
+			  "submit " SERVER " --no-reply --keep-metadata %s", p.d.port, keystring,
+			  bin);
+	ck_assert_msg(rc == 0, "%d: %s", rc, err);
+	ram_untouched(w, "an unknown format, the real mat2");
+	snprintf(docx, sizeof docx, "%s/AUTHOR.DOCX", p.d.dir);
+	snprintf(cmd, sizeof cmd, "cp %s/author.docx %s", SAMPLES, docx);
+	ck_assert_int_eq(system(cmd), 0);
+	rc = drop_run(&p.d, GHOSTDROP, "the memo", out, err, sizeof out,
+		      "submit " SERVER " --no-reply --json %s", p.d.port, keystring, docx);
+	ck_assert_msg(rc == 0 && strstr(out, "\"mat2\"") != NULL, "%d: %s %s", rc, out, err);
+	ck_assert_uint_eq(drop_count_stored(&p.d), 2);
+	assert_nothing_left(&p, "the real mat2");
+	place_down(&p);
+}
+END_TEST
+
 /* No mat2 (a borrowed laptop): the refusal is one line that names ghostdrop once (it said
- * "ghostdrop: ghostdrop cannot check"). */
+ * "ghostdrop: ghostdrop cannot check"), and nothing was copied into RAM first (it was). */
 START_TEST(no_mat2_said_once)
 {
 	place p;
@@ -305,9 +421,11 @@ START_TEST(no_mat2_said_once)
 	ck_assert_int_eq(symlink("/usr/bin/setsid", link), 0);
 	setenv("PATH", bin, 1);
 	snprintf(docx, sizeof docx, "%s/author.docx", SAMPLES);
+	int w = ram_watch(&p);
 	int rc = drop_run(&p.d, GHOSTDROP, "the memo", out, err, sizeof out,
 			  "submit " SERVER " --no-reply %s", p.d.port, keystring, docx);
 	ck_assert_msg(rc == 6 && strstr(err, "mat2 is not installed") != NULL, "%d: %s", rc, err);
+	ram_untouched(w, "without mat2");
 	ck_assert_msg(strncmp(err, "ghostdrop: cannot check ", 24) == 0, "%s", err);
 	ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
 	assert_nothing_left(&p, "without mat2");
@@ -324,6 +442,8 @@ static Suite *mat2tmp_suite(void)
 	tcase_add_test(tc, refused_leaves_nothing);
 	tcase_add_test(tc, interrupted_leaves_nothing);
 	tcase_add_test(tc, no_mat2_said_once);
+	tcase_add_test(tc, unknown_format_never_copied);
+	tcase_add_test(tc, real_mat2_unknown_never_copied);
 	suite_add_tcase(s, tc);
 	return s;
 }

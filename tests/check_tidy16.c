@@ -79,9 +79,9 @@ static const char *own_err(void)
 	return strncmp(err, "ghostdrop: removed", 18) == 0 ? strchr(err, '\n') + 1 : err;
 }
 
-/* A fake mat2 first on PATH: --show lists nothing; --inplace leaves the file as it is and, as
- * TIDY_MAT2 says, fails (cannot clean), or writes its pid to $TIDY_MARK and waits (at most
- * 30 s) for $TIDY_MARK.go to exist. */
+/* A fake mat2 first on PATH: --list lists .wav; --show lists nothing; --inplace leaves the
+ * file as it is and, as TIDY_MAT2 says, fails (cannot clean), or writes its pid to $TIDY_MARK
+ * and waits (at most 30 s) for $TIDY_MARK.go to exist. */
 static void fake_mat2(const drop *d)
 {
 	char bin[256], path[4096];
@@ -90,6 +90,7 @@ static void fake_mat2(const drop *d)
 	snprintf(path, sizeof path, "%s/mat2", bin);
 	write_file_mode(path,
 			"#!/bin/sh\n"
+			"[ \"$1\" = --list ] && echo '  - audio/x-wav (.wav)' && exit 0\n"
 			"[ \"$1\" = --show ] && exit 0\n"
 			"[ \"$TIDY_MAT2\" = fail ] && exit 1\n"
 			"echo $$ > \"$TIDY_MARK.tmp\" && mv \"$TIDY_MARK.tmp\" \"$TIDY_MARK\"\n"
