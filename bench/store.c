@@ -10,8 +10,10 @@
  *     (writing the dirty pages, fdatasync, the meta page), and the B-tree depth.
  *   - what an upload chunk costs: 1 MiB values, one per commit, in MiB/s (the ceiling of the
  *     drop's upload path on this disk), and the ms of such a commit.
- * Each run is 300 single commits and 40 commits of 64, so the levels move on a little as
- * they are measured; the table says how many were stored when a level began.
+ *   - records per second in commits of 16: the most a drop serving 16 clients can put in one
+ *     commit (bench/server growth measures the drop at 16 clients), and the ms of such a commit.
+ * Each run is 300 single commits, 40 commits of 64 and 40 of 16, so the levels move on a
+ * little as they are measured; the table says how many were stored when a level began.
  * Usage: bench/store [RUNS]   (default 3; medians over the runs) */
 #include <errno.h>
 #include <lmdb.h>
@@ -133,21 +135,25 @@ int main(int argc, char **argv)
 	printf("LMDB on this disk (%s), one record = a %d-byte envelope + a %d-byte record,\n"
 	       "%d runs, medians\n\n",
 	       dir, ENVELOPE, RECORD, runs);
-	printf("%-8s %14s %15s %24s %9s %17s %9s\n", "stored", "commits/s (1)", "records/s (64)",
-	       "per commit of 64: put", "commit", "1 MiB values", "commit");
+	printf("%-8s %14s %15s %24s %9s %17s %9s %15s %9s\n", "stored", "commits/s (1)",
+	       "records/s (64)", "per commit of 64: put", "commit", "1 MiB values", "commit",
+	       "records/s (16)", "commit");
 	for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
 		while (stored < levels[l])
 			commit_records(1000);
 		long at = stored;
-		double one[32], many[32], pm[32], cm[32], big[32], bc[32], unused;
+		double one[32], many[32], pm[32], cm[32], big[32], bc[32], few[32], fc[32], unused;
 		for (int r = 0; r < runs; r++) {
 			one[r] = rate(1, 300, &unused, &unused);
 			many[r] = rate(64, 40, &pm[r], &cm[r]);
 			big[r] = chunk_rate(64, &unused, &bc[r]);
+			few[r] = rate(16, 40, &unused, &fc[r]);
 		}
-		printf("%-8ld %14.0f %15.0f %21.2f ms %6.2f ms %11.0f MiB/s %6.2f ms\n", at,
-		       median(one, runs), median(many, runs), median(pm, runs), median(cm, runs),
-		       median(big, runs), median(bc, runs));
+		printf("%-8ld %14.0f %15.0f %21.2f ms %6.2f ms %11.0f MiB/s %6.2f ms %15.0f %6.2f "
+		       "ms\n",
+		       at, median(one, runs), median(many, runs), median(pm, runs),
+		       median(cm, runs), median(big, runs), median(bc, runs), median(few, runs),
+		       median(fc, runs));
 		fflush(stdout);
 	}
 	struct stat st;
