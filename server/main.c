@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sodium.h>
@@ -425,6 +426,25 @@ static void no_core_dumps(void)
 		log_msg(LOG_WARN, "could not disable core dumps");
 }
 
+/* Freed memory stays in the heap for reuse, up to `bytes`: a stored chunk's body and LMDB's
+ * dirty pages for it (malloc'd afresh in every transaction) are freed after each commit, and
+ * glibc gave them back to the kernel as soon as about 2 MiB lay free at the heap's top, so with
+ * a few uploads at once every stored MiB was faulted in afresh: 40-150 page faults and, with
+ * four uploads at once, 5.0-6.6 ms of the drop's CPU per MiB instead of 2.9-3.1 (BENCHMARKS.md,
+ * issue 20). The bound is the body memory budget, which the drop may fill anyway; allocations
+ * up to 32 MiB (glibc's most) come from the heap, larger ones are mapped. */
+static void keep_freed_memory(size_t bytes)
+{
+#if defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
+	if (bytes > INT_MAX)
+		bytes = INT_MAX;
+	if (mallopt(M_MMAP_THRESHOLD, 32 << 20) != 1 || mallopt(M_TRIM_THRESHOLD, (int)bytes) != 1)
+		log_msg(LOG_WARN, "could not set the heap's trim threshold");
+#else
+	(void)bytes;
+#endif
+}
+
 /* Become `user` for good: supplementary groups, group, user, and no way back. */
 static int drop_privileges(const char *user)
 {
@@ -558,6 +578,7 @@ static int cmd_serve(const opts *o)
 				   65536,
 			   /* one body of any route always fits */
 			   cfg.body_memory > body_max ? (size_t)cfg.body_memory : body_max};
+	keep_freed_memory(lim.body_memory);
 	api *a = api_new(st, &cfg, pk);
 	http_handler h = api_handler(a);
 	http_server *srv = a ? http_server_new(&lim, &h) : NULL;
