@@ -13,6 +13,23 @@ static void submit_done(store_op *op, void *arg)
 	store_op_free(op);
 }
 
+/* The §11.3 upload digest of a body cut in pieces of chunk_size (§12.2). `whole` is the
+ * BLAKE2b of the whole body (its X-Ghostdrop-Hash, checked): when the body fits in one piece,
+ * as a text testimony does, that is the one piece's hash, and the body is not hashed again. */
+static int body_digest(uint8_t digest[HASH_BYTES], const uint8_t *body, size_t len,
+		       uint32_t chunk_size, const uint8_t whole[HASH_BYTES])
+{
+	if (len == 0 || len > chunk_size)
+		return gd_upload_digest_buf(digest, body, len, chunk_size);
+	gd_upload_hasher *h = gd_upload_hasher_new(len);
+	if (h == NULL)
+		return GD_ERR_NOMEM;
+	gd_upload_hasher_chunk(h, whole);
+	gd_upload_hasher_final(h, digest);
+	gd_upload_hasher_free(h);
+	return GD_OK;
+}
+
 void on_submit(api *a, rctx *x)
 {
 	http_req *r = x->r;
@@ -39,7 +56,7 @@ void on_submit(api *a, rctx *x)
 	int rc = store_submission_get(a->st, x->id, &old);
 	if (rc == STORE_OK) { /* stored before, in one request or as an upload (§11.3) */
 		int same = old.size == len && old.chunk_size > 0 &&
-			   gd_upload_digest_buf(digest, body, len, old.chunk_size) == GD_OK &&
+			   body_digest(digest, body, len, old.chunk_size, got) == GD_OK &&
 			   (sodium_memcmp(digest, old.env_hash, sizeof digest) == 0 ||
 			    sodium_memcmp(got, old.env_hash, sizeof got) ==
 				    0); /* a record of an older drop */
@@ -49,7 +66,7 @@ void on_submit(api *a, rctx *x)
 	}
 	/* The envelope hash it is stored with (§12.2), whichever way it arrived: the §11.3 upload
 	 * digest of its bytes cut in pieces of chunk_size. */
-	if (gd_upload_digest_buf(digest, body, len, (uint32_t)a->cfg.chunk_size) != GD_OK) {
+	if (body_digest(digest, body, len, (uint32_t)a->cfg.chunk_size, got) != GD_OK) {
 		store_error(r, STORE_ERROR);
 		return;
 	}

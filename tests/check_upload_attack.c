@@ -503,6 +503,18 @@ START_TEST(same_envelope_two_ways)
 	ck_assert_int_eq(up_commit(&d, up, &env, 0, st, sizeof st), 200);
 	ck_assert_str_eq(st, "already_stored");
 	courier_has(&d, id, &env);
+	/* one chunk (a text testimony: the drop hashes its body once for both hashes) */
+	membuf small;
+	envelope(&d, 1000, &small, NULL);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(submit(&d, id, &small, st, sizeof st), 201);
+	ck_assert_int_eq(submit(&d, id, &small, st, sizeof st), 200);
+	ck_assert_str_eq(st, "already_stored");
+	ck_assert_int_eq(up_create(&d, id, small.len, up, st), 201);
+	up_send(&d, up, &small, 0);
+	ck_assert_int_eq(up_commit(&d, up, &small, 0, st, sizeof st), 200);
+	ck_assert_str_eq(st, "already_stored");
+	membuf_free(&small);
 	/* the upload first, then one request */
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, env.len, up, st), 201);
