@@ -613,12 +613,19 @@ int main(int argc, char **argv)
 	       "commit)\n\n");
 	static const int conc[] = {1, 16, 64};
 	double *v = calloc((size_t)runs, sizeof *v);
+	double *cpu = calloc((size_t)runs, sizeof *cpu);
 	for (size_t k = 0; k < 3; k++) {
-		for (int r = 0; r < runs; r++)
+		for (int r = 0; r < runs; r++) {
+			long n0 = stored_total;
+			double c0 = cpu_s(daemon_pid);
 			v[r] = submissions_per_second(conc[k], seconds);
-		printf("acknowledged submissions/s, %2d concurrent clients: %8.0f\n", conc[k],
-		       median(v, runs));
+			cpu[r] = (cpu_s(daemon_pid) - c0) * 1e6 / (double)(stored_total - n0);
+		}
+		printf("acknowledged submissions/s, %2d concurrent clients: %8.0f   "
+		       "(ghostdropd CPU per submission: %.0f us)\n",
+		       conc[k], median(v, runs), median(cpu, runs));
 	}
+	free(cpu);
 	long peak = 0;
 	for (int r = 0; r < runs; r++) {
 		long p;
