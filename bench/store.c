@@ -14,13 +14,17 @@
  *     commit (bench/server growth measures the drop at 16 clients), and the ms of such a commit.
  * Each run is 300 single commits, 40 commits of 64 and 40 of 16, so the levels move on a
  * little as they are measured; the table says how many were stored when a level began.
- * Usage: bench/store [RUNS]   (default 3; medians over the runs) */
+ * Usage: bench/store [RUNS]   (default 3; medians over the runs)
+ *        bench/store writemap [RUNS]   (issue 20's experiment, below) */
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
+#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,9 +112,97 @@ static double rate(int batch, int commits, double *put_ms, double *commit_ms)
 	return (double)batch * commits / t;
 }
 
+/* `bench/store writemap`: the experiment of issue 20 (BENCHMARKS.md). CPU time and minor page
+ * faults per stored MiB of 1 MiB values, one and four per synced commit, stored as the drop
+ * stores them (mdb_put copies into LMDB's dirty pages, the commit pwrite()s them) and with
+ * MDB_WRITEMAP + MDB_RESERVE (the value copied straight into the map: one copy fewer), the
+ * space reserved ahead with posix_fallocate as a drop would have to (a write into a hole of a
+ * full disk is SIGBUS, not ENOSPC). Freed memory is kept as ghostdropd keeps it (mallopt). */
+static void writemap_run(int writemap, int per, int commits, double *ms, double *faults)
+{
+	char dir[] = "/tmp/gd-bench-store-XXXXXX", cmd[64];
+	size_t len = 1 << 20;
+	uint8_t *buf = malloc(len);
+	MDB_env *e;
+	MDB_dbi dbi;
+	MDB_txn *txn;
+	int fd;
+	off_t reserved = 0;
+	struct rusage r0, r1;
+	if (buf == NULL || mkdtemp(dir) == NULL)
+		exit(1);
+	randombytes_buf(buf, len);
+	check(mdb_env_create(&e), "env");
+	check(mdb_env_set_mapsize(e, (size_t)16 << 30), "mapsize");
+	check(mdb_env_open(e, dir, MDB_NOTLS | (writemap ? MDB_WRITEMAP : 0), 0600), "open");
+	check(mdb_txn_begin(e, NULL, 0, &txn), "begin");
+	check(mdb_dbi_open(txn, NULL, 0, &dbi), "dbi");
+	check(mdb_txn_commit(txn), "commit");
+	check(mdb_env_get_fd(e, &fd), "fd");
+	getrusage(RUSAGE_SELF, &r0);
+	for (int i = 0; i < commits; i++) {
+		MDB_envinfo info;
+		mdb_env_info(e, &info);
+		/* the pages this commit may write: its values, their B-tree pages, the meta */
+		off_t need = (off_t)(info.me_last_pgno + 1 + (size_t)per * 260) * 4096;
+		if (writemap && need > reserved) {
+			if (posix_fallocate(fd, reserved, need + (64 << 20) - reserved) != 0)
+				exit(1);
+			reserved = need + (64 << 20);
+		}
+		check(mdb_txn_begin(e, NULL, 0, &txn), "begin");
+		for (int j = 0; j < per; j++) {
+			uint8_t key[20];
+			randombytes_buf(key, sizeof key);
+			MDB_val k = {sizeof key, key}, v = {len, buf};
+			check(mdb_put(txn, dbi, &k, &v, writemap ? MDB_RESERVE : 0), "put");
+			if (writemap)
+				memcpy(v.mv_data, buf, len);
+		}
+		check(mdb_txn_commit(txn), "commit");
+	}
+	getrusage(RUSAGE_SELF, &r1);
+	double mib = (double)commits * per;
+	*ms = ((double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) +
+	       (double)(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
+	       (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) / 1e6 +
+	       (double)(r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6) *
+	      1000 / mib;
+	*faults = (double)(r1.ru_minflt - r0.ru_minflt) / mib;
+	mdb_env_close(e);
+	free(buf);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		exit(1);
+}
+
+static int writemap_experiment(int runs)
+{
+	static const char *const how[] = {"copy (the drop)", "WRITEMAP+RESERVE+fallocate"};
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	printf("1 MiB values, 256 MiB per run, every commit synced, %d runs, medians: CPU ms and "
+	       "minor faults per MiB\n",
+	       runs);
+	for (int per = 1; per <= 4; per *= 4)
+		for (int w = 0; w < 2; w++) {
+			double ms[32], flt[32];
+			for (int r = 0; r < runs; r++)
+				writemap_run(w, per, 256 / per, &ms[r], &flt[r]);
+			printf("%-28s %d per commit: %6.2f ms/MiB %6.0f faults/MiB\n", how[w], per,
+			       median(ms, runs), median(flt, runs));
+			fflush(stdout);
+		}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const long levels[] = {0, 10000, 100000};
+	if (argc > 1 && strcmp(argv[1], "writemap") == 0) {
+		int n = (int)bench_arg(argc, argv, 2, 3);
+		return n < 1 || n > 32 || sodium_init() < 0 ? 2 : writemap_experiment(n);
+	}
 	int runs = (int)bench_arg(argc, argv, 1, 3);
 	char dir[] = "/tmp/gd-bench-store-XXXXXX";
 	if (runs < 1 || runs > 32 || sodium_init() < 0) {
