@@ -5,7 +5,8 @@
  * `bench/server growth [runs] [tenths of a second]`: the same submissions/s at 16 clients with
  * 0, 10,000 and 100,000 stored (default 3 runs of 0.5 s).
  * `bench/server idle [starts]`: start-up time and RSS of an idle drop, empty and holding
- * 100,000 (default 11 starts each). */
+ * 100,000 (default 11 starts each).
+ * `bench/server uploads K [runs] [MiB]`: K uploads at once, MiB in all (default 3 runs, 512). */
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -570,6 +571,48 @@ static int growth(double seconds, int runs)
 	return 0;
 }
 
+/* Several uploads at once (issue 20): the drop's writer then commits several chunks per
+ * transaction. MiB/s for all of them together, the drop's CPU time and minor page faults per
+ * MiB, medians. */
+static long uploads_mib;
+
+static void *upload_thread(void *arg)
+{
+	long peak;
+	(void)arg;
+	upload_mib_s((uint64_t)uploads_mib << 20, &peak);
+	return NULL;
+}
+
+static int uploads(int k, int runs, long mib)
+{
+	double v[32], ms[32], flt[32];
+	pthread_t t[16];
+	start_drop();
+	uploads_mib = mib / k;
+	double total = (double)(uploads_mib * k);
+	for (int r = 0; r < runs; r++) {
+		double c0 = cpu_s(daemon_pid), f0 = minflt(daemon_pid), t0 = now_s();
+		for (int i = 0; i < k; i++)
+			if (pthread_create(&t[i], NULL, upload_thread, NULL) != 0)
+				die("pthread_create");
+		for (int i = 0; i < k; i++)
+			pthread_join(t[i], NULL);
+		v[r] = total / (now_s() - t0);
+		ms[r] = (cpu_s(daemon_pid) - c0) * 1000 / total;
+		flt[r] = (minflt(daemon_pid) - f0) / total;
+	}
+	printf("%d uploads of %ld MiB at once, %d runs, medians: %.0f MiB/s; ghostdropd per MiB: "
+	       "%.2f ms CPU, %.0f minor faults; VmHWM %ld KiB\n",
+	       k, uploads_mib, runs, median(v, runs), median(ms, runs), median(flt, runs),
+	       rss_kib(daemon_pid, "VmHWM:"));
+	stop_drop();
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	sh(cmd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "idle") == 0) {
@@ -580,6 +623,16 @@ int main(int argc, char **argv)
 		}
 		signal(SIGPIPE, SIG_IGN);
 		return idle((int)starts);
+	}
+	if (argc > 2 && strcmp(argv[1], "uploads") == 0) {
+		long k = bench_arg(argc, argv, 2, 4), runs = bench_arg(argc, argv, 3, 3),
+		     mib = bench_arg(argc, argv, 4, 512);
+		if (k < 1 || k > 16 || runs < 1 || runs > 32 || mib < k || gd_init() != GD_OK) {
+			fprintf(stderr, "usage: server uploads K (1-16) [runs] [MiB in all]\n");
+			return 2;
+		}
+		signal(SIGPIPE, SIG_IGN);
+		return uploads((int)k, (int)runs, mib);
 	}
 	if (argc > 1 && strcmp(argv[1], "growth") == 0) {
 		if (gd_init() != GD_OK)
