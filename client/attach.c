@@ -1160,11 +1160,12 @@ int attach_stream(const attach_set *as, int i, int (*out)(void *arg, const uint8
 }
 
 /* Whether the text in path holds limit or more of the codename's words: 1, 0, or -1 when it
- * cannot be read. Read in 1 MiB pieces that overlap by 4 KiB (a codename written out is far
- * shorter), wiped after. */
+ * cannot be read. Read in 256 KiB pieces that overlap by 4 KiB (a codename written out is far
+ * shorter), wiped after: the search takes 18 bytes of memory a letter, which malloc keeps and
+ * gives again from one piece to the next at this size (at 1 MiB it was 18 MiB, kept too). */
 static int text_codename(const char *path, const char *codename, int limit)
 {
-	enum { PIECE = 1 << 20, OVERLAP = 4096 };
+	enum { PIECE = 1 << 18, OVERLAP = 4096 };
 	char *buf = malloc(PIECE + OVERLAP);
 	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
 	size_t have = 0;

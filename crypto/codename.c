@@ -199,16 +199,18 @@ int gd_codename_words_in_text(const char *canonical, const char *text, size_t le
 		nl += is_text_letter(text[t]);
 	if (nc == 0 || nl == 0)
 		return 0;
-	char *low = malloc(nl);
-	size_t *piece = malloc(nl * sizeof *piece), *tok = malloc(nl * sizeof *tok);
-	unsigned char *starts = calloc(nl, 1);
-	if (low == NULL || piece == NULL || tok == NULL || starts == NULL) {
-		free(low);
-		free(piece);
-		free(tok);
-		free(starts);
+	/* one block, not four: asked for again at each piece of a long text, it is memory malloc
+	 * kept, where four blocks were mapped and unmapped each time (fresh pages cost more than
+	 * the search itself) */
+	if (nl > SIZE_MAX / (2 * sizeof(size_t) + 2))
 		return -1;
-	}
+	size_t *piece = malloc(nl * (2 * sizeof(size_t) + 2));
+	if (piece == NULL)
+		return -1;
+	size_t *tok = piece + nl;
+	char *low = (char *)(tok + nl);
+	unsigned char *starts = (unsigned char *)low + nl;
+	memset(starts, 0, nl);
 	size_t p = 0, tk = 0, l = 0;
 	int gap = 0, space = 0;
 	for (size_t t = 0; t < len; t++) {
@@ -228,7 +230,7 @@ int gd_codename_words_in_text(const char *canonical, const char *text, size_t le
 	}
 	for (size_t a = 0; a < nl; a++)
 		for (int k = 0; k < nc; k++)
-			if (cl[k] <= nl - a && tok[a + cl[k] - 1] == tok[a] &&
+			if (low[a] == cw[k][0] && cl[k] <= nl - a && tok[a + cl[k] - 1] == tok[a] &&
 			    memcmp(low + a, cw[k], cl[k]) == 0)
 				starts[a] |= (unsigned char)(1u << k);
 	size_t last = 0;
@@ -253,6 +255,8 @@ int gd_codename_words_in_text(const char *canonical, const char *text, size_t le
 		for (size_t q = last + 1; q <= piece[a] && q <= last + WINDOW; q++)
 			masks[q % WINDOW] = 0;
 		last = piece[a];
+		if (m == 0)
+			continue; /* the window only lost words: no more of them than before */
 		masks[last % WINDOW] |= m;
 		unsigned all = 0;
 		for (int k = 0; k < WINDOW; k++)
@@ -263,10 +267,7 @@ int gd_codename_words_in_text(const char *canonical, const char *text, size_t le
 	sodium_memzero(low, nl);
 	sodium_memzero(masks, sizeof masks);
 	sodium_memzero(cw, sizeof cw);
-	free(low);
 	free(piece);
-	free(tok);
-	free(starts);
 	return best;
 }
 

@@ -572,6 +572,43 @@ START_TEST(yes_in_the_workers_language)
 }
 END_TEST
 
+/* A long text attachment is searched for the codename in pieces that overlap: found where it
+ * straddles the end of the first piece, and in a later one; a text without it is sent. */
+START_TEST(codename_found_in_a_long_text)
+{
+	drop d;
+	char code[512], msg[512], txt[512], words[GD_CODENAME_MAX];
+	static const char line[] = "the queue at night, faces and labels\n"; /* 37 bytes */
+	const size_t len = 700 * 1024, at[] = {256 * 1024 + 4096 - 20, 600 * 1024, 0};
+	char *text = malloc(len);
+	ck_assert_ptr_nonnull(text);
+	drop_up(&d, NULL, keystring);
+	ck_assert_int_eq(gd_codename_generate(words, sizeof words), GD_OK);
+	snprintf(code, sizeof code, "%s/codename.txt", d.dir);
+	write_bytes(code, words, strlen(words));
+	snprintf(msg, sizeof msg, "%s/message.txt", d.dir);
+	write_bytes(msg, "the queue\n", 10);
+	snprintf(txt, sizeof txt, "%s/notes.txt", d.dir);
+	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+		for (size_t o = 0; o < len; o++)
+			text[o] = line[o % (sizeof line - 1)];
+		if (at[i] > 0) /* the codename, a line of its own */
+			memcpy(text + at[i], words, strlen(words));
+		write_bytes(txt, text, len);
+		int rc = gd(&d, "", "submit " SERVER " --codename-file %s --message-file %s %s",
+			    d.port, keystring, code, msg, txt);
+		if (at[i] > 0)
+			ck_assert_msg(rc == 6 && strstr(err, "holds your codename") != NULL,
+				      "at %zu: %d: %s", at[i], rc, err);
+		else
+			ck_assert_msg(rc == 0, "%d: %s", rc, err);
+	}
+	ck_assert_uint_eq(drop_count_stored(&d), 1);
+	free(text);
+	drop_destroy(&d);
+}
+END_TEST
+
 static Suite *attach_suite(void)
 {
 	Suite *s = suite_create("attach");
@@ -586,6 +623,7 @@ static Suite *attach_suite(void)
 	tcase_add_test(tc, neutral_names);
 	tcase_add_test(tc, preview_and_confirm_on_a_terminal);
 	tcase_add_test(tc, yes_in_the_workers_language);
+	tcase_add_test(tc, codename_found_in_a_long_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
