@@ -228,15 +228,20 @@ int gd_codename_words_in_text(const char *canonical, const char *text, size_t le
 		piece[l] = p;
 		tok[l++] = tk;
 	}
+	unsigned first[26] = {0}; /* by a letter: the codename words that begin with it */
+	for (int k = 0; k < nc; k++)
+		first[cw[k][0] - 'a'] |= 1u << k;
 	for (size_t a = 0; a < nl; a++)
-		for (int k = 0; k < nc; k++)
-			if (low[a] == cw[k][0] && cl[k] <= nl - a && tok[a + cl[k] - 1] == tok[a] &&
+		for (unsigned ks = first[low[a] - 'a']; ks != 0; ks &= ks - 1) {
+			int k = __builtin_ctz(ks);
+			if (cl[k] <= nl - a && tok[a + cl[k] - 1] == tok[a] &&
 			    memcmp(low + a, cw[k], cl[k]) == 0)
 				starts[a] |= (unsigned char)(1u << k);
+		}
 	size_t last = 0;
 	for (size_t a = 0; a < nl; a++) {
 		unsigned m = 0;
-		for (int k = 0; k < nc; k++) {
+		for (int k = 0; k < nc && starts[a] != 0; k++) {
 			if (!(starts[a] & (1u << k)))
 				continue;
 			size_t e = a + cl[k]; /* one past its last letter */
