@@ -478,6 +478,17 @@ static int invisible(uint32_t cp, int at_start)
 	       (cp == 0xfeff && !at_start) || (cp >= 0xe0000 && cp <= 0xe007f);
 }
 
+/* The 8 bytes at p are printable ASCII (0x20 to 0x7e): no byte with its high bit set, none
+ * below 0x20 ("less than" without borrows across bytes, as the high bits are clear), no DEL. */
+static int printable8(const uint8_t *p)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	uint64_t v, del;
+	memcpy(&v, p, 8);
+	del = v ^ (0x7f * ones);
+	return ((v | ((v - 0x20 * ones) & ~v) | ((del - ones) & ~del)) & highs) == 0;
+}
+
 /* UTF-8 (ASCII included) without control characters other than tab and line ends: what a
  * text editor or a spreadsheet export writes (TEXT_OK). A document, an archive or a picture
  * renamed .txt is not (TEXT_NOT), nor an RTF document (TEXT_RTF: it holds its author);
@@ -502,6 +513,10 @@ static int text_content(int fd)
 				found = TEXT_RTF;
 		}
 		for (ssize_t i = 0; found == TEXT_OK && i < k; i++) {
+			while (need == 0 && i + 8 <= k && printable8(buf + i))
+				i += 8; /* nothing to see: most of a text */
+			if (i == k)
+				break;
 			uint8_t b = buf[i];
 			if (need > 0) {
 				if (b < lo || b > hi)

@@ -274,6 +274,39 @@ START_TEST(plain_text_accepted_fake_text_refused)
 }
 END_TEST
 
+/* A control character, a NUL or a byte that is not UTF-8 is found wherever it sits in a text,
+ * which is read 8 printable bytes at a time where it can be: refused at each offset around
+ * and across those 8 bytes, and at the end. */
+START_TEST(odd_byte_anywhere_in_text_refused)
+{
+	drop d;
+	char txt[512];
+	static const struct {
+		char byte;
+		const char *said;
+	} odd[] = {{'\033', "control characters"},
+		   {'\177', "control characters"},
+		   {'\0', "not plain text"},
+		   {'\351', "not plain text"}};
+	static const size_t at[] = {0, 5, 7, 8, 13, 15, 16, 38};
+	drop_up(&d, NULL, keystring);
+	snprintf(txt, sizeof txt, "%s/notes.txt", d.dir);
+	for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
+		for (size_t j = 0; j < sizeof at / sizeof at[0]; j++) {
+			char text[] = "queue 7 stalled at 09:12, labels lost!\n"; /* 39 + 1 */
+			text[at[j]] = odd[i].byte;
+			write_bytes(txt, text, sizeof text - 1);
+			int rc = gd(&d, "x", "submit " SERVER " --no-reply %s", d.port, keystring,
+				    txt);
+			ck_assert_msg(rc == 6 && strstr(err, odd[i].said) != NULL,
+				      "byte %#x at %zu: %d: %s", (unsigned char)odd[i].byte, at[j],
+				      rc, err);
+		}
+	ck_assert_uint_eq(drop_count_stored(&d), 0);
+	drop_destroy(&d);
+}
+END_TEST
+
 /* A damaged photo cannot be cleaned: refused unless named; a cleanable one next to it is
  * still cleaned. */
 START_TEST(damaged_photo_only_when_named)
@@ -624,6 +657,7 @@ static Suite *attach_suite(void)
 	tcase_add_test(tc, preview_and_confirm_on_a_terminal);
 	tcase_add_test(tc, yes_in_the_workers_language);
 	tcase_add_test(tc, codename_found_in_a_long_text);
+	tcase_add_test(tc, odd_byte_anywhere_in_text_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
