@@ -309,7 +309,8 @@ static void mat2_show(const char *path, char *out, size_t cap)
 }
 
 /* The extensions mat2 --list gives, lower case, each as " .ext " (run once, only when a file
- * goes to mat2); "" when it did not answer, or not in the form known. */
+ * goes to mat2); "" when it did not answer, or not in the form known, or a line or the whole
+ * was too long to read. */
 static char mat2_exts[8192];
 static int mat2_listed;
 
@@ -328,6 +329,8 @@ static void mat2_list(const char *tmpdir)
 	/* "  - application/pdf (.pdf)", "  - image/tiff (.tiff, .tif)" */
 	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
 		char *lp = strstr(line, " ("), *rp = strrchr(line, ')');
+		if (strchr(line, '\n') == NULL && !feof(f))
+			full = 1; /* a line cut short: its extensions unread, the list unreadable */
 		if (strncmp(line, "  - ", 4) != 0 || lp == NULL || rp == NULL || rp < lp)
 			continue;
 		*rp = '\0';
@@ -402,13 +405,14 @@ static int mat2_clean(const char *src, int in, const char *name, char *out, size
 		*why = mat2_missing;
 		return MAT2_CANNOT;
 	}
-	if (!mat2_may_know(name, scratch_dir[0] != '\0' ? scratch_dir : base)) {
-		*why = mat2_refused;
-		return MAT2_CANNOT;
-	}
+	/* the private directory first: mat2 --list runs in it too, as every mat2 run (not in
+	 * the shared XDG_RUNTIME_DIR or /dev/shm); a name cut short would be another place */
 	if (scratch_dir[0] == '\0') {
-		snprintf(scratch_dir, sizeof scratch_dir, "%s/ghostdrop-%ld-XXXXXX", base,
-			 (long)getpid());
+		if (snprintf(scratch_dir, sizeof scratch_dir, "%s/ghostdrop-%ld-XXXXXX", base,
+			     (long)getpid()) >= (int)sizeof scratch_dir) {
+			scratch_dir[0] = '\0';
+			return cli_die(EX_FILE, "%s: %s", base, cli_strerror(ENAMETOOLONG));
+		}
 		if (mkdtemp(scratch_dir) == NULL) { /* mode 0700 */
 			scratch_dir[0] = '\0';
 			return cli_die(EX_FILE, "%s: %s", base, cli_strerror(errno));
@@ -416,6 +420,10 @@ static int mat2_clean(const char *src, int in, const char *name, char *out, size
 		scratch_lock = open(scratch_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (scratch_lock < 0 || flock(scratch_lock, LOCK_EX | LOCK_NB) != 0)
 			return cli_die(EX_FILE, "%s: %s", scratch_dir, cli_strerror(errno));
+	}
+	if (!mat2_may_know(name, scratch_dir)) {
+		*why = mat2_refused;
+		return MAT2_CANNOT;
 	}
 	if (n_scratch == ATTACH_MAX ||
 	    snprintf(out, cap, "%s/%d-%s", scratch_dir, n_scratch, name) >= (int)cap)

@@ -113,7 +113,8 @@ START_TEST(real_mat2_unpacks_in_ram_only)
 END_TEST
 
 /* A fake mat2 first on PATH. Each run appends its first argument to $M2_MARK.args; --list
- * lists .docx only. Else it writes its TMPDIR, TMP and TEMP to $M2_MARK.env (--show lists
+ * writes its TMPDIR, TMP and TEMP to $M2_MARK.listenv and lists .docx only (with M2_LONG set:
+ * .pdf, and .docx last of 201 extensions on one line of 1,600 bytes). Else it writes its TMPDIR, TMP and TEMP to $M2_MARK.env (--show lists
  * $TMPDIR, its copies, into $M2_MARK.ls), unpacks "the document" into $TMPDIR/tmpfake/word/,
  * ignores SIGINT, SIGTERM and SIGHUP (as a mat2 busy in a large file did: it outlived
  * ghostdrop); then --show ends, --inplace writes its pid to $M2_MARK and, as M2_MODE says,
@@ -128,9 +129,17 @@ static void fake_mat2(const place *p)
 			"#!/bin/sh\n"
 			"echo \"$1\" >> \"$M2_MARK.args\"\n"
 			"if [ \"$1\" = --list ]; then\n"
+			"  [ -n \"$M2_MARK\" ] && echo \"$TMPDIR|$TMP|$TEMP\" > \"$M2_MARK.listenv\"\n"
 			"  echo '[+] Supported formats:'\n"
-			"  echo '  - application/vnd.openxmlformats-officedocument."
+			"  if [ -z \"$M2_LONG\" ]; then\n"
+			"    echo '  - application/vnd.openxmlformats-officedocument."
 			"wordprocessingml.document (.docx)'\n"
+			"    exit 0\n"
+			"  fi\n"
+			"  echo '  - application/pdf (.pdf)'\n"
+			"  printf '  - application/x-long ('\n"
+			"  i=0; while [ $i -lt 200 ]; do printf '.ext%d, ' $i; i=$((i+1)); done\n"
+			"  echo '.docx)'\n"
 			"  exit 0\n"
 			"fi\n"
 			"trap '' INT TERM HUP\n"
@@ -320,6 +329,26 @@ static void ram_untouched(int w, const char *when)
 	close(w);
 }
 
+/* Only ghostdrop's own directory (for mat2 --list, which runs in it) was made in RAM, and at
+ * most once a run: runs times. Whether a copy was made in it, the fake's arguments say (a
+ * copy is always shown, --show, before it is cleaned). */
+static void ram_only_dirs(int w, int runs, const char *when)
+{
+	char ev[4096] __attribute__((aligned(8)));
+	ssize_t n = read(w, ev, sizeof ev);
+	int dirs = 0;
+	for (ssize_t o = 0; n > 0 && o < n;) {
+		const struct inotify_event *e = (const struct inotify_event *)(ev + o);
+		ck_assert_msg((e->mask & IN_ISDIR) && e->len > 0 &&
+				      strncmp(e->name, "ghostdrop-", 10) == 0,
+			      "%s: %s was made in RAM", when, e->len > 0 ? e->name : "something");
+		dirs++;
+		o += (ssize_t)(sizeof *e + e->len);
+	}
+	ck_assert_msg(dirs <= runs, "%s: %d directories made in RAM", when, dirs);
+	close(w);
+}
+
 /* The whole of path (small) must be want. */
 static void assert_file_is(const char *path, const char *want)
 {
@@ -357,7 +386,7 @@ START_TEST(unknown_format_never_copied)
 	rc = drop_run(&p.d, GHOSTDROP, "the memo", out, err, sizeof out,
 		      "submit " SERVER " --no-reply --keep-metadata %s", p.d.port, keystring, bin);
 	ck_assert_msg(rc == 0, "%d: %s", rc, err);
-	ram_untouched(w, "an unknown format");
+	ram_only_dirs(w, 2, "an unknown format");
 	snprintf(path, sizeof path, "%s.args", mark);
 	assert_file_is(path, "--list\n--list\n");
 	ck_assert_int_eq(unlink(path), 0);
@@ -394,7 +423,7 @@ START_TEST(real_mat2_unknown_never_copied)
 			  "submit " SERVER " --no-reply --keep-metadata %s", p.d.port, keystring,
 			  bin);
 	ck_assert_msg(rc == 0, "%d: %s", rc, err);
-	ram_untouched(w, "an unknown format, the real mat2");
+	ram_only_dirs(w, 1, "an unknown format, the real mat2");
 	snprintf(docx, sizeof docx, "%s/AUTHOR.DOCX", p.d.dir);
 	snprintf(cmd, sizeof cmd, "cp %s/author.docx %s", SAMPLES, docx);
 	ck_assert_int_eq(system(cmd), 0);
@@ -433,6 +462,102 @@ START_TEST(no_mat2_said_once)
 }
 END_TEST
 
+/* mat2 --list, the first mat2 run, ran with TMPDIR = XDG_RUNTIME_DIR itself (shared, or
+ * /dev/shm, world-writable), not ghostdrop's private 0700 directory, which was not made yet:
+ * now it runs there, as every other mat2 run. */
+START_TEST(list_runs_in_private_dir)
+{
+	place p;
+	char mark[512], path[600], docx[512];
+	place_up(&p);
+	fake_mat2(&p);
+	snprintf(mark, sizeof mark, "%s/mark", p.d.dir);
+	setenv("M2_MARK", mark, 1);
+	snprintf(path, sizeof path, "%s.go", mark);
+	write_file_mode(path, "", 0600);
+	snprintf(docx, sizeof docx, "%s/author.docx", SAMPLES);
+	int rc = drop_run(&p.d, GHOSTDROP, "the memo", out, err, sizeof out,
+			  "submit " SERVER " --no-reply --json %s", p.d.port, keystring, docx);
+	ck_assert_msg(rc == 0 && strstr(out, "\"mat2\"") != NULL, "%d: %s %s", rc, out, err);
+	snprintf(path, sizeof path, "%s.args", mark);
+	assert_file_is(path, "--list\n--show\n--inplace\n");
+	snprintf(path, sizeof path, "%s.listenv", mark);
+	char env[1024] = "", mine[1024] = "";
+	FILE *f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "mat2 --list never ran");
+	ck_assert_ptr_nonnull(fgets(env, sizeof env, f));
+	fclose(f);
+	snprintf(path, sizeof path, "%s.env", mark); /* --show's, in the private directory */
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(mine, sizeof mine, f));
+	fclose(f);
+	ck_assert_msg(strcmp(env, mine) == 0, "mat2 --list ran with %s, --show with %s", env,
+		      mine);
+	assert_env(&p, mark);
+	assert_nothing_left(&p, "after --list");
+	unsetenv("M2_MARK");
+	place_down(&p);
+}
+END_TEST
+
+/* An XDG_RUNTIME_DIR too long for ghostdrop's directory name was cut short: mat2 --list got
+ * a TMPDIR that was a prefix of it (a path that may be on disk). Now refused before mat2
+ * runs. */
+START_TEST(long_runtime_dir_refused)
+{
+	place p;
+	char mark[512], path[600], docx[512], run[400];
+	place_up(&p);
+	fake_mat2(&p);
+	snprintf(mark, sizeof mark, "%s/mark", p.d.dir);
+	setenv("M2_MARK", mark, 1);
+	snprintf(run, sizeof run, "%s/%0230d", p.run, 0);
+	ck_assert_int_eq(mkdir(run, 0700), 0);
+	ck_assert_int_eq(chmod(run, 0700), 0);
+	setenv("XDG_RUNTIME_DIR", run, 1);
+	snprintf(docx, sizeof docx, "%s/author.docx", SAMPLES);
+	int rc = drop_run(&p.d, GHOSTDROP, "the memo", out, err, sizeof out,
+			  "submit " SERVER " --no-reply %s", p.d.port, keystring, docx);
+	ck_assert_msg(rc == 6 && strstr(err, "name too long") != NULL, "%d: %s", rc, err);
+	snprintf(path, sizeof path, "%s.listenv", mark);
+	ck_assert_msg(access(path, F_OK) != 0, "mat2 --list ran");
+	ck_assert_uint_eq(entries(run), 0);
+	ck_assert_int_eq(rmdir(run), 0);
+	assert_nothing_left(&p, "a long XDG_RUNTIME_DIR");
+	unsetenv("M2_MARK");
+	place_down(&p);
+}
+END_TEST
+
+/* A mat2 --list line over 1,023 bytes (a type with many extensions in a local mime.types) was
+ * dropped while the other lines were read: its extensions, .docx here, counted as unknown and
+ * the document was refused (or sent as is). A list that cannot be read whole proves nothing:
+ * mat2 is tried, and cleans it. */
+START_TEST(long_list_line_tries_mat2)
+{
+	place p;
+	char mark[512], path[600], docx[512];
+	place_up(&p);
+	fake_mat2(&p);
+	snprintf(mark, sizeof mark, "%s/mark", p.d.dir);
+	setenv("M2_MARK", mark, 1);
+	setenv("M2_LONG", "1", 1);
+	snprintf(path, sizeof path, "%s.go", mark);
+	write_file_mode(path, "", 0600);
+	snprintf(docx, sizeof docx, "%s/author.docx", SAMPLES);
+	int rc = drop_run(&p.d, GHOSTDROP, "the memo", out, err, sizeof out,
+			  "submit " SERVER " --no-reply --json %s", p.d.port, keystring, docx);
+	ck_assert_msg(rc == 0 && strstr(out, "\"mat2\"") != NULL, "%d: %s %s", rc, out, err);
+	snprintf(path, sizeof path, "%s.args", mark);
+	assert_file_is(path, "--list\n--show\n--inplace\n");
+	assert_nothing_left(&p, "a long --list line");
+	unsetenv("M2_LONG");
+	unsetenv("M2_MARK");
+	place_down(&p);
+}
+END_TEST
+
 static Suite *mat2tmp_suite(void)
 {
 	Suite *s = suite_create("mat2tmp");
@@ -444,6 +569,9 @@ static Suite *mat2tmp_suite(void)
 	tcase_add_test(tc, no_mat2_said_once);
 	tcase_add_test(tc, unknown_format_never_copied);
 	tcase_add_test(tc, real_mat2_unknown_never_copied);
+	tcase_add_test(tc, list_runs_in_private_dir);
+	tcase_add_test(tc, long_runtime_dir_refused);
+	tcase_add_test(tc, long_list_line_tries_mat2);
 	suite_add_tcase(s, tc);
 	return s;
 }
