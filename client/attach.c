@@ -1183,33 +1183,37 @@ int attach_stream(const attach_set *as, int i, int (*out)(void *arg, const uint8
 }
 
 /* Whether the text in path holds limit or more of the codename's words: 1, 0, or -1 when it
- * cannot be read. Read in 256 KiB pieces that overlap by 4 KiB (a codename written out is far
- * shorter), wiped after: the search takes 18 bytes of memory a letter, which malloc keeps and
- * gives again from one piece to the next at this size (at 1 MiB it was 18 MiB, kept too). */
+ * cannot be read. Read in 256 KiB pieces, searched as one text (gd_codename_scan carries the
+ * last letters and the window from one piece to the next: words far apart across a piece's
+ * end count as in one search), wiped after: the search takes 18 bytes of memory a letter,
+ * which malloc keeps and gives again from one piece to the next at this size (at 1 MiB it was
+ * 18 MiB, kept too). */
 static int text_codename(const char *path, const char *codename, int limit)
 {
-	enum { PIECE = 1 << 18, OVERLAP = 4096 };
-	char *buf = malloc(PIECE + OVERLAP);
+	enum { PIECE = 1 << 18 };
+	char *buf = malloc(PIECE);
 	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
-	size_t have = 0;
 	ssize_t k = 0;
+	gd_codename_scan scan;
 	if (buf == NULL || fd < 0) {
 		free(buf);
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
-	while (!found && (k = read(fd, buf + have, PIECE + OVERLAP - have)) > 0) {
-		have += (size_t)k;
-		int w = gd_codename_words_in_text(codename, buf, have);
+	gd_codename_scan_init(&scan);
+	do {
+		size_t have = 0;
+		while (have < PIECE && (k = read(fd, buf + have, PIECE - have)) > 0)
+			have += (size_t)k;
+		if (k < 0)
+			break;
+		int w = gd_codename_scan_text(&scan, codename, buf, have, k == 0);
 		found = w < 0 || w >= limit;
-		if (have > OVERLAP) {
-			memmove(buf, buf + have - OVERLAP, OVERLAP);
-			have = OVERLAP;
-		}
-	}
+	} while (!found && k > 0);
 	close(fd);
-	sodium_memzero(buf, PIECE + OVERLAP);
+	gd_codename_scan_wipe(&scan);
+	sodium_memzero(buf, PIECE);
 	free(buf);
 	return k < 0 ? -1 : found;
 }

@@ -178,14 +178,34 @@ static int is_text_space(char c)
  * a piece is the word, where a token's letters are the word, or where two or more words
  * follow one another in a token's letters ("ZoomAbacus", "zoom_abacus"). A word alone inside
  * a longer one ("zoomed", "capable") is not found: ordinary text is not refused for it. The
- * words found within any 2 * GD_CODENAME_WORDS consecutive pieces are counted. */
-int gd_codename_words_in_text(const char *canonical, const char *text, size_t len)
+ * words found within any 2 * GD_CODENAME_WORDS consecutive pieces are counted.
+ *
+ * A text given in parts: whether a letter begins a word found depends only on the letters up
+ * to 2 * WORD_MAX after it (the word, and a word chained after it) and WORD_MAX + 1 before it
+ * (a word chained before it, the letter before), whatever lies between them; the window of
+ * pieces is carried in s. So the letters of a part are judged once those after them are
+ * known (all at the last part), and the last GD_SCAN_CARRY letters go on to the next part:
+ * parts give exactly what the whole text gives. */
+enum { LOOK = 2 * WORD_MAX + 1, BACK = WORD_MAX + 1 };
+_Static_assert(LOOK + BACK <= GD_SCAN_CARRY, "GD_SCAN_CARRY too small");
+
+void gd_codename_scan_init(gd_codename_scan *s)
+{
+	memset(s, 0, sizeof *s);
+}
+
+void gd_codename_scan_wipe(gd_codename_scan *s)
+{
+	sodium_memzero(s, sizeof *s);
+}
+
+int gd_codename_scan_text(gd_codename_scan *s, const char *canonical, const char *text,
+			  size_t len, int final)
 {
 	enum { WINDOW = 2 * GD_CODENAME_WORDS };
 	char cw[GD_CODENAME_WORDS][WORD_MAX + 1];
-	size_t cl[GD_CODENAME_WORDS], i = 0, start, n, nl = 0;
-	unsigned masks[WINDOW] = {0};
-	int nc = 0, best = 0;
+	size_t cl[GD_CODENAME_WORDS], i = 0, start, n, nl = s->n;
+	int nc = 0;
 	size_t clen = strlen(canonical);
 	while (nc < GD_CODENAME_WORDS && next_word(canonical, clen, &i, &start, &n)) {
 		cl[nc] = 0;
@@ -198,7 +218,7 @@ int gd_codename_words_in_text(const char *canonical, const char *text, size_t le
 	for (size_t t = 0; t < len; t++)
 		nl += is_text_letter(text[t]);
 	if (nc == 0 || nl == 0)
-		return 0;
+		return s->best;
 	/* one block, not four: asked for again at each piece of a long text, it is memory malloc
 	 * kept, where four blocks were mapped and unmapped each time (fresh pages cost more than
 	 * the search itself) */
@@ -211,18 +231,23 @@ int gd_codename_words_in_text(const char *canonical, const char *text, size_t le
 	char *low = (char *)(tok + nl);
 	unsigned char *starts = (unsigned char *)low + nl;
 	memset(starts, 0, nl);
-	size_t p = 0, tk = 0, l = 0;
-	int gap = 0, space = 0;
+	size_t l = s->n; /* the letters carried from the part before, then this part's */
+	memcpy(low, s->low, l);
+	memcpy(piece, s->piece, l * sizeof *piece);
+	memcpy(tok, s->tok, l * sizeof *tok);
+	size_t p = s->p, tk = s->tk;
+	int gap = s->gap, space = s->space;
 	for (size_t t = 0; t < len; t++) {
 		if (!is_text_letter(text[t])) {
 			gap = 1;
 			space |= is_text_space(text[t]);
 			continue;
 		}
-		if (l > 0) {
+		if (s->seen) {
 			p += gap;
 			tk += space;
 		}
+		s->seen = 1;
 		gap = space = 0;
 		low[l] = (char)(text[t] | 0x20);
 		piece[l] = p;
@@ -238,8 +263,13 @@ int gd_codename_words_in_text(const char *canonical, const char *text, size_t le
 			    memcmp(low + a, cw[k], cl[k]) == 0)
 				starts[a] |= (unsigned char)(1u << k);
 		}
-	size_t last = 0;
-	for (size_t a = 0; a < nl; a++) {
+	/* judged: from the first letter not judged yet to the last with LOOK letters after it
+	 * (at the last part: to the end). Before s->done, only letters for context (BACK of
+	 * them, or the text's first letter at 0). */
+	size_t to = final || nl - s->done <= LOOK ? (final ? nl : s->done) : nl - LOOK;
+	size_t last = s->last;
+	int best = s->best;
+	for (size_t a = s->done; a < to; a++) {
 		unsigned m = 0;
 		for (int k = 0; k < nc && starts[a] != 0; k++) {
 			if (!(starts[a] & (1u << k)))
@@ -258,22 +288,42 @@ int gd_codename_words_in_text(const char *canonical, const char *text, size_t le
 				m |= 1u << k;
 		}
 		for (size_t q = last + 1; q <= piece[a] && q <= last + WINDOW; q++)
-			masks[q % WINDOW] = 0;
+			s->masks[q % WINDOW] = 0;
 		last = piece[a];
 		if (m == 0)
 			continue; /* the window only lost words: no more of them than before */
-		masks[last % WINDOW] |= m;
+		s->masks[last % WINDOW] |= m;
 		unsigned all = 0;
 		for (int k = 0; k < WINDOW; k++)
-			all |= masks[k];
+			all |= s->masks[k];
 		int c = __builtin_popcount(all);
 		best = c > best ? c : best;
 	}
+	size_t from = to > BACK ? to - BACK : 0; /* carried: BACK before the first not judged */
+	s->n = nl - from;
+	s->done = to - from;
+	memcpy(s->low, low + from, s->n);
+	memcpy(s->piece, piece + from, s->n * sizeof *piece);
+	memcpy(s->tok, tok + from, s->n * sizeof *tok);
+	s->p = p;
+	s->tk = tk;
+	s->gap = gap;
+	s->space = space;
+	s->last = last;
+	s->best = best;
 	sodium_memzero(low, nl);
-	sodium_memzero(masks, sizeof masks);
 	sodium_memzero(cw, sizeof cw);
 	free(piece);
 	return best;
+}
+
+int gd_codename_words_in_text(const char *canonical, const char *text, size_t len)
+{
+	gd_codename_scan s;
+	gd_codename_scan_init(&s);
+	int r = gd_codename_scan_text(&s, canonical, text, len, 1);
+	gd_codename_scan_wipe(&s);
+	return r;
 }
 
 int gd_codename_normalise(char *out, size_t cap, const char *in, size_t in_len, int *bad_word)

@@ -233,6 +233,23 @@ unsigned gd_codename_bad_words(const char *in, size_t in_len, int *n_words);
  * longer word ("zoomed"). 0 to GD_CODENAME_WORDS, -1 when out of memory; reads only len
  * bytes of text. */
 int gd_codename_words_in_text(const char *canonical, const char *text, size_t len);
+/* The same search over a text given in parts (a file read piece by piece), giving exactly
+ * what one search of the whole text gives: gd_codename_scan_init, then gd_codename_scan_text
+ * for each part in order, final = 1 for the last (it may be empty); each returns the words
+ * found so far (never more than the whole text's count: a search may stop once it is enough),
+ * or -1 when out of memory. s holds the last letters read: gd_codename_scan_wipe it after. */
+enum { GD_SCAN_CARRY = 112 };
+typedef struct {
+	unsigned masks[2 * GD_CODENAME_WORDS];
+	size_t last, p, tk, n, done;
+	int gap, space, seen, best;
+	char low[GD_SCAN_CARRY];
+	size_t piece[GD_SCAN_CARRY], tok[GD_SCAN_CARRY];
+} gd_codename_scan;
+void gd_codename_scan_init(gd_codename_scan *s);
+int gd_codename_scan_text(gd_codename_scan *s, const char *canonical, const char *text,
+			  size_t len, int final);
+void gd_codename_scan_wipe(gd_codename_scan *s);
 
 typedef struct {
 	uint8_t reply_pk[GD_BOX_PK_BYTES];

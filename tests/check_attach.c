@@ -642,6 +642,52 @@ START_TEST(codename_found_in_a_long_text)
 }
 END_TEST
 
+/* A codename whose words are far apart (halves 5,000 bytes of digits apart, newlines every
+ * 100 bytes) counts as it does in one search of the whole text: within 16 runs of letters,
+ * whatever lies between them. Pieces of 256 KiB overlapping by 4 KiB missed it when a piece's
+ * end fell between the halves (the text was sent), and found it when it did not. */
+START_TEST(codename_far_apart_across_pieces)
+{
+	drop d;
+	char code[512], msg[512], txt[512], words[GD_CODENAME_MAX];
+	const size_t len = 400 * 1000, at[] = {100 * 1000, 256 * 1024 - 200, 256 * 1024 - 900};
+	char *text = malloc(len);
+	ck_assert_ptr_nonnull(text);
+	drop_up(&d, NULL, keystring);
+	ck_assert_int_eq(gd_codename_generate(words, sizeof words), GD_OK);
+	snprintf(code, sizeof code, "%s/codename.txt", d.dir);
+	write_bytes(code, words, strlen(words));
+	snprintf(msg, sizeof msg, "%s/message.txt", d.dir);
+	write_bytes(msg, "the queue\n", 10);
+	snprintf(txt, sizeof txt, "%s/figures.csv", d.dir); /* each half alone is sent */
+	char *sp = strchr(words, ' ');
+	sp = strchr(sp + 1, ' '); /* the first two words, then the next two: 4 together */
+	ck_assert_ptr_nonnull(sp);
+	char *end = strchr(strchr(sp + 1, ' ') + 1, ' ');
+	ck_assert_ptr_nonnull(end);
+	*end = '\0';
+	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+		for (size_t o = 0; o < len; o++)
+			text[o] = o % 100 == 99 ? '\n' : (char)('0' + o % 10);
+		text[at[i] - 1] = ' ';
+		memcpy(text + at[i], words, (size_t)(sp - words));
+		text[at[i] + (size_t)(sp - words)] = ' ';
+		size_t b = at[i] + 5000;
+		text[b - 1] = ' ';
+		memcpy(text + b, sp + 1, strlen(sp + 1));
+		text[b + strlen(sp + 1)] = ' ';
+		write_bytes(txt, text, len);
+		int rc = gd(&d, "", "submit " SERVER " --codename-file %s --message-file %s %s",
+			    d.port, keystring, code, msg, txt);
+		ck_assert_msg(rc == 6 && strstr(err, "holds your codename") != NULL,
+			      "at %zu: %d: %s", at[i], rc, err);
+	}
+	ck_assert_uint_eq(drop_count_stored(&d), 0);
+	free(text);
+	drop_destroy(&d);
+}
+END_TEST
+
 static Suite *attach_suite(void)
 {
 	Suite *s = suite_create("attach");
@@ -657,6 +703,7 @@ static Suite *attach_suite(void)
 	tcase_add_test(tc, preview_and_confirm_on_a_terminal);
 	tcase_add_test(tc, yes_in_the_workers_language);
 	tcase_add_test(tc, codename_found_in_a_long_text);
+	tcase_add_test(tc, codename_far_apart_across_pieces);
 	tcase_add_test(tc, odd_byte_anywhere_in_text_refused);
 	suite_add_tcase(s, tc);
 	return s;

@@ -156,6 +156,74 @@ START_TEST(mailbox_signatures)
 }
 END_TEST
 
+/* The codename search over a text given in parts gives what one search of the whole text
+ * gives, wherever the parts end (1 to 300 bytes, some empty): random texts of codename words,
+ * their prefixes and run-ons, capitals, separators (space, newline, -, _, none, digits), and
+ * gaps of up to 6,000 non-letters. Pieces overlapping by bytes (attach.c's before) missed
+ * words far apart across a piece's end. Also each part's answer never exceeds the whole's. */
+START_TEST(scan_in_parts_as_whole)
+{
+	static const char *const code = "zoom abacus cider delta echo fable gamma yo-yo";
+	static const char *const bits[] = {"zoom",  "abacus", "cider", "delta", "echo", "fable",
+					   "gamma", "yoyo",   "yo",    "zoo",   "ab",   "x",
+					   "Zoom",  "ABACUS", "zoomed", "the",  "q"};
+	static const char *const seps[] = {" ", "\n", "-", "_", "", "7", ".", "\t"};
+	enum { CAP = 40000 };
+	char *t = malloc(CAP);
+	ck_assert_ptr_nonnull(t);
+	for (int round = 0; round < 3000; round++) {
+		size_t len = 0;
+		int items = 1 + (int)(randombytes_uniform(40));
+		for (int i = 0; i < items && len + 7000 < CAP; i++) {
+			uint32_t r = randombytes_uniform(100);
+			if (r < 8) { /* a long gap of non-letters, with or without white space */
+				size_t g = 1 + randombytes_uniform(6000);
+				int sp = randombytes_uniform(2);
+				for (size_t k = 0; k < g; k++)
+					t[len++] = sp && k % 100 == 99 ? '\n' : (char)('0' + k % 10);
+			} else {
+				const char *b = bits[randombytes_uniform(sizeof bits / sizeof bits[0])];
+				memcpy(t + len, b, strlen(b));
+				len += strlen(b);
+			}
+			const char *sp = seps[randombytes_uniform(sizeof seps / sizeof seps[0])];
+			memcpy(t + len, sp, strlen(sp));
+			len += strlen(sp);
+		}
+		int whole = gd_codename_words_in_text(code, t, len);
+		gd_codename_scan sc;
+		gd_codename_scan_init(&sc);
+		size_t at = 0;
+		int got = 0;
+		while (at < len) {
+			size_t part = randombytes_uniform(4) == 0 ? 0 : 1 + randombytes_uniform(300);
+			if (part > len - at)
+				part = len - at;
+			got = gd_codename_scan_text(&sc, code, t + at, part, 0);
+			ck_assert_int_le(got, whole);
+			at += part;
+		}
+		got = gd_codename_scan_text(&sc, code, "", 0, 1);
+		gd_codename_scan_wipe(&sc);
+		ck_assert_msg(got == whole, "round %d: parts %d, whole %d, %zu bytes", round, got,
+			      whole, len);
+	}
+	/* the reviewer's case: two words, 5,000 bytes of digits, two words; cut in the gap */
+	size_t len = 0;
+	len += (size_t)sprintf(t, " zoom abacus ");
+	for (int k = 0; k < 5000; k++)
+		t[len++] = k % 100 == 99 ? '\n' : '5';
+	len += (size_t)sprintf(t + len, " cider delta ");
+	ck_assert_int_eq(gd_codename_words_in_text(code, t, len), 4);
+	gd_codename_scan sc;
+	gd_codename_scan_init(&sc);
+	ck_assert_int_le(gd_codename_scan_text(&sc, code, t, 2500, 0), 2);
+	ck_assert_int_eq(gd_codename_scan_text(&sc, code, t + 2500, len - 2500, 1), 4);
+	gd_codename_scan_wipe(&sc);
+	free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("codename");
@@ -168,6 +236,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, suggest);
 	tcase_add_test(tc, derive);
 	tcase_add_test(tc, mailbox_signatures);
+	tcase_add_test(tc, scan_in_parts_as_whole);
 	suite_add_tcase(s, tc);
 	return s;
 }
