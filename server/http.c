@@ -76,7 +76,8 @@ struct http_server {
 	http_handler h;
 	unsigned n_conns;
 	conn *conns, *tail;
-	size_t body_in_mem; /* request bodies allocated now, all connections */
+	size_t body_in_mem;        /* request bodies allocated now, all connections */
+	unsigned long long bodies; /* request bodies allocated so far */
 	struct event *sigint, *sigterm, *stop_timer, *wake;
 	int wake_fds[2];
 	void (*wake_cb)(void *);
@@ -193,6 +194,11 @@ void *http_user(const http_req *r)
 unsigned http_connections(const http_server *s)
 {
 	return s->n_conns;
+}
+
+unsigned long long http_bodies(const http_server *s)
+{
+	return s->bodies;
 }
 
 size_t http_buffered_max(const http_server *s)
@@ -624,6 +630,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 		}
 		r->charged = (size_t)r->h.content_length;
 		s->body_in_mem += r->charged;
+		s->bodies++;
 		start_body(c);
 	}
 	if (c->state == C_BODY) {

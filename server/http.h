@@ -49,6 +49,8 @@ int http_every(http_server *s, unsigned seconds, void (*cb)(void *arg), void *ar
  * pending (or after a grace period). */
 int http_run(http_server *s, int (*idle)(void *arg), void *arg);
 unsigned http_connections(const http_server *s);
+/* Request bodies read into memory so far: the drop gives freed memory back when it stays. */
+unsigned long long http_bodies(const http_server *s);
 /* The most input one connection holds now: buffered bytes plus a body being read (tests). */
 size_t http_buffered_max(const http_server *s);
 /* For tests and fuzzing, without a listener: serve a connected socket (a socketpair's end) as

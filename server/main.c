@@ -426,23 +426,59 @@ static void no_core_dumps(void)
 		log_msg(LOG_WARN, "could not disable core dumps");
 }
 
-/* Freed memory stays in the heap for reuse, up to `bytes`: a stored chunk's body and LMDB's
- * dirty pages for it (malloc'd afresh in every transaction) are freed after each commit, and
- * glibc gave them back to the kernel as soon as about 2 MiB lay free at the heap's top, so with
- * a few uploads at once every stored MiB was faulted in afresh: 40-150 page faults and, with
- * four uploads at once, 5.0-6.6 ms of the drop's CPU per MiB instead of 2.9-3.1 (BENCHMARKS.md,
- * issue 20). The bound is the body memory budget, which the drop may fill anyway; allocations
- * up to 32 MiB (glibc's most) come from the heap, larger ones are mapped. */
+/* Freed memory stays in the heap for reuse while uploads go on: a stored chunk's body and
+ * LMDB's dirty pages for it (malloc'd afresh in every transaction) are freed after each commit,
+ * and glibc gave them back to the kernel as soon as about 2 MiB lay free at the heap's top, so
+ * with a few uploads at once every stored MiB was faulted in afresh: 40-150 page faults and,
+ * with four uploads at once, 5.0-6.6 ms of the drop's CPU per MiB instead of 2.9-3.1
+ * (BENCHMARKS.md, issue 20). The heap's free top is kept up to `bytes`, the body memory budget,
+ * which the drop may fill anyway. glibc applies that threshold to each heap (arena) apart, and
+ * the bodies are freed on the event loop's thread, LMDB's pages on the writer's: with a heap
+ * each, twice the budget stayed after a burst (27-30 MiB at 16), and malloc_trim does not
+ * shrink a thread's heap, only the main one. So both threads share the main heap (a few
+ * mallocs per chunk: no contention seen, bench/server uploads 4). Allocations up to 32 MiB
+ * (glibc's most) come from the heap, larger ones are mapped. trim_when_quiet gives it all back
+ * once uploads pause. */
 static void keep_freed_memory(size_t bytes)
 {
-#if defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
+#if defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD) && defined(M_ARENA_MAX)
 	if (bytes > INT_MAX)
 		bytes = INT_MAX;
-	if (mallopt(M_MMAP_THRESHOLD, 32 << 20) != 1 || mallopt(M_TRIM_THRESHOLD, (int)bytes) != 1)
+	if (mallopt(M_ARENA_MAX, 1) != 1 || mallopt(M_MMAP_THRESHOLD, 32 << 20) != 1 ||
+	    mallopt(M_TRIM_THRESHOLD, (int)bytes) != 1)
 		log_msg(LOG_WARN, "could not set the heap's trim threshold");
 #else
 	(void)bytes;
 #endif
+}
+
+#define TRIM_QUIET 2 /* seconds without a new request body before the heap is trimmed */
+
+typedef struct {
+	http_server *srv;
+	api *a;
+	unsigned long long bodies; /* http_bodies at the last tick */
+	int quiet;                 /* seconds since a body last came; -1: trimmed since */
+} heap_trim;
+
+/* Every second: once no request body has come for TRIM_QUIET seconds and the writer has
+ * committed everything, the heap's free memory goes back to the kernel (malloc_trim also
+ * releases free blocks between live ones, which the trim threshold never does: 5-24 MiB of
+ * them stayed after a burst at a 16 MiB budget). A burst keeps its memory for as long as it
+ * lasts; an idle drop holds none of it. */
+static void trim_when_quiet(void *arg)
+{
+	heap_trim *t = arg;
+	unsigned long long n = http_bodies(t->srv);
+	if (n != t->bodies) {
+		t->bodies = n;
+		t->quiet = 0;
+	} else if (t->quiet >= 0 && ++t->quiet >= TRIM_QUIET && api_idle(t->a)) {
+#if defined(__GLIBC__)
+		malloc_trim(0);
+#endif
+		t->quiet = -1;
+	}
 }
 
 /* Become `user` for good: supplementary groups, group, user, and no way back. */
@@ -582,7 +618,9 @@ static int cmd_serve(const opts *o)
 	api *a = api_new(st, &cfg, pk);
 	http_handler h = api_handler(a);
 	http_server *srv = a ? http_server_new(&lim, &h) : NULL;
-	if (srv == NULL || http_listen_fd(srv, lfd) != 0 || api_attach(a, srv) != 0) {
+	heap_trim trim = {srv, a, 0, 0};
+	if (srv == NULL || http_listen_fd(srv, lfd) != 0 || api_attach(a, srv) != 0 ||
+	    http_every(srv, 1, trim_when_quiet, &trim) != 0) {
 		if (srv == NULL)
 			close(lfd);
 		http_server_free(srv);
