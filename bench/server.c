@@ -20,7 +20,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
+#include <sys/select.h> /* struct timeval */
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
