@@ -164,9 +164,9 @@ END_TEST
 START_TEST(scan_in_parts_as_whole)
 {
 	static const char *const code = "zoom abacus cider delta echo fable gamma yo-yo";
-	static const char *const bits[] = {"zoom",  "abacus", "cider", "delta", "echo", "fable",
-					   "gamma", "yoyo",   "yo",    "zoo",   "ab",   "x",
-					   "Zoom",  "ABACUS", "zoomed", "the",  "q"};
+	static const char *const bits[] = {"zoom",  "abacus", "cider",  "delta", "echo", "fable",
+					   "gamma", "yoyo",   "yo",     "zoo",   "ab",   "x",
+					   "Zoom",  "ABACUS", "zoomed", "the",   "q"};
 	static const char *const seps[] = {" ", "\n", "-", "_", "", "7", ".", "\t"};
 	enum { CAP = 40000 };
 	char *t = malloc(CAP);
@@ -180,9 +180,11 @@ START_TEST(scan_in_parts_as_whole)
 				size_t g = 1 + randombytes_uniform(6000);
 				int sp = randombytes_uniform(2);
 				for (size_t k = 0; k < g; k++)
-					t[len++] = sp && k % 100 == 99 ? '\n' : (char)('0' + k % 10);
+					t[len++] =
+						sp && k % 100 == 99 ? '\n' : (char)('0' + k % 10);
 			} else {
-				const char *b = bits[randombytes_uniform(sizeof bits / sizeof bits[0])];
+				const char *b =
+					bits[randombytes_uniform(sizeof bits / sizeof bits[0])];
 				memcpy(t + len, b, strlen(b));
 				len += strlen(b);
 			}
@@ -196,7 +198,8 @@ START_TEST(scan_in_parts_as_whole)
 		size_t at = 0;
 		int got = 0;
 		while (at < len) {
-			size_t part = randombytes_uniform(4) == 0 ? 0 : 1 + randombytes_uniform(300);
+			size_t part =
+				randombytes_uniform(4) == 0 ? 0 : 1 + randombytes_uniform(300);
 			if (part > len - at)
 				part = len - at;
 			got = gd_codename_scan_text(&sc, code, t + at, part, 0);

@@ -114,48 +114,49 @@ END_TEST
 
 /* A fake mat2 first on PATH. Each run appends its first argument to $M2_MARK.args; --list
  * writes its TMPDIR, TMP and TEMP to $M2_MARK.listenv and lists .docx only (with M2_LONG set:
- * .pdf, and .docx last of 201 extensions on one line of 1,600 bytes). Else it writes its TMPDIR, TMP and TEMP to $M2_MARK.env (--show lists
- * $TMPDIR, its copies, into $M2_MARK.ls), unpacks "the document" into $TMPDIR/tmpfake/word/,
- * ignores SIGINT, SIGTERM and SIGHUP (as a mat2 busy in a large file did: it outlived
- * ghostdrop); then --show ends, --inplace writes its pid to $M2_MARK and, as M2_MODE says,
- * fails leaving its files, or waits (at most 30 s) for $M2_MARK.go. */
+ * .pdf, and .docx last of 201 extensions on one line of 1,600 bytes). Else it writes its TMPDIR,
+ * TMP and TEMP to $M2_MARK.env (--show lists $TMPDIR, its copies, into $M2_MARK.ls), unpacks "the
+ * document" into $TMPDIR/tmpfake/word/, ignores SIGINT, SIGTERM and SIGHUP (as a mat2 busy in a
+ * large file did: it outlived ghostdrop); then --show ends, --inplace writes its pid to $M2_MARK
+ * and, as M2_MODE says, fails leaving its files, or waits (at most 30 s) for $M2_MARK.go. */
 static void fake_mat2(const place *p)
 {
 	char bin[256], path[4096];
 	snprintf(bin, sizeof bin, "%s/bin", p->d.dir);
 	ck_assert_int_eq(mkdir(bin, 0700), 0);
 	snprintf(path, sizeof path, "%s/mat2", bin);
-	write_file_mode(path,
-			"#!/bin/sh\n"
-			"echo \"$1\" >> \"$M2_MARK.args\"\n"
-			"if [ \"$1\" = --list ]; then\n"
-			"  [ -n \"$M2_MARK\" ] && echo \"$TMPDIR|$TMP|$TEMP\" > \"$M2_MARK.listenv\"\n"
-			"  echo '[+] Supported formats:'\n"
-			"  if [ -z \"$M2_LONG\" ]; then\n"
-			"    echo '  - application/vnd.openxmlformats-officedocument."
-			"wordprocessingml.document (.docx)'\n"
-			"    exit 0\n"
-			"  fi\n"
-			"  echo '  - application/pdf (.pdf)'\n"
-			"  printf '  - application/x-long ('\n"
-			"  i=0; while [ $i -lt 200 ]; do printf '.ext%d, ' $i; i=$((i+1)); done\n"
-			"  echo '.docx)'\n"
-			"  exit 0\n"
-			"fi\n"
-			"trap '' INT TERM HUP\n"
-			"echo \"$TMPDIR|$TMP|$TEMP\" > \"$M2_MARK.env\"\n"
-			"[ \"$1\" = --show ] && ls -A \"$TMPDIR\" > \"$M2_MARK.ls\"\n"
-			"mkdir -p \"$TMPDIR/tmpfake/word\" || exit 1\n"
-			"echo 'SECRET quota memo' > \"$TMPDIR/tmpfake/word/document.xml\"\n"
-			"[ \"$1\" = --show ] && rm -r \"$TMPDIR/tmpfake\" && exit 0\n"
-			"echo $$ > \"$M2_MARK.tmp\" && mv \"$M2_MARK.tmp\" \"$M2_MARK\"\n"
-			"[ \"$M2_MODE\" = fail ] && exit 1\n"
-			"i=0\n"
-			"while [ ! -e \"$M2_MARK.go\" ] && [ $i -lt 300 ]; do\n"
-			"  sleep 0.1; i=$((i+1))\n"
-			"done\n"
-			"exit 0\n",
-			0700);
+	write_file_mode(
+		path,
+		"#!/bin/sh\n"
+		"echo \"$1\" >> \"$M2_MARK.args\"\n"
+		"if [ \"$1\" = --list ]; then\n"
+		"  [ -n \"$M2_MARK\" ] && echo \"$TMPDIR|$TMP|$TEMP\" > \"$M2_MARK.listenv\"\n"
+		"  echo '[+] Supported formats:'\n"
+		"  if [ -z \"$M2_LONG\" ]; then\n"
+		"    echo '  - application/vnd.openxmlformats-officedocument."
+		"wordprocessingml.document (.docx)'\n"
+		"    exit 0\n"
+		"  fi\n"
+		"  echo '  - application/pdf (.pdf)'\n"
+		"  printf '  - application/x-long ('\n"
+		"  i=0; while [ $i -lt 200 ]; do printf '.ext%d, ' $i; i=$((i+1)); done\n"
+		"  echo '.docx)'\n"
+		"  exit 0\n"
+		"fi\n"
+		"trap '' INT TERM HUP\n"
+		"echo \"$TMPDIR|$TMP|$TEMP\" > \"$M2_MARK.env\"\n"
+		"[ \"$1\" = --show ] && ls -A \"$TMPDIR\" > \"$M2_MARK.ls\"\n"
+		"mkdir -p \"$TMPDIR/tmpfake/word\" || exit 1\n"
+		"echo 'SECRET quota memo' > \"$TMPDIR/tmpfake/word/document.xml\"\n"
+		"[ \"$1\" = --show ] && rm -r \"$TMPDIR/tmpfake\" && exit 0\n"
+		"echo $$ > \"$M2_MARK.tmp\" && mv \"$M2_MARK.tmp\" \"$M2_MARK\"\n"
+		"[ \"$M2_MODE\" = fail ] && exit 1\n"
+		"i=0\n"
+		"while [ ! -e \"$M2_MARK.go\" ] && [ $i -lt 300 ]; do\n"
+		"  sleep 0.1; i=$((i+1))\n"
+		"done\n"
+		"exit 0\n",
+		0700);
 	snprintf(path, sizeof path, "%s:%s", bin, getenv("PATH"));
 	setenv("PATH", path, 1);
 }
@@ -492,8 +493,7 @@ START_TEST(list_runs_in_private_dir)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_ptr_nonnull(fgets(mine, sizeof mine, f));
 	fclose(f);
-	ck_assert_msg(strcmp(env, mine) == 0, "mat2 --list ran with %s, --show with %s", env,
-		      mine);
+	ck_assert_msg(strcmp(env, mine) == 0, "mat2 --list ran with %s, --show with %s", env, mine);
 	assert_env(&p, mark);
 	assert_nothing_left(&p, "after --list");
 	unsetenv("M2_MARK");
