@@ -247,8 +247,8 @@ typedef struct {
 	size_t piece[GD_SCAN_CARRY], tok[GD_SCAN_CARRY];
 } gd_codename_scan;
 void gd_codename_scan_init(gd_codename_scan *s);
-int gd_codename_scan_text(gd_codename_scan *s, const char *canonical, const char *text,
-			  size_t len, int final);
+int gd_codename_scan_text(gd_codename_scan *s, const char *canonical, const char *text, size_t len,
+			  int final);
 void gd_codename_scan_wipe(gd_codename_scan *s);
 
 typedef struct {
