@@ -199,8 +199,8 @@ void gd_codename_scan_wipe(gd_codename_scan *s)
 	sodium_memzero(s, sizeof *s);
 }
 
-int gd_codename_scan_text(gd_codename_scan *s, const char *canonical, const char *text,
-			  size_t len, int final)
+int gd_codename_scan_text(gd_codename_scan *s, const char *canonical, const char *text, size_t len,
+			  int final)
 {
 	enum { WINDOW = 2 * GD_CODENAME_WORDS };
 	char cw[GD_CODENAME_WORDS][WORD_MAX + 1];
