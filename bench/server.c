@@ -254,20 +254,28 @@ static double upload_mib_s(uint64_t data_len, long *daemon_peak)
 
 static char bundle_key[GD_KEYSTRING_LEN + 1];
 
-/* CPU seconds (user + system) a process has used so far, from /proc/PID/stat. */
-static double cpu_s(pid_t pid)
+/* /proc/PID/stat from its state field on (past the name, which may hold spaces), or NULL. */
+static const char *proc_stat(pid_t pid, char *buf, size_t cap)
 {
-	char path[64], buf[1024];
+	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
 	if (f)
 		fclose(f);
 	buf[n] = '\0';
-	char *p = strrchr(buf, ')'); /* the name may hold spaces */
+	char *p = strrchr(buf, ')');
+	return p != NULL && p[1] == ' ' ? p + 2 : NULL;
+}
+
+/* CPU seconds (user + system) a process has used so far, from /proc/PID/stat. */
+static double cpu_s(pid_t pid)
+{
+	char buf[1024];
+	const char *p = proc_stat(pid, buf, sizeof buf);
 	unsigned long long ut = 0, st = 0;
 	if (p == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+	    sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
 		return 0;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -275,16 +283,10 @@ static double cpu_s(pid_t pid)
 /* Minor page faults a process has taken so far (/proc/PID/stat). */
 static double minflt(pid_t pid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-	if (f)
-		fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
+	char buf[1024];
+	const char *p = proc_stat(pid, buf, sizeof buf);
 	unsigned long long mf = 0;
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %llu", &mf) != 1)
+	if (p == NULL || sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %llu", &mf) != 1)
 		return 0;
 	return (double)mf;
 }
@@ -293,20 +295,14 @@ static double minflt(pid_t pid)
  * zombie not yet reaped still has them). */
 static void cpu_own_children(pid_t pid, double *own, double *children)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-	if (f)
-		fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
+	char buf[1024];
+	const char *p = proc_stat(pid, buf, sizeof buf);
 	unsigned long long ut = 0, st = 0;
 	long long cut = 0, cst = 0;
 	*own = *children = 0;
 	if (p == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld", &ut,
-		   &st, &cut, &cst) != 4)
+	    sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld", &ut, &st,
+		   &cut, &cst) != 4)
 		return;
 	*own = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 	*children = (double)(cut + cst) / (double)sysconf(_SC_CLK_TCK);
