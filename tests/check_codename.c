@@ -213,10 +213,10 @@ START_TEST(scan_in_parts_as_whole)
 	}
 	/* the reviewer's case: two words, 5,000 bytes of digits, two words; cut in the gap */
 	size_t len = 0;
-	len += (size_t)sprintf(t, " zoom abacus ");
+	len += (size_t)snprintf(t, CAP, " zoom abacus ");
 	for (int k = 0; k < 5000; k++)
 		t[len++] = k % 100 == 99 ? '\n' : '5';
-	len += (size_t)sprintf(t + len, " cider delta ");
+	len += (size_t)snprintf(t + len, CAP - len, " cider delta ");
 	ck_assert_int_eq(gd_codename_words_in_text(code, t, len), 4);
 	gd_codename_scan sc;
 	gd_codename_scan_init(&sc);

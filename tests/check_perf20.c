@@ -39,23 +39,6 @@ static unsigned long long minflt(pid_t pid)
 	return v;
 }
 
-/* The drop's anonymous resident memory in KiB (/proc/PID/status RssAnon: the heaps, not LMDB's
- * file mapping). */
-static long rss_anon_kib(pid_t pid)
-{
-	char path[64], line[256];
-	long v = -1;
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "RssAnon: %ld kB", &v) == 1)
-			break;
-	fclose(f);
-	ck_assert_int_ge(v, 0);
-	return v;
-}
-
 static void upload_new(uint16_t port, uint64_t size, char up[32])
 {
 	char pow[256], hdr[512], body[128], idb[32];
@@ -173,7 +156,7 @@ START_TEST(burst_memory_given_back)
 			upload_new(d.port, (uint64_t)(CHUNKS + 1) * CHUNK, up[i]);
 		if (round == 0) {
 			usleep(200 * 1000);
-			base = rss_anon_kib(d.pid);
+			base = proc_status_kib(d.pid, "RssAnon");
 		}
 		uintptr_t stored = 0;
 		for (int i = 0; i < BURST; i++)
@@ -185,12 +168,12 @@ START_TEST(burst_memory_given_back)
 		}
 		/* past the budget a body gives way or gets 503: most are stored all the same */
 		ck_assert_uint_ge(stored, BURST * CHUNKS / 2);
-		long after = rss_anon_kib(d.pid) - base, kept = after;
+		long after = proc_status_kib(d.pid, "RssAnon") - base, kept = after;
 		/* ASan's allocator is another: glibc's settings and malloc_trim do not apply to it,
 		 * so nothing is waited for nor checked under it */
 		for (int ms = 0; ms < 10000 && kept > SLACK_MIB * 1024L && !ASAN; ms += 250) {
 			usleep(250 * 1000);
-			kept = rss_anon_kib(d.pid) - base;
+			kept = proc_status_kib(d.pid, "RssAnon") - base;
 		}
 		fprintf(stderr,
 			"round %d: %zu MiB stored; heap %ld KiB before, %ld KiB more just after, "

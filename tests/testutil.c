@@ -424,17 +424,26 @@ void write_file_mode(const char *path, const char *s, mode_t mode)
 	close(fd);
 }
 
-long proc_rss_kib(pid_t pid)
+long proc_status_kib(pid_t pid, const char *field)
 {
 	char path[64], line[256];
+	size_t n = strlen(field);
 	long kib = -1;
 	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
 	FILE *f = fopen(path, "r");
 	ck_assert_ptr_nonnull(f);
 	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+		if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+		    sscanf(line + n + 1, " %ld kB", &kib) == 1)
 			break;
 	fclose(f);
+	ck_assert_msg(kib >= 0, "no %s in %s", field, path);
+	return kib;
+}
+
+long proc_rss_kib(pid_t pid)
+{
+	long kib = proc_status_kib(pid, "VmRSS");
 	ck_assert_int_gt(kib, 0);
 	return kib;
 }

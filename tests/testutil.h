@@ -83,6 +83,8 @@ void write_bytes(const char *path, const void *b, size_t n);
 void write_file_mode(const char *path, const char *s, mode_t mode);
 /* A process's resident memory now (VmRSS of /proc/PID/status), in KiB; fails the test if
  * it cannot be read. */
+/* A "Field: N kB" line of /proc/PID/status (VmRSS, RssAnon, VmHWM...), asserted present. */
+long proc_status_kib(pid_t pid, const char *field);
 long proc_rss_kib(pid_t pid);
 
 #endif
