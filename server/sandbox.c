@@ -29,6 +29,7 @@ static const char *const ALLOWED[] = {
 	"fcntl",
 	"fsync",
 	"fdatasync",
+	"fadvise64", /* stored chunks leave the page cache (store.c) */
 	"msync",
 	/* the event loop */
 	"epoll_wait",

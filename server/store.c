@@ -3,6 +3,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bytes.h"
 #include "gdcrypto.h"
@@ -41,6 +43,11 @@ struct store {
 	size_t queued, in_flight;
 	void (*notify)(void *);
 	void *notify_arg;
+	/* LMDB's read-only mapping of data.mdb (found in /proc/self/maps at open; NULL: not
+	 * found) and the file, to let stored chunks leave the page cache (release_chunks) */
+	const uint8_t *map;
+	uint64_t map_len;
+	int fd;
 };
 
 const char *store_strerror(int rc)
@@ -322,6 +329,67 @@ static void space_measure(store *s);
 
 /* ---- opening ---- */
 
+/* Where LMDB mapped data.mdb: the shared read-only mapping of this file from offset 0 in
+ * /proc/self/maps, confirmed by a value LMDB hands out lying inside it. NULL if not found
+ * (the chunks then stay in the page cache, as before). */
+static const uint8_t *find_map(store *s, const void *inside)
+{
+	struct stat st;
+	if (mdb_env_get_fd(s->env, &s->fd) != 0 || fstat(s->fd, &st) != 0)
+		return NULL;
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (f == NULL)
+		return NULL;
+	char line[512];
+	const uint8_t *found = NULL;
+	while (found == NULL && fgets(line, sizeof line, f) != NULL) {
+		unsigned long long start, end, off, ino;
+		char perms[8];
+		if (sscanf(line, "%llx-%llx %7s %llx %*x:%*x %llu", &start, &end, perms, &off,
+			   &ino) == 5 &&
+		    off == 0 && ino == (unsigned long long)st.st_ino && perms[3] == 's' &&
+		    (uintptr_t)inside >= start && (uintptr_t)inside < end)
+			found = (const uint8_t *)(uintptr_t)start;
+	}
+	fclose(f);
+	MDB_envinfo info;
+	if (found != NULL && mdb_env_info(s->env, &info) == 0)
+		s->map_len = info.me_mapsize;
+	return s->map_len > 0 ? found : NULL;
+}
+
+/* Chunks of at least this size leave the page cache once committed. */
+enum { RELEASE_MIN = 64 * 1024 };
+
+/* An upload's chunk is written once and read again only when a courier fetches it: once it is
+ * committed (its pages clean, on disk), let the kernel drop its pages from the page cache, so
+ * that the next chunk reuses that memory instead of taking fresh memory for every stored MiB
+ * (fresh memory costs a page fault each, and far more on a VM whose host takes freed memory
+ * back). A value's bytes lie in consecutive overflow pages of the mapping; mdb_get gives their
+ * address without reading them. */
+static void release_chunks(store *s, const store_op *batch, int just_this)
+{
+	MDB_txn *txn;
+	if (s->map == NULL || mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+		return;
+	long page = sysconf(_SC_PAGESIZE);
+	for (const store_op *op = batch; op != NULL; op = just_this ? NULL : op->next) {
+		if (op->kind != OP_CHUNK_PUT || op->result != STORE_OK || op->len < RELEASE_MIN)
+			continue;
+		uint8_t kb[STORE_ID + 4];
+		chunk_key(kb, op->u.chunk_put.blob, op->u.chunk_put.idx);
+		MDB_val k = {sizeof kb, kb}, v;
+		if (mdb_get(txn, s->blobs, &k, &v) != 0 || (const uint8_t *)v.mv_data < s->map ||
+		    (uint64_t)((const uint8_t *)v.mv_data - s->map) + v.mv_size > s->map_len)
+			continue;
+		off_t off = (off_t)((const uint8_t *)v.mv_data - s->map);
+		off_t start = off - off % page;
+		(void)posix_fadvise(s->fd, start, (off_t)v.mv_size + (off - start),
+				    POSIX_FADV_DONTNEED);
+	}
+	mdb_txn_abort(txn);
+}
+
 int store_open(store **sp, const char *dir, uint64_t map_size, unsigned hw_percent)
 {
 	store *s = calloc(1, sizeof *s);
@@ -370,6 +438,12 @@ int store_open(store **sp, const char *dir, uint64_t map_size, unsigned hw_perce
 		txn = NULL;
 		lmdb_fail("schema", rc);
 		goto fail;
+	}
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == 0) {
+		if (mdb_get(txn, s->meta, &k, &v) == 0)
+			s->map = find_map(s, v.mv_data);
+		mdb_txn_abort(txn);
+		txn = NULL;
 	}
 	*sp = s;
 	space_measure(s);
@@ -1088,7 +1162,10 @@ int store_apply_sync(store *s, store_op *op)
 		rc = commit_fail(s, c);
 		space_undo(s, op);
 	}
-	return op->result = rc;
+	op->result = rc;
+	if (c == 0)
+		release_chunks(s, op, 1);
+	return rc;
 }
 
 /* One transaction for the whole batch, a nested one per operation: a member that fails
@@ -1121,6 +1198,7 @@ static void run_batch(store *s, store_op *batch)
 	rc = mdb_txn_commit(txn);
 	if (rc == 0) {
 		space_measure(s); /* deletions free room, estimates become bytes */
+		release_chunks(s, batch, 0);
 		return;
 	}
 	commit_fail(s, rc);
