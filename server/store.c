@@ -359,33 +359,48 @@ static const uint8_t *find_map(store *s, const void *inside)
 }
 
 /* Chunks of at least this size leave the page cache once committed. */
-enum { RELEASE_MIN = 64 * 1024 };
+/* Stored values at least this large (a text testimony: 16 KiB) lie in overflow pages of their
+ * own, which nothing but a courier's fetch reads again. */
+enum { RELEASE_MIN = 8 * 1024 };
 
-/* An upload's chunk is written once and read again only when a courier fetches it: once it is
- * committed (its pages clean, on disk), let the kernel drop its pages from the page cache, so
- * that the next chunk reuses that memory instead of taking fresh memory for every stored MiB
- * (fresh memory costs a page fault each, and far more on a VM whose host takes freed memory
- * back). A value's bytes lie in consecutive overflow pages of the mapping; mdb_get gives their
- * address without reading them. */
+/* The pages of one committed chunk leave the page cache: its bytes fill consecutive overflow
+ * pages of the mapping, which belong to it alone (so the range ends at the end of its last
+ * page), and mdb_get gives their address without reading them. */
+static void release_one(store *s, MDB_txn *txn, const uint8_t blob[STORE_ID], uint32_t idx,
+			off_t page)
+{
+	uint8_t kb[STORE_ID + 4];
+	chunk_key(kb, blob, idx);
+	MDB_val k = {sizeof kb, kb}, v;
+	if (mdb_get(txn, s->blobs, &k, &v) != 0 || v.mv_size < RELEASE_MIN ||
+	    (const uint8_t *)v.mv_data < s->map ||
+	    (uint64_t)((const uint8_t *)v.mv_data - s->map) + v.mv_size > s->map_len)
+		return;
+	off_t off = (off_t)((const uint8_t *)v.mv_data - s->map);
+	off_t start = off - off % page, end = off + (off_t)v.mv_size;
+	end += (page - end % page) % page;
+	(void)posix_fadvise(s->fd, start, end - start, POSIX_FADV_DONTNEED);
+}
+
+/* A submission's or an upload's chunks are written once and read again only when a courier
+ * fetches them: once they are committed (their pages clean, on disk), let the kernel drop
+ * their pages from the page cache, so that the next write reuses that memory instead of taking
+ * fresh memory for every stored byte (fresh memory costs a page fault per page, and far more
+ * on a VM whose host takes freed memory back). */
 static void release_chunks(store *s, const store_op *batch, int just_this)
 {
 	MDB_txn *txn;
 	if (s->map == NULL || mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
 		return;
-	long page = sysconf(_SC_PAGESIZE);
+	off_t page = (off_t)sysconf(_SC_PAGESIZE);
 	for (const store_op *op = batch; op != NULL; op = just_this ? NULL : op->next) {
-		if (op->kind != OP_CHUNK_PUT || op->result != STORE_OK || op->len < RELEASE_MIN)
+		if (op->result != STORE_OK || op->len < RELEASE_MIN)
 			continue;
-		uint8_t kb[STORE_ID + 4];
-		chunk_key(kb, op->u.chunk_put.blob, op->u.chunk_put.idx);
-		MDB_val k = {sizeof kb, kb}, v;
-		if (mdb_get(txn, s->blobs, &k, &v) != 0 || (const uint8_t *)v.mv_data < s->map ||
-		    (uint64_t)((const uint8_t *)v.mv_data - s->map) + v.mv_size > s->map_len)
-			continue;
-		off_t off = (off_t)((const uint8_t *)v.mv_data - s->map);
-		off_t start = off - off % page;
-		(void)posix_fadvise(s->fd, start, (off_t)v.mv_size + (off - start),
-				    POSIX_FADV_DONTNEED);
+		if (op->kind == OP_CHUNK_PUT)
+			release_one(s, txn, op->u.chunk_put.blob, op->u.chunk_put.idx, page);
+		else if (op->kind == OP_SUBMIT)
+			for (uint32_t i = 0; i < op->u.submit.n_chunks; i++)
+				release_one(s, txn, op->u.submit.blob, i, page);
 	}
 	mdb_txn_abort(txn);
 }

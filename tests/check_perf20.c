@@ -14,7 +14,15 @@
 #include "daemon.h"
 #include "testutil.h"
 
-enum { UPLOADERS = 4, CHUNKS = 8, CHUNK = 1 << 20, BURST = 16, BUDGET_MIB = 16, SLACK_MIB = 3 };
+enum {
+	UPLOADERS = 4,
+	CHUNKS = 8,
+	CHUNK = 1 << 20,
+	BURST = 16,
+	BUDGET_MIB = 16,
+	SLACK_MIB = 3,
+	TEXTS = 40
+};
 
 #if defined(__SANITIZE_ADDRESS__)
 #define ASAN 1
@@ -247,6 +255,34 @@ START_TEST(stored_chunks_leave_page_cache)
 		(size_t)stored, before, after);
 	ck_assert_msg(after - before < 4 * 1024, "%ld KiB of stored chunks still cached",
 		      after - before);
+	/* text testimonies in one request each (16 KiB envelopes) leave it too, and read back
+	 * whole: the courier fetches every one and the journalist key opens it */
+	uint8_t nr[32] = {4};
+	gd_source_keys *src =
+		test_source("zoom abacus yo-yo able ablaze abide zoologist felt-tip", nr);
+	membuf env;
+	uint8_t ack[32];
+	drop_envelope(&d, src, "we rate chatbot answers for $1.50/h", 0, &env, ack);
+	before = cached_kib(&d);
+	for (int i = 0; i < TEXTS; i++) {
+		uint8_t id[16];
+		resp r;
+		randombytes_buf(id, sizeof id);
+		post_submission(&d, id, &env, NULL, NULL, &r);
+		ck_assert_int_eq(r.status, 201);
+		resp_free(&r);
+	}
+	after = cached_kib(&d);
+	fprintf(stderr, "%d texts of %zu bytes stored; cached %ld KiB before, %ld after\n", TEXTS,
+		env.len, before, after);
+	ck_assert_msg(after - before < (long)(TEXTS * env.len / 1024 / 4),
+		      "%ld KiB of %d stored texts still cached", after - before, TEXTS);
+	drop_stored st;
+	drop_fetch_all(&d, &st);
+	ck_assert_uint_eq(st.n, TEXTS);
+	drop_stored_free(&st);
+	membuf_free(&env);
+	sodium_free(src);
 	free(junk);
 	drop_stop(&d, SIGTERM);
 	drop_destroy(&d);
