@@ -34,9 +34,60 @@ uint64_t gd_envelope_size(unsigned n, uint64_t padded)
 
 struct gd_upload_hasher {
 	crypto_generichash_state st;
+	size_t check_len; /* bytes of each chunk's check: 32 (BLAKE2b-256) or 16 (a tag) */
 };
 
-gd_upload_hasher *gd_upload_hasher_new(uint64_t size)
+static const char *const CHECK_NAMES[] = {
+	[GD_CHECK_BLAKE2B] = "blake2b", [GD_CHECK_POLY1305] = "poly1305"};
+
+const char *gd_check_name(gd_check c)
+{
+	return c == GD_CHECK_POLY1305 ? CHECK_NAMES[GD_CHECK_POLY1305] : CHECK_NAMES[0];
+}
+
+int gd_check_parse(const char *name, gd_check *out)
+{
+	for (size_t i = 0; name != NULL && i < sizeof CHECK_NAMES / sizeof *CHECK_NAMES; i++)
+		if (strcmp(name, CHECK_NAMES[i]) == 0) {
+			*out = (gd_check)i;
+			return 0;
+		}
+	return -1;
+}
+
+void gd_chunk_mac_key(uint8_t k[32], const uint8_t upload_id[16], uint32_t idx)
+{
+	crypto_generichash_state st;
+	uint8_t ib[4];
+	gd_put_u32(ib, idx);
+	crypto_generichash_init(&st, upload_id, 16, 32);
+	crypto_generichash_update(&st, (const uint8_t *)GD_CTX_CHUNK_MAC, sizeof GD_CTX_CHUNK_MAC);
+	crypto_generichash_update(&st, ib, sizeof ib);
+	crypto_generichash_final(&st, k, 32);
+}
+
+void gd_chunk_mac(uint8_t tag[GD_CHUNK_TAG_BYTES], const uint8_t *chunk, size_t len,
+		  const uint8_t upload_id[16], uint32_t idx)
+{
+	uint8_t k[crypto_onetimeauth_KEYBYTES];
+	gd_chunk_mac_key(k, upload_id, idx);
+	crypto_onetimeauth(tag, chunk, len, k);
+	sodium_memzero(k, sizeof k);
+}
+
+size_t gd_chunk_check(uint8_t out[32], gd_check c, const uint8_t *chunk, size_t len,
+		      const uint8_t upload_id[16], uint32_t idx)
+{
+	if (c != GD_CHECK_POLY1305) {
+		crypto_generichash(out, 32, chunk, len, NULL, 0);
+		return 32;
+	}
+	memset(out + GD_CHUNK_TAG_BYTES, 0, 32 - GD_CHUNK_TAG_BYTES);
+	gd_chunk_mac(out, chunk, len, upload_id, idx);
+	return GD_CHUNK_TAG_BYTES;
+}
+
+gd_upload_hasher *gd_upload_hasher_new_check(uint64_t size, gd_check c)
 {
 	uint8_t sz[8];
 	/* libsodium's state is declared 64-byte aligned: more than malloc promises */
@@ -45,14 +96,46 @@ gd_upload_hasher *gd_upload_hasher_new(uint64_t size)
 		return NULL;
 	gd_put_u64(sz, size);
 	crypto_generichash_init(&h->st, NULL, 0, 32);
-	crypto_generichash_update(&h->st, (const uint8_t *)GD_CTX_UPLOAD, sizeof GD_CTX_UPLOAD);
+	if (c == GD_CHECK_POLY1305) {
+		h->check_len = GD_CHUNK_TAG_BYTES;
+		crypto_generichash_update(&h->st, (const uint8_t *)GD_CTX_UPLOAD_MAC,
+					  sizeof GD_CTX_UPLOAD_MAC);
+	} else {
+		h->check_len = 32;
+		crypto_generichash_update(&h->st, (const uint8_t *)GD_CTX_UPLOAD,
+					  sizeof GD_CTX_UPLOAD);
+	}
 	crypto_generichash_update(&h->st, sz, sizeof sz);
 	return h;
 }
 
+gd_upload_hasher *gd_upload_hasher_new(uint64_t size)
+{
+	return gd_upload_hasher_new_check(size, GD_CHECK_BLAKE2B);
+}
+
 void gd_upload_hasher_chunk(gd_upload_hasher *h, const uint8_t chunk_hash[32])
 {
-	crypto_generichash_update(&h->st, chunk_hash, 32);
+	crypto_generichash_update(&h->st, chunk_hash, h->check_len);
+}
+
+int gd_envelope_id(uint8_t out[32], uint64_t size, const uint8_t *buf, size_t len)
+{
+	unsigned n;
+	uint64_t total;
+	uint8_t ack[GD_ACK_HASH_BYTES], sz[8];
+	int rc = gd_envelope_peek(buf, len, &n, &total, ack);
+	if (rc != GD_OK)
+		return rc;
+	crypto_generichash_state st;
+	gd_put_u64(sz, size);
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, (const uint8_t *)GD_CTX_ENVELOPE_ID,
+				  sizeof GD_CTX_ENVELOPE_ID);
+	crypto_generichash_update(&st, sz, sizeof sz);
+	crypto_generichash_update(&st, buf, gd_envelope_header_size(n));
+	crypto_generichash_final(&st, out, 32);
+	return GD_OK;
 }
 
 void gd_upload_hasher_final(gd_upload_hasher *h, uint8_t out[32])
@@ -68,7 +151,13 @@ void gd_upload_hasher_free(gd_upload_hasher *h)
 void gd_upload_digest(uint8_t out[32], uint64_t size, const uint8_t (*chunk_hashes)[32],
 		      size_t n_chunks)
 {
-	gd_upload_hasher *h = gd_upload_hasher_new(size);
+	gd_upload_digest_check(out, GD_CHECK_BLAKE2B, size, chunk_hashes, n_chunks);
+}
+
+void gd_upload_digest_check(uint8_t out[32], gd_check c, uint64_t size,
+			    const uint8_t (*chunk_hashes)[32], size_t n_chunks)
+{
+	gd_upload_hasher *h = gd_upload_hasher_new_check(size, c);
 	if (h == NULL) {
 		memset(out, 0,
 		       32); /* matches nothing: the commit is refused, never wrongly accepted */

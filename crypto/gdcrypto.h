@@ -374,6 +374,35 @@ void gd_upload_digest(uint8_t out[32], uint64_t size, const uint8_t (*chunk_hash
 typedef struct gd_upload_hasher gd_upload_hasher;
 gd_upload_hasher *gd_upload_hasher_new(uint64_t size);
 void gd_upload_hasher_chunk(gd_upload_hasher *h, const uint8_t chunk_hash[32]);
+
+/* An upload's chunk check (§11.3): the unkeyed BLAKE2b-256 of each chunk (32 bytes, every
+ * client), or a Poly1305 tag under a key from the upload id and the index (16 bytes; what the
+ * drop lists in "checks" and the upload was created with). */
+typedef enum { GD_CHECK_BLAKE2B = 0, GD_CHECK_POLY1305 = 1 } gd_check;
+#define GD_CHUNK_TAG_BYTES 16
+/* "blake2b" or "poly1305" (the JSON names); parse: 0, or -1 for anything else. */
+const char *gd_check_name(gd_check c);
+int gd_check_parse(const char *name, gd_check *out);
+/* k_i = BLAKE2b-256(key = U, "ghostdrop/v1/chunk-mac" || 0x00 || u32 idx). */
+void gd_chunk_mac_key(uint8_t k[32], const uint8_t upload_id[16], uint32_t idx);
+/* t_i = Poly1305(chunk, k_i), k_i wiped. */
+void gd_chunk_mac(uint8_t tag[GD_CHUNK_TAG_BYTES], const uint8_t *chunk, size_t len,
+		  const uint8_t upload_id[16], uint32_t idx);
+/* Chunk idx's check in mode c into out (32 bytes: a tag fills the first 16, the rest zero);
+ * returns its length, 32 or 16. */
+size_t gd_chunk_check(uint8_t out[32], gd_check c, const uint8_t *chunk, size_t len,
+		      const uint8_t upload_id[16], uint32_t idx);
+/* The commit digest in mode c: for GD_CHECK_BLAKE2B as gd_upload_hasher_new; for
+ * GD_CHECK_POLY1305 BLAKE2b-256("ghostdrop/v1/upload-mac" || 0x00 || u64 size || t_0 || ...).
+ * gd_upload_hasher_chunk then takes each chunk's check as gd_chunk_check leaves it (its first
+ * 16 bytes, for a tag). */
+gd_upload_hasher *gd_upload_hasher_new_check(uint64_t size, gd_check c);
+void gd_upload_digest_check(uint8_t out[32], gd_check c, uint64_t size, const uint8_t (*checks)[32],
+			    size_t n_chunks);
+/* The envelope id (§12.2) of an envelope of `size` bytes from its first bytes (at least its
+ * header, §6.1): BLAKE2b-256("ghostdrop/v1/envelope-id" || 0x00 || u64 size || the header).
+ * GD_ERR_FORMAT, GD_ERR_VERSION or GD_ERR_TRUNCATED as gd_envelope_peek. */
+int gd_envelope_id(uint8_t out[32], uint64_t size, const uint8_t *buf, size_t len);
 void gd_upload_hasher_final(gd_upload_hasher *h, uint8_t out[32]);
 void gd_upload_hasher_free(gd_upload_hasher *h); /* NULL is fine */
 
