@@ -273,6 +273,9 @@ static void on_limits(api *a, rctx *x)
 	json_object_set_new(o, "max_submit", json_integer((json_int_t)a->cfg.max_submit));
 	json_object_set_new(o, "max_envelope", json_integer((json_int_t)a->cfg.max_envelope));
 	json_object_set_new(o, "chunk_size", json_integer((json_int_t)a->cfg.chunk_size));
+	json_object_set_new(o, "checks",
+			    json_pack("[s, s]", gd_check_name(GD_CHECK_BLAKE2B),
+				      gd_check_name(GD_CHECK_POLY1305)));
 	reply_json(r, 200, o);
 }
 

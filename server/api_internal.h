@@ -33,10 +33,12 @@ typedef struct upload {
 	uint8_t sub_id[GD_ID_BYTES]; /* the submission it becomes */
 	uint64_t size;
 	uint32_t n_chunks, chunk_size, received;
-	uint8_t (*hash)[HASH_BYTES]; /* NULL once committed */
+	gd_check check;              /* how its chunks are checked (§11.3) */
+	uint8_t (*hash)[HASH_BYTES]; /* each chunk's check (gd_chunk_check); NULL once committed */
 	uint8_t *state; /* per chunk: 0 missing, 1 being committed, 2 stored, 3 its body arriving;
 			 * NULL once committed */
 	uint8_t ack_hash[GD_ACK_HASH_BYTES];
+	uint8_t env_id[HASH_BYTES]; /* once chunk 0 is in: the envelope id E (§12.2) */
 	uint8_t digest[HASH_BYTES]; /* once committed: the §11.3 digest it was committed with */
 	uint64_t reserved; /* its space reservation not yet handed to a write (store_reserve) */
 	unsigned bits;     /* the proof of work it was created with */

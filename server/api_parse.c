@@ -86,12 +86,19 @@ static int field_bytes(json_t *o, const char *name, uint8_t *out, size_t n, body
 	return -1;
 }
 
-int upload_new_fields(json_t *o, uint8_t id[GD_ID_BYTES], uint64_t *size, body_why *why)
+int upload_new_fields(json_t *o, uint8_t id[GD_ID_BYTES], uint64_t *size, gd_check *check,
+		      body_why *why)
 {
-	static const body_fields f = {{"id", "size", NULL}, {NULL}};
-	json_t *sz = json_object_get(o, "size");
+	static const body_fields f = {{"id", "size", NULL}, {"check", NULL}};
+	json_t *sz = json_object_get(o, "size"), *ch = json_object_get(o, "check");
 	if (body_check(o, &f, why) != 0 || field_bytes(o, "id", id, GD_ID_BYTES, why) != 0)
 		return -1;
+	*check = GD_CHECK_BLAKE2B;
+	if (ch != NULL && gd_check_parse(json_string_value(ch), check) != 0) {
+		snprintf(why->text, sizeof why->text,
+			 "\"check\" must be \"blake2b\" or \"poly1305\"");
+		return -1;
+	}
 	if (!json_is_integer(sz) || json_integer_value(sz) < 1) {
 		snprintf(why->text, sizeof why->text, "\"size\" must be an integer >= 1");
 		return -1;

@@ -52,14 +52,21 @@ void on_submit(api *a, rctx *x)
 		http_reply_error(r, 400, "bad_envelope", "not a complete ghostdrop envelope");
 		return;
 	}
+	uint8_t env_id[HASH_BYTES]; /* its envelope id E (§12.2) */
+	if (gd_envelope_id(env_id, len, body, len) != GD_OK) {
+		store_error(r, STORE_ERROR);
+		return;
+	}
 	store_submission old;
 	int rc = store_submission_get(a->st, x->id, &old);
 	if (rc == STORE_OK) { /* stored before, in one request or as an upload (§11.3) */
+		/* the stored envelope hash is its D, its whole hash (a record of an older drop),
+		 * or its E (a record of a poly1305 upload) */
 		int same = old.size == len && old.chunk_size > 0 &&
 			   body_digest(digest, body, len, old.chunk_size, got) == GD_OK &&
 			   (sodium_memcmp(digest, old.env_hash, sizeof digest) == 0 ||
-			    sodium_memcmp(got, old.env_hash, sizeof got) ==
-				    0); /* a record of an older drop */
+			    sodium_memcmp(got, old.env_hash, sizeof got) == 0 ||
+			    sodium_memcmp(env_id, old.env_hash, sizeof env_id) == 0);
 		int result = same ? STORE_EXISTS : STORE_CONFLICT;
 		reply_write(r, result, 1, stored_json(x->id, result), id_conflict);
 		return;
@@ -77,6 +84,7 @@ void on_submit(api *a, rctx *x)
 	randombytes_buf(rec.blob, sizeof rec.blob);
 	memcpy(rec.ack_hash, ack, sizeof rec.ack_hash);
 	memcpy(rec.env_hash, digest, sizeof rec.env_hash);
+	memcpy(rec.env_id, env_id, sizeof rec.env_id);
 	rec.received_day = today();
 	rec.chunk_size = (uint32_t)a->cfg.chunk_size;
 	uint8_t *owned = http_take_body(r, &len); /* owned by the op: the client may vanish */

@@ -59,11 +59,10 @@ static int upload_drop(api *a, upload *u)
 
 /* Committed (stored now, or stored before): the slot and the space go back at once; what a
  * retried commit needs stays, the oldest such record going first past DONE_MAX. */
-static void upload_done(api *a, upload *u, const uint8_t digest[HASH_BYTES])
+static void upload_done(api *a, upload *u)
 {
 	store_unreserve(a->st, u->reserved);
 	u->reserved = 0;
-	memcpy(u->digest, digest, sizeof u->digest);
 	free(u->hash);
 	free(u->state);
 	u->hash = NULL;
@@ -101,6 +100,7 @@ static json_t *upload_json(const upload *u)
 			json_array_append_new(rec, json_integer(i));
 	json_object_set_new(o, "received", rec);
 	json_object_set_new(o, "committed", json_boolean(u->committed));
+	json_object_set_new(o, "check", json_string(gd_check_name(u->check)));
 	return o;
 }
 
@@ -234,10 +234,11 @@ void on_upload_new(api *a, rctx *x)
 	json_t *o = body_json(r);
 	uint8_t sub_id[GD_ID_BYTES];
 	uint64_t n;
+	gd_check check;
 	body_why why;
 	if (o == NULL)
 		return;
-	int bad = upload_new_fields(o, sub_id, &n, &why);
+	int bad = upload_new_fields(o, sub_id, &n, &check, &why);
 	json_decref(o);
 	if (bad) {
 		http_reply_error(r, 400, "bad_request", why.text);
@@ -267,6 +268,7 @@ void on_upload_new(api *a, rctx *x)
 	randombytes_buf(u->id, sizeof u->id);
 	memcpy(u->sub_id, sub_id, sizeof u->sub_id);
 	u->size = n;
+	u->check = check;
 	u->chunk_size = (uint32_t)a->cfg.chunk_size;
 	u->n_chunks = (uint32_t)((n + u->chunk_size - 1) / u->chunk_size);
 	u->hash = calloc(u->n_chunks, HASH_BYTES);
@@ -368,11 +370,20 @@ void on_chunk(api *a, rctx *x)
 		http_reply_error(r, 409, "upload_committed", "this upload is committed already");
 		return;
 	}
-	crypto_generichash(h, sizeof h, body, len, NULL, 0);
-	const char *hh = http_header(r, "x-ghostdrop-hash");
-	if (hh != NULL &&
-	    (b64_exact(hh, want, sizeof want) != 0 || sodium_memcmp(want, h, sizeof h) != 0)) {
-		http_reply_error(r, 400, "hash_mismatch", "chunk does not match X-Ghostdrop-Hash");
+	/* the chunk's check in its upload's mode, and the header of that mode only (§11.3) */
+	int poly = u->check == GD_CHECK_POLY1305;
+	const char *hh = http_header(r, poly ? "x-ghostdrop-mac" : "x-ghostdrop-hash");
+	if (http_header(r, poly ? "x-ghostdrop-hash" : "x-ghostdrop-mac") != NULL) {
+		http_reply_error(r, 400, "bad_request",
+				 poly ? "this upload checks chunks with X-Ghostdrop-Mac"
+				      : "this upload checks chunks with X-Ghostdrop-Hash");
+		return;
+	}
+	size_t hn = gd_chunk_check(h, u->check, body, len, u->id, x->idx);
+	if (hh != NULL && (b64_exact(hh, want, hn) != 0 || sodium_memcmp(want, h, hn) != 0)) {
+		http_reply_error(r, 400, "hash_mismatch",
+				 poly ? "chunk does not match X-Ghostdrop-Mac"
+				      : "chunk does not match X-Ghostdrop-Hash");
 		return;
 	}
 	if (u->state[x->idx] != 0) {
@@ -396,7 +407,7 @@ void on_chunk(api *a, rctx *x)
 		unsigned n;
 		uint64_t total;
 		if (gd_envelope_peek(body, len, &n, &total, u->ack_hash) != GD_OK ||
-		    total != u->size) {
+		    total != u->size || gd_envelope_id(u->env_id, u->size, body, len) != GD_OK) {
 			http_reply_error(r, 400, "bad_envelope",
 					 "chunk 0 must start an envelope of the declared size");
 			return;
@@ -440,7 +451,7 @@ static void commit_done(store_op *op, void *arg)
 				store_op_free(del); /* the next start's GC takes them */
 		}
 		if (op->result >= 0)
-			upload_done(a, u, op->u.commit.env_hash);
+			upload_done(a, u);
 		reply_write(x->r, op->result, 1, stored_json(u->sub_id, op->result), id_conflict);
 	}
 	store_op_free(op);
@@ -474,7 +485,8 @@ void on_commit(api *a, rctx *x)
 		http_reply_error(r, 409, "upload_incomplete", "not every chunk has been stored");
 		return;
 	}
-	gd_upload_digest(digest, u->size, (const uint8_t(*)[HASH_BYTES])u->hash, u->n_chunks);
+	gd_upload_digest_check(digest, u->check, u->size, (const uint8_t(*)[HASH_BYTES])u->hash,
+			       u->n_chunks);
 	if (sodium_memcmp(digest, want, sizeof want) != 0) {
 		http_reply_error(r, 400, "hash_mismatch", "the chunks do not make this envelope");
 		return;
@@ -487,8 +499,12 @@ void on_commit(api *a, rctx *x)
 	memcpy(rec.id, u->sub_id, sizeof rec.id);
 	memcpy(rec.blob, u->id, sizeof rec.blob);
 	memcpy(rec.ack_hash, u->ack_hash, sizeof rec.ack_hash);
-	memcpy(rec.env_hash, digest,
-	       sizeof rec.env_hash); /* the envelope hash of §12.2, as for one-request ones */
+	/* the envelope hash of §12.2: D, as for one-request ones; a poly1305 upload's D is over
+	 * tags, not the bytes, so its record holds its envelope id E instead */
+	int poly = u->check == GD_CHECK_POLY1305;
+	memcpy(rec.env_hash, poly ? u->env_id : digest, sizeof rec.env_hash);
+	memcpy(rec.env_id, u->env_id, sizeof rec.env_id);
+	rec.digest_unknown = poly;
 	rec.received_day = today();
 	rec.size = u->size;
 	rec.n_chunks = u->n_chunks;
@@ -502,6 +518,7 @@ void on_commit(api *a, rctx *x)
 	}
 	u->reserved -= share;
 	u->committing = 1;
+	memcpy(u->digest, digest, sizeof u->digest); /* for a retried commit, once committed */
 	if (enqueue(a, r, op, commit_done, x) != 0) {
 		u->committing = 0;
 		u->reserved += share;

@@ -658,15 +658,32 @@ static int sub_put(store *s, MDB_txn *txn, const store_submission *rec)
 	return rc == 0 ? STORE_OK : lmdb_fail("put submission", rc);
 }
 
-/* Same id again: the same envelope is "already stored", another one a conflict. */
+/* The envelope id E (§12.2) of a stored submission, from the header in its chunk 0: 0, or -1. */
+static int sub_env_id(store *s, MDB_txn *txn, const store_submission *sub, uint8_t e[STORE_HASH])
+{
+	uint8_t kb[STORE_ID + 4];
+	chunk_key(kb, sub->blob, 0);
+	MDB_val k = {sizeof kb, kb}, v;
+	if (mdb_get(txn, s->blobs, &k, &v) != 0)
+		return -1;
+	return gd_envelope_id(e, sub->size, v.mv_data, v.mv_size) == GD_OK ? 0 : -1;
+}
+
+/* Same id again: the same envelope is "already stored", another one a conflict. The same:
+ * the stored envelope hash is the newcomer's D or its E, or, for a newcomer whose D is
+ * unknown (a poly1305 upload), the stored record's own E is its E (§12.2). */
 static int sub_idempotent(store *s, MDB_txn *txn, const store_submission *rec)
 {
 	store_submission old;
+	uint8_t e[STORE_HASH];
 	int rc = sub_get(s, txn, rec->id, &old);
 	if (rc != STORE_OK)
 		return rc;
-	return sodium_memcmp(old.env_hash, rec->env_hash, STORE_HASH) == 0 ? STORE_EXISTS
-									   : STORE_CONFLICT;
+	int same = sodium_memcmp(old.env_hash, rec->env_hash, STORE_HASH) == 0 ||
+		   sodium_memcmp(old.env_hash, rec->env_id, STORE_HASH) == 0 ||
+		   (rec->digest_unknown && sub_env_id(s, txn, &old, e) == 0 &&
+		    sodium_memcmp(e, rec->env_id, STORE_HASH) == 0);
+	return same ? STORE_EXISTS : STORE_CONFLICT;
 }
 
 static int chunk_put(store *s, MDB_txn *txn, const uint8_t blob[STORE_ID], uint32_t idx,

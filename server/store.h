@@ -34,6 +34,11 @@ typedef struct {
 	uint8_t blob[STORE_ID]; /* where its chunks are */
 	uint8_t ack_hash[STORE_HASH];
 	uint8_t env_hash[STORE_HASH];
+	/* Not stored: a newcomer's, for a record already under its id (§12.2). env_id: its
+	 * envelope id E; digest_unknown: env_hash is E too (a poly1305 upload), so the stored
+	 * record's own E is compared as well. */
+	uint8_t env_id[STORE_HASH];
+	int digest_unknown;
 } store_submission;
 
 typedef enum {

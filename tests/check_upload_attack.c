@@ -50,15 +50,18 @@ static int submit(const drop *d, const uint8_t id[16], const membuf *env, char *
 	return st;
 }
 
-/* POST /v1/uploads for a submission id and size; the status, the upload id into up. */
-static int up_create(const drop *d, const uint8_t id[16], uint64_t size, char up[32], char *err)
+/* POST /v1/uploads for a submission id and size, with `extra` JSON members (",\"check\":..."
+ * or ""); the status, the upload id into up. */
+static int up_create_x(const drop *d, const uint8_t id[16], uint64_t size, const char *extra,
+		       char up[32], char *err)
 {
-	char pow[256], hdr[512], body[128], idb[32];
+	char pow[256], hdr[512], body[192], idb[32];
 	resp r;
 	pow_header(d->port, "upload", size, pow, sizeof pow);
 	snprintf(hdr, sizeof hdr, "X-Ghostdrop-PoW: %s\r\n", pow);
 	test_b64(idb, sizeof idb, id, 16);
-	snprintf(body, sizeof body, "{\"id\":\"%s\",\"size\":%llu}", idb, (unsigned long long)size);
+	snprintf(body, sizeof body, "{\"id\":\"%s\",\"size\":%llu%s}", idb,
+		 (unsigned long long)size, extra);
 	ck_assert_int_eq(http_do(d->port, "POST", "/v1/uploads", hdr, body, strlen(body), &r), 0);
 	int st = r.status;
 	if (st == 201) {
@@ -70,6 +73,11 @@ static int up_create(const drop *d, const uint8_t id[16], uint64_t size, char up
 		snprintf(err, 64, "%s", r.error);
 	resp_free(&r);
 	return st;
+}
+
+static int up_create(const drop *d, const uint8_t id[16], uint64_t size, char up[32], char *err)
+{
+	return up_create_x(d, id, size, "", up, err);
 }
 
 static int up_chunk(const drop *d, const char *up, uint32_t i, const uint8_t *data, size_t len)
@@ -105,17 +113,18 @@ static void up_send(const drop *d, const char *up, const membuf *env, uint32_t f
 	}
 }
 
-/* POST /v1/uploads/U/commit with the §11.3 digest of env (or of nothing, if wrong). */
-static int up_commit(const drop *d, const char *up, const membuf *env, int wrong, char *status,
-		     size_t cap)
+/* POST /v1/uploads/U/commit with the §11.3 digest of env in mode c (or of nothing, if wrong). */
+static int up_commit_c(const drop *d, const char *up, gd_check c, const membuf *env, int wrong,
+		       char *status, size_t cap)
 {
 	uint32_t n = n_chunks(env);
-	uint8_t(*h)[32] = calloc(n, 32), dg[32];
+	uint8_t(*h)[32] = calloc(n, 32), dg[32], u[16];
 	char body[128], dgb[64], path[128];
 	resp r;
+	ck_assert_int_eq(gd_b64_decode_exact(u, sizeof u, up), GD_OK);
 	for (uint32_t i = 0; i < n; i++)
-		crypto_generichash(h[i], 32, env->buf + (size_t)i * CS, chunk_at(env, i), NULL, 0);
-	gd_upload_digest(dg, env->len, (const uint8_t(*)[32])h, n);
+		gd_chunk_check(h[i], c, env->buf + (size_t)i * CS, chunk_at(env, i), u, i);
+	gd_upload_digest_check(dg, c, env->len, (const uint8_t(*)[32])h, n);
 	free(h);
 	if (wrong)
 		dg[0] ^= 1;
@@ -130,6 +139,12 @@ static int up_commit(const drop *d, const char *up, const membuf *env, int wrong
 	json_decref(o);
 	resp_free(&r);
 	return st;
+}
+
+static int up_commit(const drop *d, const char *up, const membuf *env, int wrong, char *status,
+		     size_t cap)
+{
+	return up_commit_c(d, up, GD_CHECK_BLAKE2B, env, wrong, status, cap);
 }
 
 static int up_get(const drop *d, const char *up)
@@ -735,6 +750,219 @@ START_TEST(chunk_arriving_is_activity)
 }
 END_TEST
 
+/* PUT chunk i with the header line hdr (or none); the status, and the error code into err. */
+static int up_chunk_h(const drop *d, const char *up, uint32_t i, const uint8_t *data, size_t len,
+		      const char *hdr, char err[64])
+{
+	char path[128], h[256];
+	resp r;
+	snprintf(path, sizeof path, "/v1/uploads/%s/chunks/%u", up, i);
+	snprintf(h, sizeof h, "Content-Type: application/octet-stream\r\n%s", hdr ? hdr : "");
+	ck_assert_int_eq(http_do(d->port, "PUT", path, h, data, len, &r), 0);
+	int st = r.status;
+	snprintf(err, 64, "%s", r.error);
+	resp_free(&r);
+	return st;
+}
+
+/* The X-Ghostdrop-Mac line of chunk i of env for upload up (bytes flipped if wrong). */
+static void mac_line(char *out, size_t cap, const char *up, const membuf *env, uint32_t i,
+		     int wrong)
+{
+	uint8_t u[16], t[GD_CHUNK_TAG_BYTES];
+	char tb[32];
+	ck_assert_int_eq(gd_b64_decode_exact(u, sizeof u, up), GD_OK);
+	gd_chunk_mac(t, env->buf + (size_t)i * CS, chunk_at(env, i), u, i);
+	t[0] ^= (uint8_t)wrong;
+	test_b64(tb, sizeof tb, t, sizeof t);
+	snprintf(out, cap, "X-Ghostdrop-Mac: %s\r\n", tb);
+}
+
+/* Every chunk of env, each with its tag, answered 201 or 200. */
+static void up_send_mac(const drop *d, const char *up, const membuf *env)
+{
+	char line[96], err[64];
+	for (uint32_t i = 0; i < n_chunks(env); i++) {
+		mac_line(line, sizeof line, up, env, i, 0);
+		int st = up_chunk_h(d, up, i, env->buf + (size_t)i * CS, chunk_at(env, i), line,
+				    err);
+		ck_assert_msg(st == 201 || st == 200, "chunk %u answered %d %s", i, st, err);
+	}
+}
+
+/* GET path: the "check" member of its JSON, or of the upload object when up_path. */
+static void get_json(const drop *d, const char *path, json_t **o)
+{
+	resp r;
+	ck_assert_int_eq(http_do(d->port, "GET", path, NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	*o = json_loadb((char *)r.body, r.len, 0, NULL);
+	ck_assert_ptr_nonnull(*o);
+	resp_free(&r);
+}
+
+static void up_check_is(const drop *d, const char *up, const char *want)
+{
+	char path[128];
+	json_t *o;
+	snprintf(path, sizeof path, "/v1/uploads/%s", up);
+	get_json(d, path, &o);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "check")), want);
+	json_decref(o);
+}
+
+/* Lane poly: the Poly1305 chunk check, negotiated (§11.3); the BLAKE2b one as before. */
+START_TEST(poly_chunk_check)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16], bad[CS];
+	char up[32], st[64], line[96], garbage[96];
+	json_t *o;
+	drop_create(&d, CONF);
+	drop_start(&d);
+	get_json(&d, "/v1/limits", &o);
+	json_t *ch = json_object_get(o, "checks");
+	ck_assert_int_eq(json_array_size(ch), 2);
+	ck_assert_str_eq(json_string_value(json_array_get(ch, 0)), "blake2b");
+	ck_assert_str_eq(json_string_value(json_array_get(ch, 1)), "poly1305");
+	json_decref(o);
+	envelope(&d, 150000, &env, NULL); /* 3 chunks */
+	randombytes_buf(id, 16);
+	/* a "check" of another value or type */
+	ck_assert_int_eq(up_create_x(&d, id, env.len, ",\"check\":\"sha256\"", up, st), 400);
+	ck_assert_str_eq(st, "bad_request");
+	ck_assert_int_eq(up_create_x(&d, id, env.len, ",\"check\":1", up, st), 400);
+	ck_assert_str_eq(st, "bad_request");
+	ck_assert_int_eq(up_create_x(&d, id, env.len, ",\"check\":null", up, st), 400);
+	ck_assert_str_eq(st, "bad_request");
+	ck_assert_int_eq(up_create_x(&d, id, env.len, ",\"check\":\"poly1305\"", up, st), 201);
+	up_check_is(&d, up, "poly1305");
+	/* a hash on a poly1305 upload; a wrong, truncated or garbage tag */
+	char hb[64], hline[128];
+	uint8_t h0[32];
+	crypto_generichash(h0, 32, env.buf, CS, NULL, 0);
+	test_b64(hb, sizeof hb, h0, 32);
+	snprintf(hline, sizeof hline, "X-Ghostdrop-Hash: %s\r\n", hb);
+	ck_assert_int_eq(up_chunk_h(&d, up, 0, env.buf, CS, hline, st), 400);
+	ck_assert_str_eq(st, "bad_request");
+	mac_line(line, sizeof line, up, &env, 0, 1);
+	ck_assert_int_eq(up_chunk_h(&d, up, 0, env.buf, CS, line, st), 400);
+	ck_assert_str_eq(st, "hash_mismatch");
+	mac_line(line, sizeof line, up, &env, 0, 0);
+	snprintf(garbage, sizeof garbage, "%.*s\r\n", (int)strlen(line) - 3, line); /* 21 chars */
+	ck_assert_int_eq(up_chunk_h(&d, up, 0, env.buf, CS, garbage, st), 400);
+	ck_assert_str_eq(st, "hash_mismatch");
+	ck_assert_int_eq(up_chunk_h(&d, up, 0, env.buf, CS, "X-Ghostdrop-Mac: !!\r\n", st), 400);
+	ck_assert_str_eq(st, "hash_mismatch");
+	/* the tag of chunk 1 under index 0: the key is the index's */
+	mac_line(line, sizeof line, up, &env, 1, 0);
+	ck_assert_int_eq(up_chunk_h(&d, up, 0, env.buf, CS, line, st), 400);
+	ck_assert_str_eq(st, "hash_mismatch");
+	up_send_mac(&d, up, &env);
+	/* the same bytes again: 200 (with or without the tag); a flipped byte: 409 */
+	ck_assert_int_eq(up_chunk(&d, up, 1, env.buf + CS, CS), 200);
+	memcpy(bad, env.buf + CS, CS);
+	bad[100] ^= 1;
+	ck_assert_int_eq(up_chunk_h(&d, up, 1, bad, CS, NULL, st), 409);
+	ck_assert_str_eq(st, "chunk_conflict");
+	/* the blake2b digest on a poly1305 upload */
+	ck_assert_int_eq(up_commit(&d, up, &env, 0, st, sizeof st), 400);
+	ck_assert_str_eq(st, "hash_mismatch");
+	ck_assert_int_eq(up_commit_c(&d, up, GD_CHECK_POLY1305, &env, 1, st, sizeof st), 400);
+	ck_assert_str_eq(st, "hash_mismatch");
+	ck_assert_int_eq(up_commit_c(&d, up, GD_CHECK_POLY1305, &env, 0, st, sizeof st), 201);
+	ck_assert_int_eq(up_commit_c(&d, up, GD_CHECK_POLY1305, &env, 0, st, sizeof st), 200);
+	ck_assert_str_eq(st, "already_stored");
+	courier_has(&d, id, &env);
+	/* blake2b, as an older client does: no "check" in the request, "blake2b" in the answer */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create(&d, id, env.len, up, st), 201);
+	up_check_is(&d, up, "blake2b");
+	mac_line(line, sizeof line, up, &env, 0, 0);
+	ck_assert_int_eq(up_chunk_h(&d, up, 0, env.buf, CS, line, st), 400);
+	ck_assert_str_eq(st, "bad_request");
+	up_send(&d, up, &env, 0);
+	ck_assert_int_eq(up_commit_c(&d, up, GD_CHECK_POLY1305, &env, 0, st, sizeof st), 400);
+	ck_assert_str_eq(st, "hash_mismatch");
+	ck_assert_int_eq(up_commit(&d, up, &env, 0, st, sizeof st), 201);
+	courier_has(&d, id, &env);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create_x(&d, id, env.len, ",\"check\":\"blake2b\"", up, st), 201);
+	up_check_is(&d, up, "blake2b");
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* An upload in mode `c` of env under id: its commit's status (and "status" or error in st). */
+static int up_whole(const drop *d, const uint8_t id[16], gd_check c, const membuf *env, char *st)
+{
+	char up[32];
+	ck_assert_int_eq(up_create_x(d, id, env->len,
+				     c == GD_CHECK_POLY1305 ? ",\"check\":\"poly1305\"" : "", up,
+				     st),
+			 201);
+	if (c == GD_CHECK_POLY1305)
+		up_send_mac(d, up, env);
+	else
+		up_send(d, up, env, 0);
+	return up_commit_c(d, up, c, env, 0, st, 64);
+}
+
+/* §12.2: the same envelope recognised whichever way it came, a poly1305 upload included;
+ * another envelope under the same id a conflict in every combination. */
+START_TEST(poly_same_envelope)
+{
+	drop d;
+	membuf env, other;
+	uint8_t id[16];
+	char st[64];
+	const gd_check P = GD_CHECK_POLY1305, B = GD_CHECK_BLAKE2B;
+	drop_create(&d, "max_submit_kb = 1024\n" CONF);
+	drop_start(&d);
+	envelope(&d, 150000, &env, NULL); /* 3 chunks */
+	envelope(&d, 150000, &other, NULL);
+	/* a poly1305 upload, then one request (the loop's check), then uploads (the writer's) */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_whole(&d, id, P, &env, st), 201);
+	ck_assert_int_eq(submit(&d, id, &env, st, 64), 200);
+	ck_assert_str_eq(st, "already_stored");
+	ck_assert_int_eq(submit(&d, id, &other, st, 64), 409);
+	ck_assert_str_eq(st, "id_conflict");
+	ck_assert_int_eq(up_whole(&d, id, P, &env, st), 200);
+	ck_assert_str_eq(st, "already_stored");
+	ck_assert_int_eq(up_whole(&d, id, B, &env, st), 200);
+	ck_assert_str_eq(st, "already_stored");
+	ck_assert_int_eq(up_whole(&d, id, P, &other, st), 409);
+	ck_assert_str_eq(st, "id_conflict");
+	ck_assert_int_eq(up_whole(&d, id, B, &other, st), 409);
+	ck_assert_str_eq(st, "id_conflict");
+	courier_has(&d, id, &env);
+	/* one request, then a poly1305 upload */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(submit(&d, id, &env, st, 64), 201);
+	ck_assert_int_eq(up_whole(&d, id, P, &env, st), 200);
+	ck_assert_str_eq(st, "already_stored");
+	ck_assert_int_eq(up_whole(&d, id, P, &other, st), 409);
+	ck_assert_str_eq(st, "id_conflict");
+	courier_has(&d, id, &env);
+	/* a blake2b upload, then a poly1305 upload */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_whole(&d, id, B, &env, st), 201);
+	ck_assert_int_eq(up_whole(&d, id, P, &env, st), 200);
+	ck_assert_str_eq(st, "already_stored");
+	ck_assert_int_eq(up_whole(&d, id, P, &other, st), 409);
+	ck_assert_str_eq(st, "id_conflict");
+	ck_assert_int_eq(submit(&d, id, &other, st, 64), 409);
+	ck_assert_str_eq(st, "id_conflict");
+	courier_has(&d, id, &env);
+	membuf_free(&other);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
 /* One case per test: CK_RUN_CASE=name runs one alone. */
 #define CASE(fn)                                                                                   \
 	do {                                                                                       \
@@ -760,6 +988,8 @@ static Suite *suite(void)
 	CASE(reservations_need_progress);
 	CASE(one_body_per_chunk);
 	CASE(chunk_arriving_is_activity);
+	CASE(poly_chunk_check);
+	CASE(poly_same_envelope);
 	return s;
 }
 GD_CHECK_MAIN(suite)
