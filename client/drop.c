@@ -251,15 +251,23 @@ int drop_get_bundle(drop_conn *d, gd_response *r, drop_err *e)
 	return drop_send(d, &q, r, e);
 }
 
-int drop_get_limits(drop_conn *d, uint64_t *max_submit, uint64_t *max_envelope, drop_err *e)
+int drop_get_limits(drop_conn *d, uint64_t *max_submit, uint64_t *max_envelope, unsigned *checks,
+		    drop_err *e)
 {
+	*checks = 1u << GD_CHECK_BLAKE2B;
 	drop_req q = {.method = "GET", .path = "/v1/limits"};
 	json_t *o;
 	if (drop_call(d, &q, &o, e) != DROP_OK)
 		return e->kind;
 	json_t *s = json_object_get(o, "max_submit"), *v = json_object_get(o, "max_envelope");
+	json_t *ch = json_object_get(o, "checks"), *c;
+	size_t i;
+	gd_check k;
 	int ok = json_is_integer(s) && json_is_integer(v) && json_integer_value(s) >= 0 &&
-		 json_integer_value(v) >= 0;
+		 json_integer_value(v) >= 0 && (ch == NULL || json_is_array(ch));
+	json_array_foreach (ch, i, c) /* names this client does not know are not its concern */
+		if (gd_check_parse(json_string_value(c), &k) == 0)
+			*checks |= 1u << k;
 	*max_submit = ok ? (uint64_t)json_integer_value(s) : 0;
 	*max_envelope = ok ? (uint64_t)json_integer_value(v) : 0;
 	json_decref(o);

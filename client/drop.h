@@ -101,8 +101,10 @@ int drop_call(drop_conn *d, drop_req *q, json_t **out, drop_err *e);
 
 /* GET /v1/bundle: the signed bundle's bytes in r (verified by the caller). */
 int drop_get_bundle(drop_conn *d, gd_response *r, drop_err *e);
-/* GET /v1/limits. */
-int drop_get_limits(drop_conn *d, uint64_t *max_submit, uint64_t *max_envelope, drop_err *e);
+/* GET /v1/limits; checks: the upload chunk checks the drop takes, a bit (1 << gd_check) each
+ * (blake2b alone from a drop that does not list them). */
+int drop_get_limits(drop_conn *d, uint64_t *max_submit, uint64_t *max_envelope, unsigned *checks,
+		    drop_err *e);
 /* POST /v1/pow: a challenge for purpose (and size), solved on every core (powsolve_worker: a
  * line in plain words on a terminal; Ctrl-C stops it): "X-Ghostdrop-PoW: C.N\r\n" in hdr; the
  * challenge's bytes in ch. */

@@ -670,6 +670,7 @@ typedef struct {
 	uint8_t (*pks)[32]; /* the recipients */
 	unsigned n;
 	uint64_t total, max_submit; /* the envelope's size, and the largest one request takes */
+	unsigned checks;            /* the upload chunk checks the drop takes (drop_get_limits) */
 	outbox ob;
 	gd_resume *rs; /* --state-dir: the resume record (sodium_malloc), or NULL */
 	int rs_found;  /* rs was read from an earlier run */
@@ -922,7 +923,10 @@ static int upload_open(submission *sub)
 			     "idle for a few minutes, and when it restarts): sending from the "
 			     "beginning"));
 	}
-	if (gd_uploader_begin(&dc, sub->m.submission_id, sub->total, SENDERS, &ob->upl, &e) !=
+	/* Poly1305 chunk checks when the drop takes them (§11.3: a sixth of BLAKE2b's cost) */
+	gd_check want =
+		sub->checks & (1u << GD_CHECK_POLY1305) ? GD_CHECK_POLY1305 : GD_CHECK_BLAKE2B;
+	if (gd_uploader_begin(&dc, sub->m.submission_id, sub->total, want, SENDERS, &ob->upl, &e) !=
 	    DROP_OK)
 		return drop_failed(&e);
 	if (rs != NULL) {
@@ -1080,7 +1084,7 @@ static int submit_limits(submission *sub)
 {
 	drop_err e;
 	uint64_t max_env;
-	if (drop_get_limits(&dc, &sub->max_submit, &max_env, &e) != DROP_OK)
+	if (drop_get_limits(&dc, &sub->max_submit, &max_env, &sub->checks, &e) != DROP_OK)
 		return drop_die(&e);
 	if (sub->total > max_env)
 		return cli_die(EX_REFUSED,

@@ -18,20 +18,36 @@
 
 /* ---- the calls ---- */
 
-int drop_upload_create(drop_conn *d, const uint8_t id[16], uint64_t total, char *up,
-		       size_t *chunk_size, drop_err *e)
+/* An upload object's "check" (§11.3): absent from an older drop, blake2b. 0, or -1. */
+static int upload_check_of(json_t *o, gd_check *check)
+{
+	json_t *c = json_object_get(o, "check");
+	*check = GD_CHECK_BLAKE2B;
+	return c == NULL ? 0 : gd_check_parse(json_string_value(c), check);
+}
+
+int drop_upload_create(drop_conn *d, const uint8_t id[16], uint64_t total, gd_check want, char *up,
+		       size_t *chunk_size, gd_check *check, drop_err *e)
 {
 	char idb[32];
-	json_t *o;
+	json_t *o, *body;
 	drop_req q = {.method = "POST",
 		      .path = "/v1/uploads",
 		      .pow = "upload",
 		      .pow_size = total,
 		      .ok = {201, 200}};
 	gd_b64_encode(idb, sizeof idb, id, 16);
-	if (drop_call_json(d, &q, json_pack("{s:s, s:I}", "id", idb, "size", (json_int_t)total), &o,
-			   e) != DROP_OK)
+	/* an older drop refuses a "check" field: only the new mode is asked for by name */
+	body = want == GD_CHECK_POLY1305
+		       ? json_pack("{s:s, s:I, s:s}", "id", idb, "size", (json_int_t)total, "check",
+				   gd_check_name(want))
+		       : json_pack("{s:s, s:I}", "id", idb, "size", (json_int_t)total);
+	if (drop_call_json(d, &q, body, &o, e) != DROP_OK)
 		return e->kind;
+	if (upload_check_of(o, check) != 0) {
+		json_decref(o);
+		return drop_fail(e, DROP_MALFORMED, _("the drop's upload answer is malformed"));
+	}
 	const char *u = json_string_value(json_object_get(o, "upload"));
 	json_int_t cs = json_integer_value(json_object_get(o, "chunk_size"));
 	uint8_t raw[16];
@@ -48,13 +64,15 @@ int drop_upload_create(drop_conn *d, const uint8_t id[16], uint64_t total, char 
 }
 
 int drop_upload_chunk(drop_conn *d, int *keep, const char *up, uint32_t idx, const uint8_t *buf,
-		      size_t len, const uint8_t hash[32], drop_err *e)
+		      size_t len, gd_check c, const uint8_t hash[32], drop_err *e)
 {
 	char hdr[160], hb[64];
 	gd_response r;
-	gd_b64_encode(hb, sizeof hb, hash, 32);
+	int poly = c == GD_CHECK_POLY1305;
+	gd_b64_encode(hb, sizeof hb, hash, poly ? GD_CHUNK_TAG_BYTES : 32);
 	snprintf(hdr, sizeof hdr,
-		 "Content-Type: application/octet-stream\r\nX-Ghostdrop-Hash: %s\r\n", hb);
+		 "Content-Type: application/octet-stream\r\nX-Ghostdrop-%s: %s\r\n",
+		 poly ? "Mac" : "Hash", hb);
 	/* retried after a broken connection: the drop keeps what it has, and the same bytes
 	 * under the same index are answered "already stored"; a 503 chunk_pending (the drop
 	 * still receives this chunk on a connection that broke on our side) is retried too */
@@ -110,6 +128,8 @@ struct gd_uploader {
 	drop_conn *d;
 	char up[64];
 	size_t chunk_size;
+	gd_check check; /* the upload's chunk check (§11.3) */
+	uint8_t up_raw[16];
 	uint64_t total;
 	uint32_t n_chunks, next_idx;
 	uint8_t (*hashes)[32]; /* per chunk, in order: the digest is made of them at the end */
@@ -146,7 +166,7 @@ static int send_chunk(gd_uploader *g, int *keep, const slot *s, drop_err *e)
 	d.attempts = 1;
 	d.keep = NULL;
 	for (unsigned wait = 1;; wait = wait < 4 ? wait * 2 : 5) {
-		int rc = drop_upload_chunk(&d, keep, g->up, s->idx, s->buf, s->len,
+		int rc = drop_upload_chunk(&d, keep, g->up, s->idx, s->buf, s->len, g->check,
 					   g->hashes[s->idx], e);
 		if (rc == DROP_REFUSED && e->http_status == 503 &&
 		    drop_refused_with(e, "chunk_pending") && time(NULL) < until) {
@@ -216,9 +236,10 @@ static void *sender_main(void *arg)
 		pthread_mutex_unlock(&g->mu);
 		drop_err e;
 		if (!ok) {
-			/* hashed by the sender, so that it overlaps with the sealing of the next
+			/* checked by the sender, so that it overlaps with the sealing of the next
 			 * chunk */
-			crypto_generichash(g->hashes[s->idx], 32, s->buf, s->len, NULL, 0);
+			gd_chunk_check(g->hashes[s->idx], g->check, s->buf, s->len, g->up_raw,
+				       s->idx);
 			ok = g->held != NULL && g->held[s->idx]; /* resumed: the drop has it */
 			if (!ok && (ok = send_chunk(g, &keep, s, &e) == DROP_OK))
 				progress_add(s->len);
@@ -238,8 +259,8 @@ static void *sender_main(void *arg)
 	return NULL;
 }
 
-static gd_uploader *uploader_new(drop_conn *d, const char *up, size_t chunk_size, uint64_t total,
-				 unsigned senders)
+static gd_uploader *uploader_new(drop_conn *d, const char *up, gd_check check, size_t chunk_size,
+				 uint64_t total, unsigned senders)
 {
 	if (senders < 1 || senders > MAX_SENDERS || chunk_size == 0 || strlen(up) >= 64)
 		return NULL;
@@ -247,6 +268,11 @@ static gd_uploader *uploader_new(drop_conn *d, const char *up, size_t chunk_size
 	if (g == NULL)
 		return NULL;
 	g->d = d;
+	g->check = check;
+	if (gd_b64_decode_exact(g->up_raw, sizeof g->up_raw, up) != GD_OK) {
+		free(g);
+		return NULL;
+	}
 	snprintf(g->up, sizeof g->up, "%s", up);
 	g->chunk_size = chunk_size;
 	g->total = total;
@@ -271,15 +297,16 @@ static gd_uploader *uploader_new(drop_conn *d, const char *up, size_t chunk_size
 	return g;
 }
 
-int gd_uploader_begin(drop_conn *d, const uint8_t id[16], uint64_t total, unsigned senders,
-		      gd_uploader **out, drop_err *e)
+int gd_uploader_begin(drop_conn *d, const uint8_t id[16], uint64_t total, gd_check want,
+		      unsigned senders, gd_uploader **out, drop_err *e)
 {
 	char up[64];
 	size_t chunk_size;
+	gd_check check;
 	*out = NULL;
-	if (drop_upload_create(d, id, total, up, &chunk_size, e) != DROP_OK)
+	if (drop_upload_create(d, id, total, want, up, &chunk_size, &check, e) != DROP_OK)
 		return e->kind;
-	if ((*out = uploader_new(d, up, chunk_size, total, senders)) == NULL)
+	if ((*out = uploader_new(d, up, check, chunk_size, total, senders)) == NULL)
 		return drop_fail(e, DROP_LOCAL, _("out of memory"));
 	/* TRANSLATORS: the progress bar's label while sending, one short word */
 	progress_start(_("upload"), total);
@@ -298,12 +325,13 @@ int gd_uploader_resume(drop_conn *d, const char *up, uint64_t total, unsigned se
 		   cs = json_integer_value(json_object_get(o, "chunk_size"));
 	json_t *rec = json_object_get(o, "received");
 	int committed = json_is_true(json_object_get(o, "committed"));
+	gd_check check; /* the mode it was created with, whoever created it */
 	if (size < 0 || (uint64_t)size != total || cs < 1024 || cs > (64 << 20) ||
-	    !json_is_array(rec)) {
+	    !json_is_array(rec) || upload_check_of(o, &check) != 0) {
 		json_decref(o);
 		return drop_fail(e, DROP_MALFORMED, _("the drop's upload status is malformed"));
 	}
-	if ((*out = uploader_new(d, up, (size_t)cs, total, senders)) == NULL) {
+	if ((*out = uploader_new(d, up, check, (size_t)cs, total, senders)) == NULL) {
 		json_decref(o);
 		return drop_fail(e, DROP_LOCAL, _("out of memory"));
 	}
@@ -330,6 +358,11 @@ int gd_uploader_resume(drop_conn *d, const char *up, uint64_t total, unsigned se
 const char *gd_uploader_id(const gd_uploader *g)
 {
 	return g->up;
+}
+
+gd_check gd_uploader_check(const gd_uploader *g)
+{
+	return g->check;
 }
 
 uint64_t gd_uploader_acked(const gd_uploader *g)
@@ -419,7 +452,7 @@ static int uploader_finish(gd_uploader *g, uint8_t digest[32], drop_err *e)
 	pthread_mutex_unlock(&g->mu);
 	if (failed)
 		return e->kind;
-	gd_upload_hasher *h = gd_upload_hasher_new(g->total);
+	gd_upload_hasher *h = gd_upload_hasher_new_check(g->total, g->check);
 	if (h == NULL)
 		return drop_fail(e, DROP_LOCAL, _("out of memory"));
 	for (uint32_t i = 0; i < g->n_chunks; i++)

@@ -11,12 +11,15 @@
 
 #include "drop.h"
 
-/* POST /v1/uploads for an envelope of total bytes: its upload id (up, 64 bytes) and chunk size. */
-int drop_upload_create(drop_conn *d, const uint8_t id[16], uint64_t total, char *up,
-		       size_t *chunk_size, drop_err *e);
-/* PUT /v1/uploads/U/chunks/I on a kept connection (*keep, -1 to open one). */
+/* POST /v1/uploads for an envelope of total bytes, asking for chunk check `want` (poly1305 only
+ * to a drop that lists it): its upload id (up, 64 bytes), chunk size and check (the drop's
+ * answer; blake2b from a drop that does not say). */
+int drop_upload_create(drop_conn *d, const uint8_t id[16], uint64_t total, gd_check want, char *up,
+		       size_t *chunk_size, gd_check *check, drop_err *e);
+/* PUT /v1/uploads/U/chunks/I on a kept connection (*keep, -1 to open one), with the chunk's
+ * check in mode c (gd_chunk_check): X-Ghostdrop-Hash or X-Ghostdrop-Mac. */
 int drop_upload_chunk(drop_conn *d, int *keep, const char *up, uint32_t idx, const uint8_t *buf,
-		      size_t len, const uint8_t hash[32], drop_err *e);
+		      size_t len, gd_check c, const uint8_t check[32], drop_err *e);
 /* GET /v1/uploads/U: the upload's object (with "received") in *out. */
 int drop_upload_status(drop_conn *d, const char *up, json_t **out, drop_err *e);
 /* POST /v1/uploads/U/commit with the upload digest (§12); *already: stored before. */
@@ -26,16 +29,20 @@ int drop_upload_commit(drop_conn *d, const char *up, const uint8_t digest[32], i
 /* The pipeline: create, then chunks as the caller fills them, then the commit. */
 typedef struct gd_uploader gd_uploader;
 
-/* Creates the upload and starts senders (1-8) threads: *out, or the failure in e. */
-int gd_uploader_begin(drop_conn *d, const uint8_t id[16], uint64_t total, unsigned senders,
-		      gd_uploader **out, drop_err *e);
-/* Resume upload up (an id from an earlier run) of total bytes: its status from the drop; the
- * chunks the drop holds are sealed again (for the digest) but not sent, their bytes in *held.
+/* Creates the upload (chunk check `want`, as drop_upload_create) and starts senders (1-8)
+ * threads: *out, or the failure in e. */
+int gd_uploader_begin(drop_conn *d, const uint8_t id[16], uint64_t total, gd_check want,
+		      unsigned senders, gd_uploader **out, drop_err *e);
+/* Resume upload up (an id from an earlier run) of total bytes: its status from the drop (and
+ * its chunk check: the one it was created with); the chunks the drop holds are sealed again
+ * (for the digest) but not sent, their bytes in *held.
  * A drop that no longer knows it answers 404 upload_not_found (DROP_REFUSED in e). */
 int gd_uploader_resume(drop_conn *d, const char *up, uint64_t total, unsigned senders,
 		       gd_uploader **out, uint64_t *held, drop_err *e);
 /* The upload id (the capability, PROTOCOL.md §11.3), for a resume record. */
 const char *gd_uploader_id(const gd_uploader *g);
+/* The chunk check the upload goes on with. */
+gd_check gd_uploader_check(const gd_uploader *g);
 /* Bytes the drop holds now, and the envelope's size; the first is a single atomic load, so a
  * signal handler may read it. */
 uint64_t gd_uploader_acked(const gd_uploader *g);

@@ -191,7 +191,7 @@ START_TEST(upload_retries_chunk_pending)
 	int already = -1;
 	fake_up(&fd_, script, 5, (answer){500, "{}"});
 	conn_to(&c, fd_.port);
-	ck_assert_int_eq(gd_uploader_begin(&c, id, 100, 1, &g, &e), DROP_OK);
+	ck_assert_int_eq(gd_uploader_begin(&c, id, 100, GD_CHECK_BLAKE2B, 1, &g, &e), DROP_OK);
 	uint8_t *buf = gd_uploader_buffer(g);
 	ck_assert_ptr_nonnull(buf);
 	memset(buf, 'x', 100);
@@ -217,7 +217,8 @@ START_TEST(retry_policy_bounds)
 	/* chunk_pending forever: DROP_ATTEMPTS tries, then the refusal */
 	fake_up(&fd_, NULL, 0, (answer){503, BUSY});
 	conn_to(&c, fd_.port);
-	ck_assert_int_eq(drop_upload_chunk(&c, &keep, "U", 0, chunk, sizeof chunk, hash, &e),
+	ck_assert_int_eq(drop_upload_chunk(&c, &keep, "U", 0, chunk, sizeof chunk, GD_CHECK_BLAKE2B,
+					   hash, &e),
 			 DROP_REFUSED);
 	ck_assert_int_eq(seen(&fd_, "PUT "), DROP_ATTEMPTS);
 	ck_assert_str_eq(e.code, "chunk_pending");
@@ -227,7 +228,8 @@ START_TEST(retry_policy_bounds)
 	/* any other refusal: once */
 	fake_up(&fd_, NULL, 0, (answer){409, "{\"error\":\"chunk_conflict\",\"message\":\"no\"}"});
 	c.url.port = fd_.port;
-	ck_assert_int_eq(drop_upload_chunk(&c, &keep, "U", 0, chunk, sizeof chunk, hash, &e),
+	ck_assert_int_eq(drop_upload_chunk(&c, &keep, "U", 0, chunk, sizeof chunk, GD_CHECK_BLAKE2B,
+					   hash, &e),
 			 DROP_REFUSED);
 	ck_assert_int_eq(seen(&fd_, "PUT "), 1);
 	ck_assert_str_eq(e.code, "chunk_conflict");
@@ -262,14 +264,16 @@ START_TEST(retry_policy_broken_connections)
 	drop_conn c;
 	drop_err e;
 	uint64_t ms, me;
+	unsigned ck;
 	fake_up(&fd_, script, 5, (answer){500, "{}"});
 	conn_to(&c, fd_.port);
-	ck_assert_int_eq(drop_get_limits(&c, &ms, &me, &e), DROP_NET);
+	ck_assert_int_eq(drop_get_limits(&c, &ms, &me, &ck, &e), DROP_NET);
 	ck_assert_int_eq(drop_exit_code(&e), 4);
 	ck_assert_int_eq(seen(&fd_, "GET /v1/limits"), 1); /* not reached yet: at once */
-	ck_assert_int_eq(drop_get_limits(&c, &ms, &me, &e), DROP_OK);
+	ck_assert_int_eq(drop_get_limits(&c, &ms, &me, &ck, &e), DROP_OK);
 	ck_assert(ms == 1 && me == 2);
-	ck_assert_int_eq(drop_get_limits(&c, &ms, &me, &e),
+	ck_assert_uint_eq(ck, 1u << GD_CHECK_BLAKE2B); /* a drop that lists no checks */
+	ck_assert_int_eq(drop_get_limits(&c, &ms, &me, &ck, &e),
 			 DROP_OK); /* two hang-ups, then the answer */
 	ck_assert(ms == 3 && me == 4);
 	ck_assert_int_eq(seen(&fd_, "GET /v1/limits"), 5);
@@ -330,16 +334,19 @@ START_TEST(typed_calls_on_the_real_daemon)
 	membuf env = {0};
 	gd_manifest m = {.kind = GD_KIND_TESTIMONY, .text = "typed", .text_len = 5};
 	uint64_t max_submit, max_env;
+	unsigned checks;
 	char up[64], url[64], er[256];
 	size_t chunk_size;
+	gd_check check;
 	json_t *st;
 	int already = -1;
 	drop_create(&d, NULL);
 	drop_start(&d);
 	snprintf(url, sizeof url, "http://127.0.0.1:%u", d.port);
 	ck_assert_int_eq(drop_open(&c, url, NULL, 1, er, sizeof er), 0);
-	ck_assert_int_eq(drop_get_limits(&c, &max_submit, &max_env, &e), DROP_OK);
+	ck_assert_int_eq(drop_get_limits(&c, &max_submit, &max_env, &checks, &e), DROP_OK);
 	ck_assert(max_submit > 0 && max_env >= max_submit);
+	ck_assert_uint_eq(checks, (1u << GD_CHECK_BLAKE2B) | (1u << GD_CHECK_POLY1305));
 	randombytes_buf(m.submission_id, 16);
 	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])d.jpk, 1, &m, NULL, NULL, 0, NULL),
 			 GD_OK);
@@ -353,8 +360,10 @@ START_TEST(typed_calls_on_the_real_daemon)
 	memset(&env, 0, sizeof env);
 	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])d.jpk, 1, &m, NULL, NULL, 0, NULL),
 			 GD_OK);
-	ck_assert_int_eq(drop_upload_create(&c, m.submission_id, env.len, up, &chunk_size, &e),
+	ck_assert_int_eq(drop_upload_create(&c, m.submission_id, env.len, GD_CHECK_BLAKE2B, up,
+					    &chunk_size, &check, &e),
 			 DROP_OK);
+	ck_assert_int_eq(check, GD_CHECK_BLAKE2B);
 	ck_assert_uint_ge(chunk_size, env.len); /* one chunk */
 	ck_assert_int_eq(drop_upload_status(&c, up, &st, &e), DROP_OK);
 	ck_assert_uint_eq(json_array_size(json_object_get(st, "received")), 0);
@@ -362,7 +371,9 @@ START_TEST(typed_calls_on_the_real_daemon)
 	uint8_t h[32], digest[32];
 	int keep = -1;
 	crypto_generichash(h, sizeof h, env.buf, env.len, NULL, 0);
-	ck_assert_int_eq(drop_upload_chunk(&c, &keep, up, 0, env.buf, env.len, h, &e), DROP_OK);
+	ck_assert_int_eq(
+		drop_upload_chunk(&c, &keep, up, 0, env.buf, env.len, GD_CHECK_BLAKE2B, h, &e),
+		DROP_OK);
 	gd_keep_close(&keep);
 	ck_assert_int_eq(drop_upload_status(&c, up, &st, &e), DROP_OK);
 	ck_assert_uint_eq(json_array_size(json_object_get(st, "received")), 1);
@@ -374,12 +385,137 @@ START_TEST(typed_calls_on_the_real_daemon)
 	ck_assert_int_eq(drop_upload_commit(&c, up, digest, &already, &e), DROP_OK);
 	ck_assert_int_eq(already, 1);
 	/* a refusal keeps the drop's code: a chunk after the commit */
-	ck_assert_int_eq(drop_upload_chunk(&c, &keep, up, 0, env.buf, env.len, h, &e),
-			 DROP_REFUSED);
+	ck_assert_int_eq(
+		drop_upload_chunk(&c, &keep, up, 0, env.buf, env.len, GD_CHECK_BLAKE2B, h, &e),
+		DROP_REFUSED);
 	ck_assert_str_eq(e.code, "upload_committed");
 	ck_assert_int_eq(drop_exit_code(&e), 5);
 	gd_keep_close(&keep);
 	membuf_free(&env);
+	drop_close(&c);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* The pipeline fills chunks as the worker's client does; the envelope of `data` bytes. */
+static void seal_big(const drop *d, gd_manifest *m, gd_attachment *a, uint8_t *data, size_t n,
+		     membuf *env)
+{
+	memset(env, 0, sizeof *env);
+	*a = (gd_attachment){"a.bin", "application/octet-stream", n};
+	*m = (gd_manifest){.kind = GD_KIND_TESTIMONY, .text = "big", .text_len = 3};
+	m->attachments = a;
+	m->n_attachments = 1;
+	randombytes_buf(m->submission_id, 16);
+	randombytes_buf(data, n);
+	ck_assert_int_eq(seal_to(env, (const uint8_t(*)[32])d->jpk, 1, m, NULL, data, n, NULL),
+			 GD_OK);
+}
+
+static void feed(gd_uploader *g, const membuf *env)
+{
+	size_t cs = gd_uploader_chunk_size(g);
+	for (size_t off = 0; off < env->len; off += cs) {
+		size_t n = env->len - off < cs ? env->len - off : cs;
+		uint8_t *buf = gd_uploader_buffer(g);
+		ck_assert_ptr_nonnull(buf);
+		memcpy(buf, env->buf + off, n);
+		gd_uploader_send(g, buf, n);
+	}
+}
+
+/* The courier's copy of id is env, and the journalist opens it to data. */
+static void stored_and_opens(const drop *d, const uint8_t id[16], const membuf *env,
+			     const uint8_t *data, size_t n)
+{
+	char idb[32], path[128];
+	resp r;
+	test_b64(idb, sizeof idb, id, 16);
+	snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
+	ck_assert_int_eq(http_do(d->port, "GET", path, drop_auth(d), NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(r.len == env->len && memcmp(r.body, env->buf, r.len) == 0);
+	membuf got = {.buf = r.body, .len = r.len};
+	boxkey k;
+	memcpy(k.pk, d->jpk, 32);
+	memcpy(k.sk, d->jsk, 32);
+	sink_state s = {0};
+	gd_open_result res;
+	ck_assert_int_eq(open_from(&got, &k, 1, &s, &res), GD_OK);
+	ck_assert(s.data.len == n && memcmp(s.data.buf, data, n) == 0);
+	sink_free(&s);
+	resp_free(&r);
+}
+
+/* The check the drop's GET shows for upload up. */
+static void status_check_is(drop_conn *c, const char *up, const char *want)
+{
+	json_t *st;
+	drop_err e;
+	ck_assert_int_eq(drop_upload_status(c, up, &st, &e), DROP_OK);
+	ck_assert_str_eq(json_string_value(json_object_get(st, "check")), want);
+	json_decref(st);
+}
+
+/* Lane poly: the worker's pipeline checks chunks with Poly1305 when asked (its caller asks
+ * when the drop lists it), and a resumed upload goes on in the mode it was created with,
+ * blake2b (an older client's) or poly1305. */
+START_TEST(uploader_checks_in_the_upload_mode)
+{
+	drop d;
+	drop_conn c;
+	drop_err e;
+	membuf env;
+	gd_manifest m;
+	gd_attachment a;
+	static uint8_t data[200000];
+	char url[64], er[256], up[64];
+	int already = -1, keep = -1;
+	uint64_t held;
+	size_t cs;
+	gd_check check;
+	gd_uploader *g;
+	drop_create(&d, NULL);
+	drop_start(&d);
+	snprintf(url, sizeof url, "http://127.0.0.1:%u", d.port);
+	ck_assert_int_eq(drop_open(&c, url, NULL, 1, er, sizeof er), 0);
+	/* a new upload, poly1305 */
+	seal_big(&d, &m, &a, data, sizeof data, &env);
+	ck_assert_int_eq(
+		gd_uploader_begin(&c, m.submission_id, env.len, GD_CHECK_POLY1305, 2, &g, &e),
+		DROP_OK);
+	ck_assert_int_eq(gd_uploader_check(g), GD_CHECK_POLY1305);
+	ck_assert_uint_lt(gd_uploader_chunk_size(g), env.len / 2); /* 3 chunks or more */
+	status_check_is(&c, gd_uploader_id(g), "poly1305");
+	feed(g, &env);
+	ck_assert_int_eq(gd_uploader_end(g, &already, &e), DROP_OK);
+	ck_assert_int_eq(already, 0);
+	gd_uploader_free(g);
+	stored_and_opens(&d, m.submission_id, &env, data, sizeof data);
+	membuf_free(&env);
+	/* resumed after chunk 0, in each mode it was created with */
+	for (int mode = GD_CHECK_BLAKE2B; mode <= GD_CHECK_POLY1305; mode++) {
+		uint8_t h[32], u[16];
+		seal_big(&d, &m, &a, data, sizeof data, &env);
+		ck_assert_int_eq(drop_upload_create(&c, m.submission_id, env.len, (gd_check)mode,
+						    up, &cs, &check, &e),
+				 DROP_OK);
+		ck_assert_int_eq(check, mode);
+		ck_assert_int_eq(gd_b64_decode_exact(u, sizeof u, up), GD_OK);
+		gd_chunk_check(h, check, env.buf, cs, u, 0);
+		ck_assert_int_eq(drop_upload_chunk(&c, &keep, up, 0, env.buf, cs, check, h, &e),
+				 DROP_OK);
+		gd_keep_close(&keep);
+		ck_assert_int_eq(gd_uploader_resume(&c, up, env.len, 2, &g, &held, &e), DROP_OK);
+		ck_assert_uint_eq(held, cs);
+		ck_assert_int_eq(gd_uploader_check(g), mode);
+		feed(g, &env);
+		ck_assert_int_eq(gd_uploader_end(g, &already, &e), DROP_OK);
+		ck_assert_int_eq(already, 0);
+		gd_uploader_free(g);
+		stored_and_opens(&d, m.submission_id, &env, data, sizeof data);
+		membuf_free(&env);
+	}
 	drop_close(&c);
 	drop_destroy(&d);
 }
@@ -516,7 +652,7 @@ START_TEST(atk_hostile_answers_refused)
 	fake_up(&fd_, up, 1, (answer){201, "{}"});
 	c.url.port = fd_.port;
 	gd_uploader *g = NULL;
-	int rc = gd_uploader_begin(&c, id, 100, 1, &g, &e);
+	int rc = gd_uploader_begin(&c, id, 100, GD_CHECK_BLAKE2B, 1, &g, &e);
 	gd_uploader_free(g);
 	fake_down(&fd_);
 	drop_close(&c);
@@ -535,11 +671,12 @@ START_TEST(hostile_error_text_is_inert)
 		"{\"error\":\"x\\u001b[2J\",\"message\":\"\\u001b]0;pwned\\u0007\\u001b[2J"
 		"\\r\\nfake line \\u009b31m \\u00e9\\u007f\"}";
 	uint64_t a, b;
+	unsigned ck;
 	drop_conn c;
 	drop_err e;
 	fake_up(&fd_, NULL, 0, (answer){403, body});
 	conn_to(&c, fd_.port);
-	ck_assert_int_eq(drop_get_limits(&c, &a, &b, &e), DROP_REFUSED);
+	ck_assert_int_eq(drop_get_limits(&c, &a, &b, &ck, &e), DROP_REFUSED);
 	fake_down(&fd_);
 	drop_close(&c);
 	ck_assert_str_eq(e.code, "x?[2J");
@@ -561,6 +698,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, retry_policy_pow_outdated);
 	tcase_add_test(tc, exit_codes_of_the_library);
 	tcase_add_test(tc, typed_calls_on_the_real_daemon);
+	tcase_add_test(tc, uploader_checks_in_the_upload_mode);
 	tcase_add_test(tc, both_programs_map_refusals_alike);
 	suite_add_tcase(s, tc);
 	return s;
