@@ -146,6 +146,8 @@ typedef struct {
 	drop_conn c;
 	int keep;
 	char up[64];
+	uint8_t up_raw[16];
+	gd_check check; /* poly1305 when the drop takes it, as the worker's client */
 	uint8_t *chunk;
 	size_t fill, chunk_size;
 	uint32_t idx;
@@ -156,10 +158,10 @@ static void put_chunk(uploader *u)
 {
 	uint8_t h[32];
 	drop_err e;
-	crypto_generichash(h, 32, u->chunk, u->fill, NULL, 0);
+	gd_chunk_check(h, u->check, u->chunk, u->fill, u->up_raw, u->idx);
 	gd_upload_hasher_chunk(u->digest, h);
-	if (drop_upload_chunk(&u->c, &u->keep, u->up, u->idx++, u->chunk, u->fill, h, &e) !=
-	    DROP_OK)
+	if (drop_upload_chunk(&u->c, &u->keep, u->up, u->idx++, u->chunk, u->fill, u->check, h,
+			      &e) != DROP_OK)
 		die("chunk refused");
 	u->fill = 0;
 }
@@ -212,10 +214,12 @@ static double upload_mib_s(uint64_t data_len, long *daemon_peak)
 	conn_open(&u.c, &u.keep);
 	double t0 = now_s();
 	randombytes_buf(id, 16);
-	if (drop_upload_create(&u.c, id, total, u.up, &u.chunk_size, &e) != DROP_OK)
+	if (drop_upload_create(&u.c, id, total, GD_CHECK_POLY1305, u.up, &u.chunk_size, &u.check,
+			       &e) != DROP_OK ||
+	    gd_b64_decode_exact(u.up_raw, sizeof u.up_raw, u.up) != GD_OK)
 		die("upload refused");
 	u.chunk = malloc(u.chunk_size);
-	u.digest = gd_upload_hasher_new(total);
+	u.digest = gd_upload_hasher_new_check(total, u.check);
 	gd_seal *s;
 	uint8_t *data = malloc(1 << 20);
 	randombytes_buf(data, 1 << 20);
