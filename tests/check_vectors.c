@@ -355,6 +355,106 @@ START_TEST(pow_challenges)
 }
 END_TEST
 
+/* upload.json (§11.3, §12.2): each chunk's key and tag, by the library and from the spec's
+ * words with raw libsodium, its hash, both commit digests; envelope ids of headers. */
+START_TEST(upload_checks)
+{
+	json_t *vs = load("upload"), *v;
+	size_t i;
+	json_array_foreach (vs, i, v) {
+		if (strcmp(STR(v, "kind"), "envelope_id") == 0) {
+			membuf h = {0};
+			json_t *b = v, *w;
+			size_t bi;
+			if (STR(v, "base") != NULL)
+				json_array_foreach (vs, bi, w)
+					if (bi < i && strcmp(NAME(w), STR(v, "base")) == 0)
+						b = w;
+			h.buf = hexfield(b, "header", &h.len);
+			h.cap = h.len;
+			if (b != v)
+				vec_apply_edits(&h, json_object_get(v, "edits"));
+			uint8_t e[32];
+			int rc = gd_envelope_id(e, (uint64_t)INT(b, "size"), h.buf, h.len);
+			ck_assert_msg(rc == expected(v), "%s: got %d", NAME(v), rc);
+			if (rc == GD_OK) {
+				/* E from §12.2's words: the header is all of "header" */
+				uint8_t e2[32], sz[8];
+				for (int k = 0; k < 8; k++)
+					sz[k] = (uint8_t)((uint64_t)INT(v, "size") >> (8 * k));
+				crypto_generichash_state st;
+				crypto_generichash_init(&st, NULL, 0, 32);
+				crypto_generichash_update(
+					&st, (const uint8_t *)"ghostdrop/v1/envelope-id",
+					sizeof "ghostdrop/v1/envelope-id");
+				crypto_generichash_update(&st, sz, 8);
+				crypto_generichash_update(&st, h.buf, h.len);
+				crypto_generichash_final(&st, e2, 32);
+				ck_assert(memcmp(e, e2, 32) == 0);
+				hexeq(v, "envelope_id", e, 32);
+			}
+			free(h.buf);
+			continue;
+		}
+		size_t len, off = 0, ulen;
+		uint8_t *data = hexfield(v, "data", &len), *u = hexfield(v, "upload_id", &ulen);
+		json_t *cs = json_object_get(v, "chunk_sizes");
+		size_t n = json_array_size(cs);
+		ck_assert_uint_eq(ulen, 16);
+		uint8_t(*tags)[32] = calloc(n, 32), (*hashes)[32] = calloc(n, 32);
+		for (size_t c = 0; c < n; c++) {
+			size_t sz = (size_t)json_integer_value(json_array_get(cs, c));
+			uint8_t k[32], k2[32], t2[16],
+				ib[4] = {(uint8_t)c, (uint8_t)(c >> 8), (uint8_t)(c >> 16),
+					 (uint8_t)(c >> 24)};
+			json_t *one =
+				json_pack("{s:O, s:O, s:O}", "k",
+					  json_array_get(json_object_get(v, "chunk_keys"), c), "t",
+					  json_array_get(json_object_get(v, "chunk_tags"), c), "h",
+					  json_array_get(json_object_get(v, "chunk_hashes"), c));
+			gd_chunk_mac_key(k, u, (uint32_t)c);
+			hexeq(one, "k", k, 32);
+			/* k_i = BLAKE2b-256(key = U, "ghostdrop/v1/chunk-mac" || 0x00 || u32 i) */
+			crypto_generichash_state st;
+			crypto_generichash_init(&st, u, 16, 32);
+			crypto_generichash_update(&st, (const uint8_t *)"ghostdrop/v1/chunk-mac",
+						  sizeof "ghostdrop/v1/chunk-mac");
+			crypto_generichash_update(&st, ib, 4);
+			crypto_generichash_final(&st, k2, 32);
+			ck_assert(memcmp(k, k2, 32) == 0);
+			crypto_onetimeauth(t2, data + off, sz, k2);
+			ck_assert_uint_eq(gd_chunk_check(tags[c], GD_CHECK_POLY1305, data + off, sz,
+							 u, (uint32_t)c),
+					  16);
+			ck_assert(memcmp(tags[c], t2, 16) == 0);
+			hexeq(one, "t", tags[c], 16);
+			ck_assert_uint_eq(gd_chunk_check(hashes[c], GD_CHECK_BLAKE2B, data + off,
+							 sz, u, (uint32_t)c),
+					  32);
+			hexeq(one, "h", hashes[c], 32);
+			json_decref(one);
+			off += sz;
+		}
+		ck_assert_uint_eq(off, len);
+		uint8_t d[32];
+		gd_upload_digest_check(d, GD_CHECK_POLY1305, len, (const uint8_t(*)[32])tags, n);
+		hexeq(v, "digest_poly1305", d, 32);
+		gd_upload_digest_check(d, GD_CHECK_BLAKE2B, len, (const uint8_t(*)[32])hashes, n);
+		hexeq(v, "digest_blake2b", d, 32);
+		ck_assert_int_eq(
+			gd_upload_digest_buf(d, data, len,
+					     (uint32_t)json_integer_value(json_array_get(cs, 0))),
+			GD_OK);
+		hexeq(v, "digest_blake2b", d, 32);
+		free(tags);
+		free(hashes);
+		free(data);
+		free(u);
+	}
+	json_decref(vs);
+}
+END_TEST
+
 /* §4.2: each valid file decodes to its fields and is exactly what the encoder writes. */
 START_TEST(pubfile)
 {
@@ -878,6 +978,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, codename);
 	tcase_add_test(tc, reply);
 	tcase_add_test(tc, pow_challenges);
+	tcase_add_test(tc, upload_checks);
 	tcase_add_test(tc, pubfile);
 	tcase_add_test(tc, server_url);
 	tcase_add_test(tc, manifest);

@@ -1098,6 +1098,83 @@ static void manifests(void)
 	save("manifest", cases);
 }
 
+/* §11.3 upload chunk checks and §12.2 envelope ids: chunks of an upload in both modes (the
+ * Poly1305 key and tag of each, its BLAKE2b-256, both commit digests), and envelope ids. */
+static void uploads(void)
+{
+	json_t *cases = json_array();
+	static const uint32_t sizes[][3] = {{1000, 1000, 17}, {64, 0, 0}};
+	for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
+		uint8_t u[16], data[2017], (*checks)[32] = calloc(3, 32),
+					   (*tags)[32] = calloc(3, 32);
+		size_t total = 0, n = 0;
+		json_t *cs = json_array(), *keys = json_array(), *ts = json_array(),
+		       *hs = json_array();
+		randombytes_buf(u, sizeof u);
+		for (; n < 3 && sizes[c][n] > 0; n++) {
+			uint8_t k[32];
+			randombytes_buf(data + total, sizes[c][n]);
+			gd_chunk_mac_key(k, u, (uint32_t)n);
+			gd_chunk_check(tags[n], GD_CHECK_POLY1305, data + total, sizes[c][n], u,
+				       (uint32_t)n);
+			gd_chunk_check(checks[n], GD_CHECK_BLAKE2B, data + total, sizes[c][n], u,
+				       (uint32_t)n);
+			json_array_append_new(cs, json_integer(sizes[c][n]));
+			json_array_append_new(keys, hexj(k, 32));
+			json_array_append_new(ts, hexj(tags[n], GD_CHUNK_TAG_BYTES));
+			json_array_append_new(hs, hexj(checks[n], 32));
+			total += sizes[c][n];
+		}
+		uint8_t dp[32], db[32];
+		gd_upload_digest_check(dp, GD_CHECK_POLY1305, total, (const uint8_t(*)[32])tags, n);
+		gd_upload_digest_check(db, GD_CHECK_BLAKE2B, total, (const uint8_t(*)[32])checks,
+				       n);
+		json_array_append_new(
+			cases,
+			json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
+				  c == 0 ? "three_chunks" : "one_chunk", "expect", "success",
+				  "kind", "chunks", "upload_id", hexj(u, 16), "data",
+				  hexj(data, total), "chunk_sizes", cs, "chunk_keys", keys,
+				  "chunk_tags", ts, "chunk_hashes", hs, "digest_poly1305",
+				  hexj(dp, 32), "digest_blake2b", hexj(db, 32)));
+		free(checks);
+		free(tags);
+	}
+	boxkey to[2];
+	boxkey_new(&to[0]);
+	boxkey_new(&to[1]);
+	for (unsigned n = 1; n <= 2; n++) {
+		membuf env;
+		uint8_t e[32];
+		seal_case(&env, to, n, 100, 1);
+		size_t hl = gd_envelope_header_size(n);
+		if (gd_envelope_id(e, env.len, env.buf, hl) != GD_OK)
+			exit(1);
+		json_array_append_new(cases,
+				      json_pack("{s:s, s:s, s:s, s:o, s:I, s:o}", "name",
+						n == 1 ? "envelope_id_1" : "envelope_id_2",
+						"expect", "success", "kind", "envelope_id",
+						"header", hexj(env.buf, hl), "size",
+						(json_int_t)env.len, "envelope_id", hexj(e, 32)));
+		if (n == 2) {
+			json_array_append_new(
+				cases,
+				json_pack("{s:s, s:s, s:s, s:s, s:o}", "name",
+					  "envelope_id_truncated", "expect", "truncated", "kind",
+					  "envelope_id", "base", "envelope_id_2", "edits",
+					  json_pack("[o]", edit("truncate", (long)hl - 1, 0, 0))));
+			json_array_append_new(cases,
+					      json_pack("{s:s, s:s, s:s, s:s, s:o}", "name",
+							"envelope_id_bad_magic", "expect",
+							"format_failure", "kind", "envelope_id",
+							"base", "envelope_id_2", "edits",
+							json_pack("[o]", edit("xor", 0, 0x20, 0))));
+		}
+		membuf_free(&env);
+	}
+	save("upload", cases);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -1115,6 +1192,7 @@ int main(int argc, char **argv)
 		       {"http", http_exchanges},
 		       {"server_url", server_urls},
 		       {"manifest", manifests},
+		       {"upload", uploads},
 		       {"envelope_seeded", envelope_seeded}};
 	if (argc < 2 || gd_init() != GD_OK) {
 		fprintf(stderr, "usage: gen_vectors OUTDIR [MODULE...]\n");
