@@ -43,7 +43,8 @@ START_TEST(bundle_served)
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(
 		(char *)r.body,
-		"{\"chunk_size\":65536,\"max_envelope\":4294967296,\"max_submit\":65536}\n");
+		"{\"checks\":[\"blake2b\",\"poly1305\"],\"chunk_size\":65536,\"max_envelope\":"
+		"4294967296,\"max_submit\":65536}\n");
 	resp_free(&r);
 	ck_assert_int_eq(http_do(d.port, "GET", "/v1/bundle", NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
