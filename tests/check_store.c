@@ -491,6 +491,60 @@ START_TEST(upload_chunks_commit_blob_del)
 }
 END_TEST
 
+/* Lane poly, §12.2 in the writer (commits, and one-request submissions racing a record): the
+ * same envelope is recognised by its id E when the newcomer is a poly1305 upload (E read from
+ * the stored record's chunk 0), or when the record came through one; D stays byte-exact. */
+START_TEST(same_envelope_by_its_id)
+{
+	boxkey k;
+	membuf env = {0};
+	gd_manifest m = {.kind = GD_KIND_TESTIMONY, .text = "poly", .text_len = 4};
+	uint8_t e[32];
+	boxkey_new(&k);
+	randombytes_buf(m.submission_id, 16);
+	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])k.pk, 1, &m, NULL, NULL, 0, NULL),
+			 GD_OK);
+	ck_assert_int_eq(gd_envelope_id(e, env.len, env.buf, env.len), GD_OK);
+	/* a one-request record (its D), then poly1305 commits under its id */
+	store_submission one = {0}, poly = {0};
+	randombytes_buf(one.id, 16);
+	randombytes_buf(one.blob, 16);
+	randombytes_buf(one.env_hash, 32); /* its D: only its own bytes make it */
+	memcpy(one.env_id, e, 32);
+	one.chunk_size = 4096;
+	uint8_t *data = malloc(env.len);
+	memcpy(data, env.buf, env.len);
+	ck_assert_int_eq(apply_free(store_op_submit(&one, data, env.len)), STORE_OK);
+	poly = one;
+	randombytes_buf(poly.blob, 16);
+	poly.size = env.len;
+	poly.n_chunks = one.n_chunks;
+	memcpy(poly.env_hash, e, 32);
+	poly.digest_unknown = 1;
+	ck_assert_int_eq(apply_free(store_op_commit(&poly, 0)), STORE_EXISTS);
+	poly.env_id[0] ^= 1; /* another header */
+	poly.env_hash[0] ^= 1;
+	ck_assert_int_eq(apply_free(store_op_commit(&poly, 0)), STORE_CONFLICT);
+	/* a blake2b newcomer with another D: byte-exact, whatever its header */
+	store_submission b2 = one;
+	b2.env_hash[0] ^= 1;
+	ck_assert_int_eq(apply_free(store_op_commit(&b2, 0)), STORE_CONFLICT);
+	/* a poly1305 record (its E), then a one-request submission or a blake2b commit */
+	randombytes_buf(poly.id, 16);
+	memcpy(poly.env_hash, e, 32);
+	memcpy(poly.env_id, e, 32);
+	ck_assert_int_eq(apply_free(store_op_commit(&poly, 0)), STORE_OK);
+	memcpy(one.id, poly.id, 16);
+	data = malloc(env.len);
+	memcpy(data, env.buf, env.len);
+	ck_assert_int_eq(apply_free(store_op_submit(&one, data, env.len)), STORE_EXISTS);
+	b2 = one;
+	b2.env_id[0] ^= 1;
+	ck_assert_int_eq(apply_free(store_op_commit(&b2, 0)), STORE_CONFLICT);
+	membuf_free(&env);
+}
+END_TEST
+
 START_TEST(tokens_meta_purge_one)
 {
 	uint8_t hash[32], a[16], b[16], key[32], *val;
@@ -568,6 +622,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, replies_put_delete_limit);
 	tcase_add_test(tc, upload_chunks_commit_blob_del);
 	tcase_add_test(tc, tokens_meta_purge_one);
+	tcase_add_test(tc, same_envelope_by_its_id);
 	tcase_add_test(tc, purge_one_zero_id);
 	tcase_add_test(tc, meta_key_longer_than_an_id);
 	suite_add_tcase(s, tc);
