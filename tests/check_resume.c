@@ -519,6 +519,22 @@ static void assert_stored_once(rig *g)
 /* 1 MiB: 17 chunks of 64 KiB (drop_create's chunk_size_kb), 3 in flight at a time. */
 #define LEN (1u << 20)
 
+/* The chunk check of the upload the proxy saw last (§11.3), as the drop shows it. */
+static void upload_check_is(rig *g, const char *want)
+{
+	char path[128];
+	resp r;
+	pthread_mutex_lock(&g->px.mu);
+	snprintf(path, sizeof path, "/v1/uploads/%s", g->px.upload);
+	pthread_mutex_unlock(&g->px.mu);
+	ck_assert_int_eq(http_do(g->d.port, "GET", path, NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	json_t *o = json_loadb((char *)r.body, r.len, 0, NULL);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "check")), want);
+	json_decref(o);
+	resp_free(&r);
+}
+
 START_TEST(sigint_then_resume_with_state_dir)
 {
 	rig g;
@@ -539,6 +555,7 @@ START_TEST(sigint_then_resume_with_state_dir)
 	uint64_t first = px_put_bytes(&g.px);
 	ck_assert_uint_lt(first, LEN);
 	ck_assert_int_eq(count_records(&g), 1); /* kept for the next run */
+	upload_check_is(&g, "poly1305");        /* the drop lists it: the worker's client uses it */
 	/* the same command again: it continues from what the drop holds */
 	pthread_mutex_lock(&g.px.mu);
 	g.px.stall_at = 0;
