@@ -29,7 +29,11 @@ static const char *const ALLOWED[] = {
 	"fcntl",
 	"fsync",
 	"fdatasync",
-	"fadvise64", /* stored chunks leave the page cache (store.c) */
+	/* stored chunks leave the page cache (store.c): posix_fadvise is fadvise64 on 64-bit
+	 * systems, fadvise64_64 on i386, arm_fadvise64_64 on 32-bit arm */
+	"fadvise64",
+	"fadvise64_64",
+	"arm_fadvise64_64",
 	"msync",
 	/* the event loop */
 	"epoll_wait",

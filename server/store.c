@@ -44,7 +44,7 @@ struct store {
 	void (*notify)(void *);
 	void *notify_arg;
 	/* LMDB's read-only mapping of data.mdb (found in /proc/self/maps at open; NULL: not
-	 * found) and the file, to let stored chunks leave the page cache (release_chunks) */
+	 * found) and the file, to let stored chunks leave the page cache (release_now) */
 	const uint8_t *map;
 	uint64_t map_len;
 	int fd;
@@ -359,50 +359,72 @@ static const uint8_t *find_map(store *s, const void *inside)
 }
 
 /* Chunks of at least this size leave the page cache once committed. */
-/* Stored values at least this large (a text testimony: 16 KiB) lie in overflow pages of their
- * own, which nothing but a courier's fetch reads again. */
-enum { RELEASE_MIN = 8 * 1024 };
+/* Stored values at least this large (a text testimony: 16 KiB) may lie in overflow pages of
+ * their own, which nothing but a courier's fetch reads again. */
+enum { RELEASE_MIN = 8 * 1024, PAGE_HEADER = 16 /* LMDB's page header, 64-bit builds */ };
 
-/* The pages of one committed chunk leave the page cache: its bytes fill consecutive overflow
- * pages of the mapping, which belong to it alone (so the range ends at the end of its last
- * page), and mdb_get gives their address without reading them. */
-static void release_one(store *s, MDB_txn *txn, const uint8_t blob[STORE_ID], uint32_t idx,
-			off_t page)
+/* The chunks of committed writes whose pages are to leave the page cache, kept by the writer
+ * until it has woken the loop (the ops themselves belong to the loop by then). */
+typedef struct {
+	uint8_t (*key)[STORE_ID + 4];
+	size_t n, cap;
+} released;
+
+static void release_note_one(released *r, const uint8_t blob[STORE_ID], uint32_t idx)
 {
-	uint8_t kb[STORE_ID + 4];
-	chunk_key(kb, blob, idx);
-	MDB_val k = {sizeof kb, kb}, v;
-	if (mdb_get(txn, s->blobs, &k, &v) != 0 || v.mv_size < RELEASE_MIN ||
-	    (const uint8_t *)v.mv_data < s->map ||
-	    (uint64_t)((const uint8_t *)v.mv_data - s->map) + v.mv_size > s->map_len)
-		return;
-	off_t off = (off_t)((const uint8_t *)v.mv_data - s->map);
-	off_t start = off - off % page, end = off + (off_t)v.mv_size;
-	end += (page - end % page) % page;
-	(void)posix_fadvise(s->fd, start, end - start, POSIX_FADV_DONTNEED);
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 64;
+		void *k = realloc(r->key, cap * sizeof *r->key);
+		if (k == NULL)
+			return; /* the pages stay cached: costs memory, loses nothing */
+		r->key = k;
+		r->cap = cap;
+	}
+	chunk_key(r->key[r->n++], blob, idx);
 }
 
-/* A submission's or an upload's chunks are written once and read again only when a courier
- * fetches them: once they are committed (their pages clean, on disk), let the kernel drop
- * their pages from the page cache, so that the next write reuses that memory instead of taking
- * fresh memory for every stored byte (fresh memory costs a page fault per page, and far more
- * on a VM whose host takes freed memory back). */
-static void release_chunks(store *s, const store_op *batch, int just_this)
+/* The chunks a committed op wrote: an upload's chunk, a one-request submission's. */
+static void release_note(released *r, const store_op *op)
+{
+	if (op->result != STORE_OK || op->len < RELEASE_MIN)
+		return;
+	if (op->kind == OP_CHUNK_PUT)
+		release_note_one(r, op->u.chunk_put.blob, op->u.chunk_put.idx);
+	else if (op->kind == OP_SUBMIT)
+		for (uint32_t i = 0; i < op->u.submit.n_chunks; i++)
+			release_note_one(r, op->u.submit.blob, i);
+}
+
+/* The noted chunks leave the page cache. A value in overflow pages begins right after the
+ * header of its first LMDB page, and those pages are its alone: the range is whole LMDB pages
+ * (the kernel drops only the whole system pages inside it, so with system pages larger than
+ * LMDB's nothing else is touched). A value in a shared leaf page (possible only where LMDB's
+ * page is small against RELEASE_MIN) does not begin there and is left alone. mdb_get gives
+ * the address without reading the pages. */
+static void release_now(store *s, released *r)
 {
 	MDB_txn *txn;
-	if (s->map == NULL || mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+	MDB_stat st;
+	if (r->n == 0 || s->map == NULL || mdb_env_stat(s->env, &st) != 0 ||
+	    mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0) {
+		r->n = 0;
 		return;
-	off_t page = (off_t)sysconf(_SC_PAGESIZE);
-	for (const store_op *op = batch; op != NULL; op = just_this ? NULL : op->next) {
-		if (op->result != STORE_OK || op->len < RELEASE_MIN)
+	}
+	off_t page = (off_t)st.ms_psize;
+	for (size_t i = 0; i < r->n; i++) {
+		MDB_val k = {sizeof r->key[i], r->key[i]}, v;
+		if (mdb_get(txn, s->blobs, &k, &v) != 0 || (const uint8_t *)v.mv_data < s->map ||
+		    (uint64_t)((const uint8_t *)v.mv_data - s->map) + v.mv_size > s->map_len)
 			continue;
-		if (op->kind == OP_CHUNK_PUT)
-			release_one(s, txn, op->u.chunk_put.blob, op->u.chunk_put.idx, page);
-		else if (op->kind == OP_SUBMIT)
-			for (uint32_t i = 0; i < op->u.submit.n_chunks; i++)
-				release_one(s, txn, op->u.submit.blob, i, page);
+		off_t off = (off_t)((const uint8_t *)v.mv_data - s->map);
+		if (off % page != PAGE_HEADER || (off_t)v.mv_size <= page / 2)
+			continue;
+		off_t start = off - PAGE_HEADER, end = off + (off_t)v.mv_size;
+		end += (page - end % page) % page;
+		(void)posix_fadvise(s->fd, start, end - start, POSIX_FADV_DONTNEED);
 	}
 	mdb_txn_abort(txn);
+	r->n = 0;
 }
 
 int store_open(store **sp, const char *dir, uint64_t map_size, unsigned hw_percent)
@@ -457,6 +479,9 @@ int store_open(store **sp, const char *dir, uint64_t map_size, unsigned hw_perce
 	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == 0) {
 		if (mdb_get(txn, s->meta, &k, &v) == 0)
 			s->map = find_map(s, v.mv_data);
+		if (s->map == NULL)
+			log_msg(LOG_INFO, "stored chunks stay in the page cache: the database's "
+					  "mapping is not in /proc/self/maps");
 		mdb_txn_abort(txn);
 		txn = NULL;
 	}
@@ -1195,15 +1220,19 @@ int store_apply_sync(store *s, store_op *op)
 		space_undo(s, op);
 	}
 	op->result = rc;
-	if (c == 0)
-		release_chunks(s, op, 1);
+	if (c == 0) {
+		released r = {0};
+		release_note(&r, op);
+		release_now(s, &r);
+		free(r.key);
+	}
 	return rc;
 }
 
 /* One transaction for the whole batch, a nested one per operation: a member that fails
  * (full, conflict, bad key) is rolled back alone. If the final commit hits MDB_MAP_FULL,
  * the members are retried one by one, so one large write does not fail the others. */
-static void run_batch(store *s, store_op *batch)
+static void run_batch(store *s, store_op *batch, released *rel)
 {
 	MDB_txn *txn, *child;
 	budget b = budget_now(s);
@@ -1230,7 +1259,8 @@ static void run_batch(store *s, store_op *batch)
 	rc = mdb_txn_commit(txn);
 	if (rc == 0) {
 		space_measure(s); /* deletions free room, estimates become bytes */
-		release_chunks(s, batch, 0);
+		for (store_op *op = batch; op; op = op->next)
+			release_note(rel, op);
 		return;
 	}
 	commit_fail(s, rc);
@@ -1246,6 +1276,7 @@ static void run_batch(store *s, store_op *batch)
 static void *writer_main(void *arg)
 {
 	store *s = arg;
+	released rel = {0};
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
 		while (s->queue == NULL && !s->stopping)
@@ -1267,7 +1298,7 @@ static void *writer_main(void *arg)
 		s->queued -= n;
 		pthread_mutex_unlock(&s->mu);
 
-		run_batch(s, batch); /* the commit (fsync) happens here, off the event loop */
+		run_batch(s, batch, &rel); /* the commit (fsync) happens here, off the loop */
 
 		pthread_mutex_lock(&s->mu);
 		if (s->done_tail != NULL)
@@ -1278,7 +1309,9 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		if (s->notify != NULL)
 			s->notify(s->notify_arg);
+		release_now(s, &rel); /* after the answers: it is memory, not durability */
 	}
+	free(rel.key);
 	return NULL;
 }
 
