@@ -516,12 +516,20 @@ typedef struct {
 #define RESEAL_MISMATCH 101
 
 static volatile sig_atomic_t sig_resumable;
+/* What Ctrl-C during an upload says (upload_signals), before every chunk is in and after, in
+ * the worker's language: looked up beforehand (gettext is not signal-safe). */
+static const char *volatile sig_msg_part, *volatile sig_msg_stored;
 
 static int upload_failed(const outbox *ob, const drop_err *e)
 {
 	if (ob->resumed && ((e->http_status == 400 && drop_refused_with(e, "hash_mismatch")) ||
 			    (e->http_status == 409 && drop_refused_with(e, "chunk_conflict"))))
 		return RESEAL_MISMATCH;
+	/* every chunk was in: the connection broke on the commit, which the drop may have
+	 * carried out: say so, as Ctrl-C there does (never "nothing was stored") */
+	if (e->kind == DROP_NET && ob->upl != NULL &&
+	    gd_uploader_acked(ob->upl) == gd_uploader_total(ob->upl) && sig_msg_stored != NULL)
+		return cli_die(drop_exit_code(e), "%s; %s", e->message, sig_msg_stored);
 	if (e->kind == DROP_NET && ob->upl != NULL) /* Tor stayed away: say how to go on */
 		return cli_die(
 			drop_exit_code(e),
@@ -692,8 +700,6 @@ static int seal_attachment(submission *sub, gd_seal *s, int i)
 
 /* Read by the signal handler: the upload under way, and whether a record lets it continue. */
 static gd_uploader *volatile sig_upload;
-/* Its messages, in the worker's language: looked up beforehand (gettext is no signal-safe). */
-static const char *volatile sig_msg_part, *volatile sig_msg_stored;
 static struct sigaction sig_old[3];
 static const int sig_nums[3] = {SIGINT, SIGTERM, SIGHUP};
 

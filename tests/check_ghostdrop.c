@@ -387,7 +387,17 @@ END_TEST
 
 /* ---- a fake SOCKS5 proxy ---- */
 
-enum { P_GOOD, P_V4, P_NOAUTH, P_ONION_GONE, P_HANGUP, P_FLAKY, P_LOSE_SUBMIT, P_SWITCH };
+enum {
+	P_GOOD,
+	P_V4,
+	P_NOAUTH,
+	P_ONION_GONE,
+	P_HANGUP,
+	P_FLAKY,
+	P_LOSE_SUBMIT,
+	P_SWITCH,
+	P_LOSE_COMMITS
+};
 
 /* Serves every connection in a thread of its own: the worker keeps several connections open
  * at once during an upload. Counts under mu. */
@@ -465,6 +475,11 @@ static void relay(proxy *px, int a, int b, int on_first)
 					swallow = 1;
 				if (put_no == 20 && memcmp(buf, "PUT ", 4) == 0)
 					swallow = 1;
+			}
+			if (px->mode == P_LOSE_COMMITS && i == 0 &&
+			    memmem(buf, (size_t)k, "/commit HTTP", 12) != NULL) {
+				px->commits_swallowed++;
+				swallow = 1;
 			}
 			if (px->mode == P_LOSE_SUBMIT && i == 0 &&
 			    memmem(buf, (size_t)k, "POST /v1/submissions", 20) != NULL &&
@@ -660,6 +675,41 @@ START_TEST(through_socks5)
 			      strchr(err, '\n') == err + strlen(err) - 1,
 		      "%s", err);
 	ck_assert_uint_eq(drop_count_stored(&d), 1);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* Every answer to the commit is lost (the circuit breaks each time after the drop acted): the
+ * worker gives up, and must not say that nothing was stored, since the drop stored it (seen
+ * by a new user: "the upload stopped at 82.0 of 82.0 MiB, nothing was stored: run the same
+ * command again", which without --state-dir sends a second copy). It says the testimony may be
+ * stored, as Ctrl-C at that point does. */
+START_TEST(lost_commit_answers_said_maybe_stored)
+{
+	drop d;
+	proxy px;
+	char file[256];
+	drop_up(&d, NULL, keystring);
+	snprintf(file, sizeof file, "%s/recording.wav", d.dir);
+	size_t len = 3u << 20;
+	uint8_t *data = malloc(len);
+	randombytes_buf(data, len);
+	FILE *f = fopen(file, "wb");
+	fwrite(data, 1, len, f);
+	fclose(f);
+	free(data);
+	pthread_t t = proxy_start(&px, P_LOSE_COMMITS);
+	int rc = gd(&d, "3 MiB, every commit answer lost",
+		    "submit " SERVER " --no-reply --keep-metadata --proxy 127.0.0.1:%u %s", d.port,
+		    keystring, px.port, file);
+	proxy_stop(&px, t);
+	ck_assert_int_ne(rc, 0);
+	ck_assert_int_ge(px.commits_swallowed, 2); /* tried again before giving up */
+	ck_assert_uint_eq(drop_count_stored(&d), 1);
+	ck_assert_msg(strstr(err, "nothing was stored") == NULL &&
+			      strstr(err, "may or may not be stored") != NULL &&
+			      strchr(err, '\n') == err + strlen(err) - 1,
+		      "%s", err);
 	drop_destroy(&d);
 }
 END_TEST
@@ -944,6 +994,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, replies_verified_forged_acked);
 	tcase_add_test(tc, through_socks5);
 	tcase_add_test(tc, broken_connections_resume);
+	tcase_add_test(tc, lost_commit_answers_said_maybe_stored);
 	tcase_add_test(tc, leaves_no_files);
 	tcase_add_test(tc, upload_moves_to_another_backend);
 	tcase_add_test(tc, stale_and_rolled_back_bundles);
