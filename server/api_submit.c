@@ -59,17 +59,23 @@ void on_submit(api *a, rctx *x)
 	}
 	store_submission old;
 	int rc = store_submission_get(a->st, x->id, &old);
+	int by_id = 0;        /* only E matches: the writer compares the bytes */
 	if (rc == STORE_OK) { /* stored before, in one request or as an upload (§11.3) */
-		/* the stored envelope hash is its D, its whole hash (a record of an older drop),
-		 * or its E (a record of a poly1305 upload) */
+		/* the stored envelope hash is its D, or its whole hash (a record of an older drop):
+		 * byte-exact. Or the E of a poly1305 upload's record: E covers the header alone,
+		 * which is no proof of the bytes (§12.2), so the writer, which has the transaction,
+		 * compares them (sub_idempotent). */
 		int same = old.size == len && old.chunk_size > 0 &&
 			   body_digest(digest, body, len, old.chunk_size, got) == GD_OK &&
 			   (sodium_memcmp(digest, old.env_hash, sizeof digest) == 0 ||
-			    sodium_memcmp(got, old.env_hash, sizeof got) == 0 ||
-			    sodium_memcmp(env_id, old.env_hash, sizeof env_id) == 0);
-		int result = same ? STORE_EXISTS : STORE_CONFLICT;
-		reply_write(r, result, 1, stored_json(x->id, result), id_conflict);
-		return;
+			    sodium_memcmp(got, old.env_hash, sizeof got) == 0);
+		by_id = !same && old.size == len &&
+			sodium_memcmp(env_id, old.env_hash, sizeof env_id) == 0;
+		if (!by_id) {
+			int result = same ? STORE_EXISTS : STORE_CONFLICT;
+			reply_write(r, result, 1, stored_json(x->id, result), id_conflict);
+			return;
+		}
 	}
 	/* The envelope hash it is stored with (§12.2), whichever way it arrived: the §11.3 upload
 	 * digest of its bytes cut in pieces of chunk_size. */
@@ -77,8 +83,11 @@ void on_submit(api *a, rctx *x)
 		store_error(r, STORE_ERROR);
 		return;
 	}
-	/* No room below the mark: idle uploads give theirs (the write itself decides). */
-	(void)room_for(a, x->pow.bits, store_upload_growth(len, (uint32_t)a->cfg.chunk_size), 0);
+	/* No room below the mark: idle uploads give theirs (the write itself decides); not for
+	 * an id stored already, which the writer answers without storing anything. */
+	if (!by_id)
+		(void)room_for(a, x->pow.bits,
+			       store_upload_growth(len, (uint32_t)a->cfg.chunk_size), 0);
 	store_submission rec = {0};
 	memcpy(rec.id, x->id, sizeof rec.id);
 	randombytes_buf(rec.blob, sizeof rec.blob);

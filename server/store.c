@@ -694,21 +694,86 @@ static int sub_env_id(store *s, MDB_txn *txn, const store_submission *sub, uint8
 	return gd_envelope_id(e, sub->size, v.mv_data, v.mv_size) == GD_OK ? 0 : -1;
 }
 
-/* Same id again: the same envelope is "already stored", another one a conflict. The same:
- * the stored envelope hash is the newcomer's D or its E, or, for a newcomer whose D is
- * unknown (a poly1305 upload), the stored record's own E is its E (§12.2). */
-static int sub_idempotent(store *s, MDB_txn *txn, const store_submission *rec)
+/* One side of a byte comparison: an envelope in memory (mem), or the chunks stored under blob,
+ * read one after the other. p, left: the rest of the current piece. */
+typedef struct {
+	const uint8_t *mem;
+	size_t len;
+	const uint8_t *blob;
+	uint32_t idx;
+	const uint8_t *p;
+	size_t left;
+} byte_stream;
+
+/* The next piece, when the current one is used up: 0, or -1 at the end (a chunk missing). The
+ * pointers LMDB returns stay valid: the transaction writes nothing while they are compared. */
+static int stream_fill(store *s, MDB_txn *txn, byte_stream *b)
+{
+	if (b->left > 0)
+		return 0;
+	if (b->mem != NULL) {
+		if (b->idx++ > 0 || b->len == 0)
+			return -1;
+		b->p = b->mem;
+		b->left = b->len;
+		return 0;
+	}
+	uint8_t kb[STORE_ID + 4];
+	chunk_key(kb, b->blob, b->idx++);
+	MDB_val k = {sizeof kb, kb}, v;
+	if (mdb_get(txn, s->blobs, &k, &v) != 0 || v.mv_size == 0)
+		return -1;
+	b->p = v.mv_data;
+	b->left = v.mv_size;
+	return 0;
+}
+
+/* Whether both streams hold the same `size` bytes and nothing more in their pieces, whatever
+ * their chunk sizes. Each side is read once; it stops at the first differing piece. */
+static int same_bytes(store *s, MDB_txn *txn, byte_stream *a, byte_stream *b, uint64_t size)
+{
+	uint64_t done = 0;
+	while (done < size) {
+		if (stream_fill(s, txn, a) != 0 || stream_fill(s, txn, b) != 0)
+			return 0;
+		size_t n = a->left < b->left ? a->left : b->left;
+		n = size - done < n ? (size_t)(size - done) : n;
+		if (sodium_memcmp(a->p, b->p, n) != 0)
+			return 0;
+		a->p += n;
+		a->left -= n;
+		b->p += n;
+		b->left -= n;
+		done += n;
+	}
+	return a->left == 0 && b->left == 0;
+}
+
+/* Same id again: the same envelope is "already stored", another one a conflict (§12.2). Both
+ * digests D known (the stored envelope hash a D, the newcomer's too): D decides, byte-exact.
+ * The envelope ids E equal (the record came through a poly1305 upload and holds its E, or the
+ * newcomer did and the record's E is read from its chunk 0) only say that the bytes may be the
+ * same: E covers the header alone, which whoever saw the first request knows (review F2), so
+ * the bytes decide: the stored chunks against the newcomer's, in memory (data: a one-request
+ * body) or stored under its upload id (data NULL: rec->blob). Only a reused id with the same
+ * header pays for this read. */
+static int sub_idempotent(store *s, MDB_txn *txn, const store_submission *rec, const uint8_t *data,
+			  size_t len)
 {
 	store_submission old;
 	uint8_t e[STORE_HASH];
 	int rc = sub_get(s, txn, rec->id, &old);
 	if (rc != STORE_OK)
 		return rc;
-	int same = sodium_memcmp(old.env_hash, rec->env_hash, STORE_HASH) == 0 ||
-		   sodium_memcmp(old.env_hash, rec->env_id, STORE_HASH) == 0 ||
-		   (rec->digest_unknown && sub_env_id(s, txn, &old, e) == 0 &&
-		    sodium_memcmp(e, rec->env_id, STORE_HASH) == 0);
-	return same ? STORE_EXISTS : STORE_CONFLICT;
+	if (!rec->digest_unknown && sodium_memcmp(old.env_hash, rec->env_hash, STORE_HASH) == 0)
+		return STORE_EXISTS;
+	int maybe = sodium_memcmp(old.env_hash, rec->env_id, STORE_HASH) == 0 ||
+		    (rec->digest_unknown && sub_env_id(s, txn, &old, e) == 0 &&
+		     sodium_memcmp(e, rec->env_id, STORE_HASH) == 0);
+	if (!maybe || old.size != rec->size)
+		return STORE_CONFLICT;
+	byte_stream was = {.blob = old.blob}, now = {.mem = data, .len = len, .blob = rec->blob};
+	return same_bytes(s, txn, &was, &now, old.size) ? STORE_EXISTS : STORE_CONFLICT;
 }
 
 static int chunk_put(store *s, MDB_txn *txn, const uint8_t blob[STORE_ID], uint32_t idx,
@@ -922,8 +987,8 @@ static int space_gate(store *s, MDB_txn *txn, store_op *op, const budget *b)
 	if (!op_adds_data(op))
 		return STORE_OK;
 	if (op_growth(op) > b->disk) {
-		if (op->kind == OP_SUBMIT &&
-		    (rc = sub_idempotent(s, txn, &op->u.submit)) != STORE_NOT_FOUND)
+		if (op->kind == OP_SUBMIT && (rc = sub_idempotent(s, txn, &op->u.submit, op->data,
+								  op->len)) != STORE_NOT_FOUND)
 			return rc;
 		static time_t said; /* once a minute, not once a request */
 		if (time(NULL) - said >= 60) {
@@ -934,8 +999,8 @@ static int space_gate(store *s, MDB_txn *txn, store_op *op, const budget *b)
 		return STORE_FULL;
 	}
 	if (space_take(s, op, op_growth(op)) != 0) {
-		if (op->kind == OP_SUBMIT &&
-		    (rc = sub_idempotent(s, txn, &op->u.submit)) != STORE_NOT_FOUND)
+		if (op->kind == OP_SUBMIT && (rc = sub_idempotent(s, txn, &op->u.submit, op->data,
+								  op->len)) != STORE_NOT_FOUND)
 			return rc;
 		return STORE_FULL;
 	}
@@ -945,7 +1010,7 @@ static int space_gate(store *s, MDB_txn *txn, store_op *op, const budget *b)
 static int apply_submit(store *s, MDB_txn *txn, store_op *op)
 {
 	const store_submission *rec = &op->u.submit;
-	int rc = sub_idempotent(s, txn, rec);
+	int rc = sub_idempotent(s, txn, rec, op->data, op->len);
 	if (rc != STORE_NOT_FOUND)
 		return rc;
 	rc = STORE_OK;
@@ -959,7 +1024,7 @@ static int apply_submit(store *s, MDB_txn *txn, store_op *op)
 
 static int apply_commit(store *s, MDB_txn *txn, store_op *op)
 {
-	int rc = sub_idempotent(s, txn, &op->u.commit);
+	int rc = sub_idempotent(s, txn, &op->u.commit, NULL, 0);
 	return rc != STORE_NOT_FOUND ? rc : sub_put(s, txn, &op->u.commit);
 }
 

@@ -36,7 +36,7 @@ typedef struct {
 	uint8_t env_hash[STORE_HASH];
 	/* Not stored: a newcomer's, for a record already under its id (§12.2). env_id: its
 	 * envelope id E; digest_unknown: env_hash is E too (a poly1305 upload), so the stored
-	 * record's own E is compared as well. */
+	 * record's own E is compared as well. An equal E is no proof: the bytes then decide. */
 	uint8_t env_id[STORE_HASH];
 	int digest_unknown;
 } store_submission;

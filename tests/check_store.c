@@ -491,56 +491,135 @@ START_TEST(upload_chunks_commit_blob_del)
 }
 END_TEST
 
-/* Lane poly, §12.2 in the writer (commits, and one-request submissions racing a record): the
- * same envelope is recognised by its id E when the newcomer is a poly1305 upload (E read from
- * the stored record's chunk 0), or when the record came through one; D stays byte-exact. */
+/* An upload's chunks of `cs` bytes under blob, as its chunk puts store them. */
+static void put_chunks(const uint8_t blob[16], const uint8_t *data, size_t len, uint32_t cs)
+{
+	for (size_t off = 0, i = 0; off < len; off += cs, i++) {
+		size_t n = len - off < cs ? len - off : cs;
+		uint8_t *c = malloc(n);
+		memcpy(c, data + off, n);
+		ck_assert_int_eq(apply_free(store_op_chunk_put(blob, (uint32_t)i, 0, c, n)),
+				 STORE_OK);
+	}
+}
+
+static store_submission as_commit(const store_submission *base, const uint8_t *data, size_t len,
+				  uint32_t cs, const uint8_t e[32], int poly)
+{
+	store_submission r = *base;
+	randombytes_buf(r.blob, 16);
+	r.size = len;
+	r.chunk_size = cs;
+	r.n_chunks = (uint32_t)((len + cs - 1) / cs);
+	memcpy(r.env_id, e, 32);
+	if (poly)
+		memcpy(r.env_hash, e, 32); /* a poly1305 upload's record holds E */
+	else
+		randombytes_buf(r.env_hash, 32); /* a D no other record holds */
+	r.digest_unknown = poly;
+	put_chunks(r.blob, data, len, cs);
+	return r;
+}
+
+static int submit_copy(const store_submission *rec, const uint8_t *data, size_t len)
+{
+	uint8_t *c = malloc(len);
+	memcpy(c, data, len);
+	return apply_free(store_op_submit(rec, c, len));
+}
+
+/* Lane poly, §12.2 in the writer (commits, and one-request submissions racing a record). E (from
+ * the stored record's chunk 0 when the newcomer is a poly1305 upload, or held by a poly1305
+ * upload's record) only rules a match in: the bytes decide then, as streams (chunk sizes may
+ * differ). Review F2: junk with the victim's header under its id must be a conflict. D stays
+ * byte-exact otherwise. */
 START_TEST(same_envelope_by_its_id)
 {
 	boxkey k;
 	membuf env = {0};
-	gd_manifest m = {.kind = GD_KIND_TESTIMONY, .text = "poly", .text_len = 4};
-	uint8_t e[32];
+	char text[1200];
+	memset(text, 'p', sizeof text);
+	gd_manifest m = {.kind = GD_KIND_TESTIMONY, .text = text, .text_len = sizeof text};
+	uint8_t e[32], e2[32];
 	boxkey_new(&k);
 	randombytes_buf(m.submission_id, 16);
 	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])k.pk, 1, &m, NULL, NULL, 0, NULL),
 			 GD_OK);
+	ck_assert_uint_gt(env.len, 2 * 700);
 	ck_assert_int_eq(gd_envelope_id(e, env.len, env.buf, env.len), GD_OK);
+	/* junk: the same header (so the same E), zeros after it; and one bit off at the end */
+	uint8_t *junk = malloc(env.len), *last = malloc(env.len);
+	memcpy(junk, env.buf, env.len);
+	memset(junk + 200, 0, env.len - 200);
+	memcpy(last, env.buf, env.len);
+	last[env.len - 1] ^= 1;
+	ck_assert_int_eq(gd_envelope_id(e2, env.len, junk, env.len), GD_OK);
+	ck_assert(memcmp(e, e2, 32) == 0);
 	/* a one-request record (its D), then poly1305 commits under its id */
-	store_submission one = {0}, poly = {0};
+	store_submission one = {0}, c;
 	randombytes_buf(one.id, 16);
 	randombytes_buf(one.blob, 16);
 	randombytes_buf(one.env_hash, 32); /* its D: only its own bytes make it */
 	memcpy(one.env_id, e, 32);
-	one.chunk_size = 4096;
-	uint8_t *data = malloc(env.len);
-	memcpy(data, env.buf, env.len);
-	ck_assert_int_eq(apply_free(store_op_submit(&one, data, env.len)), STORE_OK);
-	poly = one;
-	randombytes_buf(poly.blob, 16);
-	poly.size = env.len;
-	poly.n_chunks = one.n_chunks;
-	memcpy(poly.env_hash, e, 32);
-	poly.digest_unknown = 1;
-	ck_assert_int_eq(apply_free(store_op_commit(&poly, 0)), STORE_EXISTS);
-	poly.env_id[0] ^= 1; /* another header */
-	poly.env_hash[0] ^= 1;
-	ck_assert_int_eq(apply_free(store_op_commit(&poly, 0)), STORE_CONFLICT);
-	/* a blake2b newcomer with another D: byte-exact, whatever its header */
-	store_submission b2 = one;
-	b2.env_hash[0] ^= 1;
-	ck_assert_int_eq(apply_free(store_op_commit(&b2, 0)), STORE_CONFLICT);
-	/* a poly1305 record (its E), then a one-request submission or a blake2b commit */
+	one.chunk_size = 1024;
+	ck_assert_int_eq(submit_copy(&one, env.buf, env.len), STORE_OK);
+	c = as_commit(&one, env.buf, env.len, 1024, e, 1);
+	ck_assert_int_eq(apply_free(store_op_commit(&c, 0)), STORE_EXISTS);
+	c = as_commit(&one, env.buf, env.len, 700, e, 1); /* other chunk sizes: the same stream */
+	ck_assert_int_eq(apply_free(store_op_commit(&c, 0)), STORE_EXISTS);
+	c = as_commit(&one, env.buf, env.len, 2000, e, 1);
+	ck_assert_int_eq(apply_free(store_op_commit(&c, 0)), STORE_EXISTS);
+	c = as_commit(&one, junk, env.len, 1024, e, 1);
+	ck_assert_int_eq(apply_free(store_op_commit(&c, 0)), STORE_CONFLICT);
+	c = as_commit(&one, junk, env.len, 700, e, 1);
+	ck_assert_int_eq(apply_free(store_op_commit(&c, 0)), STORE_CONFLICT);
+	c = as_commit(&one, last, env.len, 2000, e, 1);
+	ck_assert_int_eq(apply_free(store_op_commit(&c, 0)), STORE_CONFLICT);
+	memcpy(e2, e, 32);
+	e2[0] ^= 1; /* another header */
+	c = as_commit(&one, env.buf, env.len, 1024, e2, 1);
+	ck_assert_int_eq(apply_free(store_op_commit(&c, 0)), STORE_CONFLICT);
+	/* a blake2b newcomer with another D: byte-exact, whatever its header and bytes */
+	c = as_commit(&one, env.buf, env.len, 1024, e, 0);
+	ck_assert_int_eq(apply_free(store_op_commit(&c, 0)), STORE_CONFLICT);
+	/* a poly1305 record (its E), then one-request submissions and blake2b or poly1305 commits
+	 */
+	store_submission poly = as_commit(&one, env.buf, env.len, 700, e, 1);
 	randombytes_buf(poly.id, 16);
-	memcpy(poly.env_hash, e, 32);
-	memcpy(poly.env_id, e, 32);
 	ck_assert_int_eq(apply_free(store_op_commit(&poly, 0)), STORE_OK);
 	memcpy(one.id, poly.id, 16);
-	data = malloc(env.len);
-	memcpy(data, env.buf, env.len);
-	ck_assert_int_eq(apply_free(store_op_submit(&one, data, env.len)), STORE_EXISTS);
-	b2 = one;
-	b2.env_id[0] ^= 1;
-	ck_assert_int_eq(apply_free(store_op_commit(&b2, 0)), STORE_CONFLICT);
+	ck_assert_int_eq(submit_copy(&one, env.buf, env.len), STORE_EXISTS);
+	ck_assert_int_eq(submit_copy(&one, junk, env.len), STORE_CONFLICT);
+	ck_assert_int_eq(submit_copy(&one, last, env.len), STORE_CONFLICT);
+	for (int p = 0; p < 2; p++) {
+		c = as_commit(&poly, env.buf, env.len, 1024, e, p);
+		ck_assert_int_eq(apply_free(store_op_commit(&c, 0)), STORE_EXISTS);
+		c = as_commit(&poly, env.buf, env.len, 700, e, p);
+		ck_assert_int_eq(apply_free(store_op_commit(&c, 0)), STORE_EXISTS);
+		c = as_commit(&poly, junk, env.len, 2000, e, p);
+		ck_assert_int_eq(apply_free(store_op_commit(&c, 0)), STORE_CONFLICT);
+		c = as_commit(&poly, last, env.len, 700, e, p);
+		ck_assert_int_eq(apply_free(store_op_commit(&c, 0)), STORE_CONFLICT);
+		c = as_commit(&poly, env.buf, env.len, 1024, e2, p);
+		ck_assert_int_eq(apply_free(store_op_commit(&c, 0)), STORE_CONFLICT);
+	}
+	/* a newcomer whose chunks are not all there is no proof of the same bytes */
+	c = as_commit(&poly, env.buf, env.len, 1024, e, 1);
+	ck_assert_int_eq(apply_free(store_op_blob_del(c.blob)), STORE_OK);
+	ck_assert_int_eq(apply_free(store_op_commit(&c, 0)), STORE_CONFLICT);
+	/* junk first (a poly1305 record), then the real bytes: the junk stays, the worker is told
+	 */
+	store_submission bad = as_commit(&poly, junk, env.len, 1024, e, 1);
+	randombytes_buf(bad.id, 16);
+	ck_assert_int_eq(apply_free(store_op_commit(&bad, 0)), STORE_OK);
+	memcpy(one.id, bad.id, 16);
+	ck_assert_int_eq(submit_copy(&one, env.buf, env.len), STORE_CONFLICT);
+	c = as_commit(&bad, env.buf, env.len, 1024, e, 1);
+	ck_assert_int_eq(apply_free(store_op_commit(&c, 0)), STORE_CONFLICT);
+	c = as_commit(&bad, junk, env.len, 2000, e, 1);
+	ck_assert_int_eq(apply_free(store_op_commit(&c, 0)), STORE_EXISTS);
+	free(last);
+	free(junk);
 	membuf_free(&env);
 }
 END_TEST

@@ -963,6 +963,76 @@ START_TEST(poly_same_envelope)
 }
 END_TEST
 
+/* Review F2 (§12.2): E covers N and the header only, and the submission id travels with every
+ * request, so whoever saw a worker's first request (a hostile backend behind the same address)
+ * can store junk under its id with its header first. Every later honest submission under that id,
+ * whichever way it comes, must be a loud 409 id_conflict, not a silent already_stored: the drop
+ * compares the bytes when E matches but a D is unknown. */
+static void junk_like(membuf *junk, const membuf *env, size_t from)
+{
+	*junk = (membuf){0};
+	ck_assert_int_eq(membuf_write(junk, env->buf, env->len), 0);
+	memset(junk->buf + from, 0, junk->len - from);
+}
+
+START_TEST(poly_identity_not_by_header)
+{
+	drop d;
+	membuf env, junk, last;
+	uint8_t id[16];
+	char st[64];
+	const gd_check P = GD_CHECK_POLY1305, B = GD_CHECK_BLAKE2B;
+	drop_create(&d, "max_submit_kb = 1024\n" CONF);
+	drop_start(&d);
+	envelope(&d, 150000, &env, NULL); /* 3 chunks */
+	junk_like(&junk, &env, 4096);     /* the header kept, the rest zeros */
+	/* poly1305 junk first: all three victims are told */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_whole(&d, id, P, &junk, st), 201);
+	ck_assert_int_eq(submit(&d, id, &env, st, 64), 409);
+	ck_assert_str_eq(st, "id_conflict");
+	ck_assert_int_eq(up_whole(&d, id, B, &env, st), 409);
+	ck_assert_str_eq(st, "id_conflict");
+	ck_assert_int_eq(up_whole(&d, id, P, &env, st), 409);
+	ck_assert_str_eq(st, "id_conflict");
+	ck_assert_int_eq(up_whole(&d, id, P, &junk, st), 200); /* its own bytes again */
+	ck_assert_str_eq(st, "already_stored");
+	courier_has(&d, id, &junk);
+	/* blake2b junk first: a poly1305 victim (the new worker) and a one-request one */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_whole(&d, id, B, &junk, st), 201);
+	ck_assert_int_eq(up_whole(&d, id, P, &env, st), 409);
+	ck_assert_str_eq(st, "id_conflict");
+	ck_assert_int_eq(submit(&d, id, &env, st, 64), 409);
+	ck_assert_str_eq(st, "id_conflict");
+	courier_has(&d, id, &junk);
+	/* one-request junk first, a poly1305 victim */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(submit(&d, id, &junk, st, 64), 201);
+	ck_assert_int_eq(up_whole(&d, id, P, &env, st), 409);
+	ck_assert_str_eq(st, "id_conflict");
+	/* the bytes compared to the end: one bit of the last chunk's last byte, both ways */
+	last = (membuf){0};
+	ck_assert_int_eq(membuf_write(&last, env.buf, env.len), 0);
+	last.buf[last.len - 1] ^= 1;
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_whole(&d, id, P, &last, st), 201);
+	ck_assert_int_eq(up_whole(&d, id, P, &env, st), 409);
+	ck_assert_int_eq(submit(&d, id, &env, st, 64), 409);
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_whole(&d, id, P, &env, st), 201);
+	ck_assert_int_eq(up_whole(&d, id, P, &last, st), 409);
+	ck_assert_str_eq(st, "id_conflict");
+	ck_assert_int_eq(submit(&d, id, &last, st, 64), 409);
+	ck_assert_str_eq(st, "id_conflict");
+	courier_has(&d, id, &env);
+	membuf_free(&last);
+	membuf_free(&junk);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
 /* One case per test: CK_RUN_CASE=name runs one alone. */
 #define CASE(fn)                                                                                   \
 	do {                                                                                       \
@@ -990,6 +1060,7 @@ static Suite *suite(void)
 	CASE(chunk_arriving_is_activity);
 	CASE(poly_chunk_check);
 	CASE(poly_same_envelope);
+	CASE(poly_identity_not_by_header);
 	return s;
 }
 GD_CHECK_MAIN(suite)
