@@ -148,6 +148,8 @@ typedef struct {
 	char up[64];
 	uint8_t up_raw[16];
 	gd_check check; /* poly1305 when the drop takes it, as the worker's client */
+	uint8_t key[GD_CHUNK_KEY_BYTES]; /* its chunk key K, random as the worker's without a record
+					  */
 	uint8_t *chunk;
 	size_t fill, chunk_size;
 	uint32_t idx;
@@ -158,7 +160,7 @@ static void put_chunk(uploader *u)
 {
 	uint8_t h[32];
 	drop_err e;
-	gd_chunk_check(h, u->check, u->chunk, u->fill, u->up_raw, u->idx);
+	gd_chunk_check(h, u->check, u->chunk, u->fill, u->key, u->up_raw, u->idx);
 	gd_upload_hasher_chunk(u->digest, h);
 	if (drop_upload_chunk(&u->c, &u->keep, u->up, u->idx++, u->chunk, u->fill, u->check, h,
 			      &e) != DROP_OK)
@@ -214,8 +216,9 @@ static double upload_mib_s(uint64_t data_len, long *daemon_peak)
 	conn_open(&u.c, &u.keep);
 	double t0 = now_s();
 	randombytes_buf(id, 16);
-	if (drop_upload_create(&u.c, id, total, GD_CHECK_POLY1305, u.up, &u.chunk_size, &u.check,
-			       &e) != DROP_OK ||
+	randombytes_buf(u.key, sizeof u.key);
+	if (drop_upload_create(&u.c, id, total, GD_CHECK_POLY1305, u.key, u.up, &u.chunk_size,
+			       &u.check, &e) != DROP_OK ||
 	    gd_b64_decode_exact(u.up_raw, sizeof u.up_raw, u.up) != GD_OK)
 		die("upload refused");
 	u.chunk = malloc(u.chunk_size);

@@ -907,15 +907,23 @@ static int upload_open(submission *sub)
 	outbox *ob = &sub->ob;
 	gd_resume *rs = sub->rs;
 	drop_err e;
+	uint8_t key[GD_CHUNK_KEY_BYTES]; /* the chunk key K (§11.3): the drop's and ours only */
+	int rc;
 	if (rs != NULL && sub->rs_found && rs->total != sub->total) {
 		/* not what the record was sealed for: never the same seed for other bytes */
 		randombytes_buf(rs->seed, sizeof rs->seed);
 		rs->up[0] = '\0';
 	}
+	/* with a record, from its seed: a later run sends the same K; without, random per run */
+	if (rs != NULL)
+		gd_resume_chunk_key(rs, key);
+	else
+		randombytes_buf(key, sizeof key);
 	if (rs != NULL && rs->up[0] != '\0' && rs->total == sub->total) {
 		uint64_t held;
-		if (gd_uploader_resume(&dc, rs->up, sub->total, SENDERS, &ob->upl, &held, &e) ==
-		    DROP_OK) {
+		rc = gd_uploader_resume(&dc, rs->up, sub->total, key, SENDERS, &ob->upl, &held, &e);
+		if (rc == DROP_OK) {
+			sodium_memzero(key, sizeof key);
 			ob->resumed = 1;
 			cli_die(0,
 				_("continuing the interrupted upload: the drop holds %.1f of "
@@ -923,8 +931,10 @@ static int upload_open(submission *sub)
 				(double)held / 1048576.0, (double)sub->total / 1048576.0);
 			return EX_OK;
 		}
-		if (!(e.http_status == 404 && drop_refused_with(&e, "upload_not_found")))
+		if (!(e.http_status == 404 && drop_refused_with(&e, "upload_not_found"))) {
+			sodium_memzero(key, sizeof key);
 			return drop_die(&e);
+		}
 		cli_die(0, _("the drop no longer holds the interrupted upload (it drops one left "
 			     "idle for a few minutes, and when it restarts): sending from the "
 			     "beginning"));
@@ -932,8 +942,10 @@ static int upload_open(submission *sub)
 	/* Poly1305 chunk checks when the drop takes them (§11.3: a sixth of BLAKE2b's cost) */
 	gd_check want =
 		sub->checks & (1u << GD_CHECK_POLY1305) ? GD_CHECK_POLY1305 : GD_CHECK_BLAKE2B;
-	if (gd_uploader_begin(&dc, sub->m.submission_id, sub->total, want, SENDERS, &ob->upl, &e) !=
-	    DROP_OK)
+	rc = gd_uploader_begin(&dc, sub->m.submission_id, sub->total, want, key, SENDERS, &ob->upl,
+			       &e);
+	sodium_memzero(key, sizeof key);
+	if (rc != DROP_OK)
 		return drop_failed(&e);
 	if (rs != NULL) {
 		snprintf(rs->up, sizeof rs->up, "%s", gd_uploader_id(ob->upl));

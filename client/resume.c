@@ -65,6 +65,17 @@ void gd_resume_seal_seed(const gd_resume *r, uint8_t out[GD_SEAL_SEED_BYTES])
 	crypto_generichash_final(&st, out, GD_SEAL_SEED_BYTES);
 }
 
+void gd_resume_chunk_key(const gd_resume *r, uint8_t out[32])
+{
+	static const char ctx[] = "ghostdrop/v1/resume-chunk-key";
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, r->seed, sizeof r->seed, 32);
+	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx);
+	crypto_generichash_update(&st, r->content, sizeof r->content);
+	crypto_generichash_final(&st, out, 32);
+	sodium_memzero(&st, sizeof st);
+}
+
 int gd_resume_read(gd_resume *r)
 {
 	uint8_t *f, plain[PLAIN];

@@ -33,6 +33,9 @@ int gd_resume_locate(gd_resume *r, const char *dir, crypto_generichash_state *st
  * everything sealed). Even a record used for other input (a bug, a collision of names) seals
  * it under other keys: one seed never seals two plaintexts. */
 void gd_resume_seal_seed(const gd_resume *r, uint8_t out[GD_SEAL_SEED_BYTES]);
+/* The upload's Poly1305 chunk key K (PROTOCOL.md §11.3): BLAKE2b-256 keyed by the record's seed
+ * of "ghostdrop/v1/resume-chunk-key" || 0x00 || H, so a later run sends the same K again. */
+void gd_resume_chunk_key(const gd_resume *r, uint8_t out[32]);
 /* 1: read into r; 0: there is none; -1: there is one that does not open (damaged, altered,
  * or made by another version), errno EBADMSG; or it could not be read (errno). */
 int gd_resume_read(gd_resume *r);

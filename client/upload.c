@@ -26,10 +26,11 @@ static int upload_check_of(json_t *o, gd_check *check)
 	return c == NULL ? 0 : gd_check_parse(json_string_value(c), check);
 }
 
-int drop_upload_create(drop_conn *d, const uint8_t id[16], uint64_t total, gd_check want, char *up,
-		       size_t *chunk_size, gd_check *check, drop_err *e)
+int drop_upload_create(drop_conn *d, const uint8_t id[16], uint64_t total, gd_check want,
+		       const uint8_t key[GD_CHUNK_KEY_BYTES], char *up, size_t *chunk_size,
+		       gd_check *check, drop_err *e)
 {
-	char idb[32];
+	char idb[32], kb[64];
 	json_t *o, *body;
 	drop_req q = {.method = "POST",
 		      .path = "/v1/uploads",
@@ -37,13 +38,23 @@ int drop_upload_create(drop_conn *d, const uint8_t id[16], uint64_t total, gd_ch
 		      .pow_size = total,
 		      .ok = {201, 200}};
 	gd_b64_encode(idb, sizeof idb, id, 16);
-	/* an older drop refuses a "check" field: only the new mode is asked for by name */
+	/* an older drop refuses a "check" field: only the new mode is asked for by name, with
+	 * its chunk key K (§11.3) */
+	gd_b64_encode(kb, sizeof kb, key, GD_CHUNK_KEY_BYTES);
 	body = want == GD_CHECK_POLY1305
-		       ? json_pack("{s:s, s:I, s:s}", "id", idb, "size", (json_int_t)total, "check",
-				   gd_check_name(want))
+		       ? json_pack("{s:s, s:I, s:s, s:s}", "id", idb, "size", (json_int_t)total,
+				   "check", gd_check_name(want), "key", kb)
 		       : json_pack("{s:s, s:I}", "id", idb, "size", (json_int_t)total);
-	if (drop_call_json(d, &q, body, &o, e) != DROP_OK)
+	sodium_memzero(kb, sizeof kb);
+	int rc = drop_call_json(d, &q, body, &o, e);
+	if (rc != DROP_OK)
 		return e->kind;
+	if (want != GD_CHECK_POLY1305 && json_object_get(o, "check") != NULL &&
+	    upload_check_of(o, check) == 0 && *check == GD_CHECK_POLY1305) {
+		/* a poly1305 upload whose key this client never sent: it cannot check its chunks */
+		json_decref(o);
+		return drop_fail(e, DROP_MALFORMED, _("the drop's upload answer is malformed"));
+	}
 	if (upload_check_of(o, check) != 0) {
 		json_decref(o);
 		return drop_fail(e, DROP_MALFORMED, _("the drop's upload answer is malformed"));
@@ -129,6 +140,7 @@ struct gd_uploader {
 	char up[64];
 	size_t chunk_size;
 	gd_check check; /* the upload's chunk check (§11.3) */
+	uint8_t *key;   /* poly1305: the chunk key K (sodium_malloc, GD_CHUNK_KEY_BYTES) */
 	uint8_t up_raw[16];
 	uint64_t total;
 	uint32_t n_chunks, next_idx;
@@ -238,8 +250,8 @@ static void *sender_main(void *arg)
 		if (!ok) {
 			/* checked by the sender, so that it overlaps with the sealing of the next
 			 * chunk */
-			gd_chunk_check(g->hashes[s->idx], g->check, s->buf, s->len, g->up_raw,
-				       s->idx);
+			gd_chunk_check(g->hashes[s->idx], g->check, s->buf, s->len, g->key,
+				       g->up_raw, s->idx);
 			ok = g->held != NULL && g->held[s->idx]; /* resumed: the drop has it */
 			if (!ok && (ok = send_chunk(g, &keep, s, &e) == DROP_OK))
 				progress_add(s->len);
@@ -259,7 +271,8 @@ static void *sender_main(void *arg)
 	return NULL;
 }
 
-static gd_uploader *uploader_new(drop_conn *d, const char *up, gd_check check, size_t chunk_size,
+static gd_uploader *uploader_new(drop_conn *d, const char *up, gd_check check,
+				 const uint8_t key[GD_CHUNK_KEY_BYTES], size_t chunk_size,
 				 uint64_t total, unsigned senders)
 {
 	if (senders < 1 || senders > MAX_SENDERS || chunk_size == 0 || strlen(up) >= 64)
@@ -269,10 +282,12 @@ static gd_uploader *uploader_new(drop_conn *d, const char *up, gd_check check, s
 		return NULL;
 	g->d = d;
 	g->check = check;
-	if (gd_b64_decode_exact(g->up_raw, sizeof g->up_raw, up) != GD_OK) {
+	if (gd_b64_decode_exact(g->up_raw, sizeof g->up_raw, up) != GD_OK ||
+	    (g->key = sodium_malloc(GD_CHUNK_KEY_BYTES)) == NULL) {
 		free(g);
 		return NULL;
 	}
+	memcpy(g->key, key, GD_CHUNK_KEY_BYTES);
 	snprintf(g->up, sizeof g->up, "%s", up);
 	g->chunk_size = chunk_size;
 	g->total = total;
@@ -298,23 +313,25 @@ static gd_uploader *uploader_new(drop_conn *d, const char *up, gd_check check, s
 }
 
 int gd_uploader_begin(drop_conn *d, const uint8_t id[16], uint64_t total, gd_check want,
-		      unsigned senders, gd_uploader **out, drop_err *e)
+		      const uint8_t key[GD_CHUNK_KEY_BYTES], unsigned senders, gd_uploader **out,
+		      drop_err *e)
 {
 	char up[64];
 	size_t chunk_size;
 	gd_check check;
 	*out = NULL;
-	if (drop_upload_create(d, id, total, want, up, &chunk_size, &check, e) != DROP_OK)
+	if (drop_upload_create(d, id, total, want, key, up, &chunk_size, &check, e) != DROP_OK)
 		return e->kind;
-	if ((*out = uploader_new(d, up, check, chunk_size, total, senders)) == NULL)
+	if ((*out = uploader_new(d, up, check, key, chunk_size, total, senders)) == NULL)
 		return drop_fail(e, DROP_LOCAL, _("out of memory"));
 	/* TRANSLATORS: the progress bar's label while sending, one short word */
 	progress_start(_("upload"), total);
 	return DROP_OK;
 }
 
-int gd_uploader_resume(drop_conn *d, const char *up, uint64_t total, unsigned senders,
-		       gd_uploader **out, uint64_t *held, drop_err *e)
+int gd_uploader_resume(drop_conn *d, const char *up, uint64_t total,
+		       const uint8_t key[GD_CHUNK_KEY_BYTES], unsigned senders, gd_uploader **out,
+		       uint64_t *held, drop_err *e)
 {
 	json_t *o;
 	*out = NULL;
@@ -331,7 +348,7 @@ int gd_uploader_resume(drop_conn *d, const char *up, uint64_t total, unsigned se
 		json_decref(o);
 		return drop_fail(e, DROP_MALFORMED, _("the drop's upload status is malformed"));
 	}
-	if ((*out = uploader_new(d, up, check, (size_t)cs, total, senders)) == NULL) {
+	if ((*out = uploader_new(d, up, check, key, (size_t)cs, total, senders)) == NULL) {
 		json_decref(o);
 		return drop_fail(e, DROP_LOCAL, _("out of memory"));
 	}
@@ -492,6 +509,7 @@ void gd_uploader_free(gd_uploader *g)
 		free(g->slots[i].buf);
 	free(g->hashes);
 	free(g->held);
+	sodium_free(g->key); /* NULL is fine */
 	pthread_mutex_destroy(&g->mu);
 	pthread_cond_destroy(&g->cv);
 	free(g);

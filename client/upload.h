@@ -12,10 +12,12 @@
 #include "drop.h"
 
 /* POST /v1/uploads for an envelope of total bytes, asking for chunk check `want` (poly1305 only
- * to a drop that lists it): its upload id (up, 64 bytes), chunk size and check (the drop's
- * answer; blake2b from a drop that does not say). */
-int drop_upload_create(drop_conn *d, const uint8_t id[16], uint64_t total, gd_check want, char *up,
-		       size_t *chunk_size, gd_check *check, drop_err *e);
+ * to a drop that lists it, with the secret chunk key K, `key`; not sent for blake2b): its
+ * upload id (up, 64 bytes), chunk size and check (the drop's answer; blake2b from a drop that
+ * does not say). */
+int drop_upload_create(drop_conn *d, const uint8_t id[16], uint64_t total, gd_check want,
+		       const uint8_t key[GD_CHUNK_KEY_BYTES], char *up, size_t *chunk_size,
+		       gd_check *check, drop_err *e);
 /* PUT /v1/uploads/U/chunks/I on a kept connection (*keep, -1 to open one), with the chunk's
  * check in mode c (gd_chunk_check): X-Ghostdrop-Hash or X-Ghostdrop-Mac. */
 int drop_upload_chunk(drop_conn *d, int *keep, const char *up, uint32_t idx, const uint8_t *buf,
@@ -29,16 +31,21 @@ int drop_upload_commit(drop_conn *d, const char *up, const uint8_t digest[32], i
 /* The pipeline: create, then chunks as the caller fills them, then the commit. */
 typedef struct gd_uploader gd_uploader;
 
-/* Creates the upload (chunk check `want`, as drop_upload_create) and starts senders (1-8)
- * threads: *out, or the failure in e. */
+/* Creates the upload (chunk check `want` and chunk key `key`, as drop_upload_create; the
+ * uploader keeps a copy of K in locked memory) and starts senders (1-8) threads: *out, or the
+ * failure in e. */
 int gd_uploader_begin(drop_conn *d, const uint8_t id[16], uint64_t total, gd_check want,
-		      unsigned senders, gd_uploader **out, drop_err *e);
+		      const uint8_t key[GD_CHUNK_KEY_BYTES], unsigned senders, gd_uploader **out,
+		      drop_err *e);
 /* Resume upload up (an id from an earlier run) of total bytes: its status from the drop (and
  * its chunk check: the one it was created with); the chunks the drop holds are sealed again
  * (for the digest) but not sent, their bytes in *held.
  * A drop that no longer knows it answers 404 upload_not_found (DROP_REFUSED in e). */
-int gd_uploader_resume(drop_conn *d, const char *up, uint64_t total, unsigned senders,
-		       gd_uploader **out, uint64_t *held, drop_err *e);
+/* key: the chunk key K the upload was created with (poly1305; the same run's, or the one a
+ * later run derives from the resume record, gd_resume_chunk_key). */
+int gd_uploader_resume(drop_conn *d, const char *up, uint64_t total,
+		       const uint8_t key[GD_CHUNK_KEY_BYTES], unsigned senders, gd_uploader **out,
+		       uint64_t *held, drop_err *e);
 /* The upload id (the capability, PROTOCOL.md §11.3), for a resume record. */
 const char *gd_uploader_id(const gd_uploader *g);
 /* The chunk check the upload goes on with. */

@@ -55,35 +55,38 @@ int gd_check_parse(const char *name, gd_check *out)
 	return -1;
 }
 
-void gd_chunk_mac_key(uint8_t k[32], const uint8_t upload_id[16], uint32_t idx)
+void gd_chunk_mac_key(uint8_t k[32], const uint8_t key[GD_CHUNK_KEY_BYTES],
+		      const uint8_t upload_id[16], uint32_t idx)
 {
 	crypto_generichash_state st;
 	uint8_t ib[4];
 	gd_put_u32(ib, idx);
-	crypto_generichash_init(&st, upload_id, 16, 32);
+	crypto_generichash_init(&st, key, GD_CHUNK_KEY_BYTES, 32);
 	crypto_generichash_update(&st, (const uint8_t *)GD_CTX_CHUNK_MAC, sizeof GD_CTX_CHUNK_MAC);
+	crypto_generichash_update(&st, upload_id, 16);
 	crypto_generichash_update(&st, ib, sizeof ib);
 	crypto_generichash_final(&st, k, 32);
+	sodium_memzero(&st, sizeof st); /* it held K */
 }
 
 void gd_chunk_mac(uint8_t tag[GD_CHUNK_TAG_BYTES], const uint8_t *chunk, size_t len,
-		  const uint8_t upload_id[16], uint32_t idx)
+		  const uint8_t key[GD_CHUNK_KEY_BYTES], const uint8_t upload_id[16], uint32_t idx)
 {
 	uint8_t k[crypto_onetimeauth_KEYBYTES];
-	gd_chunk_mac_key(k, upload_id, idx);
+	gd_chunk_mac_key(k, key, upload_id, idx);
 	crypto_onetimeauth(tag, chunk, len, k);
 	sodium_memzero(k, sizeof k);
 }
 
 size_t gd_chunk_check(uint8_t out[32], gd_check c, const uint8_t *chunk, size_t len,
-		      const uint8_t upload_id[16], uint32_t idx)
+		      const uint8_t *key, const uint8_t upload_id[16], uint32_t idx)
 {
 	if (c != GD_CHECK_POLY1305) {
 		crypto_generichash(out, 32, chunk, len, NULL, 0);
 		return 32;
 	}
 	memset(out + GD_CHUNK_TAG_BYTES, 0, 32 - GD_CHUNK_TAG_BYTES);
-	gd_chunk_mac(out, chunk, len, upload_id, idx);
+	gd_chunk_mac(out, chunk, len, key, upload_id, idx);
 	return GD_CHUNK_TAG_BYTES;
 }
 

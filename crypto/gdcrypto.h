@@ -376,22 +376,26 @@ gd_upload_hasher *gd_upload_hasher_new(uint64_t size);
 void gd_upload_hasher_chunk(gd_upload_hasher *h, const uint8_t chunk_hash[32]);
 
 /* An upload's chunk check (§11.3): the unkeyed BLAKE2b-256 of each chunk (32 bytes, every
- * client), or a Poly1305 tag under a key from the upload id and the index (16 bytes; what the
- * drop lists in "checks" and the upload was created with). */
+ * client), or a Poly1305 tag under a key from the upload's secret chunk key K (chosen by the
+ * worker, sent only in the create body), the upload id and the index (16 bytes; what the drop
+ * lists in "checks" and the upload was created with). */
 typedef enum { GD_CHECK_BLAKE2B = 0, GD_CHECK_POLY1305 = 1 } gd_check;
 #define GD_CHUNK_TAG_BYTES 16
 /* "blake2b" or "poly1305" (the JSON names); parse: 0, or -1 for anything else. */
 const char *gd_check_name(gd_check c);
 int gd_check_parse(const char *name, gd_check *out);
-/* k_i = BLAKE2b-256(key = U, "ghostdrop/v1/chunk-mac" || 0x00 || u32 idx). */
-void gd_chunk_mac_key(uint8_t k[32], const uint8_t upload_id[16], uint32_t idx);
+#define GD_CHUNK_KEY_BYTES 32
+/* k_i = BLAKE2b-256(key = K, "ghostdrop/v1/chunk-mac" || 0x00 || U || u32 idx). */
+void gd_chunk_mac_key(uint8_t k[32], const uint8_t key[GD_CHUNK_KEY_BYTES],
+		      const uint8_t upload_id[16], uint32_t idx);
 /* t_i = Poly1305(chunk, k_i), k_i wiped. */
 void gd_chunk_mac(uint8_t tag[GD_CHUNK_TAG_BYTES], const uint8_t *chunk, size_t len,
-		  const uint8_t upload_id[16], uint32_t idx);
+		  const uint8_t key[GD_CHUNK_KEY_BYTES], const uint8_t upload_id[16], uint32_t idx);
 /* Chunk idx's check in mode c into out (32 bytes: a tag fills the first 16, the rest zero);
- * returns its length, 32 or 16. */
+ * returns its length, 32 or 16. key (K) is read only for GD_CHECK_POLY1305 (NULL is fine for
+ * blake2b). */
 size_t gd_chunk_check(uint8_t out[32], gd_check c, const uint8_t *chunk, size_t len,
-		      const uint8_t upload_id[16], uint32_t idx);
+		      const uint8_t *key, const uint8_t upload_id[16], uint32_t idx);
 /* The commit digest in mode c: for GD_CHECK_BLAKE2B as gd_upload_hasher_new; for
  * GD_CHECK_POLY1305 BLAKE2b-256("ghostdrop/v1/upload-mac" || 0x00 || u64 size || t_0 || ...).
  * gd_upload_hasher_chunk then takes each chunk's check as gd_chunk_check leaves it (its first

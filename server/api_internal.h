@@ -33,7 +33,9 @@ typedef struct upload {
 	uint8_t sub_id[GD_ID_BYTES]; /* the submission it becomes */
 	uint64_t size;
 	uint32_t n_chunks, chunk_size, received;
-	gd_check check;              /* how its chunks are checked (§11.3) */
+	gd_check check;                  /* how its chunks are checked (§11.3) */
+	uint8_t key[GD_CHUNK_KEY_BYTES]; /* poly1305: the worker's chunk key K (secret: never shown
+					  * or logged; wiped when freed or committed) */
 	uint8_t (*hash)[HASH_BYTES]; /* each chunk's check (gd_chunk_check); NULL once committed */
 	uint8_t *state; /* per chunk: 0 missing, 1 being committed, 2 stored, 3 its body arriving;
 			 * NULL once committed */

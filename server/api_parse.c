@@ -87,9 +87,9 @@ static int field_bytes(json_t *o, const char *name, uint8_t *out, size_t n, body
 }
 
 int upload_new_fields(json_t *o, uint8_t id[GD_ID_BYTES], uint64_t *size, gd_check *check,
-		      body_why *why)
+		      uint8_t key[GD_CHUNK_KEY_BYTES], body_why *why)
 {
-	static const body_fields f = {{"id", "size", NULL}, {"check", NULL}};
+	static const body_fields f = {{"id", "size", NULL}, {"check", "key", NULL}};
 	json_t *sz = json_object_get(o, "size"), *ch = json_object_get(o, "check");
 	if (body_check(o, &f, why) != 0 || field_bytes(o, "id", id, GD_ID_BYTES, why) != 0)
 		return -1;
@@ -99,6 +99,14 @@ int upload_new_fields(json_t *o, uint8_t id[GD_ID_BYTES], uint64_t *size, gd_che
 			 "\"check\" must be \"blake2b\" or \"poly1305\"");
 		return -1;
 	}
+	/* poly1305's chunk key K, chosen by the worker: with poly1305 only, and then required */
+	if (*check != GD_CHECK_POLY1305 && json_object_get(o, "key") != NULL) {
+		snprintf(why->text, sizeof why->text,
+			 "\"key\" goes only with \"check\": \"poly1305\"");
+		return -1;
+	}
+	if (*check == GD_CHECK_POLY1305 && field_bytes(o, "key", key, GD_CHUNK_KEY_BYTES, why) != 0)
+		return -1;
 	if (!json_is_integer(sz) || json_integer_value(sz) < 1) {
 		snprintf(why->text, sizeof why->text, "\"size\" must be an integer >= 1");
 		return -1;

@@ -40,9 +40,10 @@ json_t *parse_object_why(const uint8_t *b, size_t len, char *why, size_t cap);
 
 /* The bodies (§11.3, §11.4). Each returns 0, or -1 with why set (400 bad_request). */
 /* POST /v1/uploads: {"id": 16 bytes, "size": N >= 1, optionally "check": "blake2b" or
- * "poly1305" (absent: blake2b)}. */
+ * "poly1305" (absent: blake2b), and with "poly1305" (only) "key": the chunk key K, 32 bytes,
+ * into key}. */
 int upload_new_fields(json_t *o, uint8_t id[GD_ID_BYTES], uint64_t *size, gd_check *check,
-		      body_why *why);
+		      uint8_t key[GD_CHUNK_KEY_BYTES], body_why *why);
 /* POST /v1/uploads/ID/commit: {"hash": 32 bytes}. */
 int commit_fields(json_t *o, uint8_t hash[HASH_BYTES], body_why *why);
 /* POST /v1/courier/submissions/ID/ack: {"ack_key": 32 bytes}. */

@@ -33,6 +33,7 @@ void upload_free(api *a, upload *u)
 		a->n_uploads--;
 	free(u->hash);
 	free(u->state);
+	sodium_memzero(u->key, sizeof u->key);
 	free(u);
 }
 
@@ -67,6 +68,7 @@ static void upload_done(api *a, upload *u)
 	free(u->state);
 	u->hash = NULL;
 	u->state = NULL;
+	sodium_memzero(u->key, sizeof u->key); /* no chunk is checked after the commit */
 	u->committed = 1;
 	u->progress = now_s();
 	a->n_uploads--;
@@ -228,22 +230,11 @@ int room_for(api *a, unsigned bits, uint64_t bytes, int reserve)
 	return reserve ? store_reserve(a->st, bytes) : store_fits(a->st, bytes);
 }
 
-void on_upload_new(api *a, rctx *x)
+/* The create, its body read: sub_id, size n, mode and (poly1305) K. */
+static void upload_new(api *a, rctx *x, const uint8_t sub_id[GD_ID_BYTES], uint64_t n,
+		       gd_check check, const uint8_t key[GD_CHUNK_KEY_BYTES])
 {
 	http_req *r = x->r;
-	json_t *o = body_json(r);
-	uint8_t sub_id[GD_ID_BYTES];
-	uint64_t n;
-	gd_check check;
-	body_why why;
-	if (o == NULL)
-		return;
-	int bad = upload_new_fields(o, sub_id, &n, &check, &why);
-	json_decref(o);
-	if (bad) {
-		http_reply_error(r, 400, "bad_request", why.text);
-		return;
-	}
 	if (n > a->cfg.max_envelope) {
 		http_reply_error(r, 413, "envelope_too_large",
 				 "envelope larger than this drop takes");
@@ -269,6 +260,8 @@ void on_upload_new(api *a, rctx *x)
 	memcpy(u->sub_id, sub_id, sizeof u->sub_id);
 	u->size = n;
 	u->check = check;
+	if (check == GD_CHECK_POLY1305)
+		memcpy(u->key, key, sizeof u->key);
 	u->chunk_size = (uint32_t)a->cfg.chunk_size;
 	u->n_chunks = (uint32_t)((n + u->chunk_size - 1) / u->chunk_size);
 	u->hash = calloc(u->n_chunks, HASH_BYTES);
@@ -282,6 +275,7 @@ void on_upload_new(api *a, rctx *x)
 	if (rc != STORE_OK) {
 		free(u->hash);
 		free(u->state);
+		sodium_memzero(u->key, sizeof u->key);
 		free(u);
 		store_error(r, rc);
 		return;
@@ -290,6 +284,25 @@ void on_upload_new(api *a, rctx *x)
 	a->uploads = u;
 	a->n_uploads++;
 	reply_json(r, 201, upload_json(u));
+}
+
+void on_upload_new(api *a, rctx *x)
+{
+	json_t *o = body_json(x->r);
+	uint8_t sub_id[GD_ID_BYTES];
+	uint64_t n;
+	gd_check check;
+	uint8_t key[GD_CHUNK_KEY_BYTES] = {0};
+	body_why why;
+	if (o == NULL)
+		return;
+	int bad = upload_new_fields(o, sub_id, &n, &check, key, &why);
+	json_decref(o);
+	if (bad)
+		http_reply_error(x->r, 400, "bad_request", why.text);
+	else
+		upload_new(a, x, sub_id, n, check, key);
+	sodium_memzero(key, sizeof key);
 }
 
 /* A write that used a share of an upload's reservation did not happen: the share goes back to
@@ -379,7 +392,7 @@ void on_chunk(api *a, rctx *x)
 				      : "this upload checks chunks with X-Ghostdrop-Hash");
 		return;
 	}
-	size_t hn = gd_chunk_check(h, u->check, body, len, u->id, x->idx);
+	size_t hn = gd_chunk_check(h, u->check, body, len, u->key, u->id, x->idx);
 	if (hh != NULL && (b64_exact(hh, want, hn) != 0 || sodium_memcmp(want, h, hn) != 0)) {
 		http_reply_error(r, 400, "hash_mismatch",
 				 poly ? "chunk does not match X-Ghostdrop-Mac"

@@ -171,6 +171,9 @@ static void conn_to(drop_conn *c, uint16_t port)
 	c->backoff_ms = 1; /* the policy as it is, without its waits */
 }
 
+/* A chunk key K for the uploads of these tests (§11.3). */
+static const uint8_t TK[GD_CHUNK_KEY_BYTES] = {7, 1, 2};
+
 static const char BUSY[] = "{\"error\":\"chunk_pending\",\"message\":\"still arriving\"}";
 
 /* The worker's upload pipeline sends a chunk again when the drop answers 503 chunk_pending
@@ -191,7 +194,7 @@ START_TEST(upload_retries_chunk_pending)
 	int already = -1;
 	fake_up(&fd_, script, 5, (answer){500, "{}"});
 	conn_to(&c, fd_.port);
-	ck_assert_int_eq(gd_uploader_begin(&c, id, 100, GD_CHECK_BLAKE2B, 1, &g, &e), DROP_OK);
+	ck_assert_int_eq(gd_uploader_begin(&c, id, 100, GD_CHECK_BLAKE2B, TK, 1, &g, &e), DROP_OK);
 	uint8_t *buf = gd_uploader_buffer(g);
 	ck_assert_ptr_nonnull(buf);
 	memset(buf, 'x', 100);
@@ -360,7 +363,7 @@ START_TEST(typed_calls_on_the_real_daemon)
 	memset(&env, 0, sizeof env);
 	ck_assert_int_eq(seal_to(&env, (const uint8_t(*)[32])d.jpk, 1, &m, NULL, NULL, 0, NULL),
 			 GD_OK);
-	ck_assert_int_eq(drop_upload_create(&c, m.submission_id, env.len, GD_CHECK_BLAKE2B, up,
+	ck_assert_int_eq(drop_upload_create(&c, m.submission_id, env.len, GD_CHECK_BLAKE2B, TK, up,
 					    &chunk_size, &check, &e),
 			 DROP_OK);
 	ck_assert_int_eq(check, GD_CHECK_BLAKE2B);
@@ -482,7 +485,7 @@ START_TEST(uploader_checks_in_the_upload_mode)
 	/* a new upload, poly1305 */
 	seal_big(&d, &m, &a, data, sizeof data, &env);
 	ck_assert_int_eq(
-		gd_uploader_begin(&c, m.submission_id, env.len, GD_CHECK_POLY1305, 2, &g, &e),
+		gd_uploader_begin(&c, m.submission_id, env.len, GD_CHECK_POLY1305, TK, 2, &g, &e),
 		DROP_OK);
 	ck_assert_int_eq(gd_uploader_check(g), GD_CHECK_POLY1305);
 	ck_assert_uint_lt(gd_uploader_chunk_size(g), env.len / 2); /* 3 chunks or more */
@@ -498,15 +501,16 @@ START_TEST(uploader_checks_in_the_upload_mode)
 		uint8_t h[32], u[16];
 		seal_big(&d, &m, &a, data, sizeof data, &env);
 		ck_assert_int_eq(drop_upload_create(&c, m.submission_id, env.len, (gd_check)mode,
-						    up, &cs, &check, &e),
+						    TK, up, &cs, &check, &e),
 				 DROP_OK);
 		ck_assert_int_eq(check, mode);
 		ck_assert_int_eq(gd_b64_decode_exact(u, sizeof u, up), GD_OK);
-		gd_chunk_check(h, check, env.buf, cs, u, 0);
+		gd_chunk_check(h, check, env.buf, cs, TK, u, 0);
 		ck_assert_int_eq(drop_upload_chunk(&c, &keep, up, 0, env.buf, cs, check, h, &e),
 				 DROP_OK);
 		gd_keep_close(&keep);
-		ck_assert_int_eq(gd_uploader_resume(&c, up, env.len, 2, &g, &held, &e), DROP_OK);
+		ck_assert_int_eq(gd_uploader_resume(&c, up, env.len, TK, 2, &g, &held, &e),
+				 DROP_OK);
 		ck_assert_uint_eq(held, cs);
 		ck_assert_int_eq(gd_uploader_check(g), mode);
 		feed(g, &env);
@@ -652,7 +656,7 @@ START_TEST(atk_hostile_answers_refused)
 	fake_up(&fd_, up, 1, (answer){201, "{}"});
 	c.url.port = fd_.port;
 	gd_uploader *g = NULL;
-	int rc = gd_uploader_begin(&c, id, 100, GD_CHECK_BLAKE2B, 1, &g, &e);
+	int rc = gd_uploader_begin(&c, id, 100, GD_CHECK_BLAKE2B, TK, 1, &g, &e);
 	gd_uploader_free(g);
 	fake_down(&fd_);
 	drop_close(&c);

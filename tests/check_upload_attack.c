@@ -50,6 +50,15 @@ static int submit(const drop *d, const uint8_t id[16], const membuf *env, char *
 	return st;
 }
 
+/* The chunk key K of this file's poly1305 uploads (bytes 0x40..0x5f), and the create members
+ * that ask for poly1305 with it. */
+static const uint8_t TK[GD_CHUNK_KEY_BYTES] = {0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
+					       0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f,
+					       0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57,
+					       0x58, 0x59, 0x5a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f};
+#define TKB "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8"
+#define POLY ",\"check\":\"poly1305\",\"key\":\"" TKB "\""
+
 /* POST /v1/uploads for a submission id and size, with `extra` JSON members (",\"check\":..."
  * or ""); the status, the upload id into up. */
 static int up_create_x(const drop *d, const uint8_t id[16], uint64_t size, const char *extra,
@@ -123,7 +132,7 @@ static int up_commit_c(const drop *d, const char *up, gd_check c, const membuf *
 	resp r;
 	ck_assert_int_eq(gd_b64_decode_exact(u, sizeof u, up), GD_OK);
 	for (uint32_t i = 0; i < n; i++)
-		gd_chunk_check(h[i], c, env->buf + (size_t)i * CS, chunk_at(env, i), u, i);
+		gd_chunk_check(h[i], c, env->buf + (size_t)i * CS, chunk_at(env, i), TK, u, i);
 	gd_upload_digest_check(dg, c, env->len, (const uint8_t(*)[32])h, n);
 	free(h);
 	if (wrong)
@@ -772,7 +781,7 @@ static void mac_line(char *out, size_t cap, const char *up, const membuf *env, u
 	uint8_t u[16], t[GD_CHUNK_TAG_BYTES];
 	char tb[32];
 	ck_assert_int_eq(gd_b64_decode_exact(u, sizeof u, up), GD_OK);
-	gd_chunk_mac(t, env->buf + (size_t)i * CS, chunk_at(env, i), u, i);
+	gd_chunk_mac(t, env->buf + (size_t)i * CS, chunk_at(env, i), TK, u, i);
 	t[0] ^= (uint8_t)wrong;
 	test_b64(tb, sizeof tb, t, sizeof t);
 	snprintf(out, cap, "X-Ghostdrop-Mac: %s\r\n", tb);
@@ -836,7 +845,7 @@ START_TEST(poly_chunk_check)
 	ck_assert_str_eq(st, "bad_request");
 	ck_assert_int_eq(up_create_x(&d, id, env.len, ",\"check\":null", up, st), 400);
 	ck_assert_str_eq(st, "bad_request");
-	ck_assert_int_eq(up_create_x(&d, id, env.len, ",\"check\":\"poly1305\"", up, st), 201);
+	ck_assert_int_eq(up_create_x(&d, id, env.len, POLY, up, st), 201);
 	up_check_is(&d, up, "poly1305");
 	/* a hash on a poly1305 upload; a wrong, truncated or garbage tag */
 	char hb[64], hline[128];
@@ -899,9 +908,7 @@ END_TEST
 static int up_whole(const drop *d, const uint8_t id[16], gd_check c, const membuf *env, char *st)
 {
 	char up[32];
-	ck_assert_int_eq(up_create_x(d, id, env->len,
-				     c == GD_CHECK_POLY1305 ? ",\"check\":\"poly1305\"" : "", up,
-				     st),
+	ck_assert_int_eq(up_create_x(d, id, env->len, c == GD_CHECK_POLY1305 ? POLY : "", up, st),
 			 201);
 	if (c == GD_CHECK_POLY1305)
 		up_send_mac(d, up, env);
@@ -1033,6 +1040,147 @@ START_TEST(poly_identity_not_by_header)
 }
 END_TEST
 
+/* Chunk c with a block pair changed so that its Poly1305 tag under key k stays the same (block
+ * j + 1, block j+1 - r, r the clamped key half): Poly1305 under a known key is no
+ * collision-resistant check (review F1). 0, or -1 if no block pair allows it. */
+static int forge_same_tag(uint8_t *c, size_t len, const uint8_t k[32])
+{
+	unsigned __int128 r = 0, a, b;
+	for (int j = 15; j >= 0; j--)
+		r = (r << 8) | k[j];
+	r &= ((unsigned __int128)0x0ffffffc0ffffffcULL << 64) | 0x0ffffffc0fffffffULL;
+	for (size_t off = 0; off + 32 <= len; off += 16) {
+		a = 0;
+		b = 0;
+		for (int j = 15; j >= 0; j--) {
+			a = (a << 8) | c[off + j];
+			b = (b << 8) | c[off + 16 + j];
+		}
+		if (a == ~(unsigned __int128)0 || b < r)
+			continue;
+		a += 1;
+		b -= r;
+		for (int j = 0; j < 16; j++) {
+			c[off + j] = (uint8_t)(a >> (8 * j));
+			c[off + 16 + j] = (uint8_t)(b >> (8 * j));
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/* Review F1: someone who knows U (it is in every chunk URL) but not the worker's K plants a
+ * chunk first. With the key from U alone (before the fix) they could make one with the real
+ * chunk's tag, and the worker's chunk was "the same bytes" (200), its commit stored over other
+ * bytes. With K, the best a U-holder can compute is the old key: the forgery's tag differs, so
+ * the worker's chunk is a loud 409 chunk_conflict, as in blake2b mode, and nothing is stored. */
+START_TEST(poly_forged_chunk_conflict)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16], u[16], forged[CS], k[32], t1[16], t2[16], ib[4] = {1, 0, 0, 0};
+	char up[32], st[64], line[96], fline[96], tb[32];
+	drop_create(&d, "max_submit_kb = 1024\n" CONF);
+	drop_start(&d);
+	envelope(&d, 150000, &env, NULL); /* 3 chunks */
+	randombytes_buf(id, 16);
+	ck_assert_int_eq(up_create_x(&d, id, env.len, POLY, up, st), 201);
+	ck_assert_int_eq(gd_b64_decode_exact(u, sizeof u, up), GD_OK);
+	/* the U-only chunk key of the first poly1305 draft: BLAKE2b-256(key = U, ctx || u32 1) */
+	crypto_generichash_state hs;
+	crypto_generichash_init(&hs, u, 16, 32);
+	crypto_generichash_update(&hs, (const uint8_t *)"ghostdrop/v1/chunk-mac",
+				  sizeof "ghostdrop/v1/chunk-mac");
+	crypto_generichash_update(&hs, ib, 4);
+	crypto_generichash_final(&hs, k, 32);
+	memcpy(forged, env.buf + CS, CS);
+	ck_assert_int_eq(forge_same_tag(forged, CS, k), 0);
+	ck_assert(memcmp(forged, env.buf + CS, CS) != 0);
+	crypto_onetimeauth(t1, env.buf + CS, CS, k);
+	crypto_onetimeauth(t2, forged, CS, k);
+	ck_assert(memcmp(t1, t2, 16) == 0); /* a collision under the U-only key */
+	/* under K the two chunks' tags differ */
+	gd_chunk_mac(t1, env.buf + CS, CS, TK, u, 1);
+	gd_chunk_mac(t2, forged, CS, TK, u, 1);
+	ck_assert(memcmp(t1, t2, 16) != 0);
+	/* the forger's tag (under the U-only key) is refused; without a tag the chunk is taken */
+	crypto_onetimeauth(t2, forged, CS, k);
+	test_b64(tb, sizeof tb, t2, 16);
+	snprintf(fline, sizeof fline, "X-Ghostdrop-Mac: %s\r\n", tb);
+	ck_assert_int_eq(up_chunk_h(&d, up, 1, forged, CS, fline, st), 400);
+	ck_assert_str_eq(st, "hash_mismatch");
+	ck_assert_int_eq(up_chunk_h(&d, up, 1, forged, CS, NULL, st), 201); /* planted */
+	/* the worker: chunks 0 and 2 stored, chunk 1 a conflict, not "already stored" */
+	mac_line(line, sizeof line, up, &env, 0, 0);
+	ck_assert_int_eq(up_chunk_h(&d, up, 0, env.buf, CS, line, st), 201);
+	mac_line(line, sizeof line, up, &env, 2, 0);
+	ck_assert_int_eq(up_chunk_h(&d, up, 2, env.buf + 2 * CS, chunk_at(&env, 2), line, st), 201);
+	mac_line(line, sizeof line, up, &env, 1, 0);
+	ck_assert_int_eq(up_chunk_h(&d, up, 1, env.buf + CS, CS, line, st), 409);
+	ck_assert_str_eq(st, "chunk_conflict");
+	/* and the worker's digest does not commit what the drop holds */
+	ck_assert_int_eq(up_commit_c(&d, up, GD_CHECK_POLY1305, &env, 0, st, sizeof st), 400);
+	ck_assert_str_eq(st, "hash_mismatch");
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
+/* The create's "key" (§11.3): required with poly1305, exactly 32 bytes of canonical base64url,
+ * refused with blake2b; never shown back; tags under another key are refused. */
+START_TEST(poly_chunk_key)
+{
+	drop d;
+	membuf env;
+	uint8_t id[16], u[16], other[32], t[16];
+	char up[32], st[64], line[96], tb[32], path[128];
+	json_t *o;
+	drop_create(&d, CONF);
+	drop_start(&d);
+	envelope(&d, 150000, &env, NULL);
+	randombytes_buf(id, 16);
+	/* absent, not strings, empty, 31 and 33 bytes, unused bits set, padded, with blake2b,
+	 * without "check" */
+	static const char *const bad[] = {
+		",\"check\":\"poly1305\"",
+		",\"check\":\"poly1305\",\"key\":null",
+		",\"check\":\"poly1305\",\"key\":1",
+		",\"check\":\"poly1305\",\"key\":\"\"",
+		",\"check\":\"poly1305\",\"key\":\"QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXg\"",
+		",\"check\":\"poly1305\",\"key\":\"QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl9g\"",
+		",\"check\":\"poly1305\",\"key\":\"QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl9\"",
+		",\"check\":\"poly1305\",\"key\":\"QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8=\"",
+		",\"check\":\"blake2b\",\"key\":\"" TKB "\"",
+		",\"key\":\"" TKB "\""};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		ck_assert_msg(up_create_x(&d, id, env.len, bad[i], up, st) == 400, "%s", bad[i]);
+		ck_assert_str_eq(st, "bad_request");
+	}
+	ck_assert_int_eq(up_create_x(&d, id, env.len, POLY, up, st), 201);
+	/* the upload object never shows K */
+	snprintf(path, sizeof path, "/v1/uploads/%s", up);
+	get_json(&d, path, &o);
+	ck_assert_ptr_null(json_object_get(o, "key"));
+	char *dump = json_dumps(o, 0);
+	ck_assert_ptr_null(strstr(dump, TKB));
+	free(dump);
+	json_decref(o);
+	/* a tag under another key, and under the U-only key, is a mismatch */
+	ck_assert_int_eq(gd_b64_decode_exact(u, sizeof u, up), GD_OK);
+	randombytes_buf(other, sizeof other);
+	gd_chunk_mac(t, env.buf, CS, other, u, 0);
+	test_b64(tb, sizeof tb, t, 16);
+	snprintf(line, sizeof line, "X-Ghostdrop-Mac: %s\r\n", tb);
+	ck_assert_int_eq(up_chunk_h(&d, up, 0, env.buf, CS, line, st), 400);
+	ck_assert_str_eq(st, "hash_mismatch");
+	up_send_mac(&d, up, &env);
+	ck_assert_int_eq(up_commit_c(&d, up, GD_CHECK_POLY1305, &env, 0, st, sizeof st), 201);
+	courier_has(&d, id, &env);
+	membuf_free(&env);
+	drop_destroy(&d);
+}
+END_TEST
+
 /* One case per test: CK_RUN_CASE=name runs one alone. */
 #define CASE(fn)                                                                                   \
 	do {                                                                                       \
@@ -1061,6 +1209,8 @@ static Suite *suite(void)
 	CASE(poly_chunk_check);
 	CASE(poly_same_envelope);
 	CASE(poly_identity_not_by_header);
+	CASE(poly_forged_chunk_conflict);
+	CASE(poly_chunk_key);
 	return s;
 }
 GD_CHECK_MAIN(suite)

@@ -397,7 +397,10 @@ START_TEST(upload_checks)
 			continue;
 		}
 		size_t len, off = 0, ulen;
-		uint8_t *data = hexfield(v, "data", &len), *u = hexfield(v, "upload_id", &ulen);
+		size_t klen;
+		uint8_t *data = hexfield(v, "data", &len), *u = hexfield(v, "upload_id", &ulen),
+			*K = hexfield(v, "chunk_key", &klen);
+		ck_assert_uint_eq(klen, 32);
 		json_t *cs = json_object_get(v, "chunk_sizes");
 		size_t n = json_array_size(cs);
 		ck_assert_uint_eq(ulen, 16);
@@ -412,24 +415,26 @@ START_TEST(upload_checks)
 					  json_array_get(json_object_get(v, "chunk_keys"), c), "t",
 					  json_array_get(json_object_get(v, "chunk_tags"), c), "h",
 					  json_array_get(json_object_get(v, "chunk_hashes"), c));
-			gd_chunk_mac_key(k, u, (uint32_t)c);
+			gd_chunk_mac_key(k, K, u, (uint32_t)c);
 			hexeq(one, "k", k, 32);
-			/* k_i = BLAKE2b-256(key = U, "ghostdrop/v1/chunk-mac" || 0x00 || u32 i) */
+			/* k_i = BLAKE2b-256(key = K, "ghostdrop/v1/chunk-mac" || 0x00 || U || u32
+			 * i) */
 			crypto_generichash_state st;
-			crypto_generichash_init(&st, u, 16, 32);
+			crypto_generichash_init(&st, K, 32, 32);
 			crypto_generichash_update(&st, (const uint8_t *)"ghostdrop/v1/chunk-mac",
 						  sizeof "ghostdrop/v1/chunk-mac");
+			crypto_generichash_update(&st, u, 16);
 			crypto_generichash_update(&st, ib, 4);
 			crypto_generichash_final(&st, k2, 32);
 			ck_assert(memcmp(k, k2, 32) == 0);
 			crypto_onetimeauth(t2, data + off, sz, k2);
 			ck_assert_uint_eq(gd_chunk_check(tags[c], GD_CHECK_POLY1305, data + off, sz,
-							 u, (uint32_t)c),
+							 K, u, (uint32_t)c),
 					  16);
 			ck_assert(memcmp(tags[c], t2, 16) == 0);
 			hexeq(one, "t", tags[c], 16);
 			ck_assert_uint_eq(gd_chunk_check(hashes[c], GD_CHECK_BLAKE2B, data + off,
-							 sz, u, (uint32_t)c),
+							 sz, NULL, u, (uint32_t)c),
 					  32);
 			hexeq(one, "h", hashes[c], 32);
 			json_decref(one);
@@ -450,6 +455,7 @@ START_TEST(upload_checks)
 		free(hashes);
 		free(data);
 		free(u);
+		free(K);
 	}
 	json_decref(vs);
 }

@@ -1105,20 +1105,21 @@ static void uploads(void)
 	json_t *cases = json_array();
 	static const uint32_t sizes[][3] = {{1000, 1000, 17}, {64, 0, 0}};
 	for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
-		uint8_t u[16], data[2017], (*checks)[32] = calloc(3, 32),
-					   (*tags)[32] = calloc(3, 32);
+		uint8_t u[16], K[32], data[2017], (*checks)[32] = calloc(3, 32),
+						  (*tags)[32] = calloc(3, 32);
 		size_t total = 0, n = 0;
 		json_t *cs = json_array(), *keys = json_array(), *ts = json_array(),
 		       *hs = json_array();
 		randombytes_buf(u, sizeof u);
+		randombytes_buf(K, sizeof K);
 		for (; n < 3 && sizes[c][n] > 0; n++) {
 			uint8_t k[32];
 			randombytes_buf(data + total, sizes[c][n]);
-			gd_chunk_mac_key(k, u, (uint32_t)n);
-			gd_chunk_check(tags[n], GD_CHECK_POLY1305, data + total, sizes[c][n], u,
+			gd_chunk_mac_key(k, K, u, (uint32_t)n);
+			gd_chunk_check(tags[n], GD_CHECK_POLY1305, data + total, sizes[c][n], K, u,
 				       (uint32_t)n);
-			gd_chunk_check(checks[n], GD_CHECK_BLAKE2B, data + total, sizes[c][n], u,
-				       (uint32_t)n);
+			gd_chunk_check(checks[n], GD_CHECK_BLAKE2B, data + total, sizes[c][n], NULL,
+				       u, (uint32_t)n);
 			json_array_append_new(cs, json_integer(sizes[c][n]));
 			json_array_append_new(keys, hexj(k, 32));
 			json_array_append_new(ts, hexj(tags[n], GD_CHUNK_TAG_BYTES));
@@ -1131,12 +1132,13 @@ static void uploads(void)
 				       n);
 		json_array_append_new(
 			cases,
-			json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
-				  c == 0 ? "three_chunks" : "one_chunk", "expect", "success",
-				  "kind", "chunks", "upload_id", hexj(u, 16), "data",
-				  hexj(data, total), "chunk_sizes", cs, "chunk_keys", keys,
-				  "chunk_tags", ts, "chunk_hashes", hs, "digest_poly1305",
-				  hexj(dp, 32), "digest_blake2b", hexj(db, 32)));
+			json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+				  "name", c == 0 ? "three_chunks" : "one_chunk", "expect",
+				  "success", "kind", "chunks", "upload_id", hexj(u, 16),
+				  "chunk_key", hexj(K, 32), "data", hexj(data, total),
+				  "chunk_sizes", cs, "chunk_keys", keys, "chunk_tags", ts,
+				  "chunk_hashes", hs, "digest_poly1305", hexj(dp, 32),
+				  "digest_blake2b", hexj(db, 32)));
 		free(checks);
 		free(tags);
 	}

@@ -34,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *o = parse_object(b, n);
 	if (o == NULL)
 		return 0;
-	uint8_t id[GD_ID_BYTES], h[HASH_BYTES];
+	uint8_t id[GD_ID_BYTES], h[HASH_BYTES], key[GD_CHUNK_KEY_BYTES];
+	gd_check check;
 	mailbox_req m;
 	body_why why;
 	uint64_t sz;
@@ -42,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc = 0;
 	switch (which % 8) {
 	case 1:
-		if ((rc = upload_new_fields(o, id, &sz, &why)) == 0 && sz < 1)
+		if ((rc = upload_new_fields(o, id, &sz, &check, key, &why)) == 0 && sz < 1)
 			abort();
 		break;
 	case 2:
