@@ -264,8 +264,10 @@ int drop_get_limits(drop_conn *d, uint64_t *max_submit, uint64_t *max_envelope, 
 	size_t i;
 	gd_check k;
 	int ok = json_is_integer(s) && json_is_integer(v) && json_integer_value(s) >= 0 &&
-		 json_integer_value(v) >= 0 && (ch == NULL || json_is_array(ch));
-	json_array_foreach (ch, i, c) /* names this client does not know are not its concern */
+		 json_integer_value(v) >= 0;
+	/* "checks" only ever adds a mode: not an array, or names this client does not know, are
+	 * as if absent (blake2b), never a reason to refuse the drop's limits */
+	json_array_foreach (json_is_array(ch) ? ch : NULL, i, c)
 		if (gd_check_parse(json_string_value(c), &k) == 0)
 			*checks |= 1u << k;
 	*max_submit = ok ? (uint64_t)json_integer_value(s) : 0;

@@ -285,6 +285,38 @@ START_TEST(retry_policy_broken_connections)
 }
 END_TEST
 
+/* Review F4: "checks" only adds a mode. Not an array, or entries that are not names this
+ * client knows, are as if absent (blake2b only), never "malformed limits" (max_envelope 0). */
+START_TEST(limits_checks_not_an_array)
+{
+	const answer script[] = {
+		{200, "{\"max_submit\":1,\"max_envelope\":2,\"checks\":\"poly1305\"}"},
+		{200, "{\"max_submit\":1,\"max_envelope\":2,\"checks\":{\"poly1305\":1}}"},
+		{200, "{\"max_submit\":1,\"max_envelope\":2,\"checks\":null}"},
+		{200, "{\"max_submit\":1,\"max_envelope\":2,\"checks\":[1,null,\"sha3\",[]]}"},
+		{200, "{\"max_submit\":1,\"max_envelope\":2,\"checks\":[1,\"poly1305\"]}"},
+		{200, "{\"max_submit\":\"1\",\"max_envelope\":2,\"checks\":[]}"}};
+	drop_conn c;
+	drop_err e;
+	uint64_t ms, me;
+	unsigned ck;
+	fake_up(&fd_, script, 6, (answer){500, "{}"});
+	conn_to(&c, fd_.port);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_msg(drop_get_limits(&c, &ms, &me, &ck, &e) == DROP_OK, "answer %d", i);
+		ck_assert(ms == 1 && me == 2);
+		ck_assert_uint_eq(ck, 1u << GD_CHECK_BLAKE2B);
+	}
+	ck_assert_int_eq(drop_get_limits(&c, &ms, &me, &ck, &e), DROP_OK);
+	ck_assert_uint_eq(ck, (1u << GD_CHECK_BLAKE2B) | (1u << GD_CHECK_POLY1305));
+	/* the sizes themselves are still checked */
+	ck_assert_int_eq(drop_get_limits(&c, &ms, &me, &ck, &e), DROP_MALFORMED);
+	ck_assert(ms == 0 && me == 0);
+	fake_down(&fd_);
+	drop_close(&c);
+}
+END_TEST
+
 /* 403 pow_outdated: the request goes again with a new challenge, at most DROP_ATTEMPTS times. */
 START_TEST(retry_policy_pow_outdated)
 {
@@ -699,6 +731,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, upload_retries_chunk_pending);
 	tcase_add_test(tc, retry_policy_bounds);
 	tcase_add_test(tc, retry_policy_broken_connections);
+	tcase_add_test(tc, limits_checks_not_an_array);
 	tcase_add_test(tc, retry_policy_pow_outdated);
 	tcase_add_test(tc, exit_codes_of_the_library);
 	tcase_add_test(tc, typed_calls_on_the_real_daemon);
