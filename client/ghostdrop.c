@@ -1178,6 +1178,10 @@ static int submit_send(submission *sub)
 		cli_die(0,
 			_("the drop no longer knows this upload (it restarted, or the connection "
 			  "reached another of its servers): sending it again"));
+		/* another server (an older drop behind the same onion?) may take other chunk
+		 * checks or sizes: its limits, read again, decide the new upload */
+		if ((rc = submit_limits(sub)) != EX_OK)
+			return rc;
 	}
 }
 

@@ -111,6 +111,7 @@ typedef struct {
 	int conns;          /* connections accepted */
 	int stall_at;       /* from this chunk request on, nothing more is relayed (0: never) */
 	int puts;           /* chunk requests seen */
+	int limits;         /* GET /v1/limits requests seen */
 	uint64_t up_bytes;  /* bytes from the worker to the drop, after the handshakes */
 	uint64_t put_bytes; /* of them, in chunk requests */
 	char upload[64];    /* the upload id of the last chunk request */
@@ -168,6 +169,9 @@ static void relay(proxy *px, int a, int b)
 					px->puts++;
 					sscanf((char *)buf + 16, "%63[A-Za-z0-9_-]", px->upload);
 					in_put = 1;
+				} else if (k >= 14 && memcmp(buf, "GET /v1/limits", 14) == 0) {
+					px->limits++;
+					in_put = 0;
 				} else if (k >= 4 && (memcmp(buf, "GET ", 4) == 0 ||
 						      memcmp(buf, "POST", 4) == 0)) {
 					in_put = 0;
@@ -636,6 +640,41 @@ START_TEST(proxy_dies_and_comes_back)
 }
 END_TEST
 
+/* Review F3: the drop loses the upload during the run (here: idle while Tor was away; also a
+ * new circuit reaching another server behind the onion, maybe an older drop): the new upload
+ * is made after reading the limits again, so its chunk check is what that drop takes. */
+START_TEST(upload_lost_in_the_run_reads_limits_again)
+{
+	rig g;
+	rig_up(&g, LEN, "upload_idle_seconds = 1\nupload_keep_idle_minutes = 0\n");
+	g.px.stall_at = 6;
+	pid_t pid = spawn(&g, "--no-reply");
+	wait_puts(&g, 6);
+	ck_assert_int_eq(px_get(&g.px, &g.px.limits), 1);
+	uint16_t port = g.px.port;
+	proxy_down(&g.px);
+	char path[128];
+	snprintf(path, sizeof path, "/v1/uploads/%s", g.px.upload);
+	int gone = 0;
+	for (int i = 0; i < 150 && !gone; i++) { /* idle: the drop drops it at its next tick */
+		resp r;
+		ck_assert_int_eq(http_do(g.d.port, "GET", path, NULL, NULL, 0, &r), 0);
+		gone = r.status == 404;
+		resp_free(&r);
+		if (!gone)
+			usleep(100000);
+	}
+	ck_assert(gone);
+	g.px.stall_at = 0;
+	proxy_up(&g.px, port);
+	ck_assert_int_eq(reap(&g, pid), 0);
+	ck_assert_msg(strstr(err, "no longer knows this upload") != NULL, "%s", err);
+	ck_assert_int_eq(px_get(&g.px, &g.px.limits), 2);
+	assert_stored_once(&g);
+	rig_down(&g);
+}
+END_TEST
+
 /* Without --state-dir nothing is written anywhere; Ctrl-C says the next run starts over. */
 START_TEST(no_state_dir_leaves_nothing)
 {
@@ -1016,6 +1055,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, sigint_then_resume_with_state_dir);
 	tcase_add_test(tc, kill9_then_resume);
 	tcase_add_test(tc, proxy_dies_and_comes_back);
+	tcase_add_test(tc, upload_lost_in_the_run_reads_limits_again);
 	tcase_add_test(tc, no_state_dir_leaves_nothing);
 	tcase_add_test(tc, bad_record_and_changed_file);
 	tcase_add_test(tc, new_codename_is_kept_across_resume);
