@@ -387,9 +387,16 @@ void on_chunk(api *a, rctx *x)
 	int poly = u->check == GD_CHECK_POLY1305;
 	const char *hh = http_header(r, poly ? "x-ghostdrop-mac" : "x-ghostdrop-hash");
 	if (http_header(r, poly ? "x-ghostdrop-hash" : "x-ghostdrop-mac") != NULL) {
-		http_reply_error(r, 400, "bad_request",
-				 poly ? "this upload checks chunks with X-Ghostdrop-Mac"
-				      : "this upload checks chunks with X-Ghostdrop-Hash");
+		http_reply_error(
+			r, 400, "bad_request",
+			/* an older worker continuing an upload a newer one began says
+			 * this to a person: what to do, in plain words */
+			poly ? "this upload was started by a newer version of ghostdrop, which "
+			       "checks its chunks with Poly1305 (X-Ghostdrop-Mac): continue it "
+			       "with that version, or remove the --state-dir folder to send "
+			       "from the beginning"
+			     : "this upload was created without \"check\": \"poly1305\": its "
+			       "chunks are checked with X-Ghostdrop-Hash (BLAKE2b)");
 		return;
 	}
 	size_t hn = gd_chunk_check(h, u->check, body, len, u->key, u->id, x->idx);

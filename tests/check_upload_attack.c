@@ -855,6 +855,18 @@ START_TEST(poly_chunk_check)
 	snprintf(hline, sizeof hline, "X-Ghostdrop-Hash: %s\r\n", hb);
 	ck_assert_int_eq(up_chunk_h(&d, up, 0, env.buf, CS, hline, st), 400);
 	ck_assert_str_eq(st, "bad_request");
+	{ /* an older worker continuing this upload shows a person the message: what to do */
+		char path[96], hdr[200];
+		resp r;
+		snprintf(path, sizeof path, "/v1/uploads/%s/chunks/0", up);
+		snprintf(hdr, sizeof hdr, "Content-Type: application/octet-stream\r\n%s", hline);
+		ck_assert_int_eq(http_do(d.port, "PUT", path, hdr, env.buf, CS, &r), 0);
+		ck_assert_int_eq(r.status, 400);
+		ck_assert_msg(strstr((char *)r.body, "newer version of ghostdrop") != NULL &&
+				      strstr((char *)r.body, "--state-dir") != NULL,
+			      "%.*s", (int)r.len, (char *)r.body);
+		resp_free(&r);
+	}
 	mac_line(line, sizeof line, up, &env, 0, 1);
 	ck_assert_int_eq(up_chunk_h(&d, up, 0, env.buf, CS, line, st), 400);
 	ck_assert_str_eq(st, "hash_mismatch");
