@@ -679,6 +679,21 @@ START_TEST(through_socks5)
 }
 END_TEST
 
+/* A file of len random bytes named recording.wav in the drop's folder, its path into file;
+ * the bytes are returned (the caller frees them). */
+static uint8_t *recording(const drop *d, size_t len, char *file, size_t cap)
+{
+	snprintf(file, cap, "%s/recording.wav", d->dir);
+	uint8_t *data = malloc(len);
+	ck_assert_ptr_nonnull(data);
+	randombytes_buf(data, len);
+	FILE *f = fopen(file, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	return data;
+}
+
 /* Every answer to the commit is lost (the circuit breaks each time after the drop acted): the
  * worker gives up, and must not say that nothing was stored, since the drop stored it (seen
  * by a new user: "the upload stopped at 82.0 of 82.0 MiB, nothing was stored: run the same
@@ -690,14 +705,7 @@ START_TEST(lost_commit_answers_said_maybe_stored)
 	proxy px;
 	char file[256];
 	drop_up(&d, NULL, keystring);
-	snprintf(file, sizeof file, "%s/recording.wav", d.dir);
-	size_t len = 3u << 20;
-	uint8_t *data = malloc(len);
-	randombytes_buf(data, len);
-	FILE *f = fopen(file, "wb");
-	fwrite(data, 1, len, f);
-	fclose(f);
-	free(data);
+	free(recording(&d, 3u << 20, file, sizeof file));
 	pthread_t t = proxy_start(&px, P_LOSE_COMMITS);
 	int rc = gd(&d, "3 MiB, every commit answer lost",
 		    "submit " SERVER " --no-reply --keep-metadata --proxy 127.0.0.1:%u %s", d.port,
@@ -720,13 +728,8 @@ START_TEST(broken_connections_resume)
 	proxy px;
 	char file[256];
 	drop_up(&d, NULL, keystring);
-	snprintf(file, sizeof file, "%s/recording.wav", d.dir);
 	size_t len = 50u << 20;
-	uint8_t *data = malloc(len);
-	randombytes_buf(data, len);
-	FILE *f = fopen(file, "wb");
-	fwrite(data, 1, len, f);
-	fclose(f);
+	uint8_t *data = recording(&d, len, file, sizeof file);
 	pthread_t t = proxy_start(&px, P_FLAKY);
 	ck_assert_int_eq(gd(&d, "50 MiB over a flaky circuit",
 			    "submit " SERVER " --no-reply --keep-metadata --proxy 127.0.0.1:%u %s",
