@@ -358,10 +358,10 @@ static const uint8_t *find_map(store *s, const void *inside)
 	return s->map_len > 0 ? found : NULL;
 }
 
-/* Chunks of at least this size leave the page cache once committed. */
 /* Stored values at least this large (a text testimony: 16 KiB) may lie in overflow pages of
- * their own, which nothing but a courier's fetch reads again. */
-enum { RELEASE_MIN = 8 * 1024, PAGE_HEADER = 16 /* LMDB's page header, 64-bit builds */ };
+ * their own, which nothing but a courier's fetch reads again. LMDB's page header: a page
+ * number (size_t), two 16-bit fields and a 32-bit one; 16 bytes on 64-bit systems. */
+enum { RELEASE_MIN = 8 * 1024, PAGE_HEADER = sizeof(size_t) + 8 };
 
 /* The chunks of committed writes whose pages are to leave the page cache, kept by the writer
  * until it has woken the loop (the ops themselves belong to the loop by then). */
