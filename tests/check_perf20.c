@@ -69,6 +69,18 @@ static void upload_new(uint16_t port, uint64_t size, char up[32])
 	resp_free(&r);
 }
 
+/* A drop for these tests, started with config cfg, its port in up_port, and the random bytes
+ * the uploaders send in junk (freed by the test). */
+static void start_with_junk(drop *d, const char *cfg)
+{
+	drop_create(d, cfg);
+	drop_start(d);
+	up_port = d->port;
+	junk = malloc(CHUNK + CHUNKS + 1);
+	ck_assert_ptr_nonnull(junk);
+	randombytes_buf(junk, CHUNK + CHUNKS + 1);
+}
+
 /* Chunks 1..CHUNKS of an upload (chunk 0, the envelope's start, is not needed to store them);
  * returns how many the drop stored (201). */
 static void *uploader(void *arg)
@@ -99,12 +111,7 @@ START_TEST(concurrent_chunks_reuse_memory)
 	drop d;
 	char up[UPLOADERS][32];
 	pthread_t t[UPLOADERS];
-	drop_create(&d, "chunk_size_kb = 1024\nmax_envelope_mb = 64\n");
-	drop_start(&d);
-	up_port = d.port;
-	junk = malloc(CHUNK + CHUNKS + 1);
-	ck_assert_ptr_nonnull(junk);
-	randombytes_buf(junk, CHUNK + CHUNKS + 1);
+	start_with_junk(&d, "chunk_size_kb = 1024\nmax_envelope_mb = 64\n");
 	for (int i = 0; i < UPLOADERS; i++)
 		upload_new(d.port, (uint64_t)(CHUNKS + 1) * CHUNK, up[i]);
 	/* a first round warms the heap up to its working size; the second is measured */
@@ -156,12 +163,7 @@ START_TEST(burst_memory_given_back)
 	char cfg[128];
 	snprintf(cfg, sizeof cfg,
 		 "chunk_size_kb = 1024\nmax_envelope_mb = 64\nbody_memory_mb = %d\n", BUDGET_MIB);
-	drop_create(&d, cfg);
-	drop_start(&d);
-	up_port = d.port;
-	junk = malloc(CHUNK + CHUNKS + 1);
-	ck_assert_ptr_nonnull(junk);
-	randombytes_buf(junk, CHUNK + CHUNKS + 1);
+	start_with_junk(&d, cfg);
 	long base = -1;
 	for (int round = 0; round < 2; round++) {
 		for (int i = 0; i < BURST; i++)
@@ -247,12 +249,7 @@ START_TEST(stored_chunks_leave_page_cache)
 {
 	drop d;
 	char up[32];
-	drop_create(&d, "chunk_size_kb = 1024\nmax_envelope_mb = 64\n");
-	drop_start(&d);
-	up_port = d.port;
-	junk = malloc(CHUNK + CHUNKS + 1);
-	ck_assert_ptr_nonnull(junk);
-	randombytes_buf(junk, CHUNK + CHUNKS + 1);
+	start_with_junk(&d, "chunk_size_kb = 1024\nmax_envelope_mb = 64\n");
 	long before = cached_kib(&d);
 	uintptr_t stored = 0;
 	for (int i = 0; i < 4; i++) {

@@ -167,19 +167,6 @@ static int up_get(const drop *d, const char *up)
 	return st;
 }
 
-/* The courier's copy of a submission is exactly env. */
-static void courier_has(const drop *d, const uint8_t id[16], const membuf *env)
-{
-	char idb[32], path[128];
-	resp r;
-	test_b64(idb, sizeof idb, id, 16);
-	snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
-	ck_assert_int_eq(http_do(d->port, "GET", path, drop_auth(d), NULL, 0, &r), 0);
-	ck_assert_int_eq(r.status, 200);
-	ck_assert(r.len == env->len && memcmp(r.body, env->buf, r.len) == 0);
-	resp_free(&r);
-}
-
 /* Item 3: a committed upload gives its slot back at once; a retried commit is still answered. */
 START_TEST(slots_free_at_commit)
 {
@@ -213,7 +200,7 @@ START_TEST(slots_free_at_commit)
 	}
 	ck_assert_str_eq(st, "too_many_uploads");
 	for (int i = 0; i < 4; i++) {
-		courier_has(&d, id[i], &env[i]);
+		drop_courier_copy_is(&d, id[i], &env[i]);
 		membuf_free(&env[i]);
 	}
 	membuf_free(&e2);
@@ -248,7 +235,7 @@ START_TEST(idle_uploads_yield)
 	ck_assert_int_eq(up_create(&d, id, big.len, up, st), 201);
 	up_send(&d, up, &big, 0);
 	ck_assert_int_eq(up_commit(&d, up, &big, 0, st, sizeof st), 201);
-	courier_has(&d, id, &big);
+	drop_courier_copy_is(&d, id, &big);
 	ck_assert_int_eq(up_get(&d, a), 404); /* the oldest idle one gave its slot */
 	/* without a newcomer, the idle one left goes at its deadline all the same: kept for its
 	 * worker upload_keep_idle_minutes (issue 16), not upload_idle_seconds as it was */
@@ -303,7 +290,7 @@ START_TEST(cheap_uploads_yield_to_costly)
 	ck_assert_int_eq(up_create(&d, id, big.len, up, st), 201);
 	up_send(&d, up, &big, 0);
 	ck_assert_int_eq(up_commit(&d, up, &big, 0, st, sizeof st), 201);
-	courier_has(&d, id, &big);
+	drop_courier_copy_is(&d, id, &big);
 	membuf_free(&big);
 	membuf_free(&tiny);
 	drop_destroy(&d);
@@ -390,7 +377,7 @@ START_TEST(mark_holds_when_full)
 	for (int i = 0; i < 2; i++) {
 		up_send(&d, up[i], &upenv[i], 1);
 		ck_assert_int_eq(up_commit(&d, up[i], &upenv[i], 0, st, sizeof st), 201);
-		courier_has(&d, upid[i], &upenv[i]);
+		drop_courier_copy_is(&d, upid[i], &upenv[i]);
 	}
 	double used, mark;
 	storage_line(&d, &used, &mark);
@@ -526,7 +513,7 @@ START_TEST(same_envelope_two_ways)
 	ck_assert_str_eq(st, "hash_mismatch");
 	ck_assert_int_eq(up_commit(&d, up, &env, 0, st, sizeof st), 200);
 	ck_assert_str_eq(st, "already_stored");
-	courier_has(&d, id, &env);
+	drop_courier_copy_is(&d, id, &env);
 	/* one chunk (a text testimony: the drop hashes its body once for both hashes) */
 	membuf small;
 	envelope(&d, 1000, &small, NULL);
@@ -546,7 +533,7 @@ START_TEST(same_envelope_two_ways)
 	ck_assert_int_eq(up_commit(&d, up, &env, 0, st, sizeof st), 201);
 	ck_assert_int_eq(submit(&d, id, &env, st, sizeof st), 200);
 	ck_assert_str_eq(st, "already_stored");
-	courier_has(&d, id, &env);
+	drop_courier_copy_is(&d, id, &env);
 	/* other bytes under that id are still a conflict, both ways */
 	membuf other;
 	envelope(&d, 150001, &other, NULL);
@@ -722,7 +709,7 @@ START_TEST(one_body_per_chunk)
 	ck_assert_int_eq(s, 201);
 	up_send(&d, up, &env, 0);
 	ck_assert_int_eq(up_commit(&d, up, &env, 0, st, sizeof st), 201);
-	courier_has(&d, id, &env);
+	drop_courier_copy_is(&d, id, &env);
 	membuf_free(&env);
 	drop_destroy(&d);
 }
@@ -895,7 +882,7 @@ START_TEST(poly_chunk_check)
 	ck_assert_int_eq(up_commit_c(&d, up, GD_CHECK_POLY1305, &env, 0, st, sizeof st), 201);
 	ck_assert_int_eq(up_commit_c(&d, up, GD_CHECK_POLY1305, &env, 0, st, sizeof st), 200);
 	ck_assert_str_eq(st, "already_stored");
-	courier_has(&d, id, &env);
+	drop_courier_copy_is(&d, id, &env);
 	/* blake2b, as an older client does: no "check" in the request, "blake2b" in the answer */
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create(&d, id, env.len, up, st), 201);
@@ -907,7 +894,7 @@ START_TEST(poly_chunk_check)
 	ck_assert_int_eq(up_commit_c(&d, up, GD_CHECK_POLY1305, &env, 0, st, sizeof st), 400);
 	ck_assert_str_eq(st, "hash_mismatch");
 	ck_assert_int_eq(up_commit(&d, up, &env, 0, st, sizeof st), 201);
-	courier_has(&d, id, &env);
+	drop_courier_copy_is(&d, id, &env);
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_create_x(&d, id, env.len, ",\"check\":\"blake2b\"", up, st), 201);
 	up_check_is(&d, up, "blake2b");
@@ -957,7 +944,7 @@ START_TEST(poly_same_envelope)
 	ck_assert_str_eq(st, "id_conflict");
 	ck_assert_int_eq(up_whole(&d, id, B, &other, st), 409);
 	ck_assert_str_eq(st, "id_conflict");
-	courier_has(&d, id, &env);
+	drop_courier_copy_is(&d, id, &env);
 	/* one request, then a poly1305 upload */
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(submit(&d, id, &env, st, 64), 201);
@@ -965,7 +952,7 @@ START_TEST(poly_same_envelope)
 	ck_assert_str_eq(st, "already_stored");
 	ck_assert_int_eq(up_whole(&d, id, P, &other, st), 409);
 	ck_assert_str_eq(st, "id_conflict");
-	courier_has(&d, id, &env);
+	drop_courier_copy_is(&d, id, &env);
 	/* a blake2b upload, then a poly1305 upload */
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_whole(&d, id, B, &env, st), 201);
@@ -975,7 +962,7 @@ START_TEST(poly_same_envelope)
 	ck_assert_str_eq(st, "id_conflict");
 	ck_assert_int_eq(submit(&d, id, &other, st, 64), 409);
 	ck_assert_str_eq(st, "id_conflict");
-	courier_has(&d, id, &env);
+	drop_courier_copy_is(&d, id, &env);
 	membuf_free(&other);
 	membuf_free(&env);
 	drop_destroy(&d);
@@ -1016,7 +1003,7 @@ START_TEST(poly_identity_not_by_header)
 	ck_assert_str_eq(st, "id_conflict");
 	ck_assert_int_eq(up_whole(&d, id, P, &junk, st), 200); /* its own bytes again */
 	ck_assert_str_eq(st, "already_stored");
-	courier_has(&d, id, &junk);
+	drop_courier_copy_is(&d, id, &junk);
 	/* blake2b junk first: a poly1305 victim (the new worker) and a one-request one */
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(up_whole(&d, id, B, &junk, st), 201);
@@ -1024,7 +1011,7 @@ START_TEST(poly_identity_not_by_header)
 	ck_assert_str_eq(st, "id_conflict");
 	ck_assert_int_eq(submit(&d, id, &env, st, 64), 409);
 	ck_assert_str_eq(st, "id_conflict");
-	courier_has(&d, id, &junk);
+	drop_courier_copy_is(&d, id, &junk);
 	/* one-request junk first, a poly1305 victim */
 	randombytes_buf(id, 16);
 	ck_assert_int_eq(submit(&d, id, &junk, st, 64), 201);
@@ -1044,7 +1031,7 @@ START_TEST(poly_identity_not_by_header)
 	ck_assert_str_eq(st, "id_conflict");
 	ck_assert_int_eq(submit(&d, id, &last, st, 64), 409);
 	ck_assert_str_eq(st, "id_conflict");
-	courier_has(&d, id, &env);
+	drop_courier_copy_is(&d, id, &env);
 	membuf_free(&last);
 	membuf_free(&junk);
 	membuf_free(&env);
@@ -1187,7 +1174,7 @@ START_TEST(poly_chunk_key)
 	ck_assert_str_eq(st, "hash_mismatch");
 	up_send_mac(&d, up, &env);
 	ck_assert_int_eq(up_commit_c(&d, up, GD_CHECK_POLY1305, &env, 0, st, sizeof st), 201);
-	courier_has(&d, id, &env);
+	drop_courier_copy_is(&d, id, &env);
 	membuf_free(&env);
 	drop_destroy(&d);
 }

@@ -390,6 +390,18 @@ void drop_stored_free(drop_stored *st)
 		sink_free(&st->s[i]);
 }
 
+void drop_courier_copy_is(const drop *d, const uint8_t id[16], const membuf *env)
+{
+	char idb[32], path[128];
+	resp r;
+	test_b64(idb, sizeof idb, id, 16);
+	snprintf(path, sizeof path, "/v1/courier/submissions/%s", idb);
+	ck_assert_int_eq(http_do(d->port, "GET", path, drop_auth(d), NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(r.len == env->len && memcmp(r.body, env->buf, r.len) == 0);
+	resp_free(&r);
+}
+
 size_t drop_count_stored(const drop *d)
 {
 	resp r;

@@ -67,6 +67,8 @@ void drop_advance(const drop *d, unsigned seconds);
 /* Requests as the clients make them, for tests that also make them wrong. */
 /* "Authorization: Bearer TOKEN\r\n" for the drop's courier token (a static buffer). */
 const char *drop_auth(const drop *d);
+/* The courier's copy of submission id is exactly env (GET /v1/courier/submissions/ID). */
+void drop_courier_copy_is(const drop *d, const uint8_t id[16], const membuf *env);
 /* How many submissions the drop holds (its courier listing). */
 size_t drop_count_stored(const drop *d);
 /* Every stored submission, fetched as the courier does and opened with the journalist key (at
